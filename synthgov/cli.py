@@ -1,0 +1,192 @@
+"""Command-line declarations only: options, help, and a call into `synthgov.commands`.
+
+Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage.
+Every error is one line per problem on stderr, never a traceback (`SYNTHGOV_DEBUG=1`
+shows it). Command modules are imported inside each command so that start-up stays
+fast and pandas, scikit-learn and OpenDP load only where they are needed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthgov import __version__
+
+EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+
+
+def _root(ctx: click.Context) -> Path:
+    from synthgov.paths import find_root
+
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return find_root(start)
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage.",
+)
+@click.version_option(__version__, "--version", prog_name="synthgov")
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run as if started in this directory (its repository root is used).",
+)
+def cli(directory: Path | None) -> None:
+    """Govern synthetic-data releases in Git: cards, policy, budgets, approvals, audits."""
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones.")
+def init(directory: Path | None, skip_existing: bool) -> int:
+    """Scaffold a governance repository in DIRECTORY (default: here).
+
+    Writes policy/, datasets/, budgets/, the CI workflow, CODEOWNERS and a pre-commit
+    configuration. Refuses to overwrite any existing file.
+    """
+    from synthgov.commands import init as command
+
+    return command.run(directory or Path.cwd(), skip_existing=skip_existing)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.pass_context
+def validate(ctx: click.Context, paths: tuple[str, ...]) -> int:
+    """Validate governance files (default: all under policy/, datasets/, budgets/).
+
+    Prints every problem as `file:line:col: message`; exit 0 when all are valid, else 2.
+    """
+    from synthgov.commands import validate as command
+
+    return command.run(_root(ctx), paths)
+
+
+@cli.command()
+@click.argument("kind", required=False)
+def schema(kind: str | None) -> int:
+    """Print the JSON Schema of a file KIND, or list the kinds."""
+    from synthgov.commands import schema as command
+
+    return command.run(kind)
+
+
+@cli.group()
+def dataset() -> None:
+    """Dataset cards."""
+
+
+@dataset.command("new")
+@click.argument("dataset_id", metavar="ID")
+@click.option("--owner", required=True, help="Owning team or email (free text).")
+@click.option("--classification", required=True, type=click.Choice(CLASSIFICATIONS))
+@click.option("--source", required=True, help="Source dataset id; its ledger is budgets/SOURCE.yaml.")
+@click.option("--from-data", "from_data", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV or Parquet table to infer the column schema from.")  # fmt: skip
+@click.option("--target", help="Downstream target column (for utility metrics).")
+@click.option("--title", help="Human title (default: derived from ID).")
+@click.pass_context
+def dataset_new(ctx: click.Context, dataset_id: str, **options: Any) -> int:
+    """Write datasets/ID/card.yaml, inferring the schema from a table if given."""
+    from synthgov.commands import dataset as command
+
+    return command.run_new(_root(ctx), dataset_id, **options)
+
+
+@cli.group()
+def reviewer() -> None:
+    """The reviewer registry (policy/reviewers.yaml)."""
+
+
+@reviewer.command("add")
+@click.argument("reviewer_id", metavar="ID")
+@click.option("--name", required=True)
+@click.option("--email", required=True)
+@click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="SSH public key (.pub) or ASCII-armoured OpenPGP public key.")  # fmt: skip
+@click.option("--valid-after", help="ISO 8601 UTC time from which the key counts.")
+@click.option("--valid-before", help="ISO 8601 UTC time until which the key counts.")
+@click.pass_context
+def reviewer_add(ctx: click.Context, reviewer_id: str, **options: Any) -> int:
+    """Register a reviewer with a public key (the key is parsed and fingerprinted)."""
+    from synthgov.commands import reviewer as command
+
+    return command.run_add(_root(ctx), reviewer_id, **options)
+
+
+@cli.group()
+def budget() -> None:
+    """Privacy-budget ledgers (budgets/SOURCE.yaml)."""
+
+
+@budget.command("new")
+@click.argument("source")
+@click.option("--epsilon", help="Epsilon cap (alone: a pure ledger; with --delta: approximate).")
+@click.option("--delta", help="Delta cap.")
+@click.option("--rho", help="Rho cap (with --delta: a zCDP ledger).")
+@click.option("--privacy-unit", default="one record of the source dataset", show_default=True)
+@click.pass_context
+def budget_new(ctx: click.Context, source: str, **options: Any) -> int:
+    """Create an empty ledger: --epsilon E [--delta D] | --rho R --delta D."""
+    from synthgov.commands import budget as command
+
+    return command.run_new(_root(ctx), source, **options)
+
+
+def _debug() -> bool:
+    return os.environ.get("SYNTHGOV_DEBUG", "") not in ("", "0")
+
+
+def _fail(message: str) -> int:
+    click.echo(message, err=True)
+    return EXIT_INPUT
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; the single error boundary of synthgov."""
+    from synthgov.errors import InputError, SynthgovError
+
+    os.environ.setdefault("RUST_BACKTRACE", "0")  # OpenDP errors cost 0.1 s each otherwise
+    try:
+        result = cli.main(args=argv, prog_name="synthgov", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        return EXIT_INPUT
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "synthgov"
+        return _fail(f"{command}: error: {exc.format_message()} (see '{command} --help')")
+    except click.ClickException as exc:
+        return _fail(f"synthgov: error: {exc.format_message()}")
+    except click.Abort:
+        return _fail("synthgov: aborted")
+    except InputError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        return EXIT_INPUT
+    except SynthgovError as exc:
+        return _fail(f"synthgov: error: {exc}")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the boundary: never a traceback unless asked for
+        if _debug():
+            raise
+        return _fail(
+            f"synthgov: internal error: {type(exc).__name__}: {exc} "
+            "(set SYNTHGOV_DEBUG=1 for the traceback, and please report it)"
+        )
+    if isinstance(result, int):
+        return result
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""`synthgov validate [PATH...]`: every governance file, every problem, one pass.
+
+Problems go to stdout as `file:line:col: message` (BRIEF §10.7), the summary to stderr.
+Never imports pandas or scikit-learn: it runs in pre-commit hooks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from synthgov import consistency, governance, layout
+from synthgov.errors import InputError, Problem
+from synthgov.loading import Loaded
+from synthgov.models import Policy
+from synthgov.paths import iter_files, relative_to_root
+
+
+def _targets(root: Path, paths: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
+    """Repository-relative governance files to validate, and problems with the paths given."""
+    if not paths:
+        found = [f for top in layout.GOVERNANCE_DIRS for f in iter_files(root, top)]
+        return [f.as_posix() for f in found if layout.is_governed(f)], []
+    files: list[str] = []
+    problems: list[Problem] = []
+    for given in paths:
+        try:
+            rel = relative_to_root(root, given).as_posix()
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        full = root / rel
+        if full.is_dir() and not full.is_symlink():
+            files.extend(f.as_posix() for f in iter_files(root, rel) if layout.is_governed(f))
+        else:
+            files.append(rel)
+    return sorted(set(files)), problems
+
+
+def run(root: Path, paths: tuple[str, ...]) -> int:
+    files, problems = _targets(root, paths)
+    if not files and not problems:
+        where = " ".join(paths) or "policy/, datasets/ or budgets/"
+        raise InputError.at(where, f"no governance files found (repository root: {root})")
+    loaded: dict[str, Loaded] = {}  # type: ignore[type-arg]
+    for path in files:
+        try:
+            loaded[path] = governance.load(root, path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    policy = loaded.get(layout.POLICY)
+    if policy is None and layout.POLICY not in files and (root / layout.POLICY).exists():
+        try:  # cross-file rules need the policy even when only a card was named
+            policy = governance.load(root, layout.POLICY)
+        except InputError:
+            click.echo(f"{layout.POLICY} is invalid; cross-file checks skipped", err=True)
+    if policy is not None:
+        assert isinstance(policy.model, Policy)
+        for item in loaded.values():
+            problems.extend(consistency.problems_against_policy(item, policy))
+    for problem in problems:
+        click.echo(str(problem))
+    bad = len({p.location.path for p in problems})
+    if problems:
+        click.echo(f"synthgov validate: {len(problems)} problem(s) in {bad} file(s) of {len(files)}", err=True)
+        return 2
+    click.echo(f"synthgov validate: {len(files)} file(s) valid", err=True)
+    return 0

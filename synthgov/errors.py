@@ -1,0 +1,68 @@
+"""The error tree, grouped by who has to act, and the location every problem carries.
+
+A failed gate is a finding (data); an error is an exception. Every `SynthgovError`
+ends the command with exit code 2 and one line per problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a repository-relative (or user-given) path, 1-based line and column."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.path]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input, printed as `file:line:col: message`."""
+
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class SynthgovError(Exception):
+    """Root of every error synthgov raises on purpose; the CLI maps it to exit code 2."""
+
+
+class InputError(SynthgovError):
+    """A file or an option is malformed, unsafe or invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem] | Problem) -> None:
+        self.problems = problems if isinstance(problems, list) else [problems]
+        if not self.problems:
+            raise ValueError("InputError needs at least one problem")
+        super().__init__(str(self.problems[0]))
+
+    @classmethod
+    def at(
+        cls, path: str, message: str, line: int | None = None, column: int | None = None
+    ) -> InputError:
+        return cls(Problem(Location(path, line, column), message))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class UsageError(SynthgovError):
+    """The command line itself is wrong (a missing or contradictory option)."""
+
+
+class GitError(SynthgovError):
+    """The repository cannot be read as needed: not a repository, unknown ref, shallow clone."""

@@ -1,0 +1,66 @@
+"""Governance files by path: classify, load safely, validate, and check the path agrees.
+
+The adapter every command uses to read a governance file from the working tree. The
+cross-file rules (a card may only tighten the policy, a waiver's horizon) are in
+`consistency`; this module answers "is this one file valid where it stands?".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from synthgov import layout
+from synthgov.errors import InputError, Problem
+from synthgov.loading import Loaded, load_document, validate
+from synthgov.models import KINDS
+
+
+def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[str, ...], str]]:
+    """(field path, message) for every content field that disagrees with the file's path."""
+    expected: dict[str, tuple[tuple[str, ...], Any]] = {}
+    if kind == "card":
+        expected = {"dataset": (("id",), model.id)}
+    elif kind in ("manifest", "report"):
+        expected = {"dataset": (("dataset",), model.dataset)}
+        if kind == "manifest":
+            expected["version"] = (("version",), model.version)
+    elif kind in ("approval", "waiver"):
+        expected["release"] = (("release",), model.release)
+        if kind == "approval":
+            expected["role"] = (("role",), model.role)
+            expected["reviewer"] = (("reviewer",), model.reviewer)
+        else:
+            expected["waiver"] = (("id",), model.id)
+    elif kind == "ledger":
+        expected = {"source": (("source",), model.source)}
+    found = dict(ids)
+    if "version" in found and kind in ("approval", "waiver"):
+        found["release"] = f"{found.pop('dataset')}@{found.pop('version')}"
+    problems = []
+    for name, (field, value) in expected.items():
+        if name in found and found[name] != value:
+            problems.append((field, f"{'.'.join(field)}: is {value!r} but the file's path says {found[name]!r}"))
+    return problems
+
+
+def load(root: Path, path: str, kind: str | None = None) -> Loaded[BaseModel]:
+    """Load one governance file, of the kind its path implies unless `kind` is given.
+
+    Raises:
+        InputError: not a governance path, unreadable, unsafe, invalid, or misplaced.
+    """
+    placed = layout.classify(path)
+    if kind is None:
+        if placed is None:
+            raise InputError.at(path, "not a governance file (see docs/files/ for the layout)")
+        kind = placed.kind
+    doc = load_document(root, path)
+    model = validate(doc, KINDS[kind])
+    if placed is not None and placed.kind == kind:
+        mismatches = _identity(kind, placed.ids, model)
+        if mismatches:
+            raise InputError([Problem(doc.locate(field), message) for field, message in mismatches])
+    return Loaded(model, doc)

@@ -1,0 +1,72 @@
+"""Where each governance file kind lives in the repository (BRIEF §3), and back.
+
+Paths are derived from validated ids and parsed back with anchored patterns, so that a
+file's place and its content must agree (a manifest under datasets/a/ naming dataset b
+is an error, not a second release of b).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+_ID = r"(?=[a-z0-9-]{1,63}(?![a-z0-9-]))[a-z0-9]+(?:-[a-z0-9]+)*"
+_VERSION = r"(?!.*\.\.)[0-9A-Za-z](?:[0-9A-Za-z._+-]{0,62}[0-9A-Za-z])?"
+_RELEASE = rf"datasets/(?P<dataset>{_ID})/releases/(?P<version>{_VERSION})"
+
+PATTERNS: dict[str, re.Pattern[str]] = {
+    "policy": re.compile(r"policy/policy\.yaml"),
+    "reviewers": re.compile(r"policy/reviewers\.yaml"),
+    "card": re.compile(rf"datasets/(?P<dataset>{_ID})/card\.yaml"),
+    "manifest": re.compile(rf"{_RELEASE}/manifest\.yaml"),
+    "report": re.compile(rf"{_RELEASE}/report\.json"),
+    "approval": re.compile(rf"{_RELEASE}/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
+    "waiver": re.compile(rf"{_RELEASE}/waivers/(?P<waiver>[A-Za-z0-9][A-Za-z0-9-]{{0,62}})\.yaml"),
+    "ledger": re.compile(rf"budgets/(?P<source>{_ID})\.yaml"),
+}
+
+#: Top-level folders that hold governance files; anything else in the repository is ignored.
+GOVERNANCE_DIRS = ("policy", "datasets", "budgets")
+#: Files under those folders that are not governance files but are expected there.
+IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep)$|policy/schemas/.*")
+
+POLICY = "policy/policy.yaml"
+REVIEWERS = "policy/reviewers.yaml"
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A governance file: its kind and the ids its path names."""
+
+    kind: str
+    path: str
+    ids: dict[str, str]
+
+
+def classify(path: str | PurePosixPath) -> Placed | None:
+    """The kind of a repository-relative path, or None when it is not a governance file."""
+    text = PurePosixPath(path).as_posix()
+    for kind, pattern in PATTERNS.items():
+        match = pattern.fullmatch(text)
+        if match:
+            return Placed(kind, text, {k: v for k, v in match.groupdict().items() if v})
+    return None
+
+
+def is_governed(path: str | PurePosixPath) -> bool:
+    """Whether a path lies under a governance folder (and so must be a known kind)."""
+    text = PurePosixPath(path).as_posix()
+    return text.split("/", 1)[0] in GOVERNANCE_DIRS and not IGNORED.fullmatch(text)
+
+
+def card_path(dataset: str) -> str:
+    return f"datasets/{dataset}/card.yaml"
+
+
+def release_dir(dataset: str, version: str) -> str:
+    return f"datasets/{dataset}/releases/{version}"
+
+
+def ledger_path(source: str) -> str:
+    return f"budgets/{source}.yaml"

@@ -1,0 +1,118 @@
+"""budgets/<source>.yaml: the privacy-budget ledger of one source dataset.
+
+The notion is fixed by the cap (BRIEF §10.9): `pure` (epsilon cap, pure entries only),
+`approx` (epsilon and delta cap, entries of every kind) or `zcdp` (rho and delta cap,
+rho or pure entries, compared in rho). Composition and the hash chain live in the
+accounting core; this model checks shape, numbers and sequence only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from synthgov.models.common import (
+    Model,
+    Name,
+    Notion,
+    PrivacyAmount,
+    ReleaseRef,
+    SchemaVersion,
+    Sha256,
+    Slug,
+    Text,
+    Timestamp,
+)
+
+ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+
+
+def _figures(obj: Model) -> frozenset[str]:
+    return frozenset(k for k in ("epsilon", "delta", "rho") if getattr(obj, k) is not None)
+
+
+class Loss(Model):
+    """One debit's privacy loss, in the mechanism's native notion."""
+
+    epsilon: PrivacyAmount | None = None
+    delta: PrivacyAmount | None = None
+    rho: PrivacyAmount | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Loss:
+        if self.kind is None:
+            raise ValueError("a loss is epsilon, epsilon and delta, rho, or rho and delta")
+        if self.delta is not None and self.delta >= 1:
+            raise ValueError("delta must be below 1")
+        return self
+
+    @property
+    def kind(self) -> str | None:
+        return _LOSS_KINDS.get(_figures(self))
+
+
+_LOSS_KINDS = {
+    frozenset({"epsilon"}): "pure",
+    frozenset({"epsilon", "delta"}): "approx",
+    frozenset({"rho"}): "zcdp",
+    frozenset({"rho", "delta"}): "zcdp+delta",
+}
+
+#: notion -> (the cap's figures, the loss kinds its entries may have)
+NOTION_RULES: dict[Notion, tuple[frozenset[str], frozenset[str]]] = {
+    Notion.PURE: (frozenset({"epsilon"}), frozenset({"pure"})),
+    Notion.APPROX: (frozenset({"epsilon", "delta"}), frozenset(_LOSS_KINDS.values())),
+    Notion.ZCDP: (frozenset({"rho", "delta"}), frozenset({"zcdp", "pure"})),
+}
+
+
+class Cap(Model):
+    epsilon: PrivacyAmount | None = None
+    delta: PrivacyAmount | None = None
+    rho: PrivacyAmount | None = None
+
+
+class Entry(Model):
+    seq: int = Field(ge=1, description="1, 2, 3, … in order; a gap or repeat is tampering.")
+    release: ReleaseRef
+    mechanism: Name
+    parameters: dict[Annotated[str, StringConstraints(max_length=100)], ParamValue] = Field(
+        default_factory=dict
+    )
+    loss: Loss
+    recorded_at: Timestamp
+    prev_sha256: Sha256 = Field(description="sha256 of the previous entry (or the header) in canonical form.")
+
+
+class Ledger(Model):
+    schema_version: SchemaVersion
+    source: Slug
+    privacy_unit: Text
+    notion: Notion
+    cap: Cap
+    description: Text | None = None
+    owner: Name | None = None
+    entries: list[Entry] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Ledger:
+        cap_figures, entry_kinds = NOTION_RULES[self.notion]
+        if _figures(self.cap) != cap_figures:
+            raise ValueError(
+                f"a {self.notion.value} ledger's cap is {' and '.join(sorted(cap_figures))}"
+            )
+        if self.cap.delta is not None and not Decimal(0) < self.cap.delta < Decimal(1):
+            raise ValueError("cap.delta must be in (0, 1)")
+        if any(getattr(self.cap, k) == 0 for k in cap_figures - {"delta"}):
+            raise ValueError("the cap must be positive")
+        for index, entry in enumerate(self.entries):
+            if entry.seq != index + 1:
+                raise ValueError(f"entries[{index}].seq is {entry.seq}, expected {index + 1}")
+            if entry.loss.kind not in entry_kinds:
+                raise ValueError(
+                    f"entries[{index}]: a {entry.loss.kind} loss cannot be recorded in a "
+                    f"{self.notion.value} ledger"
+                )
+        return self

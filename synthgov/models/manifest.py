@@ -1,0 +1,113 @@
+"""datasets/<id>/releases/<version>/manifest.yaml: enough to reproduce one release."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from synthgov.models.common import (
+    Email,
+    GitCommit,
+    Model,
+    Name,
+    PrivacyAmount,
+    SchemaVersion,
+    Sha256,
+    Slug,
+    Text,
+    Timestamp,
+    Version,
+)
+
+ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+
+
+class Snapshot(Model):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    sha256: Sha256
+
+
+class ReleaseSource(Model):
+    id: Slug
+    snapshot: Snapshot
+
+
+class Generator(Model):
+    name: Name = Field(description="Generator family, e.g. 'ctgan' or 'aim'.")
+    version: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    parameters: dict[Annotated[str, StringConstraints(max_length=100)], ParamValue] = Field(
+        default_factory=dict
+    )
+    seed: int
+    code_commit: GitCommit | None = None
+
+
+class Artifact(Model):
+    location: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(
+        description="Where the synthetic table lives (it does not belong in Git)."
+    )
+    sha256: Sha256
+    rows: int = Field(ge=0)
+    columns: int = Field(ge=1)
+    schema_sha256: Sha256
+
+
+#: notion -> (figures required, figures optional)
+_FIGURES = {
+    "pure": ({"epsilon"}, set[str]()),
+    "approx": ({"epsilon", "delta"}, set[str]()),
+    "zcdp": ({"rho"}, {"delta"}),
+}
+
+
+class Privacy(Model):
+    """The release's differential-privacy figures, or `none` for an empirical audit only."""
+
+    mechanism: Name
+    notion: Annotated[str, StringConstraints(pattern=r"^(pure|approx|zcdp|none)$")]
+    epsilon: PrivacyAmount | None = None
+    delta: PrivacyAmount | None = None
+    rho: PrivacyAmount | None = None
+
+    @model_validator(mode="after")
+    def _figures_match_notion(self) -> Privacy:
+        given = {k for k in ("epsilon", "delta", "rho") if getattr(self, k) is not None}
+        if self.notion == "none":
+            if given:
+                raise ValueError("notion 'none' (empirical audit only) carries no epsilon/delta/rho")
+            return self
+        required, optional = _FIGURES[self.notion]
+        if not required <= given or not given <= required | optional:
+            expected = " and ".join(sorted(required))
+            if optional:
+                expected += f" (optionally {' and '.join(sorted(optional))})"
+            raise ValueError(
+                f"notion '{self.notion}' needs {expected}, got {', '.join(sorted(given)) or 'nothing'}"
+            )
+        if self.delta is not None and not Decimal(0) < self.delta < Decimal(1):
+            raise ValueError("delta must be in (0, 1)")
+        return self
+
+    @property
+    def is_dp(self) -> bool:
+        return self.notion != "none"
+
+
+class Manifest(Model):
+    schema_version: SchemaVersion
+    dataset: Slug
+    version: Version
+    created_at: Timestamp
+    author: Email = Field(description="The release author (git config user.email).")
+    source: ReleaseSource
+    generator: Generator
+    artifact: Artifact
+    privacy: Privacy
+    intended_uses: list[Text] = Field(min_length=1)
+    description: Text | None = None
+
+    @property
+    def release(self) -> str:
+        return f"{self.dataset}@{self.version}"

@@ -1,0 +1,238 @@
+"""policy/policy.yaml: rules as data, tiers per classification, approvals, waivers.
+
+A rule is a threshold on a metric of the report (BRIEF §8): which metric, how to
+aggregate it over columns, a comparator and a threshold, an enforcement level, and an
+optional alternative condition under which it also passes ("TSTR ≥ 0.84 or ratio ≥ 0.9").
+The effective rule for a release is defaults -> tier of the card's classification ->
+card overrides, where a card may only tighten (`loosenings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from synthgov.metric_ids import METRIC_GATES, METRICS
+from synthgov.models.common import (
+    ApprovalCounts,
+    Classification,
+    Enforcement,
+    FiniteFloat,
+    Model,
+    SchemaVersion,
+    Text,
+)
+
+Comparator = Literal["<=", ">=", "<", ">", "=="]
+Aggregate = Literal["min", "mean", "max"]
+RuleId = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:" + "|".join(METRIC_GATES) + r")\.[a-z0-9_]{1,64}$"),
+    Field(description="<gate>.<name>, e.g. fidelity.detection_auc; the prefix is the gate."),
+]
+
+
+class Condition(Model):
+    """`aggregate(metric) op threshold`; estimates are compared on their pessimistic bound."""
+
+    metric: str = Field(description="A metric id of the report contract (BRIEF §8).")
+    op: Comparator
+    threshold: FiniteFloat
+    aggregate: Aggregate | None = Field(
+        None,
+        description="How to combine per-column values; default: the worst value for the comparator.",
+    )
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> Condition:
+        spec = METRICS.get(self.metric)
+        if spec is None:
+            raise ValueError(f"metric '{self.metric}' is not a metric id of the report contract")
+        if self.threshold < 0 or (spec.upper is not None and self.threshold > spec.upper):
+            bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
+            raise ValueError(f"threshold {self.threshold:g} for {self.metric} is outside {bound}")
+        return self
+
+    @property
+    def effective_aggregate(self) -> Aggregate:
+        if self.aggregate is not None:
+            return self.aggregate
+        return "min" if self.op in (">=", ">", "==") else "max"
+
+    def is_tighter_or_equal(self, threshold: float, than: float) -> bool:
+        """Whether `threshold` is at least as strict as `than` under this comparator."""
+        if self.op in ("<=", "<"):
+            return threshold <= than
+        if self.op in (">=", ">"):
+            return threshold >= than
+        return threshold == than
+
+
+class Rule(Condition):
+    """A gate rule; its id (the mapping key) names the gate it belongs to."""
+
+    enforcement: Enforcement = Enforcement.MANDATORY
+    description: Text | None = None
+    fix: Text | None = Field(None, description="How to fix a release that fails this rule.")
+    alternative: Condition | None = Field(
+        None, description="The rule also passes when this condition holds."
+    )
+
+
+class RuleOverride(Model):
+    """A change to one rule by a tier (any direction) or by a card (tighten only)."""
+
+    threshold: FiniteFloat | None = None
+    alternative: FiniteFloat | None = Field(None, description="New threshold of the alternative.")
+    enforcement: Enforcement | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> RuleOverride:
+        if self.threshold is None and self.alternative is None and self.enforcement is None:
+            raise ValueError("an override must set threshold, alternative or enforcement")
+        return self
+
+
+class Tier(Model):
+    """What a classification requires: approvals, DP, and rule overrides."""
+
+    approvals: ApprovalCounts
+    require_dp: bool = Field(False, description="Releases must carry differential-privacy figures.")
+    overrides: dict[str, RuleOverride] = Field(default_factory=dict)
+
+
+class Tiers(Model):
+    public: Tier
+    internal: Tier
+    confidential: Tier
+    restricted: Tier
+
+    def for_classification(self, classification: Classification) -> Tier:
+        tier: Tier = getattr(self, classification.value)
+        return tier
+
+
+class ChangeControl(Model):
+    """Approvals needed for a pull request that changes policy/ itself."""
+
+    approvals: ApprovalCounts
+
+
+class WaiverPolicy(Model):
+    max_days: int = Field(90, ge=1, le=366, description="Longest allowed waiver horizon.")
+    approvals: ApprovalCounts = Field(default_factory=lambda: {"privacy-reviewer": 1})
+
+
+class Policy(Model):
+    """The whole policy; on the base branch it is the trust root of every check."""
+
+    schema_version: SchemaVersion
+    rules: dict[RuleId, Rule] = Field(min_length=1)
+    tiers: Tiers
+    policy_changes: ChangeControl
+    waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        for rule_id, rule in self.rules.items():
+            if rule_id.split(".", 1)[0] != METRICS[rule.metric].gate:
+                raise ValueError(
+                    f"rule {rule_id} gates metric {rule.metric} of another gate; "
+                    f"name it {METRICS[rule.metric].gate}.<name>"
+                )
+        for name in Classification:
+            for rule_id, override in self.tiers.for_classification(name).overrides.items():
+                self._check_override(rule_id, override, f"tiers.{name.value}.overrides")
+        return self
+
+    def _check_override(self, rule_id: str, override: RuleOverride, where: str) -> None:
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            raise ValueError(f"{where}.{rule_id}: no rule with this id in `rules`")
+        if override.alternative is not None and rule.alternative is None:
+            raise ValueError(f"{where}.{rule_id}.alternative: the rule has no alternative")
+
+    def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
+        """The rule after the tier's overrides, with the key path that set each value."""
+        rule = self.rules[rule_id]
+        base = ("rules", rule_id)
+        threshold, threshold_at = rule.threshold, (*base, "threshold")
+        alternative = rule.alternative.threshold if rule.alternative else None
+        alternative_at = (*base, "alternative", "threshold") if rule.alternative else None
+        enforcement, enforcement_at = rule.enforcement, (*base, "enforcement")
+        tier_at = ("tiers", classification.value, "overrides", rule_id)
+        override = self.tiers.for_classification(classification).overrides.get(rule_id)
+        if override is not None:
+            if override.threshold is not None:
+                threshold, threshold_at = override.threshold, (*tier_at, "threshold")
+            if override.alternative is not None:
+                alternative, alternative_at = override.alternative, (*tier_at, "alternative")
+            if override.enforcement is not None:
+                enforcement, enforcement_at = override.enforcement, (*tier_at, "enforcement")
+        return EffectiveRule(
+            rule_id, rule, threshold, threshold_at, alternative, alternative_at,
+            enforcement, enforcement_at,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EffectiveRule:
+    """A rule's values for one classification, each with the policy key path that set it."""
+
+    rule_id: str
+    rule: Rule
+    threshold: float
+    threshold_at: tuple[str, ...]
+    alternative: float | None
+    alternative_at: tuple[str, ...] | None
+    enforcement: Enforcement
+    enforcement_at: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Loosening:
+    """A card override that would relax the policy; the card is invalid."""
+
+    rule_id: str
+    field: str
+    card_value: str
+    policy_value: str
+    policy_at: tuple[str, ...]
+
+
+def loosenings(
+    policy: Policy, classification: Classification, overrides: dict[str, RuleOverride]
+) -> list[Loosening | str]:
+    """Card overrides that loosen the effective policy (or name no rule: returned as str)."""
+    found: list[Loosening | str] = []
+    for rule_id, override in overrides.items():
+        if rule_id not in policy.rules:
+            found.append(rule_id)
+            continue
+        current = policy.effective_rule(rule_id, classification)
+        rule = current.rule
+        if override.threshold is not None and not rule.is_tighter_or_equal(
+            override.threshold, current.threshold
+        ):
+            found.append(
+                Loosening(rule_id, "threshold", f"{override.threshold:g}",
+                          f"{rule.op} {current.threshold:g}", current.threshold_at)
+            )  # fmt: skip
+        if override.alternative is not None:
+            if rule.alternative is None or current.alternative is None:
+                found.append(rule_id)
+            elif not rule.alternative.is_tighter_or_equal(override.alternative, current.alternative):
+                assert current.alternative_at is not None
+                found.append(
+                    Loosening(rule_id, "alternative", f"{override.alternative:g}",
+                              f"{rule.alternative.op} {current.alternative:g}",
+                              current.alternative_at)
+                )  # fmt: skip
+        if override.enforcement is not None and override.enforcement.rank < current.enforcement.rank:
+            found.append(
+                Loosening(rule_id, "enforcement", override.enforcement.value,
+                          current.enforcement.value, current.enforcement_at)
+            )  # fmt: skip
+    return found

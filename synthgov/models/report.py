@@ -1,0 +1,81 @@
+"""report.json: the metric report contract that check, audit and outside tools read (BRIEF §8).
+
+Extra keys are allowed here and only here: the report is a contract other tools extend.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from synthgov.models.common import FiniteFloat, Model, SchemaVersion, Sha256, Slug
+
+
+class Open(Model):
+    model_config = ConfigDict(extra="allow")
+
+
+class Input(Open):
+    sha256: Sha256
+    rows: int = Field(ge=0)
+    columns: int = Field(ge=0)
+
+
+class Inputs(Open):
+    real: Input
+    holdout: Input
+    synthetic: Input
+
+
+class Config(Open):
+    seed: int
+    target: str | None = None
+    sample_sizes: dict[str, int] = Field(default_factory=dict)
+
+
+class Metric(Open):
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z_]+\.[a-z0-9_]+$")]
+    value: FiniteFloat
+    column: str | None = None
+    columns: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+    n: int | None = Field(None, ge=0)
+    method: str | None = None
+    ci: Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)] | None = None
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Metric:
+        if self.column is not None and self.columns is not None:
+            raise ValueError("a metric has `column` or `columns`, not both")
+        if self.ci is not None and self.ci[0] > self.ci[1]:
+            raise ValueError("ci must be [lower, upper]")
+        return self
+
+
+class Report(Open):
+    schema_version: SchemaVersion
+    synthgov_version: str
+    dataset: Slug
+    card_sha256: Sha256
+    inputs: Inputs
+    config: Config
+    metrics: list[Metric]
+    seconds: dict[str, FiniteFloat] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _no_duplicate_metrics(self) -> Report:
+        seen: set[tuple[Any, ...]] = set()
+        for index, metric in enumerate(self.metrics):
+            key = metric_key(metric)
+            if key in seen:
+                raise ValueError(f"metrics[{index}] repeats {metric.id} for the same column(s)")
+            seen.add(key)
+        return self
+
+    def values(self, metric_id: str) -> list[Metric]:
+        return [m for m in self.metrics if m.id == metric_id]
+
+
+def metric_key(metric: Metric) -> tuple[Any, ...]:
+    """Identity of a metric entry: the same id may appear once per column, pair or rule."""
+    return (metric.id, metric.column, tuple(metric.columns or ()), getattr(metric, "rule", None))

@@ -1,0 +1,136 @@
+"""Reading and writing files inside the governance repository, and nowhere else.
+
+Every path the user or a file names is resolved against the repository root: no absolute
+paths outside it, no `..`, no symbolic link anywhere on the way (BRIEF: "no paths out of
+the repository, no following symlinks"). Size limits are enforced while reading, so a file
+that grows between the check and the read cannot slip past them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from synthgov.errors import InputError
+
+#: Governance files are small; anything larger is refused before parsing (BRIEF §5).
+MAX_FILE_BYTES = 1024 * 1024
+
+
+def find_root(start: Path) -> Path:
+    """The repository root: the nearest ancestor of `start` holding `.git`, else `start`."""
+    start = start.absolute()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def relative_to_root(root: Path, path: str | Path) -> PurePosixPath:
+    """The repository-relative form of `path`, refusing anything that could leave the root.
+
+    Raises:
+        InputError: the path is absolute outside the root, contains `..`, or is empty.
+    """
+    text = str(path)
+    shown = text or "(empty path)"
+    if not text or "\0" in text:
+        raise InputError.at(shown, "expected a file path")
+    candidate = Path(text)
+    if candidate.is_absolute():
+        try:
+            candidate = candidate.relative_to(root.absolute())
+        except ValueError:
+            raise InputError.at(text, f"path is outside the repository {root}") from None
+    parts = PurePosixPath(candidate.as_posix()).parts
+    if any(part == ".." for part in parts):
+        raise InputError.at(text, "path must not contain '..'")
+    clean = PurePosixPath(*[p for p in parts if p != "."]) if parts else PurePosixPath()
+    return clean
+
+
+def _check_no_symlinks(root: Path, rel: PurePosixPath) -> Path:
+    """Walk `rel` from the root with lstat so that no component may be a symlink."""
+    current = root
+    for part in rel.parts:
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return root / Path(*rel.parts)
+        if stat.S_ISLNK(mode):
+            raise InputError.at(
+                rel.as_posix(), f"refusing to follow the symbolic link {current.relative_to(root)}"
+            )
+    return current
+
+
+def read_bytes(root: Path, path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file inside `root`, refusing symlinks and files over `max_bytes`.
+
+    Raises:
+        InputError: outside the root, a symlink, not a regular file, missing, or too large.
+    """
+    rel = relative_to_root(root, path)
+    shown = rel.as_posix()
+    full = _check_no_symlinks(root, rel)
+    try:
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        raise InputError.at(shown, "no such file") from None
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot open: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise InputError.at(shown, "not a regular file")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError.at(shown, f"file is larger than the {max_bytes // 1024} KiB limit")
+    return data
+
+
+def write_new(root: Path, path: str | Path, data: bytes) -> Path:
+    """Create a file inside `root` atomically; never overwrite what the user wrote.
+
+    Raises:
+        InputError: the path leaves the root, crosses a symlink, or the file already exists.
+    """
+    rel = relative_to_root(root, path)
+    full = _check_no_symlinks(root, rel)
+    if os.path.lexists(full):
+        raise InputError.at(rel.as_posix(), "already exists; refusing to overwrite it")
+    full.parent.mkdir(parents=True, exist_ok=True)
+    _check_no_symlinks(root, rel)  # parents may have been created just now
+    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".synthgov-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.link(tmp, full)  # fails if `full` appeared meanwhile, unlike os.replace
+    except FileExistsError:
+        raise InputError.at(rel.as_posix(), "already exists; refusing to overwrite it") from None
+    finally:
+        os.unlink(tmp)
+    return full
+
+
+def iter_files(root: Path, top: str) -> list[PurePosixPath]:
+    """Every regular file under `root/top`, sorted, without descending into symlinks.
+
+    Symlinks are returned too (so that callers report them) but never followed.
+    """
+    base = root / top
+    if not base.is_dir() or base.is_symlink():
+        return []
+    found: list[PurePosixPath] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        for name in filenames:
+            if not name.startswith("."):
+                found.append(PurePosixPath((here / name).relative_to(root).as_posix()))
+        for name in dirnames:
+            if (here / name).is_symlink():
+                found.append(PurePosixPath((here / name).relative_to(root).as_posix()))
+    return sorted(found)
