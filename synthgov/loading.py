@@ -133,6 +133,14 @@ def _scalar(node: ScalarNode) -> Any:
     return text  # everything else, including `no`, `012`, `1:20`, dates: a string as written
 
 
+def reads_back_as(text: str) -> Any:
+    """What a plain (unquoted) scalar `text` would load as; writers quote when it is not `text`."""
+    try:
+        return _scalar(ScalarNode("tag:yaml.org,2002:str", text, style=None))
+    except _Fail:
+        return None
+
+
 def _mark(node: Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 

@@ -9,7 +9,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, Strict, StringConstraints, model_validator
 
 from synthgov.models.common import (
     Classification,
@@ -44,7 +44,7 @@ class ColumnType(StrEnum):
 
 class Column(Model):
     name: ColumnName
-    type: ColumnType
+    type: Annotated[ColumnType, Strict(False)]
     nullable: bool = False
     unique: bool = False
     min: FiniteFloat | None = None
@@ -109,7 +109,7 @@ class Card(Model):
     owner: Name = Field(description="A team or an email; need not be a registered reviewer.")
     description: Text
     source: Source
-    classification: Classification
+    classification: Annotated[Classification, Strict(False)]
     intended_uses: list[Text] = Field(min_length=1)
     prohibited_uses: list[Text] = Field(default_factory=list)
     limitations: list[Text] = Field(default_factory=list)

@@ -27,7 +27,11 @@ from pydantic import (
 
 
 class Model(BaseModel):
-    """Closed, frozen, strict: what the file says, nothing more, nothing coerced."""
+    """Closed, frozen, strict: what the file says, nothing more, nothing coerced.
+
+    Enum fields are annotated `Strict(False)`: strict mode wants enum instances, and lax
+    enum validation still accepts nothing but the members' values.
+    """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, use_enum_values=False, validate_default=True

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, Strict, StringConstraints, model_validator
 
 from synthgov.models.common import (
     Model,
@@ -90,7 +90,7 @@ class Ledger(Model):
     schema_version: SchemaVersion
     source: Slug
     privacy_unit: Text
-    notion: Notion
+    notion: Annotated[Notion, Strict(False)]
     cap: Cap
     description: Text | None = None
     owner: Name | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, Strict, StringConstraints, model_validator
 
 from synthgov.metric_ids import METRIC_GATES, METRICS
 from synthgov.models.common import (
@@ -73,7 +73,7 @@ class Condition(Model):
 class Rule(Condition):
     """A gate rule; its id (the mapping key) names the gate it belongs to."""
 
-    enforcement: Enforcement = Enforcement.MANDATORY
+    enforcement: Annotated[Enforcement, Strict(False)] = Enforcement.MANDATORY
     description: Text | None = None
     fix: Text | None = Field(None, description="How to fix a release that fails this rule.")
     alternative: Condition | None = Field(
@@ -86,7 +86,7 @@ class RuleOverride(Model):
 
     threshold: FiniteFloat | None = None
     alternative: FiniteFloat | None = Field(None, description="New threshold of the alternative.")
-    enforcement: Enforcement | None = None
+    enforcement: Annotated[Enforcement, Strict(False)] | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> RuleOverride:
@@ -110,7 +110,7 @@ class Tiers(Model):
     restricted: Tier
 
     def for_classification(self, classification: Classification) -> Tier:
-        tier: Tier = getattr(self, classification.value)
+        tier: Tier = getattr(self, Classification(classification).value)
         return tier
 
 
@@ -156,6 +156,7 @@ class Policy(Model):
 
     def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
         """The rule after the tier's overrides, with the key path that set each value."""
+        classification = Classification(classification)
         rule = self.rules[rule_id]
         base = ("rules", rule_id)
         threshold, threshold_at = rule.threshold, (*base, "threshold")
