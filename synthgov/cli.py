@@ -45,7 +45,9 @@ def cli(directory: Path | None) -> None:
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones.")
+@click.option(
+    "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
+)
 def init(directory: Path | None, skip_existing: bool) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
@@ -88,7 +90,9 @@ def dataset() -> None:
 @click.argument("dataset_id", metavar="ID")
 @click.option("--owner", required=True, help="Owning team or email (free text).")
 @click.option("--classification", required=True, type=click.Choice(CLASSIFICATIONS))
-@click.option("--source", required=True, help="Source dataset id; its ledger is budgets/SOURCE.yaml.")
+@click.option(
+    "--source", required=True, help="Source dataset id; its ledger is budgets/SOURCE.yaml."
+)
 @click.option("--from-data", "from_data", type=click.Path(dir_okay=False, path_type=Path),
               help="CSV or Parquet table to infer the column schema from.")  # fmt: skip
 @click.option("--target", help="Downstream target column (for utility metrics).")

@@ -20,7 +20,9 @@ def card_problems(card: Loaded[Card], policy: Loaded[Policy]) -> list[Problem]:
     for found in loosenings(policy.model, model.classification, model.overrides):
         if isinstance(found, str):
             where = card.document.locate(("overrides", found), key=True)
-            problems.append(Problem(where, f"overrides.{found}: no such rule (or alternative) in the policy"))
+            problems.append(
+                Problem(where, f"overrides.{found}: no such rule (or alternative) in the policy")
+            )
             continue
         assert isinstance(found, Loosening)
         where = card.document.locate(("overrides", found.rule_id, found.field))
@@ -48,7 +50,9 @@ def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Prob
         where = waiver.document.locate(("expires_at",))
         at = policy.document.locate(("waivers", "max_days"))
         problems.append(
-            Problem(where, f"expires_at: more than {limit} days after created_at (limit set at {at})")
+            Problem(
+                where, f"expires_at: more than {limit} days after created_at (limit set at {at})"
+            )
         )
     return problems
 

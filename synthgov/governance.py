@@ -42,7 +42,9 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     problems = []
     for name, (field, value) in expected.items():
         if name in found and found[name] != value:
-            problems.append((field, f"{'.'.join(field)}: is {value!r} but the file's path says {found[name]!r}"))
+            problems.append(
+                (field, f"{'.'.join(field)}: is {value!r} but the file's path says {found[name]!r}")
+            )
     return problems
 
 

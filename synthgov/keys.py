@@ -113,7 +113,9 @@ def parse_ssh_public_key(text: str) -> PublicKey:
         if exponent < 3 or exponent % 2 == 0:
             raise UnusableKeyError("invalid RSA exponent")
         if modulus.bit_length() < MIN_RSA_BITS:
-            raise UnusableKeyError(f"RSA keys need at least {MIN_RSA_BITS} bits, got {modulus.bit_length()}")
+            raise UnusableKeyError(
+                f"RSA keys need at least {MIN_RSA_BITS} bits, got {modulus.bit_length()}"
+            )
     if algorithm.startswith("sk-"):
         reader.string()  # application, usually "ssh:"
     reader.end()
@@ -154,7 +156,9 @@ def _dearmor(text: str) -> bytes:
         checksum = lines.pop()
     try:
         data = base64.b64decode("".join(lines), validate=True)
-        if checksum is not None and int.from_bytes(base64.b64decode(checksum[1:]), "big") != _crc24(data):
+        if checksum is not None and int.from_bytes(base64.b64decode(checksum[1:]), "big") != _crc24(
+            data
+        ):
             raise UnusableKeyError("the armour checksum does not match")
     except binascii.Error:
         raise UnusableKeyError("the armour is not valid base64") from None

@@ -93,7 +93,9 @@ class _Composer(yaml.SafeLoader):
             raise _Fail("aliases (*name) are not allowed in governance files", event.start_mark)
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
-            raise _Fail(f"anchors (&{anchor}) are not allowed in governance files", event.start_mark)
+            raise _Fail(
+                f"anchors (&{anchor}) are not allowed in governance files", event.start_mark
+            )
         tag = getattr(event, "tag", None)
         if tag is not None:
             raise _Fail(f"tags ({tag}) are not allowed in governance files", event.start_mark)
@@ -158,7 +160,9 @@ def _construct(node: Node, path: KeyPath, doc: Document) -> Any:
                 raise _Fail("mapping keys must be plain strings", key_node.start_mark)
             key = key_node.value
             if key == "<<" and key_node.style is None:
-                raise _Fail("merge keys (<<) are not allowed in governance files", key_node.start_mark)
+                raise _Fail(
+                    "merge keys (<<) are not allowed in governance files", key_node.start_mark
+                )
             if key in result:
                 first = doc.keys[(*path, key)]
                 raise _Fail(
@@ -344,7 +348,7 @@ def _message(error: Any, doc: Document) -> str:
     hint = ""
     if kind == "string_type" and isinstance(got, int | Decimal) and not isinstance(got, bool):
         line_text = _source_text(doc, loc)
-        hint = f"; quote it to keep it as written: \"{line_text or got}\""
+        hint = f'; quote it to keep it as written: "{line_text or got}"'
     return f"{dotted}: {expected[0].lower() + expected[1:]}, got {_describe(got)}{hint}"
 
 
@@ -373,9 +377,10 @@ def validate(doc: Document, model: type[ModelT], context: dict[str, Any] | None 
             doc = Document(doc.path, doc.data, doc.text, located.values, located.keys)
         problems = []
         for error in exc.errors(include_url=False):
-            loc = tuple(error["loc"])
+            cause = error.get("ctx", {}).get("error")
+            error["loc"] = (*error["loc"], *getattr(cause, "loc", ()))
             key = error["type"] == "extra_forbidden"
-            problems.append(Problem(doc.locate(loc, key=key), _message(error, doc)))
+            problems.append(Problem(doc.locate(tuple(error["loc"]), key=key), _message(error, doc)))
         raise InputError(problems) from None
 
 

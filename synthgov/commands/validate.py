@@ -63,7 +63,10 @@ def run(root: Path, paths: tuple[str, ...]) -> int:
         click.echo(str(problem))
     bad = len({p.location.path for p in problems})
     if problems:
-        click.echo(f"synthgov validate: {len(problems)} problem(s) in {bad} file(s) of {len(files)}", err=True)
+        click.echo(
+            f"synthgov validate: {len(problems)} problem(s) in {bad} file(s) of {len(files)}",
+            err=True,
+        )
         return 2
     click.echo(f"synthgov validate: {len(files)} file(s) valid", err=True)
     return 0

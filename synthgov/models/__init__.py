@@ -25,4 +25,14 @@ KINDS: dict[str, type[BaseModel]] = {
     "waiver": Waiver,
 }
 
-__all__ = ["KINDS", "Approval", "Card", "Ledger", "Manifest", "Policy", "Registry", "Report", "Waiver"]
+__all__ = [
+    "KINDS",
+    "Approval",
+    "Card",
+    "Ledger",
+    "Manifest",
+    "Policy",
+    "Registry",
+    "Report",
+    "Waiver",
+]

@@ -24,7 +24,9 @@ class Approval(Model):
     reviewer: Slug
     role: Slug
     decision: Literal["approve", "reject"]
-    digest: Sha256 = Field(description="sha256 over the canonical manifest, report and artifact hash.")
+    digest: Sha256 = Field(
+        description="sha256 over the canonical manifest, report and artifact hash."
+    )
     signed_at: Timestamp = Field(description="The signer's claim; never trusted for validity.")
     comment: Text | None = None
     signature: Signature

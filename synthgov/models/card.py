@@ -13,6 +13,7 @@ from pydantic import Field, Strict, StringConstraints, model_validator
 
 from synthgov.models.common import (
     Classification,
+    FieldError,
     FiniteFloat,
     Model,
     Name,
@@ -60,25 +61,27 @@ class Column(Model):
     @model_validator(mode="after")
     def _consistent(self) -> Column:
         if (self.min is not None or self.max is not None) and not self.type.is_numeric:
-            raise ValueError(f"column {self.name}: min/max apply to integer and number columns")
+            raise FieldError(("min",), "min/max apply to integer and number columns")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"column {self.name}: min {self.min:g} is above max {self.max:g}")
+            raise FieldError(("min",), f"min {self.min:g} is above max {self.max:g}")
         if self.allowed_values is not None and self.type not in (
             ColumnType.CATEGORICAL,
             ColumnType.BOOLEAN,
         ):
-            raise ValueError(f"column {self.name}: allowed_values apply to categorical columns")
+            raise FieldError(
+                ("allowed_values",), "allowed_values apply to categorical and boolean columns"
+            )
         if self.allowed_values is not None and len(set(map(repr, self.allowed_values))) != len(
             self.allowed_values
         ):
-            raise ValueError(f"column {self.name}: allowed_values has duplicates")
+            raise FieldError(("allowed_values",), "allowed_values has duplicates")
         if self.pattern is not None:
             if self.type is not ColumnType.STRING:
-                raise ValueError(f"column {self.name}: pattern applies to string columns")
+                raise FieldError(("pattern",), "pattern applies to string columns")
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                raise ValueError(f"column {self.name}: pattern is not a valid regex: {exc}") from None
+                raise FieldError(("pattern",), f"not a valid regular expression: {exc}") from None
         return self
 
 
@@ -136,7 +139,7 @@ class Card(Model):
         names = [c.name for c in self.columns]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"duplicate column names: {', '.join(duplicates)}")
+            raise FieldError(("columns",), f"duplicate column names: {', '.join(duplicates)}")
         known = set(names)
         refs = {
             "quasi_identifiers": self.quasi_identifiers,
@@ -147,13 +150,15 @@ class Card(Model):
         for field, columns in refs.items():
             missing = [c for c in columns if c not in known]
             if missing:
-                raise ValueError(f"{field} names unknown columns: {', '.join(missing)}")
+                raise FieldError((field,), f"names unknown columns: {', '.join(missing)}")
         clash = sorted(known & set(self.prohibited_columns))
         if clash:
-            raise ValueError(f"prohibited columns are in the schema: {', '.join(clash)}")
+            raise FieldError(
+                ("prohibited_columns",), f"prohibited columns are in the schema: {', '.join(clash)}"
+            )
         constraint_names = [c.name for c in self.constraints]
         if len(set(constraint_names)) != len(constraint_names):
-            raise ValueError("constraint names must be unique")
+            raise FieldError(("constraints",), "constraint names must be unique")
         return self
 
     def column(self, name: str) -> Column | None:

@@ -26,6 +26,14 @@ from pydantic import (
 )
 
 
+class FieldError(ValueError):
+    """A model-level rule broken at a known field: the loader reports it at that field's line."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class Model(BaseModel):
     """Closed, frozen, strict: what the file says, nothing more, nothing coerced.
 
@@ -63,7 +71,7 @@ Version = Annotated[
     str,
     StringConstraints(pattern=_VERSION),
     AfterValidator(_no_double_dot),
-    Field(description="Release version, e.g. \"2026.09.1\" or \"1.10\" (quote it in YAML)."),
+    Field(description='Release version, e.g. "2026.09.1" or "1.10" (quote it in YAML).'),
 ]
 ReleaseRef = Annotated[
     str,
@@ -77,9 +85,7 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
-Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)
-]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
 
 
 def _display_text(value: str) -> str:
@@ -93,8 +99,12 @@ def _display_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_display_text)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_display_text)]
+Text = Annotated[
+    str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_display_text)
+]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_display_text)
+]
 
 # --- numbers -------------------------------------------------------------------------------
 
@@ -110,7 +120,10 @@ def _finite_number(value: Any) -> Any:
 
 
 FiniteFloat = Annotated[
-    float, BeforeValidator(_finite_number), Field(allow_inf_nan=False), WithJsonSchema({"type": "number"})
+    float,
+    BeforeValidator(_finite_number),
+    Field(allow_inf_nan=False),
+    WithJsonSchema({"type": "number"}),
 ]
 Probability = Annotated[
     float,
@@ -133,14 +146,15 @@ def _privacy_amount(value: Any) -> Decimal:
 PrivacyAmount = Annotated[
     Decimal,
     BeforeValidator(_privacy_amount),
+    # JSON number, not pydantic's default string: shortest-repr floats give back every
+    # decimal of up to 15 significant digits exactly as written.
+    PlainSerializer(float, return_type=float, when_used="json"),
     WithJsonSchema({"type": "number", "minimum": 0}),
 ]
 
 # --- time -----------------------------------------------------------------------------------
 
-_TIMESTAMP = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$"
-)
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+-]\d{2}:\d{2})$")
 
 
 def _timestamp(value: Any) -> datetime:

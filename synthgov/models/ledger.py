@@ -14,6 +14,7 @@ from typing import Annotated
 from pydantic import Field, Strict, StringConstraints, model_validator
 
 from synthgov.models.common import (
+    FieldError,
     Model,
     Name,
     Notion,
@@ -45,7 +46,7 @@ class Loss(Model):
         if self.kind is None:
             raise ValueError("a loss is epsilon, epsilon and delta, rho, or rho and delta")
         if self.delta is not None and self.delta >= 1:
-            raise ValueError("delta must be below 1")
+            raise FieldError(("delta",), "must be below 1")
         return self
 
     @property
@@ -83,7 +84,9 @@ class Entry(Model):
     )
     loss: Loss
     recorded_at: Timestamp
-    prev_sha256: Sha256 = Field(description="sha256 of the previous entry (or the header) in canonical form.")
+    prev_sha256: Sha256 = Field(
+        description="sha256 of the previous entry (or the header) in canonical form."
+    )
 
 
 class Ledger(Model):
@@ -100,19 +103,20 @@ class Ledger(Model):
     def _consistent(self) -> Ledger:
         cap_figures, entry_kinds = NOTION_RULES[self.notion]
         if _figures(self.cap) != cap_figures:
-            raise ValueError(
-                f"a {self.notion.value} ledger's cap is {' and '.join(sorted(cap_figures))}"
+            raise FieldError(
+                ("cap",),
+                f"a {self.notion.value} ledger's cap is {' and '.join(sorted(cap_figures))}",
             )
         if self.cap.delta is not None and not Decimal(0) < self.cap.delta < Decimal(1):
-            raise ValueError("cap.delta must be in (0, 1)")
+            raise FieldError(("cap", "delta"), "must be in (0, 1)")
         if any(getattr(self.cap, k) == 0 for k in cap_figures - {"delta"}):
-            raise ValueError("the cap must be positive")
+            raise FieldError(("cap",), "the cap must be positive")
         for index, entry in enumerate(self.entries):
             if entry.seq != index + 1:
-                raise ValueError(f"entries[{index}].seq is {entry.seq}, expected {index + 1}")
+                raise FieldError(("entries", index, "seq"), f"is {entry.seq}, expected {index + 1}")
             if entry.loss.kind not in entry_kinds:
-                raise ValueError(
-                    f"entries[{index}]: a {entry.loss.kind} loss cannot be recorded in a "
-                    f"{self.notion.value} ledger"
+                raise FieldError(
+                    ("entries", index, "loss"),
+                    f"{'an' if entry.loss.kind == 'approx' else 'a'} {entry.loss.kind} loss cannot be recorded in a {self.notion.value} ledger",
                 )
         return self

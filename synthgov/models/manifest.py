@@ -9,6 +9,7 @@ from pydantic import Field, StringConstraints, model_validator
 
 from synthgov.models.common import (
     Email,
+    FieldError,
     GitCommit,
     Model,
     Name,
@@ -76,7 +77,9 @@ class Privacy(Model):
         given = {k for k in ("epsilon", "delta", "rho") if getattr(self, k) is not None}
         if self.notion == "none":
             if given:
-                raise ValueError("notion 'none' (empirical audit only) carries no epsilon/delta/rho")
+                raise ValueError(
+                    "notion 'none' (empirical audit only) carries no epsilon/delta/rho"
+                )
             return self
         required, optional = _FIGURES[self.notion]
         if not required <= given or not given <= required | optional:
@@ -87,7 +90,7 @@ class Privacy(Model):
                 f"notion '{self.notion}' needs {expected}, got {', '.join(sorted(given)) or 'nothing'}"
             )
         if self.delta is not None and not Decimal(0) < self.delta < Decimal(1):
-            raise ValueError("delta must be in (0, 1)")
+            raise FieldError(("delta",), "must be in (0, 1)")
         return self
 
     @property

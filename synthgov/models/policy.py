@@ -19,6 +19,7 @@ from synthgov.models.common import (
     ApprovalCounts,
     Classification,
     Enforcement,
+    FieldError,
     FiniteFloat,
     Model,
     SchemaVersion,
@@ -49,10 +50,14 @@ class Condition(Model):
     def _known_metric(self) -> Condition:
         spec = METRICS.get(self.metric)
         if spec is None:
-            raise ValueError(f"metric '{self.metric}' is not a metric id of the report contract")
+            raise FieldError(
+                ("metric",), f"'{self.metric}' is not a metric id of the report contract"
+            )
         if self.threshold < 0 or (spec.upper is not None and self.threshold > spec.upper):
             bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
-            raise ValueError(f"threshold {self.threshold:g} for {self.metric} is outside {bound}")
+            raise FieldError(
+                ("threshold",), f"{self.threshold:g} is outside {bound} for {self.metric}"
+            )
         return self
 
     @property
@@ -138,21 +143,20 @@ class Policy(Model):
     def _consistent(self) -> Policy:
         for rule_id, rule in self.rules.items():
             if rule_id.split(".", 1)[0] != METRICS[rule.metric].gate:
-                raise ValueError(
-                    f"rule {rule_id} gates metric {rule.metric} of another gate; "
-                    f"name it {METRICS[rule.metric].gate}.<name>"
+                raise FieldError(
+                    ("rules", rule_id),
+                    f"gates metric {rule.metric} of another gate; name it "
+                    f"{METRICS[rule.metric].gate}.<name>",
                 )
         for name in Classification:
             for rule_id, override in self.tiers.for_classification(name).overrides.items():
-                self._check_override(rule_id, override, f"tiers.{name.value}.overrides")
+                where = ("tiers", name.value, "overrides", rule_id)
+                rule = self.rules.get(rule_id)
+                if rule is None:
+                    raise FieldError(where, "no rule with this id in `rules`")
+                if override.alternative is not None and rule.alternative is None:
+                    raise FieldError((*where, "alternative"), "the rule has no alternative")
         return self
-
-    def _check_override(self, rule_id: str, override: RuleOverride, where: str) -> None:
-        rule = self.rules.get(rule_id)
-        if rule is None:
-            raise ValueError(f"{where}.{rule_id}: no rule with this id in `rules`")
-        if override.alternative is not None and rule.alternative is None:
-            raise ValueError(f"{where}.{rule_id}.alternative: the rule has no alternative")
 
     def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
         """The rule after the tier's overrides, with the key path that set each value."""
@@ -224,14 +228,19 @@ def loosenings(
         if override.alternative is not None:
             if rule.alternative is None or current.alternative is None:
                 found.append(rule_id)
-            elif not rule.alternative.is_tighter_or_equal(override.alternative, current.alternative):
+            elif not rule.alternative.is_tighter_or_equal(
+                override.alternative, current.alternative
+            ):
                 assert current.alternative_at is not None
                 found.append(
                     Loosening(rule_id, "alternative", f"{override.alternative:g}",
                               f"{rule.alternative.op} {current.alternative:g}",
                               current.alternative_at)
                 )  # fmt: skip
-        if override.enforcement is not None and override.enforcement.rank < current.enforcement.rank:
+        if (
+            override.enforcement is not None
+            and override.enforcement.rank < current.enforcement.rank
+        ):
             found.append(
                 Loosening(rule_id, "enforcement", override.enforcement.value,
                           current.enforcement.value, current.enforcement_at)

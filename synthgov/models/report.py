@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from synthgov.models.common import FiniteFloat, Model, SchemaVersion, Sha256, Slug
+from synthgov.models.common import FieldError, FiniteFloat, Model, SchemaVersion, Sha256, Slug
 
 
 class Open(Model):
@@ -48,7 +48,7 @@ class Metric(Open):
         if self.column is not None and self.columns is not None:
             raise ValueError("a metric has `column` or `columns`, not both")
         if self.ci is not None and self.ci[0] > self.ci[1]:
-            raise ValueError("ci must be [lower, upper]")
+            raise FieldError(("ci",), "must be [lower, upper]")
         return self
 
 
@@ -68,7 +68,7 @@ class Report(Open):
         for index, metric in enumerate(self.metrics):
             key = metric_key(metric)
             if key in seen:
-                raise ValueError(f"metrics[{index}] repeats {metric.id} for the same column(s)")
+                raise FieldError(("metrics", index), f"repeats {metric.id} for the same column(s)")
             seen.add(key)
         return self
 

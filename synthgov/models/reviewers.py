@@ -12,7 +12,16 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from synthgov.keys import UnusableKeyError, parse_public_key
-from synthgov.models.common import Email, Model, Name, SchemaVersion, Slug, Text, Timestamp
+from synthgov.models.common import (
+    Email,
+    FieldError,
+    Model,
+    Name,
+    SchemaVersion,
+    Slug,
+    Text,
+    Timestamp,
+)
 
 
 class Key(Model):
@@ -31,13 +40,14 @@ class Key(Model):
         try:
             parsed = parse_public_key(self.type, self.public_key)
         except UnusableKeyError as exc:
-            raise ValueError(f"public_key: {exc}") from None
+            raise FieldError(("public_key",), str(exc)) from None
         if parsed.fingerprint != self.fingerprint:
-            raise ValueError(
-                f"fingerprint {self.fingerprint} is not the key's; its fingerprint is {parsed.fingerprint}"
+            raise FieldError(
+                ("fingerprint",),
+                f"{self.fingerprint} is not the key's; its fingerprint is {parsed.fingerprint}",
             )
         if self.valid_after and self.valid_before and self.valid_after >= self.valid_before:
-            raise ValueError("valid_after must be before valid_before")
+            raise FieldError(("valid_before",), "must be after valid_after")
         if (self.revoked_at is None) != (self.revocation_reason is None):
             raise ValueError("revoked_at and revocation_reason go together")
         return self
@@ -61,7 +71,7 @@ class Reviewer(Model):
     @model_validator(mode="after")
     def _distinct_roles(self) -> Reviewer:
         if len(set(self.roles)) != len(self.roles):
-            raise ValueError("roles has duplicates")
+            raise FieldError(("roles",), "has duplicates")
         return self
 
 
@@ -71,17 +81,20 @@ class Registry(Model):
 
     @model_validator(mode="after")
     def _unique(self) -> Registry:
-        ids = [r.id for r in self.reviewers]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate reviewer ids: {', '.join(sorted({i for i in ids if ids.count(i) > 1}))}")
+        seen_ids: set[str] = set()
         owners: dict[str, str] = {}
-        for reviewer in self.reviewers:
-            for key in reviewer.keys:
-                other = owners.setdefault(key.fingerprint, reviewer.id)
-                if other != reviewer.id or sum(k.fingerprint == key.fingerprint for k in reviewer.keys) > 1:
-                    raise ValueError(
-                        f"key {key.fingerprint} is registered more than once ({other}, {reviewer.id})"
+        for i, reviewer in enumerate(self.reviewers):
+            if reviewer.id in seen_ids:
+                raise FieldError(("reviewers", i, "id"), f"duplicate reviewer id {reviewer.id}")
+            seen_ids.add(reviewer.id)
+            for j, key in enumerate(reviewer.keys):
+                other = owners.get(key.fingerprint)
+                if other is not None:
+                    raise FieldError(
+                        ("reviewers", i, "keys", j, "fingerprint"),
+                        f"key {key.fingerprint} is registered more than once ({other}, {reviewer.id})",
                     )
+                owners[key.fingerprint] = reviewer.id
         return self
 
     def reviewer(self, reviewer_id: str) -> Reviewer | None:

@@ -6,7 +6,16 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from synthgov.models.common import FiniteFloat, Model, ReleaseRef, SchemaVersion, Slug, Text, Timestamp
+from synthgov.models.common import (
+    FieldError,
+    FiniteFloat,
+    Model,
+    ReleaseRef,
+    SchemaVersion,
+    Slug,
+    Text,
+    Timestamp,
+)
 
 WaiverId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")]
 
@@ -26,5 +35,5 @@ class Waiver(Model):
     @model_validator(mode="after")
     def _expires_after_creation(self) -> Waiver:
         if self.expires_at <= self.created_at:
-            raise ValueError("expires_at must be after created_at")
+            raise FieldError(("expires_at",), "must be after created_at")
         return self

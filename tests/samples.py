@@ -1,0 +1,161 @@
+"""Minimal valid governance documents of every kind, as the files a user would write."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+SHA = "a" * 64
+
+POLICY = (Path(__file__).resolve().parent.parent / "synthgov/templates/policy.yaml").read_text()
+
+CARD = """\
+schema_version: 1
+id: claims
+title: Insurance claims
+owner: claims-team@example.org
+description: Claims with member demographics.
+source: {id: claims-db, privacy_unit: one member}
+classification: confidential
+intended_uses: [model development]
+retention_days: 365
+columns:
+  - {name: age, type: integer, min: 18, max: 99}
+  - {name: region, type: categorical, allowed_values: [north, south]}
+  - {name: amount, type: number, min: 0, nullable: true}
+  - {name: fraud, type: boolean}
+constraints:
+  - {name: positive-amount, rule: "amount >= 0"}
+prohibited_columns: [email]
+quasi_identifiers: [age, region]
+subgroup_columns: [region]
+target: {column: fraud, positive: true}
+overrides:
+  fidelity.detection_auc: {threshold: 0.7}
+"""
+
+MANIFEST = f"""\
+schema_version: 1
+dataset: claims
+version: "1.10"
+created_at: "2026-09-02T10:00:00Z"
+author: author@example.org
+source: {{id: claims-db, snapshot: {{id: "2026-09-01", sha256: {SHA}}}}}
+generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
+artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}}}
+privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
+intended_uses: [model development]
+"""
+
+REPORT = f"""\
+{{"schema_version": 1, "synthgov_version": "0.1.0", "dataset": "claims", "card_sha256": "{SHA}",
+ "inputs": {{"real": {{"sha256": "{SHA}", "rows": 10, "columns": 4}},
+            "holdout": {{"sha256": "{SHA}", "rows": 5, "columns": 4}},
+            "synthetic": {{"sha256": "{SHA}", "rows": 10, "columns": 4}}}},
+ "config": {{"seed": 0, "target": "fraud", "sample_sizes": {{"dcr": 10}}}},
+ "metrics": [{{"id": "fidelity.ks_complement", "column": "age", "value": 0.97, "n": 10, "method": "ks"}},
+             {{"id": "privacy.linkability_risk", "value": 0.01, "ci": [0.0, 0.05]}}],
+ "seconds": {{"fidelity": 0.4}}, "extra_tool_key": true}}
+"""
+
+APPROVAL = f"""\
+schema_version: 1
+release: claims@1.10
+reviewer: alice
+role: privacy-reviewer
+decision: approve
+digest: {SHA}
+signed_at: "2026-09-03T08:00:00Z"
+comment: Checked the privacy metrics.
+signature:
+  format: sshsig
+  armored: |
+    -----BEGIN SSH SIGNATURE-----
+    U1NIU0lH
+    -----END SSH SIGNATURE-----
+"""
+
+LEDGER = f"""\
+schema_version: 1
+source: claims-db
+privacy_unit: one member
+notion: approx
+cap: {{epsilon: 3.0, delta: 0.000001}}
+entries:
+  - seq: 1
+    release: claims@1.10
+    mechanism: aim
+    loss: {{epsilon: 1.0, delta: 0.0000001}}
+    recorded_at: "2026-09-02T10:00:00Z"
+    prev_sha256: {SHA}
+  - seq: 2
+    release: claims@1.11
+    mechanism: mst
+    loss: {{rho: 0.05}}
+    recorded_at: "2026-09-05T10:00:00Z"
+    prev_sha256: {SHA}
+"""
+
+WAIVER = """\
+schema_version: 1
+id: WVR-2026-007
+release: claims@1.10
+rule: fidelity.detection_auc
+relax_to: 0.8
+justification: Rounded date columns; release limited to QA fixtures.
+owner: alice
+ticket: GRC-1432
+created_at: "2026-09-02T00:00:00Z"
+expires_at: "2026-10-02T00:00:00Z"
+"""
+
+
+def ssh_key(
+    directory: Path, name: str = "key", kind: str = "ed25519", bits: int | None = None
+) -> tuple[str, str]:
+    """A real SSH key pair made by ssh-keygen: (public key line, its fingerprint per ssh-keygen)."""
+    path = directory / name
+    size = ["-b", str(bits)] if bits else []
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", kind, *size, "-N", "", "-C", name, "-f", str(path)], check=True
+    )
+    listed = subprocess.run(
+        ["ssh-keygen", "-l", "-f", f"{path}.pub"], check=True, capture_output=True, text=True
+    )
+    return (directory / f"{name}.pub").read_text().strip(), listed.stdout.split()[1]
+
+
+def reviewers(public_key: str, fingerprint: str) -> str:
+    return f"""\
+schema_version: 1
+reviewers:
+  - id: alice
+    name: Alice Example
+    email: alice@example.org
+    roles: [privacy-reviewer, policy-admin]
+    keys:
+      - type: ssh
+        public_key: {public_key}
+        fingerprint: "{fingerprint}"
+        valid_after: "2026-01-01T00:00:00Z"
+"""
+
+
+#: (kind, repository path, text) of every kind but reviewers (which needs a real key).
+DOCUMENTS = [
+    ("policy", "policy/policy.yaml", POLICY),
+    ("card", "datasets/claims/card.yaml", CARD),
+    ("manifest", "datasets/claims/releases/1.10/manifest.yaml", MANIFEST),
+    ("report", "datasets/claims/releases/1.10/report.json", REPORT),
+    ("approval", "datasets/claims/releases/1.10/approvals/privacy-reviewer--alice.yaml", APPROVAL),
+    ("ledger", "budgets/claims-db.yaml", LEDGER),
+    ("waiver", "datasets/claims/releases/1.10/waivers/WVR-2026-007.yaml", WAIVER),
+]
+
+
+def write_repo(root: Path, public_key: str, fingerprint: str) -> None:
+    """A complete valid governance tree under `root`."""
+    for _, path, text in [*DOCUMENTS, ("reviewers", "policy/reviewers.yaml", reviewers(public_key, fingerprint))]:
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)

@@ -1,0 +1,168 @@
+"""The safe loader refuses every unsafe construct, with file, line and column (signing.md §9)."""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from synthgov.errors import InputError
+from synthgov.loading import load_document, parse_json, parse_yaml
+from synthgov.paths import MAX_FILE_BYTES, read_bytes
+
+ALIAS_BOMB = b"""\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+REJECTED_YAML = {
+    "duplicate key": (b"decision: reject\ndecision: approve\n", 2, 1, "duplicate key 'decision' (first defined at line 1)"),
+    "nested duplicate": (b"a:\n  b: 1\n  c: 2\n  b: 3\n", 4, 3, "duplicate key 'b'"),
+    "python object tag": (b"x: !!python/object/apply:os.system ['true']\n", 1, 4, "tags (tag:yaml.org,2002:python/object/apply:os.system) are not allowed"),
+    "binary tag": (b"x: !!binary aGVsbG8=\n", 1, 4, "tags"),
+    "local tag": (b"x: !custom 1\n", 1, 4, "tags (!custom)"),
+    "str tag": (b"x: !!str 1\n", 1, 4, "tags"),
+    "anchor": (b"a: &x 1\nb: 2\n", 1, 4, "anchors (&x) are not allowed"),
+    "merge key": (b"<<: {a: 1}\nb: 2\n", 1, 1, "merge keys (<<) are not allowed"),
+    "nan": (b"epsilon: .nan\n", 1, 10, "non-finite number .nan"),
+    "inf": (b"cap: .inf\n", 1, 6, "non-finite number .inf"),
+    "negative inf": (b"cap: -.inf\n", 1, 6, "non-finite number -.inf"),
+    "underflow": (b"epsilon: 1e-400\n", 1, 10, "too small to represent"),
+    "overflow": (b"epsilon: 1e400\n", 1, 10, "too large"),
+    "two documents": (b"a: 1\n---\nb: 2\n", 2, 1, "malformed YAML"),
+    "empty": (b"", 1, 1, "file is empty"),
+    "not utf-8": (b"name: caf\xe9\n", 1, 10, "not valid UTF-8"),
+    "complex key": (b"? [a, b]\n: 1\n", 1, 3, "mapping keys must be plain strings"),
+    "malformed": (b"a: [1, 2\n", 2, 1, "malformed YAML"),
+}
+
+
+@pytest.mark.parametrize("name", REJECTED_YAML)
+def test_yaml_refusals_are_located(name: str) -> None:
+    raw, line, column, message = REJECTED_YAML[name]
+    with pytest.raises(InputError) as caught:
+        parse_yaml(raw, "policy/policy.yaml")
+    problem = caught.value.problems[0]
+    assert (problem.location.path, problem.location.line, problem.location.column) == (
+        "policy/policy.yaml", line, column,
+    )  # fmt: skip
+    assert message in problem.message
+
+
+def test_alias_bomb_is_refused_in_under_a_second() -> None:
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="anchors"):
+        parse_yaml(ALIAS_BOMB, "bomb.yaml")
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("opener,closer", [(b"[", b"]"), (b"{a: ", b"}")])
+def test_thousand_deep_nesting_is_an_input_error_not_a_recursion_error(opener: bytes, closer: bytes) -> None:
+    with pytest.raises(InputError, match="nesting deeper than 64 levels"):
+        parse_yaml(opener * 1000 + b"1" + closer * 1000, "deep.yaml")
+
+
+def test_nesting_at_the_limit_is_accepted() -> None:
+    assert parse_yaml(b"[" * 63 + b"1" + b"]" * 63, "ok.yaml").data is not None
+
+
+def test_yaml_11_traps_read_as_written() -> None:
+    data = parse_yaml(
+        b"a: no\nb: on\nc: 012\nd: 1:20\ne: 2025-01-15\nf: 1.10\ng: yes\nh: ~\ni: true\nj: 0.5\nk: 7\n",
+        "f.yaml",
+    ).data
+    assert data == {
+        "a": "no", "b": "on", "c": "012", "d": "1:20", "e": "2025-01-15",
+        "f": Decimal("1.10"), "g": "yes", "h": None, "i": True, "j": Decimal("0.5"), "k": 7,
+    }  # fmt: skip
+    assert str(data["f"]) == "1.10"  # exactly as written, not 1.1
+
+
+def test_quoted_scalars_are_always_strings() -> None:
+    assert parse_yaml(b'a: "1.10"\nb: \'true\'\nc: "null"\n', "f.yaml").data == {
+        "a": "1.10", "b": "true", "c": "null",
+    }  # fmt: skip
+
+
+REJECTED_JSON = {
+    "duplicate key": (b'{"a": 1,\n "a": 2}', 2, 2, "duplicate key 'a'"),
+    "NaN": (b'{"x": 1,\n "epsilon": NaN}', 2, 13, "non-finite number NaN"),
+    "Infinity": (b'{"cap": -Infinity}', 1, 9, "non-finite number -Infinity"),
+    "underflow": (b'{"epsilon": 1e-400}', 1, 13, "too small to represent"),
+    "malformed": (b'{"a": }', 1, 7, "malformed JSON"),
+}
+
+
+@pytest.mark.parametrize("name", REJECTED_JSON)
+def test_json_refusals_are_located(name: str) -> None:
+    raw, line, column, message = REJECTED_JSON[name]
+    with pytest.raises(InputError) as caught:
+        parse_json(raw, "report.json")
+    problem = caught.value.problems[0]
+    assert (problem.location.line, problem.location.column) == (line, column)
+    assert message in problem.message
+
+
+def test_json_deep_nesting_is_refused() -> None:
+    with pytest.raises(InputError, match="nesting deeper than 64"):
+        parse_json(b"[" * 5000 + b"]" * 5000, "r.json")
+    with pytest.raises(InputError, match="nesting deeper than 64"):
+        parse_json(b"[" * 65 + b"]" * 65, "r.json")
+
+
+def test_json_numbers_are_exact() -> None:
+    assert parse_json(b'{"e": 0.1, "n": 3}', "r.json").data == {"e": Decimal("0.1"), "n": 3}
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    big = tmp_path / "policy.yaml"
+    with big.open("wb") as handle:
+        handle.write(b"a: " + b"x" * (20 * 1024 * 1024) + b"\n")
+    start = time.perf_counter()
+    with pytest.raises(InputError, match="larger than the 1024 KiB limit"):
+        load_document(tmp_path, "policy.yaml")
+    assert time.perf_counter() - start < 1.0
+    (tmp_path / "ok.yaml").write_bytes(b"a: " + b"x" * (MAX_FILE_BYTES - 10) + b"\n")
+    assert load_document(tmp_path, "ok.yaml").data["a"].startswith("x")
+
+
+def test_symlink_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("token: hunter2\n")
+    root = tmp_path / "repo"
+    (root / "policy").mkdir(parents=True)
+    os.symlink(secret, root / "policy" / "policy.yaml")
+    with pytest.raises(InputError, match=r"refusing to follow the symbolic link policy/policy\.yaml"):
+        read_bytes(root, "policy/policy.yaml")
+
+
+def test_symlinked_directory_is_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "card.yaml").write_text("id: x\n")
+    root = tmp_path / "repo"
+    (root / "datasets").mkdir(parents=True)
+    os.symlink(outside, root / "datasets" / "x")
+    with pytest.raises(InputError, match="symbolic link datasets/x"):
+        read_bytes(root, "datasets/x/card.yaml")
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "policy/../../x.yaml", "/etc/passwd", ""])
+def test_paths_out_of_the_repository_are_refused(tmp_path: Path, path: str) -> None:
+    with pytest.raises(InputError):
+        read_bytes(tmp_path, path)
+
+
+def test_absolute_path_inside_the_repository_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("a: 1\n")
+    assert read_bytes(tmp_path, str(tmp_path / "a.yaml")) == b"a: 1\n"
