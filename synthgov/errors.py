@@ -6,7 +6,16 @@ ends the command with exit code 2 and one line per problem, never a traceback.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters escaped, so that user-written text (a YAML
+    key, a value) can never start a new output line or hide itself with bidi overrides."""
+    return "".join(
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
+    )
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return printable(f"{self.location}: {self.message}")
 
 
 class SynthgovError(Exception):

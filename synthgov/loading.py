@@ -192,14 +192,19 @@ def parse_yaml(raw: bytes, path: str) -> Document:
     """
     text = _decode(raw, path)
     doc = Document(path, None, text)
-    loader = _Composer(text)
+    loader = None
     try:
+        loader = _Composer(text)  # the reader already refuses control characters here
         node = loader.get_single_node()
         if node is None:
             raise InputError.at(path, "file is empty; expected a YAML mapping", 1, 1)
         data = _construct(node, (), doc)
     except _Fail as exc:
         raise InputError.at(path, str(exc), exc.line, exc.column) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        raise InputError.at(path, f"character U+{exc.character:04X} is not allowed", line, column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "malformed YAML"
@@ -210,7 +215,8 @@ def parse_yaml(raw: bytes, path: str) -> Document:
     except RecursionError:
         raise InputError.at(path, f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return Document(path, data, text, doc.values, doc.keys)
 
 

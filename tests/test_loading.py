@@ -42,6 +42,7 @@ REJECTED_YAML = {
     "two documents": (b"a: 1\n---\nb: 2\n", 2, 1, "malformed YAML"),
     "empty": (b"", 1, 1, "file is empty"),
     "not utf-8": (b"name: caf\xe9\n", 1, 10, "not valid UTF-8"),
+    "NUL byte": (b"a: 1\nb: x\x00y\n", 2, 5, "character U+0000 is not allowed"),
     "complex key": (b"? [a, b]\n: 1\n", 1, 3, "mapping keys must be plain strings"),
     "malformed": (b"a: [1, 2\n", 2, 1, "malformed YAML"),
 }
@@ -166,3 +167,16 @@ def test_paths_out_of_the_repository_are_refused(tmp_path: Path, path: str) -> N
 def test_absolute_path_inside_the_repository_is_accepted(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("a: 1\n")
     assert read_bytes(tmp_path, str(tmp_path / "a.yaml")) == b"a: 1\n"
+
+
+def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
+    from synthgov.loading import validate
+    from synthgov.models import Waiver
+
+    doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\u202eevil": 2\n', "w.yaml")
+    with pytest.raises(InputError) as caught:
+        validate(doc, Waiver)
+    lines = str(caught.value).splitlines()
+    assert "w.yaml:1:1: x\\u000a::error::forged: unknown field (check the spelling; see `synthgov schema`)" in lines
+    assert any("\\u202eevil" in line for line in lines)
+    assert all(line.startswith("w.yaml:") for line in lines)

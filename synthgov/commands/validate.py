@@ -59,6 +59,7 @@ def run(root: Path, paths: tuple[str, ...]) -> int:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():
             problems.extend(consistency.problems_against_policy(item, policy))
+    problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
     for problem in problems:
         click.echo(str(problem))
     bad = len({p.location.path for p in problems})

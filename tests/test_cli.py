@@ -1,0 +1,113 @@
+"""The CLI boundary: help and version everywhere, exit 2 with one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+
+from synthgov import __version__
+from synthgov.cli import cli
+from tests.conftest import ROOT
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(cli), ids=lambda c: " ".join(c) or "synthgov")
+def test_every_command_has_help(synthgov, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov(*command, "--help")
+    assert result.code == 0
+    assert result.out.startswith("Usage: synthgov")
+    assert "Show this message and exit." in result.out
+
+
+def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("--version")
+    assert (result.code, result.out.strip()) == (0, f"synthgov, version {__version__}")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("validate", "--bogus"), "synthgov validate: error: No such option"),
+        (("frobnicate",), "synthgov: error: No such command 'frobnicate'"),
+        (("dataset", "new", "x"), "synthgov dataset new: error: Missing option '--owner'"),
+        (("dataset", "new", "x", "--owner", "o", "--classification", "secret", "--source", "s"),
+         "synthgov dataset new: error: Invalid value for '--classification': 'secret' is not one of"),
+        (("schema", "nope"), "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line_and_exit_2(synthgov, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov(*args)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert result.err.startswith(message)
+    assert result.err.rstrip().endswith("--help')") or args[0] == "schema"
+    assert result.out == ""
+
+
+def test_no_arguments_prints_help_and_exits_2(synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov()
+    assert result.code == 2
+    assert "Commands:" in result.err
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from synthgov.commands import schema
+
+    def explode(kind: str | None) -> int:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(schema, "run", explode)
+    result = synthgov("schema")
+    assert result.code == 2
+    assert result.err.strip() == (
+        "synthgov: internal error: RuntimeError: disk on fire "
+        "(set SYNTHGOV_DEBUG=1 for the traceback, and please report it)"
+    )
+    monkeypatch.setenv("SYNTHGOV_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        synthgov("schema")
+
+
+def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("schema")
+    assert result.out.split() == ["policy", "reviewers", "card", "manifest", "report", "approval", "ledger", "waiver"]
+
+
+def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    schema = json.loads(synthgov("schema", "ledger").out)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["additionalProperties"] is False
+
+
+def test_the_installed_console_script_runs_without_heavy_imports() -> None:
+    probe = "import sys; from synthgov.cli import main; main(['--help']); print(sorted(m for m in ('pandas','sklearn','opendp','git','numpy') if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
+
+
+def test_python_dash_m_synthgov_exits_with_the_commands_code() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-m", "synthgov"]
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, env=env)
+    assert (version.returncode, version.stdout.strip()) == (0, f"synthgov, version {__version__}")
+    bad = subprocess.run([*run, "schema", "nope"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr

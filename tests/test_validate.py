@@ -1,0 +1,148 @@
+"""`synthgov validate`: every problem of every file, located, exit 0 or 2, and a light import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import samples
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def governance(tmp_path: Path) -> Path:
+    root = tmp_path / "gov"
+    root.mkdir()
+    (root / ".git").mkdir()  # marks the repository root
+    samples.write_repo(root, *samples.ssh_key(tmp_path))
+    return root
+
+
+def test_a_valid_repository_passes(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 0, result.out
+    assert result.out == ""
+    assert result.err.strip() == "synthgov validate: 8 file(s) valid"
+
+
+def test_run_from_a_subdirectory_validates_the_whole_repository(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("validate", cwd=governance / "datasets" / "claims").code == 0
+    assert "8 file(s)" in synthgov("-C", str(governance / "budgets"), "validate").err
+
+
+def test_every_problem_in_every_file_is_printed_as_file_line_col(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("classification: confidential", "classification: secret"))
+    ledger = governance / "budgets/claims-db.yaml"
+    ledger.write_text(ledger.read_text() + "entries: []\n")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert result.out.splitlines() == [
+        "budgets/claims-db.yaml:19:1: duplicate key 'entries' (first defined at line 6)",
+        "datasets/claims/card.yaml:7:17: classification: input should be 'public', 'internal', "
+        "'confidential' or 'restricted', got the string \"secret\"",
+    ]
+    assert "2 problem(s) in 2 file(s) of 8" in result.err
+
+
+def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: 0.9}"))
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert result.out.strip() == (
+        "datasets/claims/card.yaml:22:39: overrides.fidelity.detection_auc.threshold: 0.9 loosens "
+        "the confidential policy (<= 0.78, set at policy/policy.yaml:53:16); a card may only tighten"
+    )
+
+
+def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    card.write_text(
+        card.read_text().replace(
+            "{threshold: 0.7}",
+            "{threshold: 0.7, enforcement: advisory}\n  fidelity.made_up: {threshold: 0.1}",
+        )
+    )
+    out = synthgov("validate", cwd=governance).out
+    assert "overrides.fidelity.detection_auc.enforcement: advisory loosens the confidential policy (mandatory" in out
+    assert "datasets/claims/card.yaml:23:3: overrides.fidelity.made_up: no such rule" in out
+
+
+def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    text = card.read_text().replace("classification: confidential", "classification: restricted")
+    card.write_text(text.replace("fidelity.detection_auc: {threshold: 0.7}", "privacy.mia_auc: {threshold: 0.58}"))
+    out = synthgov("validate", cwd=governance).out
+    assert "0.58 loosens the restricted policy (<= 0.55, set at policy/policy.yaml:" in out
+
+
+def test_a_file_whose_path_disagrees_with_its_content_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    moved = governance / "datasets/other/card.yaml"
+    moved.parent.mkdir()
+    moved.write_text((governance / "datasets/claims/card.yaml").read_text())
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert "datasets/other/card.yaml:2:5: id: is 'claims' but the file's path says 'other'" in result.out
+
+
+def test_an_unknown_file_under_a_governance_folder_is_an_error(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    (governance / "datasets/claims/notes.yaml").write_text("a: 1\n")
+    (governance / "datasets/claims/README.md").write_text("# notes\n")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert result.out.strip() == "datasets/claims/notes.yaml: not a governance file (see docs/files/ for the layout)"
+
+
+def test_a_symlinked_governance_file_is_refused(governance: Path, tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(samples.LEDGER.replace("claims-db", "other"))
+    os.symlink(outside, governance / "budgets/other.yaml")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert "refusing to follow the symbolic link budgets/other.yaml" in result.out
+
+
+def test_named_paths_only(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    (governance / "budgets/claims-db.yaml").write_text("broken: [\n")
+    result = synthgov("validate", "datasets/claims/card.yaml", "policy", cwd=governance)
+    assert result.code == 0, result.out
+    assert "3 file(s) valid" in result.err
+
+
+def test_named_card_is_still_checked_against_the_policy(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: 0.9}"))
+    assert synthgov("validate", "datasets/claims/card.yaml", cwd=governance).code == 2
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "/etc/passwd"])
+def test_paths_outside_the_repository_are_refused(governance: Path, synthgov, path: str) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("validate", path, cwd=governance)
+    assert result.code == 2
+    assert path in result.out
+
+
+def test_nothing_to_validate_is_not_a_pass(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("validate", cwd=tmp_path)
+    assert result.code == 2
+    assert "no governance files found" in result.err
+
+
+def test_validate_leaves_pandas_and_sklearn_unimported(governance: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from synthgov.cli import main\n"
+        "code = main(['validate'])\n"
+        "heavy = sorted(m for m in ('pandas', 'sklearn', 'scipy', 'opendp', 'numpy', 'git') if m in sys.modules)\n"
+        "print(code, heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=governance, capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.stdout.strip() == "0 []", done.stderr
