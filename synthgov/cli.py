@@ -62,7 +62,7 @@ def init(directory: Path | None, skip_existing: bool) -> int:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @click.pass_context
-def validate(ctx: click.Context, paths: tuple[str, ...]) -> int:
+def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
     """Validate governance files (default: all under policy/, datasets/, budgets/).
 
     Prints every problem as `file:line:col: message`; exit 0 when all are valid, else 2.
@@ -98,11 +98,12 @@ def dataset() -> None:
 @click.option("--target", help="Downstream target column (for utility metrics).")
 @click.option("--title", help="Human title (default: derived from ID).")
 @click.pass_context
-def dataset_new(ctx: click.Context, dataset_id: str, **options: Any) -> int:
+def dataset_new(ctx: click.Context, /, dataset_id: str, **options: Any) -> int:
     """Write datasets/ID/card.yaml, inferring the schema from a table if given."""
     from synthgov.commands import dataset as command
 
-    return command.run_new(_root(ctx), dataset_id, **options)
+    code: int = command.run_new(_root(ctx), dataset_id, **options)
+    return code
 
 
 @cli.group()
@@ -120,11 +121,12 @@ def reviewer() -> None:
 @click.option("--valid-after", help="ISO 8601 UTC time from which the key counts.")
 @click.option("--valid-before", help="ISO 8601 UTC time until which the key counts.")
 @click.pass_context
-def reviewer_add(ctx: click.Context, reviewer_id: str, **options: Any) -> int:
+def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int:
     """Register a reviewer with a public key (the key is parsed and fingerprinted)."""
     from synthgov.commands import reviewer as command
 
-    return command.run_add(_root(ctx), reviewer_id, **options)
+    code: int = command.run_add(_root(ctx), reviewer_id, **options)
+    return code
 
 
 @cli.group()
@@ -139,11 +141,12 @@ def budget() -> None:
 @click.option("--rho", help="Rho cap (with --delta: a zCDP ledger).")
 @click.option("--privacy-unit", default="one record of the source dataset", show_default=True)
 @click.pass_context
-def budget_new(ctx: click.Context, source: str, **options: Any) -> int:
+def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
     """Create an empty ledger: --epsilon E [--delta D] | --rho R --delta D."""
     from synthgov.commands import budget as command
 
-    return command.run_new(_root(ctx), source, **options)
+    code: int = command.run_new(_root(ctx), source, **options)
+    return code
 
 
 def _debug() -> bool:

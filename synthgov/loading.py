@@ -88,7 +88,7 @@ class _Composer(yaml.SafeLoader):
     _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, AliasEvent):
             raise _Fail("aliases (*name) are not allowed in governance files", event.start_mark)
         anchor = getattr(event, "anchor", None)
@@ -103,7 +103,9 @@ class _Composer(yaml.SafeLoader):
         if self._depth > MAX_DEPTH:
             raise _Fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            node = super().compose_node(parent, index)
+            assert node is not None  # a node event was peeked above
+            return node
         finally:
             self._depth -= 1
 
@@ -203,8 +205,9 @@ def parse_yaml(raw: bytes, path: str) -> Document:
         raise InputError.at(path, str(exc), exc.line, exc.column) from None
     except yaml.reader.ReaderError as exc:
         before = text[: exc.position]
-        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
-        raise InputError.at(path, f"character U+{exc.character:04X} is not allowed", line, column) from None
+        at_line = before.count("\n") + 1
+        at_column = exc.position - (before.rfind("\n") + 1) + 1
+        raise InputError.at(path, f"character U+{exc.character:04X} is not allowed", at_line, at_column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "malformed YAML"

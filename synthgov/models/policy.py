@@ -151,10 +151,10 @@ class Policy(Model):
         for name in Classification:
             for rule_id, override in self.tiers.for_classification(name).overrides.items():
                 where = ("tiers", name.value, "overrides", rule_id)
-                rule = self.rules.get(rule_id)
-                if rule is None:
+                known = self.rules.get(rule_id)
+                if known is None:
                     raise FieldError(where, "no rule with this id in `rules`")
-                if override.alternative is not None and rule.alternative is None:
+                if override.alternative is not None and known.alternative is None:
                     raise FieldError((*where, "alternative"), "the rule has no alternative")
         return self
 
@@ -163,6 +163,9 @@ class Policy(Model):
         classification = Classification(classification)
         rule = self.rules[rule_id]
         base = ("rules", rule_id)
+        threshold_at: tuple[str, ...]
+        alternative_at: tuple[str, ...] | None
+        enforcement_at: tuple[str, ...]
         threshold, threshold_at = rule.threshold, (*base, "threshold")
         alternative = rule.alternative.threshold if rule.alternative else None
         alternative_at = (*base, "alternative", "threshold") if rule.alternative else None
