@@ -48,7 +48,8 @@ def cli(directory: Path | None) -> None:
 @click.option(
     "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
 )
-def init(directory: Path | None, skip_existing: bool) -> int:
+@click.pass_context
+def init(ctx: click.Context, /, directory: Path | None, skip_existing: bool) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
     Writes policy/, datasets/, budgets/, the CI workflow, CODEOWNERS and a pre-commit
@@ -56,7 +57,8 @@ def init(directory: Path | None, skip_existing: bool) -> int:
     """
     from synthgov.commands import init as command
 
-    return command.run(directory or Path.cwd(), skip_existing=skip_existing)
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return command.run(start / directory if directory else start, skip_existing=skip_existing)
 
 
 @cli.command()

@@ -1,0 +1,101 @@
+"""`synthgov init [DIR]`: scaffold a governance repository, never touching what exists.
+
+Every target is computed before anything is written, so a refusal leaves the directory as
+it was: a half-scaffolded repository (a workflow without its policy) would be worse than
+none. The texts live in synthgov/templates/ and ship in the wheel.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+from synthgov import __version__
+from synthgov.errors import InputError, Location, Problem
+from synthgov.models import KINDS
+from synthgov.paths import write_new
+
+#: Placeholder in the templates for the synthgov release that CI and pre-commit pin.
+VERSION_PLACEHOLDER = "@SYNTHGOV_VERSION@"
+
+#: Target path -> template name, for the files copied from synthgov/templates/.
+TEMPLATES = {
+    "policy/policy.yaml": "policy.yaml",
+    "policy/reviewers.yaml": "reviewers.yaml",
+    ".github/workflows/synthgov.yml": "workflow.yml",
+    ".github/CODEOWNERS": "CODEOWNERS",
+    ".pre-commit-config.yaml": "pre-commit-config.yaml",
+}
+
+NEXT_STEPS = """\
+Next steps:
+  1. Review policy/policy.yaml and replace @your-org/privacy-admins in .github/CODEOWNERS.
+  2. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
+  3. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
+  4. synthgov budget new SOURCE --epsilon E --delta D
+  5. Make `synthgov / check` a required status check of main."""
+
+
+def template(name: str) -> bytes:
+    """A template's bytes, with the running synthgov version pinned where it is named."""
+    data = files("synthgov").joinpath("templates", name).read_bytes()
+    return data.replace(VERSION_PLACEHOLDER.encode(), __version__.encode())
+
+
+def scaffold() -> dict[str, bytes]:
+    """Every file `init` writes, by repository-relative path."""
+    from synthgov.schemas import json_schema
+
+    targets = {path: template(name) for path, name in TEMPLATES.items()}
+    targets["datasets/.gitkeep"] = b""
+    targets["budgets/.gitkeep"] = b""
+    for kind in KINDS:
+        text = json.dumps(json_schema(kind), indent=2) + "\n"
+        targets[f".synthgov/schemas/{kind}.json"] = text.encode()
+    return targets
+
+
+def _symlinked(root: Path, path: str) -> str | None:
+    """The first component of `path` under `root` that is a symlink (write_new refuses them)."""
+    current = root
+    for part in Path(path).parts:
+        current = current / part
+        if current.is_symlink():
+            return current.relative_to(root).as_posix()
+    return None
+
+
+def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
+    return InputError([Problem(Location(str(directory / path)), message) for path in paths])
+
+
+def run(directory: Path, skip_existing: bool) -> int:
+    root = directory.absolute()
+    if root.exists() and not root.is_dir():
+        raise InputError.at(str(directory), "not a directory")
+    targets = scaffold()
+    links = sorted({link for path in targets if (link := _symlinked(root, path))})
+    if links:
+        raise _refuse(directory, links, "is a symbolic link; nothing was written")
+    existing = [path for path in targets if (root / path).exists()]
+    if existing and not skip_existing:
+        raise _refuse(
+            directory,
+            existing,
+            "already exists; nothing was written "
+            "(use --skip-existing to write only the missing files)",
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    written = [path for path in targets if path not in existing]
+    for path in written:
+        write_new(root, path, targets[path])
+    for path in existing:
+        click.echo(f"kept {directory / path} (exists)", err=True)
+    click.echo(f"synthgov init: wrote {len(written)} file(s) in {directory}", err=True)
+    for path in written:
+        click.echo(f"  {path}", err=True)
+    click.echo(NEXT_STEPS, err=True)
+    return 0

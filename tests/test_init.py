@@ -1,0 +1,289 @@
+"""`synthgov init`, the workflows synthgov ships or scaffolds, and its pre-commit hooks.
+
+Everything runs for real: the CLI on real directories, the linters the BRIEF names
+(§10.17) as subprocesses, and pre-commit installing synthgov from a clone of this tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from synthgov import __version__
+from synthgov.commands.init import TEMPLATES
+from synthgov.models import KINDS
+from synthgov.schemas import json_schema
+from tests.conftest import ROOT, git
+
+BIN = Path(sys.executable).parent
+TEMPLATE_DIR = ROOT / "synthgov" / "templates"
+EXPECTED = [
+    *TEMPLATES,
+    "datasets/.gitkeep",
+    "budgets/.gitkeep",
+    *(f".synthgov/schemas/{kind}.json" for kind in KINDS),
+]
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+
+
+def all_files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def scaffolded(tmp_path: Path, synthgov) -> Path:  # type: ignore[no-untyped-def]
+    target = tmp_path / "gov"  # does not exist yet: init creates it
+    result = synthgov("init", str(target))
+    assert result.code == 0, result.err
+    return target
+
+
+def test_init_writes_every_file_and_validates(scaffolded: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    assert all_files(scaffolded) == set(EXPECTED)
+    for path, name in TEMPLATES.items():
+        if name in ("policy.yaml", "reviewers.yaml"):
+            assert (scaffolded / path).read_bytes() == (TEMPLATE_DIR / name).read_bytes()
+    result = synthgov("validate", cwd=scaffolded)
+    assert result.code == 0, result.out + result.err
+
+
+def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("init", str(tmp_path / "gov"))
+    assert result.code == 0
+    assert result.out == ""
+    for step in ("synthgov reviewer add", "synthgov dataset new", "synthgov budget new"):
+        assert step in result.err
+    assert ".github/workflows/synthgov.yml" in result.err
+
+
+def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("init", cwd=tmp_path).code == 0
+    assert all_files(tmp_path) == set(EXPECTED)
+
+
+def test_init_refuses_when_a_file_exists_and_writes_nothing(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    custom = b"# our own policy\nschema_version: 1\n"
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
+    (tmp_path / ".pre-commit-config.yaml").write_bytes(b"repos: []\n")
+
+    result = synthgov("init", str(tmp_path))
+
+    assert result.code == 2
+    assert "policy/policy.yaml: already exists; nothing was written" in result.err
+    assert ".pre-commit-config.yaml: already exists" in result.err
+    assert "--skip-existing" in result.err
+    assert "Traceback" not in result.err
+    assert all_files(tmp_path) == {"policy/policy.yaml", ".pre-commit-config.yaml"}
+    assert (tmp_path / "policy" / "policy.yaml").read_bytes() == custom
+
+
+def test_skip_existing_writes_the_rest_and_keeps_the_custom_file(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    custom = b"# our own policy\nschema_version: 1\n"
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
+
+    result = synthgov("init", "--skip-existing", str(tmp_path))
+
+    assert result.code == 0, result.err
+    assert "kept" in result.err and "policy/policy.yaml" in result.err
+    assert all_files(tmp_path) == set(EXPECTED)
+    assert (tmp_path / "policy" / "policy.yaml").read_bytes() == custom
+
+
+def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo = tmp_path / "gov"
+    repo.mkdir()
+    (repo / "policy").symlink_to(outside, target_is_directory=True)
+
+    result = synthgov("init", "--skip-existing", str(repo))
+
+    assert result.code == 2
+    assert "symbolic link" in result.err
+    assert list(outside.iterdir()) == []
+    assert all_files(repo) == set()
+
+
+def test_init_refuses_a_file_as_directory(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "afile"
+    target.write_text("x")
+    result = synthgov("init", str(target))
+    assert result.code == 2
+    assert "Traceback" not in result.err
+
+
+def test_schemas_are_the_exported_ones_and_modelines_resolve(scaffolded: Path) -> None:
+    for kind in KINDS:
+        written = json.loads((scaffolded / f".synthgov/schemas/{kind}.json").read_text())
+        assert written == json.loads(json.dumps(json_schema(kind)))
+    for path in ("policy/policy.yaml", "policy/reviewers.yaml"):
+        first = (scaffolded / path).read_text().splitlines()[0]
+        match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+        assert match, first
+        assert ((scaffolded / path).parent / match.group(1)).resolve().is_file()
+
+
+def test_versions_are_pinned_to_this_release(scaffolded: Path) -> None:
+    workflow = (scaffolded / ".github/workflows/synthgov.yml").read_text()
+    hooks = yaml.safe_load((scaffolded / ".pre-commit-config.yaml").read_text())
+    assert f'"synthgov=={__version__}"' in workflow
+    assert "@SYNTHGOV_VERSION@" not in workflow
+    assert hooks["repos"][0]["rev"] == f"v{__version__}"
+    assert [h["id"] for h in hooks["repos"][0]["hooks"]] == ["synthgov-validate", "synthgov-check"]
+
+
+def test_codeowners_protects_the_trust_root(scaffolded: Path) -> None:
+    owned = {
+        line.split()[0]
+        for line in (scaffolded / ".github/CODEOWNERS").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"/policy/", "/.github/workflows/", "/.pre-commit-config.yaml"} <= owned
+
+
+def test_the_gate_workflow_has_the_required_shape(scaffolded: Path) -> None:
+    workflow = yaml.safe_load((scaffolded / ".github/workflows/synthgov.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert triggers["merge_group"] == {"types": ["checks_requested"]}
+    assert triggers["push"] == {"branches": ["main"]}
+    assert "pull_request" in triggers
+    assert workflow["permissions"] == {"contents": "read"}
+    assert list(workflow["jobs"]) == ["check"]
+    job = workflow["jobs"]["check"]
+    assert "if" not in job and "continue-on-error" not in job
+    steps = job["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
+    for step in steps:
+        if "uses" in step:
+            assert SHA_PINNED.match(step["uses"]), step["uses"]
+        assert "${{" not in step.get("run", ""), "github context must reach run: through env:"
+    assert 'synthgov check --base "$BASE" --format github' in steps[-1]["run"]
+
+
+def shipped_workflows() -> list[Path]:
+    found = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert found, "the project ships its CI workflow"
+    return found
+
+
+def lint_targets(tmp_path: Path, synthgov) -> list[Path]:  # type: ignore[no-untyped-def]
+    assert synthgov("init", str(tmp_path / "gov")).code == 0
+    return [*shipped_workflows(), tmp_path / "gov" / ".github" / "workflows" / "synthgov.yml"]
+
+
+def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
+
+
+def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    for path in lint_targets(tmp_path, synthgov):
+        done = run_tool(
+            BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path
+        )
+        assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
+
+
+def test_workflows_pass_zizmor(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    for path in lint_targets(tmp_path, synthgov):
+        done = run_tool(
+            BIN / "zizmor", "--offline", "--no-config", "--min-severity", "medium",
+            "--format", "json", path,
+        )  # fmt: skip
+        assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
+        assert json.loads(done.stdout) == [], path
+
+
+def test_hook_manifest_and_configs_are_valid_for_pre_commit(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("init", str(tmp_path / "gov")).code == 0
+    checks = [
+        ("validate-manifest", ROOT / ".pre-commit-hooks.yaml"),
+        ("validate-config", ROOT / ".pre-commit-config.yaml"),
+        ("validate-config", tmp_path / "gov" / ".pre-commit-config.yaml"),
+    ]
+    for command, path in checks:
+        done = run_tool(BIN / "pre-commit", command, path)
+        assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"synthgov-validate", "synthgov-check"}
+    assert hooks["synthgov-check"]["stages"] == ["pre-push", "manual"]
+    assert hooks["synthgov-check"]["pass_filenames"] is False
+
+
+# --- pre-commit installs synthgov from a clone of this tree --------------------------------
+
+
+def clone_of_this_tree(dest: Path) -> Path:
+    """A git repository holding this working tree (committed HEAD plus uncommitted changes)."""
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "synthgov under test")
+    return dest
+
+
+def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, float]:
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    start = time.monotonic()
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "try-repo", str(hook_repo), "synthgov-validate", "--all-files"],
+        cwd=governance, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    return done.returncode, done.stdout + done.stderr, time.monotonic() - start
+
+
+@pytest.mark.slow
+def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
+    tmp_path: Path,
+    repo: Path,
+    synthgov,  # type: ignore[no-untyped-def]
+) -> None:
+    hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
+    assert synthgov("init", str(repo)).code == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+
+    code, output, seconds = try_repo(hook_repo, repo, tmp_path / "pre-commit-home")
+    print(f"try-repo with a fresh install took {seconds:.0f} s")
+    assert code == 0, output
+    assert re.search(r"synthgov validate\.+Passed", output), output
+
+    card = repo / "datasets" / "broken" / "card.yaml"
+    card.parent.mkdir()
+    card.write_text("schema_version: 1\nid: broken\nclassification: top-secret\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a broken card")
+
+    code, output, _ = try_repo(hook_repo, repo, tmp_path / "pre-commit-home")
+    assert code != 0, output
+    assert re.search(r"synthgov validate\.+Failed", output), output
+    assert "datasets/broken/card.yaml" in output
+
+
+def test_init_honours_dash_c(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = synthgov("-C", str(elsewhere), "init", "gov", cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert (elsewhere / "gov" / "policy" / "policy.yaml").is_file()
+    assert not (tmp_path / "gov").exists() and not (tmp_path / "policy").exists()
