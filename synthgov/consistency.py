@@ -10,41 +10,42 @@ from pydantic import BaseModel
 from synthgov.errors import Problem
 from synthgov.loading import Loaded
 from synthgov.models import Card, Policy, Waiver
-from synthgov.models.policy import Loosening, loosenings
+from synthgov.models.common import Enforcement
+from synthgov.models.policy import card_override_problems
 
 
 def card_problems(card: Loaded[Card], policy: Loaded[Policy]) -> list[Problem]:
     """A card override that loosens the policy, named with the policy line it would relax."""
     problems = []
     model = card.model
-    for found in loosenings(policy.model, model.classification, model.overrides):
-        if isinstance(found, str):
-            where = card.document.locate(("overrides", found), key=True)
-            problems.append(
-                Problem(where, f"overrides.{found}: no such rule (or alternative) in the policy")
-            )
-            continue
-        assert isinstance(found, Loosening)
-        where = card.document.locate(("overrides", found.rule_id, found.field))
-        policy_at = policy.document.locate(found.policy_at)
-        problems.append(
-            Problem(
-                where,
-                f"overrides.{found.rule_id}.{found.field}: {found.card_value} loosens the "
-                f"{model.classification.value} policy ({found.policy_value}, set at "
-                f"{policy_at}); a card may only tighten",
-            )
-        )
+    for found in card_override_problems(policy.model, model.classification, model.overrides):
+        field = ("overrides", found.rule_id) + ((found.field,) if found.field else ())
+        where = card.document.locate(field, key=found.field is None)
+        message = f"{'.'.join(field)}: {found.message}"
+        if found.policy_at is not None:
+            at = policy.document.locate(found.policy_at)
+            message = message[:-1] + f", set at {at}); a card may only tighten"
+        problems.append(Problem(where, message))
     return problems
 
 
 def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Problem]:
-    """A waiver must name a rule of the policy and expire within its maximum horizon."""
+    """A waiver names a waivable rule of the policy, a threshold in the metric's range, and
+    expires within the policy's maximum horizon."""
     problems = []
     model = waiver.model
-    if model.rule not in policy.model.rules:
+    rule = policy.model.rules.get(model.rule)
+    if rule is None:
         where = waiver.document.locate(("rule",))
         problems.append(Problem(where, f"rule: {model.rule} is not a rule of the policy"))
+    elif rule.enforcement is Enforcement.HARD:
+        where = waiver.document.locate(("rule",))
+        at = policy.document.locate(("rules", model.rule, "enforcement"))
+        problems.append(
+            Problem(where, f"rule: {model.rule} is hard (set at {at}); it cannot be waived")
+        )
+    elif problem := rule.out_of_range(model.relax_to):
+        problems.append(Problem(waiver.document.locate(("relax_to",)), f"relax_to: {problem}"))
     limit = policy.model.waivers.max_days
     if (model.expires_at - model.created_at).total_seconds() > limit * 86_400:
         where = waiver.document.locate(("expires_at",))

@@ -29,7 +29,7 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 #: Top-level folders that hold governance files; anything else in the repository is ignored.
 GOVERNANCE_DIRS = ("policy", "datasets", "budgets")
 #: Files under those folders that are not governance files but are expected there.
-IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep)$|policy/schemas/.*")
+IGNORED = re.compile(r"(?:.*/)?(?:README(?:\.md)?|\.gitkeep)$")
 
 POLICY = "policy/policy.yaml"
 REVIEWERS = "policy/reviewers.yaml"

@@ -207,10 +207,14 @@ def parse_yaml(raw: bytes, path: str) -> Document:
         before = text[: exc.position]
         at_line = before.count("\n") + 1
         at_column = exc.position - (before.rfind("\n") + 1) + 1
-        raise InputError.at(path, f"character U+{exc.character:04X} is not allowed", at_line, at_column) from None
+        raise InputError.at(
+            path, f"character U+{exc.character:04X} is not allowed", at_line, at_column
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or "malformed YAML"
+        if "another document" in message:
+            message = "a governance file holds one YAML document; found a second ('---')"
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise InputError.at(path, f"malformed YAML: {message}", line, column) from None
     except yaml.YAMLError as exc:

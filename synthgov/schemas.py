@@ -10,6 +10,20 @@ from synthgov.models import KINDS
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
+def _close_pattern_keys(node: Any) -> None:
+    """Mappings keyed by a pattern (rule ids, roles) refuse other keys, as the models do."""
+    if isinstance(node, dict):
+        patterns = node.get("patternProperties")
+        if isinstance(patterns, dict) and len(patterns) == 1 and "additionalProperties" not in node:
+            node["propertyNames"] = {"pattern": next(iter(patterns))}
+            node["additionalProperties"] = False
+        for value in node.values():
+            _close_pattern_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            _close_pattern_keys(value)
+
+
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one file kind.
 
@@ -18,6 +32,7 @@ def json_schema(kind: str) -> dict[str, Any]:
     """
     model = KINDS[kind]
     schema = model.model_json_schema(mode="validation")
+    _close_pattern_keys(schema)
     return {
         "$schema": SCHEMA_DIALECT,
         "$id": f"https://synthgov.dev/schemas/{__version__}/{kind}.json",

@@ -70,7 +70,7 @@ def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(governance: Pa
     )
     out = synthgov("validate", cwd=governance).out
     assert "overrides.fidelity.detection_auc.enforcement: advisory loosens the confidential policy (mandatory" in out
-    assert "datasets/claims/card.yaml:23:3: overrides.fidelity.made_up: no such rule" in out
+    assert "datasets/claims/card.yaml:23:3: overrides.fidelity.made_up: no rule with this id in the policy" in out
 
 
 def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
@@ -146,3 +146,32 @@ def test_validate_leaves_pandas_and_sklearn_unimported(governance: Path) -> None
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert done.stdout.strip() == "0 []", done.stderr
+
+
+def test_a_card_override_outside_the_metric_range_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    card = governance / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: -0.5}"))
+    out = synthgov("validate", cwd=governance).out
+    assert "overrides.fidelity.detection_auc.threshold: -0.5 is outside [0, 1] for fidelity.detection_auc" in out
+
+
+def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    policy = governance / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("privacy.mia_auc: {threshold: 0.55}", "privacy.mia_auc: {threshold: 2}"))
+    out = synthgov("validate", cwd=governance).out
+    assert "tiers.restricted.overrides.privacy.mia_auc.threshold: 2 is outside [0, 1] for privacy.mia_auc" in out
+
+
+def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
+    waiver.write_text(waiver.read_text().replace("rule: fidelity.detection_auc", "rule: privacy.exact_match_rate"))
+    out = synthgov("validate", cwd=governance).out
+    assert "rule: privacy.exact_match_rate is hard (set at policy/policy.yaml:" in out
+    assert "it cannot be waived" in out
+
+
+def test_a_waiver_beyond_the_policy_horizon_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
+    waiver.write_text(waiver.read_text().replace('"2026-10-02T00:00:00Z"', '"2027-10-02T00:00:00Z"'))
+    out = synthgov("validate", cwd=governance).out
+    assert "expires_at: more than 90 days after created_at (limit set at policy/policy.yaml:" in out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -67,7 +67,9 @@ class Privacy(Model):
     """The release's differential-privacy figures, or `none` for an empirical audit only."""
 
     mechanism: Name
-    notion: Annotated[str, StringConstraints(pattern=r"^(pure|approx|zcdp|none)$")]
+    notion: Literal["pure", "approx", "zcdp", "none"] = Field(
+        description="How the loss is accounted; none: empirical privacy audit only, no DP."
+    )
     epsilon: PrivacyAmount | None = None
     delta: PrivacyAmount | None = None
     rho: PrivacyAmount | None = None

@@ -53,12 +53,18 @@ class Condition(Model):
             raise FieldError(
                 ("metric",), f"'{self.metric}' is not a metric id of the report contract"
             )
-        if self.threshold < 0 or (spec.upper is not None and self.threshold > spec.upper):
-            bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
-            raise FieldError(
-                ("threshold",), f"{self.threshold:g} is outside {bound} for {self.metric}"
-            )
+        problem = self.out_of_range(self.threshold)
+        if problem:
+            raise FieldError(("threshold",), problem)
         return self
+
+    def out_of_range(self, threshold: float) -> str | None:
+        """Why `threshold` cannot apply to this metric (a rule switched off by it), or None."""
+        spec = METRICS[self.metric]
+        if threshold < 0 or (spec.upper is not None and threshold > spec.upper):
+            bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
+            return f"{threshold:g} is outside {bound} for {self.metric}"
+        return None
 
     @property
     def effective_aggregate(self) -> Aggregate:
@@ -156,6 +162,8 @@ class Policy(Model):
                     raise FieldError(where, "no rule with this id in `rules`")
                 if override.alternative is not None and known.alternative is None:
                     raise FieldError((*where, "alternative"), "the rule has no alternative")
+                for field, problem in override_range_problems(known, override):
+                    raise FieldError((*where, field), problem)
         return self
 
     def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
@@ -185,6 +193,19 @@ class Policy(Model):
         )  # fmt: skip
 
 
+def override_range_problems(rule: Rule, override: RuleOverride) -> list[tuple[str, str]]:
+    """(field, why) for override thresholds outside their metric's range."""
+    found = []
+    if override.threshold is not None and (problem := rule.out_of_range(override.threshold)):
+        found.append(("threshold", problem))
+    alternative = rule.alternative
+    if override.alternative is not None and alternative is not None:
+        problem = alternative.out_of_range(override.alternative)
+        if problem:
+            found.append(("alternative", problem))
+    return found
+
+
 @dataclass(frozen=True)
 class EffectiveRule:
     """A rule's values for one classification, each with the policy key path that set it."""
@@ -200,52 +221,58 @@ class EffectiveRule:
 
 
 @dataclass(frozen=True)
-class Loosening:
-    """A card override that would relax the policy; the card is invalid."""
+class OverrideProblem:
+    """Why a card override is invalid; `policy_at` is the policy key path it would relax."""
 
     rule_id: str
-    field: str
-    card_value: str
-    policy_value: str
-    policy_at: tuple[str, ...]
+    field: str | None
+    message: str
+    policy_at: tuple[str, ...] | None = None
 
 
-def loosenings(
+def card_override_problems(
     policy: Policy, classification: Classification, overrides: dict[str, RuleOverride]
-) -> list[Loosening | str]:
-    """Card overrides that loosen the effective policy (or name no rule: returned as str)."""
-    found: list[Loosening | str] = []
+) -> list[OverrideProblem]:
+    """Card overrides that name no rule, leave the metric's range, or loosen the policy."""
+    found: list[OverrideProblem] = []
     for rule_id, override in overrides.items():
         if rule_id not in policy.rules:
-            found.append(rule_id)
+            found.append(OverrideProblem(rule_id, None, "no rule with this id in the policy"))
             continue
         current = policy.effective_rule(rule_id, classification)
         rule = current.rule
+        found.extend(
+            OverrideProblem(rule_id, field, why)
+            for field, why in override_range_problems(rule, override)
+        )
+        tier = f"the {Classification(classification).value} policy"
         if override.threshold is not None and not rule.is_tighter_or_equal(
             override.threshold, current.threshold
         ):
-            found.append(
-                Loosening(rule_id, "threshold", f"{override.threshold:g}",
-                          f"{rule.op} {current.threshold:g}", current.threshold_at)
-            )  # fmt: skip
+            found.append(OverrideProblem(
+                rule_id, "threshold",
+                f"{override.threshold:g} loosens {tier} ({rule.op} {current.threshold:g})",
+                current.threshold_at,
+            ))  # fmt: skip
         if override.alternative is not None:
             if rule.alternative is None or current.alternative is None:
-                found.append(rule_id)
+                found.append(OverrideProblem(rule_id, "alternative", "the rule has no alternative"))
             elif not rule.alternative.is_tighter_or_equal(
                 override.alternative, current.alternative
             ):
-                assert current.alternative_at is not None
-                found.append(
-                    Loosening(rule_id, "alternative", f"{override.alternative:g}",
-                              f"{rule.alternative.op} {current.alternative:g}",
-                              current.alternative_at)
-                )  # fmt: skip
+                found.append(OverrideProblem(
+                    rule_id, "alternative",
+                    f"{override.alternative:g} loosens {tier} "
+                    f"({rule.alternative.op} {current.alternative:g})",
+                    current.alternative_at,
+                ))  # fmt: skip
         if (
             override.enforcement is not None
             and override.enforcement.rank < current.enforcement.rank
         ):
-            found.append(
-                Loosening(rule_id, "enforcement", override.enforcement.value,
-                          current.enforcement.value, current.enforcement_at)
-            )  # fmt: skip
+            found.append(OverrideProblem(
+                rule_id, "enforcement",
+                f"{override.enforcement.value} loosens {tier} ({current.enforcement.value})",
+                current.enforcement_at,
+            ))  # fmt: skip
     return found

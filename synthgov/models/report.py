@@ -19,7 +19,7 @@ class Open(Model):
 class Input(Open):
     sha256: Sha256
     rows: int = Field(ge=0)
-    columns: int = Field(ge=0)
+    columns: int = Field(ge=1)
 
 
 class Inputs(Open):

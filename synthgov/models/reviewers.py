@@ -28,7 +28,8 @@ class Key(Model):
     type: Literal["ssh", "openpgp"]
     public_key: str = Field(min_length=1, max_length=20_000)
     fingerprint: str = Field(
-        description="SHA256:… for SSH (as ssh-keygen -l prints), 40/64 hex digits for OpenPGP."
+        pattern=r"^(?:SHA256:[A-Za-z0-9+/]{43}|[0-9A-F]{40}|[0-9A-F]{64})$",
+        description="SHA256:… for SSH (as ssh-keygen -l prints), 40/64 hex digits for OpenPGP.",
     )
     valid_after: Timestamp | None = None
     valid_before: Timestamp | None = None
