@@ -1,0 +1,116 @@
+"""`synthgov budget new`: the cap options pick the notion (BRIEF §10.9); figures stay exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from synthgov import governance
+from synthgov.models import Ledger
+
+
+def load_ledger(repo: Path, source: str = "claims") -> Ledger:
+    model = governance.load(repo, f"budgets/{source}.yaml").model
+    assert isinstance(model, Ledger)
+    return model
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "notion", "cap"),
+    [
+        (("--epsilon", "1.0"), "pure", {"epsilon": Decimal("1.0")}),
+        (("--epsilon", "3", "--delta", "1e-6"), "approx",
+         {"epsilon": Decimal(3), "delta": Decimal("0.000001")}),
+        (("--rho", "0.10", "--delta", "0.00001"), "zcdp",
+         {"rho": Decimal("0.10"), "delta": Decimal("0.00001")}),
+    ],
+)  # fmt: skip
+def test_notions(synthgov, repo: Path, args, notion, cap) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "new", "claims", *args, cwd=repo)
+    assert result.code == 0, result.err
+    assert one_line(result.err).startswith(f"created budgets/claims.yaml: {notion} ledger, cap ")
+    ledger = load_ledger(repo)
+    assert ledger.notion.value == notion and ledger.entries == []
+    written = {k: v for k, v in ledger.cap.model_dump().items() if v is not None}
+    assert written == cap
+    assert ledger.privacy_unit == "one record of the source dataset"
+    assert synthgov("validate", cwd=repo).code == 0
+
+
+def test_figures_kept_as_typed(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    args = ("--rho", "0.10", "--delta", "1e-7", "--privacy-unit", "one patient")
+    assert synthgov("budget", "new", "claims", *args, cwd=repo).code == 0
+    text = (repo / "budgets/claims.yaml").read_text()
+    assert "  rho: 0.10\n" in text and "  delta: 0.0000001\n" in text
+    assert "privacy_unit: one patient\n" in text
+    assert text.startswith("# yaml-language-server: $schema=../.synthgov/schemas/ledger.json\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--rho", "1"), "--rho needs --delta"),
+        (("--delta", "1e-6"), "--delta needs --epsilon or --rho"),
+        (("--epsilon", "1", "--rho", "1"), "--epsilon and --rho cannot be combined"),
+        (
+            ("--epsilon", "1", "--rho", "1", "--delta", "1e-6"),
+            "--epsilon and --rho cannot be combined",
+        ),
+        ((), "no cap given"),
+    ],
+)
+def test_bad_combinations(synthgov, repo: Path, args, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "new", "claims", *args, cwd=repo)
+    assert result.code == 2
+    line = one_line(result.err)
+    assert message in line and "--epsilon E [--delta D] or --rho R --delta D" in line
+    assert not (repo / "budgets").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--epsilon", "NaN"), "--epsilon: 'NaN' is not finite"),
+        (("--epsilon", "-1"), "--epsilon: -1 is negative"),
+        (("--epsilon", "0"), "--epsilon: 0 is not positive"),
+        (("--epsilon", "0.000"), "--epsilon: 0.000 is not positive"),
+        (("--epsilon", "abc"), "--epsilon: 'abc' is not a number"),
+        (("--epsilon", "inf"), "--epsilon: 'inf' is not finite"),
+        (("--epsilon", "1e400"), "--epsilon: 1e400 is out of range"),
+        (("--epsilon", "1e-400"), "--epsilon: 1e-400 is out of range"),
+        (("--epsilon", "0x10"), "--epsilon: '0x10' is not a number"),
+        (("--epsilon", "1", "--delta", "1"), "--delta: 1 is not below 1"),
+        (("--epsilon", "1", "--delta", "0"), "--delta: 0 is not positive"),
+        (("--rho", "-0.5", "--delta", "1e-6"), "--rho: -0.5 is negative"),
+        (("--epsilon", "1", "--privacy-unit", ""), "--privacy-unit: "),
+    ],
+)
+def test_bad_numbers(synthgov, repo: Path, args, message: str) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "new", "claims", *args, cwd=repo)
+    assert result.code == 2
+    assert one_line(result.err).startswith(message)
+    assert not (repo / "budgets").exists()
+
+
+@pytest.mark.parametrize("source", ["../x", "Claims", "a_b", ""])
+def test_bad_source(synthgov, repo: Path, source: str) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "new", source, "--epsilon", "1", cwd=repo)
+    assert result.code == 2
+    assert one_line(result.err).startswith(f"SOURCE: {source!r} is not a valid id")
+
+
+def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("budget", "new", "claims", "--epsilon", "1", cwd=repo).code == 0
+    before = (repo / "budgets/claims.yaml").read_bytes()
+    result = synthgov("budget", "new", "claims", "--epsilon", "5", cwd=repo)
+    assert result.code == 2
+    assert one_line(result.err) == "budgets/claims.yaml: already exists; refusing to overwrite it"
+    assert (repo / "budgets/claims.yaml").read_bytes() == before
