@@ -165,7 +165,18 @@ def _dearmor(text: str) -> bytes:
     return data
 
 
-def _first_packet(data: bytes) -> tuple[int, bytes]:
+def _packets(data: bytes) -> list[tuple[int, bytes]]:
+    """Every packet of a transferable public key, as (tag, body)."""
+    found = []
+    while data:
+        tag, body, size = _packet(data)
+        found.append((tag, body))
+        data = data[size:]
+    return found
+
+
+def _packet(data: bytes) -> tuple[int, bytes, int]:
+    """The first packet: (tag, body, bytes it occupies)."""
     if not data or not data[0] & 0x80:
         raise UnusableKeyError("not an OpenPGP packet")
     head = data[0]
@@ -191,7 +202,7 @@ def _first_packet(data: bytes) -> tuple[int, bytes]:
     body = data[pos : pos + length]
     if len(body) != length:
         raise UnusableKeyError("truncated packet")
-    return tag, body
+    return tag, body, pos + length
 
 
 def parse_openpgp_public_key(text: str) -> PublicKey:
@@ -200,9 +211,12 @@ def parse_openpgp_public_key(text: str) -> PublicKey:
     Raises:
         UnusableKeyError: not one armoured public key, unsupported version, weak algorithm.
     """
-    tag, body = _first_packet(_dearmor(text))
+    packets = _packets(_dearmor(text))
+    tag, body = packets[0]
     if tag != 6:
         raise UnusableKeyError("the armour does not start with a public-key packet")
+    if sum(1 for t, _ in packets if t == 6) > 1:
+        raise UnusableKeyError("the armour holds several primary keys; export exactly one")
     version = body[0] if body else 0
     if version == 4:
         algo_at, digest = 5, hashlib.sha1(b"\x99" + len(body).to_bytes(2, "big") + body)

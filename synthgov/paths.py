@@ -107,12 +107,43 @@ def write_new(root: Path, path: str | Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a new file gets the usual mode
         os.link(tmp, full)  # fails if `full` appeared meanwhile, unlike os.replace
     except FileExistsError:
         raise InputError.at(rel.as_posix(), "already exists; refusing to overwrite it") from None
     finally:
         os.unlink(tmp)
     return full
+
+
+def replace_file(root: Path, path: str | Path, old: bytes, new: bytes) -> None:
+    """Atomically replace a file that must still hold `old`, keeping its mode (no lost edits).
+
+    Raises:
+        InputError: the path leaves the root, crosses a symlink, or the file changed meanwhile.
+    """
+    if read_bytes(root, path) != old:
+        shown = relative_to_root(root, path).as_posix()
+        raise InputError.at(shown, "changed while synthgov was editing it; nothing was written")
+    full = root / relative_to_root(root, path)
+    mode = stat.S_IMODE(os.stat(full, follow_symlinks=False).st_mode)
+    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".synthgov-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, full)  # never follows a symlink at `full`
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def iter_files(root: Path, top: str) -> list[PurePosixPath]:

@@ -155,7 +155,10 @@ DOCUMENTS = [
 
 def write_repo(root: Path, public_key: str, fingerprint: str) -> None:
     """A complete valid governance tree under `root`."""
-    for _, path, text in [*DOCUMENTS, ("reviewers", "policy/reviewers.yaml", reviewers(public_key, fingerprint))]:
+    for _, path, text in [
+        *DOCUMENTS,
+        ("reviewers", "policy/reviewers.yaml", reviewers(public_key, fingerprint)),
+    ]:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)

@@ -48,7 +48,9 @@ def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
         (("schema", "nope"), "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,"),
     ],
 )  # fmt: skip
-def test_usage_errors_are_one_line_and_exit_2(synthgov, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_usage_errors_are_one_line_and_exit_2(
+    synthgov, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
     result = synthgov(*args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
@@ -83,7 +85,16 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypat
 
 def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no-untyped-def]
     result = synthgov("schema")
-    assert result.out.split() == ["policy", "reviewers", "card", "manifest", "report", "approval", "ledger", "waiver"]
+    assert result.out.split() == [
+        "policy",
+        "reviewers",
+        "card",
+        "manifest",
+        "report",
+        "approval",
+        "ledger",
+        "waiver",
+    ]
 
 
 def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-untyped-def]

@@ -26,9 +26,19 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
 
 REJECTED_YAML = {
-    "duplicate key": (b"decision: reject\ndecision: approve\n", 2, 1, "duplicate key 'decision' (first defined at line 1)"),
+    "duplicate key": (
+        b"decision: reject\ndecision: approve\n",
+        2,
+        1,
+        "duplicate key 'decision' (first defined at line 1)",
+    ),
     "nested duplicate": (b"a:\n  b: 1\n  c: 2\n  b: 3\n", 4, 3, "duplicate key 'b'"),
-    "python object tag": (b"x: !!python/object/apply:os.system ['true']\n", 1, 4, "tags (tag:yaml.org,2002:python/object/apply:os.system) are not allowed"),
+    "python object tag": (
+        b"x: !!python/object/apply:os.system ['true']\n",
+        1,
+        4,
+        "tags (tag:yaml.org,2002:python/object/apply:os.system) are not allowed",
+    ),
     "binary tag": (b"x: !!binary aGVsbG8=\n", 1, 4, "tags"),
     "local tag": (b"x: !custom 1\n", 1, 4, "tags (!custom)"),
     "str tag": (b"x: !!str 1\n", 1, 4, "tags"),
@@ -68,7 +78,9 @@ def test_alias_bomb_is_refused_in_under_a_second() -> None:
 
 
 @pytest.mark.parametrize("opener,closer", [(b"[", b"]"), (b"{a: ", b"}")])
-def test_thousand_deep_nesting_is_an_input_error_not_a_recursion_error(opener: bytes, closer: bytes) -> None:
+def test_thousand_deep_nesting_is_an_input_error_not_a_recursion_error(
+    opener: bytes, closer: bytes
+) -> None:
     with pytest.raises(InputError, match="nesting deeper than 64 levels"):
         parse_yaml(opener * 1000 + b"1" + closer * 1000, "deep.yaml")
 
@@ -143,7 +155,9 @@ def test_symlink_out_of_the_repository_is_not_followed(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     (root / "policy").mkdir(parents=True)
     os.symlink(secret, root / "policy" / "policy.yaml")
-    with pytest.raises(InputError, match=r"refusing to follow the symbolic link policy/policy\.yaml"):
+    with pytest.raises(
+        InputError, match=r"refusing to follow the symbolic link policy/policy\.yaml"
+    ):
         read_bytes(root, "policy/policy.yaml")
 
 
@@ -177,6 +191,9 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
     with pytest.raises(InputError) as caught:
         validate(doc, Waiver)
     lines = str(caught.value).splitlines()
-    assert "w.yaml:1:1: x\\u000a::error::forged: unknown field (check the spelling; see `synthgov schema`)" in lines
+    assert (
+        "w.yaml:1:1: x\\u000a::error::forged: unknown field (check the spelling; see `synthgov schema`)"
+        in lines
+    )
     assert any("\\u202eevil" in line for line in lines)
     assert all(line.startswith("w.yaml:") for line in lines)

@@ -139,7 +139,10 @@ def test_registry_rejects_a_fingerprint_that_is_not_the_keys(key: tuple[str, str
     public, fingerprint = key
     wrong = "SHA256:" + "A" * 43
     message = _error("reviewers", samples.reviewers(public, wrong))
-    assert f"reviewers.0.keys.0.fingerprint: {wrong} is not the key's; its fingerprint is {fingerprint}" in message
+    assert (
+        f"reviewers.0.keys.0.fingerprint: {wrong} is not the key's; its fingerprint is {fingerprint}"
+        in message
+    )
 
 
 def test_registry_rejects_one_key_under_two_reviewers(key: tuple[str, str]) -> None:
@@ -153,9 +156,14 @@ def test_registry_accepts_strong_keys_with_ssh_keygens_fingerprint(
     tmp_path: Path, kind: str, bits: int
 ) -> None:
     public, fingerprint = samples.ssh_key(tmp_path, kind, kind, bits)
-    assert _load("reviewers", "r.yaml", samples.reviewers(public, fingerprint)).reviewers[0].id == "alice"
+    assert (
+        _load("reviewers", "r.yaml", samples.reviewers(public, fingerprint)).reviewers[0].id
+        == "alice"
+    )
 
 
 def test_registry_rejects_rsa_under_3072_bits(tmp_path: Path) -> None:
     public, fingerprint = samples.ssh_key(tmp_path, "weak", "rsa", 2048)
-    assert "RSA keys need at least 3072 bits, got 2048" in _error("reviewers", samples.reviewers(public, fingerprint))
+    assert "RSA keys need at least 3072 bits, got 2048" in _error(
+        "reviewers", samples.reviewers(public, fingerprint)
+    )

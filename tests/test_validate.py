@@ -34,9 +34,13 @@ def test_run_from_a_subdirectory_validates_the_whole_repository(governance: Path
     assert "8 file(s)" in synthgov("-C", str(governance / "budgets"), "validate").err
 
 
-def test_every_problem_in_every_file_is_printed_as_file_line_col(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_every_problem_in_every_file_is_printed_as_file_line_col(
+    governance: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
     card = governance / "datasets/claims/card.yaml"
-    card.write_text(card.read_text().replace("classification: confidential", "classification: secret"))
+    card.write_text(
+        card.read_text().replace("classification: confidential", "classification: secret")
+    )
     ledger = governance / "budgets/claims-db.yaml"
     ledger.write_text(ledger.read_text() + "entries: []\n")
     result = synthgov("validate", cwd=governance)
@@ -60,7 +64,9 @@ def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, 
     )
 
 
-def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(
+    governance: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
     card = governance / "datasets/claims/card.yaml"
     card.write_text(
         card.read_text().replace(
@@ -69,25 +75,40 @@ def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(governance: Pa
         )
     )
     out = synthgov("validate", cwd=governance).out
-    assert "overrides.fidelity.detection_auc.enforcement: advisory loosens the confidential policy (mandatory" in out
-    assert "datasets/claims/card.yaml:23:3: overrides.fidelity.made_up: no rule with this id in the policy" in out
+    assert (
+        "overrides.fidelity.detection_auc.enforcement: advisory loosens the confidential policy (mandatory"
+        in out
+    )
+    assert (
+        "datasets/claims/card.yaml:23:3: overrides.fidelity.made_up: no rule with this id in the policy"
+        in out
+    )
 
 
 def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     card = governance / "datasets/claims/card.yaml"
     text = card.read_text().replace("classification: confidential", "classification: restricted")
-    card.write_text(text.replace("fidelity.detection_auc: {threshold: 0.7}", "privacy.mia_auc: {threshold: 0.58}"))
+    card.write_text(
+        text.replace(
+            "fidelity.detection_auc: {threshold: 0.7}", "privacy.mia_auc: {threshold: 0.58}"
+        )
+    )
     out = synthgov("validate", cwd=governance).out
     assert "0.58 loosens the restricted policy (<= 0.55, set at policy/policy.yaml:" in out
 
 
-def test_a_file_whose_path_disagrees_with_its_content_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_whose_path_disagrees_with_its_content_is_refused(
+    governance: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
     moved = governance / "datasets/other/card.yaml"
     moved.parent.mkdir()
     moved.write_text((governance / "datasets/claims/card.yaml").read_text())
     result = synthgov("validate", cwd=governance)
     assert result.code == 2
-    assert "datasets/other/card.yaml:2:5: id: is 'claims' but the file's path says 'other'" in result.out
+    assert (
+        "datasets/other/card.yaml:2:5: id: is 'claims' but the file's path says 'other'"
+        in result.out
+    )
 
 
 def test_an_unknown_file_under_a_governance_folder_is_an_error(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +116,10 @@ def test_an_unknown_file_under_a_governance_folder_is_an_error(governance: Path,
     (governance / "datasets/claims/README.md").write_text("# notes\n")
     result = synthgov("validate", cwd=governance)
     assert result.code == 2
-    assert result.out.strip() == "datasets/claims/notes.yaml: not a governance file (see docs/files/ for the layout)"
+    assert (
+        result.out.strip()
+        == "datasets/claims/notes.yaml: not a governance file (see docs/files/ for the layout)"
+    )
 
 
 def test_a_symlinked_governance_file_is_refused(governance: Path, tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
@@ -152,19 +176,31 @@ def test_a_card_override_outside_the_metric_range_is_refused(governance: Path, s
     card = governance / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: -0.5}"))
     out = synthgov("validate", cwd=governance).out
-    assert "overrides.fidelity.detection_auc.threshold: -0.5 is outside [0, 1] for fidelity.detection_auc" in out
+    assert (
+        "overrides.fidelity.detection_auc.threshold: -0.5 is outside [0, 1] for fidelity.detection_auc"
+        in out
+    )
 
 
 def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     policy = governance / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("privacy.mia_auc: {threshold: 0.55}", "privacy.mia_auc: {threshold: 2}"))
+    policy.write_text(
+        policy.read_text().replace(
+            "privacy.mia_auc: {threshold: 0.55}", "privacy.mia_auc: {threshold: 2}"
+        )
+    )
     out = synthgov("validate", cwd=governance).out
-    assert "tiers.restricted.overrides.privacy.mia_auc.threshold: 2 is outside [0, 1] for privacy.mia_auc" in out
+    assert (
+        "tiers.restricted.overrides.privacy.mia_auc.threshold: 2 is outside [0, 1] for privacy.mia_auc"
+        in out
+    )
 
 
 def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
-    waiver.write_text(waiver.read_text().replace("rule: fidelity.detection_auc", "rule: privacy.exact_match_rate"))
+    waiver.write_text(
+        waiver.read_text().replace("rule: fidelity.detection_auc", "rule: privacy.exact_match_rate")
+    )
     out = synthgov("validate", cwd=governance).out
     assert "rule: privacy.exact_match_rate is hard (set at policy/policy.yaml:" in out
     assert "it cannot be waived" in out
@@ -172,6 +208,8 @@ def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:
 
 def test_a_waiver_beyond_the_policy_horizon_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
-    waiver.write_text(waiver.read_text().replace('"2026-10-02T00:00:00Z"', '"2027-10-02T00:00:00Z"'))
+    waiver.write_text(
+        waiver.read_text().replace('"2026-10-02T00:00:00Z"', '"2027-10-02T00:00:00Z"')
+    )
     out = synthgov("validate", cwd=governance).out
     assert "expires_at: more than 90 days after created_at (limit set at policy/policy.yaml:" in out

@@ -48,8 +48,9 @@ class Column(Model):
     type: Annotated[ColumnType, Strict(False)]
     nullable: bool = False
     unique: bool = False
-    min: FiniteFloat | None = None
-    max: FiniteFloat | None = None
+    # int first: integer bounds stay integers (exact above 2**53, written without ".0").
+    min: int | FiniteFloat | None = None
+    max: int | FiniteFloat | None = None
     allowed_values: list[Scalar] | None = Field(
         None, min_length=1, description="The categories a categorical column may take."
     )
