@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	@PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+	$(BIN)/python -m synthgov.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
