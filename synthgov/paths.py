@@ -91,6 +91,28 @@ def read_bytes(root: Path, path: str | Path, max_bytes: int = MAX_FILE_BYTES) ->
     return data
 
 
+def read_user_file(path: Path, expected: str, max_bytes: int | None = None) -> bytes:
+    """Read a file the user named on the command line (a table, a key), outside the repository.
+
+    Raises:
+        InputError: missing, not a regular file (`expected` says what it should be), or larger
+            than `max_bytes`.
+    """
+    shown = str(path)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError.at(shown, f"not a regular file; expected {expected}")
+        with open(path, "rb") as handle:
+            raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError.at(shown, "no such file") from None
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot read: {exc.strerror}") from None
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise InputError.at(shown, f"larger than {max_bytes // 1024} KiB; not {expected}")
+    return raw
+
+
 def write_new(root: Path, path: str | Path, data: bytes) -> Path:
     """Create a file inside `root` atomically; never overwrite what the user wrote.
 

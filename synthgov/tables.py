@@ -12,15 +12,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import stat
 import warnings
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthgov.errors import InputError
+from synthgov.paths import read_user_file
 
 if TYPE_CHECKING:
     from pandas import DataFrame
@@ -41,27 +40,13 @@ def read_table(path: Path) -> tuple[DataFrame, str]:
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
         raise InputError.at(shown, "expected a table ending in .csv, .parquet or .pq")
-    raw = _read_bytes(path)
+    raw = read_user_file(path, "a CSV or Parquet table")
     frame = _parse_csv(raw, shown) if suffix in CSV_SUFFIXES else _parse_parquet(raw, shown)
     if frame.shape[1] == 0:
         raise InputError.at(shown, "the table has no columns")
     if frame.shape[0] == 0:
         raise InputError.at(shown, "the table has no rows")
     return frame, hashlib.sha256(raw).hexdigest()
-
-
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes; a directory, FIFO or device is refused before it is opened."""
-    shown = str(path)
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise InputError.at(shown, "not a regular file; expected a CSV or Parquet table")
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise InputError.at(shown, "no such file") from None
-    except OSError as exc:
-        raise InputError.at(shown, f"cannot read: {exc.strerror}") from None
 
 
 def _duplicates(names: list[str]) -> list[str]:

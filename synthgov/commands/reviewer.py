@@ -9,9 +9,7 @@ nothing is written and the block is printed for the user to paste.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from synthgov.loading import parse_yaml, validate
 from synthgov.models import Policy, Registry
 from synthgov.models.common import Classification
 from synthgov.models.reviewers import Reviewer
-from synthgov.paths import replace_file
+from synthgov.paths import read_user_file, replace_file
 from synthgov.writing import to_yaml
 
 #: A public key is at most a few KiB (an RSA-4096 OpenPGP key with signatures: ~10 KiB).
@@ -112,17 +110,7 @@ def read_public_key(path: Path) -> tuple[str, str, str]:
 
 def _read_key_text(path: Path) -> str:
     shown = str(path)
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise InputError.at(shown, "not a regular file; expected a public key file")
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_KEY_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError.at(shown, "no such file") from None
-    except OSError as exc:
-        raise InputError.at(shown, f"cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_KEY_BYTES:
-        raise InputError.at(shown, f"larger than {MAX_KEY_BYTES // 1024} KiB; not a public key")
+    raw = read_user_file(path, "a public key file", MAX_KEY_BYTES)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
