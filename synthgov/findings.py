@@ -1,0 +1,90 @@
+"""What `check` decides: findings, per-release results and the overall verdict (pure data).
+
+A verdict is data; an error is an exception. Every finding names its gate and rule, the
+observed value and the threshold, and where the threshold was set, so that each output
+format can render it without knowing how it was computed. Findings carry metric values
+only, never values from the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """error: blocks the release; warning: reported only (advisory, or waived)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class WaiverRef:
+    """The waiver that relaxed a finding, shown in every output."""
+
+    id: str
+    path: str
+    owner: str
+    expires_at: datetime
+    relax_to: float
+
+
+@dataclass(frozen=True)
+class Finding:
+    gate: str  # files | schema | constraints | fidelity | utility | privacy | subgroup | policy | integrity | budget | approvals
+    rule: str  # e.g. "fidelity.detection_auc" or "policy.intended_use"
+    severity: Severity
+    message: str
+    observed: float | str | None = None
+    threshold: float | str | None = None
+    file: str | None = None  # the file to annotate: the release file (or the one that failed)
+    line: int | None = None
+    threshold_file: str | None = None  # where the threshold was set (policy or card), with line
+    threshold_line: int | None = None
+    enforcement: str = "mandatory"  # advisory | mandatory | hard
+    fix: str | None = None
+    waiver: WaiverRef | None = None
+
+    @property
+    def blocks(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    release: str  # dataset@version
+    findings: tuple[Finding, ...]
+    files: tuple[str, ...] = ()  # the release's files the pull request added or changed
+
+    @property
+    def verdict(self) -> str:
+        return "blocked" if any(f.blocks for f in self.findings) else "pass"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    base: str  # the base tip's commit sha ("" with --no-git)
+    head: str  # HEAD's commit sha ("" with --no-git)
+    releases: tuple[ReleaseResult, ...]
+    findings: tuple[Finding, ...] = ()  # outside any release: policy, registry, ledgers, cards
+    rules_evaluated: int = 0
+    evaluated_at: datetime | None = None
+    notes: tuple[str, ...] = field(default=())  # e.g. "no release changed"
+
+    @property
+    def verdict(self) -> str:
+        blocked = any(r.verdict == "blocked" for r in self.releases)
+        return "blocked" if blocked or any(f.blocks for f in self.findings) else "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.verdict == "blocked" else 0
+
+    def all_findings(self) -> list[tuple[str | None, Finding]]:
+        """(release or None, finding) in a stable order: top-level first, then by release."""
+        found: list[tuple[str | None, Finding]] = [(None, f) for f in self.findings]
+        for result in self.releases:
+            found.extend((result.release, f) for f in result.findings)
+        return found
