@@ -18,6 +18,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -45,12 +46,21 @@ class Document:
     values: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     keys: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
+    @cached_property
+    def _source_map(self) -> tuple[dict[KeyPath, tuple[int, int]], dict[KeyPath, tuple[int, int]]]:
+        """(values, keys); JSON files get theirs on first use, as few findings need one."""
+        if not self.values and self.path.endswith(".json") and self.text:
+            located = _json_locations(self.text, self.path)
+            return located.values, located.keys
+        return self.values, self.keys
+
     def locate(self, loc: KeyPath, *, key: bool = False) -> Location:
         """The location of the deepest known prefix of `loc` (1-based line and column)."""
-        table = self.keys if key else self.values
+        values, keys = self._source_map
+        table = keys if key else values
         for end in range(len(loc), -1, -1):
             prefix = loc[:end]
-            mark = table.get(prefix) or self.values.get(prefix)
+            mark = table.get(prefix) or values.get(prefix)
             if mark is not None:
                 return Location(self.path, *mark)
         return Location(self.path, 1, 1)
@@ -385,9 +395,6 @@ def validate(doc: Document, model: type[ModelT], context: dict[str, Any] | None 
     try:
         return model.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        if not doc.values and doc.path.endswith(".json"):
-            located = _json_locations(doc.text, doc.path)
-            doc = Document(doc.path, doc.data, doc.text, located.values, located.keys)
         problems = []
         for error in exc.errors(include_url=False):
             cause = error.get("ctx", {}).get("error")

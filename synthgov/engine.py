@@ -1,0 +1,49 @@
+"""Run every gate on a release and decide: enforcement levels, waivers, fail closed (pure).
+
+Any exception inside a gate blocks the release with a finding that says so: a gate that
+could not decide never passes (BRIEF §5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from synthgov import waivers
+from synthgov.findings import Finding, ReleaseResult, Severity
+from synthgov.gates import ReleaseContext, integrity, metrics, policy
+
+Gate = Callable[[ReleaseContext], list[Finding]]
+
+#: Budget and approval gates plug in here as their issues land.
+GATES: tuple[tuple[str, Gate], ...] = (
+    ("integrity", integrity.check),
+    ("policy", policy.check),
+    ("metrics", metrics.check),
+)
+
+
+def failed_to_check(release_file: str | None, gate: str, reason: str) -> Finding:
+    """The blocking finding for anything that prevented a decision (fail closed)."""
+    return Finding(gate=gate, rule=f"{gate}.unchecked", severity=Severity.ERROR,
+                   message=f"could not be checked, so it is blocked: {reason}",
+                   file=release_file, line=1, enforcement="hard")  # fmt: skip
+
+
+def _order(finding: Finding) -> tuple[int, str, str]:
+    return (0 if finding.blocks else 1, finding.gate, finding.rule)
+
+
+def check_release(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:
+    found: list[Finding] = []
+    for name, gate in GATES:
+        try:
+            found.extend(gate(ctx))
+        except Exception as exc:  # fail closed, whatever went wrong
+            found.append(
+                failed_to_check(ctx.manifest.document.path, name, f"{type(exc).__name__}: {exc}")
+            )
+    try:
+        found = waivers.apply(found, ctx.waivers, ctx.policy, ctx.now)
+    except Exception as exc:  # fail closed
+        found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)

@@ -1,0 +1,32 @@
+"""The gates of BRIEF §4, one module each: `check(ctx) -> list[Finding]`, pure.
+
+The command builds a `ReleaseContext` from the base commit (trust root: policy, and the
+card's classification when the card already exists there) and the head (the release's
+own files); gates only read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from synthgov.errors import Location
+from synthgov.loading import Loaded
+from synthgov.models import Card, Manifest, Policy, Report, Waiver
+from synthgov.models.common import Classification
+
+
+@dataclass(frozen=True)
+class ReleaseContext:
+    release: str
+    policy: Loaded[Policy]  # from the base commit
+    card: Loaded[Card]  # at head
+    card_sha256: str  # of the card's bytes at head
+    classification: Classification  # the base card's, when the card exists on the base
+    manifest: Loaded[Manifest]
+    report: Loaded[Report]
+    waivers: tuple[Loaded[Waiver], ...]
+    now: datetime  # the checker's clock, read once per run
+
+    def at(self, loaded: Loaded[object], *loc: str | int) -> Location:  # type: ignore[type-var]
+        return loaded.document.locate(tuple(loc))

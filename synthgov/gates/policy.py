@@ -1,0 +1,45 @@
+"""The policy gate: intended use within the card's, retention present, DP where the tier
+requires it, and no change of classification smuggled into a release pull request."""
+
+from __future__ import annotations
+
+from synthgov.findings import Finding, Severity
+from synthgov.gates import ReleaseContext
+
+
+def check(ctx: ReleaseContext) -> list[Finding]:
+    card, manifest = ctx.card.model, ctx.manifest.model
+    mpath, cpath = ctx.manifest.document.path, ctx.card.document.path
+    found = []
+
+    def block(
+        rule: str, message: str, file: str, loc: tuple[str | int, ...], **extra: object
+    ) -> None:
+        spot = (ctx.manifest if file == mpath else ctx.card).document.locate(loc)
+        found.append(Finding(gate="policy", rule=rule, severity=Severity.ERROR, message=message,
+                             file=file, line=spot.line, enforcement="hard", **extra))  # type: ignore[arg-type]  # fmt: skip
+
+    allowed = set(card.intended_uses)
+    for index, use in enumerate(manifest.intended_uses):
+        if use not in allowed:
+            block("policy.intended_use", f"intended use '{use}' is not among the card's intended uses",
+                  mpath, ("intended_uses", index), observed=use,
+                  fix="Use one of the card's intended_uses, or extend the card in a reviewed change.")  # fmt: skip
+    if card.retention_days is None:
+        block("policy.retention", "the card sets no retention_days", cpath, ("id",),
+              fix="Set retention_days in the card.")  # fmt: skip
+    tier = ctx.policy.model.tiers.for_classification(ctx.classification)
+    if tier.require_dp and not manifest.privacy.is_dp:
+        where = ctx.policy.document.locate(("tiers", ctx.classification.value, "require_dp"))
+        block("policy.dp_required",
+              f"the {ctx.classification.value} tier requires differential privacy; the manifest declares none",
+              mpath, ("privacy", "notion"), observed="none", threshold="dp required",
+              threshold_file=where.path, threshold_line=where.line,
+              fix="Generate with a DP mechanism and record epsilon/delta or rho.")  # fmt: skip
+    if card.classification is not ctx.classification:
+        block("policy.classification_change",
+              f"this pull request changes the classification from {ctx.classification.value} to "
+              f"{card.classification.value}; the base classification applies until that change is "
+              "approved on its own", cpath, ("classification",),
+              observed=card.classification.value, threshold=ctx.classification.value)  # fmt: skip
+    return found

@@ -1,0 +1,271 @@
+"""The gate engine on in-memory releases: every gate blocks what it must, waivers, fail closed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from synthgov import engine
+from synthgov.findings import Finding, ReleaseResult, Severity
+from synthgov.gates import ReleaseContext
+from synthgov.loading import Loaded, parse_document, validate
+from synthgov.models import KINDS
+from synthgov.models.common import Classification
+from tests import samples
+
+NOW = datetime(2026, 9, 10, tzinfo=UTC)
+SHA = samples.SHA
+RELEASE = "datasets/claims/releases/1.10"
+
+PASSING: list[dict[str, Any]] = [
+    {"id": "schema.columns_match", "value": 1.0},
+    {"id": "schema.dtypes_match", "value": 1.0},
+    {"id": "constraints.validity", "value": 0.999},
+    {"id": "constraints.validity", "value": 0.98, "rule": "positive-amount"},
+    {"id": "fidelity.column_shapes", "value": 0.91},
+    {"id": "fidelity.column_pair_trends", "value": 0.88},
+    {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
+    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64]},
+    {"id": "utility.tstr", "value": 0.88},
+    {"id": "utility.tstr_trtr_ratio", "value": 0.95},
+    {"id": "privacy.exact_match_rate", "value": 0.0},
+    {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
+    {"id": "privacy.mia_auc", "value": 0.52, "ci": [0.5, 0.54]},
+    {"id": "privacy.singling_out_risk", "value": 0.01, "ci": [0.0, 0.03]},
+    {"id": "privacy.linkability_risk", "value": 0.02, "ci": [0.0, 0.05]},
+    {"id": "privacy.inference_risk", "column": "fraud", "value": 0.03, "ci": [0.01, 0.07]},
+    {"id": "subgroup.worst_gap", "column": "region", "value": 0.02},
+]
+
+
+def _load(kind: str, path: str, text: str) -> Loaded[Any]:
+    doc = parse_document(text.encode(), path)
+    return Loaded(validate(doc, KINDS[kind]), doc)
+
+
+def _report(metrics: list[dict[str, Any]], card_sha: str, artifact: str = SHA) -> str:
+    data = json.loads(samples.REPORT)
+    data.update(metrics=metrics, card_sha256=card_sha)
+    data["inputs"]["synthetic"]["sha256"] = artifact
+    return json.dumps(data, indent=1)
+
+
+def context(
+    metrics: list[dict[str, Any]] | None = None,
+    card: str = samples.CARD,
+    manifest: str = samples.MANIFEST,
+    waivers: tuple[str, ...] = (),
+    base_classification: Classification = Classification.CONFIDENTIAL,
+    artifact: str = SHA,
+    card_sha: str | None = None,
+) -> ReleaseContext:
+    sha = hashlib.sha256(card.encode()).hexdigest()
+    return ReleaseContext(
+        release="claims@1.10",
+        policy=_load("policy", "policy/policy.yaml", samples.POLICY),
+        card=_load("card", "datasets/claims/card.yaml", card),
+        card_sha256=sha,
+        classification=base_classification,
+        manifest=_load("manifest", f"{RELEASE}/manifest.yaml", manifest),
+        report=_load("report", f"{RELEASE}/report.json", _report(PASSING if metrics is None else metrics, card_sha or sha, artifact)),
+        waivers=tuple(_load("waiver", f"{RELEASE}/waivers/W{i}.yaml", text) for i, text in enumerate(waivers)),
+        now=NOW,
+    )  # fmt: skip
+
+
+def blocking(result: ReleaseResult) -> list[Finding]:
+    return [f for f in result.findings if f.blocks]
+
+
+def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
+    return [({**m, **change} if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
+
+
+def test_a_compliant_release_passes() -> None:
+    result = engine.check_release(context())
+    assert result.verdict == "pass", result.findings
+    assert result.findings == ()
+
+
+def test_a_failing_metric_blocks_naming_gate_rule_observed_threshold_and_both_lines() -> None:
+    ctx = context(with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]))
+    [finding] = blocking(engine.check_release(ctx))
+    assert (finding.gate, finding.rule, finding.observed, finding.threshold) == (
+        "fidelity", "fidelity.detection_auc", 0.92, 0.7,
+    )  # fmt: skip
+    lines = ctx.report.document.text.splitlines()
+    entry = next(i for i, text in enumerate(lines, 1) if '"fidelity.detection_auc"' in text)
+    assert (finding.file, finding.line) == (f"{RELEASE}/report.json", entry - 1)  # the entry's "{"
+    # the card tightened 0.78 to 0.7, so the threshold was set by the card, at its line
+    assert (finding.threshold_file, finding.threshold_line) == ("datasets/claims/card.yaml", 22)
+    assert finding.fix and "fidelity" in finding.fix
+
+
+def test_an_estimate_is_gated_on_its_pessimistic_bound() -> None:
+    lucky = with_metric("privacy.linkability_risk", value=0.1, ci=[0.05, 0.25])
+    [finding] = blocking(engine.check_release(context(lucky)))
+    assert (finding.rule, finding.observed, finding.threshold) == (
+        "privacy.linkability_risk",
+        0.25,
+        0.18,
+    )
+
+
+def test_a_missing_metric_blocks_never_passes() -> None:
+    metrics = [m for m in PASSING if m["id"] != "privacy.mia_auc"]
+    [finding] = blocking(engine.check_release(context(metrics)))
+    assert finding.rule == "privacy.mia_auc"
+    assert finding.observed is None
+    assert "the report has no privacy.mia_auc metric" in finding.message
+
+
+def test_the_alternative_condition_passes_a_rule() -> None:
+    weak_tstr = with_metric("utility.tstr", value=0.7)
+    assert engine.check_release(context(weak_tstr)).verdict == "pass"
+    both_weak = [
+        ({**m, "value": 0.5} if m["id"] == "utility.tstr_trtr_ratio" else m) for m in weak_tstr
+    ]
+    [finding] = blocking(engine.check_release(context(both_weak)))
+    assert finding.rule == "utility.tstr"
+    assert "(or utility.tstr_trtr_ratio >= 0.9)" in finding.message
+
+
+def test_per_column_metrics_gate_on_the_worst_column() -> None:
+    metrics = [*PASSING, {"id": "subgroup.worst_gap", "column": "sex", "value": 0.2}]
+    [finding] = blocking(engine.check_release(context(metrics)))
+    assert (finding.rule, finding.observed) == ("subgroup.worst_gap", 0.2)
+    assert "(worst: sex)" in finding.message
+
+
+def test_an_advisory_rule_warns_and_does_not_block() -> None:
+    result = engine.check_release(context(with_metric("fidelity.column_pair_trends", value=0.5)))
+    assert result.verdict == "pass"
+    [finding] = result.findings
+    assert (finding.severity, finding.enforcement) == (Severity.WARNING, "advisory")
+
+
+def test_a_tampered_artifact_hash_blocks() -> None:
+    [finding] = blocking(engine.check_release(context(artifact="b" * 64)))
+    assert (finding.gate, finding.rule) == ("integrity", "integrity.artifact_sha256")
+    assert (finding.observed, finding.threshold) == ("b" * 64, SHA)
+
+
+def test_a_report_computed_against_another_card_blocks() -> None:
+    [finding] = blocking(engine.check_release(context(card_sha="c" * 64)))
+    assert finding.rule == "integrity.card_sha256"
+
+
+def test_intended_use_outside_the_cards_blocks() -> None:
+    manifest = samples.MANIFEST.replace(
+        "intended_uses: [model development]", "intended_uses: [marketing]"
+    )
+    [finding] = blocking(engine.check_release(context(manifest=manifest)))
+    assert (finding.gate, finding.rule, finding.observed) == (
+        "policy",
+        "policy.intended_use",
+        "marketing",
+    )
+    assert finding.file == f"{RELEASE}/manifest.yaml"
+
+
+def test_the_restricted_tier_requires_dp() -> None:
+    card = samples.CARD.replace("classification: confidential", "classification: restricted")
+    manifest = samples.MANIFEST.replace(
+        "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
+    )
+    result = engine.check_release(
+        context(card=card, manifest=manifest, base_classification=Classification.RESTRICTED)
+    )
+    rules = {f.rule for f in blocking(result)}
+    assert "policy.dp_required" in rules
+
+
+def test_a_classification_downgrade_in_the_pull_request_does_not_apply() -> None:
+    card = samples.CARD.replace("classification: confidential", "classification: public")
+    manifest = samples.MANIFEST.replace(
+        "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
+    )
+    result = engine.check_release(
+        context(card=card, manifest=manifest, base_classification=Classification.RESTRICTED)
+    )
+    rules = {f.rule for f in blocking(result)}
+    assert {
+        "policy.classification_change",
+        "policy.dp_required",
+    } <= rules  # restricted still applies
+
+
+WAIVER = samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
+
+
+def test_a_waiver_relaxes_within_its_bound_and_stays_visible() -> None:
+    result = engine.check_release(
+        context(
+            with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82]), waivers=(WAIVER,)
+        )
+    )
+    assert result.verdict == "pass"
+    [finding] = result.findings
+    assert finding.severity is Severity.WARNING
+    assert finding.waiver is not None and finding.waiver.id == "WVR-2026-007"
+    assert "waived by WVR-2026-007 up to 0.85" in finding.message
+
+
+def test_a_waiver_does_not_relax_beyond_its_bound() -> None:
+    result = engine.check_release(
+        context(
+            with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]), waivers=(WAIVER,)
+        )
+    )
+    [finding] = blocking(result)
+    assert "beyond waiver WVR-2026-007's bound 0.85" in finding.message
+
+
+def test_an_expired_waiver_is_itself_a_finding_and_relaxes_nothing() -> None:
+    expired = WAIVER.replace('"2026-09-02T00:00:00Z"', '"2026-08-01T00:00:00Z"').replace(
+        '"2026-10-02T00:00:00Z"', '"2026-09-01T00:00:00Z"'
+    )
+    result = engine.check_release(
+        context(
+            with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82]), waivers=(expired,)
+        )
+    )
+    rules = sorted(f.rule for f in blocking(result))
+    assert rules == ["fidelity.detection_auc", "waivers.expired"]
+
+
+def test_a_hard_rule_cannot_be_waived() -> None:
+    waiver = WAIVER.replace(
+        "rule: fidelity.detection_auc", "rule: privacy.exact_match_rate"
+    ).replace("relax_to: 0.85", "relax_to: 0.5")
+    result = engine.check_release(
+        context(with_metric("privacy.exact_match_rate", value=0.3), waivers=(waiver,))
+    )
+    rules = sorted(f.rule for f in blocking(result))
+    assert rules == ["privacy.exact_match_rate", "waivers.invalid"]
+
+
+def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(ctx: ReleaseContext) -> list[Finding]:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(engine, "GATES", (*engine.GATES, ("broken", broken)))
+    result = engine.check_release(context())
+    [finding] = blocking(result)
+    assert finding.rule == "broken.unchecked"
+    assert "could not be checked, so it is blocked: ZeroDivisionError: boom" in finding.message
+
+
+def test_results_are_ordered_blocking_first() -> None:
+    metrics = with_metric("fidelity.column_pair_trends", value=0.5)
+    metrics = [
+        ({**m, "value": 0.1} if m["id"] == "privacy.exact_match_rate" else m) for m in metrics
+    ]
+    result = engine.check_release(context(metrics))
+    assert [f.blocks for f in result.findings] == [True, False]
+    assert replace(result.findings[0]).rule == "privacy.exact_match_rate"
