@@ -1,0 +1,166 @@
+"""GitHub-flavoured Markdown for a PR comment or `$GITHUB_STEP_SUMMARY`.
+
+Verdict and exit code first, then what blocks, then waivers, passed releases folded away.
+Every PR-written string is escaped for a table cell (it cannot break the table, open a
+link, inject HTML or ping anyone), and the page stops short of GitHub's 1 MiB cap with a
+pointer to the JSON output.
+"""
+
+from __future__ import annotations
+
+import re
+
+from synthgov import __version__
+from synthgov.findings import Finding, ReleaseResult, Verdict
+from synthgov.reporting._common import (
+    BLOCK,
+    WAIVED,
+    WARN,
+    Counts,
+    expiry,
+    rule_id,
+    show,
+    source,
+    status,
+)
+
+LIMIT = 1024 * 1024 - 8 * 1024  # bytes; the rest is room for the truncation note
+CELL = 500  # characters of one cell, so one huge message cannot eat the page
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\r": "<br>",
+        "\n": "<br>",
+        "\u2028": "<br>",
+        "\u2029": "<br>",
+    }
+    | {c: "\\" + c for c in "\\`*_[]|~#!"}
+)
+_MENTION = re.compile(r"(?<!\w)@(?=\w)")  # "@team" would ping in a PR comment
+_LABEL = {BLOCK: "❌ blocks", WARN: "⚠️ advisory", WAIVED: "⏸️ waived"}
+_HEADER = "| status | rule | message | observed | threshold | set in | fix |\n|---|---|---|---|---|---|---|"
+
+
+def cell(value: object) -> str:
+    """Text that is safe inside a table cell: escaped, one line, at most CELL characters."""
+    text = "" if value is None else show(value)
+    if len(text) > CELL:
+        text = text[: CELL - 1] + "…"
+    text = text.replace("\r\n", "\n").translate(_ESCAPES)
+    return _MENTION.sub("@\u200b", text)  # a zero-width space: shown, never a mention
+
+
+class _Page:
+    """Lines up to LIMIT bytes; past it, every further line is dropped and counted."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.full = False
+        self.in_details = False
+        self.rows_shown = 0
+
+    def add(self, line: str, *, row: bool = False) -> None:
+        size = len(line.encode()) + 1
+        if self.full or self.size + size > LIMIT:
+            self.full = True
+            return
+        self.lines.append(line)
+        self.size += size
+        self.rows_shown += row
+        if "<details>" in line or "</details>" in line:  # cells cannot hold a raw "<"
+            self.in_details = "</details>" not in line
+
+
+def render(verdict: Verdict) -> str:
+    page, counts = _Page(), Counts.of(verdict)
+    icon = "❌" if counts.exit_code else "✅"
+    page.add(f"## {icon} synthgov check: {verdict.verdict} (exit {counts.exit_code})\n")
+    revs = (
+        f"{_rev(verdict.base)} → {_rev(verdict.head)}" if verdict.head else "working tree (no Git)"
+    )
+    evaluated = f" · {verdict.rules_evaluated} rules evaluated" if verdict.rules_evaluated else ""
+    page.add(f"{revs} · synthgov {__version__}{evaluated}")
+    page.add("")
+    page.add(counts.line() if verdict.releases or verdict.findings else "No release changed.")
+    for note in verdict.notes:
+        page.add(f"\n> {cell(note)}")
+    if verdict.releases:
+        page.add("\n| release | verdict | blocking | advisory | waived |\n|---|---|---|---|---|")
+        for result in verdict.releases:
+            kinds = [status(f) for f in result.findings]
+            page.add(
+                f"| {cell(result.release)} | {result.verdict} | {kinds.count(BLOCK)} | "
+                f"{kinds.count(WARN)} | {kinds.count(WAIVED)} |"
+            )
+    if verdict.findings:
+        _table(page, "Outside any release", verdict.findings)
+    for result in verdict.releases:
+        if result.verdict == "blocked":
+            _table(page, f"{cell(result.release)} — blocked", result.findings)
+    _waivers(page, verdict)
+    passed = [r for r in verdict.releases if r.verdict != "blocked"]
+    if passed:
+        page.add(f"\n<details>\n<summary>{len(passed)} passed release(s)</summary>\n")
+        for result in passed:
+            _passed(page, result)
+        page.add("\n</details>")
+    if page.full:
+        if page.in_details:
+            page.lines.append("\n</details>")
+        page.lines.append(
+            f"\n**Truncated** to stay under GitHub's 1 MiB limit: {page.rows_shown} of "
+            f"{len(verdict.all_findings())} findings shown. The full result is in the JSON "
+            "output (`synthgov check --format json`)."
+        )
+    return "\n".join(page.lines) + "\n"
+
+
+def _rev(sha: str) -> str:
+    return f"`{sha[:12]}`" if re.fullmatch(r"[0-9a-f]{4,64}", sha) else cell(sha) or "?"
+
+
+def _table(page: _Page, title: str, findings: tuple[Finding, ...]) -> None:
+    page.add(f"\n### {title}\n")
+    page.add(_HEADER)
+    for f in findings:
+        if page.full:
+            return
+        page.add(
+            f"| {_LABEL[status(f)]} | {cell(rule_id(f))} | {cell(f.message)} | {cell(f.observed)} | "
+            f"{cell(f.threshold)} | {cell(source(f))} | {cell(f.fix)} |",
+            row=True,
+        )
+
+
+def _passed(page: _Page, result: ReleaseResult) -> None:
+    if result.findings:
+        _table(page, f"{cell(result.release)} — pass", result.findings)
+    else:
+        page.add(f"- {cell(result.release)}: every gate passed")
+
+
+def _all_waived(verdict: Verdict) -> list[tuple[str | None, Finding]]:
+    return [(r, f) for r, f in verdict.all_findings() if status(f) == WAIVED]
+
+
+def _waivers(page: _Page, verdict: Verdict) -> None:
+    waived = _all_waived(verdict)
+    if not waived:
+        return
+    page.add("\n### Waivers in effect\n")
+    page.add(
+        "| waiver | release | rule | owner | expires | relaxed to |\n|---|---|---|---|---|---|"
+    )
+    for release, f in waived:
+        if page.full:
+            return
+        w = f.waiver
+        assert w is not None
+        expires = expiry(w.expires_at, verdict.evaluated_at)
+        page.add(
+            f"| {cell(w.id)} | {cell(release or '-')} | {cell(rule_id(f))} | {cell(w.owner)} | "
+            f"{expires} | {cell(w.relax_to)} |"
+        )

