@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from synthgov import layout
 from synthgov.errors import InputError, Problem
-from synthgov.loading import Loaded, load_document, validate
+from synthgov.loading import Loaded, parse_document, validate
 from synthgov.models import KINDS
+from synthgov.paths import read_bytes
 
 
 def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[str, ...], str]]:
@@ -48,21 +49,33 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     return problems
 
 
-def load(root: Path, path: str, kind: str | None = None) -> Loaded[BaseModel]:
-    """Load one governance file, of the kind its path implies unless `kind` is given.
+def load_bytes(raw: bytes, path: str, kind: str | None = None) -> Loaded[BaseModel]:
+    """Parse and validate one governance file's bytes (from the working tree or a commit).
 
     Raises:
-        InputError: not a governance path, unreadable, unsafe, invalid, or misplaced.
+        InputError: not a governance path, unsafe, malformed, invalid, or misplaced.
     """
     placed = layout.classify(path)
     if kind is None:
         if placed is None:
             raise InputError.at(path, "not a governance file (see docs/files/ for the layout)")
         kind = placed.kind
-    doc = load_document(root, path)
+    doc = parse_document(raw, path)
     model = validate(doc, KINDS[kind])
     if placed is not None and placed.kind == kind:
         mismatches = _identity(kind, placed.ids, model)
         if mismatches:
             raise InputError([Problem(doc.locate(field), message) for field, message in mismatches])
     return Loaded(model, doc)
+
+
+def load(root: Path, path: str, kind: str | None = None) -> Loaded[BaseModel]:
+    """Load one governance file from the working tree (no symlinks, size-limited).
+
+    Raises:
+        InputError: not a governance path, unreadable, unsafe, invalid, or misplaced.
+    """
+    placed = layout.classify(path)
+    if kind is None and placed is None:
+        raise InputError.at(path, "not a governance file (see docs/files/ for the layout)")
+    return load_bytes(read_bytes(root, path), path, kind)

@@ -26,11 +26,9 @@ from typing import IO
 
 from pydantic import BaseModel
 
-from synthgov import layout
+from synthgov import governance, layout
 from synthgov.errors import GitError, InputError, Location, Problem, printable
-from synthgov.governance import _identity
-from synthgov.loading import Loaded, parse_document, validate
-from synthgov.models import KINDS
+from synthgov.loading import Loaded
 from synthgov.paths import MAX_FILE_BYTES
 
 #: Variables that would point git at other objects or another repository than `root`'s.
@@ -579,26 +577,6 @@ def _utf8(path: str) -> str:
 # --- governance files from commits --------------------------------------------------------
 
 
-def load_bytes(raw: bytes, path: str, kind: str | None = None) -> Loaded[BaseModel]:
-    """Parse and validate one governance file's bytes, as `governance.load` does a file's.
-
-    Raises:
-        InputError: not a governance path, unsafe, malformed, invalid, or misplaced.
-    """
-    placed = layout.classify(path)
-    if kind is None:
-        if placed is None:
-            raise InputError.at(path, "not a governance file (see docs/files/ for the layout)")
-        kind = placed.kind
-    doc = parse_document(raw, path)
-    model = validate(doc, KINDS[kind])
-    if placed is not None and placed.kind == kind:
-        mismatches = _identity(kind, placed.ids, model)
-        if mismatches:
-            raise InputError([Problem(doc.locate(field), message) for field, message in mismatches])
-    return Loaded(model, doc)
-
-
 def load_at(
     repository: Repository, commit: str, path: str, kind: str | None = None
 ) -> Loaded[BaseModel]:
@@ -610,4 +588,4 @@ def load_at(
     raw = repository.read(commit, path)
     if raw is None:
         raise InputError.at(path, f"no such file at commit {commit[:12]}")
-    return load_bytes(raw, path, kind)
+    return governance.load_bytes(raw, path, kind)
