@@ -83,6 +83,41 @@ def schema(kind: str | None) -> int:
     return command.run(kind)
 
 
+FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
+
+
+@cli.command()
+@click.option(
+    "--base",
+    help="Trust root: policy and registry at this ref's tip (default: origin/HEAD, else main).",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout.",
+)
+@click.option(
+    "--no-git",
+    is_flag=True,
+    help="Check every release of the working tree against its own policy (pre-commit).",
+)
+@click.pass_context
+def check(
+    ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool
+) -> int:
+    """Decide whether the releases this branch adds or changes may merge.
+
+    Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
+    unknown base, a base policy that cannot be loaded).
+    """
+    from synthgov.commands import check as command
+
+    if no_git and base:
+        raise click.UsageError("--no-git checks the working tree; it takes no --base")
+    return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git)
+
+
 @cli.group()
 def dataset() -> None:
     """Dataset cards."""

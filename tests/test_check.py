@@ -1,0 +1,246 @@
+"""`synthgov check` on real git repositories: the base decides, every gate blocks, every format."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tests import samples
+from tests.conftest import git
+from tests.test_engine import PASSING, RELEASE, _report, with_metric
+
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+
+
+def write(repo: Path, path: str, text: str) -> None:
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+
+
+@pytest.fixture
+def base(repo: Path) -> Path:
+    """main: the default policy and the claims card; the pull request branch `pr` starts here."""
+    write(repo, "policy/policy.yaml", samples.POLICY)
+    write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
+    write(repo, "datasets/claims/card.yaml", samples.CARD)
+    commit(repo, "base")
+    git(repo, "checkout", "-qb", "pr")
+    return repo
+
+
+def add_release(
+    repo: Path,
+    metrics: list[dict[str, Any]] | None = None,
+    manifest: str = samples.MANIFEST,
+    **report: Any,
+) -> None:
+    card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
+    write(repo, f"{RELEASE}/manifest.yaml", manifest)
+    write(
+        repo,
+        f"{RELEASE}/report.json",
+        _report(PASSING if metrics is None else metrics, card_sha, **report),
+    )
+    commit(repo, "release claims@1.10")
+
+
+def check(synthgov, repo: Path, *args: str):  # type: ignore[no-untyped-def]
+    return synthgov("check", "--base", "main", *args, cwd=repo)
+
+
+def as_json(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return json.loads(result.out)
+
+
+def test_a_compliant_pull_request_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 0, result.out
+    data = as_json(result)
+    assert data["verdict"] == "pass"
+    assert data["base"] == git(base, "rev-parse", "main").strip()
+    assert data["head"] == git(base, "rev-parse", "HEAD").strip()
+    assert [r["release"] for r in data["releases"]] == ["claims@1.10"]
+
+
+def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 1
+    [finding] = as_json(result)["releases"][0]["findings"]
+    assert finding["gate"] == "privacy" and finding["rule"] == "privacy.mia_auc"
+    assert (finding["observed"], finding["threshold"], finding["severity"]) == (0.74, 0.6, "error")
+    assert finding["file"] == f"{RELEASE}/report.json" and finding["line"] > 1
+    policy_lines = samples.POLICY.splitlines()
+    rule_at = policy_lines.index("  privacy.mia_auc:")
+    threshold_at = (
+        next(i for i in range(rule_at, len(policy_lines)) if "threshold:" in policy_lines[i]) + 1
+    )
+    assert (finding["threshold_file"], finding["threshold_line"]) == (
+        "policy/policy.yaml",
+        threshold_at,
+    )
+
+
+def test_loosening_the_policy_in_the_same_pull_request_still_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    policy = base / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.99\n"))
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    data = as_json(check(synthgov, base, "--format", "json"))
+    assert data["verdict"] == "blocked"
+    assert data["releases"][0]["findings"][0]["threshold"] == 0.6  # the base's threshold
+    assert [f["rule"] for f in data["findings"]] == ["policy.change"]
+
+
+def test_a_removed_metric_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, [m for m in PASSING if m["id"] != "fidelity.detection_auc"])
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 1
+    assert "the report has no fidelity.detection_auc metric" in result.out
+
+
+def test_a_tampered_artifact_hash_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, artifact="e" * 64)
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 1
+    assert as_json(result)["releases"][0]["findings"][0]["rule"] == "integrity.artifact_sha256"
+
+
+def test_a_malformed_file_in_the_pull_request_is_a_files_finding_not_exit_2(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    manifest = base / f"{RELEASE}/manifest.yaml"
+    manifest.write_text(manifest.read_text() + "author: someone@else.org\n")
+    commit(base, "duplicate key")
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 1
+    [finding] = as_json(result)["releases"][0]["findings"]
+    last = len(manifest.read_text().splitlines())
+    assert (finding["gate"], finding["file"], finding["line"]) == (
+        "files",
+        f"{RELEASE}/manifest.yaml",
+        last,
+    )
+    assert "duplicate key 'author'" in finding["message"]
+
+
+def test_only_the_pull_requests_releases_are_checked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    git(base, "checkout", "-q", "main")
+    git(base, "merge", "-q", "--no-edit", "pr")  # the failing release is now on main
+    git(base, "checkout", "-qb", "pr2")
+    write(base, "datasets/claims/README.md", "notes\n")
+    commit(base, "docs only")
+    result = check(synthgov, base)
+    assert result.code == 0
+    assert "nothing to check" in result.out
+
+
+def test_a_classification_downgrade_in_the_pull_request_does_not_apply(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    card = base / "datasets/claims/card.yaml"
+    card.write_text(
+        card.read_text().replace("classification: confidential", "classification: public")
+    )
+    add_release(base)
+    rules = {
+        f["rule"]
+        for f in as_json(check(synthgov, base, "--format", "json"))["releases"][0]["findings"]
+    }
+    assert "policy.classification_change" in rules
+
+
+def test_garbage_base_is_exit_2_with_one_line(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("check", "--base", "no-such-ref", cwd=base)
+    assert result.code == 2
+    assert (
+        result.err.strip()
+        == "synthgov: error: unknown base ref 'no-such-ref': no commit by that name"
+    )
+
+
+def test_a_base_without_a_loadable_policy_is_exit_2(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    write(repo, "README.md", "x\n")
+    commit(repo, "no policy")
+    git(repo, "checkout", "-qb", "pr")
+    result = synthgov("check", "--base", "main", cwd=repo)
+    assert result.code == 2
+    assert "policy/policy.yaml" in result.err and "policy cannot be loaded" in result.err
+
+
+def test_a_shallow_clone_is_exit_2(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{base}", str(clone)],
+        check=True,
+    )
+    result = synthgov("check", "--base", "origin/pr", cwd=clone)
+    assert result.code == 2
+    assert "shallow" in result.err
+
+
+def test_a_detached_head_works(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    git(base, "checkout", "-q", "--detach", "HEAD")
+    assert check(synthgov, base).code == 0
+
+
+def test_not_a_git_repository_is_exit_2(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("check", cwd=tmp_path)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_no_git_checks_the_working_tree(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    result = synthgov("check", "--no-git", "--format", "json", cwd=base)
+    assert result.code == 1
+    assert as_json(result)["base"] == ""
+
+
+def test_every_format_renders_a_blocked_release(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    sarif = tmp_path / "out.sarif"
+    assert check(synthgov, base, "--format", "sarif", "--output", str(sarif)).code == 1
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(
+        json.loads(sarif.read_text())
+    )
+    junit = ET.fromstring(check(synthgov, base, "--format", "junit").out)
+    assert junit.iter("failure").__next__() is not None
+    github = check(synthgov, base, "--format", "github").out
+    assert github.startswith("::error file=datasets/claims/releases/1.10/report.json,line=")
+    markdown = check(synthgov, base, "--format", "markdown").out
+    assert "privacy.mia\\_auc" in markdown and "blocked (exit 1)" in markdown
+    text = check(synthgov, base).out
+    assert "BLOCK" in text and "exit 1" in text
+
+
+def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
+    import os
+    import sys
+
+    from tests.conftest import ROOT
+
+    add_release(base)
+    probe = "import sys; from synthgov.cli import main; c = main(['check', '--base', 'main']); print(c, sorted(m for m in ('pandas', 'sklearn', 'opendp') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=base, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
