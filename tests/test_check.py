@@ -244,3 +244,21 @@ def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe], cwd=base, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
+def test_a_policy_change_lists_the_base_releases_it_would_newly_block(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, with_metric("privacy.mia_auc", value=0.58, ci=[0.56, 0.59]))  # passes 0.6
+    git(base, "checkout", "-q", "main")
+    git(base, "merge", "-q", "--no-edit", "pr")
+    git(base, "checkout", "-qb", "tighten")
+    policy = base / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    commit(base, "tighten MIA")
+    data = as_json(check(synthgov, base, "--format", "json"))
+    rules = [(f["rule"], f["severity"]) for f in data["findings"]]
+    assert ("policy.impact", "warning") in rules and ("policy.change", "error") in rules
+    impact = next(f for f in data["findings"] if f["rule"] == "policy.impact")
+    assert (
+        "claims@1.10 (on the base, passing today) would be blocked by privacy.mia_auc"
+        in impact["message"]
+    )

@@ -141,6 +141,26 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     return found
 
 
+def policy_impact(proposed: Loaded[Policy], current: Loaded[Policy], base: Tree,
+                  now: datetime) -> list[Finding]:  # fmt: skip
+    """Releases on the base that pass today but the proposed policy would block (advisory)."""
+    releases = sorted({r for p in base.list("datasets") if (r := _release_of(p))})
+    found = []
+    for release in releases:
+        after = _check_release(release, (), proposed, base, base, now)
+        if after.verdict != "blocked":
+            continue
+        if _check_release(release, (), current, base, base, now).verdict == "blocked":
+            continue  # already blocked today: not this change's doing
+        rules = sorted({f.rule for f in after.findings if f.blocks})
+        found.append(Finding(
+            gate="policy", rule="policy.impact", severity=Severity.WARNING,
+            message=f"under the proposed policy, {release} (on the base, passing today) would be blocked by {', '.join(rules)}",
+            file=layout.POLICY, line=1, enforcement="advisory",
+        ))  # fmt: skip
+    return found
+
+
 def _release_of(path: str) -> str | None:
     placed = layout.classify(path)
     if placed is None or placed.kind not in RELEASE_KINDS:
@@ -232,6 +252,13 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
             base_tree, f"the base commit {base_sha[:12]}'s policy cannot be loaded"
         )
         results, top = _decide(changes, policy, head_tree, base_tree, now)
+        if any(path == layout.POLICY and status != "D" for path, status in changes):
+            try:
+                proposed = head_tree.load(layout.POLICY, "policy")
+            except InputError:
+                pass  # already a files finding
+            else:
+                top += policy_impact(proposed, policy, base_tree, now)
     notes = () if results or top else ("no governance file changed: nothing to check",)
     verdict = Verdict(base=base_sha, head=head_sha, releases=tuple(results), findings=tuple(top),
                       rules_evaluated=len(policy.model.rules) * len(results), evaluated_at=now,
