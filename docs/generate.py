@@ -87,17 +87,14 @@ class Page:
 
 ANA_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJSA0U8gvmDlpLOxRGXSBFdcmy/w1lj8rA307711hzTy"
-    " ana.lima@example.org"
 )
 ANA_FP = "SHA256:1BYiUJA/NcJWf44gUFlZlLpBd+pjMwOTOvtDH3VT+1g"
 BEN_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVIl8QcXDmxCwk4EuOYNlkeXYFjtMIulnph8V4lEVgt"
-    " ben.okafor@example.org"
 )
 BEN_FP = "SHA256:5bx+oa8czFgwz7m2oYrlckasAHMaxrkhf6OCTb97dAk"
 BEN_OLD_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA2O36aL6H/5bDwGItsn2Kps4hj6ENkrbUErdGFQIPh1"
-    " ben.okafor@laptop-2025"
 )
 BEN_OLD_FP = "SHA256:IUvcnwHbA/HGdYaOTdp2z/Hk2N8eoDCmBNAakOd6SVA"
 

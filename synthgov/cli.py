@@ -36,7 +36,7 @@ def _root(ctx: click.Context) -> Path:
 @click.option(
     "-C",
     "directory",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Run as if started in this directory (its repository root is used).",
 )
 def cli(directory: Path | None) -> None:

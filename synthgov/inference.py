@@ -31,7 +31,9 @@ from pandas.api.types import (
     is_float_dtype,
     is_integer_dtype,
 )
+from pydantic import ValidationError
 
+from synthgov.errors import InputError, printable
 from synthgov.identifiers import Identifier, identifier_reason, name_reason
 from synthgov.models.card import Column, ColumnType
 
@@ -159,7 +161,14 @@ def _column(name: str, series: pd.Series, kind: ColumnType) -> Column:
             spec["min"], spec["max"] = bound(numbers.min()), bound(numbers.max())
     if kind is ColumnType.CATEGORICAL:
         spec["allowed_values"] = _sorted_values(values)
-    return Column.model_validate(spec)
+    try:
+        return Column.model_validate(spec)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in error["loc"])
+        raise InputError.at(
+            f"column {printable(name[:60])!r}", f"{field}: {error['msg']}"
+        ) from None
 
 
 def infer_schema(frame: pd.DataFrame) -> Schema:

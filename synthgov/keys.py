@@ -82,6 +82,8 @@ def parse_ssh_public_key(text: str) -> PublicKey:
     fields = text.strip().split()
     if len(fields) < 2:
         raise UnusableKeyError("expected an SSH public key line: '<type> <base64> [comment]'")
+    if any(not c.isprintable() for c in text.strip()):
+        raise UnusableKeyError("the key line holds control or invisible characters")
     algorithm, body = fields[0], fields[1]
     if algorithm == "ssh-dss":
         raise UnusableKeyError("DSA keys are not accepted; use ed25519")
@@ -211,7 +213,10 @@ def parse_openpgp_public_key(text: str) -> PublicKey:
     Raises:
         UnusableKeyError: not one armoured public key, unsupported version, weak algorithm.
     """
-    packets = _packets(_dearmor(text))
+    try:
+        packets = _packets(_dearmor(text))
+    except IndexError:  # a length field that runs past the end
+        raise UnusableKeyError("truncated packet") from None
     tag, body = packets[0]
     if tag != 6:
         raise UnusableKeyError("the armour does not start with a public-key packet")

@@ -80,6 +80,13 @@ _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?$")
+#: Digits a float holds exactly: beyond them a written threshold or budget would silently
+#: change on reading (0.78000000000000001 would read as 0.78).
+_MAX_DIGITS = 15
+_MAX_NUMBER_CHARS = 100
+#: Characters that end a line for YAML but not for editors and diffs (so a value hidden
+#: "inside a comment" is parsed), and bidirectional controls that reorder what is shown.
+_HIDDEN = re.compile("[\u2028\u2029\u0085\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 _NON_FINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
 
 
@@ -121,10 +128,21 @@ class _Composer(yaml.SafeLoader):
 
 
 def _number(text: str, mark: Any) -> int | Decimal:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _Fail(f"number with more than {_MAX_NUMBER_CHARS} characters", mark)
     if _INT.match(text):
         return int(text)
-    value = Decimal(text)
-    as_float = float(value)
+    try:
+        value = Decimal(text)
+        digits = len(value.normalize().as_tuple().digits)
+        as_float = float(value)
+    except ArithmeticError:  # exponent beyond what Decimal or float can hold
+        raise _Fail(f"number {text} is too large", mark) from None
+    if digits > _MAX_DIGITS:
+        raise _Fail(
+            f"number {text} has more than {_MAX_DIGITS} significant digits; it would not be read exactly",
+            mark,
+        )
     if as_float in (float("inf"), float("-inf")):
         raise _Fail(f"number {text} is too large", mark)
     if as_float == 0.0 and value != 0:
@@ -196,6 +214,21 @@ def _decode(raw: bytes, path: str) -> str:
         raise InputError.at(path, "file is not valid UTF-8", line, column) from None
 
 
+def _refuse_hidden(text: str, path: str) -> None:
+    found = _HIDDEN.search(text)
+    if found:
+        before = text[: found.start()]
+        line = before.count("\n") + 1
+        column = found.start() - (before.rfind("\n") + 1) + 1
+        char = f"U+{ord(found.group()[0]):04X}"
+        raise InputError.at(
+            path,
+            f"character {char} is not allowed: it hides or reorders text in editors and diffs",
+            line,
+            column,
+        )
+
+
 def parse_yaml(raw: bytes, path: str) -> Document:
     """Parse one YAML document safely.
 
@@ -203,6 +236,7 @@ def parse_yaml(raw: bytes, path: str) -> Document:
         InputError: malformed YAML or any construct refused above, with line and column.
     """
     text = _decode(raw, path)
+    _refuse_hidden(text, path)
     doc = Document(path, None, text)
     loader = None
     try:
@@ -257,8 +291,21 @@ def _json_constant(name: str) -> Any:
     raise _JsonFail(f"non-finite number {name} is not allowed")
 
 
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _JsonFail(f"number with more than {_MAX_NUMBER_CHARS} characters")
+    return int(text)
+
+
 def _json_float(text: str) -> Decimal:
-    value = Decimal(text)
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _JsonFail(f"number with more than {_MAX_NUMBER_CHARS} characters")
+    try:
+        value = Decimal(text)
+        value.normalize()
+        float(value)
+    except ArithmeticError:
+        raise _JsonFail(f"number {text} is too large") from None
     if float(value) in (float("inf"), float("-inf")):
         raise _JsonFail(f"number {text} is too large")
     if float(value) == 0.0 and value != 0:
@@ -321,11 +368,19 @@ def parse_json(raw: bytes, path: str) -> Document:
             object_pairs_hook=_json_object,
             parse_constant=_json_constant,
             parse_float=_json_float,
+            parse_int=_json_int,
         )
+        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise InputError.at(path, f"malformed JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except _JsonFail as exc:
         raise InputError.at(path, str(exc), *_json_failure_mark(text, path, str(exc))) from None
+    except UnicodeEncodeError:
+        raise InputError.at(
+            path, "a string holds a lone surrogate (\\ud800-\\udfff escape)"
+        ) from None
+    except ValueError as exc:  # e.g. an integer over Python's digit limit
+        raise InputError.at(path, f"malformed JSON: {exc}") from None
     except RecursionError:
         raise InputError.at(path, f"nesting deeper than {MAX_DEPTH} levels") from None
     if _depth(data, MAX_DEPTH):

@@ -87,7 +87,7 @@ def utc_time(text: str | None, label: str) -> datetime | None:
         )
     try:
         return datetime.fromisoformat(shown.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InputError.at(label, f"{text!r} is not a real date and time") from None
 
 

@@ -77,7 +77,9 @@ def read_bytes(root: Path, path: str | Path, max_bytes: int = MAX_FILE_BYTES) ->
     shown = rel.as_posix()
     full = _check_no_symlinks(root, rel)
     try:
-        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        if not stat.S_ISREG(os.lstat(full).st_mode):  # a FIFO would block open() forever
+            raise InputError.at(shown, "not a regular file")
+        fd = os.open(full, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         raise InputError.at(shown, "no such file") from None
     except OSError as exc:
@@ -120,6 +122,13 @@ def write_new(root: Path, path: str | Path, data: bytes) -> Path:
         InputError: the path leaves the root, crosses a symlink, or the file already exists.
     """
     rel = relative_to_root(root, path)
+    try:
+        return _write_new(root, rel, data)
+    except OSError as exc:  # a folder that is a file, no permission, read-only file system
+        raise InputError.at(rel.as_posix(), f"cannot write: {exc.strerror or exc}") from None
+
+
+def _write_new(root: Path, rel: PurePosixPath, data: bytes) -> Path:
     full = _check_no_symlinks(root, rel)
     if os.path.lexists(full):
         raise InputError.at(rel.as_posix(), "already exists; refusing to overwrite it")
@@ -174,7 +183,9 @@ def iter_files(root: Path, top: str) -> list[PurePosixPath]:
     Symlinks are returned too (so that callers report them) but never followed.
     """
     base = root / top
-    if not base.is_dir() or base.is_symlink():
+    if base.is_symlink():
+        return [PurePosixPath(top)]  # reported by the reader, never followed
+    if not base.is_dir():
         return []
     found: list[PurePosixPath] = []
     for dirpath, dirnames, filenames in os.walk(base, followlinks=False):

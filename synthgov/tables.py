@@ -80,7 +80,9 @@ def _parse_csv(raw: bytes, shown: str) -> DataFrame:
         with warnings.catch_warnings():
             # a data row longer than the header would silently become the index
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(io.BytesIO(raw), index_col=False, encoding="utf-8-sig")
+            # Only an empty field is missing: "NA" (North America), "None" or "null" are values.
+            return pd.read_csv(io.BytesIO(raw), index_col=False, encoding="utf-8-sig",
+                               keep_default_na=False, na_values=[""])  # fmt: skip
     except pd.errors.EmptyDataError:
         raise InputError.at(shown, "the table has no columns (empty file)") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:

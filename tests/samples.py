@@ -122,7 +122,8 @@ def ssh_key(
     listed = subprocess.run(
         ["ssh-keygen", "-l", "-f", f"{path}.pub"], check=True, capture_output=True, text=True
     )
-    return (directory / f"{name}.pub").read_text().strip(), listed.stdout.split()[1]
+    kind_and_key = " ".join((directory / f"{name}.pub").read_text().split()[:2])  # no comment
+    return kind_and_key, listed.stdout.split()[1]
 
 
 def reviewers(public_key: str, fingerprint: str) -> str:

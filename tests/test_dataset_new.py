@@ -369,3 +369,31 @@ def test_commands_import_pandas_only_when_reading_a_table() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    repo = tmp_path / "r"
+    (repo / ".git").mkdir(parents=True)
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "region,n\n" + "".join(f"{r},{i}\n" for i, r in enumerate(["NA", "EU", "APAC", "null"] * 5))
+    )
+    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
+                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    assert result.code == 0, result.err
+    card = (repo / "datasets/x/card.yaml").read_text()
+    assert "- NA" in card
+    assert "- 'null'" in card or '- "null"' in card
+    assert "nullable: true" not in card.split("name: n")[0]
+
+
+def test_an_overlong_column_name_is_one_line_not_a_crash(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    repo = tmp_path / "r"
+    (repo / ".git").mkdir(parents=True)
+    table = tmp_path / "t.csv"
+    table.write_text("x" * 200 + ",b\n1,2\n3,4\n")
+    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
+                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "name: String should have at most 128 characters" in result.err

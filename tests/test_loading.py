@@ -53,6 +53,23 @@ REJECTED_YAML = {
     "empty": (b"", 1, 1, "file is empty"),
     "not utf-8": (b"name: caf\xe9\n", 1, 10, "not valid UTF-8"),
     "NUL byte": (b"a: 1\nb: x\x00y\n", 2, 5, "character U+0000 is not allowed"),
+    "line separator hides a key in a comment": (
+        b"retention_days: 365  # legal\xe2\x80\xa8revalidation_days: 3650\n",
+        1,
+        29,
+        "character U+2028 is not allowed",
+    ),
+    "lone CR": (b"a: 1 # x\rb: 2\n", 1, 9, "character U+000D is not allowed"),
+    "next line": (b"a: 1 # x\xc2\x85b: 2\n", 1, 9, "character U+0085 is not allowed"),
+    "bidi override": (b'a: "x\xe2\x80\xaey"\n', 1, 6, "character U+202E is not allowed"),
+    "huge integer": (b"seed: " + b"9" * 5000 + b"\n", 1, 7, "number with more than 100 characters"),
+    "huge exponent": (b"epsilon: 1e999999999999999999999\n", 1, 10, "is too large"),
+    "more digits than a float holds": (
+        b"threshold: 0.78000000000000001\n",
+        1,
+        12,
+        "more than 15 significant digits",
+    ),
     "complex key": (b"? [a, b]\n: 1\n", 1, 3, "mapping keys must be plain strings"),
     "malformed": (b"a: [1, 2\n", 2, 1, "malformed YAML"),
 }
@@ -113,6 +130,13 @@ REJECTED_JSON = {
     "Infinity": (b'{"cap": -Infinity}', 1, 9, "non-finite number -Infinity"),
     "underflow": (b'{"epsilon": 1e-400}', 1, 13, "too small to represent"),
     "malformed": (b'{"a": }', 1, 7, "malformed JSON"),
+    "huge integer": (
+        b'{"rows": ' + b"9" * 5000 + b"}",
+        1,
+        10,
+        "number with more than 100 characters",
+    ),
+    "huge exponent": (b'{"e": 1e999999999999999999999}', 1, 7, "is too large"),
 }
 
 
@@ -197,3 +221,26 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
     )
     assert any("\\u202eevil" in line for line in lines)
     assert all(line.startswith("w.yaml:") for line in lines)
+
+
+def test_json_lone_surrogates_are_refused() -> None:
+    with pytest.raises(InputError, match="lone surrogate"):
+        parse_json(b'{"synthgov_version": "\\ud800"}', "r.json")
+
+
+def test_crlf_line_ends_are_fine() -> None:
+    assert parse_yaml(b"a: 1\r\nb: x\r\n", "f.yaml").data == {"a": 1, "b": "x"}
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "card.yaml")
+    with pytest.raises(InputError, match="not a regular file"):
+        read_bytes(tmp_path, "card.yaml")
+
+
+def test_writing_where_a_folder_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    from synthgov.paths import write_new
+
+    (tmp_path / "budgets").write_text("not a folder")
+    with pytest.raises(InputError, match=r"budgets/x\.yaml: cannot write"):
+        write_new(tmp_path, "budgets/x.yaml", b"x")

@@ -81,7 +81,7 @@ INVALID = {
     "unquoted version": ("manifest", _edit(samples.MANIFEST, 'version: "1.10"', "version: 1.10"),
                          'version: input should be a valid string, got the number 1.10; quote it to keep it as written: "1.10"'),
     "negative epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -1"),
-                         "expected a finite non-negative number, got -1"),
+                         "expected a finite positive number, got -1"),
     "probability above 1": ("policy", _edit(samples.POLICY, "threshold: 0.78", "threshold: 1.5"),
                             "f.yaml:53:16: rules.fidelity.detection_auc.threshold: 1.5 is outside [0, 1]"),
     "unknown metric": ("policy", _edit(samples.POLICY, "metric: fidelity.detection_auc", "metric: fidelity.detection"),
@@ -117,6 +117,21 @@ INVALID = {
                                   "notion 'approx' needs delta and epsilon, got nothing"),
     "waiver expiring before creation": ("waiver", _edit(samples.WAIVER, '"2026-10-02T00:00:00Z"', '"2026-09-01T00:00:00Z"'),
                                         "f.yaml:10:13: expires_at: must be after created_at"),
+    "metric value outside its interval": ("report", samples.REPORT.replace('"value": 0.01, "ci": [0.0, 0.05]', '"value": 0.5, "ci": [0.0, 0.05]'),
+                                          "ci: must be [lower, upper] around the value 0.5"),
+    "metric value outside its range": ("report", samples.REPORT.replace('"value": 0.97', '"value": 7.5'),
+                                       "value: 7.5 is outside [0, 1] for fidelity.ks_complement"),
+    "per-column metric without a column": ("report", samples.REPORT.replace('"column": "age", ', ""),
+                                           "fidelity.ks_complement is a per-column metric; name its column"),
+    "zero epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: 0"), "expected a finite positive number, got 0"),
+    "negative zero epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -0.0"), "expected a finite positive number"),
+    "comparator against the metric's direction": ("policy", _edit(samples.POLICY, 'metric: privacy.mia_auc\n    op: "<="', 'metric: privacy.mia_auc\n    op: ">="'),
+                                                  "privacy.mia_auc is better when lower; a limit on it uses <="),
+    "alternative from another gate": ("policy", _edit(samples.POLICY, "metric: utility.tstr_trtr_ratio", "metric: fidelity.column_shapes"),
+                                      "an alternative stays within its rule's gate (utility)"),
+    "schema version true": ("waiver", _edit(samples.WAIVER, "schema_version: 1", "schema_version: true"), "expected the integer 1, got True"),
+    "email with a bidi override": ("manifest", _edit(samples.MANIFEST, "author: author@example.org", 'author: "author@exa\\u2067mple.org"'),
+                                   "invisible or control character U+2067"),
     "schema version 2": ("waiver", _edit(samples.WAIVER, "schema_version: 1", "schema_version: 2"),
                          "schema_version: input should be 1"),
 }  # fmt: skip
@@ -166,4 +181,12 @@ def test_registry_rejects_rsa_under_3072_bits(tmp_path: Path) -> None:
     public, fingerprint = samples.ssh_key(tmp_path, "weak", "rsa", 2048)
     assert "RSA keys need at least 3072 bits, got 2048" in _error(
         "reviewers", samples.reviewers(public, fingerprint)
+    )
+
+
+def test_a_registry_key_with_a_second_line_is_refused(key: tuple[str, str]) -> None:
+    public, fingerprint = key
+    smuggled = f'"{public} c\\n{public.split()[0]} AAAAC3NzaC1lZDI1NTE5AAAAIMallory mallory"'
+    assert "store the key as '<type> <base64>' only" in _error(
+        "reviewers", samples.reviewers(smuggled, fingerprint)
     )

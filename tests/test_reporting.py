@@ -330,7 +330,9 @@ def test_text_lines_and_summary() -> None:
     assert auc.startswith("BLOCK   claims@1.0  fidelity.detection_auc")
     assert "observed 0.91 vs threshold 0.85  (policy/policy.yaml:42)  fix: retrain" in auc
     assert lines[2].startswith("WARN    claims@1.0  utility.tstr_ratio")
-    assert lines[3].startswith("WAIVED  claims@1.0  privacy.dcr_share") and "WVR-2026-007" in lines[3]
+    assert (
+        lines[3].startswith("WAIVED  claims@1.0  privacy.dcr_share") and "WVR-2026-007" in lines[3]
+    )
     assert "claims@1.0: blocked (1 blocking, 1 advisory, 1 waived)" in lines
     assert "claims@0.9: pass" in lines
     assert (

@@ -341,3 +341,18 @@ def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
     assert result.code == 2
     assert "the armour holds several primary keys; export exactly one" in result.err
     assert (gov / "policy/reviewers.yaml").read_bytes() == before
+
+
+def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
+    synthgov, gov: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import base64
+
+    body = base64.b64encode(bytes([0xC6, 0xC0])).decode()
+    path = tmp_path / "short.asc"
+    path.write_text(
+        f"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{body}\n-----END PGP PUBLIC KEY BLOCK-----\n"
+    )
+    result = add(synthgov, gov, "gale", path, "privacy-reviewer")
+    assert result.code == 2
+    assert "not a usable openpgp public key: truncated packet" in result.err

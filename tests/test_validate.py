@@ -213,3 +213,32 @@ def test_a_waiver_beyond_the_policy_horizon_is_refused(governance: Path, synthgo
     )
     out = synthgov("validate", cwd=governance).out
     assert "expires_at: more than 90 days after created_at (limit set at policy/policy.yaml:" in out
+
+
+def test_a_symlinked_top_level_folder_is_reported_not_skipped(
+    governance: Path, tmp_path: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "y").mkdir(parents=True)
+    (elsewhere / "y" / "card.yaml").write_text("x: [\n")
+    (governance / "budgets/claims-db.yaml").rename(tmp_path / "ledger.yaml")
+    (governance / "budgets").rmdir()
+    os.symlink(elsewhere, governance / "budgets")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert "budgets: refusing to follow the symbolic link budgets" in result.out
+
+
+def test_a_missing_dash_c_directory_is_a_usage_error(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("-C", str(tmp_path / "nope"), "validate")
+    assert result.code == 2
+    assert "does not exist" in result.err
+
+
+def test_cards_without_a_policy_are_flagged(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    (governance / "policy/policy.yaml").unlink()
+    result = synthgov("validate", cwd=governance)
+    assert (
+        "warning: no valid policy/policy.yaml: card overrides and waivers were not checked"
+        in result.err
+    )

@@ -55,6 +55,13 @@ def run(root: Path, paths: tuple[str, ...]) -> int:
             policy = governance.load(root, layout.POLICY)
         except InputError:
             click.echo(f"{layout.POLICY} is invalid; cross-file checks skipped", err=True)
+    if policy is None and any(
+        layout.classify(f) and layout.classify(f).kind in ("card", "waiver") for f in files
+    ):  # type: ignore[union-attr]
+        click.echo(
+            f"warning: no valid {layout.POLICY}: card overrides and waivers were not checked against it",
+            err=True,
+        )
     if policy is not None:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():

@@ -46,8 +46,16 @@ class Model(BaseModel):
     )
 
 
+def _exact_int(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected the integer 1, got {value!r}")
+    return value
+
+
 SchemaVersion = Annotated[
-    Literal[1], Field(description="Version of this file format; synthgov reads version 1.")
+    Literal[1],
+    BeforeValidator(_exact_int),  # Literal[1] alone accepts True and 1.0 (they equal 1)
+    Field(description="Version of this file format; synthgov reads version 1."),
 ]
 
 # --- identifiers -------------------------------------------------------------------------
@@ -85,7 +93,6 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254)]
 
 
 def _display_text(value: str) -> str:
@@ -99,6 +106,11 @@ def _display_text(value: str) -> str:
     return value
 
 
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+$", max_length=254),
+    AfterValidator(_display_text),  # no control, bidi or zero-width characters
+]
 Text = Annotated[
     str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_display_text)
 ]
@@ -134,12 +146,12 @@ Probability = Annotated[
 
 
 def _privacy_amount(value: Any) -> Decimal:
-    """Privacy loss as an exact decimal of what was written (BRIEF §10.11)."""
+    """Privacy loss as an exact decimal of what was written (BRIEF §10.11), positive."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
-        raise ValueError("expected a non-negative number")
+        raise ValueError("expected a positive number")
     amount = Decimal(value) if isinstance(value, int) else Decimal(str(value))
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"expected a finite non-negative number, got {value}")
+    if not amount.is_finite() or amount <= 0 or amount.is_signed():
+        raise ValueError(f"expected a finite positive number, got {value}")
     return amount
 
 
@@ -167,7 +179,7 @@ def _timestamp(value: Any) -> datetime:
         raise ValueError('expected an ISO 8601 time with a zone, e.g. "2026-09-02T00:00:00Z"')
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a real date, or out of range once in UTC
         raise ValueError(f"{value} is not a real date and time") from None
 
 

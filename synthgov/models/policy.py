@@ -56,6 +56,12 @@ class Condition(Model):
         problem = self.out_of_range(self.threshold)
         if problem:
             raise FieldError(("threshold",), problem)
+        if self.op != "==" and (self.op in (">=", ">")) != spec.higher_is_better:
+            better = "higher" if spec.higher_is_better else "lower"
+            expected = ">=" if spec.higher_is_better else "<="
+            raise FieldError(
+                ("op",), f"{self.metric} is better when {better}; a limit on it uses {expected}"
+            )
         return self
 
     def out_of_range(self, threshold: float) -> str | None:
@@ -148,6 +154,14 @@ class Policy(Model):
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
         for rule_id, rule in self.rules.items():
+            if (
+                rule.alternative is not None
+                and METRICS[rule.alternative.metric].gate != METRICS[rule.metric].gate
+            ):
+                raise FieldError(
+                    ("rules", rule_id, "alternative", "metric"),
+                    f"an alternative stays within its rule's gate ({METRICS[rule.metric].gate})",
+                )
             if rule_id.split(".", 1)[0] != METRICS[rule.metric].gate:
                 raise FieldError(
                     ("rules", rule_id),

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
+from synthgov.metric_ids import METRICS, Scope
 from synthgov.models.common import FieldError, FiniteFloat, Model, SchemaVersion, Sha256, Slug
 
 
@@ -47,8 +48,21 @@ class Metric(Open):
     def _well_formed(self) -> Metric:
         if self.column is not None and self.columns is not None:
             raise ValueError("a metric has `column` or `columns`, not both")
-        if self.ci is not None and self.ci[0] > self.ci[1]:
-            raise FieldError(("ci",), "must be [lower, upper]")
+        if self.ci is not None and not self.ci[0] <= self.value <= self.ci[1]:
+            raise FieldError(("ci",), f"must be [lower, upper] around the value {self.value:g}")
+        spec = METRICS.get(self.id)
+        if spec is None:
+            return self  # a metric of another tool: the contract allows extra metrics
+        for field, number in [("value", self.value), *(("ci", c) for c in self.ci or ())]:
+            if number < 0 or (spec.upper is not None and number > spec.upper):
+                bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
+                raise FieldError((field,), f"{number:g} is outside {bound} for {self.id}")
+        if spec.scope is Scope.COLUMN and self.column is None:
+            raise FieldError(("column",), f"{self.id} is a per-column metric; name its column")
+        if spec.scope is Scope.PAIR and self.columns is None:
+            raise FieldError(("columns",), f"{self.id} is a per-pair metric; name its two columns")
+        if spec.scope is Scope.TABLE and (self.column is not None or self.columns is not None):
+            raise FieldError(("column",), f"{self.id} is a table-level metric; it has no column")
         return self
 
 

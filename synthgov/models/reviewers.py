@@ -38,6 +38,11 @@ class Key(Model):
 
     @model_validator(mode="after")
     def _key_matches_fingerprint(self) -> Key:
+        if self.type == "ssh" and len(self.public_key.split()) != 2:
+            raise FieldError(
+                ("public_key",),
+                "store the key as '<type> <base64>' only, without a comment or other lines",
+            )
         try:
             parsed = parse_public_key(self.type, self.public_key)
         except UnusableKeyError as exc:
