@@ -24,7 +24,14 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from yaml.composer import Composer
 from yaml.events import AliasEvent
+from yaml.resolver import Resolver
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # pragma: no cover
+    CParser = None  # type: ignore[assignment, misc]
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from synthgov.errors import InputError, Location, Problem
@@ -99,13 +106,13 @@ class _Fail(Exception):
         self.column = mark.column + 1 if mark is not None else None
 
 
-class _Composer(yaml.SafeLoader):
-    """PyYAML's reader, scanner and parser; our own composition rules on top."""
+class _Rules:
+    """Our composition rules, on top of either PyYAML parser (C when libyaml is present)."""
 
     _depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             raise _Fail("aliases (*name) are not allowed in governance files", event.start_mark)
         anchor = getattr(event, "anchor", None)
@@ -120,11 +127,33 @@ class _Composer(yaml.SafeLoader):
         if self._depth > MAX_DEPTH:
             raise _Fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
         try:
-            node = super().compose_node(parent, index)
+            node = Composer.compose_node(self, parent, index)  # type: ignore[arg-type]
             assert node is not None  # a node event was peeked above
             return node
         finally:
             self._depth -= 1
+
+
+class _PyComposer(_Rules, yaml.SafeLoader):
+    pass
+
+
+if CParser is not None:
+
+    class _CComposer(_Rules, CParser, Composer, Resolver):
+        """libyaml's parser (about 10x faster) with the Python composer and our rules."""
+
+        # CParser's own get_single_node composes in C and would bypass every rule above.
+        get_single_node = Composer.get_single_node
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+
+    _Composer: Any = _CComposer
+else:  # pragma: no cover - libyaml ships in PyYAML's wheels
+    _Composer = _PyComposer
 
 
 def _number(text: str, mark: Any) -> int | Decimal:
@@ -150,9 +179,14 @@ def _number(text: str, mark: Any) -> int | Decimal:
     return value
 
 
+def _is_plain(node: ScalarNode) -> bool:
+    """Unquoted: PyYAML's Python parser marks it None, libyaml's the empty string."""
+    return node.style in (None, "")
+
+
 def _scalar(node: ScalarNode) -> Any:
     text = node.value
-    if node.style is not None:  # quoted or block scalar: always a string
+    if not _is_plain(node):  # quoted or block scalar: always a string
         return text
     if _NULL.match(text):
         return None
@@ -189,7 +223,7 @@ def _construct(node: Node, path: KeyPath, doc: Document) -> Any:
             if not isinstance(key_node, ScalarNode):
                 raise _Fail("mapping keys must be plain strings", key_node.start_mark)
             key = key_node.value
-            if key == "<<" and key_node.style is None:
+            if key == "<<" and _is_plain(key_node):
                 raise _Fail(
                     "merge keys (<<) are not allowed in governance files", key_node.start_mark
                 )
@@ -266,7 +300,7 @@ def parse_yaml(raw: bytes, path: str) -> Document:
     except RecursionError:
         raise InputError.at(path, f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
-        if loader is not None:
+        if loader is not None and hasattr(loader, "dispose"):
             loader.dispose()
     return Document(path, data, text, doc.values, doc.keys)
 

@@ -244,3 +244,24 @@ def test_writing_where_a_folder_is_a_file_is_an_input_error(tmp_path: Path) -> N
     (tmp_path / "budgets").write_text("not a folder")
     with pytest.raises(InputError, match=r"budgets/x\.yaml: cannot write"):
         write_new(tmp_path, "budgets/x.yaml", b"x")
+
+
+@pytest.mark.parametrize("name", REJECTED_YAML)
+def test_the_pure_python_parser_refuses_the_same(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without libyaml the loader falls back to PyYAML's Python parser: same rules, same places."""
+    from synthgov import loading
+
+    monkeypatch.setattr(loading, "_Composer", loading._PyComposer)
+    test_yaml_refusals_are_located(name)
+
+
+def test_both_parsers_read_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from synthgov import loading
+
+    raw = b"a: no\nb: 012\nc: 1.10\nd: ~\ne: true\nf: 'x'\ng: [1, {h: 2}]\n"
+    fast = parse_yaml(raw, "f.yaml")
+    monkeypatch.setattr(loading, "_Composer", loading._PyComposer)
+    slow = parse_yaml(raw, "f.yaml")
+    assert (fast.data, fast.values, fast.keys) == (slow.data, slow.values, slow.keys)
