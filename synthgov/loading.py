@@ -484,13 +484,60 @@ def validate(doc: Document, model: type[ModelT], context: dict[str, Any] | None 
     try:
         return model.model_validate(doc.data, context=context)
     except ValidationError as exc:
-        problems = []
+        by_field: dict[KeyPath, list[dict[str, Any]]] = {}
         for error in exc.errors(include_url=False):
             cause = error.get("ctx", {}).get("error")
-            error["loc"] = (*error["loc"], *getattr(cause, "loc", ()))
-            key = error["type"] == "extra_forbidden"
-            problems.append(Problem(doc.locate(tuple(error["loc"]), key=key), _message(error, doc)))
+            loc = _field_path(doc.data, (*error["loc"], *getattr(cause, "loc", ())))
+            by_field.setdefault(loc, []).append({**error, "loc": loc})
+        problems = []
+        for loc, errors in by_field.items():
+            key = errors[0]["type"] == "extra_forbidden"
+            message = _message(errors[0], doc) if len(errors) == 1 else _union_message(errors)
+            problems.append(Problem(doc.locate(loc, key=key), message))
         raise InputError(problems) from None
+
+
+def _field_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
+    """`loc` without pydantic's union-branch tags (`int`, `constrained-str`, ...): only the
+    keys and indexes that exist in the document, plus a final missing or unknown key."""
+    path: list[str | int] = []
+    for part in loc:
+        in_mapping = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if in_mapping or in_list:
+            data = data[part]
+        elif (
+            isinstance(data, dict)
+            and isinstance(part, str)
+            and "[" not in part
+            and part not in _BRANCHES
+        ):
+            path.append(part)  # a missing field, or a rule's own field path (FieldError)
+            data = None
+            continue
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+_BRANCHES = {"int", "float", "str", "bool", "none", "constrained-str", "decimal", "list", "dict"}
+_TYPE_NAMES = {"int": "an integer", "float": "a number", "string": "a string", "bool": "a boolean",
+               "list": "a list", "dict": "a mapping", "none": "null"}  # fmt: skip
+
+
+def _union_message(errors: list[dict[str, Any]]) -> str:
+    """One line for a value that matched none of a field's alternative types."""
+    dotted = ".".join(str(part) for part in errors[0]["loc"])
+    names = []
+    for error in errors:
+        name = _TYPE_NAMES.get(error["type"].split("_", 1)[0])
+        if name and name not in names:
+            names.append(name)
+    if not names:
+        return _message(errors[0], Document("", None))
+    expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"{dotted}: expected {expected}, got {_describe(errors[0].get('input'))}"
 
 
 def load_document(root: Path, path: str) -> Document:

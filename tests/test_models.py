@@ -190,3 +190,17 @@ def test_a_registry_key_with_a_second_line_is_refused(key: tuple[str, str]) -> N
     assert "store the key as '<type> <base64>' only" in _error(
         "reviewers", samples.reviewers(smuggled, fingerprint)
     )
+
+
+def test_a_value_matching_no_alternative_type_is_one_line() -> None:
+    text = _edit(
+        samples.CARD,
+        "target: {column: fraud, positive: true}",
+        "target: {column: fraud, positive: [1]}",
+    )
+    text = _edit(text, "min: 18, max: 99", "min: .5x, max: 99")
+    lines = _error("card", text).splitlines()
+    assert lines == [
+        'f.yaml:11:37: columns.0.min: expected an integer or a number, got the string ".5x"',
+        "f.yaml:20:35: target.positive: expected a string, an integer or a boolean, got a list",
+    ]
