@@ -71,7 +71,8 @@ def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
     """
     from synthgov.commands import validate as command
 
-    return command.run(_root(ctx), paths)
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return command.run(_root(ctx), paths, start.absolute())
 
 
 @cli.command()

@@ -242,3 +242,9 @@ def test_cards_without_a_policy_are_flagged(governance: Path, synthgov) -> None:
         "warning: no valid policy/policy.yaml: card overrides and waivers were not checked"
         in result.err
     )
+
+
+def test_named_paths_are_relative_to_the_current_directory(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("validate", "policy.yaml", "../datasets/claims/card.yaml", cwd=governance / "policy")
+    assert result.code == 0, result.out
+    assert "2 file(s) valid" in result.err

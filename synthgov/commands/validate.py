@@ -6,18 +6,19 @@ Never imports pandas or scikit-learn: it runs in pre-commit hooks.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
 from synthgov import consistency, governance, layout
-from synthgov.errors import InputError, Problem
+from synthgov.errors import InputError, Location, Problem
 from synthgov.loading import Loaded
 from synthgov.models import Policy
 from synthgov.paths import iter_files, relative_to_root
 
 
-def _targets(root: Path, paths: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
+def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:
     """Repository-relative governance files to validate, and problems with the paths given."""
     if not paths:
         found = [f for top in layout.GOVERNANCE_DIRS for f in iter_files(root, top)]
@@ -25,10 +26,10 @@ def _targets(root: Path, paths: tuple[str, ...]) -> tuple[list[str], list[Proble
     files: list[str] = []
     problems: list[Problem] = []
     for given in paths:
-        try:
-            rel = relative_to_root(root, given).as_posix()
-        except InputError as exc:
-            problems.extend(exc.problems)
+        try:  # a path is relative to where the user stands, as in every shell tool
+            rel = relative_to_root(root, os.path.normpath(cwd / given)).as_posix()
+        except InputError as exc:  # named as the user typed it
+            problems.extend(Problem(Location(given), p.message) for p in exc.problems)
             continue
         full = root / rel
         if full.is_dir() and not full.is_symlink():
@@ -38,8 +39,8 @@ def _targets(root: Path, paths: tuple[str, ...]) -> tuple[list[str], list[Proble
     return sorted(set(files)), problems
 
 
-def run(root: Path, paths: tuple[str, ...]) -> int:
-    files, problems = _targets(root, paths)
+def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
+    files, problems = _targets(root, paths, cwd or root)
     if not files and not problems:
         where = " ".join(paths) or "policy/, datasets/ or budgets/"
         raise InputError.at(where, f"no governance files found (repository root: {root})")
