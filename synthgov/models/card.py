@@ -9,7 +9,7 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, Strict, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, Strict, StringConstraints, model_validator
 
 from synthgov.models.common import (
     Classification,
@@ -20,10 +20,13 @@ from synthgov.models.common import (
     SchemaVersion,
     Slug,
     Text,
+    single_line,
 )
 from synthgov.models.policy import RuleOverride
 
-ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+ColumnName = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(single_line)
+]
 Scalar = Annotated[str, StringConstraints(max_length=1000)] | int | bool
 
 

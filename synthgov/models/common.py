@@ -114,9 +114,15 @@ Email = Annotated[
 Text = Annotated[
     str, StringConstraints(min_length=1, max_length=10_000), AfterValidator(_display_text)
 ]
-Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_display_text)
-]
+
+
+def single_line(value: str) -> str:
+    if "\n" in value or "\t" in value:
+        raise ValueError("a name is one line of text")
+    return _display_text(value)
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(single_line)]
 
 # --- numbers -------------------------------------------------------------------------------
 
