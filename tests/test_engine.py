@@ -269,3 +269,36 @@ def test_results_are_ordered_blocking_first() -> None:
     result = engine.check_release(context(metrics))
     assert [f.blocks for f in result.findings] == [True, False]
     assert replace(result.findings[0]).rule == "privacy.exact_match_rate"
+
+
+def _failing_value(rule_id: str) -> float:
+    from synthgov.metric_ids import METRICS
+    from synthgov.models import Policy
+
+    policy = _load("policy", "policy/policy.yaml", samples.POLICY).model
+    assert isinstance(policy, Policy)
+    spec = METRICS[policy.rules[rule_id].metric]
+    return 0.0 if spec.higher_is_better else 1.0
+
+
+DEFAULT_RULES = sorted(
+    _load("policy", "policy/policy.yaml", samples.POLICY).model.rules  # type: ignore[attr-defined]
+)
+
+
+@pytest.mark.parametrize("rule_id", DEFAULT_RULES)
+def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: str) -> None:
+    policy = _load("policy", "policy/policy.yaml", samples.POLICY).model
+    rule = policy.rules[rule_id]
+    bad = _failing_value(rule_id)
+    metrics = [({**m, "value": bad, "ci": [bad, bad]} if m["id"] == rule.metric and "rule" not in m else m)
+               for m in PASSING]  # fmt: skip
+    if rule.alternative is not None:  # both conditions must fail
+        metrics = [
+            ({**m, "value": 0.0} if m["id"] == rule.alternative.metric else m) for m in metrics
+        ]
+    result = engine.check_release(context(metrics))
+    fired = [f for f in result.findings if f.rule == rule_id]
+    assert len(fired) == 1, result.findings
+    assert fired[0].gate == rule_id.split(".")[0]
+    assert fired[0].blocks == (rule.enforcement.value != "advisory")
