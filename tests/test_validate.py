@@ -245,6 +245,8 @@ def test_cards_without_a_policy_are_flagged(governance: Path, synthgov) -> None:
 
 
 def test_named_paths_are_relative_to_the_current_directory(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
-    result = synthgov("validate", "policy.yaml", "../datasets/claims/card.yaml", cwd=governance / "policy")
+    result = synthgov(
+        "validate", "policy.yaml", "../datasets/claims/card.yaml", cwd=governance / "policy"
+    )
     assert result.code == 0, result.out
     assert "2 file(s) valid" in result.err
