@@ -202,10 +202,9 @@ def _git_inputs(
     repo = Repository.open(root)
     base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
     head = repo.head()
-    changes = [(c.path, c.status) for c in repo.changed(base, head)]
-    changes += [
-        (c.old_path, "D") for c in repo.changed(base, head) if c.status == "R" and c.old_path
-    ]
+    changed = repo.changed(base, head)
+    changes = [(c.path, c.status) for c in changed]
+    changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
 
     def side(commit: str) -> Tree:
         return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix))

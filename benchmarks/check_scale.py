@@ -1,0 +1,459 @@
+"""Benchmark: `synthgov check` on a one-release pull request, as the repository grows.
+
+BRIEF §7: on a repository of 1,000 datasets and 10,000 releases, `check` for a pull request
+that touches one release takes under 1 s, independent of repository size, and the CLI does
+not import pandas or scikit-learn for it.
+
+For each size N this builds, in a temporary folder, a real Git governance repository: the
+default policy, N/10 dataset cards and N valid releases (manifest.yaml + report.json with a
+complete set of passing metrics bound to the card's sha256), committed on `main` in one
+commit and packed. A branch `pr` then adds one new release to an existing dataset. It
+times, round-robin over the sizes so that outside load falls on every size alike:
+
+- `synthgov check --base main` through the installed console script (a subprocess: wall
+  clock including interpreter start and imports), best and median of --runs runs;
+- `synthgov.cli.main(["check", "--base", "main"])` in this process (no interpreter start;
+  the first call, which pays the lazy imports of `check`, is not counted).
+
+Then `python -X importtime` of the console script on the largest repository: the top
+import costs, and a check that pandas, scikit-learn (and OpenDP, NumPy, PyArrow) are never
+imported. `--profile` adds a cProfile of the in-process run on the largest repository.
+
+    .venv/bin/python benchmarks/check_scale.py [--sizes 100,1000,10000] [--runs 5] [--profile]
+
+No pytest, no network; needs git. Results are recorded in docs/benchmarks.md ("check").
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import hashlib
+import io
+import json
+import os
+import platform
+import pstats
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import synthgov
+from synthgov.cli import main as synthgov_main
+
+VENV_BIN = Path(sys.executable).parent
+SYNTHGOV = VENV_BIN / "synthgov"
+POLICY = (Path(synthgov.__file__).parent / "templates/policy.yaml").read_text()
+REVIEWERS = "schema_version: 1\nreviewers: []\n"
+RELEASES_PER_DATASET = 10
+#: What `synthgov check` imports: the CLI, and lazily the command, Git access and reporting.
+CHECK_MODULES = (
+    "synthgov.cli",
+    "synthgov.commands.check",
+    "synthgov.history",
+    "synthgov.reporting",
+)
+#: Packages the check path must never import (BRIEF §7).
+HEAVY = ("pandas", "sklearn", "opendp", "numpy", "pyarrow", "scipy")
+
+# The minimal valid documents of tests/samples.py and tests/test_engine.py (PASSING),
+# parameterised by dataset, version and artifact hash. Copied, not imported: the tests
+# package imports pytest.
+CARD = """\
+schema_version: 1
+id: {dataset}
+title: Insurance claims {dataset}
+owner: claims-team@example.org
+description: Claims with member demographics.
+source: {{id: {dataset}-db, privacy_unit: one member}}
+classification: confidential
+intended_uses: [model development]
+retention_days: 365
+columns:
+  - {{name: age, type: integer, min: 18, max: 99}}
+  - {{name: region, type: categorical, allowed_values: [north, south]}}
+  - {{name: amount, type: number, min: 0, nullable: true}}
+  - {{name: fraud, type: boolean}}
+constraints:
+  - {{name: positive-amount, rule: "amount >= 0"}}
+prohibited_columns: [email]
+quasi_identifiers: [age, region]
+subgroup_columns: [region]
+target: {{column: fraud, positive: true}}
+overrides:
+  fidelity.detection_auc: {{threshold: 0.7}}
+"""
+
+MANIFEST = """\
+schema_version: 1
+dataset: {dataset}
+version: "{version}"
+created_at: "2026-09-02T10:00:00Z"
+author: author@example.org
+source: {{id: {dataset}-db, snapshot: {{id: "2026-09-01", sha256: {sha}}}}}
+generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
+artifact: {{location: "s3://bucket/{dataset}-{version}.parquet", sha256: {artifact}, rows: 1000, columns: 4, schema_sha256: {sha}}}
+privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
+intended_uses: [model development]
+"""
+
+PASSING = [
+    {"id": "schema.columns_match", "value": 1.0},
+    {"id": "schema.dtypes_match", "value": 1.0},
+    {"id": "constraints.validity", "value": 0.999},
+    {"id": "constraints.validity", "value": 0.98, "rule": "positive-amount"},
+    {"id": "fidelity.column_shapes", "value": 0.91},
+    {"id": "fidelity.column_pair_trends", "value": 0.88},
+    {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
+    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64]},
+    {"id": "utility.tstr", "value": 0.88},
+    {"id": "utility.tstr_trtr_ratio", "value": 0.95},
+    {"id": "privacy.exact_match_rate", "value": 0.0},
+    {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
+    {"id": "privacy.mia_auc", "value": 0.52, "ci": [0.5, 0.54]},
+    {"id": "privacy.singling_out_risk", "value": 0.01, "ci": [0.0, 0.03]},
+    {"id": "privacy.linkability_risk", "value": 0.02, "ci": [0.0, 0.05]},
+    {"id": "privacy.inference_risk", "column": "fraud", "value": 0.03, "ci": [0.01, 0.07]},
+    {"id": "subgroup.worst_gap", "column": "region", "value": 0.02},
+]
+
+SHA = "a" * 64
+
+
+def report(dataset: str, card_sha: str, artifact: str) -> str:
+    inputs = {"sha256": SHA, "rows": 10, "columns": 4}
+    data = {
+        "schema_version": 1,
+        "synthgov_version": "0.1.0",
+        "dataset": dataset,
+        "card_sha256": card_sha,
+        "inputs": {
+            "real": inputs,
+            "holdout": {**inputs, "rows": 5},
+            "synthetic": {**inputs, "sha256": artifact},
+        },
+        "config": {"seed": 0, "target": "fraud", "sample_sizes": {"dcr": 10}},
+        "metrics": PASSING,
+        "seconds": {"fidelity": 0.4},
+    }
+    return json.dumps(data, indent=1)
+
+
+def release_files(dataset: str, version: str, card_sha: str) -> dict[str, str]:
+    artifact = hashlib.sha256(f"{dataset}@{version}".encode()).hexdigest()
+    folder = f"datasets/{dataset}/releases/{version}"
+    return {
+        f"{folder}/manifest.yaml": MANIFEST.format(
+            dataset=dataset, version=version, sha=SHA, artifact=artifact
+        ),
+        f"{folder}/report.json": report(dataset, card_sha, artifact),
+    }
+
+
+def git_env(home: Path) -> dict[str, str]:
+    """No user or system git config, fixed identities: the same repository on any machine."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"), GIT_CONFIG_NOSYSTEM="1")
+    for role in ("AUTHOR", "COMMITTER"):
+        env[f"GIT_{role}_NAME"] = "Bench Author"
+        env[f"GIT_{role}_EMAIL"] = "bench@example.org"
+    env["NO_COLOR"] = "1"
+    # Bytecode cached as in any pip install (the first, untimed run writes it), kept out of
+    # the source tree; a PYTHONDONTWRITEBYTECODE=1 shell would otherwise recompile synthgov
+    # on every run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
+    return env
+
+
+def git(repo: Path, env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "-c", "gc.auto=0", *args],
+        cwd=repo,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def write_all(root: Path, files: dict[str, str]) -> None:
+    made: set[Path] = set()
+    for path, text in files.items():
+        target = root / path
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_text(text)
+
+
+def build(root: Path, releases: int, env: dict[str, str]) -> tuple[int, int, float]:
+    """The repository at `root`: `main` with `releases` releases, `pr` adding one more.
+
+    Returns (datasets, files tracked on pr, seconds to generate).
+    """
+    started = time.perf_counter()
+    datasets = max(1, releases // RELEASES_PER_DATASET)
+    root.mkdir(parents=True)
+    git(root, env, "init", "-q", "-b", "main")
+    files = {"policy/policy.yaml": POLICY, "policy/reviewers.yaml": REVIEWERS}
+    card_shas: dict[str, str] = {}
+    for d in range(datasets):
+        dataset = f"ds-{d:04d}"
+        card = CARD.format(dataset=dataset)
+        files[f"datasets/{dataset}/card.yaml"] = card
+        card_shas[dataset] = hashlib.sha256(card.encode()).hexdigest()
+    for r in range(releases):
+        dataset = f"ds-{r % datasets:04d}"
+        version = f"1.{r // datasets}"
+        files.update(release_files(dataset, version, card_shas[dataset]))
+    write_all(root, files)
+    git(root, env, "add", "-A")
+    git(root, env, "commit", "-q", "-m", f"{releases} releases over {datasets} datasets")
+    # The pull request: one new release of an existing dataset, in the middle of the tree.
+    git(root, env, "checkout", "-q", "-b", "pr")
+    dataset = f"ds-{datasets // 2:04d}"
+    write_all(root, release_files(dataset, "2.0", card_shas[dataset]))
+    git(root, env, "add", "-A")
+    git(root, env, "commit", "-q", "-m", f"release {dataset}@2.0")
+    # Packed, as a clone is; and no `gc --auto` left running in the background (it would
+    # compete with the timed runs and change the repository under them).
+    git(root, env, "gc", "--quiet")
+    os.sync()  # no write-back of the generated files during the timed runs
+    seconds = time.perf_counter() - started
+    tracked = git(root, env, "ls-files", "-z").count("\0")
+    return datasets, tracked, seconds
+
+
+def verify(repo: Path, env: dict[str, str]) -> None:
+    """The pull request is compliant and is exactly one release: the benchmark measures a pass."""
+    done = subprocess.run(
+        [str(SYNTHGOV), "check", "--base", "main", "--format", "json"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        sys.exit(
+            f"check did not pass on {repo} (exit {done.returncode}):\n{done.stdout}{done.stderr}"
+        )
+    data = json.loads(done.stdout)
+    releases = [r["release"] for r in data["releases"]]
+    if data["verdict"] != "pass" or len(releases) != 1:
+        sys.exit(f"unexpected verdict on {repo}: {data['verdict']} for {releases}")
+
+
+def time_subprocess(repo: Path, env: dict[str, str]) -> tuple[float, float]:
+    """One run of the console script: (wall seconds, CPU seconds incl. its git children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(SYNTHGOV), "check", "--base", "main"], cwd=repo, env=env, capture_output=True
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"check exited {done.returncode}: {done.stdout!r} {done.stderr!r}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+@contextlib.contextmanager
+def inside(repo: Path, env: dict[str, str]):  # type: ignore[no-untyped-def]
+    """cwd = repo, the benchmark's git environment, stdout swallowed."""
+    old_cwd, old_env = Path.cwd(), dict(os.environ)
+    os.chdir(repo)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        os.chdir(old_cwd)
+        os.environ.clear()
+        os.environ.update(old_env)
+
+
+def time_in_process(repo: Path, env: dict[str, str]) -> float:
+    """One call of main(["check", ...]) in this process (imports already paid)."""
+    with inside(repo, env):
+        started = time.perf_counter()
+        code = synthgov_main(["check", "--base", "main"])
+        seconds = time.perf_counter() - started
+    if code != 0:
+        sys.exit(f"in-process check exited {code}")
+    return seconds
+
+
+def startup_breakdown(repo: Path, env: dict[str, str], runs: int) -> None:
+    """Where the wall clock of one `synthgov check` goes: interpreter, imports, the work."""
+    steps = [
+        ("python -c pass (interpreter start)", [sys.executable, "-c", "pass"]),
+        ("+ import synthgov.cli (console script)", [sys.executable, "-c", "import synthgov.cli"]),
+        (
+            "+ import everything check imports",
+            [sys.executable, "-c", "; ".join(f"import {m}" for m in CHECK_MODULES)],
+        ),
+        ("synthgov check --base main (all of it)", [str(SYNTHGOV), "check", "--base", "main"]),
+    ]
+    print(f"\nwhere the time goes, {repo.name} (best of {runs}):")
+    print(f"  {'':<40} {'wall (s)':>9} {'CPU (s)':>8}")
+    best = {label: (float("inf"), float("inf")) for label, _ in steps}
+    for _ in range(runs):  # round-robin, as above
+        for label, command in steps:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            subprocess.run(command, cwd=repo, env=env, capture_output=True, check=True)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            best[label] = (min(best[label][0], wall), min(best[label][1], used))
+    for label, (wall, used) in best.items():
+        print(f"  {label:<40} {wall:>9.3f} {used:>8.3f}")
+
+
+def import_costs(repo: Path, env: dict[str, str], top: int = 5) -> None:
+    """`python -X importtime` of the console script: top-level imports by cumulative time."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SYNTHGOV), "check", "--base", "main"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    rows: list[tuple[int, int, str]] = []
+    modules: set[str] = set()
+    own: dict[str, int] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "[us]" in line:
+            continue
+        self_us, cumulative, name = line[len("import time:") :].split("|")
+        own[name.strip()] = int(self_us)
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2  # two spaces per nesting level
+        modules.add(name.strip())
+        rows.append((depth, int(cumulative), name.strip()))
+    total = sum(c for d, c, _ in rows if d == 0)
+    print(f"\nimports of `synthgov check` (python -X importtime): {len(modules)} modules, "
+          f"{total / 1e6:.3f} s cumulative at top level")  # fmt: skip
+    print(f"  {'top-level import':<36} {'cumulative (s)':>14}")
+    for _, cumulative, name in sorted((r for r in rows if r[0] == 0), key=lambda r: -r[1])[:top]:
+        print(f"  {name:<36} {cumulative / 1e6:>14.3f}")
+    by_package: dict[str, int] = {}
+    for name, self_us in own.items():
+        # synthgov.models.* apart: their own time is pydantic building the model classes
+        package = "synthgov.models" if name.startswith("synthgov.models") else name.split(".")[0]
+        by_package[package] = by_package.get(package, 0) + self_us
+    print(f"  {'package (own time of its modules)':<36} {'self (s)':>14}")
+    for package, self_us in sorted(by_package.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {package:<36} {self_us / 1e6:>14.3f}")
+    found = sorted({m for m in modules if m.split(".")[0] in HEAVY})
+    heavy = ", ".join(HEAVY)
+    print(f"  heavy packages imported ({heavy}): {', '.join(found) if found else 'none'}")
+
+
+def profile(repo: Path, env: dict[str, str], top: int = 15) -> None:
+    with inside(repo, env):
+        synthgov_main(["check", "--base", "main"])
+        profiler = cProfile.Profile()
+        profiler.enable()
+        synthgov_main(["check", "--base", "main"])
+        profiler.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    stats.sort_stats("cumulative").print_stats(r"synthgov|subprocess|yaml", top)
+    stats.sort_stats("tottime").print_stats(top)
+    print("\ncProfile of main(['check', '--base', 'main']) on the largest repository")
+    print("(by cumulative time, synthgov/subprocess/yaml frames; then by own time):")
+    print(stream.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--sizes", default="100,1000,10000", help="release counts, comma-separated")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per size (default 5)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest size")
+    parser.add_argument("--keep", action="store_true", help="keep the generated repositories")
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+
+    git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
+    source = Path(synthgov.__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "-C", str(source), "describe", "--always", "--dirty"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"synthgov {synthgov.__version__} ({commit or 'not a checkout'}) · Python {platform.python_version()} · "
+          f"{git_version.strip()} · {os.cpu_count()} CPUs · {platform.platform()} · "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="synthgov-check-bench-"))
+    env = git_env(tmp / "home")
+    (tmp / "home").mkdir()
+    header = (
+        f"{'releases':>8} {'datasets':>8} {'repo files':>10} {'generate (s)':>12} "
+        f"{'wall median (s)':>15} {'wall best (s)':>13} {'CPU best (s)':>12} "
+        f"{'in-process median (s)':>21} {'in-process best (s)':>19}"
+    )
+    built: dict[int, tuple[Path, int, int, float]] = {}
+    wall: dict[int, list[float]] = {size: [] for size in sizes}
+    cpu: dict[int, list[float]] = {size: [] for size in sizes}
+    inproc: dict[int, list[float]] = {size: [] for size in sizes}
+    repo = tmp
+    try:
+        for size in sizes:
+            repo = tmp / f"repo-{size}"
+            built[size] = (repo, *build(repo, size, env))
+            verify(repo, env)  # also the untimed first run: writes the bytecode cache
+            time_in_process(repo, env)  # warm-up: the lazy imports of `check`
+            print(f"  ... {size} releases generated", file=sys.stderr, flush=True)
+        # Round-robin over the sizes, so that load from elsewhere on the machine falls on
+        # every size alike instead of on whichever was being timed at the time.
+        for _ in range(args.runs):
+            for size in sizes:
+                seconds, used = time_subprocess(built[size][0], env)
+                wall[size].append(seconds)
+                cpu[size].append(used)
+                inproc[size].append(time_in_process(built[size][0], env))
+        print()
+        print(header)
+        for size in sizes:
+            _, datasets, files, seconds = built[size]
+            print(
+                f"{size:>8} {datasets:>8} {files:>10} {seconds:>12.1f} "
+                f"{statistics.median(wall[size]):>15.3f} {min(wall[size]):>13.3f} "
+                f"{min(cpu[size]):>12.3f} {statistics.median(inproc[size]):>21.3f} "
+                f"{min(inproc[size]):>19.3f}"
+            )
+        small, large = min(sizes), max(sizes)
+        if small != large:
+            print(f"\nratio {large}/{small} releases (1.00 = flat):")
+            for name, values in (("wall", wall), ("CPU", cpu), ("in-process", inproc)):
+                best = min(values[large]) / min(values[small])
+                median = statistics.median(values[large]) / statistics.median(values[small])
+                print(f"  {name:<11} best {best:.2f}, median {median:.2f}")
+        best = min(wall[large])
+        verdict = "under" if best < 1.0 else "NOT under"
+        print(f"target (BRIEF §7): under 1 s at {large} releases: {verdict} "
+              f"({best:.3f} s wall, best of {args.runs})")  # fmt: skip
+        print(f"load average after the timed runs: {os.getloadavg()[0]:.2f}")
+        startup_breakdown(repo, env, args.runs)
+        import_costs(repo, env)
+        if args.profile:
+            profile(repo, env)
+    finally:
+        if args.keep:
+            print(f"\nrepositories kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
