@@ -17,30 +17,11 @@ from synthgov.loading import Loaded, parse_document, validate
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
 from tests import samples
+from tests.samples import PASSING
 
 NOW = datetime(2026, 9, 10, tzinfo=UTC)
 SHA = samples.SHA
 RELEASE = "datasets/claims/releases/1.10"
-
-PASSING: list[dict[str, Any]] = [
-    {"id": "schema.columns_match", "value": 1.0},
-    {"id": "schema.dtypes_match", "value": 1.0},
-    {"id": "constraints.validity", "value": 0.999},
-    {"id": "constraints.validity", "value": 0.98, "rule": "positive-amount"},
-    {"id": "fidelity.column_shapes", "value": 0.91},
-    {"id": "fidelity.column_pair_trends", "value": 0.88},
-    {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
-    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64]},
-    {"id": "utility.tstr", "value": 0.88},
-    {"id": "utility.tstr_trtr_ratio", "value": 0.95},
-    {"id": "privacy.exact_match_rate", "value": 0.0},
-    {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
-    {"id": "privacy.mia_auc", "value": 0.52, "ci": [0.5, 0.54]},
-    {"id": "privacy.singling_out_risk", "value": 0.01, "ci": [0.0, 0.03]},
-    {"id": "privacy.linkability_risk", "value": 0.02, "ci": [0.0, 0.05]},
-    {"id": "privacy.inference_risk", "column": "fraud", "value": 0.03, "ci": [0.01, 0.07]},
-    {"id": "subgroup.worst_gap", "column": "region", "value": 0.02},
-]
 
 
 def _load(kind: str, path: str, text: str) -> Loaded[Any]:
