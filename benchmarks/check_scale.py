@@ -62,9 +62,8 @@ CHECK_MODULES = (
 #: Packages the check path must never import (BRIEF §7).
 HEAVY = ("pandas", "sklearn", "opendp", "numpy", "pyarrow", "scipy")
 
-# The minimal valid documents of tests/samples.py and tests/test_engine.py (PASSING),
-# parameterised by dataset, version and artifact hash. Copied, not imported: the tests
-# package imports pytest.
+# The minimal valid documents of tests/samples.py, parameterised by dataset, version and
+# artifact hash; the passing metric set (PASSING) is imported from there.
 CARD = """\
 schema_version: 1
 id: {dataset}
