@@ -543,15 +543,3 @@ def _union_message(errors: list[dict[str, Any]]) -> str:
 def load_document(root: Path, path: str) -> Document:
     """Read and parse one file inside the repository (no symlinks, size-limited)."""
     return parse_document(read_bytes(root, path), path)
-
-
-def load_model(
-    root: Path, path: str, model: type[ModelT], context: dict[str, Any] | None = None
-) -> Loaded[ModelT]:
-    """Read, parse and validate one governance file.
-
-    Raises:
-        InputError: unreadable, unsafe, malformed or invalid, with file, line and column.
-    """
-    doc = load_document(root, path)
-    return Loaded(validate(doc, model, context), doc)

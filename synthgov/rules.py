@@ -29,6 +29,11 @@ class Outcome:
     index: int | None  # the index in report.metrics of that entry, for locating it
 
 
+def compare(op: str, observed: float, threshold: float) -> bool:
+    """Whether `observed op threshold` holds (the policy's comparators, in one place)."""
+    return _OPS[op](observed, threshold)
+
+
 def pessimistic(metric: Metric, op: str) -> float:
     """The value a rule compares: the CI bound that is worst for the comparator."""
     if metric.ci is None or op == "==":
@@ -58,7 +63,7 @@ def evaluate(condition: Condition, threshold: float, report: Report) -> Outcome:
     aggregate = condition.effective_aggregate
     if aggregate == "mean":
         observed = sum(v for v, _, _ in values) / len(values)
-        return Outcome(_OPS[condition.op](observed, threshold), observed, None, values[0][1])
+        return Outcome(compare(condition.op, observed, threshold), observed, None, values[0][1])
     pick = min if aggregate == "min" else max
     observed, index, metric = pick(values, key=lambda item: item[0])
-    return Outcome(_OPS[condition.op](observed, threshold), observed, _label(metric), index)
+    return Outcome(compare(condition.op, observed, threshold), observed, _label(metric), index)

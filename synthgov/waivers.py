@@ -8,7 +8,6 @@ finding becomes a warning that carries the waiver.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import replace
 from datetime import datetime
 
@@ -16,8 +15,7 @@ from synthgov.consistency import waiver_problems
 from synthgov.findings import Finding, Severity, WaiverRef
 from synthgov.loading import Loaded
 from synthgov.models import Policy, Waiver
-
-_OPS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq}
+from synthgov.rules import compare
 
 
 def in_force(waiver: Waiver, now: datetime) -> bool:
@@ -63,7 +61,7 @@ def apply(findings: list[Finding], waivers: tuple[Loaded[Waiver], ...],
                 continue
             used = True
             observed = finding.observed
-            if isinstance(observed, float) and _OPS[rule.op](observed, waiver.relax_to):
+            if isinstance(observed, float) and compare(rule.op, observed, waiver.relax_to):
                 result[index] = replace(finding, severity=Severity.WARNING, waiver=_ref(loaded),
                                         message=f"{finding.message}; waived by {waiver.id} up to {waiver.relax_to:g}")  # fmt: skip
             else:

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from synthgov import engine, governance, layout
+from synthgov.consistency import card_problems
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext
@@ -71,7 +72,9 @@ def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tre
     folder = layout.release_dir(dataset, version)
     card_path = layout.card_path(dataset)
     card_bytes = head.read(card_path)
-    card: Loaded[Card] = head.load(card_path, "card")
+    if card_bytes is None:
+        raise InputError.at(card_path, "missing: a release needs its dataset's card")
+    card: Loaded[Card] = governance.load_bytes(card_bytes, card_path, "card")  # type: ignore[assignment]
     base_card_bytes = base.read(card_path) if base else None
     classification = card.model.classification
     if base_card_bytes is not None:  # the base decides the tier of an existing dataset
@@ -85,7 +88,7 @@ def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tre
     report: Loaded[Report] = head.load(f"{folder}/report.json", "report")
     return ReleaseContext(
         release=release, policy=policy, card=card,
-        card_sha256=hashlib.sha256(card_bytes or b"").hexdigest(),
+        card_sha256=hashlib.sha256(card_bytes).hexdigest(),
         classification=classification, manifest=manifest, report=report,
         waivers=waivers, now=now,  # type: ignore[arg-type]
     )  # fmt: skip
@@ -117,11 +120,9 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     if status != "D":
         try:
             loaded = head.load(path)
-            if placed.kind == "card":
-                from synthgov.consistency import card_problems
-
-                found += _files_findings(InputError(problems), "files.card_override") if (
-                    problems := card_problems(loaded, policy)) else []  # fmt: skip
+            problems = card_problems(loaded, policy) if placed.kind == "card" else []
+            if problems:
+                found += _files_findings(InputError(problems), "files.card_override")
         except InputError as exc:
             found += _files_findings(exc)
     if placed.kind in ("policy", "reviewers"):

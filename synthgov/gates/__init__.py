@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from synthgov.errors import Location
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Policy, Report, Waiver
 from synthgov.models.common import Classification
@@ -27,6 +26,3 @@ class ReleaseContext:
     report: Loaded[Report]
     waivers: tuple[Loaded[Waiver], ...]
     now: datetime  # the checker's clock, read once per run
-
-    def at(self, loaded: Loaded[object], *loc: str | int) -> Location:  # type: ignore[type-var]
-        return loaded.document.locate(tuple(loc))

@@ -20,7 +20,7 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
         file, line = where.path, where.line
         override = card.overrides.get(rule_id)
         if override is not None:  # validated as tightening only; applied where stricter
-            changes = {}
+            changes: dict[str, object] = {}
             if override.threshold is not None and current.rule.is_tighter_or_equal(
                 override.threshold, current.threshold
             ):
