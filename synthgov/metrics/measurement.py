@@ -1,0 +1,80 @@
+"""What a metric family returns, and the seeded context it runs in.
+
+A `Measurement` becomes one entry of the report's `metrics` list (BRIEF §8). Random
+streams are derived from the run's seed and the name of the step that draws, never from
+the order in which steps run, so adding a metric never changes another one's value.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One metric value; `extra` holds contract extensions such as `rule` or `group`."""
+
+    id: str
+    value: float
+    column: str | None = None
+    columns: tuple[str, str] | None = None
+    n: int | None = None
+    method: str | None = None
+    ci: tuple[float, float] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"id": self.id}
+        if self.column is not None:
+            entry["column"] = self.column
+        if self.columns is not None:
+            entry["columns"] = list(self.columns)
+        entry["value"] = float(self.value)
+        if self.n is not None:
+            entry["n"] = int(self.n)
+        if self.method is not None:
+            entry["method"] = self.method
+        if self.ci is not None:
+            entry["ci"] = [float(self.ci[0]), float(self.ci[1])]
+        entry.update(self.extra)
+        return entry
+
+
+@dataclass
+class Context:
+    """The run's seed, the sample sizes drawn so far, and the limits that bound the work."""
+
+    seed: int = 0
+    #: DCR is exact up to this many synthetic rows; above, a seeded sample of queries.
+    exact_rows: int = 100_000
+    #: an explicit cap on sampled work (`evaluate --sample N`), or None for the defaults
+    sample: int | None = None
+    #: anonymeter-style attacks per risk
+    n_attacks: int = 2_000
+    #: subgroups smaller than this (in any table) are reported but not gated
+    min_group_rows: int = 30
+    sample_sizes: dict[str, int] = field(default_factory=dict)
+    #: results shared between families (the fitted utility models, used by subgroups too)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def rng(self, step: str) -> np.random.Generator:
+        """An independent stream for `step`, the same for the same seed in every run."""
+        return np.random.default_rng([self.seed, zlib.crc32(step.encode())])
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per run; later calls with `key` get the same result."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        result: T = self._memo[key]
+        return result
+
+    def record(self, step: str, n: int) -> int:
+        self.sample_sizes[step] = int(n)
+        return int(n)
