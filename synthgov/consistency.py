@@ -1,4 +1,5 @@
-"""Rules that span files: cards may only tighten the policy, waivers stay within its horizon.
+"""Rules that span files: cards may only tighten the policy, waivers stay within its horizon,
+and a card's row constraints parse and fit the card's columns.
 
 Pure over loaded files: it reads models and their source maps and returns problems.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from synthgov.errors import Problem
+from synthgov.expressions import ExpressionError, parse_rule
 from synthgov.loading import Loaded
 from synthgov.models import Card, Policy, Waiver
 from synthgov.models.common import Enforcement
@@ -26,6 +28,19 @@ def card_problems(card: Loaded[Card], policy: Loaded[Policy]) -> list[Problem]:
             at = policy.document.locate(found.policy_at)
             message = message[:-1] + f", set at {at}); a card may only tighten"
         problems.append(Problem(where, message))
+    return problems
+
+
+def constraint_problems(card: Loaded[Card]) -> list[Problem]:
+    """Each row constraint whose rule does not parse, names an unknown column or mixes types."""
+    columns = {c.name: c.type for c in card.model.columns}
+    problems = []
+    for index, constraint in enumerate(card.model.constraints):
+        try:
+            parse_rule(constraint.rule, columns)
+        except ExpressionError as exc:
+            where = card.document.locate(("constraints", index, "rule"))
+            problems.append(Problem(where, f"constraints.{index}.rule: {exc}"))
     return problems
 
 

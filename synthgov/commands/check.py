@@ -22,7 +22,7 @@ from pathlib import Path
 import click
 
 from synthgov import engine, governance, layout
-from synthgov.consistency import card_problems
+from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext
@@ -120,9 +120,13 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     if status != "D":
         try:
             loaded = head.load(path)
-            problems = card_problems(loaded, policy) if placed.kind == "card" else []
-            if problems:
-                found += _files_findings(InputError(problems), "files.card_override")
+            if placed.kind == "card":
+                for rule, problems in (
+                    ("files.card_constraint", constraint_problems(loaded)),
+                    ("files.card_override", card_problems(loaded, policy)),
+                ):
+                    if problems:
+                        found += _files_findings(InputError(problems), rule)
         except InputError as exc:
             found += _files_findings(exc)
     if placed.kind in ("policy", "reviewers"):

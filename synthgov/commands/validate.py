@@ -14,7 +14,7 @@ import click
 from synthgov import consistency, governance, layout
 from synthgov.errors import InputError, Location, Problem
 from synthgov.loading import Loaded
-from synthgov.models import Policy
+from synthgov.models import Card, Policy
 from synthgov.paths import iter_files, relative_to_root
 
 
@@ -63,6 +63,9 @@ def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
             f"warning: no valid {layout.POLICY}: card overrides and waivers were not checked against it",
             err=True,
         )
+    for item in loaded.values():
+        if isinstance(item.model, Card):  # needs no policy
+            problems.extend(consistency.constraint_problems(item))  # type: ignore[arg-type]
     if policy is not None:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():
