@@ -1,0 +1,302 @@
+"""Fidelity: how closely the synthetic table follows the real one, column by column and pair by pair.
+
+Each value equals the SDMetrics 0.32.0 metric named in BRIEF §8 (research/metrics.md §2),
+computed exactly on every row (the peer's QualityReport subsamples above 50,000 rows,
+unseeded; the exact value is that sample's expectation). The holdout is not used. `n` is
+the number of synthetic values (or rows) a metric was computed on.
+
+Where the peer would return NaN or raise, the metric is left out (a reported value is
+always finite) and, for the two averages, named under `skipped`:
+
+- KS and TV need a non-missing value on both sides;
+- a correlation needs two complete rows in each table, neither column constant over them
+  (the peer raises `ConstantInputError`);
+- boundary adherence needs a synthetic value left to judge.
+
+`fidelity.column_pair_trends` is the QualityReport's "Column Pair Trends" with both
+thresholds at 0: the mean over all pairs, where a numeric × categorical pair is scored by
+contingency after the numeric column is cut into 10 equal-width bins **computed separately
+on each table** (the report's way, `mode: per_table_bins`), its maximum and its missing
+values sharing the top bin as `np.digitize` puts them.
+
+One deliberate difference: the peer's `|r_real| <= threshold` test, at threshold 0, also
+drops a pair whose real correlation comes out as exactly 0.0. For a pair that is
+uncorrelated in exact arithmetic (small integer columns) that is decided by rounding
+(about half of such pairs in scipy, depending on BLAS summation order), so here every
+pair is kept, as BRIEF §8 asks ("all pairs").
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from synthgov.metrics.encoding import Encoded, Tables
+from synthgov.metrics.measurement import Context, Measurement
+from synthgov.models.card import ColumnType
+
+#: values are rounded to sys.float_info.dig - 1 decimals before KS, as the peer does
+KS_DECIMALS = 14
+#: the peer's regularisation for a category seen only in the synthetic table
+PSEUDO_COUNT = 1e-6
+#: the report's equal-width bins for a numeric column paired with a categorical one
+PAIR_BINS = 10
+PAIR_MODE = "per_table_bins"
+#: the peer converts dates and datetimes to int64 nanoseconds; the report bins those
+_NANOSECONDS = {ColumnType.DATE: 86_400e9, ColumnType.DATETIME: 1e9}
+#: above this many cells a pair's contingency table is compacted to its observed cells
+_MAX_CELLS = 1 << 22
+
+
+def measure(tables: Tables, context: Context) -> list[Measurement]:
+    """All fidelity metrics of BRIEF §8 but detection, in card order, pairs (i < j) in card order."""
+    del context  # exact and deterministic: nothing is sampled
+    rows = tables.rows["synthetic"]
+    out: list[Measurement] = []
+    shapes: list[float] = []
+    skipped: list[str] = []
+    for column in tables:
+        score = column_shape(column)
+        if np.isnan(score):
+            skipped.append(column.name)
+            continue
+        shapes.append(score)
+        metric = "fidelity.ks_complement" if column.is_numeric else "fidelity.tv_complement"
+        n = int(np.count_nonzero(~column.missing("synthetic")))
+        out.append(Measurement(metric, score, column=column.name, n=n))
+    if shapes:
+        extra = {"skipped": skipped} if skipped else {}
+        out.append(Measurement("fidelity.column_shapes", _mean(shapes), n=rows, extra=extra))
+    for column in tables:
+        diff = missing_rate_diff(column.missing("real"), column.missing("synthetic"))
+        if not np.isnan(diff):
+            out.append(Measurement("fidelity.missing_rate_diff", diff, column=column.name, n=rows))
+    out += _pairs(tables)
+    for column in tables.numeric:
+        value, n = boundary_adherence(column.real, column.synthetic)
+        if not np.isnan(value):
+            out.append(Measurement("fidelity.boundary_adherence", value, column=column.name, n=n))
+    for column in tables.categorical:
+        value = category_adherence(column.real, column.synthetic, len(column.categories))
+        if not np.isnan(value):
+            out.append(
+                Measurement("fidelity.category_adherence", value, column=column.name, n=rows)
+            )
+    return out
+
+
+def column_shapes(tables: Tables) -> float:
+    """The mean column shape (KS or TV complement) over all columns; NaN if none is defined.
+
+    Meant for row subsets (`tables.select(...)`), where a column may have no value left.
+    """
+    scores = [score for score in map(column_shape, tables) if not np.isnan(score)]
+    return _mean(scores) if scores else float("nan")
+
+
+def column_shape(column: Encoded) -> float:
+    """KSComplement for a numeric column, TVComplement for a categorical one (NaN if undefined)."""
+    if column.is_numeric:
+        # dates are int64 nanoseconds in the peer, which rounding leaves alone
+        decimals = None if column.type in _NANOSECONDS else KS_DECIMALS
+        return ks_complement(column.real, column.synthetic, decimals=decimals)
+    return tv_complement(column.real, column.synthetic, len(column.categories))
+
+
+def ks_complement(
+    real: np.ndarray, synthetic: np.ndarray, *, decimals: int | None = KS_DECIMALS
+) -> float:
+    """1 − the two-sample Kolmogorov–Smirnov statistic over the non-missing values.
+
+    NaN when either side has no value.
+    """
+    sides = []
+    for values in (real, synthetic):
+        values = values[~np.isnan(values)]
+        if decimals is not None:
+            with np.errstate(over="ignore"):
+                values = np.round(values, decimals)
+        sides.append(np.sort(values))
+    r, s = sides
+    if r.size == 0 or s.size == 0:
+        return float("nan")
+    # both empirical CDFs at each distinct value of either side, the same ratios as scipy's
+    gaps = []
+    for own, other in ((r, s), (s, r)):
+        last = np.append(own[1:] != own[:-1], True)  # the last of each run of ties
+        gaps.append(
+            (np.flatnonzero(last) + 1) / own.size
+            - np.searchsorted(other, own[last], side="right") / other.size
+        )
+    return 1.0 - max(float(np.abs(gap).max()) for gap in gaps)
+
+
+def tv_complement(real: np.ndarray, synthetic: np.ndarray, categories: int) -> float:
+    """1 − the total variation distance between the category shares, missing values dropped.
+
+    `real` and `synthetic` are codes in [0, categories), -1 for missing. A category seen
+    only in the synthetic table gets the peer's pseudo-count in the real one. NaN when
+    either side has no value.
+    """
+    r = np.bincount(real[real >= 0], minlength=categories).astype(np.float64)
+    s = np.bincount(synthetic[synthetic >= 0], minlength=categories).astype(np.float64)
+    if not r.any() or not s.any():
+        return float("nan")
+    r += PSEUDO_COUNT * ((s > 0) & (r == 0))
+    return 1.0 - 0.5 * float(np.abs(s / s.sum() - r / r.sum()).sum())
+
+
+def missing_rate_diff(real_missing: np.ndarray, synthetic_missing: np.ndarray) -> float:
+    """|share missing in real − share missing in synthetic|; NaN for an empty table."""
+    if real_missing.size == 0 or synthetic_missing.size == 0:
+        return float("nan")
+    return abs(float(real_missing.mean()) - float(synthetic_missing.mean()))
+
+
+def boundary_adherence(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, int]:
+    """The share of synthetic values inside [min, max] of the real ones, and how many were judged.
+
+    A missing synthetic value is out of bounds unless the real column has missing values
+    too, in which case it is not judged. NaN when nothing is left to judge.
+    """
+    present = real[~np.isnan(real)]
+    if present.size < real.size:
+        synthetic = synthetic[~np.isnan(synthetic)]
+    if present.size == 0 or synthetic.size == 0:
+        return float("nan"), 0
+    inside = (synthetic >= present.min()) & (synthetic <= present.max())
+    return float(np.count_nonzero(inside) / synthetic.size), int(synthetic.size)
+
+
+def category_adherence(real: np.ndarray, synthetic: np.ndarray, categories: int) -> float:
+    """The share of synthetic rows whose category occurs in the real table (missing counts
+    as a category when the real table has missing values); NaN for an empty table."""
+    if synthetic.size == 0:
+        return float("nan")
+    seen = np.bincount(real[real >= 0], minlength=categories) > 0
+    valid = np.append(seen, bool((real < 0).any()))  # code -1 reads the last entry
+    return float(valid[synthetic].mean())
+
+
+def correlation_similarity(
+    real: tuple[np.ndarray, np.ndarray], synthetic: tuple[np.ndarray, np.ndarray]
+) -> float:
+    """1 − |r_real − r_synthetic| / 2 with Pearson's r over each table's complete rows.
+
+    NaN where either r is undefined (see the module docstring).
+    """
+    return 1.0 - abs(pearson(*real) - pearson(*synthetic)) / 2  # NaN propagates
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """`scipy.stats.pearsonr` over the rows where both values are present; NaN if undefined."""
+    keep = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[keep], y[keep]
+    if x.size < 2 or x.min() == x.max() or y.min() == y.max():
+        return float("nan")
+    # two-pass like scipy; scaled by the range only where the squares could leave float64's
+    # range; elementwise products, as a BLAS dot can stall on threads when the cores are busy
+    xm, ym = x - x.mean(), y - y.mean()
+    for centred, spread in ((xm, x.max() - x.min()), (ym, y.max() - y.min())):
+        if not 1e-100 < spread < 1e100:
+            centred /= spread
+    r = float(
+        np.clip((xm * ym).sum() / np.sqrt((xm * xm).sum()) / np.sqrt((ym * ym).sum()), -1.0, 1.0)
+    )
+    return float(round(r)) if x.size == 2 else r  # scipy returns exactly ±1 for two points
+
+
+def contingency_similarity(
+    real: tuple[np.ndarray, np.ndarray],
+    synthetic: tuple[np.ndarray, np.ndarray],
+    levels: tuple[int, int],
+) -> float:
+    """1 − the total variation distance between the two joint distributions of a pair.
+
+    Each column holds codes in [-1, levels); -1 (missing) is a category of its own. NaN
+    for an empty table.
+    """
+    if real[0].size == 0 or synthetic[0].size == 0:
+        return float("nan")
+    width = levels[1] + 1
+    cells = (levels[0] + 1) * width
+    r = (real[0].astype(np.int64) + 1) * width + (real[1] + 1)
+    s = (synthetic[0].astype(np.int64) + 1) * width + (synthetic[1] + 1)
+    if cells > _MAX_CELLS:
+        observed, inverse = np.unique(np.concatenate((r, s)), return_inverse=True)
+        cells = observed.size
+        r, s = inverse[: r.size], inverse[r.size :]
+    gap = np.bincount(r, minlength=cells) / r.size - np.bincount(s, minlength=cells) / s.size
+    return 1.0 - 0.5 * float(np.abs(gap).sum())
+
+
+def _pairs(tables: Tables) -> list[Measurement]:
+    """Correlation and contingency per pair, then their mean with the mixed pairs binned."""
+    columns = tables.columns
+    bins = {c.name: (_binned(c, "real"), _binned(c, "synthetic")) for c in tables.numeric}
+    rows = tables.rows["synthetic"]
+    correlations: list[Measurement] = []
+    contingencies: list[Measurement] = []
+    trends: list[float] = []
+    skipped: list[list[str]] = []
+    for a, b in itertools.combinations(columns, 2):
+        names = (a.name, b.name)
+        if a.is_numeric and b.is_numeric:
+            score = correlation_similarity((a.real, b.real), (a.synthetic, b.synthetic))
+            if not np.isnan(score):
+                n = int(np.count_nonzero(~(a.missing("synthetic") | b.missing("synthetic"))))
+                correlations.append(
+                    Measurement("fidelity.correlation_similarity", score, columns=names, n=n)
+                )
+        elif a.is_numeric or b.is_numeric:
+            number, category = (a, b) if a.is_numeric else (b, a)
+            real, synthetic = bins[number.name]
+            score = float("nan")
+            if real is not None and synthetic is not None:
+                levels = (PAIR_BINS + 2, len(category.categories))  # bins 0 .. PAIR_BINS + 1
+                pair = ((real, category.real), (synthetic, category.synthetic))
+                score = contingency_similarity(*pair, levels)
+        else:
+            levels = (len(a.categories), len(b.categories))
+            score = contingency_similarity((a.real, b.real), (a.synthetic, b.synthetic), levels)
+            if not np.isnan(score):
+                contingencies.append(
+                    Measurement("fidelity.contingency_similarity", score, columns=names, n=rows)
+                )
+        if np.isnan(score):
+            skipped.append(list(names))
+        else:
+            trends.append(score)
+    out = correlations + contingencies
+    if trends:
+        extra: dict[str, Any] = {"mode": PAIR_MODE, "pairs": len(trends)}
+        if skipped:
+            extra["skipped"] = skipped
+        out.append(Measurement("fidelity.column_pair_trends", _mean(trends), n=rows, extra=extra))
+    return out
+
+
+def _binned(column: Encoded, role: str) -> np.ndarray | None:
+    """The report's bin codes of a numeric column, edges from this table's own values.
+
+    The edges are `np.histogram_bin_edges(values, 10)` as numpy 1.26 computes them: numpy
+    2 refuses a range too narrow for 10 distinct edges (a constant date in nanoseconds),
+    which the report's numpy accepts. None where the edges are not monotonic, as the
+    report then fails the pair.
+    """
+    values = column.table(role) * _NANOSECONDS.get(column.type, 1.0)
+    present = values[~np.isnan(values)]
+    low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 1.0)
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    edges = np.linspace(low, high, PAIR_BINS + 1)
+    try:
+        return np.digitize(values, edges)  # a missing value sorts past the last edge
+    except ValueError:
+        return None
+
+
+def _mean(values: list[float]) -> float:
+    return float(np.mean(values))
