@@ -1,0 +1,242 @@
+"""Distance-based privacy: exact copies, SDMetrics' DCR metrics and a distance attack.
+
+Every card column present in all three tables takes part. The DCR metrics use the
+SDMetrics kernel of `synthgov.metrics.distance` (research/metrics.md §4), each pass
+scaled by the ranges of its own reference table as the peer does:
+
+- `privacy.exact_match_rate`: share of synthetic rows equal on every column to some
+  real-train row (numbers by exact value, missing equal to missing); O(n), never sampled.
+- `privacy.dcr_share_closer_to_train`: p = share of synthetic rows with DCR(S→R) <
+  DCR(S→H), strict, so ties count for the holdout as in the peer.
+- `privacy.dcr_overfitting_protection`: SDMetrics DCROverfittingProtection, min(2(1 − p), 1).
+- `privacy.dcr_median`: median DCR(S→R).
+- `privacy.dcr_baseline_protection`: SDMetrics DCRBaselineProtection, min(median DCR(S→R) /
+  median DCR(Rand→R), 1), Rand drawn from a seeded stream by the peer's scheme. Skipped
+  when the random median is 0 (random rows already copy the train table: the ratio is
+  undefined, and the peer returns NaN).
+- `privacy.mia_auc`: no peer. Records of R (label 1) and H (label 0), equal-size seeded
+  samples, scored by −DCR(record → S) with S's ranges (S is the reference, as the kernel's
+  rule has it); the ROC AUC, ties averaged. 0.5 means the attack learns nothing.
+
+Exact up to `context.exact_rows` synthetic rows. Above that, or when `context.sample` is
+smaller than the synthetic table, a seeded sample of synthetic query rows is searched
+against the *full* reference tables, so it estimates the exact p and median (the peer's
+subsampling also shrinks the reference, which biases both, research §7.3). p, the
+overfitting score and the median then carry a 95% `ci`, as does the AUC whenever it leaves
+records out; the baseline, a ratio of two sampled medians, has none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from synthgov.metrics.distance import dcr, matrix, numeric_mask
+from synthgov.metrics.encoding import ROLES, Tables
+from synthgov.metrics.measurement import Context, Measurement
+from synthgov.models.card import Card, ColumnType
+
+#: synthetic query rows searched in sampled mode unless `context.sample` says otherwise
+DEFAULT_QUERIES = 10_000
+KERNEL = "SDMetrics DCR kernel: min(|s-r|/range, 1) numeric, 0/1 categorical, missing == missing, mean over columns"
+_Z = 1.959963984540054  # the standard normal's 97.5% quantile
+
+
+def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
+    """The distance-based privacy metrics; none when a table has no rows or no column."""
+    del card  # every card column present in the three tables is compared, and nothing else
+    if not tables.columns or min(tables.rows[role] for role in ROLES) == 0:
+        return []
+    numeric = numeric_mask(tables)
+    real, holdout, synthetic = (matrix(tables, role) for role in ROLES)
+    picked = _query_rows(len(synthetic), context)
+    queries = synthetic if picked is None else synthetic[picked]
+    n, sampled = len(queries), picked is not None
+    mode = "sampled" if sampled else "exact"
+    if sampled:
+        rows = (
+            f"sampled: {n} of {len(synthetic)} synthetic rows (seeded), against all reference rows"
+        )
+    else:
+        rows = f"exact: all {n} synthetic rows"
+
+    to_train = dcr(queries, real, numeric)
+    to_holdout = dcr(queries, holdout, numeric)
+    closer = int(np.count_nonzero(to_train < to_holdout))
+    p = closer / n
+    p_ci = _wilson(closer, n) if sampled else None
+    median = float(np.median(to_train))
+    found = [
+        exact_match_rate(tables),
+        Measurement(
+            "privacy.dcr_share_closer_to_train", p, n=n, ci=p_ci, extra={"mode": mode},
+            method=f"{rows}; share with DCR to train < DCR to holdout (strict), ranges of each reference; {KERNEL}",
+        ),
+        Measurement(
+            "privacy.dcr_overfitting_protection", _protection(p), n=n, extra={"mode": mode},
+            ci=None if p_ci is None else (_protection(p_ci[1]), _protection(p_ci[0])),
+            method=f"{rows}; SDMetrics DCROverfittingProtection min(2(1-p), 1); {KERNEL}",
+        ),
+        Measurement(
+            "privacy.dcr_median", median, n=n, ci=_median_ci(to_train) if sampled else None,
+            extra={"mode": mode}, method=f"{rows}; median DCR to train, train ranges; {KERNEL}",
+        ),
+    ]  # fmt: skip
+    noise = random_table(tables, n, context.rng("privacy.dcr_baseline"))
+    baseline = baseline_protection(median, dcr(noise, real, numeric))
+    if baseline is not None:
+        value, random_median = baseline
+        found.append(Measurement(
+            "privacy.dcr_baseline_protection", value, n=n,
+            extra={"mode": mode, "median_dcr": median, "median_dcr_random": random_median},
+            method=(f"{rows}; SDMetrics DCRBaselineProtection min(median DCR(S->R) / median DCR(random->R), 1), "
+                    f"{len(noise)} random rows from the seeded stream 'privacy.dcr_baseline' (uniform per column, "
+                    f"train's missing rates); {KERNEL}"),
+        ))  # fmt: skip
+    found.append(mia_auc(real, holdout, synthetic, numeric, context))
+    return found
+
+
+def exact_match_rate(tables: Tables) -> Measurement:
+    """Share of synthetic rows equal to some real-train row on every column, in O(n).
+
+    Rows become exact integer keys by factorising one column at a time (a float by its
+    bits, -0.0 as 0.0 and every NaN alike; a category by its code), so no hash collision
+    can make two different rows equal.
+    """
+    count = len(tables.columns[0].real)
+    key = np.zeros(count + len(tables.columns[0].synthetic), dtype=np.int64)
+    for column in tables:
+        values = np.concatenate([column.real, column.synthetic])
+        if column.is_numeric:
+            values = np.where(np.isnan(values), np.nan, values + 0.0).view(np.int64)
+        codes, uniques = pd.factorize(values.astype(np.int64))
+        key, _ = pd.factorize(key * len(uniques) + codes)
+    seen = np.zeros(int(key.max()) + 1, dtype=np.bool_)
+    seen[key[:count]] = True
+    matched = seen[key[count:]]
+    return Measurement(
+        "privacy.exact_match_rate", float(matched.mean()), n=len(matched),
+        method=f"exact: share of all synthetic rows equal to a train row on all {len(tables.columns)} columns "
+               "(numbers by exact value, missing equals missing)",
+    )  # fmt: skip
+
+
+def random_table(tables: Tables, rows: int, rng: np.random.Generator) -> np.ndarray:
+    """`rows` random rows in `matrix` layout by the peer's scheme, from the train table.
+
+    Integers uniform on min..max, other numbers (dates included, as the peer's datetimes)
+    uniform on [min, max], categories uniform over the train table's observed ones; then
+    each column missing at the train table's rate. The card's type decides, where the peer
+    reads the pandas dtype (and so draws floats for an integer column with a missing value).
+    A column with no train value stays missing.
+    """
+    out = np.empty((rows, len(tables.columns)), dtype=np.float64)
+    for j, column in enumerate(tables.columns):
+        missing = column.missing("real")
+        present = column.real[~missing]
+        if not present.size:
+            out[:, j] = np.nan if column.is_numeric else -1.0
+            continue
+        if column.type is ColumnType.INTEGER:
+            out[:, j] = rng.integers(int(present.min()), int(present.max()) + 1, size=rows)
+        elif column.is_numeric:
+            out[:, j] = rng.uniform(present.min(), present.max(), size=rows)
+        else:
+            out[:, j] = rng.choice(np.unique(present), size=rows)
+        out[rng.random(rows) < missing.mean(), j] = np.nan if column.is_numeric else -1.0
+    return out
+
+
+def baseline_protection(median: float, to_random: np.ndarray) -> tuple[float, float] | None:
+    """The DCRBaselineProtection score and the random median, or None if that median is 0."""
+    random_median = float(np.median(to_random))
+    if random_median == 0.0:
+        return None
+    return min(median / random_median, 1.0), random_median
+
+
+def mia_auc(
+    real: np.ndarray,
+    holdout: np.ndarray,
+    synthetic: np.ndarray,
+    numeric: np.ndarray,
+    context: Context,
+) -> Measurement:
+    """ROC AUC of the distance attack: the closer a record is to S, the likelier a member.
+
+    Each side contributes the same number of seeded records, min(|R|, |H|, half the query
+    budget), so the attack costs at most one DCR pass. When that leaves records out, the
+    `ci` is Hanley and McNeil's (1982) normal interval.
+    """
+    size = min(len(real), len(holdout), max(_budget(context) // 2, 1))
+    context.record("privacy.mia_auc", size)
+    rng = context.rng("privacy.mia_auc")
+    records = np.concatenate([
+        real[np.sort(rng.choice(len(real), size=size, replace=False))],
+        holdout[np.sort(rng.choice(len(holdout), size=size, replace=False))],
+    ])  # fmt: skip
+    ranks = _ranks(-dcr(records, synthetic, numeric))  # higher rank: closer to S
+    auc = (float(ranks[:size].sum()) - size * (size + 1) / 2) / (size * size)  # Mann-Whitney
+    sampled = size < max(len(real), len(holdout))
+    mode = "sampled" if sampled else "exact"
+    return Measurement(
+        "privacy.mia_auc", auc, n=2 * size, ci=_auc_ci(auc, size) if sampled else None, extra={"mode": mode},
+        method=f"{mode}: distance attack, {size} seeded train records (member) and {size} holdout records scored by "
+               f"-DCR(record -> synthetic) with the synthetic table's ranges, ROC AUC with ties averaged; {KERNEL}",
+    )  # fmt: skip
+
+
+def _budget(context: Context) -> int:
+    return max(context.sample if context.sample is not None else DEFAULT_QUERIES, 1)
+
+
+def _query_rows(rows: int, context: Context) -> np.ndarray | None:
+    """The seeded synthetic rows to search from, or None for all of them (exact mode)."""
+    budget = _budget(context)
+    if (rows <= context.exact_rows and context.sample is None) or budget >= rows:
+        return None
+    context.record("privacy.dcr", budget)
+    return np.sort(context.rng("privacy.dcr").choice(rows, size=budget, replace=False))
+
+
+def _protection(p: float) -> float:
+    return min(2.0 * (1.0 - p), 1.0)
+
+
+def _wilson(successes: int, n: int) -> tuple[float, float]:
+    """The Wilson score interval (95%) of a binomial share."""
+    p = successes / n
+    centre = (p + _Z**2 / (2 * n)) / (1 + _Z**2 / n)
+    half = _Z * np.sqrt(p * (1 - p) / n + _Z**2 / (4 * n * n)) / (1 + _Z**2 / n)
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def _auc_ci(auc: float, size: int) -> tuple[float, float]:
+    """Hanley and McNeil's 95% interval of an AUC from `size` positives and negatives."""
+    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
+    variance = (auc * (1 - auc) + (size - 1) * (q1 - auc * auc + q2 - auc * auc)) / (size * size)
+    half = _Z * float(np.sqrt(max(variance, 0.0)))
+    return max(0.0, auc - half), min(1.0, auc + half)
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Ranks 1..n, tied scores sharing the mean of their ranks."""
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks: np.ndarray = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+    return ranks
+
+
+def _median_ci(values: np.ndarray) -> tuple[float, float]:
+    """Distribution-free 95% interval of the median: order statistics l and n − l + 1.
+
+    l is the largest rank with P(Binomial(n, ½) < l) < 2.5%, so the interval covers the
+    population median with probability at least 95% (n ≥ 6; the full range below).
+    """
+    n = len(values)
+    # log P(B = k) from 0.5**n and the ratio (n - k) / (k + 1) between neighbours
+    steps = np.log(np.arange(n, 0, -1) / np.arange(1, n + 1))
+    cdf = np.cumsum(np.exp(n * np.log(0.5) + np.concatenate([[0.0], np.cumsum(steps)])))
+    low = max(int(np.searchsorted(cdf, 0.025, side="left")), 1)  # first k with P(B <= k) >= 2.5%
+    ordered = np.sort(values)
+    return float(ordered[low - 1]), float(ordered[n - low])

@@ -1,0 +1,225 @@
+"""Distance-based privacy metrics: hand-computed tables, controls, sampling and seeds."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from synthgov.metric_ids import METRICS
+from synthgov.metrics import privacy
+from synthgov.metrics.distance import dcr, matrix, numeric_mask
+from synthgov.metrics.encoding import Tables
+from synthgov.metrics.measurement import Context, Measurement
+from tests.metrics.tables import card_for, make_tables
+
+CARD = card_for({"x": "number"})  # privacy.measure does not read the card
+
+
+def by_id(measurements: list[Measurement]) -> dict[str, Measurement]:
+    return {m.id: m for m in measurements}
+
+
+def test_hand_computed_categorical_table() -> None:
+    # R = a, b   H = a, c   S = b, b, b, a
+    # DCR(S->R) = 0, 0, 0, 0   DCR(S->H) = 1, 1, 1, 0   p = 3/4 (the tie on `a` counts for H)
+    # overfitting = min(2 * (1 - 3/4), 1) = 0.5; median DCR(S->R) = 0; every S row copies R
+    # MIA: -DCR to S of R records a, b = 0, 0 and of H records a, c = 0, -1
+    #      AUC = (0.5 + 1 + 0.5 + 1) / 4 = 0.75
+    # baseline: random rows are drawn from R's categories {a, b}, so all at DCR 0 -> skipped
+    tables = make_tables({"c": ("categorical", ["a", "b"], ["a", "c"], ["b", "b", "b", "a"])})
+    found = by_id(privacy.measure(tables, Context(), CARD))
+    assert found["privacy.dcr_share_closer_to_train"].value == 0.75
+    assert found["privacy.dcr_overfitting_protection"].value == 0.5
+    assert found["privacy.dcr_median"].value == 0.0
+    assert found["privacy.exact_match_rate"].value == 1.0
+    assert found["privacy.mia_auc"].value == 0.75
+    assert "privacy.dcr_baseline_protection" not in found
+    assert all(m.ci is None and m.n == 4 for m in found.values())  # MIA: 2 records of R, 2 of H
+
+
+def test_exact_matches_compare_numbers_by_value_and_missing_as_equal() -> None:
+    # S rows: (1, a) = R row 1; (0.0, "1") = R row 2 (-0.0 == 0.0, label 1 == "1");
+    # (-, -) = R row 3; (1.0000001, a) and (1, b) have no copy -> 3 / 5
+    tables = make_tables({
+        "x": ("number", [1.0, -0.0, None], [0], [1, 0.0, None, 1.0000001, 1]),
+        "c": ("categorical", ["a", 1, None], ["a"], ["a", "1", None, "a", "b"]),
+    })  # fmt: skip
+    result = privacy.exact_match_rate(tables)
+    assert result.value == 0.6
+    assert result.n == 5
+
+
+def test_baseline_protection_is_the_capped_ratio_of_medians() -> None:
+    assert privacy.baseline_protection(0.2, np.array([0.1, 0.4, 0.5])) == (0.5, 0.4)
+    assert privacy.baseline_protection(0.5, np.array([0.1, 0.2, 0.3])) == (1.0, 0.2)
+    assert privacy.baseline_protection(0.1, np.array([0.0, 0.0, 1.0])) is None
+
+
+def test_random_table_follows_the_train_table() -> None:
+    rng = np.random.default_rng(3)
+    tables = make_tables({
+        "i": ("integer", [3, 7, None, None] * 100, [5], [5]),
+        "f": ("number", [1.5, 2.5, 2.0, 2.0] * 100, [5], [5]),
+        "c": ("categorical", ["a", "b", "b", None] * 100, ["a"], ["z"]),  # z only in S
+    })  # fmt: skip
+    noise = privacy.random_table(tables, 4_000, rng)
+    integers, floats, codes = noise[:, 0], noise[:, 1], noise[:, 2]
+    present = integers[~np.isnan(integers)]
+    assert set(np.unique(present)) == {3.0, 4.0, 5.0, 6.0, 7.0}
+    assert abs(np.isnan(integers).mean() - 0.5) < 0.03
+    assert floats.min() >= 1.5 and floats.max() <= 2.5 and not np.isnan(floats).any()
+    assert len(np.unique(floats)) > 3_000  # continuous, not the train values
+    categories = tables["c"].categories
+    assert {categories[int(c)] for c in codes if c >= 0} == {"a", "b"}
+    assert abs((codes == -1).mean() - 0.25) < 0.03
+    again = privacy.random_table(tables, 4_000, np.random.default_rng(3))
+    np.testing.assert_array_equal(noise, again)
+
+
+def _draw(rng: np.random.Generator, rows: int) -> dict[str, list[Any]]:
+    """One mixed population with correlated columns and some missing values."""
+    age = rng.integers(18, 90, rows)
+    income = np.round(rng.lognormal(10 + (age - 50) / 40, 0.5), 2)
+    city = rng.choice(
+        ["north", "south", "east", "west", "centre"], rows, p=[0.4, 0.2, 0.2, 0.1, 0.1]
+    )
+    member = (age + rng.normal(0, 15, rows)) > 50
+    table: dict[str, list[Any]] = {
+        "age": age.tolist(),
+        "income": [
+            None if m else float(v) for v, m in zip(income, rng.random(rows) < 0.05, strict=True)
+        ],
+        "city": [None if m else str(v) for v, m in zip(city, rng.random(rows) < 0.05, strict=True)],
+        "member": member.tolist(),
+    }
+    return table
+
+
+def _population(rows: int, seed: int, leaked: float) -> Tables:
+    """R and H from one population; S copies a `leaked` share of R, the rest fresh draws."""
+    rng = np.random.default_rng(seed)
+    real, holdout, fresh = _draw(rng, rows), _draw(rng, rows), _draw(rng, rows)
+    copies = int(leaked * rows)
+    synthetic = {name: real[name][:copies] + fresh[name][copies:] for name in real}
+    kinds = {"age": "integer", "income": "number", "city": "categorical", "member": "boolean"}
+    return make_tables(
+        {name: (kinds[name], real[name], holdout[name], synthetic[name]) for name in kinds}
+    )
+
+
+def test_a_copy_of_the_train_table_scores_worse_than_honest_draws() -> None:
+    honest = by_id(privacy.measure(_population(400, 11, leaked=0.0), Context(seed=1), CARD))
+    leaky = by_id(privacy.measure(_population(400, 11, leaked=1.0), Context(seed=1), CARD))
+    assert leaky["privacy.exact_match_rate"].value == 1.0
+    assert honest["privacy.exact_match_rate"].value < 0.05
+    assert leaky["privacy.dcr_share_closer_to_train"].value > 0.95
+    assert leaky["privacy.dcr_overfitting_protection"].value < 0.1
+    assert honest["privacy.dcr_overfitting_protection"].value > 0.8
+    assert leaky["privacy.dcr_median"].value == 0.0
+    assert honest["privacy.dcr_median"].value > 0.005
+    assert leaky["privacy.dcr_baseline_protection"].value == 0.0
+    assert honest["privacy.dcr_baseline_protection"].value > 0.1
+    assert leaky["privacy.mia_auc"].value > 0.9
+    assert abs(honest["privacy.mia_auc"].value - 0.5) < 0.1
+
+
+def test_every_value_is_finite_and_every_id_is_in_the_contract() -> None:
+    found = privacy.measure(_population(300, 5, leaked=0.3), Context(seed=2), CARD)
+    assert {m.id for m in found} == {
+        "privacy.exact_match_rate",
+        "privacy.dcr_share_closer_to_train",
+        "privacy.dcr_overfitting_protection",
+        "privacy.dcr_median",
+        "privacy.dcr_baseline_protection",
+        "privacy.mia_auc",
+    }
+    for measurement in found:
+        assert measurement.id in METRICS
+        assert math.isfinite(measurement.value)
+        assert measurement.method is not None and "exact" in measurement.method
+        assert measurement.n is not None and measurement.n > 0
+
+
+def test_sampled_intervals_contain_the_exact_values() -> None:
+    tables = _population(3_000, 7, leaked=0.4)
+    exact = by_id(privacy.measure(tables, Context(seed=0), CARD))
+    context = Context(seed=0, sample=600)
+    sampled = by_id(privacy.measure(tables, context, CARD))
+    for metric in (
+        "privacy.dcr_share_closer_to_train",
+        "privacy.dcr_overfitting_protection",
+        "privacy.dcr_median",
+        "privacy.mia_auc",  # 300 records of each side against all 3,000
+    ):
+        assert exact[metric].ci is None
+        ci = sampled[metric].ci
+        assert ci is not None
+        assert ci[0] <= exact[metric].value <= ci[1], (metric, ci, exact[metric].value)
+        assert ci[0] <= sampled[metric].value <= ci[1]
+        assert sampled[metric].n == 600  # MIA: 300 + 300 records
+        assert str(sampled[metric].method).startswith("sampled: ")
+        assert sampled[metric].extra["mode"] == "sampled"
+    assert str(sampled["privacy.dcr_median"].method).startswith(
+        "sampled: 600 of 3000 synthetic rows"
+    )
+    assert context.sample_sizes == {"privacy.dcr": 600, "privacy.mia_auc": 300}
+    # the exact share sits between 0.5 and 1 here, so the interval is a real one
+    assert 0.55 < exact["privacy.dcr_share_closer_to_train"].value < 0.9
+    assert sampled["privacy.exact_match_rate"].n == 3_000  # never sampled
+
+
+def test_too_many_synthetic_rows_switch_to_sampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(privacy, "DEFAULT_QUERIES", 100)
+    context = Context(exact_rows=250)
+    found = by_id(privacy.measure(_population(300, 4, leaked=0.0), context, CARD))
+    assert found["privacy.dcr_median"].n == 100
+    assert context.sample_sizes["privacy.dcr"] == 100
+    assert (
+        by_id(privacy.measure(_population(200, 4, leaked=0.0), Context(exact_rows=250), CARD))[
+            "privacy.dcr_median"
+        ].ci
+        is None
+    )
+
+
+def test_the_same_seed_gives_the_same_report() -> None:
+    tables = _population(1_000, 3, leaked=0.2)
+
+    def run(seed: int) -> list[dict[str, Any]]:
+        return [m.as_json() for m in privacy.measure(tables, Context(seed=seed, sample=300), CARD)]
+
+    first = run(8)
+    assert run(8) == first
+    assert run(9) != first
+
+
+def test_the_median_of_a_sample_is_found_by_the_peer_kernel() -> None:
+    # the sampled median is a median of exact DCRs of the sampled rows
+    tables = _population(500, 6, leaked=0.0)
+    found = by_id(privacy.measure(tables, Context(seed=4, sample=101), CARD))
+    rows = np.sort(Context(seed=4).rng("privacy.dcr").choice(500, size=101, replace=False))
+    numeric = numeric_mask(tables)
+    expected = np.median(dcr(matrix(tables, "synthetic", rows), matrix(tables, "real"), numeric))
+    assert found["privacy.dcr_median"].value == expected
+
+
+def test_interval_helpers() -> None:
+    low, high = privacy._wilson(0, 10)
+    assert low == 0.0 and high == pytest.approx(1.959963984540054**2 / (10 + 1.959963984540054**2))
+    # the classic distribution-free 95% interval of the median of 100 values: ranks 40 and 61
+    assert privacy._median_ci(np.arange(1.0, 101.0)[::-1].copy()) == (40.0, 61.0)
+
+
+def test_nothing_to_compare_gives_no_measurement() -> None:
+    tables = make_tables({"x": ("number", [1, 2], [1], [1])})
+    assert (
+        privacy.measure(Tables((), {"real": 2, "holdout": 1, "synthetic": 1}), Context(), CARD)
+        == []
+    )
+    assert (
+        privacy.measure(tables.select("synthetic", np.array([], dtype=np.int64)), Context(), CARD)
+        == []
+    )
