@@ -37,6 +37,7 @@ _T, _C, _P = Scope.TABLE, Scope.COLUMN, Scope.PAIR
 METRICS: dict[str, MetricSpec] = _specs(
     MetricSpec("schema.columns_match", _T, True),
     MetricSpec("schema.dtypes_match", _T, True),
+    MetricSpec("schema.values_in_card", _C, True),
     MetricSpec("constraints.validity", _T, True),
     MetricSpec("fidelity.ks_complement", _C, True),
     MetricSpec("fidelity.tv_complement", _C, True),
@@ -52,6 +53,7 @@ METRICS: dict[str, MetricSpec] = _specs(
     MetricSpec("utility.tstr", _T, True),
     MetricSpec("utility.trtr", _T, True),
     MetricSpec("utility.tstr_trtr_ratio", _T, True, upper=None),
+    MetricSpec("privacy.prohibited_columns_absent", _T, True),
     MetricSpec("privacy.exact_match_rate", _T, False),
     MetricSpec("privacy.dcr_overfitting_protection", _T, True),
     MetricSpec("privacy.dcr_share_closer_to_train", _T, False),

@@ -12,6 +12,7 @@ SHA = "a" * 64
 PASSING: list[dict[str, Any]] = [
     {"id": "schema.columns_match", "value": 1.0},
     {"id": "schema.dtypes_match", "value": 1.0},
+    {"id": "schema.values_in_card", "column": "age", "value": 1.0},
     {"id": "constraints.validity", "value": 0.999},
     {"id": "constraints.validity", "value": 0.98, "rule": "positive-amount"},
     {"id": "fidelity.column_shapes", "value": 0.91},
@@ -20,6 +21,7 @@ PASSING: list[dict[str, Any]] = [
     {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64]},
     {"id": "utility.tstr", "value": 0.88},
     {"id": "utility.tstr_trtr_ratio", "value": 0.95},
+    {"id": "privacy.prohibited_columns_absent", "value": 1.0},
     {"id": "privacy.exact_match_rate", "value": 0.0},
     {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
     {"id": "privacy.mia_auc", "value": 0.52, "ci": [0.5, 0.54]},
@@ -75,7 +77,8 @@ REPORT = f"""\
  "inputs": {{"real": {{"sha256": "{SHA}", "rows": 10, "columns": 4}},
             "holdout": {{"sha256": "{SHA}", "rows": 5, "columns": 4}},
             "synthetic": {{"sha256": "{SHA}", "rows": 10, "columns": 4}}}},
- "config": {{"seed": 0, "target": "fraud", "sample_sizes": {{"dcr": 10}}}},
+ "config": {{"seed": 0, "target": "fraud", "sample_sizes": {{"dcr": 10}},
+            "subgroups": {{"metric": "fidelity.column_shapes", "min_rows": 30}}}},
  "metrics": [{{"id": "fidelity.ks_complement", "column": "age", "value": 0.97, "n": 10, "method": "ks"}},
              {{"id": "privacy.linkability_risk", "value": 0.01, "ci": [0.0, 0.05]}}],
  "seconds": {{"fidelity": 0.4}}, "extra_tool_key": true}}

@@ -283,3 +283,31 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
     assert len(fired) == 1, result.findings
     assert fired[0].gate == rule_id.split(".")[0]
     assert fired[0].blocks == (rule.enforcement.value != "advisory")
+
+
+def test_a_metric_the_card_leaves_nothing_to_measure_on_is_a_warning_not_a_block() -> None:
+    card = samples.CARD.replace("subgroup_columns: [region]\n", "")
+    assert card != samples.CARD
+    metrics = [m for m in PASSING if m["id"] != "subgroup.worst_gap"]
+    result = engine.check_release(context(metrics, card=card))
+    assert result.verdict == "pass", result.findings
+    [finding] = result.findings
+    assert finding.severity is Severity.WARNING and finding.rule == "subgroup.worst_gap"
+    assert "the card names no subgroup columns" in finding.message
+    # with subgroup columns declared, the same missing metric blocks
+    [blocked] = blocking(engine.check_release(context(metrics)))
+    assert blocked.rule == "subgroup.worst_gap" and "never passes" in blocked.message
+
+
+def test_subgroup_gaps_measured_on_another_metric_block() -> None:
+    report = json.loads(samples.REPORT)
+    report["config"]["subgroups"] = {"metric": "utility.tstr", "min_rows": 30}
+    ctx = context()
+    ctx = replace(
+        ctx, report=_load("report", f"{RELEASE}/report.json", json.dumps(report, indent=1))
+    )
+    findings = blocking(engine.check_release(ctx))
+    basis = [f for f in findings if f.rule == "subgroup.basis"]
+    assert len(basis) == 1
+    assert "utility.tstr" in basis[0].message and "fidelity.column_shapes" in basis[0].message
+    assert basis[0].threshold_file == "policy/policy.yaml"

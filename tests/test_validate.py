@@ -60,7 +60,7 @@ def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, 
     assert result.code == 2
     assert result.out.strip() == (
         "datasets/claims/card.yaml:22:39: overrides.fidelity.detection_auc.threshold: 0.9 loosens "
-        "the confidential policy (<= 0.78, set at policy/policy.yaml:53:16); a card may only tighten"
+        "the confidential policy (<= 0.78, set at policy/policy.yaml:59:16); a card may only tighten"
     )
 
 

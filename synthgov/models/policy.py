@@ -142,6 +142,19 @@ class WaiverPolicy(Model):
     approvals: ApprovalCounts = Field(default_factory=lambda: {"privacy-reviewer": 1})
 
 
+class SubgroupPolicy(Model):
+    """What `subgroup.worst_gap` measures; `evaluate` records it and `check` compares."""
+
+    metric: Literal["fidelity.column_shapes", "utility.tstr"] = Field(
+        "fidelity.column_shapes",
+        description="The metric whose gap between each subgroup and the whole table is gated.",
+    )
+    min_rows: int = Field(
+        30, ge=1, le=1_000_000,
+        description="Smaller subgroups (in any table) are reported but not gated.",
+    )  # fmt: skip
+
+
 class Policy(Model):
     """The whole policy; on the base branch it is the trust root of every check."""
 
@@ -150,6 +163,7 @@ class Policy(Model):
     tiers: Tiers
     policy_changes: ChangeControl
     waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
+    subgroups: SubgroupPolicy = Field(default_factory=SubgroupPolicy)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

@@ -91,5 +91,8 @@ class Report(Open):
 
 
 def metric_key(metric: Metric) -> tuple[Any, ...]:
-    """Identity of a metric entry: the same id may appear once per column, pair or rule."""
-    return (metric.id, metric.column, tuple(metric.columns or ()), getattr(metric, "rule", None))
+    """Identity of a metric entry: the same id may appear once per column, pair, rule or group."""
+    return (
+        metric.id, metric.column, tuple(metric.columns or ()),
+        getattr(metric, "rule", None), getattr(metric, "group", None),
+    )  # fmt: skip
