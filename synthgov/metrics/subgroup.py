@@ -1,0 +1,144 @@
+"""The subgroup family: does the synthetic table serve every group as well as the whole?
+
+For each subgroup column of the card, the rows split into groups: one per category (a
+missing value is a group of its own), or, for a numeric column, one per value when it
+has at most `MAX_VALUE_GROUPS` values in the real table, else four groups by the real
+table's quartiles. Per group:
+
+- `subgroup.fidelity`: `fidelity.column_shapes` over the other columns, real group
+  against synthetic group;
+- `subgroup.utility`: `utility.tstr` on the holdout rows of the group (the models are
+  fitted once, on the whole tables).
+
+`subgroup.worst_gap` (per subgroup column) is the largest |group − whole| of the metric
+the policy names (`policy.subgroups.metric`). A group with fewer than `min_rows` rows in
+the real, synthetic or (for utility) holdout table is reported with `gated: false` and
+left out of the worst gap: its value is noise, not evidence. When no group of a column
+qualifies, the column gets no worst gap, and the gate reports the metric as missing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthgov.metrics import fidelity, utility
+from synthgov.metrics.encoding import Encoded, Tables
+from synthgov.metrics.measurement import Context, Measurement
+from synthgov.models.card import Card
+from synthgov.models.policy import SubgroupPolicy
+
+MAX_VALUE_GROUPS = 20
+MISSING = "(missing)"
+_METRIC = {"fidelity.column_shapes": "subgroup.fidelity", "utility.tstr": "subgroup.utility"}
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    masks: dict[str, np.ndarray]  # role -> boolean mask over that table's rows
+
+    def rows(self, role: str) -> int:
+        return int(self.masks[role].sum())
+
+
+def measure(
+    tables: Tables, context: Context, card: Card, policy: SubgroupPolicy
+) -> list[Measurement]:
+    scores = context.memo("utility.scores", lambda: utility.holdout_scores(tables, context, card))
+    measurements: list[Measurement] = []
+    for name in card.subgroup_columns:
+        if name not in tables:
+            continue  # the synthetic table lacks it: the schema gate blocks the release
+        column = tables[name]
+        others = Tables(tuple(c for c in tables if c.name != name), tables.rows)
+        whole = {"subgroup.fidelity": fidelity.column_shapes(others)}
+        if scores is not None:
+            whole["subgroup.utility"] = _or_nan(scores.auc("tstr"))
+        gaps: list[tuple[float, str]] = []
+        for group in groups(column):
+            values = {"subgroup.fidelity": _fidelity(others, group)}
+            if scores is not None:
+                values["subgroup.utility"] = _or_nan(scores.auc("tstr", group.masks["holdout"]))
+            for metric, value in values.items():
+                if not np.isfinite(value) or not np.isfinite(whole[metric]):
+                    continue
+                roles = (
+                    ("real", "synthetic", "holdout")
+                    if metric == "subgroup.utility"
+                    else ("real", "synthetic")
+                )
+                gated = all(group.rows(r) >= policy.min_rows for r in roles)
+                gap = abs(value - whole[metric])
+                measurements.append(Measurement(
+                    metric, value, column=name, n=group.rows(roles[-1]),
+                    method=f"{'column shapes' if metric == 'subgroup.fidelity' else 'TSTR ROC AUC'} within the group",
+                    extra={"group": group.label, "whole": whole[metric], "gap": gap, "gated": gated,
+                           "rows": {r: group.rows(r) for r in ("real", "holdout", "synthetic")}},
+                ))  # fmt: skip
+                if gated and metric == _METRIC[policy.metric]:
+                    gaps.append((gap, group.label))
+        if gaps:
+            worst, label = max(gaps)
+            measurements.append(Measurement(
+                "subgroup.worst_gap", worst, column=name, n=len(gaps),
+                method=f"largest |group - whole| of {policy.metric} over groups with at least {policy.min_rows} rows",
+                extra={"metric": policy.metric, "group": label},
+            ))  # fmt: skip
+    return measurements
+
+
+def groups(column: Encoded) -> list[Group]:
+    """The groups of a subgroup column, in a stable order (module docstring)."""
+    if not column.is_numeric:
+        found = [
+            Group(label, {r: column.table(r) == code for r in ("real", "holdout", "synthetic")})
+            for code, label in enumerate(column.categories)
+        ]
+        found.append(
+            Group(MISSING, {r: column.missing(r) for r in ("real", "holdout", "synthetic")})
+        )
+        return [g for g in found if g.rows("real") or g.rows("synthetic")]
+    real = column.real[~np.isnan(column.real)]
+    values = np.unique(real)
+    if len(values) <= MAX_VALUE_GROUPS:
+        found = [
+            Group(f"{v:g}", {r: column.table(r) == v for r in ("real", "holdout", "synthetic")})
+            for v in values
+        ]
+    else:
+        edges = np.unique(np.quantile(real, [0.25, 0.5, 0.75]))
+        bounds = [-np.inf, *edges, np.inf]
+        found = [
+            Group(
+                _interval(low, high),
+                {
+                    r: (column.table(r) >= low) & (column.table(r) < high)
+                    for r in ("real", "holdout", "synthetic")
+                },
+            )
+            for low, high in itertools.pairwise(bounds)
+        ]
+    found.append(Group(MISSING, {r: column.missing(r) for r in ("real", "holdout", "synthetic")}))
+    return [g for g in found if g.rows("real") or g.rows("synthetic")]
+
+
+def _interval(low: float, high: float) -> str:
+    left = "(-inf" if np.isinf(low) else f"[{low:g}"
+    right = "inf)" if np.isinf(high) else f"{high:g})"
+    return f"{left}, {right}"
+
+
+def _fidelity(others: Tables, group: Group) -> float:
+    subset = others.select("real", group.masks["real"]).select(
+        "synthetic", group.masks["synthetic"]
+    )
+    if not subset.rows["real"] or not subset.rows["synthetic"]:
+        return float("nan")
+    return fidelity.column_shapes(subset)
+
+
+def _or_nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,62 @@
+"""Subgroup gaps on tiny hand-computed tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthgov.metrics import subgroup
+from synthgov.metrics.measurement import Context
+from synthgov.models.card import ColumnType
+from synthgov.models.policy import SubgroupPolicy
+from tests.metrics.tables import card_for, make_tables
+
+N, C = ColumnType.NUMBER, ColumnType.CATEGORICAL
+COLUMNS = {
+    "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "b", "b"]),
+    "x": (N, [1, 2, 3, 4], [1, 3], [1, 2, 10, 11]),
+}
+
+
+def _measure(min_rows: int) -> list:  # type: ignore[type-arg]
+    tables = make_tables(COLUMNS)
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    return subgroup.measure(tables, Context(), card, SubgroupPolicy(min_rows=min_rows))
+
+
+def test_per_group_fidelity_and_the_worst_gap() -> None:
+    found = _measure(min_rows=1)
+    groups = {m.extra["group"]: m for m in found if m.id == "subgroup.fidelity"}
+    # x over all rows: F_R and F_S differ most at 4 (1.0 vs 0.5), KS complement 0.5.
+    # group a: {1, 2} vs {1, 2} -> 1.0 (gap 0.5); group b: {3, 4} vs {10, 11} -> 0.0 (gap 0.5)
+    assert groups["a"].value == 1.0 and groups["b"].value == 0.0
+    assert groups["a"].extra["whole"] == 0.5 and groups["b"].extra["gap"] == 0.5
+    assert groups["a"].extra["rows"] == {"real": 2, "holdout": 1, "synthetic": 2}
+    assert "(missing)" not in groups  # no row has a missing g
+    [worst] = [m for m in found if m.id == "subgroup.worst_gap"]
+    assert (worst.column, worst.value, worst.n) == ("g", 0.5, 2)
+    assert worst.extra["metric"] == "fidelity.column_shapes"
+    assert not [m for m in found if m.id == "subgroup.utility"]  # the card has no target
+
+
+def test_small_groups_are_reported_but_not_gated() -> None:
+    found = _measure(min_rows=3)
+    groups = [m for m in found if m.id == "subgroup.fidelity"]
+    assert len(groups) == 2 and not any(m.extra["gated"] for m in groups)
+    assert not [m for m in found if m.id == "subgroup.worst_gap"]
+
+
+@pytest.mark.parametrize(
+    ("values", "labels"),
+    [
+        ([1.0, 2.0, 2.0, None], ["1", "2", "(missing)"]),
+        (
+            [float(v) for v in range(40)],
+            ["(-inf, 9.75)", "[9.75, 19.5)", "[19.5, 29.25)", "[29.25, inf)"],
+        ),
+    ],
+)
+def test_numeric_subgroup_columns_group_by_value_or_quartile(
+    values: list, labels: list[str]
+) -> None:  # type: ignore[type-arg]
+    tables = make_tables({"n": (N, values, values[:2], values)})
+    assert [g.label for g in subgroup.groups(tables["n"])] == labels
