@@ -119,6 +119,62 @@ def check(
     return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git)
 
 
+TABLE = click.Path(dir_okay=False, path_type=Path)
+
+
+@cli.command()
+@click.option("--card", required=True, type=TABLE, help="The dataset card (card.yaml).")
+@click.option("--real", required=True, type=TABLE, help="Real training table (CSV or Parquet).")
+@click.option(
+    "--holdout", required=True, type=TABLE, help="Real holdout table, never seen by the generator."
+)
+@click.option("--synthetic", required=True, type=TABLE, help="The synthetic table to judge.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    metavar="REPORT",
+    help="Where to write report.json ('-' for stdout); replaces only an earlier report.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**32 - 1),
+    help="Seed of every sample, fold and random table.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(100),
+    metavar="N",
+    help="Cap sampled work (DCR queries, detection rows, attack targets) at N rows.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (for CI logs).")
+@click.option(
+    "--no-timings",
+    "timings",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Leave out `seconds`, so that the same inputs give byte-identical reports.",
+)
+@click.pass_context
+def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
+    """Measure a synthetic table against the real one and write the metric report.
+
+    Schema and constraints against the card; fidelity, utility, privacy and subgroup
+    metrics against the real training and holdout tables (docs/metrics.md).
+    """
+    from synthgov.commands import evaluate as command
+
+    here: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    paths = {k: here / options.pop(k) for k in ("card", "real", "holdout", "synthetic")}
+    if output != "-":
+        output = str(here / output)
+    code: int = command.run(**paths, output=output, **options)
+    return code
+
+
 @cli.group()
 def dataset() -> None:
     """Dataset cards."""

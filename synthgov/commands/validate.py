@@ -56,16 +56,15 @@ def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
             policy = governance.load(root, layout.POLICY)
         except InputError:
             click.echo(f"{layout.POLICY} is invalid; cross-file checks skipped", err=True)
-    if policy is None and any(
-        layout.classify(f) and layout.classify(f).kind in ("card", "waiver") for f in files
-    ):  # type: ignore[union-attr]
+    placed = [layout.classify(f) for f in files]
+    if policy is None and any(p is not None and p.kind in ("card", "waiver") for p in placed):
         click.echo(
             f"warning: no valid {layout.POLICY}: card overrides and waivers were not checked against it",
             err=True,
         )
     for item in loaded.values():
         if isinstance(item.model, Card):  # needs no policy
-            problems.extend(consistency.constraint_problems(item))  # type: ignore[arg-type]
+            problems.extend(consistency.constraint_problems(item))
     if policy is not None:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():

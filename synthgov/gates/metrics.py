@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
-from synthgov.models.common import Enforcement
 from synthgov.models.card import Card
+from synthgov.models.common import Enforcement
 from synthgov.models.policy import EffectiveRule, Rule
 from synthgov.rules import evaluate
 

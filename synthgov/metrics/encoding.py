@@ -119,7 +119,7 @@ class Tables:
             Encoded(
                 c.name,
                 c.type,
-                *(c.table(r)[rows] if r == role else c.table(r) for r in ROLES),
+                **{r: c.table(r)[rows] if r == role else c.table(r) for r in ROLES},
                 categories=c.categories,
             )
             for c in self.columns
@@ -180,7 +180,8 @@ def encode(
             encoded.append(Encoded(column.name, column.type, *arrays))
         else:
             categories, codes = _codes([values[r] for r in ROLES])
-            encoded.append(Encoded(column.name, column.type, *codes, categories=categories))
+            by_role = dict(zip(ROLES, codes, strict=True))
+            encoded.append(Encoded(column.name, column.type, **by_role, categories=categories))
     tables = Tables(tuple(encoded), {role: len(frames[role]) for role in ROLES})
     return tables, Defects(
         missing_columns=tuple(n for n in card_names if n not in present),

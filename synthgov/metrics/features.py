@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import threadpool_limits
 
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context

@@ -1,0 +1,110 @@
+"""`synthgov evaluate`: measure a synthetic table against the real one; write report.json.
+
+The subgroup metric comes from the policy of the card's repository (policy/policy.yaml),
+the defaults when the card lives outside one. Progress goes to stderr (a live display
+on a terminal, one line per family otherwise, nothing with `--quiet`); the report goes
+to the output file, or to stdout with `-o -`. An existing output is replaced only when
+it is itself a synthgov metric report.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthgov import layout
+from synthgov.consistency import constraint_problems
+from synthgov.errors import InputError
+from synthgov.evaluation import FAMILIES, Inputs, Settings, dumps, evaluate, load_report_target
+from synthgov.governance import load, load_bytes
+from synthgov.models import Card, Policy
+from synthgov.models.policy import SubgroupPolicy
+from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
+
+
+def run(
+    card: Path, real: Path, holdout: Path, synthetic: Path, output: str, *,
+    seed: int, sample: int | None, quiet: bool, timings: bool,
+) -> int:  # fmt: skip
+    card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
+    document = load_bytes(card_bytes, str(card), "card")
+    problems = constraint_problems(document)  # type: ignore[arg-type]
+    if problems:  # before reading any table: a bad rule is a typo, found in a second
+        raise InputError(problems)
+    loaded = document.model
+    assert isinstance(loaded, Card)
+    target = None if output == "-" else Path(output)
+    previous = load_report_target(target) if target is not None else None  # refuse early
+    settings = Settings(seed=seed, sample=sample, subgroups=_subgroups(card), timings=timings)
+    started = time.perf_counter()
+    with _progress(quiet) as step:
+        report = evaluate(
+            loaded, card_bytes, Inputs(card, real, holdout, synthetic), settings, step
+        )
+    data = dumps(report)
+    if target is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return 0
+    _write(target, previous, data)
+    click.echo(
+        f"wrote {target}: {len(report['metrics'])} metrics for {loaded.id} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _subgroups(card: Path) -> SubgroupPolicy:
+    root = find_root(card.resolve().parent)
+    if not (root / layout.POLICY).is_file():
+        return SubgroupPolicy()
+    policy = load(root, layout.POLICY, "policy").model
+    assert isinstance(policy, Policy)
+    return policy.subgroups
+
+
+def _write(target: Path, previous: bytes | None, data: bytes) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError.at(str(target), "the output's folder does not exist")
+    if previous is None:
+        write_new(folder, target.name, data)
+    else:
+        replace_file(folder, target.name, previous, data)
+
+
+class _progress:
+    """A step callback: rich's live display on a terminal, plain lines elsewhere."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live: Any = None
+
+    def __enter__(self) -> Any:
+        if self.quiet:
+            return lambda _name: None
+        if not sys.stderr.isatty():
+            return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.live = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        )  # fmt: skip
+        self.live.start()
+        task = self.live.add_task("reading", total=len(FAMILIES))
+
+        def step(name: str) -> None:
+            done = FAMILIES.index(name) if name in FAMILIES else 0
+            self.live.update(task, description=name, completed=done)
+
+        return step
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.stop()

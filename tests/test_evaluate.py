@@ -1,0 +1,229 @@
+"""`synthgov evaluate` end to end on the worked example's claims table (real files, real metrics)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.metric_ids import METRICS
+from synthgov.models import Report
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = ROOT / "datasets/claims/card.yaml"
+ROWS = 600
+
+
+def _write(path: Path, rows: list[list[Any]], columns: list[str] = CLAIMS_COLUMNS) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real train and holdout from one seed; honest synthetic from another; leaky = train copied."""
+    folder = tmp_path_factory.mktemp("claims")
+    real = claims_rows(seed=0, rows=2 * ROWS)
+    honest = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]  # no identifier columns
+    synthetic_columns = CLAIMS_COLUMNS[2:]
+    return {
+        "real": _write(folder / "train.csv", real[:ROWS]),
+        "holdout": _write(folder / "holdout.csv", real[ROWS:]),
+        "honest": _write(folder / "honest.csv", honest, synthetic_columns),
+        "leaky": _write(folder / "leaky.csv", [row[2:] for row in real[:ROWS]], synthetic_columns),
+    }
+
+
+def _evaluate(synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str):  # type: ignore[no-untyped-def]
+    return synthgov(
+        "evaluate", "--card", str(CARD), "--real", str(tables["real"]),
+        "--holdout", str(tables["holdout"]), "--synthetic", str(tables[synthetic]),
+        "-o", str(out), "--quiet", *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reports(
+    tables: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, Any]]:
+    from synthgov.cli import main
+
+    folder = tmp_path_factory.mktemp("reports")
+    found = {}
+    for name in ("honest", "leaky"):
+        out = folder / f"{name}.json"
+        code = main(["evaluate", "--card", str(CARD), "--real", str(tables["real"]),
+                     "--holdout", str(tables["holdout"]), "--synthetic", str(tables[name]),
+                     "-o", str(out), "--quiet", "--no-timings"])  # fmt: skip
+        assert code == 0
+        found[name] = json.loads(out.read_text())
+    return found
+
+
+def _value(report: dict[str, Any], metric: str, column: str | None = None) -> float:
+    [entry] = [m for m in report["metrics"] if m["id"] == metric and m.get("column") == column
+               and "rule" not in m]  # fmt: skip
+    return float(entry["value"])
+
+
+def test_the_report_holds_every_metric_of_the_contract(reports: dict[str, dict[str, Any]]) -> None:
+    report = reports["honest"]
+    Report.model_validate(report)
+    assert set(METRICS) <= {m["id"] for m in report["metrics"]}
+    assert report["dataset"] == "claims"
+    assert report["inputs"]["real"]["rows"] == ROWS
+    assert report["inputs"]["synthetic"]["columns"] == 8
+    assert report["config"]["subgroups"] == {"metric": "fidelity.column_shapes", "min_rows": 30}
+    assert report["config"]["sample_sizes"], "every sample size is recorded"
+    assert {"numpy", "pandas", "scikit-learn"} <= report["environment"].keys()
+    rules = {m.get("rule") for m in report["metrics"] if m["id"] == "constraints.validity"}
+    assert rules == {None, "non-negative-amount", "discharge-after-admission"}
+    assert _value(report, "schema.columns_match") == 1.0
+    assert _value(report, "privacy.prohibited_columns_absent") == 1.0
+
+
+def test_a_leaky_release_scores_worse_on_every_privacy_metric(
+    reports: dict[str, dict[str, Any]],
+) -> None:
+    honest, leaky = reports["honest"], reports["leaky"]
+    assert _value(leaky, "privacy.exact_match_rate") == 1.0
+    assert _value(honest, "privacy.exact_match_rate") < 0.05
+    assert _value(leaky, "privacy.dcr_median") == 0.0 < _value(honest, "privacy.dcr_median")
+    for metric in ("privacy.dcr_overfitting_protection", "privacy.dcr_baseline_protection"):
+        assert _value(leaky, metric) < _value(honest, metric) - 0.1, metric
+    for metric in ("privacy.dcr_share_closer_to_train", "privacy.mia_auc",
+                   "privacy.singling_out_risk", "privacy.linkability_risk"):  # fmt: skip
+        assert _value(leaky, metric) > _value(honest, metric) + 0.1, metric
+    assert _value(leaky, "privacy.inference_risk", "fraud") > _value(
+        honest, "privacy.inference_risk", "fraud"
+    )
+
+
+def test_seeded_reports_are_byte_identical(
+    synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    first, second, timed = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
+    assert _evaluate(synthgov, tables, first, "honest", "--no-timings", "--seed", "3").code == 0
+    assert _evaluate(synthgov, tables, second, "honest", "--no-timings", "--seed", "3").code == 0
+    assert first.read_bytes() == second.read_bytes()
+    result = _evaluate(synthgov, tables, timed, "honest", "--seed", "3")
+    assert result.code == 0 and "wrote" in result.out
+    with_times = json.loads(timed.read_text())
+    assert set(with_times["seconds"]) == {
+        "read",
+        "schema",
+        "constraints",
+        "fidelity",
+        "utility",
+        "privacy",
+        "subgroup",
+    }
+    assert {**with_times, "seconds": {}} == json.loads(first.read_text())
+
+
+def test_an_existing_file_is_replaced_only_when_it_is_a_report(
+    synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}\n')
+    result = _evaluate(synthgov, tables, notes)
+    assert result.code == 2 and "not a synthgov metric report; not overwritten" in result.err
+    assert notes.read_text() == '{"mine": true}\n'
+    report = tmp_path / "report.json"
+    assert _evaluate(synthgov, tables, report).code == 0
+    assert _evaluate(synthgov, tables, report, "leaky").code == 0
+    assert _value(json.loads(report.read_text()), "privacy.exact_match_rate") == 1.0
+
+
+def test_report_to_stdout(synthgov, tables: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    result = _evaluate(synthgov, tables, Path("-"), "honest", "--sample", "200")
+    assert result.code == 0 and result.err == ""
+    report = json.loads(result.out)
+    assert report["config"]["sample"] == 200
+    sizes = report["config"]["sample_sizes"]
+    assert sizes["privacy.dcr"] == sizes["fidelity.detection_auc"] == 200
+
+
+def _one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.code == 2, result
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "r.json"
+    missing = dict(tables, honest=tmp_path / "nope.csv")
+    _one_line_error(_evaluate(synthgov, missing, out), "nope.csv", "no such file")
+
+    rows = claims_rows(seed=3, rows=50)
+    no_plan = [[v for i, v in enumerate(row) if CLAIMS_COLUMNS[i] != "plan"] for row in rows]
+    columns = [c for c in CLAIMS_COLUMNS if c != "plan"]
+    holdout = _write(tmp_path / "holdout-no-plan.csv", no_plan, columns)
+    _one_line_error(
+        _evaluate(synthgov, dict(tables, holdout=holdout), out),
+        "holdout-no-plan.csv",
+        "'plan'",
+        "missing",
+    )
+
+    empty_age = [[*row[:2], "", *row[3:]] for row in rows]
+    real = _write(tmp_path / "no-ages.csv", empty_age)
+    _one_line_error(
+        _evaluate(synthgov, dict(tables, real=real), out), "no-ages.csv", "'age'", "no values"
+    )
+
+    header_only = _write(tmp_path / "empty.csv", [])
+    _one_line_error(
+        _evaluate(synthgov, dict(tables, honest=header_only), out), "empty.csv", "no rows"
+    )
+
+    wrong = [[*row[:2], "old", *row[3:]] for row in rows]
+    real = _write(tmp_path / "text-age.csv", wrong)
+    _one_line_error(
+        _evaluate(synthgov, dict(tables, real=real), out), "text-age.csv", "'age'", "'old'"
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("rule", "needle"),
+    [("claim_amont >= 0", "unknown column 'claim_amont'"), ("claim_amount >= (0", "')'")],
+)
+def test_a_bad_constraint_is_a_one_line_error(
+    synthgov, tables: dict[str, Path], tmp_path: Path, rule: str, needle: str
+) -> None:  # type: ignore[no-untyped-def]
+    card = tmp_path / "card.yaml"
+    card.write_text(CARD.read_text().replace("rule: claim_amount >= 0", f"rule: {rule}"))
+    result = synthgov(
+        "evaluate", "--card", str(card), "--real", str(tables["real"]), "--holdout",
+        str(tables["holdout"]), "--synthetic", str(tables["honest"]), "-o", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    _one_line_error(result, "card.yaml", needle)
+
+
+def test_the_synthetic_table_is_judged_not_refused(
+    synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Card defects in the synthetic table are findings for the schema gate, not bad input."""
+    rows = claims_rows(seed=5, rows=200)
+    synthetic = _write(tmp_path / "defects.csv", [[*row[:8], "x" if i == 0 else row[8], row[9]]
+                                                   for i, row in enumerate(rows)])  # fmt: skip
+    out = tmp_path / "r.json"
+    assert _evaluate(synthgov, dict(tables, honest=synthetic), out).code == 0
+    report = json.loads(out.read_text())
+    assert _value(report, "schema.columns_match") == 0.0  # member_id and email are extra
+    assert _value(report, "privacy.prohibited_columns_absent") == 0.0
+    assert _value(report, "schema.dtypes_match") == 0.0  # an amount of 'x'
+    [dtypes] = [m for m in report["metrics"] if m["id"] == "schema.dtypes_match"]
+    assert any("'claim_amount'" in line and "'x'" in line for line in dtypes["problems"])
