@@ -29,6 +29,7 @@ pair is kept, as BRIEF §8 asks ("all pairs").
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,18 @@ PAIR_MODE = "per_table_bins"
 _NANOSECONDS = {ColumnType.DATE: 86_400e9, ColumnType.DATETIME: 1e9}
 #: above this many cells a pair's contingency table is compacted to its observed cells
 _MAX_CELLS = 1 << 22
+#: each metric's `method` in the report: the peer definition it reproduces
+METHODS = {
+    "fidelity.ks_complement": "sdmetrics KSComplement: 1 - KS statistic, NaN dropped per side",
+    "fidelity.tv_complement": "sdmetrics TVComplement: 1 - total variation, NaN dropped per side",
+    "fidelity.column_shapes": "sdmetrics QualityReport Column Shapes: mean KS/TV complement",
+    "fidelity.missing_rate_diff": "|share missing in real - share missing in synthetic|",
+    "fidelity.correlation_similarity": "sdmetrics CorrelationSimilarity, Pearson, threshold 0, pairwise-complete rows",
+    "fidelity.contingency_similarity": "sdmetrics ContingencySimilarity, NaN a category, no subsampling",
+    "fidelity.column_pair_trends": "sdmetrics QualityReport Column Pair Trends, both thresholds 0, per-table bins for mixed pairs",
+    "fidelity.boundary_adherence": "sdmetrics BoundaryAdherence: share inside the real [min, max]",
+    "fidelity.category_adherence": "sdmetrics CategoryAdherence: share among the real categories",
+}
 
 
 def measure(tables: Tables, context: Context) -> list[Measurement]:
@@ -84,7 +97,7 @@ def measure(tables: Tables, context: Context) -> list[Measurement]:
             out.append(
                 Measurement("fidelity.category_adherence", value, column=column.name, n=rows)
             )
-    return out
+    return [replace(m, method=METHODS[m.id]) for m in out]
 
 
 def column_shapes(tables: Tables) -> float:

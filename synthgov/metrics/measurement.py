@@ -58,8 +58,6 @@ class Context:
     sample: int | None = None
     #: anonymeter-style attacks per risk
     n_attacks: int = 2_000
-    #: subgroups smaller than this (in any table) are reported but not gated
-    min_group_rows: int = 30
     sample_sizes: dict[str, int] = field(default_factory=dict)
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -2,8 +2,8 @@
 
 For each subgroup column of the card, the rows split into groups: one per category (a
 missing value is a group of its own), or, for a numeric column, one per value when it
-has at most `MAX_VALUE_GROUPS` values in the real table, else four groups by the real
-table's quartiles. Per group:
+has at most `MAX_VALUE_GROUPS` values in the real table (values the real table lacks
+form one group, `(other)`), else four groups by the real table's quartiles. Per group:
 
 - `subgroup.fidelity`: `fidelity.column_shapes` over the other columns, real group
   against synthetic group;
@@ -27,11 +27,12 @@ import numpy as np
 from synthgov.metrics import fidelity, utility
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
-from synthgov.models.card import Card
+from synthgov.models.card import Card, ColumnType
 from synthgov.models.policy import SubgroupPolicy
 
 MAX_VALUE_GROUPS = 20
 MISSING = "(missing)"
+OTHER = "(other)"  # values of a value-grouped column that the real table never has
 _METRIC = {"fidelity.column_shapes": "subgroup.fidelity", "utility.tstr": "subgroup.utility"}
 
 
@@ -103,31 +104,40 @@ def groups(column: Encoded) -> list[Group]:
         return [g for g in found if g.rows("real") or g.rows("synthetic")]
     real = column.real[~np.isnan(column.real)]
     values = np.unique(real)
+    roles = ("real", "holdout", "synthetic")
     if len(values) <= MAX_VALUE_GROUPS:
         found = [
-            Group(f"{v:g}", {r: column.table(r) == v for r in ("real", "holdout", "synthetic")})
-            for v in values
+            Group(_text(v, column.type), {r: column.table(r) == v for r in roles}) for v in values
         ]
+        found.append(
+            Group(OTHER, {r: ~np.isin(column.table(r), values) & ~column.missing(r) for r in roles})
+        )
     else:
         edges = np.unique(np.quantile(real, [0.25, 0.5, 0.75]))
         bounds = [-np.inf, *edges, np.inf]
         found = [
             Group(
-                _interval(low, high),
-                {
-                    r: (column.table(r) >= low) & (column.table(r) < high)
-                    for r in ("real", "holdout", "synthetic")
-                },
+                _interval(low, high, column.type),
+                {r: (column.table(r) >= low) & (column.table(r) < high) for r in roles},
             )
             for low, high in itertools.pairwise(bounds)
         ]
-    found.append(Group(MISSING, {r: column.missing(r) for r in ("real", "holdout", "synthetic")}))
+    found.append(Group(MISSING, {r: column.missing(r) for r in roles}))
     return [g for g in found if g.rows("real") or g.rows("synthetic")]
 
 
-def _interval(low: float, high: float) -> str:
-    left = "(-inf" if np.isinf(low) else f"[{low:g}"
-    right = "inf)" if np.isinf(high) else f"{high:g})"
+def _text(value: float, kind: ColumnType) -> str:
+    """A numeric value as the user wrote it: an ISO date or time, a whole number, a float."""
+    if kind is ColumnType.DATE:
+        return str(np.datetime64(int(value), "D"))
+    if kind is ColumnType.DATETIME:
+        return str(np.datetime64(round(value * 1e6), "us")) + "Z"
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _interval(low: float, high: float, kind: ColumnType) -> str:
+    left = "(-inf" if np.isinf(low) else f"[{_text(low, kind)}"
+    right = "inf)" if np.isinf(high) else f"{_text(high, kind)})"
     return f"{left}, {right}"
 
 

@@ -49,6 +49,7 @@ def test_small_groups_are_reported_but_not_gated() -> None:
     ("values", "labels"),
     [
         ([1.0, 2.0, 2.0, None], ["1", "2", "(missing)"]),
+        ([1234567, 1234568, 0.5], ["0.5", "1234567", "1234568"]),
         (
             [float(v) for v in range(40)],
             ["(-inf, 9.75)", "[9.75, 19.5)", "[19.5, 29.25)", "[29.25, inf)"],
@@ -60,3 +61,10 @@ def test_numeric_subgroup_columns_group_by_value_or_quartile(
 ) -> None:  # type: ignore[type-arg]
     tables = make_tables({"n": (N, values, values[:2], values)})
     assert [g.label for g in subgroup.groups(tables["n"])] == labels
+
+
+def test_date_groups_are_labelled_as_dates_and_unseen_values_form_other() -> None:
+    real, synthetic = ["2024-01-01", "2024-01-02"], ["2024-01-01", "2024-03-01"]
+    tables = make_tables({"d": (ColumnType.DATE, real, real, synthetic)})
+    found = {g.label: g.rows("synthetic") for g in subgroup.groups(tables["d"])}
+    assert found == {"2024-01-01": 1, "2024-01-02": 0, "(other)": 1}
