@@ -614,10 +614,11 @@ The report is bound to its inputs: the SHA-256 of the card it was computed for a
 each input table (real training data, holdout, synthetic). It is part of what approvals
 sign, so a report changed after approval voids the approvals.
 
-Metric ids and their definitions are in BRIEF §8 (fidelity, utility and privacy metrics
-follow SDMetrics and Anonymeter). A metric appears once per column (`column`), once per
-column pair (`columns`), or once for the whole table (neither). Per-constraint validity
-entries add a `rule` key naming the constraint.
+Every metric id, its definition, direction and peer equivalent are in
+[docs/metrics.md](../metrics.md) (fidelity, utility and privacy metrics follow SDMetrics
+and Anonymeter). A metric appears once per column (`column`), once per column pair
+(`columns`), or once for the whole table (neither). Per-constraint validity entries add
+a `rule` key naming the constraint, per-group subgroup entries a `group` key.
 
 The report is the one open format: extra keys are allowed at every level, because it is
 a contract that other tools extend. The keys below are required or understood.
@@ -679,7 +680,7 @@ illustrative. With the default policy, `utility.tstr` (0.81) misses its threshol
 - `dataset` equals the path's.
 - A metric entry has `column` or `columns`, not both. `ci` is `[lower, upper]` with
   `lower <= upper`.
-- The same metric may not appear twice for the same column, pair and `rule`: two values
+- The same metric may not appear twice for the same column, pair, `rule` and `group`: two values
   for one measurement would leave the gate to pick one.
 - Numbers are finite; `NaN` and `Infinity` are refused (see
   [Safe loading](README.md#nan-and-infinity)).
