@@ -299,6 +299,15 @@ def test_a_metric_the_card_leaves_nothing_to_measure_on_is_a_warning_not_a_block
     assert blocked.rule == "subgroup.worst_gap" and "never passes" in blocked.message
 
 
+def test_a_pull_request_cannot_drop_a_gate_by_editing_an_existing_card() -> None:
+    card = samples.CARD.replace("subgroup_columns: [region]\n", "")
+    metrics = [m for m in PASSING if m["id"] != "subgroup.worst_gap"]
+    base = _load("card", "datasets/claims/card.yaml", samples.CARD).model
+    ctx = replace(context(metrics, card=card), base_card=base)
+    [blocked] = blocking(engine.check_release(ctx))
+    assert blocked.rule == "subgroup.worst_gap" and "never passes" in blocked.message
+
+
 def test_subgroup_gaps_measured_on_another_metric_block() -> None:
     report = json.loads(samples.REPORT)
     report["config"]["subgroups"] = {"metric": "utility.tstr", "min_rows": 30}

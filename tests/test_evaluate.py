@@ -188,6 +188,19 @@ def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_p
         _evaluate(synthgov, dict(tables, honest=header_only), out), "empty.csv", "no rows"
     )
 
+    every_amount_bad = [[*row[:8], "abc", row[9]] for row in rows]
+    synthetic = _write(tmp_path / "abc.csv", every_amount_bad)
+    _one_line_error(
+        _evaluate(synthgov, dict(tables, honest=synthetic), out),
+        "abc.csv",
+        "'claim_amount'",
+        "not numbers",
+    )
+
+    _one_line_error(
+        _evaluate(synthgov, tables, tmp_path / "nope" / "r.json"), "nope", "folder does not exist"
+    )
+
     wrong = [[*row[:2], "old", *row[3:]] for row in rows]
     real = _write(tmp_path / "text-age.csv", wrong)
     _one_line_error(
@@ -217,7 +230,8 @@ def test_the_synthetic_table_is_judged_not_refused(
 ) -> None:  # type: ignore[no-untyped-def]
     """Card defects in the synthetic table are findings for the schema gate, not bad input."""
     rows = claims_rows(seed=5, rows=200)
-    synthetic = _write(tmp_path / "defects.csv", [[*row[:8], "x" if i == 0 else row[8], row[9]]
+    synthetic = _write(tmp_path / "defects.csv", [[*row[:7], "2500-01-01" if i == 1 else row[7],
+                                                   "x" if i == 0 else row[8], row[9]]
                                                    for i, row in enumerate(rows)])  # fmt: skip
     out = tmp_path / "r.json"
     assert _evaluate(synthgov, dict(tables, honest=synthetic), out).code == 0

@@ -77,9 +77,10 @@ def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tre
     card: Loaded[Card] = governance.load_bytes(card_bytes, card_path, "card")  # type: ignore[assignment]
     base_card_bytes = base.read(card_path) if base else None
     classification = card.model.classification
+    base_card: Loaded[Card] | None = None
     if base_card_bytes is not None:  # the base decides the tier of an existing dataset
-        base_card: Loaded[Card] = governance.load_bytes(base_card_bytes, card_path, "card")  # type: ignore[assignment]
-        classification = base_card.model.classification
+        loaded: Loaded[Card] = governance.load_bytes(base_card_bytes, card_path, "card")  # type: ignore[assignment]
+        base_card, classification = loaded, loaded.model.classification
     waivers = tuple(
         head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if p.endswith(".yaml")
     )
@@ -89,7 +90,7 @@ def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tre
         release=release, policy=policy, card=card,
         card_sha256=hashlib.sha256(card_bytes).hexdigest(),
         classification=classification, manifest=manifest, report=report,
-        waivers=waivers, now=now,
+        waivers=waivers, now=now, base_card=base_card.model if base_card else None,
     )  # fmt: skip
 
 

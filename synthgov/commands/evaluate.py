@@ -38,7 +38,11 @@ def run(
     loaded = document.model
     assert isinstance(loaded, Card)
     target = None if output == "-" else Path(output)
-    previous = load_report_target(target) if target is not None else None  # refuse early
+    previous = None
+    if target is not None:  # refuse before the work, not after minutes of it
+        if not (target.parent if str(target.parent) else Path(".")).is_dir():
+            raise InputError.at(str(target), "the output's folder does not exist")
+        previous = load_report_target(target)
     settings = Settings(seed=seed, sample=sample, subgroups=_subgroups(card), timings=timings)
     started = time.perf_counter()
     with _progress(quiet) as step:
@@ -69,8 +73,6 @@ def _subgroups(card: Path) -> SubgroupPolicy:
 
 def _write(target: Path, previous: bytes | None, data: bytes) -> None:
     folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError.at(str(target), "the output's folder does not exist")
     if previous is None:
         write_new(folder, target.name, data)
     else:

@@ -26,3 +26,4 @@ class ReleaseContext:
     report: Loaded[Report]
     waivers: tuple[Loaded[Waiver], ...]
     now: datetime  # the checker's clock, read once per run
+    base_card: Card | None = None  # the card on the base, when the dataset exists there

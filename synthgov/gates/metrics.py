@@ -3,7 +3,8 @@ policy rule, with the tier's and the card's overrides, evaluated against the rep
 
 A missing metric blocks, except where the card declares nothing the metric could be
 measured on (no target: no utility; no subgroup columns: no subgroup gap): that is a
-warning, visible in every report, so that a card edit cannot silently drop a gate.
+warning, visible in every report. For a dataset that exists on the base, the base's card
+must declare nothing either, so that a pull request cannot drop a gate by editing it.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def _rule_finding(ctx: ReleaseContext, rule_id: str, rule: Rule, current: Effect
         message = f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
         observed: float | str | None = None
         reason = not_applicable(rule.metric, ctx.card.model)
+        if reason is not None and ctx.base_card is not None:
+            reason = not_applicable(rule.metric, ctx.base_card)
         if reason is not None:
             message = f"{rule.metric} is not measured: {reason}; the rule does not apply"
             severity = Severity.WARNING
@@ -100,7 +103,8 @@ def _subgroup_basis(ctx: ReleaseContext) -> Finding | None:
     """The report must measure subgroup gaps on the metric the base policy names."""
     if not any(r.metric == "subgroup.worst_gap" for r in ctx.policy.model.rules.values()):
         return None
-    if not ctx.card.model.subgroup_columns:
+    cards = [ctx.card.model] + ([ctx.base_card] if ctx.base_card else [])
+    if not any(card.subgroup_columns for card in cards):
         return None
     wanted = ctx.policy.model.subgroups
     config = ctx.report.model.config

@@ -74,13 +74,20 @@ class _Labels:
     codes: np.ndarray  # int32 into categories, -1 missing
     categories: tuple[str, ...]
 
+    def index(self) -> dict[str, int]:
+        """Label -> code; built per use, so that a lookup is O(1), not a scan of the tuple."""
+        return {label: code for code, label in enumerate(self.categories)}
+
     def code(self, label: str) -> int:
         """The code of `label`, or -2 (matches no row) when it is not a category."""
-        return self.categories.index(label) if label in self.categories else -2
+        return self.index().get(label, -2)
 
     def recode(self, other: _Labels) -> np.ndarray:
         """`other`'s codes in this column's categories: -1 missing, -2 not a category."""
-        lookup = np.array([self.code(label) for label in other.categories] + [-1], dtype=np.int32)
+        index = self.index()
+        lookup = np.array(
+            [index.get(label, -2) for label in other.categories] + [-1], dtype=np.int32
+        )
         recoded: np.ndarray = lookup[other.codes]
         return recoded
 
@@ -240,7 +247,8 @@ def _member(value: _Value, items: list[float | str | bool]) -> Truth:
         found = np.isin(value, np.array(items, dtype=np.float64))
     elif isinstance(value, _Labels):
         known = value.codes >= 0
-        found = np.isin(value.codes, [value.code(str(item)) for item in items])
+        index = value.index()
+        found = np.isin(value.codes, [index.get(str(item), -2) for item in items])
     elif isinstance(value, Truth):
         known = value.true | value.false
         found = (value.true & (True in items)) | (value.false & (False in items))

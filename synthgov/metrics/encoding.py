@@ -31,8 +31,8 @@ from synthgov.errors import InputError, printable
 from synthgov.models.card import Card, ColumnType
 
 ROLES = ("real", "holdout", "synthetic")
-_DAY_NS = 86_400 * 10**9
-_SECOND_NS = 10**9
+_DAY_US = 86_400 * 10**6
+_SECOND_US = 10**6
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -164,6 +164,8 @@ def encode(
         for role in ROLES:
             series = frames[role][column.name]
             converted, failures = _convert(series, column.type)
+            if failures and converted.notna().sum() == 0:  # nothing fits: say why, not "empty"
+                raise InputError.at(names[role], _failure(column.name, column.type, failures))
             if failures:
                 if role != "synthetic":
                     raise InputError.at(names[role], _failure(column.name, column.type, failures))
@@ -238,16 +240,17 @@ def _numbers(series: pd.Series, whole: bool) -> tuple[pd.Series, list[Any]]:
 
 def _instants(series: pd.Series, kind: ColumnType) -> tuple[pd.Series, list[Any]]:
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        instants = series.dt.tz_convert("UTC") if series.dt.tz is not None else series
+        instants = series
     else:
         text = series.where(series.isna(), series.astype(str))
         instants = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     if getattr(instants.dt, "tz", None) is not None:
         instants = instants.dt.tz_convert("UTC").dt.tz_localize(None)
-    nanoseconds = instants.astype("datetime64[ns]").to_numpy().astype(np.int64)
-    unit = _DAY_NS if kind is ColumnType.DATE else _SECOND_NS
+    # microseconds: exact, and years 1 to 9999 fit (nanoseconds overflow past 2262)
+    micros = instants.astype("datetime64[us]").to_numpy().astype(np.int64)
+    unit = _DAY_US if kind is ColumnType.DATE else _SECOND_US
     values = pd.Series(
-        np.where(instants.isna().to_numpy(), np.nan, nanoseconds / unit), index=series.index
+        np.where(instants.isna().to_numpy(), np.nan, micros / unit), index=series.index
     )
     bad = _bad(series, values)
     if kind is ColumnType.DATE:

@@ -12,9 +12,11 @@ form one group, `(other)`), else four groups by the real table's quartiles. Per 
 
 `subgroup.worst_gap` (per subgroup column) is the largest |group − whole| of the metric
 the policy names (`policy.subgroups.metric`). A group with fewer than `min_rows` rows in
-the real, synthetic or (for utility) holdout table is reported with `gated: false` and
-left out of the worst gap: its value is noise, not evidence. When no group of a column
-qualifies, the column gets no worst gap, and the gate reports the metric as missing.
+the real or (for utility) holdout table is reported with `gated: false` and left out of
+the worst gap: its value is noise, not evidence. The synthetic row count never decides
+that: a group the generator leaves out scores fidelity 0, the worst gap there is.
+When no group of a column qualifies, the column gets no worst gap, and the gate reports
+the metric as missing.
 """
 
 from __future__ import annotations
@@ -66,15 +68,14 @@ def measure(
             for metric, value in values.items():
                 if not np.isfinite(value) or not np.isfinite(whole[metric]):
                     continue
-                roles = (
-                    ("real", "synthetic", "holdout")
-                    if metric == "subgroup.utility"
-                    else ("real", "synthetic")
-                )
+                # the synthetic rows never decide the gating: a group the generator drops
+                # is the very failure this metric is for
+                roles = ("real", "holdout") if metric == "subgroup.utility" else ("real",)
                 gated = all(group.rows(r) >= policy.min_rows for r in roles)
                 gap = abs(value - whole[metric])
                 measurements.append(Measurement(
-                    metric, value, column=name, n=group.rows(roles[-1]),
+                    metric, value, column=name,
+                    n=group.rows("holdout" if metric == "subgroup.utility" else "synthetic"),
                     method=f"{'column shapes' if metric == 'subgroup.fidelity' else 'TSTR ROC AUC'} within the group",
                     extra={"group": group.label, "whole": whole[metric], "gap": gap, "gated": gated,
                            "rows": {r: group.rows(r) for r in ("real", "holdout", "synthetic")}},
@@ -142,11 +143,14 @@ def _interval(low: float, high: float, kind: ColumnType) -> str:
 
 
 def _fidelity(others: Tables, group: Group) -> float:
+    """Column shapes within the group; 0 when the synthetic table has none of its rows."""
     subset = others.select("real", group.masks["real"]).select(
         "synthetic", group.masks["synthetic"]
     )
-    if not subset.rows["real"] or not subset.rows["synthetic"]:
+    if not subset.rows["real"]:
         return float("nan")
+    if not subset.rows["synthetic"]:
+        return 0.0
     return fidelity.column_shapes(subset)
 
 

@@ -38,6 +38,20 @@ def test_per_group_fidelity_and_the_worst_gap() -> None:
     assert not [m for m in found if m.id == "subgroup.utility"]  # the card has no target
 
 
+def test_a_group_the_generator_leaves_out_is_the_worst_gap() -> None:
+    columns = {
+        "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "a", "a"]),
+        "x": (N, [1, 2, 3, 4], [1, 3], [1, 2, 1, 2]),
+    }
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    found = subgroup.measure(make_tables(columns), Context(), card, SubgroupPolicy(min_rows=2))
+    groups = {m.extra["group"]: m for m in found if m.id == "subgroup.fidelity"}
+    assert groups["b"].value == 0.0 and groups["b"].extra["gated"]
+    [worst] = [m for m in found if m.id == "subgroup.worst_gap"]
+    # whole: real {1,2,3,4} vs synthetic {1,2,1,2}: D = 0.5 at 2, so 0.5; group b: 0 -> gap 0.5
+    assert (worst.value, worst.extra["group"]) == (0.5, "b")
+
+
 def test_small_groups_are_reported_but_not_gated() -> None:
     found = _measure(min_rows=3)
     groups = [m for m in found if m.id == "subgroup.fidelity"]
