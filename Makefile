@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install clean bench bench-peers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check synthgov tests docs benchmarks
 	$(BIN)/ruff format --check synthgov tests docs benchmarks
 
+# Performance figures (docs/benchmarks.md); never part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/check_scale.py
+	$(BIN)/python benchmarks/evaluate_scale.py
+
+# The peers (SDMetrics, Anonymeter) live in their own venv: they pin numpy < 1.27.
+PEERS := .venv-peers
+$(PEERS)/.installed: benchmarks/peers-requirements.txt
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install --quiet -r benchmarks/peers-requirements.txt
+	touch $(PEERS)/.installed
+
+bench-peers: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python benchmarks/evaluate_vs_peers.py --peer-python $(PEERS)/bin/python
+
 clean:
-	rm -rf $(VENV) build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) build .pytest_cache .hypothesis
