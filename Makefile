@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install clean bench bench-peers
+.PHONY: demo test lint install clean bench bench-peers peer-reference
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ $(PEERS)/.installed: benchmarks/peers-requirements.txt
 
 bench-peers: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/evaluate_vs_peers.py --peer-python $(PEERS)/bin/python
+
+# Recompute tests/data/peers/peer_values.json (only when the reference tables or the peers change).
+peer-reference: $(STAMP) $(PEERS)/.installed
+	$(BIN)/python benchmarks/peer_reference.py --peer-python $(PEERS)/bin/python
 
 clean:
 	rm -rf $(VENV) $(PEERS) build .pytest_cache .hypothesis
