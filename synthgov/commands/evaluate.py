@@ -40,7 +40,7 @@ def run(
     target = None if output == "-" else Path(output)
     previous = None
     if target is not None:  # refuse before the work, not after minutes of it
-        if not (target.parent if str(target.parent) else Path(".")).is_dir():
+        if not target.parent.is_dir():
             raise InputError.at(str(target), "the output's folder does not exist")
         previous = load_report_target(target)
     settings = Settings(seed=seed, sample=sample, subgroups=_subgroups(card), timings=timings)
@@ -72,7 +72,7 @@ def _subgroups(card: Path) -> SubgroupPolicy:
 
 
 def _write(target: Path, previous: bytes | None, data: bytes) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
+    folder = target.parent
     if previous is None:
         write_new(folder, target.name, data)
     else:

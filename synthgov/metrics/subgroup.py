@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthgov.metrics import fidelity, utility
-from synthgov.metrics.encoding import Encoded, Tables
+from synthgov.metrics.encoding import ROLES, Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import Card, ColumnType
 from synthgov.models.policy import SubgroupPolicy
@@ -78,7 +78,7 @@ def measure(
                     n=group.rows("holdout" if metric == "subgroup.utility" else "synthetic"),
                     method=f"{'column shapes' if metric == 'subgroup.fidelity' else 'TSTR ROC AUC'} within the group",
                     extra={"group": group.label, "whole": whole[metric], "gap": gap, "gated": gated,
-                           "rows": {r: group.rows(r) for r in ("real", "holdout", "synthetic")}},
+                           "rows": {r: group.rows(r) for r in ROLES}},
                 ))  # fmt: skip
                 if gated and metric == _METRIC[policy.metric]:
                     gaps.append((gap, group.label))
@@ -96,35 +96,35 @@ def groups(column: Encoded) -> list[Group]:
     """The groups of a subgroup column, in a stable order (module docstring)."""
     if not column.is_numeric:
         found = [
-            Group(label, {r: column.table(r) == code for r in ("real", "holdout", "synthetic")})
+            Group(label, {r: column.table(r) == code for r in ROLES})
             for code, label in enumerate(column.categories)
         ]
-        found.append(
-            Group(MISSING, {r: column.missing(r) for r in ("real", "holdout", "synthetic")})
-        )
-        return [g for g in found if g.rows("real") or g.rows("synthetic")]
+    else:
+        found = _numeric_groups(column)
+    found.append(Group(MISSING, {r: column.missing(r) for r in ROLES}))
+    return [g for g in found if g.rows("real") or g.rows("synthetic")]
+
+
+def _numeric_groups(column: Encoded) -> list[Group]:
     real = column.real[~np.isnan(column.real)]
     values = np.unique(real)
-    roles = ("real", "holdout", "synthetic")
     if len(values) <= MAX_VALUE_GROUPS:
         found = [
-            Group(_text(v, column.type), {r: column.table(r) == v for r in roles}) for v in values
+            Group(_text(v, column.type), {r: column.table(r) == v for r in ROLES}) for v in values
         ]
         found.append(
-            Group(OTHER, {r: ~np.isin(column.table(r), values) & ~column.missing(r) for r in roles})
+            Group(OTHER, {r: ~np.isin(column.table(r), values) & ~column.missing(r) for r in ROLES})
         )
-    else:
-        edges = np.unique(np.quantile(real, [0.25, 0.5, 0.75]))
-        bounds = [-np.inf, *edges, np.inf]
-        found = [
-            Group(
-                _interval(low, high, column.type),
-                {r: (column.table(r) >= low) & (column.table(r) < high) for r in roles},
-            )
-            for low, high in itertools.pairwise(bounds)
-        ]
-    found.append(Group(MISSING, {r: column.missing(r) for r in roles}))
-    return [g for g in found if g.rows("real") or g.rows("synthetic")]
+        return found
+    edges = np.unique(np.quantile(real, [0.25, 0.5, 0.75]))
+    bounds = [-np.inf, *edges, np.inf]
+    return [
+        Group(
+            _interval(low, high, column.type),
+            {r: (column.table(r) >= low) & (column.table(r) < high) for r in ROLES},
+        )
+        for low, high in itertools.pairwise(bounds)
+    ]
 
 
 def _text(value: float, kind: ColumnType) -> str:
