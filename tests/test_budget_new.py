@@ -114,3 +114,13 @@ def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type:
     assert result.code == 2
     assert one_line(result.err) == "budgets/claims.yaml: already exists; refusing to overwrite it"
     assert (repo / "budgets/claims.yaml").read_bytes() == before
+
+
+def test_a_cap_the_ledger_could_not_read_back_is_refused(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "new", "claims", "--epsilon", "0.1234567890123456", cwd=repo)
+    assert result.code == 2
+    assert one_line(result.err) == (
+        "--epsilon: 0.1234567890123456 has more than 15 significant digits; a ledger keeps "
+        "figures exactly as written"
+    )
+    assert not (repo / "budgets").exists()

@@ -2,8 +2,8 @@
 
 The notion is fixed by the cap (BRIEF §10.9): `pure` (epsilon cap, pure entries only),
 `approx` (epsilon and delta cap, entries of every kind) or `zcdp` (rho and delta cap,
-rho or pure entries, compared in rho). Composition and the hash chain live in the
-accounting core; this model checks shape, numbers and sequence only.
+rho or pure entries, compared in rho). Composition is `synthgov.accounting`'s, the hash
+chain and append-only `synthgov.ledgers`'; this model checks shape, numbers and sequence.
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ class Entry(Model):
     loss: Loss
     recorded_at: Timestamp
     prev_sha256: Sha256 = Field(
-        description="sha256 of the previous entry (or the header) in canonical form."
+        description="sha256 of the previous entry's canonical bytes (RFC 8785 JSON of it as "
+        "read), or of the header's (every key but entries) for the first entry."
     )
 
 
