@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/check_scale.py
 	$(BIN)/python benchmarks/evaluate_scale.py
+	$(BIN)/python benchmarks/verify_scale.py
 
 # The peers (SDMetrics, Anonymeter) live in their own venv: they pin numpy < 1.27.
 PEERS := .venv-peers

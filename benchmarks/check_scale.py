@@ -6,8 +6,9 @@ not import pandas or scikit-learn for it.
 
 For each size N this builds, in a temporary folder, a real Git governance repository: the
 default policy, N/10 dataset cards and N valid releases (manifest.yaml + report.json with a
-complete set of passing metrics bound to the card's sha256), committed on `main` in one
-commit and packed. A branch `pr` then adds one new release to an existing dataset. It
+complete set of passing metrics bound to the card's sha256) and a privacy-budget ledger
+per dataset with one chained debit per release, committed on `main` in one commit and
+packed. A branch `pr` then adds one new release, and its debit, to an existing dataset. It
 times, round-robin over the sizes so that outside load falls on every size alike:
 
 - `synthgov check --base main` through the installed console script (a subprocess: wall
@@ -42,15 +43,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import synthgov
+from synthgov import ledgers
 from synthgov.cli import main as synthgov_main
 
 VENV_BIN = Path(sys.executable).parent
 SYNTHGOV = VENV_BIN / "synthgov"
 POLICY = (Path(synthgov.__file__).parent / "templates/policy.yaml").read_text()
-REVIEWERS = "schema_version: 1\nreviewers: []\n"
 RELEASES_PER_DATASET = 10
 #: What `synthgov check` imports: the CLI, and lazily the command, Git access and reporting.
 CHECK_MODULES = (
@@ -104,6 +106,9 @@ intended_uses: [model development]
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from synthgov import approvals  # noqa: E402
+from synthgov.loading import parse_document  # noqa: E402
+from tests import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
 from tests.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
 
 SHA = "a" * 64
@@ -121,7 +126,8 @@ def report(dataset: str, card_sha: str, artifact: str) -> str:
             "holdout": {**inputs, "rows": 5},
             "synthetic": {**inputs, "sha256": artifact},
         },
-        "config": {"seed": 0, "target": "fraud", "sample_sizes": {"dcr": 10}},
+        "config": {"seed": 0, "target": "fraud", "sample_sizes": {"dcr": 10},
+                   "subgroups": {"metric": "fidelity.column_shapes", "min_rows": 30}},
         "metrics": PASSING,
         "seconds": {"fidelity": 0.4},
     }
@@ -137,6 +143,36 @@ def release_files(dataset: str, version: str, card_sha: str) -> dict[str, str]:
         ),
         f"{folder}/report.json": report(dataset, card_sha, artifact),
     }
+
+
+#: Every release debits its source's ledger (the budget gate): (1.0, 1e-6) each, within a
+#: cap that fits them all, so that the gate decides by exact sums, without OpenDP.
+LEDGER_HEADER = {
+    "schema_version": 1,
+    "privacy_unit": "one member",
+    "notion": "approx",
+    "cap": {"epsilon": Decimal("100.0"), "delta": Decimal("0.001")},
+}
+
+
+def ledger(dataset: str, versions: list[str]) -> str:
+    """budgets/<dataset>-db.yaml with one chained debit per version (as `budget debit` writes)."""
+    source = f"{dataset}-db"
+    lines = ["schema_version: 1", f"source: {source}", "privacy_unit: one member",
+             "notion: approx", "cap: {epsilon: 100.0, delta: 0.001}", "entries:"]  # fmt: skip
+    previous: dict[str, object] = {**LEDGER_HEADER, "source": source}
+    for seq, version in enumerate(versions, start=1):
+        entry = {
+            "seq": seq, "release": f"{dataset}@{version}", "mechanism": "aim", "parameters": {},
+            "loss": {"epsilon": Decimal("1.0"), "delta": Decimal("0.000001")},
+            "recorded_at": "2026-09-02T10:00:00Z", "prev_sha256": ledgers.sha256(previous),
+        }  # fmt: skip
+        lines += [f"  - seq: {seq}", f"    release: {dataset}@{version}", "    mechanism: aim",
+                  "    parameters: {}", "    loss: {epsilon: 1.0, delta: 0.000001}",
+                  "    recorded_at: '2026-09-02T10:00:00Z'",
+                  f"    prev_sha256: {entry['prev_sha256']}"]  # fmt: skip
+        previous = entry
+    return "\n".join(lines) + "\n"
 
 
 def git_env(home: Path) -> dict[str, str]:
@@ -186,24 +222,42 @@ def build(root: Path, releases: int, env: dict[str, str]) -> tuple[int, int, flo
     datasets = max(1, releases // RELEASES_PER_DATASET)
     root.mkdir(parents=True)
     git(root, env, "init", "-q", "-b", "main")
-    files = {"policy/policy.yaml": POLICY, "policy/reviewers.yaml": REVIEWERS}
+    keys = root.parent / f"{root.name}-keys"
+    keys.mkdir()
+    ada = signing.make_person(keys, "ada", "privacy-reviewer")
+    chen = signing.make_person(keys, "chen", "data-owner")
+    files = {"policy/policy.yaml": POLICY, "policy/reviewers.yaml": signing.registry_yaml(ada, chen)}
     card_shas: dict[str, str] = {}
     for d in range(datasets):
         dataset = f"ds-{d:04d}"
         card = CARD.format(dataset=dataset)
         files[f"datasets/{dataset}/card.yaml"] = card
         card_shas[dataset] = hashlib.sha256(card.encode()).hexdigest()
+    versions: dict[str, list[str]] = {dataset: [] for dataset in card_shas}
     for r in range(releases):
         dataset = f"ds-{r % datasets:04d}"
         version = f"1.{r // datasets}"
         files.update(release_files(dataset, version, card_shas[dataset]))
+        versions[dataset].append(version)
+    for dataset, released in versions.items():
+        files[f"budgets/{dataset}-db.yaml"] = ledger(dataset, released)
     write_all(root, files)
     git(root, env, "add", "-A")
     git(root, env, "commit", "-q", "-m", f"{releases} releases over {datasets} datasets")
     # The pull request: one new release of an existing dataset, in the middle of the tree.
     git(root, env, "checkout", "-q", "-b", "pr")
     dataset = f"ds-{datasets // 2:04d}"
-    write_all(root, release_files(dataset, "2.0", card_shas[dataset]))
+    proposed = release_files(dataset, "2.0", card_shas[dataset])
+    folder = f"datasets/{dataset}/releases/2.0"
+    digest = approvals.release_digest(
+        *(parse_document(proposed[f"{folder}/{name}"].encode(), name).data
+          for name in ("manifest.yaml", "report.json"))
+    )  # fmt: skip
+    for person in (ada, chen):  # the approvals the confidential tier needs, signed
+        path, text = signing.approval(person, person.roles[0], digest, release=f"{dataset}@2.0")
+        proposed[path] = text
+    write_all(root, proposed)
+    write_all(root, {f"budgets/{dataset}-db.yaml": ledger(dataset, [*versions[dataset], "2.0"])})
     git(root, env, "add", "-A")
     git(root, env, "commit", "-q", "-m", f"release {dataset}@2.0")
     # Packed, as a clone is; and no `gc --auto` left running in the background (it would

@@ -37,7 +37,7 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
-from synthgov import consistency, governance, keys, layout  # noqa: E402
+from synthgov import consistency, governance, keys, layout, ledgers  # noqa: E402
 from synthgov.errors import InputError, Problem  # noqa: E402
 from synthgov.loading import (  # noqa: E402
     MAX_DEPTH,
@@ -105,8 +105,9 @@ SCHEMA_SHA = "72e682dae2b4c842542c0d168f8116644a3895d3bd547dc23b58b27dcf9fb3ab"
 CARD_SHA = "f025e04276c911ae608d16265afa0d0c656793c015597fa0293b0c2eb1605ddd"
 REAL_SHA = "3fae1faee6eb1bcbd0b2c5ec290db30819f65ef9565dc440bb04a2c0956ab73f"
 HOLDOUT_SHA = "39b684f45c2684962d2b440afcf6e87dde9c7ac229c87ce0681207c5fe5304a9"
-PREV1_SHA = "8663ee664e82d4d1db5a5db4e5a9625928435e10852510e91aa479cefe8f8260"
-PREV2_SHA = "fca793d68b68658ddf45746969346b3c9f1ea8d976734159bf4db32f7e7308a6"
+# Real links of the ledger example's hash chain (check_examples verifies them).
+PREV1_SHA = "f600c039ff1aa88e2020500c3d0b173d24f59a9db075c33d41a966a7091b7bb6"
+PREV2_SHA = "8875d942e8c08a64d0f815e560a84c887c0ef9f2ebc0e844ac18a3eeaa382f53"
 DIGEST_SHA = "d66dd7c537f744529668f3b38abf80633dae8bfea82360dd102fd6da2259a7ce"
 COMMIT = "f0615bc2e8c623325f913ea58a317fb1a6f30fa7"
 
@@ -739,7 +740,15 @@ An approval counts when (1) its digest equals the release's current digest, (2) 
 signature verifies with a key registered for `reviewer` in the base branch's
 [registry](reviewers.md), (3) that key is valid at the time of the check, (4) the
 reviewer holds `role`, and (5) the reviewer is not an author of the release. A
-`reject` decision never counts towards the required approvals.
+`reject` decision never counts towards the required approvals; a valid one blocks the
+release until its reviewer replaces it.
+
+Waivers and changes to `policy/` are approved the same way, with `subject: waiver`
+(`releases/<version>/waivers/<waiver>/<role>--<reviewer>.yaml`, the digest binds the
+waiver) or `subject: policy` (`policy/approvals/<role>--<reviewer>.yaml`, the digest
+binds the base and the proposed policy and registry, and any change of a dataset's
+classification). The reviewer guide is
+[docs/reviewers.md](../reviewers.md).
 """,
         path=f"{RELEASE}/approvals/privacy-reviewer--ana-lima.yaml",
         example=f"""\
@@ -779,7 +788,8 @@ file model checks only that `armored` is a non-empty string; verification happen
   existing approval file unless told to (`--replace`).
 """,
         notes={
-            "release": "The release, as `dataset@version`; equals the path's.",
+            "release": "The release, as `dataset@version`; equals the path's. Absent for a "
+            "policy approval.",
             "reviewer": "The reviewer id in the registry; equals the path's.",
             "role": "The role the reviewer approves in; equals the path's.",
             "decision": "`approve` or `reject`. Only `approve` counts towards the tier's "
@@ -838,9 +848,10 @@ entries:
     prev_sha256: {PREV2_SHA}
 """,
         example_note="""
-The `prev_sha256` values are illustrative; `synthgov budget debit` computes them from
-the canonical form of the previous entry. Here two releases have spent epsilon 1.0 each
-of a cap of 3.0.
+The `prev_sha256` values are real: entry 1's is the SHA-256 of the header's canonical
+bytes, entry 2's that of entry 1 (RFC 8785 JSON of the values as read; see
+[privacy-accounting.md](../privacy-accounting.md)). `synthgov budget debit` computes them.
+Here two releases have spent (1.0, 1e-6) each of a cap of (3.0, 1e-5): (2.0, 2e-6).
 """,
         checks="""
 - `source` equals the file name (`budgets/<source>.yaml`).
@@ -992,6 +1003,8 @@ def check_examples() -> None:
                 continue
             try:
                 validate(parse(page), KINDS[kind])
+                if kind == "ledger":  # the example's hash chain must hold
+                    problems += [f"ledger example: {i.message}" for i in ledgers.chain_issues(parse(page).data)]  # fmt: skip
             except InputError as exc:
                 problems.extend(f"{kind} example: {p}" for p in exc.problems)
                 continue

@@ -103,20 +103,31 @@ FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
     is_flag=True,
     help="Check every release of the working tree against its own policy (pre-commit).",
 )
+@click.option(
+    "--at",
+    help="Judge key validity and waiver expiry at this ISO 8601 time instead of now (replay).",
+)
+@click.option(
+    "--allow-missing-approvals",
+    is_flag=True,
+    help="Missing approvals warn instead of block (the pre-push hook: approvals come later).",
+)
 @click.pass_context
-def check(
-    ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool
-) -> int:
+def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool,
+          at: str | None, allow_missing_approvals: bool) -> int:  # fmt: skip
     """Decide whether the releases this branch adds or changes may merge.
 
     Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
-    unknown base, a base policy that cannot be loaded).
+    unknown base, a base policy or registry that cannot be loaded).
     """
+    from synthgov import options
     from synthgov.commands import check as command
 
     if no_git and base:
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
-    return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git)
+    return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
+                       at=options.utc_time(at, "--at"),
+                       allow_missing_approvals=allow_missing_approvals)  # fmt: skip
 
 
 TABLE = click.Path(dir_okay=False, path_type=Path)
@@ -223,6 +234,56 @@ def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int
     return code
 
 
+@reviewer.command("revoke-key")
+@click.argument("reviewer_id", metavar="ID")
+@click.option("--fingerprint", required=True, help="The key's fingerprint as in the registry.")
+@click.option("--at", help="When the revocation takes effect (ISO 8601; default: now).")
+@click.option("--reason", required=True, help="Why, e.g. 'laptop stolen'.")
+@click.pass_context
+def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int:
+    """Revoke a reviewer's key: no signature by it counts from --at on."""
+    from synthgov.commands import reviewer as command
+
+    return command.run_revoke_key(_root(ctx), reviewer_id, **options)
+
+
+@cli.command()
+@click.argument("release", metavar="DATASET@VERSION", required=False)
+@click.option("--role", required=True, help="The role you approve in, e.g. privacy-reviewer.")
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
+              help="SSH key to sign with (default: git's user.signingkey and gpg.format).")  # fmt: skip
+@click.option("--decision", type=click.Choice(["approve", "reject"]), default="approve",
+              show_default=True)  # fmt: skip
+@click.option("--comment", help="Why; shown with the decision.")
+@click.option("--waiver", help="Approve this waiver of the release instead of the release.")
+@click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
+@click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
+@click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
+@click.pass_context
+def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **options: Any) -> int:
+    """Approve (or reject) a release, a waiver or a policy change, as a signed commit.
+
+    The approval binds the release as committed at HEAD and carries its own signature,
+    so it survives squash merges. Refuses (exit 1) an approval that would not count:
+    an unregistered or expired key, a role you do not hold, a release you authored.
+    """
+    from synthgov.commands import approve as command
+
+    return command.run(_root(ctx), release, commit=not no_commit, **options)
+
+
+@cli.command()
+@click.argument("dataset", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)  # fmt: skip
+@click.pass_context
+def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
+    """Each release at HEAD: approved or pending, its approvals present and missing."""
+    from synthgov.commands import status as command
+
+    return command.run(_root(ctx), dataset, fmt=fmt)
+
+
 @cli.group()
 def budget() -> None:
     """Privacy-budget ledgers (budgets/SOURCE.yaml)."""
@@ -240,6 +301,41 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
     from synthgov.commands import budget as command
 
     code: int = command.run_new(_root(ctx), source, **options)
+    return code
+
+
+@budget.command("debit")
+@click.argument("source")
+@click.option("--release", required=True, metavar="DATASET@VERSION",
+              help="The release that spends the budget (its version need not exist yet).")  # fmt: skip
+@click.option("--epsilon", help="Epsilon spent (alone: pure DP; with --delta: approximate).")
+@click.option("--delta", help="Delta spent.")
+@click.option("--rho", help="Rho spent (zero-concentrated DP; optionally with --delta).")
+@click.option("--mechanism", help="The DP mechanism (default: the manifest's, else 'unspecified').")
+@click.option("--param", "params", multiple=True, metavar="K=V",
+              help="A mechanism parameter for the record; repeat for several.")  # fmt: skip
+@click.pass_context
+def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
+    """Append a debit: --epsilon E [--delta D] | --rho R [--delta D].
+
+    Refuses (exit 1, ledger untouched) a debit that would overdraw the cap.
+    """
+    from synthgov.commands import budget as command
+
+    code: int = command.run_debit(_root(ctx), source, **options)
+    return code
+
+
+@budget.command("status")
+@click.argument("source", required=False)
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)  # fmt: skip
+@click.pass_context
+def budget_status(ctx: click.Context, /, source: str | None, fmt: str) -> int:
+    """Cap, spent and remaining budget of one ledger, or of all."""
+    from synthgov.commands import budget as command
+
+    code: int = command.run_status(_root(ctx), source, fmt=fmt)
     return code
 
 

@@ -10,15 +10,16 @@ from collections.abc import Callable
 
 from synthgov import waivers
 from synthgov.findings import Finding, ReleaseResult, Severity
-from synthgov.gates import ReleaseContext, integrity, metrics, policy
+from synthgov.gates import ReleaseContext, approvals, budget, integrity, metrics, policy
 
 Gate = Callable[[ReleaseContext], list[Finding]]
 
-#: Budget and approval gates plug in here as their issues land.
 GATES: tuple[tuple[str, Gate], ...] = (
     ("integrity", integrity.check),
     ("policy", policy.check),
     ("metrics", metrics.check),
+    ("budget", budget.check),
+    ("approvals", approvals.check),
 )
 
 
@@ -43,7 +44,8 @@ def check_release(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseRe
                 failed_to_check(ctx.manifest.document.path, name, f"{type(exc).__name__}: {exc}")
             )
     try:
-        found = waivers.apply(found, ctx.waivers, ctx.policy, ctx.now)
+        approved, unapproved = approvals.approved_waivers(ctx)
+        found = waivers.apply(found + unapproved, approved, ctx.policy, ctx.now)
     except Exception as exc:  # fail closed
         found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
     return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)

@@ -28,16 +28,18 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
         expected = {"dataset": (("dataset",), model.dataset)}
         if kind == "manifest":
             expected["version"] = (("version",), model.version)
-    elif kind in ("approval", "waiver"):
-        expected["release"] = (("release",), model.release)
-        if kind == "approval":
-            expected["role"] = (("role",), model.role)
-            expected["reviewer"] = (("reviewer",), model.reviewer)
-        else:
-            expected["waiver"] = (("id",), model.id)
+    elif kind == "approval":
+        subject = "waiver" if "waiver" in ids else "release" if "dataset" in ids else "policy"
+        expected = {"subject": (("subject",), model.subject), "release": (("release",), model.release),
+                    "waiver": (("waiver",), model.waiver), "role": (("role",), model.role),
+                    "reviewer": (("reviewer",), model.reviewer)}  # fmt: skip
+    elif kind == "waiver":
+        expected = {"release": (("release",), model.release), "waiver": (("id",), model.id)}
     elif kind == "ledger":
         expected = {"source": (("source",), model.source)}
-    found = dict(ids)
+    found: dict[str, str | None] = dict(ids)
+    if kind == "approval":
+        found = {"subject": subject, "release": None, "waiver": None, **found}
     if "version" in found and kind in ("approval", "waiver"):
         found["release"] = f"{found.pop('dataset')}@{found.pop('version')}"
     problems = []

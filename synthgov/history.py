@@ -399,6 +399,45 @@ class Repository:
             prefix += part + "/"
         return found
 
+    def log(self, revisions: str, prefix: str, *, merges: bool = False,
+            limit: int | None = None) -> list[tuple[str, list[str]]]:  # fmt: skip
+        """(commit, paths it changes under `prefix`) for the commits of `revisions` (e.g.
+        `start..head`), newest first. Merges are left out unless `merges`, and then listed
+        with the paths where they differ from every parent (an "evil merge" adds content
+        no parent had; a clean merge lists nothing).
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        shape = ["--diff-merges=dense-combined"] if merges else ["--no-merges"]
+        count = [f"--max-count={limit}"] if limit else []
+        done = self._git("log", "-z", *shape, *count, "--no-renames", "--format=%x01%H",
+                         "--name-only", revisions, "--", prefix)  # fmt: skip
+        if done.returncode != 0:
+            raise GitError(f"cannot read the history of {prefix}: {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            sha, _, names = record.partition(b"\0")
+            paths = [
+                _utf8(n.decode("utf-8", "surrogateescape"))
+                for n in names.strip(b"\n").split(b"\0")
+                if n
+            ]
+            found.append((sha.decode("ascii"), paths))
+        return found
+
+    def paths_changed(self, commit: str) -> list[str]:
+        """Every path a non-merge commit changes against its parent (all of them for a root)."""
+        done = self._git("diff-tree", "-z", "-r", "--root", "--no-commit-id", "--name-only",
+                         "--no-renames", self._commit(commit))  # fmt: skip
+        if done.returncode != 0:
+            raise GitError(f"cannot list the changes of {commit[:12]}: {_first_line(done.stderr)}")
+        return [_utf8(n.decode("utf-8", "surrogateescape")) for n in done.stdout.split(b"\0") if n]
+
+    def commit_object(self, commit: str) -> bytes:
+        """The exact bytes of a commit object, as signed (never a re-serialisation)."""
+        return self._object(self._commit(commit), "commit")
+
     # --- reading objects ----------------------------------------------------------------
 
     def read(self, commit: str, path: str) -> bytes | None:

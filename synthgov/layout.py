@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 
 _ID = r"(?=[a-z0-9-]{1,63}(?![a-z0-9-]))[a-z0-9]+(?:-[a-z0-9]+)*"
 _VERSION = r"(?!.*\.\.)[0-9A-Za-z](?:[0-9A-Za-z._+-]{0,62}[0-9A-Za-z])?"
+_WAIVER = r"(?P<waiver>[A-Za-z0-9][A-Za-z0-9-]{0,62})"
 _RELEASE = rf"datasets/(?P<dataset>{_ID})/releases/(?P<version>{_VERSION})"
 
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -22,9 +23,17 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "manifest": re.compile(rf"{_RELEASE}/manifest\.yaml"),
     "report": re.compile(rf"{_RELEASE}/report\.json"),
     "approval": re.compile(rf"{_RELEASE}/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
-    "waiver": re.compile(rf"{_RELEASE}/waivers/(?P<waiver>[A-Za-z0-9][A-Za-z0-9-]{{0,62}})\.yaml"),
+    "waiver": re.compile(rf"{_RELEASE}/waivers/{_WAIVER}\.yaml"),
     "ledger": re.compile(rf"budgets/(?P<source>{_ID})\.yaml"),
 }
+#: Other places of a kind: approvals of a waiver and of a change to policy/.
+MORE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "approval",
+        re.compile(rf"{_RELEASE}/waivers/{_WAIVER}/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
+    ),
+    ("approval", re.compile(rf"policy/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml")),
+)
 
 #: Top-level folders that hold governance files; anything else in the repository is ignored.
 GOVERNANCE_DIRS = ("policy", "datasets", "budgets")
@@ -47,7 +56,7 @@ class Placed:
 def classify(path: str | PurePosixPath) -> Placed | None:
     """The kind of a repository-relative path, or None when it is not a governance file."""
     text = PurePosixPath(path).as_posix()
-    for kind, pattern in PATTERNS.items():
+    for kind, pattern in (*PATTERNS.items(), *MORE_PATTERNS):
         match = pattern.fullmatch(text)
         if match:
             return Placed(kind, text, {k: v for k, v in match.groupdict().items() if v})
@@ -70,3 +79,13 @@ def release_dir(dataset: str, version: str) -> str:
 
 def ledger_path(source: str) -> str:
     return f"budgets/{source}.yaml"
+
+
+def approval_path(role: str, reviewer: str, release: str | None = None,
+                  waiver: str | None = None) -> str:  # fmt: skip
+    """Where an approval lives: a release's, one of its waivers', or policy/'s (no release)."""
+    name = f"{role}--{reviewer}.yaml"
+    if release is None:
+        return f"policy/approvals/{name}"
+    folder = release_dir(*release.split("@", 1))
+    return f"{folder}/waivers/{waiver}/{name}" if waiver else f"{folder}/approvals/{name}"

@@ -12,7 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests import samples
+from synthgov import approvals
+from synthgov.loading import parse_document
+from tests import ledgers, samples, signing
 from tests.conftest import git
 from tests.test_engine import PASSING, RELEASE, _report, with_metric
 
@@ -32,10 +34,15 @@ def write(repo: Path, path: str, text: str) -> None:
 
 @pytest.fixture
 def base(repo: Path) -> Path:
+    return make_base(repo)
+
+
+def make_base(repo: Path) -> Path:
     """main: the default policy and the claims card; the pull request branch `pr` starts here."""
     write(repo, "policy/policy.yaml", samples.POLICY)
-    write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
+    write(repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered()))
     write(repo, "datasets/claims/card.yaml", samples.CARD)
+    write(repo, ledgers.PATH, ledgers.empty())
     commit(repo, "base")
     git(repo, "checkout", "-qb", "pr")
     return repo
@@ -45,6 +52,7 @@ def add_release(
     repo: Path,
     metrics: list[dict[str, Any]] | None = None,
     manifest: str = samples.MANIFEST,
+    approved_by: tuple[str, ...] = ("ada", "chen"),
     **report: Any,
 ) -> None:
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
@@ -54,7 +62,27 @@ def add_release(
         f"{RELEASE}/report.json",
         _report(PASSING if metrics is None else metrics, card_sha, **report),
     )
+    ledgers.debit(repo, manifest)
     commit(repo, "release claims@1.10")
+    approve(repo, *approved_by)
+
+
+def release_digest(repo: Path, release_dir: str = RELEASE) -> str:
+    manifest = parse_document((repo / release_dir / "manifest.yaml").read_bytes(), "m.yaml")
+    report = parse_document((repo / release_dir / "report.json").read_bytes(), "r.json")
+    return approvals.release_digest(manifest.data, report.data)
+
+
+def approve(repo: Path, *names: str) -> None:
+    """Embedded-signature approvals of the release as it is now, in one unsigned commit."""
+    if not names:
+        return
+    people = signing.people()
+    for name in names:
+        person = people[name]
+        path, text = signing.approval(person, person.roles[0], release_digest(repo))
+        write(repo, path, text)
+    commit(repo, f"approvals by {', '.join(names)}")
 
 
 def check(synthgov, repo: Path, *args: str):  # type: ignore[no-untyped-def]

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 
-from synthgov import engine
+from synthgov import approvals, engine
 from synthgov.findings import Finding, ReleaseResult, Severity
 from synthgov.gates import ReleaseContext
+from synthgov.gates.approvals import Evidence, Filed
 from synthgov.loading import Loaded, parse_document, validate
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
-from tests import samples
+from synthgov.signatures import Verifier
+from tests import ledgers, samples, signing
 from tests.samples import PASSING
 
 NOW = datetime(2026, 9, 10, tzinfo=UTC)
@@ -44,9 +46,10 @@ def context(
     base_classification: Classification = Classification.CONFIDENTIAL,
     artifact: str = SHA,
     card_sha: str | None = None,
+    approved: bool = True,
 ) -> ReleaseContext:
     sha = hashlib.sha256(card.encode()).hexdigest()
-    return ReleaseContext(
+    ctx = ReleaseContext(
         release="claims@1.10",
         policy=_load("policy", "policy/policy.yaml", samples.POLICY),
         card=_load("card", "datasets/claims/card.yaml", card),
@@ -55,8 +58,27 @@ def context(
         manifest=_load("manifest", f"{RELEASE}/manifest.yaml", manifest),
         report=_load("report", f"{RELEASE}/report.json", _report(PASSING if metrics is None else metrics, card_sha or sha, artifact)),
         waivers=tuple(_load("waiver", f"{RELEASE}/waivers/W{i}.yaml", text) for i, text in enumerate(waivers)),
-        now=NOW,
+        now=NOW, **ledgers.for_release(manifest),
     )  # fmt: skip
+    return replace(ctx, approvals=evidence(ctx) if approved else evidence(ctx, ()))
+
+
+def evidence(ctx: ReleaseContext, roles: tuple[str, ...] = ("ada", "chen")) -> Evidence:
+    """Real signed approvals of the release by `roles`' people, and of every waiver by ada."""
+    people = signing.people()
+    registry = _load(
+        "reviewers", "policy/reviewers.yaml", signing.registry_yaml(*signing.registered())
+    )
+    digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
+    files = [signing.approval(people[n], people[n].roles[0], digest) for n in roles]
+    files += [
+        signing.approval(people["ada"], "privacy-reviewer",
+                         approvals.waiver_digest(ctx.release, w.document.data), waiver=w.model.id)
+        for w in ctx.waivers if roles
+    ]  # fmt: skip
+    filed = tuple(Filed(_load("approval", path, text)) for path, text in files)
+    return Evidence(registry.model, Verifier(registry.model, NOW), filed,
+                    frozenset({ctx.manifest.model.author}))  # fmt: skip
 
 
 def blocking(result: ReleaseResult) -> list[Finding]:

@@ -15,20 +15,26 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import click
 
-from synthgov import engine, governance, layout
+from synthgov import approvals, engine, governance, layout, ledgers
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
-from synthgov.gates import ReleaseContext
+from synthgov.gates import ReleaseContext, budget
+from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
+from synthgov.history import Repository
 from synthgov.loading import Loaded
-from synthgov.models import Card, Manifest, Policy, Report
+from synthgov.models import Approval, Card, Ledger, Manifest, Policy, Registry, Report
 from synthgov.paths import iter_files, read_bytes
+from synthgov.provenance import Provenance
+from synthgov.signatures import Verifier
 
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver")
 
@@ -49,6 +55,19 @@ class Tree:
         return governance.load_bytes(raw, path, kind)
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What a run judges with: the base's policy and registry, its clock, the pull
+    request's history (None with --no-git: embedded signatures only)."""
+
+    policy: Loaded[Policy]
+    registry: Registry
+    verifier: Verifier
+    now: datetime
+    provenance: Provenance | None = None
+    enforce_approvals: bool = True
+
+
 def _working_tree(root: Path) -> Tree:
     def read(path: str) -> bytes | None:
         full = root / path
@@ -66,8 +85,48 @@ def _files_findings(exc: InputError, rule: str = "files.invalid") -> list[Findin
     ]  # fmt: skip
 
 
-def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tree | None,
-                     now: datetime) -> ReleaseContext:  # fmt: skip
+def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: tuple[str, ...],
+                       author_emails: frozenset[str] = frozenset()) -> Evidence:  # fmt: skip
+    """Every approval file under `folder` at head (with a lazy lookup of its signed
+    carriers), the earlier versions of those files, and the authors."""
+    filed, current = [], {}
+    provenance = trust.provenance
+    for path in head.list(folder):
+        if _kind(path) != "approval":
+            continue
+        raw = head.read(path)
+        assert raw is not None  # listed a moment ago
+        current[path] = raw
+        loaded: Loaded[Approval] = governance.load_bytes(raw, path, "approval")  # type: ignore[assignment]
+        reviewer = trust.registry.reviewer(loaded.model.reviewer)
+        if provenance is not None and reviewer is not None:
+            carriers = partial(provenance.carriers, path, raw, reviewer.email)
+            filed.append(Filed(loaded, carriers))
+        else:
+            filed.append(Filed(loaded))
+    past: list[Loaded[Approval]] = []
+    history: tuple[bytes, ...] = ()
+    if provenance is not None:
+        for path, raw in provenance.past_approvals(folder, current):
+            with suppress(InputError):  # an old malformed version decided nothing
+                past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
+        history = provenance.author_commits(*author_prefixes)
+    return Evidence(trust.registry, trust.verifier, tuple(filed), author_emails, history,
+                    trust.enforce_approvals, tuple(past))  # fmt: skip
+
+
+def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
+    """The source's ledger at head and on the base, for the budget gate (None: no such file)."""
+    path = layout.ledger_path(source)
+    found: dict[str, Loaded[Ledger] | None] = {}
+    for name, tree in (("ledger", head), ("base_ledger", base)):
+        raw = tree.read(path) if tree is not None else None
+        found[name] = governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
+    return found
+
+
+def _release_context(release: str, trust: Trust, head: Tree,
+                     base: Tree | None) -> ReleaseContext:  # fmt: skip
     dataset, version = release.split("@", 1)
     folder = layout.release_dir(dataset, version)
     card_path = layout.card_path(dataset)
@@ -82,23 +141,26 @@ def _release_context(release: str, policy: Loaded[Policy], head: Tree, base: Tre
         loaded: Loaded[Card] = governance.load_bytes(base_card_bytes, card_path, "card")  # type: ignore[assignment]
         base_card, classification = loaded, loaded.model.classification
     waivers = tuple(
-        head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if p.endswith(".yaml")
+        head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if _kind(p) == "waiver"
     )
     manifest: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
     report: Loaded[Report] = head.load(f"{folder}/report.json", "report")
     return ReleaseContext(
-        release=release, policy=policy, card=card,
+        release=release, policy=trust.policy, card=card,
         card_sha256=hashlib.sha256(card_bytes).hexdigest(),
         classification=classification, manifest=manifest, report=report,
-        waivers=waivers, now=now, base_card=base_card.model if base_card else None,
+        waivers=waivers, now=trust.now, base_card=base_card.model if base_card else None,
+        approvals=_approval_evidence(folder, head, trust, (folder,),
+                                     frozenset({manifest.model.author.casefold()})),
+        **_ledgers((base_card or card).model.source.id, head, base),
     )  # fmt: skip
 
 
-def _check_release(release: str, files: tuple[str, ...], policy: Loaded[Policy], head: Tree,
-                   base: Tree | None, now: datetime) -> ReleaseResult:  # fmt: skip
+def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tree,
+                   base: Tree | None) -> ReleaseResult:  # fmt: skip
     """One release, failing closed: whatever stops the evaluation blocks the release."""
     try:
-        ctx = _release_context(release, policy, head, base, now)
+        ctx = _release_context(release, trust, head, base)
     except InputError as exc:
         return ReleaseResult(release, tuple(_files_findings(exc)), files)
     except Exception as exc:  # fail closed
@@ -107,6 +169,34 @@ def _check_release(release: str, files: tuple[str, ...], policy: Loaded[Policy],
         )
         return ReleaseResult(release, (finding,), files)
     return engine.check_release(ctx, files)
+
+
+def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
+    """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
+    in_change = {release for path, _ in changes if (release := _release_of(path))}
+    found: list[Finding] = []
+    for path, status in changes:
+        if _kind(path) != "ledger" or status == "D" or base is None:
+            continue
+        try:
+            loaded: Loaded[Ledger] = head.load(path, "ledger")
+        except InputError:
+            continue  # already a files finding
+        try:
+            raw = base.read(path)
+            on_base: Loaded[Ledger] | None = (
+                governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
+            )
+            manifests: dict[str, Loaded[Manifest] | None] = {}
+            base_data = on_base.document.data if on_base else None
+            for index in ledgers.new_entries(loaded.document.data, base_data):
+                release = loaded.model.entries[index].release
+                where = f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml"
+                manifests[release] = head.load(where, "manifest") if head.read(where) else None
+            found += budget.ledger_findings(loaded, on_base, manifests, in_change)
+        except Exception as exc:  # fail closed
+            found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
+    return found
 
 
 def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> list[Finding]:
@@ -129,33 +219,73 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
                         found += _files_findings(InputError(problems), rule)
         except InputError as exc:
             found += _files_findings(exc)
-    if placed.kind in ("policy", "reviewers"):
-        needed = ", ".join(
-            f"{n} {role}" for role, n in policy.model.policy_changes.approvals.items()
-        )
-        found.append(Finding(
-            gate="policy", rule="policy.change", severity=Severity.ERROR, file=path, line=1,
-            message=f"changes to {path} do not apply to this pull request and need approvals "
-                    f"({needed}) under the base policy; signed approvals are not supported yet",
-            enforcement="hard",
-        ))  # fmt: skip
-    if status == "D" and placed.kind in ("card", "ledger"):
+    if status == "D" and placed.kind in ("card", "ledger", "policy", "reviewers"):
         found.append(Finding(gate="files", rule="files.deleted", severity=Severity.ERROR,
                              message=f"{path} is deleted; governance history is append-only",
                              file=path, line=1, enforcement="hard"))  # fmt: skip
     return found
 
 
-def policy_impact(proposed: Loaded[Policy], current: Loaded[Policy], base: Tree,
-                  now: datetime) -> list[Finding]:  # fmt: skip
-    """Releases on the base that pass today but the proposed policy would block (advisory)."""
+def classification_changes(changes: list[tuple[str, str]], head: Tree,
+                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
+    """dataset -> (base, head) classification, for existing cards the changes reclassify."""
+    found = {}
+    for path, status in changes:
+        if _kind(path) != "card" or status == "D":
+            continue
+        old_raw, new_raw = base.read(path), head.read(path)
+        if old_raw is None or new_raw is None:
+            continue  # a new dataset: its classification is set by its own review
+        old: Card = governance.load_bytes(old_raw, path, "card").model  # type: ignore[assignment]
+        new: Card = governance.load_bytes(new_raw, path, "card").model  # type: ignore[assignment]
+        if old.classification != new.classification:
+            found[new.id] = (old.classification.value, new.classification.value)
+    return found
+
+
+def trust_root_digest(head: Tree, base: Tree, classifications: dict[str, tuple[str, str]]) -> str:
+    """What policy admins approve: base and proposed policy/registry, and reclassifications.
+
+    Raises:
+        InputError: a policy or registry file that does not load (at head: a `files`
+            finding already blocks the pull request).
+    """
+    sides = {}
+    for name, tree in (("base", base), ("proposed", head)):
+        sides[name] = {key: tree.load(path).document.data
+                       for key, path in (("policy", layout.POLICY), ("reviewers", layout.REVIEWERS))}  # fmt: skip
+    return approvals.policy_digest(sides["base"], sides["proposed"], classifications)
+
+
+def _policy_change(trust: Trust, head: Tree, base: Tree,
+                   classifications: dict[str, tuple[str, str]]) -> list[Finding]:  # fmt: skip
+    """The approvals a change to the trust root needs under the base policy (BRIEF §5):
+    policy/ itself, or an existing dataset's classification (signing.md attack 13)."""
+    try:
+        digest = trust_root_digest(head, base, classifications)
+    except InputError:
+        return []  # the invalid or deleted file is a `files` finding already, and blocks
+    evidence = _approval_evidence("policy/approvals", head, trust, ("policy", "datasets"))
+    found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
+    return [replace(f, gate="policy", rule="policy.change") if f.rule == "approvals.missing" else f
+            for f in found]  # fmt: skip
+
+
+def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Finding]:
+    """Releases on the base that pass today but the proposed policy would block (advisory).
+
+    Approvals are judged by their embedded signatures, and missing ones only warn: the
+    question is what the new rules and thresholds would change.
+    """
+    current = replace(trust, provenance=None, enforce_approvals=False)
+    after_policy = replace(current, policy=proposed)
     releases = sorted({r for p in base.list("datasets") if (r := _release_of(p))})
     found = []
     for release in releases:
-        after = _check_release(release, (), proposed, base, base, now)
+        after = _check_release(release, (), after_policy, base, base)
         if after.verdict != "blocked":
             continue
-        if _check_release(release, (), current, base, base, now).verdict == "blocked":
+        if _check_release(release, (), current, base, base).verdict == "blocked":
             continue  # already blocked today: not this change's doing
         rules = sorted({f.rule for f in after.findings if f.blocks})
         found.append(Finding(
@@ -166,15 +296,20 @@ def policy_impact(proposed: Loaded[Policy], current: Loaded[Policy], base: Tree,
     return found
 
 
+def _kind(path: str) -> str | None:
+    placed = layout.classify(path)
+    return placed.kind if placed else None
+
+
 def _release_of(path: str) -> str | None:
     placed = layout.classify(path)
-    if placed is None or placed.kind not in RELEASE_KINDS:
-        return None
+    if placed is None or placed.kind not in RELEASE_KINDS or "dataset" not in placed.ids:
+        return None  # not a release's file (a policy approval lives under policy/)
     return f"{placed.ids['dataset']}@{placed.ids['version']}"
 
 
-def _decide(changes: list[tuple[str, str]], policy: Loaded[Policy], head: Tree,
-            base: Tree | None, now: datetime) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
+def _decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
+            base: Tree | None) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
     releases: dict[str, list[str]] = {}
     top: list[Finding] = []
     for path, status in changes:
@@ -182,7 +317,7 @@ def _decide(changes: list[tuple[str, str]], policy: Loaded[Policy], head: Tree,
             continue
         release = _release_of(path)
         if release is None:
-            top += _top_level(path, status, policy, head)
+            top += _top_level(path, status, trust.policy, head)
             continue
         releases.setdefault(release, []).append(path)
         if status == "D":
@@ -195,16 +330,32 @@ def _decide(changes: list[tuple[str, str]], policy: Loaded[Policy], head: Tree,
             status == "D" for path, status in changes if path in files
         ):
             continue  # a deleted release: reported above
-        results.append(_check_release(release, tuple(sorted(files)), policy, head, base, now))
+        results.append(_check_release(release, tuple(sorted(files)), trust, head, base))
+    if base is not None:
+        try:
+            classifications = classification_changes(changes, head, base)
+            if classifications or any(_kind(p) in ("policy", "reviewers") for p, _ in changes):
+                top += _policy_change(trust, head, base, classifications)
+        except InputError as exc:
+            top += _files_findings(exc)
+        except Exception as exc:  # fail closed
+            reason = f"{type(exc).__name__}: {exc}"
+            top.append(engine.failed_to_check(layout.POLICY, "policy", reason))
+    top += _ledger_changes(changes, head, base)
     return results, top
 
 
-def _git_inputs(
-    root: Path, base_ref: str | None
-) -> tuple[str, str, list[tuple[str, str]], Tree, Tree]:
-    from synthgov.history import Repository
+@dataclass(frozen=True)
+class _Sides:
+    base: str
+    head: str
+    changes: list[tuple[str, str]]
+    base_tree: Tree
+    head_tree: Tree
+    provenance: Provenance
 
-    repo = Repository.open(root)
+
+def _git_inputs(repo: Repository, base_ref: str | None) -> _Sides:
     base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
     head = repo.head()
     changed = repo.changed(base, head)
@@ -214,21 +365,23 @@ def _git_inputs(
     def side(commit: str) -> Tree:
         return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix))
 
-    return base, head, changes, side(base), side(head)
+    provenance = Provenance(repo, repo.merge_base(base, head), head)
+    return _Sides(base, head, changes, side(base), side(head), provenance)
 
 
-def _base_policy(tree: Tree, where: str) -> Loaded[Policy]:
+def _trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # type: ignore[type-arg]
+    """The base's policy or registry; one that cannot be loaded prevents a decision (exit 2)."""
     try:
-        policy: Loaded[Policy] = tree.load(layout.POLICY, "policy")
+        return tree.load(path, kind)
     except InputError as exc:
         first = exc.problems[0]
         raise InputError.at(
             first.location.path,
-            f"{where}: {first.message}",
+            f"{where} {'policy' if kind == 'policy' else 'reviewer registry'} cannot be loaded: "
+            f"{first.message}",
             first.location.line,
             first.location.column,
         ) from None
-    return policy
 
 
 def _write(output: Path, text: str) -> None:
@@ -240,30 +393,45 @@ def _write(output: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
-def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool) -> int:
+def _trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
+           enforce_approvals: bool) -> Trust:  # fmt: skip
+    policy: Loaded[Policy] = _trust_root(tree, layout.POLICY, "policy", where)
+    registry: Loaded[Registry] = _trust_root(tree, layout.REVIEWERS, "reviewers", where)
+    verifier = Verifier(registry.model, now)
+    return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)
+
+
+def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
+        at: datetime | None = None, allow_missing_approvals: bool = False) -> int:  # fmt: skip
     from synthgov.reporting import Format, render
 
-    now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
+    now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
+    enforce = not allow_missing_approvals
     if no_git:
         tree = _working_tree(root)
-        policy = _base_policy(tree, "the working tree's policy cannot be loaded")
+        trust = _trust(tree, "the working tree's", now, None, enforce)
         changes = [(p, "M") for p in tree.list("datasets") if _release_of(p)]
         base_sha = head_sha = ""
-        results, top = _decide(changes, policy, tree, None, now)
+        with trust.verifier:
+            results, top = _decide(changes, trust, tree, None)
     else:
-        base_sha, head_sha, changes, base_tree, head_tree = _git_inputs(root, base)
-        policy = _base_policy(
-            base_tree, f"the base commit {base_sha[:12]}'s policy cannot be loaded"
-        )
-        results, top = _decide(changes, policy, head_tree, base_tree, now)
-        if any(path == layout.POLICY and status != "D" for path, status in changes):
-            try:
-                proposed = head_tree.load(layout.POLICY, "policy")
-            except InputError:
-                pass  # already a files finding
-            else:
-                top += policy_impact(proposed, policy, base_tree, now)
-    notes = () if results or top else ("no governance file changed: nothing to check",)
+        with Repository.open(root) as repo:
+            sides = _git_inputs(repo, base)
+            base_sha, head_sha, changes = sides.base, sides.head, sides.changes
+            where = f"the base commit {base_sha[:12]}'s"
+            trust = _trust(sides.base_tree, where, now, sides.provenance, enforce)
+            with trust.verifier:
+                results, top = _decide(changes, trust, sides.head_tree, sides.base_tree)
+                if any(path == layout.POLICY and status != "D" for path, status in changes):
+                    try:
+                        proposed = sides.head_tree.load(layout.POLICY, "policy")
+                    except InputError:
+                        pass  # already a files finding
+                    else:
+                        top += policy_impact(proposed, trust, sides.base_tree)
+    policy = trust.policy
+    governed = [path for path, _ in changes if layout.is_governed(path)]
+    notes = () if governed else ("no governance file changed: nothing to check",)
     verdict = Verdict(base=base_sha, head=head_sha, releases=tuple(results), findings=tuple(top),
                       rules_evaluated=len(policy.model.rules) * len(results), evaluated_at=now,
                       notes=notes)  # fmt: skip

@@ -9,7 +9,9 @@ nothing is written and the block is printed for the user to paste.
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from synthgov.errors import InputError
 from synthgov.keys import UnusableKeyError, parse_public_key
 from synthgov.loading import parse_yaml, validate
 from synthgov.models import Policy, Registry
-from synthgov.models.common import Classification
+from synthgov.models.common import Classification, format_timestamp
 from synthgov.models.reviewers import Reviewer
 from synthgov.paths import read_user_file, replace_file
 from synthgov.writing import to_yaml
@@ -187,3 +189,47 @@ def _reads_as(text: str, expected: Registry) -> bool:
         return validate(parse_yaml(text.encode("utf-8"), layout.REVIEWERS), Registry) == expected
     except InputError:
         return False
+
+
+def run_revoke_key(root: Path, reviewer_id: str, *, fingerprint: str, at: str | None,
+                   reason: str) -> int:  # fmt: skip
+    """Mark one key revoked (BRIEF §10.12) by inserting two lines after its fingerprint.
+
+    From `revoked_at` on, no signature by the key counts, whatever time it claims: SSH
+    signatures carry none, so a stolen key could sign "in the past".
+    """
+    when = options.utc_time(at, "--at") or datetime.now(UTC).replace(microsecond=0)
+    if not reason.strip():
+        raise InputError.at("--reason", "say why the key is revoked")
+    registry, text = _load_registry(root)
+    doc = parse_yaml(text.encode("utf-8"), layout.REVIEWERS)
+    for i, reviewer in enumerate(registry.reviewers):
+        for j, key in enumerate(reviewer.keys):
+            if reviewer.id != reviewer_id or key.fingerprint != fingerprint:
+                continue
+            if key.revoked_at is not None:
+                raise InputError.at(layout.REVIEWERS, f"key {fingerprint} of {reviewer_id} is "
+                                    f"already revoked (at {format_timestamp(key.revoked_at)})")  # fmt: skip
+            spot = doc.locate(("reviewers", i, "keys", j, "fingerprint"), key=True)
+            lines = text.splitlines(True)
+            pad = " " * ((spot.column or 1) - 1)
+            added = (f'{pad}revoked_at: "{format_timestamp(when)}"\n'
+                     f"{pad}revocation_reason: {json.dumps(reason, ensure_ascii=False)}\n")  # fmt: skip
+            new_text = "".join(lines[: spot.line]) + added + "".join(lines[spot.line :])
+            revoked = key.model_copy(update={"revoked_at": when, "revocation_reason": reason})
+            keys = [*reviewer.keys[:j], revoked, *reviewer.keys[j + 1 :]]
+            people = list(registry.reviewers)
+            people[i] = reviewer.model_copy(update={"keys": keys})
+            expected = registry.model_copy(update={"reviewers": people})
+            if not _reads_as(new_text, expected):
+                raise InputError.at(layout.REVIEWERS, "cannot insert the revocation without "
+                                    f"rewriting the file's layout; add under key {fingerprint}: "
+                                    f"{added.strip()}")  # fmt: skip
+            replace_file(root, layout.REVIEWERS, text.encode("utf-8"), new_text.encode("utf-8"))
+            click.echo(f"revoked {reviewer_id}'s key {fingerprint} from {format_timestamp(when)} "
+                       f"in {layout.REVIEWERS}; the change to policy/ needs the policy-admin "
+                       "approvals of the base branch's policy", err=True)  # fmt: skip
+            return 0
+    raise InputError.at(
+        "--fingerprint", f"{reviewer_id} has no key {fingerprint} in {layout.REVIEWERS}"
+    )

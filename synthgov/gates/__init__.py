@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from synthgov.loading import Loaded
-from synthgov.models import Card, Manifest, Policy, Report, Waiver
+from synthgov.models import Card, Ledger, Manifest, Policy, Report, Waiver
 from synthgov.models.common import Classification
+
+if TYPE_CHECKING:
+    from synthgov.gates.approvals import Evidence
 
 
 @dataclass(frozen=True)
@@ -27,3 +31,6 @@ class ReleaseContext:
     waivers: tuple[Loaded[Waiver], ...]
     now: datetime  # the checker's clock, read once per run
     base_card: Card | None = None  # the card on the base, when the dataset exists there
+    approvals: Evidence | None = None  # the approval files and who authored the release
+    ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
+    base_ledger: Loaded[Ledger] | None = None  # and on the base

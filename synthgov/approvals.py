@@ -1,0 +1,76 @@
+"""Approvals (pure): what an approval signs, what it binds, and who fills which role.
+
+A digest binds an approval to the content it approves, computed from the files' parsed
+data rather than their bytes, so that a comment or a re-indentation does not void an
+approval while any change of a value does. Thresholds count distinct people: a reviewer
+fills at most one required slot of one release, however many roles, keys or files they
+hold (signing.md §10, attack 12).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from synthgov.canonical import canonical
+
+
+def signed_payload(approval_data: Mapping[str, Any]) -> bytes:
+    """The bytes an approval's embedded signature covers: the file without `signature`, as
+    canonical JSON (BRIEF §10.13; RFC 8785, the form ledger hashes use too)."""
+    return canonical({k: v for k, v in approval_data.items() if k != "signature"})
+
+
+def _sha256(data: Any) -> str:
+    return hashlib.sha256(canonical(data)).hexdigest()
+
+
+def release_digest(manifest: Mapping[str, Any], report: Mapping[str, Any]) -> str:
+    """sha256 over the canonical manifest, report and artifact hash of a release."""
+    artifact = manifest.get("artifact")
+    sha = artifact.get("sha256") if isinstance(artifact, Mapping) else None
+    return _sha256({"artifact_sha256": sha, "manifest": manifest, "report": report})
+
+
+def waiver_digest(release: str, waiver: Mapping[str, Any]) -> str:
+    return _sha256({"release": release, "waiver": waiver})
+
+
+def policy_digest(base: Mapping[str, Any], proposed: Mapping[str, Any],
+                  classifications: Mapping[str, tuple[str, str]]) -> str:  # fmt: skip
+    """sha256 over a change of the trust root, what a policy admin approves: the base's
+    policy and registry, the proposed ones, and every dataset's classification change.
+    Binding the base as well makes an old approval useless for rolling back to the state
+    it approved once."""
+    changes = {dataset: list(pair) for dataset, pair in sorted(classifications.items())}
+    return _sha256({"base": base, "proposed": proposed, "classifications": changes})
+
+
+def fill(required: Mapping[str, int], offers: Mapping[str, set[str]]) -> dict[str, list[str]]:
+    """The most required slots that distinct reviewers can fill, role -> reviewer ids.
+
+    `offers` maps a reviewer to the roles in which they validly approved. Each reviewer
+    takes at most one slot (a bipartite matching by augmenting paths), so one person
+    holding two roles cannot meet a two-role requirement alone, while the assignment
+    never wastes a reviewer who could fill a role nobody else can.
+    """
+    slots = [role for role in sorted(required) for _ in range(required[role])]
+    holder: dict[int, str] = {}  # slot index -> reviewer
+
+    def place(reviewer: str, seen: set[int]) -> bool:
+        for index, role in enumerate(slots):
+            if role not in offers[reviewer] or index in seen:
+                continue
+            seen.add(index)
+            if index not in holder or place(holder[index], seen):
+                holder[index] = reviewer
+                return True
+        return False
+
+    for reviewer in sorted(offers):
+        place(reviewer, set())
+    filled: dict[str, list[str]] = {role: [] for role in required}
+    for index, reviewer in sorted(holder.items()):
+        filled[slots[index]].append(reviewer)
+    return {role: sorted(names) for role, names in filled.items()}

@@ -1,0 +1,276 @@
+"""`synthgov approve DATASET@VERSION --role ROLE`: a reviewer's signed decision, committed.
+
+The approval binds the release as committed at HEAD (never the working tree, which may
+hold edits the gate will not see), carries a detached signature over its canonical
+payload (SSH `synthgov-approval` namespace, or OpenPGP) so that it survives squash and
+rebase merges, and is committed with `git commit -S` as a second carrier. Before writing
+anything the command verifies its own output the way `check` will, against the base
+registry, and refuses (exit 1) an approval that would not count (BRIEF §10.13).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthgov import approvals, governance, layout, options, sshsig
+from synthgov.commands.check import (
+    _git_inputs,
+    _trust_root,
+    classification_changes,
+    trust_root_digest,
+)
+from synthgov.errors import GitError, InputError, UsageError
+from synthgov.gates.approvals import Evidence, authors
+from synthgov.history import Repository
+from synthgov.keys import ssh_fingerprint
+from synthgov.loading import Loaded, parse_document
+from synthgov.models import Approval, Registry
+from synthgov.models.common import format_timestamp
+from synthgov.openpgp import Keyring, sign_with_gpg
+from synthgov.paths import read_bytes, replace_file, write_new
+from synthgov.signatures import APPROVAL_NAMESPACE, Signer, Verifier, key_problem
+from synthgov.sshsig import SignatureError, sign_with_ssh_keygen
+from synthgov.writing import schema_url, to_yaml
+
+_RELEASE = re.compile(r"(?P<dataset>[a-z0-9][a-z0-9-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*)")
+
+
+class Refused(Exception):
+    """The approval would not count; nothing was written (exit 1)."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """How to sign: an SSH key file (private, or public with its private half in the
+    agent) or an OpenPGP key id for the user's gpg."""
+
+    format: str  # "sshsig" | "openpgp"
+    path: Path | None = None
+    gpg_id: str | None = None
+
+    def sign(self, message: bytes) -> str:
+        if self.format == "sshsig":
+            assert self.path is not None
+            return sign_with_ssh_keygen(self.path, message, APPROVAL_NAMESPACE)
+        return sign_with_gpg(self.gpg_id, message)
+
+    def git_config(self) -> list[str]:
+        """`-c` options that make `git commit -S` sign with this key."""
+        if self.format == "sshsig":
+            return ["-c", "gpg.format=ssh", "-c", f"user.signingkey={self.path}"]
+        config = ["-c", "gpg.format=openpgp"]
+        return config + (["-c", f"user.signingkey={self.gpg_id}"] if self.gpg_id else [])
+
+
+def _git_config(root: Path, name: str) -> str | None:
+    done = subprocess.run(["git", "-C", str(root), "config", "--get", name],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def signing_key(root: Path, key: Path | None) -> SigningKey:
+    """`--key FILE`, else git's `gpg.format` and `user.signingkey` (BRIEF §9)."""
+    if key is not None:
+        return SigningKey("sshsig", path=key.expanduser().absolute())
+    fmt = (_git_config(root, "gpg.format") or "openpgp").lower()
+    configured = _git_config(root, "user.signingkey")
+    if fmt == "ssh":
+        if configured is None:
+            raise UsageError("gpg.format is ssh but user.signingkey is not set; pass --key FILE")
+        if configured.startswith("key::"):
+            raise UsageError(
+                "user.signingkey holds a literal key; pass --key with the key file instead"
+            )
+        return SigningKey("sshsig", path=Path(configured).expanduser().absolute())
+    if fmt != "openpgp":
+        raise UsageError(f"gpg.format {fmt} is not supported; use ssh or openpgp")
+    return SigningKey("openpgp", gpg_id=configured)
+
+
+@dataclass(frozen=True)
+class _Subject:
+    label: str
+    digest: str
+    folders: tuple[str, ...]  # whose commits in the pull request make authors
+    author_emails: frozenset[str]
+
+
+def _subject(sides: Any, release: str | None, waiver: str | None) -> _Subject:
+    """What is approved, as committed at HEAD, computed exactly as `check` computes it."""
+    head = sides.head_tree
+
+    def load(path: str, kind: str) -> Loaded[Any]:
+        if head.read(path) is None:
+            raise InputError.at(path, "is not committed at HEAD; commit it before approving")
+        return head.load(path, kind)  # type: ignore[no-any-return]
+
+    if release is None:
+        classifications = classification_changes(sides.changes, head, sides.base_tree)
+        digest = trust_root_digest(head, sides.base_tree, classifications)
+        return _Subject("the change to policy/ and classifications", digest,
+                        ("policy", "datasets"), frozenset())  # fmt: skip
+    folder = layout.release_dir(*release.split("@", 1))
+    manifest = load(f"{folder}/manifest.yaml", "manifest")
+    authors = frozenset({manifest.model.author.casefold()})
+    if waiver is not None:
+        loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
+        digest = approvals.waiver_digest(release, loaded.document.data)
+        return _Subject(f"waiver {waiver} of {release}", digest, (folder,), authors)
+    report = load(f"{folder}/report.json", "report")
+    digest = approvals.release_digest(manifest.document.data, report.document.data)
+    return _Subject(release, digest, (folder,), authors)
+
+
+def _identify(key: SigningKey, registry: Registry, now: datetime) -> Signer:
+    """Whose registered key this is, by a probe signature's embedded key; refuses others."""
+    probe = b"synthgov approve: which key is this?"
+    armored = key.sign(probe)
+    if key.format == "sshsig":
+        fingerprint = ssh_fingerprint(sshsig.parse(armored).public_key)
+    else:
+        public = (k.public_key for r in registry.reviewers for k in r.keys if k.type == "openpgp")
+        with Keyring(public) as keyring:
+            try:
+                fingerprint = keyring.verify(armored, probe)
+            except SignatureError:
+                raise Refused(
+                    f"your OpenPGP key is not in the base registry ({layout.REVIEWERS})"
+                ) from None
+    for reviewer in registry.reviewers:
+        for registered in reviewer.keys:
+            if registered.fingerprint == fingerprint:
+                problem = key_problem(registered, now)
+                if problem:
+                    raise Refused(f"your key {fingerprint} {problem}")
+                return Signer(reviewer.id, fingerprint, "embedded")
+    raise Refused(f"your key {fingerprint} is not in the base registry ({layout.REVIEWERS}); "
+                  "ask a policy admin to add it")  # fmt: skip
+
+
+def _approval_text(data: dict[str, Any], path: str) -> str:
+    comment = (
+        "A signed approval written by `synthgov approve`; the signature covers every other\n"
+        "field. Edit nothing: approve again with --replace instead."
+    )
+    return to_yaml(Approval(**data), schema_url("approval", path), comment)
+
+
+def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes], str]) -> str:
+    """The approval file's text: `data` plus a signature over its canonical payload, as the
+    file will read back (the payload is computed from the written text, not from `data`)."""
+    pending = _approval_text({**data, "signature": {"format": fmt, "armored": "-"}}, path)
+    payload = approvals.signed_payload(parse_document(pending.encode(), path).data)
+    return _approval_text({**data, "signature": {"format": fmt, "armored": sign(payload)}}, path)
+
+
+def run(root: Path, target: str | None, *, role: str, key: Path | None, decision: str,
+        comment: str | None, waiver: str | None, policy: bool, replace: bool,
+        commit: bool) -> int:  # fmt: skip
+    """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
+    release = _release_ref(target, policy)
+    options.slug(role, "--role")
+    if waiver is not None:
+        options.slug(waiver.lower(), "--waiver")
+    if comment is not None and not comment.strip():
+        raise InputError.at("--comment", "is empty")
+    now = datetime.now(UTC)
+    with Repository.open(root) as repo:
+        try:
+            base_ref = repo.default_base()
+        except GitError:
+            base_ref = "HEAD"  # no base yet: HEAD is the trust root
+        sides = _git_inputs(repo, base_ref)
+        where = f"the base {sides.base[:12]}'s"
+        registry: Registry = _trust_root(
+            sides.base_tree, layout.REVIEWERS, "reviewers", where
+        ).model
+        subject = _subject(sides, release, waiver)
+        signing = signing_key(root, key)
+        try:
+            try:
+                signer = _identify(signing, registry, now)
+            except SignatureError as exc:
+                raise InputError.at("--key", str(exc)) from None
+            reviewer = registry.reviewer(signer.reviewer)
+            assert reviewer is not None
+            if role not in reviewer.roles:
+                raise Refused(f"{reviewer.id} does not hold the role {role} in the base registry "
+                              f"(holds: {', '.join(reviewer.roles)})")  # fmt: skip
+            with Verifier(registry, now) as verifier:
+                history = sides.provenance.author_commits(*subject.folders)
+                evidence = Evidence(registry, verifier, (), subject.author_emails, history)
+                if reviewer.id in authors(evidence):
+                    raise Refused(
+                        f"{reviewer.id} is an author of {subject.label} and cannot approve it"
+                    )
+        except Refused as exc:
+            click.echo(f"approval refused: {exc}; nothing was written", err=True)
+            return 1
+    path = layout.approval_path(role, reviewer.id, release, waiver)
+    data: dict[str, Any] = {"schema_version": 1}
+    if release is None:
+        data["subject"] = "policy"
+    else:
+        data |= {"subject": "waiver", "waiver": waiver} if waiver else {}
+        data["release"] = release
+    data |= {"reviewer": reviewer.id, "role": role, "decision": decision, "digest": subject.digest,
+             "signed_at": format_timestamp(now.replace(microsecond=0))}  # fmt: skip
+    if comment:
+        data["comment"] = comment
+    placeholder = {"format": signing.format, "armored": "-"}
+    options.build(Approval, {**data, "signature": placeholder}, {"comment": "--comment"}, "approve")
+    try:
+        text = signed_text(data, path, signing.format, signing.sign)
+    except SignatureError as exc:
+        raise InputError.at("--key", str(exc)) from None
+    loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, "approval")  # type: ignore[assignment]
+    with Verifier(registry, now) as verifier:  # what check will do, before anything is written
+        verifier.embedded(loaded.model.signature, approvals.signed_payload(loaded.document.data))
+    _write(root, path, text.encode(), replace)
+    if commit:
+        _commit(root, path, signing, f"{'Approve' if decision == 'approve' else 'Reject'} "
+                f"{subject.label} as {role}")  # fmt: skip
+    click.echo(f"{decision}d {subject.label} as {role} ({reviewer.id}, key {signer.fingerprint}): {path}"
+               + ("" if commit else " (not committed)"), err=True)  # fmt: skip
+    return 0
+
+
+def _release_ref(target: str | None, policy: bool) -> str | None:
+    if policy:
+        if target is not None:
+            raise UsageError("--policy approves the change to policy/; it takes no DATASET@VERSION")
+        return None
+    if target is None:
+        raise UsageError("name the release as DATASET@VERSION, or pass --policy")
+    if not _RELEASE.fullmatch(target):
+        raise InputError.at(
+            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
+        )
+    return target
+
+
+def _write(root: Path, path: str, data: bytes, replace: bool) -> None:
+    full = root / path
+    if full.exists() or full.is_symlink():
+        if not replace:
+            raise InputError.at(path, "already exists; pass --replace to supersede your approval")
+        replace_file(root, path, read_bytes(root, path), data)
+    else:
+        write_new(root, path, data)
+
+
+def _commit(root: Path, path: str, key: SigningKey, message: str) -> None:
+    git = ["git", "-C", str(root), *key.git_config()]
+    for args in (["add", "--", path], ["commit", "-q", "-S", "-m", message, "--", path]):
+        done = subprocess.run([*git, *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            first = (done.stderr.strip().splitlines() or ["unknown error"])[0]
+            raise GitError(f"{path} was written but `git {args[0]}` failed: {first}")

@@ -1,0 +1,77 @@
+"""Who touched what in a pull request, and which commits carry an approval (git adapter).
+
+The approvals gate needs three things from history, all between the merge base `start`
+and `head`: the commits that made someone an author (BRIEF §10.2: commits that touch what
+is approved outside its approval files, evil merges included), the signed commits that
+carry an approval file as it is at head, and the earlier versions of approval files (a
+reject removed or overwritten in the pull request still stands). Commits are raw objects,
+so signatures are verified over the exact bytes git stored.
+"""
+
+from __future__ import annotations
+
+from synthgov import commits, layout
+from synthgov.history import Repository
+from synthgov.sshsig import SignatureError
+
+#: Commits examined per approval file when looking for a signed carrier.
+MAX_CARRIERS = 20
+
+
+def _is_approval(path: str) -> bool:
+    placed = layout.classify(path)
+    return placed is not None and placed.kind == "approval"
+
+
+class Provenance:
+    """The pull request's history between `start` (the merge base) and `head`."""
+
+    def __init__(self, repo: Repository, start: str, head: str) -> None:
+        self.repo, self.start, self.head = repo, start, head
+        self._range = f"{start}..{head}"
+
+    def carriers(self, path: str, data: bytes, author_email: str) -> tuple[bytes, ...]:
+        """Commits of the pull request (newest first) that set `path` to exactly `data`,
+        authored by `author_email` and changing nothing but approval files: a commit
+        carrier is the reviewer's own approval commit, never a commit that also edits
+        the release or one the reviewer merely re-signed."""
+        found = []
+        for sha, _ in self.repo.log(self._range, path, limit=MAX_CARRIERS):
+            if self.repo.read(sha, path) != data:
+                continue
+            raw = self.repo.commit_object(sha)
+            try:
+                author = commits.author_emails(raw)[0]
+            except SignatureError:
+                continue
+            if author.casefold() != author_email.casefold():
+                continue
+            if all(_is_approval(p) for p in self.repo.paths_changed(sha)):
+                found.append(raw)
+        return tuple(found)
+
+    def author_commits(self, *prefixes: str) -> tuple[bytes, ...]:
+        """Commits of the pull request, evil merges included, that change files under
+        `prefixes` other than approval files."""
+        found: dict[str, bytes] = {}
+        for prefix in prefixes:
+            for sha, paths in self.repo.log(self._range, prefix, merges=True):
+                if sha not in found and any(not _is_approval(p) for p in paths):
+                    found[sha] = self.repo.commit_object(sha)
+        return tuple(found.values())
+
+    def past_approvals(self, prefix: str, current: dict[str, bytes]) -> list[tuple[str, bytes]]:
+        """(path, bytes) of every version of an approval file under `prefix` on the merge
+        base or set by a commit of the pull request, other than the version at head."""
+        versions: dict[tuple[str, bytes], None] = {}
+        touched = {p for _, paths in self.repo.log(self._range, prefix) for p in paths}
+        for path in sorted(p for p in touched if _is_approval(p)):
+            for sha, _ in self.repo.log(self._range, path):
+                data = self.repo.read(sha, path)
+                if data is not None:
+                    versions[(path, data)] = None
+        for path in self.repo.list_files(self.start, prefix):
+            data = self.repo.read(self.start, path) if _is_approval(path) else None
+            if data is not None:
+                versions[(path, data)] = None
+        return [(p, d) for p, d in versions if current.get(p) != d]

@@ -1,0 +1,129 @@
+"""Who signed: a signature judged against the base registry at the checker's clock.
+
+A reviewer is identified by the key that signed, never by a name, an email or a date in
+the signed content (BRIEF §9). SSH signatures are verified in process (`sshsig`);
+OpenPGP ones by gpg with a throwaway keyring of the registry's keys only (`openpgp`).
+A key counts when it is registered on the base branch and valid at the checker's clock
+(`now`, read once per run; `--at` replays another instant), whatever the commit claims.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from synthgov import commits, sshsig
+from synthgov.keys import parse_ssh_public_key, ssh_fingerprint
+from synthgov.models.approval import Signature
+from synthgov.models.common import format_timestamp
+from synthgov.models.reviewers import Key, Registry
+from synthgov.openpgp import Keyring
+from synthgov.sshsig import SignatureError
+
+APPROVAL_NAMESPACE = "synthgov-approval"
+COMMIT_NAMESPACE = "git"
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A verified signature: whose registered key made it, and which carrier held it."""
+
+    reviewer: str
+    fingerprint: str
+    carrier: str  # "embedded" | "commit"
+
+
+def key_problem(key: Key, now: datetime) -> str | None:
+    """Why a registered key does not count at `now`, or None when it does."""
+    if key.revoked_at is not None and now >= key.revoked_at:
+        return f"was revoked at {format_timestamp(key.revoked_at)} ({key.revocation_reason})"
+    if key.valid_after is not None and now < key.valid_after:
+        return f"is not valid before {format_timestamp(key.valid_after)}"
+    if key.valid_before is not None and now >= key.valid_before:
+        return f"expired at {format_timestamp(key.valid_before)}"
+    return None
+
+
+class Verifier:
+    """Verifies embedded and commit signatures with the base registry's keys only."""
+
+    def __init__(self, registry: Registry, now: datetime) -> None:
+        self.now = now
+        self._ssh: dict[bytes, tuple[str, Key]] = {}
+        self._pgp: dict[str, tuple[str, Key]] = {}
+        for reviewer in registry.reviewers:
+            for key in reviewer.keys:
+                if key.type == "ssh":
+                    self._ssh[parse_ssh_public_key(key.public_key).blob] = (reviewer.id, key)
+                else:
+                    self._pgp[key.fingerprint] = (reviewer.id, key)
+        self._keyring = Keyring(key.public_key for _, key in self._pgp.values())
+
+    def close(self) -> None:
+        self._keyring.close()
+
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _identify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> Signer:
+        if fmt == "sshsig":
+            blob = sshsig.parse(armored).public_key
+            found = self._ssh.get(blob)
+            if found is None:
+                raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
+            sshsig.verify(armored, payload, namespace=namespace, public_key=blob)
+        else:
+            fingerprint = self._keyring.verify(armored, payload)
+            found = self._pgp.get(fingerprint)
+            if found is None:  # the keyring holds registry keys only; belt and braces
+                raise SignatureError(f"key {fingerprint} is not in the base registry")
+        reviewer, key = found
+        problem = key_problem(key, self.now)
+        if problem:
+            raise SignatureError(f"{reviewer}'s key {key.fingerprint} {problem}")
+        return Signer(reviewer, key.fingerprint, "embedded")
+
+    def embedded(self, signature: Signature, payload: bytes) -> Signer:
+        """The signer of an approval's embedded signature over its canonical payload.
+
+        Raises:
+            SignatureError: malformed, bad, unregistered or invalid key (the reason).
+        """
+        armored = signature.armored.encode("utf-8")
+        return self._identify(signature.format, armored, payload, APPROVAL_NAMESPACE)
+
+    def commit_signer(self, raw: bytes) -> str:
+        """The reviewer whose registered key signed a commit, valid now or not: who wrote
+        something is a fact about the key, whatever its state today.
+
+        Raises:
+            SignatureError: unsigned, malformed, bad, or no registered key.
+        """
+        signed = commits.split_signed(raw)
+        if signed.format == "sshsig":
+            blob = sshsig.parse(signed.signature).public_key
+            found = self._ssh.get(blob)
+            if found is None:
+                raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
+            sshsig.verify(
+                signed.signature, signed.payload, namespace=COMMIT_NAMESPACE, public_key=blob
+            )
+        else:
+            found = self._pgp.get(self._keyring.verify(signed.signature, signed.payload))
+            if found is None:
+                raise SignatureError("the key is not in the base registry")
+        return found[0]
+
+    def commit(self, raw: bytes) -> Signer:
+        """The signer of a commit, verified over its exact bytes from git.
+
+        Raises:
+            SignatureError: unsigned, malleated (extra gpgsig headers), bad, unregistered
+                or invalid key.
+        """
+        signed = commits.split_signed(raw)
+        found = self._identify(signed.format, signed.signature, signed.payload, COMMIT_NAMESPACE)
+        return Signer(found.reviewer, found.fingerprint, "commit")

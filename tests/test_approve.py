@@ -1,0 +1,190 @@
+"""`synthgov approve`: writes a signed approval, commits it signed, refuses what would not count."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from synthgov.loading import parse_document
+from tests import signing
+from tests.conftest import git
+from tests.test_check import (
+    RELEASE,
+    add_release,
+    as_json,
+    check,
+    commit,
+    make_base,
+    write,
+)
+
+PEOPLE = signing.people()
+
+
+@pytest.fixture
+def base(repo: Path) -> Path:
+    return make_base(repo)
+
+
+def approve(synthgov, repo: Path, name: str, *args: str):  # type: ignore[no-untyped-def]
+    person = PEOPLE[name]
+    return synthgov("approve", "claims@1.10", "--role", person.roles[0], "--key", str(person.key),
+                    *args, cwd=repo)  # fmt: skip
+
+
+def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=())
+    for name in ("ada", "chen"):
+        result = approve(synthgov, base, name, "--comment", "metrics reviewed")
+        assert result.code == 0, result.err
+        assert f"approved claims@1.10 as {PEOPLE[name].roles[0]} ({name}" in result.err
+    path = base / RELEASE / "approvals/privacy-reviewer--ada.yaml"
+    data = parse_document(path.read_bytes(), "a.yaml").data
+    assert data["reviewer"] == "ada" and data["signature"]["format"] == "sshsig"
+    assert data["comment"] == "metrics reviewed"
+    assert git(base, "status", "--porcelain") == ""
+    from synthgov.history import Repository
+    from synthgov.models import Registry
+    from synthgov.signatures import Verifier
+
+    registry = Registry.model_validate(
+        parse_document((base / "policy/reviewers.yaml").read_bytes(), "r.yaml").data
+    )
+    with Repository.open(base) as repo, Verifier(registry, datetime.now(UTC)) as verifier:
+        signers = [verifier.commit(repo.commit_object(f"HEAD~{n}")).reviewer for n in (0, 1)]
+    assert signers == ["chen", "ada"]  # each approval commit signed by its reviewer
+    assert check(synthgov, base).code == 0
+
+
+def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=())
+    result = approve(synthgov, base, "mallory")
+    assert result.code == 1
+    assert "is not in the base registry" in result.err and "nothing was written" in result.err
+    assert not (base / RELEASE / "approvals").exists()
+
+
+def test_approve_refuses_a_role_not_held(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=())
+    person = PEOPLE["chen"]
+    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", "--key",
+                      str(person.key), cwd=base)  # fmt: skip
+    assert result.code == 1 and "does not hold the role privacy-reviewer" in result.err
+
+
+def test_approve_refuses_self_approval(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests import samples
+
+    add_release(base, manifest=samples.MANIFEST.replace("author@example.org", "ada@example.org"),
+                approved_by=())  # fmt: skip
+    result = approve(synthgov, base, "ada")
+    assert result.code == 1 and "ada is an author of claims@1.10" in result.err
+
+
+def test_approve_never_overwrites_without_replace(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=())
+    assert approve(synthgov, base, "ada").code == 0
+    again = approve(synthgov, base, "ada", "--decision", "reject")
+    assert again.code == 2 and "--replace" in again.err
+    replaced = approve(synthgov, base, "ada", "--decision", "reject", "--replace")
+    assert replaced.code == 0, replaced.err
+    assert check(synthgov, base).code == 1
+
+
+def test_approve_binds_the_committed_release_not_the_working_tree(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=("chen",))
+    report = base / RELEASE / "report.json"
+    report.write_text(report.read_text().replace('"seed": 0', '"seed": 5'))  # uncommitted
+    assert approve(synthgov, base, "ada", "--no-commit").code == 0
+    git(base, "checkout", "--", str(report.relative_to(base)))
+    commit(base, "ada's approval, committed by hand")
+    assert check(synthgov, base).code == 0
+
+
+def test_approve_bad_usage_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=())
+    assert synthgov("approve", "claims", "--role", "x", cwd=base).code == 2
+    assert synthgov("approve", "--role", "x", cwd=base).code == 2
+    missing = synthgov("approve", "claims@9.9", "--role", "privacy-reviewer", "--key",
+                       str(PEOPLE["ada"].key), cwd=base)  # fmt: skip
+    assert missing.code == 2 and "not committed at HEAD" in missing.err
+
+
+@pytest.fixture
+def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """A reviewer's own gpg home with an ed25519 key; returns (fingerprint, armoured public key)."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("GNUPGHOME", str(home))
+
+    def gpg(*args: str) -> str:
+        return subprocess.run(["gpg", "--batch", "--passphrase", "", *args], check=True,
+                              capture_output=True, text=True).stdout  # fmt: skip
+
+    gpg("--quick-gen-key", "Gus <gus@example.org>", "ed25519", "sign", "never")
+    fpr = next(line.split(":")[9] for line in gpg("--with-colons", "--list-keys").splitlines()
+               if line.startswith("fpr:"))  # fmt: skip
+    yield fpr, gpg("--armor", "--export", fpr)
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+
+
+def test_openpgp_happy_path(synthgov, base: Path, gpg_reviewer: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    fpr, public = gpg_reviewer
+    git(base, "checkout", "-q", "main")
+    block = "\n".join("        " + line if line else "" for line in public.strip().splitlines())
+    registry = signing.registry_yaml(*signing.registered()) + (
+        "  - id: gus\n    name: Gus\n    email: gus@example.org\n    roles:\n    - privacy-reviewer\n"
+        f"    keys:\n    - type: openpgp\n      public_key: |\n{block}\n      fingerprint: {fpr}\n"
+    )
+    write(base, "policy/reviewers.yaml", registry)
+    commit(base, "register gus")
+    git(base, "checkout", "-q", "pr")
+    git(base, "rebase", "-q", "main")
+    add_release(base, approved_by=("chen",))
+    git(base, "config", "user.signingkey", fpr)
+    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", cwd=base)
+    assert result.code == 0, result.err
+    text = (base / RELEASE / "approvals/privacy-reviewer--gus.yaml").read_text()
+    assert "format: openpgp" in text and "BEGIN PGP SIGNATURE" in text
+    assert check(synthgov, base).code == 0
+
+
+def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base, approved_by=("ada",))
+    result = synthgov("status", "--format", "json", cwd=base)
+    assert result.code == 0, result.err
+    [release] = json.loads(result.out)["releases"]
+    assert release["release"] == "claims@1.10" and release["verdict"] == "blocked"
+    assert release["approvals"]["privacy-reviewer"] == {
+        "required": 1,
+        "present": ["ada"],
+        "missing": 0,
+    }
+    assert release["approvals"]["data-owner"]["missing"] == 1
+    text = synthgov("status", "claims", cwd=base).out
+    assert "claims@1.10: pending" in text and "data-owner: 0/1 (none); needs 1 more" in text
+    assert approve(synthgov, base, "chen").code == 0
+    assert "claims@1.10: approved" in synthgov("status", cwd=base).out
+
+
+def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    policy = base / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    commit(base, "tighten MIA")
+    assert check(synthgov, base).code == 1
+    for name in ("dana", "eli"):
+        person = PEOPLE[name]
+        result = synthgov(
+            "approve", "--policy", "--role", "policy-admin", "--key", str(person.key), cwd=base
+        )
+        assert result.code == 0, result.err
+    assert (base / "policy/approvals/policy-admin--eli.yaml").is_file()
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 0, result.out
+    assert "policy.change" not in {f["rule"] for f in as_json(result)["findings"]}

@@ -1,0 +1,396 @@
+"""The budget gate in `check`, on real git repositories: each DP release has its one debit,
+ledgers only grow and stay chained, the cap holds, and racing pull requests collide.
+
+Every tampering blocks with a finding that names the ledger file and the line that shows
+it. Releases other than claims@1.10 carry no approvals, so these tests look at the
+budget findings (and the verdict where only budget findings can decide it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import ledgers, samples
+from tests.conftest import git
+from tests.test_check import add_release, as_json, base, check, commit, write
+from tests.test_engine import PASSING, _report
+
+__all__ = ["base"]  # the fixture: main with the claims card and an empty claims-db ledger
+
+LEDGER = ledgers.PATH
+DP = "notion: approx, epsilon: 1.0, delta: 0.000001"
+
+
+def manifest(version: str, privacy: str = DP) -> str:
+    return samples.MANIFEST.replace('version: "1.10"', f'version: "{version}"').replace(
+        "notion: approx, epsilon: 1.0, delta: 0.000001", privacy
+    )
+
+
+def release(repo: Path, version: str, privacy: str = DP, *, debit: dict[str, str] | None = None,
+            ledger: bool = True) -> None:  # fmt: skip
+    """Commit release claims@VERSION, with its debit appended unless `ledger` is False."""
+    card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
+    folder = f"datasets/claims/releases/{version}"
+    text = manifest(version, privacy)
+    write(repo, f"{folder}/manifest.yaml", text)
+    write(repo, f"{folder}/report.json", _report(PASSING, card_sha))
+    if ledger:
+        loss = ledgers.figures(text) if debit is None else debit
+        if loss:
+            path = repo / LEDGER
+            path.write_text(ledgers.append(path.read_text(), f"claims@{version}", **loss))
+    commit(repo, f"release claims@{version}")
+
+
+def merge(repo: Path, branch: str, new_branch: str) -> None:
+    """Merge `branch` into main and start `new_branch` from there."""
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", branch)
+    git(repo, "checkout", "-qb", new_branch)
+
+
+def budget(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every budget finding, top-level and per release, with `scope` added."""
+    found = [{**f, "scope": "top"} for f in data["findings"] if f["gate"] == "budget"]
+    for result in data["releases"]:
+        found += [{**f, "scope": result["release"]} for f in result["findings"]
+                  if f["gate"] == "budget"]  # fmt: skip
+    return found
+
+
+def run(synthgov, repo: Path) -> tuple[int, list[dict[str, Any]]]:  # type: ignore[no-untyped-def]
+    result = check(synthgov, repo, "--format", "json")
+    assert result.code in (0, 1), result.err
+    return result.code, budget(as_json(result))
+
+
+def line(repo: Path, needle: str, nth: int = 0, path: str = LEDGER) -> int:
+    """1-based line of the `nth` line of `path` that contains `needle`."""
+    hits = [i for i, text in enumerate((repo / path).read_text().splitlines(), 1) if needle in text]
+    return hits[nth]
+
+
+def edit(repo: Path, old: str, new: str, count: int = 1) -> None:
+    path = repo / LEDGER
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, count))
+
+
+@pytest.fixture
+def debited(base: Path) -> Path:
+    """main: claims@1.10 spent (1.0, 1e-7) and claims@1.11 rho 0.05 of the cap (3.0, 1e-6),
+    about epsilon 2.48 composed; branch `pr2` starts there."""
+    release(base, "1.10", "notion: approx, epsilon: 1.0, delta: 0.0000001")
+    release(base, "1.11", "notion: zcdp, rho: 0.05")
+    merge(base, "pr", "pr2")
+    return base
+
+
+def only(found: list[dict[str, Any]], rule: str) -> dict[str, Any]:
+    [match] = [f for f in found if f["rule"] == rule]
+    assert match["file"] == LEDGER and match["severity"] == "error"
+    return match
+
+
+# --- per release -----------------------------------------------------------------------------
+
+
+def test_a_release_with_its_debit_passes_the_whole_gate(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)  # debits claims-db with the manifest's (1.0, 1e-6) and is approved
+    result = check(synthgov, base, "--format", "json")
+    assert result.code == 0, result.out
+    assert budget(as_json(result)) == []
+
+
+def test_a_missing_debit_blocks_at_the_ledgers_entries(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    release(base, "1.10", ledger=False)
+    code, found = run(synthgov, base)
+    finding = only(found, "budget.missing_debit")
+    assert code == 1 and finding["scope"] == "claims@1.10"
+    assert finding["line"] == line(base, "entries:")
+    assert (
+        "synthgov budget debit claims-db --release claims@1.10 --epsilon 1.0 --delta 0.000001"
+        in (finding["fix"])
+    )
+
+
+def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    release(base, "1.10", debit={"epsilon": "0.5", "delta": "0.000001"})
+    code, found = run(synthgov, base)
+    finding = only(found, "budget.debit_mismatch")
+    assert code == 1 and finding["line"] == line(base, "loss:")
+    assert finding["message"] == (
+        "entry seq 1 records epsilon 0.5, delta 0.000001 for claims@1.10, but its manifest "
+        "declares epsilon 1.0, delta 0.000001"
+    )
+    assert (finding["observed"], finding["threshold"]) == (
+        "epsilon 0.5, delta 0.000001", "epsilon 1.0, delta 0.000001")  # fmt: skip
+
+
+def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    release(base, "1.10", "notion: approx, epsilon: 3.5, delta: 0.000001")
+    code, found = run(synthgov, base)
+    finding = only(found, "budget.over_cap")
+    assert code == 1 and finding["scope"] == "claims@1.10"
+    assert finding["line"] == line(base, "- seq: 1")
+    assert (finding["observed"], finding["threshold"]) == (3.5, 3.0)
+    assert "epsilon 3.5 above the cap epsilon 3.0" in finding["message"]
+
+
+def test_a_zcdp_debit_is_composed_through_opendp(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    release(debited, "1.12", "notion: zcdp, rho: 0.3")  # rho 0.35 at delta 9e-7: 4.29
+    code, found = run(synthgov, debited)
+    finding = only(found, "budget.over_cap")
+    assert code == 1 and finding["observed"] == pytest.approx(5.2904, abs=1e-4)
+    assert "epsilon 5.2904 above the cap epsilon 3.0" in finding["message"]
+
+
+def test_a_debit_that_exhausts_delta_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    """(0.1, 9e-7) is small, but leaves no delta to convert the rho already spent."""
+    release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.0000009")
+    code, found = run(synthgov, debited)
+    finding = only(found, "budget.over_cap")
+    assert code == 1 and finding["observed"] == "infinite"
+    assert "delta 0.000001 exhausted, so epsilon is infinite" in finding["message"]
+
+
+def test_an_empirical_audit_release_needs_no_debit_and_must_not_have_one(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    release(base, "1.10", "notion: none")
+    code, found = run(synthgov, base)
+    assert found == []
+    release(base, "1.11", "notion: none", debit={"epsilon": "0.5"})
+    code, found = run(synthgov, base)
+    finding = only(found, "budget.debit_without_dp")
+    assert code == 1 and finding["scope"] == "claims@1.11"
+    assert finding["line"] == line(base, "release: claims@1.11")
+
+
+def test_the_restricted_tier_without_dp_is_a_policy_finding(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    write(repo, "policy/policy.yaml", samples.POLICY)
+    write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
+    write(repo, "datasets/claims/card.yaml",
+          samples.CARD.replace("classification: confidential", "classification: restricted"))  # fmt: skip
+    write(repo, LEDGER, ledgers.empty())
+    commit(repo, "base")
+    git(repo, "checkout", "-qb", "pr")
+    release(repo, "1.10", "notion: none")
+    result = check(synthgov, repo, "--format", "json")
+    rules = [f["rule"] for r in as_json(result)["releases"] for f in r["findings"]]
+    assert "policy.dp_required" in rules and budget(as_json(result)) == []
+
+
+def test_a_card_moved_to_a_fresh_source_still_debits_the_base_ledger(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    card = base / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("id: claims-db", "id: fresh"))
+    write(base, "budgets/fresh.yaml", ledgers.empty(source="fresh"))
+    release(base, "1.10", ledger=False)
+    fresh = base / "budgets/fresh.yaml"
+    fresh.write_text(ledgers.append(fresh.read_text(), "claims@1.10", epsilon="1.0",
+                                    delta="0.000001"))  # fmt: skip
+    commit(base, "move to a fresh ledger")
+    _, found = run(synthgov, base)
+    rules = {f["rule"] for f in found if f["scope"] == "claims@1.10"}
+    assert {"budget.source_changed", "budget.missing_debit"} <= rules
+    [moved] = [f for f in found if f["rule"] == "budget.source_changed"]
+    assert moved["file"] == "datasets/claims/card.yaml" and moved["line"] == 6
+
+
+# --- tampering with what the base holds -----------------------------------------------------
+
+
+def test_an_edited_earlier_entry_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    edit(debited, "epsilon: 1.0", "epsilon: 0.5")
+    release(debited, "1.12", "notion: approx, epsilon: 1.5, delta: 0.0000001")
+    code, found = run(synthgov, debited)
+    changed = only([f for f in found if f["scope"] == "top"], "budget.entry_changed")
+    assert code == 1 and changed["line"] == line(debited, "epsilon: 0.5")
+    assert changed["message"].startswith(
+        "entry seq 1 (claims@1.10) differs from the base in loss.epsilon: entries are append-only"
+    )
+    chain = only([f for f in found if f["scope"] == "top"], "budget.chain_broken")
+    assert chain["line"] == line(debited, "prev_sha256", 1)  # entry 2's link to entry 1
+    invalid = only(found, "budget.ledger_invalid")
+    assert invalid["scope"] == "claims@1.12" and invalid["line"] == changed["line"]
+
+
+def test_a_deleted_entry_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    text = (debited / LEDGER).read_text()
+    (debited / LEDGER).write_text(text[: text.index("  - seq: 2")])
+    commit(debited, "drop the second debit")
+    code, found = run(synthgov, debited)
+    deleted = only(found, "budget.entry_deleted")
+    assert code == 1 and deleted["scope"] == "top"
+    assert deleted["message"] == (
+        "entry seq 2 (claims@1.11) of the base is missing: entries are append-only, never removed"
+    )
+    assert deleted["line"] == line(debited, "- seq: 1")
+
+
+def test_reordered_entries_block(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    text = (debited / LEDGER).read_text()
+    head, first, second = (text[: text.index("  - seq: 1")],
+                           text[text.index("  - seq: 1"): text.index("  - seq: 2")],
+                           text[text.index("  - seq: 2"):])  # fmt: skip
+    swapped = second.replace("seq: 2", "seq: 1") + first.replace("seq: 1", "seq: 2")
+    (debited / LEDGER).write_text(head + swapped)
+    commit(debited, "reorder")
+    code, found = run(synthgov, debited)
+    moved = [f for f in found if f["rule"] == "budget.entry_moved"]
+    assert code == 1 and len(moved) == 2
+    assert {f["line"] for f in moved} == {line(debited, "seq: 1"), line(debited, "seq: 2")}
+    assert moved[0]["message"] == (
+        "the debit of claims@1.10 is entry seq 1 on the base but seq 2 here: entries keep "
+        "their order and numbers"
+    )
+
+
+def test_reordered_entries_keeping_their_numbers_are_invalid(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    text = (debited / LEDGER).read_text()
+    at1, at2 = text.index("  - seq: 1"), text.index("  - seq: 2")
+    (debited / LEDGER).write_text(text[:at1] + text[at2:] + text[at1:at2])
+    commit(debited, "reorder")
+    result = check(synthgov, debited, "--format", "json")
+    [finding] = [f for f in as_json(result)["findings"] if f["file"] == LEDGER]
+    assert result.code == 1 and finding["rule"] == "files.invalid"
+    assert finding["line"] == line(debited, "seq: 2") and "is 2, expected 1" in finding["message"]
+
+
+def test_a_broken_hash_blocks_at_its_prev_sha256(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    release(debited, "1.12")
+    text = (debited / LEDGER).read_text()
+    last = text.rindex("prev_sha256: ") + len("prev_sha256: ")
+    (debited / LEDGER).write_text(text[:last] + "0" * 64 + text[last + 64 :])
+    commit(debited, "forge a link")
+    code, found = run(synthgov, debited)
+    chain = only([f for f in found if f["scope"] == "top"], "budget.chain_broken")
+    assert code == 1 and chain["line"] == line(debited, "prev_sha256", 2)
+    assert chain["message"].startswith("entry seq 3's prev_sha256 is not the sha256 of entry seq 2")
+    assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.12"
+
+
+def test_raising_the_cap_alongside_a_debit_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    """signing.md attack 14: a bigger cap smuggled in with the debit that needs it."""
+    release(debited, "1.12", "notion: approx, epsilon: 2.5, delta: 0.000001")
+    edit(debited, "cap: {epsilon: 3.0,", "cap: {epsilon: 30.0,")
+    commit(debited, "raise the cap")
+    code, found = run(synthgov, debited)
+    header = only([f for f in found if f["scope"] == "top"], "budget.header_changed")
+    assert code == 1 and header["line"] == line(debited, "cap:")
+    assert header["message"].startswith("cap.epsilon differs from the base")
+    assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.12"
+
+
+def test_rewriting_the_text_of_earlier_entries_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    edit(debited, "    mechanism: aim\n", "    mechanism: aim  # the first AIM run\n")
+    commit(debited, "annotate")
+    code, found = run(synthgov, debited)
+    rewritten = only(found, "budget.rewritten")
+    assert code == 1 and rewritten["line"] == line(debited, "# the first AIM run")
+
+
+def test_appending_after_the_base_passes(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    release(debited, "1.12", "notion: approx, epsilon: 0.5, delta: 0.0000001")  # 2.987 of 3
+    assert run(synthgov, debited) == (1, [])  # blocked by missing approvals only
+
+
+# --- two pull requests, one ledger ------------------------------------------------------------
+
+
+def test_two_branches_racing_for_the_same_sequence_number(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    """Both append seq 3 to the same base; each passes alone. Once one is merged, the other,
+    re-checked against the new base (the merge queue), is blocked and told to rebase."""
+    release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.00000001")
+    git(debited, "checkout", "-q", "main")
+    git(debited, "checkout", "-qb", "other")
+    release(debited, "1.13", "notion: approx, epsilon: 0.2, delta: 0.00000001")
+    assert run(synthgov, debited) == (1, [])  # approvals aside, each is fine alone
+    git(debited, "checkout", "-q", "pr2")
+    assert run(synthgov, debited) == (1, [])
+    merge(debited, "pr2", "unused")
+    git(debited, "checkout", "-q", "other")
+    code, found = run(synthgov, debited)
+    taken = only([f for f in found if f["scope"] == "top"], "budget.sequence_taken")
+    assert code == 1 and taken["line"] == line(debited, "- seq: 3")
+    assert taken["message"].startswith(
+        "sequence number 3 is already taken on the base by claims@1.12: another pull request "
+        "debited this ledger after this branch was made. Rebase onto the base and debit again"
+    )
+    assert taken["fix"].startswith("Rebase onto the base, keep the base's ledger, debit again")
+    assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.13"
+
+
+def test_a_rebased_branch_that_debits_again_passes(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.00000001")
+    merge(debited, "pr2", "rebased")
+    release(debited, "1.13", "notion: approx, epsilon: 0.2, delta: 0.00000001")
+    _, found = run(synthgov, debited)
+    assert found == [] and "- seq: 4" in (debited / LEDGER).read_text()
+
+
+# --- pull requests that change only a ledger -------------------------------------------------
+
+
+def test_a_debit_ahead_of_its_release_warns_then_the_release_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    path = base / LEDGER  # main's, empty
+    path.write_text(ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0",
+                                   delta="0.000001"))  # fmt: skip
+    commit(base, "reserve budget for claims@1.10")
+    result = check(synthgov, base, "--format", "json")
+    [warning] = budget(as_json(result))
+    assert result.code == 0 and warning["rule"] == "budget.debit_without_release"
+    assert (warning["severity"], warning["scope"]) == ("warning", "top")
+    assert warning["line"] == line(base, "release: claims@1.10")
+    merge(base, "pr", "the-release")
+    release(base, "1.10", ledger=False)  # the ledger already holds its debit
+    assert run(synthgov, base) == (1, [])  # approvals aside
+
+
+def test_a_ledger_only_overdraw_blocks_at_the_entry_that_tips_it(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    path = debited / LEDGER
+    path.write_text(ledgers.append(path.read_text(), "claims@2.0", epsilon="0.4"))
+    path.write_text(ledgers.append(path.read_text(), "claims@2.1", epsilon="0.4"))
+    commit(debited, "reserve")
+    code, found = run(synthgov, debited)
+    over = only(found, "budget.over_cap")
+    assert code == 1 and over["scope"] == "top"
+    assert over["line"] == line(debited, "- seq: 4")  # 2.48 + 0.4 fits; + 0.4 more does not
+    assert over["message"].startswith("entry seq 4 overdraws budgets/claims-db.yaml")
+
+
+def test_a_ledger_only_debit_must_match_an_existing_manifest(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    merge(debited, "pr2", "pr3")  # main: 1.10 and 1.11
+    release(debited, "1.12", "notion: none", ledger=False)
+    merge(debited, "pr3", "pr4")
+    path = debited / LEDGER
+    path.write_text(ledgers.append(path.read_text(), "claims@1.12", epsilon="0.1"))
+    commit(debited, "debit a release that declares no DP")
+    code, found = run(synthgov, debited)
+    finding = only(found, "budget.debit_without_dp")
+    assert code == 1 and finding["scope"] == "top"
+
+
+def test_a_new_ledger_in_the_pull_request_is_reported(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    write(repo, "policy/policy.yaml", samples.POLICY)
+    write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
+    write(repo, "datasets/claims/card.yaml", samples.CARD)
+    commit(repo, "base without a ledger")
+    git(repo, "checkout", "-qb", "pr")
+    release(repo, "1.10", ledger=False)
+    code, found = run(synthgov, repo)
+    assert code == 1 and [f["rule"] for f in found] == ["budget.no_ledger"]
+    assert (found[0]["file"], found[0]["line"]) == (LEDGER, 1)
+    write(repo, LEDGER, ledgers.append(ledgers.empty(), "claims@1.10", epsilon="1.0",
+                                       delta="0.000001"))  # fmt: skip
+    commit(repo, "the ledger")
+    _, found = run(synthgov, repo)
+    [new] = found
+    assert (new["rule"], new["severity"], new["line"]) == (
+        "budget.new_ledger", "warning", line(repo, "cap:"))  # fmt: skip
