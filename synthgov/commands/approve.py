@@ -22,9 +22,9 @@ import click
 
 from synthgov import approvals, governance, layout, options, sshsig
 from synthgov.commands.check import (
-    _git_inputs,
-    _trust_root,
     classification_changes,
+    git_sides,
+    load_trust_root,
     trust_root_digest,
 )
 from synthgov.errors import GitError, InputError, UsageError
@@ -187,9 +187,9 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
             base_ref = repo.default_base()
         except GitError:
             base_ref = "HEAD"  # no base yet: HEAD is the trust root
-        sides = _git_inputs(repo, base_ref)
+        sides = git_sides(repo, base_ref)
         where = f"the base {sides.base[:12]}'s"
-        registry: Registry = _trust_root(
+        registry: Registry = load_trust_root(
             sides.base_tree, layout.REVIEWERS, "reviewers", where
         ).model
         subject = _subject(sides, release, waiver)

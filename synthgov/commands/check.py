@@ -125,7 +125,7 @@ def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Led
     return found
 
 
-def _release_context(release: str, trust: Trust, head: Tree,
+def release_context(release: str, trust: Trust, head: Tree,
                      base: Tree | None) -> ReleaseContext:  # fmt: skip
     dataset, version = release.split("@", 1)
     folder = layout.release_dir(dataset, version)
@@ -160,7 +160,7 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
                    base: Tree | None) -> ReleaseResult:  # fmt: skip
     """One release, failing closed: whatever stops the evaluation blocks the release."""
     try:
-        ctx = _release_context(release, trust, head, base)
+        ctx = release_context(release, trust, head, base)
     except InputError as exc:
         return ReleaseResult(release, tuple(_files_findings(exc)), files)
     except Exception as exc:  # fail closed
@@ -173,7 +173,7 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
 
 def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
-    in_change = {release for path, _ in changes if (release := _release_of(path))}
+    in_change = {release for path, _ in changes if (release := release_of(path))}
     found: list[Finding] = []
     for path, status in changes:
         if _kind(path) != "ledger" or status == "D" or base is None:
@@ -279,7 +279,7 @@ def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Fi
     """
     current = replace(trust, provenance=None, enforce_approvals=False)
     after_policy = replace(current, policy=proposed)
-    releases = sorted({r for p in base.list("datasets") if (r := _release_of(p))})
+    releases = sorted({r for p in base.list("datasets") if (r := release_of(p))})
     found = []
     for release in releases:
         after = _check_release(release, (), after_policy, base, base)
@@ -301,21 +301,21 @@ def _kind(path: str) -> str | None:
     return placed.kind if placed else None
 
 
-def _release_of(path: str) -> str | None:
+def release_of(path: str) -> str | None:
     placed = layout.classify(path)
     if placed is None or placed.kind not in RELEASE_KINDS or "dataset" not in placed.ids:
         return None  # not a release's file (a policy approval lives under policy/)
     return f"{placed.ids['dataset']}@{placed.ids['version']}"
 
 
-def _decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
+def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             base: Tree | None) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
     releases: dict[str, list[str]] = {}
     top: list[Finding] = []
     for path, status in changes:
         if not layout.is_governed(path):  # a README or .gitkeep beside governance files
             continue
-        release = _release_of(path)
+        release = release_of(path)
         if release is None:
             top += _top_level(path, status, trust.policy, head)
             continue
@@ -346,18 +346,22 @@ def _decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
 
 
 @dataclass(frozen=True)
-class _Sides:
+class Sides:
+    """A comparison in Git: the trust root's commit, the head, what changed between them."""
+
     base: str
     head: str
-    changes: list[tuple[str, str]]
+    changes: list[tuple[str, str]]  # (path, status) of `merge-base(base, head)..head`
     base_tree: Tree
     head_tree: Tree
     provenance: Provenance
 
 
-def _git_inputs(repo: Repository, base_ref: str | None) -> _Sides:
+def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = None) -> Sides:
+    """`base_ref` (default: origin/HEAD, else main) against `head_ref` (default: HEAD);
+    `audit` passes a first-parent commit's parent and the commit itself."""
     base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
-    head = repo.head()
+    head = repo.resolve(head_ref, "ref") if head_ref else repo.head()
     changed = repo.changed(base, head)
     changes = [(c.path, c.status) for c in changed]
     changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
@@ -366,10 +370,10 @@ def _git_inputs(repo: Repository, base_ref: str | None) -> _Sides:
         return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix))
 
     provenance = Provenance(repo, repo.merge_base(base, head), head)
-    return _Sides(base, head, changes, side(base), side(head), provenance)
+    return Sides(base, head, changes, side(base), side(head), provenance)
 
 
-def _trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # type: ignore[type-arg]
+def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # type: ignore[type-arg]
     """The base's policy or registry; one that cannot be loaded prevents a decision (exit 2)."""
     try:
         return tree.load(path, kind)
@@ -393,10 +397,10 @@ def _write(output: Path, text: str) -> None:
     os.replace(tmp, target)
 
 
-def _trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
+def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
            enforce_approvals: bool) -> Trust:  # fmt: skip
-    policy: Loaded[Policy] = _trust_root(tree, layout.POLICY, "policy", where)
-    registry: Loaded[Registry] = _trust_root(tree, layout.REVIEWERS, "reviewers", where)
+    policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
+    registry: Loaded[Registry] = load_trust_root(tree, layout.REVIEWERS, "reviewers", where)
     verifier = Verifier(registry.model, now)
     return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)
 
@@ -409,19 +413,19 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     enforce = not allow_missing_approvals
     if no_git:
         tree = _working_tree(root)
-        trust = _trust(tree, "the working tree's", now, None, enforce)
-        changes = [(p, "M") for p in tree.list("datasets") if _release_of(p)]
+        trust = make_trust(tree, "the working tree's", now, None, enforce)
+        changes = [(p, "M") for p in tree.list("datasets") if release_of(p)]
         base_sha = head_sha = ""
         with trust.verifier:
-            results, top = _decide(changes, trust, tree, None)
+            results, top = decide(changes, trust, tree, None)
     else:
         with Repository.open(root) as repo:
-            sides = _git_inputs(repo, base)
+            sides = git_sides(repo, base)
             base_sha, head_sha, changes = sides.base, sides.head, sides.changes
             where = f"the base commit {base_sha[:12]}'s"
-            trust = _trust(sides.base_tree, where, now, sides.provenance, enforce)
+            trust = make_trust(sides.base_tree, where, now, sides.provenance, enforce)
             with trust.verifier:
-                results, top = _decide(changes, trust, sides.head_tree, sides.base_tree)
+                results, top = decide(changes, trust, sides.head_tree, sides.base_tree)
                 if any(path == layout.POLICY and status != "D" for path, status in changes):
                     try:
                         proposed = sides.head_tree.load(layout.POLICY, "policy")

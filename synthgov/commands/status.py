@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from synthgov import engine, layout, options
-from synthgov.commands.check import Trust, _git_inputs, _release_context, _release_of, _trust
+from synthgov.commands.check import Trust, git_sides, make_trust, release_context, release_of
 from synthgov.errors import GitError, InputError
 from synthgov.gates.approvals import standing
 from synthgov.history import Repository
@@ -24,7 +24,7 @@ from synthgov.history import Repository
 
 def _release_status(release: str, trust: Trust, sides: Any) -> dict[str, Any]:
     try:
-        ctx = _release_context(release, trust, sides.head_tree, sides.base_tree)
+        ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
         result = engine.check_release(ctx)
         _, filled, required = standing(ctx)
     except InputError as exc:
@@ -59,11 +59,11 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
             base = repo.default_base()
         except GitError:
             base = "HEAD"
-        sides = _git_inputs(repo, base)
-        trust = _trust(sides.base_tree, f"the base {sides.base[:12]}'s", now, sides.provenance,
+        sides = git_sides(repo, base)
+        trust = make_trust(sides.base_tree, f"the base {sides.base[:12]}'s", now, sides.provenance,
                        enforce_approvals=True)  # fmt: skip
         prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
-        releases = sorted({r for p in sides.head_tree.list(prefix) if (r := _release_of(p))})
+        releases = sorted({r for p in sides.head_tree.list(prefix) if (r := release_of(p))})
         with trust.verifier:
             found = [_release_status(r, trust, sides) for r in releases]
     if fmt == "json":
