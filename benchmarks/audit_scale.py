@@ -1,0 +1,178 @@
+"""Benchmark: `synthgov audit` over a long first-parent history (BRIEF §7).
+
+Target: 10,000 commits with 1,000 releases replayed in under a minute on 2 cores, growing
+linearly. For each size N this writes, with one `git fast-import`, a real governance
+repository whose `main` has N first-parent commits: the first sets up the default policy,
+a registry of two reviewers, N/100 dataset cards and their empty ledgers; then every
+tenth commit is a squash-merged release (manifest, report with the passing metric set,
+two approvals signed with real ssh-keygen keys, and the chained debit in its ledger), and
+the nine between change a file outside the governance folders. It then times
+`synthgov audit` in this process (best and median of --runs) and checks that the
+history is clean (every release re-decided as passing).
+
+    .venv/bin/python benchmarks/audit_scale.py [--sizes 1000,5000,10000] [--runs 3] [--profile]
+
+No pytest, no network; needs git and ssh-keygen. Results are in docs/benchmarks.md ("Audit").
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import hashlib
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from check_scale import CARD, POLICY, git_env, ledger, release_files
+
+from synthgov import approvals
+from synthgov.cli import main as synthgov_main
+from synthgov.loading import parse_document
+from tests import signing
+
+RELEASE_EVERY = 10
+RELEASES_PER_DATASET = 10
+START = 1_790_000_000  # 2026-09-21: after the fixtures' created_at and signed_at claims
+
+
+def _blob(path: str, text: str) -> bytes:
+    data = text.encode("utf-8")
+    return f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n"
+
+
+def _commit(mark: int, files: dict[str, str], message: str) -> bytes:
+    msg = message.encode()
+    head = (f"commit refs/heads/main\nmark :{mark}\n"
+            f"committer Bench Author <bench@example.org> {START + 60 * mark} +0000\n"
+            f"data {len(msg)}\n").encode() + msg + b"\n"  # fmt: skip
+    if mark > 1:
+        head += f"from :{mark - 1}\n".encode()
+    return head + b"".join(_blob(p, t) for p, t in files.items()) + b"\n"
+
+
+def build(root: Path, commits: int, env: dict[str, str]) -> tuple[int, float]:
+    """`main` with `commits` first-parent commits, one release in every tenth."""
+    started = time.perf_counter()
+    releases = commits // RELEASE_EVERY
+    datasets = max(1, releases // RELEASES_PER_DATASET)
+    root.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
+    keys = root.parent / f"{root.name}-keys"
+    keys.mkdir()
+    ada = signing.make_person(keys, "ada", "privacy-reviewer")
+    chen = signing.make_person(keys, "chen", "data-owner")
+    first = {
+        "policy/policy.yaml": POLICY,
+        "policy/reviewers.yaml": signing.registry_yaml(ada, chen),
+    }
+    card_shas = {}
+    for d in range(datasets):
+        dataset = f"ds-{d:04d}"
+        card = CARD.format(dataset=dataset)
+        first[f"datasets/{dataset}/card.yaml"] = card
+        first[f"budgets/{dataset}-db.yaml"] = ledger(dataset, []).replace(
+            "entries:\n", "entries: []\n"
+        )
+        card_shas[dataset] = hashlib.sha256(card.encode()).hexdigest()
+    stream = [_commit(1, first, "governance repository")]
+    versions: dict[str, list[str]] = {d: [] for d in card_shas}
+    made = 0
+    for mark in range(2, commits + 1):
+        if mark % RELEASE_EVERY:
+            stream.append(_commit(mark, {"src/notes.txt": f"change {mark}\n"}, f"work {mark}"))
+            continue
+        dataset = f"ds-{made % datasets:04d}"
+        version = f"1.{made // datasets}"
+        made += 1
+        files = release_files(dataset, version, card_shas[dataset])
+        folder = f"datasets/{dataset}/releases/{version}"
+        digest = approvals.release_digest(
+            *(parse_document(files[f"{folder}/{n}"].encode(), n).data
+              for n in ("manifest.yaml", "report.json"))
+        )  # fmt: skip
+        for person in (ada, chen):
+            path, text = signing.approval(person, person.roles[0], digest,
+                                          release=f"{dataset}@{version}")  # fmt: skip
+            files[path] = text
+        versions[dataset].append(version)
+        files[f"budgets/{dataset}-db.yaml"] = ledger(dataset, versions[dataset])
+        stream.append(_commit(mark, files, f"release {dataset}@{version} (#{mark})"))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, env=env, check=True,
+                   input=b"".join(stream))  # fmt: skip
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, env=env, check=True)
+    return made, time.perf_counter() - started
+
+
+def run_audit(repo: Path) -> tuple[float, dict]:  # type: ignore[type-arg]
+    out = io.StringIO()
+    old = Path.cwd()
+    os.chdir(repo)
+    try:
+        with contextlib.redirect_stdout(out):
+            started = time.perf_counter()
+            code = synthgov_main(["audit"])
+            seconds = time.perf_counter() - started
+    finally:
+        os.chdir(old)
+    data = json.loads(out.getvalue())
+    if code != 0:
+        raise SystemExit(f"audit of {repo} found {data['findings'][:3]}: expected clean")
+    return seconds, data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="synthgov-audit-") as tmp:
+        home = Path(tmp) / "home"
+        home.mkdir()
+        env = git_env(home)
+        os.environ.update({k: v for k, v in env.items() if k.startswith(("GIT_", "HOME"))})
+        repos = {}
+        for size in sizes:
+            releases, seconds = build(Path(tmp) / f"r{size}", size, env)
+            repos[size] = releases
+            print(f"built {size:>6} commits with {releases:>5} releases in {seconds:6.1f} s")
+        times: dict[int, list[float]] = {size: [] for size in sizes}
+        for _ in range(args.runs):  # round-robin: outside load falls on every size alike
+            for size in sizes:
+                seconds, data = run_audit(Path(tmp) / f"r{size}")
+                assert data["commits"] == size and len(data["releases"]) == repos[size]
+                times[size].append(seconds)
+        print(f"\n{'commits':>8} {'releases':>9} {'best (s)':>9} {'median (s)':>11} "
+              f"{'ms/commit':>10} {'ms/release':>11}")  # fmt: skip
+        for size in sizes:
+            best, median = min(times[size]), statistics.median(times[size])
+            print(f"{size:>8} {repos[size]:>9} {best:>9.2f} {median:>11.2f} "
+                  f"{1000 * best / size:>10.3f} {1000 * best / max(repos[size], 1):>11.2f}")  # fmt: skip
+        small, large = sizes[0], sizes[-1]
+        ratio = min(times[large]) / min(times[small])
+        print(f"\ngrowth {small} -> {large} commits: x{ratio:.2f} time for x{large / small:.0f} "
+              f"commits (linear: x{large / small:.0f})")  # fmt: skip
+        if min(times[large]) >= 60 and large >= 10_000:
+            raise SystemExit("audit of 10,000 commits took a minute or more (target: under 1)")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            run_audit(Path(tmp) / f"r{large}")
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(20)
+
+
+if __name__ == "__main__":
+    main()

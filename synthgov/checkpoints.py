@@ -1,0 +1,128 @@
+"""Audit checkpoints: a signed record of main's history at an audit, and its verification.
+
+A checkpoint (audit/checkpoints/<UTC time>.yaml, model `Checkpoint`) pins a first-parent
+commit, its tree and every ledger's head, with the auditor's clock. It is signed over its
+canonical JSON without `signature` (SSHSIG, namespace `synthgov-checkpoint`) by a reviewer
+of the checkpointed commit's registry who holds `auditor` or `policy-admin`: a role that
+answers for the trust root, so that a release author cannot pin a history they rewrote.
+The pure part builds and judges records; reading Git and signing are the callers'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from synthgov import approvals, ledgers, sshsig
+from synthgov.keys import parse_ssh_public_key
+from synthgov.models import Checkpoint, Registry
+from synthgov.models.common import format_timestamp
+from synthgov.signatures import key_problem
+from synthgov.sshsig import SignatureError
+
+NAMESPACE = "synthgov-checkpoint"
+ROLES = ("auditor", "policy-admin")
+#: How far a later commit's time may lie before a checkpoint's before it counts as back-dated.
+SKEW = timedelta(minutes=5)
+FOLDER = "audit/checkpoints"
+
+
+def path_for(created_at: datetime) -> str:
+    return f"{FOLDER}/{created_at:%Y%m%dT%H%M%SZ}.yaml"
+
+
+def ledger_heads(read: Callable[[str], bytes | None], paths: list[str]) -> dict[str, Any]:
+    """Ledger path -> {entries, head_sha256} for the ledgers at a commit."""
+    from synthgov.loading import parse_yaml
+
+    heads = {}
+    for path in paths:
+        raw = read(path)
+        if raw is None:
+            continue
+        data = parse_yaml(raw, path).data
+        count = len(ledgers.entries(data))
+        heads[path] = {"entries": count, "head_sha256": ledgers.link(data, count)}
+    return heads
+
+
+def unsigned(commit: str, tree: str, heads: dict[str, Any], created_at: datetime,
+             reviewer: str) -> dict[str, Any]:  # fmt: skip
+    return {"schema_version": 1, "commit": commit, "tree": tree, "ledgers": heads,
+            "created_at": format_timestamp(created_at), "reviewer": reviewer}  # fmt: skip
+
+
+def payload(data: dict[str, Any]) -> bytes:
+    """The bytes the signature covers: the record without `signature`, canonical JSON."""
+    return approvals.signed_payload(data)
+
+
+def signer_of(armored: str, registry: Registry, at: datetime) -> tuple[str | None, str]:
+    """(reviewer id, "") of the registered key that made `armored`, or (None, why not):
+    the key must be registered, valid at `at`, and its holder an auditor or policy admin."""
+    try:
+        blob = sshsig.parse(armored).public_key
+    except SignatureError as exc:
+        return None, str(exc)
+    for reviewer in registry.reviewers:
+        for key in reviewer.keys:
+            if key.type != "ssh" or parse_ssh_public_key(key.public_key).blob != blob:
+                continue
+            problem = key_problem(key, at)
+            if problem:
+                return None, f"{reviewer.id}'s key {key.fingerprint} {problem}"
+            if not set(ROLES) & set(reviewer.roles):
+                return None, f"{reviewer.id} holds neither {' nor '.join(ROLES)}"
+            return reviewer.id, ""
+    return None, "the signing key is not in the registry"
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # history.rewritten | checkpoint.invalid
+    message: str
+
+
+def verify(checkpoint: Checkpoint, data: dict[str, Any], registry: Registry,
+           in_history: bool, tree: str | None,
+           heads: dict[str, Any] | None) -> list[Problem]:  # fmt: skip
+    """What is wrong with a recorded checkpoint against the history as it is now.
+
+    `in_history`: the commit is on main's first-parent history; `tree` and `heads` are the
+    commit's tree and ledger heads when the repository still has the commit.
+    """
+    found = []
+    signature = checkpoint.signature
+    if signature.format != "sshsig":
+        found.append(Problem("checkpoint.invalid", "checkpoints are signed with SSH keys only"))
+    else:
+        reviewer, why = signer_of(signature.armored, registry, checkpoint.created_at)
+        if reviewer is None or reviewer != checkpoint.reviewer:
+            found.append(Problem("checkpoint.invalid", f"signature not accepted: "
+                                 f"{why or f'made by {reviewer}, not {checkpoint.reviewer}'}"))  # fmt: skip
+        else:
+            blob = sshsig.parse(signature.armored).public_key
+            try:
+                sshsig.verify(signature.armored, payload(data), namespace=NAMESPACE,
+                              public_key=blob)  # fmt: skip
+            except SignatureError as exc:
+                found.append(Problem("checkpoint.invalid", f"signature not accepted: {exc}"))
+    short = checkpoint.commit[:12]
+    if not in_history:
+        found.append(Problem("history.rewritten", f"checkpointed commit {short} "
+                             f"({format_timestamp(checkpoint.created_at)}) is no longer in "
+                             "main's first-parent history: history was rewritten (force-push)"))  # fmt: skip
+    elif tree is not None and tree != checkpoint.tree:
+        found.append(Problem("history.rewritten", f"commit {short} has tree {tree[:12]}, the "
+                             f"checkpoint recorded {checkpoint.tree[:12]}"))  # fmt: skip
+    elif heads is not None:
+        recorded = {k: v.model_dump() for k, v in checkpoint.ledgers.items()}
+        if heads != recorded:
+            changed = sorted(
+                set(heads) ^ set(recorded) | {k for k in heads if heads[k] != recorded.get(k)}
+            )
+            found.append(Problem("history.rewritten", f"ledger heads at {short} differ from "
+                                 f"the checkpoint's: {', '.join(changed)}"))  # fmt: skip
+    return found

@@ -1,0 +1,240 @@
+"""`synthgov audit` on real git histories: each kind of finding at the commit that made it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from synthgov.schemas import json_schema
+from tests import ledgers, signing
+from tests.conftest import git
+from tests.test_check import add_release, commit, make_base, write
+from tests.test_engine import RELEASE, with_metric
+
+
+def sha(repo: Path, ref: str = "HEAD") -> str:
+    return git(repo, "rev-parse", ref).strip()
+
+
+def merge(repo: Path) -> None:
+    """Merge the pull request branch `pr` into main with a merge commit."""
+    git(repo, "checkout", "-q", "main")
+    git(repo, "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "pr", "-m", "merge pr")
+
+
+def audit(synthgov, repo: Path, *args: str) -> tuple[int, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    result = synthgov("audit", *args, cwd=repo)
+    assert result.code in (0, 1), result.err
+    return result.code, json.loads(result.out)
+
+
+def kinds(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f["commit"], f["kind"]) for f in data["findings"]]
+
+
+@pytest.fixture
+def clean(repo: Path) -> Path:
+    """main: the base commit, then a merged pull request adding an approved release."""
+    make_base(repo)
+    add_release(repo)
+    merge(repo)
+    return repo
+
+
+def test_a_clean_history_passes_and_the_json_validates(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    code, data = audit(synthgov, clean)
+    assert code == 0 and data["verdict"] == "clean", data["findings"]
+    jsonschema.validate(data, json_schema("audit"))
+    assert (data["commits"], data["decided"], data["head"]) == (2, 2, sha(clean))
+    [release] = data["releases"]
+    assert release["release"] == "claims@1.10" and release["verdict"] == "pass"
+    assert release["last_commit"] == sha(clean)
+    people = signing.people()
+    fingerprints = {a["reviewer"]: a["fingerprint"] for a in release["approvals"]}
+    assert fingerprints == {n: people[n].fingerprint for n in ("ada", "chen")}
+    assert f"{RELEASE}/manifest.yaml" in release["inputs"] and "artifact" in release["inputs"]
+    assert [b["source"] for b in data["budgets"]] == ["claims-db", "claims-db"]
+    assert data["budgets"][-1]["entries"] == 1
+
+
+def test_a_direct_push_of_a_failing_release_is_found_at_its_commit(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    make_base(repo)
+    git(repo, "checkout", "-q", "main")
+    add_release(repo, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    code, data = audit(synthgov, repo)
+    assert code == 1 and data["verdict"] == "findings"
+    pushed, approvals = sha(repo, "HEAD~1"), sha(repo)
+    found = kinds(data)
+    assert (pushed, "release.blocked") in found and (pushed, "approval.missing") in found
+    assert (approvals, "release.blocked") in found
+    privacy = [f for f in data["findings"] if f["gate"] == "privacy"]
+    assert {f["release"] for f in privacy} == {"claims@1.10"}
+    assert data["releases"][0]["verdict"] == "findings"
+
+
+def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    ledger = clean / ledgers.PATH
+    text = ledger.read_text()
+    assert "mechanism: aim" in text
+    ledger.write_text(text.replace("mechanism: aim", "mechanism: mst", 1))
+    commit(clean, "tidy the ledger")
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    assert kinds(data) and set(kinds(data)) == {(sha(clean), "ledger.rewrite")}
+
+
+def test_a_policy_change_without_admin_approvals_is_found(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    policy = clean / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.99\n"))
+    commit(clean, "loosen the policy")
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    assert kinds(data) == [(sha(clean), "policy.unapproved")]
+    assert data["findings"][0]["rule"] == "policy.change"
+
+
+def test_an_approval_by_a_key_revoked_before_the_merge_does_not_count(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    make_base(repo)
+    git(repo, "checkout", "-q", "main")
+    revoked = {"chen": "revoked_at: 2025-09-01T00:00:00Z\nrevocation_reason: laptop stolen"}
+    write(
+        repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered(), extra=revoked)
+    )
+    git(repo, "add", "-A")
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "--amend", "--no-edit")
+    git(repo, "branch", "-qf", "pr", "main")
+    git(repo, "checkout", "-q", "pr")
+    add_release(repo)
+    merge(repo)
+    code, data = audit(synthgov, repo)
+    assert code == 1
+    assert kinds(data) == [(sha(repo), "approval.missing")]
+    chen = next(a for a in data["releases"][0]["approvals"] if a["reviewer"] == "chen")
+    assert chen["fingerprint"] is None and "revoked" in chen["problem"]
+    # replayed at an instant before the revocation, the same approval counts
+    code, data = audit(synthgov, repo, "--at", "2025-07-01T00:00:00Z")
+    assert code == 0, [f["message"] for f in data["findings"]]
+
+
+@pytest.fixture
+def dana() -> signing.Person:
+    return signing.people()["dana"]  # a policy admin: may sign checkpoints
+
+
+def test_a_checkpoint_verifies_and_a_force_push_that_drops_it_is_found(
+    synthgov, clean: Path, dana
+) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean)
+    assert result.code == 0, result.err
+    [written] = list((clean / "audit/checkpoints").iterdir())
+    assert "checkpoint of" in result.err
+    code, data = audit(synthgov, clean)
+    assert code == 0
+    [point] = data["checkpoints"]
+    assert (point["status"], point["commit"], point["reviewer"]) == ("verified", sha(clean), "dana")
+    dropped = sha(clean)
+    git(clean, "reset", "-q", "--hard", "HEAD~1")  # the untracked checkpoint stays
+    write(clean, "notes.txt", "history rewritten\n")
+    commit(clean, "rewritten")
+    assert written.exists()
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    [finding] = data["findings"]
+    assert finding["kind"] == "history.rewritten" and dropped[:12] in finding["message"]
+
+
+def test_a_tampered_checkpoint_is_invalid(synthgov, clean: Path, dana) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean).code == 0
+    [written] = list((clean / "audit/checkpoints").iterdir())
+    written.write_text(re.sub(r"entries: 1", "entries: 0", written.read_text()))
+    code, data = audit(synthgov, clean)
+    assert code == 1 and "checkpoint.invalid" in {f["kind"] for f in data["findings"]}
+
+
+def test_a_checkpoint_needs_an_auditor_or_policy_admin(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    ada = signing.people()["ada"]
+    result = synthgov("audit", "--checkpoint", "--key", str(ada.key), cwd=clean)
+    assert result.code == 2 and "ada holds neither auditor nor policy-admin" in result.err
+    assert not (clean / "audit").exists()
+
+
+def test_a_back_dated_commit_is_found(synthgov, clean: Path, dana) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean).code == 0
+    write(clean, "notes.txt", "late\n")
+    git(clean, "add", "-A")
+    env = {**os.environ, "GIT_COMMITTER_DATE": "2001-01-01T00:00:00Z"}
+    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", "back-dated"],
+                   cwd=clean, env=env, check=True)  # fmt: skip
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    assert set(kinds(data)) == {(sha(clean), "history.date_regression"),
+                                (sha(clean), "history.backdated")}  # fmt: skip
+
+
+class _Refs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.refs += [
+            f"{k}={v}"
+            for k, v in attrs
+            if k in ("src", "href", "xlink:href", "srcset", "data", "action")
+        ]
+
+
+def test_the_evidence_pack_is_self_contained(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    make_base(repo)
+    git(repo, "checkout", "-q", "main")
+    add_release(repo, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    out = tmp_path / "pack"
+    result = synthgov("audit", "--out", str(out), cwd=repo)
+    assert result.code == 1 and "evidence pack" in result.out
+    assert sorted(p.name for p in out.iterdir()) == ["audit.html", "audit.json", "audit.md"]
+    jsonschema.validate(json.loads((out / "audit.json").read_text()), json_schema("audit"))
+    html = (out / "audit.html").read_text()
+    parser = _Refs()
+    parser.feed(html)
+    assert {"svg", "polyline", "rect", "table"} <= parser.tags
+    assert not parser.tags & {"script", "link", "img", "iframe", "object", "embed", "image"}
+    assert parser.refs == [] and "url(" not in html and "@import" not in html
+    assert "EU AI Act" in html and "ISO/IEC 42001" in html
+    markdown = (out / "audit.md").read_text()
+    assert "## Regulatory evidence map" in markdown and "release.blocked" in markdown
+    assert synthgov("audit", "--format", "html", cwd=repo).out.startswith("<!DOCTYPE html>")
+
+
+def test_a_range_audits_part_of_the_history(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    code, data = audit(synthgov, clean, "--range", "main~1..main")
+    assert code == 0 and data["commits"] == 1 and data["range"] == "main~1..main"
+
+
+@pytest.mark.parametrize("args", [["--range", "nosuch"], ["--at", "yesterday"]])
+def test_bad_input_is_one_line_and_exit_2(synthgov, clean: Path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("audit", *args, cwd=clean)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1 and not result.out
+
+
+def test_a_shallow_clone_is_refused(synthgov, clean: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{clean}", str(shallow))
+    result = synthgov("audit", "--range", "HEAD", cwd=shallow)
+    assert result.code == 2 and "shallow" in result.err
+
+
+def test_the_audit_schema_is_exported(synthgov) -> None:  # type: ignore[no-untyped-def]
+    listed = synthgov("schema").out.split()
+    assert "checkpoint" in listed and "audit" in listed
+    schema = json.loads(synthgov("schema", "audit").out)
+    assert "findings" in schema["properties"]
