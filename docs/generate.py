@@ -949,6 +949,214 @@ The waiver lets this release pass with a detection AUC up to 0.82 (the policy sa
             "`created_at`.",
         },
     ),
+    "revocation": Page(
+        title="Revocation",
+        written_by="`synthgov revoke DATASET@VERSION --reason TEXT --class CLASS`",
+        intro="""
+A revocation withdraws a release: what went wrong (`incident_class`: schema, privacy,
+utility or other), why, who revoked it and the artifact's hash. It is reviewed like a
+release: the pull request that adds it needs the approvals of the dataset's tier, given
+with `synthgov approve DATASET@VERSION --revocation --role ROLE` (files under
+`releases/<version>/revocation/`). The release's own gates are not judged again, so a
+release that today's policy would fail can still be withdrawn.
+
+Once merged, `synthgov status` and the catalog fall back to the last known good release
+(the newest approved release that is not revoked), and `synthgov check` blocks any new
+release of the dataset whose artifact has the revoked `artifact_sha256`
+(`policy.revoked_artifact`). A revocation is never deleted: it is part of the history.
+""",
+        path=f"{RELEASE}/revocation.yaml",
+        example=f"""\
+schema_version: 1
+release: loans@2026.09.1
+incident_class: privacy
+reason: The age and postcode columns single out applicants over 95; regenerate with top-coding.
+revoked_at: 2026-10-14T08:30:00Z
+author: sam@example.org
+artifact_sha256: {ARTIFACT_SHA}
+""",
+        example_note="""
+`artifact_sha256` is the revoked release's `artifact.sha256`; `revoke` copies it from the
+manifest.
+""",
+        checks="""
+- `release` equals the path's.
+- `revoke` refuses a release that is already revoked (exit 1).
+""",
+        notes={
+            "release": "The revoked release, as `dataset@version`; equals the path's.",
+            "reason": "What went wrong, for the record, the catalog and the next release's author.",
+        },
+    ),
+    "revalidation": Page(
+        title="Revalidation record",
+        written_by="`synthgov revalidate DATASET@VERSION --real FRESH`",
+        intro="""
+A revalidation re-measures a release on fresh real data: `evaluate` runs again with the
+release's synthetic table (its sha256 must still be the manifest's) and the fresh table,
+and the record keeps the new report, the release's metric rules applied to it (`verdict`,
+`blocking`), and the drift of every metric against the release's own report. The card's
+`revalidation_days` counts from the latest record; `synthgov check --scheduled` (the
+scheduled workflow `init` writes) lists the releases past it. A pull request that only
+adds records is not a new decision: the records must be valid, nothing more.
+""",
+        path=f"{RELEASE}/revalidations/20261201T060000Z.json",
+        example=f"""\
+{{
+  "schema_version": 1,
+  "release": "loans@2026.09.1",
+  "revalidated_at": "2026-12-01T06:00:00Z",
+  "fresh": {{"sha256": "{REAL_SHA}", "rows": 50000, "columns": 9}},
+  "artifact_sha256": "{ARTIFACT_SHA}",
+  "verdict": "pass",
+  "blocking": [],
+  "drift": [
+    {{"id": "fidelity.column_shapes", "before": 0.91, "after": 0.88, "change": -0.03}},
+    {{"id": "utility.tstr", "before": 0.86, "after": 0.84, "change": -0.02}}
+  ],
+  "report": {{
+    "schema_version": 1, "synthgov_version": "0.1.0", "dataset": "loans",
+    "card_sha256": "{CARD_SHA}",
+    "inputs": {{
+      "real": {{"sha256": "{REAL_SHA}", "rows": 25000, "columns": 9}},
+      "holdout": {{"sha256": "{HOLDOUT_SHA}", "rows": 25000, "columns": 9}},
+      "synthetic": {{"sha256": "{ARTIFACT_SHA}", "rows": 48000, "columns": 9}}
+    }},
+    "config": {{"seed": 0, "target": "defaulted", "sample_sizes": {{}}}},
+    "metrics": [
+      {{"id": "fidelity.column_shapes", "value": 0.88, "method": "mean"}},
+      {{"id": "utility.tstr", "value": 0.84, "method": "roc_auc"}}
+    ],
+    "seconds": {{}}
+  }}
+}}
+""",
+        example_note="""
+The report is shortened to two metrics here; a real record holds the whole report.
+Without `--holdout`, FRESH's rows are split alternately into train and holdout, so
+`fresh.rows` is the sum of both.
+""",
+        checks="""
+- `release` equals the path's; the file name is the record's UTC time.
+- `report` is a valid [metric report](report.md).
+""",
+        notes={
+            "release": "The release re-measured, as `dataset@version`; equals the path's.",
+        },
+    ),
+    "checkpoint": Page(
+        title="Audit checkpoint",
+        written_by="`synthgov audit --checkpoint`, signed by an auditor or policy admin",
+        intro="""
+A checkpoint is a signed record of main's history at an audit: the first-parent commit
+the audit ended at, its tree, and the head of every privacy-budget ledger, with the
+auditor's clock. Every later `synthgov audit` verifies each checkpoint it finds (committed
+under `audit/checkpoints/`, or left in the working tree): the commit must still be on
+main's first-parent history, so a force-push that drops or rewrites it is reported
+(`history.rewritten`), and no later commit may claim a time before the checkpoint's
+(`history.backdated`). Keep a copy outside the repository too: a rewrite can drop the
+committed file along with the history. See [../auditors.md](../auditors.md).
+""",
+        path="audit/checkpoints/20261001T090000Z.yaml",
+        example=f"""\
+schema_version: 1
+commit: {COMMIT}
+tree: 4b825dc642cb6eb9a060e54bf8d69288fbee4904
+ledgers:
+  budgets/loans-db.yaml:
+    entries: 2
+    head_sha256: {DIGEST_SHA}
+created_at: 2026-10-01T09:00:00Z
+reviewer: ana-lima
+signature:
+  format: sshsig
+  armored: |
+    -----BEGIN SSH SIGNATURE-----
+    U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAglIDRTyC+YOWks7FEZdJbF3LPzWWPysDTfvvXWHNPIwAAAANz
+    -----END SSH SIGNATURE-----
+""",
+        example_note="""
+The signature above is shortened for the page; `synthgov audit --checkpoint` writes a
+complete one.
+""",
+        checks="""
+- The signature (SSHSIG, namespace `synthgov-checkpoint`, over the canonical JSON of the
+  file without `signature`) verifies with a key of `reviewer` in the registry of the
+  checkpointed commit, valid at `created_at`; the reviewer holds `auditor` or
+  `policy-admin`.
+- `commit` is on main's first-parent history, with this `tree` and these ledger heads.
+""",
+        notes={
+            "signature": "The auditor's signature over the file without this field.",
+            "signature.format": "`sshsig` (checkpoints are signed with SSH keys).",
+            "signature.armored": "The armoured SSHSIG, namespace `synthgov-checkpoint`.",
+        },
+    ),
+    "audit": Page(
+        title="Audit result (audit.json)",
+        written_by="`synthgov audit` (stdout, or audit.json in the `--out` folder)",
+        intro="""
+The machine-readable result of `synthgov audit` (BRIEF §10.15), not a file of the
+governance repository: every release with its decisions, inputs' sha256 and approvals
+with their key fingerprints, every finding at the commit that made it, the budget totals
+after each commit that changed a ledger, and the checkpoints verified. Exit 1 when
+`findings` is not empty. See [../auditors.md](../auditors.md).
+""",
+        path="audit.json",
+        example="""\
+{"schema_version": 1, "verdict": "clean", "range": "refs/heads/main",
+ "head": "f0615bc2e8c623325f913ea58a317fb1a6f30fa7", "commits": 12, "decided": 5,
+ "at": null, "generated_at": "2026-10-01T09:00:00Z", "releases": [], "findings": [],
+ "budgets": [], "checkpoints": []}
+""",
+        example_note="",
+        checks="""
+- `verdict` is `findings` exactly when `findings` is not empty.
+""",
+        notes={
+            "schema_version": "Always 1.",
+            "verdict": "`clean`, or `findings` when any finding exists (exit 1).",
+            "generated_at": "When the audit ran.",
+            "releases": "Every release decided in the range.",
+            "findings": "Every finding, at the first-parent commit that made it.",
+            "checkpoints": "Every checkpoint found, and whether it verified.",
+            "releases[].release": "`dataset@version`.",
+            "releases[].first_commit": "The first commit on main that changed it.",
+            "releases[].last_commit": "The last commit on main that changed it.",
+            "releases[].author": "The author of the manifest at last_commit.",
+            "releases[].approvals": "Its approval files at last_commit, with the key that verified each.",
+            "releases[].decisions": "One per commit on main that changed the release, oldest first.",
+            "findings[].kind": "What was found (e.g. `release.blocked`, `ledger.rewrite`, `history.rewritten`).",
+            "findings[].file": "The file the finding is about, if any.",
+            "findings[].message": "What is wrong, in one line.",
+            "budgets[].source": "The source of the ledger.",
+            "budgets[].commit": "The commit that changed the ledger.",
+            "budgets[].time": "The committer time of that commit.",
+            "budgets[].entries": "Debits in the ledger after it.",
+            "budgets[].notion": "The accounting notion of the ledger.",
+            "budgets[].cap": "The cap.",
+            "budgets[].spent": "The composed total (OpenDP).",
+            "checkpoints[].path": "Where the checkpoint was found.",
+            "checkpoints[].commit": "The commit it records.",
+            "checkpoints[].created_at": "Its signed time.",
+            "checkpoints[].reviewer": "Who signed it.",
+            "checkpoints[].status": "`verified`, or `findings`.",
+            "releases[].approvals[].path": "The approval file.",
+            "releases[].approvals[].reviewer": "The reviewer it names.",
+            "releases[].approvals[].role": "The role it approves in.",
+            "releases[].approvals[].decision": "`approve` or `reject`.",
+            "releases[].decisions[].commit": "The commit decided.",
+            "releases[].decisions[].verdict": "`pass` or `blocked`, re-derived with the policy of the parent.",
+            "releases[].decisions[].findings": "The findings of the gate at that commit.",
+            "budgets[].<amount>.epsilon": "Epsilon (null: infinite).",
+            "budgets[].<amount>.delta": "Delta.",
+            "budgets[].<amount>.rho": "Rho (zCDP ledgers).",
+            "releases[].decisions[].findings[].gate": "The gate.",
+            "releases[].decisions[].findings[].rule": "The rule.",
+            "releases[].decisions[].findings[].severity": "`error` (blocks) or `warning`.",
+            "releases[].decisions[].findings[].message": "The message of the gate.",
+        },
+    ),
 }
 
 
@@ -997,6 +1205,12 @@ def check_examples() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for kind, page in PAGES.items():
+            if kind not in layout.PATTERNS:  # not a repository file (audit.json): the model only
+                try:
+                    validate(parse(page), KINDS[kind])
+                except InputError as exc:
+                    problems.extend(f"{kind} example: {p}" for p in exc.problems)
+                continue
             placed = layout.classify(page.path)
             if placed is None or placed.kind != kind:
                 problems.append(f"{kind}: example path {page.path} is not where a {kind} lives")
@@ -1015,7 +1229,9 @@ def check_examples() -> None:
             raise DocsError("\n".join(problems))
         try:
             policy = load_policy(root)
-            for page in PAGES.values():
+            for kind, page in PAGES.items():
+                if kind not in layout.PATTERNS:
+                    continue
                 loaded = governance.load(root, page.path)
                 problems.extend(
                     f"example: {p}" for p in consistency.problems_against_policy(loaded, policy)
@@ -1329,7 +1545,7 @@ def field_reference(kind: str, notes: dict[str, str]) -> tuple[list[str], list[s
 
 def render_page(kind: str, page: Page) -> tuple[str, list[str]]:
     lang = "json" if page.path.endswith(".json") else "yaml"
-    where = path_template(layout.PATTERNS[kind])
+    where = path_template(layout.PATTERNS[kind]) if kind in layout.PATTERNS else page.path
     lines = [
         BANNER,
         f"# {page.title}",
@@ -1599,7 +1815,8 @@ def render_readme() -> str:
     files = file_demos()
     norway = "allowed_values: [no, se, dk]   # Norway, Sweden, Denmark\n"
     kinds = "\n".join(
-        f"| [{kind}]({kind}.md) | {code(path_template(layout.PATTERNS[kind]))} "
+        f"| [{kind}]({kind}.md) | "
+        f"{code(path_template(layout.PATTERNS[kind]) if kind in layout.PATTERNS else page.path)} "
         f"| {page.written_by} |"
         for kind, page in PAGES.items()
     )

@@ -37,6 +37,10 @@ def waiver_digest(release: str, waiver: Mapping[str, Any]) -> str:
     return _sha256({"release": release, "waiver": waiver})
 
 
+def revocation_digest(release: str, revocation: Mapping[str, Any]) -> str:
+    return _sha256({"release": release, "revocation": revocation})
+
+
 def policy_digest(base: Mapping[str, Any], proposed: Mapping[str, Any],
                   classifications: Mapping[str, tuple[str, str]]) -> str:  # fmt: skip
     """sha256 over a change of the trust root, what a policy admin approves: the base's

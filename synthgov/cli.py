@@ -108,13 +108,18 @@ FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
     help="Judge key validity and waiver expiry at this ISO 8601 time instead of now (replay).",
 )
 @click.option(
+    "--scheduled",
+    is_flag=True,
+    help="Instead of a diff: every release at HEAD past its card's revalidation cadence.",
+)
+@click.option(
     "--allow-missing-approvals",
     is_flag=True,
     help="Missing approvals warn instead of block (the pre-push hook: approvals come later).",
 )
 @click.pass_context
 def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool,
-          at: str | None, allow_missing_approvals: bool) -> int:  # fmt: skip
+          at: str | None, allow_missing_approvals: bool, scheduled: bool) -> int:  # fmt: skip
     """Decide whether the releases this branch adds or changes may merge.
 
     Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
@@ -127,7 +132,7 @@ def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
     return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
                        at=options.utc_time(at, "--at"),
-                       allow_missing_approvals=allow_missing_approvals)  # fmt: skip
+                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled)  # fmt: skip
 
 
 TABLE = click.Path(dir_okay=False, path_type=Path)
@@ -257,6 +262,7 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
 @click.option("--comment", help="Why; shown with the decision.")
 @click.option("--waiver", help="Approve this waiver of the release instead of the release.")
 @click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
+@click.option("--revocation", is_flag=True, help="Approve the release's revocation.")
 @click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
 @click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
 @click.pass_context
@@ -278,10 +284,126 @@ def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **optio
               show_default=True)  # fmt: skip
 @click.pass_context
 def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
-    """Each release at HEAD: approved or pending, its approvals present and missing."""
+    """Per dataset: the current approved release, pending and revoked ones, budget left,
+    next revalidation; per release: its approvals present and missing."""
     from synthgov.commands import status as command
 
     return command.run(_root(ctx), dataset, fmt=fmt)
+
+
+@cli.command()
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Folder to write to: new, empty, or an earlier catalog (replaced whole).")  # fmt: skip
+@click.pass_context
+def catalog(ctx: click.Context, /, out: Path) -> int:
+    """Write the static HTML catalog: an index, a page per dataset, and catalog.json."""
+    from synthgov.commands import catalog as command
+
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return command.run(_root(ctx), start / out)
+
+
+@cli.command()
+@click.option("--range", "revisions", metavar="REV",
+              help="History to replay: REV or A..REV (default: origin/HEAD, else main).")  # fmt: skip
+@click.option("--at", help="Judge key validity and waiver expiry at this ISO 8601 time "
+              "instead of each commit's committer time.")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown", "html"]),
+              default="json", show_default=True)  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the evidence pack (audit.json, audit.md, audit.html) here.")  # fmt: skip
+@click.option("--checkpoint", is_flag=True,
+              help="Sign and write a checkpoint of the audited head under audit/checkpoints/.")  # fmt: skip
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
+              help="SSH key for --checkpoint (default: git's user.signingkey).")  # fmt: skip
+@click.pass_context
+def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str,
+          out: Path | None, checkpoint: bool, key: Path | None) -> int:  # fmt: skip
+    """Replay main's first-parent history and re-decide every release at the policy,
+    registry and clock of its time; report what reached main without passing.
+
+    Exit 0 clean, 1 findings, 2 when no audit is possible.
+    """
+    from synthgov import options
+    from synthgov.commands import audit as command
+
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return command.run(_root(ctx), revisions=revisions, at=options.utc_time(at, "--at"),
+                       fmt=fmt, out=start / out if out else None, checkpoint=checkpoint,
+                       key=key)  # fmt: skip
+
+
+@cli.group()
+def release() -> None:
+    """Create releases: from generator output to a release the gate can judge."""
+
+
+@release.command("new")
+@click.argument("dataset")
+@click.argument("version")
+@click.option(
+    "--synthetic", required=True, type=TABLE, help="The generator's output (CSV or Parquet)."
+)
+@click.option("--real", required=True, type=TABLE, help="The real table the generator trained on.")
+@click.option("--holdout", required=True, type=TABLE, help="Real rows the generator never saw.")
+@click.option("--generator", required=True, help="Generator family, e.g. ctgan or aim.")
+@click.option("--generator-version", required=True)
+@click.option("--param", "params", multiple=True, help="Generator parameter K=V; repeat.")
+@click.option("--seed", required=True, type=int, help="The generator's seed.")
+@click.option("--epsilon", help="DP epsilon of the run (with --delta: approximate DP).")
+@click.option("--delta", help="DP delta.")
+@click.option("--rho", help="zCDP rho of the run.")
+@click.option("--mechanism", help="DP mechanism (default: the generator's name).")
+@click.option("--intended-use", "intended_uses", multiple=True,
+              help="Repeat; default: the card's intended uses.")  # fmt: skip
+@click.option("--location", help="Where the synthetic table lives (default: the --synthetic path).")
+@click.option("--snapshot-id", help="The source snapshot's id (default: the --real file's name).")
+@click.option("--code-commit", help="Commit of the generator code.")
+@click.option("--description")
+@click.option("--eval-seed", type=int, default=0, show_default=True, help="Seed of the evaluation.")
+@click.option("-q", "--quiet", is_flag=True, help="No evaluation progress on stderr.")
+@click.pass_context
+def release_new(ctx: click.Context, /, dataset: str, version: str, **options: Any) -> int:
+    """Evaluate a synthetic table and write the release's manifest, report and debit.
+
+    Commits nothing; prints what `check` will say and the approvals still needed. Exit 0
+    when written, 1 when refused (the version exists, the debit would overdraw), 2 on bad
+    input.
+    """
+    from synthgov.commands import release as command
+
+    return command.run(_root(ctx), dataset, version, **options)
+
+
+@cli.command()
+@click.argument("release", metavar="DATASET@VERSION")
+@click.option("--reason", required=True, help="What went wrong, for the record and the catalog.")
+@click.option("--class", "incident_class", required=True,
+              type=click.Choice(["schema", "privacy", "utility", "other"]))  # fmt: skip
+@click.pass_context
+def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str) -> int:
+    """Withdraw a release: writes its revocation record, which needs approvals like a release."""
+    from synthgov.commands import revoke as command
+
+    return command.run(_root(ctx), release, reason=reason, incident_class=incident_class)
+
+
+@cli.command()
+@click.argument("release", metavar="DATASET@VERSION")
+@click.option("--real", required=True, type=TABLE, help="Fresh real data (CSV or Parquet).")
+@click.option(
+    "--holdout", type=TABLE, help="Fresh holdout (default: FRESH's rows split alternately)."
+)
+@click.option(
+    "--synthetic", type=TABLE, help="The released table (default: the manifest's location)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No evaluation progress on stderr.")
+@click.pass_context
+def revalidate(ctx: click.Context, /, release: str, **options: Any) -> int:
+    """Re-measure a release on fresh real data and record the drift against its report."""
+    from synthgov.commands import revalidate as command
+
+    return command.run(_root(ctx), release, **options)
 
 
 @cli.group()

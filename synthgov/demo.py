@@ -1,63 +1,165 @@
-"""`make demo`: validate the shipped worked example, then build a governance repository from
-scratch in a temporary directory and validate it, printing each step and a verdict.
+"""`make demo`: the whole release path on a fresh governance repository, step by step.
 
-Runs the real CLI in process (`synthgov.cli.main`), real tables and a real ssh-keygen
-key, so what it shows is what a user gets. Later issues extend it along the release path.
+Validates the shipped worked example, then in a temporary directory: scaffold, a card
+from real data (reviewed), reviewers with generated SSH keys, a privacy budget; a release
+with DP figures that the gate blocks until both approvals are signed, then passes; a
+leaky release the privacy gate blocks; the audit of main's history; the catalog. Every
+step runs the real CLI in process (`synthgov.cli.main`) on real tables, real git and
+real ssh-keygen keys, and states the exit code it expects; the verdict is PASS when every
+step behaved as expected.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from synthgov.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+REVIEWERS = {"ada": "privacy-reviewer", "chen": "data-owner"}
 
 
-def _step(title: str, *args: str, cwd: Path) -> int:
-    print(f"\n$ synthgov {shlex.join(args)}    # {title}", flush=True)
-    code = main(["-C", str(cwd), *args])
-    print(f"  -> exit {code}", flush=True)
-    return code
+class Walk:
+    """Runs steps, prints them as a transcript, and remembers which surprised."""
+
+    def __init__(self) -> None:
+        self.surprises: list[str] = []
+        self.steps = 0
+
+    def blocked_by(self, check_json: Path, prefix: str) -> None:
+        """Print the rules that block, and require one of them to start with `prefix`."""
+        data = json.loads(check_json.read_text())
+        rules = sorted({f["rule"] for r in data["releases"] for f in r["findings"]
+                        if f["severity"] == "error"})  # fmt: skip
+        print(f"  blocked by: {', '.join(rules)}", flush=True)
+        if not any(rule.startswith(prefix) for rule in rules):
+            self.surprises.append(f"expected a {prefix}* finding, got {', '.join(rules)}")
+
+    def step(self, title: str, *args: str, cwd: Path, expect: int = 0) -> int:
+        print(f"\n$ synthgov {shlex.join(args)}    # {title}", flush=True)
+        code = main(["-C", str(cwd), *args])
+        ok = code == expect
+        print(f"  -> exit {code} ({'as expected' if ok else f'expected {expect}'})", flush=True)
+        self.steps += 1
+        if not ok:
+            self.surprises.append(f"{title}: exit {code}, expected {expect}")
+        return code
 
 
-def _walk(work: Path) -> list[int]:
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args], check=True,
+                   capture_output=True)  # fmt: skip
+
+
+@contextmanager
+def _as(name: str) -> Iterator[None]:
+    """Git identity of one person for the commits made inside (approvals are theirs)."""
+    keys = ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update(dict(zip(keys, (name, f"{name}@example.org") * 2, strict=True)))
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def _review_card(card: Path) -> None:
+    """What a release author does after `dataset new`: name the attack secret, the subgroup
+    column and the quasi-identifiers instead of the defaults."""
+    text = card.read_text()
+    for old, new in (("secret_columns: []", "secret_columns: [plan]"),
+                     ("subgroup_columns: []", "subgroup_columns: [region]"),
+                     ("quasi_identifiers: []", "quasi_identifiers: [age, sex, region]")):  # fmt: skip
+        text = text.replace(old, new)
+    card.write_text(text)
+    print(f"\n# reviewed {card.name}: secret_columns [plan], subgroup_columns [region], "
+          "quasi_identifiers [age, sex, region]", flush=True)  # fmt: skip
+
+
+def _walk(work: Path, walk: Walk) -> None:
     from synthgov import examples
 
-    data = work / "data"
-    examples.build(data)
+    data = examples.write_release_tables(work / "data")
     repo = work / "governance"
-    key = work / "ada"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ada", "-f", str(key)], check=True
-    )
-    return [
-        _step("scaffold a governance repository", "init", str(repo), cwd=work),
-        _step("a card from real data", "dataset", "new", "claims", "--owner", "claims-team@example.org",
-              "--classification", "confidential", "--source", "claims-2024",
-              "--from-data", str(data / "claims.csv"), "--target", "fraud", cwd=repo),
-        _step("a privacy reviewer with an SSH key", "reviewer", "add", "ada", "--name", "Ada Lindqvist",
-              "--email", "ada@example.org", "--role", "privacy-reviewer", "--key", f"{key}.pub", cwd=repo),
-        _step("a privacy-budget ledger", "budget", "new", "claims-2024", "--epsilon", "3", "--delta", "1e-6", cwd=repo),
-        _step("validate everything", "validate", cwd=repo),
-    ]  # fmt: skip
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "config", "user.email", "sam@example.org")  # the release author
+    _git(repo, "config", "user.name", "Sam")
+    for name in REVIEWERS:
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
+                        "-f", str(work / name)], check=True)  # fmt: skip
+    walk.step("scaffold a governance repository", "init", str(repo), cwd=work)
+    walk.step("a card from real data", "dataset", "new", "claims", "--owner",
+              "claims-team@example.org", "--classification", "confidential", "--source",
+              "claims-2024", "--from-data", str(data["train"]), "--target", "fraud", cwd=repo)  # fmt: skip
+    _review_card(repo / "datasets/claims/card.yaml")
+    for name, role in REVIEWERS.items():
+        walk.step(f"register {name} ({role}) with an SSH key", "reviewer", "add", name,
+                  "--name", name.title(), "--email", f"{name}@example.org", "--role", role,
+                  "--key", str(work / f"{name}.pub"), cwd=repo)  # fmt: skip
+    walk.step("a privacy budget for the source", "budget", "new", "claims-2024", "--epsilon", "3",
+              "--delta", "1e-6", cwd=repo)  # fmt: skip
+    walk.step("validate everything", "validate", cwd=repo)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "Bootstrap the governance repository")
+
+    _git(repo, "checkout", "-qb", "release-1.0")
+    release = ("--real", str(data["train"]), "--holdout", str(data["holdout"]),
+               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7", "-q")  # fmt: skip
+    walk.step("release 1.0: evaluate, manifest, DP debit", "release", "new", "claims", "1.0",
+              "--synthetic", str(data["honest"]), "--epsilon", "1", "--delta", "1e-7",
+              *release, cwd=repo)  # fmt: skip
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "Release claims@1.0")
+    walk.step("the gate without approvals", "check", "--base", "main", cwd=repo, expect=1)
+    for name, role in REVIEWERS.items():
+        with _as(name):
+            walk.step(f"{name} approves as {role}", "approve", "claims@1.0", "--role", role,
+                      "--key", str(work / name), "--comment", "report reviewed", cwd=repo)  # fmt: skip
+    walk.step("the gate with both signed approvals", "check", "--base", "main", cwd=repo)
+    walk.step("approvals present and missing", "status", cwd=repo)
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "merge", "-q", "--no-ff", "-m", "Merge release-1.0", "release-1.0")
+
+    _git(repo, "checkout", "-qb", "release-1.1")
+    walk.step("release 1.1 of a generator that memorised its training rows", "release", "new",
+              "claims", "1.1", "--synthetic", str(data["leaky"]), "--epsilon", "0.5",
+              "--delta", "1e-7", *release, cwd=repo)  # fmt: skip
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "Release claims@1.1")
+    report = work / "check-1.1.json"
+    walk.step("the gate blocks the leaky release", "check", "--base", "main", "--format", "json",
+              "--output", str(report), cwd=repo, expect=1)  # fmt: skip
+    walk.blocked_by(report, "privacy.")
+    _git(repo, "checkout", "-q", "main")
+    walk.step("budget left after release 1.0", "budget", "status", cwd=repo)
+    walk.step("audit main's history", "audit", cwd=repo)
+    walk.step("the catalog for consumers", "catalog", "--out", str(work / "catalog"), cwd=repo)
 
 
 def run() -> int:
-    codes = [_step("the worked example shipped in this repository", "validate", cwd=ROOT)]
+    started = time.perf_counter()
+    walk = Walk()
+    walk.step("the worked example shipped in this repository", "validate", cwd=ROOT)
     with tempfile.TemporaryDirectory(prefix="synthgov-demo-") as tmp:
-        codes += _walk(Path(tmp))
-    ok = all(code == 0 for code in codes)
-    print(
-        "\nverdict: "
-        + ("PASS - every governance file is valid" if ok else f"FAIL - exit codes {codes}"),
-        flush=True,
-    )
-    return 0 if ok else 1
+        _walk(Path(tmp), walk)
+    seconds = time.perf_counter() - started
+    if walk.surprises:
+        print(f"\nverdict: FAIL - {'; '.join(walk.surprises)}", flush=True)
+        return 1
+    print(f"\nverdict: PASS - all {walk.steps} steps behaved as expected ({seconds:.0f} s)",
+          flush=True)  # fmt: skip
+    return 0
 
 
 if __name__ == "__main__":

@@ -49,3 +49,16 @@ def check_release(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseRe
     except Exception as exc:  # fail closed
         found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
     return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)
+
+
+def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:
+    """A pull request that only revokes a release: the revocation needs the approvals of
+    the tier; the release's own gates are not judged again (a release revoked because
+    today's policy would fail it must still be revocable)."""
+    try:
+        found = approvals.revocation_findings(ctx)
+    except Exception as exc:  # fail closed
+        found = [
+            failed_to_check(ctx.manifest.document.path, "approvals", f"{type(exc).__name__}: {exc}")
+        ]
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)

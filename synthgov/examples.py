@@ -82,6 +82,28 @@ def write_claims(path: Path, seed: int = 0, rows: int = 2000) -> None:
         writer.writerows(claims_rows(seed, rows))
 
 
+def write_release_tables(outdir: Path, rows: int = 1000) -> dict[str, Path]:
+    """A release's inputs from one claims table: train and holdout halves of the real table,
+    an honest synthetic table (an independent draw of the same process, no identifiers)
+    and a leaky one (the training rows copied) — what the demo and the tests release."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    real = claims_rows(seed=0, rows=2 * rows)
+    tables = {
+        "train": (real[:rows], CLAIMS_COLUMNS),
+        "holdout": (real[rows:], CLAIMS_COLUMNS),
+        "honest": ([row[2:] for row in claims_rows(seed=7, rows=rows)], CLAIMS_COLUMNS[2:]),
+        "leaky": ([row[2:] for row in real[:rows]], CLAIMS_COLUMNS[2:]),
+    }
+    found = {}
+    for name, (table, columns) in tables.items():
+        found[name] = outdir / f"{name}.csv"
+        with open(found[name], "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(table)
+    return found
+
+
 def breast_cancer_frame() -> Any:
     """scikit-learn's copy of the Wisconsin diagnostic table, names in snake_case."""
     from sklearn.datasets import load_breast_cancer

@@ -29,18 +29,22 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
         if kind == "manifest":
             expected["version"] = (("version",), model.version)
     elif kind == "approval":
-        subject = "waiver" if "waiver" in ids else "release" if "dataset" in ids else "policy"
+        subject = ids.get("subject") or (
+            "waiver" if "waiver" in ids else "release" if "dataset" in ids else "policy"
+        )
         expected = {"subject": (("subject",), model.subject), "release": (("release",), model.release),
                     "waiver": (("waiver",), model.waiver), "role": (("role",), model.role),
                     "reviewer": (("reviewer",), model.reviewer)}  # fmt: skip
     elif kind == "waiver":
         expected = {"release": (("release",), model.release), "waiver": (("id",), model.id)}
+    elif kind in ("revocation", "revalidation"):
+        expected = {"release": (("release",), model.release)}
     elif kind == "ledger":
         expected = {"source": (("source",), model.source)}
     found: dict[str, str | None] = dict(ids)
     if kind == "approval":
-        found = {"subject": subject, "release": None, "waiver": None, **found}
-    if "version" in found and kind in ("approval", "waiver"):
+        found = {"release": None, "waiver": None, **found, "subject": subject}
+    if "version" in found and kind in ("approval", "waiver", "revocation", "revalidation"):
         found["release"] = f"{found.pop('dataset')}@{found.pop('version')}"
     problems = []
     for name, (field, value) in expected.items():

@@ -67,6 +67,18 @@ class Change:
     old_path: str | None = None
 
 
+@dataclass(frozen=True)
+class FirstParent:
+    """A commit of a branch's first-parent history, as `audit` replays it."""
+
+    sha: str
+    tree: str
+    time: int  # committer timestamp (a claim)
+    parents: tuple[str, ...]
+    changes: tuple[tuple[str, str], ...]  # governance (path, status) against the first parent
+    paths: tuple[str, ...]  # every path changed against the first parent
+
+
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
     env.update(
@@ -424,6 +436,31 @@ class Repository:
                 if n
             ]
             found.append((sha.decode("ascii"), paths))
+        return found
+
+    def first_parent(self, revisions: str) -> list[FirstParent]:
+        """The first-parent commits of `revisions` (e.g. `main` or `A..main`), oldest first,
+        each with the governance paths it changes against its first parent (all of them
+        for a root): one `git log` for the whole history, for `audit`.
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        if revisions.startswith("-") or any(ord(c) < 32 for c in revisions):
+            raise GitError(f"unknown range '{printable(revisions)}'")
+        done = self._git("log", "-z", "--first-parent", "--diff-merges=first-parent",
+                         "--no-renames", "--name-status", "--reverse",
+                         "--format=%x01%H %T %ct %P", revisions, "--")  # fmt: skip
+        if done.returncode != 0:
+            raise GitError(f"unknown range '{printable(revisions)}': {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            header, _, rest = record.partition(b"\0")
+            sha, tree, time, *parents = header.decode("ascii").split()
+            entries = _parse_name_status(rest.lstrip(b"\n"))
+            changes = tuple((c.path, c.status) for c in _governed(entries))
+            found.append(FirstParent(sha, tree, int(time), tuple(parents), changes,
+                                     tuple(path for _, path, _ in entries)))  # fmt: skip
         return found
 
     def paths_changed(self, commit: str) -> list[str]:

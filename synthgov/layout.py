@@ -25,14 +25,24 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     "approval": re.compile(rf"{_RELEASE}/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
     "waiver": re.compile(rf"{_RELEASE}/waivers/{_WAIVER}\.yaml"),
     "ledger": re.compile(rf"budgets/(?P<source>{_ID})\.yaml"),
+    "revocation": re.compile(rf"{_RELEASE}/revocation\.yaml"),
+    "revalidation": re.compile(rf"{_RELEASE}/revalidations/(?P<at>\d{{8}}T\d{{6}}Z)\.json"),
+    # outside GOVERNANCE_DIRS: `check` ignores audit/, `audit` verifies what is there
+    "checkpoint": re.compile(r"audit/checkpoints/(?P<at>\d{8}T\d{6}Z)\.yaml"),
 }
-#: Other places of a kind: approvals of a waiver and of a change to policy/.
+#: Other places of a kind: approvals of a waiver, a revocation and a change to policy/.
 MORE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "approval",
         re.compile(rf"{_RELEASE}/waivers/{_WAIVER}/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
     ),
     ("approval", re.compile(rf"policy/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml")),
+    (
+        "approval",
+        re.compile(
+            rf"{_RELEASE}/(?P<subject>revocation)/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"
+        ),
+    ),
 )
 
 #: Top-level folders that hold governance files; anything else in the repository is ignored.
@@ -82,10 +92,13 @@ def ledger_path(source: str) -> str:
 
 
 def approval_path(role: str, reviewer: str, release: str | None = None,
-                  waiver: str | None = None) -> str:  # fmt: skip
-    """Where an approval lives: a release's, one of its waivers', or policy/'s (no release)."""
+                  waiver: str | None = None, subject: str = "release") -> str:  # fmt: skip
+    """Where an approval lives: a release's, one of its waivers', its revocation's, or
+    policy/'s (no release)."""
     name = f"{role}--{reviewer}.yaml"
     if release is None:
         return f"policy/approvals/{name}"
     folder = release_dir(*release.split("@", 1))
-    return f"{folder}/waivers/{waiver}/{name}" if waiver else f"{folder}/approvals/{name}"
+    if waiver:
+        return f"{folder}/waivers/{waiver}/{name}"
+    return f"{folder}/{'revocation' if subject == 'revocation' else 'approvals'}/{name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,49 @@ reviewers:
 
 
 #: (kind, repository path, text) of every kind but reviewers (which needs a real key).
+REVOCATION = f"""\
+schema_version: 1
+release: claims@1.10
+incident_class: privacy
+reason: Ages over 95 single out members.
+revoked_at: "2026-10-14T08:30:00Z"
+author: author@example.org
+artifact_sha256: {SHA}
+"""
+
+REVALIDATION = json.dumps({
+    "schema_version": 1, "release": "claims@1.10", "revalidated_at": "2026-12-01T06:00:00Z",
+    "fresh": {"sha256": SHA, "rows": 20, "columns": 4}, "artifact_sha256": SHA,
+    "verdict": "pass", "blocking": [],
+    "drift": [{"id": "fidelity.ks_complement", "column": "age", "before": 0.97, "after": 0.95,
+               "change": -0.02}],
+    "report": json.loads(REPORT),
+}, indent=1)  # fmt: skip
+
+CHECKPOINT = f"""\
+schema_version: 1
+commit: {"b" * 40}
+tree: {"c" * 40}
+ledgers:
+  budgets/claims-db.yaml:
+    entries: 2
+    head_sha256: {SHA}
+created_at: "2026-10-01T09:00:00Z"
+reviewer: alice
+signature:
+  format: sshsig
+  armored: |
+    -----BEGIN SSH SIGNATURE-----
+    U1NIU0lH
+    -----END SSH SIGNATURE-----
+"""
+
+AUDIT = json.dumps({
+    "schema_version": 1, "verdict": "clean", "range": "refs/heads/main", "head": "b" * 40,
+    "commits": 3, "decided": 1, "at": None, "generated_at": "2026-10-01T09:00:00Z",
+    "releases": [], "findings": [], "budgets": [], "checkpoints": [],
+})  # fmt: skip
+
 DOCUMENTS = [
     ("policy", "policy/policy.yaml", POLICY),
     ("card", "datasets/claims/card.yaml", CARD),
@@ -177,6 +221,14 @@ DOCUMENTS = [
     ("approval", "datasets/claims/releases/1.10/approvals/privacy-reviewer--alice.yaml", APPROVAL),
     ("ledger", "budgets/claims-db.yaml", LEDGER),
     ("waiver", "datasets/claims/releases/1.10/waivers/WVR-2026-007.yaml", WAIVER),
+    ("revocation", "datasets/claims/releases/1.10/revocation.yaml", REVOCATION),
+    (
+        "revalidation",
+        "datasets/claims/releases/1.10/revalidations/20261201T060000Z.json",
+        REVALIDATION,
+    ),
+    ("checkpoint", "audit/checkpoints/20261001T090000Z.yaml", CHECKPOINT),
+    ("audit", "audit.json", AUDIT),
 ]
 
 

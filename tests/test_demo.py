@@ -1,4 +1,4 @@
-"""`make demo` runs `python -m synthgov.demo`: it must walk the whole path and pass."""
+"""`make demo` runs `python -m synthgov.demo`: it must walk the whole release path and pass."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ def test_demo_walks_the_path_and_passes() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert done.stdout.rstrip().endswith("verdict: PASS - every governance file is valid")
-    assert done.stdout.count("-> exit 0") == 6
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("verdict: PASS - all 18 steps behaved as expected"), last
+    assert done.stdout.count("(as expected)") == 18
+    assert done.stdout.count("-> exit 1 (as expected)") == 2  # missing approvals, leaky release
+    for step in ("release new claims 1.0", "approve claims@1.0", "audit", "catalog --out"):
+        assert f"$ synthgov {step}" in done.stdout, step
+    assert "blocked by: " in done.stdout and "privacy.exact_match_rate" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

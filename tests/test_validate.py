@@ -26,12 +26,12 @@ def test_a_valid_repository_passes(governance: Path, synthgov) -> None:  # type:
     result = synthgov("validate", cwd=governance)
     assert result.code == 0, result.out
     assert result.out == ""
-    assert result.err.strip() == "synthgov validate: 8 file(s) valid"
+    assert result.err.strip() == "synthgov validate: 10 file(s) valid"  # audit/ is not governed
 
 
 def test_run_from_a_subdirectory_validates_the_whole_repository(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     assert synthgov("validate", cwd=governance / "datasets" / "claims").code == 0
-    assert "8 file(s)" in synthgov("-C", str(governance / "budgets"), "validate").err
+    assert "10 file(s)" in synthgov("-C", str(governance / "budgets"), "validate").err
 
 
 def test_every_problem_in_every_file_is_printed_as_file_line_col(
@@ -50,7 +50,7 @@ def test_every_problem_in_every_file_is_printed_as_file_line_col(
         "datasets/claims/card.yaml:7:17: classification: input should be 'public', 'internal', "
         "'confidential' or 'restricted', got the string \"secret\"",
     ]
-    assert "2 problem(s) in 2 file(s) of 8" in result.err
+    assert "2 problem(s) in 2 file(s) of 10" in result.err
 
 
 def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]

@@ -103,7 +103,7 @@ class _Subject:
     author_emails: frozenset[str]
 
 
-def _subject(sides: Any, release: str | None, waiver: str | None) -> _Subject:
+def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bool) -> _Subject:
     """What is approved, as committed at HEAD, computed exactly as `check` computes it."""
     head = sides.head_tree
 
@@ -120,6 +120,11 @@ def _subject(sides: Any, release: str | None, waiver: str | None) -> _Subject:
     folder = layout.release_dir(*release.split("@", 1))
     manifest = load(f"{folder}/manifest.yaml", "manifest")
     authors = frozenset({manifest.model.author.casefold()})
+    if revocation:
+        loaded = load(f"{folder}/revocation.yaml", "revocation")
+        digest = approvals.revocation_digest(release, loaded.document.data)
+        revoker = frozenset({loaded.model.author.casefold()})
+        return _Subject(f"the revocation of {release}", digest, (folder,), authors | revoker)
     if waiver is not None:
         loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
         digest = approvals.waiver_digest(release, loaded.document.data)
@@ -172,8 +177,8 @@ def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes
 
 
 def run(root: Path, target: str | None, *, role: str, key: Path | None, decision: str,
-        comment: str | None, waiver: str | None, policy: bool, replace: bool,
-        commit: bool) -> int:  # fmt: skip
+        comment: str | None, waiver: str | None, policy: bool, replace: bool, commit: bool,
+        revocation: bool = False) -> int:  # fmt: skip
     """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
     release = _release_ref(target, policy)
     options.slug(role, "--role")
@@ -192,7 +197,7 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         registry: Registry = load_trust_root(
             sides.base_tree, layout.REVIEWERS, "reviewers", where
         ).model
-        subject = _subject(sides, release, waiver)
+        subject = _subject(sides, release, waiver, revocation)
         signing = signing_key(root, key)
         try:
             try:
@@ -214,12 +219,16 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         except Refused as exc:
             click.echo(f"approval refused: {exc}; nothing was written", err=True)
             return 1
-    path = layout.approval_path(role, reviewer.id, release, waiver)
+    if revocation and (waiver or release is None):
+        raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
+    path = layout.approval_path(role, reviewer.id, release, waiver,
+                                "revocation" if revocation else "release")  # fmt: skip
     data: dict[str, Any] = {"schema_version": 1}
     if release is None:
         data["subject"] = "policy"
     else:
         data |= {"subject": "waiver", "waiver": waiver} if waiver else {}
+        data |= {"subject": "revocation"} if revocation else {}
         data["release"] = release
     data |= {"reviewer": reviewer.id, "role": role, "decision": decision, "digest": subject.digest,
              "signed_at": format_timestamp(now.replace(microsecond=0))}  # fmt: skip

@@ -176,7 +176,7 @@ def _release_ref(text: str) -> tuple[str, str]:
     return dataset, version
 
 
-def _loss(figures: dict[str, str | None], notion: Notion, path: str) -> Loss:
+def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Loss:
     """The debit's loss from the options, exact as typed, in a kind the ledger can hold."""
     if figures["epsilon"] is not None and figures["rho"] is not None:
         raise UsageError(f"--epsilon and --rho cannot be combined; {DEBIT_USAGE}")
@@ -203,7 +203,7 @@ KIND_OPTIONS = {"pure": "--epsilon alone", "approx": "--epsilon with --delta",
 DEBIT_USAGE = "give the loss as --epsilon E [--delta D] or --rho R [--delta D]"
 
 
-def _parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
+def parse_parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
     """`--param K=V` pairs; V reads as a YAML scalar would (`300` a number, `true` a boolean)."""
     found: dict[str, Any] = {}
     for pair in pairs:
@@ -266,9 +266,10 @@ def _refuse_broken(loaded: Loaded[Ledger]) -> None:
 
 
 def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism: str | None,
-                 parameters: dict[str, Any], now: datetime) -> Debit:  # fmt: skip
+                 parameters: dict[str, Any], now: datetime, write: bool = True) -> Debit:  # fmt: skip
     """Append one debit to budgets/SOURCE.yaml unless it would overdraw (the plain function
-    `budget debit` and `release new` share).
+    `budget debit` and `release new` share). With `write=False`, only say whether it would
+    be written (`release new` asks before it writes the release's files).
 
     Raises:
         InputError: no such ledger, card or release; the card's source is another; the
@@ -309,6 +310,8 @@ def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism
     after = accounting.summary(source, ledger.notion, ledger.cap, [*losses, loss])
     if not accounting.fits(ledger.notion, ledger.cap, [*losses, loss]):
         return Debit(False, path, entry, before, after)
+    if not write:
+        return Debit(True, path, entry, before, after)
     new = ledgers.append(loaded.document.text, to_yaml(entry))
     if new is None:
         raise InputError.at(path, "entries is a flow list ([...]) that synthgov does not edit; "
@@ -336,15 +339,15 @@ def run_debit(root: Path, source: str, *, release: str, epsilon: str | None, del
     """`budget debit`: 0 when written, 1 when refused as an overdraw, 2 on bad input."""
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     _release_ref(release)
-    notion = _notion_at(root, path)
-    loss = _loss({"epsilon": epsilon, "delta": delta, "rho": rho}, notion, path)
+    notion = notion_at(root, path)
+    loss = parse_loss({"epsilon": epsilon, "delta": delta, "rho": rho}, notion, path)
     debit = record_debit(root, source, release, loss, mechanism=mechanism,
-                         parameters=_parameters(params), now=datetime.now(UTC))  # fmt: skip
+                         parameters=parse_parameters(params), now=datetime.now(UTC))  # fmt: skip
     click.echo(debit.message(), err=True)
     return 0 if debit.written else 1
 
 
-def _notion_at(root: Path, path: str) -> Notion:
+def notion_at(root: Path, path: str) -> Notion:
     if not (root / path).exists():
         source = path.removeprefix("budgets/").removesuffix(".yaml")
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")

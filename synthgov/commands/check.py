@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
@@ -31,12 +31,21 @@ from synthgov.gates import ReleaseContext, budget
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
 from synthgov.history import Repository
 from synthgov.loading import Loaded
-from synthgov.models import Approval, Card, Ledger, Manifest, Policy, Registry, Report
+from synthgov.models import (
+    Approval,
+    Card,
+    Ledger,
+    Manifest,
+    Policy,
+    Registry,
+    Report,
+    Revocation,
+)
 from synthgov.paths import iter_files, read_bytes
 from synthgov.provenance import Provenance
 from synthgov.signatures import Verifier
 
-RELEASE_KINDS = ("manifest", "report", "approval", "waiver")
+RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ class Trust:
     enforce_approvals: bool = True
 
 
-def _working_tree(root: Path) -> Tree:
+def working_tree(root: Path) -> Tree:
     def read(path: str) -> bytes | None:
         full = root / path
         return read_bytes(root, path) if full.exists() or full.is_symlink() else None
@@ -145,6 +154,9 @@ def release_context(release: str, trust: Trust, head: Tree,
     )
     manifest: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
     report: Loaded[Report] = head.load(f"{folder}/report.json", "report")
+    revocation = None
+    if head.read(f"{folder}/revocation.yaml") is not None:
+        revocation = head.load(f"{folder}/revocation.yaml", "revocation")
     return ReleaseContext(
         release=release, policy=trust.policy, card=card,
         card_sha256=hashlib.sha256(card_bytes).hexdigest(),
@@ -153,7 +165,30 @@ def release_context(release: str, trust: Trust, head: Tree,
         approvals=_approval_evidence(folder, head, trust, (folder,),
                                      frozenset({manifest.model.author.casefold()})),
         **_ledgers((base_card or card).model.source.id, head, base),
+        revocation=revocation, revoked_artifacts=_revoked_artifacts(dataset, base),
     )  # fmt: skip
+
+
+def _revoked_artifacts(dataset: str, base: Tree | None) -> dict[str, str]:
+    """artifact sha256 -> release, for the dataset's releases revoked on the base."""
+    found = {}
+    for path in base.list(f"datasets/{dataset}/releases") if base else []:
+        if _kind(path) == "revocation":
+            revocation: Revocation = base.load(path, "revocation").model  # type: ignore[union-attr]
+            found[revocation.artifact_sha256] = revocation.release
+    return found
+
+
+def _only_revocation(files: tuple[str, ...]) -> bool:
+    """A pull request that only revokes a release (and approves the revocation)."""
+
+    def revocation_file(path: str) -> bool:
+        placed = layout.classify(path)
+        return placed is not None and (
+            placed.kind == "revocation" or placed.ids.get("subject") == "revocation"
+        )
+
+    return bool(files) and all(revocation_file(p) for p in files)
 
 
 def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tree,
@@ -168,7 +203,22 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
             files[0] if files else None, "files", f"{type(exc).__name__}: {exc}"
         )
         return ReleaseResult(release, (finding,), files)
+    if ctx.revocation is not None and _only_revocation(files):
+        return engine.check_revocation(ctx, files)
+    if files and all(_kind(p) == "revalidation" for p in files):
+        return _check_records(release, files, head)  # a record, not a new decision
     return engine.check_release(ctx, files)
+
+
+def _check_records(release: str, files: tuple[str, ...], head: Tree) -> ReleaseResult:
+    """Revalidation records only: each must be valid and about this release."""
+    found: list[Finding] = []
+    for path in files:
+        try:
+            head.load(path, "revalidation")
+        except InputError as exc:
+            found += _files_findings(exc)
+    return ReleaseResult(release, tuple(found), files)
 
 
 def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
@@ -405,14 +455,63 @@ def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | N
     return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)
 
 
+def _head_tree(root: Path) -> Tree:
+    """HEAD's committed files (the scheduled job's view of main)."""
+    repo = Repository.open(root)
+    head = repo.head()
+    return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
+
+
+def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
+    """Releases past their card's `revalidation_days`, counted from their latest
+    revalidation record or else their creation; revoked releases are left alone."""
+    results = []
+    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
+    for release in releases:
+        dataset, version = release.split("@", 1)
+        folder = layout.release_dir(dataset, version)
+        try:
+            card: Card = head.load(layout.card_path(dataset), "card").model
+            if card.revalidation_days is None or head.read(f"{folder}/revocation.yaml") is not None:
+                continue
+            manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
+            records = [
+                p for p in head.list(f"{folder}/revalidations") if _kind(p) == "revalidation"
+            ]
+            last = manifest.created_at
+            for path in records:
+                last = max(last, head.load(path, "revalidation").model.revalidated_at)
+        except InputError as exc:
+            results.append(ReleaseResult(release, tuple(_files_findings(exc))))
+            continue
+        due = last + timedelta(days=card.revalidation_days)
+        if now >= due:
+            late = (now - due).days
+            results.append(ReleaseResult(release, (Finding(
+                gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,
+                message=f"{release} was due for revalidation on {due:%Y-%m-%d} ({late} days ago; "
+                        f"every {card.revalidation_days} days per its card)",
+                observed=float((now - last).days), threshold=float(card.revalidation_days),
+                file=layout.card_path(dataset), line=1, enforcement="mandatory",
+                fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
+            ),)))  # fmt: skip
+    return results
+
+
 def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
-        at: datetime | None = None, allow_missing_approvals: bool = False) -> int:  # fmt: skip
+        at: datetime | None = None, allow_missing_approvals: bool = False,
+        scheduled: bool = False) -> int:  # fmt: skip
     from synthgov.reporting import Format, render
 
     now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
     enforce = not allow_missing_approvals
-    if no_git:
-        tree = _working_tree(root)
+    if scheduled:
+        tree = working_tree(root) if no_git else _head_tree(root)
+        trust = make_trust(tree, "the checked-out", now, None, enforce)
+        changes, base_sha, head_sha = [], "", ""
+        results, top = overdue(tree, now), list[Finding]()
+    elif no_git:
+        tree = working_tree(root)
         trust = make_trust(tree, "the working tree's", now, None, enforce)
         changes = [(p, "M") for p in tree.list("datasets") if release_of(p)]
         base_sha = head_sha = ""
@@ -435,7 +534,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
                         top += policy_impact(proposed, trust, sides.base_tree)
     policy = trust.policy
     governed = [path for path, _ in changes if layout.is_governed(path)]
-    notes = () if governed else ("no governance file changed: nothing to check",)
+    notes = () if governed or scheduled else ("no governance file changed: nothing to check",)
     verdict = Verdict(base=base_sha, head=head_sha, releases=tuple(results), findings=tuple(top),
                       rules_evaluated=len(policy.model.rules) * len(results), evaluated_at=now,
                       notes=notes)  # fmt: skip

@@ -45,7 +45,7 @@ def run(
         previous = load_report_target(target)
     settings = Settings(seed=seed, sample=sample, subgroups=_subgroups(card), timings=timings)
     started = time.perf_counter()
-    with _progress(quiet) as step:
+    with progress(quiet) as step:
         report = evaluate(
             loaded, card_bytes, Inputs(card, real, holdout, synthetic), settings, step
         )
@@ -79,7 +79,7 @@ def _write(target: Path, previous: bytes | None, data: bytes) -> None:
         replace_file(folder, target.name, previous, data)
 
 
-class _progress:
+class progress:
     """A step callback: rich's live display on a terminal, plain lines elsewhere."""
 
     def __init__(self, quiet: bool) -> None:

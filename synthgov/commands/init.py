@@ -26,6 +26,7 @@ TEMPLATES = {
     "policy/policy.yaml": "policy.yaml",
     "policy/reviewers.yaml": "reviewers.yaml",
     ".github/workflows/synthgov.yml": "workflow.yml",
+    ".github/workflows/synthgov-revalidation.yml": "revalidation-workflow.yml",
     ".github/CODEOWNERS": "CODEOWNERS",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
 }

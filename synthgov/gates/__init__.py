@@ -7,12 +7,12 @@ own files); gates only read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from synthgov.loading import Loaded
-from synthgov.models import Card, Ledger, Manifest, Policy, Report, Waiver
+from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, Waiver
 from synthgov.models.common import Classification
 
 if TYPE_CHECKING:
@@ -32,5 +32,7 @@ class ReleaseContext:
     now: datetime  # the checker's clock, read once per run
     base_card: Card | None = None  # the card on the base, when the dataset exists there
     approvals: Evidence | None = None  # the approval files and who authored the release
+    revocation: Loaded[Revocation] | None = None  # at head, when the release is revoked
+    revoked_artifacts: dict[str, str] = field(default_factory=dict)  # on the base: sha -> release
     ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
     base_ledger: Loaded[Ledger] | None = None  # and on the base

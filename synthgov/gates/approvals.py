@@ -235,7 +235,8 @@ def _release_subject(ctx: ReleaseContext) -> Subject:
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
-    return standing(ctx)[0]
+    found = standing(ctx)[0]
+    return found + revocation_findings(ctx) if ctx.revocation is not None else found
 
 
 def standing(ctx: ReleaseContext) -> tuple[list[Finding], dict[str, list[str]], dict[str, int]]:
@@ -247,6 +248,27 @@ def standing(ctx: ReleaseContext) -> tuple[list[Finding], dict[str, list[str]], 
     subject = _release_subject(ctx)
     found, filled = review(subject, _with(evidence, release, "release", None))
     return found, filled, subject.required
+
+
+def revocation_findings(ctx: ReleaseContext) -> list[Finding]:
+    """The approvals a revocation needs: the tier's, by reviewers who are not its author."""
+    evidence, revocation = ctx.approvals, ctx.revocation
+    if evidence is None or revocation is None:
+        raise ValueError("no revocation or no approval evidence for this release")
+    filed = [f for f in evidence.approvals if f.loaded.model.subject == "revocation"]
+    tier = ctx.policy.model.tiers.for_classification(ctx.classification)
+    where = ctx.policy.document.locate(("tiers", ctx.classification.value, "approvals"))
+    subject = Subject(
+        f"the revocation of {ctx.release}",
+        approvals.revocation_digest(ctx.release, revocation.document.data),
+        tier.approvals,
+        where.path,
+        where.line,
+        f"synthgov approve {ctx.release} --revocation",
+    )
+    narrowed = _with(evidence, filed, "revocation", None)
+    emails = evidence.author_emails | {revocation.model.author.casefold()}
+    return judge(subject, replace(narrowed, author_emails=emails))
 
 
 def _with(evidence: Evidence, filed: list[Filed], subject: str, waiver: str | None) -> Evidence:

@@ -36,6 +36,13 @@ def check(ctx: ReleaseContext) -> list[Finding]:
               mpath, ("privacy", "notion"), observed="none", threshold="dp required",
               threshold_file=where.path, threshold_line=where.line,
               fix="Generate with a DP mechanism and record epsilon/delta or rho.")  # fmt: skip
+    revoked = ctx.revoked_artifacts.get(manifest.artifact.sha256)
+    if revoked is not None and revoked != ctx.release:
+        block("policy.revoked_artifact",
+              f"the artifact {manifest.artifact.sha256[:12]}… is the one {revoked} shipped and that "
+              "release is revoked; a revoked artifact is never released again",
+              mpath, ("artifact", "sha256"), observed=manifest.artifact.sha256, threshold="not revoked",
+              fix="Generate a new synthetic table; fix what caused the revocation first.")  # fmt: skip
     if card.classification is not ctx.classification:
         block("policy.classification_change",
               f"this pull request changes the classification from {ctx.classification.value} to "

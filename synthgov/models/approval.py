@@ -33,10 +33,10 @@ class Signature(Model):
 
 class Approval(Model):
     schema_version: SchemaVersion
-    subject: Literal["release", "waiver", "policy"] = Field(
+    subject: Literal["release", "waiver", "revocation", "policy"] = Field(
         "release",
-        description="What is approved: a release (default), one of its waivers, or the "
-        "policy/ of the pull request.",
+        description="What is approved: a release (default), one of its waivers, its "
+        "revocation, or the change to policy/ of the pull request.",
     )
     release: ReleaseRef | None = Field(None, description="dataset@version; absent for policy.")
     waiver: WaiverId | None = Field(None, description="The waiver id, for subject waiver.")

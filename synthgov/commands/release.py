@@ -1,0 +1,211 @@
+"""`synthgov release new`: from generator output to a release the gate can judge.
+
+Writes datasets/<id>/releases/<version>/manifest.yaml and report.json (running `evaluate`)
+and, with DP figures, the ledger debit; commits nothing. The synthetic table is referenced
+by location and sha256: it does not belong in Git. Before anything is written the debit
+is tried (an overdraw refuses the release, exit 1); afterwards the command predicts what
+`check` will say, judged with the base branch's policy and registry, and which approvals
+are still needed (BRIEF §10.14).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthgov import engine, governance, layout, options
+from synthgov.canonical import canonical
+from synthgov.commands import budget
+from synthgov.commands.check import Tree, Trust, make_trust, release_context, working_tree
+from synthgov.commands.evaluate import progress
+from synthgov.errors import GitError, InputError, UsageError
+from synthgov.gates.approvals import standing
+from synthgov.history import Repository
+from synthgov.models import Card, Manifest, Policy
+from synthgov.models.common import format_timestamp
+from synthgov.paths import read_bytes, write_new
+from synthgov.writing import schema_url, to_yaml
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _author(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "config", "--get", "user.email"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    email = done.stdout.strip()
+    if not email:
+        raise UsageError("the release author is git's user.email, which is not set: "
+                         "git config user.email you@example.org")  # fmt: skip
+    return email
+
+
+def _privacy(generator: str, mechanism: str | None, epsilon: str | None, delta: str | None,
+             rho: str | None) -> dict[str, Any]:  # fmt: skip
+    """The manifest's privacy block: DP figures as typed, or `none` (empirical audit only)."""
+    if epsilon is None and rho is None:
+        if delta is not None:
+            raise UsageError("--delta needs --epsilon or --rho")
+        return {"mechanism": mechanism or generator, "notion": "none"}
+    if epsilon is not None and rho is not None:
+        raise UsageError("--epsilon and --rho cannot be combined")
+    notion = "zcdp" if rho is not None else "approx" if delta is not None else "pure"
+    figures = {"epsilon": epsilon, "delta": delta, "rho": rho}
+    values = {k: budget.figure(v, f"--{k}", below_one=k == "delta")
+              for k, v in figures.items() if v is not None}  # fmt: skip
+    return {"mechanism": mechanism or generator, "notion": notion, **values}
+
+
+def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, holdout: Path,
+        generator: str, generator_version: str, params: tuple[str, ...], seed: int,
+        epsilon: str | None, delta: str | None, rho: str | None, mechanism: str | None,
+        intended_uses: tuple[str, ...], location: str | None, snapshot_id: str | None,
+        code_commit: str | None, description: str | None, eval_seed: int,
+        quiet: bool) -> int:  # fmt: skip
+    """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
+    bad input."""
+    options.slug(dataset, "DATASET")
+    folder = layout.release_dir(dataset, version)
+    release = f"{dataset}@{version}"
+    if layout.classify(f"{folder}/manifest.yaml") is None:
+        raise InputError.at("VERSION", f"{version!r} is not a version (e.g. 1.0 or 2026.11.1)")
+    card_path = layout.card_path(dataset)
+    if not (root / card_path).exists():
+        raise InputError.at(
+            card_path, f"no such dataset; create it with `synthgov dataset new {dataset}`"
+        )
+    card_bytes = read_bytes(root, card_path)
+    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    if (root / folder).exists():
+        click.echo(f"refused: {release} already exists ({folder}); versions are never "
+                   "reused: choose a new version", err=True)  # fmt: skip
+        return 1
+    for path in (synthetic, real, holdout):  # before minutes of evaluation
+        _exists(path)
+    author = _author(root)
+    privacy = _privacy(generator, mechanism, epsilon, delta, rho)
+    parameters = budget.parse_parameters(params)
+    now = datetime.now(UTC).replace(microsecond=0)
+    loss = None
+    if privacy["notion"] != "none":
+        ledger_path = layout.ledger_path(card.source.id)
+        notion = budget.notion_at(root, ledger_path)
+        loss = budget.parse_loss({k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")},
+                                 notion, ledger_path)  # fmt: skip
+        trial = budget.record_debit(root, card.source.id, release, loss,
+                                    mechanism=privacy["mechanism"], parameters=parameters,
+                                    now=now, write=False)  # fmt: skip
+        if not trial.written:
+            click.echo(f"refused: {trial.message()}; nothing was written", err=True)
+            return 1
+    report = _evaluate(
+        root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
+    )
+    inputs = report["inputs"]
+    manifest = {
+        "schema_version": 1, "dataset": dataset, "version": version,
+        "created_at": format_timestamp(now), "author": author,
+        "source": {"id": card.source.id, "snapshot": {
+            "id": snapshot_id or real.stem,
+            "sha256": hashlib.sha256(canonical({"real": inputs["real"]["sha256"],
+                                                "holdout": inputs["holdout"]["sha256"]})).hexdigest(),
+        }},
+        "generator": {"name": generator, "version": generator_version, "parameters": parameters,
+                      "seed": seed, **({"code_commit": code_commit} if code_commit else {})},
+        "artifact": {
+            "location": location or str(synthetic), "sha256": inputs["synthetic"]["sha256"],
+            "rows": inputs["synthetic"]["rows"], "columns": inputs["synthetic"]["columns"],
+            "schema_sha256": hashlib.sha256(canonical(
+                [[c.name, c.type] for c in card.columns]
+            )).hexdigest(),
+        },
+        "privacy": privacy,
+        "intended_uses": list(intended_uses) or list(card.intended_uses),
+        **({"description": description} if description else {}),
+    }  # fmt: skip
+    model = options.build(Manifest, manifest, {"intended_uses": "--intended-use",
+                          "generator": "--generator", "privacy": "--epsilon"}, "release new")  # fmt: skip
+    from synthgov.evaluation import dumps
+
+    manifest_path, report_path = f"{folder}/manifest.yaml", f"{folder}/report.json"
+    write_new(root, manifest_path, to_yaml(model, schema_url("manifest", manifest_path)).encode())
+    write_new(root, report_path, dumps(report))
+    written = [manifest_path, report_path]
+    if loss is not None:
+        debit = budget.record_debit(root, card.source.id, release, loss,
+                                    mechanism=privacy["mechanism"], parameters=parameters, now=now)  # fmt: skip
+        written.append(debit.path)
+        click.echo(debit.message(), err=True)
+    click.echo(f"wrote {', '.join(written)}", err=True)
+    _predict(root, release)
+    return 0
+
+
+def _exists(path: Path) -> None:
+    if not path.is_file():
+        raise InputError.at(str(path), "no such file; expected a table (CSV or Parquet)")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: Path,
+              holdout: Path, synthetic: Path, seed: int, quiet: bool) -> dict[str, Any]:  # fmt: skip
+    from synthgov.evaluation import Inputs, Settings, evaluate
+
+    policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
+    settings = Settings(seed=seed, subgroups=policy.subgroups)
+    started = time.perf_counter()
+    with progress(quiet) as step:
+        report = evaluate(card, card_bytes, Inputs(root / card_path, real, holdout, synthetic),
+                          settings, step)  # fmt: skip
+    if not quiet:
+        click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)
+    return report
+
+
+def _predict(root: Path, release: str) -> None:
+    """What `check` will say of the release once committed, judged with the base branch's
+    policy and registry (the working tree's when there is no base yet), and the approvals
+    it still needs."""
+    head = working_tree(root)
+    now = datetime.now(UTC)
+    try:
+        with Repository.open(root) as repo:
+            sha = repo.resolve(repo.default_base())
+            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
+            _show_prediction(release, make_trust(base, f"the base {sha[:12]}'s", now, None, True),
+                             head, base)  # fmt: skip
+            return
+    except GitError:
+        pass  # no repository or no base yet
+    _show_prediction(release, make_trust(head, "the working tree's", now, None, True), head, None)
+
+
+def _show_prediction(release: str, trust: Trust, head: Tree, base: Tree | None) -> None:
+    with trust.verifier:
+        ctx = release_context(release, trust, head, base)
+        result = engine.check_release(ctx)
+        _, filled, required = standing(ctx)
+    other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
+    verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
+    click.echo(f"predicted gate for {release}: {verdict}")
+    for role, count in sorted(required.items()):
+        if len(filled[role]) < count:
+            click.echo(f"  needs {count - len(filled[role])} {role} approval(s): "
+                       f"synthgov approve {release} --role {role}")  # fmt: skip
+    click.echo(
+        "next: commit the release files, open a pull request, and ask the reviewers to approve"
+    )

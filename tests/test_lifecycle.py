@@ -1,0 +1,191 @@
+"""The release lifecycle end to end in real git repositories: release new -> blocked ->
+approved -> merged -> revoked -> last known good; version reuse refused; revalidation
+drift recorded; overdue revalidations reported; a revoked artifact never ships again."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthgov.cli import main
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
+from tests import signing
+from tests.conftest import git
+
+PEOPLE = signing.people()
+ROWS = 600
+
+
+def run(repo: Path, *args: str, identity: str | None = None) -> int:
+    env = {}
+    if identity:
+        env = {f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER")
+               for k, v in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))}  # fmt: skip
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return main(["-C", str(repo), *args])
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+
+
+def release(
+    repo: Path, data: dict[str, Path], version: str, table: str = "honest", **dp: str
+) -> int:
+    figures = [a for k, v in dp.items() for a in (f"--{k}", v)]
+    return run(repo, "release", "new", "claims", version, "--synthetic", str(data[table]),
+               "--real", str(data["train"]), "--holdout", str(data["holdout"]),
+               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7", "-q",
+               *figures)  # fmt: skip
+
+
+def approve_as(repo: Path, name: str, *extra: str, target: str = "claims@1.0") -> int:
+    person = PEOPLE[name]
+    return run(repo, "approve", target, "--role", person.roles[0], "--key", str(person.key),
+               *extra, identity=name)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    """main: init, the claims card (reviewed), ada and chen, a budget; branch `r1` holds
+    release 1.0 (DP (1, 1e-7)), committed but not approved."""
+    work = tmp_path_factory.mktemp("lifecycle")
+    data = write_release_tables(work / "data", rows=ROWS)
+    other = [row[2:] for row in claims_rows(seed=9, rows=ROWS)]  # a second honest table
+    data["honest2"] = work / "data/honest2.csv"
+    data["honest2"].write_text("\n".join(",".join(r) for r in [CLAIMS_COLUMNS[2:], *other]) + "\n")
+    repo = work / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "sam@example.org")
+    assert run(work, "init", str(repo)) == 0
+    assert run(repo, "dataset", "new", "claims", "--owner", "claims-team", "--classification",
+               "confidential", "--source", "claims-2024", "--from-data", str(data["train"]),
+               "--target", "fraud") == 0  # fmt: skip
+    card = repo / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("secret_columns: []", "secret_columns: [plan]"))
+    (repo / "policy/reviewers.yaml").write_text(
+        signing.registry_yaml(PEOPLE["ada"], PEOPLE["chen"])
+    )
+    assert run(repo, "budget", "new", "claims-2024", "--epsilon", "3", "--delta", "1e-6") == 0
+    commit(repo, "bootstrap")
+    git(repo, "checkout", "-qb", "r1")
+    assert release(repo, data, "1.0", epsilon="1", delta="1e-7") == 0
+    commit(repo, "release claims@1.0")
+    return repo, data
+
+
+@pytest.fixture
+def repo(bootstrapped: tuple[Path, dict[str, Path]], tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "repo"
+    shutil.copytree(bootstrapped[0], copy, symlinks=True)
+    yield copy
+
+
+def check_json(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = run(repo, "check", "--format", "json", *args)
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_release_new_writes_manifest_report_and_debit(repo: Path) -> None:
+    folder = repo / "datasets/claims/releases/1.0"
+    manifest = (folder / "manifest.yaml").read_text()
+    assert "author: sam@example.org" in manifest and "notion: approx" in manifest
+    report = json.loads((folder / "report.json").read_text())
+    assert report["dataset"] == "claims" and report["inputs"]["synthetic"]["rows"] == ROWS
+    ledger = (repo / "budgets/claims-2024.yaml").read_text()
+    assert "release: claims@1.0" in ledger and "seq: 1" in ledger
+
+
+def test_version_reuse_is_refused(repo: Path, bootstrapped: tuple[Path, dict[str, Path]]) -> None:
+    before = (repo / "budgets/claims-2024.yaml").read_text()
+    assert release(repo, bootstrapped[1], "1.0", epsilon="0.1", delta="1e-8") == 1
+    assert (repo / "budgets/claims-2024.yaml").read_text() == before
+
+
+def test_an_overdraw_refuses_the_release_and_writes_nothing(
+    repo: Path, bootstrapped: tuple[Path, dict[str, Path]]
+) -> None:
+    assert release(repo, bootstrapped[1], "1.1", epsilon="2.5", delta="1e-7") == 1
+    assert not (repo / "datasets/claims/releases/1.1").exists()
+
+
+def test_blocked_approved_merged_revoked_then_last_known_good(
+    repo: Path, bootstrapped: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data = check_json(repo, capsys, "--base", "main")
+    assert code == 1 and {
+        f["rule"] for f in data["releases"][0]["findings"] if f["severity"] == "error"
+    } == {"approvals.missing"}
+    assert approve_as(repo, "ada") == 0 and approve_as(repo, "chen") == 0
+    assert check_json(repo, capsys, "--base", "main")[0] == 0
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
+    # release 1.1, approved and merged: the current one
+    git(repo, "checkout", "-qb", "r2")
+    assert release(repo, bootstrapped[1], "1.1", "honest2", epsilon="0.5", delta="1e-7") == 0
+    commit(repo, "release claims@1.1")
+    for name in ("ada", "chen"):
+        assert approve_as(repo, name, target="claims@1.1") == 0
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r2", "r2")
+    # revoke 1.1: the revocation needs the tier's approvals, not the release's gates again
+    git(repo, "checkout", "-qb", "revoke")
+    assert run(repo, "revoke", "claims@1.1", "--reason", "age leaks", "--class", "privacy") == 0
+    commit(repo, "revoke claims@1.1")
+    code, data = check_json(repo, capsys, "--base", "main")
+    assert code == 1 and "the revocation of claims@1.1" in json.dumps(data)
+    for name in ("ada", "chen"):
+        assert approve_as(repo, name, "--revocation", target="claims@1.1") == 0
+    code, data = check_json(repo, capsys, "--base", "main")
+    assert code == 0, data
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge revoke", "revoke")
+    capsys.readouterr()
+    assert run(repo, "status", "--format", "json") == 0
+    status = json.loads(capsys.readouterr().out)
+    [claims] = status["datasets"]
+    assert claims["current"] == "claims@1.0"  # the last known good
+    assert [r["release"] for r in claims["revoked"]] == ["claims@1.1"]
+    # the revoked artifact never ships again, whatever the version
+    git(repo, "checkout", "-qb", "again")
+    assert release(repo, bootstrapped[1], "1.2", "honest2", epsilon="0.1", delta="1e-8") == 0
+    commit(repo, "claims@1.2 ships 1.1's table again")
+    code, data = check_json(repo, capsys, "--base", "main")
+    assert code == 1
+    rules = {f["rule"] for r in data["releases"] for f in r["findings"]}
+    assert "policy.revoked_artifact" in rules
+
+
+def test_revalidation_records_drift_and_the_schedule_reports_overdue(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = tmp_path / "fresh.csv"
+    rows = claims_rows(seed=11, rows=2 * ROWS)
+    fresh.write_text("\n".join(",".join(r) for r in [CLAIMS_COLUMNS, *rows]) + "\n")
+    code, data = check_json(repo, capsys, "--scheduled", "--at", "2099-01-01")
+    assert code == 1
+    assert [r["release"] for r in data["releases"]] == ["claims@1.0"]
+    assert data["releases"][0]["findings"][0]["rule"] == "policy.revalidation_overdue"
+    assert run(repo, "revalidate", "claims@1.0", "--real", str(fresh), "-q") == 0
+    [record] = (repo / "datasets/claims/releases/1.0/revalidations").iterdir()
+    data = json.loads(record.read_text())
+    assert data["release"] == "claims@1.0" and data["verdict"] in ("pass", "blocked")
+    ks = [d for d in data["drift"] if d["id"] == "fidelity.ks_complement"]
+    assert ks and all(d["change"] == pytest.approx(d["after"] - d["before"]) for d in ks)
+    commit(repo, "revalidation record")
+    assert check_json(repo, capsys, "--scheduled")[0] == 0  # revalidated just now
+    assert run(repo, "validate") == 0
