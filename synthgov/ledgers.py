@@ -108,6 +108,8 @@ def duplicate_issues(data: dict[str, Any]) -> list[Issue]:
 
 def is_behind(head: dict[str, Any], base: dict[str, Any]) -> bool:
     """Whether `head` is the base ledger or an older state of it (the branch left it alone)."""
+    if head is base:  # the same parsed file (check parses each content once)
+        return True
     ours, theirs = entries(head), entries(base)
     same_header = canonical(header(head)) == canonical(header(base))
     return same_header and len(ours) <= len(theirs) and _same(ours, theirs[: len(ours)])

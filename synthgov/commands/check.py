@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import click
@@ -48,6 +48,13 @@ from synthgov.signatures import Verifier
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
 
 
+@lru_cache(maxsize=8192)
+def _parsed(raw: bytes, path: str, kind: str | None) -> Loaded:  # type: ignore[type-arg]
+    """Parse and validate once per content: `policy_impact` judges every release twice and
+    the releases of one dataset share their card and ledger. Loaded models are frozen."""
+    return governance.load_bytes(raw, path, kind)
+
+
 @dataclass(frozen=True)
 class Tree:
     """One side of the comparison: how to read a file and list a folder."""
@@ -61,7 +68,7 @@ class Tree:
             raise InputError.at(
                 path, "missing: a release needs its manifest.yaml, report.json and card"
             )
-        return governance.load_bytes(raw, path, kind)
+        return _parsed(raw, path, kind)
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Led
     found: dict[str, Loaded[Ledger] | None] = {}
     for name, tree in (("ledger", head), ("base_ledger", base)):
         raw = tree.read(path) if tree is not None else None
-        found[name] = governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
+        found[name] = _parsed(raw, path, "ledger") if raw is not None else None
     return found
 
 
@@ -142,12 +149,12 @@ def release_context(release: str, trust: Trust, head: Tree,
     card_bytes = head.read(card_path)
     if card_bytes is None:
         raise InputError.at(card_path, "missing: a release needs its dataset's card")
-    card: Loaded[Card] = governance.load_bytes(card_bytes, card_path, "card")  # type: ignore[assignment]
+    card: Loaded[Card] = _parsed(card_bytes, card_path, "card")
     base_card_bytes = base.read(card_path) if base else None
     classification = card.model.classification
     base_card: Loaded[Card] | None = None
     if base_card_bytes is not None:  # the base decides the tier of an existing dataset
-        loaded: Loaded[Card] = governance.load_bytes(base_card_bytes, card_path, "card")  # type: ignore[assignment]
+        loaded: Loaded[Card] = _parsed(base_card_bytes, card_path, "card")
         base_card, classification = loaded, loaded.model.classification
     waivers = tuple(
         head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if _kind(p) == "waiver"
