@@ -169,7 +169,9 @@ def _report(path: str, card: Card, schema: Schema, table: Path) -> None:
     else:
         click.echo(
             f"secret_columns is empty: the attribute-inference attack uses the target "
-            f"({card.target.column}) as its secret",
+            f"({card.target.column}) as its secret; a skewed binary secret keeps the risk's "
+            "interval wide (its upper bound is gated), so name the columns an attacker would "
+            "want to infer (docs/authors.md)",
             err=True,
         )
     click.echo(
