@@ -56,9 +56,26 @@ def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> Releas
     the tier; the release's own gates are not judged again (a release revoked because
     today's policy would fail it must still be revocable)."""
     try:
-        found = approvals.revocation_findings(ctx)
+        found = approvals.revocation_findings(ctx) + _revocation_binding(ctx)
     except Exception as exc:  # fail closed
         found = [
             failed_to_check(ctx.manifest.document.path, "approvals", f"{type(exc).__name__}: {exc}")
         ]
     return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)
+
+
+def _revocation_binding(ctx: ReleaseContext) -> list[Finding]:
+    """The revocation names the artifact the release shipped: the hash that `check` will
+    refuse from then on must be the real one."""
+    revocation = ctx.revocation
+    assert revocation is not None
+    shipped = ctx.manifest.model.artifact.sha256
+    if revocation.model.artifact_sha256 == shipped:
+        return []
+    spot = revocation.document.locate(("artifact_sha256",))
+    return [Finding(gate="policy", rule="policy.revocation_artifact", severity=Severity.ERROR,
+                    message=f"the revocation names artifact {revocation.model.artifact_sha256[:12]}…, "
+                            f"but {ctx.release} shipped {shipped[:12]}…",
+                    observed=revocation.model.artifact_sha256, threshold=shipped,
+                    file=spot.path, line=spot.line, enforcement="hard",
+                    fix="Write the revocation with `synthgov revoke`, which copies the manifest's hash.")]  # fmt: skip

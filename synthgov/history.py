@@ -91,7 +91,8 @@ def _environment() -> dict[str, str]:
 
 
 def _first_line(stderr: bytes) -> str:
-    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines()
+             if line.strip() and not line.startswith("hint:")]  # fmt: skip
     text = lines[0] if lines else "git failed without a message"
     return printable(text.removeprefix("fatal: ").removeprefix("error: ").strip())
 
@@ -504,6 +505,20 @@ class Repository:
                 path, "is a Git LFS pointer, not the file; commit governance files without LFS"
             )
         return data
+
+    def named(self, commit: str, prefix: str, name: str) -> list[str]:
+        """Paths under `prefix` at `commit` whose file name is `name`, from ONE `git ls-tree`
+        (listing a large tree folder by folder would cost a round trip per folder).
+
+        Raises:
+            GitError: unknown commit.
+        """
+        done = self._git("ls-tree", "-r", "-z", "--name-only", self._commit(commit), "--",
+                         prefix.strip("/") + "/")  # fmt: skip
+        if done.returncode != 0:
+            raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
+        paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)
+        return sorted(_utf8(p) for p in paths if p.rsplit("/", 1)[-1] == name)
 
     def list_files(self, commit: str, prefix: str) -> list[str]:
         """Paths of every non-folder entry under the folder `prefix` at `commit`, sorted.

@@ -238,9 +238,15 @@ def clone_of_this_tree(dest: Path) -> Path:
     return dest
 
 
+#: The user's pip cache, read before the isolated HOME replaces it: pre-commit's own venv
+#: then installs the wheels `make test` already downloaded instead of fetching them again.
+PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
+
+
 def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, float]:
     env = {
         **os.environ,
+        "PIP_CACHE_DIR": PIP_CACHE,
         "PRE_COMMIT_HOME": str(home),
         "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
     }

@@ -187,5 +187,84 @@ def test_revalidation_records_drift_and_the_schedule_reports_overdue(
     ks = [d for d in data["drift"] if d["id"] == "fidelity.ks_complement"]
     assert ks and all(d["change"] == pytest.approx(d["after"] - d["before"]) for d in ks)
     commit(repo, "revalidation record")
-    assert check_json(repo, capsys, "--scheduled")[0] == 0  # revalidated just now
+    code, scheduled = check_json(repo, capsys, "--scheduled")
+    rules = {f["rule"] for r in scheduled["releases"] for f in r["findings"]}
+    assert "policy.revalidation_overdue" not in rules  # revalidated just now
+    assert ("policy.revalidation_failed" in rules) == (data["verdict"] == "blocked") == (code == 1)
     assert run(repo, "validate") == 0
+
+
+def test_a_hand_edited_revalidation_record_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fresh = tmp_path / "fresh.csv"
+    rows = claims_rows(seed=12, rows=2 * ROWS)
+    fresh.write_text("\n".join(",".join(r) for r in [CLAIMS_COLUMNS, *rows]) + "\n")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
+    git(repo, "checkout", "-qb", "reval")
+    assert run(repo, "revalidate", "claims@1.0", "--real", str(fresh), "-q") == 0
+    [record] = (repo / "datasets/claims/releases/1.0/revalidations").iterdir()
+    commit(repo, "an honest record")
+    assert check_json(repo, capsys, "--base", "main")[0] == 0
+    data = json.loads(record.read_text())
+    data.update(revalidated_at="2099-01-01T00:00:00Z", verdict="pass", blocking=[])
+    for metric in data["report"]["metrics"]:  # the fresh report now says it leaks copies
+        if metric["id"] == "privacy.exact_match_rate":
+            metric["value"] = 0.5
+    record.write_text(json.dumps(data))
+    commit(repo, "a record that switches the schedule off")
+    code, result = check_json(repo, capsys, "--base", "main")
+    assert code == 1
+    messages = [f["message"] for r in result["releases"] for f in r["findings"]]
+    assert "revalidated_at is in the future" in messages
+    assert any(m.startswith("verdict does not match its report") for m in messages)
+
+
+def test_a_revocation_must_name_the_shipped_artifact(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
+    git(repo, "checkout", "-qb", "revoke")
+    assert run(repo, "revoke", "claims@1.0", "--reason", "leak", "--class", "privacy") == 0
+    path = repo / "datasets/claims/releases/1.0/revocation.yaml"
+    text = path.read_text()
+    shipped = text.split("artifact_sha256: ")[1].strip()
+    path.write_text(text.replace(shipped, "0" * 64))
+    commit(repo, "revoke, naming another artifact")
+    for name in ("ada", "chen"):
+        assert approve_as(repo, name, "--revocation") == 0
+    code, data = check_json(repo, capsys, "--base", "main")
+    assert code == 1
+    assert "policy.revocation_artifact" in {
+        f["rule"] for r in data["releases"] for f in r["findings"]
+    }
+
+
+def test_a_revoked_artifact_cannot_ship_as_another_dataset(
+    repo: Path, bootstrapped: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = bootstrapped[1]
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
+    git(repo, "checkout", "-qb", "revoke")
+    assert run(repo, "revoke", "claims@1.0", "--reason", "leak", "--class", "privacy") == 0
+    commit(repo, "revoke claims@1.0")
+    for name in ("ada", "chen"):
+        assert approve_as(repo, name, "--revocation") == 0
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge revoke", "revoke")
+    git(repo, "checkout", "-qb", "elsewhere")
+    card = (repo / "datasets/claims/card.yaml").read_text().replace("id: claims", "id: claims2")
+    (repo / "datasets/claims2").mkdir()
+    (repo / "datasets/claims2/card.yaml").write_text(card)
+    commit(repo, "a second dataset")
+    assert run(repo, "release", "new", "claims2", "1.0", "--synthetic", str(data["honest"]),
+               "--real", str(data["train"]), "--holdout", str(data["holdout"]), "--generator",
+               "aim", "--generator-version", "0.16.0", "--seed", "7", "-q") == 0  # fmt: skip
+    commit(repo, "claims2@1.0 ships claims@1.0's revoked table")
+    code, result = check_json(repo, capsys, "--base", "main")
+    assert code == 1
+    rules = {f["rule"] for r in result["releases"] for f in r["findings"]}
+    assert "policy.revoked_artifact" in rules

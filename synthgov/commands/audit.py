@@ -96,6 +96,10 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
         audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full)
         written = None
         if checkpoint:
+            main_tip = repo.resolve(repo.default_base())
+            if tip != main_tip:  # a checkpoint bounds later commits by the audit's clock
+                raise UsageError(f"--checkpoint records main's tip ({main_tip[:12]}); the range "
+                                 f"ends at {tip[:12]}: audit up to main's tip, fetched fresh")  # fmt: skip
             written = _write_checkpoint(repo, root, tip, history[-1].tree, key, generated_at)
     document = outcome.document(generated_at)
     if written:
@@ -103,10 +107,15 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
                    "outside the repository", err=True)  # fmt: skip
     text_json = json.dumps(document, indent=2) + "\n"
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "audit.json").write_text(text_json, encoding="utf-8")
-        (out / "audit.md").write_text(render_markdown(document), encoding="utf-8")
-        (out / "audit.html").write_text(render_html(document), encoding="utf-8")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "audit.json").write_text(text_json, encoding="utf-8")
+            (out / "audit.md").write_text(render_markdown(document), encoding="utf-8")
+            (out / "audit.html").write_text(render_html(document), encoding="utf-8")
+        except OSError as exc:
+            raise InputError.at(
+                str(out), f"cannot write the evidence pack: {exc.strerror or exc}"
+            ) from None
         count = len(document["findings"])
         click.echo(f"audit of {document['commits']} commits: {count} finding"
                    f"{'' if count == 1 else 's'}; evidence pack in {out}")  # fmt: skip

@@ -10,6 +10,7 @@ unknown base or a base policy that cannot be loaded, is exit 2 (BRIEF §10.6).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import os
 import sys
@@ -20,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,10 +29,10 @@ from synthgov import approvals, engine, governance, layout, ledgers
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
-from synthgov.gates import ReleaseContext, budget
+from synthgov.gates import ReleaseContext, budget, metrics
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
 from synthgov.history import Repository
-from synthgov.loading import Loaded
+from synthgov.loading import Document, Loaded, validate
 from synthgov.models import (
     Approval,
     Card,
@@ -39,6 +41,7 @@ from synthgov.models import (
     Policy,
     Registry,
     Report,
+    Revalidation,
     Revocation,
 )
 from synthgov.paths import iter_files, read_bytes
@@ -61,12 +64,25 @@ class Tree:
 
     read: Callable[[str], bytes | None]
     list: Callable[[str], list[str]]
+    #: Paths under a folder with a given file name, in one go (git: one `ls-tree`).
+    named: Callable[[str, str], builtins.list[str]] | None = None
+
+    def find(self, prefix: str, name: str) -> builtins.list[str]:
+        if self.named is not None:
+            return self.named(prefix, name)
+        return [p for p in self.list(prefix) if p.rsplit("/", 1)[-1] == name]
 
     def load(self, path: str, kind: str | None = None) -> Loaded:  # type: ignore[type-arg]
         raw = self.read(path)
         if raw is None:
             raise InputError.at(
-                path, "missing: a release needs its manifest.yaml, report.json and card"
+                path,
+                "missing"
+                + (
+                    ": a release needs its manifest.yaml, report.json and card"
+                    if path.startswith("datasets/")
+                    else ""
+                ),
             )
         return _parsed(raw, path, kind)
 
@@ -172,18 +188,25 @@ def release_context(release: str, trust: Trust, head: Tree,
         approvals=_approval_evidence(folder, head, trust, (folder,),
                                      frozenset({manifest.model.author.casefold()})),
         **_ledgers((base_card or card).model.source.id, head, base),
-        revocation=revocation, revoked_artifacts=_revoked_artifacts(dataset, base),
+        revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
     )  # fmt: skip
 
 
-def _revoked_artifacts(dataset: str, base: Tree | None) -> dict[str, str]:
-    """artifact sha256 -> release, for the dataset's releases revoked on the base."""
+@lru_cache(maxsize=16)
+def _revocations(tree: Tree) -> dict[str, str]:
+    """artifact sha256 -> release, for every release of every dataset revoked in `tree`."""
     found = {}
-    for path in base.list(f"datasets/{dataset}/releases") if base else []:
+    for path in tree.find("datasets", "revocation.yaml"):
         if _kind(path) == "revocation":
-            revocation: Revocation = base.load(path, "revocation").model  # type: ignore[union-attr]
+            revocation: Revocation = tree.load(path, "revocation").model
             found[revocation.artifact_sha256] = revocation.release
     return found
+
+
+def _revoked_artifacts(head: Tree, base: Tree | None) -> dict[str, str]:
+    """Artifacts revoked on the base or in the pull request itself, in any dataset: a
+    revoked table never ships again, under another version or another dataset."""
+    return {**_revocations(head), **(_revocations(base) if base is not None else {})}
 
 
 def _only_revocation(files: tuple[str, ...]) -> bool:
@@ -213,19 +236,52 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
     if ctx.revocation is not None and _only_revocation(files):
         return engine.check_revocation(ctx, files)
     if files and all(_kind(p) == "revalidation" for p in files):
-        return _check_records(release, files, head)  # a record, not a new decision
+        return _check_records(ctx, files, head)  # a record, not a new decision
     return engine.check_release(ctx, files)
 
 
-def _check_records(release: str, files: tuple[str, ...], head: Tree) -> ReleaseResult:
-    """Revalidation records only: each must be valid and about this release."""
+def failing_rules(ctx: ReleaseContext, report: dict[str, Any]) -> list[str]:
+    """The blocking metric rules of the release (as `check` judges it) on another report."""
+    document = Document(ctx.report.document.path, report)
+    fresh = replace(ctx, report=Loaded(validate(document, Report), document))
+    return sorted(
+        {f.rule for f in metrics.check(fresh) if f.blocks and f.enforcement != "advisory"}
+    )
+
+
+def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> ReleaseResult:
+    """Revalidation records only: each must be about this release's artifact, dated no
+    later than now, and say what its own report says (a hand-written `pass` or a date in
+    2099 would switch the schedule off)."""
     found: list[Finding] = []
+    artifact = ctx.manifest.model.artifact.sha256
     for path in files:
         try:
-            head.load(path, "revalidation")
+            loaded = head.load(path, "revalidation")
         except InputError as exc:
             found += _files_findings(exc)
-    return ReleaseResult(release, tuple(found), files)
+            continue
+        record: Revalidation = loaded.model
+        problems = []
+        if record.artifact_sha256 != artifact or record.report.inputs.synthetic.sha256 != artifact:
+            problems.append(("artifact_sha256", "is not the release's artifact"))
+        if record.revalidated_at > ctx.now + timedelta(minutes=5):
+            problems.append(("revalidated_at", "is in the future"))
+        rules = failing_rules(ctx, loaded.document.data["report"])
+        if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
+            problems.append(
+                (
+                    "verdict",
+                    f"does not match its report (the report fails: {', '.join(rules) or 'nothing'})",
+                )
+            )
+        for field_name, message in problems:
+            spot = loaded.document.locate((field_name,))
+            found.append(Finding(gate="files", rule="files.revalidation", severity=Severity.ERROR,
+                                 message=f"{field_name} {message}", file=spot.path, line=spot.line,
+                                 enforcement="hard",
+                                 fix="Write records with `synthgov revalidate`; never edit them."))  # fmt: skip
+    return ReleaseResult(ctx.release, tuple(found), files)
 
 
 def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
@@ -424,7 +480,8 @@ def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = Non
     changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
 
     def side(commit: str) -> Tree:
-        return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix))
+        return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix),
+                    lambda prefix, name: repo.named(commit, prefix, name))  # fmt: skip
 
     provenance = Provenance(repo, repo.merge_base(base, head), head)
     return Sides(base, head, changes, side(base), side(head), provenance)
@@ -469,39 +526,63 @@ def _head_tree(root: Path) -> Tree:
     return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
 
 
-def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
-    """Releases past their card's `revalidation_days`, counted from their latest
-    revalidation record or else their creation; revoked releases are left alone."""
-    results = []
-    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
+def _current(head: Tree, releases: list[str]) -> dict[str, tuple[str, Manifest]]:
+    """dataset -> its newest non-revoked release (by manifest created_at) and manifest."""
+    newest: dict[str, tuple[str, Manifest]] = {}
     for release in releases:
         dataset, version = release.split("@", 1)
         folder = layout.release_dir(dataset, version)
+        if head.read(f"{folder}/revocation.yaml") is not None:
+            continue
+        manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
+        if dataset not in newest or manifest.created_at > newest[dataset][1].created_at:
+            newest[dataset] = (release, manifest)
+    return newest
+
+
+def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
+    """Each dataset's current release (its newest that is not revoked; older versions are
+    superseded) when past its card's `revalidation_days`, counted from the latest
+    revalidation record or else the release's creation, or when that record failed."""
+    results = []
+    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
+    try:
+        current = _current(head, releases)
+    except InputError as exc:
+        return [ReleaseResult("(releases)", tuple(_files_findings(exc)))]
+    for dataset, (release, manifest) in sorted(current.items()):
+        folder = layout.release_dir(*release.split("@", 1))
+        found: list[Finding] = []
         try:
             card: Card = head.load(layout.card_path(dataset), "card").model
-            if card.revalidation_days is None or head.read(f"{folder}/revocation.yaml") is not None:
-                continue
-            manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
-            records = [
-                p for p in head.list(f"{folder}/revalidations") if _kind(p) == "revalidation"
-            ]
-            last = manifest.created_at
-            for path in records:
-                last = max(last, head.load(path, "revalidation").model.revalidated_at)
+            records = sorted(
+                (head.load(p, "revalidation").model for p in head.list(f"{folder}/revalidations")
+                 if _kind(p) == "revalidation"), key=lambda r: r.revalidated_at,
+            )  # fmt: skip
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))
             continue
-        due = last + timedelta(days=card.revalidation_days)
-        if now >= due:
-            late = (now - due).days
-            results.append(ReleaseResult(release, (Finding(
+        if records and records[-1].verdict == "blocked":
+            found.append(Finding(
+                gate="policy", rule="policy.revalidation_failed", severity=Severity.ERROR,
+                message=f"{release}'s latest revalidation ({records[-1].revalidated_at:%Y-%m-%d}) "
+                        f"fails {', '.join(records[-1].blocking)} on fresh data",
+                file=f"{folder}/revalidations", line=1, enforcement="mandatory",
+                fix="Regenerate and release a new version, or revoke this one.",
+            ))  # fmt: skip
+        last = max([manifest.created_at, *(r.revalidated_at for r in records)])
+        due = last + timedelta(days=card.revalidation_days or 0)
+        if card.revalidation_days is not None and now >= due:
+            found.append(Finding(
                 gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,
-                message=f"{release} was due for revalidation on {due:%Y-%m-%d} ({late} days ago; "
-                        f"every {card.revalidation_days} days per its card)",
+                message=f"{release} was due for revalidation on {due:%Y-%m-%d} "
+                        f"({(now - due).days} days ago; every {card.revalidation_days} days per its card)",
                 observed=float((now - last).days), threshold=float(card.revalidation_days),
                 file=layout.card_path(dataset), line=1, enforcement="mandatory",
                 fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
-            ),)))  # fmt: skip
+            ))  # fmt: skip
+        if found:
+            results.append(ReleaseResult(release, tuple(found)))
     return results
 
 

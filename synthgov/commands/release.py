@@ -189,9 +189,14 @@ def _predict(root: Path, release: str) -> None:
             _show_prediction(release, make_trust(base, f"the base {sha[:12]}'s", now, None, True),
                              head, base)  # fmt: skip
             return
-    except GitError:
-        pass  # no repository or no base yet
-    _show_prediction(release, make_trust(head, "the working tree's", now, None, True), head, None)
+    except (GitError, InputError):
+        pass  # no repository, no base yet, or a base without a policy: judge locally
+    try:
+        _show_prediction(
+            release, make_trust(head, "the working tree's", now, None, True), head, None
+        )
+    except InputError as exc:
+        click.echo(f"no prediction: {exc.problems[0]}", err=True)
 
 
 def _show_prediction(release: str, trust: Trust, head: Tree, base: Tree | None) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,17 @@ from typing import Any
 import click
 
 from synthgov import governance, layout, options
-from synthgov.commands.check import make_trust, release_context, working_tree
+from synthgov.commands.check import (
+    Tree,
+    failing_rules,
+    make_trust,
+    release_context,
+    working_tree,
+)
 from synthgov.commands.release import _evaluate
-from synthgov.errors import InputError
-from synthgov.findings import Severity
-from synthgov.gates import metrics
-from synthgov.loading import Document, Loaded, validate
+from synthgov.errors import GitError, InputError
+from synthgov.history import Repository
+from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
 from synthgov.paths import write_new
@@ -99,7 +103,7 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))
         report = _evaluate(root, card, card_bytes, card_path, train, held, artifact, 0, quiet)
-    blocking = _blocking(root, target, old_report, report)
+    blocking = _blocking(root, target, report)
     changes = drift(old_report.document.data["metrics"], report["metrics"])
     record = {
         "schema_version": 1, "release": target, "revalidated_at": format_timestamp(now),
@@ -123,15 +127,20 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
     return 0
 
 
-def _blocking(root: Path, release: str, old: Loaded[Report], report: dict[str, Any]) -> list[str]:
-    """The metric rules the new report fails, judged as `check` judges the release."""
+def _blocking(root: Path, release: str, report: dict[str, Any]) -> list[str]:
+    """The metric rules the new report fails, as `check` will judge the record: with the
+    base branch's policy (the working tree's when there is no base yet)."""
     head = working_tree(root)
-    trust = make_trust(head, "the working tree's", datetime.now(UTC), None, True)
+    now = datetime.now(UTC)
+    try:
+        with Repository.open(root) as repo:
+            sha = repo.resolve(repo.default_base())
+            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
+            trust = make_trust(base, f"the base {sha[:12]}'s", now, None, True)
+            with trust.verifier:
+                return failing_rules(release_context(release, trust, head, base), report)
+    except (GitError, InputError):
+        pass
+    trust = make_trust(head, "the working tree's", now, None, True)
     with trust.verifier:
-        ctx = release_context(release, trust, head, None)
-    document = Document(old.document.path, report)
-    fresh = replace(ctx, report=Loaded(validate(document, Report), document))
-    findings = metrics.check(fresh)
-    return sorted(
-        {f.rule for f in findings if f.severity is Severity.ERROR and f.enforcement != "advisory"}
-    )
+        return failing_rules(release_context(release, trust, head, None), report)

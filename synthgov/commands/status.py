@@ -97,7 +97,7 @@ def _judge(release: str, trust: Trust, sides: Sides) -> tuple[dict[str, Any], Re
 
 def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
     path = f"{layout.release_dir(*state.release.split('@', 1))}/revocation.yaml"
-    raw = sides.head_tree.read(path)
+    raw = sides.head_tree.read(path) or sides.base_tree.read(path)  # merged on the base counts
     if raw is None:
         return state
     try:
