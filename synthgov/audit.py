@@ -34,7 +34,7 @@ from synthgov.history import FirstParent, Repository
 from synthgov.loading import Loaded
 from synthgov.models import Approval, Checkpoint, Ledger, Manifest, Report
 from synthgov.models.common import format_timestamp
-from synthgov.provenance import Provenance
+from synthgov.provenance import Provenance, base_approvals
 from synthgov.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
@@ -151,10 +151,7 @@ class SingleCommit(Provenance):
             data = self.repo.read(self.commit.sha, path) if _is_approval(path) else None
             if data is not None:
                 versions[(path, data)] = None
-        for path in self.repo.list_files(self.start, prefix):
-            data = self.repo.read(self.start, path) if _is_approval(path) else None
-            if data is not None:
-                versions[(path, data)] = None
+        versions.update(dict.fromkeys(base_approvals(self.repo, self.start, prefix)))
         return [(p, d) for p, d in versions if current.get(p) != d]
 
 

@@ -32,9 +32,8 @@ from types import TracebackType
 
 from synthgov import keys
 from synthgov.errors import printable
-from synthgov.sshsig import SignatureError
+from synthgov.sshsig import SignatureError, armour_body
 
-MAX_ARMOUR_BYTES = 64 * 1024
 MIN_RSA_BITS = keys.MIN_RSA_BITS
 _BEGIN = b"-----BEGIN PGP SIGNATURE-----"
 _END = b"-----END PGP SIGNATURE-----"
@@ -85,16 +84,7 @@ def check_detached(armored: bytes | str) -> bytes:
             signatures), a text-mode signature, an old (v3) packet, or MD5/SHA-1/RIPEMD-160.
     """
     data = _armour_bytes(armored)
-    if len(data) > MAX_ARMOUR_BYTES:
-        raise SignatureError(f"the signature is larger than {MAX_ARMOUR_BYTES // 1024} KiB")
-    if data.count(b"-----BEGIN ") > 1 or data.count(b"-----END ") > 1:
-        raise SignatureError("the signature holds more than one armour block")
-    lines = (data[:-1] if data.endswith(b"\n") else data).split(b"\n")
-    if len(lines) < 4 or lines[0] != _BEGIN or lines[-1] != _END:
-        raise SignatureError(
-            "expected one '-----BEGIN PGP SIGNATURE-----' block and nothing before or after it"
-        )
-    body = lines[1:-1]
+    body = armour_body(data, _BEGIN, _END, 4)
     while body and _ARMOUR_HEADER.fullmatch(body[0]):  # Version:, Comment:
         body.pop(0)
     if not body or body.pop(0) != b"":

@@ -70,8 +70,15 @@ class Provenance:
                 data = self.repo.read(sha, path)
                 if data is not None:
                     versions[(path, data)] = None
-        for path in self.repo.list_files(self.start, prefix):
-            data = self.repo.read(self.start, path) if _is_approval(path) else None
-            if data is not None:
-                versions[(path, data)] = None
+        versions.update(dict.fromkeys(base_approvals(self.repo, self.start, prefix)))
         return [(p, d) for p, d in versions if current.get(p) != d]
+
+
+def base_approvals(repo: Repository, commit: str, prefix: str) -> list[tuple[str, bytes]]:
+    """(path, bytes) of every approval file under `prefix` at `commit` (the merge base)."""
+    found = []
+    for path in repo.list_files(commit, prefix):
+        data = repo.read(commit, path) if _is_approval(path) else None
+        if data is not None:
+            found.append((path, data))
+    return found

@@ -115,8 +115,13 @@ def _string(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def _dearmour(armored: str | bytes) -> bytes:
-    """The blob of exactly one armour block in canonical base64 (one final newline allowed)."""
+def armour_body(armored: str | bytes, begin: bytes, end: bytes, min_lines: int) -> list[bytes]:
+    """The lines between `begin` and `end` of exactly one ASCII armour block, with nothing
+    before or after it (one final newline allowed): the framing SSH and OpenPGP share.
+
+    Raises:
+        SignatureError: not ASCII, over MAX_ARMOUR_BYTES, several blocks, or other framing.
+    """
     if isinstance(armored, str):
         try:
             data = armored.encode("ascii")
@@ -129,11 +134,16 @@ def _dearmour(armored: str | bytes) -> bytes:
     if data.count(b"-----BEGIN ") > 1 or data.count(b"-----END ") > 1:
         raise SignatureError("the signature holds more than one armour block")
     lines = (data[:-1] if data.endswith(b"\n") else data).split(b"\n")
-    if len(lines) < 3 or lines[0] != _BEGIN or lines[-1] != _END:
+    if len(lines) < min_lines or lines[0] != begin or lines[-1] != end:
         raise SignatureError(
-            "expected one '-----BEGIN SSH SIGNATURE-----' block and nothing before or after it"
+            f"expected one '{begin.decode()}' block and nothing before or after it"
         )
-    body = lines[1:-1]
+    return lines[1:-1]
+
+
+def _dearmour(armored: str | bytes) -> bytes:
+    """The blob of exactly one armour block in canonical base64 (one final newline allowed)."""
+    body = armour_body(armored, _BEGIN, _END, 3)
     joined = b"".join(body)
     try:
         if not all(body):
