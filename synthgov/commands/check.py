@@ -27,7 +27,7 @@ import click
 
 from synthgov import approvals, engine, governance, layout, ledgers
 from synthgov.consistency import card_problems, constraint_problems
-from synthgov.errors import InputError
+from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext, budget, metrics
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
@@ -517,6 +517,29 @@ def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | N
     registry: Loaded[Registry] = load_trust_root(tree, layout.REVIEWERS, "reviewers", where)
     verifier = Verifier(registry.model, now)
     return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)
+
+
+def judge_locally(root: Path, release: str, now: datetime) -> ReleaseContext:
+    """The context `check` will judge an uncommitted release in: the working tree as head,
+    the default base's policy and registry as the trust root (the working tree's when there
+    is no base yet, or it has no policy). For commands that predict the gate.
+
+    Raises:
+        InputError: the release or the trust root cannot be loaded.
+    """
+    head = working_tree(root)
+    try:
+        with Repository.open(root) as repo:
+            sha = repo.resolve(repo.default_base())
+            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
+            trust = make_trust(base, f"the base {sha[:12]}'s", now, None, True)
+            with trust.verifier:
+                return release_context(release, trust, head, base)
+    except (GitError, InputError):
+        pass  # no repository, no base yet, or a base without a policy
+    trust = make_trust(head, "the working tree's", now, None, True)
+    with trust.verifier:
+        return release_context(release, trust, head, None)
 
 
 def _head_tree(root: Path) -> Tree:

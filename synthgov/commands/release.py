@@ -22,11 +22,10 @@ import click
 from synthgov import engine, governance, layout, options
 from synthgov.canonical import canonical
 from synthgov.commands import budget
-from synthgov.commands.check import Tree, Trust, make_trust, release_context, working_tree
+from synthgov.commands.check import judge_locally
 from synthgov.commands.evaluate import progress
-from synthgov.errors import GitError, InputError, UsageError
+from synthgov.errors import InputError, UsageError
 from synthgov.gates.approvals import standing
-from synthgov.history import Repository
 from synthgov.models import Card, Manifest, Policy
 from synthgov.models.common import format_timestamp
 from synthgov.paths import read_bytes, write_new
@@ -177,33 +176,15 @@ def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: P
 
 
 def _predict(root: Path, release: str) -> None:
-    """What `check` will say of the release once committed, judged with the base branch's
-    policy and registry (the working tree's when there is no base yet), and the approvals
-    it still needs."""
-    head = working_tree(root)
-    now = datetime.now(UTC)
+    """What `check` will say of the release once committed, and the approvals it still
+    needs (after evaluation: the files are written whatever the prediction)."""
     try:
-        with Repository.open(root) as repo:
-            sha = repo.resolve(repo.default_base())
-            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
-            _show_prediction(release, make_trust(base, f"the base {sha[:12]}'s", now, None, True),
-                             head, base)  # fmt: skip
-            return
-    except (GitError, InputError):
-        pass  # no repository, no base yet, or a base without a policy: judge locally
-    try:
-        _show_prediction(
-            release, make_trust(head, "the working tree's", now, None, True), head, None
-        )
+        ctx = judge_locally(root, release, datetime.now(UTC))
     except InputError as exc:
         click.echo(f"no prediction: {exc.problems[0]}", err=True)
-
-
-def _show_prediction(release: str, trust: Trust, head: Tree, base: Tree | None) -> None:
-    with trust.verifier:
-        ctx = release_context(release, trust, head, base)
-        result = engine.check_release(ctx)
-        _, filled, required = standing(ctx)
+        return
+    result = engine.check_release(ctx)
+    _, filled, required = standing(ctx)
     other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
     verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
     click.echo(f"predicted gate for {release}: {verdict}")

@@ -19,16 +19,9 @@ from typing import Any
 import click
 
 from synthgov import governance, layout, options
-from synthgov.commands.check import (
-    Tree,
-    failing_rules,
-    make_trust,
-    release_context,
-    working_tree,
-)
+from synthgov.commands.check import failing_rules, judge_locally
 from synthgov.commands.release import _evaluate
-from synthgov.errors import GitError, InputError
-from synthgov.history import Repository
+from synthgov.errors import InputError
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
@@ -128,19 +121,5 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
 
 
 def _blocking(root: Path, release: str, report: dict[str, Any]) -> list[str]:
-    """The metric rules the new report fails, as `check` will judge the record: with the
-    base branch's policy (the working tree's when there is no base yet)."""
-    head = working_tree(root)
-    now = datetime.now(UTC)
-    try:
-        with Repository.open(root) as repo:
-            sha = repo.resolve(repo.default_base())
-            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
-            trust = make_trust(base, f"the base {sha[:12]}'s", now, None, True)
-            with trust.verifier:
-                return failing_rules(release_context(release, trust, head, base), report)
-    except (GitError, InputError):
-        pass
-    trust = make_trust(head, "the working tree's", now, None, True)
-    with trust.verifier:
-        return failing_rules(release_context(release, trust, head, None), report)
+    """The metric rules the new report fails, as `check` will judge the record."""
+    return failing_rules(judge_locally(root, release, datetime.now(UTC)), report)
