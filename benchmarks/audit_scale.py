@@ -61,7 +61,7 @@ def _commit(mark: int, files: dict[str, str], message: str) -> bytes:
     return head + b"".join(_blob(p, t) for p, t in files.items()) + b"\n"
 
 
-def build(root: Path, commits: int, env: dict[str, str]) -> tuple[int, float]:
+def build(root: Path, commits: int, env: dict[str, str], merges: bool = False) -> tuple[int, float]:
     """`main` with `commits` first-parent commits, one release in every tenth."""
     started = time.perf_counter()
     releases = commits // RELEASE_EVERY
@@ -107,7 +107,18 @@ def build(root: Path, commits: int, env: dict[str, str]) -> tuple[int, float]:
             files[path] = text
         versions[dataset].append(version)
         files[f"budgets/{dataset}-db.yaml"] = ledger(dataset, versions[dataset])
-        stream.append(_commit(mark, files, f"release {dataset}@{version} (#{mark})"))
+        if merges:  # the release on a side branch, merged with --no-ff (GitHub's default)
+            side, message = 1_000_000 + mark, f"release {dataset}@{version}".encode()
+            stream.append((f"commit refs/heads/side\nmark :{side}\ncommitter Bench Author "
+                           f"<bench@example.org> {START + 60 * mark - 30} +0000\n"
+                           f"data {len(message)}\n").encode() + message + b"\n"
+                          + f"from :{mark - 1}\n".encode()
+                          + b"".join(_blob(p, t) for p, t in files.items()) + b"\n")  # fmt: skip
+            merge = _commit(mark, files, f"Merge release {dataset}@{version} (#{mark})")
+            stream.append(merge.replace(f"from :{mark - 1}\n".encode(),
+                                        f"from :{mark - 1}\nmerge :{side}\n".encode(), 1))  # fmt: skip
+        else:
+            stream.append(_commit(mark, files, f"release {dataset}@{version} (#{mark})"))
     subprocess.run(["git", "fast-import", "--quiet"], cwd=root, env=env, check=True,
                    input=b"".join(stream))  # fmt: skip
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, env=env, check=True)
@@ -136,6 +147,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--merges", action="store_true",
+                        help="land each release by a --no-ff merge commit instead of a squash")  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="synthgov-audit-") as tmp:
@@ -145,7 +158,7 @@ def main() -> None:
         os.environ.update({k: v for k, v in env.items() if k.startswith(("GIT_", "HOME"))})
         repos = {}
         for size in sizes:
-            releases, seconds = build(Path(tmp) / f"r{size}", size, env)
+            releases, seconds = build(Path(tmp) / f"r{size}", size, env, args.merges)
             repos[size] = releases
             print(f"built {size:>6} commits with {releases:>5} releases in {seconds:6.1f} s")
         times: dict[int, list[float]] = {size: [] for size in sizes}

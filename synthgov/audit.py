@@ -161,11 +161,22 @@ def _is_approval(path: str) -> bool:
 
 
 def _tree(repo: Repository, commit: str) -> Tree:
-    return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix))
+    return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix),
+                folder_id=lambda prefix: repo.folder_id(commit, prefix))  # fmt: skip
 
 
 class Replay:
     """One audit run over one repository; trust roots cached by their bytes."""
+
+    def tree(self, commit: str) -> Tree:
+        """One Tree per commit, so that a commit's head side is the next one's base side
+        and what `check` caches per tree (revoked artifacts) is computed once."""
+        trees: dict[str, Tree] = self.__dict__.setdefault("_trees", {})
+        if commit not in trees:
+            if len(trees) >= 4:
+                trees.pop(next(iter(trees)))
+            trees[commit] = _tree(self.repo, commit)
+        return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None) -> None:
         self.repo, self.at = repo, at
@@ -204,7 +215,7 @@ class Replay:
 
     def decide(self, commit: FirstParent, outcome: Outcome) -> None:
         changes = list(commit.changes)
-        head = _tree(self.repo, commit.sha)
+        head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):
                 outcome.add(commit.sha, "release.ungated", f"{release} was added by the commit "
@@ -225,7 +236,7 @@ class Replay:
         )
         trust = replace(trust, provenance=provenance)
         try:
-            results, top = decide(changes, trust, head, _tree(self.repo, parent))
+            results, top = decide(changes, trust, head, self.tree(parent))
         except (InputError, GitError) as exc:  # fail closed: the commit is not shown clean
             outcome.add(commit.sha, "audit.error", f"no decision possible: {exc}")
             return

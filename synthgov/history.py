@@ -506,6 +506,12 @@ class Repository:
             )
         return data
 
+    def folder_id(self, commit: str, prefix: str) -> str | None:
+        """The object id of the folder `prefix` at `commit` (None when absent): equal ids,
+        equal contents, so what is derived from a folder can be cached across commits."""
+        entry = self._entry(commit, prefix.strip("/"))
+        return entry[1] if entry is not None and entry[0] == _TREE else None
+
     def named(self, commit: str, prefix: str, name: str) -> list[str]:
         """Paths under `prefix` at `commit` whose file name is `name`, from ONE `git ls-tree`
         (listing a large tree folder by folder would cost a round trip per folder).

@@ -64,9 +64,8 @@ class Provenance:
         """(path, bytes) of every version of an approval file under `prefix` on the merge
         base or set by a commit of the pull request, other than the version at head."""
         versions: dict[tuple[str, bytes], None] = {}
-        touched = {p for _, paths in self.repo.log(self._range, prefix) for p in paths}
-        for path in sorted(p for p in touched if _is_approval(p)):
-            for sha, _ in self.repo.log(self._range, path):
+        for sha, paths in self.repo.log(self._range, prefix):  # one git process, blobs batched
+            for path in sorted(p for p in paths if _is_approval(p)):
                 data = self.repo.read(sha, path)
                 if data is not None:
                     versions[(path, data)] = None

@@ -66,6 +66,8 @@ class Tree:
     list: Callable[[str], list[str]]
     #: Paths under a folder with a given file name, in one go (git: one `ls-tree`).
     named: Callable[[str, str], builtins.list[str]] | None = None
+    #: A content id of a folder (git: its tree id), to cache what is derived from it.
+    folder_id: Callable[[str], str | None] | None = None
 
     def find(self, prefix: str, name: str) -> builtins.list[str]:
         if self.named is not None:
@@ -192,14 +194,25 @@ def release_context(release: str, trust: Trust, head: Tree,
     )  # fmt: skip
 
 
-@lru_cache(maxsize=16)
+_REVOCATIONS: dict[str, dict[str, str]] = {}
+
+
 def _revocations(tree: Tree) -> dict[str, str]:
-    """artifact sha256 -> release, for every release of every dataset revoked in `tree`."""
+    """artifact sha256 -> release, for every release of every dataset revoked in `tree`;
+    cached by the datasets folder's id when the tree has one (audit decides a thousand
+    commits whose datasets/ rarely changes between them)."""
+    key = tree.folder_id("datasets") if tree.folder_id is not None else None
+    if key is not None and key in _REVOCATIONS:
+        return _REVOCATIONS[key]
     found = {}
     for path in tree.find("datasets", "revocation.yaml"):
         if _kind(path) == "revocation":
             revocation: Revocation = tree.load(path, "revocation").model
             found[revocation.artifact_sha256] = revocation.release
+    if key is not None:
+        if len(_REVOCATIONS) > 64:
+            _REVOCATIONS.clear()
+        _REVOCATIONS[key] = found
     return found
 
 
@@ -481,7 +494,8 @@ def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = Non
 
     def side(commit: str) -> Tree:
         return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix),
-                    lambda prefix, name: repo.named(commit, prefix, name))  # fmt: skip
+                    lambda prefix, name: repo.named(commit, prefix, name),
+                    lambda prefix: repo.folder_id(commit, prefix))  # fmt: skip
 
     provenance = Provenance(repo, repo.merge_base(base, head), head)
     return Sides(base, head, changes, side(base), side(head), provenance)
