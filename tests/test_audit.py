@@ -238,3 +238,21 @@ def test_the_audit_schema_is_exported(synthgov) -> None:  # type: ignore[no-unty
     assert "checkpoint" in listed and "audit" in listed
     schema = json.loads(synthgov("schema", "audit").out)
     assert "findings" in schema["properties"]
+
+
+def test_a_revoked_artifact_shipped_again_is_found(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+    manifest = (clean / RELEASE / "manifest.yaml").read_text()
+    shipped = re.search(r"sha256: ([0-9a-f]{64}), rows", manifest)
+    assert shipped is not None
+    write(clean, f"{RELEASE}/revocation.yaml", (
+        "schema_version: 1\nrelease: claims@1.10\nincident_class: privacy\nreason: leak\n"
+        f'revoked_at: "2026-10-01T00:00:00Z"\nauthor: author@example.org\n'
+        f"artifact_sha256: {shipped.group(1)}\n"))  # fmt: skip
+    commit(clean, "revoke claims@1.10 (pushed directly)")
+    again = RELEASE.replace("1.10", "1.11")
+    write(clean, f"{again}/manifest.yaml", manifest.replace('version: "1.10"', 'version: "1.11"'))
+    write(clean, f"{again}/report.json", (clean / RELEASE / "report.json").read_text())
+    commit(clean, "claims@1.11 ships the revoked table again")
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    assert (sha(clean), "revocation.ignored") in kinds(data)
