@@ -97,6 +97,29 @@ def _first_line(stderr: bytes) -> str:
     return printable(text.removeprefix("fatal: ").removeprefix("error: ").strip())
 
 
+def git_config(root: Path, name: str) -> str | None:
+    """A value of the user's git configuration as seen from `root` (None when unset): who
+    the author is (`user.email`) and how they sign (`gpg.format`, `user.signingkey`)."""
+    done = _run(root, {**os.environ}, ["config", "--get", name])
+    value = done.stdout.decode("utf-8", "replace").strip()
+    return value if done.returncode == 0 and value else None
+
+
+def author_email(root: Path) -> str:
+    """The author of what a command writes (BRIEF §9: `git config user.email`).
+
+    Raises:
+        UsageError: user.email is not set.
+    """
+    from synthgov.errors import UsageError
+
+    email = git_config(root, "user.email")
+    if email is None:
+        raise UsageError("the author is git's user.email, which is not set: "
+                         "git config user.email you@example.org")  # fmt: skip
+    return email
+
+
 def fold(path: str) -> str:
     """The key under which case-insensitive, normalising file systems see a path as equal."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())

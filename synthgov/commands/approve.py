@@ -29,7 +29,7 @@ from synthgov.commands.check import (
 )
 from synthgov.errors import GitError, InputError, UsageError
 from synthgov.gates.approvals import Evidence, authors
-from synthgov.history import Repository
+from synthgov.history import Repository, git_config
 from synthgov.keys import ssh_fingerprint
 from synthgov.loading import Loaded, parse_document
 from synthgov.models import Approval, Registry
@@ -70,18 +70,12 @@ class SigningKey:
         return config + (["-c", f"user.signingkey={self.gpg_id}"] if self.gpg_id else [])
 
 
-def _git_config(root: Path, name: str) -> str | None:
-    done = subprocess.run(["git", "-C", str(root), "config", "--get", name],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
 def signing_key(root: Path, key: Path | None) -> SigningKey:
     """`--key FILE`, else git's `gpg.format` and `user.signingkey` (BRIEF §9)."""
     if key is not None:
         return SigningKey("sshsig", path=key.expanduser().absolute())
-    fmt = (_git_config(root, "gpg.format") or "openpgp").lower()
-    configured = _git_config(root, "user.signingkey")
+    fmt = (git_config(root, "gpg.format") or "openpgp").lower()
+    configured = git_config(root, "user.signingkey")
     if fmt == "ssh":
         if configured is None:
             raise UsageError("gpg.format is ssh but user.signingkey is not set; pass --key FILE")

@@ -11,7 +11,6 @@ are still needed (BRIEF §10.14).
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from synthgov.commands.check import judge_locally
 from synthgov.commands.evaluate import progress
 from synthgov.errors import InputError, UsageError
 from synthgov.gates.approvals import standing
+from synthgov.history import author_email
 from synthgov.models import Card, Manifest, Policy
 from synthgov.models.common import format_timestamp
 from synthgov.paths import read_bytes, write_new
@@ -38,16 +38,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _author(root: Path) -> str:
-    done = subprocess.run(["git", "-C", str(root), "config", "--get", "user.email"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
-    email = done.stdout.strip()
-    if not email:
-        raise UsageError("the release author is git's user.email, which is not set: "
-                         "git config user.email you@example.org")  # fmt: skip
-    return email
 
 
 def _privacy(generator: str, mechanism: str | None, epsilon: str | None, delta: str | None,
@@ -92,7 +82,7 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
         return 1
     for path in (synthetic, real, holdout):  # before minutes of evaluation
         _exists(path)
-    author = _author(root)
+    author = author_email(root)
     privacy = _privacy(generator, mechanism, epsilon, delta, rho)
     parameters = budget.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 
 from synthgov import governance, layout, options
-from synthgov.commands.release import _author
 from synthgov.errors import InputError
+from synthgov.history import author_email
 from synthgov.models import Manifest, Revocation
 from synthgov.models.common import format_timestamp
 from synthgov.paths import write_new
@@ -44,7 +44,7 @@ def run(root: Path, target: str, *, reason: str, incident_class: str) -> int:
         raise InputError.at("--reason", "say why the release is revoked")
     data = {"schema_version": 1, "release": target, "incident_class": incident_class,
             "reason": reason, "revoked_at": format_timestamp(datetime.now(UTC).replace(microsecond=0)),
-            "author": _author(root), "artifact_sha256": manifest.artifact.sha256}  # fmt: skip
+            "author": author_email(root), "artifact_sha256": manifest.artifact.sha256}  # fmt: skip
     model = options.build(Revocation, data, {"reason": "--reason"}, "revoke")
     write_new(root, path, to_yaml(model, schema_url("revocation", path)).encode())
     click.echo(f"wrote {path}; commit it and open a pull request: the revocation needs the "
