@@ -16,12 +16,11 @@ composition and the cap are the accounting core's (`synthgov.accounting`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from synthgov import yaml_edit
 from synthgov.canonical import canonical
@@ -231,22 +230,11 @@ def _protected_end(text: str) -> int:
     for key, value in root.value:
         if isinstance(key, ScalarNode) and key.value == ENTRIES:
             if isinstance(value, SequenceNode) and value.value:
-                ends = [n.end_mark.index for n in _nodes(value.value[-1])
+                ends = [n.end_mark.index for n in yaml_edit.descendants(value.value[-1])
                         if isinstance(n, ScalarNode) or getattr(n, "flow_style", False)]  # fmt: skip
                 return max(ends)
             return text.rfind("\n", 0, key.start_mark.index) + 1
     return len(text)
-
-
-def _nodes(node: Node) -> Iterator[Node]:
-    yield node
-    if isinstance(node, SequenceNode):
-        for child in node.value:
-            yield from _nodes(child)
-    elif isinstance(node, MappingNode):
-        for key, child in node.value:
-            yield from _nodes(key)
-            yield from _nodes(child)
 
 
 def new_entries(head: dict[str, Any], base: dict[str, Any] | None) -> range:

@@ -73,15 +73,16 @@ def _replace_empty(text: str, value: Node, item: str, newline: str) -> str:
     return line + newline + item + text[line_end:]
 
 
-def _descendants(node: Node) -> Iterator[Node]:
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and every node under it, keys included, in document order."""
     yield node
     if isinstance(node, SequenceNode):
         for child in node.value:
-            yield from _descendants(child)
+            yield from descendants(child)
     elif isinstance(node, MappingNode):
         for key, child in node.value:
-            yield from _descendants(key)
-            yield from _descendants(child)
+            yield from descendants(key)
+            yield from descendants(child)
 
 
 def _end_of_content(text: str, sequence: SequenceNode) -> int:
@@ -92,7 +93,7 @@ def _end_of_content(text: str, sequence: SequenceNode) -> int:
     """
     ends = [
         node.end_mark.index
-        for node in _descendants(sequence.value[-1])
+        for node in descendants(sequence.value[-1])
         if isinstance(node, ScalarNode) or getattr(node, "flow_style", False)
     ]
     position = max(ends)
