@@ -59,6 +59,12 @@ def put_approval(repo: Path, name: str, role: str | None = None, **kw: Any) -> s
     return path
 
 
+def edit_report(repo: Path, seed: int) -> None:
+    """Change the release after its approvals: another report, uncommitted."""
+    report = repo / RELEASE / "report.json"
+    report.write_text(report.read_text().replace('"seed": 0', f'"seed": {seed}'))
+
+
 def signed_commit(repo: Path, person: signing.Person, message: str, **env: str) -> None:
     """A commit by `person` (author and committer), signed with their key."""
     git(repo, "add", "-A")
@@ -175,8 +181,7 @@ def test_self_approval_by_the_manifest_author(synthgov, base: Path) -> None:  # 
 
 def test_self_approval_by_a_commit_author(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     add_release(base)
-    report = base / RELEASE / "report.json"
-    report.write_text(report.read_text().replace('"seed": 0', '"seed": 1'))
+    edit_report(base, seed=1)
     git(base, "add", "-A")
     env = {**os.environ, "GIT_AUTHOR_EMAIL": PEOPLE["chen"].email}
     subprocess.run(
@@ -190,8 +195,7 @@ def test_self_approval_by_a_commit_author(synthgov, base: Path) -> None:  # type
 
 def test_digest_after_report_edit(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     add_release(base)
-    report = base / RELEASE / "report.json"
-    report.write_text(report.read_text().replace('"seed": 0', '"seed": 1'))
+    edit_report(base, seed=1)
     commit(base, "edit the report after approval")
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
@@ -449,8 +453,7 @@ def test_a_key_that_signed_a_release_commit_marks_its_owner_even_when_expired(
 ) -> None:  # type: ignore[no-untyped-def]
     _base_registry(base, ada='valid_before: "2026-01-01T00:00:00Z"')
     add_release(base, approved_by=())
-    report = base / RELEASE / "report.json"
-    report.write_text(report.read_text().replace('"seed": 0', '"seed": 2'))
+    edit_report(base, seed=2)
     git(base, "add", "-A")
     subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={PEOPLE['ada'].key}",
                     "commit", "-S", "-qm", "edit under another email"], cwd=base, check=True)  # fmt: skip
