@@ -83,7 +83,7 @@ def bar(score: Score) -> str:
         return round(min(max(value / scale, 0.0), 1.0) * BAR_WIDTH, 1) if scale > 0 else 0.0
 
     label = (f"{score.metric} {_g(score.observed)}, threshold {score.op} {score.threshold:g}, "
-             f"{'pass' if score.passed else 'fail'}")  # fmt: skip
+             f"{score.decision}")  # fmt: skip
     fill = "#1a7f37" if score.passed else "#cf222e"
     observed = (
         f'<rect x="0" y="2" width="{x(score.observed)}" height="{BAR_HEIGHT - 4}" fill="{fill}"/>'

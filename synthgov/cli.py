@@ -154,10 +154,10 @@ TABLE = click.Path(dir_okay=False, path_type=Path)
 )
 @click.option(
     "--seed",
-    default=0,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 2**32 - 1),
-    help="Seed of every sample, fold and random table.",
+    help="Seed of every sample, fold and random table; only where the policy's "
+    "statistics.seed is `any` (default: derived from the tables' content).",
 )
 @click.option(
     "--sample",
@@ -360,7 +360,9 @@ def release() -> None:
 @click.option("--snapshot-id", help="The source snapshot's id (default: the --real file's name).")
 @click.option("--code-commit", help="Commit of the generator code.")
 @click.option("--description")
-@click.option("--eval-seed", type=int, default=0, show_default=True, help="Seed of the evaluation.")
+@click.option("--eval-seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Seed of the evaluation; only where the policy's statistics.seed is `any` "
+              "(default: derived from the tables' content).")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No evaluation progress on stderr.")
 @click.pass_context
 def release_new(ctx: click.Context, /, dataset: str, version: str, **options: Any) -> int:

@@ -22,7 +22,7 @@ from typing import Any
 
 from synthgov import __version__
 from synthgov.errors import InputError
-from synthgov.models import Card, Report
+from synthgov.models import Card, Policy, Report
 from synthgov.models.policy import SubgroupPolicy
 
 #: the report's `seconds` keys, in the order the families run
@@ -42,7 +42,10 @@ class Inputs:
 
 @dataclass
 class Settings:
-    seed: int = 0
+    #: None: derived from the three tables' fingerprints (`content.derive_seed`)
+    seed: int | None = None
+    #: how the seed was set, as the report records it: derived | pinned (by the policy) | chosen
+    seed_rule: str = "derived"
     #: cap on sampled work (DCR queries, detection rows, attack targets); None: defaults
     sample: int | None = None
     subgroups: SubgroupPolicy = field(default_factory=SubgroupPolicy)
@@ -63,12 +66,16 @@ def evaluate(
             real or holdout table, a value the card's type cannot hold there, a column
             without values, or a constraint that does not fit the card.
     """
+    import numpy as np
+
+    from synthgov.content import derive_seed
     from synthgov.metrics import (
         attacks,
         constraints,
         detection,
         fidelity,
         privacy,
+        rows,
         schema,
         subgroup,
         utility,
@@ -93,7 +100,12 @@ def evaluate(
         for role in ROLES:
             frames[role], digests[role] = read_table(paths[role])
         tables, defects = encode(card, frames, {role: str(paths[role]) for role in ROLES})
-    context = Context(seed=settings.seed, sample=settings.sample)
+        tables, hashes = rows.canonical(tables)
+    fingerprints = {role: rows.fingerprint(tables, hashes[role]) for role in ROLES}
+    seed = settings.seed
+    if seed is None:
+        seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
+    context = Context(seed=seed, sample=settings.sample)
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     measurements = []
@@ -122,11 +134,15 @@ def evaluate(
                 "sha256": digests[role],
                 "rows": int(frames[role].shape[0]),
                 "columns": int(frames[role].shape[1]),
+                "fingerprint": fingerprints[role],
+                "distinct_rows": len(np.unique(hashes[role])),
+                **({"sketch": rows.sketch(hashes[role])} if role == "synthetic" else {}),
             }
             for role in ROLES
         },
         "config": {
-            "seed": settings.seed,
+            "seed": seed,
+            "seed_rule": settings.seed_rule,
             "target": card.target.column if card.target else None,
             "sample": settings.sample,
             "exact_rows": context.exact_rows,
@@ -140,6 +156,30 @@ def evaluate(
     }
     Report.model_validate(report)  # the contract check and audit rely on; a failure is a bug
     return report
+
+
+def seed_setting(policy: Policy | None, chosen: int | None, option: str) -> tuple[int | None, str]:
+    """The evaluation seed (None: derive it from the tables) and how it was set, from the
+    policy's `statistics.seed` and a seed the user asked for (BRIEF §11.2).
+
+    Raises:
+        InputError: a chosen seed where the policy fixes or derives it.
+    """
+    rule = policy.statistics.seed if policy is not None else "any"
+    if isinstance(rule, int):
+        if chosen is not None and chosen != rule:
+            raise InputError.at(option, f"the policy pins the evaluation seed to {rule} "
+                                        "(statistics.seed in policy/policy.yaml)")  # fmt: skip
+        return rule, "pinned"
+    if chosen is None:
+        return None, "derived"
+    if rule == "derived":
+        raise InputError.at(
+            option,
+            "the policy derives the evaluation seed from the tables' content (statistics.seed: "
+            "derived in policy/policy.yaml), so that no verdict can be re-rolled; leave it out",
+        )
+    return chosen, "chosen"
 
 
 def dumps(report: dict[str, Any]) -> bytes:

@@ -46,6 +46,10 @@ class Finding:
     enforcement: str = "mandatory"  # advisory | mandatory | hard
     fix: str | None = None
     waiver: WaiverRef | None = None
+    #: a metric rule's decision: fail | inconclusive (None for fixed checks)
+    outcome: str | None = None
+    #: the estimate's interval at the policy's confidence, (lower, upper); None for a value
+    interval: tuple[float, float] | None = None
 
     @property
     def blocks(self) -> bool:

@@ -21,10 +21,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov.gates import ReleaseContext
-from synthgov.gates.metrics import effective_rules
+from synthgov.gates.metrics import scorecard as judged_rules
 from synthgov.metric_ids import METRICS
 from synthgov.models import Card, Manifest, Revocation
-from synthgov.rules import evaluate
+from synthgov.rules import Decision
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,9 @@ class Score:
     passed: bool
     enforcement: str
     upper: float | None  # the metric's range, for drawing a bar (None: unbounded)
+    decision: str = "pass"  # pass | inconclusive | fail
+    interval: tuple[float, float] | None = None  # at the policy's level
+    by_alternative: bool = False  # passed through the rule's alternative
 
 
 @dataclass(frozen=True)
@@ -146,20 +149,17 @@ def is_overdue(due: date | None, today: date) -> bool:
 
 
 def scorecard(ctx: ReleaseContext) -> tuple[Score, ...]:
-    """Every policy rule as `check` applies it to this release: the tier's and the card's
-    overrides, the observed aggregate (pessimistic CI bound) and whether it holds."""
+    """Every policy rule as `check` judges it: the tier's and the card's overrides, the
+    estimate, its interval at the policy's level, and the decision."""
     scores = []
-    for current_rule, _, _ in effective_rules(ctx):
-        rule = current_rule.rule
-        outcome = evaluate(rule, current_rule.threshold, ctx.report.model)
-        passed = outcome.holds
-        if not passed and rule.alternative is not None and current_rule.alternative is not None:
-            passed = evaluate(rule.alternative, current_rule.alternative, ctx.report.model).holds
+    for scored in judged_rules(ctx):
+        current, rule, judged = scored.rule, scored.rule.rule, scored.primary
         spec = METRICS.get(rule.metric)
         scores.append(Score(
-            rule=current_rule.rule_id, metric=rule.metric, op=rule.op,
-            threshold=current_rule.threshold, observed=outcome.observed, where=outcome.where,
-            passed=passed, enforcement=current_rule.enforcement.value,
-            upper=spec.upper if spec else None,
+            rule=current.rule_id, metric=rule.metric, op=rule.op,
+            threshold=current.threshold, observed=judged.value, where=judged.where,
+            passed=scored.decision is Decision.PASS, enforcement=current.enforcement.value,
+            upper=spec.upper if spec else None, decision=scored.decision.value,
+            interval=judged.interval, by_alternative=scored.by_alternative,
         ))  # fmt: skip
     return tuple(scores)

@@ -22,6 +22,7 @@ class MetricSpec:
     scope: Scope
     higher_is_better: bool
     upper: float | None = 1.0  # None: unbounded above (a ratio)
+    lower: float = 0.0  # -1 for a difference of two shares (an excess over the control)
 
     @property
     def gate(self) -> str:
@@ -63,6 +64,14 @@ METRICS: dict[str, MetricSpec] = _specs(
     MetricSpec("privacy.singling_out_risk", _T, False),
     MetricSpec("privacy.linkability_risk", _T, False),
     MetricSpec("privacy.inference_risk", _C, False),
+    # one normalisation (the training table's ranges) and the holdout as the control: the
+    # figures the default policy gates (docs/calibration.md)
+    MetricSpec("privacy.exact_copy_excess", _T, False, lower=-1.0),
+    MetricSpec("privacy.near_copy_excess", _T, False, lower=-1.0),
+    MetricSpec("privacy.closer_than_fresh", _T, False),
+    MetricSpec("privacy.singling_out_excess", _T, False, lower=-1.0),
+    MetricSpec("privacy.linkability_excess", _T, False, lower=-1.0),
+    MetricSpec("privacy.inference_excess", _C, False, lower=-1.0),
     MetricSpec("subgroup.worst_gap", _C, False),
 )
 

@@ -1,8 +1,19 @@
-"""Evaluating one policy rule against a metric report (pure).
+"""Judging one policy rule against a metric report (pure).
 
-A metric with a confidence interval is compared on its pessimistic bound (the upper
-bound against `<=`, the lower against `>=`), so that a lucky estimate cannot pass. A
-metric the rule needs but the report lacks is a failure, never a pass (fail closed).
+A metric that is an estimate (it carries an `interval`, or at least a `ci`) is judged on
+its interval at the confidence the policy asks for (BRIEF §11.1; `gates.metrics` works
+out the level from the policy's family-wise false-block rate). For a rule `metric <=
+threshold` with a `margin` m ≥ 0, and the interval [L, U]:
+
+- fail: L > threshold. The data show, at that confidence, that the release is worse than
+  the threshold; an honest release fails only by the policy's error rate.
+- pass: U ≤ threshold + m. The data rule out a value beyond the margin.
+- inconclusive: neither. Too few rows to tell; the tier decides whether that warns or
+  blocks, and the finding says about how many rows would decide.
+
+`>=` rules mirror this. A value without an interval (a column's shape, an exact count) is
+its own interval: it passes or fails. A metric the rule needs but the report lacks is a
+failure, never a pass (fail closed).
 """
 
 from __future__ import annotations
@@ -10,7 +21,10 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
+from synthgov.intervals import bounds, rows_needed
+from synthgov.metric_ids import METRICS
 from synthgov.models.policy import Condition
 from synthgov.models.report import Metric, Report
 
@@ -19,14 +33,35 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The result of one condition: whether it holds, and the value it was decided on."""
+class Decision(StrEnum):
+    PASS = "pass"
+    INCONCLUSIVE = "inconclusive"
+    FAIL = "fail"
 
-    holds: bool
-    observed: float | None  # None: the metric is missing from the report
+    @property
+    def rank(self) -> int:
+        return {"pass": 0, "inconclusive": 1, "fail": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One condition judged: the decision, the estimate and its interval at the policy's level."""
+
+    decision: Decision
+    value: float | None  # None: the metric is missing from the report
+    interval: tuple[float, float] | None  # (lower, upper); None for a value without one
     where: str | None  # the column or pair that decided it, or None for a table metric
     index: int | None  # the index in report.metrics of that entry, for locating it
+    n: int | None = None  # rows behind that entry
+    needs: int | None = None  # about how many rows would decide an inconclusive figure
+
+    @property
+    def holds(self) -> bool:
+        return self.decision is Decision.PASS
+
+    @property
+    def observed(self) -> float | None:
+        return self.value
 
 
 def compare(op: str, observed: float, threshold: float) -> bool:
@@ -34,11 +69,42 @@ def compare(op: str, observed: float, threshold: float) -> bool:
     return _OPS[op](observed, threshold)
 
 
-def pessimistic(metric: Metric, op: str) -> float:
-    """The value a rule compares: the CI bound that is worst for the comparator."""
-    if metric.ci is None or op == "==":
-        return metric.value
-    return metric.ci[1] if op in ("<=", "<") else metric.ci[0]
+def decide(op: str, value: float, interval: tuple[float, float] | None, threshold: float,
+           margin: float = 0.0) -> Decision:  # fmt: skip
+    """The three-way decision of the module docstring for one estimate."""
+    lower, upper = interval if interval is not None else (value, value)
+    if op == "==":
+        return Decision.PASS if value == threshold else Decision.FAIL
+    if op in ("<=", "<"):
+        worst, best, limit = lower, upper, threshold + margin
+    else:
+        worst, best, limit = upper, lower, threshold - margin
+    if not compare(op, worst, threshold):
+        return Decision.FAIL
+    return Decision.PASS if compare(op, best, limit) else Decision.INCONCLUSIVE
+
+
+def entry_interval(metric: Metric, alpha: float | None) -> tuple[float, float] | None:
+    """The entry's interval at one-sided level `alpha`: from its `interval` when it has one,
+    else its `ci` as recorded (a report of another tool), else None.
+
+    Raises:
+        ValueError: an `interval` that this version cannot read (fail closed).
+    """
+    spec = getattr(metric, "interval", None)
+    if spec is not None and alpha is not None:
+        if not isinstance(spec, dict):
+            raise ValueError(f"{metric.id}: `interval` must be an object")
+        known = METRICS.get(metric.id)
+        low = known.lower if known else float("-inf")
+        high = known.upper if known and known.upper is not None else float("inf")
+        try:
+            return bounds(spec, metric.value, alpha, low, high)
+        except (KeyError, TypeError, IndexError) as exc:
+            raise ValueError(f"{metric.id}: malformed `interval` ({exc!r})") from None
+    if metric.ci is not None:
+        return metric.ci[0], metric.ci[1]
+    return None
 
 
 def _label(metric: Metric) -> str | None:
@@ -50,20 +116,67 @@ def _label(metric: Metric) -> str | None:
     return str(rule) if rule is not None else None
 
 
-def evaluate(condition: Condition, threshold: float, report: Report) -> Outcome:
-    """Aggregate the metric's entries (default: the worst one) and compare with `threshold`."""
-    entries = [(i, m) for i, m in enumerate(report.metrics) if m.id == condition.metric]
-    if (
-        condition.metric == "constraints.validity"
-    ):  # per-rule entries carry `rule`; the overall has none
-        entries = [(i, m) for i, m in entries if getattr(m, "rule", None) is None] or entries
-    if not entries:
-        return Outcome(False, None, None, None)
-    values = [(pessimistic(m, condition.op), i, m) for i, m in entries]
-    aggregate = condition.effective_aggregate
-    if aggregate == "mean":
-        observed = sum(v for v, _, _ in values) / len(values)
-        return Outcome(compare(condition.op, observed, threshold), observed, None, values[0][1])
-    pick = min if aggregate == "min" else max
-    observed, index, metric = pick(values, key=lambda item: item[0])
-    return Outcome(compare(condition.op, observed, threshold), observed, _label(metric), index)
+def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
+    """The report entries a condition judges (the overall validity, not each constraint's)."""
+    found = [(i, m) for i, m in enumerate(report.metrics) if m.id == condition.metric]
+    if condition.metric == "constraints.validity":
+        found = [(i, m) for i, m in found if getattr(m, "rule", None) is None] or found
+    return found
+
+
+def _needs(op: str, value: float, interval: tuple[float, float], threshold: float,
+           margin: float, n: int | None) -> int | None:  # fmt: skip
+    """About how many rows would shrink the interval enough to decide (1/sqrt(n) narrowing)."""
+    if n is None:
+        return None
+    lower, upper = interval
+    if op in ("<=", "<"):
+        if value <= threshold + margin:
+            return rows_needed(n, upper - value, threshold + margin - value)
+        return rows_needed(n, value - lower, value - threshold)
+    if value >= threshold - margin:
+        return rows_needed(n, value - lower, value - (threshold - margin))
+    return rows_needed(n, upper - value, threshold - value)
+
+
+def judge(condition: Condition, threshold: float, report: Report, *,
+          margin: float = 0.0, alpha: float | None = None) -> Judgement:  # fmt: skip
+    """Aggregate the metric's entries (default: the worst one) and decide.
+
+    `alpha` is the one-sided level of each bound (None: the report's own 95 % `ci`).
+    """
+    found = entries(condition, report)
+    if not found:
+        return Judgement(Decision.FAIL, None, None, None, None)
+    judged = []
+    for index, metric in found:
+        interval = entry_interval(metric, alpha)
+        decision = decide(condition.op, metric.value, interval, threshold, margin)
+        judged.append((decision, metric.value, interval, index, metric))
+    if condition.effective_aggregate == "mean":
+        count = len(judged)
+        value = sum(v for _, v, _, _, _ in judged) / count
+        lows = [iv[0] if iv else v for _, v, iv, _, _ in judged]
+        highs = [iv[1] if iv else v for _, v, iv, _, _ in judged]
+        interval = (sum(lows) / count, sum(highs) / count)
+        decision = decide(condition.op, value, interval, threshold, margin)
+        first = judged[0][4]
+        return _judgement(condition.op, decision, value, interval, None, judged[0][3],
+                          first.n, threshold, margin)  # fmt: skip
+    lower_is_worse = condition.effective_aggregate == "min"
+
+    def badness(item: tuple[Decision, float, tuple[float, float] | None, int, Metric]) -> tuple[int, float]:
+        return item[0].rank, -item[1] if lower_is_worse else item[1]
+
+    decision, value, interval, index, metric = max(judged, key=badness)
+    return _judgement(condition.op, decision, value, interval, _label(metric), index, metric.n,
+                      threshold, margin)  # fmt: skip
+
+
+def _judgement(op: str, decision: Decision, value: float, interval: tuple[float, float] | None,
+               where: str | None, index: int, n: int | None, threshold: float,
+               margin: float) -> Judgement:  # fmt: skip
+    needs = None
+    if decision is Decision.INCONCLUSIVE and interval is not None:
+        needs = _needs(op, value, interval, threshold, margin, n)
+    return Judgement(decision, value, interval, where, index, n, needs)

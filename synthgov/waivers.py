@@ -15,7 +15,7 @@ from synthgov.consistency import waiver_problems
 from synthgov.findings import Finding, Severity, WaiverRef
 from synthgov.loading import Loaded
 from synthgov.models import Policy, Waiver
-from synthgov.rules import compare
+from synthgov.rules import Decision, decide
 
 
 def in_force(waiver: Waiver, now: datetime) -> bool:
@@ -61,7 +61,9 @@ def apply(findings: list[Finding], waivers: tuple[Loaded[Waiver], ...],
                 continue
             used = True
             observed = finding.observed
-            if isinstance(observed, float) and compare(rule.op, observed, waiver.relax_to):
+            if isinstance(observed, float) and decide(
+                rule.op, observed, finding.interval, waiver.relax_to
+            ) is Decision.PASS:
                 result[index] = replace(finding, severity=Severity.WARNING, waiver=_ref(loaded),
                                         message=f"{finding.message}; waived by {waiver.id} up to {waiver.relax_to:g}")  # fmt: skip
             else:

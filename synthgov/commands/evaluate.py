@@ -19,7 +19,15 @@ import click
 from synthgov import layout
 from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
-from synthgov.evaluation import FAMILIES, Inputs, Settings, dumps, evaluate, load_report_target
+from synthgov.evaluation import (
+    FAMILIES,
+    Inputs,
+    Settings,
+    dumps,
+    evaluate,
+    load_report_target,
+    seed_setting,
+)
 from synthgov.governance import load, load_bytes
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
@@ -28,7 +36,7 @@ from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_fi
 
 def run(
     card: Path, real: Path, holdout: Path, synthetic: Path, output: str, *,
-    seed: int, sample: int | None, quiet: bool, timings: bool,
+    seed: int | None, sample: int | None, quiet: bool, timings: bool,
 ) -> int:  # fmt: skip
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
     document = load_bytes(card_bytes, str(card), "card")
@@ -43,7 +51,11 @@ def run(
         if not target.parent.is_dir():
             raise InputError.at(str(target), "the output's folder does not exist")
         previous = load_report_target(target)
-    settings = Settings(seed=seed, sample=sample, subgroups=_subgroups(card), timings=timings)
+    policy = _policy(card)
+    chosen, rule = seed_setting(policy, seed, "--seed")
+    subgroups = policy.subgroups if policy is not None else SubgroupPolicy()
+    settings = Settings(seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups,
+                        timings=timings)  # fmt: skip
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
@@ -62,13 +74,14 @@ def run(
     return 0
 
 
-def _subgroups(card: Path) -> SubgroupPolicy:
+def _policy(card: Path) -> Policy | None:
+    """The policy of the card's repository, None when the card lives outside one."""
     root = find_root(card.resolve().parent)
     if not (root / layout.POLICY).is_file():
-        return SubgroupPolicy()
+        return None
     policy = load(root, layout.POLICY, "policy").model
     assert isinstance(policy, Policy)
-    return policy.subgroups
+    return policy
 
 
 def _write(target: Path, previous: bytes | None, data: bytes) -> None:

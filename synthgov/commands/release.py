@@ -60,7 +60,7 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
         generator: str, generator_version: str, params: tuple[str, ...], seed: int,
         epsilon: str | None, delta: str | None, rho: str | None, mechanism: str | None,
         intended_uses: tuple[str, ...], location: str | None, snapshot_id: str | None,
-        code_commit: str | None, description: str | None, eval_seed: int,
+        code_commit: str | None, description: str | None, eval_seed: int | None,
         quiet: bool) -> int:  # fmt: skip
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
     bad input."""
@@ -151,11 +151,12 @@ def _text(value: Any) -> str | None:
 
 
 def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: Path,
-              holdout: Path, synthetic: Path, seed: int, quiet: bool) -> dict[str, Any]:  # fmt: skip
-    from synthgov.evaluation import Inputs, Settings, evaluate
+              holdout: Path, synthetic: Path, seed: int | None, quiet: bool) -> dict[str, Any]:  # fmt: skip
+    from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
 
     policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
-    settings = Settings(seed=seed, subgroups=policy.subgroups)
+    chosen, rule = seed_setting(policy, seed, "--eval-seed")
+    settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(card, card_bytes, Inputs(root / card_path, real, holdout, synthetic),

@@ -1,7 +1,9 @@
-"""Release integrity: the report is about this artifact, this card and this dataset."""
+"""Release integrity: the report is about this artifact, this card and this dataset, and
+its seed is the one the policy prescribes (BRIEF §11.2: no re-rolls)."""
 
 from __future__ import annotations
 
+from synthgov.content import derive_seed
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 
@@ -17,6 +19,10 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         ("integrity.dataset", manifest.dataset, report.dataset, ("dataset",),
          "the report is about another dataset"),
     ]  # fmt: skip
+    if manifest.artifact.fingerprint is not None or report.inputs.synthetic.fingerprint is not None:
+        pairs.append(("integrity.artifact_fingerprint", manifest.artifact.fingerprint,
+                      report.inputs.synthetic.fingerprint, ("inputs", "synthetic", "fingerprint"),
+                      "the manifest's content fingerprint is not the report's"))  # fmt: skip
     found = []
     for rule, expected, observed, loc, message in pairs:
         if expected != observed:
@@ -25,4 +31,35 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                                  message=message, observed=observed, threshold=expected,
                                  file=rpath, line=spot.line, enforcement="hard",
                                  fix="Re-run `synthgov evaluate` on the release's artifact and card."))  # fmt: skip
-    return found
+    seed = _seed_finding(ctx)
+    return found + ([seed] if seed is not None else [])
+
+
+def _seed_finding(ctx: ReleaseContext) -> Finding | None:
+    """The report's seed against the policy's `statistics.seed`: derived from the tables'
+    fingerprints, pinned, or any."""
+    report, rule = ctx.report.model, ctx.policy.model.statistics.seed
+    if rule == "any":
+        return None
+    if isinstance(rule, int):
+        expected: int | None = rule
+        why = f"the policy pins it to {rule}"
+    else:
+        prints = [getattr(report.inputs, role).fingerprint for role in ("real", "holdout", "synthetic")]
+        if any(p is None for p in prints):
+            expected, why = None, "the report records no content fingerprints to derive it from"
+        else:
+            expected = derive_seed(*prints)  # type: ignore[arg-type]
+            why = f"the policy derives it from the tables' content ({expected})"
+    if report.config.seed == expected:
+        return None
+    spot = ctx.report.document.locate(("config", "seed"))
+    where = ctx.policy.document.locate(("statistics",))
+    return Finding(
+        gate="integrity", rule="integrity.seed", severity=Severity.ERROR,
+        message=f"the report was evaluated with seed {report.config.seed}, but {why}: a chosen seed "
+                "could re-roll the verdict",
+        observed=report.config.seed, threshold=expected, file=ctx.report.document.path,
+        line=spot.line, threshold_file=where.path, threshold_line=where.line, enforcement="hard",
+        fix="Re-run `synthgov evaluate` (or `release new`) without --seed, with this version of synthgov.",
+    )  # fmt: skip

@@ -1,5 +1,11 @@
 """The metric gates (schema, constraints, fidelity, utility, privacy, subgroup): every
-policy rule, with the tier's and the card's overrides, evaluated against the report.
+policy rule, with the tier's and the card's overrides, judged against the report.
+
+Estimates are judged on their intervals (`rules`): each bound at the policy's
+`statistics.false_block_rate` divided by the number of gated estimates of the release
+(Bonferroni), so that an honest release fails some rule with at most that chance,
+however many rules there are. A failure blocks by the rule's enforcement; an
+inconclusive figure blocks only where the tier says `inconclusive: block`.
 
 A missing metric blocks, except where the card declares nothing the metric could be
 measured on (no target: no utility; no subgroup columns: no subgroup gap): that is a
@@ -9,12 +15,14 @@ must declare nothing either, so that a pull request cannot drop a gate by editin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.models.card import Card
 from synthgov.models.common import Enforcement
-from synthgov.models.policy import EffectiveRule, Rule
-from synthgov.rules import evaluate
+from synthgov.models.policy import EffectiveRule
+from synthgov.rules import Decision, Judgement, entries, judge
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
@@ -36,6 +44,8 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
                 changes["threshold"] = override.threshold
                 spot = ctx.card.document.locate(("overrides", rule_id, "threshold"))
                 file, line = spot.path, spot.line
+            if override.margin is not None and override.margin < current.margin:
+                changes["margin"] = override.margin
             if (
                 override.enforcement is not None
                 and override.enforcement.rank > current.enforcement.rank
@@ -47,23 +57,107 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
     return result
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One rule judged on the release: its primary condition, and the alternative if any."""
+
+    rule: EffectiveRule
+    file: str
+    line: int | None
+    primary: Judgement
+    alternative: Judgement | None
+
+    @property
+    def decision(self) -> Decision:
+        """Pass when either condition passes, fail when every one fails."""
+        judged = [self.primary] + ([self.alternative] if self.alternative else [])
+        if any(j.decision is Decision.PASS for j in judged):
+            return Decision.PASS
+        if all(j.decision is Decision.FAIL for j in judged):
+            return Decision.FAIL
+        return Decision.INCONCLUSIVE
+
+    @property
+    def by_alternative(self) -> bool:
+        return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
+
+
+def family_size(ctx: ReleaseContext, rules: list[tuple[EffectiveRule, str, int | None]]) -> int:
+    """How many estimates the release is judged on: (rule, metric, column) triples of the
+    rules that can block whose report entries carry an interval. Counted from the card's
+    columns (a report cannot widen the intervals by adding entries of its own)."""
+    report = ctx.report.model
+    columns = {c.name for c in ctx.card.model.columns}
+    seen = set()
+    for current, _, _ in rules:
+        if current.enforcement is Enforcement.ADVISORY:
+            continue
+        conditions = [current.rule] + ([current.rule.alternative] if current.rule.alternative else [])
+        for condition in conditions:
+            for _, metric in entries(condition, report):
+                has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
+                if has_interval and (metric.column is None or metric.column in columns):
+                    seen.add((current.rule_id, condition.metric, metric.column))
+    return max(len(seen), 1)
+
+
+def level(ctx: ReleaseContext, rules: list[tuple[EffectiveRule, str, int | None]]) -> float:
+    """The one-sided level of every bound: the policy's false-block rate over the family."""
+    return ctx.policy.model.statistics.false_block_rate / family_size(ctx, rules)
+
+
+def scorecard(ctx: ReleaseContext) -> list[Scored]:
+    """Every rule judged as `check` judges it (shared with status and the catalog)."""
+    rules = effective_rules(ctx)
+    alpha = level(ctx, rules)
+    report = ctx.report.model
+    scored = []
+    for current, file, line in rules:
+        rule = current.rule
+        primary = judge(rule, current.threshold, report, margin=current.margin, alpha=alpha)
+        alternative = None
+        if rule.alternative is not None and current.alternative is not None:
+            alternative = judge(rule.alternative, current.alternative, report, alpha=alpha)
+        scored.append(Scored(current, file, line, primary, alternative))
+    return scored
+
+
 def _severity(enforcement: Enforcement) -> Severity:
     return Severity.WARNING if enforcement is Enforcement.ADVISORY else Severity.ERROR
 
 
-def _rule_finding(ctx: ReleaseContext, rule_id: str, rule: Rule, current: EffectiveRule,
-                  file: str, line: int | None) -> Finding | None:  # fmt: skip
-    outcome = evaluate(rule, current.threshold, ctx.report.model)
-    if outcome.holds:
+def _shown(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _describe(metric: str, judged: Judgement, op: str, threshold: float, margin: float,
+              confidence: float) -> str:  # fmt: skip
+    value = judged.value
+    assert value is not None
+    scope = f" (worst: {judged.where})" if judged.where else ""
+    text = f"{metric} is {_shown(value)}{scope}"
+    if judged.interval is not None:
+        low, high = judged.interval
+        text += f", {confidence:.4g} % interval [{_shown(low)}, {_shown(high)}]"
+    text += f"; the policy requires {op} {threshold:g}"
+    if margin:
+        text += f" (interval within {threshold + margin if op in ('<=', '<') else threshold - margin:g})"
+    return text
+
+
+def _rule_finding(ctx: ReleaseContext, scored: Scored, alpha: float) -> Finding | None:
+    decision = scored.decision
+    if decision is Decision.PASS:
         return None
-    if rule.alternative is not None and current.alternative is not None:
-        other = evaluate(rule.alternative, current.alternative, ctx.report.model)
-        if other.holds:
-            return None
+    current, rule, judged = scored.rule, scored.rule.rule, scored.primary
     report = ctx.report.document
-    at = report.locate(("metrics", outcome.index)) if outcome.index is not None else None
+    at = report.locate(("metrics", judged.index)) if judged.index is not None else None
     severity = _severity(current.enforcement)
-    if outcome.observed is None:
+    outcome = decision.value
+    tier = ctx.policy.model.tiers.for_classification(ctx.classification)
+    confidence = 100 * (1 - alpha)
+    fix = rule.fix
+    if judged.value is None:
         message = f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
         observed: float | str | None = None
         reason = not_applicable(rule.metric, ctx.card.model)
@@ -73,18 +167,25 @@ def _rule_finding(ctx: ReleaseContext, rule_id: str, rule: Rule, current: Effect
             message = f"{rule.metric} is not measured: {reason}; the rule does not apply"
             severity = Severity.WARNING
     else:
-        scope = f" (worst: {outcome.where})" if outcome.where else ""
-        message = f"{rule.metric} is {outcome.observed:.4g}{scope}; the policy requires {rule.op} {current.threshold:g}"
+        message = _describe(rule.metric, judged, rule.op, current.threshold, current.margin, confidence)
         if rule.alternative is not None and current.alternative is not None:
-            message += (
-                f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
-            )
-        observed = outcome.observed
+            message += f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
+        observed = judged.value
+        if decision is Decision.INCONCLUSIVE:
+            needs = judged.needs if scored.alternative is None else None
+            rows = f"n = {judged.n:,}" if judged.n else "this size"
+            more = f"; about {needs:,} rows would decide it" if needs else ""
+            message = f"inconclusive at {rows}: {message}{more}"
+            fix = ("Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
+                   "are small), or ask for a waiver; " + (rule.fix or "")).strip("; ")  # fmt: skip
+            if tier.inconclusive == "warn" and severity is Severity.ERROR:
+                severity = Severity.WARNING
     return Finding(
-        gate=rule_id.split(".", 1)[0], rule=rule_id, severity=severity,
+        gate=current.rule_id.split(".", 1)[0], rule=current.rule_id, severity=severity,
         message=message, observed=observed, threshold=current.threshold,
-        file=report.path, line=at.line if at else 1, threshold_file=file, threshold_line=line,
-        enforcement=current.enforcement.value, fix=rule.fix,
+        file=report.path, line=at.line if at else 1, threshold_file=scored.file,
+        threshold_line=scored.line, enforcement=current.enforcement.value, fix=fix,
+        outcome=outcome if judged.value is not None else "fail", interval=judged.interval,
     )  # fmt: skip
 
 
@@ -92,7 +193,11 @@ def not_applicable(metric: str, card: Card) -> str | None:
     """Why the card leaves nothing for `metric` to measure, or None."""
     if metric in _UTILITY and card.target is None:
         return "the card names no target column"
-    if metric == "privacy.inference_risk" and card.target is None and not card.secret_columns:
+    if (
+        metric in ("privacy.inference_risk", "privacy.inference_excess")
+        and card.target is None
+        and not card.secret_columns
+    ):
         return "the card names no secret columns and no target"
     if metric == "subgroup.worst_gap" and not card.subgroup_columns:
         return "the card names no subgroup columns"
@@ -132,8 +237,9 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     basis = _subgroup_basis(ctx)
     if basis is not None:
         found.append(basis)
-    for current, file, line in effective_rules(ctx):
-        finding = _rule_finding(ctx, current.rule_id, current.rule, current, file, line)
+    alpha = level(ctx, effective_rules(ctx))
+    for scored in scorecard(ctx):
+        finding = _rule_finding(ctx, scored, alpha)
         if finding is not None:
             found.append(finding)
     return found

@@ -48,7 +48,7 @@ from scipy.optimize import OptimizeWarning, curve_fit
 
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
-from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card
 
 Z = 1.959963984540054  # the standard normal 97.5 % quantile, scipy's norm.ppf(0.975)
@@ -113,13 +113,26 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
 
 def _risk(metric: str, step: str, attack: tuple[float, int], control: tuple[float, int],
           baseline: tuple[int, int], method: str, column: str | None = None,
-          **extra: object) -> Measurement:  # fmt: skip
+          **extra: object) -> list[Measurement]:  # fmt: skip
+    """The peer's normalised risk, and the excess success over the control that is gated."""
     rates = wilson(*attack), wilson(*control), wilson(*baseline)
     value, ci = residual_risk(rates[0], rates[1])
-    return Measurement(metric, value, column=column, n=attack[1], method=_METHOD.format(method), ci=ci,
-                       extra={"attack_rate": rates[0].value, "control_rate": rates[1].value,
-                              "baseline_rate": rates[2].value, "baseline_warning": rates[2].value >= rates[0].value,
-                              "n_control": control[1], "n_baseline": baseline[1], "step": step, **extra})  # fmt: skip
+    details = {"attack_rate": rates[0].value, "control_rate": rates[1].value,
+               "baseline_rate": rates[2].value, "baseline_warning": rates[2].value >= rates[0].value,
+               "n_control": control[1], "n_baseline": baseline[1], "step": step, **extra}  # fmt: skip
+    risk = Measurement(metric, value, column=column, n=attack[1], method=_METHOD.format(method),
+                       ci=ci, extra=details)  # fmt: skip
+    shares = attack[0] / attack[1], control[0] / control[1]
+    excess = estimate(
+        metric.replace("_risk", "_excess"), shares[0] - shares[1],
+        {"kind": "newcombe", "successes": [attack[0], control[0]], "trials": [attack[1], control[1]]},
+        low=-1.0, column=column, n=attack[1],
+        method=f"anonymeter 1.1.0 {method}, control = holdout: attack success share on train targets less "
+               "the same share on holdout targets (absolute, not normalised by 1 - control); ci: Newcombe's "
+               "hybrid score interval",
+        extra={"attack_share": shares[0], "control_share": shares[1], "n_control": control[1], "step": step},
+    )  # fmt: skip
+    return [risk, excess]
 
 
 def _targets(
@@ -152,9 +165,9 @@ def linkability(tables: Tables, context: Context, columns: Sequence[str]) -> lis
 
     size = tables.rows["synthetic"]
     guessed = int(np.sum(rng.integers(0, size, len(real)) == rng.integers(0, size, len(real))))
-    return [_risk("privacy.linkability_risk", step, (links("real", real), len(real)),
+    return _risk("privacy.linkability_risk", step, (links("real", real), len(real)),
                   (links("holdout", holdout), len(holdout)), (guessed, len(real)), "linkability",
-                  aux_cols=[aux[0], aux[1]], n_neighbors=1, n_attacks_requested=context.n_attacks)]  # fmt: skip
+                  aux_cols=[aux[0], aux[1]], n_neighbors=1, n_attacks_requested=context.n_attacks)  # fmt: skip
 
 
 def inference(tables: Tables, context: Context, secret: str) -> list[Measurement]:
@@ -174,9 +187,9 @@ def inference(tables: Tables, context: Context, secret: str) -> list[Measurement
     n_guesses = min(tables.rows["synthetic"], len(real))
     guesses = column.synthetic[rng.choice(tables.rows["synthetic"], size=n_guesses, replace=False)]
     guessed = int(np.sum(correct(guesses, column.real[real[:n_guesses]], column.is_numeric)))
-    return [_risk("privacy.inference_risk", step, (hits("real", real), len(real)),
+    return _risk("privacy.inference_risk", step, (hits("real", real), len(real)),
                   (hits("holdout", holdout), len(holdout)), (guessed, n_guesses), "inference", column=secret,
-                  regression=column.is_numeric, n_attacks_requested=context.n_attacks)]  # fmt: skip
+                  regression=column.is_numeric, n_attacks_requested=context.n_attacks)  # fmt: skip
 
 
 def correct(guesses: np.ndarray, secrets: np.ndarray, numeric: bool) -> np.ndarray:
@@ -212,9 +225,42 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
         synthetic.codes, numeric, n, n_cols, rng
     )
     guessed = int(np.sum(real.count(random_cols, random_lo, random_hi, excluded, 2) == 1))
-    return [_risk("privacy.singling_out_risk", step, (attack, n), (min(control * correction, n), n),
-                  (guessed, n), "multivariate singling out", n_cols=n_cols,
-                  n_attacks_requested=context.n_attacks, n_queries=n, control_correction=correction)]  # fmt: skip
+    risk = _risk("privacy.singling_out_risk", step, (attack, n), (min(control * correction, n), n),
+                 (guessed, n), "multivariate singling out", n_cols=n_cols,
+                 n_attacks_requested=context.n_attacks, n_queries=n, control_correction=correction)  # fmt: skip
+    return [risk[0], _singling_out_excess(coded, cols, lo, hi, rng, step)]
+
+
+def _singling_out_excess(coded: dict[str, np.ndarray], cols: np.ndarray, lo: np.ndarray,
+                         hi: np.ndarray, rng: np.random.Generator, step: str) -> Measurement:  # fmt: skip
+    """The share of training records that the queries single out, less the share of
+    holdout records, on tables of equal size (the larger cut by a seeded sample) and
+    without deduplication: train and holdout are then exchangeable for an ideal generator
+    and no size correction is needed (a record with a twin is not singled out).
+
+    Counted per record, not per query as the peer's rate is: the gated question is how
+    much of the training table an attacker can isolate beyond chance, and a table where
+    few queries single anyone out (most rows have twins) has little to isolate, where a
+    per-query share of a handful of queries would be noise. The standard error is the
+    jackknife's over the rows of both tables (`_Table.singled_out`)."""
+    size = min(coded["real"].shape[1], coded["holdout"].shape[1])
+    tables = []
+    for role in ("real", "holdout"):
+        codes = coded[role]
+        if codes.shape[1] > size:
+            codes = codes[:, np.sort(rng.choice(codes.shape[1], size=size, replace=False))]
+        tables.append(_Table(codes, deduplicate=False))
+    (attack, var_attack), (control, var_control) = (t.singled_out(cols, lo, hi) for t in tables)
+    return estimate(
+        "privacy.singling_out_excess", (attack - control) / size,
+        {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size}, low=-1.0, n=size,
+        method=f"anonymeter 1.1.0 multivariate singling out, control = holdout: share of {size} train records "
+               f"that one of the {len(cols)} queries singles out (matches it and no other) less the same share "
+               "of as many holdout records (no deduplication, no size correction); ci: jackknife over the "
+               "records of both tables, normal",
+        extra={"attack_share": attack / size, "control_share": control / size, "queries": len(cols),
+               "step": step},
+    )  # fmt: skip
 
 
 def _coded(tables: Tables) -> dict[str, np.ndarray]:
@@ -242,9 +288,12 @@ class _Table:
     query costs its selectivity, not the table's length.
     """
 
-    def __init__(self, codes: np.ndarray) -> None:
-        _, first = np.unique(codes.T, axis=0, return_index=True)
-        self.rows = np.sort(first)  # first occurrences, in table order
+    def __init__(self, codes: np.ndarray, deduplicate: bool = True) -> None:
+        if deduplicate:
+            _, first = np.unique(codes.T, axis=0, return_index=True)
+            self.rows = np.sort(first)  # first occurrences, in table order
+        else:
+            self.rows = np.arange(codes.shape[1])
         self.codes = np.ascontiguousarray(codes[:, self.rows])
         self.size = self.codes.shape[1]
         self.order = np.argsort(self.codes, axis=1, kind="stable")
@@ -255,6 +304,29 @@ class _Table:
     ) -> np.ndarray:
         """Rows matching each query, counted up to `cap`."""
         return _count(self.codes, self.sorted, self.order, cols, lo, hi, excluded, cap)  # type: ignore[no-any-return]
+
+    def singled_out(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[int, float]:
+        """How many distinct rows some query singles out (it matches that row and no other),
+        and the jackknife variance of that count over this table's rows (queries fixed).
+
+        Leaving row i out loses i if it was singled out, and gains every row j not singled
+        out yet that a query matched together with i only. The count's jackknife variance
+        is (n − 1)/n · Σ (d_i − mean d)² over those changes d_i. Queries share rows, so a
+        binomial variance would be too small.
+        """
+        matches = _two_matches(self.codes, self.sorted, self.order, cols, lo, hi)
+        count, first, second = matches[:, 0], matches[:, 1], matches[:, 2]
+        singled = np.zeros(self.size, dtype=np.bool_)
+        singled[first[count == 1]] = True
+        pairs = np.concatenate([
+            np.column_stack([first[count == 2], second[count == 2]]),
+            np.column_stack([second[count == 2], first[count == 2]]),
+        ])  # fmt: skip
+        pairs = np.unique(pairs[~singled[pairs[:, 1]]], axis=0)  # (i, j): j gained without i
+        change = np.bincount(pairs[:, 0], minlength=self.size).astype(np.float64) - singled
+        n = self.size
+        variance = (n - 1) / n * float(np.sum((change - change.mean()) ** 2)) if n > 1 else 0.0
+        return int(singled.sum()), variance
 
 
 def _bounds(tables: Tables, synthetic: _Table) -> tuple[np.ndarray, np.ndarray]:
@@ -404,6 +476,27 @@ def _count(codes, ordered, order, cols, lo, hi, excluded, cap):  # type: ignore[
                 if count >= cap:
                     break
         out[q] = count
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _two_matches(codes, ordered, order, cols, lo, hi):  # type: ignore[no-untyped-def]
+    """Per query: its matches counted up to 3, and the first two matching rows (-1: none)."""
+    out = np.full((cols.shape[0], 3), -1, dtype=np.int64)
+    excluded = np.full(cols.shape, _NONE, dtype=np.int32)
+    for q in range(cols.shape[0]):
+        s, start, stop = _narrowest(ordered, cols, lo, hi, q)
+        rows = order[cols[q, s]]
+        count = 0
+        for p in range(start, stop):
+            j = rows[p]
+            if _matches(codes, cols, lo, hi, excluded, q, j):
+                if count < 2:
+                    out[q, 1 + count] = j
+                count += 1
+                if count >= 3:
+                    break
+        out[q, 0] = count
     return out
 
 

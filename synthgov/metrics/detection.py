@@ -131,6 +131,7 @@ def detection_auc(tables: Tables, context: Context) -> Measurement:
     spread = (float(np.mean(variances)) + float(np.var(aucs, ddof=1))) / FOLDS
     return Measurement(
         AUC, value, n=2 * size, ci=None if np.isnan(spread) else normal_ci(value, spread),
+        interval=None if np.isnan(spread) else {"kind": "normal", "se": float(np.sqrt(spread))},
         method=f"mean ROC AUC, real vs synthetic ({size} rows each), over StratifiedKFold({FOLDS}, shuffle=True, "
         f"random_state={fold_seed}) of {boosting_method(model_seed)}; ci: 95 % normal, fold variance DeLong + between folds",
         extra={"fold_auc": aucs},

@@ -56,11 +56,16 @@ def ranges(reference: np.ndarray, numeric: np.ndarray) -> np.ndarray:
     return out
 
 
-def dcr(queries: np.ndarray, reference: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+def dcr(
+    queries: np.ndarray,
+    reference: np.ndarray,
+    numeric: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> np.ndarray:
     """The exact DCR of each row of `queries` among the rows of `reference`.
 
     Both are `matrix` layouts over the same columns; `numeric` is `numeric_mask`. Ranges
-    come from `reference`, as in the peer.
+    come from `reference`, as in the peer, unless `scale` (a `ranges` result) gives them.
 
     Raises:
         ValueError: the matrices do not have the same columns, there are none, or the
@@ -72,7 +77,8 @@ def dcr(queries: np.ndarray, reference: np.ndarray, numeric: np.ndarray) -> np.n
         raise ValueError("no columns to compare")
     if not len(reference):
         raise ValueError("the reference table has no rows")
-    scale = ranges(reference, numeric)
+    if scale is None:
+        scale = ranges(reference, numeric)
     kinds = np.where(numeric, np.where(scale > 0, _SCALED, _EQUALITY), _CATEGORICAL)
     best = np.full(len(queries), np.inf)
     _nearest(

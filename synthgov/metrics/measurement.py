@@ -28,6 +28,8 @@ class Measurement:
     n: int | None = None
     method: str | None = None
     ci: tuple[float, float] | None = None
+    #: what `ci` is made of (`synthgov.intervals`), so `check` can widen it to its policy's level
+    interval: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -43,8 +45,19 @@ class Measurement:
             entry["method"] = self.method
         if self.ci is not None:
             entry["ci"] = [float(self.ci[0]), float(self.ci[1])]
+        if self.interval is not None:
+            entry["interval"] = self.interval
         entry.update(self.extra)
         return entry
+
+
+def estimate(id: str, value: float, interval: dict[str, Any], *, low: float = 0.0,
+             high: float = 1.0, **fields: Any) -> Measurement:  # fmt: skip
+    """A measurement whose 95 % `ci` comes from its `interval` (clipped to [low, high])."""
+    from synthgov.intervals import ALPHA_95, bounds
+
+    ci = bounds(interval, value, ALPHA_95, low, high)
+    return Measurement(id, value, ci=ci, interval=interval, **fields)
 
 
 @dataclass

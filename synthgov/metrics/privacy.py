@@ -31,13 +31,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthgov.metrics.distance import dcr, matrix, numeric_mask
+from synthgov.intervals import wilson
+from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
 from synthgov.metrics.encoding import ROLES, Tables
-from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.features import roc_auc
+from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card, ColumnType
 
 #: synthetic query rows searched in sampled mode unless `context.sample` says otherwise
 DEFAULT_QUERIES = 10_000
+#: the near-copy radius: this quantile of the holdout rows' DCR to train
+NEAR_COPY_QUANTILE = 0.01
 KERNEL = "SDMetrics DCR kernel: min(|s-r|/range, 1) numeric, 0/1 categorical, missing == missing, mean over columns"
 _Z = 1.959963984540054  # the standard normal's 97.5% quantile
 
@@ -64,7 +68,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     to_holdout = dcr(queries, holdout, numeric)
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
-    p_ci = _wilson(closer, n) if sampled else None
+    p_ci = wilson(closer, n, _Z) if sampled else None
     median = float(np.median(to_train))
     found = [
         exact_match_rate(tables),
@@ -93,28 +97,98 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
                     f"{len(noise)} random rows from the seeded stream 'privacy.dcr_baseline' (uniform per column, "
                     f"train's missing rates); {KERNEL}"),
         ))  # fmt: skip
-    found.append(mia_auc(real, holdout, synthetic, numeric, context))
+    scale = ranges(real, numeric)  # the one normalisation of every train-vs-holdout comparison
+    h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
+    fresh = holdout if h_picked is None else holdout[h_picked]
+    fresh_to_train = dcr(fresh, real, numeric, scale)
+    found += [
+        exact_copy_excess(tables),
+        near_copy_excess(to_train, fresh_to_train, mode),
+        closer_than_fresh(to_train, fresh_to_train, mode),
+        mia_auc(real, holdout, synthetic, numeric, scale, context),
+    ]
     return found
 
 
-def exact_match_rate(tables: Tables) -> Measurement:
-    """Share of synthetic rows equal to some real-train row on every column, in O(n).
+def exact_matches(tables: Tables, role: str) -> np.ndarray:
+    """Which rows of table `role` equal some real-train row on every column (exact keys).
 
     Rows become exact integer keys by factorising one column at a time (a float by its
     bits, -0.0 as 0.0 and every NaN alike; a category by its code), so no hash collision
     can make two different rows equal.
     """
-    count = len(tables.columns[0].real)
-    key = np.zeros(count + len(tables.columns[0].synthetic), dtype=np.int64)
+    count = tables.rows["real"]
+    key = np.zeros(count + tables.rows[role], dtype=np.int64)
     for column in tables:
-        values = np.concatenate([column.real, column.synthetic])
+        values = np.concatenate([column.real, column.table(role)])
         if column.is_numeric:
             values = np.where(np.isnan(values), np.nan, values + 0.0).view(np.int64)
         codes, uniques = pd.factorize(values.astype(np.int64))
         key, _ = pd.factorize(key * len(uniques) + codes)
     seen = np.zeros(int(key.max()) + 1, dtype=np.bool_)
     seen[key[:count]] = True
-    matched = seen[key[count:]]
+    matched: np.ndarray = seen[key[count:]]
+    return matched
+
+
+def exact_copy_excess(tables: Tables) -> Measurement:
+    """The share of synthetic rows that copy a training row, less the share of holdout
+    rows that happen to equal one: a fresh sample of the population copies as often."""
+    synthetic, holdout = exact_matches(tables, "synthetic"), exact_matches(tables, "holdout")
+    k = [int(synthetic.sum()), int(holdout.sum())]
+    n = [len(synthetic), len(holdout)]
+    return estimate(
+        "privacy.exact_copy_excess", k[0] / n[0] - k[1] / n[1],
+        {"kind": "newcombe", "successes": k, "trials": n}, low=-1.0,
+        n=n[0], extra={"synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1]},
+        method="exact: share of all synthetic rows equal to a train row on every column, less the same share "
+               "of all holdout rows; ci: Newcombe's hybrid score interval of the difference",
+    )  # fmt: skip
+
+
+def near_copy_excess(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str) -> Measurement:
+    """The share of synthetic rows within the near-copy radius of a training row, less
+    the holdout's share; the radius is the `NEAR_COPY_QUANTILE` quantile of the holdout
+    rows' DCR to train, so a fresh sample has about that share within it."""
+    radius = float(np.quantile(fresh_to_train, NEAR_COPY_QUANTILE, method="lower"))
+    k = [int(np.count_nonzero(to_train <= radius)), int(np.count_nonzero(fresh_to_train <= radius))]
+    n = [len(to_train), len(fresh_to_train)]
+    return estimate(
+        "privacy.near_copy_excess", k[0] / n[0] - k[1] / n[1],
+        {"kind": "newcombe", "successes": k, "trials": n}, low=-1.0, n=n[0],
+        extra={"mode": mode, "radius": radius, "quantile": NEAR_COPY_QUANTILE,
+               "synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1],
+               "probe": {f"{q:g}": [int(np.count_nonzero(to_train <= r)), int(np.count_nonzero(fresh_to_train <= r))]
+                         for q in (0.005, 0.01, 0.02, 0.05)
+                         for r in [float(np.quantile(fresh_to_train, q, method="lower"))]}},
+        method=f"{mode}: share of synthetic rows whose DCR to train is at most the radius, less the share of "
+               f"holdout rows; radius = the {NEAR_COPY_QUANTILE:g} quantile of the holdout rows' DCR to train; "
+               f"train ranges for both; ci: Newcombe's hybrid score interval; {KERNEL}",
+    )  # fmt: skip
+
+
+def closer_than_fresh(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str) -> Measurement:
+    """P(a synthetic row is closer to train than a holdout row is), ties counted one half.
+
+    The Mann-Whitney form of "are synthetic rows closer to the training data than fresh
+    rows?": given the training table, an ideal generator's rows and the holdout rows are
+    exchangeable, so this is 1/2 whatever the table; `ci` from DeLong's variance.
+    """
+    labels = np.concatenate([np.ones(len(to_train), bool), np.zeros(len(fresh_to_train), bool)])
+    auc, covariance = roc_auc(labels, -np.concatenate([to_train, fresh_to_train]))
+    value = float(auc[0])
+    se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
+    return estimate(
+        "privacy.closer_than_fresh", value, {"kind": "normal", "se": se}, n=len(to_train),
+        extra={"mode": mode, "n_holdout": len(fresh_to_train)},
+        method=f"{mode}: P(DCR(synthetic row -> train) < DCR(holdout row -> train)), ties one half "
+               f"(Mann-Whitney), train ranges for both; ci: DeLong, normal; {KERNEL}",
+    )  # fmt: skip
+
+
+def exact_match_rate(tables: Tables) -> Measurement:
+    """Share of synthetic rows equal to some real-train row on every column, in O(n)."""
+    matched = exact_matches(tables, "synthetic")
     return Measurement(
         "privacy.exact_match_rate", float(matched.mean()), n=len(matched),
         method=f"exact: share of all synthetic rows equal to a train row on all {len(tables.columns)} columns "
@@ -161,13 +235,16 @@ def mia_auc(
     holdout: np.ndarray,
     synthetic: np.ndarray,
     numeric: np.ndarray,
+    scale: np.ndarray,
     context: Context,
 ) -> Measurement:
     """ROC AUC of the distance attack: the closer a record is to S, the likelier a member.
 
     Each side contributes the same number of seeded records, min(|R|, |H|, half the query
-    budget), so the attack costs at most one DCR pass. When that leaves records out, the
-    `ci` is Hanley and McNeil's (1982) normal interval.
+    budget), so the attack costs at most one DCR pass. Distances are in the training
+    table's units (`scale`), as every train-vs-holdout comparison here: given S, train and
+    holdout records are then exchangeable for an ideal generator, and the AUC is 1/2.
+    `ci` from DeLong's variance: the attack's AUC is an estimate even on every record.
     """
     size = min(len(real), len(holdout), max(_budget(context) // 2, 1))
     context.record("privacy.mia_auc", size)
@@ -176,14 +253,16 @@ def mia_auc(
         real[np.sort(rng.choice(len(real), size=size, replace=False))],
         holdout[np.sort(rng.choice(len(holdout), size=size, replace=False))],
     ])  # fmt: skip
-    ranks = _ranks(-dcr(records, synthetic, numeric))  # higher rank: closer to S
-    auc = (float(ranks[:size].sum()) - size * (size + 1) / 2) / (size * size)  # Mann-Whitney
+    labels = np.repeat([True, False], size)
+    auc, covariance = roc_auc(labels, -dcr(records, synthetic, numeric, scale))
+    se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
     sampled = size < max(len(real), len(holdout))
     mode = "sampled" if sampled else "exact"
-    return Measurement(
-        "privacy.mia_auc", auc, n=2 * size, ci=_auc_ci(auc, size) if sampled else None, extra={"mode": mode},
+    return estimate(
+        "privacy.mia_auc", float(auc[0]), {"kind": "normal", "se": se}, n=2 * size, extra={"mode": mode},
         method=f"{mode}: distance attack, {size} seeded train records (member) and {size} holdout records scored by "
-               f"-DCR(record -> synthetic) with the synthetic table's ranges, ROC AUC with ties averaged; {KERNEL}",
+               f"-DCR(record -> synthetic) with the training table's ranges, ROC AUC with ties averaged; "
+               f"ci: DeLong, normal; {KERNEL}",
     )  # fmt: skip
 
 
@@ -191,40 +270,17 @@ def _budget(context: Context) -> int:
     return max(context.sample if context.sample is not None else DEFAULT_QUERIES, 1)
 
 
-def _query_rows(rows: int, context: Context) -> np.ndarray | None:
-    """The seeded synthetic rows to search from, or None for all of them (exact mode)."""
+def _query_rows(rows: int, context: Context, step: str = "privacy.dcr") -> np.ndarray | None:
+    """The seeded rows to search from, or None for all of them (exact mode)."""
     budget = _budget(context)
     if (rows <= context.exact_rows and context.sample is None) or budget >= rows:
         return None
-    context.record("privacy.dcr", budget)
-    return np.sort(context.rng("privacy.dcr").choice(rows, size=budget, replace=False))
+    context.record(step, budget)
+    return np.sort(context.rng(step).choice(rows, size=budget, replace=False))
 
 
 def _protection(p: float) -> float:
     return min(2.0 * (1.0 - p), 1.0)
-
-
-def _wilson(successes: int, n: int) -> tuple[float, float]:
-    """The Wilson score interval (95%) of a binomial share."""
-    p = successes / n
-    centre = (p + _Z**2 / (2 * n)) / (1 + _Z**2 / n)
-    half = _Z * np.sqrt(p * (1 - p) / n + _Z**2 / (4 * n * n)) / (1 + _Z**2 / n)
-    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
-
-
-def _auc_ci(auc: float, size: int) -> tuple[float, float]:
-    """Hanley and McNeil's 95% interval of an AUC from `size` positives and negatives."""
-    q1, q2 = auc / (2 - auc), 2 * auc * auc / (1 + auc)
-    variance = (auc * (1 - auc) + (size - 1) * (q1 - auc * auc + q2 - auc * auc)) / (size * size)
-    half = _Z * float(np.sqrt(max(variance, 0.0)))
-    return max(0.0, auc - half), min(1.0, auc + half)
-
-
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks 1..n, tied scores sharing the mean of their ranks."""
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    ranks: np.ndarray = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
-    return ranks
 
 
 def _median_ci(values: np.ndarray) -> tuple[float, float]:

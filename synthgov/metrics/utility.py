@@ -104,6 +104,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
         measurements.append(Measurement(
             metric, value, n=n, method=f"{where}, trained on the {TRAINED_ON[model]} table; ci: DeLong, 95 % normal",
             ci=None if covariance is None else normal_ci(value, float(covariance[i, i])),
+            interval=None if covariance is None else {"kind": "normal", "se": _se(covariance[i, i])},
             extra={"train_rows": scores.train_rows[model], **_missing(scores, TRAINED_ON[model])},
         ))  # fmt: skip
     tstr, trtr = float(aucs[0]), float(aucs[1])
@@ -113,6 +114,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
         measurements.append(Measurement(
             RATIO, ratio, n=n, method=f"{TSTR} / {TRTR}; ci: delta method on their DeLong covariance, 95 % normal",
             ci=None if covariance is None else normal_ci(ratio, float(gradient @ covariance @ gradient), upper=None),
+            interval=None if covariance is None else {"kind": "normal", "se": _se(gradient @ covariance @ gradient)},
         ))  # fmt: skip
     return measurements
 
@@ -193,3 +195,7 @@ def _number(positive: str | int | bool) -> float:
 def _missing(scores: HoldoutScores, role: str) -> dict[str, object]:
     counts = {r: scores.missing_target[r] for r in (role, "holdout") if scores.missing_target[r]}
     return {"missing_target": counts} if counts else {}
+
+
+def _se(variance: float) -> float:
+    return float(np.sqrt(max(float(variance), 0.0)))

@@ -22,6 +22,7 @@ from synthgov.models.common import (
     Version,
 )
 
+RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 
 
@@ -53,6 +54,17 @@ class Artifact(Model):
     rows: int = Field(ge=0)
     columns: int = Field(ge=1)
     schema_sha256: Sha256
+    fingerprint: Sha256 | None = Field(
+        None,
+        description="The content's sha256: the same rows in any order or format give the same "
+        "one (BRIEF §11.3); a revoked fingerprint never ships again.",
+    )
+    distinct_rows: int | None = Field(None, ge=0)
+    sketch: Annotated[list[RowHash], Field(max_length=4096)] | None = Field(
+        None,
+        description="The smallest distinct row hashes: a table sharing half its rows with a "
+        "revoked one is refused.",
+    )
 
 
 #: notion -> (figures required, figures optional)

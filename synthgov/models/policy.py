@@ -67,8 +67,8 @@ class Condition(Model):
     def out_of_range(self, threshold: float) -> str | None:
         """Why `threshold` cannot apply to this metric (a rule switched off by it), or None."""
         spec = METRICS[self.metric]
-        if threshold < 0 or (spec.upper is not None and threshold > spec.upper):
-            bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
+        if threshold < spec.lower or (spec.upper is not None and threshold > spec.upper):
+            bound = f"[{spec.lower:g}, {spec.upper:g}]" if spec.upper is not None else f">= {spec.lower:g}"
             return f"{threshold:g} is outside {bound} for {self.metric}"
         return None
 
@@ -90,6 +90,12 @@ class Condition(Model):
 class Rule(Condition):
     """A gate rule; its id (the mapping key) names the gate it belongs to."""
 
+    margin: FiniteFloat = Field(
+        0.0, ge=0,
+        description="How far beyond the threshold an estimate's interval may reach and still "
+        "pass; the rule fails only when the whole interval is beyond the threshold, and is "
+        "inconclusive in between (docs/policy.md).",
+    )  # fmt: skip
     enforcement: Annotated[Enforcement, Strict(False)] = Enforcement.MANDATORY
     description: Text | None = None
     fix: Text | None = Field(None, description="How to fix a release that fails this rule.")
@@ -102,13 +108,14 @@ class RuleOverride(Model):
     """A change to one rule by a tier (any direction) or by a card (tighten only)."""
 
     threshold: FiniteFloat | None = None
+    margin: FiniteFloat | None = Field(None, ge=0, description="New margin of the rule.")
     alternative: FiniteFloat | None = Field(None, description="New threshold of the alternative.")
     enforcement: Annotated[Enforcement, Strict(False)] | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> RuleOverride:
-        if self.threshold is None and self.alternative is None and self.enforcement is None:
-            raise ValueError("an override must set threshold, alternative or enforcement")
+        if all(getattr(self, k) is None for k in ("threshold", "margin", "alternative", "enforcement")):
+            raise ValueError("an override must set threshold, margin, alternative or enforcement")
         return self
 
 
@@ -117,6 +124,11 @@ class Tier(Model):
 
     approvals: ApprovalCounts
     require_dp: bool = Field(False, description="Releases must carry differential-privacy figures.")
+    inconclusive: Literal["warn", "block"] = Field(
+        "warn",
+        description="What an inconclusive figure (too few rows to decide a rule) does: a "
+        "warning, or a block like a failure.",
+    )
     overrides: dict[str, RuleOverride] = Field(default_factory=dict)
 
 
@@ -155,6 +167,22 @@ class SubgroupPolicy(Model):
     )  # fmt: skip
 
 
+class Statistics(Model):
+    """How estimates are judged (BRIEF §11.1-2; docs/calibration.md)."""
+
+    false_block_rate: FiniteFloat = Field(
+        0.05, gt=0, le=0.5,
+        description="The chance that a release as good as fresh real data fails some rule, "
+        "for the whole policy: each gated estimate's bounds are at this rate divided by their "
+        "number (Bonferroni).",
+    )  # fmt: skip
+    seed: Literal["derived", "any"] | Annotated[int, Field(ge=0, lt=2**32)] = Field(
+        "derived",
+        description="The evaluation seed: derived from the tables' content (no re-rolls), a "
+        "fixed number, or any (the author's --seed; re-rolls possible).",
+    )
+
+
 class Policy(Model):
     """The whole policy; on the base branch it is the trust root of every check."""
 
@@ -164,6 +192,7 @@ class Policy(Model):
     policy_changes: ChangeControl
     waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
     subgroups: SubgroupPolicy = Field(default_factory=SubgroupPolicy)
+    statistics: Statistics = Field(default_factory=Statistics)
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
@@ -203,6 +232,7 @@ class Policy(Model):
         alternative_at: tuple[str, ...] | None
         enforcement_at: tuple[str, ...]
         threshold, threshold_at = rule.threshold, (*base, "threshold")
+        margin = rule.margin
         alternative = rule.alternative.threshold if rule.alternative else None
         alternative_at = (*base, "alternative", "threshold") if rule.alternative else None
         enforcement, enforcement_at = rule.enforcement, (*base, "enforcement")
@@ -211,13 +241,15 @@ class Policy(Model):
         if override is not None:
             if override.threshold is not None:
                 threshold, threshold_at = override.threshold, (*tier_at, "threshold")
+            if override.margin is not None:
+                margin = override.margin
             if override.alternative is not None:
                 alternative, alternative_at = override.alternative, (*tier_at, "alternative")
             if override.enforcement is not None:
                 enforcement, enforcement_at = override.enforcement, (*tier_at, "enforcement")
         return EffectiveRule(
             rule_id, rule, threshold, threshold_at, alternative, alternative_at,
-            enforcement, enforcement_at,
+            enforcement, enforcement_at, margin,
         )  # fmt: skip
 
 
@@ -246,6 +278,7 @@ class EffectiveRule:
     alternative_at: tuple[str, ...] | None
     enforcement: Enforcement
     enforcement_at: tuple[str, ...]
+    margin: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -281,6 +314,11 @@ def card_override_problems(
                 rule_id, "threshold",
                 f"{override.threshold:g} loosens {tier} ({rule.op} {current.threshold:g})",
                 current.threshold_at,
+            ))  # fmt: skip
+        if override.margin is not None and override.margin > current.margin:
+            found.append(OverrideProblem(
+                rule_id, "margin", f"{override.margin:g} loosens {tier} (margin {current.margin:g})",
+                ("rules", rule_id, "margin"),
             ))  # fmt: skip
         if override.alternative is not None:
             if rule.alternative is None or current.alternative is None:

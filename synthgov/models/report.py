@@ -5,7 +5,7 @@ Extra keys are allowed here and only here: the report is a contract other tools 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
@@ -17,10 +17,20 @@ class Open(Model):
     model_config = ConfigDict(extra="allow")
 
 
+RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+
+
 class Input(Open):
     sha256: Sha256
     rows: int = Field(ge=0)
     columns: int = Field(ge=1)
+    fingerprint: Sha256 | None = Field(
+        None, description="The content's sha256, whatever the row order or format (BRIEF §11.3)."
+    )
+    distinct_rows: int | None = Field(None, ge=0)
+    sketch: Annotated[list[RowHash], Field(max_length=4096)] | None = Field(
+        None, description="The smallest distinct row hashes (a bottom-k sketch)."
+    )
 
 
 class Inputs(Open):
@@ -31,6 +41,9 @@ class Inputs(Open):
 
 class Config(Open):
     seed: int
+    seed_rule: Literal["derived", "pinned", "chosen"] | None = Field(
+        None, description="How the seed was set: derived from the tables, pinned by the policy, or chosen."
+    )
     target: str | None = None
     sample_sizes: dict[str, int] = Field(default_factory=dict)
 
@@ -54,8 +67,8 @@ class Metric(Open):
         if spec is None:
             return self  # a metric of another tool: the contract allows extra metrics
         for field, number in [("value", self.value), *(("ci", c) for c in self.ci or ())]:
-            if number < 0 or (spec.upper is not None and number > spec.upper):
-                bound = f"[0, {spec.upper:g}]" if spec.upper is not None else ">= 0"
+            if number < spec.lower or (spec.upper is not None and number > spec.upper):
+                bound = f"[{spec.lower:g}, {spec.upper:g}]" if spec.upper is not None else f">= {spec.lower:g}"
                 raise FieldError((field,), f"{number:g} is outside {bound} for {self.id}")
         if spec.scope is Scope.COLUMN and self.column is None:
             raise FieldError(("column",), f"{self.id} is a per-column metric; name its column")

@@ -65,6 +65,8 @@ def finding_dict(release: str | None, finding: Finding) -> dict[str, Any]:
         "fix": finding.fix,
         "threshold_file": finding.threshold_file,
         "threshold_line": finding.threshold_line,
+        "outcome": finding.outcome,
+        "interval": None if finding.interval is None else [json_value(b) for b in finding.interval],
         "waiver": None
         if waiver is None
         else {

@@ -1,0 +1,95 @@
+"""Confidence intervals from the sufficient statistics a report records (pure; stdlib only).
+
+`evaluate` stores, beside each estimate that is gated, what its interval is made of (its
+`interval`): successes and trials of a share, of two shares whose difference is the
+estimate, or a standard error. The report's own `ci` is the 95 % interval; `check` asks
+the same numbers for the interval at the confidence its policy needs, which depends on
+how many estimates the policy gates (BRIEF §11.1: family-wise error):
+
+- `wilson`: a share k / n, Wilson's score interval (Wilson 1927);
+- `newcombe`: a difference of two independent shares k1/n1 − k2/n2, Newcombe's hybrid
+  score interval (Newcombe 1998, method 10), which keeps its coverage near 0 and 1 where
+  the plain normal interval does not (an excess of copies is such a difference);
+- `normal`: value ± z · se (an AUC with its DeLong standard error, a ratio by the delta
+  method).
+
+Each bound is one-sided: `bounds(spec, value, alpha)` returns the lower and the upper
+bound, each exceeded by the true value with probability at most `alpha`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from statistics import NormalDist
+from typing import Any
+
+#: one-sided 2.5 %: the two bounds of the report's 95 % `ci`
+ALPHA_95 = 0.025
+KINDS = ("wilson", "newcombe", "normal")
+
+
+def z_for(alpha: float) -> float:
+    """The standard normal quantile exceeded with probability `alpha` (one-sided)."""
+    return NormalDist().inv_cdf(1.0 - alpha)
+
+
+def wilson(successes: float, trials: float, z: float) -> tuple[float, float]:
+    """Wilson's score interval of a share; (0, 1) without trials."""
+    if trials <= 0:
+        return 0.0, 1.0
+    p = min(max(successes / trials, 0.0), 1.0)
+    z2 = z * z
+    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def newcombe(successes: tuple[float, float], trials: tuple[float, float],
+             z: float) -> tuple[float, float]:  # fmt: skip
+    """Newcombe's hybrid score interval of p1 − p2 (independent shares)."""
+    (k1, k2), (n1, n2) = successes, trials
+    p1 = k1 / n1 if n1 > 0 else 0.0
+    p2 = k2 / n2 if n2 > 0 else 0.0
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
+    difference = p1 - p2
+    lower = difference - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    upper = difference + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return max(-1.0, lower), min(1.0, upper)
+
+
+def normal(value: float, se: float, z: float) -> tuple[float, float]:
+    half = z * max(se, 0.0)
+    return value - half, value + half
+
+
+def bounds(spec: Mapping[str, Any], value: float, alpha: float,
+           low: float = -math.inf, high: float = math.inf) -> tuple[float, float]:  # fmt: skip
+    """The one-sided bounds at level `alpha` of an estimate `value` whose interval is
+    `spec`, clipped to [low, high] (the metric's range).
+
+    Raises:
+        ValueError: `spec` is not an interval this module knows.
+    """
+    z = z_for(alpha)
+    kind = spec.get("kind")
+    if kind == "wilson":
+        lower, upper = wilson(float(spec["successes"]), float(spec["trials"]), z)
+    elif kind == "newcombe":
+        k, n = spec["successes"], spec["trials"]
+        lower, upper = newcombe((float(k[0]), float(k[1])), (float(n[0]), float(n[1])), z)
+    elif kind == "normal":
+        lower, upper = normal(value, float(spec["se"]), z)
+    else:
+        raise ValueError(f"unknown interval kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return max(low, min(lower, value)), min(high, max(upper, value))
+
+
+def rows_needed(n: int, half_width: float, room: float) -> int | None:
+    """About how many rows would shrink an interval of `half_width` at `n` rows to `room`
+    (intervals narrow as 1/sqrt(n)); None when there is no room (the estimate itself sits
+    on the boundary)."""
+    if room <= 0 or half_width <= 0 or n <= 0:
+        return None
+    return math.ceil(n * (half_width / room) ** 2)
