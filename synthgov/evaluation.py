@@ -152,6 +152,7 @@ def evaluate(
         },
         "environment": _environment(),
         "metrics": [m.as_json() for m in measurements],
+        "inconclusive": context.undecided,
         "seconds": seconds if settings.timings else {},
     }
     Report.model_validate(report)  # the contract check and audit rely on; a failure is a bug

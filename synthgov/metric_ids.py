@@ -73,6 +73,7 @@ METRICS: dict[str, MetricSpec] = _specs(
     MetricSpec("privacy.linkability_excess", _T, False, lower=-1.0),
     MetricSpec("privacy.inference_excess", _C, False, lower=-1.0),
     MetricSpec("subgroup.worst_gap", _C, False),
+    MetricSpec("subgroup.shortfall", _C, False, lower=-1.0),
 )
 
 #: The gates whose rules are thresholds on metrics (BRIEF §4); the others are fixed checks.

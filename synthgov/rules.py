@@ -22,6 +22,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from synthgov.intervals import bounds, rows_needed
 from synthgov.metric_ids import METRICS
@@ -54,6 +55,7 @@ class Judgement:
     index: int | None  # the index in report.metrics of that entry, for locating it
     n: int | None = None  # rows behind that entry
     needs: int | None = None  # about how many rows would decide an inconclusive figure
+    reason: str | None = None  # why the report could not measure it (then `value` is None)
 
     @property
     def holds(self) -> bool:
@@ -124,6 +126,26 @@ def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
     return found
 
 
+def undecided(metric: str, report: Report) -> dict[str, Any] | None:
+    """The report's note that `metric` could not be measured at its tables' sizes, when
+    the note is plausible: it asks for more rows than the smallest input has (a note on a
+    large table cannot turn a missing metric into a mere warning)."""
+    notes = getattr(report, "inconclusive", None)
+    if not isinstance(notes, list):
+        return None
+    smallest = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
+    for note in notes:
+        if (
+            isinstance(note, dict)
+            and note.get("id") == metric
+            and isinstance(note.get("needs_rows"), int)
+            and isinstance(note.get("reason"), str)
+            and note["needs_rows"] > smallest
+        ):
+            return note
+    return None
+
+
 def _needs(op: str, value: float, interval: tuple[float, float], threshold: float,
            margin: float, n: int | None) -> int | None:  # fmt: skip
     """About how many rows would shrink the interval enough to decide (1/sqrt(n) narrowing)."""
@@ -147,6 +169,10 @@ def judge(condition: Condition, threshold: float, report: Report, *,
     """
     found = entries(condition, report)
     if not found:
+        note = undecided(condition.metric, report)
+        if note is not None:
+            return Judgement(Decision.INCONCLUSIVE, None, None, note.get("column"), None,
+                             None, note["needs_rows"], note["reason"])  # fmt: skip
         return Judgement(Decision.FAIL, None, None, None, None)
     judged = []
     for index, metric in found:

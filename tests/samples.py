@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from synthgov.content import derive_seed
+
 SHA = "a" * 64
 
 #: A metric report body that passes every rule of the default policy (BRIEF §8 ids).
@@ -19,17 +21,31 @@ PASSING: list[dict[str, Any]] = [
     {"id": "fidelity.column_shapes", "value": 0.91},
     {"id": "fidelity.column_pair_trends", "value": 0.88},
     {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
-    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64]},
-    {"id": "utility.tstr", "value": 0.88},
+    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64],
+     "interval": {"kind": "normal", "se": 0.015}},
+    {"id": "utility.tstr", "value": 0.88, "ci": [0.86, 0.9], "interval": {"kind": "normal", "se": 0.01}},
     {"id": "utility.tstr_trtr_ratio", "value": 0.95},
     {"id": "privacy.prohibited_columns_absent", "value": 1.0},
     {"id": "privacy.exact_match_rate", "value": 0.0},
     {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
-    {"id": "privacy.mia_auc", "value": 0.52, "ci": [0.5, 0.54]},
-    {"id": "privacy.singling_out_risk", "value": 0.01, "ci": [0.0, 0.03]},
-    {"id": "privacy.linkability_risk", "value": 0.02, "ci": [0.0, 0.05]},
-    {"id": "privacy.inference_risk", "column": "fraud", "value": 0.03, "ci": [0.01, 0.07]},
+    {"id": "privacy.exact_copy_excess", "value": 0.0, "ci": [-0.002, 0.002],
+     "interval": {"kind": "newcombe", "successes": [0, 0], "trials": [5000, 5000]}},
+    {"id": "privacy.near_copy_excess", "value": 0.0, "ci": [-0.004, 0.004],
+     "interval": {"kind": "newcombe", "successes": [50, 50], "trials": [5000, 5000]}},
+    {"id": "privacy.closer_than_fresh", "value": 0.5, "ci": [0.49, 0.51],
+     "interval": {"kind": "normal", "se": 0.005}},
+    {"id": "privacy.mia_auc", "value": 0.5, "ci": [0.49, 0.51], "interval": {"kind": "normal", "se": 0.005}},
+    {"id": "privacy.singling_out_excess", "value": 0.0, "ci": [-0.02, 0.02],
+     "interval": {"kind": "normal", "se": 0.01}},
+    {"id": "privacy.linkability_excess", "value": 0.0, "ci": [-0.02, 0.02],
+     "interval": {"kind": "newcombe", "successes": [100, 100], "trials": [2000, 2000]}},
+    {"id": "privacy.inference_excess", "column": "fraud", "value": 0.0, "ci": [-0.03, 0.03],
+     "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]}},
     {"id": "subgroup.worst_gap", "column": "region", "value": 0.02},
+    {"id": "subgroup.shortfall", "column": "region", "value": 0.0, "group": "north",
+     "ci": [-0.01, 0.01], "interval": {"kind": "normal", "se": 0.005}},
+    {"id": "subgroup.shortfall", "column": "region", "value": 0.01, "group": "south",
+     "ci": [0.0, 0.02], "interval": {"kind": "normal", "se": 0.005}},
 ]
 
 
@@ -60,6 +76,10 @@ overrides:
   fidelity.detection_auc: {threshold: 0.7}
 """
 
+#: the content fingerprints of the sample report's three tables, and the seed they derive
+FINGERPRINTS = {"real": "1" * 64, "holdout": "2" * 64, "synthetic": "3" * 64}
+SEED = derive_seed(FINGERPRINTS["real"], FINGERPRINTS["holdout"], FINGERPRINTS["synthetic"])
+
 MANIFEST = f"""\
 schema_version: 1
 dataset: claims
@@ -68,17 +88,18 @@ created_at: "2026-09-02T10:00:00Z"
 author: author@example.org
 source: {{id: claims-db, snapshot: {{id: "2026-09-01", sha256: {SHA}}}}}
 generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
-artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}}}
+artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA},
+           fingerprint: "{FINGERPRINTS["synthetic"]}"}}
 privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
 intended_uses: [model development]
 """
 
 REPORT = f"""\
 {{"schema_version": 1, "synthgov_version": "0.1.0", "dataset": "claims", "card_sha256": "{SHA}",
- "inputs": {{"real": {{"sha256": "{SHA}", "rows": 10, "columns": 4}},
-            "holdout": {{"sha256": "{SHA}", "rows": 5, "columns": 4}},
-            "synthetic": {{"sha256": "{SHA}", "rows": 10, "columns": 4}}}},
- "config": {{"seed": 0, "target": "fraud", "sample_sizes": {{"dcr": 10}},
+ "inputs": {{"real": {{"sha256": "{SHA}", "rows": 10, "columns": 4, "fingerprint": "{FINGERPRINTS["real"]}"}},
+            "holdout": {{"sha256": "{SHA}", "rows": 5, "columns": 4, "fingerprint": "{FINGERPRINTS["holdout"]}"}},
+            "synthetic": {{"sha256": "{SHA}", "rows": 10, "columns": 4, "fingerprint": "{FINGERPRINTS["synthetic"]}"}}}},
+ "config": {{"seed": {SEED}, "target": "fraud", "sample_sizes": {{"dcr": 10}},
             "subgroups": {{"metric": "fidelity.column_shapes", "min_rows": 30}}}},
  "metrics": [{{"id": "fidelity.ks_complement", "column": "age", "value": 0.97, "n": 10, "method": "ks"}},
              {{"id": "privacy.linkability_risk", "value": 0.01, "ci": [0.0, 0.05]}}],

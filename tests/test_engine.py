@@ -86,7 +86,13 @@ def blocking(result: ReleaseResult) -> list[Finding]:
 
 
 def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
-    return [({**m, **change} if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
+    """PASSING with `metric_id`'s entries changed; a new value drops the old interval."""
+
+    def changed(entry: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in entry.items() if "value" not in change or k not in ("ci", "interval")}
+        return {**kept, **change}
+
+    return [(changed(m) if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
 
 
 def test_a_compliant_release_passes() -> None:
@@ -99,8 +105,9 @@ def test_a_failing_metric_blocks_naming_gate_rule_observed_threshold_and_both_li
     ctx = context(with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]))
     [finding] = blocking(engine.check_release(ctx))
     assert (finding.gate, finding.rule, finding.observed, finding.threshold) == (
-        "fidelity", "fidelity.detection_auc", 0.92, 0.7,
+        "fidelity", "fidelity.detection_auc", 0.9, 0.7,
     )  # fmt: skip
+    assert finding.outcome == "fail" and finding.interval is not None and finding.interval[0] > 0.7
     lines = ctx.report.document.text.splitlines()
     entry = next(i for i, text in enumerate(lines, 1) if '"fidelity.detection_auc"' in text)
     assert (finding.file, finding.line) == (f"{RELEASE}/report.json", entry - 1)  # the entry's "{"
@@ -109,14 +116,36 @@ def test_a_failing_metric_blocks_naming_gate_rule_observed_threshold_and_both_li
     assert finding.fix and "fidelity" in finding.fix
 
 
-def test_an_estimate_is_gated_on_its_pessimistic_bound() -> None:
-    lucky = with_metric("privacy.linkability_risk", value=0.1, ci=[0.05, 0.25])
-    [finding] = blocking(engine.check_release(context(lucky)))
-    assert (finding.rule, finding.observed, finding.threshold) == (
-        "privacy.linkability_risk",
-        0.25,
-        0.18,
-    )
+def _linkability(attack: int, control: int, trials: int = 2000) -> list[dict[str, Any]]:
+    value = (attack - control) / trials
+    interval = {"kind": "newcombe", "successes": [attack, control], "trials": [trials, trials]}
+    return with_metric("privacy.linkability_excess", value=value, interval=interval, n=trials)
+
+
+def test_an_estimate_fails_only_when_its_whole_interval_is_beyond_the_threshold() -> None:
+    [finding] = blocking(engine.check_release(context(_linkability(700, 400))))  # +0.15
+    assert (finding.rule, finding.outcome, finding.observed) == ("privacy.linkability_excess", "fail", 0.15)
+    assert finding.interval is not None and finding.interval[0] > 0  # the threshold is 0
+    assert "interval [" in finding.message and "each bound" in finding.message
+
+
+def test_an_estimate_within_its_margin_passes() -> None:
+    # +0.01 with a narrow interval: not significantly above 0, and within 0 + margin 0.06
+    assert engine.check_release(context(_linkability(520, 500))).verdict == "pass"
+
+
+def test_an_undecidable_estimate_is_inconclusive_and_the_tier_decides() -> None:
+    # 30 of 60 against 28 of 60: the interval spans 0 and reaches past the 0.06 margin
+    wide = _linkability(30, 28, trials=60)
+    [finding] = blocking(engine.check_release(context(wide)))  # confidential: blocks
+    assert finding.outcome == "inconclusive"
+    assert finding.message.startswith("inconclusive at n = ") and "rows would decide it" in finding.message
+    card = samples.CARD.replace("classification: confidential", "classification: internal")
+    internal = context(wide, card=card, base_classification=Classification.INTERNAL)
+    result = engine.check_release(internal)
+    assert result.verdict == "pass"
+    assert [f.outcome for f in result.findings] == ["inconclusive"]
+    assert result.findings[0].severity is Severity.WARNING
 
 
 def test_a_missing_metric_blocks_never_passes() -> None:
@@ -139,10 +168,10 @@ def test_the_alternative_condition_passes_a_rule() -> None:
 
 
 def test_per_column_metrics_gate_on_the_worst_column() -> None:
-    metrics = [*PASSING, {"id": "subgroup.worst_gap", "column": "sex", "value": 0.2}]
+    metrics = [*PASSING, {"id": "privacy.inference_excess", "column": "age", "value": 0.2}]
     [finding] = blocking(engine.check_release(context(metrics)))
-    assert (finding.rule, finding.observed) == ("subgroup.worst_gap", 0.2)
-    assert "(worst: sex)" in finding.message
+    assert (finding.rule, finding.observed) == ("privacy.inference_excess", 0.2)
+    assert "(worst: age)" in finding.message
 
 
 def test_an_advisory_rule_warns_and_does_not_block() -> None:
@@ -244,13 +273,13 @@ def test_an_expired_waiver_is_itself_a_finding_and_relaxes_nothing() -> None:
 
 def test_a_hard_rule_cannot_be_waived() -> None:
     waiver = WAIVER.replace(
-        "rule: fidelity.detection_auc", "rule: privacy.exact_match_rate"
-    ).replace("relax_to: 0.85", "relax_to: 0.5")
+        "rule: fidelity.detection_auc", "rule: privacy.prohibited_columns_absent"
+    ).replace("relax_to: 0.85", "relax_to: 0")
     result = engine.check_release(
-        context(with_metric("privacy.exact_match_rate", value=0.3), waivers=(waiver,))
+        context(with_metric("privacy.prohibited_columns_absent", value=0.0), waivers=(waiver,))
     )
     rules = sorted(f.rule for f in blocking(result))
-    assert rules == ["privacy.exact_match_rate", "waivers.invalid"]
+    assert rules == ["privacy.prohibited_columns_absent", "waivers.invalid"]
 
 
 def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -267,11 +296,11 @@ def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.Monke
 def test_results_are_ordered_blocking_first() -> None:
     metrics = with_metric("fidelity.column_pair_trends", value=0.5)
     metrics = [
-        ({**m, "value": 0.1} if m["id"] == "privacy.exact_match_rate" else m) for m in metrics
+        ({**m, "value": 0.5} if m["id"] == "fidelity.column_shapes" else m) for m in metrics
     ]
     result = engine.check_release(context(metrics))
     assert [f.blocks for f in result.findings] == [True, False]
-    assert replace(result.findings[0]).rule == "privacy.exact_match_rate"
+    assert replace(result.findings[0]).rule == "fidelity.column_shapes"
 
 
 def _failing_value(rule_id: str) -> float:
@@ -294,7 +323,9 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
     policy = _load("policy", "policy/policy.yaml", samples.POLICY).model
     rule = policy.rules[rule_id]
     bad = _failing_value(rule_id)
-    metrics = [({**m, "value": bad, "ci": [bad, bad]} if m["id"] == rule.metric and "rule" not in m else m)
+    metrics = [({"id": m["id"], **({"column": m["column"]} if "column" in m else {}),
+                 **({"group": m["group"]} if "group" in m else {}), "value": bad}
+                if m["id"] == rule.metric and "rule" not in m else m)
                for m in PASSING]  # fmt: skip
     if rule.alternative is not None:  # both conditions must fail
         metrics = [
@@ -310,24 +341,24 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
 def test_a_metric_the_card_leaves_nothing_to_measure_on_is_a_warning_not_a_block() -> None:
     card = samples.CARD.replace("subgroup_columns: [region]\n", "")
     assert card != samples.CARD
-    metrics = [m for m in PASSING if m["id"] != "subgroup.worst_gap"]
+    metrics = [m for m in PASSING if not m["id"].startswith("subgroup.")]
     result = engine.check_release(context(metrics, card=card))
     assert result.verdict == "pass", result.findings
     [finding] = result.findings
-    assert finding.severity is Severity.WARNING and finding.rule == "subgroup.worst_gap"
+    assert finding.severity is Severity.WARNING and finding.rule == "subgroup.shortfall"
     assert "the card names no subgroup columns" in finding.message
     # with subgroup columns declared, the same missing metric blocks
     [blocked] = blocking(engine.check_release(context(metrics)))
-    assert blocked.rule == "subgroup.worst_gap" and "never passes" in blocked.message
+    assert blocked.rule == "subgroup.shortfall" and "never passes" in blocked.message
 
 
 def test_a_pull_request_cannot_drop_a_gate_by_editing_an_existing_card() -> None:
     card = samples.CARD.replace("subgroup_columns: [region]\n", "")
-    metrics = [m for m in PASSING if m["id"] != "subgroup.worst_gap"]
+    metrics = [m for m in PASSING if not m["id"].startswith("subgroup.")]
     base = _load("card", "datasets/claims/card.yaml", samples.CARD).model
     ctx = replace(context(metrics, card=card), base_card=base)
     [blocked] = blocking(engine.check_release(ctx))
-    assert blocked.rule == "subgroup.worst_gap" and "never passes" in blocked.message
+    assert blocked.rule == "subgroup.shortfall" and "never passes" in blocked.message
 
 
 def test_subgroup_gaps_measured_on_another_metric_block() -> None:

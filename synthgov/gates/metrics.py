@@ -19,8 +19,10 @@ from dataclasses import dataclass
 
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
+from synthgov.loading import Loaded
+from synthgov.models import Policy, Report
 from synthgov.models.card import Card
-from synthgov.models.common import Enforcement
+from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
 from synthgov.rules import Decision, Judgement, entries, judge
 
@@ -29,20 +31,25 @@ _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
 def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int | None]]:
     """Each rule after tier and card overrides, with the file and line of its threshold."""
-    policy, card = ctx.policy.model, ctx.card.model
+    return rules_for(ctx.policy, ctx.card, ctx.classification)
+
+
+def rules_for(policy: Loaded[Policy], card: Loaded[Card],
+              classification: Classification) -> list[tuple[EffectiveRule, str, int | None]]:  # fmt: skip
+    """`effective_rules` from the policy, the card and the classification alone."""
     result = []
-    for rule_id in policy.rules:
-        current = policy.effective_rule(rule_id, ctx.classification)
-        where = ctx.policy.document.locate(current.threshold_at)
+    for rule_id in policy.model.rules:
+        current = policy.model.effective_rule(rule_id, classification)
+        where = policy.document.locate(current.threshold_at)
         file, line = where.path, where.line
-        override = card.overrides.get(rule_id)
+        override = card.model.overrides.get(rule_id)
         if override is not None:  # validated as tightening only; applied where stricter
             changes: dict[str, object] = {}
             if override.threshold is not None and current.rule.is_tighter_or_equal(
                 override.threshold, current.threshold
             ):
                 changes["threshold"] = override.threshold
-                spot = ctx.card.document.locate(("overrides", rule_id, "threshold"))
+                spot = card.document.locate(("overrides", rule_id, "threshold"))
                 file, line = spot.path, spot.line
             if override.margin is not None and override.margin < current.margin:
                 changes["margin"] = override.margin
@@ -66,6 +73,7 @@ class Scored:
     line: int | None
     primary: Judgement
     alternative: Judgement | None
+    alpha: float  # the one-sided level of each bound
 
     @property
     def decision(self) -> Decision:
@@ -82,12 +90,12 @@ class Scored:
         return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
 
 
-def family_size(ctx: ReleaseContext, rules: list[tuple[EffectiveRule, str, int | None]]) -> int:
-    """How many estimates the release is judged on: (rule, metric, column) triples of the
-    rules that can block whose report entries carry an interval. Counted from the card's
-    columns (a report cannot widen the intervals by adding entries of its own)."""
-    report = ctx.report.model
-    columns = {c.name for c in ctx.card.model.columns}
+def family_size(report: Report, card: Card,
+                rules: list[tuple[EffectiveRule, str, int | None]]) -> int:  # fmt: skip
+    """How many estimates the release is judged on: (rule, metric, column, group) of the
+    rules that can block whose report entries carry an interval. Only the card's columns
+    count (a report cannot widen the intervals by adding entries of its own)."""
+    columns = {c.name for c in card.columns}
     seen = set()
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
@@ -97,28 +105,31 @@ def family_size(ctx: ReleaseContext, rules: list[tuple[EffectiveRule, str, int |
             for _, metric in entries(condition, report):
                 has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
-                    seen.add((current.rule_id, condition.metric, metric.column))
+                    group = getattr(metric, "group", None)
+                    seen.add((current.rule_id, condition.metric, metric.column, str(group)))
     return max(len(seen), 1)
-
-
-def level(ctx: ReleaseContext, rules: list[tuple[EffectiveRule, str, int | None]]) -> float:
-    """The one-sided level of every bound: the policy's false-block rate over the family."""
-    return ctx.policy.model.statistics.false_block_rate / family_size(ctx, rules)
 
 
 def scorecard(ctx: ReleaseContext) -> list[Scored]:
     """Every rule judged as `check` judges it (shared with status and the catalog)."""
-    rules = effective_rules(ctx)
-    alpha = level(ctx, rules)
-    report = ctx.report.model
+    return score(ctx.policy, ctx.card, ctx.report.model, ctx.classification)
+
+
+def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
+          classification: Classification) -> list[Scored]:  # fmt: skip
+    """Every rule of `policy` for `card` at `classification`, judged on `report`: each bound
+    at the policy's false-block rate over the number of gated estimates (Bonferroni)."""
+    rules = rules_for(policy, card, classification)
+    alpha = policy.model.statistics.false_block_rate / family_size(report, card.model, rules)
     scored = []
     for current, file, line in rules:
         rule = current.rule
         primary = judge(rule, current.threshold, report, margin=current.margin, alpha=alpha)
         alternative = None
         if rule.alternative is not None and current.alternative is not None:
-            alternative = judge(rule.alternative, current.alternative, report, alpha=alpha)
-        scored.append(Scored(current, file, line, primary, alternative))
+            alternative = judge(rule.alternative, current.alternative, report,
+                                margin=rule.alternative.margin, alpha=alpha)  # fmt: skip
+        scored.append(Scored(current, file, line, primary, alternative, alpha))
     return scored
 
 
@@ -138,14 +149,14 @@ def _describe(metric: str, judged: Judgement, op: str, threshold: float, margin:
     text = f"{metric} is {_shown(value)}{scope}"
     if judged.interval is not None:
         low, high = judged.interval
-        text += f", {confidence:.4g} % interval [{_shown(low)}, {_shown(high)}]"
+        text += f", interval [{_shown(low)}, {_shown(high)}] (each bound {confidence:.4g} %)"
     text += f"; the policy requires {op} {threshold:g}"
     if margin:
         text += f" (interval within {threshold + margin if op in ('<=', '<') else threshold - margin:g})"
     return text
 
 
-def _rule_finding(ctx: ReleaseContext, scored: Scored, alpha: float) -> Finding | None:
+def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     decision = scored.decision
     if decision is Decision.PASS:
         return None
@@ -155,11 +166,19 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored, alpha: float) -> Finding 
     severity = _severity(current.enforcement)
     outcome = decision.value
     tier = ctx.policy.model.tiers.for_classification(ctx.classification)
-    confidence = 100 * (1 - alpha)
+    confidence = 100 * (1 - scored.alpha)
     fix = rule.fix
-    if judged.value is None:
-        message = f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
+    if judged.value is None and judged.reason is not None:  # too few rows to measure it at all
         observed: float | str | None = None
+        where = f" ({judged.where})" if judged.where else ""
+        more = f"; about {judged.needs:,} rows would measure it" if judged.needs else ""
+        message = f"inconclusive: {rule.metric}{where} could not be measured: {judged.reason}{more}"
+        fix = "Evaluate on more rows, or ask for a waiver."
+        if tier.inconclusive == "warn" and severity is Severity.ERROR:
+            severity = Severity.WARNING
+    elif judged.value is None:
+        message = f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
+        observed = None
         reason = not_applicable(rule.metric, ctx.card.model)
         if reason is not None and ctx.base_card is not None:
             reason = not_applicable(rule.metric, ctx.base_card)
@@ -185,7 +204,7 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored, alpha: float) -> Finding 
         message=message, observed=observed, threshold=current.threshold,
         file=report.path, line=at.line if at else 1, threshold_file=scored.file,
         threshold_line=scored.line, enforcement=current.enforcement.value, fix=fix,
-        outcome=outcome if judged.value is not None else "fail", interval=judged.interval,
+        outcome=outcome, interval=judged.interval,
     )  # fmt: skip
 
 
@@ -199,14 +218,14 @@ def not_applicable(metric: str, card: Card) -> str | None:
         and not card.secret_columns
     ):
         return "the card names no secret columns and no target"
-    if metric == "subgroup.worst_gap" and not card.subgroup_columns:
+    if metric in ("subgroup.worst_gap", "subgroup.shortfall") and not card.subgroup_columns:
         return "the card names no subgroup columns"
     return None
 
 
 def _subgroup_basis(ctx: ReleaseContext) -> Finding | None:
     """The report must measure subgroup gaps on the metric the base policy names."""
-    if not any(r.metric == "subgroup.worst_gap" for r in ctx.policy.model.rules.values()):
+    if not any(r.metric.startswith("subgroup.") for r in ctx.policy.model.rules.values()):
         return None
     cards = [ctx.card.model] + ([ctx.base_card] if ctx.base_card else [])
     if not any(card.subgroup_columns for card in cards):
@@ -237,9 +256,8 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     basis = _subgroup_basis(ctx)
     if basis is not None:
         found.append(basis)
-    alpha = level(ctx, effective_rules(ctx))
     for scored in scorecard(ctx):
-        finding = _rule_finding(ctx, scored, alpha)
+        finding = _rule_finding(ctx, scored)
         if finding is not None:
             found.append(finding)
     return found

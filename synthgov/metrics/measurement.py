@@ -72,6 +72,9 @@ class Context:
     #: anonymeter-style attacks per risk
     n_attacks: int = 2_000
     sample_sizes: dict[str, int] = field(default_factory=dict)
+    #: metrics that could not be measured at these table sizes, for the report's
+    #: `inconclusive` list: {"id", "column"?, "reason", "needs_rows"}
+    undecided: list[dict[str, Any]] = field(default_factory=list)
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -85,6 +88,15 @@ class Context:
             self._memo[key] = compute()
         result: T = self._memo[key]
         return result
+
+    def inconclusive(self, ids: tuple[str, ...], reason: str, needs_rows: int,
+                     column: str | None = None) -> None:  # fmt: skip
+        """Say that `ids` could not be measured (too few rows) and about how many would do."""
+        for metric in ids:
+            entry: dict[str, Any] = {"id": metric}
+            if column is not None:
+                entry["column"] = column
+            self.undecided.append({**entry, "reason": reason, "needs_rows": int(needs_rows)})
 
     def record(self, step: str, n: int) -> int:
         self.sample_sizes[step] = int(n)

@@ -145,6 +145,11 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
     }
     holdout = labels["holdout"][~np.isnan(labels["holdout"])]
     if holdout.size == 0 or holdout.min() == holdout.max():
+        known = labels["real"][~np.isnan(labels["real"])]
+        share = min(float(known.mean()), 1 - float(known.mean())) if known.size else 0.0
+        needs = int(np.ceil(10 / share)) if share > 0 else 10 * max(tables.rows["holdout"], 1)
+        context.inconclusive((TSTR, TRTR, RATIO),
+                             "the holdout rows do not hold both classes of the target", needs)  # fmt: skip
         return None
     seed = int(context.rng("utility.model").integers(2**31))
     design = tree_design(features, "holdout")

@@ -41,6 +41,12 @@ class Condition(Model):
     metric: str = Field(description="A metric id of the report contract (BRIEF §8).")
     op: Comparator
     threshold: FiniteFloat
+    margin: FiniteFloat = Field(
+        0.0, ge=0,
+        description="How far beyond the threshold an estimate's interval may reach and still "
+        "pass; the rule fails only when the whole interval is beyond the threshold, and is "
+        "inconclusive in between (docs/policy.md).",
+    )  # fmt: skip
     aggregate: Aggregate | None = Field(
         None,
         description="How to combine per-column values; default: the worst value for the comparator.",
@@ -90,12 +96,6 @@ class Condition(Model):
 class Rule(Condition):
     """A gate rule; its id (the mapping key) names the gate it belongs to."""
 
-    margin: FiniteFloat = Field(
-        0.0, ge=0,
-        description="How far beyond the threshold an estimate's interval may reach and still "
-        "pass; the rule fails only when the whole interval is beyond the threshold, and is "
-        "inconclusive in between (docs/policy.md).",
-    )  # fmt: skip
     enforcement: Annotated[Enforcement, Strict(False)] = Enforcement.MANDATORY
     description: Text | None = None
     fix: Text | None = Field(None, description="How to fix a release that fails this rule.")

@@ -5,6 +5,8 @@ Extra keys are allowed here and only here: the report is a contract other tools 
 
 from __future__ import annotations
 
+import math
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -70,6 +72,9 @@ class Metric(Open):
             if number < spec.lower or (spec.upper is not None and number > spec.upper):
                 bound = f"[{spec.lower:g}, {spec.upper:g}]" if spec.upper is not None else f">= {spec.lower:g}"
                 raise FieldError((field,), f"{number:g} is outside {bound} for {self.id}")
+        problem = _interval_problem(self)
+        if problem:
+            raise FieldError(("interval",), problem)
         if spec.scope is Scope.COLUMN and self.column is None:
             raise FieldError(("column",), f"{self.id} is a per-column metric; name its column")
         if spec.scope is Scope.PAIR and self.columns is None:
@@ -77,6 +82,34 @@ class Metric(Open):
         if spec.scope is Scope.TABLE and (self.column is not None or self.columns is not None):
             raise FieldError(("column",), f"{self.id} is a table-level metric; it has no column")
         return self
+
+
+def _interval_problem(metric: Metric) -> str | None:
+    """Why the metric's `interval` does not describe its value, or None (check widens it)."""
+    spec = getattr(metric, "interval", None)
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        return "must be an object with a `kind`"
+    kind = spec.get("kind")
+    try:
+        if kind == "normal":
+            se = spec["se"]
+            ok = isinstance(se, int | float | Decimal) and not isinstance(se, bool) and math.isfinite(se) and se >= 0
+            return None if ok else "se must be a finite number >= 0"
+        if kind == "wilson":
+            k, n = float(spec["successes"]), float(spec["trials"])
+            expected = k / n
+        elif kind == "newcombe":
+            (k1, k2), (n1, n2) = map(float, spec["successes"]), map(float, spec["trials"])
+            expected = k1 / n1 - k2 / n2
+        else:
+            return "kind must be normal, wilson or newcombe"
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return f"malformed {kind} interval: successes and trials (> 0) are needed"
+    if not math.isclose(expected, metric.value, rel_tol=1e-9, abs_tol=1e-12):
+        return f"its counts give {expected:g}, not the value {metric.value:g}"
+    return None
 
 
 class Report(Open):
