@@ -1892,30 +1892,40 @@ def block_defaults() -> str:
     policy = load_template()
     restricted = policy.tiers.restricted.overrides
     lines = [
-        "| Rule | Passes when | Enforcement | Restricted tier |",
-        "|---|---|---|---|",
+        "| Rule | Threshold | Margin | Enforcement | Restricted tier |",
+        "|---|---|---|---|---|",
     ]
     for rule_id, rule in policy.rules.items():
         passes = condition_text(rule, rule.threshold)
+        margin = f"{rule.margin:g}" if rule.margin else "—"
         if rule.alternative is not None:
             passes += " or " + condition_text(rule.alternative, rule.alternative.threshold)
+            if rule.alternative.margin:
+                margin += f" (alternative {rule.alternative.margin:g})"
         override = restricted.get(rule_id)
         tier = "—"
         if override is not None:
             changes = []
             if override.threshold is not None:
                 changes.append(f"{rule.op} {override.threshold:g}")
+            if override.margin is not None:
+                changes.append(f"margin {override.margin:g}")
             if override.alternative is not None:
                 changes.append(f"alternative {override.alternative:g}")
             if override.enforcement is not None:
                 changes.append(override.enforcement.value)
             tier = ", ".join(changes)
-        lines.append(f"| `{rule_id}` | {passes} | {rule.enforcement.value} | {tier} |")
-    lines += ["", "| Tier | Required approvals | DP required |", "|---|---|---|"]
+        lines.append(f"| `{rule_id}` | {passes} | {margin} | {rule.enforcement.value} | {tier} |")
+    lines += ["", "| Tier | Required approvals | DP required | An inconclusive figure |",
+              "|---|---|---|---|"]  # fmt: skip
     for name in ("public", "internal", "confidential", "restricted"):
         tier = getattr(policy.tiers, name)
         approvals = ", ".join(f"{role}: {count}" for role, count in tier.approvals.items())
-        lines.append(f"| `{name}` | {approvals} | {'yes' if tier.require_dp else 'no'} |")
+        lines.append(f"| `{name}` | {approvals} | {'yes' if tier.require_dp else 'no'} | "
+                     f"{'blocks' if tier.inconclusive == 'block' else 'warns'} |")  # fmt: skip
+    stats = policy.statistics
+    lines += ["", f"An honest release fails some rule with at most {stats.false_block_rate:g} "
+              f"(`statistics.false_block_rate`); the evaluation seed is `{stats.seed}`."]  # fmt: skip
     change = ", ".join(f"{r}: {c}" for r, c in policy.policy_changes.approvals.items())
     waive = ", ".join(f"{r}: {c}" for r, c in policy.waivers.approvals.items())
     lines += [

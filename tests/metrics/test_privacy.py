@@ -37,7 +37,53 @@ def test_hand_computed_categorical_table() -> None:
     assert found["privacy.exact_match_rate"].value == 1.0
     assert found["privacy.mia_auc"].value == 0.75
     assert "privacy.dcr_baseline_protection" not in found
-    assert all(m.ci is None and m.n == 4 for m in found.values())  # MIA: 2 records of R, 2 of H
+    peer = ("privacy.dcr_share_closer_to_train", "privacy.dcr_overfitting_protection",
+            "privacy.dcr_median", "privacy.exact_match_rate")  # fmt: skip
+    assert all(found[k].ci is None and found[k].n == 4 for k in peer)  # exact: all rows
+    assert found["privacy.mia_auc"].n == 4  # 2 records of R, 2 of H, always with an interval
+    # the holdout as the control: H = a, c has one row that equals a training row (a), and
+    # one at distance 1 (c); every S row is a copy (distance 0)
+    # exact copies: 4/4 - 1/2 = 0.5; near copies (radius = H's 1 % quantile = 0): the same
+    # closer than fresh: each S row (0) against H's (0, 1): (1/2 + 1) / 2 = 0.75
+    assert found["privacy.exact_copy_excess"].value == 0.5
+    assert found["privacy.exact_copy_excess"].interval == {
+        "kind": "newcombe", "successes": [4, 1], "trials": [4, 2]}
+    assert found["privacy.near_copy_excess"].value == 0.5
+    assert found["privacy.near_copy_excess"].extra["radius"] == 0.0
+    assert found["privacy.closer_than_fresh"].value == 0.75
+    for key in ("privacy.exact_copy_excess", "privacy.near_copy_excess", "privacy.closer_than_fresh",
+                "privacy.mia_auc"):
+        low, high = found[key].ci  # type: ignore[misc]
+        assert low <= found[key].value <= high
+
+
+def test_every_train_holdout_comparison_uses_the_training_tables_ranges() -> None:
+    # x in R spans 0..100, in H only 0..10: the peer's DCR(S->H) divides by 10, so the
+    # synthetic row at 5 is 0.5 from the holdout but 0.05 from train: "closer to train",
+    # though in train units it is 0.05 from both (the 14,250 against 20,000)
+    tables = make_tables({"x": ("number", [0, 100], [0, 10], [5])})
+    found = by_id(privacy.measure(tables, Context(), CARD))
+    assert found["privacy.dcr_share_closer_to_train"].value == 1.0  # the peer's bias
+    # near copies: H's distances to R are 0 and 0.1 -> radius 0; S's 0.05 is not within it
+    assert found["privacy.near_copy_excess"].value == -0.5
+    # closer than fresh: S (0.05) against H (0 and 0.1): one closer, one farther -> 0.5
+    assert found["privacy.closer_than_fresh"].value == 0.5
+
+
+def test_near_copies_of_training_rows_raise_the_excess_and_fresh_rows_do_not() -> None:
+    rng = np.random.default_rng(3)
+    real, holdout, fresh = (rng.normal(size=(400, 3)) for _ in range(3))
+    copies = fresh.copy()
+    copies[:120] = real[:120] + rng.normal(scale=1e-4, size=(120, 3))  # 30 % nudged copies
+
+    def excess(synthetic: np.ndarray) -> Measurement:
+        spec = {f"c{j}": ("number", list(real[:, j]), list(holdout[:, j]), list(synthetic[:, j]))
+                for j in range(3)}  # fmt: skip
+        return by_id(privacy.measure(make_tables(spec), Context(), CARD))["privacy.near_copy_excess"]
+
+    honest, leaky = excess(fresh), excess(copies)
+    assert honest.ci[0] < 0 < honest.ci[1]  # type: ignore[index]
+    assert leaky.value > 0.25 and leaky.ci[0] > 0.2  # type: ignore[index]
 
 
 def test_exact_matches_compare_numbers_by_value_and_missing_as_equal() -> None:
@@ -135,6 +181,9 @@ def test_every_value_is_finite_and_every_id_is_in_the_contract() -> None:
         "privacy.dcr_median",
         "privacy.dcr_baseline_protection",
         "privacy.mia_auc",
+        "privacy.exact_copy_excess",
+        "privacy.near_copy_excess",
+        "privacy.closer_than_fresh",
     }
     for measurement in found:
         assert measurement.id in METRICS
@@ -154,7 +203,7 @@ def test_sampled_intervals_contain_the_exact_values() -> None:
         "privacy.dcr_median",
         "privacy.mia_auc",  # 300 records of each side against all 3,000
     ):
-        assert exact[metric].ci is None
+        assert exact[metric].ci is None or metric == "privacy.mia_auc"  # an attack: an estimate
         ci = sampled[metric].ci
         assert ci is not None
         assert ci[0] <= exact[metric].value <= ci[1], (metric, ci, exact[metric].value)
@@ -165,7 +214,8 @@ def test_sampled_intervals_contain_the_exact_values() -> None:
     assert str(sampled["privacy.dcr_median"].method).startswith(
         "sampled: 600 of 3000 synthetic rows"
     )
-    assert context.sample_sizes == {"privacy.dcr": 600, "privacy.mia_auc": 300}
+    assert context.sample_sizes == {"privacy.dcr": 600, "privacy.dcr_holdout": 600,
+                                    "privacy.mia_auc": 300}  # fmt: skip
     # the exact share sits between 0.5 and 1 here, so the interval is a real one
     assert 0.55 < exact["privacy.dcr_share_closer_to_train"].value < 0.9
     assert sampled["privacy.exact_match_rate"].n == 3_000  # never sampled
@@ -207,8 +257,6 @@ def test_the_median_of_a_sample_is_found_by_the_peer_kernel() -> None:
 
 
 def test_interval_helpers() -> None:
-    low, high = privacy._wilson(0, 10)
-    assert low == 0.0 and high == pytest.approx(1.959963984540054**2 / (10 + 1.959963984540054**2))
     # the classic distribution-free 95% interval of the median of 100 values: ranks 40 and 61
     assert privacy._median_ci(np.arange(1.0, 101.0)[::-1].copy()) == (40.0, 61.0)
 

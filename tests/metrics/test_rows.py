@@ -1,0 +1,72 @@
+"""Table content: row hashes, fingerprints, sketches, the canonical order and the derived seed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthgov.content import SKETCH_SIZE, derive_seed, shared_rows
+from synthgov.metrics import rows
+from tests.metrics.tables import make_tables
+
+ROWS = {
+    "age": ("integer", [30, 41, None, 52], [30], [41, 52, 30, None]),
+    "plan": ("categorical", ["gold", "silver", "gold", None], ["gold"], ["silver", None, "gold", "gold"]),
+    "amount": ("number", [1.5, -0.0, 2.25, 3.0], [1.5], [-0.0, 3.0, 1.5, 2.25]),
+}  # fmt: skip
+
+
+def _print(spec: dict[str, tuple[str, list[object], list[object], list[object]]], role: str) -> str:
+    tables = make_tables(spec)
+    return rows.fingerprint(tables, rows.row_hashes(tables, role))
+
+
+def test_the_same_rows_in_another_order_have_the_same_fingerprint() -> None:
+    # the synthetic rows are the real rows shuffled (and -0.0 is 0.0)
+    assert _print(ROWS, "real") == _print(ROWS, "synthetic")
+
+
+def test_column_order_does_not_matter_but_every_cell_does() -> None:
+    reordered = {name: ROWS[name] for name in ("amount", "plan", "age")}
+    assert _print(reordered, "real") == _print(ROWS, "real")
+    changed = {**ROWS, "amount": ("number", [1.5, 0.0, 2.25, 3.0000001], [1.5], [0.0])}
+    assert _print(changed, "real") != _print(ROWS, "real")
+
+
+def test_a_duplicate_row_changes_the_fingerprint() -> None:
+    twice = {name: (kind, values + values[:1], h, s) for name, (kind, values, h, s) in ROWS.items()}
+    assert _print(twice, "real") != _print(ROWS, "real")
+
+
+def test_a_label_that_reads_as_a_number_is_that_number() -> None:
+    as_number = {"x": ("number", [1.0, 2.5], [1.0], [1.0])}
+    as_label = {"x": ("categorical", ["1", "2.50"], ["1"], ["1"])}
+    assert _print(as_number, "real") == _print(as_label, "real")
+
+
+def test_canonical_order_sorts_every_table_by_row_hash() -> None:
+    tables, hashes = rows.canonical(make_tables(ROWS))
+    for role, found in hashes.items():
+        assert np.all(found[:-1] <= found[1:])
+        assert np.array_equal(found, rows.row_hashes(tables, role))
+    # the real and synthetic tables hold the same rows, so canonically they are the same table
+    for column in tables:
+        assert np.array_equal(column.real, column.synthetic, equal_nan=column.is_numeric)
+
+
+def test_shared_rows_are_exact_for_small_tables_and_close_for_large_ones() -> None:
+    rng = np.random.default_rng(0)
+    universe = rng.integers(0, 2**63, size=30_000, dtype=np.int64).astype(np.uint64)
+    a, b = universe[:20_000], universe[10_000:]  # 10,000 rows in common
+    estimate = shared_rows(rows.sketch(a), len(a), rows.sketch(b), len(b))
+    assert 8_500 < estimate < 11_500
+    small_a, small_b = universe[:60], universe[30:100]  # 30 in common, both under the sketch size
+    assert len(rows.sketch(small_a)) == 60 < SKETCH_SIZE
+    assert shared_rows(rows.sketch(small_a), 60, rows.sketch(small_b), 70) == 30
+    assert shared_rows(rows.sketch(a), len(a), [], 0) == 0.0
+
+
+def test_the_seed_follows_from_the_three_fingerprints() -> None:
+    seed = derive_seed("1" * 64, "2" * 64, "3" * 64)
+    assert seed == derive_seed("1" * 64, "2" * 64, "3" * 64)
+    assert 0 <= seed < 2**32
+    assert seed != derive_seed("1" * 64, "3" * 64, "2" * 64)  # the roles matter
