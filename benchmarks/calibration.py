@@ -55,10 +55,11 @@ GENERATOR_PYTHON = ROOT / ".venv-generators/bin/python"
 LEAKS = ("copy-1", "copy-5", "copy-10", "copy-30", "nudge-10", "nudge-30", "jitter-10", "jitter-30")
 PLANS: dict[str, dict[int, tuple[str, ...]]] = {
     "full": {
-        1000: ("honest", "copula", *LEAKS),
-        5000: ("honest", "copula", *LEAKS),
-        20000: ("honest", "copula", "copy-1", "nudge-10"),
+        1000: ("honest", "copula", "copy-1", "copy-5", "nudge-10", "nudge-30", "jitter-30"),
+        5000: ("honest", "copula", "copy-1", "nudge-10", "jitter-10"),
+        20000: ("honest", "copy-1", "nudge-10"),
     },
+    "leaks": {1000: LEAKS, 5000: LEAKS},
     "quick": {1000: ("honest", "copy-1", "nudge-10"), 5000: ("honest", "nudge-10")},
 }
 CLASSIFICATIONS = ("confidential", "restricted")

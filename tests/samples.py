@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -50,6 +51,14 @@ PASSING: list[dict[str, Any]] = [
 
 
 POLICY = (Path(__file__).resolve().parent.parent / "synthgov/templates/policy.yaml").read_text()
+_MIA = 'metric: privacy.mia_auc\n    op: "<="\n    threshold: 0.5\n    margin: 0.06\n'
+
+
+def with_mia_rule(policy: str, threshold: float = 0.5, margin: float = 0.06) -> str:
+    """`policy` (the default's text) with the MIA rule's threshold or margin changed."""
+    assert _MIA in policy, "the default policy's MIA rule changed; update tests/samples.py"
+    changed = f'metric: privacy.mia_auc\n    op: "<="\n    threshold: {threshold:g}\n    margin: {margin:g}\n'
+    return policy.replace(_MIA, changed)
 
 CARD = """\
 schema_version: 1
@@ -80,6 +89,19 @@ overrides:
 FINGERPRINTS = {"real": "1" * 64, "holdout": "2" * 64, "synthetic": "3" * 64}
 SEED = derive_seed(FINGERPRINTS["real"], FINGERPRINTS["holdout"], FINGERPRINTS["synthetic"])
 
+
+def fingerprint_of(artifact: str) -> str:
+    """The content fingerprint the samples give an artifact: another file, other rows."""
+    return FINGERPRINTS["synthetic"] if artifact == SHA else hashlib.sha256(artifact.encode()).hexdigest()
+
+
+def manifest_for(artifact: str, manifest: str | None = None) -> str:
+    """`manifest` (default: MANIFEST) shipping `artifact`, with that artifact's fingerprint."""
+    text = MANIFEST if manifest is None else manifest
+    return text.replace(f"sha256: {SHA}, rows", f"sha256: {artifact}, rows").replace(
+        FINGERPRINTS["synthetic"], fingerprint_of(artifact)
+    )
+
 MANIFEST = f"""\
 schema_version: 1
 dataset: claims
@@ -88,8 +110,7 @@ created_at: "2026-09-02T10:00:00Z"
 author: author@example.org
 source: {{id: claims-db, snapshot: {{id: "2026-09-01", sha256: {SHA}}}}}
 generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
-artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA},
-           fingerprint: "{FINGERPRINTS["synthetic"]}"}}
+artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}, fingerprint: "{FINGERPRINTS["synthetic"]}"}}
 privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
 intended_uses: [model development]
 """

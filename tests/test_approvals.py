@@ -6,6 +6,7 @@ asserts the verdict and the finding that names why an approval did not count.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests import signing
+from tests import samples, signing
 from tests.conftest import git
 from tests.test_check import (
     RELEASE,
@@ -62,7 +63,9 @@ def put_approval(repo: Path, name: str, role: str | None = None, **kw: Any) -> s
 def edit_report(repo: Path, seed: int) -> None:
     """Change the release after its approvals: another report, uncommitted."""
     report = repo / RELEASE / "report.json"
-    report.write_text(report.read_text().replace('"seed": 0', f'"seed": {seed}'))
+    data = json.loads(report.read_text())
+    data["seconds"] = {**data.get("seconds", {}), "edited": float(seed)}
+    report.write_text(json.dumps(data, indent=2))
 
 
 def signed_commit(repo: Path, person: signing.Person, message: str, **env: str) -> None:
@@ -329,7 +332,7 @@ def test_a_policy_change_needs_its_admin_approvals(
     synthgov, base: Path, admins: tuple[str, ...]
 ) -> None:  # type: ignore[no-untyped-def]
     policy = base / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten MIA")
     for name in admins:
         key = str(PEOPLE[name].key)
@@ -358,7 +361,7 @@ def test_policy_approvals_cannot_be_replayed_to_roll_back(synthgov, base: Path) 
     git(base, "checkout", "-qb", "tighten")
     policy = base / "policy/policy.yaml"
     loose = policy.read_text()
-    policy.write_text(loose.replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    policy.write_text(samples.with_mia_rule(loose, margin=0.04))
     commit(base, "S1: tighten MIA")
     for name in ("dana", "eli"):
         key = str(PEOPLE[name].key)
@@ -478,7 +481,7 @@ def test_a_commit_the_reviewer_only_re_signed_is_no_carrier(synthgov, base: Path
 def test_a_gitkeep_under_policy_approvals_is_fine(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     write(base, "policy/approvals/.gitkeep", "")
     policy = base / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten, with a placeholder file")
     result = check(synthgov, base, "--format", "json")
     assert result.code == 1, result.err

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from synthgov.loading import parse_document
-from tests import signing
+from tests import samples, signing
 from tests.conftest import git
 from tests.test_check import (
     RELEASE,
@@ -175,7 +175,7 @@ def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> Non
 
 def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     policy = base / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten MIA")
     assert check(synthgov, base).code == 1
     for name in ("dana", "eli"):

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from synthgov.schemas import json_schema
-from tests import ledgers, signing
+from tests import ledgers, samples, signing
 from tests.conftest import git
 from tests.test_check import add_release, commit, make_base, write
 from tests.test_engine import RELEASE, with_metric
@@ -93,7 +93,7 @@ def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(synthgov, clean: P
 
 def test_a_policy_change_without_admin_approvals_is_found(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
     policy = clean / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.99\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), threshold=0.99))
     commit(clean, "loosen the policy")
     code, data = audit(synthgov, clean)
     assert code == 1

@@ -112,7 +112,8 @@ def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
     assert result.code == 1
     [finding] = as_json(result)["releases"][0]["findings"]
     assert finding["gate"] == "privacy" and finding["rule"] == "privacy.mia_auc"
-    assert (finding["observed"], finding["threshold"], finding["severity"]) == (0.74, 0.6, "error")
+    assert (finding["observed"], finding["threshold"], finding["severity"]) == (0.7, 0.5, "error")
+    assert (finding["outcome"], finding["interval"]) == ("fail", [0.66, 0.74])
     assert finding["file"] == f"{RELEASE}/report.json" and finding["line"] > 1
     policy_lines = samples.POLICY.splitlines()
     rule_at = policy_lines.index("  privacy.mia_auc:")
@@ -127,11 +128,11 @@ def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
 
 def test_loosening_the_policy_in_the_same_pull_request_still_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     policy = base / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.99\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), threshold=0.99))
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
     data = as_json(check(synthgov, base, "--format", "json"))
     assert data["verdict"] == "blocked"
-    assert data["releases"][0]["findings"][0]["threshold"] == 0.6  # the base's threshold
+    assert data["releases"][0]["findings"][0]["threshold"] == 0.5  # the base's threshold
     assert [f["rule"] for f in data["findings"]] == ["policy.change"]
 
 
@@ -146,7 +147,8 @@ def test_a_tampered_artifact_hash_blocks(synthgov, base: Path) -> None:  # type:
     add_release(base, artifact="e" * 64)
     result = check(synthgov, base, "--format", "json")
     assert result.code == 1
-    assert as_json(result)["releases"][0]["findings"][0]["rule"] == "integrity.artifact_sha256"
+    rules = {f["rule"] for f in as_json(result)["releases"][0]["findings"]}
+    assert "integrity.artifact_sha256" in rules
 
 
 def test_a_malformed_file_in_the_pull_request_is_a_files_finding_not_exit_2(
@@ -275,12 +277,12 @@ def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
 
 
 def test_a_policy_change_lists_the_base_releases_it_would_newly_block(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    add_release(base, with_metric("privacy.mia_auc", value=0.58, ci=[0.56, 0.59]))  # passes 0.6
+    add_release(base, with_metric("privacy.mia_auc", value=0.52, ci=[0.49, 0.53]))  # within 0.56
     git(base, "checkout", "-q", "main")
     git(base, "merge", "-q", "--no-edit", "pr")
     git(base, "checkout", "-qb", "tighten")
     policy = base / "policy/policy.yaml"
-    policy.write_text(policy.read_text().replace("threshold: 0.6\n", "threshold: 0.55\n"))
+    policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.02))
     commit(base, "tighten MIA")
     data = as_json(check(synthgov, base, "--format", "json"))
     rules = [(f["rule"], f["severity"]) for f in data["findings"]]

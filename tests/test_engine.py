@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from synthgov import approvals, engine
+from synthgov.content import derive_seed
 from synthgov.findings import Finding, ReleaseResult, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.gates.approvals import Evidence, Filed
@@ -32,9 +33,14 @@ def _load(kind: str, path: str, text: str) -> Loaded[Any]:
 
 
 def _report(metrics: list[dict[str, Any]], card_sha: str, artifact: str = SHA) -> str:
+    """The sample report with `metrics`, about `artifact` (its fingerprint and seed follow)."""
     data = json.loads(samples.REPORT)
     data.update(metrics=metrics, card_sha256=card_sha)
     data["inputs"]["synthetic"]["sha256"] = artifact
+    fingerprint = samples.fingerprint_of(artifact)
+    data["inputs"]["synthetic"]["fingerprint"] = fingerprint
+    prints = samples.FINGERPRINTS
+    data["config"]["seed"] = derive_seed(prints["real"], prints["holdout"], fingerprint)
     return json.dumps(data, indent=1)
 
 
@@ -182,9 +188,40 @@ def test_an_advisory_rule_warns_and_does_not_block() -> None:
 
 
 def test_a_tampered_artifact_hash_blocks() -> None:
-    [finding] = blocking(engine.check_release(context(artifact="b" * 64)))
-    assert (finding.gate, finding.rule) == ("integrity", "integrity.artifact_sha256")
+    # a report about another table: another file, and other rows
+    found = {f.rule: f for f in blocking(engine.check_release(context(artifact="b" * 64)))}
+    assert set(found) == {"integrity.artifact_sha256", "integrity.artifact_fingerprint"}
+    finding = found["integrity.artifact_sha256"]
     assert (finding.observed, finding.threshold) == ("b" * 64, SHA)
+
+
+def test_a_manifest_without_a_content_fingerprint_blocks() -> None:
+    manifest = samples.MANIFEST.replace(f', fingerprint: "{samples.FINGERPRINTS["synthetic"]}"', "")
+    assert manifest != samples.MANIFEST
+    rules = {f.rule for f in blocking(engine.check_release(context(manifest=manifest)))}
+    assert "integrity.fingerprint" in rules
+
+
+def test_a_report_evaluated_with_a_hand_picked_seed_blocks() -> None:
+    """No re-rolls (BRIEF §11.2): the seed is the one the tables' fingerprints derive."""
+    report = json.loads(samples.REPORT)
+    report["config"]["seed"] = 3
+    ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(report)))
+    [finding] = blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
+    assert (finding.rule, finding.observed, finding.threshold) == ("integrity.seed", 3, samples.SEED)
+    assert "could re-roll the verdict" in finding.message
+
+
+def test_a_seed_pinned_or_left_to_the_author_by_the_policy() -> None:
+    report = json.loads(samples.REPORT)
+    report["config"]["seed"] = 42
+    text = json.dumps(report)
+    for rule, blocked in (("42", False), ("41", True), ("any", False)):
+        policy = samples.POLICY.replace("  seed: derived", f"  seed: {rule}")
+        ctx = replace(context(), policy=_load("policy", "policy/policy.yaml", policy),
+                      report=_load("report", f"{RELEASE}/report.json", text))  # fmt: skip
+        rules = {f.rule for f in blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))}
+        assert ("integrity.seed" in rules) is blocked, rule
 
 
 def test_a_report_computed_against_another_card_blocks() -> None:

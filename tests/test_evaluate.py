@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from synthgov.content import SKETCH_SIZE, derive_seed
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
 from synthgov.metric_ids import METRICS
 from synthgov.models import Report
@@ -106,14 +107,14 @@ def test_a_leaky_release_scores_worse_on_every_privacy_metric(
     )
 
 
-def test_seeded_reports_are_byte_identical(
+def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
     synthgov, tables: dict[str, Path], tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     first, second, timed = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
-    assert _evaluate(synthgov, tables, first, "honest", "--no-timings", "--seed", "3").code == 0
-    assert _evaluate(synthgov, tables, second, "honest", "--no-timings", "--seed", "3").code == 0
+    assert _evaluate(synthgov, tables, first, "honest", "--no-timings").code == 0
+    assert _evaluate(synthgov, tables, second, "honest", "--no-timings").code == 0
     assert first.read_bytes() == second.read_bytes()
-    result = _evaluate(synthgov, tables, timed, "honest", "--seed", "3")
+    result = _evaluate(synthgov, tables, timed, "honest")
     assert result.code == 0 and "wrote" in result.out
     with_times = json.loads(timed.read_text())
     assert set(with_times["seconds"]) == {
@@ -126,6 +127,42 @@ def test_seeded_reports_are_byte_identical(
         "subgroup",
     }
     assert {**with_times, "seconds": {}} == json.loads(first.read_text())
+    inputs, config = with_times["inputs"], with_times["config"]
+    prints = [inputs[role]["fingerprint"] for role in ("real", "holdout", "synthetic")]
+    assert config["seed"] == derive_seed(*prints) and config["seed_rule"] == "derived"
+    assert len(inputs["synthetic"]["sketch"]) == min(SKETCH_SIZE, inputs["synthetic"]["distinct_rows"])
+
+
+def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
+    synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """No re-rolls (BRIEF §11.2): row order, column order and file format change no value."""
+    import pandas as pd
+
+    frame = pd.read_csv(tables["honest"])
+    shuffled = frame.sample(frac=1.0, random_state=11)[list(reversed(frame.columns))]
+    variants = {"shuffled": tmp_path / "shuffled.csv", "parquet": tmp_path / "honest.parquet"}
+    shuffled.to_csv(variants["shuffled"], index=False)
+    frame.to_parquet(variants["parquet"], index=False)
+    reports = {}
+    for name, path in [("honest", tables["honest"]), *variants.items()]:
+        out = tmp_path / f"{name}.json"
+        assert _evaluate(synthgov, {**tables, "x": path}, out, "x", "--no-timings").code == 0
+        report = json.loads(out.read_text())
+        assert report["inputs"]["synthetic"].pop("file") != ""
+        report["inputs"]["synthetic"].pop("sha256")  # the bytes differ; nothing else does
+        reports[name] = report
+    assert reports["shuffled"] == reports["honest"]
+    assert reports["parquet"] == reports["honest"]
+
+
+def test_a_chosen_seed_is_refused_where_the_policy_derives_it(
+    synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "report.json"
+    result = _evaluate(synthgov, tables, out, "honest", "--seed", "3")
+    assert result.code == 2 and not out.exists()
+    assert result.err.startswith("--seed: the policy derives the evaluation seed")
 
 
 def test_an_existing_file_is_replaced_only_when_it_is_a_report(

@@ -14,7 +14,7 @@ Z = z_for(ALPHA_95)
 
 
 def test_z_for_the_usual_levels() -> None:
-    assert Z == pytest.approx(1.959964, abs=1e-6)
+    assert pytest.approx(1.959964, abs=1e-6) == Z
     assert z_for(0.005) == pytest.approx(2.575829, abs=1e-6)
 
 

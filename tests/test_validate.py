@@ -90,11 +90,11 @@ def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, 
     text = card.read_text().replace("classification: confidential", "classification: restricted")
     card.write_text(
         text.replace(
-            "fidelity.detection_auc: {threshold: 0.7}", "privacy.mia_auc: {threshold: 0.58}"
+            "fidelity.detection_auc: {threshold: 0.7}", "privacy.near_copy_excess: {threshold: 0.015}"
         )
     )
     out = synthgov("validate", cwd=governance).out
-    assert "0.58 loosens the restricted policy (<= 0.55, set at policy/policy.yaml:" in out
+    assert "0.015 loosens the restricted policy (<= 0.01, set at policy/policy.yaml:" in out
 
 
 def test_a_file_whose_path_disagrees_with_its_content_is_refused(
@@ -186,23 +186,23 @@ def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, s
     policy = governance / "policy/policy.yaml"
     policy.write_text(
         policy.read_text().replace(
-            "privacy.mia_auc: {threshold: 0.55}", "privacy.mia_auc: {threshold: 2}"
+            "privacy.near_copy_excess: {threshold: 0.01}", "privacy.near_copy_excess: {threshold: 2}"
         )
     )
     out = synthgov("validate", cwd=governance).out
     assert (
-        "tiers.restricted.overrides.privacy.mia_auc.threshold: 2 is outside [0, 1] for privacy.mia_auc"
-        in out
+        "tiers.restricted.overrides.privacy.near_copy_excess.threshold: 2 is outside [-1, 1] for "
+        "privacy.near_copy_excess" in out
     )
 
 
 def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
     waiver.write_text(
-        waiver.read_text().replace("rule: fidelity.detection_auc", "rule: privacy.exact_match_rate")
+        waiver.read_text().replace("rule: fidelity.detection_auc", "rule: schema.columns_match")
     )
     out = synthgov("validate", cwd=governance).out
-    assert "rule: privacy.exact_match_rate is hard (set at policy/policy.yaml:" in out
+    assert "rule: schema.columns_match is hard (set at policy/policy.yaml:" in out
     assert "it cannot be waived" in out
 
 

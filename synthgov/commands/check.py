@@ -27,10 +27,12 @@ import click
 
 from synthgov import approvals, engine, governance, layout, ledgers
 from synthgov.consistency import card_problems, constraint_problems
+from synthgov.content import RevokedTable, Table
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext, budget, metrics
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
+from synthgov.gates.policy import artifact_table
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
 from synthgov.models import (
@@ -194,32 +196,40 @@ def release_context(release: str, trust: Trust, head: Tree,
     )  # fmt: skip
 
 
-_REVOCATIONS: dict[str, dict[str, str]] = {}
+_REVOCATIONS: dict[str, tuple[RevokedTable, ...]] = {}
 
 
-def _revocations(tree: Tree) -> dict[str, str]:
-    """artifact sha256 -> release, for every release of every dataset revoked in `tree`;
+def _revocations(tree: Tree) -> tuple[RevokedTable, ...]:
+    """Every revoked release's artifact in `tree`, with the content its manifest records;
     cached by the datasets folder's id when the tree has one (audit decides a thousand
     commits whose datasets/ rarely changes between them)."""
     key = tree.folder_id("datasets") if tree.folder_id is not None else None
     if key is not None and key in _REVOCATIONS:
         return _REVOCATIONS[key]
-    found = {}
+    found = []
     for path in tree.find("datasets", "revocation.yaml"):
-        if _kind(path) == "revocation":
-            revocation: Revocation = tree.load(path, "revocation").model
-            found[revocation.artifact_sha256] = revocation.release
+        if _kind(path) != "revocation":
+            continue
+        revocation: Revocation = tree.load(path, "revocation").model
+        table = Table(revocation.artifact_sha256)
+        manifest_path = path.rsplit("/", 1)[0] + "/manifest.yaml"
+        if tree.read(manifest_path) is not None:
+            manifest: Manifest = tree.load(manifest_path, "manifest").model
+            if manifest.artifact.sha256 == revocation.artifact_sha256:  # bound by the revocation
+                table = artifact_table(manifest)
+        found.append(RevokedTable(revocation.release, table))
+    result = tuple(found)
     if key is not None:
         if len(_REVOCATIONS) > 64:
             _REVOCATIONS.clear()
-        _REVOCATIONS[key] = found
-    return found
+        _REVOCATIONS[key] = result
+    return result
 
 
-def _revoked_artifacts(head: Tree, base: Tree | None) -> dict[str, str]:
+def _revoked_artifacts(head: Tree, base: Tree | None) -> tuple[RevokedTable, ...]:
     """Artifacts revoked on the base or in the pull request itself, in any dataset: a
     revoked table never ships again, under another version or another dataset."""
-    return {**_revocations(head), **(_revocations(base) if base is not None else {})}
+    return _revocations(head) + (_revocations(base) if base is not None else ())
 
 
 def _only_revocation(files: tuple[str, ...]) -> bool:

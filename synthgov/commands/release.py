@@ -118,6 +118,7 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
             "schema_sha256": hashlib.sha256(canonical(
                 [[c.name, c.type] for c in card.columns]
             )).hexdigest(),
+            **{key: inputs["synthetic"][key] for key in ("fingerprint", "distinct_rows", "sketch")},
         },
         "privacy": privacy,
         "intended_uses": list(intended_uses) or list(card.intended_uses),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from synthgov.content import RevokedTable
 from synthgov.loading import Loaded
 from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, Waiver
 from synthgov.models.common import Classification
@@ -33,6 +34,7 @@ class ReleaseContext:
     base_card: Card | None = None  # the card on the base, when the dataset exists there
     approvals: Evidence | None = None  # the approval files and who authored the release
     revocation: Loaded[Revocation] | None = None  # at head, when the release is revoked
-    revoked_artifacts: dict[str, str] = field(default_factory=dict)  # on the base: sha -> release
+    #: artifacts revoked on the base or in the pull request, with their content
+    revoked_artifacts: tuple[RevokedTable, ...] = field(default=())
     ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
     base_ledger: Loaded[Ledger] | None = None  # and on the base

@@ -24,6 +24,13 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                       report.inputs.synthetic.fingerprint, ("inputs", "synthetic", "fingerprint"),
                       "the manifest's content fingerprint is not the report's"))  # fmt: skip
     found = []
+    if manifest.artifact.fingerprint is None:
+        spot = ctx.manifest.document.locate(("artifact",))
+        found.append(Finding(gate="integrity", rule="integrity.fingerprint", severity=Severity.ERROR,
+                             message="the manifest records no content fingerprint of its artifact, so a "
+                                     "revoked table could not be recognised in it",
+                             file=ctx.manifest.document.path, line=spot.line, enforcement="hard",
+                             fix="Write the release with `synthgov release new` of this version."))  # fmt: skip
     for rule, expected, observed, loc, message in pairs:
         if expected != observed:
             spot = ctx.report.document.locate(loc)

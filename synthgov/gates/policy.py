@@ -3,8 +3,10 @@ requires it, and no change of classification smuggled into a release pull reques
 
 from __future__ import annotations
 
+from synthgov.content import Table
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
+from synthgov.models import Manifest
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -36,13 +38,16 @@ def check(ctx: ReleaseContext) -> list[Finding]:
               mpath, ("privacy", "notion"), observed="none", threshold="dp required",
               threshold_file=where.path, threshold_line=where.line,
               fix="Generate with a DP mechanism and record epsilon/delta or rho.")  # fmt: skip
-    revoked = ctx.revoked_artifacts.get(manifest.artifact.sha256)
-    if revoked is not None and revoked != ctx.release:
-        block("policy.revoked_artifact",
-              f"the artifact {manifest.artifact.sha256[:12]}… is the one {revoked} shipped and that "
-              "release is revoked; a revoked artifact is never released again",
-              mpath, ("artifact", "sha256"), observed=manifest.artifact.sha256, threshold="not revoked",
-              fix="Generate a new synthetic table; fix what caused the revocation first.")  # fmt: skip
+    shipped = artifact_table(manifest)
+    for revoked in ctx.revoked_artifacts:
+        why = revoked.shipped_again(shipped) if revoked.release != ctx.release else None
+        if why is not None:
+            block("policy.revoked_artifact",
+                  f"the artifact {why}, and that release is revoked; a revoked table is never "
+                  "released again", mpath, ("artifact", "sha256"), observed=manifest.artifact.sha256,
+                  threshold="not revoked",
+                  fix="Generate a new synthetic table; fix what caused the revocation first.")  # fmt: skip
+            break
     if card.classification is not ctx.classification:
         block("policy.classification_change",
               f"this pull request changes the classification from {ctx.classification.value} to "
@@ -50,3 +55,10 @@ def check(ctx: ReleaseContext) -> list[Finding]:
               "approved on its own", cpath, ("classification",),
               observed=card.classification.value, threshold=ctx.classification.value)  # fmt: skip
     return found
+
+
+def artifact_table(manifest: Manifest) -> Table:
+    """The content a manifest records of its artifact."""
+    artifact = manifest.artifact
+    return Table(artifact.sha256, artifact.fingerprint, tuple(artifact.sketch or ()),
+                 artifact.distinct_rows)  # fmt: skip

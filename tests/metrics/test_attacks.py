@@ -160,11 +160,22 @@ def _risks(leaky: bool, seed: int = 0, n: int = 300) -> dict[tuple[str, str | No
     return {(m.id, m.column): m for m in measurements}
 
 
+def _peer(measurements: list[Measurement]) -> list[Measurement]:
+    """The peer's normalised risks only (each comes with its gated excess)."""
+    return [m for m in measurements if m.id.endswith("_risk")]
+
+
 def test_a_leaky_synthetic_table_scores_higher_on_every_risk() -> None:
     honest, leaky = _risks(leaky=False), _risks(leaky=True)
     keys = [("privacy.singling_out_risk", None), ("privacy.linkability_risk", None),
             ("privacy.inference_risk", "plan"), ("privacy.inference_risk", "income")]  # fmt: skip
-    assert set(honest) == set(leaky) == set(keys)
+    excesses = [(metric.replace("_risk", "_excess"), column) for metric, column in keys]
+    assert set(honest) == set(leaky) == set(keys) | set(excesses)
+    for key in excesses:  # the gated figures: absolute excess over the control
+        clean, copied = honest[key], leaky[key]
+        assert copied.interval is not None and clean.ci is not None and copied.ci is not None
+        assert copied.ci[0] > 0.05, key  # a copied table isolates, links and guesses its rows
+        assert clean.ci[0] < 0 < clean.ci[1], key  # fresh rows: no excess to speak of
     for key in keys:
         clean, copied = honest[key], leaky[key]
         assert copied.ci is not None and clean.ci is not None
@@ -175,7 +186,7 @@ def test_a_leaky_synthetic_table_scores_higher_on_every_risk() -> None:
 
 
 def test_measurements_carry_the_contract() -> None:
-    risks = _risks(leaky=False)
+    risks = {key: m for key, m in _risks(leaky=False).items() if key[0].endswith("_risk")}
     link = risks[("privacy.linkability_risk", None)]
     # card order, target-less card: all six columns, alternately
     assert link.extra["aux_cols"] == [["age", "score", "plan"], ["income", "region", "active"]]
@@ -204,9 +215,9 @@ def test_the_inference_baseline_guesses_a_constant_secret_right() -> None:
         "a": ("integer", list(range(40)), list(range(40)), list(range(40))),
         "s": ("categorical", ["k"] * 40, ["k"] * 40, ["k"] * 40),
     })  # fmt: skip
-    [risk] = measure(
+    [risk] = _peer(measure(
         tables, Context(), card_for({"a": "integer", "s": "categorical"}, secret_columns=["s"])
-    )[2:]
+    ))[2:]  # fmt: skip
     assert risk.extra["baseline_rate"] == pytest.approx(wilson(40, 40).value)
 
 
@@ -225,7 +236,7 @@ def test_the_target_is_the_default_secret_and_left_out_of_linkability() -> None:
     tables = make_tables(
         {c: (t, values(c, 60), values(c, 50), values(c, 70)) for c, t in columns.items()}, **fields
     )
-    out = measure(tables, Context(), card_for(columns, **fields))
+    out = _peer(measure(tables, Context(), card_for(columns, **fields)))
     assert [(m.id, m.column) for m in out] == [
         ("privacy.singling_out_risk", None),
         ("privacy.linkability_risk", None),
@@ -265,17 +276,19 @@ def test_tiny_tables_and_lone_columns() -> None:
         "b": ("categorical", ["x", "y", "x"], ["y", None], ["x", "x", "y", None]),
     })  # fmt: skip
     card = card_for({"a": "number", "b": "categorical"}, secret_columns=["a", "b"])
-    out = measure(tables, Context(n_attacks=5), card)
+    everything = measure(tables, Context(n_attacks=5), card)
+    out = _peer(everything)
     assert [m.id for m in out] == ["privacy.singling_out_risk", "privacy.linkability_risk",
                                    "privacy.inference_risk", "privacy.inference_risk"]  # fmt: skip
     assert out[1].n == 3 and out[1].extra["n_control"] == 2
-    for m in out:
+    for m in everything:
+        low = -1.0 if m.id.endswith("_excess") else 0.0
         assert m.ci is not None and all(math.isfinite(x) for x in (m.value, *m.ci))
-        assert 0 <= m.ci[0] <= m.value <= m.ci[1] <= 1
+        assert low <= m.ci[0] <= m.value <= m.ci[1] <= 1
     # one column: no split for linkability, no auxiliary column for inference
     alone = make_tables({"a": ("number", [1, 2, 3], [4, 5], [1, 2])}, secret_columns=["a"])
     out = measure(alone, Context(), card_for({"a": "number"}, secret_columns=["a"]))
-    assert [m.id for m in out] == ["privacy.singling_out_risk"]
+    assert [m.id for m in out] == ["privacy.singling_out_risk", "privacy.singling_out_excess"]
     assert out[0].extra["n_cols"] == 1
     assert measure(alone, Context(n_attacks=0), card_for({"a": "number"})) == []
 
