@@ -21,5 +21,5 @@ def test_demo_walks_the_path_and_passes() -> None:
     assert done.stdout.count("-> exit 1 (as expected)") == 2  # missing approvals, leaky release
     for step in ("release new claims 1.0", "approve claims@1.0", "audit", "catalog --out"):
         assert f"$ synthgov {step}" in done.stdout, step
-    assert "blocked by: " in done.stdout and "privacy.exact_match_rate" in done.stdout
+    assert "blocked by: " in done.stdout and "privacy.exact_copy_excess" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr

@@ -169,14 +169,17 @@ def _report(path: str, card: Card, schema: Schema, table: Path) -> None:
     else:
         click.echo(
             f"secret_columns is empty: the attribute-inference attack uses the target "
-            f"({card.target.column}) as its secret; a skewed binary secret keeps the risk's "
-            "interval wide (its upper bound is gated), so name the columns an attacker would "
-            "want to infer (docs/authors.md)",
+            f"({card.target.column}) as its secret; name the columns an attacker would want to "
+            "infer. The gate compares the attack's success on training records with its success "
+            "on holdout records (privacy.inference_excess), so a secret that is easy to guess "
+            "by chance is no obstacle, but each secret column is one more gated figure "
+            "(docs/authors.md)",
             err=True,
         )
     click.echo(
         "subgroup_columns and quasi_identifiers are empty: list the columns to compare "
-        "subgroups on and the ones an attacker could know",
+        "subgroups on (each group needs the policy's min_rows in the real and holdout tables "
+        "to be judged) and the ones an attacker could know",
         err=True,
     )
     click.echo(

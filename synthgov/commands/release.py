@@ -180,6 +180,10 @@ def _predict(root: Path, release: str) -> None:
     other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
     verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
     click.echo(f"predicted gate for {release}: {verdict}")
+    for finding in result.findings:  # the figures behind a failed or undecided metric rule
+        if finding.outcome is not None and finding.rule != "approvals.missing":
+            state = "blocks" if finding.blocks else "warns"
+            click.echo(f"  {finding.rule} ({finding.outcome}, {state}): {finding.message}")
     for role, count in sorted(required.items()):
         if len(filled[role]) < count:
             click.echo(f"  needs {count - len(filled[role])} {role} approval(s): "
