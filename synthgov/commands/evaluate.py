@@ -29,6 +29,7 @@ from synthgov.evaluation import (
     seed_setting,
 )
 from synthgov.governance import load, load_bytes
+from synthgov.loading import Loaded
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
 from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
@@ -51,7 +52,8 @@ def run(
         if not target.parent.is_dir():
             raise InputError.at(str(target), "the output's folder does not exist")
         previous = load_report_target(target)
-    policy = _policy(card)
+    policy_document = _policy(card)
+    policy = policy_document.model if policy_document is not None else None
     chosen, rule = seed_setting(policy, seed, "--seed")
     subgroups = policy.subgroups if policy is not None else SubgroupPolicy()
     settings = Settings(seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups,
@@ -65,22 +67,48 @@ def run(
     if target is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
-        return 0
-    _write(target, previous, data)
-    click.echo(
-        f"wrote {target}: {len(report['metrics'])} metrics for {loaded.id} "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    else:
+        _write(target, previous, data)
+        click.echo(
+            f"wrote {target}: {len(report['metrics'])} metrics for {loaded.id} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+    if policy_document is not None and not quiet:
+        _summary(policy_document, document, report)  # type: ignore[arg-type]
     return 0
 
 
-def _policy(card: Path) -> Policy | None:
+def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any]) -> None:
+    """On stderr: the metric rules the repository's policy would fail or find inconclusive
+    for this card's classification (what `check` will say of them)."""
+    from synthgov.gates.metrics import not_applicable, score
+    from synthgov.models import Report
+    from synthgov.rules import Decision
+
+    scored = score(policy, card, Report.model_validate(report), card.model.classification)
+    shown = [s for s in scored if s.decision is not Decision.PASS
+             and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))]  # fmt: skip
+    tier = card.model.classification.value
+    if not shown:
+        click.echo(f"every metric rule of the policy passes for a {tier} card", err=True)
+        return
+    for item in shown:
+        judged = item.primary
+        value = "missing" if judged.value is None else f"{judged.value:.4g}"
+        if judged.interval is not None:
+            value += f" [{judged.interval[0]:.4g}, {judged.interval[1]:.4g}]"
+        rows = f"; about {judged.needs:,} rows would decide it" if judged.needs else ""
+        click.echo(f"{item.decision.value}: {item.rule.rule_id} {value} "
+                   f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
+                   f"{tier}){rows}", err=True)  # fmt: skip
+
+
+def _policy(card: Path) -> Loaded[Policy] | None:
     """The policy of the card's repository, None when the card lives outside one."""
     root = find_root(card.resolve().parent)
     if not (root / layout.POLICY).is_file():
         return None
-    policy = load(root, layout.POLICY, "policy").model
-    assert isinstance(policy, Policy)
+    policy: Loaded[Policy] = load(root, layout.POLICY, "policy")  # type: ignore[assignment]
     return policy
 
 
