@@ -410,3 +410,31 @@ def test_subgroup_gaps_measured_on_another_metric_block() -> None:
     assert len(basis) == 1
     assert "utility.tstr" in basis[0].message and "fidelity.column_shapes" in basis[0].message
     assert basis[0].threshold_file == "policy/policy.yaml"
+
+
+def _without_subgroups(notes: list[dict[str, Any]]) -> ReleaseContext:
+    data = json.loads(_report([m for m in PASSING if not m["id"].startswith("subgroup.")],
+                              hashlib.sha256(samples.CARD.encode()).hexdigest()))  # fmt: skip
+    data["inconclusive"] = notes
+    ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(data)))
+    return replace(ctx, approvals=evidence(ctx))
+
+
+def test_a_table_too_small_to_measure_a_rule_is_inconclusive_and_says_how_many_rows() -> None:
+    # the sample report's smallest table has 5 rows; no region group reaches 30 of them
+    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 60,
+            "reason": "no group of region has 30 rows in the real and holdout tables"}  # fmt: skip
+    [finding] = blocking(engine.check_release(_without_subgroups([note])))  # confidential: blocks
+    assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "inconclusive")
+    assert finding.message == (
+        "inconclusive: subgroup.shortfall (region) could not be measured: no group of region "
+        "has 30 rows in the real and holdout tables; about 60 rows would measure it"
+    )
+
+
+def test_a_note_that_a_large_enough_table_could_not_be_measured_is_no_excuse() -> None:
+    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 4,  # the tables have more
+            "reason": "no group of region has 30 rows"}  # fmt: skip
+    [finding] = blocking(engine.check_release(_without_subgroups([note])))
+    assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "fail")
+    assert "a missing metric never passes" in finding.message

@@ -82,3 +82,32 @@ def test_date_groups_are_labelled_as_dates_and_unseen_values_form_other() -> Non
     tables = make_tables({"d": (ColumnType.DATE, real, real, synthetic)})
     found = {g.label: g.rows("synthetic") for g in subgroup.groups(tables["d"])}
     assert found == {"2024-01-01": 1, "2024-01-02": 0, "(other)": 1}
+
+
+def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> None:
+    # group a: real {1, 2}, holdout {1}, synthetic {1, 2}: shapes 0.5 against the holdout
+    # (KS of {1, 2} vs {1}), 1.0 against the synthetic -> shortfall -0.5 (better than fresh)
+    # group b: real {3, 4}, holdout {3}, synthetic {10, 11}: 0.5 - 0.0 = 0.5
+    found = {m.extra["group"]: m for m in _measure(min_rows=1) if m.id == "subgroup.shortfall"}
+    assert (found["a"].value, found["b"].value) == (-0.5, 0.5)
+    assert found["b"].interval is not None and found["b"].interval["kind"] == "normal"
+    assert found["b"].column == "g" and found["b"].extra["metric"] == "fidelity.column_shapes"
+    # the generator drops group b altogether: no synthetic row to compare, the whole shape short
+    dropped = {**COLUMNS, "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "a", "a"])}
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    measured = subgroup.measure(make_tables(dropped), Context(), card, SubgroupPolicy(min_rows=1))
+    [b] = [m for m in measured if m.id == "subgroup.shortfall" and m.extra["group"] == "b"]
+    assert b.value == 0.5 and b.interval == {"kind": "normal", "se": 0.0}
+
+
+def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> None:
+    context = Context()
+    tables = make_tables(COLUMNS)
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    found = subgroup.measure(tables, context, card, SubgroupPolicy(min_rows=30))
+    assert not [m for m in found if m.id == "subgroup.shortfall"]
+    notes = {note["id"]: note for note in context.undecided}
+    assert set(notes) == {"subgroup.shortfall", "subgroup.worst_gap"}
+    # the largest group has 1 holdout row: 30 of them take about 30 x 2 holdout rows
+    assert notes["subgroup.shortfall"]["needs_rows"] == 60
+    assert notes["subgroup.shortfall"]["column"] == "g" and "30 rows" in notes["subgroup.shortfall"]["reason"]
