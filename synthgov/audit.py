@@ -38,7 +38,7 @@ from synthgov.provenance import Provenance, base_approvals
 from synthgov.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
-REWRITE_RULES = frozenset({"budget.header_changed", "budget.entry_changed",
+REWRITE_RULES = frozenset({"budget.header_changed", "budget.cap_changed", "budget.entry_changed",
                            "budget.entry_moved", "budget.sequence_taken", "budget.chain_broken"})  # fmt: skip
 
 

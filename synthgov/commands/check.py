@@ -297,9 +297,24 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
     return ReleaseResult(ctx.release, tuple(found), files)
 
 
+def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree) -> budget.Named:
+    """What the budget gate needs about a release a ledger entry names: its dataset's
+    source (the base's card decides an existing dataset), its manifest at head, and
+    whether this pull request adds it."""
+    dataset, version = release.split("@", 1)
+    card_path = layout.card_path(dataset)
+    card_raw = base.read(card_path)
+    card_raw = head.read(card_path) if card_raw is None else card_raw
+    card: Card | None = _parsed(card_raw, card_path, "card").model if card_raw is not None else None
+    where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
+    manifest = head.load(where, "manifest") if head.read(where) is not None else None
+    added = any(path == where and status != "D" for path, status in changes)
+    return budget.Named(card.source.id if card else None, manifest,
+                        added and base.read(where) is None)  # fmt: skip
+
+
 def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
-    in_change = {release for path, _ in changes if (release := release_of(path))}
     found: list[Finding] = []
     for path, status in changes:
         if _kind(path) != "ledger" or status == "D" or base is None:
@@ -313,13 +328,11 @@ def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | Non
             on_base: Loaded[Ledger] | None = (
                 governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
             )
-            manifests: dict[str, Loaded[Manifest] | None] = {}
             base_data = on_base.document.data if on_base else None
-            for index in ledgers.new_entries(loaded.document.data, base_data):
-                release = loaded.model.entries[index].release
-                where = f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml"
-                manifests[release] = head.load(where, "manifest") if head.read(where) else None
-            found += budget.ledger_findings(loaded, on_base, manifests, in_change)
+            named = {release: _named(release, changes, head, base)
+                     for index in ledgers.new_entries(loaded.document.data, base_data)
+                     if (release := loaded.model.entries[index].release)}  # fmt: skip
+            found += budget.ledger_findings(loaded, on_base, named)
         except Exception as exc:  # fail closed
             found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
     return found
