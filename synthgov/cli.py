@@ -131,7 +131,7 @@ def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None
     if no_git and base:
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
     return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
-                       at=options.utc_time(at, "--at"),
+                       at=options.instant(at, "--at"),
                        allow_missing_approvals=allow_missing_approvals, scheduled=scheduled)  # fmt: skip
 
 
@@ -328,7 +328,7 @@ def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str
     from synthgov.commands import audit as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(_root(ctx), revisions=revisions, at=options.utc_time(at, "--at"),
+    return command.run(_root(ctx), revisions=revisions, at=options.instant(at, "--at"),
                        fmt=fmt, out=start / out if out else None, checkpoint=checkpoint,
                        key=key)  # fmt: skip
 

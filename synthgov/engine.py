@@ -10,7 +10,16 @@ from collections.abc import Callable
 
 from synthgov import waivers
 from synthgov.findings import Finding, ReleaseResult, Severity
-from synthgov.gates import ReleaseContext, approvals, budget, integrity, metrics, policy
+from synthgov.gates import (
+    ReleaseContext,
+    approvals,
+    budget,
+    coverage,
+    dates,
+    integrity,
+    metrics,
+    policy,
+)
 
 Gate = Callable[[ReleaseContext], list[Finding]]
 
@@ -18,6 +27,8 @@ GATES: tuple[tuple[str, Gate], ...] = (
     ("integrity", integrity.check),
     ("policy", policy.check),
     ("metrics", metrics.check),
+    ("coverage", coverage.check),
+    ("time", dates.check),
     ("budget", budget.check),
     ("approvals", approvals.check),
 )

@@ -14,7 +14,6 @@ import builtins
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -25,7 +24,7 @@ from typing import Any
 
 import click
 
-from synthgov import approvals, engine, governance, layout, ledgers
+from synthgov import approvals, engine, governance, layout, ledgers, outputs
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
@@ -516,15 +515,6 @@ def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # 
         ) from None
 
 
-def _write(output: Path, text: str) -> None:
-    """Write the report atomically, only once it is complete."""
-    target = output.absolute()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
-
-
 def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
            enforce_approvals: bool) -> Trust:  # fmt: skip
     policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
@@ -668,7 +658,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     )
     text = render(verdict, Format(fmt), color=color)
     if output is not None:
-        _write(output, text)
+        outputs.write_text(output, text)  # once complete: a regular file, folders created
     else:
         click.echo(text, nl=not text.endswith("\n"))
     return verdict.exit_code
