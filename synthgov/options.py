@@ -108,6 +108,28 @@ def instant(text: str | None, label: str) -> datetime | None:
     return moment
 
 
+def login(text: str | None, label: str) -> str | None:
+    """A code-host login (`--pr-author`, `--login`), as GitHub and GitLab spell them.
+
+    Raises:
+        InputError: not a login.
+    """
+    from pydantic import TypeAdapter
+
+    from synthgov.models.reviewers import Login
+
+    if text is None:
+        return None
+    try:
+        return TypeAdapter(Login).validate_python(text)
+    except ValidationError:
+        raise InputError.at(
+            label,
+            f"{text!r} is not a code-host login; expected letters, "
+            "digits, '.', '_' or '-', e.g. ada-lindqvist",
+        ) from None
+
+
 def build(model: type[ModelT], data: dict[str, Any], labels: dict[str, str], other: str) -> ModelT:
     """Validate `data` as `model`, naming each problem by the option that supplied it.
 

@@ -47,9 +47,13 @@ def _make_folder(folder: Path, shown: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise InputError.at(shown, f"cannot create the folder {folder}: a file is in the way") from None
+        raise InputError.at(
+            shown, f"cannot create the folder {folder}: a file is in the way"
+        ) from None
     except OSError as exc:
-        raise InputError.at(shown, f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+        raise InputError.at(
+            shown, f"cannot create the folder {folder}: {exc.strerror or exc}"
+        ) from None
 
 
 def file_target(path: Path) -> Path:

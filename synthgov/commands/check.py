@@ -99,6 +99,7 @@ class Trust:
     now: datetime
     provenance: Provenance | None = None
     enforce_approvals: bool = True
+    pr_author: str | None = None  # the code-host login that opened the pull request
 
 
 def working_tree(root: Path) -> Tree:
@@ -144,8 +145,9 @@ def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: t
             with suppress(InputError):  # an old malformed version decided nothing
                 past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
         history = provenance.author_commits(*author_prefixes)
+    logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
     return Evidence(trust.registry, trust.verifier, tuple(filed), author_emails, history,
-                    trust.enforce_approvals, tuple(past))  # fmt: skip
+                    trust.enforce_approvals, tuple(past), logins, provenance is not None)  # fmt: skip
 
 
 def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
@@ -615,7 +617,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
 
 def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
         at: datetime | None = None, allow_missing_approvals: bool = False,
-        scheduled: bool = False) -> int:  # fmt: skip
+        scheduled: bool = False, pr_author: str | None = None) -> int:  # fmt: skip
     from synthgov.reporting import Format, render
 
     now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
@@ -628,6 +630,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     elif no_git:
         tree = working_tree(root)
         trust = make_trust(tree, "the working tree's", now, None, enforce)
+        trust = replace(trust, pr_author=pr_author)
         changes = [(p, "M") for p in tree.list("datasets") if release_of(p)]
         base_sha = head_sha = ""
         with trust.verifier:
@@ -638,6 +641,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
             base_sha, head_sha, changes = sides.base, sides.head, sides.changes
             where = f"the base commit {base_sha[:12]}'s"
             trust = make_trust(sides.base_tree, where, now, sides.provenance, enforce)
+            trust = replace(trust, pr_author=pr_author)
             with trust.verifier:
                 results, top = decide(changes, trust, sides.head_tree, sides.base_tree)
                 if any(path == layout.POLICY and status != "D" for path, status in changes):
