@@ -89,12 +89,13 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
         full = None
         if ".." in revisions:  # checkpoints before the range are still on main's history
             full = {c.sha for c in repo.first_parent(tip)}
-        replay = audit.Replay(repo, at)
+        replay = audit.Replay(repo, at, generated_at)
         try:
             outcome = replay.run(revisions, history)
         finally:
             replay.close()
         audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full)
+        audit.anchor(history, outcome)
         written = None
         if checkpoint:
             main_tip = repo.resolve(repo.default_base())

@@ -24,11 +24,11 @@ from typing import Any
 
 import click
 
-from synthgov import approvals, engine, governance, layout, ledgers, outputs
+from synthgov import approvals, clock, engine, governance, layout, ledgers, outputs
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
-from synthgov.gates import ReleaseContext, budget, metrics
+from synthgov.gates import ReleaseContext, budget, dates, metrics
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
@@ -279,8 +279,8 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
         problems = []
         if record.artifact_sha256 != artifact or record.report.inputs.synthetic.sha256 != artifact:
             problems.append(("artifact_sha256", "is not the release's artifact"))
-        if record.revalidated_at > ctx.now + timedelta(minutes=5):
-            problems.append(("revalidated_at", "is in the future"))
+        if clock.is_future(record.revalidated_at, ctx.now):
+            problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
             problems.append(
@@ -555,28 +555,39 @@ def _head_tree(root: Path) -> Tree:
     return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
 
 
-def _current(head: Tree, releases: list[str]) -> dict[str, tuple[str, Manifest]]:
-    """dataset -> its newest non-revoked release (by manifest created_at) and manifest."""
+def _current(head: Tree, releases: list[str],
+             now: datetime) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:  # fmt: skip
+    """dataset -> its newest non-revoked release (by manifest created_at) and manifest; and
+    a blocking result for each manifest dated after `now`, which never becomes current."""
     newest: dict[str, tuple[str, Manifest]] = {}
+    future = []
     for release in releases:
         dataset, version = release.split("@", 1)
         folder = layout.release_dir(dataset, version)
         if head.read(f"{folder}/revocation.yaml") is not None:
             continue
-        manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
+        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
+        manifest = loaded.model
+        late = dates.future_finding(loaded.document, "created_at", manifest.created_at, now,
+                                    f"Revoke {release} and release it again with `synthgov release new`.")  # fmt: skip
+        if late is not None:
+            future.append(ReleaseResult(release, (late,)))
+            continue
         if dataset not in newest or manifest.created_at > newest[dataset][1].created_at:
             newest[dataset] = (release, manifest)
-    return newest
+    return newest, future
 
 
 def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     """Each dataset's current release (its newest that is not revoked; older versions are
     superseded) when past its card's `revalidation_days`, counted from the latest
-    revalidation record or else the release's creation, or when that record failed."""
+    revalidation record or else the release's creation, or when that record failed.
+    Dates after `now` count for nothing and block (a manifest or record dated 2099 would
+    switch the schedule off)."""
     results = []
     releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
     try:
-        current = _current(head, releases)
+        current, results = _current(head, releases, now)
     except InputError as exc:
         return [ReleaseResult("(releases)", tuple(_files_findings(exc)))]
     for dataset, (release, manifest) in sorted(current.items()):
@@ -584,13 +595,20 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         found: list[Finding] = []
         try:
             card: Card = head.load(layout.card_path(dataset), "card").model
-            records = sorted(
-                (head.load(p, "revalidation").model for p in head.list(f"{folder}/revalidations")
-                 if _kind(p) == "revalidation"), key=lambda r: r.revalidated_at,
-            )  # fmt: skip
+            loaded = [head.load(p, "revalidation") for p in head.list(f"{folder}/revalidations")
+                      if _kind(p) == "revalidation"]  # fmt: skip
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))
             continue
+        records = []
+        for item in loaded:
+            late = dates.future_finding(item.document, "revalidated_at", item.model.revalidated_at,
+                                        now, "Write records with `synthgov revalidate`; never edit them.")  # fmt: skip
+            if late is not None:
+                found.append(late)
+            else:
+                records.append(item.model)
+        records.sort(key=lambda r: r.revalidated_at)
         if records and records[-1].verdict == "blocked":
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_failed", severity=Severity.ERROR,
@@ -600,7 +618,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
                 fix="Regenerate and release a new version, or revoke this one.",
             ))  # fmt: skip
         last = max([manifest.created_at, *(r.revalidated_at for r in records)])
-        due = last + timedelta(days=card.revalidation_days or 0)
+        due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
         if card.revalidation_days is not None and now >= due:
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,

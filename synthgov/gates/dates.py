@@ -32,7 +32,7 @@ def future_finding(document: Document, field: str, claimed: datetime, now: datet
                    message=f"{document.path}: {problem}; a date in the future would decide "
                            "what is current and when it falls due",
                    observed=format_timestamp(claimed),
-                   threshold=format_timestamp(clock.shift(now, clock.SKEW)),
+                   threshold=format_timestamp(clock.shift(now, clock.SKEW).replace(microsecond=0)),
                    file=spot.path, line=spot.line, enforcement="hard", fix=fix)  # fmt: skip
 
 
