@@ -385,7 +385,7 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
         start = index.get(point.commit)
         if start is not None and not problems:
-            bound = point.created_at - checkpoints.SKEW
+            bound = clock.shift(point.created_at, -checkpoints.SKEW)
             for later in history[start + 1 :]:
                 if clock.from_timestamp(later.time) < bound:
                     outcome.add(later.sha, "history.backdated",

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from synthgov import approvals, commits
+from synthgov import approvals, clock, commits
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.loading import Loaded
@@ -32,7 +31,7 @@ def _none() -> tuple[bytes, ...]:
 
 
 #: How far ahead of the checker's clock a signer's `signed_at` may be (clock skew).
-SKEW = timedelta(minutes=5)
+SKEW = clock.SKEW
 
 
 @dataclass(frozen=True)
@@ -186,7 +185,7 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
         if signer is None:
             note(filed, "approvals.signature", f"not counted: no valid signature ({why})")
             continue
-        if approval.signed_at > evidence.verifier.now + SKEW:
+        if clock.is_future(approval.signed_at, evidence.verifier.now):
             note(filed, "approvals.signed_at",
                  f"not counted: signed_at {format_timestamp(approval.signed_at)} is in the future")  # fmt: skip
             continue
