@@ -351,7 +351,8 @@ def _approvals(release: str, head: Tree, trust: Trust) -> list[dict[str, Any]]:
 
 def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
                        recorded: dict[tuple[str, bytes], None], outcome: Outcome,
-                       full_history: set[str] | None = None) -> None:  # fmt: skip
+                       full_history: set[str] | None = None,
+                       now: datetime | None = None) -> None:  # fmt: skip
     """Judge every recorded checkpoint against the history; a later commit on main that
     claims a time before a checkpoint it follows is back-dated."""
     index = {c.sha: i for i, c in enumerate(history)}
@@ -380,6 +381,9 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
                             if (k := layout.classify(p)) and k.kind == "ledger"]  # fmt: skip
             heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
         problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)  # type: ignore[arg-type]
+        late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
+        if late:  # it would bound every later commit by an instant that has not come
+            problems.append(checkpoints.Problem("checkpoint.invalid", f"{late}; not trusted"))
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)

@@ -68,6 +68,7 @@ def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> Releas
     today's policy would fail it must still be revocable)."""
     try:
         found = approvals.revocation_findings(ctx) + _revocation_binding(ctx)
+        found += dates.revocation(ctx)
     except Exception as exc:  # fail closed
         found = [
             failed_to_check(ctx.manifest.document.path, "approvals", f"{type(exc).__name__}: {exc}")

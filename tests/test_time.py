@@ -140,12 +140,14 @@ def test_audit_marks_decisions_whose_committer_date_no_checkpoint_anchors(
     assert "Decisions on unanchored dates | 0" in (pack / "audit.md").read_text()
 
 
+@pytest.mark.parametrize("date", ["2099-01-01T00:00:00Z", "@99999999999999 +0000"],
+                         ids=["2099", "beyond-9999"])  # fmt: skip
 def test_a_commit_dated_after_the_auditors_clock_is_found_and_judged_at_that_clock(
-    synthgov, base: Path
+    synthgov, base: Path, date: str
 ) -> None:  # type: ignore[no-untyped-def]
     add_release(base)
     git(base, "checkout", "-q", "main")
-    env = {**os.environ, "GIT_COMMITTER_DATE": "2099-01-01T00:00:00Z"}
+    env = {**os.environ, "GIT_COMMITTER_DATE": date}  # git accepts dates past the year 9999
     subprocess.run(["git", "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m",
                     "merge, dated 2099", "pr"], cwd=base, env=env, check=True)  # fmt: skip
     code, data = audit(synthgov, base)
@@ -155,6 +157,7 @@ def test_a_commit_dated_after_the_auditors_clock_is_found_and_judged_at_that_clo
     ]
     [decision] = data["releases"][0]["decisions"]
     assert decision["clock"] == "auditor" and decision["time"] < "2099"
+    assert synthgov("audit", "--format", "html", cwd=base).code == 1  # renders, no overflow
 
 
 def test_the_scheduled_workflow_signs_a_checkpoint_with_a_key_from_a_secret(
@@ -174,3 +177,43 @@ def test_the_scheduled_workflow_signs_a_checkpoint_with_a_key_from_a_secret(
     gate_workflow = (ROOT / "synthgov/templates/workflow.yml").read_text()
     assert "PR_AUTHOR: ${{ github.event.pull_request.user.login }}" in gate_workflow
     assert '${PR_AUTHOR:+--pr-author "$PR_AUTHOR"}' in gate_workflow
+
+
+def test_a_revocation_dated_in_the_future_is_refused(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    merge(base)
+    git(base, "checkout", "-qb", "revoke")
+    late = samples.REVOCATION.replace("2026-10-14T08:30:00Z", "2099-10-14T08:30:00Z")
+    write(base, f"{RELEASE}/revocation.yaml", late)
+    commit(base, "a revocation dated 2099")
+    data = gate(synthgov, base)
+    late_findings = [f for f in findings(data) if f["rule"] == "time.future_dated"]
+    assert [f["file"] for f in late_findings] == [f"{RELEASE}/revocation.yaml"]
+
+
+def test_a_checkpoint_dated_2099_is_not_trusted(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from synthgov import checkpoints
+    from synthgov.models import Checkpoint
+    from synthgov.writing import to_yaml
+
+    add_release(base)
+    merge(base)
+    dana = signing.people()["dana"]
+    tip, tree = git(base, "log", "-1", "--format=%H %T").split()
+    data: dict[str, Any] = checkpoints.unsigned(
+        tip, tree, {}, datetime(2099, 1, 1, tzinfo=UTC), "dana"
+    )
+    heads = checkpoints.ledger_heads(lambda p: (base / p).read_bytes(), ["budgets/claims-db.yaml"])
+    data["ledgers"] = heads
+    data["signature"] = {"format": "sshsig",
+                         "armored": dana.sign(checkpoints.payload(data), checkpoints.NAMESPACE)}  # fmt: skip
+    write(base, checkpoints.path_for(datetime(2099, 1, 1, tzinfo=UTC)),
+          to_yaml(Checkpoint.model_validate(data)))  # fmt: skip
+    code, result = audit(synthgov, base)
+    assert code == 1
+    [finding] = result["findings"]
+    assert finding["kind"] == "checkpoint.invalid"
+    assert "created_at 2099-01-01T00:00:00Z is after the checker's clock" in finding["message"]
+    assert result["unanchored"] == 1  # an untrusted checkpoint anchors nothing

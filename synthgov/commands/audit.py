@@ -94,7 +94,8 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
             outcome = replay.run(revisions, history)
         finally:
             replay.close()
-        audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full)
+        audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full,
+                                 generated_at)  # fmt: skip
         audit.anchor(history, outcome)
         written = None
         if checkpoint:

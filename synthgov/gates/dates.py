@@ -36,6 +36,16 @@ def future_finding(document: Document, field: str, claimed: datetime, now: datet
                    file=spot.path, line=spot.line, enforcement="hard", fix=fix)  # fmt: skip
 
 
+def revocation(ctx: ReleaseContext) -> list[Finding]:
+    """The revocation's own date, for a pull request that only revokes (the release's
+    other files were judged when it merged)."""
+    if ctx.revocation is None:
+        return []
+    found = future_finding(ctx.revocation.document, "revoked_at", ctx.revocation.model.revoked_at,
+                           ctx.now, "Write the revocation with `synthgov revoke`.")  # fmt: skip
+    return [found] if found is not None else []
+
+
 def check(ctx: ReleaseContext) -> list[Finding]:
     now = ctx.now
     claims = [
