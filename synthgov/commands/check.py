@@ -584,7 +584,6 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     revalidation record or else the release's creation, or when that record failed.
     Dates after `now` count for nothing and block (a manifest or record dated 2099 would
     switch the schedule off)."""
-    results = []
     releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
     try:
         current, results = _current(head, releases, now)
