@@ -292,6 +292,8 @@ reviewers:
   - id: ben-okafor
     name: Ben Okafor
     email: ben.okafor@example.org
+    emails: [ben@okafor.example]
+    login: benokafor
     roles: [data-owner]
     keys:
       - type: ssh
@@ -319,6 +321,10 @@ prints for it. Their private halves were deleted after the keys were made.
 - A key may appear once in the whole registry: two reviewers sharing a key could
   approve for each other.
 - Reviewer ids are unique, and a reviewer's roles have no duplicates.
+- `email`, `emails` and `login` say who *wrote* something, never who signed: a reviewer
+  any of whose addresses authored or committed a release (or whose login opened its pull
+  request) cannot approve it ([reviewers.md](../reviewers.md)). An address the registry
+  does not list is nobody's, so list every address a reviewer uses.
 - `valid_after` must be before `valid_before`; `revoked_at` and `revocation_reason` are
   set together.
 - A key counts at the checking machine's time `t` when `valid_after <= t`,
@@ -334,7 +340,14 @@ prints for it. Their private halves were deleted after the keys were made.
             "reviewers[].id": "The reviewer id; approval file names and `reviewer` fields "
             "refer to it.",
             "reviewers[].name": "Display name.",
-            "reviewers[].email": "Contact address. Never used to identify a signer.",
+            "reviewers[].email": "Contact address, and one of the addresses authorship is "
+            "matched on (case-insensitively). Never used to identify a signer.",
+            "reviewers[].emails": "Every other address the reviewer writes or commits under "
+            "(aliases, personal or old addresses): a release whose manifest or commits carry "
+            "any of them counts the reviewer as an author, who then cannot approve it.",
+            "reviewers[].login": "The reviewer's code-host login (GitHub, GitLab), compared "
+            "case-insensitively: `check --pr-author LOGIN` makes the reviewer an author of "
+            "every release of the pull request that login opened.",
             "reviewers[].roles": "Roles held, e.g. `privacy-reviewer`, `data-owner`, "
             "`policy-admin`. The policy's `approvals` count holders of these roles.",
             "reviewers[].keys": "Public keys the reviewer signs with.",

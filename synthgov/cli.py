@@ -117,9 +117,16 @@ FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
     is_flag=True,
     help="Missing approvals warn instead of block (the pre-push hook: approvals come later).",
 )
+@click.option(
+    "--pr-author",
+    metavar="LOGIN",
+    help="The code-host login that opened the pull request (CI passes the platform's): "
+    "the reviewer registered with that login is an author of every release it changes.",
+)
 @click.pass_context
 def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool,
-          at: str | None, allow_missing_approvals: bool, scheduled: bool) -> int:  # fmt: skip
+          at: str | None, allow_missing_approvals: bool, scheduled: bool,
+          pr_author: str | None) -> int:  # fmt: skip
     """Decide whether the releases this branch adds or changes may merge.
 
     Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
@@ -131,8 +138,9 @@ def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None
     if no_git and base:
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
     return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
-                       at=options.utc_time(at, "--at"),
-                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled)  # fmt: skip
+                       at=options.instant(at, "--at"),
+                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled,
+                       pr_author=options.login(pr_author, "--pr-author"))  # fmt: skip
 
 
 TABLE = click.Path(dir_okay=False, path_type=Path)
@@ -230,6 +238,9 @@ def reviewer() -> None:
               help="SSH public key (.pub) or ASCII-armoured OpenPGP public key.")  # fmt: skip
 @click.option("--valid-after", help="ISO 8601 UTC time from which the key counts.")
 @click.option("--valid-before", help="ISO 8601 UTC time until which the key counts.")
+@click.option("--also-email", "also_emails", multiple=True, metavar="EMAIL",
+              help="Another address the reviewer writes or commits under; repeat for each.")  # fmt: skip
+@click.option("--login", help="The reviewer's code-host login (for `check --pr-author`).")
 @click.pass_context
 def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int:
     """Register a reviewer with a public key (the key is parsed and fingerprinted)."""
@@ -328,7 +339,7 @@ def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str
     from synthgov.commands import audit as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(_root(ctx), revisions=revisions, at=options.utc_time(at, "--at"),
+    return command.run(_root(ctx), revisions=revisions, at=options.instant(at, "--at"),
                        fmt=fmt, out=start / out if out else None, checkpoint=checkpoint,
                        key=key)  # fmt: skip
 

@@ -146,7 +146,10 @@ def test_revoked_key(synthgov, base: Path) -> None:  # type: ignore[no-untyped-d
 
 def test_expired_key_with_back_dated_commit(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     _base_registry(base, ada='valid_before: "2026-01-01T00:00:00Z"')
-    add_release(base, approved_by=("chen",))
+    from tests import samples
+
+    early = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2025-05-01T10:00:00Z")
+    add_release(base, manifest=early, approved_by=("chen",))  # made while the key was valid
     put_approval(base, "ada")
     dated = {
         "GIT_COMMITTER_DATE": "2025-06-01T00:00:00Z",

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from synthgov.schemas import json_schema
-from tests import ledgers, signing
+from tests import ledgers, samples, signing
 from tests.conftest import git
 from tests.test_check import add_release, commit, make_base, write
 from tests.test_engine import RELEASE, with_metric
@@ -112,7 +112,9 @@ def test_an_approval_by_a_key_revoked_before_the_merge_does_not_count(synthgov, 
     git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "--amend", "--no-edit")
     git(repo, "branch", "-qf", "pr", "main")
     git(repo, "checkout", "-q", "pr")
-    add_release(repo)
+    add_release(
+        repo, manifest=samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2025-06-01T10:00:00Z")
+    )
     merge(repo)
     code, data = audit(synthgov, repo)
     assert code == 1

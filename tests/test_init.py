@@ -180,7 +180,12 @@ def shipped_workflows() -> list[Path]:
 
 def lint_targets(tmp_path: Path, synthgov) -> list[Path]:  # type: ignore[no-untyped-def]
     assert synthgov("init", str(tmp_path / "gov")).code == 0
-    return [*shipped_workflows(), tmp_path / "gov" / ".github" / "workflows" / "synthgov.yml"]
+    scaffolded = tmp_path / "gov" / ".github" / "workflows"
+    return [
+        *shipped_workflows(),
+        scaffolded / "synthgov.yml",
+        scaffolded / "synthgov-revalidation.yml",
+    ]
 
 
 def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -28,7 +28,7 @@ from synthgov.commands.check import (
     trust_root_digest,
 )
 from synthgov.errors import GitError, InputError, UsageError
-from synthgov.gates.approvals import Evidence, authors
+from synthgov.gates.approvals import Evidence, author_reasons
 from synthgov.history import Repository, git_config
 from synthgov.keys import ssh_fingerprint
 from synthgov.loading import Loaded, parse_document
@@ -206,10 +206,10 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
             with Verifier(registry, now) as verifier:
                 history = sides.provenance.author_commits(*subject.folders)
                 evidence = Evidence(registry, verifier, (), subject.author_emails, history)
-                if reviewer.id in authors(evidence):
-                    raise Refused(
-                        f"{reviewer.id} is an author of {subject.label} and cannot approve it"
-                    )
+                authored = author_reasons(evidence)
+                if reviewer.id in authored:
+                    raise Refused(f"{reviewer.id} is an author of {subject.label} and cannot "
+                                  f"approve it ({authored[reviewer.id]})")  # fmt: skip
         except Refused as exc:
             click.echo(f"approval refused: {exc}; nothing was written", err=True)
             return 1

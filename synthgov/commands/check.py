@@ -14,7 +14,6 @@ import builtins
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -25,11 +24,11 @@ from typing import Any
 
 import click
 
-from synthgov import approvals, engine, governance, layout, ledgers
+from synthgov import approvals, clock, engine, governance, layout, ledgers, outputs
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
-from synthgov.gates import ReleaseContext, budget, metrics
+from synthgov.gates import ReleaseContext, budget, dates, metrics
 from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
@@ -100,6 +99,7 @@ class Trust:
     now: datetime
     provenance: Provenance | None = None
     enforce_approvals: bool = True
+    pr_author: str | None = None  # the code-host login that opened the pull request
 
 
 def working_tree(root: Path) -> Tree:
@@ -145,8 +145,9 @@ def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: t
             with suppress(InputError):  # an old malformed version decided nothing
                 past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
         history = provenance.author_commits(*author_prefixes)
+    logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
     return Evidence(trust.registry, trust.verifier, tuple(filed), author_emails, history,
-                    trust.enforce_approvals, tuple(past))  # fmt: skip
+                    trust.enforce_approvals, tuple(past), logins, provenance is not None)  # fmt: skip
 
 
 def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
@@ -278,8 +279,8 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
         problems = []
         if record.artifact_sha256 != artifact or record.report.inputs.synthetic.sha256 != artifact:
             problems.append(("artifact_sha256", "is not the release's artifact"))
-        if record.revalidated_at > ctx.now + timedelta(minutes=5):
-            problems.append(("revalidated_at", "is in the future"))
+        if clock.is_future(record.revalidated_at, ctx.now):
+            problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
             problems.append(
@@ -529,15 +530,6 @@ def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # 
         ) from None
 
 
-def _write(output: Path, text: str) -> None:
-    """Write the report atomically, only once it is complete."""
-    target = output.absolute()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
-
-
 def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
            enforce_approvals: bool) -> Trust:  # fmt: skip
     policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
@@ -576,28 +568,38 @@ def _head_tree(root: Path) -> Tree:
     return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
 
 
-def _current(head: Tree, releases: list[str]) -> dict[str, tuple[str, Manifest]]:
-    """dataset -> its newest non-revoked release (by manifest created_at) and manifest."""
+def _current(head: Tree, releases: list[str],
+             now: datetime) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:  # fmt: skip
+    """dataset -> its newest non-revoked release (by manifest created_at) and manifest; and
+    a blocking result for each manifest dated after `now`, which never becomes current."""
     newest: dict[str, tuple[str, Manifest]] = {}
+    future = []
     for release in releases:
         dataset, version = release.split("@", 1)
         folder = layout.release_dir(dataset, version)
         if head.read(f"{folder}/revocation.yaml") is not None:
             continue
-        manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
+        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
+        manifest = loaded.model
+        late = dates.future_finding(loaded.document, "created_at", manifest.created_at, now,
+                                    f"Revoke {release} and release it again with `synthgov release new`.")  # fmt: skip
+        if late is not None:
+            future.append(ReleaseResult(release, (late,)))
+            continue
         if dataset not in newest or manifest.created_at > newest[dataset][1].created_at:
             newest[dataset] = (release, manifest)
-    return newest
+    return newest, future
 
 
 def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     """Each dataset's current release (its newest that is not revoked; older versions are
     superseded) when past its card's `revalidation_days`, counted from the latest
-    revalidation record or else the release's creation, or when that record failed."""
-    results = []
+    revalidation record or else the release's creation, or when that record failed.
+    Dates after `now` count for nothing and block (a manifest or record dated 2099 would
+    switch the schedule off)."""
     releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
     try:
-        current = _current(head, releases)
+        current, results = _current(head, releases, now)
     except InputError as exc:
         return [ReleaseResult("(releases)", tuple(_files_findings(exc)))]
     for dataset, (release, manifest) in sorted(current.items()):
@@ -605,13 +607,20 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         found: list[Finding] = []
         try:
             card: Card = head.load(layout.card_path(dataset), "card").model
-            records = sorted(
-                (head.load(p, "revalidation").model for p in head.list(f"{folder}/revalidations")
-                 if _kind(p) == "revalidation"), key=lambda r: r.revalidated_at,
-            )  # fmt: skip
+            loaded = [head.load(p, "revalidation") for p in head.list(f"{folder}/revalidations")
+                      if _kind(p) == "revalidation"]  # fmt: skip
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))
             continue
+        records = []
+        for item in loaded:
+            late = dates.future_finding(item.document, "revalidated_at", item.model.revalidated_at,
+                                        now, "Write records with `synthgov revalidate`; never edit them.")  # fmt: skip
+            if late is not None:
+                found.append(late)
+            else:
+                records.append(item.model)
+        records.sort(key=lambda r: r.revalidated_at)
         if records and records[-1].verdict == "blocked":
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_failed", severity=Severity.ERROR,
@@ -621,7 +630,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
                 fix="Regenerate and release a new version, or revoke this one.",
             ))  # fmt: skip
         last = max([manifest.created_at, *(r.revalidated_at for r in records)])
-        due = last + timedelta(days=card.revalidation_days or 0)
+        due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
         if card.revalidation_days is not None and now >= due:
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,
@@ -638,7 +647,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
 
 def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
         at: datetime | None = None, allow_missing_approvals: bool = False,
-        scheduled: bool = False) -> int:  # fmt: skip
+        scheduled: bool = False, pr_author: str | None = None) -> int:  # fmt: skip
     from synthgov.reporting import Format, render
 
     now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
@@ -651,6 +660,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     elif no_git:
         tree = working_tree(root)
         trust = make_trust(tree, "the working tree's", now, None, enforce)
+        trust = replace(trust, pr_author=pr_author)
         changes = [(p, "M") for p in tree.list("datasets") if release_of(p)]
         base_sha = head_sha = ""
         with trust.verifier:
@@ -661,6 +671,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
             base_sha, head_sha, changes = sides.base, sides.head, sides.changes
             where = f"the base commit {base_sha[:12]}'s"
             trust = make_trust(sides.base_tree, where, now, sides.provenance, enforce)
+            trust = replace(trust, pr_author=pr_author)
             with trust.verifier:
                 results, top = decide(changes, trust, sides.head_tree, sides.base_tree)
                 if any(path == layout.POLICY and status != "D" for path, status in changes):
@@ -681,7 +692,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     )
     text = render(verdict, Format(fmt), color=color)
     if output is not None:
-        _write(output, text)
+        outputs.write_text(output, text)  # once complete: a regular file, folders created
     else:
         click.echo(text, nl=not text.endswith("\n"))
     return verdict.exit_code

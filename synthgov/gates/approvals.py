@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from synthgov import approvals, commits
+from synthgov import approvals, clock, commits
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.loading import Loaded
@@ -32,7 +31,7 @@ def _none() -> tuple[bytes, ...]:
 
 
 #: How far ahead of the checker's clock a signer's `signed_at` may be (clock skew).
-SKEW = timedelta(minutes=5)
+SKEW = clock.SKEW
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,10 @@ class Evidence:
     #: Earlier versions of the subject's approval files (on the base, or in the pull
     #: request and since deleted or overwritten): a reject among them still stands.
     past: tuple[Loaded[Approval], ...] = ()
+    #: Case-folded code-host logins that opened the pull request (`check --pr-author`).
+    author_logins: frozenset[str] = frozenset()
+    #: Whether the pull request's commits were examined (False with --no-git).
+    history: bool = True
 
 
 @dataclass(frozen=True)
@@ -98,16 +101,34 @@ def _signer(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
     return None, why
 
 
-def authors(evidence: Evidence) -> set[str]:
-    """Reviewer ids who authored the subject: by email, or by signing an author commit."""
-    emails = set(evidence.author_emails)
-    found = set()
+def author_reasons(evidence: Evidence) -> dict[str, str]:
+    """Reviewer id -> why they are an author of the subject (the first reason found): any
+    of their registered addresses on it or on a commit that touched it (author or
+    committer), their key on such a commit, or the pull request opened under their login."""
+    registry = evidence.registry
+    found: dict[str, str] = {}
+    for reviewer in registry.with_address(evidence.author_emails):
+        address = sorted(reviewer.addresses & evidence.author_emails)[0]
+        found.setdefault(reviewer.id, f"it names {address} as its author")
     for raw in evidence.author_commits:
-        emails.update(e.casefold() for e in commits.author_emails(raw))
-        with suppress(SignatureError):  # unsigned or unknown: the emails still count
-            found.add(evidence.verifier.commit_signer(raw))
-    found.update(r.id for r in evidence.registry.reviewers if r.email.casefold() in emails)
+        sha = commits.object_id(raw)[:12]
+        emails = frozenset(e.casefold() for e in commits.author_emails(raw))
+        for reviewer in registry.with_address(emails):
+            address = sorted(reviewer.addresses & emails)[0]
+            found.setdefault(
+                reviewer.id, f"commit {sha}, which wrote part of it, was made as {address}"
+            )
+        with suppress(SignatureError):  # unsigned or unknown: the addresses still count
+            found.setdefault(evidence.verifier.commit_signer(raw),
+                             f"commit {sha}, which wrote part of it, is signed with their key")  # fmt: skip
+    for reviewer in registry.with_login(evidence.author_logins):
+        found.setdefault(reviewer.id, f"the pull request was opened by @{reviewer.login}")
     return found
+
+
+def authors(evidence: Evidence) -> set[str]:
+    """Reviewer ids who authored the subject (`author_reasons` says how)."""
+    return set(author_reasons(evidence))
 
 
 def _standing_rejects(subject: Subject, evidence: Evidence,
@@ -149,7 +170,7 @@ def judge(subject: Subject, evidence: Evidence) -> list[Finding]:
 def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[str, list[str]]]:
     """(findings, role -> reviewers whose approval counts) for one subject."""
     found: list[Finding] = []
-    authored = authors(evidence)
+    authored = author_reasons(evidence)
     offers: dict[str, set[str]] = {}
 
     def note(filed: Filed, rule: str, message: str, severity: Severity = Severity.WARNING) -> None:
@@ -164,7 +185,7 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
         if signer is None:
             note(filed, "approvals.signature", f"not counted: no valid signature ({why})")
             continue
-        if approval.signed_at > evidence.verifier.now + SKEW:
+        if clock.is_future(approval.signed_at, evidence.verifier.now):
             note(filed, "approvals.signed_at",
                  f"not counted: signed_at {format_timestamp(approval.signed_at)} is in the future")  # fmt: skip
             continue
@@ -175,7 +196,8 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
             continue
         if reviewer.id in authored:
             note(filed, "approvals.author",
-                 f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it")  # fmt: skip
+                 f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it "
+                 f"({authored[reviewer.id]})")  # fmt: skip
             continue
         decided[reviewer.id] = approval
         if approval.decision == "reject":
@@ -235,8 +257,45 @@ def _release_subject(ctx: ReleaseContext) -> Subject:
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
-    found = standing(ctx)[0]
+    found = standing(ctx)[0] + unsigned_commits(ctx)
     return found + revocation_findings(ctx) if ctx.revocation is not None else found
+
+
+def unsigned_commits(ctx: ReleaseContext) -> list[Finding]:
+    """With the tier's `require_signed_commits`: every commit that wrote the release must be
+    signed by a key of the base registry valid now, so that the signer, never a claimed
+    e-mail, says who wrote it (and cannot then approve it)."""
+    tier = ctx.policy.model.tiers.for_classification(ctx.classification)
+    evidence = ctx.approvals
+    if not tier.require_signed_commits or evidence is None:
+        return []
+    where = ctx.policy.document.locate(
+        ("tiers", ctx.classification.value, "require_signed_commits")
+    )
+    manifest = ctx.manifest.document.path
+
+    def finding(message: str, severity: Severity) -> Finding:
+        return Finding(gate="approvals", rule="approvals.unsigned_commit", severity=severity,
+                       message=message, file=manifest, line=1, threshold_file=where.path,
+                       threshold_line=where.line, enforcement="hard",
+                       fix="Sign the commits that write the release (git commit -S) with a key "
+                           "registered in policy/reviewers.yaml, e.g. by rebasing with "
+                           "`git rebase --exec 'git commit --amend --no-edit -S'`.")  # fmt: skip
+
+    if not evidence.history:
+        return [finding(f"the {ctx.classification.value} tier requires signed release commits; "
+                        "they are checked only against git history (not with --no-git)",
+                        Severity.WARNING)]  # fmt: skip
+    found = []
+    for raw in evidence.author_commits:
+        try:
+            evidence.verifier.commit(raw)
+        except SignatureError as exc:
+            found.append(finding(
+                f"commit {commits.object_id(raw)[:12]} writes {ctx.release} but does not count as "
+                f"signed ({exc}); the {ctx.classification.value} tier requires every commit that "
+                "writes a release to be signed by a key of the base registry", Severity.ERROR))  # fmt: skip
+    return found
 
 
 def standing(ctx: ReleaseContext) -> tuple[list[Finding], dict[str, list[str]], dict[str, int]]:

@@ -117,6 +117,11 @@ class Tier(Model):
 
     approvals: ApprovalCounts
     require_dp: bool = Field(False, description="Releases must carry differential-privacy figures.")
+    require_signed_commits: bool = Field(
+        False,
+        description="Every commit of a pull request that writes a release's files (renames and "
+        "copies included) must be signed by a key of the base registry, valid at the check.",
+    )
     overrides: dict[str, RuleOverride] = Field(default_factory=dict)
 
 
