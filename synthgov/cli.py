@@ -262,12 +262,19 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
 @click.option("--comment", help="Why; shown with the decision.")
 @click.option("--waiver", help="Approve this waiver of the release instead of the release.")
 @click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
+@click.option(
+    "--card", metavar="DATASET", help="Approve the change to DATASET's card on this branch."
+)
+@click.option("--budget", is_flag=True,
+              help="Approve the change to privacy budgets on this branch (new ledgers, "
+              "ledger headers, card sources).")  # fmt: skip
 @click.option("--revocation", is_flag=True, help="Approve the release's revocation.")
 @click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
 @click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
 @click.pass_context
 def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **options: Any) -> int:
-    """Approve (or reject) a release, a waiver or a policy change, as a signed commit.
+    """Approve (or reject) a release, a waiver, a revocation, or a change to policy/, a
+    card or the privacy budgets, as a signed commit.
 
     The approval binds the release as committed at HEAD and carries its own signature,
     so it survives squash merges. Refuses (exit 1) an approval that would not count:

@@ -70,9 +70,13 @@ def effective(head: Loaded[Ledger] | None,
     return head, True
 
 
-def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None) -> list[ledgers.Issue]:
+def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None,
+            header_approved: bool = False) -> list[ledgers.Issue]:  # fmt: skip
+    """`header_approved`: the pull request's `budget_changes` approvals cover a change of
+    the header (gates/changes.py), so the entries are compared but for their links."""
     data = head.document.data
-    found = ledgers.history_issues(head.document, base.document) if base is not None else []
+    found = (ledgers.history_issues(head.document, base.document, header_approved)
+             if base is not None else [])  # fmt: skip
     return found + ledgers.chain_issues(data) + ledgers.duplicate_issues(data)
 
 
@@ -187,7 +191,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         )]  # fmt: skip
     found += _debit_findings(ctx, ledger, debits, source)
     if changed or ctx.base_ledger is None:
-        issues = [i for i in _issues(ledger, ctx.base_ledger)
+        issues = [i for i in _issues(ledger, ctx.base_ledger, ctx.ledger_approved)
                   if i.blocks and i.rule != "budget.duplicate_debit"]  # fmt: skip
         if issues:
             first = issues[0]
@@ -207,7 +211,8 @@ def check(ctx: ReleaseContext) -> list[Finding]:
 
 def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
                     manifests: Mapping[str, Loaded[Manifest] | None],
-                    releases_in_change: Collection[str]) -> list[Finding]:  # fmt: skip
+                    releases_in_change: Collection[str],
+                    header_approved: bool = False) -> list[Finding]:  # fmt: skip
     """Findings about a ledger a pull request changed (BRIEF §10.5: outside any release).
 
     `manifests` holds, for each appended debit's release, its manifest at head (None when
@@ -223,7 +228,7 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
             f"({cap}) is set here and binds every later release of {model.source}",
             head, ("cap",), blocks=False,
         ))  # fmt: skip
-    found += [_issue_finding(issue, head) for issue in _issues(head, base)]
+    found += [_issue_finding(issue, head) for issue in _issues(head, base, header_approved)]
     appended = ledgers.new_entries(head.document.data, base.document.data if base else None)
     losses = [e.loss for e in model.entries]
     if not accounting.fits(model.notion, model.cap, losses):
