@@ -377,19 +377,31 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
 def changed_cards(changes: list[tuple[str, str]], head: Tree,
                   base: Tree) -> dict[str, tuple[Loaded[Card], Loaded[Card]]]:  # fmt: skip
     """dataset -> (base, head) card, for existing cards whose content the changes alter
-    (a new dataset's card is reviewed with its first release)."""
+    (a new dataset's card is reviewed with its first release). A card that does not load
+    at head is skipped: its `files` finding blocks already.
+
+    Raises:
+        InputError: a changed card that does not load on the base.
+    """
     found = {}
     for path, status in changes:
         if _kind(path) != "card" or status == "D":
             continue
         old_raw, new_raw = base.read(path), head.read(path)
-        if old_raw is None or new_raw is None:
+        if old_raw is None or new_raw is None or (new := _loads(new_raw, path, "card")) is None:
             continue
         old: Loaded[Card] = _parsed(old_raw, path, "card")
-        new: Loaded[Card] = _parsed(new_raw, path, "card")
         if old.model != new.model:
             found[new.model.id] = (old, new)
     return found
+
+
+def _loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[type-arg]
+    """The file at head, or None when it does not load (a `files` finding blocks then)."""
+    try:
+        return _parsed(raw, path, kind)
+    except InputError:
+        return None
 
 
 def classification_changes(changes: list[tuple[str, str]], head: Tree,
@@ -407,7 +419,9 @@ def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> Bud
     for path, status in changes:
         if _kind(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
             continue
-        new = ledgers.header(_parsed(new_raw, path, "ledger").document.data)
+        if (loaded := _loads(new_raw, path, "ledger")) is None:
+            continue
+        new = ledgers.header(loaded.document.data)
         old_raw = base.read(path)
         old = ledgers.header(_parsed(old_raw, path, "ledger").document.data) if old_raw else None
         if old is None or not same_data(old, new):
@@ -432,7 +446,7 @@ def _governance_changes(changes: list[tuple[str, str]], trust: Trust, head: Tree
     and the ledgers whose change is approved.
 
     Raises:
-        InputError: a changed card or ledger that does not load (a `files` finding).
+        InputError: a changed card or ledger that does not load on the base.
     """
     found: list[Finding] = []
     for dataset, (old, new) in changed_cards(changes, head, base).items():
@@ -526,8 +540,10 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
         try:
             governed, ledgers_approved = _governance_changes(changes, trust, head, base)
             trust = replace(trust, approved_ledgers=ledgers_approved)
-        except InputError:
-            pass  # the card or ledger that does not load is a `files` finding, and blocks
+        except InputError as exc:  # on the base: the change cannot be judged, so it blocks
+            first = exc.problems[0]
+            governed = [engine.failed_to_check(first.location.path, "policy",
+                                               f"the base's version does not load: {first}")]  # fmt: skip
         except Exception as exc:  # fail closed
             governed = [engine.failed_to_check(None, "policy", f"{type(exc).__name__}: {exc}")]
     for path, status in changes:
