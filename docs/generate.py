@@ -850,8 +850,9 @@ file model checks only that `armored` is a non-empty string; verification happen
         intro="""
 A ledger tracks the differential-privacy budget of one source dataset across all its
 releases. Every release trained on the source with a DP mechanism debits it; together
-they must stay within the cap. The cap and its accounting notion are set once, by
-`synthgov budget new`.
+they must stay within the cap. The cap and its accounting notion are set by
+`synthgov budget new`, and changed only by `synthgov budget cap` in a pull request with
+the policy's `budget_changes` approvals (as is creating a ledger).
 
 The ledger is append-only and hash-chained: each entry records the SHA-256 of the one
 before it (the first entry, that of the header), and against the base branch every

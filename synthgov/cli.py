@@ -455,6 +455,23 @@ def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
+@budget.command("cap")
+@click.argument("source")
+@click.option("--epsilon", help="New epsilon cap (alone: pure; with --delta: approximate).")
+@click.option("--delta", help="New delta cap.")
+@click.option("--rho", help="New rho cap (with --delta: zCDP).")
+@click.pass_context
+def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
+    """Change a ledger's cap, re-linking its entries: --epsilon E [--delta D] | --rho R --delta D.
+
+    The change needs the policy's budget_changes approvals (synthgov approve --budget).
+    """
+    from synthgov.commands import budget_cap as command
+
+    code: int = command.run_cap(_root(ctx), source, **options)
+    return code
+
+
 @budget.command("status")
 @click.argument("source", required=False)
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",

@@ -75,7 +75,10 @@ def test_moving_a_dataset_to_a_fresh_budget_of_its_own_choosing_is_blocked(
     data = gate(synthgov, base)
     assert errors(data) == ["budget.change", "policy.card_change"]
     change = next(f for f in data["findings"] if f["rule"] == "budget.change")
-    assert "budgets/fresh.yaml is new; claims's source claims-db -> fresh" in change["message"]
+    assert (
+        "budgets/fresh.yaml is new (cap {epsilon: 100}); claims's source claims-db -> fresh"
+        in (change["message"])
+    )
     assert change["threshold_file"] == "policy/policy.yaml"
     assert "source.id 'claims-db' -> 'fresh' (another privacy budget)" in loosened(data)
     # Approved by the roles the base policy names for budgets (and the card's tier): it passes.
@@ -125,9 +128,18 @@ def test_an_approved_cap_raise_is_judged_against_the_approved_cap(synthgov, base
     commit(base, "an earlier debit of 2.5 of the cap 3")
     git(base, "checkout", "-q", "pr")
     git(base, "rebase", "-q", "main")
-    raised = ledgers.empty(cap="{epsilon: 5.0, delta: 0.000001}")
-    path.write_text(ledgers.append(raised, "claims@1.0", epsilon="2.5"))  # the entry, re-linked
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001",
+                    cwd=base)  # fmt: skip
+    assert done.code == 0, done.err
+    assert "1 entry re-linked" in done.err
+    text = path.read_text()
+    assert text.startswith("# Privacy-budget ledger of claims-db") and "epsilon: 5.0" in text
+    assert path.read_text() == ledgers.append(
+        ledgers.empty(cap="{epsilon: 5.0, delta: 0.000001}"), "claims@1.0", epsilon="2.5"
+    )  # only the cap and the entry's link changed
     commit(base, "raise the cap to 5, re-linking the chain")
+    unapproved = errors(gate(synthgov, base))
+    assert unapproved == ["budget.change", "budget.entry_changed", "budget.header_changed"]
     for name in ("dana", "ada"):
         approve(synthgov, base, name, "--budget")
     add_release(base)  # epsilon 1.0: 2.5 + 1.0 fits the approved cap 5, not the base's 3
@@ -152,6 +164,16 @@ def test_a_budget_approval_cannot_be_replayed_for_another_budget_change(
     data = gate(synthgov, base)
     assert errors(data) == ["budget.change"]
     assert "approvals.stale" in {f["rule"] for f in data["findings"]}
+
+
+def test_budget_cap_refuses_a_cap_the_entries_already_exceed(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    path = base / ledgers.PATH
+    path.write_text(ledgers.append(path.read_text(), "claims@1.0", epsilon="2.5"))
+    before = path.read_text()
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "2", "--delta", "0.000001",
+                    cwd=base)  # fmt: skip
+    assert done.code == 2 and "already spend more than this cap" in done.err
+    assert path.read_text() == before
 
 
 # --- cards ---------------------------------------------------------------------------------

@@ -271,11 +271,32 @@ class BudgetChange:
         return bool(self.ledgers or self.sources)
 
     def describe(self) -> str:
-        parts = [f"{path} is new" if base is None else f"{path}'s header changes"
-                 for path, (base, _) in sorted(self.ledgers.items())]  # fmt: skip
+        parts = []
+        for path, (base, proposed) in sorted(self.ledgers.items()):
+            if base is None:
+                parts.append(f"{path} is new (cap {_shown(proposed.get('cap'))})")
+                continue
+            changed = [key for key in {**base, **proposed}
+                       if not same_data(base.get(key), proposed.get(key))]  # fmt: skip
+            parts.append(f"{path}: " + ", ".join(
+                f"{key} {_shown(base.get(key))} -> {_shown(proposed.get(key))}" for key in changed
+            ))  # fmt: skip
         parts += [f"{dataset}'s source {old} -> {new}"
                   for dataset, (old, new) in sorted(self.sources.items())]  # fmt: skip
         return "; ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """A header value as a reader would write it: `{epsilon: 3.0}`, `approx`."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) + "}"
+    return (
+        "none"
+        if value is None
+        else format(value, "f")
+        if hasattr(value, "as_tuple")
+        else str(value)
+    )
 
 
 def budget_findings(subject: Subject, evidence: Evidence, change: BudgetChange) -> list[Finding]:
