@@ -393,6 +393,13 @@ thresholds and approvals a release needs. The card may tighten that tier's rules
 `overrides`, never loosen them. Its `source.id` names the privacy-budget
 [ledger](ledger.md) that releases debit.
 
+Once the card is on the base branch, every change of its content is reviewed: a pull
+request that changes it needs the approvals of its tier (the classification on the base),
+given with `synthgov approve --card ID`, and `synthgov check` names what the change
+loosens. A change of `classification` also needs the policy admins (`policy_changes`), a
+change of `source.id` the budget approvers (`budget_changes`); see
+[../policy.md](../policy.md#changing-a-card).
+
 Column order matters: the linkability attack splits the non-target columns, in card
 order, alternately into its two auxiliary sets. Reordering columns changes the privacy
 metrics, so the order is part of the card.

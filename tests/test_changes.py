@@ -292,6 +292,18 @@ def test_a_card_approval_cannot_be_replayed_to_roll_the_card_back(synthgov, base
     assert loosened(data) == ["retention_days: 30 -> 365"]
 
 
+def test_a_card_changed_again_after_its_approvals_needs_them_again(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    edit_card(base, "retention_days: 365", "retention_days: 180")
+    commit(base, "shorter retention")
+    for name in ("ada", "chen"):
+        approve(synthgov, base, name, "--card", "claims")
+    edit_card(base, "prohibited_columns: [email]", "prohibited_columns: []")
+    commit(base, "and, after the approvals, email may ship")
+    data = gate(synthgov, base)
+    assert errors(data) == ["policy.card_change"]
+    assert "approvals.stale" in {f["rule"] for f in data["findings"]}
+
+
 def test_a_card_change_inside_a_release_pull_request_needs_its_own_approvals(
     synthgov, base: Path
 ) -> None:  # type: ignore[no-untyped-def]
