@@ -483,3 +483,50 @@ def test_a_waiver_of_a_rule_the_policy_gives_no_bound_is_refused(synthgov, base:
     [invalid] = [f for f in data["releases"][0]["findings"] if f["rule"] == "waivers.invalid"]
     assert "sets no waivers.max_relax bound for fidelity.detection_auc" in invalid["message"]
     assert data["verdict"] == "blocked"
+
+
+# --- what a card change loosens (pure) -------------------------------------------------------
+
+CARD_EDITS = {
+    "nullable": ("{name: age, type: integer, min: 18, max: 99}",
+                 "{name: age, type: integer, min: 18, max: 99, nullable: true}",
+                 [("column 'age': nullable false -> true", True)]),
+    "range": ("{name: age, type: integer, min: 18, max: 99}",
+              "{name: age, type: integer, min: 0, max: 99}",
+              [("column 'age': min 18 -> 0", True)]),
+    "narrower range": ("{name: age, type: integer, min: 18, max: 99}",
+                       "{name: age, type: integer, min: 21, max: 99}",
+                       [("column 'age': min 18 -> 21", False)]),
+    "category": ("allowed_values: [north, south]", "allowed_values: [north, south, west]",
+                 [("column 'region': allowed_values + 'west'", True)]),
+    "constraint": ('rule: "amount >= 0"', 'rule: "amount >= -100"',
+                   [("constraints: 'positive-amount' rule 'amount >= 0' -> 'amount >= -100'", True)]),
+    "override relaxed": ("fidelity.detection_auc: {threshold: 0.7}",
+                         "fidelity.detection_auc: {threshold: 0.75}",
+                         [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.75)", True)]),
+    "override tightened": ("fidelity.detection_auc: {threshold: 0.7}",
+                           "fidelity.detection_auc: {threshold: 0.65}",
+                           [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.65)", False)]),
+    "retention": ("retention_days: 365", "retention_days: 3650",
+                  [("retention_days: 365 -> 3650", True)]),
+    "column order": ("  - {name: age, type: integer, min: 18, max: 99}\n  - {name: region, type: categorical, allowed_values: [north, south]}\n",
+                     "  - {name: region, type: categorical, allowed_values: [north, south]}\n  - {name: age, type: integer, min: 18, max: 99}\n",
+                     [("columns: order changed", False)]),
+    "owner": ("owner: claims-team@example.org", "owner: someone-else@example.org",
+              [("owner changed", False)]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", CARD_EDITS)
+def test_every_card_change_is_named_and_loosenings_are_marked(edit: str) -> None:
+    from synthgov.gates.changes import card_changes
+    from synthgov.loading import validate
+    from synthgov.models import Card, Policy
+
+    old_text, new_text, expected = CARD_EDITS[edit]
+    assert old_text in samples.CARD
+    cards = [validate(parse_document(text.encode(), CARD), Card)
+             for text in (samples.CARD, samples.CARD.replace(old_text, new_text))]  # fmt: skip
+    policy = validate(parse_document(samples.POLICY.encode(), "policy/policy.yaml"), Policy)
+    found = [(c.text, c.loosens) for c in card_changes(*cards, policy)]
+    assert found == expected
