@@ -61,8 +61,8 @@ def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Prob
         )
     elif problem := rule.out_of_range(model.relax_to):
         problems.append(Problem(waiver.document.locate(("relax_to",)), f"relax_to: {problem}"))
-    elif (problem := _beyond_bound(waiver, policy)) is not None:
-        problems.append(problem)
+    elif (beyond := _beyond_bound(waiver, policy)) is not None:
+        problems.append(beyond)
     limit = policy.model.waivers.max_days
     if (model.expires_at - model.created_at).total_seconds() > limit * 86_400:
         where = waiver.document.locate(("expires_at",))

@@ -215,9 +215,9 @@ class Policy(Model):
                 for field, problem in override_range_problems(known, override):
                     raise FieldError((*where, field), problem)
         for rule_id, bound in self.waivers.max_relax.items():
-            problem = waiver_bound_problem(self.rules.get(rule_id), bound)
-            if problem:
-                raise FieldError(("waivers", "max_relax", rule_id), problem)
+            unbound = waiver_bound_problem(self.rules.get(rule_id), bound)
+            if unbound:
+                raise FieldError(("waivers", "max_relax", rule_id), unbound)
         return self
 
     def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
