@@ -47,6 +47,10 @@ def kind_of(finding: Finding) -> str:
     rule, gate = finding.rule, finding.gate
     if rule == "policy.change":
         return "policy.unapproved"
+    if rule == "policy.card_change":
+        return "card.unapproved"
+    if rule == "budget.change":
+        return "budget.unapproved"
     if gate == "approvals":
         return "approval.missing" if rule == "approvals.missing" else "approval.invalid"
     if rule in REWRITE_RULES:

@@ -273,12 +273,19 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
 @click.option("--comment", help="Why; shown with the decision.")
 @click.option("--waiver", help="Approve this waiver of the release instead of the release.")
 @click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
+@click.option(
+    "--card", metavar="DATASET", help="Approve the change to DATASET's card on this branch."
+)
+@click.option("--budget", is_flag=True,
+              help="Approve the change to privacy budgets on this branch (new ledgers, "
+              "ledger headers, card sources).")  # fmt: skip
 @click.option("--revocation", is_flag=True, help="Approve the release's revocation.")
 @click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
 @click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
 @click.pass_context
 def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **options: Any) -> int:
-    """Approve (or reject) a release, a waiver or a policy change, as a signed commit.
+    """Approve (or reject) a release, a waiver, a revocation, or a change to policy/, a
+    card or the privacy budgets, as a signed commit.
 
     The approval binds the release as committed at HEAD and carries its own signature,
     so it survives squash merges. Refuses (exit 1) an approval that would not count:
@@ -456,6 +463,23 @@ def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     from synthgov.commands import budget as command
 
     code: int = command.run_debit(_root(ctx), source, **options)
+    return code
+
+
+@budget.command("cap")
+@click.argument("source")
+@click.option("--epsilon", help="New epsilon cap (alone: pure; with --delta: approximate).")
+@click.option("--delta", help="New delta cap.")
+@click.option("--rho", help="New rho cap (with --delta: zCDP).")
+@click.pass_context
+def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
+    """Change a ledger's cap, re-linking its entries: --epsilon E [--delta D] | --rho R --delta D.
+
+    The change needs the policy's budget_changes approvals (synthgov approve --budget).
+    """
+    from synthgov.commands import budget_cap as command
+
+    code: int = command.run_cap(_root(ctx), source, **options)
     return code
 
 

@@ -155,14 +155,18 @@ def _fixed(data: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in header(data).items() if key != "cap"}
 
 
-def history_issues(head: Document, base: Document) -> list[Issue]:
+def history_issues(head: Document, base: Document, header_approved: bool = False) -> list[Issue]:
     """How `head` departs from append-only against `base`: header, entries, bytes.
 
     The cap is `cap_change`'s to report; its text is the only part of the base's that may
     differ here, and only when its value does.
     Two branches that each appended a debit collide at the same sequence number; the one
-    checked against a base that already holds the other's is told to rebase.
+    checked against a base that already holds the other's is told to rebase. With
+    `header_approved` (the pull request's approvals cover a new header), a changed header
+    is judged by `relinked_issues` instead.
     """
+    if header_approved and canonical(header(head.data)) != canonical(header(base.data)):
+        return relinked_issues(head, base)
     ours, theirs = entries(head.data), entries(base.data)
     found: list[Issue] = []
     if canonical(_fixed(head.data)) != canonical(_fixed(base.data)):
@@ -223,6 +227,42 @@ def history_issues(head: Document, base: Document) -> list[Issue]:
             ))  # fmt: skip
     if not found:
         found += _byte_issues(head, base, masked=bool(cap_change(base.data, head.data)))
+    return found
+
+
+def _unlinked(entry: Any) -> Any:
+    return (
+        {k: v for k, v in entry.items() if k != "prev_sha256"} if isinstance(entry, dict) else entry
+    )
+
+
+def relinked_issues(head: Document, base: Document) -> list[Issue]:
+    """An approved change of the header re-links the chain from the new header, so every
+    `prev_sha256` changes; every entry of the base stays, in place, the same otherwise.
+    (`chain_issues` still checks the new links.)"""
+    ours, theirs = entries(head.data), entries(base.data)
+    found = []
+    for index, entry in enumerate(theirs):
+        mine = ours[index] if index < len(ours) else None
+        if mine is not None and canonical(_unlinked(mine)) == canonical(_unlinked(entry)):
+            continue
+        release, seq = _release(entry), index + 1
+        if mine is None:
+            found.append(Issue(
+                "budget.entry_deleted",
+                f"entry seq {seq} ({release}) of the base is missing: entries are "
+                "append-only, never removed, also when the header changes",
+                (ENTRIES,),
+            ))  # fmt: skip
+            continue
+        where = _first_difference(_unlinked(entry), _unlinked(mine), (ENTRIES, index))
+        field = ".".join(str(p) for p in where[2:]) or "the entry"
+        found.append(Issue(
+            "budget.entry_changed",
+            f"entry seq {seq} ({release}) differs from the base in {field}: a change of the "
+            "header re-links the entries (prev_sha256) and changes nothing else",
+            where,
+        ))  # fmt: skip
     return found
 
 

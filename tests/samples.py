@@ -135,7 +135,7 @@ release: claims@1.10
 rule: fidelity.detection_auc
 relax_to: 0.8
 justification: Rounded date columns; release limited to QA fixtures.
-owner: alice
+owner: ada
 ticket: GRC-1432
 created_at: "2026-09-02T00:00:00Z"
 expires_at: "2026-10-02T00:00:00Z"

@@ -434,6 +434,15 @@ def test_a_classification_downgrade_alone_needs_admin_approvals(synthgov, base: 
             synthgov("approve", "--policy", "--role", "policy-admin", "--key", key, cwd=base).code
             == 0
         )
+    # The card is changed too: its (base) tier's reviewers approve that change as well.
+    result = check(synthgov, base, "--format", "json")
+    assert [f["rule"] for f in as_json(result)["findings"] if f["severity"] == "error"] == [
+        "policy.card_change", "policy.card_change"]  # fmt: skip
+    for name in ("ada", "chen"):
+        person = PEOPLE[name]
+        done = synthgov("approve", "--card", "claims", "--role", person.roles[0],
+                        "--key", str(person.key), cwd=base)  # fmt: skip
+        assert done.code == 0, done.err
     assert check(synthgov, base).code == 0
 
 

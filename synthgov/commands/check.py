@@ -29,7 +29,23 @@ from synthgov.consistency import card_problems, constraint_problems
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext, budget, dates, metrics
-from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
+from synthgov.gates.approvals import (
+    Evidence,
+    Filed,
+    budget_subject,
+    card_subject,
+    judge,
+    policy_subject,
+)
+from synthgov.gates.changes import (
+    BudgetChange,
+    approved,
+    as_change_findings,
+    budget_findings,
+    card_changes,
+    card_findings,
+    same_data,
+)
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
 from synthgov.models import (
@@ -100,6 +116,9 @@ class Trust:
     provenance: Provenance | None = None
     enforce_approvals: bool = True
     pr_author: str | None = None  # the code-host login that opened the pull request
+    #: Ledgers whose creation or header change the pull request's approvals cover: the
+    #: budget gate judges them by their proposed header.
+    approved_ledgers: frozenset[str] = frozenset()
 
 
 def working_tree(root: Path) -> Tree:
@@ -192,6 +211,7 @@ def release_context(release: str, trust: Trust, head: Tree,
                                      frozenset({manifest.model.author.casefold()})),
         **_ledgers((base_card or card).model.source.id, head, base),
         revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
+        ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
     )  # fmt: skip
 
 
@@ -314,7 +334,8 @@ def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree)
                         added and base.read(where) is None)  # fmt: skip
 
 
-def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
+def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None,
+                    approved_ledgers: frozenset[str] = frozenset()) -> list[Finding]:  # fmt: skip
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
     found: list[Finding] = []
     for path, status in changes:
@@ -333,7 +354,8 @@ def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | Non
             named = {release: _named(release, changes, head, base)
                      for index in ledgers.new_entries(loaded.document.data, base_data)
                      if (release := loaded.model.entries[index].release)}  # fmt: skip
-            found += budget.ledger_findings(loaded, on_base, named)
+            found += budget.ledger_findings(loaded, on_base, named,
+                                            header_approved=path in approved_ledgers)  # fmt: skip
         except Exception as exc:  # fail closed
             found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
     return found
@@ -366,21 +388,96 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     return found
 
 
-def classification_changes(changes: list[tuple[str, str]], head: Tree,
-                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
-    """dataset -> (base, head) classification, for existing cards the changes reclassify."""
+def changed_cards(changes: list[tuple[str, str]], head: Tree,
+                  base: Tree) -> dict[str, tuple[Loaded[Card], Loaded[Card]]]:  # fmt: skip
+    """dataset -> (base, head) card, for existing cards whose content the changes alter
+    (a new dataset's card is reviewed with its first release). A card that does not load
+    at head is skipped: its `files` finding blocks already.
+
+    Raises:
+        InputError: a changed card that does not load on the base.
+    """
     found = {}
     for path, status in changes:
         if _kind(path) != "card" or status == "D":
             continue
         old_raw, new_raw = base.read(path), head.read(path)
-        if old_raw is None or new_raw is None:
-            continue  # a new dataset: its classification is set by its own review
-        old: Card = governance.load_bytes(old_raw, path, "card").model  # type: ignore[assignment]
-        new: Card = governance.load_bytes(new_raw, path, "card").model  # type: ignore[assignment]
-        if old.classification != new.classification:
-            found[new.id] = (old.classification.value, new.classification.value)
+        if old_raw is None or new_raw is None or (new := _loads(new_raw, path, "card")) is None:
+            continue
+        old: Loaded[Card] = _parsed(old_raw, path, "card")
+        if old.model != new.model:
+            found[new.model.id] = (old, new)
     return found
+
+
+def _loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[type-arg]
+    """The file at head, or None when it does not load (a `files` finding blocks then)."""
+    try:
+        return _parsed(raw, path, kind)
+    except InputError:
+        return None
+
+
+def classification_changes(changes: list[tuple[str, str]], head: Tree,
+                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
+    """dataset -> (base, head) classification, for existing cards the changes reclassify."""
+    return {dataset: (old.model.classification.value, new.model.classification.value)
+            for dataset, (old, new) in changed_cards(changes, head, base).items()
+            if old.model.classification != new.model.classification}  # fmt: skip
+
+
+def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> BudgetChange:
+    """The ledgers the changes create or whose header they change, and the existing cards
+    whose source they change: what `budget_changes` approvers approve."""
+    headers: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
+    for path, status in changes:
+        if _kind(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
+            continue
+        if (loaded := _loads(new_raw, path, "ledger")) is None:
+            continue
+        new = ledgers.header(loaded.document.data)
+        old_raw = base.read(path)
+        old = ledgers.header(_parsed(old_raw, path, "ledger").document.data) if old_raw else None
+        if old is None or not same_data(old, new):
+            headers[path] = (old, new)
+    sources = {dataset: (old.model.source.id, new.model.source.id)
+               for dataset, (old, new) in changed_cards(changes, head, base).items()
+               if old.model.source.id != new.model.source.id}  # fmt: skip
+    return BudgetChange(headers, sources)
+
+
+def budget_change_digest(change: BudgetChange) -> str:
+    return approvals.budget_digest(change.ledgers, change.sources)
+
+
+def card_change_digest(old: Loaded[Card], new: Loaded[Card]) -> str:
+    return approvals.card_digest(new.model.id, old.document.data, new.document.data)
+
+
+def _governance_changes(changes: list[tuple[str, str]], trust: Trust, head: Tree,
+                        base: Tree) -> tuple[list[Finding], frozenset[str]]:  # fmt: skip
+    """Findings for the card and budget changes of the pull request (gates/changes.py),
+    and the ledgers whose change is approved.
+
+    Raises:
+        InputError: a changed card or ledger that does not load on the base.
+    """
+    found: list[Finding] = []
+    for dataset, (old, new) in changed_cards(changes, head, base).items():
+        subject = card_subject(trust.policy, old.model.classification, dataset,
+                               card_change_digest(old, new))  # fmt: skip
+        evidence = _approval_evidence(layout.approval_folder("card", dataset), head, trust,
+                                      (layout.card_path(dataset),))  # fmt: skip
+        described = card_changes(old.model, new.model, trust.policy.model)
+        found += card_findings(subject, evidence, new, described)
+    change = budget_change(changes, head, base)
+    if not change:
+        return found, frozenset()
+    subject = budget_subject(trust.policy, trust.registry, budget_change_digest(change))
+    touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
+    evidence = _approval_evidence(layout.approval_folder("budget"), head, trust, touched)
+    problems = budget_findings(subject, evidence, change)
+    return found + problems, frozenset(change.ledgers) if approved(problems) else frozenset()
 
 
 def trust_root_digest(head: Tree, base: Tree, classifications: dict[str, tuple[str, str]]) -> str:
@@ -405,10 +502,10 @@ def _policy_change(trust: Trust, head: Tree, base: Tree,
         digest = trust_root_digest(head, base, classifications)
     except InputError:
         return []  # the invalid or deleted file is a `files` finding already, and blocks
-    evidence = _approval_evidence("policy/approvals", head, trust, ("policy", "datasets"))
+    evidence = _approval_evidence(layout.approval_folder("policy"), head, trust,
+                                  ("policy", "datasets"))  # fmt: skip
     found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
-    return [replace(f, gate="policy", rule="policy.change") if f.rule == "approvals.missing" else f
-            for f in found]  # fmt: skip
+    return as_change_findings(found, "policy.change", "policy")
 
 
 def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Finding]:
@@ -443,8 +540,8 @@ def _kind(path: str) -> str | None:
 
 def release_of(path: str) -> str | None:
     placed = layout.classify(path)
-    if placed is None or placed.kind not in RELEASE_KINDS or "dataset" not in placed.ids:
-        return None  # not a release's file (a policy approval lives under policy/)
+    if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
+        return None  # not a release's file (a policy, card or budget approval)
     return f"{placed.ids['dataset']}@{placed.ids['version']}"
 
 
@@ -452,6 +549,17 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             base: Tree | None) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
     releases: dict[str, list[str]] = {}
     top: list[Finding] = []
+    governed: list[Finding] = []  # card and budget changes: decided first, reported after
+    if base is not None:
+        try:
+            governed, ledgers_approved = _governance_changes(changes, trust, head, base)
+            trust = replace(trust, approved_ledgers=ledgers_approved)
+        except InputError as exc:  # on the base: the change cannot be judged, so it blocks
+            first = exc.problems[0]
+            governed = [engine.failed_to_check(first.location.path, "policy",
+                                               f"the base's version does not load: {first}")]  # fmt: skip
+        except Exception as exc:  # fail closed
+            governed = [engine.failed_to_check(None, "policy", f"{type(exc).__name__}: {exc}")]
     for path, status in changes:
         if not layout.is_governed(path):  # a README or .gitkeep beside governance files
             continue
@@ -481,8 +589,24 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
         except Exception as exc:  # fail closed
             reason = f"{type(exc).__name__}: {exc}"
             top.append(engine.failed_to_check(layout.POLICY, "policy", reason))
-    top += _ledger_changes(changes, head, base)
+    top += governed + _unbound_approvals(trust, changes)
+    top += _ledger_changes(changes, head, base, trust.approved_ledgers)
     return results, top
+
+
+def _unbound_approvals(trust: Trust, changes: list[tuple[str, str]]) -> list[Finding]:
+    """A warning while the base policy names no repository id: its approvals could be
+    replayed from another repository whose registry holds the same keys."""
+    if trust.policy.model.repository is not None or not any(
+        layout.is_governed(path) for path, _ in changes
+    ):
+        return []
+    return [Finding(gate="policy", rule="policy.repository_missing", severity=Severity.WARNING,
+                    message="the base policy names no `repository` id, so approvals are not "
+                            "bound to this repository and could be replayed from another",
+                    file=layout.POLICY, line=1, enforcement="advisory",
+                    fix="Add `repository: <a fresh UUID>` to policy/policy.yaml in an approved "
+                        "policy change (python -c 'import uuid; print(uuid.uuid4())').")]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -36,3 +36,4 @@ class ReleaseContext:
     revoked_artifacts: dict[str, str] = field(default_factory=dict)  # on the base: sha -> release
     ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
     base_ledger: Loaded[Ledger] | None = None  # and on the base
+    ledger_approved: bool = False  # the pull request's approvals cover its header change

@@ -4,9 +4,11 @@ An approval counts only when (BRIEF §5, signing.md §11): a carrier verifies, e
 embedded signature over the canonical payload or a signed commit of the pull request
 whose tree holds this exact file, with a key the base registry gives its reviewer and
 that is valid at the checker's clock; the reviewer holds the role; the reviewer is not an
-author of what is approved; and its digest equals what is approved as it is now. Each
-reviewer fills at most one slot. A valid `reject` blocks until its reviewer replaces it.
-The same rules judge the approvals of a waiver and of a change to policy/.
+author of what is approved; its signed payload names this kind of subject and this
+repository (the policy's `repository`); and its digest equals what is approved as it is
+now. Each reviewer fills at most one slot. A valid `reject` blocks until its reviewer
+replaces it. The same rules judge the approvals of a waiver, a revocation, and of the
+changes a pull request makes to policy/, to a card or to the privacy budgets.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 
-from synthgov import approvals, clock, commits
+from synthgov import approvals, clock, commits, layout
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.loading import Loaded
 from synthgov.models import Approval, Policy, Registry, Waiver
-from synthgov.models.common import format_timestamp
+from synthgov.models.common import Classification, format_timestamp
 from synthgov.models.reviewers import Reviewer
 from synthgov.signatures import Signer, Verifier
 from synthgov.sshsig import SignatureError
@@ -74,6 +76,27 @@ class Subject:
     required_file: str
     required_line: int | None
     command: str  # how a reviewer approves it
+    type: str  # the approvals' `subject`: release, waiver, revocation, policy, card, budget
+    repository: str | None  # the base policy's repository id (None: the policy sets none)
+
+
+def binding_problem(subject: Subject, loaded: Loaded[Approval]) -> tuple[str, str] | None:
+    """(rule, why) when an approval's signed payload is not for this kind of subject in
+    this repository: an approval is never replayed across subjects or repositories."""
+    data, approval = loaded.document.data, loaded.model
+    if subject.repository is None:
+        return None  # a policy without an id binds nothing (check warns about it)
+    if data.get("subject") != subject.type:
+        named = data.get("subject")
+        return ("approvals.type",
+                f"its signed payload names {'no subject' if named is None else f'subject {named}'}, "
+                f"not {subject.type}")  # fmt: skip
+    if approval.repository != subject.repository:
+        named = approval.repository
+        return ("approvals.repository",
+                f"it was signed for {'no repository' if named is None else f'repository {named}'}, "
+                f"not this one ({subject.repository}, the base policy's `repository`)")  # fmt: skip
+    return None
 
 
 def _signer(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
@@ -139,7 +162,7 @@ def _standing_rejects(subject: Subject, evidence: Evidence,
     found = []
     for loaded in evidence.past:
         old = loaded.model
-        if old.decision != "reject":
+        if old.decision != "reject" or binding_problem(subject, loaded) is not None:
             continue
         try:
             signer = evidence.verifier.embedded(
@@ -184,6 +207,9 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
         signer, why = _signer(filed, evidence.verifier)
         if signer is None:
             note(filed, "approvals.signature", f"not counted: no valid signature ({why})")
+            continue
+        if (bound := binding_problem(subject, filed.loaded)) is not None:
+            note(filed, bound[0], f"not counted: {bound[1]}")
             continue
         if clock.is_future(approval.signed_at, evidence.verifier.now):
             note(filed, "approvals.signed_at",
@@ -253,7 +279,7 @@ def _release_subject(ctx: ReleaseContext) -> Subject:
     digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
     return Subject(ctx.release, digest, ctx.policy.model.tiers.for_classification(
         ctx.classification).approvals, where.path, where.line,
-        f"synthgov approve {ctx.release}")  # fmt: skip
+        f"synthgov approve {ctx.release}", "release", ctx.policy.model.repository)  # fmt: skip
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -324,6 +350,8 @@ def revocation_findings(ctx: ReleaseContext) -> list[Finding]:
         where.path,
         where.line,
         f"synthgov approve {ctx.release} --revocation",
+        "revocation",
+        ctx.policy.model.repository,
     )
     narrowed = _with(evidence, filed, "revocation", None)
     emails = evidence.author_emails | {revocation.model.author.casefold()}
@@ -340,7 +368,8 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
     """The waivers with the approvals the policy's `waivers.approvals` requires.
 
     A waiver without them is not in force: the finding it would relax keeps blocking, and
-    a warning says why. Its authors are the release's: nobody waives their own gate.
+    a warning says why. Its authors are the release's: nobody waives their own gate. A
+    waiver whose owner is not a reviewer of the base registry is refused outright.
     """
     evidence = ctx.approvals
     if evidence is None:
@@ -350,6 +379,16 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
     kept, found = [], []
     for loaded in ctx.waivers:
         waiver = loaded.model
+        if evidence.registry.reviewer(waiver.owner) is None:
+            spot = loaded.document.locate(("owner",))
+            found.append(Finding(
+                gate="policy", rule="waivers.owner", severity=Severity.ERROR,
+                message=f"waiver {waiver.id} does not apply: its owner {waiver.owner} is not a "
+                        "reviewer of the base registry; an exception has an accountable owner",
+                observed=waiver.owner, file=spot.path, line=spot.line, enforcement="hard",
+                fix="Name a reviewer id of policy/reviewers.yaml (on the base branch) as owner.",
+            ))  # fmt: skip
+            continue
         subject = Subject(
             f"waiver {waiver.id} of {ctx.release}",
             approvals.waiver_digest(ctx.release, loaded.document.data),
@@ -357,6 +396,8 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
             where.path,
             where.line,
             f"synthgov approve {ctx.release} --waiver {waiver.id}",
+            "waiver",
+            ctx.policy.model.repository,
         )
         problems = judge(
             subject, _with(evidence, by_waiver.get(waiver.id, []), "waiver", waiver.id)
@@ -381,8 +422,35 @@ def policy_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> S
     policy's `policy_changes` counts, each capped at the number of holders the base
     registry has but at least one (BRIEF §10.1: one approval when the registry holds a
     single policy admin)."""
+    return change_subject(policy, registry, "policy_changes", digest, "policy",
+                          "the change to policy/ and classifications")  # fmt: skip
+
+
+def budget_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> Subject:
+    """A change of the privacy budgets (a new ledger, a ledger's header, a card's source):
+    the base policy's `budget_changes`, capped like `policy_changes`."""
+    return change_subject(policy, registry, "budget_changes", digest, "budget",
+                          "the change to the privacy budgets")  # fmt: skip
+
+
+def change_subject(policy: Loaded[Policy], registry: Registry, section: str, digest: str,
+                   kind: str, label: str) -> Subject:  # fmt: skip
+    """A change of the pull request approved by the roles under `section.approvals`, each
+    count capped at the holders the base registry has but at least one."""
+    counts: dict[str, int] = getattr(policy.model, section).approvals
     required = {role: min(count, max(1, len(registry.holders(role))))
-                for role, count in policy.model.policy_changes.approvals.items()}  # fmt: skip
-    where = policy.document.locate(("policy_changes", "approvals"))
-    return Subject("the change to policy/ and classifications", digest, required, where.path,
-                   where.line, "synthgov approve --policy")  # fmt: skip
+                for role, count in counts.items()}  # fmt: skip
+    where = policy.document.locate((section, "approvals"))
+    return Subject(label, digest, required, where.path, where.line,
+                   f"synthgov approve --{kind}", kind, policy.model.repository)  # fmt: skip
+
+
+def card_subject(policy: Loaded[Policy], classification: Classification, dataset: str,
+                 digest: str) -> Subject:  # fmt: skip
+    """A change of an existing card: the approvals of its tier (the base classification's),
+    as a release of the dataset would need them."""
+    where = policy.document.locate(("tiers", classification.value, "approvals"))
+    return Subject(f"the change to {layout.card_path(dataset)}", digest,
+                   policy.model.tiers.for_classification(classification).approvals,
+                   where.path, where.line, f"synthgov approve --card {dataset}", "card",
+                   policy.model.repository)  # fmt: skip

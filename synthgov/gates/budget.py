@@ -76,9 +76,13 @@ def effective(head: Loaded[Ledger] | None,
     return head, True
 
 
-def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None) -> list[ledgers.Issue]:
+def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None,
+            header_approved: bool = False) -> list[ledgers.Issue]:  # fmt: skip
+    """`header_approved`: the pull request's `budget_changes` approvals cover a change of
+    the header (gates/changes.py), so the entries are compared but for their links."""
     data = head.document.data
-    found = ledgers.history_issues(head.document, base.document) if base is not None else []
+    found = (ledgers.history_issues(head.document, base.document, header_approved)
+             if base is not None else [])  # fmt: skip
     return found + ledgers.chain_issues(data) + ledgers.duplicate_issues(data)
 
 
@@ -207,7 +211,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         )]  # fmt: skip
     found += _debit_findings(ctx, ledger, debits, source)
     if changed or ctx.base_ledger is None:
-        issues = [i for i in _issues(ledger, ctx.base_ledger)
+        issues = [i for i in _issues(ledger, ctx.base_ledger, ctx.ledger_approved)
                   if i.blocks and i.rule != "budget.duplicate_debit"]  # fmt: skip
         if issues:
             first = issues[0]
@@ -239,7 +243,8 @@ class Named:
 
 
 def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
-                    named: Mapping[str, Named]) -> list[Finding]:  # fmt: skip
+                    named: Mapping[str, Named],
+                    header_approved: bool = False) -> list[Finding]:  # fmt: skip
     """Findings about a ledger a pull request changed (BRIEF §10.5: outside any release).
 
     Every entry counts, whoever it names: the whole ledger is totalled against the base's
@@ -260,7 +265,7 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
         ))  # fmt: skip
     else:
         found += cap_findings(head, base)
-    found += [_issue_finding(issue, head) for issue in _issues(head, base)]
+    found += [_issue_finding(issue, head) for issue in _issues(head, base, header_approved)]
     appended = ledgers.new_entries(head.document.data, base.document.data if base else None)
     notion, cap = totalled_against(model, base.model if base is not None else None)
     losses = [e.loss for e in model.entries]

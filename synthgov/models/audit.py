@@ -18,6 +18,8 @@ FindingKind = Literal[
     "approval.missing",
     "approval.invalid",
     "policy.unapproved",
+    "card.unapproved",
+    "budget.unapproved",
     "budget.overdrawn",
     "budget.invalid",
     "ledger.rewrite",

@@ -93,6 +93,11 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+RepositoryId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+    Field(description="A UUID in lower-case hex, e.g. 5f0c2a52-3b1e-4c8e-9a43-0d5e7c1b2a9f."),
+]
 
 
 def _display_text(value: str) -> str:
