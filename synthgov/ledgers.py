@@ -158,12 +158,12 @@ def _fixed(data: dict[str, Any]) -> dict[str, Any]:
 def history_issues(head: Document, base: Document, header_approved: bool = False) -> list[Issue]:
     """How `head` departs from append-only against `base`: header, entries, bytes.
 
-    The cap is `cap_change`'s to report; its text is the only part of the base's that may
-    differ here, and only when its value does.
+    With `header_approved` (the pull request's `budget_changes` approvals cover its new
+    header), a changed header re-links the chain and is judged by `relinked_issues`
+    instead. Otherwise the cap is `cap_change`'s to report; its text is the only part of
+    the base's that may differ here, and only when its value does.
     Two branches that each appended a debit collide at the same sequence number; the one
-    checked against a base that already holds the other's is told to rebase. With
-    `header_approved` (the pull request's approvals cover a new header), a changed header
-    is judged by `relinked_issues` instead.
+    checked against a base that already holds the other's is told to rebase.
     """
     if header_approved and canonical(header(head.data)) != canonical(header(base.data)):
         return relinked_issues(head, base)
@@ -175,7 +175,8 @@ def history_issues(head: Document, base: Document, header_approved: bool = False
         found.append(Issue(
             "budget.header_changed",
             f"{shown} differs from the base: a ledger's header (source, privacy unit, notion, "
-            "cap) is fixed once merged",
+            "cap) is fixed once merged, but for a change the policy's budget_changes "
+            "approvals cover (synthgov approve --budget)",
             where or ("source",),
         ))  # fmt: skip
     ours_releases = {_release(e): i for i, e in enumerate(ours)}

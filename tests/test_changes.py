@@ -114,7 +114,7 @@ def test_raising_the_cap_of_a_ledger_needs_the_budget_approvals(synthgov, base: 
     path = base / ledgers.PATH
     path.write_text(ledgers.empty(cap="{epsilon: 50.0, delta: 0.000001}"))
     commit(base, "raise the cap from 3 to 50")
-    assert errors(gate(synthgov, base)) == ["budget.change", "budget.header_changed"]
+    assert errors(gate(synthgov, base)) == ["budget.cap_changed", "budget.change"]
     for name in ("dana", "ada"):
         approve(synthgov, base, name, "--budget")
     assert gate(synthgov, base)["verdict"] == "pass"
@@ -139,16 +139,43 @@ def test_an_approved_cap_raise_is_judged_against_the_approved_cap(synthgov, base
     )  # only the cap and the entry's link changed
     commit(base, "raise the cap to 5, re-linking the chain")
     unapproved = errors(gate(synthgov, base))
-    assert unapproved == ["budget.change", "budget.entry_changed", "budget.header_changed"]
+    assert unapproved == ["budget.cap_changed", "budget.change", "budget.entry_changed"]
     for name in ("dana", "ada"):
         approve(synthgov, base, name, "--budget")
     add_release(base)  # epsilon 1.0: 2.5 + 1.0 fits the approved cap 5, not the base's 3
     data = gate(synthgov, base)
     assert data["verdict"] == "pass", errors(data)
+    rules = {f["rule"] for f in data["findings"]}
+    rules |= {f["rule"] for r in data["releases"] for f in r["findings"]}
+    assert not rules & {"budget.cap_changed", "budget.chain_broken", "budget.header_changed",
+                        "budget.entry_changed", "budget.over_cap"}  # fmt: skip
     # Rewriting the earlier entry under cover of the approved header still blocks.
     path.write_text(path.read_text().replace("epsilon: 2.5", "epsilon: 0.5", 1))
     commit(base, "and shrink the earlier debit")
     assert "budget.entry_changed" in errors(gate(synthgov, base))
+
+
+def test_a_release_overdrawing_an_approved_cap_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """An approved cap raise (3 -> 3.2) is no blank cheque: the ledger and the release are
+    totalled against the approved cap, and 2.5 + 1.0 does not fit it."""
+    git(base, "checkout", "-q", "main")
+    path = base / ledgers.PATH
+    path.write_text(ledgers.append(path.read_text(), "claims@1.0", epsilon="2.5"))
+    commit(base, "an earlier debit of 2.5 of the cap 3")
+    git(base, "checkout", "-q", "pr")
+    git(base, "rebase", "-q", "main")
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "3.2", "--delta", "0.000001",
+                    cwd=base)  # fmt: skip
+    assert done.code == 0, done.err
+    commit(base, "raise the cap to 3.2")
+    for name in ("dana", "ada"):
+        approve(synthgov, base, name, "--budget")
+    add_release(base)  # epsilon 1.0
+    data = gate(synthgov, base)
+    assert errors(data) == ["budget.over_cap"]
+    over = [f for f in data["findings"] if f["rule"] == "budget.over_cap"]
+    over += [f for r in data["releases"] for f in r["findings"] if f["rule"] == "budget.over_cap"]
+    assert len(over) == 2 and {f["threshold"] for f in over} == {3.2}
 
 
 def test_a_budget_approval_cannot_be_replayed_for_another_budget_change(

@@ -13,11 +13,12 @@ That last part is summarised in one finding here and detailed by `ledger_finding
 
 Per ledger (`ledger_findings`, for every ledger a pull request changes, BRIEF §10.5 and
 §11.4): whoever its entries name, the whole ledger is totalled against the base's cap; a
-changed cap is `budget.cap_changed` and a new ledger `budget.new_ledger` (the places where
-approvals for them belong); each appended debit names a release of the ledger's own
-source that the same pull request adds. Nothing is left to a release's check unless that
-check reads this very ledger. All budget findings are `hard`: no waiver lets a release
-overdraw or tamper with a ledger.
+changed cap is `budget.cap_changed` and a new ledger `budget.new_ledger`, unless the pull
+request's `budget_changes` approvals cover the new header (gates/changes.py: then the new
+cap counts and the re-linked entries must be the base's); each appended debit names a
+release of the ledger's own source that the same pull request adds. Nothing is left to a
+release's check unless that check reads this very ledger. All budget findings are `hard`:
+no waiver lets a release overdraw or tamper with a ledger.
 """
 
 from __future__ import annotations
@@ -91,12 +92,14 @@ def _issue_finding(issue: ledgers.Issue, ledger: Loaded[Ledger]) -> Finding:
                     blocks=issue.blocks, fix=issue.fix or REWRITE_FIX)  # fmt: skip
 
 
-def totalled_against(head: Ledger, base: Ledger | None) -> tuple[Notion, Cap]:
+def totalled_against(head: Ledger, base: Ledger | None,
+                     header_approved: bool = False) -> tuple[Notion, Cap]:  # fmt: skip
     """The notion and cap a ledger's entries are totalled against: the base's, whatever
-    the pull request wrote in the header (a raised cap applies once merged on its own).
-    A new ledger has only its own; a changed notion (`budget.header_changed` blocks) keeps
-    the head's, as the entries are of its kinds."""
-    if base is None or base.notion is not head.notion:
+    the pull request wrote in the header (a raised cap applies once merged on its own),
+    unless the pull request's `budget_changes` approvals cover its new header
+    (`header_approved`, gates/changes.py). A new ledger has only its own; a changed notion
+    (`budget.header_changed` blocks) keeps the head's, as the entries are of its kinds."""
+    if header_approved or base is None or base.notion is not head.notion:
         return head.notion, head.cap
     return base.notion, base.cap
 
@@ -224,7 +227,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             ))  # fmt: skip
     losses = [e.loss for e in ledger.model.entries]
     base = ctx.base_ledger.model if ctx.base_ledger is not None else None
-    notion, cap = totalled_against(ledger.model, base)
+    notion, cap = totalled_against(ledger.model, base, ctx.ledger_approved)
     if not accounting.fits(notion, cap, losses):
         at = (ledgers.ENTRIES, debits[0]) if debits else (ledgers.ENTRIES,)
         found.append(_over_cap(ledger, losses, at, f"{path} cannot pay for {ctx.release}",
@@ -248,10 +251,12 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
     """Findings about a ledger a pull request changed (BRIEF §10.5: outside any release).
 
     Every entry counts, whoever it names: the whole ledger is totalled against the base's
-    cap (`totalled_against`), and each appended entry must debit a release of this
-    ledger's source that the same pull request adds (`named` holds what `check` found
-    about each appended entry's release). Such a release's own check then judges the debit
-    against this very ledger (one debit, the manifest's loss); any other debit is judged here.
+    cap (`totalled_against`; the head's when `header_approved`: the pull request's
+    `budget_changes` approvals cover its new header), and each appended entry must debit a
+    release of this ledger's source that the same pull request adds (`named` holds what
+    `check` found about each appended entry's release). Such a release's own check then
+    judges the debit against this very ledger (one debit, the manifest's loss); any other
+    debit is judged here.
     """
     model = head.model
     found: list[Finding] = []
@@ -263,11 +268,12 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
             f"({cap}) is set here and binds every later release of {model.source}",
             head, ("cap",), blocks=False,
         ))  # fmt: skip
-    else:
+    elif not header_approved:  # an approved header change is judged by its new cap
         found += cap_findings(head, base)
     found += [_issue_finding(issue, head) for issue in _issues(head, base, header_approved)]
     appended = ledgers.new_entries(head.document.data, base.document.data if base else None)
-    notion, cap = totalled_against(model, base.model if base is not None else None)
+    notion, cap = totalled_against(model, base.model if base is not None else None,
+                                   header_approved)  # fmt: skip
     losses = [e.loss for e in model.entries]
     if not accounting.fits(notion, cap, losses):
         first = next(
@@ -283,7 +289,8 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
 
 
 def cap_findings(head: Loaded[Ledger], base: Loaded[Ledger]) -> list[Finding]:
-    """A changed cap (`ledgers.cap_change`): blocked; the base's cap is what counts."""
+    """A changed cap (`ledgers.cap_change`) that no approval covers: blocked; the base's
+    cap is what counts."""
     changed = ledgers.cap_change(base.document.data, head.document.data)
     if not changed:
         return []
@@ -291,10 +298,12 @@ def cap_findings(head: Loaded[Ledger], base: Loaded[Ledger]) -> list[Finding]:
                       for name, (old, new) in changed.items())  # fmt: skip
     return [_finding(
         "budget.cap_changed",
-        f"the cap of {head.document.path} changes ({shown}): a merged ledger's cap is fixed, "
-        "and entries are totalled against the base's",
+        f"the cap of {head.document.path} changes ({shown}) without the policy's "
+        "budget_changes approvals: until they are given, entries are totalled against the "
+        "base's cap",
         head, ("cap",), observed=shown, threshold=show(_cap_figures(base.model)),
-        fix="Restore the base's cap; a cap is not changed in a pull request.",
+        fix="Restore the base's cap, or have the change approved: `synthgov budget cap` "
+            "in a pull request of its own, then `synthgov approve --budget`.",
     )]  # fmt: skip
 
 
