@@ -7,6 +7,11 @@ approval signs its subject and the repository id. Tests are named after the atta
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +206,48 @@ def test_budget_cap_refuses_a_cap_the_entries_already_exceed(synthgov, base: Pat
                     cwd=base)  # fmt: skip
     assert done.code == 2 and "already spend more than this cap" in done.err
     assert path.read_text() == before
+
+
+def test_budget_cap_on_a_tab_after_a_colon_that_validate_accepts_is_written(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """`budget cap` edits the text with the loader's own parser (loading.compose), as
+    `budget debit` does: what `validate` accepts it edits, keeping the user's tabs."""
+    path = base / ledgers.PATH
+    text = ledgers.append(path.read_text(), "claims@1.0", epsilon="2.5")
+    tabbed = text.replace("notion: approx", "notion:\tapprox")
+    path.write_text(tabbed.replace("    mechanism: aim", "    mechanism:\taim"))
+    assert synthgov("validate", ledgers.PATH, cwd=base).code == 0
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001",
+                    cwd=base)  # fmt: skip
+    assert done.code == 0, done.err
+    written = path.read_text()
+    assert "notion:\tapprox" in written and "    mechanism:\taim" in written
+    assert "cap: {epsilon: 5.0, delta: 0.000001}" in written
+    assert synthgov("validate", ledgers.PATH, cwd=base).code == 0
+
+
+def test_a_cap_change_during_a_debit_waits_for_the_budgets_lock(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """`budget cap` rewrites every entry's link: written between a debit's write and its
+    read-back, it would make the debit report a lost entry (or lose one). It takes the
+    same lock on budgets/ as `budget debit`, and waits while another holds it."""
+    path = base / ledgers.PATH
+    before = path.read_text()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    fd = os.open(base / "budgets", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a debit in progress holds it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "synthgov", "budget", "cap", "claims-db", "--epsilon", "5",
+             "--delta", "0.000001"], cwd=base, env=env, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(1.5)
+        assert process.poll() is None and path.read_text() == before
+    finally:
+        os.close(fd)  # releases the lock
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "cap: {epsilon: 5.0, delta: 0.000001}" in path.read_text()
 
 
 # --- cards ---------------------------------------------------------------------------------

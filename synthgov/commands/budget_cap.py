@@ -17,19 +17,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from synthgov import governance, layout, ledgers, options, yaml_edit
+from synthgov import governance, layout, ledgers, loading, options, yaml_edit
 from synthgov.canonical import canonical
-from synthgov.commands.budget import _refuse_broken, figure, notion_of
+from synthgov.commands.budget import _refuse_broken, figure, locked, notion_of
 from synthgov.errors import InputError
 from synthgov.loading import Loaded, parse_yaml
 from synthgov.models import Ledger
+from synthgov.models.common import Notion
 from synthgov.paths import read_bytes, replace_file
 
 
-def _value(mapping: Node, key: str) -> tuple[ScalarNode, Node] | None:
+def _value(mapping: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
     if isinstance(mapping, MappingNode):
         for k, v in mapping.value:
             if isinstance(k, ScalarNode) and k.value == key:
@@ -47,10 +47,12 @@ def _flow(cap: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{name}: {_figure(value)}" for name, value in cap.items()) + "}"
 
 
-def recapped(text: str, cap: dict[str, Decimal], notion: str) -> str | None:
+def recapped(text: str, cap: dict[str, Decimal], notion: str,
+             path: str = "(ledger)") -> str | None:  # fmt: skip
     """`text` with the cap (and notion) replaced and every entry re-linked, or None when
-    the layout is not one this edits."""
-    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    the layout is not one this edits. The places are found with the loader's own parser
+    (`loading.compose`), so the editor never reads the text otherwise than `validate`."""
+    root = loading.compose(text, path)
     found_cap, found_notion = _value(root, "cap"), _value(root, "notion")
     if found_cap is None or found_notion is None or not isinstance(found_notion[1], ScalarNode):
         return None
@@ -68,7 +70,7 @@ def recapped(text: str, cap: dict[str, Decimal], notion: str) -> str | None:
         edits = [(colon + 1, end, " " + _flow(cap))]
     notion_node = found_notion[1]
     edits.append((notion_node.start_mark.index, notion_node.end_mark.index, notion))
-    data = parse_yaml(text.encode(), "ledger").data
+    data = parse_yaml(text.encode(), path).data
     data = {**data, "notion": notion, "cap": dict(cap)}
     entries = [dict(e) if isinstance(e, dict) else e for e in ledgers.entries(data)]
     data[ledgers.ENTRIES] = entries
@@ -97,6 +99,12 @@ def run_cap(root: Path, source: str, *, epsilon: str | None, delta: str | None,
     for name, typed in (("epsilon", epsilon), ("rho", rho), ("delta", delta)):
         if typed is not None:
             cap[name] = figure(typed, f"--{name}", below_one=name == "delta")
+    with locked(root, path.rsplit("/", 1)[0]):  # a debit meanwhile would lose its entry
+        return _write_cap(root, path, cap, notion)
+
+
+def _write_cap(root: Path, path: str, cap: dict[str, Decimal], notion: Notion) -> int:
+    """`run_cap` under the budgets/ lock that `budget debit` takes: read, edit, write."""
     raw = read_bytes(root, path)
     loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
     _refuse_broken(loaded)
@@ -104,7 +112,7 @@ def run_cap(root: Path, source: str, *, epsilon: str | None, delta: str | None,
         loaded.model.notion.value == notion.value
     ):
         raise InputError.at(path, f"the cap is already {_flow(cap)}; nothing to change")
-    new = recapped(loaded.document.text, cap, notion.value)
+    new = recapped(loaded.document.text, cap, notion.value, path)
     if new is None:
         raise InputError.at(path, "the header or the entries have a layout synthgov does not "
                                   "edit; nothing was written")  # fmt: skip
