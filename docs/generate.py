@@ -195,9 +195,19 @@ tiers:
 policy_changes:
   approvals: {policy-admin: 2}
 
+budget_changes:
+  approvals: {policy-admin: 1, privacy-reviewer: 1}
+
 waivers:
   max_days: 90
   approvals: {privacy-reviewer: 1}
+  max_relax:
+    fidelity.detection_auc: 0.85
+    utility.tstr: 0.7
+    privacy.mia_auc: 0.65
+    privacy.linkability_risk: 0.25
+
+repository: 3f2b9c1e-7a4d-4e5f-9b8a-6c1d2e3f4a5b
 """,
         example_note="""
 A shortened policy; the default that `synthgov init` writes has a rule for every gate
@@ -218,6 +228,13 @@ start a YAML folded block.
 - When the policy changes in a pull request, `synthgov check` requires the approvals of
   `policy_changes` as the base branch's policy states them (one policy admin when the
   registry holds only one).
+- `budget_changes` is required by a pull request that creates a ledger, changes an
+  existing ledger's header (cap, notion, privacy unit) or an existing card's source; its
+  counts are capped like those of `policy_changes`.
+- `waivers.max_relax` names rules of `rules` that are not `hard`, with bounds in their
+  metric's range. A waiver of a rule without a bound is refused.
+- `repository` is a UUID. Every approval signs it; while it is missing, `synthgov check`
+  warns that approvals could be replayed from another repository.
 
 Metric ids a rule may name, and the range of their thresholds:
 
@@ -228,6 +245,10 @@ Metric ids a rule may name, and the range of their thresholds:
             "rules": "The rules, by id. The id's prefix is the gate the rule belongs to.",
             "tiers": "One tier per classification; a release gets the tier of its card.",
             "policy_changes": "Approvals a pull request needs when it changes `policy/`.",
+            "budget_changes": "Approvals a pull request needs when it sets a privacy budget.",
+            "budget_changes (object)": "Approvals needed for a pull request that creates a "
+            "ledger, changes an existing ledger's cap, notion or privacy unit, or changes an "
+            "existing card's source.",
             "waivers": "Limits on waivers.",
             "rules.<rule-id> (object)": "A threshold on one metric, and how to enforce it.",
             "rules.<rule-id>.metric": "The metric id the rule compares (see the table above).",
@@ -253,6 +274,9 @@ Metric ids a rule may name, and the range of their thresholds:
             "waivers (object)": "How long waivers may last and who approves them.",
             "waivers.approvals": "Approvals a waiver needs, as role -> number of distinct "
             "reviewers.",
+            "waivers.max_relax": "Rule id -> the loosest `relax_to` a waiver of it may set "
+            "(at most this for `<=` rules, at least this for `>=` rules). A rule without a "
+            "bound cannot be waived.",
             "policy_changes (object)": "Approvals needed for a pull request that changes "
             "`policy/` (this file or the reviewer registry).",
         },
@@ -292,6 +316,8 @@ reviewers:
   - id: ben-okafor
     name: Ben Okafor
     email: ben.okafor@example.org
+    emails: [ben@okafor.example]
+    login: benokafor
     roles: [data-owner]
     keys:
       - type: ssh
@@ -319,6 +345,10 @@ prints for it. Their private halves were deleted after the keys were made.
 - A key may appear once in the whole registry: two reviewers sharing a key could
   approve for each other.
 - Reviewer ids are unique, and a reviewer's roles have no duplicates.
+- `email`, `emails` and `login` say who *wrote* something, never who signed: a reviewer
+  any of whose addresses authored or committed a release (or whose login opened its pull
+  request) cannot approve it ([reviewers.md](../reviewers.md)). An address the registry
+  does not list is nobody's, so list every address a reviewer uses.
 - `valid_after` must be before `valid_before`; `revoked_at` and `revocation_reason` are
   set together.
 - A key counts at the checking machine's time `t` when `valid_after <= t`,
@@ -334,7 +364,14 @@ prints for it. Their private halves were deleted after the keys were made.
             "reviewers[].id": "The reviewer id; approval file names and `reviewer` fields "
             "refer to it.",
             "reviewers[].name": "Display name.",
-            "reviewers[].email": "Contact address. Never used to identify a signer.",
+            "reviewers[].email": "Contact address, and one of the addresses authorship is "
+            "matched on (case-insensitively). Never used to identify a signer.",
+            "reviewers[].emails": "Every other address the reviewer writes or commits under "
+            "(aliases, personal or old addresses): a release whose manifest or commits carry "
+            "any of them counts the reviewer as an author, who then cannot approve it.",
+            "reviewers[].login": "The reviewer's code-host login (GitHub, GitLab), compared "
+            "case-insensitively: `check --pr-author LOGIN` makes the reviewer an author of "
+            "every release of the pull request that login opened.",
             "reviewers[].roles": "Roles held, e.g. `privacy-reviewer`, `data-owner`, "
             "`policy-admin`. The policy's `approvals` count holders of these roles.",
             "reviewers[].keys": "Public keys the reviewer signs with.",
@@ -368,6 +405,13 @@ The card's `classification` picks the [policy](policy.md) tier, and with it the
 thresholds and approvals a release needs. The card may tighten that tier's rules with
 `overrides`, never loosen them. Its `source.id` names the privacy-budget
 [ledger](ledger.md) that releases debit.
+
+Once the card is on the base branch, every change of its content is reviewed: a pull
+request that changes it needs the approvals of its tier (the classification on the base),
+given with `synthgov approve --card ID`, and `synthgov check` names what the change
+loosens. A change of `classification` also needs the policy admins (`policy_changes`), a
+change of `source.id` the budget approvers (`budget_changes`); see
+[../policy.md](../policy.md#changing-a-card).
 
 Column order matters: the linkability attack splits the non-target columns, in card
 order, alternately into its two auxiliary sets. Reordering columns changes the privacy
@@ -732,27 +776,40 @@ JSON with sorted keys, no insignificant whitespace, UTF-8. It is embedded in the
 because squash and rebase merges drop commit signatures; the signed commit is a second
 carrier, and either one suffices.
 
+The payload names what kind of thing is approved (`subject`) and the repository
+(`repository`, the id in the base branch's [policy](policy.md)). An approval signed for
+another repository, where the same reviewers may hold the same keys, or one whose payload
+does not name the subject it is counted for, does not count (findings
+`approvals.repository`, `approvals.type`).
+
 The `digest` binds the approval to the release as it was reviewed: a SHA-256 over the
 canonical manifest, the report and the artifact hash. Change any of them and the
 approval no longer counts.
 
 An approval counts when (1) its digest equals the release's current digest, (2) its
 signature verifies with a key registered for `reviewer` in the base branch's
-[registry](reviewers.md), (3) that key is valid at the time of the check, (4) the
-reviewer holds `role`, and (5) the reviewer is not an author of the release. A
-`reject` decision never counts towards the required approvals; a valid one blocks the
-release until its reviewer replaces it.
+[registry](reviewers.md), (3) that key is valid at the time of the check, (4) its
+payload names this subject and this repository, (5) the reviewer holds `role`, and (6)
+the reviewer is not an author of the release. A `reject` decision never counts towards
+the required approvals; a valid one blocks the release until its reviewer replaces it.
 
-Waivers and changes to `policy/` are approved the same way, with `subject: waiver`
-(`releases/<version>/waivers/<waiver>/<role>--<reviewer>.yaml`, the digest binds the
-waiver) or `subject: policy` (`policy/approvals/<role>--<reviewer>.yaml`, the digest
-binds the base and the proposed policy and registry, and any change of a dataset's
-classification). The reviewer guide is
-[docs/reviewers.md](../reviewers.md).
+Other subjects are approved the same way:
+
+| `subject` | Path | The digest binds |
+|---|---|---|
+| `waiver` | `releases/<version>/waivers/<waiver>/<role>--<reviewer>.yaml` | the waiver |
+| `revocation` | `releases/<version>/revocation/<role>--<reviewer>.yaml` | the revocation |
+| `policy` | `policy/approvals/<role>--<reviewer>.yaml` | the base and proposed policy and registry, and any change of a dataset's classification |
+| `card` | `datasets/<dataset>/approvals/<role>--<reviewer>.yaml` | the dataset's card on the base and as proposed |
+| `budget` | `budgets/approvals/<role>--<reviewer>.yaml` | the header of every new or changed ledger (base and proposed), and every card's source change |
+
+The reviewer guide is [docs/reviewers.md](../reviewers.md).
 """,
         path=f"{RELEASE}/approvals/privacy-reviewer--ana-lima.yaml",
         example=f"""\
 schema_version: 1
+subject: release
+repository: 3f2b9c1e-7a4d-4e5f-9b8a-6c1d2e3f4a5b
 release: loans@2026.09.1
 reviewer: ana-lima
 role: privacy-reviewer
@@ -778,9 +835,11 @@ file model checks only that `armored` is a non-empty string; verification happen
 `synthgov check`. The digest is illustrative as well.
 """,
         checks="""
-- `release`, `role` and `reviewer` equal the path's
+- `subject`, `release` (or `dataset`), `role` and `reviewer` equal the path's
   (`approvals/<role>--<reviewer>.yaml`), so one file per reviewer and role, and an
-  approval cannot be moved to another release.
+  approval cannot be moved to another release or subject.
+- `repository` must equal the base policy's `repository` when the policy sets one, and
+  `subject` must be written out: `synthgov approve` writes both.
 - `signed_at` is the signer's claim, recorded for readers. Validity is judged at the
   checking machine's time, never at `signed_at`.
 - `synthgov approve` refuses to write an approval it can already tell would not count
@@ -788,8 +847,12 @@ file model checks only that `armored` is a non-empty string; verification happen
   existing approval file unless told to (`--replace`).
 """,
         notes={
-            "release": "The release, as `dataset@version`; equals the path's. Absent for a "
-            "policy approval.",
+            "release": "The release, as `dataset@version`; equals the path's. Only for "
+            "release, waiver and revocation approvals.",
+            "dataset": "The dataset whose card change is approved; equals the path's. Only "
+            "for card approvals.",
+            "repository": "The policy's `repository` id; an approval signed in another "
+            "repository does not count here.",
             "reviewer": "The reviewer id in the registry; equals the path's.",
             "role": "The role the reviewer approves in; equals the path's.",
             "decision": "`approve` or `reject`. Only `approve` counts towards the tier's "
@@ -807,8 +870,9 @@ file model checks only that `armored` is a non-empty string; verification happen
         intro="""
 A ledger tracks the differential-privacy budget of one source dataset across all its
 releases. Every release trained on the source with a DP mechanism debits it; together
-they must stay within the cap. The cap and its accounting notion are set once, by
-`synthgov budget new`.
+they must stay within the cap. The cap and its accounting notion are set by
+`synthgov budget new`, and changed only by `synthgov budget cap` in a pull request with
+the policy's `budget_changes` approvals (as is creating a ledger).
 
 The ledger is append-only and hash-chained: each entry records the SHA-256 of the one
 before it (the first entry, that of the header), and against the base branch every
@@ -936,7 +1000,11 @@ The waiver lets this release pass with a detection AUC up to 0.82 (the policy sa
 - `id` equals the file name and `release` the path's.
 - `expires_at` is after `created_at`.
 - With the policy (`synthgov validate` loads both): `rule` must be a rule of the
-  policy, and `expires_at` may be at most `waivers.max_days` days after `created_at`.
+  policy that is not `hard` and has a bound in `waivers.max_relax`, `relax_to` may be no
+  looser than that bound, and `expires_at` may be at most `waivers.max_days` days after
+  `created_at`.
+- With the base branch's registry (`synthgov check`): `owner` must be one of its
+  reviewers, or the waiver is refused (`waivers.owner`).
 """,
         notes={
             "id": "The waiver id; equals the file name. Letters, digits and hyphens.",
@@ -1892,8 +1960,8 @@ def block_defaults() -> str:
     policy = load_template()
     restricted = policy.tiers.restricted.overrides
     lines = [
-        "| Rule | Threshold | Margin | Enforcement | Restricted tier |",
-        "|---|---|---|---|---|",
+        "| Rule | Threshold | Margin | Enforcement | Restricted tier | Waivable to |",
+        "|---|---|---|---|---|---|",
     ]
     for rule_id, rule in policy.rules.items():
         passes = condition_text(rule, rule.threshold)
@@ -1915,7 +1983,10 @@ def block_defaults() -> str:
             if override.enforcement is not None:
                 changes.append(override.enforcement.value)
             tier = ", ".join(changes)
-        lines.append(f"| `{rule_id}` | {passes} | {margin} | {rule.enforcement.value} | {tier} |")
+        bound = policy.waivers.max_relax.get(rule_id)
+        waivable = "—" if bound is None else f"{rule.op} {bound:g}"
+        lines.append(f"| `{rule_id}` | {passes} | {margin} | {rule.enforcement.value} | {tier} | "
+                     f"{waivable} |")  # fmt: skip
     lines += ["", "| Tier | Required approvals | DP required | An inconclusive figure |",
               "|---|---|---|---|"]  # fmt: skip
     for name in ("public", "internal", "confidential", "restricted"):
@@ -1927,11 +1998,13 @@ def block_defaults() -> str:
     lines += ["", f"An honest release fails some rule with at most {stats.false_block_rate:g} "
               f"(`statistics.false_block_rate`); the evaluation seed is `{stats.seed}`."]  # fmt: skip
     change = ", ".join(f"{r}: {c}" for r, c in policy.policy_changes.approvals.items())
+    budget = ", ".join(f"{r}: {c}" for r, c in policy.budget_changes.approvals.items())
     waive = ", ".join(f"{r}: {c}" for r, c in policy.waivers.approvals.items())
     lines += [
         "",
-        f"Changes to `policy/` need {change}. Waivers may last at most",
-        f"{policy.waivers.max_days} days and need {waive}.",
+        f"Changes to `policy/` need {change}. Changes to privacy budgets need",
+        f"{budget}. Waivers may last at most {policy.waivers.max_days} days and need {waive};",
+        "a rule without a bound under *Waivable to* cannot be waived.",
     ]
     return "\n".join(lines)
 
@@ -1981,6 +2054,14 @@ def block_waiver() -> str:
     return "```text\n" + "\n".join(problems) + "\n```"
 
 
+def block_waiver_bound() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        problems = _loaded_examples(Path(tmp), {"waiver": ("relax_to: 0.82", "relax_to: 0.95")})
+    if not problems:
+        raise DocsError("a waiver beyond its rule's max_relax bound was not reported")
+    return "```text\n" + "\n".join(problems) + "\n```"
+
+
 def block_metrics() -> str:
     lines = ["| Metric id | Per | Better when | Threshold range |", "|---|---|---|---|"]
     for spec in METRICS.values():
@@ -2002,6 +2083,7 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "defaults": block_defaults,
     "loosening": block_loosening,
     "waiver-limit": block_waiver,
+    "waiver-bound": block_waiver_bound,
     "metrics": block_metrics,
     "ssh-keys": block_ssh_keys,
 }

@@ -182,8 +182,11 @@ def _down(value: Decimal) -> float:
 def zcdp_epsilon(rho: Decimal, used: Decimal, target: Decimal) -> Decimal:
     """Epsilon of rho-zCDP at delta `target`, of which `used` is already spent (OpenDP).
 
-    `INFINITY` when nothing of `target` is left. The result is OpenDP's float, which
-    rounds up, taken exactly; the inputs are rounded so that rounding never helps.
+    `INFINITY` when nothing of `target` is left, or when rho is beyond what OpenDP
+    converts (about 70,000: its exponential overflows); any such epsilon is far above
+    every cap a ledger can hold (`models.common.PRIVACY_MAX`), so infinity decides the
+    same. The result is OpenDP's float, which rounds up, taken exactly; the inputs are
+    rounded so that rounding never helps.
     """
     rho_f, used_f, target_f = _up(rho), _up(used), _down(target)
     if used_f >= target_f:  # tested first: an OpenDP error costs more than this
@@ -202,7 +205,12 @@ def zcdp_epsilon(rho: Decimal, used: Decimal, target: Decimal) -> Decimal:
     )
     # make_fix_delta takes the total delta and subtracts the `used` part itself, rounding down
     fixed = dp.make_fix_delta(dp.make_zCDP_to_approxDP(recorded), target_f)
-    epsilon, _ = fixed.map(1)
+    try:
+        epsilon, _ = fixed.map(1)
+    except dp.Error as exc:
+        if getattr(exc, "variant", None) == "Overflow":
+            return INFINITY
+        raise
     if not math.isfinite(epsilon) or epsilon < 0:
         raise ArithmeticError(f"OpenDP returned epsilon {epsilon} for rho {rho}")
     return Decimal(epsilon)
@@ -223,7 +231,7 @@ class _OpenDP:
         import opendp.measurements as measurements
         import opendp.measures as measures
         import opendp.metrics as metrics
-        from opendp.mod import enable_features
+        from opendp.mod import OpenDPException, enable_features
 
         # honest-but-curious: OpenDP trusts the recorded loss (the reviewers vouch for it)
         enable_features("contrib", "honest-but-curious")
@@ -234,6 +242,7 @@ class _OpenDP:
         self.make_user_measurement = measurements.make_user_measurement
         self.make_zCDP_to_approxDP = combinators.make_zCDP_to_approxDP
         self.make_fix_delta = combinators.make_fix_delta
+        self.Error = OpenDPException
 
 
 @lru_cache(maxsize=1)
@@ -256,6 +265,12 @@ def rho_of(losses: Iterable[Loss]) -> Decimal:
             else:
                 raise ValueError("an (epsilon, delta) loss has no rho")
         return total
+
+
+def delta_spent(losses: Iterable[Loss]) -> Decimal:
+    """The deltas of the losses, summed exactly (what is left of the cap's is converted)."""
+    with localcontext(_EXACT):
+        return sum((loss.delta or ZERO for loss in losses), ZERO)
 
 
 def target_delta(cap: Cap) -> Decimal:

@@ -51,6 +51,23 @@ def policy_digest(base: Mapping[str, Any], proposed: Mapping[str, Any],
     return _sha256({"base": base, "proposed": proposed, "classifications": changes})
 
 
+def card_digest(dataset: str, base: Mapping[str, Any], proposed: Mapping[str, Any]) -> str:
+    """sha256 over a change of an existing card: the card on the base and as proposed.
+    Binding the base makes the approval of A -> B useless for rolling B back to A."""
+    return _sha256({"dataset": dataset, "base": base, "proposed": proposed})
+
+
+def budget_digest(ledgers: Mapping[str, tuple[Any, Any]],
+                  sources: Mapping[str, tuple[str, str]]) -> str:  # fmt: skip
+    """sha256 over a change of the privacy budgets: per ledger path, its header on the base
+    (None: a new ledger) and as proposed; per dataset, its card's source on the base and
+    as proposed."""
+    return _sha256({
+        "ledgers": {path: {"base": pair[0], "proposed": pair[1]} for path, pair in sorted(ledgers.items())},
+        "sources": {dataset: list(pair) for dataset, pair in sorted(sources.items())},
+    })  # fmt: skip
+
+
 def fill(required: Mapping[str, int], offers: Mapping[str, set[str]]) -> dict[str, list[str]]:
     """The most required slots that distinct reviewers can fill, role -> reviewer ids.
 

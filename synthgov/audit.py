@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from synthgov import checkpoints, commits, governance, layout
+from synthgov import checkpoints, clock, commits, governance, layout
 from synthgov.accounting import summary
 from synthgov.commands.check import Tree, Trust, decide, make_trust, release_of
 from synthgov.errors import GitError, InputError
@@ -38,7 +38,7 @@ from synthgov.provenance import Provenance, base_approvals
 from synthgov.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
-REWRITE_RULES = frozenset({"budget.header_changed", "budget.entry_changed",
+REWRITE_RULES = frozenset({"budget.header_changed", "budget.cap_changed", "budget.entry_changed",
                            "budget.entry_moved", "budget.sequence_taken", "budget.chain_broken"})  # fmt: skip
 
 
@@ -47,6 +47,10 @@ def kind_of(finding: Finding) -> str:
     rule, gate = finding.rule, finding.gate
     if rule == "policy.change":
         return "policy.unapproved"
+    if rule == "policy.card_change":
+        return "card.unapproved"
+    if rule == "budget.change":
+        return "budget.unapproved"
     if gate == "approvals":
         return "approval.missing" if rule == "approvals.missing" else "approval.invalid"
     if rule in REWRITE_RULES:
@@ -94,6 +98,8 @@ class Outcome:
 
     def document(self, generated_at: datetime) -> dict[str, Any]:
         """The audit.json object (model `Audit`)."""
+        decisions = [d for r in self.releases.values() for d in r.decisions]
+        unanchored = sum(d["clock"] != "at" and d["anchored_by"] is None for d in decisions)
         releases = []
         for record in sorted(self.releases.values(), key=lambda r: r.release):
             ok = all(d["verdict"] == "pass" for d in record.decisions)
@@ -108,6 +114,7 @@ class Outcome:
             "schema_version": 1, "verdict": "findings" if self.findings else "clean",
             "range": self.range, "head": self.head, "commits": self.commits,
             "decided": self.decided, "at": format_timestamp(self.at) if self.at else None,
+            "unanchored": unanchored,
             "generated_at": format_timestamp(generated_at), "releases": releases,
             "findings": self.findings, "budgets": self.budgets, "checkpoints": self.checkpoints,
         }  # fmt: skip
@@ -178,8 +185,11 @@ class Replay:
             trees[commit] = _tree(self.repo, commit)
         return trees[commit]
 
-    def __init__(self, repo: Repository, at: datetime | None) -> None:
+    def __init__(self, repo: Repository, at: datetime | None,
+                 now: datetime | None = None) -> None:  # fmt: skip
         self.repo, self.at = repo, at
+        #: the auditor's clock: no decision is later than it, whatever a commit claims
+        self.now = now or datetime.now(UTC)
         self._trusts: dict[tuple[bytes | None, bytes | None], Trust] = {}
         self._stack = ExitStack()
 
@@ -208,6 +218,11 @@ class Replay:
                             f"first-parent commit's ({_time(previous.time)}): a claimed "
                             "time went backwards (rebased, back-dated or a wrong clock)")  # fmt: skip
             previous = commit
+            if clock.is_future(clock.from_timestamp(commit.time), self.now):
+                outcome.add(commit.sha, "history.future_dated",
+                            f"committer date {_time(commit.time)} is after the auditor's clock "
+                            f"({format_timestamp(self.now)}): the date is false, and the "
+                            "commit is judged at the auditor's clock instead")  # fmt: skip
             if commit.changes:
                 outcome.decided += 1
                 self.decide(commit, outcome)
@@ -223,7 +238,7 @@ class Replay:
                             release=release)  # fmt: skip
             self.budgets(commit, head, outcome)
             return
-        now = self.at or datetime.fromtimestamp(commit.time, UTC)
+        now = self.at or min(clock.from_timestamp(commit.time), self.now)
         parent = commit.parents[0]
         try:
             trust = self.trust(parent, now)
@@ -256,8 +271,10 @@ class Replay:
                 outcome.add(commit.sha, kind_of(finding), finding.message, release=release,
                             gate=finding.gate, rule=finding.rule, file=finding.file)  # fmt: skip
         record = outcome.releases.setdefault(release, ReleaseRecord(release))
+        claimed = "committer" if now == clock.from_timestamp(commit.time) else "auditor"
         record.decisions.append({
             "commit": commit.sha, "time": format_timestamp(now), "verdict": result.verdict,
+            "clock": "at" if self.at else claimed, "anchored_by": None,
             "findings": [{"gate": f.gate, "rule": f.rule, "severity": f.severity.value,
                           "message": f.message} for f in result.findings],
         })  # fmt: skip
@@ -285,7 +302,7 @@ class Replay:
 
 
 def _time(timestamp: int) -> str:
-    return format_timestamp(datetime.fromtimestamp(timestamp, UTC))
+    return format_timestamp(clock.from_timestamp(timestamp))
 
 
 def _inputs(release: str, head: Tree) -> tuple[dict[str, str], str | None]:
@@ -338,7 +355,8 @@ def _approvals(release: str, head: Tree, trust: Trust) -> list[dict[str, Any]]:
 
 def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
                        recorded: dict[tuple[str, bytes], None], outcome: Outcome,
-                       full_history: set[str] | None = None) -> None:  # fmt: skip
+                       full_history: set[str] | None = None,
+                       now: datetime | None = None) -> None:  # fmt: skip
     """Judge every recorded checkpoint against the history; a later commit on main that
     claims a time before a checkpoint it follows is back-dated."""
     index = {c.sha: i for i, c in enumerate(history)}
@@ -367,14 +385,17 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
                             if (k := layout.classify(p)) and k.kind == "ledger"]  # fmt: skip
             heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
         problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)  # type: ignore[arg-type]
+        late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
+        if late:  # it would bound every later commit by an instant that has not come
+            problems.append(checkpoints.Problem("checkpoint.invalid", f"{late}; not trusted"))
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
         start = index.get(point.commit)
         if start is not None and not problems:
-            bound = point.created_at - checkpoints.SKEW
+            bound = clock.shift(point.created_at, -checkpoints.SKEW)
             for later in history[start + 1 :]:
-                if datetime.fromtimestamp(later.time, UTC) < bound:
+                if clock.from_timestamp(later.time) < bound:
                     outcome.add(later.sha, "history.backdated",
                                 f"committer date {_time(later.time)} is before the checkpoint "
                                 f"{path} ({format_timestamp(point.created_at)}) that it "
@@ -384,3 +405,34 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
             "created_at": format_timestamp(point.created_at), "reviewer": point.reviewer,
             "status": "findings" if problems else "verified",
         })  # fmt: skip
+
+
+def anchor(history: list[FirstParent], outcome: Outcome) -> None:
+    """Mark each decision with the signed checkpoint that anchors its clock, if any.
+
+    A verified checkpoint of commit C, made at T, proves that C and every first-parent
+    commit before it existed at T: their committer dates are bounded by T (a later claim is
+    false, and reported). A decision judged at a committer date that no checkpoint bounds
+    rests on a claim alone: `anchored_by` stays null and the summary counts it. Decisions
+    judged at `--at` do not rest on committer dates at all.
+    """
+    index = {c.sha: i for i, c in enumerate(history)}
+    points = sorted(
+        (index[c["commit"]], c["path"], c["created_at"]) for c in outcome.checkpoints
+        if c["status"] == "verified" and c["commit"] in index
+    )  # fmt: skip
+    bounds: dict[str, tuple[str, str]] = {}  # commit -> (checkpoint path, its time)
+    for i, commit in enumerate(history):
+        later = next(((path, at) for at_index, path, at in points if at_index >= i), None)
+        if later is None:
+            break  # no checkpoint bounds this commit or any after it
+        bounds[commit.sha] = later
+        created = datetime.fromisoformat(later[1].replace("Z", "+00:00"))
+        if clock.from_timestamp(commit.time) > clock.shift(created, checkpoints.SKEW):
+            outcome.add(commit.sha, "history.future_dated",
+                        f"committer date {_time(commit.time)} is after the checkpoint "
+                        f"{later[0]} ({later[1]}) that already holds the commit: the date is false")  # fmt: skip
+    for record in outcome.releases.values():
+        for decision in record.decisions:
+            if decision["clock"] != "at" and decision["commit"] in bounds:
+                decision["anchored_by"] = bounds[decision["commit"]][0]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from synthgov import approvals, ledgers, sshsig
+from synthgov import approvals, clock, ledgers, sshsig
 from synthgov.keys import parse_ssh_public_key
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
@@ -25,7 +25,7 @@ from synthgov.sshsig import SignatureError
 NAMESPACE = "synthgov-checkpoint"
 ROLES = ("auditor", "policy-admin")
 #: How far a later commit's time may lie before a checkpoint's before it counts as back-dated.
-SKEW = timedelta(minutes=5)
+SKEW = clock.SKEW
 FOLDER = "audit/checkpoints"
 
 

@@ -117,9 +117,16 @@ FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
     is_flag=True,
     help="Missing approvals warn instead of block (the pre-push hook: approvals come later).",
 )
+@click.option(
+    "--pr-author",
+    metavar="LOGIN",
+    help="The code-host login that opened the pull request (CI passes the platform's): "
+    "the reviewer registered with that login is an author of every release it changes.",
+)
 @click.pass_context
 def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool,
-          at: str | None, allow_missing_approvals: bool, scheduled: bool) -> int:  # fmt: skip
+          at: str | None, allow_missing_approvals: bool, scheduled: bool,
+          pr_author: str | None) -> int:  # fmt: skip
     """Decide whether the releases this branch adds or changes may merge.
 
     Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
@@ -131,8 +138,9 @@ def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None
     if no_git and base:
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
     return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
-                       at=options.utc_time(at, "--at"),
-                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled)  # fmt: skip
+                       at=options.instant(at, "--at"),
+                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled,
+                       pr_author=options.login(pr_author, "--pr-author"))  # fmt: skip
 
 
 TABLE = click.Path(dir_okay=False, path_type=Path)
@@ -230,6 +238,9 @@ def reviewer() -> None:
               help="SSH public key (.pub) or ASCII-armoured OpenPGP public key.")  # fmt: skip
 @click.option("--valid-after", help="ISO 8601 UTC time from which the key counts.")
 @click.option("--valid-before", help="ISO 8601 UTC time until which the key counts.")
+@click.option("--also-email", "also_emails", multiple=True, metavar="EMAIL",
+              help="Another address the reviewer writes or commits under; repeat for each.")  # fmt: skip
+@click.option("--login", help="The reviewer's code-host login (for `check --pr-author`).")
 @click.pass_context
 def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int:
     """Register a reviewer with a public key (the key is parsed and fingerprinted)."""
@@ -262,12 +273,19 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
 @click.option("--comment", help="Why; shown with the decision.")
 @click.option("--waiver", help="Approve this waiver of the release instead of the release.")
 @click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
+@click.option(
+    "--card", metavar="DATASET", help="Approve the change to DATASET's card on this branch."
+)
+@click.option("--budget", is_flag=True,
+              help="Approve the change to privacy budgets on this branch (new ledgers, "
+              "ledger headers, card sources).")  # fmt: skip
 @click.option("--revocation", is_flag=True, help="Approve the release's revocation.")
 @click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
 @click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
 @click.pass_context
 def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **options: Any) -> int:
-    """Approve (or reject) a release, a waiver or a policy change, as a signed commit.
+    """Approve (or reject) a release, a waiver, a revocation, or a change to policy/, a
+    card or the privacy budgets, as a signed commit.
 
     The approval binds the release as committed at HEAD and carries its own signature,
     so it survives squash merges. Refuses (exit 1) an approval that would not count:
@@ -328,7 +346,7 @@ def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str
     from synthgov.commands import audit as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(_root(ctx), revisions=revisions, at=options.utc_time(at, "--at"),
+    return command.run(_root(ctx), revisions=revisions, at=options.instant(at, "--at"),
                        fmt=fmt, out=start / out if out else None, checkpoint=checkpoint,
                        key=key)  # fmt: skip
 
@@ -447,6 +465,23 @@ def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     from synthgov.commands import budget as command
 
     code: int = command.run_debit(_root(ctx), source, **options)
+    return code
+
+
+@budget.command("cap")
+@click.argument("source")
+@click.option("--epsilon", help="New epsilon cap (alone: pure; with --delta: approximate).")
+@click.option("--delta", help="New delta cap.")
+@click.option("--rho", help="New rho cap (with --delta: zCDP).")
+@click.pass_context
+def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
+    """Change a ledger's cap, re-linking its entries: --epsilon E [--delta D] | --rho R --delta D.
+
+    The change needs the policy's budget_changes approvals (synthgov approve --budget).
+    """
+    from synthgov.commands import budget_cap as command
+
+    code: int = command.run_cap(_root(ctx), source, **options)
     return code
 
 

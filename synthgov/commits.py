@@ -12,6 +12,7 @@ or openpgp.Keyring's job.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -53,6 +54,13 @@ def _email(line: bytes, field: str) -> str:
         return line[start + 1 : end].decode("utf-8")
     except UnicodeDecodeError:
         raise SignatureError(f"the commit's {field} email is not UTF-8") from None
+
+
+def object_id(raw: bytes) -> str:
+    """The id git gives a raw commit object: SHA-1, or SHA-256 in a SHA-256 repository
+    (told by the tree id's length), of `commit <size>\\0` and the bytes."""
+    algorithm = hashlib.sha256 if _signature_header(raw) == b"gpgsig-sha256" else hashlib.sha1
+    return algorithm(b"commit %d\0" % len(raw) + raw).hexdigest()
 
 
 def author_emails(raw: bytes) -> tuple[str, str]:

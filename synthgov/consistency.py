@@ -61,6 +61,8 @@ def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Prob
         )
     elif problem := rule.out_of_range(model.relax_to):
         problems.append(Problem(waiver.document.locate(("relax_to",)), f"relax_to: {problem}"))
+    elif (beyond := _beyond_bound(waiver, policy)) is not None:
+        problems.append(beyond)
     limit = policy.model.waivers.max_days
     if (model.expires_at - model.created_at).total_seconds() > limit * 86_400:
         where = waiver.document.locate(("expires_at",))
@@ -71,6 +73,24 @@ def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Prob
             )
         )
     return problems
+
+
+def _beyond_bound(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> Problem | None:
+    """A `relax_to` past the policy's `waivers.max_relax` bound for its rule, or a rule
+    the policy gives no bound (not waivable): a waiver may not switch a rule off."""
+    model = waiver.model
+    rule = policy.model.rules[model.rule]
+    where = waiver.document.locate(("relax_to",))
+    bound = policy.model.waivers.max_relax.get(model.rule)
+    if bound is None:
+        at = policy.document.locate(("waivers",), key=True)
+        return Problem(where, f"relax_to: the policy sets no waivers.max_relax bound for "
+                              f"{model.rule} (waivers at {at}), so it cannot be waived")  # fmt: skip
+    if rule.is_tighter_or_equal(model.relax_to, bound):
+        return None
+    at = policy.document.locate(("waivers", "max_relax", model.rule))
+    return Problem(where, f"relax_to: {model.relax_to:g} goes beyond the policy's bound for "
+                          f"{model.rule} ({rule.op} {bound:g}, set at {at})")  # fmt: skip
 
 
 def problems_against_policy(loaded: Loaded[BaseModel], policy: Loaded[Policy]) -> list[Problem]:

@@ -10,7 +10,16 @@ from collections.abc import Callable
 
 from synthgov import waivers
 from synthgov.findings import Finding, ReleaseResult, Severity
-from synthgov.gates import ReleaseContext, approvals, budget, integrity, metrics, policy
+from synthgov.gates import (
+    ReleaseContext,
+    approvals,
+    budget,
+    coverage,
+    dates,
+    integrity,
+    metrics,
+    policy,
+)
 
 Gate = Callable[[ReleaseContext], list[Finding]]
 
@@ -18,6 +27,8 @@ GATES: tuple[tuple[str, Gate], ...] = (
     ("integrity", integrity.check),
     ("policy", policy.check),
     ("metrics", metrics.check),
+    ("coverage", coverage.check),
+    ("time", dates.check),
     ("budget", budget.check),
     ("approvals", approvals.check),
 )
@@ -57,6 +68,7 @@ def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> Releas
     today's policy would fail it must still be revocable)."""
     try:
         found = approvals.revocation_findings(ctx) + _revocation_binding(ctx)
+        found += dates.revocation(ctx)
     except Exception as exc:  # fail closed
         found = [
             failed_to_check(ctx.manifest.document.path, "approvals", f"{type(exc).__name__}: {exc}")

@@ -82,8 +82,17 @@ def _summary(doc: dict[str, Any]) -> list[tuple[str, str]]:
                      "every decision)"),
         ("Findings", str(len(doc["findings"]))),
         ("Clock", doc["at"] or "each commit's committer time"),
+        ("Decisions on unanchored dates", f"{doc.get('unanchored', 0)} (judged at a committer "
+                                          "date no signed checkpoint bounds: a claim)"),
         ("Generated", doc["generated_at"]),
     ]  # fmt: skip
+
+
+def _unanchored(decision: dict[str, Any]) -> str:
+    """A mark for a decision whose clock is a committer date no checkpoint bounds."""
+    if decision.get("clock", "committer") == "at" or decision.get("anchored_by"):
+        return ""
+    return ", unanchored date"
 
 
 def _cell(text: Any) -> str:
@@ -104,7 +113,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
     for release in doc["releases"]:
         lines += [f"### {release['release']}: {release['verdict']}", "",
                   f"Author: {_cell(release['author'])}. Decided at "
-                  + ", ".join(f"`{d['commit'][:12]}` ({d['time']}, {d['verdict']})"
+                  + ", ".join(f"`{d['commit'][:12]}` ({d['time']}{_unanchored(d)}, {d['verdict']})"
                               for d in release["decisions"]) + ".", "",
                   "| approval | role | decision | key | carrier |", "|---|---|---|---|---|"]  # fmt: skip
         lines += [f"| {a['reviewer']} | {a['role']} | {a['decision']} | "
@@ -235,7 +244,7 @@ def render_html(doc: dict[str, Any]) -> str:
         body.append(f"<h3>{_e(release['release'])}: {_e(release['verdict'])}</h3>")
         body.append(f"<p>Author: {_e(release['author'])}</p>")
         body.append(_table(["commit", "time", "verdict", "blocking findings"], [
-            [f"<code>{_e(d['commit'][:12])}</code>", _e(d["time"]), _e(d["verdict"]),
+            [f"<code>{_e(d['commit'][:12])}</code>", _e(d["time"] + _unanchored(d)), _e(d["verdict"]),
              _e("; ".join(f["rule"] for f in d["findings"] if f["severity"] == "error"))]
             for d in release["decisions"]]))  # fmt: skip
         body.append(_table(["reviewer", "role", "decision", "key fingerprint", "carrier"], [

@@ -30,11 +30,14 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
             expected["version"] = (("version",), model.version)
     elif kind == "approval":
         subject = ids.get("subject") or (
-            "waiver" if "waiver" in ids else "release" if "dataset" in ids else "policy"
-        )
+            "waiver" if "waiver" in ids else "release" if "version" in ids
+            else "card" if "dataset" in ids else "policy"
+        )  # fmt: skip
         expected = {"subject": (("subject",), model.subject), "release": (("release",), model.release),
                     "waiver": (("waiver",), model.waiver), "role": (("role",), model.role),
                     "reviewer": (("reviewer",), model.reviewer)}  # fmt: skip
+        if subject == "card":
+            expected["dataset"] = (("dataset",), model.dataset)
     elif kind == "waiver":
         expected = {"release": (("release",), model.release), "waiver": (("id",), model.id)}
     elif kind in ("revocation", "revalidation"):

@@ -462,6 +462,24 @@ class Repository:
             found.append((sha.decode("ascii"), paths))
         return found
 
+    def raw_changes(self, revisions: str) -> list[tuple[str, list[RawChange]]]:
+        """(commit, its changes with blob ids, renames and copies detected) for the
+        non-merge commits of `revisions`, children before parents (`--topo-order`, which
+        no commit date can reorder): one `git log` for the whole range, every path.
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        done = self._git("log", "-z", "--raw", "--no-abbrev", "-M", "-C", "--no-merges",
+                         "--topo-order", "--format=%x01%H", revisions, "--")  # fmt: skip
+        if done.returncode != 0:
+            raise GitError(f"cannot read the history of {revisions}: {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            sha, _, rest = record.partition(b"\0")
+            found.append((sha.decode("ascii"), _parse_raw(rest.lstrip(b"\n"))))
+        return found
+
     def first_parent(self, revisions: str) -> list[FirstParent]:
         """The first-parent commits of `revisions` (e.g. `main` or `A..main`), oldest first,
         each with the governance paths it changes against its first parent (all of them
@@ -660,6 +678,42 @@ def _parse_name_status(out: bytes) -> list[tuple[str, str, str | None]]:
             at += 2
         else:
             raise GitError(f"unexpected git diff-tree output: {fields[at]!r}")
+    return entries
+
+
+@dataclass(frozen=True)
+class RawChange:
+    """One entry of `git log --raw`: `old_path` for renames (R) and copies (C) only."""
+
+    status: str  # A, M, D, T, R or C
+    path: str  # the path after the change (before it, for a deletion)
+    old_path: str | None
+    blob: str  # the new content's object id (all zeros for a deletion)
+
+
+def _parse_raw(out: bytes) -> list[RawChange]:
+    """`:<mode> <mode> <old id> <new id> <status>\\0<path>\\0[<new path>\\0]` entries."""
+    fields = out.split(b"\0")
+    entries: list[RawChange] = []
+    at = 0
+    while at < len(fields):
+        header = fields[at]
+        if not header.strip():
+            at += 1
+            continue
+        parts = header.decode("ascii", "replace").split()
+        if not header.startswith(b":") or len(parts) != 5:
+            raise GitError(f"unexpected git log output: {header[:80]!r}")
+        status, blob = parts[4][:1], parts[3]
+        names = [f.decode("utf-8", "surrogateescape") for f in fields[at + 1 : at + 3]]
+        if status in "RC" and len(names) == 2:
+            entries.append(RawChange(status, names[1], names[0], blob))
+            at += 3
+        elif names:
+            entries.append(RawChange(status, names[0], None, blob))
+            at += 2
+        else:
+            raise GitError(f"unexpected git log output: {header[:80]!r}")
     return entries
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from synthgov import clock
 from synthgov.gates import ReleaseContext
 from synthgov.gates.metrics import scorecard as judged_rules
 from synthgov.metric_ids import METRICS
@@ -115,7 +116,7 @@ def next_revalidation(state: DatasetState) -> date | None:
         return None
     since = release.revalidated_at or release.created_at
     assert since is not None  # current() only picks releases with a manifest
-    return (since + timedelta(days=state.card.revalidation_days)).date()
+    return clock.shift(since, timedelta(days=state.card.revalidation_days)).date()
 
 
 def revocation_summary(release: ReleaseState) -> dict[str, Any]:

@@ -30,13 +30,24 @@ PATTERNS: dict[str, re.Pattern[str]] = {
     # outside GOVERNANCE_DIRS: `check` ignores audit/, `audit` verifies what is there
     "checkpoint": re.compile(r"audit/checkpoints/(?P<at>\d{8}T\d{6}Z)\.yaml"),
 }
-#: Other places of a kind: approvals of a waiver, a revocation and a change to policy/.
+#: Other places of a kind: approvals of a waiver, a revocation, a change to policy/, to a
+#: card, and to the privacy budgets.
 MORE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "approval",
         re.compile(rf"{_RELEASE}/waivers/{_WAIVER}/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
     ),
     ("approval", re.compile(rf"policy/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml")),
+    (
+        "approval",
+        re.compile(
+            rf"datasets/(?P<dataset>{_ID})/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"
+        ),
+    ),
+    (  # the group names the subject: "budget" is the folder's name without its "s"
+        "approval",
+        re.compile(rf"(?P<subject>budget)s/approvals/(?P<role>{_ID})--(?P<reviewer>{_ID})\.yaml"),
+    ),
     (
         "approval",
         re.compile(
@@ -91,13 +102,22 @@ def ledger_path(source: str) -> str:
     return f"budgets/{source}.yaml"
 
 
+def approval_folder(subject: str, dataset: str | None = None) -> str:
+    """The folder of the approvals of a change of the pull request: policy/'s, a card's or
+    the budgets'."""
+    if subject == "card" and dataset is not None:
+        return f"datasets/{dataset}/approvals"
+    return "budgets/approvals" if subject == "budget" else "policy/approvals"
+
+
 def approval_path(role: str, reviewer: str, release: str | None = None,
-                  waiver: str | None = None, subject: str = "release") -> str:  # fmt: skip
-    """Where an approval lives: a release's, one of its waivers', its revocation's, or
-    policy/'s (no release)."""
+                  waiver: str | None = None, subject: str = "release",
+                  dataset: str | None = None) -> str:  # fmt: skip
+    """Where an approval lives: a release's, one of its waivers', its revocation's,
+    policy/'s (no release), a card's (`dataset`) or the budgets' (subject budget)."""
     name = f"{role}--{reviewer}.yaml"
     if release is None:
-        return f"policy/approvals/{name}"
+        return f"{approval_folder(subject, dataset)}/{name}"
     folder = release_dir(*release.split("@", 1))
     if waiver:
         return f"{folder}/waivers/{waiver}/{name}"

@@ -19,10 +19,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from synthgov import yaml_edit
+from synthgov import loading, yaml_edit
 from synthgov.canonical import canonical
 from synthgov.loading import Document, KeyPath
 
@@ -134,22 +133,50 @@ def _release(entry: Any) -> str:
     return release if isinstance(release, str) else "?"
 
 
-def history_issues(head: Document, base: Document) -> list[Issue]:
+def cap_change(base: dict[str, Any], head: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """figure -> (base value, head value) for each figure of the cap that the head changes
+    (None where a side has no such figure); empty when the cap is the base's.
+
+    The one place a changed cap is detected: `history_issues` leaves the cap to it, and
+    the budget gate reports what it returns as `budget.cap_changed`.
+    """
+    ours, theirs = _cap(base), _cap(head)
+    return {name: (ours.get(name), theirs.get(name)) for name in sorted({*ours, *theirs})
+            if canonical(ours.get(name)) != canonical(theirs.get(name))}  # fmt: skip
+
+
+def _cap(data: dict[str, Any]) -> dict[str, Any]:
+    found = data.get("cap")
+    return found if isinstance(found, dict) else {}
+
+
+def _fixed(data: dict[str, Any]) -> dict[str, Any]:
+    """The header but its cap (which `cap_change` judges)."""
+    return {key: value for key, value in header(data).items() if key != "cap"}
+
+
+def history_issues(head: Document, base: Document, header_approved: bool = False) -> list[Issue]:
     """How `head` departs from append-only against `base`: header, entries, bytes.
 
+    With `header_approved` (the pull request's `budget_changes` approvals cover its new
+    header), a changed header re-links the chain and is judged by `relinked_issues`
+    instead. Otherwise the cap is `cap_change`'s to report; its text is the only part of
+    the base's that may differ here, and only when its value does.
     Two branches that each appended a debit collide at the same sequence number; the one
     checked against a base that already holds the other's is told to rebase.
     """
+    if header_approved and canonical(header(head.data)) != canonical(header(base.data)):
+        return relinked_issues(head, base)
     ours, theirs = entries(head.data), entries(base.data)
     found: list[Issue] = []
-    if canonical(header(head.data)) != canonical(header(base.data)):
-        where = _first_difference(header(base.data), header(head.data))
+    if canonical(_fixed(head.data)) != canonical(_fixed(base.data)):
+        where = _first_difference(_fixed(base.data), _fixed(head.data))
         shown = ".".join(str(p) for p in where) or "the header"
         found.append(Issue(
             "budget.header_changed",
             f"{shown} differs from the base: a ledger's header (source, privacy unit, notion, "
-            "cap) is fixed once merged; raising the cap is a change of its own, never part "
-            "of a debit",
+            "cap) is fixed once merged, but for a change the policy's budget_changes "
+            "approvals cover (synthgov approve --budget)",
             where or ("source",),
         ))  # fmt: skip
     ours_releases = {_release(e): i for i, e in enumerate(ours)}
@@ -200,18 +227,60 @@ def history_issues(head: Document, base: Document) -> list[Issue]:
                 at,
             ))  # fmt: skip
     if not found:
-        found += _byte_issues(head, base)
+        found += _byte_issues(head, base, masked=bool(cap_change(base.data, head.data)))
     return found
 
 
-def _byte_issues(head: Document, base: Document) -> list[Issue]:
-    """Same data but different text before the end of the base's entries (BRIEF §5)."""
-    end = _protected_end(base.text)
-    ours, theirs = head.text[:end], base.text[:end]
+def _unlinked(entry: Any) -> Any:
+    return (
+        {k: v for k, v in entry.items() if k != "prev_sha256"} if isinstance(entry, dict) else entry
+    )
+
+
+def relinked_issues(head: Document, base: Document) -> list[Issue]:
+    """An approved change of the header re-links the chain from the new header, so every
+    `prev_sha256` changes; every entry of the base stays, in place, the same otherwise.
+    (`chain_issues` still checks the new links.)"""
+    ours, theirs = entries(head.data), entries(base.data)
+    found = []
+    for index, entry in enumerate(theirs):
+        mine = ours[index] if index < len(ours) else None
+        if mine is not None and canonical(_unlinked(mine)) == canonical(_unlinked(entry)):
+            continue
+        release, seq = _release(entry), index + 1
+        if mine is None:
+            found.append(Issue(
+                "budget.entry_deleted",
+                f"entry seq {seq} ({release}) of the base is missing: entries are "
+                "append-only, never removed, also when the header changes",
+                (ENTRIES,),
+            ))  # fmt: skip
+            continue
+        where = _first_difference(_unlinked(entry), _unlinked(mine), (ENTRIES, index))
+        field = ".".join(str(p) for p in where[2:]) or "the entry"
+        found.append(Issue(
+            "budget.entry_changed",
+            f"entry seq {seq} ({release}) differs from the base in {field}: a change of the "
+            "header re-links the entries (prev_sha256) and changes nothing else",
+            where,
+        ))  # fmt: skip
+    return found
+
+
+def _byte_issues(head: Document, base: Document, *, masked: bool = False) -> list[Issue]:
+    """Same data but different text before the end of the base's entries (BRIEF §5); with
+    `masked`, the cap's text is left out on both sides (its change is reported apart)."""
+    ours, theirs, skip = head.text, base.text, (len(head.text), 0)
+    if masked:
+        ours, skip = _without_cap(ours, head.path)
+        theirs, _ = _without_cap(theirs, base.path)
+    end = _protected_end(theirs, base.path)
+    ours, theirs = ours[:end], theirs[:end]
     if ours == theirs:
         return []
     pairs = enumerate(zip(ours, theirs, strict=False))
     at = next((i for i, (a, b) in pairs if a != b), min(len(ours), len(theirs)))
+    at += skip[1] if at > skip[0] else 0  # back to a place in the head's own text
     line = head.text.count("\n", 0, at) + 1
     return [Issue(
         "budget.rewritten",
@@ -221,18 +290,34 @@ def _byte_issues(head: Document, base: Document) -> list[Issue]:
     )]  # fmt: skip
 
 
-def _protected_end(text: str) -> int:
+def _content_end(node: Node) -> int:
+    """Just past the last character of `node`'s content (a block collection's own end
+    mark lies at the next token, after any comments)."""
+    return max(n.end_mark.index for n in yaml_edit.descendants(node)
+               if isinstance(n, ScalarNode) or getattr(n, "flow_style", False))  # fmt: skip
+
+
+def _without_cap(text: str, path: str) -> tuple[str, tuple[int, int]]:
+    """`text` with everything after the top-level `cap` key to the end of its value (its
+    comments too) cut down to `:`, and (where the cut is, how many characters it took)."""
+    root = loading.compose(text, path)
+    for key, value in root.value if isinstance(root, MappingNode) else []:
+        if isinstance(key, ScalarNode) and key.value == "cap":
+            start, stop = key.end_mark.index, _content_end(value)
+            return text[:start] + ":" + text[stop:], (start, stop - start - 1)
+    return text, (len(text), 0)
+
+
+def _protected_end(text: str, path: str) -> int:
     """Where the part of `text` that must never change ends: after its last entry's
     content, or at the `entries` key of a ledger without entries."""
-    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    root = loading.compose(text, path)
     if not isinstance(root, MappingNode):
         return 0
     for key, value in root.value:
         if isinstance(key, ScalarNode) and key.value == ENTRIES:
             if isinstance(value, SequenceNode) and value.value:
-                ends = [n.end_mark.index for n in yaml_edit.descendants(value.value[-1])
-                        if isinstance(n, ScalarNode) or getattr(n, "flow_style", False)]  # fmt: skip
-                return max(ends)
+                return _content_end(value.value[-1])
             return text.rfind("\n", 0, key.start_mark.index) + 1
     return len(text)
 
@@ -245,10 +330,10 @@ def new_entries(head: dict[str, Any], base: dict[str, Any] | None) -> range:
 # --- appending -----------------------------------------------------------------------------
 
 
-def append(text: str, entry_yaml: str) -> str | None:
+def append(text: str, entry_yaml: str, path: str = "(ledger)") -> str | None:
     """`text` with the block mapping `entry_yaml` appended to `entries`, nothing else changed.
 
     `entries: []` becomes a block list. None when the layout is one this does not edit (a
     non-empty flow list); the caller re-parses the result and compares before writing.
     """
-    return yaml_edit.append_item(text, ENTRIES, yaml_edit.sequence_item(entry_yaml))
+    return yaml_edit.append_item(text, ENTRIES, yaml_edit.sequence_item(entry_yaml), path)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -263,22 +265,21 @@ def _refuse_hidden(text: str, path: str) -> None:
         )
 
 
-def parse_yaml(raw: bytes, path: str) -> Document:
-    """Parse one YAML document safely.
-
-    Raises:
-        InputError: malformed YAML or any construct refused above, with line and column.
-    """
-    text = _decode(raw, path)
-    _refuse_hidden(text, path)
-    doc = Document(path, None, text)
-    loader = None
+def _compose(text: str) -> Node | None:
+    loader = _Composer(text)  # the reader already refuses control characters here
     try:
-        loader = _Composer(text)  # the reader already refuses control characters here
-        node = loader.get_single_node()
-        if node is None:
-            raise InputError.at(path, "file is empty; expected a YAML mapping", 1, 1)
-        data = _construct(node, (), doc)
+        node: Node | None = loader.get_single_node()
+        return node
+    finally:
+        if hasattr(loader, "dispose"):
+            loader.dispose()
+
+
+@contextmanager
+def _refusals(text: str, path: str) -> Iterator[None]:
+    """Every way the parser or our rules refuse `text`, as one located InputError."""
+    try:
+        yield
     except _Fail as exc:
         raise InputError.at(path, str(exc), exc.line, exc.column) from None
     except yaml.reader.ReaderError as exc:
@@ -299,9 +300,38 @@ def parse_yaml(raw: bytes, path: str) -> Document:
         raise InputError.at(path, f"malformed YAML: {exc}") from None
     except RecursionError:
         raise InputError.at(path, f"nesting deeper than {MAX_DEPTH} levels") from None
-    finally:
-        if loader is not None and hasattr(loader, "dispose"):
-            loader.dispose()
+
+
+def compose(text: str, path: str) -> Node | None:
+    """The node tree of `text` as the loader reads it (None for an empty document).
+
+    The one YAML parser: whatever edits a governance file's text (appending a ledger
+    entry, a reviewer) finds its places with this, so the editor and the loader never
+    disagree on what the text says (libyaml and PyYAML's Python scanner do, e.g. on a tab
+    after a colon).
+
+    Raises:
+        InputError: what `parse_yaml` refuses in the YAML itself.
+    """
+    _refuse_hidden(text, path)
+    with _refusals(text, path):
+        return _compose(text)
+
+
+def parse_yaml(raw: bytes, path: str) -> Document:
+    """Parse one YAML document safely.
+
+    Raises:
+        InputError: malformed YAML or any construct refused above, with line and column.
+    """
+    text = _decode(raw, path)
+    _refuse_hidden(text, path)
+    doc = Document(path, None, text)
+    with _refusals(text, path):
+        node = _compose(text)
+        if node is None:
+            raise InputError.at(path, "file is empty; expected a YAML mapping", 1, 1)
+        data = _construct(node, (), doc)
     return Document(path, data, text, doc.values, doc.keys)
 
 

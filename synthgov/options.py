@@ -91,6 +91,45 @@ def utc_time(text: str | None, label: str) -> datetime | None:
         raise InputError.at(label, f"{text!r} is not a real date and time") from None
 
 
+def instant(text: str | None, label: str) -> datetime | None:
+    """A clock for replay (`--at`): an ISO 8601 time within `clock.EARLIEST`..`clock.LATEST`.
+
+    Raises:
+        InputError: not an ISO 8601 time, or outside the range a replay can use.
+    """
+    from synthgov import clock
+    from synthgov.models.common import format_timestamp
+
+    moment = utc_time(text, label)
+    if moment is not None and not clock.EARLIEST <= moment < clock.LATEST:
+        raise InputError.at(label, f"{text!r} is outside the range a clock can replay; expected "
+                            f"a time from {format_timestamp(clock.EARLIEST)} to before "
+                            f"{format_timestamp(clock.LATEST)}")  # fmt: skip
+    return moment
+
+
+def login(text: str | None, label: str) -> str | None:
+    """A code-host login (`--pr-author`, `--login`), as GitHub and GitLab spell them.
+
+    Raises:
+        InputError: not a login.
+    """
+    from pydantic import TypeAdapter
+
+    from synthgov.models.reviewers import Login
+
+    if text is None:
+        return None
+    try:
+        return TypeAdapter(Login).validate_python(text)
+    except ValidationError:
+        raise InputError.at(
+            label,
+            f"{text!r} is not a code-host login; expected letters, "
+            "digits, '.', '_' or '-', e.g. ada-lindqvist",
+        ) from None
+
+
 def build(model: type[ModelT], data: dict[str, Any], labels: dict[str, str], other: str) -> ModelT:
     """Validate `data` as `model`, naming each problem by the option that supplied it.
 

@@ -151,12 +151,21 @@ def replace_file(root: Path, path: str | Path, old: bytes, new: bytes) -> None:
     """Atomically replace a file that must still hold `old`, keeping its mode (no lost edits).
 
     Raises:
-        InputError: the path leaves the root, crosses a symlink, or the file changed meanwhile.
+        InputError: the path leaves the root, crosses a symlink, the file changed meanwhile,
+            or it cannot be written (no permission, a read-only file system, a full disk).
     """
+    shown = relative_to_root(root, path).as_posix()
     if read_bytes(root, path) != old:
-        shown = relative_to_root(root, path).as_posix()
         raise InputError.at(shown, "changed while synthgov was editing it; nothing was written")
-    full = root / relative_to_root(root, path)
+    try:
+        _replace(root / relative_to_root(root, path), new)
+    except OSError as exc:
+        raise InputError.at(
+            shown, f"cannot write: {exc.strerror or exc}; nothing was written"
+        ) from None
+
+
+def _replace(full: Path, new: bytes) -> None:
     mode = stat.S_IMODE(os.stat(full, follow_symlinks=False).st_mode)
     fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".synthgov-", suffix=".tmp")
     try:

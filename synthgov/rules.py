@@ -126,24 +126,20 @@ def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
     return found
 
 
-def undecided(metric: str, report: Report) -> dict[str, Any] | None:
-    """The report's note that `metric` could not be measured at its tables' sizes, when
-    the note is plausible: it asks for more rows than the smallest input has (a note on a
-    large table cannot turn a missing metric into a mere warning)."""
+def undecided(metric: str, report: Report) -> list[dict[str, Any]]:
+    """The report's notes that `metric` could not be measured (for a column, or at all) at
+    its tables' sizes, where a note is plausible: it asks for more rows than the smallest
+    input has (a note on a large table cannot turn a missing metric into a mere warning)."""
     notes = getattr(report, "inconclusive", None)
     if not isinstance(notes, list):
-        return None
+        return []
     smallest = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
-    for note in notes:
-        if (
-            isinstance(note, dict)
-            and note.get("id") == metric
-            and isinstance(note.get("needs_rows"), int)
-            and isinstance(note.get("reason"), str)
-            and note["needs_rows"] > smallest
-        ):
-            return note
-    return None
+    return [
+        note for note in notes
+        if isinstance(note, dict) and note.get("id") == metric
+        and isinstance(note.get("needs_rows"), int) and not isinstance(note["needs_rows"], bool)
+        and isinstance(note.get("reason"), str) and note["needs_rows"] > smallest
+    ]  # fmt: skip
 
 
 def _needs(op: str, value: float, interval: tuple[float, float], threshold: float,
@@ -168,12 +164,23 @@ def judge(condition: Condition, threshold: float, report: Report, *,
     `alpha` is the one-sided level of each bound (None: the report's own 95 % `ci`).
     """
     found = entries(condition, report)
+    measured = {metric.column for _, metric in found}
+    notes = [n for n in undecided(condition.metric, report) if n.get("column") not in measured]
+    unmeasured = None
+    if notes:  # columns the tables were too small to measure at all
+        note = notes[0]
+        unmeasured = Judgement(Decision.INCONCLUSIVE, None, None, note.get("column"), None,
+                               None, note["needs_rows"], note["reason"])  # fmt: skip
     if not found:
-        note = undecided(condition.metric, report)
-        if note is not None:
-            return Judgement(Decision.INCONCLUSIVE, None, None, note.get("column"), None,
-                             None, note["needs_rows"], note["reason"])  # fmt: skip
-        return Judgement(Decision.FAIL, None, None, None, None)
+        return unmeasured or Judgement(Decision.FAIL, None, None, None, None)
+    judged_entries = _judge_entries(condition, threshold, found, margin, alpha)
+    if unmeasured is not None and judged_entries.decision is Decision.PASS:
+        return unmeasured
+    return judged_entries
+
+
+def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int, Metric]],
+                   margin: float, alpha: float | None) -> Judgement:  # fmt: skip
     judged = []
     for index, metric in found:
         interval = entry_interval(metric, alpha)

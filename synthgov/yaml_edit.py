@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from synthgov import loading
 
 _NULLS = ("", "~", "null", "Null", "NULL")
 
@@ -30,15 +31,19 @@ def indent(block: str, columns: int) -> str:
     return "".join(pad + line if line.strip() else line for line in block.splitlines(True))
 
 
-def append_item(text: str, key: str, item: str) -> str | None:
+def append_item(text: str, key: str, item: str, path: str = "(text)") -> str | None:
     """`text` with `item` (from `sequence_item`) appended to the top-level list `key`.
 
     Handles a block list (the item goes after its last item, at the same indentation), an
     empty list written `[]` or as null (replaced by the item on the next line, a trailing
     comment kept), and a missing key (appended at the end). Returns None for layouts it
-    does not edit. The text must already have passed the safe loader.
+    does not edit. The text is read by the loader's own parser (`loading.compose`): what
+    the loader accepts, this edits or declines, never reads differently.
+
+    Raises:
+        InputError: text the loader refuses (`path` names it).
     """
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = loading.compose(text, path)
     if not isinstance(root, MappingNode):
         return None
     newline = "\r\n" if "\r\n" in text else "\n"
@@ -60,7 +65,7 @@ def append_item(text: str, key: str, item: str) -> str | None:
 def _is_empty(node: Node) -> bool:
     if isinstance(node, SequenceNode):
         return node.flow_style is True and not node.value
-    return isinstance(node, ScalarNode) and node.style is None and node.value in _NULLS
+    return isinstance(node, ScalarNode) and node.style in (None, "") and node.value in _NULLS
 
 
 def _replace_empty(text: str, value: Node, item: str, newline: str) -> str:

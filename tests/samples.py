@@ -17,11 +17,16 @@ PASSING: list[dict[str, Any]] = [
     {"id": "schema.columns_match", "value": 1.0},
     {"id": "schema.dtypes_match", "value": 1.0},
     {"id": "schema.values_in_card", "column": "age", "value": 1.0},
+    {"id": "schema.values_in_card", "column": "region", "value": 1.0},
+    {"id": "schema.values_in_card", "column": "amount", "value": 1.0},
     {"id": "constraints.validity", "value": 0.999},
     {"id": "constraints.validity", "value": 0.98, "rule": "positive-amount"},
     {"id": "fidelity.column_shapes", "value": 0.91},
     {"id": "fidelity.column_pair_trends", "value": 0.88},
+    {"id": "fidelity.missing_rate_diff", "column": "age", "value": 0.0},
+    {"id": "fidelity.missing_rate_diff", "column": "region", "value": 0.0},
     {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
+    {"id": "fidelity.missing_rate_diff", "column": "fraud", "value": 0.0},
     {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64],
      "interval": {"kind": "normal", "se": 0.015}},
     {"id": "utility.tstr", "value": 0.88, "ci": [0.86, 0.9], "interval": {"kind": "normal", "se": 0.01}},
@@ -172,7 +177,7 @@ release: claims@1.10
 rule: fidelity.detection_auc
 relax_to: 0.8
 justification: Rounded date columns; release limited to QA fixtures.
-owner: alice
+owner: ada
 ticket: GRC-1432
 created_at: "2026-09-02T00:00:00Z"
 expires_at: "2026-10-02T00:00:00Z"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from synthgov import layout
 from synthgov.commands.approve import signed_text
+from synthgov.commands.init import REPOSITORY_PLACEHOLDER
 from synthgov.keys import parse_ssh_public_key
 from synthgov.sshsig import sign_with_ssh_keygen
 
@@ -55,21 +56,34 @@ def registry_yaml(*people: Person, extra: dict[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The repository id of the template policy (tests.samples.POLICY), which approvals sign.
+REPOSITORY = REPOSITORY_PLACEHOLDER
+
+
 def approval(person: Person, role: str, digest: str, *, release: str | None = "claims@1.10",
              waiver: str | None = None, decision: str = "approve",
              signer: Person | None = None, namespace: str = NAMESPACE,
-             signed_at: str = "2025-06-01T10:00:00Z") -> tuple[str, str]:  # fmt: skip
-    """(path, text) of an approval signed by `signer` (default: the person)."""
-    data: dict[str, object] = {"schema_version": 1}
-    if release is None:
-        data["subject"] = "policy"
-    elif waiver:
-        data |= {"subject": "waiver", "waiver": waiver, "release": release}
-    else:
+             signed_at: str = "2025-06-01T10:00:00Z", subject: str | None = None,
+             dataset: str | None = None,
+             repository: str | None = REPOSITORY) -> tuple[str, str]:  # fmt: skip
+    """(path, text) of an approval signed by `signer` (default: the person); `subject`
+    defaults to what `release`, `waiver` and `dataset` imply."""
+    kind = subject or (
+        "waiver" if waiver else "card" if dataset else "release" if release else "policy"
+    )
+    data: dict[str, object] = {"schema_version": 1, "subject": kind}
+    if repository is not None:
+        data["repository"] = repository
+    if waiver:
+        data["waiver"] = waiver
+    if release is not None and kind in ("release", "waiver", "revocation"):
         data["release"] = release
+    if dataset is not None:
+        data["dataset"] = dataset
     data |= {"reviewer": person.id, "role": role, "decision": decision, "digest": digest,
              "signed_at": signed_at}  # fmt: skip
-    path = layout.approval_path(role, person.id, release, waiver)
+    path = layout.approval_path(role, person.id, release if kind in ("release", "waiver", "revocation") else None,
+                                waiver, kind, dataset)  # fmt: skip
     by = signer or person
     return path, signed_text(data, path, "sshsig", lambda m: by.sign(m, namespace))
 

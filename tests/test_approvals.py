@@ -149,7 +149,10 @@ def test_revoked_key(synthgov, base: Path) -> None:  # type: ignore[no-untyped-d
 
 def test_expired_key_with_back_dated_commit(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     _base_registry(base, ada='valid_before: "2026-01-01T00:00:00Z"')
-    add_release(base, approved_by=("chen",))
+    from tests import samples
+
+    early = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2025-05-01T10:00:00Z")
+    add_release(base, manifest=early, approved_by=("chen",))  # made while the key was valid
     put_approval(base, "ada")
     dated = {
         "GIT_COMMITTER_DATE": "2025-06-01T00:00:00Z",
@@ -434,6 +437,15 @@ def test_a_classification_downgrade_alone_needs_admin_approvals(synthgov, base: 
             synthgov("approve", "--policy", "--role", "policy-admin", "--key", key, cwd=base).code
             == 0
         )
+    # The card is changed too: its (base) tier's reviewers approve that change as well.
+    result = check(synthgov, base, "--format", "json")
+    assert [f["rule"] for f in as_json(result)["findings"] if f["severity"] == "error"] == [
+        "policy.card_change", "policy.card_change"]  # fmt: skip
+    for name in ("ada", "chen"):
+        person = PEOPLE[name]
+        done = synthgov("approve", "--card", "claims", "--role", person.roles[0],
+                        "--key", str(person.key), cwd=base)  # fmt: skip
+        assert done.code == 0, done.err
     assert check(synthgov, base).code == 0
 
 

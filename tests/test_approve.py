@@ -188,3 +188,47 @@ def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: P
     result = check(synthgov, base, "--format", "json")
     assert result.code == 0, result.out
     assert "policy.change" not in {f["rule"] for f in as_json(result)["findings"]}
+
+
+def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    from synthgov import approvals
+
+    add_release(base, approved_by=())
+    assert approve(synthgov, base, "ada").code == 0
+    data = parse_document((base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(),
+                          "a.yaml").data  # fmt: skip
+    assert (data["subject"], data["repository"]) == ("release", signing.REPOSITORY)
+    payload = json.loads(approvals.signed_payload(data))
+    assert payload["subject"] == "release" and payload["repository"] == signing.REPOSITORY
+
+
+def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    card = base / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("source: {id: claims-db,", "source: {id: other,"))
+    write(base, "budgets/other.yaml", (base / "budgets/claims-db.yaml").read_text().replace(
+        "source: claims-db", "source: other"))  # fmt: skip
+    commit(base, "claims moves to the source other")
+    for name, what in (("ada", ("--card", "claims")), ("chen", ("--card", "claims")),
+                       ("ada", ("--budget",)), ("dana", ("--budget",))):  # fmt: skip
+        person = PEOPLE[name]
+        done = synthgov("approve", *what, "--role", person.roles[0], "--key", str(person.key),
+                        cwd=base)  # fmt: skip
+        assert done.code == 0, done.err
+    assert (base / "datasets/claims/approvals/data-owner--chen.yaml").is_file()
+    budget = parse_document((base / "budgets/approvals/policy-admin--dana.yaml").read_bytes(),
+                            "b.yaml").data  # fmt: skip
+    assert budget["subject"] == "budget" and "release" not in budget
+    assert check(synthgov, base).code == 0
+
+
+def test_approve_card_or_budget_without_such_a_change_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    add_release(base)
+    key = str(PEOPLE["ada"].key)
+    card = synthgov("approve", "--card", "claims", "--role", "privacy-reviewer", "--key", key,
+                    cwd=base)  # fmt: skip
+    assert card.code == 2 and "is not changed on this branch" in card.err
+    budget = synthgov("approve", "--budget", "--role", "privacy-reviewer", "--key", key, cwd=base)
+    assert budget.code == 2 and "creates no ledger" in budget.err
+    both = synthgov("approve", "--budget", "--policy", "--role", "policy-admin", cwd=base)
+    assert both.code == 2 and "cannot be combined" in both.err
+    assert git(base, "status", "--porcelain") == ""

@@ -112,7 +112,9 @@ def test_an_approval_by_a_key_revoked_before_the_merge_does_not_count(synthgov, 
     git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "--amend", "--no-edit")
     git(repo, "branch", "-qf", "pr", "main")
     git(repo, "checkout", "-q", "pr")
-    add_release(repo)
+    add_release(
+        repo, manifest=samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2025-06-01T10:00:00Z")
+    )
     merge(repo)
     code, data = audit(synthgov, repo)
     assert code == 1

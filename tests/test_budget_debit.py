@@ -3,6 +3,10 @@ untouched) and bad input (exit 2, one line naming the file or option)."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -272,3 +276,70 @@ def test_a_manifest_from_another_source_is_not_debited_here(synthgov, gov: Path)
         f"{MANIFEST}:6: source.id is elsewhere, not claims-db: the release was not made from "
         "this ledger's source"
     )
+
+
+def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: the text editor read the ledger with another YAML parser than the loader
+    (PyYAML's Python scanner refuses a tab after a colon; libyaml does not): `validate`
+    passed and `budget debit` failed with an internal error. One parser reads both now."""
+    assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
+    path = gov / LEDGER
+    tabbed = path.read_text().replace("notion: approx", "notion:\tapprox")
+    tabbed = tabbed.replace("    mechanism: unspecified", "    mechanism:\tunspecified")
+    path.write_text(tabbed)
+    assert synthgov("validate", LEDGER, cwd=gov).code == 0
+    result = debit(synthgov, gov, "claims@1.11", "--epsilon", "0.5")
+    assert result.code == 0, result.err
+    assert path.read_text().startswith(tabbed)  # the tabs are the user's: kept
+    assert [e.release for e in ledger(gov).entries] == ["claims@1.10", "claims@1.11"]
+    assert synthgov("validate", LEDGER, cwd=gov).code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--epsilon", "1e-120"), "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000"),
+        (("--rho", "900000000000000"), "--rho: 900000000000000 is out of range; expected a number"),
+        (("--epsilon", "0.5", "--param", "note=" + "x" * 1001),
+         "--param: note's value has more than 1000 characters"),
+    ],
+)  # fmt: skip
+def test_figures_out_of_range_and_long_parameters_are_one_line_exit_2(
+    synthgov, gov: Path, args, message
+) -> None:  # type: ignore[no-untyped-def]
+    before = (gov / LEDGER).read_bytes()
+    result = debit(synthgov, gov, "claims@1.10", *args)
+    assert result.code == 2
+    assert one_line(result.err).startswith(message)
+    assert (gov / LEDGER).read_bytes() == before
+
+
+WORKER = """
+import sys
+from synthgov.cli import main
+worker = sys.argv[1]
+for n in range(20):
+    main(["budget", "debit", "claims-db", "--release", f"claims@{worker}.{n}", "--epsilon", "0.001"])
+"""
+
+
+def test_eight_concurrent_debit_processes_lose_no_entry(gov: Path) -> None:
+    """Issue 15: eight `budget debit` processes at once printed "debited … seq N" for
+    entries that another one then overwrote. 8 processes x 20 debits: 160 entries, the
+    chain intact, and every seq a process reported holds that process's release."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(w)], cwd=gov, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for w in range(1, 9)]  # fmt: skip
+    reported: dict[int, str] = {}
+    for w, process in enumerate(workers, start=1):
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        for found in re.finditer(r"^debited budgets/claims-db\.yaml: seq (\d+), (\S+),", err, re.M):
+            reported[int(found.group(1))] = found.group(2)
+            assert found.group(2).startswith(f"claims@{w}.")
+        assert "internal error" not in err and "changed while" not in err, err
+    entries = ledger(gov).entries
+    assert len(entries) == 160 and len(reported) == 160
+    assert {e.seq: e.release for e in entries} == reported
+    assert ledgers.chain_issues(governance.load(gov, LEDGER).document.data) == []

@@ -98,6 +98,15 @@ def only(found: list[dict[str, Any]], rule: str) -> dict[str, Any]:
     return match
 
 
+def overdrawn(found: list[dict[str, Any]], release: str) -> dict[str, Any]:
+    """The release's over_cap finding, after checking the ledger's own (top-level) one:
+    a changed ledger is totalled whoever its entries name, and the release cannot pay."""
+    top = only([f for f in found if f["scope"] == "top"], "budget.over_cap")
+    mine = only([f for f in found if f["scope"] == release], "budget.over_cap")
+    assert (top["observed"], top["threshold"]) == (mine["observed"], mine["threshold"])
+    return mine
+
+
 # --- per release -----------------------------------------------------------------------------
 
 
@@ -136,8 +145,8 @@ def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(synthgov, base: 
 def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     release(base, "1.10", "notion: approx, epsilon: 3.5, delta: 0.000001")
     code, found = run(synthgov, base)
-    finding = only(found, "budget.over_cap")
-    assert code == 1 and finding["scope"] == "claims@1.10"
+    finding = overdrawn(found, "claims@1.10")
+    assert code == 1
     assert finding["line"] == line(base, "- seq: 1")
     assert (finding["observed"], finding["threshold"]) == (3.5, 3.0)
     assert "epsilon 3.5 above the cap epsilon 3.0" in finding["message"]
@@ -146,7 +155,7 @@ def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -
 def test_a_zcdp_debit_is_composed_through_opendp(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
     release(debited, "1.12", "notion: zcdp, rho: 0.3")  # rho 0.35 at delta 9e-7: 4.29
     code, found = run(synthgov, debited)
-    finding = only(found, "budget.over_cap")
+    finding = overdrawn(found, "claims@1.12")
     assert code == 1 and finding["observed"] == pytest.approx(5.2904, abs=1e-4)
     assert "epsilon 5.2904 above the cap epsilon 3.0" in finding["message"]
 
@@ -155,7 +164,7 @@ def test_a_debit_that_exhausts_delta_blocks(synthgov, debited: Path) -> None:  #
     """(0.1, 9e-7) is small, but leaves no delta to convert the rho already spent."""
     release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.0000009")
     code, found = run(synthgov, debited)
-    finding = only(found, "budget.over_cap")
+    finding = overdrawn(found, "claims@1.12")
     assert code == 1 and finding["observed"] == "infinite"
     assert "delta 0.000001 exhausted, so epsilon is infinite" in finding["message"]
 
@@ -277,15 +286,43 @@ def test_a_broken_hash_blocks_at_its_prev_sha256(synthgov, debited: Path) -> Non
 
 
 def test_raising_the_cap_alongside_a_debit_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
-    """signing.md attack 14: a bigger cap smuggled in with the debit that needs it."""
+    """signing.md attack 14: a bigger cap smuggled in with the debit that needs it. The
+    change is reported, and the debit is still totalled against the base's cap."""
     release(debited, "1.12", "notion: approx, epsilon: 2.5, delta: 0.000001")
     edit(debited, "cap: {epsilon: 3.0,", "cap: {epsilon: 30.0,")
     commit(debited, "raise the cap")
     code, found = run(synthgov, debited)
-    header = only([f for f in found if f["scope"] == "top"], "budget.header_changed")
-    assert code == 1 and header["line"] == line(debited, "cap:")
-    assert header["message"].startswith("cap.epsilon differs from the base")
-    assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.12"
+    changed = only([f for f in found if f["scope"] == "top"], "budget.cap_changed")
+    assert code == 1 and changed["line"] == line(debited, "cap:")
+    assert changed["message"].startswith(
+        "the cap of budgets/claims-db.yaml changes (epsilon 3.0 -> 30.0)"
+    )
+    assert overdrawn(found, "claims@1.12")["threshold"] == 3.0
+    assert not {"budget.header_changed", "budget.rewritten"} & {f["rule"] for f in found}
+
+
+def test_raising_the_cap_alone_is_blocked(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    """A cap is fixed once merged: a pull request that only raises it is blocked (with
+    `budget.change`, which the policy's budget_changes approvals answer: one finding per
+    missing role)."""
+    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
+         "cap:  # raised\n  epsilon: 4.0\n  delta: 0.000001")  # fmt: skip
+    commit(debited, "raise the cap")
+    code, found = run(synthgov, debited)
+    assert code == 1 and {f["rule"] for f in found if f["rule"] == "budget.change"}
+    found = [f for f in found if f["rule"] != "budget.change"]
+    # entry 1 is chained to the header, cap included
+    assert [f["rule"] for f in found] == ["budget.cap_changed", "budget.chain_broken"]
+    assert found[0]["observed"] == "epsilon 3.0 -> 4.0"
+
+
+def test_rewriting_the_caps_text_with_the_same_figures_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
+         "cap:\n  epsilon: 3.0\n  delta: 0.000001")  # fmt: skip
+    commit(debited, "reformat the cap")
+    code, found = run(synthgov, debited)
+    assert code == 1 and [f["rule"] for f in found] == ["budget.rewritten"]
+    assert found[0]["line"] == line(debited, "cap:")
 
 
 def test_rewriting_the_text_of_earlier_entries_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
@@ -338,18 +375,20 @@ def test_a_rebased_branch_that_debits_again_passes(synthgov, debited: Path) -> N
 # --- pull requests that change only a ledger -------------------------------------------------
 
 
-def test_a_debit_ahead_of_its_release_warns_then_the_release_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_ahead_of_its_release_is_blocked_until_the_release_comes_with_it(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A debit comes with its release, in one pull request (issue 15): reserving budget
+    for a release that is not there would let any entry spend a source's budget."""
     path = base / LEDGER  # main's, empty
     path.write_text(ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0",
                                    delta="0.000001"))  # fmt: skip
     commit(base, "reserve budget for claims@1.10")
-    result = check(synthgov, base, "--format", "json")
-    [warning] = budget(as_json(result))
-    assert result.code == 0 and warning["rule"] == "budget.debit_without_release"
-    assert (warning["severity"], warning["scope"]) == ("warning", "top")
-    assert warning["line"] == line(base, "release: claims@1.10")
-    merge(base, "pr", "the-release")
-    release(base, "1.10", ledger=False)  # the ledger already holds its debit
+    code, found = run(synthgov, base)
+    alone = only(found, "budget.debit_without_release")
+    assert code == 1 and alone["scope"] == "top"
+    assert alone["line"] == line(base, "release: claims@1.10")
+    release(base, "1.10", ledger=False)  # the same pull request now adds the release
     assert run(synthgov, base) == (1, [])  # approvals aside
 
 
@@ -391,6 +430,70 @@ def test_a_new_ledger_in_the_pull_request_is_reported(synthgov, repo: Path) -> N
                                        delta="0.000001"))  # fmt: skip
     commit(repo, "the ledger")
     _, found = run(synthgov, repo)
-    [new] = found
+    [new] = [f for f in found if f["rule"] != "budget.change"]
     assert (new["rule"], new["severity"], new["line"]) == (
         "budget.new_ledger", "warning", line(repo, "cap:"))  # fmt: skip
+    # The new ledger sets a budget: it needs the `budget_changes` approvals.
+    assert {f["rule"] for f in found if f["severity"] == "error"} == {"budget.change"}
+
+
+def test_a_new_ledger_is_totalled_against_its_own_cap(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+    write(repo, "policy/policy.yaml", samples.POLICY)
+    write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
+    write(repo, "datasets/claims/card.yaml", samples.CARD)
+    commit(repo, "base without a ledger")
+    git(repo, "checkout", "-qb", "pr")
+    write(repo, LEDGER, ledgers.empty())
+    release(repo, "1.10", "notion: approx, epsilon: 3.5, delta: 0.000001")
+    code, found = run(synthgov, repo)
+    assert code == 1 and overdrawn(found, "claims@1.10")["threshold"] == 3.0
+    assert [f["severity"] for f in found if f["rule"] == "budget.new_ledger"] == ["warning"]
+
+
+def test_a_debit_naming_a_dataset_without_a_card_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """Within the cap, and still blocked: the entry is not a debit of this source's release."""
+    path = base / LEDGER
+    path.write_text(ledgers.append(path.read_text(), "ghost@1.0", epsilon="0.1"))
+    commit(base, "debit a release of no dataset")
+    code, found = run(synthgov, base)
+    other = only(found, "budget.debit_other_source")
+    assert code == 1 and other["line"] == line(base, "release: ghost@1.0")
+    assert other["message"] == (
+        "entry seq 1 debits ghost@1.0, a release of ghost, which has no card "
+        "datasets/ghost/card.yaml: budgets/claims-db.yaml pays only for releases of its "
+        "source claims-db"
+    )
+    assert {f["rule"] for f in found} == {
+        "budget.debit_other_source",
+        "budget.debit_without_release",
+    }
+
+
+def test_a_release_debited_in_its_ledger_and_another_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    write(base, "budgets/other-db.yaml", ledgers.empty(source="other-db"))
+    commit(base, "a second source's ledger")
+    merge(base, "pr", "pr2")
+    release(base, "1.10")  # its honest debit in claims-db
+    other = base / "budgets/other-db.yaml"
+    other.write_text(ledgers.append(other.read_text(), "claims@1.10", epsilon="1.0",
+                                    delta="0.000001"))  # fmt: skip
+    commit(base, "and the same debit in other-db")
+    code, found = run(synthgov, base)
+    assert code == 1 and [(f["rule"], f["file"]) for f in found] == [
+        ("budget.debit_other_source", "budgets/other-db.yaml")]  # fmt: skip
+
+
+def test_a_debit_naming_a_release_the_base_deleted_is_not_new(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """The branch still holds a release that main has since deleted: the pull request does
+    not add it, so it cannot carry its debit."""
+    release(base, "1.10", "notion: none")
+    merge(base, "pr", "side")
+    git(base, "checkout", "-q", "main")
+    git(base, "rm", "-rq", "datasets/claims/releases/1.10")
+    commit(base, "delete claims@1.10 on main")
+    git(base, "checkout", "-q", "side")
+    path = base / LEDGER
+    path.write_text(ledgers.append(path.read_text(), "claims@1.10", epsilon="0.5"))
+    commit(base, "debit it")
+    code, found = run(synthgov, base)
+    assert code == 1 and only(found, "budget.debit_not_new")["scope"] == "top"

@@ -86,6 +86,23 @@ def test_bad_combinations(synthgov, repo: Path, args, message: str) -> None:  # 
         (("--epsilon", "inf"), "--epsilon: 'inf' is not finite"),
         (("--epsilon", "1e400"), "--epsilon: 1e400 is out of range"),
         (("--epsilon", "1e-400"), "--epsilon: 1e-400 is out of range"),
+        # issue 15: a cap every command then refused was written
+        (
+            ("--epsilon", "1e-120"),
+            "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000",
+        ),
+        (
+            ("--epsilon", "10000.5"),
+            "--epsilon: 10000.5 is out of range; expected a number from 1e-50 to 10000",
+        ),
+        (
+            ("--rho", "9e14", "--delta", "1e-6"),
+            "--rho: 9e14 is out of range; expected a number from 1e-50",
+        ),
+        (
+            ("--epsilon", "1", "--delta", "1e-51"),
+            "--delta: 1e-51 is out of range; expected a number from 1e-50",
+        ),
         (("--epsilon", "0x10"), "--epsilon: '0x10' is not a number"),
         (("--epsilon", "1", "--delta", "1"), "--delta: 1 is not below 1"),
         (("--epsilon", "1", "--delta", "0"), "--delta: 0 is not positive"),
@@ -114,6 +131,17 @@ def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type:
     assert result.code == 2
     assert one_line(result.err) == "budgets/claims.yaml: already exists; refusing to overwrite it"
     assert (repo / "budgets/claims.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize("args", [("--epsilon", "1e-50"), ("--epsilon", "10000"),
+                                  ("--rho", "10000", "--delta", "0.999999999999999"),
+                                  ("--epsilon", "1.23456789012345e-50", "--delta", "1e-50")])  # fmt: skip
+def test_a_cap_at_the_ends_of_the_range_is_read_by_every_command(
+    synthgov, repo: Path, args
+) -> None:  # type: ignore[no-untyped-def]
+    assert synthgov("budget", "new", "claims", *args, cwd=repo).code == 0
+    assert synthgov("validate", "budgets/claims.yaml", cwd=repo).code == 0
+    assert synthgov("budget", "status", "claims", "--format", "json", cwd=repo).code == 0
 
 
 def test_a_cap_the_ledger_could_not_read_back_is_refused(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]

@@ -74,6 +74,21 @@ def test_an_infinite_epsilon_is_null_in_json(synthgov, repo: Path) -> None:  # t
     assert "100%  epsilon infinite of 3 spent, infinite left" in text
 
 
+def test_a_status_beyond_what_opendp_converts_shows_infinity_not_an_overflow(
+    synthgov, repo: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15: OpenDP's conversion of rho overflows near 70,000; eight entries of rho
+    10000 (each in range) in an over-drawn working copy still get a status."""
+    (repo / "budgets").mkdir()
+    text = ledgers.build([(f"claims@1.{i}", {"rho": "10000"}) for i in range(8)],
+                         cap="{epsilon: 10000, delta: 0.000001}")  # fmt: skip
+    (repo / "budgets/claims-db.yaml").write_text(text)
+    result = synthgov("budget", "status", "claims-db", "--format", "json", cwd=repo)
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["spent"]["epsilon"] is None and data["entries"] == 8
+
+
 def test_no_ledgers_and_unknown_source(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
     assert json.loads(synthgov("budget", "status", "--format", "json", cwd=repo).out) == []
     result = synthgov("budget", "status", "nope", cwd=repo)
@@ -118,6 +133,12 @@ BAD = {
     "negative cap": (_edit("epsilon: 3.0,", "epsilon: -3.0,"),
                      "6:16: cap.epsilon: expected a finite positive number, got -3.0"),
     "delta of 1": (_edit("delta: 0.0000001", "delta: 1"), "14:14: entries.0.loss.delta: must be below 1"),
+    "rho of 9e14": (_edit("epsilon: 1.0\n      delta: 0.0000001", "rho: 900000000000000"),
+                    "13:12: entries.0.loss.rho: expected a number from 1e-50 to 10000, got 900000000000000"),
+    "tiny epsilon": (_edit("epsilon: 1.0", "epsilon: 1e-60"),
+                     "13:16: entries.0.loss.epsilon: expected a number from 1e-50 to 10000, got 1E-60"),
+    "huge cap": (_edit("epsilon: 3.0,", "epsilon: 30000,"),
+                 "6:16: cap.epsilon: expected a number from 1e-50 to 10000, got 30000"),
 }  # fmt: skip
 
 

@@ -234,8 +234,11 @@ def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_p
         "not numbers",
     )
 
+    (tmp_path / "a-file").write_text("in the way\n")
     _one_line_error(
-        _evaluate(synthgov, tables, tmp_path / "nope" / "r.json"), "nope", "folder does not exist"
+        _evaluate(synthgov, tables, tmp_path / "a-file" / "r.json"),
+        "a-file",
+        "a file is in the way",
     )
 
     wrong = [[*row[:2], "old", *row[3:]] for row in rows]

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from synthgov import __version__
-from synthgov.commands.init import TEMPLATES
+from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
 from synthgov.models import KINDS
 from synthgov.schemas import json_schema
 from tests.conftest import ROOT, git
@@ -51,7 +51,11 @@ def test_init_writes_every_file_and_validates(scaffolded: Path, synthgov) -> Non
     assert all_files(scaffolded) == set(EXPECTED)
     for path, name in TEMPLATES.items():
         if name in ("policy.yaml", "reviewers.yaml"):
-            assert (scaffolded / path).read_bytes() == (TEMPLATE_DIR / name).read_bytes()
+            written = (scaffolded / path).read_text()
+            if name == "policy.yaml":  # the one difference: a fresh repository id
+                [line] = [x for x in written.splitlines() if x.startswith("repository: ")]
+                written = written.replace(line, f"repository: {REPOSITORY_PLACEHOLDER}")
+            assert written == (TEMPLATE_DIR / name).read_text()
     result = synthgov("validate", cwd=scaffolded)
     assert result.code == 0, result.out + result.err
 
@@ -180,7 +184,12 @@ def shipped_workflows() -> list[Path]:
 
 def lint_targets(tmp_path: Path, synthgov) -> list[Path]:  # type: ignore[no-untyped-def]
     assert synthgov("init", str(tmp_path / "gov")).code == 0
-    return [*shipped_workflows(), tmp_path / "gov" / ".github" / "workflows" / "synthgov.yml"]
+    scaffolded = tmp_path / "gov" / ".github" / "workflows"
+    return [
+        *shipped_workflows(),
+        scaffolded / "synthgov.yml",
+        scaffolded / "synthgov-revalidation.yml",
+    ]
 
 
 def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -293,3 +302,13 @@ def test_init_honours_dash_c(tmp_path: Path, synthgov) -> None:  # type: ignore[
     assert result.code == 0, result.err
     assert (elsewhere / "gov" / "policy" / "policy.yaml").is_file()
     assert not (tmp_path / "gov").exists() and not (tmp_path / "policy").exists()
+
+
+def test_init_draws_a_fresh_repository_id_for_each_repository(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+    """Approvals sign the id: two repositories scaffolded alike must not share one."""
+    ids = []
+    for name in ("one", "two"):
+        assert synthgov("init", str(tmp_path / name)).code == 0
+        policy = yaml.safe_load((tmp_path / name / "policy/policy.yaml").read_text())
+        ids.append(policy["repository"])
+    assert len(set(ids)) == 2 and REPOSITORY_PLACEHOLDER not in ids

@@ -356,3 +356,32 @@ def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
     result = add(synthgov, gov, "gale", path, "privacy-reviewer")
     assert result.code == 2
     assert "not a usable openpgp public key: truncated packet" in result.err
+
+
+def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+    extra = ("--also-email", "ada@home.example", "--also-email", "A.Lindqvist@Old.example",
+             "--login", "ada-l")  # fmt: skip
+    result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
+    assert result.code == 0, result.err
+    reviewer = registry_of(gov).reviewer("ada")
+    assert reviewer is not None and reviewer.login == "ada-l"
+    assert reviewer.emails == ["ada@home.example", "A.Lindqvist@Old.example"]
+    assert reviewer.addresses == {"ada@example.org", "ada@home.example", "a.lindqvist@old.example"}
+    assert synthgov("validate", cwd=gov).code == 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (("--login", "ada lindqvist"), "--login: 'ada lindqvist' is not a code-host login"),
+        (("--also-email", "not-an-address"), "--also-email: "),
+    ],
+    ids=["login", "address"],
+)
+def test_a_bad_login_or_address_is_refused_and_nothing_is_written(
+    synthgov, gov: Path, keys, extra: tuple[str, ...], expected: str
+) -> None:  # type: ignore[no-untyped-def]
+    before = (gov / "policy/reviewers.yaml").read_bytes()
+    result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
+    assert result.code == 2 and one_line(result.err).startswith(expected)
+    assert (gov / "policy/reviewers.yaml").read_bytes() == before

@@ -22,13 +22,17 @@ import click
 
 from synthgov import approvals, governance, layout, options, sshsig
 from synthgov.commands.check import (
+    budget_change,
+    budget_change_digest,
+    card_change_digest,
+    changed_cards,
     classification_changes,
     git_sides,
     load_trust_root,
     trust_root_digest,
 )
 from synthgov.errors import GitError, InputError, UsageError
-from synthgov.gates.approvals import Evidence, authors
+from synthgov.gates.approvals import Evidence, author_reasons
 from synthgov.history import Repository, git_config
 from synthgov.keys import ssh_fingerprint
 from synthgov.loading import Loaded, parse_document
@@ -95,9 +99,37 @@ class _Subject:
     digest: str
     folders: tuple[str, ...]  # whose commits in the pull request make authors
     author_emails: frozenset[str]
+    kind: str = "release"  # the approval's `subject`
 
 
-def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bool) -> _Subject:
+def _change_subject(sides: Any, kind: str, dataset: str | None) -> _Subject:
+    """A change of the pull request: to policy/, to a card, or to the privacy budgets."""
+    head, base = sides.head_tree, sides.base_tree
+    if kind == "card":
+        assert dataset is not None
+        cards = changed_cards(sides.changes, head, base)
+        if dataset not in cards:
+            raise InputError.at(layout.card_path(dataset), "is not changed on this branch "
+                                "against the base (a new card is approved with its release)")  # fmt: skip
+        digest = card_change_digest(*cards[dataset])
+        return _Subject(f"the change to {layout.card_path(dataset)}", digest,
+                        (layout.card_path(dataset),), frozenset(), "card")  # fmt: skip
+    if kind == "budget":
+        change = budget_change(sides.changes, head, base)
+        if not change:
+            raise InputError.at("--budget", "this branch creates no ledger and changes no "
+                                "ledger header or card source against the base")  # fmt: skip
+        touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
+        return _Subject(f"the change to the privacy budgets ({change.describe()})",
+                        budget_change_digest(change), touched, frozenset(), "budget")  # fmt: skip
+    classifications = classification_changes(sides.changes, head, base)
+    digest = trust_root_digest(head, base, classifications)
+    return _Subject("the change to policy/ and classifications", digest,
+                    ("policy", "datasets"), frozenset(), "policy")  # fmt: skip
+
+
+def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bool,
+             change: tuple[str, str | None] | None = None) -> _Subject:  # fmt: skip
     """What is approved, as committed at HEAD, computed exactly as `check` computes it."""
     head = sides.head_tree
 
@@ -107,10 +139,7 @@ def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bo
         return head.load(path, kind)  # type: ignore[no-any-return]
 
     if release is None:
-        classifications = classification_changes(sides.changes, head, sides.base_tree)
-        digest = trust_root_digest(head, sides.base_tree, classifications)
-        return _Subject("the change to policy/ and classifications", digest,
-                        ("policy", "datasets"), frozenset())  # fmt: skip
+        return _change_subject(sides, *(change or ("policy", None)))
     folder = layout.release_dir(*release.split("@", 1))
     manifest = load(f"{folder}/manifest.yaml", "manifest")
     authors = frozenset({manifest.model.author.casefold()})
@@ -118,11 +147,12 @@ def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bo
         loaded = load(f"{folder}/revocation.yaml", "revocation")
         digest = approvals.revocation_digest(release, loaded.document.data)
         revoker = frozenset({loaded.model.author.casefold()})
-        return _Subject(f"the revocation of {release}", digest, (folder,), authors | revoker)
+        return _Subject(f"the revocation of {release}", digest, (folder,), authors | revoker,
+                        "revocation")  # fmt: skip
     if waiver is not None:
         loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
         digest = approvals.waiver_digest(release, loaded.document.data)
-        return _Subject(f"waiver {waiver} of {release}", digest, (folder,), authors)
+        return _Subject(f"waiver {waiver} of {release}", digest, (folder,), authors, "waiver")
     report = load(f"{folder}/report.json", "report")
     digest = approvals.release_digest(manifest.document.data, report.document.data)
     return _Subject(release, digest, (folder,), authors)
@@ -172,9 +202,10 @@ def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes
 
 def run(root: Path, target: str | None, *, role: str, key: Path | None, decision: str,
         comment: str | None, waiver: str | None, policy: bool, replace: bool, commit: bool,
-        revocation: bool = False) -> int:  # fmt: skip
+        revocation: bool = False, card: str | None = None, budget: bool = False) -> int:  # fmt: skip
     """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
-    release = _release_ref(target, policy)
+    change = _change(target, policy, card, budget)
+    release = None if change else _release_ref(target, False)
     options.slug(role, "--role")
     if waiver is not None:
         options.slug(waiver.lower(), "--waiver")
@@ -191,7 +222,10 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         registry: Registry = load_trust_root(
             sides.base_tree, layout.REVIEWERS, "reviewers", where
         ).model
-        subject = _subject(sides, release, waiver, revocation)
+        repository = load_trust_root(
+            sides.base_tree, layout.POLICY, "policy", where
+        ).model.repository
+        subject = _subject(sides, release, waiver, revocation, change)
         signing = signing_key(root, key)
         try:
             try:
@@ -206,24 +240,27 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
             with Verifier(registry, now) as verifier:
                 history = sides.provenance.author_commits(*subject.folders)
                 evidence = Evidence(registry, verifier, (), subject.author_emails, history)
-                if reviewer.id in authors(evidence):
-                    raise Refused(
-                        f"{reviewer.id} is an author of {subject.label} and cannot approve it"
-                    )
+                authored = author_reasons(evidence)
+                if reviewer.id in authored:
+                    raise Refused(f"{reviewer.id} is an author of {subject.label} and cannot "
+                                  f"approve it ({authored[reviewer.id]})")  # fmt: skip
         except Refused as exc:
             click.echo(f"approval refused: {exc}; nothing was written", err=True)
             return 1
     if revocation and (waiver or release is None):
         raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
-    path = layout.approval_path(role, reviewer.id, release, waiver,
-                                "revocation" if revocation else "release")  # fmt: skip
-    data: dict[str, Any] = {"schema_version": 1}
-    if release is None:
-        data["subject"] = "policy"
-    else:
-        data |= {"subject": "waiver", "waiver": waiver} if waiver else {}
-        data |= {"subject": "revocation"} if revocation else {}
+    dataset = change[1] if change else None
+    path = layout.approval_path(role, reviewer.id, release, waiver, subject.kind, dataset)
+    # The subject and the repository are always written: the signature covers them, so the
+    # approval counts for nothing else and in no other repository.
+    data: dict[str, Any] = {"schema_version": 1, "subject": subject.kind}
+    if repository is not None:
+        data["repository"] = repository
+    if release is not None:
+        data |= {"waiver": waiver} if waiver else {}
         data["release"] = release
+    if dataset is not None:
+        data["dataset"] = dataset
     data |= {"reviewer": reviewer.id, "role": role, "decision": decision, "digest": subject.digest,
              "signed_at": format_timestamp(now.replace(microsecond=0))}  # fmt: skip
     if comment:
@@ -246,13 +283,34 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
     return 0
 
 
+def _change(target: str | None, policy: bool, card: str | None,
+            budget: bool) -> tuple[str, str | None] | None:  # fmt: skip
+    """(kind, dataset) of the change of the pull request to approve, or None for a release."""
+    chosen = [name for name, on in (("--policy", policy), ("--card", card is not None),
+                                    ("--budget", budget)) if on]  # fmt: skip
+    if len(chosen) > 1:
+        raise UsageError(f"{' and '.join(chosen)} cannot be combined; approve each on its own")
+    if not chosen:
+        return None
+    if target is not None:
+        raise UsageError(
+            f"{chosen[0]} approves a change of this branch; it takes no DATASET@VERSION"
+        )
+    if card is not None:
+        options.slug(card, "--card")
+        return "card", card
+    return ("policy", None) if policy else ("budget", None)
+
+
 def _release_ref(target: str | None, policy: bool) -> str | None:
     if policy:
         if target is not None:
             raise UsageError("--policy approves the change to policy/; it takes no DATASET@VERSION")
         return None
     if target is None:
-        raise UsageError("name the release as DATASET@VERSION, or pass --policy")
+        raise UsageError(
+            "name the release as DATASET@VERSION, or pass --policy, --card or --budget"
+        )
     if not _RELEASE.fullmatch(target):
         raise InputError.at(
             "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from synthgov import audit, checkpoints, governance, layout
+from synthgov import audit, checkpoints, governance, layout, outputs
 from synthgov.commands.approve import signing_key
 from synthgov.errors import InputError, UsageError
 from synthgov.history import Repository
@@ -79,6 +79,7 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
     from synthgov.evidence import render_html, render_markdown
 
     generated_at = datetime.now(UTC).replace(microsecond=0)
+    pack = outputs.folder(out) if out is not None else None  # refused before the replay
     with Repository.open(root) as repo:
         revisions = revisions or repo.default_base()
         history = repo.first_parent(revisions)
@@ -88,12 +89,14 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
         full = None
         if ".." in revisions:  # checkpoints before the range are still on main's history
             full = {c.sha for c in repo.first_parent(tip)}
-        replay = audit.Replay(repo, at)
+        replay = audit.Replay(repo, at, generated_at)
         try:
             outcome = replay.run(revisions, history)
         finally:
             replay.close()
-        audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full)
+        audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full,
+                                 generated_at)  # fmt: skip
+        audit.anchor(history, outcome)
         written = None
         if checkpoint:
             main_tip = repo.resolve(repo.default_base())
@@ -106,16 +109,10 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
         click.echo(f"checkpoint of {tip[:12]} written to {written}; commit it, and keep a copy "
                    "outside the repository", err=True)  # fmt: skip
     text_json = json.dumps(document, indent=2) + "\n"
-    if out is not None:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "audit.json").write_text(text_json, encoding="utf-8")
-            (out / "audit.md").write_text(render_markdown(document), encoding="utf-8")
-            (out / "audit.html").write_text(render_html(document), encoding="utf-8")
-        except OSError as exc:
-            raise InputError.at(
-                str(out), f"cannot write the evidence pack: {exc.strerror or exc}"
-            ) from None
+    if pack is not None:
+        outputs.write_text(pack / "audit.json", text_json)
+        outputs.write_text(pack / "audit.md", render_markdown(document))
+        outputs.write_text(pack / "audit.html", render_html(document))
         count = len(document["findings"])
         click.echo(f"audit of {document['commits']} commits: {count} finding"
                    f"{'' if count == 1 else 's'}; evidence pack in {out}")  # fmt: skip

@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,7 +37,14 @@ from synthgov.errors import InputError, UsageError
 from synthgov.gates.budget import figures_of, loss_figures, show
 from synthgov.loading import Loaded, reads_back_as
 from synthgov.models import Card, Ledger, Manifest
-from synthgov.models.common import Notion, ReleaseRef, format_timestamp
+from synthgov.models.common import (
+    PRIVACY_MAX,
+    PRIVACY_MIN,
+    PRIVACY_RANGE,
+    Notion,
+    ReleaseRef,
+    format_timestamp,
+)
 from synthgov.models.ledger import NOTION_RULES, Entry, Loss
 from synthgov.paths import iter_files, read_bytes, replace_file, write_new
 from synthgov.writing import schema_url, to_yaml
@@ -152,13 +162,15 @@ def _left(summary: dict[str, Any]) -> str:
 
 
 def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
-    """A privacy figure as typed: positive, finite, and one the ledger reads back exactly.
+    """A privacy figure as typed: in the models' range, and one the ledger reads back exactly.
 
     Raises:
-        InputError: not a positive number (see `options.positive_decimal`), or more
-            significant digits than the loader keeps.
+        InputError: not a positive number (see `options.positive_decimal`), outside
+            `PRIVACY_MIN`..`PRIVACY_MAX`, or more significant digits than the loader keeps.
     """
     value = options.positive_decimal(text, label, below_one=below_one)
+    if not PRIVACY_MIN <= value <= PRIVACY_MAX:
+        raise InputError.at(label, f"{text} is out of range; expected a number {PRIVACY_RANGE}")
     if len(value.normalize().as_tuple().digits) > MAX_DIGITS:
         raise InputError.at(label, f"{text} has more than {MAX_DIGITS} significant digits; "
                                    "a ledger keeps figures exactly as written")  # fmt: skip
@@ -203,6 +215,10 @@ KIND_OPTIONS = {"pure": "--epsilon alone", "approx": "--epsilon with --delta",
 DEBIT_USAGE = "give the loss as --epsilon E [--delta D] or --rho R [--delta D]"
 
 
+#: A parameter value's longest text (models.ledger.ParamValue).
+MAX_PARAM_CHARS = 1000
+
+
 def parse_parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
     """`--param K=V` pairs; V reads as a YAML scalar would (`300` a number, `true` a boolean)."""
     found: dict[str, Any] = {}
@@ -212,6 +228,10 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
             raise InputError.at("--param", f"{pair!r} is not KEY=VALUE")
         if key in found:
             raise InputError.at("--param", f"{key} is given twice")
+        if len(text) > MAX_PARAM_CHARS:
+            raise InputError.at(
+                "--param", f"{key}'s value has more than {MAX_PARAM_CHARS} characters"
+            )
         value = reads_back_as(text)
         found[key] = text if value is None and text not in ("", "null", "~") else value
     return found
@@ -271,15 +291,30 @@ def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism
     `budget debit` and `release new` share). With `write=False`, only say whether it would
     be written (`release new` asks before it writes the release's files).
 
+    Concurrent debits (two terminals, a script running `release new` in parallel) are
+    serialised by an exclusive lock on the budgets/ folder, held from reading the ledger
+    to writing it, so each one appends to what the previous one wrote; "debited" is only
+    reported once the entry has been read back from the file.
+
     Raises:
         InputError: no such ledger, card or release; the card's source is another; the
             ledger is invalid or its chain broken; the release already has a debit; the
-            release's manifest declares another loss; the ledger's layout cannot be edited.
+            release's manifest declares another loss; the ledger's layout cannot be edited;
+            the entry is not in the file after writing it.
     """
     dataset, _ = _release_ref(release)
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     if not (root / path).exists():
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")
+    with locked(root, path.rsplit("/", 1)[0]):
+        return _record_debit(root, path, source, dataset, release, loss, mechanism=mechanism,
+                             parameters=parameters, now=now, write=write)  # fmt: skip
+
+
+def _record_debit(root: Path, path: str, source: str, dataset: str, release: str, loss: Loss, *,
+                  mechanism: str | None, parameters: dict[str, Any], now: datetime,
+                  write: bool) -> Debit:  # fmt: skip
+    """`record_debit` under the lock: read, check, append, write, read back."""
     raw = read_bytes(root, path)
     loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
     ledger = loaded.model
@@ -312,17 +347,19 @@ def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism
         return Debit(False, path, entry, before, after)
     if not write:
         return Debit(True, path, entry, before, after)
-    new = ledgers.append(loaded.document.text, to_yaml(entry))
+    new = ledgers.append(loaded.document.text, to_yaml(entry), path)
     if new is None:
         raise InputError.at(path, "entries is a flow list ([...]) that synthgov does not edit; "
                                   "write it as a block list (one '- seq: …' per entry) first")  # fmt: skip
-    _verify_append(loaded, new.encode(), path)
+    written = _verify_append(loaded, new.encode(), path)
     replace_file(root, path, raw, new.encode())
+    _verify_written(root, path, written)
     return Debit(True, path, entry, before, after)
 
 
-def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> None:
-    """The edited text must read back as the old ledger plus exactly the new entry."""
+def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> Any:
+    """The edited text must read back as the old ledger plus exactly the new entry; that
+    entry as read."""
     reread = governance.load_bytes(new, path, "ledger")
     before, after = old.document.data, reread.document.data
     kept = ledgers.entries(after)[:-1]
@@ -332,6 +369,63 @@ def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> None:
         raise InputError.at(
             path, "appending would change more than the new entry; nothing was written"
         )
+    return ledgers.entries(after)[-1]
+
+
+def _verify_written(root: Path, path: str, entry: Any) -> None:
+    """The file now holds the entry at its sequence number, in an intact chain."""
+    data = governance.load_bytes(read_bytes(root, path), path, "ledger").document.data
+    found = ledgers.entries(data)
+    index = entry["seq"] - 1
+    if (
+        index >= len(found)
+        or canonical(found[index]) != canonical(entry)
+        or ledgers.chain_issues(data)
+    ):
+        raise InputError.at(path, f"the debit (seq {entry['seq']}) is not in the file after "
+                                  "writing it (another program changed the ledger meanwhile); "
+                                  "check the ledger and debit again")  # fmt: skip
+
+
+#: How long a debit waits for another one to finish with the budgets/ folder.
+LOCK_SECONDS = 60.0
+
+
+@contextmanager
+def locked(root: Path, folder: str) -> Iterator[None]:
+    """An exclusive lock on `folder` (budgets/) for the time of one read-check-write.
+
+    The folder itself is locked, not the ledger (an atomic replace gives the ledger a new
+    inode, so a lock on the old one protects nothing) nor a lock file beside it (a stray
+    file that `git add -A` would commit). Without `fcntl` (not POSIX) there is no lock;
+    the compare-before-replace and the read-back still refuse a lost update.
+
+    Raises:
+        InputError: the folder cannot be opened, or stays locked for `LOCK_SECONDS`.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        fd = os.open(root / folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise InputError.at(folder, f"cannot open the folder to lock it: {exc.strerror}") from None
+    try:
+        deadline = time.monotonic() + LOCK_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise InputError.at(folder, f"still locked by another synthgov after "
+                                                f"{LOCK_SECONDS:.0f} s; try again") from None  # fmt: skip
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def run_debit(root: Path, source: str, *, release: str, epsilon: str | None, delta: str | None,

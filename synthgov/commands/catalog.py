@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,8 +26,11 @@ from synthgov.paths import _umask
 
 def _is_earlier_catalog(out: Path) -> bool:
     """Whether every entry under `out` is a file an earlier catalog says it wrote."""
+    index = out / "catalog.json"
     try:
-        meta = json.loads((out / "catalog.json").read_bytes())
+        if not stat.S_ISREG(os.lstat(index).st_mode):  # reading a FIFO would block forever
+            return False
+        meta = json.loads(index.read_bytes())
     except (OSError, ValueError):
         return False
     if not isinstance(meta, dict) or meta.get("generator") != catalog.GENERATOR:

@@ -14,7 +14,6 @@ import builtins
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
@@ -25,13 +24,29 @@ from typing import Any
 
 import click
 
-from synthgov import approvals, engine, governance, layout, ledgers
+from synthgov import approvals, clock, engine, governance, layout, ledgers, outputs
 from synthgov.consistency import card_problems, constraint_problems
 from synthgov.content import RevokedTable, Table
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
-from synthgov.gates import ReleaseContext, budget, metrics
-from synthgov.gates.approvals import Evidence, Filed, judge, policy_subject
+from synthgov.gates import ReleaseContext, budget, dates, metrics
+from synthgov.gates.approvals import (
+    Evidence,
+    Filed,
+    budget_subject,
+    card_subject,
+    judge,
+    policy_subject,
+)
+from synthgov.gates.changes import (
+    BudgetChange,
+    approved,
+    as_change_findings,
+    budget_findings,
+    card_changes,
+    card_findings,
+    same_data,
+)
 from synthgov.gates.policy import artifact_table
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
@@ -102,6 +117,10 @@ class Trust:
     now: datetime
     provenance: Provenance | None = None
     enforce_approvals: bool = True
+    pr_author: str | None = None  # the code-host login that opened the pull request
+    #: Ledgers whose creation or header change the pull request's approvals cover: the
+    #: budget gate judges them by their proposed header.
+    approved_ledgers: frozenset[str] = frozenset()
 
 
 def working_tree(root: Path) -> Tree:
@@ -147,8 +166,9 @@ def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: t
             with suppress(InputError):  # an old malformed version decided nothing
                 past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
         history = provenance.author_commits(*author_prefixes)
+    logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
     return Evidence(trust.registry, trust.verifier, tuple(filed), author_emails, history,
-                    trust.enforce_approvals, tuple(past))  # fmt: skip
+                    trust.enforce_approvals, tuple(past), logins, provenance is not None)  # fmt: skip
 
 
 def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
@@ -193,6 +213,7 @@ def release_context(release: str, trust: Trust, head: Tree,
                                      frozenset({manifest.model.author.casefold()})),
         **_ledgers((base_card or card).model.source.id, head, base),
         revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
+        ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
     )  # fmt: skip
 
 
@@ -288,8 +309,8 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
         problems = []
         if record.artifact_sha256 != artifact or record.report.inputs.synthetic.sha256 != artifact:
             problems.append(("artifact_sha256", "is not the release's artifact"))
-        if record.revalidated_at > ctx.now + timedelta(minutes=5):
-            problems.append(("revalidated_at", "is in the future"))
+        if clock.is_future(record.revalidated_at, ctx.now):
+            problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
             problems.append(
@@ -307,9 +328,25 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
     return ReleaseResult(ctx.release, tuple(found), files)
 
 
-def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None) -> list[Finding]:
+def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree) -> budget.Named:
+    """What the budget gate needs about a release a ledger entry names: its dataset's
+    source (the base's card decides an existing dataset), its manifest at head, and
+    whether this pull request adds it."""
+    dataset, version = release.split("@", 1)
+    card_path = layout.card_path(dataset)
+    card_raw = base.read(card_path)
+    card_raw = head.read(card_path) if card_raw is None else card_raw
+    card: Card | None = _parsed(card_raw, card_path, "card").model if card_raw is not None else None
+    where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
+    manifest = head.load(where, "manifest") if head.read(where) is not None else None
+    added = any(path == where and status != "D" for path, status in changes)
+    return budget.Named(card.source.id if card else None, manifest,
+                        added and base.read(where) is None)  # fmt: skip
+
+
+def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None,
+                    approved_ledgers: frozenset[str] = frozenset()) -> list[Finding]:  # fmt: skip
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
-    in_change = {release for path, _ in changes if (release := release_of(path))}
     found: list[Finding] = []
     for path, status in changes:
         if _kind(path) != "ledger" or status == "D" or base is None:
@@ -323,13 +360,12 @@ def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | Non
             on_base: Loaded[Ledger] | None = (
                 governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
             )
-            manifests: dict[str, Loaded[Manifest] | None] = {}
             base_data = on_base.document.data if on_base else None
-            for index in ledgers.new_entries(loaded.document.data, base_data):
-                release = loaded.model.entries[index].release
-                where = f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml"
-                manifests[release] = head.load(where, "manifest") if head.read(where) else None
-            found += budget.ledger_findings(loaded, on_base, manifests, in_change)
+            named = {release: _named(release, changes, head, base)
+                     for index in ledgers.new_entries(loaded.document.data, base_data)
+                     if (release := loaded.model.entries[index].release)}  # fmt: skip
+            found += budget.ledger_findings(loaded, on_base, named,
+                                            header_approved=path in approved_ledgers)  # fmt: skip
         except Exception as exc:  # fail closed
             found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
     return found
@@ -362,21 +398,96 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     return found
 
 
-def classification_changes(changes: list[tuple[str, str]], head: Tree,
-                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
-    """dataset -> (base, head) classification, for existing cards the changes reclassify."""
+def changed_cards(changes: list[tuple[str, str]], head: Tree,
+                  base: Tree) -> dict[str, tuple[Loaded[Card], Loaded[Card]]]:  # fmt: skip
+    """dataset -> (base, head) card, for existing cards whose content the changes alter
+    (a new dataset's card is reviewed with its first release). A card that does not load
+    at head is skipped: its `files` finding blocks already.
+
+    Raises:
+        InputError: a changed card that does not load on the base.
+    """
     found = {}
     for path, status in changes:
         if _kind(path) != "card" or status == "D":
             continue
         old_raw, new_raw = base.read(path), head.read(path)
-        if old_raw is None or new_raw is None:
-            continue  # a new dataset: its classification is set by its own review
-        old: Card = governance.load_bytes(old_raw, path, "card").model  # type: ignore[assignment]
-        new: Card = governance.load_bytes(new_raw, path, "card").model  # type: ignore[assignment]
-        if old.classification != new.classification:
-            found[new.id] = (old.classification.value, new.classification.value)
+        if old_raw is None or new_raw is None or (new := _loads(new_raw, path, "card")) is None:
+            continue
+        old: Loaded[Card] = _parsed(old_raw, path, "card")
+        if old.model != new.model:
+            found[new.model.id] = (old, new)
     return found
+
+
+def _loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[type-arg]
+    """The file at head, or None when it does not load (a `files` finding blocks then)."""
+    try:
+        return _parsed(raw, path, kind)
+    except InputError:
+        return None
+
+
+def classification_changes(changes: list[tuple[str, str]], head: Tree,
+                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
+    """dataset -> (base, head) classification, for existing cards the changes reclassify."""
+    return {dataset: (old.model.classification.value, new.model.classification.value)
+            for dataset, (old, new) in changed_cards(changes, head, base).items()
+            if old.model.classification != new.model.classification}  # fmt: skip
+
+
+def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> BudgetChange:
+    """The ledgers the changes create or whose header they change, and the existing cards
+    whose source they change: what `budget_changes` approvers approve."""
+    headers: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
+    for path, status in changes:
+        if _kind(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
+            continue
+        if (loaded := _loads(new_raw, path, "ledger")) is None:
+            continue
+        new = ledgers.header(loaded.document.data)
+        old_raw = base.read(path)
+        old = ledgers.header(_parsed(old_raw, path, "ledger").document.data) if old_raw else None
+        if old is None or not same_data(old, new):
+            headers[path] = (old, new)
+    sources = {dataset: (old.model.source.id, new.model.source.id)
+               for dataset, (old, new) in changed_cards(changes, head, base).items()
+               if old.model.source.id != new.model.source.id}  # fmt: skip
+    return BudgetChange(headers, sources)
+
+
+def budget_change_digest(change: BudgetChange) -> str:
+    return approvals.budget_digest(change.ledgers, change.sources)
+
+
+def card_change_digest(old: Loaded[Card], new: Loaded[Card]) -> str:
+    return approvals.card_digest(new.model.id, old.document.data, new.document.data)
+
+
+def _governance_changes(changes: list[tuple[str, str]], trust: Trust, head: Tree,
+                        base: Tree) -> tuple[list[Finding], frozenset[str]]:  # fmt: skip
+    """Findings for the card and budget changes of the pull request (gates/changes.py),
+    and the ledgers whose change is approved.
+
+    Raises:
+        InputError: a changed card or ledger that does not load on the base.
+    """
+    found: list[Finding] = []
+    for dataset, (old, new) in changed_cards(changes, head, base).items():
+        subject = card_subject(trust.policy, old.model.classification, dataset,
+                               card_change_digest(old, new))  # fmt: skip
+        evidence = _approval_evidence(layout.approval_folder("card", dataset), head, trust,
+                                      (layout.card_path(dataset),))  # fmt: skip
+        described = card_changes(old.model, new.model, trust.policy.model)
+        found += card_findings(subject, evidence, new, described)
+    change = budget_change(changes, head, base)
+    if not change:
+        return found, frozenset()
+    subject = budget_subject(trust.policy, trust.registry, budget_change_digest(change))
+    touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
+    evidence = _approval_evidence(layout.approval_folder("budget"), head, trust, touched)
+    problems = budget_findings(subject, evidence, change)
+    return found + problems, frozenset(change.ledgers) if approved(problems) else frozenset()
 
 
 def trust_root_digest(head: Tree, base: Tree, classifications: dict[str, tuple[str, str]]) -> str:
@@ -401,10 +512,10 @@ def _policy_change(trust: Trust, head: Tree, base: Tree,
         digest = trust_root_digest(head, base, classifications)
     except InputError:
         return []  # the invalid or deleted file is a `files` finding already, and blocks
-    evidence = _approval_evidence("policy/approvals", head, trust, ("policy", "datasets"))
+    evidence = _approval_evidence(layout.approval_folder("policy"), head, trust,
+                                  ("policy", "datasets"))  # fmt: skip
     found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
-    return [replace(f, gate="policy", rule="policy.change") if f.rule == "approvals.missing" else f
-            for f in found]  # fmt: skip
+    return as_change_findings(found, "policy.change", "policy")
 
 
 def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Finding]:
@@ -439,8 +550,8 @@ def _kind(path: str) -> str | None:
 
 def release_of(path: str) -> str | None:
     placed = layout.classify(path)
-    if placed is None or placed.kind not in RELEASE_KINDS or "dataset" not in placed.ids:
-        return None  # not a release's file (a policy approval lives under policy/)
+    if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
+        return None  # not a release's file (a policy, card or budget approval)
     return f"{placed.ids['dataset']}@{placed.ids['version']}"
 
 
@@ -448,6 +559,17 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             base: Tree | None) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
     releases: dict[str, list[str]] = {}
     top: list[Finding] = []
+    governed: list[Finding] = []  # card and budget changes: decided first, reported after
+    if base is not None:
+        try:
+            governed, ledgers_approved = _governance_changes(changes, trust, head, base)
+            trust = replace(trust, approved_ledgers=ledgers_approved)
+        except InputError as exc:  # on the base: the change cannot be judged, so it blocks
+            first = exc.problems[0]
+            governed = [engine.failed_to_check(first.location.path, "policy",
+                                               f"the base's version does not load: {first}")]  # fmt: skip
+        except Exception as exc:  # fail closed
+            governed = [engine.failed_to_check(None, "policy", f"{type(exc).__name__}: {exc}")]
     for path, status in changes:
         if not layout.is_governed(path):  # a README or .gitkeep beside governance files
             continue
@@ -477,8 +599,24 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
         except Exception as exc:  # fail closed
             reason = f"{type(exc).__name__}: {exc}"
             top.append(engine.failed_to_check(layout.POLICY, "policy", reason))
-    top += _ledger_changes(changes, head, base)
+    top += governed + _unbound_approvals(trust, changes)
+    top += _ledger_changes(changes, head, base, trust.approved_ledgers)
     return results, top
+
+
+def _unbound_approvals(trust: Trust, changes: list[tuple[str, str]]) -> list[Finding]:
+    """A warning while the base policy names no repository id: its approvals could be
+    replayed from another repository whose registry holds the same keys."""
+    if trust.policy.model.repository is not None or not any(
+        layout.is_governed(path) for path, _ in changes
+    ):
+        return []
+    return [Finding(gate="policy", rule="policy.repository_missing", severity=Severity.WARNING,
+                    message="the base policy names no `repository` id, so approvals are not "
+                            "bound to this repository and could be replayed from another",
+                    file=layout.POLICY, line=1, enforcement="advisory",
+                    fix="Add `repository: <a fresh UUID>` to policy/policy.yaml in an approved "
+                        "policy change (python -c 'import uuid; print(uuid.uuid4())').")]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -526,15 +664,6 @@ def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # 
         ) from None
 
 
-def _write(output: Path, text: str) -> None:
-    """Write the report atomically, only once it is complete."""
-    target = output.absolute()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
-
-
 def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
            enforce_approvals: bool) -> Trust:  # fmt: skip
     policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
@@ -573,28 +702,38 @@ def _head_tree(root: Path) -> Tree:
     return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
 
 
-def _current(head: Tree, releases: list[str]) -> dict[str, tuple[str, Manifest]]:
-    """dataset -> its newest non-revoked release (by manifest created_at) and manifest."""
+def _current(head: Tree, releases: list[str],
+             now: datetime) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:  # fmt: skip
+    """dataset -> its newest non-revoked release (by manifest created_at) and manifest; and
+    a blocking result for each manifest dated after `now`, which never becomes current."""
     newest: dict[str, tuple[str, Manifest]] = {}
+    future = []
     for release in releases:
         dataset, version = release.split("@", 1)
         folder = layout.release_dir(dataset, version)
         if head.read(f"{folder}/revocation.yaml") is not None:
             continue
-        manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
+        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
+        manifest = loaded.model
+        late = dates.future_finding(loaded.document, "created_at", manifest.created_at, now,
+                                    f"Revoke {release} and release it again with `synthgov release new`.")  # fmt: skip
+        if late is not None:
+            future.append(ReleaseResult(release, (late,)))
+            continue
         if dataset not in newest or manifest.created_at > newest[dataset][1].created_at:
             newest[dataset] = (release, manifest)
-    return newest
+    return newest, future
 
 
 def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     """Each dataset's current release (its newest that is not revoked; older versions are
     superseded) when past its card's `revalidation_days`, counted from the latest
-    revalidation record or else the release's creation, or when that record failed."""
-    results = []
+    revalidation record or else the release's creation, or when that record failed.
+    Dates after `now` count for nothing and block (a manifest or record dated 2099 would
+    switch the schedule off)."""
     releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
     try:
-        current = _current(head, releases)
+        current, results = _current(head, releases, now)
     except InputError as exc:
         return [ReleaseResult("(releases)", tuple(_files_findings(exc)))]
     for dataset, (release, manifest) in sorted(current.items()):
@@ -602,13 +741,20 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         found: list[Finding] = []
         try:
             card: Card = head.load(layout.card_path(dataset), "card").model
-            records = sorted(
-                (head.load(p, "revalidation").model for p in head.list(f"{folder}/revalidations")
-                 if _kind(p) == "revalidation"), key=lambda r: r.revalidated_at,
-            )  # fmt: skip
+            loaded = [head.load(p, "revalidation") for p in head.list(f"{folder}/revalidations")
+                      if _kind(p) == "revalidation"]  # fmt: skip
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))
             continue
+        records = []
+        for item in loaded:
+            late = dates.future_finding(item.document, "revalidated_at", item.model.revalidated_at,
+                                        now, "Write records with `synthgov revalidate`; never edit them.")  # fmt: skip
+            if late is not None:
+                found.append(late)
+            else:
+                records.append(item.model)
+        records.sort(key=lambda r: r.revalidated_at)
         if records and records[-1].verdict == "blocked":
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_failed", severity=Severity.ERROR,
@@ -618,7 +764,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
                 fix="Regenerate and release a new version, or revoke this one.",
             ))  # fmt: skip
         last = max([manifest.created_at, *(r.revalidated_at for r in records)])
-        due = last + timedelta(days=card.revalidation_days or 0)
+        due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
         if card.revalidation_days is not None and now >= due:
             found.append(Finding(
                 gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,
@@ -635,7 +781,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
 
 def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
         at: datetime | None = None, allow_missing_approvals: bool = False,
-        scheduled: bool = False) -> int:  # fmt: skip
+        scheduled: bool = False, pr_author: str | None = None) -> int:  # fmt: skip
     from synthgov.reporting import Format, render
 
     now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
@@ -648,6 +794,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     elif no_git:
         tree = working_tree(root)
         trust = make_trust(tree, "the working tree's", now, None, enforce)
+        trust = replace(trust, pr_author=pr_author)
         changes = [(p, "M") for p in tree.list("datasets") if release_of(p)]
         base_sha = head_sha = ""
         with trust.verifier:
@@ -658,6 +805,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
             base_sha, head_sha, changes = sides.base, sides.head, sides.changes
             where = f"the base commit {base_sha[:12]}'s"
             trust = make_trust(sides.base_tree, where, now, sides.provenance, enforce)
+            trust = replace(trust, pr_author=pr_author)
             with trust.verifier:
                 results, top = decide(changes, trust, sides.head_tree, sides.base_tree)
                 if any(path == layout.POLICY and status != "D" for path, status in changes):
@@ -678,7 +826,7 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     )
     text = render(verdict, Format(fmt), color=color)
     if output is not None:
-        _write(output, text)
+        outputs.write_text(output, text)  # once complete: a regular file, folders created
     else:
         click.echo(text, nl=not text.endswith("\n"))
     return verdict.exit_code

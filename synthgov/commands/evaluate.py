@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from synthgov import layout
+from synthgov import layout, outputs
 from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
 from synthgov.evaluation import (
@@ -49,8 +49,7 @@ def run(
     target = None if output == "-" else Path(output)
     previous = None
     if target is not None:  # refuse before the work, not after minutes of it
-        if not target.parent.is_dir():
-            raise InputError.at(str(target), "the output's folder does not exist")
+        outputs.file_target(target)  # a regular file or nothing; missing folders created
         previous = load_report_target(target)
     policy_document = _policy(card)
     policy = policy_document.model if policy_document is not None else None

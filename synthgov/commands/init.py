@@ -8,6 +8,7 @@ none. The texts live in synthgov/templates/ and ship in the wheel.
 from __future__ import annotations
 
 import json
+import uuid
 from importlib.resources import files
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from synthgov.paths import write_new
 
 #: Placeholder in the templates for the synthgov release that CI and pre-commit pin.
 VERSION_PLACEHOLDER = "@SYNTHGOV_VERSION@"
+
+#: The template policy's repository id, replaced by a fresh random one in every scaffold.
+REPOSITORY_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 
 #: Target path -> template name, for the files copied from synthgov/templates/.
 TEMPLATES = {
@@ -51,6 +55,10 @@ def scaffold() -> dict[str, bytes]:
     from synthgov.schemas import json_schema
 
     targets = {path: template(name) for path, name in TEMPLATES.items()}
+    fresh = str(uuid.uuid4()).encode()  # approvals sign it: no two repositories share one
+    targets["policy/policy.yaml"] = targets["policy/policy.yaml"].replace(
+        REPOSITORY_PLACEHOLDER.encode(), fresh
+    )
     targets["datasets/.gitkeep"] = b""
     targets["budgets/.gitkeep"] = b""
     for kind in KINDS:

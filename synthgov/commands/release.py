@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,13 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
     if loss is not None:
         debit = budget.record_debit(root, card.source.id, release, loss,
                                     mechanism=privacy["mechanism"], parameters=parameters, now=now)  # fmt: skip
+        if not debit.written:  # another debit took the budget during the evaluation
+            for path in written:
+                (root / path).unlink()
+            with suppress(OSError):
+                (root / folder).rmdir()  # the version stays free
+            click.echo(f"refused: {debit.message()}; nothing was written", err=True)
+            return 1
         written.append(debit.path)
         click.echo(debit.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)

@@ -35,7 +35,8 @@ _PGP_BLOCK = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 _LABELS = {"id": "ID", "name": "--name", "email": "--email", "roles": "--role", "keys": "--key",
-           "keys.valid_after": "--valid-after", "keys.valid_before": "--valid-before"}  # fmt: skip
+           "keys.valid_after": "--valid-after", "keys.valid_before": "--valid-before",
+           "emails": "--also-email", "login": "--login"}  # fmt: skip
 
 
 def run_add(
@@ -48,6 +49,8 @@ def run_add(
     key_file: Path,
     valid_after: str | None,
     valid_before: str | None,
+    also_emails: tuple[str, ...] = (),
+    login: str | None = None,
 ) -> int:
     """Add the reviewer; 0 when written, InputError (exit 2) otherwise, the file unchanged."""
     options.slug(reviewer_id, "ID")
@@ -59,8 +62,12 @@ def run_add(
         "valid_after": options.utc_time(valid_after, "--valid-after"),
         "valid_before": options.utc_time(valid_before, "--valid-before"),
     }
-    data = {"id": reviewer_id, "name": name, "email": email,
-            "roles": list(dict.fromkeys(roles)), "keys": [key]}  # fmt: skip
+    data: dict[str, Any] = {"id": reviewer_id, "name": name, "email": email}
+    if also_emails:  # every address authorship is matched on (docs/reviewers.md)
+        data["emails"] = list(dict.fromkeys(also_emails))
+    if login is not None:
+        data["login"] = options.login(login, "--login")
+    data |= {"roles": list(dict.fromkeys(roles)), "keys": [key]}
     reviewer = options.build(Reviewer, data, _LABELS, "reviewer add")
     registry, text = _load_registry(root)
     _refuse_duplicates(registry, reviewer)

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from synthgov import accounting, engine, governance, inventory, layout, options
+from synthgov import accounting, clock, engine, governance, inventory, layout, options
 from synthgov.commands.check import Sides, Trust, git_sides, make_trust, release_context, release_of
 from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
@@ -108,7 +108,8 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
     return replace(state, revocation=loaded.model)
 
 
-def _revalidated(state: ReleaseState, sides: Sides, problems: list[str]) -> ReleaseState:
+def _revalidated(state: ReleaseState, sides: Sides, problems: list[str],
+                 now: datetime) -> ReleaseState:  # fmt: skip
     folder = f"{layout.release_dir(*state.release.split('@', 1))}/revalidations"
     latest = None
     for path in sides.head_tree.list(folder):
@@ -123,6 +124,10 @@ def _revalidated(state: ReleaseState, sides: Sides, problems: list[str]) -> Rele
             problems.append(str(exc.problems[0]))
             continue
         assert isinstance(model, Revalidation)
+        problem = clock.future_problem("revalidated_at", model.revalidated_at, now)
+        if problem:  # a record dated later would push the next revalidation out forever
+            problems.append(f"{path}: {problem}; not counted")
+            continue
         latest = max(latest or model.revalidated_at, model.revalidated_at)
     return replace(state, revalidated_at=latest) if latest else state
 
@@ -195,7 +200,7 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
             for release in releases:
                 if release.split("@", 1)[0] == name:
                     state = _revocation(states[release], sides)
-                    mine.append(_revalidated(state, sides, problems))
+                    mine.append(_revalidated(state, sides, problems, now))
             datasets.append(DatasetState(name, card, tuple(mine), _budget(card, sides, problems),
                                          tuple(problems)))  # fmt: skip
     return Inventory(sides.base, sides.head, now, found, datasets, contexts)

@@ -38,3 +38,4 @@ class ReleaseContext:
     revoked_artifacts: tuple[RevokedTable, ...] = field(default=())
     ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
     base_ledger: Loaded[Ledger] | None = None  # and on the base
+    ledger_approved: bool = False  # the pull request's approvals cover its header change

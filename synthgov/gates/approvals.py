@@ -4,9 +4,11 @@ An approval counts only when (BRIEF §5, signing.md §11): a carrier verifies, e
 embedded signature over the canonical payload or a signed commit of the pull request
 whose tree holds this exact file, with a key the base registry gives its reviewer and
 that is valid at the checker's clock; the reviewer holds the role; the reviewer is not an
-author of what is approved; and its digest equals what is approved as it is now. Each
-reviewer fills at most one slot. A valid `reject` blocks until its reviewer replaces it.
-The same rules judge the approvals of a waiver and of a change to policy/.
+author of what is approved; its signed payload names this kind of subject and this
+repository (the policy's `repository`); and its digest equals what is approved as it is
+now. Each reviewer fills at most one slot. A valid `reject` blocks until its reviewer
+replaces it. The same rules judge the approvals of a waiver, a revocation, and of the
+changes a pull request makes to policy/, to a card or to the privacy budgets.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
-from datetime import timedelta
 
-from synthgov import approvals, commits
+from synthgov import approvals, clock, commits, layout
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.loading import Loaded
 from synthgov.models import Approval, Policy, Registry, Waiver
-from synthgov.models.common import format_timestamp
+from synthgov.models.common import Classification, format_timestamp
 from synthgov.models.reviewers import Reviewer
 from synthgov.signatures import Signer, Verifier
 from synthgov.sshsig import SignatureError
@@ -32,7 +33,7 @@ def _none() -> tuple[bytes, ...]:
 
 
 #: How far ahead of the checker's clock a signer's `signed_at` may be (clock skew).
-SKEW = timedelta(minutes=5)
+SKEW = clock.SKEW
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Evidence:
     #: Earlier versions of the subject's approval files (on the base, or in the pull
     #: request and since deleted or overwritten): a reject among them still stands.
     past: tuple[Loaded[Approval], ...] = ()
+    #: Case-folded code-host logins that opened the pull request (`check --pr-author`).
+    author_logins: frozenset[str] = frozenset()
+    #: Whether the pull request's commits were examined (False with --no-git).
+    history: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,27 @@ class Subject:
     required_file: str
     required_line: int | None
     command: str  # how a reviewer approves it
+    type: str  # the approvals' `subject`: release, waiver, revocation, policy, card, budget
+    repository: str | None  # the base policy's repository id (None: the policy sets none)
+
+
+def binding_problem(subject: Subject, loaded: Loaded[Approval]) -> tuple[str, str] | None:
+    """(rule, why) when an approval's signed payload is not for this kind of subject in
+    this repository: an approval is never replayed across subjects or repositories."""
+    data, approval = loaded.document.data, loaded.model
+    if subject.repository is None:
+        return None  # a policy without an id binds nothing (check warns about it)
+    if data.get("subject") != subject.type:
+        named = data.get("subject")
+        return ("approvals.type",
+                f"its signed payload names {'no subject' if named is None else f'subject {named}'}, "
+                f"not {subject.type}")  # fmt: skip
+    if approval.repository != subject.repository:
+        named = approval.repository
+        return ("approvals.repository",
+                f"it was signed for {'no repository' if named is None else f'repository {named}'}, "
+                f"not this one ({subject.repository}, the base policy's `repository`)")  # fmt: skip
+    return None
 
 
 def _signer(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
@@ -98,16 +124,34 @@ def _signer(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
     return None, why
 
 
-def authors(evidence: Evidence) -> set[str]:
-    """Reviewer ids who authored the subject: by email, or by signing an author commit."""
-    emails = set(evidence.author_emails)
-    found = set()
+def author_reasons(evidence: Evidence) -> dict[str, str]:
+    """Reviewer id -> why they are an author of the subject (the first reason found): any
+    of their registered addresses on it or on a commit that touched it (author or
+    committer), their key on such a commit, or the pull request opened under their login."""
+    registry = evidence.registry
+    found: dict[str, str] = {}
+    for reviewer in registry.with_address(evidence.author_emails):
+        address = sorted(reviewer.addresses & evidence.author_emails)[0]
+        found.setdefault(reviewer.id, f"it names {address} as its author")
     for raw in evidence.author_commits:
-        emails.update(e.casefold() for e in commits.author_emails(raw))
-        with suppress(SignatureError):  # unsigned or unknown: the emails still count
-            found.add(evidence.verifier.commit_signer(raw))
-    found.update(r.id for r in evidence.registry.reviewers if r.email.casefold() in emails)
+        sha = commits.object_id(raw)[:12]
+        emails = frozenset(e.casefold() for e in commits.author_emails(raw))
+        for reviewer in registry.with_address(emails):
+            address = sorted(reviewer.addresses & emails)[0]
+            found.setdefault(
+                reviewer.id, f"commit {sha}, which wrote part of it, was made as {address}"
+            )
+        with suppress(SignatureError):  # unsigned or unknown: the addresses still count
+            found.setdefault(evidence.verifier.commit_signer(raw),
+                             f"commit {sha}, which wrote part of it, is signed with their key")  # fmt: skip
+    for reviewer in registry.with_login(evidence.author_logins):
+        found.setdefault(reviewer.id, f"the pull request was opened by @{reviewer.login}")
     return found
+
+
+def authors(evidence: Evidence) -> set[str]:
+    """Reviewer ids who authored the subject (`author_reasons` says how)."""
+    return set(author_reasons(evidence))
 
 
 def _standing_rejects(subject: Subject, evidence: Evidence,
@@ -118,7 +162,7 @@ def _standing_rejects(subject: Subject, evidence: Evidence,
     found = []
     for loaded in evidence.past:
         old = loaded.model
-        if old.decision != "reject":
+        if old.decision != "reject" or binding_problem(subject, loaded) is not None:
             continue
         try:
             signer = evidence.verifier.embedded(
@@ -149,7 +193,7 @@ def judge(subject: Subject, evidence: Evidence) -> list[Finding]:
 def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[str, list[str]]]:
     """(findings, role -> reviewers whose approval counts) for one subject."""
     found: list[Finding] = []
-    authored = authors(evidence)
+    authored = author_reasons(evidence)
     offers: dict[str, set[str]] = {}
 
     def note(filed: Filed, rule: str, message: str, severity: Severity = Severity.WARNING) -> None:
@@ -164,7 +208,10 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
         if signer is None:
             note(filed, "approvals.signature", f"not counted: no valid signature ({why})")
             continue
-        if approval.signed_at > evidence.verifier.now + SKEW:
+        if (bound := binding_problem(subject, filed.loaded)) is not None:
+            note(filed, bound[0], f"not counted: {bound[1]}")
+            continue
+        if clock.is_future(approval.signed_at, evidence.verifier.now):
             note(filed, "approvals.signed_at",
                  f"not counted: signed_at {format_timestamp(approval.signed_at)} is in the future")  # fmt: skip
             continue
@@ -175,7 +222,8 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
             continue
         if reviewer.id in authored:
             note(filed, "approvals.author",
-                 f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it")  # fmt: skip
+                 f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it "
+                 f"({authored[reviewer.id]})")  # fmt: skip
             continue
         decided[reviewer.id] = approval
         if approval.decision == "reject":
@@ -231,12 +279,49 @@ def _release_subject(ctx: ReleaseContext) -> Subject:
     digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
     return Subject(ctx.release, digest, ctx.policy.model.tiers.for_classification(
         ctx.classification).approvals, where.path, where.line,
-        f"synthgov approve {ctx.release}")  # fmt: skip
+        f"synthgov approve {ctx.release}", "release", ctx.policy.model.repository)  # fmt: skip
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
-    found = standing(ctx)[0]
+    found = standing(ctx)[0] + unsigned_commits(ctx)
     return found + revocation_findings(ctx) if ctx.revocation is not None else found
+
+
+def unsigned_commits(ctx: ReleaseContext) -> list[Finding]:
+    """With the tier's `require_signed_commits`: every commit that wrote the release must be
+    signed by a key of the base registry valid now, so that the signer, never a claimed
+    e-mail, says who wrote it (and cannot then approve it)."""
+    tier = ctx.policy.model.tiers.for_classification(ctx.classification)
+    evidence = ctx.approvals
+    if not tier.require_signed_commits or evidence is None:
+        return []
+    where = ctx.policy.document.locate(
+        ("tiers", ctx.classification.value, "require_signed_commits")
+    )
+    manifest = ctx.manifest.document.path
+
+    def finding(message: str, severity: Severity) -> Finding:
+        return Finding(gate="approvals", rule="approvals.unsigned_commit", severity=severity,
+                       message=message, file=manifest, line=1, threshold_file=where.path,
+                       threshold_line=where.line, enforcement="hard",
+                       fix="Sign the commits that write the release (git commit -S) with a key "
+                           "registered in policy/reviewers.yaml, e.g. by rebasing with "
+                           "`git rebase --exec 'git commit --amend --no-edit -S'`.")  # fmt: skip
+
+    if not evidence.history:
+        return [finding(f"the {ctx.classification.value} tier requires signed release commits; "
+                        "they are checked only against git history (not with --no-git)",
+                        Severity.WARNING)]  # fmt: skip
+    found = []
+    for raw in evidence.author_commits:
+        try:
+            evidence.verifier.commit(raw)
+        except SignatureError as exc:
+            found.append(finding(
+                f"commit {commits.object_id(raw)[:12]} writes {ctx.release} but does not count as "
+                f"signed ({exc}); the {ctx.classification.value} tier requires every commit that "
+                "writes a release to be signed by a key of the base registry", Severity.ERROR))  # fmt: skip
+    return found
 
 
 def standing(ctx: ReleaseContext) -> tuple[list[Finding], dict[str, list[str]], dict[str, int]]:
@@ -265,6 +350,8 @@ def revocation_findings(ctx: ReleaseContext) -> list[Finding]:
         where.path,
         where.line,
         f"synthgov approve {ctx.release} --revocation",
+        "revocation",
+        ctx.policy.model.repository,
     )
     narrowed = _with(evidence, filed, "revocation", None)
     emails = evidence.author_emails | {revocation.model.author.casefold()}
@@ -281,7 +368,8 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
     """The waivers with the approvals the policy's `waivers.approvals` requires.
 
     A waiver without them is not in force: the finding it would relax keeps blocking, and
-    a warning says why. Its authors are the release's: nobody waives their own gate.
+    a warning says why. Its authors are the release's: nobody waives their own gate. A
+    waiver whose owner is not a reviewer of the base registry is refused outright.
     """
     evidence = ctx.approvals
     if evidence is None:
@@ -291,6 +379,16 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
     kept, found = [], []
     for loaded in ctx.waivers:
         waiver = loaded.model
+        if evidence.registry.reviewer(waiver.owner) is None:
+            spot = loaded.document.locate(("owner",))
+            found.append(Finding(
+                gate="policy", rule="waivers.owner", severity=Severity.ERROR,
+                message=f"waiver {waiver.id} does not apply: its owner {waiver.owner} is not a "
+                        "reviewer of the base registry; an exception has an accountable owner",
+                observed=waiver.owner, file=spot.path, line=spot.line, enforcement="hard",
+                fix="Name a reviewer id of policy/reviewers.yaml (on the base branch) as owner.",
+            ))  # fmt: skip
+            continue
         subject = Subject(
             f"waiver {waiver.id} of {ctx.release}",
             approvals.waiver_digest(ctx.release, loaded.document.data),
@@ -298,6 +396,8 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
             where.path,
             where.line,
             f"synthgov approve {ctx.release} --waiver {waiver.id}",
+            "waiver",
+            ctx.policy.model.repository,
         )
         problems = judge(
             subject, _with(evidence, by_waiver.get(waiver.id, []), "waiver", waiver.id)
@@ -322,8 +422,35 @@ def policy_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> S
     policy's `policy_changes` counts, each capped at the number of holders the base
     registry has but at least one (BRIEF §10.1: one approval when the registry holds a
     single policy admin)."""
+    return change_subject(policy, registry, "policy_changes", digest, "policy",
+                          "the change to policy/ and classifications")  # fmt: skip
+
+
+def budget_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> Subject:
+    """A change of the privacy budgets (a new ledger, a ledger's header, a card's source):
+    the base policy's `budget_changes`, capped like `policy_changes`."""
+    return change_subject(policy, registry, "budget_changes", digest, "budget",
+                          "the change to the privacy budgets")  # fmt: skip
+
+
+def change_subject(policy: Loaded[Policy], registry: Registry, section: str, digest: str,
+                   kind: str, label: str) -> Subject:  # fmt: skip
+    """A change of the pull request approved by the roles under `section.approvals`, each
+    count capped at the holders the base registry has but at least one."""
+    counts: dict[str, int] = getattr(policy.model, section).approvals
     required = {role: min(count, max(1, len(registry.holders(role))))
-                for role, count in policy.model.policy_changes.approvals.items()}  # fmt: skip
-    where = policy.document.locate(("policy_changes", "approvals"))
-    return Subject("the change to policy/ and classifications", digest, required, where.path,
-                   where.line, "synthgov approve --policy")  # fmt: skip
+                for role, count in counts.items()}  # fmt: skip
+    where = policy.document.locate((section, "approvals"))
+    return Subject(label, digest, required, where.path, where.line,
+                   f"synthgov approve --{kind}", kind, policy.model.repository)  # fmt: skip
+
+
+def card_subject(policy: Loaded[Policy], classification: Classification, dataset: str,
+                 digest: str) -> Subject:  # fmt: skip
+    """A change of an existing card: the approvals of its tier (the base classification's),
+    as a release of the dataset would need them."""
+    where = policy.document.locate(("tiers", classification.value, "approvals"))
+    return Subject(f"the change to {layout.card_path(dataset)}", digest,
+                   policy.model.tiers.for_classification(classification).approvals,
+                   where.path, where.line, f"synthgov approve --card {dataset}", "card",
+                   policy.model.repository)  # fmt: skip

@@ -7,17 +7,24 @@ alone, so after the merge the base's entries count).
 
 Per release (`check`): a release whose manifest declares DP figures has exactly one
 debit, with the same loss; an "empirical audit only" release (`privacy.notion: none`)
-spent nothing and has no debit; the ledger's composed total stays within the cap; and a
-ledger the branch changed is still the base's plus appended entries, hash-chained. That
-last part is summarised in one finding here and detailed by `ledger_findings`, which
-`check` runs for every ledger a pull request changes (BRIEF §10.5), together with the
-checks of appended debits for releases outside the pull request. All budget findings are
-`hard`: no waiver lets a release overdraw or tamper with a ledger.
+spent nothing and has no debit; the ledger's composed total stays within the base's cap;
+and a ledger the branch changed is still the base's plus appended entries, hash-chained.
+That last part is summarised in one finding here and detailed by `ledger_findings`.
+
+Per ledger (`ledger_findings`, for every ledger a pull request changes, BRIEF §10.5 and
+§11.4): whoever its entries name, the whole ledger is totalled against the base's cap; a
+changed cap is `budget.cap_changed` and a new ledger `budget.new_ledger`, unless the pull
+request's `budget_changes` approvals cover the new header (gates/changes.py: then the new
+cap counts and the re-linked entries must be the base's); each appended debit names a
+release of the ledger's own source that the same pull request adds. Nothing is left to a
+release's check unless that check reads this very ledger. All budget findings are `hard`:
+no waiver lets a release overdraw or tamper with a ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +34,7 @@ from synthgov.gates import ReleaseContext
 from synthgov.loading import KeyPath, Loaded
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Loss
+from synthgov.models.ledger import Cap, Loss
 from synthgov.models.manifest import Privacy
 
 FIGURES = ("epsilon", "delta", "rho")
@@ -70,9 +77,13 @@ def effective(head: Loaded[Ledger] | None,
     return head, True
 
 
-def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None) -> list[ledgers.Issue]:
+def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None,
+            header_approved: bool = False) -> list[ledgers.Issue]:  # fmt: skip
+    """`header_approved`: the pull request's `budget_changes` approvals cover a change of
+    the header (gates/changes.py), so the entries are compared but for their links."""
     data = head.document.data
-    found = ledgers.history_issues(head.document, base.document) if base is not None else []
+    found = (ledgers.history_issues(head.document, base.document, header_approved)
+             if base is not None else [])  # fmt: skip
     return found + ledgers.chain_issues(data) + ledgers.duplicate_issues(data)
 
 
@@ -81,25 +92,41 @@ def _issue_finding(issue: ledgers.Issue, ledger: Loaded[Ledger]) -> Finding:
                     blocks=issue.blocks, fix=issue.fix or REWRITE_FIX)  # fmt: skip
 
 
-def _over_cap(ledger: Loaded[Ledger], losses: list[Loss], loc: KeyPath, what: str) -> Finding:
-    model = ledger.model
-    spent = accounting.spent(model.notion, model.cap, losses)
-    if model.notion is Notion.ZCDP:
-        assert spent.rho is not None and model.cap.rho is not None
+def totalled_against(head: Ledger, base: Ledger | None,
+                     header_approved: bool = False) -> tuple[Notion, Cap]:  # fmt: skip
+    """The notion and cap a ledger's entries are totalled against: the base's, whatever
+    the pull request wrote in the header (a raised cap applies once merged on its own),
+    unless the pull request's `budget_changes` approvals cover its new header
+    (`header_approved`, gates/changes.py). A new ledger has only its own; a changed notion
+    (`budget.header_changed` blocks) keeps the head's, as the entries are of its kinds."""
+    if header_approved or base is None or base.notion is not head.notion:
+        return head.notion, head.cap
+    return base.notion, base.cap
+
+
+def _over_cap(ledger: Loaded[Ledger], losses: list[Loss], loc: KeyPath, what: str,
+              notion: Notion, cap: Cap) -> Finding:  # fmt: skip
+    spent = accounting.spent(notion, cap, losses)
+    if notion is Notion.ZCDP:
+        assert spent.rho is not None and cap.rho is not None
         observed: float | str = float(spent.rho)
-        threshold = float(model.cap.rho)
-        total = f"rho {format(spent.rho, 'f')} above the cap rho {format(model.cap.rho, 'f')}"
+        threshold = float(cap.rho)
+        total = f"rho {format(spent.rho, 'f')} above the cap rho {format(cap.rho, 'f')}"
     else:
-        assert model.cap.epsilon is not None
-        threshold = float(model.cap.epsilon)
+        assert cap.epsilon is not None
+        threshold = float(cap.epsilon)
         if spent.total.finite:
             observed = float(spent.total.epsilon)
             total = (f"epsilon {float(spent.total.epsilon):.6g} above the cap epsilon "
-                     f"{format(model.cap.epsilon, 'f')}")  # fmt: skip
+                     f"{format(cap.epsilon, 'f')}")  # fmt: skip
+        elif accounting.delta_spent(losses) >= accounting.target_delta(cap):
+            observed = "infinite"
+            total = (f"delta {format(accounting.target_delta(cap), 'f')} exhausted, so "
+                     "epsilon is infinite")  # fmt: skip
         else:
             observed = "infinite"
-            total = (f"delta {format(accounting.target_delta(model.cap), 'f')} exhausted, so "
-                     "epsilon is infinite")  # fmt: skip
+            total = (f"rho {format(spent.total.rho, 'f')} beyond what converts to a finite "
+                     "epsilon")  # fmt: skip
     return _finding(
         "budget.over_cap", f"{what}: the composed total would be {total}",
         ledger, loc, observed=observed, threshold=threshold,
@@ -187,7 +214,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         )]  # fmt: skip
     found += _debit_findings(ctx, ledger, debits, source)
     if changed or ctx.base_ledger is None:
-        issues = [i for i in _issues(ledger, ctx.base_ledger)
+        issues = [i for i in _issues(ledger, ctx.base_ledger, ctx.ledger_approved)
                   if i.blocks and i.rule != "budget.duplicate_debit"]  # fmt: skip
         if issues:
             first = issues[0]
@@ -199,23 +226,41 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                 ledger, first.loc, line=first.line, fix=first.fix or REWRITE_FIX,
             ))  # fmt: skip
     losses = [e.loss for e in ledger.model.entries]
-    if not accounting.fits(ledger.model.notion, ledger.model.cap, losses):
+    base = ctx.base_ledger.model if ctx.base_ledger is not None else None
+    notion, cap = totalled_against(ledger.model, base, ctx.ledger_approved)
+    if not accounting.fits(notion, cap, losses):
         at = (ledgers.ENTRIES, debits[0]) if debits else (ledgers.ENTRIES,)
-        found.append(_over_cap(ledger, losses, at, f"{path} cannot pay for {ctx.release}"))
+        found.append(_over_cap(ledger, losses, at, f"{path} cannot pay for {ctx.release}",
+                               notion, cap))  # fmt: skip
     return found
 
 
+@dataclass(frozen=True)
+class Named:
+    """What `check` found about the release a ledger entry names (this gate reads no files)."""
+
+    source: str | None  # its dataset card's source.id (the base's card when the dataset
+    #                     exists there, else the head's); None when there is no card
+    manifest: Loaded[Manifest] | None  # at head; None when there is no such release
+    new: bool  # the pull request adds the release: its manifest is new, not on the base
+
+
 def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
-                    manifests: Mapping[str, Loaded[Manifest] | None],
-                    releases_in_change: Collection[str]) -> list[Finding]:  # fmt: skip
+                    named: Mapping[str, Named],
+                    header_approved: bool = False) -> list[Finding]:  # fmt: skip
     """Findings about a ledger a pull request changed (BRIEF §10.5: outside any release).
 
-    `manifests` holds, for each appended debit's release, its manifest at head (None when
-    the release does not exist yet); releases in `releases_in_change` are left to `check`.
+    Every entry counts, whoever it names: the whole ledger is totalled against the base's
+    cap (`totalled_against`; the head's when `header_approved`: the pull request's
+    `budget_changes` approvals cover its new header), and each appended entry must debit a
+    release of this ledger's source that the same pull request adds (`named` holds what
+    `check` found about each appended entry's release). Such a release's own check then
+    judges the debit against this very ledger (one debit, the manifest's loss); any other
+    debit is judged here.
     """
     model = head.model
     found: list[Finding] = []
-    if base is None:
+    if base is None:  # creating a ledger: approvals for it are the policy's (issue 15)
         cap = show({k: v for k, v in model.cap.model_dump().items() if v is not None})
         found.append(_finding(
             "budget.new_ledger",
@@ -223,44 +268,107 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
             f"({cap}) is set here and binds every later release of {model.source}",
             head, ("cap",), blocks=False,
         ))  # fmt: skip
-    found += [_issue_finding(issue, head) for issue in _issues(head, base)]
+    elif not header_approved:  # an approved header change is judged by its new cap
+        found += cap_findings(head, base)
+    found += [_issue_finding(issue, head) for issue in _issues(head, base, header_approved)]
     appended = ledgers.new_entries(head.document.data, base.document.data if base else None)
+    notion, cap = totalled_against(model, base.model if base is not None else None,
+                                   header_approved)  # fmt: skip
     losses = [e.loss for e in model.entries]
-    if not accounting.fits(model.notion, model.cap, losses):
+    if not accounting.fits(notion, cap, losses):
         first = next(
-            (i for i in appended if not accounting.fits(model.notion, model.cap, losses[: i + 1])),
+            (i for i in appended if not accounting.fits(notion, cap, losses[: i + 1])),
             len(losses) - 1,
         )
-        if model.entries[first].release not in releases_in_change:
-            found.append(_over_cap(head, losses[: first + 1], (ledgers.ENTRIES, first),
-                                   f"entry seq {first + 1} overdraws {head.document.path}"))  # fmt: skip
+        found.append(_over_cap(head, losses[: first + 1], (ledgers.ENTRIES, first),
+                               f"entry seq {first + 1} overdraws {head.document.path}",
+                               notion, cap))  # fmt: skip
     for index in appended:
-        entry = model.entries[index]
-        if entry.release in releases_in_change:
-            continue  # the release's own check judges its debit
-        loaded = manifests.get(entry.release)
-        loc = (ledgers.ENTRIES, index, "release")
-        if loaded is None:
-            found.append(_finding(
-                "budget.debit_without_release",
-                f"entry seq {entry.seq} debits {entry.release}, which has no manifest yet: the "
-                "budget is spent from now on, and the release must declare the same loss",
-                head, loc, blocks=False,
-            ))  # fmt: skip
-        elif not loaded.model.privacy.is_dp:
-            found.append(_finding(
-                "budget.debit_without_dp",
-                f"entry seq {entry.seq} debits {entry.release}, whose manifest declares no "
-                "differential privacy (empirical audit only); such a release spends nothing",
-                head, loc, fix="Debit only releases made with a DP mechanism.",
-            ))  # fmt: skip
-        elif loss_figures(entry.loss) != figures_of(loaded.model.privacy):
-            recorded, declared = loss_figures(entry.loss), figures_of(loaded.model.privacy)
-            found.append(_finding(
-                "budget.debit_mismatch",
-                f"entry seq {entry.seq} records {show(recorded)} for {entry.release}, but its "
-                f"manifest declares {show(declared)}",
-                head, (ledgers.ENTRIES, index, "loss"), observed=show(recorded),
-                threshold=show(declared),
-            ))  # fmt: skip
+        found += _entry_findings(head, index, named.get(model.entries[index].release))
+    return found
+
+
+def cap_findings(head: Loaded[Ledger], base: Loaded[Ledger]) -> list[Finding]:
+    """A changed cap (`ledgers.cap_change`) that no approval covers: blocked; the base's
+    cap is what counts."""
+    changed = ledgers.cap_change(base.document.data, head.document.data)
+    if not changed:
+        return []
+    shown = ", ".join(f"{name} {_figure(old)} -> {_figure(new)}"
+                      for name, (old, new) in changed.items())  # fmt: skip
+    return [_finding(
+        "budget.cap_changed",
+        f"the cap of {head.document.path} changes ({shown}) without the policy's "
+        "budget_changes approvals: until they are given, entries are totalled against the "
+        "base's cap",
+        head, ("cap",), observed=shown, threshold=show(_cap_figures(base.model)),
+        fix="Restore the base's cap, or have the change approved: `synthgov budget cap` "
+            "in a pull request of its own, then `synthgov approve --budget`.",
+    )]  # fmt: skip
+
+
+def _cap_figures(ledger: Ledger) -> dict[str, Decimal]:
+    return {name: value for name in FIGURES if (value := getattr(ledger.cap, name)) is not None}
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return "none"
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def _entry_findings(head: Loaded[Ledger], index: int, named: Named | None) -> list[Finding]:
+    """An appended entry: a release of this ledger's source, added by this pull request,
+    with the loss its manifest declares."""
+    model, path = head.model, head.document.path
+    entry = model.entries[index]
+    release, loc, found = entry.release, (ledgers.ENTRIES, index, "release"), []
+    dataset = release.split("@", 1)[0]
+    source = named.source if named is not None else None
+    if source != model.source:
+        whose = (f"whose source is {source}" if source is not None
+                 else f"which has no card {layout.card_path(dataset)}")  # fmt: skip
+        found.append(_finding(
+            "budget.debit_other_source",
+            f"entry seq {entry.seq} debits {release}, a release of {dataset}, {whose}: "
+            f"{path} pays only for releases of its source {model.source}",
+            head, loc, observed=str(source), threshold=model.source,
+            fix=f"Debit the ledger of {dataset}'s source (budgets/<card source.id>.yaml).",
+        ))  # fmt: skip
+    manifest = named.manifest if named is not None else None
+    if manifest is None:
+        found.append(_finding(
+            "budget.debit_without_release",
+            f"entry seq {entry.seq} debits {release}, which this pull request does not add: "
+            "a debit comes only with its release, in the same pull request",
+            head, loc, fix="Add the release (synthgov release new) in this pull request, or "
+                           "drop the entry.",
+        ))  # fmt: skip
+        return found
+    if named is not None and not named.new:
+        found.append(_finding(
+            "budget.debit_not_new",
+            f"entry seq {entry.seq} debits {release}, which is already on the base: a debit "
+            "comes only with a new release, in the pull request that adds it (not with a "
+            "revalidation, a revocation or any later change)",
+            head, loc, fix="Drop the entry; a merged release's loss was settled when it was merged.",
+        ))  # fmt: skip
+    elif not found:
+        return found  # a new release of this source: its own check judges this debit
+    if not manifest.model.privacy.is_dp:
+        found.append(_finding(
+            "budget.debit_without_dp",
+            f"entry seq {entry.seq} debits {release}, whose manifest declares no "
+            "differential privacy (empirical audit only); such a release spends nothing",
+            head, loc, fix="Debit only releases made with a DP mechanism.",
+        ))  # fmt: skip
+    elif loss_figures(entry.loss) != figures_of(manifest.model.privacy):
+        recorded, declared = loss_figures(entry.loss), figures_of(manifest.model.privacy)
+        found.append(_finding(
+            "budget.debit_mismatch",
+            f"entry seq {entry.seq} records {show(recorded)} for {release}, but its "
+            f"manifest declares {show(declared)}",
+            head, (ledgers.ENTRIES, index, "loss"), observed=show(recorded),
+            threshold=show(declared),
+        ))  # fmt: skip
     return found

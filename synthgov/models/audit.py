@@ -18,6 +18,8 @@ FindingKind = Literal[
     "approval.missing",
     "approval.invalid",
     "policy.unapproved",
+    "card.unapproved",
+    "budget.unapproved",
     "budget.overdrawn",
     "budget.invalid",
     "ledger.rewrite",
@@ -25,6 +27,7 @@ FindingKind = Literal[
     "revocation.ignored",
     "files.invalid",
     "history.date_regression",
+    "history.future_dated",
     "history.backdated",
     "history.rewritten",
     "checkpoint.invalid",
@@ -51,9 +54,19 @@ class GateFinding(Model):
 
 class Decision(Model):
     commit: str
-    time: str = Field(description="The commit's committer time (the clock of the decision).")
+    time: str = Field(description="The clock of the decision (see `clock`).")
     verdict: Literal["pass", "blocked"]
     findings: list[GateFinding]
+    clock: Literal["committer", "auditor", "at"] = Field(
+        "committer",
+        description="committer: the commit's committer date (a claim); auditor: that date "
+        "was after the auditor's clock, which replaced it; at: the --at time.",
+    )
+    anchored_by: str | None = Field(
+        None,
+        description="The verified checkpoint that bounds the committer date from above; null "
+        "when none does (the decision rests on a claimed date) or the clock is --at.",
+    )
 
 
 class SignedApproval(Model):
@@ -112,6 +125,10 @@ class Audit(Model):
     commits: int = Field(description="How many first-parent commits were walked.")
     decided: int = Field(description="How many of them changed governance files.")
     at: str | None = Field(None, description="The --at clock, or null: each commit's own time.")
+    unanchored: int = Field(
+        0,
+        description="Decisions judged at a committer date that no verified checkpoint anchors.",
+    )
     generated_at: str
     releases: list[ReleaseEntry]
     findings: list[AuditFinding]

@@ -93,6 +93,11 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+RepositoryId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+    Field(description="A UUID in lower-case hex, e.g. 5f0c2a52-3b1e-4c8e-9a43-0d5e7c1b2a9f."),
+]
 
 
 def _display_text(value: str) -> str:
@@ -151,6 +156,17 @@ Probability = Annotated[
 ]
 
 
+#: The range of every privacy figure (epsilon, rho, delta; delta is also below 1). Below
+#: it a figure records no loss worth the name; above it there is no privacy left to speak
+#: of. Inside it every figure is written as a plain decimal the loader reads back, and
+#: OpenDP converts any rho a cap can hold. Every reader and writer (`budget new`, `budget
+#: debit`, `release new`, ledgers, manifests) holds figures to it, so no command writes a
+#: file that another refuses.
+PRIVACY_MIN = Decimal("1e-50")
+PRIVACY_MAX = Decimal(10000)
+PRIVACY_RANGE = f"from {PRIVACY_MIN:e} to {PRIVACY_MAX:f}"
+
+
 def _privacy_amount(value: Any) -> Decimal:
     """Privacy loss as an exact decimal of what was written (BRIEF §10.11), positive."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal | float):
@@ -158,6 +174,8 @@ def _privacy_amount(value: Any) -> Decimal:
     amount = Decimal(value) if isinstance(value, int) else Decimal(str(value))
     if not amount.is_finite() or amount <= 0 or amount.is_signed():
         raise ValueError(f"expected a finite positive number, got {value}")
+    if not PRIVACY_MIN <= amount <= PRIVACY_MAX:
+        raise ValueError(f"expected a number {PRIVACY_RANGE}, got {value}")
     return amount
 
 
@@ -167,7 +185,7 @@ PrivacyAmount = Annotated[
     # JSON number, not pydantic's default string: shortest-repr floats give back every
     # decimal of up to 15 significant digits exactly as written.
     PlainSerializer(float, return_type=float, when_used="json"),
-    WithJsonSchema({"type": "number", "minimum": 0}),
+    WithJsonSchema({"type": "number", "minimum": float(PRIVACY_MIN), "maximum": int(PRIVACY_MAX)}),
 ]
 
 # --- time -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from synthgov.models.common import (
     FieldError,
     FiniteFloat,
     Model,
+    RepositoryId,
     SchemaVersion,
     Text,
 )
@@ -129,6 +130,11 @@ class Tier(Model):
         description="What an inconclusive figure (too few rows to decide a rule) does: a "
         "warning, or a block like a failure.",
     )
+    require_signed_commits: bool = Field(
+        False,
+        description="Every commit of a pull request that writes a release's files (renames and "
+        "copies included) must be signed by a key of the base registry, valid at the check.",
+    )
     overrides: dict[str, RuleOverride] = Field(default_factory=dict)
 
 
@@ -149,9 +155,24 @@ class ChangeControl(Model):
     approvals: ApprovalCounts
 
 
+class BudgetChangeControl(Model):
+    """Approvals needed for a pull request that sets a privacy budget: a new ledger, a
+    change of an existing ledger's header (cap, notion, privacy unit), or a change of an
+    existing card's source (which moves its releases to another ledger)."""
+
+    approvals: ApprovalCounts = Field(
+        default_factory=lambda: {"policy-admin": 1, "privacy-reviewer": 1}
+    )
+
+
 class WaiverPolicy(Model):
     max_days: int = Field(90, ge=1, le=366, description="Longest allowed waiver horizon.")
     approvals: ApprovalCounts = Field(default_factory=lambda: {"privacy-reviewer": 1})
+    max_relax: dict[str, FiniteFloat] = Field(
+        default_factory=dict,
+        description="Rule id -> the loosest threshold a waiver's relax_to may set; a rule "
+        "without a bound here cannot be waived.",
+    )
 
 
 class SubgroupPolicy(Model):
@@ -187,9 +208,15 @@ class Policy(Model):
     """The whole policy; on the base branch it is the trust root of every check."""
 
     schema_version: SchemaVersion
+    repository: RepositoryId | None = Field(
+        None,
+        description="This repository's id (`synthgov init` draws one): every approval signs "
+        "it, so that an approval from another repository never counts here.",
+    )
     rules: dict[RuleId, Rule] = Field(min_length=1)
     tiers: Tiers
     policy_changes: ChangeControl
+    budget_changes: BudgetChangeControl = Field(default_factory=BudgetChangeControl)
     waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
     subgroups: SubgroupPolicy = Field(default_factory=SubgroupPolicy)
     statistics: Statistics = Field(default_factory=Statistics)
@@ -221,6 +248,10 @@ class Policy(Model):
                     raise FieldError((*where, "alternative"), "the rule has no alternative")
                 for field, problem in override_range_problems(known, override):
                     raise FieldError((*where, field), problem)
+        for rule_id, bound in self.waivers.max_relax.items():
+            unbound = waiver_bound_problem(self.rules.get(rule_id), bound)
+            if unbound:
+                raise FieldError(("waivers", "max_relax", rule_id), unbound)
         return self
 
     def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
@@ -251,6 +282,15 @@ class Policy(Model):
             rule_id, rule, threshold, threshold_at, alternative, alternative_at,
             enforcement, enforcement_at, margin,
         )  # fmt: skip
+
+
+def waiver_bound_problem(rule: Rule | None, bound: float) -> str | None:
+    """Why `bound` cannot limit waivers of `rule`, or None."""
+    if rule is None:
+        return "no rule with this id in `rules`"
+    if rule.enforcement is Enforcement.HARD:
+        return "the rule is hard: it cannot be waived, so it takes no bound"
+    return rule.out_of_range(bound)
 
 
 def override_range_problems(rule: Rule, override: RuleOverride) -> list[tuple[str, str]]:

@@ -7,9 +7,9 @@ a fingerprint may appear once in the whole registry and must be the key's own.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from synthgov.keys import UnusableKeyError, parse_public_key
 from synthgov.models.common import (
@@ -22,6 +22,12 @@ from synthgov.models.common import (
     Text,
     Timestamp,
 )
+
+Login = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9_])?(?:\[bot\])?$"),
+    Field(description="A code-host login (GitHub, GitLab), compared without regard to case."),
+]
 
 
 class Key(Model):
@@ -71,6 +77,16 @@ class Reviewer(Model):
     id: Slug
     name: Name
     email: Email
+    emails: list[Email] | None = Field(
+        None,
+        description="Every other address the reviewer writes or commits under (aliases, old "
+        "addresses): a release authored under any of them cannot be approved by the reviewer.",
+    )
+    login: Login | None = Field(
+        None,
+        description="The reviewer's code-host login; `check --pr-author LOGIN` makes the "
+        "reviewer an author of every release of that pull request.",
+    )
     roles: list[Slug] = Field(min_length=1)
     keys: list[Key] = Field(min_length=1)
 
@@ -79,6 +95,11 @@ class Reviewer(Model):
         if len(set(self.roles)) != len(self.roles):
             raise FieldError(("roles",), "has duplicates")
         return self
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        """Every address of the reviewer, case-folded: what authorship is matched on."""
+        return frozenset(e.casefold() for e in [self.email, *(self.emails or ())])
 
 
 class Registry(Model):
@@ -108,3 +129,11 @@ class Registry(Model):
 
     def holders(self, role: str) -> list[Reviewer]:
         return [r for r in self.reviewers if role in r.roles]
+
+    def with_address(self, addresses: set[str] | frozenset[str]) -> list[Reviewer]:
+        """Reviewers any of whose addresses is in `addresses` (case-folded)."""
+        return [r for r in self.reviewers if r.addresses & addresses]
+
+    def with_login(self, logins: set[str] | frozenset[str]) -> list[Reviewer]:
+        """Reviewers whose code-host login is in `logins` (case-folded)."""
+        return [r for r in self.reviewers if r.login and r.login.casefold() in logins]

@@ -25,7 +25,10 @@ class Waiver(Model):
     id: WaiverId
     release: ReleaseRef
     rule: str = Field(description="The rule id it relaxes, e.g. fidelity.detection_auc.")
-    relax_to: FiniteFloat = Field(description="The threshold in force while the waiver is.")
+    relax_to: FiniteFloat = Field(
+        description="The threshold in force while the waiver is; no looser than the "
+        "policy's `waivers.max_relax` bound for the rule."
+    )
     justification: Text
     owner: Slug = Field(description="A reviewer id from the base-branch registry.")
     ticket: Annotated[str, StringConstraints(min_length=1, max_length=200)]
