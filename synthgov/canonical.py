@@ -3,8 +3,8 @@
 Keys sorted by UTF-16 code units, no whitespace, strings as JSON in UTF-8, numbers in the
 ECMAScript form of their shortest digits (`0.000001`, `1e-7`, `3`). The YAML loader reads
 numbers with a fraction as exact decimals and the JSON loader as floats; both print as the
-digits that were written (up to the 15 significant digits the loader admits), so the
-same value hashes the same whichever file format held it.
+digits that were written (up to 15 significant digits, or a double's shortest form, which
+is all the loader admits), so the same value hashes the same whichever file format held it.
 """
 
 from __future__ import annotations

@@ -169,7 +169,9 @@ def _number(text: str, mark: Any) -> int | Decimal:
         as_float = float(value)
     except ArithmeticError:  # exponent beyond what Decimal or float can hold
         raise _Fail(f"number {text} is too large", mark) from None
-    if digits > _MAX_DIGITS:
+    if digits > _MAX_DIGITS and Decimal(repr(as_float)) != value:
+        # more digits than a double keeps, unless they are a double's own shortest form (up
+        # to 17 digits: what Python, pandas and `dataset new` write for a measured minimum)
         raise _Fail(
             f"number {text} has more than {_MAX_DIGITS} significant digits; it would not be read exactly",
             mark,

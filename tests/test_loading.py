@@ -70,6 +70,12 @@ REJECTED_YAML = {
         12,
         "more than 15 significant digits",
     ),
+    "more digits than a double's shortest form": (
+        b"min: 0.10000000000000001\n",
+        1,
+        6,
+        "more than 15 significant digits",
+    ),
     "complex key": (b"? [a, b]\n: 1\n", 1, 3, "mapping keys must be plain strings"),
     "malformed": (b"a: [1, 2\n", 2, 1, "malformed YAML"),
 }
@@ -265,3 +271,14 @@ def test_both_parsers_read_the_same_values(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(loading, "_Composer", loading._PyComposer)
     slow = parse_yaml(raw, "f.yaml")
     assert (fast.data, fast.values, fast.keys) == (slow.data, slow.values, slow.keys)
+
+
+def test_a_doubles_shortest_form_is_read_exactly_as_written() -> None:
+    """`dataset new` writes a measured minimum as Python prints it (17 digits at most); the
+    card it writes must load, and keep the value exactly."""
+    from decimal import Decimal
+
+    from synthgov.loading import parse_yaml
+
+    data = parse_yaml(b"min: -1.584899964827102\nmax: 0.30000000000000004\n", "card.yaml").data
+    assert data == {"min": Decimal("-1.584899964827102"), "max": Decimal("0.30000000000000004")}
