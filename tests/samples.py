@@ -56,10 +56,10 @@ PASSING: list[dict[str, Any]] = [
 
 
 POLICY = (Path(__file__).resolve().parent.parent / "synthgov/templates/policy.yaml").read_text()
-_MIA = 'metric: privacy.mia_auc\n    op: "<="\n    threshold: 0.5\n    margin: 0.06\n'
+_MIA = 'metric: privacy.mia_auc\n    op: "<="\n    threshold: 0.5\n    margin: 0.07\n'
 
 
-def with_mia_rule(policy: str, threshold: float = 0.5, margin: float = 0.06) -> str:
+def with_mia_rule(policy: str, threshold: float = 0.5, margin: float = 0.07) -> str:
     """`policy` (the default's text) with the MIA rule's threshold or margin changed."""
     assert _MIA in policy, "the default policy's MIA rule changed; update tests/samples.py"
     changed = f'metric: privacy.mia_auc\n    op: "<="\n    threshold: {threshold:g}\n    margin: {margin:g}\n'

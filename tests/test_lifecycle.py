@@ -174,25 +174,34 @@ def test_a_revoked_table_shuffled_as_parquet_or_half_reshipped_is_refused(
     repo: Path, bootstrapped: tuple[Path, dict[str, Path]], tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    """Revocation by content (BRIEF §11.3): claims@1.1 (honest2) is revoked on main; its rows
-    come back shuffled as Parquet, and half of them mixed with new rows."""
+    """Revocation by content (BRIEF §11.3): claims@1.0 (the honest table) is revoked on
+    main; its rows come back shuffled as Parquet, and half of them mixed with new rows."""
     import pandas as pd
 
-    revoked = pd.read_csv(bootstrapped[1]["honest2"])
-    fresh = pd.read_csv(bootstrapped[1]["honest"])
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
+    git(repo, "checkout", "-qb", "revoke")
+    assert run(repo, "revoke", "claims@1.0", "--reason", "leak", "--class", "privacy") == 0
+    commit(repo, "revoke claims@1.0")
+    for name in ("ada", "chen"):
+        assert approve_as(repo, name, "--revocation") == 0
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge revoke", "revoke")
+    revoked = pd.read_csv(bootstrapped[1]["honest"])
+    fresh = pd.read_csv(bootstrapped[1]["honest2"])
     tables = {
         "shuffled": revoked.sample(frac=1.0, random_state=5)[list(reversed(revoked.columns))],
         "half": pd.concat([revoked.iloc[: ROWS // 2], fresh.iloc[ROWS // 2 :]]),
     }
-    expected = {"shuffled": "holds the same rows as claims@1.1's", "half": "shares about"}
-    for version, (name, frame) in zip(("1.3", "1.4"), tables.items(), strict=True):
+    expected = {"shuffled": "holds the same rows as claims@1.0's", "half": "shares about"}
+    for version, (name, frame) in zip(("1.1", "1.2"), tables.items(), strict=True):
         git(repo, "checkout", "-q", "main")
         git(repo, "checkout", "-qb", f"content-{name}")
         path = tmp_path / f"{name}.parquet"
         frame.to_parquet(path, index=False)
         data = {**bootstrapped[1], name: path}
         assert release(repo, data, version, name, epsilon="0.1", delta="1e-8") == 0
-        commit(repo, f"claims@{version} ships claims@1.1's rows {name}")
+        commit(repo, f"claims@{version} ships claims@1.0's rows {name}")
         code, result = check_json(repo, capsys, "--base", "main")
         found = [f for r in result["releases"] for f in r["findings"]
                  if f["rule"] == "policy.revoked_artifact"]  # fmt: skip

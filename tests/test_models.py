@@ -72,6 +72,9 @@ def _edit(text: str, old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
+#: the 1-based line of the detection rule's `metric:` in the default policy (threshold: +2)
+_DETECTION = samples.POLICY.splitlines().index("    metric: fidelity.detection_auc") + 1
+
 INVALID = {
     "unknown field": ("card", samples.CARD + "colums: []\n", "f.yaml:23:1: colums: unknown field"),
     "wrong type": ("card", _edit(samples.CARD, "retention_days: 365", "retention_days: a year"),
@@ -83,9 +86,9 @@ INVALID = {
     "negative epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -1"),
                          "expected a finite positive number, got -1"),
     "probability above 1": ("policy", _edit(samples.POLICY, "threshold: 0.78", "threshold: 1.5"),
-                            "f.yaml:59:16: rules.fidelity.detection_auc.threshold: 1.5 is outside [0, 1]"),
+                            f"f.yaml:{_DETECTION + 2}:16: rules.fidelity.detection_auc.threshold: 1.5 is outside [0, 1]"),
     "unknown metric": ("policy", _edit(samples.POLICY, "metric: fidelity.detection_auc", "metric: fidelity.detection"),
-                       "f.yaml:57:13: rules.fidelity.detection_auc.metric: 'fidelity.detection' is not a metric id"),
+                       f"f.yaml:{_DETECTION}:13: rules.fidelity.detection_auc.metric: 'fidelity.detection' is not a metric id"),
     "zero approvals": ("policy", _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {data-owner: 0}"),
                        "tiers.public.approvals.data-owner: input should be greater than or equal to 1"),
     "no approvals": ("policy", _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {}"),
