@@ -314,6 +314,9 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
                 "op": s.op,
                 "threshold": s.threshold,
                 "passed": s.passed,
+                "decision": s.decision,
+                "interval": list(s.interval) if s.interval is not None else None,
+                "by_alternative": s.by_alternative,
             }
             for s in release.scores
         ],

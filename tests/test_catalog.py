@@ -151,7 +151,7 @@ def test_catalog_json_shape(built: Path) -> None:
     assert current["artifact"] == {"location": "s3://bucket/claims-1.10.parquet",
                                    "sha256": "b" * 64, "rows": 1000}  # fmt: skip
     assert {a["role"] for a in current["approvals"]} == {"privacy-reviewer", "data-owner"}
-    assert all(s["passed"] for s in current["scorecard"])
+    assert all(s["passed"] and s["decision"] == "pass" for s in current["scorecard"])
     revoked = next(r for r in claims["releases"] if r["state"] == "revoked")
     assert revoked["revocation"]["incident_class"] == "privacy"
 
