@@ -224,8 +224,10 @@ def calibrate(out: Path, tables: list[str], plan: dict[int, tuple[str, ...]], se
                     print(f"{name} {size} {scenario} seed {seed}: {result['seconds']} s", flush=True)
 
 
-def blocked(decisions: dict[str, str], inconclusive_blocks: bool) -> bool:
-    return any(d == "fail" or (inconclusive_blocks and d == "inconclusive") for d in decisions.values())
+def blocked(decisions: dict[str, str], inconclusive_blocks: bool, gate: str | None = None) -> bool:
+    """Whether some rule (of `gate` only, when given) blocks."""
+    return any(d == "fail" or (inconclusive_blocks and d == "inconclusive")
+               for rule, d in decisions.items() if gate is None or rule.startswith(f"{gate}."))  # fmt: skip
 
 
 def summarise(out: Path, policy_path: Path) -> str:
@@ -247,12 +249,12 @@ def summarise(out: Path, policy_path: Path) -> str:
     for record in records:
         by_key[(record["run"]["scenario"], record["run"]["size"])].append(record)
     tables = sorted({r["run"]["table"] for r in records})
-    lines = ["## Whole policy: share of releases blocked", "",
+    lines = ["### Whole policy: share of releases blocked", "",
              "internal = failures block; confidential = failures and inconclusive figures block; "
-             "restricted = its overrides, failures and inconclusive figures block. "
-             "Per table: internal / confidential.", "",
-             "| scenario | rows | runs | internal | confidential | restricted | " + " | ".join(tables) + " |",
-             "|---|---|---|---|---|---|" + "---|" * len(tables)]  # fmt: skip
+             "restricted = its overrides, failures and inconclusive figures block; privacy = the "
+             "privacy rules alone, confidential. Per table: internal / confidential.", "",
+             "| scenario | rows | runs | internal | confidential | restricted | privacy | " + " | ".join(tables) + " |",
+             "|---|---|---|---|---|---|---|" + "---|" * len(tables)]  # fmt: skip
     order = {s: i for i, s in enumerate(("honest", "copula", *LEAKS))}
     for scenario, size in sorted(by_key, key=lambda k: (order.get(k[0], 99), k[1])):
         group = by_key[(scenario, size)]
@@ -261,10 +263,11 @@ def summarise(out: Path, policy_path: Path) -> str:
         for table in tables:
             rows = [r for r in group if r["run"]["table"] == table]
             cells.append(f"{rate(rows, 'confidential', False):.0%} / {rate(rows, 'confidential', True):.0%}" if rows else "–")
+        privacy = sum(blocked(r["decisions"]["confidential"], True, "privacy") for r in group) / len(group)
         lines.append(f"| {scenario} | {size:,} | {len(group)} | {rate(group, 'confidential', False):.1%} | "
                      f"{rate(group, 'confidential', True):.1%} | {rate(group, 'restricted', True):.1%} | "
-                     + " | ".join(cells) + " |")  # fmt: skip
-    lines += ["", "## Per rule: failures / inconclusive (confidential card, all tables)", ""]
+                     f"{privacy:.1%} | " + " | ".join(cells) + " |")  # fmt: skip
+    lines += ["", "### Per rule: failures / inconclusive (confidential card, all tables)", ""]
     rules = sorted({rule for r in records for rule in r["decisions"]["confidential"]})
     lines.append("| scenario | rows | " + " | ".join(f"`{r}`" for r in rules) + " |")
     lines.append("|---|---|" + "---|" * len(rules))

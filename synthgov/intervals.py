@@ -86,6 +86,30 @@ def bounds(spec: Mapping[str, Any], value: float, alpha: float,
     return max(low, min(lower, value)), min(high, max(upper, value))
 
 
+def excess_p_value(successes: tuple[float, float], trials: tuple[float, float]) -> float:
+    """The exact one-sided p-value of "share 1 is no larger than share 2" (two independent
+    binomials), conditional on the total successes m: under equal shares the first count
+    is Binomial(m, n1 / (n1 + n2)), and the p-value is its upper tail at k1.
+
+    More powerful than Newcombe's bound where successes are rare: 10 copied rows of 1,000
+    against none of 1,000 holdout rows give p = 2^-10, where Newcombe's 99.6 % lower bound
+    of the difference is still below 0.
+    """
+    (k1, k2), (n1, n2) = successes, trials
+    k1, m = round(k1), round(k1) + round(k2)
+    if m == 0 or k1 == 0:
+        return 1.0
+    share = n1 / (n1 + n2)
+    if share >= 1.0:
+        return 1.0
+    log_share, log_rest = math.log(share), math.log1p(-share)
+    lgamma_m = math.lgamma(m + 1)
+    terms = [lgamma_m - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * log_share
+             + (m - j) * log_rest for j in range(k1, m + 1)]  # fmt: skip
+    top = max(terms)
+    return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in terms))
+
+
 def rows_needed(n: int, half_width: float, room: float) -> int | None:
     """About how many rows would shrink an interval of `half_width` at `n` rows to `room`
     (intervals narrow as 1/sqrt(n)); None when there is no room (the estimate itself sits

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from synthgov.intervals import bounds, rows_needed
+from synthgov.intervals import ALPHA_95, bounds, excess_p_value, rows_needed
 from synthgov.metric_ids import METRICS
 from synthgov.models.policy import Condition
 from synthgov.models.report import Metric, Report
@@ -185,6 +185,8 @@ def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int
     for index, metric in found:
         interval = entry_interval(metric, alpha)
         decision = decide(condition.op, metric.value, interval, threshold, margin)
+        if _no_excess_rule(condition.op, threshold, metric):
+            decision = _exact_decision(metric, interval, margin, alpha)
         judged.append((decision, metric.value, interval, index, metric))
     if condition.effective_aggregate == "mean":
         count = len(judged)
@@ -204,6 +206,26 @@ def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int
     decision, value, interval, index, metric = max(judged, key=badness)
     return _judgement(condition.op, decision, value, interval, _label(metric), index, metric.n,
                       threshold, margin)  # fmt: skip
+
+
+def _no_excess_rule(op: str, threshold: float, metric: Metric) -> bool:
+    """A rule "no excess at all" (`<= 0`) on a difference of two counted shares."""
+    spec = getattr(metric, "interval", None)
+    return op in ("<=", "<") and threshold == 0 and isinstance(spec, dict) and spec.get("kind") == "newcombe"
+
+
+def _exact_decision(metric: Metric, interval: tuple[float, float] | None, margin: float,
+                    alpha: float | None) -> Decision:  # fmt: skip
+    """Fail when the exact conditional test finds an excess at the bound's level; else pass
+    when the interval lies within the margin. Rare events (copies, when fresh rows never
+    copy) are decided exactly instead of by an interval built for common ones."""
+    spec = metric.interval  # type: ignore[attr-defined]
+    k, n = spec["successes"], spec["trials"]
+    p = excess_p_value((float(k[0]), float(k[1])), (float(n[0]), float(n[1])))
+    if p <= (alpha if alpha is not None else ALPHA_95):
+        return Decision.FAIL
+    upper = interval[1] if interval is not None else metric.value
+    return Decision.PASS if upper <= margin else Decision.INCONCLUSIVE
 
 
 def _judgement(op: str, decision: Decision, value: float, interval: tuple[float, float] | None,
