@@ -90,13 +90,14 @@ class Scored:
         return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
 
 
-def family_size(report: Report, card: Card,
-                rules: list[tuple[EffectiveRule, str, int | None]]) -> int:  # fmt: skip
-    """How many estimates the release is judged on: (rule, metric, column, group) of the
-    rules that can block whose report entries carry an interval. Only the card's columns
-    count (a report cannot widen the intervals by adding entries of its own)."""
+def family_weight(report: Report, card: Card,
+                  rules: list[tuple[EffectiveRule, str, int | None]]) -> float:  # fmt: skip
+    """The estimates the release is judged on, each counted at its rule's `weight`:
+    (rule, metric, column, group) of the rules that can block whose report entries carry
+    an interval. Only the card's columns count (a report cannot widen the intervals by
+    adding entries of its own)."""
     columns = {c.name for c in card.columns}
-    seen = set()
+    seen: dict[tuple[str, str, str | None, str], float] = {}
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
             continue
@@ -106,8 +107,9 @@ def family_size(report: Report, card: Card,
                 has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
                     group = getattr(metric, "group", None)
-                    seen.add((current.rule_id, condition.metric, metric.column, str(group)))
-    return max(len(seen), 1)
+                    key = (current.rule_id, condition.metric, metric.column, str(group))
+                    seen[key] = current.rule.weight
+    return max(sum(seen.values()), 1.0)
 
 
 def scorecard(ctx: ReleaseContext) -> list[Scored]:
@@ -118,12 +120,14 @@ def scorecard(ctx: ReleaseContext) -> list[Scored]:
 def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
           classification: Classification) -> list[Scored]:  # fmt: skip
     """Every rule of `policy` for `card` at `classification`, judged on `report`: each bound
-    at the policy's false-block rate over the number of gated estimates (Bonferroni)."""
+    at the policy's false-block rate times its rule's weight over the family's (weighted
+    Bonferroni: the levels sum to the rate)."""
     rules = rules_for(policy, card, classification)
-    alpha = policy.model.statistics.false_block_rate / family_size(report, card.model, rules)
+    share = policy.model.statistics.false_block_rate / family_weight(report, card.model, rules)
     scored = []
     for current, file, line in rules:
         rule = current.rule
+        alpha = share * rule.weight
         primary = judge(rule, current.threshold, report, margin=current.margin, alpha=alpha)
         alternative = None
         if rule.alternative is not None and current.alternative is not None:

@@ -97,6 +97,12 @@ class Condition(Model):
 class Rule(Condition):
     """A gate rule; its id (the mapping key) names the gate it belongs to."""
 
+    weight: FiniteFloat = Field(
+        1.0, gt=0, le=100,
+        description="The rule's share of the policy's false-block rate, relative to the other "
+        "rules' (weighted Bonferroni): a heavier rule's estimates are judged at a looser level, "
+        "so it finds smaller effects, and the others' at a stricter one.",
+    )  # fmt: skip
     enforcement: Annotated[Enforcement, Strict(False)] = Enforcement.MANDATORY
     description: Text | None = None
     fix: Text | None = Field(None, description="How to fix a release that fails this rule.")
