@@ -2,9 +2,9 @@
 policy rule, with the tier's and the card's overrides, judged against the report.
 
 Estimates are judged on their intervals (`rules`): each bound at the policy's
-`statistics.false_block_rate` divided by the number of gated estimates of the release
-(Bonferroni), so that an honest release fails some rule with at most that chance,
-however many rules there are. A failure blocks by the rule's enforcement; an
+`statistics.false_block_rate` times its rule's weight over the weights of all the gated
+estimates of the release (weighted Bonferroni), so that an honest release fails some rule
+with at most that chance, however many rules there are. A failure blocks by the rule's enforcement; an
 inconclusive figure blocks only where the tier says `inconclusive: block`.
 
 A missing metric blocks, except where the card declares nothing the metric could be
