@@ -90,13 +90,17 @@ class Scored:
         return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
 
 
-def family_size(report: Report, card: Card,
-                rules: list[tuple[EffectiveRule, str, int | None]]) -> int:  # fmt: skip
+def family_size(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int | None]],
+                min_rows: int = 1) -> int:  # fmt: skip
     """How many estimates the release is judged on: (rule, metric, column, group) of the
-    rules that can block whose report entries carry an interval. Only the card's columns
-    count (a report cannot widen the intervals by adding entries of its own)."""
+    rules that can block whose report entries carry an interval. A report cannot widen
+    the intervals by adding entries of its own: only the card's columns count, groups only
+    for the subgroup metrics of the card's subgroup columns, and at most as many groups
+    per column as the holdout rows hold at the policy's `subgroups.min_rows` (a gated
+    group has that many)."""
     columns = {c.name for c in card.columns}
-    seen = set()
+    most = max(report.inputs.holdout.rows // max(min_rows, 1), 1)
+    groups: dict[tuple[str, str, str | None], set[str]] = {}
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
             continue
@@ -105,9 +109,12 @@ def family_size(report: Report, card: Card,
             for _, metric in entries(condition, report):
                 has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
-                    group = getattr(metric, "group", None)
-                    seen.add((current.rule_id, condition.metric, metric.column, str(group)))
-    return max(len(seen), 1)
+                    grouped = (condition.metric.startswith("subgroup.")
+                               and metric.column in card.subgroup_columns)  # fmt: skip
+                    group = str(getattr(metric, "group", None)) if grouped else ""
+                    key = (current.rule_id, condition.metric, metric.column)
+                    groups.setdefault(key, set()).add(group)
+    return max(sum(min(len(found), most) for found in groups.values()), 1)
 
 
 def scorecard(ctx: ReleaseContext) -> list[Scored]:
@@ -120,7 +127,8 @@ def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
     """Every rule of `policy` for `card` at `classification`, judged on `report`: each bound
     at the policy's false-block rate over the number of gated estimates (Bonferroni)."""
     rules = rules_for(policy, card, classification)
-    alpha = policy.model.statistics.false_block_rate / family_size(report, card.model, rules)
+    size = family_size(report, card.model, rules, policy.model.subgroups.min_rows)
+    alpha = policy.model.statistics.false_block_rate / size
     scored = []
     for current, file, line in rules:
         rule = current.rule

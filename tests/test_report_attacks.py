@@ -1,0 +1,225 @@
+"""Red team, round 2, class 4: report.json tweaked so that a leaky release passes.
+
+A repository made with `synthgov init`; the dataset `claims` is internal (one privacy
+reviewer; an inconclusive figure only warns) and has two row constraints. Its release
+1.0 is made with `release new` from a table that copies 24 of its 600 rows from the
+training table: `privacy.exact_copy_excess` and `privacy.mia_auc` fail. The author then
+edits report.json, and the one privacy reviewer the tier asks for (colluding) approves
+again. Each test is one edit; none may turn the failure into a pass or a mere warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from synthgov.examples import write_release_tables
+from tests import signing
+from tests.conftest import git
+from tests.test_lifecycle import approve_as, commit, run
+
+ROWS = 600
+REPORT = "datasets/claims/releases/1.0/report.json"
+CONSTRAINTS = """constraints:
+- name: stay-not-negative
+  rule: discharged >= admitted
+- name: amount-positive
+  rule: claim_amount > 0
+"""
+
+
+def _tables(folder: Path) -> dict[str, Path]:
+    """The release tables, a partly leaky table (4 % training rows, identifiers dropped)
+    and one that breaks each row constraint on two rows of its own (0.33 % each, 0.67 %
+    together)."""
+    data = write_release_tables(folder, rows=ROWS)
+    with open(data["train"], newline="") as handle:
+        train = [row[2:] for row in list(csv.reader(handle))[1:]]
+    with open(data["honest"], newline="") as handle:
+        header, *honest = list(csv.reader(handle))
+    copied = 24
+    tables = {"leaky4": train[:copied] + honest[copied:], "broken": [list(r) for r in honest]}
+    admitted, discharged, amount = (header.index(c) for c in ("admitted", "discharged", "claim_amount"))
+    for row in tables["broken"][:2]:  # discharged before admitted
+        row[admitted], row[discharged] = "2024-06-02", "2024-06-01"
+    for row in tables["broken"][2:4]:
+        row[amount] = "-5.00"
+    for name, rows in tables.items():
+        data[name] = folder / f"{name}.csv"
+        with open(data[name], "w", newline="") as handle:
+            csv.writer(handle, lineterminator="\n").writerows([header, *rows])
+    return data
+
+
+@pytest.fixture(scope="module")
+def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """main: init, the internal claims card with two constraints, ada and chen; branch
+    `leaky` adds claims@1.0 (the partly leaky table), approved by ada; branch `broken`
+    adds claims@1.0 (the table that breaks the constraints), approved by ada."""
+    work = tmp_path_factory.mktemp("report-attacks")
+    data = _tables(work / "data")
+    repo = work / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "sam@example.org")
+    assert run(work, "init", str(repo)) == 0
+    assert run(repo, "dataset", "new", "claims", "--owner", "claims-team", "--classification",
+               "internal", "--source", "claims-2024", "--from-data", str(data["train"]),
+               "--target", "fraud") == 0  # fmt: skip
+    card = repo / "datasets/claims/card.yaml"
+    card.write_text(card.read_text().replace("constraints: []\n", CONSTRAINTS))
+    people = signing.people()
+    (repo / "policy/reviewers.yaml").write_text(signing.registry_yaml(people["ada"], people["chen"]))
+    commit(repo, "bootstrap")
+    for table in ("leaky4", "broken"):
+        git(repo, "checkout", "-q", "main")
+        git(repo, "checkout", "-qb", table)
+        assert run(repo, "release", "new", "claims", "1.0", "--synthetic", str(data[table]),
+                   "--real", str(data["train"]), "--holdout", str(data["holdout"]),
+                   "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7",
+                   "-q") == 0  # fmt: skip
+        commit(repo, f"release claims@1.0 from {table}")
+        assert approve_as(repo, "ada") == 0
+    git(repo, "checkout", "-q", "main")
+    return repo
+
+
+@pytest.fixture
+def repo(governed: Path, tmp_path: Path) -> Iterator[Path]:
+    copy = tmp_path / "repo"
+    shutil.copytree(governed, copy, symlinks=True)
+    git(copy, "checkout", "-q", "leaky4")
+    yield copy
+
+
+def check(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    capsys.readouterr()
+    code = run(repo, "check", "--base", "main", "--format", "json")
+    return code, json.loads(capsys.readouterr().out)
+
+
+def findings(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["rule"]: f for r in data["releases"] for f in r["findings"]}
+
+
+def tweak(repo: Path, edit: Callable[[dict[str, Any]], None], *, approve: bool = True) -> None:
+    """The author edits report.json and commits; the colluding reviewer approves again."""
+    path = repo / REPORT
+    report = json.loads(path.read_text())
+    edit(report)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    commit(repo, "report.json, edited")
+    if approve:
+        assert approve_as(repo, "ada", "--replace") == 0
+
+
+def entry(report: dict[str, Any], metric: str) -> dict[str, Any]:
+    [found] = [m for m in report["metrics"] if m["id"] == metric]
+    return found
+
+
+def test_the_leaky_release_fails_its_copy_and_membership_rules_as_made(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, data = check(repo, capsys)
+    found = findings(data)
+    assert code == 1
+    for rule in ("privacy.exact_copy_excess", "privacy.mia_auc"):
+        assert (found[rule]["severity"], found[rule]["outcome"]) == ("error", "fail")
+    assert "approvals.missing" not in found  # ada's approval counts: only the metrics block
+
+
+def test_entries_for_made_up_groups_do_not_widen_the_intervals(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """200 entries of `privacy.mia_auc` for groups nobody measured, each with an interval,
+    used to count as 200 more estimates: each bound went from 99.5 % to 99.98 % and the
+    membership-inference failure became an inconclusive warning."""
+    before = findings(check(repo, capsys)[1])["privacy.mia_auc"]["message"]
+
+    def inflate(report: dict[str, Any]) -> None:
+        report["metrics"] += [{"id": "privacy.mia_auc", "group": f"g{i}", "value": 0.5, "n": 1200,
+                               "ci": [0.498, 0.502], "interval": {"kind": "normal", "se": 0.001}}
+                              for i in range(200)]  # fmt: skip
+
+    tweak(repo, inflate)
+    code, data = check(repo, capsys)
+    mia = findings(data)["privacy.mia_auc"]
+    assert code == 1
+    assert (mia["severity"], mia["outcome"]) == ("error", "fail")
+    assert mia["message"] == before  # the same interval, at the same level
+    assert "(each bound 99.5 %)" in mia["message"]
+
+
+def test_an_inconclusive_note_for_a_privacy_metric_does_not_excuse_its_absence(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The failing entries removed and noted as "could not be measured" (asking for more
+    rows than any input has) became two inconclusive warnings, and the release passed;
+    `evaluate` never notes a privacy metric, so the note counts for nothing."""
+
+    def note(report: dict[str, Any]) -> None:
+        gone = ("privacy.exact_copy_excess", "privacy.mia_auc")
+        report["metrics"] = [m for m in report["metrics"] if m["id"] not in gone]
+        report["inconclusive"] = [{"id": m, "reason": "too few rows", "needs_rows": 10**9}
+                                  for m in gone]  # fmt: skip
+
+    tweak(repo, note)
+    code, data = check(repo, capsys)
+    found = findings(data)
+    assert code == 1
+    for rule in ("privacy.exact_copy_excess", "privacy.mia_auc"):
+        assert found[rule]["severity"] == "error"
+        assert found[rule]["message"].startswith(f"the report has no {rule} metric")
+
+
+def test_negative_or_fractional_counts_in_an_interval_are_refused(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Counts that keep the value (-24/-600 - 0/600 = 0.04) made the interval [-0.01, 1],
+    and the 4 % excess of copies inconclusive."""
+
+    def negative(report: dict[str, Any]) -> None:
+        entry(report, "privacy.exact_copy_excess")["interval"] = {
+            "kind": "newcombe", "successes": [-24, 0], "trials": [-600, 600]}  # fmt: skip
+
+    tweak(repo, negative, approve=False)  # `approve` refuses a report that does not load
+    code, data = check(repo, capsys)
+    assert code == 1
+    invalid = findings(data)["files.invalid"]
+    assert invalid["file"] == REPORT
+    assert "interval" in invalid["message"]
+    assert "successes and trials must be whole numbers, 0 <= successes <= trials, trials >= 1" in (
+        invalid["message"]
+    )
+
+
+def test_a_report_without_the_overall_constraint_validity_is_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two constraints broken on two rows each: 99.33 % of rows satisfy both (below the
+    policy's 99.5 %), 99.67 % each one. Without the overall entry, the worst per-rule
+    entry was judged instead, and passed."""
+    git(repo, "checkout", "-q", "broken")
+    code, data = check(repo, capsys)
+    validity = findings(data)["constraints.validity"]
+    assert code == 1 and validity["severity"] == "error" and validity["observed"] < 0.995
+
+    def drop(report: dict[str, Any]) -> None:
+        per_rule = [m for m in report["metrics"]
+                    if m["id"] == "constraints.validity" and "rule" in m]  # fmt: skip
+        assert len(per_rule) == 2 and min(m["value"] for m in per_rule) >= 0.995
+        report["metrics"] = [m for m in report["metrics"]
+                             if m["id"] != "constraints.validity" or "rule" in m]  # fmt: skip
+
+    tweak(repo, drop)
+    code, data = check(repo, capsys)
+    validity = findings(data)["constraints.validity"]
+    assert code == 1 and validity["severity"] == "error"
+    assert validity["message"].startswith("the report has no constraints.validity metric")
