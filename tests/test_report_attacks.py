@@ -45,7 +45,9 @@ def _tables(folder: Path) -> dict[str, Path]:
         header, *honest = list(csv.reader(handle))
     copied = 24
     tables = {"leaky4": train[:copied] + honest[copied:], "broken": [list(r) for r in honest]}
-    admitted, discharged, amount = (header.index(c) for c in ("admitted", "discharged", "claim_amount"))
+    admitted, discharged, amount = (
+        header.index(c) for c in ("admitted", "discharged", "claim_amount")
+    )
     for row in tables["broken"][:2]:  # discharged before admitted
         row[admitted], row[discharged] = "2024-06-02", "2024-06-01"
     for row in tables["broken"][2:4]:
@@ -58,7 +60,7 @@ def _tables(folder: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
     """main: init, the internal claims card with two constraints, ada and chen; branch
     `leaky` adds claims@1.0 (the partly leaky table), approved by ada; branch `broken`
     adds claims@1.0 (the table that breaks the constraints), approved by ada."""
@@ -75,7 +77,9 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     card = repo / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("constraints: []\n", CONSTRAINTS))
     people = signing.people()
-    (repo / "policy/reviewers.yaml").write_text(signing.registry_yaml(people["ada"], people["chen"]))
+    (repo / "policy/reviewers.yaml").write_text(
+        signing.registry_yaml(people["ada"], people["chen"])
+    )
     commit(repo, "bootstrap")
     for table in ("leaky4", "broken"):
         git(repo, "checkout", "-q", "main")
@@ -87,13 +91,13 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         commit(repo, f"release claims@1.0 from {table}")
         assert approve_as(repo, "ada") == 0
     git(repo, "checkout", "-q", "main")
-    return repo
+    return repo, data
 
 
 @pytest.fixture
-def repo(governed: Path, tmp_path: Path) -> Iterator[Path]:
+def repo(governed: tuple[Path, dict[str, Path]], tmp_path: Path) -> Iterator[Path]:
     copy = tmp_path / "repo"
-    shutil.copytree(governed, copy, symlinks=True)
+    shutil.copytree(governed[0], copy, symlinks=True)
     git(copy, "checkout", "-q", "leaky4")
     yield copy
 
@@ -195,8 +199,9 @@ def test_negative_or_fractional_counts_in_an_interval_are_refused(
     invalid = findings(data)["files.invalid"]
     assert invalid["file"] == REPORT
     assert "interval" in invalid["message"]
-    assert "successes and trials must be whole numbers, 0 <= successes <= trials, trials >= 1" in (
-        invalid["message"]
+    assert (
+        "successes and trials must be whole numbers, 0 <= successes <= trials, trials >= 1"
+        in (invalid["message"])
     )
 
 
@@ -223,3 +228,46 @@ def test_a_report_without_the_overall_constraint_validity_is_blocked(
     validity = findings(data)["constraints.validity"]
     assert code == 1 and validity["severity"] == "error"
     assert validity["message"].startswith("the report has no constraints.validity metric")
+
+
+def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocked(
+    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """claims@1.0 is merged and revoked; half its rows come back as claims@2.0, which
+    `check` recognises by the row sketch the manifest records. Rewriting that sketch in the
+    manifest alone (the report keeps the evaluated table's) hid the shared rows."""
+    data = governed[1]
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge claims@1.0", "leaky4")
+    assert run(repo, "revoke", "claims@1.0", "--reason", "copies", "--class", "privacy") == 0
+    commit(repo, "revoke claims@1.0 (merged)")
+    git(repo, "checkout", "-qb", "again")
+    with open(data["leaky4"], newline="") as handle:
+        rows = list(csv.reader(handle))
+    half = tmp_path / "half.csv"
+    with open(half, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows[: 1 + ROWS // 2])
+    assert run(repo, "release", "new", "claims", "2.0", "--synthetic", str(half),
+               "--real", str(data["train"]), "--holdout", str(data["holdout"]),
+               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7",
+               "-q") == 0  # fmt: skip
+    commit(repo, "claims@2.0: half of claims@1.0's rows")
+    assert approve_as(repo, "ada", target="claims@2.0") == 0
+    assert "policy.revoked_artifact" in findings(check(repo, capsys)[1])
+    manifest = repo / "datasets/claims/releases/2.0/manifest.yaml"
+    lines = manifest.read_text().splitlines(keepends=True)
+    forged = [f"  - {i:016x}\n" if line.startswith("  - ") and len(line) == 21 else line
+              for i, line in enumerate(lines)]  # fmt: skip
+    manifest.write_text("".join(forged))
+    commit(repo, "manifest: another sketch")
+    assert approve_as(repo, "ada", "--replace", target="claims@2.0") == 0
+    code, data = check(repo, capsys)
+    found = findings(data)
+    assert code == 1 and "policy.revoked_artifact" not in found  # the sketch no longer matches
+    sketch = found["integrity.artifact_sketch"]
+    assert (sketch["severity"], sketch["file"]) == (
+        "error",
+        "datasets/claims/releases/2.0/report.json",
+    )
+    assert sketch["message"] == "the manifest's artifact sketch is not the evaluated table's"
