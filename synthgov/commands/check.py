@@ -61,11 +61,15 @@ from synthgov.models import (
     Revalidation,
     Revocation,
 )
+from synthgov.models.common import Classification
 from synthgov.paths import iter_files, read_bytes
 from synthgov.provenance import Provenance
 from synthgov.signatures import Verifier
 
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
+#: A release's files that never change once on the base: what was approved and shipped,
+#: and its revocation (rewritten, it would stop naming the revoked table).
+MERGED_FIXED = ("manifest", "report", "revocation")
 
 
 @lru_cache(maxsize=8192)
@@ -214,7 +218,37 @@ def release_context(release: str, trust: Trust, head: Tree,
         **_ledgers((base_card or card).model.source.id, head, base),
         revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
         ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
+        source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
     )  # fmt: skip
+
+
+def _source_floor(card: Card, base_card: Card | None,
+                  base: Tree | None) -> tuple[Classification, str] | None:  # fmt: skip
+    """The strictest classification the base gives another dataset of `card`'s source, and
+    that dataset; only for a card that is new or moves to another source (an existing
+    card's tier is its base classification). A second card of a restricted source must
+    not ship its data as public, with the public tier's approvals and no DP."""
+    source = card.source.id
+    if base is None or (base_card is not None and base_card.source.id == source):
+        return None
+    found: tuple[Classification, str] | None = None
+    for path in base.find("datasets", "card.yaml"):
+        placed = layout.classify(path)
+        if placed is None or placed.kind != "card" or placed.ids["dataset"] == card.id:
+            continue
+        raw = base.read(path)
+        if raw is None or source.encode() not in raw:  # most cards: another source
+            continue
+        try:
+            other: Card = _parsed(raw, path, "card").model
+        except InputError:
+            continue  # a base card that does not load classifies nothing
+        rank = list(Classification).index
+        if other.source.id != source:
+            continue
+        if found is None or rank(other.classification) > rank(found[0]):
+            found = (other.classification, other.id)
+    return found
 
 
 _REVOCATIONS: dict[str, tuple[RevokedTable, ...]] = {}
@@ -578,6 +612,14 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             top += _top_level(path, status, trust.policy, head)
             continue
         releases.setdefault(release, []).append(path)
+        if status != "D" and base is not None and _kind(path) in MERGED_FIXED:
+            before = base.read(path)
+            if before is not None and before != head.read(path):
+                top.append(Finding(gate="files", rule="files.changed", severity=Severity.ERROR,
+                                   message=f"{path} is changed, but its release is on the base already: "
+                                           "what was approved and shipped is never rewritten",
+                                   file=path, line=1, enforcement="hard",
+                                   fix="Restore the base's file; release a new version, or revoke this one."))  # fmt: skip
         if status == "D":
             top.append(Finding(gate="files", rule="files.deleted", severity=Severity.ERROR,
                                message=f"{path} is deleted; a merged release is revoked, never removed",
