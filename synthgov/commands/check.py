@@ -219,7 +219,30 @@ def release_context(release: str, trust: Trust, head: Tree,
         revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
         ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
         source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
+        newest_on_base=_newest_on_base(dataset, folder, base),
     )  # fmt: skip
+
+
+def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, datetime] | None:
+    """The dataset's newest release on the base that is not revoked, by `created_at`, when
+    the release in `folder` is new: a new release dated before it would be superseded on
+    arrival, never current and never due for revalidation."""
+    if base is None or base.read(f"{folder}/manifest.yaml") is not None:
+        return None
+    newest: tuple[str, datetime] | None = None
+    for path in base.find(f"datasets/{dataset}/releases", "manifest.yaml"):
+        placed = layout.classify(path)
+        if placed is None or placed.kind != "manifest":
+            continue
+        if base.read(path.rsplit("/", 1)[0] + "/revocation.yaml") is not None:
+            continue
+        try:
+            created = base.load(path, "manifest").model.created_at
+        except InputError:
+            continue  # a base manifest that does not load dates nothing
+        if newest is None or created > newest[1]:
+            newest = (f"{dataset}@{placed.ids['version']}", created)
+    return newest
 
 
 def _source_floor(card: Card, base_card: Card | None,

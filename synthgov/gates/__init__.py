@@ -42,3 +42,6 @@ class ReleaseContext:
     #: the strictest classification the base gives another dataset of this card's source,
     #: and that dataset, when the card is new or moves to another source (else None)
     source_floor: tuple[Classification, str] | None = None
+    #: the newest release of the dataset on the base that is not revoked, and its
+    #: `created_at`, when this release is new (else None)
+    newest_on_base: tuple[str, datetime] | None = None
