@@ -6,6 +6,10 @@ reviewer; an inconclusive figure only warns) and has two row constraints. Its re
 training table: `privacy.exact_copy_excess` and `privacy.mia_auc` fail. The author then
 edits report.json, and the one privacy reviewer the tier asks for (colluding) approves
 again. Each test is one edit; none may turn the failure into a pass or a mere warning.
+
+The same holds for the reports inside revalidation records: an honest claims@1.0
+(branch `honest`) is merged and revalidated on fresh data, and a later pull request
+tries to make the release look revalidated again without measuring anything new.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import csv
 import json
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from synthgov.examples import write_release_tables
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
 from tests import signing
 from tests.conftest import git
 from tests.test_lifecycle import approve_as, commit, run
@@ -61,9 +66,8 @@ def _tables(folder: Path) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
-    """main: init, the internal claims card with two constraints, ada and chen; branch
-    `leaky` adds claims@1.0 (the partly leaky table), approved by ada; branch `broken`
-    adds claims@1.0 (the table that breaks the constraints), approved by ada."""
+    """main: init, the internal claims card with two constraints, ada and chen; branches
+    `leaky4`, `broken` and `honest` each add claims@1.0 from that table, approved by ada."""
     work = tmp_path_factory.mktemp("report-attacks")
     data = _tables(work / "data")
     repo = work / "repo"
@@ -81,7 +85,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         signing.registry_yaml(people["ada"], people["chen"])
     )
     commit(repo, "bootstrap")
-    for table in ("leaky4", "broken"):
+    for table in ("leaky4", "broken", "honest"):
         git(repo, "checkout", "-q", "main")
         git(repo, "checkout", "-qb", table)
         assert run(repo, "release", "new", "claims", "1.0", "--synthetic", str(data[table]),
@@ -271,3 +275,96 @@ def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocke
         "datasets/claims/releases/2.0/report.json",
     )
     assert sketch["message"] == "the manifest's artifact sketch is not the evaluated table's"
+
+
+def _revalidated(repo: Path, data: dict[str, Path], tmp_path: Path) -> Path:
+    """claims@1.0 (honest) merged and revalidated on fresh rows, both on main; a branch
+    `later` from there. The record's path."""
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge claims@1.0", "honest")
+    fresh = tmp_path / "fresh.csv"
+    rows = claims_rows(seed=13, rows=2 * ROWS)
+    fresh.write_text("\n".join(",".join(r) for r in [CLAIMS_COLUMNS, *rows]) + "\n")
+    assert run(repo, "revalidate", "claims@1.0", "--real", str(fresh), "-q") == 0
+    commit(repo, "revalidation record of claims@1.0")
+    git(repo, "checkout", "-qb", "later")
+    [record] = (repo / "datasets/claims/releases/1.0/revalidations").iterdir()
+    return record
+
+
+def _redated(record: Path, seconds: int, **changes: Any) -> Path:
+    """A copy of `record` dated `seconds` later, under the file name that date gives."""
+    data = json.loads(record.read_text())
+    at = datetime.fromisoformat(data["revalidated_at"].replace("Z", "+00:00"))
+    later = at + timedelta(seconds=seconds)
+    data.update(revalidated_at=later.strftime("%Y-%m-%dT%H:%M:%SZ"), **changes)
+    copy = record.with_name(later.strftime("%Y%m%dT%H%M%SZ.json"))
+    copy.write_text(json.dumps(data, indent=2) + "\n")
+    return copy
+
+
+def test_a_revalidation_record_copied_under_a_new_date_is_blocked(
+    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """A copy of the merged record, dated a minute later under a new file name, made the
+    release look revalidated again with nothing measured, and postponed its next due date
+    by a revalidation period."""
+    record = _revalidated(repo, governed[1], tmp_path)
+    copy = _redated(record, 60)
+    commit(repo, "a record dated later")
+    code, data = check(repo, capsys)
+    assert code == 1
+    [stale] = [f for r in data["releases"] for f in r["findings"]]
+    assert (stale["rule"], stale["file"]) == (
+        "files.revalidation",
+        copy.relative_to(repo).as_posix(),
+    )
+    assert stale["message"] == (
+        f"report measures real data already used by {record.relative_to(repo).as_posix()}: a "
+        "revalidation measures fresh data"
+    )
+
+
+def test_a_hand_edited_record_that_comes_with_a_re_approval_is_still_checked(
+    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Records were checked only in a pull request of records alone; beside another file
+    of the release (ada approving it again), a record whose verdict says what its report
+    does not went through unchecked."""
+    record = _revalidated(repo, governed[1], tmp_path)
+    verdict = json.loads(record.read_text())["verdict"]
+    flipped = "blocked" if verdict == "pass" else "pass"
+    _redated(
+        record, 60, verdict=flipped, blocking=["privacy.mia_auc"] if flipped == "blocked" else []
+    )
+    commit(repo, "a hand-written record")
+    assert approve_as(repo, "ada", "--replace") == 0
+    code, data = check(repo, capsys)
+    assert code == 1
+    found = [
+        f for r in data["releases"] for f in r["findings"] if f["rule"] == "files.revalidation"
+    ]
+    assert any(f["message"].startswith("verdict does not match its report") for f in found)
+
+
+def test_re_dating_a_merged_revalidation_record_in_place_is_blocked(
+    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The merged record itself, its `revalidated_at` moved a minute later: the same
+    postponement, without a second file."""
+    record = _revalidated(repo, governed[1], tmp_path)
+    data = json.loads(record.read_text())
+    at = datetime.fromisoformat(data["revalidated_at"].replace("Z", "+00:00"))
+    data["revalidated_at"] = (at + timedelta(seconds=60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record.write_text(json.dumps(data, indent=2) + "\n")
+    commit(repo, "the record, re-dated")
+    code, data = check(repo, capsys)
+    assert code == 1
+    [changed] = [f for f in data["findings"] if f["severity"] == "error"]
+    assert (changed["rule"], changed["file"]) == (
+        "files.changed",
+        record.relative_to(repo).as_posix(),
+    )

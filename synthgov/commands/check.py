@@ -68,8 +68,9 @@ from synthgov.signatures import Verifier
 
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
 #: A release's files that never change once on the base: what was approved and shipped,
-#: and its revocation (rewritten, it would stop naming the revoked table).
-MERGED_FIXED = ("manifest", "report", "revocation")
+#: its revocation (rewritten, it would stop naming the revoked table) and its
+#: revalidation records (re-dated, one would postpone the schedule).
+MERGED_FIXED = ("manifest", "report", "revocation", "revalidation")
 
 
 @lru_cache(maxsize=8192)
@@ -336,9 +337,17 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
         return ReleaseResult(release, (finding,), files)
     if ctx.revocation is not None and _only_revocation(files):
         return engine.check_revocation(ctx, files)
-    if files and all(_kind(p) == "revalidation" for p in files):
+    records = tuple(p for p in files if _kind(p) == "revalidation")
+    if files and len(records) == len(files):
         return _check_records(ctx, files, head)  # a record, not a new decision
-    return engine.check_release(ctx, files)
+    result = engine.check_release(ctx, files)
+    if not records:
+        return result
+    # records that come with other files of the release are checked all the same: a
+    # re-approval must not carry a hand-written one past the gate
+    found = (*result.findings, *_check_records(ctx, records, head).findings)
+    ordered = sorted(found, key=lambda f: (not f.blocks, f.gate, f.rule))
+    return replace(result, findings=tuple(ordered))
 
 
 def failing_rules(ctx: ReleaseContext, report: dict[str, Any]) -> list[str]:
@@ -356,6 +365,7 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
     2099 would switch the schedule off)."""
     found: list[Finding] = []
     artifact = ctx.manifest.model.artifact.sha256
+    seen = _measured(ctx, head, files)
     for path in files:
         try:
             loaded = head.load(path, "revalidation")
@@ -368,6 +378,11 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
             problems.append(("artifact_sha256", "is not the release's artifact"))
         if clock.is_future(record.revalidated_at, ctx.now):
             problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
+        measured = _content(record.report.inputs.real)
+        if measured in seen:  # an earlier record copied under a new date postpones the schedule
+            problems.append(("report", f"measures real data already used by {seen[measured]}: "
+                                       "a revalidation measures fresh data"))  # fmt: skip
+        seen.setdefault(measured, path)
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
             problems.append(
@@ -383,6 +398,28 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
                                  enforcement="hard",
                                  fix="Write records with `synthgov revalidate`; never edit them."))  # fmt: skip
     return ReleaseResult(ctx.release, tuple(found), files)
+
+
+def _content(table: Any) -> str:
+    """A report input's identity: its content fingerprint, else its bytes' sha256."""
+    return str(table.fingerprint or table.sha256)
+
+
+def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict[str, str]:
+    """The real data the release has been measured on already -> where: its own training
+    and holdout tables, and the real table of each revalidation record at head but those
+    being `checked`."""
+    report = ctx.report.model
+    seen = {_content(report.inputs.real): ctx.report.document.path,
+            _content(report.inputs.holdout): ctx.report.document.path}  # fmt: skip
+    folder = ctx.manifest.document.path.rsplit("/", 1)[0]
+    for path in sorted(head.list(f"{folder}/revalidations")):
+        if _kind(path) != "revalidation" or path in checked:
+            continue
+        with suppress(InputError):  # a record that does not load is its own finding
+            record: Revalidation = head.load(path, "revalidation").model
+            seen.setdefault(_content(record.report.inputs.real), path)
+    return seen
 
 
 def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree) -> budget.Named:
