@@ -13,7 +13,7 @@ from synthgov.gates import ReleaseContext
 def check(ctx: ReleaseContext) -> list[Finding]:
     manifest, report = ctx.manifest.model, ctx.report.model
     rpath = ctx.report.document.path
-    pairs = [
+    pairs: list[tuple[str, float | str | None, float | str | None, tuple[str, ...], str]] = [
         ("integrity.artifact_sha256", manifest.artifact.sha256, report.inputs.synthetic.sha256,
          ("inputs", "synthetic", "sha256"), "the report was computed on another synthetic table than the manifest's artifact"),
         ("integrity.card_sha256", ctx.card_sha256, report.card_sha256, ("card_sha256",),

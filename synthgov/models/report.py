@@ -124,7 +124,7 @@ def _counts(successes: Any, trials: Any) -> bool:
         return False
     if not all(math.isfinite(x) and float(x).is_integer() for x in numbers):
         return False
-    return 0 <= successes <= trials and trials >= 1
+    return bool(0 <= successes <= trials and trials >= 1)
 
 
 class Report(Open):
