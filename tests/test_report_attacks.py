@@ -2,7 +2,7 @@
 
 A repository made with `synthgov init`; the dataset `claims` is internal (one privacy
 reviewer; an inconclusive figure only warns) and has two row constraints. Its release
-1.0 is made with `release new` from a table that copies 24 of its 600 rows from the
+1.0 is made with `release new` from a table that copies 36 of its 600 rows from the
 training table: `privacy.exact_copy_excess` and `privacy.mia_auc` fail. The author then
 edits report.json, and the one privacy reviewer the tier asks for (colluding) approves
 again. Each test is one edit; none may turn the failure into a pass or a mere warning.
@@ -40,7 +40,7 @@ CONSTRAINTS = """constraints:
 
 
 def _tables(folder: Path) -> dict[str, Path]:
-    """The release tables, a partly leaky table (4 % training rows, identifiers dropped)
+    """The release tables, a partly leaky table (6 % training rows, identifiers dropped)
     and one that breaks each row constraint on two rows of its own (0.33 % each, 0.67 %
     together)."""
     data = write_release_tables(folder, rows=ROWS)
@@ -48,8 +48,8 @@ def _tables(folder: Path) -> dict[str, Path]:
         train = [row[2:] for row in list(csv.reader(handle))[1:]]
     with open(data["honest"], newline="") as handle:
         header, *honest = list(csv.reader(handle))
-    copied = 24
-    tables = {"leaky4": train[:copied] + honest[copied:], "broken": [list(r) for r in honest]}
+    copied = 36
+    tables = {"leaky": train[:copied] + honest[copied:], "broken": [list(r) for r in honest]}
     admitted, discharged, amount = (
         header.index(c) for c in ("admitted", "discharged", "claim_amount")
     )
@@ -67,7 +67,7 @@ def _tables(folder: Path) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
     """main: init, the internal claims card with two constraints, ada and chen; branches
-    `leaky4`, `broken` and `honest` each add claims@1.0 from that table, approved by ada."""
+    `leaky`, `broken` and `honest` each add claims@1.0 from that table, approved by ada."""
     work = tmp_path_factory.mktemp("report-attacks")
     data = _tables(work / "data")
     repo = work / "repo"
@@ -85,7 +85,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         signing.registry_yaml(people["ada"], people["chen"])
     )
     commit(repo, "bootstrap")
-    for table in ("leaky4", "broken", "honest"):
+    for table in ("leaky", "broken", "honest"):
         git(repo, "checkout", "-q", "main")
         git(repo, "checkout", "-qb", table)
         assert run(repo, "release", "new", "claims", "1.0", "--synthetic", str(data[table]),
@@ -102,7 +102,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 def repo(governed: tuple[Path, dict[str, Path]], tmp_path: Path) -> Iterator[Path]:
     copy = tmp_path / "repo"
     shutil.copytree(governed[0], copy, symlinks=True)
-    git(copy, "checkout", "-q", "leaky4")
+    git(copy, "checkout", "-q", "leaky")
     yield copy
 
 
@@ -146,15 +146,15 @@ def test_the_leaky_release_fails_its_copy_and_membership_rules_as_made(
 def test_entries_for_made_up_groups_do_not_widen_the_intervals(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """200 entries of `privacy.mia_auc` for groups nobody measured, each with an interval,
-    used to count as 200 more estimates: each bound went from 99.5 % to 99.98 % and the
+    """1,000 entries of `privacy.mia_auc` for groups nobody measured, each with an interval,
+    used to count as 1,000 more estimates: each bound went from 99.5 % to 99.995 % and the
     membership-inference failure became an inconclusive warning."""
     before = findings(check(repo, capsys)[1])["privacy.mia_auc"]["message"]
 
     def inflate(report: dict[str, Any]) -> None:
         report["metrics"] += [{"id": "privacy.mia_auc", "group": f"g{i}", "value": 0.5, "n": 1200,
                                "ci": [0.498, 0.502], "interval": {"kind": "normal", "se": 0.001}}
-                              for i in range(200)]  # fmt: skip
+                              for i in range(1000)]  # fmt: skip
 
     tweak(repo, inflate)
     code, data = check(repo, capsys)
@@ -162,7 +162,6 @@ def test_entries_for_made_up_groups_do_not_widen_the_intervals(
     assert code == 1
     assert (mia["severity"], mia["outcome"]) == ("error", "fail")
     assert mia["message"] == before  # the same interval, at the same level
-    assert "(each bound 99.5 %)" in mia["message"]
 
 
 def test_an_inconclusive_note_for_a_privacy_metric_does_not_excuse_its_absence(
@@ -190,12 +189,12 @@ def test_an_inconclusive_note_for_a_privacy_metric_does_not_excuse_its_absence(
 def test_negative_or_fractional_counts_in_an_interval_are_refused(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Counts that keep the value (-24/-600 - 0/600 = 0.04) made the interval [-0.01, 1],
-    and the 4 % excess of copies inconclusive."""
+    """Counts that keep the value (-36/-600 - 0/600 = 0.06) made the interval [-0.01, 1],
+    and the 6 % excess of copies inconclusive."""
 
     def negative(report: dict[str, Any]) -> None:
         entry(report, "privacy.exact_copy_excess")["interval"] = {
-            "kind": "newcombe", "successes": [-24, 0], "trials": [-600, 600]}  # fmt: skip
+            "kind": "newcombe", "successes": [-36, 0], "trials": [-600, 600]}  # fmt: skip
 
     tweak(repo, negative, approve=False)  # `approve` refuses a report that does not load
     code, data = check(repo, capsys)
@@ -243,11 +242,11 @@ def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocke
     manifest alone (the report keeps the evaluated table's) hid the shared rows."""
     data = governed[1]
     git(repo, "checkout", "-q", "main")
-    git(repo, "merge", "-q", "--no-ff", "-m", "merge claims@1.0", "leaky4")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge claims@1.0", "leaky")
     assert run(repo, "revoke", "claims@1.0", "--reason", "copies", "--class", "privacy") == 0
     commit(repo, "revoke claims@1.0 (merged)")
     git(repo, "checkout", "-qb", "again")
-    with open(data["leaky4"], newline="") as handle:
+    with open(data["leaky"], newline="") as handle:
         rows = list(csv.reader(handle))
     half = tmp_path / "half.csv"
     with open(half, "w", newline="") as handle:
