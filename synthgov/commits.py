@@ -80,6 +80,19 @@ def author_emails(raw: bytes) -> tuple[str, str]:
     return found[b"author"][0], found[b"committer"][0]
 
 
+#: A co-author trailer as GitHub writes it (and its squash merges do, one per author of
+#: the squashed commits): `Co-authored-by: Name <email>`, the key in any case.
+_COAUTHOR = re.compile(rb"^co-authored-by:[^<\n]*<([^<>\n]+)>[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def coauthor_emails(raw: bytes) -> tuple[str, ...]:
+    """The addresses of a commit message's `Co-authored-by` trailers: the people a commit
+    credits as its authors beside its author line (a squash merge keeps only these)."""
+    parts = raw.split(b"\n\n", 1)
+    message = parts[1] if len(parts) > 1 else b""
+    return tuple(m.decode("utf-8", "replace").strip() for m in _COAUTHOR.findall(message))
+
+
 def split_signed(raw: bytes) -> SignedCommit:
     """Split a signed commit into the signed payload and its signature, strictly.
 

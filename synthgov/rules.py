@@ -119,20 +119,37 @@ def _label(metric: Metric) -> str | None:
 
 
 def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
-    """The report entries a condition judges (the overall validity, not each constraint's)."""
+    """The report entries a condition judges: for `constraints.validity` the overall share
+    only (every row rule at once), never each constraint's, which is never lower: a
+    report without the overall entry lacks the metric."""
     found = [(i, m) for i, m in enumerate(report.metrics) if m.id == condition.metric]
     if condition.metric == "constraints.validity":
-        found = [(i, m) for i, m in found if getattr(m, "rule", None) is None] or found
+        found = [(i, m) for i, m in found if getattr(m, "rule", None) is None]
     return found
+
+
+#: The metrics `evaluate` may be unable to measure at a table's size, and whether per
+#: column: utility when the holdout lacks a class of the target, subgroup figures when no
+#: group of a subgroup column is large enough. Every other metric is always measured, so a
+#: note for it is not one `evaluate` wrote, and never excuses its absence.
+UNMEASURABLE: dict[str, bool] = {
+    "utility.tstr": False, "utility.trtr": False, "utility.tstr_trtr_ratio": False,
+    "subgroup.shortfall": True, "subgroup.worst_gap": True,
+}  # fmt: skip
 
 
 def undecided(metric: str, report: Report) -> list[dict[str, Any]]:
     """The report's notes that `metric` could not be measured (for a column, or at all) at
-    its tables' sizes, where a note is plausible: it asks for more rows than the smallest
-    input has (a note on a large table cannot turn a missing metric into a mere warning)."""
+    its tables' sizes, where a note is plausible: the metric is one that can be
+    unmeasurable (`UNMEASURABLE`, for a column where it is per column), and the note asks
+    for more rows than the smallest input has (a note on a large table cannot turn a
+    missing metric into a mere warning)."""
     notes = getattr(report, "inconclusive", None)
-    if not isinstance(notes, list):
+    if not isinstance(notes, list) or metric not in UNMEASURABLE:
         return []
+    per_column = UNMEASURABLE[metric]
+    notes = [n for n in notes if isinstance(n, dict)
+             and isinstance(n.get("column"), str) == per_column]  # fmt: skip
     smallest = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
     return [
         note for note in notes

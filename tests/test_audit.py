@@ -80,6 +80,33 @@ def test_a_direct_push_of_a_failing_release_is_found_at_its_commit(synthgov, rep
     assert data["releases"][0]["verdict"] == "findings"
 
 
+def test_audit_finds_a_self_approval_squashed_with_a_co_author_trailer(
+    synthgov, repo: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """ada writes claims@1.10 and approves it; the pull request is squash-merged past the
+    gate. The squashed commit is sam's; ada survives only in the `Co-authored-by` trailer
+    the platform writes for each author of the squashed commits, and the audit, which read
+    author and committer lines alone, found the history clean."""
+    make_base(repo)
+    add_release(repo)  # the release commit, then ada's and chen's approvals
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--squash", "pr")
+    env = {**os.environ, "GIT_AUTHOR_EMAIL": "sam@example.org",
+           "GIT_COMMITTER_EMAIL": "sam@example.org"}  # fmt: skip
+    message = ("claims@1.10 (#7)\n\nCo-authored-by: Ada <ada@example.org>\n"
+               "Co-authored-by: Chen <chen@example.org>")  # fmt: skip
+    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", message], cwd=repo,
+                   check=True, env=env)  # fmt: skip
+    code, data = audit(synthgov, repo)
+    assert code == 1
+    squashed = sha(repo)
+    assert kinds(data) == [(squashed, "approval.missing")] * 2  # privacy reviewer, data owner
+    [decision] = data["releases"][0]["decisions"]
+    text = "\n".join(f["message"] for f in decision["findings"])
+    assert "ada is an author of claims@1.10 and cannot approve it" in text
+    assert "names as a co-author ada@example.org" in text
+
+
 def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
     ledger = clean / ledgers.PATH
     text = ledger.read_text()

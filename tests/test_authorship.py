@@ -85,6 +85,21 @@ def test_self_approval_by_the_pull_request_author_login_does_not_count(
     assert gate(synthgov, base, "--pr-author", "chen-w")["verdict"] == "pass"  # no such reviewer
 
 
+def test_self_approval_of_a_release_she_co_authored_does_not_count(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """sam commits the release that he and ada wrote, crediting her as GitHub does (and as
+    its squash merges do for every author of the squashed commits): a `Co-authored-by`
+    trailer. Only author and committer lines were read, so ada approved her own work."""
+    add_release(base, approved_by=())
+    git(base, "reset", "-q", "--soft", "HEAD~1")
+    commit_as(base, "sam@example.org",
+              "release claims@1.10\n\nCo-authored-by: Ada Lindqvist <ada@example.org>")  # fmt: skip
+    approve(base, "ada", "chen")
+    data = gate(synthgov, base)
+    assert data["verdict"] == "blocked"
+    assert "ada is an author of claims@1.10 and cannot approve it" in messages(data)
+    assert "names as a co-author ada@example.org" in messages(data)
+
+
 def test_a_malformed_pr_author_is_a_one_line_error(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     result = synthgov("check", "--base", "main", "--pr-author", "ada; rm -rf /", cwd=base)
     assert result.code == 2

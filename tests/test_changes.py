@@ -8,6 +8,8 @@ approval signs its subject and the repository id. Tests are named after the atta
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -21,7 +23,17 @@ from synthgov import approvals
 from synthgov.loading import parse_document
 from tests import ledgers, samples, signing
 from tests.conftest import git
-from tests.test_check import RELEASE, add_release, as_json, check, commit, make_base, write
+from tests.test_check import (
+    RELEASE,
+    add_release,
+    as_json,
+    check,
+    commit,
+    make_base,
+    release_digest,
+    write,
+)
+from tests.test_engine import _report
 
 PEOPLE = signing.people()
 CARD = "datasets/claims/card.yaml"
@@ -376,6 +388,43 @@ def test_a_card_changed_again_after_its_approvals_needs_them_again(synthgov, bas
     data = gate(synthgov, base)
     assert errors(data) == ["policy.card_change"]
     assert "approvals.stale" in {f["rule"] for f in data["findings"]}
+
+
+def test_a_second_card_of_a_confidential_source_classified_public_is_blocked(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A new dataset whose card names the confidential claims' source (claims-db) and
+    classifies itself public: its release needed one data-owner approval, no privacy
+    reviewer, and no DP where the source's tier requires it. The card must classify its
+    source's data at least as strictly as the base does."""
+    card = samples.CARD.replace("id: claims\n", "id: claims-open\n").replace(
+        "classification: confidential", "classification: public"
+    )
+    write(base, "datasets/claims-open/card.yaml", card)
+    folder = "datasets/claims-open/releases/1.0"
+    manifest = samples.MANIFEST.replace("dataset: claims\n", "dataset: claims-open\n")
+    manifest = manifest.replace('version: "1.10"', 'version: "1.0"').replace(
+        "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
+    )
+    write(base, f"{folder}/manifest.yaml", manifest)
+    report = json.loads(_report(samples.PASSING, hashlib.sha256(card.encode()).hexdigest()))
+    write(base, f"{folder}/report.json", json.dumps({**report, "dataset": "claims-open"}))
+    commit(base, "a public card for claims-db's data, and its release")
+    chen = PEOPLE["chen"]
+    path, text = signing.approval(chen, "data-owner", release_digest(base, folder),
+                                  release="claims-open@1.0")  # fmt: skip
+    write(base, path, text)
+    commit(base, "approved by the data owner")
+    data = gate(synthgov, base)
+    assert errors(data) == ["policy.source_classification"]
+    [finding] = [f for f in data["releases"][0]["findings"]
+                 if f["rule"] == "policy.source_classification"]  # fmt: skip
+    assert finding["message"] == (
+        "datasets/claims-open/card.yaml classifies claims-open as public, but its source "
+        "claims-db is the source of claims, classified confidential on the base: a card may "
+        "not classify its source's data lower, with a lesser tier's approvals and rules"
+    )
+    assert (finding["observed"], finding["threshold"]) == ("public", "confidential")
 
 
 def test_a_card_change_inside_a_release_pull_request_needs_its_own_approvals(

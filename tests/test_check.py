@@ -292,3 +292,75 @@ def test_a_policy_change_lists_the_base_releases_it_would_newly_block(synthgov, 
         "claims@1.10 (on the base, passing today) would be blocked by privacy.mia_auc"
         in impact["message"]
     )
+
+
+def _merge_and_branch(repo: Path, branch: str, new: str) -> None:
+    """Merge `branch` into main, as the platform would, and start `new` from main."""
+    git(repo, "checkout", "-q", "main")
+    git(repo, "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "--no-edit", branch)
+    git(repo, "checkout", "-qb", new)
+
+
+def _approve_revocation(synthgov, repo: Path, *names: str) -> None:  # type: ignore[no-untyped-def]
+    for name in names:
+        person = signing.people()[name]
+        done = synthgov("approve", "claims@1.10", "--revocation", "--replace", "--role",
+                        person.roles[0], "--key", str(person.key), cwd=repo)  # fmt: skip
+        assert done.code == 0, done.err
+
+
+def test_rewriting_a_merged_release_with_fresh_approvals_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """claims@1.10 is merged; a later pull request points its manifest at another file and
+    has it approved again. What consumers pinned as claims@1.10 would change under them,
+    the gate judging only the new approvals."""
+    add_release(base)
+    _merge_and_branch(base, "pr", "moved")
+    manifest = samples.MANIFEST.replace(
+        "s3://bucket/claims-1.10.parquet", "https://elsewhere.example/c.parquet"
+    )
+    write(base, f"{RELEASE}/manifest.yaml", manifest)
+    commit(base, "claims@1.10 ships from elsewhere")
+    approve(base, "ada", "chen")
+    result = check(synthgov, base, "--format", "json")
+    data = as_json(result)
+    assert result.code == 1
+    assert [f["rule"] for f in data["releases"][0]["findings"] if f["severity"] == "error"] == []
+    [changed] = [f for f in data["findings"] if f["severity"] == "error"]
+    assert (changed["rule"], changed["file"]) == ("files.changed", f"{RELEASE}/manifest.yaml")
+    assert changed["message"] == (
+        f"{RELEASE}/manifest.yaml is changed, but its release is on the base already: what was "
+        "approved and shipped is never rewritten"
+    )
+
+
+def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
+    synthgov, base: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """claims@1.10 is merged, then revoked. A pull request moves the release and its
+    revocation to another artifact hash, all of it approved again: the revoked table's
+    hash is no longer revoked anywhere, and can ship in the next pull request."""
+    add_release(base)
+    _merge_and_branch(base, "pr", "revoke")
+    git(base, "config", "user.email", "sam@example.org")
+    assert synthgov("revoke", "claims@1.10", "--reason", "copies", "--class", "privacy",
+                    cwd=base).code == 0  # fmt: skip
+    commit(base, "revoke claims@1.10")
+    _approve_revocation(synthgov, base, "ada", "chen")
+    assert check(synthgov, base).code == 0
+    _merge_and_branch(base, "revoke", "unrevoke")
+    other = "c" * 64
+    write(base, f"{RELEASE}/manifest.yaml", samples.manifest_for(other))
+    card_sha = hashlib.sha256((base / "datasets/claims/card.yaml").read_bytes()).hexdigest()
+    write(base, f"{RELEASE}/report.json", _report(PASSING, card_sha, other))
+    revocation = base / f"{RELEASE}/revocation.yaml"
+    revocation.write_text(revocation.read_text().replace(samples.SHA, other))
+    commit(base, "claims@1.10 and its revocation name another artifact")
+    approve(base, "ada", "chen")
+    _approve_revocation(synthgov, base, "ada", "chen")
+    result = check(synthgov, base, "--format", "json")
+    data = as_json(result)
+    assert result.code == 1
+    changed = sorted(f["file"] for f in data["findings"] if f["rule"] == "files.changed")
+    assert changed == [
+        f"{RELEASE}/{name}" for name in ("manifest.yaml", "report.json", "revocation.yaml")
+    ]

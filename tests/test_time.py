@@ -23,7 +23,7 @@ from tests.conftest import ROOT, git
 from tests.test_approvals import gate
 from tests.test_audit import audit, merge, sha
 from tests.test_authorship import on_main
-from tests.test_check import RELEASE, add_release, commit, make_base, write
+from tests.test_check import RELEASE, add_release, commit, make_base, release_digest, write
 
 FUTURE = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2099-01-01T00:00:00Z")
 
@@ -73,6 +73,36 @@ def test_a_manifest_dated_2099_on_main_is_never_current_nor_switches_the_schedul
              for f in r["findings"]}  # fmt: skip
     assert ("claims@1.11", "time.future_dated") in rules
     assert ("claims@1.10", "policy.revalidation_overdue") in rules  # still due
+
+
+def test_a_new_release_dated_before_the_current_one_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+    """claims@1.10 (created 2026-09-02) is merged. claims@1.11, dated 2026-08-01, passed:
+    older than the current release, it was superseded on arrival, so `status` never made
+    it current and the revalidation schedule never looked at it, while it shipped."""
+    add_release(base)
+    merge(base)
+    git(base, "checkout", "-qb", "next")
+    later, people = RELEASE.replace("1.10", "1.11"), signing.people()
+    back_dated: dict[str, Any] = {}
+    for created, blocked in (("2026-08-01T00:00:00Z", True), ("2026-09-03T00:00:00Z", False)):
+        manifest = samples.MANIFEST.replace('version: "1.10"', 'version: "1.11"').replace(
+            "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
+        )
+        write(base, f"{later}/manifest.yaml", manifest.replace("2026-09-02T10:00:00Z", created))
+        write(base, f"{later}/report.json", (base / RELEASE / "report.json").read_text())
+        for name in ("ada", "chen"):
+            person = people[name]
+            path, text = signing.approval(person, person.roles[0], release_digest(base, later),
+                                          release="claims@1.11")  # fmt: skip
+            write(base, path, text)
+        commit(base, f"claims@1.11, created {created}")
+        data = gate(synthgov, base)
+        back = [f for f in findings(data) if f["rule"] == "time.back_dated"]
+        back_dated = back[0] if back else back_dated
+        assert bool(back) == blocked
+        assert data["verdict"] == ("blocked" if blocked else "pass")
+    expected = "created_at 2026-08-01T00:00:00Z is before claims@1.10's (2026-09-02T10:00:00Z)"
+    assert expected in back_dated["message"]
 
 
 def test_a_waiver_dated_in_the_future_is_refused(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]

@@ -61,11 +61,16 @@ from synthgov.models import (
     Revalidation,
     Revocation,
 )
+from synthgov.models.common import Classification
 from synthgov.paths import iter_files, read_bytes
 from synthgov.provenance import Provenance
 from synthgov.signatures import Verifier
 
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
+#: A release's files that never change once on the base: what was approved and shipped,
+#: its revocation (rewritten, it would stop naming the revoked table) and its
+#: revalidation records (re-dated, one would postpone the schedule).
+MERGED_FIXED = ("manifest", "report", "revocation", "revalidation")
 
 
 @lru_cache(maxsize=8192)
@@ -214,7 +219,60 @@ def release_context(release: str, trust: Trust, head: Tree,
         **_ledgers((base_card or card).model.source.id, head, base),
         revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
         ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
+        source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
+        newest_on_base=_newest_on_base(dataset, folder, base),
     )  # fmt: skip
+
+
+def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, datetime] | None:
+    """The dataset's newest release on the base that is not revoked, by `created_at`, when
+    the release in `folder` is new: a new release dated before it would be superseded on
+    arrival, never current and never due for revalidation."""
+    if base is None or base.read(f"{folder}/manifest.yaml") is not None:
+        return None
+    newest: tuple[str, datetime] | None = None
+    for path in base.find(f"datasets/{dataset}/releases", "manifest.yaml"):
+        placed = layout.classify(path)
+        if placed is None or placed.kind != "manifest":
+            continue
+        if base.read(path.rsplit("/", 1)[0] + "/revocation.yaml") is not None:
+            continue
+        try:
+            created = base.load(path, "manifest").model.created_at
+        except InputError:
+            continue  # a base manifest that does not load dates nothing
+        if newest is None or created > newest[1]:
+            newest = (f"{dataset}@{placed.ids['version']}", created)
+    return newest
+
+
+def _source_floor(card: Card, base_card: Card | None,
+                  base: Tree | None) -> tuple[Classification, str] | None:  # fmt: skip
+    """The strictest classification the base gives another dataset of `card`'s source, and
+    that dataset; only for a card that is new or moves to another source (an existing
+    card's tier is its base classification). A second card of a restricted source must
+    not ship its data as public, with the public tier's approvals and no DP."""
+    source = card.source.id
+    if base is None or (base_card is not None and base_card.source.id == source):
+        return None
+    found: tuple[Classification, str] | None = None
+    for path in base.find("datasets", "card.yaml"):
+        placed = layout.classify(path)
+        if placed is None or placed.kind != "card" or placed.ids["dataset"] == card.id:
+            continue
+        raw = base.read(path)
+        if raw is None or source.encode() not in raw:  # most cards: another source
+            continue
+        try:
+            other: Card = _parsed(raw, path, "card").model
+        except InputError:
+            continue  # a base card that does not load classifies nothing
+        rank = list(Classification).index
+        if other.source.id != source:
+            continue
+        if found is None or rank(other.classification) > rank(found[0]):
+            found = (other.classification, other.id)
+    return found
 
 
 _REVOCATIONS: dict[str, tuple[RevokedTable, ...]] = {}
@@ -279,9 +337,17 @@ def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tre
         return ReleaseResult(release, (finding,), files)
     if ctx.revocation is not None and _only_revocation(files):
         return engine.check_revocation(ctx, files)
-    if files and all(_kind(p) == "revalidation" for p in files):
+    records = tuple(p for p in files if _kind(p) == "revalidation")
+    if files and len(records) == len(files):
         return _check_records(ctx, files, head)  # a record, not a new decision
-    return engine.check_release(ctx, files)
+    result = engine.check_release(ctx, files)
+    if not records:
+        return result
+    # records that come with other files of the release are checked all the same: a
+    # re-approval must not carry a hand-written one past the gate
+    found = (*result.findings, *_check_records(ctx, records, head).findings)
+    ordered = sorted(found, key=lambda f: (not f.blocks, f.gate, f.rule))
+    return replace(result, findings=tuple(ordered))
 
 
 def failing_rules(ctx: ReleaseContext, report: dict[str, Any]) -> list[str]:
@@ -299,6 +365,7 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
     2099 would switch the schedule off)."""
     found: list[Finding] = []
     artifact = ctx.manifest.model.artifact.sha256
+    seen = _measured(ctx, head, files)
     for path in files:
         try:
             loaded = head.load(path, "revalidation")
@@ -311,6 +378,11 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
             problems.append(("artifact_sha256", "is not the release's artifact"))
         if clock.is_future(record.revalidated_at, ctx.now):
             problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
+        measured = _content(record.report.inputs.real)
+        if measured in seen:  # an earlier record copied under a new date postpones the schedule
+            problems.append(("report", f"measures real data already used by {seen[measured]}: "
+                                       "a revalidation measures fresh data"))  # fmt: skip
+        seen.setdefault(measured, path)
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
             problems.append(
@@ -326,6 +398,28 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
                                  enforcement="hard",
                                  fix="Write records with `synthgov revalidate`; never edit them."))  # fmt: skip
     return ReleaseResult(ctx.release, tuple(found), files)
+
+
+def _content(table: Any) -> str:
+    """A report input's identity: its content fingerprint, else its bytes' sha256."""
+    return str(table.fingerprint or table.sha256)
+
+
+def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict[str, str]:
+    """The real data the release has been measured on already -> where: its own training
+    and holdout tables, and the real table of each revalidation record at head but those
+    being `checked`."""
+    report = ctx.report.model
+    seen = {_content(report.inputs.real): ctx.report.document.path,
+            _content(report.inputs.holdout): ctx.report.document.path}  # fmt: skip
+    folder = ctx.manifest.document.path.rsplit("/", 1)[0]
+    for path in sorted(head.list(f"{folder}/revalidations")):
+        if _kind(path) != "revalidation" or path in checked:
+            continue
+        with suppress(InputError):  # a record that does not load is its own finding
+            record: Revalidation = head.load(path, "revalidation").model
+            seen.setdefault(_content(record.report.inputs.real), path)
+    return seen
 
 
 def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree) -> budget.Named:
@@ -578,6 +672,14 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             top += _top_level(path, status, trust.policy, head)
             continue
         releases.setdefault(release, []).append(path)
+        if status != "D" and base is not None and _kind(path) in MERGED_FIXED:
+            before = base.read(path)
+            if before is not None and before != head.read(path):
+                top.append(Finding(gate="files", rule="files.changed", severity=Severity.ERROR,
+                                   message=f"{path} is changed, but its release is on the base already: "
+                                           "what was approved and shipped is never rewritten",
+                                   file=path, line=1, enforcement="hard",
+                                   fix="Restore the base's file; release a new version, or revoke this one."))  # fmt: skip
         if status == "D":
             top.append(Finding(gate="files", rule="files.deleted", severity=Severity.ERROR,
                                message=f"{path} is deleted; a merged release is revoked, never removed",

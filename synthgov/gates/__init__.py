@@ -39,3 +39,9 @@ class ReleaseContext:
     ledger: Loaded[Ledger] | None = None  # the source's ledger at head (None: there is none)
     base_ledger: Loaded[Ledger] | None = None  # and on the base
     ledger_approved: bool = False  # the pull request's approvals cover its header change
+    #: the strictest classification the base gives another dataset of this card's source,
+    #: and that dataset, when the card is new or moves to another source (else None)
+    source_floor: tuple[Classification, str] | None = None
+    #: the newest release of the dataset on the base that is not revoked, and its
+    #: `created_at`, when this release is new (else None)
+    newest_on_base: tuple[str, datetime] | None = None

@@ -126,8 +126,9 @@ def _signer(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
 
 def author_reasons(evidence: Evidence) -> dict[str, str]:
     """Reviewer id -> why they are an author of the subject (the first reason found): any
-    of their registered addresses on it or on a commit that touched it (author or
-    committer), their key on such a commit, or the pull request opened under their login."""
+    of their registered addresses on it or on a commit that touched it (author, committer
+    or `Co-authored-by` trailer: a squash merge keeps only those), their key on such a
+    commit, or the pull request opened under their login."""
     registry = evidence.registry
     found: dict[str, str] = {}
     for reviewer in registry.with_address(evidence.author_emails):
@@ -135,12 +136,12 @@ def author_reasons(evidence: Evidence) -> dict[str, str]:
         found.setdefault(reviewer.id, f"it names {address} as its author")
     for raw in evidence.author_commits:
         sha = commits.object_id(raw)[:12]
-        emails = frozenset(e.casefold() for e in commits.author_emails(raw))
-        for reviewer in registry.with_address(emails):
-            address = sorted(reviewer.addresses & emails)[0]
-            found.setdefault(
-                reviewer.id, f"commit {sha}, which wrote part of it, was made as {address}"
-            )
+        made = frozenset(e.casefold() for e in commits.author_emails(raw))
+        credited = frozenset(e.casefold() for e in commits.coauthor_emails(raw)) - made
+        for emails, how in ((made, "was made as"), (credited, "names as a co-author")):
+            for reviewer in registry.with_address(emails):
+                address = sorted(reviewer.addresses & emails)[0]
+                found.setdefault(reviewer.id, f"commit {sha}, which wrote part of it, {how} {address}")
         with suppress(SignatureError):  # unsigned or unknown: the addresses still count
             found.setdefault(evidence.verifier.commit_signer(raw),
                              f"commit {sha}, which wrote part of it, is signed with their key")  # fmt: skip

@@ -5,7 +5,9 @@ waiver's `created_at` starts its time in force; a revocation's `revoked_at` is s
 consumers. Each is a claim, and one later than the checker's clock (beyond `clock.SKEW`)
 is refused: a manifest dated 2099 would otherwise stay current and never fall due. Approval
 `signed_at` and revalidation dates are judged where those files are (approvals gate,
-`check`'s revalidation records) by the same rule.
+`check`'s revalidation records) by the same rule. A new release dated before the
+dataset's newest on the base is refused too (`time.back_dated`): superseded on arrival,
+it would never be current nor due for revalidation while it ships.
 """
 
 from __future__ import annotations
@@ -63,4 +65,25 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         finding = future_finding(document, field, claimed, now, fix)
         if finding is not None:
             found.append(finding)
-    return found
+    earlier = _before_the_current(ctx)
+    return found + ([earlier] if earlier is not None else [])
+
+
+def _before_the_current(ctx: ReleaseContext) -> Finding | None:
+    """A new release dated before the dataset's newest on the base: it would be superseded
+    on arrival, so never current and never due for revalidation, while it ships."""
+    if ctx.newest_on_base is None:
+        return None
+    newest, at = ctx.newest_on_base
+    created = ctx.manifest.model.created_at
+    if created >= clock.shift(at, -clock.SKEW):
+        return None
+    spot = ctx.manifest.document.locate(("created_at",))
+    return Finding(gate="time", rule="time.back_dated", severity=Severity.ERROR,
+                   message=f"{ctx.manifest.document.path}: created_at {format_timestamp(created)} is "
+                           f"before {newest}'s ({format_timestamp(at)}), which is on the base: the "
+                           "release would be superseded on arrival, never current and never due "
+                           "for revalidation",
+                   observed=format_timestamp(created), threshold=format_timestamp(at),
+                   file=spot.path, line=spot.line, enforcement="hard",
+                   fix="Write the release again with `synthgov release new`, which dates it now.")  # fmt: skip

@@ -3,6 +3,8 @@ its seed is the one the policy prescribes (BRIEF §11.2: no re-rolls)."""
 
 from __future__ import annotations
 
+import hashlib
+
 from synthgov.content import derive_seed
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
@@ -11,7 +13,7 @@ from synthgov.gates import ReleaseContext
 def check(ctx: ReleaseContext) -> list[Finding]:
     manifest, report = ctx.manifest.model, ctx.report.model
     rpath = ctx.report.document.path
-    pairs = [
+    pairs: list[tuple[str, float | str | None, float | str | None, tuple[str, ...], str]] = [
         ("integrity.artifact_sha256", manifest.artifact.sha256, report.inputs.synthetic.sha256,
          ("inputs", "synthetic", "sha256"), "the report was computed on another synthetic table than the manifest's artifact"),
         ("integrity.card_sha256", ctx.card_sha256, report.card_sha256, ("card_sha256",),
@@ -23,6 +25,16 @@ def check(ctx: ReleaseContext) -> list[Finding]:
         pairs.append(("integrity.artifact_fingerprint", manifest.artifact.fingerprint,
                       report.inputs.synthetic.fingerprint, ("inputs", "synthetic", "fingerprint"),
                       "the manifest's content fingerprint is not the report's"))  # fmt: skip
+        # what revocation compares (the rows a table shares with a revoked one) is the
+        # manifest's: it must be what the evaluated table had, not a sketch of its own
+        artifact, synthetic = manifest.artifact, report.inputs.synthetic
+        for name, recorded, measured in (
+            ("distinct_rows", _count(artifact.distinct_rows), _count(synthetic.distinct_rows)),
+            ("sketch", _hashes(artifact.sketch), _hashes(synthetic.sketch)),
+        ):
+            pairs.append((f"integrity.artifact_{name}", recorded, measured,
+                          ("inputs", "synthetic", name),
+                          f"the manifest's artifact {name} is not the evaluated table's"))  # fmt: skip
     found = []
     if manifest.artifact.fingerprint is None:
         spot = ctx.manifest.document.locate(("artifact",))
@@ -40,6 +52,17 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                                  fix="Re-run `synthgov evaluate` on the release's artifact and card."))  # fmt: skip
     seed = _seed_finding(ctx)
     return found + ([seed] if seed is not None else [])
+
+
+def _count(rows: int | None) -> float | None:
+    return float(rows) if rows is not None else None
+
+
+def _hashes(sketch: list[str] | None) -> str | None:
+    """A sketch as one short comparable value (the sha256 of its row hashes), None without one."""
+    if not sketch:
+        return None
+    return f"{len(sketch)} row hashes, sha256 {hashlib.sha256(' '.join(sketch).encode()).hexdigest()[:16]}"
 
 
 def _seed_finding(ctx: ReleaseContext) -> Finding | None:

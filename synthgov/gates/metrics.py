@@ -90,14 +90,18 @@ class Scored:
         return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
 
 
-def family_weight(report: Report, card: Card,
-                  rules: list[tuple[EffectiveRule, str, int | None]]) -> float:  # fmt: skip
+def family_weight(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int | None]],
+                  min_rows: int = 1) -> float:  # fmt: skip
     """The estimates the release is judged on, each counted at its rule's `weight`:
     (rule, metric, column, group) of the rules that can block whose report entries carry
-    an interval. Only the card's columns count (a report cannot widen the intervals by
-    adding entries of its own)."""
+    an interval. A report cannot widen the intervals by adding entries of its own: only the
+    card's columns count, groups only for the subgroup metrics of the card's subgroup
+    columns, and at most as many groups per column as the holdout rows hold at the policy's
+    `subgroups.min_rows` (a gated group has that many)."""
     columns = {c.name for c in card.columns}
-    seen: dict[tuple[str, str, str | None, str], float] = {}
+    most = max(report.inputs.holdout.rows // max(min_rows, 1), 1)
+    groups: dict[tuple[str, str, str | None], set[str]] = {}
+    weights: dict[tuple[str, str, str | None], float] = {}
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
             continue
@@ -106,10 +110,14 @@ def family_weight(report: Report, card: Card,
             for _, metric in entries(condition, report):
                 has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
-                    group = getattr(metric, "group", None)
-                    key = (current.rule_id, condition.metric, metric.column, str(group))
-                    seen[key] = current.rule.weight
-    return max(sum(seen.values()), 1.0)
+                    grouped = (condition.metric.startswith("subgroup.")
+                               and metric.column in card.subgroup_columns)  # fmt: skip
+                    group = str(getattr(metric, "group", None)) if grouped else ""
+                    key = (current.rule_id, condition.metric, metric.column)
+                    groups.setdefault(key, set()).add(group)
+                    weights[key] = current.rule.weight
+    total = sum(min(len(found), most) * weights[key] for key, found in groups.items())
+    return max(total, 1.0)
 
 
 def scorecard(ctx: ReleaseContext) -> list[Scored]:
@@ -123,7 +131,8 @@ def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
     at the policy's false-block rate times its rule's weight over the family's (weighted
     Bonferroni: the levels sum to the rate)."""
     rules = rules_for(policy, card, classification)
-    share = policy.model.statistics.false_block_rate / family_weight(report, card.model, rules)
+    total = family_weight(report, card.model, rules, policy.model.subgroups.min_rows)
+    share = policy.model.statistics.false_block_rate / total
     scored = []
     for current, file, line in rules:
         rule = current.rule

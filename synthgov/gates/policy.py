@@ -7,6 +7,7 @@ from synthgov.content import Table
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.models import Manifest
+from synthgov.models.common import Classification
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -48,6 +49,16 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                   threshold="not revoked",
                   fix="Generate a new synthetic table; fix what caused the revocation first.")  # fmt: skip
             break
+    floor = ctx.source_floor
+    order = list(Classification)
+    if floor is not None and order.index(card.classification) < order.index(floor[0]):
+        block("policy.source_classification",
+              f"{cpath} classifies {card.id} as {card.classification.value}, but its source "
+              f"{card.source.id} is the source of {floor[1]}, classified {floor[0].value} on the "
+              "base: a card may not classify its source's data lower, with a lesser tier's "
+              "approvals and rules", cpath, ("classification",),
+              observed=card.classification.value, threshold=floor[0].value,
+              fix=f"Classify {card.id} {floor[0].value} (or stricter), or name its own source.")  # fmt: skip
     if card.classification is not ctx.classification:
         block("policy.classification_change",
               f"this pull request changes the classification from {ctx.classification.value} to "

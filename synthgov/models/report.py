@@ -98,18 +98,33 @@ def _interval_problem(metric: Metric) -> str | None:
             ok = isinstance(se, int | float | Decimal) and not isinstance(se, bool) and math.isfinite(se) and se >= 0
             return None if ok else "se must be a finite number >= 0"
         if kind == "wilson":
-            k, n = float(spec["successes"]), float(spec["trials"])
-            expected = k / n
+            pairs = [(spec["successes"], spec["trials"])]
         elif kind == "newcombe":
-            (k1, k2), (n1, n2) = map(float, spec["successes"]), map(float, spec["trials"])
-            expected = k1 / n1 - k2 / n2
+            (k1, k2), (n1, n2) = spec["successes"], spec["trials"]
+            pairs = [(k1, n1), (k2, n2)]
         else:
             return "kind must be normal, wilson or newcombe"
+        if not all(_counts(k, n) for k, n in pairs):
+            # a negative, fractional or tiny count would widen the interval at will
+            return (f"{kind} successes and trials must be whole numbers, "
+                    "0 <= successes <= trials, trials >= 1")  # fmt: skip
+        shares = [float(k) / float(n) for k, n in pairs]
+        expected = shares[0] - (shares[1] if len(shares) > 1 else 0.0)
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
         return f"malformed {kind} interval: successes and trials (> 0) are needed"
     if not math.isclose(expected, metric.value, rel_tol=1e-9, abs_tol=1e-12):
         return f"its counts give {expected:g}, not the value {metric.value:g}"
     return None
+
+
+def _counts(successes: Any, trials: Any) -> bool:
+    """Whether two numbers are the whole counts of a share: 0 <= successes <= trials, trials >= 1."""
+    numbers = (successes, trials)
+    if not all(isinstance(x, int | float | Decimal) and not isinstance(x, bool) for x in numbers):
+        return False
+    if not all(math.isfinite(x) and float(x).is_integer() for x in numbers):
+        return False
+    return bool(0 <= successes <= trials and trials >= 1)
 
 
 class Report(Open):
