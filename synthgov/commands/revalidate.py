@@ -95,7 +95,7 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))
-        report = _evaluate(root, card, card_bytes, card_path, train, held, artifact, 0, quiet)
+        report = _evaluate(root, card, card_bytes, card_path, train, held, artifact, None, quiet)
     blocking = _blocking(root, target, report)
     changes = drift(old_report.document.data["metrics"], report["metrics"])
     record = {
