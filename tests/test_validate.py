@@ -60,7 +60,7 @@ def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, 
     assert result.code == 2
     assert result.out.strip() == (
         "datasets/claims/card.yaml:22:39: overrides.fidelity.detection_auc.threshold: 0.9 loosens "
-        "the confidential policy (<= 0.78, set at policy/policy.yaml:59:16); a card may only tighten"
+        "the confidential policy (<= 0.78, set at policy/policy.yaml:62:16); a card may only tighten"
     )
 
 
@@ -250,3 +250,11 @@ def test_named_paths_are_relative_to_the_current_directory(governance: Path, syn
     )
     assert result.code == 0, result.out
     assert "2 file(s) valid" in result.err
+
+
+def test_a_path_too_long_for_the_file_system_is_a_located_problem(
+    governance: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("validate", "a" * 300, cwd=governance)
+    assert result.code == 2 and "internal error" not in result.err
+    assert result.out == f"{'a' * 300}: cannot read: File name too long\n"
