@@ -139,7 +139,8 @@ def test_an_overdraw_refuses_the_release_and_writes_nothing(
     assert release(repo, bootstrapped[1], "1.1", epsilon="2.5", delta="1e-7") == 1
     assert not (repo / "datasets/claims/releases/1.1").exists()
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("refused: debiting claims@1.1 with epsilon 2.5") and "refused: refused" not in line
+    assert line.startswith("refused: debiting claims@1.1 with epsilon 2.5")
+    assert "refused: refused" not in line
     assert line.endswith("the ledger is unchanged; nothing was written")
 
 
