@@ -402,7 +402,10 @@ def release_new(ctx: click.Context, /, dataset: str, version: str, **options: An
               type=click.Choice(["schema", "privacy", "utility", "other"]))  # fmt: skip
 @click.pass_context
 def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str) -> int:
-    """Withdraw a release: writes its revocation record, which needs approvals like a release."""
+    """Withdraw a release: writes its revocation record, which needs approvals like a release.
+
+    Exit 1 when the release is already revoked.
+    """
     from synthgov.commands import revoke as command
 
     return command.run(_root(ctx), release, reason=reason, incident_class=incident_class)
@@ -503,7 +506,11 @@ def _debug() -> bool:
 
 
 def _fail(message: str) -> int:
-    click.echo(message, err=True)
+    """One line: click's own line breaks ("Choose from:\n\tschema,\n\t...") joined, and the
+    user's text (an argument, a value) escaped so that it cannot break or hide the line."""
+    from synthgov.errors import printable
+
+    click.echo(printable(message.replace("\n\t", " ")), err=True)
     return EXIT_INPUT
 
 

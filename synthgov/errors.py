@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 def printable(text: str) -> str:
     """`text` with control and format characters escaped, so that user-written text (a YAML
-    key, a value) can never start a new output line or hide itself with bidi overrides."""
+    key, a value) can never start a new output line or hide itself with bidi overrides; and
+    lone surrogates (bytes of a file name that are not UTF-8), which a strict stdout cannot
+    encode."""
     return "".join(
-        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf") else c for c in text
+        f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cf", "Cs") else c for c in text
     )
 
 

@@ -185,3 +185,13 @@ def test_a_folder_with_other_files_is_never_clobbered(
     assert (site / "datasets" / "extra.html").read_text() == "mine"
     (tmp_path / "file").write_text("x")
     assert synthgov("catalog", "--out", str(tmp_path / "file"), cwd=history).code == 2
+
+
+def test_a_catalog_folder_name_too_long_is_a_one_line_error(
+    synthgov, history: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("catalog", "--out", str(tmp_path / ("a" * 300)), cwd=history)
+    assert result.code == 2 and "internal error" not in result.err
+    assert result.err.strip().splitlines() == [
+        f"{tmp_path / ('a' * 300)}: cannot write: File name too long"
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -118,3 +119,32 @@ def test_python_dash_m_synthgov_exits_with_the_commands_code() -> None:
     bad = subprocess.run([*run, "schema", "nope"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("revoke", "claims@1.0", "--reason", "leak")
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "synthgov revoke: error: Missing option '--class'. Choose from: schema, privacy, "
+        "utility, other (see 'synthgov revoke --help')"
+    ]
+
+
+def test_a_bidi_override_in_a_stray_argument_is_escaped_in_the_usage_error(synthgov) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("budget", "cap", "claims", "\u202eexe.txt")
+    assert result.code == 2
+    assert "\u202e" not in result.err and "(\\u202eexe.txt)" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Path) -> None:
+    """A name that is not UTF-8 (bytes 0xff on the command line) on a strict UTF-8 stdout."""
+    (tmp_path / ".git").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "synthgov", "validate", os.fsdecode(b"\xff.yaml")],
+        cwd=tmp_path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "internal error" not in done.stderr
+    assert done.stdout == "\\udcff.yaml: no such file\n"

@@ -312,3 +312,26 @@ def test_init_draws_a_fresh_repository_id_for_each_repository(tmp_path: Path, sy
         policy = yaml.safe_load((tmp_path / name / "policy/policy.yaml").read_text())
         ids.append(policy["repository"])
     assert len(set(ids)) == 2 and REPOSITORY_PLACEHOLDER not in ids
+
+
+def test_init_into_a_name_too_long_for_the_file_system_is_a_one_line_error(
+    tmp_path: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
+    result = synthgov("init", str(tmp_path / ("a" * 300)))
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"{tmp_path / ('a' * 300)}: cannot write: File name too long"
+    ]
+
+
+def test_init_into_a_dangling_symlink_is_refused_and_writes_nothing(
+    tmp_path: Path, synthgov
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "gov").symlink_to(tmp_path / "elsewhere")
+    for extra in ((), ("--skip-existing",)):
+        result = synthgov("init", *extra, str(tmp_path / "gov"))
+        assert result.code == 2 and "internal error" not in result.err
+        assert result.err.strip().splitlines() == [
+            f"{tmp_path / 'gov'}: is a symbolic link to nothing; nothing was written"
+        ]
+    assert not (tmp_path / "elsewhere").exists()

@@ -116,11 +116,32 @@ def test_version_reuse_is_refused(repo: Path, bootstrapped: tuple[Path, dict[str
     assert (repo / "budgets/claims-2024.yaml").read_text() == before
 
 
-def test_an_overdraw_refuses_the_release_and_writes_nothing(
-    repo: Path, bootstrapped: tuple[Path, dict[str, Path]]
+def test_a_malformed_code_commit_is_refused_before_the_evaluation_naming_its_option(
+    repo: Path, bootstrapped: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    data = bootstrapped[1]
+    capsys.readouterr()
+    code = run(repo, "release", "new", "claims", "1.1", "--synthetic", str(data["honest"]),
+               "--real", str(data["train"]), "--holdout", str(data["holdout"]), "--generator",
+               "aim", "--generator-version", "0.16.0", "--seed", "7", "--code-commit", "main")  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.splitlines() == [  # one line, and no evaluation progress before it
+        "--code-commit: string should match pattern '^(?:[0-9a-f]{40}|[0-9a-f]{64})$'"
+    ]
+    assert not (repo / "datasets/claims/releases/1.1").exists()
+
+
+def test_an_overdraw_refuses_the_release_and_writes_nothing(
+    repo: Path, bootstrapped: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
     assert release(repo, bootstrapped[1], "1.1", epsilon="2.5", delta="1e-7") == 1
     assert not (repo / "datasets/claims/releases/1.1").exists()
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("refused: debiting claims@1.1 with epsilon 2.5")
+    assert "refused: refused" not in line
+    assert line.endswith("the ledger is unchanged; nothing was written")
 
 
 def test_blocked_approved_merged_revoked_then_last_known_good(

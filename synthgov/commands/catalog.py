@@ -56,11 +56,15 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
     """Replace `out` with exactly `files`, atomically; refuse to clobber anything else."""
     out = out.absolute()
     shown = str(out)
-    if out.is_symlink():
+    try:
+        linked, present, folder = out.is_symlink(), out.exists(), out.is_dir()
+        occupied = present and folder and not linked and any(out.iterdir())
+    except OSError as exc:  # a name too long, a folder that cannot be read
+        raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
+    if linked:
         raise InputError.at(shown, "is a symlink; refusing to write the catalog through it")
-    if out.exists() and not out.is_dir():
+    if present and not folder:
         raise InputError.at(shown, "exists and is not a folder")
-    occupied = out.exists() and any(out.iterdir())
     if occupied and not _is_earlier_catalog(out):
         raise InputError.at(shown, "is not empty and is not an earlier synthgov catalog; "
                             "refusing to overwrite it (choose a new or empty folder)")  # fmt: skip

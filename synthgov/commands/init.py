@@ -83,13 +83,20 @@ def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
 
 def run(directory: Path, skip_existing: bool) -> int:
     root = directory.absolute()
-    if root.exists() and not root.is_dir():
-        raise InputError.at(str(directory), "not a directory")
     targets = scaffold()
-    links = sorted({link for path in targets if (link := _symlinked(root, path))})
+    try:
+        if root.is_symlink() and not root.exists():
+            raise InputError.at(
+                str(directory), "is a symbolic link to nothing; nothing was written"
+            )
+        if root.exists() and not root.is_dir():
+            raise InputError.at(str(directory), "not a directory")
+        links = sorted({link for path in targets if (link := _symlinked(root, path))})
+        existing = [path for path in targets if (root / path).exists()]
+    except OSError as exc:  # a name too long for the file system
+        raise InputError.at(str(directory), f"cannot write: {exc.strerror or exc}") from None
     if links:
         raise _refuse(directory, links, "is a symbolic link; nothing was written")
-    existing = [path for path in targets if (root / path).exists()]
     if existing and not skip_existing:
         raise _refuse(
             directory,
@@ -97,7 +104,12 @@ def run(directory: Path, skip_existing: bool) -> int:
             "already exists; nothing was written "
             "(use --skip-existing to write only the missing files)",
         )
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file on the way, no permission
+        raise InputError.at(
+            str(directory), f"cannot create the directory: {exc.strerror or exc}"
+        ) from None
     written = [path for path in targets if path not in existing]
     for path in written:
         write_new(root, path, targets[path])

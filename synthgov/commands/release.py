@@ -97,36 +97,39 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
                                     mechanism=privacy["mechanism"], parameters=parameters,
                                     now=now, write=False)  # fmt: skip
         if not trial.written:
-            click.echo(f"refused: {trial.message()}; nothing was written", err=True)
+            click.echo(f"{trial.message()}; nothing was written", err=True)
             return 1
+
+    def manifest(inputs: dict[str, Any]) -> Manifest:
+        data = {
+            "schema_version": 1, "dataset": dataset, "version": version,
+            "created_at": format_timestamp(now), "author": author,
+            "source": {"id": card.source.id, "snapshot": {
+                "id": snapshot_id or real.stem,
+                "sha256": hashlib.sha256(canonical({"real": inputs["real"]["sha256"],
+                                                    "holdout": inputs["holdout"]["sha256"]})).hexdigest(),
+            }},
+            "generator": {"name": generator, "version": generator_version, "parameters": parameters,
+                          "seed": seed, **({"code_commit": code_commit} if code_commit else {})},
+            "artifact": {
+                "location": location or str(synthetic), "sha256": inputs["synthetic"]["sha256"],
+                "rows": inputs["synthetic"]["rows"], "columns": inputs["synthetic"]["columns"],
+                "schema_sha256": hashlib.sha256(canonical(
+                    [[c.name, c.type] for c in card.columns]
+                )).hexdigest(),
+                **{key: inputs["synthetic"][key] for key in ("fingerprint", "distinct_rows", "sketch")},
+            },
+            "privacy": privacy,
+            "intended_uses": list(intended_uses) or list(card.intended_uses),
+            **({"description": description} if description else {}),
+        }  # fmt: skip
+        return options.build(Manifest, data, _LABELS, "release new")
+
+    manifest(_UNMEASURED)  # what the user typed is refused before minutes of evaluation
     report = _evaluate(
         root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
     )
-    inputs = report["inputs"]
-    manifest = {
-        "schema_version": 1, "dataset": dataset, "version": version,
-        "created_at": format_timestamp(now), "author": author,
-        "source": {"id": card.source.id, "snapshot": {
-            "id": snapshot_id or real.stem,
-            "sha256": hashlib.sha256(canonical({"real": inputs["real"]["sha256"],
-                                                "holdout": inputs["holdout"]["sha256"]})).hexdigest(),
-        }},
-        "generator": {"name": generator, "version": generator_version, "parameters": parameters,
-                      "seed": seed, **({"code_commit": code_commit} if code_commit else {})},
-        "artifact": {
-            "location": location or str(synthetic), "sha256": inputs["synthetic"]["sha256"],
-            "rows": inputs["synthetic"]["rows"], "columns": inputs["synthetic"]["columns"],
-            "schema_sha256": hashlib.sha256(canonical(
-                [[c.name, c.type] for c in card.columns]
-            )).hexdigest(),
-            **{key: inputs["synthetic"][key] for key in ("fingerprint", "distinct_rows", "sketch")},
-        },
-        "privacy": privacy,
-        "intended_uses": list(intended_uses) or list(card.intended_uses),
-        **({"description": description} if description else {}),
-    }  # fmt: skip
-    model = options.build(Manifest, manifest, {"intended_uses": "--intended-use",
-                          "generator": "--generator", "privacy": "--epsilon"}, "release new")  # fmt: skip
+    model = manifest(report["inputs"])
     from synthgov.evaluation import dumps
 
     manifest_path, report_path = f"{folder}/manifest.yaml", f"{folder}/report.json"
@@ -141,13 +144,27 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
                 (root / path).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
-            click.echo(f"refused: {debit.message()}; nothing was written", err=True)
+            click.echo(f"{debit.message()}; nothing was written", err=True)
             return 1
         written.append(debit.path)
         click.echo(debit.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)
     _predict(root, release)
     return 0
+
+
+#: The option behind each manifest field the user typed (the longest prefix wins).
+_LABELS = {"intended_uses": "--intended-use", "generator": "--generator",
+           "generator.version": "--generator-version", "generator.parameters": "--param",
+           "generator.seed": "--seed", "generator.code_commit": "--code-commit",
+           "privacy": "--epsilon", "privacy.mechanism": "--mechanism", "description": "--description",
+           "artifact.location": "--location", "source.snapshot.id": "--snapshot-id"}  # fmt: skip
+#: Stand-ins for the figures the evaluation measures, to validate the rest before it.
+_UNMEASURED: dict[str, Any] = {
+    "real": {"sha256": "0" * 64}, "holdout": {"sha256": "0" * 64},
+    "synthetic": {"sha256": "0" * 64, "rows": 1, "columns": 1, "fingerprint": None,
+                  "distinct_rows": None, "sketch": None},
+}  # fmt: skip
 
 
 def _exists(path: Path) -> None:

@@ -32,7 +32,12 @@ def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], 
             problems.extend(Problem(Location(given), p.message) for p in exc.problems)
             continue
         full = root / rel
-        if full.is_dir() and not full.is_symlink():
+        try:
+            folder = full.is_dir() and not full.is_symlink()
+        except OSError as exc:  # a name too long for the file system
+            problems.append(Problem(Location(given), f"cannot read: {exc.strerror or exc}"))
+            continue
+        if folder:
             files.extend(f.as_posix() for f in iter_files(root, rel) if layout.is_governed(f))
         else:
             files.append(rel)

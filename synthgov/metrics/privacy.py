@@ -213,7 +213,11 @@ def random_table(tables: Tables, rows: int, rng: np.random.Generator) -> np.ndar
             out[:, j] = np.nan if column.is_numeric else -1.0
             continue
         if column.type is ColumnType.INTEGER:
-            out[:, j] = rng.integers(int(present.min()), int(present.max()) + 1, size=rows)
+            low, high = int(present.min()), int(present.max())
+            if low >= -(2**63) and high < 2**63 - 1:
+                out[:, j] = rng.integers(low, high + 1, size=rows)
+            else:  # beyond int64, which `integers` cannot draw: whole floats on the range
+                out[:, j] = np.floor(rng.uniform(low, high, size=rows))
         elif column.is_numeric:
             out[:, j] = rng.uniform(present.min(), present.max(), size=rows)
         else:

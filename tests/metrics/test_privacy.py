@@ -125,6 +125,17 @@ def test_random_table_follows_the_train_table() -> None:
     np.testing.assert_array_equal(noise, again)
 
 
+def test_random_table_of_integers_beyond_int64_is_drawn_not_a_crash() -> None:
+    """A uint64 column (or int64's extremes) in the train table: `integers` cannot draw it."""
+    tables = make_tables({"i": ("integer", [0, 2**64 - 1] * 10, [5], [5]),
+                          "j": ("integer", [-(2**63), 2**63 - 1] * 10, [5], [5])})  # fmt: skip
+    noise = privacy.random_table(tables, 1_000, np.random.default_rng(3))
+    for column in (noise[:, 0], noise[:, 1]):
+        assert not np.isnan(column).any() and (column % 1 == 0).all()
+    assert noise[:, 0].min() >= 0 and noise[:, 0].max() <= 2.0**64
+    assert noise[:, 1].min() >= -(2.0**63) and noise[:, 1].max() <= 2.0**63
+
+
 def _draw(rng: np.random.Generator, rows: int) -> dict[str, list[Any]]:
     """One mixed population with correlated columns and some missing values."""
     age = rng.integers(18, 90, rows)
