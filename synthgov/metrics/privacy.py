@@ -157,10 +157,7 @@ def near_copy_excess(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str
         "privacy.near_copy_excess", k[0] / n[0] - k[1] / n[1],
         {"kind": "newcombe", "successes": k, "trials": n}, low=-1.0, n=n[0],
         extra={"mode": mode, "radius": radius, "quantile": NEAR_COPY_QUANTILE,
-               "synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1],
-               "probe": {f"{q:g}": [int(np.count_nonzero(to_train <= r)), int(np.count_nonzero(fresh_to_train <= r))]
-                         for q in (0.005, 0.01, 0.02, 0.05)
-                         for r in [float(np.quantile(fresh_to_train, q, method="lower"))]}},
+               "synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1]},
         method=f"{mode}: share of synthetic rows whose DCR to train is at most the radius, less the share of "
                f"holdout rows; radius = the {NEAR_COPY_QUANTILE:g} quantile of the holdout rows' DCR to train; "
                f"train ranges for both; ci: Newcombe's hybrid score interval; {KERNEL}",
