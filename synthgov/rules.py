@@ -233,9 +233,10 @@ def _no_excess_rule(op: str, threshold: float, metric: Metric) -> bool:
 
 def _exact_decision(metric: Metric, interval: tuple[float, float] | None, margin: float,
                     alpha: float | None) -> Decision:  # fmt: skip
-    """Fail when the exact conditional test finds an excess at the bound's level; else pass
-    when the interval lies within the margin. Rare events (copies, when fresh rows never
-    copy) are decided exactly instead of by an interval built for common ones."""
+    """Fail when Fisher's exact test finds an excess at the bound's level; else pass when
+    the interval lies within the margin. Counts are decided exactly, rare (copies, when
+    fresh rows never copy) or common (attack successes), instead of by an interval's
+    normal-theory bound."""
     spec = metric.interval  # type: ignore[attr-defined]
     k, n = spec["successes"], spec["trials"]
     p = excess_p_value((float(k[0]), float(k[1])), (float(n[0]), float(n[1])))

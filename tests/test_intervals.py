@@ -83,11 +83,26 @@ def test_a_value_without_an_interval_is_its_own_interval() -> None:
     assert decide("<=", math.nextafter(0.05, 1), None, 0.05) is Decision.FAIL
 
 
+@pytest.mark.parametrize(
+    ("successes", "trials"),
+    [((10, 0), (1000, 1000)), ((10, 1), (1000, 1000)), ((1000, 890), (1000, 1000)),
+     ((60, 40), (1000, 1200)), ((3, 0), (5, 7)), ((400, 400), (1000, 1000))],
+)  # fmt: skip
+def test_the_excess_test_is_fishers_one_sided_exact_test(successes: tuple[int, int],
+                                                         trials: tuple[int, int]) -> None:  # fmt: skip
+    from scipy.stats import fisher_exact
+
+    (a, b), (n1, n2) = successes, trials
+    expected = fisher_exact([[a, n1 - a], [b, n2 - b]], alternative="greater").pvalue
+    found = excess_p_value(successes, trials)
+    assert found == pytest.approx(expected, rel=1e-9) or (found == 1.0 and expected > 0.4)
+
+
 def test_the_exact_excess_test_finds_ten_copies_that_newcombes_bound_misses() -> None:
     z = z_for(0.05 / 25)  # a 25-estimate family: each bound at 0.2 %
     assert newcombe((10, 0), (1000, 1000), z)[0] < 0  # not significant by the interval
-    assert excess_p_value((10, 0), (1000, 1000)) == pytest.approx(2**-10)  # exactly
-    assert 2**-10 < 0.05 / 25
+    assert excess_p_value((10, 0), (1000, 1000)) == pytest.approx(0.000955, rel=1e-3)  # exactly
+    assert 0.000955 < 0.05 / 25
     assert excess_p_value((0, 0), (1000, 1000)) == 1.0
     assert excess_p_value((400, 400), (1000, 1000)) > 0.4
     assert excess_p_value((500, 400), (1000, 1000)) < 1e-3

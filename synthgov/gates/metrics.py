@@ -1,10 +1,11 @@
 """The metric gates (schema, constraints, fidelity, utility, privacy, subgroup): every
 policy rule, with the tier's and the card's overrides, judged against the report.
 
-Estimates are judged on their intervals (`rules`): each bound at the policy's
-`statistics.false_block_rate` times its rule's weight over the weights of all the gated
-estimates of the release (weighted Bonferroni), so that an honest release fails some rule
-with at most that chance, however many rules there are. A failure blocks by the rule's enforcement; an
+Estimates are judged on their intervals (`rules`), each bound at a level such that the
+levels of all the gated estimates of the release sum to the policy's
+`statistics.false_block_rate` (`levels`: weighted Bonferroni, by rule, then within it), so
+that an honest release fails some rule with at most that chance, however many rules and
+columns there are. A failure blocks by the rule's enforcement; an
 inconclusive figure blocks only where the tier says `inconclusive: block`.
 
 A missing metric blocks, except where the card declares nothing the metric could be
@@ -90,18 +91,23 @@ class Scored:
         return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
 
 
-def family_weight(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int | None]],
-                  min_rows: int = 1) -> float:  # fmt: skip
-    """The estimates the release is judged on, each counted at its rule's `weight`:
-    (rule, metric, column, group) of the rules that can block whose report entries carry
-    an interval. A report cannot widen the intervals by adding entries of its own: only the
-    card's columns count, groups only for the subgroup metrics of the card's subgroup
-    columns, and at most as many groups per column as the holdout rows hold at the policy's
-    `subgroups.min_rows` (a gated group has that many)."""
+def levels(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int | None]],
+           rate: float, min_rows: int = 1) -> dict[str, float]:  # fmt: skip
+    """Rule id -> the one-sided level of each of its bounds, so that the levels of every
+    gated estimate sum to `rate` (weighted Bonferroni in two steps): first each rule that
+    judges an estimate gets its `weight`'s share of the rate, then that share is split
+    among the rule's entries (its columns, pairs or groups). A card with many subgroup
+    groups thus narrows the subgroup rule's own bounds, not the privacy rules'.
+
+    A report cannot widen the bounds with entries of its own: only the card's columns
+    count, groups only for the subgroup metrics of the card's subgroup columns, and at most
+    as many groups per column as the holdout rows hold at `subgroups.min_rows` (a gated
+    group has that many).
+    """
     columns = {c.name for c in card.columns}
     most = max(report.inputs.holdout.rows // max(min_rows, 1), 1)
-    groups: dict[tuple[str, str, str | None], set[str]] = {}
-    weights: dict[tuple[str, str, str | None], float] = {}
+    groups: dict[str, dict[tuple[str, str | None], set[str]]] = {}
+    weights: dict[str, float] = {}
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
             continue
@@ -113,11 +119,15 @@ def family_weight(report: Report, card: Card, rules: list[tuple[EffectiveRule, s
                     grouped = (condition.metric.startswith("subgroup.")
                                and metric.column in card.subgroup_columns)  # fmt: skip
                     group = str(getattr(metric, "group", None)) if grouped else ""
-                    key = (current.rule_id, condition.metric, metric.column)
-                    groups.setdefault(key, set()).add(group)
-                    weights[key] = current.rule.weight
-    total = sum(min(len(found), most) * weights[key] for key, found in groups.items())
-    return max(total, 1.0)
+                    found = groups.setdefault(current.rule_id, {})
+                    found.setdefault((condition.metric, metric.column), set()).add(group)
+                    weights[current.rule_id] = current.rule.weight
+    total = sum(weights.values())
+    result = {}
+    for rule_id, found in groups.items():
+        count = sum(min(len(labels), most) for labels in found.values())
+        result[rule_id] = min(rate * weights[rule_id] / total / max(count, 1), 0.5)
+    return result
 
 
 def scorecard(ctx: ReleaseContext) -> list[Scored]:
@@ -127,16 +137,15 @@ def scorecard(ctx: ReleaseContext) -> list[Scored]:
 
 def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
           classification: Classification) -> list[Scored]:  # fmt: skip
-    """Every rule of `policy` for `card` at `classification`, judged on `report`: each bound
-    at the policy's false-block rate times its rule's weight over the family's (weighted
-    Bonferroni: the levels sum to the rate)."""
+    """Every rule of `policy` for `card` at `classification`, judged on `report`, each bound
+    at its `levels` (they sum to the policy's false-block rate)."""
     rules = rules_for(policy, card, classification)
-    total = family_weight(report, card.model, rules, policy.model.subgroups.min_rows)
-    share = policy.model.statistics.false_block_rate / total
+    rate = policy.model.statistics.false_block_rate
+    level = levels(report, card.model, rules, rate, policy.model.subgroups.min_rows)
     scored = []
     for current, file, line in rules:
         rule = current.rule
-        alpha = share * rule.weight
+        alpha = level.get(current.rule_id, rate)
         primary = judge(rule, current.threshold, report, margin=current.margin, alpha=alpha)
         alternative = None
         if rule.alternative is not None and current.alternative is not None:

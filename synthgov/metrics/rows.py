@@ -2,8 +2,9 @@
 fingerprint and sketch, and the canonical row order every metric works in.
 
 A row's hash depends on its values only, as the card types them (`encoding`): a number
-by its float64 value (-0.0 is 0.0; a label that reads as a finite number, such as "1" or
-"1.0", is that number), any other label by its text, a missing cell by one constant. Each
+by its float64 value (-0.0 is 0.0), a label by its text as the encoding writes it (a
+number read as a label is written without a trailing ".0": 1, 1.0 and "1" are one label,
+while "01" and "1" stay two), a missing cell by one constant. Each
 cell is mixed with its column's name and the cells are summed, so the hash does not
 depend on the order of the columns, nor the table's on the order of its rows:
 
@@ -24,7 +25,6 @@ fingerprint never changes with a library version.
 from __future__ import annotations
 
 import hashlib
-import math
 
 import numpy as np
 
@@ -57,22 +57,12 @@ def _number_bits(values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(values), _MISSING, bits)
 
 
-def _label_bits(label: str) -> np.uint64:
-    try:
-        number = float(label)
-    except ValueError:
-        number = math.nan
-    if math.isfinite(number):
-        return np.array([number + 0.0]).view(np.uint64)[0]
-    return _digest(label, b"synthgov-label")
-
-
 def _cells(column: Encoded, role: str) -> np.ndarray:
     values = column.table(role)
     if column.is_numeric:
         return _number_bits(values)
-    lookup = np.array([_label_bits(label) for label in column.categories] + [_MISSING],
-                      dtype=np.uint64)  # fmt: skip
+    lookup = np.array([_digest(label, b"synthgov-label") for label in column.categories]
+                      + [_MISSING], dtype=np.uint64)  # fmt: skip
     return lookup[values]  # a missing code (-1) takes the trailing `_MISSING`
 
 

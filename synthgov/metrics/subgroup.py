@@ -106,10 +106,11 @@ def shortfalls(name: str, others: Tables, column: Encoded, scores: utility.Holdo
     the group than fresh real rows (the holdout) do, on the policy's metric.
 
     - fidelity: column shapes of the real group against the holdout group, less against
-      the synthetic group. Small groups have low shapes by chance, for the holdout as for
-      an ideal generator: the difference removes that, where |group − whole| does not.
-      Its standard error comes from `PERMUTATIONS` seeded random splits of the pooled
-      synthetic and holdout group rows (exchangeable for an ideal generator).
+      the synthetic group, both cut to the same number of rows. Small groups have low
+      shapes by chance, for the holdout as for an ideal generator: the difference removes
+      that, where |group − whole| does not. Its standard error comes from `PERMUTATIONS`
+      seeded random splits of the pooled synthetic and holdout group rows (exchangeable
+      for an ideal generator).
     - utility: TRTR less TSTR on the group's holdout rows (the same rows score both
       models), with the DeLong standard error of the difference.
     """
@@ -152,29 +153,42 @@ PERMUTATIONS, PERMUTED_ROWS = 40, 4_000
 
 def _fidelity_shortfall(others: Tables, group: Group,
                         rng: np.random.Generator) -> tuple[float, float, int]:  # fmt: skip
-    """(shapes(real, holdout) − shapes(real, synthetic), its permutation variance, rows)."""
+    """(shapes(real, holdout) − shapes(real, synthetic), its permutation variance, rows).
+
+    Column shapes fall as the compared sample shrinks, so the larger of the group's
+    synthetic and holdout rows is cut to the smaller's size by a seeded sample first: a
+    large synthetic table would otherwise hide a shortfall and a small one invent one.
+    """
     real = {c.name: c.real[group.masks["real"]] for c in others}
     synthetic = {c.name: c.synthetic[group.masks["synthetic"]] for c in others}
     holdout = {c.name: c.holdout[group.masks["holdout"]] for c in others}
     n_synthetic, n_holdout = group.rows("synthetic"), group.rows("holdout")
     if not n_synthetic:
         return _shapes(others, real, holdout), 0.0, 0  # the group is missing: shortfall certain
+    size = min(n_synthetic, n_holdout)
+    synthetic, holdout = _cut(synthetic, size, rng), _cut(holdout, size, rng)
     value = _shapes(others, real, holdout) - _shapes(others, real, synthetic)
     pooled = {k: np.concatenate([synthetic[k], holdout[k]]) for k in real}
-    total = n_synthetic + n_holdout
-    scale, size = 1.0, total
-    if total > PERMUTED_ROWS:
-        size = PERMUTED_ROWS
-        scale = size / total  # a difference of shapes varies as 1/rows
-    cut = max(1, round(size * n_synthetic / total))
+    total = 2 * size
+    used = min(total, PERMUTED_ROWS)
+    scale = used / total  # a difference of shapes varies as 1/rows
     differences = []
     for _ in range(PERMUTATIONS):
-        order = rng.permutation(total)[:size]
-        first = {k: v[order[:cut]] for k, v in pooled.items()}
-        second = {k: v[order[cut:]] for k, v in pooled.items()}
+        order = rng.permutation(total)[:used]
+        first = {k: v[order[: used // 2]] for k, v in pooled.items()}
+        second = {k: v[order[used // 2 :]] for k, v in pooled.items()}
         differences.append(_shapes(others, real, second) - _shapes(others, real, first))
     variance = float(np.var(differences, ddof=1)) * scale
-    return value, variance, min(n_synthetic, n_holdout)
+    return value, variance, size
+
+
+def _cut(values: dict[str, np.ndarray], size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """`size` seeded rows of a group's columns (all of them when there are no more)."""
+    count = len(next(iter(values.values()), []))
+    if count <= size:
+        return values
+    keep = np.sort(rng.choice(count, size=size, replace=False))
+    return {k: v[keep] for k, v in values.items()}
 
 
 def _shapes(others: Tables, real: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> float:

@@ -200,8 +200,8 @@ class Statistics(Model):
     false_block_rate: FiniteFloat = Field(
         0.05, gt=0, le=0.5,
         description="The chance that a release as good as fresh real data fails some rule, "
-        "for the whole policy: each gated estimate's bounds are at this rate divided by their "
-        "number (Bonferroni).",
+        "for the whole policy: shared among the rules by their weights, then among each "
+        "rule's entries (weighted Bonferroni).",
     )  # fmt: skip
     seed: Literal["derived", "any"] | Annotated[int, Field(ge=0, lt=2**32)] = Field(
         "derived",

@@ -37,10 +37,12 @@ def test_a_duplicate_row_changes_the_fingerprint() -> None:
     assert _print(twice, "real") != _print(ROWS, "real")
 
 
-def test_a_label_that_reads_as_a_number_is_that_number() -> None:
-    as_number = {"x": ("number", [1.0, 2.5], [1.0], [1.0])}
-    as_label = {"x": ("categorical", ["1", "2.50"], ["1"], ["1"])}
-    assert _print(as_number, "real") == _print(as_label, "real")
+def test_a_label_is_hashed_as_the_encoding_writes_it() -> None:
+    # a number read as a label loses its ".0" (as in every format); "01" stays "01"
+    whole = {"x": ("categorical", [1.0, 2], [1], [1])}
+    text = {"x": ("categorical", ["1", "2"], ["1"], ["1"])}
+    padded = {"x": ("categorical", ["01", "2"], ["1"], ["1"])}
+    assert _print(whole, "real") == _print(text, "real") != _print(padded, "real")
 
 
 def test_canonical_order_sorts_every_table_by_row_hash() -> None:

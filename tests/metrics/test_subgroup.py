@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from synthgov.metrics import subgroup
@@ -85,19 +86,36 @@ def test_date_groups_are_labelled_as_dates_and_unseen_values_form_other() -> Non
 
 
 def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> None:
-    # group a: real {1, 2}, holdout {1}, synthetic {1, 2}: shapes 0.5 against the holdout
-    # (KS of {1, 2} vs {1}), 1.0 against the synthetic -> shortfall -0.5 (better than fresh)
-    # group b: real {3, 4}, holdout {3}, synthetic {10, 11}: 0.5 - 0.0 = 0.5
-    found = {m.extra["group"]: m for m in _measure(min_rows=1) if m.id == "subgroup.shortfall"}
-    assert (found["a"].value, found["b"].value) == (-0.5, 0.5)
+    # group a: real {1, 2}, holdout {1, 2}, synthetic {1, 2}: 1.0 - 1.0 = 0
+    # group b: real {3, 4}, holdout {3, 4}, synthetic {10, 11}: 1.0 - 0.0 = 1
+    columns = {
+        "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "b", "b"]),
+        "x": (N, [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 10, 11]),
+    }
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    measured = subgroup.measure(make_tables(columns), Context(), card, SubgroupPolicy(min_rows=1))
+    found = {m.extra["group"]: m for m in measured if m.id == "subgroup.shortfall"}
+    assert (found["a"].value, found["b"].value) == (0.0, 1.0)
     assert found["b"].interval is not None and found["b"].interval["kind"] == "normal"
     assert found["b"].column == "g" and found["b"].extra["metric"] == "fidelity.column_shapes"
     # the generator drops group b altogether: no synthetic row to compare, the whole shape short
-    dropped = {**COLUMNS, "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "a", "a"])}
-    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    dropped = {**columns, "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "a", "a"])}
     measured = subgroup.measure(make_tables(dropped), Context(), card, SubgroupPolicy(min_rows=1))
     [b] = [m for m in measured if m.id == "subgroup.shortfall" and m.extra["group"] == "b"]
-    assert b.value == 0.5 and b.interval == {"kind": "normal", "se": 0.0}
+    assert b.value == 1.0 and b.interval == {"kind": "normal", "se": 0.0}
+
+
+def test_the_shortfall_compares_equal_numbers_of_synthetic_and_holdout_rows() -> None:
+    """A group's shapes fall with its size: 1,000 synthetic rows against 40 holdout rows of
+    the same distribution must not look better served than fresh data."""
+    rng = np.random.default_rng(1)
+    real, holdout, synthetic = (list(rng.normal(size=n)) for n in (200, 40, 1000))
+    columns = {"g": (C, ["a"] * 200, ["a"] * 40, ["a"] * 1000), "x": (N, real, holdout, synthetic)}
+    card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
+    measured = subgroup.measure(make_tables(columns), Context(), card, SubgroupPolicy(min_rows=30))
+    [shortfall] = [m for m in measured if m.id == "subgroup.shortfall"]
+    assert shortfall.n == 40
+    assert shortfall.ci[0] < 0 < shortfall.ci[1]  # type: ignore[index]
 
 
 def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> None:
