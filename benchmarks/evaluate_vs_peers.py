@@ -254,7 +254,8 @@ def canonical_order(paths: dict[str, Path]) -> None:
 
     from synthgov.governance import load_bytes
     from synthgov.metrics import rows
-    from synthgov.metrics.encoding import ROLES as ENCODED, encode
+    from synthgov.metrics.encoding import ROLES as ENCODED
+    from synthgov.metrics.encoding import encode
     from synthgov.tables import read_table
 
     card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
