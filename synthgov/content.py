@@ -15,6 +15,7 @@ reports record them. Here they are compared without the table:
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,15 +32,17 @@ def derive_seed(real: str, holdout: str, synthetic: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def shared_rows(sketch_a: Sequence[str], distinct_a: int,
-                sketch_b: Sequence[str], distinct_b: int) -> float:  # fmt: skip
+def shared_rows(sketch_a: Sequence[str], distinct_a: int, sketch_b: Sequence[str],
+                distinct_b: int, margin: float = 0.0) -> float:  # fmt: skip
     """The estimated number of distinct rows tables A and B share; exact when both sketches
     hold every distinct row of their table.
 
     Otherwise the bottom-k estimate: among the k smallest hashes of the union (k = the smaller
     sketch's size), the share found in both sketches estimates the Jaccard index J (every
     one of those hashes lies below both sketches' largest, so membership is known
-    exactly); then |A ∩ B| = J (|A| + |B|) / (1 + J).
+    exactly); then |A ∩ B| = J (|A| + |B|) / (1 + J). With `margin` m, J is first raised
+    by m of its standard errors (the share found is a binomial of the sketch's size), for
+    a decision that must not miss a shared table by the estimate's noise.
     """
     a, b = {int(h, 16) for h in sketch_a}, {int(h, 16) for h in sketch_b}
     if not a or not b:
@@ -49,6 +52,7 @@ def shared_rows(sketch_a: Sequence[str], distinct_a: int,
     size = min(len(a), len(b))
     union = sorted(a | b)[:size]
     jaccard = sum(1 for h in union if h in a and h in b) / len(union)
+    jaccard = min(1.0, jaccard + margin * math.sqrt(jaccard * (1 - jaccard) / size + 1 / size**2))
     return jaccard * (distinct_a + distinct_b) / (1 + jaccard)
 
 
@@ -73,9 +77,11 @@ class RevokedTable:
         """Why `artifact` is this revoked table again, or None.
 
         The same bytes; the same rows in any order or format (the fingerprint); or at
-        least half of either table's distinct rows in common (estimated from the sketches):
-        shuffling, converting, diluting with new rows or dropping some rows does not make a
-        revoked table new.
+        least half of either table's distinct rows in common, estimated from the sketches
+        and given the benefit of two standard errors: shuffling, converting, diluting with
+        new rows or dropping some rows does not make a revoked table new. A sketch is a
+        sample of 128 row hashes, so an author who knows them can drop exactly those rows
+        (docs/security.md, known limits); the privacy figures still judge what ships.
         """
         revoked = self.table
         if artifact.sha256 == revoked.sha256:
@@ -84,10 +90,10 @@ class RevokedTable:
             return f"holds the same rows as {self.release}'s, in another order or format"
         if not (artifact.sketch and revoked.sketch and artifact.distinct_rows and revoked.distinct_rows):
             return None
-        common = shared_rows(artifact.sketch, artifact.distinct_rows,
-                             revoked.sketch, revoked.distinct_rows)  # fmt: skip
+        sketches = (artifact.sketch, artifact.distinct_rows, revoked.sketch, revoked.distinct_rows)
         smaller = min(artifact.distinct_rows, revoked.distinct_rows)
-        if common >= SHARED_LIMIT * smaller:
+        if shared_rows(*sketches, margin=2.0) >= SHARED_LIMIT * smaller:
+            common = shared_rows(*sketches)
             return (f"shares about {common:,.0f} distinct rows with {self.release}'s table "
                     f"({common / artifact.distinct_rows:.0%} of its own, "
                     f"{common / revoked.distinct_rows:.0%} of the revoked one's; estimated from row sketches)")  # fmt: skip

@@ -26,6 +26,8 @@ from typing import Any
 
 #: one-sided 2.5 %: the two bounds of the report's 95 % `ci`
 ALPHA_95 = 0.025
+#: the standard normal's 97.5 % quantile
+Z95 = 1.959963984540054
 KINDS = ("wilson", "newcombe", "normal")
 
 
@@ -60,6 +62,7 @@ def newcombe(successes: tuple[float, float], trials: tuple[float, float],
 
 
 def normal(value: float, se: float, z: float) -> tuple[float, float]:
+    """value ± z·se (a DeLong AUC, a delta-method ratio, a jackknife count)."""
     half = z * max(se, 0.0)
     return value - half, value + half
 

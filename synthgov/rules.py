@@ -53,9 +53,10 @@ class Judgement:
     interval: tuple[float, float] | None  # (lower, upper); None for a value without one
     where: str | None  # the column or pair that decided it, or None for a table metric
     index: int | None  # the index in report.metrics of that entry, for locating it
-    n: int | None = None  # rows behind that entry
+    n: int | None = None  # rows of the report's smallest table
     needs: int | None = None  # about how many rows would decide an inconclusive figure
     reason: str | None = None  # why the report could not measure it (then `value` is None)
+    likely_fails: bool = False  # inconclusive, but beyond the margin: more rows would fail it
 
     @property
     def holds(self) -> bool:
@@ -160,18 +161,21 @@ def undecided(metric: str, report: Report) -> list[dict[str, Any]]:
 
 
 def _needs(op: str, value: float, interval: tuple[float, float], threshold: float,
-           margin: float, n: int | None) -> int | None:  # fmt: skip
-    """About how many rows would shrink the interval enough to decide (1/sqrt(n) narrowing)."""
-    if n is None:
-        return None
+           margin: float, rows: int | None) -> tuple[int | None, bool]:  # fmt: skip
+    """(About how many rows would let the interval pass, whether more rows would rather
+    make it fail). Intervals narrow as 1/sqrt(rows); the room is the margin (what an
+    honest release has, whatever its noisy estimate), or without one the distance from
+    the estimate to the threshold. An estimate already beyond threshold + margin would
+    not pass with more rows: more rows would likely make it fail."""
     lower, upper = interval
-    if op in ("<=", "<"):
-        if value <= threshold + margin:
-            return rows_needed(n, upper - value, threshold + margin - value)
-        return rows_needed(n, value - lower, value - threshold)
-    if value >= threshold - margin:
-        return rows_needed(n, value - lower, value - (threshold - margin))
-    return rows_needed(n, upper - value, threshold - value)
+    beyond = value > threshold + margin if op in ("<=", "<") else value < threshold - margin
+    if beyond:
+        return None, True
+    half = upper - value if op in ("<=", "<") else value - lower
+    room = margin if margin > 0 else abs(threshold - value)
+    if rows is None:
+        return None, False
+    return rows_needed(rows, half, room), False
 
 
 def judge(condition: Condition, threshold: float, report: Report, *,
@@ -190,16 +194,24 @@ def judge(condition: Condition, threshold: float, report: Report, *,
                                None, note["needs_rows"], note["reason"])  # fmt: skip
     if not found:
         return unmeasured or Judgement(Decision.FAIL, None, None, None, None)
-    judged_entries = _judge_entries(condition, threshold, found, margin, alpha)
+    rows = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
+    judged_entries = _judge_entries(condition, threshold, found, margin, alpha, rows)
     if unmeasured is not None and judged_entries.decision is Decision.PASS:
         return unmeasured
     return judged_entries
 
 
 def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int, Metric]],
-                   margin: float, alpha: float | None) -> Judgement:  # fmt: skip
+                   margin: float, alpha: float | None, rows: int) -> Judgement:  # fmt: skip
     judged = []
     for index, metric in found:
+        known = METRICS.get(metric.id)
+        if known is not None and known.estimate and getattr(metric, "interval", None) is None:
+            # a gated estimate must say what its interval is made of, or a widened `ci`
+            # (or none) would pass for the real one
+            return Judgement(Decision.FAIL, metric.value, None, _label(metric), index, metric.n,
+                             reason="has no `interval` (what its ci is made of), so it cannot be "
+                                    "judged at the policy's confidence")  # fmt: skip
         interval = entry_interval(metric, alpha)
         decision = decide(condition.op, metric.value, interval, threshold, margin)
         if _no_excess_rule(condition.op, threshold, metric):
@@ -212,16 +224,15 @@ def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int
         highs = [iv[1] if iv else v for _, v, iv, _, _ in judged]
         interval = (sum(lows) / count, sum(highs) / count)
         decision = decide(condition.op, value, interval, threshold, margin)
-        first = judged[0][4]
         return _judgement(condition.op, decision, value, interval, None, judged[0][3],
-                          first.n, threshold, margin)  # fmt: skip
+                          rows, threshold, margin)  # fmt: skip
     lower_is_worse = condition.effective_aggregate == "min"
 
     def badness(item: tuple[Decision, float, tuple[float, float] | None, int, Metric]) -> tuple[int, float]:
         return item[0].rank, -item[1] if lower_is_worse else item[1]
 
     decision, value, interval, index, metric = max(judged, key=badness)
-    return _judgement(condition.op, decision, value, interval, _label(metric), index, metric.n,
+    return _judgement(condition.op, decision, value, interval, _label(metric), index, rows,
                       threshold, margin)  # fmt: skip
 
 
@@ -247,9 +258,9 @@ def _exact_decision(metric: Metric, interval: tuple[float, float] | None, margin
 
 
 def _judgement(op: str, decision: Decision, value: float, interval: tuple[float, float] | None,
-               where: str | None, index: int, n: int | None, threshold: float,
+               where: str | None, index: int, rows: int, threshold: float,
                margin: float) -> Judgement:  # fmt: skip
-    needs = None
+    needs, likely_fails = None, False
     if decision is Decision.INCONCLUSIVE and interval is not None:
-        needs = _needs(op, value, interval, threshold, margin, n)
-    return Judgement(decision, value, interval, where, index, n, needs)
+        needs, likely_fails = _needs(op, value, interval, threshold, margin, rows)
+    return Judgement(decision, value, interval, where, index, rows, needs, likely_fails=likely_fails)

@@ -30,14 +30,15 @@ PASSING: list[dict[str, Any]] = [
     {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64],
      "interval": {"kind": "normal", "se": 0.015}},
     {"id": "utility.tstr", "value": 0.88, "ci": [0.86, 0.9], "interval": {"kind": "normal", "se": 0.01}},
-    {"id": "utility.tstr_trtr_ratio", "value": 0.95},
+    {"id": "utility.tstr_trtr_ratio", "value": 0.95, "ci": [0.93, 0.97],
+     "interval": {"kind": "normal", "se": 0.01}},
     {"id": "privacy.prohibited_columns_absent", "value": 1.0},
     {"id": "privacy.exact_match_rate", "value": 0.0},
     {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
     {"id": "privacy.exact_copy_excess", "value": 0.0, "ci": [-0.002, 0.002],
-     "interval": {"kind": "newcombe", "successes": [0, 0], "trials": [5000, 5000]}},
-    {"id": "privacy.near_copy_excess", "value": 0.0, "ci": [-0.004, 0.004],
-     "interval": {"kind": "newcombe", "successes": [50, 50], "trials": [5000, 5000]}},
+     "interval": {"kind": "newcombe", "successes": [0, 0], "trials": [2000, 2000]}},
+    {"id": "privacy.near_copy_excess", "value": 0.0, "ci": [-0.006, 0.006],
+     "interval": {"kind": "newcombe", "successes": [20, 20], "trials": [2000, 2000]}},
     {"id": "privacy.closer_than_fresh", "value": 0.5, "ci": [0.49, 0.51],
      "interval": {"kind": "normal", "se": 0.005}},
     {"id": "privacy.mia_auc", "value": 0.5, "ci": [0.49, 0.51], "interval": {"kind": "normal", "se": 0.005}},
@@ -95,6 +96,15 @@ FINGERPRINTS = {"real": "1" * 64, "holdout": "2" * 64, "synthetic": "3" * 64}
 SEED = derive_seed(FINGERPRINTS["real"], FINGERPRINTS["holdout"], FINGERPRINTS["synthetic"])
 
 
+def sketch_of(fingerprint: str) -> list[str]:
+    """A 3-row table's row sketch that follows from its fingerprint (other rows, other hashes)."""
+    return sorted(hashlib.sha256(f"{fingerprint}{i}".encode()).hexdigest()[:16] for i in range(3))
+
+
+def _sketch_text(fingerprint: str) -> str:
+    return "[" + ", ".join(f'"{h}"' for h in sketch_of(fingerprint)) + "]"
+
+
 def fingerprint_of(artifact: str) -> str:
     """The content fingerprint the samples give an artifact: another file, other rows."""
     return FINGERPRINTS["synthetic"] if artifact == SHA else hashlib.sha256(artifact.encode()).hexdigest()
@@ -103,9 +113,10 @@ def fingerprint_of(artifact: str) -> str:
 def manifest_for(artifact: str, manifest: str | None = None) -> str:
     """`manifest` (default: MANIFEST) shipping `artifact`, with that artifact's fingerprint."""
     text = MANIFEST if manifest is None else manifest
-    return text.replace(f"sha256: {SHA}, rows", f"sha256: {artifact}, rows").replace(
-        FINGERPRINTS["synthetic"], fingerprint_of(artifact)
-    )
+    fingerprint = fingerprint_of(artifact)
+    return (text.replace(f"sha256: {SHA}, rows", f"sha256: {artifact}, rows")
+            .replace(_sketch_text(FINGERPRINTS["synthetic"]), _sketch_text(fingerprint))
+            .replace(FINGERPRINTS["synthetic"], fingerprint))  # fmt: skip
 
 MANIFEST = f"""\
 schema_version: 1
@@ -115,16 +126,16 @@ created_at: "2026-09-02T10:00:00Z"
 author: author@example.org
 source: {{id: claims-db, snapshot: {{id: "2026-09-01", sha256: {SHA}}}}}
 generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
-artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}, fingerprint: "{FINGERPRINTS["synthetic"]}"}}
+artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}, fingerprint: "{FINGERPRINTS["synthetic"]}", distinct_rows: 3, sketch: {_sketch_text(FINGERPRINTS["synthetic"])}}}
 privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
 intended_uses: [model development]
 """
 
 REPORT = f"""\
 {{"schema_version": 1, "synthgov_version": "0.1.0", "dataset": "claims", "card_sha256": "{SHA}",
- "inputs": {{"real": {{"sha256": "{SHA}", "rows": 10, "columns": 4, "fingerprint": "{FINGERPRINTS["real"]}"}},
-            "holdout": {{"sha256": "{SHA}", "rows": 5, "columns": 4, "fingerprint": "{FINGERPRINTS["holdout"]}"}},
-            "synthetic": {{"sha256": "{SHA}", "rows": 10, "columns": 4, "fingerprint": "{FINGERPRINTS["synthetic"]}"}}}},
+ "inputs": {{"real": {{"sha256": "{SHA}", "rows": 2000, "columns": 4, "fingerprint": "{FINGERPRINTS["real"]}"}},
+            "holdout": {{"sha256": "{SHA}", "rows": 2000, "columns": 4, "fingerprint": "{FINGERPRINTS["holdout"]}"}},
+            "synthetic": {{"sha256": "{SHA}", "rows": 2000, "columns": 4, "fingerprint": "{FINGERPRINTS["synthetic"]}", "distinct_rows": 3, "sketch": {_sketch_text(FINGERPRINTS["synthetic"])}}}}},
  "config": {{"seed": {SEED}, "target": "fraud", "sample_sizes": {{"dcr": 10}},
             "subgroups": {{"metric": "fidelity.column_shapes", "min_rows": 30}}}},
  "metrics": [{{"id": "fidelity.ks_complement", "column": "age", "value": 0.97, "n": 10, "method": "ks"}},

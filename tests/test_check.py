@@ -113,7 +113,7 @@ def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
     [finding] = as_json(result)["releases"][0]["findings"]
     assert finding["gate"] == "privacy" and finding["rule"] == "privacy.mia_auc"
     assert (finding["observed"], finding["threshold"], finding["severity"]) == (0.7, 0.5, "error")
-    assert (finding["outcome"], finding["interval"]) == ("fail", [0.66, 0.74])
+    assert finding["outcome"] == "fail" and finding["interval"][0] > 0.5
     assert finding["file"] == f"{RELEASE}/report.json" and finding["line"] > 1
     policy_lines = samples.POLICY.splitlines()
     rule_at = policy_lines.index("  privacy.mia_auc:")
@@ -277,7 +277,8 @@ def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
 
 
 def test_a_policy_change_lists_the_base_releases_it_would_newly_block(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    add_release(base, with_metric("privacy.mia_auc", value=0.52, ci=[0.49, 0.53]))  # within 0.56
+    mia = {"interval": {"kind": "normal", "se": 0.01}}
+    add_release(base, with_metric("privacy.mia_auc", value=0.52, **mia))  # within 0.5 + 0.07
     git(base, "checkout", "-q", "main")
     git(base, "merge", "-q", "--no-edit", "pr")
     git(base, "checkout", "-qb", "tighten")

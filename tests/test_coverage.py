@@ -86,7 +86,7 @@ def test_a_subgroup_column_too_small_to_measure_is_inconclusive_not_uncovered(
     add_release(base)
     report = base / RELEASE / "report.json"
     data = json.loads(report.read_text())
-    data["inconclusive"] = [{"id": "subgroup.shortfall", "column": "fraud", "needs_rows": 60,
+    data["inconclusive"] = [{"id": "subgroup.shortfall", "column": "fraud", "needs_rows": 6000,
                              "reason": "no group of fraud has 30 rows in the real and holdout tables"}]  # fmt: skip
     report.write_text(json.dumps(data, indent=1))
     commit(base, "the report notes that fraud's groups are too small")

@@ -16,6 +16,7 @@ from synthgov.findings import Finding, ReleaseResult, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.gates.approvals import Evidence, Filed
 from synthgov.loading import Loaded, parse_document, validate
+from synthgov.metric_ids import METRICS
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
 from synthgov.signatures import Verifier
@@ -39,6 +40,7 @@ def _report(metrics: list[dict[str, Any]], card_sha: str, artifact: str = SHA) -
     data["inputs"]["synthetic"]["sha256"] = artifact
     fingerprint = samples.fingerprint_of(artifact)
     data["inputs"]["synthetic"]["fingerprint"] = fingerprint
+    data["inputs"]["synthetic"]["sketch"] = samples.sketch_of(fingerprint)
     prints = samples.FINGERPRINTS
     data["config"]["seed"] = derive_seed(prints["real"], prints["holdout"], fingerprint)
     return json.dumps(data, indent=1)
@@ -95,7 +97,9 @@ def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
     """PASSING with `metric_id`'s entries changed; a new value drops the old interval."""
 
     def changed(entry: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: v for k, v in entry.items() if "value" not in change or k not in ("ci", "interval")}
+        counted = entry.get("interval", {}).get("kind") in ("newcombe", "wilson")  # give the value
+        dropped = ("ci", "interval") if counted else ("ci",)
+        kept = {k: v for k, v in entry.items() if "value" not in change or k not in dropped}
         return {**kept, **change}
 
     return [(changed(m) if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
@@ -145,7 +149,7 @@ def test_an_undecidable_estimate_is_inconclusive_and_the_tier_decides() -> None:
     wide = _linkability(30, 28, trials=60)
     [finding] = blocking(engine.check_release(context(wide)))  # confidential: blocks
     assert finding.outcome == "inconclusive"
-    assert finding.message.startswith("inconclusive at n = ") and "rows would decide it" in finding.message
+    assert finding.message.startswith("inconclusive at n = ") and "would decide it" in finding.message
     card = samples.CARD.replace("classification: confidential", "classification: internal")
     internal = context(wide, card=card, base_classification=Classification.INTERNAL)
     result = engine.check_release(internal)
@@ -166,7 +170,8 @@ def test_the_alternative_condition_passes_a_rule() -> None:
     weak_tstr = with_metric("utility.tstr", value=0.7)
     assert engine.check_release(context(weak_tstr)).verdict == "pass"
     both_weak = [
-        ({**m, "value": 0.5} if m["id"] == "utility.tstr_trtr_ratio" else m) for m in weak_tstr
+        ({**m, "value": 0.5, "ci": [0.48, 0.52]} if m["id"] == "utility.tstr_trtr_ratio" else m)
+        for m in weak_tstr
     ]
     [finding] = blocking(engine.check_release(context(both_weak)))
     assert finding.rule == "utility.tstr"
@@ -174,7 +179,8 @@ def test_the_alternative_condition_passes_a_rule() -> None:
 
 
 def test_per_column_metrics_gate_on_the_worst_column() -> None:
-    metrics = [*PASSING, {"id": "privacy.inference_excess", "column": "age", "value": 0.2}]
+    metrics = [*PASSING, {"id": "privacy.inference_excess", "column": "age", "value": 0.2,
+                          "interval": {"kind": "normal", "se": 0.01}}]
     [finding] = blocking(engine.check_release(context(metrics)))
     assert (finding.rule, finding.observed) == ("privacy.inference_excess", 0.2)
     assert "(worst: age)" in finding.message
@@ -190,7 +196,8 @@ def test_an_advisory_rule_warns_and_does_not_block() -> None:
 def test_a_tampered_artifact_hash_blocks() -> None:
     # a report about another table: another file, and other rows
     found = {f.rule: f for f in blocking(engine.check_release(context(artifact="b" * 64)))}
-    assert set(found) == {"integrity.artifact_sha256", "integrity.artifact_fingerprint"}
+    assert set(found) == {"integrity.artifact_sha256", "integrity.artifact_fingerprint",
+                          "integrity.artifact_sketch"}
     finding = found["integrity.artifact_sha256"]
     assert (finding.observed, finding.threshold) == ("b" * 64, SHA)
 
@@ -360,17 +367,20 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
     policy = _load("policy", "policy/policy.yaml", samples.POLICY).model
     rule = policy.rules[rule_id]
     bad = _failing_value(rule_id)
+    narrow = {"interval": {"kind": "normal", "se": 0.001}} if METRICS[rule.metric].estimate else {}
     metrics = [({"id": m["id"], **({"column": m["column"]} if "column" in m else {}),
-                 **({"group": m["group"]} if "group" in m else {}), "value": bad}
+                 **({"group": m["group"]} if "group" in m else {}), "value": bad, **narrow}
                 if m["id"] == rule.metric and "rule" not in m else m)
                for m in PASSING]  # fmt: skip
     if rule.alternative is not None:  # both conditions must fail
         metrics = [
-            ({**m, "value": 0.0} if m["id"] == rule.alternative.metric else m) for m in metrics
+            ({**m, "value": 0.0, "ci": [0.0, 0.0]} if m["id"] == rule.alternative.metric else m)
+            for m in metrics
         ]
     result = engine.check_release(context(metrics))
     fired = [f for f in result.findings if f.rule == rule_id]
     assert len(fired) == 1, result.findings
+    assert "has no `interval`" not in fired[0].message
     assert fired[0].gate == rule_id.split(".")[0]
     assert fired[0].blocks == (rule.enforcement.value != "advisory")
 
@@ -421,19 +431,19 @@ def _without_subgroups(notes: list[dict[str, Any]]) -> ReleaseContext:
 
 
 def test_a_table_too_small_to_measure_a_rule_is_inconclusive_and_says_how_many_rows() -> None:
-    # the sample report's smallest table has 5 rows; no region group reaches 30 of them
-    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 60,
+    # the sample report's tables have 2,000 rows; no region group reaches 30 of them
+    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 6000,
             "reason": "no group of region has 30 rows in the real and holdout tables"}  # fmt: skip
     [finding] = blocking(engine.check_release(_without_subgroups([note])))  # confidential: blocks
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "inconclusive")
     assert finding.message == (
         "inconclusive: subgroup.shortfall (region) could not be measured: no group of region "
-        "has 30 rows in the real and holdout tables; about 60 rows would measure it"
+        "has 30 rows in the real and holdout tables; about 6,000 rows would measure it"
     )
 
 
 def test_a_note_that_a_large_enough_table_could_not_be_measured_is_no_excuse() -> None:
-    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 4,  # the tables have more
+    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 400,  # the tables have more
             "reason": "no group of region has 30 rows"}  # fmt: skip
     [finding] = blocking(engine.check_release(_without_subgroups([note])))
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "fail")

@@ -28,7 +28,8 @@ def add_version(repo: Path, version: str, approved_by: tuple[str, ...] = ("ada",
     created, artifact = VERSIONS[version]
     folder = f"datasets/claims/releases/{version}"
     manifest = (samples.MANIFEST.replace('version: "1.10"', f'version: "{version}"')
-                .replace("2026-09-02T10:00:00Z", created).replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001").replace(samples.SHA + ", rows", artifact + ", rows").replace(samples.FINGERPRINTS["synthetic"], samples.fingerprint_of(artifact)))  # fmt: skip
+                .replace("2026-09-02T10:00:00Z", created).replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001"))
+    manifest = samples.manifest_for(artifact, manifest)
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     write(repo, f"{folder}/manifest.yaml", manifest)
     write(repo, f"{folder}/report.json", _report(metrics or PASSING, card_sha, artifact))

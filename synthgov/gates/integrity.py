@@ -36,6 +36,15 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                           ("inputs", "synthetic", name),
                           f"the manifest's artifact {name} is not the evaluated table's"))  # fmt: skip
     found = []
+    artifact = manifest.artifact
+    if artifact.fingerprint is not None and (artifact.sketch is None or artifact.distinct_rows is None):
+        spot = ctx.manifest.document.locate(("artifact", "fingerprint"))
+        found.append(Finding(gate="integrity", rule="integrity.fingerprint", severity=Severity.ERROR,
+                             message="the manifest records a content fingerprint but no row sketch or "
+                                     "distinct-row count, so a table sharing rows with a revoked one "
+                                     "could not be recognised",
+                             file=ctx.manifest.document.path, line=spot.line, enforcement="hard",
+                             fix="Write the release with `synthgov release new` of this version."))  # fmt: skip
     if manifest.artifact.fingerprint is None:
         spot = ctx.manifest.document.locate(("artifact",))
         found.append(Finding(gate="integrity", rule="integrity.fingerprint", severity=Severity.ERROR,
@@ -50,8 +59,44 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                                  message=message, observed=observed, threshold=expected,
                                  file=rpath, line=spot.line, enforcement="hard",
                                  fix="Re-run `synthgov evaluate` on the release's artifact and card."))  # fmt: skip
+    found += _count_findings(ctx)
     seed = _seed_finding(ctx)
     return found + ([seed] if seed is not None else [])
+
+
+#: metric -> the input tables whose rows its two counts are drawn from
+_COUNTED = {
+    "privacy.exact_copy_excess": ("synthetic", "holdout"),
+    "privacy.near_copy_excess": ("synthetic", "holdout"),
+    "privacy.linkability_excess": ("real", "holdout"),
+    "privacy.inference_excess": ("real", "holdout"),
+}
+
+
+def _count_findings(ctx: ReleaseContext) -> list[Finding]:
+    """A gated excess's trials are rows of the tables it was measured on: never more than
+    they hold, and for exact copies (every row, never sampled) exactly as many. Fewer
+    trials make a wider interval, which could turn a failure into an inconclusive figure."""
+    report = ctx.report.model
+    found = []
+    for index, metric in enumerate(report.metrics):
+        spec = getattr(metric, "interval", None)
+        roles = _COUNTED.get(metric.id)
+        if roles is None or not isinstance(spec, dict) or spec.get("kind") != "newcombe":
+            continue
+        rows = [getattr(report.inputs, role).rows for role in roles]
+        trials = list(spec.get("trials", []))
+        exact = metric.id == "privacy.exact_copy_excess"
+        if len(trials) == 2 and all(t == r if exact else t <= r for t, r in zip(trials, rows, strict=True)):
+            continue
+        spot = ctx.report.document.locate(("metrics", index, "interval"))
+        expected = f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({' and '.join(roles)} rows)"
+        found.append(Finding(gate="integrity", rule="integrity.counts", severity=Severity.ERROR,
+                             message=f"{metric.id} counts {trials} trials; its tables give {expected}",
+                             observed=str(trials), threshold=expected, file=ctx.report.document.path,
+                             line=spot.line, enforcement="hard",
+                             fix="Re-run `synthgov evaluate` on the release's tables."))  # fmt: skip
+    return found
 
 
 def _count(rows: int | None) -> float | None:

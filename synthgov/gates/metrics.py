@@ -186,7 +186,7 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     report = ctx.report.document
     at = report.locate(("metrics", judged.index)) if judged.index is not None else None
     severity = _severity(current.enforcement)
-    outcome = decision.value
+    outcome: str | None = decision.value
     tier = ctx.policy.model.tiers.for_classification(ctx.classification)
     confidence = 100 * (1 - scored.alpha)
     fix = rule.fix
@@ -207,6 +207,11 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
         if reason is not None:
             message = f"{rule.metric} is not measured: {reason}; the rule does not apply"
             severity = Severity.WARNING
+            outcome = None  # no decision: nothing to decide on
+    elif judged.reason is not None:  # an entry that cannot be judged as it stands
+        observed = judged.value
+        message = f"{rule.metric} {judged.reason}"
+        fix = "Re-run `synthgov evaluate` (or `release new`) with this version of synthgov."
     else:
         message = _describe(rule.metric, judged, rule.op, current.threshold, current.margin, confidence)
         if rule.alternative is not None and current.alternative is not None:
@@ -215,7 +220,9 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
         if decision is Decision.INCONCLUSIVE:
             needs = judged.needs if scored.alternative is None else None
             rows = f"n = {judged.n:,}" if judged.n else "this size"
-            more = f"; about {needs:,} rows would decide it" if needs else ""
+            more = f"; about {needs:,} rows per table would decide it" if needs else ""
+            if judged.likely_fails:
+                more = "; the estimate is beyond the margin already: more rows would likely make it fail"
             message = f"inconclusive at {rows}: {message}{more}"
             fix = ("Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
                    "are small), or ask for a waiver; " + (rule.fix or "")).strip("; ")  # fmt: skip

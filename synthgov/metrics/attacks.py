@@ -46,12 +46,16 @@ import numpy as np
 from numba import njit
 from scipy.optimize import OptimizeWarning, curve_fit
 
+from synthgov.intervals import Z95
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
 from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card
 
-Z = 1.959963984540054  # the standard normal 97.5 % quantile, scipy's norm.ppf(0.975)
+Z = Z95  # the standard normal 97.5 % quantile, as anonymeter's scipy norm.ppf(0.975)
+#: the peer's normalised risk -> the absolute excess over the control that the policy gates
+EXCESS = {"privacy.linkability_risk": "privacy.linkability_excess",
+          "privacy.inference_risk": "privacy.inference_excess"}  # fmt: skip
 TOLERANCE = 0.05  # a numeric guess within 5 % of itself is right
 N_COLS = 3  # columns per singling-out query
 _BATCH = 1000  # singling-out queries drawn per round, as the peer does
@@ -122,9 +126,11 @@ def _risk(metric: str, step: str, attack: tuple[float, int], control: tuple[floa
                "n_control": control[1], "n_baseline": baseline[1], "step": step, **extra}  # fmt: skip
     risk = Measurement(metric, value, column=column, n=attack[1], method=_METHOD.format(method),
                        ci=ci, extra=details)  # fmt: skip
+    if metric not in EXCESS:  # singling out counts its excess per record (_singling_out_excess)
+        return [risk]
     shares = attack[0] / attack[1], control[0] / control[1]
     excess = estimate(
-        metric.replace("_risk", "_excess"), shares[0] - shares[1],
+        EXCESS[metric], shares[0] - shares[1],
         {"kind": "newcombe", "successes": [attack[0], control[0]], "trials": [attack[1], control[1]]},
         low=-1.0, column=column, n=attack[1],
         method=f"anonymeter 1.1.0 {method}, control = holdout: attack success share on train targets less "
@@ -228,7 +234,7 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     risk = _risk("privacy.singling_out_risk", step, (attack, n), (min(control * correction, n), n),
                  (guessed, n), "multivariate singling out", n_cols=n_cols,
                  n_attacks_requested=context.n_attacks, n_queries=n, control_correction=correction)  # fmt: skip
-    return [risk[0], _singling_out_excess(coded, cols, lo, hi, rng, step)]
+    return [*risk, _singling_out_excess(coded, cols, lo, hi, rng, step)]
 
 
 def _singling_out_excess(coded: dict[str, np.ndarray], cols: np.ndarray, lo: np.ndarray,

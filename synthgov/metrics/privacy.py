@@ -1,8 +1,11 @@
-"""Distance-based privacy: exact copies, SDMetrics' DCR metrics and a distance attack.
+"""Distance-based privacy: exact copies, SDMetrics' DCR metrics, and the figures the
+default policy gates, each against the holdout as the control.
 
-Every card column present in all three tables takes part. The DCR metrics use the
-SDMetrics kernel of `synthgov.metrics.distance` (research/metrics.md §4), each pass
-scaled by the ranges of its own reference table as the peer does:
+Every card column present in all three tables takes part. Distances use the SDMetrics
+kernel of `synthgov.metrics.distance` (research/metrics.md §4).
+
+The peer's figures, each DCR pass scaled by the ranges of its own reference table as the
+peer does (kept for parity; docs/metrics.md lists why they are not gated):
 
 - `privacy.exact_match_rate`: share of synthetic rows equal on every column to some
   real-train row (numbers by exact value, missing equal to missing); O(n), never sampled.
@@ -14,16 +17,27 @@ scaled by the ranges of its own reference table as the peer does:
   median DCR(Rand→R), 1), Rand drawn from a seeded stream by the peer's scheme. Skipped
   when the random median is 0 (random rows already copy the train table: the ratio is
   undefined, and the peer returns NaN).
+
+The gated figures, every distance in the training table's units, so that given the
+training table an ideal generator's rows and the holdout rows are exchangeable and each
+figure has a known null and a valid interval whatever the table:
+
+- `privacy.exact_copy_excess`: synthetic rows that copy a training row, less holdout rows
+  that equal one (Newcombe's interval; Fisher's exact test decides a rule at 0).
+- `privacy.near_copy_excess`: synthetic rows within the near-copy radius of a training row
+  (the 1 % quantile of the holdout rows' DCR to train), less the holdout's share.
+- `privacy.closer_than_fresh`: P(a synthetic row is closer to train than a holdout row),
+  ties one half (Mann-Whitney, DeLong's interval).
 - `privacy.mia_auc`: no peer. Records of R (label 1) and H (label 0), equal-size seeded
-  samples, scored by −DCR(record → S) with S's ranges (S is the reference, as the kernel's
-  rule has it); the ROC AUC, ties averaged. 0.5 means the attack learns nothing.
+  samples, scored by −DCR(record → S); the ROC AUC, ties averaged, with DeLong's interval.
+  0.5 means the attack learns nothing.
 
 Exact up to `context.exact_rows` synthetic rows. Above that, or when `context.sample` is
-smaller than the synthetic table, a seeded sample of synthetic query rows is searched
-against the *full* reference tables, so it estimates the exact p and median (the peer's
-subsampling also shrinks the reference, which biases both, research §7.3). p, the
-overfitting score and the median then carry a 95% `ci`, as does the AUC whenever it leaves
-records out; the baseline, a ratio of two sampled medians, has none.
+smaller than the synthetic table, seeded samples of synthetic (and holdout) query rows are
+searched against the *full* reference tables, so they estimate the exact shares and median
+(the peer's subsampling also shrinks the reference, which biases both, research §7.3); the
+peer's p, overfitting score and median then carry a 95% `ci`; the baseline, a ratio of two
+sampled medians, has none.
 """
 
 from __future__ import annotations
@@ -31,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthgov.intervals import wilson
+from synthgov.intervals import Z95, wilson
 from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
@@ -43,7 +57,6 @@ DEFAULT_QUERIES = 10_000
 #: the near-copy radius: this quantile of the holdout rows' DCR to train
 NEAR_COPY_QUANTILE = 0.01
 KERNEL = "SDMetrics DCR kernel: min(|s-r|/range, 1) numeric, 0/1 categorical, missing == missing, mean over columns"
-_Z = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
 def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
@@ -68,7 +81,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     to_holdout = dcr(queries, holdout, numeric)
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
-    p_ci = wilson(closer, n, _Z) if sampled else None
+    p_ci = wilson(closer, n, Z95) if sampled else None
     median = float(np.median(to_train))
     found = [
         exact_match_rate(tables),

@@ -182,15 +182,16 @@ class WaiverPolicy(Model):
 
 
 class SubgroupPolicy(Model):
-    """What `subgroup.worst_gap` measures; `evaluate` records it and `check` compares."""
+    """What the subgroup metrics measure; `evaluate` records it and `check` compares."""
 
     metric: Literal["fidelity.column_shapes", "utility.tstr"] = Field(
         "fidelity.column_shapes",
-        description="The metric whose gap between each subgroup and the whole table is gated.",
+        description="The metric on which each subgroup is compared: its shortfall against the "
+        "holdout (`subgroup.shortfall`) and its gap to the whole table (`subgroup.worst_gap`).",
     )
     min_rows: int = Field(
         30, ge=1, le=1_000_000,
-        description="Smaller subgroups (in any table) are reported but not gated.",
+        description="Smaller subgroups (in the real or holdout table) are reported but not gated.",
     )  # fmt: skip
 
 

@@ -317,3 +317,32 @@ def test_a_smaller_holdout_gets_the_size_correction() -> None:
         math.isfinite(singling.extra["control_correction"])
         and singling.extra["control_correction"] > 0
     )
+
+
+def test_the_singling_out_jackknife_equals_leaving_each_record_out() -> None:
+    """`_Table.singled_out` derives the count's leave-one-out changes from each query's
+    first two matches; recounting with every record left out in turn must agree."""
+    from synthgov.metrics.attacks import _Table
+
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        codes = rng.integers(0, 4, size=(3, 25)).astype(np.int32)
+        queries = 30
+        cols = np.sort(np.argsort(rng.random((queries, 3)), axis=1)[:, :2], axis=1)
+        lo = rng.integers(0, 3, size=(queries, 2)).astype(np.int32)
+        hi = (lo + rng.integers(0, 2, size=(queries, 2))).astype(np.int32)
+
+        def singled(rows: np.ndarray) -> int:
+            found = set()
+            for q in range(queries):
+                match = [r for r in rows
+                         if all(lo[q, s] <= codes[cols[q, s], r] <= hi[q, s] for s in range(2))]  # fmt: skip
+                if len(match) == 1:
+                    found.add(match[0])
+            return len(found)
+
+        everyone = np.arange(25)
+        left_out = np.array([singled(np.delete(everyone, i)) for i in range(25)], dtype=float)
+        count, variance = _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
+        assert count == singled(everyone)
+        assert variance == pytest.approx(24 / 25 * np.sum((left_out - left_out.mean()) ** 2))

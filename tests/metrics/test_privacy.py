@@ -282,3 +282,22 @@ def test_nothing_to_compare_gives_no_measurement() -> None:
         privacy.measure(tables.select("synthetic", np.array([], dtype=np.int64)), Context(), CARD)
         == []
     )
+
+
+def test_closer_than_fresh_counts_ties_one_half() -> None:
+    # DCR to train: synthetic 0, 0.5, 1; holdout 0.5, 0.5. Pairs (s, h): 0 < 0.5 twice (1
+    # each), 0.5 = 0.5 twice (1/2 each), 1 > 0.5 twice (0): (2 + 1 + 0) / 6 = 0.5
+    found = privacy.closer_than_fresh(np.array([0.0, 0.5, 1.0]), np.array([0.5, 0.5]), "exact")
+    assert found.value == 0.5
+    assert found.interval is not None and found.interval["kind"] == "normal"
+
+
+def test_near_copies_at_the_radius_count_on_both_sides() -> None:
+    # holdout DCRs 0.1 x 3, 0.4 x 97: the 1 % quantile (lower) is 0.1, and all three
+    # holdout rows at 0.1 are within it, as are the two synthetic rows at exactly 0.1
+    fresh = np.array([0.1] * 3 + [0.4] * 97)
+    synthetic = np.array([0.0, 0.1, 0.1] + [0.5] * 97)
+    found = privacy.near_copy_excess(synthetic, fresh, "exact")
+    assert found.extra["radius"] == 0.1
+    assert found.interval == {"kind": "newcombe", "successes": [3, 3], "trials": [100, 100]}
+    assert found.value == 0.0
