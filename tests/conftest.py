@@ -60,6 +60,28 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout
 
 
+def commit(repo: Path, message: str) -> None:
+    """Commit everything in `repo`, unsigned."""
+    git(repo, "add", "-A")
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+
+
+def run_in(repo: Path, *args: str, identity: str | None = None) -> int:
+    """The CLI in process in `repo` (`-C`), as `identity`@example.org when given (git's
+    author and committer for the commits it makes)."""
+    env = {} if not identity else {
+        f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
+        for key, value in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))
+    }  # fmt: skip
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        return main(["-C", str(repo), *args])
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """An empty real git repository."""

@@ -8,7 +8,6 @@ Each must block, and `audit` must find the overdraw once it is merged."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,9 @@ from typing import Any
 
 import pytest
 
-from synthgov.cli import main
 from synthgov.examples import write_release_tables
 from tests import ledgers, signing
-from tests.conftest import git
+from tests.conftest import commit, git, run_in
 
 PEOPLE = signing.people()
 ROWS = 600
@@ -27,20 +25,7 @@ CLAIMS_LEDGER = "budgets/claims-2024.yaml"
 
 
 def run(repo: Path, *args: str, identity: str = "sam") -> int:
-    env = {f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER")
-           for k, v in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))}  # fmt: skip
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return main(["-C", str(repo), *args])
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+    return run_in(repo, *args, identity=identity)
 
 
 def merge(repo: Path, branch: str) -> None:

@@ -15,15 +15,10 @@ import pytest
 from synthgov import approvals
 from synthgov.loading import parse_document
 from tests import ledgers, samples, signing
-from tests.conftest import git
+from tests.conftest import commit, git
 from tests.test_engine import PASSING, RELEASE, _report, with_metric
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
 
 
 def write(repo: Path, path: str, text: str) -> None:

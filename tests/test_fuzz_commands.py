@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from synthgov.cli import cli, main
 from synthgov.examples import write_release_tables
 from tests import signing
-from tests.conftest import git
+from tests.conftest import commit, git, run_in
 
 PEOPLE = signing.people()
 SCALE = float(os.environ.get("SYNTHGOV_FUZZ_SCALE", "1"))
@@ -391,21 +391,7 @@ def _damage(repo: Path, damage: Damage) -> None:
 # --- the repository -------------------------------------------------------------------------
 
 
-def _run(repo: Path, *args: str, identity: str | None = None) -> int:
-    env = {f"GIT_{r}_EMAIL": f"{identity}@example.org" for r in ("AUTHOR", "COMMITTER")}
-    saved = {k: os.environ.get(k) for k in env}
-    if identity:
-        os.environ.update(env)
-    try:
-        return main(["-C", str(repo), *args])
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-
-
-def _commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+_run, _commit = run_in, commit
 
 
 def _files(folder: Path, data: dict[str, Path], card: Path) -> None:

@@ -5,7 +5,6 @@ drift recorded; overdue revalidations reported; a revoked artifact never ships a
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,32 +12,15 @@ from typing import Any
 
 import pytest
 
-from synthgov.cli import main
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
 from tests import signing
-from tests.conftest import git
+from tests.conftest import commit, git, run_in
 
 PEOPLE = signing.people()
 ROWS = 600
 
 
-def run(repo: Path, *args: str, identity: str | None = None) -> int:
-    env = {}
-    if identity:
-        env = {f"GIT_{r}_{k}": v for r in ("AUTHOR", "COMMITTER")
-               for k, v in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))}  # fmt: skip
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return main(["-C", str(repo), *args])
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
+run = run_in
 
 
 def release(

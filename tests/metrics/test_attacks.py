@@ -319,6 +319,18 @@ def test_a_smaller_holdout_gets_the_size_correction() -> None:
     )
 
 
+def _singled_by_brute_force(codes: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                            rows: np.ndarray) -> int:  # fmt: skip
+    """Distinct records of `rows` that some query matches alone, by checking every pair."""
+    found = set()
+    for q in range(len(cols)):
+        match = [r for r in rows
+                 if all(lo[q, s] <= codes[cols[q, s], r] <= hi[q, s] for s in range(cols.shape[1]))]  # fmt: skip
+        if len(match) == 1:
+            found.add(match[0])
+    return len(found)
+
+
 def test_the_singling_out_jackknife_equals_leaving_each_record_out() -> None:
     """`_Table.singled_out` derives the count's leave-one-out changes from each query's
     first two matches; recounting with every record left out in turn must agree."""
@@ -327,22 +339,12 @@ def test_the_singling_out_jackknife_equals_leaving_each_record_out() -> None:
     rng = np.random.default_rng(5)
     for _ in range(20):
         codes = rng.integers(0, 4, size=(3, 25)).astype(np.int32)
-        queries = 30
-        cols = np.sort(np.argsort(rng.random((queries, 3)), axis=1)[:, :2], axis=1)
-        lo = rng.integers(0, 3, size=(queries, 2)).astype(np.int32)
-        hi = (lo + rng.integers(0, 2, size=(queries, 2))).astype(np.int32)
-
-        def singled(rows: np.ndarray) -> int:
-            found = set()
-            for q in range(queries):
-                match = [r for r in rows
-                         if all(lo[q, s] <= codes[cols[q, s], r] <= hi[q, s] for s in range(2))]  # fmt: skip
-                if len(match) == 1:
-                    found.add(match[0])
-            return len(found)
-
+        cols = np.sort(np.argsort(rng.random((30, 3)), axis=1)[:, :2], axis=1)
+        lo = rng.integers(0, 3, size=(30, 2)).astype(np.int32)
+        hi = (lo + rng.integers(0, 2, size=(30, 2))).astype(np.int32)
         everyone = np.arange(25)
-        left_out = np.array([singled(np.delete(everyone, i)) for i in range(25)], dtype=float)
+        left_out = np.array([_singled_by_brute_force(codes, cols, lo, hi, np.delete(everyone, i))
+                             for i in range(25)], dtype=float)  # fmt: skip
         count, variance = _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
-        assert count == singled(everyone)
+        assert count == _singled_by_brute_force(codes, cols, lo, hi, everyone)
         assert variance == pytest.approx(24 / 25 * np.sum((left_out - left_out.mean()) ** 2))
