@@ -63,6 +63,13 @@ PLANS: dict[str, dict[int, tuple[str, ...]]] = {
         20000: ("honest", "copula", "copy-1", "nudge-10"),
     },
     "quick": {1000: ("honest", "copy-1", "nudge-10"), 5000: ("honest", "nudge-10")},
+    # the full plan in slices, to run in the order that matters when time is short:
+    # false-block rates first (20 seeds), then leak detection and the large tables with fewer
+    "1k": {1000: ("honest", "copula", *LEAKS)},
+    "5k-ideal": {5000: ("honest", "copula")},
+    "5k-leaks": {5000: LEAKS},
+    "20k": {20000: ("honest", "copula", "copy-1", "nudge-10")},
+    "20k-ideal": {20000: ("honest",)},
 }
 CLASSIFICATIONS = ("confidential", "restricted")
 
