@@ -85,8 +85,12 @@ def main() -> None:
     for role in ROLES:
         paths[role].write_bytes(mixed_tables.to_csv(frames[role]))
     card_path = OUT / "card.yaml"
-    card_path.write_text(mixed_tables.card_yaml(ROWS, SEED, False, nullable=("opened",)).replace(
-        "# Written by benchmarks/mixed_tables.py", "# Written by benchmarks/peer_reference.py from mixed_tables.py"))  # fmt: skip
+    card_path.write_text(
+        mixed_tables.card_yaml(ROWS, SEED, False, nullable=("opened",)).replace(
+            "# Written by benchmarks/mixed_tables.py",
+            "# Written by benchmarks/peer_reference.py from mixed_tables.py",
+        )
+    )
     card = load_bytes(card_path.read_bytes(), "datasets/mixed-bench/card.yaml", "card").model
     assert isinstance(card, Card)
     encoded, _ = encode(card, {r: read_table(paths[r])[0] for r in ROLES}, {r: r for r in ROLES})

@@ -85,17 +85,11 @@ class Page:
     notes: dict[str, str]  # field path -> description, where the model's is missing or generic
 
 
-ANA_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJSA0U8gvmDlpLOxRGXSBFdcmy/w1lj8rA307711hzTy"
-)
+ANA_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJSA0U8gvmDlpLOxRGXSBFdcmy/w1lj8rA307711hzTy"
 ANA_FP = "SHA256:1BYiUJA/NcJWf44gUFlZlLpBd+pjMwOTOvtDH3VT+1g"
-BEN_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVIl8QcXDmxCwk4EuOYNlkeXYFjtMIulnph8V4lEVgt"
-)
+BEN_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOVIl8QcXDmxCwk4EuOYNlkeXYFjtMIulnph8V4lEVgt"
 BEN_FP = "SHA256:5bx+oa8czFgwz7m2oYrlckasAHMaxrkhf6OCTb97dAk"
-BEN_OLD_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA2O36aL6H/5bDwGItsn2Kps4hj6ENkrbUErdGFQIPh1"
-)
+BEN_OLD_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA2O36aL6H/5bDwGItsn2Kps4hj6ENkrbUErdGFQIPh1"
 BEN_OLD_FP = "SHA256:IUvcnwHbA/HGdYaOTdp2z/Hk2N8eoDCmBNAakOd6SVA"
 
 # Illustrative digests (sha256 of short labels): the models check their shape only.
@@ -1286,7 +1280,10 @@ def check_examples() -> None:
             try:
                 validate(parse(page), KINDS[kind])
                 if kind == "ledger":  # the example's hash chain must hold
-                    problems += [f"ledger example: {i.message}" for i in ledgers.chain_issues(parse(page).data)]  # fmt: skip
+                    problems += [
+                        f"ledger example: {i.message}"
+                        for i in ledgers.chain_issues(parse(page).data)
+                    ]
             except InputError as exc:
                 problems.extend(f"{kind} example: {p}" for p in exc.problems)
                 continue
@@ -1985,18 +1982,28 @@ def block_defaults() -> str:
             tier = ", ".join(changes)
         bound = policy.waivers.max_relax.get(rule_id)
         waivable = "—" if bound is None else f"{rule.op} {bound:g}"
-        lines.append(f"| `{rule_id}` | {passes} | {margin} | {rule.enforcement.value} | {tier} | "
-                     f"{waivable} |")  # fmt: skip
-    lines += ["", "| Tier | Required approvals | DP required | An inconclusive figure |",
-              "|---|---|---|---|"]  # fmt: skip
+        lines.append(
+            f"| `{rule_id}` | {passes} | {margin} | {rule.enforcement.value} | {tier} | "
+            f"{waivable} |"
+        )
+    lines += [
+        "",
+        "| Tier | Required approvals | DP required | An inconclusive figure |",
+        "|---|---|---|---|",
+    ]
     for name in ("public", "internal", "confidential", "restricted"):
         tier = getattr(policy.tiers, name)
         approvals = ", ".join(f"{role}: {count}" for role, count in tier.approvals.items())
-        lines.append(f"| `{name}` | {approvals} | {'yes' if tier.require_dp else 'no'} | "
-                     f"{'blocks' if tier.inconclusive == 'block' else 'warns'} |")  # fmt: skip
+        lines.append(
+            f"| `{name}` | {approvals} | {'yes' if tier.require_dp else 'no'} | "
+            f"{'blocks' if tier.inconclusive == 'block' else 'warns'} |"
+        )
     stats = policy.statistics
-    lines += ["", f"An honest release fails some rule with at most {stats.false_block_rate:g} "
-              f"(`statistics.false_block_rate`); the evaluation seed is `{stats.seed}`."]  # fmt: skip
+    lines += [
+        "",
+        f"An honest release fails some rule with at most {stats.false_block_rate:g} "
+        f"(`statistics.false_block_rate`); the evaluation seed is `{stats.seed}`.",
+    ]
     change = ", ".join(f"{r}: {c}" for r, c in policy.policy_changes.approvals.items())
     budget = ", ".join(f"{r}: {c}" for r, c in policy.budget_changes.approvals.items())
     waive = ", ".join(f"{r}: {c}" for r, c in policy.waivers.approvals.items())
@@ -2142,9 +2149,12 @@ def main(argv: list[str] | None = None) -> int:
         stale.append(path)
         if args.check:
             diff = difflib.unified_diff(
-                (current or "").splitlines(keepends=True), text.splitlines(keepends=True),
-                str(path.relative_to(ROOT)), "generated", n=1,
-            )  # fmt: skip
+                (current or "").splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                str(path.relative_to(ROOT)),
+                "generated",
+                n=1,
+            )
             sys.stderr.writelines(list(diff)[:40])
         else:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,8 +41,11 @@ def revocation_digest(release: str, revocation: Mapping[str, Any]) -> str:
     return _sha256({"release": release, "revocation": revocation})
 
 
-def policy_digest(base: Mapping[str, Any], proposed: Mapping[str, Any],
-                  classifications: Mapping[str, tuple[str, str]]) -> str:  # fmt: skip
+def policy_digest(
+    base: Mapping[str, Any],
+    proposed: Mapping[str, Any],
+    classifications: Mapping[str, tuple[str, str]],
+) -> str:
     """sha256 over a change of the trust root, what a policy admin approves: the base's
     policy and registry, the proposed ones, and every dataset's classification change.
     Binding the base as well makes an old approval useless for rolling back to the state
@@ -57,15 +60,21 @@ def card_digest(dataset: str, base: Mapping[str, Any], proposed: Mapping[str, An
     return _sha256({"dataset": dataset, "base": base, "proposed": proposed})
 
 
-def budget_digest(ledgers: Mapping[str, tuple[Any, Any]],
-                  sources: Mapping[str, tuple[str, str]]) -> str:  # fmt: skip
+def budget_digest(
+    ledgers: Mapping[str, tuple[Any, Any]], sources: Mapping[str, tuple[str, str]]
+) -> str:
     """sha256 over a change of the privacy budgets: per ledger path, its header on the base
     (None: a new ledger) and as proposed; per dataset, its card's source on the base and
     as proposed."""
-    return _sha256({
-        "ledgers": {path: {"base": pair[0], "proposed": pair[1]} for path, pair in sorted(ledgers.items())},
-        "sources": {dataset: list(pair) for dataset, pair in sorted(sources.items())},
-    })  # fmt: skip
+    return _sha256(
+        {
+            "ledgers": {
+                path: {"base": pair[0], "proposed": pair[1]}
+                for path, pair in sorted(ledgers.items())
+            },
+            "sources": {dataset: list(pair) for dataset, pair in sorted(sources.items())},
+        }
+    )
 
 
 def fill(required: Mapping[str, int], offers: Mapping[str, set[str]]) -> dict[str, list[str]]:

@@ -38,8 +38,16 @@ from synthgov.provenance import Provenance, base_approvals
 from synthgov.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
-REWRITE_RULES = frozenset({"budget.header_changed", "budget.cap_changed", "budget.entry_changed",
-                           "budget.entry_moved", "budget.sequence_taken", "budget.chain_broken"})  # fmt: skip
+REWRITE_RULES = frozenset(
+    {
+        "budget.header_changed",
+        "budget.cap_changed",
+        "budget.entry_changed",
+        "budget.entry_moved",
+        "budget.sequence_taken",
+        "budget.chain_broken",
+    }
+)
 
 
 def kind_of(finding: Finding) -> str:
@@ -91,10 +99,28 @@ class Outcome:
     budgets: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, commit: str, kind: str, message: str, *, release: str | None = None,
-            gate: str | None = None, rule: str | None = None, file: str | None = None) -> None:  # fmt: skip
-        self.findings.append({"commit": commit, "kind": kind, "release": release, "gate": gate,
-                              "rule": rule, "file": file, "message": message})  # fmt: skip
+    def add(
+        self,
+        commit: str,
+        kind: str,
+        message: str,
+        *,
+        release: str | None = None,
+        gate: str | None = None,
+        rule: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.findings.append(
+            {
+                "commit": commit,
+                "kind": kind,
+                "release": release,
+                "gate": gate,
+                "rule": rule,
+                "file": file,
+                "message": message,
+            }
+        )
 
     def document(self, generated_at: datetime) -> dict[str, Any]:
         """The audit.json object (model `Audit`)."""
@@ -103,21 +129,33 @@ class Outcome:
         releases = []
         for record in sorted(self.releases.values(), key=lambda r: r.release):
             ok = all(d["verdict"] == "pass" for d in record.decisions)
-            releases.append({
-                "release": record.release, "verdict": "pass" if ok else "findings",
-                "first_commit": record.decisions[0]["commit"],
-                "last_commit": record.decisions[-1]["commit"], "author": record.author,
-                "inputs": record.inputs, "approvals": record.approvals,
-                "decisions": record.decisions,
-            })  # fmt: skip
+            releases.append(
+                {
+                    "release": record.release,
+                    "verdict": "pass" if ok else "findings",
+                    "first_commit": record.decisions[0]["commit"],
+                    "last_commit": record.decisions[-1]["commit"],
+                    "author": record.author,
+                    "inputs": record.inputs,
+                    "approvals": record.approvals,
+                    "decisions": record.decisions,
+                }
+            )
         return {
-            "schema_version": 1, "verdict": "findings" if self.findings else "clean",
-            "range": self.range, "head": self.head, "commits": self.commits,
-            "decided": self.decided, "at": format_timestamp(self.at) if self.at else None,
+            "schema_version": 1,
+            "verdict": "findings" if self.findings else "clean",
+            "range": self.range,
+            "head": self.head,
+            "commits": self.commits,
+            "decided": self.decided,
+            "at": format_timestamp(self.at) if self.at else None,
             "unanchored": unanchored,
-            "generated_at": format_timestamp(generated_at), "releases": releases,
-            "findings": self.findings, "budgets": self.budgets, "checkpoints": self.checkpoints,
-        }  # fmt: skip
+            "generated_at": format_timestamp(generated_at),
+            "releases": releases,
+            "findings": self.findings,
+            "budgets": self.budgets,
+            "checkpoints": self.checkpoints,
+        }
 
 
 class SingleCommit(Provenance):
@@ -168,8 +206,11 @@ def _is_approval(path: str) -> bool:
 
 
 def _tree(repo: Repository, commit: str) -> Tree:
-    return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix),
-                folder_id=lambda prefix: repo.folder_id(commit, prefix))  # fmt: skip
+    return Tree(
+        lambda p: repo.read(commit, p),
+        lambda prefix: repo.list_files(commit, prefix),
+        folder_id=lambda prefix: repo.folder_id(commit, prefix),
+    )
 
 
 class Replay:
@@ -185,8 +226,7 @@ class Replay:
             trees[commit] = _tree(self.repo, commit)
         return trees[commit]
 
-    def __init__(self, repo: Repository, at: datetime | None,
-                 now: datetime | None = None) -> None:  # fmt: skip
+    def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
         self.repo, self.at = repo, at
         #: the auditor's clock: no decision is later than it, whatever a commit claims
         self.now = now or datetime.now(UTC)
@@ -213,16 +253,22 @@ class Replay:
         previous: FirstParent | None = None
         for commit in history:
             if previous is not None and commit.time < previous.time:
-                outcome.add(commit.sha, "history.date_regression",
-                            f"committer date {_time(commit.time)} is before the previous "
-                            f"first-parent commit's ({_time(previous.time)}): a claimed "
-                            "time went backwards (rebased, back-dated or a wrong clock)")  # fmt: skip
+                outcome.add(
+                    commit.sha,
+                    "history.date_regression",
+                    f"committer date {_time(commit.time)} is before the previous "
+                    f"first-parent commit's ({_time(previous.time)}): a claimed "
+                    "time went backwards (rebased, back-dated or a wrong clock)",
+                )
             previous = commit
             if clock.is_future(clock.from_timestamp(commit.time), self.now):
-                outcome.add(commit.sha, "history.future_dated",
-                            f"committer date {_time(commit.time)} is after the auditor's clock "
-                            f"({format_timestamp(self.now)}): the date is false, and the "
-                            "commit is judged at the auditor's clock instead")  # fmt: skip
+                outcome.add(
+                    commit.sha,
+                    "history.future_dated",
+                    f"committer date {_time(commit.time)} is after the auditor's clock "
+                    f"({format_timestamp(self.now)}): the date is false, and the "
+                    "commit is judged at the auditor's clock instead",
+                )
             if commit.changes:
                 outcome.decided += 1
                 self.decide(commit, outcome)
@@ -233,9 +279,13 @@ class Replay:
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):
-                outcome.add(commit.sha, "release.ungated", f"{release} was added by the commit "
-                            "that set up the trust root (policy/): no gate could decide it",
-                            release=release)  # fmt: skip
+                outcome.add(
+                    commit.sha,
+                    "release.ungated",
+                    f"{release} was added by the commit "
+                    "that set up the trust root (policy/): no gate could decide it",
+                    release=release,
+                )
             self.budgets(commit, head, outcome)
             return
         now = self.at or min(clock.from_timestamp(commit.time), self.now)
@@ -257,27 +307,59 @@ class Replay:
             return
         for finding in top:
             if finding.blocks:
-                outcome.add(commit.sha, kind_of(finding), finding.message, gate=finding.gate,
-                            rule=finding.rule, file=finding.file)  # fmt: skip
+                outcome.add(
+                    commit.sha,
+                    kind_of(finding),
+                    finding.message,
+                    gate=finding.gate,
+                    rule=finding.rule,
+                    file=finding.file,
+                )
         for result in results:
             self.record(commit, now, result, trust, head, outcome)
         self.budgets(commit, head, outcome)
 
-    def record(self, commit: FirstParent, now: datetime, result: ReleaseResult, trust: Trust,
-               head: Tree, outcome: Outcome) -> None:  # fmt: skip
+    def record(
+        self,
+        commit: FirstParent,
+        now: datetime,
+        result: ReleaseResult,
+        trust: Trust,
+        head: Tree,
+        outcome: Outcome,
+    ) -> None:
         release = result.release
         for finding in result.findings:
             if finding.blocks:
-                outcome.add(commit.sha, kind_of(finding), finding.message, release=release,
-                            gate=finding.gate, rule=finding.rule, file=finding.file)  # fmt: skip
+                outcome.add(
+                    commit.sha,
+                    kind_of(finding),
+                    finding.message,
+                    release=release,
+                    gate=finding.gate,
+                    rule=finding.rule,
+                    file=finding.file,
+                )
         record = outcome.releases.setdefault(release, ReleaseRecord(release))
         claimed = "committer" if now == clock.from_timestamp(commit.time) else "auditor"
-        record.decisions.append({
-            "commit": commit.sha, "time": format_timestamp(now), "verdict": result.verdict,
-            "clock": "at" if self.at else claimed, "anchored_by": None,
-            "findings": [{"gate": f.gate, "rule": f.rule, "severity": f.severity.value,
-                          "message": f.message} for f in result.findings],
-        })  # fmt: skip
+        record.decisions.append(
+            {
+                "commit": commit.sha,
+                "time": format_timestamp(now),
+                "verdict": result.verdict,
+                "clock": "at" if self.at else claimed,
+                "anchored_by": None,
+                "findings": [
+                    {
+                        "gate": f.gate,
+                        "rule": f.rule,
+                        "severity": f.severity.value,
+                        "message": f.message,
+                    }
+                    for f in result.findings
+                ],
+            }
+        )
         with suppress(InputError, GitError):  # a release that does not load has its findings
             record.inputs, record.author = _inputs(release, head)
             record.approvals = _approvals(release, head, trust)
@@ -290,15 +372,22 @@ class Replay:
             try:
                 loaded: Loaded[Ledger] = head.load(path, "ledger")
                 model = loaded.model
-                figures = summary(model.source, model.notion, model.cap,
-                                  [e.loss for e in model.entries])  # fmt: skip
+                figures = summary(
+                    model.source, model.notion, model.cap, [e.loss for e in model.entries]
+                )
             except Exception:
                 continue
-            outcome.budgets.append({
-                "source": model.source, "commit": commit.sha, "time": _time(commit.time),
-                "entries": figures["entries"], "notion": figures["notion"],
-                "cap": figures["cap"], "spent": figures["spent"],
-            })  # fmt: skip
+            outcome.budgets.append(
+                {
+                    "source": model.source,
+                    "commit": commit.sha,
+                    "time": _time(commit.time),
+                    "entries": figures["entries"],
+                    "notion": figures["notion"],
+                    "cap": figures["cap"],
+                    "spent": figures["spent"],
+                }
+            )
 
 
 def _time(timestamp: int) -> str:
@@ -341,22 +430,33 @@ def _approvals(release: str, head: Tree, trust: Trust) -> list[dict[str, Any]]:
         else:
             filed = Filed(loaded)
         signer, why = _signer(filed, trust.verifier)
-        found.append({
-            "path": path, "reviewer": model.reviewer, "role": model.role,
-            "decision": model.decision, "signed_at": format_timestamp(model.signed_at),
-            "fingerprint": signer.fingerprint if signer else None,
-            "carrier": signer.carrier if signer else None, "problem": None if signer else why,
-        })  # fmt: skip
+        found.append(
+            {
+                "path": path,
+                "reviewer": model.reviewer,
+                "role": model.role,
+                "decision": model.decision,
+                "signed_at": format_timestamp(model.signed_at),
+                "fingerprint": signer.fingerprint if signer else None,
+                "carrier": signer.carrier if signer else None,
+                "problem": None if signer else why,
+            }
+        )
     return found
 
 
 # --- checkpoints ---------------------------------------------------------------------------
 
 
-def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
-                       recorded: dict[tuple[str, bytes], None], outcome: Outcome,
-                       full_history: set[str] | None = None,
-                       now: datetime | None = None) -> None:  # fmt: skip
+def verify_checkpoints(
+    repo: Repository,
+    history: list[FirstParent],
+    tip: str,
+    recorded: dict[tuple[str, bytes], None],
+    outcome: Outcome,
+    full_history: set[str] | None = None,
+    now: datetime | None = None,
+) -> None:
     """Judge every recorded checkpoint against the history; a later commit on main that
     claims a time before a checkpoint it follows is back-dated."""
     index = {c.sha: i for i, c in enumerate(history)}
@@ -366,23 +466,34 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
             loaded = governance.load_bytes(raw, path, "checkpoint")
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: {exc.problems[0]}", file=path)
-            outcome.checkpoints.append({"path": path, "commit": "", "created_at": None,
-                                        "reviewer": None, "status": "findings"})  # fmt: skip
+            outcome.checkpoints.append(
+                {
+                    "path": path,
+                    "commit": "",
+                    "created_at": None,
+                    "reviewer": None,
+                    "status": "findings",
+                }
+            )
             continue
         point: Checkpoint = loaded.model  # type: ignore[assignment]
         present = point.commit in members
         registry_at = point.commit if present else tip
         tree = heads = None
         try:
-            registry = governance.load_bytes(repo.read(registry_at, layout.REVIEWERS) or b"",
-                                             layout.REVIEWERS, "reviewers").model  # fmt: skip
+            registry = governance.load_bytes(
+                repo.read(registry_at, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+            ).model
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: no registry to verify with: {exc}")
             continue
         if present:
             tree = next((c.tree for c in history if c.sha == point.commit), None)
-            ledger_paths = [p for p in repo.list_files(point.commit, "budgets")
-                            if (k := layout.classify(p)) and k.kind == "ledger"]  # fmt: skip
+            ledger_paths = [
+                p
+                for p in repo.list_files(point.commit, "budgets")
+                if (k := layout.classify(p)) and k.kind == "ledger"
+            ]
             heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
         problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)  # type: ignore[arg-type]
         late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
@@ -396,15 +507,22 @@ def verify_checkpoints(repo: Repository, history: list[FirstParent], tip: str,
             bound = clock.shift(point.created_at, -checkpoints.SKEW)
             for later in history[start + 1 :]:
                 if clock.from_timestamp(later.time) < bound:
-                    outcome.add(later.sha, "history.backdated",
-                                f"committer date {_time(later.time)} is before the checkpoint "
-                                f"{path} ({format_timestamp(point.created_at)}) that it "
-                                "follows: the commit is back-dated")  # fmt: skip
-        outcome.checkpoints.append({
-            "path": path, "commit": point.commit,
-            "created_at": format_timestamp(point.created_at), "reviewer": point.reviewer,
-            "status": "findings" if problems else "verified",
-        })  # fmt: skip
+                    outcome.add(
+                        later.sha,
+                        "history.backdated",
+                        f"committer date {_time(later.time)} is before the checkpoint "
+                        f"{path} ({format_timestamp(point.created_at)}) that it "
+                        "follows: the commit is back-dated",
+                    )
+        outcome.checkpoints.append(
+            {
+                "path": path,
+                "commit": point.commit,
+                "created_at": format_timestamp(point.created_at),
+                "reviewer": point.reviewer,
+                "status": "findings" if problems else "verified",
+            }
+        )
 
 
 def anchor(history: list[FirstParent], outcome: Outcome) -> None:
@@ -418,9 +536,10 @@ def anchor(history: list[FirstParent], outcome: Outcome) -> None:
     """
     index = {c.sha: i for i, c in enumerate(history)}
     points = sorted(
-        (index[c["commit"]], c["path"], c["created_at"]) for c in outcome.checkpoints
+        (index[c["commit"]], c["path"], c["created_at"])
+        for c in outcome.checkpoints
         if c["status"] == "verified" and c["commit"] in index
-    )  # fmt: skip
+    )
     bounds: dict[str, tuple[str, str]] = {}  # commit -> (checkpoint path, its time)
     for i, commit in enumerate(history):
         later = next(((path, at) for at_index, path, at in points if at_index >= i), None)
@@ -429,9 +548,12 @@ def anchor(history: list[FirstParent], outcome: Outcome) -> None:
         bounds[commit.sha] = later
         created = datetime.fromisoformat(later[1].replace("Z", "+00:00"))
         if clock.from_timestamp(commit.time) > clock.shift(created, checkpoints.SKEW):
-            outcome.add(commit.sha, "history.future_dated",
-                        f"committer date {_time(commit.time)} is after the checkpoint "
-                        f"{later[0]} ({later[1]}) that already holds the commit: the date is false")  # fmt: skip
+            outcome.add(
+                commit.sha,
+                "history.future_dated",
+                f"committer date {_time(commit.time)} is after the checkpoint "
+                f"{later[0]} ({later[1]}) that already holds the commit: the date is false",
+            )
     for record in outcome.releases.values():
         for decision in record.decisions:
             if decision["clock"] != "at" and decision["commit"] in bounds:

@@ -82,8 +82,10 @@ def bar(score: Score) -> str:
     def x(value: float) -> float:
         return round(min(max(value / scale, 0.0), 1.0) * BAR_WIDTH, 1) if scale > 0 else 0.0
 
-    label = (f"{score.metric} {_g(score.observed)}, threshold {score.op} {score.threshold:g}, "
-             f"{score.decision}")  # fmt: skip
+    label = (
+        f"{score.metric} {_g(score.observed)}, threshold {score.op} {score.threshold:g}, "
+        f"{score.decision}"
+    )
     fill = "#1a7f37" if score.passed else "#cf222e"
     observed = (
         f'<rect x="0" y="2" width="{x(score.observed)}" height="{BAR_HEIGHT - 4}" fill="{fill}"/>'
@@ -113,8 +115,10 @@ def _scorecard(release: ReleaseState) -> str:
             f"<td>{_e(s.op)} {s.threshold:g}</td><td>{bar(s)}</td>"
             f'<td class="{verdict}">{verdict}</td><td>{_e(s.enforcement)}</td></tr>'
         )
-    return ("<table><tr><th>rule</th><th>observed</th><th>threshold</th><th></th>"
-            "<th>result</th><th>enforcement</th></tr>" + "".join(rows) + "</table>")  # fmt: skip
+    return (
+        "<table><tr><th>rule</th><th>observed</th><th>threshold</th><th></th>"
+        "<th>result</th><th>enforcement</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def _approvals(release: ReleaseState) -> str:
@@ -128,8 +132,10 @@ def _approvals(release: ReleaseState) -> str:
         f"<td>{_e(a.carrier)}</td></tr>"
         for a in release.approvals
     )
-    return (head + "<table><tr><th>reviewer</th><th>role</th><th>decision</th><th>signed at</th>"
-            "<th>verifying key</th><th>signature</th></tr>" + rows + "</table>")  # fmt: skip
+    return (
+        head + "<table><tr><th>reviewer</th><th>role</th><th>decision</th><th>signed at</th>"
+        "<th>verifying key</th><th>signature</th></tr>" + rows + "</table>"
+    )
 
 
 def _lineage(release: ReleaseState, earlier: list[ReleaseState]) -> str:
@@ -138,28 +144,46 @@ def _lineage(release: ReleaseState, earlier: list[ReleaseState]) -> str:
         return '<p class="muted">The manifest does not load.</p>'
     params = ", ".join(f"{_e(k)}={_e(v)}" for k, v in sorted(m.generator.parameters.items()))
     privacy = m.privacy
-    figures = ", ".join(f"{k} {getattr(privacy, k)}" for k in ("epsilon", "delta", "rho")
-                        if getattr(privacy, k) is not None)  # fmt: skip
+    figures = ", ".join(
+        f"{k} {getattr(privacy, k)}"
+        for k in ("epsilon", "delta", "rho")
+        if getattr(privacy, k) is not None
+    )
     previous = (
         ", ".join(f'<a href="#{_e(anchor(r))}">{_e(r.release)}</a>' for r in earlier) or "none"
     )
     rows = [
-        ("source snapshot", f"{_e(m.source.id)} / {_e(m.source.snapshot.id)} <code>sha256:{_e(m.source.snapshot.sha256)}</code>"),
-        ("generator", f"{_e(m.generator.name)} {_e(m.generator.version)}; seed {m.generator.seed}; {params or 'no parameters'}"),
+        (
+            "source snapshot",
+            f"{_e(m.source.id)} / {_e(m.source.snapshot.id)} <code>sha256:{_e(m.source.snapshot.sha256)}</code>",
+        ),
+        (
+            "generator",
+            f"{_e(m.generator.name)} {_e(m.generator.version)}; seed {m.generator.seed}; {params or 'no parameters'}",
+        ),
         ("code commit", f"<code>{_e(m.generator.code_commit or 'not recorded')}</code>"),
-        ("artifact", f"<code>{_e(m.artifact.location)}</code>, {m.artifact.rows} rows, <code>sha256:{_e(m.artifact.sha256)}</code>"),
-        ("privacy", f"{_e(privacy.mechanism)} ({_e(privacy.notion)}{', ' + _e(figures) if figures else ''})"),
+        (
+            "artifact",
+            f"<code>{_e(m.artifact.location)}</code>, {m.artifact.rows} rows, <code>sha256:{_e(m.artifact.sha256)}</code>",
+        ),
+        (
+            "privacy",
+            f"{_e(privacy.mechanism)} ({_e(privacy.notion)}{', ' + _e(figures) if figures else ''})",
+        ),
         ("author, created", f"{_e(m.author)}, {_e(format_timestamp(m.created_at))}"),
         ("previous releases", previous),
-    ]  # fmt: skip
+    ]
     return "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
 
 
-def _release(release: ReleaseState, current: ReleaseState | None,
-             earlier: list[ReleaseState]) -> str:  # fmt: skip
+def _release(
+    release: ReleaseState, current: ReleaseState | None, earlier: list[ReleaseState]
+) -> str:
     state = _state(release, current)
-    parts = [f"<section class=\"release\" id=\"{_e(anchor(release))}\">",
-             f"<h3>{_e(release.release)} {_badge(state)}</h3>"]  # fmt: skip
+    parts = [
+        f'<section class="release" id="{_e(anchor(release))}">',
+        f"<h3>{_e(release.release)} {_badge(state)}</h3>",
+    ]
     if release.is_revoked:
         info = inventory.revocation_summary(release)
         kind = f"{_e(info['incident_class'])} incident: " if info["incident_class"] else ""
@@ -167,8 +191,15 @@ def _release(release: ReleaseState, current: ReleaseState | None,
     if release.blocking:
         rules = ", ".join(f"<code>{_e(r)}</code>" for r in release.blocking)
         parts.append(f"<p>Blocked by: {rules}</p>")
-    parts += ["<h4>Scorecard</h4>", _scorecard(release), "<h4>Lineage</h4>",
-              _lineage(release, earlier), "<h4>Approvals</h4>", _approvals(release), "</section>"]  # fmt: skip
+    parts += [
+        "<h4>Scorecard</h4>",
+        _scorecard(release),
+        "<h4>Lineage</h4>",
+        _lineage(release, earlier),
+        "<h4>Approvals</h4>",
+        _approvals(release),
+        "</section>",
+    ]
     return "\n".join(parts)
 
 
@@ -180,18 +211,23 @@ def _budget(budget: dict[str, Any] | None) -> str:
     share = 1.0 if spent is None or not cap else min(max(spent / cap, 0.0), 1.0)
     width = round(share * BAR_WIDTH * 2, 1)
     label = f"{figure} {_g(spent)} of {_g(cap)} spent"
-    svg = (f"<svg role=\"img\" aria-label=\"{_e(label)}\" width=\"{BAR_WIDTH * 2}\" height=\"{BAR_HEIGHT}\" "
-           f"><title>{_e(label)}</title>"
-           f"<rect width=\"{BAR_WIDTH * 2}\" height=\"{BAR_HEIGHT}\" fill=\"#eee\"/>"
-           f"<rect width=\"{width}\" height=\"{BAR_HEIGHT}\" fill=\"{'#cf222e' if share >= 1 else '#4b7bd8'}\"/></svg>")  # fmt: skip
+    svg = (
+        f'<svg role="img" aria-label="{_e(label)}" width="{BAR_WIDTH * 2}" height="{BAR_HEIGHT}" '
+        f"><title>{_e(label)}</title>"
+        f'<rect width="{BAR_WIDTH * 2}" height="{BAR_HEIGHT}" fill="#eee"/>'
+        f'<rect width="{width}" height="{BAR_HEIGHT}" fill="{"#cf222e" if share >= 1 else "#4b7bd8"}"/></svg>'
+    )
     rows = "".join(
         f"<tr><th>{k}</th><td>{_g(budget['cap'].get(k))}</td><td>{_g(budget['spent'].get(k))}</td>"
         f"<td>{_g(budget['remaining'].get(k))}</td></tr>"
-        for k in ("epsilon", "delta", "rho") if k in budget["cap"]
-    )  # fmt: skip
-    return (f"<p>Ledger <code>budgets/{_e(budget['source'])}.yaml</code> ({_e(budget['notion'])}, "
-            f"{budget['entries']} debits). {svg} {_e(label)}</p>"
-            f"<table><tr><th></th><th>cap</th><th>spent</th><th>remaining</th></tr>{rows}</table>")  # fmt: skip
+        for k in ("epsilon", "delta", "rho")
+        if k in budget["cap"]
+    )
+    return (
+        f"<p>Ledger <code>budgets/{_e(budget['source'])}.yaml</code> ({_e(budget['notion'])}, "
+        f"{budget['entries']} debits). {svg} {_e(label)}</p>"
+        f"<table><tr><th></th><th>cap</th><th>spent</th><th>remaining</th></tr>{rows}</table>"
+    )
 
 
 def _card(state: DatasetState) -> str:
@@ -212,17 +248,23 @@ def _card(state: DatasetState) -> str:
         ("limitations", items(card.limitations)),
         ("retention", f"{card.retention_days} days" if card.retention_days else "not set"),
         ("access groups", _e(", ".join(card.access_groups)) or "none"),
-        ("revalidation", f"every {card.revalidation_days} days" if card.revalidation_days else "not scheduled"),
+        (
+            "revalidation",
+            f"every {card.revalidation_days} days" if card.revalidation_days else "not scheduled",
+        ),
         ("target", _e(card.target.column) if card.target else "none"),
-    ]  # fmt: skip
+    ]
     columns = "".join(
         f"<tr><td><code>{_e(c.name)}</code></td><td>{_e(c.type.value)}</td>"
         f"<td>{'yes' if c.nullable else 'no'}</td></tr>"
         for c in card.columns
     )
-    return ("<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
-            "<h3>Columns</h3><table><tr><th>name</th><th>type</th><th>nullable</th></tr>"
-            + columns + "</table>")  # fmt: skip
+    return (
+        "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+        "<h3>Columns</h3><table><tr><th>name</th><th>type</th><th>nullable</th></tr>"
+        + columns
+        + "</table>"
+    )
 
 
 def _newest_first(state: DatasetState) -> list[ReleaseState]:
@@ -240,8 +282,10 @@ def dataset_page(state: DatasetState, today: date) -> bytes:
     if current is None:
         using = '<p class="fail">No approved release: do not use any release of this dataset.</p>'
     else:
-        using = (f"<p>Use <a href=\"#{_e(anchor(current))}\"><strong>{_e(current.release)}</strong></a> "
-                 f"{_badge('current')}</p>")  # fmt: skip
+        using = (
+            f'<p>Use <a href="#{_e(anchor(current))}"><strong>{_e(current.release)}</strong></a> '
+            f"{_badge('current')}</p>"
+        )
     if due is not None:
         late = ' <span class="fail">overdue</span>' if inventory.is_overdue(due, today) else ""
         using += f"<p>Next revalidation: {due.isoformat()}{late}</p>"
@@ -249,13 +293,20 @@ def dataset_page(state: DatasetState, today: date) -> bytes:
     sections = [
         _release(r, current, [e for e in ordered[i + 1 :]]) for i, r in enumerate(ordered)
     ] or ['<p class="muted">No releases.</p>']
-    body = "\n".join([
-        f"<h1>{_e(title)} <code>{_e(state.dataset)}</code></h1>", problems,
-        "<h2 id=\"current\">Current release</h2>", using,
-        "<h2 id=\"card\">Dataset card</h2>", _card(state),
-        "<h2 id=\"budget\">Privacy budget</h2>", _budget(state.budget),
-        "<h2 id=\"releases\">Releases</h2>", *sections,
-    ])  # fmt: skip
+    body = "\n".join(
+        [
+            f"<h1>{_e(title)} <code>{_e(state.dataset)}</code></h1>",
+            problems,
+            '<h2 id="current">Current release</h2>',
+            using,
+            '<h2 id="card">Dataset card</h2>',
+            _card(state),
+            '<h2 id="budget">Privacy budget</h2>',
+            _budget(state.budget),
+            '<h2 id="releases">Releases</h2>',
+            *sections,
+        ]
+    )
     return _page(f"{title} — synthetic-data catalog", body, "../")
 
 
@@ -265,8 +316,11 @@ def index_page(states: list[DatasetState], head: str, today: date) -> bytes:
         entry = inventory.summary(state)
         current = inventory.current(state)
         page = page_of(state.dataset)
-        using = (f"<a href=\"{_e(page)}#{_e(anchor(current))}\">{_e(current.release)}</a>"
-                 if current else "<span class=\"fail\">none approved</span>")  # fmt: skip
+        using = (
+            f'<a href="{_e(page)}#{_e(anchor(current))}">{_e(current.release)}</a>'
+            if current
+            else '<span class="fail">none approved</span>'
+        )
         due = entry["next_revalidation"] or "—"
         budget = entry["budget"]
         left = "—"
@@ -279,12 +333,20 @@ def index_page(states: list[DatasetState], head: str, today: date) -> bytes:
             f"<td>{_e(entry['owner'])}</td><td>{using}</td><td>{len(entry['pending'])}</td>"
             f"<td>{len(entry['revoked'])}</td><td>{_e(left)}</td><td>{_e(due)}</td></tr>"
         )
-    table = ("<table><tr><th>dataset</th><th>title</th><th>classification</th><th>owner</th>"
-             "<th>current release</th><th>pending</th><th>revoked</th><th>budget left</th>"
-             "<th>next revalidation</th></tr>" + "".join(rows) + "</table>") if rows else "<p>No datasets.</p>"  # fmt: skip
-    body = (f"<h1>Synthetic-data catalog</h1>\n<p class=\"muted\">Repository state <code>{_e(head)}</code>, "
-            f"judged on {today.isoformat()}. Use only a dataset's current release.</p>\n"
-            f"{table}\n<p class=\"muted\">Machine-readable: <a href=\"catalog.json\">catalog.json</a>.</p>")  # fmt: skip
+    table = (
+        (
+            "<table><tr><th>dataset</th><th>title</th><th>classification</th><th>owner</th>"
+            "<th>current release</th><th>pending</th><th>revoked</th><th>budget left</th>"
+            "<th>next revalidation</th></tr>" + "".join(rows) + "</table>"
+        )
+        if rows
+        else "<p>No datasets.</p>"
+    )
+    body = (
+        f'<h1>Synthetic-data catalog</h1>\n<p class="muted">Repository state <code>{_e(head)}</code>, '
+        f"judged on {today.isoformat()}. Use only a dataset's current release.</p>\n"
+        f'{table}\n<p class="muted">Machine-readable: <a href="catalog.json">catalog.json</a>.</p>'
+    )
     return _page("Synthetic-data catalog", body, "")
 
 
@@ -346,7 +408,14 @@ def render(states: list[DatasetState], base: str, head: str, now: datetime) -> d
         entry["releases"] = [_release_json(r, current) for r in _newest_first(state)]
         datasets.append(entry)
     names = sorted([*files, "catalog.json"])
-    catalog = {"generator": GENERATOR, "schema_version": 1, "base": base, "head": head,
-               "date": today.isoformat(), "files": names, "datasets": datasets}  # fmt: skip
+    catalog = {
+        "generator": GENERATOR,
+        "schema_version": 1,
+        "base": base,
+        "head": head,
+        "date": today.isoformat(),
+        "files": names,
+        "datasets": datasets,
+    }
     files["catalog.json"] = (json.dumps(catalog, indent=2) + "\n").encode()
     return dict(sorted(files.items()))

@@ -48,10 +48,17 @@ def ledger_heads(read: Callable[[str], bytes | None], paths: list[str]) -> dict[
     return heads
 
 
-def unsigned(commit: str, tree: str, heads: dict[str, Any], created_at: datetime,
-             reviewer: str) -> dict[str, Any]:  # fmt: skip
-    return {"schema_version": 1, "commit": commit, "tree": tree, "ledgers": heads,
-            "created_at": format_timestamp(created_at), "reviewer": reviewer}  # fmt: skip
+def unsigned(
+    commit: str, tree: str, heads: dict[str, Any], created_at: datetime, reviewer: str
+) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "commit": commit,
+        "tree": tree,
+        "ledgers": heads,
+        "created_at": format_timestamp(created_at),
+        "reviewer": reviewer,
+    }
 
 
 def payload(data: dict[str, Any]) -> bytes:
@@ -85,9 +92,14 @@ class Problem:
     message: str
 
 
-def verify(checkpoint: Checkpoint, data: dict[str, Any], registry: Registry,
-           in_history: bool, tree: str | None,
-           heads: dict[str, Any] | None) -> list[Problem]:  # fmt: skip
+def verify(
+    checkpoint: Checkpoint,
+    data: dict[str, Any],
+    registry: Registry,
+    in_history: bool,
+    tree: str | None,
+    heads: dict[str, Any] | None,
+) -> list[Problem]:
     """What is wrong with a recorded checkpoint against the history as it is now.
 
     `in_history`: the commit is on main's first-parent history; `tree` and `heads` are the
@@ -100,29 +112,49 @@ def verify(checkpoint: Checkpoint, data: dict[str, Any], registry: Registry,
     else:
         reviewer, why = signer_of(signature.armored, registry, checkpoint.created_at)
         if reviewer is None or reviewer != checkpoint.reviewer:
-            found.append(Problem("checkpoint.invalid", f"signature not accepted: "
-                                 f"{why or f'made by {reviewer}, not {checkpoint.reviewer}'}"))  # fmt: skip
+            found.append(
+                Problem(
+                    "checkpoint.invalid",
+                    f"signature not accepted: "
+                    f"{why or f'made by {reviewer}, not {checkpoint.reviewer}'}",
+                )
+            )
         else:
             blob = sshsig.parse(signature.armored).public_key
             try:
-                sshsig.verify(signature.armored, payload(data), namespace=NAMESPACE,
-                              public_key=blob)  # fmt: skip
+                sshsig.verify(
+                    signature.armored, payload(data), namespace=NAMESPACE, public_key=blob
+                )
             except SignatureError as exc:
                 found.append(Problem("checkpoint.invalid", f"signature not accepted: {exc}"))
     short = checkpoint.commit[:12]
     if not in_history:
-        found.append(Problem("history.rewritten", f"checkpointed commit {short} "
-                             f"({format_timestamp(checkpoint.created_at)}) is no longer in "
-                             "main's first-parent history: history was rewritten (force-push)"))  # fmt: skip
+        found.append(
+            Problem(
+                "history.rewritten",
+                f"checkpointed commit {short} "
+                f"({format_timestamp(checkpoint.created_at)}) is no longer in "
+                "main's first-parent history: history was rewritten (force-push)",
+            )
+        )
     elif tree is not None and tree != checkpoint.tree:
-        found.append(Problem("history.rewritten", f"commit {short} has tree {tree[:12]}, the "
-                             f"checkpoint recorded {checkpoint.tree[:12]}"))  # fmt: skip
+        found.append(
+            Problem(
+                "history.rewritten",
+                f"commit {short} has tree {tree[:12]}, the "
+                f"checkpoint recorded {checkpoint.tree[:12]}",
+            )
+        )
     elif heads is not None:
         recorded = {k: v.model_dump() for k, v in checkpoint.ledgers.items()}
         if heads != recorded:
             changed = sorted(
                 set(heads) ^ set(recorded) | {k for k in heads if heads[k] != recorded.get(k)}
             )
-            found.append(Problem("history.rewritten", f"ledger heads at {short} differ from "
-                                 f"the checkpoint's: {', '.join(changed)}"))  # fmt: skip
+            found.append(
+                Problem(
+                    "history.rewritten",
+                    f"ledger heads at {short} differ from the checkpoint's: {', '.join(changed)}",
+                )
+            )
     return found

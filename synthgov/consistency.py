@@ -84,13 +84,19 @@ def _beyond_bound(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> Problem | N
     bound = policy.model.waivers.max_relax.get(model.rule)
     if bound is None:
         at = policy.document.locate(("waivers",), key=True)
-        return Problem(where, f"relax_to: the policy sets no waivers.max_relax bound for "
-                              f"{model.rule} (waivers at {at}), so it cannot be waived")  # fmt: skip
+        return Problem(
+            where,
+            f"relax_to: the policy sets no waivers.max_relax bound for "
+            f"{model.rule} (waivers at {at}), so it cannot be waived",
+        )
     if rule.is_tighter_or_equal(model.relax_to, bound):
         return None
     at = policy.document.locate(("waivers", "max_relax", model.rule))
-    return Problem(where, f"relax_to: {model.relax_to:g} goes beyond the policy's bound for "
-                          f"{model.rule} ({rule.op} {bound:g}, set at {at})")  # fmt: skip
+    return Problem(
+        where,
+        f"relax_to: {model.relax_to:g} goes beyond the policy's bound for "
+        f"{model.rule} ({rule.op} {bound:g}, set at {at})",
+    )
 
 
 def problems_against_policy(loaded: Loaded[BaseModel], policy: Loaded[Policy]) -> list[Problem]:

@@ -36,9 +36,15 @@ GATES: tuple[tuple[str, Gate], ...] = (
 
 def failed_to_check(release_file: str | None, gate: str, reason: str) -> Finding:
     """The blocking finding for anything that prevented a decision (fail closed)."""
-    return Finding(gate=gate, rule=f"{gate}.unchecked", severity=Severity.ERROR,
-                   message=f"could not be checked, so it is blocked: {reason}",
-                   file=release_file, line=1, enforcement="hard")  # fmt: skip
+    return Finding(
+        gate=gate,
+        rule=f"{gate}.unchecked",
+        severity=Severity.ERROR,
+        message=f"could not be checked, so it is blocked: {reason}",
+        file=release_file,
+        line=1,
+        enforcement="hard",
+    )
 
 
 def _order(finding: Finding) -> tuple[int, str, str]:
@@ -85,9 +91,18 @@ def _revocation_binding(ctx: ReleaseContext) -> list[Finding]:
     if revocation.model.artifact_sha256 == shipped:
         return []
     spot = revocation.document.locate(("artifact_sha256",))
-    return [Finding(gate="policy", rule="policy.revocation_artifact", severity=Severity.ERROR,
-                    message=f"the revocation names artifact {revocation.model.artifact_sha256[:12]}…, "
-                            f"but {ctx.release} shipped {shipped[:12]}…",
-                    observed=revocation.model.artifact_sha256, threshold=shipped,
-                    file=spot.path, line=spot.line, enforcement="hard",
-                    fix="Write the revocation with `synthgov revoke`, which copies the manifest's hash.")]  # fmt: skip
+    return [
+        Finding(
+            gate="policy",
+            rule="policy.revocation_artifact",
+            severity=Severity.ERROR,
+            message=f"the revocation names artifact {revocation.model.artifact_sha256[:12]}…, "
+            f"but {ctx.release} shipped {shipped[:12]}…",
+            observed=revocation.model.artifact_sha256,
+            threshold=shipped,
+            file=spot.path,
+            line=spot.line,
+            enforcement="hard",
+            fix="Write the revocation with `synthgov revoke`, which copies the manifest's hash.",
+        )
+    ]

@@ -169,8 +169,11 @@ def seed_setting(policy: Policy | None, chosen: int | None, option: str) -> tupl
     rule = policy.statistics.seed if policy is not None else "any"
     if isinstance(rule, int):
         if chosen is not None and chosen != rule:
-            raise InputError.at(option, f"the policy pins the evaluation seed to {rule} "
-                                        "(statistics.seed in policy/policy.yaml)")  # fmt: skip
+            raise InputError.at(
+                option,
+                f"the policy pins the evaluation seed to {rule} "
+                "(statistics.seed in policy/policy.yaml)",
+            )
         return rule, "pinned"
     if chosen is None:
         return None, "derived"

@@ -78,14 +78,20 @@ def _summary(doc: dict[str, Any]) -> list[tuple[str, str]]:
         ("Head", doc["head"]),
         ("First-parent commits walked", str(doc["commits"])),
         ("Commits that changed governance files", str(doc["decided"])),
-        ("Releases", f"{len(releases)} ({sum(r['verdict'] == 'pass' for r in releases)} passed "
-                     "every decision)"),
+        (
+            "Releases",
+            f"{len(releases)} ({sum(r['verdict'] == 'pass' for r in releases)} passed "
+            "every decision)",
+        ),
         ("Findings", str(len(doc["findings"]))),
         ("Clock", doc["at"] or "each commit's committer time"),
-        ("Decisions on unanchored dates", f"{doc.get('unanchored', 0)} (judged at a committer "
-                                          "date no signed checkpoint bounds: a claim)"),
+        (
+            "Decisions on unanchored dates",
+            f"{doc.get('unanchored', 0)} (judged at a committer "
+            "date no signed checkpoint bounds: a claim)",
+        ),
         ("Generated", doc["generated_at"]),
-    ]  # fmt: skip
+    ]
 
 
 def _unanchored(decision: dict[str, Any]) -> str:
@@ -105,43 +111,70 @@ def render_markdown(doc: dict[str, Any]) -> str:
     lines += ["", "## Findings", ""]
     if doc["findings"]:
         lines += ["| commit | kind | release | gate | message |", "|---|---|---|---|---|"]
-        lines += [f"| `{f['commit'][:12]}` | {f['kind']} | {_cell(f['release'])} | "
-                  f"{_cell(f['gate'])} | {_cell(f['message'])} |" for f in doc["findings"]]  # fmt: skip
+        lines += [
+            f"| `{f['commit'][:12]}` | {f['kind']} | {_cell(f['release'])} | "
+            f"{_cell(f['gate'])} | {_cell(f['message'])} |"
+            for f in doc["findings"]
+        ]
     else:
         lines.append("None: every release that reached main passed the gate of its time.")
     lines += ["", "## Releases", ""]
     for release in doc["releases"]:
-        lines += [f"### {release['release']}: {release['verdict']}", "",
-                  f"Author: {_cell(release['author'])}. Decided at "
-                  + ", ".join(f"`{d['commit'][:12]}` ({d['time']}{_unanchored(d)}, {d['verdict']})"
-                              for d in release["decisions"]) + ".", "",
-                  "| approval | role | decision | key | carrier |", "|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {a['reviewer']} | {a['role']} | {a['decision']} | "
-                  f"{_cell(a['fingerprint'] or 'not verified: ' + (a['problem'] or ''))} | "
-                  f"{_cell(a['carrier'])} |" for a in release["approvals"]]  # fmt: skip
+        lines += [
+            f"### {release['release']}: {release['verdict']}",
+            "",
+            f"Author: {_cell(release['author'])}. Decided at "
+            + ", ".join(
+                f"`{d['commit'][:12]}` ({d['time']}{_unanchored(d)}, {d['verdict']})"
+                for d in release["decisions"]
+            )
+            + ".",
+            "",
+            "| approval | role | decision | key | carrier |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {a['reviewer']} | {a['role']} | {a['decision']} | "
+            f"{_cell(a['fingerprint'] or 'not verified: ' + (a['problem'] or ''))} | "
+            f"{_cell(a['carrier'])} |"
+            for a in release["approvals"]
+        ]
         lines += ["", "| input | sha256 |", "|---|---|"]
         lines += [f"| {_cell(k)} | `{v}` |" for k, v in release["inputs"].items()]
         lines.append("")
     lines += ["## Budgets over time", ""]
     if doc["budgets"]:
-        lines += ["| source | commit | time | entries | spent epsilon | cap epsilon |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
-        lines += [f"| {b['source']} | `{b['commit'][:12]}` | {b['time']} | {b['entries']} | "
-                  f"{_cell(b['spent'].get('epsilon'))} | {_cell(b['cap'].get('epsilon'))} |"
-                  for b in doc["budgets"]]  # fmt: skip
+        lines += [
+            "| source | commit | time | entries | spent epsilon | cap epsilon |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {b['source']} | `{b['commit'][:12]}` | {b['time']} | {b['entries']} | "
+            f"{_cell(b['spent'].get('epsilon'))} | {_cell(b['cap'].get('epsilon'))} |"
+            for b in doc["budgets"]
+        ]
     else:
         lines.append("No ledger changed in the range.")
     lines += ["", "## Checkpoints", ""]
     if doc["checkpoints"]:
         lines += ["| file | commit | time | signer | status |", "|---|---|---|---|---|"]
-        lines += [f"| {c['path']} | `{c['commit'][:12]}` | {_cell(c['created_at'])} | "
-                  f"{_cell(c['reviewer'])} | {c['status']} |" for c in doc["checkpoints"]]  # fmt: skip
+        lines += [
+            f"| {c['path']} | `{c['commit'][:12]}` | {_cell(c['created_at'])} | "
+            f"{_cell(c['reviewer'])} | {c['status']} |"
+            for c in doc["checkpoints"]
+        ]
     else:
         lines.append("No checkpoint recorded (`synthgov audit --checkpoint` records one).")
-    lines += ["", "## Regulatory evidence map", "",
-              "Where this pack holds the evidence that data-governance reviews ask for "
-              "(a finding aid, not a statement of conformity).", "",
-              "| requirement | asks for | in this pack |", "|---|---|---|"]  # fmt: skip
+    lines += [
+        "",
+        "## Regulatory evidence map",
+        "",
+        "Where this pack holds the evidence that data-governance reviews ask for "
+        "(a finding aid, not a statement of conformity).",
+        "",
+        "| requirement | asks for | in this pack |",
+        "|---|---|---|",
+    ]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in REGULATORY]
     return "\n".join(lines) + "\n"
 
@@ -190,22 +223,30 @@ def _budget_chart(doc: dict[str, Any], width: int = 720, height: int = 220) -> s
     def y(share: float) -> float:
         return height - pad - (height - 2 * pad) * (share / top)
 
-    parts = [f'<line x1="{pad}" y1="{y(1):.1f}" x2="{width - pad}" y2="{y(1):.1f}" '
-             'stroke="#cf222e" stroke-dasharray="4 3"/>',
-             f'<text x="{width - pad}" y="{y(1) - 4:.1f}" text-anchor="end" font-size="11">cap</text>',
-             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#57606a"/>',
-             f'<text x="{pad}" y="{height - pad + 16}" font-size="11">oldest</text>',
-             f'<text x="{width - pad}" y="{height - pad + 16}" text-anchor="end" font-size="11">newest</text>']  # fmt: skip
+    parts = [
+        f'<line x1="{pad}" y1="{y(1):.1f}" x2="{width - pad}" y2="{y(1):.1f}" '
+        'stroke="#cf222e" stroke-dasharray="4 3"/>',
+        f'<text x="{width - pad}" y="{y(1) - 4:.1f}" text-anchor="end" font-size="11">cap</text>',
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#57606a"/>',
+        f'<text x="{pad}" y="{height - pad + 16}" font-size="11">oldest</text>',
+        f'<text x="{width - pad}" y="{height - pad + 16}" text-anchor="end" font-size="11">newest</text>',
+    ]
     for i, (source, line) in enumerate(sorted(series.items())):
         colour = _PALETTE[i % len(_PALETTE)]
         coords = " ".join(f"{x(s):.1f},{y(share):.1f}" for s, share in line)
-        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}">'
-                     f"<title>{escape(source)}</title></polyline>")  # fmt: skip
-        parts.append(f'<text x="{pad + 4}" y="{14 + 14 * i}" font-size="11" fill="{colour}">'
-                     f"{escape(source)}</text>")  # fmt: skip
-    return (f'<svg class="chart" role="img" aria-label="Budget spent per source over time" '
-            f'width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')  # fmt: skip
+        parts.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}">'
+            f"<title>{escape(source)}</title></polyline>"
+        )
+        parts.append(
+            f'<text x="{pad + 4}" y="{14 + 14 * i}" font-size="11" fill="{colour}">'
+            f"{escape(source)}</text>"
+        )
+    return (
+        f'<svg class="chart" role="img" aria-label="Budget spent per source over time" '
+        f'width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
+    )
 
 
 def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 160) -> str:
@@ -218,50 +259,118 @@ def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 160) -> 
     parts = []
     for i, (time, verdict) in enumerate(decisions):
         colour = "#1a7f37" if verdict == "pass" else "#cf222e"
-        parts.append(f'<rect x="{pad + i * bar:.2f}" y="{pad}" width="{max(bar - 1, 0.5):.2f}" '
-                     f'height="{height - 2 * pad}" fill="{colour}"><title>{escape(time)} '
-                     f"{escape(verdict)}</title></rect>")  # fmt: skip
-    return (f'<svg class="chart" role="img" aria-label="Verdicts over time" '
-            f'width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>')  # fmt: skip
+        parts.append(
+            f'<rect x="{pad + i * bar:.2f}" y="{pad}" width="{max(bar - 1, 0.5):.2f}" '
+            f'height="{height - 2 * pad}" fill="{colour}"><title>{escape(time)} '
+            f"{escape(verdict)}</title></rect>"
+        )
+    return (
+        f'<svg class="chart" role="img" aria-label="Verdicts over time" '
+        f'width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">{"".join(parts)}</svg>'
+    )
 
 
 def render_html(doc: dict[str, Any]) -> str:
     verdict = doc["verdict"]
-    body = [f'<h1>Audit of the governance history: <span class="{escape(verdict)}">'
-            f"{escape(verdict)}</span></h1>",
-            _table(["", ""], [[_e(k), _e(v)] for k, v in _summary(doc)]), "<h2>Findings</h2>"]  # fmt: skip
+    body = [
+        f'<h1>Audit of the governance history: <span class="{escape(verdict)}">'
+        f"{escape(verdict)}</span></h1>",
+        _table(["", ""], [[_e(k), _e(v)] for k, v in _summary(doc)]),
+        "<h2>Findings</h2>",
+    ]
     if doc["findings"]:
-        body.append(_table(["commit", "kind", "release", "gate", "message"], [
-            [f"<code>{_e(f['commit'][:12])}</code>", _e(f["kind"]), _e(f["release"]),
-             _e(f["gate"]), _e(f["message"])] for f in doc["findings"]]))  # fmt: skip
+        body.append(
+            _table(
+                ["commit", "kind", "release", "gate", "message"],
+                [
+                    [
+                        f"<code>{_e(f['commit'][:12])}</code>",
+                        _e(f["kind"]),
+                        _e(f["release"]),
+                        _e(f["gate"]),
+                        _e(f["message"]),
+                    ]
+                    for f in doc["findings"]
+                ],
+            )
+        )
     else:
         body.append("<p>None: every release that reached main passed the gate of its time.</p>")
-    body += ["<h2>Verdicts over time</h2>", _verdict_chart(doc),
-             "<h2>Budget spent per source over time (share of the cap)</h2>", _budget_chart(doc),
-             "<h2>Releases</h2>"]  # fmt: skip
+    body += [
+        "<h2>Verdicts over time</h2>",
+        _verdict_chart(doc),
+        "<h2>Budget spent per source over time (share of the cap)</h2>",
+        _budget_chart(doc),
+        "<h2>Releases</h2>",
+    ]
     for release in doc["releases"]:
         body.append(f"<h3>{_e(release['release'])}: {_e(release['verdict'])}</h3>")
         body.append(f"<p>Author: {_e(release['author'])}</p>")
-        body.append(_table(["commit", "time", "verdict", "blocking findings"], [
-            [f"<code>{_e(d['commit'][:12])}</code>", _e(d["time"] + _unanchored(d)), _e(d["verdict"]),
-             _e("; ".join(f["rule"] for f in d["findings"] if f["severity"] == "error"))]
-            for d in release["decisions"]]))  # fmt: skip
-        body.append(_table(["reviewer", "role", "decision", "key fingerprint", "carrier"], [
-            [_e(a["reviewer"]), _e(a["role"]), _e(a["decision"]),
-             _e(a["fingerprint"] or f"not verified: {a['problem']}"), _e(a["carrier"])]
-            for a in release["approvals"]]))  # fmt: skip
-        body.append(_table(["input", "sha256"], [[_e(k), f"<code>{_e(v)}</code>"]
-                                                 for k, v in release["inputs"].items()]))  # fmt: skip
+        body.append(
+            _table(
+                ["commit", "time", "verdict", "blocking findings"],
+                [
+                    [
+                        f"<code>{_e(d['commit'][:12])}</code>",
+                        _e(d["time"] + _unanchored(d)),
+                        _e(d["verdict"]),
+                        _e("; ".join(f["rule"] for f in d["findings"] if f["severity"] == "error")),
+                    ]
+                    for d in release["decisions"]
+                ],
+            )
+        )
+        body.append(
+            _table(
+                ["reviewer", "role", "decision", "key fingerprint", "carrier"],
+                [
+                    [
+                        _e(a["reviewer"]),
+                        _e(a["role"]),
+                        _e(a["decision"]),
+                        _e(a["fingerprint"] or f"not verified: {a['problem']}"),
+                        _e(a["carrier"]),
+                    ]
+                    for a in release["approvals"]
+                ],
+            )
+        )
+        body.append(
+            _table(
+                ["input", "sha256"],
+                [[_e(k), f"<code>{_e(v)}</code>"] for k, v in release["inputs"].items()],
+            )
+        )
     body.append("<h2>Checkpoints</h2>")
-    body.append(_table(["file", "commit", "time", "signer", "status"], [
-        [_e(c["path"]), f"<code>{_e(c['commit'][:12])}</code>", _e(c["created_at"]),
-         _e(c["reviewer"]), _e(c["status"])] for c in doc["checkpoints"]]))  # fmt: skip
-    body.append("<h2>Regulatory evidence map</h2><p>Where this pack holds the evidence that "
-                "data-governance reviews ask for (a finding aid, not a statement of "
-                "conformity).</p>")  # fmt: skip
-    body.append(_table(["requirement", "asks for", "in this pack"],
-                       [[_e(a), _e(b), _e(c)] for a, b, c in REGULATORY]))  # fmt: skip
-    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            "<title>synthgov audit</title>"
-            f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n")  # fmt: skip
+    body.append(
+        _table(
+            ["file", "commit", "time", "signer", "status"],
+            [
+                [
+                    _e(c["path"]),
+                    f"<code>{_e(c['commit'][:12])}</code>",
+                    _e(c["created_at"]),
+                    _e(c["reviewer"]),
+                    _e(c["status"]),
+                ]
+                for c in doc["checkpoints"]
+            ],
+        )
+    )
+    body.append(
+        "<h2>Regulatory evidence map</h2><p>Where this pack holds the evidence that "
+        "data-governance reviews ask for (a finding aid, not a statement of "
+        "conformity).</p>"
+    )
+    body.append(
+        _table(
+            ["requirement", "asks for", "in this pack"],
+            [[_e(a), _e(b), _e(c)] for a, b, c in REGULATORY],
+        )
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<title>synthgov audit</title>"
+        f"<style>{_CSS}</style></head><body>{''.join(body)}</body></html>\n"
+    )

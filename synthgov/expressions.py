@@ -142,7 +142,9 @@ class IsNull:
     offset: int = field(default=0, compare=False)
 
 
-Expr: TypeAlias = Column | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull  # fmt: skip
+Expr: TypeAlias = (
+    Column | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull
+)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -204,8 +206,14 @@ def _tokens(text: str) -> list[_Token]:
                 end += 1
             word = text[i:end]
             lower = word.lower()
-            tokens.append(_Token("keyword" if lower in _KEYWORDS else "name", word,
-                                 lower if lower in _KEYWORDS else word, i))  # fmt: skip
+            tokens.append(
+                _Token(
+                    "keyword" if lower in _KEYWORDS else "name",
+                    word,
+                    lower if lower in _KEYWORDS else word,
+                    i,
+                )
+            )
             i = end
         elif ch.isdigit() or (ch == "." and text[i + 1 : i + 2].isdigit()):
             match = _NUMBER.match(text, i)

@@ -30,12 +30,21 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
             expected["version"] = (("version",), model.version)
     elif kind == "approval":
         subject = ids.get("subject") or (
-            "waiver" if "waiver" in ids else "release" if "version" in ids
-            else "card" if "dataset" in ids else "policy"
-        )  # fmt: skip
-        expected = {"subject": (("subject",), model.subject), "release": (("release",), model.release),
-                    "waiver": (("waiver",), model.waiver), "role": (("role",), model.role),
-                    "reviewer": (("reviewer",), model.reviewer)}  # fmt: skip
+            "waiver"
+            if "waiver" in ids
+            else "release"
+            if "version" in ids
+            else "card"
+            if "dataset" in ids
+            else "policy"
+        )
+        expected = {
+            "subject": (("subject",), model.subject),
+            "release": (("release",), model.release),
+            "waiver": (("waiver",), model.waiver),
+            "role": (("role",), model.role),
+            "reviewer": (("reviewer",), model.reviewer),
+        }
         if subject == "card":
             expected["dataset"] = (("dataset",), model.dataset)
     elif kind == "waiver":

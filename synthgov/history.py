@@ -91,8 +91,11 @@ def _environment() -> dict[str, str]:
 
 
 def _first_line(stderr: bytes) -> str:
-    lines = [line for line in stderr.decode("utf-8", "replace").splitlines()
-             if line.strip() and not line.startswith("hint:")]  # fmt: skip
+    lines = [
+        line
+        for line in stderr.decode("utf-8", "replace").splitlines()
+        if line.strip() and not line.startswith("hint:")
+    ]
     text = lines[0] if lines else "git failed without a message"
     return printable(text.removeprefix("fatal: ").removeprefix("error: ").strip())
 
@@ -115,8 +118,10 @@ def author_email(root: Path) -> str:
 
     email = git_config(root, "user.email")
     if email is None:
-        raise UsageError("the author is git's user.email, which is not set: "
-                         "git config user.email you@example.org")  # fmt: skip
+        raise UsageError(
+            "the author is git's user.email, which is not set: "
+            "git config user.email you@example.org"
+        )
     return email
 
 
@@ -435,8 +440,9 @@ class Repository:
             prefix += part + "/"
         return found
 
-    def log(self, revisions: str, prefix: str, *, merges: bool = False,
-            limit: int | None = None) -> list[tuple[str, list[str]]]:  # fmt: skip
+    def log(
+        self, revisions: str, prefix: str, *, merges: bool = False, limit: int | None = None
+    ) -> list[tuple[str, list[str]]]:
         """(commit, paths it changes under `prefix`) for the commits of `revisions` (e.g.
         `start..head`), newest first. Merges are left out unless `merges`, and then listed
         with the paths where they differ from every parent (an "evil merge" adds content
@@ -447,8 +453,18 @@ class Repository:
         """
         shape = ["--diff-merges=dense-combined"] if merges else ["--no-merges"]
         count = [f"--max-count={limit}"] if limit else []
-        done = self._git("log", "-z", *shape, *count, "--no-renames", "--format=%x01%H",
-                         "--name-only", revisions, "--", prefix)  # fmt: skip
+        done = self._git(
+            "log",
+            "-z",
+            *shape,
+            *count,
+            "--no-renames",
+            "--format=%x01%H",
+            "--name-only",
+            revisions,
+            "--",
+            prefix,
+        )
         if done.returncode != 0:
             raise GitError(f"cannot read the history of {prefix}: {_first_line(done.stderr)}")
         found = []
@@ -470,8 +486,19 @@ class Repository:
         Raises:
             GitError: unknown revisions.
         """
-        done = self._git("log", "-z", "--raw", "--no-abbrev", "-M", "-C", "--no-merges",
-                         "--topo-order", "--format=%x01%H", revisions, "--")  # fmt: skip
+        done = self._git(
+            "log",
+            "-z",
+            "--raw",
+            "--no-abbrev",
+            "-M",
+            "-C",
+            "--no-merges",
+            "--topo-order",
+            "--format=%x01%H",
+            revisions,
+            "--",
+        )
         if done.returncode != 0:
             raise GitError(f"cannot read the history of {revisions}: {_first_line(done.stderr)}")
         found = []
@@ -490,9 +517,18 @@ class Repository:
         """
         if revisions.startswith("-") or any(ord(c) < 32 for c in revisions):
             raise GitError(f"unknown range '{printable(revisions)}'")
-        done = self._git("log", "-z", "--first-parent", "--diff-merges=first-parent",
-                         "--no-renames", "--name-status", "--reverse",
-                         "--format=%x01%H %T %ct %P", revisions, "--")  # fmt: skip
+        done = self._git(
+            "log",
+            "-z",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--no-renames",
+            "--name-status",
+            "--reverse",
+            "--format=%x01%H %T %ct %P",
+            revisions,
+            "--",
+        )
         if done.returncode != 0:
             raise GitError(f"unknown range '{printable(revisions)}': {_first_line(done.stderr)}")
         found = []
@@ -501,14 +537,30 @@ class Repository:
             sha, tree, time, *parents = header.decode("ascii").split()
             entries = _parse_name_status(rest.lstrip(b"\n"))
             changes = tuple((c.path, c.status) for c in _governed(entries))
-            found.append(FirstParent(sha, tree, int(time), tuple(parents), changes,
-                                     tuple(path for _, path, _ in entries)))  # fmt: skip
+            found.append(
+                FirstParent(
+                    sha,
+                    tree,
+                    int(time),
+                    tuple(parents),
+                    changes,
+                    tuple(path for _, path, _ in entries),
+                )
+            )
         return found
 
     def paths_changed(self, commit: str) -> list[str]:
         """Every path a non-merge commit changes against its parent (all of them for a root)."""
-        done = self._git("diff-tree", "-z", "-r", "--root", "--no-commit-id", "--name-only",
-                         "--no-renames", self._commit(commit))  # fmt: skip
+        done = self._git(
+            "diff-tree",
+            "-z",
+            "-r",
+            "--root",
+            "--no-commit-id",
+            "--name-only",
+            "--no-renames",
+            self._commit(commit),
+        )
         if done.returncode != 0:
             raise GitError(f"cannot list the changes of {commit[:12]}: {_first_line(done.stderr)}")
         return [_utf8(n.decode("utf-8", "surrogateescape")) for n in done.stdout.split(b"\0") if n]
@@ -560,8 +612,15 @@ class Repository:
         Raises:
             GitError: unknown commit.
         """
-        done = self._git("ls-tree", "-r", "-z", "--name-only", self._commit(commit), "--",
-                         prefix.strip("/") + "/")  # fmt: skip
+        done = self._git(
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            self._commit(commit),
+            "--",
+            prefix.strip("/") + "/",
+        )
         if done.returncode != 0:
             raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
         paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)

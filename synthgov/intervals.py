@@ -47,8 +47,9 @@ def wilson(successes: float, trials: float, z: float) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def newcombe(successes: tuple[float, float], trials: tuple[float, float],
-             z: float) -> tuple[float, float]:  # fmt: skip
+def newcombe(
+    successes: tuple[float, float], trials: tuple[float, float], z: float
+) -> tuple[float, float]:
     """Newcombe's hybrid score interval of p1 − p2 (independent shares)."""
     (k1, k2), (n1, n2) = successes, trials
     p1 = k1 / n1 if n1 > 0 else 0.0
@@ -67,8 +68,13 @@ def normal(value: float, se: float, z: float) -> tuple[float, float]:
     return value - half, value + half
 
 
-def bounds(spec: Mapping[str, Any], value: float, alpha: float,
-           low: float = -math.inf, high: float = math.inf) -> tuple[float, float]:  # fmt: skip
+def bounds(
+    spec: Mapping[str, Any],
+    value: float,
+    alpha: float,
+    low: float = -math.inf,
+    high: float = math.inf,
+) -> tuple[float, float]:
     """The one-sided bounds at level `alpha` of an estimate `value` whose interval is
     `spec`, clipped to [low, high] (the metric's range).
 
@@ -107,8 +113,9 @@ def excess_p_value(successes: tuple[float, float], trials: tuple[float, float]) 
         return 1.0
 
     def log_pmf(k: int) -> float:
-        return (_log_choose(hits, k) + _log_choose(total - hits, drawn - k)
-                - _log_choose(total, drawn))  # fmt: skip
+        return (
+            _log_choose(hits, k) + _log_choose(total - hits, drawn - k) - _log_choose(total, drawn)
+        )
 
     term = math.exp(log_pmf(k1))
     tail, k = term, k1

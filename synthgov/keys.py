@@ -130,8 +130,17 @@ _ARMOR = re.compile(
     r"-----BEGIN PGP PUBLIC KEY BLOCK-----\r?\n(?P<body>.*?)-----END PGP PUBLIC KEY BLOCK-----",
     re.DOTALL,
 )
-_PGP_ALGORITHMS = {1: "rsa", 2: "rsa", 3: "rsa", 18: "ecdh", 19: "ecdsa", 22: "eddsa",
-                   25: "x25519", 27: "ed25519", 28: "ed448"}  # fmt: skip
+_PGP_ALGORITHMS = {
+    1: "rsa",
+    2: "rsa",
+    3: "rsa",
+    18: "ecdh",
+    19: "ecdsa",
+    22: "eddsa",
+    25: "x25519",
+    27: "ed25519",
+    28: "ed448",
+}
 
 
 def _crc24(data: bytes) -> int:

@@ -110,9 +110,14 @@ def approval_folder(subject: str, dataset: str | None = None) -> str:
     return "budgets/approvals" if subject == "budget" else "policy/approvals"
 
 
-def approval_path(role: str, reviewer: str, release: str | None = None,
-                  waiver: str | None = None, subject: str = "release",
-                  dataset: str | None = None) -> str:  # fmt: skip
+def approval_path(
+    role: str,
+    reviewer: str,
+    release: str | None = None,
+    waiver: str | None = None,
+    subject: str = "release",
+    dataset: str | None = None,
+) -> str:
     """Where an approval lives: a release's, one of its waivers', its revocation's,
     policy/'s (no release), a card's (`dataset`) or the budgets' (subject budget)."""
     name = f"{role}--{reviewer}.yaml"

@@ -71,13 +71,15 @@ def chain_issues(data: dict[str, Any]) -> list[Issue]:
         expected = link(data, index)
         if isinstance(entry, dict) and entry.get("prev_sha256") != expected:
             before = "the header" if index == 0 else f"entry seq {index}"
-            found.append(Issue(
-                "budget.chain_broken",
-                f"entry seq {index + 1}'s prev_sha256 is not the sha256 of {before} "
-                f"({expected[:12]}…): the hash chain is broken, so an earlier part of the "
-                "ledger was changed or this entry was not appended by synthgov",
-                (ENTRIES, index, "prev_sha256"),
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.chain_broken",
+                    f"entry seq {index + 1}'s prev_sha256 is not the sha256 of {before} "
+                    f"({expected[:12]}…): the hash chain is broken, so an earlier part of the "
+                    "ledger was changed or this entry was not appended by synthgov",
+                    (ENTRIES, index, "prev_sha256"),
+                )
+            )
     return found
 
 
@@ -90,12 +92,14 @@ def duplicate_issues(data: dict[str, Any]) -> list[Issue]:
         if not isinstance(release, str):
             continue
         if release in first:
-            found.append(Issue(
-                "budget.duplicate_debit",
-                f"entry seq {index + 1} debits {release} again (first at seq {first[release] + 1}); "
-                "a release has exactly one debit",
-                (ENTRIES, index, "release"),
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.duplicate_debit",
+                    f"entry seq {index + 1} debits {release} again (first at seq {first[release] + 1}); "
+                    "a release has exactly one debit",
+                    (ENTRIES, index, "release"),
+                )
+            )
         else:
             first[release] = index
     return found
@@ -141,8 +145,11 @@ def cap_change(base: dict[str, Any], head: dict[str, Any]) -> dict[str, tuple[An
     the budget gate reports what it returns as `budget.cap_changed`.
     """
     ours, theirs = _cap(base), _cap(head)
-    return {name: (ours.get(name), theirs.get(name)) for name in sorted({*ours, *theirs})
-            if canonical(ours.get(name)) != canonical(theirs.get(name))}  # fmt: skip
+    return {
+        name: (ours.get(name), theirs.get(name))
+        for name in sorted({*ours, *theirs})
+        if canonical(ours.get(name)) != canonical(theirs.get(name))
+    }
 
 
 def _cap(data: dict[str, Any]) -> dict[str, Any]:
@@ -172,13 +179,15 @@ def history_issues(head: Document, base: Document, header_approved: bool = False
     if canonical(_fixed(head.data)) != canonical(_fixed(base.data)):
         where = _first_difference(_fixed(base.data), _fixed(head.data))
         shown = ".".join(str(p) for p in where) or "the header"
-        found.append(Issue(
-            "budget.header_changed",
-            f"{shown} differs from the base: a ledger's header (source, privacy unit, notion, "
-            "cap) is fixed once merged, but for a change the policy's budget_changes "
-            "approvals cover (synthgov approve --budget)",
-            where or ("source",),
-        ))  # fmt: skip
+        found.append(
+            Issue(
+                "budget.header_changed",
+                f"{shown} differs from the base: a ledger's header (source, privacy unit, notion, "
+                "cap) is fixed once merged, but for a change the policy's budget_changes "
+                "approvals cover (synthgov approve --budget)",
+                where or ("source",),
+            )
+        )
     ours_releases = {_release(e): i for i, e in enumerate(ours)}
     theirs_releases = {_release(e): i for i, e in enumerate(theirs)}
     for index, entry in enumerate(theirs):
@@ -189,43 +198,51 @@ def history_issues(head: Document, base: Document, header_approved: bool = False
         if mine is not None and _release(mine) == release:
             where = _first_difference(entry, mine, (ENTRIES, index))
             field = ".".join(str(p) for p in where[2:]) or "the entry"
-            found.append(Issue(
-                "budget.entry_changed",
-                f"entry seq {seq} ({release}) differs from the base in {field}: entries "
-                "are append-only, an earlier entry can never change",
-                where,
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.entry_changed",
+                    f"entry seq {seq} ({release}) differs from the base in {field}: entries "
+                    "are append-only, an earlier entry can never change",
+                    where,
+                )
+            )
         elif release in ours_releases:
             moved = ours_releases[release]
-            found.append(Issue(
-                "budget.entry_moved",
-                f"the debit of {release} is entry seq {seq} on the base but seq {moved + 1} "
-                "here: entries keep their order and numbers",
-                (ENTRIES, moved, "seq"),
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.entry_moved",
+                    f"the debit of {release} is entry seq {seq} on the base but seq {moved + 1} "
+                    "here: entries keep their order and numbers",
+                    (ENTRIES, moved, "seq"),
+                )
+            )
         elif (
             mine is not None
             and _release(mine) not in theirs_releases
             and all(_release(e) not in ours_releases for e in theirs[index:])
         ):
-            found.append(Issue(
-                "budget.sequence_taken",
-                f"sequence number {seq} is already taken on the base by {release}: another "
-                "pull request debited this ledger after this branch was made. Rebase onto the "
-                "base and debit again",
-                (ENTRIES, index, "seq"),
-                fix="Rebase onto the base, keep the base's ledger, debit again with `synthgov "
-                "budget debit` (or `release new`) and push; the merge queue re-checks it.",
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.sequence_taken",
+                    f"sequence number {seq} is already taken on the base by {release}: another "
+                    "pull request debited this ledger after this branch was made. Rebase onto the "
+                    "base and debit again",
+                    (ENTRIES, index, "seq"),
+                    fix="Rebase onto the base, keep the base's ledger, debit again with `synthgov "
+                    "budget debit` (or `release new`) and push; the merge queue re-checks it.",
+                )
+            )
             break  # every later position is the same collision
         else:
             at: KeyPath = (ENTRIES, min(index, len(ours) - 1)) if ours else (ENTRIES,)
-            found.append(Issue(
-                "budget.entry_deleted",
-                f"entry seq {seq} ({release}) of the base is missing: entries are "
-                "append-only, never removed",
-                at,
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.entry_deleted",
+                    f"entry seq {seq} ({release}) of the base is missing: entries are "
+                    "append-only, never removed",
+                    at,
+                )
+            )
     if not found:
         found += _byte_issues(head, base, masked=bool(cap_change(base.data, head.data)))
     return found
@@ -249,21 +266,25 @@ def relinked_issues(head: Document, base: Document) -> list[Issue]:
             continue
         release, seq = _release(entry), index + 1
         if mine is None:
-            found.append(Issue(
-                "budget.entry_deleted",
-                f"entry seq {seq} ({release}) of the base is missing: entries are "
-                "append-only, never removed, also when the header changes",
-                (ENTRIES,),
-            ))  # fmt: skip
+            found.append(
+                Issue(
+                    "budget.entry_deleted",
+                    f"entry seq {seq} ({release}) of the base is missing: entries are "
+                    "append-only, never removed, also when the header changes",
+                    (ENTRIES,),
+                )
+            )
             continue
         where = _first_difference(_unlinked(entry), _unlinked(mine), (ENTRIES, index))
         field = ".".join(str(p) for p in where[2:]) or "the entry"
-        found.append(Issue(
-            "budget.entry_changed",
-            f"entry seq {seq} ({release}) differs from the base in {field}: a change of the "
-            "header re-links the entries (prev_sha256) and changes nothing else",
-            where,
-        ))  # fmt: skip
+        found.append(
+            Issue(
+                "budget.entry_changed",
+                f"entry seq {seq} ({release}) differs from the base in {field}: a change of the "
+                "header re-links the entries (prev_sha256) and changes nothing else",
+                where,
+            )
+        )
     return found
 
 
@@ -282,19 +303,25 @@ def _byte_issues(head: Document, base: Document, *, masked: bool = False) -> lis
     at = next((i for i, (a, b) in pairs if a != b), min(len(ours), len(theirs)))
     at += skip[1] if at > skip[0] else 0  # back to a place in the head's own text
     line = head.text.count("\n", 0, at) + 1
-    return [Issue(
-        "budget.rewritten",
-        f"line {line} differs from the base ledger's text: everything up to the base's last "
-        "entry stays byte-identical (comments and layout too); append new entries after it",
-        (), line=line,
-    )]  # fmt: skip
+    return [
+        Issue(
+            "budget.rewritten",
+            f"line {line} differs from the base ledger's text: everything up to the base's last "
+            "entry stays byte-identical (comments and layout too); append new entries after it",
+            (),
+            line=line,
+        )
+    ]
 
 
 def _content_end(node: Node) -> int:
     """Just past the last character of `node`'s content (a block collection's own end
     mark lies at the next token, after any comments)."""
-    return max(n.end_mark.index for n in yaml_edit.descendants(node)
-               if isinstance(n, ScalarNode) or getattr(n, "flow_style", False))  # fmt: skip
+    return max(
+        n.end_mark.index
+        for n in yaml_edit.descendants(node)
+        if isinstance(n, ScalarNode) or getattr(n, "flow_style", False)
+    )
 
 
 def _without_cap(text: str, path: str) -> tuple[str, tuple[int, int]]:

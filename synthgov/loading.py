@@ -554,8 +554,15 @@ def _field_path(data: Any, loc: tuple[Any, ...]) -> KeyPath:
 
 
 _BRANCHES = {"int", "float", "str", "bool", "none", "constrained-str", "decimal", "list", "dict"}
-_TYPE_NAMES = {"int": "an integer", "float": "a number", "string": "a string", "bool": "a boolean",
-               "list": "a list", "dict": "a mapping", "none": "null"}  # fmt: skip
+_TYPE_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "string": "a string",
+    "bool": "a boolean",
+    "list": "a list",
+    "dict": "a mapping",
+    "none": "null",
+}
 
 
 def _union_message(errors: list[dict[str, Any]]) -> str:

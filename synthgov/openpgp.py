@@ -150,8 +150,17 @@ class Keyring:
 
     def _gpg(self, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
         assert self._home is not None
-        command = ["gpg", "--homedir", str(self._home), "--no-options", "--batch", "--no-tty",
-                   "--disable-dirmngr", "--no-auto-key-retrieve", *args]  # fmt: skip
+        command = [
+            "gpg",
+            "--homedir",
+            str(self._home),
+            "--no-options",
+            "--batch",
+            "--no-tty",
+            "--disable-dirmngr",
+            "--no-auto-key-retrieve",
+            *args,
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GNUPG", "GPG_"))}
         try:
             return subprocess.run(command, input=stdin, capture_output=True, check=False, env=env)
@@ -188,8 +197,16 @@ class Keyring:
         assert self._home is not None
         signature_file = self._home / "signature.asc"
         signature_file.write_bytes(signature)
-        done = self._gpg("--trust-model", "always", "--status-fd", "1",
-                         "--verify", str(signature_file), "-", stdin=payload)  # fmt: skip
+        done = self._gpg(
+            "--trust-model",
+            "always",
+            "--status-fd",
+            "1",
+            "--verify",
+            str(signature_file),
+            "-",
+            stdin=payload,
+        )
         status = [
             line[len("[GNUPG:] ") :].split(" ")
             for line in done.stdout.decode("utf-8", "replace").splitlines()

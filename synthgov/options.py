@@ -102,9 +102,12 @@ def instant(text: str | None, label: str) -> datetime | None:
 
     moment = utc_time(text, label)
     if moment is not None and not clock.EARLIEST <= moment < clock.LATEST:
-        raise InputError.at(label, f"{text!r} is outside the range a clock can replay; expected "
-                            f"a time from {format_timestamp(clock.EARLIEST)} to before "
-                            f"{format_timestamp(clock.LATEST)}")  # fmt: skip
+        raise InputError.at(
+            label,
+            f"{text!r} is outside the range a clock can replay; expected "
+            f"a time from {format_timestamp(clock.EARLIEST)} to before "
+            f"{format_timestamp(clock.LATEST)}",
+        )
     return moment
 
 

@@ -66,8 +66,11 @@ def file_target(path: Path) -> Path:
     target, shown = path.absolute(), str(path)
     mode = _mode(target, shown)
     if mode is not None and not stat.S_ISREG(mode):
-        raise InputError.at(shown, f"is {_kind(mode)}; synthgov writes only regular files "
-                            "and replaces nothing else (choose a file path)")  # fmt: skip
+        raise InputError.at(
+            shown,
+            f"is {_kind(mode)}; synthgov writes only regular files "
+            "and replaces nothing else (choose a file path)",
+        )
     _make_folder(target.parent, shown)
     return target
 
@@ -91,8 +94,9 @@ def write_file(path: Path, data: bytes) -> None:
         os.chmod(tmp, mode)
         now = _mode(target, shown)  # something else may have appeared meanwhile
         if now is not None and not stat.S_ISREG(now):
-            raise InputError.at(shown, f"became {_kind(now)} while synthgov was writing; "
-                                "nothing was replaced")  # fmt: skip
+            raise InputError.at(
+                shown, f"became {_kind(now)} while synthgov was writing; nothing was replaced"
+            )
         os.replace(tmp, target)  # replaces the entry itself, never through a link
     except OSError as exc:
         raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
@@ -114,7 +118,10 @@ def folder(path: Path) -> Path:
     target, shown = path.absolute(), str(path)
     mode = _mode(target, shown)
     if mode is not None and not stat.S_ISDIR(mode):
-        raise InputError.at(shown, f"is {_kind(mode) if not stat.S_ISREG(mode) else 'a file'}; "
-                            "expected a folder to write into")  # fmt: skip
+        raise InputError.at(
+            shown,
+            f"is {_kind(mode) if not stat.S_ISREG(mode) else 'a file'}; "
+            "expected a folder to write into",
+        )
     _make_folder(target, shown)
     return target

@@ -81,8 +81,12 @@ class Provenance:
 
 
 #: Git's id of the empty file: sharing it says nothing about who wrote what.
-_EMPTY_BLOBS = frozenset({"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
-                          "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"})  # fmt: skip
+_EMPTY_BLOBS = frozenset(
+    {
+        "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+        "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813",
+    }
+)
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

@@ -30,8 +30,12 @@ from synthgov.models.policy import Condition
 from synthgov.models.report import Metric, Report
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
-    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq,
-}  # fmt: skip
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
+    "==": operator.eq,
+}
 
 
 class Decision(StrEnum):
@@ -72,8 +76,13 @@ def compare(op: str, observed: float, threshold: float) -> bool:
     return _OPS[op](observed, threshold)
 
 
-def decide(op: str, value: float, interval: tuple[float, float] | None, threshold: float,
-           margin: float = 0.0) -> Decision:  # fmt: skip
+def decide(
+    op: str,
+    value: float,
+    interval: tuple[float, float] | None,
+    threshold: float,
+    margin: float = 0.0,
+) -> Decision:
     """The three-way decision of the module docstring for one estimate."""
     lower, upper = interval if interval is not None else (value, value)
     if op == "==":
@@ -134,9 +143,12 @@ def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
 #: group of a subgroup column is large enough. Every other metric is always measured, so a
 #: note for it is not one `evaluate` wrote, and never excuses its absence.
 UNMEASURABLE: dict[str, bool] = {
-    "utility.tstr": False, "utility.trtr": False, "utility.tstr_trtr_ratio": False,
-    "subgroup.shortfall": True, "subgroup.worst_gap": True,
-}  # fmt: skip
+    "utility.tstr": False,
+    "utility.trtr": False,
+    "utility.tstr_trtr_ratio": False,
+    "subgroup.shortfall": True,
+    "subgroup.worst_gap": True,
+}
 
 
 def undecided(metric: str, report: Report) -> list[dict[str, Any]]:
@@ -149,19 +161,32 @@ def undecided(metric: str, report: Report) -> list[dict[str, Any]]:
     if not isinstance(notes, list) or metric not in UNMEASURABLE:
         return []
     per_column = UNMEASURABLE[metric]
-    notes = [n for n in notes if isinstance(n, dict)
-             and isinstance(n.get("column"), str) == per_column]  # fmt: skip
-    smallest = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
+    notes = [
+        n for n in notes if isinstance(n, dict) and isinstance(n.get("column"), str) == per_column
+    ]
+    smallest = min(
+        report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows
+    )
     return [
-        note for note in notes
-        if isinstance(note, dict) and note.get("id") == metric
-        and isinstance(note.get("needs_rows"), int) and not isinstance(note["needs_rows"], bool)
-        and isinstance(note.get("reason"), str) and note["needs_rows"] > smallest
-    ]  # fmt: skip
+        note
+        for note in notes
+        if isinstance(note, dict)
+        and note.get("id") == metric
+        and isinstance(note.get("needs_rows"), int)
+        and not isinstance(note["needs_rows"], bool)
+        and isinstance(note.get("reason"), str)
+        and note["needs_rows"] > smallest
+    ]
 
 
-def _needs(op: str, value: float, interval: tuple[float, float], threshold: float,
-           margin: float, rows: int | None) -> tuple[int | None, bool]:  # fmt: skip
+def _needs(
+    op: str,
+    value: float,
+    interval: tuple[float, float],
+    threshold: float,
+    margin: float,
+    rows: int | None,
+) -> tuple[int | None, bool]:
     """(About how many rows would let the interval pass, whether more rows would rather
     make it fail). Intervals narrow as 1/sqrt(rows); the room is the margin (what an
     honest release has, whatever its noisy estimate), or without one the distance from
@@ -178,8 +203,14 @@ def _needs(op: str, value: float, interval: tuple[float, float], threshold: floa
     return rows_needed(rows, half, room), False
 
 
-def judge(condition: Condition, threshold: float, report: Report, *,
-          margin: float = 0.0, alpha: float | None = None) -> Judgement:  # fmt: skip
+def judge(
+    condition: Condition,
+    threshold: float,
+    report: Report,
+    *,
+    margin: float = 0.0,
+    alpha: float | None = None,
+) -> Judgement:
     """Aggregate the metric's entries (default: the worst one) and decide.
 
     `alpha` is the one-sided level of each bound (None: the report's own 95 % `ci`).
@@ -190,8 +221,16 @@ def judge(condition: Condition, threshold: float, report: Report, *,
     unmeasured = None
     if notes:  # columns the tables were too small to measure at all
         note = notes[0]
-        unmeasured = Judgement(Decision.INCONCLUSIVE, None, None, note.get("column"), None,
-                               None, note["needs_rows"], note["reason"])  # fmt: skip
+        unmeasured = Judgement(
+            Decision.INCONCLUSIVE,
+            None,
+            None,
+            note.get("column"),
+            None,
+            None,
+            note["needs_rows"],
+            note["reason"],
+        )
     if not found:
         return unmeasured or Judgement(Decision.FAIL, None, None, None, None)
     rows = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
@@ -201,17 +240,30 @@ def judge(condition: Condition, threshold: float, report: Report, *,
     return judged_entries
 
 
-def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int, Metric]],
-                   margin: float, alpha: float | None, rows: int) -> Judgement:  # fmt: skip
+def _judge_entries(
+    condition: Condition,
+    threshold: float,
+    found: list[tuple[int, Metric]],
+    margin: float,
+    alpha: float | None,
+    rows: int,
+) -> Judgement:
     judged = []
     for index, metric in found:
         known = METRICS.get(metric.id)
         if known is not None and known.estimate and getattr(metric, "interval", None) is None:
             # a gated estimate must say what its interval is made of, or a widened `ci`
             # (or none) would pass for the real one
-            return Judgement(Decision.FAIL, metric.value, None, _label(metric), index, metric.n,
-                             reason="has no `interval` (what its ci is made of), so it cannot be "
-                                    "judged at the policy's confidence")  # fmt: skip
+            return Judgement(
+                Decision.FAIL,
+                metric.value,
+                None,
+                _label(metric),
+                index,
+                metric.n,
+                reason="has no `interval` (what its ci is made of), so it cannot be "
+                "judged at the policy's confidence",
+            )
         interval = entry_interval(metric, alpha)
         decision = decide(condition.op, metric.value, interval, threshold, margin)
         if _no_excess_rule(condition.op, threshold, metric):
@@ -224,26 +276,36 @@ def _judge_entries(condition: Condition, threshold: float, found: list[tuple[int
         highs = [iv[1] if iv else v for _, v, iv, _, _ in judged]
         interval = (sum(lows) / count, sum(highs) / count)
         decision = decide(condition.op, value, interval, threshold, margin)
-        return _judgement(condition.op, decision, value, interval, None, judged[0][3],
-                          rows, threshold, margin)  # fmt: skip
+        return _judgement(
+            condition.op, decision, value, interval, None, judged[0][3], rows, threshold, margin
+        )
     lower_is_worse = condition.effective_aggregate == "min"
 
-    def badness(item: tuple[Decision, float, tuple[float, float] | None, int, Metric]) -> tuple[int, float]:
+    def badness(
+        item: tuple[Decision, float, tuple[float, float] | None, int, Metric],
+    ) -> tuple[int, float]:
         return item[0].rank, -item[1] if lower_is_worse else item[1]
 
     decision, value, interval, index, metric = max(judged, key=badness)
-    return _judgement(condition.op, decision, value, interval, _label(metric), index, rows,
-                      threshold, margin)  # fmt: skip
+    return _judgement(
+        condition.op, decision, value, interval, _label(metric), index, rows, threshold, margin
+    )
 
 
 def _no_excess_rule(op: str, threshold: float, metric: Metric) -> bool:
     """A rule "no excess at all" (`<= 0`) on a difference of two counted shares."""
     spec = getattr(metric, "interval", None)
-    return op in ("<=", "<") and threshold == 0 and isinstance(spec, dict) and spec.get("kind") == "newcombe"
+    return (
+        op in ("<=", "<")
+        and threshold == 0
+        and isinstance(spec, dict)
+        and spec.get("kind") == "newcombe"
+    )
 
 
-def _exact_decision(metric: Metric, interval: tuple[float, float] | None, margin: float,
-                    alpha: float | None) -> Decision:  # fmt: skip
+def _exact_decision(
+    metric: Metric, interval: tuple[float, float] | None, margin: float, alpha: float | None
+) -> Decision:
     """Fail when Fisher's exact test finds an excess at the bound's level; else pass when
     the interval lies within the margin. Counts are decided exactly, rare (copies, when
     fresh rows never copy) or common (attack successes), instead of by an interval's
@@ -257,10 +319,20 @@ def _exact_decision(metric: Metric, interval: tuple[float, float] | None, margin
     return Decision.PASS if upper <= margin else Decision.INCONCLUSIVE
 
 
-def _judgement(op: str, decision: Decision, value: float, interval: tuple[float, float] | None,
-               where: str | None, index: int, rows: int, threshold: float,
-               margin: float) -> Judgement:  # fmt: skip
+def _judgement(
+    op: str,
+    decision: Decision,
+    value: float,
+    interval: tuple[float, float] | None,
+    where: str | None,
+    index: int,
+    rows: int,
+    threshold: float,
+    margin: float,
+) -> Judgement:
     needs, likely_fails = None, False
     if decision is Decision.INCONCLUSIVE and interval is not None:
         needs, likely_fails = _needs(op, value, interval, threshold, margin, rows)
-    return Judgement(decision, value, interval, where, index, rows, needs, likely_fails=likely_fails)
+    return Judgement(
+        decision, value, interval, where, index, rows, needs, likely_fails=likely_fails
+    )

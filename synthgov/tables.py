@@ -81,8 +81,13 @@ def _parse_csv(raw: bytes, shown: str) -> DataFrame:
             # a data row longer than the header would silently become the index
             warnings.simplefilter("error", pd.errors.ParserWarning)
             # Only an empty field is missing: "NA" (North America), "None" or "null" are values.
-            return pd.read_csv(io.BytesIO(raw), index_col=False, encoding="utf-8-sig",
-                               keep_default_na=False, na_values=[""])  # fmt: skip
+            return pd.read_csv(
+                io.BytesIO(raw),
+                index_col=False,
+                encoding="utf-8-sig",
+                keep_default_na=False,
+                na_values=[""],
+            )
     except pd.errors.EmptyDataError:
         raise InputError.at(shown, "the table has no columns (empty file)") from None
     except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:

@@ -28,25 +28,47 @@ def _ref(loaded: Loaded[Waiver]) -> WaiverRef:
 
 
 def _waiver_finding(loaded: Loaded[Waiver], rule: str, message: str, severity: Severity) -> Finding:
-    return Finding(gate="policy", rule=rule, severity=severity, message=message,
-                   file=loaded.document.path, line=loaded.document.locate(("expires_at",)).line,
-                   enforcement="mandatory")  # fmt: skip
+    return Finding(
+        gate="policy",
+        rule=rule,
+        severity=severity,
+        message=message,
+        file=loaded.document.path,
+        line=loaded.document.locate(("expires_at",)).line,
+        enforcement="mandatory",
+    )
 
 
-def apply(findings: list[Finding], waivers: tuple[Loaded[Waiver], ...],
-          policy: Loaded[Policy], now: datetime) -> list[Finding]:  # fmt: skip
+def apply(
+    findings: list[Finding],
+    waivers: tuple[Loaded[Waiver], ...],
+    policy: Loaded[Policy],
+    now: datetime,
+) -> list[Finding]:
     """The findings with every valid waiver in force applied, plus findings about waivers."""
     result = list(findings)
     for loaded in waivers:
         waiver = loaded.model
         problems = waiver_problems(loaded, policy)
         if problems:
-            result.append(_waiver_finding(loaded, "waivers.invalid",
-                                          f"waiver {waiver.id} does not apply: {problems[0].message}", Severity.ERROR))  # fmt: skip
+            result.append(
+                _waiver_finding(
+                    loaded,
+                    "waivers.invalid",
+                    f"waiver {waiver.id} does not apply: {problems[0].message}",
+                    Severity.ERROR,
+                )
+            )
             continue
         if now >= waiver.expires_at:
-            result.append(_waiver_finding(loaded, "waivers.expired",
-                                          f"waiver {waiver.id} expired at {waiver.expires_at:%Y-%m-%d %H:%M}Z; remove it or renew it", Severity.ERROR))  # fmt: skip
+            result.append(
+                _waiver_finding(
+                    loaded,
+                    "waivers.expired",
+                    f"waiver {waiver.id} expired at {waiver.expires_at:%Y-%m-%d %H:%M}Z; remove it or renew it",
+                    Severity.ERROR,
+                )
+            )
             continue
         if not in_force(waiver, now):
             continue
@@ -61,17 +83,28 @@ def apply(findings: list[Finding], waivers: tuple[Loaded[Waiver], ...],
                 continue
             used = True
             observed = finding.observed
-            if isinstance(observed, float) and decide(
-                rule.op, observed, finding.interval, waiver.relax_to
-            ) is Decision.PASS:
-                result[index] = replace(finding, severity=Severity.WARNING, waiver=_ref(loaded),
-                                        message=f"{finding.message}; waived by {waiver.id} up to {waiver.relax_to:g}")  # fmt: skip
+            if (
+                isinstance(observed, float)
+                and decide(rule.op, observed, finding.interval, waiver.relax_to) is Decision.PASS
+            ):
+                result[index] = replace(
+                    finding,
+                    severity=Severity.WARNING,
+                    waiver=_ref(loaded),
+                    message=f"{finding.message}; waived by {waiver.id} up to {waiver.relax_to:g}",
+                )
             else:
                 result[index] = replace(
                     finding,
                     message=f"{finding.message}; beyond waiver {waiver.id}'s bound {waiver.relax_to:g}",
                 )
         if not used:
-            result.append(_waiver_finding(loaded, "waivers.unused",
-                                          f"waiver {waiver.id} matches no failing {waiver.rule} finding", Severity.WARNING))  # fmt: skip
+            result.append(
+                _waiver_finding(
+                    loaded,
+                    "waivers.unused",
+                    f"waiver {waiver.id} matches no failing {waiver.rule} finding",
+                    Severity.WARNING,
+                )
+            )
     return result

@@ -69,10 +69,15 @@ def commit(repo: Path, message: str) -> None:
 def run_in(repo: Path, *args: str, identity: str | None = None) -> int:
     """The CLI in process in `repo` (`-C`), as `identity`@example.org when given (git's
     author and committer for the commits it makes)."""
-    env = {} if not identity else {
-        f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
-        for key, value in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))
-    }  # fmt: skip
+    env = (
+        {}
+        if not identity
+        else {
+            f"GIT_{role}_{key}": value
+            for role in ("AUTHOR", "COMMITTER")
+            for key, value in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))
+        }
+    )
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     try:

@@ -35,23 +35,30 @@ def empty(notion: str = "approx", cap: str | None = None, source: str = "claims-
     return HEADER.format(source=source, notion=notion, cap=cap or CAPS[notion])
 
 
-def append(text: str, release: str, when: str = "2026-09-02T10:00:00Z", mechanism: str = "aim",
-           **loss: str) -> str:  # fmt: skip
+def append(
+    text: str, release: str, when: str = "2026-09-02T10:00:00Z", mechanism: str = "aim", **loss: str
+) -> str:
     """`text` with a debit of `release` appended exactly as `synthgov budget debit` does."""
     data = parse_yaml(text.encode(), PATH).data
     index = len(ledgers.entries(data))
-    entry = Entry.model_validate({
-        "seq": index + 1, "release": release, "mechanism": mechanism,
-        "loss": {k: Decimal(v) for k, v in loss.items()}, "recorded_at": when,
-        "prev_sha256": ledgers.link(data, index),
-    })  # fmt: skip
+    entry = Entry.model_validate(
+        {
+            "seq": index + 1,
+            "release": release,
+            "mechanism": mechanism,
+            "loss": {k: Decimal(v) for k, v in loss.items()},
+            "recorded_at": when,
+            "prev_sha256": ledgers.link(data, index),
+        }
+    )
     new = ledgers.append(text, to_yaml(entry))
     assert new is not None
     return new
 
 
-def build(debits: list[tuple[str, dict[str, str]]], notion: str = "approx",
-          cap: str | None = None) -> str:  # fmt: skip
+def build(
+    debits: list[tuple[str, dict[str, str]]], notion: str = "approx", cap: str | None = None
+) -> str:
     text = empty(notion, cap)
     for day, (release, loss) in enumerate(debits, start=1):
         text = append(text, release, f"2026-09-{day:02d}T10:00:00Z", **loss)

@@ -27,32 +27,87 @@ PASSING: list[dict[str, Any]] = [
     {"id": "fidelity.missing_rate_diff", "column": "region", "value": 0.0},
     {"id": "fidelity.missing_rate_diff", "column": "amount", "value": 0.01},
     {"id": "fidelity.missing_rate_diff", "column": "fraud", "value": 0.0},
-    {"id": "fidelity.detection_auc", "value": 0.61, "ci": [0.58, 0.64],
-     "interval": {"kind": "normal", "se": 0.015}},
-    {"id": "utility.tstr", "value": 0.88, "ci": [0.86, 0.9], "interval": {"kind": "normal", "se": 0.01}},
-    {"id": "utility.tstr_trtr_ratio", "value": 0.95, "ci": [0.93, 0.97],
-     "interval": {"kind": "normal", "se": 0.01}},
+    {
+        "id": "fidelity.detection_auc",
+        "value": 0.61,
+        "ci": [0.58, 0.64],
+        "interval": {"kind": "normal", "se": 0.015},
+    },
+    {
+        "id": "utility.tstr",
+        "value": 0.88,
+        "ci": [0.86, 0.9],
+        "interval": {"kind": "normal", "se": 0.01},
+    },
+    {
+        "id": "utility.tstr_trtr_ratio",
+        "value": 0.95,
+        "ci": [0.93, 0.97],
+        "interval": {"kind": "normal", "se": 0.01},
+    },
     {"id": "privacy.prohibited_columns_absent", "value": 1.0},
     {"id": "privacy.exact_match_rate", "value": 0.0},
     {"id": "privacy.dcr_overfitting_protection", "value": 0.97},
-    {"id": "privacy.exact_copy_excess", "value": 0.0, "ci": [-0.002, 0.002],
-     "interval": {"kind": "newcombe", "successes": [0, 0], "trials": [2000, 2000]}},
-    {"id": "privacy.near_copy_excess", "value": 0.0, "ci": [-0.006, 0.006],
-     "interval": {"kind": "newcombe", "successes": [20, 20], "trials": [2000, 2000]}},
-    {"id": "privacy.closer_than_fresh", "value": 0.5, "ci": [0.49, 0.51],
-     "interval": {"kind": "normal", "se": 0.005}},
-    {"id": "privacy.mia_auc", "value": 0.5, "ci": [0.49, 0.51], "interval": {"kind": "normal", "se": 0.005}},
-    {"id": "privacy.singling_out_excess", "value": 0.0, "ci": [-0.02, 0.02],
-     "interval": {"kind": "normal", "se": 0.01}},
-    {"id": "privacy.linkability_excess", "value": 0.0, "ci": [-0.02, 0.02],
-     "interval": {"kind": "newcombe", "successes": [100, 100], "trials": [2000, 2000]}},
-    {"id": "privacy.inference_excess", "column": "fraud", "value": 0.0, "ci": [-0.03, 0.03],
-     "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]}},
+    {
+        "id": "privacy.exact_copy_excess",
+        "value": 0.0,
+        "ci": [-0.002, 0.002],
+        "interval": {"kind": "newcombe", "successes": [0, 0], "trials": [2000, 2000]},
+    },
+    {
+        "id": "privacy.near_copy_excess",
+        "value": 0.0,
+        "ci": [-0.006, 0.006],
+        "interval": {"kind": "newcombe", "successes": [20, 20], "trials": [2000, 2000]},
+    },
+    {
+        "id": "privacy.closer_than_fresh",
+        "value": 0.5,
+        "ci": [0.49, 0.51],
+        "interval": {"kind": "normal", "se": 0.005},
+    },
+    {
+        "id": "privacy.mia_auc",
+        "value": 0.5,
+        "ci": [0.49, 0.51],
+        "interval": {"kind": "normal", "se": 0.005},
+    },
+    {
+        "id": "privacy.singling_out_excess",
+        "value": 0.0,
+        "ci": [-0.02, 0.02],
+        "interval": {"kind": "normal", "se": 0.01},
+    },
+    {
+        "id": "privacy.linkability_excess",
+        "value": 0.0,
+        "ci": [-0.02, 0.02],
+        "interval": {"kind": "newcombe", "successes": [100, 100], "trials": [2000, 2000]},
+    },
+    {
+        "id": "privacy.inference_excess",
+        "column": "fraud",
+        "value": 0.0,
+        "ci": [-0.03, 0.03],
+        "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]},
+    },
     {"id": "subgroup.worst_gap", "column": "region", "value": 0.02},
-    {"id": "subgroup.shortfall", "column": "region", "value": 0.0, "group": "north",
-     "ci": [-0.01, 0.01], "interval": {"kind": "normal", "se": 0.005}},
-    {"id": "subgroup.shortfall", "column": "region", "value": 0.01, "group": "south",
-     "ci": [0.0, 0.02], "interval": {"kind": "normal", "se": 0.005}},
+    {
+        "id": "subgroup.shortfall",
+        "column": "region",
+        "value": 0.0,
+        "group": "north",
+        "ci": [-0.01, 0.01],
+        "interval": {"kind": "normal", "se": 0.005},
+    },
+    {
+        "id": "subgroup.shortfall",
+        "column": "region",
+        "value": 0.01,
+        "group": "south",
+        "ci": [0.0, 0.02],
+        "interval": {"kind": "normal", "se": 0.005},
+    },
 ]
 
 
@@ -65,6 +120,7 @@ def with_mia_rule(policy: str, threshold: float = 0.5, margin: float = 0.07) -> 
     assert _MIA in policy, "the default policy's MIA rule changed; update tests/samples.py"
     changed = f'metric: privacy.mia_auc\n    op: "<="\n    threshold: {threshold:g}\n    margin: {margin:g}\n'
     return policy.replace(_MIA, changed)
+
 
 CARD = """\
 schema_version: 1
@@ -107,16 +163,23 @@ def _sketch_text(fingerprint: str) -> str:
 
 def fingerprint_of(artifact: str) -> str:
     """The content fingerprint the samples give an artifact: another file, other rows."""
-    return FINGERPRINTS["synthetic"] if artifact == SHA else hashlib.sha256(artifact.encode()).hexdigest()
+    return (
+        FINGERPRINTS["synthetic"]
+        if artifact == SHA
+        else hashlib.sha256(artifact.encode()).hexdigest()
+    )
 
 
 def manifest_for(artifact: str, manifest: str | None = None) -> str:
     """`manifest` (default: MANIFEST) shipping `artifact`, with that artifact's fingerprint."""
     text = MANIFEST if manifest is None else manifest
     fingerprint = fingerprint_of(artifact)
-    return (text.replace(f"sha256: {SHA}, rows", f"sha256: {artifact}, rows")
-            .replace(_sketch_text(FINGERPRINTS["synthetic"]), _sketch_text(fingerprint))
-            .replace(FINGERPRINTS["synthetic"], fingerprint))  # fmt: skip
+    return (
+        text.replace(f"sha256: {SHA}, rows", f"sha256: {artifact}, rows")
+        .replace(_sketch_text(FINGERPRINTS["synthetic"]), _sketch_text(fingerprint))
+        .replace(FINGERPRINTS["synthetic"], fingerprint)
+    )
+
 
 MANIFEST = f"""\
 schema_version: 1
@@ -238,14 +301,28 @@ author: author@example.org
 artifact_sha256: {SHA}
 """
 
-REVALIDATION = json.dumps({
-    "schema_version": 1, "release": "claims@1.10", "revalidated_at": "2026-12-01T06:00:00Z",
-    "fresh": {"sha256": SHA, "rows": 20, "columns": 4}, "artifact_sha256": SHA,
-    "verdict": "pass", "blocking": [],
-    "drift": [{"id": "fidelity.ks_complement", "column": "age", "before": 0.97, "after": 0.95,
-               "change": -0.02}],
-    "report": json.loads(REPORT),
-}, indent=1)  # fmt: skip
+REVALIDATION = json.dumps(
+    {
+        "schema_version": 1,
+        "release": "claims@1.10",
+        "revalidated_at": "2026-12-01T06:00:00Z",
+        "fresh": {"sha256": SHA, "rows": 20, "columns": 4},
+        "artifact_sha256": SHA,
+        "verdict": "pass",
+        "blocking": [],
+        "drift": [
+            {
+                "id": "fidelity.ks_complement",
+                "column": "age",
+                "before": 0.97,
+                "after": 0.95,
+                "change": -0.02,
+            }
+        ],
+        "report": json.loads(REPORT),
+    },
+    indent=1,
+)
 
 CHECKPOINT = f"""\
 schema_version: 1
@@ -265,11 +342,22 @@ signature:
     -----END SSH SIGNATURE-----
 """
 
-AUDIT = json.dumps({
-    "schema_version": 1, "verdict": "clean", "range": "refs/heads/main", "head": "b" * 40,
-    "commits": 3, "decided": 1, "at": None, "generated_at": "2026-10-01T09:00:00Z",
-    "releases": [], "findings": [], "budgets": [], "checkpoints": [],
-})  # fmt: skip
+AUDIT = json.dumps(
+    {
+        "schema_version": 1,
+        "verdict": "clean",
+        "range": "refs/heads/main",
+        "head": "b" * 40,
+        "commits": 3,
+        "decided": 1,
+        "at": None,
+        "generated_at": "2026-10-01T09:00:00Z",
+        "releases": [],
+        "findings": [],
+        "budgets": [],
+        "checkpoints": [],
+    }
+)
 
 DOCUMENTS = [
     ("policy", "policy/policy.yaml", POLICY),

@@ -39,8 +39,10 @@ class Person:
 def make_person(folder: Path, person_id: str, *roles: str, email: str | None = None) -> Person:
     key = folder / person_id
     if not key.exists():
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", person_id,
-                        "-f", str(key)], check=True)  # fmt: skip
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", person_id, "-f", str(key)],
+            check=True,
+        )
     return Person(person_id, email or f"{person_id}@example.org", roles, key)
 
 
@@ -48,10 +50,17 @@ def registry_yaml(*people: Person, extra: dict[str, str] | None = None) -> str:
     """policy/reviewers.yaml; `extra` adds key fields (e.g. revoked_at) per reviewer id."""
     lines = ["schema_version: 1", "reviewers:"]
     for p in people:
-        lines += [f"  - id: {p.id}", f"    name: {p.id.title()}", f"    email: {p.email}",
-                  "    roles:", *(f"    - {r}" for r in p.roles), "    keys:",
-                  "    - type: ssh", f"      public_key: {p.public}",
-                  f"      fingerprint: {p.fingerprint}"]  # fmt: skip
+        lines += [
+            f"  - id: {p.id}",
+            f"    name: {p.id.title()}",
+            f"    email: {p.email}",
+            "    roles:",
+            *(f"    - {r}" for r in p.roles),
+            "    keys:",
+            "    - type: ssh",
+            f"      public_key: {p.public}",
+            f"      fingerprint: {p.fingerprint}",
+        ]
         lines += [f"      {line}" for line in (extra or {}).get(p.id, "").splitlines()]
     return "\n".join(lines) + "\n"
 
@@ -60,12 +69,21 @@ def registry_yaml(*people: Person, extra: dict[str, str] | None = None) -> str:
 REPOSITORY = REPOSITORY_PLACEHOLDER
 
 
-def approval(person: Person, role: str, digest: str, *, release: str | None = "claims@1.10",
-             waiver: str | None = None, decision: str = "approve",
-             signer: Person | None = None, namespace: str = NAMESPACE,
-             signed_at: str = "2025-06-01T10:00:00Z", subject: str | None = None,
-             dataset: str | None = None,
-             repository: str | None = REPOSITORY) -> tuple[str, str]:  # fmt: skip
+def approval(
+    person: Person,
+    role: str,
+    digest: str,
+    *,
+    release: str | None = "claims@1.10",
+    waiver: str | None = None,
+    decision: str = "approve",
+    signer: Person | None = None,
+    namespace: str = NAMESPACE,
+    signed_at: str = "2025-06-01T10:00:00Z",
+    subject: str | None = None,
+    dataset: str | None = None,
+    repository: str | None = REPOSITORY,
+) -> tuple[str, str]:
     """(path, text) of an approval signed by `signer` (default: the person); `subject`
     defaults to what `release`, `waiver` and `dataset` imply."""
     kind = subject or (
@@ -80,10 +98,21 @@ def approval(person: Person, role: str, digest: str, *, release: str | None = "c
         data["release"] = release
     if dataset is not None:
         data["dataset"] = dataset
-    data |= {"reviewer": person.id, "role": role, "decision": decision, "digest": digest,
-             "signed_at": signed_at}  # fmt: skip
-    path = layout.approval_path(role, person.id, release if kind in ("release", "waiver", "revocation") else None,
-                                waiver, kind, dataset)  # fmt: skip
+    data |= {
+        "reviewer": person.id,
+        "role": role,
+        "decision": decision,
+        "digest": digest,
+        "signed_at": signed_at,
+    }
+    path = layout.approval_path(
+        role,
+        person.id,
+        release if kind in ("release", "waiver", "revocation") else None,
+        waiver,
+        kind,
+        dataset,
+    )
     by = signer or person
     return path, signed_text(data, path, "sshsig", lambda m: by.sign(m, namespace))
 

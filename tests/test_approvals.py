@@ -54,8 +54,9 @@ def gate(synthgov, repo: Path, *args: str) -> dict[str, Any]:  # type: ignore[no
 
 def put_approval(repo: Path, name: str, role: str | None = None, **kw: Any) -> str:
     person = kw.pop("person", None) or PEOPLE[name]
-    path, text = signing.approval(person, role or person.roles[0], kw.pop("digest", None)
-                                  or release_digest(repo), **kw)  # fmt: skip
+    path, text = signing.approval(
+        person, role or person.roles[0], kw.pop("digest", None) or release_digest(repo), **kw
+    )
     write(repo, path, text)
     return path
 
@@ -72,9 +73,22 @@ def signed_commit(repo: Path, person: signing.Person, message: str, **env: str) 
     """A commit by `person` (author and committer), signed with their key."""
     git(repo, "add", "-A")
     who = {"GIT_AUTHOR_EMAIL": person.email, "GIT_COMMITTER_EMAIL": person.email}
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={person.key}",
-                    "commit", "-S", "-qm", message], cwd=repo, check=True,
-                   env={**os.environ, **who, **env})  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"user.signingkey={person.key}",
+            "commit",
+            "-S",
+            "-qm",
+            message,
+        ],
+        cwd=repo,
+        check=True,
+        env={**os.environ, **who, **env},
+    )
 
 
 def test_a_release_without_approvals_is_blocked_naming_the_roles_and_the_policy_line(
@@ -286,9 +300,14 @@ def test_a_commit_carrier_alone_suffices(synthgov, base: Path) -> None:  # type:
     raw = git(base, "cat-file", "commit", "HEAD")
     header_end = raw.index("\ngpgsig ")
     forged = raw[:header_end] + "\ngpgsig-sha256 junk" + raw[header_end:]
-    sha = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
-                         cwd=base, input=forged, capture_output=True, text=True,
-                         check=True).stdout.strip()  # fmt: skip
+    sha = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
+        cwd=base,
+        input=forged,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     git(base, "reset", "-q", "--hard", sha)
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
@@ -311,9 +330,11 @@ def test_a_waiver_applies_only_with_its_approvals(synthgov, base: Path) -> None:
 
     metrics = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
     add_release(base, metrics)
-    waiver = samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85").replace(
-        '"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"').replace(
-        '"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')  # fmt: skip
+    waiver = (
+        samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
+        .replace('"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"')
+        .replace('"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')
+    )
     write(base, f"{RELEASE}/waivers/WVR-2026-007.yaml", waiver)
     commit(base, "waiver")
     data = gate(synthgov, base)
@@ -323,8 +344,9 @@ def test_a_waiver_applies_only_with_its_approvals(synthgov, base: Path) -> None:
     from synthgov.loading import parse_document
 
     doc = parse_document(waiver.encode(), "w.yaml")
-    put_approval(base, "bo", digest=approvals.waiver_digest("claims@1.10", doc.data),
-                 waiver="WVR-2026-007")  # fmt: skip
+    put_approval(
+        base, "bo", digest=approvals.waiver_digest("claims@1.10", doc.data), waiver="WVR-2026-007"
+    )
     commit(base, "bo approves the waiver")
     data = gate(synthgov, base)
     assert data["verdict"] == "pass", messages(data)
@@ -400,8 +422,13 @@ def test_a_reject_overwritten_with_an_older_approve_still_blocks(synthgov, base:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada")
     old_approve = (base / path).read_text()
-    later = signing.approval(PEOPLE["ada"], "privacy-reviewer", release_digest(base),
-                             decision="reject", signed_at="2025-07-01T00:00:00Z")[1]  # fmt: skip
+    later = signing.approval(
+        PEOPLE["ada"],
+        "privacy-reviewer",
+        release_digest(base),
+        decision="reject",
+        signed_at="2025-07-01T00:00:00Z",
+    )[1]
     write(base, path, later)
     commit(base, "ada rejects")
     write(base, path, old_approve)
@@ -415,8 +442,9 @@ def test_a_reject_superseded_by_the_reviewers_later_approve_passes(synthgov, bas
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada", decision="reject")
     commit(base, "ada rejects")
-    later = signing.approval(PEOPLE["ada"], "privacy-reviewer", release_digest(base),
-                             signed_at="2025-08-01T00:00:00Z")[1]  # fmt: skip
+    later = signing.approval(
+        PEOPLE["ada"], "privacy-reviewer", release_digest(base), signed_at="2025-08-01T00:00:00Z"
+    )[1]
     write(base, path, later)
     commit(base, "ada changes her mind")
     assert gate(synthgov, base)["verdict"] == "pass"
@@ -440,11 +468,21 @@ def test_a_classification_downgrade_alone_needs_admin_approvals(synthgov, base: 
     # The card is changed too: its (base) tier's reviewers approve that change as well.
     result = check(synthgov, base, "--format", "json")
     assert [f["rule"] for f in as_json(result)["findings"] if f["severity"] == "error"] == [
-        "policy.card_change", "policy.card_change"]  # fmt: skip
+        "policy.card_change",
+        "policy.card_change",
+    ]
     for name in ("ada", "chen"):
         person = PEOPLE[name]
-        done = synthgov("approve", "--card", "claims", "--role", person.roles[0],
-                        "--key", str(person.key), cwd=base)  # fmt: skip
+        done = synthgov(
+            "approve",
+            "--card",
+            "claims",
+            "--role",
+            person.roles[0],
+            "--key",
+            str(person.key),
+            cwd=base,
+        )
         assert done.code == 0, done.err
     assert check(synthgov, base).code == 0
 
@@ -470,8 +508,21 @@ def test_a_key_that_signed_a_release_commit_marks_its_owner_even_when_expired(
     add_release(base, approved_by=())
     edit_report(base, seed=2)
     git(base, "add", "-A")
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={PEOPLE['ada'].key}",
-                    "commit", "-S", "-qm", "edit under another email"], cwd=base, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"user.signingkey={PEOPLE['ada'].key}",
+            "commit",
+            "-S",
+            "-qm",
+            "edit under another email",
+        ],
+        cwd=base,
+        check=True,
+    )
     approve(base, "ada", "chen")
     data = gate(synthgov, base, "--at", "2025-12-01T00:00:00Z")
     assert data["verdict"] == "blocked"
@@ -482,9 +533,21 @@ def test_a_commit_the_reviewer_only_re_signed_is_no_carrier(synthgov, base: Path
     add_release(base, approved_by=("chen",))
     put_approval(base, "ada", signer=PEOPLE["bo"])  # forged: the embedded signature is bo's
     git(base, "add", "-A")
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={PEOPLE['ada'].key}",
-                    "commit", "-S", "-qm", "cherry-picked and re-signed by ada"], cwd=base,
-                   check=True)  # authored by the release author, signed by ada  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"user.signingkey={PEOPLE['ada'].key}",
+            "commit",
+            "-S",
+            "-qm",
+            "cherry-picked and re-signed by ada",
+        ],
+        cwd=base,
+        check=True,
+    )  # authored by the release author, signed by ada
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert ("approvals.signature", "warning") in findings(data)

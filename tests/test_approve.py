@@ -32,8 +32,16 @@ def base(repo: Path) -> Path:
 
 def approve(synthgov, repo: Path, name: str, *args: str):  # type: ignore[no-untyped-def]
     person = PEOPLE[name]
-    return synthgov("approve", "claims@1.10", "--role", person.roles[0], "--key", str(person.key),
-                    *args, cwd=repo)  # fmt: skip
+    return synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        person.roles[0],
+        "--key",
+        str(person.key),
+        *args,
+        cwd=repo,
+    )
 
 
 def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
@@ -73,16 +81,20 @@ def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: 
 def test_approve_refuses_a_role_not_held(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     add_release(base, approved_by=())
     person = PEOPLE["chen"]
-    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", "--key",
-                      str(person.key), cwd=base)  # fmt: skip
+    result = synthgov(
+        "approve", "claims@1.10", "--role", "privacy-reviewer", "--key", str(person.key), cwd=base
+    )
     assert result.code == 1 and "does not hold the role privacy-reviewer" in result.err
 
 
 def test_approve_refuses_self_approval(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     from tests import samples
 
-    add_release(base, manifest=samples.MANIFEST.replace("author@example.org", "ada@example.org"),
-                approved_by=())  # fmt: skip
+    add_release(
+        base,
+        manifest=samples.MANIFEST.replace("author@example.org", "ada@example.org"),
+        approved_by=(),
+    )
     result = approve(synthgov, base, "ada")
     assert result.code == 1 and "ada is an author of claims@1.10" in result.err
 
@@ -111,8 +123,15 @@ def test_approve_bad_usage_is_exit_2(synthgov, base: Path) -> None:  # type: ign
     add_release(base, approved_by=())
     assert synthgov("approve", "claims", "--role", "x", cwd=base).code == 2
     assert synthgov("approve", "--role", "x", cwd=base).code == 2
-    missing = synthgov("approve", "claims@9.9", "--role", "privacy-reviewer", "--key",
-                       str(PEOPLE["ada"].key), cwd=base)  # fmt: skip
+    missing = synthgov(
+        "approve",
+        "claims@9.9",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(PEOPLE["ada"].key),
+        cwd=base,
+    )
     assert missing.code == 2 and "not committed at HEAD" in missing.err
 
 
@@ -124,12 +143,19 @@ def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, 
     monkeypatch.setenv("GNUPGHOME", str(home))
 
     def gpg(*args: str) -> str:
-        return subprocess.run(["gpg", "--batch", "--passphrase", "", *args], check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     gpg("--quick-gen-key", "Gus <gus@example.org>", "ed25519", "sign", "never")
-    fpr = next(line.split(":")[9] for line in gpg("--with-colons", "--list-keys").splitlines()
-               if line.startswith("fpr:"))  # fmt: skip
+    fpr = next(
+        line.split(":")[9]
+        for line in gpg("--with-colons", "--list-keys").splitlines()
+        if line.startswith("fpr:")
+    )
     yield fpr, gpg("--armor", "--export", fpr)
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
 
@@ -195,8 +221,9 @@ def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -
 
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0
-    data = parse_document((base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(),
-                          "a.yaml").data  # fmt: skip
+    data = parse_document(
+        (base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(), "a.yaml"
+    ).data
     assert (data["subject"], data["repository"]) == ("release", signing.REPOSITORY)
     payload = json.loads(approvals.signed_payload(data))
     assert payload["subject"] == "release" and payload["repository"] == signing.REPOSITORY
@@ -205,18 +232,27 @@ def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -
 def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     card = base / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("source: {id: claims-db,", "source: {id: other,"))
-    write(base, "budgets/other.yaml", (base / "budgets/claims-db.yaml").read_text().replace(
-        "source: claims-db", "source: other"))  # fmt: skip
+    write(
+        base,
+        "budgets/other.yaml",
+        (base / "budgets/claims-db.yaml").read_text().replace("source: claims-db", "source: other"),
+    )
     commit(base, "claims moves to the source other")
-    for name, what in (("ada", ("--card", "claims")), ("chen", ("--card", "claims")),
-                       ("ada", ("--budget",)), ("dana", ("--budget",))):  # fmt: skip
+    for name, what in (
+        ("ada", ("--card", "claims")),
+        ("chen", ("--card", "claims")),
+        ("ada", ("--budget",)),
+        ("dana", ("--budget",)),
+    ):
         person = PEOPLE[name]
-        done = synthgov("approve", *what, "--role", person.roles[0], "--key", str(person.key),
-                        cwd=base)  # fmt: skip
+        done = synthgov(
+            "approve", *what, "--role", person.roles[0], "--key", str(person.key), cwd=base
+        )
         assert done.code == 0, done.err
     assert (base / "datasets/claims/approvals/data-owner--chen.yaml").is_file()
-    budget = parse_document((base / "budgets/approvals/policy-admin--dana.yaml").read_bytes(),
-                            "b.yaml").data  # fmt: skip
+    budget = parse_document(
+        (base / "budgets/approvals/policy-admin--dana.yaml").read_bytes(), "b.yaml"
+    ).data
     assert budget["subject"] == "budget" and "release" not in budget
     assert check(synthgov, base).code == 0
 
@@ -224,8 +260,9 @@ def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -
 def test_approve_card_or_budget_without_such_a_change_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     add_release(base)
     key = str(PEOPLE["ada"].key)
-    card = synthgov("approve", "--card", "claims", "--role", "privacy-reviewer", "--key", key,
-                    cwd=base)  # fmt: skip
+    card = synthgov(
+        "approve", "--card", "claims", "--role", "privacy-reviewer", "--key", key, cwd=base
+    )
     assert card.code == 2 and "is not changed on this branch" in card.err
     budget = synthgov("approve", "--budget", "--role", "privacy-reviewer", "--key", key, cwd=base)
     assert budget.code == 2 and "creates no ledger" in budget.err

@@ -91,12 +91,21 @@ def test_audit_finds_a_self_approval_squashed_with_a_co_author_trailer(
     add_release(repo)  # the release commit, then ada's and chen's approvals
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--squash", "pr")
-    env = {**os.environ, "GIT_AUTHOR_EMAIL": "sam@example.org",
-           "GIT_COMMITTER_EMAIL": "sam@example.org"}  # fmt: skip
-    message = ("claims@1.10 (#7)\n\nCo-authored-by: Ada <ada@example.org>\n"
-               "Co-authored-by: Chen <chen@example.org>")  # fmt: skip
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", message], cwd=repo,
-                   check=True, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_EMAIL": "sam@example.org",
+        "GIT_COMMITTER_EMAIL": "sam@example.org",
+    }
+    message = (
+        "claims@1.10 (#7)\n\nCo-authored-by: Ada <ada@example.org>\n"
+        "Co-authored-by: Chen <chen@example.org>"
+    )
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", message],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
     code, data = audit(synthgov, repo)
     assert code == 1
     squashed = sha(repo)
@@ -200,12 +209,18 @@ def test_a_back_dated_commit_is_found(synthgov, clean: Path, dana) -> None:  # t
     write(clean, "notes.txt", "late\n")
     git(clean, "add", "-A")
     env = {**os.environ, "GIT_COMMITTER_DATE": "2001-01-01T00:00:00Z"}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", "back-dated"],
-                   cwd=clean, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", "back-dated"],
+        cwd=clean,
+        env=env,
+        check=True,
+    )
     code, data = audit(synthgov, clean)
     assert code == 1
-    assert set(kinds(data)) == {(sha(clean), "history.date_regression"),
-                                (sha(clean), "history.backdated")}  # fmt: skip
+    assert set(kinds(data)) == {
+        (sha(clean), "history.date_regression"),
+        (sha(clean), "history.backdated"),
+    }
 
 
 class _Refs(HTMLParser):
@@ -273,10 +288,15 @@ def test_a_revoked_artifact_shipped_again_is_found(synthgov, clean: Path) -> Non
     manifest = (clean / RELEASE / "manifest.yaml").read_text()
     shipped = re.search(r"sha256: ([0-9a-f]{64}), rows", manifest)
     assert shipped is not None
-    write(clean, f"{RELEASE}/revocation.yaml", (
-        "schema_version: 1\nrelease: claims@1.10\nincident_class: privacy\nreason: leak\n"
-        f'revoked_at: "2026-10-01T00:00:00Z"\nauthor: author@example.org\n'
-        f"artifact_sha256: {shipped.group(1)}\n"))  # fmt: skip
+    write(
+        clean,
+        f"{RELEASE}/revocation.yaml",
+        (
+            "schema_version: 1\nrelease: claims@1.10\nincident_class: privacy\nreason: leak\n"
+            f'revoked_at: "2026-10-01T00:00:00Z"\nauthor: author@example.org\n'
+            f"artifact_sha256: {shipped.group(1)}\n"
+        ),
+    )
     commit(clean, "revoke claims@1.10 (pushed directly)")
     again = RELEASE.replace("1.10", "1.11")
     write(clean, f"{again}/manifest.yaml", manifest.replace('version: "1.10"', 'version: "1.11"'))

@@ -50,8 +50,12 @@ def commit_as(repo: Path, email: str, message: str) -> None:
     """An unsigned commit whose author and committer claim `email`."""
     git(repo, "add", "-A")
     env = {**os.environ, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", message], cwd=repo,
-                   check=True, env=env)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", message],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
 
 
 def release_as(repo: Path, email: str) -> None:
@@ -65,8 +69,9 @@ def release_as(repo: Path, email: str) -> None:
 def test_self_approval_under_an_alias_address_does_not_count(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
     release_as(base, "ada.lindqvist@home.example")
     assert gate(synthgov, base)["verdict"] == "pass"  # the alias is nobody's: the attack
-    on_main(base, "policy/reviewers.yaml",
-            registry_with(ada="emails: [Ada.Lindqvist@HOME.example]"))  # fmt: skip
+    on_main(
+        base, "policy/reviewers.yaml", registry_with(ada="emails: [Ada.Lindqvist@HOME.example]")
+    )
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert "ada is an author of claims@1.10 and cannot approve it" in messages(data)
@@ -91,8 +96,11 @@ def test_self_approval_of_a_release_she_co_authored_does_not_count(synthgov, bas
     trailer. Only author and committer lines were read, so ada approved her own work."""
     add_release(base, approved_by=())
     git(base, "reset", "-q", "--soft", "HEAD~1")
-    commit_as(base, "sam@example.org",
-              "release claims@1.10\n\nCo-authored-by: Ada Lindqvist <ada@example.org>")  # fmt: skip
+    commit_as(
+        base,
+        "sam@example.org",
+        "release claims@1.10\n\nCo-authored-by: Ada Lindqvist <ada@example.org>",
+    )
     approve(base, "ada", "chen")
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
@@ -178,8 +186,13 @@ def test_a_signed_release_commit_names_its_signer_as_author_whatever_address_it_
     bo = PEOPLE["bo"]
     add_release(base, approved_by=())
     git(base, "reset", "-q", "--soft", "HEAD~1")
-    signed_commit(base, bo, "bo writes the release, claiming another address",
-                  GIT_AUTHOR_EMAIL="nobody@else.example", GIT_COMMITTER_EMAIL="nobody@else.example")  # fmt: skip
+    signed_commit(
+        base,
+        bo,
+        "bo writes the release, claiming another address",
+        GIT_AUTHOR_EMAIL="nobody@else.example",
+        GIT_COMMITTER_EMAIL="nobody@else.example",
+    )
     put_approval(base, "bo")
     put_approval(base, "chen")
     commit(base, "bo and chen approve")
@@ -198,7 +211,16 @@ def test_approve_refuses_a_reviewer_who_wrote_the_release_under_an_alias(
 ) -> None:  # type: ignore[no-untyped-def]
     on_main(base, "policy/reviewers.yaml", registry_with(ada="emails: [ada@home.example]"))
     release_as(base, "ada@home.example")
-    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", "--key",
-                      str(ADA.key), "--replace", "--no-commit", cwd=base)  # fmt: skip
+    result = synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(ADA.key),
+        "--replace",
+        "--no-commit",
+        cwd=base,
+    )
     assert result.code == 1
     assert "ada is an author of claims@1.10 and cannot approve it" in result.err

@@ -35,8 +35,10 @@ def gov(synthgov, repo: Path) -> Path:  # type: ignore[no-untyped-def]
     """The claims card (source claims-db) and its empty approximate ledger."""
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
-    assert synthgov("budget", "new", "claims-db", "--epsilon", "3", "--delta", "1e-6",
-                    cwd=repo).code == 0  # fmt: skip
+    assert (
+        synthgov("budget", "new", "claims-db", "--epsilon", "3", "--delta", "1e-6", cwd=repo).code
+        == 0
+    )
     return repo
 
 
@@ -52,8 +54,21 @@ def debit(synthgov, repo: Path, release: str, *args: str):  # type: ignore[no-un
 
 def test_a_debit_is_appended_and_chained(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
     before = (gov / LEDGER).read_text()
-    result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "1e-7",
-                   "--mechanism", "AIM", "--param", "degree=2", "--param", "note=first run")  # fmt: skip
+    result = debit(
+        synthgov,
+        gov,
+        "claims@1.10",
+        "--epsilon",
+        "1.0",
+        "--delta",
+        "1e-7",
+        "--mechanism",
+        "AIM",
+        "--param",
+        "degree=2",
+        "--param",
+        "note=first run",
+    )
     assert result.code == 0, result.err
     assert one_line(result.err) == (
         "debited budgets/claims-db.yaml: seq 1, claims@1.10, epsilon 1.0, delta 0.0000001; "
@@ -117,8 +132,9 @@ def test_the_manifest_decides_the_loss_and_lends_its_mechanism(synthgov, gov: Pa
         f"{MANIFEST}:9: privacy declares epsilon 1.0, delta 0.000001, not epsilon 1.0, "
         "delta 0.0000001; the debit records the release's own loss"
     )
-    named = debit(synthgov, gov, "claims@1.10", "--epsilon", "2", "--delta", "1e-6",
-                  "--mechanism", "AIM")  # fmt: skip
+    named = debit(
+        synthgov, gov, "claims@1.10", "--epsilon", "2", "--delta", "1e-6", "--mechanism", "AIM"
+    )
     assert named.code == 2 and "privacy declares epsilon 1.0" in named.err
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "1", "--delta", "1e-6").code == 0
     assert ledger(gov).entries[0].mechanism == "aim"
@@ -136,25 +152,38 @@ def test_an_empirical_audit_release_has_no_debit(synthgov, gov: Path) -> None:  
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--release", "claims", "--epsilon", "1"),
-         "--release: 'claims' is not a release; expected DATASET@VERSION"),
-        (("--release", "other@1.0", "--epsilon", "1"),
-         "--release: dataset other has no card datasets/other/card.yaml"),
+        (
+            ("--release", "claims", "--epsilon", "1"),
+            "--release: 'claims' is not a release; expected DATASET@VERSION",
+        ),
+        (
+            ("--release", "other@1.0", "--epsilon", "1"),
+            "--release: dataset other has no card datasets/other/card.yaml",
+        ),
         (("--release", "claims@1.0", "--epsilon", "nan"), "--epsilon: 'nan' is not finite"),
         (("--release", "claims@1.0", "--epsilon", "-1"), "--epsilon: -1 is negative"),
         (("--release", "claims@1.0", "--epsilon", "0"), "--epsilon: 0 is not positive"),
         (("--release", "claims@1.0", "--epsilon", "lots"), "--epsilon: 'lots' is not a number"),
         (("--release", "claims@1.0", "--epsilon", "inf"), "--epsilon: 'inf' is not finite"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--delta", "1"), "--delta: 1 is not below 1"),
-        (("--release", "claims@1.0", "--epsilon", "0.1234567890123456"),
-         "--epsilon: 0.1234567890123456 has more than 15 significant digits"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--rho", "1"),
-         "--epsilon and --rho cannot be combined"),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--delta", "1"),
+            "--delta: 1 is not below 1",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "0.1234567890123456"),
+            "--epsilon: 0.1234567890123456 has more than 15 significant digits",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--rho", "1"),
+            "--epsilon and --rho cannot be combined",
+        ),
         (("--release", "claims@1.0", "--delta", "0.1"), "no loss given"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--param", "novalue"),
-         "--param: 'novalue' is not KEY=VALUE"),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--param", "novalue"),
+            "--param: 'novalue' is not KEY=VALUE",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_is_exit_2_and_writes_nothing(synthgov, gov: Path, args, message) -> None:  # type: ignore[no-untyped-def]
     before = (gov / LEDGER).read_bytes()
     result = synthgov("budget", "debit", "claims-db", *args, cwd=gov)
@@ -183,15 +212,28 @@ def test_no_ledger_and_another_source_are_exit_2(synthgov, gov: Path) -> None:  
 @pytest.mark.parametrize(
     ("cap", "args", "message"),
     [
-        (("--epsilon", "1"), ("--epsilon", "1", "--delta", "1e-7"),
-         "a pure ledger cannot record --epsilon with --delta; debit it with --epsilon alone"),
-        (("--epsilon", "1"), ("--rho", "0.1"), "a pure ledger cannot record --rho alone; debit it with --epsilon alone"),
-        (("--rho", "1", "--delta", "1e-6"), ("--epsilon", "1", "--delta", "1e-7"),
-         "a zcdp ledger cannot record --epsilon with --delta; debit it with --epsilon alone or --rho alone"),
-        (("--rho", "1", "--delta", "1e-6"), ("--rho", "0.1", "--delta", "1e-7"),
-         "a zcdp ledger cannot record --rho with --delta; debit it with --epsilon alone or --rho alone"),
+        (
+            ("--epsilon", "1"),
+            ("--epsilon", "1", "--delta", "1e-7"),
+            "a pure ledger cannot record --epsilon with --delta; debit it with --epsilon alone",
+        ),
+        (
+            ("--epsilon", "1"),
+            ("--rho", "0.1"),
+            "a pure ledger cannot record --rho alone; debit it with --epsilon alone",
+        ),
+        (
+            ("--rho", "1", "--delta", "1e-6"),
+            ("--epsilon", "1", "--delta", "1e-7"),
+            "a zcdp ledger cannot record --epsilon with --delta; debit it with --epsilon alone or --rho alone",
+        ),
+        (
+            ("--rho", "1", "--delta", "1e-6"),
+            ("--rho", "0.1", "--delta", "1e-7"),
+            "a zcdp ledger cannot record --rho with --delta; debit it with --epsilon alone or --rho alone",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_loss_the_notion_cannot_express_is_exit_2(
     synthgov, repo: Path, cap, args, message
 ) -> None:  # type: ignore[no-untyped-def]
@@ -250,13 +292,21 @@ def test_a_flow_list_of_entries_is_not_edited(synthgov, gov: Path) -> None:  # t
 def test_record_debit_is_the_plain_function_release_new_calls(gov: Path) -> None:
     now = datetime(2026, 9, 2, 10, 0, 0, 123456, tzinfo=UTC)
     loss = Loss(rho=Decimal("0.1"))
-    done = record_debit(gov, "claims-db", "claims@2.0", loss, mechanism="MST",
-                        parameters={"degree": 2}, now=now)  # fmt: skip
+    done = record_debit(
+        gov, "claims-db", "claims@2.0", loss, mechanism="MST", parameters={"degree": 2}, now=now
+    )
     assert done.written and done.entry.seq == 1
     assert done.entry.recorded_at == datetime(2026, 9, 2, 10, 0, tzinfo=UTC)
     assert done.before["spent"]["epsilon"] == 0.0 and done.after["spent"]["epsilon"] > 2.1
-    refused = record_debit(gov, "claims-db", "claims@2.1", Loss(rho=Decimal("0.1")), mechanism=None,
-                           parameters={}, now=now)  # fmt: skip
+    refused = record_debit(
+        gov,
+        "claims-db",
+        "claims@2.1",
+        Loss(rho=Decimal("0.1")),
+        mechanism=None,
+        parameters={},
+        now=now,
+    )
     assert not refused.written and "would overdraw" in refused.message()
     assert len(ledger(gov).entries) == 1
     with pytest.raises(InputError, match="a pure ledger cannot record a zcdp loss"):
@@ -298,12 +348,17 @@ def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--epsilon", "1e-120"), "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000"),
+        (
+            ("--epsilon", "1e-120"),
+            "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000",
+        ),
         (("--rho", "900000000000000"), "--rho: 900000000000000 is out of range; expected a number"),
-        (("--epsilon", "0.5", "--param", "note=" + "x" * 1001),
-         "--param: note's value has more than 1000 characters"),
+        (
+            ("--epsilon", "0.5", "--param", "note=" + "x" * 1001),
+            "--param: note's value has more than 1000 characters",
+        ),
     ],
-)  # fmt: skip
+)
 def test_figures_out_of_range_and_long_parameters_are_one_line_exit_2(
     synthgov, gov: Path, args, message
 ) -> None:  # type: ignore[no-untyped-def]
@@ -328,9 +383,17 @@ def test_eight_concurrent_debit_processes_lose_no_entry(gov: Path) -> None:
     entries that another one then overwrote. 8 processes x 20 debits: 160 entries, the
     chain intact, and every seq a process reported holds that process's release."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(w)], cwd=gov, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for w in range(1, 9)]  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(w)],
+            cwd=gov,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(1, 9)
+    ]
     reported: dict[int, str] = {}
     for w, process in enumerate(workers, start=1):
         _, err = process.communicate(timeout=300)

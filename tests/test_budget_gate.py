@@ -31,8 +31,14 @@ def manifest(version: str, privacy: str = DP) -> str:
     )
 
 
-def release(repo: Path, version: str, privacy: str = DP, *, debit: dict[str, str] | None = None,
-            ledger: bool = True) -> None:  # fmt: skip
+def release(
+    repo: Path,
+    version: str,
+    privacy: str = DP,
+    *,
+    debit: dict[str, str] | None = None,
+    ledger: bool = True,
+) -> None:
     """Commit release claims@VERSION, with its debit appended unless `ledger` is False."""
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     folder = f"datasets/claims/releases/{version}"
@@ -58,8 +64,9 @@ def budget(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every budget finding, top-level and per release, with `scope` added."""
     found = [{**f, "scope": "top"} for f in data["findings"] if f["gate"] == "budget"]
     for result in data["releases"]:
-        found += [{**f, "scope": result["release"]} for f in result["findings"]
-                  if f["gate"] == "budget"]  # fmt: skip
+        found += [
+            {**f, "scope": result["release"]} for f in result["findings"] if f["gate"] == "budget"
+        ]
     return found
 
 
@@ -139,7 +146,9 @@ def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(synthgov, base: 
         "declares epsilon 1.0, delta 0.000001"
     )
     assert (finding["observed"], finding["threshold"]) == (
-        "epsilon 0.5, delta 0.000001", "epsilon 1.0, delta 0.000001")  # fmt: skip
+        "epsilon 0.5, delta 0.000001",
+        "epsilon 1.0, delta 0.000001",
+    )
 
 
 def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
@@ -185,8 +194,11 @@ def test_an_empirical_audit_release_needs_no_debit_and_must_not_have_one(
 def test_the_restricted_tier_without_dp_is_a_policy_finding(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
     write(repo, "policy/policy.yaml", samples.POLICY)
     write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
-    write(repo, "datasets/claims/card.yaml",
-          samples.CARD.replace("classification: confidential", "classification: restricted"))  # fmt: skip
+    write(
+        repo,
+        "datasets/claims/card.yaml",
+        samples.CARD.replace("classification: confidential", "classification: restricted"),
+    )
     write(repo, LEDGER, ledgers.empty())
     commit(repo, "base")
     git(repo, "checkout", "-qb", "pr")
@@ -202,8 +214,9 @@ def test_a_card_moved_to_a_fresh_source_still_debits_the_base_ledger(synthgov, b
     write(base, "budgets/fresh.yaml", ledgers.empty(source="fresh"))
     release(base, "1.10", ledger=False)
     fresh = base / "budgets/fresh.yaml"
-    fresh.write_text(ledgers.append(fresh.read_text(), "claims@1.10", epsilon="1.0",
-                                    delta="0.000001"))  # fmt: skip
+    fresh.write_text(
+        ledgers.append(fresh.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "move to a fresh ledger")
     _, found = run(synthgov, base)
     rules = {f["rule"] for f in found if f["scope"] == "claims@1.10"}
@@ -245,9 +258,11 @@ def test_a_deleted_entry_blocks(synthgov, debited: Path) -> None:  # type: ignor
 
 def test_reordered_entries_block(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
     text = (debited / LEDGER).read_text()
-    head, first, second = (text[: text.index("  - seq: 1")],
-                           text[text.index("  - seq: 1"): text.index("  - seq: 2")],
-                           text[text.index("  - seq: 2"):])  # fmt: skip
+    head, first, second = (
+        text[: text.index("  - seq: 1")],
+        text[text.index("  - seq: 1") : text.index("  - seq: 2")],
+        text[text.index("  - seq: 2") :],
+    )
     swapped = second.replace("seq: 2", "seq: 1") + first.replace("seq: 1", "seq: 2")
     (debited / LEDGER).write_text(head + swapped)
     commit(debited, "reorder")
@@ -305,8 +320,11 @@ def test_raising_the_cap_alone_is_blocked(synthgov, debited: Path) -> None:  # t
     """A cap is fixed once merged: a pull request that only raises it is blocked (with
     `budget.change`, which the policy's budget_changes approvals answer: one finding per
     missing role)."""
-    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
-         "cap:  # raised\n  epsilon: 4.0\n  delta: 0.000001")  # fmt: skip
+    edit(
+        debited,
+        "cap: {epsilon: 3.0, delta: 0.000001}",
+        "cap:  # raised\n  epsilon: 4.0\n  delta: 0.000001",
+    )
     commit(debited, "raise the cap")
     code, found = run(synthgov, debited)
     assert code == 1 and {f["rule"] for f in found if f["rule"] == "budget.change"}
@@ -317,8 +335,7 @@ def test_raising_the_cap_alone_is_blocked(synthgov, debited: Path) -> None:  # t
 
 
 def test_rewriting_the_caps_text_with_the_same_figures_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
-    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
-         "cap:\n  epsilon: 3.0\n  delta: 0.000001")  # fmt: skip
+    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}", "cap:\n  epsilon: 3.0\n  delta: 0.000001")
     commit(debited, "reformat the cap")
     code, found = run(synthgov, debited)
     assert code == 1 and [f["rule"] for f in found] == ["budget.rewritten"]
@@ -381,8 +398,9 @@ def test_a_debit_ahead_of_its_release_is_blocked_until_the_release_comes_with_it
     """A debit comes with its release, in one pull request (issue 15): reserving budget
     for a release that is not there would let any entry spend a source's budget."""
     path = base / LEDGER  # main's, empty
-    path.write_text(ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0",
-                                   delta="0.000001"))  # fmt: skip
+    path.write_text(
+        ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "reserve budget for claims@1.10")
     code, found = run(synthgov, base)
     alone = only(found, "budget.debit_without_release")
@@ -426,13 +444,19 @@ def test_a_new_ledger_in_the_pull_request_is_reported(synthgov, repo: Path) -> N
     code, found = run(synthgov, repo)
     assert code == 1 and [f["rule"] for f in found] == ["budget.no_ledger"]
     assert (found[0]["file"], found[0]["line"]) == (LEDGER, 1)
-    write(repo, LEDGER, ledgers.append(ledgers.empty(), "claims@1.10", epsilon="1.0",
-                                       delta="0.000001"))  # fmt: skip
+    write(
+        repo,
+        LEDGER,
+        ledgers.append(ledgers.empty(), "claims@1.10", epsilon="1.0", delta="0.000001"),
+    )
     commit(repo, "the ledger")
     _, found = run(synthgov, repo)
     [new] = [f for f in found if f["rule"] != "budget.change"]
     assert (new["rule"], new["severity"], new["line"]) == (
-        "budget.new_ledger", "warning", line(repo, "cap:"))  # fmt: skip
+        "budget.new_ledger",
+        "warning",
+        line(repo, "cap:"),
+    )
     # The new ledger sets a budget: it needs the `budget_changes` approvals.
     assert {f["rule"] for f in found if f["severity"] == "error"} == {"budget.change"}
 
@@ -475,12 +499,14 @@ def test_a_release_debited_in_its_ledger_and_another_is_blocked(synthgov, base: 
     merge(base, "pr", "pr2")
     release(base, "1.10")  # its honest debit in claims-db
     other = base / "budgets/other-db.yaml"
-    other.write_text(ledgers.append(other.read_text(), "claims@1.10", epsilon="1.0",
-                                    delta="0.000001"))  # fmt: skip
+    other.write_text(
+        ledgers.append(other.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "and the same debit in other-db")
     code, found = run(synthgov, base)
     assert code == 1 and [(f["rule"], f["file"]) for f in found] == [
-        ("budget.debit_other_source", "budgets/other-db.yaml")]  # fmt: skip
+        ("budget.debit_other_source", "budgets/other-db.yaml")
+    ]
 
 
 def test_a_debit_naming_a_release_the_base_deleted_is_not_new(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]

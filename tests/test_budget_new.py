@@ -27,12 +27,18 @@ def one_line(err: str) -> str:
     ("args", "notion", "cap"),
     [
         (("--epsilon", "1.0"), "pure", {"epsilon": Decimal("1.0")}),
-        (("--epsilon", "3", "--delta", "1e-6"), "approx",
-         {"epsilon": Decimal(3), "delta": Decimal("0.000001")}),
-        (("--rho", "0.10", "--delta", "0.00001"), "zcdp",
-         {"rho": Decimal("0.10"), "delta": Decimal("0.00001")}),
+        (
+            ("--epsilon", "3", "--delta", "1e-6"),
+            "approx",
+            {"epsilon": Decimal(3), "delta": Decimal("0.000001")},
+        ),
+        (
+            ("--rho", "0.10", "--delta", "0.00001"),
+            "zcdp",
+            {"rho": Decimal("0.10"), "delta": Decimal("0.00001")},
+        ),
     ],
-)  # fmt: skip
+)
 def test_notions(synthgov, repo: Path, args, notion, cap) -> None:  # type: ignore[no-untyped-def]
     result = synthgov("budget", "new", "claims", *args, cwd=repo)
     assert result.code == 0, result.err
@@ -133,9 +139,15 @@ def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type:
     assert (repo / "budgets/claims.yaml").read_bytes() == before
 
 
-@pytest.mark.parametrize("args", [("--epsilon", "1e-50"), ("--epsilon", "10000"),
-                                  ("--rho", "10000", "--delta", "0.999999999999999"),
-                                  ("--epsilon", "1.23456789012345e-50", "--delta", "1e-50")])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--epsilon", "1e-50"),
+        ("--epsilon", "10000"),
+        ("--rho", "10000", "--delta", "0.999999999999999"),
+        ("--epsilon", "1.23456789012345e-50", "--delta", "1e-50"),
+    ],
+)
 def test_a_cap_at_the_ends_of_the_range_is_read_by_every_command(
     synthgov, repo: Path, args
 ) -> None:  # type: ignore[no-untyped-def]

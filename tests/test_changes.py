@@ -59,15 +59,17 @@ def errors(data: dict[str, Any]) -> list[str]:
 
 
 def loosened(data: dict[str, Any]) -> list[str]:
-    return [f["message"].split("loosens the card: ", 1)[1]
-            for f in data["findings"] if f["rule"] == "policy.card_loosened"]  # fmt: skip
+    return [
+        f["message"].split("loosens the card: ", 1)[1]
+        for f in data["findings"]
+        if f["rule"] == "policy.card_loosened"
+    ]
 
 
 def approve(synthgov, repo: Path, name: str, *what: str) -> None:  # type: ignore[no-untyped-def]
     """`synthgov approve` by `name` in their first role, with their key."""
     person = PEOPLE[name]
-    done = synthgov("approve", *what, "--role", person.roles[0], "--key", str(person.key),
-                    cwd=repo)  # fmt: skip
+    done = synthgov("approve", *what, "--role", person.roles[0], "--key", str(person.key), cwd=repo)
     assert done.code == 0, done.err
 
 
@@ -145,8 +147,7 @@ def test_an_approved_cap_raise_is_judged_against_the_approved_cap(synthgov, base
     commit(base, "an earlier debit of 2.5 of the cap 3")
     git(base, "checkout", "-q", "pr")
     git(base, "rebase", "-q", "main")
-    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001",
-                    cwd=base)  # fmt: skip
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001", cwd=base)
     assert done.code == 0, done.err
     assert "1 entry re-linked" in done.err
     text = path.read_text()
@@ -164,8 +165,13 @@ def test_an_approved_cap_raise_is_judged_against_the_approved_cap(synthgov, base
     assert data["verdict"] == "pass", errors(data)
     rules = {f["rule"] for f in data["findings"]}
     rules |= {f["rule"] for r in data["releases"] for f in r["findings"]}
-    assert not rules & {"budget.cap_changed", "budget.chain_broken", "budget.header_changed",
-                        "budget.entry_changed", "budget.over_cap"}  # fmt: skip
+    assert not rules & {
+        "budget.cap_changed",
+        "budget.chain_broken",
+        "budget.header_changed",
+        "budget.entry_changed",
+        "budget.over_cap",
+    }
     # Rewriting the earlier entry under cover of the approved header still blocks.
     path.write_text(path.read_text().replace("epsilon: 2.5", "epsilon: 0.5", 1))
     commit(base, "and shrink the earlier debit")
@@ -181,8 +187,9 @@ def test_a_release_overdrawing_an_approved_cap_is_blocked(synthgov, base: Path) 
     commit(base, "an earlier debit of 2.5 of the cap 3")
     git(base, "checkout", "-q", "pr")
     git(base, "rebase", "-q", "main")
-    done = synthgov("budget", "cap", "claims-db", "--epsilon", "3.2", "--delta", "0.000001",
-                    cwd=base)  # fmt: skip
+    done = synthgov(
+        "budget", "cap", "claims-db", "--epsilon", "3.2", "--delta", "0.000001", cwd=base
+    )
     assert done.code == 0, done.err
     commit(base, "raise the cap to 3.2")
     for name in ("dana", "ada"):
@@ -214,8 +221,7 @@ def test_budget_cap_refuses_a_cap_the_entries_already_exceed(synthgov, base: Pat
     path = base / ledgers.PATH
     path.write_text(ledgers.append(path.read_text(), "claims@1.0", epsilon="2.5"))
     before = path.read_text()
-    done = synthgov("budget", "cap", "claims-db", "--epsilon", "2", "--delta", "0.000001",
-                    cwd=base)  # fmt: skip
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "2", "--delta", "0.000001", cwd=base)
     assert done.code == 2 and "already spend more than this cap" in done.err
     assert path.read_text() == before
 
@@ -230,8 +236,7 @@ def test_budget_cap_on_a_tab_after_a_colon_that_validate_accepts_is_written(
     tabbed = text.replace("notion: approx", "notion:\tapprox")
     path.write_text(tabbed.replace("    mechanism: aim", "    mechanism:\taim"))
     assert synthgov("validate", ledgers.PATH, cwd=base).code == 0
-    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001",
-                    cwd=base)  # fmt: skip
+    done = synthgov("budget", "cap", "claims-db", "--epsilon", "5", "--delta", "0.000001", cwd=base)
     assert done.code == 0, done.err
     written = path.read_text()
     assert "notion:\tapprox" in written and "    mechanism:\taim" in written
@@ -250,9 +255,23 @@ def test_a_cap_change_during_a_debit_waits_for_the_budgets_lock(synthgov, base: 
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # as a debit in progress holds it
         process = subprocess.Popen(
-            [sys.executable, "-m", "synthgov", "budget", "cap", "claims-db", "--epsilon", "5",
-             "--delta", "0.000001"], cwd=base, env=env, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "synthgov",
+                "budget",
+                "cap",
+                "claims-db",
+                "--epsilon",
+                "5",
+                "--delta",
+                "0.000001",
+            ],
+            cwd=base,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(1.5)
         assert process.poll() is None and path.read_text() == before
     finally:
@@ -354,8 +373,11 @@ def test_card_approvals_by_the_wrong_tier_do_not_count(synthgov, base: Path) -> 
     approve(synthgov, base, "chen", "--card", "claims")
     data = gate(synthgov, base)
     assert "policy.card_change" in errors(data)
-    assert any("privacy-reviewer" in f["message"] for f in data["findings"]
-               if f["rule"] == "policy.card_change")  # fmt: skip
+    assert any(
+        "privacy-reviewer" in f["message"]
+        for f in data["findings"]
+        if f["rule"] == "policy.card_change"
+    )
     assert "classification confidential -> public" in loosened(data)
 
 
@@ -411,14 +433,16 @@ def test_a_second_card_of_a_confidential_source_classified_public_is_blocked(
     write(base, f"{folder}/report.json", json.dumps({**report, "dataset": "claims-open"}))
     commit(base, "a public card for claims-db's data, and its release")
     chen = PEOPLE["chen"]
-    path, text = signing.approval(chen, "data-owner", release_digest(base, folder),
-                                  release="claims-open@1.0")  # fmt: skip
+    path, text = signing.approval(
+        chen, "data-owner", release_digest(base, folder), release="claims-open@1.0"
+    )
     write(base, path, text)
     commit(base, "approved by the data owner")
     data = gate(synthgov, base)
     assert errors(data) == ["policy.source_classification"]
-    [finding] = [f for f in data["releases"][0]["findings"]
-                 if f["rule"] == "policy.source_classification"]  # fmt: skip
+    [finding] = [
+        f for f in data["releases"][0]["findings"] if f["rule"] == "policy.source_classification"
+    ]
     assert finding["message"] == (
         "datasets/claims-open/card.yaml classifies claims-open as public, but its source "
         "claims-db is the source of claims, classified confidential on the base: a card may "
@@ -444,8 +468,12 @@ def test_the_card_authors_approval_does_not_count(synthgov, base: Path) -> None:
     edit_card(base, "retention_days: 365", "retention_days: 3650")
     git(base, "add", "-A")
     env = {**os.environ, "GIT_AUTHOR_EMAIL": PEOPLE["chen"].email}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", "chen keeps it longer"],
-                   cwd=base, check=True, env=env)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", "chen keeps it longer"],
+        cwd=base,
+        check=True,
+        env=env,
+    )
     path, text = signing.approval(
         PEOPLE["chen"], "data-owner", _card_digest(base), dataset="claims"
     )
@@ -454,8 +482,10 @@ def test_the_card_authors_approval_does_not_count(synthgov, base: Path) -> None:
     commit(base, "chen approves her own change")
     data = gate(synthgov, base)
     assert "policy.card_change" in errors(data)
-    assert any("chen is an author of the change to datasets/claims/card.yaml" in f["message"]
-               for f in data["findings"])  # fmt: skip
+    assert any(
+        "chen is an author of the change to datasets/claims/card.yaml" in f["message"]
+        for f in data["findings"]
+    )
 
 
 def _card_digest(repo: Path) -> str:
@@ -474,8 +504,9 @@ def test_an_approval_replayed_from_another_repository_does_not_count(synthgov, b
     other = "5f0c2a52-3b1e-4c8e-9a43-0d5e7c1b2a9f"
     from tests.test_check import release_digest
 
-    path, text = signing.approval(PEOPLE["ada"], "privacy-reviewer", release_digest(base),
-                                  repository=other)  # fmt: skip
+    path, text = signing.approval(
+        PEOPLE["ada"], "privacy-reviewer", release_digest(base), repository=other
+    )
     write(base, path, text)
     commit(base, "ada's approval from the other repository")
     data = gate(synthgov, base)
@@ -493,9 +524,11 @@ def test_an_approval_whose_signed_payload_names_no_subject_does_not_count(
     from tests.test_check import release_digest
 
     path = f"{RELEASE}/approvals/privacy-reviewer--ada.yaml"
-    text = (f"schema_version: 1\nrepository: {signing.REPOSITORY}\nrelease: claims@1.10\n"
-            f"reviewer: ada\nrole: privacy-reviewer\ndecision: approve\n"
-            f"digest: {release_digest(base)}\nsigned_at: '2025-06-01T10:00:00Z'\n")  # fmt: skip
+    text = (
+        f"schema_version: 1\nrepository: {signing.REPOSITORY}\nrelease: claims@1.10\n"
+        f"reviewer: ada\nrole: privacy-reviewer\ndecision: approve\n"
+        f"digest: {release_digest(base)}\nsigned_at: '2025-06-01T10:00:00Z'\n"
+    )
     payload = approvals.signed_payload(parse_document(text.encode(), path).data)
     armored = PEOPLE["ada"].sign(payload)
     signature = "".join(f"    {line}\n" for line in armored.strip().splitlines())
@@ -549,16 +582,21 @@ def _waived_release(repo: Path, policy: str | None = None, **edits: str) -> str:
         git(repo, "checkout", "-q", "pr")
         git(repo, "rebase", "-q", "main")
     add_release(repo, with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82]))
-    waiver = samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85").replace(
-        '"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"').replace(
-        '"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')  # fmt: skip
+    waiver = (
+        samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
+        .replace('"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"')
+        .replace('"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')
+    )
     for old, new in edits.items():
         waiver = waiver.replace(old, new)
     write(repo, f"{RELEASE}/waivers/WVR-2026-007.yaml", waiver)
     doc = parse_document(waiver.encode(), "w.yaml")
-    path, text = signing.approval(PEOPLE["bo"], "privacy-reviewer",
-                                  approvals.waiver_digest("claims@1.10", doc.data),
-                                  waiver="WVR-2026-007")  # fmt: skip
+    path, text = signing.approval(
+        PEOPLE["bo"],
+        "privacy-reviewer",
+        approvals.waiver_digest("claims@1.10", doc.data),
+        waiver="WVR-2026-007",
+    )
     write(repo, path, text)
     commit(repo, "a waiver, approved by bo")
     return waiver
@@ -611,33 +649,57 @@ def test_a_waiver_of_a_rule_the_policy_gives_no_bound_is_refused(synthgov, base:
 # --- what a card change loosens (pure) -------------------------------------------------------
 
 CARD_EDITS = {
-    "nullable": ("{name: age, type: integer, min: 18, max: 99}",
-                 "{name: age, type: integer, min: 18, max: 99, nullable: true}",
-                 [("column 'age': nullable false -> true", True)]),
-    "range": ("{name: age, type: integer, min: 18, max: 99}",
-              "{name: age, type: integer, min: 0, max: 99}",
-              [("column 'age': min 18 -> 0", True)]),
-    "narrower range": ("{name: age, type: integer, min: 18, max: 99}",
-                       "{name: age, type: integer, min: 21, max: 99}",
-                       [("column 'age': min 18 -> 21", False)]),
-    "category": ("allowed_values: [north, south]", "allowed_values: [north, south, west]",
-                 [("column 'region': allowed_values + 'west'", True)]),
-    "constraint": ('rule: "amount >= 0"', 'rule: "amount >= -100"',
-                   [("constraints: 'positive-amount' rule 'amount >= 0' -> 'amount >= -100'", True)]),
-    "override relaxed": ("fidelity.detection_auc: {threshold: 0.7}",
-                         "fidelity.detection_auc: {threshold: 0.75}",
-                         [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.75)", True)]),
-    "override tightened": ("fidelity.detection_auc: {threshold: 0.7}",
-                           "fidelity.detection_auc: {threshold: 0.65}",
-                           [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.65)", False)]),
-    "retention": ("retention_days: 365", "retention_days: 3650",
-                  [("retention_days: 365 -> 3650", True)]),
-    "column order": ("  - {name: age, type: integer, min: 18, max: 99}\n  - {name: region, type: categorical, allowed_values: [north, south]}\n",
-                     "  - {name: region, type: categorical, allowed_values: [north, south]}\n  - {name: age, type: integer, min: 18, max: 99}\n",
-                     [("columns: order changed", False)]),
-    "owner": ("owner: claims-team@example.org", "owner: someone-else@example.org",
-              [("owner changed", False)]),
-}  # fmt: skip
+    "nullable": (
+        "{name: age, type: integer, min: 18, max: 99}",
+        "{name: age, type: integer, min: 18, max: 99, nullable: true}",
+        [("column 'age': nullable false -> true", True)],
+    ),
+    "range": (
+        "{name: age, type: integer, min: 18, max: 99}",
+        "{name: age, type: integer, min: 0, max: 99}",
+        [("column 'age': min 18 -> 0", True)],
+    ),
+    "narrower range": (
+        "{name: age, type: integer, min: 18, max: 99}",
+        "{name: age, type: integer, min: 21, max: 99}",
+        [("column 'age': min 18 -> 21", False)],
+    ),
+    "category": (
+        "allowed_values: [north, south]",
+        "allowed_values: [north, south, west]",
+        [("column 'region': allowed_values + 'west'", True)],
+    ),
+    "constraint": (
+        'rule: "amount >= 0"',
+        'rule: "amount >= -100"',
+        [("constraints: 'positive-amount' rule 'amount >= 0' -> 'amount >= -100'", True)],
+    ),
+    "override relaxed": (
+        "fidelity.detection_auc: {threshold: 0.7}",
+        "fidelity.detection_auc: {threshold: 0.75}",
+        [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.75)", True)],
+    ),
+    "override tightened": (
+        "fidelity.detection_auc: {threshold: 0.7}",
+        "fidelity.detection_auc: {threshold: 0.65}",
+        [("override fidelity.detection_auc changed (threshold 0.7 -> threshold 0.65)", False)],
+    ),
+    "retention": (
+        "retention_days: 365",
+        "retention_days: 3650",
+        [("retention_days: 365 -> 3650", True)],
+    ),
+    "column order": (
+        "  - {name: age, type: integer, min: 18, max: 99}\n  - {name: region, type: categorical, allowed_values: [north, south]}\n",
+        "  - {name: region, type: categorical, allowed_values: [north, south]}\n  - {name: age, type: integer, min: 18, max: 99}\n",
+        [("columns: order changed", False)],
+    ),
+    "owner": (
+        "owner: claims-team@example.org",
+        "owner: someone-else@example.org",
+        [("owner changed", False)],
+    ),
+}
 
 
 @pytest.mark.parametrize("edit", CARD_EDITS)
@@ -648,8 +710,10 @@ def test_every_card_change_is_named_and_loosenings_are_marked(edit: str) -> None
 
     old_text, new_text, expected = CARD_EDITS[edit]
     assert old_text in samples.CARD
-    cards = [validate(parse_document(text.encode(), CARD), Card)
-             for text in (samples.CARD, samples.CARD.replace(old_text, new_text))]  # fmt: skip
+    cards = [
+        validate(parse_document(text.encode(), CARD), Card)
+        for text in (samples.CARD, samples.CARD.replace(old_text, new_text))
+    ]
     policy = validate(parse_document(samples.POLICY.encode(), "policy/policy.yaml"), Policy)
     found = [(c.text, c.loosens) for c in card_changes(*cards, policy)]
     assert found == expected

@@ -266,8 +266,13 @@ def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
 
     add_release(base)
     probe = "import sys; from synthgov.cli import main; c = main(['check', '--base', 'main']); print(c, sorted(m for m in ('pandas', 'sklearn', 'opendp') if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=base, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
@@ -300,8 +305,17 @@ def _merge_and_branch(repo: Path, branch: str, new: str) -> None:
 def _approve_revocation(synthgov, repo: Path, *names: str) -> None:  # type: ignore[no-untyped-def]
     for name in names:
         person = signing.people()[name]
-        done = synthgov("approve", "claims@1.10", "--revocation", "--replace", "--role",
-                        person.roles[0], "--key", str(person.key), cwd=repo)  # fmt: skip
+        done = synthgov(
+            "approve",
+            "claims@1.10",
+            "--revocation",
+            "--replace",
+            "--role",
+            person.roles[0],
+            "--key",
+            str(person.key),
+            cwd=repo,
+        )
         assert done.code == 0, done.err
 
 
@@ -338,8 +352,10 @@ def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
     add_release(base)
     _merge_and_branch(base, "pr", "revoke")
     git(base, "config", "user.email", "sam@example.org")
-    assert synthgov("revoke", "claims@1.10", "--reason", "copies", "--class", "privacy",
-                    cwd=base).code == 0  # fmt: skip
+    assert (
+        synthgov("revoke", "claims@1.10", "--reason", "copies", "--class", "privacy", cwd=base).code
+        == 0
+    )
     commit(base, "revoke claims@1.10")
     _approve_revocation(synthgov, base, "ada", "chen")
     assert check(synthgov, base).code == 0

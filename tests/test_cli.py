@@ -44,11 +44,16 @@ def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
         (("validate", "--bogus"), "synthgov validate: error: No such option"),
         (("frobnicate",), "synthgov: error: No such command 'frobnicate'"),
         (("dataset", "new", "x"), "synthgov dataset new: error: Missing option '--owner'"),
-        (("dataset", "new", "x", "--owner", "o", "--classification", "secret", "--source", "s"),
-         "synthgov dataset new: error: Invalid value for '--classification': 'secret' is not one of"),
-        (("schema", "nope"), "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,"),
+        (
+            ("dataset", "new", "x", "--owner", "o", "--classification", "secret", "--source", "s"),
+            "synthgov dataset new: error: Invalid value for '--classification': 'secret' is not one of",
+        ),
+        (
+            ("schema", "nope"),
+            "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,",
+        ),
     ],
-)  # fmt: skip
+)
 def test_usage_errors_are_one_line_and_exit_2(
     synthgov, args: tuple[str, ...], message: str
 ) -> None:  # type: ignore[no-untyped-def]
@@ -105,9 +110,12 @@ def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-
 def test_the_installed_console_script_runs_without_heavy_imports() -> None:
     probe = "import sys; from synthgov.cli import main; main(['--help']); print(sorted(m for m in ('pandas','sklearn','opendp','git','numpy') if m in sys.modules))"
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
 
 
@@ -142,9 +150,11 @@ def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Pat
     (tmp_path / ".git").mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "synthgov", "validate", os.fsdecode(b"\xff.yaml")],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
     assert done.stdout == "\\udcff.yaml: no such file\n"

@@ -21,8 +21,12 @@ from tests.test_check import add_release, make_base
 from tests.test_engine import PASSING
 
 CARD = "datasets/claims/card.yaml"
-INFERENCE = {"id": "privacy.inference_excess", "value": 0.0, "ci": [-0.03, 0.03],
-             "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]}}
+INFERENCE = {
+    "id": "privacy.inference_excess",
+    "value": 0.0,
+    "ci": [-0.03, 0.03],
+    "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]},
+}
 
 
 @pytest.fixture
@@ -52,7 +56,9 @@ def test_a_report_without_the_second_secret_columns_inference_risk_is_blocked(
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     [finding] = [
-        f for f in data["releases"][0]["findings"] if f["rule"] == "coverage.privacy.inference_excess"
+        f
+        for f in data["releases"][0]["findings"]
+        if f["rule"] == "coverage.privacy.inference_excess"
     ]
     assert "no privacy.inference_excess for the secret column region" in finding["message"]
     assert (finding["observed"], finding["threshold"], finding["severity"]) == (1, 2, "error")
@@ -86,8 +92,14 @@ def test_a_subgroup_column_too_small_to_measure_is_inconclusive_not_uncovered(
     add_release(base)
     report = base / RELEASE / "report.json"
     data = json.loads(report.read_text())
-    data["inconclusive"] = [{"id": "subgroup.shortfall", "column": "fraud", "needs_rows": 6000,
-                             "reason": "no group of fraud has 30 rows in the real and holdout tables"}]  # fmt: skip
+    data["inconclusive"] = [
+        {
+            "id": "subgroup.shortfall",
+            "column": "fraud",
+            "needs_rows": 6000,
+            "reason": "no group of fraud has 30 rows in the real and holdout tables",
+        }
+    ]
     report.write_text(json.dumps(data, indent=1))
     commit(base, "the report notes that fraud's groups are too small")
     found = rules(gate(synthgov, base))

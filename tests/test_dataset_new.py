@@ -93,14 +93,29 @@ def test_csv_schema_types_ranges_and_order(synthgov, repo: Path, csv_table: Path
     assert result.code == 0, result.err
     card = load_card(repo)
     names = [c.name for c in card.columns]
-    assert names == ["zeta_score", "age", "smoker", "region", "visit", "seen_at", "notes",
-                     "visits", "outcome"]  # fmt: skip
+    assert names == [
+        "zeta_score",
+        "age",
+        "smoker",
+        "region",
+        "visit",
+        "seen_at",
+        "notes",
+        "visits",
+        "outcome",
+    ]
     by_name = {c.name: c for c in card.columns}
     assert {n: c.type.value for n, c in by_name.items()} == {
-        "zeta_score": "number", "age": "integer", "smoker": "boolean", "region": "categorical",
-        "visit": "date", "seen_at": "datetime", "notes": "string", "visits": "integer",
+        "zeta_score": "number",
+        "age": "integer",
+        "smoker": "boolean",
+        "region": "categorical",
+        "visit": "date",
+        "seen_at": "datetime",
+        "notes": "string",
+        "visits": "integer",
         "outcome": "integer",
-    }  # fmt: skip
+    }
     frame = mixed_frame()
     assert by_name["age"].nullable and not by_name["zeta_score"].nullable
     assert (by_name["age"].min, by_name["age"].max) == (frame.age.min(), frame.age.max())
@@ -141,9 +156,13 @@ def test_parquet_typed_columns(synthgov, repo: Path, tmp_path: Path) -> None:  #
     assert new(synthgov, repo, path, "--target", "label").code == 0
     card = load_card(repo)
     types = {c.name: (c.type.value, c.nullable) for c in card.columns}
-    assert types == {"day": ("date", False), "stamp": ("datetime", False),
-                     "grade": ("categorical", True), "count": ("integer", True),
-                     "label": ("boolean", False)}  # fmt: skip
+    assert types == {
+        "day": ("date", False),
+        "stamp": ("datetime", False),
+        "grade": ("categorical", True),
+        "count": ("integer", True),
+        "label": ("boolean", False),
+    }
     assert card.column("grade").allowed_values == ["a", "b", "c"]  # type: ignore[union-attr]
     assert card.target is not None and card.target.positive is True
 
@@ -172,8 +191,12 @@ def test_written_card_validates_and_defaults_are_set(synthgov, repo: Path, csv_t
 
 
 def test_privacy_unit_comes_from_the_source_ledger(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    assert synthgov("budget", "new", "src", "--epsilon", "1", "--privacy-unit", "one patient",
-                    cwd=repo).code == 0  # fmt: skip
+    assert (
+        synthgov(
+            "budget", "new", "src", "--epsilon", "1", "--privacy-unit", "one patient", cwd=repo
+        ).code
+        == 0
+    )
     assert new(synthgov, repo, csv_table).code == 0
     assert load_card(repo).source.privacy_unit == "one patient"
 
@@ -202,8 +225,20 @@ def test_bad_dataset_id(synthgov, repo: Path, csv_table: Path, bad: str) -> None
 
 
 def test_bad_source_id(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    result = synthgov("dataset", "new", "ok", "--owner", "o", "--classification", "public",
-                      "--source", "../up", "--from-data", str(csv_table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "ok",
+        "--owner",
+        "o",
+        "--classification",
+        "public",
+        "--source",
+        "../up",
+        "--from-data",
+        str(csv_table),
+        cwd=repo,
+    )
     assert result.code == 2 and one_line(result.err).startswith("--source: '../up'")
 
 
@@ -283,8 +318,20 @@ def test_identifier_target_is_refused(synthgov, repo: Path, csv_table: Path) -> 
 
 
 def test_bad_owner_names_the_option(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    result = synthgov("dataset", "new", "p", "--owner", "", "--classification", "public",
-                      "--source", "s", "--from-data", str(csv_table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "p",
+        "--owner",
+        "",
+        "--classification",
+        "public",
+        "--source",
+        "s",
+        "--from-data",
+        str(csv_table),
+        cwd=repo,
+    )
     assert result.code == 2 and one_line(result.err).startswith("--owner: ")
     result = new(synthgov, repo, csv_table, "--title", "", "--target", "outcome")
     assert result.code == 2 and one_line(result.err).startswith("--title: ")
@@ -378,8 +425,20 @@ def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov)
     table.write_text(
         "region,n\n" + "".join(f"{r},{i}\n" for i, r in enumerate(["NA", "EU", "APAC", "null"] * 5))
     )
-    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
-                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "x",
+        "--owner",
+        "o",
+        "--classification",
+        "internal",
+        "--source",
+        "s",
+        "--from-data",
+        str(table),
+        cwd=repo,
+    )
     assert result.code == 0, result.err
     card = (repo / "datasets/x/card.yaml").read_text()
     assert "- NA" in card
@@ -392,8 +451,20 @@ def test_an_overlong_column_name_is_one_line_not_a_crash(tmp_path: Path, synthgo
     (repo / ".git").mkdir(parents=True)
     table = tmp_path / "t.csv"
     table.write_text("x" * 200 + ",b\n1,2\n3,4\n")
-    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
-                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "x",
+        "--owner",
+        "o",
+        "--classification",
+        "internal",
+        "--source",
+        "s",
+        "--from-data",
+        str(table),
+        cwd=repo,
+    )
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
     assert "name: String should have at most 128 characters" in result.err

@@ -64,10 +64,17 @@ def context(
         card_sha256=sha,
         classification=base_classification,
         manifest=_load("manifest", f"{RELEASE}/manifest.yaml", manifest),
-        report=_load("report", f"{RELEASE}/report.json", _report(PASSING if metrics is None else metrics, card_sha or sha, artifact)),
-        waivers=tuple(_load("waiver", f"{RELEASE}/waivers/W{i}.yaml", text) for i, text in enumerate(waivers)),
-        now=NOW, **ledgers.for_release(manifest),
-    )  # fmt: skip
+        report=_load(
+            "report",
+            f"{RELEASE}/report.json",
+            _report(PASSING if metrics is None else metrics, card_sha or sha, artifact),
+        ),
+        waivers=tuple(
+            _load("waiver", f"{RELEASE}/waivers/W{i}.yaml", text) for i, text in enumerate(waivers)
+        ),
+        now=NOW,
+        **ledgers.for_release(manifest),
+    )
     return replace(ctx, approvals=evidence(ctx) if approved else evidence(ctx, ()))
 
 
@@ -80,13 +87,19 @@ def evidence(ctx: ReleaseContext, roles: tuple[str, ...] = ("ada", "chen")) -> E
     digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
     files = [signing.approval(people[n], people[n].roles[0], digest) for n in roles]
     files += [
-        signing.approval(people["ada"], "privacy-reviewer",
-                         approvals.waiver_digest(ctx.release, w.document.data), waiver=w.model.id)
-        for w in ctx.waivers if roles
-    ]  # fmt: skip
+        signing.approval(
+            people["ada"],
+            "privacy-reviewer",
+            approvals.waiver_digest(ctx.release, w.document.data),
+            waiver=w.model.id,
+        )
+        for w in ctx.waivers
+        if roles
+    ]
     filed = tuple(Filed(_load("approval", path, text)) for path, text in files)
-    return Evidence(registry.model, Verifier(registry.model, NOW), filed,
-                    frozenset({ctx.manifest.model.author}))  # fmt: skip
+    return Evidence(
+        registry.model, Verifier(registry.model, NOW), filed, frozenset({ctx.manifest.model.author})
+    )
 
 
 def blocking(result: ReleaseResult) -> list[Finding]:
@@ -115,8 +128,11 @@ def test_a_failing_metric_blocks_naming_gate_rule_observed_threshold_and_both_li
     ctx = context(with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]))
     [finding] = blocking(engine.check_release(ctx))
     assert (finding.gate, finding.rule, finding.observed, finding.threshold) == (
-        "fidelity", "fidelity.detection_auc", 0.9, 0.7,
-    )  # fmt: skip
+        "fidelity",
+        "fidelity.detection_auc",
+        0.9,
+        0.7,
+    )
     assert finding.outcome == "fail" and finding.interval is not None and finding.interval[0] > 0.7
     lines = ctx.report.document.text.splitlines()
     entry = next(i for i, text in enumerate(lines, 1) if '"fidelity.detection_auc"' in text)
@@ -134,7 +150,11 @@ def _linkability(attack: int, control: int, trials: int = 2000) -> list[dict[str
 
 def test_an_estimate_fails_only_when_its_whole_interval_is_beyond_the_threshold() -> None:
     [finding] = blocking(engine.check_release(context(_linkability(700, 400))))  # +0.15
-    assert (finding.rule, finding.outcome, finding.observed) == ("privacy.linkability_excess", "fail", 0.15)
+    assert (finding.rule, finding.outcome, finding.observed) == (
+        "privacy.linkability_excess",
+        "fail",
+        0.15,
+    )
     assert finding.interval is not None and finding.interval[0] > 0  # the threshold is 0
     assert "interval [" in finding.message and "each bound" in finding.message
 
@@ -149,7 +169,9 @@ def test_an_undecidable_estimate_is_inconclusive_and_the_tier_decides() -> None:
     wide = _linkability(30, 28, trials=60)
     [finding] = blocking(engine.check_release(context(wide)))  # confidential: blocks
     assert finding.outcome == "inconclusive"
-    assert finding.message.startswith("inconclusive at n = ") and "would decide it" in finding.message
+    assert (
+        finding.message.startswith("inconclusive at n = ") and "would decide it" in finding.message
+    )
     card = samples.CARD.replace("classification: confidential", "classification: internal")
     internal = context(wide, card=card, base_classification=Classification.INTERNAL)
     result = engine.check_release(internal)
@@ -179,8 +201,15 @@ def test_the_alternative_condition_passes_a_rule() -> None:
 
 
 def test_per_column_metrics_gate_on_the_worst_column() -> None:
-    metrics = [*PASSING, {"id": "privacy.inference_excess", "column": "age", "value": 0.2,
-                          "interval": {"kind": "normal", "se": 0.01}}]
+    metrics = [
+        *PASSING,
+        {
+            "id": "privacy.inference_excess",
+            "column": "age",
+            "value": 0.2,
+            "interval": {"kind": "normal", "se": 0.01},
+        },
+    ]
     [finding] = blocking(engine.check_release(context(metrics)))
     assert (finding.rule, finding.observed) == ("privacy.inference_excess", 0.2)
     assert "(worst: age)" in finding.message
@@ -196,8 +225,11 @@ def test_an_advisory_rule_warns_and_does_not_block() -> None:
 def test_a_tampered_artifact_hash_blocks() -> None:
     # a report about another table: another file, and other rows
     found = {f.rule: f for f in blocking(engine.check_release(context(artifact="b" * 64)))}
-    assert set(found) == {"integrity.artifact_sha256", "integrity.artifact_fingerprint",
-                          "integrity.artifact_sketch"}
+    assert set(found) == {
+        "integrity.artifact_sha256",
+        "integrity.artifact_fingerprint",
+        "integrity.artifact_sketch",
+    }
     finding = found["integrity.artifact_sha256"]
     assert (finding.observed, finding.threshold) == ("b" * 64, SHA)
 
@@ -215,7 +247,11 @@ def test_a_report_evaluated_with_a_hand_picked_seed_blocks() -> None:
     report["config"]["seed"] = 3
     ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(report)))
     [finding] = blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
-    assert (finding.rule, finding.observed, finding.threshold) == ("integrity.seed", 3, samples.SEED)
+    assert (finding.rule, finding.observed, finding.threshold) == (
+        "integrity.seed",
+        3,
+        samples.SEED,
+    )
     assert "could re-roll the verdict" in finding.message
 
 
@@ -225,9 +261,14 @@ def test_a_seed_pinned_or_left_to_the_author_by_the_policy() -> None:
     text = json.dumps(report)
     for rule, blocked in (("42", False), ("41", True), ("any", False)):
         policy = samples.POLICY.replace("  seed: derived", f"  seed: {rule}")
-        ctx = replace(context(), policy=_load("policy", "policy/policy.yaml", policy),
-                      report=_load("report", f"{RELEASE}/report.json", text))  # fmt: skip
-        rules = {f.rule for f in blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))}
+        ctx = replace(
+            context(),
+            policy=_load("policy", "policy/policy.yaml", policy),
+            report=_load("report", f"{RELEASE}/report.json", text),
+        )
+        rules = {
+            f.rule for f in blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
+        }
         assert ("integrity.seed" in rules) is blocked, rule
 
 
@@ -339,9 +380,7 @@ def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.Monke
 
 def test_results_are_ordered_blocking_first() -> None:
     metrics = with_metric("fidelity.column_pair_trends", value=0.5)
-    metrics = [
-        ({**m, "value": 0.5} if m["id"] == "fidelity.column_shapes" else m) for m in metrics
-    ]
+    metrics = [({**m, "value": 0.5} if m["id"] == "fidelity.column_shapes" else m) for m in metrics]
     result = engine.check_release(context(metrics))
     assert [f.blocks for f in result.findings] == [True, False]
     assert replace(result.findings[0]).rule == "fidelity.column_shapes"
@@ -368,10 +407,20 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
     rule = policy.rules[rule_id]
     bad = _failing_value(rule_id)
     narrow = {"interval": {"kind": "normal", "se": 0.001}} if METRICS[rule.metric].estimate else {}
-    metrics = [({"id": m["id"], **({"column": m["column"]} if "column" in m else {}),
-                 **({"group": m["group"]} if "group" in m else {}), "value": bad, **narrow}
-                if m["id"] == rule.metric and "rule" not in m else m)
-               for m in PASSING]  # fmt: skip
+    metrics = [
+        (
+            {
+                "id": m["id"],
+                **({"column": m["column"]} if "column" in m else {}),
+                **({"group": m["group"]} if "group" in m else {}),
+                "value": bad,
+                **narrow,
+            }
+            if m["id"] == rule.metric and "rule" not in m
+            else m
+        )
+        for m in PASSING
+    ]
     if rule.alternative is not None:  # both conditions must fail
         metrics = [
             ({**m, "value": 0.0, "ci": [0.0, 0.0]} if m["id"] == rule.alternative.metric else m)
@@ -423,8 +472,12 @@ def test_subgroup_gaps_measured_on_another_metric_block() -> None:
 
 
 def _without_subgroups(notes: list[dict[str, Any]]) -> ReleaseContext:
-    data = json.loads(_report([m for m in PASSING if not m["id"].startswith("subgroup.")],
-                              hashlib.sha256(samples.CARD.encode()).hexdigest()))  # fmt: skip
+    data = json.loads(
+        _report(
+            [m for m in PASSING if not m["id"].startswith("subgroup.")],
+            hashlib.sha256(samples.CARD.encode()).hexdigest(),
+        )
+    )
     data["inconclusive"] = notes
     ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(data)))
     return replace(ctx, approvals=evidence(ctx))
@@ -432,8 +485,12 @@ def _without_subgroups(notes: list[dict[str, Any]]) -> ReleaseContext:
 
 def test_a_table_too_small_to_measure_a_rule_is_inconclusive_and_says_how_many_rows() -> None:
     # the sample report's tables have 2,000 rows; no region group reaches 30 of them
-    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 6000,
-            "reason": "no group of region has 30 rows in the real and holdout tables"}  # fmt: skip
+    note = {
+        "id": "subgroup.shortfall",
+        "column": "region",
+        "needs_rows": 6000,
+        "reason": "no group of region has 30 rows in the real and holdout tables",
+    }
     [finding] = blocking(engine.check_release(_without_subgroups([note])))  # confidential: blocks
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "inconclusive")
     assert finding.message == (
@@ -443,8 +500,12 @@ def test_a_table_too_small_to_measure_a_rule_is_inconclusive_and_says_how_many_r
 
 
 def test_a_note_that_a_large_enough_table_could_not_be_measured_is_no_excuse() -> None:
-    note = {"id": "subgroup.shortfall", "column": "region", "needs_rows": 400,  # the tables have more
-            "reason": "no group of region has 30 rows"}  # fmt: skip
+    note = {
+        "id": "subgroup.shortfall",
+        "column": "region",
+        "needs_rows": 400,  # the tables have more
+        "reason": "no group of region has 30 rows",
+    }
     [finding] = blocking(engine.check_release(_without_subgroups([note])))
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "fail")
     assert "a missing metric never passes" in finding.message

@@ -44,10 +44,20 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _evaluate(synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str):  # type: ignore[no-untyped-def]
     return synthgov(
-        "evaluate", "--card", str(CARD), "--real", str(tables["real"]),
-        "--holdout", str(tables["holdout"]), "--synthetic", str(tables[synthetic]),
-        "-o", str(out), "--quiet", *extra,
-    )  # fmt: skip
+        "evaluate",
+        "--card",
+        str(CARD),
+        "--real",
+        str(tables["real"]),
+        "--holdout",
+        str(tables["holdout"]),
+        "--synthetic",
+        str(tables[synthetic]),
+        "-o",
+        str(out),
+        "--quiet",
+        *extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +70,34 @@ def reports(
     found = {}
     for name in ("honest", "leaky"):
         out = folder / f"{name}.json"
-        code = main(["evaluate", "--card", str(CARD), "--real", str(tables["real"]),
-                     "--holdout", str(tables["holdout"]), "--synthetic", str(tables[name]),
-                     "-o", str(out), "--quiet", "--no-timings"])  # fmt: skip
+        code = main(
+            [
+                "evaluate",
+                "--card",
+                str(CARD),
+                "--real",
+                str(tables["real"]),
+                "--holdout",
+                str(tables["holdout"]),
+                "--synthetic",
+                str(tables[name]),
+                "-o",
+                str(out),
+                "--quiet",
+                "--no-timings",
+            ]
+        )
         assert code == 0
         found[name] = json.loads(out.read_text())
     return found
 
 
 def _value(report: dict[str, Any], metric: str, column: str | None = None) -> float:
-    [entry] = [m for m in report["metrics"] if m["id"] == metric and m.get("column") == column
-               and "rule" not in m]  # fmt: skip
+    [entry] = [
+        m
+        for m in report["metrics"]
+        if m["id"] == metric and m.get("column") == column and "rule" not in m
+    ]
     return float(entry["value"])
 
 
@@ -99,8 +126,12 @@ def test_a_leaky_release_scores_worse_on_every_privacy_metric(
     assert _value(leaky, "privacy.dcr_median") == 0.0 < _value(honest, "privacy.dcr_median")
     for metric in ("privacy.dcr_overfitting_protection", "privacy.dcr_baseline_protection"):
         assert _value(leaky, metric) < _value(honest, metric) - 0.1, metric
-    for metric in ("privacy.dcr_share_closer_to_train", "privacy.mia_auc",
-                   "privacy.singling_out_risk", "privacy.linkability_risk"):  # fmt: skip
+    for metric in (
+        "privacy.dcr_share_closer_to_train",
+        "privacy.mia_auc",
+        "privacy.singling_out_risk",
+        "privacy.linkability_risk",
+    ):
         assert _value(leaky, metric) > _value(honest, metric) + 0.1, metric
     assert _value(leaky, "privacy.inference_risk", "fraud") > _value(
         honest, "privacy.inference_risk", "fraud"
@@ -130,7 +161,9 @@ def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
     inputs, config = with_times["inputs"], with_times["config"]
     prints = [inputs[role]["fingerprint"] for role in ("real", "holdout", "synthetic")]
     assert config["seed"] == derive_seed(*prints) and config["seed_rule"] == "derived"
-    assert len(inputs["synthetic"]["sketch"]) == min(SKETCH_SIZE, inputs["synthetic"]["distinct_rows"])
+    assert len(inputs["synthetic"]["sketch"]) == min(
+        SKETCH_SIZE, inputs["synthetic"]["distinct_rows"]
+    )
 
 
 def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
@@ -259,9 +292,18 @@ def test_a_bad_constraint_is_a_one_line_error(
     card = tmp_path / "card.yaml"
     card.write_text(CARD.read_text().replace("rule: claim_amount >= 0", f"rule: {rule}"))
     result = synthgov(
-        "evaluate", "--card", str(card), "--real", str(tables["real"]), "--holdout",
-        str(tables["holdout"]), "--synthetic", str(tables["honest"]), "-o", str(tmp_path / "r.json"),
-    )  # fmt: skip
+        "evaluate",
+        "--card",
+        str(card),
+        "--real",
+        str(tables["real"]),
+        "--holdout",
+        str(tables["holdout"]),
+        "--synthetic",
+        str(tables["honest"]),
+        "-o",
+        str(tmp_path / "r.json"),
+    )
     _one_line_error(result, "card.yaml", needle)
 
 
@@ -270,9 +312,13 @@ def test_the_synthetic_table_is_judged_not_refused(
 ) -> None:  # type: ignore[no-untyped-def]
     """Card defects in the synthetic table are findings for the schema gate, not bad input."""
     rows = claims_rows(seed=5, rows=200)
-    synthetic = _write(tmp_path / "defects.csv", [[*row[:7], "2500-01-01" if i == 1 else row[7],
-                                                   "x" if i == 0 else row[8], row[9]]
-                                                   for i, row in enumerate(rows)])  # fmt: skip
+    synthetic = _write(
+        tmp_path / "defects.csv",
+        [
+            [*row[:7], "2500-01-01" if i == 1 else row[7], "x" if i == 0 else row[8], row[9]]
+            for i, row in enumerate(rows)
+        ],
+    )
     out = tmp_path / "r.json"
     assert _evaluate(synthgov, dict(tables, honest=synthetic), out).code == 0
     report = json.loads(out.read_text())

@@ -15,9 +15,13 @@ PATHS = [path for _, path, _ in samples.DOCUMENTS]
 TEXTS = {path: text for _, path, text in samples.DOCUMENTS}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.sampled_from(["no", "1.10", "012", "2025-01-15", ".nan", "~", "<<", "&a", "*a"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["no", "1.10", "012", "2025-01-15", ".nan", "~", "<<", "&a", "*a"]),
+)
 documents = st.recursive(
     scalars,
     lambda children: (

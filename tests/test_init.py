@@ -207,9 +207,15 @@ def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path, s
 def test_workflows_pass_zizmor(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
     for path in lint_targets(tmp_path, synthgov):
         done = run_tool(
-            BIN / "zizmor", "--offline", "--no-config", "--min-severity", "medium",
-            "--format", "json", path,
-        )  # fmt: skip
+            BIN / "zizmor",
+            "--offline",
+            "--no-config",
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+            path,
+        )
         assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
         assert json.loads(done.stdout) == [], path
 
@@ -262,8 +268,12 @@ def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, f
     start = time.monotonic()
     done = subprocess.run(
         [str(BIN / "pre-commit"), "try-repo", str(hook_repo), "synthgov-validate", "--all-files"],
-        cwd=governance, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=governance,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - start
 
 

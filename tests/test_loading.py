@@ -88,8 +88,10 @@ def test_yaml_refusals_are_located(name: str) -> None:
         parse_yaml(raw, "policy/policy.yaml")
     problem = caught.value.problems[0]
     assert (problem.location.path, problem.location.line, problem.location.column) == (
-        "policy/policy.yaml", line, column,
-    )  # fmt: skip
+        "policy/policy.yaml",
+        line,
+        column,
+    )
     assert message in problem.message
 
 
@@ -118,16 +120,27 @@ def test_yaml_11_traps_read_as_written() -> None:
         "f.yaml",
     ).data
     assert data == {
-        "a": "no", "b": "on", "c": "012", "d": "1:20", "e": "2025-01-15",
-        "f": Decimal("1.10"), "g": "yes", "h": None, "i": True, "j": Decimal("0.5"), "k": 7,
-    }  # fmt: skip
+        "a": "no",
+        "b": "on",
+        "c": "012",
+        "d": "1:20",
+        "e": "2025-01-15",
+        "f": Decimal("1.10"),
+        "g": "yes",
+        "h": None,
+        "i": True,
+        "j": Decimal("0.5"),
+        "k": 7,
+    }
     assert str(data["f"]) == "1.10"  # exactly as written, not 1.1
 
 
 def test_quoted_scalars_are_always_strings() -> None:
     assert parse_yaml(b'a: "1.10"\nb: \'true\'\nc: "null"\n', "f.yaml").data == {
-        "a": "1.10", "b": "true", "c": "null",
-    }  # fmt: skip
+        "a": "1.10",
+        "b": "true",
+        "c": "null",
+    }
 
 
 REJECTED_JSON = {

@@ -34,8 +34,13 @@ class Signer:
         self.env = {**os.environ, "GNUPGHOME": str(home)}
 
     def gpg(self, *args: str, stdin: bytes = b"") -> bytes:
-        done = subprocess.run(["gpg", "--batch", "--passphrase", "", *args], input=stdin,
-                              capture_output=True, env=self.env, check=True)  # fmt: skip
+        done = subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", *args],
+            input=stdin,
+            capture_output=True,
+            env=self.env,
+            check=True,
+        )
         return done.stdout
 
     def new_key(self, name: str, usage: str = "sign", *faked: str) -> str:
@@ -76,8 +81,15 @@ def people(signer: Signer) -> dict[str, dict[str, str]]:
     # a signing subkey valid for one day in 2020, used that day
     fpr = signer.new_key("old", "cert", "--faked-system-time", PAST)
     signer.gpg("--faked-system-time", PAST, "--quick-add-key", fpr, "ed25519", "sign", "1d")
-    old = signer.gpg("--faked-system-time", "20200101T120000", "--armor", "--detach-sign",
-                     "-u", fpr, stdin=PAYLOAD).decode()  # fmt: skip
+    old = signer.gpg(
+        "--faked-system-time",
+        "20200101T120000",
+        "--armor",
+        "--detach-sign",
+        "-u",
+        fpr,
+        stdin=PAYLOAD,
+    ).decode()
     made["old"] = {"fpr": fpr, "public": signer.export(fpr), "sig": old}
     # a key that signed, then was revoked with the certificate gpg stored when making it
     fpr = signer.new_key("gone")
@@ -133,9 +145,11 @@ def test_tampered_payload_rejected(keyring: Keyring, people: dict[str, dict[str,
 
 
 def test_key_outside_the_registry_rejected_even_if_the_users_gpg_knows_it(
-    keyring: Keyring, people: dict[str, dict[str, str]], signer: Signer,
+    keyring: Keyring,
+    people: dict[str, dict[str, str]],
+    signer: Signer,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("GNUPGHOME", str(signer.home))  # holds the stranger's key
     with pytest.raises(
         SignatureError, match=r"^unknown key: not among the registry's OpenPGP keys$"

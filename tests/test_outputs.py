@@ -109,8 +109,19 @@ def test_evaluate_output_refuses_a_fifo_before_any_work(
     os.mkfifo(tmp_path / "report.json")
     card = base / "datasets/claims/card.yaml"
     missing = tmp_path / "none.csv"
-    result = synthgov("evaluate", "--card", str(card), "--real", str(missing), "--holdout",
-                      str(missing), "--synthetic", str(missing), "-o", str(tmp_path / "report.json"))  # fmt: skip
+    result = synthgov(
+        "evaluate",
+        "--card",
+        str(card),
+        "--real",
+        str(missing),
+        "--holdout",
+        str(missing),
+        "--synthetic",
+        str(missing),
+        "-o",
+        str(tmp_path / "report.json"),
+    )
     assert result.code == 2 and "is a named pipe (FIFO)" in one_line(result.err)
 
 

@@ -22,14 +22,17 @@ TEMPLATES = ROOT / "synthgov" / "templates"
 
 
 def ssh_key(directory: Path, name: str, *args: str) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-N", "", "-C", f"{name}@host", "-f",
-                    str(directory / name), *args], check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-N", "", "-C", f"{name}@host", "-f", str(directory / name), *args],
+        check=True,
+    )
     return directory / f"{name}.pub"
 
 
 def ssh_fingerprint(pub: Path) -> str:
-    out = subprocess.run(["ssh-keygen", "-l", "-f", str(pub)], check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-f", str(pub)], check=True, capture_output=True, text=True
+    ).stdout
     return out.split()[1]
 
 
@@ -52,11 +55,24 @@ def openpgp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     os.chmod(home, 0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
     run = {"check": True, "capture_output": True, "text": True, "env": env}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Gale Reviewer <gale@example.org>", "ed25519", "sign", "never"], **run)  # type: ignore[call-overload]  # fmt: skip
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Gale Reviewer <gale@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        **run,
+    )  # type: ignore[call-overload]
     listing = subprocess.run(["gpg", "--with-colons", "--list-keys", "gale@example.org"], **run)  # type: ignore[call-overload]
-    fingerprint = next(line.split(":")[9] for line in listing.stdout.splitlines()
-                       if line.startswith("fpr:"))  # fmt: skip
+    fingerprint = next(
+        line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:")
+    )
     armour = subprocess.run(["gpg", "--armor", "--export", "gale@example.org"], **run).stdout  # type: ignore[call-overload]
     path = home / "gale.asc"
     path.write_text(armour)
@@ -85,9 +101,20 @@ def registry_of(repo: Path) -> Registry:
 
 def add(synthgov, repo: Path, reviewer: str, key: Path, *roles: str, extra: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     role_args = [arg for role in roles or ("privacy-reviewer",) for arg in ("--role", role)]
-    return synthgov("reviewer", "add", reviewer, "--name", f"{reviewer.title()} Example",
-                    "--email", f"{reviewer}@example.org", *role_args, "--key", str(key), *extra,
-                    cwd=repo)  # fmt: skip
+    return synthgov(
+        "reviewer",
+        "add",
+        reviewer,
+        "--name",
+        f"{reviewer.title()} Example",
+        "--email",
+        f"{reviewer}@example.org",
+        *role_args,
+        "--key",
+        str(key),
+        *extra,
+        cwd=repo,
+    )
 
 
 def one_line(err: str) -> str:
@@ -281,8 +308,18 @@ def test_bad_validity_options(synthgov, gov: Path, keys, extra, message) -> None
 def test_bad_options(synthgov, gov: Path, keys, args, message) -> None:  # type: ignore[no-untyped-def]
     reviewer, *rest = args
     roles = () if "--role" in rest else ("--role", "data-owner")
-    result = synthgov("reviewer", "add", reviewer, "--name", "N", *rest, *roles,
-                      "--key", str(keys["ada"]), cwd=gov)  # fmt: skip
+    result = synthgov(
+        "reviewer",
+        "add",
+        reviewer,
+        "--name",
+        "N",
+        *rest,
+        *roles,
+        "--key",
+        str(keys["ada"]),
+        cwd=gov,
+    )
     assert result.code == 2 and one_line(result.err).startswith(message)
 
 
@@ -329,11 +366,29 @@ def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
 ) -> None:
     home = openpgp[0].parent
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Second Key <second@example.org>", "ed25519", "sign", "never"],
-                   check=True, capture_output=True, env=env)  # fmt: skip
-    both = subprocess.run(["gpg", "--armor", "--export", "gale@example.org", "second@example.org"],
-                          check=True, capture_output=True, text=True, env=env).stdout  # fmt: skip
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Second Key <second@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    both = subprocess.run(
+        ["gpg", "--armor", "--export", "gale@example.org", "second@example.org"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
     path = tmp_path / "both.asc"
     path.write_text(both)
     before = (gov / "policy/reviewers.yaml").read_bytes()
@@ -359,8 +414,14 @@ def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
 
 
 def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
-    extra = ("--also-email", "ada@home.example", "--also-email", "A.Lindqvist@Old.example",
-             "--login", "ada-l")  # fmt: skip
+    extra = (
+        "--also-email",
+        "ada@home.example",
+        "--also-email",
+        "A.Lindqvist@Old.example",
+        "--login",
+        "ada-l",
+    )
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 0, result.err
     reviewer = registry_of(gov).reviewer("ada")

@@ -24,8 +24,18 @@ def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path
     path = registry(tmp_path)
     before = path.read_text()
     ada = PEOPLE["ada"]
-    result = synthgov("reviewer", "revoke-key", "ada", "--fingerprint", ada.fingerprint,
-                      "--at", "2026-11-01T00:00:00Z", "--reason", "laptop stolen", cwd=tmp_path)  # fmt: skip
+    result = synthgov(
+        "reviewer",
+        "revoke-key",
+        "ada",
+        "--fingerprint",
+        ada.fingerprint,
+        "--at",
+        "2026-11-01T00:00:00Z",
+        "--reason",
+        "laptop stolen",
+        cwd=tmp_path,
+    )
     assert result.code == 0, result.err
     after = path.read_text()
     assert after.startswith(HEADER)

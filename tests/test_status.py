@@ -22,13 +22,20 @@ VERSIONS = {
 }
 
 
-def add_version(repo: Path, version: str, approved_by: tuple[str, ...] = ("ada", "chen"),
-                metrics: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+def add_version(
+    repo: Path,
+    version: str,
+    approved_by: tuple[str, ...] = ("ada", "chen"),
+    metrics: list[dict[str, Any]] | None = None,
+) -> None:
     """Release claims@VERSION (its ledger debit included), then embedded-signature approvals."""
     created, artifact = VERSIONS[version]
     folder = f"datasets/claims/releases/{version}"
-    manifest = (samples.MANIFEST.replace('version: "1.10"', f'version: "{version}"')
-                .replace("2026-09-02T10:00:00Z", created).replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001"))
+    manifest = (
+        samples.MANIFEST.replace('version: "1.10"', f'version: "{version}"')
+        .replace("2026-09-02T10:00:00Z", created)
+        .replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001")
+    )
     manifest = samples.manifest_for(artifact, manifest)
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     write(repo, f"{folder}/manifest.yaml", manifest)
@@ -39,14 +46,18 @@ def add_version(repo: Path, version: str, approved_by: tuple[str, ...] = ("ada",
         people = signing.people()
         for name in approved_by:
             person = people[name]
-            path, text = signing.approval(person, person.roles[0], release_digest(repo, folder),
-                                          release=f"claims@{version}")  # fmt: skip
+            path, text = signing.approval(
+                person, person.roles[0], release_digest(repo, folder), release=f"claims@{version}"
+            )
             write(repo, path, text)
         commit(repo, f"approve claims@{version}")
 
 
 def revoke(repo: Path, version: str, incident: str = "privacy") -> None:
-    write(repo, f"datasets/claims/releases/{version}/revocation.yaml", f"""\
+    write(
+        repo,
+        f"datasets/claims/releases/{version}/revocation.yaml",
+        f"""\
 schema_version: 1
 release: claims@{version}
 incident_class: {incident}
@@ -54,7 +65,8 @@ reason: Near-copies of real members found by a consumer.
 revoked_at: "2026-09-25T08:00:00Z"
 author: author@example.org
 artifact_sha256: {VERSIONS[version][1]}
-""")  # fmt: skip
+""",
+    )
     commit(repo, f"revoke claims@{version}")
 
 
@@ -62,9 +74,15 @@ def revalidate(repo: Path, version: str, when: str) -> None:
     folder = f"datasets/claims/releases/{version}"
     report = json.loads((repo / folder / "report.json").read_text())
     stamp = when.replace("-", "").replace(":", "")
-    data = {"schema_version": 1, "release": f"claims@{version}", "revalidated_at": when,
-            "fresh": {"sha256": "f" * 64, "rows": 10, "columns": 4},
-            "artifact_sha256": VERSIONS[version][1], "verdict": "pass", "report": report}  # fmt: skip
+    data = {
+        "schema_version": 1,
+        "release": f"claims@{version}",
+        "revalidated_at": when,
+        "fresh": {"sha256": "f" * 64, "rows": 10, "columns": 4},
+        "artifact_sha256": VERSIONS[version][1],
+        "verdict": "pass",
+        "report": report,
+    }
     write(repo, f"{folder}/revalidations/{stamp}.json", json.dumps(data, indent=1))
     commit(repo, f"revalidate claims@{version}")
 
@@ -110,8 +128,17 @@ def test_status_json_per_dataset_shape(synthgov, history: Path) -> None:  # type
     data = status_json(synthgov, history)
     assert set(data) == {"base", "head", "releases", "datasets"}
     [claims] = data["datasets"]
-    assert set(claims) >= {"dataset", "title", "classification", "owner", "current", "pending",
-                           "revoked", "budget", "next_revalidation"}  # fmt: skip
+    assert set(claims) >= {
+        "dataset",
+        "title",
+        "classification",
+        "owner",
+        "current",
+        "pending",
+        "revoked",
+        "budget",
+        "next_revalidation",
+    }
     assert claims["dataset"] == "claims" and claims["title"] == "Insurance claims"
     assert claims["classification"] == "confidential"
     assert claims["owner"] == "claims-team@example.org"
@@ -129,8 +156,13 @@ def test_status_json_per_dataset_shape(synthgov, history: Path) -> None:  # type
 def test_a_revoked_release_falls_back_to_the_last_known_good(synthgov, history: Path) -> None:  # type: ignore[no-untyped-def]
     [claims] = status_json(synthgov, history)["datasets"]
     assert claims["current"] == "claims@1.10"  # 1.11 is newer and approved, but revoked
-    assert claims["revoked"] == [{"release": "claims@1.11", "incident_class": "privacy",
-                                  "reason": "Near-copies of real members found by a consumer."}]  # fmt: skip
+    assert claims["revoked"] == [
+        {
+            "release": "claims@1.11",
+            "incident_class": "privacy",
+            "reason": "Near-copies of real members found by a consumer.",
+        }
+    ]
     assert claims["pending"] == [{"release": "claims@1.12", "blocking": ["approvals.missing"]}]
     assert claims["next_revalidation"] == "2026-10-02"  # 1.10's created_at + 30 days
     text = synthgov("status", "claims", cwd=history).out

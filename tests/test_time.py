@@ -69,8 +69,9 @@ def test_a_manifest_dated_2099_on_main_is_never_current_nor_switches_the_schedul
     ]
     result = synthgov("check", "--scheduled", "--format", "json", cwd=base)
     assert result.code == 1
-    rules = {(r["release"], f["rule"]) for r in json.loads(result.out)["releases"]
-             for f in r["findings"]}  # fmt: skip
+    rules = {
+        (r["release"], f["rule"]) for r in json.loads(result.out)["releases"] for f in r["findings"]
+    }
     assert ("claims@1.11", "time.future_dated") in rules
     assert ("claims@1.10", "policy.revalidation_overdue") in rules  # still due
 
@@ -92,8 +93,9 @@ def test_a_new_release_dated_before_the_current_one_is_blocked(synthgov, base: P
         write(base, f"{later}/report.json", (base / RELEASE / "report.json").read_text())
         for name in ("ada", "chen"):
             person = people[name]
-            path, text = signing.approval(person, person.roles[0], release_digest(base, later),
-                                          release="claims@1.11")  # fmt: skip
+            path, text = signing.approval(
+                person, person.roles[0], release_digest(base, later), release="claims@1.11"
+            )
             write(base, path, text)
         commit(base, f"claims@1.11, created {created}")
         data = gate(synthgov, base)
@@ -170,16 +172,31 @@ def test_audit_marks_decisions_whose_committer_date_no_checkpoint_anchors(
     assert "Decisions on unanchored dates | 0" in (pack / "audit.md").read_text()
 
 
-@pytest.mark.parametrize("date", ["2099-01-01T00:00:00Z", "@99999999999999 +0000"],
-                         ids=["2099", "beyond-9999"])  # fmt: skip
+@pytest.mark.parametrize(
+    "date", ["2099-01-01T00:00:00Z", "@99999999999999 +0000"], ids=["2099", "beyond-9999"]
+)
 def test_a_commit_dated_after_the_auditors_clock_is_found_and_judged_at_that_clock(
     synthgov, base: Path, date: str
 ) -> None:  # type: ignore[no-untyped-def]
     add_release(base)
     git(base, "checkout", "-q", "main")
     env = {**os.environ, "GIT_COMMITTER_DATE": date}  # git accepts dates past the year 9999
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m",
-                    "merge, dated 2099", "pr"], cwd=base, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "commit.gpgsign=false",
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "merge, dated 2099",
+            "pr",
+        ],
+        cwd=base,
+        env=env,
+        check=True,
+    )
     code, data = audit(synthgov, base)
     assert code == 1
     assert [(f["commit"], f["kind"]) for f in data["findings"]] == [
@@ -237,10 +254,15 @@ def test_a_checkpoint_dated_2099_is_not_trusted(synthgov, base: Path) -> None:  
     )
     heads = checkpoints.ledger_heads(lambda p: (base / p).read_bytes(), ["budgets/claims-db.yaml"])
     data["ledgers"] = heads
-    data["signature"] = {"format": "sshsig",
-                         "armored": dana.sign(checkpoints.payload(data), checkpoints.NAMESPACE)}  # fmt: skip
-    write(base, checkpoints.path_for(datetime(2099, 1, 1, tzinfo=UTC)),
-          to_yaml(Checkpoint.model_validate(data)))  # fmt: skip
+    data["signature"] = {
+        "format": "sshsig",
+        "armored": dana.sign(checkpoints.payload(data), checkpoints.NAMESPACE),
+    }
+    write(
+        base,
+        checkpoints.path_for(datetime(2099, 1, 1, tzinfo=UTC)),
+        to_yaml(Checkpoint.model_validate(data)),
+    )
     code, result = audit(synthgov, base)
     assert code == 1
     [finding] = result["findings"]

@@ -92,7 +92,8 @@ def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, 
     text = card.read_text().replace("classification: confidential", "classification: restricted")
     card.write_text(
         text.replace(
-            "fidelity.detection_auc: {threshold: 0.7}", "privacy.near_copy_excess: {threshold: 0.015}"
+            "fidelity.detection_auc: {threshold: 0.7}",
+            "privacy.near_copy_excess: {threshold: 0.015}",
         )
     )
     out = synthgov("validate", cwd=governance).out
@@ -168,9 +169,13 @@ def test_validate_leaves_pandas_and_sklearn_unimported(governance: Path) -> None
         "print(code, heavy)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=governance, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", probe],
+        cwd=governance,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert done.stdout.strip() == "0 []", done.stderr
 
 
@@ -188,7 +193,8 @@ def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, s
     policy = governance / "policy/policy.yaml"
     policy.write_text(
         policy.read_text().replace(
-            "privacy.near_copy_excess: {threshold: 0.01}", "privacy.near_copy_excess: {threshold: 2}"
+            "privacy.near_copy_excess: {threshold: 0.01}",
+            "privacy.near_copy_excess: {threshold: 2}",
         )
     )
     out = synthgov("validate", cwd=governance).out

@@ -57,7 +57,9 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
     }
     card_bytes = CARD.read_bytes()
     card: Loaded[Card] = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", "card")  # type: ignore[assignment]
-    policy: Loaded[Policy] = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", "policy")  # type: ignore[assignment]
+    policy: Loaded[Policy] = governance.load_bytes(
+        samples.POLICY.encode(), "policy/policy.yaml", "policy"
+    )  # type: ignore[assignment]
     paths = {
         "real": _write(folder / "train.csv", train, CLAIMS_COLUMNS),
         "holdout": _write(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),
@@ -65,8 +67,12 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
     found = {}
     for name, rows in scenarios.items():
         synthetic = _write(folder / f"{name}.csv", rows, CLAIMS_COLUMNS[2:])
-        report = evaluate(card.model, card_bytes, Inputs(CARD, paths["real"], paths["holdout"], synthetic),
-                          Settings(subgroups=policy.model.subgroups))  # fmt: skip
+        report = evaluate(
+            card.model,
+            card_bytes,
+            Inputs(CARD, paths["real"], paths["holdout"], synthetic),
+            Settings(subgroups=policy.model.subgroups),
+        )
         scored = score(policy, card, Report.model_validate(report), Classification.CONFIDENTIAL)
         found[name] = {s.rule.rule_id: s.decision for s in scored}
     return found

@@ -94,8 +94,12 @@ def test_cards_match_the_rebuilt_tables(tables: Path, dataset: str) -> None:
 
 
 def test_generator_is_deterministic(tables: Path, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "synthgov.examples", str(tmp_path / "again")],
-                          check=True, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "synthgov.examples", str(tmp_path / "again")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     for name in CARDS.values():
         digest = hashlib.sha256((tables / name).read_bytes()).hexdigest()
         assert (tmp_path / "again" / name).read_bytes() == (tables / name).read_bytes()

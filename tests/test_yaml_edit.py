@@ -25,9 +25,12 @@ def at(column: int) -> str:
         ("list: ~\n", "list:\n" + at(2)),
         ("a: 1  # no list", "a: 1  # no list\nlist:\n" + at(2)),
         ("list:\n- id: old\n", "list:\n- id: old\n" + at(0)),
-        ("list:\n    - id: old  # first\n# tail\n", "list:\n    - id: old  # first\n" + at(4) + "# tail\n"),
+        (
+            "list:\n    - id: old  # first\n# tail\n",
+            "list:\n    - id: old  # first\n" + at(4) + "# tail\n",
+        ),
     ],
-)  # fmt: skip
+)
 def test_layouts(before: str, after: str) -> None:
     text = append_item(before, "list", ITEM)
     assert text == after

@@ -109,27 +109,53 @@ def _change_subject(sides: Any, kind: str, dataset: str | None) -> _Subject:
         assert dataset is not None
         cards = changed_cards(sides.changes, head, base)
         if dataset not in cards:
-            raise InputError.at(layout.card_path(dataset), "is not changed on this branch "
-                                "against the base (a new card is approved with its release)")  # fmt: skip
+            raise InputError.at(
+                layout.card_path(dataset),
+                "is not changed on this branch "
+                "against the base (a new card is approved with its release)",
+            )
         digest = card_change_digest(*cards[dataset])
-        return _Subject(f"the change to {layout.card_path(dataset)}", digest,
-                        (layout.card_path(dataset),), frozenset(), "card")  # fmt: skip
+        return _Subject(
+            f"the change to {layout.card_path(dataset)}",
+            digest,
+            (layout.card_path(dataset),),
+            frozenset(),
+            "card",
+        )
     if kind == "budget":
         change = budget_change(sides.changes, head, base)
         if not change:
-            raise InputError.at("--budget", "this branch creates no ledger and changes no "
-                                "ledger header or card source against the base")  # fmt: skip
+            raise InputError.at(
+                "--budget",
+                "this branch creates no ledger and changes no "
+                "ledger header or card source against the base",
+            )
         touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
-        return _Subject(f"the change to the privacy budgets ({change.describe()})",
-                        budget_change_digest(change), touched, frozenset(), "budget")  # fmt: skip
+        return _Subject(
+            f"the change to the privacy budgets ({change.describe()})",
+            budget_change_digest(change),
+            touched,
+            frozenset(),
+            "budget",
+        )
     classifications = classification_changes(sides.changes, head, base)
     digest = trust_root_digest(head, base, classifications)
-    return _Subject("the change to policy/ and classifications", digest,
-                    ("policy", "datasets"), frozenset(), "policy")  # fmt: skip
+    return _Subject(
+        "the change to policy/ and classifications",
+        digest,
+        ("policy", "datasets"),
+        frozenset(),
+        "policy",
+    )
 
 
-def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bool,
-             change: tuple[str, str | None] | None = None) -> _Subject:  # fmt: skip
+def _subject(
+    sides: Any,
+    release: str | None,
+    waiver: str | None,
+    revocation: bool,
+    change: tuple[str, str | None] | None = None,
+) -> _Subject:
     """What is approved, as committed at HEAD, computed exactly as `check` computes it."""
     head = sides.head_tree
 
@@ -147,8 +173,9 @@ def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bo
         loaded = load(f"{folder}/revocation.yaml", "revocation")
         digest = approvals.revocation_digest(release, loaded.document.data)
         revoker = frozenset({loaded.model.author.casefold()})
-        return _Subject(f"the revocation of {release}", digest, (folder,), authors | revoker,
-                        "revocation")  # fmt: skip
+        return _Subject(
+            f"the revocation of {release}", digest, (folder,), authors | revoker, "revocation"
+        )
     if waiver is not None:
         loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
         digest = approvals.waiver_digest(release, loaded.document.data)
@@ -180,8 +207,10 @@ def _identify(key: SigningKey, registry: Registry, now: datetime) -> Signer:
                 if problem:
                     raise Refused(f"your key {fingerprint} {problem}")
                 return Signer(reviewer.id, fingerprint, "embedded")
-    raise Refused(f"your key {fingerprint} is not in the base registry ({layout.REVIEWERS}); "
-                  "ask a policy admin to add it")  # fmt: skip
+    raise Refused(
+        f"your key {fingerprint} is not in the base registry ({layout.REVIEWERS}); "
+        "ask a policy admin to add it"
+    )
 
 
 def _approval_text(data: dict[str, Any], path: str) -> str:
@@ -200,9 +229,22 @@ def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes
     return _approval_text({**data, "signature": {"format": fmt, "armored": sign(payload)}}, path)
 
 
-def run(root: Path, target: str | None, *, role: str, key: Path | None, decision: str,
-        comment: str | None, waiver: str | None, policy: bool, replace: bool, commit: bool,
-        revocation: bool = False, card: str | None = None, budget: bool = False) -> int:  # fmt: skip
+def run(
+    root: Path,
+    target: str | None,
+    *,
+    role: str,
+    key: Path | None,
+    decision: str,
+    comment: str | None,
+    waiver: str | None,
+    policy: bool,
+    replace: bool,
+    commit: bool,
+    revocation: bool = False,
+    card: str | None = None,
+    budget: bool = False,
+) -> int:
     """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
     change = _change(target, policy, card, budget)
     release = None if change else _release_ref(target, False)
@@ -235,15 +277,19 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
             reviewer = registry.reviewer(signer.reviewer)
             assert reviewer is not None
             if role not in reviewer.roles:
-                raise Refused(f"{reviewer.id} does not hold the role {role} in the base registry "
-                              f"(holds: {', '.join(reviewer.roles)})")  # fmt: skip
+                raise Refused(
+                    f"{reviewer.id} does not hold the role {role} in the base registry "
+                    f"(holds: {', '.join(reviewer.roles)})"
+                )
             with Verifier(registry, now) as verifier:
                 history = sides.provenance.author_commits(*subject.folders)
                 evidence = Evidence(registry, verifier, (), subject.author_emails, history)
                 authored = author_reasons(evidence)
                 if reviewer.id in authored:
-                    raise Refused(f"{reviewer.id} is an author of {subject.label} and cannot "
-                                  f"approve it ({authored[reviewer.id]})")  # fmt: skip
+                    raise Refused(
+                        f"{reviewer.id} is an author of {subject.label} and cannot "
+                        f"approve it ({authored[reviewer.id]})"
+                    )
         except Refused as exc:
             click.echo(f"approval refused: {exc}; nothing was written", err=True)
             return 1
@@ -261,8 +307,13 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         data["release"] = release
     if dataset is not None:
         data["dataset"] = dataset
-    data |= {"reviewer": reviewer.id, "role": role, "decision": decision, "digest": subject.digest,
-             "signed_at": format_timestamp(now.replace(microsecond=0))}  # fmt: skip
+    data |= {
+        "reviewer": reviewer.id,
+        "role": role,
+        "decision": decision,
+        "digest": subject.digest,
+        "signed_at": format_timestamp(now.replace(microsecond=0)),
+    }
     if comment:
         data["comment"] = comment
     placeholder = {"format": signing.format, "armored": "-"}
@@ -276,18 +327,29 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         verifier.embedded(loaded.model.signature, approvals.signed_payload(loaded.document.data))
     _write(root, path, text.encode(), replace)
     if commit:
-        _commit(root, path, signing, f"{'Approve' if decision == 'approve' else 'Reject'} "
-                f"{subject.label} as {role}")  # fmt: skip
-    click.echo(f"{decision}d {subject.label} as {role} ({reviewer.id}, key {signer.fingerprint}): {path}"
-               + ("" if commit else " (not committed)"), err=True)  # fmt: skip
+        _commit(
+            root,
+            path,
+            signing,
+            f"{'Approve' if decision == 'approve' else 'Reject'} {subject.label} as {role}",
+        )
+    click.echo(
+        f"{decision}d {subject.label} as {role} ({reviewer.id}, key {signer.fingerprint}): {path}"
+        + ("" if commit else " (not committed)"),
+        err=True,
+    )
     return 0
 
 
-def _change(target: str | None, policy: bool, card: str | None,
-            budget: bool) -> tuple[str, str | None] | None:  # fmt: skip
+def _change(
+    target: str | None, policy: bool, card: str | None, budget: bool
+) -> tuple[str, str | None] | None:
     """(kind, dataset) of the change of the pull request to approve, or None for a release."""
-    chosen = [name for name, on in (("--policy", policy), ("--card", card is not None),
-                                    ("--budget", budget)) if on]  # fmt: skip
+    chosen = [
+        name
+        for name, on in (("--policy", policy), ("--card", card is not None), ("--budget", budget))
+        if on
+    ]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be combined; approve each on its own")
     if not chosen:

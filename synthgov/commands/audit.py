@@ -38,8 +38,9 @@ def _recorded(repo: Repository, root: Path, tip: str) -> dict[tuple[str, bytes],
     return found
 
 
-def _write_checkpoint(repo: Repository, root: Path, head: str, tree: str, key: Path | None,
-                      now: datetime) -> str:  # fmt: skip
+def _write_checkpoint(
+    repo: Repository, root: Path, head: str, tree: str, key: Path | None, now: datetime
+) -> str:
     """Sign and write a checkpoint of `head`; its signer must be an auditor or policy admin
     of `head`'s registry."""
     signer = signing_key(root, key)
@@ -48,8 +49,11 @@ def _write_checkpoint(repo: Repository, root: Path, head: str, tree: str, key: P
     registry: Registry = governance.load_bytes(  # type: ignore[assignment]
         repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
     ).model
-    ledger_paths = [p for p in repo.list_files(head, "budgets")
-                    if (k := layout.classify(p)) and k.kind == "ledger"]  # fmt: skip
+    ledger_paths = [
+        p
+        for p in repo.list_files(head, "budgets")
+        if (k := layout.classify(p)) and k.kind == "ledger"
+    ]
     heads = checkpoints.ledger_heads(lambda p: repo.read(head, p), ledger_paths)
     data: dict[str, Any] = checkpoints.unsigned(head, tree, heads, now, "unknown")
     probe = _sign(signer.path, b"synthgov checkpoint key probe")
@@ -57,8 +61,10 @@ def _write_checkpoint(repo: Repository, root: Path, head: str, tree: str, key: P
     if reviewer is None:
         raise UsageError(f"cannot sign a checkpoint with {signer.path}: {why}")
     data["reviewer"] = reviewer
-    data["signature"] = {"format": "sshsig",
-                         "armored": _sign(signer.path, checkpoints.payload(data))}  # fmt: skip
+    data["signature"] = {
+        "format": "sshsig",
+        "armored": _sign(signer.path, checkpoints.payload(data)),
+    }
     path = checkpoints.path_for(now)
     text = to_yaml(Checkpoint.model_validate(data))
     write_new(root, path, text.encode("utf-8"))
@@ -74,8 +80,16 @@ def _sign(key: Path, message: bytes) -> str:
         raise UsageError(str(exc)) from None
 
 
-def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out: Path | None,
-        checkpoint: bool, key: Path | None) -> int:  # fmt: skip
+def run(
+    root: Path,
+    *,
+    revisions: str | None,
+    at: datetime | None,
+    fmt: str,
+    out: Path | None,
+    checkpoint: bool,
+    key: Path | None,
+) -> int:
     from synthgov.evidence import render_html, render_markdown
 
     generated_at = datetime.now(UTC).replace(microsecond=0)
@@ -94,28 +108,36 @@ def run(root: Path, *, revisions: str | None, at: datetime | None, fmt: str, out
             outcome = replay.run(revisions, history)
         finally:
             replay.close()
-        audit.verify_checkpoints(repo, history, tip, _recorded(repo, root, tip), outcome, full,
-                                 generated_at)  # fmt: skip
+        audit.verify_checkpoints(
+            repo, history, tip, _recorded(repo, root, tip), outcome, full, generated_at
+        )
         audit.anchor(history, outcome)
         written = None
         if checkpoint:
             main_tip = repo.resolve(repo.default_base())
             if tip != main_tip:  # a checkpoint bounds later commits by the audit's clock
-                raise UsageError(f"--checkpoint records main's tip ({main_tip[:12]}); the range "
-                                 f"ends at {tip[:12]}: audit up to main's tip, fetched fresh")  # fmt: skip
+                raise UsageError(
+                    f"--checkpoint records main's tip ({main_tip[:12]}); the range "
+                    f"ends at {tip[:12]}: audit up to main's tip, fetched fresh"
+                )
             written = _write_checkpoint(repo, root, tip, history[-1].tree, key, generated_at)
     document = outcome.document(generated_at)
     if written:
-        click.echo(f"checkpoint of {tip[:12]} written to {written}; commit it, and keep a copy "
-                   "outside the repository", err=True)  # fmt: skip
+        click.echo(
+            f"checkpoint of {tip[:12]} written to {written}; commit it, and keep a copy "
+            "outside the repository",
+            err=True,
+        )
     text_json = json.dumps(document, indent=2) + "\n"
     if pack is not None:
         outputs.write_text(pack / "audit.json", text_json)
         outputs.write_text(pack / "audit.md", render_markdown(document))
         outputs.write_text(pack / "audit.html", render_html(document))
         count = len(document["findings"])
-        click.echo(f"audit of {document['commits']} commits: {count} finding"
-                   f"{'' if count == 1 else 's'}; evidence pack in {out}")  # fmt: skip
+        click.echo(
+            f"audit of {document['commits']} commits: {count} finding"
+            f"{'' if count == 1 else 's'}; evidence pack in {out}"
+        )
     elif fmt == "markdown":
         click.echo(render_markdown(document), nl=False)
     elif fmt == "html":

@@ -95,8 +95,14 @@ def run_new(
     for name, text in (("epsilon", epsilon), ("rho", rho), ("delta", delta)):
         if text is not None:
             cap[name] = figure(text, f"--{name}", below_one=name == "delta")
-    data = {"schema_version": 1, "source": source, "privacy_unit": privacy_unit,
-            "notion": notion.value, "cap": cap, "entries": []}  # fmt: skip
+    data = {
+        "schema_version": 1,
+        "source": source,
+        "privacy_unit": privacy_unit,
+        "notion": notion.value,
+        "cap": cap,
+        "entries": [],
+    }
     ledger = options.build(Ledger, data, {"privacy_unit": "--privacy-unit", "cap": "cap"}, "SOURCE")
     path = layout.ledger_path(source)
     comment = (
@@ -129,11 +135,15 @@ class Debit:
     def message(self) -> str:
         loss = show(loss_figures(self.entry.loss))
         if self.written:
-            return (f"debited {self.path}: seq {self.entry.seq}, {self.entry.release}, {loss}; "
-                    f"{_spent_line(self.after)}, {_left(self.after)} left")  # fmt: skip
-        return (f"refused: debiting {self.entry.release} with {loss} would overdraw {self.path}: "
-                f"{_spent_line(self.after, 'would be')}; remaining {_left(self.before)}; "
-                "the ledger is unchanged")  # fmt: skip
+            return (
+                f"debited {self.path}: seq {self.entry.seq}, {self.entry.release}, {loss}; "
+                f"{_spent_line(self.after)}, {_left(self.after)} left"
+            )
+        return (
+            f"refused: debiting {self.entry.release} with {loss} would overdraw {self.path}: "
+            f"{_spent_line(self.after, 'would be')}; remaining {_left(self.before)}; "
+            "the ledger is unchanged"
+        )
 
 
 def _binding(summary: dict[str, Any]) -> str:
@@ -172,8 +182,11 @@ def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
     if not PRIVACY_MIN <= value <= PRIVACY_MAX:
         raise InputError.at(label, f"{text} is out of range; expected a number {PRIVACY_RANGE}")
     if len(value.normalize().as_tuple().digits) > MAX_DIGITS:
-        raise InputError.at(label, f"{text} has more than {MAX_DIGITS} significant digits; "
-                                   "a ledger keeps figures exactly as written")  # fmt: skip
+        raise InputError.at(
+            label,
+            f"{text} has more than {MAX_DIGITS} significant digits; "
+            "a ledger keeps figures exactly as written",
+        )
     return value
 
 
@@ -204,14 +217,20 @@ def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Los
     if loss.kind not in kinds:
         allowed = " or ".join(sorted(KIND_OPTIONS[k] for k in kinds))
         raise InputError.at(
-            path, f"a {notion.value} ledger cannot record {KIND_OPTIONS[loss.kind or '']}; "
-                  f"debit it with {allowed}",
-        )  # fmt: skip
+            path,
+            f"a {notion.value} ledger cannot record {KIND_OPTIONS[loss.kind or '']}; "
+            f"debit it with {allowed}",
+        )
     return loss
 
 
-KIND_OPTIONS = {"pure": "--epsilon alone", "approx": "--epsilon with --delta",
-                "zcdp": "--rho alone", "zcdp+delta": "--rho with --delta", "": "no loss"}  # fmt: skip
+KIND_OPTIONS = {
+    "pure": "--epsilon alone",
+    "approx": "--epsilon with --delta",
+    "zcdp": "--rho alone",
+    "zcdp+delta": "--rho with --delta",
+    "": "no loss",
+}
 DEBIT_USAGE = "give the loss as --epsilon E [--delta D] or --rho R [--delta D]"
 
 
@@ -248,9 +267,11 @@ def _checked_card(root: Path, dataset: str, source: str) -> None:
     if card.model.source.id != source:
         where = card.document.locate(("source", "id"))
         raise InputError.at(
-            where.path, f"source.id: {dataset}'s source is {card.model.source.id}, not {source}; "
-                        f"its releases debit budgets/{card.model.source.id}.yaml", where.line,
-        )  # fmt: skip
+            where.path,
+            f"source.id: {dataset}'s source is {card.model.source.id}, not {source}; "
+            f"its releases debit budgets/{card.model.source.id}.yaml",
+            where.line,
+        )
 
 
 def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str | None:
@@ -262,16 +283,27 @@ def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str 
     privacy = manifest.model.privacy
     where = manifest.document.locate(("privacy",))
     if not privacy.is_dp:
-        raise InputError.at(path, "privacy.notion is none (empirical audit only): such a "
-                                  "release spends no budget and has no debit", where.line)  # fmt: skip
+        raise InputError.at(
+            path,
+            "privacy.notion is none (empirical audit only): such a "
+            "release spends no budget and has no debit",
+            where.line,
+        )
     if manifest.model.source.id != source:
         spot = manifest.document.locate(("source", "id"))
-        raise InputError.at(path, f"source.id is {manifest.model.source.id}, not {source}: the "
-                                  "release was not made from this ledger's source", spot.line)  # fmt: skip
+        raise InputError.at(
+            path,
+            f"source.id is {manifest.model.source.id}, not {source}: the "
+            "release was not made from this ledger's source",
+            spot.line,
+        )
     if figures_of(privacy) != loss_figures(loss):
-        raise InputError.at(path, f"privacy declares {show(figures_of(privacy))}, not "
-                                  f"{show(loss_figures(loss))}; the debit records the release's own loss",
-                            where.line)  # fmt: skip
+        raise InputError.at(
+            path,
+            f"privacy declares {show(figures_of(privacy))}, not "
+            f"{show(loss_figures(loss))}; the debit records the release's own loss",
+            where.line,
+        )
     return privacy.mechanism
 
 
@@ -285,8 +317,17 @@ def _refuse_broken(loaded: Loaded[Ledger]) -> None:
         )
 
 
-def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism: str | None,
-                 parameters: dict[str, Any], now: datetime, write: bool = True) -> Debit:  # fmt: skip
+def record_debit(
+    root: Path,
+    source: str,
+    release: str,
+    loss: Loss,
+    *,
+    mechanism: str | None,
+    parameters: dict[str, Any],
+    now: datetime,
+    write: bool = True,
+) -> Debit:
     """Append one debit to budgets/SOURCE.yaml unless it would overdraw (the plain function
     `budget debit` and `release new` share). With `write=False`, only say whether it would
     be written (`release new` asks before it writes the release's files).
@@ -307,13 +348,33 @@ def record_debit(root: Path, source: str, release: str, loss: Loss, *, mechanism
     if not (root / path).exists():
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")
     with locked(root, path.rsplit("/", 1)[0]):
-        return _record_debit(root, path, source, dataset, release, loss, mechanism=mechanism,
-                             parameters=parameters, now=now, write=write)  # fmt: skip
+        return _record_debit(
+            root,
+            path,
+            source,
+            dataset,
+            release,
+            loss,
+            mechanism=mechanism,
+            parameters=parameters,
+            now=now,
+            write=write,
+        )
 
 
-def _record_debit(root: Path, path: str, source: str, dataset: str, release: str, loss: Loss, *,
-                  mechanism: str | None, parameters: dict[str, Any], now: datetime,
-                  write: bool) -> Debit:  # fmt: skip
+def _record_debit(
+    root: Path,
+    path: str,
+    source: str,
+    dataset: str,
+    release: str,
+    loss: Loss,
+    *,
+    mechanism: str | None,
+    parameters: dict[str, Any],
+    now: datetime,
+    write: bool,
+) -> Debit:
     """`record_debit` under the lock: read, check, append, write, read back."""
     raw = read_bytes(root, path)
     loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
@@ -327,17 +388,23 @@ def _record_debit(root: Path, path: str, source: str, dataset: str, release: str
     for entry in ledger.entries:
         if entry.release == release:
             line = loaded.document.locate(("entries", entry.seq - 1)).line
-            raise InputError.at("--release", f"{release} already has its debit: {path}:{line} (seq "
-                                             f"{entry.seq}); a release is debited once")  # fmt: skip
+            raise InputError.at(
+                "--release",
+                f"{release} already has its debit: {path}:{line} (seq "
+                f"{entry.seq}); a release is debited once",
+            )
     declared = _checked_manifest(root, release, loss, source)  # also when --mechanism is given
     mechanism = mechanism or declared or "unspecified"
     data = loaded.document.data
     entry_data = {
-        "seq": len(ledger.entries) + 1, "release": release, "mechanism": mechanism,
-        "parameters": parameters, "loss": loss_figures(loss),
+        "seq": len(ledger.entries) + 1,
+        "release": release,
+        "mechanism": mechanism,
+        "parameters": parameters,
+        "loss": loss_figures(loss),
         "recorded_at": format_timestamp(now.replace(microsecond=0)),
         "prev_sha256": ledgers.link(data, len(ledger.entries)),
-    }  # fmt: skip
+    }
     labels = {"mechanism": "--mechanism", "parameters": "--param", "release": "--release"}
     entry = options.build(Entry, entry_data, labels, path)
     losses = [e.loss for e in ledger.entries]
@@ -349,8 +416,11 @@ def _record_debit(root: Path, path: str, source: str, dataset: str, release: str
         return Debit(True, path, entry, before, after)
     new = ledgers.append(loaded.document.text, to_yaml(entry), path)
     if new is None:
-        raise InputError.at(path, "entries is a flow list ([...]) that synthgov does not edit; "
-                                  "write it as a block list (one '- seq: …' per entry) first")  # fmt: skip
+        raise InputError.at(
+            path,
+            "entries is a flow list ([...]) that synthgov does not edit; "
+            "write it as a block list (one '- seq: …' per entry) first",
+        )
     written = _verify_append(loaded, new.encode(), path)
     replace_file(root, path, raw, new.encode())
     _verify_written(root, path, written)
@@ -363,9 +433,11 @@ def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> Any:
     reread = governance.load_bytes(new, path, "ledger")
     before, after = old.document.data, reread.document.data
     kept = ledgers.entries(after)[:-1]
-    if (canonical(ledgers.header(after)) != canonical(ledgers.header(before))
-            or canonical(kept) != canonical(ledgers.entries(before))
-            or ledgers.chain_issues(after)):  # fmt: skip
+    if (
+        canonical(ledgers.header(after)) != canonical(ledgers.header(before))
+        or canonical(kept) != canonical(ledgers.entries(before))
+        or ledgers.chain_issues(after)
+    ):
         raise InputError.at(
             path, "appending would change more than the new entry; nothing was written"
         )
@@ -382,9 +454,12 @@ def _verify_written(root: Path, path: str, entry: Any) -> None:
         or canonical(found[index]) != canonical(entry)
         or ledgers.chain_issues(data)
     ):
-        raise InputError.at(path, f"the debit (seq {entry['seq']}) is not in the file after "
-                                  "writing it (another program changed the ledger meanwhile); "
-                                  "check the ledger and debit again")  # fmt: skip
+        raise InputError.at(
+            path,
+            f"the debit (seq {entry['seq']}) is not in the file after "
+            "writing it (another program changed the ledger meanwhile); "
+            "check the ledger and debit again",
+        )
 
 
 #: How long a debit waits for another one to finish with the budgets/ folder.
@@ -420,23 +495,41 @@ def locked(root: Path, folder: str) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise InputError.at(folder, f"still locked by another synthgov after "
-                                                f"{LOCK_SECONDS:.0f} s; try again") from None  # fmt: skip
+                    raise InputError.at(
+                        folder,
+                        f"still locked by another synthgov after {LOCK_SECONDS:.0f} s; try again",
+                    ) from None
                 time.sleep(0.02)
         yield
     finally:
         os.close(fd)  # releases the lock
 
 
-def run_debit(root: Path, source: str, *, release: str, epsilon: str | None, delta: str | None,
-              rho: str | None, mechanism: str | None, params: tuple[str, ...]) -> int:  # fmt: skip
+def run_debit(
+    root: Path,
+    source: str,
+    *,
+    release: str,
+    epsilon: str | None,
+    delta: str | None,
+    rho: str | None,
+    mechanism: str | None,
+    params: tuple[str, ...],
+) -> int:
     """`budget debit`: 0 when written, 1 when refused as an overdraw, 2 on bad input."""
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     _release_ref(release)
     notion = notion_at(root, path)
     loss = parse_loss({"epsilon": epsilon, "delta": delta, "rho": rho}, notion, path)
-    debit = record_debit(root, source, release, loss, mechanism=mechanism,
-                         parameters=parse_parameters(params), now=datetime.now(UTC))  # fmt: skip
+    debit = record_debit(
+        root,
+        source,
+        release,
+        loss,
+        mechanism=mechanism,
+        parameters=parse_parameters(params),
+        now=datetime.now(UTC),
+    )
     click.echo(debit.message(), err=True)
     return 0 if debit.written else 1
 
@@ -470,8 +563,11 @@ def run_status(root: Path, source: str | None, *, fmt: str) -> int:
             where = loaded.document.locate(issue.loc)
             click.echo(f"{where.path}:{where.line}: warning: {issue.message}", err=True)
         model = loaded.model
-        summaries.append(accounting.summary(model.source, model.notion, model.cap,
-                                            [e.loss for e in model.entries]))  # fmt: skip
+        summaries.append(
+            accounting.summary(
+                model.source, model.notion, model.cap, [e.loss for e in model.entries]
+            )
+        )
     if fmt == "json":
         click.echo(json.dumps(summaries[0] if source is not None else summaries, indent=2))
         return 0
@@ -496,13 +592,17 @@ def render_status(summary: dict[str, Any], *, color: bool = False) -> str:
     if color:
         bar = click.style(bar, fg="red" if share >= 1 else "yellow" if share >= 0.8 else "green")
     count = summary["entries"]
-    lines = [f"{summary['source']}  ({summary['notion']}, {count} entr{'y' if count == 1 else 'ies'})",
-             f"  {bar} {share:>4.0%}  {figure} {_g(spent)} of {_g(cap)} spent, "
-             f"{_g(summary['remaining'][figure])} left"]  # fmt: skip
+    lines = [
+        f"{summary['source']}  ({summary['notion']}, {count} entr{'y' if count == 1 else 'ies'})",
+        f"  {bar} {share:>4.0%}  {figure} {_g(spent)} of {_g(cap)} spent, "
+        f"{_g(summary['remaining'][figure])} left",
+    ]
     delta = f"delta {_g(summary['spent']['delta'])} of {_g(summary['cap']['delta'])}"
     if figure == "rho":
-        lines.append(f"  as epsilon at the cap's delta: {_g(summary['spent']['epsilon'])} of "
-                     f"{_g(summary['cap']['epsilon'])}; {delta}")  # fmt: skip
+        lines.append(
+            f"  as epsilon at the cap's delta: {_g(summary['spent']['epsilon'])} of "
+            f"{_g(summary['cap']['epsilon'])}; {delta}"
+        )
     elif summary["notion"] == "approx":
         lines.append(f"  {delta}")
     return "\n".join(lines)

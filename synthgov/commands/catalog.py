@@ -66,8 +66,11 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
     if present and not folder:
         raise InputError.at(shown, "exists and is not a folder")
     if occupied and not _is_earlier_catalog(out):
-        raise InputError.at(shown, "is not empty and is not an earlier synthgov catalog; "
-                            "refusing to overwrite it (choose a new or empty folder)")  # fmt: skip
+        raise InputError.at(
+            shown,
+            "is not empty and is not an earlier synthgov catalog; "
+            "refusing to overwrite it (choose a new or empty folder)",
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
@@ -101,6 +104,8 @@ def run(root: Path, out: Path) -> int:
     files = catalog.render(found.datasets, found.base, found.head, now)
     write_tree(out, files)
     count = len(found.datasets)
-    click.echo(f"wrote the catalog of {count} dataset{'s' if count != 1 else ''} to "
-               f"{out / 'index.html'}", err=True)  # fmt: skip
+    click.echo(
+        f"wrote the catalog of {count} dataset{'s' if count != 1 else ''} to {out / 'index.html'}",
+        err=True,
+    )
     return 0

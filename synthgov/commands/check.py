@@ -138,15 +138,27 @@ def working_tree(root: Path) -> Tree:
 
 def _files_findings(exc: InputError, rule: str = "files.invalid") -> list[Finding]:
     return [
-        Finding(gate="files", rule=rule, severity=Severity.ERROR, message=p.message,
-                file=p.location.path, line=p.location.line or 1, enforcement="hard",
-                fix="Fix the file so that `synthgov validate` passes.")
+        Finding(
+            gate="files",
+            rule=rule,
+            severity=Severity.ERROR,
+            message=p.message,
+            file=p.location.path,
+            line=p.location.line or 1,
+            enforcement="hard",
+            fix="Fix the file so that `synthgov validate` passes.",
+        )
         for p in exc.problems
-    ]  # fmt: skip
+    ]
 
 
-def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: tuple[str, ...],
-                       author_emails: frozenset[str] = frozenset()) -> Evidence:  # fmt: skip
+def _approval_evidence(
+    folder: str,
+    head: Tree,
+    trust: Trust,
+    author_prefixes: tuple[str, ...],
+    author_emails: frozenset[str] = frozenset(),
+) -> Evidence:
     """Every approval file under `folder` at head (with a lazy lookup of its signed
     carriers), the earlier versions of those files, and the authors."""
     filed, current = [], {}
@@ -172,8 +184,17 @@ def _approval_evidence(folder: str, head: Tree, trust: Trust, author_prefixes: t
                 past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
         history = provenance.author_commits(*author_prefixes)
     logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
-    return Evidence(trust.registry, trust.verifier, tuple(filed), author_emails, history,
-                    trust.enforce_approvals, tuple(past), logins, provenance is not None)  # fmt: skip
+    return Evidence(
+        trust.registry,
+        trust.verifier,
+        tuple(filed),
+        author_emails,
+        history,
+        trust.enforce_approvals,
+        tuple(past),
+        logins,
+        provenance is not None,
+    )
 
 
 def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
@@ -186,8 +207,7 @@ def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Led
     return found
 
 
-def release_context(release: str, trust: Trust, head: Tree,
-                     base: Tree | None) -> ReleaseContext:  # fmt: skip
+def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -> ReleaseContext:
     dataset, version = release.split("@", 1)
     folder = layout.release_dir(dataset, version)
     card_path = layout.card_path(dataset)
@@ -210,18 +230,27 @@ def release_context(release: str, trust: Trust, head: Tree,
     if head.read(f"{folder}/revocation.yaml") is not None:
         revocation = head.load(f"{folder}/revocation.yaml", "revocation")
     return ReleaseContext(
-        release=release, policy=trust.policy, card=card,
+        release=release,
+        policy=trust.policy,
+        card=card,
         card_sha256=hashlib.sha256(card_bytes).hexdigest(),
-        classification=classification, manifest=manifest, report=report,
-        waivers=waivers, now=trust.now, base_card=base_card.model if base_card else None,
-        approvals=_approval_evidence(folder, head, trust, (folder,),
-                                     frozenset({manifest.model.author.casefold()})),
+        classification=classification,
+        manifest=manifest,
+        report=report,
+        waivers=waivers,
+        now=trust.now,
+        base_card=base_card.model if base_card else None,
+        approvals=_approval_evidence(
+            folder, head, trust, (folder,), frozenset({manifest.model.author.casefold()})
+        ),
         **_ledgers((base_card or card).model.source.id, head, base),
-        revocation=revocation, revoked_artifacts=_revoked_artifacts(head, base),
-        ledger_approved=layout.ledger_path((base_card or card).model.source.id) in trust.approved_ledgers,
+        revocation=revocation,
+        revoked_artifacts=_revoked_artifacts(head, base),
+        ledger_approved=layout.ledger_path((base_card or card).model.source.id)
+        in trust.approved_ledgers,
         source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
         newest_on_base=_newest_on_base(dataset, folder, base),
-    )  # fmt: skip
+    )
 
 
 def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, datetime] | None:
@@ -246,8 +275,9 @@ def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, 
     return newest
 
 
-def _source_floor(card: Card, base_card: Card | None,
-                  base: Tree | None) -> tuple[Classification, str] | None:  # fmt: skip
+def _source_floor(
+    card: Card, base_card: Card | None, base: Tree | None
+) -> tuple[Classification, str] | None:
     """The strictest classification the base gives another dataset of `card`'s source, and
     that dataset; only for a card that is new or moves to another source (an existing
     card's tier is its base classification). A second card of a restricted source must
@@ -323,8 +353,9 @@ def _only_revocation(files: tuple[str, ...]) -> bool:
     return bool(files) and all(revocation_file(p) for p in files)
 
 
-def _check_release(release: str, files: tuple[str, ...], trust: Trust, head: Tree,
-                   base: Tree | None) -> ReleaseResult:  # fmt: skip
+def _check_release(
+    release: str, files: tuple[str, ...], trust: Trust, head: Tree, base: Tree | None
+) -> ReleaseResult:
     """One release, failing closed: whatever stops the evaluation blocks the release."""
     try:
         ctx = release_context(release, trust, head, base)
@@ -380,8 +411,13 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
             problems.append(("revalidated_at", "is in the future"))  # after the clock + skew
         measured = _content(record.report.inputs.real)
         if measured in seen:  # an earlier record copied under a new date postpones the schedule
-            problems.append(("report", f"measures real data already used by {seen[measured]}: "
-                                       "a revalidation measures fresh data"))  # fmt: skip
+            problems.append(
+                (
+                    "report",
+                    f"measures real data already used by {seen[measured]}: "
+                    "a revalidation measures fresh data",
+                )
+            )
         seen.setdefault(measured, path)
         rules = failing_rules(ctx, loaded.document.data["report"])
         if rules != sorted(record.blocking) or record.verdict != ("blocked" if rules else "pass"):
@@ -393,10 +429,18 @@ def _check_records(ctx: ReleaseContext, files: tuple[str, ...], head: Tree) -> R
             )
         for field_name, message in problems:
             spot = loaded.document.locate((field_name,))
-            found.append(Finding(gate="files", rule="files.revalidation", severity=Severity.ERROR,
-                                 message=f"{field_name} {message}", file=spot.path, line=spot.line,
-                                 enforcement="hard",
-                                 fix="Write records with `synthgov revalidate`; never edit them."))  # fmt: skip
+            found.append(
+                Finding(
+                    gate="files",
+                    rule="files.revalidation",
+                    severity=Severity.ERROR,
+                    message=f"{field_name} {message}",
+                    file=spot.path,
+                    line=spot.line,
+                    enforcement="hard",
+                    fix="Write records with `synthgov revalidate`; never edit them.",
+                )
+            )
     return ReleaseResult(ctx.release, tuple(found), files)
 
 
@@ -410,8 +454,10 @@ def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict
     and holdout tables, and the real table of each revalidation record at head but those
     being `checked`."""
     report = ctx.report.model
-    seen = {_content(report.inputs.real): ctx.report.document.path,
-            _content(report.inputs.holdout): ctx.report.document.path}  # fmt: skip
+    seen = {
+        _content(report.inputs.real): ctx.report.document.path,
+        _content(report.inputs.holdout): ctx.report.document.path,
+    }
     folder = ctx.manifest.document.path.rsplit("/", 1)[0]
     for path in sorted(head.list(f"{folder}/revalidations")):
         if _kind(path) != "revalidation" or path in checked:
@@ -434,12 +480,17 @@ def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree)
     where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
     manifest = head.load(where, "manifest") if head.read(where) is not None else None
     added = any(path == where and status != "D" for path, status in changes)
-    return budget.Named(card.source.id if card else None, manifest,
-                        added and base.read(where) is None)  # fmt: skip
+    return budget.Named(
+        card.source.id if card else None, manifest, added and base.read(where) is None
+    )
 
 
-def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | None,
-                    approved_ledgers: frozenset[str] = frozenset()) -> list[Finding]:  # fmt: skip
+def _ledger_changes(
+    changes: list[tuple[str, str]],
+    head: Tree,
+    base: Tree | None,
+    approved_ledgers: frozenset[str] = frozenset(),
+) -> list[Finding]:
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
     found: list[Finding] = []
     for path, status in changes:
@@ -455,11 +506,14 @@ def _ledger_changes(changes: list[tuple[str, str]], head: Tree, base: Tree | Non
                 governance.load_bytes(raw, path, "ledger") if raw is not None else None  # type: ignore[assignment]
             )
             base_data = on_base.document.data if on_base else None
-            named = {release: _named(release, changes, head, base)
-                     for index in ledgers.new_entries(loaded.document.data, base_data)
-                     if (release := loaded.model.entries[index].release)}  # fmt: skip
-            found += budget.ledger_findings(loaded, on_base, named,
-                                            header_approved=path in approved_ledgers)  # fmt: skip
+            named = {
+                release: _named(release, changes, head, base)
+                for index in ledgers.new_entries(loaded.document.data, base_data)
+                if (release := loaded.model.entries[index].release)
+            }
+            found += budget.ledger_findings(
+                loaded, on_base, named, header_approved=path in approved_ledgers
+            )
         except Exception as exc:  # fail closed
             found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
     return found
@@ -469,9 +523,17 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
     """Findings for a changed file outside any release: invalid files, policy changes."""
     placed = layout.classify(path)
     if placed is None:
-        return [Finding(gate="files", rule="files.unknown", severity=Severity.ERROR,
-                        message="not a governance file (see docs/files/ for the layout)",
-                        file=path, line=1, enforcement="hard")]  # fmt: skip
+        return [
+            Finding(
+                gate="files",
+                rule="files.unknown",
+                severity=Severity.ERROR,
+                message="not a governance file (see docs/files/ for the layout)",
+                file=path,
+                line=1,
+                enforcement="hard",
+            )
+        ]
     found: list[Finding] = []
     if status != "D":
         try:
@@ -486,14 +548,23 @@ def _top_level(path: str, status: str, policy: Loaded[Policy], head: Tree) -> li
         except InputError as exc:
             found += _files_findings(exc)
     if status == "D" and placed.kind in ("card", "ledger", "policy", "reviewers"):
-        found.append(Finding(gate="files", rule="files.deleted", severity=Severity.ERROR,
-                             message=f"{path} is deleted; governance history is append-only",
-                             file=path, line=1, enforcement="hard"))  # fmt: skip
+        found.append(
+            Finding(
+                gate="files",
+                rule="files.deleted",
+                severity=Severity.ERROR,
+                message=f"{path} is deleted; governance history is append-only",
+                file=path,
+                line=1,
+                enforcement="hard",
+            )
+        )
     return found
 
 
-def changed_cards(changes: list[tuple[str, str]], head: Tree,
-                  base: Tree) -> dict[str, tuple[Loaded[Card], Loaded[Card]]]:  # fmt: skip
+def changed_cards(
+    changes: list[tuple[str, str]], head: Tree, base: Tree
+) -> dict[str, tuple[Loaded[Card], Loaded[Card]]]:
     """dataset -> (base, head) card, for existing cards whose content the changes alter
     (a new dataset's card is reviewed with its first release). A card that does not load
     at head is skipped: its `files` finding blocks already.
@@ -522,12 +593,15 @@ def _loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[t
         return None
 
 
-def classification_changes(changes: list[tuple[str, str]], head: Tree,
-                           base: Tree) -> dict[str, tuple[str, str]]:  # fmt: skip
+def classification_changes(
+    changes: list[tuple[str, str]], head: Tree, base: Tree
+) -> dict[str, tuple[str, str]]:
     """dataset -> (base, head) classification, for existing cards the changes reclassify."""
-    return {dataset: (old.model.classification.value, new.model.classification.value)
-            for dataset, (old, new) in changed_cards(changes, head, base).items()
-            if old.model.classification != new.model.classification}  # fmt: skip
+    return {
+        dataset: (old.model.classification.value, new.model.classification.value)
+        for dataset, (old, new) in changed_cards(changes, head, base).items()
+        if old.model.classification != new.model.classification
+    }
 
 
 def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> BudgetChange:
@@ -544,9 +618,11 @@ def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> Bud
         old = ledgers.header(_parsed(old_raw, path, "ledger").document.data) if old_raw else None
         if old is None or not same_data(old, new):
             headers[path] = (old, new)
-    sources = {dataset: (old.model.source.id, new.model.source.id)
-               for dataset, (old, new) in changed_cards(changes, head, base).items()
-               if old.model.source.id != new.model.source.id}  # fmt: skip
+    sources = {
+        dataset: (old.model.source.id, new.model.source.id)
+        for dataset, (old, new) in changed_cards(changes, head, base).items()
+        if old.model.source.id != new.model.source.id
+    }
     return BudgetChange(headers, sources)
 
 
@@ -558,8 +634,9 @@ def card_change_digest(old: Loaded[Card], new: Loaded[Card]) -> str:
     return approvals.card_digest(new.model.id, old.document.data, new.document.data)
 
 
-def _governance_changes(changes: list[tuple[str, str]], trust: Trust, head: Tree,
-                        base: Tree) -> tuple[list[Finding], frozenset[str]]:  # fmt: skip
+def _governance_changes(
+    changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree
+) -> tuple[list[Finding], frozenset[str]]:
     """Findings for the card and budget changes of the pull request (gates/changes.py),
     and the ledgers whose change is approved.
 
@@ -568,10 +645,12 @@ def _governance_changes(changes: list[tuple[str, str]], trust: Trust, head: Tree
     """
     found: list[Finding] = []
     for dataset, (old, new) in changed_cards(changes, head, base).items():
-        subject = card_subject(trust.policy, old.model.classification, dataset,
-                               card_change_digest(old, new))  # fmt: skip
-        evidence = _approval_evidence(layout.approval_folder("card", dataset), head, trust,
-                                      (layout.card_path(dataset),))  # fmt: skip
+        subject = card_subject(
+            trust.policy, old.model.classification, dataset, card_change_digest(old, new)
+        )
+        evidence = _approval_evidence(
+            layout.approval_folder("card", dataset), head, trust, (layout.card_path(dataset),)
+        )
         described = card_changes(old.model, new.model, trust.policy.model)
         found += card_findings(subject, evidence, new, described)
     change = budget_change(changes, head, base)
@@ -593,21 +672,25 @@ def trust_root_digest(head: Tree, base: Tree, classifications: dict[str, tuple[s
     """
     sides = {}
     for name, tree in (("base", base), ("proposed", head)):
-        sides[name] = {key: tree.load(path).document.data
-                       for key, path in (("policy", layout.POLICY), ("reviewers", layout.REVIEWERS))}  # fmt: skip
+        sides[name] = {
+            key: tree.load(path).document.data
+            for key, path in (("policy", layout.POLICY), ("reviewers", layout.REVIEWERS))
+        }
     return approvals.policy_digest(sides["base"], sides["proposed"], classifications)
 
 
-def _policy_change(trust: Trust, head: Tree, base: Tree,
-                   classifications: dict[str, tuple[str, str]]) -> list[Finding]:  # fmt: skip
+def _policy_change(
+    trust: Trust, head: Tree, base: Tree, classifications: dict[str, tuple[str, str]]
+) -> list[Finding]:
     """The approvals a change to the trust root needs under the base policy (BRIEF §5):
     policy/ itself, or an existing dataset's classification (signing.md attack 13)."""
     try:
         digest = trust_root_digest(head, base, classifications)
     except InputError:
         return []  # the invalid or deleted file is a `files` finding already, and blocks
-    evidence = _approval_evidence(layout.approval_folder("policy"), head, trust,
-                                  ("policy", "datasets"))  # fmt: skip
+    evidence = _approval_evidence(
+        layout.approval_folder("policy"), head, trust, ("policy", "datasets")
+    )
     found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
     return as_change_findings(found, "policy.change", "policy")
 
@@ -629,11 +712,17 @@ def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Fi
         if _check_release(release, (), current, base, base).verdict == "blocked":
             continue  # already blocked today: not this change's doing
         rules = sorted({f.rule for f in after.findings if f.blocks})
-        found.append(Finding(
-            gate="policy", rule="policy.impact", severity=Severity.WARNING,
-            message=f"under the proposed policy, {release} (on the base, passing today) would be blocked by {', '.join(rules)}",
-            file=layout.POLICY, line=1, enforcement="advisory",
-        ))  # fmt: skip
+        found.append(
+            Finding(
+                gate="policy",
+                rule="policy.impact",
+                severity=Severity.WARNING,
+                message=f"under the proposed policy, {release} (on the base, passing today) would be blocked by {', '.join(rules)}",
+                file=layout.POLICY,
+                line=1,
+                enforcement="advisory",
+            )
+        )
     return found
 
 
@@ -649,8 +738,9 @@ def release_of(path: str) -> str | None:
     return f"{placed.ids['dataset']}@{placed.ids['version']}"
 
 
-def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
-            base: Tree | None) -> tuple[list[ReleaseResult], list[Finding]]:  # fmt: skip
+def decide(
+    changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree | None
+) -> tuple[list[ReleaseResult], list[Finding]]:
     releases: dict[str, list[str]] = {}
     top: list[Finding] = []
     governed: list[Finding] = []  # card and budget changes: decided first, reported after
@@ -660,8 +750,11 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
             trust = replace(trust, approved_ledgers=ledgers_approved)
         except InputError as exc:  # on the base: the change cannot be judged, so it blocks
             first = exc.problems[0]
-            governed = [engine.failed_to_check(first.location.path, "policy",
-                                               f"the base's version does not load: {first}")]  # fmt: skip
+            governed = [
+                engine.failed_to_check(
+                    first.location.path, "policy", f"the base's version does not load: {first}"
+                )
+            ]
         except Exception as exc:  # fail closed
             governed = [engine.failed_to_check(None, "policy", f"{type(exc).__name__}: {exc}")]
     for path, status in changes:
@@ -675,15 +768,31 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree,
         if status != "D" and base is not None and _kind(path) in MERGED_FIXED:
             before = base.read(path)
             if before is not None and before != head.read(path):
-                top.append(Finding(gate="files", rule="files.changed", severity=Severity.ERROR,
-                                   message=f"{path} is changed, but its release is on the base already: "
-                                           "what was approved and shipped is never rewritten",
-                                   file=path, line=1, enforcement="hard",
-                                   fix="Restore the base's file; release a new version, or revoke this one."))  # fmt: skip
+                top.append(
+                    Finding(
+                        gate="files",
+                        rule="files.changed",
+                        severity=Severity.ERROR,
+                        message=f"{path} is changed, but its release is on the base already: "
+                        "what was approved and shipped is never rewritten",
+                        file=path,
+                        line=1,
+                        enforcement="hard",
+                        fix="Restore the base's file; release a new version, or revoke this one.",
+                    )
+                )
         if status == "D":
-            top.append(Finding(gate="files", rule="files.deleted", severity=Severity.ERROR,
-                               message=f"{path} is deleted; a merged release is revoked, never removed",
-                               file=path, line=1, enforcement="hard"))  # fmt: skip
+            top.append(
+                Finding(
+                    gate="files",
+                    rule="files.deleted",
+                    severity=Severity.ERROR,
+                    message=f"{path} is deleted; a merged release is revoked, never removed",
+                    file=path,
+                    line=1,
+                    enforcement="hard",
+                )
+            )
     results = []
     for release, files in sorted(releases.items()):
         if head.read(f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml") is None and all(
@@ -713,12 +822,20 @@ def _unbound_approvals(trust: Trust, changes: list[tuple[str, str]]) -> list[Fin
         layout.is_governed(path) for path, _ in changes
     ):
         return []
-    return [Finding(gate="policy", rule="policy.repository_missing", severity=Severity.WARNING,
-                    message="the base policy names no `repository` id, so approvals are not "
-                            "bound to this repository and could be replayed from another",
-                    file=layout.POLICY, line=1, enforcement="advisory",
-                    fix="Add `repository: <a fresh UUID>` to policy/policy.yaml in an approved "
-                        "policy change (python -c 'import uuid; print(uuid.uuid4())').")]  # fmt: skip
+    return [
+        Finding(
+            gate="policy",
+            rule="policy.repository_missing",
+            severity=Severity.WARNING,
+            message="the base policy names no `repository` id, so approvals are not "
+            "bound to this repository and could be replayed from another",
+            file=layout.POLICY,
+            line=1,
+            enforcement="advisory",
+            fix="Add `repository: <a fresh UUID>` to policy/policy.yaml in an approved "
+            "policy change (python -c 'import uuid; print(uuid.uuid4())').",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -743,9 +860,12 @@ def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = Non
     changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
 
     def side(commit: str) -> Tree:
-        return Tree(lambda p: repo.read(commit, p), lambda prefix: repo.list_files(commit, prefix),
-                    lambda prefix, name: repo.named(commit, prefix, name),
-                    lambda prefix: repo.folder_id(commit, prefix))  # fmt: skip
+        return Tree(
+            lambda p: repo.read(commit, p),
+            lambda prefix: repo.list_files(commit, prefix),
+            lambda prefix, name: repo.named(commit, prefix, name),
+            lambda prefix: repo.folder_id(commit, prefix),
+        )
 
     provenance = Provenance(repo, repo.merge_base(base, head), head)
     return Sides(base, head, changes, side(base), side(head), provenance)
@@ -766,8 +886,9 @@ def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # 
         ) from None
 
 
-def make_trust(tree: Tree, where: str, now: datetime, provenance: Provenance | None,
-           enforce_approvals: bool) -> Trust:  # fmt: skip
+def make_trust(
+    tree: Tree, where: str, now: datetime, provenance: Provenance | None, enforce_approvals: bool
+) -> Trust:
     policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
     registry: Loaded[Registry] = load_trust_root(tree, layout.REVIEWERS, "reviewers", where)
     verifier = Verifier(registry.model, now)
@@ -804,8 +925,9 @@ def _head_tree(root: Path) -> Tree:
     return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
 
 
-def _current(head: Tree, releases: list[str],
-             now: datetime) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:  # fmt: skip
+def _current(
+    head: Tree, releases: list[str], now: datetime
+) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:
     """dataset -> its newest non-revoked release (by manifest created_at) and manifest; and
     a blocking result for each manifest dated after `now`, which never becomes current."""
     newest: dict[str, tuple[str, Manifest]] = {}
@@ -817,8 +939,13 @@ def _current(head: Tree, releases: list[str],
             continue
         loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
         manifest = loaded.model
-        late = dates.future_finding(loaded.document, "created_at", manifest.created_at, now,
-                                    f"Revoke {release} and release it again with `synthgov release new`.")  # fmt: skip
+        late = dates.future_finding(
+            loaded.document,
+            "created_at",
+            manifest.created_at,
+            now,
+            f"Revoke {release} and release it again with `synthgov release new`.",
+        )
         if late is not None:
             future.append(ReleaseResult(release, (late,)))
             continue
@@ -843,47 +970,77 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         found: list[Finding] = []
         try:
             card: Card = head.load(layout.card_path(dataset), "card").model
-            loaded = [head.load(p, "revalidation") for p in head.list(f"{folder}/revalidations")
-                      if _kind(p) == "revalidation"]  # fmt: skip
+            loaded = [
+                head.load(p, "revalidation")
+                for p in head.list(f"{folder}/revalidations")
+                if _kind(p) == "revalidation"
+            ]
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))
             continue
         records = []
         for item in loaded:
-            late = dates.future_finding(item.document, "revalidated_at", item.model.revalidated_at,
-                                        now, "Write records with `synthgov revalidate`; never edit them.")  # fmt: skip
+            late = dates.future_finding(
+                item.document,
+                "revalidated_at",
+                item.model.revalidated_at,
+                now,
+                "Write records with `synthgov revalidate`; never edit them.",
+            )
             if late is not None:
                 found.append(late)
             else:
                 records.append(item.model)
         records.sort(key=lambda r: r.revalidated_at)
         if records and records[-1].verdict == "blocked":
-            found.append(Finding(
-                gate="policy", rule="policy.revalidation_failed", severity=Severity.ERROR,
-                message=f"{release}'s latest revalidation ({records[-1].revalidated_at:%Y-%m-%d}) "
-                        f"fails {', '.join(records[-1].blocking)} on fresh data",
-                file=f"{folder}/revalidations", line=1, enforcement="mandatory",
-                fix="Regenerate and release a new version, or revoke this one.",
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    gate="policy",
+                    rule="policy.revalidation_failed",
+                    severity=Severity.ERROR,
+                    message=f"{release}'s latest revalidation ({records[-1].revalidated_at:%Y-%m-%d}) "
+                    f"fails {', '.join(records[-1].blocking)} on fresh data",
+                    file=f"{folder}/revalidations",
+                    line=1,
+                    enforcement="mandatory",
+                    fix="Regenerate and release a new version, or revoke this one.",
+                )
+            )
         last = max([manifest.created_at, *(r.revalidated_at for r in records)])
         due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
         if card.revalidation_days is not None and now >= due:
-            found.append(Finding(
-                gate="policy", rule="policy.revalidation_overdue", severity=Severity.ERROR,
-                message=f"{release} was due for revalidation on {due:%Y-%m-%d} "
-                        f"({(now - due).days} days ago; every {card.revalidation_days} days per its card)",
-                observed=float((now - last).days), threshold=float(card.revalidation_days),
-                file=layout.card_path(dataset), line=1, enforcement="mandatory",
-                fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    gate="policy",
+                    rule="policy.revalidation_overdue",
+                    severity=Severity.ERROR,
+                    message=f"{release} was due for revalidation on {due:%Y-%m-%d} "
+                    f"({(now - due).days} days ago; every {card.revalidation_days} days per its card)",
+                    observed=float((now - last).days),
+                    threshold=float(card.revalidation_days),
+                    file=layout.card_path(dataset),
+                    line=1,
+                    enforcement="mandatory",
+                    fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
+                )
+            )
         if found:
             results.append(ReleaseResult(release, tuple(found)))
     return results
 
 
-def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: bool,
-        at: datetime | None = None, allow_missing_approvals: bool = False,
-        scheduled: bool = False, pr_author: str | None = None) -> int:  # fmt: skip
+def run(
+    root: Path,
+    *,
+    base: str | None,
+    fmt: str,
+    output: Path | None,
+    no_git: bool,
+    at: datetime | None = None,
+    allow_missing_approvals: bool = False,
+    scheduled: bool = False,
+    pr_author: str | None = None,
+) -> int:
     from synthgov.reporting import Format, render
 
     now = at or datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
@@ -920,9 +1077,15 @@ def run(root: Path, *, base: str | None, fmt: str, output: Path | None, no_git: 
     policy = trust.policy
     governed = [path for path, _ in changes if layout.is_governed(path)]
     notes = () if governed or scheduled else ("no governance file changed: nothing to check",)
-    verdict = Verdict(base=base_sha, head=head_sha, releases=tuple(results), findings=tuple(top),
-                      rules_evaluated=len(policy.model.rules) * len(results), evaluated_at=now,
-                      notes=notes)  # fmt: skip
+    verdict = Verdict(
+        base=base_sha,
+        head=head_sha,
+        releases=tuple(results),
+        findings=tuple(top),
+        rules_evaluated=len(policy.model.rules) * len(results),
+        evaluated_at=now,
+        notes=notes,
+    )
     color = (
         fmt == "text" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     )

@@ -31,8 +31,14 @@ RETENTION_DAYS = 365
 REVALIDATION_DAYS = 90
 PRIVACY_UNIT = "one record of the source dataset"
 
-_LABELS = {"id": "ID", "title": "--title", "owner": "--owner", "source": "--source",
-           "classification": "--classification", "target": "--target"}  # fmt: skip
+_LABELS = {
+    "id": "ID",
+    "title": "--title",
+    "owner": "--owner",
+    "source": "--source",
+    "classification": "--classification",
+    "target": "--target",
+}
 
 
 def run_new(

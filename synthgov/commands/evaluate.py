@@ -36,9 +36,17 @@ from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_fi
 
 
 def run(
-    card: Path, real: Path, holdout: Path, synthetic: Path, output: str, *,
-    seed: int | None, sample: int | None, quiet: bool, timings: bool,
-) -> int:  # fmt: skip
+    card: Path,
+    real: Path,
+    holdout: Path,
+    synthetic: Path,
+    output: str,
+    *,
+    seed: int | None,
+    sample: int | None,
+    quiet: bool,
+    timings: bool,
+) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
     document = load_bytes(card_bytes, str(card), "card")
     problems = constraint_problems(document)  # type: ignore[arg-type]
@@ -55,8 +63,9 @@ def run(
     policy = policy_document.model if policy_document is not None else None
     chosen, rule = seed_setting(policy, seed, "--seed")
     subgroups = policy.subgroups if policy is not None else SubgroupPolicy()
-    settings = Settings(seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups,
-                        timings=timings)  # fmt: skip
+    settings = Settings(
+        seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups, timings=timings
+    )
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
@@ -85,8 +94,12 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
     from synthgov.rules import Decision
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
-    shown = [s for s in scored if s.decision is not Decision.PASS
-             and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))]  # fmt: skip
+    shown = [
+        s
+        for s in scored
+        if s.decision is not Decision.PASS
+        and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))
+    ]
     tier = card.model.classification.value
     if not shown:
         click.echo(f"every metric rule of the policy passes for a {tier} card", err=True)
@@ -97,9 +110,12 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
         if judged.interval is not None:
             value += f" [{judged.interval[0]:.4g}, {judged.interval[1]:.4g}]"
         rows = f"; about {judged.needs:,} rows would decide it" if judged.needs else ""
-        click.echo(f"{item.decision.value}: {item.rule.rule_id} {value} "
-                   f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
-                   f"{tier}){rows}", err=True)  # fmt: skip
+        click.echo(
+            f"{item.decision.value}: {item.rule.rule_id} {value} "
+            f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
+            f"{tier}){rows}",
+            err=True,
+        )
 
 
 def _policy(card: Path) -> Loaded[Policy] | None:
@@ -135,9 +151,13 @@ class progress:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.live = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
-        )  # fmt: skip
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.live.start()
         task = self.live.add_task("reading", total=len(FAMILIES))
 

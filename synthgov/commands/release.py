@@ -41,8 +41,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _privacy(generator: str, mechanism: str | None, epsilon: str | None, delta: str | None,
-             rho: str | None) -> dict[str, Any]:  # fmt: skip
+def _privacy(
+    generator: str, mechanism: str | None, epsilon: str | None, delta: str | None, rho: str | None
+) -> dict[str, Any]:
     """The manifest's privacy block: DP figures as typed, or `none` (empirical audit only)."""
     if epsilon is None and rho is None:
         if delta is not None:
@@ -52,17 +53,38 @@ def _privacy(generator: str, mechanism: str | None, epsilon: str | None, delta: 
         raise UsageError("--epsilon and --rho cannot be combined")
     notion = "zcdp" if rho is not None else "approx" if delta is not None else "pure"
     figures = {"epsilon": epsilon, "delta": delta, "rho": rho}
-    values = {k: budget.figure(v, f"--{k}", below_one=k == "delta")
-              for k, v in figures.items() if v is not None}  # fmt: skip
+    values = {
+        k: budget.figure(v, f"--{k}", below_one=k == "delta")
+        for k, v in figures.items()
+        if v is not None
+    }
     return {"mechanism": mechanism or generator, "notion": notion, **values}
 
 
-def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, holdout: Path,
-        generator: str, generator_version: str, params: tuple[str, ...], seed: int,
-        epsilon: str | None, delta: str | None, rho: str | None, mechanism: str | None,
-        intended_uses: tuple[str, ...], location: str | None, snapshot_id: str | None,
-        code_commit: str | None, description: str | None, eval_seed: int | None,
-        quiet: bool) -> int:  # fmt: skip
+def run(
+    root: Path,
+    dataset: str,
+    version: str,
+    *,
+    synthetic: Path,
+    real: Path,
+    holdout: Path,
+    generator: str,
+    generator_version: str,
+    params: tuple[str, ...],
+    seed: int,
+    epsilon: str | None,
+    delta: str | None,
+    rho: str | None,
+    mechanism: str | None,
+    intended_uses: tuple[str, ...],
+    location: str | None,
+    snapshot_id: str | None,
+    code_commit: str | None,
+    description: str | None,
+    eval_seed: int | None,
+    quiet: bool,
+) -> int:
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
     bad input."""
     options.slug(dataset, "DATASET")
@@ -78,8 +100,11 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
     card_bytes = read_bytes(root, card_path)
     card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
     if (root / folder).exists():
-        click.echo(f"refused: {release} already exists ({folder}); versions are never "
-                   "reused: choose a new version", err=True)  # fmt: skip
+        click.echo(
+            f"refused: {release} already exists ({folder}); versions are never "
+            "reused: choose a new version",
+            err=True,
+        )
         return 1
     for path in (synthetic, real, holdout):  # before minutes of evaluation
         _exists(path)
@@ -91,38 +116,68 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
         notion = budget.notion_at(root, ledger_path)
-        loss = budget.parse_loss({k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")},
-                                 notion, ledger_path)  # fmt: skip
-        trial = budget.record_debit(root, card.source.id, release, loss,
-                                    mechanism=privacy["mechanism"], parameters=parameters,
-                                    now=now, write=False)  # fmt: skip
+        loss = budget.parse_loss(
+            {k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")}, notion, ledger_path
+        )
+        trial = budget.record_debit(
+            root,
+            card.source.id,
+            release,
+            loss,
+            mechanism=privacy["mechanism"],
+            parameters=parameters,
+            now=now,
+            write=False,
+        )
         if not trial.written:
             click.echo(f"{trial.message()}; nothing was written", err=True)
             return 1
 
     def manifest(inputs: dict[str, Any]) -> Manifest:
         data = {
-            "schema_version": 1, "dataset": dataset, "version": version,
-            "created_at": format_timestamp(now), "author": author,
-            "source": {"id": card.source.id, "snapshot": {
-                "id": snapshot_id or real.stem,
-                "sha256": hashlib.sha256(canonical({"real": inputs["real"]["sha256"],
-                                                    "holdout": inputs["holdout"]["sha256"]})).hexdigest(),
-            }},
-            "generator": {"name": generator, "version": generator_version, "parameters": parameters,
-                          "seed": seed, **({"code_commit": code_commit} if code_commit else {})},
+            "schema_version": 1,
+            "dataset": dataset,
+            "version": version,
+            "created_at": format_timestamp(now),
+            "author": author,
+            "source": {
+                "id": card.source.id,
+                "snapshot": {
+                    "id": snapshot_id or real.stem,
+                    "sha256": hashlib.sha256(
+                        canonical(
+                            {
+                                "real": inputs["real"]["sha256"],
+                                "holdout": inputs["holdout"]["sha256"],
+                            }
+                        )
+                    ).hexdigest(),
+                },
+            },
+            "generator": {
+                "name": generator,
+                "version": generator_version,
+                "parameters": parameters,
+                "seed": seed,
+                **({"code_commit": code_commit} if code_commit else {}),
+            },
             "artifact": {
-                "location": location or str(synthetic), "sha256": inputs["synthetic"]["sha256"],
-                "rows": inputs["synthetic"]["rows"], "columns": inputs["synthetic"]["columns"],
-                "schema_sha256": hashlib.sha256(canonical(
-                    [[c.name, c.type] for c in card.columns]
-                )).hexdigest(),
-                **{key: inputs["synthetic"][key] for key in ("fingerprint", "distinct_rows", "sketch")},
+                "location": location or str(synthetic),
+                "sha256": inputs["synthetic"]["sha256"],
+                "rows": inputs["synthetic"]["rows"],
+                "columns": inputs["synthetic"]["columns"],
+                "schema_sha256": hashlib.sha256(
+                    canonical([[c.name, c.type] for c in card.columns])
+                ).hexdigest(),
+                **{
+                    key: inputs["synthetic"][key]
+                    for key in ("fingerprint", "distinct_rows", "sketch")
+                },
             },
             "privacy": privacy,
             "intended_uses": list(intended_uses) or list(card.intended_uses),
             **({"description": description} if description else {}),
-        }  # fmt: skip
+        }
         return options.build(Manifest, data, _LABELS, "release new")
 
     manifest(_UNMEASURED)  # what the user typed is refused before minutes of evaluation
@@ -137,8 +192,15 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
     write_new(root, report_path, dumps(report))
     written = [manifest_path, report_path]
     if loss is not None:
-        debit = budget.record_debit(root, card.source.id, release, loss,
-                                    mechanism=privacy["mechanism"], parameters=parameters, now=now)  # fmt: skip
+        debit = budget.record_debit(
+            root,
+            card.source.id,
+            release,
+            loss,
+            mechanism=privacy["mechanism"],
+            parameters=parameters,
+            now=now,
+        )
         if not debit.written:  # another debit took the budget during the evaluation
             for path in written:
                 (root / path).unlink()
@@ -154,17 +216,32 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
 
 
 #: The option behind each manifest field the user typed (the longest prefix wins).
-_LABELS = {"intended_uses": "--intended-use", "generator": "--generator",
-           "generator.version": "--generator-version", "generator.parameters": "--param",
-           "generator.seed": "--seed", "generator.code_commit": "--code-commit",
-           "privacy": "--epsilon", "privacy.mechanism": "--mechanism", "description": "--description",
-           "artifact.location": "--location", "source.snapshot.id": "--snapshot-id"}  # fmt: skip
+_LABELS = {
+    "intended_uses": "--intended-use",
+    "generator": "--generator",
+    "generator.version": "--generator-version",
+    "generator.parameters": "--param",
+    "generator.seed": "--seed",
+    "generator.code_commit": "--code-commit",
+    "privacy": "--epsilon",
+    "privacy.mechanism": "--mechanism",
+    "description": "--description",
+    "artifact.location": "--location",
+    "source.snapshot.id": "--snapshot-id",
+}
 #: Stand-ins for the figures the evaluation measures, to validate the rest before it.
 _UNMEASURED: dict[str, Any] = {
-    "real": {"sha256": "0" * 64}, "holdout": {"sha256": "0" * 64},
-    "synthetic": {"sha256": "0" * 64, "rows": 1, "columns": 1, "fingerprint": None,
-                  "distinct_rows": None, "sketch": None},
-}  # fmt: skip
+    "real": {"sha256": "0" * 64},
+    "holdout": {"sha256": "0" * 64},
+    "synthetic": {
+        "sha256": "0" * 64,
+        "rows": 1,
+        "columns": 1,
+        "fingerprint": None,
+        "distinct_rows": None,
+        "sketch": None,
+    },
+}
 
 
 def _exists(path: Path) -> None:
@@ -176,8 +253,17 @@ def _text(value: Any) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: Path,
-              holdout: Path, synthetic: Path, seed: int | None, quiet: bool) -> dict[str, Any]:  # fmt: skip
+def _evaluate(
+    root: Path,
+    card: Card,
+    card_bytes: bytes,
+    card_path: str,
+    real: Path,
+    holdout: Path,
+    synthetic: Path,
+    seed: int | None,
+    quiet: bool,
+) -> dict[str, Any]:
     from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
 
     policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
@@ -185,8 +271,9 @@ def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: P
     settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
     started = time.perf_counter()
     with progress(quiet) as step:
-        report = evaluate(card, card_bytes, Inputs(root / card_path, real, holdout, synthetic),
-                          settings, step)  # fmt: skip
+        report = evaluate(
+            card, card_bytes, Inputs(root / card_path, real, holdout, synthetic), settings, step
+        )
     if not quiet:
         click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)
     return report
@@ -211,8 +298,10 @@ def _predict(root: Path, release: str) -> None:
             click.echo(f"  {finding.rule} ({finding.outcome}, {state}): {finding.message}")
     for role, count in sorted(required.items()):
         if len(filled[role]) < count:
-            click.echo(f"  needs {count - len(filled[role])} {role} approval(s): "
-                       f"synthgov approve {release} --role {role}")  # fmt: skip
+            click.echo(
+                f"  needs {count - len(filled[role])} {role} approval(s): "
+                f"synthgov approve {release} --role {role}"
+            )
     click.echo(
         "next: commit the release files, open a pull request, and ask the reviewers to approve"
     )

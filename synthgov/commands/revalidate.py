@@ -64,8 +64,15 @@ def drift(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dic
     return found
 
 
-def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic: Path | None,
-        quiet: bool) -> int:  # fmt: skip
+def run(
+    root: Path,
+    target: str,
+    *,
+    real: Path,
+    holdout: Path | None,
+    synthetic: Path | None,
+    quiet: bool,
+) -> int:
     """0 when the record is written (whatever the verdict: drift is information), 2 on bad
     input."""
     dataset, sep, version = target.partition("@")
@@ -85,8 +92,11 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
             "--synthetic", f"the release's table is not at {artifact}; pass --synthetic PATH"
         )
     if _sha256(artifact) != manifest.artifact.sha256:
-        raise InputError.at(str(artifact), "its sha256 is not the release's artifact sha256: the "
-                            "table changed since the release; revalidate the released table")  # fmt: skip
+        raise InputError.at(
+            str(artifact),
+            "its sha256 is not the release's artifact sha256: the "
+            "table changed since the release; revalidate the released table",
+        )
     if not real.is_file():
         raise InputError.at(str(real), "no such file; expected a table (CSV or Parquet)")
     card_path = layout.card_path(dataset)
@@ -99,24 +109,35 @@ def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic:
     blocking = _blocking(root, target, report)
     changes = drift(old_report.document.data["metrics"], report["metrics"])
     record = {
-        "schema_version": 1, "release": target, "revalidated_at": format_timestamp(now),
-        "fresh": {"sha256": _sha256(real), "rows": report["inputs"]["real"]["rows"]
-                  + (0 if holdout else report["inputs"]["holdout"]["rows"]),
-                  "columns": report["inputs"]["real"]["columns"]},
+        "schema_version": 1,
+        "release": target,
+        "revalidated_at": format_timestamp(now),
+        "fresh": {
+            "sha256": _sha256(real),
+            "rows": report["inputs"]["real"]["rows"]
+            + (0 if holdout else report["inputs"]["holdout"]["rows"]),
+            "columns": report["inputs"]["real"]["columns"],
+        },
         "artifact_sha256": manifest.artifact.sha256,
-        "verdict": "blocked" if blocking else "pass", "blocking": blocking,
-        "drift": changes, "report": report,
-    }  # fmt: skip
+        "verdict": "blocked" if blocking else "pass",
+        "blocking": blocking,
+        "drift": changes,
+        "report": report,
+    }
     model = options.build(Revalidation, record, {}, "revalidate")
     path = f"{folder}/revalidations/{now:%Y%m%dT%H%M%SZ}.json"
     write_new(root, path, (model.model_dump_json(indent=1, exclude_none=True) + "\n").encode())
     worst = sorted(changes, key=lambda d: -abs(d["change"]))[:5]
-    click.echo(f"wrote {path}: {record['verdict']}"
-               + (f" (fails {', '.join(blocking)})" if blocking else ""), err=True)  # fmt: skip
+    click.echo(
+        f"wrote {path}: {record['verdict']}"
+        + (f" (fails {', '.join(blocking)})" if blocking else ""),
+        err=True,
+    )
     for item in worst:
         where = item.get("column") or "/".join(item.get("columns") or []) or "table"
-        click.echo(f"  drift {item['id']} [{where}]: {item['before']:.4g} -> {item['after']:.4g}",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"  drift {item['id']} [{where}]: {item['before']:.4g} -> {item['after']:.4g}", err=True
+        )
     return 0
 
 

@@ -34,9 +34,17 @@ _PGP_BLOCK = re.compile(
     r"^-----BEGIN PGP PUBLIC KEY BLOCK-----\n.*?^-----END PGP PUBLIC KEY BLOCK-----$",
     re.DOTALL | re.MULTILINE,
 )
-_LABELS = {"id": "ID", "name": "--name", "email": "--email", "roles": "--role", "keys": "--key",
-           "keys.valid_after": "--valid-after", "keys.valid_before": "--valid-before",
-           "emails": "--also-email", "login": "--login"}  # fmt: skip
+_LABELS = {
+    "id": "ID",
+    "name": "--name",
+    "email": "--email",
+    "roles": "--role",
+    "keys": "--key",
+    "keys.valid_after": "--valid-after",
+    "keys.valid_before": "--valid-before",
+    "emails": "--also-email",
+    "login": "--login",
+}
 
 
 def run_add(
@@ -178,8 +186,9 @@ def _warn_unknown_roles(root: Path, reviewer: Reviewer) -> None:
 def _write(root: Path, registry: Registry, text: str, reviewer: Reviewer) -> None:
     """Insert the block, verify the result, replace the file; or print the block and refuse."""
     block = yaml_edit.sequence_item(to_yaml(reviewer))
-    expected = Registry(schema_version=registry.schema_version,
-                        reviewers=[*registry.reviewers, reviewer])  # fmt: skip
+    expected = Registry(
+        schema_version=registry.schema_version, reviewers=[*registry.reviewers, reviewer]
+    )
     new_text = yaml_edit.append_item(text, "reviewers", block)
     if new_text is None or not _reads_as(new_text, expected):
         click.echo(yaml_edit.indent(block, 2), nl=False)
@@ -198,8 +207,9 @@ def _reads_as(text: str, expected: Registry) -> bool:
         return False
 
 
-def run_revoke_key(root: Path, reviewer_id: str, *, fingerprint: str, at: str | None,
-                   reason: str) -> int:  # fmt: skip
+def run_revoke_key(
+    root: Path, reviewer_id: str, *, fingerprint: str, at: str | None, reason: str
+) -> int:
     """Mark one key revoked (BRIEF §10.12) by inserting two lines after its fingerprint.
 
     From `revoked_at` on, no signature by the key counts, whatever time it claims: SSH
@@ -215,13 +225,18 @@ def run_revoke_key(root: Path, reviewer_id: str, *, fingerprint: str, at: str | 
             if reviewer.id != reviewer_id or key.fingerprint != fingerprint:
                 continue
             if key.revoked_at is not None:
-                raise InputError.at(layout.REVIEWERS, f"key {fingerprint} of {reviewer_id} is "
-                                    f"already revoked (at {format_timestamp(key.revoked_at)})")  # fmt: skip
+                raise InputError.at(
+                    layout.REVIEWERS,
+                    f"key {fingerprint} of {reviewer_id} is "
+                    f"already revoked (at {format_timestamp(key.revoked_at)})",
+                )
             spot = doc.locate(("reviewers", i, "keys", j, "fingerprint"), key=True)
             lines = text.splitlines(True)
             pad = " " * ((spot.column or 1) - 1)
-            added = (f'{pad}revoked_at: "{format_timestamp(when)}"\n'
-                     f"{pad}revocation_reason: {json.dumps(reason, ensure_ascii=False)}\n")  # fmt: skip
+            added = (
+                f'{pad}revoked_at: "{format_timestamp(when)}"\n'
+                f"{pad}revocation_reason: {json.dumps(reason, ensure_ascii=False)}\n"
+            )
             new_text = "".join(lines[: spot.line]) + added + "".join(lines[spot.line :])
             revoked = key.model_copy(update={"revoked_at": when, "revocation_reason": reason})
             keys = [*reviewer.keys[:j], revoked, *reviewer.keys[j + 1 :]]
@@ -229,13 +244,19 @@ def run_revoke_key(root: Path, reviewer_id: str, *, fingerprint: str, at: str | 
             people[i] = reviewer.model_copy(update={"keys": keys})
             expected = registry.model_copy(update={"reviewers": people})
             if not _reads_as(new_text, expected):
-                raise InputError.at(layout.REVIEWERS, "cannot insert the revocation without "
-                                    f"rewriting the file's layout; add under key {fingerprint}: "
-                                    f"{added.strip()}")  # fmt: skip
+                raise InputError.at(
+                    layout.REVIEWERS,
+                    "cannot insert the revocation without "
+                    f"rewriting the file's layout; add under key {fingerprint}: "
+                    f"{added.strip()}",
+                )
             replace_file(root, layout.REVIEWERS, text.encode("utf-8"), new_text.encode("utf-8"))
-            click.echo(f"revoked {reviewer_id}'s key {fingerprint} from {format_timestamp(when)} "
-                       f"in {layout.REVIEWERS}; the change to policy/ needs the policy-admin "
-                       "approvals of the base branch's policy", err=True)  # fmt: skip
+            click.echo(
+                f"revoked {reviewer_id}'s key {fingerprint} from {format_timestamp(when)} "
+                f"in {layout.REVIEWERS}; the change to policy/ needs the policy-admin "
+                "approvals of the base branch's policy",
+                err=True,
+            )
             return 0
     raise InputError.at(
         "--fingerprint", f"{reviewer_id} has no key {fingerprint} in {layout.REVIEWERS}"

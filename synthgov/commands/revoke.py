@@ -42,12 +42,20 @@ def run(root: Path, target: str, *, reason: str, incident_class: str) -> int:
         return 1
     if not reason.strip():
         raise InputError.at("--reason", "say why the release is revoked")
-    data = {"schema_version": 1, "release": target, "incident_class": incident_class,
-            "reason": reason, "revoked_at": format_timestamp(datetime.now(UTC).replace(microsecond=0)),
-            "author": author_email(root), "artifact_sha256": manifest.artifact.sha256}  # fmt: skip
+    data = {
+        "schema_version": 1,
+        "release": target,
+        "incident_class": incident_class,
+        "reason": reason,
+        "revoked_at": format_timestamp(datetime.now(UTC).replace(microsecond=0)),
+        "author": author_email(root),
+        "artifact_sha256": manifest.artifact.sha256,
+    }
     model = options.build(Revocation, data, {"reason": "--reason"}, "revoke")
     write_new(root, path, to_yaml(model, schema_url("revocation", path)).encode())
-    click.echo(f"wrote {path}; commit it and open a pull request: the revocation needs the "
-               f"approvals of {dataset}'s tier (synthgov approve {target} --revocation --role ROLE)",
-               err=True)  # fmt: skip
+    click.echo(
+        f"wrote {path}; commit it and open a pull request: the revocation needs the "
+        f"approvals of {dataset}'s tier (synthgov approve {target} --revocation --role ROLE)",
+        err=True,
+    )
     return 0

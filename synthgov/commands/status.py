@@ -53,13 +53,23 @@ def _counted(ctx: ReleaseContext, filled: dict[str, list[str]]) -> tuple[Counted
         signer, _ = _signer(filed, evidence.verifier)
         if signer is None:
             continue
-        found.append(CountedApproval(approval.reviewer, approval.role, approval.decision,
-                                     approval.signed_at, signer.fingerprint, signer.carrier,
-                                     approval.comment))  # fmt: skip
+        found.append(
+            CountedApproval(
+                approval.reviewer,
+                approval.role,
+                approval.decision,
+                approval.signed_at,
+                signer.fingerprint,
+                signer.carrier,
+                approval.comment,
+            )
+        )
     return tuple(sorted(found, key=lambda a: (a.role, a.reviewer)))
 
 
-def _judge(release: str, trust: Trust, sides: Sides) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:  # fmt: skip
+def _judge(
+    release: str, trust: Trust, sides: Sides
+) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
     version = release.split("@", 1)[1]
     try:
@@ -68,12 +78,22 @@ def _judge(release: str, trust: Trust, sides: Sides) -> tuple[dict[str, Any], Re
         _, filled, required = standing(ctx)
         counted = _counted(ctx, filled)
     except InputError as exc:
-        item = {"release": release, "verdict": "blocked", "approvals": {},
-                "blocking": ["files.invalid"], "reason": str(exc.problems[0])}  # fmt: skip
+        item = {
+            "release": release,
+            "verdict": "blocked",
+            "approvals": {},
+            "blocking": ["files.invalid"],
+            "reason": str(exc.problems[0]),
+        }
         return item, ReleaseState(release, version, "blocked", ("files.invalid",)), None
     except Exception as exc:  # one release that cannot be judged does not hide the others
-        item = {"release": release, "verdict": "blocked", "approvals": {},
-                "blocking": ["unchecked"], "reason": f"{type(exc).__name__}: {exc}"}  # fmt: skip
+        item = {
+            "release": release,
+            "verdict": "blocked",
+            "approvals": {},
+            "blocking": ["unchecked"],
+            "reason": f"{type(exc).__name__}: {exc}",
+        }
         return item, ReleaseState(release, version, "blocked", ("unchecked",)), None
     blocking = sorted({f.rule for f in result.findings if f.blocks})
     counts = {
@@ -84,14 +104,26 @@ def _judge(release: str, trust: Trust, sides: Sides) -> tuple[dict[str, Any], Re
         }
         for role, need in sorted(required.items())
     }
-    item = {"release": release, "verdict": result.verdict, "approvals": counts,
-            "blocking": blocking}  # fmt: skip
+    item = {
+        "release": release,
+        "verdict": result.verdict,
+        "approvals": counts,
+        "blocking": blocking,
+    }
     try:
         scores = inventory.scorecard(ctx)
     except Exception:  # the scorecard is a view; the verdict above already decided
         scores = ()
-    state = ReleaseState(release, version, result.verdict, tuple(blocking), ctx.manifest.model,
-                         scores=scores, approvals=counted, required=dict(required))  # fmt: skip
+    state = ReleaseState(
+        release,
+        version,
+        result.verdict,
+        tuple(blocking),
+        ctx.manifest.model,
+        scores=scores,
+        approvals=counted,
+        required=dict(required),
+    )
     return item, state, ctx
 
 
@@ -108,8 +140,9 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
     return replace(state, revocation=loaded.model)
 
 
-def _revalidated(state: ReleaseState, sides: Sides, problems: list[str],
-                 now: datetime) -> ReleaseState:  # fmt: skip
+def _revalidated(
+    state: ReleaseState, sides: Sides, problems: list[str], now: datetime
+) -> ReleaseState:
     folder = f"{layout.release_dir(*state.release.split('@', 1))}/revalidations"
     latest = None
     for path in sides.head_tree.list(folder):
@@ -158,8 +191,9 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
     try:
         model = governance.load_bytes(raw, path, "ledger").model
         assert isinstance(model, Ledger)
-        return accounting.summary(model.source, model.notion, model.cap,
-                                  [e.loss for e in model.entries])  # fmt: skip
+        return accounting.summary(
+            model.source, model.notion, model.cap, [e.loss for e in model.entries]
+        )
     except InputError as exc:
         problems.append(str(exc.problems[0]))
     except Exception as exc:  # a ledger that cannot be composed shows no budget, says why
@@ -175,8 +209,13 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
         except GitError:
             base = "HEAD"
         sides = git_sides(repo, base)
-        trust = make_trust(sides.base_tree, f"the base {sides.base[:12]}'s", now, sides.provenance,
-                           enforce_approvals=True)  # fmt: skip
+        trust = make_trust(
+            sides.base_tree,
+            f"the base {sides.base[:12]}'s",
+            now,
+            sides.provenance,
+            enforce_approvals=True,
+        )
         prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
         paths = sides.head_tree.list(prefix)
         releases = sorted({r for p in paths if (r := release_of(p))})
@@ -201,8 +240,11 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
                 if release.split("@", 1)[0] == name:
                     state = _revocation(states[release], sides)
                     mine.append(_revalidated(state, sides, problems, now))
-            datasets.append(DatasetState(name, card, tuple(mine), _budget(card, sides, problems),
-                                         tuple(problems)))  # fmt: skip
+            datasets.append(
+                DatasetState(
+                    name, card, tuple(mine), _budget(card, sides, problems), tuple(problems)
+                )
+            )
     return Inventory(sides.base, sides.head, now, found, datasets, contexts)
 
 
@@ -227,8 +269,10 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     budget = entry["budget"]
     if budget is not None:
         figure = "rho" if budget["notion"] == "zcdp" else "epsilon"
-        lines.append(f"  budget {budget['source']}: {figure} {_g(budget['spent'][figure])} of "
-                     f"{_g(budget['cap'][figure])} spent, {_g(budget['remaining'][figure])} left")  # fmt: skip
+        lines.append(
+            f"  budget {budget['source']}: {figure} {_g(budget['spent'][figure])} of "
+            f"{_g(budget['cap'][figure])} spent, {_g(budget['remaining'][figure])} left"
+        )
     due = inventory.next_revalidation(state)
     if due is not None:
         late = " (overdue)" if inventory.is_overdue(due, today) else ""
@@ -243,9 +287,17 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
     now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
     found = collect(root, dataset, now)
     if fmt == "json":
-        click.echo(json.dumps({"base": found.base, "head": found.head, "releases": found.releases,
-                               "datasets": [inventory.summary(d) for d in found.datasets]},
-                              indent=2))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "base": found.base,
+                    "head": found.head,
+                    "releases": found.releases,
+                    "datasets": [inventory.summary(d) for d in found.datasets],
+                },
+                indent=2,
+            )
+        )
         return 0
     if not found.releases:
         click.echo("no releases" + (f" of {dataset}" if dataset else ""))

@@ -88,14 +88,18 @@ def binding_problem(subject: Subject, loaded: Loaded[Approval]) -> tuple[str, st
         return None  # a policy without an id binds nothing (check warns about it)
     if data.get("subject") != subject.type:
         named = data.get("subject")
-        return ("approvals.type",
-                f"its signed payload names {'no subject' if named is None else f'subject {named}'}, "
-                f"not {subject.type}")  # fmt: skip
+        return (
+            "approvals.type",
+            f"its signed payload names {'no subject' if named is None else f'subject {named}'}, "
+            f"not {subject.type}",
+        )
     if approval.repository != subject.repository:
         named = approval.repository
-        return ("approvals.repository",
-                f"it was signed for {'no repository' if named is None else f'repository {named}'}, "
-                f"not this one ({subject.repository}, the base policy's `repository`)")  # fmt: skip
+        return (
+            "approvals.repository",
+            f"it was signed for {'no repository' if named is None else f'repository {named}'}, "
+            f"not this one ({subject.repository}, the base policy's `repository`)",
+        )
     return None
 
 
@@ -141,10 +145,14 @@ def author_reasons(evidence: Evidence) -> dict[str, str]:
         for emails, how in ((made, "was made as"), (credited, "names as a co-author")):
             for reviewer in registry.with_address(emails):
                 address = sorted(reviewer.addresses & emails)[0]
-                found.setdefault(reviewer.id, f"commit {sha}, which wrote part of it, {how} {address}")
+                found.setdefault(
+                    reviewer.id, f"commit {sha}, which wrote part of it, {how} {address}"
+                )
         with suppress(SignatureError):  # unsigned or unknown: the addresses still count
-            found.setdefault(evidence.verifier.commit_signer(raw),
-                             f"commit {sha}, which wrote part of it, is signed with their key")  # fmt: skip
+            found.setdefault(
+                evidence.verifier.commit_signer(raw),
+                f"commit {sha}, which wrote part of it, is signed with their key",
+            )
     for reviewer in registry.with_login(evidence.author_logins):
         found.setdefault(reviewer.id, f"the pull request was opened by @{reviewer.login}")
     return found
@@ -155,8 +163,9 @@ def authors(evidence: Evidence) -> set[str]:
     return set(author_reasons(evidence))
 
 
-def _standing_rejects(subject: Subject, evidence: Evidence,
-                      decided: dict[str, Approval]) -> list[Finding]:  # fmt: skip
+def _standing_rejects(
+    subject: Subject, evidence: Evidence, decided: dict[str, Approval]
+) -> list[Finding]:
     """Rejects that are no longer at head but were never superseded by the same reviewer's
     later signed decision (signing.md attack 27): deleting or overwriting one does not
     erase it."""
@@ -178,11 +187,19 @@ def _standing_rejects(subject: Subject, evidence: Evidence,
         if now is not None and now.signed_at > old.signed_at:
             continue  # the reviewer decided again, later
         path = loaded.document.path
-        found.append(Finding(gate="approvals", rule="approvals.rejected", severity=Severity.ERROR,
-                             message=f"{path}: {old.reviewer} ({old.role}) rejected {subject.label} "
-                             f"at {format_timestamp(old.signed_at)}; removing or overwriting the file "
-                             "does not withdraw it: only the reviewer's later signed decision does",
-                             file=path, line=1, enforcement="hard"))  # fmt: skip
+        found.append(
+            Finding(
+                gate="approvals",
+                rule="approvals.rejected",
+                severity=Severity.ERROR,
+                message=f"{path}: {old.reviewer} ({old.role}) rejected {subject.label} "
+                f"at {format_timestamp(old.signed_at)}; removing or overwriting the file "
+                "does not withdraw it: only the reviewer's later signed decision does",
+                file=path,
+                line=1,
+                enforcement="hard",
+            )
+        )
     return found
 
 
@@ -199,8 +216,17 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
 
     def note(filed: Filed, rule: str, message: str, severity: Severity = Severity.WARNING) -> None:
         path = filed.loaded.document.path
-        found.append(Finding(gate="approvals", rule=rule, severity=severity, file=path, line=1,
-                             message=f"{path}: {message}", enforcement="hard"))  # fmt: skip
+        found.append(
+            Finding(
+                gate="approvals",
+                rule=rule,
+                severity=severity,
+                file=path,
+                line=1,
+                message=f"{path}: {message}",
+                enforcement="hard",
+            )
+        )
 
     decided: dict[str, Approval] = {}  # reviewer -> their counted decision at head
     for filed in evidence.approvals:
@@ -213,29 +239,45 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
             note(filed, bound[0], f"not counted: {bound[1]}")
             continue
         if clock.is_future(approval.signed_at, evidence.verifier.now):
-            note(filed, "approvals.signed_at",
-                 f"not counted: signed_at {format_timestamp(approval.signed_at)} is in the future")  # fmt: skip
+            note(
+                filed,
+                "approvals.signed_at",
+                f"not counted: signed_at {format_timestamp(approval.signed_at)} is in the future",
+            )
             continue
         reviewer: Reviewer = evidence.registry.reviewer(approval.reviewer)  # type: ignore[assignment]
         if approval.role not in reviewer.roles:
-            note(filed, "approvals.role",
-                 f"not counted: {reviewer.id} does not hold the role {approval.role} in the base registry")  # fmt: skip
+            note(
+                filed,
+                "approvals.role",
+                f"not counted: {reviewer.id} does not hold the role {approval.role} in the base registry",
+            )
             continue
         if reviewer.id in authored:
-            note(filed, "approvals.author",
-                 f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it "
-                 f"({authored[reviewer.id]})")  # fmt: skip
+            note(
+                filed,
+                "approvals.author",
+                f"not counted: {reviewer.id} is an author of {subject.label} and cannot approve it "
+                f"({authored[reviewer.id]})",
+            )
             continue
         decided[reviewer.id] = approval
         if approval.decision == "reject":
-            note(filed, "approvals.rejected",
-                 f"{reviewer.id} ({approval.role}) rejected {subject.label}"
-                 + (f": {approval.comment}" if approval.comment else ""), Severity.ERROR)  # fmt: skip
+            note(
+                filed,
+                "approvals.rejected",
+                f"{reviewer.id} ({approval.role}) rejected {subject.label}"
+                + (f": {approval.comment}" if approval.comment else ""),
+                Severity.ERROR,
+            )
             continue
         if approval.digest != subject.digest:
-            note(filed, "approvals.stale",
-                 f"not counted: it approves another version of {subject.label} "
-                 "(changed since it was signed); the reviewer must approve again")  # fmt: skip
+            note(
+                filed,
+                "approvals.stale",
+                f"not counted: it approves another version of {subject.label} "
+                "(changed since it was signed); the reviewer must approve again",
+            )
             continue
         offers.setdefault(reviewer.id, set()).add(approval.role)
     found += _standing_rejects(subject, evidence, decided)
@@ -246,15 +288,23 @@ def review(subject: Subject, evidence: Evidence) -> tuple[list[Finding], dict[st
             continue
         who = f" ({', '.join(have)})" if have else ""
         severity = Severity.ERROR if evidence.enforce else Severity.WARNING
-        found.append(Finding(
-            gate="approvals", rule="approvals.missing", severity=severity,
-            message=f"{subject.label} needs {count} {role} approval(s) from distinct reviewers "
-                    f"who are not its authors, has {len(have)}{who}",
-            observed=float(len(have)), threshold=float(count),
-            file=subject.required_file, line=subject.required_line,
-            threshold_file=subject.required_file, threshold_line=subject.required_line,
-            enforcement="hard", fix=f"A reviewer with the role runs `{subject.command} --role {role}`.",
-        ))  # fmt: skip
+        found.append(
+            Finding(
+                gate="approvals",
+                rule="approvals.missing",
+                severity=severity,
+                message=f"{subject.label} needs {count} {role} approval(s) from distinct reviewers "
+                f"who are not its authors, has {len(have)}{who}",
+                observed=float(len(have)),
+                threshold=float(count),
+                file=subject.required_file,
+                line=subject.required_line,
+                threshold_file=subject.required_file,
+                threshold_line=subject.required_line,
+                enforcement="hard",
+                fix=f"A reviewer with the role runs `{subject.command} --role {role}`.",
+            )
+        )
     return found, filled
 
 
@@ -278,9 +328,16 @@ def _release_subject(ctx: ReleaseContext) -> Subject:
     tier = ctx.classification.value
     where = ctx.policy.document.locate(("tiers", tier, "approvals"))
     digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
-    return Subject(ctx.release, digest, ctx.policy.model.tiers.for_classification(
-        ctx.classification).approvals, where.path, where.line,
-        f"synthgov approve {ctx.release}", "release", ctx.policy.model.repository)  # fmt: skip
+    return Subject(
+        ctx.release,
+        digest,
+        ctx.policy.model.tiers.for_classification(ctx.classification).approvals,
+        where.path,
+        where.line,
+        f"synthgov approve {ctx.release}",
+        "release",
+        ctx.policy.model.repository,
+    )
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -302,26 +359,42 @@ def unsigned_commits(ctx: ReleaseContext) -> list[Finding]:
     manifest = ctx.manifest.document.path
 
     def finding(message: str, severity: Severity) -> Finding:
-        return Finding(gate="approvals", rule="approvals.unsigned_commit", severity=severity,
-                       message=message, file=manifest, line=1, threshold_file=where.path,
-                       threshold_line=where.line, enforcement="hard",
-                       fix="Sign the commits that write the release (git commit -S) with a key "
-                           "registered in policy/reviewers.yaml, e.g. by rebasing with "
-                           "`git rebase --exec 'git commit --amend --no-edit -S'`.")  # fmt: skip
+        return Finding(
+            gate="approvals",
+            rule="approvals.unsigned_commit",
+            severity=severity,
+            message=message,
+            file=manifest,
+            line=1,
+            threshold_file=where.path,
+            threshold_line=where.line,
+            enforcement="hard",
+            fix="Sign the commits that write the release (git commit -S) with a key "
+            "registered in policy/reviewers.yaml, e.g. by rebasing with "
+            "`git rebase --exec 'git commit --amend --no-edit -S'`.",
+        )
 
     if not evidence.history:
-        return [finding(f"the {ctx.classification.value} tier requires signed release commits; "
-                        "they are checked only against git history (not with --no-git)",
-                        Severity.WARNING)]  # fmt: skip
+        return [
+            finding(
+                f"the {ctx.classification.value} tier requires signed release commits; "
+                "they are checked only against git history (not with --no-git)",
+                Severity.WARNING,
+            )
+        ]
     found = []
     for raw in evidence.author_commits:
         try:
             evidence.verifier.commit(raw)
         except SignatureError as exc:
-            found.append(finding(
-                f"commit {commits.object_id(raw)[:12]} writes {ctx.release} but does not count as "
-                f"signed ({exc}); the {ctx.classification.value} tier requires every commit that "
-                "writes a release to be signed by a key of the base registry", Severity.ERROR))  # fmt: skip
+            found.append(
+                finding(
+                    f"commit {commits.object_id(raw)[:12]} writes {ctx.release} but does not count as "
+                    f"signed ({exc}); the {ctx.classification.value} tier requires every commit that "
+                    "writes a release to be signed by a key of the base registry",
+                    Severity.ERROR,
+                )
+            )
     return found
 
 
@@ -382,13 +455,20 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
         waiver = loaded.model
         if evidence.registry.reviewer(waiver.owner) is None:
             spot = loaded.document.locate(("owner",))
-            found.append(Finding(
-                gate="policy", rule="waivers.owner", severity=Severity.ERROR,
-                message=f"waiver {waiver.id} does not apply: its owner {waiver.owner} is not a "
-                        "reviewer of the base registry; an exception has an accountable owner",
-                observed=waiver.owner, file=spot.path, line=spot.line, enforcement="hard",
-                fix="Name a reviewer id of policy/reviewers.yaml (on the base branch) as owner.",
-            ))  # fmt: skip
+            found.append(
+                Finding(
+                    gate="policy",
+                    rule="waivers.owner",
+                    severity=Severity.ERROR,
+                    message=f"waiver {waiver.id} does not apply: its owner {waiver.owner} is not a "
+                    "reviewer of the base registry; an exception has an accountable owner",
+                    observed=waiver.owner,
+                    file=spot.path,
+                    line=spot.line,
+                    enforcement="hard",
+                    fix="Name a reviewer id of policy/reviewers.yaml (on the base branch) as owner.",
+                )
+            )
             continue
         subject = Subject(
             f"waiver {waiver.id} of {ctx.release}",
@@ -408,13 +488,23 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
         if not missing and not any(f.blocks for f in problems):
             kept.append(loaded)
             continue
-        found += [Finding(
-            gate="approvals", rule="approvals.waiver_unapproved", severity=Severity.WARNING,
-            message=f"waiver {waiver.id} is not in force: {f.message}", observed=f.observed,
-            threshold=f.threshold, file=loaded.document.path, line=1,
-            threshold_file=f.threshold_file, threshold_line=f.threshold_line,
-            enforcement="hard", fix=f.fix,
-        ) for f in missing]  # fmt: skip
+        found += [
+            Finding(
+                gate="approvals",
+                rule="approvals.waiver_unapproved",
+                severity=Severity.WARNING,
+                message=f"waiver {waiver.id} is not in force: {f.message}",
+                observed=f.observed,
+                threshold=f.threshold,
+                file=loaded.document.path,
+                line=1,
+                threshold_file=f.threshold_file,
+                threshold_line=f.threshold_line,
+                enforcement="hard",
+                fix=f.fix,
+            )
+            for f in missing
+        ]
     return tuple(kept), found
 
 
@@ -423,35 +513,59 @@ def policy_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> S
     policy's `policy_changes` counts, each capped at the number of holders the base
     registry has but at least one (BRIEF §10.1: one approval when the registry holds a
     single policy admin)."""
-    return change_subject(policy, registry, "policy_changes", digest, "policy",
-                          "the change to policy/ and classifications")  # fmt: skip
+    return change_subject(
+        policy,
+        registry,
+        "policy_changes",
+        digest,
+        "policy",
+        "the change to policy/ and classifications",
+    )
 
 
 def budget_subject(policy: Loaded[Policy], registry: Registry, digest: str) -> Subject:
     """A change of the privacy budgets (a new ledger, a ledger's header, a card's source):
     the base policy's `budget_changes`, capped like `policy_changes`."""
-    return change_subject(policy, registry, "budget_changes", digest, "budget",
-                          "the change to the privacy budgets")  # fmt: skip
+    return change_subject(
+        policy, registry, "budget_changes", digest, "budget", "the change to the privacy budgets"
+    )
 
 
-def change_subject(policy: Loaded[Policy], registry: Registry, section: str, digest: str,
-                   kind: str, label: str) -> Subject:  # fmt: skip
+def change_subject(
+    policy: Loaded[Policy], registry: Registry, section: str, digest: str, kind: str, label: str
+) -> Subject:
     """A change of the pull request approved by the roles under `section.approvals`, each
     count capped at the holders the base registry has but at least one."""
     counts: dict[str, int] = getattr(policy.model, section).approvals
-    required = {role: min(count, max(1, len(registry.holders(role))))
-                for role, count in counts.items()}  # fmt: skip
+    required = {
+        role: min(count, max(1, len(registry.holders(role)))) for role, count in counts.items()
+    }
     where = policy.document.locate((section, "approvals"))
-    return Subject(label, digest, required, where.path, where.line,
-                   f"synthgov approve --{kind}", kind, policy.model.repository)  # fmt: skip
+    return Subject(
+        label,
+        digest,
+        required,
+        where.path,
+        where.line,
+        f"synthgov approve --{kind}",
+        kind,
+        policy.model.repository,
+    )
 
 
-def card_subject(policy: Loaded[Policy], classification: Classification, dataset: str,
-                 digest: str) -> Subject:  # fmt: skip
+def card_subject(
+    policy: Loaded[Policy], classification: Classification, dataset: str, digest: str
+) -> Subject:
     """A change of an existing card: the approvals of its tier (the base classification's),
     as a release of the dataset would need them."""
     where = policy.document.locate(("tiers", classification.value, "approvals"))
-    return Subject(f"the change to {layout.card_path(dataset)}", digest,
-                   policy.model.tiers.for_classification(classification).approvals,
-                   where.path, where.line, f"synthgov approve --card {dataset}", "card",
-                   policy.model.repository)  # fmt: skip
+    return Subject(
+        f"the change to {layout.card_path(dataset)}",
+        digest,
+        policy.model.tiers.for_classification(classification).approvals,
+        where.path,
+        where.line,
+        f"synthgov approve --card {dataset}",
+        "card",
+        policy.model.repository,
+    )

@@ -36,8 +36,14 @@ from synthgov.models.policy import RuleOverride
 #: only remove from. (Adding an intended use widens the card; removing a prohibited
 #: column lets an identifier through.)
 _GROW_LOOSENS = ("intended_uses", "access_groups")
-_SHRINK_LOOSENS = ("prohibited_uses", "limitations", "prohibited_columns",
-                   "quasi_identifiers", "subgroup_columns", "secret_columns")  # fmt: skip
+_SHRINK_LOOSENS = (
+    "prohibited_uses",
+    "limitations",
+    "prohibited_columns",
+    "quasi_identifiers",
+    "subgroup_columns",
+    "secret_columns",
+)
 _ORDER = list(Classification)
 
 
@@ -61,8 +67,13 @@ def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[Change]:
     if added:
         loosens = field in _GROW_LOOSENS
         verb = "widened" if loosens else "extended"
-        found.append(Change(f"{field} {verb}: " + ", ".join(f"+ {_q(v)}" for v in added),
-                            loosens, (field, new.index(added[0]))))  # fmt: skip
+        found.append(
+            Change(
+                f"{field} {verb}: " + ", ".join(f"+ {_q(v)}" for v in added),
+                loosens,
+                (field, new.index(added[0])),
+            )
+        )
     for value in removed:
         found.append(Change(f"{field}: {_q(value)} removed", field in _SHRINK_LOOSENS, (field,)))
     if not added and not removed and list(old) != list(new):
@@ -88,17 +99,27 @@ def _column(index: int, old: Column, new: Column) -> list[Change]:
     if old.type != new.type:
         change(f"type {old.type.value} -> {new.type.value}", True, "type")
     if old.nullable != new.nullable:
-        change(f"nullable {str(old.nullable).lower()} -> {str(new.nullable).lower()}",
-               new.nullable, "nullable")  # fmt: skip
+        change(
+            f"nullable {str(old.nullable).lower()} -> {str(new.nullable).lower()}",
+            new.nullable,
+            "nullable",
+        )
     if old.unique != new.unique:
-        change(f"unique {str(old.unique).lower()} -> {str(new.unique).lower()}",
-               not new.unique, "unique")  # fmt: skip
+        change(
+            f"unique {str(old.unique).lower()} -> {str(new.unique).lower()}",
+            not new.unique,
+            "unique",
+        )
     for key, lower in (("min", True), ("max", False)):
         before, after = getattr(old, key), getattr(new, key)
         if before != after:
             wider = after is None or (before is not None and (after < before) == lower)
-            change(f"{key} {_q(before) if before is not None else 'none'} -> "
-                   f"{_q(after) if after is not None else 'none'}", wider, key)  # fmt: skip
+            change(
+                f"{key} {_q(before) if before is not None else 'none'} -> "
+                f"{_q(after) if after is not None else 'none'}",
+                wider,
+                key,
+            )
     old_values, new_values = old.allowed_values or [], new.allowed_values or []
     added = [v for v in new_values if v not in old_values]
     removed = [v for v in old_values if v not in new_values]
@@ -107,11 +128,15 @@ def _column(index: int, old: Column, new: Column) -> list[Change]:
             change("allowed_values removed", True, "allowed_values")
         else:
             parts = [f"+ {_q(v)}" for v in added] + [f"- {_q(v)}" for v in removed]
-            change(f"allowed_values {', '.join(parts) or 'set'}",
-                   bool(added) and old.allowed_values is not None, "allowed_values")  # fmt: skip
+            change(
+                f"allowed_values {', '.join(parts) or 'set'}",
+                bool(added) and old.allowed_values is not None,
+                "allowed_values",
+            )
     if old.pattern != new.pattern:
-        change(f"pattern {_q(old.pattern)} -> {_q(new.pattern)}", old.pattern is not None,
-               "pattern")  # fmt: skip
+        change(
+            f"pattern {_q(old.pattern)} -> {_q(new.pattern)}", old.pattern is not None, "pattern"
+        )
     if old.description != new.description:
         change("description changed", False, "description")
     return found
@@ -120,10 +145,14 @@ def _column(index: int, old: Column, new: Column) -> list[Change]:
 def _columns(old: Card, new: Card) -> list[Change]:
     before = {c.name: c for c in old.columns}
     after = {c.name: c for c in new.columns}
-    found = [Change(f"columns: {_q(n)} added", False, ("columns", i))
-             for i, n in enumerate(after) if n not in before]  # fmt: skip
-    found += [Change(f"columns: {_q(n)} removed", False, ("columns",))
-              for n in before if n not in after]  # fmt: skip
+    found = [
+        Change(f"columns: {_q(n)} added", False, ("columns", i))
+        for i, n in enumerate(after)
+        if n not in before
+    ]
+    found += [
+        Change(f"columns: {_q(n)} removed", False, ("columns",)) for n in before if n not in after
+    ]
     for index, column in enumerate(new.columns):
         if column.name in before:
             found += _column(index, before[column.name], column)
@@ -142,12 +171,18 @@ def _constraints(old: Card, new: Card) -> list[Change]:
         if name not in before:
             found.append(Change(f"constraints: {_q(name)} added", False, ("constraints", index)))
         elif before[name].rule != constraint.rule:
-            found.append(Change(
-                f"constraints: {_q(name)} rule {_q(before[name].rule)} -> {_q(constraint.rule)}",
-                True, ("constraints", index, "rule"),
-            ))  # fmt: skip
-    found += [Change(f"constraints: {_q(n)} removed", True, ("constraints",))
-              for n in before if n not in after]  # fmt: skip
+            found.append(
+                Change(
+                    f"constraints: {_q(name)} rule {_q(before[name].rule)} -> {_q(constraint.rule)}",
+                    True,
+                    ("constraints", index, "rule"),
+                )
+            )
+    found += [
+        Change(f"constraints: {_q(n)} removed", True, ("constraints",))
+        for n in before
+        if n not in after
+    ]
     return found
 
 
@@ -159,17 +194,31 @@ def _overrides(old: Card, new: Card, policy: Policy) -> list[Change]:
             found.append(Change(f"override {rule_id} removed", True, ("overrides",)))
         elif after != before:
             loosens = _override_loosens(policy, rule_id, before, after)
-            found.append(Change(f"override {rule_id} changed ({_override(before)} -> "
-                                f"{_override(after)})", loosens, ("overrides", rule_id)))  # fmt: skip
-    found += [Change(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
-              for rule_id, o in new.overrides.items() if rule_id not in old.overrides]  # fmt: skip
+            found.append(
+                Change(
+                    f"override {rule_id} changed ({_override(before)} -> {_override(after)})",
+                    loosens,
+                    ("overrides", rule_id),
+                )
+            )
+    found += [
+        Change(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
+        for rule_id, o in new.overrides.items()
+        if rule_id not in old.overrides
+    ]
     return found
 
 
 def _override(override: RuleOverride) -> str:
-    parts = [f"{k} {v.value if hasattr(v, 'value') else f'{v:g}'}"
-             for k, v in (("threshold", override.threshold), ("alternative", override.alternative),
-                          ("enforcement", override.enforcement)) if v is not None]  # fmt: skip
+    parts = [
+        f"{k} {v.value if hasattr(v, 'value') else f'{v:g}'}"
+        for k, v in (
+            ("threshold", override.threshold),
+            ("alternative", override.alternative),
+            ("enforcement", override.enforcement),
+        )
+        if v is not None
+    ]
     return ", ".join(parts)
 
 
@@ -197,24 +246,46 @@ def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
     says changes unnamed.
     """
     found: list[Change] = []
-    done = {"schema_version", "columns", "constraints", "overrides", "classification",
-            "retention_days", "revalidation_days", "target", "source",
-            *_GROW_LOOSENS, *_SHRINK_LOOSENS}  # fmt: skip
+    done = {
+        "schema_version",
+        "columns",
+        "constraints",
+        "overrides",
+        "classification",
+        "retention_days",
+        "revalidation_days",
+        "target",
+        "source",
+        *_GROW_LOOSENS,
+        *_SHRINK_LOOSENS,
+    }
     if old.classification != new.classification:
         lower = _ORDER.index(new.classification) < _ORDER.index(old.classification)
-        found.append(Change(f"classification {old.classification.value} -> "
-                            f"{new.classification.value}", lower, ("classification",)))  # fmt: skip
+        found.append(
+            Change(
+                f"classification {old.classification.value} -> {new.classification.value}",
+                lower,
+                ("classification",),
+            )
+        )
     if old.source != new.source:
         if old.source.id != new.source.id:
-            found.append(Change(f"source.id {_q(old.source.id)} -> {_q(new.source.id)} (another "
-                                "privacy budget)", True, ("source", "id")))  # fmt: skip
+            found.append(
+                Change(
+                    f"source.id {_q(old.source.id)} -> {_q(new.source.id)} (another "
+                    "privacy budget)",
+                    True,
+                    ("source", "id"),
+                )
+            )
         if old.source.privacy_unit != new.source.privacy_unit:
             found.append(Change("source.privacy_unit changed", True, ("source", "privacy_unit")))
     for field in (*_GROW_LOOSENS, *_SHRINK_LOOSENS):
         found += _items(field, getattr(old, field), getattr(new, field))
     found += _limit("retention_days", old.retention_days, new.retention_days, larger_loosens=True)
-    found += _limit("revalidation_days", old.revalidation_days, new.revalidation_days,
-                    larger_loosens=True)  # fmt: skip
+    found += _limit(
+        "revalidation_days", old.revalidation_days, new.revalidation_days, larger_loosens=True
+    )
     if old.target != new.target:
         shown = f"{_q(new.target.column)}" if new.target else "none"
         was = f"{_q(old.target.column)}" if old.target else "none"
@@ -236,20 +307,28 @@ def same_data(a: Any, b: Any) -> bool:
 def as_change_findings(found: list[Finding], rule: str, gate: str) -> list[Finding]:
     """The approvals gate's findings, with its missing approvals renamed to the change's
     rule: what blocks is the change, and the fix is an approval of it."""
-    return [replace(f, gate=gate, rule=rule) if f.rule == "approvals.missing" else f
-            for f in found]  # fmt: skip
+    return [replace(f, gate=gate, rule=rule) if f.rule == "approvals.missing" else f for f in found]
 
 
-def card_findings(subject: Subject, evidence: Evidence, card: Loaded[Card],
-                  changes: list[Change]) -> list[Finding]:  # fmt: skip
+def card_findings(
+    subject: Subject, evidence: Evidence, card: Loaded[Card], changes: list[Change]
+) -> list[Finding]:
     """A loosening warning per loosening, and the change's missing approvals as errors
     (`policy.card_change`) that list the whole change."""
     path = card.document.path
-    found = [Finding(
-        gate="policy", rule="policy.card_loosened", severity=Severity.WARNING,
-        message=f"{path} loosens the card: {change.text}",
-        file=path, line=card.document.locate(change.loc).line, enforcement="advisory",
-    ) for change in changes if change.loosens]  # fmt: skip
+    found = [
+        Finding(
+            gate="policy",
+            rule="policy.card_loosened",
+            severity=Severity.WARNING,
+            message=f"{path} loosens the card: {change.text}",
+            file=path,
+            line=card.document.locate(change.loc).line,
+            enforcement="advisory",
+        )
+        for change in changes
+        if change.loosens
+    ]
     summary = "; ".join(c.text for c in changes)
     for finding in as_change_findings(judge(subject, evidence), "policy.card_change", "policy"):
         if finding.rule == "policy.card_change":
@@ -276,13 +355,22 @@ class BudgetChange:
             if base is None:
                 parts.append(f"{path} is new (cap {_shown(proposed.get('cap'))})")
                 continue
-            changed = [key for key in {**base, **proposed}
-                       if not same_data(base.get(key), proposed.get(key))]  # fmt: skip
-            parts.append(f"{path}: " + ", ".join(
-                f"{key} {_shown(base.get(key))} -> {_shown(proposed.get(key))}" for key in changed
-            ))  # fmt: skip
-        parts += [f"{dataset}'s source {old} -> {new}"
-                  for dataset, (old, new) in sorted(self.sources.items())]  # fmt: skip
+            changed = [
+                key
+                for key in {**base, **proposed}
+                if not same_data(base.get(key), proposed.get(key))
+            ]
+            parts.append(
+                f"{path}: "
+                + ", ".join(
+                    f"{key} {_shown(base.get(key))} -> {_shown(proposed.get(key))}"
+                    for key in changed
+                )
+            )
+        parts += [
+            f"{dataset}'s source {old} -> {new}"
+            for dataset, (old, new) in sorted(self.sources.items())
+        ]
         return "; ".join(parts)
 
 

@@ -129,14 +129,21 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             f"(measured: {', '.join(covered) or 'none'}); otherwise {rule_id} judges the "
             "others only"
         )
-        found.append(Finding(
-            gate="coverage", rule=f"coverage.{metric}",
-            severity=Severity.WARNING if advisory else Severity.ERROR, message=message,
-            observed=float(len(covered)), threshold=float(len(wanted)),
-            file=report.document.path, line=report.document.locate(("metrics",)).line,
-            threshold_file=rule_at.path, threshold_line=rule_at.line,
-            enforcement="advisory" if advisory else "hard",
-            fix="Re-run `synthgov evaluate` (or `synthgov release new`) against the card: it "
+        found.append(
+            Finding(
+                gate="coverage",
+                rule=f"coverage.{metric}",
+                severity=Severity.WARNING if advisory else Severity.ERROR,
+                message=message,
+                observed=float(len(covered)),
+                threshold=float(len(wanted)),
+                file=report.document.path,
+                line=report.document.locate(("metrics",)).line,
+                threshold_file=rule_at.path,
+                threshold_line=rule_at.line,
+                enforcement="advisory" if advisory else "hard",
+                fix="Re-run `synthgov evaluate` (or `synthgov release new`) against the card: it "
                 "measures every column the card names.",
-        ))  # fmt: skip
+            )
+        )
     return found

@@ -23,19 +23,27 @@ from synthgov.models.common import format_timestamp
 RULE = "time.future_dated"
 
 
-def future_finding(document: Document, field: str, claimed: datetime, now: datetime,
-                   fix: str) -> Finding | None:  # fmt: skip
+def future_finding(
+    document: Document, field: str, claimed: datetime, now: datetime, fix: str
+) -> Finding | None:
     """The blocking finding for a date in `document` later than `now`, or None."""
     problem = clock.future_problem(field, claimed, now)
     if problem is None:
         return None
     spot = document.locate((field,))
-    return Finding(gate="time", rule=RULE, severity=Severity.ERROR,
-                   message=f"{document.path}: {problem}; a date in the future would decide "
-                           "what is current and when it falls due",
-                   observed=format_timestamp(claimed),
-                   threshold=format_timestamp(clock.shift(now, clock.SKEW).replace(microsecond=0)),
-                   file=spot.path, line=spot.line, enforcement="hard", fix=fix)  # fmt: skip
+    return Finding(
+        gate="time",
+        rule=RULE,
+        severity=Severity.ERROR,
+        message=f"{document.path}: {problem}; a date in the future would decide "
+        "what is current and when it falls due",
+        observed=format_timestamp(claimed),
+        threshold=format_timestamp(clock.shift(now, clock.SKEW).replace(microsecond=0)),
+        file=spot.path,
+        line=spot.line,
+        enforcement="hard",
+        fix=fix,
+    )
 
 
 def revocation(ctx: ReleaseContext) -> list[Finding]:
@@ -43,23 +51,44 @@ def revocation(ctx: ReleaseContext) -> list[Finding]:
     other files were judged when it merged)."""
     if ctx.revocation is None:
         return []
-    found = future_finding(ctx.revocation.document, "revoked_at", ctx.revocation.model.revoked_at,
-                           ctx.now, "Write the revocation with `synthgov revoke`.")  # fmt: skip
+    found = future_finding(
+        ctx.revocation.document,
+        "revoked_at",
+        ctx.revocation.model.revoked_at,
+        ctx.now,
+        "Write the revocation with `synthgov revoke`.",
+    )
     return [found] if found is not None else []
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
     now = ctx.now
     claims = [
-        (ctx.manifest.document, "created_at", ctx.manifest.model.created_at,
-         "Write the release with `synthgov release new`, which records the time it ran."),
-        *((w.document, "created_at", w.model.created_at,
-           "Date the waiver when it is written, never in the future.")
-          for w in ctx.waivers),
-    ]  # fmt: skip
+        (
+            ctx.manifest.document,
+            "created_at",
+            ctx.manifest.model.created_at,
+            "Write the release with `synthgov release new`, which records the time it ran.",
+        ),
+        *(
+            (
+                w.document,
+                "created_at",
+                w.model.created_at,
+                "Date the waiver when it is written, never in the future.",
+            )
+            for w in ctx.waivers
+        ),
+    ]
     if ctx.revocation is not None:
-        claims.append((ctx.revocation.document, "revoked_at", ctx.revocation.model.revoked_at,
-                       "Write the revocation with `synthgov revoke`."))  # fmt: skip
+        claims.append(
+            (
+                ctx.revocation.document,
+                "revoked_at",
+                ctx.revocation.model.revoked_at,
+                "Write the revocation with `synthgov revoke`.",
+            )
+        )
     found = []
     for document, field, claimed, fix in claims:
         finding = future_finding(document, field, claimed, now, fix)
@@ -79,11 +108,18 @@ def _before_the_current(ctx: ReleaseContext) -> Finding | None:
     if created >= clock.shift(at, -clock.SKEW):
         return None
     spot = ctx.manifest.document.locate(("created_at",))
-    return Finding(gate="time", rule="time.back_dated", severity=Severity.ERROR,
-                   message=f"{ctx.manifest.document.path}: created_at {format_timestamp(created)} is "
-                           f"before {newest}'s ({format_timestamp(at)}), which is on the base: the "
-                           "release would be superseded on arrival, never current and never due "
-                           "for revalidation",
-                   observed=format_timestamp(created), threshold=format_timestamp(at),
-                   file=spot.path, line=spot.line, enforcement="hard",
-                   fix="Write the release again with `synthgov release new`, which dates it now.")  # fmt: skip
+    return Finding(
+        gate="time",
+        rule="time.back_dated",
+        severity=Severity.ERROR,
+        message=f"{ctx.manifest.document.path}: created_at {format_timestamp(created)} is "
+        f"before {newest}'s ({format_timestamp(at)}), which is on the base: the "
+        "release would be superseded on arrival, never current and never due "
+        "for revalidation",
+        observed=format_timestamp(created),
+        threshold=format_timestamp(at),
+        file=spot.path,
+        line=spot.line,
+        enforcement="hard",
+        fix="Write the release again with `synthgov release new`, which dates it now.",
+    )

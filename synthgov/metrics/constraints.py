@@ -48,9 +48,13 @@ VALIDITY = "constraints.validity"
 _DAY = 86_400.0
 _SQL_CHECK = "a rule holds unless it is false: an unknown (null) result passes, as in SQL CHECK"
 _ORDER: dict[str, Callable[[Any, Any], np.ndarray]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)
@@ -124,13 +128,20 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
         absent = sorted(column_names(rule) - set(tables.names))
         if absent:
             passed = np.zeros(rows, dtype=bool)
-            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"  # fmt: skip
+            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"
         else:
             passed = evaluate(rule, tables).satisfied
             method = f"share of rows satisfying `{constraint.rule}`; {_SQL_CHECK}"
         every &= passed
-        measured.append(Measurement(VALIDITY, float(passed.mean()), n=rows, method=method,
-                                    extra={"rule": constraint.name}))  # fmt: skip
+        measured.append(
+            Measurement(
+                VALIDITY,
+                float(passed.mean()),
+                n=rows,
+                method=method,
+                extra={"rule": constraint.name},
+            )
+        )
     method = f"share of rows satisfying all {len(card.constraints)} rule(s); {_SQL_CHECK}"
     return [Measurement(VALIDITY, float(every.mean()), n=rows, method=method), *measured]
 

@@ -51,8 +51,15 @@ class Measurement:
         return entry
 
 
-def estimate(id: str, value: float, interval: dict[str, Any], *, low: float = 0.0,
-             high: float = 1.0, **fields: Any) -> Measurement:  # fmt: skip
+def estimate(
+    id: str,
+    value: float,
+    interval: dict[str, Any],
+    *,
+    low: float = 0.0,
+    high: float = 1.0,
+    **fields: Any,
+) -> Measurement:
     """A measurement whose 95 % `ci` comes from its `interval` (clipped to [low, high])."""
     from synthgov.intervals import ALPHA_95, bounds
 
@@ -89,8 +96,9 @@ class Context:
         result: T = self._memo[key]
         return result
 
-    def inconclusive(self, ids: tuple[str, ...], reason: str, needs_rows: int,
-                     column: str | None = None) -> None:  # fmt: skip
+    def inconclusive(
+        self, ids: tuple[str, ...], reason: str, needs_rows: int, column: str | None = None
+    ) -> None:
         """Say that `ids` could not be measured (too few rows) and about how many would do."""
         for metric in ids:
             entry: dict[str, Any] = {"id": metric}

@@ -10,9 +10,14 @@ from tests.metrics.tables import make_tables
 
 ROWS = {
     "age": ("integer", [30, 41, None, 52], [30], [41, 52, 30, None]),
-    "plan": ("categorical", ["gold", "silver", "gold", None], ["gold"], ["silver", None, "gold", "gold"]),
+    "plan": (
+        "categorical",
+        ["gold", "silver", "gold", None],
+        ["gold"],
+        ["silver", None, "gold", "gold"],
+    ),
     "amount": ("number", [1.5, -0.0, 2.25, 3.0], [1.5], [-0.0, 3.0, 1.5, 2.25]),
-}  # fmt: skip
+}
 
 
 def _print(spec: dict[str, tuple[str, list[object], list[object], list[object]]], role: str) -> str:

@@ -85,7 +85,9 @@ def test_date_groups_are_labelled_as_dates_and_unseen_values_form_other() -> Non
     assert found == {"2024-01-01": 1, "2024-01-02": 0, "(other)": 1}
 
 
-def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> None:
+def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> (
+    None
+):
     # group a: real {1, 2}, holdout {1, 2}, synthetic {1, 2}: 1.0 - 1.0 = 0
     # group b: real {3, 4}, holdout {3, 4}, synthetic {10, 11}: 1.0 - 0.0 = 1
     columns = {
@@ -99,7 +101,10 @@ def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_sh
     assert found["b"].interval is not None and found["b"].interval["kind"] == "normal"
     assert found["b"].column == "g" and found["b"].extra["metric"] == "fidelity.column_shapes"
     # the generator drops group b altogether: no synthetic row to compare, the whole shape short
-    dropped = {**columns, "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "a", "a"])}
+    dropped = {
+        **columns,
+        "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "a", "a"]),
+    }
     measured = subgroup.measure(make_tables(dropped), Context(), card, SubgroupPolicy(min_rows=1))
     [b] = [m for m in measured if m.id == "subgroup.shortfall" and m.extra["group"] == "b"]
     assert b.value == 1.0 and b.interval == {"kind": "normal", "se": 0.0}
@@ -118,7 +123,9 @@ def test_the_shortfall_compares_equal_numbers_of_synthetic_and_holdout_rows() ->
     assert shortfall.ci[0] < 0 < shortfall.ci[1]  # type: ignore[index]
 
 
-def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> None:
+def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> (
+    None
+):
     context = Context()
     tables = make_tables(COLUMNS)
     card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
@@ -128,4 +135,7 @@ def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_r
     assert set(notes) == {"subgroup.shortfall", "subgroup.worst_gap"}
     # the largest group has 1 holdout row: 30 of them take about 30 x 2 holdout rows
     assert notes["subgroup.shortfall"]["needs_rows"] == 60
-    assert notes["subgroup.shortfall"]["column"] == "g" and "30 rows" in notes["subgroup.shortfall"]["reason"]
+    assert (
+        notes["subgroup.shortfall"]["column"] == "g"
+        and "30 rows" in notes["subgroup.shortfall"]["reason"]
+    )
