@@ -57,13 +57,13 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
     out = out.absolute()
     shown = str(out)
     try:
-        linked, present, folder = out.is_symlink(), out.exists(), out.is_dir()
-        occupied = present and folder and not linked and any(out.iterdir())
+        linked, present, is_folder = out.is_symlink(), out.exists(), out.is_dir()
+        occupied = present and is_folder and not linked and any(out.iterdir())
     except OSError as exc:  # a name too long, a folder that cannot be read
         raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
     if linked:
         raise InputError.at(shown, "is a symlink; refusing to write the catalog through it")
-    if present and not folder:
+    if present and not is_folder:
         raise InputError.at(shown, "exists and is not a folder")
     if occupied and not _is_earlier_catalog(out):
         raise InputError.at(

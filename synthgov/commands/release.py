@@ -202,8 +202,8 @@ def run(
             now=now,
         )
         if not debit.written:  # another debit took the budget during the evaluation
-            for path in written:
-                (root / path).unlink()
+            for rel in written:
+                (root / rel).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
             click.echo(f"{debit.message()}; nothing was written", err=True)

@@ -344,12 +344,12 @@ def ledger_findings(
     model = head.model
     found: list[Finding] = []
     if base is None:  # creating a ledger: approvals for it are the policy's (issue 15)
-        cap = show({k: v for k, v in model.cap.model_dump().items() if v is not None})
+        shown = show({k: v for k, v in model.cap.model_dump().items() if v is not None})
         found.append(
             _finding(
                 "budget.new_ledger",
                 f"{head.document.path} is new in this pull request: its {model.notion.value} cap "
-                f"({cap}) is set here and binds every later release of {model.source}",
+                f"({shown}) is set here and binds every later release of {model.source}",
                 head,
                 ("cap",),
                 blocks=False,

@@ -115,7 +115,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             continue
         have = {m.column for m in report.model.metrics if m.id == metric and m.column is not None}
         # a column the tables were too small to measure is the metric gate's inconclusive figure
-        have |= {note.get("column") for note in undecided(metric, report.model)}
+        have |= {str(note["column"]) for note in undecided(metric, report.model)}
         missing = [name for name in wanted if name not in have]
         if not missing or not have:
             continue  # a metric absent altogether is the metric gate's finding already

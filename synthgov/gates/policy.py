@@ -16,7 +16,15 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     found = []
 
     def block(
-        rule: str, message: str, file: str, loc: tuple[str | int, ...], **extra: object
+        rule: str,
+        message: str,
+        file: str,
+        loc: tuple[str | int, ...],
+        observed: str | None = None,
+        threshold: str | None = None,
+        fix: str | None = None,
+        threshold_file: str | None = None,
+        threshold_line: int | None = None,
     ) -> None:
         spot = (ctx.manifest if file == mpath else ctx.card).document.locate(loc)
         found.append(
@@ -28,9 +36,13 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                 file=file,
                 line=spot.line,
                 enforcement="hard",
-                **extra,
+                observed=observed,
+                threshold=threshold,
+                fix=fix,
+                threshold_file=threshold_file,
+                threshold_line=threshold_line,
             )
-        )  # type: ignore[arg-type]
+        )
 
     allowed = set(card.intended_uses)
     for index, use in enumerate(manifest.intended_uses):

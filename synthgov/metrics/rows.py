@@ -65,7 +65,8 @@ def _cells(column: Encoded, role: str) -> np.ndarray:
         [_digest(label, b"synthgov-label") for label in column.categories] + [_MISSING],
         dtype=np.uint64,
     )
-    return lookup[values]  # a missing code (-1) takes the trailing `_MISSING`
+    cells: np.ndarray = lookup[values]  # a missing code (-1) takes the trailing `_MISSING`
+    return cells
 
 
 def row_hashes(tables: Tables, role: str) -> np.ndarray:

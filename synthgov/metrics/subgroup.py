@@ -146,9 +146,11 @@ def shortfalls(
             if scores is None or group.rows("holdout") < policy.min_rows:
                 continue
             aucs = scores.aucs(group.masks["holdout"])
-            if aucs is None or aucs[1] is None:
+            if aucs is None:
                 continue
             values, covariance, n = aucs
+            if covariance is None:
+                continue
             order = list(scores.scores)
             trtr, tstr = order.index("trtr"), order.index("tstr")
             value = float(values[trtr] - values[tstr])
