@@ -36,8 +36,9 @@ from hypothesis import strategies as st
 
 from synthgov.cli import cli, main
 from synthgov.examples import write_release_tables
-from tests import signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import signing
+from tests.helpers.cli import run_in
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 SCALE = float(os.environ.get("SYNTHGOV_FUZZ_SCALE", "1"))
@@ -1072,7 +1073,7 @@ def run_once(box: Path, argv: list[str]) -> Outcome:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         os.chdir(old)
-    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())  # type: ignore[attr-defined]
+    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())
 
 
 def _copy(sandbox: Path) -> Path:
