@@ -298,6 +298,7 @@ def test_adding_an_entry_never_lowers_the_composed_epsilon(losses: list[Loss], e
 def test_the_fast_decision_is_the_canonical_one(losses: list[Loss], budget: str) -> None:
     """`fits` skips OpenDP where exact sums decide; it must agree with the full rule."""
     ledger_cap = cap(epsilon=budget, delta="0.000001")
+    assert ledger_cap.epsilon is not None
     assert fits(Notion.APPROX, ledger_cap, losses) is (
         compose(losses, TARGET).epsilon <= ledger_cap.epsilon
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -265,7 +266,7 @@ def write(path: Path, data: bytes) -> Path:
     return path
 
 
-BAD_TABLES = {
+BAD_TABLES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "missing": (lambda d: d / "nope.csv", "nope.csv: no such file"),
     "empty file": (lambda d: write(d / "e.csv", b""), "the table has no columns"),
     "header only": (lambda d: write(d / "h.csv", b"a,b\n"), "the table has no rows"),

@@ -126,7 +126,7 @@ HOSTILE = [
 
 
 #: What a shell can pass: no NUL, and no surrogates but those of undecodable bytes (in HOSTILE).
-_ARGV_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_ARGV_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 @dataclass(frozen=True)
@@ -638,7 +638,7 @@ def arguments(draw: st.DrawFn, path: tuple[str, ...], command: click.Command) ->
             [[]] * 12 + [["--bogus"], ["stray"], ["--help"], ["--"], ["--epsilon"], ["-q", "-q"]]
         )
     )
-    head = draw(
+    head: list[str | File] = draw(
         st.sampled_from(
             [[]] * 8
             + [
