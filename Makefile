@@ -20,11 +20,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
-# The declared standards, enforced: ruff's lint and format, mypy strict on the package.
+# The declared standards, enforced: ruff's lint and format, mypy strict on the package and on
+# the tests' shared builders and fixtures (tests/helpers, conftest.py).
 lint: $(STAMP)
 	$(BIN)/ruff check synthgov tests docs benchmarks
 	$(BIN)/ruff format --check synthgov tests docs benchmarks
-	$(BIN)/mypy synthgov
+	$(BIN)/mypy synthgov tests/helpers tests/conftest.py
 
 # Performance figures (docs/benchmarks.md); never part of `make test`.
 bench: $(STAMP)

@@ -39,7 +39,7 @@ from check_scale import CARD, POLICY, git_env, ledger, release_files
 from synthgov import approvals
 from synthgov.cli import main as synthgov_main
 from synthgov.loading import parse_document
-from tests import signing
+from tests.helpers import signing
 
 RELEASE_EVERY = 10
 RELEASES_PER_DATASET = 10

@@ -64,7 +64,7 @@ CHECK_MODULES = (
 #: Packages the check path must never import (BRIEF §7).
 HEAVY = ("pandas", "sklearn", "opendp", "numpy", "pyarrow", "scipy")
 
-# The minimal valid documents of tests/samples.py, parameterised by dataset, version and
+# The minimal valid documents of tests/helpers/samples.py, parameterised by dataset, version and
 # artifact hash; the passing metric set (PASSING) is imported from there.
 CARD = """\
 schema_version: 1
@@ -108,8 +108,8 @@ intended_uses: [model development]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from synthgov import approvals  # noqa: E402
 from synthgov.loading import parse_document  # noqa: E402
-from tests import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
-from tests.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
+from tests.helpers import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
+from tests.helpers.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
 
 SHA = "a" * 64
 

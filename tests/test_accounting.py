@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +15,7 @@ from synthgov import accounting
 from synthgov.accounting import INFINITY, compose, fits, rho_of, spent, summary
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
+from tests.helpers import ROOT
 
 D = Decimal
 TARGET = D("0.000001")
@@ -100,7 +102,16 @@ VECTORS = [
     VECTORS,
     ids=[v[0] for v in VECTORS],
 )
-def test_the_research_vectors(name, losses, epsilon, delta, rule, rho, budget, passes) -> None:  # type: ignore[no-untyped-def]
+def test_the_research_vectors(
+    name: str,
+    losses: list[Loss],
+    epsilon: float,
+    delta: float,
+    rule: str,
+    rho: str,
+    budget: tuple[str, str],
+    passes: bool,
+) -> None:
     total = compose(losses, TARGET)
     # §5: 1e-9 relative for sums, 1e-6 for anything through a zCDP conversion
     assert close(total.epsilon, epsilon, 1e-6 if total.rho else 1e-9), total
@@ -200,7 +211,7 @@ def test_whole_opendp_composition_agrees() -> None:
     import opendp.combinators as combinators
     import opendp.measures as measures
 
-    def recorded(measure, value):  # type: ignore[no-untyped-def]
+    def recorded(measure: Any, value: Any) -> Any:
         return dp.make_user_measurement(
             dp.atom_domain(T=int),
             dp.absolute_distance(T=int),
@@ -287,6 +298,7 @@ def test_adding_an_entry_never_lowers_the_composed_epsilon(losses: list[Loss], e
 def test_the_fast_decision_is_the_canonical_one(losses: list[Loss], budget: str) -> None:
     """`fits` skips OpenDP where exact sums decide; it must agree with the full rule."""
     ledger_cap = cap(epsilon=budget, delta="0.000001")
+    assert ledger_cap.epsilon is not None
     assert fits(Notion.APPROX, ledger_cap, losses) is (
         compose(losses, TARGET).epsilon <= ledger_cap.epsilon
     )
@@ -296,8 +308,6 @@ def test_exact_decisions_do_not_import_opendp() -> None:
     """`check` pays for OpenDP (about 0.3 s) only when a conversion is needed."""
     import subprocess
     import sys
-
-    from tests.conftest import ROOT
 
     probe = """
 import sys

@@ -4,33 +4,23 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from synthgov.loading import parse_document
-from tests import samples, signing
-from tests.conftest import git
-from tests.test_check import (
-    RELEASE,
-    add_release,
-    as_json,
-    check,
-    commit,
-    make_base,
-    write,
-)
+from tests.helpers import samples, signing
+from tests.helpers.cli import Result, Synthgov, as_json, check
+from tests.helpers.git import commit, git
+from tests.helpers.repos import add_release, write
+from tests.helpers.samples import RELEASE
 
 PEOPLE = signing.people()
 
 
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
-
-
-def approve(synthgov, repo: Path, name: str, *args: str):  # type: ignore[no-untyped-def]
+def approve(synthgov: Synthgov, repo: Path, name: str, *args: str) -> Result:
     person = PEOPLE[name]
     return synthgov(
         "approve",
@@ -45,8 +35,8 @@ def approve(synthgov, repo: Path, name: str, *args: str):  # type: ignore[no-unt
 
 
 def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     for name in ("ada", "chen"):
         result = approve(synthgov, base, name, "--comment", "metrics reviewed")
@@ -70,7 +60,9 @@ def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
     assert check(synthgov, base).code == 0
 
 
-def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_refuses_an_unregistered_key_and_writes_nothing(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     result = approve(synthgov, base, "mallory")
     assert result.code == 1
@@ -78,7 +70,7 @@ def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: 
     assert not (base / RELEASE / "approvals").exists()
 
 
-def test_approve_refuses_a_role_not_held(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_refuses_a_role_not_held(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     person = PEOPLE["chen"]
     result = synthgov(
@@ -87,8 +79,7 @@ def test_approve_refuses_a_role_not_held(synthgov, base: Path) -> None:  # type:
     assert result.code == 1 and "does not hold the role privacy-reviewer" in result.err
 
 
-def test_approve_refuses_self_approval(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests import samples
+def test_approve_refuses_self_approval(synthgov: Synthgov, base: Path) -> None:
 
     add_release(
         base,
@@ -99,7 +90,7 @@ def test_approve_refuses_self_approval(synthgov, base: Path) -> None:  # type: i
     assert result.code == 1 and "ada is an author of claims@1.10" in result.err
 
 
-def test_approve_never_overwrites_without_replace(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_never_overwrites_without_replace(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0
     again = approve(synthgov, base, "ada", "--decision", "reject")
@@ -109,7 +100,9 @@ def test_approve_never_overwrites_without_replace(synthgov, base: Path) -> None:
     assert check(synthgov, base).code == 1
 
 
-def test_approve_binds_the_committed_release_not_the_working_tree(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_binds_the_committed_release_not_the_working_tree(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=("chen",))
     report = base / RELEASE / "report.json"
     report.write_text(report.read_text().replace('"seed": 0', '"seed": 5'))  # uncommitted
@@ -119,7 +112,7 @@ def test_approve_binds_the_committed_release_not_the_working_tree(synthgov, base
     assert check(synthgov, base).code == 0
 
 
-def test_approve_bad_usage_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_bad_usage_is_exit_2(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     assert synthgov("approve", "claims", "--role", "x", cwd=base).code == 2
     assert synthgov("approve", "--role", "x", cwd=base).code == 2
@@ -136,7 +129,7 @@ def test_approve_bad_usage_is_exit_2(synthgov, base: Path) -> None:  # type: ign
 
 
 @pytest.fixture
-def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     """A reviewer's own gpg home with an ed25519 key; returns (fingerprint, armoured public key)."""
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
@@ -160,7 +153,7 @@ def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, 
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
 
 
-def test_openpgp_happy_path(synthgov, base: Path, gpg_reviewer: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_openpgp_happy_path(synthgov: Synthgov, base: Path, gpg_reviewer: tuple[str, str]) -> None:
     fpr, public = gpg_reviewer
     git(base, "checkout", "-q", "main")
     block = "\n".join("        " + line if line else "" for line in public.strip().splitlines())
@@ -181,7 +174,7 @@ def test_openpgp_happy_path(synthgov, base: Path, gpg_reviewer: tuple[str, str])
     assert check(synthgov, base).code == 0
 
 
-def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_status_shows_present_and_missing_approvals(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("ada",))
     result = synthgov("status", "--format", "json", cwd=base)
     assert result.code == 0, result.err
@@ -199,7 +192,9 @@ def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> Non
     assert "claims@1.10: approved" in synthgov("status", cwd=base).out
 
 
-def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_policy_by_two_admins_unblocks_a_policy_change(
+    synthgov: Synthgov, base: Path
+) -> None:
     policy = base / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten MIA")
@@ -216,7 +211,7 @@ def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: P
     assert "policy.change" not in {f["rule"] for f in as_json(result)["findings"]}
 
 
-def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_signs_the_subject_and_the_repository_id(synthgov: Synthgov, base: Path) -> None:
     from synthgov import approvals
 
     add_release(base, approved_by=())
@@ -229,7 +224,7 @@ def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -
     assert payload["subject"] == "release" and payload["repository"] == signing.REPOSITORY
 
 
-def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_card_and_budget_write_where_check_reads(synthgov: Synthgov, base: Path) -> None:
     card = base / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("source: {id: claims-db,", "source: {id: other,"))
     write(
@@ -257,7 +252,9 @@ def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -
     assert check(synthgov, base).code == 0
 
 
-def test_approve_card_or_budget_without_such_a_change_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_card_or_budget_without_such_a_change_is_exit_2(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     key = str(PEOPLE["ada"].key)
     card = synthgov(

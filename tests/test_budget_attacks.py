@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from synthgov.examples import write_release_tables
-from tests import ledgers, signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import ledgers, signing
+from tests.helpers.cli import run_in
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 ROWS = 600

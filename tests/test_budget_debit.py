@@ -18,7 +18,8 @@ from synthgov.commands.budget import record_debit
 from synthgov.errors import InputError
 from synthgov.models import Ledger
 from synthgov.models.ledger import Loss
-from tests import samples
+from tests.helpers import samples
+from tests.helpers.cli import Result, Synthgov
 
 LEDGER = "budgets/claims-db.yaml"
 MANIFEST = "datasets/claims/releases/1.10/manifest.yaml"
@@ -31,7 +32,7 @@ def one_line(err: str) -> str:
 
 
 @pytest.fixture
-def gov(synthgov, repo: Path) -> Path:  # type: ignore[no-untyped-def]
+def gov(synthgov: Synthgov, repo: Path) -> Path:
     """The claims card (source claims-db) and its empty approximate ledger."""
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
@@ -48,11 +49,11 @@ def ledger(repo: Path) -> Ledger:
     return model
 
 
-def debit(synthgov, repo: Path, release: str, *args: str):  # type: ignore[no-untyped-def]
+def debit(synthgov: Synthgov, repo: Path, release: str, *args: str) -> Result:
     return synthgov("budget", "debit", "claims-db", "--release", release, *args, cwd=repo)
 
 
-def test_a_debit_is_appended_and_chained(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_is_appended_and_chained(synthgov: Synthgov, gov: Path) -> None:
     before = (gov / LEDGER).read_text()
     result = debit(
         synthgov,
@@ -92,7 +93,7 @@ def test_a_debit_is_appended_and_chained(synthgov, gov: Path) -> None:  # type: 
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "2.5").code == 0
     before = (gov / LEDGER).read_bytes()
     result = debit(synthgov, gov, "claims@1.11", "--epsilon", "0.6")
@@ -106,7 +107,9 @@ def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov, gov: Path) -
     assert debit(synthgov, gov, "claims@1.11", "--epsilon", "0.5").code == 0  # exactly full
 
 
-def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(
+    synthgov: Synthgov, repo: Path
+) -> None:
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
     assert synthgov("budget", "new", "claims-db", "--epsilon", "1.0", cwd=repo).code == 0
@@ -116,14 +119,16 @@ def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(synthgov, repo
     assert result.code == 1 and "remaining epsilon 0;" in result.err
 
 
-def test_a_zcdp_debit_that_delta_cannot_cover_is_refused(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_zcdp_debit_that_delta_cannot_cover_is_refused(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.1", "--delta", "0.000001").code == 0
     result = debit(synthgov, gov, "claims@1.11", "--rho", "0.001")
     assert result.code == 1
     assert "spent would be epsilon infinite of 3" in result.err
 
 
-def test_the_manifest_decides_the_loss_and_lends_its_mechanism(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_manifest_decides_the_loss_and_lends_its_mechanism(
+    synthgov: Synthgov, gov: Path
+) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(samples.MANIFEST)  # aim, epsilon 1.0, delta 0.000001
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "0.0000001")
@@ -140,7 +145,7 @@ def test_the_manifest_decides_the_loss_and_lends_its_mechanism(synthgov, gov: Pa
     assert ledger(gov).entries[0].mechanism == "aim"
 
 
-def test_an_empirical_audit_release_has_no_debit(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empirical_audit_release_has_no_debit(synthgov: Synthgov, gov: Path) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(
         samples.MANIFEST.replace("notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none")
@@ -184,7 +189,9 @@ def test_an_empirical_audit_release_has_no_debit(synthgov, gov: Path) -> None:  
         ),
     ],
 )
-def test_bad_input_is_exit_2_and_writes_nothing(synthgov, gov: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_exit_2_and_writes_nothing(
+    synthgov: Synthgov, gov: Path, args: tuple[str, ...], message: str
+) -> None:
     before = (gov / LEDGER).read_bytes()
     result = synthgov("budget", "debit", "claims-db", *args, cwd=gov)
     assert result.code == 2
@@ -192,7 +199,7 @@ def test_bad_input_is_exit_2_and_writes_nothing(synthgov, gov: Path, args, messa
     assert (gov / LEDGER).read_bytes() == before
 
 
-def test_no_ledger_and_another_source_are_exit_2(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_ledger_and_another_source_are_exit_2(synthgov: Synthgov, gov: Path) -> None:
     result = synthgov("budget", "debit", "nope", "--release", "claims@1", "--epsilon", "1", cwd=gov)
     assert result.code == 2
     assert one_line(result.err) == (
@@ -235,8 +242,8 @@ def test_no_ledger_and_another_source_are_exit_2(synthgov, gov: Path) -> None:  
     ],
 )
 def test_a_loss_the_notion_cannot_express_is_exit_2(
-    synthgov, repo: Path, cap, args, message
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, repo: Path, cap: tuple[str, ...], args: tuple[str, ...], message: str
+) -> None:
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
     assert synthgov("budget", "new", "claims-db", *cap, cwd=repo).code == 0
@@ -245,7 +252,7 @@ def test_a_loss_the_notion_cannot_express_is_exit_2(
     assert one_line(result.err) == f"{LEDGER}: {message}"
 
 
-def test_a_release_is_debited_once(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_is_debited_once(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5")
     assert result.code == 2
@@ -255,7 +262,7 @@ def test_a_release_is_debited_once(synthgov, gov: Path) -> None:  # type: ignore
     )
 
 
-def test_a_broken_chain_is_refused(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_chain_is_refused(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     path = gov / LEDGER
     path.write_text(path.read_text().replace("epsilon: 0.5", "epsilon: 0.1"))
@@ -274,7 +281,7 @@ def test_a_broken_chain_is_refused(synthgov, gov: Path) -> None:  # type: ignore
     assert path.read_bytes() == before
 
 
-def test_a_flow_list_of_entries_is_not_edited(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_flow_list_of_entries_is_not_edited(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     data = governance.load(gov, LEDGER).document.data
     entry = data["entries"][0]
@@ -317,7 +324,7 @@ def test_record_debit_is_the_plain_function_release_new_calls(gov: Path) -> None
         record_debit(gov, "p", "claims@2.0", loss, mechanism=None, parameters={}, now=now)
 
 
-def test_a_manifest_from_another_source_is_not_debited_here(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_manifest_from_another_source_is_not_debited_here(synthgov: Synthgov, gov: Path) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(samples.MANIFEST.replace("{id: claims-db,", "{id: elsewhere,"))
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "0.000001")
@@ -328,7 +335,9 @@ def test_a_manifest_from_another_source_is_not_debited_here(synthgov, gov: Path)
     )
 
 
-def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_tab_after_a_colon_that_validate_accepts_is_debited(
+    synthgov: Synthgov, gov: Path
+) -> None:
     """Issue 15: the text editor read the ledger with another YAML parser than the loader
     (PyYAML's Python scanner refuses a tab after a colon; libyaml does not): `validate`
     passed and `budget debit` failed with an internal error. One parser reads both now."""
@@ -360,8 +369,8 @@ def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Pat
     ],
 )
 def test_figures_out_of_range_and_long_parameters_are_one_line_exit_2(
-    synthgov, gov: Path, args, message
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, args: tuple[str, ...], message: str
+) -> None:
     before = (gov / LEDGER).read_bytes()
     result = debit(synthgov, gov, "claims@1.10", *args)
     assert result.code == 2

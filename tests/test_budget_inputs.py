@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from synthgov import governance, ledgers
-from tests import ledgers as builders
-from tests import samples
+from tests.helpers import ledgers as builders
+from tests.helpers import samples
+from tests.helpers.cli import Result, Synthgov
 
 SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -48,7 +49,7 @@ figures = st.one_of(
 maybe = st.none() | figures
 
 
-def answered(result, codes: tuple[int, ...] = (0, 1, 2)) -> None:  # type: ignore[no-untyped-def]
+def answered(result: Result, codes: tuple[int, ...] = (0, 1, 2)) -> None:
     """An exit code the command documents; exit 2 in one line; never an internal error."""
     assert result.code in codes, (result.code, result.err)
     assert "internal error" not in result.err and "Traceback" not in result.err, result.err
@@ -69,8 +70,8 @@ def repository(folder: Path) -> Path:
 
 @SETTINGS
 @given(epsilon=maybe, delta=maybe, rho=maybe)
-def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(  # type: ignore[no-untyped-def]
-    synthgov, epsilon: str | None, delta: str | None, rho: str | None
+def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(
+    synthgov: Synthgov, epsilon: str | None, delta: str | None, rho: str | None
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         repo = repository(Path(folder))
@@ -96,8 +97,8 @@ def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(  # typ
     rho=maybe,
     param=st.none() | st.text(max_size=30).map(lambda v: f"k={v}"),
 )
-def test_any_loss_given_to_budget_debit_is_refused_or_read_by_every_command(  # type: ignore[no-untyped-def]
-    synthgov, epsilon: str | None, delta: str | None, rho: str | None, param: str | None
+def test_any_loss_given_to_budget_debit_is_refused_or_read_by_every_command(
+    synthgov: Synthgov, epsilon: str | None, delta: str | None, rho: str | None, param: str | None
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         repo = repository(Path(folder))
@@ -158,8 +159,8 @@ PIECES = [
     insert=st.lists(st.sampled_from(PIECES), max_size=3),
     tabs=st.booleans(),
 )
-def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(  # type: ignore[no-untyped-def]
-    synthgov, cut: int, insert: list[str], tabs: bool
+def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(
+    synthgov: Synthgov, cut: int, insert: list[str], tabs: bool
 ) -> None:
     """The text editor and the loader read one YAML: whatever layout `validate` accepts,
     `budget debit` appends to (keeping every character written) or refuses in one line."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import ledgers, samples
+from tests.helpers import ROOT, ledgers, samples
+from tests.helpers.cli import Synthgov
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def gov(repo: Path) -> Path:
     return repo
 
 
-def test_json_with_a_source_is_one_object(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_json_with_a_source_is_one_object(synthgov: Synthgov, gov: Path) -> None:
     result = synthgov("budget", "status", "claims-db", "--format", "json", cwd=gov)
     assert result.code == 0, result.err
     data = json.loads(result.out)
@@ -38,7 +39,7 @@ def test_json_with_a_source_is_one_object(synthgov, gov: Path) -> None:  # type:
     assert data["remaining"]["epsilon"] == pytest.approx(3.0 - data["spent"]["epsilon"])
 
 
-def test_json_without_a_source_is_a_list_with_rho_for_zcdp(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_json_without_a_source_is_a_list_with_rho_for_zcdp(synthgov: Synthgov, gov: Path) -> None:
     result = synthgov("budget", "status", "--format", "json", cwd=gov)
     assert result.code == 0
     data = json.loads(result.out)
@@ -54,7 +55,7 @@ def test_json_without_a_source_is_a_list_with_rho_for_zcdp(synthgov, gov: Path) 
     assert wdbc["spent"]["epsilon"] == pytest.approx(2.1419389283854744, rel=1e-6)
 
 
-def test_text_shows_a_bar_per_ledger(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_text_shows_a_bar_per_ledger(synthgov: Synthgov, gov: Path) -> None:
     result = synthgov("budget", "status", cwd=gov)
     assert result.code == 0
     lines = result.out.splitlines()
@@ -68,7 +69,7 @@ def test_text_shows_a_bar_per_ledger(synthgov, gov: Path) -> None:  # type: igno
     assert lines[5].startswith("  as epsilon at the cap's delta: 2.14194 of 5.22")
 
 
-def test_an_infinite_epsilon_is_null_in_json(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_infinite_epsilon_is_null_in_json(synthgov: Synthgov, repo: Path) -> None:
     (repo / "budgets").mkdir()
     exhausted = ledgers.build(
         [
@@ -84,8 +85,8 @@ def test_an_infinite_epsilon_is_null_in_json(synthgov, repo: Path) -> None:  # t
 
 
 def test_a_status_beyond_what_opendp_converts_shows_infinity_not_an_overflow(
-    synthgov, repo: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, repo: Path
+) -> None:
     """Issue 15: OpenDP's conversion of rho overflows near 70,000; eight entries of rho
     10000 (each in range) in an over-drawn working copy still get a status."""
     (repo / "budgets").mkdir()
@@ -100,7 +101,7 @@ def test_a_status_beyond_what_opendp_converts_shows_infinity_not_an_overflow(
     assert data["spent"]["epsilon"] is None and data["entries"] == 8
 
 
-def test_no_ledgers_and_unknown_source(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_ledgers_and_unknown_source(synthgov: Synthgov, repo: Path) -> None:
     assert json.loads(synthgov("budget", "status", "--format", "json", cwd=repo).out) == []
     result = synthgov("budget", "status", "nope", cwd=repo)
     assert result.code == 2
@@ -109,7 +110,7 @@ def test_no_ledgers_and_unknown_source(synthgov, repo: Path) -> None:  # type: i
     )
 
 
-def test_a_broken_chain_is_warned_about(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_chain_is_warned_about(synthgov: Synthgov, gov: Path) -> None:
     path = gov / "budgets/claims-db.yaml"
     path.write_text(path.read_text().replace("epsilon: 1.0", "epsilon: 0.5"))
     result = synthgov("budget", "status", "claims-db", cwd=gov)
@@ -181,7 +182,9 @@ BAD = {
 
 
 @pytest.mark.parametrize(("text", "message"), BAD.values(), ids=BAD.keys())
-def test_bad_numbers_are_exit_2_at_load_time(synthgov, repo: Path, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_numbers_are_exit_2_at_load_time(
+    synthgov: Synthgov, repo: Path, text: str, message: str
+) -> None:
     (repo / "budgets").mkdir()
     (repo / "budgets/claims-db.yaml").write_text(text)
     result = synthgov("budget", "status", "claims-db", cwd=repo)
@@ -265,12 +268,12 @@ WORKED = [
 ]
 
 
-def test_the_worked_example_in_the_docs_is_what_synthgov_prints(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_worked_example_in_the_docs_is_what_synthgov_prints(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     """docs/privacy-accounting.md replays debits on a copy of the shipped ledgers."""
     import shlex
     import shutil
-
-    from tests.conftest import ROOT
 
     for top in ("policy", "datasets", "budgets"):
         shutil.copytree(ROOT / top, tmp_path / top)

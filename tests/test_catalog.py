@@ -15,9 +15,8 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from tests import test_status
-
-history = test_status.history  # the module fixture: a repository with a revoked release
+from tests.helpers import signing
+from tests.helpers.cli import Synthgov
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 SVG_VOID = {"rect", "line", "path", "circle"}  # written self-closing inside inline SVG
@@ -144,7 +143,6 @@ def test_the_dataset_page_shows_card_scorecard_lineage_approvals_and_budget(buil
         in html
     )
     # approvals: reviewer, role and the fingerprint of the key that verified
-    from tests import signing
 
     for name in ("ada", "chen"):
         assert signing.people()[name].fingerprint in html
@@ -171,8 +169,8 @@ def test_catalog_json_shape(built: Path) -> None:
 
 
 def test_rendering_is_deterministic_and_replaces_an_earlier_catalog(
-    synthgov, history: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     assert synthgov("catalog", "--out", str(out), cwd=history).code == 0
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -183,8 +181,8 @@ def test_rendering_is_deterministic_and_replaces_an_earlier_catalog(
 
 
 def test_a_folder_with_other_files_is_never_clobbered(
-    synthgov, history: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "docs"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
@@ -203,8 +201,8 @@ def test_a_folder_with_other_files_is_never_clobbered(
 
 
 def test_a_catalog_folder_name_too_long_is_a_one_line_error(
-    synthgov, history: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     result = synthgov("catalog", "--out", str(tmp_path / ("a" * 300)), cwd=history)
     assert result.code == 2 and "internal error" not in result.err
     assert result.err.strip().splitlines() == [

@@ -12,7 +12,8 @@ import pytest
 
 from synthgov import __version__
 from synthgov.cli import cli
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Synthgov
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -26,14 +27,14 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 
 @pytest.mark.parametrize("command", _commands(cli), ids=lambda c: " ".join(c) or "synthgov")
-def test_every_command_has_help(synthgov, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help(synthgov: Synthgov, command: tuple[str, ...]) -> None:
     result = synthgov(*command, "--help")
     assert result.code == 0
     assert result.out.startswith("Usage: synthgov")
     assert "Show this message and exit." in result.out
 
 
-def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_version(synthgov: Synthgov) -> None:
     result = synthgov("--version")
     assert (result.code, result.out.strip()) == (0, f"synthgov, version {__version__}")
 
@@ -55,8 +56,8 @@ def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(
-    synthgov, args: tuple[str, ...], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, args: tuple[str, ...], message: str
+) -> None:
     result = synthgov(*args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
@@ -65,13 +66,15 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert result.out == ""
 
 
-def test_no_arguments_prints_help_and_exits_2(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_no_arguments_prints_help_and_exits_2(synthgov: Synthgov) -> None:
     result = synthgov()
     assert result.code == 2
     assert "Commands:" in result.err
 
 
-def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_exception_is_one_line_not_a_traceback(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from synthgov.commands import schema
 
     def explode(kind: str | None) -> int:
@@ -89,7 +92,7 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypat
         synthgov("schema")
 
 
-def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_schema_lists_the_kinds_one_a_line(synthgov: Synthgov) -> None:
     from synthgov.models import KINDS
 
     listed = synthgov("schema").out.split()
@@ -99,7 +102,7 @@ def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no
     assert {"revocation", "revalidation"} <= set(listed[8:])
 
 
-def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_schema_prints_draft_2020_12_json(synthgov: Synthgov) -> None:
     import json
 
     schema = json.loads(synthgov("schema", "ledger").out)
@@ -129,7 +132,7 @@ def test_python_dash_m_synthgov_exits_with_the_commands_code() -> None:
     assert "Traceback" not in bad.stderr
 
 
-def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov: Synthgov) -> None:
     result = synthgov("revoke", "claims@1.0", "--reason", "leak")
     assert result.code == 2
     assert result.err.strip().splitlines() == [
@@ -138,7 +141,9 @@ def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov) -> Non
     ]
 
 
-def test_a_bidi_override_in_a_stray_argument_is_escaped_in_the_usage_error(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_bidi_override_in_a_stray_argument_is_escaped_in_the_usage_error(
+    synthgov: Synthgov,
+) -> None:
     result = synthgov("budget", "cap", "claims", "\u202eexe.txt")
     assert result.code == 2
     assert "\u202e" not in result.err and "(\\u202eexe.txt)" in result.err

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from synthgov.identifiers import identifier_reason
 from synthgov.inference import binary_positive, column_type, infer_schema
 from synthgov.models import Card
 from synthgov.models.card import ColumnType
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Result, Synthgov
 
 ROWS = 120
 OPTIONS = ("--owner", "team@example.org", "--classification", "confidential", "--source", "src")
@@ -74,7 +76,9 @@ def load_card(repo: Path, dataset: str = "patients") -> Card:
     return model
 
 
-def new(synthgov, repo: Path, table: Path | None, *extra: str, dataset: str = "patients"):  # type: ignore[no-untyped-def]
+def new(
+    synthgov: Synthgov, repo: Path, table: Path | None, *extra: str, dataset: str = "patients"
+) -> Result:
     data = ("--from-data", str(table)) if table is not None else ()
     return synthgov("dataset", "new", dataset, *OPTIONS, *data, *extra, cwd=repo)
 
@@ -88,7 +92,7 @@ def one_line(err: str) -> str:
 # --- inference from real files ----------------------------------------------------------------
 
 
-def test_csv_schema_types_ranges_and_order(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_schema_types_ranges_and_order(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "outcome")
     assert result.code == 0, result.err
     card = load_card(repo)
@@ -132,13 +136,15 @@ def test_csv_schema_types_ranges_and_order(synthgov, repo: Path, csv_table: Path
     assert "review the defaults" in result.err
 
 
-def test_parquet_gives_the_same_card_as_csv(synthgov, repo: Path, csv_table, parquet_table) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_gives_the_same_card_as_csv(
+    synthgov: Synthgov, repo: Path, csv_table: Path, parquet_table: Path
+) -> None:
     assert new(synthgov, repo, csv_table, dataset="from-csv").code == 0
     assert new(synthgov, repo, parquet_table, dataset="from-parquet").code == 0
     assert load_card(repo, "from-csv").columns == load_card(repo, "from-parquet").columns
 
 
-def test_parquet_typed_columns(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_typed_columns(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     days = [dt.date(2024, 3, 1) + dt.timedelta(days=i % 40) for i in range(ROWS)]
     table = pa.table(
         {
@@ -163,11 +169,14 @@ def test_parquet_typed_columns(synthgov, repo: Path, tmp_path: Path) -> None:  #
         "count": ("integer", True),
         "label": ("boolean", False),
     }
-    assert card.column("grade").allowed_values == ["a", "b", "c"]  # type: ignore[union-attr]
+    grade = card.column("grade")
+    assert grade is not None and grade.allowed_values == ["a", "b", "c"]
     assert card.target is not None and card.target.positive is True
 
 
-def test_string_target_positive_is_the_minority(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_string_target_positive_is_the_minority(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "t.csv"
     pd.DataFrame({"x": range(10), "churn": ["no"] * 7 + ["yes"] * 3}).to_csv(path, index=False)
     assert new(synthgov, repo, path, "--target", "churn").code == 0
@@ -175,7 +184,9 @@ def test_string_target_positive_is_the_minority(synthgov, repo: Path, tmp_path: 
     assert target is not None and target.positive == "yes"
 
 
-def test_written_card_validates_and_defaults_are_set(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_written_card_validates_and_defaults_are_set(
+    synthgov: Synthgov, repo: Path, csv_table: Path
+) -> None:
     (repo / "policy").mkdir()
     for name in ("policy.yaml", "reviewers.yaml"):
         (repo / "policy" / name).write_bytes((ROOT / "synthgov" / "templates" / name).read_bytes())
@@ -190,7 +201,9 @@ def test_written_card_validates_and_defaults_are_set(synthgov, repo: Path, csv_t
     assert result.code == 0, result.out
 
 
-def test_privacy_unit_comes_from_the_source_ledger(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_privacy_unit_comes_from_the_source_ledger(
+    synthgov: Synthgov, repo: Path, csv_table: Path
+) -> None:
     assert (
         synthgov(
             "budget", "new", "src", "--epsilon", "1", "--privacy-unit", "one patient", cwd=repo
@@ -204,7 +217,7 @@ def test_privacy_unit_comes_from_the_source_ledger(synthgov, repo: Path, csv_tab
 # --- refusals: exit 2, one line, nothing written -----------------------------------------------
 
 
-def test_existing_card_is_not_overwritten(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_existing_card_is_not_overwritten(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     card = repo / "datasets" / "patients" / "card.yaml"
     card.parent.mkdir(parents=True)
     card.write_bytes(b"# mine\nkeep: me\n")
@@ -217,14 +230,14 @@ def test_existing_card_is_not_overwritten(synthgov, repo: Path, csv_table: Path)
 
 
 @pytest.mark.parametrize("bad", ["../x", "Bad_ID", "a--b", "x" * 64, ""])
-def test_bad_dataset_id(synthgov, repo: Path, csv_table: Path, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_dataset_id(synthgov: Synthgov, repo: Path, csv_table: Path, bad: str) -> None:
     result = new(synthgov, repo, csv_table, dataset=bad)
     assert result.code == 2
     assert one_line(result.err).startswith(f"ID: {bad!r} is not a valid id")
     assert not (repo / "datasets").exists()
 
 
-def test_bad_source_id(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_source_id(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = synthgov(
         "dataset",
         "new",
@@ -242,7 +255,7 @@ def test_bad_source_id(synthgov, repo: Path, csv_table: Path) -> None:  # type: 
     assert result.code == 2 and one_line(result.err).startswith("--source: '../up'")
 
 
-def test_from_data_is_required(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_from_data_is_required(synthgov: Synthgov, repo: Path) -> None:
     result = new(synthgov, repo, None)
     assert result.code == 2
     assert one_line(result.err).startswith("--from-data: required")
@@ -253,7 +266,7 @@ def write(path: Path, data: bytes) -> Path:
     return path
 
 
-BAD_TABLES = {
+BAD_TABLES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "missing": (lambda d: d / "nope.csv", "nope.csv: no such file"),
     "empty file": (lambda d: write(d / "e.csv", b""), "the table has no columns"),
     "header only": (lambda d: write(d / "h.csv", b"a,b\n"), "the table has no rows"),
@@ -270,7 +283,7 @@ BAD_TABLES = {
 
 
 @pytest.mark.parametrize("case", BAD_TABLES, ids=list(BAD_TABLES))
-def test_bad_tables(synthgov, repo: Path, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_tables(synthgov: Synthgov, repo: Path, tmp_path: Path, case: str) -> None:
     make, expected = BAD_TABLES[case]
     path = make(tmp_path)
     result = new(synthgov, repo, path)
@@ -280,20 +293,20 @@ def test_bad_tables(synthgov, repo: Path, tmp_path: Path, case: str) -> None:  #
     assert not (repo / "datasets").exists()
 
 
-def test_directory_is_refused(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_directory_is_refused(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     folder = tmp_path / "dir.csv"
     folder.mkdir()
     result = new(synthgov, repo, folder)
     assert result.code == 2 and "directory" in one_line(result.err)
 
 
-def test_unknown_target(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_target(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "nope")
     assert result.code == 2
     assert one_line(result.err).startswith("--target: 'nope' is not a column of table.csv (")
 
 
-def test_non_binary_target(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_non_binary_target(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "region")
     assert result.code == 2
     assert one_line(result.err) == (
@@ -302,7 +315,7 @@ def test_non_binary_target(synthgov, repo: Path, csv_table: Path) -> None:  # ty
     assert not (repo / "datasets").exists()
 
 
-def test_fractional_target_is_refused(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fractional_target_is_refused(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     pd.DataFrame({"x": range(6), "y": [0.5, 1.5] * 3}).to_csv(path, index=False)
     result = new(synthgov, repo, path, "--target", "y")
@@ -312,12 +325,12 @@ def test_fractional_target_is_refused(synthgov, repo: Path, tmp_path: Path) -> N
     )
 
 
-def test_identifier_target_is_refused(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_identifier_target_is_refused(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "contact_email")
     assert result.code == 2 and "likely direct identifier" in one_line(result.err)
 
 
-def test_bad_owner_names_the_option(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_owner_names_the_option(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = synthgov(
         "dataset",
         "new",
@@ -418,7 +431,7 @@ def test_commands_import_pandas_only_when_reading_a_table() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov: Synthgov) -> None:
     repo = tmp_path / "r"
     (repo / ".git").mkdir(parents=True)
     table = tmp_path / "t.csv"
@@ -446,7 +459,9 @@ def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov)
     assert "nullable: true" not in card.split("name: n")[0]
 
 
-def test_an_overlong_column_name_is_one_line_not_a_crash(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_an_overlong_column_name_is_one_line_not_a_crash(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     repo = tmp_path / "r"
     (repo / ".git").mkdir(parents=True)
     table = tmp_path / "t.csv"

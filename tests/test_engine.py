@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from synthgov import approvals, engine
-from synthgov.content import derive_seed
 from synthgov.findings import Finding, ReleaseResult, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.gates.approvals import Evidence, Filed
@@ -20,30 +19,16 @@ from synthgov.metric_ids import METRICS
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
 from synthgov.signatures import Verifier
-from tests import ledgers, samples, signing
-from tests.samples import PASSING
+from tests.helpers import ledgers, samples, signing
+from tests.helpers.samples import PASSING, RELEASE, report_json, with_metric
 
 NOW = datetime(2026, 9, 10, tzinfo=UTC)
 SHA = samples.SHA
-RELEASE = "datasets/claims/releases/1.10"
 
 
 def _load(kind: str, path: str, text: str) -> Loaded[Any]:
     doc = parse_document(text.encode(), path)
     return Loaded(validate(doc, KINDS[kind]), doc)
-
-
-def _report(metrics: list[dict[str, Any]], card_sha: str, artifact: str = SHA) -> str:
-    """The sample report with `metrics`, about `artifact` (its fingerprint and seed follow)."""
-    data = json.loads(samples.REPORT)
-    data.update(metrics=metrics, card_sha256=card_sha)
-    data["inputs"]["synthetic"]["sha256"] = artifact
-    fingerprint = samples.fingerprint_of(artifact)
-    data["inputs"]["synthetic"]["fingerprint"] = fingerprint
-    data["inputs"]["synthetic"]["sketch"] = samples.sketch_of(fingerprint)
-    prints = samples.FINGERPRINTS
-    data["config"]["seed"] = derive_seed(prints["real"], prints["holdout"], fingerprint)
-    return json.dumps(data, indent=1)
 
 
 def context(
@@ -67,7 +52,7 @@ def context(
         report=_load(
             "report",
             f"{RELEASE}/report.json",
-            _report(PASSING if metrics is None else metrics, card_sha or sha, artifact),
+            report_json(PASSING if metrics is None else metrics, card_sha or sha, artifact),
         ),
         waivers=tuple(
             _load("waiver", f"{RELEASE}/waivers/W{i}.yaml", text) for i, text in enumerate(waivers)
@@ -104,18 +89,6 @@ def evidence(ctx: ReleaseContext, roles: tuple[str, ...] = ("ada", "chen")) -> E
 
 def blocking(result: ReleaseResult) -> list[Finding]:
     return [f for f in result.findings if f.blocks]
-
-
-def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
-    """PASSING with `metric_id`'s entries changed; a new value drops the old interval."""
-
-    def changed(entry: dict[str, Any]) -> dict[str, Any]:
-        counted = entry.get("interval", {}).get("kind") in ("newcombe", "wilson")  # give the value
-        dropped = ("ci", "interval") if counted else ("ci",)
-        kept = {k: v for k, v in entry.items() if "value" not in change or k not in dropped}
-        return {**kept, **change}
-
-    return [(changed(m) if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
 
 
 def test_a_compliant_release_passes() -> None:
@@ -243,7 +216,7 @@ def test_a_manifest_without_a_content_fingerprint_blocks() -> None:
 
 def test_a_report_evaluated_with_a_hand_picked_seed_blocks() -> None:
     """No re-rolls (BRIEF §11.2): the seed is the one the tables' fingerprints derive."""
-    report = json.loads(_report(PASSING, hashlib.sha256(samples.CARD.encode()).hexdigest()))
+    report = json.loads(report_json(PASSING, hashlib.sha256(samples.CARD.encode()).hexdigest()))
     report["config"]["seed"] = 3
     ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(report)))
     [finding] = blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
@@ -256,7 +229,7 @@ def test_a_report_evaluated_with_a_hand_picked_seed_blocks() -> None:
 
 
 def test_a_seed_pinned_or_left_to_the_author_by_the_policy() -> None:
-    report = json.loads(_report(PASSING, hashlib.sha256(samples.CARD.encode()).hexdigest()))
+    report = json.loads(report_json(PASSING, hashlib.sha256(samples.CARD.encode()).hexdigest()))
     report["config"]["seed"] = 42
     text = json.dumps(report)
     for rule, blocked in (("42", False), ("41", True), ("any", False)):
@@ -396,9 +369,7 @@ def _failing_value(rule_id: str) -> float:
     return 0.0 if spec.higher_is_better else 1.0
 
 
-DEFAULT_RULES = sorted(
-    _load("policy", "policy/policy.yaml", samples.POLICY).model.rules  # type: ignore[attr-defined]
-)
+DEFAULT_RULES = sorted(_load("policy", "policy/policy.yaml", samples.POLICY).model.rules)
 
 
 @pytest.mark.parametrize("rule_id", DEFAULT_RULES)
@@ -473,7 +444,7 @@ def test_subgroup_gaps_measured_on_another_metric_block() -> None:
 
 def _without_subgroups(notes: list[dict[str, Any]]) -> ReleaseContext:
     data = json.loads(
-        _report(
+        report_json(
             [m for m in PASSING if not m["id"].startswith("subgroup.")],
             hashlib.sha256(samples.CARD.encode()).hexdigest(),
         )

@@ -13,6 +13,7 @@ from synthgov.content import SKETCH_SIZE, derive_seed
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
 from synthgov.metric_ids import METRICS
 from synthgov.models import Report
+from tests.helpers.cli import Result, Synthgov
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
@@ -42,7 +43,9 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _evaluate(synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str):  # type: ignore[no-untyped-def]
+def _evaluate(
+    synthgov: Synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str
+) -> Result:
     return synthgov(
         "evaluate",
         "--card",
@@ -139,8 +142,8 @@ def test_a_leaky_release_scores_worse_on_every_privacy_metric(
 
 
 def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     first, second, timed = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     assert _evaluate(synthgov, tables, first, "honest", "--no-timings").code == 0
     assert _evaluate(synthgov, tables, second, "honest", "--no-timings").code == 0
@@ -167,8 +170,8 @@ def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
 
 
 def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     """No re-rolls (BRIEF §11.2): row order, column order and file format change no value."""
     import pandas as pd
 
@@ -190,8 +193,8 @@ def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
 
 
 def test_a_chosen_seed_is_refused_where_the_policy_derives_it(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "report.json"
     result = _evaluate(synthgov, tables, out, "honest", "--seed", "3")
     assert result.code == 2 and not out.exists()
@@ -199,8 +202,8 @@ def test_a_chosen_seed_is_refused_where_the_policy_derives_it(
 
 
 def test_an_existing_file_is_replaced_only_when_it_is_a_report(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.json"
     notes.write_text('{"mine": true}\n')
     result = _evaluate(synthgov, tables, notes)
@@ -212,7 +215,7 @@ def test_an_existing_file_is_replaced_only_when_it_is_a_report(
     assert _value(json.loads(report.read_text()), "privacy.exact_match_rate") == 1.0
 
 
-def test_report_to_stdout(synthgov, tables: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_report_to_stdout(synthgov: Synthgov, tables: dict[str, Path]) -> None:
     result = _evaluate(synthgov, tables, Path("-"), "honest", "--sample", "200")
     assert result.code == 0 and result.err == ""
     report = json.loads(result.out)
@@ -221,7 +224,7 @@ def test_report_to_stdout(synthgov, tables: dict[str, Path]) -> None:  # type: i
     assert sizes["privacy.dcr"] == sizes["fidelity.detection_auc"] == 200
 
 
-def _one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
+def _one_line_error(result: Result, *needles: str) -> None:
     assert result.code == 2, result
     assert result.out == ""
     lines = result.err.strip().splitlines()
@@ -231,7 +234,9 @@ def _one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-d
         assert needle in lines[0], lines[0]
 
 
-def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_inputs_are_one_line_errors(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "r.json"
     missing = dict(tables, honest=tmp_path / "nope.csv")
     _one_line_error(_evaluate(synthgov, missing, out), "nope.csv", "no such file")
@@ -287,8 +292,8 @@ def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_p
     [("claim_amont >= 0", "unknown column 'claim_amont'"), ("claim_amount >= (0", "')'")],
 )
 def test_a_bad_constraint_is_a_one_line_error(
-    synthgov, tables: dict[str, Path], tmp_path: Path, rule: str, needle: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, rule: str, needle: str
+) -> None:
     card = tmp_path / "card.yaml"
     card.write_text(CARD.read_text().replace("rule: claim_amount >= 0", f"rule: {rule}"))
     result = synthgov(
@@ -308,8 +313,8 @@ def test_a_bad_constraint_is_a_one_line_error(
 
 
 def test_the_synthetic_table_is_judged_not_refused(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     """Card defects in the synthetic table are findings for the schema gate, not bad input."""
     rows = claims_rows(seed=5, rows=200)
     synthetic = _write(

@@ -36,8 +36,9 @@ from hypothesis import strategies as st
 
 from synthgov.cli import cli, main
 from synthgov.examples import write_release_tables
-from tests import signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import signing
+from tests.helpers.cli import run_in
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 SCALE = float(os.environ.get("SYNTHGOV_FUZZ_SCALE", "1"))
@@ -125,7 +126,7 @@ HOSTILE = [
 
 
 #: What a shell can pass: no NUL, and no surrogates but those of undecodable bytes (in HOSTILE).
-_ARGV_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_ARGV_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 @dataclass(frozen=True)
@@ -637,7 +638,7 @@ def arguments(draw: st.DrawFn, path: tuple[str, ...], command: click.Command) ->
             [[]] * 12 + [["--bogus"], ["stray"], ["--help"], ["--"], ["--epsilon"], ["-q", "-q"]]
         )
     )
-    head = draw(
+    head: list[str | File] = draw(
         st.sampled_from(
             [[]] * 8
             + [
@@ -1072,7 +1073,7 @@ def run_once(box: Path, argv: list[str]) -> Outcome:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         os.chdir(old)
-    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())  # type: ignore[attr-defined]
+    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())
 
 
 def _copy(sandbox: Path) -> Path:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from synthgov import ledgers
 from synthgov.canonical import canonical
 from synthgov.loading import parse_yaml
-from tests import ledgers as build
+from tests.helpers import ledgers as build
 
 D = Decimal
 
@@ -112,7 +112,9 @@ LOSS = st.one_of(
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(LOSS, max_size=5), st.lists(LOSS, min_size=1, max_size=3))
-def test_appending_keeps_the_chain_and_the_base_intact(before: list, after: list) -> None:  # type: ignore[type-arg]
+def test_appending_keeps_the_chain_and_the_base_intact(
+    before: list[dict[str, str]], after: list[dict[str, str]]
+) -> None:
     base = build.build([(f"claims@1.{i}", loss) for i, loss in enumerate(before)])
     head = base
     for j, loss in enumerate(after):

@@ -13,14 +13,13 @@ from typing import Any
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
-from tests import signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import signing
+from tests.helpers.cli import approve_as
+from tests.helpers.cli import run_in as run
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 ROWS = 600
-
-
-run = run_in
 
 
 def release(
@@ -47,21 +46,6 @@ def release(
         "7",
         "-q",
         *figures,
-    )
-
-
-def approve_as(repo: Path, name: str, *extra: str, target: str = "claims@1.0") -> int:
-    person = PEOPLE[name]
-    return run(
-        repo,
-        "approve",
-        target,
-        "--role",
-        person.roles[0],
-        "--key",
-        str(person.key),
-        *extra,
-        identity=name,
     )
 
 

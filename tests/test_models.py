@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -13,7 +14,7 @@ from synthgov.loading import parse_document, validate
 from synthgov.models import KINDS
 from synthgov.schemas import json_schema
 from synthgov.writing import to_yaml
-from tests import samples
+from tests.helpers import samples
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def documents(key: tuple[str, str]) -> list[tuple[str, str, str]]:
     return [*samples.DOCUMENTS, ("reviewers", "policy/reviewers.yaml", samples.reviewers(*key))]
 
 
-def _load(kind: str, path: str, text: str):  # type: ignore[no-untyped-def]
+def _load(kind: str, path: str, text: str) -> Any:  # the model of the kind named at run time
     return validate(parse_document(text.encode(), path), KINDS[kind])
 
 

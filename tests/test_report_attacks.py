@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
-from tests import signing
-from tests.conftest import git
-from tests.test_lifecycle import approve_as, commit, run
+from tests.helpers import signing
+from tests.helpers.cli import approve_as
+from tests.helpers.cli import run_in as run
+from tests.helpers.git import commit, git
 
 ROWS = 600
 REPORT = "datasets/claims/releases/1.0/report.json"
@@ -163,8 +164,9 @@ def tweak(repo: Path, edit: Callable[[dict[str, Any]], None], *, approve: bool =
 
 
 def entry(report: dict[str, Any], metric: str) -> dict[str, Any]:
-    [found] = [m for m in report["metrics"] if m["id"] == metric]
-    return found
+    found: list[dict[str, Any]] = [m for m in report["metrics"] if m["id"] == metric]
+    [one] = found
+    return one
 
 
 def test_the_leaky_release_fails_its_copy_and_membership_rules_as_made(

@@ -16,7 +16,8 @@ import pytest
 
 from synthgov import governance
 from synthgov.models import Registry
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Result, Synthgov
 
 TEMPLATES = ROOT / "synthgov" / "templates"
 
@@ -54,26 +55,25 @@ def openpgp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     home = tmp_path_factory.mktemp("gnupg")
     os.chmod(home, 0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    run = {"check": True, "capture_output": True, "text": True, "env": env}
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "Gale Reviewer <gale@example.org>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        **run,
-    )  # type: ignore[call-overload]
-    listing = subprocess.run(["gpg", "--with-colons", "--list-keys", "gale@example.org"], **run)  # type: ignore[call-overload]
+
+    def gpg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["gpg", *args], check=True, capture_output=True, text=True, env=env)
+
+    gpg(
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Gale Reviewer <gale@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    )
+    listing = gpg("--with-colons", "--list-keys", "gale@example.org")
     fingerprint = next(
         line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:")
     )
-    armour = subprocess.run(["gpg", "--armor", "--export", "gale@example.org"], **run).stdout  # type: ignore[call-overload]
+    armour = gpg("--armor", "--export", "gale@example.org").stdout
     path = home / "gale.asc"
     path.write_text(armour)
     return path, fingerprint
@@ -99,7 +99,14 @@ def registry_of(repo: Path) -> Registry:
     return model
 
 
-def add(synthgov, repo: Path, reviewer: str, key: Path, *roles: str, extra: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def add(
+    synthgov: Synthgov,
+    repo: Path,
+    reviewer: str,
+    key: Path,
+    *roles: str,
+    extra: tuple[str, ...] = (),
+) -> Result:
     role_args = [arg for role in roles or ("privacy-reviewer",) for arg in ("--role", role)]
     return synthgov(
         "reviewer",
@@ -123,7 +130,9 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-def test_ssh_key_registered_with_ssh_keygen_fingerprint(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ssh_key_registered_with_ssh_keygen_fingerprint(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     before = (gov / "policy/reviewers.yaml").read_text()
     result = add(synthgov, gov, "ada", keys["ada"], "privacy-reviewer", "data-owner")
     assert result.code == 0, result.err
@@ -139,7 +148,9 @@ def test_ssh_key_registered_with_ssh_keygen_fingerprint(synthgov, gov: Path, key
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_second_reviewer_appends_below_the_first(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_second_reviewer_appends_below_the_first(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     before = (gov / "policy/reviewers.yaml").read_bytes()
     assert add(synthgov, gov, "bob", keys["bob"], "data-owner").code == 0
@@ -149,7 +160,9 @@ def test_second_reviewer_appends_below_the_first(synthgov, gov: Path, keys) -> N
     assert stat.S_IMODE((gov / "policy/reviewers.yaml").stat().st_mode) == 0o644
 
 
-def test_openpgp_key_fingerprint_equals_gpg(synthgov, gov: Path, openpgp) -> None:  # type: ignore[no-untyped-def]
+def test_openpgp_key_fingerprint_equals_gpg(
+    synthgov: Synthgov, gov: Path, openpgp: tuple[Path, str]
+) -> None:
     path, fingerprint = openpgp
     result = add(synthgov, gov, "gale", path, "policy-admin")
     assert result.code == 0, result.err
@@ -159,12 +172,14 @@ def test_openpgp_key_fingerprint_equals_gpg(synthgov, gov: Path, openpgp) -> Non
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_ecdsa_key_accepted(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ecdsa_key_accepted(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     assert add(synthgov, gov, "eve", keys["ecdsa"]).code == 0
     assert registry_of(gov).reviewers[0].keys[0].fingerprint == ssh_fingerprint(keys["ecdsa"])
 
 
-def test_user_layout_in_the_middle_is_kept(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_user_layout_in_the_middle_is_kept(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     path = gov / "policy/reviewers.yaml"
     text = path.read_text().replace("schema_version: 1\n", "") + (
@@ -177,7 +192,7 @@ def test_user_layout_in_the_middle_is_kept(synthgov, gov: Path, keys) -> None:  
     assert [r.id for r in registry_of(gov).reviewers] == ["ada", "bob"]
 
 
-def test_crlf_registry_stays_crlf(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_crlf_registry_stays_crlf(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
@@ -186,7 +201,9 @@ def test_crlf_registry_stays_crlf(synthgov, gov: Path, keys) -> None:  # type: i
     assert registry_of(gov).reviewers[0].id == "ada"
 
 
-def test_missing_reviewers_key_is_added(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_missing_reviewers_key_is_added(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_text("schema_version: 1  # no reviewers yet")
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
@@ -195,7 +212,9 @@ def test_missing_reviewers_key_is_added(synthgov, gov: Path, keys) -> None:  # t
     )
 
 
-def test_flow_style_list_is_not_rewritten(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_flow_style_list_is_not_rewritten(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     ada = registry_of(gov).reviewers[0].keys[0]
     path = gov / "policy/reviewers.yaml"
@@ -212,7 +231,7 @@ def test_flow_style_list_is_not_rewritten(synthgov, gov: Path, keys) -> None:  #
     assert path.read_bytes() == before
 
 
-def test_rsa_2048_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_rsa_2048_refused(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     before = (gov / "policy/reviewers.yaml").read_bytes()
     result = add(synthgov, gov, "rob", keys["rsa2048"])
     assert result.code == 2
@@ -222,7 +241,7 @@ def test_rsa_2048_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no
     assert (gov / "policy/reviewers.yaml").read_bytes() == before
 
 
-def test_private_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_private_key_refused(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     result = add(synthgov, gov, "ada", keys["ada_private"])
     assert result.code == 2 and "PRIVATE key" in one_line(result.err)
     assert "PRIVATE" not in (gov / "policy/reviewers.yaml").read_text()
@@ -239,8 +258,8 @@ def test_private_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore
     ],
 )
 def test_unusable_key_files(
-    synthgov, gov: Path, tmp_path: Path, content: bytes, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "key.pub"
     path.write_bytes(content)
     result = add(synthgov, gov, "ada", path)
@@ -248,14 +267,16 @@ def test_unusable_key_files(
     assert message in one_line(result.err)
 
 
-def test_oversized_key_file_refused(synthgov, gov: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_key_file_refused(synthgov: Synthgov, gov: Path, tmp_path: Path) -> None:
     path = tmp_path / "big.pub"
     path.write_bytes(b"ssh-ed25519 " + b"A" * 70_000)
     result = add(synthgov, gov, "ada", path)
     assert result.code == 2 and "larger than 64 KiB" in one_line(result.err)
 
 
-def test_duplicate_id_and_duplicate_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_id_and_duplicate_key_refused(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     before = (gov / "policy/reviewers.yaml").read_bytes()
     same_id = add(synthgov, gov, "ada", keys["bob"])
@@ -272,7 +293,7 @@ def test_duplicate_id_and_duplicate_key_refused(synthgov, gov: Path, keys) -> No
     assert (gov / "policy/reviewers.yaml").read_bytes() == before
 
 
-def test_validity_window(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_validity_window(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     window = ("--valid-after", "2026-01-01", "--valid-before", "2027-06-30T12:00:00+02:00")
     assert add(synthgov, gov, "ada", keys["ada"], extra=window).code == 0
     key = registry_of(gov).reviewers[0].keys[0]
@@ -292,7 +313,9 @@ def test_validity_window(synthgov, gov: Path, keys) -> None:  # type: ignore[no-
         (("--valid-before", "2026-02-30"), "--valid-before: '2026-02-30' is not a real date"),
     ],
 )
-def test_bad_validity_options(synthgov, gov: Path, keys, extra, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_validity_options(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], extra: tuple[str, ...], message: str
+) -> None:
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 2 and one_line(result.err).startswith(message)
 
@@ -305,7 +328,9 @@ def test_bad_validity_options(synthgov, gov: Path, keys, extra, message) -> None
         (("ada", "--email", "a@example.org", "--role", "Privacy Reviewer"), "--role: "),
     ],
 )
-def test_bad_options(synthgov, gov: Path, keys, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], args: tuple[str, ...], message: str
+) -> None:
     reviewer, *rest = args
     roles = () if "--role" in rest else ("--role", "data-owner")
     result = synthgov(
@@ -323,7 +348,7 @@ def test_bad_options(synthgov, gov: Path, keys, args, message) -> None:  # type:
     assert result.code == 2 and one_line(result.err).startswith(message)
 
 
-def test_unknown_role_warns(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_role_warns(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     result = add(synthgov, gov, "ada", keys["ada"], "privacy-reviwer")
     assert result.code == 0
     assert (
@@ -331,14 +356,18 @@ def test_unknown_role_warns(synthgov, gov: Path, keys) -> None:  # type: ignore[
     )
 
 
-def test_missing_registry_asks_for_init(synthgov, repo: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_missing_registry_asks_for_init(
+    synthgov: Synthgov, repo: Path, keys: dict[str, Path]
+) -> None:
     result = add(synthgov, repo, "ada", keys["ada"])
     assert result.code == 2
     assert "run `synthgov init` first" in one_line(result.err)
     assert not (repo / "policy").exists()
 
 
-def test_invalid_registry_is_reported_and_left_alone(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_registry_is_reported_and_left_alone(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_text("schema_version: 1\nreviewers: []\nreviewers: []\n")
     result = add(synthgov, gov, "ada", keys["ada"])
@@ -347,7 +376,9 @@ def test_invalid_registry_is_reported_and_left_alone(synthgov, gov: Path, keys) 
     assert path.read_text() == "schema_version: 1\nreviewers: []\nreviewers: []\n"
 
 
-def test_symlinked_registry_is_refused(synthgov, gov: Path, keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_symlinked_registry_is_refused(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], tmp_path: Path
+) -> None:
     outside = tmp_path / "elsewhere.yaml"
     outside.write_bytes((gov / "policy/reviewers.yaml").read_bytes())
     (gov / "policy/reviewers.yaml").unlink()
@@ -359,10 +390,10 @@ def test_symlinked_registry_is_refused(synthgov, gov: Path, keys, tmp_path: Path
 
 
 def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
-    synthgov,
+    synthgov: Synthgov,
     gov: Path,
-    openpgp,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    openpgp: tuple[Path, str],
+    tmp_path: Path,
 ) -> None:
     home = openpgp[0].parent
     env = {**os.environ, "GNUPGHOME": str(home)}
@@ -399,8 +430,8 @@ def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
 
 
 def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
-    synthgov, gov: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, tmp_path: Path
+) -> None:
     import base64
 
     body = base64.b64encode(bytes([0xC6, 0xC0])).decode()
@@ -413,7 +444,9 @@ def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
     assert "not a usable openpgp public key: truncated packet" in result.err
 
 
-def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_every_address_and_the_login_are_recorded_for_authorship(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     extra = (
         "--also-email",
         "ada@home.example",
@@ -440,8 +473,8 @@ def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: 
     ids=["login", "address"],
 )
 def test_a_bad_login_or_address_is_refused_and_nothing_is_written(
-    synthgov, gov: Path, keys, extra: tuple[str, ...], expected: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], extra: tuple[str, ...], expected: str
+) -> None:
     before = (gov / "policy/reviewers.yaml").read_bytes()
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 2 and one_line(result.err).startswith(expected)

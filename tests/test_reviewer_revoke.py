@@ -7,7 +7,8 @@ from pathlib import Path
 
 from synthgov import governance
 from synthgov.models import Registry
-from tests import signing
+from tests.helpers import signing
+from tests.helpers.cli import Synthgov
 
 PEOPLE = signing.people()
 HEADER = "# Who may approve. Comments stay.\n"
@@ -20,7 +21,9 @@ def registry(tmp_path: Path) -> Path:
     return path
 
 
-def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     path = registry(tmp_path)
     before = path.read_text()
     ada = PEOPLE["ada"]
@@ -53,7 +56,9 @@ def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path
     assert loaded.reviewers[1].keys[0].revoked_at is None
 
 
-def test_revoke_key_refuses_unknown_and_already_revoked_keys(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revoke_key_refuses_unknown_and_already_revoked_keys(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     path = registry(tmp_path)
     fp = PEOPLE["ada"].fingerprint
     wrong = synthgov(

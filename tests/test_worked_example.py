@@ -10,6 +10,7 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,12 +19,13 @@ from synthgov.inference import infer_schema
 from synthgov.models import Card, Ledger, Policy, Registry
 from synthgov.models.common import Classification
 from synthgov.tables import read_table
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Synthgov
 
 CARDS = {"claims": "claims.csv", "breast-cancer": "breast-cancer.parquet"}
 
 
-def load(path: str):  # type: ignore[no-untyped-def]
+def load(path: str) -> Any:  # the model of whichever kind the path holds
     return governance.load(ROOT, path).model
 
 
@@ -34,7 +36,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return outdir
 
 
-def test_validate_passes_in_the_project_root(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_validate_passes_in_the_project_root(synthgov: Synthgov) -> None:
     result = synthgov("validate", cwd=ROOT)
     assert result.code == 0, result.out + result.err
 
@@ -127,8 +129,8 @@ def test_the_repositorys_editor_schemas_are_current_and_every_modeline_resolves(
         p for top in ("policy", "datasets", "budgets") for p in (ROOT / top).rglob("*.yaml")
     ]
     assert governed
-    for path in governed:
-        first = path.read_text().splitlines()[0]
-        assert first.startswith("# yaml-language-server: $schema="), path
-        target = (path.parent / first.split("$schema=", 1)[1]).resolve()
-        assert target.is_file(), f"{path}: {target}"
+    for file in governed:
+        first = file.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), file
+        target = (file.parent / first.split("$schema=", 1)[1]).resolve()
+        assert target.is_file(), f"{file}: {target}"

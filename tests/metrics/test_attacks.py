@@ -12,7 +12,7 @@ from numba import njit
 from synthgov.metrics.attacks import Rate, _singled_out, correct, measure, residual_risk, wilson
 from synthgov.metrics.gower import _first_sorted, nearest
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers.tables import Spec, card_for, make_tables
 
 Z2 = 1.959963984540054**2  # 3.841458820694124
 
@@ -275,8 +275,11 @@ def test_the_target_is_the_default_secret_and_left_out_of_linkability() -> None:
 def test_the_same_seed_gives_the_same_report_and_records_the_samples() -> None:
     first, second = Context(seed=3, n_attacks=200), Context(seed=3, n_attacks=200)
     rng = np.random.default_rng(2)
-    spec = {c: (TYPES[c], *(_population(rng, 80)[c] for _ in range(3))) for c in TYPES}
-    tables = make_tables(spec, secret_columns=["plan"])  # type: ignore[arg-type]
+    spec: dict[str, Spec] = {}
+    for c in TYPES:
+        real, holdout, synthetic = (_population(rng, 80)[c] for _ in range(3))
+        spec[c] = (TYPES[c], real, holdout, synthetic)
+    tables = make_tables(spec, secret_columns=["plan"])
     card = card_for(TYPES, secret_columns=["plan"])
     one = [m.as_json() for m in measure(tables, first, card)]
     two = [m.as_json() for m in measure(tables, second, card)]

@@ -21,8 +21,8 @@ from synthgov.metrics.constraints import VALIDITY, evaluate, measure
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import Card
-from tests.conftest import ROOT
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers import ROOT
+from tests.helpers.tables import card_for, make_tables
 
 T, F, N = True, False, None
 

@@ -11,7 +11,7 @@ from synthgov.metrics.detection import detection_auc, logistic_detection, measur
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.features import peer_design, roc_auc
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 
 def _normal_tables(n: int, shift: float, seed: int = 0) -> Tables:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 
 def brute_force(queries: np.ndarray, reference: np.ndarray, numeric: np.ndarray) -> np.ndarray:

@@ -27,7 +27,8 @@ from synthgov.expressions import (
     parse_rule,
 )
 from synthgov.models.card import ColumnType
-from tests import samples
+from tests.helpers import samples
+from tests.helpers.cli import Synthgov
 
 COLUMNS = {
     "amount": ColumnType.NUMBER,
@@ -356,7 +357,9 @@ def test_any_text_parses_or_raises_an_expression_error(text: str) -> None:
 # --- validate ----------------------------------------------------------------------------
 
 
-def test_validate_reports_a_bad_constraint_at_its_rule_line(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_validate_reports_a_bad_constraint_at_its_rule_line(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     root = tmp_path / "gov"
     root.mkdir()
     (root / ".git").mkdir()

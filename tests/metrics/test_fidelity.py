@@ -11,7 +11,7 @@ import pytest
 from synthgov.metrics import fidelity
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 # A small mixed table: NaN in every column, ties, a synthetic-only category ("d"),
 # a synthetic value outside the real range in each numeric column.

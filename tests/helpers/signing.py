@@ -65,7 +65,7 @@ def registry_yaml(*people: Person, extra: dict[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-#: The repository id of the template policy (tests.samples.POLICY), which approvals sign.
+#: The repository id of the template policy (tests.helpers.samples.POLICY), which approvals sign.
 REPOSITORY = REPOSITORY_PLACEHOLDER
 
 

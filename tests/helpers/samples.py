@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from synthgov.content import derive_seed
+from tests.helpers import ROOT
 
 SHA = "a" * 64
+
+#: The folder of release claims@1.10, the release the samples describe.
+RELEASE = "datasets/claims/releases/1.10"
 
 #: A metric report body that passes every rule of the default policy (BRIEF §8 ids).
 PASSING: list[dict[str, Any]] = [
@@ -111,13 +115,13 @@ PASSING: list[dict[str, Any]] = [
 ]
 
 
-POLICY = (Path(__file__).resolve().parent.parent / "synthgov/templates/policy.yaml").read_text()
+POLICY = (ROOT / "synthgov/templates/policy.yaml").read_text()
 _MIA = 'metric: privacy.mia_auc\n    op: "<="\n    threshold: 0.5\n    margin: 0.07\n'
 
 
 def with_mia_rule(policy: str, threshold: float = 0.5, margin: float = 0.07) -> str:
     """`policy` (the default's text) with the MIA rule's threshold or margin changed."""
-    assert _MIA in policy, "the default policy's MIA rule changed; update tests/samples.py"
+    assert _MIA in policy, "the default policy's MIA rule changed; update tests/helpers/samples.py"
     changed = f'metric: privacy.mia_auc\n    op: "<="\n    threshold: {threshold:g}\n    margin: {margin:g}\n'
     return policy.replace(_MIA, changed)
 
@@ -387,3 +391,27 @@ def write_repo(root: Path, public_key: str, fingerprint: str) -> None:
         target = root / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
+
+
+def report_json(metrics: list[dict[str, Any]], card_sha: str, artifact: str = SHA) -> str:
+    """The sample report with `metrics`, about `artifact` (its fingerprint and seed follow)."""
+    data = json.loads(REPORT)
+    data.update(metrics=metrics, card_sha256=card_sha)
+    data["inputs"]["synthetic"]["sha256"] = artifact
+    fingerprint = fingerprint_of(artifact)
+    data["inputs"]["synthetic"]["fingerprint"] = fingerprint
+    data["inputs"]["synthetic"]["sketch"] = sketch_of(fingerprint)
+    data["config"]["seed"] = derive_seed(FINGERPRINTS["real"], FINGERPRINTS["holdout"], fingerprint)
+    return json.dumps(data, indent=1)
+
+
+def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
+    """PASSING with `metric_id`'s entries changed; a new value drops the old interval."""
+
+    def changed(entry: dict[str, Any]) -> dict[str, Any]:
+        counted = entry.get("interval", {}).get("kind") in ("newcombe", "wilson")  # give the value
+        dropped = ("ci", "interval") if counted else ("ci",)
+        kept = {k: v for k, v in entry.items() if "value" not in change or k not in dropped}
+        return {**kept, **change}
+
+    return [(changed(m) if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -33,7 +34,7 @@ def card_for(columns: dict[str, ColumnType | str], **fields: Any) -> Card:
     )
 
 
-def make_tables(columns: dict[str, Spec], **card_fields: Any) -> Tables:
+def make_tables(columns: Mapping[str, Spec], **card_fields: Any) -> Tables:
     """Encode `columns` (name -> (type, real, holdout, synthetic) value lists); None is missing."""
     card = card_for({name: spec[0] for name, spec in columns.items()}, **card_fields)
     frames = {
