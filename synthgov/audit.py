@@ -26,13 +26,15 @@ from typing import Any
 
 from synthgov import checkpoints, clock, commits, governance, layout
 from synthgov.accounting import summary
-from synthgov.commands.check import Tree, Trust, decide, make_trust, release_of
+from synthgov.commands.check import decide
+from synthgov.decision.evidence import filed as approval_files
+from synthgov.decision.sides import Tree, commit_tree, release_of
+from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult
-from synthgov.gates.approvals import Filed, _signer
 from synthgov.history import FirstParent, Repository
 from synthgov.loading import Loaded
-from synthgov.models import Approval, Checkpoint, Ledger, Manifest, Report
+from synthgov.models import Checkpoint, Ledger, Manifest, Report
 from synthgov.models.common import format_timestamp
 from synthgov.provenance import Provenance, base_approvals
 from synthgov.sshsig import SignatureError
@@ -205,14 +207,6 @@ def _is_approval(path: str) -> bool:
     return placed is not None and placed.kind == "approval"
 
 
-def _tree(repo: Repository, commit: str) -> Tree:
-    return Tree(
-        lambda p: repo.read(commit, p),
-        lambda prefix: repo.list_files(commit, prefix),
-        folder_id=lambda prefix: repo.folder_id(commit, prefix),
-    )
-
-
 class Replay:
     """One audit run over one repository; trust roots cached by their bytes."""
 
@@ -223,7 +217,7 @@ class Replay:
         if commit not in trees:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
-            trees[commit] = _tree(self.repo, commit)
+            trees[commit] = commit_tree(self.repo, commit)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
@@ -237,7 +231,7 @@ class Replay:
         self._stack.close()
 
     def trust(self, parent: str, now: datetime) -> Trust:
-        base = _tree(self.repo, parent)
+        base = commit_tree(self.repo, parent)
         key = (base.read(layout.POLICY), base.read(layout.REVIEWERS))
         trust = self._trusts.get(key)
         if trust is None:
@@ -416,23 +410,12 @@ def _approvals(release: str, head: Tree, trust: Trust) -> list[dict[str, Any]]:
     """Each approval file of the release with the key that verified it, at the decision."""
     folder = layout.release_dir(*release.split("@", 1))
     found = []
-    for path in head.list(f"{folder}/approvals"):
-        if not _is_approval(path):
-            continue
-        raw = head.read(path)
-        assert raw is not None
-        loaded: Loaded[Approval] = governance.load_bytes(raw, path, "approval")  # type: ignore[assignment]
-        model = loaded.model
-        reviewer = trust.registry.reviewer(model.reviewer)
-        provenance = trust.provenance
-        if provenance is not None and reviewer is not None:
-            filed = Filed(loaded, partial(provenance.carriers, path, raw, reviewer.email))
-        else:
-            filed = Filed(loaded)
-        signer, why = _signer(filed, trust.verifier)
+    for filed in approval_files(head.list(f"{folder}/approvals"), head, trust)[0]:
+        model = filed.loaded.model
+        signer, why = filed.signature(trust.verifier)
         found.append(
             {
-                "path": path,
+                "path": filed.path,
                 "reviewer": model.reviewer,
                 "role": model.role,
                 "decision": model.decision,

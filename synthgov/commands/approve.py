@@ -27,12 +27,11 @@ from synthgov.commands.check import (
     card_change_digest,
     changed_cards,
     classification_changes,
-    git_sides,
-    load_trust_root,
     trust_root_digest,
 )
+from synthgov.decision.sides import git_sides
+from synthgov.decision.trust import load_trust_root
 from synthgov.errors import GitError, InputError, UsageError
-from synthgov.gates.approvals import Evidence, author_reasons
 from synthgov.history import Repository, git_config
 from synthgov.keys import ssh_fingerprint
 from synthgov.loading import Loaded, parse_document
@@ -40,6 +39,7 @@ from synthgov.models import Approval, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.openpgp import Keyring, sign_with_gpg
 from synthgov.paths import read_bytes, replace_file, write_new
+from synthgov.review import Evidence, author_reasons
 from synthgov.signatures import APPROVAL_NAMESPACE, Signer, Verifier, key_problem
 from synthgov.sshsig import SignatureError, sign_with_ssh_keygen
 from synthgov.writing import schema_url, to_yaml

@@ -10,15 +10,11 @@ unknown base or a base policy that cannot be loaded, is exit 2 (BRIEF §10.6).
 
 from __future__ import annotations
 
-import builtins
-import hashlib
 import os
 import sys
-from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +22,23 @@ import click
 
 from synthgov import approvals, clock, engine, governance, layout, ledgers, outputs
 from synthgov.consistency import card_problems, constraint_problems
-from synthgov.content import RevokedTable, Table
-from synthgov.errors import GitError, InputError
+from synthgov.decision.contexts import release_context
+from synthgov.decision.evidence import approval_evidence
+from synthgov.decision.sides import (
+    Tree,
+    commit_tree,
+    git_sides,
+    kind_of,
+    loads,
+    parsed,
+    release_of,
+    working_tree,
+)
+from synthgov.decision.trust import Trust, make_trust
+from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult, Severity, Verdict
 from synthgov.gates import ReleaseContext, budget, dates, metrics
 from synthgov.gates.approvals import (
-    Evidence,
-    Filed,
     budget_subject,
     card_subject,
     judge,
@@ -47,93 +53,21 @@ from synthgov.gates.changes import (
     card_findings,
     same_data,
 )
-from synthgov.gates.policy import artifact_table
 from synthgov.history import Repository
 from synthgov.loading import Document, Loaded, validate
 from synthgov.models import (
-    Approval,
     Card,
     Ledger,
     Manifest,
     Policy,
-    Registry,
     Report,
     Revalidation,
-    Revocation,
 )
-from synthgov.models.common import Classification
-from synthgov.paths import iter_files, read_bytes
-from synthgov.provenance import Provenance
-from synthgov.signatures import Verifier
 
-RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
 #: A release's files that never change once on the base: what was approved and shipped,
 #: its revocation (rewritten, it would stop naming the revoked table) and its
 #: revalidation records (re-dated, one would postpone the schedule).
 MERGED_FIXED = ("manifest", "report", "revocation", "revalidation")
-
-
-@lru_cache(maxsize=8192)
-def _parsed(raw: bytes, path: str, kind: str | None) -> Loaded:  # type: ignore[type-arg]
-    """Parse and validate once per content: `policy_impact` judges every release twice and
-    the releases of one dataset share their card and ledger. Loaded models are frozen."""
-    return governance.load_bytes(raw, path, kind)
-
-
-@dataclass(frozen=True)
-class Tree:
-    """One side of the comparison: how to read a file and list a folder."""
-
-    read: Callable[[str], bytes | None]
-    list: Callable[[str], list[str]]
-    #: Paths under a folder with a given file name, in one go (git: one `ls-tree`).
-    named: Callable[[str, str], builtins.list[str]] | None = None
-    #: A content id of a folder (git: its tree id), to cache what is derived from it.
-    folder_id: Callable[[str], str | None] | None = None
-
-    def find(self, prefix: str, name: str) -> builtins.list[str]:
-        if self.named is not None:
-            return self.named(prefix, name)
-        return [p for p in self.list(prefix) if p.rsplit("/", 1)[-1] == name]
-
-    def load(self, path: str, kind: str | None = None) -> Loaded:  # type: ignore[type-arg]
-        raw = self.read(path)
-        if raw is None:
-            raise InputError.at(
-                path,
-                "missing"
-                + (
-                    ": a release needs its manifest.yaml, report.json and card"
-                    if path.startswith("datasets/")
-                    else ""
-                ),
-            )
-        return _parsed(raw, path, kind)
-
-
-@dataclass(frozen=True)
-class Trust:
-    """What a run judges with: the base's policy and registry, its clock, the pull
-    request's history (None with --no-git: embedded signatures only)."""
-
-    policy: Loaded[Policy]
-    registry: Registry
-    verifier: Verifier
-    now: datetime
-    provenance: Provenance | None = None
-    enforce_approvals: bool = True
-    pr_author: str | None = None  # the code-host login that opened the pull request
-    #: Ledgers whose creation or header change the pull request's approvals cover: the
-    #: budget gate judges them by their proposed header.
-    approved_ledgers: frozenset[str] = frozenset()
-
-
-def working_tree(root: Path) -> Tree:
-    def read(path: str) -> bytes | None:
-        full = root / path
-        return read_bytes(root, path) if full.exists() or full.is_symlink() else None
-
-    return Tree(read, lambda prefix: [p.as_posix() for p in iter_files(root, prefix)])
 
 
 def _files_findings(exc: InputError, rule: str = "files.invalid") -> list[Finding]:
@@ -150,195 +84,6 @@ def _files_findings(exc: InputError, rule: str = "files.invalid") -> list[Findin
         )
         for p in exc.problems
     ]
-
-
-def _approval_evidence(
-    folder: str,
-    head: Tree,
-    trust: Trust,
-    author_prefixes: tuple[str, ...],
-    author_emails: frozenset[str] = frozenset(),
-) -> Evidence:
-    """Every approval file under `folder` at head (with a lazy lookup of its signed
-    carriers), the earlier versions of those files, and the authors."""
-    filed, current = [], {}
-    provenance = trust.provenance
-    for path in head.list(folder):
-        if _kind(path) != "approval":
-            continue
-        raw = head.read(path)
-        assert raw is not None  # listed a moment ago
-        current[path] = raw
-        loaded: Loaded[Approval] = governance.load_bytes(raw, path, "approval")  # type: ignore[assignment]
-        reviewer = trust.registry.reviewer(loaded.model.reviewer)
-        if provenance is not None and reviewer is not None:
-            carriers = partial(provenance.carriers, path, raw, reviewer.email)
-            filed.append(Filed(loaded, carriers))
-        else:
-            filed.append(Filed(loaded))
-    past: list[Loaded[Approval]] = []
-    history: tuple[bytes, ...] = ()
-    if provenance is not None:
-        for path, raw in provenance.past_approvals(folder, current):
-            with suppress(InputError):  # an old malformed version decided nothing
-                past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
-        history = provenance.author_commits(*author_prefixes)
-    logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
-    return Evidence(
-        trust.registry,
-        trust.verifier,
-        tuple(filed),
-        author_emails,
-        history,
-        trust.enforce_approvals,
-        tuple(past),
-        logins,
-        provenance is not None,
-    )
-
-
-def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Ledger] | None]:
-    """The source's ledger at head and on the base, for the budget gate (None: no such file)."""
-    path = layout.ledger_path(source)
-    found: dict[str, Loaded[Ledger] | None] = {}
-    for name, tree in (("ledger", head), ("base_ledger", base)):
-        raw = tree.read(path) if tree is not None else None
-        found[name] = _parsed(raw, path, "ledger") if raw is not None else None
-    return found
-
-
-def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -> ReleaseContext:
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
-    card_path = layout.card_path(dataset)
-    card_bytes = head.read(card_path)
-    if card_bytes is None:
-        raise InputError.at(card_path, "missing: a release needs its dataset's card")
-    card: Loaded[Card] = _parsed(card_bytes, card_path, "card")
-    base_card_bytes = base.read(card_path) if base else None
-    classification = card.model.classification
-    base_card: Loaded[Card] | None = None
-    if base_card_bytes is not None:  # the base decides the tier of an existing dataset
-        loaded: Loaded[Card] = _parsed(base_card_bytes, card_path, "card")
-        base_card, classification = loaded, loaded.model.classification
-    waivers = tuple(
-        head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if _kind(p) == "waiver"
-    )
-    manifest: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
-    report: Loaded[Report] = head.load(f"{folder}/report.json", "report")
-    revocation = None
-    if head.read(f"{folder}/revocation.yaml") is not None:
-        revocation = head.load(f"{folder}/revocation.yaml", "revocation")
-    return ReleaseContext(
-        release=release,
-        policy=trust.policy,
-        card=card,
-        card_sha256=hashlib.sha256(card_bytes).hexdigest(),
-        classification=classification,
-        manifest=manifest,
-        report=report,
-        waivers=waivers,
-        now=trust.now,
-        base_card=base_card.model if base_card else None,
-        approvals=_approval_evidence(
-            folder, head, trust, (folder,), frozenset({manifest.model.author.casefold()})
-        ),
-        **_ledgers((base_card or card).model.source.id, head, base),
-        revocation=revocation,
-        revoked_artifacts=_revoked_artifacts(head, base),
-        ledger_approved=layout.ledger_path((base_card or card).model.source.id)
-        in trust.approved_ledgers,
-        source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
-        newest_on_base=_newest_on_base(dataset, folder, base),
-    )
-
-
-def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, datetime] | None:
-    """The dataset's newest release on the base that is not revoked, by `created_at`, when
-    the release in `folder` is new: a new release dated before it would be superseded on
-    arrival, never current and never due for revalidation."""
-    if base is None or base.read(f"{folder}/manifest.yaml") is not None:
-        return None
-    newest: tuple[str, datetime] | None = None
-    for path in base.find(f"datasets/{dataset}/releases", "manifest.yaml"):
-        placed = layout.classify(path)
-        if placed is None or placed.kind != "manifest":
-            continue
-        if base.read(path.rsplit("/", 1)[0] + "/revocation.yaml") is not None:
-            continue
-        try:
-            created = base.load(path, "manifest").model.created_at
-        except InputError:
-            continue  # a base manifest that does not load dates nothing
-        if newest is None or created > newest[1]:
-            newest = (f"{dataset}@{placed.ids['version']}", created)
-    return newest
-
-
-def _source_floor(
-    card: Card, base_card: Card | None, base: Tree | None
-) -> tuple[Classification, str] | None:
-    """The strictest classification the base gives another dataset of `card`'s source, and
-    that dataset; only for a card that is new or moves to another source (an existing
-    card's tier is its base classification). A second card of a restricted source must
-    not ship its data as public, with the public tier's approvals and no DP."""
-    source = card.source.id
-    if base is None or (base_card is not None and base_card.source.id == source):
-        return None
-    found: tuple[Classification, str] | None = None
-    for path in base.find("datasets", "card.yaml"):
-        placed = layout.classify(path)
-        if placed is None or placed.kind != "card" or placed.ids["dataset"] == card.id:
-            continue
-        raw = base.read(path)
-        if raw is None or source.encode() not in raw:  # most cards: another source
-            continue
-        try:
-            other: Card = _parsed(raw, path, "card").model
-        except InputError:
-            continue  # a base card that does not load classifies nothing
-        rank = list(Classification).index
-        if other.source.id != source:
-            continue
-        if found is None or rank(other.classification) > rank(found[0]):
-            found = (other.classification, other.id)
-    return found
-
-
-_REVOCATIONS: dict[str, tuple[RevokedTable, ...]] = {}
-
-
-def _revocations(tree: Tree) -> tuple[RevokedTable, ...]:
-    """Every revoked release's artifact in `tree`, with the content its manifest records;
-    cached by the datasets folder's id when the tree has one (audit decides a thousand
-    commits whose datasets/ rarely changes between them)."""
-    key = tree.folder_id("datasets") if tree.folder_id is not None else None
-    if key is not None and key in _REVOCATIONS:
-        return _REVOCATIONS[key]
-    found = []
-    for path in tree.find("datasets", "revocation.yaml"):
-        if _kind(path) != "revocation":
-            continue
-        revocation: Revocation = tree.load(path, "revocation").model
-        table = Table(revocation.artifact_sha256)
-        manifest_path = path.rsplit("/", 1)[0] + "/manifest.yaml"
-        if tree.read(manifest_path) is not None:
-            manifest: Manifest = tree.load(manifest_path, "manifest").model
-            if manifest.artifact.sha256 == revocation.artifact_sha256:  # bound by the revocation
-                table = artifact_table(manifest)
-        found.append(RevokedTable(revocation.release, table))
-    result = tuple(found)
-    if key is not None:
-        if len(_REVOCATIONS) > 64:
-            _REVOCATIONS.clear()
-        _REVOCATIONS[key] = result
-    return result
-
-
-def _revoked_artifacts(head: Tree, base: Tree | None) -> tuple[RevokedTable, ...]:
-    """Artifacts revoked on the base or in the pull request itself, in any dataset: a
-    revoked table never ships again, under another version or another dataset."""
-    return _revocations(head) + (_revocations(base) if base is not None else ())
 
 
 def _only_revocation(files: tuple[str, ...]) -> bool:
@@ -368,7 +113,7 @@ def _check_release(
         return ReleaseResult(release, (finding,), files)
     if ctx.revocation is not None and _only_revocation(files):
         return engine.check_revocation(ctx, files)
-    records = tuple(p for p in files if _kind(p) == "revalidation")
+    records = tuple(p for p in files if kind_of(p) == "revalidation")
     if files and len(records) == len(files):
         return _check_records(ctx, files, head)  # a record, not a new decision
     result = engine.check_release(ctx, files)
@@ -460,7 +205,7 @@ def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict
     }
     folder = ctx.manifest.document.path.rsplit("/", 1)[0]
     for path in sorted(head.list(f"{folder}/revalidations")):
-        if _kind(path) != "revalidation" or path in checked:
+        if kind_of(path) != "revalidation" or path in checked:
             continue
         with suppress(InputError):  # a record that does not load is its own finding
             record: Revalidation = head.load(path, "revalidation").model
@@ -476,7 +221,7 @@ def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree)
     card_path = layout.card_path(dataset)
     card_raw = base.read(card_path)
     card_raw = head.read(card_path) if card_raw is None else card_raw
-    card: Card | None = _parsed(card_raw, card_path, "card").model if card_raw is not None else None
+    card: Card | None = parsed(card_raw, card_path, "card").model if card_raw is not None else None
     where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
     manifest = head.load(where, "manifest") if head.read(where) is not None else None
     added = any(path == where and status != "D" for path, status in changes)
@@ -494,7 +239,7 @@ def _ledger_changes(
     """Top-level budget findings for every ledger the pull request changes (BRIEF §10.5)."""
     found: list[Finding] = []
     for path, status in changes:
-        if _kind(path) != "ledger" or status == "D" or base is None:
+        if kind_of(path) != "ledger" or status == "D" or base is None:
             continue
         try:
             loaded: Loaded[Ledger] = head.load(path, "ledger")
@@ -574,23 +319,15 @@ def changed_cards(
     """
     found = {}
     for path, status in changes:
-        if _kind(path) != "card" or status == "D":
+        if kind_of(path) != "card" or status == "D":
             continue
         old_raw, new_raw = base.read(path), head.read(path)
-        if old_raw is None or new_raw is None or (new := _loads(new_raw, path, "card")) is None:
+        if old_raw is None or new_raw is None or (new := loads(new_raw, path, "card")) is None:
             continue
-        old: Loaded[Card] = _parsed(old_raw, path, "card")
+        old: Loaded[Card] = parsed(old_raw, path, "card")
         if old.model != new.model:
             found[new.model.id] = (old, new)
     return found
-
-
-def _loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[type-arg]
-    """The file at head, or None when it does not load (a `files` finding blocks then)."""
-    try:
-        return _parsed(raw, path, kind)
-    except InputError:
-        return None
 
 
 def classification_changes(
@@ -609,13 +346,13 @@ def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> Bud
     whose source they change: what `budget_changes` approvers approve."""
     headers: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
     for path, status in changes:
-        if _kind(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
+        if kind_of(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
             continue
-        if (loaded := _loads(new_raw, path, "ledger")) is None:
+        if (loaded := loads(new_raw, path, "ledger")) is None:
             continue
         new = ledgers.header(loaded.document.data)
         old_raw = base.read(path)
-        old = ledgers.header(_parsed(old_raw, path, "ledger").document.data) if old_raw else None
+        old = ledgers.header(parsed(old_raw, path, "ledger").document.data) if old_raw else None
         if old is None or not same_data(old, new):
             headers[path] = (old, new)
     sources = {
@@ -648,7 +385,7 @@ def _governance_changes(
         subject = card_subject(
             trust.policy, old.model.classification, dataset, card_change_digest(old, new)
         )
-        evidence = _approval_evidence(
+        evidence = approval_evidence(
             layout.approval_folder("card", dataset), head, trust, (layout.card_path(dataset),)
         )
         described = card_changes(old.model, new.model, trust.policy.model)
@@ -658,7 +395,7 @@ def _governance_changes(
         return found, frozenset()
     subject = budget_subject(trust.policy, trust.registry, budget_change_digest(change))
     touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
-    evidence = _approval_evidence(layout.approval_folder("budget"), head, trust, touched)
+    evidence = approval_evidence(layout.approval_folder("budget"), head, trust, touched)
     problems = budget_findings(subject, evidence, change)
     return found + problems, frozenset(change.ledgers) if approved(problems) else frozenset()
 
@@ -688,7 +425,7 @@ def _policy_change(
         digest = trust_root_digest(head, base, classifications)
     except InputError:
         return []  # the invalid or deleted file is a `files` finding already, and blocks
-    evidence = _approval_evidence(
+    evidence = approval_evidence(
         layout.approval_folder("policy"), head, trust, ("policy", "datasets")
     )
     found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
@@ -726,18 +463,6 @@ def policy_impact(proposed: Loaded[Policy], trust: Trust, base: Tree) -> list[Fi
     return found
 
 
-def _kind(path: str) -> str | None:
-    placed = layout.classify(path)
-    return placed.kind if placed else None
-
-
-def release_of(path: str) -> str | None:
-    placed = layout.classify(path)
-    if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
-        return None  # not a release's file (a policy, card or budget approval)
-    return f"{placed.ids['dataset']}@{placed.ids['version']}"
-
-
 def decide(
     changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree | None
 ) -> tuple[list[ReleaseResult], list[Finding]]:
@@ -765,7 +490,7 @@ def decide(
             top += _top_level(path, status, trust.policy, head)
             continue
         releases.setdefault(release, []).append(path)
-        if status != "D" and base is not None and _kind(path) in MERGED_FIXED:
+        if status != "D" and base is not None and kind_of(path) in MERGED_FIXED:
             before = base.read(path)
             if before is not None and before != head.read(path):
                 top.append(
@@ -803,7 +528,7 @@ def decide(
     if base is not None:
         try:
             classifications = classification_changes(changes, head, base)
-            if classifications or any(_kind(p) in ("policy", "reviewers") for p, _ in changes):
+            if classifications or any(kind_of(p) in ("policy", "reviewers") for p, _ in changes):
                 top += _policy_change(trust, head, base, classifications)
         except InputError as exc:
             top += _files_findings(exc)
@@ -838,91 +563,10 @@ def _unbound_approvals(trust: Trust, changes: list[tuple[str, str]]) -> list[Fin
     ]
 
 
-@dataclass(frozen=True)
-class Sides:
-    """A comparison in Git: the trust root's commit, the head, what changed between them."""
-
-    base: str
-    head: str
-    changes: list[tuple[str, str]]  # (path, status) of `merge-base(base, head)..head`
-    base_tree: Tree
-    head_tree: Tree
-    provenance: Provenance
-
-
-def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = None) -> Sides:
-    """`base_ref` (default: origin/HEAD, else main) against `head_ref` (default: HEAD);
-    `audit` passes a first-parent commit's parent and the commit itself."""
-    base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
-    head = repo.resolve(head_ref, "ref") if head_ref else repo.head()
-    changed = repo.changed(base, head)
-    changes = [(c.path, c.status) for c in changed]
-    changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
-
-    def side(commit: str) -> Tree:
-        return Tree(
-            lambda p: repo.read(commit, p),
-            lambda prefix: repo.list_files(commit, prefix),
-            lambda prefix, name: repo.named(commit, prefix, name),
-            lambda prefix: repo.folder_id(commit, prefix),
-        )
-
-    provenance = Provenance(repo, repo.merge_base(base, head), head)
-    return Sides(base, head, changes, side(base), side(head), provenance)
-
-
-def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # type: ignore[type-arg]
-    """The base's policy or registry; one that cannot be loaded prevents a decision (exit 2)."""
-    try:
-        return tree.load(path, kind)
-    except InputError as exc:
-        first = exc.problems[0]
-        raise InputError.at(
-            first.location.path,
-            f"{where} {'policy' if kind == 'policy' else 'reviewer registry'} cannot be loaded: "
-            f"{first.message}",
-            first.location.line,
-            first.location.column,
-        ) from None
-
-
-def make_trust(
-    tree: Tree, where: str, now: datetime, provenance: Provenance | None, enforce_approvals: bool
-) -> Trust:
-    policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
-    registry: Loaded[Registry] = load_trust_root(tree, layout.REVIEWERS, "reviewers", where)
-    verifier = Verifier(registry.model, now)
-    return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)
-
-
-def judge_locally(root: Path, release: str, now: datetime) -> ReleaseContext:
-    """The context `check` will judge an uncommitted release in: the working tree as head,
-    the default base's policy and registry as the trust root (the working tree's when there
-    is no base yet, or it has no policy). For commands that predict the gate.
-
-    Raises:
-        InputError: the release or the trust root cannot be loaded.
-    """
-    head = working_tree(root)
-    try:
-        with Repository.open(root) as repo:
-            sha = repo.resolve(repo.default_base())
-            base = Tree(lambda p: repo.read(sha, p), lambda prefix: repo.list_files(sha, prefix))
-            trust = make_trust(base, f"the base {sha[:12]}'s", now, None, True)
-            with trust.verifier:
-                return release_context(release, trust, head, base)
-    except (GitError, InputError):
-        pass  # no repository, no base yet, or a base without a policy
-    trust = make_trust(head, "the working tree's", now, None, True)
-    with trust.verifier:
-        return release_context(release, trust, head, None)
-
-
 def _head_tree(root: Path) -> Tree:
     """HEAD's committed files (the scheduled job's view of main)."""
     repo = Repository.open(root)
-    head = repo.head()
-    return Tree(lambda p: repo.read(head, p), lambda prefix: repo.list_files(head, prefix))
+    return commit_tree(repo, repo.head())
 
 
 def _current(
@@ -973,7 +617,7 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
             loaded = [
                 head.load(p, "revalidation")
                 for p in head.list(f"{folder}/revalidations")
-                if _kind(p) == "revalidation"
+                if kind_of(p) == "revalidation"
             ]
         except InputError as exc:
             results.append(ReleaseResult(release, tuple(_files_findings(exc))))

@@ -22,10 +22,9 @@ import click
 from synthgov import engine, governance, layout, options
 from synthgov.canonical import canonical
 from synthgov.commands import budget
-from synthgov.commands.check import judge_locally
 from synthgov.commands.evaluate import progress
+from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError, UsageError
-from synthgov.gates.approvals import standing
 from synthgov.history import author_email
 from synthgov.models import Card, Manifest, Policy
 from synthgov.models.common import format_timestamp
@@ -288,7 +287,7 @@ def _predict(root: Path, release: str) -> None:
         click.echo(f"no prediction: {exc.problems[0]}", err=True)
         return
     result = engine.check_release(ctx)
-    _, filled, required = standing(ctx)
+    filled, required = ctx.review.filled, ctx.review.required
     other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
     verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
     click.echo(f"predicted gate for {release}: {verdict}")

@@ -18,13 +18,15 @@ from typing import Any
 import click
 
 from synthgov import accounting, clock, engine, governance, inventory, layout, options
-from synthgov.commands.check import Sides, Trust, git_sides, make_trust, release_context, release_of
+from synthgov.decision.contexts import release_context
+from synthgov.decision.sides import Sides, git_sides, release_of
+from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
-from synthgov.gates.approvals import _signer, standing
 from synthgov.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
 from synthgov.models import Card, Ledger, Revalidation, Revocation
+from synthgov.review import Review
 
 
 @dataclass(frozen=True)
@@ -39,31 +41,21 @@ class Inventory:
     contexts: dict[str, ReleaseContext]  # release -> what it was judged on (when it loaded)
 
 
-def _counted(ctx: ReleaseContext, filled: dict[str, list[str]]) -> tuple[CountedApproval, ...]:
+def _counted(review: Review) -> tuple[CountedApproval, ...]:
     """The approvals the gate counted, with the registered key whose signature verified."""
-    evidence = ctx.approvals
-    assert evidence is not None
-    found = []
-    for filed in evidence.approvals:
-        approval = filed.loaded.model
-        if approval.subject != "release" or approval.release != ctx.release:
-            continue
-        if approval.reviewer not in filled.get(approval.role, []):
-            continue
-        signer, _ = _signer(filed, evidence.verifier)
-        if signer is None:
-            continue
-        found.append(
-            CountedApproval(
-                approval.reviewer,
-                approval.role,
-                approval.decision,
-                approval.signed_at,
-                signer.fingerprint,
-                signer.carrier,
-                approval.comment,
-            )
+    found = [
+        CountedApproval(
+            f.approval.reviewer,
+            f.approval.role,
+            f.approval.decision,
+            f.approval.signed_at,
+            f.signer.fingerprint,
+            f.signer.carrier,
+            f.approval.comment,
         )
+        for f in review.counted()
+        if f.signer is not None
+    ]
     return tuple(sorted(found, key=lambda a: (a.role, a.reviewer)))
 
 
@@ -75,8 +67,8 @@ def _judge(
     try:
         ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
         result = engine.check_release(ctx)
-        _, filled, required = standing(ctx)
-        counted = _counted(ctx, filled)
+        filled, required = ctx.review.filled, ctx.review.required
+        counted = _counted(ctx.review)
     except InputError as exc:
         item = {
             "release": release,

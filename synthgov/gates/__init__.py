@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from synthgov.content import RevokedTable
@@ -17,7 +18,7 @@ from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, 
 from synthgov.models.common import Classification
 
 if TYPE_CHECKING:
-    from synthgov.gates.approvals import Evidence
+    from synthgov.review import Evidence, Review
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,15 @@ class ReleaseContext:
     #: the newest release of the dataset on the base that is not revoked, and its
     #: `created_at`, when this release is new (else None)
     newest_on_base: tuple[str, datetime] | None = None
+
+    @cached_property
+    def review(self) -> Review:
+        """The one review of the release's own approvals (`approvals.release_review`),
+        computed once per context: the gate, `status`, `release new` and `audit` read it.
+
+        Raises:
+            ValueError: no approval evidence was gathered for this release.
+        """
+        from synthgov.gates.approvals import release_review
+
+        return release_review(self)
