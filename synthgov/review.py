@@ -26,7 +26,7 @@ decided again later, and each reviewer fills at most one slot (`approvals.fill`)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -426,12 +426,12 @@ def review(subject: Subject, evidence: Evidence) -> Review:
     return Review(subject, tuple(files), filled, tuple(found))
 
 
-def signatures(evidence: Evidence) -> tuple[FileReview, ...]:
-    """Check 1 of every approval file of the evidence, whatever its subject: the signer, or
-    why no carrier verified (read from the review that verified it, if any)."""
+def signatures(filed: Iterable[Filed], verifier: Verifier) -> tuple[FileReview, ...]:
+    """Check 1 of each approval file, whatever its subject: the signer, or why no carrier
+    verified (read from the review that verified it with this verifier, if any)."""
     found = []
-    for filed in evidence.approvals:
-        signer, why = filed.signature(evidence.verifier)
+    for one in filed:
+        signer, why = one.signature(verifier)
         failed = None if signer is not None else Check.SIGNATURE
-        found.append(FileReview(filed.path, filed.loaded.model, signer, failed, why))
+        found.append(FileReview(one.path, one.loaded.model, signer, failed, why))
     return tuple(found)

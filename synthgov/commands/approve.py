@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from synthgov import approvals, governance, layout, options, sshsig
-from synthgov.commands.check import (
+from synthgov.decision.changes import (
     budget_change,
     budget_change_digest,
     card_change_digest,
@@ -39,7 +39,7 @@ from synthgov.models import Approval, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.openpgp import Keyring, sign_with_gpg
 from synthgov.paths import read_bytes, replace_file, write_new
-from synthgov.review import Evidence, author_reasons
+from synthgov.review import Check, Evidence, Filed, Subject, review
 from synthgov.signatures import APPROVAL_NAMESPACE, Signer, Verifier, key_problem
 from synthgov.sshsig import SignatureError, sign_with_ssh_keygen
 from synthgov.writing import schema_url, to_yaml
@@ -229,6 +229,50 @@ def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes
     return _approval_text({**data, "signature": {"format": fmt, "armored": sign(payload)}}, path)
 
 
+def _refused(exc: Refused) -> int:
+    click.echo(f"approval refused: {exc}; nothing was written", err=True)
+    return 1
+
+
+def _would_count(
+    subject: _Subject,
+    filed: Filed,
+    registry: Registry,
+    now: datetime,
+    history: tuple[bytes, ...],
+    repository: str | None,
+) -> None:
+    """Ask the gate's own review whether the signed approval would count, before anything
+    is written (BRIEF §10.13); a reject that would stand counts as a decision too.
+
+    Raises:
+        Refused: it fails a check the gate applies (role, authorship, ...).
+        InputError: its signature does not verify with the registered key.
+    """
+    required = {filed.loaded.model.role: 1}
+    judged = Subject(
+        subject.label,
+        subject.digest,
+        required,
+        layout.POLICY,
+        None,
+        "synthgov approve",
+        subject.kind,
+        repository,
+    )
+    with Verifier(registry, now) as verifier:
+        evidence = Evidence(registry, verifier, (filed,), subject.author_emails, history)
+        reviewed = review(judged, evidence).files[0]
+    if reviewed.failed is Check.SIGNATURE:
+        raise InputError.at("--key", reviewed.reason)
+    if reviewed.failed is Check.ROLE:
+        holder = registry.reviewer(reviewed.approval.reviewer)
+        assert holder is not None  # check 1 verified one of their keys
+        raise Refused(f"{reviewed.reason} (holds: {', '.join(holder.roles)})")
+    if reviewed.failed is not None:
+        raise Refused(reviewed.explanation)
+
+
 def run(
     root: Path,
     target: str | None,
@@ -270,29 +314,14 @@ def run(
         subject = _subject(sides, release, waiver, revocation, change)
         signing = signing_key(root, key)
         try:
-            try:
-                signer = _identify(signing, registry, now)
-            except SignatureError as exc:
-                raise InputError.at("--key", str(exc)) from None
-            reviewer = registry.reviewer(signer.reviewer)
-            assert reviewer is not None
-            if role not in reviewer.roles:
-                raise Refused(
-                    f"{reviewer.id} does not hold the role {role} in the base registry "
-                    f"(holds: {', '.join(reviewer.roles)})"
-                )
-            with Verifier(registry, now) as verifier:
-                history = sides.provenance.author_commits(*subject.folders)
-                evidence = Evidence(registry, verifier, (), subject.author_emails, history)
-                authored = author_reasons(evidence)
-                if reviewer.id in authored:
-                    raise Refused(
-                        f"{reviewer.id} is an author of {subject.label} and cannot "
-                        f"approve it ({authored[reviewer.id]})"
-                    )
+            signer = _identify(signing, registry, now)
+        except SignatureError as exc:
+            raise InputError.at("--key", str(exc)) from None
         except Refused as exc:
-            click.echo(f"approval refused: {exc}; nothing was written", err=True)
-            return 1
+            return _refused(exc)
+        reviewer = registry.reviewer(signer.reviewer)
+        assert reviewer is not None
+        history = sides.provenance.author_commits(*subject.folders)
     if revocation and (waiver or release is None):
         raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
     dataset = change[1] if change else None
@@ -323,8 +352,10 @@ def run(
     except SignatureError as exc:
         raise InputError.at("--key", str(exc)) from None
     loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, "approval")  # type: ignore[assignment]
-    with Verifier(registry, now) as verifier:  # what check will do, before anything is written
-        verifier.embedded(loaded.model.signature, approvals.signed_payload(loaded.document.data))
+    try:
+        _would_count(subject, Filed(loaded), registry, now, history, repository)
+    except Refused as exc:
+        return _refused(exc)
     _write(root, path, text.encode(), replace)
     if commit:
         _commit(

@@ -19,10 +19,10 @@ from typing import Any
 import click
 
 from synthgov import governance, layout, options
-from synthgov.commands.check import failing_rules
 from synthgov.commands.release import _evaluate
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
+from synthgov.gates.revalidation import failing_rules
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
