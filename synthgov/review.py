@@ -4,8 +4,9 @@
 carrier verified or which numbered check the file fails and why, and per role who fills it
 and how many are missing. The approvals gate reports its findings; `approve` asks it
 "would this count?"; `status`, `release new` and `audit` read the signers and roles from
-it. A file's signature is verified once per verifier (`Filed.signature`): whichever
-subject, command or report asks again reads the first answer.
+it. Nothing is verified twice: a file's check 1 is answered once per verifier
+(`Filed.signature`, carriers looked up once), and the verifier remembers every signature
+it verified, so whichever subject, command or report asks again reads the first answer.
 
 The checks an approval file passes to count, in this order (BRIEF §5, signing.md §11):
 
