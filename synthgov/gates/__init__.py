@@ -1,8 +1,10 @@
 """The gates of BRIEF §4, one module each: `check(ctx) -> list[Finding]`, pure.
 
-The command builds a `ReleaseContext` from the base commit (trust root: policy, and the
-card's classification when the card already exists there) and the head (the release's
-own files); gates only read it.
+The decision (`synthgov.decision.contexts`) builds a `ReleaseContext` from the base
+commit (trust root: policy, and the card's classification when the card already exists
+there) and the head (the release's own files); gates only read it. Some gates judge
+what lies outside one release's context (`files`, `changes`, the ledgers in `budget`);
+the decision hands them the files it read.
 """
 
 from __future__ import annotations
