@@ -213,8 +213,8 @@ class Replay:
     """One audit run over one repository; trust roots cached by their bytes."""
 
     def tree(self, commit: str) -> Tree:
-        """One Tree per commit, so that a commit's head side is the next one's base side
-        and what `check` caches per tree (revoked artifacts) is computed once."""
+        """One Tree per commit: a commit's head side is the next one's base side (what the
+        decision derives from a tree's folders is remembered by the trust, per folder id)."""
         trees: dict[str, Tree] = self.__dict__.setdefault("_trees", {})
         if commit not in trees:
             if len(trees) >= 4:
@@ -421,10 +421,9 @@ def _approvals(
     else:
         filed = approval_files(head.list(folder), head, trust)[0]
     found = []
-    for reviewed in signatures(filed, trust.verifier):
+    mine = [f for f in filed if f.path.startswith(folder + "/")]
+    for reviewed in signatures(mine, trust.verifier):
         model, signer = reviewed.approval, reviewed.signer
-        if not reviewed.path.startswith(folder + "/"):
-            continue
         found.append(
             {
                 "path": reviewed.path,
