@@ -1,7 +1,7 @@
 """The audit: replay main's first-parent history and re-decide every release (BRIEF §5).
 
 For each first-parent commit C with first parent P, the gate is re-run exactly as `check`
-runs it for a pull request with base P and head C (`check.decide`): the trust root is P's
+runs it for a pull request with base P and head C (`decision.decide`): the trust root is P's
 policy and registry, the clock is C's committer time (when it reached main; `--at`
 replaces it), and for a merge the merged side's commits are the pull request's history.
 Every blocking finding of that decision is a finding of the audit, at C: a release that
@@ -26,15 +26,19 @@ from typing import Any
 
 from synthgov import checkpoints, clock, commits, governance, layout
 from synthgov.accounting import summary
-from synthgov.commands.check import Tree, Trust, decide, make_trust, release_of
+from synthgov.decision.decide import decide
+from synthgov.decision.evidence import filed as approval_files
+from synthgov.decision.sides import Tree, commit_tree, release_of
+from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult
-from synthgov.gates.approvals import Filed, _signer
+from synthgov.gates import ReleaseContext
 from synthgov.history import FirstParent, Repository
 from synthgov.loading import Loaded
-from synthgov.models import Approval, Checkpoint, Ledger, Manifest, Report
+from synthgov.models import Checkpoint, Ledger, Manifest, Report
 from synthgov.models.common import format_timestamp
 from synthgov.provenance import Provenance, base_approvals
+from synthgov.review import signatures
 from synthgov.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
@@ -205,25 +209,17 @@ def _is_approval(path: str) -> bool:
     return placed is not None and placed.kind == "approval"
 
 
-def _tree(repo: Repository, commit: str) -> Tree:
-    return Tree(
-        lambda p: repo.read(commit, p),
-        lambda prefix: repo.list_files(commit, prefix),
-        folder_id=lambda prefix: repo.folder_id(commit, prefix),
-    )
-
-
 class Replay:
     """One audit run over one repository; trust roots cached by their bytes."""
 
     def tree(self, commit: str) -> Tree:
-        """One Tree per commit, so that a commit's head side is the next one's base side
-        and what `check` caches per tree (revoked artifacts) is computed once."""
+        """One Tree per commit: a commit's head side is the next one's base side (what the
+        decision derives from a tree's folders is remembered by the trust, per folder id)."""
         trees: dict[str, Tree] = self.__dict__.setdefault("_trees", {})
         if commit not in trees:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
-            trees[commit] = _tree(self.repo, commit)
+            trees[commit] = commit_tree(self.repo, commit)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
@@ -237,7 +233,7 @@ class Replay:
         self._stack.close()
 
     def trust(self, parent: str, now: datetime) -> Trust:
-        base = _tree(self.repo, parent)
+        base = commit_tree(self.repo, parent)
         key = (base.read(layout.POLICY), base.read(layout.REVIEWERS))
         trust = self._trusts.get(key)
         if trust is None:
@@ -301,11 +297,11 @@ class Replay:
         )
         trust = replace(trust, provenance=provenance)
         try:
-            results, top = decide(changes, trust, head, self.tree(parent))
+            decision = decide(changes, trust, head, self.tree(parent))
         except (InputError, GitError) as exc:  # fail closed: the commit is not shown clean
             outcome.add(commit.sha, "audit.error", f"no decision possible: {exc}")
             return
-        for finding in top:
+        for finding in decision.findings:
             if finding.blocks:
                 outcome.add(
                     commit.sha,
@@ -315,8 +311,9 @@ class Replay:
                     rule=finding.rule,
                     file=finding.file,
                 )
-        for result in results:
-            self.record(commit, now, result, trust, head, outcome)
+        for result in decision.results:
+            ctx = decision.contexts.get(result.release)
+            self.record(commit, now, result, trust, head, outcome, ctx)
         self.budgets(commit, head, outcome)
 
     def record(
@@ -327,6 +324,7 @@ class Replay:
         trust: Trust,
         head: Tree,
         outcome: Outcome,
+        ctx: ReleaseContext | None = None,
     ) -> None:
         release = result.release
         for finding in result.findings:
@@ -362,7 +360,7 @@ class Replay:
         )
         with suppress(InputError, GitError):  # a release that does not load has its findings
             record.inputs, record.author = _inputs(release, head)
-            record.approvals = _approvals(release, head, trust)
+            record.approvals = _approvals(release, head, trust, ctx)
 
     def budgets(self, commit: FirstParent, head: Tree, outcome: Outcome) -> None:
         for path, status in commit.changes:
@@ -412,34 +410,30 @@ def _inputs(release: str, head: Tree) -> tuple[dict[str, str], str | None]:
     return found, manifest.author
 
 
-def _approvals(release: str, head: Tree, trust: Trust) -> list[dict[str, Any]]:
-    """Each approval file of the release with the key that verified it, at the decision."""
-    folder = layout.release_dir(*release.split("@", 1))
+def _approvals(
+    release: str, head: Tree, trust: Trust, ctx: ReleaseContext | None
+) -> list[dict[str, Any]]:
+    """Each approval file of the release with the key that verified it, as the decision
+    verified it (read from its context; verified here only when no context was built)."""
+    folder = f"{layout.release_dir(*release.split('@', 1))}/approvals"
+    if ctx is not None and ctx.approvals is not None:
+        filed = ctx.approvals.approvals
+    else:
+        filed = approval_files(head.list(folder), head, trust)[0]
     found = []
-    for path in head.list(f"{folder}/approvals"):
-        if not _is_approval(path):
-            continue
-        raw = head.read(path)
-        assert raw is not None
-        loaded: Loaded[Approval] = governance.load_bytes(raw, path, "approval")  # type: ignore[assignment]
-        model = loaded.model
-        reviewer = trust.registry.reviewer(model.reviewer)
-        provenance = trust.provenance
-        if provenance is not None and reviewer is not None:
-            filed = Filed(loaded, partial(provenance.carriers, path, raw, reviewer.email))
-        else:
-            filed = Filed(loaded)
-        signer, why = _signer(filed, trust.verifier)
+    mine = [f for f in filed if f.path.startswith(folder + "/")]
+    for reviewed in signatures(mine, trust.verifier):
+        model, signer = reviewed.approval, reviewed.signer
         found.append(
             {
-                "path": path,
+                "path": reviewed.path,
                 "reviewer": model.reviewer,
                 "role": model.role,
                 "decision": model.decision,
                 "signed_at": format_timestamp(model.signed_at),
                 "fingerprint": signer.fingerprint if signer else None,
                 "carrier": signer.carrier if signer else None,
-                "problem": None if signer else why,
+                "problem": None if signer else reviewed.reason,
             }
         )
     return found

@@ -5,7 +5,8 @@ commit, its tree and every ledger's head, with the auditor's clock. It is signed
 canonical JSON without `signature` (SSHSIG, namespace `synthgov-checkpoint`) by a reviewer
 of the checkpointed commit's registry who holds `auditor` or `policy-admin`: a role that
 answers for the trust root, so that a release author cannot pin a history they rewrote.
-The pure part builds and judges records; reading Git and signing are the callers'.
+Building and judging records is pure; `recorded` and `write` read Git and the working
+tree, sign with ssh-keygen and write the file.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from synthgov import approvals, clock, ledgers, sshsig
+from synthgov import approvals, clock, governance, layout, ledgers, sshsig
+from synthgov.errors import UsageError
+from synthgov.history import Repository
 from synthgov.keys import parse_ssh_public_key
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
+from synthgov.paths import iter_files, read_bytes, write_new
 from synthgov.signatures import key_problem
 from synthgov.sshsig import SignatureError
+from synthgov.writing import to_yaml
 
 NAMESPACE = "synthgov-checkpoint"
 ROLES = ("auditor", "policy-admin")
@@ -158,3 +164,60 @@ def verify(
                 )
             )
     return found
+
+
+# --- on disk: the checkpoints recorded, and writing a new one ----------------------------
+
+
+def recorded(repo: Repository, root: Path, tip: str) -> dict[tuple[str, bytes], None]:
+    """Checkpoints committed at the tip and those in the working tree: a local copy
+    survives a force-push that drops the committed one."""
+    found: dict[tuple[str, bytes], None] = {}
+    for path in repo.list_files(tip, FOLDER):
+        raw = repo.read(tip, path)
+        if raw is not None and path.endswith(".yaml"):
+            found[(path, raw)] = None
+    for rel in iter_files(root, FOLDER):
+        path = rel.as_posix()
+        if path.endswith(".yaml"):
+            found[(path, read_bytes(root, path))] = None
+    return found
+
+
+def write(repo: Repository, root: Path, head: str, tree: str, key: Path, now: datetime) -> str:
+    """Sign a checkpoint of `head` with the SSH key file `key` and write it under
+    `FOLDER`; its path. The signer must be an auditor or policy admin of `head`'s registry.
+
+    Raises:
+        UsageError: the key cannot sign, or is not such a reviewer's.
+    """
+    registry: Registry = governance.load_bytes(  # type: ignore[assignment]
+        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+    ).model
+    ledger_paths = [
+        p
+        for p in repo.list_files(head, "budgets")
+        if (k := layout.classify(p)) and k.kind == "ledger"
+    ]
+    heads = ledger_heads(lambda p: repo.read(head, p), ledger_paths)
+    data: dict[str, Any] = unsigned(head, tree, heads, now, "unknown")
+    probe = _sign(key, b"synthgov checkpoint key probe")
+    reviewer, why = signer_of(probe, registry, now)
+    if reviewer is None:
+        raise UsageError(f"cannot sign a checkpoint with {key}: {why}")
+    data["reviewer"] = reviewer
+    data["signature"] = {
+        "format": "sshsig",
+        "armored": _sign(key, payload(data)),
+    }
+    path = path_for(now)
+    text = to_yaml(Checkpoint.model_validate(data))
+    write_new(root, path, text.encode("utf-8"))
+    return path
+
+
+def _sign(key: Path, message: bytes) -> str:
+    try:
+        return sshsig.sign_with_ssh_keygen(key, message, NAMESPACE)
+    except SignatureError as exc:
+        raise UsageError(str(exc)) from None

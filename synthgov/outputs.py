@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from synthgov.errors import InputError
-from synthgov.paths import _umask
+from synthgov.paths import umask
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),
@@ -83,7 +83,7 @@ def write_file(path: Path, data: bytes) -> None:
     """
     target, shown = file_target(path), str(path)
     existing = _mode(target, shown)
-    mode = stat.S_IMODE(existing) if existing is not None else 0o666 & ~_umask()
+    mode = stat.S_IMODE(existing) if existing is not None else 0o666 & ~umask()
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:

@@ -138,7 +138,7 @@ def _write_new(root: Path, rel: PurePosixPath, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a new file gets the usual mode
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; a new file gets the usual mode
         os.link(tmp, full)  # fails if `full` appeared meanwhile, unlike os.replace
     except FileExistsError:
         raise InputError.at(rel.as_posix(), "already exists; refusing to overwrite it") from None
@@ -180,7 +180,8 @@ def _replace(full: Path, new: bytes) -> None:
         raise
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (reading it means setting it: set it straight back)."""
     current = os.umask(0)
     os.umask(current)
     return current

@@ -9,6 +9,7 @@ A key counts when it is registered on the base branch and valid at the checker's
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,6 +59,9 @@ class Verifier:
                 else:
                     self._pgp[key.fingerprint] = (reviewer.id, key)
         self._keyring = Keyring(key.public_key for _, key in self._pgp.values())
+        #: (namespace, format, signature, payload digest) -> the registered key that made
+        #: it, or why none did (`_registered`)
+        self._verified: dict[tuple[str, str, bytes, bytes], tuple[str, Key] | str] = {}
 
     def close(self) -> None:
         self._keyring.close()
@@ -68,19 +72,44 @@ class Verifier:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _identify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> Signer:
+    def _registered(
+        self, fmt: str, armored: bytes, payload: bytes, namespace: str
+    ) -> tuple[str, Key]:
+        """The reviewer and registered key that made a signature over `payload`, whatever
+        the key's state today. Each signature is verified once per verifier: the answer,
+        or why there is none, is remembered for the next subject, command or report that
+        asks.
+
+        Raises:
+            SignatureError: malformed, bad, or no registered key.
+        """
+        memo = (namespace, fmt, armored, hashlib.sha256(payload).digest())
+        if memo not in self._verified:
+            try:
+                self._verified[memo] = self._verify(fmt, armored, payload, namespace)
+            except SignatureError as exc:
+                self._verified[memo] = str(exc)
+        found = self._verified[memo]
+        if isinstance(found, str):
+            raise SignatureError(found)
+        return found
+
+    def _verify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> tuple[str, Key]:
         if fmt == "sshsig":
             blob = sshsig.parse(armored).public_key
             found = self._ssh.get(blob)
             if found is None:
                 raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
             sshsig.verify(armored, payload, namespace=namespace, public_key=blob)
-        else:
-            fingerprint = self._keyring.verify(armored, payload)
-            found = self._pgp.get(fingerprint)
-            if found is None:  # the keyring holds registry keys only; belt and braces
-                raise SignatureError(f"key {fingerprint} is not in the base registry")
-        reviewer, key = found
+            return found
+        fingerprint = self._keyring.verify(armored, payload)
+        found = self._pgp.get(fingerprint)
+        if found is None:  # the keyring holds registry keys only; belt and braces
+            raise SignatureError(f"key {fingerprint} is not in the base registry")
+        return found
+
+    def _identify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> Signer:
+        reviewer, key = self._registered(fmt, armored, payload, namespace)
         problem = key_problem(key, self.now)
         if problem:
             raise SignatureError(f"{reviewer}'s key {key.fingerprint} {problem}")
@@ -103,18 +132,7 @@ class Verifier:
             SignatureError: unsigned, malformed, bad, or no registered key.
         """
         signed = commits.split_signed(raw)
-        if signed.format == "sshsig":
-            blob = sshsig.parse(signed.signature).public_key
-            found = self._ssh.get(blob)
-            if found is None:
-                raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
-            sshsig.verify(
-                signed.signature, signed.payload, namespace=COMMIT_NAMESPACE, public_key=blob
-            )
-        else:
-            found = self._pgp.get(self._keyring.verify(signed.signature, signed.payload))
-            if found is None:
-                raise SignatureError("the key is not in the base registry")
+        found = self._registered(signed.format, signed.signature, signed.payload, COMMIT_NAMESPACE)
         return found[0]
 
     def commit(self, raw: bytes) -> Signer:

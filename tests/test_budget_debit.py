@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from synthgov import governance, ledgers
-from synthgov.commands.budget import record_debit
+from synthgov.debits import record_debit
 from synthgov.errors import InputError
 from synthgov.models import Ledger
 from synthgov.models.ledger import Loss

@@ -9,75 +9,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from synthgov import audit, checkpoints, governance, layout, outputs
-from synthgov.commands.approve import signing_key
+from synthgov import audit, checkpoints, outputs
 from synthgov.errors import InputError, UsageError
 from synthgov.history import Repository
-from synthgov.models import Checkpoint, Registry
-from synthgov.paths import iter_files, read_bytes, write_new
-from synthgov.sshsig import SignatureError
-from synthgov.writing import to_yaml
-
-
-def _recorded(repo: Repository, root: Path, tip: str) -> dict[tuple[str, bytes], None]:
-    """Checkpoints committed at the tip and those in the working tree: a local copy
-    survives a force-push that drops the committed one."""
-    found: dict[tuple[str, bytes], None] = {}
-    for path in repo.list_files(tip, checkpoints.FOLDER):
-        raw = repo.read(tip, path)
-        if raw is not None and path.endswith(".yaml"):
-            found[(path, raw)] = None
-    for rel in iter_files(root, checkpoints.FOLDER):
-        path = rel.as_posix()
-        if path.endswith(".yaml"):
-            found[(path, read_bytes(root, path))] = None
-    return found
-
-
-def _write_checkpoint(
-    repo: Repository, root: Path, head: str, tree: str, key: Path | None, now: datetime
-) -> str:
-    """Sign and write a checkpoint of `head`; its signer must be an auditor or policy admin
-    of `head`'s registry."""
-    signer = signing_key(root, key)
-    if signer.format != "sshsig" or signer.path is None:
-        raise UsageError("checkpoints are signed with an SSH key: pass --key FILE")
-    registry: Registry = governance.load_bytes(  # type: ignore[assignment]
-        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
-    ).model
-    ledger_paths = [
-        p
-        for p in repo.list_files(head, "budgets")
-        if (k := layout.classify(p)) and k.kind == "ledger"
-    ]
-    heads = checkpoints.ledger_heads(lambda p: repo.read(head, p), ledger_paths)
-    data: dict[str, Any] = checkpoints.unsigned(head, tree, heads, now, "unknown")
-    probe = _sign(signer.path, b"synthgov checkpoint key probe")
-    reviewer, why = checkpoints.signer_of(probe, registry, now)
-    if reviewer is None:
-        raise UsageError(f"cannot sign a checkpoint with {signer.path}: {why}")
-    data["reviewer"] = reviewer
-    data["signature"] = {
-        "format": "sshsig",
-        "armored": _sign(signer.path, checkpoints.payload(data)),
-    }
-    path = checkpoints.path_for(now)
-    text = to_yaml(Checkpoint.model_validate(data))
-    write_new(root, path, text.encode("utf-8"))
-    return path
-
-
-def _sign(key: Path, message: bytes) -> str:
-    from synthgov.sshsig import sign_with_ssh_keygen
-
-    try:
-        return sign_with_ssh_keygen(key, message, checkpoints.NAMESPACE)
-    except SignatureError as exc:
-        raise UsageError(str(exc)) from None
+from synthgov.signing import signing_key
 
 
 def run(
@@ -109,7 +47,7 @@ def run(
         finally:
             replay.close()
         audit.verify_checkpoints(
-            repo, history, tip, _recorded(repo, root, tip), outcome, full, generated_at
+            repo, history, tip, checkpoints.recorded(repo, root, tip), outcome, full, generated_at
         )
         audit.anchor(history, outcome)
         written = None
@@ -120,7 +58,12 @@ def run(
                     f"--checkpoint records main's tip ({main_tip[:12]}); the range "
                     f"ends at {tip[:12]}: audit up to main's tip, fetched fresh"
                 )
-            written = _write_checkpoint(repo, root, tip, history[-1].tree, key, generated_at)
+            signing = signing_key(root, key)
+            if signing.format != "sshsig" or signing.path is None:
+                raise UsageError("checkpoints are signed with an SSH key: pass --key FILE")
+            written = checkpoints.write(
+                repo, root, tip, history[-1].tree, signing.path, generated_at
+            )
     document = outcome.document(generated_at)
     if written:
         click.echo(

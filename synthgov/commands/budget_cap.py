@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from synthgov import governance, layout, ledgers, loading, options, yaml_edit
 from synthgov.canonical import canonical
-from synthgov.commands.budget import _refuse_broken, figure, locked, notion_of
+from synthgov.debits import figure, locked, notion_of, refuse_broken
 from synthgov.errors import InputError
 from synthgov.loading import Loaded, parse_yaml
 from synthgov.models import Ledger
@@ -111,7 +111,7 @@ def _write_cap(root: Path, path: str, cap: dict[str, Decimal], notion: Notion) -
     """`run_cap` under the budgets/ lock that `budget debit` takes: read, edit, write."""
     raw = read_bytes(root, path)
     loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
-    _refuse_broken(loaded)
+    refuse_broken(loaded)
     if canonical(loaded.document.data.get("cap")) == canonical(cap) and (
         loaded.model.notion.value == notion.value
     ):

@@ -19,9 +19,9 @@ from pathlib import Path
 import click
 
 from synthgov import catalog
-from synthgov.commands.status import collect
+from synthgov.decision.status import collect
 from synthgov.errors import InputError
-from synthgov.paths import _umask
+from synthgov.paths import umask
 
 
 def _is_earlier_catalog(out: Path) -> bool:
@@ -83,7 +83,7 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         for folder in [staging, *(p for p in staging.rglob("*") if p.is_dir())]:
-            os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; a catalog is for readers
+            os.chmod(folder, 0o777 & ~umask())  # mkdtemp makes 0700; a catalog is for readers
         if out.exists():
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
             os.rmdir(old)

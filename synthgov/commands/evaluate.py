@@ -20,7 +20,6 @@ from synthgov import layout, outputs
 from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
 from synthgov.evaluation import (
-    FAMILIES,
     Inputs,
     Settings,
     dumps,
@@ -33,6 +32,7 @@ from synthgov.loading import Loaded
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
 from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
+from synthgov.progress import progress
 
 
 def run(
@@ -133,40 +133,3 @@ def _write(target: Path, previous: bytes | None, data: bytes) -> None:
         write_new(folder, target.name, data)
     else:
         replace_file(folder, target.name, previous, data)
-
-
-class progress:
-    """A step callback: rich's live display on a terminal, plain lines elsewhere."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.live: Any = None
-
-    def __enter__(self) -> Any:
-        if self.quiet:
-            return lambda _name: None
-        if not sys.stderr.isatty():
-            return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.live = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.live.start()
-        task = self.live.add_task("reading", total=len(FAMILIES))
-
-        def step(name: str) -> None:
-            done = FAMILIES.index(name) if name in FAMILIES else 0
-            self.live.update(task, description=name, completed=done)
-
-        return step
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.stop()

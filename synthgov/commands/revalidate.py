@@ -19,13 +19,14 @@ from typing import Any
 import click
 
 from synthgov import governance, layout, options
-from synthgov.commands.check import failing_rules, judge_locally
-from synthgov.commands.release import _evaluate
+from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
+from synthgov.gates.revalidation import failing_rules
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
 from synthgov.paths import write_new
+from synthgov.progress import evaluate_release
 
 
 def _sha256(path: Path) -> str:
@@ -105,7 +106,9 @@ def run(
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))
-        report = _evaluate(root, card, card_bytes, card_path, train, held, artifact, None, quiet)
+        report = evaluate_release(
+            root, card, card_bytes, card_path, train, held, artifact, None, quiet
+        )
     blocking = _blocking(root, target, report)
     changes = drift(old_report.document.data["metrics"], report["metrics"])
     record = {

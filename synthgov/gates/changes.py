@@ -13,8 +13,9 @@ ledger its releases then debit) needs the approvals of the base policy's
 `budget_changes`. Without them a pull request could give a dataset a fresh budget of its
 own choosing.
 
-The command gathers the files and the approval evidence; this module describes the
-changes and turns missing approvals into the findings that name them.
+The decision (`synthgov.decision.changes`) gathers the files and the approval evidence;
+this module describes the changes and turns missing approvals into the findings that
+name them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ waiver's `created_at` starts its time in force; a revocation's `revoked_at` is s
 consumers. Each is a claim, and one later than the checker's clock (beyond `clock.SKEW`)
 is refused: a manifest dated 2099 would otherwise stay current and never fall due. Approval
 `signed_at` and revalidation dates are judged where those files are (approvals gate,
-`check`'s revalidation records) by the same rule. A new release dated before the
+the revalidation gate) by the same rule. A new release dated before the
 dataset's newest on the base is refused too (`time.back_dated`): superseded on arrival,
 it would never be current nor due for revalidation while it ships.
 """

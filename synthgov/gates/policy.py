@@ -127,3 +127,35 @@ def artifact_table(manifest: Manifest) -> Table:
     return Table(
         artifact.sha256, artifact.fingerprint, tuple(artifact.sketch or ()), artifact.distinct_rows
     )
+
+
+def repository_missing(path: str) -> Finding:
+    """While the base policy names no repository id, approvals are not bound to this
+    repository: they could be replayed from another whose registry holds the same keys."""
+    return Finding(
+        gate="policy",
+        rule="policy.repository_missing",
+        severity=Severity.WARNING,
+        message="the base policy names no `repository` id, so approvals are not "
+        "bound to this repository and could be replayed from another",
+        file=path,
+        line=1,
+        enforcement="advisory",
+        fix="Add `repository: <a fresh UUID>` to policy/policy.yaml in an approved "
+        "policy change (python -c 'import uuid; print(uuid.uuid4())').",
+    )
+
+
+def impact(release: str, rules: list[str], path: str) -> Finding:
+    """A release on the base that passes today but the proposed policy would block: advice
+    for the policy admins who approve the change, never a block."""
+    return Finding(
+        gate="policy",
+        rule="policy.impact",
+        severity=Severity.WARNING,
+        message=f"under the proposed policy, {release} (on the base, passing today) would be "
+        f"blocked by {', '.join(rules)}",
+        file=path,
+        line=1,
+        enforcement="advisory",
+    )
