@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from synthgov import approvals, clock, ledgers, sshsig
+from synthgov.errors import SignatureError
 from synthgov.keys import parse_ssh_public_key
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.signatures import key_problem
-from synthgov.sshsig import SignatureError
 
 NAMESPACE = "synthgov-checkpoint"
 ROLES = ("auditor", "policy-admin")

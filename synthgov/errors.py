@@ -2,6 +2,17 @@
 
 A failed gate is a finding (data); an error is an exception. Every `SynthgovError`
 ends the command with exit code 2 and one line per problem, never a traceback.
+
+    SynthgovError
+    ├── InputError        a file or an option is wrong: its author fixes it (file:line:col)
+    ├── UsageError        the command line itself is wrong
+    ├── GitError          the repository cannot be read as needed
+    ├── SignatureError    a signature or a signed commit does not hold: its signer acts
+    └── UnusableKeyError  a public key synthgov refuses: its holder registers another
+
+Signature and key failures are usually caught where they happen and become a finding
+(an approval that does not count) or an `InputError` at the file that holds them; they
+reach the command line only when nothing could turn them into either.
 """
 
 from __future__ import annotations
@@ -77,3 +88,15 @@ class UsageError(SynthgovError):
 
 class GitError(SynthgovError):
     """The repository cannot be read as needed: not a repository, unknown ref, shallow clone."""
+
+
+class SignatureError(SynthgovError):
+    """A signature that does not verify or cannot be parsed, or a commit whose signed form
+    is not one synthgov accepts (unsigned, several signature headers); str(exc) says why,
+    in one line. Raised by `sshsig`, `openpgp`, `commits` and `signatures`."""
+
+
+class UnusableKeyError(SynthgovError):
+    """A public key that cannot be used (weak or unknown algorithm, malformed encoding, a
+    point off its curve); the message says why. Raised by `keys`; the registry's model
+    reports it at the key's field, a signature's embedded key as a `SignatureError`."""
