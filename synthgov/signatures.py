@@ -9,7 +9,8 @@ A key counts when it is registered on the base branch and valid at the checker's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from synthgov import commits, sshsig
@@ -44,23 +45,48 @@ def key_problem(key: Key, now: datetime) -> str | None:
     return None
 
 
-class Verifier:
-    """Verifies embedded and commit signatures with the base registry's keys only."""
+class _Keys:
+    """The registry's keys by SSH key blob and by OpenPGP fingerprint, and gpg's throwaway
+    keyring of the OpenPGP ones (opened on the first OpenPGP check)."""
 
-    def __init__(self, registry: Registry, now: datetime) -> None:
-        self.now = now
-        self._ssh: dict[bytes, tuple[str, Key]] = {}
-        self._pgp: dict[str, tuple[str, Key]] = {}
+    def __init__(self, registry: Registry) -> None:
+        self.ssh: dict[bytes, tuple[str, Key]] = {}
+        self.pgp: dict[str, tuple[str, Key]] = {}
         for reviewer in registry.reviewers:
             for key in reviewer.keys:
                 if key.type == "ssh":
-                    self._ssh[parse_ssh_public_key(key.public_key).blob] = (reviewer.id, key)
+                    self.ssh[parse_ssh_public_key(key.public_key).blob] = (reviewer.id, key)
                 else:
-                    self._pgp[key.fingerprint] = (reviewer.id, key)
-        self._keyring = Keyring(key.public_key for _, key in self._pgp.values())
+                    self.pgp[key.fingerprint] = (reviewer.id, key)
+        self.keyring = Keyring(key.public_key for _, key in self.pgp.values())
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class Verifier:
+    """Verifies embedded and commit signatures with the base registry's keys only, at the
+    checker's clock `now`.
+
+    Frozen: nothing moves its clock. `at(now)` is the same keys and gpg keyring at another
+    instant, so that an audit judges each commit at its own time without importing the
+    registry's keys again. The keyring is shared: closing one verifier closes it for all
+    (it reopens on the next OpenPGP check).
+    """
+
+    now: datetime
+    _keys: _Keys = field(repr=False)
+
+    def __init__(self, registry: Registry, now: datetime) -> None:
+        object.__setattr__(self, "now", now)
+        object.__setattr__(self, "_keys", _Keys(registry))
+
+    def at(self, now: datetime) -> Verifier:
+        """This verifier's keys and keyring, judging at `now`."""
+        moved = copy.copy(self)
+        object.__setattr__(moved, "now", now)
+        return moved
 
     def close(self) -> None:
-        self._keyring.close()
+        self._keys.keyring.close()
 
     def __enter__(self) -> Verifier:
         return self
@@ -71,13 +97,13 @@ class Verifier:
     def _identify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> Signer:
         if fmt == "sshsig":
             blob = sshsig.parse(armored).public_key
-            found = self._ssh.get(blob)
+            found = self._keys.ssh.get(blob)
             if found is None:
                 raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
             sshsig.verify(armored, payload, namespace=namespace, public_key=blob)
         else:
-            fingerprint = self._keyring.verify(armored, payload)
-            found = self._pgp.get(fingerprint)
+            fingerprint = self._keys.keyring.verify(armored, payload)
+            found = self._keys.pgp.get(fingerprint)
             if found is None:  # the keyring holds registry keys only; belt and braces
                 raise SignatureError(f"key {fingerprint} is not in the base registry")
         reviewer, key = found
@@ -105,14 +131,14 @@ class Verifier:
         signed = commits.split_signed(raw)
         if signed.format == "sshsig":
             blob = sshsig.parse(signed.signature).public_key
-            found = self._ssh.get(blob)
+            found = self._keys.ssh.get(blob)
             if found is None:
                 raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
             sshsig.verify(
                 signed.signature, signed.payload, namespace=COMMIT_NAMESPACE, public_key=blob
             )
         else:
-            found = self._pgp.get(self._keyring.verify(signed.signature, signed.payload))
+            found = self._keys.pgp.get(self._keys.keyring.verify(signed.signature, signed.payload))
             if found is None:
                 raise SignatureError("the key is not in the base registry")
         return found[0]
