@@ -8,11 +8,14 @@ ends the command with exit code 2 and one line per problem, never a traceback.
     ├── UsageError        the command line itself is wrong
     ├── GitError          the repository cannot be read as needed
     ├── SignatureError    a signature or a signed commit does not hold: its signer acts
-    └── UnusableKeyError  a public key synthgov refuses: its holder registers another
+    ├── UnusableKeyError  a public key synthgov refuses: its holder registers another
+    └── ExpressionError   a card's row-constraint rule does not parse or fit its columns
 
 Signature and key failures are usually caught where they happen and become a finding
 (an approval that does not count) or an `InputError` at the file that holds them; they
-reach the command line only when nothing could turn them into either.
+reach the command line only when nothing could turn them into either. An
+`ExpressionError` knows its offset in the rule, not its file: its callers place it in
+the card.
 """
 
 from __future__ import annotations
@@ -100,3 +103,14 @@ class UnusableKeyError(SynthgovError):
     """A public key that cannot be used (weak or unknown algorithm, malformed encoding, a
     point off its curve); the message says why. Raised by `keys`; the registry's model
     reports it at the key's field, a signature's embedded key as a `SignatureError`."""
+
+
+class ExpressionError(SynthgovError):
+    """A row-constraint rule that does not parse, names an unknown column or mixes types;
+    `offset` is 0-based in the rule. `synthgov validate` reports it at the card's rule,
+    the evaluation as an `InputError` at the card."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
