@@ -16,6 +16,12 @@ Signature and key failures are usually caught where they happen and become a fin
 reach the command line only when nothing could turn them into either. An
 `ExpressionError` knows its offset in the rule, not its file: its callers place it in
 the card.
+
+Two refusals stay outside the tree on purpose: `models.common.FieldError` is a
+`ValueError` because pydantic records a ValueError raised in a validator as a validation
+error (the loader then reports it as an `InputError` at the field), and the YAML and JSON
+readers' private refusals never leave `loading`, which turns each into a located
+`InputError`.
 """
 
 from __future__ import annotations
