@@ -240,8 +240,7 @@ class Replay:
             where = f"the parent commit {parent[:12]}'s"
             trust = self._trusts[key] = make_trust(base, where, now, None, True)
             self._stack.enter_context(trust.verifier)
-        trust.verifier.now = now  # one verifier (and gpg keyring) per trust root; its clock moves
-        return replace(trust, now=now)
+        return replace(trust, now=now, verifier=trust.verifier.at(now))  # one keyring per root
 
     def run(self, revisions: str, history: list[FirstParent]) -> Outcome:
         head = history[-1].sha if history else ""

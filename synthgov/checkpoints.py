@@ -18,14 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from synthgov import approvals, clock, governance, layout, ledgers, sshsig
-from synthgov.errors import UsageError
+from synthgov.errors import SignatureError, UsageError
 from synthgov.history import Repository
 from synthgov.keys import parse_ssh_public_key
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.paths import iter_files, read_bytes, write_new
 from synthgov.signatures import key_problem
-from synthgov.sshsig import SignatureError
 from synthgov.writing import to_yaml
 
 NAMESPACE = "synthgov-checkpoint"

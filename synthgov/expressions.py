@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeAlias, assert_never
 
+from synthgov.errors import ExpressionError
 from synthgov.models.card import ColumnType
 
 MAX_LENGTH = 1000
@@ -54,15 +55,6 @@ _OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "(", ")", ",
 _HINTS = {"<>": "!=", "=": "==", "&&": "and", "||": "or", "&": "and", "|": "or", "!": "not"}
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class ExpressionError(ValueError):
-    """A rule that does not parse or does not fit the card; `offset` is 0-based in the rule."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
 
 
 # --- the tree ----------------------------------------------------------------------------

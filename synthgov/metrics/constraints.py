@@ -22,14 +22,13 @@ from typing import Any, assert_never
 
 import numpy as np
 
-from synthgov.errors import InputError
+from synthgov.errors import ExpressionError, InputError
 from synthgov.expressions import (
     Arithmetic,
     Column,
     Compare,
     Elapsed,
     Expr,
-    ExpressionError,
     In,
     IsNull,
     Literal,

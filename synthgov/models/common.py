@@ -27,7 +27,13 @@ from pydantic import (
 
 
 class FieldError(ValueError):
-    """A model-level rule broken at a known field: the loader reports it at that field's line."""
+    """A model-level rule broken at a known field: the loader reports it at that field's line.
+
+    A `ValueError`, outside the error tree of `synthgov.errors` on purpose: it is raised
+    inside pydantic validators, where pydantic records a ValueError as a validation error
+    (and lets most other exceptions escape); the loader then reads it back from the
+    error's context and reports an `InputError` at `loc`. It never reaches a caller.
+    """
 
     def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthgov.errors import ExpressionError
 from synthgov.expressions import (
     MAX_DEPTH,
     MAX_NODES,
@@ -15,7 +16,6 @@ from synthgov.expressions import (
     Column,
     Compare,
     Elapsed,
-    ExpressionError,
     In,
     IsNull,
     Literal,
