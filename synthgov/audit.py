@@ -34,6 +34,7 @@ from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult
 from synthgov.gates import ReleaseContext
 from synthgov.history import FirstParent, Repository
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Checkpoint, Ledger, Manifest, Report
 from synthgov.models.common import format_timestamp
@@ -394,8 +395,8 @@ def _time(timestamp: int) -> str:
 def _inputs(release: str, head: Tree) -> tuple[dict[str, str], str | None]:
     """What the decision rested on: every file of the release and its card by sha256, and
     the synthetic artifact and evaluated tables by the hashes the files record."""
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
+    ref = Release.of(release)
+    dataset, folder = ref.dataset, ref.folder
     found = {}
     for path in [layout.card_path(dataset), *head.list(folder)]:
         raw = head.read(path)
@@ -414,7 +415,7 @@ def _approvals(
 ) -> list[dict[str, Any]]:
     """Each approval file of the release with the key that verified it, as the decision
     verified it (read from its context; verified here only when no context was built)."""
-    folder = f"{layout.release_dir(*release.split('@', 1))}/approvals"
+    folder = f"{Release.of(release).folder}/approvals"
     if ctx is not None and ctx.approvals is not None:
         filed = ctx.approvals.approvals
     else:

@@ -26,6 +26,7 @@ from synthgov import accounting, governance, layout, ledgers, options
 from synthgov.canonical import canonical
 from synthgov.errors import InputError, UsageError
 from synthgov.gates.budget import figures_of, loss_figures, show
+from synthgov.layout import Release
 from synthgov.loading import Loaded, reads_back_as
 from synthgov.models import Card, Ledger, Manifest
 from synthgov.models.common import (
@@ -86,16 +87,15 @@ def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
     return value
 
 
-def release_ref(text: str) -> tuple[str, str]:
-    """(dataset, version) of `--release DATASET@VERSION`."""
+def release_ref(text: str) -> Release:
+    """The release of `--release DATASET@VERSION`."""
     try:
         TypeAdapter(ReleaseRef).validate_python(text, strict=True)
     except ValidationError:
         raise InputError.at(
             "--release", f"{text!r} is not a release; expected DATASET@VERSION, e.g. claims@2026.1"
         ) from None
-    dataset, version = text.split("@", 1)
-    return dataset, version
+    return Release.of(text)
 
 
 def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Loss:
@@ -225,7 +225,7 @@ def _checked_card(root: Path, dataset: str, source: str) -> None:
 
 def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str | None:
     """The existing manifest's mechanism, after checking it declares this loss and source."""
-    path = f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml"
+    path = f"{Release.of(release).folder}/manifest.yaml"
     if not (root / path).exists():
         return None  # the version need not exist yet (BRIEF §10.10)
     manifest: Loaded[Manifest] = governance.load(root, path, "manifest")  # type: ignore[assignment]
@@ -294,7 +294,7 @@ def record_debit(
             release's manifest declares another loss; the ledger's layout cannot be edited;
             the entry is not in the file after writing it.
     """
-    dataset, _ = release_ref(release)
+    dataset = release_ref(release).dataset
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     if not (root / path).exists():
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")

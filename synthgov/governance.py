@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from synthgov import layout
 from synthgov.errors import InputError, Problem
+from synthgov.layout import Release
 from synthgov.loading import Loaded, parse_document, validate
 from synthgov.models import KINDS
 from synthgov.paths import read_bytes
@@ -57,7 +58,8 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     if kind == "approval":
         found = {"release": None, "waiver": None, **found, "subject": subject}
     if "version" in found and kind in ("approval", "waiver", "revocation", "revalidation"):
-        found["release"] = f"{found.pop('dataset')}@{found.pop('version')}"
+        found["release"] = str(Release(ids["dataset"], ids["version"]))
+        del found["dataset"], found["version"]
     problems = []
     for name, (field, value) in expected.items():
         if name in found and found[name] != value:

@@ -22,6 +22,7 @@ from synthgov import governance, layout, options
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
 from synthgov.gates.revalidation import failing_rules
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
@@ -76,13 +77,8 @@ def run(
 ) -> int:
     """0 when the record is written (whatever the verdict: drift is information), 2 on bad
     input."""
-    dataset, sep, version = target.partition("@")
-    options.slug(dataset, "DATASET@VERSION")
-    folder = layout.release_dir(dataset, version)
-    if not sep or layout.classify(f"{folder}/manifest.yaml") is None:
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
+    release = Release.parse(target)
+    dataset, folder = release.dataset, release.folder
     if not (root / folder / "manifest.yaml").exists():
         raise InputError.at(f"{folder}/manifest.yaml", f"no such release {target}")
     manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", "manifest").model  # type: ignore[assignment]

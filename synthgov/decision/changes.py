@@ -30,6 +30,7 @@ from synthgov.gates.changes import (
     card_findings,
     same_data,
 )
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Card, Ledger
 
@@ -38,12 +39,12 @@ def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree)
     """What the budget gate needs about a release a ledger entry names: its dataset's
     source (the base's card decides an existing dataset), its manifest at head, and
     whether this pull request adds it."""
-    dataset, version = release.split("@", 1)
-    card_path = layout.card_path(dataset)
+    ref = Release.of(release)
+    card_path = layout.card_path(ref.dataset)
     card_raw = base.read(card_path)
     card_raw = head.read(card_path) if card_raw is None else card_raw
     card: Card | None = parsed(card_raw, card_path, "card").model if card_raw is not None else None
-    where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
+    where = f"{ref.folder}/manifest.yaml"
     manifest = head.load(where, "manifest") if head.read(where) is not None else None
     added = any(path == where and status != "D" for path, status in changes)
     return budget.Named(

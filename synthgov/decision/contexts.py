@@ -21,6 +21,7 @@ from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
 from synthgov.history import Repository
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Card, Ledger, Manifest, Report
 from synthgov.models.common import Classification
@@ -33,8 +34,8 @@ def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -
         InputError: the release's files, its card, a waiver, a ledger or a revocation do
             not load.
     """
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
+    ref = Release.of(release)
+    dataset, folder = ref.dataset, ref.folder
     card_path = layout.card_path(dataset)
     card_bytes = head.read(card_path)
     if card_bytes is None:
@@ -106,7 +107,7 @@ def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, 
         except InputError:
             continue  # a base manifest that does not load dates nothing
         if newest is None or created > newest[1]:
-            newest = (f"{dataset}@{placed.ids['version']}", created)
+            newest = (str(Release(dataset, placed.ids["version"])), created)
     return newest
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from synthgov import governance, layout
 from synthgov.errors import InputError
 from synthgov.history import Repository
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.paths import iter_files, read_bytes
 from synthgov.provenance import Provenance
@@ -55,7 +56,7 @@ def release_of(path: str) -> str | None:
     placed = layout.classify(path)
     if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
         return None  # not a release's file (a policy, card or budget approval)
-    return f"{placed.ids['dataset']}@{placed.ids['version']}"
+    return str(Release(placed.ids["dataset"], placed.ids["version"]))
 
 
 @dataclass(frozen=True)

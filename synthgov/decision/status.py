@@ -21,6 +21,7 @@ from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
 from synthgov.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
+from synthgov.layout import Release
 from synthgov.models import Card, Ledger, Revalidation, Revocation
 from synthgov.review import Review
 
@@ -59,7 +60,7 @@ def _judge(
     release: str, trust: Trust, sides: Sides
 ) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
-    version = release.split("@", 1)[1]
+    version = Release.of(release).version
     try:
         ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
         result = engine.check_release(ctx)
@@ -116,7 +117,7 @@ def _judge(
 
 
 def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
-    path = f"{layout.release_dir(*state.release.split('@', 1))}/revocation.yaml"
+    path = f"{Release.of(state.release).folder}/revocation.yaml"
     raw = sides.head_tree.read(path) or sides.base_tree.read(path)  # merged on the base counts
     if raw is None:
         return state
@@ -131,7 +132,7 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
 def _revalidated(
     state: ReleaseState, sides: Sides, problems: list[str], now: datetime
 ) -> ReleaseState:
-    folder = f"{layout.release_dir(*state.release.split('@', 1))}/revalidations"
+    folder = f"{Release.of(state.release).folder}/revalidations"
     latest = None
     for path in sides.head_tree.list(folder):
         placed = layout.classify(path)
@@ -207,7 +208,7 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
         prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
         paths = sides.head_tree.list(prefix)
         releases = sorted({r for p in paths if (r := release_of(p))})
-        names = {r.split("@", 1)[0] for r in releases}
+        names = {Release.of(r).dataset for r in releases}
         names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
         if dataset is not None and not names:
             raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
@@ -225,7 +226,7 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
             card = _card(name, sides, problems)
             mine = []
             for release in releases:
-                if release.split("@", 1)[0] == name:
+                if Release.of(release).dataset == name:
                     state = _revocation(states[release], sides)
                     mine.append(_revalidated(state, sides, problems, now))
             datasets.append(

@@ -22,6 +22,7 @@ from synthgov.decision.changes import (
 )
 from synthgov.decision.sides import Sides
 from synthgov.errors import InputError
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 
 
@@ -106,7 +107,7 @@ def approvable(
 
     if release is None:
         return _change(sides, *(change or ("policy", None)))
-    folder = layout.release_dir(*release.split("@", 1))
+    folder = Release.of(release).folder
     manifest = load(f"{folder}/manifest.yaml", "manifest")
     authors = frozenset({manifest.model.author.casefold()})
     if revocation:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from synthgov.layout import Release
 from synthgov.models.common import (
     Email,
     FieldError,
@@ -127,4 +128,4 @@ class Manifest(Model):
 
     @property
     def release(self) -> str:
-        return f"{self.dataset}@{self.version}"
+        return str(Release(self.dataset, self.version))
