@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -1258,7 +1258,7 @@ def parse(page: Page) -> Document:
 
 
 def load_policy(root: Path) -> Loaded[Policy]:
-    return cast(Loaded[Policy], governance.load(root, layout.POLICY))
+    return governance.load(root, layout.POLICY, Policy)
 
 
 def check_examples() -> None:

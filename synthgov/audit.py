@@ -36,7 +36,7 @@ from synthgov.gates import ReleaseContext
 from synthgov.history import FirstParent, Repository
 from synthgov.layout import Release
 from synthgov.loading import Loaded
-from synthgov.models import Checkpoint, Ledger, Manifest, Report
+from synthgov.models import Checkpoint, Ledger, Manifest, Registry, Report
 from synthgov.models.common import format_timestamp
 from synthgov.provenance import Provenance, base_approvals
 from synthgov.review import signatures
@@ -368,7 +368,7 @@ class Replay:
             if status == "D" or placed is None or placed.kind != "ledger":
                 continue
             try:
-                loaded: Loaded[Ledger] = head.load(path, "ledger")
+                loaded: Loaded[Ledger] = head.load(path, Ledger)
                 model = loaded.model
                 figures = summary(
                     model.source, model.notion, model.cap, [e.loss for e in model.entries]
@@ -402,8 +402,8 @@ def _inputs(release: str, head: Tree) -> tuple[dict[str, str], str | None]:
         raw = head.read(path)
         if raw is not None:
             found[path] = hashlib.sha256(raw).hexdigest()
-    manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
-    report: Report = head.load(f"{folder}/report.json", "report").model
+    manifest: Manifest = head.load(f"{folder}/manifest.yaml", Manifest).model
+    report: Report = head.load(f"{folder}/report.json", Report).model
     found["artifact"] = manifest.artifact.sha256
     for role in ("real", "holdout", "synthetic"):
         found[f"report.inputs.{role}"] = getattr(report.inputs, role).sha256
@@ -458,7 +458,7 @@ def verify_checkpoints(
     members = full_history if full_history is not None else set(index)
     for path, raw in recorded:
         try:
-            loaded = governance.load_bytes(raw, path, "checkpoint")
+            loaded = governance.load_bytes(raw, path, Checkpoint)
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: {exc.problems[0]}", file=path)
             outcome.checkpoints.append(
@@ -471,13 +471,13 @@ def verify_checkpoints(
                 }
             )
             continue
-        point: Checkpoint = loaded.model  # type: ignore[assignment]
+        point: Checkpoint = loaded.model
         present = point.commit in members
         registry_at = point.commit if present else tip
         tree = heads = None
         try:
             registry = governance.load_bytes(
-                repo.read(registry_at, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+                repo.read(registry_at, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
             ).model
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: no registry to verify with: {exc}")
@@ -490,7 +490,7 @@ def verify_checkpoints(
                 if (k := layout.classify(p)) and k.kind == "ledger"
             ]
             heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
-        problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)  # type: ignore[arg-type]
+        problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)
         late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
         if late:  # it would bound every later commit by an instant that has not come
             problems.append(checkpoints.Problem("checkpoint.invalid", f"{late}; not trusted"))

@@ -190,8 +190,8 @@ def write(repo: Repository, root: Path, head: str, tree: str, key: Path, now: da
     Raises:
         UsageError: the key cannot sign, or is not such a reviewer's.
     """
-    registry: Registry = governance.load_bytes(  # type: ignore[assignment]
-        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+    registry: Registry = governance.load_bytes(
+        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
     ).model
     ledger_paths = [
         p

@@ -22,13 +22,13 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, overload
 
 from pydantic import BaseModel
 
 from synthgov import governance, layout
 from synthgov.errors import GitError, InputError, Location, Problem, printable
-from synthgov.loading import Loaded
+from synthgov.loading import Loaded, ModelT
 from synthgov.paths import MAX_FILE_BYTES
 
 #: Variables that would point git at other objects or another repository than `root`'s.
@@ -810,9 +810,17 @@ def _utf8(path: str) -> str:
 # --- governance files from commits --------------------------------------------------------
 
 
+@overload
 def load_at(
-    repository: Repository, commit: str, path: str, kind: str | None = None
-) -> Loaded[BaseModel]:
+    repository: Repository, commit: str, path: str, kind: None = None
+) -> Loaded[BaseModel]: ...
+@overload
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[ModelT]
+) -> Loaded[ModelT]: ...
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[BaseModel] | None = None
+) -> Loaded[Any]:
     """Load a governance file from a commit's objects, with the rules of `governance.load`.
 
     Raises:

@@ -76,7 +76,7 @@ def evaluate_release(
     """
     from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
 
-    policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
+    policy: Policy = governance.load(root, layout.POLICY, Policy).model
     chosen, rule = seed_setting(policy, seed, "--eval-seed")
     settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
     started = time.perf_counter()

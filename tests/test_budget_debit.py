@@ -43,8 +43,7 @@ def gov(synthgov, repo: Path) -> Path:  # type: ignore[no-untyped-def]
 
 
 def ledger(repo: Path) -> Ledger:
-    model = governance.load(repo, LEDGER).model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, LEDGER, Ledger).model
     return model
 
 

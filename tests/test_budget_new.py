@@ -12,8 +12,7 @@ from synthgov.models import Ledger
 
 
 def load_ledger(repo: Path, source: str = "claims") -> Ledger:
-    model = governance.load(repo, f"budgets/{source}.yaml").model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, f"budgets/{source}.yaml", Ledger).model
     return model
 
 

@@ -14,7 +14,6 @@ from synthgov import governance
 from synthgov.evaluation import Inputs, Settings, evaluate
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
 from synthgov.gates.metrics import score
-from synthgov.loading import Loaded
 from synthgov.models import Card, Policy, Report
 from synthgov.models.common import Classification
 from synthgov.rules import Decision
@@ -56,10 +55,8 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
         "near-copies-30": [near(copied[i]) for i in picks[:300]] + fresh[300:],
     }
     card_bytes = CARD.read_bytes()
-    card: Loaded[Card] = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", "card")  # type: ignore[assignment]
-    policy: Loaded[Policy] = governance.load_bytes(
-        samples.POLICY.encode(), "policy/policy.yaml", "policy"
-    )  # type: ignore[assignment]
+    card = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", Card)
+    policy = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", Policy)
     paths = {
         "real": _write(folder / "train.csv", train, CLAIMS_COLUMNS),
         "holdout": _write(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),

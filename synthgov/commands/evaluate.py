@@ -48,12 +48,11 @@ def run(
     timings: bool,
 ) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
-    document = load_bytes(card_bytes, str(card), "card")
-    problems = constraint_problems(document)  # type: ignore[arg-type]
+    document = load_bytes(card_bytes, str(card), Card)
+    problems = constraint_problems(document)
     if problems:  # before reading any table: a bad rule is a typo, found in a second
         raise InputError(problems)
     loaded = document.model
-    assert isinstance(loaded, Card)
     target = None if output == "-" else Path(output)
     previous = None
     if target is not None:  # refuse before the work, not after minutes of it
@@ -82,7 +81,7 @@ def run(
             f"in {time.perf_counter() - started:.1f} s"
         )
     if policy_document is not None and not quiet:
-        _summary(policy_document, document, report)  # type: ignore[arg-type]
+        _summary(policy_document, document, report)
     return 0
 
 
@@ -123,7 +122,7 @@ def _policy(card: Path) -> Loaded[Policy] | None:
     root = find_root(card.resolve().parent)
     if not (root / layout.POLICY).is_file():
         return None
-    policy: Loaded[Policy] = load(root, layout.POLICY, "policy")  # type: ignore[assignment]
+    policy: Loaded[Policy] = load(root, layout.POLICY, Policy)
     return policy
 
 

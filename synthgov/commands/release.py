@@ -66,7 +66,7 @@ def run(
             card_path, f"no such dataset; create it with `synthgov dataset new {dataset}`"
         )
     card_bytes = read_bytes(root, card_path)
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     if (root / folder).exists():
         click.echo(
             f"refused: {release} already exists ({folder}); versions are never "

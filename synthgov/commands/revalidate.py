@@ -81,8 +81,8 @@ def run(
     dataset, folder = release.dataset, release.folder
     if not (root / folder / "manifest.yaml").exists():
         raise InputError.at(f"{folder}/manifest.yaml", f"no such release {target}")
-    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", "manifest").model  # type: ignore[assignment]
-    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", "report")  # type: ignore[assignment]
+    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", Manifest).model
+    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", Report)
     artifact = synthetic or Path(manifest.artifact.location)
     if not artifact.is_file():
         raise InputError.at(
@@ -98,7 +98,7 @@ def run(
         raise InputError.at(str(real), "no such file; expected a table (CSV or Parquet)")
     card_path = layout.card_path(dataset)
     card_bytes = (root / card_path).read_bytes()
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))

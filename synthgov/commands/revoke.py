@@ -31,7 +31,7 @@ def run(root: Path, target: str, *, reason: str, incident_class: str) -> int:
     manifest_path = f"{folder}/manifest.yaml"
     if not (root / manifest_path).exists():
         raise InputError.at(manifest_path, f"no such release {target}")
-    manifest: Manifest = governance.load(root, manifest_path, "manifest").model  # type: ignore[assignment]
+    manifest: Manifest = governance.load(root, manifest_path, Manifest).model
     path = f"{folder}/revocation.yaml"
     if (root / path).exists():
         click.echo(f"refused: {target} is already revoked ({path})", err=True)

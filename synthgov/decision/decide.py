@@ -86,7 +86,7 @@ def _check_records(ctx: ReleaseContext, paths: tuple[str, ...], head: Tree) -> R
     seen = _measured(ctx, head, paths)
     for path in paths:
         try:
-            loaded: Loaded[Revalidation] = head.load(path, "revalidation")
+            loaded: Loaded[Revalidation] = head.load(path, Revalidation)
         except InputError as exc:
             found += files.invalid(exc)
             continue
@@ -108,7 +108,7 @@ def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict
         if kind_of(path) != "revalidation" or path in checked:
             continue
         with suppress(InputError):  # a record that does not load is its own finding
-            record: Revalidation = head.load(path, "revalidation").model
+            record: Revalidation = head.load(path, Revalidation).model
             seen.setdefault(revalidation.content(record.report.inputs.real), path)
     return seen
 

@@ -35,7 +35,7 @@ def _current(
         dataset, folder = ref.dataset, ref.folder
         if head.read(f"{folder}/revocation.yaml") is not None:
             continue
-        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
+        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", Manifest)
         manifest = loaded.model
         late = dates.future_finding(
             loaded.document,
@@ -64,9 +64,9 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         folder = Release.of(release).folder
         found: list[Finding] = []
         try:
-            card: Card = head.load(layout.card_path(dataset), "card").model
+            card: Card = head.load(layout.card_path(dataset), Card).model
             loaded: list[Loaded[Revalidation]] = [
-                head.load(p, "revalidation")
+                head.load(p, Revalidation)
                 for p in head.list(f"{folder}/revalidations")
                 if kind_of(p) == "revalidation"
             ]

@@ -122,10 +122,9 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
     if raw is None:
         return state
     try:
-        loaded = governance.load_bytes(raw, path, "revocation")
+        loaded = governance.load_bytes(raw, path, Revocation)
     except InputError as exc:
         return replace(state, revocation_problem=str(exc.problems[0]))
-    assert isinstance(loaded.model, Revocation)
     return replace(state, revocation=loaded.model)
 
 
@@ -141,11 +140,10 @@ def _revalidated(
         raw = sides.head_tree.read(path)
         assert raw is not None  # listed a moment ago
         try:  # one that does not load is ignored: the release is due sooner, never later
-            model = governance.load_bytes(raw, path, "revalidation").model
+            model = governance.load_bytes(raw, path, Revalidation).model
         except InputError as exc:
             problems.append(str(exc.problems[0]))
             continue
-        assert isinstance(model, Revalidation)
         problem = clock.future_problem("revalidated_at", model.revalidated_at, now)
         if problem:  # a record dated later would push the next revalidation out forever
             problems.append(f"{path}: {problem}; not counted")
@@ -161,11 +159,10 @@ def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
         problems.append(f"{path}: missing")
         return None
     try:
-        model = governance.load_bytes(raw, path, "card").model
+        model = governance.load_bytes(raw, path, Card).model
     except InputError as exc:
         problems.append(str(exc.problems[0]))
         return None
-    assert isinstance(model, Card)
     return model
 
 
@@ -178,8 +175,7 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
     if raw is None:
         return None
     try:
-        model = governance.load_bytes(raw, path, "ledger").model
-        assert isinstance(model, Ledger)
+        model = governance.load_bytes(raw, path, Ledger).model
         return accounting.summary(
             model.source, model.notion, model.cap, [e.loss for e in model.entries]
         )
