@@ -169,7 +169,7 @@ def run_one(
     """One release evaluated: its card and the report's gated entries, to be judged by any
     policy later (`summarise`)."""
     from synthgov import governance
-    from synthgov.evaluation import Inputs, Settings, evaluate
+    from synthgov.evaluation import InputPaths, Settings, evaluate
     from synthgov.writing import to_yaml
 
     rng = np.random.default_rng([seed, size, 14])
@@ -195,7 +195,7 @@ def run_one(
             report = evaluate(
                 card,
                 card_bytes,
-                Inputs(card_path, paths["real"], paths["holdout"], paths["synthetic"]),
+                InputPaths(card_path, paths["real"], paths["holdout"], paths["synthetic"]),
                 Settings(subgroups=policy.model.subgroups),
             )
         seconds = time.perf_counter() - started

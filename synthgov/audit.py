@@ -91,7 +91,7 @@ class ReleaseRecord:
 
 
 @dataclass
-class Outcome:
+class AuditResult:
     """What the replay found: data for audit.json, audit.md and audit.html."""
 
     range: str
@@ -243,9 +243,9 @@ class Replay:
             self._stack.enter_context(trust.verifier)
         return replace(trust, now=now, verifier=trust.verifier.at(now))  # one keyring per root
 
-    def run(self, revisions: str, history: list[FirstParent]) -> Outcome:
+    def run(self, revisions: str, history: list[FirstParent]) -> AuditResult:
         head = history[-1].sha if history else ""
-        outcome = Outcome(revisions, head, len(history), 0, self.at)
+        outcome = AuditResult(revisions, head, len(history), 0, self.at)
         previous: FirstParent | None = None
         for commit in history:
             if previous is not None and commit.time < previous.time:
@@ -270,7 +270,7 @@ class Replay:
                 self.decide(commit, outcome)
         return outcome
 
-    def decide(self, commit: FirstParent, outcome: Outcome) -> None:
+    def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
         changes = list(commit.changes)
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
@@ -323,7 +323,7 @@ class Replay:
         result: ReleaseResult,
         trust: Trust,
         head: Tree,
-        outcome: Outcome,
+        outcome: AuditResult,
         ctx: ReleaseContext | None = None,
     ) -> None:
         release = result.release
@@ -362,7 +362,7 @@ class Replay:
             record.inputs, record.author = _inputs(release, head)
             record.approvals = _approvals(release, head, trust, ctx)
 
-    def budgets(self, commit: FirstParent, head: Tree, outcome: Outcome) -> None:
+    def budgets(self, commit: FirstParent, head: Tree, outcome: AuditResult) -> None:
         for path, status in commit.changes:
             placed = layout.classify(path)
             if status == "D" or placed is None or placed.kind != "ledger":
@@ -448,7 +448,7 @@ def verify_checkpoints(
     history: list[FirstParent],
     tip: str,
     recorded: dict[tuple[str, bytes], None],
-    outcome: Outcome,
+    outcome: AuditResult,
     full_history: set[str] | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -493,7 +493,9 @@ def verify_checkpoints(
         problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)
         late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
         if late:  # it would bound every later commit by an instant that has not come
-            problems.append(checkpoints.Problem("checkpoint.invalid", f"{late}; not trusted"))
+            problems.append(
+                checkpoints.CheckpointFinding("checkpoint.invalid", f"{late}; not trusted")
+            )
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
@@ -520,7 +522,7 @@ def verify_checkpoints(
         )
 
 
-def anchor(history: list[FirstParent], outcome: Outcome) -> None:
+def anchor(history: list[FirstParent], outcome: AuditResult) -> None:
     """Mark each decision with the signed checkpoint that anchors its clock, if any.
 
     A verified checkpoint of commit C, made at T, proves that C and every first-parent

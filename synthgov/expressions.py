@@ -62,7 +62,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
+class ColumnRef:
+    """A column named in a rule (not the card's `models.card.Column`)."""
+
     name: str
     offset: int = field(default=0, compare=False)
 
@@ -135,13 +137,13 @@ class IsNull:
 
 
 Expr: TypeAlias = (
-    Column | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull
+    ColumnRef | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull
 )
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
     match node:
-        case Column() | Literal():
+        case ColumnRef() | Literal():
             return ()
         case Negate(operand) | Not(operand) | IsNull(operand):
             return (operand,)
@@ -159,7 +161,7 @@ def children(node: Expr) -> tuple[Expr, ...]:
 
 def column_names(node: Expr) -> set[str]:
     """The columns `node` reads."""
-    return {n.name for n in _walk(node) if isinstance(n, Column)}
+    return {n.name for n in _walk(node) if isinstance(n, ColumnRef)}
 
 
 def _walk(root: Expr) -> Iterator[Expr]:
@@ -416,7 +418,7 @@ class _Parser:
             return Literal(token.value, token.offset)
         if token.kind == "name":
             self.at += 1
-            return Column(str(token.value), token.offset)
+            return ColumnRef(str(token.value), token.offset)
         if self.accept("keyword", "true", "false"):
             return Literal(token.value == "true", token.offset)
         if token.kind == "keyword" and token.value == "null":
@@ -478,7 +480,7 @@ class _Binder:
         self.columns = columns
 
     def describe(self, node: Expr, kind: Type) -> str:
-        if isinstance(node, Column):
+        if isinstance(node, ColumnRef):
             return f"{self.columns[node.name].value} column '{node.name}'"
         if isinstance(node, Literal) and isinstance(node.value, bool):
             return str(node.value).lower()
@@ -486,7 +488,7 @@ class _Binder:
 
     def bind(self, node: Expr) -> tuple[Expr, Type]:
         match node:
-            case Column(name):
+            case ColumnRef(name):
                 if name not in self.columns:
                     raise ExpressionError(
                         f"unknown column '{name}'{self._suggest(name)}", node.offset

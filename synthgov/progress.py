@@ -74,7 +74,7 @@ def evaluate_release(
     Raises:
         InputError: the policy, the card or a table cannot be read.
     """
-    from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
+    from synthgov.evaluation import InputPaths, Settings, evaluate, seed_setting
 
     policy: Policy = governance.load(root, layout.POLICY, Policy).model
     chosen, rule = seed_setting(policy, seed, "--eval-seed")
@@ -82,7 +82,7 @@ def evaluate_release(
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
-            card, card_bytes, Inputs(root / card_path, real, holdout, synthetic), settings, step
+            card, card_bytes, InputPaths(root / card_path, real, holdout, synthetic), settings, step
         )
     if not quiet:
         click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)

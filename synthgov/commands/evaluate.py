@@ -20,7 +20,7 @@ from synthgov import layout, outputs
 from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
 from synthgov.evaluation import (
-    Inputs,
+    InputPaths,
     Settings,
     dumps,
     evaluate,
@@ -68,7 +68,7 @@ def run(
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
-            loaded, card_bytes, Inputs(card, real, holdout, synthetic), settings, step
+            loaded, card_bytes, InputPaths(card, real, holdout, synthetic), settings, step
         )
     data = dumps(report)
     if target is None:
@@ -90,13 +90,13 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
     for this card's classification (what `check` will say of them)."""
     from synthgov.gates.metrics import not_applicable, score
     from synthgov.models import Report
-    from synthgov.rules import Decision
+    from synthgov.rules import Ruling
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
     shown = [
         s
         for s in scored
-        if s.decision is not Decision.PASS
+        if s.decision is not Ruling.PASS
         and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))
     ]
     tier = card.model.classification.value

@@ -99,6 +99,10 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+#: A row's 64-bit hash in a table sketch (manifest and report).
+RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+#: A generator or mechanism parameter's value (manifest and ledger).
+ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 RepositoryId = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),

@@ -14,7 +14,9 @@ from synthgov.models.common import (
     GitCommit,
     Model,
     Name,
+    ParamValue,
     PrivacyAmount,
+    RowHash,
     SchemaVersion,
     Sha256,
     Slug,
@@ -22,9 +24,6 @@ from synthgov.models.common import (
     Timestamp,
     Version,
 )
-
-RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
-ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 
 
 class Snapshot(Model):
