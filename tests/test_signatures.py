@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from synthgov import sshsig
 from synthgov.errors import SignatureError
 from synthgov.loading import parse_document, validate
 from synthgov.models import Registry
@@ -34,3 +35,21 @@ def test_a_verifier_at_another_clock_leaves_the_first_where_it_was() -> None:
         assert verifier.embedded(signature, PAYLOAD).reviewer == "ada"
         with pytest.raises(dataclasses.FrozenInstanceError):
             verifier.now = AFTER  # type: ignore[misc]
+
+
+def test_a_signature_is_verified_once_whatever_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copies `at` gives share what was verified: a signature is checked once, and
+    only its key's validity is judged again at each clock."""
+    ada = signing.people()["ada"]
+    text = signing.registry_yaml(ada, extra={"ada": "valid_before: '2026-09-10T00:00:00Z'"})
+    registry = validate(parse_document(text.encode(), "policy/reviewers.yaml"), Registry)
+    signature = Signature(format="sshsig", armored=ada.sign(PAYLOAD))
+    checked = []
+    verify = sshsig.verify
+    monkeypatch.setattr(sshsig, "verify", lambda *a, **k: checked.append(a) or verify(*a, **k))
+    with Verifier(registry, BEFORE) as verifier:
+        assert verifier.embedded(signature, PAYLOAD).reviewer == "ada"
+        with pytest.raises(SignatureError, match="expired"):
+            verifier.at(AFTER).embedded(signature, PAYLOAD)
+        assert verifier.at(BEFORE).embedded(signature, PAYLOAD).reviewer == "ada"
+    assert len(checked) == 1
