@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import calibration_tables
 
-from synthgov.models import Card
+from synthgov.models import Card, Policy
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_PYTHON = ROOT / ".venv-generators/bin/python"
@@ -169,7 +169,7 @@ def run_one(
     """One release evaluated: its card and the report's gated entries, to be judged by any
     policy later (`summarise`)."""
     from synthgov import governance
-    from synthgov.evaluation import Inputs, Settings, evaluate
+    from synthgov.evaluation import InputPaths, Settings, evaluate
     from synthgov.writing import to_yaml
 
     rng = np.random.default_rng([seed, size, 14])
@@ -180,7 +180,7 @@ def run_one(
     data = card_data(table.frame, table)
     synthetic = synthetic_table(scenario, fresh, train, data, rng, table.frame)
     card = Card.model_validate(data)
-    policy = governance.load_bytes(policy_bytes, "policy/policy.yaml", "policy")
+    policy = governance.load_bytes(policy_bytes, "policy/policy.yaml", Policy)
     with tempfile.TemporaryDirectory() as folder:
         paths = {}
         for role, frame in (("real", train), ("holdout", holdout), ("synthetic", synthetic)):
@@ -195,7 +195,7 @@ def run_one(
             report = evaluate(
                 card,
                 card_bytes,
-                Inputs(card_path, paths["real"], paths["holdout"], paths["synthetic"]),
+                InputPaths(card_path, paths["real"], paths["holdout"], paths["synthetic"]),
                 Settings(subgroups=policy.model.subgroups),
             )
         seconds = time.perf_counter() - started
@@ -292,14 +292,14 @@ def summarise(out: Path, policy_path: Path) -> str:
     from synthgov import governance
     from synthgov.writing import to_yaml
 
-    policy = governance.load_bytes(policy_path.read_bytes(), "policy/policy.yaml", "policy")
+    policy = governance.load_bytes(policy_path.read_bytes(), "policy/policy.yaml", Policy)
     records = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
     cards = {}
     for record in records:
         name = record["run"]["table"]
         if name not in cards:
             text = to_yaml(Card.model_validate(record["card"]), None).encode()
-            cards[name] = governance.load_bytes(text, f"datasets/{name}/card.yaml", "card")
+            cards[name] = governance.load_bytes(text, f"datasets/{name}/card.yaml", Card)
         record["decisions"] = decisions(record, policy, cards)
     by_key: dict[tuple[str, int], list[dict[str, Any]]] = collections.defaultdict(list)
     for record in records:

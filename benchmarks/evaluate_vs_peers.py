@@ -267,9 +267,10 @@ def canonical_order(paths: dict[str, Path]) -> None:
     from synthgov.metrics import rows
     from synthgov.metrics.encoding import ROLES as ENCODED
     from synthgov.metrics.encoding import encode
+    from synthgov.models import Card
     from synthgov.tables import read_table
 
-    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
+    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), Card).model
     frames = {role: read_table(paths[role])[0] for role in ENCODED}
     tables, _ = encode(card, frames, {role: str(paths[role]) for role in ENCODED})  # type: ignore[arg-type]
     for role in ENCODED:
@@ -281,6 +282,7 @@ def evaluate_once(
     rows: int, seed: int, folder: Path, peer_python: str, exact_dcr_rows: int, leaky: bool
 ) -> dict[str, Any]:
     from synthgov.governance import load_bytes
+    from synthgov.models import Card
 
     paths = mixed_tables.write(folder, rows, seed, leaky)
     canonical_order(paths)
@@ -306,7 +308,7 @@ def evaluate_once(
         ]
     )
     report = json.loads(report_path.read_text())
-    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
+    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), Card).model
     spec = peer_spec(card, paths, seed, report["metrics"])
     spec["dcr"] = "exact" if rows <= exact_dcr_rows else "extrapolate"
     spec["dcr_queries"] = 1000

@@ -91,8 +91,7 @@ def main() -> None:
             "# Written by benchmarks/peer_reference.py from mixed_tables.py",
         )
     )
-    card = load_bytes(card_path.read_bytes(), "datasets/mixed-bench/card.yaml", "card").model
-    assert isinstance(card, Card)
+    card = load_bytes(card_path.read_bytes(), "datasets/mixed-bench/card.yaml", Card).model
     encoded, _ = encode(card, {r: read_table(paths[r])[0] for r in ROLES}, {r: r for r in ROLES})
     ours = [m.as_json() for m in detection.measure(encoded, Context(seed=0))]
     spec = peer_spec(card, paths, 0, ours)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -240,7 +240,7 @@ def parse(raw: bytes, path: str) -> Document:
 
 
 def load_policy(root: Path) -> Loaded[Policy]:
-    return cast(Loaded[Policy], governance.load(root, layout.POLICY))
+    return governance.load(root, layout.POLICY, Policy)
 
 
 def example_problems(kind: str, page: Page) -> list[str]:

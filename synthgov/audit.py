@@ -34,8 +34,9 @@ from synthgov.errors import GitError, InputError
 from synthgov.findings import Finding, ReleaseResult
 from synthgov.gates import ReleaseContext
 from synthgov.history import FirstParent, Repository
+from synthgov.layout import Release
 from synthgov.loading import Loaded
-from synthgov.models import Checkpoint, Ledger, Manifest, Report
+from synthgov.models import Checkpoint, Ledger, Manifest, Registry, Report
 from synthgov.models.common import format_timestamp
 from synthgov.provenance import Provenance, base_approvals
 from synthgov.review import signatures
@@ -90,7 +91,7 @@ class ReleaseRecord:
 
 
 @dataclass
-class Outcome:
+class AuditResult:
     """What the replay found: data for audit.json, audit.md and audit.html."""
 
     range: str
@@ -240,12 +241,11 @@ class Replay:
             where = f"the parent commit {parent[:12]}'s"
             trust = self._trusts[key] = make_trust(base, where, now, None, True)
             self._stack.enter_context(trust.verifier)
-        trust.verifier.now = now  # one verifier (and gpg keyring) per trust root; its clock moves
-        return replace(trust, now=now)
+        return replace(trust, now=now, verifier=trust.verifier.at(now))  # one keyring per root
 
-    def run(self, revisions: str, history: list[FirstParent]) -> Outcome:
+    def run(self, revisions: str, history: list[FirstParent]) -> AuditResult:
         head = history[-1].sha if history else ""
-        outcome = Outcome(revisions, head, len(history), 0, self.at)
+        outcome = AuditResult(revisions, head, len(history), 0, self.at)
         previous: FirstParent | None = None
         for commit in history:
             if previous is not None and commit.time < previous.time:
@@ -270,7 +270,7 @@ class Replay:
                 self.decide(commit, outcome)
         return outcome
 
-    def decide(self, commit: FirstParent, outcome: Outcome) -> None:
+    def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
         changes = list(commit.changes)
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
@@ -323,7 +323,7 @@ class Replay:
         result: ReleaseResult,
         trust: Trust,
         head: Tree,
-        outcome: Outcome,
+        outcome: AuditResult,
         ctx: ReleaseContext | None = None,
     ) -> None:
         release = result.release
@@ -362,13 +362,13 @@ class Replay:
             record.inputs, record.author = _inputs(release, head)
             record.approvals = _approvals(release, head, trust, ctx)
 
-    def budgets(self, commit: FirstParent, head: Tree, outcome: Outcome) -> None:
+    def budgets(self, commit: FirstParent, head: Tree, outcome: AuditResult) -> None:
         for path, status in commit.changes:
             placed = layout.classify(path)
             if status == "D" or placed is None or placed.kind != "ledger":
                 continue
             try:
-                loaded: Loaded[Ledger] = head.load(path, "ledger")
+                loaded: Loaded[Ledger] = head.load(path, Ledger)
                 model = loaded.model
                 figures = summary(
                     model.source, model.notion, model.cap, [e.loss for e in model.entries]
@@ -395,15 +395,15 @@ def _time(timestamp: int) -> str:
 def _inputs(release: str, head: Tree) -> tuple[dict[str, str], str | None]:
     """What the decision rested on: every file of the release and its card by sha256, and
     the synthetic artifact and evaluated tables by the hashes the files record."""
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
+    ref = Release.of(release)
+    dataset, folder = ref.dataset, ref.folder
     found = {}
     for path in [layout.card_path(dataset), *head.list(folder)]:
         raw = head.read(path)
         if raw is not None:
             found[path] = hashlib.sha256(raw).hexdigest()
-    manifest: Manifest = head.load(f"{folder}/manifest.yaml", "manifest").model
-    report: Report = head.load(f"{folder}/report.json", "report").model
+    manifest: Manifest = head.load(f"{folder}/manifest.yaml", Manifest).model
+    report: Report = head.load(f"{folder}/report.json", Report).model
     found["artifact"] = manifest.artifact.sha256
     for role in ("real", "holdout", "synthetic"):
         found[f"report.inputs.{role}"] = getattr(report.inputs, role).sha256
@@ -415,7 +415,7 @@ def _approvals(
 ) -> list[dict[str, Any]]:
     """Each approval file of the release with the key that verified it, as the decision
     verified it (read from its context; verified here only when no context was built)."""
-    folder = f"{layout.release_dir(*release.split('@', 1))}/approvals"
+    folder = f"{Release.of(release).folder}/approvals"
     if ctx is not None and ctx.approvals is not None:
         filed = ctx.approvals.approvals
     else:
@@ -447,7 +447,7 @@ def verify_checkpoints(
     history: list[FirstParent],
     tip: str,
     recorded: dict[tuple[str, bytes], None],
-    outcome: Outcome,
+    outcome: AuditResult,
     full_history: set[str] | None = None,
     now: datetime | None = None,
 ) -> None:
@@ -457,7 +457,7 @@ def verify_checkpoints(
     members = full_history if full_history is not None else set(index)
     for path, raw in recorded:
         try:
-            loaded = governance.load_bytes(raw, path, "checkpoint")
+            loaded = governance.load_bytes(raw, path, Checkpoint)
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: {exc.problems[0]}", file=path)
             outcome.checkpoints.append(
@@ -470,13 +470,13 @@ def verify_checkpoints(
                 }
             )
             continue
-        point: Checkpoint = loaded.model  # type: ignore[assignment]
+        point: Checkpoint = loaded.model
         present = point.commit in members
         registry_at = point.commit if present else tip
         tree = heads = None
         try:
             registry = governance.load_bytes(
-                repo.read(registry_at, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+                repo.read(registry_at, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
             ).model
         except InputError as exc:
             outcome.add(tip, "checkpoint.invalid", f"{path}: no registry to verify with: {exc}")
@@ -489,10 +489,12 @@ def verify_checkpoints(
                 if (k := layout.classify(p)) and k.kind == "ledger"
             ]
             heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
-        problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)  # type: ignore[arg-type]
+        problems = checkpoints.verify(point, loaded.document.data, registry, present, tree, heads)
         late = clock.future_problem("created_at", point.created_at, now or datetime.now(UTC))
         if late:  # it would bound every later commit by an instant that has not come
-            problems.append(checkpoints.Problem("checkpoint.invalid", f"{late}; not trusted"))
+            problems.append(
+                checkpoints.CheckpointFinding("checkpoint.invalid", f"{late}; not trusted")
+            )
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
@@ -519,7 +521,7 @@ def verify_checkpoints(
         )
 
 
-def anchor(history: list[FirstParent], outcome: Outcome) -> None:
+def anchor(history: list[FirstParent], outcome: AuditResult) -> None:
     """Mark each decision with the signed checkpoint that anchors its clock, if any.
 
     A verified checkpoint of commit C, made at T, proves that C and every first-parent

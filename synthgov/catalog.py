@@ -16,6 +16,7 @@ from typing import Any
 
 from synthgov import inventory
 from synthgov.inventory import DatasetState, ReleaseState, Score
+from synthgov.layout import Release
 from synthgov.models.common import format_timestamp
 
 GENERATOR = "synthgov catalog"
@@ -367,7 +368,7 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
         }
         if m
         else None,
-        "page": f"{page_of(release.release.split('@', 1)[0])}#{anchor(release)}",
+        "page": f"{page_of(Release.of(release.release).dataset)}#{anchor(release)}",
         "scorecard": [
             {
                 "rule": s.rule,

@@ -18,18 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from synthgov import approvals, clock, governance, layout, ledgers, sshsig
-from synthgov.errors import UsageError
+from synthgov.errors import SignatureError, UsageError
 from synthgov.history import Repository
 from synthgov.keys import parse_ssh_public_key
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.paths import iter_files, read_bytes, write_new
 from synthgov.signatures import key_problem
-from synthgov.sshsig import SignatureError
 from synthgov.writing import to_yaml
 
 NAMESPACE = "synthgov-checkpoint"
-ROLES = ("auditor", "policy-admin")
+SIGNER_ROLES = ("auditor", "policy-admin")
 #: How far a later commit's time may lie before a checkpoint's before it counts as back-dated.
 SKEW = clock.SKEW
 FOLDER = "audit/checkpoints"
@@ -86,14 +85,16 @@ def signer_of(armored: str, registry: Registry, at: datetime) -> tuple[str | Non
             problem = key_problem(key, at)
             if problem:
                 return None, f"{reviewer.id}'s key {key.fingerprint} {problem}"
-            if not set(ROLES) & set(reviewer.roles):
-                return None, f"{reviewer.id} holds neither {' nor '.join(ROLES)}"
+            if not set(SIGNER_ROLES) & set(reviewer.roles):
+                return None, f"{reviewer.id} holds neither {' nor '.join(SIGNER_ROLES)}"
             return reviewer.id, ""
     return None, "the signing key is not in the registry"
 
 
 @dataclass(frozen=True)
-class Problem:
+class CheckpointFinding:
+    """Why a checkpoint does not hold: an audit finding of its kind."""
+
     kind: str  # history.rewritten | checkpoint.invalid
     message: str
 
@@ -105,7 +106,7 @@ def verify(
     in_history: bool,
     tree: str | None,
     heads: dict[str, Any] | None,
-) -> list[Problem]:
+) -> list[CheckpointFinding]:
     """What is wrong with a recorded checkpoint against the history as it is now.
 
     `in_history`: the commit is on main's first-parent history; `tree` and `heads` are the
@@ -114,12 +115,14 @@ def verify(
     found = []
     signature = checkpoint.signature
     if signature.format != "sshsig":
-        found.append(Problem("checkpoint.invalid", "checkpoints are signed with SSH keys only"))
+        found.append(
+            CheckpointFinding("checkpoint.invalid", "checkpoints are signed with SSH keys only")
+        )
     else:
         reviewer, why = signer_of(signature.armored, registry, checkpoint.created_at)
         if reviewer is None or reviewer != checkpoint.reviewer:
             found.append(
-                Problem(
+                CheckpointFinding(
                     "checkpoint.invalid",
                     f"signature not accepted: "
                     f"{why or f'made by {reviewer}, not {checkpoint.reviewer}'}",
@@ -132,11 +135,13 @@ def verify(
                     signature.armored, payload(data), namespace=NAMESPACE, public_key=blob
                 )
             except SignatureError as exc:
-                found.append(Problem("checkpoint.invalid", f"signature not accepted: {exc}"))
+                found.append(
+                    CheckpointFinding("checkpoint.invalid", f"signature not accepted: {exc}")
+                )
     short = checkpoint.commit[:12]
     if not in_history:
         found.append(
-            Problem(
+            CheckpointFinding(
                 "history.rewritten",
                 f"checkpointed commit {short} "
                 f"({format_timestamp(checkpoint.created_at)}) is no longer in "
@@ -145,7 +150,7 @@ def verify(
         )
     elif tree is not None and tree != checkpoint.tree:
         found.append(
-            Problem(
+            CheckpointFinding(
                 "history.rewritten",
                 f"commit {short} has tree {tree[:12]}, the "
                 f"checkpoint recorded {checkpoint.tree[:12]}",
@@ -158,7 +163,7 @@ def verify(
                 set(heads) ^ set(recorded) | {k for k in heads if heads[k] != recorded.get(k)}
             )
             found.append(
-                Problem(
+                CheckpointFinding(
                     "history.rewritten",
                     f"ledger heads at {short} differ from the checkpoint's: {', '.join(changed)}",
                 )
@@ -191,8 +196,8 @@ def write(repo: Repository, root: Path, head: str, tree: str, key: Path, now: da
     Raises:
         UsageError: the key cannot sign, or is not such a reviewer's.
     """
-    registry: Registry = governance.load_bytes(  # type: ignore[assignment]
-        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, "reviewers"
+    registry: Registry = governance.load_bytes(
+        repo.read(head, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
     ).model
     ledger_paths = [
         p

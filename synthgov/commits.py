@@ -16,8 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from synthgov.errors import printable
-from synthgov.sshsig import SignatureError
+from synthgov.errors import SignatureError, printable
 
 _TREE = re.compile(rb"tree ([0-9a-f]{40}|[0-9a-f]{64})")
 _FORMATS = {

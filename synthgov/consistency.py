@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from synthgov.errors import Problem
-from synthgov.expressions import ExpressionError, parse_rule
+from synthgov.errors import ExpressionError, Problem
+from synthgov.expressions import parse_rule
 from synthgov.loading import Loaded
 from synthgov.models import Card, Policy, Waiver
 from synthgov.models.common import Enforcement

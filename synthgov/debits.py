@@ -26,6 +26,7 @@ from synthgov import accounting, governance, layout, ledgers, options
 from synthgov.canonical import canonical
 from synthgov.errors import InputError, UsageError
 from synthgov.gates.budget import figures_of, loss_figures, show
+from synthgov.layout import Release
 from synthgov.loading import Loaded, reads_back_as
 from synthgov.models import Card, Ledger, Manifest
 from synthgov.models.common import (
@@ -86,16 +87,15 @@ def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
     return value
 
 
-def release_ref(text: str) -> tuple[str, str]:
-    """(dataset, version) of `--release DATASET@VERSION`."""
+def release_ref(text: str) -> Release:
+    """The release of `--release DATASET@VERSION`."""
     try:
         TypeAdapter(ReleaseRef).validate_python(text, strict=True)
     except ValidationError:
         raise InputError.at(
             "--release", f"{text!r} is not a release; expected DATASET@VERSION, e.g. claims@2026.1"
         ) from None
-    dataset, version = text.split("@", 1)
-    return dataset, version
+    return Release.of(text)
 
 
 def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Loss:
@@ -212,7 +212,7 @@ def _checked_card(root: Path, dataset: str, source: str) -> None:
             "--release",
             f"dataset {dataset} has no card {path}; create it with `synthgov dataset new`",
         )
-    card: Loaded[Card] = governance.load(root, path, "card")  # type: ignore[assignment]
+    card: Loaded[Card] = governance.load(root, path, Card)
     if card.model.source.id != source:
         where = card.document.locate(("source", "id"))
         raise InputError.at(
@@ -225,10 +225,10 @@ def _checked_card(root: Path, dataset: str, source: str) -> None:
 
 def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str | None:
     """The existing manifest's mechanism, after checking it declares this loss and source."""
-    path = f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml"
+    path = f"{Release.of(release).folder}/manifest.yaml"
     if not (root / path).exists():
         return None  # the version need not exist yet (BRIEF §10.10)
-    manifest: Loaded[Manifest] = governance.load(root, path, "manifest")  # type: ignore[assignment]
+    manifest: Loaded[Manifest] = governance.load(root, path, Manifest)
     privacy = manifest.model.privacy
     where = manifest.document.locate(("privacy",))
     if not privacy.is_dp:
@@ -294,7 +294,7 @@ def record_debit(
             release's manifest declares another loss; the ledger's layout cannot be edited;
             the entry is not in the file after writing it.
     """
-    dataset, _ = release_ref(release)
+    dataset = release_ref(release).dataset
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     if not (root / path).exists():
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")
@@ -328,7 +328,7 @@ def _record_debit(
 ) -> Debit:
     """`record_debit` under the lock: read, check, append, write, read back."""
     raw = read_bytes(root, path)
-    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
+    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, Ledger)
     ledger = loaded.model
     if loss.kind not in NOTION_RULES[ledger.notion][1]:
         raise InputError.at(
@@ -381,7 +381,7 @@ def _record_debit(
 def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> Any:
     """The edited text must read back as the old ledger plus exactly the new entry; that
     entry as read."""
-    reread = governance.load_bytes(new, path, "ledger")
+    reread = governance.load_bytes(new, path, Ledger)
     before, after = old.document.data, reread.document.data
     kept = ledgers.entries(after)[:-1]
     if (
@@ -397,7 +397,7 @@ def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> Any:
 
 def _verify_written(root: Path, path: str, entry: Any) -> None:
     """The file now holds the entry at its sequence number, in an intact chain."""
-    data = governance.load_bytes(read_bytes(root, path), path, "ledger").document.data
+    data = governance.load_bytes(read_bytes(root, path), path, Ledger).document.data
     found = ledgers.entries(data)
     index = entry["seq"] - 1
     if (
@@ -461,5 +461,5 @@ def notion_at(root: Path, path: str) -> Notion:
     if not (root / path).exists():
         source = path.removeprefix("budgets/").removesuffix(".yaml")
         raise InputError.at(path, f"no such ledger; create it with `synthgov budget new {source}`")
-    loaded: Loaded[Ledger] = governance.load(root, path, "ledger")  # type: ignore[assignment]
+    loaded: Loaded[Ledger] = governance.load(root, path, Ledger)
     return loaded.model.notion

@@ -25,7 +25,7 @@ from pathlib import Path
 from synthgov.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-REVIEWERS = {"ada": "privacy-reviewer", "chen": "data-owner"}
+REVIEWER_ROLES = {"ada": "privacy-reviewer", "chen": "data-owner"}
 
 
 class Walk:
@@ -104,7 +104,7 @@ def _walk(work: Path, walk: Walk) -> None:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "config", "user.email", "sam@example.org")  # the release author
     _git(repo, "config", "user.name", "Sam")
-    for name in REVIEWERS:
+    for name in REVIEWER_ROLES:
         subprocess.run(
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(work / name)],
             check=True,
@@ -128,7 +128,7 @@ def _walk(work: Path, walk: Walk) -> None:
         cwd=repo,
     )
     _review_card(repo / "datasets/claims/card.yaml")
-    for name, role in REVIEWERS.items():
+    for name, role in REVIEWER_ROLES.items():
         walk.step(
             f"register {name} ({role}) with an SSH key",
             "reviewer",
@@ -191,7 +191,7 @@ def _walk(work: Path, walk: Walk) -> None:
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Release claims@1.0")
     walk.step("the gate without approvals", "check", "--base", "main", cwd=repo, expect=1)
-    for name, role in REVIEWERS.items():
+    for name, role in REVIEWER_ROLES.items():
         with _as(name):
             walk.step(
                 f"{name} approves as {role}",

@@ -33,7 +33,10 @@ Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class Inputs:
+class InputPaths:
+    """Where the card and the three tables of an evaluation are (the report's `inputs`
+    block, `models.report.Inputs`, records their hashes)."""
+
     card: Path
     real: Path
     holdout: Path
@@ -55,7 +58,7 @@ class Settings:
 def evaluate(
     card: Card,
     card_bytes: bytes,
-    inputs: Inputs,
+    inputs: InputPaths,
     settings: Settings,
     progress: Progress | None = None,
 ) -> dict[str, Any]:

@@ -8,13 +8,14 @@ cross-file rules (a card may only tighten the policy, a waiver's horizon) are in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from pydantic import BaseModel
 
 from synthgov import layout
 from synthgov.errors import InputError, Problem
-from synthgov.loading import Loaded, parse_document, validate
+from synthgov.layout import Release
+from synthgov.loading import Loaded, ModelT, parse_document, validate
 from synthgov.models import KINDS
 from synthgov.paths import read_bytes
 
@@ -57,7 +58,8 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     if kind == "approval":
         found = {"release": None, "waiver": None, **found, "subject": subject}
     if "version" in found and kind in ("approval", "waiver", "revocation", "revalidation"):
-        found["release"] = f"{found.pop('dataset')}@{found.pop('version')}"
+        found["release"] = str(Release(ids["dataset"], ids["version"]))
+        del found["dataset"], found["version"]
     problems = []
     for name, (field, value) in expected.items():
         if name in found and found[name] != value:
@@ -67,8 +69,18 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     return problems
 
 
-def load_bytes(raw: bytes, path: str, kind: str | None = None) -> Loaded[BaseModel]:
-    """Parse and validate one governance file's bytes (from the working tree or a commit).
+#: Model -> its file kind, the inverse of `KINDS`.
+_KIND_OF: dict[type[BaseModel], str] = {model: kind for kind, model in KINDS.items()}
+
+
+@overload
+def load_bytes(raw: bytes, path: str, kind: None = None) -> Loaded[BaseModel]: ...
+@overload
+def load_bytes(raw: bytes, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+def load_bytes(raw: bytes, path: str, kind: type[BaseModel] | None = None) -> Loaded[Any]:
+    """Parse and validate one governance file's bytes (from the working tree or a commit)
+    as the model `kind` (`load_bytes(raw, path, Card) -> Loaded[Card]`), or as whatever
+    kind its path names when `kind` is None.
 
     Raises:
         InputError: not a governance path, unsafe, malformed, invalid, or misplaced.
@@ -77,18 +89,23 @@ def load_bytes(raw: bytes, path: str, kind: str | None = None) -> Loaded[BaseMod
     if kind is None:
         if placed is None:
             raise InputError.at(path, "not a governance file (see docs/files/ for the layout)")
-        kind = placed.kind
+        kind = KINDS[placed.kind]
     doc = parse_document(raw, path)
-    model = validate(doc, KINDS[kind])
-    if placed is not None and placed.kind == kind:
-        mismatches = _identity(kind, placed.ids, model)
+    model = validate(doc, kind)
+    if placed is not None and KINDS[placed.kind] is kind:
+        mismatches = _identity(placed.kind, placed.ids, model)
         if mismatches:
             raise InputError([Problem(doc.locate(field), message) for field, message in mismatches])
     return Loaded(model, doc)
 
 
-def load(root: Path, path: str, kind: str | None = None) -> Loaded[BaseModel]:
-    """Load one governance file from the working tree (no symlinks, size-limited).
+@overload
+def load(root: Path, path: str, kind: None = None) -> Loaded[BaseModel]: ...
+@overload
+def load(root: Path, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+def load(root: Path, path: str, kind: type[BaseModel] | None = None) -> Loaded[Any]:
+    """Load one governance file from the working tree (no symlinks, size-limited), as
+    `load_bytes` does.
 
     Raises:
         InputError: not a governance path, unreadable, unsafe, invalid, or misplaced.

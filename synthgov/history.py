@@ -22,13 +22,13 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, overload
 
 from pydantic import BaseModel
 
 from synthgov import governance, layout
 from synthgov.errors import GitError, InputError, Location, Problem, printable
-from synthgov.loading import Loaded
+from synthgov.loading import Loaded, ModelT
 from synthgov.paths import MAX_FILE_BYTES
 
 #: Variables that would point git at other objects or another repository than `root`'s.
@@ -213,12 +213,12 @@ def _header(oid: str, fields: list[bytes]) -> tuple[str, int] | None:
     return fields[1].decode("ascii"), int(fields[2])
 
 
-Tree = dict[str, tuple[str, str]]  # entry name -> (mode, object id)
+TreeEntries = dict[str, tuple[str, str]]  # entry name -> (mode, object id)
 
 
-def _parse_tree(data: bytes, oid_bytes: int) -> Tree:
+def _parse_tree(data: bytes, oid_bytes: int) -> TreeEntries:
     """Git's binary tree format: `<mode> <name>\\0<raw id>` repeated."""
-    entries: Tree = {}
+    entries: TreeEntries = {}
     at = 0
     try:
         while at < len(data):
@@ -266,7 +266,7 @@ class Repository:
         self._hex = re.compile(rf"[0-9a-f]{{{hex_length}}}")
         self._oid_bytes = hex_length // 2
         self._cat = _CatFile(root, env)
-        self._trees: OrderedDict[str, Tree] = OrderedDict()
+        self._trees: OrderedDict[str, TreeEntries] = OrderedDict()
         self._commit_trees: dict[str, str] = {}
 
     # --- opening and refs ---------------------------------------------------------------
@@ -426,7 +426,7 @@ class Repository:
         """(entry, sibling) for each prefix of `path` at `commit` whose folder holds another
         name that folds equal to it."""
         found: list[tuple[str, str]] = []
-        tree: Tree | None = self._tree(self._root_tree(commit))
+        tree: TreeEntries | None = self._tree(self._root_tree(commit))
         prefix = ""
         for part in path.split("/"):
             if tree is None:
@@ -681,7 +681,7 @@ class Repository:
             self._commit_trees[commit] = match.group(1).decode("ascii")
         return self._commit_trees[commit]
 
-    def _tree(self, oid: str) -> Tree:
+    def _tree(self, oid: str) -> TreeEntries:
         tree = self._trees.get(oid)
         if tree is None:
             tree = self._trees[oid] = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
@@ -810,9 +810,17 @@ def _utf8(path: str) -> str:
 # --- governance files from commits --------------------------------------------------------
 
 
+@overload
 def load_at(
-    repository: Repository, commit: str, path: str, kind: str | None = None
-) -> Loaded[BaseModel]:
+    repository: Repository, commit: str, path: str, kind: None = None
+) -> Loaded[BaseModel]: ...
+@overload
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[ModelT]
+) -> Loaded[ModelT]: ...
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[BaseModel] | None = None
+) -> Loaded[Any]:
     """Load a governance file from a commit's objects, with the rules of `governance.load`.
 
     Raises:

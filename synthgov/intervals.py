@@ -28,7 +28,7 @@ from typing import Any
 ALPHA_95 = 0.025
 #: the standard normal's 97.5 % quantile
 Z95 = 1.959963984540054
-KINDS = ("wilson", "newcombe", "normal")
+INTERVAL_KINDS = ("wilson", "newcombe", "normal")
 
 
 def z_for(alpha: float) -> float:
@@ -91,7 +91,9 @@ def bounds(
     elif kind == "normal":
         lower, upper = normal(value, float(spec["se"]), z)
     else:
-        raise ValueError(f"unknown interval kind {kind!r}; expected one of {', '.join(KINDS)}")
+        raise ValueError(
+            f"unknown interval kind {kind!r}; expected one of {', '.join(INTERVAL_KINDS)}"
+        )
     return max(low, min(lower, value)), min(high, max(upper, value))
 
 

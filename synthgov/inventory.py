@@ -25,7 +25,7 @@ from synthgov.gates import ReleaseContext
 from synthgov.gates.metrics import scorecard as judged_rules
 from synthgov.metric_ids import METRICS
 from synthgov.models import Card, Manifest, Revocation
-from synthgov.rules import Decision
+from synthgov.rules import Ruling
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def scorecard(ctx: ReleaseContext) -> tuple[Score, ...]:
                 threshold=current.threshold,
                 observed=judged.value,
                 where=judged.where,
-                passed=scored.decision is Decision.PASS,
+                passed=scored.decision is Ruling.PASS,
                 enforcement=current.enforcement.value,
                 upper=spec.upper if spec else None,
                 decision=scored.decision.value,

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+# UnusableKeyError lives in the error tree; re-exported for the modules that import it from here.
+from synthgov.errors import UnusableKeyError as UnusableKeyError
+
 MIN_RSA_BITS = 3072
 
 _SSH_CURVES = {"nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
@@ -29,10 +32,6 @@ SSH_KEY_TYPES = (
     "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com",
 )
-
-
-class UnusableKeyError(ValueError):
-    """A public key that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True)

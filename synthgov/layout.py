@@ -3,6 +3,11 @@
 Paths are derived from validated ids and parsed back with anchored patterns, so that a
 file's place and its content must agree (a manifest under datasets/a/ naming dataset b
 is an error, not a second release of b).
+
+A release id, `dataset@version`, is one value, `Release`: governance files keep it as the
+plain string (`ReleaseRef`), and code converts at the boundary: `Release.parse` for what a
+user typed, `Release.of` for an id a model or a path has already validated, `str(release)`
+to write it back, `release.folder` for its files.
 """
 
 from __future__ import annotations
@@ -10,6 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+
+from synthgov import options
+from synthgov.errors import InputError
 
 _ID = r"(?=[a-z0-9-]{1,63}(?![a-z0-9-]))[a-z0-9]+(?:-[a-z0-9]+)*"
 _VERSION = r"(?!.*\.\.)[0-9A-Za-z](?:[0-9A-Za-z._+-]{0,62}[0-9A-Za-z])?"
@@ -98,6 +106,49 @@ def release_dir(dataset: str, version: str) -> str:
     return f"datasets/{dataset}/releases/{version}"
 
 
+#: How a command line names a release, and the label its errors carry.
+METAVAR = "DATASET@VERSION"
+
+
+@dataclass(frozen=True)
+class Release:
+    """One release of a dataset: `claims@2026.1` is `Release("claims", "2026.1")`."""
+
+    dataset: str
+    version: str
+
+    @classmethod
+    def parse(cls, text: str, label: str = METAVAR) -> Release:
+        """The release a user named as DATASET@VERSION: the dataset an id, the version one
+        that names a folder.
+
+        Raises:
+            InputError: at `label`: the dataset is not a valid id, or `text` is not a
+                DATASET@VERSION.
+        """
+        dataset, sep, version = text.partition("@")
+        options.slug(dataset, label)
+        release = cls(dataset, version)
+        if not sep or classify(f"{release.folder}/manifest.yaml") is None:
+            raise InputError.at(label, f"{text!r} is not a release; expected e.g. claims@1.0")
+        return release
+
+    @classmethod
+    def of(cls, ref: str) -> Release:
+        """The release of an id already validated (a `ReleaseRef` field of a model, or
+        built from a governance file's path): split at its first "@"."""
+        dataset, _, version = ref.partition("@")
+        return cls(dataset, version)
+
+    @property
+    def folder(self) -> str:
+        """Where its files live: datasets/<dataset>/releases/<version>."""
+        return release_dir(self.dataset, self.version)
+
+    def __str__(self) -> str:
+        return f"{self.dataset}@{self.version}"
+
+
 def ledger_path(source: str) -> str:
     return f"budgets/{source}.yaml"
 
@@ -123,7 +174,7 @@ def approval_path(
     name = f"{role}--{reviewer}.yaml"
     if release is None:
         return f"{approval_folder(subject, dataset)}/{name}"
-    folder = release_dir(*release.split("@", 1))
+    folder = Release.of(release).folder
     if waiver:
         return f"{folder}/waivers/{waiver}/{name}"
     return f"{folder}/{'revocation' if subject == 'revocation' else 'approvals'}/{name}"

@@ -100,7 +100,10 @@ _NON_FINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
 
 
 class _Fail(Exception):
-    """Internal: a refusal at a node, turned into an InputError with the file's path."""
+    """Internal: a refusal at a node, turned into an InputError with the file's path.
+
+    Outside the error tree on purpose: it never leaves this module (`_refusals` locates
+    it), and `reads_back_as` uses it as an answer, not a failure."""
 
     def __init__(self, message: str, mark: Any) -> None:
         super().__init__(message)
@@ -349,8 +352,10 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-class _JsonFail(ValueError):
-    pass
+class _JsonFail(Exception):
+    """Internal: a refusal from one of the json module's hooks (duplicate key, non-finite
+    or oversized number), which `parse_json` turns into an InputError located in the text.
+    It never leaves this module; `parse_json` catches it before json's own ValueErrors."""
 
 
 def _json_constant(name: str) -> Any:

@@ -31,8 +31,8 @@ from pathlib import Path
 from types import TracebackType
 
 from synthgov import keys
-from synthgov.errors import printable
-from synthgov.sshsig import SignatureError, armour_body
+from synthgov.errors import SignatureError, printable
+from synthgov.sshsig import armour_body
 
 MIN_RSA_BITS = keys.MIN_RSA_BITS
 _BEGIN = b"-----BEGIN PGP SIGNATURE-----"
@@ -189,7 +189,7 @@ class Keyring:
         gives) of a good signature over `payload`. Require exactly one GOODSIG and one
         VALIDSIG and none of BADSIG/ERRSIG/EXPSIG/EXPKEYSIG/REVKEYSIG/NO_PUBKEY. Options:
         --batch --no-tty --no-auto-key-retrieve --status-fd, --trust-model always.
-        Raises SignatureError (from synthgov.sshsig) with the reason (e.g. 'expired subkey',
+        Raises SignatureError with the reason (e.g. 'expired subkey',
         'unknown key', 'bad signature')."""
         signature = check_detached(armored_signature)
         if self._home is None:

@@ -74,15 +74,15 @@ def evaluate_release(
     Raises:
         InputError: the policy, the card or a table cannot be read.
     """
-    from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
+    from synthgov.evaluation import InputPaths, Settings, evaluate, seed_setting
 
-    policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
+    policy: Policy = governance.load(root, layout.POLICY, Policy).model
     chosen, rule = seed_setting(policy, seed, "--eval-seed")
     settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
-            card, card_bytes, Inputs(root / card_path, real, holdout, synthetic), settings, step
+            card, card_bytes, InputPaths(root / card_path, real, holdout, synthetic), settings, step
         )
     if not quiet:
         click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)

@@ -11,8 +11,8 @@ so signatures are verified over the exact bytes git stored.
 from __future__ import annotations
 
 from synthgov import commits, layout
+from synthgov.errors import SignatureError
 from synthgov.history import RawChange, Repository
-from synthgov.sshsig import SignatureError
 
 #: Commits examined per approval file when looking for a signed carrier.
 MAX_CARRIERS = 20

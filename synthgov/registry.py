@@ -85,8 +85,7 @@ def load(root: Path) -> tuple[Registry, str]:
     path = layout.REVIEWERS
     if not (root / path).exists() and not (root / path).is_symlink():
         raise InputError.at(path, "no such file; run `synthgov init` first to create the registry")
-    loaded = governance.load(root, path)
-    assert isinstance(loaded.model, Registry)
+    loaded = governance.load(root, path, Registry)
     return loaded.model, loaded.document.text
 
 

@@ -38,7 +38,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-class Decision(StrEnum):
+class Ruling(StrEnum):
+    """How one condition of a metric rule is ruled on a report: pass, fail, or
+    inconclusive (the interval straddles the threshold). Not the gate's decision on a
+    release (`decision.decide.Decision`), which these rulings feed."""
+
     PASS = "pass"
     INCONCLUSIVE = "inconclusive"
     FAIL = "fail"
@@ -52,7 +56,7 @@ class Decision(StrEnum):
 class Judgement:
     """One condition judged: the decision, the estimate and its interval at the policy's level."""
 
-    decision: Decision
+    decision: Ruling
     value: float | None  # None: the metric is missing from the report
     interval: tuple[float, float] | None  # (lower, upper); None for a value without one
     where: str | None  # the column or pair that decided it, or None for a table metric
@@ -64,7 +68,7 @@ class Judgement:
 
     @property
     def holds(self) -> bool:
-        return self.decision is Decision.PASS
+        return self.decision is Ruling.PASS
 
     @property
     def observed(self) -> float | None:
@@ -82,18 +86,18 @@ def decide(
     interval: tuple[float, float] | None,
     threshold: float,
     margin: float = 0.0,
-) -> Decision:
+) -> Ruling:
     """The three-way decision of the module docstring for one estimate."""
     lower, upper = interval if interval is not None else (value, value)
     if op == "==":
-        return Decision.PASS if value == threshold else Decision.FAIL
+        return Ruling.PASS if value == threshold else Ruling.FAIL
     if op in ("<=", "<"):
         worst, best, limit = lower, upper, threshold + margin
     else:
         worst, best, limit = upper, lower, threshold - margin
     if not compare(op, worst, threshold):
-        return Decision.FAIL
-    return Decision.PASS if compare(op, best, limit) else Decision.INCONCLUSIVE
+        return Ruling.FAIL
+    return Ruling.PASS if compare(op, best, limit) else Ruling.INCONCLUSIVE
 
 
 def entry_interval(metric: Metric, alpha: float | None) -> tuple[float, float] | None:
@@ -222,7 +226,7 @@ def judge(
     if notes:  # columns the tables were too small to measure at all
         note = notes[0]
         unmeasured = Judgement(
-            Decision.INCONCLUSIVE,
+            Ruling.INCONCLUSIVE,
             None,
             None,
             note.get("column"),
@@ -232,10 +236,10 @@ def judge(
             note["reason"],
         )
     if not found:
-        return unmeasured or Judgement(Decision.FAIL, None, None, None, None)
+        return unmeasured or Judgement(Ruling.FAIL, None, None, None, None)
     rows = min(report.inputs.real.rows, report.inputs.holdout.rows, report.inputs.synthetic.rows)
     judged_entries = _judge_entries(condition, threshold, found, margin, alpha, rows)
-    if unmeasured is not None and judged_entries.decision is Decision.PASS:
+    if unmeasured is not None and judged_entries.decision is Ruling.PASS:
         return unmeasured
     return judged_entries
 
@@ -255,7 +259,7 @@ def _judge_entries(
             # a gated estimate must say what its interval is made of, or a widened `ci`
             # (or none) would pass for the real one
             return Judgement(
-                Decision.FAIL,
+                Ruling.FAIL,
                 metric.value,
                 None,
                 _label(metric),
@@ -282,7 +286,7 @@ def _judge_entries(
     lower_is_worse = condition.effective_aggregate == "min"
 
     def badness(
-        item: tuple[Decision, float, tuple[float, float] | None, int, Metric],
+        item: tuple[Ruling, float, tuple[float, float] | None, int, Metric],
     ) -> tuple[int, float]:
         return item[0].rank, -item[1] if lower_is_worse else item[1]
 
@@ -305,7 +309,7 @@ def _no_excess_rule(op: str, threshold: float, metric: Metric) -> bool:
 
 def _exact_decision(
     metric: Metric, interval: tuple[float, float] | None, margin: float, alpha: float | None
-) -> Decision:
+) -> Ruling:
     """Fail when Fisher's exact test finds an excess at the bound's level; else pass when
     the interval lies within the margin. Counts are decided exactly, rare (copies, when
     fresh rows never copy) or common (attack successes), instead of by an interval's
@@ -314,14 +318,14 @@ def _exact_decision(
     k, n = spec["successes"], spec["trials"]
     p = excess_p_value((float(k[0]), float(k[1])), (float(n[0]), float(n[1])))
     if p <= (alpha if alpha is not None else ALPHA_95):
-        return Decision.FAIL
+        return Ruling.FAIL
     upper = interval[1] if interval is not None else metric.value
-    return Decision.PASS if upper <= margin else Decision.INCONCLUSIVE
+    return Ruling.PASS if upper <= margin else Ruling.INCONCLUSIVE
 
 
 def _judgement(
     op: str,
-    decision: Decision,
+    decision: Ruling,
     value: float,
     interval: tuple[float, float] | None,
     where: str | None,
@@ -331,7 +335,7 @@ def _judgement(
     margin: float,
 ) -> Judgement:
     needs, likely_fails = None, False
-    if decision is Decision.INCONCLUSIVE and interval is not None:
+    if decision is Ruling.INCONCLUSIVE and interval is not None:
         needs, likely_fails = _needs(op, value, interval, threshold, margin, rows)
     return Judgement(
         decision, value, interval, where, index, rows, needs, likely_fails=likely_fails

@@ -9,17 +9,18 @@ A key counts when it is registered on the base branch and valid at the checker's
 
 from __future__ import annotations
 
+import copy
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from synthgov import commits, sshsig
+from synthgov.errors import SignatureError
 from synthgov.keys import parse_ssh_public_key, ssh_fingerprint
 from synthgov.models.approval import Signature
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Key, Registry
 from synthgov.openpgp import Keyring
-from synthgov.sshsig import SignatureError
 
 APPROVAL_NAMESPACE = "synthgov-approval"
 COMMIT_NAMESPACE = "git"
@@ -45,26 +46,54 @@ def key_problem(key: Key, now: datetime) -> str | None:
     return None
 
 
-class Verifier:
-    """Verifies embedded and commit signatures with the base registry's keys only."""
+class _Keys:
+    """The registry's keys by SSH key blob and by OpenPGP fingerprint, gpg's throwaway
+    keyring of the OpenPGP ones (opened on the first OpenPGP check), and the signatures
+    already verified with them."""
 
-    def __init__(self, registry: Registry, now: datetime) -> None:
-        self.now = now
-        self._ssh: dict[bytes, tuple[str, Key]] = {}
-        self._pgp: dict[str, tuple[str, Key]] = {}
+    def __init__(self, registry: Registry) -> None:
+        self.ssh: dict[bytes, tuple[str, Key]] = {}
+        self.pgp: dict[str, tuple[str, Key]] = {}
         for reviewer in registry.reviewers:
             for key in reviewer.keys:
                 if key.type == "ssh":
-                    self._ssh[parse_ssh_public_key(key.public_key).blob] = (reviewer.id, key)
+                    self.ssh[parse_ssh_public_key(key.public_key).blob] = (reviewer.id, key)
                 else:
-                    self._pgp[key.fingerprint] = (reviewer.id, key)
-        self._keyring = Keyring(key.public_key for _, key in self._pgp.values())
+                    self.pgp[key.fingerprint] = (reviewer.id, key)
+        self.keyring = Keyring(key.public_key for _, key in self.pgp.values())
         #: (namespace, format, signature, payload digest) -> the registered key that made
-        #: it, or why none did (`_registered`)
-        self._verified: dict[tuple[str, str, bytes, bytes], tuple[str, Key] | str] = {}
+        #: it, or why none did (`Verifier._registered`)
+        self.verified: dict[tuple[str, str, bytes, bytes], tuple[str, Key] | str] = {}
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class Verifier:
+    """Verifies embedded and commit signatures with the base registry's keys only, at the
+    checker's clock `now`.
+
+    Frozen: nothing moves its clock. `at(now)` is the same keys and gpg keyring at another
+    instant, so that an audit judges each commit at its own time without importing the
+    registry's keys again. The keyring and the memo of verified signatures are shared:
+    a signature verified at one instant is not verified again at another (only its key's
+    validity is judged anew), and closing one verifier closes the keyring for all (it
+    reopens on the next OpenPGP check).
+    """
+
+    now: datetime
+    _keys: _Keys = field(repr=False)
+
+    def __init__(self, registry: Registry, now: datetime) -> None:
+        object.__setattr__(self, "now", now)
+        object.__setattr__(self, "_keys", _Keys(registry))
+
+    def at(self, now: datetime) -> Verifier:
+        """This verifier's keys and keyring, judging at `now`."""
+        moved = copy.copy(self)
+        object.__setattr__(moved, "now", now)
+        return moved
 
     def close(self) -> None:
-        self._keyring.close()
+        self._keys.keyring.close()
 
     def __enter__(self) -> Verifier:
         return self
@@ -76,20 +105,20 @@ class Verifier:
         self, fmt: str, armored: bytes, payload: bytes, namespace: str
     ) -> tuple[str, Key]:
         """The reviewer and registered key that made a signature over `payload`, whatever
-        the key's state today. Each signature is verified once per verifier: the answer,
-        or why there is none, is remembered for the next subject, command or report that
-        asks.
+        the key's state today. Each signature is verified once per verifier and its `at()`
+        copies: the answer, or why there is none, is remembered for the next subject,
+        command, commit or report that asks.
 
         Raises:
             SignatureError: malformed, bad, or no registered key.
         """
         memo = (namespace, fmt, armored, hashlib.sha256(payload).digest())
-        if memo not in self._verified:
+        if memo not in self._keys.verified:
             try:
-                self._verified[memo] = self._verify(fmt, armored, payload, namespace)
+                self._keys.verified[memo] = self._verify(fmt, armored, payload, namespace)
             except SignatureError as exc:
-                self._verified[memo] = str(exc)
-        found = self._verified[memo]
+                self._keys.verified[memo] = str(exc)
+        found = self._keys.verified[memo]
         if isinstance(found, str):
             raise SignatureError(found)
         return found
@@ -97,13 +126,13 @@ class Verifier:
     def _verify(self, fmt: str, armored: bytes, payload: bytes, namespace: str) -> tuple[str, Key]:
         if fmt == "sshsig":
             blob = sshsig.parse(armored).public_key
-            found = self._ssh.get(blob)
+            found = self._keys.ssh.get(blob)
             if found is None:
                 raise SignatureError(f"key {ssh_fingerprint(blob)} is not in the base registry")
             sshsig.verify(armored, payload, namespace=namespace, public_key=blob)
             return found
-        fingerprint = self._keyring.verify(armored, payload)
-        found = self._pgp.get(fingerprint)
+        fingerprint = self._keys.keyring.verify(armored, payload)
+        found = self._keys.pgp.get(fingerprint)
         if found is None:  # the keyring holds registry keys only; belt and braces
             raise SignatureError(f"key {fingerprint} is not in the base registry")
         return found

@@ -27,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from synthgov import keys
+
+# SignatureError lives in the error tree; re-exported for the modules that import it from here.
+from synthgov.errors import SignatureError as SignatureError
 from synthgov.errors import printable
 
 MAGIC = b"SSHSIG"
@@ -48,10 +51,6 @@ _RSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "rsa-sha2-512": hashes.SHA512,
 }
 USER_PRESENT = 0x01  # PROTOCOL.u2f: the authenticator saw a touch
-
-
-class SignatureError(ValueError):
-    """A signature that does not verify or cannot be parsed; str(exc) says why, one line."""
 
 
 @dataclass(frozen=True)
@@ -180,9 +179,7 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
         else:
             curve = keys._SSH_CURVES[reader.text()]
             key = ec.EllipticCurvePublicKey.from_encoded_point(curve, reader.string())
-    except SignatureError:
-        raise
-    except ValueError as exc:  # e.g. an RSA exponent not below the modulus
+    except ValueError as exc:  # e.g. an RSA exponent not below the modulus (not the reader's)
         raise SignatureError(f"embedded key: invalid {key_type} key") from exc
     application = reader.string() if key_type.startswith("sk-") else b""
     return key_type, key, application

@@ -15,7 +15,7 @@ from synthgov.consistency import waiver_problems
 from synthgov.findings import Finding, Severity, WaiverRef
 from synthgov.loading import Loaded
 from synthgov.models import Policy, Waiver
-from synthgov.rules import Decision, decide
+from synthgov.rules import Ruling, decide
 
 
 def in_force(waiver: Waiver, now: datetime) -> bool:
@@ -85,7 +85,7 @@ def apply(
             observed = finding.observed
             if (
                 isinstance(observed, float)
-                and decide(rule.op, observed, finding.interval, waiver.relax_to) is Decision.PASS
+                and decide(rule.op, observed, finding.interval, waiver.relax_to) is Ruling.PASS
             ):
                 result[index] = replace(
                     finding,

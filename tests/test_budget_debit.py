@@ -44,8 +44,7 @@ def gov(synthgov: Synthgov, repo: Path) -> Path:
 
 
 def ledger(repo: Path) -> Ledger:
-    model = governance.load(repo, LEDGER).model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, LEDGER, Ledger).model
     return model
 
 

@@ -13,8 +13,7 @@ from tests.helpers.cli import Synthgov
 
 
 def load_ledger(repo: Path, source: str = "claims") -> Ledger:
-    model = governance.load(repo, f"budgets/{source}.yaml").model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, f"budgets/{source}.yaml", Ledger).model
     return model
 
 

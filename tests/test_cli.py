@@ -12,6 +12,7 @@ import pytest
 
 from synthgov import __version__
 from synthgov.cli import cli
+from synthgov.errors import SignatureError, UnusableKeyError
 from tests.helpers import ROOT
 from tests.helpers.cli import Synthgov
 
@@ -90,6 +91,22 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(
     monkeypatch.setenv("SYNTHGOV_DEBUG", "1")
     with pytest.raises(RuntimeError, match="disk on fire"):
         synthgov("schema")
+
+
+@pytest.mark.parametrize("error", [SignatureError, UnusableKeyError])
+def test_a_signing_failure_nothing_caught_is_an_error_not_an_internal_one(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    """Signature and key failures belong to the error tree: one line, exit 2, no traceback."""
+    from synthgov.commands import schema
+
+    def refuse(kind: str | None) -> int:
+        raise error("cannot run gpg: No such file or directory")
+
+    monkeypatch.setattr(schema, "run", refuse)
+    result = synthgov("schema")
+    assert result.code == 2
+    assert result.err.strip() == "synthgov: error: cannot run gpg: No such file or directory"
 
 
 def test_schema_lists_the_kinds_one_a_line(synthgov: Synthgov) -> None:

@@ -18,8 +18,8 @@ import pytest
 
 from synthgov import commits, keys, sshsig
 from synthgov.commits import split_signed
+from synthgov.errors import SignatureError
 from synthgov.openpgp import Keyring
-from synthgov.sshsig import SignatureError
 
 
 def run_git(

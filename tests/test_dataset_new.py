@@ -71,8 +71,7 @@ def parquet_table(tmp_path: Path) -> Path:
 
 
 def load_card(repo: Path, dataset: str = "patients") -> Card:
-    model = governance.load(repo, f"datasets/{dataset}/card.yaml").model
-    assert isinstance(model, Card)
+    model = governance.load(repo, f"datasets/{dataset}/card.yaml", Card).model
     return model
 
 

@@ -1049,13 +1049,13 @@ _PROGRESS = re.compile(r"^(synthgov evaluate: [a-z]+|evaluated in [\d.]+ s)$")
 
 
 @dataclass
-class Outcome:
+class CommandRun:
     code: int
     out: str
     err: str
 
 
-def run_once(box: Path, argv: list[str]) -> Outcome:
+def run_once(box: Path, argv: list[str]) -> CommandRun:
     """Run the CLI in process through its real error boundary, in the repository, with the
     streams of a UTF-8 terminal: a strict stdout, a stderr that escapes what it cannot encode."""
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
@@ -1073,7 +1073,7 @@ def run_once(box: Path, argv: list[str]) -> Outcome:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         os.chdir(old)
-    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())
+    return CommandRun(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())
 
 
 def _copy(sandbox: Path) -> Path:
@@ -1084,7 +1084,7 @@ def _copy(sandbox: Path) -> Path:
     return box
 
 
-def assert_clean(outcome: Outcome, argv: list[str], exits: set[int]) -> None:
+def assert_clean(outcome: CommandRun, argv: list[str], exits: set[int]) -> None:
     """No traceback, no internal error, a documented exit code; exit 2 says what was wrong on
     stderr in one line per problem (usage errors: exactly one), none hidden by escapes."""
     shown = f"argv={argv!r}\nexit={outcome.code}\nstdout={outcome.out[-2000:]}\nstderr={outcome.err[-2000:]}"

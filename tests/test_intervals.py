@@ -16,7 +16,7 @@ from synthgov.intervals import (
     wilson,
     z_for,
 )
-from synthgov.rules import Decision, decide
+from synthgov.rules import Ruling, decide
 
 Z = z_for(ALPHA_95)
 
@@ -68,17 +68,17 @@ def test_rows_needed_shrinks_an_interval_as_one_over_the_root_of_n() -> None:
 @pytest.mark.parametrize(
     ("op", "value", "interval", "threshold", "margin", "expected"),
     [
-        ("<=", 0.10, (0.07, 0.13), 0.02, 0.03, Decision.FAIL),  # all of it beyond 0.02
-        ("<=", 0.01, (-0.01, 0.04), 0.02, 0.03, Decision.PASS),  # within 0.02 + 0.03
-        ("<=", 0.01, (-0.05, 0.07), 0.02, 0.03, Decision.INCONCLUSIVE),
-        ("<=", 0.01, (-0.01, 0.04), 0.02, 0.0, Decision.INCONCLUSIVE),  # no margin: within 0.02
-        (">=", 0.95, (0.90, 1.00), 0.9, 0.05, Decision.PASS),
-        (">=", 0.80, (0.70, 0.88), 0.9, 0.05, Decision.FAIL),
-        (">=", 0.90, (0.82, 0.98), 0.9, 0.05, Decision.INCONCLUSIVE),
-        ("<=", 0.50, None, 0.5, 0.0, Decision.PASS),
-        ("<", 0.50, None, 0.5, 0.0, Decision.FAIL),
-        ("==", 1.0, None, 1.0, 0.0, Decision.PASS),
-        ("==", 0.0, None, 1.0, 0.0, Decision.FAIL),
+        ("<=", 0.10, (0.07, 0.13), 0.02, 0.03, Ruling.FAIL),  # all of it beyond 0.02
+        ("<=", 0.01, (-0.01, 0.04), 0.02, 0.03, Ruling.PASS),  # within 0.02 + 0.03
+        ("<=", 0.01, (-0.05, 0.07), 0.02, 0.03, Ruling.INCONCLUSIVE),
+        ("<=", 0.01, (-0.01, 0.04), 0.02, 0.0, Ruling.INCONCLUSIVE),  # no margin: within 0.02
+        (">=", 0.95, (0.90, 1.00), 0.9, 0.05, Ruling.PASS),
+        (">=", 0.80, (0.70, 0.88), 0.9, 0.05, Ruling.FAIL),
+        (">=", 0.90, (0.82, 0.98), 0.9, 0.05, Ruling.INCONCLUSIVE),
+        ("<=", 0.50, None, 0.5, 0.0, Ruling.PASS),
+        ("<", 0.50, None, 0.5, 0.0, Ruling.FAIL),
+        ("==", 1.0, None, 1.0, 0.0, Ruling.PASS),
+        ("==", 0.0, None, 1.0, 0.0, Ruling.FAIL),
     ],
 )
 def test_three_way_decisions(
@@ -87,13 +87,13 @@ def test_three_way_decisions(
     interval: tuple[float, float] | None,
     threshold: float,
     margin: float,
-    expected: Decision,
+    expected: Ruling,
 ) -> None:
     assert decide(op, value, interval, threshold, margin) is expected
 
 
 def test_a_value_without_an_interval_is_its_own_interval() -> None:
-    assert decide("<=", math.nextafter(0.05, 1), None, 0.05) is Decision.FAIL
+    assert decide("<=", math.nextafter(0.05, 1), None, 0.05) is Ruling.FAIL
 
 
 @pytest.mark.parametrize(

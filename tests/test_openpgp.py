@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from synthgov import keys, openpgp
+from synthgov.errors import SignatureError
 from synthgov.openpgp import Keyring, sign_with_gpg
-from synthgov.sshsig import SignatureError
 
 PAYLOAD = b'{"decision":"approve","release":"claims@1.0.0"}'
 PAST = "20200101T000000"

@@ -94,8 +94,7 @@ def gov(repo: Path) -> Path:
 
 
 def registry_of(repo: Path) -> Registry:
-    model = governance.load(repo, "policy/reviewers.yaml").model
-    assert isinstance(model, Registry)
+    model = governance.load(repo, "policy/reviewers.yaml", Registry).model
     return model
 
 

@@ -47,8 +47,7 @@ def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(
         '      revoked_at: "2026-11-01T00:00:00Z"',
         '      revocation_reason: "laptop stolen"',
     ]
-    loaded = governance.load(tmp_path, "policy/reviewers.yaml").model
-    assert isinstance(loaded, Registry)
+    loaded = governance.load(tmp_path, "policy/reviewers.yaml", Registry).model
     [key] = loaded.reviewers[0].keys
     assert key.revoked_at == datetime(2026, 11, 1, tzinfo=UTC) and not key.is_valid_at(
         datetime.now(UTC)

@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthgov import sshsig
-from synthgov.sshsig import SignatureError
+from synthgov.errors import SignatureError
 
 MESSAGE = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nan approval payload\n"
 APPROVAL = "synthgov-approval"

@@ -11,14 +11,13 @@ import numpy as np
 import pytest
 
 from synthgov import governance
-from synthgov.evaluation import Inputs, Settings, evaluate
+from synthgov.evaluation import InputPaths, Settings, evaluate
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
 from synthgov.gates.metrics import score
 from synthgov.models import Card, Policy, Report
 from synthgov.models.common import Classification
-from synthgov.rules import Decision
+from synthgov.rules import Ruling
 from tests.helpers import ROOT, samples
-from tests.helpers.loaded import as_kind
 
 ROWS = 1000
 CARD = ROOT / "datasets/claims/card.yaml"
@@ -33,7 +32,7 @@ def _write(path: Path, rows: list[list[str]], columns: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Decision]]:
+def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Ruling]]:
     """Each scenario's decision per rule, for a confidential card (internal: failures only)."""
     folder = tmp_path_factory.mktemp("verdicts")
     real = claims_rows(seed=0, rows=2 * ROWS)
@@ -55,10 +54,8 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
         "near-copies-30": [near(copied[i]) for i in picks[:300]] + fresh[300:],
     }
     card_bytes = CARD.read_bytes()
-    card = as_kind(governance.load_bytes(card_bytes, "datasets/claims/card.yaml", "card"), Card)
-    policy = as_kind(
-        governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", "policy"), Policy
-    )
+    card = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", Card)
+    policy = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", Policy)
     paths = {
         "real": _write(folder / "train.csv", train, CLAIMS_COLUMNS),
         "holdout": _write(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),
@@ -69,7 +66,7 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
         report = evaluate(
             card.model,
             card_bytes,
-            Inputs(CARD, paths["real"], paths["holdout"], synthetic),
+            InputPaths(CARD, paths["real"], paths["holdout"], synthetic),
             Settings(subgroups=policy.model.subgroups),
         )
         scored = score(policy, card, Report.model_validate(report), Classification.CONFIDENTIAL)
@@ -77,21 +74,21 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
     return found
 
 
-def test_an_ideal_generator_fails_no_rule(judged: dict[str, dict[str, Decision]]) -> None:
-    failing = {rule: d for rule, d in judged["honest"].items() if d is not Decision.PASS}
+def test_an_ideal_generator_fails_no_rule(judged: dict[str, dict[str, Ruling]]) -> None:
+    failing = {rule: d for rule, d in judged["honest"].items() if d is not Ruling.PASS}
     # the card names no subgroup column; nothing else may fail or be undecided at 1,000 rows
     assert set(failing) <= {"subgroup.shortfall"}, failing
 
 
 def test_five_percent_exact_copies_are_blocked_as_copies(
-    judged: dict[str, dict[str, Decision]],
+    judged: dict[str, dict[str, Ruling]],
 ) -> None:
-    assert judged["copies-5"]["privacy.exact_copy_excess"] is Decision.FAIL
+    assert judged["copies-5"]["privacy.exact_copy_excess"] is Ruling.FAIL
 
 
 def test_thirty_percent_near_copies_are_blocked_as_near_copies(
-    judged: dict[str, dict[str, Decision]],
+    judged: dict[str, dict[str, Ruling]],
 ) -> None:
     decisions = judged["near-copies-30"]
-    assert decisions["privacy.near_copy_excess"] is Decision.FAIL
-    assert decisions["privacy.exact_copy_excess"] is not Decision.FAIL  # none is an exact copy
+    assert decisions["privacy.near_copy_excess"] is Ruling.FAIL
+    assert decisions["privacy.exact_copy_excess"] is not Ruling.FAIL  # none is an exact copy

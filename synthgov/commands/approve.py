@@ -25,7 +25,7 @@ from synthgov.decision.trust import load_trust_root
 from synthgov.errors import GitError, InputError, UsageError
 from synthgov.history import Repository
 from synthgov.loading import Loaded
-from synthgov.models import Approval, Registry
+from synthgov.models import Approval, Policy, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.paths import read_bytes, replace_file, write_new
 from synthgov.review import Check, Evidence, Filed, Subject, review
@@ -117,11 +117,9 @@ def run(
         sides = git_sides(repo, base_ref)
         where = f"the base {sides.base[:12]}'s"
         registry: Registry = load_trust_root(
-            sides.base_tree, layout.REVIEWERS, "reviewers", where
+            sides.base_tree, layout.REVIEWERS, Registry, where
         ).model
-        repository = load_trust_root(
-            sides.base_tree, layout.POLICY, "policy", where
-        ).model.repository
+        repository = load_trust_root(sides.base_tree, layout.POLICY, Policy, where).model.repository
         subject = approvable(sides, release, waiver, revocation, change)
         signing = signing_key(root, key)
         try:
@@ -162,7 +160,7 @@ def run(
         text = signed_text(data, path, signing.format, signing.sign)
     except SignatureError as exc:
         raise InputError.at("--key", str(exc)) from None
-    loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, "approval")  # type: ignore[assignment]
+    loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, Approval)
     try:
         _would_count(subject, Filed(loaded), registry, now, history, repository)
     except Refused as exc:

@@ -28,7 +28,7 @@ def run(
     checkpoint: bool,
     key: Path | None,
 ) -> int:
-    from synthgov.evidence import render_html, render_markdown
+    from synthgov.audit_pack import render_html, render_markdown
 
     generated_at = datetime.now(UTC).replace(microsecond=0)
     pack = outputs.folder(out) if out is not None else None  # refused before the replay

@@ -142,7 +142,7 @@ def run_status(root: Path, source: str | None, *, fmt: str) -> int:
         paths = [p.as_posix() for p in iter_files(root, "budgets") if layout.classify(p)]
     summaries = []
     for path in paths:
-        loaded: Loaded[Ledger] = governance.load(root, path, "ledger")  # type: ignore[assignment]
+        loaded: Loaded[Ledger] = governance.load(root, path, Ledger)
         for issue in ledgers.chain_issues(loaded.document.data):
             where = loaded.document.locate(issue.loc)
             click.echo(f"{where.path}:{where.line}: warning: {issue.message}", err=True)

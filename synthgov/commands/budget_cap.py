@@ -110,7 +110,7 @@ def run_cap(
 def _write_cap(root: Path, path: str, cap: dict[str, Decimal], notion: Notion) -> int:
     """`run_cap` under the budgets/ lock that `budget debit` takes: read, edit, write."""
     raw = read_bytes(root, path)
-    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
+    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, Ledger)
     refuse_broken(loaded)
     if canonical(loaded.document.data.get("cap")) == canonical(cap) and (
         loaded.model.notion.value == notion.value
@@ -140,7 +140,7 @@ def _verify(old: Loaded[Ledger], new: bytes, path: str) -> None:
     from synthgov import accounting
 
     try:
-        reread: Loaded[Ledger] = governance.load_bytes(new, path, "ledger")  # type: ignore[assignment]
+        reread: Loaded[Ledger] = governance.load_bytes(new, path, Ledger)
     except InputError as exc:
         raise InputError.at(
             path,

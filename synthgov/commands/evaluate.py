@@ -20,7 +20,7 @@ from synthgov import layout, outputs
 from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
 from synthgov.evaluation import (
-    Inputs,
+    InputPaths,
     Settings,
     dumps,
     evaluate,
@@ -48,12 +48,11 @@ def run(
     timings: bool,
 ) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
-    document = load_bytes(card_bytes, str(card), "card")
-    problems = constraint_problems(document)  # type: ignore[arg-type]
+    document = load_bytes(card_bytes, str(card), Card)
+    problems = constraint_problems(document)
     if problems:  # before reading any table: a bad rule is a typo, found in a second
         raise InputError(problems)
     loaded = document.model
-    assert isinstance(loaded, Card)
     target = None if output == "-" else Path(output)
     previous = None
     if target is not None:  # refuse before the work, not after minutes of it
@@ -69,7 +68,7 @@ def run(
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
-            loaded, card_bytes, Inputs(card, real, holdout, synthetic), settings, step
+            loaded, card_bytes, InputPaths(card, real, holdout, synthetic), settings, step
         )
     data = dumps(report)
     if target is None:
@@ -82,7 +81,7 @@ def run(
             f"in {time.perf_counter() - started:.1f} s"
         )
     if policy_document is not None and not quiet:
-        _summary(policy_document, document, report)  # type: ignore[arg-type]
+        _summary(policy_document, document, report)
     return 0
 
 
@@ -91,13 +90,13 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
     for this card's classification (what `check` will say of them)."""
     from synthgov.gates.metrics import not_applicable, score
     from synthgov.models import Report
-    from synthgov.rules import Decision
+    from synthgov.rules import Ruling
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
     shown = [
         s
         for s in scored
-        if s.decision is not Decision.PASS
+        if s.decision is not Ruling.PASS
         and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))
     ]
     tier = card.model.classification.value
@@ -123,7 +122,7 @@ def _policy(card: Path) -> Loaded[Policy] | None:
     root = find_root(card.resolve().parent)
     if not (root / layout.POLICY).is_file():
         return None
-    policy: Loaded[Policy] = load(root, layout.POLICY, "policy")  # type: ignore[assignment]
+    policy: Loaded[Policy] = load(root, layout.POLICY, Policy)
     return policy
 
 

@@ -21,6 +21,7 @@ from synthgov import debits, engine, governance, layout, options
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
 from synthgov.history import author_email
+from synthgov.layout import Release
 from synthgov.manifests import Draft, privacy_block
 from synthgov.models import Card
 from synthgov.paths import read_bytes, write_new
@@ -56,7 +57,7 @@ def run(
     bad input."""
     options.slug(dataset, "DATASET")
     folder = layout.release_dir(dataset, version)
-    release = f"{dataset}@{version}"
+    release = str(Release(dataset, version))
     if layout.classify(f"{folder}/manifest.yaml") is None:
         raise InputError.at("VERSION", f"{version!r} is not a version (e.g. 1.0 or 2026.11.1)")
     card_path = layout.card_path(dataset)
@@ -65,7 +66,7 @@ def run(
             card_path, f"no such dataset; create it with `synthgov dataset new {dataset}`"
         )
     card_bytes = read_bytes(root, card_path)
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     if (root / folder).exists():
         click.echo(
             f"refused: {release} already exists ({folder}); versions are never "

@@ -22,6 +22,7 @@ from synthgov import governance, layout, options
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
 from synthgov.gates.revalidation import failing_rules
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
@@ -76,17 +77,12 @@ def run(
 ) -> int:
     """0 when the record is written (whatever the verdict: drift is information), 2 on bad
     input."""
-    dataset, sep, version = target.partition("@")
-    options.slug(dataset, "DATASET@VERSION")
-    folder = layout.release_dir(dataset, version)
-    if not sep or layout.classify(f"{folder}/manifest.yaml") is None:
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
+    release = Release.parse(target)
+    dataset, folder = release.dataset, release.folder
     if not (root / folder / "manifest.yaml").exists():
         raise InputError.at(f"{folder}/manifest.yaml", f"no such release {target}")
-    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", "manifest").model  # type: ignore[assignment]
-    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", "report")  # type: ignore[assignment]
+    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", Manifest).model
+    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", Report)
     artifact = synthetic or Path(manifest.artifact.location)
     if not artifact.is_file():
         raise InputError.at(
@@ -102,7 +98,7 @@ def run(
         raise InputError.at(str(real), "no such file; expected a table (CSV or Parquet)")
     card_path = layout.card_path(dataset)
     card_bytes = (root / card_path).read_bytes()
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))

@@ -82,10 +82,9 @@ def run_add(
 def _warn_unknown_roles(root: Path, reviewer: Reviewer) -> None:
     """A role no policy rule asks for is most likely a typo (`privacy-reviwer`)."""
     try:
-        policy = governance.load(root, layout.POLICY).model
+        policy = governance.load(root, layout.POLICY, Policy).model
     except InputError:
         return
-    assert isinstance(policy, Policy)
     tiers = [policy.tiers.for_classification(c).approvals for c in Classification]
     known = {
         role

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import click
 
-from synthgov import governance, layout, options
+from synthgov import governance, options
 from synthgov.errors import InputError
 from synthgov.history import author_email
+from synthgov.layout import Release
 from synthgov.models import Manifest, Revocation
 from synthgov.models.common import format_timestamp
 from synthgov.paths import write_new
@@ -25,17 +26,12 @@ from synthgov.writing import schema_url, to_yaml
 
 def run(root: Path, target: str, *, reason: str, incident_class: str) -> int:
     """0 when written, 1 when the release is already revoked, 2 on bad input."""
-    dataset, sep, version = target.partition("@")
-    options.slug(dataset, "DATASET@VERSION")
-    folder = layout.release_dir(dataset, version)
+    release = Release.parse(target)
+    dataset, folder = release.dataset, release.folder
     manifest_path = f"{folder}/manifest.yaml"
-    if not sep or layout.classify(manifest_path) is None:
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
     if not (root / manifest_path).exists():
         raise InputError.at(manifest_path, f"no such release {target}")
-    manifest: Manifest = governance.load(root, manifest_path, "manifest").model  # type: ignore[assignment]
+    manifest: Manifest = governance.load(root, manifest_path, Manifest).model
     path = f"{folder}/revocation.yaml"
     if (root / path).exists():
         click.echo(f"refused: {target} is already revoked ({path})", err=True)

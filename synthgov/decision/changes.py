@@ -30,21 +30,22 @@ from synthgov.gates.changes import (
     card_findings,
     same_data,
 )
+from synthgov.layout import Release
 from synthgov.loading import Loaded
-from synthgov.models import Card, Ledger
+from synthgov.models import Card, Ledger, Manifest
 
 
 def _named(release: str, changes: list[tuple[str, str]], head: Tree, base: Tree) -> budget.Named:
     """What the budget gate needs about a release a ledger entry names: its dataset's
     source (the base's card decides an existing dataset), its manifest at head, and
     whether this pull request adds it."""
-    dataset, version = release.split("@", 1)
-    card_path = layout.card_path(dataset)
+    ref = Release.of(release)
+    card_path = layout.card_path(ref.dataset)
     card_raw = base.read(card_path)
     card_raw = head.read(card_path) if card_raw is None else card_raw
-    card: Card | None = parsed(card_raw, card_path, "card").model if card_raw is not None else None
-    where = f"{layout.release_dir(dataset, version)}/manifest.yaml"
-    manifest = head.load(where, "manifest") if head.read(where) is not None else None
+    card: Card | None = parsed(card_raw, card_path, Card).model if card_raw is not None else None
+    where = f"{ref.folder}/manifest.yaml"
+    manifest = head.load(where, Manifest) if head.read(where) is not None else None
     added = any(path == where and status != "D" for path, status in changes)
     return budget.Named(
         card.source.id if card else None, manifest, added and base.read(where) is None
@@ -63,14 +64,12 @@ def ledger_changes(
         if kind_of(path) != "ledger" or status == "D" or base is None:
             continue
         try:
-            loaded: Loaded[Ledger] = head.load(path, "ledger")
+            loaded: Loaded[Ledger] = head.load(path, Ledger)
         except InputError:
             continue  # already a files finding
         try:
             raw = base.read(path)
-            on_base: Loaded[Ledger] | None = (
-                parsed(raw, path, "ledger") if raw is not None else None
-            )
+            on_base: Loaded[Ledger] | None = parsed(raw, path, Ledger) if raw is not None else None
             base_data = on_base.document.data if on_base else None
             named = {
                 release: _named(release, changes, head, base)
@@ -100,9 +99,9 @@ def changed_cards(
         if kind_of(path) != "card" or status == "D":
             continue
         old_raw, new_raw = base.read(path), head.read(path)
-        if old_raw is None or new_raw is None or (new := loads(new_raw, path, "card")) is None:
+        if old_raw is None or new_raw is None or (new := loads(new_raw, path, Card)) is None:
             continue
-        old: Loaded[Card] = parsed(old_raw, path, "card")
+        old: Loaded[Card] = parsed(old_raw, path, Card)
         if old.model != new.model:
             found[new.model.id] = (old, new)
     return found
@@ -126,11 +125,11 @@ def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> Bud
     for path, status in changes:
         if kind_of(path) != "ledger" or status == "D" or (new_raw := head.read(path)) is None:
             continue
-        if (loaded := loads(new_raw, path, "ledger")) is None:
+        if (loaded := loads(new_raw, path, Ledger)) is None:
             continue
         new = ledgers.header(loaded.document.data)
         old_raw = base.read(path)
-        old = ledgers.header(parsed(old_raw, path, "ledger").document.data) if old_raw else None
+        old = ledgers.header(parsed(old_raw, path, Ledger).document.data) if old_raw else None
         if old is None or not same_data(old, new):
             headers[path] = (old, new)
     sources = {

@@ -21,8 +21,9 @@ from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
 from synthgov.history import Repository
+from synthgov.layout import Release
 from synthgov.loading import Loaded
-from synthgov.models import Card, Ledger, Manifest, Report
+from synthgov.models import Card, Ledger, Manifest, Report, Revocation, Waiver
 from synthgov.models.common import Classification
 
 
@@ -33,27 +34,27 @@ def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -
         InputError: the release's files, its card, a waiver, a ledger or a revocation do
             not load.
     """
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
+    ref = Release.of(release)
+    dataset, folder = ref.dataset, ref.folder
     card_path = layout.card_path(dataset)
     card_bytes = head.read(card_path)
     if card_bytes is None:
         raise InputError.at(card_path, "missing: a release needs its dataset's card")
-    card: Loaded[Card] = parsed(card_bytes, card_path, "card")
+    card: Loaded[Card] = parsed(card_bytes, card_path, Card)
     base_card_bytes = base.read(card_path) if base else None
     classification = card.model.classification
     base_card: Loaded[Card] | None = None
     if base_card_bytes is not None:  # the base decides the tier of an existing dataset
-        loaded: Loaded[Card] = parsed(base_card_bytes, card_path, "card")
+        loaded: Loaded[Card] = parsed(base_card_bytes, card_path, Card)
         base_card, classification = loaded, loaded.model.classification
     waivers = tuple(
-        head.load(p, "waiver") for p in head.list(f"{folder}/waivers") if kind_of(p) == "waiver"
+        head.load(p, Waiver) for p in head.list(f"{folder}/waivers") if kind_of(p) == "waiver"
     )
-    manifest: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
-    report: Loaded[Report] = head.load(f"{folder}/report.json", "report")
+    manifest: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", Manifest)
+    report: Loaded[Report] = head.load(f"{folder}/report.json", Report)
     revocation = None
     if head.read(f"{folder}/revocation.yaml") is not None:
-        revocation = head.load(f"{folder}/revocation.yaml", "revocation")
+        revocation = head.load(f"{folder}/revocation.yaml", Revocation)
     source = (base_card or card).model.source.id
     return ReleaseContext(
         release=release,
@@ -84,7 +85,7 @@ def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Led
     found: dict[str, Loaded[Ledger] | None] = {}
     for name, tree in (("ledger", head), ("base_ledger", base)):
         raw = tree.read(path) if tree is not None else None
-        found[name] = parsed(raw, path, "ledger") if raw is not None else None
+        found[name] = parsed(raw, path, Ledger) if raw is not None else None
     return found
 
 
@@ -102,11 +103,11 @@ def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, 
         if base.read(path.rsplit("/", 1)[0] + "/revocation.yaml") is not None:
             continue
         try:
-            created = base.load(path, "manifest").model.created_at
+            created = base.load(path, Manifest).model.created_at
         except InputError:
             continue  # a base manifest that does not load dates nothing
         if newest is None or created > newest[1]:
-            newest = (f"{dataset}@{placed.ids['version']}", created)
+            newest = (str(Release(dataset, placed.ids["version"])), created)
     return newest
 
 
@@ -129,7 +130,7 @@ def _source_floor(
         if raw is None or source.encode() not in raw:  # most cards: another source
             continue
         try:
-            other: Card = parsed(raw, path, "card").model
+            other: Card = parsed(raw, path, Card).model
         except InputError:
             continue  # a base card that does not load classifies nothing
         rank = list(Classification).index

@@ -25,6 +25,7 @@ from synthgov.decision.trust import Trust
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult
 from synthgov.gates import ReleaseContext, files, policy, revalidation
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Revalidation
 
@@ -85,7 +86,7 @@ def _check_records(ctx: ReleaseContext, paths: tuple[str, ...], head: Tree) -> R
     seen = _measured(ctx, head, paths)
     for path in paths:
         try:
-            loaded: Loaded[Revalidation] = head.load(path, "revalidation")
+            loaded: Loaded[Revalidation] = head.load(path, Revalidation)
         except InputError as exc:
             found += files.invalid(exc)
             continue
@@ -107,7 +108,7 @@ def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict
         if kind_of(path) != "revalidation" or path in checked:
             continue
         with suppress(InputError):  # a record that does not load is its own finding
-            record: Revalidation = head.load(path, "revalidation").model
+            record: Revalidation = head.load(path, Revalidation).model
             seen.setdefault(revalidation.content(record.report.inputs.real), path)
     return seen
 
@@ -193,7 +194,7 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree 
         top += _release_file(path, status, head, base)
     results, contexts = [], {}
     for release, paths in sorted(releases.items()):
-        if head.read(f"{layout.release_dir(*release.split('@', 1))}/manifest.yaml") is None and all(
+        if head.read(f"{Release.of(release).folder}/manifest.yaml") is None and all(
             status == "D" for path, status in changes if path in paths
         ):
             continue  # a deleted release: reported above

@@ -35,7 +35,7 @@ def filed(paths: list[str], head: Tree, trust: Trust) -> tuple[tuple[Filed, ...]
         raw = head.read(path)
         assert raw is not None  # listed a moment ago
         current[path] = raw
-        loaded: Loaded[Approval] = governance.load_bytes(raw, path, "approval")  # type: ignore[assignment]
+        loaded: Loaded[Approval] = governance.load_bytes(raw, path, Approval)
         reviewer = trust.registry.reviewer(loaded.model.reviewer)
         if provenance is not None and reviewer is not None:
             carriers = partial(provenance.carriers, path, raw, reviewer.email)
@@ -65,7 +65,7 @@ def approval_evidence(
     if provenance is not None:
         for path, raw in provenance.past_approvals(folder, current):
             with suppress(InputError):  # an old malformed version decided nothing
-                past.append(governance.load_bytes(raw, path, "approval"))  # type: ignore[arg-type]
+                past.append(governance.load_bytes(raw, path, Approval))
         history = provenance.author_commits(*author_prefixes)
     logins = frozenset({trust.pr_author.casefold()} if trust.pr_author else ())
     return Evidence(

@@ -36,11 +36,11 @@ class Revocations:
         for path in tree.find("datasets", "revocation.yaml"):
             if kind_of(path) != "revocation":
                 continue
-            revocation: Revocation = tree.load(path, "revocation").model
+            revocation: Revocation = tree.load(path, Revocation).model
             table = Table(revocation.artifact_sha256)
             manifest_path = path.rsplit("/", 1)[0] + "/manifest.yaml"
             if tree.read(manifest_path) is not None:
-                manifest: Manifest = tree.load(manifest_path, "manifest").model
+                manifest: Manifest = tree.load(manifest_path, Manifest).model
                 if manifest.artifact.sha256 == revocation.artifact_sha256:  # bound by it
                     table = artifact_table(manifest)
             found.append(RevokedTable(revocation.release, table))

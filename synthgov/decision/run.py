@@ -23,6 +23,7 @@ from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import InputError
 from synthgov.findings import Verdict
 from synthgov.history import Repository
+from synthgov.models import Policy
 
 
 def _verdict(
@@ -89,7 +90,7 @@ def check(
             decision = decide(sides.changes, trust, sides.head_tree, sides.base_tree)
             if any(p == layout.POLICY and status != "D" for p, status in sides.changes):
                 try:
-                    proposed = sides.head_tree.load(layout.POLICY, "policy")
+                    proposed = sides.head_tree.load(layout.POLICY, Policy)
                 except InputError:
                     pass  # already a files finding
                 else:

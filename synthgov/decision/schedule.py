@@ -14,6 +14,7 @@ from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.errors import InputError
 from synthgov.findings import Finding, ReleaseResult
 from synthgov.gates import dates, files, revalidation
+from synthgov.layout import Release
 from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Revalidation
 
@@ -30,11 +31,11 @@ def _current(
     newest: dict[str, tuple[str, Manifest]] = {}
     future = []
     for release in releases:
-        dataset, version = release.split("@", 1)
-        folder = layout.release_dir(dataset, version)
+        ref = Release.of(release)
+        dataset, folder = ref.dataset, ref.folder
         if head.read(f"{folder}/revocation.yaml") is not None:
             continue
-        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", "manifest")
+        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", Manifest)
         manifest = loaded.model
         late = dates.future_finding(
             loaded.document,
@@ -60,12 +61,12 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     except InputError as exc:
         return [ReleaseResult("(releases)", tuple(files.invalid(exc)))]
     for dataset, (release, manifest) in sorted(current.items()):
-        folder = layout.release_dir(*release.split("@", 1))
+        folder = Release.of(release).folder
         found: list[Finding] = []
         try:
-            card: Card = head.load(layout.card_path(dataset), "card").model
+            card: Card = head.load(layout.card_path(dataset), Card).model
             loaded: list[Loaded[Revalidation]] = [
-                head.load(p, "revalidation")
+                head.load(p, Revalidation)
                 for p in head.list(f"{folder}/revalidations")
                 if kind_of(p) == "revalidation"
             ]

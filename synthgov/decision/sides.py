@@ -13,11 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, overload
+
+from pydantic import BaseModel
 
 from synthgov import governance, layout
 from synthgov.errors import InputError
 from synthgov.history import Repository
-from synthgov.loading import Loaded
+from synthgov.layout import Release
+from synthgov.loading import Loaded, ModelT
 from synthgov.paths import iter_files, read_bytes
 from synthgov.provenance import Provenance
 
@@ -26,7 +30,15 @@ RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "reva
 
 
 @lru_cache(maxsize=8192)
-def parsed(raw: bytes, path: str, kind: str | None) -> Loaded:  # type: ignore[type-arg]
+def _parsed(raw: bytes, path: str, kind: type[BaseModel] | None) -> Loaded[BaseModel]:
+    return governance.load_bytes(raw, path, kind)
+
+
+@overload
+def parsed(raw: bytes, path: str, kind: None) -> Loaded[BaseModel]: ...
+@overload
+def parsed(raw: bytes, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+def parsed(raw: bytes, path: str, kind: type[BaseModel] | None) -> Loaded[Any]:
     """Parse and validate once per content: `policy_impact` judges every release twice and
     the releases of one dataset share their card and ledger. Loaded models are frozen, and
     the answer depends on the bytes alone, so the cache holds no state of a run.
@@ -34,10 +46,10 @@ def parsed(raw: bytes, path: str, kind: str | None) -> Loaded:  # type: ignore[t
     Raises:
         InputError: the file does not load (see `governance.load_bytes`).
     """
-    return governance.load_bytes(raw, path, kind)
+    return _parsed(raw, path, kind)
 
 
-def loads(raw: bytes, path: str, kind: str) -> Loaded | None:  # type: ignore[type-arg]
+def loads(raw: bytes, path: str, kind: type[ModelT]) -> Loaded[ModelT] | None:
     """The file, or None when it does not load (a `files` finding blocks then)."""
     try:
         return parsed(raw, path, kind)
@@ -55,7 +67,7 @@ def release_of(path: str) -> str | None:
     placed = layout.classify(path)
     if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
         return None  # not a release's file (a policy, card or budget approval)
-    return f"{placed.ids['dataset']}@{placed.ids['version']}"
+    return str(Release(placed.ids["dataset"], placed.ids["version"]))
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,11 @@ class Tree:
             return self.named(prefix, name)
         return [p for p in self.list(prefix) if p.rsplit("/", 1)[-1] == name]
 
-    def load(self, path: str, kind: str | None = None) -> Loaded:  # type: ignore[type-arg]
+    @overload
+    def load(self, path: str, kind: None = None) -> Loaded[BaseModel]: ...
+    @overload
+    def load(self, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+    def load(self, path: str, kind: type[BaseModel] | None = None) -> Loaded[Any]:
         raw = self.read(path)
         if raw is None:
             raise InputError.at(

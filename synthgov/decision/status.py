@@ -21,6 +21,7 @@ from synthgov.errors import GitError, InputError
 from synthgov.gates import ReleaseContext
 from synthgov.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
+from synthgov.layout import Release
 from synthgov.models import Card, Ledger, Revalidation, Revocation
 from synthgov.review import Review
 
@@ -59,7 +60,7 @@ def _judge(
     release: str, trust: Trust, sides: Sides
 ) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
-    version = release.split("@", 1)[1]
+    version = Release.of(release).version
     try:
         ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
         result = engine.check_release(ctx)
@@ -116,22 +117,21 @@ def _judge(
 
 
 def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
-    path = f"{layout.release_dir(*state.release.split('@', 1))}/revocation.yaml"
+    path = f"{Release.of(state.release).folder}/revocation.yaml"
     raw = sides.head_tree.read(path) or sides.base_tree.read(path)  # merged on the base counts
     if raw is None:
         return state
     try:
-        loaded = governance.load_bytes(raw, path, "revocation")
+        loaded = governance.load_bytes(raw, path, Revocation)
     except InputError as exc:
         return replace(state, revocation_problem=str(exc.problems[0]))
-    assert isinstance(loaded.model, Revocation)
     return replace(state, revocation=loaded.model)
 
 
 def _revalidated(
     state: ReleaseState, sides: Sides, problems: list[str], now: datetime
 ) -> ReleaseState:
-    folder = f"{layout.release_dir(*state.release.split('@', 1))}/revalidations"
+    folder = f"{Release.of(state.release).folder}/revalidations"
     latest = None
     for path in sides.head_tree.list(folder):
         placed = layout.classify(path)
@@ -140,11 +140,10 @@ def _revalidated(
         raw = sides.head_tree.read(path)
         assert raw is not None  # listed a moment ago
         try:  # one that does not load is ignored: the release is due sooner, never later
-            model = governance.load_bytes(raw, path, "revalidation").model
+            model = governance.load_bytes(raw, path, Revalidation).model
         except InputError as exc:
             problems.append(str(exc.problems[0]))
             continue
-        assert isinstance(model, Revalidation)
         problem = clock.future_problem("revalidated_at", model.revalidated_at, now)
         if problem:  # a record dated later would push the next revalidation out forever
             problems.append(f"{path}: {problem}; not counted")
@@ -160,11 +159,10 @@ def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
         problems.append(f"{path}: missing")
         return None
     try:
-        model = governance.load_bytes(raw, path, "card").model
+        model = governance.load_bytes(raw, path, Card).model
     except InputError as exc:
         problems.append(str(exc.problems[0]))
         return None
-    assert isinstance(model, Card)
     return model
 
 
@@ -177,8 +175,7 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
     if raw is None:
         return None
     try:
-        model = governance.load_bytes(raw, path, "ledger").model
-        assert isinstance(model, Ledger)
+        model = governance.load_bytes(raw, path, Ledger).model
         return accounting.summary(
             model.source, model.notion, model.cap, [e.loss for e in model.entries]
         )
@@ -207,7 +204,7 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
         prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
         paths = sides.head_tree.list(prefix)
         releases = sorted({r for p in paths if (r := release_of(p))})
-        names = {r.split("@", 1)[0] for r in releases}
+        names = {Release.of(r).dataset for r in releases}
         names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
         if dataset is not None and not names:
             raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
@@ -225,7 +222,7 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
             card = _card(name, sides, problems)
             mine = []
             for release in releases:
-                if release.split("@", 1)[0] == name:
+                if Release.of(release).dataset == name:
                     state = _revocation(states[release], sides)
                     mine.append(_revalidated(state, sides, problems, now))
             datasets.append(

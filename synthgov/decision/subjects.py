@@ -9,7 +9,6 @@ of the subject as it is when checked, so an approval of anything else never coun
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from synthgov import approvals, layout
 from synthgov.decision.changes import (
@@ -22,7 +21,9 @@ from synthgov.decision.changes import (
 )
 from synthgov.decision.sides import Sides
 from synthgov.errors import InputError
-from synthgov.loading import Loaded
+from synthgov.layout import Release
+from synthgov.loading import Loaded, ModelT
+from synthgov.models import Manifest, Report, Revocation, Waiver
 
 
 @dataclass(frozen=True)
@@ -99,27 +100,27 @@ def approvable(
     """
     head = sides.head_tree
 
-    def load(path: str, kind: str) -> Loaded[Any]:
+    def load(path: str, kind: type[ModelT]) -> Loaded[ModelT]:
         if head.read(path) is None:
             raise InputError.at(path, "is not committed at HEAD; commit it before approving")
         return head.load(path, kind)
 
     if release is None:
         return _change(sides, *(change or ("policy", None)))
-    folder = layout.release_dir(*release.split("@", 1))
-    manifest = load(f"{folder}/manifest.yaml", "manifest")
+    folder = Release.of(release).folder
+    manifest = load(f"{folder}/manifest.yaml", Manifest)
     authors = frozenset({manifest.model.author.casefold()})
     if revocation:
-        loaded = load(f"{folder}/revocation.yaml", "revocation")
+        loaded = load(f"{folder}/revocation.yaml", Revocation)
         digest = approvals.revocation_digest(release, loaded.document.data)
         revoker = frozenset({loaded.model.author.casefold()})
         return Approvable(
             f"the revocation of {release}", digest, (folder,), authors | revoker, "revocation"
         )
     if waiver is not None:
-        loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
-        digest = approvals.waiver_digest(release, loaded.document.data)
+        waived = load(f"{folder}/waivers/{waiver}.yaml", Waiver)
+        digest = approvals.waiver_digest(release, waived.document.data)
         return Approvable(f"waiver {waiver} of {release}", digest, (folder,), authors, "waiver")
-    report = load(f"{folder}/report.json", "report")
+    report = load(f"{folder}/report.json", Report)
     digest = approvals.release_digest(manifest.document.data, report.document.data)
     return Approvable(release, digest, (folder,), authors)

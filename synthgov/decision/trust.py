@@ -15,7 +15,7 @@ from synthgov import layout
 from synthgov.decision.revocations import Revocations
 from synthgov.decision.sides import Tree
 from synthgov.errors import InputError
-from synthgov.loading import Loaded
+from synthgov.loading import Loaded, ModelT
 from synthgov.models import Policy, Registry
 from synthgov.provenance import Provenance
 from synthgov.signatures import Verifier
@@ -40,7 +40,7 @@ class Trust:
     revocations: Revocations = field(default_factory=Revocations, compare=False)
 
 
-def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # type: ignore[type-arg]
+def load_trust_root(tree: Tree, path: str, kind: type[ModelT], where: str) -> Loaded[ModelT]:
     """The base's policy or registry; one that cannot be loaded prevents a decision (exit 2).
 
     Raises:
@@ -52,7 +52,7 @@ def load_trust_root(tree: Tree, path: str, kind: str, where: str) -> Loaded:  # 
         first = exc.problems[0]
         raise InputError.at(
             first.location.path,
-            f"{where} {'policy' if kind == 'policy' else 'reviewer registry'} cannot be loaded: "
+            f"{where} {'policy' if kind is Policy else 'reviewer registry'} cannot be loaded: "
             f"{first.message}",
             first.location.line,
             first.location.column,
@@ -68,7 +68,7 @@ def make_trust(
     Raises:
         InputError: the policy or the registry cannot be loaded.
     """
-    policy: Loaded[Policy] = load_trust_root(tree, layout.POLICY, "policy", where)
-    registry: Loaded[Registry] = load_trust_root(tree, layout.REVIEWERS, "reviewers", where)
+    policy = load_trust_root(tree, layout.POLICY, Policy, where)
+    registry = load_trust_root(tree, layout.REVIEWERS, Registry, where)
     verifier = Verifier(registry.model, now)
     return Trust(policy, registry.model, verifier, now, provenance, enforce_approvals)

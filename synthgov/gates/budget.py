@@ -31,6 +31,7 @@ from typing import Any
 from synthgov import accounting, layout, ledgers
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
+from synthgov.layout import Release
 from synthgov.loading import KeyPath, Loaded
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
@@ -422,7 +423,7 @@ def _entry_findings(head: Loaded[Ledger], index: int, named: Named | None) -> li
     model, path = head.model, head.document.path
     entry = model.entries[index]
     release, loc, found = entry.release, (ledgers.ENTRIES, index, "release"), []
-    dataset = release.split("@", 1)[0]
+    dataset = Release.of(release).dataset
     source = named.source if named is not None else None
     if source != model.source:
         whose = (

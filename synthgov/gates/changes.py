@@ -49,7 +49,7 @@ _ORDER = list(Classification)
 
 
 @dataclass(frozen=True)
-class Change:
+class CardChange:
     """One difference between the card on the base and as proposed."""
 
     text: str  # e.g. "intended_uses widened: + 'marketing'"
@@ -61,7 +61,7 @@ def _q(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[Change]:
+def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[CardChange]:
     added = [v for v in new if v not in old]
     removed = [v for v in old if v not in new]
     found = []
@@ -69,33 +69,39 @@ def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[Change]:
         loosens = field in _GROW_LOOSENS
         verb = "widened" if loosens else "extended"
         found.append(
-            Change(
+            CardChange(
                 f"{field} {verb}: " + ", ".join(f"+ {_q(v)}" for v in added),
                 loosens,
                 (field, new.index(added[0])),
             )
         )
     for value in removed:
-        found.append(Change(f"{field}: {_q(value)} removed", field in _SHRINK_LOOSENS, (field,)))
+        found.append(
+            CardChange(f"{field}: {_q(value)} removed", field in _SHRINK_LOOSENS, (field,))
+        )
     if not added and not removed and list(old) != list(new):
-        found.append(Change(f"{field}: order changed", False, (field,)))
+        found.append(CardChange(f"{field}: order changed", False, (field,)))
     return found
 
 
-def _limit(field: str, old: int | None, new: int | None, *, larger_loosens: bool) -> list[Change]:
+def _limit(
+    field: str, old: int | None, new: int | None, *, larger_loosens: bool
+) -> list[CardChange]:
     if old == new:
         return []
     loosens = new is None or (old is not None and (new > old) == larger_loosens)
     shown = "none" if new is None else str(new)
-    return [Change(f"{field}: {old if old is not None else 'none'} -> {shown}", loosens, (field,))]
+    return [
+        CardChange(f"{field}: {old if old is not None else 'none'} -> {shown}", loosens, (field,))
+    ]
 
 
-def _column(index: int, old: Column, new: Column) -> list[Change]:
+def _column(index: int, old: Column, new: Column) -> list[CardChange]:
     name, at = new.name, ("columns", index)
     found = []
 
     def change(what: str, loosens: bool, key: str) -> None:
-        found.append(Change(f"column {_q(name)}: {what}", loosens, (*at, key)))
+        found.append(CardChange(f"column {_q(name)}: {what}", loosens, (*at, key)))
 
     if old.type != new.type:
         change(f"type {old.type.value} -> {new.type.value}", True, "type")
@@ -143,16 +149,18 @@ def _column(index: int, old: Column, new: Column) -> list[Change]:
     return found
 
 
-def _columns(old: Card, new: Card) -> list[Change]:
+def _columns(old: Card, new: Card) -> list[CardChange]:
     before = {c.name: c for c in old.columns}
     after = {c.name: c for c in new.columns}
     found = [
-        Change(f"columns: {_q(n)} added", False, ("columns", i))
+        CardChange(f"columns: {_q(n)} added", False, ("columns", i))
         for i, n in enumerate(after)
         if n not in before
     ]
     found += [
-        Change(f"columns: {_q(n)} removed", False, ("columns",)) for n in before if n not in after
+        CardChange(f"columns: {_q(n)} removed", False, ("columns",))
+        for n in before
+        if n not in after
     ]
     for index, column in enumerate(new.columns):
         if column.name in before:
@@ -160,50 +168,52 @@ def _columns(old: Card, new: Card) -> list[Change]:
     kept_before = [n for n in before if n in after]
     kept_after = [n for n in after if n in before]
     if kept_before != kept_after:  # order decides the attack column sets (BRIEF §10.18)
-        found.append(Change("columns: order changed", False, ("columns",)))
+        found.append(CardChange("columns: order changed", False, ("columns",)))
     return found
 
 
-def _constraints(old: Card, new: Card) -> list[Change]:
+def _constraints(old: Card, new: Card) -> list[CardChange]:
     before = {c.name: c for c in old.constraints}
     after = {c.name: c for c in new.constraints}
     found = []
     for index, (name, constraint) in enumerate(after.items()):
         if name not in before:
-            found.append(Change(f"constraints: {_q(name)} added", False, ("constraints", index)))
+            found.append(
+                CardChange(f"constraints: {_q(name)} added", False, ("constraints", index))
+            )
         elif before[name].rule != constraint.rule:
             found.append(
-                Change(
+                CardChange(
                     f"constraints: {_q(name)} rule {_q(before[name].rule)} -> {_q(constraint.rule)}",
                     True,
                     ("constraints", index, "rule"),
                 )
             )
     found += [
-        Change(f"constraints: {_q(n)} removed", True, ("constraints",))
+        CardChange(f"constraints: {_q(n)} removed", True, ("constraints",))
         for n in before
         if n not in after
     ]
     return found
 
 
-def _overrides(old: Card, new: Card, policy: Policy) -> list[Change]:
+def _overrides(old: Card, new: Card, policy: Policy) -> list[CardChange]:
     found = []
     for rule_id, before in old.overrides.items():
         after = new.overrides.get(rule_id)
         if after is None:
-            found.append(Change(f"override {rule_id} removed", True, ("overrides",)))
+            found.append(CardChange(f"override {rule_id} removed", True, ("overrides",)))
         elif after != before:
             loosens = _override_loosens(policy, rule_id, before, after)
             found.append(
-                Change(
+                CardChange(
                     f"override {rule_id} changed ({_override(before)} -> {_override(after)})",
                     loosens,
                     ("overrides", rule_id),
                 )
             )
     found += [
-        Change(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
+        CardChange(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
         for rule_id, o in new.overrides.items()
         if rule_id not in old.overrides
     ]
@@ -240,13 +250,13 @@ def _override_loosens(policy: Policy, rule_id: str, old: RuleOverride, new: Rule
     return False
 
 
-def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
+def card_changes(old: Card, new: Card, policy: Policy) -> list[CardChange]:
     """Every difference between two versions of a card, loosenings marked.
 
     Fields without a rule of their own are named as changed, so that nothing a card
     says changes unnamed.
     """
-    found: list[Change] = []
+    found: list[CardChange] = []
     done = {
         "schema_version",
         "columns",
@@ -263,7 +273,7 @@ def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
     if old.classification != new.classification:
         lower = _ORDER.index(new.classification) < _ORDER.index(old.classification)
         found.append(
-            Change(
+            CardChange(
                 f"classification {old.classification.value} -> {new.classification.value}",
                 lower,
                 ("classification",),
@@ -272,7 +282,7 @@ def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
     if old.source != new.source:
         if old.source.id != new.source.id:
             found.append(
-                Change(
+                CardChange(
                     f"source.id {_q(old.source.id)} -> {_q(new.source.id)} (another "
                     "privacy budget)",
                     True,
@@ -280,7 +290,9 @@ def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
                 )
             )
         if old.source.privacy_unit != new.source.privacy_unit:
-            found.append(Change("source.privacy_unit changed", True, ("source", "privacy_unit")))
+            found.append(
+                CardChange("source.privacy_unit changed", True, ("source", "privacy_unit"))
+            )
     for field in (*_GROW_LOOSENS, *_SHRINK_LOOSENS):
         found += _items(field, getattr(old, field), getattr(new, field))
     found += _limit("retention_days", old.retention_days, new.retention_days, larger_loosens=True)
@@ -290,13 +302,13 @@ def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
     if old.target != new.target:
         shown = f"{_q(new.target.column)}" if new.target else "none"
         was = f"{_q(old.target.column)}" if old.target else "none"
-        found.append(Change(f"target {was} -> {shown}", old.target is not None, ("target",)))
+        found.append(CardChange(f"target {was} -> {shown}", old.target is not None, ("target",)))
     found += _columns(old, new)
     found += _constraints(old, new)
     found += _overrides(old, new, policy)
     for field in type(new).model_fields:
         if field not in done and getattr(old, field) != getattr(new, field):
-            found.append(Change(f"{field} changed", False, (field,)))
+            found.append(CardChange(f"{field} changed", False, (field,)))
     return found
 
 
@@ -312,7 +324,7 @@ def as_change_findings(found: list[Finding], rule: str, gate: str) -> list[Findi
 
 
 def card_findings(
-    subject: Subject, evidence: Evidence, card: Loaded[Card], changes: list[Change]
+    subject: Subject, evidence: Evidence, card: Loaded[Card], changes: list[CardChange]
 ) -> list[Finding]:
     """A loosening warning per loosening, and the change's missing approvals as errors
     (`policy.card_change`) that list the whole change."""

@@ -25,7 +25,7 @@ from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
-from synthgov.rules import Decision, Judgement, entries, judge
+from synthgov.rules import Judgement, Ruling, entries, judge
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
@@ -78,18 +78,18 @@ class Scored:
     alpha: float  # the one-sided level of each bound
 
     @property
-    def decision(self) -> Decision:
+    def decision(self) -> Ruling:
         """Pass when either condition passes, fail when every one fails."""
         judged = [self.primary] + ([self.alternative] if self.alternative else [])
-        if any(j.decision is Decision.PASS for j in judged):
-            return Decision.PASS
-        if all(j.decision is Decision.FAIL for j in judged):
-            return Decision.FAIL
-        return Decision.INCONCLUSIVE
+        if any(j.decision is Ruling.PASS for j in judged):
+            return Ruling.PASS
+        if all(j.decision is Ruling.FAIL for j in judged):
+            return Ruling.FAIL
+        return Ruling.INCONCLUSIVE
 
     @property
     def by_alternative(self) -> bool:
-        return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
+        return self.primary.decision is not Ruling.PASS and self.decision is Ruling.PASS
 
 
 def levels(
@@ -199,7 +199,7 @@ def _describe(
 
 def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     decision = scored.decision
-    if decision is Decision.PASS:
+    if decision is Ruling.PASS:
         return None
     current, rule, judged = scored.rule, scored.rule.rule, scored.primary
     report = ctx.report.document
@@ -240,7 +240,7 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
                 f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
             )
         observed = judged.value
-        if decision is Decision.INCONCLUSIVE:
+        if decision is Ruling.INCONCLUSIVE:
             needs = judged.needs if scored.alternative is None else None
             rows = f"n = {judged.n:,}" if judged.n else "this size"
             more = f"; about {needs:,} rows per table would decide it" if needs else ""

@@ -16,6 +16,7 @@ from typing import Any
 from synthgov import clock, layout
 from synthgov.findings import Finding, Severity
 from synthgov.gates import ReleaseContext, metrics
+from synthgov.layout import Release
 from synthgov.loading import Document, Loaded, validate
 from synthgov.models import Card, Manifest, Report, Revalidation
 
@@ -92,8 +93,8 @@ def schedule_findings(
     """A current release whose latest record (by `revalidated_at`, none dated after `now`)
     failed, or that is past its card's `revalidation_days`, counted from that record or
     else the release's creation."""
-    dataset, version = release.split("@", 1)
-    folder = layout.release_dir(dataset, version)
+    ref = Release.of(release)
+    dataset, folder = ref.dataset, ref.folder
     records = sorted(records, key=lambda r: r.revalidated_at)
     found = []
     if records and records[-1].verdict == "blocked":

@@ -22,14 +22,13 @@ from typing import Any, assert_never
 
 import numpy as np
 
-from synthgov.errors import InputError
+from synthgov.errors import ExpressionError, InputError
 from synthgov.expressions import (
     Arithmetic,
-    Column,
+    ColumnRef,
     Compare,
     Elapsed,
     Expr,
-    ExpressionError,
     In,
     IsNull,
     Literal,
@@ -161,7 +160,7 @@ class _Evaluator:
 
     def value(self, node: Expr) -> _Value:
         match node:
-            case Column(name):
+            case ColumnRef(name):
                 return self._column(self.tables[name])
             case Literal(value) if isinstance(value, bool):
                 return Truth(np.full(self.rows, value), np.full(self.rows, not value))

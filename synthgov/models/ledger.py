@@ -18,6 +18,7 @@ from synthgov.models.common import (
     Model,
     Name,
     Notion,
+    ParamValue,
     PrivacyAmount,
     ReleaseRef,
     SchemaVersion,
@@ -26,8 +27,6 @@ from synthgov.models.common import (
     Text,
     Timestamp,
 )
-
-ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 
 
 def _figures(obj: Model) -> frozenset[str]:

@@ -12,14 +12,19 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from synthgov.metric_ids import METRICS, Scope
-from synthgov.models.common import FieldError, FiniteFloat, Model, SchemaVersion, Sha256, Slug
+from synthgov.models.common import (
+    FieldError,
+    FiniteFloat,
+    Model,
+    RowHash,
+    SchemaVersion,
+    Sha256,
+    Slug,
+)
 
 
 class Open(Model):
     model_config = ConfigDict(extra="allow")
-
-
-RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 
 
 class Input(Open):

@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from synthgov.keys import UnusableKeyError, parse_public_key
+from synthgov.errors import UnusableKeyError
+from synthgov.keys import parse_public_key
 from synthgov.models.common import (
     Email,
     FieldError,

@@ -192,8 +192,7 @@ def test_a_rule_that_does_not_fit_the_card_is_an_input_error(tables: Tables) -> 
 
 
 def test_the_claims_card_constraints() -> None:
-    card = governance.load(ROOT, "datasets/claims/card.yaml").model
-    assert isinstance(card, Card)
+    card = governance.load(ROOT, "datasets/claims/card.yaml", Card).model
     tables = make_tables(
         {
             "claim_amount": ("number", [1.0], [1.0], [100.0, 5.0, -1.0, None]),

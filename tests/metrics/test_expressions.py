@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthgov.errors import ExpressionError
 from synthgov.expressions import (
     MAX_DEPTH,
     MAX_NODES,
     Arithmetic,
-    Column,
+    ColumnRef,
     Compare,
     Elapsed,
-    ExpressionError,
     In,
     IsNull,
     Literal,
@@ -41,7 +41,7 @@ COLUMNS = {
     "seen_at": ColumnType.DATETIME,
     "my col": ColumnType.NUMBER,
 }
-a, b, c = Column("a"), Column("b"), Column("c")
+a, b, c = ColumnRef("a"), ColumnRef("b"), ColumnRef("c")
 
 
 def num(value: float) -> Literal:
@@ -51,7 +51,7 @@ def num(value: float) -> Literal:
 @pytest.mark.parametrize(
     ("text", "tree"),
     [
-        ("amount >= 0", Compare(">=", Column("amount"), num(0))),
+        ("amount >= 0", Compare(">=", ColumnRef("amount"), num(0))),
         # not binds looser than comparison, and looser than nothing else but and/or
         (
             "not a > 1 and b < 2 or c in ('x')",
@@ -80,11 +80,11 @@ def num(value: float) -> Literal:
         ("a in ('x', \"y\", true)", In(a, (Literal("x"), Literal("y"), Literal(True)))),
         ("a is null", IsNull(a)),
         ("a IS NOT NULL AND NOT b", Logical("and", (IsNull(a, negated=True), Not(b)))),
-        ("`my col` != `it``s`", Compare("!=", Column("my col"), Column("it`s"))),
-        ("`and` == 'it''s'", Compare("==", Column("and"), Literal("it's"))),
+        ("`my col` != `it``s`", Compare("!=", ColumnRef("my col"), ColumnRef("it`s"))),
+        ("`and` == 'it''s'", Compare("==", ColumnRef("and"), Literal("it's"))),
         ('"say ""hi"""  == a', Compare("==", Literal('say "hi"'), a)),
         (".5 <= 2. ", Compare("<=", num(0.5), num(2))),
-        ("größe\t>\n1", Compare(">", Column("größe"), num(1))),
+        ("größe\t>\n1", Compare(">", ColumnRef("größe"), num(1))),
         ("TRUE == false", Compare("==", Literal(True), Literal(False))),
     ],
 )
@@ -233,7 +233,7 @@ def test_a_binding_error_points_at_its_node() -> None:
 
 def test_discharged_minus_admitted_uses_the_date_arithmetic() -> None:
     ok = parse_rule("discharged - admitted <= 30", COLUMNS)
-    assert ok == Compare("<=", Elapsed(Column("discharged"), Column("admitted")), num(30))
+    assert ok == Compare("<=", Elapsed(ColumnRef("discharged"), ColumnRef("admitted")), num(30))
 
 
 @pytest.mark.parametrize(
@@ -248,9 +248,9 @@ def test_iso_literals_meeting_a_date_become_seconds_since_the_epoch(
     text: str, seconds: float
 ) -> None:
     assert parse_rule(f"admitted >= {text}", COLUMNS) == Compare(
-        ">=", Column("admitted"), num(seconds)
+        ">=", ColumnRef("admitted"), num(seconds)
     )
-    assert parse_rule(f"seen_at in ({text})", COLUMNS) == In(Column("seen_at"), (num(seconds),))
+    assert parse_rule(f"seen_at in ({text})", COLUMNS) == In(ColumnRef("seen_at"), (num(seconds),))
 
 
 @pytest.mark.parametrize(

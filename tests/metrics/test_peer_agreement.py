@@ -50,9 +50,8 @@ def peer() -> dict[str, Any]:
 @cache
 def card() -> Card:
     model = load_bytes(
-        (DATA / "card.yaml").read_bytes(), "datasets/mixed-bench/card.yaml", "card"
+        (DATA / "card.yaml").read_bytes(), "datasets/mixed-bench/card.yaml", Card
     ).model
-    assert isinstance(model, Card)
     return model
 
 
