@@ -13,7 +13,7 @@ from synthgov.loading import parse_document, validate
 from synthgov.models import Registry
 from synthgov.models.approval import Signature
 from synthgov.signatures import Verifier
-from tests import signing
+from tests.helpers import signing
 
 BEFORE = datetime(2026, 9, 9, tzinfo=UTC)
 AFTER = datetime(2026, 9, 11, tzinfo=UTC)
