@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from check_scale import CARD, POLICY, git_env, ledger, release_files
 
-from synthgov import approvals
 from synthgov.cli import main as synthgov_main
-from synthgov.loading import parse_document
+from synthgov.decision import approvals
+from synthgov.files.loading import parse_document
 from tests.helpers import signing
 
 RELEASE_EVERY = 10

@@ -70,7 +70,7 @@ CLASSIFICATIONS = ("confidential", "restricted")
 def card_data(frame: pd.DataFrame, table: calibration_tables.RealTable) -> dict[str, Any]:
     """The card `dataset new --from-data` infers from the whole table, with a target and a
     subgroup column named (the calibration judges the subgroup rule too)."""
-    from synthgov import inference
+    from synthgov.metrics import inference
 
     schema = inference.infer_schema(frame)
     positive, _, _ = inference.binary_positive(frame[table.target])
@@ -168,9 +168,9 @@ def run_one(
 ) -> dict[str, Any]:
     """One release evaluated: its card and the report's gated entries, to be judged by any
     policy later (`summarise`)."""
-    from synthgov import governance
-    from synthgov.evaluation import InputPaths, Settings, evaluate
-    from synthgov.writing import to_yaml
+    from synthgov.files import governance
+    from synthgov.files.writing import to_yaml
+    from synthgov.metrics.evaluation import InputPaths, Settings, evaluate
 
     rng = np.random.default_rng([seed, size, 14])
     order = rng.permutation(len(table.frame))
@@ -289,8 +289,8 @@ def blocked(decisions: dict[str, str], inconclusive_blocks: bool, gate: str | No
 def summarise(out: Path, policy_path: Path) -> str:
     """Markdown tables: block rates per scenario and size (whole policy, per tier) and per
     rule, the stored reports judged by the policy at `policy_path`."""
-    from synthgov import governance
-    from synthgov.writing import to_yaml
+    from synthgov.files import governance
+    from synthgov.files.writing import to_yaml
 
     policy = governance.load_bytes(policy_path.read_bytes(), "policy/policy.yaml", Policy)
     records = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]

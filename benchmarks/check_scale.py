@@ -47,7 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import synthgov
-from synthgov import ledgers
+from synthgov.budget import ledgers
 from synthgov.cli import main as synthgov_main
 
 VENV_BIN = Path(sys.executable).parent
@@ -58,7 +58,7 @@ RELEASES_PER_DATASET = 10
 CHECK_MODULES = (
     "synthgov.cli",
     "synthgov.commands.check",
-    "synthgov.history",
+    "synthgov.git.history",
     "synthgov.reporting",
 )
 #: Packages the check path must never import (BRIEF §7).
@@ -106,8 +106,8 @@ intended_uses: [model development]
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from synthgov import approvals  # noqa: E402
-from synthgov.loading import parse_document  # noqa: E402
+from synthgov.decision import approvals  # noqa: E402
+from synthgov.files.loading import parse_document  # noqa: E402
 from tests.helpers import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
 from tests.helpers.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
 

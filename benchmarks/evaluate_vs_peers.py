@@ -212,7 +212,7 @@ def slice_rows(card: Any, paths: dict[str, Path], peer: dict[str, Any]) -> list[
 
     from synthgov.metrics import distance
     from synthgov.metrics.encoding import ROLES, encode
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
 
     picked = np.array(peer.get("dcr_slice_rows", []), dtype=np.int64)
     values = peer["metrics"]
@@ -263,12 +263,12 @@ def canonical_order(paths: dict[str, Path]) -> None:
     `evaluate` itself would put them in that order whatever order the files had."""
     import numpy as np
 
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
     from synthgov.metrics import rows
     from synthgov.metrics.encoding import ROLES as ENCODED
     from synthgov.metrics.encoding import encode
+    from synthgov.metrics.tables import read_table
     from synthgov.models import Card
-    from synthgov.tables import read_table
 
     card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), Card).model
     frames = {role: read_table(paths[role])[0] for role in ENCODED}
@@ -281,7 +281,7 @@ def canonical_order(paths: dict[str, Path]) -> None:
 def evaluate_once(
     rows: int, seed: int, folder: Path, peer_python: str, exact_dcr_rows: int, leaky: bool
 ) -> dict[str, Any]:
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
     from synthgov.models import Card
 
     paths = mixed_tables.write(folder, rows, seed, leaky)

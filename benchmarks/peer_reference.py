@@ -67,12 +67,12 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def main() -> None:
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
     from synthgov.metrics import detection
     from synthgov.metrics.encoding import ROLES, encode
     from synthgov.metrics.measurement import Context
+    from synthgov.metrics.tables import read_table
     from synthgov.models.card import Card
-    from synthgov.tables import read_table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

@@ -37,7 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import synthgov
-from synthgov import commits, sshsig
+from synthgov.signing import commits, sshsig
 
 
 def git_env(home: Path) -> dict[str, str]:

@@ -6,7 +6,7 @@ What it writes, and from what:
 
 - docs/files/<kind>.md, for every kind in `synthgov.models.KINDS`: the hand-written part from
   docs/generate/<kind>.yaml (title, intro, example, checks, notes on fields; see `Page`), then
-  a field reference generated from the kind's JSON Schema (`synthgov.schemas.json_schema`).
+  a field reference generated from the kind's JSON Schema (`synthgov.files.schemas.json_schema`).
 - docs/files/README.md: docs/generate/index.md, its `{slots}` filled with the table of kinds
   and the loader's real output for each input in `DEMOS` (a literal brace there is doubled).
 - docs/policy.md, only between `<!-- generated:NAME -->` and `<!-- /generated -->`: the block
@@ -44,9 +44,10 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
 # Every name this script takes from synthgov, in one place.
-from synthgov import consistency, governance, keys, layout, ledgers  # noqa: E402
+from synthgov.budget import ledgers  # noqa: E402
 from synthgov.errors import InputError, Problem  # noqa: E402
-from synthgov.loading import (  # noqa: E402
+from synthgov.files import consistency, governance, layout  # noqa: E402
+from synthgov.files.loading import (  # noqa: E402
     MAX_DEPTH,
     Document,
     Loaded,
@@ -55,11 +56,12 @@ from synthgov.loading import (  # noqa: E402
     parse_yaml,
     validate,
 )
-from synthgov.metric_ids import METRICS  # noqa: E402
+from synthgov.files.paths import MAX_FILE_BYTES  # noqa: E402
+from synthgov.files.schemas import json_schema  # noqa: E402
+from synthgov.metrics.metric_ids import METRICS  # noqa: E402
 from synthgov.models import KINDS, Policy  # noqa: E402
 from synthgov.models.policy import Condition  # noqa: E402
-from synthgov.paths import MAX_FILE_BYTES  # noqa: E402
-from synthgov.schemas import json_schema  # noqa: E402
+from synthgov.signing import keys  # noqa: E402
 
 
 class DocsError(Exception):

@@ -22,7 +22,7 @@ CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
 def _root(ctx: click.Context) -> Path:
-    from synthgov.paths import find_root
+    from synthgov.files.paths import find_root
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
     return find_root(start)

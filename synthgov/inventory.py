@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov import clock
+from synthgov.decision.rules import Ruling
 from synthgov.gates import ReleaseContext
 from synthgov.gates.metrics import scorecard as judged_rules
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Card, Manifest, Revocation
-from synthgov.rules import Ruling
 
 
 @dataclass(frozen=True)

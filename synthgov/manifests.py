@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from synthgov import debits, options
-from synthgov.canonical import canonical
+from synthgov import options
+from synthgov.budget import debits
 from synthgov.errors import UsageError
 from synthgov.models import Card, Manifest
 from synthgov.models.common import format_timestamp
+from synthgov.signing.canonical import canonical
 
 #: The option behind each manifest field the user typed (the longest prefix wins).
 LABELS = {

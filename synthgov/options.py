@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from synthgov.errors import InputError, Location, Problem
-from synthgov.loading import ModelT
+from synthgov.files.loading import ModelT
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "lower-case letters and digits in words joined by single '-', at most 63 characters"

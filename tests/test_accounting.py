@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import accounting
-from synthgov.accounting import INFINITY, compose, fits, rho_of, spent, summary
+from synthgov.budget import accounting
+from synthgov.budget.accounting import INFINITY, compose, fits, rho_of, spent, summary
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
 from tests.helpers import ROOT
@@ -312,7 +312,7 @@ def test_exact_decisions_do_not_import_opendp() -> None:
     probe = """
 import sys
 from decimal import Decimal as D
-from synthgov.accounting import fits
+from synthgov.budget.accounting import fits
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
 pure, approx = Loss(epsilon=D("0.5")), Loss(epsilon=D("1.0"), delta=D("0.0000001"))

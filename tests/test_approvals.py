@@ -284,8 +284,8 @@ def test_a_waiver_applies_only_with_its_approvals(synthgov: Synthgov, base: Path
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert "approvals.waiver_unapproved" in {r for r, _ in findings(data)}
-    from synthgov import approvals
-    from synthgov.loading import parse_document
+    from synthgov.decision import approvals
+    from synthgov.files.loading import parse_document
 
     doc = parse_document(waiver.encode(), "w.yaml")
     put_approval(

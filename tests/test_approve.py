@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from synthgov.loading import parse_document
+from synthgov.files.loading import parse_document
 from tests.helpers import samples, signing
 from tests.helpers.cli import Result, Synthgov, as_json, check
 from tests.helpers.git import commit, git
@@ -47,9 +47,9 @@ def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
     assert data["reviewer"] == "ada" and data["signature"]["format"] == "sshsig"
     assert data["comment"] == "metrics reviewed"
     assert git(base, "status", "--porcelain") == ""
-    from synthgov.history import Repository
+    from synthgov.git.history import Repository
     from synthgov.models import Registry
-    from synthgov.signatures import Verifier
+    from synthgov.signing.signatures import Verifier
 
     registry = Registry.model_validate(
         parse_document((base / "policy/reviewers.yaml").read_bytes(), "r.yaml").data
@@ -212,7 +212,7 @@ def test_approve_policy_by_two_admins_unblocks_a_policy_change(
 
 
 def test_approve_signs_the_subject_and_the_repository_id(synthgov: Synthgov, base: Path) -> None:
-    from synthgov import approvals
+    from synthgov.decision import approvals
 
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0

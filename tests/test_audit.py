@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from synthgov.schemas import json_schema
+from synthgov.files.schemas import json_schema
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.cli import Synthgov, audit
 from tests.helpers.git import commit, git, merge, sha

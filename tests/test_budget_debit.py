@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance, ledgers
-from synthgov.debits import record_debit
+from synthgov.budget import ledgers
+from synthgov.budget.debits import record_debit
 from synthgov.errors import InputError
+from synthgov.files import governance
 from synthgov.models import Ledger
 from synthgov.models.ledger import Loss
 from tests.helpers import samples

@@ -11,7 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthgov import governance, ledgers
+from synthgov.budget import ledgers
+from synthgov.files import governance
 from tests.helpers import ledgers as builders
 from tests.helpers import samples
 from tests.helpers.cli import Result, Synthgov

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Ledger
 from tests.helpers.cli import Synthgov
 

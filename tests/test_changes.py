@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from synthgov import approvals
-from synthgov.loading import parse_document
+from synthgov.decision import approvals
+from synthgov.files.loading import parse_document
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.cli import Synthgov, as_json, audit, check
 from tests.helpers.git import commit, git, sha
@@ -710,8 +710,8 @@ CARD_EDITS = {
 
 @pytest.mark.parametrize("edit", CARD_EDITS)
 def test_every_card_change_is_named_and_loosenings_are_marked(edit: str) -> None:
+    from synthgov.files.loading import validate
     from synthgov.gates.changes import card_changes
-    from synthgov.loading import validate
     from synthgov.models import Card, Policy
 
     old_text, new_text, expected = CARD_EDITS[edit]

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import commits, keys, sshsig
-from synthgov.commits import split_signed
 from synthgov.errors import SignatureError
-from synthgov.openpgp import Keyring
+from synthgov.signing import commits, keys, sshsig
+from synthgov.signing.commits import split_signed
+from synthgov.signing.openpgp import Keyring
 
 
 def run_git(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgov.gates.coverage import COLUMNS, NUMERIC_TYPES
-from synthgov.metric_ids import METRICS, Scope
+from synthgov.metrics.metric_ids import METRICS, Scope
 from synthgov.models.card import ColumnType
 from tests.helpers import samples
 from tests.helpers.cli import Synthgov, gate

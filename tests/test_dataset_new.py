@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov import governance
-from synthgov.identifiers import identifier_reason
-from synthgov.inference import binary_positive, column_type, infer_schema
+from synthgov.files import governance
+from synthgov.metrics.identifiers import identifier_reason
+from synthgov.metrics.inference import binary_positive, column_type, infer_schema
 from synthgov.models import Card
 from synthgov.models.card import ColumnType
 from tests.helpers import ROOT
@@ -423,7 +423,7 @@ def test_commands_import_pandas_only_when_reading_a_table() -> None:
     """BRIEF §7: the CLI imports pandas only where a command needs it."""
     code = (
         "import sys, synthgov.commands.dataset, synthgov.commands.reviewer, "
-        "synthgov.commands.budget, synthgov.tables, synthgov.examples; "
+        "synthgov.commands.budget, synthgov.metrics.tables, synthgov.examples; "
         "print(sorted({'pandas', 'pyarrow', 'numpy', 'sklearn'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
-from synthgov import approvals, engine
-from synthgov.findings import Finding, ReleaseResult, Severity
+from synthgov.decision import approvals, engine
+from synthgov.decision.findings import Finding, ReleaseResult, Severity
+from synthgov.files.loading import Loaded, parse_document, validate
 from synthgov.gates import ReleaseContext
 from synthgov.gates.approvals import Evidence, Filed
-from synthgov.loading import Loaded, parse_document, validate
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
-from synthgov.signatures import Verifier
+from synthgov.signing.signatures import Verifier
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.samples import PASSING, RELEASE, report_json, with_metric
 
@@ -360,7 +360,7 @@ def test_results_are_ordered_blocking_first() -> None:
 
 
 def _failing_value(rule_id: str) -> float:
-    from synthgov.metric_ids import METRICS
+    from synthgov.metrics.metric_ids import METRICS
     from synthgov.models import Policy
 
     policy = _load("policy", "policy/policy.yaml", samples.POLICY).model

@@ -11,7 +11,7 @@ import pytest
 
 from synthgov.content import SKETCH_SIZE, derive_seed
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Report
 from tests.helpers.cli import Result, Synthgov
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import history
 from synthgov.errors import GitError, InputError
-from synthgov.history import Change, Repository, load_at
+from synthgov.files.paths import MAX_FILE_BYTES
+from synthgov.git import history
+from synthgov.git.history import Change, Repository, load_at
 from synthgov.models import Card
-from synthgov.paths import MAX_FILE_BYTES
 from tests.helpers import samples
 from tests.helpers.git import git
 

@@ -20,8 +20,8 @@ import yaml
 
 from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
+from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from synthgov.schemas import json_schema
 from tests.helpers import ROOT
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git

@@ -1,4 +1,4 @@
-"""Interval arithmetic of `synthgov.intervals` and the three-way decisions of `synthgov.rules`,
+"""Interval arithmetic of `synthgov.metrics.intervals` and the three-way decisions of `synthgov.decision.rules`,
 on published values."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from synthgov.intervals import (
+from synthgov.decision.rules import Ruling, decide
+from synthgov.metrics.intervals import (
     ALPHA_95,
     bounds,
     excess_p_value,
@@ -16,7 +17,6 @@ from synthgov.intervals import (
     wilson,
     z_for,
 )
-from synthgov.rules import Ruling, decide
 
 Z = z_for(ALPHA_95)
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import ledgers
-from synthgov.canonical import canonical
-from synthgov.loading import parse_yaml
+from synthgov.budget import ledgers
+from synthgov.files.loading import parse_yaml
+from synthgov.signing.canonical import canonical
 from tests.helpers import ledgers as build
 
 D = Decimal

@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.loading import parse_document, validate
+from synthgov.files.loading import parse_document, validate
+from synthgov.files.schemas import json_schema
+from synthgov.files.writing import to_yaml
 from synthgov.models import KINDS
-from synthgov.schemas import json_schema
-from synthgov.writing import to_yaml
 from tests.helpers import samples
 
 

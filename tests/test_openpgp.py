@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import keys, openpgp
 from synthgov.errors import SignatureError
-from synthgov.openpgp import Keyring, sign_with_gpg
+from synthgov.signing import keys, openpgp
+from synthgov.signing.openpgp import Keyring, sign_with_gpg
 
 PAYLOAD = b'{"decision":"approve","release":"claims@1.0.0"}'
 PAST = "20200101T000000"

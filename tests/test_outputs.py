@@ -3,7 +3,7 @@
 `check --output` into a missing folder raised FileNotFoundError, and `check --output FIFO`
 replaced the named pipe with a file. Every command that writes where the user says
 (`check --output`, `evaluate -o`, `audit --out`, `catalog --out`) goes through
-`synthgov.outputs`: folders are created, anything but a regular file is refused.
+`synthgov.reporting.outputs`: folders are created, anything but a regular file is refused.
 """
 
 from __future__ import annotations

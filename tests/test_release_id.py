@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.layout import Release, classify
+from synthgov.files.layout import Release, classify
 
 
 def test_a_release_is_its_dataset_and_version() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
-from synthgov.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
+from synthgov.decision.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
 from synthgov.reporting import Format, github, markdown, render
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Registry
 from tests.helpers import ROOT
 from tests.helpers.cli import Result, Synthgov

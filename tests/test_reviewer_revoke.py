@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Registry
 from tests.helpers import signing
 from tests.helpers.cli import Synthgov

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from synthgov import sshsig
 from synthgov.errors import SignatureError
-from synthgov.loading import parse_document, validate
+from synthgov.files.loading import parse_document, validate
 from synthgov.models import Registry
 from synthgov.models.approval import Signature
-from synthgov.signatures import Verifier
+from synthgov.signing import sshsig
+from synthgov.signing.signatures import Verifier
 from tests.helpers import signing
 
 BEFORE = datetime(2026, 9, 9, tzinfo=UTC)

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import sshsig
 from synthgov.errors import SignatureError
+from synthgov.signing import sshsig
 
 MESSAGE = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nan approval payload\n"
 APPROVAL = "synthgov-approval"

@@ -239,9 +239,9 @@ def test_a_revocation_dated_in_the_future_is_refused(synthgov: Synthgov, base: P
 def test_a_checkpoint_dated_2099_is_not_trusted(synthgov: Synthgov, base: Path) -> None:
     from datetime import UTC, datetime
 
-    from synthgov import checkpoints
+    from synthgov.audit import checkpoints
+    from synthgov.files.writing import to_yaml
     from synthgov.models import Checkpoint
-    from synthgov.writing import to_yaml
 
     add_release(base)
     merge(base)

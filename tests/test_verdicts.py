@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthgov import governance
-from synthgov.evaluation import InputPaths, Settings, evaluate
+from synthgov.decision.rules import Ruling
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.files import governance
 from synthgov.gates.metrics import score
+from synthgov.metrics.evaluation import InputPaths, Settings, evaluate
 from synthgov.models import Card, Policy, Report
 from synthgov.models.common import Classification
-from synthgov.rules import Ruling
 from tests.helpers import ROOT, samples
 
 ROWS = 1000

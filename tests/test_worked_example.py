@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from synthgov import examples, governance, layout
-from synthgov.inference import infer_schema
+from synthgov import examples
+from synthgov.files import governance, layout
+from synthgov.metrics.inference import infer_schema
+from synthgov.metrics.tables import read_table
 from synthgov.models import Card, Ledger, Policy, Registry
 from synthgov.models.common import Classification
-from synthgov.tables import read_table
 from tests.helpers import ROOT
 from tests.helpers.cli import Synthgov
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from synthgov.yaml_edit import append_item, sequence_item
+from synthgov.files.yaml_edit import append_item, sequence_item
 
 ITEM = sequence_item("id: new\nnote: |\n  line one\n\n  line three\n")
 NEW = "- id: new\n  note: |\n    line one\n\n    line three\n"

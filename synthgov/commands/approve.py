@@ -18,20 +18,21 @@ from typing import Any
 
 import click
 
-from synthgov import governance, layout, options
+from synthgov import options
+from synthgov.decision.review import Check, Evidence, Filed, Subject, review
 from synthgov.decision.sides import git_sides
 from synthgov.decision.subjects import Approvable, approvable
 from synthgov.decision.trust import load_trust_root
 from synthgov.errors import GitError, InputError, UsageError
-from synthgov.history import Repository
-from synthgov.loading import Loaded
+from synthgov.files import governance, layout
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import read_bytes, replace_file, write_new
+from synthgov.git.history import Repository
 from synthgov.models import Approval, Policy, Registry
 from synthgov.models.common import format_timestamp
-from synthgov.paths import read_bytes, replace_file, write_new
-from synthgov.review import Check, Evidence, Filed, Subject, review
-from synthgov.signatures import Verifier
-from synthgov.signing import SigningKey, UnknownKey, identify, signed_text, signing_key
-from synthgov.sshsig import SignatureError
+from synthgov.signing.signatures import Verifier
+from synthgov.signing.signer import SigningKey, UnknownKey, identify, signed_text, signing_key
+from synthgov.signing.sshsig import SignatureError
 
 _RELEASE = re.compile(r"(?P<dataset>[a-z0-9][a-z0-9-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*)")
 

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import click
 
-from synthgov import audit, checkpoints, outputs
+from synthgov.audit import checkpoints
+from synthgov.audit.replay import Replay, anchor, verify_checkpoints
 from synthgov.errors import InputError, UsageError
-from synthgov.history import Repository
-from synthgov.signing import signing_key
+from synthgov.git.history import Repository
+from synthgov.reporting import outputs
+from synthgov.signing.signer import signing_key
 
 
 def run(
@@ -28,7 +30,7 @@ def run(
     checkpoint: bool,
     key: Path | None,
 ) -> int:
-    from synthgov.audit_pack import render_html, render_markdown
+    from synthgov.audit.pack import render_html, render_markdown
 
     generated_at = datetime.now(UTC).replace(microsecond=0)
     pack = outputs.folder(out) if out is not None else None  # refused before the replay
@@ -41,15 +43,15 @@ def run(
         full = None
         if ".." in revisions:  # checkpoints before the range are still on main's history
             full = {c.sha for c in repo.first_parent(tip)}
-        replay = audit.Replay(repo, at, generated_at)
+        replay = Replay(repo, at, generated_at)
         try:
             outcome = replay.run(revisions, history)
         finally:
             replay.close()
-        audit.verify_checkpoints(
+        verify_checkpoints(
             repo, history, tip, checkpoints.recorded(repo, root, tip), outcome, full, generated_at
         )
-        audit.anchor(history, outcome)
+        anchor(history, outcome)
         written = None
         if checkpoint:
             main_tip = repo.resolve(repo.default_base())

@@ -8,7 +8,7 @@ with the cap in exact decimal arithmetic (BRIEF §10.11). Never overwrites a led
 `debit`: appends one hash-chained entry by editing the text (comments and layout stay),
 after checking the card, the release's manifest when it exists, the chain, and the cap;
 an overdraw is refused with exit 1 and the ledger untouched (BRIEF §10.10); the debit
-itself is `synthgov.debits.record_debit`, which `release new` calls too.
+itself is `synthgov.budget.debits.record_debit`, which `release new` calls too.
 
 `status`: per ledger, cap, spent and remaining composed at the cap's delta
 (`accounting.summary`), as text with a bar or as the JSON of BRIEF §6.
@@ -26,8 +26,9 @@ from typing import Any
 
 import click
 
-from synthgov import accounting, governance, layout, ledgers, options
-from synthgov.debits import (
+from synthgov import options
+from synthgov.budget import accounting, ledgers
+from synthgov.budget.debits import (
     binding,
     figure,
     figure_text,
@@ -39,13 +40,14 @@ from synthgov.debits import (
     release_ref,
 )
 from synthgov.errors import InputError
-from synthgov.loading import Loaded
+from synthgov.files import governance, layout
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import iter_files, write_new
+from synthgov.files.writing import schema_url, to_yaml
 from synthgov.models import Ledger
 from synthgov.models.common import (
     Notion,
 )
-from synthgov.paths import iter_files, write_new
-from synthgov.writing import schema_url, to_yaml
 
 DESCRIPTIONS = {
     Notion.PURE: "pure epsilon-DP",

@@ -19,14 +19,16 @@ from typing import Any
 import click
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from synthgov import governance, layout, ledgers, loading, options, yaml_edit
-from synthgov.canonical import canonical
-from synthgov.debits import figure, locked, notion_of, refuse_broken
+from synthgov import options
+from synthgov.budget import ledgers
+from synthgov.budget.debits import figure, locked, notion_of, refuse_broken
 from synthgov.errors import InputError
-from synthgov.loading import Loaded, parse_yaml
+from synthgov.files import governance, layout, loading, yaml_edit
+from synthgov.files.loading import Loaded, parse_yaml
+from synthgov.files.paths import read_bytes, replace_file
 from synthgov.models import Ledger
 from synthgov.models.common import Notion
-from synthgov.paths import read_bytes, replace_file
+from synthgov.signing.canonical import canonical
 
 
 def _value(mapping: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
@@ -137,7 +139,7 @@ def _write_cap(root: Path, path: str, cap: dict[str, Decimal], notion: Notion) -
 def _verify(old: Loaded[Ledger], new: bytes, path: str) -> None:
     """The edited text reads back as a valid ledger with the same entries (but for their
     links), an intact chain, and a total within the new cap."""
-    from synthgov import accounting
+    from synthgov.budget import accounting
 
     try:
         reread: Loaded[Ledger] = governance.load_bytes(new, path, Ledger)

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from synthgov import catalog
 from synthgov.decision.status import collect
 from synthgov.errors import InputError
-from synthgov.paths import umask
+from synthgov.files.paths import umask
+from synthgov.reporting import catalog
 
 
 def _is_earlier_catalog(out: Path) -> bool:

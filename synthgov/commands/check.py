@@ -15,8 +15,8 @@ from pathlib import Path
 
 import click
 
-from synthgov import outputs
 from synthgov.decision import run as decision
+from synthgov.reporting import outputs
 
 
 def run(

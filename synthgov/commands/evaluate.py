@@ -16,10 +16,13 @@ from typing import Any
 
 import click
 
-from synthgov import layout, outputs
-from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
-from synthgov.evaluation import (
+from synthgov.files import layout
+from synthgov.files.consistency import constraint_problems
+from synthgov.files.governance import load, load_bytes
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
+from synthgov.metrics.evaluation import (
     InputPaths,
     Settings,
     dumps,
@@ -27,12 +30,10 @@ from synthgov.evaluation import (
     load_report_target,
     seed_setting,
 )
-from synthgov.governance import load, load_bytes
-from synthgov.loading import Loaded
+from synthgov.metrics.progress import progress
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
-from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
-from synthgov.progress import progress
+from synthgov.reporting import outputs
 
 
 def run(
@@ -88,9 +89,9 @@ def run(
 def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any]) -> None:
     """On stderr: the metric rules the repository's policy would fail or find inconclusive
     for this card's classification (what `check` will say of them)."""
+    from synthgov.decision.rules import Ruling
     from synthgov.gates.metrics import not_applicable, score
     from synthgov.models import Report
-    from synthgov.rules import Ruling
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
     shown = [

@@ -17,16 +17,19 @@ from typing import Any
 
 import click
 
-from synthgov import debits, engine, governance, layout, options
+from synthgov import options
+from synthgov.budget import debits
+from synthgov.decision import engine
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
-from synthgov.history import author_email
-from synthgov.layout import Release
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.paths import read_bytes, write_new
+from synthgov.files.writing import schema_url, to_yaml
+from synthgov.git.history import author_email
 from synthgov.manifests import Draft, privacy_block
+from synthgov.metrics.progress import evaluate_release
 from synthgov.models import Card
-from synthgov.paths import read_bytes, write_new
-from synthgov.progress import evaluate_release
-from synthgov.writing import schema_url, to_yaml
 
 
 def run(
@@ -123,7 +126,7 @@ def run(
         root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
     )
     model = draft.manifest(report["inputs"])
-    from synthgov.evaluation import dumps
+    from synthgov.metrics.evaluation import dumps
 
     manifest_path, report_path = f"{folder}/manifest.yaml", f"{folder}/report.json"
     write_new(root, manifest_path, to_yaml(model, schema_url("manifest", manifest_path)).encode())

@@ -18,16 +18,17 @@ from typing import Any
 
 import click
 
-from synthgov import governance, layout, options
+from synthgov import options
 from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import write_new
 from synthgov.gates.revalidation import failing_rules
-from synthgov.layout import Release
-from synthgov.loading import Loaded
+from synthgov.metrics.progress import evaluate_release
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
-from synthgov.paths import write_new
-from synthgov.progress import evaluate_release
 
 
 def _sha256(path: Path) -> str:
@@ -36,7 +37,7 @@ def _sha256(path: Path) -> str:
 
 def _split(fresh: Path, folder: Path) -> tuple[Path, Path]:
     """Alternate rows of FRESH as train and holdout (deterministic; same file format)."""
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
 
     frame, _ = read_table(fresh)
     paths = folder / "fresh-train.csv", folder / "fresh-holdout.csv"

@@ -1,7 +1,7 @@
 """`synthgov reviewer add ID` and `reviewer revoke-key ID`: register a reviewer and a
 public key in policy/reviewers.yaml, or revoke a key.
 
-The edits are made to the file's text (`synthgov.registry`), which must read back as
+The edits are made to the file's text (`synthgov.files.registry`), which must read back as
 exactly the intended registry before the file is replaced atomically. When a reviewer
 cannot be added that way nothing is written and the block is printed for the user to
 paste.
@@ -15,13 +15,14 @@ from typing import Any
 
 import click
 
-from synthgov import governance, layout, options, yaml_edit
-from synthgov import registry as edits
+from synthgov import options
 from synthgov.errors import InputError
+from synthgov.files import governance, layout, yaml_edit
+from synthgov.files import registry as edits
+from synthgov.files.paths import replace_file
 from synthgov.models import Policy, Registry
 from synthgov.models.common import Classification, format_timestamp
 from synthgov.models.reviewers import Reviewer
-from synthgov.paths import replace_file
 
 _LABELS = {
     "id": "ID",

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import click
 
-from synthgov import governance, options
+from synthgov import options
 from synthgov.errors import InputError
-from synthgov.history import author_email
-from synthgov.layout import Release
+from synthgov.files import governance
+from synthgov.files.layout import Release
+from synthgov.files.paths import write_new
+from synthgov.files.writing import schema_url, to_yaml
+from synthgov.git.history import author_email
 from synthgov.models import Manifest, Revocation
 from synthgov.models.common import format_timestamp
-from synthgov.paths import write_new
-from synthgov.writing import schema_url, to_yaml
 
 
 def run(root: Path, target: str, *, reason: str, incident_class: str) -> int:

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from synthgov import approvals, engine, layout, ledgers
+from synthgov.budget import ledgers
+from synthgov.decision import approvals, engine
 from synthgov.decision.evidence import approval_evidence
+from synthgov.decision.findings import Finding
 from synthgov.decision.sides import Tree, kind_of, loads, parsed
 from synthgov.decision.trust import Trust
 from synthgov.errors import InputError
-from synthgov.findings import Finding
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
 from synthgov.gates import budget
 from synthgov.gates.approvals import budget_subject, card_subject, judge, policy_subject
 from synthgov.gates.changes import (
@@ -30,8 +34,6 @@ from synthgov.gates.changes import (
     card_findings,
     same_data,
 )
-from synthgov.layout import Release
-from synthgov.loading import Loaded
 from synthgov.models import Card, Ledger, Manifest
 
 

@@ -14,15 +14,15 @@ import hashlib
 from datetime import datetime
 from pathlib import Path
 
-from synthgov import layout
 from synthgov.decision.evidence import approval_evidence
 from synthgov.decision.sides import Tree, commit_tree, kind_of, parsed, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.history import Repository
-from synthgov.layout import Release
-from synthgov.loading import Loaded
+from synthgov.git.history import Repository
 from synthgov.models import Card, Ledger, Manifest, Report, Revocation, Waiver
 from synthgov.models.common import Classification
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
-from synthgov import engine, layout
+from synthgov.decision import engine
 from synthgov.decision.changes import (
     classification_changes,
     governance_changes,
@@ -20,13 +20,14 @@ from synthgov.decision.changes import (
     policy_change,
 )
 from synthgov.decision.contexts import release_context
+from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.decision.trust import Trust
 from synthgov.errors import InputError
-from synthgov.findings import Finding, ReleaseResult
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext, files, policy, revalidation
-from synthgov.layout import Release
-from synthgov.loading import Loaded
 from synthgov.models import Revalidation
 
 

@@ -1,6 +1,6 @@
 """The approval evidence of one subject, gathered from the head side and the history.
 
-What `synthgov.review` judges a subject's approvals on: every approval file under its
+What `synthgov.decision.review` judges a subject's approvals on: every approval file under its
 folder at head (with a lazy lookup of the signed commits that carry it), the earlier
 versions of those files (a reject removed or overwritten still stands), and who authored
 the subject. With --no-git there is no history: embedded signatures only.
@@ -11,13 +11,13 @@ from __future__ import annotations
 from contextlib import suppress
 from functools import partial
 
-from synthgov import governance
+from synthgov.decision.review import Evidence, Filed
 from synthgov.decision.sides import Tree, kind_of
 from synthgov.decision.trust import Trust
 from synthgov.errors import InputError
-from synthgov.loading import Loaded
+from synthgov.files import governance
+from synthgov.files.loading import Loaded
 from synthgov.models import Approval
-from synthgov.review import Evidence, Filed
 
 
 def filed(paths: list[str], head: Tree, trust: Trust) -> tuple[tuple[Filed, ...], dict[str, bytes]]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from synthgov import layout
 from synthgov.decision.decide import check_release
+from synthgov.decision.findings import Finding
 from synthgov.decision.sides import Tree, release_of
 from synthgov.decision.trust import Trust
-from synthgov.findings import Finding
+from synthgov.files import layout
+from synthgov.files.loading import Loaded
 from synthgov.gates import policy
-from synthgov.loading import Loaded
 from synthgov.models import Policy
 
 

@@ -14,15 +14,15 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from synthgov import layout
 from synthgov.decision.decide import Decision, decide
+from synthgov.decision.findings import Verdict
 from synthgov.decision.impact import policy_impact
 from synthgov.decision.schedule import overdue
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import InputError
-from synthgov.findings import Verdict
-from synthgov.history import Repository
+from synthgov.files import layout
+from synthgov.git.history import Repository
 from synthgov.models import Policy
 
 

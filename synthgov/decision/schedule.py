@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from synthgov import layout
+from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.errors import InputError
-from synthgov.findings import Finding, ReleaseResult
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
 from synthgov.gates import dates, files, revalidation
-from synthgov.layout import Release
-from synthgov.loading import Loaded
 from synthgov.models import Card, Manifest, Revalidation
 
 

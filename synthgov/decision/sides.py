@@ -17,13 +17,13 @@ from typing import Any, overload
 
 from pydantic import BaseModel
 
-from synthgov import governance, layout
 from synthgov.errors import InputError
-from synthgov.history import Repository
-from synthgov.layout import Release
-from synthgov.loading import Loaded, ModelT
-from synthgov.paths import iter_files, read_bytes
-from synthgov.provenance import Provenance
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded, ModelT
+from synthgov.files.paths import iter_files, read_bytes
+from synthgov.git.history import Repository
+from synthgov.git.provenance import Provenance
 
 #: The kinds of file that belong to one release (and make it part of a decision).
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")

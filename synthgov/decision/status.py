@@ -13,17 +13,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from synthgov import accounting, clock, engine, governance, inventory, layout
+from synthgov import clock, inventory
+from synthgov.budget import accounting
+from synthgov.decision import engine
 from synthgov.decision.contexts import release_context
+from synthgov.decision.review import Review
 from synthgov.decision.sides import Sides, git_sides, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
 from synthgov.gates import ReleaseContext
-from synthgov.history import Repository
+from synthgov.git.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
-from synthgov.layout import Release
 from synthgov.models import Card, Ledger, Revalidation, Revocation
-from synthgov.review import Review
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthgov import approvals, layout
+from synthgov.decision import approvals
 from synthgov.decision.changes import (
     budget_change,
     budget_change_digest,
@@ -21,8 +21,9 @@ from synthgov.decision.changes import (
 )
 from synthgov.decision.sides import Sides
 from synthgov.errors import InputError
-from synthgov.layout import Release
-from synthgov.loading import Loaded, ModelT
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded, ModelT
 from synthgov.models import Manifest, Report, Revocation, Waiver
 
 

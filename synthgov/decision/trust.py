@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from synthgov import layout
 from synthgov.decision.revocations import Revocations
 from synthgov.decision.sides import Tree
 from synthgov.errors import InputError
-from synthgov.loading import Loaded, ModelT
+from synthgov.files import layout
+from synthgov.files.loading import Loaded, ModelT
+from synthgov.git.provenance import Provenance
 from synthgov.models import Policy, Registry
-from synthgov.provenance import Provenance
-from synthgov.signatures import Verifier
+from synthgov.signing.signatures import Verifier
 
 
 @dataclass(frozen=True)

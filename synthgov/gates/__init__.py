@@ -15,12 +15,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from synthgov.content import RevokedTable
-from synthgov.loading import Loaded
+from synthgov.files.loading import Loaded
 from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, Waiver
 from synthgov.models.common import Classification
 
 if TYPE_CHECKING:
-    from synthgov.review import Evidence, Review
+    from synthgov.decision.review import Evidence, Review
 
 
 @dataclass(frozen=True)

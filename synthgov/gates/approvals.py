@@ -1,6 +1,6 @@
 """The approvals gate: the roles and counts a tier requires, met by valid signed approvals.
 
-Which approval counts is decided by `synthgov.review` (its checks are numbered there):
+Which approval counts is decided by `synthgov.decision.review` (its checks are numbered there):
 a carrier verifies with a key the base registry gives its reviewer, valid at the
 checker's clock; the signed payload names this kind of subject and this repository; the
 reviewer holds the role and is not an author of what is approved; the digest equals what
@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from synthgov import approvals, commits, layout
-from synthgov.findings import Finding, Severity
+from synthgov.decision import approvals
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.review import Evidence, Filed, Review, Subject, review
+from synthgov.files import layout
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.loading import Loaded
 from synthgov.models import Policy, Registry, Waiver
 from synthgov.models.common import Classification
-from synthgov.review import Evidence, Filed, Review, Subject, review
-from synthgov.sshsig import SignatureError
+from synthgov.signing import commits
+from synthgov.signing.sshsig import SignatureError
 
 __all__ = [
     "Evidence",

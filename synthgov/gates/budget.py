@@ -28,11 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from synthgov import accounting, layout, ledgers
-from synthgov.findings import Finding, Severity
+from synthgov.budget import accounting, ledgers
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import KeyPath, Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.layout import Release
-from synthgov.loading import KeyPath, Loaded
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss

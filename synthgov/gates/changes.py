@@ -24,14 +24,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from synthgov.canonical import canonical
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files.loading import KeyPath, Loaded
 from synthgov.gates.approvals import Evidence, Subject, judge
-from synthgov.loading import KeyPath, Loaded
 from synthgov.models import Card, Policy
 from synthgov.models.card import Column
 from synthgov.models.common import Classification
 from synthgov.models.policy import RuleOverride
+from synthgov.signing.canonical import canonical
 
 #: Card fields whose items a change may only add to without loosening, and those it may
 #: only remove from. (Adding an intended use widens the card; removing a prohibited

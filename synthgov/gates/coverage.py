@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.rules import undecided
 from synthgov.gates import ReleaseContext
 from synthgov.models.card import Card, Column, ColumnType
 from synthgov.models.common import Enforcement
-from synthgov.rules import undecided
 
 #: Read as numbers by `evaluate` (KS, boundary adherence); every other type is categorical.
 NUMERIC_TYPES = frozenset(

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from synthgov import clock
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files.loading import Document
 from synthgov.gates import ReleaseContext
-from synthgov.loading import Document
 from synthgov.models.common import format_timestamp
 
 RULE = "time.future_dated"

@@ -8,10 +8,10 @@ rewritten, and governance history is never deleted: a merged release is revoked 
 
 from __future__ import annotations
 
-from synthgov.consistency import card_problems, constraint_problems
+from synthgov.decision.findings import Finding, Severity
 from synthgov.errors import InputError
-from synthgov.findings import Finding, Severity
-from synthgov.loading import Loaded
+from synthgov.files.consistency import card_problems, constraint_problems
+from synthgov.files.loading import Loaded
 from synthgov.models import Policy
 
 #: A release's files that never change once on the base: what was approved and shipped,

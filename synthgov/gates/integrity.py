@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from synthgov.content import derive_seed
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.rules import Judgement, Ruling, entries, judge
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.loading import Loaded
 from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
-from synthgov.rules import Judgement, Ruling, entries, judge
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 

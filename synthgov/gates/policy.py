@@ -4,7 +4,7 @@ requires it, and no change of classification smuggled into a release pull reques
 from __future__ import annotations
 
 from synthgov.content import Table
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 from synthgov.models import Manifest
 from synthgov.models.common import Classification

@@ -13,11 +13,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from synthgov import clock, layout
-from synthgov.findings import Finding, Severity
+from synthgov import clock
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Document, Loaded, validate
 from synthgov.gates import ReleaseContext, metrics
-from synthgov.layout import Release
-from synthgov.loading import Document, Loaded, validate
 from synthgov.models import Card, Manifest, Report, Revalidation
 
 

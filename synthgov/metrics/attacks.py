@@ -46,9 +46,9 @@ import numpy as np
 from numba import njit
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from synthgov.intervals import Z95
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
+from synthgov.metrics.intervals import Z95
 from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card
 

@@ -38,7 +38,7 @@ from synthgov.expressions import (
     column_names,
     parse_rule,
 )
-from synthgov.layout import card_path
+from synthgov.files.layout import card_path
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import Card, ColumnType

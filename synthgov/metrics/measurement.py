@@ -28,7 +28,7 @@ class Measurement:
     n: int | None = None
     method: str | None = None
     ci: tuple[float, float] | None = None
-    #: what `ci` is made of (`synthgov.intervals`), so `check` can widen it to its policy's level
+    #: what `ci` is made of (`synthgov.metrics.intervals`), so `check` can widen it to its policy's level
     interval: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,7 +61,7 @@ def estimate(
     **fields: Any,
 ) -> Measurement:
     """A measurement whose 95 % `ci` comes from its `interval` (clipped to [low, high])."""
-    from synthgov.intervals import ALPHA_95, bounds
+    from synthgov.metrics.intervals import ALPHA_95, bounds
 
     ci = bounds(interval, value, ALPHA_95, low, high)
     return Measurement(id, value, ci=ci, interval=interval, **fields)

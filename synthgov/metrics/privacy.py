@@ -45,10 +45,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthgov.intervals import Z95, wilson
 from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
+from synthgov.metrics.intervals import Z95, wilson
 from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card, ColumnType
 

@@ -2,8 +2,8 @@
 
 The notion is fixed by the cap (BRIEF §10.9): `pure` (epsilon cap, pure entries only),
 `approx` (epsilon and delta cap, entries of every kind) or `zcdp` (rho and delta cap,
-rho or pure entries, compared in rho). Composition is `synthgov.accounting`'s, the hash
-chain and append-only `synthgov.ledgers`'; this model checks shape, numbers and sequence.
+rho or pure entries, compared in rho). Composition is `synthgov.budget.accounting`'s, the hash
+chain and append-only `synthgov.budget.ledgers`'; this model checks shape, numbers and sequence.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from synthgov.layout import Release
+from synthgov.files.layout import Release
 from synthgov.models.common import (
     Email,
     FieldError,

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, Strict, StringConstraints, model_validator
 
-from synthgov.metric_ids import METRIC_GATES, METRICS
+from synthgov.metrics.metric_ids import METRIC_GATES, METRICS
 from synthgov.models.common import (
     ApprovalCounts,
     Classification,

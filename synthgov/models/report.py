@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from synthgov.metric_ids import METRICS, Scope
+from synthgov.metrics.metric_ids import METRICS, Scope
 from synthgov.models.common import (
     FieldError,
     FiniteFloat,

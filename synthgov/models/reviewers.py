@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from synthgov.errors import UnusableKeyError
-from synthgov.keys import parse_public_key
 from synthgov.models.common import (
     Email,
     FieldError,
@@ -23,6 +22,7 @@ from synthgov.models.common import (
     Text,
     Timestamp,
 )
+from synthgov.signing.keys import parse_public_key
 
 Login = Annotated[
     str,

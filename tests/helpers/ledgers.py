@@ -6,11 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from synthgov import ledgers
-from synthgov.loading import Loaded, parse_document, parse_yaml, validate
+from synthgov.budget import ledgers
+from synthgov.files.loading import Loaded, parse_document, parse_yaml, validate
+from synthgov.files.writing import to_yaml
 from synthgov.models import Ledger
 from synthgov.models.ledger import Entry
-from synthgov.writing import to_yaml
 
 PATH = "budgets/claims-db.yaml"
 

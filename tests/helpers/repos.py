@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from synthgov import approvals
-from synthgov.loading import parse_document
+from synthgov.decision import approvals
+from synthgov.files.loading import parse_document
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.git import commit, git
 from tests.helpers.samples import PASSING, RELEASE, report_json

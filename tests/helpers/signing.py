@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from synthgov import layout
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER
-from synthgov.keys import parse_ssh_public_key
-from synthgov.signing import signed_text
-from synthgov.sshsig import sign_with_ssh_keygen
+from synthgov.files import layout
+from synthgov.signing.keys import parse_ssh_public_key
+from synthgov.signing.signer import signed_text
+from synthgov.signing.sshsig import sign_with_ssh_keygen
 
 NAMESPACE = "synthgov-approval"
 

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import governance
 from synthgov.errors import InputError
 from synthgov.expressions import parse_rule
+from synthgov.files import governance
 from synthgov.metrics.constraints import VALIDITY, evaluate, measure
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement

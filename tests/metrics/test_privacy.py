@@ -8,11 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from synthgov.metric_ids import METRICS
 from synthgov.metrics import privacy
 from synthgov.metrics.distance import dcr, matrix, numeric_mask
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.metric_ids import METRICS
 from tests.helpers.tables import card_for, make_tables
 
 CARD = card_for({"x": "number"})  # privacy.measure does not read the card

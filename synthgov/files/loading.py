@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from synthgov.errors import InputError, Location, Problem
-from synthgov.paths import read_bytes
+from synthgov.files.paths import read_bytes
 
 MAX_DEPTH = 64
 

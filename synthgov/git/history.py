@@ -26,10 +26,10 @@ from typing import IO, Any, overload
 
 from pydantic import BaseModel
 
-from synthgov import governance, layout
 from synthgov.errors import GitError, InputError, Location, Problem, printable
-from synthgov.loading import Loaded, ModelT
-from synthgov.paths import MAX_FILE_BYTES
+from synthgov.files import governance, layout
+from synthgov.files.loading import Loaded, ModelT
+from synthgov.files.paths import MAX_FILE_BYTES
 
 #: Variables that would point git at other objects or another repository than `root`'s.
 _REPOSITORY_VARIABLES = (

@@ -17,15 +17,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from synthgov import approvals, clock, governance, layout, ledgers, sshsig
+from synthgov import clock
+from synthgov.budget import ledgers
+from synthgov.decision import approvals
 from synthgov.errors import SignatureError, UsageError
-from synthgov.history import Repository
-from synthgov.keys import parse_ssh_public_key
+from synthgov.files import governance, layout
+from synthgov.files.paths import iter_files, read_bytes, write_new
+from synthgov.files.writing import to_yaml
+from synthgov.git.history import Repository
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
-from synthgov.paths import iter_files, read_bytes, write_new
-from synthgov.signatures import key_problem
-from synthgov.writing import to_yaml
+from synthgov.signing import sshsig
+from synthgov.signing.keys import parse_ssh_public_key
+from synthgov.signing.signatures import key_problem
 
 NAMESPACE = "synthgov-checkpoint"
 SIGNER_ROLES = ("auditor", "policy-admin")
@@ -40,7 +44,7 @@ def path_for(created_at: datetime) -> str:
 
 def ledger_heads(read: Callable[[str], bytes | None], paths: list[str]) -> dict[str, Any]:
     """Ledger path -> {entries, head_sha256} for the ledgers at a commit."""
-    from synthgov.loading import parse_yaml
+    from synthgov.files.loading import parse_yaml
 
     heads = {}
     for path in paths:

@@ -10,9 +10,10 @@ so signatures are verified over the exact bytes git stored.
 
 from __future__ import annotations
 
-from synthgov import commits, layout
 from synthgov.errors import SignatureError
-from synthgov.history import RawChange, Repository
+from synthgov.files import layout
+from synthgov.git.history import RawChange, Repository
+from synthgov.signing import commits
 
 #: Commits examined per approval file when looking for a signed carrier.
 MAX_CARRIERS = 20

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from synthgov.canonical import canonical
+from synthgov.signing.canonical import canonical
 
 
 def signed_payload(approval_data: Mapping[str, Any]) -> bytes:

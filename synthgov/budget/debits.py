@@ -22,12 +22,15 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from synthgov import accounting, governance, layout, ledgers, options
-from synthgov.canonical import canonical
+from synthgov import options
+from synthgov.budget import accounting, ledgers
 from synthgov.errors import InputError, UsageError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded, reads_back_as
+from synthgov.files.paths import read_bytes, replace_file
+from synthgov.files.writing import to_yaml
 from synthgov.gates.budget import figures_of, loss_figures, show
-from synthgov.layout import Release
-from synthgov.loading import Loaded, reads_back_as
 from synthgov.models import Card, Ledger, Manifest
 from synthgov.models.common import (
     PRIVACY_MAX,
@@ -38,8 +41,7 @@ from synthgov.models.common import (
     format_timestamp,
 )
 from synthgov.models.ledger import NOTION_RULES, Entry, Loss
-from synthgov.paths import read_bytes, replace_file
-from synthgov.writing import to_yaml
+from synthgov.signing.canonical import canonical
 
 USAGE = "give the cap as --epsilon E [--delta D] or --rho R --delta D"
 

@@ -30,9 +30,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from synthgov import keys
 from synthgov.errors import SignatureError, printable
-from synthgov.sshsig import armour_body
+from synthgov.signing import keys
+from synthgov.signing.sshsig import armour_body
 
 MIN_RSA_BITS = keys.MIN_RSA_BITS
 _BEGIN = b"-----BEGIN PGP SIGNATURE-----"

@@ -10,7 +10,7 @@ of entry n's (which holds entry n's own `prev_sha256`, so the chain covers the h
 Against the base branch a ledger may only grow: the header and every entry the base
 holds stay the same, byte for byte, and new entries go after them. `history_issues`
 reports each departure with the key path (or line) in the head file that shows it;
-composition and the cap are the accounting core's (`synthgov.accounting`).
+composition and the cap are the accounting core's (`synthgov.budget.accounting`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from synthgov import loading, yaml_edit
-from synthgov.canonical import canonical
-from synthgov.loading import Document, KeyPath
+from synthgov.files import loading, yaml_edit
+from synthgov.files.loading import Document, KeyPath
+from synthgov.signing.canonical import canonical
 
 ENTRIES = "entries"
 

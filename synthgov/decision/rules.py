@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from synthgov.intervals import ALPHA_95, bounds, excess_p_value, rows_needed
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.intervals import ALPHA_95, bounds, excess_p_value, rows_needed
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models.policy import Condition
 from synthgov.models.report import Metric, Report
 

@@ -14,15 +14,15 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from synthgov import governance, layout, yaml_edit
 from synthgov.errors import InputError
-from synthgov.keys import UnusableKeyError, parse_public_key
-from synthgov.loading import parse_yaml, validate
+from synthgov.files import governance, layout, yaml_edit
+from synthgov.files.loading import parse_yaml, validate
+from synthgov.files.paths import read_user_file
+from synthgov.files.writing import to_yaml
 from synthgov.models import Registry
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Reviewer
-from synthgov.paths import read_user_file
-from synthgov.writing import to_yaml
+from synthgov.signing.keys import UnusableKeyError, parse_public_key
 
 #: A public key is at most a few KiB (an RSA-4096 OpenPGP key with signatures: ~10 KiB).
 MAX_KEY_BYTES = 64 * 1024

@@ -14,13 +14,13 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from synthgov import commits, sshsig
 from synthgov.errors import SignatureError
-from synthgov.keys import parse_ssh_public_key, ssh_fingerprint
 from synthgov.models.approval import Signature
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Key, Registry
-from synthgov.openpgp import Keyring
+from synthgov.signing import commits, sshsig
+from synthgov.signing.keys import parse_ssh_public_key, ssh_fingerprint
+from synthgov.signing.openpgp import Keyring
 
 APPROVAL_NAMESPACE = "synthgov-approval"
 COMMIT_NAMESPACE = "git"

@@ -10,7 +10,7 @@ card they produce is reviewed by a person and then enforced by the schema gate:
   integer column (CSV readers widen integers with missing values to floats).
 - `nullable` when any value is missing; `unique` for integer and string columns whose
   values are all distinct; `min`/`max` for numbers; `allowed_values` for categories.
-- Likely direct identifiers (`synthgov.identifiers`) are left out of `columns`; the
+- Likely direct identifiers (`synthgov.metrics.identifiers`) are left out of `columns`; the
   caller lists them in `prohibited_columns`.
 
 Column order is the table's (BRIEF §10.18: the attack column sets depend on it).
@@ -34,7 +34,7 @@ from pandas.api.types import (
 from pydantic import ValidationError
 
 from synthgov.errors import InputError, printable
-from synthgov.identifiers import Identifier, identifier_reason, name_reason
+from synthgov.metrics.identifiers import Identifier, identifier_reason, name_reason
 from synthgov.models.card import Column, ColumnType
 
 #: A text column is categorical with at most this many distinct values ...

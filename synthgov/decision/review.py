@@ -32,14 +32,16 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from synthgov import approvals, clock, commits
-from synthgov.findings import Finding, Severity
-from synthgov.loading import Loaded
+from synthgov import clock
+from synthgov.decision import approvals
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files.loading import Loaded
 from synthgov.models import Approval, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Reviewer
-from synthgov.signatures import Signer, Verifier
-from synthgov.sshsig import SignatureError
+from synthgov.signing import commits
+from synthgov.signing.signatures import Signer, Verifier
+from synthgov.signing.sshsig import SignatureError
 
 
 class Check(IntEnum):

@@ -26,11 +26,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from synthgov import keys
-
 # SignatureError lives in the error tree; re-exported for the modules that import it from here.
 from synthgov.errors import SignatureError as SignatureError
 from synthgov.errors import printable
+from synthgov.signing import keys
 
 MAGIC = b"SSHSIG"
 VERSION = 1

@@ -85,7 +85,7 @@ def evaluate(
     )
     from synthgov.metrics.encoding import ROLES, encode
     from synthgov.metrics.measurement import Context
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
 
     step = progress or (lambda _name: None)
     seconds: dict[str, float] = {}
@@ -211,7 +211,7 @@ def load_report_target(path: Path) -> bytes | None:
         InputError: `path` holds something that is not a synthgov metric report (never
             overwritten), or is not a regular file.
     """
-    from synthgov.paths import read_user_file
+    from synthgov.files.paths import read_user_file
 
     if not path.exists() and not path.is_symlink():
         return None

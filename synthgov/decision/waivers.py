@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from synthgov.consistency import waiver_problems
-from synthgov.findings import Finding, Severity, WaiverRef
-from synthgov.loading import Loaded
+from synthgov.decision.findings import Finding, Severity, WaiverRef
+from synthgov.decision.rules import Ruling, decide
+from synthgov.files.consistency import waiver_problems
+from synthgov.files.loading import Loaded
 from synthgov.models import Policy, Waiver
-from synthgov.rules import Ruling, decide
 
 
 def in_force(waiver: Waiver, now: datetime) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from synthgov.errors import InputError
-from synthgov.paths import read_user_file
+from synthgov.files.paths import read_user_file
 
 if TYPE_CHECKING:
     from pandas import DataFrame

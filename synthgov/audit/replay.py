@@ -24,23 +24,26 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from synthgov import checkpoints, clock, commits, governance, layout
-from synthgov.accounting import summary
+from synthgov import clock
+from synthgov.audit import checkpoints
+from synthgov.budget.accounting import summary
 from synthgov.decision.decide import decide
 from synthgov.decision.evidence import filed as approval_files
+from synthgov.decision.findings import Finding, ReleaseResult
+from synthgov.decision.review import signatures
 from synthgov.decision.sides import Tree, commit_tree, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
-from synthgov.findings import Finding, ReleaseResult
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.history import FirstParent, Repository
-from synthgov.layout import Release
-from synthgov.loading import Loaded
+from synthgov.git.history import FirstParent, Repository
+from synthgov.git.provenance import Provenance, base_approvals
 from synthgov.models import Checkpoint, Ledger, Manifest, Registry, Report
 from synthgov.models.common import format_timestamp
-from synthgov.provenance import Provenance, base_approvals
-from synthgov.review import signatures
-from synthgov.sshsig import SignatureError
+from synthgov.signing import commits
+from synthgov.signing.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
 REWRITE_RULES = frozenset(

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from synthgov import waivers
-from synthgov.findings import Finding, ReleaseResult, Severity
+from synthgov.decision import waivers
+from synthgov.decision.findings import Finding, ReleaseResult, Severity
 from synthgov.gates import (
     ReleaseContext,
     approvals,

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from synthgov import governance, layout
-from synthgov.evaluation import FAMILIES
+from synthgov.files import governance, layout
+from synthgov.metrics.evaluation import FAMILIES
 from synthgov.models import Card, Policy
 
 
@@ -74,7 +74,7 @@ def evaluate_release(
     Raises:
         InputError: the policy, the card or a table cannot be read.
     """
-    from synthgov.evaluation import InputPaths, Settings, evaluate, seed_setting
+    from synthgov.metrics.evaluation import InputPaths, Settings, evaluate, seed_setting
 
     policy: Policy = governance.load(root, layout.POLICY, Policy).model
     chosen, rule = seed_setting(policy, seed, "--eval-seed")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from synthgov.errors import ExpressionError, Problem
 from synthgov.expressions import parse_rule
-from synthgov.loading import Loaded
+from synthgov.files.loading import Loaded
 from synthgov.models import Card, Policy, Waiver
 from synthgov.models.common import Enforcement
 from synthgov.models.policy import card_override_problems

@@ -12,12 +12,12 @@ from typing import Any, overload
 
 from pydantic import BaseModel
 
-from synthgov import layout
 from synthgov.errors import InputError, Problem
-from synthgov.layout import Release
-from synthgov.loading import Loaded, ModelT, parse_document, validate
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded, ModelT, parse_document, validate
+from synthgov.files.paths import read_bytes
 from synthgov.models import KINDS
-from synthgov.paths import read_bytes
 
 
 def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[str, ...], str]]:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from synthgov.loading import reads_back_as
+from synthgov.files.loading import reads_back_as
 from synthgov.models.common import format_timestamp
 
 

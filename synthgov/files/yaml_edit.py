@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from synthgov import loading
+from synthgov.files import loading
 
 _NULLS = ("", "~", "null", "Null", "NULL")
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from synthgov.errors import InputError
-from synthgov.paths import umask
+from synthgov.files.paths import umask
 
 _KINDS = (
     (stat.S_ISDIR, "a folder"),

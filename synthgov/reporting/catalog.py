@@ -15,8 +15,8 @@ from html import escape
 from typing import Any
 
 from synthgov import inventory
+from synthgov.files.layout import Release
 from synthgov.inventory import DatasetState, ReleaseState, Score
-from synthgov.layout import Release
 from synthgov.models.common import format_timestamp
 
 GENERATOR = "synthgov catalog"

@@ -3,7 +3,7 @@ approval file's text.
 
 The key is `--key FILE`, else git's `gpg.format` and `user.signingkey` (BRIEF §9): an SSH
 key (private, or public with its private half in the agent) or an OpenPGP key id for the
-user's gpg. Verifying is `synthgov.signatures`'; this module only signs, so that
+user's gpg. Verifying is `synthgov.signing.signatures`'; this module only signs, so that
 `approve` and `audit --checkpoint` sign the same way.
 """
 
@@ -15,16 +15,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from synthgov import approvals, layout, sshsig
+from synthgov.decision import approvals
 from synthgov.errors import UsageError
-from synthgov.history import git_config
-from synthgov.keys import ssh_fingerprint
-from synthgov.loading import parse_document
+from synthgov.files import layout
+from synthgov.files.loading import parse_document
+from synthgov.files.writing import schema_url, to_yaml
+from synthgov.git.history import git_config
 from synthgov.models import Approval, Registry
-from synthgov.openpgp import Keyring, sign_with_gpg
-from synthgov.signatures import APPROVAL_NAMESPACE, Signer, key_problem
-from synthgov.sshsig import SignatureError, sign_with_ssh_keygen
-from synthgov.writing import schema_url, to_yaml
+from synthgov.signing import sshsig
+from synthgov.signing.keys import ssh_fingerprint
+from synthgov.signing.openpgp import Keyring, sign_with_gpg
+from synthgov.signing.signatures import APPROVAL_NAMESPACE, Signer, key_problem
+from synthgov.signing.sshsig import SignatureError, sign_with_ssh_keygen
 
 
 class UnknownKey(Exception):
