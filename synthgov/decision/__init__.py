@@ -8,5 +8,9 @@
 - `changes`: the changes a pull request makes outside its releases;
 - `decide`: every release and change of a pull request, failing closed;
 - `run`: one run of the gate (`check`), `impact` and `schedule` beside it;
-- `status`: the state of every release at HEAD; `subjects`: what a reviewer approves.
+- `status`: the state of every release at HEAD; `subjects`: what a reviewer approves;
+- `review` and `approvals`: one review of a subject's approvals, its checks numbered, and
+  what an approval signs and which role it fills;
+- `engine`: every gate on a context, waivers applied (`waivers`), fail closed; `rules`:
+  one policy rule judged against a report; `findings`: what the decision says.
 """
