@@ -10,79 +10,30 @@ registry, and refuses (exit 1) an approval that would not count (BRIEF §10.13).
 
 from __future__ import annotations
 
-import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
 from synthgov import options
-from synthgov.decision.review import Check, Evidence, Filed, Subject, review
+from synthgov.decision.review import Filed
 from synthgov.decision.sides import git_sides
-from synthgov.decision.subjects import Approvable, approvable
+from synthgov.decision.subjects import Refused, approvable, approval_data, would_count
 from synthgov.decision.trust import load_trust_root
-from synthgov.errors import GitError, InputError, UsageError
+from synthgov.errors import GitError, InputError, SignatureError, UsageError
 from synthgov.files import governance, layout
+from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.files.paths import read_bytes, replace_file, write_new
 from synthgov.git.history import Repository
 from synthgov.models import Approval, Policy, Registry
-from synthgov.models.common import format_timestamp
-from synthgov.signing.signatures import Verifier
 from synthgov.signing.signer import SigningKey, UnknownKey, identify, signed_text, signing_key
-from synthgov.signing.sshsig import SignatureError
-
-_RELEASE = re.compile(r"(?P<dataset>[a-z0-9][a-z0-9-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*)")
-
-
-class Refused(Exception):
-    """The approval would not count; nothing was written (exit 1)."""
 
 
 def _refused(exc: Exception) -> int:
     click.echo(f"approval refused: {exc}; nothing was written", err=True)
     return 1
-
-
-def _would_count(
-    subject: Approvable,
-    filed: Filed,
-    registry: Registry,
-    now: datetime,
-    history: tuple[bytes, ...],
-    repository: str | None,
-) -> None:
-    """Ask the gate's own review whether the signed approval would count, before anything
-    is written (BRIEF §10.13); a reject that would stand counts as a decision too.
-
-    Raises:
-        Refused: it fails a check the gate applies (role, authorship, ...).
-        InputError: its signature does not verify with the registered key.
-    """
-    required = {filed.loaded.model.role: 1}
-    judged = Subject(
-        subject.label,
-        subject.digest,
-        required,
-        layout.POLICY,
-        None,
-        "synthgov approve",
-        subject.kind,
-        repository,
-    )
-    with Verifier(registry, now) as verifier:
-        evidence = Evidence(registry, verifier, (filed,), subject.author_emails, history)
-        reviewed = review(judged, evidence).files[0]
-    if reviewed.failed is Check.SIGNATURE:
-        raise InputError.at("--key", reviewed.reason)
-    if reviewed.failed is Check.ROLE:
-        holder = registry.reviewer(reviewed.approval.reviewer)
-        assert holder is not None  # check 1 verified one of their keys
-        raise Refused(f"{reviewed.reason} (holds: {', '.join(holder.roles)})")
-    if reviewed.failed is not None:
-        raise Refused(reviewed.explanation)
 
 
 def run(
@@ -103,7 +54,7 @@ def run(
 ) -> int:
     """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
     change = _change(target, policy, card, budget)
-    release = None if change else _release_ref(target, False)
+    release = None if change else _release(target)
     options.slug(role, "--role")
     if waiver is not None:
         options.slug(waiver.lower(), "--waiver")
@@ -134,27 +85,21 @@ def run(
         history = sides.provenance.author_commits(*subject.folders)
     if revocation and (waiver or release is None):
         raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
-    dataset = change[1] if change else None
-    path = layout.approval_path(role, reviewer.id, release, waiver, subject.kind, dataset)
-    # The subject and the repository are always written: the signature covers them, so the
-    # approval counts for nothing else and in no other repository.
-    data: dict[str, Any] = {"schema_version": 1, "subject": subject.kind}
-    if repository is not None:
-        data["repository"] = repository
-    if release is not None:
-        data |= {"waiver": waiver} if waiver else {}
-        data["release"] = release
-    if dataset is not None:
-        data["dataset"] = dataset
-    data |= {
-        "reviewer": reviewer.id,
-        "role": role,
-        "decision": decision,
-        "digest": subject.digest,
-        "signed_at": format_timestamp(now.replace(microsecond=0)),
-    }
-    if comment:
-        data["comment"] = comment
+    path = layout.approval_path(
+        role, reviewer.id, release, waiver, subject.kind, change[1] if change else None
+    )
+    data = approval_data(
+        subject,
+        repository=repository,
+        release=release,
+        waiver=waiver,
+        dataset=change[1] if change else None,
+        reviewer=reviewer.id,
+        role=role,
+        decision=decision,
+        signed_at=now,
+        comment=comment,
+    )
     placeholder = {"format": signing.format, "armored": "-"}
     options.build(Approval, {**data, "signature": placeholder}, {"comment": "--comment"}, "approve")
     try:
@@ -163,7 +108,7 @@ def run(
         raise InputError.at("--key", str(exc)) from None
     loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, Approval)
     try:
-        _would_count(subject, Filed(loaded), registry, now, history, repository)
+        would_count(subject, Filed(loaded), registry, now, history, repository)
     except Refused as exc:
         return _refused(exc)
     _write(root, path, text.encode(), replace)
@@ -205,20 +150,12 @@ def _change(
     return ("policy", None) if policy else ("budget", None)
 
 
-def _release_ref(target: str | None, policy: bool) -> str | None:
-    if policy:
-        if target is not None:
-            raise UsageError("--policy approves the change to policy/; it takes no DATASET@VERSION")
-        return None
+def _release(target: str | None) -> str:
     if target is None:
         raise UsageError(
             "name the release as DATASET@VERSION, or pass --policy, --card or --budget"
         )
-    if not _RELEASE.fullmatch(target):
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
-    return target
+    return str(Release.parse(target))
 
 
 def _write(root: Path, path: str, data: bytes, replace: bool) -> None:

@@ -9,6 +9,8 @@ of the subject as it is when checked, so an approval of anything else never coun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from synthgov.decision import approvals
 from synthgov.decision.changes import (
@@ -19,12 +21,15 @@ from synthgov.decision.changes import (
     classification_changes,
     trust_root_digest,
 )
+from synthgov.decision.review import Check, Evidence, Filed, Subject, review
 from synthgov.decision.sides import Sides
 from synthgov.errors import InputError
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded, ModelT
-from synthgov.models import Manifest, Report, Revocation, Waiver
+from synthgov.models import Manifest, Registry, Report, Revocation, Waiver
+from synthgov.models.common import format_timestamp
+from synthgov.signing.signatures import Verifier
 
 
 @dataclass(frozen=True)
@@ -125,3 +130,82 @@ def approvable(
     report = load(f"{folder}/report.json", Report)
     digest = approvals.release_digest(manifest.document.data, report.document.data)
     return Approvable(release, digest, (folder,), authors)
+
+
+def approval_data(
+    subject: Approvable,
+    *,
+    repository: str | None,
+    release: str | None,
+    waiver: str | None,
+    dataset: str | None,
+    reviewer: str,
+    role: str,
+    decision: str,
+    signed_at: datetime,
+    comment: str | None,
+) -> dict[str, Any]:
+    """An approval's fields before its signature. The subject and the repository are
+    always written: the signature covers them, so the approval counts for nothing else
+    and in no other repository."""
+    data: dict[str, Any] = {"schema_version": 1, "subject": subject.kind}
+    if repository is not None:
+        data["repository"] = repository
+    if release is not None:
+        data |= {"waiver": waiver} if waiver else {}
+        data["release"] = release
+    if dataset is not None:
+        data["dataset"] = dataset
+    data |= {
+        "reviewer": reviewer,
+        "role": role,
+        "decision": decision,
+        "digest": subject.digest,
+        "signed_at": format_timestamp(signed_at.replace(microsecond=0)),
+    }
+    if comment:
+        data["comment"] = comment
+    return data
+
+
+class Refused(Exception):
+    """The approval would not count; nothing was written (exit 1)."""
+
+
+def would_count(
+    subject: Approvable,
+    filed: Filed,
+    registry: Registry,
+    now: datetime,
+    history: tuple[bytes, ...],
+    repository: str | None,
+) -> None:
+    """Ask the gate's own review whether a signed approval would count, before anything
+    is written (BRIEF §10.13); a reject that would stand counts as a decision too.
+
+    Raises:
+        Refused: it fails a check the gate applies (role, authorship, ...).
+        InputError: its signature does not verify with the registered key.
+    """
+    required = {filed.loaded.model.role: 1}
+    judged = Subject(
+        subject.label,
+        subject.digest,
+        required,
+        layout.POLICY,
+        None,
+        "synthgov approve",
+        subject.kind,
+        repository,
+    )
+    with Verifier(registry, now) as verifier:
+        evidence = Evidence(registry, verifier, (filed,), subject.author_emails, history)
+        reviewed = review(judged, evidence).files[0]
+    if reviewed.failed is Check.SIGNATURE:
+        raise InputError.at("--key", reviewed.reason)
+    if reviewed.failed is Check.ROLE:
+        holder = registry.reviewer(reviewed.approval.reviewer)
+        assert holder is not None  # check 1 verified one of their keys
+        raise Refused(f"{reviewed.reason} (holds: {', '.join(holder.roles)})")
+    if reviewed.failed is not None:
+        raise Refused(reviewed.explanation)
