@@ -136,3 +136,34 @@ def test_no_module_imports_a_private_name_of_another() -> None:
         and not (i.name.startswith("__") and i.name.endswith("__"))
     ]
     assert found == []
+
+
+def _private_attributes() -> list[str]:
+    """`module._name` where `module` is a synthgov module bound by `from synthgov.x import
+    module` (the borrowing an import walk alone would miss)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        importer = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        modules = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                module = _absolute(importer, path.name == "__init__.py", node)
+                for alias in node.names:
+                    if _exists(f"{module}.{alias.name}"):
+                        modules[alias.asname or alias.name] = f"{module}.{alias.name}"
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                found.append(f"{importer}:{node.lineno} uses {modules[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    """`keys._packet` from `openpgp` is the same borrowing as importing `_packet`."""
+    assert _private_attributes() == []

@@ -185,7 +185,7 @@ def test_empty_keyring_knows_no_one(people: dict[str, dict[str, str]]) -> None:
 
 def armour(packets: bytes, label: str = "PGP SIGNATURE") -> str:
     text = base64.b64encode(packets).decode()
-    crc = base64.b64encode(keys._crc24(packets).to_bytes(3, "big")).decode()
+    crc = base64.b64encode(keys.crc24(packets).to_bytes(3, "big")).decode()
     lines = [text[i : i + 64] for i in range(0, len(text), 64)]
     return (
         "\n".join([f"-----BEGIN {label}-----", "", *lines, f"={crc}", f"-----END {label}-----"])

@@ -33,7 +33,7 @@ from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.review import signatures
 from synthgov.decision.sides import Tree, commit_tree, release_of
 from synthgov.decision.trust import Trust, make_trust
-from synthgov.errors import GitError, InputError
+from synthgov.errors import GitError, InputError, SignatureError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
@@ -43,7 +43,6 @@ from synthgov.git.provenance import Provenance, base_approvals
 from synthgov.models import Checkpoint, Ledger, Manifest, Registry, Report
 from synthgov.models.common import format_timestamp
 from synthgov.signing import commits
-from synthgov.signing.sshsig import SignatureError
 
 #: Ledger rules that mean an earlier entry or the header was changed, not appended to.
 REWRITE_RULES = frozenset(

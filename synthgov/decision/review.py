@@ -35,13 +35,13 @@ from enum import IntEnum
 from synthgov import clock
 from synthgov.decision import approvals
 from synthgov.decision.findings import Finding, Severity
+from synthgov.errors import SignatureError
 from synthgov.files.loading import Loaded
 from synthgov.models import Approval, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Reviewer
 from synthgov.signing import commits
 from synthgov.signing.signatures import Signer, Verifier
-from synthgov.signing.sshsig import SignatureError
 
 
 class Check(IntEnum):

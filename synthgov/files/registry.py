@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from synthgov.errors import InputError
+from synthgov.errors import InputError, UnusableKeyError
 from synthgov.files import governance, layout, yaml_edit
 from synthgov.files.loading import parse_yaml, validate
 from synthgov.files.paths import read_user_file
@@ -22,7 +22,7 @@ from synthgov.files.writing import to_yaml
 from synthgov.models import Registry
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Reviewer
-from synthgov.signing.keys import UnusableKeyError, parse_public_key
+from synthgov.signing.keys import parse_public_key
 
 #: A public key is at most a few KiB (an RSA-4096 OpenPGP key with signatures: ~10 KiB).
 MAX_KEY_BYTES = 64 * 1024

@@ -17,13 +17,13 @@ from dataclasses import replace
 from synthgov.decision import approvals
 from synthgov.decision.findings import Finding, Severity
 from synthgov.decision.review import Evidence, Filed, Review, Subject, review
+from synthgov.errors import SignatureError
 from synthgov.files import layout
 from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
 from synthgov.models import Policy, Registry, Waiver
 from synthgov.models.common import Classification
 from synthgov.signing import commits
-from synthgov.signing.sshsig import SignatureError
 
 __all__ = [
     "Evidence",

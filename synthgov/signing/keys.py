@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-# UnusableKeyError lives in the error tree; re-exported for the modules that import it from here.
-from synthgov.errors import UnusableKeyError as UnusableKeyError
+from synthgov.errors import UnusableKeyError
 
 MIN_RSA_BITS = 3072
 
-_SSH_CURVES = {"nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
+SSH_CURVES = {"nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
 SSH_KEY_TYPES = (
     "ssh-ed25519",
     "ecdsa-sha2-nistp256",
@@ -102,7 +101,7 @@ def parse_ssh_public_key(text: str) -> PublicKey:
         curve_name = reader.string().decode("ascii", "replace")
         if not algorithm.startswith("sk-") and algorithm != f"ecdsa-sha2-{curve_name}":
             raise UnusableKeyError("the key's curve does not match its type")
-        curve = _SSH_CURVES.get(curve_name)
+        curve = SSH_CURVES.get(curve_name)
         if curve is None or (algorithm.startswith("sk-") and curve_name != "nistp256"):
             raise UnusableKeyError(f"unsupported curve {curve_name!r}")
         try:
@@ -142,7 +141,8 @@ _PGP_ALGORITHMS = {
 }
 
 
-def _crc24(data: bytes) -> int:
+def crc24(data: bytes) -> int:
+    """The OpenPGP armour checksum (RFC 4880 §6.1); `openpgp` checks signatures' with it."""
     crc = 0xB704CE
     for byte in data:
         crc ^= byte << 16
@@ -166,7 +166,7 @@ def _dearmor(text: str) -> bytes:
         checksum = lines.pop()
     try:
         data = base64.b64decode("".join(lines), validate=True)
-        if checksum is not None and int.from_bytes(base64.b64decode(checksum[1:]), "big") != _crc24(
+        if checksum is not None and int.from_bytes(base64.b64decode(checksum[1:]), "big") != crc24(
             data
         ):
             raise UnusableKeyError("the armour checksum does not match")
@@ -179,13 +179,13 @@ def _packets(data: bytes) -> list[tuple[int, bytes]]:
     """Every packet of a transferable public key, as (tag, body)."""
     found = []
     while data:
-        tag, body, size = _packet(data)
+        tag, body, size = packet(data)
         found.append((tag, body))
         data = data[size:]
     return found
 
 
-def _packet(data: bytes) -> tuple[int, bytes, int]:
+def packet(data: bytes) -> tuple[int, bytes, int]:
     """The first packet: (tag, body, bytes it occupies)."""
     if not data or not data[0] & 0x80:
         raise UnusableKeyError("not an OpenPGP packet")

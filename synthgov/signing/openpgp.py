@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from synthgov.errors import SignatureError, printable
+from synthgov.errors import SignatureError, UnusableKeyError, printable
 from synthgov.signing import keys
 from synthgov.signing.sshsig import armour_body
 
@@ -67,8 +67,8 @@ def _armour_bytes(armored: bytes | str) -> bytes:
 def _packet(data: bytes) -> tuple[int, bytes]:
     """The one packet `data` holds: (tag, body)."""
     try:
-        tag, body, size = keys._packet(data)
-    except (keys.UnusableKeyError, IndexError):
+        tag, body, size = keys.packet(data)
+    except (UnusableKeyError, IndexError):
         raise SignatureError("malformed OpenPGP packet in the signature") from None
     if size != len(data):
         raise SignatureError("the armour holds more than one OpenPGP packet")
@@ -97,7 +97,7 @@ def check_detached(armored: bytes | str) -> bytes:
         crc = base64.b64decode(checksum, validate=True) if checksum is not None else None
     except binascii.Error:
         raise SignatureError("the signature is not valid base64") from None
-    if crc is not None and int.from_bytes(crc, "big") != keys._crc24(blob):
+    if crc is not None and int.from_bytes(crc, "big") != keys.crc24(blob):
         raise SignatureError("the signature's armour checksum does not match")
     tag, packet = _packet(blob)
     if tag != _SIGNATURE_PACKET:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgov.decision import approvals
-from synthgov.errors import UsageError
+from synthgov.errors import SignatureError, UsageError
 from synthgov.files import layout
 from synthgov.files.loading import parse_document
 from synthgov.files.writing import schema_url, to_yaml
@@ -26,7 +26,7 @@ from synthgov.signing import sshsig
 from synthgov.signing.keys import ssh_fingerprint
 from synthgov.signing.openpgp import Keyring, sign_with_gpg
 from synthgov.signing.signatures import APPROVAL_NAMESPACE, Signer, key_problem
-from synthgov.signing.sshsig import SignatureError, sign_with_ssh_keygen
+from synthgov.signing.sshsig import sign_with_ssh_keygen
 
 
 class UnknownKey(Exception):

@@ -26,9 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-# SignatureError lives in the error tree; re-exported for the modules that import it from here.
-from synthgov.errors import SignatureError as SignatureError
-from synthgov.errors import printable
+from synthgov.errors import SignatureError, UnusableKeyError, printable
 from synthgov.signing import keys
 
 MAGIC = b"SSHSIG"
@@ -166,7 +164,7 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
         raise SignatureError(f"unsupported key type {printable(key_type)!r}")
     try:  # the registry's own acceptance rules: curves, points, RSA size, trailing bytes
         keys.parse_ssh_public_key(f"{key_type} {base64.b64encode(blob).decode()}")
-    except keys.UnusableKeyError as exc:
+    except UnusableKeyError as exc:
         raise SignatureError(f"embedded key: {exc}") from None
     key: Any
     try:
@@ -176,7 +174,7 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
             exponent, modulus = reader.mpint(), reader.mpint()
             key = rsa.RSAPublicNumbers(exponent, modulus).public_key()
         else:
-            curve = keys._SSH_CURVES[reader.text()]
+            curve = keys.SSH_CURVES[reader.text()]
             key = ec.EllipticCurvePublicKey.from_encoded_point(curve, reader.string())
     except ValueError as exc:  # e.g. an RSA exponent not below the modulus (not the reader's)
         raise SignatureError(f"embedded key: invalid {key_type} key") from exc
