@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -83,14 +84,15 @@ def run(
     privacy = privacy_block(generator, mechanism, epsilon, delta, rho)
     parameters = debits.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)
-    loss = None
+    debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
         notion = debits.notion_at(root, ledger_path)
         loss = debits.parse_loss(
             {k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")}, notion, ledger_path
         )
-        trial = debits.record_debit(
+        debit = partial(
+            debits.record_debit,
             root,
             card.source.id,
             release,
@@ -98,8 +100,8 @@ def run(
             mechanism=privacy["mechanism"],
             parameters=parameters,
             now=now,
-            write=False,
         )
+        trial = debit(write=False)  # an overdraw is refused before minutes of evaluation
         if not trial.written:
             click.echo(f"{trial.message()}; nothing was written", err=True)
             return 1
@@ -132,25 +134,17 @@ def run(
     write_new(root, manifest_path, to_yaml(model, schema_url("manifest", manifest_path)).encode())
     write_new(root, report_path, dumps(report))
     written = [manifest_path, report_path]
-    if loss is not None:
-        debit = debits.record_debit(
-            root,
-            card.source.id,
-            release,
-            loss,
-            mechanism=privacy["mechanism"],
-            parameters=parameters,
-            now=now,
-        )
-        if not debit.written:  # another debit took the budget during the evaluation
+    if debit is not None:
+        recorded = debit()
+        if not recorded.written:  # another debit took the budget during the evaluation
             for rel in written:
                 (root / rel).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
-            click.echo(f"{debit.message()}; nothing was written", err=True)
+            click.echo(f"{recorded.message()}; nothing was written", err=True)
             return 1
-        written.append(debit.path)
-        click.echo(debit.message(), err=True)
+        written.append(recorded.path)
+        click.echo(recorded.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)
     _predict(root, release)
     return 0
