@@ -79,6 +79,30 @@ def test_approve_refuses_a_role_not_held(synthgov: Synthgov, base: Path) -> None
     assert result.code == 1 and "does not hold the role privacy-reviewer" in result.err
 
 
+def test_a_refused_reviewer_is_refused_before_the_approval_is_built_or_signed(
+    synthgov: Synthgov, base: Path
+) -> None:
+    """The role check comes first: an overlong comment (refused when the approval is
+    built) and a key that cannot sign (refused when signing) never mask the refusal, and
+    the reviewer is never asked to sign what would not count."""
+    add_release(base, approved_by=())
+    person = PEOPLE["chen"]
+    result = synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(person.key),
+        "--comment",
+        "x" * 10_001,
+        cwd=base,
+    )
+    assert result.code == 1, result.err
+    assert "does not hold the role privacy-reviewer in the base registry (holds: " in result.err
+    assert not (base / RELEASE / "approvals").exists()
+
+
 def test_approve_refuses_self_approval(synthgov: Synthgov, base: Path) -> None:
 
     add_release(

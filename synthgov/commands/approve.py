@@ -19,7 +19,13 @@ import click
 from synthgov import options
 from synthgov.decision.review import Filed
 from synthgov.decision.sides import git_sides
-from synthgov.decision.subjects import Refused, approvable, approval_data, would_count
+from synthgov.decision.subjects import (
+    Refused,
+    approvable,
+    approval_data,
+    may_approve,
+    would_count,
+)
 from synthgov.decision.trust import load_trust_root
 from synthgov.errors import GitError, InputError, SignatureError, UsageError
 from synthgov.files import governance, layout
@@ -83,6 +89,10 @@ def run(
         reviewer = registry.reviewer(signer.reviewer)
         assert reviewer is not None
         history = sides.provenance.author_commits(*subject.folders)
+    try:
+        may_approve(subject, reviewer, role, registry, now, history)
+    except Refused as exc:
+        return _refused(exc)
     if revocation and (waiver or release is None):
         raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
     path = layout.approval_path(

@@ -329,13 +329,22 @@ def _first_failure(
             "approvals.signed_at",
             f"signed_at {format_timestamp(approval.signed_at)} is in the future",
         )
+    reviewer = evidence.registry.reviewer(approval.reviewer)
+    assert reviewer is not None  # check 1 verified one of their registered keys
+    return standing(subject, reviewer, approval.role, authored)
+
+
+def standing(
+    subject: Subject, reviewer: Reviewer, role: str, authored: dict[str, str]
+) -> tuple[Check, str, str] | None:
+    """Checks 4 and 5, which need no signature: (check, rule, why) when `reviewer` may not
+    fill `role` for this subject. `approve` asks them before the reviewer signs."""
     # check 4: the reviewer holds the role in the base registry
-    reviewer: Reviewer = evidence.registry.reviewer(approval.reviewer)  # type: ignore[assignment]
-    if approval.role not in reviewer.roles:
+    if role not in reviewer.roles:
         return (
             Check.ROLE,
             "approvals.role",
-            f"{reviewer.id} does not hold the role {approval.role} in the base registry",
+            f"{reviewer.id} does not hold the role {role} in the base registry",
         )
     # check 5: the reviewer is not an author of what is approved
     if reviewer.id in authored:

@@ -21,7 +21,15 @@ from synthgov.decision.changes import (
     classification_changes,
     trust_root_digest,
 )
-from synthgov.decision.review import Check, Evidence, Filed, Subject, review
+from synthgov.decision.review import (
+    Check,
+    Evidence,
+    Filed,
+    Subject,
+    author_reasons,
+    review,
+    standing,
+)
 from synthgov.decision.sides import Sides
 from synthgov.errors import InputError
 from synthgov.files import layout
@@ -29,6 +37,7 @@ from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded, ModelT
 from synthgov.models import Manifest, Registry, Report, Revocation, Waiver
 from synthgov.models.common import format_timestamp
+from synthgov.models.reviewers import Reviewer
 from synthgov.signing.signatures import Verifier
 
 
@@ -172,6 +181,43 @@ class Refused(Exception):
     """The approval would not count; nothing was written (exit 1)."""
 
 
+def _judged(subject: Approvable, role: str, repository: str | None) -> Subject:
+    """The subject as the gate reviews it, requiring one approval of `role`."""
+    return Subject(
+        subject.label,
+        subject.digest,
+        {role: 1},
+        layout.POLICY,
+        None,
+        "synthgov approve",
+        subject.kind,
+        repository,
+    )
+
+
+def may_approve(
+    subject: Approvable,
+    reviewer: Reviewer,
+    role: str,
+    registry: Registry,
+    now: datetime,
+    history: tuple[bytes, ...],
+) -> None:
+    """The gate's checks 4 and 5 (role, authorship), asked before the reviewer signs, so
+    that one who would be refused is never asked for a passphrase or a key touch.
+
+    Raises:
+        Refused: the reviewer does not hold the role, or is an author of the subject.
+    """
+    with Verifier(registry, now) as verifier:
+        evidence = Evidence(registry, verifier, (), subject.author_emails, history)
+        failed = standing(_judged(subject, role, None), reviewer, role, author_reasons(evidence))
+    if failed is None:
+        return
+    check, _, why = failed
+    raise Refused(f"{why} (holds: {', '.join(reviewer.roles)})" if check is Check.ROLE else why)
+
+
 def would_count(
     subject: Approvable,
     filed: Filed,
@@ -187,17 +233,7 @@ def would_count(
         Refused: it fails a check the gate applies (role, authorship, ...).
         InputError: its signature does not verify with the registered key.
     """
-    required = {filed.loaded.model.role: 1}
-    judged = Subject(
-        subject.label,
-        subject.digest,
-        required,
-        layout.POLICY,
-        None,
-        "synthgov approve",
-        subject.kind,
-        repository,
-    )
+    judged = _judged(subject, filed.loaded.model.role, repository)
     with Verifier(registry, now) as verifier:
         evidence = Evidence(registry, verifier, (filed,), subject.author_emails, history)
         reviewed = review(judged, evidence).files[0]
