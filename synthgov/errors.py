@@ -105,6 +105,11 @@ class SignatureError(SynthgovError):
     in one line. Raised by `sshsig`, `openpgp`, `commits` and `signatures`."""
 
 
+class VerifierUnavailable(SignatureError):
+    """The verifying tool gave no answer (gpg cannot run, or failed without a word): the
+    signature is not known to be bad, so it blocks now and is asked again next time."""
+
+
 class UnusableKeyError(SynthgovError):
     """A public key that cannot be used (weak or unknown algorithm, malformed encoding, a
     point off its curve); the message says why. Raised by `keys`; the registry's model

@@ -14,13 +14,17 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from synthgov.errors import SignatureError
+from synthgov.errors import SignatureError, VerifierUnavailable
+from synthgov.models import Registry
+from synthgov.models.approval import Signature
 from synthgov.signing import keys, openpgp
 from synthgov.signing.openpgp import Keyring, sign_with_gpg
+from synthgov.signing.signatures import Verifier
 
 PAYLOAD = b'{"decision":"approve","release":"claims@1.0.0"}'
 PAST = "20200101T000000"
@@ -276,3 +280,34 @@ def test_sign_with_unknown_key_reports_gpgs_reason(signer: Signer) -> None:
 
 def test_check_detached_passes_gpgs_own_output_through(people: dict[str, dict[str, str]]) -> None:
     assert openpgp.check_detached(people["ann"]["sig"]) == people["ann"]["sig"].encode()
+
+
+def test_a_gpg_that_cannot_run_is_asked_again_not_remembered(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A verifier remembers what it verified for a whole audit; a moment without gpg is no
+    answer, so it blocks then and the same signature verifies once gpg runs again."""
+    ann = people["ann"]
+    registry = Registry.model_validate(
+        {
+            "schema_version": 1,
+            "reviewers": [
+                {
+                    "id": "ann",
+                    "name": "Ann",
+                    "email": "ann@example.org",
+                    "roles": ["privacy-reviewer"],
+                    "keys": [
+                        {"type": "openpgp", "public_key": ann["public"], "fingerprint": ann["fpr"]}
+                    ],
+                }
+            ],
+        }
+    )
+    signature = Signature(format="openpgp", armored=ann["sig"])
+    with Verifier(registry, datetime.now(UTC)) as verifier:
+        with monkeypatch.context() as patch:
+            patch.setenv("PATH", str(tmp_path))  # no gpg here
+            with pytest.raises(VerifierUnavailable, match="cannot run gpg"):
+                verifier.embedded(signature, PAYLOAD)
+        assert verifier.embedded(signature, PAYLOAD).reviewer == "ann"

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from synthgov.errors import SignatureError, UnusableKeyError, printable
+from synthgov.errors import SignatureError, UnusableKeyError, VerifierUnavailable, printable
 from synthgov.signing import keys
 from synthgov.signing.sshsig import armour_body
 
@@ -165,7 +165,7 @@ class Keyring:
         try:
             return subprocess.run(command, input=stdin, capture_output=True, check=False, env=env)
         except OSError as exc:
-            raise SignatureError(f"cannot run gpg: {exc.strerror or exc}") from None
+            raise VerifierUnavailable(f"cannot run gpg: {exc.strerror or exc}") from None
 
     def _open(self) -> None:
         """Create the home, import the keys in one gpg run, and note every key's size."""
@@ -193,7 +193,11 @@ class Keyring:
         'unknown key', 'bad signature')."""
         signature = check_detached(armored_signature)
         if self._home is None:
-            self._open()
+            try:
+                self._open()
+            except VerifierUnavailable:
+                self.close()  # half-made: the next verify starts afresh
+                raise
         assert self._home is not None
         signature_file = self._home / "signature.asc"
         signature_file.write_bytes(signature)
@@ -220,10 +224,12 @@ class Keyring:
             if fields[0] == "ERRSIG":
                 code = fields[6] if len(fields) > 6 else "?"
                 raise SignatureError(_ERRSIG.get(code, f"gpg cannot check it (error {code})"))
+        if not status and done.returncode != 0:
+            raise VerifierUnavailable(f"gpg failed (exit status {done.returncode})")
         if seen["NEWSIG"] != 1 or seen["GOODSIG"] != 1 or seen["VALIDSIG"] != 1:
             raise SignatureError("gpg did not report exactly one good signature")
         if done.returncode != 0:
-            raise SignatureError(f"gpg failed (exit status {done.returncode})")
+            raise VerifierUnavailable(f"gpg failed (exit status {done.returncode})")
         valid = next(fields for fields in status if fields[0] == "VALIDSIG")
         if len(valid) < 11 or not _FINGERPRINT.fullmatch(valid[10]):
             raise SignatureError("gpg reported no primary key fingerprint")

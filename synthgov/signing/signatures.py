@@ -14,7 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from synthgov.errors import SignatureError
+from synthgov.errors import SignatureError, VerifierUnavailable
 from synthgov.models.approval import Signature
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Key, Registry
@@ -110,12 +110,15 @@ class Verifier:
         command, commit or report that asks.
 
         Raises:
-            SignatureError: malformed, bad, or no registered key.
+            SignatureError: malformed, bad, or no registered key (remembered), or
+                `VerifierUnavailable` (not remembered).
         """
         memo = (namespace, fmt, armored, hashlib.sha256(payload).digest())
         if memo not in self._keys.verified:
             try:
                 self._keys.verified[memo] = self._verify(fmt, armored, payload, namespace)
+            except VerifierUnavailable:
+                raise  # no answer: blocks now, asked again next time
             except SignatureError as exc:
                 self._keys.verified[memo] = str(exc)
         found = self._keys.verified[memo]
