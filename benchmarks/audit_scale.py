@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from check_scale import CARD, POLICY, git_env, ledger, release_files
 
 from synthgov.cli import main as synthgov_main
-from synthgov.decision import approvals
+from synthgov.decision import digests
 from synthgov.files.loading import parse_document
 from tests.helpers import signing
 
@@ -103,7 +103,7 @@ def build(root: Path, commits: int, env: dict[str, str], merges: bool = False) -
         made += 1
         files = release_files(dataset, version, card_shas[dataset])
         folder = f"datasets/{dataset}/releases/{version}"
-        digest = approvals.release_digest(
+        digest = digests.release_digest(
             *(
                 parse_document(files[f"{folder}/{n}"].encode(), n).data
                 for n in ("manifest.yaml", "report.json")

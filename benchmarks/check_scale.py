@@ -106,7 +106,7 @@ intended_uses: [model development]
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from synthgov.decision import approvals  # noqa: E402
+from synthgov.decision import digests  # noqa: E402
 from synthgov.files.loading import parse_document  # noqa: E402
 from tests.helpers import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
 from tests.helpers.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
@@ -271,7 +271,7 @@ def build(root: Path, releases: int, env: dict[str, str]) -> tuple[int, int, flo
     dataset = f"ds-{datasets // 2:04d}"
     proposed = release_files(dataset, "2.0", card_shas[dataset])
     folder = f"datasets/{dataset}/releases/2.0"
-    digest = approvals.release_digest(
+    digest = digests.release_digest(
         *(
             parse_document(proposed[f"{folder}/{name}"].encode(), name).data
             for name in ("manifest.yaml", "report.json")

@@ -284,12 +284,12 @@ def test_a_waiver_applies_only_with_its_approvals(synthgov: Synthgov, base: Path
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert "approvals.waiver_unapproved" in {r for r, _ in findings(data)}
-    from synthgov.decision import approvals
+    from synthgov.decision import digests
     from synthgov.files.loading import parse_document
 
     doc = parse_document(waiver.encode(), "w.yaml")
     put_approval(
-        base, "bo", digest=approvals.waiver_digest("claims@1.10", doc.data), waiver="WVR-2026-007"
+        base, "bo", digest=digests.waiver_digest("claims@1.10", doc.data), waiver="WVR-2026-007"
     )
     commit(base, "bo approves the waiver")
     data = gate(synthgov, base)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from synthgov.files.loading import parse_document
+from synthgov.signing import canonical
 from tests.helpers import samples, signing
 from tests.helpers.cli import Result, Synthgov, as_json, check
 from tests.helpers.git import commit, git
@@ -236,7 +237,6 @@ def test_approve_policy_by_two_admins_unblocks_a_policy_change(
 
 
 def test_approve_signs_the_subject_and_the_repository_id(synthgov: Synthgov, base: Path) -> None:
-    from synthgov.decision import approvals
 
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0
@@ -244,7 +244,7 @@ def test_approve_signs_the_subject_and_the_repository_id(synthgov: Synthgov, bas
         (base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(), "a.yaml"
     ).data
     assert (data["subject"], data["repository"]) == ("release", signing.REPOSITORY)
-    payload = json.loads(approvals.signed_payload(data))
+    payload = json.loads(canonical.signed_payload(data))
     assert payload["subject"] == "release" and payload["repository"] == signing.REPOSITORY
 
 

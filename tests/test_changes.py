@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from synthgov.decision import approvals
+from synthgov.decision import digests
 from synthgov.files.loading import parse_document
+from synthgov.signing import canonical
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.cli import Synthgov, as_json, audit, check
 from tests.helpers.git import commit, git, sha
@@ -491,7 +492,7 @@ def test_the_card_authors_approval_does_not_count(synthgov: Synthgov, base: Path
 def _card_digest(repo: Path) -> str:
     old = parse_document(git(repo, "show", f"main:{CARD}").encode(), CARD).data
     new = parse_document((repo / CARD).read_bytes(), CARD).data
-    return approvals.card_digest("claims", old, new)
+    return digests.card_digest("claims", old, new)
 
 
 # --- approvals bound to their subject and repository -----------------------------------------
@@ -529,7 +530,7 @@ def test_an_approval_whose_signed_payload_names_no_subject_does_not_count(
         f"reviewer: ada\nrole: privacy-reviewer\ndecision: approve\n"
         f"digest: {release_digest(base)}\nsigned_at: '2025-06-01T10:00:00Z'\n"
     )
-    payload = approvals.signed_payload(parse_document(text.encode(), path).data)
+    payload = canonical.signed_payload(parse_document(text.encode(), path).data)
     armored = PEOPLE["ada"].sign(payload)
     signature = "".join(f"    {line}\n" for line in armored.strip().splitlines())
     write(base, path, text + f"signature:\n  format: sshsig\n  armored: |\n{signature}")
@@ -594,7 +595,7 @@ def _waived_release(repo: Path, policy: str | None = None, **edits: str) -> str:
     path, text = signing.approval(
         PEOPLE["bo"],
         "privacy-reviewer",
-        approvals.waiver_digest("claims@1.10", doc.data),
+        digests.waiver_digest("claims@1.10", doc.data),
         waiver="WVR-2026-007",
     )
     write(repo, path, text)

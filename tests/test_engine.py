@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from synthgov.decision import approvals, engine
+from synthgov.decision import digests, engine
 from synthgov.decision.findings import Finding, ReleaseResult, Severity
+from synthgov.decision.review import Evidence, Filed
 from synthgov.files.loading import Loaded, parse_document, validate
 from synthgov.gates import ReleaseContext
-from synthgov.gates.approvals import Evidence, Filed
 from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import KINDS
 from synthgov.models.common import Classification
@@ -69,13 +69,13 @@ def evidence(ctx: ReleaseContext, roles: tuple[str, ...] = ("ada", "chen")) -> E
     registry = _load(
         "reviewers", "policy/reviewers.yaml", signing.registry_yaml(*signing.registered())
     )
-    digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
+    digest = digests.release_digest(ctx.manifest.document.data, ctx.report.document.data)
     files = [signing.approval(people[n], people[n].roles[0], digest) for n in roles]
     files += [
         signing.approval(
             people["ada"],
             "privacy-reviewer",
-            approvals.waiver_digest(ctx.release, w.document.data),
+            digests.waiver_digest(ctx.release, w.document.data),
             waiver=w.model.id,
         )
         for w in ctx.waivers

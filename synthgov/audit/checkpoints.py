@@ -19,7 +19,6 @@ from typing import Any
 
 from synthgov import clock
 from synthgov.budget import ledgers
-from synthgov.decision import approvals
 from synthgov.errors import SignatureError, UsageError
 from synthgov.files import governance, layout
 from synthgov.files.paths import iter_files, read_bytes, write_new
@@ -27,7 +26,7 @@ from synthgov.files.writing import to_yaml
 from synthgov.git.history import Repository
 from synthgov.models import Checkpoint, Registry
 from synthgov.models.common import format_timestamp
-from synthgov.signing import sshsig
+from synthgov.signing import canonical, sshsig
 from synthgov.signing.keys import parse_ssh_public_key
 from synthgov.signing.signatures import key_problem
 
@@ -72,7 +71,7 @@ def unsigned(
 
 def payload(data: dict[str, Any]) -> bytes:
     """The bytes the signature covers: the record without `signature`, canonical JSON."""
-    return approvals.signed_payload(data)
+    return canonical.signed_payload(data)
 
 
 def signer_of(armored: str, registry: Registry, at: datetime) -> tuple[str | None, str]:

@@ -9,8 +9,8 @@
 - `decide`: every release and change of a pull request, failing closed;
 - `run`: one run of the gate (`check`), `impact` and `schedule` beside it;
 - `status`: the state of every release at HEAD; `subjects`: what a reviewer approves;
-- `review` and `approvals`: one review of a subject's approvals, its checks numbered, and
-  what an approval signs and which role it fills;
+- `review`: one review of a subject's approvals, its checks numbered, and which reviewer
+  fills which role; `digests`: what an approval binds (the digest of its subject);
 - `engine`: every gate on a context, waivers applied (`waivers`), fail closed; `rules`:
   one policy rule judged against a report; `findings`: what the decision says.
 """

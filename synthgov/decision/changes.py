@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from synthgov.budget import ledgers
-from synthgov.decision import approvals, engine
+from synthgov.decision import digests, engine
 from synthgov.decision.evidence import approval_evidence
 from synthgov.decision.findings import Finding
 from synthgov.decision.sides import Tree, kind_of, loads, parsed
@@ -143,11 +143,11 @@ def budget_change(changes: list[tuple[str, str]], head: Tree, base: Tree) -> Bud
 
 
 def budget_change_digest(change: BudgetChange) -> str:
-    return approvals.budget_digest(change.ledgers, change.sources)
+    return digests.budget_digest(change.ledgers, change.sources)
 
 
 def card_change_digest(old: Loaded[Card], new: Loaded[Card]) -> str:
-    return approvals.card_digest(new.model.id, old.document.data, new.document.data)
+    return digests.card_digest(new.model.id, old.document.data, new.document.data)
 
 
 def governance_changes(
@@ -192,7 +192,7 @@ def trust_root_digest(head: Tree, base: Tree, classifications: dict[str, tuple[s
             key: tree.load(path).document.data
             for key, path in (("policy", layout.POLICY), ("reviewers", layout.REVIEWERS))
         }
-    return approvals.policy_digest(sides["base"], sides["proposed"], classifications)
+    return digests.policy_digest(sides["base"], sides["proposed"], classifications)
 
 
 def policy_change(

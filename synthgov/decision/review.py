@@ -22,18 +22,17 @@ The checks an approval file passes to count, in this order (BRIEF §5, signing.m
 - check 6 (`Check.DIGEST`): its digest is the subject's as it is now.
 
 Then a reject among the earlier versions of the files still stands unless its reviewer
-decided again later, and each reviewer fills at most one slot (`approvals.fill`).
+decided again later, and each reviewer fills at most one slot (`fill`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import IntEnum
 
 from synthgov import clock
-from synthgov.decision import approvals
 from synthgov.decision.findings import Finding, Severity
 from synthgov.errors import SignatureError
 from synthgov.files.loading import Loaded
@@ -41,6 +40,7 @@ from synthgov.models import Approval, Registry
 from synthgov.models.common import format_timestamp
 from synthgov.models.reviewers import Reviewer
 from synthgov.signing import commits
+from synthgov.signing.canonical import signed_payload
 from synthgov.signing.signatures import Signer, Verifier
 
 
@@ -87,7 +87,7 @@ class Filed:
 
 def _first_carrier(filed: Filed, verifier: Verifier) -> tuple[Signer | None, str]:
     approval = filed.loaded.model
-    payload = approvals.signed_payload(filed.loaded.document.data)
+    payload = signed_payload(filed.loaded.document.data)
     try:
         signer = verifier.embedded(approval.signature, payload)
     except SignatureError as exc:
@@ -166,11 +166,6 @@ class FileReview:
         """It passed every check and approves: it can fill a slot of its role."""
         return self.failed is None and self.approval.decision == "approve"
 
-    @property
-    def rejects(self) -> bool:
-        """It passed checks 1-5 and rejects: it blocks until the reviewer decides again."""
-        return self.failed is None and self.approval.decision == "reject"
-
 
 @dataclass(frozen=True)
 class Review:
@@ -184,28 +179,6 @@ class Review:
     @property
     def required(self) -> dict[str, int]:
         return self.subject.required
-
-    @property
-    def missing(self) -> dict[str, int]:
-        """Role -> approvals still needed (roles that are filled are left out)."""
-        return {
-            role: count - len(self.filled.get(role, []))
-            for role, count in sorted(self.required.items())
-            if len(self.filled.get(role, [])) < count
-        }
-
-    @property
-    def rejected(self) -> bool:
-        """A valid reject stands (at head, or an earlier one never superseded)."""
-        return any(f.rule == "approvals.rejected" for f in self.findings)
-
-    @property
-    def verified(self) -> bool:
-        """Every required role is filled and no reject stands."""
-        return not self.missing and not self.rejected
-
-    def __bool__(self) -> bool:
-        return self.verified
 
     def counted(self) -> tuple[FileReview, ...]:
         """The files that fill a slot of their role."""
@@ -282,9 +255,7 @@ def _standing_rejects(
         if old.decision != "reject" or binding_problem(subject, loaded) is not None:
             continue
         try:
-            signer = evidence.verifier.embedded(
-                old.signature, approvals.signed_payload(loaded.document.data)
-            )
+            signer = evidence.verifier.embedded(old.signature, signed_payload(loaded.document.data))
         except SignatureError:
             continue  # a reject that never verified never blocked
         reviewer = evidence.registry.reviewer(signer.reviewer)
@@ -411,7 +382,7 @@ def review(subject: Subject, evidence: Evidence) -> Review:
         files.append(FileReview(path, approval, signer))
         offers.setdefault(approval.reviewer, set()).add(approval.role)
     found += _standing_rejects(subject, evidence, decided)
-    filled = approvals.fill(subject.required, offers)
+    filled = fill(subject.required, offers)
     for role, count in sorted(subject.required.items()):
         have = filled[role]
         if len(have) >= count:
@@ -447,3 +418,33 @@ def signatures(filed: Iterable[Filed], verifier: Verifier) -> tuple[FileReview, 
         failed = None if signer is not None else Check.SIGNATURE
         found.append(FileReview(one.path, one.loaded.model, signer, failed, why))
     return tuple(found)
+
+
+def fill(required: Mapping[str, int], offers: Mapping[str, set[str]]) -> dict[str, list[str]]:
+    """The most required slots that distinct reviewers can fill, role -> reviewer ids:
+    thresholds count distinct people (signing.md §10, attack 12).
+
+    `offers` maps a reviewer to the roles in which they validly approved. Each reviewer
+    takes at most one slot (a bipartite matching by augmenting paths), so one person
+    holding two roles cannot meet a two-role requirement alone, while the assignment
+    never wastes a reviewer who could fill a role nobody else can.
+    """
+    slots = [role for role in sorted(required) for _ in range(required[role])]
+    holder: dict[int, str] = {}  # slot index -> reviewer
+
+    def place(reviewer: str, seen: set[int]) -> bool:
+        for index, role in enumerate(slots):
+            if role not in offers[reviewer] or index in seen:
+                continue
+            seen.add(index)
+            if index not in holder or place(holder[index], seen):
+                holder[index] = reviewer
+                return True
+        return False
+
+    for reviewer in sorted(offers):
+        place(reviewer, set())
+    filled: dict[str, list[str]] = {role: [] for role in required}
+    for index, reviewer in sorted(holder.items()):
+        filled[slots[index]].append(reviewer)
+    return {role: sorted(names) for role, names in filled.items()}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from synthgov.decision import approvals
+from synthgov.decision import digests
 from synthgov.decision.changes import (
     budget_change,
     budget_change_digest,
@@ -127,17 +127,17 @@ def approvable(
     authors = frozenset({manifest.model.author.casefold()})
     if revocation:
         loaded = load(f"{folder}/revocation.yaml", Revocation)
-        digest = approvals.revocation_digest(release, loaded.document.data)
+        digest = digests.revocation_digest(release, loaded.document.data)
         revoker = frozenset({loaded.model.author.casefold()})
         return Approvable(
             f"the revocation of {release}", digest, (folder,), authors | revoker, "revocation"
         )
     if waiver is not None:
         waived = load(f"{folder}/waivers/{waiver}.yaml", Waiver)
-        digest = approvals.waiver_digest(release, waived.document.data)
+        digest = digests.waiver_digest(release, waived.document.data)
         return Approvable(f"waiver {waiver} of {release}", digest, (folder,), authors, "waiver")
     report = load(f"{folder}/report.json", Report)
-    digest = approvals.release_digest(manifest.document.data, report.document.data)
+    digest = digests.release_digest(manifest.document.data, report.document.data)
     return Approvable(release, digest, (folder,), authors)
 
 

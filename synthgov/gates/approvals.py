@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from synthgov.decision import approvals
+from synthgov.decision import digests
 from synthgov.decision.findings import Finding, Severity
 from synthgov.decision.review import Evidence, Filed, Review, Subject, review
 from synthgov.errors import SignatureError
@@ -26,9 +26,6 @@ from synthgov.models.common import Classification
 from synthgov.signing import commits
 
 __all__ = [
-    "Evidence",
-    "Filed",
-    "Subject",
     "approved_waivers",
     "budget_subject",
     "card_subject",
@@ -66,7 +63,7 @@ def _split(ctx: ReleaseContext) -> tuple[list[Filed], dict[str, list[Filed]]]:
 def _release_subject(ctx: ReleaseContext) -> Subject:
     tier = ctx.classification.value
     where = ctx.policy.document.locate(("tiers", tier, "approvals"))
-    digest = approvals.release_digest(ctx.manifest.document.data, ctx.report.document.data)
+    digest = digests.release_digest(ctx.manifest.document.data, ctx.report.document.data)
     return Subject(
         ctx.release,
         digest,
@@ -157,7 +154,7 @@ def revocation_findings(ctx: ReleaseContext) -> list[Finding]:
     where = ctx.policy.document.locate(("tiers", ctx.classification.value, "approvals"))
     subject = Subject(
         f"the revocation of {ctx.release}",
-        approvals.revocation_digest(ctx.release, revocation.document.data),
+        digests.revocation_digest(ctx.release, revocation.document.data),
         tier.approvals,
         where.path,
         where.line,
@@ -210,7 +207,7 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
             continue
         subject = Subject(
             f"waiver {waiver.id} of {ctx.release}",
-            approvals.waiver_digest(ctx.release, loaded.document.data),
+            digests.waiver_digest(ctx.release, loaded.document.data),
             ctx.policy.model.waivers.approvals,
             where.path,
             where.line,

@@ -25,8 +25,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.review import Evidence, Subject
 from synthgov.files.loading import KeyPath, Loaded
-from synthgov.gates.approvals import Evidence, Subject, judge
+from synthgov.gates.approvals import judge
 from synthgov.models import Card, Policy
 from synthgov.models.card import Column
 from synthgov.models.common import Classification

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -59,3 +60,9 @@ def _canonical(value: Any) -> str:
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical JSON bytes of loader data (dicts, lists, str, int, decimals)."""
     return _canonical(value).encode("utf-8")
+
+
+def signed_payload(approval_data: Mapping[str, Any]) -> bytes:
+    """The bytes an approval's embedded signature covers: the file without `signature`, as
+    canonical JSON (BRIEF §10.13; RFC 8785, the form ledger hashes use too)."""
+    return canonical({k: v for k, v in approval_data.items() if k != "signature"})

@@ -15,14 +15,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from synthgov.decision import approvals
 from synthgov.errors import SignatureError, UsageError
 from synthgov.files import layout
 from synthgov.files.loading import parse_document
 from synthgov.files.writing import schema_url, to_yaml
 from synthgov.git.history import git_config
 from synthgov.models import Approval, Registry
-from synthgov.signing import sshsig
+from synthgov.signing import canonical, sshsig
 from synthgov.signing.keys import ssh_fingerprint
 from synthgov.signing.openpgp import Keyring, sign_with_gpg
 from synthgov.signing.signatures import APPROVAL_NAMESPACE, Signer, key_problem
@@ -121,5 +120,5 @@ def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes
     """The approval file's text: `data` plus a signature over its canonical payload, as the
     file will read back (the payload is computed from the written text, not from `data`)."""
     pending = approval_text({**data, "signature": {"format": fmt, "armored": "-"}}, path)
-    payload = approvals.signed_payload(parse_document(pending.encode(), path).data)
+    payload = canonical.signed_payload(parse_document(pending.encode(), path).data)
     return approval_text({**data, "signature": {"format": fmt, "armored": sign(payload)}}, path)

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from synthgov.decision import approvals
+from synthgov.decision import digests
 from synthgov.files.loading import parse_document
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.git import commit, git
@@ -52,7 +52,7 @@ def add_release(
 def release_digest(repo: Path, release_dir: str = RELEASE) -> str:
     manifest = parse_document((repo / release_dir / "manifest.yaml").read_bytes(), "m.yaml")
     report = parse_document((repo / release_dir / "report.json").read_bytes(), "r.json")
-    return approvals.release_digest(manifest.data, report.data)
+    return digests.release_digest(manifest.data, report.data)
 
 
 def approve(repo: Path, *names: str) -> None:

@@ -1,10 +1,9 @@
-"""Approvals (pure): what an approval signs, what it binds, and who fills which role.
+"""The digests an approval binds (pure): of a release, a waiver, a revocation, or a change
+to policy/, a card or the budgets.
 
 A digest binds an approval to the content it approves, computed from the files' parsed
 data rather than their bytes, so that a comment or a re-indentation does not void an
-approval while any change of a value does. Thresholds count distinct people: a reviewer
-fills at most one required slot of one release, however many roles, keys or files they
-hold (signing.md §10, attack 12).
+approval while any change of a value does.
 """
 
 from __future__ import annotations
@@ -14,12 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from synthgov.signing.canonical import canonical
-
-
-def signed_payload(approval_data: Mapping[str, Any]) -> bytes:
-    """The bytes an approval's embedded signature covers: the file without `signature`, as
-    canonical JSON (BRIEF §10.13; RFC 8785, the form ledger hashes use too)."""
-    return canonical({k: v for k, v in approval_data.items() if k != "signature"})
 
 
 def _sha256(data: Any) -> str:
@@ -75,32 +68,3 @@ def budget_digest(
             "sources": {dataset: list(pair) for dataset, pair in sorted(sources.items())},
         }
     )
-
-
-def fill(required: Mapping[str, int], offers: Mapping[str, set[str]]) -> dict[str, list[str]]:
-    """The most required slots that distinct reviewers can fill, role -> reviewer ids.
-
-    `offers` maps a reviewer to the roles in which they validly approved. Each reviewer
-    takes at most one slot (a bipartite matching by augmenting paths), so one person
-    holding two roles cannot meet a two-role requirement alone, while the assignment
-    never wastes a reviewer who could fill a role nobody else can.
-    """
-    slots = [role for role in sorted(required) for _ in range(required[role])]
-    holder: dict[int, str] = {}  # slot index -> reviewer
-
-    def place(reviewer: str, seen: set[int]) -> bool:
-        for index, role in enumerate(slots):
-            if role not in offers[reviewer] or index in seen:
-                continue
-            seen.add(index)
-            if index not in holder or place(holder[index], seen):
-                holder[index] = reviewer
-                return True
-        return False
-
-    for reviewer in sorted(offers):
-        place(reviewer, set())
-    filled: dict[str, list[str]] = {role: [] for role in required}
-    for index, reviewer in sorted(holder.items()):
-        filled[slots[index]].append(reviewer)
-    return {role: sorted(names) for role, names in filled.items()}
