@@ -345,3 +345,9 @@ def summary(source: str, notion: Notion, cap: Cap, losses: Sequence[Loss]) -> di
         "remaining": {k: _number(v) for k, v in remaining.items()},
         "entries": len(losses),
     }
+
+
+def figure_text(value: float | None) -> str:
+    """A composed figure for people, the same in every command and page: six significant
+    digits, `infinite` for no bound (an exhausted delta, or no cap)."""
+    return "infinite" if value is None else f"{value:.6g}"

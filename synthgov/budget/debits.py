@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from synthgov import options
 from synthgov.budget import accounting, ledgers
+from synthgov.budget.accounting import figure_text
 from synthgov.errors import InputError, UsageError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
@@ -184,11 +185,6 @@ class Debit:
 def binding(summary: dict[str, Any]) -> str:
     """The figure a ledger is gated on: rho for zCDP ledgers, epsilon otherwise."""
     return "rho" if "rho" in summary["cap"] else "epsilon"
-
-
-def figure_text(value: float | None) -> str:
-    """A composed figure for people: six significant digits, `infinite` for no bound."""
-    return "infinite" if value is None else f"{value:.6g}"
 
 
 def _spent_line(summary: dict[str, Any], verb: str = "now") -> str:

@@ -28,10 +28,10 @@ import click
 
 from synthgov import options
 from synthgov.budget import accounting, ledgers
+from synthgov.budget.accounting import figure_text
 from synthgov.budget.debits import (
     binding,
     figure,
-    figure_text,
     notion_at,
     notion_of,
     parse_loss,

@@ -17,12 +17,9 @@ from typing import Any
 import click
 
 from synthgov import inventory, options
+from synthgov.budget.accounting import figure_text
 from synthgov.decision.status import collect
 from synthgov.inventory import DatasetState
-
-
-def _g(value: float | None) -> str:
-    return "∞" if value is None else f"{value:g}"
 
 
 def render_dataset(state: DatasetState, today: Any) -> list[str]:
@@ -43,8 +40,8 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     if budget is not None:
         figure = "rho" if budget["notion"] == "zcdp" else "epsilon"
         lines.append(
-            f"  budget {budget['source']}: {figure} {_g(budget['spent'][figure])} of "
-            f"{_g(budget['cap'][figure])} spent, {_g(budget['remaining'][figure])} left"
+            f"  budget {budget['source']}: {figure} {figure_text(budget['spent'][figure])} of "
+            f"{figure_text(budget['cap'][figure])} spent, {figure_text(budget['remaining'][figure])} left"
         )
     due = inventory.next_revalidation(state)
     if due is not None:

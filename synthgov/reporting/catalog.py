@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from synthgov import inventory
+from synthgov.budget.accounting import figure_text
 from synthgov.files.layout import Release
 from synthgov.inventory import DatasetState, ReleaseState, Score
 from synthgov.models.common import format_timestamp
@@ -39,6 +40,7 @@ def _e(value: object) -> str:
 
 
 def _g(value: float | None) -> str:
+    """A measured value; "—" when the report has none."""
     return "—" if value is None else f"{value:.4g}"
 
 
@@ -211,7 +213,7 @@ def _budget(budget: dict[str, Any] | None) -> str:
     cap, spent = budget["cap"][figure], budget["spent"][figure]
     share = 1.0 if spent is None or not cap else min(max(spent / cap, 0.0), 1.0)
     width = round(share * BAR_WIDTH * 2, 1)
-    label = f"{figure} {_g(spent)} of {_g(cap)} spent"
+    label = f"{figure} {figure_text(spent)} of {figure_text(cap)} spent"
     svg = (
         f'<svg role="img" aria-label="{_e(label)}" width="{BAR_WIDTH * 2}" height="{BAR_HEIGHT}" '
         f"><title>{_e(label)}</title>"
@@ -219,8 +221,9 @@ def _budget(budget: dict[str, Any] | None) -> str:
         f'<rect width="{width}" height="{BAR_HEIGHT}" fill="{"#cf222e" if share >= 1 else "#4b7bd8"}"/></svg>'
     )
     rows = "".join(
-        f"<tr><th>{k}</th><td>{_g(budget['cap'].get(k))}</td><td>{_g(budget['spent'].get(k))}</td>"
-        f"<td>{_g(budget['remaining'].get(k))}</td></tr>"
+        f"<tr><th>{k}</th><td>{figure_text(budget['cap'].get(k))}</td>"
+        f"<td>{figure_text(budget['spent'].get(k))}</td>"
+        f"<td>{figure_text(budget['remaining'].get(k))}</td></tr>"
         for k in ("epsilon", "delta", "rho")
         if k in budget["cap"]
     )
@@ -327,7 +330,7 @@ def index_page(states: list[DatasetState], head: str, today: date) -> bytes:
         left = "—"
         if budget is not None:
             figure = "rho" if budget["notion"] == "zcdp" else "epsilon"
-            left = f"{figure} {_g(budget['remaining'][figure])} of {_g(budget['cap'][figure])}"
+            left = f"{figure} {figure_text(budget['remaining'][figure])} of {figure_text(budget['cap'][figure])}"
         rows.append(
             f'<tr><td><a href="{_e(page)}"><code>{_e(state.dataset)}</code></a></td>'
             f"<td>{_e(entry['title'])}</td><td>{_e(entry['classification'])}</td>"
