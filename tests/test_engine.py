@@ -92,14 +92,14 @@ def blocking(result: ReleaseResult) -> list[Finding]:
 
 
 def test_a_compliant_release_passes() -> None:
-    result = engine.check_release(context())
+    result = engine.run_gates(context())
     assert result.verdict == "pass", result.findings
     assert result.findings == ()
 
 
 def test_a_failing_metric_blocks_naming_gate_rule_observed_threshold_and_both_lines() -> None:
     ctx = context(with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]))
-    [finding] = blocking(engine.check_release(ctx))
+    [finding] = blocking(engine.run_gates(ctx))
     assert (finding.gate, finding.rule, finding.observed, finding.threshold) == (
         "fidelity",
         "fidelity.detection_auc",
@@ -122,7 +122,7 @@ def _linkability(attack: int, control: int, trials: int = 2000) -> list[dict[str
 
 
 def test_an_estimate_fails_only_when_its_whole_interval_is_beyond_the_threshold() -> None:
-    [finding] = blocking(engine.check_release(context(_linkability(700, 400))))  # +0.15
+    [finding] = blocking(engine.run_gates(context(_linkability(700, 400))))  # +0.15
     assert (finding.rule, finding.outcome, finding.observed) == (
         "privacy.linkability_excess",
         "fail",
@@ -134,20 +134,20 @@ def test_an_estimate_fails_only_when_its_whole_interval_is_beyond_the_threshold(
 
 def test_an_estimate_within_its_margin_passes() -> None:
     # +0.01 with a narrow interval: not significantly above 0, and within 0 + margin 0.06
-    assert engine.check_release(context(_linkability(520, 500))).verdict == "pass"
+    assert engine.run_gates(context(_linkability(520, 500))).verdict == "pass"
 
 
 def test_an_undecidable_estimate_is_inconclusive_and_the_tier_decides() -> None:
     # 30 of 60 against 28 of 60: the interval spans 0 and reaches past the 0.06 margin
     wide = _linkability(30, 28, trials=60)
-    [finding] = blocking(engine.check_release(context(wide)))  # confidential: blocks
+    [finding] = blocking(engine.run_gates(context(wide)))  # confidential: blocks
     assert finding.outcome == "inconclusive"
     assert (
         finding.message.startswith("inconclusive at n = ") and "would decide it" in finding.message
     )
     card = samples.CARD.replace("classification: confidential", "classification: internal")
     internal = context(wide, card=card, base_classification=Classification.INTERNAL)
-    result = engine.check_release(internal)
+    result = engine.run_gates(internal)
     assert result.verdict == "pass"
     assert [f.outcome for f in result.findings] == ["inconclusive"]
     assert result.findings[0].severity is Severity.WARNING
@@ -155,7 +155,7 @@ def test_an_undecidable_estimate_is_inconclusive_and_the_tier_decides() -> None:
 
 def test_a_missing_metric_blocks_never_passes() -> None:
     metrics = [m for m in PASSING if m["id"] != "privacy.mia_auc"]
-    [finding] = blocking(engine.check_release(context(metrics)))
+    [finding] = blocking(engine.run_gates(context(metrics)))
     assert finding.rule == "privacy.mia_auc"
     assert finding.observed is None
     assert "the report has no privacy.mia_auc metric" in finding.message
@@ -163,12 +163,12 @@ def test_a_missing_metric_blocks_never_passes() -> None:
 
 def test_the_alternative_condition_passes_a_rule() -> None:
     weak_tstr = with_metric("utility.tstr", value=0.7)
-    assert engine.check_release(context(weak_tstr)).verdict == "pass"
+    assert engine.run_gates(context(weak_tstr)).verdict == "pass"
     both_weak = [
         ({**m, "value": 0.5, "ci": [0.48, 0.52]} if m["id"] == "utility.tstr_trtr_ratio" else m)
         for m in weak_tstr
     ]
-    [finding] = blocking(engine.check_release(context(both_weak)))
+    [finding] = blocking(engine.run_gates(context(both_weak)))
     assert finding.rule == "utility.tstr"
     assert "(or utility.tstr_trtr_ratio >= 0.9)" in finding.message
 
@@ -183,13 +183,13 @@ def test_per_column_metrics_gate_on_the_worst_column() -> None:
             "interval": {"kind": "normal", "se": 0.01},
         },
     ]
-    [finding] = blocking(engine.check_release(context(metrics)))
+    [finding] = blocking(engine.run_gates(context(metrics)))
     assert (finding.rule, finding.observed) == ("privacy.inference_excess", 0.2)
     assert "(worst: age)" in finding.message
 
 
 def test_an_advisory_rule_warns_and_does_not_block() -> None:
-    result = engine.check_release(context(with_metric("fidelity.column_pair_trends", value=0.5)))
+    result = engine.run_gates(context(with_metric("fidelity.column_pair_trends", value=0.5)))
     assert result.verdict == "pass"
     [finding] = result.findings
     assert (finding.severity, finding.enforcement) == (Severity.WARNING, "advisory")
@@ -197,7 +197,7 @@ def test_an_advisory_rule_warns_and_does_not_block() -> None:
 
 def test_a_tampered_artifact_hash_blocks() -> None:
     # a report about another table: another file, and other rows
-    found = {f.rule: f for f in blocking(engine.check_release(context(artifact="b" * 64)))}
+    found = {f.rule: f for f in blocking(engine.run_gates(context(artifact="b" * 64)))}
     assert set(found) == {
         "integrity.artifact_sha256",
         "integrity.artifact_fingerprint",
@@ -210,7 +210,7 @@ def test_a_tampered_artifact_hash_blocks() -> None:
 def test_a_manifest_without_a_content_fingerprint_blocks() -> None:
     manifest = samples.MANIFEST.replace(f', fingerprint: "{samples.FINGERPRINTS["synthetic"]}"', "")
     assert manifest != samples.MANIFEST
-    rules = {f.rule for f in blocking(engine.check_release(context(manifest=manifest)))}
+    rules = {f.rule for f in blocking(engine.run_gates(context(manifest=manifest)))}
     assert "integrity.fingerprint" in rules
 
 
@@ -219,7 +219,7 @@ def test_a_report_evaluated_with_a_hand_picked_seed_blocks() -> None:
     report = json.loads(report_json(PASSING, hashlib.sha256(samples.CARD.encode()).hexdigest()))
     report["config"]["seed"] = 3
     ctx = replace(context(), report=_load("report", f"{RELEASE}/report.json", json.dumps(report)))
-    [finding] = blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
+    [finding] = blocking(engine.run_gates(replace(ctx, approvals=evidence(ctx))))
     assert (finding.rule, finding.observed, finding.threshold) == (
         "integrity.seed",
         3,
@@ -239,14 +239,12 @@ def test_a_seed_pinned_or_left_to_the_author_by_the_policy() -> None:
             policy=_load("policy", "policy/policy.yaml", policy),
             report=_load("report", f"{RELEASE}/report.json", text),
         )
-        rules = {
-            f.rule for f in blocking(engine.check_release(replace(ctx, approvals=evidence(ctx))))
-        }
+        rules = {f.rule for f in blocking(engine.run_gates(replace(ctx, approvals=evidence(ctx))))}
         assert ("integrity.seed" in rules) is blocked, rule
 
 
 def test_a_report_computed_against_another_card_blocks() -> None:
-    [finding] = blocking(engine.check_release(context(card_sha="c" * 64)))
+    [finding] = blocking(engine.run_gates(context(card_sha="c" * 64)))
     assert finding.rule == "integrity.card_sha256"
 
 
@@ -254,7 +252,7 @@ def test_intended_use_outside_the_cards_blocks() -> None:
     manifest = samples.MANIFEST.replace(
         "intended_uses: [model development]", "intended_uses: [marketing]"
     )
-    [finding] = blocking(engine.check_release(context(manifest=manifest)))
+    [finding] = blocking(engine.run_gates(context(manifest=manifest)))
     assert (finding.gate, finding.rule, finding.observed) == (
         "policy",
         "policy.intended_use",
@@ -268,7 +266,7 @@ def test_the_restricted_tier_requires_dp() -> None:
     manifest = samples.MANIFEST.replace(
         "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
     )
-    result = engine.check_release(
+    result = engine.run_gates(
         context(card=card, manifest=manifest, base_classification=Classification.RESTRICTED)
     )
     rules = {f.rule for f in blocking(result)}
@@ -280,7 +278,7 @@ def test_a_classification_downgrade_in_the_pull_request_does_not_apply() -> None
     manifest = samples.MANIFEST.replace(
         "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none"
     )
-    result = engine.check_release(
+    result = engine.run_gates(
         context(card=card, manifest=manifest, base_classification=Classification.RESTRICTED)
     )
     rules = {f.rule for f in blocking(result)}
@@ -294,7 +292,7 @@ WAIVER = samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
 
 
 def test_a_waiver_relaxes_within_its_bound_and_stays_visible() -> None:
-    result = engine.check_release(
+    result = engine.run_gates(
         context(
             with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82]), waivers=(WAIVER,)
         )
@@ -307,7 +305,7 @@ def test_a_waiver_relaxes_within_its_bound_and_stays_visible() -> None:
 
 
 def test_a_waiver_does_not_relax_beyond_its_bound() -> None:
-    result = engine.check_release(
+    result = engine.run_gates(
         context(
             with_metric("fidelity.detection_auc", value=0.9, ci=[0.88, 0.92]), waivers=(WAIVER,)
         )
@@ -320,7 +318,7 @@ def test_an_expired_waiver_is_itself_a_finding_and_relaxes_nothing() -> None:
     expired = WAIVER.replace('"2026-09-02T00:00:00Z"', '"2026-08-01T00:00:00Z"').replace(
         '"2026-10-02T00:00:00Z"', '"2026-09-01T00:00:00Z"'
     )
-    result = engine.check_release(
+    result = engine.run_gates(
         context(
             with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82]), waivers=(expired,)
         )
@@ -333,7 +331,7 @@ def test_a_hard_rule_cannot_be_waived() -> None:
     waiver = WAIVER.replace(
         "rule: fidelity.detection_auc", "rule: privacy.prohibited_columns_absent"
     ).replace("relax_to: 0.85", "relax_to: 0")
-    result = engine.check_release(
+    result = engine.run_gates(
         context(with_metric("privacy.prohibited_columns_absent", value=0.0), waivers=(waiver,))
     )
     rules = sorted(f.rule for f in blocking(result))
@@ -345,7 +343,7 @@ def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.Monke
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(engine, "GATES", (*engine.GATES, ("broken", broken)))
-    result = engine.check_release(context())
+    result = engine.run_gates(context())
     [finding] = blocking(result)
     assert finding.rule == "broken.unchecked"
     assert "could not be checked, so it is blocked: ZeroDivisionError: boom" in finding.message
@@ -354,7 +352,7 @@ def test_an_exception_inside_a_gate_blocks_the_release(monkeypatch: pytest.Monke
 def test_results_are_ordered_blocking_first() -> None:
     metrics = with_metric("fidelity.column_pair_trends", value=0.5)
     metrics = [({**m, "value": 0.5} if m["id"] == "fidelity.column_shapes" else m) for m in metrics]
-    result = engine.check_release(context(metrics))
+    result = engine.run_gates(context(metrics))
     assert [f.blocks for f in result.findings] == [True, False]
     assert replace(result.findings[0]).rule == "fidelity.column_shapes"
 
@@ -397,7 +395,7 @@ def test_every_rule_of_the_default_policy_fires_when_its_metric_fails(rule_id: s
             ({**m, "value": 0.0, "ci": [0.0, 0.0]} if m["id"] == rule.alternative.metric else m)
             for m in metrics
         ]
-    result = engine.check_release(context(metrics))
+    result = engine.run_gates(context(metrics))
     fired = [f for f in result.findings if f.rule == rule_id]
     assert len(fired) == 1, result.findings
     assert "has no `interval`" not in fired[0].message
@@ -409,13 +407,13 @@ def test_a_metric_the_card_leaves_nothing_to_measure_on_is_a_warning_not_a_block
     card = samples.CARD.replace("subgroup_columns: [region]\n", "")
     assert card != samples.CARD
     metrics = [m for m in PASSING if not m["id"].startswith("subgroup.")]
-    result = engine.check_release(context(metrics, card=card))
+    result = engine.run_gates(context(metrics, card=card))
     assert result.verdict == "pass", result.findings
     [finding] = result.findings
     assert finding.severity is Severity.WARNING and finding.rule == "subgroup.shortfall"
     assert "the card names no subgroup columns" in finding.message
     # with subgroup columns declared, the same missing metric blocks
-    [blocked] = blocking(engine.check_release(context(metrics)))
+    [blocked] = blocking(engine.run_gates(context(metrics)))
     assert blocked.rule == "subgroup.shortfall" and "never passes" in blocked.message
 
 
@@ -424,7 +422,7 @@ def test_a_pull_request_cannot_drop_a_gate_by_editing_an_existing_card() -> None
     metrics = [m for m in PASSING if not m["id"].startswith("subgroup.")]
     base = _load("card", "datasets/claims/card.yaml", samples.CARD).model
     ctx = replace(context(metrics, card=card), base_card=base)
-    [blocked] = blocking(engine.check_release(ctx))
+    [blocked] = blocking(engine.run_gates(ctx))
     assert blocked.rule == "subgroup.shortfall" and "never passes" in blocked.message
 
 
@@ -435,7 +433,7 @@ def test_subgroup_gaps_measured_on_another_metric_block() -> None:
     ctx = replace(
         ctx, report=_load("report", f"{RELEASE}/report.json", json.dumps(report, indent=1))
     )
-    findings = blocking(engine.check_release(ctx))
+    findings = blocking(engine.run_gates(ctx))
     basis = [f for f in findings if f.rule == "subgroup.basis"]
     assert len(basis) == 1
     assert "utility.tstr" in basis[0].message and "fidelity.column_shapes" in basis[0].message
@@ -462,7 +460,7 @@ def test_a_table_too_small_to_measure_a_rule_is_inconclusive_and_says_how_many_r
         "needs_rows": 6000,
         "reason": "no group of region has 30 rows in the real and holdout tables",
     }
-    [finding] = blocking(engine.check_release(_without_subgroups([note])))  # confidential: blocks
+    [finding] = blocking(engine.run_gates(_without_subgroups([note])))  # confidential: blocks
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "inconclusive")
     assert finding.message == (
         "inconclusive: subgroup.shortfall (region) could not be measured: no group of region "
@@ -477,6 +475,6 @@ def test_a_note_that_a_large_enough_table_could_not_be_measured_is_no_excuse() -
         "needs_rows": 400,  # the tables have more
         "reason": "no group of region has 30 rows",
     }
-    [finding] = blocking(engine.check_release(_without_subgroups([note])))
+    [finding] = blocking(engine.run_gates(_without_subgroups([note])))
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "fail")
     assert "a missing metric never passes" in finding.message

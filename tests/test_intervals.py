@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from synthgov.decision.rules import Ruling, decide
+from synthgov.decision.rules import Ruling, ruling
 from synthgov.metrics.intervals import (
     ALPHA_95,
     bounds,
@@ -89,11 +89,11 @@ def test_three_way_decisions(
     margin: float,
     expected: Ruling,
 ) -> None:
-    assert decide(op, value, interval, threshold, margin) is expected
+    assert ruling(op, value, interval, threshold, margin) is expected
 
 
 def test_a_value_without_an_interval_is_its_own_interval() -> None:
-    assert decide("<=", math.nextafter(0.05, 1), None, 0.05) is Ruling.FAIL
+    assert ruling("<=", math.nextafter(0.05, 1), None, 0.05) is Ruling.FAIL
 
 
 @pytest.mark.parametrize(

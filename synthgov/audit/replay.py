@@ -31,7 +31,7 @@ from synthgov.decision.decide import decide
 from synthgov.decision.evidence import filed as approval_files
 from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.review import signatures
-from synthgov.decision.sides import Tree, commit_tree, release_of
+from synthgov.decision.sides import Tree, commit_tree, kind_of, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError, SignatureError
 from synthgov.files import governance, layout
@@ -57,7 +57,7 @@ REWRITE_RULES = frozenset(
 )
 
 
-def kind_of(finding: Finding) -> str:
+def audit_kind(finding: Finding) -> str:
     """The audit finding kind of a blocking gate finding."""
     rule, gate = finding.rule, finding.gate
     if rule == "policy.change":
@@ -188,28 +188,23 @@ class SingleCommit(Provenance):
             return ()
         if author.casefold() != author_email.casefold():
             return ()
-        only_approvals = all(_is_approval(p) for p in self.commit.paths)
+        only_approvals = all(kind_of(p) == "approval" for p in self.commit.paths)
         return (raw,) if only_approvals else ()
 
     def author_commits(self, *prefixes: str) -> tuple[bytes, ...]:
         touched = [p for prefix in prefixes for p in self._touches(prefix)]
-        if any(not _is_approval(p) for p in touched):
+        if any(kind_of(p) != "approval" for p in touched):
             return (self.repo.commit_object(self.commit.sha),)
         return ()
 
     def past_approvals(self, prefix: str, current: dict[str, bytes]) -> list[tuple[str, bytes]]:
         versions: dict[tuple[str, bytes], None] = {}
         for path in self._touches(prefix):
-            data = self.repo.read(self.commit.sha, path) if _is_approval(path) else None
+            data = self.repo.read(self.commit.sha, path) if kind_of(path) == "approval" else None
             if data is not None:
                 versions[(path, data)] = None
         versions.update(dict.fromkeys(base_approvals(self.repo, self.start, prefix)))
         return [(p, d) for p, d in versions if current.get(p) != d]
-
-
-def _is_approval(path: str) -> bool:
-    placed = layout.classify(path)
-    return placed is not None and placed.kind == "approval"
 
 
 class Replay:
@@ -307,7 +302,7 @@ class Replay:
             if finding.blocks:
                 outcome.add(
                     commit.sha,
-                    kind_of(finding),
+                    audit_kind(finding),
                     finding.message,
                     gate=finding.gate,
                     rule=finding.rule,
@@ -333,7 +328,7 @@ class Replay:
             if finding.blocks:
                 outcome.add(
                     commit.sha,
-                    kind_of(finding),
+                    audit_kind(finding),
                     finding.message,
                     release=release,
                     gate=finding.gate,

@@ -167,7 +167,7 @@ def _predict(root: Path, release: str) -> None:
     except InputError as exc:
         click.echo(f"no prediction: {exc.problems[0]}", err=True)
         return
-    result = engine.check_release(ctx)
+    result = engine.run_gates(ctx)
     filled, required = ctx.review.filled, ctx.review.required
     other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
     verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"

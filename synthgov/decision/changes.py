@@ -24,7 +24,7 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import budget
-from synthgov.gates.approvals import budget_subject, card_subject, judge, policy_subject
+from synthgov.gates.approvals import budget_subject, card_subject, findings_for, policy_subject
 from synthgov.gates.changes import (
     BudgetChange,
     approved,
@@ -207,5 +207,5 @@ def policy_change(
     evidence = approval_evidence(
         layout.approval_folder("policy"), head, trust, ("policy", "datasets")
     )
-    found = judge(policy_subject(trust.policy, trust.registry, digest), evidence)
+    found = findings_for(policy_subject(trust.policy, trust.registry, digest), evidence)
     return as_change_findings(found, "policy.change", "policy")

@@ -71,7 +71,7 @@ def check_release(
     records = tuple(p for p in paths if kind_of(p) == "revalidation")
     if paths and len(records) == len(paths):
         return _check_records(ctx, paths, head), ctx  # a record, not a new decision
-    result = engine.check_release(ctx, paths)
+    result = engine.run_gates(ctx, paths)
     if not records:
         return result, ctx
     # records that come with other files of the release are checked all the same: a

@@ -51,7 +51,7 @@ def _order(finding: Finding) -> tuple[int, str, str]:
     return (0 if finding.blocks else 1, finding.gate, finding.rule)
 
 
-def check_release(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:
+def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:
     found: list[Finding] = []
     for name, gate in GATES:
         try:

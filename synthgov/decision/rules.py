@@ -80,7 +80,7 @@ def compare(op: str, observed: float, threshold: float) -> bool:
     return _OPS[op](observed, threshold)
 
 
-def decide(
+def ruling(
     op: str,
     value: float,
     interval: tuple[float, float] | None,
@@ -269,7 +269,7 @@ def _judge_entries(
                 "judged at the policy's confidence",
             )
         interval = entry_interval(metric, alpha)
-        decision = decide(condition.op, metric.value, interval, threshold, margin)
+        decision = ruling(condition.op, metric.value, interval, threshold, margin)
         if _no_excess_rule(condition.op, threshold, metric):
             decision = _exact_decision(metric, interval, margin, alpha)
         judged.append((decision, metric.value, interval, index, metric))
@@ -279,7 +279,7 @@ def _judge_entries(
         lows = [iv[0] if iv else v for _, v, iv, _, _ in judged]
         highs = [iv[1] if iv else v for _, v, iv, _, _ in judged]
         interval = (sum(lows) / count, sum(highs) / count)
-        decision = decide(condition.op, value, interval, threshold, margin)
+        decision = ruling(condition.op, value, interval, threshold, margin)
         return _judgement(
             condition.op, decision, value, interval, None, judged[0][3], rows, threshold, margin
         )

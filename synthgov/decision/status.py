@@ -30,7 +30,7 @@ from synthgov.models import Card, Ledger, Revalidation, Revocation
 
 
 @dataclass(frozen=True)
-class Inventory:
+class StatusView:
     """Everything status and the catalog show, gathered in one pass over HEAD."""
 
     base: str
@@ -66,7 +66,7 @@ def _judge(
     version = Release.of(release).version
     try:
         ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
-        result = engine.check_release(ctx)
+        result = engine.run_gates(ctx)
         filled, required = ctx.review.filled, ctx.review.required
         counted = _counted(ctx.review)
     except InputError as exc:
@@ -189,7 +189,7 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
     return None
 
 
-def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
+def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
     """Every dataset (or one) and its releases at HEAD, judged against the default base."""
     with Repository.open(root) as repo:
         try:
@@ -233,4 +233,4 @@ def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
                     name, card, tuple(mine), _budget(card, sides, problems), tuple(problems)
                 )
             )
-    return Inventory(sides.base, sides.head, now, found, datasets, contexts)
+    return StatusView(sides.base, sides.head, now, found, datasets, contexts)

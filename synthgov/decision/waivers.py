@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from synthgov.decision.findings import Finding, Severity, WaiverRef
-from synthgov.decision.rules import Ruling, decide
+from synthgov.decision.rules import Ruling, ruling
 from synthgov.files.consistency import waiver_problems
 from synthgov.files.loading import Loaded
 from synthgov.models import Policy, Waiver
@@ -85,7 +85,7 @@ def apply(
             observed = finding.observed
             if (
                 isinstance(observed, float)
-                and decide(rule.op, observed, finding.interval, waiver.relax_to) is Ruling.PASS
+                and ruling(rule.op, observed, finding.interval, waiver.relax_to) is Ruling.PASS
             ):
                 result[index] = replace(
                     finding,

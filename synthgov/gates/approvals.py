@@ -31,7 +31,7 @@ __all__ = [
     "card_subject",
     "change_subject",
     "check",
-    "judge",
+    "findings_for",
     "policy_subject",
     "release_review",
     "revocation_findings",
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-def judge(subject: Subject, evidence: Evidence) -> list[Finding]:
+def findings_for(subject: Subject, evidence: Evidence) -> list[Finding]:
     """Findings for one subject: rejects and missing approvals block; the rest inform."""
     return list(review(subject, evidence).findings)
 
@@ -164,7 +164,7 @@ def revocation_findings(ctx: ReleaseContext) -> list[Finding]:
     )
     narrowed = _with(evidence, filed, "revocation", None)
     emails = evidence.author_emails | {revocation.model.author.casefold()}
-    return judge(subject, replace(narrowed, author_emails=emails))
+    return findings_for(subject, replace(narrowed, author_emails=emails))
 
 
 def _with(evidence: Evidence, filed: list[Filed], subject: str, waiver: str | None) -> Evidence:
@@ -215,7 +215,7 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
             "waiver",
             ctx.policy.model.repository,
         )
-        problems = judge(
+        problems = findings_for(
             subject, _with(evidence, by_waiver.get(waiver.id, []), "waiver", waiver.id)
         )
         missing = [f for f in problems if f.rule == "approvals.missing"]

@@ -27,7 +27,7 @@ from typing import Any
 from synthgov.decision.findings import Finding, Severity
 from synthgov.decision.review import Evidence, Subject
 from synthgov.files.loading import KeyPath, Loaded
-from synthgov.gates.approvals import judge
+from synthgov.gates.approvals import findings_for
 from synthgov.models import Card, Policy
 from synthgov.models.card import Column
 from synthgov.models.common import Classification
@@ -344,7 +344,9 @@ def card_findings(
         if change.loosens
     ]
     summary = "; ".join(c.text for c in changes)
-    for finding in as_change_findings(judge(subject, evidence), "policy.card_change", "policy"):
+    for finding in as_change_findings(
+        findings_for(subject, evidence), "policy.card_change", "policy"
+    ):
         if finding.rule == "policy.card_change":
             finding = replace(finding, message=f"{finding.message} (the change: {summary})")
         found.append(finding)
@@ -404,7 +406,7 @@ def _shown(value: Any) -> str:
 def budget_findings(subject: Subject, evidence: Evidence, change: BudgetChange) -> list[Finding]:
     """The budget change's missing approvals as `budget.change` errors, naming the change."""
     found = []
-    for finding in as_change_findings(judge(subject, evidence), "budget.change", "budget"):
+    for finding in as_change_findings(findings_for(subject, evidence), "budget.change", "budget"):
         if finding.rule == "budget.change":
             finding = replace(finding, message=f"{finding.message} ({change.describe()})")
         found.append(finding)
