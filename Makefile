@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,9 +20,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
+# The declared standards, enforced: ruff's lint and format, mypy strict on the package and on
+# the tests' shared builders and fixtures (tests/helpers, conftest.py).
 lint: $(STAMP)
 	$(BIN)/ruff check synthgov tests docs benchmarks
 	$(BIN)/ruff format --check synthgov tests docs benchmarks
+	$(BIN)/mypy synthgov tests/helpers tests/conftest.py
 
 # Performance figures (docs/benchmarks.md); never part of `make test`.
 bench: $(STAMP)

@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from check_scale import CARD, POLICY, git_env, ledger, release_files
 
-from synthgov import approvals
 from synthgov.cli import main as synthgov_main
-from synthgov.loading import parse_document
-from tests import signing
+from synthgov.decision import digests
+from synthgov.files.loading import parse_document
+from tests.helpers import signing
 
 RELEASE_EVERY = 10
 RELEASES_PER_DATASET = 10
@@ -53,9 +53,15 @@ def _blob(path: str, text: str) -> bytes:
 
 def _commit(mark: int, files: dict[str, str], message: str) -> bytes:
     msg = message.encode()
-    head = (f"commit refs/heads/main\nmark :{mark}\n"
+    head = (
+        (
+            f"commit refs/heads/main\nmark :{mark}\n"
             f"committer Bench Author <bench@example.org> {START + 60 * mark} +0000\n"
-            f"data {len(msg)}\n").encode() + msg + b"\n"  # fmt: skip
+            f"data {len(msg)}\n"
+        ).encode()
+        + msg
+        + b"\n"
+    )
     if mark > 1:
         head += f"from :{mark - 1}\n".encode()
     return head + b"".join(_blob(p, t) for p, t in files.items()) + b"\n"
@@ -97,30 +103,44 @@ def build(root: Path, commits: int, env: dict[str, str], merges: bool = False) -
         made += 1
         files = release_files(dataset, version, card_shas[dataset])
         folder = f"datasets/{dataset}/releases/{version}"
-        digest = approvals.release_digest(
-            *(parse_document(files[f"{folder}/{n}"].encode(), n).data
-              for n in ("manifest.yaml", "report.json"))
-        )  # fmt: skip
+        digest = digests.release_digest(
+            *(
+                parse_document(files[f"{folder}/{n}"].encode(), n).data
+                for n in ("manifest.yaml", "report.json")
+            )
+        )
         for person in (ada, chen):
-            path, text = signing.approval(person, person.roles[0], digest,
-                                          release=f"{dataset}@{version}")  # fmt: skip
+            path, text = signing.approval(
+                person, person.roles[0], digest, release=f"{dataset}@{version}"
+            )
             files[path] = text
         versions[dataset].append(version)
         files[f"budgets/{dataset}-db.yaml"] = ledger(dataset, versions[dataset])
         if merges:  # the release on a side branch, merged with --no-ff (GitHub's default)
             side, message = 1_000_000 + mark, f"release {dataset}@{version}".encode()
-            stream.append((f"commit refs/heads/side\nmark :{side}\ncommitter Bench Author "
-                           f"<bench@example.org> {START + 60 * mark - 30} +0000\n"
-                           f"data {len(message)}\n").encode() + message + b"\n"
-                          + f"from :{mark - 1}\n".encode()
-                          + b"".join(_blob(p, t) for p, t in files.items()) + b"\n")  # fmt: skip
+            stream.append(
+                (
+                    f"commit refs/heads/side\nmark :{side}\ncommitter Bench Author "
+                    f"<bench@example.org> {START + 60 * mark - 30} +0000\n"
+                    f"data {len(message)}\n"
+                ).encode()
+                + message
+                + b"\n"
+                + f"from :{mark - 1}\n".encode()
+                + b"".join(_blob(p, t) for p, t in files.items())
+                + b"\n"
+            )
             merge = _commit(mark, files, f"Merge release {dataset}@{version} (#{mark})")
-            stream.append(merge.replace(f"from :{mark - 1}\n".encode(),
-                                        f"from :{mark - 1}\nmerge :{side}\n".encode(), 1))  # fmt: skip
+            stream.append(
+                merge.replace(
+                    f"from :{mark - 1}\n".encode(), f"from :{mark - 1}\nmerge :{side}\n".encode(), 1
+                )
+            )
         else:
             stream.append(_commit(mark, files, f"release {dataset}@{version} (#{mark})"))
-    subprocess.run(["git", "fast-import", "--quiet"], cwd=root, env=env, check=True,
-                   input=b"".join(stream))  # fmt: skip
+    subprocess.run(
+        ["git", "fast-import", "--quiet"], cwd=root, env=env, check=True, input=b"".join(stream)
+    )
     subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=root, env=env, check=True)
     return made, time.perf_counter() - started
 
@@ -147,8 +167,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,5000,10000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--merges", action="store_true",
-                        help="land each release by a --no-ff merge commit instead of a squash")  # fmt: skip
+    parser.add_argument(
+        "--merges",
+        action="store_true",
+        help="land each release by a --no-ff merge commit instead of a squash",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="synthgov-audit-") as tmp:
@@ -167,16 +190,22 @@ def main() -> None:
                 seconds, data = run_audit(Path(tmp) / f"r{size}")
                 assert data["commits"] == size and len(data["releases"]) == repos[size]
                 times[size].append(seconds)
-        print(f"\n{'commits':>8} {'releases':>9} {'best (s)':>9} {'median (s)':>11} "
-              f"{'ms/commit':>10} {'ms/release':>11}")  # fmt: skip
+        print(
+            f"\n{'commits':>8} {'releases':>9} {'best (s)':>9} {'median (s)':>11} "
+            f"{'ms/commit':>10} {'ms/release':>11}"
+        )
         for size in sizes:
             best, median = min(times[size]), statistics.median(times[size])
-            print(f"{size:>8} {repos[size]:>9} {best:>9.2f} {median:>11.2f} "
-                  f"{1000 * best / size:>10.3f} {1000 * best / max(repos[size], 1):>11.2f}")  # fmt: skip
+            print(
+                f"{size:>8} {repos[size]:>9} {best:>9.2f} {median:>11.2f} "
+                f"{1000 * best / size:>10.3f} {1000 * best / max(repos[size], 1):>11.2f}"
+            )
         small, large = sizes[0], sizes[-1]
         ratio = min(times[large]) / min(times[small])
-        print(f"\ngrowth {small} -> {large} commits: x{ratio:.2f} time for x{large / small:.0f} "
-              f"commits (linear: x{large / small:.0f})")  # fmt: skip
+        print(
+            f"\ngrowth {small} -> {large} commits: x{ratio:.2f} time for x{large / small:.0f} "
+            f"commits (linear: x{large / small:.0f})"
+        )
         if min(times[large]) >= 60 and large >= 10_000:
             raise SystemExit("audit of 10,000 commits took a minute or more (target: under 1)")
         if args.profile:

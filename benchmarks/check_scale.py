@@ -47,7 +47,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import synthgov
-from synthgov import ledgers
+from synthgov.budget import ledgers
 from synthgov.cli import main as synthgov_main
 
 VENV_BIN = Path(sys.executable).parent
@@ -58,13 +58,13 @@ RELEASES_PER_DATASET = 10
 CHECK_MODULES = (
     "synthgov.cli",
     "synthgov.commands.check",
-    "synthgov.history",
+    "synthgov.git.history",
     "synthgov.reporting",
 )
 #: Packages the check path must never import (BRIEF §7).
 HEAVY = ("pandas", "sklearn", "opendp", "numpy", "pyarrow", "scipy")
 
-# The minimal valid documents of tests/samples.py, parameterised by dataset, version and
+# The minimal valid documents of tests/helpers/samples.py, parameterised by dataset, version and
 # artifact hash; the passing metric set (PASSING) is imported from there.
 CARD = """\
 schema_version: 1
@@ -106,10 +106,10 @@ intended_uses: [model development]
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from synthgov import approvals  # noqa: E402
-from synthgov.loading import parse_document  # noqa: E402
-from tests import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
-from tests.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
+from synthgov.decision import digests  # noqa: E402
+from synthgov.files.loading import parse_document  # noqa: E402
+from tests.helpers import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
+from tests.helpers.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
 
 SHA = "a" * 64
 
@@ -126,8 +126,12 @@ def report(dataset: str, card_sha: str, artifact: str) -> str:
             "holdout": {**inputs, "rows": 5},
             "synthetic": {**inputs, "sha256": artifact},
         },
-        "config": {"seed": 0, "target": "fraud", "sample_sizes": {"dcr": 10},
-                   "subgroups": {"metric": "fidelity.column_shapes", "min_rows": 30}},
+        "config": {
+            "seed": 0,
+            "target": "fraud",
+            "sample_sizes": {"dcr": 10},
+            "subgroups": {"metric": "fidelity.column_shapes", "min_rows": 30},
+        },
         "metrics": PASSING,
         "seconds": {"fidelity": 0.4},
     }
@@ -158,19 +162,34 @@ LEDGER_HEADER = {
 def ledger(dataset: str, versions: list[str]) -> str:
     """budgets/<dataset>-db.yaml with one chained debit per version (as `budget debit` writes)."""
     source = f"{dataset}-db"
-    lines = ["schema_version: 1", f"source: {source}", "privacy_unit: one member",
-             "notion: approx", "cap: {epsilon: 100.0, delta: 0.001}", "entries:"]  # fmt: skip
+    lines = [
+        "schema_version: 1",
+        f"source: {source}",
+        "privacy_unit: one member",
+        "notion: approx",
+        "cap: {epsilon: 100.0, delta: 0.001}",
+        "entries:",
+    ]
     previous: dict[str, object] = {**LEDGER_HEADER, "source": source}
     for seq, version in enumerate(versions, start=1):
         entry = {
-            "seq": seq, "release": f"{dataset}@{version}", "mechanism": "aim", "parameters": {},
+            "seq": seq,
+            "release": f"{dataset}@{version}",
+            "mechanism": "aim",
+            "parameters": {},
             "loss": {"epsilon": Decimal("1.0"), "delta": Decimal("0.000001")},
-            "recorded_at": "2026-09-02T10:00:00Z", "prev_sha256": ledgers.sha256(previous),
-        }  # fmt: skip
-        lines += [f"  - seq: {seq}", f"    release: {dataset}@{version}", "    mechanism: aim",
-                  "    parameters: {}", "    loss: {epsilon: 1.0, delta: 0.000001}",
-                  "    recorded_at: '2026-09-02T10:00:00Z'",
-                  f"    prev_sha256: {entry['prev_sha256']}"]  # fmt: skip
+            "recorded_at": "2026-09-02T10:00:00Z",
+            "prev_sha256": ledgers.sha256(previous),
+        }
+        lines += [
+            f"  - seq: {seq}",
+            f"    release: {dataset}@{version}",
+            "    mechanism: aim",
+            "    parameters: {}",
+            "    loss: {epsilon: 1.0, delta: 0.000001}",
+            "    recorded_at: '2026-09-02T10:00:00Z'",
+            f"    prev_sha256: {entry['prev_sha256']}",
+        ]
         previous = entry
     return "\n".join(lines) + "\n"
 
@@ -226,7 +245,10 @@ def build(root: Path, releases: int, env: dict[str, str]) -> tuple[int, int, flo
     keys.mkdir()
     ada = signing.make_person(keys, "ada", "privacy-reviewer")
     chen = signing.make_person(keys, "chen", "data-owner")
-    files = {"policy/policy.yaml": POLICY, "policy/reviewers.yaml": signing.registry_yaml(ada, chen)}
+    files = {
+        "policy/policy.yaml": POLICY,
+        "policy/reviewers.yaml": signing.registry_yaml(ada, chen),
+    }
     card_shas: dict[str, str] = {}
     for d in range(datasets):
         dataset = f"ds-{d:04d}"
@@ -249,10 +271,12 @@ def build(root: Path, releases: int, env: dict[str, str]) -> tuple[int, int, flo
     dataset = f"ds-{datasets // 2:04d}"
     proposed = release_files(dataset, "2.0", card_shas[dataset])
     folder = f"datasets/{dataset}/releases/2.0"
-    digest = approvals.release_digest(
-        *(parse_document(proposed[f"{folder}/{name}"].encode(), name).data
-          for name in ("manifest.yaml", "report.json"))
-    )  # fmt: skip
+    digest = digests.release_digest(
+        *(
+            parse_document(proposed[f"{folder}/{name}"].encode(), name).data
+            for name in ("manifest.yaml", "report.json")
+        )
+    )
     for person in (ada, chen):  # the approvals the confidential tier needs, signed
         path, text = signing.approval(person, person.roles[0], digest, release=f"{dataset}@2.0")
         proposed[path] = text
@@ -378,8 +402,10 @@ def import_costs(repo: Path, env: dict[str, str], top: int = 5) -> None:
         modules.add(name.strip())
         rows.append((depth, int(cumulative), name.strip()))
     total = sum(c for d, c, _ in rows if d == 0)
-    print(f"\nimports of `synthgov check` (python -X importtime): {len(modules)} modules, "
-          f"{total / 1e6:.3f} s cumulative at top level")  # fmt: skip
+    print(
+        f"\nimports of `synthgov check` (python -X importtime): {len(modules)} modules, "
+        f"{total / 1e6:.3f} s cumulative at top level"
+    )
     print(f"  {'top-level import':<36} {'cumulative (s)':>14}")
     for _, cumulative, name in sorted((r for r in rows if r[0] == 0), key=lambda r: -r[1])[:top]:
         print(f"  {name:<36} {cumulative / 1e6:>14.3f}")
@@ -428,9 +454,11 @@ def main() -> None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    print(f"synthgov {synthgov.__version__} ({commit or 'not a checkout'}) · Python {platform.python_version()} · "
-          f"{git_version.strip()} · {os.cpu_count()} CPUs · {platform.platform()} · "
-          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print(
+        f"synthgov {synthgov.__version__} ({commit or 'not a checkout'}) · Python {platform.python_version()} · "
+        f"{git_version.strip()} · {os.cpu_count()} CPUs · {platform.platform()} · "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="synthgov-check-bench-"))
     env = git_env(tmp / "home")
     (tmp / "home").mkdir()
@@ -478,8 +506,10 @@ def main() -> None:
                 print(f"  {name:<11} best {best:.2f}, median {median:.2f}")
         best = min(wall[large])
         verdict = "under" if best < 1.0 else "NOT under"
-        print(f"target (BRIEF §7): under 1 s at {large} releases: {verdict} "
-              f"({best:.3f} s wall, best of {args.runs})")  # fmt: skip
+        print(
+            f"target (BRIEF §7): under 1 s at {large} releases: {verdict} "
+            f"({best:.3f} s wall, best of {args.runs})"
+        )
         print(f"load average after the timed runs: {os.getloadavg()[0]:.2f}")
         startup_breakdown(repo, env, args.runs)
         import_costs(repo, env)

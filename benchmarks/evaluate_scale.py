@@ -29,9 +29,25 @@ def run(rows: int, seed: int, folder: Path) -> dict[str, object]:
     paths = mixed_tables.write(folder / str(rows), rows, seed)
     written = time.perf_counter() - started
     report = folder / f"report-{rows}.json"
-    command = [sys.executable, "-m", "synthgov", "evaluate", "--quiet", "--card", str(paths["card"]),
-               "--real", str(paths["real"]), "--holdout", str(paths["holdout"]),
-               "--synthetic", str(paths["synthetic"]), "-o", str(report), "--seed", str(seed)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "synthgov",
+        "evaluate",
+        "--quiet",
+        "--card",
+        str(paths["card"]),
+        "--real",
+        str(paths["real"]),
+        "--holdout",
+        str(paths["holdout"]),
+        "--synthetic",
+        str(paths["synthetic"]),
+        "-o",
+        str(report),
+        "--seed",
+        str(seed),
+    ]
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
@@ -60,8 +76,10 @@ def main() -> None:
         for rows in args.rows:
             result = run(rows, args.seed, Path(tmp))
             families = "  ".join(f"{k} {v:.1f}" for k, v in result["seconds"].items())  # type: ignore[union-attr]
-            print(f"\n{rows:>9,} rows x 15 columns: {result['wall_s']} s wall, "
-                  f"peak RSS {result['peak_rss_mb']} MB, {result['metrics']} metrics")  # fmt: skip
+            print(
+                f"\n{rows:>9,} rows x 15 columns: {result['wall_s']} s wall, "
+                f"peak RSS {result['peak_rss_mb']} MB, {result['metrics']} metrics"
+            )
             print(f"  per family (s): {families}")
             print(f"  sample sizes: {json.dumps(result['sample_sizes'])}")
 

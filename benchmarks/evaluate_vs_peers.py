@@ -69,11 +69,22 @@ COLUMN_MAP: dict[str, tuple[str, str | None, str]] = {
 #: the peer calls that give every value synthgov's families report (the QualityReport's
 #: details hold the per-column KS/TV and per-pair scores, so the standalone calls are extra)
 FAMILY_PEERS = {
-    "fidelity": ("QualityReport", "BoundaryAdherence", "CategoryAdherence", "MissingValueSimilarity",
-                 "LogisticDetection"),
-    "privacy": ("DCROverfittingProtection", "calculate_dcr", "DCRBaselineProtection", "SinglingOut",
-                "Linkability", "Inference"),
-}  # fmt: skip
+    "fidelity": (
+        "QualityReport",
+        "BoundaryAdherence",
+        "CategoryAdherence",
+        "MissingValueSimilarity",
+        "LogisticDetection",
+    ),
+    "privacy": (
+        "DCROverfittingProtection",
+        "calculate_dcr",
+        "DCRBaselineProtection",
+        "SinglingOut",
+        "Linkability",
+        "Inference",
+    ),
+}
 
 
 def peer_spec(
@@ -201,7 +212,7 @@ def slice_rows(card: Any, paths: dict[str, Path], peer: dict[str, Any]) -> list[
 
     from synthgov.metrics import distance
     from synthgov.metrics.encoding import ROLES, encode
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
 
     picked = np.array(peer.get("dcr_slice_rows", []), dtype=np.int64)
     values = peer["metrics"]
@@ -252,13 +263,14 @@ def canonical_order(paths: dict[str, Path]) -> None:
     `evaluate` itself would put them in that order whatever order the files had."""
     import numpy as np
 
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
     from synthgov.metrics import rows
     from synthgov.metrics.encoding import ROLES as ENCODED
     from synthgov.metrics.encoding import encode
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
+    from synthgov.models import Card
 
-    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
+    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), Card).model
     frames = {role: read_table(paths[role])[0] for role in ENCODED}
     tables, _ = encode(card, frames, {role: str(paths[role]) for role in ENCODED})  # type: ignore[arg-type]
     for role in ENCODED:
@@ -269,19 +281,34 @@ def canonical_order(paths: dict[str, Path]) -> None:
 def evaluate_once(
     rows: int, seed: int, folder: Path, peer_python: str, exact_dcr_rows: int, leaky: bool
 ) -> dict[str, Any]:
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
+    from synthgov.models import Card
 
     paths = mixed_tables.write(folder, rows, seed, leaky)
     canonical_order(paths)
     report_path = folder / "report.json"
     report_path.unlink(missing_ok=True)
-    ours_seconds, ours_rss, _ = run_measured([
-        str(SYNTHGOV), "evaluate", "--card", str(paths["card"]), "--real", str(paths["real"]),
-        "--holdout", str(paths["holdout"]), "--synthetic", str(paths["synthetic"]),
-        "-o", str(report_path), "--seed", str(seed), "--quiet",
-    ])  # fmt: skip
+    ours_seconds, ours_rss, _ = run_measured(
+        [
+            str(SYNTHGOV),
+            "evaluate",
+            "--card",
+            str(paths["card"]),
+            "--real",
+            str(paths["real"]),
+            "--holdout",
+            str(paths["holdout"]),
+            "--synthetic",
+            str(paths["synthetic"]),
+            "-o",
+            str(report_path),
+            "--seed",
+            str(seed),
+            "--quiet",
+        ]
+    )
     report = json.loads(report_path.read_text())
-    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), "card").model
+    card = load_bytes(paths["card"].read_bytes(), str(paths["card"]), Card).model
     spec = peer_spec(card, paths, seed, report["metrics"])
     spec["dcr"] = "exact" if rows <= exact_dcr_rows else "extrapolate"
     spec["dcr_queries"] = 1000
@@ -292,13 +319,18 @@ def evaluate_once(
     )
     peer = json.loads(peer_path.read_text())
     return {
-        "rows": rows, "report": report, "peer": peer,
+        "rows": rows,
+        "report": report,
+        "peer": peer,
         "ours": {"wall_seconds": ours_seconds, "peak_rss_mb": ours_rss},
-        "load_average": os.getloadavg(), "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "cpus": os.cpu_count(),
         "peer_process": {"wall_seconds": peer_seconds, "peak_rss_mb": peer_rss},
-        "comparison": [row.__dict__ | {"diff": row.diff, "agrees": row.agrees}
-                       for row in compare(report["metrics"], peer) + slice_rows(card, paths, peer)],
-    }  # fmt: skip
+        "comparison": [
+            row.__dict__ | {"diff": row.diff, "agrees": row.agrees}
+            for row in compare(report["metrics"], peer) + slice_rows(card, paths, peer)
+        ],
+    }
 
 
 def _family_seconds(peer: dict[str, Any], names: tuple[str, ...]) -> float:
@@ -308,8 +340,10 @@ def _family_seconds(peer: dict[str, Any], names: tuple[str, ...]) -> float:
 def render(result: dict[str, Any]) -> str:
     """The side-by-side table, the timing ratios and the memory of one row count."""
     peer, report = result["peer"], result["report"]
-    lines = [f"== {result['rows']:,} rows x {report['inputs']['real']['columns']} columns "
-             f"(peers: {', '.join(f'{k} {v}' for k, v in peer['versions'].items() if k in ('sdmetrics', 'anonymeter'))})"]  # fmt: skip
+    lines = [
+        f"== {result['rows']:,} rows x {report['inputs']['real']['columns']} columns "
+        f"(peers: {', '.join(f'{k} {v}' for k, v in peer['versions'].items() if k in ('sdmetrics', 'anonymeter'))})"
+    ]
     lines.append(
         f"{'metric':38} {'column(s)':28} {'synthgov':>12} {'peer':>12} {'|diff|':>10} {'tol':>9}  agree"
     )
@@ -322,8 +356,10 @@ def render(result: dict[str, Any]) -> str:
         diff = "-" if row.diff is None else f"{row.diff:10.2e}"
         tol = "-" if row.tolerance is None else f"{row.tolerance:9.1e}"
         verdict = "yes" if row.agrees else "NO"
-        lines.append(f"{row.id:38} {row.where[:28]:28} {row.ours:12.6f} {peer_text:>12} {diff:>10} {tol:>9}  "
-                     f"{verdict} {row.kind}{' (' + row.note + ')' if row.note else ''}")  # fmt: skip
+        lines.append(
+            f"{row.id:38} {row.where[:28]:28} {row.ours:12.6f} {peer_text:>12} {diff:>10} {tol:>9}  "
+            f"{verdict} {row.kind}{' (' + row.note + ')' if row.note else ''}"
+        )
     agreeing = sum(row.agrees for row in rows)
     lines.append(f"agreement: {agreeing}/{len(rows)} metrics")
     ours = report["seconds"]
@@ -336,8 +372,10 @@ def render(result: dict[str, Any]) -> str:
             f"{family:12} {ours.get(family, 0.0):11.2f} {theirs:11.2f} {theirs / max(ours.get(family, 0.0), 1e-9):8.1f}x"
         )
     for name, info in peer.get("extrapolated", {}).items():
-        lines.append(f"  peer {name}: {info['measured_seconds']:.1f} s on {info['queries']} queries, "
-                     f"x{info['factor']:.0f} -> {peer['seconds'][name]:.0f} s (extrapolated)")  # fmt: skip
+        lines.append(
+            f"  peer {name}: {info['measured_seconds']:.1f} s on {info['queries']} queries, "
+            f"x{info['factor']:.0f} -> {peer['seconds'][name]:.0f} s (extrapolated)"
+        )
     extra = sum(
         s
         for m, s in peer["seconds"].items()
@@ -345,9 +383,11 @@ def render(result: dict[str, Any]) -> str:
     )
     lines.append("synthgov seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in ours.items()))
     wall = result["ours"]["wall_seconds"]
-    lines.append(f"end to end: synthgov {wall:.2f} s (whole `synthgov evaluate` process, all families), "
-                 f"peer {total_peer:.1f} s (import + read + the calls above; standalone duplicates "
-                 f"{extra:.1f} s not counted) -> {total_peer / wall:.1f}x")  # fmt: skip
+    lines.append(
+        f"end to end: synthgov {wall:.2f} s (whole `synthgov evaluate` process, all families), "
+        f"peer {total_peer:.1f} s (import + read + the calls above; standalone duplicates "
+        f"{extra:.1f} s not counted) -> {total_peer / wall:.1f}x"
+    )
     lines.append(
         f"peak RSS: synthgov {result['ours']['peak_rss_mb']:.0f} MB, "
         f"peer process {result['peer_process']['peak_rss_mb']:.0f} MB"
@@ -368,8 +408,12 @@ def main() -> None:
     parser.add_argument(
         "--peer-python", default=os.environ.get("SYNTHGOV_PEER_PYTHON", ".venv-peers/bin/python")
     )
-    parser.add_argument("--exact-dcr-rows", type=int, default=10_000,
-                        help="above this, the peer's DCR runs on a 1,000-row slice, extrapolated")  # fmt: skip
+    parser.add_argument(
+        "--exact-dcr-rows",
+        type=int,
+        default=10_000,
+        help="above this, the peer's DCR runs on a 1,000-row slice, extrapolated",
+    )
     parser.add_argument(
         "--leaky", action="store_true", help="synthetic rows copied from the real ones"
     )

@@ -107,15 +107,35 @@ def population(rows: int, rng: np.random.Generator) -> pd.DataFrame:
         "true",
         "false",
     )
-    logit = (-1.3 - 0.025 * (age - 45) + 0.5 * (plan == "basic") - 0.004 * (tenure - 60)
-             - 0.35 * (n_products - 2) + 0.4 * (channel == "online") - balance / 20_000)  # fmt: skip
+    logit = (
+        -1.3
+        - 0.025 * (age - 45)
+        + 0.5 * (plan == "basic")
+        - 0.004 * (tenure - 60)
+        - 0.35 * (n_products - 2)
+        + 0.4 * (channel == "online")
+        - balance / 20_000
+    )
     churned = np.where(rng.random(rows) < special.expit(logit), "yes", "no")
-    frame = pd.DataFrame({
-        "age": age, "sex": sex, "region": region, "education": np.array(EDUCATION)[schooling],
-        "occupation": occupation, "income": income, "balance": balance, "credit_score": credit_score,
-        "n_products": n_products.astype(np.float64), "tenure_months": tenure, "opened": opened,
-        "plan": plan, "channel": channel, "has_card": has_card, "churned": churned,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "age": age,
+            "sex": sex,
+            "region": region,
+            "education": np.array(EDUCATION)[schooling],
+            "occupation": occupation,
+            "income": income,
+            "balance": balance,
+            "credit_score": credit_score,
+            "n_products": n_products.astype(np.float64),
+            "tenure_months": tenure,
+            "opened": opened,
+            "plan": plan,
+            "channel": channel,
+            "has_card": has_card,
+            "churned": churned,
+        }
+    )
     for name in ("age", "income", "education"):
         frame[name] = frame[name].where(rng.random(rows) >= MISSING)
     return frame

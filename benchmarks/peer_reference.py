@@ -67,12 +67,12 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def main() -> None:
-    from synthgov.governance import load_bytes
+    from synthgov.files.governance import load_bytes
     from synthgov.metrics import detection
     from synthgov.metrics.encoding import ROLES, encode
     from synthgov.metrics.measurement import Context
+    from synthgov.metrics.tables import read_table
     from synthgov.models.card import Card
-    from synthgov.tables import read_table
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -85,10 +85,13 @@ def main() -> None:
     for role in ROLES:
         paths[role].write_bytes(mixed_tables.to_csv(frames[role]))
     card_path = OUT / "card.yaml"
-    card_path.write_text(mixed_tables.card_yaml(ROWS, SEED, False, nullable=("opened",)).replace(
-        "# Written by benchmarks/mixed_tables.py", "# Written by benchmarks/peer_reference.py from mixed_tables.py"))  # fmt: skip
-    card = load_bytes(card_path.read_bytes(), "datasets/mixed-bench/card.yaml", "card").model
-    assert isinstance(card, Card)
+    card_path.write_text(
+        mixed_tables.card_yaml(ROWS, SEED, False, nullable=("opened",)).replace(
+            "# Written by benchmarks/mixed_tables.py",
+            "# Written by benchmarks/peer_reference.py from mixed_tables.py",
+        )
+    )
+    card = load_bytes(card_path.read_bytes(), "datasets/mixed-bench/card.yaml", Card).model
     encoded, _ = encode(card, {r: read_table(paths[r])[0] for r in ROLES}, {r: r for r in ROLES})
     ours = [m.as_json() for m in detection.measure(encoded, Context(seed=0))]
     spec = peer_spec(card, paths, 0, ours)

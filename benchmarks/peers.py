@@ -286,8 +286,14 @@ def distance(run: Run, spec: dict[str, Any], sd: dict[str, pd.DataFrame]) -> Non
             )
         if values:
             low, high = _wilson(values["closer_to_training"] * queries, queries)
-            mark("DCROverfittingProtection", values,
-                 {"closer_to_training": (low, high), "score": (min(2 * (1 - high), 1), min(2 * (1 - low), 1))})  # fmt: skip
+            mark(
+                "DCROverfittingProtection",
+                values,
+                {
+                    "closer_to_training": (low, high),
+                    "score": (min(2 * (1 - high), 1), min(2 * (1 - low), 1)),
+                },
+            )
     if run.wanted("calculate_dcr"):
         with run.timed("calculate_dcr") as values:
             distances = calculate_dcr(S, R, meta).to_numpy(dtype=np.float64)
@@ -351,8 +357,11 @@ def attacks(run: Run, spec: dict[str, Any], an: dict[str, pd.DataFrame]) -> None
     R, H, S = an["real"], an["holdout"], an["synthetic"]
     n_attacks = int(spec.get("n_attacks", 2000))
     targets = min(n_attacks, len(R), len(H))  # linkability samples targets without replacement
-    run.metrics["anonymeter_config"] = {"n_attacks": n_attacks, "linkability_targets": targets,
-                                        "n_cols": spec.get("n_cols", 3)}  # fmt: skip
+    run.metrics["anonymeter_config"] = {
+        "n_attacks": n_attacks,
+        "linkability_targets": targets,
+        "n_cols": spec.get("n_cols", 3),
+    }
     if run.wanted("SinglingOut"):
         singling_out_evaluator = _peer("anonymeter.evaluators.singling_out_evaluator")
         with (
@@ -374,9 +383,11 @@ def attacks(run: Run, spec: dict[str, Any], an: dict[str, pd.DataFrame]) -> None
             if generated:  # the same counts over the queries generated (LeakPro#182)
                 results = evaluator.results()
                 per_query = EvaluationResults(
-                    n_attacks=(generated, n_attacks, generated), n_success=results.n_success,
-                    n_baseline=results.n_baseline, n_control=results.n_control,
-                ).risk()  # fmt: skip
+                    n_attacks=(generated, n_attacks, generated),
+                    n_success=results.n_success,
+                    n_baseline=results.n_baseline,
+                    n_control=results.n_control,
+                ).risk()
                 values["risk_per_query"] = _number(per_query.value)
                 values["risk_per_query_ci"] = [float(per_query.ci[0]), float(per_query.ci[1])]
     if run.wanted("Linkability") and spec.get("aux_cols"):
@@ -393,16 +404,32 @@ def attacks(run: Run, spec: dict[str, Any], an: dict[str, pd.DataFrame]) -> None
         with run.timed(name) as values:
             aux = [c["name"] for c in spec["columns"] if c["name"] != secret["column"]]
             evaluator = evaluators.InferenceEvaluator(
-                ori=R, syn=S, control=H, aux_cols=aux, secret=secret["column"],
-                regression=bool(secret.get("regression", False)), n_attacks=n_attacks,
-            ).evaluate()  # fmt: skip
+                ori=R,
+                syn=S,
+                control=H,
+                aux_cols=aux,
+                secret=secret["column"],
+                regression=bool(secret.get("regression", False)),
+                n_attacks=n_attacks,
+            ).evaluate()
             values.update(_risk(evaluator))
             values["regression"] = bool(secret.get("regression", False))
 
 
 def versions() -> dict[str, str]:
-    found = {name: distributions.version(name) for name in
-             ("sdmetrics", "anonymeter", "numpy", "pandas", "scipy", "scikit-learn", "polars", "numba")}  # fmt: skip
+    found = {
+        name: distributions.version(name)
+        for name in (
+            "sdmetrics",
+            "anonymeter",
+            "numpy",
+            "pandas",
+            "scipy",
+            "scikit-learn",
+            "polars",
+            "numba",
+        )
+    }
     found["python"] = platform.python_version()
     return found
 

@@ -37,14 +37,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import synthgov
-from synthgov import commits, sshsig
+from synthgov.signing import commits, sshsig
 
 
 def git_env(home: Path) -> dict[str, str]:
     """No user or system git config, fixed identities, no replace refs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(HOME=str(home), GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
-               GIT_CONFIG_NOSYSTEM="1", GIT_NO_REPLACE_OBJECTS="1")  # fmt: skip
+    env.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_NO_REPLACE_OBJECTS="1",
+    )
     for role in ("AUTHOR", "COMMITTER"):
         env[f"GIT_{role}_NAME"] = "Bench Author"
         env[f"GIT_{role}_EMAIL"] = "bench@example.org"
@@ -61,9 +65,13 @@ def build(root: Path, count: int, env: dict[str, str]) -> tuple[Path, bytes, lis
     repo.mkdir()
     run = {"cwd": repo, "env": env, "check": True, "capture_output": True}
     subprocess.run(["git", "init", "-q", "-b", "main"], **run)  # type: ignore[call-overload]
-    for name, value in (("gpg.format", "ssh"), ("user.signingkey", str(key)),
-                        ("gpg.ssh.allowedSignersFile", str(root / "allowed_signers")),
-                        ("commit.gpgsign", "true"), ("gc.auto", "0")):  # fmt: skip
+    for name, value in (
+        ("gpg.format", "ssh"),
+        ("user.signingkey", str(key)),
+        ("gpg.ssh.allowedSignersFile", str(root / "allowed_signers")),
+        ("commit.gpgsign", "true"),
+        ("gc.auto", "0"),
+    ):
         subprocess.run(["git", "config", name, value], **run)  # type: ignore[call-overload]
     for n in range(count):
         (repo / "file.txt").write_text(f"change {n}\n")
@@ -81,16 +89,27 @@ def by_verify_commit(repo: Path, env: dict[str, str], shas: list[str], _: bytes)
 
 
 def by_git_log(repo: Path, env: dict[str, str], shas: list[str], _: bytes) -> None:
-    out = subprocess.run(["git", "log", "--format=%G?", "HEAD"], cwd=repo, env=env,
-                         capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    out = subprocess.run(
+        ["git", "log", "--format=%G?", "HEAD"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     if out != ["G"] * len(shas):
         raise SystemExit(f"git log %G? is not all G: {sorted(set(out))}")
 
 
 def read_raw(repo: Path, env: dict[str, str], shas: list[str]) -> list[bytes]:
     """Every commit's raw bytes through one `git cat-file --batch` process."""
-    with subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo, env=env,
-                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as cat:  # fmt: skip
+    with subprocess.Popen(
+        ["git", "cat-file", "--batch"],
+        cwd=repo,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as cat:
         assert cat.stdin is not None and cat.stdout is not None
         raws = []
         for sha in shas:
@@ -145,21 +164,31 @@ def main(argv: list[str] | None = None) -> int:
 
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout
     ssh_version = subprocess.run(["ssh", "-V"], capture_output=True, text=True).stderr
-    print(f"synthgov {synthgov.__version__} · Python {platform.python_version()} · "
-          f"{git_version.strip()} · {ssh_version.strip()} · {os.cpu_count()} CPUs · "
-          f"{platform.platform()} · load average {os.getloadavg()[0]:.2f}")  # fmt: skip
-    print(f"{len(shas)} ed25519-signed commits, built in {built:.1f} s; {args.runs} runs each; "
-          "every method called every commit good\n")  # fmt: skip
+    print(
+        f"synthgov {synthgov.__version__} · Python {platform.python_version()} · "
+        f"{git_version.strip()} · {ssh_version.strip()} · {os.cpu_count()} CPUs · "
+        f"{platform.platform()} · load average {os.getloadavg()[0]:.2f}"
+    )
+    print(
+        f"{len(shas)} ed25519-signed commits, built in {built:.1f} s; {args.runs} runs each; "
+        "every method called every commit good\n"
+    )
     fastest = min(times["synthgov in process"])
-    print(f"{'method':32} {'best (s)':>9} {'median (s)':>11} {'ms/commit':>10} "
-          f"{'x slower':>9} {'10,000 commits (s)':>19}")  # fmt: skip
+    print(
+        f"{'method':32} {'best (s)':>9} {'median (s)':>11} {'ms/commit':>10} "
+        f"{'x slower':>9} {'10,000 commits (s)':>19}"
+    )
     for name, runs in times.items():
         best = min(runs)
         per = best / len(shas)
-        print(f"{name:32} {best:9.3f} {statistics.median(runs):11.3f} {per * 1e3:10.3f} "
-              f"{best / fastest:9.1f} {per * 10_000:19.1f}")  # fmt: skip
-    print(f"\nin process, apart: read (one cat-file --batch) {read * 1e3 / len(shas):.3f} ms/commit, "
-          f"split_signed + verify {check * 1e3 / len(shas):.3f} ms/commit")  # fmt: skip
+        print(
+            f"{name:32} {best:9.3f} {statistics.median(runs):11.3f} {per * 1e3:10.3f} "
+            f"{best / fastest:9.1f} {per * 10_000:19.1f}"
+        )
+    print(
+        f"\nin process, apart: read (one cat-file --batch) {read * 1e3 / len(shas):.3f} ms/commit, "
+        f"split_signed + verify {check * 1e3 / len(shas):.3f} ms/commit"
+    )
     ratio = min(times["git verify-commit, per commit"]) / fastest
     print(f"in process vs git verify-commit: {ratio:.0f}x (target >= 20x)")
     return 0 if ratio >= 20 else 1

@@ -22,7 +22,7 @@ CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
 def _root(ctx: click.Context) -> Path:
-    from synthgov.paths import find_root
+    from synthgov.files.paths import find_root
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
     return find_root(start)
@@ -124,9 +124,18 @@ FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
     "the reviewer registered with that login is an author of every release it changes.",
 )
 @click.pass_context
-def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None, no_git: bool,
-          at: str | None, allow_missing_approvals: bool, scheduled: bool,
-          pr_author: str | None) -> int:  # fmt: skip
+def check(
+    ctx: click.Context,
+    /,
+    base: str | None,
+    fmt: str,
+    output: Path | None,
+    no_git: bool,
+    at: str | None,
+    allow_missing_approvals: bool,
+    scheduled: bool,
+    pr_author: str | None,
+) -> int:
     """Decide whether the releases this branch adds or changes may merge.
 
     Exit 0 compliant, 1 blocked by findings, 2 when no decision is possible (bad usage,
@@ -137,10 +146,17 @@ def check(ctx: click.Context, /, base: str | None, fmt: str, output: Path | None
 
     if no_git and base:
         raise click.UsageError("--no-git checks the working tree; it takes no --base")
-    return command.run(_root(ctx), base=base, fmt=fmt, output=output, no_git=no_git,
-                       at=options.instant(at, "--at"),
-                       allow_missing_approvals=allow_missing_approvals, scheduled=scheduled,
-                       pr_author=options.login(pr_author, "--pr-author"))  # fmt: skip
+    return command.run(
+        _root(ctx),
+        base=base,
+        fmt=fmt,
+        output=output,
+        no_git=no_git,
+        at=options.instant(at, "--at"),
+        allow_missing_approvals=allow_missing_approvals,
+        scheduled=scheduled,
+        pr_author=options.login(pr_author, "--pr-author"),
+    )
 
 
 TABLE = click.Path(dir_okay=False, path_type=Path)
@@ -211,8 +227,12 @@ def dataset() -> None:
 @click.option(
     "--source", required=True, help="Source dataset id; its ledger is budgets/SOURCE.yaml."
 )
-@click.option("--from-data", "from_data", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV or Parquet table to infer the column schema from.")  # fmt: skip
+@click.option(
+    "--from-data",
+    "from_data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV or Parquet table to infer the column schema from.",
+)
 @click.option("--target", help="Downstream target column (for utility metrics).")
 @click.option("--title", help="Human title (default: derived from ID).")
 @click.pass_context
@@ -234,12 +254,22 @@ def reviewer() -> None:
 @click.option("--name", required=True)
 @click.option("--email", required=True)
 @click.option("--role", "roles", required=True, multiple=True, help="Repeat for several roles.")
-@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="SSH public key (.pub) or ASCII-armoured OpenPGP public key.")  # fmt: skip
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SSH public key (.pub) or ASCII-armoured OpenPGP public key.",
+)
 @click.option("--valid-after", help="ISO 8601 UTC time from which the key counts.")
 @click.option("--valid-before", help="ISO 8601 UTC time until which the key counts.")
-@click.option("--also-email", "also_emails", multiple=True, metavar="EMAIL",
-              help="Another address the reviewer writes or commits under; repeat for each.")  # fmt: skip
+@click.option(
+    "--also-email",
+    "also_emails",
+    multiple=True,
+    metavar="EMAIL",
+    help="Another address the reviewer writes or commits under; repeat for each.",
+)
 @click.option("--login", help="The reviewer's code-host login (for `check --pr-author`).")
 @click.pass_context
 def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int:
@@ -266,19 +296,26 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
 @cli.command()
 @click.argument("release", metavar="DATASET@VERSION", required=False)
 @click.option("--role", required=True, help="The role you approve in, e.g. privacy-reviewer.")
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
-              help="SSH key to sign with (default: git's user.signingkey and gpg.format).")  # fmt: skip
-@click.option("--decision", type=click.Choice(["approve", "reject"]), default="approve",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SSH key to sign with (default: git's user.signingkey and gpg.format).",
+)
+@click.option(
+    "--decision", type=click.Choice(["approve", "reject"]), default="approve", show_default=True
+)
 @click.option("--comment", help="Why; shown with the decision.")
 @click.option("--waiver", help="Approve this waiver of the release instead of the release.")
 @click.option("--policy", is_flag=True, help="Approve the change to policy/ on this branch.")
 @click.option(
     "--card", metavar="DATASET", help="Approve the change to DATASET's card on this branch."
 )
-@click.option("--budget", is_flag=True,
-              help="Approve the change to privacy budgets on this branch (new ledgers, "
-              "ledger headers, card sources).")  # fmt: skip
+@click.option(
+    "--budget",
+    is_flag=True,
+    help="Approve the change to privacy budgets on this branch (new ledgers, "
+    "ledger headers, card sources).",
+)
 @click.option("--revocation", is_flag=True, help="Approve the release's revocation.")
 @click.option("--replace", is_flag=True, help="Supersede your earlier approval file.")
 @click.option("--no-commit", is_flag=True, help="Write the file only; commit it yourself.")
@@ -298,8 +335,9 @@ def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **optio
 
 @cli.command()
 @click.argument("dataset", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.pass_context
 def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
     """Per dataset: the current approved release, pending and revoked ones, budget left,
@@ -310,8 +348,12 @@ def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
 
 
 @cli.command()
-@click.option("--out", required=True, type=click.Path(path_type=Path),
-              help="Folder to write to: new, empty, or an earlier catalog (replaced whole).")  # fmt: skip
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write to: new, empty, or an earlier catalog (replaced whole).",
+)
 @click.pass_context
 def catalog(ctx: click.Context, /, out: Path) -> int:
     """Write the static HTML catalog: an index, a page per dataset, and catalog.json."""
@@ -322,21 +364,50 @@ def catalog(ctx: click.Context, /, out: Path) -> int:
 
 
 @cli.command()
-@click.option("--range", "revisions", metavar="REV",
-              help="History to replay: REV or A..REV (default: origin/HEAD, else main).")  # fmt: skip
-@click.option("--at", help="Judge key validity and waiver expiry at this ISO 8601 time "
-              "instead of each commit's committer time.")  # fmt: skip
-@click.option("--format", "fmt", type=click.Choice(["json", "markdown", "html"]),
-              default="json", show_default=True)  # fmt: skip
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the evidence pack (audit.json, audit.md, audit.html) here.")  # fmt: skip
-@click.option("--checkpoint", is_flag=True,
-              help="Sign and write a checkpoint of the audited head under audit/checkpoints/.")  # fmt: skip
-@click.option("--key", type=click.Path(dir_okay=False, path_type=Path),
-              help="SSH key for --checkpoint (default: git's user.signingkey).")  # fmt: skip
+@click.option(
+    "--range",
+    "revisions",
+    metavar="REV",
+    help="History to replay: REV or A..REV (default: origin/HEAD, else main).",
+)
+@click.option(
+    "--at",
+    help="Judge key validity and waiver expiry at this ISO 8601 time "
+    "instead of each commit's committer time.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "markdown", "html"]),
+    default="json",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the evidence pack (audit.json, audit.md, audit.html) here.",
+)
+@click.option(
+    "--checkpoint",
+    is_flag=True,
+    help="Sign and write a checkpoint of the audited head under audit/checkpoints/.",
+)
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SSH key for --checkpoint (default: git's user.signingkey).",
+)
 @click.pass_context
-def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str,
-          out: Path | None, checkpoint: bool, key: Path | None) -> int:  # fmt: skip
+def audit(
+    ctx: click.Context,
+    /,
+    revisions: str | None,
+    at: str | None,
+    fmt: str,
+    out: Path | None,
+    checkpoint: bool,
+    key: Path | None,
+) -> int:
     """Replay main's first-parent history and re-decide every release at the policy,
     registry and clock of its time; report what reached main without passing.
 
@@ -346,9 +417,15 @@ def audit(ctx: click.Context, /, revisions: str | None, at: str | None, fmt: str
     from synthgov.commands import audit as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(_root(ctx), revisions=revisions, at=options.instant(at, "--at"),
-                       fmt=fmt, out=start / out if out else None, checkpoint=checkpoint,
-                       key=key)  # fmt: skip
+    return command.run(
+        _root(ctx),
+        revisions=revisions,
+        at=options.instant(at, "--at"),
+        fmt=fmt,
+        out=start / out if out else None,
+        checkpoint=checkpoint,
+        key=key,
+    )
 
 
 @cli.group()
@@ -372,15 +449,23 @@ def release() -> None:
 @click.option("--delta", help="DP delta.")
 @click.option("--rho", help="zCDP rho of the run.")
 @click.option("--mechanism", help="DP mechanism (default: the generator's name).")
-@click.option("--intended-use", "intended_uses", multiple=True,
-              help="Repeat; default: the card's intended uses.")  # fmt: skip
+@click.option(
+    "--intended-use",
+    "intended_uses",
+    multiple=True,
+    help="Repeat; default: the card's intended uses.",
+)
 @click.option("--location", help="Where the synthetic table lives (default: the --synthetic path).")
 @click.option("--snapshot-id", help="The source snapshot's id (default: the --real file's name).")
 @click.option("--code-commit", help="Commit of the generator code.")
 @click.option("--description")
-@click.option("--eval-seed", type=click.IntRange(0, 2**32 - 1), default=None,
-              help="Seed of the evaluation; only where the policy's statistics.seed is `any` "
-              "(default: derived from the tables' content).")  # fmt: skip
+@click.option(
+    "--eval-seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=None,
+    help="Seed of the evaluation; only where the policy's statistics.seed is `any` "
+    "(default: derived from the tables' content).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No evaluation progress on stderr.")
 @click.pass_context
 def release_new(ctx: click.Context, /, dataset: str, version: str, **options: Any) -> int:
@@ -398,8 +483,12 @@ def release_new(ctx: click.Context, /, dataset: str, version: str, **options: An
 @cli.command()
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--reason", required=True, help="What went wrong, for the record and the catalog.")
-@click.option("--class", "incident_class", required=True,
-              type=click.Choice(["schema", "privacy", "utility", "other"]))  # fmt: skip
+@click.option(
+    "--class",
+    "incident_class",
+    required=True,
+    type=click.Choice(["schema", "privacy", "utility", "other"]),
+)
 @click.pass_context
 def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str) -> int:
     """Withdraw a release: writes its revocation record, which needs approvals like a release.
@@ -451,14 +540,23 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
 
 @budget.command("debit")
 @click.argument("source")
-@click.option("--release", required=True, metavar="DATASET@VERSION",
-              help="The release that spends the budget (its version need not exist yet).")  # fmt: skip
+@click.option(
+    "--release",
+    required=True,
+    metavar="DATASET@VERSION",
+    help="The release that spends the budget (its version need not exist yet).",
+)
 @click.option("--epsilon", help="Epsilon spent (alone: pure DP; with --delta: approximate).")
 @click.option("--delta", help="Delta spent.")
 @click.option("--rho", help="Rho spent (zero-concentrated DP; optionally with --delta).")
 @click.option("--mechanism", help="The DP mechanism (default: the manifest's, else 'unspecified').")
-@click.option("--param", "params", multiple=True, metavar="K=V",
-              help="A mechanism parameter for the record; repeat for several.")  # fmt: skip
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="K=V",
+    help="A mechanism parameter for the record; repeat for several.",
+)
 @click.pass_context
 def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     """Append a debit: --epsilon E [--delta D] | --rho R [--delta D].
@@ -490,8 +588,9 @@ def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
 
 @budget.command("status")
 @click.argument("source", required=False)
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 @click.pass_context
 def budget_status(ctx: click.Context, /, source: str | None, fmt: str) -> int:
     """Cap, spent and remaining budget of one ledger, or of all."""

@@ -41,9 +41,11 @@ def future_problem(field: str, claimed: datetime, now: datetime) -> str | None:
     """Why a claimed date cannot be accepted at `now`, or None when it can."""
     if not is_future(claimed, now):
         return None
-    return (f"{field} {format_timestamp(claimed)} is after the checker's clock "
-            f"({format_timestamp(now.replace(microsecond=0))}, allowing "
-            f"{int(SKEW.total_seconds() // 60)} minutes of skew)")  # fmt: skip
+    return (
+        f"{field} {format_timestamp(claimed)} is after the checker's clock "
+        f"({format_timestamp(now.replace(microsecond=0))}, allowing "
+        f"{int(SKEW.total_seconds() // 60)} minutes of skew)"
+    )
 
 
 def from_timestamp(seconds: int) -> datetime:

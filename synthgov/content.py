@@ -32,8 +32,13 @@ def derive_seed(real: str, holdout: str, synthetic: str) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def shared_rows(sketch_a: Sequence[str], distinct_a: int, sketch_b: Sequence[str],
-                distinct_b: int, margin: float = 0.0) -> float:  # fmt: skip
+def shared_rows(
+    sketch_a: Sequence[str],
+    distinct_a: int,
+    sketch_b: Sequence[str],
+    distinct_b: int,
+    margin: float = 0.0,
+) -> float:
     """The estimated number of distinct rows tables A and B share; exact when both sketches
     hold every distinct row of their table.
 
@@ -88,15 +93,19 @@ class RevokedTable:
             return f"is the file {self.release} shipped"
         if artifact.fingerprint is not None and artifact.fingerprint == revoked.fingerprint:
             return f"holds the same rows as {self.release}'s, in another order or format"
-        if not (artifact.sketch and revoked.sketch and artifact.distinct_rows and revoked.distinct_rows):
+        if not (
+            artifact.sketch and revoked.sketch and artifact.distinct_rows and revoked.distinct_rows
+        ):
             return None
         sketches = (artifact.sketch, artifact.distinct_rows, revoked.sketch, revoked.distinct_rows)
         smaller = min(artifact.distinct_rows, revoked.distinct_rows)
         if shared_rows(*sketches, margin=2.0) >= SHARED_LIMIT * smaller:
             common = shared_rows(*sketches)
-            return (f"shares about {common:,.0f} distinct rows with {self.release}'s table "
-                    f"({common / artifact.distinct_rows:.0%} of its own, "
-                    f"{common / revoked.distinct_rows:.0%} of the revoked one's; estimated from row sketches)")  # fmt: skip
+            return (
+                f"shares about {common:,.0f} distinct rows with {self.release}'s table "
+                f"({common / artifact.distinct_rows:.0%} of its own, "
+                f"{common / revoked.distinct_rows:.0%} of the revoked one's; estimated from row sketches)"
+            )
         return None
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from synthgov.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-REVIEWERS = {"ada": "privacy-reviewer", "chen": "data-owner"}
+REVIEWER_ROLES = {"ada": "privacy-reviewer", "chen": "data-owner"}
 
 
 class Walk:
@@ -38,8 +38,9 @@ class Walk:
     def blocked_by(self, check_json: Path, prefix: str) -> None:
         """Print the rules that block, and require one of them to start with `prefix`."""
         data = json.loads(check_json.read_text())
-        rules = sorted({f["rule"] for r in data["releases"] for f in r["findings"]
-                        if f["severity"] == "error"})  # fmt: skip
+        rules = sorted(
+            {f["rule"] for r in data["releases"] for f in r["findings"] if f["severity"] == "error"}
+        )
         print(f"  blocked by: {', '.join(rules)}", flush=True)
         if not any(rule.startswith(prefix) for rule in rules):
             self.surprises.append(f"expected a {prefix}* finding, got {', '.join(rules)}")
@@ -56,8 +57,11 @@ class Walk:
 
 
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args],
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextmanager
@@ -77,13 +81,18 @@ def _review_card(card: Path) -> None:
     """What a release author does after `dataset new`: name the attack secret, the subgroup
     column and the quasi-identifiers instead of the defaults."""
     text = card.read_text()
-    for old, new in (("secret_columns: []", "secret_columns: [plan]"),
-                     ("subgroup_columns: []", "subgroup_columns: [region]"),
-                     ("quasi_identifiers: []", "quasi_identifiers: [age, sex, region]")):  # fmt: skip
+    for old, new in (
+        ("secret_columns: []", "secret_columns: [plan]"),
+        ("subgroup_columns: []", "subgroup_columns: [region]"),
+        ("quasi_identifiers: []", "quasi_identifiers: [age, sex, region]"),
+    ):
         text = text.replace(old, new)
     card.write_text(text)
-    print(f"\n# reviewed {card.name}: secret_columns [plan], subgroup_columns [region], "
-          "quasi_identifiers [age, sex, region]", flush=True)  # fmt: skip
+    print(
+        f"\n# reviewed {card.name}: secret_columns [plan], subgroup_columns [region], "
+        "quasi_identifiers [age, sex, region]",
+        flush=True,
+    )
 
 
 def _walk(work: Path, walk: Walk) -> None:
@@ -95,51 +104,143 @@ def _walk(work: Path, walk: Walk) -> None:
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "config", "user.email", "sam@example.org")  # the release author
     _git(repo, "config", "user.name", "Sam")
-    for name in REVIEWERS:
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name,
-                        "-f", str(work / name)], check=True)  # fmt: skip
+    for name in REVIEWER_ROLES:
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(work / name)],
+            check=True,
+        )
     walk.step("scaffold a governance repository", "init", str(repo), cwd=work)
-    walk.step("a card from real data", "dataset", "new", "claims", "--owner",
-              "claims-team@example.org", "--classification", "confidential", "--source",
-              "claims-2024", "--from-data", str(data["train"]), "--target", "fraud", cwd=repo)  # fmt: skip
+    walk.step(
+        "a card from real data",
+        "dataset",
+        "new",
+        "claims",
+        "--owner",
+        "claims-team@example.org",
+        "--classification",
+        "confidential",
+        "--source",
+        "claims-2024",
+        "--from-data",
+        str(data["train"]),
+        "--target",
+        "fraud",
+        cwd=repo,
+    )
     _review_card(repo / "datasets/claims/card.yaml")
-    for name, role in REVIEWERS.items():
-        walk.step(f"register {name} ({role}) with an SSH key", "reviewer", "add", name,
-                  "--name", name.title(), "--email", f"{name}@example.org", "--role", role,
-                  "--key", str(work / f"{name}.pub"), cwd=repo)  # fmt: skip
-    walk.step("a privacy budget for the source", "budget", "new", "claims-2024", "--epsilon", "3",
-              "--delta", "1e-6", cwd=repo)  # fmt: skip
+    for name, role in REVIEWER_ROLES.items():
+        walk.step(
+            f"register {name} ({role}) with an SSH key",
+            "reviewer",
+            "add",
+            name,
+            "--name",
+            name.title(),
+            "--email",
+            f"{name}@example.org",
+            "--role",
+            role,
+            "--key",
+            str(work / f"{name}.pub"),
+            cwd=repo,
+        )
+    walk.step(
+        "a privacy budget for the source",
+        "budget",
+        "new",
+        "claims-2024",
+        "--epsilon",
+        "3",
+        "--delta",
+        "1e-6",
+        cwd=repo,
+    )
     walk.step("validate everything", "validate", cwd=repo)
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Bootstrap the governance repository")
 
     _git(repo, "checkout", "-qb", "release-1.0")
-    release = ("--real", str(data["train"]), "--holdout", str(data["holdout"]),
-               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7", "-q")  # fmt: skip
-    walk.step("release 1.0: evaluate, manifest, DP debit", "release", "new", "claims", "1.0",
-              "--synthetic", str(data["honest"]), "--epsilon", "1", "--delta", "1e-7",
-              *release, cwd=repo)  # fmt: skip
+    release = (
+        "--real",
+        str(data["train"]),
+        "--holdout",
+        str(data["holdout"]),
+        "--generator",
+        "aim",
+        "--generator-version",
+        "0.16.0",
+        "--seed",
+        "7",
+        "-q",
+    )
+    walk.step(
+        "release 1.0: evaluate, manifest, DP debit",
+        "release",
+        "new",
+        "claims",
+        "1.0",
+        "--synthetic",
+        str(data["honest"]),
+        "--epsilon",
+        "1",
+        "--delta",
+        "1e-7",
+        *release,
+        cwd=repo,
+    )
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Release claims@1.0")
     walk.step("the gate without approvals", "check", "--base", "main", cwd=repo, expect=1)
-    for name, role in REVIEWERS.items():
+    for name, role in REVIEWER_ROLES.items():
         with _as(name):
-            walk.step(f"{name} approves as {role}", "approve", "claims@1.0", "--role", role,
-                      "--key", str(work / name), "--comment", "report reviewed", cwd=repo)  # fmt: skip
+            walk.step(
+                f"{name} approves as {role}",
+                "approve",
+                "claims@1.0",
+                "--role",
+                role,
+                "--key",
+                str(work / name),
+                "--comment",
+                "report reviewed",
+                cwd=repo,
+            )
     walk.step("the gate with both signed approvals", "check", "--base", "main", cwd=repo)
     walk.step("approvals present and missing", "status", cwd=repo)
     _git(repo, "checkout", "-q", "main")
     _git(repo, "merge", "-q", "--no-ff", "-m", "Merge release-1.0", "release-1.0")
 
     _git(repo, "checkout", "-qb", "release-1.1")
-    walk.step("release 1.1 of a generator that memorised its training rows", "release", "new",
-              "claims", "1.1", "--synthetic", str(data["leaky"]), "--epsilon", "0.5",
-              "--delta", "1e-7", *release, cwd=repo)  # fmt: skip
+    walk.step(
+        "release 1.1 of a generator that memorised its training rows",
+        "release",
+        "new",
+        "claims",
+        "1.1",
+        "--synthetic",
+        str(data["leaky"]),
+        "--epsilon",
+        "0.5",
+        "--delta",
+        "1e-7",
+        *release,
+        cwd=repo,
+    )
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "Release claims@1.1")
     report = work / "check-1.1.json"
-    walk.step("the gate blocks the leaky release", "check", "--base", "main", "--format", "json",
-              "--output", str(report), cwd=repo, expect=1)  # fmt: skip
+    walk.step(
+        "the gate blocks the leaky release",
+        "check",
+        "--base",
+        "main",
+        "--format",
+        "json",
+        "--output",
+        str(report),
+        cwd=repo,
+        expect=1,
+    )
     walk.blocked_by(report, "privacy.")
     _git(repo, "checkout", "-q", "main")
     walk.step("budget left after release 1.0", "budget", "status", cwd=repo)
@@ -157,8 +258,10 @@ def run() -> int:
     if walk.surprises:
         print(f"\nverdict: FAIL - {'; '.join(walk.surprises)}", flush=True)
         return 1
-    print(f"\nverdict: PASS - all {walk.steps} steps behaved as expected ({seconds:.0f} s)",
-          flush=True)  # fmt: skip
+    print(
+        f"\nverdict: PASS - all {walk.steps} steps behaved as expected ({seconds:.0f} s)",
+        flush=True,
+    )
     return 0
 
 

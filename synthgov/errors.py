@@ -2,6 +2,26 @@
 
 A failed gate is a finding (data); an error is an exception. Every `SynthgovError`
 ends the command with exit code 2 and one line per problem, never a traceback.
+
+    SynthgovError
+    ├── InputError        a file or an option is wrong: its author fixes it (file:line:col)
+    ├── UsageError        the command line itself is wrong
+    ├── GitError          the repository cannot be read as needed
+    ├── SignatureError    a signature or a signed commit does not hold: its signer acts
+    ├── UnusableKeyError  a public key synthgov refuses: its holder registers another
+    └── ExpressionError   a card's row-constraint rule does not parse or fit its columns
+
+Signature and key failures are usually caught where they happen and become a finding
+(an approval that does not count) or an `InputError` at the file that holds them; they
+reach the command line only when nothing could turn them into either. An
+`ExpressionError` knows its offset in the rule, not its file: its callers place it in
+the card.
+
+Two refusals stay outside the tree on purpose: `models.common.FieldError` is a
+`ValueError` because pydantic records a ValueError raised in a validator as a validation
+error (the loader then reports it as an `InputError` at the field), and the YAML and JSON
+readers' private refusals never leave `loading`, which turns each into a located
+`InputError`.
 """
 
 from __future__ import annotations
@@ -77,3 +97,31 @@ class UsageError(SynthgovError):
 
 class GitError(SynthgovError):
     """The repository cannot be read as needed: not a repository, unknown ref, shallow clone."""
+
+
+class SignatureError(SynthgovError):
+    """A signature that does not verify or cannot be parsed, or a commit whose signed form
+    is not one synthgov accepts (unsigned, several signature headers); str(exc) says why,
+    in one line. Raised by `sshsig`, `openpgp`, `commits` and `signatures`."""
+
+
+class VerifierUnavailable(SignatureError):
+    """The verifying tool gave no answer (gpg cannot run, or failed without a word): the
+    signature is not known to be bad, so it blocks now and is asked again next time."""
+
+
+class UnusableKeyError(SynthgovError):
+    """A public key that cannot be used (weak or unknown algorithm, malformed encoding, a
+    point off its curve); the message says why. Raised by `keys`; the registry's model
+    reports it at the key's field, a signature's embedded key as a `SignatureError`."""
+
+
+class ExpressionError(SynthgovError):
+    """A row-constraint rule that does not parse, names an unknown column or mixes types;
+    `offset` is 0-based in the rule. `synthgov validate` reports it at the card's rule,
+    the evaluation as an `InputError` at the card."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset

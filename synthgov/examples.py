@@ -26,12 +26,58 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-CLAIMS_COLUMNS = ["member_id", "email", "age", "sex", "region", "plan",
-                  "admitted", "discharged", "claim_amount", "fraud"]  # fmt: skip
-_FIRST = ["ana", "ben", "carla", "deniz", "emil", "fatima", "george", "hana", "ivan", "julia",
-          "kofi", "lena", "mateo", "nora", "omar", "paula", "quinn", "rosa", "sven", "tariq"]  # fmt: skip
-_LAST = ["alvarez", "berg", "chen", "dubois", "eriksen", "fischer", "garcia", "haddad",
-         "ito", "jansen", "kowalski", "lopez", "moreau", "novak", "okafor", "petrov"]  # fmt: skip
+CLAIMS_COLUMNS = [
+    "member_id",
+    "email",
+    "age",
+    "sex",
+    "region",
+    "plan",
+    "admitted",
+    "discharged",
+    "claim_amount",
+    "fraud",
+]
+_FIRST = [
+    "ana",
+    "ben",
+    "carla",
+    "deniz",
+    "emil",
+    "fatima",
+    "george",
+    "hana",
+    "ivan",
+    "julia",
+    "kofi",
+    "lena",
+    "mateo",
+    "nora",
+    "omar",
+    "paula",
+    "quinn",
+    "rosa",
+    "sven",
+    "tariq",
+]
+_LAST = [
+    "alvarez",
+    "berg",
+    "chen",
+    "dubois",
+    "eriksen",
+    "fischer",
+    "garcia",
+    "haddad",
+    "ito",
+    "jansen",
+    "kowalski",
+    "lopez",
+    "moreau",
+    "novak",
+    "okafor",
+    "petrov",
+]
 _REGIONS = (["north", "south", "east", "west", "central"], [0.22, 0.20, 0.18, 0.25, 0.15])
 _PLANS = (["bronze", "silver", "gold", "platinum"], [0.35, 0.35, 0.20, 0.10])
 _YEAR_START = date(2024, 1, 1)
@@ -59,18 +105,20 @@ def claims_rows(seed: int = 0, rows: int = 2000) -> list[list[Any]]:
     table = []
     for i in range(rows):
         start = _YEAR_START + timedelta(days=int(admitted[i]))
-        table.append([
-            f"M{member[i]:06d}",
-            f"{first[i]}.{last[i]}.{member[i] % 1000}@example.org",
-            "" if age_missing[i] else str(age[i]),
-            sex[i],
-            region[i],
-            _PLANS[0][plan_index[i]],
-            start.isoformat(),
-            (start + timedelta(days=int(stay[i]))).isoformat(),
-            f"{amount[i]:.2f}",
-            str(fraud[i]),
-        ])  # fmt: skip
+        table.append(
+            [
+                f"M{member[i]:06d}",
+                f"{first[i]}.{last[i]}.{member[i] % 1000}@example.org",
+                "" if age_missing[i] else str(age[i]),
+                sex[i],
+                region[i],
+                _PLANS[0][plan_index[i]],
+                start.isoformat(),
+                (start + timedelta(days=int(stay[i]))).isoformat(),
+                f"{amount[i]:.2f}",
+                str(fraud[i]),
+            ]
+        )
     return table
 
 

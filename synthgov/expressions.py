@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeAlias, assert_never
 
+from synthgov.errors import ExpressionError
 from synthgov.models.card import ColumnType
 
 MAX_LENGTH = 1000
@@ -56,21 +57,14 @@ _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class ExpressionError(ValueError):
-    """A rule that does not parse or does not fit the card; `offset` is 0-based in the rule."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-
 # --- the tree ----------------------------------------------------------------------------
 # `offset` (0-based, an operator's own position) is for messages and is not compared.
 
 
 @dataclass(frozen=True, slots=True)
-class Column:
+class ColumnRef:
+    """A column named in a rule (not the card's `models.card.Column`)."""
+
     name: str
     offset: int = field(default=0, compare=False)
 
@@ -142,12 +136,14 @@ class IsNull:
     offset: int = field(default=0, compare=False)
 
 
-Expr: TypeAlias = Column | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull  # fmt: skip
+Expr: TypeAlias = (
+    ColumnRef | Literal | Negate | Arithmetic | Elapsed | Compare | Logical | Not | In | IsNull
+)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
     match node:
-        case Column() | Literal():
+        case ColumnRef() | Literal():
             return ()
         case Negate(operand) | Not(operand) | IsNull(operand):
             return (operand,)
@@ -165,7 +161,7 @@ def children(node: Expr) -> tuple[Expr, ...]:
 
 def column_names(node: Expr) -> set[str]:
     """The columns `node` reads."""
-    return {n.name for n in _walk(node) if isinstance(n, Column)}
+    return {n.name for n in _walk(node) if isinstance(n, ColumnRef)}
 
 
 def _walk(root: Expr) -> Iterator[Expr]:
@@ -204,8 +200,14 @@ def _tokens(text: str) -> list[_Token]:
                 end += 1
             word = text[i:end]
             lower = word.lower()
-            tokens.append(_Token("keyword" if lower in _KEYWORDS else "name", word,
-                                 lower if lower in _KEYWORDS else word, i))  # fmt: skip
+            tokens.append(
+                _Token(
+                    "keyword" if lower in _KEYWORDS else "name",
+                    word,
+                    lower if lower in _KEYWORDS else word,
+                    i,
+                )
+            )
             i = end
         elif ch.isdigit() or (ch == "." and text[i + 1 : i + 2].isdigit()):
             match = _NUMBER.match(text, i)
@@ -416,7 +418,7 @@ class _Parser:
             return Literal(token.value, token.offset)
         if token.kind == "name":
             self.at += 1
-            return Column(str(token.value), token.offset)
+            return ColumnRef(str(token.value), token.offset)
         if self.accept("keyword", "true", "false"):
             return Literal(token.value == "true", token.offset)
         if token.kind == "keyword" and token.value == "null":
@@ -478,7 +480,7 @@ class _Binder:
         self.columns = columns
 
     def describe(self, node: Expr, kind: Type) -> str:
-        if isinstance(node, Column):
+        if isinstance(node, ColumnRef):
             return f"{self.columns[node.name].value} column '{node.name}'"
         if isinstance(node, Literal) and isinstance(node.value, bool):
             return str(node.value).lower()
@@ -486,7 +488,7 @@ class _Binder:
 
     def bind(self, node: Expr) -> tuple[Expr, Type]:
         match node:
-            case Column(name):
+            case ColumnRef(name):
                 if name not in self.columns:
                     raise ExpressionError(
                         f"unknown column '{name}'{self._suggest(name)}", node.offset

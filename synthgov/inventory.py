@@ -21,11 +21,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov import clock
+from synthgov.decision.rules import Ruling
 from synthgov.gates import ReleaseContext
 from synthgov.gates.metrics import scorecard as judged_rules
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Card, Manifest, Revocation
-from synthgov.rules import Decision
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,11 @@ def revocation_summary(release: ReleaseState) -> dict[str, Any]:
     if found is None:
         reason = f"revocation.yaml does not load: {release.revocation_problem}"
         return {"release": release.release, "incident_class": None, "reason": reason}
-    return {"release": release.release, "incident_class": found.incident_class,
-            "reason": found.reason}  # fmt: skip
+    return {
+        "release": release.release,
+        "incident_class": found.incident_class,
+        "reason": found.reason,
+    }
 
 
 def summary(state: DatasetState) -> dict[str, Any]:
@@ -156,11 +159,20 @@ def scorecard(ctx: ReleaseContext) -> tuple[Score, ...]:
     for scored in judged_rules(ctx):
         current, rule, judged = scored.rule, scored.rule.rule, scored.primary
         spec = METRICS.get(rule.metric)
-        scores.append(Score(
-            rule=current.rule_id, metric=rule.metric, op=rule.op,
-            threshold=current.threshold, observed=judged.value, where=judged.where,
-            passed=scored.decision is Decision.PASS, enforcement=current.enforcement.value,
-            upper=spec.upper if spec else None, decision=scored.decision.value,
-            interval=judged.interval, by_alternative=scored.by_alternative,
-        ))  # fmt: skip
+        scores.append(
+            Score(
+                rule=current.rule_id,
+                metric=rule.metric,
+                op=rule.op,
+                threshold=current.threshold,
+                observed=judged.value,
+                where=judged.where,
+                passed=scored.decision is Ruling.PASS,
+                enforcement=current.enforcement.value,
+                upper=spec.upper if spec else None,
+                decision=scored.decision.value,
+                interval=judged.interval,
+                by_alternative=scored.by_alternative,
+            )
+        )
     return tuple(scores)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from synthgov.errors import InputError, Location, Problem
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
+from synthgov.files.loading import ModelT
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "lower-case letters and digits in words joined by single '-', at most 63 characters"
@@ -102,9 +101,12 @@ def instant(text: str | None, label: str) -> datetime | None:
 
     moment = utc_time(text, label)
     if moment is not None and not clock.EARLIEST <= moment < clock.LATEST:
-        raise InputError.at(label, f"{text!r} is outside the range a clock can replay; expected "
-                            f"a time from {format_timestamp(clock.EARLIEST)} to before "
-                            f"{format_timestamp(clock.LATEST)}")  # fmt: skip
+        raise InputError.at(
+            label,
+            f"{text!r} is outside the range a clock can replay; expected "
+            f"a time from {format_timestamp(clock.EARLIEST)} to before "
+            f"{format_timestamp(clock.LATEST)}",
+        )
     return moment
 
 

@@ -1,17 +1,15 @@
-"""Shared fixtures: an isolated environment (no user git config, no writes to ~) and a CLI runner."""
+"""Shared fixtures: an isolated environment (no user git config, no writes to ~), a CLI runner
+and real git repositories. What they build lives in tests/helpers."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from synthgov.cli import main
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import cli, releases
+from tests.helpers.git import git
+from tests.helpers.repos import make_base
 
 
 @pytest.fixture(autouse=True)
@@ -28,58 +26,10 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("NO_COLOR", "1")
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture
-def synthgov(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def synthgov(capsys: pytest.CaptureFixture[str]) -> cli.Synthgov:
     """Run the CLI in process through its real error boundary: synthgov(*args, cwd=dir)."""
-
-    def run(*args: str, cwd: Path | None = None) -> Result:
-        capsys.readouterr()
-        old = Path.cwd()
-        if cwd is not None:
-            os.chdir(cwd)
-        try:
-            code = main(list(args))
-        finally:
-            os.chdir(old)
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    return run
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run real git in `cwd` and return its stdout."""
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def commit(repo: Path, message: str) -> None:
-    """Commit everything in `repo`, unsigned."""
-    git(repo, "add", "-A")
-    git(repo, "-c", "commit.gpgsign=false", "commit", "-qm", message)
-
-
-def run_in(repo: Path, *args: str, identity: str | None = None) -> int:
-    """The CLI in process in `repo` (`-C`), as `identity`@example.org when given (git's
-    author and committer for the commits it makes)."""
-    env = {} if not identity else {
-        f"GIT_{role}_{key}": value for role in ("AUTHOR", "COMMITTER")
-        for key, value in (("NAME", identity), ("EMAIL", f"{identity}@example.org"))
-    }  # fmt: skip
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        return main(["-C", str(repo), *args])
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    return cli.in_process(capsys)
 
 
 @pytest.fixture
@@ -89,3 +39,15 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     return path
+
+
+@pytest.fixture
+def base(repo: Path) -> Path:
+    """main: the default policy, reviewers, the claims card and its ledger; on branch `pr`."""
+    return make_base(repo)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """claims: 1.10 approved, 1.11 approved then revoked, 1.12 waiting for its data owner."""
+    return releases.history(tmp_path_factory)

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import accounting
-from synthgov.accounting import INFINITY, compose, fits, rho_of, spent, summary
+from synthgov.budget import accounting
+from synthgov.budget.accounting import INFINITY, compose, fits, rho_of, spent, summary
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
+from tests.helpers import ROOT
 
 D = Decimal
 TARGET = D("0.000001")
@@ -37,23 +39,79 @@ def close(actual: Decimal, expected: float, rel: float) -> bool:
 # rho of the zCDP part), the budget (epsilon, delta) and the gate's decision.
 VECTORS = [
     ("empty", [], 0.0, 0.0, "empty", "0", ("1.0", "0.000001"), True),
-    ("single_pure", [loss(epsilon="0.5")], 0.5, 0.0, "R1 pure-as-approx", "0",
-     ("1.0", "0.000001"), True),
-    ("single_zcdp", [loss(rho="0.1")], 2.1419389283854744, 1e-6, "no pure entries", "0.1",
-     ("3.0", "0.000001"), True),
-    ("mixed_all_kinds", [loss(epsilon="0.5"), loss(epsilon="0.3", delta="0.0000002"),
-                         loss(rho="0.05"), loss(rho="0.02")],
-     2.5824892682628064, 1e-6, "R1 pure-as-approx", "0.07", ("3.0", "0.000001"), True),
-    ("zcdp_sum", [loss(rho="0.05"), loss(rho="0.05"), loss(rho="0.1")], 3.131055680764348, 1e-6,
-     "no pure entries", "0.2", ("3.0", "0.000001"), False),
-    ("delta_exhausted_over", [loss(epsilon="0.1", delta="0.0000006")] * 2, math.inf, 1e-6,
-     "no pure entries", "0", ("5.0", "0.000001"), False),
-]  # fmt: skip
+    (
+        "single_pure",
+        [loss(epsilon="0.5")],
+        0.5,
+        0.0,
+        "R1 pure-as-approx",
+        "0",
+        ("1.0", "0.000001"),
+        True,
+    ),
+    (
+        "single_zcdp",
+        [loss(rho="0.1")],
+        2.1419389283854744,
+        1e-6,
+        "no pure entries",
+        "0.1",
+        ("3.0", "0.000001"),
+        True,
+    ),
+    (
+        "mixed_all_kinds",
+        [
+            loss(epsilon="0.5"),
+            loss(epsilon="0.3", delta="0.0000002"),
+            loss(rho="0.05"),
+            loss(rho="0.02"),
+        ],
+        2.5824892682628064,
+        1e-6,
+        "R1 pure-as-approx",
+        "0.07",
+        ("3.0", "0.000001"),
+        True,
+    ),
+    (
+        "zcdp_sum",
+        [loss(rho="0.05"), loss(rho="0.05"), loss(rho="0.1")],
+        3.131055680764348,
+        1e-6,
+        "no pure entries",
+        "0.2",
+        ("3.0", "0.000001"),
+        False,
+    ),
+    (
+        "delta_exhausted_over",
+        [loss(epsilon="0.1", delta="0.0000006")] * 2,
+        math.inf,
+        1e-6,
+        "no pure entries",
+        "0",
+        ("5.0", "0.000001"),
+        False,
+    ),
+]
 
 
-@pytest.mark.parametrize(("name", "losses", "epsilon", "delta", "rule", "rho", "budget", "passes"),
-                         VECTORS, ids=[v[0] for v in VECTORS])  # fmt: skip
-def test_the_research_vectors(name, losses, epsilon, delta, rule, rho, budget, passes) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("name", "losses", "epsilon", "delta", "rule", "rho", "budget", "passes"),
+    VECTORS,
+    ids=[v[0] for v in VECTORS],
+)
+def test_the_research_vectors(
+    name: str,
+    losses: list[Loss],
+    epsilon: float,
+    delta: float,
+    rule: str,
+    rho: str,
+    budget: tuple[str, str],
+    passes: bool,
+) -> None:
     total = compose(losses, TARGET)
     # §5: 1e-9 relative for sums, 1e-6 for anything through a zCDP conversion
     assert close(total.epsilon, epsilon, 1e-6 if total.rho else 1e-9), total
@@ -135,9 +193,12 @@ def test_epsilon_squared_over_two_equals_opendps_conversion() -> None:
 
     for text in ("0.1", "0.5", "1.0", "1.7", "0.003"):
         pure = dp.make_user_measurement(
-            dp.atom_domain(T=int), dp.absolute_distance(T=int), measures.max_divergence(),
-            function=lambda x: x, privacy_map=lambda d_in, e=float(text): e,
-        )  # fmt: skip
+            dp.atom_domain(T=int),
+            dp.absolute_distance(T=int),
+            measures.max_divergence(),
+            function=lambda x: x,
+            privacy_map=lambda d_in, e=float(text): e,
+        )
         theirs = combinators.make_pureDP_to_zCDP(pure).map(1)
         ours = rho_of([loss(epsilon=text)])
         assert D(theirs) >= ours and math.isclose(theirs, float(ours), rel_tol=1e-15)
@@ -150,11 +211,14 @@ def test_whole_opendp_composition_agrees() -> None:
     import opendp.combinators as combinators
     import opendp.measures as measures
 
-    def recorded(measure, value):  # type: ignore[no-untyped-def]
+    def recorded(measure: Any, value: Any) -> Any:
         return dp.make_user_measurement(
-            dp.atom_domain(T=int), dp.absolute_distance(T=int), measure,
-            function=lambda x: x, privacy_map=lambda d_in: value,
-        )  # fmt: skip
+            dp.atom_domain(T=int),
+            dp.absolute_distance(T=int),
+            measure,
+            function=lambda x: x,
+            privacy_map=lambda d_in: value,
+        )
 
     approx_zcdp = measures.approximate(measures.zero_concentrated_divergence())
     rhos, approx = [0.05, 0.02, 0.013], [(0.3, 2e-7), (0.2, 1e-7)]
@@ -166,8 +230,11 @@ def test_whole_opendp_composition_agrees() -> None:
     rho, _ = zcdp_part.map(1)
     both = recorded(approx_zcdp, (rho, approx_delta))
     converted, _ = combinators.make_fix_delta(combinators.make_zCDP_to_approxDP(both), 1e-6).map(1)
-    ours = compose([loss(rho=str(r)) for r in rhos]
-                   + [loss(epsilon=str(e), delta=format(D(str(d)), "f")) for e, d in approx], TARGET)  # fmt: skip
+    ours = compose(
+        [loss(rho=str(r)) for r in rhos]
+        + [loss(epsilon=str(e), delta=format(D(str(d)), "f")) for e, d in approx],
+        TARGET,
+    )
     assert math.isclose(float(ours.epsilon), approx_eps + converted, rel_tol=1e-9)
 
 
@@ -179,21 +246,31 @@ def test_floats_round_against_us() -> None:
 
 
 def test_summary_has_the_json_shape_of_the_brief() -> None:
-    approx = summary("s", Notion.APPROX, cap(epsilon="3.0", delta="0.000001"),
-                     [loss(epsilon="1.0", delta="0.0000001")])  # fmt: skip
+    approx = summary(
+        "s",
+        Notion.APPROX,
+        cap(epsilon="3.0", delta="0.000001"),
+        [loss(epsilon="1.0", delta="0.0000001")],
+    )
     assert approx == {
-        "source": "s", "notion": "approx", "entries": 1,
+        "source": "s",
+        "notion": "approx",
+        "entries": 1,
         "cap": {"epsilon": 3.0, "delta": 1e-6},
         "spent": {"epsilon": 1.0, "delta": 1e-7},
         "remaining": {"epsilon": 2.0, "delta": 9e-7},
-    }  # fmt: skip
+    }
     zcdp = summary("w", Notion.ZCDP, cap(rho="0.5", delta="0.000001"), [loss(rho="0.1")])
     assert zcdp["cap"]["rho"] == 0.5 and zcdp["spent"]["rho"] == 0.1
     assert zcdp["remaining"]["rho"] == 0.4
     assert zcdp["spent"]["epsilon"] == pytest.approx(2.1419389283854744, rel=1e-6)
     assert zcdp["cap"]["epsilon"] > zcdp["spent"]["epsilon"]
-    exhausted = summary("s", Notion.APPROX, cap(epsilon="3.0", delta="0.000001"),
-                        [loss(epsilon="0.1", delta="0.0000006")] * 2)  # fmt: skip
+    exhausted = summary(
+        "s",
+        Notion.APPROX,
+        cap(epsilon="3.0", delta="0.000001"),
+        [loss(epsilon="0.1", delta="0.0000006")] * 2,
+    )
     assert exhausted["spent"]["epsilon"] is None and exhausted["remaining"]["epsilon"] is None
 
 
@@ -221,6 +298,7 @@ def test_adding_an_entry_never_lowers_the_composed_epsilon(losses: list[Loss], e
 def test_the_fast_decision_is_the_canonical_one(losses: list[Loss], budget: str) -> None:
     """`fits` skips OpenDP where exact sums decide; it must agree with the full rule."""
     ledger_cap = cap(epsilon=budget, delta="0.000001")
+    assert ledger_cap.epsilon is not None
     assert fits(Notion.APPROX, ledger_cap, losses) is (
         compose(losses, TARGET).epsilon <= ledger_cap.epsilon
     )
@@ -231,12 +309,10 @@ def test_exact_decisions_do_not_import_opendp() -> None:
     import subprocess
     import sys
 
-    from tests.conftest import ROOT
-
     probe = """
 import sys
 from decimal import Decimal as D
-from synthgov.accounting import fits
+from synthgov.budget.accounting import fits
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
 pure, approx = Loss(epsilon=D("0.5")), Loss(epsilon=D("1.0"), delta=D("0.0000001"))

@@ -14,50 +14,17 @@ from typing import Any
 
 import pytest
 
-from tests import samples, signing
-from tests.conftest import git
-from tests.test_check import (
-    RELEASE,
-    add_release,
-    approve,
-    as_json,
-    check,
-    commit,
-    make_base,
-    release_digest,
-    write,
-)
+from tests.helpers import samples, signing
+from tests.helpers.cli import Synthgov, as_json, check, gate, messages
+from tests.helpers.git import commit, git, signed_commit
+from tests.helpers.repos import add_release, approve, put_approval, release_digest, write
+from tests.helpers.samples import RELEASE, with_metric
 
 PEOPLE = signing.people()
 
 
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
-
-
 def findings(data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f["rule"], f["severity"]) for r in data["releases"] for f in r["findings"]]
-
-
-def messages(data: dict[str, Any]) -> str:
-    return "\n".join(f["message"] for r in data["releases"] for f in r["findings"])
-
-
-def gate(synthgov, repo: Path, *args: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    result = check(synthgov, repo, "--format", "json", *args)
-    assert result.code in (0, 1), result.err
-    data = as_json(result)
-    assert (result.code == 1) == (data["verdict"] == "blocked")
-    return data
-
-
-def put_approval(repo: Path, name: str, role: str | None = None, **kw: Any) -> str:
-    person = kw.pop("person", None) or PEOPLE[name]
-    path, text = signing.approval(person, role or person.roles[0], kw.pop("digest", None)
-                                  or release_digest(repo), **kw)  # fmt: skip
-    write(repo, path, text)
-    return path
 
 
 def edit_report(repo: Path, seed: int) -> None:
@@ -68,18 +35,9 @@ def edit_report(repo: Path, seed: int) -> None:
     report.write_text(json.dumps(data, indent=2))
 
 
-def signed_commit(repo: Path, person: signing.Person, message: str, **env: str) -> None:
-    """A commit by `person` (author and committer), signed with their key."""
-    git(repo, "add", "-A")
-    who = {"GIT_AUTHOR_EMAIL": person.email, "GIT_COMMITTER_EMAIL": person.email}
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={person.key}",
-                    "commit", "-S", "-qm", message], cwd=repo, check=True,
-                   env={**os.environ, **who, **env})  # fmt: skip
-
-
 def test_a_release_without_approvals_is_blocked_naming_the_roles_and_the_policy_line(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     data = gate(synthgov, base)
     missing = [f for f in data["releases"][0]["findings"] if f["rule"] == "approvals.missing"]
@@ -89,14 +47,16 @@ def test_a_release_without_approvals_is_blocked_naming_the_roles_and_the_policy_
     assert "synthgov approve claims@1.10 --role" in missing[0]["fix"]
 
 
-def test_allow_missing_approvals_warns_for_the_pre_push_hook(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_allow_missing_approvals_warns_for_the_pre_push_hook(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     data = gate(synthgov, base, "--allow-missing-approvals")
     assert data["verdict"] == "pass"
     assert ("approvals.missing", "warning") in findings(data)
 
 
-def test_unsigned_approval_file_does_not_count(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unsigned_approval_file_does_not_count(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada")
     text = (base / path).read_text()
@@ -108,7 +68,7 @@ def test_unsigned_approval_file_does_not_count(synthgov, base: Path) -> None:  #
     assert ("approvals.signature", "warning") in findings(data)
 
 
-def test_unregistered_key(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unregistered_key(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     put_approval(base, "mallory")
     commit(base, "approval by an unregistered reviewer")
@@ -117,7 +77,7 @@ def test_unregistered_key(synthgov, base: Path) -> None:  # type: ignore[no-unty
     assert "is not in the base registry" in messages(data)
 
 
-def test_key_added_by_the_pr_itself(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_key_added_by_the_pr_itself(synthgov: Synthgov, base: Path) -> None:
     registry = base / "policy/reviewers.yaml"
     registry.write_text(signing.registry_yaml(*signing.registered(), PEOPLE["mallory"]))
     add_release(base, approved_by=("chen",))
@@ -139,7 +99,7 @@ def _base_registry(repo: Path, **extra: str) -> None:
     git(repo, "rebase", "-q", "main")
 
 
-def test_revoked_key(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revoked_key(synthgov: Synthgov, base: Path) -> None:
     _base_registry(base, ada='revoked_at: "2026-01-01T00:00:00Z"\nrevocation_reason: laptop stolen')
     add_release(base)
     data = gate(synthgov, base)
@@ -147,9 +107,8 @@ def test_revoked_key(synthgov, base: Path) -> None:  # type: ignore[no-untyped-d
     assert "was revoked at 2026-01-01T00:00:00Z (laptop stolen)" in messages(data)
 
 
-def test_expired_key_with_back_dated_commit(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_expired_key_with_back_dated_commit(synthgov: Synthgov, base: Path) -> None:
     _base_registry(base, ada='valid_before: "2026-01-01T00:00:00Z"')
-    from tests import samples
 
     early = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2025-05-01T10:00:00Z")
     add_release(base, manifest=early, approved_by=("chen",))  # made while the key was valid
@@ -166,7 +125,7 @@ def test_expired_key_with_back_dated_commit(synthgov, base: Path) -> None:  # ty
     assert gate(synthgov, base, "--at", "2025-12-01T00:00:00Z")["verdict"] == "pass"
 
 
-def test_wrong_role(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_role(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("ada",))
     put_approval(base, "chen", "privacy-reviewer")  # chen is a data owner only
     commit(base, "approval in a role chen does not hold")
@@ -175,8 +134,7 @@ def test_wrong_role(synthgov, base: Path) -> None:  # type: ignore[no-untyped-de
     assert ("approvals.role", "warning") in findings(data)
 
 
-def test_self_approval_by_the_manifest_author(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests import samples
+def test_self_approval_by_the_manifest_author(synthgov: Synthgov, base: Path) -> None:
 
     manifest = samples.MANIFEST.replace("author@example.org", PEOPLE["ada"].email)
     add_release(base, manifest=manifest)
@@ -185,7 +143,7 @@ def test_self_approval_by_the_manifest_author(synthgov, base: Path) -> None:  # 
     assert "ada is an author of claims@1.10" in messages(data)
 
 
-def test_self_approval_by_a_commit_author(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_self_approval_by_a_commit_author(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     edit_report(base, seed=1)
     git(base, "add", "-A")
@@ -199,7 +157,7 @@ def test_self_approval_by_a_commit_author(synthgov, base: Path) -> None:  # type
     assert "chen is an author of claims@1.10" in messages(data)
 
 
-def test_digest_after_report_edit(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_digest_after_report_edit(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     edit_report(base, seed=1)
     commit(base, "edit the report after approval")
@@ -208,7 +166,7 @@ def test_digest_after_report_edit(synthgov, base: Path) -> None:  # type: ignore
     assert {r for r, _ in findings(data)} >= {"approvals.stale", "approvals.missing"}
 
 
-def test_signature_over_another_payload(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_signature_over_another_payload(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada", decision="reject")
     (base / path).write_text(
@@ -220,7 +178,7 @@ def test_signature_over_another_payload(synthgov, base: Path) -> None:  # type: 
     assert ("approvals.signature", "warning") in findings(data)
 
 
-def test_wrong_namespace(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_namespace(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     put_approval(base, "ada", namespace="git")
     commit(base, "a git-namespace signature as approval")
@@ -229,7 +187,7 @@ def test_wrong_namespace(synthgov, base: Path) -> None:  # type: ignore[no-untyp
     assert "namespace" in messages(data)
 
 
-def test_replayed_approval_from_another_release(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_replayed_approval_from_another_release(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     other = RELEASE.replace("1.10", "1.11")
     for name in ("manifest.yaml", "report.json"):
@@ -246,7 +204,7 @@ def test_replayed_approval_from_another_release(synthgov, base: Path) -> None:  
     assert {"approvals.signature", "approvals.missing"} <= rules
 
 
-def test_duplicate_approvals_counted_twice(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_approvals_counted_twice(synthgov: Synthgov, base: Path, tmp_path: Path) -> None:
     fay = signing.make_person(tmp_path, "fay", "privacy-reviewer", "data-owner")
     git(base, "checkout", "-q", "main")
     (base / "policy/reviewers.yaml").write_text(signing.registry_yaml(*signing.registered(), fay))
@@ -266,7 +224,7 @@ def test_duplicate_approvals_counted_twice(synthgov, base: Path, tmp_path: Path)
     assert gate(synthgov, base)["verdict"] == "pass"
 
 
-def test_a_valid_reject_blocks_until_replaced(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_valid_reject_blocks_until_replaced(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     put_approval(base, "ada", decision="reject")
     put_approval(base, "bo")
@@ -276,7 +234,7 @@ def test_a_valid_reject_blocks_until_replaced(synthgov, base: Path) -> None:  # 
     assert ("approvals.rejected", "error") in findings(data)
 
 
-def test_a_commit_carrier_alone_suffices(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_commit_carrier_alone_suffices(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada", signer=PEOPLE["bo"])  # embedded signature: wrong key
     signed_commit(base, PEOPLE["ada"], "ada approves by a signed commit")
@@ -286,16 +244,23 @@ def test_a_commit_carrier_alone_suffices(synthgov, base: Path) -> None:  # type:
     raw = git(base, "cat-file", "commit", "HEAD")
     header_end = raw.index("\ngpgsig ")
     forged = raw[:header_end] + "\ngpgsig-sha256 junk" + raw[header_end:]
-    sha = subprocess.run(["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
-                         cwd=base, input=forged, capture_output=True, text=True,
-                         check=True).stdout.strip()  # fmt: skip
+    sha = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "-w", "--stdin", "--literally"],
+        cwd=base,
+        input=forged,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     git(base, "reset", "-q", "--hard", sha)
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert path.endswith("privacy-reviewer--ada.yaml")
 
 
-def test_unsigned_squash_merge_with_a_valid_embedded_signature_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unsigned_squash_merge_with_a_valid_embedded_signature_passes(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     git(base, "checkout", "-q", "main")
     git(base, "merge", "-q", "--squash", "pr")
@@ -305,26 +270,27 @@ def test_unsigned_squash_merge_with_a_valid_embedded_signature_passes(synthgov, 
     assert as_json(result)["releases"][0]["release"] == "claims@1.10"
 
 
-def test_a_waiver_applies_only_with_its_approvals(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests import samples
-    from tests.test_engine import with_metric
+def test_a_waiver_applies_only_with_its_approvals(synthgov: Synthgov, base: Path) -> None:
 
     metrics = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
     add_release(base, metrics)
-    waiver = samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85").replace(
-        '"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"').replace(
-        '"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')  # fmt: skip
+    waiver = (
+        samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
+        .replace('"2026-10-02T00:00:00Z"', '"2027-01-15T00:00:00Z"')
+        .replace('"2026-09-02T00:00:00Z"', '"2026-11-01T00:00:00Z"')
+    )
     write(base, f"{RELEASE}/waivers/WVR-2026-007.yaml", waiver)
     commit(base, "waiver")
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert "approvals.waiver_unapproved" in {r for r, _ in findings(data)}
-    from synthgov import approvals
-    from synthgov.loading import parse_document
+    from synthgov.decision import digests
+    from synthgov.files.loading import parse_document
 
     doc = parse_document(waiver.encode(), "w.yaml")
-    put_approval(base, "bo", digest=approvals.waiver_digest("claims@1.10", doc.data),
-                 waiver="WVR-2026-007")  # fmt: skip
+    put_approval(
+        base, "bo", digest=digests.waiver_digest("claims@1.10", doc.data), waiver="WVR-2026-007"
+    )
     commit(base, "bo approves the waiver")
     data = gate(synthgov, base)
     assert data["verdict"] == "pass", messages(data)
@@ -332,8 +298,8 @@ def test_a_waiver_applies_only_with_its_approvals(synthgov, base: Path) -> None:
 
 @pytest.mark.parametrize("admins", [("dana",), ("dana", "eli")])
 def test_a_policy_change_needs_its_admin_approvals(
-    synthgov, base: Path, admins: tuple[str, ...]
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, admins: tuple[str, ...]
+) -> None:
     policy = base / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten MIA")
@@ -348,7 +314,7 @@ def test_a_policy_change_needs_its_admin_approvals(
     assert result.code == (1 if len(admins) < 2 else 0)
 
 
-def test_deleting_the_policy_or_the_registry_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_deleting_the_policy_or_the_registry_blocks(synthgov: Synthgov, base: Path) -> None:
     (base / "policy/reviewers.yaml").unlink()
     commit(base, "drop the registry")
     result = check(synthgov, base, "--format", "json")
@@ -358,7 +324,7 @@ def test_deleting_the_policy_or_the_registry_blocks(synthgov, base: Path) -> Non
     ]
 
 
-def test_policy_approvals_cannot_be_replayed_to_roll_back(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_policy_approvals_cannot_be_replayed_to_roll_back(synthgov: Synthgov, base: Path) -> None:
     """main: S0 -> S1 with admin approvals; a pull request restores S0 with S0's old approvals."""
     git(base, "checkout", "-q", "main")
     git(base, "checkout", "-qb", "tighten")
@@ -384,7 +350,7 @@ def test_policy_approvals_cannot_be_replayed_to_roll_back(synthgov, base: Path) 
     assert "approvals.stale" in [f["rule"] for f in as_json(result)["findings"]]
 
 
-def test_a_deleted_reject_still_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_reject_still_blocks(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada", decision="reject")
     commit(base, "ada rejects")
@@ -396,12 +362,19 @@ def test_a_deleted_reject_still_blocks(synthgov, base: Path) -> None:  # type: i
     assert "removing or overwriting the file does not withdraw it" in messages(data)
 
 
-def test_a_reject_overwritten_with_an_older_approve_still_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_reject_overwritten_with_an_older_approve_still_blocks(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada")
     old_approve = (base / path).read_text()
-    later = signing.approval(PEOPLE["ada"], "privacy-reviewer", release_digest(base),
-                             decision="reject", signed_at="2025-07-01T00:00:00Z")[1]  # fmt: skip
+    later = signing.approval(
+        PEOPLE["ada"],
+        "privacy-reviewer",
+        release_digest(base),
+        decision="reject",
+        signed_at="2025-07-01T00:00:00Z",
+    )[1]
     write(base, path, later)
     commit(base, "ada rejects")
     write(base, path, old_approve)
@@ -411,18 +384,23 @@ def test_a_reject_overwritten_with_an_older_approve_still_blocks(synthgov, base:
     assert ("approvals.rejected", "error") in findings(data)
 
 
-def test_a_reject_superseded_by_the_reviewers_later_approve_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_reject_superseded_by_the_reviewers_later_approve_passes(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=("chen",))
     path = put_approval(base, "ada", decision="reject")
     commit(base, "ada rejects")
-    later = signing.approval(PEOPLE["ada"], "privacy-reviewer", release_digest(base),
-                             signed_at="2025-08-01T00:00:00Z")[1]  # fmt: skip
+    later = signing.approval(
+        PEOPLE["ada"], "privacy-reviewer", release_digest(base), signed_at="2025-08-01T00:00:00Z"
+    )[1]
     write(base, path, later)
     commit(base, "ada changes her mind")
     assert gate(synthgov, base)["verdict"] == "pass"
 
 
-def test_a_classification_downgrade_alone_needs_admin_approvals(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_classification_downgrade_alone_needs_admin_approvals(
+    synthgov: Synthgov, base: Path
+) -> None:
     card = base / "datasets/claims/card.yaml"
     card.write_text(
         card.read_text().replace("classification: confidential", "classification: public")
@@ -440,16 +418,26 @@ def test_a_classification_downgrade_alone_needs_admin_approvals(synthgov, base: 
     # The card is changed too: its (base) tier's reviewers approve that change as well.
     result = check(synthgov, base, "--format", "json")
     assert [f["rule"] for f in as_json(result)["findings"] if f["severity"] == "error"] == [
-        "policy.card_change", "policy.card_change"]  # fmt: skip
+        "policy.card_change",
+        "policy.card_change",
+    ]
     for name in ("ada", "chen"):
         person = PEOPLE[name]
-        done = synthgov("approve", "--card", "claims", "--role", person.roles[0],
-                        "--key", str(person.key), cwd=base)  # fmt: skip
+        done = synthgov(
+            "approve",
+            "--card",
+            "claims",
+            "--role",
+            person.roles[0],
+            "--key",
+            str(person.key),
+            cwd=base,
+        )
         assert done.code == 0, done.err
     assert check(synthgov, base).code == 0
 
 
-def test_an_evil_merge_makes_its_author_an_author(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_evil_merge_makes_its_author_an_author(synthgov: Synthgov, base: Path) -> None:
     git(base, "checkout", "-qb", "side")
     write(base, "datasets/claims/README.md", "notes\n")
     commit(base, "side work")
@@ -464,33 +452,58 @@ def test_an_evil_merge_makes_its_author_an_author(synthgov, base: Path) -> None:
 
 
 def test_a_key_that_signed_a_release_commit_marks_its_owner_even_when_expired(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     _base_registry(base, ada='valid_before: "2026-01-01T00:00:00Z"')
     add_release(base, approved_by=())
     edit_report(base, seed=2)
     git(base, "add", "-A")
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={PEOPLE['ada'].key}",
-                    "commit", "-S", "-qm", "edit under another email"], cwd=base, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"user.signingkey={PEOPLE['ada'].key}",
+            "commit",
+            "-S",
+            "-qm",
+            "edit under another email",
+        ],
+        cwd=base,
+        check=True,
+    )
     approve(base, "ada", "chen")
     data = gate(synthgov, base, "--at", "2025-12-01T00:00:00Z")
     assert data["verdict"] == "blocked"
     assert "ada is an author of claims@1.10" in messages(data)
 
 
-def test_a_commit_the_reviewer_only_re_signed_is_no_carrier(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_commit_the_reviewer_only_re_signed_is_no_carrier(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("chen",))
     put_approval(base, "ada", signer=PEOPLE["bo"])  # forged: the embedded signature is bo's
     git(base, "add", "-A")
-    subprocess.run(["git", "-c", "gpg.format=ssh", "-c", f"user.signingkey={PEOPLE['ada'].key}",
-                    "commit", "-S", "-qm", "cherry-picked and re-signed by ada"], cwd=base,
-                   check=True)  # authored by the release author, signed by ada  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"user.signingkey={PEOPLE['ada'].key}",
+            "commit",
+            "-S",
+            "-qm",
+            "cherry-picked and re-signed by ada",
+        ],
+        cwd=base,
+        check=True,
+    )  # authored by the release author, signed by ada
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert ("approvals.signature", "warning") in findings(data)
 
 
-def test_a_gitkeep_under_policy_approvals_is_fine(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_gitkeep_under_policy_approvals_is_fine(synthgov: Synthgov, base: Path) -> None:
     write(base, "policy/approvals/.gitkeep", "")
     policy = base / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))

@@ -4,41 +4,40 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from synthgov.loading import parse_document
-from tests import samples, signing
-from tests.conftest import git
-from tests.test_check import (
-    RELEASE,
-    add_release,
-    as_json,
-    check,
-    commit,
-    make_base,
-    write,
-)
+from synthgov.files.loading import parse_document
+from synthgov.signing import canonical
+from tests.helpers import samples, signing
+from tests.helpers.cli import Result, Synthgov, as_json, check
+from tests.helpers.git import commit, git
+from tests.helpers.repos import add_release, write
+from tests.helpers.samples import RELEASE
 
 PEOPLE = signing.people()
 
 
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
-
-
-def approve(synthgov, repo: Path, name: str, *args: str):  # type: ignore[no-untyped-def]
+def approve(synthgov: Synthgov, repo: Path, name: str, *args: str) -> Result:
     person = PEOPLE[name]
-    return synthgov("approve", "claims@1.10", "--role", person.roles[0], "--key", str(person.key),
-                    *args, cwd=repo)  # fmt: skip
+    return synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        person.roles[0],
+        "--key",
+        str(person.key),
+        *args,
+        cwd=repo,
+    )
 
 
 def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     for name in ("ada", "chen"):
         result = approve(synthgov, base, name, "--comment", "metrics reviewed")
@@ -49,9 +48,9 @@ def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
     assert data["reviewer"] == "ada" and data["signature"]["format"] == "sshsig"
     assert data["comment"] == "metrics reviewed"
     assert git(base, "status", "--porcelain") == ""
-    from synthgov.history import Repository
+    from synthgov.git.history import Repository
     from synthgov.models import Registry
-    from synthgov.signatures import Verifier
+    from synthgov.signing.signatures import Verifier
 
     registry = Registry.model_validate(
         parse_document((base / "policy/reviewers.yaml").read_bytes(), "r.yaml").data
@@ -62,7 +61,9 @@ def test_approve_writes_a_signed_file_and_a_signed_commit_and_check_passes(
     assert check(synthgov, base).code == 0
 
 
-def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_refuses_an_unregistered_key_and_writes_nothing(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     result = approve(synthgov, base, "mallory")
     assert result.code == 1
@@ -70,24 +71,51 @@ def test_approve_refuses_an_unregistered_key_and_writes_nothing(synthgov, base: 
     assert not (base / RELEASE / "approvals").exists()
 
 
-def test_approve_refuses_a_role_not_held(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_refuses_a_role_not_held(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     person = PEOPLE["chen"]
-    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", "--key",
-                      str(person.key), cwd=base)  # fmt: skip
+    result = synthgov(
+        "approve", "claims@1.10", "--role", "privacy-reviewer", "--key", str(person.key), cwd=base
+    )
     assert result.code == 1 and "does not hold the role privacy-reviewer" in result.err
 
 
-def test_approve_refuses_self_approval(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests import samples
+def test_a_refused_reviewer_is_refused_before_the_approval_is_built_or_signed(
+    synthgov: Synthgov, base: Path
+) -> None:
+    """The role check comes first: an overlong comment (refused when the approval is
+    built) and a key that cannot sign (refused when signing) never mask the refusal, and
+    the reviewer is never asked to sign what would not count."""
+    add_release(base, approved_by=())
+    person = PEOPLE["chen"]
+    result = synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(person.key),
+        "--comment",
+        "x" * 10_001,
+        cwd=base,
+    )
+    assert result.code == 1, result.err
+    assert "does not hold the role privacy-reviewer in the base registry (holds: " in result.err
+    assert not (base / RELEASE / "approvals").exists()
 
-    add_release(base, manifest=samples.MANIFEST.replace("author@example.org", "ada@example.org"),
-                approved_by=())  # fmt: skip
+
+def test_approve_refuses_self_approval(synthgov: Synthgov, base: Path) -> None:
+
+    add_release(
+        base,
+        manifest=samples.MANIFEST.replace("author@example.org", "ada@example.org"),
+        approved_by=(),
+    )
     result = approve(synthgov, base, "ada")
     assert result.code == 1 and "ada is an author of claims@1.10" in result.err
 
 
-def test_approve_never_overwrites_without_replace(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_never_overwrites_without_replace(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0
     again = approve(synthgov, base, "ada", "--decision", "reject")
@@ -97,7 +125,9 @@ def test_approve_never_overwrites_without_replace(synthgov, base: Path) -> None:
     assert check(synthgov, base).code == 1
 
 
-def test_approve_binds_the_committed_release_not_the_working_tree(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_binds_the_committed_release_not_the_working_tree(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=("chen",))
     report = base / RELEASE / "report.json"
     report.write_text(report.read_text().replace('"seed": 0', '"seed": 5'))  # uncommitted
@@ -107,34 +137,48 @@ def test_approve_binds_the_committed_release_not_the_working_tree(synthgov, base
     assert check(synthgov, base).code == 0
 
 
-def test_approve_bad_usage_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_bad_usage_is_exit_2(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     assert synthgov("approve", "claims", "--role", "x", cwd=base).code == 2
     assert synthgov("approve", "--role", "x", cwd=base).code == 2
-    missing = synthgov("approve", "claims@9.9", "--role", "privacy-reviewer", "--key",
-                       str(PEOPLE["ada"].key), cwd=base)  # fmt: skip
+    missing = synthgov(
+        "approve",
+        "claims@9.9",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(PEOPLE["ada"].key),
+        cwd=base,
+    )
     assert missing.code == 2 and "not committed at HEAD" in missing.err
 
 
 @pytest.fixture
-def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+def gpg_reviewer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
     """A reviewer's own gpg home with an ed25519 key; returns (fingerprint, armoured public key)."""
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("GNUPGHOME", str(home))
 
     def gpg(*args: str) -> str:
-        return subprocess.run(["gpg", "--batch", "--passphrase", "", *args], check=True,
-                              capture_output=True, text=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     gpg("--quick-gen-key", "Gus <gus@example.org>", "ed25519", "sign", "never")
-    fpr = next(line.split(":")[9] for line in gpg("--with-colons", "--list-keys").splitlines()
-               if line.startswith("fpr:"))  # fmt: skip
+    fpr = next(
+        line.split(":")[9]
+        for line in gpg("--with-colons", "--list-keys").splitlines()
+        if line.startswith("fpr:")
+    )
     yield fpr, gpg("--armor", "--export", fpr)
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
 
 
-def test_openpgp_happy_path(synthgov, base: Path, gpg_reviewer: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_openpgp_happy_path(synthgov: Synthgov, base: Path, gpg_reviewer: tuple[str, str]) -> None:
     fpr, public = gpg_reviewer
     git(base, "checkout", "-q", "main")
     block = "\n".join("        " + line if line else "" for line in public.strip().splitlines())
@@ -155,7 +199,7 @@ def test_openpgp_happy_path(synthgov, base: Path, gpg_reviewer: tuple[str, str])
     assert check(synthgov, base).code == 0
 
 
-def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_status_shows_present_and_missing_approvals(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=("ada",))
     result = synthgov("status", "--format", "json", cwd=base)
     assert result.code == 0, result.err
@@ -173,7 +217,9 @@ def test_status_shows_present_and_missing_approvals(synthgov, base: Path) -> Non
     assert "claims@1.10: approved" in synthgov("status", cwd=base).out
 
 
-def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_policy_by_two_admins_unblocks_a_policy_change(
+    synthgov: Synthgov, base: Path
+) -> None:
     policy = base / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), margin=0.04))
     commit(base, "tighten MIA")
@@ -190,42 +236,54 @@ def test_approve_policy_by_two_admins_unblocks_a_policy_change(synthgov, base: P
     assert "policy.change" not in {f["rule"] for f in as_json(result)["findings"]}
 
 
-def test_approve_signs_the_subject_and_the_repository_id(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
-    from synthgov import approvals
+def test_approve_signs_the_subject_and_the_repository_id(synthgov: Synthgov, base: Path) -> None:
 
     add_release(base, approved_by=())
     assert approve(synthgov, base, "ada").code == 0
-    data = parse_document((base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(),
-                          "a.yaml").data  # fmt: skip
+    data = parse_document(
+        (base / RELEASE / "approvals/privacy-reviewer--ada.yaml").read_bytes(), "a.yaml"
+    ).data
     assert (data["subject"], data["repository"]) == ("release", signing.REPOSITORY)
-    payload = json.loads(approvals.signed_payload(data))
+    payload = json.loads(canonical.signed_payload(data))
     assert payload["subject"] == "release" and payload["repository"] == signing.REPOSITORY
 
 
-def test_approve_card_and_budget_write_where_check_reads(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_card_and_budget_write_where_check_reads(synthgov: Synthgov, base: Path) -> None:
     card = base / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("source: {id: claims-db,", "source: {id: other,"))
-    write(base, "budgets/other.yaml", (base / "budgets/claims-db.yaml").read_text().replace(
-        "source: claims-db", "source: other"))  # fmt: skip
+    write(
+        base,
+        "budgets/other.yaml",
+        (base / "budgets/claims-db.yaml").read_text().replace("source: claims-db", "source: other"),
+    )
     commit(base, "claims moves to the source other")
-    for name, what in (("ada", ("--card", "claims")), ("chen", ("--card", "claims")),
-                       ("ada", ("--budget",)), ("dana", ("--budget",))):  # fmt: skip
+    for name, what in (
+        ("ada", ("--card", "claims")),
+        ("chen", ("--card", "claims")),
+        ("ada", ("--budget",)),
+        ("dana", ("--budget",)),
+    ):
         person = PEOPLE[name]
-        done = synthgov("approve", *what, "--role", person.roles[0], "--key", str(person.key),
-                        cwd=base)  # fmt: skip
+        done = synthgov(
+            "approve", *what, "--role", person.roles[0], "--key", str(person.key), cwd=base
+        )
         assert done.code == 0, done.err
     assert (base / "datasets/claims/approvals/data-owner--chen.yaml").is_file()
-    budget = parse_document((base / "budgets/approvals/policy-admin--dana.yaml").read_bytes(),
-                            "b.yaml").data  # fmt: skip
+    budget = parse_document(
+        (base / "budgets/approvals/policy-admin--dana.yaml").read_bytes(), "b.yaml"
+    ).data
     assert budget["subject"] == "budget" and "release" not in budget
     assert check(synthgov, base).code == 0
 
 
-def test_approve_card_or_budget_without_such_a_change_is_exit_2(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_approve_card_or_budget_without_such_a_change_is_exit_2(
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     key = str(PEOPLE["ada"].key)
-    card = synthgov("approve", "--card", "claims", "--role", "privacy-reviewer", "--key", key,
-                    cwd=base)  # fmt: skip
+    card = synthgov(
+        "approve", "--card", "claims", "--role", "privacy-reviewer", "--key", key, cwd=base
+    )
     assert card.code == 2 and "is not changed on this branch" in card.err
     budget = synthgov("approve", "--budget", "--role", "privacy-reviewer", "--key", key, cwd=base)
     assert budget.code == 2 and "creates no ledger" in budget.err

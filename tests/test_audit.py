@@ -13,27 +13,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from synthgov.schemas import json_schema
-from tests import ledgers, samples, signing
-from tests.conftest import git
-from tests.test_check import add_release, commit, make_base, write
-from tests.test_engine import RELEASE, with_metric
-
-
-def sha(repo: Path, ref: str = "HEAD") -> str:
-    return git(repo, "rev-parse", ref).strip()
-
-
-def merge(repo: Path) -> None:
-    """Merge the pull request branch `pr` into main with a merge commit."""
-    git(repo, "checkout", "-q", "main")
-    git(repo, "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "pr", "-m", "merge pr")
-
-
-def audit(synthgov, repo: Path, *args: str) -> tuple[int, dict[str, Any]]:  # type: ignore[no-untyped-def]
-    result = synthgov("audit", *args, cwd=repo)
-    assert result.code in (0, 1), result.err
-    return result.code, json.loads(result.out)
+from synthgov.files.schemas import json_schema
+from tests.helpers import ledgers, samples, signing
+from tests.helpers.cli import Synthgov, audit
+from tests.helpers.git import commit, git, merge, sha
+from tests.helpers.repos import add_release, make_base, write
+from tests.helpers.samples import RELEASE, with_metric
 
 
 def kinds(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -49,7 +34,7 @@ def clean(repo: Path) -> Path:
     return repo
 
 
-def test_a_clean_history_passes_and_the_json_validates(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_clean_history_passes_and_the_json_validates(synthgov: Synthgov, clean: Path) -> None:
     code, data = audit(synthgov, clean)
     assert code == 0 and data["verdict"] == "clean", data["findings"]
     jsonschema.validate(data, json_schema("audit"))
@@ -65,7 +50,9 @@ def test_a_clean_history_passes_and_the_json_validates(synthgov, clean: Path) ->
     assert data["budgets"][-1]["entries"] == 1
 
 
-def test_a_direct_push_of_a_failing_release_is_found_at_its_commit(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_direct_push_of_a_failing_release_is_found_at_its_commit(
+    synthgov: Synthgov, repo: Path
+) -> None:
     make_base(repo)
     git(repo, "checkout", "-q", "main")
     add_release(repo, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
@@ -81,8 +68,8 @@ def test_a_direct_push_of_a_failing_release_is_found_at_its_commit(synthgov, rep
 
 
 def test_audit_finds_a_self_approval_squashed_with_a_co_author_trailer(
-    synthgov, repo: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, repo: Path
+) -> None:
     """ada writes claims@1.10 and approves it; the pull request is squash-merged past the
     gate. The squashed commit is sam's; ada survives only in the `Co-authored-by` trailer
     the platform writes for each author of the squashed commits, and the audit, which read
@@ -91,12 +78,21 @@ def test_audit_finds_a_self_approval_squashed_with_a_co_author_trailer(
     add_release(repo)  # the release commit, then ada's and chen's approvals
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--squash", "pr")
-    env = {**os.environ, "GIT_AUTHOR_EMAIL": "sam@example.org",
-           "GIT_COMMITTER_EMAIL": "sam@example.org"}  # fmt: skip
-    message = ("claims@1.10 (#7)\n\nCo-authored-by: Ada <ada@example.org>\n"
-               "Co-authored-by: Chen <chen@example.org>")  # fmt: skip
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", message], cwd=repo,
-                   check=True, env=env)  # fmt: skip
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_EMAIL": "sam@example.org",
+        "GIT_COMMITTER_EMAIL": "sam@example.org",
+    }
+    message = (
+        "claims@1.10 (#7)\n\nCo-authored-by: Ada <ada@example.org>\n"
+        "Co-authored-by: Chen <chen@example.org>"
+    )
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", message],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
     code, data = audit(synthgov, repo)
     assert code == 1
     squashed = sha(repo)
@@ -107,7 +103,9 @@ def test_audit_finds_a_self_approval_squashed_with_a_co_author_trailer(
     assert "names as a co-author ada@example.org" in text
 
 
-def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(
+    synthgov: Synthgov, clean: Path
+) -> None:
     ledger = clean / ledgers.PATH
     text = ledger.read_text()
     assert "mechanism: aim" in text
@@ -118,7 +116,7 @@ def test_a_ledger_rewrite_is_found_at_the_commit_that_made_it(synthgov, clean: P
     assert kinds(data) and set(kinds(data)) == {(sha(clean), "ledger.rewrite")}
 
 
-def test_a_policy_change_without_admin_approvals_is_found(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_policy_change_without_admin_approvals_is_found(synthgov: Synthgov, clean: Path) -> None:
     policy = clean / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), threshold=0.99))
     commit(clean, "loosen the policy")
@@ -128,7 +126,9 @@ def test_a_policy_change_without_admin_approvals_is_found(synthgov, clean: Path)
     assert data["findings"][0]["rule"] == "policy.change"
 
 
-def test_an_approval_by_a_key_revoked_before_the_merge_does_not_count(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_approval_by_a_key_revoked_before_the_merge_does_not_count(
+    synthgov: Synthgov, repo: Path
+) -> None:
     make_base(repo)
     git(repo, "checkout", "-q", "main")
     revoked = {"chen": "revoked_at: 2025-09-01T00:00:00Z\nrevocation_reason: laptop stolen"}
@@ -159,8 +159,8 @@ def dana() -> signing.Person:
 
 
 def test_a_checkpoint_verifies_and_a_force_push_that_drops_it_is_found(
-    synthgov, clean: Path, dana
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, clean: Path, dana: signing.Person
+) -> None:
     result = synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean)
     assert result.code == 0, result.err
     [written] = list((clean / "audit/checkpoints").iterdir())
@@ -180,7 +180,9 @@ def test_a_checkpoint_verifies_and_a_force_push_that_drops_it_is_found(
     assert finding["kind"] == "history.rewritten" and dropped[:12] in finding["message"]
 
 
-def test_a_tampered_checkpoint_is_invalid(synthgov, clean: Path, dana) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_checkpoint_is_invalid(
+    synthgov: Synthgov, clean: Path, dana: signing.Person
+) -> None:
     assert synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean).code == 0
     [written] = list((clean / "audit/checkpoints").iterdir())
     written.write_text(re.sub(r"entries: 1", "entries: 0", written.read_text()))
@@ -188,24 +190,32 @@ def test_a_tampered_checkpoint_is_invalid(synthgov, clean: Path, dana) -> None: 
     assert code == 1 and "checkpoint.invalid" in {f["kind"] for f in data["findings"]}
 
 
-def test_a_checkpoint_needs_an_auditor_or_policy_admin(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkpoint_needs_an_auditor_or_policy_admin(synthgov: Synthgov, clean: Path) -> None:
     ada = signing.people()["ada"]
     result = synthgov("audit", "--checkpoint", "--key", str(ada.key), cwd=clean)
     assert result.code == 2 and "ada holds neither auditor nor policy-admin" in result.err
     assert not (clean / "audit").exists()
 
 
-def test_a_back_dated_commit_is_found(synthgov, clean: Path, dana) -> None:  # type: ignore[no-untyped-def]
+def test_a_back_dated_commit_is_found(
+    synthgov: Synthgov, clean: Path, dana: signing.Person
+) -> None:
     assert synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean).code == 0
     write(clean, "notes.txt", "late\n")
     git(clean, "add", "-A")
     env = {**os.environ, "GIT_COMMITTER_DATE": "2001-01-01T00:00:00Z"}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", "back-dated"],
-                   cwd=clean, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", "back-dated"],
+        cwd=clean,
+        env=env,
+        check=True,
+    )
     code, data = audit(synthgov, clean)
     assert code == 1
-    assert set(kinds(data)) == {(sha(clean), "history.date_regression"),
-                                (sha(clean), "history.backdated")}  # fmt: skip
+    assert set(kinds(data)) == {
+        (sha(clean), "history.date_regression"),
+        (sha(clean), "history.backdated"),
+    }
 
 
 class _Refs(HTMLParser):
@@ -223,7 +233,9 @@ class _Refs(HTMLParser):
         ]
 
 
-def test_the_evidence_pack_is_self_contained(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_evidence_pack_is_self_contained(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
     make_base(repo)
     git(repo, "checkout", "-q", "main")
     add_release(repo, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
@@ -244,39 +256,44 @@ def test_the_evidence_pack_is_self_contained(synthgov, repo: Path, tmp_path: Pat
     assert synthgov("audit", "--format", "html", cwd=repo).out.startswith("<!DOCTYPE html>")
 
 
-def test_a_range_audits_part_of_the_history(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_range_audits_part_of_the_history(synthgov: Synthgov, clean: Path) -> None:
     code, data = audit(synthgov, clean, "--range", "main~1..main")
     assert code == 0 and data["commits"] == 1 and data["range"] == "main~1..main"
 
 
 @pytest.mark.parametrize("args", [["--range", "nosuch"], ["--at", "yesterday"]])
-def test_bad_input_is_one_line_and_exit_2(synthgov, clean: Path, args: list[str]) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_line_and_exit_2(synthgov: Synthgov, clean: Path, args: list[str]) -> None:
     result = synthgov("audit", *args, cwd=clean)
     assert result.code == 2 and len(result.err.strip().splitlines()) == 1 and not result.out
 
 
-def test_a_shallow_clone_is_refused(synthgov, clean: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_shallow_clone_is_refused(synthgov: Synthgov, clean: Path, tmp_path: Path) -> None:
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{clean}", str(shallow))
     result = synthgov("audit", "--range", "HEAD", cwd=shallow)
     assert result.code == 2 and "shallow" in result.err
 
 
-def test_the_audit_schema_is_exported(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_the_audit_schema_is_exported(synthgov: Synthgov) -> None:
     listed = synthgov("schema").out.split()
     assert "checkpoint" in listed and "audit" in listed
     schema = json.loads(synthgov("schema", "audit").out)
     assert "findings" in schema["properties"]
 
 
-def test_a_revoked_artifact_shipped_again_is_found(synthgov, clean: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_revoked_artifact_shipped_again_is_found(synthgov: Synthgov, clean: Path) -> None:
     manifest = (clean / RELEASE / "manifest.yaml").read_text()
     shipped = re.search(r"sha256: ([0-9a-f]{64}), rows", manifest)
     assert shipped is not None
-    write(clean, f"{RELEASE}/revocation.yaml", (
-        "schema_version: 1\nrelease: claims@1.10\nincident_class: privacy\nreason: leak\n"
-        f'revoked_at: "2026-10-01T00:00:00Z"\nauthor: author@example.org\n'
-        f"artifact_sha256: {shipped.group(1)}\n"))  # fmt: skip
+    write(
+        clean,
+        f"{RELEASE}/revocation.yaml",
+        (
+            "schema_version: 1\nrelease: claims@1.10\nincident_class: privacy\nreason: leak\n"
+            f'revoked_at: "2026-10-01T00:00:00Z"\nauthor: author@example.org\n'
+            f"artifact_sha256: {shipped.group(1)}\n"
+        ),
+    )
     commit(clean, "revoke claims@1.10 (pushed directly)")
     again = RELEASE.replace("1.10", "1.11")
     write(clean, f"{again}/manifest.yaml", manifest.replace('version: "1.10"', 'version: "1.11"'))

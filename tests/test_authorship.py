@@ -12,29 +12,14 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests import signing
-from tests.conftest import git
-from tests.test_approvals import gate, messages, put_approval, signed_commit
-from tests.test_check import RELEASE, add_release, approve, commit, make_base, write
+from tests.helpers import samples, signing
+from tests.helpers.cli import Synthgov, gate, messages
+from tests.helpers.git import commit, git, signed_commit
+from tests.helpers.repos import add_release, approve, on_main, put_approval, write
+from tests.helpers.samples import RELEASE
 
 PEOPLE = signing.people()
 ADA = PEOPLE["ada"]
-
-
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
-
-
-def on_main(repo: Path, path: str, text: str) -> None:
-    """Change a file on main (the trust root) and rebase the pull request onto it."""
-    git(repo, "checkout", "-q", "main")
-    write(repo, path, text)
-    commit(repo, f"main: {path}")
-    git(repo, "checkout", "-q", "pr")
-    git(repo, "rebase", "-q", "main")
 
 
 def registry_with(**lines: str) -> str:
@@ -50,8 +35,12 @@ def commit_as(repo: Path, email: str, message: str) -> None:
     """An unsigned commit whose author and committer claim `email`."""
     git(repo, "add", "-A")
     env = {**os.environ, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_EMAIL": email}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "commit", "-qm", message], cwd=repo,
-                   check=True, env=env)  # fmt: skip
+    subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", "commit", "-qm", message],
+        cwd=repo,
+        check=True,
+        env=env,
+    )
 
 
 def release_as(repo: Path, email: str) -> None:
@@ -62,11 +51,14 @@ def release_as(repo: Path, email: str) -> None:
     approve(repo, "ada", "chen")
 
 
-def test_self_approval_under_an_alias_address_does_not_count(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_self_approval_under_an_alias_address_does_not_count(
+    synthgov: Synthgov, base: Path
+) -> None:
     release_as(base, "ada.lindqvist@home.example")
     assert gate(synthgov, base)["verdict"] == "pass"  # the alias is nobody's: the attack
-    on_main(base, "policy/reviewers.yaml",
-            registry_with(ada="emails: [Ada.Lindqvist@HOME.example]"))  # fmt: skip
+    on_main(
+        base, "policy/reviewers.yaml", registry_with(ada="emails: [Ada.Lindqvist@HOME.example]")
+    )
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     assert "ada is an author of claims@1.10 and cannot approve it" in messages(data)
@@ -74,8 +66,8 @@ def test_self_approval_under_an_alias_address_does_not_count(synthgov, base: Pat
 
 
 def test_self_approval_by_the_pull_request_author_login_does_not_count(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, "policy/reviewers.yaml", registry_with(ada="login: Ada-L"))
     release_as(base, "sam@example.org")  # committed by someone else, opened by ada
     assert gate(synthgov, base)["verdict"] == "pass"
@@ -85,14 +77,19 @@ def test_self_approval_by_the_pull_request_author_login_does_not_count(
     assert gate(synthgov, base, "--pr-author", "chen-w")["verdict"] == "pass"  # no such reviewer
 
 
-def test_self_approval_of_a_release_she_co_authored_does_not_count(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_self_approval_of_a_release_she_co_authored_does_not_count(
+    synthgov: Synthgov, base: Path
+) -> None:
     """sam commits the release that he and ada wrote, crediting her as GitHub does (and as
     its squash merges do for every author of the squashed commits): a `Co-authored-by`
     trailer. Only author and committer lines were read, so ada approved her own work."""
     add_release(base, approved_by=())
     git(base, "reset", "-q", "--soft", "HEAD~1")
-    commit_as(base, "sam@example.org",
-              "release claims@1.10\n\nCo-authored-by: Ada Lindqvist <ada@example.org>")  # fmt: skip
+    commit_as(
+        base,
+        "sam@example.org",
+        "release claims@1.10\n\nCo-authored-by: Ada Lindqvist <ada@example.org>",
+    )
     approve(base, "ada", "chen")
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
@@ -100,7 +97,7 @@ def test_self_approval_of_a_release_she_co_authored_does_not_count(synthgov, bas
     assert "names as a co-author ada@example.org" in messages(data)
 
 
-def test_a_malformed_pr_author_is_a_one_line_error(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_malformed_pr_author_is_a_one_line_error(synthgov: Synthgov, base: Path) -> None:
     result = synthgov("check", "--base", "main", "--pr-author", "ada; rm -rf /", cwd=base)
     assert result.code == 2
     assert result.err.startswith("--pr-author: 'ada; rm -rf /' is not a code-host login")
@@ -108,8 +105,8 @@ def test_a_malformed_pr_author_is_a_one_line_error(synthgov, base: Path) -> None
 
 
 def test_a_commit_of_someone_else_moving_a_reviewers_files_into_place_makes_her_an_author(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     git(base, "reset", "-q", "--soft", "HEAD~1")
     git(base, "reset", "-q")
@@ -127,8 +124,8 @@ def test_a_commit_of_someone_else_moving_a_reviewers_files_into_place_makes_her_
 
 
 def test_a_copy_of_a_reviewers_file_committed_by_someone_else_makes_her_an_author(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, approved_by=())
     report = (base / RELEASE / "report.json").read_text()
     git(base, "rm", "-q", "--cached", f"{RELEASE}/report.json")
@@ -147,7 +144,6 @@ def test_a_copy_of_a_reviewers_file_committed_by_someone_else_makes_her_an_autho
 
 
 def signed_tier(repo: Path) -> None:
-    from tests import samples
 
     policy = samples.POLICY.replace(
         "    approvals: {privacy-reviewer: 1, data-owner: 1}\n",
@@ -158,8 +154,8 @@ def signed_tier(repo: Path) -> None:
 
 
 def test_an_unsigned_release_commit_is_blocked_when_the_tier_requires_signed_commits(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     signed_tier(base)
     add_release(base)  # an unsigned commit claiming author@example.org
     data = gate(synthgov, base)
@@ -172,14 +168,19 @@ def test_an_unsigned_release_commit_is_blocked_when_the_tier_requires_signed_com
 
 
 def test_a_signed_release_commit_names_its_signer_as_author_whatever_address_it_claims(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     signed_tier(base)
     bo = PEOPLE["bo"]
     add_release(base, approved_by=())
     git(base, "reset", "-q", "--soft", "HEAD~1")
-    signed_commit(base, bo, "bo writes the release, claiming another address",
-                  GIT_AUTHOR_EMAIL="nobody@else.example", GIT_COMMITTER_EMAIL="nobody@else.example")  # fmt: skip
+    signed_commit(
+        base,
+        bo,
+        "bo writes the release, claiming another address",
+        GIT_AUTHOR_EMAIL="nobody@else.example",
+        GIT_COMMITTER_EMAIL="nobody@else.example",
+    )
     put_approval(base, "bo")
     put_approval(base, "chen")
     commit(base, "bo and chen approve")
@@ -194,11 +195,20 @@ def test_a_signed_release_commit_names_its_signer_as_author_whatever_address_it_
 
 
 def test_approve_refuses_a_reviewer_who_wrote_the_release_under_an_alias(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, "policy/reviewers.yaml", registry_with(ada="emails: [ada@home.example]"))
     release_as(base, "ada@home.example")
-    result = synthgov("approve", "claims@1.10", "--role", "privacy-reviewer", "--key",
-                      str(ADA.key), "--replace", "--no-commit", cwd=base)  # fmt: skip
+    result = synthgov(
+        "approve",
+        "claims@1.10",
+        "--role",
+        "privacy-reviewer",
+        "--key",
+        str(ADA.key),
+        "--replace",
+        "--no-commit",
+        cwd=base,
+    )
     assert result.code == 1
     assert "ada is an author of claims@1.10 and cannot approve it" in result.err

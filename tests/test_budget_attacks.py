@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from synthgov.examples import write_release_tables
-from tests import ledgers, signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import ledgers, signing
+from tests.helpers.cli import run_in
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 ROWS = 600
@@ -35,18 +36,49 @@ def merge(repo: Path, branch: str) -> None:
 
 def release(repo: Path, data: dict[str, Path], dataset: str, version: str) -> None:
     """An honest release without DP (`privacy.notion: none`): it debits nothing."""
-    assert run(repo, "release", "new", dataset, version, "--synthetic", str(data["honest"]),
-               "--real", str(data["train"]), "--holdout", str(data["holdout"]),
-               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7",
-               "-q") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "release",
+            "new",
+            dataset,
+            version,
+            "--synthetic",
+            str(data["honest"]),
+            "--real",
+            str(data["train"]),
+            "--holdout",
+            str(data["holdout"]),
+            "--generator",
+            "aim",
+            "--generator-version",
+            "0.16.0",
+            "--seed",
+            "7",
+            "-q",
+        )
+        == 0
+    )
     commit(repo, f"release {dataset}@{version}")
 
 
 def approve(repo: Path, target: str, *extra: str) -> None:
     for name in ("ada", "chen"):
         person = PEOPLE[name]
-        assert run(repo, "approve", target, "--role", person.roles[0], "--key",
-                   str(person.key), *extra, identity=name) == 0  # fmt: skip
+        assert (
+            run(
+                repo,
+                "approve",
+                target,
+                "--role",
+                person.roles[0],
+                "--key",
+                str(person.key),
+                *extra,
+                identity=name,
+            )
+            == 0
+        )
 
 
 def overdraw(repo: Path, release_ref: str) -> None:
@@ -65,8 +97,12 @@ def check(repo: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str
 def blocking(data: dict[str, Any]) -> set[tuple[str, str]]:
     """(scope, rule) of every blocking finding: "top" for those outside a release."""
     found = {("top", f["rule"]) for f in data["findings"] if f["severity"] == "error"}
-    return found | {(r["release"], f["rule"]) for r in data["releases"] for f in r["findings"]
-                    if f["severity"] == "error"}  # fmt: skip
+    return found | {
+        (r["release"], f["rule"])
+        for r in data["releases"]
+        for f in r["findings"]
+        if f["severity"] == "error"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +119,25 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     git(repo, "config", "user.email", "sam@example.org")
     assert run(work, "init", str(repo)) == 0
     for dataset, source in (("claims", "claims-2024"), ("visits", "visits-2024")):
-        assert run(repo, "dataset", "new", dataset, "--owner", "team", "--classification",
-                   "confidential", "--source", source, "--from-data", str(data["train"]),
-                   "--target", "fraud") == 0  # fmt: skip
+        assert (
+            run(
+                repo,
+                "dataset",
+                "new",
+                dataset,
+                "--owner",
+                "team",
+                "--classification",
+                "confidential",
+                "--source",
+                source,
+                "--from-data",
+                str(data["train"]),
+                "--target",
+                "fraud",
+            )
+            == 0
+        )
         card = repo / f"datasets/{dataset}/card.yaml"
         card.write_text(card.read_text().replace("secret_columns: []", "secret_columns: [plan]"))
         assert run(repo, "budget", "new", source, "--epsilon", "3", "--delta", "1e-6") == 0
@@ -141,8 +193,11 @@ def test_a_debit_naming_a_revalidated_release_without_dp_is_blocked(
     overdraw(repo, "claims@1.0")
     code, data = check(repo, capsys)
     assert code == 1
-    assert blocking(data) == {("top", "budget.over_cap"), ("top", "budget.debit_not_new"),
-                              ("top", "budget.debit_without_dp")}  # fmt: skip
+    assert blocking(data) == {
+        ("top", "budget.over_cap"),
+        ("top", "budget.debit_not_new"),
+        ("top", "budget.debit_without_dp"),
+    }
 
 
 def test_a_debit_naming_an_approved_revocation_is_blocked(
@@ -156,8 +211,11 @@ def test_a_debit_naming_an_approved_revocation_is_blocked(
     overdraw(repo, "claims@1.0")
     code, data = check(repo, capsys)
     assert code == 1
-    assert blocking(data) == {("top", "budget.over_cap"), ("top", "budget.debit_not_new"),
-                              ("top", "budget.debit_without_dp")}  # fmt: skip
+    assert blocking(data) == {
+        ("top", "budget.over_cap"),
+        ("top", "budget.debit_not_new"),
+        ("top", "budget.debit_without_dp"),
+    }
 
 
 def test_audit_finds_a_merged_overdraw_naming_another_sources_release(
@@ -172,6 +230,8 @@ def test_audit_finds_a_merged_overdraw_naming_another_sources_release(
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"] == "findings"
     found = {(f["commit"], f["kind"], f["rule"]) for f in data["findings"]}
-    assert found == {(merged, "budget.overdrawn", "budget.over_cap"),
-                     (merged, "budget.invalid", "budget.debit_other_source"),
-                     (merged, "budget.invalid", "budget.debit_without_dp")}  # fmt: skip
+    assert found == {
+        (merged, "budget.overdrawn", "budget.over_cap"),
+        (merged, "budget.invalid", "budget.debit_other_source"),
+        (merged, "budget.invalid", "budget.debit_without_dp"),
+    }

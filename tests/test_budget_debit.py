@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance, ledgers
-from synthgov.commands.budget import record_debit
+from synthgov.budget import ledgers
+from synthgov.budget.debits import record_debit
 from synthgov.errors import InputError
+from synthgov.files import governance
 from synthgov.models import Ledger
 from synthgov.models.ledger import Loss
-from tests import samples
+from tests.helpers import samples
+from tests.helpers.cli import Result, Synthgov
 
 LEDGER = "budgets/claims-db.yaml"
 MANIFEST = "datasets/claims/releases/1.10/manifest.yaml"
@@ -31,29 +33,43 @@ def one_line(err: str) -> str:
 
 
 @pytest.fixture
-def gov(synthgov, repo: Path) -> Path:  # type: ignore[no-untyped-def]
+def gov(synthgov: Synthgov, repo: Path) -> Path:
     """The claims card (source claims-db) and its empty approximate ledger."""
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
-    assert synthgov("budget", "new", "claims-db", "--epsilon", "3", "--delta", "1e-6",
-                    cwd=repo).code == 0  # fmt: skip
+    assert (
+        synthgov("budget", "new", "claims-db", "--epsilon", "3", "--delta", "1e-6", cwd=repo).code
+        == 0
+    )
     return repo
 
 
 def ledger(repo: Path) -> Ledger:
-    model = governance.load(repo, LEDGER).model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, LEDGER, Ledger).model
     return model
 
 
-def debit(synthgov, repo: Path, release: str, *args: str):  # type: ignore[no-untyped-def]
+def debit(synthgov: Synthgov, repo: Path, release: str, *args: str) -> Result:
     return synthgov("budget", "debit", "claims-db", "--release", release, *args, cwd=repo)
 
 
-def test_a_debit_is_appended_and_chained(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_is_appended_and_chained(synthgov: Synthgov, gov: Path) -> None:
     before = (gov / LEDGER).read_text()
-    result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "1e-7",
-                   "--mechanism", "AIM", "--param", "degree=2", "--param", "note=first run")  # fmt: skip
+    result = debit(
+        synthgov,
+        gov,
+        "claims@1.10",
+        "--epsilon",
+        "1.0",
+        "--delta",
+        "1e-7",
+        "--mechanism",
+        "AIM",
+        "--param",
+        "degree=2",
+        "--param",
+        "note=first run",
+    )
     assert result.code == 0, result.err
     assert one_line(result.err) == (
         "debited budgets/claims-db.yaml: seq 1, claims@1.10, epsilon 1.0, delta 0.0000001; "
@@ -77,7 +93,7 @@ def test_a_debit_is_appended_and_chained(synthgov, gov: Path) -> None:  # type: 
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "2.5").code == 0
     before = (gov / LEDGER).read_bytes()
     result = debit(synthgov, gov, "claims@1.11", "--epsilon", "0.6")
@@ -91,7 +107,9 @@ def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov, gov: Path) -
     assert debit(synthgov, gov, "claims@1.11", "--epsilon", "0.5").code == 0  # exactly full
 
 
-def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(
+    synthgov: Synthgov, repo: Path
+) -> None:
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
     assert synthgov("budget", "new", "claims-db", "--epsilon", "1.0", cwd=repo).code == 0
@@ -101,14 +119,16 @@ def test_ten_tenths_fill_a_cap_of_one_and_the_eleventh_is_refused(synthgov, repo
     assert result.code == 1 and "remaining epsilon 0;" in result.err
 
 
-def test_a_zcdp_debit_that_delta_cannot_cover_is_refused(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_zcdp_debit_that_delta_cannot_cover_is_refused(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.1", "--delta", "0.000001").code == 0
     result = debit(synthgov, gov, "claims@1.11", "--rho", "0.001")
     assert result.code == 1
     assert "spent would be epsilon infinite of 3" in result.err
 
 
-def test_the_manifest_decides_the_loss_and_lends_its_mechanism(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_manifest_decides_the_loss_and_lends_its_mechanism(
+    synthgov: Synthgov, gov: Path
+) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(samples.MANIFEST)  # aim, epsilon 1.0, delta 0.000001
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "0.0000001")
@@ -117,14 +137,15 @@ def test_the_manifest_decides_the_loss_and_lends_its_mechanism(synthgov, gov: Pa
         f"{MANIFEST}:9: privacy declares epsilon 1.0, delta 0.000001, not epsilon 1.0, "
         "delta 0.0000001; the debit records the release's own loss"
     )
-    named = debit(synthgov, gov, "claims@1.10", "--epsilon", "2", "--delta", "1e-6",
-                  "--mechanism", "AIM")  # fmt: skip
+    named = debit(
+        synthgov, gov, "claims@1.10", "--epsilon", "2", "--delta", "1e-6", "--mechanism", "AIM"
+    )
     assert named.code == 2 and "privacy declares epsilon 1.0" in named.err
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "1", "--delta", "1e-6").code == 0
     assert ledger(gov).entries[0].mechanism == "aim"
 
 
-def test_an_empirical_audit_release_has_no_debit(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empirical_audit_release_has_no_debit(synthgov: Synthgov, gov: Path) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(
         samples.MANIFEST.replace("notion: approx, epsilon: 1.0, delta: 0.000001", "notion: none")
@@ -136,26 +157,41 @@ def test_an_empirical_audit_release_has_no_debit(synthgov, gov: Path) -> None:  
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--release", "claims", "--epsilon", "1"),
-         "--release: 'claims' is not a release; expected DATASET@VERSION"),
-        (("--release", "other@1.0", "--epsilon", "1"),
-         "--release: dataset other has no card datasets/other/card.yaml"),
+        (
+            ("--release", "claims", "--epsilon", "1"),
+            "--release: 'claims' is not a release; expected DATASET@VERSION",
+        ),
+        (
+            ("--release", "other@1.0", "--epsilon", "1"),
+            "--release: dataset other has no card datasets/other/card.yaml",
+        ),
         (("--release", "claims@1.0", "--epsilon", "nan"), "--epsilon: 'nan' is not finite"),
         (("--release", "claims@1.0", "--epsilon", "-1"), "--epsilon: -1 is negative"),
         (("--release", "claims@1.0", "--epsilon", "0"), "--epsilon: 0 is not positive"),
         (("--release", "claims@1.0", "--epsilon", "lots"), "--epsilon: 'lots' is not a number"),
         (("--release", "claims@1.0", "--epsilon", "inf"), "--epsilon: 'inf' is not finite"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--delta", "1"), "--delta: 1 is not below 1"),
-        (("--release", "claims@1.0", "--epsilon", "0.1234567890123456"),
-         "--epsilon: 0.1234567890123456 has more than 15 significant digits"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--rho", "1"),
-         "--epsilon and --rho cannot be combined"),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--delta", "1"),
+            "--delta: 1 is not below 1",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "0.1234567890123456"),
+            "--epsilon: 0.1234567890123456 has more than 15 significant digits",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--rho", "1"),
+            "--epsilon and --rho cannot be combined",
+        ),
         (("--release", "claims@1.0", "--delta", "0.1"), "no loss given"),
-        (("--release", "claims@1.0", "--epsilon", "1", "--param", "novalue"),
-         "--param: 'novalue' is not KEY=VALUE"),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--param", "novalue"),
+            "--param: 'novalue' is not KEY=VALUE",
+        ),
     ],
-)  # fmt: skip
-def test_bad_input_is_exit_2_and_writes_nothing(synthgov, gov: Path, args, message) -> None:  # type: ignore[no-untyped-def]
+)
+def test_bad_input_is_exit_2_and_writes_nothing(
+    synthgov: Synthgov, gov: Path, args: tuple[str, ...], message: str
+) -> None:
     before = (gov / LEDGER).read_bytes()
     result = synthgov("budget", "debit", "claims-db", *args, cwd=gov)
     assert result.code == 2
@@ -163,7 +199,7 @@ def test_bad_input_is_exit_2_and_writes_nothing(synthgov, gov: Path, args, messa
     assert (gov / LEDGER).read_bytes() == before
 
 
-def test_no_ledger_and_another_source_are_exit_2(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_ledger_and_another_source_are_exit_2(synthgov: Synthgov, gov: Path) -> None:
     result = synthgov("budget", "debit", "nope", "--release", "claims@1", "--epsilon", "1", cwd=gov)
     assert result.code == 2
     assert one_line(result.err) == (
@@ -183,18 +219,31 @@ def test_no_ledger_and_another_source_are_exit_2(synthgov, gov: Path) -> None:  
 @pytest.mark.parametrize(
     ("cap", "args", "message"),
     [
-        (("--epsilon", "1"), ("--epsilon", "1", "--delta", "1e-7"),
-         "a pure ledger cannot record --epsilon with --delta; debit it with --epsilon alone"),
-        (("--epsilon", "1"), ("--rho", "0.1"), "a pure ledger cannot record --rho alone; debit it with --epsilon alone"),
-        (("--rho", "1", "--delta", "1e-6"), ("--epsilon", "1", "--delta", "1e-7"),
-         "a zcdp ledger cannot record --epsilon with --delta; debit it with --epsilon alone or --rho alone"),
-        (("--rho", "1", "--delta", "1e-6"), ("--rho", "0.1", "--delta", "1e-7"),
-         "a zcdp ledger cannot record --rho with --delta; debit it with --epsilon alone or --rho alone"),
+        (
+            ("--epsilon", "1"),
+            ("--epsilon", "1", "--delta", "1e-7"),
+            "a pure ledger cannot record --epsilon with --delta; debit it with --epsilon alone",
+        ),
+        (
+            ("--epsilon", "1"),
+            ("--rho", "0.1"),
+            "a pure ledger cannot record --rho alone; debit it with --epsilon alone",
+        ),
+        (
+            ("--rho", "1", "--delta", "1e-6"),
+            ("--epsilon", "1", "--delta", "1e-7"),
+            "a zcdp ledger cannot record --epsilon with --delta; debit it with --epsilon alone or --rho alone",
+        ),
+        (
+            ("--rho", "1", "--delta", "1e-6"),
+            ("--rho", "0.1", "--delta", "1e-7"),
+            "a zcdp ledger cannot record --rho with --delta; debit it with --epsilon alone or --rho alone",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_loss_the_notion_cannot_express_is_exit_2(
-    synthgov, repo: Path, cap, args, message
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, repo: Path, cap: tuple[str, ...], args: tuple[str, ...], message: str
+) -> None:
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
     assert synthgov("budget", "new", "claims-db", *cap, cwd=repo).code == 0
@@ -203,7 +252,7 @@ def test_a_loss_the_notion_cannot_express_is_exit_2(
     assert one_line(result.err) == f"{LEDGER}: {message}"
 
 
-def test_a_release_is_debited_once(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_is_debited_once(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5")
     assert result.code == 2
@@ -213,7 +262,7 @@ def test_a_release_is_debited_once(synthgov, gov: Path) -> None:  # type: ignore
     )
 
 
-def test_a_broken_chain_is_refused(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_chain_is_refused(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     path = gov / LEDGER
     path.write_text(path.read_text().replace("epsilon: 0.5", "epsilon: 0.1"))
@@ -232,7 +281,7 @@ def test_a_broken_chain_is_refused(synthgov, gov: Path) -> None:  # type: ignore
     assert path.read_bytes() == before
 
 
-def test_a_flow_list_of_entries_is_not_edited(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_flow_list_of_entries_is_not_edited(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5").code == 0
     data = governance.load(gov, LEDGER).document.data
     entry = data["entries"][0]
@@ -250,13 +299,21 @@ def test_a_flow_list_of_entries_is_not_edited(synthgov, gov: Path) -> None:  # t
 def test_record_debit_is_the_plain_function_release_new_calls(gov: Path) -> None:
     now = datetime(2026, 9, 2, 10, 0, 0, 123456, tzinfo=UTC)
     loss = Loss(rho=Decimal("0.1"))
-    done = record_debit(gov, "claims-db", "claims@2.0", loss, mechanism="MST",
-                        parameters={"degree": 2}, now=now)  # fmt: skip
+    done = record_debit(
+        gov, "claims-db", "claims@2.0", loss, mechanism="MST", parameters={"degree": 2}, now=now
+    )
     assert done.written and done.entry.seq == 1
     assert done.entry.recorded_at == datetime(2026, 9, 2, 10, 0, tzinfo=UTC)
     assert done.before["spent"]["epsilon"] == 0.0 and done.after["spent"]["epsilon"] > 2.1
-    refused = record_debit(gov, "claims-db", "claims@2.1", Loss(rho=Decimal("0.1")), mechanism=None,
-                           parameters={}, now=now)  # fmt: skip
+    refused = record_debit(
+        gov,
+        "claims-db",
+        "claims@2.1",
+        Loss(rho=Decimal("0.1")),
+        mechanism=None,
+        parameters={},
+        now=now,
+    )
     assert not refused.written and "would overdraw" in refused.message()
     assert len(ledger(gov).entries) == 1
     with pytest.raises(InputError, match="a pure ledger cannot record a zcdp loss"):
@@ -267,7 +324,7 @@ def test_record_debit_is_the_plain_function_release_new_calls(gov: Path) -> None
         record_debit(gov, "p", "claims@2.0", loss, mechanism=None, parameters={}, now=now)
 
 
-def test_a_manifest_from_another_source_is_not_debited_here(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_manifest_from_another_source_is_not_debited_here(synthgov: Synthgov, gov: Path) -> None:
     (gov / MANIFEST).parent.mkdir(parents=True)
     (gov / MANIFEST).write_text(samples.MANIFEST.replace("{id: claims-db,", "{id: elsewhere,"))
     result = debit(synthgov, gov, "claims@1.10", "--epsilon", "1.0", "--delta", "0.000001")
@@ -278,7 +335,9 @@ def test_a_manifest_from_another_source_is_not_debited_here(synthgov, gov: Path)
     )
 
 
-def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_tab_after_a_colon_that_validate_accepts_is_debited(
+    synthgov: Synthgov, gov: Path
+) -> None:
     """Issue 15: the text editor read the ledger with another YAML parser than the loader
     (PyYAML's Python scanner refuses a tab after a colon; libyaml does not): `validate`
     passed and `budget debit` failed with an internal error. One parser reads both now."""
@@ -298,15 +357,20 @@ def test_a_tab_after_a_colon_that_validate_accepts_is_debited(synthgov, gov: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--epsilon", "1e-120"), "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000"),
+        (
+            ("--epsilon", "1e-120"),
+            "--epsilon: 1e-120 is out of range; expected a number from 1e-50 to 10000",
+        ),
         (("--rho", "900000000000000"), "--rho: 900000000000000 is out of range; expected a number"),
-        (("--epsilon", "0.5", "--param", "note=" + "x" * 1001),
-         "--param: note's value has more than 1000 characters"),
+        (
+            ("--epsilon", "0.5", "--param", "note=" + "x" * 1001),
+            "--param: note's value has more than 1000 characters",
+        ),
     ],
-)  # fmt: skip
+)
 def test_figures_out_of_range_and_long_parameters_are_one_line_exit_2(
-    synthgov, gov: Path, args, message
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, args: tuple[str, ...], message: str
+) -> None:
     before = (gov / LEDGER).read_bytes()
     result = debit(synthgov, gov, "claims@1.10", *args)
     assert result.code == 2
@@ -328,9 +392,17 @@ def test_eight_concurrent_debit_processes_lose_no_entry(gov: Path) -> None:
     entries that another one then overwrote. 8 processes x 20 debits: 160 entries, the
     chain intact, and every seq a process reported holds that process's release."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, str(w)], cwd=gov, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for w in range(1, 9)]  # fmt: skip
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(w)],
+            cwd=gov,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(1, 9)
+    ]
     reported: dict[int, str] = {}
     for w, process in enumerate(workers, start=1):
         _, err = process.communicate(timeout=300)

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from tests import ledgers, samples
-from tests.conftest import git
-from tests.test_check import add_release, as_json, base, check, commit, write
-from tests.test_engine import PASSING, _report
-
-__all__ = ["base"]  # the fixture: main with the claims card and an empty claims-db ledger
+from tests.helpers import ledgers, samples
+from tests.helpers.cli import Synthgov, as_json, check
+from tests.helpers.git import commit, git
+from tests.helpers.repos import add_release, write
+from tests.helpers.samples import PASSING, report_json
 
 LEDGER = ledgers.PATH
 DP = "notion: approx, epsilon: 1.0, delta: 0.000001"
@@ -31,14 +30,20 @@ def manifest(version: str, privacy: str = DP) -> str:
     )
 
 
-def release(repo: Path, version: str, privacy: str = DP, *, debit: dict[str, str] | None = None,
-            ledger: bool = True) -> None:  # fmt: skip
+def release(
+    repo: Path,
+    version: str,
+    privacy: str = DP,
+    *,
+    debit: dict[str, str] | None = None,
+    ledger: bool = True,
+) -> None:
     """Commit release claims@VERSION, with its debit appended unless `ledger` is False."""
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     folder = f"datasets/claims/releases/{version}"
     text = manifest(version, privacy)
     write(repo, f"{folder}/manifest.yaml", text)
-    write(repo, f"{folder}/report.json", _report(PASSING, card_sha))
+    write(repo, f"{folder}/report.json", report_json(PASSING, card_sha))
     if ledger:
         loss = ledgers.figures(text) if debit is None else debit
         if loss:
@@ -58,12 +63,13 @@ def budget(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Every budget finding, top-level and per release, with `scope` added."""
     found = [{**f, "scope": "top"} for f in data["findings"] if f["gate"] == "budget"]
     for result in data["releases"]:
-        found += [{**f, "scope": result["release"]} for f in result["findings"]
-                  if f["gate"] == "budget"]  # fmt: skip
+        found += [
+            {**f, "scope": result["release"]} for f in result["findings"] if f["gate"] == "budget"
+        ]
     return found
 
 
-def run(synthgov, repo: Path) -> tuple[int, list[dict[str, Any]]]:  # type: ignore[no-untyped-def]
+def run(synthgov: Synthgov, repo: Path) -> tuple[int, list[dict[str, Any]]]:
     result = check(synthgov, repo, "--format", "json")
     assert result.code in (0, 1), result.err
     return result.code, budget(as_json(result))
@@ -110,14 +116,14 @@ def overdrawn(found: list[dict[str, Any]], release: str) -> dict[str, Any]:
 # --- per release -----------------------------------------------------------------------------
 
 
-def test_a_release_with_its_debit_passes_the_whole_gate(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_with_its_debit_passes_the_whole_gate(synthgov: Synthgov, base: Path) -> None:
     add_release(base)  # debits claims-db with the manifest's (1.0, 1e-6) and is approved
     result = check(synthgov, base, "--format", "json")
     assert result.code == 0, result.out
     assert budget(as_json(result)) == []
 
 
-def test_a_missing_debit_blocks_at_the_ledgers_entries(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_debit_blocks_at_the_ledgers_entries(synthgov: Synthgov, base: Path) -> None:
     release(base, "1.10", ledger=False)
     code, found = run(synthgov, base)
     finding = only(found, "budget.missing_debit")
@@ -129,7 +135,9 @@ def test_a_missing_debit_blocks_at_the_ledgers_entries(synthgov, base: Path) -> 
     )
 
 
-def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(
+    synthgov: Synthgov, base: Path
+) -> None:
     release(base, "1.10", debit={"epsilon": "0.5", "delta": "0.000001"})
     code, found = run(synthgov, base)
     finding = only(found, "budget.debit_mismatch")
@@ -139,10 +147,12 @@ def test_a_debit_differing_from_the_manifest_blocks_at_its_loss(synthgov, base: 
         "declares epsilon 1.0, delta 0.000001"
     )
     assert (finding["observed"], finding["threshold"]) == (
-        "epsilon 0.5, delta 0.000001", "epsilon 1.0, delta 0.000001")  # fmt: skip
+        "epsilon 0.5, delta 0.000001",
+        "epsilon 1.0, delta 0.000001",
+    )
 
 
-def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov: Synthgov, base: Path) -> None:
     release(base, "1.10", "notion: approx, epsilon: 3.5, delta: 0.000001")
     code, found = run(synthgov, base)
     finding = overdrawn(found, "claims@1.10")
@@ -152,7 +162,7 @@ def test_an_overdraw_blocks_naming_the_total_and_the_cap(synthgov, base: Path) -
     assert "epsilon 3.5 above the cap epsilon 3.0" in finding["message"]
 
 
-def test_a_zcdp_debit_is_composed_through_opendp(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_zcdp_debit_is_composed_through_opendp(synthgov: Synthgov, debited: Path) -> None:
     release(debited, "1.12", "notion: zcdp, rho: 0.3")  # rho 0.35 at delta 9e-7: 4.29
     code, found = run(synthgov, debited)
     finding = overdrawn(found, "claims@1.12")
@@ -160,7 +170,7 @@ def test_a_zcdp_debit_is_composed_through_opendp(synthgov, debited: Path) -> Non
     assert "epsilon 5.2904 above the cap epsilon 3.0" in finding["message"]
 
 
-def test_a_debit_that_exhausts_delta_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_that_exhausts_delta_blocks(synthgov: Synthgov, debited: Path) -> None:
     """(0.1, 9e-7) is small, but leaves no delta to convert the rho already spent."""
     release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.0000009")
     code, found = run(synthgov, debited)
@@ -170,8 +180,8 @@ def test_a_debit_that_exhausts_delta_blocks(synthgov, debited: Path) -> None:  #
 
 
 def test_an_empirical_audit_release_needs_no_debit_and_must_not_have_one(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     release(base, "1.10", "notion: none")
     code, found = run(synthgov, base)
     assert found == []
@@ -182,11 +192,14 @@ def test_an_empirical_audit_release_needs_no_debit_and_must_not_have_one(
     assert finding["line"] == line(base, "release: claims@1.11")
 
 
-def test_the_restricted_tier_without_dp_is_a_policy_finding(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_restricted_tier_without_dp_is_a_policy_finding(synthgov: Synthgov, repo: Path) -> None:
     write(repo, "policy/policy.yaml", samples.POLICY)
     write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
-    write(repo, "datasets/claims/card.yaml",
-          samples.CARD.replace("classification: confidential", "classification: restricted"))  # fmt: skip
+    write(
+        repo,
+        "datasets/claims/card.yaml",
+        samples.CARD.replace("classification: confidential", "classification: restricted"),
+    )
     write(repo, LEDGER, ledgers.empty())
     commit(repo, "base")
     git(repo, "checkout", "-qb", "pr")
@@ -196,14 +209,17 @@ def test_the_restricted_tier_without_dp_is_a_policy_finding(synthgov, repo: Path
     assert "policy.dp_required" in rules and budget(as_json(result)) == []
 
 
-def test_a_card_moved_to_a_fresh_source_still_debits_the_base_ledger(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_moved_to_a_fresh_source_still_debits_the_base_ledger(
+    synthgov: Synthgov, base: Path
+) -> None:
     card = base / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("id: claims-db", "id: fresh"))
     write(base, "budgets/fresh.yaml", ledgers.empty(source="fresh"))
     release(base, "1.10", ledger=False)
     fresh = base / "budgets/fresh.yaml"
-    fresh.write_text(ledgers.append(fresh.read_text(), "claims@1.10", epsilon="1.0",
-                                    delta="0.000001"))  # fmt: skip
+    fresh.write_text(
+        ledgers.append(fresh.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "move to a fresh ledger")
     _, found = run(synthgov, base)
     rules = {f["rule"] for f in found if f["scope"] == "claims@1.10"}
@@ -215,7 +231,7 @@ def test_a_card_moved_to_a_fresh_source_still_debits_the_base_ledger(synthgov, b
 # --- tampering with what the base holds -----------------------------------------------------
 
 
-def test_an_edited_earlier_entry_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_edited_earlier_entry_blocks(synthgov: Synthgov, debited: Path) -> None:
     edit(debited, "epsilon: 1.0", "epsilon: 0.5")
     release(debited, "1.12", "notion: approx, epsilon: 1.5, delta: 0.0000001")
     code, found = run(synthgov, debited)
@@ -230,7 +246,7 @@ def test_an_edited_earlier_entry_blocks(synthgov, debited: Path) -> None:  # typ
     assert invalid["scope"] == "claims@1.12" and invalid["line"] == changed["line"]
 
 
-def test_a_deleted_entry_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_deleted_entry_blocks(synthgov: Synthgov, debited: Path) -> None:
     text = (debited / LEDGER).read_text()
     (debited / LEDGER).write_text(text[: text.index("  - seq: 2")])
     commit(debited, "drop the second debit")
@@ -243,11 +259,13 @@ def test_a_deleted_entry_blocks(synthgov, debited: Path) -> None:  # type: ignor
     assert deleted["line"] == line(debited, "- seq: 1")
 
 
-def test_reordered_entries_block(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reordered_entries_block(synthgov: Synthgov, debited: Path) -> None:
     text = (debited / LEDGER).read_text()
-    head, first, second = (text[: text.index("  - seq: 1")],
-                           text[text.index("  - seq: 1"): text.index("  - seq: 2")],
-                           text[text.index("  - seq: 2"):])  # fmt: skip
+    head, first, second = (
+        text[: text.index("  - seq: 1")],
+        text[text.index("  - seq: 1") : text.index("  - seq: 2")],
+        text[text.index("  - seq: 2") :],
+    )
     swapped = second.replace("seq: 2", "seq: 1") + first.replace("seq: 1", "seq: 2")
     (debited / LEDGER).write_text(head + swapped)
     commit(debited, "reorder")
@@ -261,7 +279,9 @@ def test_reordered_entries_block(synthgov, debited: Path) -> None:  # type: igno
     )
 
 
-def test_reordered_entries_keeping_their_numbers_are_invalid(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_reordered_entries_keeping_their_numbers_are_invalid(
+    synthgov: Synthgov, debited: Path
+) -> None:
     text = (debited / LEDGER).read_text()
     at1, at2 = text.index("  - seq: 1"), text.index("  - seq: 2")
     (debited / LEDGER).write_text(text[:at1] + text[at2:] + text[at1:at2])
@@ -272,7 +292,7 @@ def test_reordered_entries_keeping_their_numbers_are_invalid(synthgov, debited: 
     assert finding["line"] == line(debited, "seq: 2") and "is 2, expected 1" in finding["message"]
 
 
-def test_a_broken_hash_blocks_at_its_prev_sha256(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_hash_blocks_at_its_prev_sha256(synthgov: Synthgov, debited: Path) -> None:
     release(debited, "1.12")
     text = (debited / LEDGER).read_text()
     last = text.rindex("prev_sha256: ") + len("prev_sha256: ")
@@ -285,7 +305,7 @@ def test_a_broken_hash_blocks_at_its_prev_sha256(synthgov, debited: Path) -> Non
     assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.12"
 
 
-def test_raising_the_cap_alongside_a_debit_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_raising_the_cap_alongside_a_debit_blocks(synthgov: Synthgov, debited: Path) -> None:
     """signing.md attack 14: a bigger cap smuggled in with the debit that needs it. The
     change is reported, and the debit is still totalled against the base's cap."""
     release(debited, "1.12", "notion: approx, epsilon: 2.5, delta: 0.000001")
@@ -301,12 +321,15 @@ def test_raising_the_cap_alongside_a_debit_blocks(synthgov, debited: Path) -> No
     assert not {"budget.header_changed", "budget.rewritten"} & {f["rule"] for f in found}
 
 
-def test_raising_the_cap_alone_is_blocked(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_raising_the_cap_alone_is_blocked(synthgov: Synthgov, debited: Path) -> None:
     """A cap is fixed once merged: a pull request that only raises it is blocked (with
     `budget.change`, which the policy's budget_changes approvals answer: one finding per
     missing role)."""
-    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
-         "cap:  # raised\n  epsilon: 4.0\n  delta: 0.000001")  # fmt: skip
+    edit(
+        debited,
+        "cap: {epsilon: 3.0, delta: 0.000001}",
+        "cap:  # raised\n  epsilon: 4.0\n  delta: 0.000001",
+    )
     commit(debited, "raise the cap")
     code, found = run(synthgov, debited)
     assert code == 1 and {f["rule"] for f in found if f["rule"] == "budget.change"}
@@ -316,16 +339,17 @@ def test_raising_the_cap_alone_is_blocked(synthgov, debited: Path) -> None:  # t
     assert found[0]["observed"] == "epsilon 3.0 -> 4.0"
 
 
-def test_rewriting_the_caps_text_with_the_same_figures_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
-    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}",
-         "cap:\n  epsilon: 3.0\n  delta: 0.000001")  # fmt: skip
+def test_rewriting_the_caps_text_with_the_same_figures_blocks(
+    synthgov: Synthgov, debited: Path
+) -> None:
+    edit(debited, "cap: {epsilon: 3.0, delta: 0.000001}", "cap:\n  epsilon: 3.0\n  delta: 0.000001")
     commit(debited, "reformat the cap")
     code, found = run(synthgov, debited)
     assert code == 1 and [f["rule"] for f in found] == ["budget.rewritten"]
     assert found[0]["line"] == line(debited, "cap:")
 
 
-def test_rewriting_the_text_of_earlier_entries_blocks(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rewriting_the_text_of_earlier_entries_blocks(synthgov: Synthgov, debited: Path) -> None:
     edit(debited, "    mechanism: aim\n", "    mechanism: aim  # the first AIM run\n")
     commit(debited, "annotate")
     code, found = run(synthgov, debited)
@@ -333,7 +357,7 @@ def test_rewriting_the_text_of_earlier_entries_blocks(synthgov, debited: Path) -
     assert code == 1 and rewritten["line"] == line(debited, "# the first AIM run")
 
 
-def test_appending_after_the_base_passes(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_appending_after_the_base_passes(synthgov: Synthgov, debited: Path) -> None:
     release(debited, "1.12", "notion: approx, epsilon: 0.5, delta: 0.0000001")  # 2.987 of 3
     assert run(synthgov, debited) == (1, [])  # blocked by missing approvals only
 
@@ -341,7 +365,9 @@ def test_appending_after_the_base_passes(synthgov, debited: Path) -> None:  # ty
 # --- two pull requests, one ledger ------------------------------------------------------------
 
 
-def test_two_branches_racing_for_the_same_sequence_number(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_two_branches_racing_for_the_same_sequence_number(
+    synthgov: Synthgov, debited: Path
+) -> None:
     """Both append seq 3 to the same base; each passes alone. Once one is merged, the other,
     re-checked against the new base (the merge queue), is blocked and told to rebase."""
     release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.00000001")
@@ -364,7 +390,7 @@ def test_two_branches_racing_for_the_same_sequence_number(synthgov, debited: Pat
     assert only(found, "budget.ledger_invalid")["scope"] == "claims@1.13"
 
 
-def test_a_rebased_branch_that_debits_again_passes(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_rebased_branch_that_debits_again_passes(synthgov: Synthgov, debited: Path) -> None:
     release(debited, "1.12", "notion: approx, epsilon: 0.1, delta: 0.00000001")
     merge(debited, "pr2", "rebased")
     release(debited, "1.13", "notion: approx, epsilon: 0.2, delta: 0.00000001")
@@ -376,13 +402,14 @@ def test_a_rebased_branch_that_debits_again_passes(synthgov, debited: Path) -> N
 
 
 def test_a_debit_ahead_of_its_release_is_blocked_until_the_release_comes_with_it(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     """A debit comes with its release, in one pull request (issue 15): reserving budget
     for a release that is not there would let any entry spend a source's budget."""
     path = base / LEDGER  # main's, empty
-    path.write_text(ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0",
-                                   delta="0.000001"))  # fmt: skip
+    path.write_text(
+        ledgers.append(path.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "reserve budget for claims@1.10")
     code, found = run(synthgov, base)
     alone = only(found, "budget.debit_without_release")
@@ -392,7 +419,9 @@ def test_a_debit_ahead_of_its_release_is_blocked_until_the_release_comes_with_it
     assert run(synthgov, base) == (1, [])  # approvals aside
 
 
-def test_a_ledger_only_overdraw_blocks_at_the_entry_that_tips_it(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_ledger_only_overdraw_blocks_at_the_entry_that_tips_it(
+    synthgov: Synthgov, debited: Path
+) -> None:
     path = debited / LEDGER
     path.write_text(ledgers.append(path.read_text(), "claims@2.0", epsilon="0.4"))
     path.write_text(ledgers.append(path.read_text(), "claims@2.1", epsilon="0.4"))
@@ -404,7 +433,9 @@ def test_a_ledger_only_overdraw_blocks_at_the_entry_that_tips_it(synthgov, debit
     assert over["message"].startswith("entry seq 4 overdraws budgets/claims-db.yaml")
 
 
-def test_a_ledger_only_debit_must_match_an_existing_manifest(synthgov, debited: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_ledger_only_debit_must_match_an_existing_manifest(
+    synthgov: Synthgov, debited: Path
+) -> None:
     merge(debited, "pr2", "pr3")  # main: 1.10 and 1.11
     release(debited, "1.12", "notion: none", ledger=False)
     merge(debited, "pr3", "pr4")
@@ -416,7 +447,7 @@ def test_a_ledger_only_debit_must_match_an_existing_manifest(synthgov, debited: 
     assert code == 1 and finding["scope"] == "top"
 
 
-def test_a_new_ledger_in_the_pull_request_is_reported(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_ledger_in_the_pull_request_is_reported(synthgov: Synthgov, repo: Path) -> None:
     write(repo, "policy/policy.yaml", samples.POLICY)
     write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
     write(repo, "datasets/claims/card.yaml", samples.CARD)
@@ -426,18 +457,24 @@ def test_a_new_ledger_in_the_pull_request_is_reported(synthgov, repo: Path) -> N
     code, found = run(synthgov, repo)
     assert code == 1 and [f["rule"] for f in found] == ["budget.no_ledger"]
     assert (found[0]["file"], found[0]["line"]) == (LEDGER, 1)
-    write(repo, LEDGER, ledgers.append(ledgers.empty(), "claims@1.10", epsilon="1.0",
-                                       delta="0.000001"))  # fmt: skip
+    write(
+        repo,
+        LEDGER,
+        ledgers.append(ledgers.empty(), "claims@1.10", epsilon="1.0", delta="0.000001"),
+    )
     commit(repo, "the ledger")
     _, found = run(synthgov, repo)
     [new] = [f for f in found if f["rule"] != "budget.change"]
     assert (new["rule"], new["severity"], new["line"]) == (
-        "budget.new_ledger", "warning", line(repo, "cap:"))  # fmt: skip
+        "budget.new_ledger",
+        "warning",
+        line(repo, "cap:"),
+    )
     # The new ledger sets a budget: it needs the `budget_changes` approvals.
     assert {f["rule"] for f in found if f["severity"] == "error"} == {"budget.change"}
 
 
-def test_a_new_ledger_is_totalled_against_its_own_cap(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_ledger_is_totalled_against_its_own_cap(synthgov: Synthgov, repo: Path) -> None:
     write(repo, "policy/policy.yaml", samples.POLICY)
     write(repo, "policy/reviewers.yaml", "schema_version: 1\nreviewers: []\n")
     write(repo, "datasets/claims/card.yaml", samples.CARD)
@@ -450,7 +487,7 @@ def test_a_new_ledger_is_totalled_against_its_own_cap(synthgov, repo: Path) -> N
     assert [f["severity"] for f in found if f["rule"] == "budget.new_ledger"] == ["warning"]
 
 
-def test_a_debit_naming_a_dataset_without_a_card_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_naming_a_dataset_without_a_card_is_blocked(synthgov: Synthgov, base: Path) -> None:
     """Within the cap, and still blocked: the entry is not a debit of this source's release."""
     path = base / LEDGER
     path.write_text(ledgers.append(path.read_text(), "ghost@1.0", epsilon="0.1"))
@@ -469,21 +506,27 @@ def test_a_debit_naming_a_dataset_without_a_card_is_blocked(synthgov, base: Path
     }
 
 
-def test_a_release_debited_in_its_ledger_and_another_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_release_debited_in_its_ledger_and_another_is_blocked(
+    synthgov: Synthgov, base: Path
+) -> None:
     write(base, "budgets/other-db.yaml", ledgers.empty(source="other-db"))
     commit(base, "a second source's ledger")
     merge(base, "pr", "pr2")
     release(base, "1.10")  # its honest debit in claims-db
     other = base / "budgets/other-db.yaml"
-    other.write_text(ledgers.append(other.read_text(), "claims@1.10", epsilon="1.0",
-                                    delta="0.000001"))  # fmt: skip
+    other.write_text(
+        ledgers.append(other.read_text(), "claims@1.10", epsilon="1.0", delta="0.000001")
+    )
     commit(base, "and the same debit in other-db")
     code, found = run(synthgov, base)
     assert code == 1 and [(f["rule"], f["file"]) for f in found] == [
-        ("budget.debit_other_source", "budgets/other-db.yaml")]  # fmt: skip
+        ("budget.debit_other_source", "budgets/other-db.yaml")
+    ]
 
 
-def test_a_debit_naming_a_release_the_base_deleted_is_not_new(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_debit_naming_a_release_the_base_deleted_is_not_new(
+    synthgov: Synthgov, base: Path
+) -> None:
     """The branch still holds a release that main has since deleted: the pull request does
     not add it, so it cannot carry its debit."""
     release(base, "1.10", "notion: none")

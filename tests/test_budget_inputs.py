@@ -11,9 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthgov import governance, ledgers
-from tests import ledgers as builders
-from tests import samples
+from synthgov.budget import ledgers
+from synthgov.files import governance
+from tests.helpers import ledgers as builders
+from tests.helpers import samples
+from tests.helpers.cli import Result, Synthgov
 
 SETTINGS = settings(
     max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -25,13 +27,30 @@ figures = st.one_of(
     st.decimals(allow_nan=True, allow_infinity=True).map(str),
     st.builds(lambda m, e: f"{m}e{e}", st.integers(-(10**6), 10**6), st.integers(-400, 400)),
     st.text(max_size=12),
-    st.sampled_from(["1e-50", "1e-51", "10000", "10000.0000001", "0.1234567890123456", "9e14",
-                     "1e-120", "+1", "-0", "0x1", "1_0", " 2 ", "1e+3", ".5", "5."]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "1e-50",
+            "1e-51",
+            "10000",
+            "10000.0000001",
+            "0.1234567890123456",
+            "9e14",
+            "1e-120",
+            "+1",
+            "-0",
+            "0x1",
+            "1_0",
+            " 2 ",
+            "1e+3",
+            ".5",
+            "5.",
+        ]
+    ),
+)
 maybe = st.none() | figures
 
 
-def answered(result, codes: tuple[int, ...] = (0, 1, 2)) -> None:  # type: ignore[no-untyped-def]
+def answered(result: Result, codes: tuple[int, ...] = (0, 1, 2)) -> None:
     """An exit code the command documents; exit 2 in one line; never an internal error."""
     assert result.code in codes, (result.code, result.err)
     assert "internal error" not in result.err and "Traceback" not in result.err, result.err
@@ -52,8 +71,8 @@ def repository(folder: Path) -> Path:
 
 @SETTINGS
 @given(epsilon=maybe, delta=maybe, rho=maybe)
-def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(  # type: ignore[no-untyped-def]
-    synthgov, epsilon: str | None, delta: str | None, rho: str | None
+def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(
+    synthgov: Synthgov, epsilon: str | None, delta: str | None, rho: str | None
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         repo = repository(Path(folder))
@@ -73,10 +92,14 @@ def test_any_cap_given_to_budget_new_is_refused_or_read_by_every_command(  # typ
 
 
 @SETTINGS
-@given(epsilon=maybe, delta=maybe, rho=maybe,
-       param=st.none() | st.text(max_size=30).map(lambda v: f"k={v}"))  # fmt: skip
-def test_any_loss_given_to_budget_debit_is_refused_or_read_by_every_command(  # type: ignore[no-untyped-def]
-    synthgov, epsilon: str | None, delta: str | None, rho: str | None, param: str | None
+@given(
+    epsilon=maybe,
+    delta=maybe,
+    rho=maybe,
+    param=st.none() | st.text(max_size=30).map(lambda v: f"k={v}"),
+)
+def test_any_loss_given_to_budget_debit_is_refused_or_read_by_every_command(
+    synthgov: Synthgov, epsilon: str | None, delta: str | None, rho: str | None, param: str | None
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         repo = repository(Path(folder))
@@ -95,17 +118,50 @@ def test_any_loss_given_to_budget_debit_is_refused_or_read_by_every_command(  # 
         answered(synthgov("budget", "status", "claims-db", cwd=repo), (0,))
 
 
-VALID = builders.build([("claims@0.1", {"epsilon": "1.0", "delta": "0.0000001"}),
-                        ("claims@0.2", {"rho": "0.05"})])  # fmt: skip
-PIECES = [" ", "\t", "  ", "#", "# c", ":", ": ", ":\t", "-", "- ", "'", '"', "\n", "\r\n", "{",
-          "}", "[", "]", ",", "a", "1", "é", "~", "?", "|", ">", "&a ", "!!str ", "\ufeff"]  # fmt: skip
+VALID = builders.build(
+    [("claims@0.1", {"epsilon": "1.0", "delta": "0.0000001"}), ("claims@0.2", {"rho": "0.05"})]
+)
+PIECES = [
+    " ",
+    "\t",
+    "  ",
+    "#",
+    "# c",
+    ":",
+    ": ",
+    ":\t",
+    "-",
+    "- ",
+    "'",
+    '"',
+    "\n",
+    "\r\n",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    "a",
+    "1",
+    "é",
+    "~",
+    "?",
+    "|",
+    ">",
+    "&a ",
+    "!!str ",
+    "\ufeff",
+]
 
 
 @SETTINGS
-@given(cut=st.integers(0, len(VALID)), insert=st.lists(st.sampled_from(PIECES), max_size=3),
-       tabs=st.booleans())  # fmt: skip
-def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(  # type: ignore[no-untyped-def]
-    synthgov, cut: int, insert: list[str], tabs: bool
+@given(
+    cut=st.integers(0, len(VALID)),
+    insert=st.lists(st.sampled_from(PIECES), max_size=3),
+    tabs=st.booleans(),
+)
+def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(
+    synthgov: Synthgov, cut: int, insert: list[str], tabs: bool
 ) -> None:
     """The text editor and the loader read one YAML: whatever layout `validate` accepts,
     `budget debit` appends to (keeping every character written) or refuses in one line."""
@@ -118,8 +174,9 @@ def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(  # ty
         if synthgov("validate", LEDGER, cwd=repo).code != 0:
             return
         answered(synthgov("budget", "status", "claims-db", cwd=repo), (0,))
-        result = synthgov("budget", "debit", "claims-db", "--release", "claims@1.0",
-                          "--epsilon", "0.1", cwd=repo)  # fmt: skip
+        result = synthgov(
+            "budget", "debit", "claims-db", "--release", "claims@1.0", "--epsilon", "0.1", cwd=repo
+        )
         answered(result)
         if result.code != 0:
             assert (repo / LEDGER).read_bytes() == text.encode()

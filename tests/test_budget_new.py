@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Ledger
+from tests.helpers.cli import Synthgov
 
 
 def load_ledger(repo: Path, source: str = "claims") -> Ledger:
-    model = governance.load(repo, f"budgets/{source}.yaml").model
-    assert isinstance(model, Ledger)
+    model = governance.load(repo, f"budgets/{source}.yaml", Ledger).model
     return model
 
 
@@ -27,13 +27,21 @@ def one_line(err: str) -> str:
     ("args", "notion", "cap"),
     [
         (("--epsilon", "1.0"), "pure", {"epsilon": Decimal("1.0")}),
-        (("--epsilon", "3", "--delta", "1e-6"), "approx",
-         {"epsilon": Decimal(3), "delta": Decimal("0.000001")}),
-        (("--rho", "0.10", "--delta", "0.00001"), "zcdp",
-         {"rho": Decimal("0.10"), "delta": Decimal("0.00001")}),
+        (
+            ("--epsilon", "3", "--delta", "1e-6"),
+            "approx",
+            {"epsilon": Decimal(3), "delta": Decimal("0.000001")},
+        ),
+        (
+            ("--rho", "0.10", "--delta", "0.00001"),
+            "zcdp",
+            {"rho": Decimal("0.10"), "delta": Decimal("0.00001")},
+        ),
     ],
-)  # fmt: skip
-def test_notions(synthgov, repo: Path, args, notion, cap) -> None:  # type: ignore[no-untyped-def]
+)
+def test_notions(
+    synthgov: Synthgov, repo: Path, args: tuple[str, ...], notion: str, cap: dict[str, Decimal]
+) -> None:
     result = synthgov("budget", "new", "claims", *args, cwd=repo)
     assert result.code == 0, result.err
     assert one_line(result.err).startswith(f"created budgets/claims.yaml: {notion} ledger, cap ")
@@ -45,7 +53,7 @@ def test_notions(synthgov, repo: Path, args, notion, cap) -> None:  # type: igno
     assert synthgov("validate", cwd=repo).code == 0
 
 
-def test_figures_kept_as_typed(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_figures_kept_as_typed(synthgov: Synthgov, repo: Path) -> None:
     args = ("--rho", "0.10", "--delta", "1e-7", "--privacy-unit", "one patient")
     assert synthgov("budget", "new", "claims", *args, cwd=repo).code == 0
     text = (repo / "budgets/claims.yaml").read_text()
@@ -67,7 +75,9 @@ def test_figures_kept_as_typed(synthgov, repo: Path) -> None:  # type: ignore[no
         ((), "no cap given"),
     ],
 )
-def test_bad_combinations(synthgov, repo: Path, args, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_combinations(
+    synthgov: Synthgov, repo: Path, args: tuple[str, ...], message: str
+) -> None:
     result = synthgov("budget", "new", "claims", *args, cwd=repo)
     assert result.code == 2
     line = one_line(result.err)
@@ -110,7 +120,7 @@ def test_bad_combinations(synthgov, repo: Path, args, message: str) -> None:  # 
         (("--epsilon", "1", "--privacy-unit", ""), "--privacy-unit: "),
     ],
 )
-def test_bad_numbers(synthgov, repo: Path, args, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_numbers(synthgov: Synthgov, repo: Path, args: tuple[str, ...], message: str) -> None:
     result = synthgov("budget", "new", "claims", *args, cwd=repo)
     assert result.code == 2
     assert one_line(result.err).startswith(message)
@@ -118,13 +128,13 @@ def test_bad_numbers(synthgov, repo: Path, args, message: str) -> None:  # type:
 
 
 @pytest.mark.parametrize("source", ["../x", "Claims", "a_b", ""])
-def test_bad_source(synthgov, repo: Path, source: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_source(synthgov: Synthgov, repo: Path, source: str) -> None:
     result = synthgov("budget", "new", source, "--epsilon", "1", cwd=repo)
     assert result.code == 2
     assert one_line(result.err).startswith(f"SOURCE: {source!r} is not a valid id")
 
 
-def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_existing_ledger_not_overwritten(synthgov: Synthgov, repo: Path) -> None:
     assert synthgov("budget", "new", "claims", "--epsilon", "1", cwd=repo).code == 0
     before = (repo / "budgets/claims.yaml").read_bytes()
     result = synthgov("budget", "new", "claims", "--epsilon", "5", cwd=repo)
@@ -133,18 +143,24 @@ def test_existing_ledger_not_overwritten(synthgov, repo: Path) -> None:  # type:
     assert (repo / "budgets/claims.yaml").read_bytes() == before
 
 
-@pytest.mark.parametrize("args", [("--epsilon", "1e-50"), ("--epsilon", "10000"),
-                                  ("--rho", "10000", "--delta", "0.999999999999999"),
-                                  ("--epsilon", "1.23456789012345e-50", "--delta", "1e-50")])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--epsilon", "1e-50"),
+        ("--epsilon", "10000"),
+        ("--rho", "10000", "--delta", "0.999999999999999"),
+        ("--epsilon", "1.23456789012345e-50", "--delta", "1e-50"),
+    ],
+)
 def test_a_cap_at_the_ends_of_the_range_is_read_by_every_command(
-    synthgov, repo: Path, args
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, repo: Path, args: tuple[str, ...]
+) -> None:
     assert synthgov("budget", "new", "claims", *args, cwd=repo).code == 0
     assert synthgov("validate", "budgets/claims.yaml", cwd=repo).code == 0
     assert synthgov("budget", "status", "claims", "--format", "json", cwd=repo).code == 0
 
 
-def test_a_cap_the_ledger_could_not_read_back_is_refused(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_cap_the_ledger_could_not_read_back_is_refused(synthgov: Synthgov, repo: Path) -> None:
     result = synthgov("budget", "new", "claims", "--epsilon", "0.1234567890123456", cwd=repo)
     assert result.code == 2
     assert one_line(result.err) == (

@@ -15,9 +15,8 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from tests import test_status
-
-history = test_status.history  # the module fixture: a repository with a revoked release
+from tests.helpers import signing
+from tests.helpers.cli import Synthgov
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 SVG_VOID = {"rect", "line", "path", "circle"}  # written self-closing inside inline SVG
@@ -87,8 +86,10 @@ def built(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_one_page_per_dataset_and_an_index(built: Path) -> None:
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == [
-        "catalog.json", "datasets/claims.html", "index.html",
-    ]  # fmt: skip
+        "catalog.json",
+        "datasets/claims.html",
+        "index.html",
+    ]
 
 
 def test_pages_are_self_contained_well_formed_and_link_only_inside(built: Path) -> None:
@@ -123,9 +124,18 @@ def test_the_revoked_release_is_shown_and_the_last_known_good_is_current(built: 
 
 def test_the_dataset_page_shows_card_scorecard_lineage_approvals_and_budget(built: Path) -> None:
     html = (built / "datasets/claims.html").read_text()
-    for needle in ("Dataset card", "Scorecard", "Lineage", "Approvals", "Privacy budget",
-                   "Insurance claims", "model development", "s3://bucket/claims-1.10.parquet",
-                   "ctgan 0.10.1; seed 7; epochs=300", "fidelity.detection_auc"):  # fmt: skip
+    for needle in (
+        "Dataset card",
+        "Scorecard",
+        "Lineage",
+        "Approvals",
+        "Privacy budget",
+        "Insurance claims",
+        "model development",
+        "s3://bucket/claims-1.10.parquet",
+        "ctgan 0.10.1; seed 7; epochs=300",
+        "fidelity.detection_auc",
+    ):
         assert needle in html, needle
     # the card's override (0.7) is the threshold shown for detection AUC, with a bar
     assert (
@@ -133,7 +143,6 @@ def test_the_dataset_page_shows_card_scorecard_lineage_approvals_and_budget(buil
         in html
     )
     # approvals: reviewer, role and the fingerprint of the key that verified
-    from tests import signing
 
     for name in ("ada", "chen"):
         assert signing.people()[name].fingerprint in html
@@ -148,16 +157,20 @@ def test_catalog_json_shape(built: Path) -> None:
     states = {r["release"]: r["state"] for r in claims["releases"]}
     assert states == {"claims@1.12": "pending", "claims@1.11": "revoked", "claims@1.10": "current"}
     [current] = [r for r in claims["releases"] if r["state"] == "current"]
-    assert current["artifact"] == {"location": "s3://bucket/claims-1.10.parquet",
-                                   "sha256": "b" * 64, "rows": 1000}  # fmt: skip
+    assert current["artifact"] == {
+        "location": "s3://bucket/claims-1.10.parquet",
+        "sha256": "b" * 64,
+        "rows": 1000,
+    }
     assert {a["role"] for a in current["approvals"]} == {"privacy-reviewer", "data-owner"}
     assert all(s["passed"] and s["decision"] == "pass" for s in current["scorecard"])
     revoked = next(r for r in claims["releases"] if r["state"] == "revoked")
     assert revoked["revocation"]["incident_class"] == "privacy"
 
 
-def test_rendering_is_deterministic_and_replaces_an_earlier_catalog(synthgov, history: Path,
-                                                                     tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def test_rendering_is_deterministic_and_replaces_an_earlier_catalog(
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     assert synthgov("catalog", "--out", str(out), cwd=history).code == 0
     first = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -168,8 +181,8 @@ def test_rendering_is_deterministic_and_replaces_an_earlier_catalog(synthgov, hi
 
 
 def test_a_folder_with_other_files_is_never_clobbered(
-    synthgov, history: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "docs"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
@@ -188,8 +201,8 @@ def test_a_folder_with_other_files_is_never_clobbered(
 
 
 def test_a_catalog_folder_name_too_long_is_a_one_line_error(
-    synthgov, history: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, history: Path, tmp_path: Path
+) -> None:
     result = synthgov("catalog", "--out", str(tmp_path / ("a" * 300)), cwd=history)
     assert result.code == 2 and "internal error" not in result.err
     assert result.err.strip().splitlines() == [

@@ -7,88 +7,19 @@ import json
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import jsonschema
-import pytest
 
-from synthgov import approvals
-from synthgov.loading import parse_document
-from tests import ledgers, samples, signing
-from tests.conftest import commit, git
-from tests.test_engine import PASSING, RELEASE, _report, with_metric
+from tests.helpers import ROOT, samples, signing
+from tests.helpers.cli import Synthgov, as_json, check
+from tests.helpers.git import commit, git
+from tests.helpers.repos import add_release, approve, write
+from tests.helpers.samples import PASSING, RELEASE, report_json, with_metric
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
-def write(repo: Path, path: str, text: str) -> None:
-    target = repo / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
-
-
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
-
-
-def make_base(repo: Path) -> Path:
-    """main: the default policy and the claims card; the pull request branch `pr` starts here."""
-    write(repo, "policy/policy.yaml", samples.POLICY)
-    write(repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered()))
-    write(repo, "datasets/claims/card.yaml", samples.CARD)
-    write(repo, ledgers.PATH, ledgers.empty())
-    commit(repo, "base")
-    git(repo, "checkout", "-qb", "pr")
-    return repo
-
-
-def add_release(
-    repo: Path,
-    metrics: list[dict[str, Any]] | None = None,
-    manifest: str = samples.MANIFEST,
-    approved_by: tuple[str, ...] = ("ada", "chen"),
-    **report: Any,
-) -> None:
-    card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
-    write(repo, f"{RELEASE}/manifest.yaml", manifest)
-    write(
-        repo,
-        f"{RELEASE}/report.json",
-        _report(PASSING if metrics is None else metrics, card_sha, **report),
-    )
-    ledgers.debit(repo, manifest)
-    commit(repo, "release claims@1.10")
-    approve(repo, *approved_by)
-
-
-def release_digest(repo: Path, release_dir: str = RELEASE) -> str:
-    manifest = parse_document((repo / release_dir / "manifest.yaml").read_bytes(), "m.yaml")
-    report = parse_document((repo / release_dir / "report.json").read_bytes(), "r.json")
-    return approvals.release_digest(manifest.data, report.data)
-
-
-def approve(repo: Path, *names: str) -> None:
-    """Embedded-signature approvals of the release as it is now, in one unsigned commit."""
-    if not names:
-        return
-    people = signing.people()
-    for name in names:
-        person = people[name]
-        path, text = signing.approval(person, person.roles[0], release_digest(repo))
-        write(repo, path, text)
-    commit(repo, f"approvals by {', '.join(names)}")
-
-
-def check(synthgov, repo: Path, *args: str):  # type: ignore[no-untyped-def]
-    return synthgov("check", "--base", "main", *args, cwd=repo)
-
-
-def as_json(result) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    return json.loads(result.out)
-
-
-def test_a_compliant_pull_request_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_compliant_pull_request_passes(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     result = check(synthgov, base, "--format", "json")
     assert result.code == 0, result.out
@@ -100,8 +31,8 @@ def test_a_compliant_pull_request_passes(synthgov, base: Path) -> None:  # type:
 
 
 def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
     result = check(synthgov, base, "--format", "json")
     assert result.code == 1
@@ -121,7 +52,9 @@ def test_a_failing_gate_blocks_with_gate_rule_observed_threshold_file_and_line(
     )
 
 
-def test_loosening_the_policy_in_the_same_pull_request_still_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_loosening_the_policy_in_the_same_pull_request_still_blocks(
+    synthgov: Synthgov, base: Path
+) -> None:
     policy = base / "policy/policy.yaml"
     policy.write_text(samples.with_mia_rule(policy.read_text(), threshold=0.99))
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
@@ -131,14 +64,14 @@ def test_loosening_the_policy_in_the_same_pull_request_still_blocks(synthgov, ba
     assert [f["rule"] for f in data["findings"]] == ["policy.change"]
 
 
-def test_a_removed_metric_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_removed_metric_blocks(synthgov: Synthgov, base: Path) -> None:
     add_release(base, [m for m in PASSING if m["id"] != "fidelity.detection_auc"])
     result = check(synthgov, base, "--format", "json")
     assert result.code == 1
     assert "the report has no fidelity.detection_auc metric" in result.out
 
 
-def test_a_tampered_artifact_hash_blocks(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_artifact_hash_blocks(synthgov: Synthgov, base: Path) -> None:
     add_release(base, artifact="e" * 64)
     result = check(synthgov, base, "--format", "json")
     assert result.code == 1
@@ -147,8 +80,8 @@ def test_a_tampered_artifact_hash_blocks(synthgov, base: Path) -> None:  # type:
 
 
 def test_a_malformed_file_in_the_pull_request_is_a_files_finding_not_exit_2(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     manifest = base / f"{RELEASE}/manifest.yaml"
     manifest.write_text(manifest.read_text() + "author: someone@else.org\n")
@@ -165,7 +98,7 @@ def test_a_malformed_file_in_the_pull_request_is_a_files_finding_not_exit_2(
     assert "duplicate key 'author'" in finding["message"]
 
 
-def test_only_the_pull_requests_releases_are_checked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_pull_requests_releases_are_checked(synthgov: Synthgov, base: Path) -> None:
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
     git(base, "checkout", "-q", "main")
     git(base, "merge", "-q", "--no-edit", "pr")  # the failing release is now on main
@@ -178,8 +111,8 @@ def test_only_the_pull_requests_releases_are_checked(synthgov, base: Path) -> No
 
 
 def test_a_classification_downgrade_in_the_pull_request_does_not_apply(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     card = base / "datasets/claims/card.yaml"
     card.write_text(
         card.read_text().replace("classification: confidential", "classification: public")
@@ -192,7 +125,7 @@ def test_a_classification_downgrade_in_the_pull_request_does_not_apply(
     assert "policy.classification_change" in rules
 
 
-def test_garbage_base_is_exit_2_with_one_line(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_garbage_base_is_exit_2_with_one_line(synthgov: Synthgov, base: Path) -> None:
     result = synthgov("check", "--base", "no-such-ref", cwd=base)
     assert result.code == 2
     assert (
@@ -201,7 +134,7 @@ def test_garbage_base_is_exit_2_with_one_line(synthgov, base: Path) -> None:  # 
     )
 
 
-def test_a_base_without_a_loadable_policy_is_exit_2(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_base_without_a_loadable_policy_is_exit_2(synthgov: Synthgov, repo: Path) -> None:
     write(repo, "README.md", "x\n")
     commit(repo, "no policy")
     git(repo, "checkout", "-qb", "pr")
@@ -210,7 +143,7 @@ def test_a_base_without_a_loadable_policy_is_exit_2(synthgov, repo: Path) -> Non
     assert "policy/policy.yaml" in result.err and "policy cannot be loaded" in result.err
 
 
-def test_a_shallow_clone_is_exit_2(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_shallow_clone_is_exit_2(synthgov: Synthgov, base: Path, tmp_path: Path) -> None:
     add_release(base)
     clone = tmp_path / "shallow"
     subprocess.run(
@@ -222,26 +155,28 @@ def test_a_shallow_clone_is_exit_2(synthgov, base: Path, tmp_path: Path) -> None
     assert "shallow" in result.err
 
 
-def test_a_detached_head_works(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_detached_head_works(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     git(base, "checkout", "-q", "--detach", "HEAD")
     assert check(synthgov, base).code == 0
 
 
-def test_not_a_git_repository_is_exit_2(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_not_a_git_repository_is_exit_2(synthgov: Synthgov, tmp_path: Path) -> None:
     result = synthgov("check", cwd=tmp_path)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
 
 
-def test_no_git_checks_the_working_tree(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_git_checks_the_working_tree(synthgov: Synthgov, base: Path) -> None:
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
     result = synthgov("check", "--no-git", "--format", "json", cwd=base)
     assert result.code == 1
     assert as_json(result)["base"] == ""
 
 
-def test_every_format_renders_a_blocked_release(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_every_format_renders_a_blocked_release(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
     sarif = tmp_path / "out.sarif"
     assert check(synthgov, base, "--format", "sarif", "--output", str(sarif)).code == 1
@@ -262,16 +197,21 @@ def test_check_leaves_pandas_and_sklearn_unimported(base: Path) -> None:
     import os
     import sys
 
-    from tests.conftest import ROOT
-
     add_release(base)
     probe = "import sys; from synthgov.cli import main; c = main(['check', '--base', 'main']); print(c, sorted(m for m in ('pandas', 'sklearn', 'opendp') if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", probe], cwd=base, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
-def test_a_policy_change_lists_the_base_releases_it_would_newly_block(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_policy_change_lists_the_base_releases_it_would_newly_block(
+    synthgov: Synthgov, base: Path
+) -> None:
     mia = {"interval": {"kind": "normal", "se": 0.01}}
     add_release(base, with_metric("privacy.mia_auc", value=0.52, **mia))  # within 0.5 + 0.07
     git(base, "checkout", "-q", "main")
@@ -297,15 +237,26 @@ def _merge_and_branch(repo: Path, branch: str, new: str) -> None:
     git(repo, "checkout", "-qb", new)
 
 
-def _approve_revocation(synthgov, repo: Path, *names: str) -> None:  # type: ignore[no-untyped-def]
+def _approve_revocation(synthgov: Synthgov, repo: Path, *names: str) -> None:
     for name in names:
         person = signing.people()[name]
-        done = synthgov("approve", "claims@1.10", "--revocation", "--replace", "--role",
-                        person.roles[0], "--key", str(person.key), cwd=repo)  # fmt: skip
+        done = synthgov(
+            "approve",
+            "claims@1.10",
+            "--revocation",
+            "--replace",
+            "--role",
+            person.roles[0],
+            "--key",
+            str(person.key),
+            cwd=repo,
+        )
         assert done.code == 0, done.err
 
 
-def test_rewriting_a_merged_release_with_fresh_approvals_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rewriting_a_merged_release_with_fresh_approvals_is_blocked(
+    synthgov: Synthgov, base: Path
+) -> None:
     """claims@1.10 is merged; a later pull request points its manifest at another file and
     has it approved again. What consumers pinned as claims@1.10 would change under them,
     the gate judging only the new approvals."""
@@ -330,16 +281,18 @@ def test_rewriting_a_merged_release_with_fresh_approvals_is_blocked(synthgov, ba
 
 
 def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     """claims@1.10 is merged, then revoked. A pull request moves the release and its
     revocation to another artifact hash, all of it approved again: the revoked table's
     hash is no longer revoked anywhere, and can ship in the next pull request."""
     add_release(base)
     _merge_and_branch(base, "pr", "revoke")
     git(base, "config", "user.email", "sam@example.org")
-    assert synthgov("revoke", "claims@1.10", "--reason", "copies", "--class", "privacy",
-                    cwd=base).code == 0  # fmt: skip
+    assert (
+        synthgov("revoke", "claims@1.10", "--reason", "copies", "--class", "privacy", cwd=base).code
+        == 0
+    )
     commit(base, "revoke claims@1.10")
     _approve_revocation(synthgov, base, "ada", "chen")
     assert check(synthgov, base).code == 0
@@ -347,7 +300,7 @@ def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
     other = "c" * 64
     write(base, f"{RELEASE}/manifest.yaml", samples.manifest_for(other))
     card_sha = hashlib.sha256((base / "datasets/claims/card.yaml").read_bytes()).hexdigest()
-    write(base, f"{RELEASE}/report.json", _report(PASSING, card_sha, other))
+    write(base, f"{RELEASE}/report.json", report_json(PASSING, card_sha, other))
     revocation = base / f"{RELEASE}/revocation.yaml"
     revocation.write_text(revocation.read_text().replace(samples.SHA, other))
     commit(base, "claims@1.10 and its revocation name another artifact")

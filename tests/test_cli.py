@@ -12,7 +12,9 @@ import pytest
 
 from synthgov import __version__
 from synthgov.cli import cli
-from tests.conftest import ROOT
+from synthgov.errors import SignatureError, UnusableKeyError
+from tests.helpers import ROOT
+from tests.helpers.cli import Synthgov
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -26,14 +28,14 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[st
 
 
 @pytest.mark.parametrize("command", _commands(cli), ids=lambda c: " ".join(c) or "synthgov")
-def test_every_command_has_help(synthgov, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_has_help(synthgov: Synthgov, command: tuple[str, ...]) -> None:
     result = synthgov(*command, "--help")
     assert result.code == 0
     assert result.out.startswith("Usage: synthgov")
     assert "Show this message and exit." in result.out
 
 
-def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_version(synthgov: Synthgov) -> None:
     result = synthgov("--version")
     assert (result.code, result.out.strip()) == (0, f"synthgov, version {__version__}")
 
@@ -44,14 +46,19 @@ def test_version(synthgov) -> None:  # type: ignore[no-untyped-def]
         (("validate", "--bogus"), "synthgov validate: error: No such option"),
         (("frobnicate",), "synthgov: error: No such command 'frobnicate'"),
         (("dataset", "new", "x"), "synthgov dataset new: error: Missing option '--owner'"),
-        (("dataset", "new", "x", "--owner", "o", "--classification", "secret", "--source", "s"),
-         "synthgov dataset new: error: Invalid value for '--classification': 'secret' is not one of"),
-        (("schema", "nope"), "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,"),
+        (
+            ("dataset", "new", "x", "--owner", "o", "--classification", "secret", "--source", "s"),
+            "synthgov dataset new: error: Invalid value for '--classification': 'secret' is not one of",
+        ),
+        (
+            ("schema", "nope"),
+            "synthgov: error: unknown kind 'nope'; expected one of: policy, reviewers,",
+        ),
     ],
-)  # fmt: skip
+)
 def test_usage_errors_are_one_line_and_exit_2(
-    synthgov, args: tuple[str, ...], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, args: tuple[str, ...], message: str
+) -> None:
     result = synthgov(*args)
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
@@ -60,13 +67,15 @@ def test_usage_errors_are_one_line_and_exit_2(
     assert result.out == ""
 
 
-def test_no_arguments_prints_help_and_exits_2(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_no_arguments_prints_help_and_exits_2(synthgov: Synthgov) -> None:
     result = synthgov()
     assert result.code == 2
     assert "Commands:" in result.err
 
 
-def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_unexpected_exception_is_one_line_not_a_traceback(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from synthgov.commands import schema
 
     def explode(kind: str | None) -> int:
@@ -84,7 +93,23 @@ def test_an_unexpected_exception_is_one_line_not_a_traceback(synthgov, monkeypat
         synthgov("schema")
 
 
-def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("error", [SignatureError, UnusableKeyError])
+def test_a_signing_failure_nothing_caught_is_an_error_not_an_internal_one(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch, error: type[Exception]
+) -> None:
+    """Signature and key failures belong to the error tree: one line, exit 2, no traceback."""
+    from synthgov.commands import schema
+
+    def refuse(kind: str | None) -> int:
+        raise error("cannot run gpg: No such file or directory")
+
+    monkeypatch.setattr(schema, "run", refuse)
+    result = synthgov("schema")
+    assert result.code == 2
+    assert result.err.strip() == "synthgov: error: cannot run gpg: No such file or directory"
+
+
+def test_schema_lists_the_kinds_one_a_line(synthgov: Synthgov) -> None:
     from synthgov.models import KINDS
 
     listed = synthgov("schema").out.split()
@@ -94,7 +119,7 @@ def test_schema_lists_the_kinds_one_a_line(synthgov) -> None:  # type: ignore[no
     assert {"revocation", "revalidation"} <= set(listed[8:])
 
 
-def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_schema_prints_draft_2020_12_json(synthgov: Synthgov) -> None:
     import json
 
     schema = json.loads(synthgov("schema", "ledger").out)
@@ -105,9 +130,12 @@ def test_schema_prints_draft_2020_12_json(synthgov) -> None:  # type: ignore[no-
 def test_the_installed_console_script_runs_without_heavy_imports() -> None:
     probe = "import sys; from synthgov.cli import main; main(['--help']); print(sorted(m for m in ('pandas','sklearn','opendp','git','numpy') if m in sys.modules))"
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
 
 
@@ -121,7 +149,7 @@ def test_python_dash_m_synthgov_exits_with_the_commands_code() -> None:
     assert "Traceback" not in bad.stderr
 
 
-def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov: Synthgov) -> None:
     result = synthgov("revoke", "claims@1.0", "--reason", "leak")
     assert result.code == 2
     assert result.err.strip().splitlines() == [
@@ -130,7 +158,9 @@ def test_a_missing_choice_option_is_one_line_naming_the_choices(synthgov) -> Non
     ]
 
 
-def test_a_bidi_override_in_a_stray_argument_is_escaped_in_the_usage_error(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_bidi_override_in_a_stray_argument_is_escaped_in_the_usage_error(
+    synthgov: Synthgov,
+) -> None:
     result = synthgov("budget", "cap", "claims", "\u202eexe.txt")
     assert result.code == 2
     assert "\u202e" not in result.err and "(\\u202eexe.txt)" in result.err
@@ -142,9 +172,11 @@ def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Pat
     (tmp_path / ".git").mkdir()
     done = subprocess.run(
         [sys.executable, "-m", "synthgov", "validate", os.fsdecode(b"\xff.yaml")],
-        cwd=tmp_path, capture_output=True, text=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )  # fmt: skip
+    )
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
     assert done.stdout == "\\udcff.yaml: no such file\n"

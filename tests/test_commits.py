@@ -16,16 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import commits, keys, sshsig
-from synthgov.commits import split_signed
-from synthgov.openpgp import Keyring
-from synthgov.sshsig import SignatureError
+from synthgov.errors import SignatureError
+from synthgov.signing import commits, keys, sshsig
+from synthgov.signing.commits import split_signed
+from synthgov.signing.openpgp import Keyring
 
 
-def run_git(cwd: Path, *args: str, stdin: bytes | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:  # fmt: skip
-    return subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True,
-                          env={**os.environ, **(env or {})}, check=False)  # fmt: skip
+def run_git(
+    cwd: Path, *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def raw_commit(repo: Path, rev: str = "HEAD") -> bytes:
@@ -53,8 +60,9 @@ def git_payload(repo: Path, rev: str) -> bytes:
 def ssh_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     """(private key file, public key blob) made by ssh-keygen."""
     directory = tmp_path_factory.mktemp("commit-keys")
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "id")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "id")], check=True
+    )
     line = (directory / "id.pub").read_text()
     (directory / "allowed_signers").write_text(f"author@example.org {line}")
     return directory / "id", base64.b64decode(line.split()[1])
@@ -67,11 +75,29 @@ def gpg_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
     home = tmp_path_factory.mktemp("commit-gnupg")
     os.chmod(home, 0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Gale <gale@example.org>", "ed25519", "sign", "never"],
-                   check=True, capture_output=True, env=env)  # fmt: skip
-    armour = subprocess.run(["gpg", "--armor", "--export", "gale@example.org"], check=True,
-                            capture_output=True, text=True, env=env).stdout  # fmt: skip
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Gale <gale@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    armour = subprocess.run(
+        ["gpg", "--armor", "--export", "gale@example.org"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
     yield home, keys.parse_openpgp_public_key(armour).fingerprint, armour
     subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
 
@@ -79,16 +105,23 @@ def gpg_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, st
 def make_repo(path: Path, ssh_key: tuple[Path, bytes], object_format: str = "sha1") -> Path:
     path.mkdir()
     run_git(path, "init", "-q", "-b", "main", f"--object-format={object_format}")
-    for key, value in (("gpg.format", "ssh"), ("user.signingkey", str(ssh_key[0])),
-                       ("gpg.ssh.allowedSignersFile", str(ssh_key[0].parent / "allowed_signers"))):  # fmt: skip
+    for key, value in (
+        ("gpg.format", "ssh"),
+        ("user.signingkey", str(ssh_key[0])),
+        ("gpg.ssh.allowedSignersFile", str(ssh_key[0].parent / "allowed_signers")),
+    ):
         run_git(path, "config", key, value)
     (path / "file.txt").write_text("data\n")
     run_git(path, "add", "file.txt")
     return path
 
 
-def commit(repo: Path, message: str = "add data\n\nwith a body\n", *args: str,
-           env: dict[str, str] | None = None) -> str:  # fmt: skip
+def commit(
+    repo: Path,
+    message: str = "add data\n\nwith a body\n",
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> str:
     done = run_git(repo, "commit", "-q", "--allow-empty", "-m", message, *args, env=env)
     assert done.returncode == 0, done.stderr
     return run_git(repo, "rev-parse", "HEAD").stdout.decode().strip()
@@ -139,8 +172,19 @@ def test_openpgp_signed_commit_verifies_as_git_does(
     home, fingerprint, armour = gpg_key
     repo = make_repo(tmp_path / "repo", ssh_key)
     env = {"GNUPGHOME": str(home)}
-    done = run_git(repo, "-c", "gpg.format=openpgp", "-c", f"user.signingkey={fingerprint}",
-                   "commit", "-q", "-S", "-m", "add data", env=env)  # fmt: skip
+    done = run_git(
+        repo,
+        "-c",
+        "gpg.format=openpgp",
+        "-c",
+        f"user.signingkey={fingerprint}",
+        "commit",
+        "-q",
+        "-S",
+        "-m",
+        "add data",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     got = split_signed(raw_commit(repo))
     assert got.format == "openpgp"
@@ -156,8 +200,12 @@ def test_author_and_committer_emails_come_from_the_signed_bytes(
     tmp_path: Path, ssh_key: tuple[Path, bytes]
 ) -> None:
     repo = make_repo(tmp_path / "repo", ssh_key)
-    commit(repo, "x", "-S", env={"GIT_AUTHOR_EMAIL": "ann@example.org",
-                                 "GIT_COMMITTER_EMAIL": "carl@example.org"})  # fmt: skip
+    commit(
+        repo,
+        "x",
+        "-S",
+        env={"GIT_AUTHOR_EMAIL": "ann@example.org", "GIT_COMMITTER_EMAIL": "carl@example.org"},
+    )
     got = split_signed(raw_commit(repo))
     assert (got.author_email, got.committer_email) == ("ann@example.org", "carl@example.org")
     assert commits.author_emails(raw_commit(repo)) == ("ann@example.org", "carl@example.org")
@@ -268,15 +316,24 @@ def test_unsupported_signature_format_rejected(signed: Path) -> None:
 MALFORMED = {
     "not a commit": (b"object 1234\ntype commit\n\nmsg", "^not a commit object"),
     "short tree id": (b"tree 4b825dc6\nauthor a <a@x> 1 +0000\n\n", "^not a commit object"),
-    "no committer": (b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\n\nmsg\n",
-                     "^the commit does not have exactly one author and one committer$"),
-    "two authors": (b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\nauthor B <b@x> 1 +0000\n"
-                    b"committer C <c@x> 1 +0000\n\nmsg\n", "^the commit does not have exactly one"),
-    "author without email": (b"tree " + b"a" * 40 + b"\nauthor A 1 +0000\ncommitter C <c@x> 1 +0000\n\n",
-                             "^the commit's author line has no <email>$"),
-    "email not UTF-8": (b"tree " + b"a" * 40 + b"\nauthor A <\xff@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\n",
-                        "^the commit's author email is not UTF-8$"),
-}  # fmt: skip
+    "no committer": (
+        b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\n\nmsg\n",
+        "^the commit does not have exactly one author and one committer$",
+    ),
+    "two authors": (
+        b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\nauthor B <b@x> 1 +0000\n"
+        b"committer C <c@x> 1 +0000\n\nmsg\n",
+        "^the commit does not have exactly one",
+    ),
+    "author without email": (
+        b"tree " + b"a" * 40 + b"\nauthor A 1 +0000\ncommitter C <c@x> 1 +0000\n\n",
+        "^the commit's author line has no <email>$",
+    ),
+    "email not UTF-8": (
+        b"tree " + b"a" * 40 + b"\nauthor A <\xff@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\n",
+        "^the commit's author email is not UTF-8$",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", MALFORMED)
@@ -288,8 +345,10 @@ def test_malformed_commit_rejected(name: str) -> None:
 
 def test_headers_in_the_message_are_not_headers() -> None:
     """Only the header block counts: a `gpgsig` or `author` line in the message is text."""
-    raw = (b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\n"
-           b"subject\n\nauthor M <m@x> 1 +0000\ngpgsig -----BEGIN SSH SIGNATURE-----\n")  # fmt: skip
+    raw = (
+        b"tree " + b"a" * 40 + b"\nauthor A <a@x> 1 +0000\ncommitter C <c@x> 1 +0000\n\n"
+        b"subject\n\nauthor M <m@x> 1 +0000\ngpgsig -----BEGIN SSH SIGNATURE-----\n"
+    )
     assert commits.author_emails(raw) == ("a@x", "c@x")
     with pytest.raises(SignatureError, match=r"^the commit is not signed"):
         split_signed(raw)

@@ -9,25 +9,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from synthgov.gates.coverage import COLUMNS, NUMERIC_TYPES
-from synthgov.metric_ids import METRICS, Scope
+from synthgov.metrics.metric_ids import METRICS, Scope
 from synthgov.models.card import ColumnType
-from tests import samples
-from tests.test_approvals import gate
-from tests.test_authorship import on_main
-from tests.test_check import add_release, make_base
-from tests.test_engine import PASSING
+from tests.helpers import samples
+from tests.helpers.cli import Synthgov, gate
+from tests.helpers.git import commit
+from tests.helpers.repos import add_release, on_main
+from tests.helpers.samples import PASSING, RELEASE
 
 CARD = "datasets/claims/card.yaml"
-INFERENCE = {"id": "privacy.inference_excess", "value": 0.0, "ci": [-0.03, 0.03],
-             "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]}}
-
-
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
+INFERENCE = {
+    "id": "privacy.inference_excess",
+    "value": 0.0,
+    "ci": [-0.03, 0.03],
+    "interval": {"kind": "newcombe", "successes": [1000, 1000], "trials": [2000, 2000]},
+}
 
 
 def card_with(**fields: str) -> str:
@@ -45,27 +42,31 @@ def rules(data: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_report_without_the_second_secret_columns_inference_risk_is_blocked(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, CARD, card_with(secret_columns="[fraud, region]"))
     add_release(base)  # PASSING measures inference on fraud only
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
     [finding] = [
-        f for f in data["releases"][0]["findings"] if f["rule"] == "coverage.privacy.inference_excess"
+        f
+        for f in data["releases"][0]["findings"]
+        if f["rule"] == "coverage.privacy.inference_excess"
     ]
     assert "no privacy.inference_excess for the secret column region" in finding["message"]
     assert (finding["observed"], finding["threshold"], finding["severity"]) == (1, 2, "error")
     assert finding["threshold_file"] == "policy/policy.yaml"
 
 
-def test_a_report_measuring_every_secret_column_passes(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_measuring_every_secret_column_passes(synthgov: Synthgov, base: Path) -> None:
     on_main(base, CARD, card_with(secret_columns="[fraud, region]"))
     add_release(base, [*PASSING, {**INFERENCE, "column": "region"}])
     assert gate(synthgov, base)["verdict"] == "pass"
 
 
-def test_a_report_without_one_subgroup_columns_gap_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_report_without_one_subgroup_columns_gap_is_blocked(
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, CARD, card_with(subgroup_columns="[region, fraud]"))
     add_release(base)  # PASSING has the shortfalls of region's groups only
     data = gate(synthgov, base)
@@ -74,20 +75,24 @@ def test_a_report_without_one_subgroup_columns_gap_is_blocked(synthgov, base: Pa
 
 
 def test_a_subgroup_column_too_small_to_measure_is_inconclusive_not_uncovered(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     """A column the report notes as unmeasurable at its size (and the size bears that out)
     is the metric gate's inconclusive figure, not a hole in the coverage."""
     import json
-
-    from tests.test_check import RELEASE, commit
 
     on_main(base, CARD, card_with(subgroup_columns="[region, fraud]"))
     add_release(base)
     report = base / RELEASE / "report.json"
     data = json.loads(report.read_text())
-    data["inconclusive"] = [{"id": "subgroup.shortfall", "column": "fraud", "needs_rows": 6000,
-                             "reason": "no group of fraud has 30 rows in the real and holdout tables"}]  # fmt: skip
+    data["inconclusive"] = [
+        {
+            "id": "subgroup.shortfall",
+            "column": "fraud",
+            "needs_rows": 6000,
+            "reason": "no group of fraud has 30 rows in the real and holdout tables",
+        }
+    ]
     report.write_text(json.dumps(data, indent=1))
     commit(base, "the report notes that fraud's groups are too small")
     found = rules(gate(synthgov, base))
@@ -96,8 +101,8 @@ def test_a_subgroup_column_too_small_to_measure_is_inconclusive_not_uncovered(
 
 
 def test_dropping_a_secret_column_from_the_card_in_the_pull_request_does_not_drop_its_metric(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, CARD, card_with(secret_columns="[fraud, region]"))
     (base / CARD).write_text(card_with(secret_columns="[fraud]"))  # the PR's own card
     add_release(base)
@@ -106,8 +111,8 @@ def test_dropping_a_secret_column_from_the_card_in_the_pull_request_does_not_dro
 
 
 def test_a_gated_per_column_metric_must_cover_every_column_of_its_kind(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     policy = samples.POLICY.replace(
         "  fidelity.detection_auc:\n",
         '  fidelity.ks_complement:\n    metric: fidelity.ks_complement\n    op: ">="\n'
@@ -123,7 +128,7 @@ def test_a_gated_per_column_metric_must_cover_every_column_of_its_kind(
     assert "numeric column amount" in finding["message"] and finding["severity"] == "error"
 
 
-def test_a_missing_column_of_an_advisory_rule_warns(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_column_of_an_advisory_rule_warns(synthgov: Synthgov, base: Path) -> None:
     metrics = [
         m for m in PASSING if (m["id"], m.get("column")) != ("fidelity.missing_rate_diff", "age")
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov import governance
-from synthgov.identifiers import identifier_reason
-from synthgov.inference import binary_positive, column_type, infer_schema
+from synthgov.files import governance
+from synthgov.metrics.identifiers import identifier_reason
+from synthgov.metrics.inference import binary_positive, column_type, infer_schema
 from synthgov.models import Card
 from synthgov.models.card import ColumnType
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Result, Synthgov
 
 ROWS = 120
 OPTIONS = ("--owner", "team@example.org", "--classification", "confidential", "--source", "src")
@@ -69,12 +71,13 @@ def parquet_table(tmp_path: Path) -> Path:
 
 
 def load_card(repo: Path, dataset: str = "patients") -> Card:
-    model = governance.load(repo, f"datasets/{dataset}/card.yaml").model
-    assert isinstance(model, Card)
+    model = governance.load(repo, f"datasets/{dataset}/card.yaml", Card).model
     return model
 
 
-def new(synthgov, repo: Path, table: Path | None, *extra: str, dataset: str = "patients"):  # type: ignore[no-untyped-def]
+def new(
+    synthgov: Synthgov, repo: Path, table: Path | None, *extra: str, dataset: str = "patients"
+) -> Result:
     data = ("--from-data", str(table)) if table is not None else ()
     return synthgov("dataset", "new", dataset, *OPTIONS, *data, *extra, cwd=repo)
 
@@ -88,19 +91,34 @@ def one_line(err: str) -> str:
 # --- inference from real files ----------------------------------------------------------------
 
 
-def test_csv_schema_types_ranges_and_order(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_csv_schema_types_ranges_and_order(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "outcome")
     assert result.code == 0, result.err
     card = load_card(repo)
     names = [c.name for c in card.columns]
-    assert names == ["zeta_score", "age", "smoker", "region", "visit", "seen_at", "notes",
-                     "visits", "outcome"]  # fmt: skip
+    assert names == [
+        "zeta_score",
+        "age",
+        "smoker",
+        "region",
+        "visit",
+        "seen_at",
+        "notes",
+        "visits",
+        "outcome",
+    ]
     by_name = {c.name: c for c in card.columns}
     assert {n: c.type.value for n, c in by_name.items()} == {
-        "zeta_score": "number", "age": "integer", "smoker": "boolean", "region": "categorical",
-        "visit": "date", "seen_at": "datetime", "notes": "string", "visits": "integer",
+        "zeta_score": "number",
+        "age": "integer",
+        "smoker": "boolean",
+        "region": "categorical",
+        "visit": "date",
+        "seen_at": "datetime",
+        "notes": "string",
+        "visits": "integer",
         "outcome": "integer",
-    }  # fmt: skip
+    }
     frame = mixed_frame()
     assert by_name["age"].nullable and not by_name["zeta_score"].nullable
     assert (by_name["age"].min, by_name["age"].max) == (frame.age.min(), frame.age.max())
@@ -117,13 +135,15 @@ def test_csv_schema_types_ranges_and_order(synthgov, repo: Path, csv_table: Path
     assert "review the defaults" in result.err
 
 
-def test_parquet_gives_the_same_card_as_csv(synthgov, repo: Path, csv_table, parquet_table) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_gives_the_same_card_as_csv(
+    synthgov: Synthgov, repo: Path, csv_table: Path, parquet_table: Path
+) -> None:
     assert new(synthgov, repo, csv_table, dataset="from-csv").code == 0
     assert new(synthgov, repo, parquet_table, dataset="from-parquet").code == 0
     assert load_card(repo, "from-csv").columns == load_card(repo, "from-parquet").columns
 
 
-def test_parquet_typed_columns(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_parquet_typed_columns(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     days = [dt.date(2024, 3, 1) + dt.timedelta(days=i % 40) for i in range(ROWS)]
     table = pa.table(
         {
@@ -141,14 +161,21 @@ def test_parquet_typed_columns(synthgov, repo: Path, tmp_path: Path) -> None:  #
     assert new(synthgov, repo, path, "--target", "label").code == 0
     card = load_card(repo)
     types = {c.name: (c.type.value, c.nullable) for c in card.columns}
-    assert types == {"day": ("date", False), "stamp": ("datetime", False),
-                     "grade": ("categorical", True), "count": ("integer", True),
-                     "label": ("boolean", False)}  # fmt: skip
-    assert card.column("grade").allowed_values == ["a", "b", "c"]  # type: ignore[union-attr]
+    assert types == {
+        "day": ("date", False),
+        "stamp": ("datetime", False),
+        "grade": ("categorical", True),
+        "count": ("integer", True),
+        "label": ("boolean", False),
+    }
+    grade = card.column("grade")
+    assert grade is not None and grade.allowed_values == ["a", "b", "c"]
     assert card.target is not None and card.target.positive is True
 
 
-def test_string_target_positive_is_the_minority(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_string_target_positive_is_the_minority(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "t.csv"
     pd.DataFrame({"x": range(10), "churn": ["no"] * 7 + ["yes"] * 3}).to_csv(path, index=False)
     assert new(synthgov, repo, path, "--target", "churn").code == 0
@@ -156,7 +183,9 @@ def test_string_target_positive_is_the_minority(synthgov, repo: Path, tmp_path: 
     assert target is not None and target.positive == "yes"
 
 
-def test_written_card_validates_and_defaults_are_set(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_written_card_validates_and_defaults_are_set(
+    synthgov: Synthgov, repo: Path, csv_table: Path
+) -> None:
     (repo / "policy").mkdir()
     for name in ("policy.yaml", "reviewers.yaml"):
         (repo / "policy" / name).write_bytes((ROOT / "synthgov" / "templates" / name).read_bytes())
@@ -171,9 +200,15 @@ def test_written_card_validates_and_defaults_are_set(synthgov, repo: Path, csv_t
     assert result.code == 0, result.out
 
 
-def test_privacy_unit_comes_from_the_source_ledger(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    assert synthgov("budget", "new", "src", "--epsilon", "1", "--privacy-unit", "one patient",
-                    cwd=repo).code == 0  # fmt: skip
+def test_privacy_unit_comes_from_the_source_ledger(
+    synthgov: Synthgov, repo: Path, csv_table: Path
+) -> None:
+    assert (
+        synthgov(
+            "budget", "new", "src", "--epsilon", "1", "--privacy-unit", "one patient", cwd=repo
+        ).code
+        == 0
+    )
     assert new(synthgov, repo, csv_table).code == 0
     assert load_card(repo).source.privacy_unit == "one patient"
 
@@ -181,7 +216,7 @@ def test_privacy_unit_comes_from_the_source_ledger(synthgov, repo: Path, csv_tab
 # --- refusals: exit 2, one line, nothing written -----------------------------------------------
 
 
-def test_existing_card_is_not_overwritten(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_existing_card_is_not_overwritten(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     card = repo / "datasets" / "patients" / "card.yaml"
     card.parent.mkdir(parents=True)
     card.write_bytes(b"# mine\nkeep: me\n")
@@ -194,20 +229,32 @@ def test_existing_card_is_not_overwritten(synthgov, repo: Path, csv_table: Path)
 
 
 @pytest.mark.parametrize("bad", ["../x", "Bad_ID", "a--b", "x" * 64, ""])
-def test_bad_dataset_id(synthgov, repo: Path, csv_table: Path, bad: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_dataset_id(synthgov: Synthgov, repo: Path, csv_table: Path, bad: str) -> None:
     result = new(synthgov, repo, csv_table, dataset=bad)
     assert result.code == 2
     assert one_line(result.err).startswith(f"ID: {bad!r} is not a valid id")
     assert not (repo / "datasets").exists()
 
 
-def test_bad_source_id(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    result = synthgov("dataset", "new", "ok", "--owner", "o", "--classification", "public",
-                      "--source", "../up", "--from-data", str(csv_table), cwd=repo)  # fmt: skip
+def test_bad_source_id(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
+    result = synthgov(
+        "dataset",
+        "new",
+        "ok",
+        "--owner",
+        "o",
+        "--classification",
+        "public",
+        "--source",
+        "../up",
+        "--from-data",
+        str(csv_table),
+        cwd=repo,
+    )
     assert result.code == 2 and one_line(result.err).startswith("--source: '../up'")
 
 
-def test_from_data_is_required(synthgov, repo: Path) -> None:  # type: ignore[no-untyped-def]
+def test_from_data_is_required(synthgov: Synthgov, repo: Path) -> None:
     result = new(synthgov, repo, None)
     assert result.code == 2
     assert one_line(result.err).startswith("--from-data: required")
@@ -218,7 +265,7 @@ def write(path: Path, data: bytes) -> Path:
     return path
 
 
-BAD_TABLES = {
+BAD_TABLES: dict[str, tuple[Callable[[Path], Path], str]] = {
     "missing": (lambda d: d / "nope.csv", "nope.csv: no such file"),
     "empty file": (lambda d: write(d / "e.csv", b""), "the table has no columns"),
     "header only": (lambda d: write(d / "h.csv", b"a,b\n"), "the table has no rows"),
@@ -235,7 +282,7 @@ BAD_TABLES = {
 
 
 @pytest.mark.parametrize("case", BAD_TABLES, ids=list(BAD_TABLES))
-def test_bad_tables(synthgov, repo: Path, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_tables(synthgov: Synthgov, repo: Path, tmp_path: Path, case: str) -> None:
     make, expected = BAD_TABLES[case]
     path = make(tmp_path)
     result = new(synthgov, repo, path)
@@ -245,20 +292,20 @@ def test_bad_tables(synthgov, repo: Path, tmp_path: Path, case: str) -> None:  #
     assert not (repo / "datasets").exists()
 
 
-def test_directory_is_refused(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_directory_is_refused(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     folder = tmp_path / "dir.csv"
     folder.mkdir()
     result = new(synthgov, repo, folder)
     assert result.code == 2 and "directory" in one_line(result.err)
 
 
-def test_unknown_target(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_target(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "nope")
     assert result.code == 2
     assert one_line(result.err).startswith("--target: 'nope' is not a column of table.csv (")
 
 
-def test_non_binary_target(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_non_binary_target(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "region")
     assert result.code == 2
     assert one_line(result.err) == (
@@ -267,7 +314,7 @@ def test_non_binary_target(synthgov, repo: Path, csv_table: Path) -> None:  # ty
     assert not (repo / "datasets").exists()
 
 
-def test_fractional_target_is_refused(synthgov, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_fractional_target_is_refused(synthgov: Synthgov, repo: Path, tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     pd.DataFrame({"x": range(6), "y": [0.5, 1.5] * 3}).to_csv(path, index=False)
     result = new(synthgov, repo, path, "--target", "y")
@@ -277,14 +324,26 @@ def test_fractional_target_is_refused(synthgov, repo: Path, tmp_path: Path) -> N
     )
 
 
-def test_identifier_target_is_refused(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
+def test_identifier_target_is_refused(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
     result = new(synthgov, repo, csv_table, "--target", "contact_email")
     assert result.code == 2 and "likely direct identifier" in one_line(result.err)
 
 
-def test_bad_owner_names_the_option(synthgov, repo: Path, csv_table: Path) -> None:  # type: ignore[no-untyped-def]
-    result = synthgov("dataset", "new", "p", "--owner", "", "--classification", "public",
-                      "--source", "s", "--from-data", str(csv_table), cwd=repo)  # fmt: skip
+def test_bad_owner_names_the_option(synthgov: Synthgov, repo: Path, csv_table: Path) -> None:
+    result = synthgov(
+        "dataset",
+        "new",
+        "p",
+        "--owner",
+        "",
+        "--classification",
+        "public",
+        "--source",
+        "s",
+        "--from-data",
+        str(csv_table),
+        cwd=repo,
+    )
     assert result.code == 2 and one_line(result.err).startswith("--owner: ")
     result = new(synthgov, repo, csv_table, "--title", "", "--target", "outcome")
     assert result.code == 2 and one_line(result.err).startswith("--title: ")
@@ -364,22 +423,34 @@ def test_commands_import_pandas_only_when_reading_a_table() -> None:
     """BRIEF §7: the CLI imports pandas only where a command needs it."""
     code = (
         "import sys, synthgov.commands.dataset, synthgov.commands.reviewer, "
-        "synthgov.commands.budget, synthgov.tables, synthgov.examples; "
+        "synthgov.commands.budget, synthgov.metrics.tables, synthgov.examples; "
         "print(sorted({'pandas', 'pyarrow', 'numpy', 'sklearn'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 
-def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov: Synthgov) -> None:
     repo = tmp_path / "r"
     (repo / ".git").mkdir(parents=True)
     table = tmp_path / "t.csv"
     table.write_text(
         "region,n\n" + "".join(f"{r},{i}\n" for i, r in enumerate(["NA", "EU", "APAC", "null"] * 5))
     )
-    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
-                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "x",
+        "--owner",
+        "o",
+        "--classification",
+        "internal",
+        "--source",
+        "s",
+        "--from-data",
+        str(table),
+        cwd=repo,
+    )
     assert result.code == 0, result.err
     card = (repo / "datasets/x/card.yaml").read_text()
     assert "- NA" in card
@@ -387,13 +458,27 @@ def test_na_and_null_are_categories_not_missing_values(tmp_path: Path, synthgov)
     assert "nullable: true" not in card.split("name: n")[0]
 
 
-def test_an_overlong_column_name_is_one_line_not_a_crash(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_an_overlong_column_name_is_one_line_not_a_crash(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     repo = tmp_path / "r"
     (repo / ".git").mkdir(parents=True)
     table = tmp_path / "t.csv"
     table.write_text("x" * 200 + ",b\n1,2\n3,4\n")
-    result = synthgov("dataset", "new", "x", "--owner", "o", "--classification", "internal",
-                      "--source", "s", "--from-data", str(table), cwd=repo)  # fmt: skip
+    result = synthgov(
+        "dataset",
+        "new",
+        "x",
+        "--owner",
+        "o",
+        "--classification",
+        "internal",
+        "--source",
+        "s",
+        "--from-data",
+        str(table),
+        cwd=repo,
+    )
     assert result.code == 2
     assert len(result.err.strip().splitlines()) == 1
     assert "name: String should have at most 128 characters" in result.err

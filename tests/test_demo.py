@@ -6,14 +6,18 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def test_demo_walks_the_path_and_passes() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "synthgov.demo"], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-m", "synthgov.demo"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     last = done.stdout.rstrip().splitlines()[-1]
     assert last.startswith("verdict: PASS - all 18 steps behaved as expected"), last

@@ -11,8 +11,9 @@ import pytest
 
 from synthgov.content import SKETCH_SIZE, derive_seed
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
-from synthgov.metric_ids import METRICS
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Report
+from tests.helpers.cli import Result, Synthgov
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
@@ -42,12 +43,24 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
 
 
-def _evaluate(synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str):  # type: ignore[no-untyped-def]
+def _evaluate(
+    synthgov: Synthgov, tables: dict[str, Path], out: Path, synthetic: str = "honest", *extra: str
+) -> Result:
     return synthgov(
-        "evaluate", "--card", str(CARD), "--real", str(tables["real"]),
-        "--holdout", str(tables["holdout"]), "--synthetic", str(tables[synthetic]),
-        "-o", str(out), "--quiet", *extra,
-    )  # fmt: skip
+        "evaluate",
+        "--card",
+        str(CARD),
+        "--real",
+        str(tables["real"]),
+        "--holdout",
+        str(tables["holdout"]),
+        "--synthetic",
+        str(tables[synthetic]),
+        "-o",
+        str(out),
+        "--quiet",
+        *extra,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,17 +73,34 @@ def reports(
     found = {}
     for name in ("honest", "leaky"):
         out = folder / f"{name}.json"
-        code = main(["evaluate", "--card", str(CARD), "--real", str(tables["real"]),
-                     "--holdout", str(tables["holdout"]), "--synthetic", str(tables[name]),
-                     "-o", str(out), "--quiet", "--no-timings"])  # fmt: skip
+        code = main(
+            [
+                "evaluate",
+                "--card",
+                str(CARD),
+                "--real",
+                str(tables["real"]),
+                "--holdout",
+                str(tables["holdout"]),
+                "--synthetic",
+                str(tables[name]),
+                "-o",
+                str(out),
+                "--quiet",
+                "--no-timings",
+            ]
+        )
         assert code == 0
         found[name] = json.loads(out.read_text())
     return found
 
 
 def _value(report: dict[str, Any], metric: str, column: str | None = None) -> float:
-    [entry] = [m for m in report["metrics"] if m["id"] == metric and m.get("column") == column
-               and "rule" not in m]  # fmt: skip
+    [entry] = [
+        m
+        for m in report["metrics"]
+        if m["id"] == metric and m.get("column") == column and "rule" not in m
+    ]
     return float(entry["value"])
 
 
@@ -99,8 +129,12 @@ def test_a_leaky_release_scores_worse_on_every_privacy_metric(
     assert _value(leaky, "privacy.dcr_median") == 0.0 < _value(honest, "privacy.dcr_median")
     for metric in ("privacy.dcr_overfitting_protection", "privacy.dcr_baseline_protection"):
         assert _value(leaky, metric) < _value(honest, metric) - 0.1, metric
-    for metric in ("privacy.dcr_share_closer_to_train", "privacy.mia_auc",
-                   "privacy.singling_out_risk", "privacy.linkability_risk"):  # fmt: skip
+    for metric in (
+        "privacy.dcr_share_closer_to_train",
+        "privacy.mia_auc",
+        "privacy.singling_out_risk",
+        "privacy.linkability_risk",
+    ):
         assert _value(leaky, metric) > _value(honest, metric) + 0.1, metric
     assert _value(leaky, "privacy.inference_risk", "fraud") > _value(
         honest, "privacy.inference_risk", "fraud"
@@ -108,8 +142,8 @@ def test_a_leaky_release_scores_worse_on_every_privacy_metric(
 
 
 def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     first, second, timed = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     assert _evaluate(synthgov, tables, first, "honest", "--no-timings").code == 0
     assert _evaluate(synthgov, tables, second, "honest", "--no-timings").code == 0
@@ -130,12 +164,14 @@ def test_the_same_tables_give_byte_identical_reports_with_the_derived_seed(
     inputs, config = with_times["inputs"], with_times["config"]
     prints = [inputs[role]["fingerprint"] for role in ("real", "holdout", "synthetic")]
     assert config["seed"] == derive_seed(*prints) and config["seed_rule"] == "derived"
-    assert len(inputs["synthetic"]["sketch"]) == min(SKETCH_SIZE, inputs["synthetic"]["distinct_rows"])
+    assert len(inputs["synthetic"]["sketch"]) == min(
+        SKETCH_SIZE, inputs["synthetic"]["distinct_rows"]
+    )
 
 
 def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     """No re-rolls (BRIEF §11.2): row order, column order and file format change no value."""
     import pandas as pd
 
@@ -157,8 +193,8 @@ def test_the_same_rows_shuffled_or_as_parquet_give_the_same_report(
 
 
 def test_a_chosen_seed_is_refused_where_the_policy_derives_it(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "report.json"
     result = _evaluate(synthgov, tables, out, "honest", "--seed", "3")
     assert result.code == 2 and not out.exists()
@@ -166,8 +202,8 @@ def test_a_chosen_seed_is_refused_where_the_policy_derives_it(
 
 
 def test_an_existing_file_is_replaced_only_when_it_is_a_report(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.json"
     notes.write_text('{"mine": true}\n')
     result = _evaluate(synthgov, tables, notes)
@@ -179,7 +215,7 @@ def test_an_existing_file_is_replaced_only_when_it_is_a_report(
     assert _value(json.loads(report.read_text()), "privacy.exact_match_rate") == 1.0
 
 
-def test_report_to_stdout(synthgov, tables: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_report_to_stdout(synthgov: Synthgov, tables: dict[str, Path]) -> None:
     result = _evaluate(synthgov, tables, Path("-"), "honest", "--sample", "200")
     assert result.code == 0 and result.err == ""
     report = json.loads(result.out)
@@ -188,7 +224,7 @@ def test_report_to_stdout(synthgov, tables: dict[str, Path]) -> None:  # type: i
     assert sizes["privacy.dcr"] == sizes["fidelity.detection_auc"] == 200
 
 
-def _one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-def]
+def _one_line_error(result: Result, *needles: str) -> None:
     assert result.code == 2, result
     assert result.out == ""
     lines = result.err.strip().splitlines()
@@ -198,7 +234,9 @@ def _one_line_error(result, *needles: str) -> None:  # type: ignore[no-untyped-d
         assert needle in lines[0], lines[0]
 
 
-def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_inputs_are_one_line_errors(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "r.json"
     missing = dict(tables, honest=tmp_path / "nope.csv")
     _one_line_error(_evaluate(synthgov, missing, out), "nope.csv", "no such file")
@@ -254,25 +292,38 @@ def test_bad_inputs_are_one_line_errors(synthgov, tables: dict[str, Path], tmp_p
     [("claim_amont >= 0", "unknown column 'claim_amont'"), ("claim_amount >= (0", "')'")],
 )
 def test_a_bad_constraint_is_a_one_line_error(
-    synthgov, tables: dict[str, Path], tmp_path: Path, rule: str, needle: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, rule: str, needle: str
+) -> None:
     card = tmp_path / "card.yaml"
     card.write_text(CARD.read_text().replace("rule: claim_amount >= 0", f"rule: {rule}"))
     result = synthgov(
-        "evaluate", "--card", str(card), "--real", str(tables["real"]), "--holdout",
-        str(tables["holdout"]), "--synthetic", str(tables["honest"]), "-o", str(tmp_path / "r.json"),
-    )  # fmt: skip
+        "evaluate",
+        "--card",
+        str(card),
+        "--real",
+        str(tables["real"]),
+        "--holdout",
+        str(tables["holdout"]),
+        "--synthetic",
+        str(tables["honest"]),
+        "-o",
+        str(tmp_path / "r.json"),
+    )
     _one_line_error(result, "card.yaml", needle)
 
 
 def test_the_synthetic_table_is_judged_not_refused(
-    synthgov, tables: dict[str, Path], tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
     """Card defects in the synthetic table are findings for the schema gate, not bad input."""
     rows = claims_rows(seed=5, rows=200)
-    synthetic = _write(tmp_path / "defects.csv", [[*row[:7], "2500-01-01" if i == 1 else row[7],
-                                                   "x" if i == 0 else row[8], row[9]]
-                                                   for i, row in enumerate(rows)])  # fmt: skip
+    synthetic = _write(
+        tmp_path / "defects.csv",
+        [
+            [*row[:7], "2500-01-01" if i == 1 else row[7], "x" if i == 0 else row[8], row[9]]
+            for i, row in enumerate(rows)
+        ],
+    )
     out = tmp_path / "r.json"
     assert _evaluate(synthgov, dict(tables, honest=synthetic), out).code == 0
     report = json.loads(out.read_text())

@@ -9,15 +9,20 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import samples
+from tests.helpers import samples
+from tests.helpers.cli import Synthgov
 
 PATHS = [path for _, path, _ in samples.DOCUMENTS]
 TEXTS = {path: text for _, path, text in samples.DOCUMENTS}
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20), st.sampled_from(["no", "1.10", "012", "2025-01-15", ".nan", "~", "<<", "&a", "*a"]),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(["no", "1.10", "012", "2025-01-15", ".nan", "~", "<<", "&a", "*a"]),
+)
 documents = st.recursive(
     scalars,
     lambda children: (
@@ -40,7 +45,7 @@ def tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _check(synthgov, tree: Path, path: str, raw: bytes) -> None:  # type: ignore[no-untyped-def]
+def _check(synthgov: Synthgov, tree: Path, path: str, raw: bytes) -> None:
     for other in PATHS:  # every example starts from the valid tree
         (tree / other).write_text(TEXTS[other])
     (tree / path).write_bytes(raw)
@@ -56,19 +61,21 @@ def _check(synthgov, tree: Path, path: str, raw: bytes) -> None:  # type: ignore
 
 @SETTINGS
 @given(path=st.sampled_from(PATHS), raw=st.binary(max_size=300))
-def test_arbitrary_bytes(synthgov, tree: Path, path: str, raw: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_bytes(synthgov: Synthgov, tree: Path, path: str, raw: bytes) -> None:
     _check(synthgov, tree, path, raw)
 
 
 @SETTINGS
 @given(path=st.sampled_from(PATHS), data=documents)
-def test_arbitrary_yaml_documents(synthgov, tree: Path, path: str, data: object) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_yaml_documents(synthgov: Synthgov, tree: Path, path: str, data: object) -> None:
     _check(synthgov, tree, path, yaml.safe_dump(data).encode())
 
 
 @SETTINGS
 @given(path=st.sampled_from(PATHS), cut=st.integers(0, 10_000), insert=st.binary(max_size=8))
-def test_mutated_valid_documents(synthgov, tree: Path, path: str, cut: int, insert: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_mutated_valid_documents(
+    synthgov: Synthgov, tree: Path, path: str, cut: int, insert: bytes
+) -> None:
     raw = TEXTS[path].encode()
     at = cut % (len(raw) + 1)
     _check(synthgov, tree, path, raw[:at] + insert + raw[at + len(insert) :])

@@ -36,8 +36,9 @@ from hypothesis import strategies as st
 
 from synthgov.cli import cli, main
 from synthgov.examples import write_release_tables
-from tests import signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import signing
+from tests.helpers.cli import run_in
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 SCALE = float(os.environ.get("SYNTHGOV_FUZZ_SCALE", "1"))
@@ -90,14 +91,42 @@ class Token:
 
 #: Hostile text for any option (argv cannot hold a NUL; strings with one come from files).
 HOSTILE = [
-    "", " ", "-", "--", "\n", "a\nb", "\t", "\x1b[31mred", "\u202egnp.exe", "\u200b", "\ufeff",
-    "\u00e9", "\U0001d54f", "\udcff", "\udc80x", "a" * 5000, "../../etc/passwd", "/", "%s%n",
-    "{}", "$(id)", "'", '"', "\\", "null", "~", "*", "&a", "1e400", "-1", "nan",
-]  # fmt: skip
+    "",
+    " ",
+    "-",
+    "--",
+    "\n",
+    "a\nb",
+    "\t",
+    "\x1b[31mred",
+    "\u202egnp.exe",
+    "\u200b",
+    "\ufeff",
+    "\u00e9",
+    "\U0001d54f",
+    "\udcff",
+    "\udc80x",
+    "a" * 5000,
+    "../../etc/passwd",
+    "/",
+    "%s%n",
+    "{}",
+    "$(id)",
+    "'",
+    '"',
+    "\\",
+    "null",
+    "~",
+    "*",
+    "&a",
+    "1e400",
+    "-1",
+    "nan",
+]
 
 
 #: What a shell can pass: no NUL, and no surrogates but those of undecodable bytes (in HOSTILE).
-_ARGV_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+_ARGV_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 
 
 @dataclass(frozen=True)
@@ -110,124 +139,370 @@ class Pool:
     extra: st.SearchStrategy[Any] | None = None  # more odd values, generated
 
     def hostile(self) -> st.SearchStrategy[Any]:
-        options = [st.sampled_from(self.odd or HOSTILE), st.sampled_from(HOSTILE),
-                   st.text(_ARGV_CHARACTERS, max_size=12)]  # fmt: skip
+        options = [
+            st.sampled_from(self.odd or HOSTILE),
+            st.sampled_from(HOSTILE),
+            st.text(_ARGV_CHARACTERS, max_size=12),
+        ]
         return st.one_of(*options, *([self.extra] if self.extra is not None else []))
 
 
 NUMBERS = Pool(
     ["1", "0.5", "3", "0.1", "1e-7", "1e-6", "1e-8", "2.5"],
-    ["0", "-1", "-0", "+1", "nan", "NaN", "inf", "-inf", "Infinity", "1e-400", "1e400",
-     "1e-320", "9e14", "1e-120", "1e308", "1.7976931348623157e308", "", " 1 ", "1,5", "0x10",
-     "1_0", "\u0661", "\u00bd", "1e", ".", "e5", "9" * 400, "0." + "0" * 400 + "1", "4e-324",
-     "0.9999999999999999999", "1.0000000000000000001", "1e-300", "100"],
-)  # fmt: skip
-INTEGERS = Pool(["0", "1", "7", "100", "1000"],
-                ["101", "-1", "4294967295", "4294967296", "9" * 30, "1.5", "nan", "", "0x10",
-                 "\u0661\u0662", " 7"])  # fmt: skip
+    [
+        "0",
+        "-1",
+        "-0",
+        "+1",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "1e-400",
+        "1e400",
+        "1e-320",
+        "9e14",
+        "1e-120",
+        "1e308",
+        "1.7976931348623157e308",
+        "",
+        " 1 ",
+        "1,5",
+        "0x10",
+        "1_0",
+        "\u0661",
+        "\u00bd",
+        "1e",
+        ".",
+        "e5",
+        "9" * 400,
+        "0." + "0" * 400 + "1",
+        "4e-324",
+        "0.9999999999999999999",
+        "1.0000000000000000001",
+        "1e-300",
+        "100",
+    ],
+)
+INTEGERS = Pool(
+    ["0", "1", "7", "100", "1000"],
+    [
+        "101",
+        "-1",
+        "4294967295",
+        "4294967296",
+        "9" * 30,
+        "1.5",
+        "nan",
+        "",
+        "0x10",
+        "\u0661\u0662",
+        " 7",
+    ],
+)
 TIMES = Pool(
     ["2025-06-01T10:00:00Z", "2025-06-01", "2026-01-01T00:00:00+02:00"],
-    ["2099-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31", "0001-01-01T00:00:00Z",
-     "0001-01-01", "2025-02-30", "2025-13-01T00:00:00Z", "2025-06-01T25:00:00Z",
-     "2025-06-01T10:00:00+14:00", "2025-06-01T10:00:00-23:59", "2025-06-01T10:00:00+99:00",
-     "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "now", "", "1e400",
-     "2025-06-01T10:00:00.123456789Z", "10000-01-01T00:00:00Z", "2025-06-01T10:00Z",
-     "2025-06-01 10:00:00", "1970-01-01T00:00:00Z"],
-)  # fmt: skip
+    [
+        "2099-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "9999-12-31",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01",
+        "2025-02-30",
+        "2025-13-01T00:00:00Z",
+        "2025-06-01T25:00:00Z",
+        "2025-06-01T10:00:00+14:00",
+        "2025-06-01T10:00:00-23:59",
+        "2025-06-01T10:00:00+99:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "now",
+        "",
+        "1e400",
+        "2025-06-01T10:00:00.123456789Z",
+        "10000-01-01T00:00:00Z",
+        "2025-06-01T10:00Z",
+        "2025-06-01 10:00:00",
+        "1970-01-01T00:00:00Z",
+    ],
+)
 REFS = Pool(
     ["main", "HEAD", "work", "r1", "HEAD~1", "main..HEAD", "r1..work", "main..work"],
-    ["HEAD~99", "nope", "main..nope", "..", "...", "main...HEAD", "--output=../injected", "-c",
-     "HEAD@{99}", ":/bootstrap", "HEAD^{tree}", "main:policy/policy.yaml", "a" * 300,
-     "refs/heads/main", "origin/HEAD", "0" * 40, "HEAD^{blob}", "main..", "..main"],
-)  # fmt: skip
+    [
+        "HEAD~99",
+        "nope",
+        "main..nope",
+        "..",
+        "...",
+        "main...HEAD",
+        "--output=../injected",
+        "-c",
+        "HEAD@{99}",
+        ":/bootstrap",
+        "HEAD^{tree}",
+        "main:policy/policy.yaml",
+        "a" * 300,
+        "refs/heads/main",
+        "origin/HEAD",
+        "0" * 40,
+        "HEAD^{blob}",
+        "main..",
+        "..main",
+    ],
+)
 RELEASES = Pool(
     ["claims@1.0", "claims@1.1", "claims@1.2"],
-    ["claims@9.9", "claims", "@", "claims@", "@1.0", "nope@1.0", "claims@../1.0",
-     "claims@1.0/../..", "../claims@1.0", "CLAIMS@1.0", "claims@1.0@1.0", "claims@" + "9" * 300,
-     "cla\u202eims@1.0", "claims@1.0\n"],
-)  # fmt: skip
-_ODD_IDS = ["a", "-", "a--b", "Claims", "../x", "a/b", ".", "..", "x" * 64, "x" * 63, "con",
-            "\u00fcn\u00ef", "claims\n", ""]  # fmt: skip
+    [
+        "claims@9.9",
+        "claims",
+        "@",
+        "claims@",
+        "@1.0",
+        "nope@1.0",
+        "claims@../1.0",
+        "claims@1.0/../..",
+        "../claims@1.0",
+        "CLAIMS@1.0",
+        "claims@1.0@1.0",
+        "claims@" + "9" * 300,
+        "cla\u202eims@1.0",
+        "claims@1.0\n",
+    ],
+)
+_ODD_IDS = [
+    "a",
+    "-",
+    "a--b",
+    "Claims",
+    "../x",
+    "a/b",
+    ".",
+    "..",
+    "x" * 64,
+    "x" * 63,
+    "con",
+    "\u00fcn\u00ef",
+    "claims\n",
+    "",
+]
 DATASETS = Pool(["claims", "fresh"], _ODD_IDS)
 SOURCES = Pool(["claims-2024", "fresh-source"], ["other", *_ODD_IDS])
 REVIEWERS = Pool(["ada", "chen", "dana", "eli"], _ODD_IDS)
-VERSIONS = Pool(["1.0", "1.1", "1.2", "2.0.0"],
-                ["1.0.0-rc.1", "", "../1", "1", "v1", "1.0/..", "01.0", "9" * 100, "1..0",
-                 "1.0\n"])  # fmt: skip
-ROLES = Pool(["privacy-reviewer", "data-owner", "policy-admin"],
-             ["nobody", "", "Privacy-Reviewer"])  # fmt: skip
-EMAILS = Pool(["x@example.org", "ada@example.org", "author@example.org"],
-              ["not-an-email", "", "a@b", "a@" + "b" * 300, "\u00e9@example.org",
-               "a@example.org\n"])  # fmt: skip
+VERSIONS = Pool(
+    ["1.0", "1.1", "1.2", "2.0.0"],
+    ["1.0.0-rc.1", "", "../1", "1", "v1", "1.0/..", "01.0", "9" * 100, "1..0", "1.0\n"],
+)
+ROLES = Pool(["privacy-reviewer", "data-owner", "policy-admin"], ["nobody", "", "Privacy-Reviewer"])
+EMAILS = Pool(
+    ["x@example.org", "ada@example.org", "author@example.org"],
+    ["not-an-email", "", "a@b", "a@" + "b" * 300, "\u00e9@example.org", "a@example.org\n"],
+)
 LOGINS = Pool(["octocat", "ada"], ["", "-x", "a" * 50, "a b", "\u00fcn\u00ef", "ada\n"])
 FINGERPRINTS = Pool([Token("ada"), Token("chen")], ["SHA256:" + "A" * 43, "", "nope"])
 PARAMS = Pool(["epochs=10", "k=v"], ["=", "k=", "=v", "noequals", "a=b=c", "k=1e400", "k=\n"])
-KINDS = Pool(["policy", "card", "ledger", "reviewers", "manifest", "report", "approval",
-              "waiver", "revocation", "checkpoint", "audit", "revalidation"],
-             ["nope", "", "../x"])  # fmt: skip
+KINDS = Pool(
+    [
+        "policy",
+        "card",
+        "ledger",
+        "reviewers",
+        "manifest",
+        "report",
+        "approval",
+        "waiver",
+        "revocation",
+        "checkpoint",
+        "audit",
+        "revalidation",
+    ],
+    ["nope", "", "../x"],
+)
 TEXT = Pool(["some text", "model development", "aim", "0.16.0", "claims-team"], [])
 GOVERNANCE = [
-    "policy/policy.yaml", "policy/reviewers.yaml", "datasets/claims/card.yaml",
-    "budgets/claims-2024.yaml", "datasets/claims/releases/1.1/manifest.yaml",
-    "datasets/claims/releases/1.1/report.json", "datasets/claims/releases/1.0/manifest.yaml",
+    "policy/policy.yaml",
+    "policy/reviewers.yaml",
+    "datasets/claims/card.yaml",
+    "budgets/claims-2024.yaml",
+    "datasets/claims/releases/1.1/manifest.yaml",
+    "datasets/claims/releases/1.1/report.json",
+    "datasets/claims/releases/1.0/manifest.yaml",
     "datasets/claims/releases/1.0/approvals/privacy-reviewer--ada.yaml",
-]  # fmt: skip
+]
 #: ... and what a damaged example may damage besides (on the branches that have them).
-DAMAGEABLE = [*GOVERNANCE, "datasets/claims/releases/1.0/revalidations/*.json",
-              "datasets/claims/releases/1.0/revocation.yaml"]  # fmt: skip
+DAMAGEABLE = [
+    *GOVERNANCE,
+    "datasets/claims/releases/1.0/revalidations/*.json",
+    "datasets/claims/releases/1.0/revocation.yaml",
+]
 
 #: Prepared files (made by `_files`).
 TABLES = ["train.csv", "holdout.csv", "honest.csv", "honest.parquet"]
-ODD_TABLES = ["one-row.csv", "one-column.csv", "all-missing.csv", "duplicate-columns.csv",
-              "header-only.csv", "empty.csv", "ragged.csv", "bom.csv", "latin1.csv", "nul.csv",
-              "crlf.csv", "extreme-numbers.csv", "bad-dates.csv", "odd-names.csv",
-              "long-field.csv", "unbalanced-quotes.csv", "one-row.parquet", "all-null.parquet",
-              "nested.parquet", "zero-rows.parquet", "garbage.parquet", "csv-as.parquet",
-              "parquet-as.csv", "table.xlsx", "no-suffix", "constant.csv", "swapped.csv",
-              "wide.csv", "uint64.parquet", "decimal.parquet", "binary.parquet",
-              "dictionary.parquet", "zoned.parquet", "duration.parquet", "null-type.parquet",
-              "duplicate-columns.parquet"]  # fmt: skip
+ODD_TABLES = [
+    "one-row.csv",
+    "one-column.csv",
+    "all-missing.csv",
+    "duplicate-columns.csv",
+    "header-only.csv",
+    "empty.csv",
+    "ragged.csv",
+    "bom.csv",
+    "latin1.csv",
+    "nul.csv",
+    "crlf.csv",
+    "extreme-numbers.csv",
+    "bad-dates.csv",
+    "odd-names.csv",
+    "long-field.csv",
+    "unbalanced-quotes.csv",
+    "one-row.parquet",
+    "all-null.parquet",
+    "nested.parquet",
+    "zero-rows.parquet",
+    "garbage.parquet",
+    "csv-as.parquet",
+    "parquet-as.csv",
+    "table.xlsx",
+    "no-suffix",
+    "constant.csv",
+    "swapped.csv",
+    "wide.csv",
+    "uint64.parquet",
+    "decimal.parquet",
+    "binary.parquet",
+    "dictionary.parquet",
+    "zoned.parquet",
+    "duration.parquet",
+    "null-type.parquet",
+    "duplicate-columns.parquet",
+]
 CARDS = ["card.yaml"]
-ODD_CARDS = ["card.json", "garbage.yaml", "list.yaml", "aliases.yaml", "deep.yaml", "tabs.yaml",
-             "empty.yaml", "policy-as-card.yaml", "card-bad-rule.yaml", "card-huge-number.yaml"]  # fmt: skip
-ODD_KEYS = ["mallory", "mallory.pub", "pgp-garbage.asc", "pub-junk.pub", "empty.pub",
-            "two-keys.pub", "chen"]  # fmt: skip
-SPECIAL = ["missing.csv", "dir", "fifo", "link.csv", "dangling.csv", "loop.csv", "link-to-dir",
-           "/dev/null", "/dev/zero", "/etc/hostname", "a" * 300 + ".csv", "new\nline.csv",
-           "\udcff.csv"]  # fmt: skip
-OUTPUTS = Pool(["-", "out/report.json", "report.json"],
-               ["dir", "fifo", "devnull-link", "train.csv", "dangling.csv", "../escape.json", "",
-                "a" * 300, "new\nline", "link-to-dir/report.json", "fifo/report.json",
-                "out/deeper/than/that/report.json"])  # fmt: skip
-FOLDERS = Pool(["new-folder", "catalog", "dir"],
-               [".", "..", "fifo", "train.csv", "link-to-dir", "nope/deep", "", "a" * 300,
-                "dangling.csv"])  # fmt: skip
+ODD_CARDS = [
+    "card.json",
+    "garbage.yaml",
+    "list.yaml",
+    "aliases.yaml",
+    "deep.yaml",
+    "tabs.yaml",
+    "empty.yaml",
+    "policy-as-card.yaml",
+    "card-bad-rule.yaml",
+    "card-huge-number.yaml",
+]
+ODD_KEYS = [
+    "mallory",
+    "mallory.pub",
+    "pgp-garbage.asc",
+    "pub-junk.pub",
+    "empty.pub",
+    "two-keys.pub",
+    "chen",
+]
+SPECIAL = [
+    "missing.csv",
+    "dir",
+    "fifo",
+    "link.csv",
+    "dangling.csv",
+    "loop.csv",
+    "link-to-dir",
+    "/dev/null",
+    "/dev/zero",
+    "/etc/hostname",
+    "a" * 300 + ".csv",
+    "new\nline.csv",
+    "\udcff.csv",
+]
+OUTPUTS = Pool(
+    ["-", "out/report.json", "report.json"],
+    [
+        "dir",
+        "fifo",
+        "devnull-link",
+        "train.csv",
+        "dangling.csv",
+        "../escape.json",
+        "",
+        "a" * 300,
+        "new\nline",
+        "link-to-dir/report.json",
+        "fifo/report.json",
+        "out/deeper/than/that/report.json",
+    ],
+)
+FOLDERS = Pool(
+    ["new-folder", "catalog", "dir"],
+    [".", "..", "fifo", "train.csv", "link-to-dir", "nope/deep", "", "a" * 300, "dangling.csv"],
+)
 
 
 def _files_pool(valid: list[str], odd: list[str], suffixes: list[str]) -> Pool:
-    generated = st.builds(lambda data, suffix: File(f"random{suffix}", data),
-                          st.binary(max_size=400), st.sampled_from(suffixes))  # fmt: skip
+    generated = st.builds(
+        lambda data, suffix: File(f"random{suffix}", data),
+        st.binary(max_size=400),
+        st.sampled_from(suffixes),
+    )
     specials = [n if n.startswith("/") else File(n) for n in SPECIAL]
-    return Pool([File(n) for n in valid], [File(n) for n in odd] + specials,
-                st.one_of(generated, _csv_tables()))  # fmt: skip
+    return Pool(
+        [File(n) for n in valid],
+        [File(n) for n in odd] + specials,
+        st.one_of(generated, _csv_tables()),
+    )
 
 
 _CELLS = st.one_of(
-    st.sampled_from(["", "1", "-1", "0", "1e400", "nan", "inf", "-0", "1.5", "north", "south",
-                     "bronze", "F", "M", "2024-01-01", "2024-02-30", "NA", "None", "\u202e",
-                     "x" * 200, "9" * 40, "1e-400", '"', "a,b"]),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "-1",
+            "0",
+            "1e400",
+            "nan",
+            "inf",
+            "-0",
+            "1.5",
+            "north",
+            "south",
+            "bronze",
+            "F",
+            "M",
+            "2024-01-01",
+            "2024-02-30",
+            "NA",
+            "None",
+            "\u202e",
+            "x" * 200,
+            "9" * 40,
+            "1e-400",
+            '"',
+            "a,b",
+        ]
+    ),
     st.text(max_size=6),
-)  # fmt: skip
-_NAMES = ["age", "sex", "region", "plan", "admitted", "discharged", "claim_amount", "fraud",
-          "member_id", "email", "extra"]  # fmt: skip
+)
+_NAMES = [
+    "age",
+    "sex",
+    "region",
+    "plan",
+    "admitted",
+    "discharged",
+    "claim_amount",
+    "fraud",
+    "member_id",
+    "email",
+    "extra",
+]
 
 
 @st.composite
 def _csv_tables(draw: st.DrawFn) -> File:
     """A CSV table with claims-like columns (maybe repeated or missing) and odd cells."""
     columns = draw(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=10))
-    rows = draw(st.lists(st.lists(_CELLS, min_size=len(columns), max_size=len(columns)),
-                         max_size=30))  # fmt: skip
+    rows = draw(
+        st.lists(st.lists(_CELLS, min_size=len(columns), max_size=len(columns)), max_size=30)
+    )
     repeat = draw(st.integers(1, 5))  # enough rows for a metric now and then
     lines = [",".join(columns)] + [",".join(_quote(c) for c in row) for row in rows] * repeat
     return File("generated.csv", ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
@@ -253,28 +528,60 @@ TABLE_FILES = _files_pool(TABLES, ODD_TABLES, [".csv", ".parquet", ".pq", ""])
 
 #: Values by parameter name; parameters not named here get theirs from their type.
 BY_NAME: dict[str, Pool] = {
-    "epsilon": NUMBERS, "delta": NUMBERS, "rho": NUMBERS, "seed": INTEGERS,
-    "eval_seed": INTEGERS, "sample": INTEGERS, "at": TIMES, "valid_after": TIMES,
-    "valid_before": TIMES, "base": REFS, "revisions": REFS, "release": RELEASES,
-    "dataset": DATASETS, "dataset_id": DATASETS, "reviewer_id": REVIEWERS, "source": SOURCES,
-    "version": VERSIONS, "role": ROLES, "roles": ROLES, "email": EMAILS, "also_emails": EMAILS,
-    "login": LOGINS, "pr_author": LOGINS, "fingerprint": FINGERPRINTS, "params": PARAMS,
-    "kind": KINDS, "target": Pool(["fraud", "plan"], _NAMES),
+    "epsilon": NUMBERS,
+    "delta": NUMBERS,
+    "rho": NUMBERS,
+    "seed": INTEGERS,
+    "eval_seed": INTEGERS,
+    "sample": INTEGERS,
+    "at": TIMES,
+    "valid_after": TIMES,
+    "valid_before": TIMES,
+    "base": REFS,
+    "revisions": REFS,
+    "release": RELEASES,
+    "dataset": DATASETS,
+    "dataset_id": DATASETS,
+    "reviewer_id": REVIEWERS,
+    "source": SOURCES,
+    "version": VERSIONS,
+    "role": ROLES,
+    "roles": ROLES,
+    "email": EMAILS,
+    "also_emails": EMAILS,
+    "login": LOGINS,
+    "pr_author": LOGINS,
+    "fingerprint": FINGERPRINTS,
+    "params": PARAMS,
+    "kind": KINDS,
+    "target": Pool(["fraud", "plan"], _NAMES),
     "waiver": Pool(["WVR-2025-001"], ["nope"]),
     "intended_uses": Pool(["model development", "testing"], []),
-    "paths": Pool([*GOVERNANCE, ".", "datasets"],
-                  ["nope.yaml", "../outside.yaml", "/etc/hostname", "datasets/claims/releases",
-                   *[f"../files/{n}" for n in [*ODD_CARDS, *ODD_TABLES[:6], "fifo", "dir",
-                                                "loop.csv", "dangling.csv"]]]),
-    "real": TABLE_FILES, "holdout": TABLE_FILES, "synthetic": TABLE_FILES,
+    "paths": Pool(
+        [*GOVERNANCE, ".", "datasets"],
+        [
+            "nope.yaml",
+            "../outside.yaml",
+            "/etc/hostname",
+            "datasets/claims/releases",
+            *[
+                f"../files/{n}"
+                for n in [*ODD_CARDS, *ODD_TABLES[:6], "fifo", "dir", "loop.csv", "dangling.csv"]
+            ],
+        ],
+    ),
+    "real": TABLE_FILES,
+    "holdout": TABLE_FILES,
+    "synthetic": TABLE_FILES,
     "from_data": TABLE_FILES,
-    "key_file": _files_pool(["eli.pub", "bo.pub", "ada.pub"], [*ODD_KEYS, "ada"],
-                            [".pub", ".asc", ""]),
+    "key_file": _files_pool(
+        ["eli.pub", "bo.pub", "ada.pub"], [*ODD_KEYS, "ada"], [".pub", ".asc", ""]
+    ),
     "key": _files_pool(["ada", "chen", "dana"], [*ODD_KEYS, "ada.pub"], ["", ".pub"]),
     "output": _named(OUTPUTS, _output),
     "out": _named(FOLDERS, _folder),
     "directory": _named(FOLDERS, _folder),
-}  # fmt: skip
+}
 
 
 def values(command: click.Command, param: click.Parameter) -> Pool:
@@ -326,11 +633,24 @@ def arguments(draw: st.DrawFn, path: tuple[str, ...], command: click.Command) ->
             elif param.required or draw(st.booleans()):
                 positional.append(value(param))
     chunks = draw(st.permutations(chunks))
-    tail = draw(st.sampled_from([[]] * 12 + [["--bogus"], ["stray"], ["--help"], ["--"],
-                                             ["--epsilon"], ["-q", "-q"]]))  # fmt: skip
-    head = draw(st.sampled_from([[]] * 8 + [["-C", "."], ["-C", File("dir")],
-                                            ["-C", File("missing.csv")], ["-C", "datasets"],
-                                            ["-C", ".."], ["--version"]]))  # fmt: skip
+    tail = draw(
+        st.sampled_from(
+            [[]] * 12 + [["--bogus"], ["stray"], ["--help"], ["--"], ["--epsilon"], ["-q", "-q"]]
+        )
+    )
+    head: list[str | File] = draw(
+        st.sampled_from(
+            [[]] * 8
+            + [
+                ["-C", "."],
+                ["-C", File("dir")],
+                ["-C", File("missing.csv")],
+                ["-C", "datasets"],
+                ["-C", ".."],
+                ["--version"],
+            ]
+        )
+    )
     return [*head, *path, *positional, *[v for c in chunks for v in c], *tail]
 
 
@@ -350,17 +670,40 @@ class Damage:
     committed: bool
 
 
-TOKENS = [b"9e14", b"1e400", b".nan", b"-1", b"1e-400", b"2099-01-01T00:00:00Z",
-          b"9999-12-31T23:59:59Z", b"~", b"[]", b"{}", b"&a x", b"*a", b"\t", b"''",
-          b"0001-01-01", b"!!python/object:os.system", b"\xff", b"claims@1.0"]  # fmt: skip
+TOKENS = [
+    b"9e14",
+    b"1e400",
+    b".nan",
+    b"-1",
+    b"1e-400",
+    b"2099-01-01T00:00:00Z",
+    b"9999-12-31T23:59:59Z",
+    b"~",
+    b"[]",
+    b"{}",
+    b"&a x",
+    b"*a",
+    b"\t",
+    b"''",
+    b"0001-01-01",
+    b"!!python/object:os.system",
+    b"\xff",
+    b"claims@1.0",
+]
 
 damages = st.one_of(
-    st.none(), st.none(), st.none(),
-    st.builds(Damage, st.sampled_from(DAMAGEABLE),
-              st.sampled_from(["bytes", "splice", "token", "tab", "truncate"]),
-              st.one_of(st.binary(max_size=40), st.sampled_from(TOKENS)),
-              st.integers(0, 100_000), st.booleans()),
-)  # fmt: skip
+    st.none(),
+    st.none(),
+    st.none(),
+    st.builds(
+        Damage,
+        st.sampled_from(DAMAGEABLE),
+        st.sampled_from(["bytes", "splice", "token", "tab", "truncate"]),
+        st.one_of(st.binary(max_size=40), st.sampled_from(TOKENS)),
+        st.integers(0, 100_000),
+        st.booleans(),
+    ),
+)
 
 
 def _damage(repo: Path, damage: Damage) -> None:
@@ -424,12 +767,18 @@ def _files(folder: Path, data: dict[str, Path], card: Path) -> None:
         "latin1.csv": text.encode() + b"\xe9\xff,\xfe\n",
         "nul.csv": text.replace(",", ",\x00", 3),
         "crlf.csv": text.replace("\n", "\r\n"),
-        "extreme-numbers.csv": header + "\n" + "\n".join(
-            ",".join(v for _ in range(width)) for v in ("1e400", "-1e400", "nan", "1e-400", "-0",
-                                                        "9" * 400, "inf")) + "\n",
+        "extreme-numbers.csv": header
+        + "\n"
+        + "\n".join(
+            ",".join(v for _ in range(width))
+            for v in ("1e400", "-1e400", "nan", "1e-400", "-0", "9" * 400, "inf")
+        )
+        + "\n",
         "bad-dates.csv": text.replace("2024-0", "2024-1"),
-        "odd-names.csv": header.replace("age", "\u202eega").replace("sex", "se\nx") + "\n"
-        + "\n".join(lines[1:]) + "\n",
+        "odd-names.csv": header.replace("age", "\u202eega").replace("sex", "se\nx")
+        + "\n"
+        + "\n".join(lines[1:])
+        + "\n",
         "long-field.csv": header + "\n" + lines[1].replace(",", "," + "x" * 200_000, 1) + "\n",
         "unbalanced-quotes.csv": header + '\n"north,' + lines[1] + "\n",
         "garbage.parquet": b"PAR1" + os.urandom(64) + b"PAR1",
@@ -438,31 +787,38 @@ def _files(folder: Path, data: dict[str, Path], card: Path) -> None:
         "table.xlsx": b"PK\x03\x04garbage",
         "no-suffix": text,
         "constant.csv": header + "\n" + (lines[1] + "\n") * 200,
-        "swapped.csv": ",".join(reversed(header.split(","))) + "\n"
-        + "\n".join(",".join(reversed(x.split(","))) for x in lines[1:]) + "\n",
-        "wide.csv": ",".join(f"c{i}" for i in range(300)) + "\n"
-        + ("\n".join(",".join(str(j) for j in range(300)) for _ in range(20))) + "\n",
+        "swapped.csv": ",".join(reversed(header.split(",")))
+        + "\n"
+        + "\n".join(",".join(reversed(x.split(","))) for x in lines[1:])
+        + "\n",
+        "wide.csv": ",".join(f"c{i}" for i in range(300))
+        + "\n"
+        + ("\n".join(",".join(str(j) for j in range(300)) for _ in range(20)))
+        + "\n",
         # cards
         "card.yaml": card.read_text(),
         "card.json": json.dumps(__import__("yaml").safe_load(card.read_text())),
         "garbage.yaml": b"\x00\xff{[:\n\t- ]",
         "list.yaml": "- a\n- b\n",
-        "aliases.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        "aliases.yaml": "a: &a [x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
             f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
-            for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
         "deep.yaml": "[" * 5000 + "]" * 5000 + "\n",
         "tabs.yaml": card.read_text().replace(": ", ":\t", 3),
         "empty.yaml": "",
         "policy-as-card.yaml": (card.parent.parent.parent / "policy/policy.yaml").read_text(),
         "card-bad-rule.yaml": card.read_text() + "constraints:\n  - {id: r, expr: 'age >>> 1'}\n",
-        "card-huge-number.yaml": card.read_text().replace("revalidation_days: 90",
-                                                          "revalidation_days: 99999999999999"),
+        "card-huge-number.yaml": card.read_text().replace(
+            "revalidation_days: 90", "revalidation_days: 99999999999999"
+        ),
         # keys
         "pgp-garbage.asc": "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n",
         "pub-junk.pub": "ssh-ed25519 AAAA!!!notbase64 junk\n",
         "empty.pub": "",
         "two-keys.pub": PEOPLE["ada"].public + "\n" + PEOPLE["chen"].public + "\n",
-    }  # fmt: skip
+    }
     for name, content in files.items():
         raw = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
         (folder / name).write_bytes(raw)
@@ -490,16 +846,22 @@ def _odd_parquet(folder: Path, frame: Any) -> None:
 
     odd = {
         "uint64.parquet": replaced("age", pa.array([2**64 - 1] * n, pa.uint64())),
-        "decimal.parquet": replaced("claim_amount", pa.array(
-            [decimal.Decimal(f"{x:.2f}") for x in frame.claim_amount], pa.decimal128(12, 2))),
+        "decimal.parquet": replaced(
+            "claim_amount",
+            pa.array(
+                [decimal.Decimal(f"{x:.2f}") for x in frame.claim_amount], pa.decimal128(12, 2)
+            ),
+        ),
         "binary.parquet": replaced("region", pa.array([x.encode() for x in frame.region])),
         "dictionary.parquet": replaced("region", pa.array(frame.region).dictionary_encode()),
-        "zoned.parquet": replaced("admitted", pa.array(
-            [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * n, pa.timestamp("us", tz="UTC"))),
+        "zoned.parquet": replaced(
+            "admitted",
+            pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * n, pa.timestamp("us", tz="UTC")),
+        ),
         "duration.parquet": replaced("admitted", pa.array([dt.timedelta(1)] * n)),
         "null-type.parquet": replaced("age", pa.nulls(n)),
         "duplicate-columns.parquet": pa.table([table.column(0)] * 2, names=["age", "age"]),
-    }  # fmt: skip
+    }
     for name, value in odd.items():
         pq.write_table(value, folder / name)
 
@@ -530,9 +892,25 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "sam@example.org")
     assert main(["init", str(repo)]) == 0
-    assert _run(repo, "dataset", "new", "claims", "--owner", "claims-team", "--classification",
-                "confidential", "--source", "claims-2024", "--from-data", str(data["train"]),
-                "--target", "fraud") == 0  # fmt: skip
+    assert (
+        _run(
+            repo,
+            "dataset",
+            "new",
+            "claims",
+            "--owner",
+            "claims-team",
+            "--classification",
+            "confidential",
+            "--source",
+            "claims-2024",
+            "--from-data",
+            str(data["train"]),
+            "--target",
+            "fraud",
+        )
+        == 0
+    )
     card = repo / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("secret_columns: []", "secret_columns: [plan]"))
     people = [PEOPLE[n] for n in ("ada", "chen", "dana")]
@@ -540,30 +918,99 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert _run(repo, "budget", "new", "claims-2024", "--epsilon", "3", "--delta", "1e-6") == 0
     _commit(repo, "bootstrap")
     git(repo, "checkout", "-qb", "r1")
-    common = ["--real", str(data["train"]), "--holdout", str(data["holdout"]), "--generator",
-              "aim", "--generator-version", "0.16.0", "--seed", "7", "-q"]  # fmt: skip
-    assert _run(repo, "release", "new", "claims", "1.0", "--synthetic", str(data["honest"]),
-                *common, "--epsilon", "1", "--delta", "1e-7") == 0  # fmt: skip
+    common = [
+        "--real",
+        str(data["train"]),
+        "--holdout",
+        str(data["holdout"]),
+        "--generator",
+        "aim",
+        "--generator-version",
+        "0.16.0",
+        "--seed",
+        "7",
+        "-q",
+    ]
+    assert (
+        _run(
+            repo,
+            "release",
+            "new",
+            "claims",
+            "1.0",
+            "--synthetic",
+            str(data["honest"]),
+            *common,
+            "--epsilon",
+            "1",
+            "--delta",
+            "1e-7",
+        )
+        == 0
+    )
     _commit(repo, "release claims@1.0")
     for name in ("ada", "chen"):
         person = PEOPLE[name]
-        assert _run(repo, "approve", "claims@1.0", "--role", person.roles[0], "--key",
-                    str(person.key), identity=name) == 0  # fmt: skip
+        assert (
+            _run(
+                repo,
+                "approve",
+                "claims@1.0",
+                "--role",
+                person.roles[0],
+                "--key",
+                str(person.key),
+                identity=name,
+            )
+            == 0
+        )
     git(repo, "checkout", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "-m", "merge r1", "r1")
     git(repo, "checkout", "-qb", "work")
-    assert _run(repo, "release", "new", "claims", "1.1", "--synthetic", str(data["honest"]),
-                *common, "--epsilon", "0.5", "--delta", "1e-7") == 0  # fmt: skip
+    assert (
+        _run(
+            repo,
+            "release",
+            "new",
+            "claims",
+            "1.1",
+            "--synthetic",
+            str(data["honest"]),
+            *common,
+            "--epsilon",
+            "0.5",
+            "--delta",
+            "1e-7",
+        )
+        == 0
+    )
     _commit(repo, "release claims@1.1")
     # other pull requests: a revalidation, a revocation, changes to a card, a cap and the registry
-    for branch, args in (("reval", ["revalidate", "claims@1.0", "--real", str(data["holdout"]), "-q"]),
-                         ("revoked", ["revoke", "claims@1.0", "--reason", "leak", "--class", "privacy"]),
-                         ("edits", ["budget", "cap", "claims-2024", "--epsilon", "5", "--delta", "1e-6"])):  # fmt: skip
+    for branch, args in (
+        ("reval", ["revalidate", "claims@1.0", "--real", str(data["holdout"]), "-q"]),
+        ("revoked", ["revoke", "claims@1.0", "--reason", "leak", "--class", "privacy"]),
+        ("edits", ["budget", "cap", "claims-2024", "--epsilon", "5", "--delta", "1e-6"]),
+    ):
         git(repo, "checkout", "-qb", branch, "main")
         assert _run(repo, *args) == 0, args
         if branch == "edits":
-            assert _run(repo, "reviewer", "add", "eli", "--name", "Eli", "--email", "eli@example.org",
-                        "--role", "policy-admin", "--key", str(PEOPLE["eli"].key) + ".pub") == 0  # fmt: skip
+            assert (
+                _run(
+                    repo,
+                    "reviewer",
+                    "add",
+                    "eli",
+                    "--name",
+                    "Eli",
+                    "--email",
+                    "eli@example.org",
+                    "--role",
+                    "policy-admin",
+                    "--key",
+                    str(PEOPLE["eli"].key) + ".pub",
+                )
+                == 0
+            )
             card.write_text(card.read_text().replace("retention_days: 365", "retention_days: 400"))
         _commit(repo, branch)
     git(repo, "checkout", "-q", "work")
@@ -602,18 +1049,19 @@ _PROGRESS = re.compile(r"^(synthgov evaluate: [a-z]+|evaluated in [\d.]+ s)$")
 
 
 @dataclass
-class Outcome:
+class CommandRun:
     code: int
     out: str
     err: str
 
 
-def run_once(box: Path, argv: list[str]) -> Outcome:
+def run_once(box: Path, argv: list[str]) -> CommandRun:
     """Run the CLI in process through its real error boundary, in the repository, with the
     streams of a UTF-8 terminal: a strict stdout, a stderr that escapes what it cannot encode."""
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict", write_through=True)
-    err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace",
-                           write_through=True)  # fmt: skip
+    err = io.TextIOWrapper(
+        io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True
+    )
     old = Path.cwd()
     os.chdir(box / "repo")
     previous = signal.signal(signal.SIGALRM, _alarm)
@@ -625,7 +1073,7 @@ def run_once(box: Path, argv: list[str]) -> Outcome:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
         os.chdir(old)
-    return Outcome(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())  # type: ignore[attr-defined]
+    return CommandRun(code, out.buffer.getvalue().decode(), err.buffer.getvalue().decode())
 
 
 def _copy(sandbox: Path) -> Path:
@@ -636,7 +1084,7 @@ def _copy(sandbox: Path) -> Path:
     return box
 
 
-def assert_clean(outcome: Outcome, argv: list[str], exits: set[int]) -> None:
+def assert_clean(outcome: CommandRun, argv: list[str], exits: set[int]) -> None:
     """No traceback, no internal error, a documented exit code; exit 2 says what was wrong on
     stderr in one line per problem (usage errors: exactly one), none hidden by escapes."""
     shown = f"argv={argv!r}\nexit={outcome.code}\nstdout={outcome.out[-2000:]}\nstderr={outcome.err[-2000:]}"
@@ -665,9 +1113,13 @@ def test_a_command_given_random_options_and_files_never_fails_internally(
     exits = documented_exits(command)
     seen: Counter[str] = Counter()
 
-    @settings(max_examples=max(1, int((12 if path in HEAVY else 40) * SCALE)), deadline=None,
-              derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+    @settings(
+        max_examples=max(1, int((12 if path in HEAVY else 40) * SCALE)),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(args=arguments(path, command), branch=st.sampled_from(BRANCHES), damage=damages)
     def drive(args: list[Any], branch: str, damage: Damage | None) -> None:
         box = _copy(sandbox)
@@ -696,30 +1148,86 @@ WORKING: dict[tuple[str, ...], tuple[list[Any], int]] = {
     ("approve",): (["claims@1.1", "--role", "privacy-reviewer", "--key", File("ada")], 0),
     ("audit",): (["--range", "main", "--format", "markdown"], 1),  # claims@1.0 merged blocked
     ("budget", "cap"): (["claims-2024", "--epsilon", "4", "--delta", "1e-6"], 0),
-    ("budget", "debit"): (["claims-2024", "--release", "claims@1.2", "--epsilon", "0.1",
-                           "--delta", "1e-8"], 0),
+    ("budget", "debit"): (
+        ["claims-2024", "--release", "claims@1.2", "--epsilon", "0.1", "--delta", "1e-8"],
+        0,
+    ),
     ("budget", "new"): (["fresh-source", "--rho", "0.5", "--delta", "1e-6"], 0),
     ("budget", "status"): (["--format", "json"], 0),
     ("catalog",): (["--out", File("catalog")], 0),
     ("check",): (["--base", "main", "--format", "sarif", "--output", File("out/check.sarif")], 1),
-    ("dataset", "new"): (["fresh", "--owner", "o", "--classification", "public", "--source",
-                          "fresh-source", "--from-data", File("honest.parquet")], 0),
-    ("evaluate",): (["--card", File("card.yaml"), "--real", File("train.csv"), "--holdout",
-                     File("holdout.csv"), "--synthetic", File("honest.csv"), "-o",
-                     File("out/report.json"), "-q"], 0),
+    ("dataset", "new"): (
+        [
+            "fresh",
+            "--owner",
+            "o",
+            "--classification",
+            "public",
+            "--source",
+            "fresh-source",
+            "--from-data",
+            File("honest.parquet"),
+        ],
+        0,
+    ),
+    ("evaluate",): (
+        [
+            "--card",
+            File("card.yaml"),
+            "--real",
+            File("train.csv"),
+            "--holdout",
+            File("holdout.csv"),
+            "--synthetic",
+            File("honest.csv"),
+            "-o",
+            File("out/report.json"),
+            "-q",
+        ],
+        0,
+    ),
     ("init",): ([File("new-folder")], 0),
-    ("release", "new"): (["claims", "1.2", "--synthetic", File("honest.parquet"), "--real",
-                          File("train.csv"), "--holdout", File("holdout.csv"), "--generator",
-                          "aim", "--generator-version", "1", "--seed", "1", "-q"], 0),
+    ("release", "new"): (
+        [
+            "claims",
+            "1.2",
+            "--synthetic",
+            File("honest.parquet"),
+            "--real",
+            File("train.csv"),
+            "--holdout",
+            File("holdout.csv"),
+            "--generator",
+            "aim",
+            "--generator-version",
+            "1",
+            "--seed",
+            "1",
+            "-q",
+        ],
+        0,
+    ),
     ("revalidate",): (["claims@1.0", "--real", File("holdout.csv"), "-q"], 0),
-    ("reviewer", "add"): (["eli", "--name", "Eli", "--email", "eli@example.org", "--role",
-                           "policy-admin", "--key", File("eli.pub")], 0),
+    ("reviewer", "add"): (
+        [
+            "eli",
+            "--name",
+            "Eli",
+            "--email",
+            "eli@example.org",
+            "--role",
+            "policy-admin",
+            "--key",
+            File("eli.pub"),
+        ],
+        0,
+    ),
     ("reviewer", "revoke-key"): (["ada", "--fingerprint", Token("ada"), "--reason", "stolen"], 0),
     ("revoke",): (["claims@1.0", "--reason", "leak", "--class", "privacy"], 0),
     ("schema",): (["card"], 0),
     ("status",): (["claims", "--format", "json"], 0),
     ("validate",): ([], 0),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=" ".join)

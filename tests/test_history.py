@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import history
 from synthgov.errors import GitError, InputError
-from synthgov.history import Change, Repository, load_at
-from synthgov.paths import MAX_FILE_BYTES
-from tests import samples
-from tests.conftest import git
+from synthgov.files.paths import MAX_FILE_BYTES
+from synthgov.git import history
+from synthgov.git.history import Change, Repository, load_at
+from synthgov.models import Card
+from tests.helpers import samples
+from tests.helpers.git import git
 
 CARD = "datasets/demo/card.yaml"
 MANIFEST = "datasets/demo/releases/1.0/manifest.yaml"
@@ -417,7 +418,7 @@ def test_load_at_validates_from_the_commit(repo: Path) -> None:
     (repo / "datasets/claims/card.yaml").write_text("broken: [\n")  # working tree: ignored
     with Repository.open(repo) as repository:
         loaded = load_at(repository, head, "datasets/claims/card.yaml")
-        assert loaded.model.id == "claims"  # type: ignore[attr-defined]
+        assert isinstance(loaded.model, Card) and loaded.model.id == "claims"
         with pytest.raises(InputError, match=r"datasets/demo/card.yaml:\d+:\d+: id: is 'claims'"):
             load_at(repository, head, CARD)
         with pytest.raises(InputError, match="no such file at commit"):

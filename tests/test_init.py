@@ -20,9 +20,11 @@ import yaml
 
 from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
+from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from synthgov.schemas import json_schema
-from tests.conftest import ROOT, git
+from tests.helpers import ROOT
+from tests.helpers.cli import Synthgov
+from tests.helpers.git import git
 
 BIN = Path(sys.executable).parent
 TEMPLATE_DIR = ROOT / "synthgov" / "templates"
@@ -40,14 +42,14 @@ def all_files(root: Path) -> set[str]:
 
 
 @pytest.fixture
-def scaffolded(tmp_path: Path, synthgov) -> Path:  # type: ignore[no-untyped-def]
+def scaffolded(tmp_path: Path, synthgov: Synthgov) -> Path:
     target = tmp_path / "gov"  # does not exist yet: init creates it
     result = synthgov("init", str(target))
     assert result.code == 0, result.err
     return target
 
 
-def test_init_writes_every_file_and_validates(scaffolded: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_writes_every_file_and_validates(scaffolded: Path, synthgov: Synthgov) -> None:
     assert all_files(scaffolded) == set(EXPECTED)
     for path, name in TEMPLATES.items():
         if name in ("policy.yaml", "reviewers.yaml"):
@@ -60,7 +62,7 @@ def test_init_writes_every_file_and_validates(scaffolded: Path, synthgov) -> Non
     assert result.code == 0, result.out + result.err
 
 
-def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov: Synthgov) -> None:
     result = synthgov("init", str(tmp_path / "gov"))
     assert result.code == 0
     assert result.out == ""
@@ -69,12 +71,14 @@ def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov) -> 
     assert ".github/workflows/synthgov.yml" in result.err
 
 
-def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov: Synthgov) -> None:
     assert synthgov("init", cwd=tmp_path).code == 0
     assert all_files(tmp_path) == set(EXPECTED)
 
 
-def test_init_refuses_when_a_file_exists_and_writes_nothing(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_refuses_when_a_file_exists_and_writes_nothing(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     custom = b"# our own policy\nschema_version: 1\n"
     (tmp_path / "policy").mkdir()
     (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
@@ -91,7 +95,9 @@ def test_init_refuses_when_a_file_exists_and_writes_nothing(tmp_path: Path, synt
     assert (tmp_path / "policy" / "policy.yaml").read_bytes() == custom
 
 
-def test_skip_existing_writes_the_rest_and_keeps_the_custom_file(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_skip_existing_writes_the_rest_and_keeps_the_custom_file(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     custom = b"# our own policy\nschema_version: 1\n"
     (tmp_path / "policy").mkdir()
     (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
@@ -104,7 +110,7 @@ def test_skip_existing_writes_the_rest_and_keeps_the_custom_file(tmp_path: Path,
     assert (tmp_path / "policy" / "policy.yaml").read_bytes() == custom
 
 
-def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov: Synthgov) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     repo = tmp_path / "gov"
@@ -119,7 +125,7 @@ def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov) -> No
     assert all_files(repo) == set()
 
 
-def test_init_refuses_a_file_as_directory(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_refuses_a_file_as_directory(tmp_path: Path, synthgov: Synthgov) -> None:
     target = tmp_path / "afile"
     target.write_text("x")
     result = synthgov("init", str(target))
@@ -182,7 +188,7 @@ def shipped_workflows() -> list[Path]:
     return found
 
 
-def lint_targets(tmp_path: Path, synthgov) -> list[Path]:  # type: ignore[no-untyped-def]
+def lint_targets(tmp_path: Path, synthgov: Synthgov) -> list[Path]:
     assert synthgov("init", str(tmp_path / "gov")).code == 0
     scaffolded = tmp_path / "gov" / ".github" / "workflows"
     return [
@@ -196,7 +202,9 @@ def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
 
 
-def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_workflows_validate_against_the_github_workflow_schema(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     for path in lint_targets(tmp_path, synthgov):
         done = run_tool(
             BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path
@@ -204,17 +212,25 @@ def test_workflows_validate_against_the_github_workflow_schema(tmp_path: Path, s
         assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
 
 
-def test_workflows_pass_zizmor(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_workflows_pass_zizmor(tmp_path: Path, synthgov: Synthgov) -> None:
     for path in lint_targets(tmp_path, synthgov):
         done = run_tool(
-            BIN / "zizmor", "--offline", "--no-config", "--min-severity", "medium",
-            "--format", "json", path,
-        )  # fmt: skip
+            BIN / "zizmor",
+            "--offline",
+            "--no-config",
+            "--min-severity",
+            "medium",
+            "--format",
+            "json",
+            path,
+        )
         assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
         assert json.loads(done.stdout) == [], path
 
 
-def test_hook_manifest_and_configs_are_valid_for_pre_commit(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_hook_manifest_and_configs_are_valid_for_pre_commit(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     assert synthgov("init", str(tmp_path / "gov")).code == 0
     checks = [
         ("validate-manifest", ROOT / ".pre-commit-hooks.yaml"),
@@ -262,8 +278,12 @@ def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, f
     start = time.monotonic()
     done = subprocess.run(
         [str(BIN / "pre-commit"), "try-repo", str(hook_repo), "synthgov-validate", "--all-files"],
-        cwd=governance, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=governance,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return done.returncode, done.stdout + done.stderr, time.monotonic() - start
 
 
@@ -271,7 +291,7 @@ def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, f
 def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     tmp_path: Path,
     repo: Path,
-    synthgov,  # type: ignore[no-untyped-def]
+    synthgov: Synthgov,
 ) -> None:
     hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
     assert synthgov("init", str(repo)).code == 0
@@ -295,7 +315,7 @@ def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     assert "datasets/broken/card.yaml" in output
 
 
-def test_init_honours_dash_c(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_honours_dash_c(tmp_path: Path, synthgov: Synthgov) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     result = synthgov("-C", str(elsewhere), "init", "gov", cwd=tmp_path)
@@ -304,7 +324,9 @@ def test_init_honours_dash_c(tmp_path: Path, synthgov) -> None:  # type: ignore[
     assert not (tmp_path / "gov").exists() and not (tmp_path / "policy").exists()
 
 
-def test_init_draws_a_fresh_repository_id_for_each_repository(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_init_draws_a_fresh_repository_id_for_each_repository(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     """Approvals sign the id: two repositories scaffolded alike must not share one."""
     ids = []
     for name in ("one", "two"):
@@ -315,8 +337,8 @@ def test_init_draws_a_fresh_repository_id_for_each_repository(tmp_path: Path, sy
 
 
 def test_init_into_a_name_too_long_for_the_file_system_is_a_one_line_error(
-    tmp_path: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     result = synthgov("init", str(tmp_path / ("a" * 300)))
     assert result.code == 2
     assert result.err.strip().splitlines() == [
@@ -325,8 +347,8 @@ def test_init_into_a_name_too_long_for_the_file_system_is_a_one_line_error(
 
 
 def test_init_into_a_dangling_symlink_is_refused_and_writes_nothing(
-    tmp_path: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     (tmp_path / "gov").symlink_to(tmp_path / "elsewhere")
     for extra in ((), ("--skip-existing",)):
         result = synthgov("init", *extra, str(tmp_path / "gov"))

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import ledgers
-from synthgov.canonical import canonical
-from synthgov.loading import parse_yaml
-from tests import ledgers as build
+from synthgov.budget import ledgers
+from synthgov.files.loading import parse_yaml
+from synthgov.signing.canonical import canonical
+from tests.helpers import ledgers as build
 
 D = Decimal
 
@@ -21,12 +21,21 @@ D = Decimal
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (D("0.000001"), "0.000001"), (D("1E-7"), "1e-7"), (D("0.0000001"), "1e-7"),
-        (D("3.0"), "3"), (D("100"), "100"), (D("1E+2"), "100"), (D("123.4560"), "123.456"),
-        (D("1E+21"), "1e+21"), (D("1.5E+21"), "1.5e+21"), (D("1E+20"), "100000000000000000000"),
-        (D("-0.5"), "-0.5"), (D("0.0"), "0"), (D("2.5E-10"), "2.5e-10"),
+        (D("0.000001"), "0.000001"),
+        (D("1E-7"), "1e-7"),
+        (D("0.0000001"), "1e-7"),
+        (D("3.0"), "3"),
+        (D("100"), "100"),
+        (D("1E+2"), "100"),
+        (D("123.4560"), "123.456"),
+        (D("1E+21"), "1e+21"),
+        (D("1.5E+21"), "1.5e+21"),
+        (D("1E+20"), "100000000000000000000"),
+        (D("-0.5"), "-0.5"),
+        (D("0.0"), "0"),
+        (D("2.5E-10"), "2.5e-10"),
     ],
-)  # fmt: skip
+)
 def test_numbers_are_written_as_ecmascript_does(value: Decimal, text: str) -> None:
     assert canonical(value) == text.encode()
     assert float(text) == float(value)  # the same number JSON.parse would read
@@ -39,10 +48,7 @@ def test_canonical_json_sorts_keys_and_escapes_like_jcs() -> None:
         == ('{"a":"é\\n\\"\\\\\\u0001","b":[1,true,null],"€":1,"\U0001f600":2,"\uff61":3}').encode()
     )  # U+1F600 (surrogates D83D…) sorts before U+FF61 in UTF-16 code units
     plain = {"z": 1, "a": {"y": [1, 2], "b": "x"}}
-    assert (
-        canonical(plain)
-        == json.dumps(plain, sort_keys=True, separators=(",", ":")).encode()
-    )
+    assert canonical(plain) == json.dumps(plain, sort_keys=True, separators=(",", ":")).encode()
 
 
 def test_the_chain_starts_at_the_header_and_links_each_entry() -> None:
@@ -53,8 +59,10 @@ def test_the_chain_starts_at_the_header_and_links_each_entry() -> None:
     assert data["entries"][1]["prev_sha256"] == ledgers.sha256(data["entries"][0])
     assert ledgers.chain_issues(data) == []
     # a comment or a re-indentation does not change what is hashed
-    reformatted = text.replace("cap: {epsilon: 3.0, delta: 0.000001}",
-                               "cap:  # the source's whole budget\n  epsilon: 3.0\n  delta: 1e-6")  # fmt: skip
+    reformatted = text.replace(
+        "cap: {epsilon: 3.0, delta: 0.000001}",
+        "cap:  # the source's whole budget\n  epsilon: 3.0\n  delta: 1e-6",
+    )
     assert ledgers.chain_issues(parse_yaml(reformatted.encode(), build.PATH).data) == []
     raised = text.replace("epsilon: 3.0", "epsilon: 3.5")
     [issue] = ledgers.chain_issues(parse_yaml(raised.encode(), build.PATH).data)
@@ -94,14 +102,19 @@ def test_behind_means_a_prefix_of_the_base_with_the_same_header() -> None:
 
 LOSS = st.one_of(
     st.builds(lambda e: {"epsilon": e}, st.sampled_from(["0.1", "1.0", "0.000001", "2.5"])),
-    st.builds(lambda r, d: {"rho": r, "delta": d}, st.sampled_from(["0.01", "0.5"]),
-              st.sampled_from(["0.0000001", "1e-9"])),
-)  # fmt: skip
+    st.builds(
+        lambda r, d: {"rho": r, "delta": d},
+        st.sampled_from(["0.01", "0.5"]),
+        st.sampled_from(["0.0000001", "1e-9"]),
+    ),
+)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(LOSS, max_size=5), st.lists(LOSS, min_size=1, max_size=3))
-def test_appending_keeps_the_chain_and_the_base_intact(before: list, after: list) -> None:  # type: ignore[type-arg]
+def test_appending_keeps_the_chain_and_the_base_intact(
+    before: list[dict[str, str]], after: list[dict[str, str]]
+) -> None:
     base = build.build([(f"claims@1.{i}", loss) for i, loss in enumerate(before)])
     head = base
     for j, loss in enumerate(after):

@@ -13,30 +13,40 @@ from typing import Any
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
-from tests import signing
-from tests.conftest import commit, git, run_in
+from tests.helpers import signing
+from tests.helpers.cli import approve_as
+from tests.helpers.cli import run_in as run
+from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
 ROWS = 600
-
-
-run = run_in
 
 
 def release(
     repo: Path, data: dict[str, Path], version: str, table: str = "honest", **dp: str
 ) -> int:
     figures = [a for k, v in dp.items() for a in (f"--{k}", v)]
-    return run(repo, "release", "new", "claims", version, "--synthetic", str(data[table]),
-               "--real", str(data["train"]), "--holdout", str(data["holdout"]),
-               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7", "-q",
-               *figures)  # fmt: skip
-
-
-def approve_as(repo: Path, name: str, *extra: str, target: str = "claims@1.0") -> int:
-    person = PEOPLE[name]
-    return run(repo, "approve", target, "--role", person.roles[0], "--key", str(person.key),
-               *extra, identity=name)  # fmt: skip
+    return run(
+        repo,
+        "release",
+        "new",
+        "claims",
+        version,
+        "--synthetic",
+        str(data[table]),
+        "--real",
+        str(data["train"]),
+        "--holdout",
+        str(data["holdout"]),
+        "--generator",
+        "aim",
+        "--generator-version",
+        "0.16.0",
+        "--seed",
+        "7",
+        "-q",
+        *figures,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +63,25 @@ def bootstrapped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[s
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "sam@example.org")
     assert run(work, "init", str(repo)) == 0
-    assert run(repo, "dataset", "new", "claims", "--owner", "claims-team", "--classification",
-               "confidential", "--source", "claims-2024", "--from-data", str(data["train"]),
-               "--target", "fraud") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "dataset",
+            "new",
+            "claims",
+            "--owner",
+            "claims-team",
+            "--classification",
+            "confidential",
+            "--source",
+            "claims-2024",
+            "--from-data",
+            str(data["train"]),
+            "--target",
+            "fraud",
+        )
+        == 0
+    )
     card = repo / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("secret_columns: []", "secret_columns: [plan]"))
     (repo / "policy/reviewers.yaml").write_text(
@@ -103,9 +129,27 @@ def test_a_malformed_code_commit_is_refused_before_the_evaluation_naming_its_opt
 ) -> None:
     data = bootstrapped[1]
     capsys.readouterr()
-    code = run(repo, "release", "new", "claims", "1.1", "--synthetic", str(data["honest"]),
-               "--real", str(data["train"]), "--holdout", str(data["holdout"]), "--generator",
-               "aim", "--generator-version", "0.16.0", "--seed", "7", "--code-commit", "main")  # fmt: skip
+    code = run(
+        repo,
+        "release",
+        "new",
+        "claims",
+        "1.1",
+        "--synthetic",
+        str(data["honest"]),
+        "--real",
+        str(data["train"]),
+        "--holdout",
+        str(data["holdout"]),
+        "--generator",
+        "aim",
+        "--generator-version",
+        "0.16.0",
+        "--seed",
+        "7",
+        "--code-commit",
+        "main",
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.splitlines() == [  # one line, and no evaluation progress before it
@@ -174,9 +218,11 @@ def test_blocked_approved_merged_revoked_then_last_known_good(
 
 
 def test_a_revoked_table_shuffled_as_parquet_or_half_reshipped_is_refused(
-    repo: Path, bootstrapped: tuple[Path, dict[str, Path]], tmp_path: Path,
+    repo: Path,
+    bootstrapped: tuple[Path, dict[str, Path]],
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     """Revocation by content (BRIEF §11.3): claims@1.0 (the honest table) is revoked on
     main; its rows come back shuffled as Parquet, and half of them mixed with new rows."""
     import pandas as pd
@@ -206,8 +252,12 @@ def test_a_revoked_table_shuffled_as_parquet_or_half_reshipped_is_refused(
         assert release(repo, data, version, name, epsilon="0.1", delta="1e-8") == 0
         commit(repo, f"claims@{version} ships claims@1.0's rows {name}")
         code, result = check_json(repo, capsys, "--base", "main")
-        found = [f for r in result["releases"] for f in r["findings"]
-                 if f["rule"] == "policy.revoked_artifact"]  # fmt: skip
+        found = [
+            f
+            for r in result["releases"]
+            for f in r["findings"]
+            if f["rule"] == "policy.revoked_artifact"
+        ]
         assert code == 1 and len(found) == 1, result
         assert expected[name] in found[0]["message"]
 
@@ -302,9 +352,29 @@ def test_a_revoked_artifact_cannot_ship_as_another_dataset(
     (repo / "datasets/claims2").mkdir()
     (repo / "datasets/claims2/card.yaml").write_text(card)
     commit(repo, "a second dataset")
-    assert run(repo, "release", "new", "claims2", "1.0", "--synthetic", str(data["honest"]),
-               "--real", str(data["train"]), "--holdout", str(data["holdout"]), "--generator",
-               "aim", "--generator-version", "0.16.0", "--seed", "7", "-q") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "release",
+            "new",
+            "claims2",
+            "1.0",
+            "--synthetic",
+            str(data["honest"]),
+            "--real",
+            str(data["train"]),
+            "--holdout",
+            str(data["holdout"]),
+            "--generator",
+            "aim",
+            "--generator-version",
+            "0.16.0",
+            "--seed",
+            "7",
+            "-q",
+        )
+        == 0
+    )
     commit(repo, "claims2@1.0 ships claims@1.0's revoked table")
     code, result = check_json(repo, capsys, "--base", "main")
     assert code == 1

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.loading import load_document, parse_json, parse_yaml
-from synthgov.paths import MAX_FILE_BYTES, read_bytes
+from synthgov.files.loading import load_document, parse_json, parse_yaml
+from synthgov.files.paths import MAX_FILE_BYTES, read_bytes
 
 ALIAS_BOMB = b"""\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -88,8 +88,10 @@ def test_yaml_refusals_are_located(name: str) -> None:
         parse_yaml(raw, "policy/policy.yaml")
     problem = caught.value.problems[0]
     assert (problem.location.path, problem.location.line, problem.location.column) == (
-        "policy/policy.yaml", line, column,
-    )  # fmt: skip
+        "policy/policy.yaml",
+        line,
+        column,
+    )
     assert message in problem.message
 
 
@@ -118,16 +120,27 @@ def test_yaml_11_traps_read_as_written() -> None:
         "f.yaml",
     ).data
     assert data == {
-        "a": "no", "b": "on", "c": "012", "d": "1:20", "e": "2025-01-15",
-        "f": Decimal("1.10"), "g": "yes", "h": None, "i": True, "j": Decimal("0.5"), "k": 7,
-    }  # fmt: skip
+        "a": "no",
+        "b": "on",
+        "c": "012",
+        "d": "1:20",
+        "e": "2025-01-15",
+        "f": Decimal("1.10"),
+        "g": "yes",
+        "h": None,
+        "i": True,
+        "j": Decimal("0.5"),
+        "k": 7,
+    }
     assert str(data["f"]) == "1.10"  # exactly as written, not 1.1
 
 
 def test_quoted_scalars_are_always_strings() -> None:
     assert parse_yaml(b'a: "1.10"\nb: \'true\'\nc: "null"\n', "f.yaml").data == {
-        "a": "1.10", "b": "true", "c": "null",
-    }  # fmt: skip
+        "a": "1.10",
+        "b": "true",
+        "c": "null",
+    }
 
 
 REJECTED_JSON = {
@@ -214,7 +227,7 @@ def test_absolute_path_inside_the_repository_is_accepted(tmp_path: Path) -> None
 
 
 def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
-    from synthgov.loading import validate
+    from synthgov.files.loading import validate
     from synthgov.models import Waiver
 
     doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\u202eevil": 2\n', "w.yaml")
@@ -245,7 +258,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
 
 
 def test_writing_where_a_folder_is_a_file_is_an_input_error(tmp_path: Path) -> None:
-    from synthgov.paths import write_new
+    from synthgov.files.paths import write_new
 
     (tmp_path / "budgets").write_text("not a folder")
     with pytest.raises(InputError, match=r"budgets/x\.yaml: cannot write"):
@@ -257,14 +270,14 @@ def test_the_pure_python_parser_refuses_the_same(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without libyaml the loader falls back to PyYAML's Python parser: same rules, same places."""
-    from synthgov import loading
+    from synthgov.files import loading
 
     monkeypatch.setattr(loading, "_Composer", loading._PyComposer)
     test_yaml_refusals_are_located(name)
 
 
 def test_both_parsers_read_the_same_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    from synthgov import loading
+    from synthgov.files import loading
 
     raw = b"a: no\nb: 012\nc: 1.10\nd: ~\ne: true\nf: 'x'\ng: [1, {h: 2}]\n"
     fast = parse_yaml(raw, "f.yaml")
@@ -278,7 +291,7 @@ def test_a_doubles_shortest_form_is_read_exactly_as_written() -> None:
     card it writes must load, and keep the value exactly."""
     from decimal import Decimal
 
-    from synthgov.loading import parse_yaml
+    from synthgov.files.loading import parse_yaml
 
     data = parse_yaml(b"min: -1.584899964827102\nmax: 0.30000000000000004\n", "card.yaml").data
     assert data == {"min": Decimal("-1.584899964827102"), "max": Decimal("0.30000000000000004")}

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.loading import parse_document, validate
+from synthgov.files.loading import parse_document, validate
+from synthgov.files.schemas import json_schema
+from synthgov.files.writing import to_yaml
 from synthgov.models import KINDS
-from synthgov.schemas import json_schema
-from synthgov.writing import to_yaml
-from tests import samples
+from tests.helpers import samples
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def documents(key: tuple[str, str]) -> list[tuple[str, str, str]]:
     return [*samples.DOCUMENTS, ("reviewers", "policy/reviewers.yaml", samples.reviewers(*key))]
 
 
-def _load(kind: str, path: str, text: str):  # type: ignore[no-untyped-def]
+def _load(kind: str, path: str, text: str) -> Any:  # the model of the kind named at run time
     return validate(parse_document(text.encode(), path), KINDS[kind])
 
 
@@ -77,71 +78,189 @@ _DETECTION = samples.POLICY.splitlines().index("    metric: fidelity.detection_a
 
 INVALID = {
     "unknown field": ("card", samples.CARD + "colums: []\n", "f.yaml:23:1: colums: unknown field"),
-    "wrong type": ("card", _edit(samples.CARD, "retention_days: 365", "retention_days: a year"),
-                   "retention_days: input should be a valid integer, got the string \"a year\""),
-    "classification enum": ("card", _edit(samples.CARD, "classification: confidential", "classification: secret"),
-                            "classification: input should be 'public', 'internal', 'confidential' or 'restricted'"),
-    "unquoted version": ("manifest", _edit(samples.MANIFEST, 'version: "1.10"', "version: 1.10"),
-                         'version: input should be a valid string, got the number 1.10; quote it to keep it as written: "1.10"'),
-    "negative epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -1"),
-                         "expected a finite positive number, got -1"),
-    "probability above 1": ("policy", _edit(samples.POLICY, "threshold: 0.78", "threshold: 1.5"),
-                            f"f.yaml:{_DETECTION + 2}:16: rules.fidelity.detection_auc.threshold: 1.5 is outside [0, 1]"),
-    "unknown metric": ("policy", _edit(samples.POLICY, "metric: fidelity.detection_auc", "metric: fidelity.detection"),
-                       f"f.yaml:{_DETECTION}:13: rules.fidelity.detection_auc.metric: 'fidelity.detection' is not a metric id"),
-    "zero approvals": ("policy", _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {data-owner: 0}"),
-                       "tiers.public.approvals.data-owner: input should be greater than or equal to 1"),
-    "no approvals": ("policy", _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {}"),
-                     "tiers.public.approvals: dictionary should have at least 1 item"),
-    "sha256 not hex": ("approval", _edit(samples.APPROVAL, f"digest: {samples.SHA}", "digest: " + "g" * 64),
-                       "digest: string should match pattern"),
-    "path-like dataset id": ("card", _edit(samples.CARD, "id: claims", "id: ../policy"), "id: string should match pattern"),
-    "upper-case id": ("card", _edit(samples.CARD, "id: claims", "id: Claims"), "id: string should match pattern"),
-    "naive timestamp": ("waiver", _edit(samples.WAIVER, '"2026-09-02T00:00:00Z"', '"2026-09-02T00:00:00"'),
-                        "created_at: expected an ISO 8601 time with a zone"),
-    "impossible date": ("waiver", _edit(samples.WAIVER, '"2026-09-02T00:00:00Z"', '"2026-02-30T00:00:00Z"'),
-                        "2026-02-30T00:00:00Z is not a real date and time"),
-    "unquoted timestamp": ("waiver", _edit(samples.WAIVER, '"2026-10-02T00:00:00Z"', "2026-10-02"),
-                           "expires_at: expected an ISO 8601 time with a zone"),
-    "boolean for number": ("waiver", _edit(samples.WAIVER, "relax_to: 0.8", "relax_to: true"),
-                           "relax_to: expected a number, got the boolean true"),
-    "prohibited column in schema": ("card", _edit(samples.CARD, "prohibited_columns: [email]", "prohibited_columns: [age]"),
-                                    "prohibited columns are in the schema: age"),
-    "unknown subgroup column": ("card", _edit(samples.CARD, "subgroup_columns: [region]", "subgroup_columns: [sex]"),
-                                "f.yaml:19:19: subgroup_columns: names unknown columns: sex"),
-    "bidi override in name": ("card", _edit(samples.CARD, "title: Insurance claims", 'title: "Insurance \\u202eclaims"'),
-                              "invisible or control character U+202E"),
-    "pure ledger with approx entry": ("ledger", _edit(samples.LEDGER, "notion: approx\ncap: {epsilon: 3.0, delta: 0.000001}",
-                                                   "notion: pure\ncap: {epsilon: 3.0}"),
-                                   "f.yaml:10:11: entries.0.loss: an approx loss cannot be recorded in a pure ledger"),
-    "ledger sequence gap": ("ledger", _edit(samples.LEDGER, "seq: 2", "seq: 3"), "f.yaml:13:10: entries.1.seq: is 3, expected 2"),
-    "dp notion without figures": ("manifest", _edit(samples.MANIFEST, "notion: approx, epsilon: 1.0, delta: 0.000001",
-                                                    "notion: approx"),
-                                  "notion 'approx' needs delta and epsilon, got nothing"),
-    "waiver expiring before creation": ("waiver", _edit(samples.WAIVER, '"2026-10-02T00:00:00Z"', '"2026-09-01T00:00:00Z"'),
-                                        "f.yaml:10:13: expires_at: must be after created_at"),
-    "metric value outside its interval": ("report", samples.REPORT.replace('"value": 0.01, "ci": [0.0, 0.05]', '"value": 0.5, "ci": [0.0, 0.05]'),
-                                          "ci: must be [lower, upper] around the value 0.5"),
-    "metric value outside its range": ("report", samples.REPORT.replace('"value": 0.97', '"value": 7.5'),
-                                       "value: 7.5 is outside [0, 1] for fidelity.ks_complement"),
-    "per-column metric without a column": ("report", samples.REPORT.replace('"column": "age", ', ""),
-                                           "fidelity.ks_complement is a per-column metric; name its column"),
-    "zero epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: 0"), "expected a finite positive number, got 0"),
-    "negative zero epsilon": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -0.0"), "expected a finite positive number"),
-    "epsilon above the range": ("manifest", _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: 50000"),
-                                "privacy.epsilon: expected a number from 1e-50 to 10000, got 50000"),
-    "delta below the range": ("manifest", _edit(samples.MANIFEST, "delta: 0.000001", "delta: 1e-60"),
-                              "privacy.delta: expected a number from 1e-50 to 10000, got 1E-60"),
-    "comparator against the metric's direction": ("policy", _edit(samples.POLICY, 'metric: privacy.mia_auc\n    op: "<="', 'metric: privacy.mia_auc\n    op: ">="'),
-                                                  "privacy.mia_auc is better when lower; a limit on it uses <="),
-    "alternative from another gate": ("policy", _edit(samples.POLICY, "metric: utility.tstr_trtr_ratio", "metric: fidelity.column_shapes"),
-                                      "an alternative stays within its rule's gate (utility)"),
-    "schema version true": ("waiver", _edit(samples.WAIVER, "schema_version: 1", "schema_version: true"), "expected the integer 1, got True"),
-    "email with a bidi override": ("manifest", _edit(samples.MANIFEST, "author: author@example.org", 'author: "author@exa\\u2067mple.org"'),
-                                   "invisible or control character U+2067"),
-    "schema version 2": ("waiver", _edit(samples.WAIVER, "schema_version: 1", "schema_version: 2"),
-                         "schema_version: input should be 1"),
-}  # fmt: skip
+    "wrong type": (
+        "card",
+        _edit(samples.CARD, "retention_days: 365", "retention_days: a year"),
+        'retention_days: input should be a valid integer, got the string "a year"',
+    ),
+    "classification enum": (
+        "card",
+        _edit(samples.CARD, "classification: confidential", "classification: secret"),
+        "classification: input should be 'public', 'internal', 'confidential' or 'restricted'",
+    ),
+    "unquoted version": (
+        "manifest",
+        _edit(samples.MANIFEST, 'version: "1.10"', "version: 1.10"),
+        'version: input should be a valid string, got the number 1.10; quote it to keep it as written: "1.10"',
+    ),
+    "negative epsilon": (
+        "manifest",
+        _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -1"),
+        "expected a finite positive number, got -1",
+    ),
+    "probability above 1": (
+        "policy",
+        _edit(samples.POLICY, "threshold: 0.78", "threshold: 1.5"),
+        f"f.yaml:{_DETECTION + 2}:16: rules.fidelity.detection_auc.threshold: 1.5 is outside [0, 1]",
+    ),
+    "unknown metric": (
+        "policy",
+        _edit(samples.POLICY, "metric: fidelity.detection_auc", "metric: fidelity.detection"),
+        f"f.yaml:{_DETECTION}:13: rules.fidelity.detection_auc.metric: 'fidelity.detection' is not a metric id",
+    ),
+    "zero approvals": (
+        "policy",
+        _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {data-owner: 0}"),
+        "tiers.public.approvals.data-owner: input should be greater than or equal to 1",
+    ),
+    "no approvals": (
+        "policy",
+        _edit(samples.POLICY, "approvals: {data-owner: 1}", "approvals: {}"),
+        "tiers.public.approvals: dictionary should have at least 1 item",
+    ),
+    "sha256 not hex": (
+        "approval",
+        _edit(samples.APPROVAL, f"digest: {samples.SHA}", "digest: " + "g" * 64),
+        "digest: string should match pattern",
+    ),
+    "path-like dataset id": (
+        "card",
+        _edit(samples.CARD, "id: claims", "id: ../policy"),
+        "id: string should match pattern",
+    ),
+    "upper-case id": (
+        "card",
+        _edit(samples.CARD, "id: claims", "id: Claims"),
+        "id: string should match pattern",
+    ),
+    "naive timestamp": (
+        "waiver",
+        _edit(samples.WAIVER, '"2026-09-02T00:00:00Z"', '"2026-09-02T00:00:00"'),
+        "created_at: expected an ISO 8601 time with a zone",
+    ),
+    "impossible date": (
+        "waiver",
+        _edit(samples.WAIVER, '"2026-09-02T00:00:00Z"', '"2026-02-30T00:00:00Z"'),
+        "2026-02-30T00:00:00Z is not a real date and time",
+    ),
+    "unquoted timestamp": (
+        "waiver",
+        _edit(samples.WAIVER, '"2026-10-02T00:00:00Z"', "2026-10-02"),
+        "expires_at: expected an ISO 8601 time with a zone",
+    ),
+    "boolean for number": (
+        "waiver",
+        _edit(samples.WAIVER, "relax_to: 0.8", "relax_to: true"),
+        "relax_to: expected a number, got the boolean true",
+    ),
+    "prohibited column in schema": (
+        "card",
+        _edit(samples.CARD, "prohibited_columns: [email]", "prohibited_columns: [age]"),
+        "prohibited columns are in the schema: age",
+    ),
+    "unknown subgroup column": (
+        "card",
+        _edit(samples.CARD, "subgroup_columns: [region]", "subgroup_columns: [sex]"),
+        "f.yaml:19:19: subgroup_columns: names unknown columns: sex",
+    ),
+    "bidi override in name": (
+        "card",
+        _edit(samples.CARD, "title: Insurance claims", 'title: "Insurance \\u202eclaims"'),
+        "invisible or control character U+202E",
+    ),
+    "pure ledger with approx entry": (
+        "ledger",
+        _edit(
+            samples.LEDGER,
+            "notion: approx\ncap: {epsilon: 3.0, delta: 0.000001}",
+            "notion: pure\ncap: {epsilon: 3.0}",
+        ),
+        "f.yaml:10:11: entries.0.loss: an approx loss cannot be recorded in a pure ledger",
+    ),
+    "ledger sequence gap": (
+        "ledger",
+        _edit(samples.LEDGER, "seq: 2", "seq: 3"),
+        "f.yaml:13:10: entries.1.seq: is 3, expected 2",
+    ),
+    "dp notion without figures": (
+        "manifest",
+        _edit(samples.MANIFEST, "notion: approx, epsilon: 1.0, delta: 0.000001", "notion: approx"),
+        "notion 'approx' needs delta and epsilon, got nothing",
+    ),
+    "waiver expiring before creation": (
+        "waiver",
+        _edit(samples.WAIVER, '"2026-10-02T00:00:00Z"', '"2026-09-01T00:00:00Z"'),
+        "f.yaml:10:13: expires_at: must be after created_at",
+    ),
+    "metric value outside its interval": (
+        "report",
+        samples.REPORT.replace(
+            '"value": 0.01, "ci": [0.0, 0.05]', '"value": 0.5, "ci": [0.0, 0.05]'
+        ),
+        "ci: must be [lower, upper] around the value 0.5",
+    ),
+    "metric value outside its range": (
+        "report",
+        samples.REPORT.replace('"value": 0.97', '"value": 7.5'),
+        "value: 7.5 is outside [0, 1] for fidelity.ks_complement",
+    ),
+    "per-column metric without a column": (
+        "report",
+        samples.REPORT.replace('"column": "age", ', ""),
+        "fidelity.ks_complement is a per-column metric; name its column",
+    ),
+    "zero epsilon": (
+        "manifest",
+        _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: 0"),
+        "expected a finite positive number, got 0",
+    ),
+    "negative zero epsilon": (
+        "manifest",
+        _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: -0.0"),
+        "expected a finite positive number",
+    ),
+    "epsilon above the range": (
+        "manifest",
+        _edit(samples.MANIFEST, "epsilon: 1.0", "epsilon: 50000"),
+        "privacy.epsilon: expected a number from 1e-50 to 10000, got 50000",
+    ),
+    "delta below the range": (
+        "manifest",
+        _edit(samples.MANIFEST, "delta: 0.000001", "delta: 1e-60"),
+        "privacy.delta: expected a number from 1e-50 to 10000, got 1E-60",
+    ),
+    "comparator against the metric's direction": (
+        "policy",
+        _edit(
+            samples.POLICY,
+            'metric: privacy.mia_auc\n    op: "<="',
+            'metric: privacy.mia_auc\n    op: ">="',
+        ),
+        "privacy.mia_auc is better when lower; a limit on it uses <=",
+    ),
+    "alternative from another gate": (
+        "policy",
+        _edit(samples.POLICY, "metric: utility.tstr_trtr_ratio", "metric: fidelity.column_shapes"),
+        "an alternative stays within its rule's gate (utility)",
+    ),
+    "schema version true": (
+        "waiver",
+        _edit(samples.WAIVER, "schema_version: 1", "schema_version: true"),
+        "expected the integer 1, got True",
+    ),
+    "email with a bidi override": (
+        "manifest",
+        _edit(
+            samples.MANIFEST, "author: author@example.org", 'author: "author@exa\\u2067mple.org"'
+        ),
+        "invisible or control character U+2067",
+    ),
+    "schema version 2": (
+        "waiver",
+        _edit(samples.WAIVER, "schema_version: 1", "schema_version: 2"),
+        "schema_version: input should be 1",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", INVALID)

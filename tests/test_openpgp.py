@@ -14,13 +14,17 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from synthgov import keys, openpgp
-from synthgov.openpgp import Keyring, sign_with_gpg
-from synthgov.sshsig import SignatureError
+from synthgov.errors import SignatureError, VerifierUnavailable
+from synthgov.models import Registry
+from synthgov.models.approval import Signature
+from synthgov.signing import keys, openpgp
+from synthgov.signing.openpgp import Keyring, sign_with_gpg
+from synthgov.signing.signatures import Verifier
 
 PAYLOAD = b'{"decision":"approve","release":"claims@1.0.0"}'
 PAST = "20200101T000000"
@@ -34,8 +38,13 @@ class Signer:
         self.env = {**os.environ, "GNUPGHOME": str(home)}
 
     def gpg(self, *args: str, stdin: bytes = b"") -> bytes:
-        done = subprocess.run(["gpg", "--batch", "--passphrase", "", *args], input=stdin,
-                              capture_output=True, env=self.env, check=True)  # fmt: skip
+        done = subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", *args],
+            input=stdin,
+            capture_output=True,
+            env=self.env,
+            check=True,
+        )
         return done.stdout
 
     def new_key(self, name: str, usage: str = "sign", *faked: str) -> str:
@@ -76,8 +85,15 @@ def people(signer: Signer) -> dict[str, dict[str, str]]:
     # a signing subkey valid for one day in 2020, used that day
     fpr = signer.new_key("old", "cert", "--faked-system-time", PAST)
     signer.gpg("--faked-system-time", PAST, "--quick-add-key", fpr, "ed25519", "sign", "1d")
-    old = signer.gpg("--faked-system-time", "20200101T120000", "--armor", "--detach-sign",
-                     "-u", fpr, stdin=PAYLOAD).decode()  # fmt: skip
+    old = signer.gpg(
+        "--faked-system-time",
+        "20200101T120000",
+        "--armor",
+        "--detach-sign",
+        "-u",
+        fpr,
+        stdin=PAYLOAD,
+    ).decode()
     made["old"] = {"fpr": fpr, "public": signer.export(fpr), "sig": old}
     # a key that signed, then was revoked with the certificate gpg stored when making it
     fpr = signer.new_key("gone")
@@ -133,9 +149,11 @@ def test_tampered_payload_rejected(keyring: Keyring, people: dict[str, dict[str,
 
 
 def test_key_outside_the_registry_rejected_even_if_the_users_gpg_knows_it(
-    keyring: Keyring, people: dict[str, dict[str, str]], signer: Signer,
+    keyring: Keyring,
+    people: dict[str, dict[str, str]],
+    signer: Signer,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("GNUPGHOME", str(signer.home))  # holds the stranger's key
     with pytest.raises(
         SignatureError, match=r"^unknown key: not among the registry's OpenPGP keys$"
@@ -171,7 +189,7 @@ def test_empty_keyring_knows_no_one(people: dict[str, dict[str, str]]) -> None:
 
 def armour(packets: bytes, label: str = "PGP SIGNATURE") -> str:
     text = base64.b64encode(packets).decode()
-    crc = base64.b64encode(keys._crc24(packets).to_bytes(3, "big")).decode()
+    crc = base64.b64encode(keys.crc24(packets).to_bytes(3, "big")).decode()
     lines = [text[i : i + 64] for i in range(0, len(text), 64)]
     return (
         "\n".join([f"-----BEGIN {label}-----", "", *lines, f"={crc}", f"-----END {label}-----"])
@@ -262,3 +280,34 @@ def test_sign_with_unknown_key_reports_gpgs_reason(signer: Signer) -> None:
 
 def test_check_detached_passes_gpgs_own_output_through(people: dict[str, dict[str, str]]) -> None:
     assert openpgp.check_detached(people["ann"]["sig"]) == people["ann"]["sig"].encode()
+
+
+def test_a_gpg_that_cannot_run_is_asked_again_not_remembered(
+    people: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A verifier remembers what it verified for a whole audit; a moment without gpg is no
+    answer, so it blocks then and the same signature verifies once gpg runs again."""
+    ann = people["ann"]
+    registry = Registry.model_validate(
+        {
+            "schema_version": 1,
+            "reviewers": [
+                {
+                    "id": "ann",
+                    "name": "Ann",
+                    "email": "ann@example.org",
+                    "roles": ["privacy-reviewer"],
+                    "keys": [
+                        {"type": "openpgp", "public_key": ann["public"], "fingerprint": ann["fpr"]}
+                    ],
+                }
+            ],
+        }
+    )
+    signature = Signature(format="openpgp", armored=ann["sig"])
+    with Verifier(registry, datetime.now(UTC)) as verifier:
+        with monkeypatch.context() as patch:
+            patch.setenv("PATH", str(tmp_path))  # no gpg here
+            with pytest.raises(VerifierUnavailable, match="cannot run gpg"):
+                verifier.embedded(signature, PAYLOAD)
+        assert verifier.embedded(signature, PAYLOAD).reviewer == "ann"

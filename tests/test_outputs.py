@@ -3,7 +3,7 @@
 `check --output` into a missing folder raised FileNotFoundError, and `check --output FIFO`
 replaced the named pipe with a file. Every command that writes where the user says
 (`check --output`, `evaluate -o`, `audit --out`, `catalog --out`) goes through
-`synthgov.outputs`: folders are created, anything but a regular file is refused.
+`synthgov.reporting.outputs`: folders are created, anything but a regular file is refused.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_check import add_release, make_base
+from tests.helpers.cli import Synthgov
+from tests.helpers.repos import add_release, make_base
 
 
 @pytest.fixture
@@ -32,8 +33,8 @@ def one_line(err: str) -> str:
 
 
 def test_check_output_into_a_missing_folder_creates_it(
-    synthgov, base: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "reports" / "pr-17" / "check.json"
     result = synthgov(
         "check", "--base", "main", "--format", "json", "--output", str(target), cwd=base
@@ -45,8 +46,8 @@ def test_check_output_into_a_missing_folder_creates_it(
 
 @pytest.mark.parametrize("kind", ["fifo", "device", "symlink", "folder"])
 def test_check_output_never_replaces_what_is_not_a_regular_file(
-    synthgov, base: Path, tmp_path: Path, kind: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, tmp_path: Path, kind: str
+) -> None:
     target = tmp_path / "out"
     if kind == "fifo":
         os.mkfifo(target)
@@ -68,8 +69,8 @@ def test_check_output_never_replaces_what_is_not_a_regular_file(
 
 
 def test_check_output_through_a_file_in_the_way_is_a_one_line_error(
-    synthgov, base: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     (tmp_path / "notes").write_text("mine\n")
     result = synthgov(
         "check", "--base", "main", "--output", str(tmp_path / "notes/out.txt"), cwd=base
@@ -79,8 +80,8 @@ def test_check_output_through_a_file_in_the_way_is_a_one_line_error(
 
 
 def test_audit_out_refuses_a_fifo_inside_the_pack_and_a_file_as_the_pack(
-    synthgov, base: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     pack = tmp_path / "pack"
     pack.mkdir()
     os.mkfifo(pack / "audit.json")
@@ -95,7 +96,9 @@ def test_audit_out_refuses_a_fifo_inside_the_pack_and_a_file_as_the_pack(
     assert (deep / "audit.json").is_file()
 
 
-def test_catalog_never_reads_a_fifo_left_as_its_index(synthgov, base: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_catalog_never_reads_a_fifo_left_as_its_index(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "catalog"
     out.mkdir()
     os.mkfifo(out / "catalog.json")  # reading it would block forever
@@ -104,13 +107,24 @@ def test_catalog_never_reads_a_fifo_left_as_its_index(synthgov, base: Path, tmp_
 
 
 def test_evaluate_output_refuses_a_fifo_before_any_work(
-    synthgov, base: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
     os.mkfifo(tmp_path / "report.json")
     card = base / "datasets/claims/card.yaml"
     missing = tmp_path / "none.csv"
-    result = synthgov("evaluate", "--card", str(card), "--real", str(missing), "--holdout",
-                      str(missing), "--synthetic", str(missing), "-o", str(tmp_path / "report.json"))  # fmt: skip
+    result = synthgov(
+        "evaluate",
+        "--card",
+        str(card),
+        "--real",
+        str(missing),
+        "--holdout",
+        str(missing),
+        "--synthetic",
+        str(missing),
+        "-o",
+        str(tmp_path / "report.json"),
+    )
     assert result.code == 2 and "is a named pipe (FIFO)" in one_line(result.err)
 
 

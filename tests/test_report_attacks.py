@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
-from tests import signing
-from tests.conftest import git
-from tests.test_lifecycle import approve_as, commit, run
+from tests.helpers import signing
+from tests.helpers.cli import approve_as
+from tests.helpers.cli import run_in as run
+from tests.helpers.git import commit, git
 
 ROWS = 600
 REPORT = "datasets/claims/releases/1.0/report.json"
@@ -75,9 +76,25 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.email", "sam@example.org")
     assert run(work, "init", str(repo)) == 0
-    assert run(repo, "dataset", "new", "claims", "--owner", "claims-team", "--classification",
-               "internal", "--source", "claims-2024", "--from-data", str(data["train"]),
-               "--target", "fraud") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "dataset",
+            "new",
+            "claims",
+            "--owner",
+            "claims-team",
+            "--classification",
+            "internal",
+            "--source",
+            "claims-2024",
+            "--from-data",
+            str(data["train"]),
+            "--target",
+            "fraud",
+        )
+        == 0
+    )
     card = repo / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("constraints: []\n", CONSTRAINTS))
     people = signing.people()
@@ -88,10 +105,29 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     for table in ("leaky", "broken", "honest"):
         git(repo, "checkout", "-q", "main")
         git(repo, "checkout", "-qb", table)
-        assert run(repo, "release", "new", "claims", "1.0", "--synthetic", str(data[table]),
-                   "--real", str(data["train"]), "--holdout", str(data["holdout"]),
-                   "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7",
-                   "-q") == 0  # fmt: skip
+        assert (
+            run(
+                repo,
+                "release",
+                "new",
+                "claims",
+                "1.0",
+                "--synthetic",
+                str(data[table]),
+                "--real",
+                str(data["train"]),
+                "--holdout",
+                str(data["holdout"]),
+                "--generator",
+                "aim",
+                "--generator-version",
+                "0.16.0",
+                "--seed",
+                "7",
+                "-q",
+            )
+            == 0
+        )
         commit(repo, f"release claims@1.0 from {table}")
         assert approve_as(repo, "ada") == 0
     git(repo, "checkout", "-q", "main")
@@ -128,8 +164,9 @@ def tweak(repo: Path, edit: Callable[[dict[str, Any]], None], *, approve: bool =
 
 
 def entry(report: dict[str, Any], metric: str) -> dict[str, Any]:
-    [found] = [m for m in report["metrics"] if m["id"] == metric]
-    return found
+    found: list[dict[str, Any]] = [m for m in report["metrics"] if m["id"] == metric]
+    [one] = found
+    return one
 
 
 def test_the_leaky_release_fails_its_copy_and_membership_rules_as_made(
@@ -152,9 +189,17 @@ def test_entries_for_made_up_groups_do_not_widen_the_intervals(
     before = findings(check(repo, capsys)[1])["privacy.mia_auc"]["message"]
 
     def inflate(report: dict[str, Any]) -> None:
-        report["metrics"] += [{"id": "privacy.mia_auc", "group": f"g{i}", "value": 0.5, "n": 1200,
-                               "ci": [0.498, 0.502], "interval": {"kind": "normal", "se": 0.001}}
-                              for i in range(1000)]  # fmt: skip
+        report["metrics"] += [
+            {
+                "id": "privacy.mia_auc",
+                "group": f"g{i}",
+                "value": 0.5,
+                "n": 1200,
+                "ci": [0.498, 0.502],
+                "interval": {"kind": "normal", "se": 0.001},
+            }
+            for i in range(1000)
+        ]
 
     tweak(repo, inflate)
     code, data = check(repo, capsys)
@@ -174,8 +219,9 @@ def test_an_inconclusive_note_for_a_privacy_metric_does_not_excuse_its_absence(
     def note(report: dict[str, Any]) -> None:
         gone = ("privacy.exact_copy_excess", "privacy.mia_auc")
         report["metrics"] = [m for m in report["metrics"] if m["id"] not in gone]
-        report["inconclusive"] = [{"id": m, "reason": "too few rows", "needs_rows": 10**9}
-                                  for m in gone]  # fmt: skip
+        report["inconclusive"] = [
+            {"id": m, "reason": "too few rows", "needs_rows": 10**9} for m in gone
+        ]
 
     tweak(repo, note)
     code, data = check(repo, capsys)
@@ -194,7 +240,10 @@ def test_negative_or_fractional_counts_in_an_interval_are_refused(
 
     def negative(report: dict[str, Any]) -> None:
         entry(report, "privacy.exact_copy_excess")["interval"] = {
-            "kind": "newcombe", "successes": [-36, 0], "trials": [-600, 600]}  # fmt: skip
+            "kind": "newcombe",
+            "successes": [-36, 0],
+            "trials": [-600, 600],
+        }
 
     tweak(repo, negative, approve=False)  # `approve` refuses a report that does not load
     code, data = check(repo, capsys)
@@ -220,11 +269,13 @@ def test_a_report_without_the_overall_constraint_validity_is_blocked(
     assert code == 1 and validity["severity"] == "error" and validity["observed"] < 0.995
 
     def drop(report: dict[str, Any]) -> None:
-        per_rule = [m for m in report["metrics"]
-                    if m["id"] == "constraints.validity" and "rule" in m]  # fmt: skip
+        per_rule = [
+            m for m in report["metrics"] if m["id"] == "constraints.validity" and "rule" in m
+        ]
         assert len(per_rule) == 2 and min(m["value"] for m in per_rule) >= 0.995
-        report["metrics"] = [m for m in report["metrics"]
-                             if m["id"] != "constraints.validity" or "rule" in m]  # fmt: skip
+        report["metrics"] = [
+            m for m in report["metrics"] if m["id"] != "constraints.validity" or "rule" in m
+        ]
 
     tweak(repo, drop)
     code, data = check(repo, capsys)
@@ -234,9 +285,11 @@ def test_a_report_without_the_overall_constraint_validity_is_blocked(
 
 
 def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocked(
-    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    repo: Path,
+    governed: tuple[Path, dict[str, Path]],
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     """claims@1.0 is merged and revoked; half its rows come back as claims@2.0, which
     `check` recognises by the row sketch the manifest records. Rewriting that sketch in the
     manifest alone (the report keeps the evaluated table's) hid the shared rows."""
@@ -251,17 +304,38 @@ def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocke
     half = tmp_path / "half.csv"
     with open(half, "w", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows[: 1 + ROWS // 2])
-    assert run(repo, "release", "new", "claims", "2.0", "--synthetic", str(half),
-               "--real", str(data["train"]), "--holdout", str(data["holdout"]),
-               "--generator", "aim", "--generator-version", "0.16.0", "--seed", "7",
-               "-q") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "release",
+            "new",
+            "claims",
+            "2.0",
+            "--synthetic",
+            str(half),
+            "--real",
+            str(data["train"]),
+            "--holdout",
+            str(data["holdout"]),
+            "--generator",
+            "aim",
+            "--generator-version",
+            "0.16.0",
+            "--seed",
+            "7",
+            "-q",
+        )
+        == 0
+    )
     commit(repo, "claims@2.0: half of claims@1.0's rows")
     assert approve_as(repo, "ada", target="claims@2.0") == 0
     assert "policy.revoked_artifact" in findings(check(repo, capsys)[1])
     manifest = repo / "datasets/claims/releases/2.0/manifest.yaml"
     lines = manifest.read_text().splitlines(keepends=True)
-    forged = [f"  - {i:016x}\n" if line.startswith("  - ") and len(line) == 21 else line
-              for i, line in enumerate(lines)]  # fmt: skip
+    forged = [
+        f"  - {i:016x}\n" if line.startswith("  - ") and len(line) == 21 else line
+        for i, line in enumerate(lines)
+    ]
     manifest.write_text("".join(forged))
     commit(repo, "manifest: another sketch")
     assert approve_as(repo, "ada", "--replace", target="claims@2.0") == 0
@@ -303,9 +377,11 @@ def _redated(record: Path, seconds: int, **changes: Any) -> Path:
 
 
 def test_a_revalidation_record_copied_under_a_new_date_is_blocked(
-    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    repo: Path,
+    governed: tuple[Path, dict[str, Path]],
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     """A copy of the merged record, dated a minute later under a new file name, made the
     release look revalidated again with nothing measured, and postponed its next due date
     by a revalidation period."""
@@ -326,9 +402,11 @@ def test_a_revalidation_record_copied_under_a_new_date_is_blocked(
 
 
 def test_a_hand_edited_record_that_comes_with_a_re_approval_is_still_checked(
-    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    repo: Path,
+    governed: tuple[Path, dict[str, Path]],
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     """Records were checked only in a pull request of records alone; beside another file
     of the release (ada approving it again), a record whose verdict says what its report
     does not went through unchecked."""
@@ -349,9 +427,11 @@ def test_a_hand_edited_record_that_comes_with_a_re_approval_is_still_checked(
 
 
 def test_re_dating_a_merged_revalidation_record_in_place_is_blocked(
-    repo: Path, governed: tuple[Path, dict[str, Path]], capsys: pytest.CaptureFixture[str],
+    repo: Path,
+    governed: tuple[Path, dict[str, Path]],
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     """The merged record itself, its `revalidated_at` moved a minute later: the same
     postponement, without a second file."""
     record = _revalidated(repo, governed[1], tmp_path)

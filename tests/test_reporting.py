@@ -14,11 +14,12 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonschema import Draft4Validator
 
-from synthgov.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
+from synthgov.decision.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
 from synthgov.reporting import Format, github, markdown, render
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -155,11 +156,11 @@ def test_json_is_deterministic_and_never_writes_nan() -> None:
 # --- sarif --------------------------------------------------------------------------------
 
 
-def sarif(verdict: Verdict) -> dict:  # type: ignore[type-arg]
-    log = json.loads(render(verdict, Format.SARIF))
+def sarif(verdict: Verdict) -> dict[str, Any]:
+    log: dict[str, Any] = json.loads(render(verdict, Format.SARIF))
     errors = list(Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).iter_errors(log))
     assert not errors, [e.message for e in errors]
-    return log  # type: ignore[no-any-return]
+    return log
 
 
 def test_sarif_validates_and_leaves_waived_findings_out() -> None:
@@ -232,7 +233,9 @@ def test_junit_counts_failures_and_skips() -> None:
 def test_junit_escapes_markup_and_survives_control_characters() -> None:
     nasty = Finding("schema", "schema.x", Severity.ERROR, 'a <b> & "c"\x00\x1b]0;', file="f")
     root = ET.fromstring(render(blocked_with(nasty), Format.JUNIT))
-    assert root.find(".//failure").get("message").startswith('a <b> & "c"')  # type: ignore[union-attr]
+    failure = root.find(".//failure")
+    assert failure is not None
+    assert (failure.get("message") or "").startswith('a <b> & "c"')
     assert ET.fromstring(render(EMPTY, Format.JUNIT)).get("tests") == "1"
 
 

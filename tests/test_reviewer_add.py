@@ -14,22 +14,26 @@ from pathlib import Path
 
 import pytest
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Registry
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Result, Synthgov
 
 TEMPLATES = ROOT / "synthgov" / "templates"
 
 
 def ssh_key(directory: Path, name: str, *args: str) -> Path:
-    subprocess.run(["ssh-keygen", "-q", "-N", "", "-C", f"{name}@host", "-f",
-                    str(directory / name), *args], check=True)  # fmt: skip
+    subprocess.run(
+        ["ssh-keygen", "-q", "-N", "", "-C", f"{name}@host", "-f", str(directory / name), *args],
+        check=True,
+    )
     return directory / f"{name}.pub"
 
 
 def ssh_fingerprint(pub: Path) -> str:
-    out = subprocess.run(["ssh-keygen", "-l", "-f", str(pub)], check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["ssh-keygen", "-l", "-f", str(pub)], check=True, capture_output=True, text=True
+    ).stdout
     return out.split()[1]
 
 
@@ -51,13 +55,25 @@ def openpgp(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     home = tmp_path_factory.mktemp("gnupg")
     os.chmod(home, 0o700)
     env = {**os.environ, "GNUPGHOME": str(home)}
-    run = {"check": True, "capture_output": True, "text": True, "env": env}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Gale Reviewer <gale@example.org>", "ed25519", "sign", "never"], **run)  # type: ignore[call-overload]  # fmt: skip
-    listing = subprocess.run(["gpg", "--with-colons", "--list-keys", "gale@example.org"], **run)  # type: ignore[call-overload]
-    fingerprint = next(line.split(":")[9] for line in listing.stdout.splitlines()
-                       if line.startswith("fpr:"))  # fmt: skip
-    armour = subprocess.run(["gpg", "--armor", "--export", "gale@example.org"], **run).stdout  # type: ignore[call-overload]
+
+    def gpg(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["gpg", *args], check=True, capture_output=True, text=True, env=env)
+
+    gpg(
+        "--batch",
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Gale Reviewer <gale@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    )
+    listing = gpg("--with-colons", "--list-keys", "gale@example.org")
+    fingerprint = next(
+        line.split(":")[9] for line in listing.stdout.splitlines() if line.startswith("fpr:")
+    )
+    armour = gpg("--armor", "--export", "gale@example.org").stdout
     path = home / "gale.asc"
     path.write_text(armour)
     return path, fingerprint
@@ -78,16 +94,33 @@ def gov(repo: Path) -> Path:
 
 
 def registry_of(repo: Path) -> Registry:
-    model = governance.load(repo, "policy/reviewers.yaml").model
-    assert isinstance(model, Registry)
+    model = governance.load(repo, "policy/reviewers.yaml", Registry).model
     return model
 
 
-def add(synthgov, repo: Path, reviewer: str, key: Path, *roles: str, extra: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+def add(
+    synthgov: Synthgov,
+    repo: Path,
+    reviewer: str,
+    key: Path,
+    *roles: str,
+    extra: tuple[str, ...] = (),
+) -> Result:
     role_args = [arg for role in roles or ("privacy-reviewer",) for arg in ("--role", role)]
-    return synthgov("reviewer", "add", reviewer, "--name", f"{reviewer.title()} Example",
-                    "--email", f"{reviewer}@example.org", *role_args, "--key", str(key), *extra,
-                    cwd=repo)  # fmt: skip
+    return synthgov(
+        "reviewer",
+        "add",
+        reviewer,
+        "--name",
+        f"{reviewer.title()} Example",
+        "--email",
+        f"{reviewer}@example.org",
+        *role_args,
+        "--key",
+        str(key),
+        *extra,
+        cwd=repo,
+    )
 
 
 def one_line(err: str) -> str:
@@ -96,7 +129,9 @@ def one_line(err: str) -> str:
     return lines[0]
 
 
-def test_ssh_key_registered_with_ssh_keygen_fingerprint(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ssh_key_registered_with_ssh_keygen_fingerprint(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     before = (gov / "policy/reviewers.yaml").read_text()
     result = add(synthgov, gov, "ada", keys["ada"], "privacy-reviewer", "data-owner")
     assert result.code == 0, result.err
@@ -112,7 +147,9 @@ def test_ssh_key_registered_with_ssh_keygen_fingerprint(synthgov, gov: Path, key
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_second_reviewer_appends_below_the_first(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_second_reviewer_appends_below_the_first(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     before = (gov / "policy/reviewers.yaml").read_bytes()
     assert add(synthgov, gov, "bob", keys["bob"], "data-owner").code == 0
@@ -122,7 +159,9 @@ def test_second_reviewer_appends_below_the_first(synthgov, gov: Path, keys) -> N
     assert stat.S_IMODE((gov / "policy/reviewers.yaml").stat().st_mode) == 0o644
 
 
-def test_openpgp_key_fingerprint_equals_gpg(synthgov, gov: Path, openpgp) -> None:  # type: ignore[no-untyped-def]
+def test_openpgp_key_fingerprint_equals_gpg(
+    synthgov: Synthgov, gov: Path, openpgp: tuple[Path, str]
+) -> None:
     path, fingerprint = openpgp
     result = add(synthgov, gov, "gale", path, "policy-admin")
     assert result.code == 0, result.err
@@ -132,12 +171,14 @@ def test_openpgp_key_fingerprint_equals_gpg(synthgov, gov: Path, openpgp) -> Non
     assert synthgov("validate", cwd=gov).code == 0
 
 
-def test_ecdsa_key_accepted(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_ecdsa_key_accepted(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     assert add(synthgov, gov, "eve", keys["ecdsa"]).code == 0
     assert registry_of(gov).reviewers[0].keys[0].fingerprint == ssh_fingerprint(keys["ecdsa"])
 
 
-def test_user_layout_in_the_middle_is_kept(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_user_layout_in_the_middle_is_kept(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     path = gov / "policy/reviewers.yaml"
     text = path.read_text().replace("schema_version: 1\n", "") + (
@@ -150,7 +191,7 @@ def test_user_layout_in_the_middle_is_kept(synthgov, gov: Path, keys) -> None:  
     assert [r.id for r in registry_of(gov).reviewers] == ["ada", "bob"]
 
 
-def test_crlf_registry_stays_crlf(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_crlf_registry_stays_crlf(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
@@ -159,7 +200,9 @@ def test_crlf_registry_stays_crlf(synthgov, gov: Path, keys) -> None:  # type: i
     assert registry_of(gov).reviewers[0].id == "ada"
 
 
-def test_missing_reviewers_key_is_added(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_missing_reviewers_key_is_added(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_text("schema_version: 1  # no reviewers yet")
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
@@ -168,7 +211,9 @@ def test_missing_reviewers_key_is_added(synthgov, gov: Path, keys) -> None:  # t
     )
 
 
-def test_flow_style_list_is_not_rewritten(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_flow_style_list_is_not_rewritten(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     ada = registry_of(gov).reviewers[0].keys[0]
     path = gov / "policy/reviewers.yaml"
@@ -185,7 +230,7 @@ def test_flow_style_list_is_not_rewritten(synthgov, gov: Path, keys) -> None:  #
     assert path.read_bytes() == before
 
 
-def test_rsa_2048_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_rsa_2048_refused(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     before = (gov / "policy/reviewers.yaml").read_bytes()
     result = add(synthgov, gov, "rob", keys["rsa2048"])
     assert result.code == 2
@@ -195,7 +240,7 @@ def test_rsa_2048_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no
     assert (gov / "policy/reviewers.yaml").read_bytes() == before
 
 
-def test_private_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_private_key_refused(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     result = add(synthgov, gov, "ada", keys["ada_private"])
     assert result.code == 2 and "PRIVATE key" in one_line(result.err)
     assert "PRIVATE" not in (gov / "policy/reviewers.yaml").read_text()
@@ -212,8 +257,8 @@ def test_private_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore
     ],
 )
 def test_unusable_key_files(
-    synthgov, gov: Path, tmp_path: Path, content: bytes, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "key.pub"
     path.write_bytes(content)
     result = add(synthgov, gov, "ada", path)
@@ -221,14 +266,16 @@ def test_unusable_key_files(
     assert message in one_line(result.err)
 
 
-def test_oversized_key_file_refused(synthgov, gov: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_oversized_key_file_refused(synthgov: Synthgov, gov: Path, tmp_path: Path) -> None:
     path = tmp_path / "big.pub"
     path.write_bytes(b"ssh-ed25519 " + b"A" * 70_000)
     result = add(synthgov, gov, "ada", path)
     assert result.code == 2 and "larger than 64 KiB" in one_line(result.err)
 
 
-def test_duplicate_id_and_duplicate_key_refused(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_id_and_duplicate_key_refused(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     assert add(synthgov, gov, "ada", keys["ada"]).code == 0
     before = (gov / "policy/reviewers.yaml").read_bytes()
     same_id = add(synthgov, gov, "ada", keys["bob"])
@@ -245,7 +292,7 @@ def test_duplicate_id_and_duplicate_key_refused(synthgov, gov: Path, keys) -> No
     assert (gov / "policy/reviewers.yaml").read_bytes() == before
 
 
-def test_validity_window(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_validity_window(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     window = ("--valid-after", "2026-01-01", "--valid-before", "2027-06-30T12:00:00+02:00")
     assert add(synthgov, gov, "ada", keys["ada"], extra=window).code == 0
     key = registry_of(gov).reviewers[0].keys[0]
@@ -265,7 +312,9 @@ def test_validity_window(synthgov, gov: Path, keys) -> None:  # type: ignore[no-
         (("--valid-before", "2026-02-30"), "--valid-before: '2026-02-30' is not a real date"),
     ],
 )
-def test_bad_validity_options(synthgov, gov: Path, keys, extra, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_validity_options(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], extra: tuple[str, ...], message: str
+) -> None:
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 2 and one_line(result.err).startswith(message)
 
@@ -278,15 +327,27 @@ def test_bad_validity_options(synthgov, gov: Path, keys, extra, message) -> None
         (("ada", "--email", "a@example.org", "--role", "Privacy Reviewer"), "--role: "),
     ],
 )
-def test_bad_options(synthgov, gov: Path, keys, args, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_options(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], args: tuple[str, ...], message: str
+) -> None:
     reviewer, *rest = args
     roles = () if "--role" in rest else ("--role", "data-owner")
-    result = synthgov("reviewer", "add", reviewer, "--name", "N", *rest, *roles,
-                      "--key", str(keys["ada"]), cwd=gov)  # fmt: skip
+    result = synthgov(
+        "reviewer",
+        "add",
+        reviewer,
+        "--name",
+        "N",
+        *rest,
+        *roles,
+        "--key",
+        str(keys["ada"]),
+        cwd=gov,
+    )
     assert result.code == 2 and one_line(result.err).startswith(message)
 
 
-def test_unknown_role_warns(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_role_warns(synthgov: Synthgov, gov: Path, keys: dict[str, Path]) -> None:
     result = add(synthgov, gov, "ada", keys["ada"], "privacy-reviwer")
     assert result.code == 0
     assert (
@@ -294,14 +355,18 @@ def test_unknown_role_warns(synthgov, gov: Path, keys) -> None:  # type: ignore[
     )
 
 
-def test_missing_registry_asks_for_init(synthgov, repo: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_missing_registry_asks_for_init(
+    synthgov: Synthgov, repo: Path, keys: dict[str, Path]
+) -> None:
     result = add(synthgov, repo, "ada", keys["ada"])
     assert result.code == 2
     assert "run `synthgov init` first" in one_line(result.err)
     assert not (repo / "policy").exists()
 
 
-def test_invalid_registry_is_reported_and_left_alone(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_registry_is_reported_and_left_alone(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
     path = gov / "policy/reviewers.yaml"
     path.write_text("schema_version: 1\nreviewers: []\nreviewers: []\n")
     result = add(synthgov, gov, "ada", keys["ada"])
@@ -310,7 +375,9 @@ def test_invalid_registry_is_reported_and_left_alone(synthgov, gov: Path, keys) 
     assert path.read_text() == "schema_version: 1\nreviewers: []\nreviewers: []\n"
 
 
-def test_symlinked_registry_is_refused(synthgov, gov: Path, keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_symlinked_registry_is_refused(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], tmp_path: Path
+) -> None:
     outside = tmp_path / "elsewhere.yaml"
     outside.write_bytes((gov / "policy/reviewers.yaml").read_bytes())
     (gov / "policy/reviewers.yaml").unlink()
@@ -322,18 +389,36 @@ def test_symlinked_registry_is_refused(synthgov, gov: Path, keys, tmp_path: Path
 
 
 def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
-    synthgov,
+    synthgov: Synthgov,
     gov: Path,
-    openpgp,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    openpgp: tuple[Path, str],
+    tmp_path: Path,
 ) -> None:
     home = openpgp[0].parent
     env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                    "Second Key <second@example.org>", "ed25519", "sign", "never"],
-                   check=True, capture_output=True, env=env)  # fmt: skip
-    both = subprocess.run(["gpg", "--armor", "--export", "gale@example.org", "second@example.org"],
-                          check=True, capture_output=True, text=True, env=env).stdout  # fmt: skip
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "Second Key <second@example.org>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    both = subprocess.run(
+        ["gpg", "--armor", "--export", "gale@example.org", "second@example.org"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
     path = tmp_path / "both.asc"
     path.write_text(both)
     before = (gov / "policy/reviewers.yaml").read_bytes()
@@ -344,8 +429,8 @@ def test_an_export_of_several_keys_is_refused_not_cut_to_the_first(
 
 
 def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
-    synthgov, gov: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, tmp_path: Path
+) -> None:
     import base64
 
     body = base64.b64encode(bytes([0xC6, 0xC0])).decode()
@@ -358,9 +443,17 @@ def test_a_truncated_openpgp_packet_is_refused_not_a_crash(
     assert "not a usable openpgp public key: truncated packet" in result.err
 
 
-def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: Path, keys) -> None:  # type: ignore[no-untyped-def]
-    extra = ("--also-email", "ada@home.example", "--also-email", "A.Lindqvist@Old.example",
-             "--login", "ada-l")  # fmt: skip
+def test_every_address_and_the_login_are_recorded_for_authorship(
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path]
+) -> None:
+    extra = (
+        "--also-email",
+        "ada@home.example",
+        "--also-email",
+        "A.Lindqvist@Old.example",
+        "--login",
+        "ada-l",
+    )
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 0, result.err
     reviewer = registry_of(gov).reviewer("ada")
@@ -379,8 +472,8 @@ def test_every_address_and_the_login_are_recorded_for_authorship(synthgov, gov: 
     ids=["login", "address"],
 )
 def test_a_bad_login_or_address_is_refused_and_nothing_is_written(
-    synthgov, gov: Path, keys, extra: tuple[str, ...], expected: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, gov: Path, keys: dict[str, Path], extra: tuple[str, ...], expected: str
+) -> None:
     before = (gov / "policy/reviewers.yaml").read_bytes()
     result = add(synthgov, gov, "ada", keys["ada"], extra=extra)
     assert result.code == 2 and one_line(result.err).startswith(expected)

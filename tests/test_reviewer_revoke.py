@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from synthgov import governance
+from synthgov.files import governance
 from synthgov.models import Registry
-from tests import signing
+from tests.helpers import signing
+from tests.helpers.cli import Synthgov
 
 PEOPLE = signing.people()
 HEADER = "# Who may approve. Comments stay.\n"
@@ -20,12 +21,24 @@ def registry(tmp_path: Path) -> Path:
     return path
 
 
-def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     path = registry(tmp_path)
     before = path.read_text()
     ada = PEOPLE["ada"]
-    result = synthgov("reviewer", "revoke-key", "ada", "--fingerprint", ada.fingerprint,
-                      "--at", "2026-11-01T00:00:00Z", "--reason", "laptop stolen", cwd=tmp_path)  # fmt: skip
+    result = synthgov(
+        "reviewer",
+        "revoke-key",
+        "ada",
+        "--fingerprint",
+        ada.fingerprint,
+        "--at",
+        "2026-11-01T00:00:00Z",
+        "--reason",
+        "laptop stolen",
+        cwd=tmp_path,
+    )
     assert result.code == 0, result.err
     after = path.read_text()
     assert after.startswith(HEADER)
@@ -34,8 +47,7 @@ def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path
         '      revoked_at: "2026-11-01T00:00:00Z"',
         '      revocation_reason: "laptop stolen"',
     ]
-    loaded = governance.load(tmp_path, "policy/reviewers.yaml").model
-    assert isinstance(loaded, Registry)
+    loaded = governance.load(tmp_path, "policy/reviewers.yaml", Registry).model
     [key] = loaded.reviewers[0].keys
     assert key.revoked_at == datetime(2026, 11, 1, tzinfo=UTC) and not key.is_valid_at(
         datetime.now(UTC)
@@ -43,7 +55,9 @@ def test_revoke_key_inserts_the_revocation_and_keeps_the_rest(synthgov, tmp_path
     assert loaded.reviewers[1].keys[0].revoked_at is None
 
 
-def test_revoke_key_refuses_unknown_and_already_revoked_keys(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_revoke_key_refuses_unknown_and_already_revoked_keys(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     path = registry(tmp_path)
     fp = PEOPLE["ada"].fingerprint
     wrong = synthgov(

@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import sshsig
-from synthgov.sshsig import SignatureError
+from synthgov.errors import SignatureError
+from synthgov.signing import sshsig
 
 MESSAGE = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n\nan approval payload\n"
 APPROVAL = "synthgov-approval"
@@ -43,10 +43,15 @@ KEY_TYPES = {
 def keydir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Real key pairs made by ssh-keygen: every supported type, plus bob, RSA-2048 and DSA."""
     directory = tmp_path_factory.mktemp("sshkeys")
-    for name, args in {**KEY_TYPES, "bob": ["-t", "ed25519"],
-                       "rsa-2048": ["-t", "rsa", "-b", "2048"]}.items():  # fmt: skip
-        subprocess.run(["ssh-keygen", "-q", *args, "-N", "", "-C", name, "-f",
-                        str(directory / name)], check=True)  # fmt: skip
+    for name, args in {
+        **KEY_TYPES,
+        "bob": ["-t", "ed25519"],
+        "rsa-2048": ["-t", "rsa", "-b", "2048"],
+    }.items():
+        subprocess.run(
+            ["ssh-keygen", "-q", *args, "-N", "", "-C", name, "-f", str(directory / name)],
+            check=True,
+        )
     return directory
 
 
@@ -57,8 +62,12 @@ def blob_of(keydir: Path, name: str) -> bytes:
 
 def keygen_sign(key: Path, message: bytes = MESSAGE, namespace: str = "git", *opts: str) -> str:
     """A signature made by ssh-keygen itself, without synthgov's acceptance check."""
-    done = subprocess.run(["ssh-keygen", "-Y", "sign", "-n", namespace, *opts, "-f", str(key)],
-                          input=message, capture_output=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-n", namespace, *opts, "-f", str(key)],
+        input=message,
+        capture_output=True,
+        check=True,
+    )
     return done.stdout.decode()
 
 
@@ -67,8 +76,9 @@ def keygen_accepts(tmp_path: Path, armored: str, namespace: str, message: bytes 
     (tmp_path / "sig").write_text(armored)
     done = subprocess.run(
         ["ssh-keygen", "-Y", "check-novalidate", "-n", namespace, "-s", str(tmp_path / "sig")],
-        input=message, capture_output=True,
-    )  # fmt: skip
+        input=message,
+        capture_output=True,
+    )
     return done.returncode == 0
 
 
@@ -118,34 +128,52 @@ def edit(armored: str, index: int, value: bytes) -> str:
 
 def signed_data(namespace: str, message: bytes, hash_name: str = "sha512") -> bytes:
     digest = hashlib.new(hash_name, message).digest()
-    return (b"SSHSIG" + string(namespace.encode()) + string(b"") + string(hash_name.encode())
-            + string(digest))  # fmt: skip
+    return (
+        b"SSHSIG"
+        + string(namespace.encode())
+        + string(b"")
+        + string(hash_name.encode())
+        + string(digest)
+    )
 
 
 def build(key_blob: bytes, signature: bytes, namespace: str, hash_name: str = "sha512") -> str:
-    return armour(b"SSHSIG" + (1).to_bytes(4, "big") + string(key_blob) + string(namespace.encode())
-                  + string(b"") + string(hash_name.encode()) + string(signature))  # fmt: skip
+    return armour(
+        b"SSHSIG"
+        + (1).to_bytes(4, "big")
+        + string(key_blob)
+        + string(namespace.encode())
+        + string(b"")
+        + string(hash_name.encode())
+        + string(signature)
+    )
 
 
 def fido_signature(kind: str, flags: int, message: bytes = MESSAGE) -> tuple[str, bytes]:
     """(armoured signature, key blob) of a FIDO key per PROTOCOL.u2f, made in process."""
     application, counter = b"ssh:", 7
     data = signed_data(APPROVAL, message)
-    signed = (hashlib.sha256(application).digest() + bytes([flags]) + counter.to_bytes(4, "big")
-              + hashlib.sha256(data).digest())  # fmt: skip
+    signed = (
+        hashlib.sha256(application).digest()
+        + bytes([flags])
+        + counter.to_bytes(4, "big")
+        + hashlib.sha256(data).digest()
+    )
     tail = bytes([flags]) + counter.to_bytes(4, "big")
     if kind == "ed25519":
         algorithm = b"sk-ssh-ed25519@openssh.com"
         private = ed25519.Ed25519PrivateKey.generate()
-        raw = private.public_key().public_bytes(serialization.Encoding.Raw,
-                                                 serialization.PublicFormat.Raw)  # fmt: skip
+        raw = private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         key_blob = string(algorithm) + string(raw) + string(application)
         inner = string(private.sign(signed))
     else:
         algorithm = b"sk-ecdsa-sha2-nistp256@openssh.com"
         ecdsa = ec.generate_private_key(ec.SECP256R1())
-        point = ecdsa.public_key().public_bytes(serialization.Encoding.X962,
-                                                serialization.PublicFormat.UncompressedPoint)  # fmt: skip
+        point = ecdsa.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
         key_blob = string(algorithm) + string(b"nistp256") + string(point) + string(application)
         r, s = decode_dss_signature(ecdsa.sign(signed, ec.ECDSA(hashes.SHA256())))
         inner = string(mpint(r) + mpint(s))
@@ -160,7 +188,10 @@ def test_ssh_keygen_signature_verifies(keydir: Path, name: str) -> None:
     armored = sshsig.sign_with_ssh_keygen(keydir / name, MESSAGE, APPROVAL)
     got = sshsig.verify(armored, MESSAGE, namespace=APPROVAL, public_key=blob_of(keydir, name))
     assert (got.public_key, got.namespace, got.hash_algorithm) == (
-        blob_of(keydir, name), APPROVAL, "sha512")  # fmt: skip
+        blob_of(keydir, name),
+        APPROVAL,
+        "sha512",
+    )
     assert got == sshsig.parse(armored)
 
 
@@ -273,8 +304,20 @@ def test_certificate_rejected(keydir: Path, tmp_path: Path) -> None:
     ca = tmp_path / "ca"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ca)], check=True)
     (tmp_path / "alice.pub").write_bytes((keydir / "ed25519.pub").read_bytes())
-    subprocess.run(["ssh-keygen", "-q", "-s", str(ca), "-I", "alice", "-n", "alice",
-                    str(tmp_path / "alice.pub")], check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "ssh-keygen",
+            "-q",
+            "-s",
+            str(ca),
+            "-I",
+            "alice",
+            "-n",
+            "alice",
+            str(tmp_path / "alice.pub"),
+        ],
+        check=True,
+    )
     certificate = base64.b64decode((tmp_path / "alice-cert.pub").read_text().split()[1])
     armored = edit(keygen_sign(keydir / "ed25519"), 2, certificate)
     with pytest.raises(SignatureError, match=r"^certificates are not supported"):
@@ -321,43 +364,91 @@ def _flip_padding_bits(armored: str) -> str:
     body = text.rstrip("=")
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     last = alphabet[alphabet.index(body[-1]) ^ 1]  # a bit that decoding throws away
-    return "\n".join(["-----BEGIN SSH SIGNATURE-----", body[:-1] + last + text[len(body):],
-                      "-----END SSH SIGNATURE-----"])  # fmt: skip
+    return "\n".join(
+        [
+            "-----BEGIN SSH SIGNATURE-----",
+            body[:-1] + last + text[len(body) :],
+            "-----END SSH SIGNATURE-----",
+        ]
+    )
 
 
 MALFORMED: dict[str, tuple[Edit, str]] = {
     "trailing bytes in the blob": (
-        lambda a: armour(dearmour(a) + b"\0"), "^unexpected trailing bytes after the signature$"),
-    "text after the armour": (lambda a: a + "trailing text\n", "^expected one '-----BEGIN SSH SIGNATURE-----' block"),
-    "text before the armour": (lambda a: "hello\n" + a, "^expected one '-----BEGIN SSH SIGNATURE-----' block"),
+        lambda a: armour(dearmour(a) + b"\0"),
+        "^unexpected trailing bytes after the signature$",
+    ),
+    "text after the armour": (
+        lambda a: a + "trailing text\n",
+        "^expected one '-----BEGIN SSH SIGNATURE-----' block",
+    ),
+    "text before the armour": (
+        lambda a: "hello\n" + a,
+        "^expected one '-----BEGIN SSH SIGNATURE-----' block",
+    ),
     "second armour block": (lambda a: a + a, "^the signature holds more than one armour block$"),
     "two trailing newlines": (lambda a: a + "\n", "^expected one"),
     "CRLF line ends": (lambda a: a.replace("\n", "\r\n"), "^expected one"),
-    "bad base64 character": (lambda a: a.replace("U1NI", "U1N*", 1), "^the signature is not valid base64$"),
-    "empty line inside": (lambda a: _line_inserted(a, 2, ""), "^the signature is not valid base64$"),
+    "bad base64 character": (
+        lambda a: a.replace("U1NI", "U1N*", 1),
+        "^the signature is not valid base64$",
+    ),
+    "empty line inside": (
+        lambda a: _line_inserted(a, 2, ""),
+        "^the signature is not valid base64$",
+    ),
     "missing padding": (lambda a: a.replace("=", ""), "^the signature is not valid base64$"),
     "non-canonical padding bits": (_flip_padding_bits, "^the signature's base64 is not canonical$"),
-    "non-ASCII text": (lambda a: a.replace("BEGIN", "BEGİN"), "^the signature holds non-ASCII characters$"),
+    "non-ASCII text": (
+        lambda a: a.replace("BEGIN", "BEGİN"),
+        "^the signature holds non-ASCII characters$",
+    ),
     "larger than 64 KiB": (lambda a: a + "A" * 70_000, "^the signature is larger than 64 KiB$"),
     "truncated blob": (lambda a: armour(dearmour(a)[:-10]), "^truncated signature$"),
     "bad magic": (lambda a: edit(a, 0, b"SSHSIH"), r"^not an SSH signature \(no SSHSIG magic\)$"),
-    "version 2": (lambda a: edit(a, 1, (2).to_bytes(4, "big")), r"^SSHSIG version 2 is not supported \(only 1\)$"),
-    "sha1 hash": (lambda a: edit(a, 5, b"sha1"), r"^hash algorithm 'sha1' is not accepted \(sha256 or sha512\)$"),
+    "version 2": (
+        lambda a: edit(a, 1, (2).to_bytes(4, "big")),
+        r"^SSHSIG version 2 is not supported \(only 1\)$",
+    ),
+    "sha1 hash": (
+        lambda a: edit(a, 5, b"sha1"),
+        r"^hash algorithm 'sha1' is not accepted \(sha256 or sha512\)$",
+    ),
     "empty namespace": (lambda a: edit(a, 3, b""), "^the signature's namespace is empty$"),
-    "non-UTF-8 namespace": (lambda a: edit(a, 3, b"\xff"), "^the signature's namespace is not UTF-8$"),
-    "reserved field used": (lambda a: edit(a, 4, b"x"), "^the signature's reserved field is not empty$"),
+    "non-UTF-8 namespace": (
+        lambda a: edit(a, 3, b"\xff"),
+        "^the signature's namespace is not UTF-8$",
+    ),
+    "reserved field used": (
+        lambda a: edit(a, 4, b"x"),
+        "^the signature's reserved field is not empty$",
+    ),
     "DSA key": (lambda a: edit(a, 2, _DSA_KEY), "^DSA keys are not accepted$"),
-    "unknown key type": (lambda a: edit(a, 2, string(b"ssh-xmss@openssh.com") + string(b"k")), "^unsupported key type 'ssh-xmss@openssh.com'$"),
+    "unknown key type": (
+        lambda a: edit(a, 2, string(b"ssh-xmss@openssh.com") + string(b"k")),
+        "^unsupported key type 'ssh-xmss@openssh.com'$",
+    ),
     "RSA exponent above the modulus": (
-        lambda a: edit(a, 2, string(b"ssh-rsa") + mpint(2**3071 + 3) + mpint(2**3071 + 1)), "^embedded key: invalid ssh-rsa key$"),
-    "key with trailing bytes": (lambda a: edit(a, 2, fields(dearmour(a))[2] + b"\0"), "^embedded key: unexpected trailing bytes in key$"),
+        lambda a: edit(a, 2, string(b"ssh-rsa") + mpint(2**3071 + 3) + mpint(2**3071 + 1)),
+        "^embedded key: invalid ssh-rsa key$",
+    ),
+    "key with trailing bytes": (
+        lambda a: edit(a, 2, fields(dearmour(a))[2] + b"\0"),
+        "^embedded key: unexpected trailing bytes in key$",
+    ),
     "signature algorithm not the key's": (
-        lambda a: edit(a, 6, string(b"ssh-rsa") + string(b"\0" * 64)), "^signature algorithm 'ssh-rsa' does not match the key type ssh-ed25519$"),
+        lambda a: edit(a, 6, string(b"ssh-rsa") + string(b"\0" * 64)),
+        "^signature algorithm 'ssh-rsa' does not match the key type ssh-ed25519$",
+    ),
     "short ed25519 signature": (
-        lambda a: edit(a, 6, string(b"ssh-ed25519") + string(b"\0" * 63)), "^an ed25519 signature is 64 bytes$"),
+        lambda a: edit(a, 6, string(b"ssh-ed25519") + string(b"\0" * 63)),
+        "^an ed25519 signature is 64 bytes$",
+    ),
     "trailing bytes in the signature blob": (
-        lambda a: edit(a, 6, fields(dearmour(a))[6] + b"\0"), "^unexpected trailing bytes after the signature blob$"),
-}  # fmt: skip
+        lambda a: edit(a, 6, fields(dearmour(a))[6] + b"\0"),
+        "^unexpected trailing bytes after the signature blob$",
+    ),
+}
 
 
 @pytest.mark.parametrize("name", MALFORMED)

@@ -18,26 +18,20 @@ import pytest
 import yaml
 
 from synthgov import clock
-from tests import samples, signing
-from tests.conftest import ROOT, git
-from tests.test_approvals import gate
-from tests.test_audit import audit, merge, sha
-from tests.test_authorship import on_main
-from tests.test_check import RELEASE, add_release, commit, make_base, release_digest, write
+from tests.helpers import ROOT, samples, signing
+from tests.helpers.cli import Synthgov, audit, gate
+from tests.helpers.git import commit, git, merge, sha
+from tests.helpers.repos import add_release, on_main, release_digest, write
+from tests.helpers.samples import RELEASE
 
 FUTURE = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "2099-01-01T00:00:00Z")
-
-
-@pytest.fixture
-def base(repo: Path) -> Path:
-    return make_base(repo)
 
 
 def findings(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [f for r in data["releases"] for f in r["findings"]]
 
 
-def test_a_manifest_dated_2099_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_manifest_dated_2099_is_blocked(synthgov: Synthgov, base: Path) -> None:
     add_release(base, manifest=FUTURE)
     data = gate(synthgov, base)
     assert data["verdict"] == "blocked"
@@ -50,8 +44,8 @@ def test_a_manifest_dated_2099_is_blocked(synthgov, base: Path) -> None:  # type
 
 
 def test_a_manifest_dated_2099_on_main_is_never_current_nor_switches_the_schedule_off(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, "datasets/claims/card.yaml", samples.CARD + "revalidation_days: 30\n")
     add_release(base)  # claims@1.10, created 2026-09-02
     merge(base)
@@ -69,13 +63,16 @@ def test_a_manifest_dated_2099_on_main_is_never_current_nor_switches_the_schedul
     ]
     result = synthgov("check", "--scheduled", "--format", "json", cwd=base)
     assert result.code == 1
-    rules = {(r["release"], f["rule"]) for r in json.loads(result.out)["releases"]
-             for f in r["findings"]}  # fmt: skip
+    rules = {
+        (r["release"], f["rule"]) for r in json.loads(result.out)["releases"] for f in r["findings"]
+    }
     assert ("claims@1.11", "time.future_dated") in rules
     assert ("claims@1.10", "policy.revalidation_overdue") in rules  # still due
 
 
-def test_a_new_release_dated_before_the_current_one_is_blocked(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_release_dated_before_the_current_one_is_blocked(
+    synthgov: Synthgov, base: Path
+) -> None:
     """claims@1.10 (created 2026-09-02) is merged. claims@1.11, dated 2026-08-01, passed:
     older than the current release, it was superseded on arrival, so `status` never made
     it current and the revalidation schedule never looked at it, while it shipped."""
@@ -92,8 +89,9 @@ def test_a_new_release_dated_before_the_current_one_is_blocked(synthgov, base: P
         write(base, f"{later}/report.json", (base / RELEASE / "report.json").read_text())
         for name in ("ada", "chen"):
             person = people[name]
-            path, text = signing.approval(person, person.roles[0], release_digest(base, later),
-                                          release="claims@1.11")  # fmt: skip
+            path, text = signing.approval(
+                person, person.roles[0], release_digest(base, later), release="claims@1.11"
+            )
             write(base, path, text)
         commit(base, f"claims@1.11, created {created}")
         data = gate(synthgov, base)
@@ -105,7 +103,7 @@ def test_a_new_release_dated_before_the_current_one_is_blocked(synthgov, base: P
     assert expected in back_dated["message"]
 
 
-def test_a_waiver_dated_in_the_future_is_refused(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_waiver_dated_in_the_future_is_refused(synthgov: Synthgov, base: Path) -> None:
     waiver = samples.WAIVER.replace(
         'created_at: "2026-09-02T00:00:00Z"', 'created_at: "2099-01-01T00:00:00Z"'
     )
@@ -121,8 +119,8 @@ def test_a_waiver_dated_in_the_future_is_refused(synthgov, base: Path) -> None: 
 
 
 def test_check_at_the_end_of_time_on_a_revalidation_only_pr_is_a_one_line_error(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     merge(base)
     git(base, "checkout", "-qb", "reval")
@@ -138,7 +136,9 @@ def test_check_at_the_end_of_time_on_a_revalidation_only_pr_is_a_one_line_error(
     assert latest.code in (0, 1) and "internal error" not in latest.err
 
 
-def test_a_manifest_dated_at_the_end_of_time_is_no_internal_error(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_manifest_dated_at_the_end_of_time_is_no_internal_error(
+    synthgov: Synthgov, base: Path
+) -> None:
     on_main(base, "datasets/claims/card.yaml", samples.CARD + "revalidation_days: 3650\n")
     end = samples.MANIFEST.replace("2026-09-02T10:00:00Z", "9999-12-31T23:59:59Z")
     add_release(base, manifest=end)
@@ -149,8 +149,8 @@ def test_a_manifest_dated_at_the_end_of_time_is_no_internal_error(synthgov, base
 
 
 def test_audit_marks_decisions_whose_committer_date_no_checkpoint_anchors(
-    synthgov, base: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path
+) -> None:
     add_release(base)
     merge(base)
     code, data = audit(synthgov, base)
@@ -170,16 +170,31 @@ def test_audit_marks_decisions_whose_committer_date_no_checkpoint_anchors(
     assert "Decisions on unanchored dates | 0" in (pack / "audit.md").read_text()
 
 
-@pytest.mark.parametrize("date", ["2099-01-01T00:00:00Z", "@99999999999999 +0000"],
-                         ids=["2099", "beyond-9999"])  # fmt: skip
+@pytest.mark.parametrize(
+    "date", ["2099-01-01T00:00:00Z", "@99999999999999 +0000"], ids=["2099", "beyond-9999"]
+)
 def test_a_commit_dated_after_the_auditors_clock_is_found_and_judged_at_that_clock(
-    synthgov, base: Path, date: str
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, base: Path, date: str
+) -> None:
     add_release(base)
     git(base, "checkout", "-q", "main")
     env = {**os.environ, "GIT_COMMITTER_DATE": date}  # git accepts dates past the year 9999
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "merge", "-q", "--no-ff", "-m",
-                    "merge, dated 2099", "pr"], cwd=base, env=env, check=True)  # fmt: skip
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "commit.gpgsign=false",
+            "merge",
+            "-q",
+            "--no-ff",
+            "-m",
+            "merge, dated 2099",
+            "pr",
+        ],
+        cwd=base,
+        env=env,
+        check=True,
+    )
     code, data = audit(synthgov, base)
     assert code == 1
     assert [(f["commit"], f["kind"]) for f in data["findings"]] == [
@@ -191,8 +206,8 @@ def test_a_commit_dated_after_the_auditors_clock_is_found_and_judged_at_that_clo
 
 
 def test_the_scheduled_workflow_signs_a_checkpoint_with_a_key_from_a_secret(
-    synthgov, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
     assert synthgov("init", str(tmp_path / "gov")).code == 0
     path = tmp_path / "gov/.github/workflows/synthgov-revalidation.yml"
     workflow = yaml.safe_load(path.read_text())
@@ -209,7 +224,7 @@ def test_the_scheduled_workflow_signs_a_checkpoint_with_a_key_from_a_secret(
     assert '${PR_AUTHOR:+--pr-author "$PR_AUTHOR"}' in gate_workflow
 
 
-def test_a_revocation_dated_in_the_future_is_refused(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_revocation_dated_in_the_future_is_refused(synthgov: Synthgov, base: Path) -> None:
     add_release(base)
     merge(base)
     git(base, "checkout", "-qb", "revoke")
@@ -221,12 +236,12 @@ def test_a_revocation_dated_in_the_future_is_refused(synthgov, base: Path) -> No
     assert [f["file"] for f in late_findings] == [f"{RELEASE}/revocation.yaml"]
 
 
-def test_a_checkpoint_dated_2099_is_not_trusted(synthgov, base: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_checkpoint_dated_2099_is_not_trusted(synthgov: Synthgov, base: Path) -> None:
     from datetime import UTC, datetime
 
-    from synthgov import checkpoints
+    from synthgov.audit import checkpoints
+    from synthgov.files.writing import to_yaml
     from synthgov.models import Checkpoint
-    from synthgov.writing import to_yaml
 
     add_release(base)
     merge(base)
@@ -237,10 +252,15 @@ def test_a_checkpoint_dated_2099_is_not_trusted(synthgov, base: Path) -> None:  
     )
     heads = checkpoints.ledger_heads(lambda p: (base / p).read_bytes(), ["budgets/claims-db.yaml"])
     data["ledgers"] = heads
-    data["signature"] = {"format": "sshsig",
-                         "armored": dana.sign(checkpoints.payload(data), checkpoints.NAMESPACE)}  # fmt: skip
-    write(base, checkpoints.path_for(datetime(2099, 1, 1, tzinfo=UTC)),
-          to_yaml(Checkpoint.model_validate(data)))  # fmt: skip
+    data["signature"] = {
+        "format": "sshsig",
+        "armored": dana.sign(checkpoints.payload(data), checkpoints.NAMESPACE),
+    }
+    write(
+        base,
+        checkpoints.path_for(datetime(2099, 1, 1, tzinfo=UTC)),
+        to_yaml(Checkpoint.model_validate(data)),
+    )
     code, result = audit(synthgov, base)
     assert code == 1
     [finding] = result["findings"]

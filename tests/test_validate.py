@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import samples
-from tests.conftest import ROOT
+from tests.helpers import ROOT, samples
+from tests.helpers.cli import Synthgov
 
 
 @pytest.fixture
@@ -22,21 +22,23 @@ def governance(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_valid_repository_passes(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_valid_repository_passes(governance: Path, synthgov: Synthgov) -> None:
     result = synthgov("validate", cwd=governance)
     assert result.code == 0, result.out
     assert result.out == ""
     assert result.err.strip() == "synthgov validate: 10 file(s) valid"  # audit/ is not governed
 
 
-def test_run_from_a_subdirectory_validates_the_whole_repository(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_run_from_a_subdirectory_validates_the_whole_repository(
+    governance: Path, synthgov: Synthgov
+) -> None:
     assert synthgov("validate", cwd=governance / "datasets" / "claims").code == 0
     assert "10 file(s)" in synthgov("-C", str(governance / "budgets"), "validate").err
 
 
 def test_every_problem_in_every_file_is_printed_as_file_line_col(
-    governance: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     card.write_text(
         card.read_text().replace("classification: confidential", "classification: secret")
@@ -53,7 +55,9 @@ def test_every_problem_in_every_file_is_printed_as_file_line_col(
     assert "2 problem(s) in 2 file(s) of 10" in result.err
 
 
-def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_that_loosens_the_policy_names_the_policy_line(
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: 0.9}"))
     result = synthgov("validate", cwd=governance)
@@ -67,8 +71,8 @@ def test_a_card_that_loosens_the_policy_names_the_policy_line(governance: Path, 
 
 
 def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(
-    governance: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     card.write_text(
         card.read_text().replace(
@@ -87,12 +91,15 @@ def test_a_card_may_not_lower_enforcement_or_name_an_unknown_rule(
     )
 
 
-def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_loosening_a_tier_override_names_the_tier_line(
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     text = card.read_text().replace("classification: confidential", "classification: restricted")
     card.write_text(
         text.replace(
-            "fidelity.detection_auc: {threshold: 0.7}", "privacy.near_copy_excess: {threshold: 0.015}"
+            "fidelity.detection_auc: {threshold: 0.7}",
+            "privacy.near_copy_excess: {threshold: 0.015}",
         )
     )
     out = synthgov("validate", cwd=governance).out
@@ -100,8 +107,8 @@ def test_a_card_loosening_a_tier_override_names_the_tier_line(governance: Path, 
 
 
 def test_a_file_whose_path_disagrees_with_its_content_is_refused(
-    governance: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    governance: Path, synthgov: Synthgov
+) -> None:
     moved = governance / "datasets/other/card.yaml"
     moved.parent.mkdir()
     moved.write_text((governance / "datasets/claims/card.yaml").read_text())
@@ -113,7 +120,9 @@ def test_a_file_whose_path_disagrees_with_its_content_is_refused(
     )
 
 
-def test_an_unknown_file_under_a_governance_folder_is_an_error(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_file_under_a_governance_folder_is_an_error(
+    governance: Path, synthgov: Synthgov
+) -> None:
     (governance / "datasets/claims/notes.yaml").write_text("a: 1\n")
     (governance / "datasets/claims/README.md").write_text("# notes\n")
     result = synthgov("validate", cwd=governance)
@@ -124,7 +133,9 @@ def test_an_unknown_file_under_a_governance_folder_is_an_error(governance: Path,
     )
 
 
-def test_a_symlinked_governance_file_is_refused(governance: Path, tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_symlinked_governance_file_is_refused(
+    governance: Path, tmp_path: Path, synthgov: Synthgov
+) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text(samples.LEDGER.replace("claims-db", "other"))
     os.symlink(outside, governance / "budgets/other.yaml")
@@ -133,27 +144,31 @@ def test_a_symlinked_governance_file_is_refused(governance: Path, tmp_path: Path
     assert "refusing to follow the symbolic link budgets/other.yaml" in result.out
 
 
-def test_named_paths_only(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_named_paths_only(governance: Path, synthgov: Synthgov) -> None:
     (governance / "budgets/claims-db.yaml").write_text("broken: [\n")
     result = synthgov("validate", "datasets/claims/card.yaml", "policy", cwd=governance)
     assert result.code == 0, result.out
     assert "3 file(s) valid" in result.err
 
 
-def test_named_card_is_still_checked_against_the_policy(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_named_card_is_still_checked_against_the_policy(
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: 0.9}"))
     assert synthgov("validate", "datasets/claims/card.yaml", cwd=governance).code == 2
 
 
 @pytest.mark.parametrize("path", ["../outside.yaml", "/etc/passwd"])
-def test_paths_outside_the_repository_are_refused(governance: Path, synthgov, path: str) -> None:  # type: ignore[no-untyped-def]
+def test_paths_outside_the_repository_are_refused(
+    governance: Path, synthgov: Synthgov, path: str
+) -> None:
     result = synthgov("validate", path, cwd=governance)
     assert result.code == 2
     assert path in result.out
 
 
-def test_nothing_to_validate_is_not_a_pass(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_to_validate_is_not_a_pass(tmp_path: Path, synthgov: Synthgov) -> None:
     result = synthgov("validate", cwd=tmp_path)
     assert result.code == 2
     assert "no governance files found" in result.err
@@ -168,13 +183,19 @@ def test_validate_leaves_pandas_and_sklearn_unimported(governance: Path) -> None
         "print(code, heavy)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=governance, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", probe],
+        cwd=governance,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert done.stdout.strip() == "0 []", done.stderr
 
 
-def test_a_card_override_outside_the_metric_range_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_card_override_outside_the_metric_range_is_refused(
+    governance: Path, synthgov: Synthgov
+) -> None:
     card = governance / "datasets/claims/card.yaml"
     card.write_text(card.read_text().replace("{threshold: 0.7}", "{threshold: -0.5}"))
     out = synthgov("validate", cwd=governance).out
@@ -184,11 +205,14 @@ def test_a_card_override_outside_the_metric_range_is_refused(governance: Path, s
     )
 
 
-def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_tier_override_outside_the_metric_range_is_refused(
+    governance: Path, synthgov: Synthgov
+) -> None:
     policy = governance / "policy/policy.yaml"
     policy.write_text(
         policy.read_text().replace(
-            "privacy.near_copy_excess: {threshold: 0.01}", "privacy.near_copy_excess: {threshold: 2}"
+            "privacy.near_copy_excess: {threshold: 0.01}",
+            "privacy.near_copy_excess: {threshold: 2}",
         )
     )
     out = synthgov("validate", cwd=governance).out
@@ -198,7 +222,7 @@ def test_a_tier_override_outside_the_metric_range_is_refused(governance: Path, s
     )
 
 
-def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov: Synthgov) -> None:
     waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
     waiver.write_text(
         waiver.read_text().replace("rule: fidelity.detection_auc", "rule: schema.columns_match")
@@ -208,7 +232,9 @@ def test_a_waiver_of_a_hard_rule_is_refused(governance: Path, synthgov) -> None:
     assert "it cannot be waived" in out
 
 
-def test_a_waiver_beyond_the_policy_horizon_is_refused(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_a_waiver_beyond_the_policy_horizon_is_refused(
+    governance: Path, synthgov: Synthgov
+) -> None:
     waiver = next((governance / "datasets").rglob("WVR-*.yaml"))
     waiver.write_text(
         waiver.read_text().replace('"2026-10-02T00:00:00Z"', '"2027-10-02T00:00:00Z"')
@@ -218,8 +244,8 @@ def test_a_waiver_beyond_the_policy_horizon_is_refused(governance: Path, synthgo
 
 
 def test_a_symlinked_top_level_folder_is_reported_not_skipped(
-    governance: Path, tmp_path: Path, synthgov
-) -> None:  # type: ignore[no-untyped-def]
+    governance: Path, tmp_path: Path, synthgov: Synthgov
+) -> None:
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / "y").mkdir(parents=True)
     (elsewhere / "y" / "card.yaml").write_text("x: [\n")
@@ -231,13 +257,13 @@ def test_a_symlinked_top_level_folder_is_reported_not_skipped(
     assert "budgets: refusing to follow the symbolic link budgets" in result.out
 
 
-def test_a_missing_dash_c_directory_is_a_usage_error(synthgov, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_dash_c_directory_is_a_usage_error(synthgov: Synthgov, tmp_path: Path) -> None:
     result = synthgov("-C", str(tmp_path / "nope"), "validate")
     assert result.code == 2
     assert "does not exist" in result.err
 
 
-def test_cards_without_a_policy_are_flagged(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_cards_without_a_policy_are_flagged(governance: Path, synthgov: Synthgov) -> None:
     (governance / "policy/policy.yaml").unlink()
     result = synthgov("validate", cwd=governance)
     assert (
@@ -246,7 +272,9 @@ def test_cards_without_a_policy_are_flagged(governance: Path, synthgov) -> None:
     )
 
 
-def test_named_paths_are_relative_to_the_current_directory(governance: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_named_paths_are_relative_to_the_current_directory(
+    governance: Path, synthgov: Synthgov
+) -> None:
     result = synthgov(
         "validate", "policy.yaml", "../datasets/claims/card.yaml", cwd=governance / "policy"
     )

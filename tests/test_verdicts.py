@@ -10,16 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from synthgov import governance
-from synthgov.evaluation import Inputs, Settings, evaluate
+from synthgov.decision.rules import Ruling
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.files import governance
 from synthgov.gates.metrics import score
-from synthgov.loading import Loaded
+from synthgov.metrics.evaluation import InputPaths, Settings, evaluate
 from synthgov.models import Card, Policy, Report
 from synthgov.models.common import Classification
-from synthgov.rules import Decision
-from tests import samples
-from tests.conftest import ROOT
+from tests.helpers import ROOT, samples
 
 ROWS = 1000
 CARD = ROOT / "datasets/claims/card.yaml"
@@ -34,7 +32,7 @@ def _write(path: Path, rows: list[list[str]], columns: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Decision]]:
+def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Ruling]]:
     """Each scenario's decision per rule, for a confidential card (internal: failures only)."""
     folder = tmp_path_factory.mktemp("verdicts")
     real = claims_rows(seed=0, rows=2 * ROWS)
@@ -56,8 +54,8 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
         "near-copies-30": [near(copied[i]) for i in picks[:300]] + fresh[300:],
     }
     card_bytes = CARD.read_bytes()
-    card: Loaded[Card] = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", "card")  # type: ignore[assignment]
-    policy: Loaded[Policy] = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", "policy")  # type: ignore[assignment]
+    card = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", Card)
+    policy = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", Policy)
     paths = {
         "real": _write(folder / "train.csv", train, CLAIMS_COLUMNS),
         "holdout": _write(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),
@@ -65,28 +63,32 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Deci
     found = {}
     for name, rows in scenarios.items():
         synthetic = _write(folder / f"{name}.csv", rows, CLAIMS_COLUMNS[2:])
-        report = evaluate(card.model, card_bytes, Inputs(CARD, paths["real"], paths["holdout"], synthetic),
-                          Settings(subgroups=policy.model.subgroups))  # fmt: skip
+        report = evaluate(
+            card.model,
+            card_bytes,
+            InputPaths(CARD, paths["real"], paths["holdout"], synthetic),
+            Settings(subgroups=policy.model.subgroups),
+        )
         scored = score(policy, card, Report.model_validate(report), Classification.CONFIDENTIAL)
         found[name] = {s.rule.rule_id: s.decision for s in scored}
     return found
 
 
-def test_an_ideal_generator_fails_no_rule(judged: dict[str, dict[str, Decision]]) -> None:
-    failing = {rule: d for rule, d in judged["honest"].items() if d is not Decision.PASS}
+def test_an_ideal_generator_fails_no_rule(judged: dict[str, dict[str, Ruling]]) -> None:
+    failing = {rule: d for rule, d in judged["honest"].items() if d is not Ruling.PASS}
     # the card names no subgroup column; nothing else may fail or be undecided at 1,000 rows
     assert set(failing) <= {"subgroup.shortfall"}, failing
 
 
 def test_five_percent_exact_copies_are_blocked_as_copies(
-    judged: dict[str, dict[str, Decision]],
+    judged: dict[str, dict[str, Ruling]],
 ) -> None:
-    assert judged["copies-5"]["privacy.exact_copy_excess"] is Decision.FAIL
+    assert judged["copies-5"]["privacy.exact_copy_excess"] is Ruling.FAIL
 
 
 def test_thirty_percent_near_copies_are_blocked_as_near_copies(
-    judged: dict[str, dict[str, Decision]],
+    judged: dict[str, dict[str, Ruling]],
 ) -> None:
     decisions = judged["near-copies-30"]
-    assert decisions["privacy.near_copy_excess"] is Decision.FAIL
-    assert decisions["privacy.exact_copy_excess"] is not Decision.FAIL  # none is an exact copy
+    assert decisions["privacy.near_copy_excess"] is Ruling.FAIL
+    assert decisions["privacy.exact_copy_excess"] is not Ruling.FAIL  # none is an exact copy

@@ -10,20 +10,23 @@ import hashlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from synthgov import examples, governance, layout
-from synthgov.inference import infer_schema
+from synthgov import examples
+from synthgov.files import governance, layout
+from synthgov.metrics.inference import infer_schema
+from synthgov.metrics.tables import read_table
 from synthgov.models import Card, Ledger, Policy, Registry
 from synthgov.models.common import Classification
-from synthgov.tables import read_table
-from tests.conftest import ROOT
+from tests.helpers import ROOT
+from tests.helpers.cli import Synthgov
 
 CARDS = {"claims": "claims.csv", "breast-cancer": "breast-cancer.parquet"}
 
 
-def load(path: str):  # type: ignore[no-untyped-def]
+def load(path: str) -> Any:  # the model of whichever kind the path holds
     return governance.load(ROOT, path).model
 
 
@@ -34,7 +37,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return outdir
 
 
-def test_validate_passes_in_the_project_root(synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_validate_passes_in_the_project_root(synthgov: Synthgov) -> None:
     result = synthgov("validate", cwd=ROOT)
     assert result.code == 0, result.out + result.err
 
@@ -94,8 +97,12 @@ def test_cards_match_the_rebuilt_tables(tables: Path, dataset: str) -> None:
 
 
 def test_generator_is_deterministic(tables: Path, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "synthgov.examples", str(tmp_path / "again")],
-                          check=True, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "synthgov.examples", str(tmp_path / "again")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     for name in CARDS.values():
         digest = hashlib.sha256((tables / name).read_bytes()).hexdigest()
         assert (tmp_path / "again" / name).read_bytes() == (tables / name).read_bytes()
@@ -123,8 +130,8 @@ def test_the_repositorys_editor_schemas_are_current_and_every_modeline_resolves(
         p for top in ("policy", "datasets", "budgets") for p in (ROOT / top).rglob("*.yaml")
     ]
     assert governed
-    for path in governed:
-        first = path.read_text().splitlines()[0]
-        assert first.startswith("# yaml-language-server: $schema="), path
-        target = (path.parent / first.split("$schema=", 1)[1]).resolve()
-        assert target.is_file(), f"{path}: {target}"
+    for file in governed:
+        first = file.read_text().splitlines()[0]
+        assert first.startswith("# yaml-language-server: $schema="), file
+        target = (file.parent / first.split("$schema=", 1)[1]).resolve()
+        assert target.is_file(), f"{file}: {target}"

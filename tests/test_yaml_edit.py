@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from synthgov.yaml_edit import append_item, sequence_item
+from synthgov.files.yaml_edit import append_item, sequence_item
 
 ITEM = sequence_item("id: new\nnote: |\n  line one\n\n  line three\n")
 NEW = "- id: new\n  note: |\n    line one\n\n    line three\n"
@@ -25,9 +25,12 @@ def at(column: int) -> str:
         ("list: ~\n", "list:\n" + at(2)),
         ("a: 1  # no list", "a: 1  # no list\nlist:\n" + at(2)),
         ("list:\n- id: old\n", "list:\n- id: old\n" + at(0)),
-        ("list:\n    - id: old  # first\n# tail\n", "list:\n    - id: old  # first\n" + at(4) + "# tail\n"),
+        (
+            "list:\n    - id: old  # first\n# tail\n",
+            "list:\n    - id: old  # first\n" + at(4) + "# tail\n",
+        ),
     ],
-)  # fmt: skip
+)
 def test_layouts(before: str, after: str) -> None:
     text = append_item(before, "list", ITEM)
     assert text == after

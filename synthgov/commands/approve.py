@@ -10,202 +10,57 @@ registry, and refuses (exit 1) an approval that would not count (BRIEF §10.13).
 
 from __future__ import annotations
 
-import re
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from synthgov import approvals, governance, layout, options, sshsig
-from synthgov.commands.check import (
-    budget_change,
-    budget_change_digest,
-    card_change_digest,
-    changed_cards,
-    classification_changes,
-    git_sides,
-    load_trust_root,
-    trust_root_digest,
+from synthgov import options
+from synthgov.decision.review import Filed
+from synthgov.decision.sides import git_sides
+from synthgov.decision.subjects import (
+    Refused,
+    approvable,
+    approval_data,
+    may_approve,
+    would_count,
 )
-from synthgov.errors import GitError, InputError, UsageError
-from synthgov.gates.approvals import Evidence, author_reasons
-from synthgov.history import Repository, git_config
-from synthgov.keys import ssh_fingerprint
-from synthgov.loading import Loaded, parse_document
-from synthgov.models import Approval, Registry
-from synthgov.models.common import format_timestamp
-from synthgov.openpgp import Keyring, sign_with_gpg
-from synthgov.paths import read_bytes, replace_file, write_new
-from synthgov.signatures import APPROVAL_NAMESPACE, Signer, Verifier, key_problem
-from synthgov.sshsig import SignatureError, sign_with_ssh_keygen
-from synthgov.writing import schema_url, to_yaml
-
-_RELEASE = re.compile(r"(?P<dataset>[a-z0-9][a-z0-9-]*)@(?P<version>[0-9A-Za-z][0-9A-Za-z._+-]*)")
+from synthgov.decision.trust import load_trust_root
+from synthgov.errors import GitError, InputError, SignatureError, UsageError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import read_bytes, replace_file, write_new
+from synthgov.git.history import Repository
+from synthgov.models import Approval, Policy, Registry
+from synthgov.signing.signer import SigningKey, UnknownKey, identify, signed_text, signing_key
 
 
-class Refused(Exception):
-    """The approval would not count; nothing was written (exit 1)."""
+def _refused(exc: Exception) -> int:
+    click.echo(f"approval refused: {exc}; nothing was written", err=True)
+    return 1
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    """How to sign: an SSH key file (private, or public with its private half in the
-    agent) or an OpenPGP key id for the user's gpg."""
-
-    format: str  # "sshsig" | "openpgp"
-    path: Path | None = None
-    gpg_id: str | None = None
-
-    def sign(self, message: bytes) -> str:
-        if self.format == "sshsig":
-            assert self.path is not None
-            return sign_with_ssh_keygen(self.path, message, APPROVAL_NAMESPACE)
-        return sign_with_gpg(self.gpg_id, message)
-
-    def git_config(self) -> list[str]:
-        """`-c` options that make `git commit -S` sign with this key."""
-        if self.format == "sshsig":
-            return ["-c", "gpg.format=ssh", "-c", f"user.signingkey={self.path}"]
-        config = ["-c", "gpg.format=openpgp"]
-        return config + (["-c", f"user.signingkey={self.gpg_id}"] if self.gpg_id else [])
-
-
-def signing_key(root: Path, key: Path | None) -> SigningKey:
-    """`--key FILE`, else git's `gpg.format` and `user.signingkey` (BRIEF §9)."""
-    if key is not None:
-        return SigningKey("sshsig", path=key.expanduser().absolute())
-    fmt = (git_config(root, "gpg.format") or "openpgp").lower()
-    configured = git_config(root, "user.signingkey")
-    if fmt == "ssh":
-        if configured is None:
-            raise UsageError("gpg.format is ssh but user.signingkey is not set; pass --key FILE")
-        if configured.startswith("key::"):
-            raise UsageError(
-                "user.signingkey holds a literal key; pass --key with the key file instead"
-            )
-        return SigningKey("sshsig", path=Path(configured).expanduser().absolute())
-    if fmt != "openpgp":
-        raise UsageError(f"gpg.format {fmt} is not supported; use ssh or openpgp")
-    return SigningKey("openpgp", gpg_id=configured)
-
-
-@dataclass(frozen=True)
-class _Subject:
-    label: str
-    digest: str
-    folders: tuple[str, ...]  # whose commits in the pull request make authors
-    author_emails: frozenset[str]
-    kind: str = "release"  # the approval's `subject`
-
-
-def _change_subject(sides: Any, kind: str, dataset: str | None) -> _Subject:
-    """A change of the pull request: to policy/, to a card, or to the privacy budgets."""
-    head, base = sides.head_tree, sides.base_tree
-    if kind == "card":
-        assert dataset is not None
-        cards = changed_cards(sides.changes, head, base)
-        if dataset not in cards:
-            raise InputError.at(layout.card_path(dataset), "is not changed on this branch "
-                                "against the base (a new card is approved with its release)")  # fmt: skip
-        digest = card_change_digest(*cards[dataset])
-        return _Subject(f"the change to {layout.card_path(dataset)}", digest,
-                        (layout.card_path(dataset),), frozenset(), "card")  # fmt: skip
-    if kind == "budget":
-        change = budget_change(sides.changes, head, base)
-        if not change:
-            raise InputError.at("--budget", "this branch creates no ledger and changes no "
-                                "ledger header or card source against the base")  # fmt: skip
-        touched = (*change.ledgers, *(layout.card_path(d) for d in change.sources))
-        return _Subject(f"the change to the privacy budgets ({change.describe()})",
-                        budget_change_digest(change), touched, frozenset(), "budget")  # fmt: skip
-    classifications = classification_changes(sides.changes, head, base)
-    digest = trust_root_digest(head, base, classifications)
-    return _Subject("the change to policy/ and classifications", digest,
-                    ("policy", "datasets"), frozenset(), "policy")  # fmt: skip
-
-
-def _subject(sides: Any, release: str | None, waiver: str | None, revocation: bool,
-             change: tuple[str, str | None] | None = None) -> _Subject:  # fmt: skip
-    """What is approved, as committed at HEAD, computed exactly as `check` computes it."""
-    head = sides.head_tree
-
-    def load(path: str, kind: str) -> Loaded[Any]:
-        if head.read(path) is None:
-            raise InputError.at(path, "is not committed at HEAD; commit it before approving")
-        return head.load(path, kind)  # type: ignore[no-any-return]
-
-    if release is None:
-        return _change_subject(sides, *(change or ("policy", None)))
-    folder = layout.release_dir(*release.split("@", 1))
-    manifest = load(f"{folder}/manifest.yaml", "manifest")
-    authors = frozenset({manifest.model.author.casefold()})
-    if revocation:
-        loaded = load(f"{folder}/revocation.yaml", "revocation")
-        digest = approvals.revocation_digest(release, loaded.document.data)
-        revoker = frozenset({loaded.model.author.casefold()})
-        return _Subject(f"the revocation of {release}", digest, (folder,), authors | revoker,
-                        "revocation")  # fmt: skip
-    if waiver is not None:
-        loaded = load(f"{folder}/waivers/{waiver}.yaml", "waiver")
-        digest = approvals.waiver_digest(release, loaded.document.data)
-        return _Subject(f"waiver {waiver} of {release}", digest, (folder,), authors, "waiver")
-    report = load(f"{folder}/report.json", "report")
-    digest = approvals.release_digest(manifest.document.data, report.document.data)
-    return _Subject(release, digest, (folder,), authors)
-
-
-def _identify(key: SigningKey, registry: Registry, now: datetime) -> Signer:
-    """Whose registered key this is, by a probe signature's embedded key; refuses others."""
-    probe = b"synthgov approve: which key is this?"
-    armored = key.sign(probe)
-    if key.format == "sshsig":
-        fingerprint = ssh_fingerprint(sshsig.parse(armored).public_key)
-    else:
-        public = (k.public_key for r in registry.reviewers for k in r.keys if k.type == "openpgp")
-        with Keyring(public) as keyring:
-            try:
-                fingerprint = keyring.verify(armored, probe)
-            except SignatureError:
-                raise Refused(
-                    f"your OpenPGP key is not in the base registry ({layout.REVIEWERS})"
-                ) from None
-    for reviewer in registry.reviewers:
-        for registered in reviewer.keys:
-            if registered.fingerprint == fingerprint:
-                problem = key_problem(registered, now)
-                if problem:
-                    raise Refused(f"your key {fingerprint} {problem}")
-                return Signer(reviewer.id, fingerprint, "embedded")
-    raise Refused(f"your key {fingerprint} is not in the base registry ({layout.REVIEWERS}); "
-                  "ask a policy admin to add it")  # fmt: skip
-
-
-def _approval_text(data: dict[str, Any], path: str) -> str:
-    comment = (
-        "A signed approval written by `synthgov approve`; the signature covers every other\n"
-        "field. Edit nothing: approve again with --replace instead."
-    )
-    return to_yaml(Approval(**data), schema_url("approval", path), comment)
-
-
-def signed_text(data: dict[str, Any], path: str, fmt: str, sign: Callable[[bytes], str]) -> str:
-    """The approval file's text: `data` plus a signature over its canonical payload, as the
-    file will read back (the payload is computed from the written text, not from `data`)."""
-    pending = _approval_text({**data, "signature": {"format": fmt, "armored": "-"}}, path)
-    payload = approvals.signed_payload(parse_document(pending.encode(), path).data)
-    return _approval_text({**data, "signature": {"format": fmt, "armored": sign(payload)}}, path)
-
-
-def run(root: Path, target: str | None, *, role: str, key: Path | None, decision: str,
-        comment: str | None, waiver: str | None, policy: bool, replace: bool, commit: bool,
-        revocation: bool = False, card: str | None = None, budget: bool = False) -> int:  # fmt: skip
+def run(
+    root: Path,
+    target: str | None,
+    *,
+    role: str,
+    key: Path | None,
+    decision: str,
+    comment: str | None,
+    waiver: str | None,
+    policy: bool,
+    replace: bool,
+    commit: bool,
+    revocation: bool = False,
+    card: str | None = None,
+    budget: bool = False,
+) -> int:
     """Write and commit the approval; 0 when done, 1 when refused, 2 on bad input."""
     change = _change(target, policy, card, budget)
-    release = None if change else _release_ref(target, False)
+    release = None if change else _release(target)
     options.slug(role, "--role")
     if waiver is not None:
         options.slug(waiver.lower(), "--waiver")
@@ -220,74 +75,77 @@ def run(root: Path, target: str | None, *, role: str, key: Path | None, decision
         sides = git_sides(repo, base_ref)
         where = f"the base {sides.base[:12]}'s"
         registry: Registry = load_trust_root(
-            sides.base_tree, layout.REVIEWERS, "reviewers", where
+            sides.base_tree, layout.REVIEWERS, Registry, where
         ).model
-        repository = load_trust_root(
-            sides.base_tree, layout.POLICY, "policy", where
-        ).model.repository
-        subject = _subject(sides, release, waiver, revocation, change)
+        repository = load_trust_root(sides.base_tree, layout.POLICY, Policy, where).model.repository
+        subject = approvable(sides, release, waiver, revocation, change)
         signing = signing_key(root, key)
         try:
-            try:
-                signer = _identify(signing, registry, now)
-            except SignatureError as exc:
-                raise InputError.at("--key", str(exc)) from None
-            reviewer = registry.reviewer(signer.reviewer)
-            assert reviewer is not None
-            if role not in reviewer.roles:
-                raise Refused(f"{reviewer.id} does not hold the role {role} in the base registry "
-                              f"(holds: {', '.join(reviewer.roles)})")  # fmt: skip
-            with Verifier(registry, now) as verifier:
-                history = sides.provenance.author_commits(*subject.folders)
-                evidence = Evidence(registry, verifier, (), subject.author_emails, history)
-                authored = author_reasons(evidence)
-                if reviewer.id in authored:
-                    raise Refused(f"{reviewer.id} is an author of {subject.label} and cannot "
-                                  f"approve it ({authored[reviewer.id]})")  # fmt: skip
-        except Refused as exc:
-            click.echo(f"approval refused: {exc}; nothing was written", err=True)
-            return 1
+            signer = identify(signing, registry, now)
+        except SignatureError as exc:
+            raise InputError.at("--key", str(exc)) from None
+        except UnknownKey as exc:
+            return _refused(exc)
+        reviewer = registry.reviewer(signer.reviewer)
+        assert reviewer is not None
+        history = sides.provenance.author_commits(*subject.folders)
+    try:
+        may_approve(subject, reviewer, role, registry, now, history)
+    except Refused as exc:
+        return _refused(exc)
     if revocation and (waiver or release is None):
         raise UsageError("--revocation approves a release's revocation; it takes no --waiver")
-    dataset = change[1] if change else None
-    path = layout.approval_path(role, reviewer.id, release, waiver, subject.kind, dataset)
-    # The subject and the repository are always written: the signature covers them, so the
-    # approval counts for nothing else and in no other repository.
-    data: dict[str, Any] = {"schema_version": 1, "subject": subject.kind}
-    if repository is not None:
-        data["repository"] = repository
-    if release is not None:
-        data |= {"waiver": waiver} if waiver else {}
-        data["release"] = release
-    if dataset is not None:
-        data["dataset"] = dataset
-    data |= {"reviewer": reviewer.id, "role": role, "decision": decision, "digest": subject.digest,
-             "signed_at": format_timestamp(now.replace(microsecond=0))}  # fmt: skip
-    if comment:
-        data["comment"] = comment
+    path = layout.approval_path(
+        role, reviewer.id, release, waiver, subject.kind, change[1] if change else None
+    )
+    data = approval_data(
+        subject,
+        repository=repository,
+        release=release,
+        waiver=waiver,
+        dataset=change[1] if change else None,
+        reviewer=reviewer.id,
+        role=role,
+        decision=decision,
+        signed_at=now,
+        comment=comment,
+    )
     placeholder = {"format": signing.format, "armored": "-"}
     options.build(Approval, {**data, "signature": placeholder}, {"comment": "--comment"}, "approve")
     try:
         text = signed_text(data, path, signing.format, signing.sign)
     except SignatureError as exc:
         raise InputError.at("--key", str(exc)) from None
-    loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, "approval")  # type: ignore[assignment]
-    with Verifier(registry, now) as verifier:  # what check will do, before anything is written
-        verifier.embedded(loaded.model.signature, approvals.signed_payload(loaded.document.data))
+    loaded: Loaded[Approval] = governance.load_bytes(text.encode(), path, Approval)
+    try:
+        would_count(subject, Filed(loaded), registry, now, history, repository)
+    except Refused as exc:
+        return _refused(exc)
     _write(root, path, text.encode(), replace)
     if commit:
-        _commit(root, path, signing, f"{'Approve' if decision == 'approve' else 'Reject'} "
-                f"{subject.label} as {role}")  # fmt: skip
-    click.echo(f"{decision}d {subject.label} as {role} ({reviewer.id}, key {signer.fingerprint}): {path}"
-               + ("" if commit else " (not committed)"), err=True)  # fmt: skip
+        _commit(
+            root,
+            path,
+            signing,
+            f"{'Approve' if decision == 'approve' else 'Reject'} {subject.label} as {role}",
+        )
+    click.echo(
+        f"{decision}d {subject.label} as {role} ({reviewer.id}, key {signer.fingerprint}): {path}"
+        + ("" if commit else " (not committed)"),
+        err=True,
+    )
     return 0
 
 
-def _change(target: str | None, policy: bool, card: str | None,
-            budget: bool) -> tuple[str, str | None] | None:  # fmt: skip
+def _change(
+    target: str | None, policy: bool, card: str | None, budget: bool
+) -> tuple[str, str | None] | None:
     """(kind, dataset) of the change of the pull request to approve, or None for a release."""
-    chosen = [name for name, on in (("--policy", policy), ("--card", card is not None),
-                                    ("--budget", budget)) if on]  # fmt: skip
+    chosen = [
+        name
+        for name, on in (("--policy", policy), ("--card", card is not None), ("--budget", budget))
+        if on
+    ]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be combined; approve each on its own")
     if not chosen:
@@ -302,20 +160,12 @@ def _change(target: str | None, policy: bool, card: str | None,
     return ("policy", None) if policy else ("budget", None)
 
 
-def _release_ref(target: str | None, policy: bool) -> str | None:
-    if policy:
-        if target is not None:
-            raise UsageError("--policy approves the change to policy/; it takes no DATASET@VERSION")
-        return None
+def _release(target: str | None) -> str:
     if target is None:
         raise UsageError(
             "name the release as DATASET@VERSION, or pass --policy, --card or --budget"
         )
-    if not _RELEASE.fullmatch(target):
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
-    return target
+    return str(Release.parse(target))
 
 
 def _write(root: Path, path: str, data: bytes, replace: bool) -> None:

@@ -19,14 +19,16 @@ from typing import Any
 import click
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from synthgov import governance, layout, ledgers, loading, options, yaml_edit
-from synthgov.canonical import canonical
-from synthgov.commands.budget import _refuse_broken, figure, locked, notion_of
+from synthgov import options
+from synthgov.budget import ledgers
+from synthgov.budget.debits import figure, locked, notion_of, refuse_broken
 from synthgov.errors import InputError
-from synthgov.loading import Loaded, parse_yaml
+from synthgov.files import governance, layout, loading, yaml_edit
+from synthgov.files.loading import Loaded, parse_yaml
+from synthgov.files.paths import read_bytes, replace_file
 from synthgov.models import Ledger
 from synthgov.models.common import Notion
-from synthgov.paths import read_bytes, replace_file
+from synthgov.signing.canonical import canonical
 
 
 def _value(mapping: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
@@ -47,8 +49,7 @@ def _flow(cap: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{name}: {_figure(value)}" for name, value in cap.items()) + "}"
 
 
-def recapped(text: str, cap: dict[str, Decimal], notion: str,
-             path: str = "(ledger)") -> str | None:  # fmt: skip
+def recapped(text: str, cap: dict[str, Decimal], notion: str, path: str = "(ledger)") -> str | None:
     """`text` with the cap (and notion) replaced and every entry re-linked, or None when
     the layout is not one this edits. The places are found with the loader's own parser
     (`loading.compose`), so the editor never reads the text otherwise than `validate`."""
@@ -61,12 +62,16 @@ def recapped(text: str, cap: dict[str, Decimal], notion: str,
         k.value for k, v in node.value if isinstance(k, ScalarNode) and isinstance(v, ScalarNode)
     ] == list(cap)
     if same_keys:  # the same figures: only their values change, in place
-        edits = [(v.start_mark.index, v.end_mark.index, _figure(cap[k.value]))
-                 for k, v in node.value]  # fmt: skip
+        edits = [
+            (v.start_mark.index, v.end_mark.index, _figure(cap[k.value])) for k, v in node.value
+        ]
     else:
         colon = text.index(":", key.end_mark.index)
-        end = max(n.end_mark.index for n in yaml_edit.descendants(node)
-                  if isinstance(n, ScalarNode) or getattr(n, "flow_style", False))  # fmt: skip
+        end = max(
+            n.end_mark.index
+            for n in yaml_edit.descendants(node)
+            if isinstance(n, ScalarNode) or getattr(n, "flow_style", False)
+        )
         edits = [(colon + 1, end, " " + _flow(cap))]
     notion_node = found_notion[1]
     edits.append((notion_node.start_mark.index, notion_node.end_mark.index, notion))
@@ -88,8 +93,9 @@ def recapped(text: str, cap: dict[str, Decimal], notion: str,
     return text
 
 
-def run_cap(root: Path, source: str, *, epsilon: str | None, delta: str | None,
-            rho: str | None) -> int:  # fmt: skip
+def run_cap(
+    root: Path, source: str, *, epsilon: str | None, delta: str | None, rho: str | None
+) -> int:
     """Write the new cap; 0 when written, 2 on bad input (nothing written)."""
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     if not (root / path).exists():
@@ -106,35 +112,43 @@ def run_cap(root: Path, source: str, *, epsilon: str | None, delta: str | None,
 def _write_cap(root: Path, path: str, cap: dict[str, Decimal], notion: Notion) -> int:
     """`run_cap` under the budgets/ lock that `budget debit` takes: read, edit, write."""
     raw = read_bytes(root, path)
-    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, "ledger")  # type: ignore[assignment]
-    _refuse_broken(loaded)
+    loaded: Loaded[Ledger] = governance.load_bytes(raw, path, Ledger)
+    refuse_broken(loaded)
     if canonical(loaded.document.data.get("cap")) == canonical(cap) and (
         loaded.model.notion.value == notion.value
     ):
         raise InputError.at(path, f"the cap is already {_flow(cap)}; nothing to change")
     new = recapped(loaded.document.text, cap, notion.value, path)
     if new is None:
-        raise InputError.at(path, "the header or the entries have a layout synthgov does not "
-                                  "edit; nothing was written")  # fmt: skip
+        raise InputError.at(
+            path,
+            "the header or the entries have a layout synthgov does not edit; nothing was written",
+        )
     _verify(loaded, new.encode(), path)
     replace_file(root, path, raw, new.encode())
     count = len(loaded.model.entries)
-    click.echo(f"{path}: cap {_flow(loaded.document.data['cap'])} -> {_flow(cap)} "
-               f"({notion.value}), {count} {'entry' if count == 1 else 'entries'} re-linked; the "
-               "change needs the budget_changes approvals (synthgov approve --budget)", err=True)  # fmt: skip
+    click.echo(
+        f"{path}: cap {_flow(loaded.document.data['cap'])} -> {_flow(cap)} "
+        f"({notion.value}), {count} {'entry' if count == 1 else 'entries'} re-linked; the "
+        "change needs the budget_changes approvals (synthgov approve --budget)",
+        err=True,
+    )
     return 0
 
 
 def _verify(old: Loaded[Ledger], new: bytes, path: str) -> None:
     """The edited text reads back as a valid ledger with the same entries (but for their
     links), an intact chain, and a total within the new cap."""
-    from synthgov import accounting
+    from synthgov.budget import accounting
 
     try:
-        reread: Loaded[Ledger] = governance.load_bytes(new, path, "ledger")  # type: ignore[assignment]
+        reread: Loaded[Ledger] = governance.load_bytes(new, path, Ledger)
     except InputError as exc:
-        raise InputError.at(path, f"the ledger would not be valid with this cap: "
-                                  f"{exc.problems[0].message}; nothing was written") from None  # fmt: skip
+        raise InputError.at(
+            path,
+            f"the ledger would not be valid with this cap: "
+            f"{exc.problems[0].message}; nothing was written",
+        ) from None
     before, after = old.document.data, reread.document.data
     problems = ledgers.relinked_issues(reread.document, old.document) + ledgers.chain_issues(after)
     kept: dict[str, Any] = {
@@ -143,9 +157,12 @@ def _verify(old: Loaded[Ledger], new: bytes, path: str) -> None:
     if problems or canonical(kept) != canonical(
         {k: v for k, v in ledgers.header(before).items() if k not in ("cap", "notion")}
     ):
-        raise InputError.at(path, "changing the cap would change more than the header and "
-                                  "the links; nothing was written")  # fmt: skip
+        raise InputError.at(
+            path,
+            "changing the cap would change more than the header and the links; nothing was written",
+        )
     model = reread.model
     if not accounting.fits(model.notion, model.cap, [e.loss for e in model.entries]):
-        raise InputError.at(path, "the entries already spend more than this cap; nothing was "
-                                  "written")  # fmt: skip
+        raise InputError.at(
+            path, "the entries already spend more than this cap; nothing was written"
+        )

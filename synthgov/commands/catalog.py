@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from synthgov import catalog
-from synthgov.commands.status import collect
+from synthgov.decision.status import collect
 from synthgov.errors import InputError
-from synthgov.paths import _umask
+from synthgov.files.paths import umask
+from synthgov.reporting import catalog
 
 
 def _is_earlier_catalog(out: Path) -> bool:
@@ -57,17 +57,20 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
     out = out.absolute()
     shown = str(out)
     try:
-        linked, present, folder = out.is_symlink(), out.exists(), out.is_dir()
-        occupied = present and folder and not linked and any(out.iterdir())
+        linked, present, is_folder = out.is_symlink(), out.exists(), out.is_dir()
+        occupied = present and is_folder and not linked and any(out.iterdir())
     except OSError as exc:  # a name too long, a folder that cannot be read
         raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
     if linked:
         raise InputError.at(shown, "is a symlink; refusing to write the catalog through it")
-    if present and not folder:
+    if present and not is_folder:
         raise InputError.at(shown, "exists and is not a folder")
     if occupied and not _is_earlier_catalog(out):
-        raise InputError.at(shown, "is not empty and is not an earlier synthgov catalog; "
-                            "refusing to overwrite it (choose a new or empty folder)")  # fmt: skip
+        raise InputError.at(
+            shown,
+            "is not empty and is not an earlier synthgov catalog; "
+            "refusing to overwrite it (choose a new or empty folder)",
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
@@ -80,7 +83,7 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         for folder in [staging, *(p for p in staging.rglob("*") if p.is_dir())]:
-            os.chmod(folder, 0o777 & ~_umask())  # mkdtemp makes 0700; a catalog is for readers
+            os.chmod(folder, 0o777 & ~umask())  # mkdtemp makes 0700; a catalog is for readers
         if out.exists():
             old = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.old-"))
             os.rmdir(old)
@@ -101,6 +104,8 @@ def run(root: Path, out: Path) -> int:
     files = catalog.render(found.datasets, found.base, found.head, now)
     write_tree(out, files)
     count = len(found.datasets)
-    click.echo(f"wrote the catalog of {count} dataset{'s' if count != 1 else ''} to "
-               f"{out / 'index.html'}", err=True)  # fmt: skip
+    click.echo(
+        f"wrote the catalog of {count} dataset{'s' if count != 1 else ''} to {out / 'index.html'}",
+        err=True,
+    )
     return 0

@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from synthgov import governance, layout, options
+from synthgov import options
 from synthgov.errors import InputError
+from synthgov.files import governance, layout
+from synthgov.files.paths import write_new
+from synthgov.files.writing import schema_url, to_yaml
 from synthgov.models import Card, Ledger
-from synthgov.paths import write_new
-from synthgov.writing import schema_url, to_yaml
 
 if TYPE_CHECKING:
     from pandas import DataFrame
 
-    from synthgov.inference import Schema
+    from synthgov.metrics.inference import Schema
 
 DESCRIPTION = "TODO: describe what the dataset holds, where it comes from and who may use it."
 INTENDED_USES = ["model development and testing"]
@@ -31,8 +32,14 @@ RETENTION_DAYS = 365
 REVALIDATION_DAYS = 90
 PRIVACY_UNIT = "one record of the source dataset"
 
-_LABELS = {"id": "ID", "title": "--title", "owner": "--owner", "source": "--source",
-           "classification": "--classification", "target": "--target"}  # fmt: skip
+_LABELS = {
+    "id": "ID",
+    "title": "--title",
+    "owner": "--owner",
+    "source": "--source",
+    "classification": "--classification",
+    "target": "--target",
+}
 
 
 def run_new(
@@ -58,7 +65,7 @@ def run_new(
             "required: a card needs its column schema; pass --from-data TABLE (CSV or "
             "Parquet) to infer it from the real data",
         )
-    from synthgov import inference, tables
+    from synthgov.metrics import inference, tables
 
     frame, sha256 = tables.read_table(from_data)
     schema = inference.infer_schema(frame)
@@ -127,7 +134,7 @@ def _target(
 
     The note is printed only once the card is written: a refusal stays one line.
     """
-    from synthgov import inference
+    from synthgov.metrics import inference
 
     if column not in frame.columns:
         names = ", ".join(map(str, frame.columns[:20])) + (", …" if frame.shape[1] > 20 else "")

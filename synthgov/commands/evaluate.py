@@ -16,36 +16,44 @@ from typing import Any
 
 import click
 
-from synthgov import layout, outputs
-from synthgov.consistency import constraint_problems
 from synthgov.errors import InputError
-from synthgov.evaluation import (
-    FAMILIES,
-    Inputs,
+from synthgov.files import layout
+from synthgov.files.consistency import constraint_problems
+from synthgov.files.governance import load, load_bytes
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
+from synthgov.metrics.evaluation import (
+    InputPaths,
     Settings,
     dumps,
     evaluate,
     load_report_target,
     seed_setting,
 )
-from synthgov.governance import load, load_bytes
-from synthgov.loading import Loaded
+from synthgov.metrics.progress import progress
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
-from synthgov.paths import MAX_FILE_BYTES, find_root, read_user_file, replace_file, write_new
+from synthgov.reporting import outputs
 
 
 def run(
-    card: Path, real: Path, holdout: Path, synthetic: Path, output: str, *,
-    seed: int | None, sample: int | None, quiet: bool, timings: bool,
-) -> int:  # fmt: skip
+    card: Path,
+    real: Path,
+    holdout: Path,
+    synthetic: Path,
+    output: str,
+    *,
+    seed: int | None,
+    sample: int | None,
+    quiet: bool,
+    timings: bool,
+) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
-    document = load_bytes(card_bytes, str(card), "card")
-    problems = constraint_problems(document)  # type: ignore[arg-type]
+    document = load_bytes(card_bytes, str(card), Card)
+    problems = constraint_problems(document)
     if problems:  # before reading any table: a bad rule is a typo, found in a second
         raise InputError(problems)
     loaded = document.model
-    assert isinstance(loaded, Card)
     target = None if output == "-" else Path(output)
     previous = None
     if target is not None:  # refuse before the work, not after minutes of it
@@ -55,12 +63,13 @@ def run(
     policy = policy_document.model if policy_document is not None else None
     chosen, rule = seed_setting(policy, seed, "--seed")
     subgroups = policy.subgroups if policy is not None else SubgroupPolicy()
-    settings = Settings(seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups,
-                        timings=timings)  # fmt: skip
+    settings = Settings(
+        seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups, timings=timings
+    )
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(
-            loaded, card_bytes, Inputs(card, real, holdout, synthetic), settings, step
+            loaded, card_bytes, InputPaths(card, real, holdout, synthetic), settings, step
         )
     data = dumps(report)
     if target is None:
@@ -73,20 +82,24 @@ def run(
             f"in {time.perf_counter() - started:.1f} s"
         )
     if policy_document is not None and not quiet:
-        _summary(policy_document, document, report)  # type: ignore[arg-type]
+        _summary(policy_document, document, report)
     return 0
 
 
 def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any]) -> None:
     """On stderr: the metric rules the repository's policy would fail or find inconclusive
     for this card's classification (what `check` will say of them)."""
+    from synthgov.decision.rules import Ruling
     from synthgov.gates.metrics import not_applicable, score
     from synthgov.models import Report
-    from synthgov.rules import Decision
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
-    shown = [s for s in scored if s.decision is not Decision.PASS
-             and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))]  # fmt: skip
+    shown = [
+        s
+        for s in scored
+        if s.decision is not Ruling.PASS
+        and not (s.primary.value is None and not_applicable(s.rule.rule.metric, card.model))
+    ]
     tier = card.model.classification.value
     if not shown:
         click.echo(f"every metric rule of the policy passes for a {tier} card", err=True)
@@ -97,9 +110,12 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
         if judged.interval is not None:
             value += f" [{judged.interval[0]:.4g}, {judged.interval[1]:.4g}]"
         rows = f"; about {judged.needs:,} rows would decide it" if judged.needs else ""
-        click.echo(f"{item.decision.value}: {item.rule.rule_id} {value} "
-                   f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
-                   f"{tier}){rows}", err=True)  # fmt: skip
+        click.echo(
+            f"{item.decision.value}: {item.rule.rule_id} {value} "
+            f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
+            f"{tier}){rows}",
+            err=True,
+        )
 
 
 def _policy(card: Path) -> Loaded[Policy] | None:
@@ -107,7 +123,7 @@ def _policy(card: Path) -> Loaded[Policy] | None:
     root = find_root(card.resolve().parent)
     if not (root / layout.POLICY).is_file():
         return None
-    policy: Loaded[Policy] = load(root, layout.POLICY, "policy")  # type: ignore[assignment]
+    policy: Loaded[Policy] = load(root, layout.POLICY, Policy)
     return policy
 
 
@@ -117,36 +133,3 @@ def _write(target: Path, previous: bytes | None, data: bytes) -> None:
         write_new(folder, target.name, data)
     else:
         replace_file(folder, target.name, previous, data)
-
-
-class progress:
-    """A step callback: rich's live display on a terminal, plain lines elsewhere."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.live: Any = None
-
-    def __enter__(self) -> Any:
-        if self.quiet:
-            return lambda _name: None
-        if not sys.stderr.isatty():
-            return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
-        from rich.console import Console
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.live = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
-        )  # fmt: skip
-        self.live.start()
-        task = self.live.add_task("reading", total=len(FAMILIES))
-
-        def step(name: str) -> None:
-            done = FAMILIES.index(name) if name in FAMILIES else 0
-            self.live.update(task, description=name, completed=done)
-
-        return step
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.stop()

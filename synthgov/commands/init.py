@@ -16,8 +16,8 @@ import click
 
 from synthgov import __version__
 from synthgov.errors import InputError, Location, Problem
+from synthgov.files.paths import write_new
 from synthgov.models import KINDS
-from synthgov.paths import write_new
 
 #: Placeholder in the templates for the synthgov release that CI and pre-commit pin.
 VERSION_PLACEHOLDER = "@SYNTHGOV_VERSION@"
@@ -52,7 +52,7 @@ def template(name: str) -> bytes:
 
 def scaffold() -> dict[str, bytes]:
     """Every file `init` writes, by repository-relative path."""
-    from synthgov.schemas import json_schema
+    from synthgov.files.schemas import json_schema
 
     targets = {path: template(name) for path, name in TEMPLATES.items()}
     fresh = str(uuid.uuid4()).encode()  # approvals sign it: no two repositories share one

@@ -10,64 +10,58 @@ are still needed (BRIEF §10.14).
 
 from __future__ import annotations
 
-import hashlib
-import time
 from contextlib import suppress
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 
-from synthgov import engine, governance, layout, options
-from synthgov.canonical import canonical
-from synthgov.commands import budget
-from synthgov.commands.check import judge_locally
-from synthgov.commands.evaluate import progress
-from synthgov.errors import InputError, UsageError
-from synthgov.gates.approvals import standing
-from synthgov.history import author_email
-from synthgov.models import Card, Manifest, Policy
-from synthgov.models.common import format_timestamp
-from synthgov.paths import read_bytes, write_new
-from synthgov.writing import schema_url, to_yaml
+from synthgov import options
+from synthgov.budget import debits
+from synthgov.decision import engine
+from synthgov.decision.contexts import judge_locally
+from synthgov.errors import InputError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.paths import read_bytes, write_new
+from synthgov.files.writing import schema_url, to_yaml
+from synthgov.git.history import author_email
+from synthgov.manifests import Draft, privacy_block
+from synthgov.metrics.progress import evaluate_release
+from synthgov.models import Card
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _privacy(generator: str, mechanism: str | None, epsilon: str | None, delta: str | None,
-             rho: str | None) -> dict[str, Any]:  # fmt: skip
-    """The manifest's privacy block: DP figures as typed, or `none` (empirical audit only)."""
-    if epsilon is None and rho is None:
-        if delta is not None:
-            raise UsageError("--delta needs --epsilon or --rho")
-        return {"mechanism": mechanism or generator, "notion": "none"}
-    if epsilon is not None and rho is not None:
-        raise UsageError("--epsilon and --rho cannot be combined")
-    notion = "zcdp" if rho is not None else "approx" if delta is not None else "pure"
-    figures = {"epsilon": epsilon, "delta": delta, "rho": rho}
-    values = {k: budget.figure(v, f"--{k}", below_one=k == "delta")
-              for k, v in figures.items() if v is not None}  # fmt: skip
-    return {"mechanism": mechanism or generator, "notion": notion, **values}
-
-
-def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, holdout: Path,
-        generator: str, generator_version: str, params: tuple[str, ...], seed: int,
-        epsilon: str | None, delta: str | None, rho: str | None, mechanism: str | None,
-        intended_uses: tuple[str, ...], location: str | None, snapshot_id: str | None,
-        code_commit: str | None, description: str | None, eval_seed: int | None,
-        quiet: bool) -> int:  # fmt: skip
+def run(
+    root: Path,
+    dataset: str,
+    version: str,
+    *,
+    synthetic: Path,
+    real: Path,
+    holdout: Path,
+    generator: str,
+    generator_version: str,
+    params: tuple[str, ...],
+    seed: int,
+    epsilon: str | None,
+    delta: str | None,
+    rho: str | None,
+    mechanism: str | None,
+    intended_uses: tuple[str, ...],
+    location: str | None,
+    snapshot_id: str | None,
+    code_commit: str | None,
+    description: str | None,
+    eval_seed: int | None,
+    quiet: bool,
+) -> int:
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
     bad input."""
     options.slug(dataset, "DATASET")
     folder = layout.release_dir(dataset, version)
-    release = f"{dataset}@{version}"
+    release = str(Release(dataset, version))
     if layout.classify(f"{folder}/manifest.yaml") is None:
         raise InputError.at("VERSION", f"{version!r} is not a version (e.g. 1.0 or 2026.11.1)")
     card_path = layout.card_path(dataset)
@@ -76,95 +70,84 @@ def run(root: Path, dataset: str, version: str, *, synthetic: Path, real: Path, 
             card_path, f"no such dataset; create it with `synthgov dataset new {dataset}`"
         )
     card_bytes = read_bytes(root, card_path)
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     if (root / folder).exists():
-        click.echo(f"refused: {release} already exists ({folder}); versions are never "
-                   "reused: choose a new version", err=True)  # fmt: skip
+        click.echo(
+            f"refused: {release} already exists ({folder}); versions are never "
+            "reused: choose a new version",
+            err=True,
+        )
         return 1
     for path in (synthetic, real, holdout):  # before minutes of evaluation
         _exists(path)
     author = author_email(root)
-    privacy = _privacy(generator, mechanism, epsilon, delta, rho)
-    parameters = budget.parse_parameters(params)
+    privacy = privacy_block(generator, mechanism, epsilon, delta, rho)
+    parameters = debits.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)
-    loss = None
+    debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
-        notion = budget.notion_at(root, ledger_path)
-        loss = budget.parse_loss({k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")},
-                                 notion, ledger_path)  # fmt: skip
-        trial = budget.record_debit(root, card.source.id, release, loss,
-                                    mechanism=privacy["mechanism"], parameters=parameters,
-                                    now=now, write=False)  # fmt: skip
+        notion = debits.notion_at(root, ledger_path)
+        loss = debits.parse_loss(
+            {k: _text(privacy.get(k)) for k in ("epsilon", "delta", "rho")}, notion, ledger_path
+        )
+        debit = partial(
+            debits.record_debit,
+            root,
+            card.source.id,
+            release,
+            loss,
+            mechanism=privacy["mechanism"],
+            parameters=parameters,
+            now=now,
+        )
+        trial = debit(write=False)  # an overdraw is refused before minutes of evaluation
         if not trial.written:
             click.echo(f"{trial.message()}; nothing was written", err=True)
             return 1
 
-    def manifest(inputs: dict[str, Any]) -> Manifest:
-        data = {
-            "schema_version": 1, "dataset": dataset, "version": version,
-            "created_at": format_timestamp(now), "author": author,
-            "source": {"id": card.source.id, "snapshot": {
-                "id": snapshot_id or real.stem,
-                "sha256": hashlib.sha256(canonical({"real": inputs["real"]["sha256"],
-                                                    "holdout": inputs["holdout"]["sha256"]})).hexdigest(),
-            }},
-            "generator": {"name": generator, "version": generator_version, "parameters": parameters,
-                          "seed": seed, **({"code_commit": code_commit} if code_commit else {})},
-            "artifact": {
-                "location": location or str(synthetic), "sha256": inputs["synthetic"]["sha256"],
-                "rows": inputs["synthetic"]["rows"], "columns": inputs["synthetic"]["columns"],
-                "schema_sha256": hashlib.sha256(canonical(
-                    [[c.name, c.type] for c in card.columns]
-                )).hexdigest(),
-                **{key: inputs["synthetic"][key] for key in ("fingerprint", "distinct_rows", "sketch")},
-            },
-            "privacy": privacy,
-            "intended_uses": list(intended_uses) or list(card.intended_uses),
-            **({"description": description} if description else {}),
-        }  # fmt: skip
-        return options.build(Manifest, data, _LABELS, "release new")
-
-    manifest(_UNMEASURED)  # what the user typed is refused before minutes of evaluation
-    report = _evaluate(
+    draft = Draft(
+        dataset=dataset,
+        version=version,
+        created_at=now,
+        author=author,
+        card=card,
+        snapshot_id=snapshot_id or real.stem,
+        location=location or str(synthetic),
+        generator=generator,
+        generator_version=generator_version,
+        parameters=parameters,
+        seed=seed,
+        code_commit=code_commit,
+        privacy=privacy,
+        intended_uses=intended_uses,
+        description=description,
+    )
+    draft.manifest()  # what the user typed is refused before minutes of evaluation
+    report = evaluate_release(
         root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
     )
-    model = manifest(report["inputs"])
-    from synthgov.evaluation import dumps
+    model = draft.manifest(report["inputs"])
+    from synthgov.metrics.evaluation import dumps
 
     manifest_path, report_path = f"{folder}/manifest.yaml", f"{folder}/report.json"
     write_new(root, manifest_path, to_yaml(model, schema_url("manifest", manifest_path)).encode())
     write_new(root, report_path, dumps(report))
     written = [manifest_path, report_path]
-    if loss is not None:
-        debit = budget.record_debit(root, card.source.id, release, loss,
-                                    mechanism=privacy["mechanism"], parameters=parameters, now=now)  # fmt: skip
-        if not debit.written:  # another debit took the budget during the evaluation
-            for path in written:
-                (root / path).unlink()
+    if debit is not None:
+        recorded = debit()
+        if not recorded.written:  # another debit took the budget during the evaluation
+            for rel in written:
+                (root / rel).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
-            click.echo(f"{debit.message()}; nothing was written", err=True)
+            click.echo(f"{recorded.message()}; nothing was written", err=True)
             return 1
-        written.append(debit.path)
-        click.echo(debit.message(), err=True)
+        written.append(recorded.path)
+        click.echo(recorded.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)
     _predict(root, release)
     return 0
-
-
-#: The option behind each manifest field the user typed (the longest prefix wins).
-_LABELS = {"intended_uses": "--intended-use", "generator": "--generator",
-           "generator.version": "--generator-version", "generator.parameters": "--param",
-           "generator.seed": "--seed", "generator.code_commit": "--code-commit",
-           "privacy": "--epsilon", "privacy.mechanism": "--mechanism", "description": "--description",
-           "artifact.location": "--location", "source.snapshot.id": "--snapshot-id"}  # fmt: skip
-#: Stand-ins for the figures the evaluation measures, to validate the rest before it.
-_UNMEASURED: dict[str, Any] = {
-    "real": {"sha256": "0" * 64}, "holdout": {"sha256": "0" * 64},
-    "synthetic": {"sha256": "0" * 64, "rows": 1, "columns": 1, "fingerprint": None,
-                  "distinct_rows": None, "sketch": None},
-}  # fmt: skip
 
 
 def _exists(path: Path) -> None:
@@ -176,22 +159,6 @@ def _text(value: Any) -> str | None:
     return None if value is None else format(value, "f")
 
 
-def _evaluate(root: Path, card: Card, card_bytes: bytes, card_path: str, real: Path,
-              holdout: Path, synthetic: Path, seed: int | None, quiet: bool) -> dict[str, Any]:  # fmt: skip
-    from synthgov.evaluation import Inputs, Settings, evaluate, seed_setting
-
-    policy: Policy = governance.load(root, layout.POLICY, "policy").model  # type: ignore[assignment]
-    chosen, rule = seed_setting(policy, seed, "--eval-seed")
-    settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
-    started = time.perf_counter()
-    with progress(quiet) as step:
-        report = evaluate(card, card_bytes, Inputs(root / card_path, real, holdout, synthetic),
-                          settings, step)  # fmt: skip
-    if not quiet:
-        click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)
-    return report
-
-
 def _predict(root: Path, release: str) -> None:
     """What `check` will say of the release once committed, and the approvals it still
     needs (after evaluation: the files are written whatever the prediction)."""
@@ -200,8 +167,8 @@ def _predict(root: Path, release: str) -> None:
     except InputError as exc:
         click.echo(f"no prediction: {exc.problems[0]}", err=True)
         return
-    result = engine.check_release(ctx)
-    _, filled, required = standing(ctx)
+    result = engine.run_gates(ctx)
+    filled, required = ctx.review.filled, ctx.review.required
     other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
     verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
     click.echo(f"predicted gate for {release}: {verdict}")
@@ -211,8 +178,10 @@ def _predict(root: Path, release: str) -> None:
             click.echo(f"  {finding.rule} ({finding.outcome}, {state}): {finding.message}")
     for role, count in sorted(required.items()):
         if len(filled[role]) < count:
-            click.echo(f"  needs {count - len(filled[role])} {role} approval(s): "
-                       f"synthgov approve {release} --role {role}")  # fmt: skip
+            click.echo(
+                f"  needs {count - len(filled[role])} {role} approval(s): "
+                f"synthgov approve {release} --role {role}"
+            )
     click.echo(
         "next: commit the release files, open a pull request, and ask the reviewers to approve"
     )

@@ -18,14 +18,17 @@ from typing import Any
 
 import click
 
-from synthgov import governance, layout, options
-from synthgov.commands.check import failing_rules, judge_locally
-from synthgov.commands.release import _evaluate
+from synthgov import options
+from synthgov.decision.contexts import judge_locally
 from synthgov.errors import InputError
-from synthgov.loading import Loaded
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import write_new
+from synthgov.gates.revalidation import failing_rules
+from synthgov.metrics.progress import evaluate_release
 from synthgov.models import Card, Manifest, Report, Revalidation
 from synthgov.models.common import format_timestamp
-from synthgov.paths import write_new
 
 
 def _sha256(path: Path) -> str:
@@ -34,7 +37,7 @@ def _sha256(path: Path) -> str:
 
 def _split(fresh: Path, folder: Path) -> tuple[Path, Path]:
     """Alternate rows of FRESH as train and holdout (deterministic; same file format)."""
-    from synthgov.tables import read_table
+    from synthgov.metrics.tables import read_table
 
     frame, _ = read_table(fresh)
     paths = folder / "fresh-train.csv", folder / "fresh-holdout.csv"
@@ -64,59 +67,77 @@ def drift(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dic
     return found
 
 
-def run(root: Path, target: str, *, real: Path, holdout: Path | None, synthetic: Path | None,
-        quiet: bool) -> int:  # fmt: skip
+def run(
+    root: Path,
+    target: str,
+    *,
+    real: Path,
+    holdout: Path | None,
+    synthetic: Path | None,
+    quiet: bool,
+) -> int:
     """0 when the record is written (whatever the verdict: drift is information), 2 on bad
     input."""
-    dataset, sep, version = target.partition("@")
-    options.slug(dataset, "DATASET@VERSION")
-    folder = layout.release_dir(dataset, version)
-    if not sep or layout.classify(f"{folder}/manifest.yaml") is None:
-        raise InputError.at(
-            "DATASET@VERSION", f"{target!r} is not a release; expected e.g. claims@1.0"
-        )
+    release = Release.parse(target)
+    dataset, folder = release.dataset, release.folder
     if not (root / folder / "manifest.yaml").exists():
         raise InputError.at(f"{folder}/manifest.yaml", f"no such release {target}")
-    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", "manifest").model  # type: ignore[assignment]
-    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", "report")  # type: ignore[assignment]
+    manifest: Manifest = governance.load(root, f"{folder}/manifest.yaml", Manifest).model
+    old_report: Loaded[Report] = governance.load(root, f"{folder}/report.json", Report)
     artifact = synthetic or Path(manifest.artifact.location)
     if not artifact.is_file():
         raise InputError.at(
             "--synthetic", f"the release's table is not at {artifact}; pass --synthetic PATH"
         )
     if _sha256(artifact) != manifest.artifact.sha256:
-        raise InputError.at(str(artifact), "its sha256 is not the release's artifact sha256: the "
-                            "table changed since the release; revalidate the released table")  # fmt: skip
+        raise InputError.at(
+            str(artifact),
+            "its sha256 is not the release's artifact sha256: the "
+            "table changed since the release; revalidate the released table",
+        )
     if not real.is_file():
         raise InputError.at(str(real), "no such file; expected a table (CSV or Parquet)")
     card_path = layout.card_path(dataset)
     card_bytes = (root / card_path).read_bytes()
-    card: Card = governance.load_bytes(card_bytes, card_path, "card").model  # type: ignore[assignment]
+    card: Card = governance.load_bytes(card_bytes, card_path, Card).model
     now = datetime.now(UTC).replace(microsecond=0)
     with tempfile.TemporaryDirectory(prefix="synthgov-revalidate-") as tmp:
         train, held = (real, holdout) if holdout else _split(real, Path(tmp))
-        report = _evaluate(root, card, card_bytes, card_path, train, held, artifact, None, quiet)
+        report = evaluate_release(
+            root, card, card_bytes, card_path, train, held, artifact, None, quiet
+        )
     blocking = _blocking(root, target, report)
     changes = drift(old_report.document.data["metrics"], report["metrics"])
     record = {
-        "schema_version": 1, "release": target, "revalidated_at": format_timestamp(now),
-        "fresh": {"sha256": _sha256(real), "rows": report["inputs"]["real"]["rows"]
-                  + (0 if holdout else report["inputs"]["holdout"]["rows"]),
-                  "columns": report["inputs"]["real"]["columns"]},
+        "schema_version": 1,
+        "release": target,
+        "revalidated_at": format_timestamp(now),
+        "fresh": {
+            "sha256": _sha256(real),
+            "rows": report["inputs"]["real"]["rows"]
+            + (0 if holdout else report["inputs"]["holdout"]["rows"]),
+            "columns": report["inputs"]["real"]["columns"],
+        },
         "artifact_sha256": manifest.artifact.sha256,
-        "verdict": "blocked" if blocking else "pass", "blocking": blocking,
-        "drift": changes, "report": report,
-    }  # fmt: skip
+        "verdict": "blocked" if blocking else "pass",
+        "blocking": blocking,
+        "drift": changes,
+        "report": report,
+    }
     model = options.build(Revalidation, record, {}, "revalidate")
     path = f"{folder}/revalidations/{now:%Y%m%dT%H%M%SZ}.json"
     write_new(root, path, (model.model_dump_json(indent=1, exclude_none=True) + "\n").encode())
     worst = sorted(changes, key=lambda d: -abs(d["change"]))[:5]
-    click.echo(f"wrote {path}: {record['verdict']}"
-               + (f" (fails {', '.join(blocking)})" if blocking else ""), err=True)  # fmt: skip
+    click.echo(
+        f"wrote {path}: {record['verdict']}"
+        + (f" (fails {', '.join(blocking)})" if blocking else ""),
+        err=True,
+    )
     for item in worst:
         where = item.get("column") or "/".join(item.get("columns") or []) or "table"
-        click.echo(f"  drift {item['id']} [{where}]: {item['before']:.4g} -> {item['after']:.4g}",
-                   err=True)  # fmt: skip
+        click.echo(
+            f"  drift {item['id']} [{where}]: {item['before']:.4g} -> {item['after']:.4g}", err=True
+        )
     return 0
 
 

@@ -16,7 +16,7 @@ def run(kind: str | None) -> int:
         return 0
     if kind not in KINDS:
         raise UsageError(f"unknown kind {kind!r}; expected one of: {', '.join(KINDS)}")
-    from synthgov.schemas import json_schema
+    from synthgov.files.schemas import json_schema
 
     click.echo(json.dumps(json_schema(kind), indent=2))
     return 0

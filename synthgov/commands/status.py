@@ -3,211 +3,23 @@ per release, what the gate says and which approvals it has and still needs.
 
 Judged exactly as `check` judges a pull request: the trust root is the default base
 (origin/HEAD, else main; HEAD itself when neither exists) and the release files are
-read from HEAD's commit, so uncommitted edits are not counted. `collect` gathers the same
-view for `synthgov catalog`.
+read from HEAD's commit, so uncommitted edits are not counted. The view is gathered by
+`synthgov.decision.status.collect`, which the catalog publishes too; this module renders it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from synthgov import accounting, clock, engine, governance, inventory, layout, options
-from synthgov.commands.check import Sides, Trust, git_sides, make_trust, release_context, release_of
-from synthgov.errors import GitError, InputError
-from synthgov.gates import ReleaseContext
-from synthgov.gates.approvals import _signer, standing
-from synthgov.history import Repository
-from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
-from synthgov.models import Card, Ledger, Revalidation, Revocation
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """Everything status and the catalog show, gathered in one pass over HEAD."""
-
-    base: str
-    head: str
-    now: datetime
-    releases: list[dict[str, Any]]  # the per-release view (`status` JSON `releases`)
-    datasets: list[DatasetState]
-    contexts: dict[str, ReleaseContext]  # release -> what it was judged on (when it loaded)
-
-
-def _counted(ctx: ReleaseContext, filled: dict[str, list[str]]) -> tuple[CountedApproval, ...]:
-    """The approvals the gate counted, with the registered key whose signature verified."""
-    evidence = ctx.approvals
-    assert evidence is not None
-    found = []
-    for filed in evidence.approvals:
-        approval = filed.loaded.model
-        if approval.subject != "release" or approval.release != ctx.release:
-            continue
-        if approval.reviewer not in filled.get(approval.role, []):
-            continue
-        signer, _ = _signer(filed, evidence.verifier)
-        if signer is None:
-            continue
-        found.append(CountedApproval(approval.reviewer, approval.role, approval.decision,
-                                     approval.signed_at, signer.fingerprint, signer.carrier,
-                                     approval.comment))  # fmt: skip
-    return tuple(sorted(found, key=lambda a: (a.role, a.reviewer)))
-
-
-def _judge(release: str, trust: Trust, sides: Sides) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:  # fmt: skip
-    """One release as the gate sees it now; one that cannot be judged is blocked."""
-    version = release.split("@", 1)[1]
-    try:
-        ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
-        result = engine.check_release(ctx)
-        _, filled, required = standing(ctx)
-        counted = _counted(ctx, filled)
-    except InputError as exc:
-        item = {"release": release, "verdict": "blocked", "approvals": {},
-                "blocking": ["files.invalid"], "reason": str(exc.problems[0])}  # fmt: skip
-        return item, ReleaseState(release, version, "blocked", ("files.invalid",)), None
-    except Exception as exc:  # one release that cannot be judged does not hide the others
-        item = {"release": release, "verdict": "blocked", "approvals": {},
-                "blocking": ["unchecked"], "reason": f"{type(exc).__name__}: {exc}"}  # fmt: skip
-        return item, ReleaseState(release, version, "blocked", ("unchecked",)), None
-    blocking = sorted({f.rule for f in result.findings if f.blocks})
-    counts = {
-        role: {
-            "required": need,
-            "present": filled[role],
-            "missing": max(0, need - len(filled[role])),
-        }
-        for role, need in sorted(required.items())
-    }
-    item = {"release": release, "verdict": result.verdict, "approvals": counts,
-            "blocking": blocking}  # fmt: skip
-    try:
-        scores = inventory.scorecard(ctx)
-    except Exception:  # the scorecard is a view; the verdict above already decided
-        scores = ()
-    state = ReleaseState(release, version, result.verdict, tuple(blocking), ctx.manifest.model,
-                         scores=scores, approvals=counted, required=dict(required))  # fmt: skip
-    return item, state, ctx
-
-
-def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
-    path = f"{layout.release_dir(*state.release.split('@', 1))}/revocation.yaml"
-    raw = sides.head_tree.read(path) or sides.base_tree.read(path)  # merged on the base counts
-    if raw is None:
-        return state
-    try:
-        loaded = governance.load_bytes(raw, path, "revocation")
-    except InputError as exc:
-        return replace(state, revocation_problem=str(exc.problems[0]))
-    assert isinstance(loaded.model, Revocation)
-    return replace(state, revocation=loaded.model)
-
-
-def _revalidated(state: ReleaseState, sides: Sides, problems: list[str],
-                 now: datetime) -> ReleaseState:  # fmt: skip
-    folder = f"{layout.release_dir(*state.release.split('@', 1))}/revalidations"
-    latest = None
-    for path in sides.head_tree.list(folder):
-        placed = layout.classify(path)
-        if placed is None or placed.kind != "revalidation":
-            continue
-        raw = sides.head_tree.read(path)
-        assert raw is not None  # listed a moment ago
-        try:  # one that does not load is ignored: the release is due sooner, never later
-            model = governance.load_bytes(raw, path, "revalidation").model
-        except InputError as exc:
-            problems.append(str(exc.problems[0]))
-            continue
-        assert isinstance(model, Revalidation)
-        problem = clock.future_problem("revalidated_at", model.revalidated_at, now)
-        if problem:  # a record dated later would push the next revalidation out forever
-            problems.append(f"{path}: {problem}; not counted")
-            continue
-        latest = max(latest or model.revalidated_at, model.revalidated_at)
-    return replace(state, revalidated_at=latest) if latest else state
-
-
-def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
-    path = layout.card_path(dataset)
-    raw = sides.head_tree.read(path)
-    if raw is None:
-        problems.append(f"{path}: missing")
-        return None
-    try:
-        model = governance.load_bytes(raw, path, "card").model
-    except InputError as exc:
-        problems.append(str(exc.problems[0]))
-        return None
-    assert isinstance(model, Card)
-    return model
-
-
-def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, Any] | None:
-    """`budget status` JSON of the card's source ledger at HEAD (None: no ledger)."""
-    if card is None:
-        return None
-    path = layout.ledger_path(card.source.id)
-    raw = sides.head_tree.read(path)
-    if raw is None:
-        return None
-    try:
-        model = governance.load_bytes(raw, path, "ledger").model
-        assert isinstance(model, Ledger)
-        return accounting.summary(model.source, model.notion, model.cap,
-                                  [e.loss for e in model.entries])  # fmt: skip
-    except InputError as exc:
-        problems.append(str(exc.problems[0]))
-    except Exception as exc:  # a ledger that cannot be composed shows no budget, says why
-        problems.append(f"{path}: the budget cannot be composed: {type(exc).__name__}: {exc}")
-    return None
-
-
-def collect(root: Path, dataset: str | None, now: datetime) -> Inventory:
-    """Every dataset (or one) and its releases at HEAD, judged against the default base."""
-    with Repository.open(root) as repo:
-        try:
-            base = repo.default_base()
-        except GitError:
-            base = "HEAD"
-        sides = git_sides(repo, base)
-        trust = make_trust(sides.base_tree, f"the base {sides.base[:12]}'s", now, sides.provenance,
-                           enforce_approvals=True)  # fmt: skip
-        prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
-        paths = sides.head_tree.list(prefix)
-        releases = sorted({r for p in paths if (r := release_of(p))})
-        names = {r.split("@", 1)[0] for r in releases}
-        names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
-        if dataset is not None and not names:
-            raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
-        found, states, contexts = [], {}, {}
-        with trust.verifier:
-            for release in releases:
-                item, state, ctx = _judge(release, trust, sides)
-                found.append(item)
-                states[release] = state
-                if ctx is not None:
-                    contexts[release] = ctx
-        datasets = []
-        for name in sorted(names):
-            problems: list[str] = []
-            card = _card(name, sides, problems)
-            mine = []
-            for release in releases:
-                if release.split("@", 1)[0] == name:
-                    state = _revocation(states[release], sides)
-                    mine.append(_revalidated(state, sides, problems, now))
-            datasets.append(DatasetState(name, card, tuple(mine), _budget(card, sides, problems),
-                                         tuple(problems)))  # fmt: skip
-    return Inventory(sides.base, sides.head, now, found, datasets, contexts)
-
-
-def _g(value: float | None) -> str:
-    return "∞" if value is None else f"{value:g}"
+from synthgov import inventory, options
+from synthgov.budget.accounting import figure_text
+from synthgov.decision.status import collect
+from synthgov.inventory import DatasetState
 
 
 def render_dataset(state: DatasetState, today: Any) -> list[str]:
@@ -227,8 +39,10 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     budget = entry["budget"]
     if budget is not None:
         figure = "rho" if budget["notion"] == "zcdp" else "epsilon"
-        lines.append(f"  budget {budget['source']}: {figure} {_g(budget['spent'][figure])} of "
-                     f"{_g(budget['cap'][figure])} spent, {_g(budget['remaining'][figure])} left")  # fmt: skip
+        lines.append(
+            f"  budget {budget['source']}: {figure} {figure_text(budget['spent'][figure])} of "
+            f"{figure_text(budget['cap'][figure])} spent, {figure_text(budget['remaining'][figure])} left"
+        )
     due = inventory.next_revalidation(state)
     if due is not None:
         late = " (overdue)" if inventory.is_overdue(due, today) else ""
@@ -243,9 +57,17 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
     now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
     found = collect(root, dataset, now)
     if fmt == "json":
-        click.echo(json.dumps({"base": found.base, "head": found.head, "releases": found.releases,
-                               "datasets": [inventory.summary(d) for d in found.datasets]},
-                              indent=2))  # fmt: skip
+        click.echo(
+            json.dumps(
+                {
+                    "base": found.base,
+                    "head": found.head,
+                    "releases": found.releases,
+                    "datasets": [inventory.summary(d) for d in found.datasets],
+                },
+                indent=2,
+            )
+        )
         return 0
     if not found.releases:
         click.echo("no releases" + (f" of {dataset}" if dataset else ""))

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from synthgov import consistency, governance, layout
 from synthgov.errors import InputError, Location, Problem
-from synthgov.loading import Loaded
+from synthgov.files import consistency, governance, layout
+from synthgov.files.loading import Loaded
+from synthgov.files.paths import iter_files, relative_to_root
 from synthgov.models import Card, Policy
-from synthgov.paths import iter_files, relative_to_root
 
 
 def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:

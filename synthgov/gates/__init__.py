@@ -1,23 +1,26 @@
 """The gates of BRIEF §4, one module each: `check(ctx) -> list[Finding]`, pure.
 
-The command builds a `ReleaseContext` from the base commit (trust root: policy, and the
-card's classification when the card already exists there) and the head (the release's
-own files); gates only read it.
+The decision (`synthgov.decision.contexts`) builds a `ReleaseContext` from the base
+commit (trust root: policy, and the card's classification when the card already exists
+there) and the head (the release's own files); gates only read it. Some gates judge
+what lies outside one release's context (`files`, `changes`, the ledgers in `budget`);
+the decision hands them the files it read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from synthgov.content import RevokedTable
-from synthgov.loading import Loaded
+from synthgov.files.loading import Loaded
 from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, Waiver
 from synthgov.models.common import Classification
 
 if TYPE_CHECKING:
-    from synthgov.gates.approvals import Evidence
+    from synthgov.decision.review import Evidence, Review
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,15 @@ class ReleaseContext:
     #: the newest release of the dataset on the base that is not revoked, and its
     #: `created_at`, when this release is new (else None)
     newest_on_base: tuple[str, datetime] | None = None
+
+    @cached_property
+    def review(self) -> Review:
+        """The one review of the release's own approvals (`approvals.release_review`),
+        computed once per context: the gate, `status`, `release new` and `audit` read it.
+
+        Raises:
+            ValueError: no approval evidence was gathered for this release.
+        """
+        from synthgov.gates.approvals import release_review
+
+        return release_review(self)

@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from synthgov import accounting, layout, ledgers
-from synthgov.findings import Finding, Severity
+from synthgov.budget import accounting, ledgers
+from synthgov.decision.findings import Finding, Severity
+from synthgov.files import layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import KeyPath, Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.loading import KeyPath, Loaded
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
@@ -41,16 +43,28 @@ FIGURES = ("epsilon", "delta", "rho")
 REWRITE_FIX = "Restore the base's ledger and append only (synthgov budget debit)."
 
 
-def _finding(rule: str, message: str, loaded: Loaded[Any] | None,
-             loc: KeyPath = (), *, path: str | None = None, line: int | None = None,
-             blocks: bool = True, **extra: object) -> Finding:  # fmt: skip
+def _finding(
+    rule: str,
+    message: str,
+    loaded: Loaded[Any] | None,
+    loc: KeyPath = (),
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    blocks: bool = True,
+    **extra: object,
+) -> Finding:
     where = loaded.document.locate(loc, key=True) if loaded is not None else None
     return Finding(
-        gate="budget", rule=rule, message=message,
+        gate="budget",
+        rule=rule,
+        message=message,
         severity=Severity.ERROR if blocks else Severity.WARNING,
-        file=where.path if where else path, line=line or (where.line if where else 1),
-        enforcement="hard" if blocks else "advisory", **extra,  # type: ignore[arg-type]
-    )  # fmt: skip
+        file=where.path if where else path,
+        line=line or (where.line if where else 1),
+        enforcement="hard" if blocks else "advisory",
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def figures_of(privacy: Privacy) -> dict[str, Decimal]:
@@ -67,8 +81,9 @@ def show(figures: Mapping[str, Decimal]) -> str:
     return ", ".join(f"{name} {format(value, 'f')}" for name, value in figures.items()) or "none"
 
 
-def effective(head: Loaded[Ledger] | None,
-              base: Loaded[Ledger] | None) -> tuple[Loaded[Ledger] | None, bool]:  # fmt: skip
+def effective(
+    head: Loaded[Ledger] | None, base: Loaded[Ledger] | None
+) -> tuple[Loaded[Ledger] | None, bool]:
     """The ledger as it will be after the merge, and whether the branch changed it."""
     if head is None or base is None:
         return head or base, head is not None and base is None
@@ -77,23 +92,35 @@ def effective(head: Loaded[Ledger] | None,
     return head, True
 
 
-def _issues(head: Loaded[Ledger], base: Loaded[Ledger] | None,
-            header_approved: bool = False) -> list[ledgers.Issue]:  # fmt: skip
+def _issues(
+    head: Loaded[Ledger], base: Loaded[Ledger] | None, header_approved: bool = False
+) -> list[ledgers.Issue]:
     """`header_approved`: the pull request's `budget_changes` approvals cover a change of
     the header (gates/changes.py), so the entries are compared but for their links."""
     data = head.document.data
-    found = (ledgers.history_issues(head.document, base.document, header_approved)
-             if base is not None else [])  # fmt: skip
+    found = (
+        ledgers.history_issues(head.document, base.document, header_approved)
+        if base is not None
+        else []
+    )
     return found + ledgers.chain_issues(data) + ledgers.duplicate_issues(data)
 
 
 def _issue_finding(issue: ledgers.Issue, ledger: Loaded[Ledger]) -> Finding:
-    return _finding(issue.rule, issue.message, ledger, issue.loc, line=issue.line,
-                    blocks=issue.blocks, fix=issue.fix or REWRITE_FIX)  # fmt: skip
+    return _finding(
+        issue.rule,
+        issue.message,
+        ledger,
+        issue.loc,
+        line=issue.line,
+        blocks=issue.blocks,
+        fix=issue.fix or REWRITE_FIX,
+    )
 
 
-def totalled_against(head: Ledger, base: Ledger | None,
-                     header_approved: bool = False) -> tuple[Notion, Cap]:  # fmt: skip
+def totalled_against(
+    head: Ledger, base: Ledger | None, header_approved: bool = False
+) -> tuple[Notion, Cap]:
     """The notion and cap a ledger's entries are totalled against: the base's, whatever
     the pull request wrote in the header (a raised cap applies once merged on its own),
     unless the pull request's `budget_changes` approvals cover its new header
@@ -104,8 +131,9 @@ def totalled_against(head: Ledger, base: Ledger | None,
     return base.notion, base.cap
 
 
-def _over_cap(ledger: Loaded[Ledger], losses: list[Loss], loc: KeyPath, what: str,
-              notion: Notion, cap: Cap) -> Finding:  # fmt: skip
+def _over_cap(
+    ledger: Loaded[Ledger], losses: list[Loss], loc: KeyPath, what: str, notion: Notion, cap: Cap
+) -> Finding:
     spent = accounting.spent(notion, cap, losses)
     if notion is Notion.ZCDP:
         assert spent.rho is not None and cap.rho is not None
@@ -117,21 +145,28 @@ def _over_cap(ledger: Loaded[Ledger], losses: list[Loss], loc: KeyPath, what: st
         threshold = float(cap.epsilon)
         if spent.total.finite:
             observed = float(spent.total.epsilon)
-            total = (f"epsilon {float(spent.total.epsilon):.6g} above the cap epsilon "
-                     f"{format(cap.epsilon, 'f')}")  # fmt: skip
+            total = (
+                f"epsilon {float(spent.total.epsilon):.6g} above the cap epsilon "
+                f"{format(cap.epsilon, 'f')}"
+            )
         elif accounting.delta_spent(losses) >= accounting.target_delta(cap):
             observed = "infinite"
-            total = (f"delta {format(accounting.target_delta(cap), 'f')} exhausted, so "
-                     "epsilon is infinite")  # fmt: skip
+            total = (
+                f"delta {format(accounting.target_delta(cap), 'f')} exhausted, so "
+                "epsilon is infinite"
+            )
         else:
             observed = "infinite"
-            total = (f"rho {format(spent.total.rho, 'f')} beyond what converts to a finite "
-                     "epsilon")  # fmt: skip
+            total = f"rho {format(spent.total.rho, 'f')} beyond what converts to a finite epsilon"
     return _finding(
-        "budget.over_cap", f"{what}: the composed total would be {total}",
-        ledger, loc, observed=observed, threshold=threshold,
+        "budget.over_cap",
+        f"{what}: the composed total would be {total}",
+        ledger,
+        loc,
+        observed=observed,
+        threshold=threshold,
         fix="Spend less (a smaller epsilon or rho), or release without DP after an empirical audit.",
-    )  # fmt: skip
+    )
 
 
 def _source_findings(ctx: ReleaseContext, source: str, path: str) -> list[Finding]:
@@ -139,51 +174,76 @@ def _source_findings(ctx: ReleaseContext, source: str, path: str) -> list[Findin
     found = []
     base_card, head_card, manifest = ctx.base_card, ctx.card.model, ctx.manifest.model
     if base_card is not None and head_card.source.id != base_card.source.id:
-        found.append(_finding(
-            "budget.source_changed",
-            f"the card's source changes from {base_card.source.id} to {head_card.source.id}; "
-            f"releases keep debiting {path} until that change is merged on its own",
-            ctx.card, ("source", "id"), observed=head_card.source.id, threshold=base_card.source.id,
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.source_changed",
+                f"the card's source changes from {base_card.source.id} to {head_card.source.id}; "
+                f"releases keep debiting {path} until that change is merged on its own",
+                ctx.card,
+                ("source", "id"),
+                observed=head_card.source.id,
+                threshold=base_card.source.id,
+            )
+        )
     if manifest.privacy.is_dp and manifest.source.id != source:
-        found.append(_finding(
-            "budget.source_mismatch",
-            f"the manifest's source is {manifest.source.id} but the card's is {source}; the "
-            f"release debits {path}",
-            ctx.manifest, ("source", "id"), observed=manifest.source.id, threshold=source,
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.source_mismatch",
+                f"the manifest's source is {manifest.source.id} but the card's is {source}; the "
+                f"release debits {path}",
+                ctx.manifest,
+                ("source", "id"),
+                observed=manifest.source.id,
+                threshold=source,
+            )
+        )
     return found
 
 
-def _debit_findings(ctx: ReleaseContext, ledger: Loaded[Ledger], debits: list[int],
-                    source: str) -> list[Finding]:  # fmt: skip
+def _debit_findings(
+    ctx: ReleaseContext, ledger: Loaded[Ledger], debits: list[int], source: str
+) -> list[Finding]:
     """Exactly one debit of the release, recording the manifest's loss."""
     path, figures = ledger.document.path, figures_of(ctx.manifest.model.privacy)
     if not debits:
-        command = (f"synthgov budget debit {source} --release {ctx.release} "
-                   + " ".join(f"--{k} {format(v, 'f')}" for k, v in figures.items()))  # fmt: skip
-        return [_finding(
-            "budget.missing_debit",
-            f"{ctx.release} declares DP figures ({show(figures)}) but {path} has no debit for it",
-            ledger, (ledgers.ENTRIES,), fix=f"Run `{command}` and commit the ledger.",
-        )]  # fmt: skip
-    found = [_finding(
-        "budget.duplicate_debit",
-        f"entry seq {index + 1} debits {ctx.release} again (first at seq {debits[0] + 1}); "
-        "a release has exactly one debit",
-        ledger, (ledgers.ENTRIES, index, "release"), fix=REWRITE_FIX,
-    ) for index in debits[1:]]  # fmt: skip
+        command = f"synthgov budget debit {source} --release {ctx.release} " + " ".join(
+            f"--{k} {format(v, 'f')}" for k, v in figures.items()
+        )
+        return [
+            _finding(
+                "budget.missing_debit",
+                f"{ctx.release} declares DP figures ({show(figures)}) but {path} has no debit for it",
+                ledger,
+                (ledgers.ENTRIES,),
+                fix=f"Run `{command}` and commit the ledger.",
+            )
+        ]
+    found = [
+        _finding(
+            "budget.duplicate_debit",
+            f"entry seq {index + 1} debits {ctx.release} again (first at seq {debits[0] + 1}); "
+            "a release has exactly one debit",
+            ledger,
+            (ledgers.ENTRIES, index, "release"),
+            fix=REWRITE_FIX,
+        )
+        for index in debits[1:]
+    ]
     entry = ledger.model.entries[debits[0]]
     recorded = loss_figures(entry.loss)
     if recorded != figures:
-        found.append(_finding(
-            "budget.debit_mismatch",
-            f"entry seq {entry.seq} records {show(recorded)} for {ctx.release}, but its "
-            f"manifest declares {show(figures)}",
-            ledger, (ledgers.ENTRIES, debits[0], "loss"),
-            observed=show(recorded), threshold=show(figures),
-            fix="Make the manifest's privacy figures and the debit the same loss.",
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.debit_mismatch",
+                f"entry seq {entry.seq} records {show(recorded)} for {ctx.release}, but its "
+                f"manifest declares {show(figures)}",
+                ledger,
+                (ledgers.ENTRIES, debits[0], "loss"),
+                observed=show(recorded),
+                threshold=show(figures),
+                fix="Make the manifest's privacy figures and the debit the same loss.",
+            )
+        )
     return found
 
 
@@ -193,45 +253,67 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     path = layout.ledger_path(source)
     found = _source_findings(ctx, source, path)
     ledger, changed = effective(ctx.ledger, ctx.base_ledger)
-    debits = [i for i, e in enumerate(ledger.model.entries) if e.release == ctx.release] if ledger else []  # fmt: skip
+    debits = (
+        [i for i, e in enumerate(ledger.model.entries) if e.release == ctx.release]
+        if ledger
+        else []
+    )
     if not manifest.privacy.is_dp:  # an empirical audit only: it spent nothing
-        return found + [_finding(
-            "budget.debit_without_dp",
-            f"the manifest declares no differential privacy (empirical audit only), but "
-            f"entry seq {index + 1} debits {ctx.release}; such a release spends nothing",
-            ledger, (ledgers.ENTRIES, index, "release"),
-            fix="Record the release's DP figures in its manifest, or debit nothing for it.",
-        ) for index in debits]  # fmt: skip
+        return found + [
+            _finding(
+                "budget.debit_without_dp",
+                f"the manifest declares no differential privacy (empirical audit only), but "
+                f"entry seq {index + 1} debits {ctx.release}; such a release spends nothing",
+                ledger,
+                (ledgers.ENTRIES, index, "release"),
+                fix="Record the release's DP figures in its manifest, or debit nothing for it.",
+            )
+            for index in debits
+        ]
     if ledger is None:
         figures = show(figures_of(manifest.privacy))
-        return [*found, _finding(
-            "budget.no_ledger",
-            f"the release declares DP figures ({figures}) but the source {source} has no "
-            f"ledger {path}",
-            None, path=path, line=1,
-            fix=f"Create it with `synthgov budget new {source} ...`, then debit it with "
+        return [
+            *found,
+            _finding(
+                "budget.no_ledger",
+                f"the release declares DP figures ({figures}) but the source {source} has no "
+                f"ledger {path}",
+                None,
+                path=path,
+                line=1,
+                fix=f"Create it with `synthgov budget new {source} ...`, then debit it with "
                 "`synthgov budget debit`.",
-        )]  # fmt: skip
+            ),
+        ]
     found += _debit_findings(ctx, ledger, debits, source)
     if changed or ctx.base_ledger is None:
-        issues = [i for i in _issues(ledger, ctx.base_ledger, ctx.ledger_approved)
-                  if i.blocks and i.rule != "budget.duplicate_debit"]  # fmt: skip
+        issues = [
+            i
+            for i in _issues(ledger, ctx.base_ledger, ctx.ledger_approved)
+            if i.blocks and i.rule != "budget.duplicate_debit"
+        ]
         if issues:
             first = issues[0]
             more = f" (and {len(issues) - 1} more ledger finding(s))" if len(issues) > 1 else ""
-            found.append(_finding(
-                "budget.ledger_invalid",
-                f"{path}, which this release debits, fails the ledger checks: "
-                f"{first.message}{more}",
-                ledger, first.loc, line=first.line, fix=first.fix or REWRITE_FIX,
-            ))  # fmt: skip
+            found.append(
+                _finding(
+                    "budget.ledger_invalid",
+                    f"{path}, which this release debits, fails the ledger checks: "
+                    f"{first.message}{more}",
+                    ledger,
+                    first.loc,
+                    line=first.line,
+                    fix=first.fix or REWRITE_FIX,
+                )
+            )
     losses = [e.loss for e in ledger.model.entries]
     base = ctx.base_ledger.model if ctx.base_ledger is not None else None
     notion, cap = totalled_against(ledger.model, base, ctx.ledger_approved)
     if not accounting.fits(notion, cap, losses):
         at = (ledgers.ENTRIES, debits[0]) if debits else (ledgers.ENTRIES,)
-        found.append(_over_cap(ledger, losses, at, f"{path} cannot pay for {ctx.release}",
-                               notion, cap))  # fmt: skip
+        found.append(
+            _over_cap(ledger, losses, at, f"{path} cannot pay for {ctx.release}", notion, cap)
+        )
     return found
 
 
@@ -245,9 +327,12 @@ class Named:
     new: bool  # the pull request adds the release: its manifest is new, not on the base
 
 
-def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
-                    named: Mapping[str, Named],
-                    header_approved: bool = False) -> list[Finding]:  # fmt: skip
+def ledger_findings(
+    head: Loaded[Ledger],
+    base: Loaded[Ledger] | None,
+    named: Mapping[str, Named],
+    header_approved: bool = False,
+) -> list[Finding]:
     """Findings about a ledger a pull request changed (BRIEF §10.5: outside any release).
 
     Every entry counts, whoever it names: the whole ledger is totalled against the base's
@@ -261,28 +346,38 @@ def ledger_findings(head: Loaded[Ledger], base: Loaded[Ledger] | None,
     model = head.model
     found: list[Finding] = []
     if base is None:  # creating a ledger: approvals for it are the policy's (issue 15)
-        cap = show({k: v for k, v in model.cap.model_dump().items() if v is not None})
-        found.append(_finding(
-            "budget.new_ledger",
-            f"{head.document.path} is new in this pull request: its {model.notion.value} cap "
-            f"({cap}) is set here and binds every later release of {model.source}",
-            head, ("cap",), blocks=False,
-        ))  # fmt: skip
+        shown = show({k: v for k, v in model.cap.model_dump().items() if v is not None})
+        found.append(
+            _finding(
+                "budget.new_ledger",
+                f"{head.document.path} is new in this pull request: its {model.notion.value} cap "
+                f"({shown}) is set here and binds every later release of {model.source}",
+                head,
+                ("cap",),
+                blocks=False,
+            )
+        )
     elif not header_approved:  # an approved header change is judged by its new cap
         found += cap_findings(head, base)
     found += [_issue_finding(issue, head) for issue in _issues(head, base, header_approved)]
     appended = ledgers.new_entries(head.document.data, base.document.data if base else None)
-    notion, cap = totalled_against(model, base.model if base is not None else None,
-                                   header_approved)  # fmt: skip
+    notion, cap = totalled_against(model, base.model if base is not None else None, header_approved)
     losses = [e.loss for e in model.entries]
     if not accounting.fits(notion, cap, losses):
         first = next(
             (i for i in appended if not accounting.fits(notion, cap, losses[: i + 1])),
             len(losses) - 1,
         )
-        found.append(_over_cap(head, losses[: first + 1], (ledgers.ENTRIES, first),
-                               f"entry seq {first + 1} overdraws {head.document.path}",
-                               notion, cap))  # fmt: skip
+        found.append(
+            _over_cap(
+                head,
+                losses[: first + 1],
+                (ledgers.ENTRIES, first),
+                f"entry seq {first + 1} overdraws {head.document.path}",
+                notion,
+                cap,
+            )
+        )
     for index in appended:
         found += _entry_findings(head, index, named.get(model.entries[index].release))
     return found
@@ -294,17 +389,23 @@ def cap_findings(head: Loaded[Ledger], base: Loaded[Ledger]) -> list[Finding]:
     changed = ledgers.cap_change(base.document.data, head.document.data)
     if not changed:
         return []
-    shown = ", ".join(f"{name} {_figure(old)} -> {_figure(new)}"
-                      for name, (old, new) in changed.items())  # fmt: skip
-    return [_finding(
-        "budget.cap_changed",
-        f"the cap of {head.document.path} changes ({shown}) without the policy's "
-        "budget_changes approvals: until they are given, entries are totalled against the "
-        "base's cap",
-        head, ("cap",), observed=shown, threshold=show(_cap_figures(base.model)),
-        fix="Restore the base's cap, or have the change approved: `synthgov budget cap` "
+    shown = ", ".join(
+        f"{name} {_figure(old)} -> {_figure(new)}" for name, (old, new) in changed.items()
+    )
+    return [
+        _finding(
+            "budget.cap_changed",
+            f"the cap of {head.document.path} changes ({shown}) without the policy's "
+            "budget_changes approvals: until they are given, entries are totalled against the "
+            "base's cap",
+            head,
+            ("cap",),
+            observed=shown,
+            threshold=show(_cap_figures(base.model)),
+            fix="Restore the base's cap, or have the change approved: `synthgov budget cap` "
             "in a pull request of its own, then `synthgov approve --budget`.",
-    )]  # fmt: skip
+        )
+    ]
 
 
 def _cap_figures(ledger: Ledger) -> dict[str, Decimal]:
@@ -323,52 +424,76 @@ def _entry_findings(head: Loaded[Ledger], index: int, named: Named | None) -> li
     model, path = head.model, head.document.path
     entry = model.entries[index]
     release, loc, found = entry.release, (ledgers.ENTRIES, index, "release"), []
-    dataset = release.split("@", 1)[0]
+    dataset = Release.of(release).dataset
     source = named.source if named is not None else None
     if source != model.source:
-        whose = (f"whose source is {source}" if source is not None
-                 else f"which has no card {layout.card_path(dataset)}")  # fmt: skip
-        found.append(_finding(
-            "budget.debit_other_source",
-            f"entry seq {entry.seq} debits {release}, a release of {dataset}, {whose}: "
-            f"{path} pays only for releases of its source {model.source}",
-            head, loc, observed=str(source), threshold=model.source,
-            fix=f"Debit the ledger of {dataset}'s source (budgets/<card source.id>.yaml).",
-        ))  # fmt: skip
+        whose = (
+            f"whose source is {source}"
+            if source is not None
+            else f"which has no card {layout.card_path(dataset)}"
+        )
+        found.append(
+            _finding(
+                "budget.debit_other_source",
+                f"entry seq {entry.seq} debits {release}, a release of {dataset}, {whose}: "
+                f"{path} pays only for releases of its source {model.source}",
+                head,
+                loc,
+                observed=str(source),
+                threshold=model.source,
+                fix=f"Debit the ledger of {dataset}'s source (budgets/<card source.id>.yaml).",
+            )
+        )
     manifest = named.manifest if named is not None else None
     if manifest is None:
-        found.append(_finding(
-            "budget.debit_without_release",
-            f"entry seq {entry.seq} debits {release}, which this pull request does not add: "
-            "a debit comes only with its release, in the same pull request",
-            head, loc, fix="Add the release (synthgov release new) in this pull request, or "
-                           "drop the entry.",
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.debit_without_release",
+                f"entry seq {entry.seq} debits {release}, which this pull request does not add: "
+                "a debit comes only with its release, in the same pull request",
+                head,
+                loc,
+                fix="Add the release (synthgov release new) in this pull request, or "
+                "drop the entry.",
+            )
+        )
         return found
     if named is not None and not named.new:
-        found.append(_finding(
-            "budget.debit_not_new",
-            f"entry seq {entry.seq} debits {release}, which is already on the base: a debit "
-            "comes only with a new release, in the pull request that adds it (not with a "
-            "revalidation, a revocation or any later change)",
-            head, loc, fix="Drop the entry; a merged release's loss was settled when it was merged.",
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.debit_not_new",
+                f"entry seq {entry.seq} debits {release}, which is already on the base: a debit "
+                "comes only with a new release, in the pull request that adds it (not with a "
+                "revalidation, a revocation or any later change)",
+                head,
+                loc,
+                fix="Drop the entry; a merged release's loss was settled when it was merged.",
+            )
+        )
     elif not found:
         return found  # a new release of this source: its own check judges this debit
     if not manifest.model.privacy.is_dp:
-        found.append(_finding(
-            "budget.debit_without_dp",
-            f"entry seq {entry.seq} debits {release}, whose manifest declares no "
-            "differential privacy (empirical audit only); such a release spends nothing",
-            head, loc, fix="Debit only releases made with a DP mechanism.",
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.debit_without_dp",
+                f"entry seq {entry.seq} debits {release}, whose manifest declares no "
+                "differential privacy (empirical audit only); such a release spends nothing",
+                head,
+                loc,
+                fix="Debit only releases made with a DP mechanism.",
+            )
+        )
     elif loss_figures(entry.loss) != figures_of(manifest.model.privacy):
         recorded, declared = loss_figures(entry.loss), figures_of(manifest.model.privacy)
-        found.append(_finding(
-            "budget.debit_mismatch",
-            f"entry seq {entry.seq} records {show(recorded)} for {release}, but its "
-            f"manifest declares {show(declared)}",
-            head, (ledgers.ENTRIES, index, "loss"), observed=show(recorded),
-            threshold=show(declared),
-        ))  # fmt: skip
+        found.append(
+            _finding(
+                "budget.debit_mismatch",
+                f"entry seq {entry.seq} records {show(recorded)} for {release}, but its "
+                f"manifest declares {show(declared)}",
+                head,
+                (ledgers.ENTRIES, index, "loss"),
+                observed=show(recorded),
+                threshold=show(declared),
+            )
+        )
     return found

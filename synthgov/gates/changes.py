@@ -13,8 +13,9 @@ ledger its releases then debit) needs the approvals of the base policy's
 `budget_changes`. Without them a pull request could give a dataset a fresh budget of its
 own choosing.
 
-The command gathers the files and the approval evidence; this module describes the
-changes and turns missing approvals into the findings that name them.
+The decision (`synthgov.decision.changes`) gathers the files and the approval evidence;
+this module describes the changes and turns missing approvals into the findings that
+name them.
 """
 
 from __future__ import annotations
@@ -23,26 +24,33 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from synthgov.canonical import canonical
-from synthgov.findings import Finding, Severity
-from synthgov.gates.approvals import Evidence, Subject, judge
-from synthgov.loading import KeyPath, Loaded
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.review import Evidence, Subject
+from synthgov.files.loading import KeyPath, Loaded
+from synthgov.gates.approvals import findings_for
 from synthgov.models import Card, Policy
 from synthgov.models.card import Column
 from synthgov.models.common import Classification
 from synthgov.models.policy import RuleOverride
+from synthgov.signing.canonical import canonical
 
 #: Card fields whose items a change may only add to without loosening, and those it may
 #: only remove from. (Adding an intended use widens the card; removing a prohibited
 #: column lets an identifier through.)
 _GROW_LOOSENS = ("intended_uses", "access_groups")
-_SHRINK_LOOSENS = ("prohibited_uses", "limitations", "prohibited_columns",
-                   "quasi_identifiers", "subgroup_columns", "secret_columns")  # fmt: skip
+_SHRINK_LOOSENS = (
+    "prohibited_uses",
+    "limitations",
+    "prohibited_columns",
+    "quasi_identifiers",
+    "subgroup_columns",
+    "secret_columns",
+)
 _ORDER = list(Classification)
 
 
 @dataclass(frozen=True)
-class Change:
+class CardChange:
     """One difference between the card on the base and as proposed."""
 
     text: str  # e.g. "intended_uses widened: + 'marketing'"
@@ -54,51 +62,72 @@ def _q(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[Change]:
+def _items(field: str, old: Sequence[Any], new: Sequence[Any]) -> list[CardChange]:
     added = [v for v in new if v not in old]
     removed = [v for v in old if v not in new]
     found = []
     if added:
         loosens = field in _GROW_LOOSENS
         verb = "widened" if loosens else "extended"
-        found.append(Change(f"{field} {verb}: " + ", ".join(f"+ {_q(v)}" for v in added),
-                            loosens, (field, new.index(added[0]))))  # fmt: skip
+        found.append(
+            CardChange(
+                f"{field} {verb}: " + ", ".join(f"+ {_q(v)}" for v in added),
+                loosens,
+                (field, new.index(added[0])),
+            )
+        )
     for value in removed:
-        found.append(Change(f"{field}: {_q(value)} removed", field in _SHRINK_LOOSENS, (field,)))
+        found.append(
+            CardChange(f"{field}: {_q(value)} removed", field in _SHRINK_LOOSENS, (field,))
+        )
     if not added and not removed and list(old) != list(new):
-        found.append(Change(f"{field}: order changed", False, (field,)))
+        found.append(CardChange(f"{field}: order changed", False, (field,)))
     return found
 
 
-def _limit(field: str, old: int | None, new: int | None, *, larger_loosens: bool) -> list[Change]:
+def _limit(
+    field: str, old: int | None, new: int | None, *, larger_loosens: bool
+) -> list[CardChange]:
     if old == new:
         return []
     loosens = new is None or (old is not None and (new > old) == larger_loosens)
     shown = "none" if new is None else str(new)
-    return [Change(f"{field}: {old if old is not None else 'none'} -> {shown}", loosens, (field,))]
+    return [
+        CardChange(f"{field}: {old if old is not None else 'none'} -> {shown}", loosens, (field,))
+    ]
 
 
-def _column(index: int, old: Column, new: Column) -> list[Change]:
+def _column(index: int, old: Column, new: Column) -> list[CardChange]:
     name, at = new.name, ("columns", index)
     found = []
 
     def change(what: str, loosens: bool, key: str) -> None:
-        found.append(Change(f"column {_q(name)}: {what}", loosens, (*at, key)))
+        found.append(CardChange(f"column {_q(name)}: {what}", loosens, (*at, key)))
 
     if old.type != new.type:
         change(f"type {old.type.value} -> {new.type.value}", True, "type")
     if old.nullable != new.nullable:
-        change(f"nullable {str(old.nullable).lower()} -> {str(new.nullable).lower()}",
-               new.nullable, "nullable")  # fmt: skip
+        change(
+            f"nullable {str(old.nullable).lower()} -> {str(new.nullable).lower()}",
+            new.nullable,
+            "nullable",
+        )
     if old.unique != new.unique:
-        change(f"unique {str(old.unique).lower()} -> {str(new.unique).lower()}",
-               not new.unique, "unique")  # fmt: skip
+        change(
+            f"unique {str(old.unique).lower()} -> {str(new.unique).lower()}",
+            not new.unique,
+            "unique",
+        )
     for key, lower in (("min", True), ("max", False)):
         before, after = getattr(old, key), getattr(new, key)
         if before != after:
             wider = after is None or (before is not None and (after < before) == lower)
-            change(f"{key} {_q(before) if before is not None else 'none'} -> "
-                   f"{_q(after) if after is not None else 'none'}", wider, key)  # fmt: skip
+            change(
+                f"{key} {_q(before) if before is not None else 'none'} -> "
+                f"{_q(after) if after is not None else 'none'}",
+                wider,
+                key,
+            )
     old_values, new_values = old.allowed_values or [], new.allowed_values or []
     added = [v for v in new_values if v not in old_values]
     removed = [v for v in old_values if v not in new_values]
@@ -107,69 +136,101 @@ def _column(index: int, old: Column, new: Column) -> list[Change]:
             change("allowed_values removed", True, "allowed_values")
         else:
             parts = [f"+ {_q(v)}" for v in added] + [f"- {_q(v)}" for v in removed]
-            change(f"allowed_values {', '.join(parts) or 'set'}",
-                   bool(added) and old.allowed_values is not None, "allowed_values")  # fmt: skip
+            change(
+                f"allowed_values {', '.join(parts) or 'set'}",
+                bool(added) and old.allowed_values is not None,
+                "allowed_values",
+            )
     if old.pattern != new.pattern:
-        change(f"pattern {_q(old.pattern)} -> {_q(new.pattern)}", old.pattern is not None,
-               "pattern")  # fmt: skip
+        change(
+            f"pattern {_q(old.pattern)} -> {_q(new.pattern)}", old.pattern is not None, "pattern"
+        )
     if old.description != new.description:
         change("description changed", False, "description")
     return found
 
 
-def _columns(old: Card, new: Card) -> list[Change]:
+def _columns(old: Card, new: Card) -> list[CardChange]:
     before = {c.name: c for c in old.columns}
     after = {c.name: c for c in new.columns}
-    found = [Change(f"columns: {_q(n)} added", False, ("columns", i))
-             for i, n in enumerate(after) if n not in before]  # fmt: skip
-    found += [Change(f"columns: {_q(n)} removed", False, ("columns",))
-              for n in before if n not in after]  # fmt: skip
+    found = [
+        CardChange(f"columns: {_q(n)} added", False, ("columns", i))
+        for i, n in enumerate(after)
+        if n not in before
+    ]
+    found += [
+        CardChange(f"columns: {_q(n)} removed", False, ("columns",))
+        for n in before
+        if n not in after
+    ]
     for index, column in enumerate(new.columns):
         if column.name in before:
             found += _column(index, before[column.name], column)
     kept_before = [n for n in before if n in after]
     kept_after = [n for n in after if n in before]
     if kept_before != kept_after:  # order decides the attack column sets (BRIEF §10.18)
-        found.append(Change("columns: order changed", False, ("columns",)))
+        found.append(CardChange("columns: order changed", False, ("columns",)))
     return found
 
 
-def _constraints(old: Card, new: Card) -> list[Change]:
+def _constraints(old: Card, new: Card) -> list[CardChange]:
     before = {c.name: c for c in old.constraints}
     after = {c.name: c for c in new.constraints}
     found = []
     for index, (name, constraint) in enumerate(after.items()):
         if name not in before:
-            found.append(Change(f"constraints: {_q(name)} added", False, ("constraints", index)))
+            found.append(
+                CardChange(f"constraints: {_q(name)} added", False, ("constraints", index))
+            )
         elif before[name].rule != constraint.rule:
-            found.append(Change(
-                f"constraints: {_q(name)} rule {_q(before[name].rule)} -> {_q(constraint.rule)}",
-                True, ("constraints", index, "rule"),
-            ))  # fmt: skip
-    found += [Change(f"constraints: {_q(n)} removed", True, ("constraints",))
-              for n in before if n not in after]  # fmt: skip
+            found.append(
+                CardChange(
+                    f"constraints: {_q(name)} rule {_q(before[name].rule)} -> {_q(constraint.rule)}",
+                    True,
+                    ("constraints", index, "rule"),
+                )
+            )
+    found += [
+        CardChange(f"constraints: {_q(n)} removed", True, ("constraints",))
+        for n in before
+        if n not in after
+    ]
     return found
 
 
-def _overrides(old: Card, new: Card, policy: Policy) -> list[Change]:
+def _overrides(old: Card, new: Card, policy: Policy) -> list[CardChange]:
     found = []
     for rule_id, before in old.overrides.items():
         after = new.overrides.get(rule_id)
         if after is None:
-            found.append(Change(f"override {rule_id} removed", True, ("overrides",)))
+            found.append(CardChange(f"override {rule_id} removed", True, ("overrides",)))
         elif after != before:
             loosens = _override_loosens(policy, rule_id, before, after)
-            found.append(Change(f"override {rule_id} changed ({_override(before)} -> "
-                                f"{_override(after)})", loosens, ("overrides", rule_id)))  # fmt: skip
-    found += [Change(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
-              for rule_id, o in new.overrides.items() if rule_id not in old.overrides]  # fmt: skip
+            found.append(
+                CardChange(
+                    f"override {rule_id} changed ({_override(before)} -> {_override(after)})",
+                    loosens,
+                    ("overrides", rule_id),
+                )
+            )
+    found += [
+        CardChange(f"override {rule_id} added ({_override(o)})", False, ("overrides", rule_id))
+        for rule_id, o in new.overrides.items()
+        if rule_id not in old.overrides
+    ]
     return found
 
 
 def _override(override: RuleOverride) -> str:
-    parts = [f"{k} {v.value if hasattr(v, 'value') else f'{v:g}'}"
-             for k, v in (("threshold", override.threshold), ("alternative", override.alternative),
-                          ("enforcement", override.enforcement)) if v is not None]  # fmt: skip
+    parts = [
+        f"{k} {v.value if hasattr(v, 'value') else f'{v:g}'}"
+        for k, v in (
+            ("threshold", override.threshold),
+            ("alternative", override.alternative),
+            ("enforcement", override.enforcement),
+        )
+        if v is not None
+    ]
     return ", ".join(parts)
 
 
@@ -190,41 +251,65 @@ def _override_loosens(policy: Policy, rule_id: str, old: RuleOverride, new: Rule
     return False
 
 
-def card_changes(old: Card, new: Card, policy: Policy) -> list[Change]:
+def card_changes(old: Card, new: Card, policy: Policy) -> list[CardChange]:
     """Every difference between two versions of a card, loosenings marked.
 
     Fields without a rule of their own are named as changed, so that nothing a card
     says changes unnamed.
     """
-    found: list[Change] = []
-    done = {"schema_version", "columns", "constraints", "overrides", "classification",
-            "retention_days", "revalidation_days", "target", "source",
-            *_GROW_LOOSENS, *_SHRINK_LOOSENS}  # fmt: skip
+    found: list[CardChange] = []
+    done = {
+        "schema_version",
+        "columns",
+        "constraints",
+        "overrides",
+        "classification",
+        "retention_days",
+        "revalidation_days",
+        "target",
+        "source",
+        *_GROW_LOOSENS,
+        *_SHRINK_LOOSENS,
+    }
     if old.classification != new.classification:
         lower = _ORDER.index(new.classification) < _ORDER.index(old.classification)
-        found.append(Change(f"classification {old.classification.value} -> "
-                            f"{new.classification.value}", lower, ("classification",)))  # fmt: skip
+        found.append(
+            CardChange(
+                f"classification {old.classification.value} -> {new.classification.value}",
+                lower,
+                ("classification",),
+            )
+        )
     if old.source != new.source:
         if old.source.id != new.source.id:
-            found.append(Change(f"source.id {_q(old.source.id)} -> {_q(new.source.id)} (another "
-                                "privacy budget)", True, ("source", "id")))  # fmt: skip
+            found.append(
+                CardChange(
+                    f"source.id {_q(old.source.id)} -> {_q(new.source.id)} (another "
+                    "privacy budget)",
+                    True,
+                    ("source", "id"),
+                )
+            )
         if old.source.privacy_unit != new.source.privacy_unit:
-            found.append(Change("source.privacy_unit changed", True, ("source", "privacy_unit")))
+            found.append(
+                CardChange("source.privacy_unit changed", True, ("source", "privacy_unit"))
+            )
     for field in (*_GROW_LOOSENS, *_SHRINK_LOOSENS):
         found += _items(field, getattr(old, field), getattr(new, field))
     found += _limit("retention_days", old.retention_days, new.retention_days, larger_loosens=True)
-    found += _limit("revalidation_days", old.revalidation_days, new.revalidation_days,
-                    larger_loosens=True)  # fmt: skip
+    found += _limit(
+        "revalidation_days", old.revalidation_days, new.revalidation_days, larger_loosens=True
+    )
     if old.target != new.target:
         shown = f"{_q(new.target.column)}" if new.target else "none"
         was = f"{_q(old.target.column)}" if old.target else "none"
-        found.append(Change(f"target {was} -> {shown}", old.target is not None, ("target",)))
+        found.append(CardChange(f"target {was} -> {shown}", old.target is not None, ("target",)))
     found += _columns(old, new)
     found += _constraints(old, new)
     found += _overrides(old, new, policy)
     for field in type(new).model_fields:
         if field not in done and getattr(old, field) != getattr(new, field):
-            found.append(Change(f"{field} changed", False, (field,)))
+            found.append(CardChange(f"{field} changed", False, (field,)))
     return found
 
 
@@ -236,22 +321,32 @@ def same_data(a: Any, b: Any) -> bool:
 def as_change_findings(found: list[Finding], rule: str, gate: str) -> list[Finding]:
     """The approvals gate's findings, with its missing approvals renamed to the change's
     rule: what blocks is the change, and the fix is an approval of it."""
-    return [replace(f, gate=gate, rule=rule) if f.rule == "approvals.missing" else f
-            for f in found]  # fmt: skip
+    return [replace(f, gate=gate, rule=rule) if f.rule == "approvals.missing" else f for f in found]
 
 
-def card_findings(subject: Subject, evidence: Evidence, card: Loaded[Card],
-                  changes: list[Change]) -> list[Finding]:  # fmt: skip
+def card_findings(
+    subject: Subject, evidence: Evidence, card: Loaded[Card], changes: list[CardChange]
+) -> list[Finding]:
     """A loosening warning per loosening, and the change's missing approvals as errors
     (`policy.card_change`) that list the whole change."""
     path = card.document.path
-    found = [Finding(
-        gate="policy", rule="policy.card_loosened", severity=Severity.WARNING,
-        message=f"{path} loosens the card: {change.text}",
-        file=path, line=card.document.locate(change.loc).line, enforcement="advisory",
-    ) for change in changes if change.loosens]  # fmt: skip
+    found = [
+        Finding(
+            gate="policy",
+            rule="policy.card_loosened",
+            severity=Severity.WARNING,
+            message=f"{path} loosens the card: {change.text}",
+            file=path,
+            line=card.document.locate(change.loc).line,
+            enforcement="advisory",
+        )
+        for change in changes
+        if change.loosens
+    ]
     summary = "; ".join(c.text for c in changes)
-    for finding in as_change_findings(judge(subject, evidence), "policy.card_change", "policy"):
+    for finding in as_change_findings(
+        findings_for(subject, evidence), "policy.card_change", "policy"
+    ):
         if finding.rule == "policy.card_change":
             finding = replace(finding, message=f"{finding.message} (the change: {summary})")
         found.append(finding)
@@ -276,13 +371,22 @@ class BudgetChange:
             if base is None:
                 parts.append(f"{path} is new (cap {_shown(proposed.get('cap'))})")
                 continue
-            changed = [key for key in {**base, **proposed}
-                       if not same_data(base.get(key), proposed.get(key))]  # fmt: skip
-            parts.append(f"{path}: " + ", ".join(
-                f"{key} {_shown(base.get(key))} -> {_shown(proposed.get(key))}" for key in changed
-            ))  # fmt: skip
-        parts += [f"{dataset}'s source {old} -> {new}"
-                  for dataset, (old, new) in sorted(self.sources.items())]  # fmt: skip
+            changed = [
+                key
+                for key in {**base, **proposed}
+                if not same_data(base.get(key), proposed.get(key))
+            ]
+            parts.append(
+                f"{path}: "
+                + ", ".join(
+                    f"{key} {_shown(base.get(key))} -> {_shown(proposed.get(key))}"
+                    for key in changed
+                )
+            )
+        parts += [
+            f"{dataset}'s source {old} -> {new}"
+            for dataset, (old, new) in sorted(self.sources.items())
+        ]
         return "; ".join(parts)
 
 
@@ -302,7 +406,7 @@ def _shown(value: Any) -> str:
 def budget_findings(subject: Subject, evidence: Evidence, change: BudgetChange) -> list[Finding]:
     """The budget change's missing approvals as `budget.change` errors, naming the change."""
     found = []
-    for finding in as_change_findings(judge(subject, evidence), "budget.change", "budget"):
+    for finding in as_change_findings(findings_for(subject, evidence), "budget.change", "budget"):
         if finding.rule == "budget.change":
             finding = replace(finding, message=f"{finding.message} ({change.describe()})")
         found.append(finding)

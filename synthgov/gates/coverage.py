@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.rules import undecided
 from synthgov.gates import ReleaseContext
 from synthgov.models.card import Card, Column, ColumnType
 from synthgov.models.common import Enforcement
-from synthgov.rules import undecided
 
 #: Read as numbers by `evaluate` (KS, boundary adherence); every other type is categorical.
 NUMERIC_TYPES = frozenset(
@@ -115,7 +115,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             continue
         have = {m.column for m in report.model.metrics if m.id == metric and m.column is not None}
         # a column the tables were too small to measure is the metric gate's inconclusive figure
-        have |= {note.get("column") for note in undecided(metric, report.model)}
+        have |= {str(note["column"]) for note in undecided(metric, report.model)}
         missing = [name for name in wanted if name not in have]
         if not missing or not have:
             continue  # a metric absent altogether is the metric gate's finding already
@@ -129,14 +129,21 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             f"(measured: {', '.join(covered) or 'none'}); otherwise {rule_id} judges the "
             "others only"
         )
-        found.append(Finding(
-            gate="coverage", rule=f"coverage.{metric}",
-            severity=Severity.WARNING if advisory else Severity.ERROR, message=message,
-            observed=float(len(covered)), threshold=float(len(wanted)),
-            file=report.document.path, line=report.document.locate(("metrics",)).line,
-            threshold_file=rule_at.path, threshold_line=rule_at.line,
-            enforcement="advisory" if advisory else "hard",
-            fix="Re-run `synthgov evaluate` (or `synthgov release new`) against the card: it "
+        found.append(
+            Finding(
+                gate="coverage",
+                rule=f"coverage.{metric}",
+                severity=Severity.WARNING if advisory else Severity.ERROR,
+                message=message,
+                observed=float(len(covered)),
+                threshold=float(len(wanted)),
+                file=report.document.path,
+                line=report.document.locate(("metrics",)).line,
+                threshold_file=rule_at.path,
+                threshold_line=rule_at.line,
+                enforcement="advisory" if advisory else "hard",
+                fix="Re-run `synthgov evaluate` (or `synthgov release new`) against the card: it "
                 "measures every column the card names.",
-        ))  # fmt: skip
+            )
+        )
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from synthgov.content import derive_seed
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
 
 
@@ -14,17 +14,38 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     manifest, report = ctx.manifest.model, ctx.report.model
     rpath = ctx.report.document.path
     pairs: list[tuple[str, float | str | None, float | str | None, tuple[str, ...], str]] = [
-        ("integrity.artifact_sha256", manifest.artifact.sha256, report.inputs.synthetic.sha256,
-         ("inputs", "synthetic", "sha256"), "the report was computed on another synthetic table than the manifest's artifact"),
-        ("integrity.card_sha256", ctx.card_sha256, report.card_sha256, ("card_sha256",),
-         "the report was computed against another version of the card"),
-        ("integrity.dataset", manifest.dataset, report.dataset, ("dataset",),
-         "the report is about another dataset"),
-    ]  # fmt: skip
+        (
+            "integrity.artifact_sha256",
+            manifest.artifact.sha256,
+            report.inputs.synthetic.sha256,
+            ("inputs", "synthetic", "sha256"),
+            "the report was computed on another synthetic table than the manifest's artifact",
+        ),
+        (
+            "integrity.card_sha256",
+            ctx.card_sha256,
+            report.card_sha256,
+            ("card_sha256",),
+            "the report was computed against another version of the card",
+        ),
+        (
+            "integrity.dataset",
+            manifest.dataset,
+            report.dataset,
+            ("dataset",),
+            "the report is about another dataset",
+        ),
+    ]
     if manifest.artifact.fingerprint is not None or report.inputs.synthetic.fingerprint is not None:
-        pairs.append(("integrity.artifact_fingerprint", manifest.artifact.fingerprint,
-                      report.inputs.synthetic.fingerprint, ("inputs", "synthetic", "fingerprint"),
-                      "the manifest's content fingerprint is not the report's"))  # fmt: skip
+        pairs.append(
+            (
+                "integrity.artifact_fingerprint",
+                manifest.artifact.fingerprint,
+                report.inputs.synthetic.fingerprint,
+                ("inputs", "synthetic", "fingerprint"),
+                "the manifest's content fingerprint is not the report's",
+            )
+        )
         # what revocation compares (the rows a table shares with a revoked one) is the
         # manifest's: it must be what the evaluated table had, not a sketch of its own
         artifact, synthetic = manifest.artifact, report.inputs.synthetic
@@ -32,33 +53,67 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             ("distinct_rows", _count(artifact.distinct_rows), _count(synthetic.distinct_rows)),
             ("sketch", _hashes(artifact.sketch), _hashes(synthetic.sketch)),
         ):
-            pairs.append((f"integrity.artifact_{name}", recorded, measured,
-                          ("inputs", "synthetic", name),
-                          f"the manifest's artifact {name} is not the evaluated table's"))  # fmt: skip
+            pairs.append(
+                (
+                    f"integrity.artifact_{name}",
+                    recorded,
+                    measured,
+                    ("inputs", "synthetic", name),
+                    f"the manifest's artifact {name} is not the evaluated table's",
+                )
+            )
     found = []
     artifact = manifest.artifact
-    if artifact.fingerprint is not None and (artifact.sketch is None or artifact.distinct_rows is None):
+    if artifact.fingerprint is not None and (
+        artifact.sketch is None or artifact.distinct_rows is None
+    ):
         spot = ctx.manifest.document.locate(("artifact", "fingerprint"))
-        found.append(Finding(gate="integrity", rule="integrity.fingerprint", severity=Severity.ERROR,
-                             message="the manifest records a content fingerprint but no row sketch or "
-                                     "distinct-row count, so a table sharing rows with a revoked one "
-                                     "could not be recognised",
-                             file=ctx.manifest.document.path, line=spot.line, enforcement="hard",
-                             fix="Write the release with `synthgov release new` of this version."))  # fmt: skip
+        found.append(
+            Finding(
+                gate="integrity",
+                rule="integrity.fingerprint",
+                severity=Severity.ERROR,
+                message="the manifest records a content fingerprint but no row sketch or "
+                "distinct-row count, so a table sharing rows with a revoked one "
+                "could not be recognised",
+                file=ctx.manifest.document.path,
+                line=spot.line,
+                enforcement="hard",
+                fix="Write the release with `synthgov release new` of this version.",
+            )
+        )
     if manifest.artifact.fingerprint is None:
         spot = ctx.manifest.document.locate(("artifact",))
-        found.append(Finding(gate="integrity", rule="integrity.fingerprint", severity=Severity.ERROR,
-                             message="the manifest records no content fingerprint of its artifact, so a "
-                                     "revoked table could not be recognised in it",
-                             file=ctx.manifest.document.path, line=spot.line, enforcement="hard",
-                             fix="Write the release with `synthgov release new` of this version."))  # fmt: skip
+        found.append(
+            Finding(
+                gate="integrity",
+                rule="integrity.fingerprint",
+                severity=Severity.ERROR,
+                message="the manifest records no content fingerprint of its artifact, so a "
+                "revoked table could not be recognised in it",
+                file=ctx.manifest.document.path,
+                line=spot.line,
+                enforcement="hard",
+                fix="Write the release with `synthgov release new` of this version.",
+            )
+        )
     for rule, expected, observed, loc, message in pairs:
         if expected != observed:
             spot = ctx.report.document.locate(loc)
-            found.append(Finding(gate="integrity", rule=rule, severity=Severity.ERROR,
-                                 message=message, observed=observed, threshold=expected,
-                                 file=rpath, line=spot.line, enforcement="hard",
-                                 fix="Re-run `synthgov evaluate` on the release's artifact and card."))  # fmt: skip
+            found.append(
+                Finding(
+                    gate="integrity",
+                    rule=rule,
+                    severity=Severity.ERROR,
+                    message=message,
+                    observed=observed,
+                    threshold=expected,
+                    file=rpath,
+                    line=spot.line,
+                    enforcement="hard",
+                    fix="Re-run `synthgov evaluate` on the release's artifact and card.",
+                )
+            )
     found += _count_findings(ctx)
     seed = _seed_finding(ctx)
     return found + ([seed] if seed is not None else [])
@@ -87,15 +142,28 @@ def _count_findings(ctx: ReleaseContext) -> list[Finding]:
         rows = [getattr(report.inputs, role).rows for role in roles]
         trials = list(spec.get("trials", []))
         exact = metric.id == "privacy.exact_copy_excess"
-        if len(trials) == 2 and all(t == r if exact else t <= r for t, r in zip(trials, rows, strict=True)):
+        if len(trials) == 2 and all(
+            t == r if exact else t <= r for t, r in zip(trials, rows, strict=True)
+        ):
             continue
         spot = ctx.report.document.locate(("metrics", index, "interval"))
-        expected = f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({' and '.join(roles)} rows)"
-        found.append(Finding(gate="integrity", rule="integrity.counts", severity=Severity.ERROR,
-                             message=f"{metric.id} counts {trials} trials; its tables give {expected}",
-                             observed=str(trials), threshold=expected, file=ctx.report.document.path,
-                             line=spot.line, enforcement="hard",
-                             fix="Re-run `synthgov evaluate` on the release's tables."))  # fmt: skip
+        expected = (
+            f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({' and '.join(roles)} rows)"
+        )
+        found.append(
+            Finding(
+                gate="integrity",
+                rule="integrity.counts",
+                severity=Severity.ERROR,
+                message=f"{metric.id} counts {trials} trials; its tables give {expected}",
+                observed=str(trials),
+                threshold=expected,
+                file=ctx.report.document.path,
+                line=spot.line,
+                enforcement="hard",
+                fix="Re-run `synthgov evaluate` on the release's tables.",
+            )
+        )
     return found
 
 
@@ -120,21 +188,31 @@ def _seed_finding(ctx: ReleaseContext) -> Finding | None:
         expected: int | None = rule
         why = f"the policy pins it to {rule}"
     else:
-        prints = [getattr(report.inputs, role).fingerprint for role in ("real", "holdout", "synthetic")]
-        if any(p is None for p in prints):
+        prints = [
+            getattr(report.inputs, role).fingerprint for role in ("real", "holdout", "synthetic")
+        ]
+        known = [p for p in prints if p is not None]
+        if len(known) < len(prints):
             expected, why = None, "the report records no content fingerprints to derive it from"
         else:
-            expected = derive_seed(*prints)  # type: ignore[arg-type]
+            expected = derive_seed(*known)
             why = f"the policy derives it from the tables' content ({expected})"
     if report.config.seed == expected:
         return None
     spot = ctx.report.document.locate(("config", "seed"))
     where = ctx.policy.document.locate(("statistics",))
     return Finding(
-        gate="integrity", rule="integrity.seed", severity=Severity.ERROR,
+        gate="integrity",
+        rule="integrity.seed",
+        severity=Severity.ERROR,
         message=f"the report was evaluated with seed {report.config.seed}, but {why}: a chosen seed "
-                "could re-roll the verdict",
-        observed=report.config.seed, threshold=expected, file=ctx.report.document.path,
-        line=spot.line, threshold_file=where.path, threshold_line=where.line, enforcement="hard",
+        "could re-roll the verdict",
+        observed=report.config.seed,
+        threshold=expected,
+        file=ctx.report.document.path,
+        line=spot.line,
+        threshold_file=where.path,
+        threshold_line=where.line,
+        enforcement="hard",
         fix="Re-run `synthgov evaluate` (or `release new`) without --seed, with this version of synthgov.",
-    )  # fmt: skip
+    )

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthgov.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.rules import Judgement, Ruling, entries, judge
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
-from synthgov.loading import Loaded
 from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
-from synthgov.rules import Decision, Judgement, entries, judge
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
@@ -35,8 +35,9 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
     return rules_for(ctx.policy, ctx.card, ctx.classification)
 
 
-def rules_for(policy: Loaded[Policy], card: Loaded[Card],
-              classification: Classification) -> list[tuple[EffectiveRule, str, int | None]]:  # fmt: skip
+def rules_for(
+    policy: Loaded[Policy], card: Loaded[Card], classification: Classification
+) -> list[tuple[EffectiveRule, str, int | None]]:
     """`effective_rules` from the policy, the card and the classification alone."""
     result = []
     for rule_id in policy.model.rules:
@@ -77,22 +78,27 @@ class Scored:
     alpha: float  # the one-sided level of each bound
 
     @property
-    def decision(self) -> Decision:
+    def decision(self) -> Ruling:
         """Pass when either condition passes, fail when every one fails."""
         judged = [self.primary] + ([self.alternative] if self.alternative else [])
-        if any(j.decision is Decision.PASS for j in judged):
-            return Decision.PASS
-        if all(j.decision is Decision.FAIL for j in judged):
-            return Decision.FAIL
-        return Decision.INCONCLUSIVE
+        if any(j.decision is Ruling.PASS for j in judged):
+            return Ruling.PASS
+        if all(j.decision is Ruling.FAIL for j in judged):
+            return Ruling.FAIL
+        return Ruling.INCONCLUSIVE
 
     @property
     def by_alternative(self) -> bool:
-        return self.primary.decision is not Decision.PASS and self.decision is Decision.PASS
+        return self.primary.decision is not Ruling.PASS and self.decision is Ruling.PASS
 
 
-def levels(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int | None]],
-           rate: float, min_rows: int = 1) -> dict[str, float]:  # fmt: skip
+def levels(
+    report: Report,
+    card: Card,
+    rules: list[tuple[EffectiveRule, str, int | None]],
+    rate: float,
+    min_rows: int = 1,
+) -> dict[str, float]:
     """Rule id -> the one-sided level of each of its bounds, so that the levels of every
     gated estimate sum to `rate` (weighted Bonferroni in two steps): first each rule that
     judges an estimate gets its `weight`'s share of the rate, then that share is split
@@ -111,13 +117,19 @@ def levels(report: Report, card: Card, rules: list[tuple[EffectiveRule, str, int
     for current, _, _ in rules:
         if current.enforcement is Enforcement.ADVISORY:
             continue
-        conditions = [current.rule] + ([current.rule.alternative] if current.rule.alternative else [])
+        conditions = [current.rule] + (
+            [current.rule.alternative] if current.rule.alternative else []
+        )
         for condition in conditions:
             for _, metric in entries(condition, report):
-                has_interval = getattr(metric, "interval", None) is not None or metric.ci is not None
+                has_interval = (
+                    getattr(metric, "interval", None) is not None or metric.ci is not None
+                )
                 if has_interval and (metric.column is None or metric.column in columns):
-                    grouped = (condition.metric.startswith("subgroup.")
-                               and metric.column in card.subgroup_columns)  # fmt: skip
+                    grouped = (
+                        condition.metric.startswith("subgroup.")
+                        and metric.column in card.subgroup_columns
+                    )
                     group = str(getattr(metric, "group", None)) if grouped else ""
                     found = groups.setdefault(current.rule_id, {})
                     found.setdefault((condition.metric, metric.column), set()).add(group)
@@ -135,8 +147,9 @@ def scorecard(ctx: ReleaseContext) -> list[Scored]:
     return score(ctx.policy, ctx.card, ctx.report.model, ctx.classification)
 
 
-def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
-          classification: Classification) -> list[Scored]:  # fmt: skip
+def score(
+    policy: Loaded[Policy], card: Loaded[Card], report: Report, classification: Classification
+) -> list[Scored]:
     """Every rule of `policy` for `card` at `classification`, judged on `report`, each bound
     at its `levels` (they sum to the policy's false-block rate)."""
     rules = rules_for(policy, card, classification)
@@ -149,8 +162,13 @@ def score(policy: Loaded[Policy], card: Loaded[Card], report: Report,
         primary = judge(rule, current.threshold, report, margin=current.margin, alpha=alpha)
         alternative = None
         if rule.alternative is not None and current.alternative is not None:
-            alternative = judge(rule.alternative, current.alternative, report,
-                                margin=rule.alternative.margin, alpha=alpha)  # fmt: skip
+            alternative = judge(
+                rule.alternative,
+                current.alternative,
+                report,
+                margin=rule.alternative.margin,
+                alpha=alpha,
+            )
         scored.append(Scored(current, file, line, primary, alternative, alpha))
     return scored
 
@@ -163,8 +181,9 @@ def _shown(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _describe(metric: str, judged: Judgement, op: str, threshold: float, margin: float,
-              confidence: float) -> str:  # fmt: skip
+def _describe(
+    metric: str, judged: Judgement, op: str, threshold: float, margin: float, confidence: float
+) -> str:
     value = judged.value
     assert value is not None
     scope = f" (worst: {judged.where})" if judged.where else ""
@@ -180,7 +199,7 @@ def _describe(metric: str, judged: Judgement, op: str, threshold: float, margin:
 
 def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     decision = scored.decision
-    if decision is Decision.PASS:
+    if decision is Ruling.PASS:
         return None
     current, rule, judged = scored.rule, scored.rule.rule, scored.primary
     report = ctx.report.document
@@ -213,28 +232,43 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
         message = f"{rule.metric} {judged.reason}"
         fix = "Re-run `synthgov evaluate` (or `release new`) with this version of synthgov."
     else:
-        message = _describe(rule.metric, judged, rule.op, current.threshold, current.margin, confidence)
+        message = _describe(
+            rule.metric, judged, rule.op, current.threshold, current.margin, confidence
+        )
         if rule.alternative is not None and current.alternative is not None:
-            message += f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
+            message += (
+                f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
+            )
         observed = judged.value
-        if decision is Decision.INCONCLUSIVE:
+        if decision is Ruling.INCONCLUSIVE:
             needs = judged.needs if scored.alternative is None else None
             rows = f"n = {judged.n:,}" if judged.n else "this size"
             more = f"; about {needs:,} rows per table would decide it" if needs else ""
             if judged.likely_fails:
                 more = "; the estimate is beyond the margin already: more rows would likely make it fail"
             message = f"inconclusive at {rows}: {message}{more}"
-            fix = ("Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
-                   "are small), or ask for a waiver; " + (rule.fix or "")).strip("; ")  # fmt: skip
+            fix = (
+                "Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
+                "are small), or ask for a waiver; " + (rule.fix or "")
+            ).strip("; ")
             if tier.inconclusive == "warn" and severity is Severity.ERROR:
                 severity = Severity.WARNING
     return Finding(
-        gate=current.rule_id.split(".", 1)[0], rule=current.rule_id, severity=severity,
-        message=message, observed=observed, threshold=current.threshold,
-        file=report.path, line=at.line if at else 1, threshold_file=scored.file,
-        threshold_line=scored.line, enforcement=current.enforcement.value, fix=fix,
-        outcome=outcome, interval=judged.interval,
-    )  # fmt: skip
+        gate=current.rule_id.split(".", 1)[0],
+        rule=current.rule_id,
+        severity=severity,
+        message=message,
+        observed=observed,
+        threshold=current.threshold,
+        file=report.path,
+        line=at.line if at else 1,
+        threshold_file=scored.file,
+        threshold_line=scored.line,
+        enforcement=current.enforcement.value,
+        fix=fix,
+        outcome=outcome,
+        interval=judged.interval,
+    )
 
 
 def not_applicable(metric: str, card: Card) -> str | None:
@@ -268,16 +302,22 @@ def _subgroup_basis(ctx: ReleaseContext) -> Finding | None:
     where = ctx.policy.document.locate(("subgroups",))
     report = ctx.report.document
     return Finding(
-        gate="subgroup", rule="subgroup.basis", severity=Severity.ERROR,
+        gate="subgroup",
+        rule="subgroup.basis",
+        severity=Severity.ERROR,
         message=(
             f"the report measured subgroup gaps with {measured or 'no recorded settings'}; the "
             f"policy names metric {wanted.metric} with min_rows {wanted.min_rows}"
         ),
-        observed=str(measured.get("metric")), threshold=wanted.metric,
-        file=report.path, line=report.locate(("config",)).line,
-        threshold_file=where.path, threshold_line=where.line, enforcement="hard",
+        observed=str(measured.get("metric")),
+        threshold=wanted.metric,
+        file=report.path,
+        line=report.locate(("config",)).line,
+        threshold_file=where.path,
+        threshold_line=where.line,
+        enforcement="hard",
         fix="Re-run synthgov evaluate in this repository so that it reads the policy's subgroups.",
-    )  # fmt: skip
+    )
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:

@@ -3,5 +3,12 @@
 Every family takes the `Tables` of `synthgov.metrics.encoding` (the card decides each
 column's kind; values are encoded once) and a `Context` (seeded random streams, sample
 sizes), and returns `Measurement`s. No file or network I/O happens here; numpy, pandas
-and scikit-learn are imported at module level, so only `evaluate` imports this package.
+and scikit-learn are imported at module level, so only the commands that measure tables
+import the families.
+
+Beside them: `evaluation` (reading the tables and running the families into a report),
+`progress` (the same run shown at a terminal), `tables` (CSV and Parquet, bound to their
+sha256), and the two pure modules the gate reads reports with, `metric_ids` (the report
+contract's ids) and `intervals` (confidence intervals from recorded statistics), which
+import neither numpy nor pandas.
 """

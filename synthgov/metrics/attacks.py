@@ -46,16 +46,18 @@ import numpy as np
 from numba import njit
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from synthgov.intervals import Z95
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
+from synthgov.metrics.intervals import Z95
 from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card
 
 Z = Z95  # the standard normal 97.5 % quantile, as anonymeter's scipy norm.ppf(0.975)
 #: the peer's normalised risk -> the absolute excess over the control that the policy gates
-EXCESS = {"privacy.linkability_risk": "privacy.linkability_excess",
-          "privacy.inference_risk": "privacy.inference_excess"}  # fmt: skip
+EXCESS = {
+    "privacy.linkability_risk": "privacy.linkability_excess",
+    "privacy.inference_risk": "privacy.inference_excess",
+}
 TOLERANCE = 0.05  # a numeric guess within 5 % of itself is right
 N_COLS = 3  # columns per singling-out query
 _BATCH = 1000  # singling-out queries drawn per round, as the peer does
@@ -115,29 +117,62 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     return out
 
 
-def _risk(metric: str, step: str, attack: tuple[float, int], control: tuple[float, int],
-          baseline: tuple[int, int], method: str, column: str | None = None,
-          **extra: object) -> list[Measurement]:  # fmt: skip
+def _risk(
+    metric: str,
+    step: str,
+    attack: tuple[float, int],
+    control: tuple[float, int],
+    baseline: tuple[int, int],
+    method: str,
+    column: str | None = None,
+    **extra: object,
+) -> list[Measurement]:
     """The peer's normalised risk, and the excess success over the control that is gated."""
     rates = wilson(*attack), wilson(*control), wilson(*baseline)
     value, ci = residual_risk(rates[0], rates[1])
-    details = {"attack_rate": rates[0].value, "control_rate": rates[1].value,
-               "baseline_rate": rates[2].value, "baseline_warning": rates[2].value >= rates[0].value,
-               "n_control": control[1], "n_baseline": baseline[1], "step": step, **extra}  # fmt: skip
-    risk = Measurement(metric, value, column=column, n=attack[1], method=_METHOD.format(method),
-                       ci=ci, extra=details)  # fmt: skip
+    details = {
+        "attack_rate": rates[0].value,
+        "control_rate": rates[1].value,
+        "baseline_rate": rates[2].value,
+        "baseline_warning": rates[2].value >= rates[0].value,
+        "n_control": control[1],
+        "n_baseline": baseline[1],
+        "step": step,
+        **extra,
+    }
+    risk = Measurement(
+        metric,
+        value,
+        column=column,
+        n=attack[1],
+        method=_METHOD.format(method),
+        ci=ci,
+        extra=details,
+    )
     if metric not in EXCESS:  # singling out counts its excess per record (_singling_out_excess)
         return [risk]
     shares = attack[0] / attack[1], control[0] / control[1]
     excess = estimate(
-        EXCESS[metric], shares[0] - shares[1],
-        {"kind": "newcombe", "successes": [attack[0], control[0]], "trials": [attack[1], control[1]]},
-        low=-1.0, column=column, n=attack[1],
+        EXCESS[metric],
+        shares[0] - shares[1],
+        {
+            "kind": "newcombe",
+            "successes": [attack[0], control[0]],
+            "trials": [attack[1], control[1]],
+        },
+        low=-1.0,
+        column=column,
+        n=attack[1],
         method=f"anonymeter 1.1.0 {method}, control = holdout: attack success share on train targets less "
-               "the same share on holdout targets (absolute, not normalised by 1 - control); ci: Newcombe's "
-               "hybrid score interval",
-        extra={"attack_share": shares[0], "control_share": shares[1], "n_control": control[1], "step": step},
-    )  # fmt: skip
+        "the same share on holdout targets (absolute, not normalised by 1 - control); ci: Newcombe's "
+        "hybrid score interval",
+        extra={
+            "attack_share": shares[0],
+            "control_share": shares[1],
+            "n_control": control[1],
+            "step": step,
+        },
+    )
     return [risk, excess]
 
 
@@ -171,9 +206,17 @@ def linkability(tables: Tables, context: Context, columns: Sequence[str]) -> lis
 
     size = tables.rows["synthetic"]
     guessed = int(np.sum(rng.integers(0, size, len(real)) == rng.integers(0, size, len(real))))
-    return _risk("privacy.linkability_risk", step, (links("real", real), len(real)),
-                  (links("holdout", holdout), len(holdout)), (guessed, len(real)), "linkability",
-                  aux_cols=[aux[0], aux[1]], n_neighbors=1, n_attacks_requested=context.n_attacks)  # fmt: skip
+    return _risk(
+        "privacy.linkability_risk",
+        step,
+        (links("real", real), len(real)),
+        (links("holdout", holdout), len(holdout)),
+        (guessed, len(real)),
+        "linkability",
+        aux_cols=[aux[0], aux[1]],
+        n_neighbors=1,
+        n_attacks_requested=context.n_attacks,
+    )
 
 
 def inference(tables: Tables, context: Context, secret: str) -> list[Measurement]:
@@ -193,9 +236,17 @@ def inference(tables: Tables, context: Context, secret: str) -> list[Measurement
     n_guesses = min(tables.rows["synthetic"], len(real))
     guesses = column.synthetic[rng.choice(tables.rows["synthetic"], size=n_guesses, replace=False)]
     guessed = int(np.sum(correct(guesses, column.real[real[:n_guesses]], column.is_numeric)))
-    return _risk("privacy.inference_risk", step, (hits("real", real), len(real)),
-                  (hits("holdout", holdout), len(holdout)), (guessed, n_guesses), "inference", column=secret,
-                  regression=column.is_numeric, n_attacks_requested=context.n_attacks)  # fmt: skip
+    return _risk(
+        "privacy.inference_risk",
+        step,
+        (hits("real", real), len(real)),
+        (hits("holdout", holdout), len(holdout)),
+        (guessed, n_guesses),
+        "inference",
+        column=secret,
+        regression=column.is_numeric,
+        n_attacks_requested=context.n_attacks,
+    )
 
 
 def correct(guesses: np.ndarray, secrets: np.ndarray, numeric: bool) -> np.ndarray:
@@ -231,14 +282,29 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
         synthetic.codes, numeric, n, n_cols, rng
     )
     guessed = int(np.sum(real.count(random_cols, random_lo, random_hi, excluded, 2) == 1))
-    risk = _risk("privacy.singling_out_risk", step, (attack, n), (min(control * correction, n), n),
-                 (guessed, n), "multivariate singling out", n_cols=n_cols,
-                 n_attacks_requested=context.n_attacks, n_queries=n, control_correction=correction)  # fmt: skip
+    risk = _risk(
+        "privacy.singling_out_risk",
+        step,
+        (attack, n),
+        (min(control * correction, n), n),
+        (guessed, n),
+        "multivariate singling out",
+        n_cols=n_cols,
+        n_attacks_requested=context.n_attacks,
+        n_queries=n,
+        control_correction=correction,
+    )
     return [*risk, _singling_out_excess(coded, cols, lo, hi, rng, step)]
 
 
-def _singling_out_excess(coded: dict[str, np.ndarray], cols: np.ndarray, lo: np.ndarray,
-                         hi: np.ndarray, rng: np.random.Generator, step: str) -> Measurement:  # fmt: skip
+def _singling_out_excess(
+    coded: dict[str, np.ndarray],
+    cols: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rng: np.random.Generator,
+    step: str,
+) -> Measurement:
     """The share of training records that the queries single out, less the share of
     holdout records, on tables of equal size (the larger cut by a seeded sample) and
     without deduplication: train and holdout are then exchangeable for an ideal generator
@@ -258,15 +324,22 @@ def _singling_out_excess(coded: dict[str, np.ndarray], cols: np.ndarray, lo: np.
         tables.append(_Table(codes, deduplicate=False))
     (attack, var_attack), (control, var_control) = (t.singled_out(cols, lo, hi) for t in tables)
     return estimate(
-        "privacy.singling_out_excess", (attack - control) / size,
-        {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size}, low=-1.0, n=size,
+        "privacy.singling_out_excess",
+        (attack - control) / size,
+        {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size},
+        low=-1.0,
+        n=size,
         method=f"anonymeter 1.1.0 multivariate singling out, control = holdout: share of {size} train records "
-               f"that one of the {len(cols)} queries singles out (matches it and no other) less the same share "
-               "of as many holdout records (no deduplication, no size correction); ci: jackknife over the "
-               "records of both tables, normal",
-        extra={"attack_share": attack / size, "control_share": control / size, "queries": len(cols),
-               "step": step},
-    )  # fmt: skip
+        f"that one of the {len(cols)} queries singles out (matches it and no other) less the same share "
+        "of as many holdout records (no deduplication, no size correction); ci: jackknife over the "
+        "records of both tables, normal",
+        extra={
+            "attack_share": attack / size,
+            "control_share": control / size,
+            "queries": len(cols),
+            "step": step,
+        },
+    )
 
 
 def _coded(tables: Tables) -> dict[str, np.ndarray]:
@@ -324,10 +397,12 @@ class _Table:
         count, first, second = matches[:, 0], matches[:, 1], matches[:, 2]
         singled = np.zeros(self.size, dtype=np.bool_)
         singled[first[count == 1]] = True
-        pairs = np.concatenate([
-            np.column_stack([first[count == 2], second[count == 2]]),
-            np.column_stack([second[count == 2], first[count == 2]]),
-        ])  # fmt: skip
+        pairs = np.concatenate(
+            [
+                np.column_stack([first[count == 2], second[count == 2]]),
+                np.column_stack([second[count == 2], first[count == 2]]),
+            ]
+        )
         pairs = np.unique(pairs[~singled[pairs[:, 1]]], axis=0)  # (i, j): j gained without i
         change = np.bincount(pairs[:, 0], minlength=self.size).astype(np.float64) - singled
         n = self.size
@@ -353,8 +428,14 @@ def _bounds(tables: Tables, synthetic: _Table) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
-def _queries(synthetic: _Table, low: np.ndarray, high: np.ndarray, wanted: int, n_cols: int,
-             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _queries(
+    synthetic: _Table,
+    low: np.ndarray,
+    high: np.ndarray,
+    wanted: int,
+    n_cols: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct queries, from random synthetic rows and columns, that single out one synthetic row."""
     n_columns, n_rows = synthetic.codes.shape
     found = np.empty((0, 3 * n_cols), dtype=np.int64)  # columns, lows, highs
@@ -373,8 +454,9 @@ def _queries(synthetic: _Table, low: np.ndarray, high: np.ndarray, wanted: int, 
     return np.ascontiguousarray(cols), lo.astype(np.int32), hi.astype(np.int32)
 
 
-def _random_queries(codes: np.ndarray, numeric: np.ndarray, n: int, n_cols: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+def _random_queries(
+    codes: np.ndarray, numeric: np.ndarray, n: int, n_cols: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The baseline: random columns, values seen in the synthetic table and operators.
 
     Operators are `==`/`!=` for labels and also `>`, `<`, `>=`, `<=` for numbers; a missing
@@ -398,8 +480,14 @@ def _random_queries(codes: np.ndarray, numeric: np.ndarray, n: int, n_cols: int,
     return cols, lo, hi, np.where(missing, _NONE, excluded).astype(np.int32)
 
 
-def _size_correction(holdout: _Table, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                     size: int, rng: np.random.Generator) -> float:  # fmt: skip
+def _size_correction(
+    holdout: _Table,
+    cols: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+) -> float:
     """anonymeter's rescaling of control successes from the holdout's size to the real one's.
 
     The peer fits `norm · ∫₀^w n·v(1 − v)^(n−1) dv` to the successes on random subsamples
@@ -420,9 +508,13 @@ def _size_correction(holdout: _Table, cols: np.ndarray, lo: np.ndarray, hi: np.n
             warnings.simplefilter("ignore", RuntimeWarning)
             top = float(sizes[-1])
             guess = (1 / top, 1 / _singled_out(top, 1 / top, 1.0))
-            fitted, _ = curve_fit(_singled_out, np.tile(sizes, _REPEATS).astype(np.float64),
-                                  singled.sum(axis=0).ravel().astype(np.float64),
-                                  p0=guess, bounds=(0, (1, np.inf)))  # fmt: skip
+            fitted, _ = curve_fit(
+                _singled_out,
+                np.tile(sizes, _REPEATS).astype(np.float64),
+                singled.sum(axis=0).ravel().astype(np.float64),
+                p0=guess,
+                bounds=(0, (1, np.inf)),
+            )
         ratio = float(_singled_out(size, *fitted) / _singled_out(n, *fitted))
     except (RuntimeError, ValueError, ZeroDivisionError):
         return 1.0

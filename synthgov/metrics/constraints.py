@@ -22,14 +22,13 @@ from typing import Any, assert_never
 
 import numpy as np
 
-from synthgov.errors import InputError
+from synthgov.errors import ExpressionError, InputError
 from synthgov.expressions import (
     Arithmetic,
-    Column,
+    ColumnRef,
     Compare,
     Elapsed,
     Expr,
-    ExpressionError,
     In,
     IsNull,
     Literal,
@@ -39,7 +38,7 @@ from synthgov.expressions import (
     column_names,
     parse_rule,
 )
-from synthgov.layout import card_path
+from synthgov.files.layout import card_path
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import Card, ColumnType
@@ -48,9 +47,13 @@ VALIDITY = "constraints.validity"
 _DAY = 86_400.0
 _SQL_CHECK = "a rule holds unless it is false: an unknown (null) result passes, as in SQL CHECK"
 _ORDER: dict[str, Callable[[Any, Any], np.ndarray]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt,
-    "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}  # fmt: skip
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)
@@ -124,13 +127,20 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
         absent = sorted(column_names(rule) - set(tables.names))
         if absent:
             passed = np.zeros(rows, dtype=bool)
-            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"  # fmt: skip
+            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"
         else:
             passed = evaluate(rule, tables).satisfied
             method = f"share of rows satisfying `{constraint.rule}`; {_SQL_CHECK}"
         every &= passed
-        measured.append(Measurement(VALIDITY, float(passed.mean()), n=rows, method=method,
-                                    extra={"rule": constraint.name}))  # fmt: skip
+        measured.append(
+            Measurement(
+                VALIDITY,
+                float(passed.mean()),
+                n=rows,
+                method=method,
+                extra={"rule": constraint.name},
+            )
+        )
     method = f"share of rows satisfying all {len(card.constraints)} rule(s); {_SQL_CHECK}"
     return [Measurement(VALIDITY, float(every.mean()), n=rows, method=method), *measured]
 
@@ -150,7 +160,7 @@ class _Evaluator:
 
     def value(self, node: Expr) -> _Value:
         match node:
-            case Column(name):
+            case ColumnRef(name):
                 return self._column(self.tables[name])
             case Literal(value) if isinstance(value, bool):
                 return Truth(np.full(self.rows, value), np.full(self.rows, not value))

@@ -94,12 +94,14 @@ def logistic_detection(tables: Tables, context: Context) -> Measurement | None:
         aucs.append(float(roc_auc_score(labels[test], scores)))
     score = 1.0 - float(np.mean([2.0 * max(auc, 0.5) - 1.0 for auc in aucs]))
     return Measurement(
-        LOGISTIC, score, n=len(labels),
+        LOGISTIC,
+        score,
+        n=len(labels),
         method=f"sdmetrics LogisticDetection: 1 - mean(2*max(AUC, 0.5) - 1) over StratifiedKFold({FOLDS}, "
         f"shuffle=True, random_state={fold_seed}) of RobustScaler -> LogisticRegression(lbfgs, C=1, "
         "max_iter=100); numbers mean-imputed, categories one-hot fit on real, booleans left out",
         extra={"fold_seed": fold_seed, "fold_auc": aucs},
-    )  # fmt: skip
+    )
 
 
 def detection_auc(tables: Tables, context: Context) -> Measurement:
@@ -130,12 +132,15 @@ def detection_auc(tables: Tables, context: Context) -> Measurement:
     value = float(np.mean(aucs))
     spread = (float(np.mean(variances)) + float(np.var(aucs, ddof=1))) / FOLDS
     return Measurement(
-        AUC, value, n=2 * size, ci=None if np.isnan(spread) else normal_ci(value, spread),
+        AUC,
+        value,
+        n=2 * size,
+        ci=None if np.isnan(spread) else normal_ci(value, spread),
         interval=None if np.isnan(spread) else {"kind": "normal", "se": float(np.sqrt(spread))},
         method=f"mean ROC AUC, real vs synthetic ({size} rows each), over StratifiedKFold({FOLDS}, shuffle=True, "
         f"random_state={fold_seed}) of {boosting_method(model_seed)}; ci: 95 % normal, fold variance DeLong + between folds",
         extra={"fold_auc": aucs},
-    )  # fmt: skip
+    )
 
 
 def _folds(

@@ -200,8 +200,13 @@ def _listing(names: list[str]) -> str:
 
 def _failure(name: str, kind: ColumnType, bad: list[Any]) -> str:
     examples = ", ".join(repr(printable(str(v))[:40]) for v in bad[:3])
-    what = {"integer": "whole numbers", "number": "numbers", "date": "ISO 8601 dates",
-            "datetime": "ISO 8601 date-times", "boolean": "booleans"}.get(kind.value, str(kind))  # fmt: skip
+    what = {
+        "integer": "whole numbers",
+        "number": "numbers",
+        "date": "ISO 8601 dates",
+        "datetime": "ISO 8601 date-times",
+        "boolean": "booleans",
+    }.get(kind.value, str(kind))
     return f"column {printable(name)!r}: {len(bad)} distinct value(s) are not {what} as the card says: {examples}"
 
 

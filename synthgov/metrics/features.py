@@ -34,8 +34,15 @@ Z95 = 1.959963984540054
 #: scikit-learn's defaults, pinned so that a new release cannot change a metric silently;
 #: "auto" early stopping holds out 10 % of the rows above 10,000 and stops after 10 rounds
 #: without improvement
-BOOSTING = dict(learning_rate=0.1, max_iter=100, max_leaf_nodes=31, min_samples_leaf=20,
-                l2_regularization=0.0, max_bins=255, early_stopping="auto")  # fmt: skip
+BOOSTING = dict(
+    learning_rate=0.1,
+    max_iter=100,
+    max_leaf_nodes=31,
+    min_samples_leaf=20,
+    l2_regularization=0.0,
+    max_bins=255,
+    early_stopping="auto",
+)
 
 
 @contextmanager

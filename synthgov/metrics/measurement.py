@@ -28,7 +28,7 @@ class Measurement:
     n: int | None = None
     method: str | None = None
     ci: tuple[float, float] | None = None
-    #: what `ci` is made of (`synthgov.intervals`), so `check` can widen it to its policy's level
+    #: what `ci` is made of (`synthgov.metrics.intervals`), so `check` can widen it to its policy's level
     interval: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -51,10 +51,17 @@ class Measurement:
         return entry
 
 
-def estimate(id: str, value: float, interval: dict[str, Any], *, low: float = 0.0,
-             high: float = 1.0, **fields: Any) -> Measurement:  # fmt: skip
+def estimate(
+    id: str,
+    value: float,
+    interval: dict[str, Any],
+    *,
+    low: float = 0.0,
+    high: float = 1.0,
+    **fields: Any,
+) -> Measurement:
     """A measurement whose 95 % `ci` comes from its `interval` (clipped to [low, high])."""
-    from synthgov.intervals import ALPHA_95, bounds
+    from synthgov.metrics.intervals import ALPHA_95, bounds
 
     ci = bounds(interval, value, ALPHA_95, low, high)
     return Measurement(id, value, ci=ci, interval=interval, **fields)
@@ -89,8 +96,9 @@ class Context:
         result: T = self._memo[key]
         return result
 
-    def inconclusive(self, ids: tuple[str, ...], reason: str, needs_rows: int,
-                     column: str | None = None) -> None:  # fmt: skip
+    def inconclusive(
+        self, ids: tuple[str, ...], reason: str, needs_rows: int, column: str | None = None
+    ) -> None:
         """Say that `ids` could not be measured (too few rows) and about how many would do."""
         for metric in ids:
             entry: dict[str, Any] = {"id": metric}

@@ -45,10 +45,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthgov.intervals import Z95, wilson
 from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
+from synthgov.metrics.intervals import Z95, wilson
 from synthgov.metrics.measurement import Context, Measurement, estimate
 from synthgov.models.card import Card, ColumnType
 
@@ -86,30 +86,47 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     found = [
         exact_match_rate(tables),
         Measurement(
-            "privacy.dcr_share_closer_to_train", p, n=n, ci=p_ci, extra={"mode": mode},
+            "privacy.dcr_share_closer_to_train",
+            p,
+            n=n,
+            ci=p_ci,
+            extra={"mode": mode},
             method=f"{rows}; share with DCR to train < DCR to holdout (strict), ranges of each reference; {KERNEL}",
         ),
         Measurement(
-            "privacy.dcr_overfitting_protection", _protection(p), n=n, extra={"mode": mode},
+            "privacy.dcr_overfitting_protection",
+            _protection(p),
+            n=n,
+            extra={"mode": mode},
             ci=None if p_ci is None else (_protection(p_ci[1]), _protection(p_ci[0])),
             method=f"{rows}; SDMetrics DCROverfittingProtection min(2(1-p), 1); {KERNEL}",
         ),
         Measurement(
-            "privacy.dcr_median", median, n=n, ci=_median_ci(to_train) if sampled else None,
-            extra={"mode": mode}, method=f"{rows}; median DCR to train, train ranges; {KERNEL}",
+            "privacy.dcr_median",
+            median,
+            n=n,
+            ci=_median_ci(to_train) if sampled else None,
+            extra={"mode": mode},
+            method=f"{rows}; median DCR to train, train ranges; {KERNEL}",
         ),
-    ]  # fmt: skip
+    ]
     noise = random_table(tables, n, context.rng("privacy.dcr_baseline"))
     baseline = baseline_protection(median, dcr(noise, real, numeric))
     if baseline is not None:
         value, random_median = baseline
-        found.append(Measurement(
-            "privacy.dcr_baseline_protection", value, n=n,
-            extra={"mode": mode, "median_dcr": median, "median_dcr_random": random_median},
-            method=(f"{rows}; SDMetrics DCRBaselineProtection min(median DCR(S->R) / median DCR(random->R), 1), "
+        found.append(
+            Measurement(
+                "privacy.dcr_baseline_protection",
+                value,
+                n=n,
+                extra={"mode": mode, "median_dcr": median, "median_dcr_random": random_median},
+                method=(
+                    f"{rows}; SDMetrics DCRBaselineProtection min(median DCR(S->R) / median DCR(random->R), 1), "
                     f"{len(noise)} random rows from the seeded stream 'privacy.dcr_baseline' (uniform per column, "
-                    f"train's missing rates); {KERNEL}"),
-        ))  # fmt: skip
+                    f"train's missing rates); {KERNEL}"
+                ),
+            )
+        )
     scale = ranges(real, numeric)  # the one normalisation of every train-vs-holdout comparison
     h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
     fresh = holdout if h_picked is None else holdout[h_picked]
@@ -151,12 +168,15 @@ def exact_copy_excess(tables: Tables) -> Measurement:
     k = [int(synthetic.sum()), int(holdout.sum())]
     n = [len(synthetic), len(holdout)]
     return estimate(
-        "privacy.exact_copy_excess", k[0] / n[0] - k[1] / n[1],
-        {"kind": "newcombe", "successes": k, "trials": n}, low=-1.0,
-        n=n[0], extra={"synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1]},
+        "privacy.exact_copy_excess",
+        k[0] / n[0] - k[1] / n[1],
+        {"kind": "newcombe", "successes": k, "trials": n},
+        low=-1.0,
+        n=n[0],
+        extra={"synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1]},
         method="exact: share of all synthetic rows equal to a train row on every column, less the same share "
-               "of all holdout rows; ci: Newcombe's hybrid score interval of the difference",
-    )  # fmt: skip
+        "of all holdout rows; ci: Newcombe's hybrid score interval of the difference",
+    )
 
 
 def near_copy_excess(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str) -> Measurement:
@@ -167,14 +187,22 @@ def near_copy_excess(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str
     k = [int(np.count_nonzero(to_train <= radius)), int(np.count_nonzero(fresh_to_train <= radius))]
     n = [len(to_train), len(fresh_to_train)]
     return estimate(
-        "privacy.near_copy_excess", k[0] / n[0] - k[1] / n[1],
-        {"kind": "newcombe", "successes": k, "trials": n}, low=-1.0, n=n[0],
-        extra={"mode": mode, "radius": radius, "quantile": NEAR_COPY_QUANTILE,
-               "synthetic_share": k[0] / n[0], "holdout_share": k[1] / n[1]},
+        "privacy.near_copy_excess",
+        k[0] / n[0] - k[1] / n[1],
+        {"kind": "newcombe", "successes": k, "trials": n},
+        low=-1.0,
+        n=n[0],
+        extra={
+            "mode": mode,
+            "radius": radius,
+            "quantile": NEAR_COPY_QUANTILE,
+            "synthetic_share": k[0] / n[0],
+            "holdout_share": k[1] / n[1],
+        },
         method=f"{mode}: share of synthetic rows whose DCR to train is at most the radius, less the share of "
-               f"holdout rows; radius = the {NEAR_COPY_QUANTILE:g} quantile of the holdout rows' DCR to train; "
-               f"train ranges for both; ci: Newcombe's hybrid score interval; {KERNEL}",
-    )  # fmt: skip
+        f"holdout rows; radius = the {NEAR_COPY_QUANTILE:g} quantile of the holdout rows' DCR to train; "
+        f"train ranges for both; ci: Newcombe's hybrid score interval; {KERNEL}",
+    )
 
 
 def closer_than_fresh(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: str) -> Measurement:
@@ -189,21 +217,26 @@ def closer_than_fresh(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: st
     value = float(auc[0])
     se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
     return estimate(
-        "privacy.closer_than_fresh", value, {"kind": "normal", "se": se}, n=len(to_train),
+        "privacy.closer_than_fresh",
+        value,
+        {"kind": "normal", "se": se},
+        n=len(to_train),
         extra={"mode": mode, "n_holdout": len(fresh_to_train)},
         method=f"{mode}: P(DCR(synthetic row -> train) < DCR(holdout row -> train)), ties one half "
-               f"(Mann-Whitney), train ranges for both; ci: DeLong, normal; {KERNEL}",
-    )  # fmt: skip
+        f"(Mann-Whitney), train ranges for both; ci: DeLong, normal; {KERNEL}",
+    )
 
 
 def exact_match_rate(tables: Tables) -> Measurement:
     """Share of synthetic rows equal to some real-train row on every column, in O(n)."""
     matched = exact_matches(tables, "synthetic")
     return Measurement(
-        "privacy.exact_match_rate", float(matched.mean()), n=len(matched),
+        "privacy.exact_match_rate",
+        float(matched.mean()),
+        n=len(matched),
         method=f"exact: share of all synthetic rows equal to a train row on all {len(tables.columns)} columns "
-               "(numbers by exact value, missing equals missing)",
-    )  # fmt: skip
+        "(numbers by exact value, missing equals missing)",
+    )
 
 
 def random_table(tables: Tables, rows: int, rng: np.random.Generator) -> np.ndarray:
@@ -263,21 +296,27 @@ def mia_auc(
     size = min(len(real), len(holdout), max(_budget(context) // 2, 1))
     context.record("privacy.mia_auc", size)
     rng = context.rng("privacy.mia_auc")
-    records = np.concatenate([
-        real[np.sort(rng.choice(len(real), size=size, replace=False))],
-        holdout[np.sort(rng.choice(len(holdout), size=size, replace=False))],
-    ])  # fmt: skip
+    records = np.concatenate(
+        [
+            real[np.sort(rng.choice(len(real), size=size, replace=False))],
+            holdout[np.sort(rng.choice(len(holdout), size=size, replace=False))],
+        ]
+    )
     labels = np.repeat([True, False], size)
     auc, covariance = roc_auc(labels, -dcr(records, synthetic, numeric, scale))
     se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
     sampled = size < max(len(real), len(holdout))
     mode = "sampled" if sampled else "exact"
     return estimate(
-        "privacy.mia_auc", float(auc[0]), {"kind": "normal", "se": se}, n=2 * size, extra={"mode": mode},
+        "privacy.mia_auc",
+        float(auc[0]),
+        {"kind": "normal", "se": se},
+        n=2 * size,
+        extra={"mode": mode},
         method=f"{mode}: distance attack, {size} seeded train records (member) and {size} holdout records scored by "
-               f"-DCR(record -> synthetic) with the training table's ranges, ROC AUC with ties averaged; "
-               f"ci: DeLong, normal; {KERNEL}",
-    )  # fmt: skip
+        f"-DCR(record -> synthetic) with the training table's ranges, ROC AUC with ties averaged; "
+        f"ci: DeLong, normal; {KERNEL}",
+    )
 
 
 def _budget(context: Context) -> int:

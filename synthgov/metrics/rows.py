@@ -61,9 +61,12 @@ def _cells(column: Encoded, role: str) -> np.ndarray:
     values = column.table(role)
     if column.is_numeric:
         return _number_bits(values)
-    lookup = np.array([_digest(label, b"synthgov-label") for label in column.categories]
-                      + [_MISSING], dtype=np.uint64)  # fmt: skip
-    return lookup[values]  # a missing code (-1) takes the trailing `_MISSING`
+    lookup = np.array(
+        [_digest(label, b"synthgov-label") for label in column.categories] + [_MISSING],
+        dtype=np.uint64,
+    )
+    cells: np.ndarray = lookup[values]  # a missing code (-1) takes the trailing `_MISSING`
+    return cells
 
 
 def row_hashes(tables: Tables, role: str) -> np.ndarray:

@@ -30,24 +30,43 @@ def measure(tables: Tables, context: Context, card: Card, defects: Defects) -> l
     for column in tables:
         typing += _shape_problems(column, card.column(column.name))
     measurements = [
-        _flag("schema.columns_match", structure, rows, "synthetic column names equal the card's (any order)"),
-        _flag("schema.dtypes_match", typing, rows, "card type, nullability and uniqueness of every column"),
-    ]  # fmt: skip
+        _flag(
+            "schema.columns_match",
+            structure,
+            rows,
+            "synthetic column names equal the card's (any order)",
+        ),
+        _flag(
+            "schema.dtypes_match",
+            typing,
+            rows,
+            "card type, nullability and uniqueness of every column",
+        ),
+    ]
     for column in tables:
         spec = card.column(column.name)
         share = _in_card(column, spec) if spec is not None else None
         if share is not None:
             value, n = share
-            measurements.append(Measurement(
-                "schema.values_in_card", value, column=column.name, n=n,
-                method="share of non-null synthetic values inside the card's min/max, allowed_values and pattern",
-            ))  # fmt: skip
+            measurements.append(
+                Measurement(
+                    "schema.values_in_card",
+                    value,
+                    column=column.name,
+                    n=n,
+                    method="share of non-null synthetic values inside the card's min/max, allowed_values and pattern",
+                )
+            )
     prohibited = [printable(n) for n in defects.prohibited_columns]
-    measurements.append(Measurement(
-        "privacy.prohibited_columns_absent", 0.0 if prohibited else 1.0, n=rows,
-        method="no column of the card's prohibited_columns in the synthetic table",
-        extra={"present": prohibited} if prohibited else {},
-    ))  # fmt: skip
+    measurements.append(
+        Measurement(
+            "privacy.prohibited_columns_absent",
+            0.0 if prohibited else 1.0,
+            n=rows,
+            method="no column of the card's prohibited_columns in the synthetic table",
+            extra={"present": prohibited} if prohibited else {},
+        )
+    )
     return measurements
 
 

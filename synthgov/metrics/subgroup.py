@@ -73,35 +73,60 @@ def measure(
                 roles = ("real", "holdout") if metric == "subgroup.utility" else ("real",)
                 gated = all(group.rows(r) >= policy.min_rows for r in roles)
                 gap = abs(value - whole[metric])
-                measurements.append(Measurement(
-                    metric, value, column=name,
-                    n=group.rows("holdout" if metric == "subgroup.utility" else "synthetic"),
-                    method=f"{'column shapes' if metric == 'subgroup.fidelity' else 'TSTR ROC AUC'} within the group",
-                    extra={"group": group.label, "whole": whole[metric], "gap": gap, "gated": gated,
-                           "rows": {r: group.rows(r) for r in ROLES}},
-                ))  # fmt: skip
+                measurements.append(
+                    Measurement(
+                        metric,
+                        value,
+                        column=name,
+                        n=group.rows("holdout" if metric == "subgroup.utility" else "synthetic"),
+                        method=f"{'column shapes' if metric == 'subgroup.fidelity' else 'TSTR ROC AUC'} within the group",
+                        extra={
+                            "group": group.label,
+                            "whole": whole[metric],
+                            "gap": gap,
+                            "gated": gated,
+                            "rows": {r: group.rows(r) for r in ROLES},
+                        },
+                    )
+                )
                 if gated and metric == _METRIC[policy.metric]:
                     gaps.append((gap, group.label))
         if gaps:
             worst, label = max(gaps)
-            measurements.append(Measurement(
-                "subgroup.worst_gap", worst, column=name, n=len(gaps),
-                method=f"largest |group - whole| of {policy.metric} over groups with at least {policy.min_rows} rows",
-                extra={"metric": policy.metric, "group": label},
-            ))  # fmt: skip
+            measurements.append(
+                Measurement(
+                    "subgroup.worst_gap",
+                    worst,
+                    column=name,
+                    n=len(gaps),
+                    method=f"largest |group - whole| of {policy.metric} over groups with at least {policy.min_rows} rows",
+                    extra={"metric": policy.metric, "group": label},
+                )
+            )
         found = shortfalls(name, others, column, scores, context, policy)
         if not found:
-            largest = max((min(g.rows("real"), g.rows("holdout")) for g in groups(column)), default=0)
+            largest = max(
+                (min(g.rows("real"), g.rows("holdout")) for g in groups(column)), default=0
+            )
             needs = int(np.ceil(policy.min_rows * tables.rows["holdout"] / max(largest, 1)))
-            context.inconclusive(("subgroup.shortfall", "subgroup.worst_gap"),
-                                 f"no group of {name} has {policy.min_rows} rows in the real and holdout tables",
-                                 needs, column=name)  # fmt: skip
+            context.inconclusive(
+                ("subgroup.shortfall", "subgroup.worst_gap"),
+                f"no group of {name} has {policy.min_rows} rows in the real and holdout tables",
+                needs,
+                column=name,
+            )
         measurements += found
     return measurements
 
 
-def shortfalls(name: str, others: Tables, column: Encoded, scores: utility.HoldoutScores | None,
-               context: Context, policy: SubgroupPolicy) -> list[Measurement]:  # fmt: skip
+def shortfalls(
+    name: str,
+    others: Tables,
+    column: Encoded,
+    scores: utility.HoldoutScores | None,
+    context: Context,
+    policy: SubgroupPolicy,
+) -> list[Measurement]:
     """`subgroup.shortfall` of every gated group: how much worse the synthetic table serves
     the group than fresh real rows (the holdout) do, on the policy's metric.
 
@@ -121,9 +146,11 @@ def shortfalls(name: str, others: Tables, column: Encoded, scores: utility.Holdo
             if scores is None or group.rows("holdout") < policy.min_rows:
                 continue
             aucs = scores.aucs(group.masks["holdout"])
-            if aucs is None or aucs[1] is None:
+            if aucs is None:
                 continue
             values, covariance, n = aucs
+            if covariance is None:
+                continue
             order = list(scores.scores)
             trtr, tstr = order.index("trtr"), order.index("tstr")
             value = float(values[trtr] - values[tstr])
@@ -133,16 +160,29 @@ def shortfalls(name: str, others: Tables, column: Encoded, scores: utility.Holdo
             if min(group.rows("real"), group.rows("holdout")) < policy.min_rows:
                 continue
             value, variance, n = _fidelity_shortfall(others, group, rng)
-            method = (f"column shapes of the real group against its holdout rows less against its synthetic "
-                      f"rows; ci: normal, variance from {PERMUTATIONS} seeded splits of the pooled synthetic "
-                      "and holdout group rows")  # fmt: skip
+            method = (
+                f"column shapes of the real group against its holdout rows less against its synthetic "
+                f"rows; ci: normal, variance from {PERMUTATIONS} seeded splits of the pooled synthetic "
+                "and holdout group rows"
+            )
         if not np.isfinite(value):
             continue
-        found.append(estimate(
-            "subgroup.shortfall", value, {"kind": "normal", "se": float(np.sqrt(max(variance, 0.0)))},
-            low=-1.0, column=name, n=n, method=method,
-            extra={"group": group.label, "metric": policy.metric, "rows": {r: group.rows(r) for r in ROLES}},
-        ))  # fmt: skip
+        found.append(
+            estimate(
+                "subgroup.shortfall",
+                value,
+                {"kind": "normal", "se": float(np.sqrt(max(variance, 0.0)))},
+                low=-1.0,
+                column=name,
+                n=n,
+                method=method,
+                extra={
+                    "group": group.label,
+                    "metric": policy.metric,
+                    "rows": {r: group.rows(r) for r in ROLES},
+                },
+            )
+        )
     return found
 
 
@@ -151,8 +191,9 @@ def shortfalls(name: str, others: Tables, column: Encoded, scores: utility.Holdo
 PERMUTATIONS, PERMUTED_ROWS = 40, 4_000
 
 
-def _fidelity_shortfall(others: Tables, group: Group,
-                        rng: np.random.Generator) -> tuple[float, float, int]:  # fmt: skip
+def _fidelity_shortfall(
+    others: Tables, group: Group, rng: np.random.Generator
+) -> tuple[float, float, int]:
     """(shapes(real, holdout) − shapes(real, synthetic), its permutation variance, rows).
 
     Column shapes fall as the compared sample shrinks, so the larger of the group's
@@ -182,7 +223,9 @@ def _fidelity_shortfall(others: Tables, group: Group,
     return value, variance, size
 
 
-def _cut(values: dict[str, np.ndarray], size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _cut(
+    values: dict[str, np.ndarray], size: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """`size` seeded rows of a group's columns (all of them when there are no more)."""
     count = len(next(iter(values.values()), []))
     if count <= size:
@@ -197,8 +240,11 @@ def _shapes(others: Tables, real: dict[str, np.ndarray], other: dict[str, np.nda
         Encoded(c.name, c.type, real[c.name], c.holdout[:0], other[c.name], c.categories)
         for c in others
     )
-    rows = {"real": len(next(iter(real.values()), [])), "holdout": 0,
-            "synthetic": len(next(iter(other.values()), []))}  # fmt: skip
+    rows = {
+        "real": len(next(iter(real.values()), [])),
+        "holdout": 0,
+        "synthetic": len(next(iter(other.values()), [])),
+    }
     return fidelity.column_shapes(Tables(columns, rows))
 
 

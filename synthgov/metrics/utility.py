@@ -101,21 +101,40 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     measurements = []
     for i, (metric, model) in enumerate(((TSTR, "tstr"), (TRTR, "trtr"))):
         value = float(aucs[i])
-        measurements.append(Measurement(
-            metric, value, n=n, method=f"{where}, trained on the {TRAINED_ON[model]} table; ci: DeLong, 95 % normal",
-            ci=None if covariance is None else normal_ci(value, float(covariance[i, i])),
-            interval=None if covariance is None else {"kind": "normal", "se": _se(covariance[i, i])},
-            extra={"train_rows": scores.train_rows[model], **_missing(scores, TRAINED_ON[model])},
-        ))  # fmt: skip
+        measurements.append(
+            Measurement(
+                metric,
+                value,
+                n=n,
+                method=f"{where}, trained on the {TRAINED_ON[model]} table; ci: DeLong, 95 % normal",
+                ci=None if covariance is None else normal_ci(value, float(covariance[i, i])),
+                interval=None
+                if covariance is None
+                else {"kind": "normal", "se": _se(covariance[i, i])},
+                extra={
+                    "train_rows": scores.train_rows[model],
+                    **_missing(scores, TRAINED_ON[model]),
+                },
+            )
+        )
     tstr, trtr = float(aucs[0]), float(aucs[1])
     if trtr > 0:
         ratio = tstr / trtr
         gradient = np.array([1.0 / trtr, -ratio / trtr])  # of tstr / trtr, for the delta method
-        measurements.append(Measurement(
-            RATIO, ratio, n=n, method=f"{TSTR} / {TRTR}; ci: delta method on their DeLong covariance, 95 % normal",
-            ci=None if covariance is None else normal_ci(ratio, float(gradient @ covariance @ gradient), upper=None),
-            interval=None if covariance is None else {"kind": "normal", "se": _se(gradient @ covariance @ gradient)},
-        ))  # fmt: skip
+        measurements.append(
+            Measurement(
+                RATIO,
+                ratio,
+                n=n,
+                method=f"{TSTR} / {TRTR}; ci: delta method on their DeLong covariance, 95 % normal",
+                ci=None
+                if covariance is None
+                else normal_ci(ratio, float(gradient @ covariance @ gradient), upper=None),
+                interval=None
+                if covariance is None
+                else {"kind": "normal", "se": _se(gradient @ covariance @ gradient)},
+            )
+        )
     return measurements
 
 
@@ -148,8 +167,9 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         known = labels["real"][~np.isnan(labels["real"])]
         share = min(float(known.mean()), 1 - float(known.mean())) if known.size else 0.0
         needs = int(np.ceil(10 / share)) if share > 0 else 10 * max(tables.rows["holdout"], 1)
-        context.inconclusive((TSTR, TRTR, RATIO),
-                             "the holdout rows do not hold both classes of the target", needs)  # fmt: skip
+        context.inconclusive(
+            (TSTR, TRTR, RATIO), "the holdout rows do not hold both classes of the target", needs
+        )
         return None
     seed = int(context.rng("utility.model").integers(2**31))
     design = tree_design(features, "holdout")
@@ -171,10 +191,13 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
             scores[name] = classifier.predict_proba(design)[:, 1]
     context.record("utility.holdout", len(holdout))
     return HoldoutScores(
-        target=labels["holdout"], scores=scores, train_rows=train_rows,
+        target=labels["holdout"],
+        scores=scores,
+        train_rows=train_rows,
         missing_target={role: int(np.isnan(values).sum()) for role, values in labels.items()},
-        model=boosting_method(seed), positive=positive,
-    )  # fmt: skip
+        model=boosting_method(seed),
+        positive=positive,
+    )
 
 
 def _binary(target: Encoded, role: str, positive: str | int | bool) -> np.ndarray:

@@ -30,7 +30,7 @@ from synthgov.models.common import (
 )
 from synthgov.models.waiver import WaiverId
 
-Subject = Literal["release", "waiver", "revocation", "policy", "card", "budget"]
+SubjectType = Literal["release", "waiver", "revocation", "policy", "card", "budget"]
 #: Subjects that belong to one release (the others are changes of the pull request).
 RELEASE_SUBJECTS = ("release", "waiver", "revocation")
 
@@ -42,7 +42,7 @@ class Signature(Model):
 
 class Approval(Model):
     schema_version: SchemaVersion
-    subject: Subject = Field(
+    subject: SubjectType = Field(
         "release",
         description="What is approved: a release (default), one of its waivers, its "
         "revocation, the change to policy/ of the pull request, the change to a dataset's "

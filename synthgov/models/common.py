@@ -27,7 +27,13 @@ from pydantic import (
 
 
 class FieldError(ValueError):
-    """A model-level rule broken at a known field: the loader reports it at that field's line."""
+    """A model-level rule broken at a known field: the loader reports it at that field's line.
+
+    A `ValueError`, outside the error tree of `synthgov.errors` on purpose: it is raised
+    inside pydantic validators, where pydantic records a ValueError as a validation error
+    (and lets most other exceptions escape); the loader then reads it back from the
+    error's context and reports an `InputError` at `loc`. It never reaches a caller.
+    """
 
     def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
@@ -93,6 +99,10 @@ Sha256 = Annotated[
     Field(description="SHA-256 digest, 64 lower-case hex digits."),
 ]
 GitCommit = Annotated[str, StringConstraints(pattern=r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")]
+#: A row's 64-bit hash in a table sketch (manifest and report).
+RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
+#: A generator or mechanism parameter's value (manifest and ledger).
+ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 RepositoryId = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),

@@ -2,8 +2,8 @@
 
 The notion is fixed by the cap (BRIEF §10.9): `pure` (epsilon cap, pure entries only),
 `approx` (epsilon and delta cap, entries of every kind) or `zcdp` (rho and delta cap,
-rho or pure entries, compared in rho). Composition is `synthgov.accounting`'s, the hash
-chain and append-only `synthgov.ledgers`'; this model checks shape, numbers and sequence.
+rho or pure entries, compared in rho). Composition is `synthgov.budget.accounting`'s, the hash
+chain and append-only `synthgov.budget.ledgers`'; this model checks shape, numbers and sequence.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from synthgov.models.common import (
     Model,
     Name,
     Notion,
+    ParamValue,
     PrivacyAmount,
     ReleaseRef,
     SchemaVersion,
@@ -26,8 +27,6 @@ from synthgov.models.common import (
     Text,
     Timestamp,
 )
-
-ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 
 
 def _figures(obj: Model) -> frozenset[str]:

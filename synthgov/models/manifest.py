@@ -7,13 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from synthgov.files.layout import Release
 from synthgov.models.common import (
     Email,
     FieldError,
     GitCommit,
     Model,
     Name,
+    ParamValue,
     PrivacyAmount,
+    RowHash,
     SchemaVersion,
     Sha256,
     Slug,
@@ -21,9 +24,6 @@ from synthgov.models.common import (
     Timestamp,
     Version,
 )
-
-RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
-ParamValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
 
 
 class Snapshot(Model):
@@ -127,4 +127,4 @@ class Manifest(Model):
 
     @property
     def release(self) -> str:
-        return f"{self.dataset}@{self.version}"
+        return str(Release(self.dataset, self.version))

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, Strict, StringConstraints, model_validator
 
-from synthgov.metric_ids import METRIC_GATES, METRICS
+from synthgov.metrics.metric_ids import METRIC_GATES, METRICS
 from synthgov.models.common import (
     ApprovalCounts,
     Classification,
@@ -43,11 +43,12 @@ class Condition(Model):
     op: Comparator
     threshold: FiniteFloat
     margin: FiniteFloat = Field(
-        0.0, ge=0,
+        0.0,
+        ge=0,
         description="How far beyond the threshold an estimate's interval may reach and still "
         "pass; the rule fails only when the whole interval is beyond the threshold, and is "
         "inconclusive in between (docs/policy.md).",
-    )  # fmt: skip
+    )
     aggregate: Aggregate | None = Field(
         None,
         description="How to combine per-column values; default: the worst value for the comparator.",
@@ -75,7 +76,11 @@ class Condition(Model):
         """Why `threshold` cannot apply to this metric (a rule switched off by it), or None."""
         spec = METRICS[self.metric]
         if threshold < spec.lower or (spec.upper is not None and threshold > spec.upper):
-            bound = f"[{spec.lower:g}, {spec.upper:g}]" if spec.upper is not None else f">= {spec.lower:g}"
+            bound = (
+                f"[{spec.lower:g}, {spec.upper:g}]"
+                if spec.upper is not None
+                else f">= {spec.lower:g}"
+            )
             return f"{threshold:g} is outside {bound} for {self.metric}"
         return None
 
@@ -98,11 +103,13 @@ class Rule(Condition):
     """A gate rule; its id (the mapping key) names the gate it belongs to."""
 
     weight: FiniteFloat = Field(
-        1.0, gt=0, le=100,
+        1.0,
+        gt=0,
+        le=100,
         description="The rule's share of the policy's false-block rate, relative to the other "
         "rules' (weighted Bonferroni): a heavier rule's estimates are judged at a looser level, "
         "so it finds smaller effects, and the others' at a stricter one.",
-    )  # fmt: skip
+    )
     enforcement: Annotated[Enforcement, Strict(False)] = Enforcement.MANDATORY
     description: Text | None = None
     fix: Text | None = Field(None, description="How to fix a release that fails this rule.")
@@ -121,7 +128,9 @@ class RuleOverride(Model):
 
     @model_validator(mode="after")
     def _not_empty(self) -> RuleOverride:
-        if all(getattr(self, k) is None for k in ("threshold", "margin", "alternative", "enforcement")):
+        if all(
+            getattr(self, k) is None for k in ("threshold", "margin", "alternative", "enforcement")
+        ):
             raise ValueError("an override must set threshold, margin, alternative or enforcement")
         return self
 
@@ -190,20 +199,24 @@ class SubgroupPolicy(Model):
         "holdout (`subgroup.shortfall`) and its gap to the whole table (`subgroup.worst_gap`).",
     )
     min_rows: int = Field(
-        30, ge=1, le=1_000_000,
+        30,
+        ge=1,
+        le=1_000_000,
         description="Smaller subgroups (in the real or holdout table) are reported but not gated.",
-    )  # fmt: skip
+    )
 
 
 class Statistics(Model):
     """How estimates are judged (BRIEF §11.1-2; docs/calibration.md)."""
 
     false_block_rate: FiniteFloat = Field(
-        0.05, gt=0, le=0.5,
+        0.05,
+        gt=0,
+        le=0.5,
         description="The chance that a release as good as fresh real data fails some rule, "
         "for the whole policy: shared among the rules by their weights, then among each "
         "rule's entries (weighted Bonferroni).",
-    )  # fmt: skip
+    )
     seed: Literal["derived", "any"] | Annotated[int, Field(ge=0, lt=2**32)] = Field(
         "derived",
         description="The evaluation seed: derived from the tables' content (no re-rolls), a "
@@ -286,9 +299,16 @@ class Policy(Model):
             if override.enforcement is not None:
                 enforcement, enforcement_at = override.enforcement, (*tier_at, "enforcement")
         return EffectiveRule(
-            rule_id, rule, threshold, threshold_at, alternative, alternative_at,
-            enforcement, enforcement_at, margin,
-        )  # fmt: skip
+            rule_id,
+            rule,
+            threshold,
+            threshold_at,
+            alternative,
+            alternative_at,
+            enforcement,
+            enforcement_at,
+            margin,
+        )
 
 
 def waiver_bound_problem(rule: Rule | None, bound: float) -> str | None:
@@ -357,35 +377,48 @@ def card_override_problems(
         if override.threshold is not None and not rule.is_tighter_or_equal(
             override.threshold, current.threshold
         ):
-            found.append(OverrideProblem(
-                rule_id, "threshold",
-                f"{override.threshold:g} loosens {tier} ({rule.op} {current.threshold:g})",
-                current.threshold_at,
-            ))  # fmt: skip
+            found.append(
+                OverrideProblem(
+                    rule_id,
+                    "threshold",
+                    f"{override.threshold:g} loosens {tier} ({rule.op} {current.threshold:g})",
+                    current.threshold_at,
+                )
+            )
         if override.margin is not None and override.margin > current.margin:
-            found.append(OverrideProblem(
-                rule_id, "margin", f"{override.margin:g} loosens {tier} (margin {current.margin:g})",
-                ("rules", rule_id, "margin"),
-            ))  # fmt: skip
+            found.append(
+                OverrideProblem(
+                    rule_id,
+                    "margin",
+                    f"{override.margin:g} loosens {tier} (margin {current.margin:g})",
+                    ("rules", rule_id, "margin"),
+                )
+            )
         if override.alternative is not None:
             if rule.alternative is None or current.alternative is None:
                 found.append(OverrideProblem(rule_id, "alternative", "the rule has no alternative"))
             elif not rule.alternative.is_tighter_or_equal(
                 override.alternative, current.alternative
             ):
-                found.append(OverrideProblem(
-                    rule_id, "alternative",
-                    f"{override.alternative:g} loosens {tier} "
-                    f"({rule.alternative.op} {current.alternative:g})",
-                    current.alternative_at,
-                ))  # fmt: skip
+                found.append(
+                    OverrideProblem(
+                        rule_id,
+                        "alternative",
+                        f"{override.alternative:g} loosens {tier} "
+                        f"({rule.alternative.op} {current.alternative:g})",
+                        current.alternative_at,
+                    )
+                )
         if (
             override.enforcement is not None
             and override.enforcement.rank < current.enforcement.rank
         ):
-            found.append(OverrideProblem(
-                rule_id, "enforcement",
-                f"{override.enforcement.value} loosens {tier} ({current.enforcement.value})",
-                current.enforcement_at,
-            ))  # fmt: skip
+            found.append(
+                OverrideProblem(
+                    rule_id,
+                    "enforcement",
+                    f"{override.enforcement.value} loosens {tier} ({current.enforcement.value})",
+                    current.enforcement_at,
+                )
+            )
     return found

@@ -11,15 +11,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from synthgov.metric_ids import METRICS, Scope
-from synthgov.models.common import FieldError, FiniteFloat, Model, SchemaVersion, Sha256, Slug
+from synthgov.metrics.metric_ids import METRICS, Scope
+from synthgov.models.common import (
+    FieldError,
+    FiniteFloat,
+    Model,
+    RowHash,
+    SchemaVersion,
+    Sha256,
+    Slug,
+)
 
 
 class Open(Model):
     model_config = ConfigDict(extra="allow")
-
-
-RowHash = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16}$")]
 
 
 class Input(Open):
@@ -44,7 +49,8 @@ class Inputs(Open):
 class Config(Open):
     seed: int
     seed_rule: Literal["derived", "pinned", "chosen"] | None = Field(
-        None, description="How the seed was set: derived from the tables, pinned by the policy, or chosen."
+        None,
+        description="How the seed was set: derived from the tables, pinned by the policy, or chosen.",
     )
     target: str | None = None
     sample_sizes: dict[str, int] = Field(default_factory=dict)
@@ -70,7 +76,11 @@ class Metric(Open):
             return self  # a metric of another tool: the contract allows extra metrics
         for field, number in [("value", self.value), *(("ci", c) for c in self.ci or ())]:
             if number < spec.lower or (spec.upper is not None and number > spec.upper):
-                bound = f"[{spec.lower:g}, {spec.upper:g}]" if spec.upper is not None else f">= {spec.lower:g}"
+                bound = (
+                    f"[{spec.lower:g}, {spec.upper:g}]"
+                    if spec.upper is not None
+                    else f">= {spec.lower:g}"
+                )
                 raise FieldError((field,), f"{number:g} is outside {bound} for {self.id}")
         problem = _interval_problem(self)
         if problem:
@@ -95,7 +105,12 @@ def _interval_problem(metric: Metric) -> str | None:
     try:
         if kind == "normal":
             se = spec["se"]
-            ok = isinstance(se, int | float | Decimal) and not isinstance(se, bool) and math.isfinite(se) and se >= 0
+            ok = (
+                isinstance(se, int | float | Decimal)
+                and not isinstance(se, bool)
+                and math.isfinite(se)
+                and se >= 0
+            )
             return None if ok else "se must be a finite number >= 0"
         if kind == "wilson":
             pairs = [(spec["successes"], spec["trials"])]
@@ -106,8 +121,10 @@ def _interval_problem(metric: Metric) -> str | None:
             return "kind must be normal, wilson or newcombe"
         if not all(_counts(k, n) for k, n in pairs):
             # a negative, fractional or tiny count would widen the interval at will
-            return (f"{kind} successes and trials must be whole numbers, "
-                    "0 <= successes <= trials, trials >= 1")  # fmt: skip
+            return (
+                f"{kind} successes and trials must be whole numbers, "
+                "0 <= successes <= trials, trials >= 1"
+            )
         shares = [float(k) / float(n) for k, n in pairs]
         expected = shares[0] - (shares[1] if len(shares) > 1 else 0.0)
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
@@ -154,6 +171,9 @@ class Report(Open):
 def metric_key(metric: Metric) -> tuple[Any, ...]:
     """Identity of a metric entry: the same id may appear once per column, pair, rule or group."""
     return (
-        metric.id, metric.column, tuple(metric.columns or ()),
-        getattr(metric, "rule", None), getattr(metric, "group", None),
-    )  # fmt: skip
+        metric.id,
+        metric.column,
+        tuple(metric.columns or ()),
+        getattr(metric, "rule", None),
+        getattr(metric, "group", None),
+    )

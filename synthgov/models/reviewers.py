@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from synthgov.keys import UnusableKeyError, parse_public_key
+from synthgov.errors import UnusableKeyError
 from synthgov.models.common import (
     Email,
     FieldError,
@@ -22,6 +22,7 @@ from synthgov.models.common import (
     Text,
     Timestamp,
 )
+from synthgov.signing.keys import parse_public_key
 
 Login = Annotated[
     str,

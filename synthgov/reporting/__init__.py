@@ -1,5 +1,8 @@
 """The output formats of `synthgov check`: each turns a Verdict into text, with no I/O.
 
+Beside them, what else people read: the static HTML `catalog`, and `outputs`, which writes
+what a user asked for where they asked.
+
 The caller decides where the text goes (stdout, --output, $GITHUB_STEP_SUMMARY) and whether
 colour is wanted; the exhaustive match makes a new Format fail type-checking until it is
 rendered (as pip-audit does).
@@ -10,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import assert_never
 
-from synthgov.findings import Verdict
+from synthgov.decision.findings import Verdict
 from synthgov.reporting import github, json, junit, markdown, sarif, text
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from synthgov.findings import Finding, Verdict
+from synthgov.decision.findings import Finding, Verdict
 
 BLOCK, WARN, WAIVED = "block", "warn", "waived"
 

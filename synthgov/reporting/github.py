@@ -8,7 +8,7 @@ counts the rest and states the verdict (BRIEF §10.16).
 
 from __future__ import annotations
 
-from synthgov.findings import Finding, Verdict
+from synthgov.decision.findings import Finding, Verdict
 from synthgov.reporting._common import (
     BLOCK,
     WAIVED,

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from synthgov import __version__
-from synthgov.findings import Finding, Verdict
+from synthgov.decision.findings import Finding, Verdict
 from synthgov.reporting._common import Counts, finding_id, json_value, utc_z
 
 SCHEMA_VERSION = 1

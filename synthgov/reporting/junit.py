@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from synthgov.findings import Finding, Verdict
+from synthgov.decision.findings import Finding, Verdict
 from synthgov.reporting._common import BLOCK, WAIVED, comparison, rule_id, source, status
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

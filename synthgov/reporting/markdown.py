@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from synthgov import __version__
-from synthgov.findings import Finding, ReleaseResult, Verdict
+from synthgov.decision.findings import Finding, ReleaseResult, Verdict
 from synthgov.reporting._common import (
     BLOCK,
     WAIVED,

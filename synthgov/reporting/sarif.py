@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from synthgov import __version__
-from synthgov.findings import Finding, Verdict
+from synthgov.decision.findings import Finding, Verdict
 from synthgov.reporting._common import (
     WAIVED,
     comparison,

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import click
 
+from synthgov.decision.findings import Finding, Verdict
 from synthgov.errors import printable
-from synthgov.findings import Finding, Verdict
 from synthgov.reporting._common import (
     BLOCK,
     WAIVED,

@@ -12,7 +12,7 @@ from numba import njit
 from synthgov.metrics.attacks import Rate, _singled_out, correct, measure, residual_risk, wilson
 from synthgov.metrics.gower import _first_sorted, nearest
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers.tables import Spec, card_for, make_tables
 
 Z2 = 1.959963984540054**2  # 3.841458820694124
 
@@ -72,10 +72,12 @@ def test_gower_sums_scaled_numbers_and_label_mismatches() -> None:
     # x: synthetic p, q, p
     # target (4, q): 0.4 + 1 = 1.4 | 0.6 + 0 = 0.6 | NaN (one number missing) -> row 1 at 0.6
     # target (-, p): NaN | NaN | 1 (both missing) + 0 = 1 -> row 2 at 1.0
-    tables = make_tables({
-        "a": ("number", [4, None], [0], [0, 10, None]),
-        "x": ("categorical", ["q", "p"], ["p"], ["p", "q", "p"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("number", [4, None], [0], [0, 10, None]),
+            "x": ("categorical", ["q", "p"], ["p"], ["p", "q", "p"]),
+        }
+    )
     index, distance = nearest(tables, ["a", "x"], "real", np.array([0, 1]))
     np.testing.assert_array_equal(index, [1, 2])
     np.testing.assert_allclose(distance, [0.6, 1.0], rtol=0, atol=1e-15)
@@ -87,11 +89,13 @@ def test_gower_range_includes_the_targets_and_missing_is_a_label() -> None:
     # x: target missing; synthetic missing in row 0, "p" in row 1 -> 0 and 1
     # y: a constant column (range 0 -> 1): no cost
     # row 0: 1 + 0 + 0 = 1.0; row 1: 0.75 + 1 + 0 = 1.75 -> row 0; then on `a` alone row 1 (0.75)
-    tables = make_tables({
-        "a": ("number", [20, -100], [0], [0, 5]),
-        "x": ("categorical", [None, "q"], ["p"], [None, "p"]),
-        "y": ("integer", [7, 7], [7], [7, 7]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("number", [20, -100], [0], [0, 5]),
+            "x": ("categorical", [None, "q"], ["p"], [None, "p"]),
+            "y": ("integer", [7, 7], [7], [7, 7]),
+        }
+    )
     index, distance = nearest(tables, ["y", "x", "a"], "real", np.array([0]))
     assert (index[0], distance[0]) == (0, 1.0)
     index, distance = nearest(tables, ["a"], "real", np.array([0]))
@@ -101,10 +105,12 @@ def test_gower_range_includes_the_targets_and_missing_is_a_label() -> None:
 def test_gower_every_candidate_nan_distant_still_picks_one() -> None:
     # target (5, 5): row 0 has b missing, rows 1-2 have a missing -> every distance is NaN;
     # the peer then takes the first index of numba's argsort, which is row 0 here
-    tables = make_tables({
-        "a": ("number", [5], [1], [1, None, None]),
-        "b": ("number", [5], [1], [None, 1, 1]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("number", [5], [1], [1, None, None]),
+            "b": ("number", [5], [1], [None, 1, 1]),
+        }
+    )
     index, distance = nearest(tables, ["a", "b"], "real", np.array([0]))
     assert index[0] == 0 and np.isnan(distance[0])
 
@@ -144,8 +150,14 @@ def _population(rng: np.random.Generator, n: int) -> dict[str, list[Any]]:
     }
 
 
-TYPES = {"age": "integer", "income": "number", "score": "number",
-         "region": "categorical", "plan": "categorical", "active": "boolean"}  # fmt: skip
+TYPES = {
+    "age": "integer",
+    "income": "number",
+    "score": "number",
+    "region": "categorical",
+    "plan": "categorical",
+    "active": "boolean",
+}
 
 
 def _risks(leaky: bool, seed: int = 0, n: int = 300) -> dict[tuple[str, str | None], Measurement]:
@@ -167,8 +179,12 @@ def _peer(measurements: list[Measurement]) -> list[Measurement]:
 
 def test_a_leaky_synthetic_table_scores_higher_on_every_risk() -> None:
     honest, leaky = _risks(leaky=False), _risks(leaky=True)
-    keys = [("privacy.singling_out_risk", None), ("privacy.linkability_risk", None),
-            ("privacy.inference_risk", "plan"), ("privacy.inference_risk", "income")]  # fmt: skip
+    keys = [
+        ("privacy.singling_out_risk", None),
+        ("privacy.linkability_risk", None),
+        ("privacy.inference_risk", "plan"),
+        ("privacy.inference_risk", "income"),
+    ]
     excesses = [(metric.replace("_risk", "_excess"), column) for metric, column in keys]
     assert set(honest) == set(leaky) == set(keys) | set(excesses)
     for key in excesses:  # the gated figures: absolute excess over the control
@@ -211,13 +227,17 @@ def test_measurements_carry_the_contract() -> None:
 def test_the_inference_baseline_guesses_a_constant_secret_right() -> None:
     # The peer's reindex_like misaligns random guesses with targets (most become NaN); done
     # right, random guesses of a constant secret are all correct: Wilson centre of 40/40.
-    tables = make_tables({
-        "a": ("integer", list(range(40)), list(range(40)), list(range(40))),
-        "s": ("categorical", ["k"] * 40, ["k"] * 40, ["k"] * 40),
-    })  # fmt: skip
-    [risk] = _peer(measure(
-        tables, Context(), card_for({"a": "integer", "s": "categorical"}, secret_columns=["s"])
-    ))[2:]  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("integer", list(range(40)), list(range(40)), list(range(40))),
+            "s": ("categorical", ["k"] * 40, ["k"] * 40, ["k"] * 40),
+        }
+    )
+    [risk] = _peer(
+        measure(
+            tables, Context(), card_for({"a": "integer", "s": "categorical"}, secret_columns=["s"])
+        )
+    )[2:]
     assert risk.extra["baseline_rate"] == pytest.approx(wilson(40, 40).value)
 
 
@@ -255,31 +275,42 @@ def test_the_target_is_the_default_secret_and_left_out_of_linkability() -> None:
 def test_the_same_seed_gives_the_same_report_and_records_the_samples() -> None:
     first, second = Context(seed=3, n_attacks=200), Context(seed=3, n_attacks=200)
     rng = np.random.default_rng(2)
-    spec = {c: (TYPES[c], *(_population(rng, 80)[c] for _ in range(3))) for c in TYPES}
-    tables = make_tables(spec, secret_columns=["plan"])  # type: ignore[arg-type]
+    spec: dict[str, Spec] = {}
+    for c in TYPES:
+        real, holdout, synthetic = (_population(rng, 80)[c] for _ in range(3))
+        spec[c] = (TYPES[c], real, holdout, synthetic)
+    tables = make_tables(spec, secret_columns=["plan"])
     card = card_for(TYPES, secret_columns=["plan"])
     one = [m.as_json() for m in measure(tables, first, card)]
     two = [m.as_json() for m in measure(tables, second, card)]
     assert one == two
     assert first.sample_sizes == second.sample_sizes
     assert set(first.sample_sizes) == {
-        "privacy.singling_out_risk", "privacy.linkability_risk", "privacy.inference_risk[plan]"
-    }  # fmt: skip
+        "privacy.singling_out_risk",
+        "privacy.linkability_risk",
+        "privacy.inference_risk[plan]",
+    }
     other = [m.as_json() for m in measure(tables, Context(seed=4, n_attacks=200), card)]
     assert other != one
 
 
 def test_tiny_tables_and_lone_columns() -> None:
     # 3 real, 2 holdout, 4 synthetic rows: everything is attacked, nothing crashes
-    tables = make_tables({
-        "a": ("number", [1.0, 2.0, None], [1.5, 3.0], [1.0, 2.5, None, 9.0]),
-        "b": ("categorical", ["x", "y", "x"], ["y", None], ["x", "x", "y", None]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("number", [1.0, 2.0, None], [1.5, 3.0], [1.0, 2.5, None, 9.0]),
+            "b": ("categorical", ["x", "y", "x"], ["y", None], ["x", "x", "y", None]),
+        }
+    )
     card = card_for({"a": "number", "b": "categorical"}, secret_columns=["a", "b"])
     everything = measure(tables, Context(n_attacks=5), card)
     out = _peer(everything)
-    assert [m.id for m in out] == ["privacy.singling_out_risk", "privacy.linkability_risk",
-                                   "privacy.inference_risk", "privacy.inference_risk"]  # fmt: skip
+    assert [m.id for m in out] == [
+        "privacy.singling_out_risk",
+        "privacy.linkability_risk",
+        "privacy.inference_risk",
+        "privacy.inference_risk",
+    ]
     assert out[1].n == 3 and out[1].extra["n_control"] == 2
     for m in everything:
         low = -1.0 if m.id.endswith("_excess") else 0.0
@@ -295,10 +326,12 @@ def test_tiny_tables_and_lone_columns() -> None:
 
 def test_singling_out_reports_the_queries_it_found_not_those_it_asked_for() -> None:
     # 4 distinct synthetic rows over 2 binary columns cannot give 2000 distinct queries
-    tables = make_tables({
-        "p": ("categorical", ["a", "b"] * 10, ["a", "b"] * 5, ["a", "a", "b", "b"] * 5),
-        "q": ("categorical", ["c", "d"] * 10, ["d", "c"] * 5, ["c", "d", "c", "d"] * 5),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "p": ("categorical", ["a", "b"] * 10, ["a", "b"] * 5, ["a", "a", "b", "b"] * 5),
+            "q": ("categorical", ["c", "d"] * 10, ["d", "c"] * 5, ["c", "d", "c", "d"] * 5),
+        }
+    )
     [singling] = measure(tables, Context(), card_for({"p": "categorical", "q": "categorical"}))[:1]
     assert singling.id == "privacy.singling_out_risk"
     assert singling.n == singling.extra["n_queries"] == 4  # p == x & q == y for the 4 rows
@@ -319,13 +352,17 @@ def test_a_smaller_holdout_gets_the_size_correction() -> None:
     )
 
 
-def _singled_by_brute_force(codes: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                            rows: np.ndarray) -> int:  # fmt: skip
+def _singled_by_brute_force(
+    codes: np.ndarray, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, rows: np.ndarray
+) -> int:
     """Distinct records of `rows` that some query matches alone, by checking every pair."""
     found = set()
     for q in range(len(cols)):
-        match = [r for r in rows
-                 if all(lo[q, s] <= codes[cols[q, s], r] <= hi[q, s] for s in range(cols.shape[1]))]  # fmt: skip
+        match = [
+            r
+            for r in rows
+            if all(lo[q, s] <= codes[cols[q, s], r] <= hi[q, s] for s in range(cols.shape[1]))
+        ]
         if len(match) == 1:
             found.add(match[0])
     return len(found)
@@ -343,8 +380,13 @@ def test_the_singling_out_jackknife_equals_leaving_each_record_out() -> None:
         lo = rng.integers(0, 3, size=(30, 2)).astype(np.int32)
         hi = (lo + rng.integers(0, 2, size=(30, 2))).astype(np.int32)
         everyone = np.arange(25)
-        left_out = np.array([_singled_by_brute_force(codes, cols, lo, hi, np.delete(everyone, i))
-                             for i in range(25)], dtype=float)  # fmt: skip
+        left_out = np.array(
+            [
+                _singled_by_brute_force(codes, cols, lo, hi, np.delete(everyone, i))
+                for i in range(25)
+            ],
+            dtype=float,
+        )
         count, variance = _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
         assert count == _singled_by_brute_force(codes, cols, lo, hi, everyone)
         assert variance == pytest.approx(24 / 25 * np.sum((left_out - left_out.mean()) ** 2))

@@ -14,15 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthgov import governance
 from synthgov.errors import InputError
 from synthgov.expressions import parse_rule
+from synthgov.files import governance
 from synthgov.metrics.constraints import VALIDITY, evaluate, measure
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import Card
-from tests.conftest import ROOT
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers import ROOT
+from tests.helpers.tables import card_for, make_tables
 
 T, F, N = True, False, None
 
@@ -30,19 +30,44 @@ T, F, N = True, False, None
 COLUMNS: dict[str, Any] = {
     "x": ("integer", [0, 1, 2], [0, 1, 2], [1, -1, None, 0, 5]),
     "y": ("number", [0.0, 1, 2], [0.0, 1, 2], [2.0, 0.0, 1.0, None, 0.5]),
-    "region": ("categorical", ["central", "north", "south"], ["east"] * 3,
-               ["north", "south", None, "north", "east"]),
-    "home": ("categorical", ["west", "north", "south"], ["east"] * 3,
-             ["north", "west", "south", None, "east"]),
+    "region": (
+        "categorical",
+        ["central", "north", "south"],
+        ["east"] * 3,
+        ["north", "south", None, "north", "east"],
+    ),
+    "home": (
+        "categorical",
+        ["west", "north", "south"],
+        ["east"] * 3,
+        ["north", "west", "south", None, "east"],
+    ),
     "flag": ("boolean", [True, False, True], [True] * 3, [True, False, None, True, False]),
-    "admitted": ("date", ["2024-01-01"] * 3, ["2024-01-01"] * 3,
-                 ["2024-01-01", "2024-01-05", "2024-01-03", None, "2024-01-02"]),
-    "discharged": ("date", ["2024-01-01"] * 3, ["2024-01-01"] * 3,
-                   ["2024-01-02", "2024-01-04", "2024-01-03", "2024-01-01", None]),
-    "seen_at": ("datetime", ["2024-01-01T00:00:00"] * 3, ["2024-01-01T00:00:00"] * 3,
-                ["2024-01-01T12:00:00", "2024-01-04T00:00:00", None, "2024-01-01T00:00:00",
-                 "2024-01-02T00:00:00"]),
-}  # fmt: skip
+    "admitted": (
+        "date",
+        ["2024-01-01"] * 3,
+        ["2024-01-01"] * 3,
+        ["2024-01-01", "2024-01-05", "2024-01-03", None, "2024-01-02"],
+    ),
+    "discharged": (
+        "date",
+        ["2024-01-01"] * 3,
+        ["2024-01-01"] * 3,
+        ["2024-01-02", "2024-01-04", "2024-01-03", "2024-01-01", None],
+    ),
+    "seen_at": (
+        "datetime",
+        ["2024-01-01T00:00:00"] * 3,
+        ["2024-01-01T00:00:00"] * 3,
+        [
+            "2024-01-01T12:00:00",
+            "2024-01-04T00:00:00",
+            None,
+            "2024-01-01T00:00:00",
+            "2024-01-02T00:00:00",
+        ],
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -167,15 +192,24 @@ def test_a_rule_that_does_not_fit_the_card_is_an_input_error(tables: Tables) -> 
 
 
 def test_the_claims_card_constraints() -> None:
-    card = governance.load(ROOT, "datasets/claims/card.yaml").model
-    assert isinstance(card, Card)
-    tables = make_tables({
-        "claim_amount": ("number", [1.0], [1.0], [100.0, 5.0, -1.0, None]),
-        "admitted": ("date", ["2024-03-01"], ["2024-03-01"],
-                     ["2024-03-01", "2024-03-05", "2024-03-09", "2024-03-09"]),
-        "discharged": ("date", ["2024-03-01"], ["2024-03-01"],
-                       ["2024-03-02", "2024-03-04", "2024-03-09", None]),
-    })  # fmt: skip
+    card = governance.load(ROOT, "datasets/claims/card.yaml", Card).model
+    tables = make_tables(
+        {
+            "claim_amount": ("number", [1.0], [1.0], [100.0, 5.0, -1.0, None]),
+            "admitted": (
+                "date",
+                ["2024-03-01"],
+                ["2024-03-01"],
+                ["2024-03-01", "2024-03-05", "2024-03-09", "2024-03-09"],
+            ),
+            "discharged": (
+                "date",
+                ["2024-03-01"],
+                ["2024-03-01"],
+                ["2024-03-02", "2024-03-04", "2024-03-09", None],
+            ),
+        }
+    )
     found = measure(tables, Context(), card)
     # amount >= 0: pass, pass, fail, null passes; discharged >= admitted: pass, fail, pass
     # (same day), null passes; both: rows 0 and 3
@@ -188,8 +222,15 @@ def test_the_claims_card_constraints() -> None:
 
 # --- property: the vectorised result equals an independent row-by-row evaluation ---------
 
-SCHEMA = {"x": "integer", "y": "number", "d": "date", "t": "datetime", "c": "categorical",
-          "k": "categorical", "b": "boolean"}  # fmt: skip
+SCHEMA = {
+    "x": "integer",
+    "y": "number",
+    "d": "date",
+    "t": "datetime",
+    "c": "categorical",
+    "k": "categorical",
+    "b": "boolean",
+}
 Row = dict[str, Any]
 
 
@@ -244,8 +285,14 @@ def _elapsed(later: Ref, earlier: Ref) -> Ref:
 
 
 def _cmp(op: str, left: Ref, right: Ref) -> Ref:
-    compare = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-               ">": operator.gt, ">=": operator.ge}[op]  # fmt: skip
+    compare = {
+        "==": operator.eq,
+        "!=": operator.ne,
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+    }[op]
 
     def run(row: Row) -> bool | None:
         a, b = left.run(row), right.run(row)
@@ -266,8 +313,10 @@ def _in(operand: Ref, items: list[Ref], negated: bool, word: str) -> Ref:
 
 
 def _is_null(operand: Ref, negated: bool) -> Ref:
-    return Ref(f"({operand.text} is {'not ' if negated else ''}null)",
-               lambda row: (operand.run(row) is None) != negated)  # fmt: skip
+    return Ref(
+        f"({operand.text} is {'not ' if negated else ''}null)",
+        lambda row: (operand.run(row) is None) != negated,
+    )
 
 
 def _logical(word: str, operands: list[Ref]) -> Ref:
@@ -280,10 +329,14 @@ def _logical(word: str, operands: list[Ref]) -> Ref:
 
 
 def _not(operand: Ref) -> Ref:
-    return Ref(f"(not {operand.text})", lambda row: None if (v := operand.run(row)) is None else not v)  # fmt: skip
+    return Ref(
+        f"(not {operand.text})", lambda row: None if (v := operand.run(row)) is None else not v
+    )
 
 
-def _either_order(column: st.SearchStrategy[Ref], other: st.SearchStrategy[Ref]) -> st.SearchStrategy[tuple[Ref, Ref]]:  # fmt: skip
+def _either_order(
+    column: st.SearchStrategy[Ref], other: st.SearchStrategy[Ref]
+) -> st.SearchStrategy[tuple[Ref, Ref]]:
     """Two operands, at least one a column (two literals do not bind), in either order."""
     return st.tuples(column, other, st.booleans()).map(lambda t: (t[1], t[0]) if t[2] else t[:2])
 
@@ -300,9 +353,9 @@ in_word = st.sampled_from(["in", "IN", "In"])  # keywords are case-insensitive
 number_literals = st.sampled_from([0.0, 0.0, 1.0, 2.0, -1.0, 0.5, 2.5, 1000.0]).map(
     lambda v: _const(repr(v), v)
 )
-date_literals = st.sampled_from(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-02T12:00:00"]).map(
-    lambda s: _const(f"'{s}'", _moment(datetime.fromisoformat(s)))
-)  # fmt: skip
+date_literals = st.sampled_from(
+    ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-02T12:00:00"]
+).map(lambda s: _const(f"'{s}'", _moment(datetime.fromisoformat(s))))
 date_columns = st.sampled_from([_column("d", _moment), _column("t", _moment)])
 label_columns = st.sampled_from([_column("c", str), _column("k", str)])
 label_literals = st.sampled_from(["a", "b", "q"]).map(lambda s: _const(f'"{s}"', s))
@@ -329,8 +382,16 @@ conditions = st.recursive(
         st.just(flag),
         booleans,
         st.builds(_cmp, ops, numbers, numbers),
-        st.builds(lambda op, p: _cmp(op, *p), ops, _either_order(date_columns, date_columns | date_literals)),
-        st.builds(lambda op, p: _cmp(op, *p), equality, _either_order(label_columns, label_columns | label_literals)),
+        st.builds(
+            lambda op, p: _cmp(op, *p),
+            ops,
+            _either_order(date_columns, date_columns | date_literals),
+        ),
+        st.builds(
+            lambda op, p: _cmp(op, *p),
+            equality,
+            _either_order(label_columns, label_columns | label_literals),
+        ),
         st.builds(_is_null, numbers | date_columns | label_columns | st.just(flag), negated),
         st.builds(_in, numbers, _items(number_literals), negated, in_word),
         st.builds(_in, label_columns, _items(label_literals), negated, in_word),
@@ -338,13 +399,19 @@ conditions = st.recursive(
         st.builds(_in, st.just(flag), _items(booleans), negated, in_word),
     ),
     lambda inner: st.one_of(
-        st.builds(_logical, st.sampled_from(["and", "or", "AND", "Or"]), st.lists(inner, min_size=2, max_size=3)),
-        st.builds(_logical, st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3)),
+        st.builds(
+            _logical,
+            st.sampled_from(["and", "or", "AND", "Or"]),
+            st.lists(inner, min_size=2, max_size=3),
+        ),
+        st.builds(
+            _logical, st.sampled_from(["and", "or"]), st.lists(inner, min_size=2, max_size=3)
+        ),
         inner.map(_not),
         st.builds(_cmp, equality, inner, inner),
     ),
     max_leaves=6,
-)  # fmt: skip
+)
 
 
 def _value(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -364,9 +431,14 @@ full_rows = st.fixed_dictionaries(VALUES)  # one row without nulls: no column is
 rows = st.lists(st.fixed_dictionaries({n: _value(s) for n, s in VALUES.items()}), max_size=12)
 # 'A' sorts first: k's codes differ from c's for the same label
 REFERENCE_ROWS: dict[str, list[Any]] = {
-    "x": [0], "y": [0.0], "d": ["2024-01-01"], "t": ["2024-01-01T00:00:00"], "c": ["a"], "k": ["A"],
+    "x": [0],
+    "y": [0.0],
+    "d": ["2024-01-01"],
+    "t": ["2024-01-01T00:00:00"],
+    "c": ["a"],
+    "k": ["A"],
     "b": [True],
-}  # fmt: skip
+}
 
 
 def _cell(value: Any) -> Any:
@@ -375,12 +447,21 @@ def _cell(value: Any) -> Any:
 
 @settings(max_examples=120, deadline=None)
 @given(rules=st.lists(conditions, min_size=1, max_size=4), first=full_rows, rest=rows)
-def test_vectorised_evaluation_equals_a_row_by_row_reference(rules: list[Ref], first: Row, rest: list[Row]) -> None:  # fmt: skip
+def test_vectorised_evaluation_equals_a_row_by_row_reference(
+    rules: list[Ref], first: Row, rest: list[Row]
+) -> None:
     synthetic = [first, *rest]
-    tables = make_tables({
-        name: (kind, REFERENCE_ROWS[name], REFERENCE_ROWS[name], [_cell(r[name]) for r in synthetic])
-        for name, kind in SCHEMA.items()
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            name: (
+                kind,
+                REFERENCE_ROWS[name],
+                REFERENCE_ROWS[name],
+                [_cell(r[name]) for r in synthetic],
+            )
+            for name, kind in SCHEMA.items()
+        }
+    )
     columns = {c.name: c.type for c in card_for(SCHEMA).columns}
     for rule in rules:  # several rules per table: encoding is the slow part
         truth = evaluate(parse_rule(rule.text, columns), tables)

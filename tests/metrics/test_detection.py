@@ -11,7 +11,7 @@ from synthgov.metrics.detection import detection_auc, logistic_detection, measur
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.features import peer_design, roc_auc
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 
 def _normal_tables(n: int, shift: float, seed: int = 0) -> Tables:
@@ -127,11 +127,12 @@ def test_peer_design_imputes_one_hot_encodes_and_ignores_unseen() -> None:
     # c: levels a, b, missing (the real rows have one); "z" is unseen -> no level;
     # d: levels u, v; missing is absent from the real rows -> no level.
     #                      x    c=a  c=b  c=NA d=u  d=v
-    expected_real = [[1.0, 0.0, 1.0, 0.0, 1.0, 0.0],
-                     [3.0, 0.0, 0.0, 1.0, 0.0, 1.0],
-                     [5.0, 1.0, 0.0, 0.0, 1.0, 0.0]]  # fmt: skip
-    expected_synthetic = [[3.0, 0.0, 0.0, 0.0, 0.0, 0.0],
-                          [7.0, 0.0, 0.0, 1.0, 0.0, 1.0]]  # fmt: skip
+    expected_real = [
+        [1.0, 0.0, 1.0, 0.0, 1.0, 0.0],
+        [3.0, 0.0, 0.0, 1.0, 0.0, 1.0],
+        [5.0, 1.0, 0.0, 0.0, 1.0, 0.0],
+    ]
+    expected_synthetic = [[3.0, 0.0, 0.0, 0.0, 0.0, 0.0], [7.0, 0.0, 0.0, 1.0, 0.0, 1.0]]
     np.testing.assert_array_equal(design["real"], expected_real)
     np.testing.assert_array_equal(design["synthetic"], expected_synthetic)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 
 def brute_force(queries: np.ndarray, reference: np.ndarray, numeric: np.ndarray) -> np.ndarray:
@@ -39,21 +39,25 @@ def test_hand_computed_three_by_three() -> None:
     # q1 = (5, 5, a):   r1 .5+0+0   r2 .5+0+1   r3 1+0+1 (one NaN, a vs missing)  -> 0.5/3
     # q2 = (30, 6, -):  r1 1(capped 3)+1(range 0, differs)+1   r2 1+1+1   r3 1+1+0 (missing == missing) -> 2/3
     # q3 = (-, -, z):   r1 1+1+1   r2 1+1+1   r3 0 (both NaN)+1+1 -> 2/3
-    tables = make_tables({
-        "x": ("number", [0, 10, None], [1], [5, 30, None]),
-        "k": ("integer", [5, 5, 5], [1], [5, 6, None]),
-        "c": ("categorical", ["a", "b", None], ["a"], ["a", None, "z"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [0, 10, None], [1], [5, 30, None]),
+            "k": ("integer", [5, 5, 5], [1], [5, 6, None]),
+            "c": ("categorical", ["a", "b", None], ["a"], ["a", None, "z"]),
+        }
+    )
     distances = dcr(matrix(tables, "synthetic"), matrix(tables, "real"), numeric_mask(tables))
     np.testing.assert_array_equal(distances, [0.5 / 3, 2 / 3, 2 / 3])
 
 
 def test_a_row_is_at_distance_zero_from_its_copy_and_the_cap_is_one() -> None:
     # x: |100 - 0| / range 1 = 100 -> capped at 1; the copy (1, b) is at 0
-    tables = make_tables({
-        "x": ("number", [0, 1], [0], [1, 100]),
-        "c": ("categorical", ["a", "b"], ["a"], ["b", "b"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [0, 1], [0], [1, 100]),
+            "c": ("categorical", ["a", "b"], ["a"], ["b", "b"]),
+        }
+    )
     distances = dcr(matrix(tables, "synthetic"), matrix(tables, "real"), numeric_mask(tables))
     np.testing.assert_array_equal(distances, [0.0, 0.5])  # (1 capped + 0 for b) / 2
 
@@ -73,10 +77,12 @@ def test_ranges_ignore_missing_values_and_are_zero_without_any() -> None:
 
 
 def test_matrix_keeps_codes_and_selected_rows() -> None:
-    tables = make_tables({
-        "x": ("number", [1.5, None, 3], [0], [0]),
-        "c": ("categorical", ["b", "a", None], ["a"], ["a"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [1.5, None, 3], [0], [0]),
+            "c": ("categorical", ["b", "a", None], ["a"], ["a"]),
+        }
+    )
     np.testing.assert_array_equal(matrix(tables, "real"), [[1.5, 1.0], [np.nan, 0.0], [3.0, -1.0]])
     np.testing.assert_array_equal(
         matrix(tables, "real", np.array([2, 0])), [[3.0, -1.0], [1.5, 1.0]]

@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthgov.errors import ExpressionError
 from synthgov.expressions import (
     MAX_DEPTH,
     MAX_NODES,
     Arithmetic,
-    Column,
+    ColumnRef,
     Compare,
     Elapsed,
-    ExpressionError,
     In,
     IsNull,
     Literal,
@@ -27,7 +27,8 @@ from synthgov.expressions import (
     parse_rule,
 )
 from synthgov.models.card import ColumnType
-from tests import samples
+from tests.helpers import samples
+from tests.helpers.cli import Synthgov
 
 COLUMNS = {
     "amount": ColumnType.NUMBER,
@@ -40,7 +41,7 @@ COLUMNS = {
     "seen_at": ColumnType.DATETIME,
     "my col": ColumnType.NUMBER,
 }
-a, b, c = Column("a"), Column("b"), Column("c")
+a, b, c = ColumnRef("a"), ColumnRef("b"), ColumnRef("c")
 
 
 def num(value: float) -> Literal:
@@ -50,14 +51,17 @@ def num(value: float) -> Literal:
 @pytest.mark.parametrize(
     ("text", "tree"),
     [
-        ("amount >= 0", Compare(">=", Column("amount"), num(0))),
+        ("amount >= 0", Compare(">=", ColumnRef("amount"), num(0))),
         # not binds looser than comparison, and looser than nothing else but and/or
         (
             "not a > 1 and b < 2 or c in ('x')",
-            Logical("or", (
-                Logical("and", (Not(Compare(">", a, num(1))), Compare("<", b, num(2)))),
-                In(c, (Literal("x"),)),
-            )),
+            Logical(
+                "or",
+                (
+                    Logical("and", (Not(Compare(">", a, num(1))), Compare("<", b, num(2)))),
+                    In(c, (Literal("x"),)),
+                ),
+            ),
         ),
         ("a or b and c", Logical("or", (a, Logical("and", (b, c))))),
         ("a or b or c", Logical("or", (a, b, c))),
@@ -76,14 +80,14 @@ def num(value: float) -> Literal:
         ("a in ('x', \"y\", true)", In(a, (Literal("x"), Literal("y"), Literal(True)))),
         ("a is null", IsNull(a)),
         ("a IS NOT NULL AND NOT b", Logical("and", (IsNull(a, negated=True), Not(b)))),
-        ("`my col` != `it``s`", Compare("!=", Column("my col"), Column("it`s"))),
-        ("`and` == 'it''s'", Compare("==", Column("and"), Literal("it's"))),
+        ("`my col` != `it``s`", Compare("!=", ColumnRef("my col"), ColumnRef("it`s"))),
+        ("`and` == 'it''s'", Compare("==", ColumnRef("and"), Literal("it's"))),
         ('"say ""hi"""  == a', Compare("==", Literal('say "hi"'), a)),
         (".5 <= 2. ", Compare("<=", num(0.5), num(2))),
-        ("größe\t>\n1", Compare(">", Column("größe"), num(1))),
+        ("größe\t>\n1", Compare(">", ColumnRef("größe"), num(1))),
         ("TRUE == false", Compare("==", Literal(True), Literal(False))),
     ],
-)  # fmt: skip
+)
 def test_trees_and_precedence(text: str, tree: object) -> None:
     assert parse(text) == tree
 
@@ -98,9 +102,21 @@ def test_offsets_point_at_the_operator() -> None:
     ("text", "message", "offset"),
     [
         ("(amount > 1", "expected ')' at character 12, found the end of the rule", 11),
-        ("amount > 1)", "expected an operator or the end of the rule at character 11, found ')'", 10),
-        ("amount >", "expected a column, a literal or '(' at character 9, found the end of the rule", 8),
-        ("amount > 1 amount", "expected an operator or the end of the rule at character 12, found 'amount'", 11),
+        (
+            "amount > 1)",
+            "expected an operator or the end of the rule at character 11, found ')'",
+            10,
+        ),
+        (
+            "amount >",
+            "expected a column, a literal or '(' at character 9, found the end of the rule",
+            8,
+        ),
+        (
+            "amount > 1 amount",
+            "expected an operator or the end of the rule at character 12, found 'amount'",
+            11,
+        ),
         ("", "expected a column, a literal or '(' at character 1, found the end of the rule", 0),
         ("amount = 1", "use '==' instead of '=' at character 8", 7),
         ("amount <> 1", "use '!=' instead of '<>' at character 8", 7),
@@ -108,9 +124,17 @@ def test_offsets_point_at_the_operator() -> None:
         ("a || b", "use 'or' instead of '||' at character 3", 2),
         ("!a", "use 'not' instead of '!' at character 1", 0),
         ("a > 1 > 0", "comparisons cannot be chained; join them with 'and' at character 7", 6),
-        ("a is null is null", "comparisons cannot be chained; join them with 'and' at character 11", 10),
+        (
+            "a is null is null",
+            "comparisons cannot be chained; join them with 'and' at character 11",
+            10,
+        ),
         ("a == null", "'null' is not a value; test for it with 'is null' at character 6", 5),
-        ("a in (1, null)", "null never matches in a list; test for it with 'is null' at character 10", 9),
+        (
+            "a in (1, null)",
+            "null never matches in a list; test for it with 'is null' at character 10",
+            9,
+        ),
         ("a in ()", "expected a number, a string, true or false at character 7, found ')'", 6),
         ("a in (b)", "expected a number, a string, true or false at character 7, found 'b'", 6),
         ("a in (-'x')", "expected a number at character 8, found ''x''", 7),
@@ -128,7 +152,7 @@ def test_offsets_point_at_the_operator() -> None:
         ("a > 1 § 2", "unexpected character '§' at character 7", 6),
         ("a > $1", "unexpected character '$' at character 5", 4),
     ],
-)  # fmt: skip
+)
 def test_syntax_errors(text: str, message: str, offset: int) -> None:
     with pytest.raises(ExpressionError) as caught:
         parse(text)
@@ -144,8 +168,14 @@ def test_syntax_errors(text: str, message: str, offset: int) -> None:
         ("zzz >= 0", "unknown column 'zzz'"),
         ("region > 1", "cannot compare categorical column 'region' with a number"),
         ("region == 1", "cannot compare categorical column 'region' with a number"),
-        ("region < 'b'", "'<' needs numbers or dates, not categorical column 'region' (use ==, !=, in or is null)"),
-        ("'b' >= note", "'>=' needs numbers or dates, not string column 'note' (use ==, !=, in or is null)"),
+        (
+            "region < 'b'",
+            "'<' needs numbers or dates, not categorical column 'region' (use ==, !=, in or is null)",
+        ),
+        (
+            "'b' >= note",
+            "'>=' needs numbers or dates, not string column 'note' (use ==, !=, in or is null)",
+        ),
         ("region + 1 > 2", "'+' needs numbers, not categorical column 'region'"),
         ("-region == 'a'", "'-' needs a number, not categorical column 'region'"),
         ("region == age", "cannot compare categorical column 'region' with integer column 'age'"),
@@ -153,7 +183,10 @@ def test_syntax_errors(text: str, message: str, offset: int) -> None:
         ("'a' == 'b'", "cannot compare a string with a string"),
         ("amount == true", "cannot compare number column 'amount' with true"),
         ("fraud == 'true'", "cannot compare boolean column 'fraud' with a string"),
-        ("fraud < true", "'<' needs numbers or dates, not boolean column 'fraud' (use ==, !=, in or is null)"),
+        (
+            "fraud < true",
+            "'<' needs numbers or dates, not boolean column 'fraud' (use ==, !=, in or is null)",
+        ),
         ("fraud in (1)", "cannot compare boolean column 'fraud' with a number"),
         ("region in ('a', 2)", "cannot compare categorical column 'region' with a number"),
         ("amount in (1, 'x')", "cannot compare number column 'amount' with a string"),
@@ -161,18 +194,30 @@ def test_syntax_errors(text: str, message: str, offset: int) -> None:
         ("admitted > 1", "cannot compare date column 'admitted' with a number"),
         ("admitted > '2024-13-01'", "'2024-13-01' is not an ISO 8601 date or date-time"),
         ("admitted in ('soon')", "'soon' is not an ISO 8601 date or date-time"),
-        ("admitted + 1 > discharged", "'+' needs numbers, not date column 'admitted' (of two dates, only the difference, in days, is defined)"),
-        ("discharged - 1 > admitted", "'-' needs numbers, not date column 'discharged' (of two dates, only the difference, in days, is defined)"),
-        ("amount * admitted > 0", "'*' needs numbers, not date column 'admitted' (of two dates, only the difference, in days, is defined)"),
+        (
+            "admitted + 1 > discharged",
+            "'+' needs numbers, not date column 'admitted' (of two dates, only the difference, in days, is defined)",
+        ),
+        (
+            "discharged - 1 > admitted",
+            "'-' needs numbers, not date column 'discharged' (of two dates, only the difference, in days, is defined)",
+        ),
+        (
+            "amount * admitted > 0",
+            "'*' needs numbers, not date column 'admitted' (of two dates, only the difference, in days, is defined)",
+        ),
         ("'2024-01-02' - '2024-01-01' > 0", "'-' needs numbers, not a string"),
         ("amount and fraud", "'and' needs conditions, not number column 'amount'"),
         ("not region", "'not' needs conditions, not categorical column 'region'"),
         ("fraud or amount + 1", "'or' needs conditions, not a number"),
         ("amount", "a rule must be a condition such as 'amount >= 0', not number column 'amount'"),
         ("amount + 1", "a rule must be a condition such as 'amount >= 0', not a number"),
-        ("(amount > 0) < (age > 0)", "'<' needs numbers or dates, not a condition (use ==, !=, in or is null)"),
+        (
+            "(amount > 0) < (age > 0)",
+            "'<' needs numbers or dates, not a condition (use ==, !=, in or is null)",
+        ),
     ],
-)  # fmt: skip
+)
 def test_binding_errors(text: str, message: str) -> None:
     parse(text)  # every one of these is well formed
     with pytest.raises(ExpressionError) as caught:
@@ -188,7 +233,7 @@ def test_a_binding_error_points_at_its_node() -> None:
 
 def test_discharged_minus_admitted_uses_the_date_arithmetic() -> None:
     ok = parse_rule("discharged - admitted <= 30", COLUMNS)
-    assert ok == Compare("<=", Elapsed(Column("discharged"), Column("admitted")), num(30))
+    assert ok == Compare("<=", Elapsed(ColumnRef("discharged"), ColumnRef("admitted")), num(30))
 
 
 @pytest.mark.parametrize(
@@ -203,9 +248,9 @@ def test_iso_literals_meeting_a_date_become_seconds_since_the_epoch(
     text: str, seconds: float
 ) -> None:
     assert parse_rule(f"admitted >= {text}", COLUMNS) == Compare(
-        ">=", Column("admitted"), num(seconds)
+        ">=", ColumnRef("admitted"), num(seconds)
     )
-    assert parse_rule(f"seen_at in ({text})", COLUMNS) == In(Column("seen_at"), (num(seconds),))
+    assert parse_rule(f"seen_at in ({text})", COLUMNS) == In(ColumnRef("seen_at"), (num(seconds),))
 
 
 @pytest.mark.parametrize(
@@ -257,9 +302,44 @@ def test_bounds() -> None:
 
 # --- fuzzing -----------------------------------------------------------------------------
 
-PIECES = ["a", "amount", "region", "admitted", "fraud", "`my col`", "1", "-", "2.5", "1e3",
-          "'x'", '"2024-01-01"', "true", "null", "and", "or", "not", "in", "is", "(", ")", ",",
-          "==", "!=", "<", "<=", ">", ">=", "+", "*", "/", " ", "'", "`", "=", "!"]  # fmt: skip
+PIECES = [
+    "a",
+    "amount",
+    "region",
+    "admitted",
+    "fraud",
+    "`my col`",
+    "1",
+    "-",
+    "2.5",
+    "1e3",
+    "'x'",
+    '"2024-01-01"',
+    "true",
+    "null",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "(",
+    ")",
+    ",",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "+",
+    "*",
+    "/",
+    " ",
+    "'",
+    "`",
+    "=",
+    "!",
+]
 soup = st.lists(st.sampled_from(PIECES), max_size=40).map(" ".join)
 
 
@@ -277,7 +357,9 @@ def test_any_text_parses_or_raises_an_expression_error(text: str) -> None:
 # --- validate ----------------------------------------------------------------------------
 
 
-def test_validate_reports_a_bad_constraint_at_its_rule_line(tmp_path: Path, synthgov) -> None:  # type: ignore[no-untyped-def]
+def test_validate_reports_a_bad_constraint_at_its_rule_line(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
     root = tmp_path / "gov"
     root.mkdir()
     (root / ".git").mkdir()

@@ -11,24 +11,74 @@ import pytest
 from synthgov.metrics import fidelity
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import make_tables
 
 # A small mixed table: NaN in every column, ties, a synthetic-only category ("d"),
 # a synthetic value outside the real range in each numeric column.
 FIXTURE: dict[str, tuple[str, list[Any], list[Any]]] = {
-    "age": ("integer", [23, 35, 35, 41, None, 52, 60, 35, 29, 47, 38, 55],
-            [25, 35, 36, 41, 41, None, None, 70, 30, 44]),
-    "income": ("number", [1200.5, 3400.25, None, 2800.0, 5100.75, 4100.0, 3900.5, 2700.0, 3100.0, 4500.0, 3300.0, 5000.0],
-               [1500.0, 3300.0, 2900.0, None, 5000.0, 4000.0, 3950.0, 2600.0, 9000.0, 3000.0]),
-    "joined": ("date", ["2020-01-05", "2020-03-01", "2021-07-19", None, "2020-01-05", "2022-02-28", "2021-11-30",
-                        "2020-06-15", "2023-01-01", "2022-08-08", "2021-01-01", "2020-12-31"],
-               ["2020-02-01", "2020-03-01", "2021-07-19", "2021-07-20", "2019-12-31", "2022-02-28", None,
-                "2020-06-15", "2024-05-05", "2022-08-08"]),
-    "city": ("categorical", ["a", "b", "a", "c", None, "b", "a", "a", "c", "b", "a", "b"],
-             ["a", "b", "b", "c", "d", None, "a", "a", "c", "b"]),
-    "member": ("boolean", [True, False, True, True, None, False, False, True, True, False, True, True],
-               [True, True, True, False, None, None, False, True, True, True]),
-}  # fmt: skip
+    "age": (
+        "integer",
+        [23, 35, 35, 41, None, 52, 60, 35, 29, 47, 38, 55],
+        [25, 35, 36, 41, 41, None, None, 70, 30, 44],
+    ),
+    "income": (
+        "number",
+        [
+            1200.5,
+            3400.25,
+            None,
+            2800.0,
+            5100.75,
+            4100.0,
+            3900.5,
+            2700.0,
+            3100.0,
+            4500.0,
+            3300.0,
+            5000.0,
+        ],
+        [1500.0, 3300.0, 2900.0, None, 5000.0, 4000.0, 3950.0, 2600.0, 9000.0, 3000.0],
+    ),
+    "joined": (
+        "date",
+        [
+            "2020-01-05",
+            "2020-03-01",
+            "2021-07-19",
+            None,
+            "2020-01-05",
+            "2022-02-28",
+            "2021-11-30",
+            "2020-06-15",
+            "2023-01-01",
+            "2022-08-08",
+            "2021-01-01",
+            "2020-12-31",
+        ],
+        [
+            "2020-02-01",
+            "2020-03-01",
+            "2021-07-19",
+            "2021-07-20",
+            "2019-12-31",
+            "2022-02-28",
+            None,
+            "2020-06-15",
+            "2024-05-05",
+            "2022-08-08",
+        ],
+    ),
+    "city": (
+        "categorical",
+        ["a", "b", "a", "c", None, "b", "a", "a", "c", "b", "a", "b"],
+        ["a", "b", "b", "c", "d", None, "a", "a", "c", "b"],
+    ),
+    "member": (
+        "boolean",
+        [True, False, True, True, None, False, False, True, True, False, True, True],
+        [True, True, True, False, None, None, False, True, True, True],
+    ),
+}
 
 # Computed from FIXTURE with sdmetrics 0.32.0 (numpy 1.26.4, pandas 2.3.3, scipy 1.17.1):
 # the single-column and column-pair metrics, and QualityReport with
@@ -137,10 +187,12 @@ def test_missing_rate_diff_covers_categorical_columns() -> None:
 
 def test_correlation_known_answer_drops_incomplete_rows_per_table() -> None:
     # complete rows: real y = 2x (r = 1), synthetic y = 10 - 2x (r = -1): 1 - |1 - -1| / 2 = 0
-    tables = make_tables({
-        "x": ("number", [1, 2, 3, 4, None, 9], [0], [1, 2, 3, 4, 7]),
-        "y": ("number", [2, 4, 6, 8, 5, None], [0], [8, 6, 4, 2, None]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [1, 2, 3, 4, None, 9], [0], [1, 2, 3, 4, 7]),
+            "y": ("number", [2, 4, 6, 8, 5, None], [0], [8, 6, 4, 2, None]),
+        }
+    )
     measured = one(fidelity.measure(tables, Context()), "fidelity.correlation_similarity")
     assert measured.value == pytest.approx(0.0, abs=1e-15)
     assert measured.columns == ("x", "y")
@@ -153,11 +205,13 @@ def test_two_complete_rows_give_an_exact_correlation() -> None:
 
 def test_constant_column_pair_is_skipped_and_recorded() -> None:
     # the peer raises ConstantInputError for y; the mixed pairs are still scored
-    tables = make_tables({
-        "x": ("number", [1, 2, 3, None], [0], [1, 2, 3, 4]),
-        "y": ("number", [7, 7, 7, 7], [0], [1, 3, 2, 4]),
-        "c": ("categorical", ["a", "b", "a", "b"], ["a"], ["a", "b", "b", "b"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [1, 2, 3, None], [0], [1, 2, 3, 4]),
+            "y": ("number", [7, 7, 7, 7], [0], [1, 3, 2, 4]),
+            "c": ("categorical", ["a", "b", "a", "b"], ["a"], ["a", "b", "b", "b"]),
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         measured = fidelity.measure(tables, Context())
@@ -172,10 +226,12 @@ def test_exactly_uncorrelated_real_pair_is_kept() -> None:
     # complete real rows x = 1, 2, 3 and y = 1, 0, 1: centred dot (-1)(1/3) + 0 + (1)(1/3) = 0
     # synthetic y = x: r = 1, score 1 - |0 - 1| / 2. (The peer scores this pair NaN, as its
     # threshold test |r| <= 0 holds; see the module docstring.)
-    tables = make_tables({
-        "x": ("number", [1, 2, 3, None], [0], [1, 2, 3]),
-        "y": ("number", [1, 0, 1, 5], [0], [1, 2, 3]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [1, 2, 3, None], [0], [1, 2, 3]),
+            "y": ("number", [1, 0, 1, 5], [0], [1, 2, 3]),
+        }
+    )
     measured = one(fidelity.measure(tables, Context()), "fidelity.correlation_similarity")
     assert measured.value == pytest.approx(0.5, abs=1e-15)
 
@@ -183,10 +239,12 @@ def test_exactly_uncorrelated_real_pair_is_kept() -> None:
 def test_contingency_keeps_missing_as_a_category() -> None:
     # real cells (x,p) (x,q) (y,p) (NaN,p) 1/4 each; synthetic (x,p) 1/4, (y,p) 2/4, (y,NaN) 1/4
     # |differences| 0 + 1/4 + 1/4 + 1/4 + 1/4 = 1: 1 - 1/2
-    tables = make_tables({
-        "a": ("categorical", ["x", "x", "y", None], ["x"], ["x", "y", "y", "y"]),
-        "b": ("categorical", ["p", "q", "p", "p"], ["p"], ["p", "p", "p", None]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "a": ("categorical", ["x", "x", "y", None], ["x"], ["x", "y", "y", "y"]),
+            "b": ("categorical", ["p", "q", "p", "p"], ["p"], ["p", "p", "p", None]),
+        }
+    )
     measured = fidelity.measure(tables, Context())
     assert one(measured, "fidelity.contingency_similarity").value == 0.5
     assert one(measured, "fidelity.column_pair_trends").value == 0.5
@@ -210,10 +268,12 @@ def test_mixed_pair_uses_each_tables_own_bins_like_the_report() -> None:
     # synthetic x = 2 * real x: different values (KS < 1) but the same bin of each row once
     # each table is binned on its own range, so the report scores the pair 1.0
     real_x = list(range(10))
-    tables = make_tables({
-        "x": ("integer", real_x, [0], [2 * v for v in real_x]),
-        "c": ("categorical", ["a"] * 5 + ["b"] * 5, ["a"], ["a"] * 5 + ["b"] * 5),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("integer", real_x, [0], [2 * v for v in real_x]),
+            "c": ("categorical", ["a"] * 5 + ["b"] * 5, ["a"], ["a"] * 5 + ["b"] * 5),
+        }
+    )
     measured = fidelity.measure(tables, Context())
     assert one(measured, "fidelity.column_pair_trends").value == 1.0
     assert one(measured, "fidelity.ks_complement").value < 1.0
@@ -223,10 +283,12 @@ def test_mixed_pair_puts_the_maximum_and_missing_in_one_bin() -> None:
     # real edges 0..10 step 1: 0 -> bin 1, 10 -> bin 11, NaN -> bin 11 (np.digitize)
     # real cells (1,a) 1/3, (11,b) 2/3; synthetic 5 -> bin 6: (1,a) (11,b) (6,b) 1/3 each
     # |differences| 0 + 1/3 + 1/3: score 1 - 1/3
-    tables = make_tables({
-        "x": ("number", [0, 10, None], [0], [0, 10, 5]),
-        "c": ("categorical", ["a", "b", "b"], ["a"], ["a", "b", "b"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [0, 10, None], [0], [0, 10, 5]),
+            "c": ("categorical", ["a", "b", "b"], ["a"], ["a", "b", "b"]),
+        }
+    )
     trends = one(fidelity.measure(tables, Context()), "fidelity.column_pair_trends")
     assert trends.value == pytest.approx(2 / 3, abs=1e-15)
 
@@ -234,10 +296,12 @@ def test_mixed_pair_puts_the_maximum_and_missing_in_one_bin() -> None:
 def test_constant_date_still_bins_like_the_peers_numpy() -> None:
     # one date in nanoseconds +- 0.5 gives 11 equal edges: numpy 2 would refuse them,
     # the report's numpy 1.26 puts every row in the top bin
-    tables = make_tables({
-        "d": ("date", ["2020-01-01", "2020-01-02"], ["2020-01-01"], ["2020-01-05", None]),
-        "c": ("categorical", ["a", "b"], ["a"], ["a", "b"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "d": ("date", ["2020-01-01", "2020-01-02"], ["2020-01-01"], ["2020-01-05", None]),
+            "c": ("categorical", ["a", "b"], ["a"], ["a", "b"]),
+        }
+    )
     # real bins 1 and 11; synthetic both in bin 11: cells (1,a) vs (11,a) differ, (11,b) equal
     trends = one(fidelity.measure(tables, Context()), "fidelity.column_pair_trends")
     assert trends.value == pytest.approx(0.5, abs=1e-15)
@@ -245,9 +309,11 @@ def test_constant_date_still_bins_like_the_peers_numpy() -> None:
 
 @pytest.mark.parametrize(
     ("real", "expected", "n"),
-    [([1, 5, None], 3 / 5, 5),  # real has NaN: synthetic NaN not judged; 1, 3, 5 inside
-     ([1, 5], 3 / 6, 6)],  # real has none: synthetic NaN is out of bounds
-)  # fmt: skip
+    [
+        ([1, 5, None], 3 / 5, 5),  # real has NaN: synthetic NaN not judged; 1, 3, 5 inside
+        ([1, 5], 3 / 6, 6),
+    ],  # real has none: synthetic NaN is out of bounds
+)
 def test_boundary_adherence(real: list[int | None], expected: float, n: int) -> None:
     tables = make_tables({"x": ("number", real, [0], [0, 1, 3, 5, 6, None])})
     measured = one(fidelity.measure(tables, Context()), "fidelity.boundary_adherence")
@@ -256,9 +322,11 @@ def test_boundary_adherence(real: list[int | None], expected: float, n: int) -> 
 
 @pytest.mark.parametrize(
     ("real", "expected"),
-    [(["a", "b", None], 3 / 4),  # real has NaN: a, NaN, b valid, c not
-     (["a", "b"], 2 / 4)],  # NaN in synthetic now invalid as well
-)  # fmt: skip
+    [
+        (["a", "b", None], 3 / 4),  # real has NaN: a, NaN, b valid, c not
+        (["a", "b"], 2 / 4),
+    ],  # NaN in synthetic now invalid as well
+)
 def test_category_adherence(real: list[str | None], expected: float) -> None:
     tables = make_tables({"c": ("categorical", real, ["a"], ["a", "c", None, "b"])})
     assert one(fidelity.measure(tables, Context()), "fidelity.category_adherence").value == expected
@@ -293,5 +361,9 @@ def test_empty_subset_leaves_every_metric_undefined_without_warnings() -> None:
 def test_single_column_has_no_pair_metrics() -> None:
     tables = make_tables({"x": ("number", [1, 2, 3], [1], [1, 2, 2])})
     ids = [m.id for m in fidelity.measure(tables, Context())]
-    assert ids == ["fidelity.ks_complement", "fidelity.column_shapes", "fidelity.missing_rate_diff",
-                   "fidelity.boundary_adherence"]  # fmt: skip
+    assert ids == [
+        "fidelity.ks_complement",
+        "fidelity.column_shapes",
+        "fidelity.missing_rate_diff",
+        "fidelity.boundary_adherence",
+    ]

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from synthgov.governance import load_bytes
+from synthgov.files.governance import load_bytes
 from synthgov.metrics import attacks, detection, distance, fidelity, privacy
 from synthgov.metrics.encoding import ROLES, Tables, encode
 from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.tables import read_table
 from synthgov.models.card import Card
-from synthgov.tables import read_table
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "peers"
 EXACT = 1e-9
@@ -50,9 +50,8 @@ def peer() -> dict[str, Any]:
 @cache
 def card() -> Card:
     model = load_bytes(
-        (DATA / "card.yaml").read_bytes(), "datasets/mixed-bench/card.yaml", "card"
+        (DATA / "card.yaml").read_bytes(), "datasets/mixed-bench/card.yaml", Card
     ).model
-    assert isinstance(model, Card)
     return model
 
 

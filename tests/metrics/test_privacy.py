@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from synthgov.metric_ids import METRICS
 from synthgov.metrics import privacy
 from synthgov.metrics.distance import dcr, matrix, numeric_mask
 from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
-from tests.metrics.tables import card_for, make_tables
+from synthgov.metrics.metric_ids import METRICS
+from tests.helpers.tables import card_for, make_tables
 
 CARD = card_for({"x": "number"})  # privacy.measure does not read the card
 
@@ -37,8 +37,12 @@ def test_hand_computed_categorical_table() -> None:
     assert found["privacy.exact_match_rate"].value == 1.0
     assert found["privacy.mia_auc"].value == 0.75
     assert "privacy.dcr_baseline_protection" not in found
-    peer = ("privacy.dcr_share_closer_to_train", "privacy.dcr_overfitting_protection",
-            "privacy.dcr_median", "privacy.exact_match_rate")  # fmt: skip
+    peer = (
+        "privacy.dcr_share_closer_to_train",
+        "privacy.dcr_overfitting_protection",
+        "privacy.dcr_median",
+        "privacy.exact_match_rate",
+    )
     assert all(found[k].ci is None and found[k].n == 4 for k in peer)  # exact: all rows
     assert found["privacy.mia_auc"].n == 4  # 2 records of R, 2 of H, always with an interval
     # the holdout as the control: H = a, c has one row that equals a training row (a), and
@@ -47,13 +51,22 @@ def test_hand_computed_categorical_table() -> None:
     # closer than fresh: each S row (0) against H's (0, 1): (1/2 + 1) / 2 = 0.75
     assert found["privacy.exact_copy_excess"].value == 0.5
     assert found["privacy.exact_copy_excess"].interval == {
-        "kind": "newcombe", "successes": [4, 1], "trials": [4, 2]}
+        "kind": "newcombe",
+        "successes": [4, 1],
+        "trials": [4, 2],
+    }
     assert found["privacy.near_copy_excess"].value == 0.5
     assert found["privacy.near_copy_excess"].extra["radius"] == 0.0
     assert found["privacy.closer_than_fresh"].value == 0.75
-    for key in ("privacy.exact_copy_excess", "privacy.near_copy_excess", "privacy.closer_than_fresh",
-                "privacy.mia_auc"):
-        low, high = found[key].ci  # type: ignore[misc]
+    for key in (
+        "privacy.exact_copy_excess",
+        "privacy.near_copy_excess",
+        "privacy.closer_than_fresh",
+        "privacy.mia_auc",
+    ):
+        ci = found[key].ci
+        assert ci is not None
+        low, high = ci
         assert low <= found[key].value <= high
 
 
@@ -77,22 +90,29 @@ def test_near_copies_of_training_rows_raise_the_excess_and_fresh_rows_do_not() -
     copies[:120] = real[:120] + rng.normal(scale=1e-4, size=(120, 3))  # 30 % nudged copies
 
     def excess(synthetic: np.ndarray) -> Measurement:
-        spec = {f"c{j}": ("number", list(real[:, j]), list(holdout[:, j]), list(synthetic[:, j]))
-                for j in range(3)}  # fmt: skip
-        return by_id(privacy.measure(make_tables(spec), Context(), CARD))["privacy.near_copy_excess"]
+        spec = {
+            f"c{j}": ("number", list(real[:, j]), list(holdout[:, j]), list(synthetic[:, j]))
+            for j in range(3)
+        }
+        return by_id(privacy.measure(make_tables(spec), Context(), CARD))[
+            "privacy.near_copy_excess"
+        ]
 
     honest, leaky = excess(fresh), excess(copies)
-    assert honest.ci[0] < 0 < honest.ci[1]  # type: ignore[index]
-    assert leaky.value > 0.25 and leaky.ci[0] > 0.2  # type: ignore[index]
+    assert honest.ci is not None and leaky.ci is not None
+    assert honest.ci[0] < 0 < honest.ci[1]
+    assert leaky.value > 0.25 and leaky.ci[0] > 0.2
 
 
 def test_exact_matches_compare_numbers_by_value_and_missing_as_equal() -> None:
     # S rows: (1, a) = R row 1; (0.0, "1") = R row 2 (-0.0 == 0.0, label 1 == "1");
     # (-, -) = R row 3; (1.0000001, a) and (1, b) have no copy -> 3 / 5
-    tables = make_tables({
-        "x": ("number", [1.0, -0.0, None], [0], [1, 0.0, None, 1.0000001, 1]),
-        "c": ("categorical", ["a", 1, None], ["a"], ["a", "1", None, "a", "b"]),
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "x": ("number", [1.0, -0.0, None], [0], [1, 0.0, None, 1.0000001, 1]),
+            "c": ("categorical", ["a", 1, None], ["a"], ["a", "1", None, "a", "b"]),
+        }
+    )
     result = privacy.exact_match_rate(tables)
     assert result.value == 0.6
     assert result.n == 5
@@ -106,11 +126,13 @@ def test_baseline_protection_is_the_capped_ratio_of_medians() -> None:
 
 def test_random_table_follows_the_train_table() -> None:
     rng = np.random.default_rng(3)
-    tables = make_tables({
-        "i": ("integer", [3, 7, None, None] * 100, [5], [5]),
-        "f": ("number", [1.5, 2.5, 2.0, 2.0] * 100, [5], [5]),
-        "c": ("categorical", ["a", "b", "b", None] * 100, ["a"], ["z"]),  # z only in S
-    })  # fmt: skip
+    tables = make_tables(
+        {
+            "i": ("integer", [3, 7, None, None] * 100, [5], [5]),
+            "f": ("number", [1.5, 2.5, 2.0, 2.0] * 100, [5], [5]),
+            "c": ("categorical", ["a", "b", "b", None] * 100, ["a"], ["z"]),  # z only in S
+        }
+    )
     noise = privacy.random_table(tables, 4_000, rng)
     integers, floats, codes = noise[:, 0], noise[:, 1], noise[:, 2]
     present = integers[~np.isnan(integers)]
@@ -127,8 +149,12 @@ def test_random_table_follows_the_train_table() -> None:
 
 def test_random_table_of_integers_beyond_int64_is_drawn_not_a_crash() -> None:
     """A uint64 column (or int64's extremes) in the train table: `integers` cannot draw it."""
-    tables = make_tables({"i": ("integer", [0, 2**64 - 1] * 10, [5], [5]),
-                          "j": ("integer", [-(2**63), 2**63 - 1] * 10, [5], [5])})  # fmt: skip
+    tables = make_tables(
+        {
+            "i": ("integer", [0, 2**64 - 1] * 10, [5], [5]),
+            "j": ("integer", [-(2**63), 2**63 - 1] * 10, [5], [5]),
+        }
+    )
     noise = privacy.random_table(tables, 1_000, np.random.default_rng(3))
     for column in (noise[:, 0], noise[:, 1]):
         assert not np.isnan(column).any() and (column % 1 == 0).all()
@@ -225,8 +251,11 @@ def test_sampled_intervals_contain_the_exact_values() -> None:
     assert str(sampled["privacy.dcr_median"].method).startswith(
         "sampled: 600 of 3000 synthetic rows"
     )
-    assert context.sample_sizes == {"privacy.dcr": 600, "privacy.dcr_holdout": 600,
-                                    "privacy.mia_auc": 300}  # fmt: skip
+    assert context.sample_sizes == {
+        "privacy.dcr": 600,
+        "privacy.dcr_holdout": 600,
+        "privacy.mia_auc": 300,
+    }
     # the exact share sits between 0.5 and 1 here, so the interval is a real one
     assert 0.55 < exact["privacy.dcr_share_closer_to_train"].value < 0.9
     assert sampled["privacy.exact_match_rate"].n == 3_000  # never sampled

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from synthgov.content import SKETCH_SIZE, derive_seed, shared_rows
 from synthgov.metrics import rows
-from tests.metrics.tables import make_tables
+from tests.helpers.tables import Spec, make_tables
 
-ROWS = {
+ROWS: dict[str, Spec] = {
     "age": ("integer", [30, 41, None, 52], [30], [41, 52, 30, None]),
-    "plan": ("categorical", ["gold", "silver", "gold", None], ["gold"], ["silver", None, "gold", "gold"]),
+    "plan": (
+        "categorical",
+        ["gold", "silver", "gold", None],
+        ["gold"],
+        ["silver", None, "gold", "gold"],
+    ),
     "amount": ("number", [1.5, -0.0, 2.25, 3.0], [1.5], [-0.0, 3.0, 1.5, 2.25]),
-}  # fmt: skip
+}
 
 
-def _print(spec: dict[str, tuple[str, list[object], list[object], list[object]]], role: str) -> str:
+def _print(spec: Mapping[str, Spec], role: str) -> str:
     tables = make_tables(spec)
     return rows.fingerprint(tables, rows.row_hashes(tables, role))
 

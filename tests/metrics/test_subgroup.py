@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from synthgov.metrics import subgroup
-from synthgov.metrics.measurement import Context
+from synthgov.metrics.measurement import Context, Measurement
 from synthgov.models.card import ColumnType
 from synthgov.models.policy import SubgroupPolicy
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers.tables import Spec, card_for, make_tables
 
 N, C = ColumnType.NUMBER, ColumnType.CATEGORICAL
-COLUMNS = {
+COLUMNS: dict[str, Spec] = {
     "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "b", "b"]),
     "x": (N, [1, 2, 3, 4], [1, 3], [1, 2, 10, 11]),
 }
 
 
-def _measure(min_rows: int) -> list:  # type: ignore[type-arg]
+def _measure(min_rows: int) -> list[Measurement]:
     tables = make_tables(COLUMNS)
     card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
     return subgroup.measure(tables, Context(), card, SubgroupPolicy(min_rows=min_rows))
@@ -40,7 +42,7 @@ def test_per_group_fidelity_and_the_worst_gap() -> None:
 
 
 def test_a_group_the_generator_leaves_out_is_the_worst_gap() -> None:
-    columns = {
+    columns: dict[str, Spec] = {
         "g": (C, ["a", "a", "b", "b"], ["a", "b"], ["a", "a", "a", "a"]),
         "x": (N, [1, 2, 3, 4], [1, 3], [1, 2, 1, 2]),
     }
@@ -72,8 +74,8 @@ def test_small_groups_are_reported_but_not_gated() -> None:
     ],
 )
 def test_numeric_subgroup_columns_group_by_value_or_quartile(
-    values: list, labels: list[str]
-) -> None:  # type: ignore[type-arg]
+    values: list[Any], labels: list[str]
+) -> None:
     tables = make_tables({"n": (N, values, values[:2], values)})
     assert [g.label for g in subgroup.groups(tables["n"])] == labels
 
@@ -85,10 +87,12 @@ def test_date_groups_are_labelled_as_dates_and_unseen_values_form_other() -> Non
     assert found == {"2024-01-01": 1, "2024-01-02": 0, "(other)": 1}
 
 
-def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> None:
+def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_short_in_full() -> (
+    None
+):
     # group a: real {1, 2}, holdout {1, 2}, synthetic {1, 2}: 1.0 - 1.0 = 0
     # group b: real {3, 4}, holdout {3, 4}, synthetic {10, 11}: 1.0 - 0.0 = 1
-    columns = {
+    columns: dict[str, Spec] = {
         "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "b", "b"]),
         "x": (N, [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 10, 11]),
     }
@@ -99,7 +103,10 @@ def test_the_shortfall_is_against_the_holdout_group_and_a_dropped_group_falls_sh
     assert found["b"].interval is not None and found["b"].interval["kind"] == "normal"
     assert found["b"].column == "g" and found["b"].extra["metric"] == "fidelity.column_shapes"
     # the generator drops group b altogether: no synthetic row to compare, the whole shape short
-    dropped = {**columns, "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "a", "a"])}
+    dropped = {
+        **columns,
+        "g": (C, ["a", "a", "b", "b"], ["a", "a", "b", "b"], ["a", "a", "a", "a"]),
+    }
     measured = subgroup.measure(make_tables(dropped), Context(), card, SubgroupPolicy(min_rows=1))
     [b] = [m for m in measured if m.id == "subgroup.shortfall" and m.extra["group"] == "b"]
     assert b.value == 1.0 and b.interval == {"kind": "normal", "se": 0.0}
@@ -110,15 +117,21 @@ def test_the_shortfall_compares_equal_numbers_of_synthetic_and_holdout_rows() ->
     the same distribution must not look better served than fresh data."""
     rng = np.random.default_rng(1)
     real, holdout, synthetic = (list(rng.normal(size=n)) for n in (200, 40, 1000))
-    columns = {"g": (C, ["a"] * 200, ["a"] * 40, ["a"] * 1000), "x": (N, real, holdout, synthetic)}
+    columns: dict[str, Spec] = {
+        "g": (C, ["a"] * 200, ["a"] * 40, ["a"] * 1000),
+        "x": (N, real, holdout, synthetic),
+    }
     card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
     measured = subgroup.measure(make_tables(columns), Context(), card, SubgroupPolicy(min_rows=30))
     [shortfall] = [m for m in measured if m.id == "subgroup.shortfall"]
     assert shortfall.n == 40
-    assert shortfall.ci[0] < 0 < shortfall.ci[1]  # type: ignore[index]
+    assert shortfall.ci is not None
+    assert shortfall.ci[0] < 0 < shortfall.ci[1]
 
 
-def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> None:
+def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_rows_needed() -> (
+    None
+):
     context = Context()
     tables = make_tables(COLUMNS)
     card = card_for({"g": C, "x": N}, subgroup_columns=["g"])
@@ -128,4 +141,7 @@ def test_a_subgroup_column_without_a_group_big_enough_is_inconclusive_with_the_r
     assert set(notes) == {"subgroup.shortfall", "subgroup.worst_gap"}
     # the largest group has 1 holdout row: 30 of them take about 30 x 2 holdout rows
     assert notes["subgroup.shortfall"]["needs_rows"] == 60
-    assert notes["subgroup.shortfall"]["column"] == "g" and "30 rows" in notes["subgroup.shortfall"]["reason"]
+    assert (
+        notes["subgroup.shortfall"]["column"] == "g"
+        and "30 rows" in notes["subgroup.shortfall"]["reason"]
+    )

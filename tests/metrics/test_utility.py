@@ -12,7 +12,7 @@ from synthgov.metrics.encoding import Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.metrics.utility import MEMO, HoldoutScores, holdout_scores, measure, tstr_auc
 from synthgov.models.card import Card
-from tests.metrics.tables import card_for, make_tables
+from tests.helpers.tables import card_for, make_tables
 
 TARGET = {"column": "y", "positive": "yes"}
 

@@ -1,0 +1,1 @@
+"""The audit: replaying the merged history, checkpoints, and the evidence pack for auditors."""

@@ -1,0 +1,155 @@
+"""The two sides a decision compares: the trust root's files and the head's.
+
+A `Tree` reads a file and lists a folder, from a commit or from the working tree, so that
+`check`, `audit`, `status` and the predictions of `release new` judge the same way
+whatever they read from. `Sides` is a comparison in Git: the base, the head and what
+changed between them (BRIEF §10.4).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, overload
+
+from pydantic import BaseModel
+
+from synthgov.errors import InputError
+from synthgov.files import governance, layout
+from synthgov.files.layout import Release
+from synthgov.files.loading import Loaded, ModelT
+from synthgov.files.paths import iter_files, read_bytes
+from synthgov.git.history import Repository
+from synthgov.git.provenance import Provenance
+
+#: The kinds of file that belong to one release (and make it part of a decision).
+RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
+
+
+@lru_cache(maxsize=8192)
+def _parsed(raw: bytes, path: str, kind: type[BaseModel] | None) -> Loaded[BaseModel]:
+    return governance.load_bytes(raw, path, kind)
+
+
+@overload
+def parsed(raw: bytes, path: str, kind: None) -> Loaded[BaseModel]: ...
+@overload
+def parsed(raw: bytes, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+def parsed(raw: bytes, path: str, kind: type[BaseModel] | None) -> Loaded[Any]:
+    """Parse and validate once per content: `policy_impact` judges every release twice and
+    the releases of one dataset share their card and ledger. Loaded models are frozen, and
+    the answer depends on the bytes alone, so the cache holds no state of a run.
+
+    Raises:
+        InputError: the file does not load (see `governance.load_bytes`).
+    """
+    return _parsed(raw, path, kind)
+
+
+def loads(raw: bytes, path: str, kind: type[ModelT]) -> Loaded[ModelT] | None:
+    """The file, or None when it does not load (a `files` finding blocks then)."""
+    try:
+        return parsed(raw, path, kind)
+    except InputError:
+        return None
+
+
+def kind_of(path: str) -> str | None:
+    placed = layout.classify(path)
+    return placed.kind if placed else None
+
+
+def release_of(path: str) -> str | None:
+    """`dataset@version` of a release's file, None for any other path."""
+    placed = layout.classify(path)
+    if placed is None or placed.kind not in RELEASE_KINDS or "version" not in placed.ids:
+        return None  # not a release's file (a policy, card or budget approval)
+    return str(Release(placed.ids["dataset"], placed.ids["version"]))
+
+
+@dataclass(frozen=True)
+class Tree:
+    """One side of the comparison: how to read a file and list a folder."""
+
+    read: Callable[[str], bytes | None]
+    list: Callable[[str], list[str]]
+    #: Paths under a folder with a given file name, in one go (git: one `ls-tree`).
+    named: Callable[[str, str], builtins.list[str]] | None = None
+    #: A content id of a folder (git: its tree id), to cache what is derived from it.
+    folder_id: Callable[[str], str | None] | None = None
+
+    def find(self, prefix: str, name: str) -> builtins.list[str]:
+        if self.named is not None:
+            return self.named(prefix, name)
+        return [p for p in self.list(prefix) if p.rsplit("/", 1)[-1] == name]
+
+    @overload
+    def load(self, path: str, kind: None = None) -> Loaded[BaseModel]: ...
+    @overload
+    def load(self, path: str, kind: type[ModelT]) -> Loaded[ModelT]: ...
+    def load(self, path: str, kind: type[BaseModel] | None = None) -> Loaded[Any]:
+        raw = self.read(path)
+        if raw is None:
+            raise InputError.at(
+                path,
+                "missing"
+                + (
+                    ": a release needs its manifest.yaml, report.json and card"
+                    if path.startswith("datasets/")
+                    else ""
+                ),
+            )
+        return parsed(raw, path, kind)
+
+
+def working_tree(root: Path) -> Tree:
+    """The files as they are on disk (`--no-git`, and a release not yet committed)."""
+
+    def read(path: str) -> bytes | None:
+        full = root / path
+        return read_bytes(root, path) if full.exists() or full.is_symlink() else None
+
+    return Tree(read, lambda prefix: [p.as_posix() for p in iter_files(root, prefix)])
+
+
+def commit_tree(repo: Repository, commit: str, *, named: bool = False) -> Tree:
+    """The files of one commit; `named` lists file names in one `git ls-tree`."""
+    return Tree(
+        lambda p: repo.read(commit, p),
+        lambda prefix: repo.list_files(commit, prefix),
+        (lambda prefix, name: repo.named(commit, prefix, name)) if named else None,
+        lambda prefix: repo.folder_id(commit, prefix),
+    )
+
+
+@dataclass(frozen=True)
+class Sides:
+    """A comparison in Git: the trust root's commit, the head, what changed between them."""
+
+    base: str
+    head: str
+    changes: list[tuple[str, str]]  # (path, status) of `merge-base(base, head)..head`
+    base_tree: Tree
+    head_tree: Tree
+    provenance: Provenance
+
+
+def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = None) -> Sides:
+    """`base_ref` (default: origin/HEAD, else main) against `head_ref` (default: HEAD)."""
+    base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
+    head = repo.resolve(head_ref, "ref") if head_ref else repo.head()
+    changed = repo.changed(base, head)
+    changes = [(c.path, c.status) for c in changed]
+    changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
+    provenance = Provenance(repo, repo.merge_base(base, head), head)
+    return Sides(
+        base,
+        head,
+        changes,
+        commit_tree(repo, base, named=True),
+        commit_tree(repo, head, named=True),
+        provenance,
+    )

@@ -1,0 +1,832 @@
+"""Read-only access to a Git repository's objects, for `check` (and later `audit`).
+
+Everything the gate trusts or judges is read from commit objects, never from the working
+tree, so uncommitted edits, `.gitattributes` filters and symbolic links in a checkout cannot
+change what is checked (signing.md §8, attacks 34–37, 42). One `git cat-file --batch-check`
+and one `git cat-file --batch` process serve every object read: reading a file costs a few
+pipe round trips (one per folder on its path, cached), whatever the repository's size.
+
+Every git process runs with replace refs and grafts disabled and without the caller's
+`GIT_DIR`-style variables, and a shallow repository is refused: each would change which
+objects or which history git reports. Plain `git` rather than GitPython: GitPython cannot
+read SHA-256 repositories (signing.md §8) and its object database is no faster here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import unicodedata
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, overload
+
+from pydantic import BaseModel
+
+from synthgov.errors import GitError, InputError, Location, Problem, printable
+from synthgov.files import governance, layout
+from synthgov.files.loading import Loaded, ModelT
+from synthgov.files.paths import MAX_FILE_BYTES
+
+#: Variables that would point git at other objects or another repository than `root`'s.
+_REPOSITORY_VARIABLES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_REPLACE_REF_BASE",
+    "GIT_SHALLOW_FILE",
+    "GIT_PREFIX",
+)
+#: First bytes of a Git LFS pointer (current and pre-release spellings).
+_LFS_POINTERS = (
+    b"version https://git-lfs.github.com/spec/",
+    b"version https://hawser.github.com/spec/",
+)
+_TREE, _SYMLINK, _GITLINK = "40000", "120000", "160000"
+_TREE_CACHE = 4096
+_STATUSES = frozenset("AMDT")
+_COLLISION = (
+    "differs from {other} only by case or Unicode normalisation; "
+    "the two collide on case-insensitive file systems"
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One governance path a pull request changes; `old_path` is set for renames only."""
+
+    path: str
+    status: str  # "A" added, "M" modified, "D" deleted, "R" renamed, "T" type change
+    old_path: str | None = None
+
+
+@dataclass(frozen=True)
+class FirstParent:
+    """A commit of a branch's first-parent history, as `audit` replays it."""
+
+    sha: str
+    tree: str
+    time: int  # committer timestamp (a claim)
+    parents: tuple[str, ...]
+    changes: tuple[tuple[str, str], ...]  # governance (path, status) against the first parent
+    paths: tuple[str, ...]  # every path changed against the first parent
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_VARIABLES}
+    env.update(
+        GIT_NO_REPLACE_OBJECTS="1",  # refs/replace/* must not change what is read
+        GIT_GRAFT_FILE=os.devnull,  # GIT_NO_REPLACE_OBJECTS leaves info/grafts in force
+        GIT_TERMINAL_PROMPT="0",
+        GIT_OPTIONAL_LOCKS="0",
+    )
+    return env
+
+
+def _first_line(stderr: bytes) -> str:
+    lines = [
+        line
+        for line in stderr.decode("utf-8", "replace").splitlines()
+        if line.strip() and not line.startswith("hint:")
+    ]
+    text = lines[0] if lines else "git failed without a message"
+    return printable(text.removeprefix("fatal: ").removeprefix("error: ").strip())
+
+
+def git_config(root: Path, name: str) -> str | None:
+    """A value of the user's git configuration as seen from `root` (None when unset): who
+    the author is (`user.email`) and how they sign (`gpg.format`, `user.signingkey`)."""
+    done = _run(root, {**os.environ}, ["config", "--get", name])
+    value = done.stdout.decode("utf-8", "replace").strip()
+    return value if done.returncode == 0 and value else None
+
+
+def author_email(root: Path) -> str:
+    """The author of what a command writes (BRIEF §9: `git config user.email`).
+
+    Raises:
+        UsageError: user.email is not set.
+    """
+    from synthgov.errors import UsageError
+
+    email = git_config(root, "user.email")
+    if email is None:
+        raise UsageError(
+            "the author is git's user.email, which is not set: "
+            "git config user.email you@example.org"
+        )
+    return email
+
+
+def fold(path: str) -> str:
+    """The key under which case-insensitive, normalising file systems see a path as equal."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
+
+
+_GOVERNANCE_FOLDED = {fold(top): top for top in layout.GOVERNANCE_DIRS}
+
+
+class _CatFile:
+    """Two long-running `git cat-file` processes: headers (size first) and contents."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self._root, self._env = root, env
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._finalizer = weakref.finalize(self, _stop, self._procs)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def _ask(self, mode: str, oid: str) -> tuple[IO[bytes], list[bytes]]:
+        if not self._finalizer.alive:
+            raise GitError("the repository was closed; open it again to read from it")
+        proc = self._procs.get(mode)
+        if proc is None:
+            proc = self._procs[mode] = _start(self._root, self._env, mode)
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(oid.encode("ascii") + b"\n")
+            proc.stdin.flush()
+        except OSError:
+            raise GitError("git cat-file stopped unexpectedly") from None
+        header = proc.stdout.readline()
+        if not header.endswith(b"\n"):
+            raise GitError("git cat-file stopped unexpectedly")
+        return proc.stdout, header.split()
+
+    def info(self, oid: str) -> tuple[str, int] | None:
+        """(type, size) of an object, or None when the repository lacks it."""
+        _, fields = self._ask("--batch-check", oid)
+        return _header(oid, fields)
+
+    def contents(self, oid: str) -> tuple[str, bytes] | None:
+        """(type, bytes) of an object, or None when the repository lacks it."""
+        stream, fields = self._ask("--batch", oid)
+        found = _header(oid, fields)
+        if found is None:
+            return None
+        data = stream.read(found[1] + 1)
+        if len(data) != found[1] + 1:
+            raise GitError("git cat-file stopped unexpectedly")
+        return found[0], data[:-1]
+
+
+def _start(root: Path, env: dict[str, str], mode: str) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            ["git", "-C", str(root), "cat-file", mode],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from None
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for proc in procs.values():
+        if proc.stdin is not None:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    procs.clear()
+
+
+def _header(oid: str, fields: list[bytes]) -> tuple[str, int] | None:
+    if len(fields) == 2 and fields[1] == b"missing":
+        return None
+    if len(fields) != 3 or not fields[2].isdigit():
+        raise GitError(f"git cat-file gave an unexpected answer for {oid}")
+    return fields[1].decode("ascii"), int(fields[2])
+
+
+TreeEntries = dict[str, tuple[str, str]]  # entry name -> (mode, object id)
+
+
+def _parse_tree(data: bytes, oid_bytes: int) -> TreeEntries:
+    """Git's binary tree format: `<mode> <name>\\0<raw id>` repeated."""
+    entries: TreeEntries = {}
+    at = 0
+    try:
+        while at < len(data):
+            space = data.index(b" ", at)
+            nul = data.index(b"\0", space)
+            end = nul + 1 + oid_bytes
+            if end > len(data):
+                raise ValueError
+            name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+            entries[name] = (data[at:space].decode("ascii"), data[nul + 1 : end].hex())
+            at = end
+    except (ValueError, UnicodeDecodeError):
+        raise GitError("corrupt tree object in the repository") from None
+    return entries
+
+
+def _parts(path: str) -> list[str]:
+    parts = path.split("/")
+    if not path or any(part in ("", ".", "..") for part in parts) or "\0" in path:
+        raise InputError.at(path or "(empty path)", "not a repository-relative file path")
+    return parts
+
+
+def _check_mode(path: str, mode: str) -> None:
+    """Refuse an entry that is not a regular file: links are never followed, folders not read."""
+    if mode == _SYMLINK:
+        raise InputError.at(path, "is a symbolic link; governance files must be regular files")
+    if mode == _GITLINK:
+        raise InputError.at(
+            path, "is a submodule (gitlink); governance files must be regular files"
+        )
+    if mode == _TREE:
+        raise InputError.at(path, "is a folder, not a file")
+    if not mode.startswith("100"):
+        raise InputError.at(path, f"has the unsupported Git file mode {mode}")
+
+
+class Repository:
+    """Read-only view of a git repository: commits, blobs, diffs. All reads come from git
+    objects, never the working tree. Use as a context manager, or call `close()`."""
+
+    def __init__(self, root: Path, env: dict[str, str], hex_length: int) -> None:
+        self.root = root
+        self._env = env
+        self._hex = re.compile(rf"[0-9a-f]{{{hex_length}}}")
+        self._oid_bytes = hex_length // 2
+        self._cat = _CatFile(root, env)
+        self._trees: OrderedDict[str, TreeEntries] = OrderedDict()
+        self._commit_trees: dict[str, str] = {}
+
+    # --- opening and refs ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path) -> Repository:
+        """Open the repository at `root`.
+
+        Raises:
+            GitError: not a Git repository, git missing or too old, or a shallow clone (its
+                history is incomplete, so merge bases and authors cannot be trusted).
+        """
+        env = _environment()
+        if not root.is_dir():
+            raise GitError(f"cannot read the Git repository at {root}: no such folder")
+        args = ["rev-parse", "--is-shallow-repository", "--show-object-format"]
+        done = _run(root, env, args)
+        if done.returncode != 0:
+            raise GitError(f"cannot read the Git repository at {root}: {_first_line(done.stderr)}")
+        lines = done.stdout.decode("utf-8", "replace").split()
+        if not lines or lines[0] not in ("true", "false"):
+            raise GitError(
+                "cannot tell whether the repository is shallow; synthgov needs git 2.15 or newer"
+            )
+        if lines[0] == "true":
+            raise GitError(
+                f"{root} is a shallow clone: its history is incomplete, so changes cannot be "
+                "checked; fetch the full history (actions/checkout: fetch-depth: 0)"
+            )
+        hex_length = 64 if lines[1:2] == ["sha256"] else 40
+        return cls(root, env, hex_length)
+
+    def close(self) -> None:
+        self._cat.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _git(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        return _run(self.root, self._env, list(args))
+
+    def _commit_or_none(self, ref: str) -> str | None:
+        """The commit `ref` names, None when none does; GitError when it is ambiguous."""
+        if not ref or ref.startswith("-") or any(ord(c) < 32 or c == "\x7f" for c in ref):
+            return None  # never an option, never a second line of input
+        done = self._git("rev-parse", "--verify", f"{ref}^{{commit}}")
+        if b"is ambiguous" in done.stderr:  # git would silently prefer a tag over a branch
+            raise GitError(
+                f"ref '{printable(ref)}' is ambiguous (a branch and a tag?); "
+                "name it in full, e.g. refs/heads/main"
+            )
+        sha = done.stdout.decode("ascii", "replace").strip()
+        return sha if done.returncode == 0 and self._hex.fullmatch(sha) else None
+
+    def resolve(self, ref: str, what: str = "base ref") -> str:
+        """The full commit id `ref` names (a branch, tag, sha, `HEAD~2`...).
+
+        Raises:
+            GitError: no commit by that name.
+        """
+        sha = self._commit_or_none(ref)
+        if sha is None:
+            raise GitError(f"unknown {what} '{printable(ref)}': no commit by that name")
+        return sha
+
+    def head(self) -> str:
+        """HEAD's commit id (a detached HEAD works).
+
+        Raises:
+            GitError: HEAD has no commit yet.
+        """
+        sha = self._commit_or_none("HEAD")
+        if sha is None:
+            raise GitError("HEAD has no commit yet; commit the changes to check first")
+        return sha
+
+    def default_base(self) -> str:
+        """The ref `check` uses without `--base`: `origin/HEAD` if it exists, else `main`.
+
+        Fully qualified, so that a tag or a file named `main` cannot stand in for the branch.
+        The trust root is this ref's tip; `changed` diffs from its merge base with HEAD.
+
+        Raises:
+            GitError: neither exists.
+        """
+        for ref in ("refs/remotes/origin/HEAD", "refs/heads/main"):
+            if self._commit_or_none(ref) is not None:
+                return ref
+        raise GitError(
+            "no base to check against: neither origin/HEAD nor main exists; pass --base REF"
+        )
+
+    def _commit(self, commit: str) -> str:
+        return commit if self._hex.fullmatch(commit) else self.resolve(commit, "ref")
+
+    def merge_base(self, a: str, b: str) -> str:
+        """The best common ancestor of two commits.
+
+        Raises:
+            GitError: the histories are unrelated, or a commit is unknown.
+        """
+        a, b = self._commit(a), self._commit(b)
+        done = self._git("merge-base", a, b)
+        sha = done.stdout.decode("ascii", "replace").strip()
+        if done.returncode == 1 and not sha:
+            raise GitError(f"{a[:12]} and {b[:12]} share no history (unrelated histories)")
+        if done.returncode != 0 or not self._hex.fullmatch(sha):
+            raise GitError(
+                f"cannot find the merge base of {a[:12]} and {b[:12]}: {_first_line(done.stderr)}"
+            )
+        return sha
+
+    # --- changes ------------------------------------------------------------------------
+
+    def changed(self, base: str, head: str) -> list[Change]:
+        """Governance paths changed by `merge-base(base, head)..head` (BRIEF §10.4), sorted.
+
+        A rename across the edge of the governance folders is reported as the add or the
+        delete it is from the gate's side.
+
+        Raises:
+            GitError: unknown commits or unrelated histories.
+            InputError: a path present at head collides with another under case folding and
+                Unicode normalisation (also a top folder such as `Datasets/`), one problem each.
+        """
+        head = self._commit(head)
+        start = self.merge_base(base, head)
+        done = self._git(
+            "diff-tree", "-r", "-z", "--name-status", "-M", "--ignore-submodules=none", start, head
+        )
+        if done.returncode != 0:
+            raise GitError(f"cannot diff {start[:12]}..{head[:12]}: {_first_line(done.stderr)}")
+        changes = _governed(_parse_name_status(done.stdout))
+        problems = self._collisions(head, sorted(c.path for c in changes if c.status != "D"))
+        if problems:
+            raise InputError(problems)
+        return sorted(changes, key=lambda c: c.path)
+
+    def _collisions(self, head: str, paths: list[str]) -> list[Problem]:
+        """Entries on the way to `paths` at `head` that a case-insensitive or normalising
+        checkout would merge with a sibling: one problem per colliding pair."""
+        problems: list[Problem] = []
+        seen: set[frozenset[str]] = set()
+        for path in paths:
+            top = path.split("/", 1)[0]
+            pairs = [] if top in layout.GOVERNANCE_DIRS else [(top, _GOVERNANCE_FOLDED[fold(top)])]
+            for entry, other in [*pairs, *self._sibling_collisions(head, path)]:
+                if frozenset((entry, other)) not in seen:
+                    seen.add(frozenset((entry, other)))
+                    problems.append(Problem(Location(entry), _COLLISION.format(other=other)))
+        return problems
+
+    def _sibling_collisions(self, commit: str, path: str) -> list[tuple[str, str]]:
+        """(entry, sibling) for each prefix of `path` at `commit` whose folder holds another
+        name that folds equal to it."""
+        found: list[tuple[str, str]] = []
+        tree: TreeEntries | None = self._tree(self._root_tree(commit))
+        prefix = ""
+        for part in path.split("/"):
+            if tree is None:
+                break
+            key = fold(part)
+            found += [
+                (prefix + part, prefix + n) for n in sorted(tree) if n != part and fold(n) == key
+            ]
+            mode, oid = tree.get(part, ("", ""))
+            tree = self._tree(oid) if mode == _TREE else None
+            prefix += part + "/"
+        return found
+
+    def log(
+        self, revisions: str, prefix: str, *, merges: bool = False, limit: int | None = None
+    ) -> list[tuple[str, list[str]]]:
+        """(commit, paths it changes under `prefix`) for the commits of `revisions` (e.g.
+        `start..head`), newest first. Merges are left out unless `merges`, and then listed
+        with the paths where they differ from every parent (an "evil merge" adds content
+        no parent had; a clean merge lists nothing).
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        shape = ["--diff-merges=dense-combined"] if merges else ["--no-merges"]
+        count = [f"--max-count={limit}"] if limit else []
+        done = self._git(
+            "log",
+            "-z",
+            *shape,
+            *count,
+            "--no-renames",
+            "--format=%x01%H",
+            "--name-only",
+            revisions,
+            "--",
+            prefix,
+        )
+        if done.returncode != 0:
+            raise GitError(f"cannot read the history of {prefix}: {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            sha, _, names = record.partition(b"\0")
+            paths = [
+                _utf8(n.decode("utf-8", "surrogateescape"))
+                for n in names.strip(b"\n").split(b"\0")
+                if n
+            ]
+            found.append((sha.decode("ascii"), paths))
+        return found
+
+    def raw_changes(self, revisions: str) -> list[tuple[str, list[RawChange]]]:
+        """(commit, its changes with blob ids, renames and copies detected) for the
+        non-merge commits of `revisions`, children before parents (`--topo-order`, which
+        no commit date can reorder): one `git log` for the whole range, every path.
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        done = self._git(
+            "log",
+            "-z",
+            "--raw",
+            "--no-abbrev",
+            "-M",
+            "-C",
+            "--no-merges",
+            "--topo-order",
+            "--format=%x01%H",
+            revisions,
+            "--",
+        )
+        if done.returncode != 0:
+            raise GitError(f"cannot read the history of {revisions}: {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            sha, _, rest = record.partition(b"\0")
+            found.append((sha.decode("ascii"), _parse_raw(rest.lstrip(b"\n"))))
+        return found
+
+    def first_parent(self, revisions: str) -> list[FirstParent]:
+        """The first-parent commits of `revisions` (e.g. `main` or `A..main`), oldest first,
+        each with the governance paths it changes against its first parent (all of them
+        for a root): one `git log` for the whole history, for `audit`.
+
+        Raises:
+            GitError: unknown revisions.
+        """
+        if revisions.startswith("-") or any(ord(c) < 32 for c in revisions):
+            raise GitError(f"unknown range '{printable(revisions)}'")
+        done = self._git(
+            "log",
+            "-z",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--no-renames",
+            "--name-status",
+            "--reverse",
+            "--format=%x01%H %T %ct %P",
+            revisions,
+            "--",
+        )
+        if done.returncode != 0:
+            raise GitError(f"unknown range '{printable(revisions)}': {_first_line(done.stderr)}")
+        found = []
+        for record in done.stdout.split(b"\x01")[1:]:
+            header, _, rest = record.partition(b"\0")
+            sha, tree, time, *parents = header.decode("ascii").split()
+            entries = _parse_name_status(rest.lstrip(b"\n"))
+            changes = tuple((c.path, c.status) for c in _governed(entries))
+            found.append(
+                FirstParent(
+                    sha,
+                    tree,
+                    int(time),
+                    tuple(parents),
+                    changes,
+                    tuple(path for _, path, _ in entries),
+                )
+            )
+        return found
+
+    def paths_changed(self, commit: str) -> list[str]:
+        """Every path a non-merge commit changes against its parent (all of them for a root)."""
+        done = self._git(
+            "diff-tree",
+            "-z",
+            "-r",
+            "--root",
+            "--no-commit-id",
+            "--name-only",
+            "--no-renames",
+            self._commit(commit),
+        )
+        if done.returncode != 0:
+            raise GitError(f"cannot list the changes of {commit[:12]}: {_first_line(done.stderr)}")
+        return [_utf8(n.decode("utf-8", "surrogateescape")) for n in done.stdout.split(b"\0") if n]
+
+    def commit_object(self, commit: str) -> bytes:
+        """The exact bytes of a commit object, as signed (never a re-serialisation)."""
+        return self._object(self._commit(commit), "commit")
+
+    # --- reading objects ----------------------------------------------------------------
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        """The bytes of the file at `path` in `commit`, or None when there is no such path.
+
+        The size is checked from the object header before the content is read.
+
+        Raises:
+            InputError: the path is (or passes through) a symbolic link or a submodule, is a
+                folder, is larger than MAX_FILE_BYTES, or is a Git LFS pointer.
+        """
+        entry = self._entry(commit, path)
+        if entry is None:
+            return None
+        mode, oid = entry
+        _check_mode(path, mode)
+        kind, size = self._info(oid)
+        if kind != "blob":
+            raise InputError.at(path, f"is a Git {kind} object, not a file")
+        if size > MAX_FILE_BYTES:
+            raise InputError.at(
+                path, f"file is larger than the {MAX_FILE_BYTES // 1024} KiB limit ({size} bytes)"
+            )
+        data = self._object(oid, "blob")
+        if data.startswith(_LFS_POINTERS):
+            raise InputError.at(
+                path, "is a Git LFS pointer, not the file; commit governance files without LFS"
+            )
+        return data
+
+    def folder_id(self, commit: str, prefix: str) -> str | None:
+        """The object id of the folder `prefix` at `commit` (None when absent): equal ids,
+        equal contents, so what is derived from a folder can be cached across commits."""
+        entry = self._entry(commit, prefix.strip("/"))
+        return entry[1] if entry is not None and entry[0] == _TREE else None
+
+    def named(self, commit: str, prefix: str, name: str) -> list[str]:
+        """Paths under `prefix` at `commit` whose file name is `name`, from ONE `git ls-tree`
+        (listing a large tree folder by folder would cost a round trip per folder).
+
+        Raises:
+            GitError: unknown commit.
+        """
+        done = self._git(
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            self._commit(commit),
+            "--",
+            prefix.strip("/") + "/",
+        )
+        if done.returncode != 0:
+            raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
+        paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)
+        return sorted(_utf8(p) for p in paths if p.rsplit("/", 1)[-1] == name)
+
+    def list_files(self, commit: str, prefix: str) -> list[str]:
+        """Paths of every non-folder entry under the folder `prefix` at `commit`, sorted.
+
+        Symbolic links and submodules are listed too (reading them then refuses them), so
+        that nothing under a governance folder is silently skipped. A missing folder is [].
+
+        Raises:
+            InputError: the folder or one on the way is a symbolic link or a submodule.
+        """
+        folder = prefix.strip("/")
+        tree = self._tree(self._root_tree(commit))
+        if folder:
+            entry = self._entry(commit, folder)
+            if entry is None:
+                return []
+            if entry[0] in (_SYMLINK, _GITLINK):
+                _check_mode(folder, entry[0])
+            if entry[0] != _TREE:
+                return []
+            tree = self._tree(entry[1])
+        found: list[str] = []
+        stack = [(f"{folder}/" if folder else "", tree)]
+        while stack:
+            here, current = stack.pop()
+            for name, (mode, oid) in current.items():
+                if mode == _TREE:
+                    stack.append((f"{here}{name}/", self._tree(oid)))
+                else:
+                    found.append(_utf8(here + name))
+        return sorted(found)
+
+    def _entry(self, commit: str, path: str) -> tuple[str, str] | None:
+        """(mode, id) of `path` in `commit`, walking one folder at a time; None when absent."""
+        parts = _parts(path)
+        tree = self._tree(self._root_tree(commit))
+        for depth, part in enumerate(parts[:-1]):
+            mode, oid = tree.get(part, ("", ""))
+            if mode in (_SYMLINK, _GITLINK):
+                _check_mode("/".join(parts[: depth + 1]), mode)
+            if mode != _TREE:
+                return None
+            tree = self._tree(oid)
+        return tree.get(parts[-1])
+
+    def _root_tree(self, commit: str) -> str:
+        if commit not in self._commit_trees:
+            if not self._hex.fullmatch(commit):
+                raise GitError(f"'{printable(commit)}' is not a full commit id")
+            data = self._object(commit, "commit")
+            match = re.match(rb"tree ([0-9a-f]+)\n", data)
+            if match is None or not self._hex.fullmatch(match.group(1).decode("ascii")):
+                raise GitError(f"corrupt commit object {commit}")
+            self._commit_trees[commit] = match.group(1).decode("ascii")
+        return self._commit_trees[commit]
+
+    def _tree(self, oid: str) -> TreeEntries:
+        tree = self._trees.get(oid)
+        if tree is None:
+            tree = self._trees[oid] = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
+            if len(self._trees) > _TREE_CACHE:
+                self._trees.popitem(last=False)
+        else:
+            self._trees.move_to_end(oid)
+        return tree
+
+    def _info(self, oid: str) -> tuple[str, int]:
+        found = self._cat.info(oid)
+        if found is None:
+            raise GitError(f"object {oid} is missing from the repository")
+        return found
+
+    def _object(self, oid: str, kind: str) -> bytes:
+        found = self._cat.contents(oid)
+        if found is None:
+            raise GitError(f"object {oid} is missing from the repository")
+        if found[0] != kind:
+            raise GitError(f"object {oid} is a {found[0]}, expected a {kind}")
+        return found[1]
+
+
+def _run(root: Path, env: dict[str, str], args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            env=env,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc.strerror}") from None
+
+
+def _parse_name_status(out: bytes) -> list[tuple[str, str, str | None]]:
+    """(status letter, path, old path) from `diff-tree -z --name-status -M` output."""
+    fields = out.split(b"\0")
+    if fields and fields[-1] == b"":
+        fields.pop()
+    entries: list[tuple[str, str, str | None]] = []
+    at = 0
+    while at < len(fields):
+        status = fields[at].decode("ascii", "replace")[:1]
+        if status == "R" and at + 2 < len(fields):
+            old, new = (f.decode("utf-8", "surrogateescape") for f in fields[at + 1 : at + 3])
+            entries.append(("R", new, old))
+            at += 3
+        elif status in _STATUSES and at + 1 < len(fields):
+            entries.append((status, fields[at + 1].decode("utf-8", "surrogateescape"), None))
+            at += 2
+        else:
+            raise GitError(f"unexpected git diff-tree output: {fields[at]!r}")
+    return entries
+
+
+@dataclass(frozen=True)
+class RawChange:
+    """One entry of `git log --raw`: `old_path` for renames (R) and copies (C) only."""
+
+    status: str  # A, M, D, T, R or C
+    path: str  # the path after the change (before it, for a deletion)
+    old_path: str | None
+    blob: str  # the new content's object id (all zeros for a deletion)
+
+
+def _parse_raw(out: bytes) -> list[RawChange]:
+    """`:<mode> <mode> <old id> <new id> <status>\\0<path>\\0[<new path>\\0]` entries."""
+    fields = out.split(b"\0")
+    entries: list[RawChange] = []
+    at = 0
+    while at < len(fields):
+        header = fields[at]
+        if not header.strip():
+            at += 1
+            continue
+        parts = header.decode("ascii", "replace").split()
+        if not header.startswith(b":") or len(parts) != 5:
+            raise GitError(f"unexpected git log output: {header[:80]!r}")
+        status, blob = parts[4][:1], parts[3]
+        names = [f.decode("utf-8", "surrogateescape") for f in fields[at + 1 : at + 3]]
+        if status in "RC" and len(names) == 2:
+            entries.append(RawChange(status, names[1], names[0], blob))
+            at += 3
+        elif names:
+            entries.append(RawChange(status, names[0], None, blob))
+            at += 2
+        else:
+            raise GitError(f"unexpected git log output: {header[:80]!r}")
+    return entries
+
+
+def _in_governance(path: str) -> bool:
+    """Under policy/, datasets/ or budgets/, or a case/normalisation variant of one."""
+    return fold(path.split("/", 1)[0]) in _GOVERNANCE_FOLDED
+
+
+def _governed(entries: list[tuple[str, str, str | None]]) -> list[Change]:
+    changes: list[Change] = []
+    for status, path, old in entries:
+        new_in, old_in = _in_governance(path), old is not None and _in_governance(old)
+        if status == "R" and old is not None:
+            if new_in and old_in:
+                changes.append(Change(_utf8(path), "R", _utf8(old)))
+            elif new_in:
+                changes.append(Change(_utf8(path), "A"))
+            elif old_in:
+                changes.append(Change(_utf8(old), "D"))
+        elif new_in:
+            changes.append(Change(_utf8(path), status))
+    return changes
+
+
+def _utf8(path: str) -> str:
+    """Refuse a governance path that is not UTF-8 (git paths are bytes; ours are text)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise InputError.at(printable(shown), "path is not valid UTF-8") from None
+    return path
+
+
+# --- governance files from commits --------------------------------------------------------
+
+
+@overload
+def load_at(
+    repository: Repository, commit: str, path: str, kind: None = None
+) -> Loaded[BaseModel]: ...
+@overload
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[ModelT]
+) -> Loaded[ModelT]: ...
+def load_at(
+    repository: Repository, commit: str, path: str, kind: type[BaseModel] | None = None
+) -> Loaded[Any]:
+    """Load a governance file from a commit's objects, with the rules of `governance.load`.
+
+    Raises:
+        InputError: missing at that commit, unsafe, malformed, invalid, or misplaced.
+    """
+    raw = repository.read(commit, path)
+    if raw is None:
+        raise InputError.at(path, f"no such file at commit {commit[:12]}")
+    return governance.load_bytes(raw, path, kind)

@@ -1,0 +1,143 @@
+"""A release's manifest, built from what `release new` was told and what the evaluation
+measured.
+
+The figures typed on the command line (generator, DP figures, intended uses) are
+validated before minutes of evaluation, against stand-ins for what is measured
+(`UNMEASURED`); the manifest is then built again from the report's inputs, so that it
+records the artifact's hashes, shape and content sketch exactly as they were measured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from synthgov import options
+from synthgov.budget import debits
+from synthgov.errors import UsageError
+from synthgov.models import Card, Manifest
+from synthgov.models.common import format_timestamp
+from synthgov.signing.canonical import canonical
+
+#: The option behind each manifest field the user typed (the longest prefix wins).
+LABELS = {
+    "intended_uses": "--intended-use",
+    "generator": "--generator",
+    "generator.version": "--generator-version",
+    "generator.parameters": "--param",
+    "generator.seed": "--seed",
+    "generator.code_commit": "--code-commit",
+    "privacy": "--epsilon",
+    "privacy.mechanism": "--mechanism",
+    "description": "--description",
+    "artifact.location": "--location",
+    "source.snapshot.id": "--snapshot-id",
+}
+#: Stand-ins for the figures the evaluation measures, to validate the rest before it.
+UNMEASURED: dict[str, Any] = {
+    "real": {"sha256": "0" * 64},
+    "holdout": {"sha256": "0" * 64},
+    "synthetic": {
+        "sha256": "0" * 64,
+        "rows": 1,
+        "columns": 1,
+        "fingerprint": None,
+        "distinct_rows": None,
+        "sketch": None,
+    },
+}
+
+
+def privacy_block(
+    generator: str, mechanism: str | None, epsilon: str | None, delta: str | None, rho: str | None
+) -> dict[str, Any]:
+    """The manifest's privacy block: DP figures as typed, or `none` (empirical audit only).
+
+    Raises:
+        UsageError: --delta alone, or --epsilon with --rho.
+        InputError: a figure out of range (see `debits.figure`).
+    """
+    if epsilon is None and rho is None:
+        if delta is not None:
+            raise UsageError("--delta needs --epsilon or --rho")
+        return {"mechanism": mechanism or generator, "notion": "none"}
+    if epsilon is not None and rho is not None:
+        raise UsageError("--epsilon and --rho cannot be combined")
+    notion = "zcdp" if rho is not None else "approx" if delta is not None else "pure"
+    figures = {"epsilon": epsilon, "delta": delta, "rho": rho}
+    values = {
+        k: debits.figure(v, f"--{k}", below_one=k == "delta")
+        for k, v in figures.items()
+        if v is not None
+    }
+    return {"mechanism": mechanism or generator, "notion": notion, **values}
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What `release new` was told about a release, before its tables are measured."""
+
+    dataset: str
+    version: str
+    created_at: datetime
+    author: str
+    card: Card
+    snapshot_id: str  # the real data's snapshot (default: the real table's file stem)
+    location: str  # where the synthetic table lives (it does not belong in Git)
+    generator: str
+    generator_version: str
+    parameters: dict[str, Any]
+    seed: int
+    code_commit: str | None
+    privacy: dict[str, Any]  # `privacy_block`
+    intended_uses: tuple[str, ...]  # empty: the card's
+    description: str | None
+
+    def manifest(self, inputs: dict[str, Any] = UNMEASURED) -> Manifest:
+        """The manifest with the report's `inputs` (default: stand-ins, to validate what
+        was typed before the evaluation).
+
+        Raises:
+            InputError: a field as typed is invalid, named by its option (`LABELS`).
+        """
+        card, measured = self.card, inputs["synthetic"]
+        snapshot = canonical(
+            {"real": inputs["real"]["sha256"], "holdout": inputs["holdout"]["sha256"]}
+        )
+        data = {
+            "schema_version": 1,
+            "dataset": self.dataset,
+            "version": self.version,
+            "created_at": format_timestamp(self.created_at),
+            "author": self.author,
+            "source": {
+                "id": card.source.id,
+                "snapshot": {
+                    "id": self.snapshot_id,
+                    "sha256": hashlib.sha256(snapshot).hexdigest(),
+                },
+            },
+            "generator": {
+                "name": self.generator,
+                "version": self.generator_version,
+                "parameters": self.parameters,
+                "seed": self.seed,
+                **({"code_commit": self.code_commit} if self.code_commit else {}),
+            },
+            "artifact": {
+                "location": self.location,
+                "sha256": measured["sha256"],
+                "rows": measured["rows"],
+                "columns": measured["columns"],
+                "schema_sha256": hashlib.sha256(
+                    canonical([[c.name, c.type] for c in card.columns])
+                ).hexdigest(),
+                **{key: measured[key] for key in ("fingerprint", "distinct_rows", "sketch")},
+            },
+            "privacy": self.privacy,
+            "intended_uses": list(self.intended_uses) or list(card.intended_uses),
+            **({"description": self.description} if self.description else {}),
+        }
+        return options.build(Manifest, data, LABELS, "release new")

@@ -1,0 +1,89 @@
+"""An evaluation for people at a terminal: its steps as they happen, on stderr.
+
+`evaluate`, `release new` and `revalidate` all measure tables, and show it the same way:
+rich's live display on a terminal, one line per metric family elsewhere, nothing when
+quiet. `evaluate_release` is the evaluation a release's files get inside a governance
+repository: the repository's policy sets the seed rule and the subgroups.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from synthgov.files import governance, layout
+from synthgov.metrics.evaluation import FAMILIES
+from synthgov.models import Card, Policy
+
+
+class progress:
+    """A step callback: rich's live display on a terminal, plain lines elsewhere."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.live: Any = None
+
+    def __enter__(self) -> Any:
+        if self.quiet:
+            return lambda _name: None
+        if not sys.stderr.isatty():
+            return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.live = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.live.start()
+        task = self.live.add_task("reading", total=len(FAMILIES))
+
+        def step(name: str) -> None:
+            done = FAMILIES.index(name) if name in FAMILIES else 0
+            self.live.update(task, description=name, completed=done)
+
+        return step
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.stop()
+
+
+def evaluate_release(
+    root: Path,
+    card: Card,
+    card_bytes: bytes,
+    card_path: str,
+    real: Path,
+    holdout: Path,
+    synthetic: Path,
+    seed: int | None,
+    quiet: bool,
+) -> dict[str, Any]:
+    """The report of `synthetic` against `real` and `holdout`, judged by the card at
+    `card_path` under the repository's policy (its seed rule and subgroups).
+
+    Raises:
+        InputError: the policy, the card or a table cannot be read.
+    """
+    from synthgov.metrics.evaluation import InputPaths, Settings, evaluate, seed_setting
+
+    policy: Policy = governance.load(root, layout.POLICY, Policy).model
+    chosen, rule = seed_setting(policy, seed, "--eval-seed")
+    settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
+    started = time.perf_counter()
+    with progress(quiet) as step:
+        report = evaluate(
+            card, card_bytes, InputPaths(root / card_path, real, holdout, synthetic), settings, step
+        )
+    if not quiet:
+        click.echo(f"evaluated in {time.perf_counter() - started:.1f} s", err=True)
+    return report
