@@ -180,7 +180,7 @@ def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Pat
     )
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
-    assert done.stdout == "\\udcff.yaml: no such file\n"
+    assert done.stdout == "\\udcff.yaml:1:1: no such file\n"
 
 
 @pytest.mark.parametrize(

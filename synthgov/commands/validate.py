@@ -1,6 +1,7 @@
 """`synthgov validate [PATH...]`: every governance file, every problem, one pass.
 
-Problems go to stdout as `file:line:col: message` (BRIEF §10.7), the summary to stderr.
+Problems go to stdout as `file:line:col: message` (BRIEF §10.7; `1:1` for a problem with
+the whole file), the summary to stderr.
 Never imports pandas or scikit-learn: it runs in pre-commit hooks.
 """
 
@@ -44,6 +45,14 @@ def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], 
     return sorted(set(files)), problems
 
 
+def pinned(problem: Problem) -> Problem:
+    """The problem at a line and column, 1:1 for one about the whole file (a symbolic link,
+    a file too large, a stray file): every line is `file:line:col: message`, as ruff and
+    compilers write, which editors and CI problem matchers read."""
+    where = problem.location
+    return Problem(Location(where.path, where.line or 1, where.column or 1), problem.message)
+
+
 def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
     files, problems = _targets(root, paths, cwd or root)
     if not files and not problems:
@@ -76,7 +85,7 @@ def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
             problems.extend(consistency.problems_against_policy(item, policy))
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(str(pinned(problem)))
     bad = len({p.location.path for p in problems})
     if problems:
         click.echo(
