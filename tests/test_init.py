@@ -244,6 +244,47 @@ def test_hook_manifest_and_configs_are_valid_for_pre_commit(
     assert set(hooks) == {"synthgov-validate", "synthgov-check"}
     assert hooks["synthgov-check"]["stages"] == ["pre-push", "manual"]
     assert hooks["synthgov-check"]["pass_filenames"] is False
+    assert hooks["synthgov-check"]["always_run"] is True
+
+
+def test_the_check_hook_runs_on_demand_rather_than_skipping_with_nothing_staged(
+    tmp_path: Path, repo: Path, synthgov: Synthgov
+) -> None:
+    """`pre-commit run synthgov-check --hook-stage manual`, as the scaffolded config's comment
+    says, on a clean tree: pre-commit skips a hook with no matching files unless it always
+    runs. The hook as the manifest defines it, run by this interpreter (no install)."""
+    assert synthgov("init", str(repo)).code == 0
+    [hook] = [
+        h
+        for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+        if h["id"] == "synthgov-check"
+    ]
+    hook.pop("minimum_pre_commit_version")
+    local = {
+        **hook,
+        "language": "system",
+        "entry": hook["entry"].replace("synthgov ", f"{sys.executable} -m synthgov ", 1),
+    }
+    config = {"repos": [{"repo": "local", "hooks": [local]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "synthgov-check", "--hook-stage", "manual"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert "Skipped" not in output, output
+    assert done.returncode == 0 and re.search(r"synthgov check\.+Passed", output), output
 
 
 # --- pre-commit installs synthgov from a clone of this tree --------------------------------
