@@ -22,7 +22,7 @@ from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
 from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from tests.helpers import ROOT
+from tests.helpers import ROOT, samples
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git
 
@@ -69,6 +69,51 @@ def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov: Syn
     for step in ("synthgov reviewer add", "synthgov dataset new", "synthgov budget new"):
         assert step in result.err
     assert ".github/workflows/synthgov.yml" in result.err
+
+
+def test_init_says_a_policy_admin_must_be_registered_in_the_first_commit(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    """Registering a policy-admin later is a change to policy/ that only a policy-admin can
+    approve: a repository that starts without one locks itself out of its own policy."""
+    target = tmp_path / "gov"
+    result = synthgov("init", str(target))
+    steps = result.err.split("Next steps:", 1)[1]
+    first = steps.split("  2.", 1)[0]
+    assert "--role policy-admin" in first and "first commit" in first, steps
+    assert "can never change its policy again" in first
+    registry = (target / "policy/reviewers.yaml").read_text()
+    assert "policy-admin in the repository's first commit" in registry
+    policy = (target / "policy/policy.yaml").read_text()
+    assert "register one in the first commit" in policy.split("policy_changes:", 1)[0]
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0
+    assert "warning: no reviewer holds the role policy-admin" in validated.err
+
+
+def test_a_scaffold_with_a_policy_admin_validates_without_the_warning(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    target = tmp_path / "gov"
+    assert synthgov("init", str(target)).code == 0
+    samples.ssh_key(tmp_path, "ada")
+    added = synthgov(
+        "reviewer",
+        "add",
+        "ada",
+        "--name",
+        "Ada",
+        "--email",
+        "ada@example.org",
+        "--role",
+        "policy-admin",
+        "--key",
+        str(tmp_path / "ada.pub"),
+        cwd=target,
+    )
+    assert added.code == 0, added.err
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0 and "warning" not in validated.err, validated.err
 
 
 def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov: Synthgov) -> None:

@@ -316,3 +316,50 @@ def test_a_problem_with_a_line_and_no_column_is_at_column_1(
     result = synthgov("validate", cwd=governance)
     assert result.code == 2
     assert all(PROBLEM_LINE.match(line) for line in result.out.splitlines()), result.out
+
+
+def test_a_registry_without_a_policy_admin_warns_of_the_lockout_and_still_passes(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    registry = governance / "policy/reviewers.yaml"
+    registry.write_text(
+        registry.read_text().replace("[privacy-reviewer, policy-admin]", "[privacy-reviewer]")
+    )
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 0, result.out
+    assert result.out == ""
+    [warning] = [line for line in result.err.splitlines() if "warning" in line]
+    assert warning.startswith(
+        "policy/reviewers.yaml:3:3: warning: no reviewer holds the role policy-admin, whose "
+        "approval every change to policy/ needs (policy/policy.yaml:"
+    )
+    assert "register one in the first commit" in warning
+    assert "synthgov validate: 10 file(s) valid" in result.err
+    assert "warning" not in synthgov("validate", "datasets", cwd=governance).err  # not named
+
+
+def test_a_policy_admin_without_a_valid_key_warns_as_fewer_than_needed(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    registry = governance / "policy/reviewers.yaml"
+    registry.write_text(
+        registry.read_text().replace(
+            'valid_after: "2026-01-01T00:00:00Z"',
+            'valid_after: "2020-01-01T00:00:00Z"\n        valid_before: "2021-01-01T00:00:00Z"',
+        )
+    )
+    result = synthgov("validate", "policy/reviewers.yaml", cwd=governance)
+    assert result.code == 0, result.out
+    assert (
+        "warning: changes to policy/ need 1 policy-admin approval(s) (policy/policy.yaml:"
+        in result.err
+    )
+    assert "but only 0 policy-admin has a key valid now" in result.err
+
+
+def test_a_registry_with_a_policy_admin_gives_no_warning(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    result = synthgov("validate", "policy", cwd=governance)
+    assert result.code == 0
+    assert result.err.strip() == "synthgov validate: 2 file(s) valid"
