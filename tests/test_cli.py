@@ -176,7 +176,7 @@ def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Pat
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
@@ -309,3 +309,22 @@ def test_shell_completion_as_the_readme_documents_it_completes_commands() -> Non
     env.update(_SYNTHGOV_COMPLETE="bash_complete", COMP_WORDS="synthgov budget d", COMP_CWORD="2")
     done = subprocess.run(run, capture_output=True, text=True, env=env, check=True)
     assert done.stdout.split() == ["plain,debit"]
+
+
+def test_a_dumb_terminal_gets_plain_progress_lines_not_a_live_display(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from synthgov.metrics.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setenv("TERM", "dumb")
+    with progress(quiet=False) as step:
+        step("fidelity")
+    assert stream.getvalue() == "synthgov evaluate: fidelity\n"
