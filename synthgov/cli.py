@@ -1,6 +1,7 @@
 """Command-line declarations only: options, help, and a call into `synthgov.commands`.
 
-Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage.
+Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage,
+130 interrupted (Ctrl-C).
 Every error is one line per problem on stderr, never a traceback (`SYNTHGOV_DEBUG=1`
 shows it). Command modules are imported inside each command so that start-up stays
 fast and pandas, scikit-learn and OpenDP load only where they are needed.
@@ -18,6 +19,7 @@ import click
 from synthgov import __version__
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
@@ -30,9 +32,9 @@ def _root(ctx: click.Context) -> Path:
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage.",
+    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted.",
 )
-@click.version_option(__version__, "--version", prog_name="synthgov")
+@click.version_option(__version__, "-V", "--version", prog_name="synthgov")
 @click.option(
     "-C",
     "directory",
@@ -43,7 +45,7 @@ def cli(directory: Path | None) -> None:
     """Govern synthetic-data releases in Git: cards, policy, budgets, approvals, audits."""
 
 
-@cli.command()
+@cli.command(short_help="Scaffold a governance repository.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
@@ -61,7 +63,7 @@ def init(ctx: click.Context, /, directory: Path | None, skip_existing: bool) -> 
     return command.run(start / directory if directory else start, skip_existing=skip_existing)
 
 
-@cli.command()
+@cli.command(short_help="Validate governance files and list every problem.")
 @click.argument("paths", nargs=-1)
 @click.pass_context
 def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
@@ -75,7 +77,7 @@ def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
     return command.run(_root(ctx), paths, start.absolute())
 
 
-@cli.command()
+@cli.command(short_help="Print a file kind's JSON Schema, or list the kinds.")
 @click.argument("kind", required=False)
 def schema(kind: str | None) -> int:
     """Print the JSON Schema of a file KIND, or list the kinds."""
@@ -87,7 +89,7 @@ def schema(kind: str | None) -> int:
 FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
 
 
-@cli.command()
+@cli.command(short_help="Decide whether this branch's releases may merge.")
 @click.option(
     "--base",
     help="Trust root: policy and registry at this ref's tip (default: origin/HEAD, else main).",
@@ -162,7 +164,7 @@ def check(
 TABLE = click.Path(dir_okay=False, path_type=Path)
 
 
-@cli.command()
+@cli.command(short_help="Measure a synthetic table and write its report.")
 @click.option("--card", required=True, type=TABLE, help="The dataset card (card.yaml).")
 @click.option("--real", required=True, type=TABLE, help="Real training table (CSV or Parquet).")
 @click.option(
@@ -215,12 +217,12 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     return code
 
 
-@cli.group()
+@cli.group(short_help="Dataset cards.")
 def dataset() -> None:
     """Dataset cards."""
 
 
-@dataset.command("new")
+@dataset.command("new", short_help="Write a dataset card, its schema inferred from a table.")
 @click.argument("dataset_id", metavar="ID")
 @click.option("--owner", required=True, help="Owning team or email (free text).")
 @click.option("--classification", required=True, type=click.Choice(CLASSIFICATIONS))
@@ -244,12 +246,12 @@ def dataset_new(ctx: click.Context, /, dataset_id: str, **options: Any) -> int:
     return code
 
 
-@cli.group()
+@cli.group(short_help="The reviewer registry (policy/reviewers.yaml).")
 def reviewer() -> None:
     """The reviewer registry (policy/reviewers.yaml)."""
 
 
-@reviewer.command("add")
+@reviewer.command("add", short_help="Register a reviewer with a public key.")
 @click.argument("reviewer_id", metavar="ID")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
@@ -280,7 +282,7 @@ def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int
     return code
 
 
-@reviewer.command("revoke-key")
+@reviewer.command("revoke-key", short_help="Revoke a reviewer's key from a given time on.")
 @click.argument("reviewer_id", metavar="ID")
 @click.option("--fingerprint", required=True, help="The key's fingerprint as in the registry.")
 @click.option("--at", help="When the revocation takes effect (ISO 8601; default: now).")
@@ -293,7 +295,7 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
     return command.run_revoke_key(_root(ctx), reviewer_id, **options)
 
 
-@cli.command()
+@cli.command(short_help="Approve or reject a release or a change, signed.")
 @click.argument("release", metavar="DATASET@VERSION", required=False)
 @click.option("--role", required=True, help="The role you approve in, e.g. privacy-reviewer.")
 @click.option(
@@ -333,7 +335,7 @@ def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **optio
     return command.run(_root(ctx), release, commit=not no_commit, **options)
 
 
-@cli.command()
+@cli.command(short_help="Show each dataset's releases, approvals and budget.")
 @click.argument("dataset", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -347,7 +349,7 @@ def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
     return command.run(_root(ctx), dataset, fmt=fmt)
 
 
-@cli.command()
+@cli.command(short_help="Write the static HTML catalog.")
 @click.option(
     "--out",
     required=True,
@@ -363,7 +365,7 @@ def catalog(ctx: click.Context, /, out: Path) -> int:
     return command.run(_root(ctx), start / out)
 
 
-@cli.command()
+@cli.command(short_help="Replay main's history and re-decide every release.")
 @click.option(
     "--range",
     "revisions",
@@ -428,12 +430,12 @@ def audit(
     )
 
 
-@cli.group()
+@cli.group(short_help="Create releases from generator output.")
 def release() -> None:
     """Create releases: from generator output to a release the gate can judge."""
 
 
-@release.command("new")
+@release.command("new", short_help="Evaluate a table and write a release and its debit.")
 @click.argument("dataset")
 @click.argument("version")
 @click.option(
@@ -480,7 +482,7 @@ def release_new(ctx: click.Context, /, dataset: str, version: str, **options: An
     return command.run(_root(ctx), dataset, version, **options)
 
 
-@cli.command()
+@cli.command(short_help="Withdraw a release (approved like a release).")
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--reason", required=True, help="What went wrong, for the record and the catalog.")
 @click.option(
@@ -500,7 +502,7 @@ def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str
     return command.run(_root(ctx), release, reason=reason, incident_class=incident_class)
 
 
-@cli.command()
+@cli.command(short_help="Re-measure a release on fresh real data.")
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--real", required=True, type=TABLE, help="Fresh real data (CSV or Parquet).")
 @click.option(
@@ -518,12 +520,12 @@ def revalidate(ctx: click.Context, /, release: str, **options: Any) -> int:
     return command.run(_root(ctx), release, **options)
 
 
-@cli.group()
+@cli.group(short_help="Privacy-budget ledgers (budgets/SOURCE.yaml).")
 def budget() -> None:
     """Privacy-budget ledgers (budgets/SOURCE.yaml)."""
 
 
-@budget.command("new")
+@budget.command("new", short_help="Create an empty privacy-budget ledger.")
 @click.argument("source")
 @click.option("--epsilon", help="Epsilon cap (alone: a pure ledger; with --delta: approximate).")
 @click.option("--delta", help="Delta cap.")
@@ -538,7 +540,7 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("debit")
+@budget.command("debit", short_help="Append a debit to a ledger unless it overdraws.")
 @click.argument("source")
 @click.option(
     "--release",
@@ -569,7 +571,7 @@ def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("cap")
+@budget.command("cap", short_help="Change a ledger's cap, approved as a budget change.")
 @click.argument("source")
 @click.option("--epsilon", help="New epsilon cap (alone: pure; with --delta: approximate).")
 @click.option("--delta", help="New delta cap.")
@@ -586,7 +588,7 @@ def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("status")
+@budget.command("status", short_help="Show the cap, spent and remaining budget of ledgers.")
 @click.argument("source", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
@@ -613,6 +615,12 @@ def _fail(message: str) -> int:
     return EXIT_INPUT
 
 
+def _interrupted() -> int:
+    """Ctrl-C: one line, no traceback, and the shells' 128 + SIGINT (BRIEF §11.5)."""
+    click.echo("synthgov: interrupted", err=True)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; the single error boundary of synthgov."""
     from synthgov.errors import InputError, SynthgovError
@@ -628,7 +636,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{command}: error: {exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         return _fail(f"synthgov: error: {exc.format_message()}")
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click wrapped it (and ended ^C's line)
+            return _interrupted()
         return _fail("synthgov: aborted")
     except InputError as exc:
         for problem in exc.problems:
@@ -636,8 +646,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     except SynthgovError as exc:
         return _fail(f"synthgov: error: {exc}")
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # outside click's own handling (while importing a command)
+        click.echo(err=True)
+        return _interrupted()
     except Exception as exc:  # the boundary: never a traceback unless asked for
         if _debug():
             raise

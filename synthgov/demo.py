@@ -26,6 +26,8 @@ from synthgov.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 REVIEWER_ROLES = {"ada": "privacy-reviewer", "chen": "data-owner"}
+#: Registered in the first commit as well: every later change to policy/ needs one.
+POLICY_ADMIN = "ada"
 
 
 class Walk:
@@ -129,8 +131,9 @@ def _walk(work: Path, walk: Walk) -> None:
     )
     _review_card(repo / "datasets/claims/card.yaml")
     for name, role in REVIEWER_ROLES.items():
+        admin = ("--role", "policy-admin") if name == POLICY_ADMIN else ()
         walk.step(
-            f"register {name} ({role}) with an SSH key",
+            f"register {name} ({', '.join((role, *admin[1:]))}) with an SSH key",
             "reviewer",
             "add",
             name,
@@ -140,6 +143,7 @@ def _walk(work: Path, walk: Walk) -> None:
             f"{name}@example.org",
             "--role",
             role,
+            *admin,
             "--key",
             str(work / f"{name}.pub"),
             cwd=repo,

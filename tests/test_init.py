@@ -22,7 +22,7 @@ from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
 from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from tests.helpers import ROOT
+from tests.helpers import ROOT, samples
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git
 
@@ -69,6 +69,51 @@ def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov: Syn
     for step in ("synthgov reviewer add", "synthgov dataset new", "synthgov budget new"):
         assert step in result.err
     assert ".github/workflows/synthgov.yml" in result.err
+
+
+def test_init_says_a_policy_admin_must_be_registered_in_the_first_commit(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    """Registering a policy-admin later is a change to policy/ that only a policy-admin can
+    approve: a repository that starts without one locks itself out of its own policy."""
+    target = tmp_path / "gov"
+    result = synthgov("init", str(target))
+    steps = result.err.split("Next steps:", 1)[1]
+    first = steps.split("  2.", 1)[0]
+    assert "--role policy-admin" in first and "first commit" in first, steps
+    assert "can never change its policy again" in first
+    registry = (target / "policy/reviewers.yaml").read_text()
+    assert "policy-admin in the repository's first commit" in registry
+    policy = (target / "policy/policy.yaml").read_text()
+    assert "register one in the first commit" in policy.split("policy_changes:", 1)[0]
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0
+    assert "warning: no reviewer holds the role policy-admin" in validated.err
+
+
+def test_a_scaffold_with_a_policy_admin_validates_without_the_warning(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    target = tmp_path / "gov"
+    assert synthgov("init", str(target)).code == 0
+    samples.ssh_key(tmp_path, "ada")
+    added = synthgov(
+        "reviewer",
+        "add",
+        "ada",
+        "--name",
+        "Ada",
+        "--email",
+        "ada@example.org",
+        "--role",
+        "policy-admin",
+        "--key",
+        str(tmp_path / "ada.pub"),
+        cwd=target,
+    )
+    assert added.code == 0, added.err
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0 and "warning" not in validated.err, validated.err
 
 
 def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov: Synthgov) -> None:
@@ -244,6 +289,47 @@ def test_hook_manifest_and_configs_are_valid_for_pre_commit(
     assert set(hooks) == {"synthgov-validate", "synthgov-check"}
     assert hooks["synthgov-check"]["stages"] == ["pre-push", "manual"]
     assert hooks["synthgov-check"]["pass_filenames"] is False
+    assert hooks["synthgov-check"]["always_run"] is True
+
+
+def test_the_check_hook_runs_on_demand_rather_than_skipping_with_nothing_staged(
+    tmp_path: Path, repo: Path, synthgov: Synthgov
+) -> None:
+    """`pre-commit run synthgov-check --hook-stage manual`, as the scaffolded config's comment
+    says, on a clean tree: pre-commit skips a hook with no matching files unless it always
+    runs. The hook as the manifest defines it, run by this interpreter (no install)."""
+    assert synthgov("init", str(repo)).code == 0
+    [hook] = [
+        h
+        for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+        if h["id"] == "synthgov-check"
+    ]
+    hook.pop("minimum_pre_commit_version")
+    local = {
+        **hook,
+        "language": "system",
+        "entry": hook["entry"].replace("synthgov ", f"{sys.executable} -m synthgov ", 1),
+    }
+    config = {"repos": [{"repo": "local", "hooks": [local]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "synthgov-check", "--hook-stage", "manual"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert "Skipped" not in output, output
+    assert done.returncode == 0 and re.search(r"synthgov check\.+Passed", output), output
 
 
 # --- pre-commit installs synthgov from a clone of this tree --------------------------------

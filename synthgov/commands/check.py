@@ -8,7 +8,6 @@ renders its verdict in the chosen format to stdout or `--output`. Exit 0 when it
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,9 +41,7 @@ def run(
         scheduled=scheduled,
         pr_author=pr_author,
     )
-    color = (
-        fmt == "text" and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    )
+    color = fmt == "text" and output is None and outputs.colour(sys.stdout)
     text = render(verdict, Format(fmt), color=color)
     if output is not None:
         outputs.write_text(output, text)  # once complete: a regular file, folders created

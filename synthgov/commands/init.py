@@ -37,11 +37,16 @@ TEMPLATES = {
 
 NEXT_STEPS = """\
 Next steps:
-  1. Review policy/policy.yaml and replace @your-org/privacy-admins in .github/CODEOWNERS.
-  2. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
-  3. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
-  4. synthgov budget new SOURCE --epsilon E --delta D
-  5. Make `synthgov / check` a required status check of main."""
+  1. Register a policy-admin before the first commit, and commit them with the policy:
+       synthgov reviewer add ID --name N --email E --role policy-admin --key KEY.pub
+     Every later change to policy/ (the registry included) needs policy-admin approvals,
+     so a repository whose first commit has none can never change its policy again.
+  2. Review policy/policy.yaml and replace @your-org/privacy-admins in .github/CODEOWNERS.
+  3. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
+     (and data-owner); `synthgov validate` warns while no policy-admin is registered.
+  4. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
+  5. synthgov budget new SOURCE --epsilon E --delta D
+  6. Make `synthgov / check` a required status check of main."""
 
 
 def template(name: str) -> bytes:

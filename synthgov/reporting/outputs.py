@@ -6,7 +6,8 @@ files: an existing FIFO, device, socket, folder or symbolic link at the path is 
 with one line, never replaced (replacing `/dev/stdout` or a named pipe with a file is data
 lost for whoever reads it). Missing folders on the way are created, as `mkdir -p` does.
 A file is written to a temporary sibling and renamed into place, so a reader never sees
-half a report; an existing file keeps its permissions.
+half a report; an existing file keeps its permissions. `colour` says whether a stream
+is a terminal that wants colour.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from synthgov.errors import InputError
 from synthgov.files.paths import umask
@@ -125,3 +127,13 @@ def folder(path: Path) -> Path:
         )
     _make_folder(target, shown)
     return target
+
+
+def colour(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or the terminal is
+    dumb (`TERM=dumb`: Emacs shells, editors' task output), which shows escapes raw."""
+    return (
+        stream.isatty()
+        and "NO_COLOR" not in os.environ
+        and os.environ.get("TERM", "").lower() != "dumb"
+    )
