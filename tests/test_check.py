@@ -7,6 +7,7 @@ import json
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
@@ -313,3 +314,32 @@ def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
     assert changed == [
         f"{RELEASE}/{name}" for name in ("manifest.yaml", "report.json", "revocation.yaml")
     ]
+
+
+def _alerts(synthgov: Synthgov, base: Path, out: Path) -> dict[str, dict[str, Any]]:
+    """The SARIF results of `check`, schema-checked, by the role each is about."""
+    check(synthgov, base, "--format", "sarif", "--output", str(out))
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    results = [r for r in log["runs"][0]["results"] if r["ruleId"] == "approvals.missing"]
+    return {r["properties"]["subject"]: r for r in results}
+
+
+def test_sarif_alert_of_one_role_keeps_its_identity_when_another_role_approves(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
+    add_release(base, approved_by=())
+    before = _alerts(synthgov, base, tmp_path / "before.sarif")
+    assert len(before) == 2  # both roles of the tier are missing
+    first, second = sorted(before)
+    approver = next(n for n, p in signing.people().items() if p.roles[0] == first)
+    approve(base, approver)
+    after = _alerts(synthgov, base, tmp_path / "after.sarif")
+    assert list(after) == [second]
+    assert after[second]["partialFingerprints"] == before[second]["partialFingerprints"]
+    assert before[first]["partialFingerprints"] != before[second]["partialFingerprints"]
+    # inline in "Files changed": on the manifest the pull request adds, the policy related
+    where = after[second]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == f"{RELEASE}/manifest.yaml"
+    (related,) = after[second]["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "policy/policy.yaml"

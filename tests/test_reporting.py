@@ -19,7 +19,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator
 
-from synthgov.decision.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
+from synthgov.decision.findings import (
+    Finding,
+    ReleaseResult,
+    RuleInfo,
+    Severity,
+    Verdict,
+    WaiverRef,
+)
 from synthgov.reporting import Format, github, markdown, render
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -85,12 +92,28 @@ VERDICT = Verdict(
     base=BASE,
     head=HEAD,
     releases=(
-        ReleaseResult("claims@1.0", (BLOCKING, ADVISORY, WAIVED), ("datasets/claims/x",)),
+        ReleaseResult(
+            "claims@1.0",
+            (BLOCKING, ADVISORY, WAIVED),
+            (
+                "datasets/claims/releases/1.0/manifest.yaml",
+                "datasets/claims/releases/1.0/report.json",
+            ),
+        ),
         ReleaseResult("claims@0.9", ()),
     ),
     findings=(TOP_LEVEL,),
     rules_evaluated=24,
     evaluated_at=NOW,
+    rules=(
+        RuleInfo(
+            "fidelity.detection_auc",
+            "A classifier cannot tell synthetic rows from real ones.",
+            "Train longer or choose a generator that captures the joint distribution.",
+            "policy/policy.yaml",
+            40,
+        ),
+    ),
 )
 EMPTY = Verdict(base=BASE, head=HEAD, releases=(), notes=("no release changed",))
 
@@ -184,7 +207,16 @@ def test_sarif_validates_and_leaves_waived_findings_out() -> None:
         "datasets/claims/releases/1.0/report.json"
     )
     assert "policy/policy.yaml:42" in auc["message"]["text"]
-    assert rules[auc["ruleIndex"]]["help"]["text"] == BLOCKING.fix
+    rule = rules[auc["ruleIndex"]]
+    assert rule["name"] == "FidelityDetectionAuc"
+    assert rule["fullDescription"]["text"] == VERDICT.rules[0].description
+    assert rule["help"]["text"].startswith(
+        f"{VERDICT.rules[0].fix} "
+    )  # the policy's, not a finding's
+    assert rule["helpUri"].startswith("https://") and "/docs/metrics.md" in rule["helpUri"]
+    assert auc["message"]["text"].endswith(f"Fix: {BLOCKING.fix}")  # the result's own fix
+    for rule in rules:
+        assert {"name", "shortDescription", "fullDescription", "help", "helpUri"} <= set(rule)
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     assert run["tool"]["driver"]["name"] == "synthgov"
 
@@ -207,6 +239,31 @@ def test_sarif_locates_every_result_and_keeps_fingerprints_apart() -> None:
     assert len(set(prints)) == 3
     uri = results[2]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == "p.yaml"
+
+
+def test_sarif_fingerprints_name_the_subject_not_the_position() -> None:
+    def missing(role: str) -> Finding:
+        return Finding(
+            "approvals",
+            "approvals.missing",
+            Severity.ERROR,
+            f"needs 1 {role} approval(s)",
+            file="policy/policy.yaml",
+            line=9,
+            subject=role,
+        )
+
+    def prints(*findings: Finding) -> dict[str, str]:
+        results = sarif(blocked_with(*findings))["runs"][0]["results"]
+        return {
+            r["properties"]["subject"]: r["partialFingerprints"]["primaryLocationLineHash"]
+            for r in results
+        }
+
+    both = prints(missing("data-owner"), missing("privacy-reviewer"))
+    assert len(set(both.values())) == 2
+    assert prints(missing("privacy-reviewer")) == {"privacy-reviewer": both["privacy-reviewer"]}
+    assert prints(missing("privacy-reviewer"), missing("data-owner")) == both
 
 
 # --- junit --------------------------------------------------------------------------------
