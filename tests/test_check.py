@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import xmlschema
 
 from tests.helpers import ROOT, samples, signing
 from tests.helpers.cli import Synthgov, as_json, check
 from tests.helpers.git import commit, git
-from tests.helpers.repos import add_release, approve, write
+from tests.helpers.repos import add_release, approve, make_base, write
 from tests.helpers.samples import PASSING, RELEASE, report_json, with_metric
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -343,3 +344,37 @@ def test_sarif_alert_of_one_role_keeps_its_identity_when_another_role_approves(
     assert where == f"{RELEASE}/manifest.yaml"
     (related,) = after[second]["relatedLocations"]
     assert related["physicalLocation"]["artifactLocation"]["uri"] == "policy/policy.yaml"
+
+
+JUNIT_XSD = Path(__file__).parent / "data" / "junit-10.xsd"
+
+
+def _junit(synthgov: Synthgov, repo: Path) -> ET.Element:
+    text = check(synthgov, repo, "--format", "junit").out
+    errors = [e.reason for e in xmlschema.XMLSchema(JUNIT_XSD).iter_errors(text)]
+    assert not errors, errors
+    return ET.fromstring(text)
+
+
+def test_junit_cases_are_the_same_whether_a_release_passes_or_is_blocked(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    blocked = _junit(synthgov, base)
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    make_base(other)
+    add_release(other)
+    passed = _junit(synthgov, other)
+
+    def cases(root: ET.Element) -> list[tuple[str | None, str | None]]:
+        return [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+
+    assert cases(blocked) == cases(passed)
+    assert ("claims@1.10", "privacy.mia_auc") in cases(passed)
+    assert (blocked.get("tests"), blocked.get("failures")) == (passed.get("tests"), "1")
+    assert passed.get("failures") == "0"
+    (suite,) = blocked.iter("testsuite")
+    assert suite.get("file") == f"{RELEASE}/manifest.yaml"
+    assert suite.get("name") == "claims@1.10"

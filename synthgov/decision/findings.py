@@ -76,6 +76,9 @@ class ReleaseResult:
     release: str  # dataset@version
     findings: tuple[Finding, ...]
     files: tuple[str, ...] = ()  # the release's files the pull request added or changed
+    #: the policy's rules and the fixed gates judged on it (empty when its gates did not
+    #: run, e.g. a release that cannot be read): those without a finding passed
+    judged: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
