@@ -1,4 +1,5 @@
-"""The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree.
+"""The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree,
+sarif-pydantic (SARIF 2.1.0's object model), xmlschema and junitparser.
 
 tests/data/junit-10.xsd is the Jenkins xUnit plugin's JUnit definition as pytest validates
 its own reports with it; JUnit output is checked with it (xmlschema) and read back with
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sarif_pydantic
 import xmlschema
 from jsonschema import Draft4Validator
 from junitparser import Failure, JUnitXml, Skipped
@@ -271,6 +273,16 @@ def test_sarif_fingerprints_name_the_subject_not_the_position() -> None:
     assert len(set(both.values())) == 2
     assert prints(missing("privacy-reviewer")) == {"privacy-reviewer": both["privacy-reviewer"]}
     assert prints(missing("privacy-reviewer"), missing("data-owner")) == both
+
+
+def test_sarif_pydantic_reads_every_rule_described_and_every_alert_apart() -> None:
+    log = sarif_pydantic.Sarif.model_validate_json(render(VERDICT, Format.SARIF))
+    (run,) = log.runs
+    for rule in run.tool.driver.rules or []:
+        assert rule.name and rule.short_description and rule.full_description and rule.help
+        assert str(rule.help_uri).startswith("https://")
+    prints = [(r.partial_fingerprints or {})["primaryLocationLineHash"] for r in run.results or []]
+    assert len(prints) == 3 and len(set(prints)) == 3
 
 
 # --- junit --------------------------------------------------------------------------------
