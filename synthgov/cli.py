@@ -89,16 +89,46 @@ def schema(kind: str | None) -> int:
 FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
 
 
+class FormatTarget(click.Choice[str]):
+    """`FORMAT` or `FORMAT=PATH` (a format written to a file); completes as the formats."""
+
+    name = "format"
+
+    def __init__(self) -> None:
+        super().__init__(FORMATS)
+
+    def convert(  # type: ignore[override]
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, Path | None]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, path = str(value).partition("=")
+        fmt = str(super().convert(name, param, ctx))
+        if sep and not path:
+            self.fail(f"{value!r} names no file after '='; write FORMAT or FORMAT=PATH", param, ctx)
+        return fmt, Path(path) if sep else None
+
+
 @cli.command(short_help="Decide whether this branch's releases may merge.")
 @click.option(
     "--base",
     help="Trust root: policy and registry at this ref's tip (default: origin/HEAD, else main).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    type=FormatTarget(),
+    multiple=True,
+    metavar="FORMAT[=PATH]",
+    help=f"Report format ({', '.join(FORMATS)}; default text), to stdout, or to PATH as "
+    "FORMAT=PATH. Repeat it to write several from one decision, e.g. --format github "
+    "--format sarif=check.sarif. With github and $GITHUB_STEP_SUMMARY set, the Markdown "
+    "summary is appended there.",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout.",
+    help="Write the one report here instead of stdout (with several formats, use FORMAT=PATH).",
 )
 @click.option(
     "--no-git",
@@ -130,7 +160,7 @@ def check(
     ctx: click.Context,
     /,
     base: str | None,
-    fmt: str,
+    formats: tuple[tuple[str, Path | None], ...],
     output: Path | None,
     no_git: bool,
     at: str | None,
@@ -151,7 +181,7 @@ def check(
     return command.run(
         _root(ctx),
         base=base,
-        fmt=fmt,
+        formats=formats,
         output=output,
         no_git=no_git,
         at=options.instant(at, "--at"),

@@ -65,7 +65,8 @@ def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult
         found = waivers.apply(found + unapproved, approved, ctx.policy, ctx.now)
     except Exception as exc:  # fail closed
         found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
-    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)
+    judged = (*ctx.policy.model.rules, *(name for name, _ in GATES if name != "metrics"))
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged)
 
 
 def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:

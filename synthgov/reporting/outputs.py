@@ -1,5 +1,6 @@
-"""Writing what a user asked for where they asked: `check --output`, `evaluate -o`,
-`audit --out`, `catalog --out`.
+"""Writing what a user asked for where they asked: `check --output` and `--format
+FORMAT=PATH`, the job summary `check` appends to, `evaluate -o`, `audit --out`,
+`catalog --out`.
 
 Outputs may live outside the repository (unlike `paths`), but they are only ever regular
 files: an existing FIFO, device, socket, folder or symbolic link at the path is refused
@@ -108,6 +109,36 @@ def write_file(path: Path, data: bytes) -> None:
 
 def write_text(path: Path, text: str) -> None:
     write_file(path, text.encode("utf-8"))
+
+
+def append_text(path: Path, text: str) -> None:
+    """Append `text` to a regular file at `path`, created if missing (the job summary
+    `$GITHUB_STEP_SUMMARY`, which other steps write to as well: it is added to, never
+    replaced). What is not a regular file is refused as by `file_target`, also when it
+    appears between the check and the opening.
+
+    Raises:
+        InputError: as `file_target`, or the file cannot be written.
+    """
+    target, shown = file_target(path), str(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(target, flags, 0o666)
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError.at(
+                shown, f"became {_kind(mode)} while synthgov was writing; nothing was written"
+            )
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
 
 
 def folder(path: Path) -> Path:
