@@ -86,7 +86,7 @@ def schema(kind: str | None) -> int:
     return command.run(kind)
 
 
-FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
+FORMATS = ("text", "json", "markdown", "github", "sarif", "junit", "gitlab")
 
 
 class FormatTarget(click.Choice[str]):

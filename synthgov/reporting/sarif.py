@@ -162,8 +162,9 @@ def _manifest(files: tuple[str, ...]) -> str | None:
     return next((f for f in files if f.endswith("/manifest.yaml")), files[0] if files else None)
 
 
-def _primary(finding: Finding, files: tuple[str, ...]) -> tuple[str, int | None] | None:
-    """A file the pull request changed where possible: the finding's own, else the manifest."""
+def primary(finding: Finding, files: tuple[str, ...]) -> tuple[str, int | None] | None:
+    """Where a finding is shown: a file the pull request changed (`files`, the release's)
+    where possible: the finding's own, else the manifest; None when nothing is known."""
     if finding.file and (not files or finding.file in files):
         return finding.file, finding.line
     if (manifest := _manifest(files)) is not None:
@@ -175,9 +176,9 @@ def _primary(finding: Finding, files: tuple[str, ...]) -> tuple[str, int | None]
     return None
 
 
-def _result(
-    release: str | None, finding: Finding, index: int, files: tuple[str, ...], fingerprint: str
-) -> dict[str, Any]:
+def message(release: str | None, finding: Finding) -> str:
+    """One line: the release, the message, observed vs threshold, where the threshold was
+    set, and the finding's own fix."""
     text = f"{release}: {finding.message}" if release else finding.message
     details = [comparison(finding)] if comparison(finding) else []
     if where := source(finding):
@@ -186,19 +187,25 @@ def _result(
         text += f" ({'; '.join(details)})"
     if finding.fix:
         text += f". Fix: {finding.fix}"
+    return text
+
+
+def _result(
+    release: str | None, finding: Finding, index: int, files: tuple[str, ...], fingerprint: str
+) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": rule_id(finding),
         "ruleIndex": index,
         "level": _level(finding),
-        "message": {"text": text},
+        "message": {"text": message(release, finding)},
     }
-    primary = _primary(finding, files)
-    if primary is not None:  # GitHub needs a location
-        result["locations"] = [_location(*primary)]
+    shown = primary(finding, files)
+    if shown is not None:  # GitHub needs a location
+        result["locations"] = [_location(*shown)]
     related = []
-    if finding.threshold_file and primary != (finding.threshold_file, finding.threshold_line):
+    if finding.threshold_file and shown != (finding.threshold_file, finding.threshold_line):
         related.append((finding.threshold_file, finding.threshold_line, "threshold set here"))
-    if finding.file and primary is not None and primary[0] != finding.file:
+    if finding.file and shown is not None and shown[0] != finding.file:
         related.append((finding.file, finding.line, "the finding is about this file"))
     seen: set[tuple[str, int | None]] = set()
     for path, line, why in related:
