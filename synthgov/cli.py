@@ -10,6 +10,7 @@ fast and pandas, scikit-learn and OpenDP load only where they are needed.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,22 +46,43 @@ def cli(directory: Path | None) -> None:
     """Govern synthetic-data releases in Git: cards, policy, budgets, approvals, audits."""
 
 
+def _commit_sha(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A full commit sha (40 hex digits, lower case), as GitHub's pinning guidance asks."""
+    if value is not None and not re.fullmatch(r"[0-9a-f]{40}", value):
+        raise click.BadParameter("not a full commit sha (40 lower-case hex digits)")
+    return value
+
+
 @cli.command(short_help="Scaffold a governance repository.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
 )
+@click.option(
+    "--action-sha",
+    metavar="SHA",
+    callback=_commit_sha,
+    help="Use the published synthgov action at this full commit sha (of the release tag) "
+    "instead of a copy in .github/actions/ (docs/ci.md).",
+)
 @click.pass_context
-def init(ctx: click.Context, /, directory: Path | None, skip_existing: bool) -> int:
+def init(
+    ctx: click.Context, /, directory: Path | None, skip_existing: bool, action_sha: str | None
+) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
-    Writes policy/, datasets/, budgets/, the CI workflow, CODEOWNERS and a pre-commit
-    configuration. Refuses to overwrite any existing file.
+    Writes policy/, datasets/, budgets/, the CI workflow and the synthgov action it uses,
+    the input of the hash-locked requirements, Dependabot's configuration, CODEOWNERS and
+    a pre-commit configuration. Refuses to overwrite any existing file.
     """
     from synthgov.commands import init as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(start / directory if directory else start, skip_existing=skip_existing)
+    return command.run(
+        start / directory if directory else start,
+        skip_existing=skip_existing,
+        action_sha=action_sha,
+    )
 
 
 @cli.command(short_help="Validate governance files and list every problem.")

@@ -25,12 +25,25 @@ VERSION_PLACEHOLDER = "@SYNTHGOV_VERSION@"
 #: The template policy's repository id, replaced by a fresh random one in every scaffold.
 REPOSITORY_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 
+#: Placeholder in the gate workflow for the synthgov action it uses.
+ACTION_PLACEHOLDER = "@SYNTHGOV_ACTION@"
+
+#: The copy of the synthgov action that `init` writes, and how the workflow names it.
+LOCAL_ACTION = ".github/actions/synthgov/action.yml"
+LOCAL_ACTION_REF = "./.github/actions/synthgov"
+
+#: The published action (action.yml at the root of this repository), pinned by commit.
+ACTION_REPOSITORY = "synthgov/synthgov"
+
 #: Target path -> template name, for the files copied from synthgov/templates/.
 TEMPLATES = {
     "policy/policy.yaml": "policy.yaml",
     "policy/reviewers.yaml": "reviewers.yaml",
     ".github/workflows/synthgov.yml": "workflow.yml",
     ".github/workflows/synthgov-revalidation.yml": "revalidation-workflow.yml",
+    LOCAL_ACTION: "action.yml",
+    ".github/synthgov-requirements.in": "synthgov-requirements.in",
+    ".github/dependabot.yml": "dependabot.yml",
     ".github/CODEOWNERS": "CODEOWNERS",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
 }
@@ -46,7 +59,10 @@ Next steps:
      (and data-owner); `synthgov validate` warns while no policy-admin is registered.
   4. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
   5. synthgov budget new SOURCE --epsilon E --delta D
-  6. Make `synthgov / check` a required status check of main."""
+  6. Lock the gate's install, hashes included (CI refuses to install without them):
+       pip-compile --generate-hashes --allow-unsafe --strip-extras \\
+         --output-file .github/synthgov-requirements.txt .github/synthgov-requirements.in
+  7. Make `synthgov / check` a required status check of main (docs/ci.md)."""
 
 
 def template(name: str) -> bytes:
@@ -55,11 +71,26 @@ def template(name: str) -> bytes:
     return data.replace(VERSION_PLACEHOLDER.encode(), __version__.encode())
 
 
-def scaffold() -> dict[str, bytes]:
+def action_ref(action_sha: str | None) -> str:
+    """How the gate workflow names the synthgov action: the copy `init` writes, or the
+    published one pinned by the full commit sha of its release tag (GitHub's hardening
+    guidance: a tag can be moved, a commit cannot), with the tag beside it."""
+    if action_sha is None:
+        return LOCAL_ACTION_REF
+    return f"{ACTION_REPOSITORY}@{action_sha} # v{__version__}"
+
+
+def scaffold(action_sha: str | None = None) -> dict[str, bytes]:
     """Every file `init` writes, by repository-relative path."""
     from synthgov.files.schemas import json_schema
 
     targets = {path: template(name) for path, name in TEMPLATES.items()}
+    workflow = ".github/workflows/synthgov.yml"
+    targets[workflow] = targets[workflow].replace(
+        ACTION_PLACEHOLDER.encode(), action_ref(action_sha).encode()
+    )
+    if action_sha is not None:  # the published action: no copy of it
+        del targets[LOCAL_ACTION]
     fresh = str(uuid.uuid4()).encode()  # approvals sign it: no two repositories share one
     targets["policy/policy.yaml"] = targets["policy/policy.yaml"].replace(
         REPOSITORY_PLACEHOLDER.encode(), fresh
@@ -86,9 +117,9 @@ def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
     return InputError([Problem(Location(str(directory / path)), message) for path in paths])
 
 
-def run(directory: Path, skip_existing: bool) -> int:
+def run(directory: Path, skip_existing: bool, action_sha: str | None = None) -> int:
     root = directory.absolute()
-    targets = scaffold()
+    targets = scaffold(action_sha)
     try:
         if root.is_symlink() and not root.exists():
             raise InputError.at(
