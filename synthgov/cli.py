@@ -59,6 +59,13 @@ def _commit_sha(ctx: click.Context, param: click.Parameter, value: str | None) -
     "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
 )
 @click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab"]),
+    default="github",
+    show_default=True,
+    help="The CI system to write the gate for: GitHub Actions or GitLab CI/CD.",
+)
+@click.option(
     "--action-sha",
     metavar="SHA",
     callback=_commit_sha,
@@ -67,13 +74,19 @@ def _commit_sha(ctx: click.Context, param: click.Parameter, value: str | None) -
 )
 @click.pass_context
 def init(
-    ctx: click.Context, /, directory: Path | None, skip_existing: bool, action_sha: str | None
+    ctx: click.Context,
+    /,
+    directory: Path | None,
+    skip_existing: bool,
+    ci: str,
+    action_sha: str | None,
 ) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
-    Writes policy/, datasets/, budgets/, the CI workflow and the synthgov action it uses,
-    the input of the hash-locked requirements, Dependabot's configuration, CODEOWNERS and
-    a pre-commit configuration. Refuses to overwrite any existing file.
+    Writes policy/, datasets/, budgets/, the CI (GitHub: the workflows, the synthgov action
+    they use, Dependabot's configuration; GitLab: .gitlab-ci.yml), the input of the
+    hash-locked requirements, CODEOWNERS and a pre-commit configuration. Refuses to
+    overwrite any existing file.
     """
     from synthgov.commands import init as command
 
@@ -82,6 +95,7 @@ def init(
         start / directory if directory else start,
         skip_existing=skip_existing,
         action_sha=action_sha,
+        ci=ci,
     )
 
 

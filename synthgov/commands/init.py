@@ -35,7 +35,7 @@ LOCAL_ACTION_REF = "./.github/actions/synthgov"
 #: The published action (action.yml at the root of this repository), pinned by commit.
 ACTION_REPOSITORY = "synthgov/synthgov"
 
-#: Target path -> template name, for the files copied from synthgov/templates/.
+#: Target path -> template name, for the files copied from synthgov/templates/ (GitHub).
 TEMPLATES = {
     "policy/policy.yaml": "policy.yaml",
     "policy/reviewers.yaml": "reviewers.yaml",
@@ -48,21 +48,41 @@ TEMPLATES = {
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
 }
 
+#: The same for `init --ci gitlab`: a .gitlab-ci.yml instead of .github/.
+GITLAB_TEMPLATES = {
+    "policy/policy.yaml": "policy.yaml",
+    "policy/reviewers.yaml": "reviewers.yaml",
+    ".gitlab-ci.yml": "gitlab-ci.yml",
+    ".gitlab/synthgov-requirements.in": "synthgov-requirements.in",
+    ".gitlab/CODEOWNERS": "gitlab-CODEOWNERS",
+    ".pre-commit-config.yaml": "pre-commit-config.yaml",
+}
+
+#: The CI systems `init --ci` writes for: their templates, the folder of the lock, and
+#: what to make required.
+CI = {
+    "github": (TEMPLATES, ".github", "Make `synthgov / check` a required status check of main"),
+    "gitlab": (
+        GITLAB_TEMPLATES,
+        ".gitlab",
+        'Turn on "Pipelines must succeed" for merge requests',
+    ),
+}
+
 NEXT_STEPS = """\
 Next steps:
   1. Register a policy-admin before the first commit, and commit them with the policy:
        synthgov reviewer add ID --name N --email E --role policy-admin --key KEY.pub
      Every later change to policy/ (the registry included) needs policy-admin approvals,
      so a repository whose first commit has none can never change its policy again.
-  2. Review policy/policy.yaml and replace @your-org/privacy-admins in .github/CODEOWNERS.
+  2. Review policy/policy.yaml and replace @your-org/privacy-admins in {codeowners}.
   3. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
      (and data-owner); `synthgov validate` warns while no policy-admin is registered.
   4. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
   5. synthgov budget new SOURCE --epsilon E --delta D
   6. Lock the gate's install, hashes included (CI refuses to install without them):
-       pip-compile --generate-hashes --allow-unsafe --strip-extras \\
-         --output-file .github/synthgov-requirements.txt .github/synthgov-requirements.in
-  7. Make `synthgov / check` a required status check of main (docs/ci.md)."""
+       pip-compile --generate-hashes --allow-unsafe --strip-extras {lock}
+  7. {required} (docs/ci.md)."""
 
 
 def template(name: str) -> bytes:
@@ -80,15 +100,26 @@ def action_ref(action_sha: str | None) -> str:
     return f"{ACTION_REPOSITORY}@{action_sha} # v{__version__}"
 
 
-def scaffold(action_sha: str | None = None) -> dict[str, bytes]:
+def next_steps(ci: str) -> str:
+    """What to do after `init`, for the CI system it wrote for."""
+    _, folder, required = CI[ci]
+    return NEXT_STEPS.format(
+        codeowners=f"{folder}/CODEOWNERS",
+        lock=f"{folder}/synthgov-requirements.in",
+        required=required,
+    )
+
+
+def scaffold(action_sha: str | None = None, ci: str = "github") -> dict[str, bytes]:
     """Every file `init` writes, by repository-relative path."""
     from synthgov.files.schemas import json_schema
 
-    targets = {path: template(name) for path, name in TEMPLATES.items()}
+    targets = {path: template(name) for path, name in CI[ci][0].items()}
     workflow = ".github/workflows/synthgov.yml"
-    targets[workflow] = targets[workflow].replace(
-        ACTION_PLACEHOLDER.encode(), action_ref(action_sha).encode()
-    )
+    if workflow in targets:
+        targets[workflow] = targets[workflow].replace(
+            ACTION_PLACEHOLDER.encode(), action_ref(action_sha).encode()
+        )
     if action_sha is not None:  # the published action: no copy of it
         del targets[LOCAL_ACTION]
     fresh = str(uuid.uuid4()).encode()  # approvals sign it: no two repositories share one
@@ -117,9 +148,13 @@ def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
     return InputError([Problem(Location(str(directory / path)), message) for path in paths])
 
 
-def run(directory: Path, skip_existing: bool, action_sha: str | None = None) -> int:
+def run(
+    directory: Path, skip_existing: bool, action_sha: str | None = None, ci: str = "github"
+) -> int:
     root = directory.absolute()
-    targets = scaffold(action_sha)
+    if action_sha is not None and ci != "github":
+        raise InputError.at("--action-sha", "names a GitHub action; it applies to --ci github only")
+    targets = scaffold(action_sha, ci)
     try:
         if root.is_symlink() and not root.exists():
             raise InputError.at(
@@ -154,5 +189,5 @@ def run(directory: Path, skip_existing: bool, action_sha: str | None = None) -> 
     click.echo(f"synthgov init: wrote {len(written)} file(s) in {directory}", err=True)
     for path in written:
         click.echo(f"  {path}", err=True)
-    click.echo(NEXT_STEPS, err=True)
+    click.echo(next_steps(ci), err=True)
     return 0
