@@ -157,3 +157,20 @@ def test_the_check_hook_installs_the_dp_extra_and_the_validate_hook_does_not() -
     dp = project["optional-dependencies"]["dp"]
     assert hooks["synthgov-check"]["additional_dependencies"] == dp
     assert "additional_dependencies" not in hooks["synthgov-validate"]
+
+
+def test_the_demo_without_the_evaluate_extra_names_it(tmp_path: Path) -> None:
+    script = WITHOUT.replace(
+        "from synthgov.cli import main\nsys.exit(main(sys.argv[2:]))",
+        "from synthgov.demo import run\nsys.exit(run())",
+    )
+    assert script != WITHOUT
+    done = subprocess.run(
+        [sys.executable, "-c", script, ",".join(EVALUATE)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    one_line(done, "evaluate", "python -m synthgov.demo")
