@@ -24,6 +24,13 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ct
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
+def _require(extra: str) -> None:
+    """The command always needs `extra`: say so before reading any input (MissingExtra)."""
+    from synthgov import extras
+
+    extras.require(extra)
+
+
 def _root(ctx: click.Context) -> Path:
     from synthgov.files.paths import find_root
 
@@ -31,7 +38,35 @@ def _root(ctx: click.Context) -> Path:
     return find_root(start)
 
 
+class Command(click.Command):
+    """A command that names itself when it needs an extra that is not installed: an import of
+    one of the extra's modules (`synthgov.extras`), or the `MissingExtra` the core raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from synthgov.errors import MissingExtra
+
+        try:
+            return super().invoke(ctx)
+        except MissingExtra as exc:
+            exc.command = ctx.command_path
+            raise
+        except ImportError as exc:
+            from synthgov import extras
+
+            missing = extras.missing(exc)
+            if missing is None:
+                raise
+            missing.command = ctx.command_path
+            raise missing from exc
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are Groups too, so their commands are Commands
+
+
 @click.group(
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted.",
 )
@@ -273,6 +308,7 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     Schema and constraints against the card; fidelity, utility, privacy and subgroup
     metrics against the real training and holdout tables (docs/metrics.md).
     """
+    _require("evaluate")
     from synthgov.commands import evaluate as command
 
     here: Path = ctx.find_root().params.get("directory") or Path.cwd()
@@ -306,6 +342,8 @@ def dataset() -> None:
 @click.pass_context
 def dataset_new(ctx: click.Context, /, dataset_id: str, **options: Any) -> int:
     """Write datasets/ID/card.yaml, inferring the schema from a table if given."""
+    if options.get("from_data"):
+        _require("evaluate")
     from synthgov.commands import dataset as command
 
     code: int = command.run_new(_root(ctx), dataset_id, **options)
@@ -543,6 +581,7 @@ def release_new(ctx: click.Context, /, dataset: str, version: str, **options: An
     when written, 1 when refused (the version exists, the debit would overdraw), 2 on bad
     input.
     """
+    _require("evaluate")
     from synthgov.commands import release as command
 
     return command.run(_root(ctx), dataset, version, **options)
@@ -581,6 +620,7 @@ def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str
 @click.pass_context
 def revalidate(ctx: click.Context, /, release: str, **options: Any) -> int:
     """Re-measure a release on fresh real data and record the drift against its report."""
+    _require("evaluate")
     from synthgov.commands import revalidate as command
 
     return command.run(_root(ctx), release, **options)
@@ -689,7 +729,7 @@ def _interrupted() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; the single error boundary of synthgov."""
-    from synthgov.errors import InputError, SynthgovError
+    from synthgov.errors import InputError, MissingExtra, SynthgovError
 
     os.environ.setdefault("RUST_BACKTRACE", "0")  # OpenDP errors cost 0.1 s each otherwise
     try:
@@ -710,6 +750,8 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         return EXIT_INPUT
+    except MissingExtra as exc:  # "synthgov evaluate needs the evaluate extra: pip install ..."
+        return _fail(str(exc))
     except SynthgovError as exc:
         return _fail(f"synthgov: error: {exc}")
     except KeyboardInterrupt:  # outside click's own handling (while importing a command)

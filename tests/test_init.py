@@ -400,6 +400,7 @@ def test_the_check_hook_runs_on_demand_rather_than_skipping_with_nothing_staged(
         if h["id"] == "synthgov-check"
     ]
     hook.pop("minimum_pre_commit_version")
+    hook.pop("additional_dependencies")  # this interpreter has the dp extra; system takes none
     local = {
         **hook,
         "language": "system",
@@ -494,6 +495,64 @@ def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     assert code != 0, output
     assert re.search(r"synthgov validate\.+Failed", output), output
     assert "datasets/broken/card.yaml" in output
+
+
+@pytest.mark.slow
+def test_the_validate_hook_installs_the_core_only_under_100_mb(
+    tmp_path: Path, repo: Path, synthgov: Synthgov
+) -> None:
+    """It used to install 1.1 GB (pandas, scikit-learn, SciPy, pyarrow, numba, OpenDP) to
+    validate YAML files. pre-commit builds the hook's environment from a clone of this tree;
+    its size is the whole venv, pip included (docs/ci.md quotes the figure)."""
+    hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
+    assert synthgov("init", str(repo)).code == 0
+    hook = {"id": "synthgov-validate"}
+    config = {
+        "repos": [
+            {
+                "repo": str(hook_repo),
+                "rev": git(hook_repo, "rev-parse", "HEAD").strip(),
+                "hooks": [hook],
+            }
+        ]
+    }
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+    home = tmp_path / "pre-commit-home"
+    env = {**os.environ, "PIP_CACHE_DIR": PIP_CACHE, "PRE_COMMIT_HOME": str(home)}
+    for args in (["install-hooks"], ["run", "synthgov-validate", "--all-files"]):
+        done = subprocess.run(
+            [str(BIN / "pre-commit"), *args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    [venv] = home.glob("repo*/py_env-*")
+    files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]
+    megabytes = sum(p.stat().st_size for p in files) / 1e6
+    print(f"the validate hook's environment: {megabytes:.0f} MB")
+    assert megabytes < 100
+    site = (
+        venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    )
+    heavy = ("pandas", "sklearn", "scipy", "pyarrow", "numba", "opendp")
+    assert not [name for name in heavy if (site / name).exists()]
+    # a real core install: a command that needs an extra names it (tests/test_extras.py)
+    tables = ("--real", "c.csv", "--holdout", "c.csv", "--synthetic", "c.csv", "-o", "r.json")
+    (repo / "c.csv").write_text("a\n1\n")
+    done = subprocess.run(
+        [str(venv / "bin" / "synthgov"), "evaluate", "--card", "c.csv", *tables],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    needs = "synthgov evaluate needs the evaluate extra: pip install 'synthgov[evaluate]'\n"
+    assert (done.returncode, done.stderr) == (2, needs)
 
 
 def test_init_honours_dash_c(tmp_path: Path, synthgov: Synthgov) -> None:
