@@ -50,7 +50,7 @@ def test_init_for_gitlab_writes_gitlab_files_and_no_github_ones(
     assert not (target / ".github").exists()
     assert ".gitlab/synthgov-requirements.in" in result.err  # the lock, in the next steps
     locked = (target / ".gitlab/synthgov-requirements.in").read_text().splitlines()
-    assert [line for line in locked if not line.startswith("#")] == [f"synthgov=={__version__}"]
+    assert [line for line in locked if not line.startswith("#")] == [f"synthgov[dp]=={__version__}"]
     assert synthgov("validate", cwd=target).code == 0
 
 

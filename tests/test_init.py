@@ -194,7 +194,7 @@ def test_versions_are_pinned_to_this_release(scaffolded: Path) -> None:
     locked = (scaffolded / ".github/synthgov-requirements.in").read_text()
     hooks = yaml.safe_load((scaffolded / ".pre-commit-config.yaml").read_text())
     assert [line for line in locked.splitlines() if not line.startswith("#")] == [
-        f"synthgov=={__version__}"
+        f"synthgov[dp]=={__version__}"
     ]
     for path in EXPECTED:
         assert "@SYNTHGOV_" not in (scaffolded / path).read_text(), path
