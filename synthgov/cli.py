@@ -1,6 +1,7 @@
 """Command-line declarations only: options, help, and a call into `synthgov.commands`.
 
-Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage.
+Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage,
+130 interrupted (Ctrl-C).
 Every error is one line per problem on stderr, never a traceback (`SYNTHGOV_DEBUG=1`
 shows it). Command modules are imported inside each command so that start-up stays
 fast and pandas, scikit-learn and OpenDP load only where they are needed.
@@ -9,6 +10,7 @@ fast and pandas, scikit-learn and OpenDP load only where they are needed.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,15 @@ import click
 from synthgov import __version__
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+
+
+def _require(extra: str) -> None:
+    """The command always needs `extra`: say so before reading any input (MissingExtra)."""
+    from synthgov import extras
+
+    extras.require(extra)
 
 
 def _root(ctx: click.Context) -> Path:
@@ -28,11 +38,39 @@ def _root(ctx: click.Context) -> Path:
     return find_root(start)
 
 
+class Command(click.Command):
+    """A command that names itself when it needs an extra that is not installed: an import of
+    one of the extra's modules (`synthgov.extras`), or the `MissingExtra` the core raised."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from synthgov.errors import MissingExtra
+
+        try:
+            return super().invoke(ctx)
+        except MissingExtra as exc:
+            exc.command = ctx.command_path
+            raise
+        except ImportError as exc:
+            from synthgov import extras
+
+            missing = extras.missing(exc)
+            if missing is None:
+                raise
+            missing.command = ctx.command_path
+            raise missing from exc
+
+
+class Group(click.Group):
+    command_class = Command
+    group_class = type  # subgroups are Groups too, so their commands are Commands
+
+
 @click.group(
+    cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage.",
+    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted.",
 )
-@click.version_option(__version__, "--version", prog_name="synthgov")
+@click.version_option(__version__, "-V", "--version", prog_name="synthgov")
 @click.option(
     "-C",
     "directory",
@@ -43,25 +81,60 @@ def cli(directory: Path | None) -> None:
     """Govern synthetic-data releases in Git: cards, policy, budgets, approvals, audits."""
 
 
-@cli.command()
+def _commit_sha(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A full commit sha (40 hex digits, lower case), as GitHub's pinning guidance asks."""
+    if value is not None and not re.fullmatch(r"[0-9a-f]{40}", value):
+        raise click.BadParameter("not a full commit sha (40 lower-case hex digits)")
+    return value
+
+
+@cli.command(short_help="Scaffold a governance repository.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--skip-existing", is_flag=True, help="Write the missing files, keep the existing ones."
 )
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab"]),
+    default="github",
+    show_default=True,
+    help="The CI system to write the gate for: GitHub Actions or GitLab CI/CD.",
+)
+@click.option(
+    "--action-sha",
+    metavar="SHA",
+    callback=_commit_sha,
+    help="Use the published synthgov action at this full commit sha (of the release tag) "
+    "instead of a copy in .github/actions/ (docs/ci.md).",
+)
 @click.pass_context
-def init(ctx: click.Context, /, directory: Path | None, skip_existing: bool) -> int:
+def init(
+    ctx: click.Context,
+    /,
+    directory: Path | None,
+    skip_existing: bool,
+    ci: str,
+    action_sha: str | None,
+) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
-    Writes policy/, datasets/, budgets/, the CI workflow, CODEOWNERS and a pre-commit
-    configuration. Refuses to overwrite any existing file.
+    Writes policy/, datasets/, budgets/, the CI (GitHub: the workflows, the synthgov action
+    they use, Dependabot's configuration; GitLab: .gitlab-ci.yml), the input of the
+    hash-locked requirements, CODEOWNERS and a pre-commit configuration. Refuses to
+    overwrite any existing file.
     """
     from synthgov.commands import init as command
 
     start: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    return command.run(start / directory if directory else start, skip_existing=skip_existing)
+    return command.run(
+        start / directory if directory else start,
+        skip_existing=skip_existing,
+        action_sha=action_sha,
+        ci=ci,
+    )
 
 
-@cli.command()
+@cli.command(short_help="Validate governance files and list every problem.")
 @click.argument("paths", nargs=-1)
 @click.pass_context
 def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
@@ -75,7 +148,7 @@ def validate(ctx: click.Context, /, paths: tuple[str, ...]) -> int:
     return command.run(_root(ctx), paths, start.absolute())
 
 
-@cli.command()
+@cli.command(short_help="Print a file kind's JSON Schema, or list the kinds.")
 @click.argument("kind", required=False)
 def schema(kind: str | None) -> int:
     """Print the JSON Schema of a file KIND, or list the kinds."""
@@ -84,19 +157,49 @@ def schema(kind: str | None) -> int:
     return command.run(kind)
 
 
-FORMATS = ("text", "json", "markdown", "github", "sarif", "junit")
+FORMATS = ("text", "json", "markdown", "github", "sarif", "junit", "gitlab")
 
 
-@cli.command()
+class FormatTarget(click.Choice[str]):
+    """`FORMAT` or `FORMAT=PATH` (a format written to a file); completes as the formats."""
+
+    name = "format"
+
+    def __init__(self) -> None:
+        super().__init__(FORMATS)
+
+    def convert(  # type: ignore[override]
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, Path | None]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, path = str(value).partition("=")
+        fmt = str(super().convert(name, param, ctx))
+        if sep and not path:
+            self.fail(f"{value!r} names no file after '='; write FORMAT or FORMAT=PATH", param, ctx)
+        return fmt, Path(path) if sep else None
+
+
+@cli.command(short_help="Decide whether this branch's releases may merge.")
 @click.option(
     "--base",
     help="Trust root: policy and registry at this ref's tip (default: origin/HEAD, else main).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    type=FormatTarget(),
+    multiple=True,
+    metavar="FORMAT[=PATH]",
+    help=f"Report format ({', '.join(FORMATS)}; default text), to stdout, or to PATH as "
+    "FORMAT=PATH. Repeat it to write several from one decision, e.g. --format github "
+    "--format sarif=check.sarif. With github and $GITHUB_STEP_SUMMARY set, the Markdown "
+    "summary is appended there.",
+)
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout.",
+    help="Write the one report here instead of stdout (with several formats, use FORMAT=PATH).",
 )
 @click.option(
     "--no-git",
@@ -128,7 +231,7 @@ def check(
     ctx: click.Context,
     /,
     base: str | None,
-    fmt: str,
+    formats: tuple[tuple[str, Path | None], ...],
     output: Path | None,
     no_git: bool,
     at: str | None,
@@ -149,7 +252,7 @@ def check(
     return command.run(
         _root(ctx),
         base=base,
-        fmt=fmt,
+        formats=formats,
         output=output,
         no_git=no_git,
         at=options.instant(at, "--at"),
@@ -162,7 +265,7 @@ def check(
 TABLE = click.Path(dir_okay=False, path_type=Path)
 
 
-@cli.command()
+@cli.command(short_help="Measure a synthetic table and write its report.")
 @click.option("--card", required=True, type=TABLE, help="The dataset card (card.yaml).")
 @click.option("--real", required=True, type=TABLE, help="Real training table (CSV or Parquet).")
 @click.option(
@@ -205,6 +308,7 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     Schema and constraints against the card; fidelity, utility, privacy and subgroup
     metrics against the real training and holdout tables (docs/metrics.md).
     """
+    _require("evaluate")
     from synthgov.commands import evaluate as command
 
     here: Path = ctx.find_root().params.get("directory") or Path.cwd()
@@ -215,12 +319,12 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     return code
 
 
-@cli.group()
+@cli.group(short_help="Dataset cards.")
 def dataset() -> None:
     """Dataset cards."""
 
 
-@dataset.command("new")
+@dataset.command("new", short_help="Write a dataset card, its schema inferred from a table.")
 @click.argument("dataset_id", metavar="ID")
 @click.option("--owner", required=True, help="Owning team or email (free text).")
 @click.option("--classification", required=True, type=click.Choice(CLASSIFICATIONS))
@@ -238,18 +342,20 @@ def dataset() -> None:
 @click.pass_context
 def dataset_new(ctx: click.Context, /, dataset_id: str, **options: Any) -> int:
     """Write datasets/ID/card.yaml, inferring the schema from a table if given."""
+    if options.get("from_data"):
+        _require("evaluate")
     from synthgov.commands import dataset as command
 
     code: int = command.run_new(_root(ctx), dataset_id, **options)
     return code
 
 
-@cli.group()
+@cli.group(short_help="The reviewer registry (policy/reviewers.yaml).")
 def reviewer() -> None:
     """The reviewer registry (policy/reviewers.yaml)."""
 
 
-@reviewer.command("add")
+@reviewer.command("add", short_help="Register a reviewer with a public key.")
 @click.argument("reviewer_id", metavar="ID")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
@@ -280,7 +386,7 @@ def reviewer_add(ctx: click.Context, /, reviewer_id: str, **options: Any) -> int
     return code
 
 
-@reviewer.command("revoke-key")
+@reviewer.command("revoke-key", short_help="Revoke a reviewer's key from a given time on.")
 @click.argument("reviewer_id", metavar="ID")
 @click.option("--fingerprint", required=True, help="The key's fingerprint as in the registry.")
 @click.option("--at", help="When the revocation takes effect (ISO 8601; default: now).")
@@ -293,7 +399,7 @@ def reviewer_revoke_key(ctx: click.Context, /, reviewer_id: str, **options: Any)
     return command.run_revoke_key(_root(ctx), reviewer_id, **options)
 
 
-@cli.command()
+@cli.command(short_help="Approve or reject a release or a change, signed.")
 @click.argument("release", metavar="DATASET@VERSION", required=False)
 @click.option("--role", required=True, help="The role you approve in, e.g. privacy-reviewer.")
 @click.option(
@@ -333,7 +439,7 @@ def approve(ctx: click.Context, /, release: str | None, no_commit: bool, **optio
     return command.run(_root(ctx), release, commit=not no_commit, **options)
 
 
-@cli.command()
+@cli.command(short_help="Show each dataset's releases, approvals and budget.")
 @click.argument("dataset", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -347,7 +453,7 @@ def status(ctx: click.Context, /, dataset: str | None, fmt: str) -> int:
     return command.run(_root(ctx), dataset, fmt=fmt)
 
 
-@cli.command()
+@cli.command(short_help="Write the static HTML catalog.")
 @click.option(
     "--out",
     required=True,
@@ -363,7 +469,7 @@ def catalog(ctx: click.Context, /, out: Path) -> int:
     return command.run(_root(ctx), start / out)
 
 
-@cli.command()
+@cli.command(short_help="Replay main's history and re-decide every release.")
 @click.option(
     "--range",
     "revisions",
@@ -428,12 +534,12 @@ def audit(
     )
 
 
-@cli.group()
+@cli.group(short_help="Create releases from generator output.")
 def release() -> None:
     """Create releases: from generator output to a release the gate can judge."""
 
 
-@release.command("new")
+@release.command("new", short_help="Evaluate a table and write a release and its debit.")
 @click.argument("dataset")
 @click.argument("version")
 @click.option(
@@ -475,12 +581,13 @@ def release_new(ctx: click.Context, /, dataset: str, version: str, **options: An
     when written, 1 when refused (the version exists, the debit would overdraw), 2 on bad
     input.
     """
+    _require("evaluate")
     from synthgov.commands import release as command
 
     return command.run(_root(ctx), dataset, version, **options)
 
 
-@cli.command()
+@cli.command(short_help="Withdraw a release (approved like a release).")
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--reason", required=True, help="What went wrong, for the record and the catalog.")
 @click.option(
@@ -500,7 +607,7 @@ def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str
     return command.run(_root(ctx), release, reason=reason, incident_class=incident_class)
 
 
-@cli.command()
+@cli.command(short_help="Re-measure a release on fresh real data.")
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--real", required=True, type=TABLE, help="Fresh real data (CSV or Parquet).")
 @click.option(
@@ -513,17 +620,18 @@ def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str
 @click.pass_context
 def revalidate(ctx: click.Context, /, release: str, **options: Any) -> int:
     """Re-measure a release on fresh real data and record the drift against its report."""
+    _require("evaluate")
     from synthgov.commands import revalidate as command
 
     return command.run(_root(ctx), release, **options)
 
 
-@cli.group()
+@cli.group(short_help="Privacy-budget ledgers (budgets/SOURCE.yaml).")
 def budget() -> None:
     """Privacy-budget ledgers (budgets/SOURCE.yaml)."""
 
 
-@budget.command("new")
+@budget.command("new", short_help="Create an empty privacy-budget ledger.")
 @click.argument("source")
 @click.option("--epsilon", help="Epsilon cap (alone: a pure ledger; with --delta: approximate).")
 @click.option("--delta", help="Delta cap.")
@@ -538,7 +646,7 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("debit")
+@budget.command("debit", short_help="Append a debit to a ledger unless it overdraws.")
 @click.argument("source")
 @click.option(
     "--release",
@@ -569,7 +677,7 @@ def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("cap")
+@budget.command("cap", short_help="Change a ledger's cap, approved as a budget change.")
 @click.argument("source")
 @click.option("--epsilon", help="New epsilon cap (alone: pure; with --delta: approximate).")
 @click.option("--delta", help="New delta cap.")
@@ -586,7 +694,7 @@ def budget_cap(ctx: click.Context, /, source: str, **options: Any) -> int:
     return code
 
 
-@budget.command("status")
+@budget.command("status", short_help="Show the cap, spent and remaining budget of ledgers.")
 @click.argument("source", required=False)
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
@@ -613,9 +721,15 @@ def _fail(message: str) -> int:
     return EXIT_INPUT
 
 
+def _interrupted() -> int:
+    """Ctrl-C: one line, no traceback, and the shells' 128 + SIGINT (BRIEF §11.5)."""
+    click.echo("synthgov: interrupted", err=True)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; the single error boundary of synthgov."""
-    from synthgov.errors import InputError, SynthgovError
+    from synthgov.errors import InputError, MissingExtra, SynthgovError
 
     os.environ.setdefault("RUST_BACKTRACE", "0")  # OpenDP errors cost 0.1 s each otherwise
     try:
@@ -628,16 +742,21 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{command}: error: {exc.format_message()} (see '{command} --help')")
     except click.ClickException as exc:
         return _fail(f"synthgov: error: {exc.format_message()}")
-    except click.Abort:
+    except click.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # click wrapped it (and ended ^C's line)
+            return _interrupted()
         return _fail("synthgov: aborted")
     except InputError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         return EXIT_INPUT
+    except MissingExtra as exc:  # "synthgov evaluate needs the evaluate extra: pip install ..."
+        return _fail(str(exc))
     except SynthgovError as exc:
         return _fail(f"synthgov: error: {exc}")
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # outside click's own handling (while importing a command)
+        click.echo(err=True)
+        return _interrupted()
     except Exception as exc:  # the boundary: never a traceback unless asked for
         if _debug():
             raise

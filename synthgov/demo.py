@@ -1,6 +1,8 @@
 """`make demo`: the whole release path on a fresh governance repository, step by step.
 
-Validates the shipped worked example, then in a temporary directory: scaffold, a card
+Validates a copy of the worked example (the wheel ships the repository's policy/, datasets/
+and budgets/ as `synthgov/example/`, so `python -m synthgov.demo` runs from an installed
+synthgov[evaluate] as from a checkout), then in a temporary directory: scaffold, a card
 from real data (reviewed), reviewers with generated SSH keys, a privacy budget; a release
 with DP figures that the gate blocks until both approvals are signed, then passes; a
 leaky release the privacy gate blocks; the audit of main's history; the catalog. Every
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,10 +25,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from synthgov import extras
 from synthgov.cli import main
+from synthgov.errors import MissingExtra
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Where the wheel puts the worked example (pyproject.toml's force-include); a checkout
+#: has it at the repository's root.
+PACKAGED = Path(__file__).resolve().parent / "example"
+EXAMPLE = ("policy", "datasets", "budgets")
 REVIEWER_ROLES = {"ada": "privacy-reviewer", "chen": "data-owner"}
+#: Registered in the first commit as well: every later change to policy/ needs one.
+POLICY_ADMIN = "ada"
 
 
 class Walk:
@@ -129,8 +140,9 @@ def _walk(work: Path, walk: Walk) -> None:
     )
     _review_card(repo / "datasets/claims/card.yaml")
     for name, role in REVIEWER_ROLES.items():
+        admin = ("--role", "policy-admin") if name == POLICY_ADMIN else ()
         walk.step(
-            f"register {name} ({role}) with an SSH key",
+            f"register {name} ({', '.join((role, *admin[1:]))}) with an SSH key",
             "reviewer",
             "add",
             name,
@@ -140,6 +152,7 @@ def _walk(work: Path, walk: Walk) -> None:
             f"{name}@example.org",
             "--role",
             role,
+            *admin,
             "--key",
             str(work / f"{name}.pub"),
             cwd=repo,
@@ -248,11 +261,27 @@ def _walk(work: Path, walk: Walk) -> None:
     walk.step("the catalog for consumers", "catalog", "--out", str(work / "catalog"), cwd=repo)
 
 
+def worked_example(dest: Path) -> Path:
+    """A copy of the worked example in `dest`, from the installed package or the checkout.
+    A copy, so that no repository around site-packages is taken for its root."""
+    source = PACKAGED if PACKAGED.is_dir() else ROOT
+    for name in EXAMPLE:
+        shutil.copytree(source / name, dest / name)
+    return dest
+
+
 def run() -> int:
+    try:
+        extras.require("evaluate")  # the release steps measure tables
+    except MissingExtra as exc:
+        exc.command = "python -m synthgov.demo"
+        print(exc, file=sys.stderr)
+        return 2
     started = time.perf_counter()
     walk = Walk()
-    walk.step("the worked example shipped in this repository", "validate", cwd=ROOT)
     with tempfile.TemporaryDirectory(prefix="synthgov-demo-") as tmp:
+        example = worked_example(Path(tmp) / "worked-example")
+        walk.step("the worked example shipped with synthgov", "validate", cwd=example)
         _walk(Path(tmp), walk)
     seconds = time.perf_counter() - started
     if walk.surprises:

@@ -9,6 +9,7 @@ ends the command with exit code 2 and one line per problem, never a traceback.
     ├── GitError          the repository cannot be read as needed
     ├── SignatureError    a signature or a signed commit does not hold: its signer acts
     ├── UnusableKeyError  a public key synthgov refuses: its holder registers another
+    ├── MissingExtra      the command needs an extra that is not installed (synthgov.extras)
     └── ExpressionError   a card's row-constraint rule does not parse or fit its columns
 
 Signature and key failures are usually caught where they happen and become a finding
@@ -108,6 +109,20 @@ class SignatureError(SynthgovError):
 class VerifierUnavailable(SignatureError):
     """The verifying tool gave no answer (gpg cannot run, or failed without a word): the
     signature is not known to be bad, so it blocks now and is asked again next time."""
+
+
+class MissingExtra(SynthgovError):
+    """A command needs an optional part of synthgov that is not installed. The broad
+    fail-closed handlers of the gates let it through, so that the command ends with the one
+    line that says what to install (exit 2) instead of a finding about a release."""
+
+    def __init__(self, extra: str, command: str = "synthgov") -> None:
+        self.extra = extra
+        self.command = command  # the CLI fills in the command path ("synthgov evaluate")
+        super().__init__(extra)
+
+    def __str__(self) -> str:
+        return f"{self.command} needs the {self.extra} extra: pip install 'synthgov[{self.extra}]'"
 
 
 class UnusableKeyError(SynthgovError):

@@ -18,7 +18,8 @@ from synthgov.files.loading import ModelT
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_RULE = "lower-case letters and digits in words joined by single '-', at most 63 characters"
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+#: A plain decimal number as typed: digits, an optional point and exponent, no sign.
+NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
 _ZONED = re.compile(_NAIVE.pattern + r"(?:Z|[+-]\d{2}:\d{2})")
@@ -46,9 +47,9 @@ def positive_decimal(text: str, label: str, *, below_one: bool = False) -> Decim
     expected = "a number in (0, 1)" if below_one else "a positive number"
     if shown.lower().lstrip("+-") in ("nan", "inf", "infinity", "snan"):
         raise InputError.at(label, f"{shown!r} is not finite; expected {expected}")
-    if shown.startswith("-") and _NUMBER.fullmatch(shown[1:]):
+    if shown.startswith("-") and NUMBER.fullmatch(shown[1:]):
         raise InputError.at(label, f"{shown} is negative; expected {expected}")
-    if not _NUMBER.fullmatch(shown.lstrip("+")):
+    if not NUMBER.fullmatch(shown.lstrip("+")):
         raise InputError.at(
             label, f"{shown!r} is not a number; expected {expected}, e.g. 1.5 or 1e-6"
         )

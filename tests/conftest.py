@@ -23,6 +23,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
         monkeypatch.setenv(f"GIT_{role}_NAME", "Test Author")
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "author@example.org")
     monkeypatch.delenv("SYNTHGOV_DEBUG", raising=False)
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # a CI runner's job summary
     monkeypatch.setenv("NO_COLOR", "1")
 
 

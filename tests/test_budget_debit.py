@@ -93,6 +93,50 @@ def test_a_debit_is_appended_and_chained(synthgov: Synthgov, gov: Path) -> None:
     assert synthgov("validate", cwd=gov).code == 0
 
 
+@pytest.mark.parametrize("zero", ["0", "0.0", "+0e-3"])
+def test_delta_zero_on_an_approximate_ledger_is_accepted_as_a_pure_debit(
+    synthgov: Synthgov, gov: Path, zero: str
+) -> None:
+    result = debit(synthgov, gov, "claims@1.10", "--epsilon", "0.5", "--delta", zero)
+    assert result.code == 0, result.err
+    assert one_line(result.err).startswith(
+        "debited budgets/claims-db.yaml: seq 1, claims@1.10, epsilon 0.5;"
+    )
+    [entry] = ledger(gov).entries
+    assert (entry.loss.kind, entry.loss.epsilon, entry.loss.delta) == ("pure", Decimal("0.5"), None)
+    assert synthgov("validate", cwd=gov).code == 0
+
+
+def test_delta_zero_on_a_pure_ledger_is_a_pure_debit(synthgov: Synthgov, repo: Path) -> None:
+    (repo / "datasets/claims").mkdir(parents=True)
+    (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
+    assert synthgov("budget", "new", "claims-db", "--epsilon", "1", cwd=repo).code == 0
+    assert debit(synthgov, repo, "claims@1.0", "--epsilon", "0.5", "--delta", "0").code == 0
+    assert ledger(repo).entries[0].loss.kind == "pure"
+
+
+@pytest.mark.parametrize(
+    ("option", "typed"),
+    [
+        ("--rho", "0.024355970359538362"),
+        ("--epsilon", repr(0.1 + 0.2)),
+        ("--epsilon", "0.1234567890123456"),
+        ("--rho", repr(1 / 3e5)),  # 3.3333333333333333e-06
+    ],
+)
+def test_a_float_as_python_prints_it_is_accepted_and_kept_exactly_as_written(
+    synthgov: Synthgov, gov: Path, option: str, typed: str
+) -> None:
+    result = debit(synthgov, gov, "claims@1.10", option, typed)
+    assert result.code == 0, result.err
+    [entry] = ledger(gov).entries
+    kept = entry.loss.rho if option == "--rho" else entry.loss.epsilon
+    assert kept == Decimal(typed) and repr(float(kept)) == typed
+    assert f"      {option[2:]}: {format(Decimal(typed), 'f')}\n" in (gov / LEDGER).read_text()
+    assert synthgov("validate", cwd=gov).code == 0
+    assert debit(synthgov, gov, "claims@1.11", "--epsilon", "0.1").code == 0  # chain still reads
+
+
 def test_an_overdraw_is_refused_with_the_remaining_budget(synthgov: Synthgov, gov: Path) -> None:
     assert debit(synthgov, gov, "claims@1.10", "--epsilon", "2.5").code == 0
     before = (gov / LEDGER).read_bytes()
@@ -175,8 +219,21 @@ def test_an_empirical_audit_release_has_no_debit(synthgov: Synthgov, gov: Path) 
             "--delta: 1 is not below 1",
         ),
         (
-            ("--release", "claims@1.0", "--epsilon", "0.1234567890123456"),
-            "--epsilon: 0.1234567890123456 has more than 15 significant digits",
+            ("--release", "claims@1.0", "--epsilon", "0.12345678901234567"),
+            "--epsilon: 0.12345678901234567 has more than 15 significant digits and is not a "
+            "float as Python prints it (0.12345678901234566)",
+        ),
+        (
+            ("--release", "claims@1.0", "--rho", "0.0243559703595383621"),
+            "--rho: 0.0243559703595383621 has more than 17 significant digits",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--delta", "-0"),
+            "--delta: -0 is negative",
+        ),
+        (
+            ("--release", "claims@1.0", "--epsilon", "1", "--delta", "zero"),
+            "--delta: 'zero' is not a number",
         ),
         (
             ("--release", "claims@1.0", "--epsilon", "1", "--rho", "1"),

@@ -6,13 +6,15 @@ command reads."""
 from __future__ import annotations
 
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthgov.budget import ledgers
+from synthgov.budget import debits, ledgers
 from synthgov.files import governance
+from synthgov.files.loading import parse_yaml
 from tests.helpers import ledgers as builders
 from tests.helpers import samples
 from tests.helpers.cli import Result, Synthgov
@@ -184,3 +186,13 @@ def test_a_ledger_that_validate_accepts_is_debited_or_refused_in_one_line(
         answered(synthgov("validate", LEDGER, cwd=repo), (0,))
         after = governance.load(repo, LEDGER).document.data
         assert ledgers.chain_issues(after) == [] and ledgers.entries(after)[-1]["seq"] == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=1e-50, max_value=10000, allow_nan=False, allow_infinity=False))
+def test_every_float_as_python_prints_it_is_a_figure_kept_exactly_as_written(value: float) -> None:
+    typed = repr(value)
+    figure = debits.figure(typed, "--rho")
+    assert figure == Decimal(typed)
+    [loaded] = parse_yaml(f"- {format(figure, 'f')}\n".encode(), "budgets/x.yaml").data
+    assert loaded == figure and repr(float(loaded)) == typed

@@ -160,11 +160,33 @@ def test_a_cap_at_the_ends_of_the_range_is_read_by_every_command(
     assert synthgov("budget", "status", "claims", "--format", "json", cwd=repo).code == 0
 
 
-def test_a_cap_the_ledger_could_not_read_back_is_refused(synthgov: Synthgov, repo: Path) -> None:
-    result = synthgov("budget", "new", "claims", "--epsilon", "0.1234567890123456", cwd=repo)
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "0.12345678901234567",
+            "--epsilon: 0.12345678901234567 has more than 15 significant digits and is not a "
+            "float as Python prints it (0.12345678901234566); a ledger keeps figures exactly "
+            "as written",
+        ),
+        (
+            "0.123456789012345678",
+            "--epsilon: 0.123456789012345678 has more than 17 significant digits; a ledger "
+            "keeps figures exactly as written",
+        ),
+    ],
+)
+def test_a_cap_the_ledger_could_not_read_back_is_refused(
+    synthgov: Synthgov, repo: Path, typed: str, message: str
+) -> None:
+    result = synthgov("budget", "new", "claims", "--epsilon", typed, cwd=repo)
     assert result.code == 2
-    assert one_line(result.err) == (
-        "--epsilon: 0.1234567890123456 has more than 15 significant digits; a ledger keeps "
-        "figures exactly as written"
-    )
+    assert one_line(result.err) == message
     assert not (repo / "budgets").exists()
+
+
+def test_a_cap_as_python_prints_a_float_is_kept_as_written(synthgov: Synthgov, repo: Path) -> None:
+    typed = repr(0.1 + 0.2)  # 0.30000000000000004: 17 significant digits
+    assert synthgov("budget", "new", "claims", "--epsilon", typed, cwd=repo).code == 0
+    assert f"  epsilon: {typed}\n" in (repo / "budgets/claims.yaml").read_text()
+    assert synthgov("validate", "budgets/claims.yaml", cwd=repo).code == 0

@@ -7,13 +7,18 @@ import json
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import jsonschema
+import pytest
+import xmlschema
 
+from synthgov.decision import run as decision_run
+from synthgov.decision.findings import Verdict
 from tests.helpers import ROOT, samples, signing
 from tests.helpers.cli import Synthgov, as_json, check
 from tests.helpers.git import commit, git
-from tests.helpers.repos import add_release, approve, write
+from tests.helpers.repos import add_release, approve, make_base, write
 from tests.helpers.samples import PASSING, RELEASE, report_json, with_metric
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -313,3 +318,140 @@ def test_unrevoking_by_rewriting_a_merged_revocation_and_its_release_is_blocked(
     assert changed == [
         f"{RELEASE}/{name}" for name in ("manifest.yaml", "report.json", "revocation.yaml")
     ]
+
+
+def _alerts(synthgov: Synthgov, base: Path, out: Path) -> dict[str, dict[str, Any]]:
+    """The SARIF results of `check`, schema-checked, by the role each is about."""
+    check(synthgov, base, "--format", "sarif", "--output", str(out))
+    log = json.loads(out.read_text())
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
+    results = [r for r in log["runs"][0]["results"] if r["ruleId"] == "approvals.missing"]
+    return {r["properties"]["subject"]: r for r in results}
+
+
+def test_sarif_alert_of_one_role_keeps_its_identity_when_another_role_approves(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
+    add_release(base, approved_by=())
+    before = _alerts(synthgov, base, tmp_path / "before.sarif")
+    assert len(before) == 2  # both roles of the tier are missing
+    first, second = sorted(before)
+    approver = next(n for n, p in signing.people().items() if p.roles[0] == first)
+    approve(base, approver)
+    after = _alerts(synthgov, base, tmp_path / "after.sarif")
+    assert list(after) == [second]
+    assert after[second]["partialFingerprints"] == before[second]["partialFingerprints"]
+    assert before[first]["partialFingerprints"] != before[second]["partialFingerprints"]
+    # inline in "Files changed": on the manifest the pull request adds, the policy related
+    where = after[second]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == f"{RELEASE}/manifest.yaml"
+    (related,) = after[second]["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == "policy/policy.yaml"
+
+
+JUNIT_XSD = Path(__file__).parent / "data" / "junit-10.xsd"
+
+
+def _junit(synthgov: Synthgov, repo: Path) -> ET.Element:
+    text = check(synthgov, repo, "--format", "junit").out
+    errors = [e.reason for e in xmlschema.XMLSchema(JUNIT_XSD).iter_errors(text)]
+    assert not errors, errors
+    return ET.fromstring(text)
+
+
+def test_junit_cases_are_the_same_whether_a_release_passes_or_is_blocked(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    blocked = _junit(synthgov, base)
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    make_base(other)
+    add_release(other)
+    passed = _junit(synthgov, other)
+
+    def cases(root: ET.Element) -> list[tuple[str | None, str | None]]:
+        return [(c.get("classname"), c.get("name")) for c in root.iter("testcase")]
+
+    assert cases(blocked) == cases(passed)
+    assert ("claims@1.10", "privacy.mia_auc") in cases(passed)
+    assert (blocked.get("tests"), blocked.get("failures")) == (passed.get("tests"), "1")
+    assert passed.get("failures") == "0"
+    (suite,) = blocked.iter("testsuite")
+    assert suite.get("file") == f"{RELEASE}/manifest.yaml"
+    assert suite.get("name") == "claims@1.10"
+
+
+def test_one_decision_is_written_in_several_formats_and_the_job_summary(
+    synthgov: Synthgov, base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_release(base, with_metric("privacy.mia_auc", value=0.7, ci=[0.66, 0.74]))
+    decisions = []
+    real = decision_run.check
+
+    def counted(*args: Any, **kwargs: Any) -> Verdict:
+        decisions.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(decision_run, "check", counted)
+    step = tmp_path / "step_summary"
+    step.write_text("## an earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    out = tmp_path / "out"
+    result = check(
+        synthgov,
+        base,
+        "--format",
+        "github",
+        "--format",
+        f"sarif={out / 'check.sarif'}",
+        "--format",
+        f"junit={out / 'check.xml'}",
+        "--format",
+        f"json={out / 'check.json'}",
+    )
+    assert result.code == 1 and len(decisions) == 1  # one decision, rendered four times
+    assert result.out.startswith("::error file=datasets/claims/releases/1.10/report.json,")
+    jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(
+        json.loads((out / "check.sarif").read_text())
+    )
+    assert not list(xmlschema.XMLSchema(JUNIT_XSD).iter_errors((out / "check.xml").read_text()))
+    assert json.loads((out / "check.json").read_text())["verdict"] == "blocked"
+    summary = step.read_text()
+    assert summary.startswith("## an earlier step\n")  # appended, never replaced
+    assert "privacy.mia\\_auc" in summary and "blocked (exit 1)" in summary
+
+
+def test_the_job_summary_is_written_for_github_only_and_once(
+    synthgov: Synthgov, base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_release(base)
+    step = tmp_path / "step_summary"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    assert check(synthgov, base, "--format", "sarif").code == 0
+    assert not step.exists()  # not asked for github
+    assert check(synthgov, base, "--format", "github", "--format", f"markdown={step}").code == 0
+    once = step.read_text()
+    assert once.count("synthgov check") == 1  # the explicit markdown, not a second copy
+    assert check(synthgov, base, "--format", "github").code == 0
+    assert step.read_text() == once + once
+
+
+def test_where_outputs_go_is_checked_before_deciding(
+    synthgov: Synthgov, base: Path, tmp_path: Path
+) -> None:
+    add_release(base)
+    report = tmp_path / "report"
+    for args, says in (
+        (["--format", "json", "--format", "text"], "only one format can go to stdout"),
+        (["--format", "json", "--format", "sarif=x", "--output", str(report)], "--output"),
+        ([f"--format=sarif={report}", f"--format=junit={report}"], "the same file"),
+        (["--format", "sarif="], "names no file"),
+        (["--format", "yaml"], "'yaml' is not one of"),
+    ):
+        result = check(synthgov, base, *args)
+        assert result.code == 2 and says in result.err, (args, result.err)
+    assert not report.exists()
+    single = check(synthgov, base, "--format", "junit", "--output", str(report))
+    assert single.code == 0 and single.out == "" and report.read_text().startswith("<?xml")

@@ -35,8 +35,9 @@ def test_every_command_has_help(synthgov: Synthgov, command: tuple[str, ...]) ->
     assert "Show this message and exit." in result.out
 
 
-def test_version(synthgov: Synthgov) -> None:
-    result = synthgov("--version")
+@pytest.mark.parametrize("option", ["--version", "-V"])
+def test_version(synthgov: Synthgov, option: str) -> None:
+    result = synthgov(option)
     assert (result.code, result.out.strip()) == (0, f"synthgov, version {__version__}")
 
 
@@ -175,8 +176,155 @@ def test_an_undecodable_file_name_is_escaped_not_an_encoding_crash(tmp_path: Pat
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 2, done.stderr
     assert "internal error" not in done.stderr
-    assert done.stdout == "\\udcff.yaml: no such file\n"
+    assert done.stdout == "\\udcff.yaml:1:1: no such file\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [c for c in _commands(cli) if c],
+    ids=" ".join,
+)
+def test_a_command_summary_is_a_whole_sentence_never_cut(command: tuple[str, ...]) -> None:
+    """click cuts a docstring's first paragraph to the terminal ("Approve (or reject) a
+    release, a waiver, a revocation, or a..."): every command names its own summary."""
+    group: click.Command = cli
+    for name in command:
+        assert isinstance(group, click.Group)
+        group = group.commands[name]
+    summary = group.get_short_help_str(limit=30)  # the narrowest listing click makes
+    assert group.short_help == summary, "give the command a short_help"
+    assert summary[0].isupper() and summary.endswith(".") and not summary.endswith("..."), summary
+    assert summary.count(". ") == 0 and len(summary) <= 60, summary
+
+
+@pytest.mark.parametrize("columns", ["50", "80", "200"])
+def test_no_listed_summary_is_cut_mid_sentence_at_any_width(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    for group in ((), ("budget",), ("dataset",), ("release",), ("reviewer",)):
+        listing = synthgov(*group, "--help").out.split("Commands:\n", 1)[1]
+        assert "..." not in listing, listing
+
+
+def test_ctrl_c_exits_130_with_one_line_and_no_traceback(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from synthgov.commands import schema
+
+    def interrupt(kind: str | None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(schema, "run", interrupt)
+    result = synthgov("schema")
+    assert (result.code, result.err.strip(), result.out) == (130, "synthgov: interrupted", "")
+
+
+def test_ctrl_c_before_click_runs_exits_130_too(
+    synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupt(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupt)
+    result = synthgov("schema")
+    assert (result.code, result.err.strip()) == (130, "synthgov: interrupted")
+
+
+def test_a_real_sigint_exits_130_with_one_line(tmp_path: Path) -> None:
+    """SIGINT delivered to the process while a command runs, as a terminal's Ctrl-C does."""
+    probe = (
+        "import os, signal, sys, time\n"
+        "from synthgov.commands import schema\n"
+        "def wait(kind):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(30)\n"
+        "schema.run = wait\n"
+        "from synthgov.cli import main\n"
+        "sys.exit(main(['schema']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip() == "synthgov: interrupted"
+    assert done.stdout == ""
+
+
+def _status_on_a_terminal(tmp_path: Path, **env: str) -> bytes:
+    """`budget status` with stdout on a pseudo-terminal, as a user runs it."""
+    import pty
+
+    (tmp_path / ".git").mkdir()
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
+    base.update(PYTHONPATH=str(ROOT), **env)
+    run = [sys.executable, "-m", "synthgov", "budget"]
+    subprocess.run([*run, "new", "claims", "--epsilon", "1"], cwd=tmp_path, env=base, check=True)
+    leader, follower = pty.openpty()
+    try:
+        subprocess.run([*run, "status"], cwd=tmp_path, env=base, stdout=follower, check=True)
+        os.close(follower)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(leader)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("env", "coloured"),
+    [({"TERM": "xterm-256color"}, True), ({"TERM": "dumb"}, False), ({"NO_COLOR": "1"}, False)],
+)
+def test_no_colour_on_a_dumb_terminal_as_with_no_color(
+    tmp_path: Path, env: dict[str, str], coloured: bool
+) -> None:
+    out = _status_on_a_terminal(tmp_path, **env)
+    assert b"claims" in out
+    assert (b"\x1b[" in out) is coloured, out
+
+
+def test_shell_completion_as_the_readme_documents_it_completes_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_SYNTHGOV_COMPLETE={shell}_source synthgov" in readme
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "_SYNTHGOV_COMPLETE": "bash_source"}
+    run = [sys.executable, "-m", "synthgov"]
+    script = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout
+    assert "_SYNTHGOV_COMPLETE=bash_complete" in script
+    env.update(_SYNTHGOV_COMPLETE="bash_complete", COMP_WORDS="synthgov budget d", COMP_CWORD="2")
+    done = subprocess.run(run, capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == ["plain,debit"]
+
+
+def test_a_dumb_terminal_gets_plain_progress_lines_not_a_live_display(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from synthgov.metrics.progress import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    monkeypatch.setattr(sys, "stderr", stream)
+    monkeypatch.setenv("TERM", "dumb")
+    with progress(quiet=False) as step:
+        step("fidelity")
+    assert stream.getvalue() == "synthgov evaluate: fidelity\n"

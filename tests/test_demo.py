@@ -27,3 +27,5 @@ def test_demo_walks_the_path_and_passes() -> None:
         assert f"$ synthgov {step}" in done.stdout, step
     assert "blocked by: " in done.stdout and "privacy.exact_copy_excess" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+    assert "warning: no reviewer holds the role policy-admin" not in done.stdout + done.stderr
+    assert "--role privacy-reviewer --role policy-admin" in done.stdout  # in the first commit

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,7 +23,7 @@ from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
 from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from tests.helpers import ROOT
+from tests.helpers import ROOT, samples
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git
 
@@ -34,7 +35,7 @@ EXPECTED = [
     "budgets/.gitkeep",
     *(f".synthgov/schemas/{kind}.json" for kind in KINDS),
 ]
-SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w.-]+)*@[0-9a-f]{40}$")
 
 
 def all_files(root: Path) -> set[str]:
@@ -69,6 +70,51 @@ def test_init_reports_what_it_wrote_and_next_steps(tmp_path: Path, synthgov: Syn
     for step in ("synthgov reviewer add", "synthgov dataset new", "synthgov budget new"):
         assert step in result.err
     assert ".github/workflows/synthgov.yml" in result.err
+
+
+def test_init_says_a_policy_admin_must_be_registered_in_the_first_commit(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    """Registering a policy-admin later is a change to policy/ that only a policy-admin can
+    approve: a repository that starts without one locks itself out of its own policy."""
+    target = tmp_path / "gov"
+    result = synthgov("init", str(target))
+    steps = result.err.split("Next steps:", 1)[1]
+    first = steps.split("  2.", 1)[0]
+    assert "--role policy-admin" in first and "first commit" in first, steps
+    assert "can never change its policy again" in first
+    registry = (target / "policy/reviewers.yaml").read_text()
+    assert "policy-admin in the repository's first commit" in registry
+    policy = (target / "policy/policy.yaml").read_text()
+    assert "register one in the first commit" in policy.split("policy_changes:", 1)[0]
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0
+    assert "warning: no reviewer holds the role policy-admin" in validated.err
+
+
+def test_a_scaffold_with_a_policy_admin_validates_without_the_warning(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    target = tmp_path / "gov"
+    assert synthgov("init", str(target)).code == 0
+    samples.ssh_key(tmp_path, "ada")
+    added = synthgov(
+        "reviewer",
+        "add",
+        "ada",
+        "--name",
+        "Ada",
+        "--email",
+        "ada@example.org",
+        "--role",
+        "policy-admin",
+        "--key",
+        str(tmp_path / "ada.pub"),
+        cwd=target,
+    )
+    assert added.code == 0, added.err
+    validated = synthgov("validate", cwd=target)
+    assert validated.code == 0 and "warning" not in validated.err, validated.err
 
 
 def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov: Synthgov) -> None:
@@ -145,11 +191,14 @@ def test_schemas_are_the_exported_ones_and_modelines_resolve(scaffolded: Path) -
 
 
 def test_versions_are_pinned_to_this_release(scaffolded: Path) -> None:
-    workflow = (scaffolded / ".github/workflows/synthgov.yml").read_text()
+    locked = (scaffolded / ".github/synthgov-requirements.in").read_text()
     hooks = yaml.safe_load((scaffolded / ".pre-commit-config.yaml").read_text())
-    assert f'"synthgov=={__version__}"' in workflow
-    assert "@SYNTHGOV_VERSION@" not in workflow
-    assert hooks["repos"][0]["rev"] == f"v{__version__}"
+    assert [line for line in locked.splitlines() if not line.startswith("#")] == [
+        f"synthgov[dp]=={__version__}"
+    ]
+    for path in EXPECTED:
+        assert "@SYNTHGOV_" not in (scaffolded / path).read_text(), path
+    assert hooks["repos"][0]["rev"] == f"v{__version__}"  # the release's tag (docs/ci.md)
     assert [h["id"] for h in hooks["repos"][0]["hooks"]] == ["synthgov-validate", "synthgov-check"]
 
 
@@ -169,17 +218,98 @@ def test_the_gate_workflow_has_the_required_shape(scaffolded: Path) -> None:
     assert triggers["push"] == {"branches": ["main"]}
     assert "pull_request" in triggers
     assert workflow["permissions"] == {"contents": "read"}
-    assert list(workflow["jobs"]) == ["check"]
     job = workflow["jobs"]["check"]
     assert "if" not in job and "continue-on-error" not in job
     steps = job["steps"]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"] == {"fetch-depth": 0, "persist-credentials": False}
     for step in steps:
-        if "uses" in step:
+        if "uses" in step and step["uses"] != "./.github/actions/synthgov":
             assert SHA_PINNED.match(step["uses"]), step["uses"]
         assert "${{" not in step.get("run", ""), "github context must reach run: through env:"
-    assert 'synthgov check --base "$BASE" --format github' in steps[-1]["run"]
+    gate = next(s for s in steps if s.get("uses") == "./.github/actions/synthgov")
+    assert gate["with"] == {"sarif": "${{ runner.temp }}/synthgov.sarif"}
+
+
+def test_the_scaffolded_action_is_the_published_one(scaffolded: Path) -> None:
+    """The copy `init` writes and action.yml at this repository's root (what
+    `uses: synthgov/synthgov@SHA` runs) are one file: the two cannot drift apart."""
+    copy = (scaffolded / ".github/actions/synthgov/action.yml").read_bytes()
+    assert copy == (ROOT / "action.yml").read_bytes()
+
+
+def test_the_gate_installs_only_hash_checked_bytes(scaffolded: Path) -> None:
+    """No step of the scaffolded CI installs a name from an index without its hash: whoever
+    owns the name on the index would otherwise own the gate."""
+    action = yaml.safe_load((scaffolded / ".github/actions/synthgov/action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert action["inputs"]["requirements"]["default"] == ".github/synthgov-requirements.txt"
+    installs = [
+        step["run"]
+        for path in (
+            ".github/actions/synthgov/action.yml",
+            ".github/workflows/synthgov.yml",
+            ".github/workflows/synthgov-revalidation.yml",
+        )
+        for step in all_steps(yaml.safe_load((scaffolded / path).read_text()))
+        if "pip install" in step.get("run", "")
+    ]
+    assert len(installs) == 3  # the action, and both jobs of the revalidation workflow
+    for run in installs:
+        assert "--require-hashes" in run and " -r " in run, run
+        assert "synthgov==" not in run, run
+    assert "synthgov==" not in (scaffolded / ".github/workflows/synthgov.yml").read_text()
+
+
+def all_steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    if "runs" in document:
+        return list(document["runs"]["steps"])
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_sarif_goes_to_code_scanning_from_a_job_that_alone_writes_security_events(
+    scaffolded: Path,
+) -> None:
+    """The required check holds a read-only token and never depends on the upload (refused
+    to forks); the upload job holds security-events: write and nothing else it need not."""
+    workflow = yaml.safe_load((scaffolded / ".github/workflows/synthgov.yml").read_text())
+    assert list(workflow["jobs"]) == ["check", "code-scanning"]
+    check, upload = workflow["jobs"]["check"], workflow["jobs"]["code-scanning"]
+    assert "permissions" not in check and workflow["permissions"] == {"contents": "read"}
+    assert upload["permissions"] == {
+        "contents": "read",
+        "actions": "read",
+        "security-events": "write",
+    }
+    assert upload["needs"] == "check" and upload["if"] == "${{ !cancelled() }}"
+    [sarif] = [s for s in upload["steps"] if "upload-sarif@" in s["uses"]]
+    assert sarif["uses"].startswith("github/codeql-action/upload-sarif@")
+    assert sarif["with"]["sarif_file"] == "synthgov.sarif"
+    for step in upload["steps"]:
+        assert SHA_PINNED.match(step["uses"]), step["uses"]
+
+
+def test_dependabot_updates_the_action_pins_and_the_lock(scaffolded: Path) -> None:
+    config = yaml.safe_load((scaffolded / ".github/dependabot.yml").read_text())
+    updates = {u["package-ecosystem"]: u for u in config["updates"]}
+    assert set(updates) == {"github-actions", "pip"}
+    assert "/.github/actions/*" in updates["github-actions"]["directories"]
+    assert updates["pip"]["directory"] == "/.github"
+
+
+def test_init_with_an_action_sha_uses_the_published_action_pinned_by_commit(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    sha = SHA
+    result = synthgov("init", "--action-sha", sha, str(tmp_path / "gov"))
+    assert result.code == 0, result.err
+    text = (tmp_path / "gov/.github/workflows/synthgov.yml").read_text()
+    assert f"uses: synthgov/synthgov@{sha} # v{__version__}\n" in text
+    assert not (tmp_path / "gov/.github/actions").exists()
+    for bad in ("v0.1.0", "0123456", sha.upper()):
+        refused = synthgov("init", "--action-sha", bad, str(tmp_path / bad))
+        assert refused.code == 2 and "full commit sha" in refused.err
+        assert not (tmp_path / bad).exists()
 
 
 def shipped_workflows() -> list[Path]:
@@ -188,13 +318,23 @@ def shipped_workflows() -> list[Path]:
     return found
 
 
-def lint_targets(tmp_path: Path, synthgov: Synthgov) -> list[Path]:
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def lint_targets(tmp_path: Path, synthgov: Synthgov) -> list[tuple[str, Path]]:
+    """Every CI file shipped or scaffolded, with check-jsonschema's schema for its kind: both
+    scaffolds (the action copied, and the published action pinned by commit sha)."""
     assert synthgov("init", str(tmp_path / "gov")).code == 0
-    scaffolded = tmp_path / "gov" / ".github" / "workflows"
+    assert synthgov("init", "--action-sha", SHA, str(tmp_path / "pinned")).code == 0
+    github = tmp_path / "gov" / ".github"
     return [
-        *shipped_workflows(),
-        scaffolded / "synthgov.yml",
-        scaffolded / "synthgov-revalidation.yml",
+        *(("vendor.github-workflows", path) for path in shipped_workflows()),
+        ("vendor.github-workflows", github / "workflows" / "synthgov.yml"),
+        ("vendor.github-workflows", github / "workflows" / "synthgov-revalidation.yml"),
+        ("vendor.github-workflows", tmp_path / "pinned/.github/workflows/synthgov.yml"),
+        ("vendor.github-actions", ROOT / "action.yml"),
+        ("vendor.github-actions", github / "actions" / "synthgov" / "action.yml"),
+        ("vendor.dependabot", github / "dependabot.yml"),
     ]
 
 
@@ -202,18 +342,18 @@ def run_tool(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=120)
 
 
-def test_workflows_validate_against_the_github_workflow_schema(
+def test_workflows_action_and_dependabot_validate_against_their_schemas(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
-    for path in lint_targets(tmp_path, synthgov):
-        done = run_tool(
-            BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path
-        )
+    for schema, path in lint_targets(tmp_path, synthgov):
+        done = run_tool(BIN / "check-jsonschema", "--builtin-schema", schema, path)
         assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
 
 
-def test_workflows_pass_zizmor(tmp_path: Path, synthgov: Synthgov) -> None:
-    for path in lint_targets(tmp_path, synthgov):
+def test_workflows_action_and_dependabot_pass_zizmor(tmp_path: Path, synthgov: Synthgov) -> None:
+    """zizmor audits each kind (a workflow, a composite action, dependabot.yml) by its
+    path, so each file is linted where GitHub reads it."""
+    for _, path in lint_targets(tmp_path, synthgov):
         done = run_tool(
             BIN / "zizmor",
             "--offline",
@@ -244,6 +384,48 @@ def test_hook_manifest_and_configs_are_valid_for_pre_commit(
     assert set(hooks) == {"synthgov-validate", "synthgov-check"}
     assert hooks["synthgov-check"]["stages"] == ["pre-push", "manual"]
     assert hooks["synthgov-check"]["pass_filenames"] is False
+    assert hooks["synthgov-check"]["always_run"] is True
+
+
+def test_the_check_hook_runs_on_demand_rather_than_skipping_with_nothing_staged(
+    tmp_path: Path, repo: Path, synthgov: Synthgov
+) -> None:
+    """`pre-commit run synthgov-check --hook-stage manual`, as the scaffolded config's comment
+    says, on a clean tree: pre-commit skips a hook with no matching files unless it always
+    runs. The hook as the manifest defines it, run by this interpreter (no install)."""
+    assert synthgov("init", str(repo)).code == 0
+    [hook] = [
+        h
+        for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+        if h["id"] == "synthgov-check"
+    ]
+    hook.pop("minimum_pre_commit_version")
+    hook.pop("additional_dependencies")  # this interpreter has the dp extra; system takes none
+    local = {
+        **hook,
+        "language": "system",
+        "entry": hook["entry"].replace("synthgov ", f"{sys.executable} -m synthgov ", 1),
+    }
+    config = {"repos": [{"repo": "local", "hooks": [local]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [str(BIN / "pre-commit"), "run", "synthgov-check", "--hook-stage", "manual"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = done.stdout + done.stderr
+    assert "Skipped" not in output, output
+    assert done.returncode == 0 and re.search(r"synthgov check\.+Passed", output), output
 
 
 # --- pre-commit installs synthgov from a clone of this tree --------------------------------
@@ -313,6 +495,64 @@ def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     assert code != 0, output
     assert re.search(r"synthgov validate\.+Failed", output), output
     assert "datasets/broken/card.yaml" in output
+
+
+@pytest.mark.slow
+def test_the_validate_hook_installs_the_core_only_under_100_mb(
+    tmp_path: Path, repo: Path, synthgov: Synthgov
+) -> None:
+    """It used to install 1.1 GB (pandas, scikit-learn, SciPy, pyarrow, numba, OpenDP) to
+    validate YAML files. pre-commit builds the hook's environment from a clone of this tree;
+    its size is the whole venv, pip included (docs/ci.md quotes the figure)."""
+    hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
+    assert synthgov("init", str(repo)).code == 0
+    hook = {"id": "synthgov-validate"}
+    config = {
+        "repos": [
+            {
+                "repo": str(hook_repo),
+                "rev": git(hook_repo, "rev-parse", "HEAD").strip(),
+                "hooks": [hook],
+            }
+        ]
+    }
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "synthgov init")
+    home = tmp_path / "pre-commit-home"
+    env = {**os.environ, "PIP_CACHE_DIR": PIP_CACHE, "PRE_COMMIT_HOME": str(home)}
+    for args in (["install-hooks"], ["run", "synthgov-validate", "--all-files"]):
+        done = subprocess.run(
+            [str(BIN / "pre-commit"), *args],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    [venv] = home.glob("repo*/py_env-*")
+    files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]
+    megabytes = sum(p.stat().st_size for p in files) / 1e6
+    print(f"the validate hook's environment: {megabytes:.0f} MB")
+    assert megabytes < 100
+    site = (
+        venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    )
+    heavy = ("pandas", "sklearn", "scipy", "pyarrow", "numba", "opendp")
+    assert not [name for name in heavy if (site / name).exists()]
+    # a real core install: a command that needs an extra names it (tests/test_extras.py)
+    tables = ("--real", "c.csv", "--holdout", "c.csv", "--synthetic", "c.csv", "-o", "r.json")
+    (repo / "c.csv").write_text("a\n1\n")
+    done = subprocess.run(
+        [str(venv / "bin" / "synthgov"), "evaluate", "--card", "c.csv", *tables],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    needs = "synthgov evaluate needs the evaluate extra: pip install 'synthgov[evaluate]'\n"
+    assert (done.returncode, done.stderr) == (2, needs)
 
 
 def test_init_honours_dash_c(tmp_path: Path, synthgov: Synthgov) -> None:

@@ -2,7 +2,8 @@
 
 `check --output` into a missing folder raised FileNotFoundError, and `check --output FIFO`
 replaced the named pipe with a file. Every command that writes where the user says
-(`check --output`, `evaluate -o`, `audit --out`, `catalog --out`) goes through
+(`check --output` and `--format FORMAT=PATH`, the job summary `check` appends to,
+`evaluate -o`, `audit --out`, `catalog --out`) goes through
 `synthgov.reporting.outputs`: folders are created, anything but a regular file is refused.
 """
 
@@ -66,6 +67,33 @@ def test_check_output_never_replaces_what_is_not_a_regular_file(
     assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)  # untouched
     if kind == "symlink":
         assert (tmp_path / "elsewhere.json").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "symlink", "folder"])
+def test_the_job_summary_is_appended_to_a_regular_file_only(
+    synthgov: Synthgov,
+    base: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    target = tmp_path / "summary"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "symlink":
+        (tmp_path / "elsewhere.md").write_text("kept\n")
+        target.symlink_to(tmp_path / "elsewhere.md")
+    else:
+        target.mkdir()
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(target))
+    before = os.lstat(target)
+    result = synthgov("check", "--base", "main", "--format", "github", cwd=base)
+    assert result.code == 2
+    assert str(target) in one_line(result.err)
+    after = os.lstat(target)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    if kind == "symlink":
+        assert (tmp_path / "elsewhere.md").read_text() == "kept\n"
 
 
 def test_check_output_through_a_file_in_the_way_is_a_one_line_error(

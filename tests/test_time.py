@@ -219,9 +219,9 @@ def test_the_scheduled_workflow_signs_a_checkpoint_with_a_key_from_a_secret(
     assert "${{" not in step["run"]
     assert 'synthgov audit --out "$RUNNER_TEMP/audit" --checkpoint --key "$KEY"' in step["run"]
     assert "refs/heads/synthgov-checkpoints" in step["run"]
-    gate_workflow = (ROOT / "synthgov/templates/workflow.yml").read_text()
-    assert "PR_AUTHOR: ${{ github.event.pull_request.user.login }}" in gate_workflow
-    assert '${PR_AUTHOR:+--pr-author "$PR_AUTHOR"}' in gate_workflow
+    gate_action = (ROOT / "synthgov/templates/action.yml").read_text()  # the gate workflow's
+    assert "PR_AUTHOR: ${{ github.event.pull_request.user.login }}" in gate_action
+    assert 'set -- "$@" --pr-author "$PR_AUTHOR"' in gate_action
 
 
 def test_a_revocation_dated_in_the_future_is_refused(synthgov: Synthgov, base: Path) -> None:

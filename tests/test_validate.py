@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from synthgov.files.paths import MAX_FILE_BYTES
 from tests.helpers import ROOT, samples
 from tests.helpers.cli import Synthgov
 
@@ -129,7 +131,7 @@ def test_an_unknown_file_under_a_governance_folder_is_an_error(
     assert result.code == 2
     assert (
         result.out.strip()
-        == "datasets/claims/notes.yaml: not a governance file (see docs/files/ for the layout)"
+        == "datasets/claims/notes.yaml:1:1: not a governance file (see docs/files/ for the layout)"
     )
 
 
@@ -254,7 +256,7 @@ def test_a_symlinked_top_level_folder_is_reported_not_skipped(
     os.symlink(elsewhere, governance / "budgets")
     result = synthgov("validate", cwd=governance)
     assert result.code == 2
-    assert "budgets: refusing to follow the symbolic link budgets" in result.out
+    assert "budgets:1:1: refusing to follow the symbolic link budgets" in result.out
 
 
 def test_a_missing_dash_c_directory_is_a_usage_error(synthgov: Synthgov, tmp_path: Path) -> None:
@@ -280,3 +282,84 @@ def test_named_paths_are_relative_to_the_current_directory(
     )
     assert result.code == 0, result.out
     assert "2 file(s) valid" in result.err
+
+
+#: What editors, CI problem matchers and ruff's users read: file, line, column, message.
+PROBLEM_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<message>.+)$")
+
+
+def test_whole_file_problems_are_located_at_1_1_so_editors_and_matchers_read_them(
+    governance: Path, tmp_path: Path, synthgov: Synthgov
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(samples.LEDGER.replace("claims-db", "other"))
+    os.symlink(outside, governance / "budgets/other.yaml")
+    big = governance / "budgets/big.yaml"
+    big.write_text("# padding\n" * (MAX_FILE_BYTES // 10 + 1))
+    (governance / "datasets/claims/notes.yaml").write_text("a: 1\n")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    lines = result.out.splitlines()
+    assert [m.group("file", "line", "column") for m in map(PROBLEM_LINE.match, lines) if m] == [
+        ("budgets/big.yaml", "1", "1"),
+        ("budgets/other.yaml", "1", "1"),
+        ("datasets/claims/notes.yaml", "1", "1"),
+    ], lines
+    assert lines[0].endswith(f"file is larger than the {MAX_FILE_BYTES // 1024} KiB limit")
+    assert "refusing to follow the symbolic link budgets/other.yaml" in lines[1]
+
+
+def test_a_problem_with_a_line_and_no_column_is_at_column_1(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    (governance / "budgets/claims-db.yaml").write_text("a: [\n")
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 2
+    assert all(PROBLEM_LINE.match(line) for line in result.out.splitlines()), result.out
+
+
+def test_a_registry_without_a_policy_admin_warns_of_the_lockout_and_still_passes(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    registry = governance / "policy/reviewers.yaml"
+    registry.write_text(
+        registry.read_text().replace("[privacy-reviewer, policy-admin]", "[privacy-reviewer]")
+    )
+    result = synthgov("validate", cwd=governance)
+    assert result.code == 0, result.out
+    assert result.out == ""
+    [warning] = [line for line in result.err.splitlines() if "warning" in line]
+    assert warning.startswith(
+        "policy/reviewers.yaml:3:3: warning: no reviewer holds the role policy-admin, whose "
+        "approval every change to policy/ needs (policy/policy.yaml:"
+    )
+    assert "register one in the first commit" in warning
+    assert "synthgov validate: 10 file(s) valid" in result.err
+    assert "warning" not in synthgov("validate", "datasets", cwd=governance).err  # not named
+
+
+def test_a_policy_admin_without_a_valid_key_warns_as_fewer_than_needed(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    registry = governance / "policy/reviewers.yaml"
+    registry.write_text(
+        registry.read_text().replace(
+            'valid_after: "2026-01-01T00:00:00Z"',
+            'valid_after: "2020-01-01T00:00:00Z"\n        valid_before: "2021-01-01T00:00:00Z"',
+        )
+    )
+    result = synthgov("validate", "policy/reviewers.yaml", cwd=governance)
+    assert result.code == 0, result.out
+    assert (
+        "warning: changes to policy/ need 1 policy-admin approval(s) (policy/policy.yaml:"
+        in result.err
+    )
+    assert "but only 0 policy-admin has a key valid now" in result.err
+
+
+def test_a_registry_with_a_policy_admin_gives_no_warning(
+    governance: Path, synthgov: Synthgov
+) -> None:
+    result = synthgov("validate", "policy", cwd=governance)
+    assert result.code == 0
+    assert result.err.strip() == "synthgov validate: 2 file(s) valid"

@@ -33,7 +33,7 @@ from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.review import signatures
 from synthgov.decision.sides import Tree, commit_tree, kind_of, release_of
 from synthgov.decision.trust import Trust, make_trust
-from synthgov.errors import GitError, InputError, SignatureError
+from synthgov.errors import GitError, InputError, MissingExtra, SignatureError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
@@ -370,6 +370,8 @@ class Replay:
                 figures = summary(
                     model.source, model.notion, model.cap, [e.loss for e in model.entries]
                 )
+            except MissingExtra:
+                raise
             except Exception:
                 continue
             outcome.budgets.append(

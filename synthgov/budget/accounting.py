@@ -21,9 +21,10 @@ the float it is. Decimal arithmetic that cannot be exact rounds up (`ROUND_CEILI
 composed total is never below the true bound, and comparing it with the cap as an exact
 decimal never lets floating-point rounding pass an overdraw.
 
-OpenDP is imported only when a conversion is needed (about 0.3 s), with RUST_BACKTRACE=0
-(each OpenDP error costs 0.1-0.2 s otherwise), from its submodules rather than
-`opendp.prelude` (which imports scikit-learn). Totals are cached by their losses.
+OpenDP is imported only when a conversion is needed (about 0.3 s; without the `dp` extra
+installed, `MissingExtra`), with RUST_BACKTRACE=0 (each OpenDP error costs 0.1-0.2 s
+otherwise), from its submodules rather than `opendp.prelude` (which imports scikit-learn).
+Totals are cached by their losses.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from decimal import ROUND_CEILING, Context, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
+from synthgov import extras
 from synthgov.models.common import Notion
 from synthgov.models.ledger import Cap, Loss
 
@@ -226,12 +228,18 @@ class _OpenDP:
 
     def __init__(self) -> None:
         os.environ.setdefault("RUST_BACKTRACE", "0")  # an OpenDP error costs 0.1 s otherwise
-        import opendp.combinators as combinators
-        import opendp.domains as domains
-        import opendp.measurements as measurements
-        import opendp.measures as measures
-        import opendp.metrics as metrics
-        from opendp.mod import OpenDPException, enable_features
+        try:
+            import opendp.combinators as combinators
+            import opendp.domains as domains
+            import opendp.measurements as measurements
+            import opendp.measures as measures
+            import opendp.metrics as metrics
+            from opendp.mod import OpenDPException, enable_features
+        except ImportError as exc:  # the dp extra is not installed
+            missing = extras.missing(exc)
+            if missing is None:
+                raise
+            raise missing from exc
 
         # honest-but-curious: OpenDP trusts the recorded loss (the reviewers vouch for it)
         enable_features("contrib", "honest-but-curious")

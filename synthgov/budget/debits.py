@@ -28,7 +28,7 @@ from synthgov.budget.accounting import figure_text
 from synthgov.errors import InputError, UsageError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
-from synthgov.files.loading import Loaded, reads_back_as
+from synthgov.files.loading import Loaded, reads_back_as, reads_exactly
 from synthgov.files.paths import read_bytes, replace_file
 from synthgov.files.writing import to_yaml
 from synthgov.gates.budget import figures_of, loss_figures, show
@@ -47,8 +47,10 @@ from synthgov.signing.canonical import canonical
 USAGE = "give the cap as --epsilon E [--delta D] or --rho R --delta D"
 
 
-#: What the loader reads exactly (loading._MAX_DIGITS): a longer figure would not read back.
-MAX_DIGITS = 15
+#: The most significant digits a figure can have: a double's shortest form has up to 17
+#: (`0.024355970359538362`), and more than 15 read back exactly only as such a form
+#: (`loading.reads_exactly`).
+MAX_DIGITS = 17
 
 
 def notion_of(epsilon: str | None, delta: str | None, rho: str | None) -> Notion:
@@ -72,11 +74,13 @@ def notion_of(epsilon: str | None, delta: str | None, rho: str | None) -> Notion
 
 
 def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
-    """A privacy figure as typed: in the models' range, and one the ledger reads back exactly.
+    """A privacy figure as typed: in the models' range, and one the ledger reads back exactly
+    (up to 15 significant digits, or any float as Python prints it, up to 17).
 
     Raises:
         InputError: not a positive number (see `options.positive_decimal`), outside
-            `PRIVACY_MIN`..`PRIVACY_MAX`, or more significant digits than the loader keeps.
+            `PRIVACY_MIN`..`PRIVACY_MAX`, more than 17 significant digits, or more than
+            15 that are not a float's shortest form (they would not read back exactly).
     """
     value = options.positive_decimal(text, label, below_one=below_one)
     if not PRIVACY_MIN <= value <= PRIVACY_MAX:
@@ -87,7 +91,26 @@ def figure(text: str, label: str, *, below_one: bool = False) -> Decimal:
             f"{text} has more than {MAX_DIGITS} significant digits; "
             "a ledger keeps figures exactly as written",
         )
+    if not reads_exactly(value):
+        raise InputError.at(
+            label,
+            f"{text} has more than 15 significant digits and is not a float as Python "
+            f"prints it ({float(value)!r}); a ledger keeps figures exactly as written",
+        )
     return value
+
+
+def is_zero(text: str | None) -> bool:
+    """`0`, `0.0`, `+0e-3`: a figure of nothing (`--delta 0` is a pure debit)."""
+    if text is None:
+        return False
+    shown = text.strip().removeprefix("+")
+    if not options.NUMBER.fullmatch(shown):
+        return False
+    try:
+        return Decimal(shown) == 0
+    except ArithmeticError:  # an exponent beyond what Decimal can hold: refused as typed
+        return False
 
 
 def release_ref(text: str) -> Release:
@@ -102,11 +125,14 @@ def release_ref(text: str) -> Release:
 
 
 def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Loss:
-    """The debit's loss from the options, exact as typed, in a kind the ledger can hold."""
+    """The debit's loss from the options, exact as typed, in a kind the ledger can hold;
+    `--delta 0` is no delta (an (epsilon, 0) loss is a pure one)."""
     if figures["epsilon"] is not None and figures["rho"] is not None:
         raise UsageError(f"--epsilon and --rho cannot be combined; {DEBIT_USAGE}")
     if figures["epsilon"] is None and figures["rho"] is None:
         raise UsageError(f"no loss given; {DEBIT_USAGE}")
+    if is_zero(figures["delta"]):  # (epsilon, 0)-DP is pure epsilon-DP: recorded as such
+        figures = {**figures, "delta": None}
     values = {
         name: figure(text, f"--{name}", below_one=name == "delta")
         for name, text in figures.items()

@@ -17,7 +17,6 @@ itself is `synthgov.budget.debits.record_debit`, which `release new` calls too.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -48,6 +47,7 @@ from synthgov.models import Ledger
 from synthgov.models.common import (
     Notion,
 )
+from synthgov.reporting import outputs
 
 DESCRIPTIONS = {
     Notion.PURE: "pure epsilon-DP",
@@ -160,7 +160,7 @@ def run_status(root: Path, source: str | None, *, fmt: str) -> int:
     if not summaries:
         click.echo("no ledgers under budgets/ (create one with `synthgov budget new`)", err=True)
         return 0
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = outputs.colour(sys.stdout)
     click.echo("\n".join(render_status(s, color=color) for s in summaries))
     return 0
 

@@ -25,23 +25,64 @@ VERSION_PLACEHOLDER = "@SYNTHGOV_VERSION@"
 #: The template policy's repository id, replaced by a fresh random one in every scaffold.
 REPOSITORY_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 
-#: Target path -> template name, for the files copied from synthgov/templates/.
+#: Placeholder in the gate workflow for the synthgov action it uses.
+ACTION_PLACEHOLDER = "@SYNTHGOV_ACTION@"
+
+#: The copy of the synthgov action that `init` writes, and how the workflow names it.
+LOCAL_ACTION = ".github/actions/synthgov/action.yml"
+LOCAL_ACTION_REF = "./.github/actions/synthgov"
+
+#: The published action (action.yml at the root of this repository), pinned by commit.
+ACTION_REPOSITORY = "synthgov/synthgov"
+
+#: Target path -> template name, for the files copied from synthgov/templates/ (GitHub).
 TEMPLATES = {
     "policy/policy.yaml": "policy.yaml",
     "policy/reviewers.yaml": "reviewers.yaml",
     ".github/workflows/synthgov.yml": "workflow.yml",
     ".github/workflows/synthgov-revalidation.yml": "revalidation-workflow.yml",
+    LOCAL_ACTION: "action.yml",
+    ".github/synthgov-requirements.in": "synthgov-requirements.in",
+    ".github/dependabot.yml": "dependabot.yml",
     ".github/CODEOWNERS": "CODEOWNERS",
     ".pre-commit-config.yaml": "pre-commit-config.yaml",
 }
 
+#: The same for `init --ci gitlab`: a .gitlab-ci.yml instead of .github/.
+GITLAB_TEMPLATES = {
+    "policy/policy.yaml": "policy.yaml",
+    "policy/reviewers.yaml": "reviewers.yaml",
+    ".gitlab-ci.yml": "gitlab-ci.yml",
+    ".gitlab/synthgov-requirements.in": "synthgov-requirements.in",
+    ".gitlab/CODEOWNERS": "gitlab-CODEOWNERS",
+    ".pre-commit-config.yaml": "pre-commit-config.yaml",
+}
+
+#: The CI systems `init --ci` writes for: their templates, the folder of the lock, and
+#: what to make required.
+CI = {
+    "github": (TEMPLATES, ".github", "Make `synthgov / check` a required status check of main"),
+    "gitlab": (
+        GITLAB_TEMPLATES,
+        ".gitlab",
+        'Turn on "Pipelines must succeed" for merge requests',
+    ),
+}
+
 NEXT_STEPS = """\
 Next steps:
-  1. Review policy/policy.yaml and replace @your-org/privacy-admins in .github/CODEOWNERS.
-  2. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
-  3. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
-  4. synthgov budget new SOURCE --epsilon E --delta D
-  5. Make `synthgov / check` a required status check of main."""
+  1. Register a policy-admin before the first commit, and commit them with the policy:
+       synthgov reviewer add ID --name N --email E --role policy-admin --key KEY.pub
+     Every later change to policy/ (the registry included) needs policy-admin approvals,
+     so a repository whose first commit has none can never change its policy again.
+  2. Review policy/policy.yaml and replace @your-org/privacy-admins in {codeowners}.
+  3. synthgov reviewer add ID --name N --email E --role privacy-reviewer --key KEY.pub
+     (and data-owner); `synthgov validate` warns while no policy-admin is registered.
+  4. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
+  5. synthgov budget new SOURCE --epsilon E --delta D
+  6. Lock the gate's install, hashes included (CI refuses to install without them):
+       pip-compile --generate-hashes --allow-unsafe --strip-extras {lock}
+  7. {required} (docs/ci.md)."""
 
 
 def template(name: str) -> bytes:
@@ -50,11 +91,37 @@ def template(name: str) -> bytes:
     return data.replace(VERSION_PLACEHOLDER.encode(), __version__.encode())
 
 
-def scaffold() -> dict[str, bytes]:
+def action_ref(action_sha: str | None) -> str:
+    """How the gate workflow names the synthgov action: the copy `init` writes, or the
+    published one pinned by the full commit sha of its release tag (GitHub's hardening
+    guidance: a tag can be moved, a commit cannot), with the tag beside it."""
+    if action_sha is None:
+        return LOCAL_ACTION_REF
+    return f"{ACTION_REPOSITORY}@{action_sha} # v{__version__}"
+
+
+def next_steps(ci: str) -> str:
+    """What to do after `init`, for the CI system it wrote for."""
+    _, folder, required = CI[ci]
+    return NEXT_STEPS.format(
+        codeowners=f"{folder}/CODEOWNERS",
+        lock=f"{folder}/synthgov-requirements.in",
+        required=required,
+    )
+
+
+def scaffold(action_sha: str | None = None, ci: str = "github") -> dict[str, bytes]:
     """Every file `init` writes, by repository-relative path."""
     from synthgov.files.schemas import json_schema
 
-    targets = {path: template(name) for path, name in TEMPLATES.items()}
+    targets = {path: template(name) for path, name in CI[ci][0].items()}
+    workflow = ".github/workflows/synthgov.yml"
+    if workflow in targets:
+        targets[workflow] = targets[workflow].replace(
+            ACTION_PLACEHOLDER.encode(), action_ref(action_sha).encode()
+        )
+    if action_sha is not None:  # the published action: no copy of it
+        del targets[LOCAL_ACTION]
     fresh = str(uuid.uuid4()).encode()  # approvals sign it: no two repositories share one
     targets["policy/policy.yaml"] = targets["policy/policy.yaml"].replace(
         REPOSITORY_PLACEHOLDER.encode(), fresh
@@ -81,9 +148,13 @@ def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
     return InputError([Problem(Location(str(directory / path)), message) for path in paths])
 
 
-def run(directory: Path, skip_existing: bool) -> int:
+def run(
+    directory: Path, skip_existing: bool, action_sha: str | None = None, ci: str = "github"
+) -> int:
     root = directory.absolute()
-    targets = scaffold()
+    if action_sha is not None and ci != "github":
+        raise InputError.at("--action-sha", "names a GitHub action; it applies to --ci github only")
+    targets = scaffold(action_sha, ci)
     try:
         if root.is_symlink() and not root.exists():
             raise InputError.at(
@@ -118,5 +189,5 @@ def run(directory: Path, skip_existing: bool) -> int:
     click.echo(f"synthgov init: wrote {len(written)} file(s) in {directory}", err=True)
     for path in written:
         click.echo(f"  {path}", err=True)
-    click.echo(NEXT_STEPS, err=True)
+    click.echo(next_steps(ci), err=True)
     return 0

@@ -1,12 +1,14 @@
 """`synthgov validate [PATH...]`: every governance file, every problem, one pass.
 
-Problems go to stdout as `file:line:col: message` (BRIEF §10.7), the summary to stderr.
+Problems go to stdout as `file:line:col: message` (BRIEF §10.7; `1:1` for a problem with
+the whole file), the summary to stderr.
 Never imports pandas or scikit-learn: it runs in pre-commit hooks.
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -15,7 +17,7 @@ from synthgov.errors import InputError, Location, Problem
 from synthgov.files import consistency, governance, layout
 from synthgov.files.loading import Loaded
 from synthgov.files.paths import iter_files, relative_to_root
-from synthgov.models import Card, Policy
+from synthgov.models import Card, Policy, Registry
 
 
 def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:
@@ -42,6 +44,58 @@ def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], 
         else:
             files.append(rel)
     return sorted(set(files)), problems
+
+
+def pinned(problem: Problem) -> Problem:
+    """The problem at a line and column, 1:1 for one about the whole file (a symbolic link,
+    a file too large, a stray file): every line is `file:line:col: message`, as ruff and
+    compilers write, which editors and CI problem matchers read."""
+    where = problem.location
+    return Problem(Location(where.path, where.line or 1, where.column or 1), problem.message)
+
+
+def lockout_warnings(
+    root: Path,
+    policy: Loaded[Policy],
+    registry: Loaded[Registry] | None,
+    now: datetime | None = None,
+) -> list[str]:
+    """Warnings (`file:line:col: warning: …`) when the registry cannot approve a change to
+    policy/: a role of `policy_changes` that no reviewer holds, or fewer holders with a key
+    valid now than the approvals need. Registering one is itself a change to policy/, so a
+    repository whose first commit has no policy-admin can never change its policy again."""
+    if registry is None:
+        if not (root / layout.REVIEWERS).exists():
+            return []
+        try:
+            registry = governance.load(root, layout.REVIEWERS, Registry)
+        except InputError:
+            return []  # reported as a problem when validated; nothing to count
+    assert isinstance(registry.model, Registry)
+    moment = now or datetime.now(UTC)
+    spot = policy.document.locate(("policy_changes", "approvals"))
+    rule = f"{spot.path}:{spot.line}" if spot.line else spot.path
+    where = registry.document.locate(("reviewers",))
+    at = f"{where.path}:{where.line or 1}:{where.column or 1}"
+    warnings = []
+    for role, count in policy.model.policy_changes.approvals.items():
+        holders = registry.model.holders(role)
+        usable = [r for r in holders if any(k.is_valid_at(moment) for k in r.keys)]
+        needed = min(count, max(1, len(holders)))
+        if not holders:
+            warnings.append(
+                f"{at}: warning: no reviewer holds the role {role}, whose approval every "
+                f"change to policy/ needs ({rule}); register one in the first commit "
+                f"(synthgov reviewer add ID --role {role} ...), or no later change to "
+                "policy/, this registry included, can be approved"
+            )
+        elif len(usable) < needed:
+            warnings.append(
+                f"{at}: warning: changes to policy/ need {needed} {role} approval(s) "
+                f"({rule}) but only {len(usable)} {role} has a key valid now; register "
+                "another or renew a key while a change to policy/ can still be approved"
+            )
+    return warnings
 
 
 def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
@@ -74,9 +128,12 @@ def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():
             problems.extend(consistency.problems_against_policy(item, policy))
+    if policy is not None and {layout.POLICY, layout.REVIEWERS} & set(files):
+        for warning in lockout_warnings(root, policy, loaded.get(layout.REVIEWERS)):
+            click.echo(warning, err=True)
     problems.sort(key=lambda p: (p.location.path, p.location.line or 0, p.location.column or 0))
     for problem in problems:
-        click.echo(str(problem))
+        click.echo(str(pinned(problem)))
     bad = len({p.location.path for p in problems})
     if problems:
         click.echo(

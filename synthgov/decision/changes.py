@@ -19,7 +19,7 @@ from synthgov.decision.evidence import approval_evidence
 from synthgov.decision.findings import Finding
 from synthgov.decision.sides import Tree, kind_of, loads, parsed
 from synthgov.decision.trust import Trust
-from synthgov.errors import InputError
+from synthgov.errors import InputError, MissingExtra
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
@@ -81,6 +81,8 @@ def ledger_changes(
             found += budget.ledger_findings(
                 loaded, on_base, named, header_approved=path in approved_ledgers
             )
+        except MissingExtra:
+            raise
         except Exception as exc:  # fail closed
             found.append(engine.failed_to_check(path, "budget", f"{type(exc).__name__}: {exc}"))
     return found

@@ -23,7 +23,7 @@ from synthgov.decision.contexts import release_context
 from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.decision.trust import Trust
-from synthgov.errors import InputError
+from synthgov.errors import InputError, MissingExtra
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
@@ -61,6 +61,8 @@ def check_release(
         ctx = release_context(release, trust, head, base)
     except InputError as exc:
         return ReleaseResult(release, tuple(files.invalid(exc)), paths), None
+    except MissingExtra:
+        raise
     except Exception as exc:  # fail closed
         finding = engine.failed_to_check(
             paths[0] if paths else None, "files", f"{type(exc).__name__}: {exc}"
@@ -155,6 +157,8 @@ def _governance(
         first = exc.problems[0]
         reason = f"the base's version does not load: {first}"
         return [engine.failed_to_check(first.location.path, "policy", reason)], trust
+    except MissingExtra:
+        raise
     except Exception as exc:  # fail closed
         reason = f"{type(exc).__name__}: {exc}"
         return [engine.failed_to_check(None, "policy", reason)], trust

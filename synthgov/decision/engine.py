@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from synthgov.decision import waivers
 from synthgov.decision.findings import Finding, ReleaseResult, Severity
+from synthgov.errors import MissingExtra
 from synthgov.gates import (
     ReleaseContext,
     approvals,
@@ -56,6 +57,8 @@ def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult
     for name, gate in GATES:
         try:
             found.extend(gate(ctx))
+        except MissingExtra:  # not the release's fault: the command says what to install
+            raise
         except Exception as exc:  # fail closed, whatever went wrong
             found.append(
                 failed_to_check(ctx.manifest.document.path, name, f"{type(exc).__name__}: {exc}")
@@ -65,7 +68,8 @@ def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult
         found = waivers.apply(found + unapproved, approved, ctx.policy, ctx.now)
     except Exception as exc:  # fail closed
         found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
-    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files)
+    judged = (*ctx.policy.model.rules, *(name for name, _ in GATES if name != "metrics"))
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged)
 
 
 def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:

@@ -50,6 +50,10 @@ class Finding:
     outcome: str | None = None
     #: the estimate's interval at the policy's confidence, (lower, upper); None for a value
     interval: tuple[float, float] | None = None
+    #: what the finding is about when its rule can find several things in one release: a
+    #: role, a column, a waiver id, an input (never a value, so it names the same thing
+    #: from one run to the next; SARIF fingerprints and JUnit test names use it)
+    subject: str | None = None
 
     @property
     def blocks(self) -> bool:
@@ -57,10 +61,24 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class RuleInfo:
+    """A rule of the base policy, as the outputs describe it (the same for every release)."""
+
+    id: str  # e.g. "fidelity.detection_auc"
+    description: str | None = None
+    fix: str | None = None
+    file: str | None = None  # where the rule is set (the policy), with its line
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class ReleaseResult:
     release: str  # dataset@version
     findings: tuple[Finding, ...]
     files: tuple[str, ...] = ()  # the release's files the pull request added or changed
+    #: the policy's rules and the fixed gates judged on it (empty when its gates did not
+    #: run, e.g. a release that cannot be read): those without a finding passed
+    judged: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -76,6 +94,8 @@ class Verdict:
     rules_evaluated: int = 0
     evaluated_at: datetime | None = None
     notes: tuple[str, ...] = field(default=())  # e.g. "no release changed"
+    #: the base policy's rules, judged on every release (what passed is shown as passing)
+    rules: tuple[RuleInfo, ...] = ()
 
     @property
     def verdict(self) -> str:

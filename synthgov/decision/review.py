@@ -276,6 +276,7 @@ def _standing_rejects(
                 file=path,
                 line=1,
                 enforcement="hard",
+                subject=path,
             )
         )
     return found
@@ -345,6 +346,7 @@ def review(subject: Subject, evidence: Evidence) -> Review:
                 line=1,
                 message=f"{path}: {message}",
                 enforcement="hard",
+                subject=path,
             )
         )
 
@@ -404,6 +406,7 @@ def review(subject: Subject, evidence: Evidence) -> Review:
                 threshold_line=subject.required_line,
                 enforcement="hard",
                 fix=f"A reviewer with the role runs `{subject.command} --role {role}`.",
+                subject=role,
             )
         )
     return Review(subject, tuple(files), filled, tuple(found))

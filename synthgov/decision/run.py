@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from synthgov.decision.decide import Decision, decide
-from synthgov.decision.findings import Verdict
+from synthgov.decision.findings import RuleInfo, Verdict
 from synthgov.decision.impact import policy_impact
 from synthgov.decision.schedule import overdue
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
@@ -44,7 +44,17 @@ def _verdict(
         rules_evaluated=len(trust.policy.model.rules) * len(decision.results),
         evaluated_at=now,
         notes=notes,
+        rules=_rules(trust),
     )
+
+
+def _rules(trust: Trust) -> tuple[RuleInfo, ...]:
+    """The base policy's rules as the outputs describe them (description, fix, where set)."""
+    found = []
+    for rule_id, rule in trust.policy.model.rules.items():
+        where = trust.policy.document.locate(("rules", rule_id), key=True)
+        found.append(RuleInfo(rule_id, rule.description, rule.fix, where.path, where.line))
+    return tuple(found)
 
 
 def _overdue(tree: Tree, now: datetime, enforce: bool) -> Verdict:

@@ -20,7 +20,7 @@ from synthgov.decision.contexts import release_context
 from synthgov.decision.review import Review
 from synthgov.decision.sides import Sides, git_sides, release_of
 from synthgov.decision.trust import Trust, make_trust
-from synthgov.errors import GitError, InputError
+from synthgov.errors import GitError, InputError, MissingExtra
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
 from synthgov.gates import ReleaseContext
@@ -78,6 +78,8 @@ def _judge(
             "reason": str(exc.problems[0]),
         }
         return item, ReleaseState(release, version, "blocked", ("files.invalid",)), None
+    except MissingExtra:
+        raise
     except Exception as exc:  # one release that cannot be judged does not hide the others
         item = {
             "release": release,
@@ -184,6 +186,8 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
         )
     except InputError as exc:
         problems.append(str(exc.problems[0]))
+    except MissingExtra:
+        raise
     except Exception as exc:  # a ledger that cannot be composed shows no budget, says why
         problems.append(f"{path}: the budget cannot be composed: {type(exc).__name__}: {exc}")
     return None

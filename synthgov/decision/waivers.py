@@ -36,6 +36,7 @@ def _waiver_finding(loaded: Loaded[Waiver], rule: str, message: str, severity: S
         file=loaded.document.path,
         line=loaded.document.locate(("expires_at",)).line,
         enforcement="mandatory",
+        subject=loaded.model.id,
     )
 
 

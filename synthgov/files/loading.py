@@ -172,9 +172,7 @@ def _number(text: str, mark: Any) -> int | Decimal:
         as_float = float(value)
     except ArithmeticError:  # exponent beyond what Decimal or float can hold
         raise _Fail(f"number {text} is too large", mark) from None
-    if digits > _MAX_DIGITS and Decimal(repr(as_float)) != value:
-        # more digits than a double keeps, unless they are a double's own shortest form (up
-        # to 17 digits: what Python, pandas and `dataset new` write for a measured minimum)
+    if digits > _MAX_DIGITS and not reads_exactly(value):
         raise _Fail(
             f"number {text} has more than {_MAX_DIGITS} significant digits; it would not be read exactly",
             mark,
@@ -184,6 +182,18 @@ def _number(text: str, mark: Any) -> int | Decimal:
     if as_float == 0.0 and value != 0:
         raise _Fail(f"number {text} is too small to represent (it would read as 0)", mark)
     return value
+
+
+def reads_exactly(value: Decimal) -> bool:
+    """Whether a finite number is read back exactly as written: up to `_MAX_DIGITS`
+    significant digits, or a double's own shortest form (up to 17 digits: what Python,
+    pandas and `dataset new` write for a measured minimum, `0.024355970359538362`)."""
+    if len(value.normalize().as_tuple().digits) <= _MAX_DIGITS:
+        return True
+    try:
+        return Decimal(repr(float(value))) == value
+    except ArithmeticError:  # pragma: no cover - the callers admit finite numbers only
+        return False
 
 
 def _is_plain(node: ScalarNode) -> bool:

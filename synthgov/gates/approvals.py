@@ -237,6 +237,7 @@ def approved_waivers(ctx: ReleaseContext) -> tuple[tuple[Loaded[Waiver], ...], l
                 threshold_line=f.threshold_line,
                 enforcement="hard",
                 fix=f.fix,
+                subject=f"{waiver.id}:{f.subject}",
             )
             for f in missing
         ]

@@ -324,6 +324,17 @@ def as_change_findings(found: list[Finding], rule: str, gate: str) -> list[Findi
     return [replace(f, gate=gate, rule=rule) if f.rule == "approvals.missing" else f for f in found]
 
 
+def _about(card: Card, loc: KeyPath) -> str:
+    """What a card change is about, by name where the card names it (a column, a
+    constraint), never by its position, so that reordering does not rename it."""
+    parts = [str(part) for part in loc]
+    if len(loc) >= 2 and loc[0] in ("columns", "constraints") and isinstance(loc[1], int):
+        items = card.columns if loc[0] == "columns" else card.constraints
+        if loc[1] < len(items):
+            parts[1] = items[loc[1]].name
+    return ".".join(parts)
+
+
 def card_findings(
     subject: Subject, evidence: Evidence, card: Loaded[Card], changes: list[CardChange]
 ) -> list[Finding]:
@@ -339,6 +350,7 @@ def card_findings(
             file=path,
             line=card.document.locate(change.loc).line,
             enforcement="advisory",
+            subject=_about(card.model, change.loc),
         )
         for change in changes
         if change.loosens

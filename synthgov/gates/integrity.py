@@ -162,6 +162,7 @@ def _count_findings(ctx: ReleaseContext) -> list[Finding]:
                 line=spot.line,
                 enforcement="hard",
                 fix="Re-run `synthgov evaluate` on the release's tables.",
+                subject=metric.id if metric.column is None else f"{metric.id}:{metric.column}",
             )
         )
     return found

@@ -1,13 +1,15 @@
 """An evaluation for people at a terminal: its steps as they happen, on stderr.
 
 `evaluate`, `release new` and `revalidate` all measure tables, and show it the same way:
-rich's live display on a terminal, one line per metric family elsewhere, nothing when
-quiet. `evaluate_release` is the evaluation a release's files get inside a governance
-repository: the repository's policy sets the seed rule and the subgroups.
+rich's live display on a terminal, one line per metric family elsewhere (and on a
+`TERM=dumb` terminal, which cannot redraw), nothing when quiet. `evaluate_release` is
+the evaluation a release's files get inside a governance repository: the repository's
+policy sets the seed rule and the subgroups.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -30,7 +32,8 @@ class progress:
     def __enter__(self) -> Any:
         if self.quiet:
             return lambda _name: None
-        if not sys.stderr.isatty():
+        if not sys.stderr.isatty() or os.environ.get("TERM", "").lower() == "dumb":
+            # a dumb terminal cannot redraw a live display: one plain line per step
             return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import assert_never
 
 from synthgov.decision.findings import Verdict
-from synthgov.reporting import github, json, junit, markdown, sarif, text
+from synthgov.reporting import github, gitlab, json, junit, markdown, sarif, text
 
 
 class Format(StrEnum):
@@ -24,6 +24,7 @@ class Format(StrEnum):
     GITHUB = "github"
     SARIF = "sarif"
     JUNIT = "junit"
+    GITLAB = "gitlab"
 
 
 def render(verdict: Verdict, fmt: Format, *, color: bool = False) -> str:
@@ -41,5 +42,7 @@ def render(verdict: Verdict, fmt: Format, *, color: bool = False) -> str:
             return sarif.render(verdict)
         case Format.JUNIT:
             return junit.render(verdict)
+        case Format.GITLAB:
+            return gitlab.render(verdict)
         case _:
             assert_never(fmt)

@@ -1,12 +1,14 @@
-"""Writing what a user asked for where they asked: `check --output`, `evaluate -o`,
-`audit --out`, `catalog --out`.
+"""Writing what a user asked for where they asked: `check --output` and `--format
+FORMAT=PATH`, the job summary `check` appends to, `evaluate -o`, `audit --out`,
+`catalog --out`.
 
 Outputs may live outside the repository (unlike `paths`), but they are only ever regular
 files: an existing FIFO, device, socket, folder or symbolic link at the path is refused
 with one line, never replaced (replacing `/dev/stdout` or a named pipe with a file is data
 lost for whoever reads it). Missing folders on the way are created, as `mkdir -p` does.
 A file is written to a temporary sibling and renamed into place, so a reader never sees
-half a report; an existing file keeps its permissions.
+half a report; an existing file keeps its permissions. `colour` says whether a stream
+is a terminal that wants colour.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from synthgov.errors import InputError
 from synthgov.files.paths import umask
@@ -108,6 +111,36 @@ def write_text(path: Path, text: str) -> None:
     write_file(path, text.encode("utf-8"))
 
 
+def append_text(path: Path, text: str) -> None:
+    """Append `text` to a regular file at `path`, created if missing (the job summary
+    `$GITHUB_STEP_SUMMARY`, which other steps write to as well: it is added to, never
+    replaced). What is not a regular file is refused as by `file_target`, also when it
+    appears between the check and the opening.
+
+    Raises:
+        InputError: as `file_target`, or the file cannot be written.
+    """
+    target, shown = file_target(path), str(path)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    try:
+        fd = os.open(target, flags, 0o666)
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError.at(
+                shown, f"became {_kind(mode)} while synthgov was writing; nothing was written"
+            )
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data) :]
+    except OSError as exc:
+        raise InputError.at(shown, f"cannot write: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
 def folder(path: Path) -> Path:
     """The absolute path of a folder to write several outputs into, created if missing.
 
@@ -125,3 +158,13 @@ def folder(path: Path) -> Path:
         )
     _make_folder(target, shown)
     return target
+
+
+def colour(stream: TextIO) -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (no-color.org) or the terminal is
+    dumb (`TERM=dumb`: Emacs shells, editors' task output), which shows escapes raw."""
+    return (
+        stream.isatty()
+        and "NO_COLOR" not in os.environ
+        and os.environ.get("TERM", "").lower() != "dumb"
+    )
