@@ -1,5 +1,5 @@
 """The output formats of `check`, read back with real parsers: json, jsonschema, xml.etree,
-sarif-pydantic (SARIF 2.1.0's object model), xmlschema and junitparser.
+sarif-pydantic (SARIF 2.1.0's object model), sarif-tools, xmlschema and junitparser.
 
 tests/data/junit-10.xsd is the Jenkins xUnit plugin's JUnit definition as pytest validates
 its own reports with it; JUnit output is checked with it (xmlschema) and read back with
@@ -287,6 +287,22 @@ def test_sarif_pydantic_reads_every_rule_described_and_every_alert_apart() -> No
         assert str(rule.help_uri).startswith("https://")
     prints = [(r.partial_fingerprints or {})["primaryLocationLineHash"] for r in run.results or []]
     assert len(prints) == 3 and len(set(prints)) == 3
+
+
+def test_sarif_tools_reads_every_alert_with_its_rule_and_location(tmp_path: Path) -> None:
+    """sarif-tools (Microsoft's CLI and library for SARIF triage) loads the file and sees
+    each blocking and advisory alert with its rule, file and line."""
+    from sarif import loader
+
+    path = tmp_path / "check.sarif"
+    path.write_text(render(VERDICT, Format.SARIF))
+    log = loader.load_sarif_file(str(path))
+    records = log.get_records()
+    assert log.get_result_count() == len(records) == 3
+    rules = {rule["id"] for run in log.data["runs"] for rule in run["tool"]["driver"]["rules"]}
+    for record in records:
+        assert record["Code"].split(" ")[0] in rules
+        assert record["Location"] and int(record["Line"]) >= 1
 
 
 # --- gitlab -------------------------------------------------------------------------------
