@@ -56,7 +56,7 @@ def privacy_block(
     """The manifest's privacy block: DP figures as typed, or `none` (empirical audit only).
 
     Raises:
-        UsageError: --delta alone, or --epsilon with --rho.
+        UsageError: --delta alone, or --epsilon with --rho. `--delta 0` is no delta.
         InputError: a figure out of range (see `debits.figure`).
     """
     if epsilon is None and rho is None:
@@ -65,6 +65,8 @@ def privacy_block(
         return {"mechanism": mechanism or generator, "notion": "none"}
     if epsilon is not None and rho is not None:
         raise UsageError("--epsilon and --rho cannot be combined")
+    if epsilon is not None and debits.is_zero(delta):
+        delta = None  # (epsilon, 0)-DP is pure epsilon-DP, as `budget debit` records it
     notion = "zcdp" if rho is not None else "approx" if delta is not None else "pure"
     figures = {"epsilon": epsilon, "delta": delta, "rho": rho}
     values = {

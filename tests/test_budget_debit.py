@@ -472,3 +472,17 @@ def test_eight_concurrent_debit_processes_lose_no_entry(gov: Path) -> None:
     assert len(entries) == 160 and len(reported) == 160
     assert {e.seq: e.release for e in entries} == reported
     assert ledgers.chain_issues(governance.load(gov, LEDGER).document.data) == []
+
+
+def test_release_new_with_delta_zero_declares_a_pure_release() -> None:
+    """`release new --epsilon 1 --delta 0` is what `budget debit` records: a pure debit,
+    not an (epsilon, delta) release with a delta the loader refuses."""
+    from synthgov.manifests import privacy_block
+
+    block = privacy_block("ctgan", None, "1", "0", None)
+    assert block == {
+        "mechanism": "ctgan",
+        "notion": "pure",
+        "epsilon": privacy_block("ctgan", None, "1", None, None)["epsilon"],
+    }
+    assert privacy_block("ctgan", None, "1", "1e-6", None)["notion"] == "approx"
