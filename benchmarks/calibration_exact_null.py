@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 
+import calibration_tables
 import numpy as np
 import pandas as pd
 from scipy.stats import fisher_exact
-
-import calibration_tables
 
 
 def main() -> None:
