@@ -299,7 +299,7 @@ def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 260) -> 
     buckets = sorted(counts)
     passed = sum(c[0] for c in counts.values())
     blocked = sum(c[1] for c in counts.values())
-    left, right, top_pad, bottom_pad = 70, 150, 16, 48
+    left, right, top_pad, bottom_pad = 70, 150, 20, 62
     plot = height - top_pad - bottom_pad
     up = max(1, max(c[0] for c in counts.values()))
     down = max(1, max(c[1] for c in counts.values()))
@@ -346,8 +346,12 @@ def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 260) -> 
                 f'<rect x="{x:.1f}" y="{zero:.1f}" width="{bar:.1f}" height="{no * scale:.1f}" '
                 f'fill="{BAD}"><title>{escape(bucket)}: {no} blocked</title></rect>'
             )
+        if ok and bar >= 12:  # the count at the end of its bar
+            parts.append(_text(x + bar / 2, zero - ok * scale - 4, str(ok), "middle"))
+        if no and bar >= 12:
+            parts.append(_text(x + bar / 2, zero + no * scale + 14, str(no), "middle"))
         if i % label_every == 0 or i == len(buckets) - 1:
-            parts.append(_text(x + bar / 2, top_pad + plot + 16, bucket, "middle"))
+            parts.append(_text(x + bar / 2, top_pad + plot + 30, bucket, "middle"))
     parts.append(
         f'<line x1="{left}" y1="{zero:.1f}" x2="{width - right}" y2="{zero:.1f}" stroke="{INK}"/>'
     )
