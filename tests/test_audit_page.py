@@ -3,6 +3,7 @@ screen reader can walk, colours anyone can read, and nothing fetched from anywhe
 
 from __future__ import annotations
 
+import itertools
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -221,7 +222,7 @@ def test_a_clean_audit_chart_says_what_it_counts_not_just_a_green_rectangle() ->
         "oldest to newest",
     ):
         assert words in budgets["text"], words
-    assert "25% of the ε cap spent (1.0 of 4.0" in parsed.all("figcaption", budgets)[0]["text"]
+    assert "25% of the ε cap spent (1 of 4," in parsed.all("figcaption", budgets)[0]["text"]
 
 
 def test_a_blocked_audit_chart_counts_blocked_below_the_axis_with_its_legend() -> None:
@@ -312,3 +313,30 @@ def test_the_page_of_a_real_clean_history(synthgov: Synthgov, repo: Path) -> Non
     assert "claims-db" in budgets["text"]
     for table in parsed.all("table"):
         assert parsed.all("caption", table)
+
+
+def test_a_long_history_with_many_sources_keeps_its_axis_legible_and_sources_apart() -> None:
+    times = [f"2026-{month:02d}-{day:02d}T09:00:00Z" for month in (1, 2, 3) for day in range(1, 29)]
+    sources = [f"source-{i:02d}" for i in range(14)]
+    doc = document(
+        *(decision(t, "blocked" if i % 9 == 0 else "pass") for i, t in enumerate(times)),
+        budgets=[budget(sources[i % 14], t, 0.1 * i % 4) for i, t in enumerate(times)],
+    )
+    parsed = page(doc)
+    verdicts, budgets = parsed.all("figure")
+    assert "month of the decision" in verdicts["text"]  # 84 days: counted per month
+    ticks = [t for t in parsed.all("text", verdicts) if t["attrs"]["text-anchor"] == "end"]
+    heights = sorted(float(t["attrs"]["y"]) for t in ticks)
+    assert min(b - a for a, b in itertools.pairwise(heights)) >= 14  # the tick labels never overlap
+    assert {"2026-01", "2026-02", "2026-03"} <= {t["text"] for t in parsed.all("text", verdicts)}
+    svg = parsed.all("svg", budgets)[0]
+    legend = [t for t in parsed.all("text", budgets) if t["text"] in sources]
+    assert len(legend) == 14
+    assert max(float(t["attrs"]["y"]) for t in legend) < float(svg["attrs"]["height"]) - 40
+    styles = {
+        (line["attrs"]["stroke"], line["attrs"].get("stroke-dasharray"))
+        for line in parsed.all("polyline", budgets)
+        if line["attrs"].get("stroke-width") == "2"
+    }
+    assert len(styles) == 14  # colour and dash together tell every source apart
+    assert "0.0000000" not in budgets["text"]  # amounts at four significant digits

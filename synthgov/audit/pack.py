@@ -214,7 +214,8 @@ svg.chart{{max-width:100%;height:auto;font-family:system-ui,sans-serif}}
 @media print{{body{{margin:0;max-width:none}}.badge{{border:1px solid {INK}}}}}
 """
 _MARKERS = ("circle", "square", "triangle", "diamond", "cross", "bar")
-_DASHES = ("", "6 3", "2 3", "8 3 2 3", "12 4", "4 4")
+#: Five dashes against six markers and colours: no two of the first thirty sources look alike.
+_DASHES = ("", "6 3", "2 3", "8 3 2 3", "12 4")
 
 
 def _e(value: Any) -> str:
@@ -279,10 +280,13 @@ def _marker(kind: str, x: float, y: float, colour: str) -> str:
     return f'<polygon fill="{colour}" points="{points}"/>'
 
 
-def _ticks(top: int) -> list[int]:
-    """Whole-number ticks from 0 to `top`, at most about five of them."""
-    step = max(1, -(-top // 4))
-    return list(range(0, top + 1, step))
+def _number(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else _e(value)
+
+
+def _step(most: int) -> int:
+    """A whole-number tick step giving at most about four ticks up to `most`."""
+    return max(1, -(-most // 4))
 
 
 def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 260) -> str:
@@ -301,8 +305,10 @@ def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 260) -> 
     blocked = sum(c[1] for c in counts.values())
     left, right, top_pad, bottom_pad = 70, 150, 20, 62
     plot = height - top_pad - bottom_pad
-    up = max(1, max(c[0] for c in counts.values()))
-    down = max(1, max(c[1] for c in counts.values()))
+    most_up, most_down = (max(c[i] for c in counts.values()) for i in (0, 1))
+    step = _step(max(most_up, most_down))  # one step on both sides of the axis
+    up = step * max(1, -(-most_up // step))
+    down = step * max(1, -(-most_down // step))
     zero = top_pad + plot * up / (up + down)
     scale = plot / (up + down)
     slot = (width - left - right) / len(buckets)
@@ -310,13 +316,13 @@ def _verdict_chart(doc: dict[str, Any], width: int = 720, height: int = 260) -> 
     parts = [
         f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot}" stroke="{INK}"/>',
     ]
-    for tick in _ticks(up):
+    for tick in range(0, up + 1, step):
         y = zero - tick * scale
         parts.append(
             f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="{INK}"/>'
         )
         parts.append(_text(left - 7, y + 4, str(tick), "end"))
-    for tick in _ticks(down)[1:]:
+    for tick in range(step, down + 1, step):
         y = zero + tick * scale
         parts.append(
             f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="{INK}"/>'
@@ -397,6 +403,7 @@ def _budget_chart(doc: dict[str, Any], width: int = 720, height: int = 280) -> s
         series[point["source"]].append((step, share))
         last[point["source"]] = (figure, spent, cap, point["entries"], point["time"])
     left, right, top_pad, bottom_pad = 70, 170, 16, 48
+    height = max(height, top_pad + 28 + 20 * len(series) + bottom_pad)  # room for the legend
     steps = len(points)
     top = max([1.0, *(share for line in series.values() for _, share in line)])
     top = -(-top * 4 // 1) / 4  # up to the next quarter
@@ -413,7 +420,7 @@ def _budget_chart(doc: dict[str, Any], width: int = 720, height: int = 280) -> s
         f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="{INK}"/>',
         f'<line x1="{left}" y1="{y(1):.1f}" x2="{width - right}" y2="{y(1):.1f}" '
         f'stroke="{BAD}" stroke-dasharray="4 3"/>',
-        _text(width - right - 4, y(1) - 5, "cap (100%)", "end"),
+        _text(left + 4, y(1) - 5, "cap (100%)"),
     ]
     for i in range(int(top * 4) + 1):
         share = i / 4
@@ -469,7 +476,7 @@ def _budget_chart(doc: dict[str, Any], width: int = 720, height: int = 280) -> s
         figure, spent, cap, entries, time = last[source]
         symbol = "ρ" if figure == "rho" else "ε"
         summary.append(
-            f"{source}: {line[-1][1]:.0%} of the {symbol} cap spent ({spent} of {cap}, "
+            f"{source}: {line[-1][1]:.0%} of the {symbol} cap spent ({_number(spent)} of {_number(cap)}, "
             f"{entries} ledger entr{'y' if entries == 1 else 'ies'}) at {time}"
         )
     svg = _svg("Privacy budget spent per source, as a share of its cap", width, height, parts)
