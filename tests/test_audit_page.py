@@ -291,8 +291,7 @@ def test_the_csp_forbids_scripts_and_external_resources_and_a_viewport_is_set() 
 
 def test_no_external_url_is_referenced() -> None:
     html = pack.render_html(BLOCKED)
-    urls = set(re.findall(r"[a-z]+://[^\s\"'<>]+", html))
-    assert urls <= {"http://www.w3.org/2000/svg"}, urls  # the SVG namespace names, fetches nothing
+    assert re.findall(r"[a-z]+://|//[a-z0-9.-]+\.[a-z]{2,}/", html, re.IGNORECASE) == []
     assert "url(" not in html and "@import" not in html
 
 

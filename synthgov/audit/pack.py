@@ -245,8 +245,8 @@ def _table(caption: str, head: list[str], rows: list[list[str]], empty: str = ""
 def _svg(label: str, width: int, height: int, parts: list[str]) -> str:
     return (
         f'<svg class="chart" role="img" aria-label="{escape(label)}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(label)}</title>{"".join(parts)}</svg>'
+        f'height="{height}" viewBox="0 0 {width} {height}">'
+        f"<title>{escape(label)}</title>{''.join(parts)}</svg>"
     )
 
 
