@@ -607,6 +607,42 @@ def revoke(ctx: click.Context, /, release: str, reason: str, incident_class: str
     return command.run(_root(ctx), release, reason=reason, incident_class=incident_class)
 
 
+@cli.group(short_help="Waivers: bounded exceptions to a release's rules.")
+def waiver() -> None:
+    """Waivers: a named exception that relaxes one rule of one release until it expires."""
+
+
+@waiver.command("new", short_help="Write a waiver within the policy's bounds.")
+@click.argument("release", metavar="DATASET@VERSION")
+@click.option("--rule", required=True, help="The rule to relax, e.g. fidelity.detection_auc.")
+@click.option(
+    "--relax-to",
+    required=True,
+    type=float,
+    help="The threshold in force while the waiver is (within waivers.max_relax).",
+)
+@click.option(
+    "--days", required=True, type=int, help="How long it lasts (at most waivers.max_days)."
+)
+@click.option("--reason", required=True, help="Why the exception is acceptable, and the fix.")
+@click.option("--owner", required=True, help="The reviewer id who answers for the waiver.")
+@click.option("--ticket", required=True, help="The issue or ticket that tracks the fix.")
+@click.option(
+    "--id", "waiver_id", help="The waiver id and file name (default: RULE-YYYYMMDD in words)."
+)
+@click.pass_context
+def waiver_new(ctx: click.Context, /, release: str, **options: Any) -> int:
+    """Write a waiver of one rule of a release, within the policy's `waivers` bounds.
+
+    Exit 1, nothing written, when the policy forbids it (a hard rule, a rule without a
+    max_relax bound, a looser threshold, a longer horizon) or the waiver exists. Prints
+    the approvals it needs next.
+    """
+    from synthgov.commands import waiver as command
+
+    return command.run_new(_root(ctx), release, **options)
+
+
 @cli.command(short_help="Re-measure a release on fresh real data.")
 @click.argument("release", metavar="DATASET@VERSION")
 @click.option("--real", required=True, type=TABLE, help="Fresh real data (CSV or Parquet).")

@@ -71,6 +71,24 @@ def test_approve_refuses_an_unregistered_key_and_writes_nothing(
     assert not (base / RELEASE / "approvals").exists()
 
 
+def test_a_public_key_given_as_key_says_to_pass_the_private_one(
+    synthgov: Synthgov, base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_release(base, approved_by=())
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # no agent holds the private half
+    public = f"{PEOPLE['ada'].key}.pub"
+    result = synthgov(
+        "approve", "claims@1.10", "--role", "privacy-reviewer", "--key", public, cwd=base
+    )
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert line.startswith(f"--key: cannot sign with the public key {public}"), line
+    assert line.endswith(
+        "pass the private key (the same path without .pub), or add it to ssh-agent"
+    )
+    assert not (base / RELEASE / "approvals").exists()
+
+
 def test_approve_refuses_a_role_not_held(synthgov: Synthgov, base: Path) -> None:
     add_release(base, approved_by=())
     person = PEOPLE["chen"]

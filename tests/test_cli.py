@@ -206,7 +206,7 @@ def test_no_listed_summary_is_cut_mid_sentence_at_any_width(
     synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch, columns: str
 ) -> None:
     monkeypatch.setenv("COLUMNS", columns)
-    for group in ((), ("budget",), ("dataset",), ("release",), ("reviewer",)):
+    for group in ((), ("budget",), ("dataset",), ("release",), ("reviewer",), ("waiver",)):
         listing = synthgov(*group, "--help").out.split("Commands:\n", 1)[1]
         assert "..." not in listing, listing
 

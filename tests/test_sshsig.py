@@ -509,13 +509,31 @@ def test_sign_reports_ssh_keygens_reason(tmp_path: Path) -> None:
     )
 
 
+def test_a_public_key_given_to_sign_says_to_pass_the_private_one(
+    keydir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `.pub` without its private half in ssh-agent, or a public key under another name,
+    names the mistake rather than ssh-keygen's "Couldn't get agent socket"."""
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(SignatureError, match=r"pass the private key \(the same path without"):
+        sshsig.sign_with_ssh_keygen(keydir / "ed25519.pub", MESSAGE, APPROVAL)
+    renamed = tmp_path / "ed25519-key"
+    renamed.write_bytes((keydir / "ed25519.pub").read_bytes())
+    renamed.chmod(0o600)
+    with pytest.raises(SignatureError) as caught:
+        sshsig.sign_with_ssh_keygen(renamed, MESSAGE, APPROVAL)
+    assert (
+        str(caught.value) == f"{renamed} holds a public key; pass the private key file to sign with"
+    )
+
+
 def test_sign_with_public_key_uses_ssh_agent(
     keydir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """git's `.pub` convention: the private half lives in ssh-agent (ssh-keygen -U)."""
     public = keydir / "ed25519.pub"
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
-    with pytest.raises(SignatureError, match=r"ssh-keygen could not sign with .*agent"):
+    with pytest.raises(SignatureError, match=r"cannot sign with the public key .*agent.*\): pass"):
         sshsig.sign_with_ssh_keygen(public, MESSAGE, APPROVAL)
     socket = tmp_path / "agent.sock"
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(socket)], stdout=subprocess.DEVNULL)

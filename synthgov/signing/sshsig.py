@@ -312,6 +312,16 @@ def verify(
 # --- adapter: signing with the user's key through ssh-keygen ---------------------------
 
 
+def _is_public_key_file(path: Path) -> bool:
+    """Whether `path` holds an SSH public key line (`ssh-ed25519 AAAA…`)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(64)
+    except OSError:
+        return False
+    return head.startswith((b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-"))
+
+
 def sign_with_ssh_keygen(key_file: Path, message: bytes, namespace: str) -> str:
     """Armoured SSHSIG by `ssh-keygen -Y sign -n NAMESPACE -f KEY_FILE` over stdin.
 
@@ -330,13 +340,22 @@ def sign_with_ssh_keygen(key_file: Path, message: bytes, namespace: str) -> str:
     except OSError as exc:
         raise SignatureError(f"cannot run ssh-keygen: {exc.strerror or exc}") from None
     if done.returncode != 0:
-        lines = [
-            line.strip()
+        lines = [  # ssh-keygen frames its warnings in lines of '@'
+            line.strip().strip("@").strip()
             for line in done.stderr.decode("utf-8", "replace").splitlines()
-            if line.strip() and not line.startswith("Signing ")
+            if line.strip().strip("@") and not line.startswith("Signing ")
         ]
-        reason = lines[0] if lines else f"exit status {done.returncode}"
-        raise SignatureError(f"ssh-keygen could not sign with {key_file}: {printable(reason)}")
+        reason = printable(lines[0] if lines else f"exit status {done.returncode}")
+        if agent:
+            raise SignatureError(
+                f"cannot sign with the public key {key_file} ({reason}): pass the private key "
+                "(the same path without .pub), or add it to ssh-agent"
+            )
+        if _is_public_key_file(key_file):
+            raise SignatureError(
+                f"{key_file} holds a public key; pass the private key file to sign with"
+            )
+        raise SignatureError(f"ssh-keygen could not sign with {key_file}: {reason}")
     armored = done.stdout.decode("ascii", "replace")
     try:
         parse(armored)
