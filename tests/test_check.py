@@ -455,3 +455,16 @@ def test_where_outputs_go_is_checked_before_deciding(
     assert not report.exists()
     single = check(synthgov, base, "--format", "junit", "--output", str(report))
     assert single.code == 0 and single.out == "" and report.read_text().startswith("<?xml")
+
+
+def test_a_passing_pull_request_shows_its_numbers_in_markdown(
+    synthgov: Synthgov, base: Path
+) -> None:
+    add_release(base)
+    page = check(synthgov, base, "--format", "markdown").out
+    assert "pass (exit 0)" in page
+    header = "| | rule | value | bound | threshold | margin | verdict |"
+    assert header in page
+    rows = [line for line in page.splitlines() if line.startswith("| ✅ | privacy.")]
+    assert rows and all(line.endswith("| pass |") for line in rows)
+    assert any(any(c.isdigit() for c in line.split("|")[3]) for line in rows)  # a value
