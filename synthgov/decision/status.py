@@ -104,10 +104,7 @@ def _judge(
         "approvals": counts,
         "blocking": blocking,
     }
-    try:
-        scores = inventory.scorecard(ctx)
-    except Exception:  # the scorecard is a view; the verdict above already decided
-        scores = ()
+    scores = inventory.scorecard(result)
     state = ReleaseState(
         release,
         version,

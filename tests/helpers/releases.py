@@ -28,8 +28,10 @@ def add_version(
     version: str,
     approved_by: tuple[str, ...] = ("ada", "chen"),
     metrics: list[dict[str, Any]] | None = None,
+    location: str | None = None,
 ) -> None:
-    """Release claims@VERSION (its ledger debit included), then embedded-signature approvals."""
+    """Release claims@VERSION (its ledger debit included), then embedded-signature approvals;
+    `location`: the artifact's location instead of the sample's s3 URL."""
     created, artifact = VERSIONS[version]
     folder = f"datasets/claims/releases/{version}"
     manifest = (
@@ -38,6 +40,8 @@ def add_version(
         .replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001")
     )
     manifest = samples.manifest_for(artifact, manifest)
+    if location is not None:
+        manifest = manifest.replace("s3://bucket/claims-1.10.parquet", location)
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     write(repo, f"{folder}/manifest.yaml", manifest)
     write(repo, f"{folder}/report.json", report_json(metrics or PASSING, card_sha, artifact))
