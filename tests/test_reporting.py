@@ -695,3 +695,12 @@ def test_markdown_scorecard_escapes_pipes_in_messages() -> None:
     )
     assert "needs a \\| b @\u200bteam" in line
     assert len(re.split(r"(?<!\\)\|", line)) == 9  # seven cells, none split by the message
+
+
+def test_markdown_a_rule_left_unscored_by_a_failed_gate_is_never_shown_as_passing() -> None:
+    broken = Finding("metrics", "metrics.unchecked", Severity.ERROR, "could not be checked")
+    result = ReleaseResult("claims@1.0", (broken,), (), ("utility.tstr", "integrity"))
+    page = render(Verdict(BASE, HEAD, (result,)), Format.MARKDOWN)
+    assert _row(page, "utility.tstr")[-1] == "not scored"
+    assert _row(page, "integrity")[-1] == "pass"
+    assert _row(page, "metrics.unchecked")[0] == "❌"
