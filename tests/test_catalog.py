@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from urllib.parse import urldefrag
 import pytest
 
 from synthgov import inventory
+from synthgov.decision import digests
 from synthgov.decision.findings import (
     Finding,
     Judged,
@@ -26,12 +27,15 @@ from synthgov.decision.findings import (
     Severity,
     WaiverRef,
 )
+from synthgov.files.loading import parse_document
 from synthgov.inventory import DatasetState, ReleaseState
 from synthgov.reporting import catalog
-from tests.helpers import signing
+from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov
+from tests.helpers.git import commit
 from tests.helpers.releases import add_version
-from tests.helpers.repos import make_base
+from tests.helpers.repos import make_base, put_approval, write
+from tests.helpers.samples import with_metric
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 SVG_VOID = {"rect", "line", "path", "circle"}  # written self-closing inside inline SVG
@@ -338,3 +342,34 @@ def test_a_waived_finding_reads_waived_until_never_fail() -> None:
     assert "waived until 2026-10-02" in row
     assert 'class="fail"' not in row and ">fail<" not in row
     assert "#cf222e" not in row and ", fail" not in row  # nor a red bar labelled fail
+
+
+def test_a_waived_release_is_current_and_reads_waived_until_in_the_catalog(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    add_version(repo, "1.10", metrics=detection)
+    now = datetime.now(UTC)  # status and the catalog judge at the real clock
+    created, expires = now - timedelta(days=1), now + timedelta(days=60)
+    waiver = (
+        samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
+        .replace("2026-10-02T00:00:00Z", f"{expires:%Y-%m-%dT%H:%M:%SZ}")
+        .replace("2026-09-02T00:00:00Z", f"{created:%Y-%m-%dT%H:%M:%SZ}")
+    )
+    write(repo, "datasets/claims/releases/1.10/waivers/WVR-2026-007.yaml", waiver)
+    digest = digests.waiver_digest("claims@1.10", parse_document(waiver.encode(), "w").data)
+    put_approval(repo, "bo", digest=digest, waiver="WVR-2026-007")
+    commit(repo, "waive detection AUC")
+    out = tmp_path / "site"
+    done = synthgov("catalog", "--out", str(out), cwd=repo)
+    assert done.code == 0, done.err
+    data = json.loads((out / "catalog.json").read_text())
+    [release] = data["datasets"][0]["releases"]
+    assert release["state"] == "current", release["blocking"]
+    [auc] = [s for s in release["scorecard"] if s["rule"] == "fidelity.detection_auc"]
+    assert auc["result"] == f"waived until {expires:%Y-%m-%d}" and not auc["passed"]
+    html = (out / "datasets/claims.html").read_text()
+    start = html.index("<td><code>fidelity.detection_auc</code></td>")
+    row = html[start : html.index("</tr>", start)]
+    assert "waived until" in row and ">fail<" not in row and "#cf222e" not in row
