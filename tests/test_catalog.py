@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from urllib.parse import urldefrag
 import pytest
 
 from synthgov import inventory
-from synthgov.decision import digests
 from synthgov.decision.findings import (
     Finding,
     Judged,
@@ -27,14 +26,12 @@ from synthgov.decision.findings import (
     Severity,
     WaiverRef,
 )
-from synthgov.files.loading import parse_document
 from synthgov.inventory import DatasetState, ReleaseState
 from synthgov.reporting import catalog
-from tests.helpers import samples, signing
+from tests.helpers import signing
 from tests.helpers.cli import Synthgov
-from tests.helpers.git import commit
-from tests.helpers.releases import add_version
-from tests.helpers.repos import make_base, put_approval, write
+from tests.helpers.releases import add_version, waive
+from tests.helpers.repos import make_base
 from tests.helpers.samples import with_metric
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
@@ -350,17 +347,7 @@ def test_a_waived_release_is_current_and_reads_waived_until_in_the_catalog(
     make_base(repo)
     detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
     add_version(repo, "1.10", metrics=detection)
-    now = datetime.now(UTC)  # status and the catalog judge at the real clock
-    created, expires = now - timedelta(days=1), now + timedelta(days=60)
-    waiver = (
-        samples.WAIVER.replace("relax_to: 0.8", "relax_to: 0.85")
-        .replace("2026-10-02T00:00:00Z", f"{expires:%Y-%m-%dT%H:%M:%SZ}")
-        .replace("2026-09-02T00:00:00Z", f"{created:%Y-%m-%dT%H:%M:%SZ}")
-    )
-    write(repo, "datasets/claims/releases/1.10/waivers/WVR-2026-007.yaml", waiver)
-    digest = digests.waiver_digest("claims@1.10", parse_document(waiver.encode(), "w").data)
-    put_approval(repo, "bo", digest=digest, waiver="WVR-2026-007")
-    commit(repo, "waive detection AUC")
+    expires = waive(repo)
     out = tmp_path / "site"
     done = synthgov("catalog", "--out", str(out), cwd=repo)
     assert done.code == 0, done.err

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from synthgov.decision import digests
+from synthgov.files.loading import parse_document
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.git import commit, git
-from tests.helpers.repos import make_base, release_digest, write
+from tests.helpers.repos import make_base, put_approval, release_digest, write
 from tests.helpers.samples import PASSING, report_json
 
 #: version -> (created_at, artifact sha256)
@@ -73,6 +76,25 @@ artifact_sha256: {VERSIONS[version][1]}
 """,
     )
     commit(repo, f"revoke claims@{version}")
+
+
+def waive(repo: Path, version: str = "1.10", relax_to: float = 0.85) -> datetime:
+    """Waive claims@VERSION's detection AUC up to `relax_to` with the sample waiver, in force
+    at the real clock (status and the catalog judge at it) for 60 days, approved by bo;
+    commit, and return when the waiver expires."""
+    now = datetime.now(UTC)
+    created, expires = now - timedelta(days=1), now + timedelta(days=60)
+    text = (
+        samples.WAIVER.replace("relax_to: 0.8", f"relax_to: {relax_to}")
+        .replace("claims@1.10", f"claims@{version}")
+        .replace("2026-10-02T00:00:00Z", f"{expires:%Y-%m-%dT%H:%M:%SZ}")
+        .replace("2026-09-02T00:00:00Z", f"{created:%Y-%m-%dT%H:%M:%SZ}")
+    )
+    write(repo, f"datasets/claims/releases/{version}/waivers/WVR-2026-007.yaml", text)
+    digest = digests.waiver_digest(f"claims@{version}", parse_document(text.encode(), "w").data)
+    put_approval(repo, "bo", digest=digest, release=f"claims@{version}", waiver="WVR-2026-007")
+    commit(repo, f"waive claims@{version}'s detection AUC")
+    return expires
 
 
 def revalidate(repo: Path, version: str, when: str) -> None:
