@@ -65,19 +65,15 @@ class _Page:
         self.lines: list[str] = []
         self.size = 0
         self.full = False
-        self.in_details = False
-        self.rows_shown = 0
+        self.scorecards = 0  # releases whose scorecard is shown in full
 
-    def add(self, line: str, *, row: bool = False) -> None:
+    def add(self, line: str) -> None:
         size = len(line.encode()) + 1
         if self.full or self.size + size > LIMIT:
             self.full = True
             return
         self.lines.append(line)
         self.size += size
-        self.rows_shown += row
-        if "<details>" in line or "</details>" in line:  # cells cannot hold a raw "<"
-            self.in_details = "</details>" not in line
 
 
 def render(verdict: Verdict) -> str:
@@ -111,12 +107,10 @@ def render(verdict: Verdict) -> str:
             _table(page, f"{cell(result.release)} — what blocks", result.findings)
     _waivers(page, verdict)
     if page.full:
-        if page.in_details:
-            page.lines.append("\n</details>")
         page.lines.append(
-            f"\n**Truncated** to stay under GitHub's 1 MiB limit: {page.rows_shown} of "
-            f"{len(verdict.all_findings())} findings shown. The full result is in the JSON "
-            "output (`synthgov check --format json`)."
+            f"\n**Truncated** to stay under GitHub's 1 MiB limit: the scorecards of "
+            f"{page.scorecards} of {len(verdict.releases)} releases shown in full. The full "
+            "result is in the JSON output (`synthgov check --format json`)."
         )
     return "\n".join(page.lines) + "\n"
 
@@ -134,7 +128,6 @@ def _table(page: _Page, title: str, findings: tuple[Finding, ...]) -> None:
         page.add(
             f"| {_LABEL[status(f)]} | {cell(rule_id(f))} | {cell(f.message)} | {cell(f.observed)} | "
             f"{cell(f.threshold)} | {cell(source(f))} | {cell(f.fix)} |",
-            row=True,
         )
 
 
@@ -219,9 +212,10 @@ def _scorecard(page: _Page, result: ReleaseResult) -> None:
             rows.append((3, item, [f"| ✅ | {cell(item)} | | | | | pass |"]))
     for _, _, lines in sorted(rows, key=lambda row: (row[0], row[1])):
         for line in lines:
-            page.add(line, row=True)
+            page.add(line)
     if not rows:
         page.add("| ✅ | every gate | | | | | pass |")
+    page.scorecards += not page.full
 
 
 def _all_waived(verdict: Verdict) -> list[tuple[str | None, Finding]]:
