@@ -16,34 +16,41 @@ same judgement as `check`, with the base branch as trust root); this module deci
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov import clock
-from synthgov.decision.rules import Ruling
-from synthgov.gates import ReleaseContext
-from synthgov.gates.metrics import scorecard as judged_rules
-from synthgov.metrics.metric_ids import METRICS
+from synthgov.decision.findings import ReleaseResult, RuleScore
 from synthgov.models import Card, Manifest, Revocation
 
 
 @dataclass(frozen=True)
 class Score:
-    """One policy rule on one release: the observed aggregate against its threshold."""
+    """One policy rule on one release as `check` judges it (`judged`: the value, the bound
+    the decision used, threshold, margin, and the alternative), and the waiver's expiry
+    when a waiver relaxed its finding."""
 
-    rule: str
-    metric: str
-    op: str
-    threshold: float
-    observed: float | None  # None: the report lacks the metric
-    where: str | None  # the column or pair that decided it
-    passed: bool
-    enforcement: str
-    upper: float | None  # the metric's range, for drawing a bar (None: unbounded)
-    decision: str = "pass"  # pass | inconclusive | fail
-    interval: tuple[float, float] | None = None  # at the policy's level
-    by_alternative: bool = False  # passed through the rule's alternative
+    judged: RuleScore
+    waived_until: datetime | None = None
+
+    @property
+    def rule(self) -> str:
+        return self.judged.rule
+
+    @property
+    def passed(self) -> bool:
+        return self.judged.decision == "pass"
+
+    @property
+    def result(self) -> str:
+        """pass | pass via alternative | waived until DATE | inconclusive | fail."""
+        if self.passed:
+            return "pass via alternative" if self.judged.by_alternative else "pass"
+        if self.waived_until is not None:
+            return f"waived until {self.waived_until:%Y-%m-%d}"
+        return self.judged.decision
 
 
 @dataclass(frozen=True)
@@ -152,27 +159,21 @@ def is_overdue(due: date | None, today: date) -> bool:
     return due is not None and due < today
 
 
-def scorecard(ctx: ReleaseContext) -> tuple[Score, ...]:
-    """Every policy rule as `check` judges it: the tier's and the card's overrides, the
-    estimate, its interval at the policy's level, and the decision."""
-    scores = []
-    for scored in judged_rules(ctx):
-        current, rule, judged = scored.rule, scored.rule.rule, scored.primary
-        spec = METRICS.get(rule.metric)
-        scores.append(
-            Score(
-                rule=current.rule_id,
-                metric=rule.metric,
-                op=rule.op,
-                threshold=current.threshold,
-                observed=judged.value,
-                where=judged.where,
-                passed=scored.decision is Ruling.PASS,
-                enforcement=current.enforcement.value,
-                upper=spec.upper if spec else None,
-                decision=scored.decision.value,
-                interval=judged.interval,
-                by_alternative=scored.by_alternative,
-            )
-        )
-    return tuple(scores)
+def scorecard(result: ReleaseResult) -> tuple[Score, ...]:
+    """Every policy rule as `check` judged it on the release, with the expiry of the
+    waiver that relaxed its finding, if one did."""
+    waived = {f.rule: f.waiver.expires_at for f in result.findings if f.waiver is not None}
+    return tuple(Score(s, waived.get(s.rule)) for s in result.scores)
+
+
+_REMOTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://[^/\\]")
+
+
+def published_location(location: str) -> str | None:
+    """The artifact's location when it names a place others reach (a URL with a host, such
+    as `s3://bucket/key` or `https://host/path`), else None: a local path (absolute or
+    relative, `~`, `file://`, a Windows drive) is the author's machine and is never
+    published."""
+    if _REMOTE.match(location) and not location.lower().startswith("file:"):
+        return location
+    return None

@@ -8,6 +8,8 @@ pages are parsed with the standard library's HTML parser and every link is follo
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,22 @@ from urllib.parse import urldefrag
 
 import pytest
 
+from synthgov import inventory
+from synthgov.decision.findings import (
+    Finding,
+    Judged,
+    ReleaseResult,
+    RuleScore,
+    Severity,
+    WaiverRef,
+)
+from synthgov.inventory import DatasetState, ReleaseState
+from synthgov.reporting import catalog
 from tests.helpers import signing
 from tests.helpers.cli import Synthgov
+from tests.helpers.releases import add_version, waive
+from tests.helpers.repos import make_base
+from tests.helpers.samples import with_metric
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 SVG_VOID = {"rect", "line", "path", "circle"}  # written self-closing inside inline SVG
@@ -139,7 +155,7 @@ def test_the_dataset_page_shows_card_scorecard_lineage_approvals_and_budget(buil
         assert needle in html, needle
     # the card's override (0.7) is the threshold shown for detection AUC, with a bar
     assert (
-        '<svg role="img" aria-label="fidelity.detection_auc 0.61, threshold &lt;= 0.7, pass"'
+        '<svg role="img" aria-label="fidelity.detection_auc 0.61, bound 0.65, threshold &lt;= 0.7, pass"'
         in html
     )
     # approvals: reviewer, role and the fingerprint of the key that verified
@@ -208,3 +224,139 @@ def test_a_catalog_folder_name_too_long_is_a_one_line_error(
     assert result.err.strip().splitlines() == [
         f"{tmp_path / ('a' * 300)}: cannot write: File name too long"
     ]
+
+
+# --- a catalog that tells the truth -------------------------------------------------------
+
+LOCAL = "/home/author/private/claims-1.10.parquet"
+
+
+def test_the_catalog_never_publishes_the_authors_local_path(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10", location=LOCAL)
+    out = tmp_path / "site"
+    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"index.html", "catalog.json", "claims.html"}
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert LOCAL not in text and "/home/author" not in text, path
+    data = json.loads((out / "catalog.json").read_text())
+    [release] = data["datasets"][0]["releases"]
+    assert release["state"] == "current"  # rendered, only its location held back
+    assert release["artifact"]["location"] is None
+    assert "location not published" in (out / "datasets/claims.html").read_text()
+    status = synthgov("status", "--format", "json", cwd=repo)
+    assert status.code == 0 and LOCAL not in status.out
+
+
+@pytest.mark.parametrize(
+    ("location", "published"),
+    [
+        ("s3://bucket/claims.parquet", True),
+        ("https://data.example.org/claims.parquet", True),
+        ("/home/author/claims.parquet", False),
+        ("claims.parquet", False),
+        ("./out/claims.parquet", False),
+        ("~/claims.parquet", False),
+        ("file:///home/author/claims.parquet", False),
+        ("C:\\Users\\author\\claims.parquet", False),
+        ("C:/Users/author/claims.parquet", False),
+        ("\\\\share\\claims.parquet", False),
+    ],
+)
+def test_only_a_location_others_can_reach_is_published(location: str, published: bool) -> None:
+    assert (inventory.published_location(location) == location) is published
+
+
+def _judged(
+    metric: str,
+    op: str,
+    threshold: float,
+    value: float,
+    interval: tuple[float, float],
+    decision: str,
+    margin: float = 0.0,
+) -> Judged:
+    return Judged(metric, op, threshold, margin, value, interval, decision)
+
+
+TSTR = RuleScore(
+    "utility.tstr",
+    "mandatory",
+    "pass",
+    _judged("utility.tstr", ">=", 0.84, 0.6512, (0.6119, 0.6905), "fail"),
+    _judged("utility.tstr_trtr_ratio", ">=", 0.8, 0.9312, (0.9011, 0.9613), "pass", 0.02),
+)
+DCR = RuleScore(
+    "privacy.dcr_share",
+    "mandatory",
+    "fail",
+    _judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
+)
+WAIVED_UNTIL = datetime(2026, 10, 2, tzinfo=UTC)
+
+
+def _state() -> DatasetState:
+    waiver = WaiverRef("WVR-2026-007", "w.yaml", "rev-alice", WAIVED_UNTIL, 0.7)
+    waived = Finding("privacy", "privacy.dcr_share", Severity.WARNING, "waived", waiver=waiver)
+    result = ReleaseResult("claims@1.10", (waived,), (), (), (TSTR, DCR))
+    release = ReleaseState("claims@1.10", "1.10", "pass", scores=inventory.scorecard(result))
+    return DatasetState("claims", None, (release,))
+
+
+def _rows(html: str, rule: str) -> list[str]:
+    start = html.index(f"<td><code>{rule}</code></td>")
+    row = html[html.rindex("<tr>", 0, start) : html.index("</tr>", start)]
+    return [re.sub(r"<[^>]+>", "", cell) for cell in row.split("<td")[1:]]
+
+
+def test_a_rule_passing_via_its_alternative_shows_value_bound_and_the_rule_that_decided() -> None:
+    html = catalog.dataset_page(_state(), date(2026, 9, 20)).decode()
+    cells = _rows(html, "utility.tstr")
+    # the estimate and the bound the decision used, apart; the verdict says how it passed
+    assert [c.split(">", 1)[-1] for c in cells[2:5]] == ["0.6512", "0.6905", "&gt;= 0.84"]
+    assert cells[7].endswith("pass via alternative")
+    assert "↳ or" in html and "utility.tstr_trtr_ratio" in html and "pass (decided)" in html
+    data = json.loads(
+        catalog.render([_state()], "a", "b", datetime(2026, 9, 20, tzinfo=UTC))["catalog.json"]
+    )
+    [tstr, dcr] = data["datasets"][0]["releases"][0]["scorecard"]
+    assert tstr["observed"] == 0.6512 and tstr["bound"] == 0.6905
+    assert tstr["by_alternative"] and tstr["decided_by"] == "utility.tstr_trtr_ratio"
+    assert tstr["result"] == "pass via alternative" and tstr["alternative"]["bound"] == 0.9011
+    assert dcr["result"] == "waived until 2026-10-02" and dcr["waived_until"].startswith(
+        "2026-10-02"
+    )
+
+
+def test_a_waived_finding_reads_waived_until_never_fail() -> None:
+    html = catalog.dataset_page(_state(), date(2026, 9, 20)).decode()
+    start = html.index("<td><code>privacy.dcr_share</code></td>")
+    row = html[start : html.index("</tr>", start)]
+    assert "waived until 2026-10-02" in row
+    assert 'class="fail"' not in row and ">fail<" not in row
+    assert "#cf222e" not in row and ", fail" not in row  # nor a red bar labelled fail
+
+
+def test_a_waived_release_is_current_and_reads_waived_until_in_the_catalog(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    add_version(repo, "1.10", metrics=detection)
+    expires = waive(repo)
+    out = tmp_path / "site"
+    done = synthgov("catalog", "--out", str(out), cwd=repo)
+    assert done.code == 0, done.err
+    data = json.loads((out / "catalog.json").read_text())
+    [release] = data["datasets"][0]["releases"]
+    assert release["state"] == "current", release["blocking"]
+    [auc] = [s for s in release["scorecard"] if s["rule"] == "fidelity.detection_auc"]
+    assert auc["result"] == f"waived until {expires:%Y-%m-%d}" and not auc["passed"]
+    html = (out / "datasets/claims.html").read_text()
+    start = html.index("<td><code>fidelity.detection_auc</code></td>")
+    row = html[start : html.index("</tr>", start)]
+    assert "waived until" in row and ">fail<" not in row and "#cf222e" not in row

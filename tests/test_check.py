@@ -455,3 +455,30 @@ def test_where_outputs_go_is_checked_before_deciding(
     assert not report.exists()
     single = check(synthgov, base, "--format", "junit", "--output", str(report))
     assert single.code == 0 and single.out == "" and report.read_text().startswith("<?xml")
+
+
+def test_a_passing_pull_request_shows_its_numbers_in_markdown(
+    synthgov: Synthgov, base: Path
+) -> None:
+    add_release(base)
+    page = check(synthgov, base, "--format", "markdown").out
+    assert "pass (exit 0)" in page
+    header = "| | rule | value | bound | threshold | margin | verdict |"
+    assert header in page
+    rows = [line for line in page.splitlines() if line.startswith("| ✅ | privacy.")]
+    assert rows and all(line.endswith("| pass |") for line in rows)
+    assert any(any(c.isdigit() for c in line.split("|")[3]) for line in rows)  # a value
+
+
+def test_a_rule_passing_via_its_alternative_says_so_in_markdown(
+    synthgov: Synthgov, base: Path
+) -> None:
+    # TSTR 0.65 fails ">= 0.84" outright; the ratio to TRTR (0.95) is the rule's alternative
+    add_release(base, with_metric("utility.tstr", value=0.65, ci=[0.63, 0.67]))
+    page = check(synthgov, base, "--format", "markdown").out
+    assert "pass (exit 0)" in page
+    row = next(line for line in page.splitlines() if line.startswith("| ✅ | utility.tstr |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[2] == "0.65" and cells[3] not in ("", "0.65")  # value and bound apart
+    assert cells[-1] == "pass via alternative"
+    assert "| ↳ or utility.tstr\\_trtr\\_ratio | 0.95 |" in page and "pass (decided)" in page

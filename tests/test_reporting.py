@@ -32,8 +32,10 @@ from junitparser import Failure, JUnitXml, Skipped
 
 from synthgov.decision.findings import (
     Finding,
+    Judged,
     ReleaseResult,
     RuleInfo,
+    RuleScore,
     Severity,
     Verdict,
     WaiverRef,
@@ -523,8 +525,8 @@ def test_markdown_puts_the_verdict_first_and_escapes_cells() -> None:
     assert row.count(" | ") == 6  # seven cells, none split by the message
     assert "### Waivers in effect" in page and "rev-alice" in page
     assert "2026-10-02T00:00:00Z (12 days left)" in page
-    details = page.index("<details>")
-    assert page.index("claims@0.9: every gate passed") > details
+    assert "| ✅ | every gate | | | | | pass |" in page  # claims@0.9: nothing was judged
+    assert page.index("claims@1.0 — blocked") < page.index("claims@0.9 — pass")
     assert "<script>" not in page
 
 
@@ -540,12 +542,12 @@ def test_markdown_stays_under_one_mebibyte() -> None:
     assert len(markdown.render(EMPTY).encode()) < 1000
 
 
-def test_markdown_truncated_inside_details_still_closes_them() -> None:
+def test_markdown_truncated_among_many_scorecards_still_says_so() -> None:
     advisory = Finding("utility", "utility.x", Severity.WARNING, "y" * 200, enforcement="advisory")
     releases = tuple(ReleaseResult(f"r@{i}", (advisory,) * 3) for i in range(3000))
     page = render(Verdict("", "", releases), Format.MARKDOWN)
     assert len(page.encode()) < 1024 * 1024 and "**Truncated**" in page
-    assert page.count("<details>") == page.count("</details>") == 1
+    assert "<details>" not in page  # every scorecard is in the open, none left unclosed
     assert "working tree (no Git)" in page
 
 
@@ -581,3 +583,132 @@ def test_text_empty_and_escaped() -> None:
 def test_no_format_crashes_on_a_bare_finding(fmt: Format) -> None:
     bare = Finding("approvals", "approvals.count", Severity.ERROR, "missing approvals")
     assert render(Verdict("", "", (), (bare,)), fmt)
+
+
+# --- markdown scorecard -------------------------------------------------------------------
+
+
+def _judged(
+    metric: str,
+    op: str,
+    threshold: float,
+    value: float,
+    interval: tuple[float, float],
+    decision: str,
+    margin: float = 0.0,
+) -> Judged:
+    return Judged(metric, op, threshold, margin, value, interval, decision)
+
+
+TSTR = RuleScore(
+    "utility.tstr",
+    "mandatory",
+    "pass",
+    _judged("utility.tstr", ">=", 0.84, 0.6512, (0.6119, 0.6905), "fail"),
+    _judged("utility.tstr_trtr_ratio", ">=", 0.8, 0.9312, (0.9011, 0.9613), "pass", 0.02),
+)
+DETECTION = RuleScore(
+    "fidelity.detection_auc",
+    "mandatory",
+    "fail",
+    _judged("fidelity.detection_auc", "<=", 0.85, 0.91, (0.8871, 0.9329), "fail"),
+)
+DCR = RuleScore(
+    "privacy.dcr_share",
+    "mandatory",
+    "fail",
+    _judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
+)
+ROWS = RuleScore(
+    "schema.row_count",
+    "mandatory",
+    "pass",
+    _judged("schema.row_count", ">=", 100, 5000, (5000, 5000), "pass"),
+)
+
+
+def _scored(*findings: Finding) -> str:
+    result = ReleaseResult(
+        "claims@1.0",
+        findings,
+        (),
+        (
+            "utility.tstr",
+            "fidelity.detection_auc",
+            "privacy.dcr_share",
+            "schema.row_count",
+            "integrity",
+        ),
+        (ROWS, TSTR, DETECTION, DCR),
+    )
+    return render(Verdict(BASE, HEAD, (result,), evaluated_at=NOW), Format.MARKDOWN)
+
+
+def _row(page: str, rule: str) -> list[str]:
+    line = next(
+        line for line in page.splitlines() if f"| {rule.replace('_', chr(92) + '_')} |" in line
+    )
+    return [c.strip() for c in line.strip("|").split(" | ")]
+
+
+def test_markdown_scorecard_lists_passing_rules_with_their_figures() -> None:
+    page = _scored(BLOCKING, WAIVED)
+    rows = _row(page, "schema.row_count")
+    assert rows[0] == "✅" and rows[2] == "5000" and rows[4] == "≥ 100" and rows[-1] == "pass"
+    assert _row(page, "integrity")[-1] == "pass"  # a fixed gate that found nothing
+
+
+def test_markdown_a_rule_passing_via_its_alternative_says_so_with_value_and_bound_apart() -> None:
+    page = _scored(BLOCKING, WAIVED)
+    rule = _row(page, "utility.tstr")
+    assert rule[1:6] == ["utility.tstr", "0.6512", "0.6905", "≥ 0.84", ""]
+    # the upper bound is below 0.84: that is what failed the primary condition
+    assert rule[-1] == "pass via alternative"
+    alternative = next(
+        line for line in page.splitlines() if "↳ or utility.tstr\\_trtr\\_ratio" in line
+    )
+    assert "| 0.9312 | 0.9011 | ≥ 0.8 | 0.02 | pass (decided) |" in alternative
+
+
+def test_markdown_a_waived_finding_reads_waived_until_not_fail() -> None:
+    page = _scored(BLOCKING, WAIVED)
+    dcr = _row(page, "privacy.dcr_share")
+    assert dcr[0] == "⏸️" and dcr[-1] == "waived until 2026-10-02"
+    assert "fail" not in dcr[-1]
+
+
+def test_markdown_scorecard_puts_blocking_rows_first() -> None:
+    page = _scored(BLOCKING, WAIVED)
+    order = [
+        page.index(f"| {r} |")
+        for r in ("fidelity.detection\\_auc", "privacy.dcr\\_share", "integrity")
+    ]
+    assert order == sorted(order)
+    assert _row(page, "fidelity.detection_auc")[3] == "0.8871"  # the lower bound exceeded 0.85
+
+
+def test_markdown_scorecard_escapes_pipes_in_messages() -> None:
+    evil = Finding("approvals", "approvals.missing", Severity.ERROR, "needs a | b @team", file="f")
+    page = _scored(evil)
+    line = next(
+        line for line in page.splitlines() if "approvals.missing" in line and "needs" in line
+    )
+    assert "needs a \\| b @\u200bteam" in line
+    assert len(re.split(r"(?<!\\)\|", line)) == 9  # seven cells, none split by the message
+
+
+def test_markdown_a_rule_left_unscored_by_a_failed_gate_is_never_shown_as_passing() -> None:
+    broken = Finding("metrics", "metrics.unchecked", Severity.ERROR, "could not be checked")
+    result = ReleaseResult("claims@1.0", (broken,), (), ("utility.tstr", "integrity"))
+    page = render(Verdict(BASE, HEAD, (result,)), Format.MARKDOWN)
+    assert _row(page, "utility.tstr")[-1] == "not scored"
+    assert _row(page, "integrity")[-1] == "pass"
+    assert _row(page, "metrics.unchecked")[0] == "❌"
+
+
+def test_markdown_truncation_says_how_many_scorecards_are_whole() -> None:
+    releases = tuple(ReleaseResult(f"r@{i}", (), (), (), (TSTR, DETECTION)) for i in range(10000))
+    page = render(Verdict("", "", releases), Format.MARKDOWN)
+    assert len(page.encode()) < 1024 * 1024
+    shown = int(re.search(r"the scorecards of (\d+) of 10000 releases", page)[1])  # type: ignore[index]
+    assert 0 < shown < 10000 and page.count("— pass\n") + page.count("— blocked\n") >= shown

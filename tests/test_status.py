@@ -11,8 +11,9 @@ import pytest
 
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import commit
-from tests.helpers.releases import add_version, revalidate
+from tests.helpers.releases import add_version, revalidate, waive
 from tests.helpers.repos import make_base, write
+from tests.helpers.samples import with_metric
 
 
 def status_json(synthgov: Synthgov, repo: Path, *args: str) -> dict[str, Any]:
@@ -123,3 +124,28 @@ def test_an_unknown_dataset_is_exit_2_with_one_line(synthgov: Synthgov, repo: Pa
     assert result.code == 2
     assert result.err.strip() == "datasets/nope/card.yaml: no such dataset at HEAD"
     assert synthgov("status", "Bad_Id", cwd=repo).code == 2
+
+
+def test_a_waived_release_is_approved_and_says_until_when_never_fail(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(
+        repo, "1.10", metrics=with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    )
+    expires = waive(repo)
+    data = status_json(synthgov, repo)
+    [release] = data["releases"]
+    assert release["verdict"] == "pass" and release["blocking"] == []
+    assert release["waived"] == [
+        {
+            "rule": "fidelity.detection_auc",
+            "waiver": "WVR-2026-007",
+            "until": f"{expires:%Y-%m-%dT%H:%M:%SZ}",
+        }
+    ]
+    assert data["datasets"][0]["current"] == "claims@1.10"
+    text = synthgov("status", cwd=repo).out
+    assert "claims@1.10: approved" in text
+    assert f"waived: fidelity.detection_auc until {expires:%Y-%m-%d} (WVR-2026-007)" in text
+    assert "fail" not in text

@@ -82,6 +82,9 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
         other = [rule for rule in item["blocking"] if rule != "approvals.missing"]
         if other:
             click.echo(f"  blocked by: {', '.join(other)}")
+        for waived in item["waived"]:
+            until = waived["until"][:10]
+            click.echo(f"  waived: {waived['rule']} until {until} ({waived['waiver']})")
     for state in found.datasets:
         click.echo("")
         click.echo("\n".join(render_dataset(state, now.date())))

@@ -69,7 +69,13 @@ def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult
     except Exception as exc:  # fail closed
         found.append(failed_to_check(ctx.manifest.document.path, "policy", f"waivers: {exc}"))
     judged = (*ctx.policy.model.rules, *(name for name, _ in GATES if name != "metrics"))
-    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged)
+    try:
+        scores = metrics.rule_scores(metrics.scorecard(ctx))
+    except MissingExtra:
+        raise
+    except Exception:  # the figures are a view: the metrics gate has blocked already
+        scores = ()
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged, scores)
 
 
 def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:

@@ -72,6 +72,55 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """One condition of a metric rule judged on a release: the estimate, its interval at
+    the policy's level, and the bound the decision compared (never shown as the value)."""
+
+    metric: str
+    op: str
+    threshold: float
+    margin: float
+    value: float | None  # None: the report lacks the metric
+    interval: tuple[float, float] | None  # (lower, upper); None for a value without one
+    decision: str  # pass | inconclusive | fail
+    where: str | None = None  # the column or pair that decided it
+
+    @property
+    def bound(self) -> float | None:
+        """The interval bound the decision used: for a `<=` rule the lower bound when it
+        fails (it exceeds the threshold), else the upper (within threshold + margin);
+        `>=` mirrors it. A value without an interval is its own bound."""
+        if self.interval is None or self.op == "==":
+            return self.value
+        low, high = self.interval
+        if self.op in ("<=", "<"):
+            return low if self.decision == "fail" else high
+        return high if self.decision == "fail" else low
+
+
+@dataclass(frozen=True)
+class RuleScore:
+    """One policy rule judged on a release (passing or not): what the scorecards show."""
+
+    rule: str  # e.g. "utility.tstr"
+    enforcement: str
+    decision: str  # pass | inconclusive | fail: the rule's, alternative included
+    primary: Judged
+    alternative: Judged | None = None
+    upper: float | None = None  # the metric's range, for drawing a bar (None: unbounded)
+
+    @property
+    def by_alternative(self) -> bool:
+        """Passed through the rule's alternative (the primary condition did not pass)."""
+        return self.decision == "pass" and self.primary.decision != "pass"
+
+    @property
+    def decided(self) -> Judged:
+        """The condition that decided the rule."""
+        return self.alternative if self.by_alternative and self.alternative else self.primary
+
+
+@dataclass(frozen=True)
 class ReleaseResult:
     release: str  # dataset@version
     findings: tuple[Finding, ...]
@@ -79,6 +128,8 @@ class ReleaseResult:
     #: the policy's rules and the fixed gates judged on it (empty when its gates did not
     #: run, e.g. a release that cannot be read): those without a finding passed
     judged: tuple[str, ...] = ()
+    #: every policy rule judged on it, with its figures (passing ones too)
+    scores: tuple[RuleScore, ...] = ()
 
     @property
     def verdict(self) -> str:

@@ -27,6 +27,7 @@ from synthgov.gates import ReleaseContext
 from synthgov.git.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
 from synthgov.models import Card, Ledger, Revalidation, Revocation
+from synthgov.models.common import format_timestamp
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,12 @@ def _judge(
         filled, required = ctx.review.filled, ctx.review.required
         counted = _counted(ctx.review)
     except InputError as exc:
-        item = {
+        item: dict[str, Any] = {
             "release": release,
             "verdict": "blocked",
             "approvals": {},
             "blocking": ["files.invalid"],
+            "waived": [],
             "reason": str(exc.problems[0]),
         }
         return item, ReleaseState(release, version, "blocked", ("files.invalid",)), None
@@ -86,6 +88,7 @@ def _judge(
             "verdict": "blocked",
             "approvals": {},
             "blocking": ["unchecked"],
+            "waived": [],
             "reason": f"{type(exc).__name__}: {exc}",
         }
         return item, ReleaseState(release, version, "blocked", ("unchecked",)), None
@@ -98,16 +101,19 @@ def _judge(
         }
         for role, need in sorted(required.items())
     }
+    waived = [
+        {"rule": f.rule, "waiver": f.waiver.id, "until": format_timestamp(f.waiver.expires_at)}
+        for f in result.findings
+        if f.waiver is not None
+    ]
     item = {
         "release": release,
         "verdict": result.verdict,
         "approvals": counts,
         "blocking": blocking,
+        "waived": waived,
     }
-    try:
-        scores = inventory.scorecard(ctx)
-    except Exception:  # the scorecard is a view; the verdict above already decided
-        scores = ()
+    scores = inventory.scorecard(result)
     state = ReleaseState(
         release,
         version,

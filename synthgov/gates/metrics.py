@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.findings import Finding, Judged, RuleScore, Severity
 from synthgov.decision.rules import Judgement, Ruling, entries, judge
 from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
+from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
@@ -171,6 +172,50 @@ def score(
             )
         scored.append(Scored(current, file, line, primary, alternative, alpha))
     return scored
+
+
+def rule_scores(scored: list[Scored]) -> tuple[RuleScore, ...]:
+    """The scorecard's figures of every rule judged: value, interval, bound, threshold,
+    margin and decision of the primary condition and of the alternative."""
+    found = []
+    for s in scored:
+        current, rule = s.rule, s.rule.rule
+        primary = _judged(rule.metric, rule.op, current.threshold, current.margin, s.primary)
+        alternative = None
+        if (
+            s.alternative is not None
+            and rule.alternative is not None
+            and current.alternative is not None
+        ):
+            alt = rule.alternative
+            alternative = _judged(
+                alt.metric, alt.op, current.alternative, alt.margin, s.alternative
+            )
+        spec = METRICS.get(rule.metric)
+        found.append(
+            RuleScore(
+                current.rule_id,
+                current.enforcement.value,
+                s.decision.value,
+                primary,
+                alternative,
+                spec.upper if spec else None,
+            )
+        )
+    return tuple(found)
+
+
+def _judged(metric: str, op: str, threshold: float, margin: float, judged: Judgement) -> Judged:
+    return Judged(
+        metric,
+        op,
+        threshold,
+        margin,
+        judged.value,
+        judged.interval,
+        judged.decision.value,
+        judged.where,
+    )
 
 
 def _severity(enforcement: Enforcement) -> Severity:

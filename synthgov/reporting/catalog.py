@@ -16,8 +16,10 @@ from typing import Any
 
 from synthgov import inventory
 from synthgov.budget.accounting import figure_text
+from synthgov.decision.findings import Judged
 from synthgov.files.layout import Release
 from synthgov.inventory import DatasetState, ReleaseState, Score
+from synthgov.models import Manifest
 from synthgov.models.common import format_timestamp
 
 GENERATOR = "synthgov catalog"
@@ -29,7 +31,7 @@ table{border-collapse:collapse;margin:.5rem 0}th,td{text-align:left;padding:.25r
 th{background:#f6f6f8}code{font:13px ui-monospace,monospace;word-break:break-all}
 .badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;font-size:.85rem;color:#fff}
 .current{background:#1a7f37}.approved{background:#4b7bd8}.pending{background:#9a6700}.revoked{background:#cf222e}
-.pass{color:#1a7f37}.fail{color:#cf222e}.muted{color:#666}section.release{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem 1rem;margin:1rem 0}
+.pass{color:#1a7f37}.fail{color:#cf222e}.waived{color:#7a5200}.muted{color:#666}section.release{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem 1rem;margin:1rem 0}
 nav{margin-bottom:1rem}
 """
 BAR_WIDTH, BAR_HEIGHT = 160, 12
@@ -76,26 +78,34 @@ def anchor(release: ReleaseState) -> str:
     return f"release-{release.version}"
 
 
-def bar(score: Score) -> str:
-    """An inline SVG: the observed value as a filled bar, the threshold as a line."""
-    values = [v for v in (score.observed, score.threshold) if v is not None]
-    scale = score.upper if score.upper is not None else max([*values, 1e-9]) * 1.25
+def bar(judged: Judged, upper: float | None, fill: str, said: str | None = None) -> str:
+    """An inline SVG: the value as a filled bar, the interval as a thin line, the
+    threshold as a vertical line."""
+    values = [
+        v for v in (judged.value, judged.threshold, *(judged.interval or ())) if v is not None
+    ]
+    scale = upper if upper is not None else max([*values, 1e-9]) * 1.25
     scale = max(scale, *values) if values else scale
 
     def x(value: float) -> float:
         return round(min(max(value / scale, 0.0), 1.0) * BAR_WIDTH, 1) if scale > 0 else 0.0
 
     label = (
-        f"{score.metric} {_g(score.observed)}, threshold {score.op} {score.threshold:g}, "
-        f"{score.decision}"
+        f"{judged.metric} {_g(judged.value)}, bound {_g(judged.bound)}, "
+        f"threshold {judged.op} {judged.threshold:g}, {said or judged.decision}"
     )
-    fill = "#1a7f37" if score.passed else "#cf222e"
     observed = (
-        f'<rect x="0" y="2" width="{x(score.observed)}" height="{BAR_HEIGHT - 4}" fill="{fill}"/>'
-        if score.observed is not None
+        f'<rect x="0" y="2" width="{x(judged.value)}" height="{BAR_HEIGHT - 4}" fill="{fill}"/>'
+        if judged.value is not None
         else ""
     )
-    at = x(score.threshold)
+    if judged.interval is not None:
+        low, high = judged.interval
+        observed += (
+            f'<line x1="{x(low)}" x2="{x(high)}" y1="{BAR_HEIGHT / 2}" y2="{BAR_HEIGHT / 2}" '
+            'stroke="#555" stroke-width="2"/>'
+        )
+    at = x(judged.threshold)
     return (
         f'<svg role="img" aria-label="{_e(label)}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" '
         f'viewBox="0 0 {BAR_WIDTH} {BAR_HEIGHT}">'
@@ -106,21 +116,69 @@ def bar(score: Score) -> str:
     )
 
 
+_FILLS = {"pass": "#1a7f37", "waived": "#9a6700", "fail": "#cf222e", "muted": "#888"}
+
+
+def _result_class(score: Score) -> str:
+    if score.passed:
+        return "pass"
+    return "waived" if score.waived_until is not None else "fail"
+
+
+def _condition_row(
+    rule: str,
+    judged: Judged,
+    upper: float | None,
+    klass: str,
+    result: str,
+    enforcement: str,
+    fill: str | None = None,
+) -> str:
+    """One condition's row; `klass` colours the verdict (pass, waived, fail, muted: a
+    condition that did not decide) and the bar, unless `fill` is given."""
+    where = f' <span class="muted">({_e(judged.where)})</span>' if judged.where else ""
+    bound = "—" if judged.interval is None else _g(judged.bound)
+    margin = f"{judged.margin:g}" if judged.margin else "—"
+    return (
+        f"<tr><td>{rule}</td><td><code>{_e(judged.metric)}</code>{where}</td>"
+        f"<td>{_g(judged.value)}</td><td>{bound}</td>"
+        f"<td>{_e(judged.op)} {judged.threshold:g}</td><td>{margin}</td>"
+        f"<td>{bar(judged, upper, fill or _FILLS[klass], result)}</td>"
+        f'<td class="{klass}">{_e(result)}</td><td>{_e(enforcement)}</td></tr>'
+    )
+
+
 def _scorecard(release: ReleaseState) -> str:
     if not release.scores:
         return '<p class="muted">No scorecard: the release could not be evaluated.</p>'
     rows = []
     for s in release.scores:
-        where = f' <span class="muted">({_e(s.where)})</span>' if s.where else ""
-        verdict = "pass" if s.passed else "fail"
+        j = s.judged
+        klass = _result_class(s)
         rows.append(
-            f"<tr><td><code>{_e(s.rule)}</code></td><td>{_g(s.observed)}{where}</td>"
-            f"<td>{_e(s.op)} {s.threshold:g}</td><td>{bar(s)}</td>"
-            f'<td class="{verdict}">{verdict}</td><td>{_e(s.enforcement)}</td></tr>'
+            _condition_row(
+                f"<code>{_e(s.rule)}</code>",
+                j.primary,
+                j.upper,
+                klass,
+                s.result,
+                j.enforcement,
+                _FILLS["muted"] if j.by_alternative else None,  # the primary did not decide
+            )
         )
+        if j.alternative is not None:
+            alt = j.alternative
+            said = f"{alt.decision} (decided)" if j.by_alternative else alt.decision
+            klass = "pass" if alt.decision == "pass" else "muted"
+            rows.append(_condition_row("↳ or", alt, None, klass, said, ""))
     return (
-        "<table><tr><th>rule</th><th>observed</th><th>threshold</th><th></th>"
-        "<th>result</th><th>enforcement</th></tr>" + "".join(rows) + "</table>"
+        "<table><tr><th>rule</th><th>metric</th><th>value</th><th>bound used</th>"
+        "<th>threshold</th><th>margin</th><th></th><th>result</th><th>enforcement</th></tr>"
+        + "".join(rows)
+        + "</table>"
+        '<p class="muted">The value is the estimate; the bound is the end of its interval '
+        "(at the policy's confidence) that the decision compared with the threshold. A rule "
+        "with an alternative passes when either condition does.</p>"
     )
 
 
@@ -165,10 +223,7 @@ def _lineage(release: ReleaseState, earlier: list[ReleaseState]) -> str:
             f"{_e(m.generator.name)} {_e(m.generator.version)}; seed {m.generator.seed}; {params or 'no parameters'}",
         ),
         ("code commit", f"<code>{_e(m.generator.code_commit or 'not recorded')}</code>"),
-        (
-            "artifact",
-            f"<code>{_e(m.artifact.location)}</code>, {m.artifact.rows} rows, <code>sha256:{_e(m.artifact.sha256)}</code>",
-        ),
+        ("artifact", _artifact(m)),
         (
             "privacy",
             f"{_e(privacy.mechanism)} ({_e(privacy.notion)}{', ' + _e(figures) if figures else ''})",
@@ -177,6 +232,17 @@ def _lineage(release: ReleaseState, earlier: list[ReleaseState]) -> str:
         ("previous releases", previous),
     ]
     return "<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"
+
+
+def _artifact(m: Manifest) -> str:
+    """Where the artifact lives, only when that is not a path on the author's machine."""
+    location = inventory.published_location(m.artifact.location)
+    where = (
+        f"<code>{_e(location)}</code>"
+        if location
+        else '<span class="muted">location not published (a local path)</span>'
+    )
+    return f"{where}, {m.artifact.rows} rows, <code>sha256:{_e(m.artifact.sha256)}</code>"
 
 
 def _release(
@@ -365,7 +431,7 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
         "created_at": format_timestamp(m.created_at) if m else None,
         "revocation": inventory.revocation_summary(release) if release.is_revoked else None,
         "artifact": {
-            "location": m.artifact.location,
+            "location": inventory.published_location(m.artifact.location),
             "sha256": m.artifact.sha256,
             "rows": m.artifact.rows,
         }
@@ -375,14 +441,20 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
         "scorecard": [
             {
                 "rule": s.rule,
-                "metric": s.metric,
-                "observed": s.observed,
-                "op": s.op,
-                "threshold": s.threshold,
+                "metric": s.judged.primary.metric,
+                "observed": s.judged.primary.value,
+                "bound": s.judged.primary.bound,
+                "op": s.judged.primary.op,
+                "threshold": s.judged.primary.threshold,
+                "margin": s.judged.primary.margin,
+                "interval": _interval(s.judged.primary),
                 "passed": s.passed,
-                "decision": s.decision,
-                "interval": list(s.interval) if s.interval is not None else None,
-                "by_alternative": s.by_alternative,
+                "decision": s.judged.decision,
+                "result": s.result,
+                "by_alternative": s.judged.by_alternative,
+                "decided_by": s.judged.decided.metric,
+                "alternative": _condition_json(s.judged.alternative),
+                "waived_until": format_timestamp(s.waived_until) if s.waived_until else None,
             }
             for s in release.scores
         ],
@@ -396,6 +468,25 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
             }
             for a in release.approvals
         ],
+    }
+
+
+def _interval(judged: Judged) -> list[float] | None:
+    return list(judged.interval) if judged.interval is not None else None
+
+
+def _condition_json(judged: Judged | None) -> dict[str, Any] | None:
+    if judged is None:
+        return None
+    return {
+        "metric": judged.metric,
+        "observed": judged.value,
+        "bound": judged.bound,
+        "op": judged.op,
+        "threshold": judged.threshold,
+        "margin": judged.margin,
+        "interval": _interval(judged),
+        "decision": judged.decision,
     }
 
 

@@ -1,6 +1,8 @@
 """GitHub-flavoured Markdown for a PR comment or `$GITHUB_STEP_SUMMARY`.
 
-Verdict and exit code first, then what blocks, then waivers, passed releases folded away.
+Verdict and exit code first, then a scorecard per release (every rule judged, passing ones
+too: value, the interval bound the decision used, threshold, margin and verdict, blocking
+rows first), then what blocks in detail, then waivers.
 Every PR-written string is escaped for a table cell (it cannot break the table, open a
 link, inject HTML or ping anyone), and the page stops short of GitHub's 1 MiB cap with a
 pointer to the JSON output.
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 
 from synthgov import __version__
-from synthgov.decision.findings import Finding, ReleaseResult, Verdict
+from synthgov.decision.findings import Finding, Judged, ReleaseResult, RuleScore, Verdict
 from synthgov.reporting._common import (
     BLOCK,
     WAIVED,
@@ -40,6 +42,10 @@ _ESCAPES = str.maketrans(
 )
 _MENTION = re.compile(r"(?<!\w)@(?=\w)")  # "@team" would ping in a PR comment
 _LABEL = {BLOCK: "❌ blocks", WARN: "⚠️ advisory", WAIVED: "⏸️ waived"}
+_SCORE_HEADER = (
+    "| | rule | value | bound | threshold | margin | verdict |\n|---|---|---|---|---|---|---|"
+)
+_ICON = {BLOCK: "❌", WARN: "⚠️", WAIVED: "⏸️"}
 _HEADER = "| status | rule | message | observed | threshold | set in | fix |\n|---|---|---|---|---|---|---|"
 
 
@@ -59,19 +65,15 @@ class _Page:
         self.lines: list[str] = []
         self.size = 0
         self.full = False
-        self.in_details = False
-        self.rows_shown = 0
+        self.scorecards = 0  # releases whose scorecard is shown in full
 
-    def add(self, line: str, *, row: bool = False) -> None:
+    def add(self, line: str) -> None:
         size = len(line.encode()) + 1
         if self.full or self.size + size > LIMIT:
             self.full = True
             return
         self.lines.append(line)
         self.size += size
-        self.rows_shown += row
-        if "<details>" in line or "</details>" in line:  # cells cannot hold a raw "<"
-            self.in_details = "</details>" not in line
 
 
 def render(verdict: Verdict) -> str:
@@ -97,23 +99,18 @@ def render(verdict: Verdict) -> str:
             )
     if verdict.findings:
         _table(page, "Outside any release", verdict.findings)
+    ordered = sorted(verdict.releases, key=lambda r: r.verdict != "blocked")
+    for result in ordered:
+        _scorecard(page, result)
     for result in verdict.releases:
         if result.verdict == "blocked":
-            _table(page, f"{cell(result.release)} — blocked", result.findings)
+            _table(page, f"{cell(result.release)} — what blocks", result.findings)
     _waivers(page, verdict)
-    passed = [r for r in verdict.releases if r.verdict != "blocked"]
-    if passed:
-        page.add(f"\n<details>\n<summary>{len(passed)} passed release(s)</summary>\n")
-        for result in passed:
-            _passed(page, result)
-        page.add("\n</details>")
     if page.full:
-        if page.in_details:
-            page.lines.append("\n</details>")
         page.lines.append(
-            f"\n**Truncated** to stay under GitHub's 1 MiB limit: {page.rows_shown} of "
-            f"{len(verdict.all_findings())} findings shown. The full result is in the JSON "
-            "output (`synthgov check --format json`)."
+            f"\n**Truncated** to stay under GitHub's 1 MiB limit: the scorecards of "
+            f"{page.scorecards} of {len(verdict.releases)} releases shown in full. The full "
+            "result is in the JSON output (`synthgov check --format json`)."
         )
     return "\n".join(page.lines) + "\n"
 
@@ -131,15 +128,94 @@ def _table(page: _Page, title: str, findings: tuple[Finding, ...]) -> None:
         page.add(
             f"| {_LABEL[status(f)]} | {cell(rule_id(f))} | {cell(f.message)} | {cell(f.observed)} | "
             f"{cell(f.threshold)} | {cell(source(f))} | {cell(f.fix)} |",
-            row=True,
         )
 
 
-def _passed(page: _Page, result: ReleaseResult) -> None:
-    if result.findings:
-        _table(page, f"{cell(result.release)} — pass", result.findings)
-    else:
-        page.add(f"- {cell(result.release)}: every gate passed")
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _figures(judged: Judged) -> str:
+    """`value | bound | threshold | margin` cells of one condition."""
+    where = f" ({cell(judged.where)})" if judged.where else ""
+    bound = "" if judged.interval is None else _number(judged.bound)
+    op = {"<=": "≤", ">=": "≥"}.get(judged.op, judged.op)
+    margin = f"{judged.margin:g}" if judged.margin else ""
+    return f"{_number(judged.value)}{where} | {bound} | {cell(op)} {judged.threshold:g} | {margin}"
+
+
+def _waived_until(finding: Finding) -> str:
+    assert finding.waiver is not None
+    return f"waived until {finding.waiver.expires_at:%Y-%m-%d}"
+
+
+def _rule_verdict(score: RuleScore, finding: Finding | None) -> tuple[str, str]:
+    """(icon, verdict text) of one rule: its finding's status when it has one."""
+    if finding is not None and status(finding) == WAIVED:
+        return _ICON[WAIVED], _waived_until(finding)
+    if score.decision == "pass":
+        return "✅", "pass via alternative" if score.by_alternative else "pass"
+    kind = status(finding) if finding is not None else BLOCK
+    advisory = " (advisory)" if kind == WARN else ""
+    text = f"{score.decision}{advisory}"
+    if finding is not None and score.primary.value is None:  # nothing measured: say why
+        text += f": {finding.message}"
+    return _ICON[kind], text
+
+
+def _order(kind: str) -> int:
+    return {BLOCK: 0, WAIVED: 1, WARN: 2}.get(kind, 3)
+
+
+def _scorecard(page: _Page, result: ReleaseResult) -> None:
+    """Every rule judged on the release, one row each (an alternative on its own row
+    under its rule), blocking rows first; then the fixed gates that passed."""
+    icon = "❌" if result.verdict == "blocked" else "✅"
+    page.add(f"\n### {icon} {cell(result.release)} — {result.verdict}\n")
+    page.add(_SCORE_HEADER)
+    by_rule = {f.rule: f for f in result.findings}
+    rows: list[tuple[int, str, list[str]]] = []
+    scored = set()
+    for score in result.scores:
+        scored.add(score.rule)
+        finding = by_rule.get(score.rule)
+        mark, text = _rule_verdict(score, finding)
+        kind = status(finding) if finding is not None and score.decision != "pass" else "pass"
+        lines = [f"| {mark} | {cell(score.rule)} | {_figures(score.primary)} | {cell(text)} |"]
+        if score.alternative is not None:
+            alt = score.alternative
+            said = f"{alt.decision} (decided)" if score.by_alternative else alt.decision
+            lines.append(f"| | ↳ or {cell(alt.metric)} | {_figures(alt)} | {cell(said)} |")
+        rows.append((_order(kind), score.rule, lines))
+    for f in result.findings:
+        if f.rule in scored:
+            continue
+        kind = status(f)
+        text = _waived_until(f) if kind == WAIVED else f.message
+        rows.append(
+            (
+                _order(kind),
+                rule_id(f),
+                [
+                    f"| {_ICON[kind]} | {cell(rule_id(f))} | {cell(f.observed)} | | "
+                    f"{cell(f.threshold)} | | {cell(text)} |"
+                ],
+            )
+        )
+    found = {rule_id(f) for f in result.findings} | {f.gate for f in result.findings}
+    for item in result.judged:
+        if item in scored or item in found:
+            continue
+        if "." in item:  # a policy rule without figures: its gate could not score it
+            rows.append((2, item, [f"| ❔ | {cell(item)} | | | | | not scored |"]))
+        else:
+            rows.append((3, item, [f"| ✅ | {cell(item)} | | | | | pass |"]))
+    for _, _, lines in sorted(rows, key=lambda row: (row[0], row[1])):
+        for line in lines:
+            page.add(line)
+    if not rows:
+        page.add("| ✅ | every gate | | | | | pass |")
+    page.scorecards += not page.full
 
 
 def _all_waived(verdict: Verdict) -> list[tuple[str | None, Finding]]:

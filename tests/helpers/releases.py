@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from synthgov.decision import digests
+from synthgov.files.loading import parse_document
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.git import commit, git
-from tests.helpers.repos import make_base, release_digest, write
+from tests.helpers.repos import make_base, put_approval, release_digest, write
 from tests.helpers.samples import PASSING, report_json
 
 #: version -> (created_at, artifact sha256)
@@ -28,8 +31,10 @@ def add_version(
     version: str,
     approved_by: tuple[str, ...] = ("ada", "chen"),
     metrics: list[dict[str, Any]] | None = None,
+    location: str | None = None,
 ) -> None:
-    """Release claims@VERSION (its ledger debit included), then embedded-signature approvals."""
+    """Release claims@VERSION (its ledger debit included), then embedded-signature approvals;
+    `location`: the artifact's location instead of the sample's s3 URL."""
     created, artifact = VERSIONS[version]
     folder = f"datasets/claims/releases/{version}"
     manifest = (
@@ -38,6 +43,8 @@ def add_version(
         .replace("epsilon: 1.0, delta: 0.000001", "epsilon: 0.5, delta: 0.0000001")
     )
     manifest = samples.manifest_for(artifact, manifest)
+    if location is not None:
+        manifest = manifest.replace("s3://bucket/claims-1.10.parquet", location)
     card_sha = hashlib.sha256((repo / "datasets/claims/card.yaml").read_bytes()).hexdigest()
     write(repo, f"{folder}/manifest.yaml", manifest)
     write(repo, f"{folder}/report.json", report_json(metrics or PASSING, card_sha, artifact))
@@ -69,6 +76,25 @@ artifact_sha256: {VERSIONS[version][1]}
 """,
     )
     commit(repo, f"revoke claims@{version}")
+
+
+def waive(repo: Path, version: str = "1.10", relax_to: float = 0.85) -> datetime:
+    """Waive claims@VERSION's detection AUC up to `relax_to` with the sample waiver, in force
+    at the real clock (status and the catalog judge at it) for 60 days, approved by bo;
+    commit, and return when the waiver expires."""
+    now = datetime.now(UTC)
+    created, expires = now - timedelta(days=1), now + timedelta(days=60)
+    text = (
+        samples.WAIVER.replace("relax_to: 0.8", f"relax_to: {relax_to}")
+        .replace("claims@1.10", f"claims@{version}")
+        .replace("2026-10-02T00:00:00Z", f"{expires:%Y-%m-%dT%H:%M:%SZ}")
+        .replace("2026-09-02T00:00:00Z", f"{created:%Y-%m-%dT%H:%M:%SZ}")
+    )
+    write(repo, f"datasets/claims/releases/{version}/waivers/WVR-2026-007.yaml", text)
+    digest = digests.waiver_digest(f"claims@{version}", parse_document(text.encode(), "w").data)
+    put_approval(repo, "bo", digest=digest, release=f"claims@{version}", waiver="WVR-2026-007")
+    commit(repo, f"waive claims@{version}'s detection AUC")
+    return expires
 
 
 def revalidate(repo: Path, version: str, when: str) -> None:
