@@ -360,3 +360,23 @@ def test_a_waived_release_is_current_and_reads_waived_until_in_the_catalog(
     start = html.index("<td><code>fidelity.detection_auc</code></td>")
     row = html[start : html.index("</tr>", start)]
     assert "waived until" in row and ">fail<" not in row and "#cf222e" not in row
+
+
+def test_every_badge_reads_at_wcag_aa_contrast() -> None:
+    """White badge text on each state's colour is at least 4.5:1 (WCAG AA), so 'approved'
+    is as readable as 'current' or 'revoked'."""
+    import re
+
+    from synthgov.reporting import catalog
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    badges = re.findall(
+        r"\.(current|approved|pending|revoked)\{background:(#[0-9a-f]{6})\}", catalog.CSS
+    )
+    assert len(badges) == 4
+    for state, colour in badges:
+        assert (1.05) / (luminance(colour) + 0.05) >= 4.5, state

@@ -30,7 +30,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem 0}th,td{text-align:left;padding:.25rem .6rem;border-bottom:1px solid #eee;vertical-align:top}
 th{background:#f6f6f8}code{font:13px ui-monospace,monospace;word-break:break-all}
 .badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;font-size:.85rem;color:#fff}
-.current{background:#1a7f37}.approved{background:#4b7bd8}.pending{background:#9a6700}.revoked{background:#cf222e}
+.current{background:#1a7f37}.approved{background:#3565c2}.pending{background:#9a6700}.revoked{background:#cf222e}
 .pass{color:#1a7f37}.fail{color:#cf222e}.waived{color:#7a5200}.muted{color:#666}section.release{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem 1rem;margin:1rem 0}
 nav{margin-bottom:1rem}
 """
@@ -284,7 +284,7 @@ def _budget(budget: dict[str, Any] | None) -> str:
         f'<svg role="img" aria-label="{_e(label)}" width="{BAR_WIDTH * 2}" height="{BAR_HEIGHT}" '
         f"><title>{_e(label)}</title>"
         f'<rect width="{BAR_WIDTH * 2}" height="{BAR_HEIGHT}" fill="#eee"/>'
-        f'<rect width="{width}" height="{BAR_HEIGHT}" fill="{"#cf222e" if share >= 1 else "#4b7bd8"}"/></svg>'
+        f'<rect width="{width}" height="{BAR_HEIGHT}" fill="{"#cf222e" if share >= 1 else "#3565c2"}"/></svg>'
     )
     rows = "".join(
         f"<tr><th>{k}</th><td>{figure_text(budget['cap'].get(k))}</td>"
