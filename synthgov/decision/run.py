@@ -17,7 +17,7 @@ from pathlib import Path
 from synthgov.decision.decide import Decision, decide
 from synthgov.decision.findings import RuleInfo, Verdict
 from synthgov.decision.impact import policy_impact
-from synthgov.decision.schedule import overdue
+from synthgov.decision.schedule import expiring, overdue
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import InputError
@@ -59,7 +59,9 @@ def _rules(trust: Trust) -> tuple[RuleInfo, ...]:
 
 def _overdue(tree: Tree, now: datetime, enforce: bool) -> Verdict:
     trust = make_trust(tree, "the checked-out", now, None, enforce)
-    return _verdict(("", ""), Decision(overdue(tree, now), []), [], trust, now, scheduled=True)
+    notices = expiring(tree, trust.registry, now, trust.policy.model.expiry_warning_days)
+    decision = Decision(overdue(tree, now), notices)
+    return _verdict(("", ""), decision, [], trust, now, scheduled=True)
 
 
 def check(

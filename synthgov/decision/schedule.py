@@ -1,4 +1,5 @@
-"""The scheduled run (`check --scheduled`): which current releases are due for revalidation.
+"""The scheduled run (`check --scheduled`): which current releases are due for revalidation,
+and (advisory) which of their waivers and which reviewer keys expire soon.
 
 Each dataset's current release is its newest that is not revoked (by manifest
 `created_at`; older versions are superseded). Dates after the checker's clock count for
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from synthgov.decision import expiry
 from synthgov.decision.findings import Finding, ReleaseResult
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.errors import InputError
@@ -16,7 +18,7 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import dates, files, revalidation
-from synthgov.models import Card, Manifest, Revalidation
+from synthgov.models import Card, Manifest, Registry, Revalidation, Waiver
 
 
 def _current(
@@ -90,3 +92,28 @@ def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
         if found:
             results.append(ReleaseResult(release, tuple(found)))
     return results
+
+
+def expiring(head: Tree, registry: Registry, now: datetime, days: int) -> list[Finding]:
+    """Advisory findings: the current releases' waivers in force that end within `days`,
+    and the registry's keys that expire within them (a waiver that does not load is left
+    to the gate, which blocks its release)."""
+    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
+    try:
+        current, _ = _current(head, releases, now)
+    except InputError:
+        current = {}  # already a finding of `overdue`
+    notices = []
+    for release in sorted(r for r, _ in current.values()):
+        folder = Release.of(release).folder
+        loaded: list[Loaded[Waiver]] = []
+        for path in head.list(f"{folder}/waivers"):
+            if kind_of(path) != "waiver":
+                continue
+            try:
+                loaded.append(head.load(path, Waiver))
+            except InputError:
+                continue
+        notices += expiry.waivers(release, loaded, now, days)
+    notices += expiry.keys(registry, now, days, layout.REVIEWERS)
+    return [expiry.finding(n) for n in notices]

@@ -240,6 +240,13 @@ class Policy(Model):
     waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
     subgroups: SubgroupPolicy = Field(default_factory=SubgroupPolicy)
     statistics: Statistics = Field(default_factory=Statistics)
+    expiry_warning_days: int = Field(
+        14,
+        ge=0,
+        le=366,
+        description="How many days before a waiver or a reviewer's key expires `status`, the "
+        "catalog and `check --scheduled` warn of it (0: no warning); a warning never blocks.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

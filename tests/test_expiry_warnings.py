@@ -1,0 +1,92 @@
+"""`check --scheduled` warns before a current release's waiver or a reviewer's key expires,
+on real git repositories with real keys: advisory findings that never change the exit code
+(`status` and the catalog are tested in test_status.py and test_catalog.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.helpers import signing
+from tests.helpers.cli import Synthgov
+from tests.helpers.releases import add_version, waive
+from tests.helpers.repos import make_base, on_main
+from tests.helpers.samples import with_metric
+
+#: claims@1.10 is created on 2026-09-02 and due for revalidation 30 days later.
+AT = "2026-09-05T00:00:00Z"
+
+
+def scheduled(synthgov: Synthgov, repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    result = synthgov("check", "--scheduled", "--format", "json", *args, cwd=repo)
+    assert result.code in (0, 1), result.err
+    data: dict[str, Any] = json.loads(result.out)
+    return result.code, data
+
+
+def _warnings(data: dict[str, Any], rule: str) -> list[dict[str, Any]]:
+    found = [*data["findings"], *(f for r in data["releases"] for f in r["findings"])]
+    return [f for f in found if f["rule"] == rule]
+
+
+def _ada_valid_before(repo: Path, until: str) -> None:
+    extra = {"ada": f'valid_before: "{until}"'}
+    on_main(
+        repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered(), extra=extra)
+    )
+
+
+def test_a_key_expiring_in_five_days_warns_without_failing_the_scheduled_run(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")
+    _ada_valid_before(repo, "2026-09-10T00:00:00Z")
+    code, data = scheduled(synthgov, repo, "--at", AT)
+    assert code == 0 and data["verdict"] == "pass"  # a warning never blocks
+    [warning] = _warnings(data, "policy.key_expiring")
+    ada = signing.people()["ada"]
+    assert warning["severity"] == "warning" and warning["enforcement"] == "advisory"
+    assert (
+        f"reviewer ada's key {ada.fingerprint} expires on 2026-09-10 (in 5 days)"
+        in (warning["message"])
+    )
+    assert warning["file"] == "policy/reviewers.yaml"
+
+
+def test_a_key_expiring_in_thirty_days_or_already_expired_does_not_warn(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")
+    _ada_valid_before(repo, "2026-10-05T00:00:00Z")
+    code, data = scheduled(synthgov, repo, "--at", AT)
+    assert code == 0 and _warnings(data, "policy.key_expiring") == []
+    code, data = scheduled(synthgov, repo, "--at", "2026-09-01T00:00:00Z")
+    assert _warnings(data, "policy.key_expiring") == []  # 34 days: outside the window
+    _ada_valid_before(repo, "2026-09-04T00:00:00Z")  # expired a day before the run
+    code, data = scheduled(synthgov, repo, "--at", AT)
+    assert code == 0 and _warnings(data, "policy.key_expiring") == []
+
+
+def test_a_current_releases_waiver_ending_soon_warns_and_the_exit_code_is_unchanged(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(
+        repo, "1.10", metrics=with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    )
+    waive(repo, days=60)  # at the real clock, long after claims@1.10 fell due
+    code, quiet = scheduled(synthgov, repo)
+    assert _warnings(quiet, "policy.waiver_expiring") == []
+    waive(repo, days=5)
+    later, data = scheduled(synthgov, repo)
+    assert later == code  # the overdue revalidation decides, the warning does not
+    [warning] = _warnings(data, "policy.waiver_expiring")
+    assert warning["severity"] == "warning" and warning["enforcement"] == "advisory"
+    assert "waiver WVR-2026-007 of claims@1.10 ends on" in warning["message"]
+    assert warning["file"] == "datasets/claims/releases/1.10/waivers/WVR-2026-007.yaml"
+    waive(repo, days=-3)  # expired: the gate judges that (waivers.expired), no warning here
+    _, data = scheduled(synthgov, repo)
+    assert _warnings(data, "policy.waiver_expiring") == []
