@@ -138,6 +138,21 @@ def revocation_summary(release: ReleaseState) -> dict[str, Any]:
     }
 
 
+def artifact(release: ReleaseState | None) -> dict[str, Any] | None:
+    """Where the release's table lives (only a URL with a host: a local path is never
+    shown) and what it holds: the content fingerprint (None in manifests that predate it)
+    and the file's sha256."""
+    if release is None or release.manifest is None:
+        return None
+    found = release.manifest.artifact
+    return {
+        "location": published_location(found.location),
+        "fingerprint": found.fingerprint,
+        "sha256": found.sha256,
+        "rows": found.rows,
+    }
+
+
 def summary(state: DatasetState) -> dict[str, Any]:
     """The `status --format json` entry of one dataset."""
     card, now_current, due = state.card, current(state), next_revalidation(state)
@@ -147,6 +162,7 @@ def summary(state: DatasetState) -> dict[str, Any]:
         "classification": card.classification.value if card else None,
         "owner": card.owner if card else None,
         "current": now_current.release if now_current else None,
+        "artifact": artifact(now_current),
         "pending": [{"release": r.release, "blocking": list(r.blocking)} for r in pending(state)],
         "revoked": [revocation_summary(r) for r in revoked(state)],
         "budget": state.budget,

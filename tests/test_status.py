@@ -4,15 +4,17 @@ revalidation, on real git repositories with real signed approvals."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import commit
-from tests.helpers.releases import add_version, revalidate, waive
-from tests.helpers.repos import make_base, write
+from tests.helpers.releases import VERSIONS, add_version, revalidate, waive
+from tests.helpers.repos import make_base, on_main, write
 from tests.helpers.samples import with_metric
 
 
@@ -25,7 +27,7 @@ def status_json(synthgov: Synthgov, repo: Path, *args: str) -> dict[str, Any]:
 
 def test_status_json_per_dataset_shape(synthgov: Synthgov, history: Path) -> None:
     data = status_json(synthgov, history)
-    assert set(data) == {"base", "head", "releases", "datasets"}
+    assert set(data) == {"base", "head", "releases", "datasets", "notices"}
     [claims] = data["datasets"]
     assert set(claims) >= {
         "dataset",
@@ -149,3 +151,104 @@ def test_a_waived_release_is_approved_and_says_until_when_never_fail(
     assert "claims@1.10: approved" in text
     assert f"waived: fidelity.detection_auc until {expires:%Y-%m-%d} (WVR-2026-007)" in text
     assert "fail" not in text
+
+
+def _waived(repo: Path, days: float) -> datetime:
+    """claims@1.10 failing its detection AUC, waived for `days` more days."""
+    make_base(repo)
+    detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    add_version(repo, "1.10", metrics=detection)
+    return waive(repo, days=days)
+
+
+def test_a_waiver_ending_within_the_warning_window_is_announced_not_enforced(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    expires = _waived(repo, 5)
+    data = status_json(synthgov, repo)
+    assert data["datasets"][0]["current"] == "claims@1.10"  # a warning changes no state
+    [notice] = data["notices"]
+    assert notice["kind"] == "waiver" and notice["subject"] == "WVR-2026-007"
+    assert notice["release"] == "claims@1.10" and notice["days_left"] in (4, 5)
+    assert notice["expires_at"] == f"{expires:%Y-%m-%dT%H:%M:%SZ}"
+    text = synthgov("status", cwd=repo).out
+    assert f"warning: waiver WVR-2026-007 of claims@1.10 ends on {expires:%Y-%m-%d}" in text
+
+
+def test_a_waiver_ending_after_the_warning_window_is_not_announced(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    _waived(repo, 30)  # the default window is 14 days
+    data = status_json(synthgov, repo)
+    assert data["notices"] == []
+    assert "warning:" not in synthgov("status", cwd=repo).out
+
+
+def test_an_expired_waiver_is_not_announced_as_expiring(synthgov: Synthgov, repo: Path) -> None:
+    _waived(repo, -3)  # already expired: the gate blocks it (waivers.expired), no warning
+    data = status_json(synthgov, repo)
+    assert data["notices"] == []
+    assert "waivers.expired" in data["releases"][0]["blocking"]
+
+
+def _key_expiring(repo: Path, days: int) -> datetime:
+    """claims@1.10 approved by ada and chen, ada's key valid until `days` from now (on main,
+    the trust root)."""
+    make_base(repo)
+    add_version(repo, "1.10")
+    until = (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0)
+    extra = {"ada": f'valid_before: "{until:%Y-%m-%dT%H:%M:%SZ}"'}
+    registry = signing.registry_yaml(*signing.registered(), extra=extra)
+    on_main(repo, "policy/reviewers.yaml", registry)
+    return until
+
+
+def test_a_reviewer_key_expiring_soon_is_announced_and_the_release_stays_current(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    until = _key_expiring(repo, 5)
+    data = status_json(synthgov, repo)
+    assert data["datasets"][0]["current"] == "claims@1.10"
+    ada = signing.people()["ada"]
+    assert [(n["kind"], n["subject"], n["fingerprint"]) for n in data["notices"]] == [
+        ("key", "ada", ada.fingerprint)
+    ]
+    text = synthgov("status", cwd=repo).out
+    assert f"warning: reviewer ada's key {ada.fingerprint} expires on {until:%Y-%m-%d}" in text
+
+
+def test_a_reviewer_key_expiring_later_is_not_announced(synthgov: Synthgov, repo: Path) -> None:
+    _key_expiring(repo, 30)
+    assert status_json(synthgov, repo)["notices"] == []
+
+
+def test_the_warning_window_is_the_policy_setting(synthgov: Synthgov, repo: Path) -> None:
+    _key_expiring(repo, 30)
+    policy = (repo / "policy/policy.yaml").read_text()
+    assert "expiry_warning_days: 14" in policy
+    on_main(repo, "policy/policy.yaml", policy.replace("days: 14", "days: 45"))
+    assert [n["subject"] for n in status_json(synthgov, repo)["notices"]] == ["ada"]
+
+
+def test_status_shows_the_current_artifacts_url_and_content_fingerprint(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")
+    artifact = status_json(synthgov, repo)["datasets"][0]["artifact"]
+    assert artifact["location"] == "s3://bucket/claims-1.10.parquet"
+    assert artifact["fingerprint"] == samples.fingerprint_of(VERSIONS["1.10"][1])
+    text = synthgov("status", cwd=repo).out
+    assert (
+        f"artifact: s3://bucket/claims-1.10.parquet; content fingerprint {artifact['fingerprint']}"
+    ) in text
+
+
+def test_status_never_shows_a_local_artifact_path(synthgov: Synthgov, repo: Path) -> None:
+    make_base(repo)
+    add_version(repo, "1.10", location="/home/author/private/claims-synthetic.csv")
+    [claims] = status_json(synthgov, repo)["datasets"]
+    assert claims["artifact"]["location"] is None and claims["artifact"]["fingerprint"]
+    text = synthgov("status", cwd=repo).out
+    assert "/home/author" not in text and "claims-synthetic.csv" not in text
+    assert "artifact: location not published (a local path); content fingerprint" in text

@@ -29,6 +29,15 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     if entry["title"]:
         head += f" — {entry['title']} ({entry['classification']}, owner {entry['owner']})"
     lines = [head, f"  current: {entry['current'] or 'none approved'}"]
+    found = entry["artifact"]
+    if found is not None:
+        where = found["location"] or "location not published (a local path)"
+        held = (
+            f"content fingerprint {found['fingerprint']}"
+            if found["fingerprint"]
+            else f"file sha256 {found['sha256']}"
+        )
+        lines.append(f"  artifact: {where}; {held}")
     for item in entry["pending"]:
         lines.append(
             f"  pending: {item['release']} (blocked by {', '.join(item['blocking']) or '?'})"
@@ -64,6 +73,7 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
                     "head": found.head,
                     "releases": found.releases,
                     "datasets": [inventory.summary(d) for d in found.datasets],
+                    "notices": [n.as_json() for n in found.notices],
                 },
                 indent=2,
             )
@@ -85,7 +95,15 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
         for waived in item["waived"]:
             until = waived["until"][:10]
             click.echo(f"  waived: {waived['rule']} until {until} ({waived['waiver']})")
+        for notice in found.notices:
+            if notice.release == item["release"]:
+                click.echo(f"  warning: {notice.message}")
     for state in found.datasets:
         click.echo("")
         click.echo("\n".join(render_dataset(state, now.date())))
+    keys = [n for n in found.notices if n.kind == "key"]
+    if keys:
+        click.echo("")
+    for notice in keys:
+        click.echo(f"warning: {notice.message}")
     return 0

@@ -8,15 +8,16 @@ counted. One release that cannot be judged is blocked and does not hide the othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from synthgov import clock, inventory
 from synthgov.budget import accounting
-from synthgov.decision import engine
+from synthgov.decision import engine, expiry
 from synthgov.decision.contexts import release_context
+from synthgov.decision.expiry import Notice
 from synthgov.decision.review import Review
 from synthgov.decision.sides import Sides, git_sides, release_of
 from synthgov.decision.trust import Trust, make_trust
@@ -40,6 +41,9 @@ class StatusView:
     releases: list[dict[str, Any]]  # the per-release view (`status` JSON `releases`)
     datasets: list[DatasetState]
     contexts: dict[str, ReleaseContext]  # release -> what it was judged on (when it loaded)
+    #: waivers of approved releases and reviewer keys that expire within the policy's
+    #: `expiry_warning_days` (advisory: they change no state)
+    notices: list[Notice] = field(default_factory=list)
 
 
 def _counted(review: Review) -> tuple[CountedApproval, ...]:
@@ -243,4 +247,13 @@ def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
                     name, card, tuple(mine), _budget(card, sides, problems), tuple(problems)
                 )
             )
-    return StatusView(sides.base, sides.head, now, found, datasets, contexts)
+    days = trust.policy.model.expiry_warning_days
+    notices = [
+        notice
+        for state in datasets
+        for release in state.releases
+        if release.is_approved and release.release in contexts
+        for notice in expiry.waivers(release.release, contexts[release.release].waivers, now, days)
+    ]
+    notices += expiry.keys(trust.registry, now, days, layout.REVIEWERS)
+    return StatusView(sides.base, sides.head, now, found, datasets, contexts, notices)
