@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from synthgov.reporting import catalog
 from tests.helpers import signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.releases import add_version, waive
-from tests.helpers.repos import make_base
+from tests.helpers.repos import make_base, on_main
 from tests.helpers.samples import with_metric
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
@@ -380,3 +380,70 @@ def test_every_badge_reads_at_wcag_aa_contrast() -> None:
     assert len(badges) == 4
     for state, colour in badges:
         assert (1.05) / (luminance(colour) + 0.05) >= 4.5, state
+
+
+def test_a_waiver_ending_soon_is_a_notice_in_the_catalog_and_the_release_stays_current(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    add_version(repo, "1.10", metrics=detection)
+    expires = waive(repo, days=5)
+    out = tmp_path / "site"
+    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
+    data = json.loads((out / "catalog.json").read_text())
+    [claims] = data["datasets"]
+    assert claims["releases"][0]["state"] == "current"  # a notice changes no state
+    [notice] = claims["notices"]
+    assert notice["kind"] == "waiver" and notice["release"] == "claims@1.10"
+    assert data["notices"] == claims["notices"]
+    message = f"waiver WVR-2026-007 of claims@1.10 ends on {expires:%Y-%m-%d}"
+    assert message in (out / "datasets/claims.html").read_text()
+    assert message in (out / "index.html").read_text()
+
+
+def test_a_waiver_ending_after_the_window_is_no_notice_in_the_catalog(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    detection = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
+    add_version(repo, "1.10", metrics=detection)
+    waive(repo, days=30)
+    out = tmp_path / "site"
+    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
+    data = json.loads((out / "catalog.json").read_text())
+    assert data["notices"] == [] and data["datasets"][0]["notices"] == []
+    assert "Expiring soon" not in (out / "datasets/claims.html").read_text()
+
+
+def test_a_signing_key_expiring_soon_is_a_notice_on_the_datasets_page(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")  # approved by ada and chen
+    until = datetime.now(UTC) + timedelta(days=5)
+    extra = {"ada": f'valid_before: "{until:%Y-%m-%dT%H:%M:%SZ}"'}
+    on_main(
+        repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered(), extra=extra)
+    )
+    out = tmp_path / "site"
+    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
+    data = json.loads((out / "catalog.json").read_text())
+    [claims] = data["datasets"]
+    assert claims["current"] == "claims@1.10"
+    assert [(n["kind"], n["subject"]) for n in claims["notices"]] == [("key", "ada")]
+    assert "reviewer ada&#x27;s key" in (out / "datasets/claims.html").read_text()
+
+
+def test_the_catalog_publishes_the_current_artifacts_fingerprint_never_a_local_path(
+    synthgov: Synthgov, repo: Path, tmp_path: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10", location="/home/author/claims-synthetic.csv")
+    out = tmp_path / "site"
+    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
+    [claims] = json.loads((out / "catalog.json").read_text())["datasets"]
+    assert claims["artifact"]["location"] is None and claims["artifact"]["fingerprint"]
+    for page in out.rglob("*"):
+        if page.is_file():
+            assert "/home/author" not in page.read_text()

@@ -101,7 +101,7 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
 def run(root: Path, out: Path) -> int:
     now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
     found = collect(root, None, now)
-    files = catalog.render(found.datasets, found.base, found.head, now)
+    files = catalog.render(found.datasets, found.base, found.head, now, found.notices)
     write_tree(out, files)
     count = len(found.datasets)
     click.echo(

@@ -16,6 +16,7 @@ from typing import Any
 
 from synthgov import inventory
 from synthgov.budget.accounting import figure_text
+from synthgov.decision.expiry import Notice
 from synthgov.decision.findings import Judged
 from synthgov.files.layout import Release
 from synthgov.inventory import DatasetState, ReleaseState, Score
@@ -32,7 +33,7 @@ th{background:#f6f6f8}code{font:13px ui-monospace,monospace;word-break:break-all
 .badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;font-size:.85rem;color:#fff}
 .current{background:#1a7f37}.approved{background:#3565c2}.pending{background:#9a6700}.revoked{background:#cf222e}
 .pass{color:#1a7f37}.fail{color:#cf222e}.waived{color:#7a5200}.muted{color:#666}section.release{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem 1rem;margin:1rem 0}
-nav{margin-bottom:1rem}
+nav{margin-bottom:1rem}.notice{border:1px solid #9a6700;background:#fff8e5;border-radius:.4rem;padding:0 1rem;margin:1rem 0}
 """
 BAR_WIDTH, BAR_HEIGHT = 160, 12
 
@@ -337,6 +338,29 @@ def _card(state: DatasetState) -> str:
     )
 
 
+def notices_of(state: DatasetState, notices: list[Notice]) -> list[Notice]:
+    """The notices that concern a dataset: its releases' waivers, and the keys that verified
+    an approval counted for one of its approved releases."""
+    mine = {r.release for r in state.releases}
+    signers = {a.fingerprint for r in state.releases if r.is_approved for a in r.approvals}
+    return [
+        n
+        for n in notices
+        if (n.kind == "waiver" and n.release in mine)
+        or (n.kind == "key" and n.fingerprint in signers)
+    ]
+
+
+def _notices(notices: list[Notice]) -> str:
+    if not notices:
+        return ""
+    items = "".join(f"<li>{_e(n.message)}</li>" for n in notices)
+    return (
+        '<div class="notice" role="note"><p><strong>Expiring soon</strong> (a warning: nothing '
+        "has changed yet)</p><ul>" + items + "</ul></div>"
+    )
+
+
 def _newest_first(state: DatasetState) -> list[ReleaseState]:
     def key(r: ReleaseState) -> tuple[str, str]:
         return (format_timestamp(r.created_at) if r.created_at else "", r.version)
@@ -344,7 +368,7 @@ def _newest_first(state: DatasetState) -> list[ReleaseState]:
     return sorted(state.releases, key=key, reverse=True)
 
 
-def dataset_page(state: DatasetState, today: date) -> bytes:
+def dataset_page(state: DatasetState, today: date, notices: list[Notice] | None = None) -> bytes:
     current = inventory.current(state)
     title = state.card.title if state.card else state.dataset
     ordered = _newest_first(state)
@@ -369,6 +393,7 @@ def dataset_page(state: DatasetState, today: date) -> bytes:
             problems,
             '<h2 id="current">Current release</h2>',
             using,
+            _notices(notices_of(state, notices or [])),
             '<h2 id="card">Dataset card</h2>',
             _card(state),
             '<h2 id="budget">Privacy budget</h2>',
@@ -380,7 +405,9 @@ def dataset_page(state: DatasetState, today: date) -> bytes:
     return _page(f"{title} — synthetic-data catalog", body, "../")
 
 
-def index_page(states: list[DatasetState], head: str, today: date) -> bytes:
+def index_page(
+    states: list[DatasetState], head: str, today: date, notices: list[Notice] | None = None
+) -> bytes:
     rows = []
     for state in states:
         entry = inventory.summary(state)
@@ -415,6 +442,7 @@ def index_page(states: list[DatasetState], head: str, today: date) -> bytes:
     body = (
         f'<h1>Synthetic-data catalog</h1>\n<p class="muted">Repository state <code>{_e(head)}</code>, '
         f"judged on {today.isoformat()}. Use only a dataset's current release.</p>\n"
+        f"{_notices(notices or [])}\n"
         f'{table}\n<p class="muted">Machine-readable: <a href="catalog.json">catalog.json</a>.</p>'
     )
     return _page("Synthetic-data catalog", body, "")
@@ -490,17 +518,24 @@ def _condition_json(judged: Judged | None) -> dict[str, Any] | None:
     }
 
 
-def render(states: list[DatasetState], base: str, head: str, now: datetime) -> dict[str, bytes]:
-    """Every file of the catalog: relative path -> bytes."""
-    today = now.date()
-    files = {page_of(s.dataset): dataset_page(s, today) for s in states}
-    files["index.html"] = index_page(states, head, today)
+def render(
+    states: list[DatasetState],
+    base: str,
+    head: str,
+    now: datetime,
+    notices: list[Notice] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the catalog: relative path -> bytes; `notices`: what expires soon."""
+    today, notices = now.date(), notices or []
+    files = {page_of(s.dataset): dataset_page(s, today, notices) for s in states}
+    files["index.html"] = index_page(states, head, today, notices)
     datasets = []
     for state in states:
         current = inventory.current(state)
         entry = inventory.summary(state)
         entry["page"] = page_of(state.dataset)
         entry["releases"] = [_release_json(r, current) for r in _newest_first(state)]
+        entry["notices"] = [n.as_json() for n in notices_of(state, notices)]
         datasets.append(entry)
     names = sorted([*files, "catalog.json"])
     catalog = {
@@ -511,6 +546,7 @@ def render(states: list[DatasetState], base: str, head: str, now: datetime) -> d
         "date": today.isoformat(),
         "files": names,
         "datasets": datasets,
+        "notices": [n.as_json() for n in notices],
     }
     files["catalog.json"] = (json.dumps(catalog, indent=2) + "\n").encode()
     return dict(sorted(files.items()))
