@@ -5,10 +5,16 @@ on real git repositories with real keys: advisory findings that never change the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.helpers import signing
+import pytest
+
+from synthgov.decision import expiry
+from synthgov.files import governance
+from synthgov.models import Waiver
+from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.releases import add_version, waive
 from tests.helpers.repos import make_base, on_main
@@ -90,3 +96,26 @@ def test_a_current_releases_waiver_ending_soon_warns_and_the_exit_code_is_unchan
     waive(repo, days=-3)  # expired: the gate judges that (waivers.expired), no warning here
     _, data = scheduled(synthgov, repo)
     assert _warnings(data, "policy.waiver_expiring") == []
+
+
+@pytest.mark.parametrize(
+    ("now", "said"),
+    [
+        ("2026-09-18T00:00:00Z", "in 14 days"),  # the first day of the default window
+        ("2026-10-01T12:00:00Z", "tomorrow"),
+        ("2026-10-01T23:59:59Z", "tomorrow"),
+    ],
+)
+def test_the_window_counts_calendar_days_so_a_whole_day_reads_the_same(now: str, said: str) -> None:
+    waiver = governance.load_bytes(samples.WAIVER.encode(), "w.yaml", Waiver)  # ends 2026-10-02
+    at = datetime.fromisoformat(now)
+    [notice] = expiry.waivers("claims@1.10", [waiver], at, 14)
+    assert notice.message == f"waiver WVR-2026-007 of claims@1.10 ends on 2026-10-02 ({said})"
+
+
+def test_a_waiver_outside_the_window_before_it_starts_or_at_its_end_does_not_warn() -> None:
+    waiver = governance.load_bytes(samples.WAIVER.encode(), "w.yaml", Waiver)
+    for now in ("2026-09-17T23:59:59Z", "2026-10-02T00:00:00Z", "2026-09-01T00:00:00Z"):
+        assert expiry.waivers("claims@1.10", [waiver], datetime.fromisoformat(now), 14) == []
+    late = datetime(2026, 10, 1, tzinfo=UTC)
+    assert expiry.waivers("claims@1.10", [waiver], late, 0) == []  # 0: no warning at all

@@ -33,7 +33,8 @@ class Notice:
 
     @property
     def message(self) -> str:
-        when = f"{self.expires_at:%Y-%m-%d} (in {self.days_left} days)"
+        left = {0: "today", 1: "tomorrow"}.get(self.days_left, f"in {self.days_left} days")
+        when = f"{self.expires_at:%Y-%m-%d} ({left})"
         if self.kind == "waiver":
             return f"waiver {self.subject} of {self.release} ends on {when}"
         return f"reviewer {self.subject}'s key {self.fingerprint} expires on {when}"
