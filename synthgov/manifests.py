@@ -16,7 +16,7 @@ from typing import Any
 
 from synthgov import options
 from synthgov.budget import debits
-from synthgov.errors import UsageError
+from synthgov.errors import InputError, Location, Problem, UsageError
 from synthgov.models import Card, Manifest
 from synthgov.models.common import format_timestamp
 from synthgov.signing.canonical import canonical
@@ -34,6 +34,7 @@ LABELS = {
     "description": "--description",
     "artifact.location": "--location",
     "source.snapshot.id": "--snapshot-id",
+    "author": "git config user.email",
 }
 #: Stand-ins for the figures the evaluation measures, to validate the rest before it.
 UNMEASURED: dict[str, Any] = {
@@ -62,7 +63,7 @@ def privacy_block(
     if epsilon is None and rho is None:
         if delta is not None:
             raise UsageError("--delta needs --epsilon or --rho")
-        return {"mechanism": mechanism or generator, "notion": "none"}
+        return {"mechanism": generator if mechanism is None else mechanism, "notion": "none"}
     if epsilon is not None and rho is not None:
         raise UsageError("--epsilon and --rho cannot be combined")
     if epsilon is not None and debits.is_zero(delta):
@@ -74,7 +75,7 @@ def privacy_block(
         for k, v in figures.items()
         if v is not None
     }
-    return {"mechanism": mechanism or generator, "notion": notion, **values}
+    return {"mechanism": generator if mechanism is None else mechanism, "notion": notion, **values}
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Draft:
                 "version": self.generator_version,
                 "parameters": self.parameters,
                 "seed": self.seed,
-                **({"code_commit": self.code_commit} if self.code_commit else {}),
+                **({"code_commit": self.code_commit} if self.code_commit is not None else {}),
             },
             "artifact": {
                 "location": self.location,
@@ -140,6 +141,69 @@ class Draft:
             },
             "privacy": self.privacy,
             "intended_uses": list(self.intended_uses) or list(card.intended_uses),
-            **({"description": self.description} if self.description else {}),
+            **({"description": self.description} if self.description is not None else {}),
         }
-        return options.build(Manifest, data, LABELS, "release new")
+        model = options.build(Manifest, data, LABELS, "release new")
+        if inputs is UNMEASURED:
+            self._reads_back(model)
+        return model
+
+    def _reads_back(self, model: Manifest) -> None:
+        """Refuse what `check` would refuse to read in the written file (a character that
+        hides text, say), named by its option, before the evaluation writes it.
+
+        Raises:
+            InputError: the file as written would not load; or an intended use that is
+                not the card's (the policy gate would block it).
+        """
+        from synthgov.files import governance, layout
+        from synthgov.files.writing import to_yaml
+
+        text = to_yaml(model)
+        path = f"{layout.release_dir(self.dataset, self.version)}/manifest.yaml"
+        try:
+            governance.load_bytes(text.encode(), path, Manifest)
+        except InputError as exc:
+            raise InputError(
+                [
+                    Problem(Location(_option_at(text, p.location.line)), p.message)
+                    for p in exc.problems
+                ]
+            ) from None
+        allowed = self.card.intended_uses
+        for use in self.intended_uses:
+            if use not in allowed:
+                raise InputError.at(
+                    "--intended-use",
+                    f"{use!r} is not one of the card's intended uses ({', '.join(allowed)}); "
+                    "the gate would block it: use one of them, or extend the card first",
+                )
+
+
+def _option_at(text: str, line: int | None) -> str:
+    """The option behind the field on `line` (1-based) of the manifest's YAML `text`."""
+    import yaml
+
+    found: list[str] = []
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if line is not None and key.start_mark.line + 1 == line:
+                    found.append(".".join((*path, str(key.value))))
+                walk(value, (*path, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, path)
+        elif line is not None and node.start_mark.line + 1 == line:
+            found.append(".".join(path))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    for field in found[-1:]:
+        parts = field.split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in LABELS:
+                return LABELS[".".join(parts[:end])]
+    return "release new"

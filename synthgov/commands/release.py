@@ -84,6 +84,24 @@ def run(
     privacy = privacy_block(generator, mechanism, epsilon, delta, rho)
     parameters = debits.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)
+    draft = Draft(
+        dataset=dataset,
+        version=version,
+        created_at=now,
+        author=author,
+        card=card,
+        snapshot_id=real.stem if snapshot_id is None else snapshot_id,
+        location=str(synthetic) if location is None else location,
+        generator=generator,
+        generator_version=generator_version,
+        parameters=parameters,
+        seed=seed,
+        code_commit=code_commit,
+        privacy=privacy,
+        intended_uses=intended_uses,
+        description=description,
+    )
+    draft.manifest()  # what the user typed is refused before minutes of evaluation
     debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
@@ -106,24 +124,6 @@ def run(
             click.echo(f"{trial.message()}; nothing was written", err=True)
             return 1
 
-    draft = Draft(
-        dataset=dataset,
-        version=version,
-        created_at=now,
-        author=author,
-        card=card,
-        snapshot_id=snapshot_id or real.stem,
-        location=location or str(synthetic),
-        generator=generator,
-        generator_version=generator_version,
-        parameters=parameters,
-        seed=seed,
-        code_commit=code_commit,
-        privacy=privacy,
-        intended_uses=intended_uses,
-        description=description,
-    )
-    draft.manifest()  # what the user typed is refused before minutes of evaluation
     report = evaluate_release(
         root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
     )
