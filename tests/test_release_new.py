@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from synthgov.examples import write_release_tables
-from tests.helpers.cli import Synthgov, run_in
+from tests.helpers.cli import Result, Synthgov, run_in
 from tests.helpers.git import commit, git
 
-ROWS = 300
+ROWS = 600
 FOLDER = "datasets/claims/releases/2.0"
 
 
@@ -113,3 +113,66 @@ def test_an_intended_use_the_card_lacks_is_refused_before_the_evaluation(
     [line] = result.err.splitlines()
     assert line.startswith("--intended-use: 'marketing' is not one of the card's intended uses")
     assert not (repo / FOLDER).exists()
+
+
+def stdout_lines(result: Result) -> list[str]:
+    return result.out.splitlines()
+
+
+def test_a_blocked_release_is_not_told_to_ask_the_reviewers_to_approve(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """It said "ask the reviewers to approve" whatever the prediction; now the verdict
+    comes first, each blocking rule with its figures, and a waiver only where one helps."""
+    result = synthgov(*release_new(data, "-q", table="leaky"), cwd=repo)
+    assert result.code == 0, result.err
+    lines = stdout_lines(result)
+    assert lines[0].startswith("predicted verdict for claims@2.0: blocked by ")
+    assert "privacy.near_copy_excess" in lines[0]
+    assert "ask the reviewers" not in result.out and "needs 1" not in result.out
+    near = lines.index(next(x for x in lines if x.startswith("  privacy.near_copy_excess")))
+    assert "privacy.near_copy_excess is 0.9" in lines[near] and "interval [" in lines[near]
+    assert lines[near + 1].startswith("    fix: ")
+    assert lines[near + 2].startswith("    a waiver would not help: the policy allows relaxing")
+    assert "synthgov waiver new" not in "\n".join(lines[near : near + 3])
+    assert lines[-1].startswith("next: fix what blocks")
+    assert "waivers above" not in lines[-1]
+
+
+def test_a_waiver_is_suggested_only_for_a_rule_the_policy_lets_a_waiver_relax(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """privacy.inference_excess of the leaky table is within its waivers.max_relax bound;
+    with that bound removed from the base's policy, no waiver can relax it."""
+    lines = stdout_lines(synthgov(*release_new(data, "-q", table="leaky"), cwd=repo))
+    at = lines.index(next(x for x in lines if x.startswith("  privacy.inference_excess")))
+    assert lines[at + 1] == (
+        "    or waive it (the policy allows relaxing it to 0.15 for at most 90 days): "
+        "synthgov waiver new claims@2.0 --rule privacy.inference_excess --relax-to 0.15 "
+        '--days 90 --reason "..." --owner REVIEWER --ticket TICKET'
+    )
+    shutil.rmtree(repo / FOLDER)
+    git(repo, "checkout", "-q", "main")
+    policy = repo / "policy/policy.yaml"
+    policy.write_text(policy.read_text().replace("    privacy.inference_excess: 0.15\n", ""))
+    commit(repo, "policy: privacy.inference_excess cannot be waived")
+    git(repo, "checkout", "-q", "r")
+    git(repo, "merge", "-q", "main")
+    lines = stdout_lines(synthgov(*release_new(data, "-q", table="leaky"), cwd=repo))
+    at = lines.index(next(x for x in lines if x.startswith("  privacy.inference_excess")))
+    assert lines[at + 1] == (
+        "    it cannot be waived: the policy sets no waivers.max_relax bound for it"
+    )
+
+
+def test_a_release_blocked_only_by_missing_approvals_is_told_which_to_ask_for(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    result = synthgov(*release_new(data, "-q"), cwd=repo)
+    assert result.code == 0, result.err
+    lines = stdout_lines(result)
+    assert lines[0] == "predicted verdict for claims@2.0: blocked only by missing approvals"
+    assert "  needs 1 privacy-reviewer approval(s): " in "\n".join(lines)
+    assert lines[-1] == (
+        "next: commit the release files, open a pull request, and ask the reviewers to approve"
+    )

@@ -20,8 +20,7 @@ import click
 
 from synthgov import options
 from synthgov.budget import debits
-from synthgov.decision import engine
-from synthgov.decision.contexts import judge_locally
+from synthgov.decision.prediction import predict
 from synthgov.errors import InputError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
@@ -146,7 +145,8 @@ def run(
         written.append(recorded.path)
         click.echo(recorded.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)
-    _predict(root, release)
+    for line in predict(root, release, datetime.now(UTC)):
+        click.echo(line)
     return 0
 
 
@@ -157,31 +157,3 @@ def _exists(path: Path) -> None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else format(value, "f")
-
-
-def _predict(root: Path, release: str) -> None:
-    """What `check` will say of the release once committed, and the approvals it still
-    needs (after evaluation: the files are written whatever the prediction)."""
-    try:
-        ctx = judge_locally(root, release, datetime.now(UTC))
-    except InputError as exc:
-        click.echo(f"no prediction: {exc.problems[0]}", err=True)
-        return
-    result = engine.run_gates(ctx)
-    filled, required = ctx.review.filled, ctx.review.required
-    other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
-    verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
-    click.echo(f"predicted gate for {release}: {verdict}")
-    for finding in result.findings:  # the figures behind a failed or undecided metric rule
-        if finding.outcome is not None and finding.rule != "approvals.missing":
-            state = "blocks" if finding.blocks else "warns"
-            click.echo(f"  {finding.rule} ({finding.outcome}, {state}): {finding.message}")
-    for role, count in sorted(required.items()):
-        if len(filled[role]) < count:
-            click.echo(
-                f"  needs {count - len(filled[role])} {role} approval(s): "
-                f"synthgov approve {release} --role {role}"
-            )
-    click.echo(
-        "next: commit the release files, open a pull request, and ask the reviewers to approve"
-    )
