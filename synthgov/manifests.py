@@ -10,8 +10,10 @@ records the artifact's hashes, shape and content sketch exactly as they were mea
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from synthgov import options
@@ -207,3 +209,63 @@ def _option_at(text: str, line: int | None) -> str:
             if ".".join(parts[:end]) in LABELS:
                 return LABELS[".".join(parts[:end])]
     return "release new"
+
+
+def committed(root: Path, folder: str) -> list[str]:
+    """The files under `folder` that a commit holds: HEAD's, or the default base's (a
+    release merged since the branch started). [] outside a repository or before its
+    first commit: nothing of the folder is committed yet.
+
+    Raises:
+        InputError: the folder is a symbolic link or a submodule in a commit.
+    """
+    from synthgov.errors import GitError
+    from synthgov.git.history import Repository
+
+    found: set[str] = set()
+    try:
+        with Repository.open(root) as repo:
+            refs = ["HEAD"]
+            with suppress(GitError):  # no base branch yet
+                refs.append(repo.default_base())
+            for ref in refs:
+                try:
+                    found.update(repo.list_files(repo.resolve(ref), folder))
+                except GitError:
+                    continue  # no commit yet
+    except GitError:
+        pass  # not a repository: nothing is committed
+    return sorted(found)
+
+
+def clear_draft(root: Path, folder: str) -> list[str]:
+    """Remove the manifest and the report of the uncommitted draft in `folder` (what
+    `release new --replace` rewrites), and nothing else; the paths removed."""
+    removed = []
+    for name in ("manifest.yaml", "report.json"):
+        path = root / folder / name
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(f"{folder}/{name}")
+    return removed
+
+
+def draft_debit(root: Path, source: str, release: str) -> str | None:
+    """Where the source's ledger already debits `release` (`budgets/x.yaml:12`), None when
+    it does not: a draft with DP figures left its debit there, and a release is debited
+    once.
+
+    Raises:
+        InputError: the ledger does not load.
+    """
+    from synthgov.files import governance, layout
+    from synthgov.models import Ledger
+
+    path = layout.ledger_path(source)
+    if not (root / path).is_file():
+        return None
+    loaded = governance.load(root, path, Ledger)
+    for entry in loaded.model.entries:
+        if entry.release == release:
+            return f"{path}:{loaded.document.locate(('entries', entry.seq - 1)).line}"
+    return None

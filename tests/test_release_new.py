@@ -176,3 +176,68 @@ def test_a_release_blocked_only_by_missing_approvals_is_told_which_to_ask_for(
     assert lines[-1] == (
         "next: commit the release files, open a pull request, and ask the reviewers to approve"
     )
+
+
+def test_an_uncommitted_draft_is_rewritten_with_replace_leaving_its_other_files(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """An uncommitted draft could not be re-run: the version 'already existed'."""
+    assert synthgov(*release_new(data, "-q", table="leaky"), cwd=repo).code == 0
+    again = synthgov(*release_new(data, "-q"), cwd=repo)
+    assert again.code == 1 and "--replace" in again.err
+    note = repo / FOLDER / "waivers/draft.txt"
+    note.parent.mkdir()
+    note.write_text("mine")
+    replaced = synthgov(*release_new(data, "-q", "--replace"), cwd=repo)
+    assert replaced.code == 0, replaced.err
+    assert str(data["honest"]) in (repo / FOLDER / "manifest.yaml").read_text()
+    assert replaced.out.splitlines()[0].endswith("blocked only by missing approvals")
+    assert note.read_text() == "mine"
+    assert git(repo, "status", "--porcelain").split() == ["??", "datasets/claims/releases/"]
+
+
+@pytest.mark.parametrize("where", ["branch", "main"])
+def test_replace_never_rewrites_a_committed_release(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], where: str
+) -> None:
+    """On this branch or already merged: versions are never reused."""
+    assert synthgov(*release_new(data, "-q"), cwd=repo).code == 0
+    if where == "main":
+        git(repo, "checkout", "-q", "main")
+        commit(repo, "claims@2.0")
+        kept = shutil.copytree(repo / FOLDER, repo.parent / "kept")
+        git(repo, "checkout", "-q", "r")  # the branch started before it: a stale copy
+        shutil.copytree(kept, repo / FOLDER)
+    else:
+        commit(repo, "claims@2.0")
+    before = (repo / FOLDER / "manifest.yaml").read_bytes()
+    result = synthgov(*release_new(data, "-q", "--replace", table="leaky"), cwd=repo)
+    assert result.code == 1
+    assert result.err == (
+        "refused: claims@2.0 is committed (datasets/claims/releases/2.0/manifest.yaml); "
+        "versions are never reused: choose a new version\n"
+    )
+    assert (repo / FOLDER / "manifest.yaml").read_bytes() == before
+
+
+def test_replace_of_a_draft_with_its_debit_still_in_the_ledger_is_refused_before_any_change(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """A release is debited once: a second debit would double its privacy loss, and the
+    refusal named `--release`, an option `release new` does not have."""
+    dp = ("--epsilon", "1", "--delta", "1e-7")
+    assert synthgov(*release_new(data, "-q", *dp), cwd=repo).code == 0
+    ledger = repo / "budgets/claims-2024.yaml"
+    before = ledger.read_bytes(), (repo / FOLDER / "report.json").read_bytes()
+    result = synthgov(*release_new(data, "-q", "--replace", *dp), cwd=repo)
+    assert result.code == 1
+    assert result.err.startswith(
+        "refused: the draft's debit of claims@2.0 is still in budgets/claims-2024.yaml:"
+    )
+    assert "git checkout -- budgets/claims-2024.yaml" in result.err
+    assert (ledger.read_bytes(), (repo / FOLDER / "report.json").read_bytes()) == before
+    git(repo, "checkout", "--", "budgets/claims-2024.yaml")
+    again = synthgov(*release_new(data, "-q", "--replace", "--epsilon", "0.5"), cwd=repo)
+    assert again.code == 0, again.err
+    assert "epsilon: 0.5" in (repo / FOLDER / "manifest.yaml").read_text()
+    assert ledger.read_text().count("release: claims@2.0") == 1

@@ -27,7 +27,7 @@ from synthgov.files.layout import Release
 from synthgov.files.paths import read_bytes, write_new
 from synthgov.files.writing import schema_url, to_yaml
 from synthgov.git.history import author_email
-from synthgov.manifests import Draft, privacy_block
+from synthgov.manifests import Draft, clear_draft, committed, draft_debit, privacy_block
 from synthgov.metrics.progress import evaluate_release
 from synthgov.models import Card
 
@@ -55,9 +55,11 @@ def run(
     description: str | None,
     eval_seed: int | None,
     quiet: bool,
+    replace: bool = False,
 ) -> int:
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
-    bad input."""
+    bad input. With `replace`, an uncommitted draft of the version is written again (its
+    manifest and report; a committed release is refused all the same)."""
     options.slug(dataset, "DATASET")
     folder = layout.release_dir(dataset, version)
     release = str(Release(dataset, version))
@@ -70,10 +72,23 @@ def run(
         )
     card_bytes = read_bytes(root, card_path)
     card: Card = governance.load_bytes(card_bytes, card_path, Card).model
-    if (root / folder).exists():
+    if (root / folder).exists() or (root / folder).is_symlink():
+        held = committed(root, folder)
+        if held or not replace:
+            state = f"is committed ({held[0]})" if held else f"already exists ({folder})"
+            hint = "" if held else " (or re-run its uncommitted draft with --replace)"
+            click.echo(
+                f"refused: {release} {state}; versions are never reused: choose a new "
+                f"version{hint}",
+                err=True,
+            )
+            return 1
+    if replace and (debited := draft_debit(root, card.source.id, release)):
+        ledger = debited.rsplit(":", 1)[0]
         click.echo(
-            f"refused: {release} already exists ({folder}); versions are never "
-            "reused: choose a new version",
+            f"refused: the draft's debit of {release} is still in {debited}, and a release "
+            f"is debited once: restore the ledger (git checkout -- {ledger}) and re-run "
+            "with --replace",
             err=True,
         )
         return 1
@@ -101,6 +116,8 @@ def run(
         description=description,
     )
     draft.manifest()  # what the user typed is refused before minutes of evaluation
+    if replace:  # the uncommitted draft's manifest and report, rewritten below
+        clear_draft(root, folder)
     debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)

@@ -49,7 +49,7 @@ def predict(root: Path, release: str, now: datetime) -> list[str]:
             for f in blocking
         )
         lines.append(
-            "next: fix what blocks and run `synthgov release new` again"
+            "next: fix what blocks and re-run with `synthgov release new … --replace`"
             + (", or write the waivers above and have them approved" if waivable else "")
             + "; ask for approvals once nothing else blocks"
         )
