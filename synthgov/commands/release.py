@@ -3,9 +3,10 @@
 Writes datasets/<id>/releases/<version>/manifest.yaml and report.json (running `evaluate`)
 and, with DP figures, the ledger debit; commits nothing. The synthetic table is referenced
 by location and sha256: it does not belong in Git. Before anything is written the debit
-is tried (an overdraw refuses the release, exit 1); afterwards the command predicts what
-`check` will say, judged with the base branch's policy and registry, and which approvals
-are still needed (BRIEF §10.14).
+is tried (an overdraw refuses the release, exit 1), and every option is checked before
+the evaluation; afterwards the command prints the verdict `check` will give, judged with
+the base branch's policy and registry, and what to do next (`decision.prediction`;
+BRIEF §10.14). `--replace` writes an uncommitted draft of the version again.
 """
 
 from __future__ import annotations
