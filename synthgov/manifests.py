@@ -38,6 +38,11 @@ LABELS = {
     "source.snapshot.id": "--snapshot-id",
     "author": "git config user.email",
 }
+#: Who supplied a field when its option was left out: its default comes from another.
+DEFAULTED = {
+    "source.snapshot.id": "--real (its file name is the default --snapshot-id)",
+    "artifact.location": "--synthetic (its path is the default --location)",
+}
 #: Stand-ins for the figures the evaluation measures, to validate the rest before it.
 UNMEASURED: dict[str, Any] = {
     "real": {"sha256": "0" * 64},
@@ -99,13 +104,19 @@ class Draft:
     privacy: dict[str, Any]  # `privacy_block`
     intended_uses: tuple[str, ...]  # empty: the card's
     description: str | None
+    defaulted: frozenset[str] = frozenset()  # fields of `DEFAULTED` left to their default
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """`LABELS`, where a field was defaulted naming the option its default came from."""
+        return {**LABELS, **{k: v for k, v in DEFAULTED.items() if k in self.defaulted}}
 
     def manifest(self, inputs: dict[str, Any] = UNMEASURED) -> Manifest:
         """The manifest with the report's `inputs` (default: stand-ins, to validate what
         was typed before the evaluation).
 
         Raises:
-            InputError: a field as typed is invalid, named by its option (`LABELS`).
+            InputError: a field as typed is invalid, named by its option (`labels`).
         """
         card, measured = self.card, inputs["synthetic"]
         snapshot = canonical(
@@ -145,7 +156,7 @@ class Draft:
             "intended_uses": list(self.intended_uses) or list(card.intended_uses),
             **({"description": self.description} if self.description is not None else {}),
         }
-        model = options.build(Manifest, data, LABELS, "release new")
+        model = options.build(Manifest, data, self.labels, "release new")
         if inputs is UNMEASURED:
             self._reads_back(model)
         return model
@@ -168,7 +179,7 @@ class Draft:
         except InputError as exc:
             raise InputError(
                 [
-                    Problem(Location(_option_at(text, p.location.line)), p.message)
+                    Problem(Location(_option_at(text, p.location.line, self.labels)), p.message)
                     for p in exc.problems
                 ]
             ) from None
@@ -182,7 +193,7 @@ class Draft:
                 )
 
 
-def _option_at(text: str, line: int | None) -> str:
+def _option_at(text: str, line: int | None, labels: dict[str, str]) -> str:
     """The option behind the field on `line` (1-based) of the manifest's YAML `text`."""
     import yaml
 
@@ -206,8 +217,8 @@ def _option_at(text: str, line: int | None) -> str:
     for field in found[-1:]:
         parts = field.split(".")
         for end in range(len(parts), 0, -1):
-            if ".".join(parts[:end]) in LABELS:
-                return LABELS[".".join(parts[:end])]
+            if ".".join(parts[:end]) in labels:
+                return labels[".".join(parts[:end])]
     return "release new"
 
 

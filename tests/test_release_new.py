@@ -92,6 +92,22 @@ def test_a_character_check_refuses_to_read_is_refused_before_the_evaluation_by_i
     assert not (repo / FOLDER).exists()
 
 
+def test_a_default_refused_names_the_option_it_came_from_not_one_never_typed(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    """The real table's file name is the default --snapshot-id: the refusal named
+    --snapshot-id, which the author never typed."""
+    real = tmp_path / "train\u202eq.csv"
+    shutil.copy(data["train"], real)
+    args = release_new(data)
+    args[args.index("--real") + 1] = str(real)
+    result = synthgov(*args, cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert line.startswith("--real (its file name is the default --snapshot-id): character U+")
+    assert not (repo / FOLDER).exists()
+
+
 @pytest.mark.parametrize("option", ["--location", "--snapshot-id", "--mechanism", "--description"])
 def test_an_empty_option_is_refused_not_silently_replaced_by_its_default(
     synthgov: Synthgov, repo: Path, data: dict[str, Path], option: str

@@ -115,6 +115,14 @@ def run(
         privacy=privacy,
         intended_uses=intended_uses,
         description=description,
+        defaulted=frozenset(
+            field
+            for field, given in (
+                ("source.snapshot.id", snapshot_id),
+                ("artifact.location", location),
+            )
+            if given is None
+        ),
     )
     draft.manifest()  # what the user typed is refused before minutes of evaluation
     if replace:  # the uncommitted draft's manifest and report, rewritten below
