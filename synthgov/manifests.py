@@ -251,14 +251,15 @@ def committed(root: Path, folder: str) -> list[str]:
 
 def clear_draft(root: Path, folder: str) -> list[str]:
     """Remove the manifest and the report of the uncommitted draft in `folder` (what
-    `release new --replace` rewrites), and nothing else; the paths removed."""
-    removed = []
-    for name in ("manifest.yaml", "report.json"):
-        path = root / folder / name
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
-            removed.append(f"{folder}/{name}")
-    return removed
+    `release new --replace` rewrites), and nothing else; the paths removed.
+
+    Raises:
+        InputError: the folder is reached through a symbolic link (never followed).
+    """
+    from synthgov.files.paths import remove_file
+
+    paths = (f"{folder}/manifest.yaml", f"{folder}/report.json")
+    return [path for path in paths if remove_file(root, path)]
 
 
 def draft_debit(root: Path, source: str, release: str) -> str | None:

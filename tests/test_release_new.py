@@ -257,3 +257,19 @@ def test_replace_of_a_draft_with_its_debit_still_in_the_ledger_is_refused_before
     assert again.code == 0, again.err
     assert "epsilon: 0.5" in (repo / FOLDER / "manifest.yaml").read_text()
     assert ledger.read_text().count("release: claims@2.0") == 1
+
+
+def test_replace_never_removes_a_file_through_a_symlinked_release_folder(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    """An uncommitted folder that links elsewhere: --replace would have removed the files
+    it points to, outside the repository."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "manifest.yaml").write_text("someone else's\n")
+    (repo / FOLDER).parent.mkdir(parents=True)
+    (repo / FOLDER).symlink_to(outside)
+    result = synthgov(*release_new(data, "-q", "--replace"), cwd=repo)
+    assert result.code == 2
+    assert "refusing to follow the symbolic link" in result.err
+    assert (outside / "manifest.yaml").read_text() == "someone else's\n"
