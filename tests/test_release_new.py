@@ -273,3 +273,17 @@ def test_replace_never_removes_a_file_through_a_symlinked_release_folder(
     assert result.code == 2
     assert "refusing to follow the symbolic link" in result.err
     assert (outside / "manifest.yaml").read_text() == "someone else's\n"
+
+
+def test_replace_refused_by_an_overdraw_says_the_draft_was_removed(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """It said "nothing was written" while the draft's files were gone."""
+    assert synthgov(*release_new(data, "-q"), cwd=repo).code == 0
+    dp = ("--epsilon", "5", "--delta", "1e-7")
+    result = synthgov(*release_new(data, "-q", "--replace", *dp), cwd=repo)
+    assert result.code == 1
+    assert result.err.rstrip().endswith(
+        f"nothing was written (the draft's {FOLDER}/manifest.yaml and {FOLDER}/report.json removed)"
+    )
+    assert not (repo / FOLDER / "manifest.yaml").exists()

@@ -125,8 +125,10 @@ def run(
         ),
     )
     draft.manifest()  # what the user typed is refused before minutes of evaluation
-    if replace:  # the uncommitted draft's manifest and report, rewritten below
-        clear_draft(root, folder)
+    # the uncommitted draft's manifest and report, rewritten below (before the debit is
+    # tried, which would compare the draft's figures)
+    cleared = clear_draft(root, folder) if replace else []
+    gone = f" (the draft's {' and '.join(cleared)} removed)" if cleared else ""
     debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
@@ -146,7 +148,7 @@ def run(
         )
         trial = debit(write=False)  # an overdraw is refused before minutes of evaluation
         if not trial.written:
-            click.echo(f"{trial.message()}; nothing was written", err=True)
+            click.echo(f"{trial.message()}; nothing was written{gone}", err=True)
             return 1
 
     report = evaluate_release(
@@ -166,7 +168,7 @@ def run(
                 (root / rel).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
-            click.echo(f"{recorded.message()}; nothing was written", err=True)
+            click.echo(f"{recorded.message()}; nothing was written{gone}", err=True)
             return 1
         written.append(recorded.path)
         click.echo(recorded.message(), err=True)
