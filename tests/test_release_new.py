@@ -287,3 +287,19 @@ def test_replace_refused_by_an_overdraw_says_the_draft_was_removed(
         f"nothing was written (the draft's {FOLDER}/manifest.yaml and {FOLDER}/report.json removed)"
     )
     assert not (repo / FOLDER / "manifest.yaml").exists()
+
+
+def test_a_version_the_ledger_already_debits_is_refused_before_the_evaluation(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """Its folder removed by hand, the draft's debit stayed; the refusal came from the
+    debit, naming `--release`, an option `release new` does not have."""
+    dp = ("--epsilon", "1", "--delta", "1e-7")
+    assert synthgov(*release_new(data, "-q", *dp), cwd=repo).code == 0
+    shutil.rmtree(repo / FOLDER)
+    result = synthgov(*release_new(data, *dp), cwd=repo)
+    assert result.code == 1
+    [line] = result.err.splitlines()  # and no evaluation progress
+    assert line.startswith("refused: budgets/claims-2024.yaml:")
+    assert "already debits claims@2.0; versions are never reused" in line
+    assert not (repo / FOLDER).exists()

@@ -84,12 +84,14 @@ def run(
                 err=True,
             )
             return 1
-    if replace and (debited := draft_debit(root, card.source.id, release)):
-        ledger = debited.rsplit(":", 1)[0]
+    if debited := draft_debit(root, card.source.id, release):  # a release is debited once
+        restore = f"restore the ledger (git checkout -- {debited.rsplit(':', 1)[0]})"
         click.echo(
             f"refused: the draft's debit of {release} is still in {debited}, and a release "
-            f"is debited once: restore the ledger (git checkout -- {ledger}) and re-run "
-            "with --replace",
+            f"is debited once: {restore} and re-run with --replace"
+            if replace
+            else f"refused: {debited} already debits {release}; versions are never reused: "
+            f"choose a new version (or, if that debit is an uncommitted draft's, {restore})",
             err=True,
         )
         return 1
