@@ -572,14 +572,20 @@ def release() -> None:
     help="Seed of the evaluation; only where the policy's statistics.seed is `any` "
     "(default: derived from the tables' content).",
 )
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Re-run an uncommitted draft of VERSION: rewrite its manifest and report "
+    "(a committed release is never replaced).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No evaluation progress on stderr.")
 @click.pass_context
 def release_new(ctx: click.Context, /, dataset: str, version: str, **options: Any) -> int:
     """Evaluate a synthetic table and write the release's manifest, report and debit.
 
-    Commits nothing; prints what `check` will say and the approvals still needed. Exit 0
-    when written, 1 when refused (the version exists, the debit would overdraw), 2 on bad
-    input.
+    Commits nothing; prints the predicted verdict and what to do next. Exit 0 when
+    written, 1 when refused (the version exists, or is committed with --replace; the debit
+    would overdraw), 2 on bad input.
     """
     _require("evaluate")
     from synthgov.commands import release as command

@@ -10,13 +10,15 @@ records the artifact's hashes, shape and content sketch exactly as they were mea
 from __future__ import annotations
 
 import hashlib
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from synthgov import options
 from synthgov.budget import debits
-from synthgov.errors import UsageError
+from synthgov.errors import InputError, Location, Problem, UsageError
 from synthgov.models import Card, Manifest
 from synthgov.models.common import format_timestamp
 from synthgov.signing.canonical import canonical
@@ -34,6 +36,12 @@ LABELS = {
     "description": "--description",
     "artifact.location": "--location",
     "source.snapshot.id": "--snapshot-id",
+    "author": "git config user.email",
+}
+#: Who supplied a field when its option was left out: its default comes from another.
+DEFAULTED = {
+    "source.snapshot.id": "--real (its file name is the default --snapshot-id)",
+    "artifact.location": "--synthetic (its path is the default --location)",
 }
 #: Stand-ins for the figures the evaluation measures, to validate the rest before it.
 UNMEASURED: dict[str, Any] = {
@@ -62,7 +70,7 @@ def privacy_block(
     if epsilon is None and rho is None:
         if delta is not None:
             raise UsageError("--delta needs --epsilon or --rho")
-        return {"mechanism": mechanism or generator, "notion": "none"}
+        return {"mechanism": generator if mechanism is None else mechanism, "notion": "none"}
     if epsilon is not None and rho is not None:
         raise UsageError("--epsilon and --rho cannot be combined")
     if epsilon is not None and debits.is_zero(delta):
@@ -74,7 +82,7 @@ def privacy_block(
         for k, v in figures.items()
         if v is not None
     }
-    return {"mechanism": mechanism or generator, "notion": notion, **values}
+    return {"mechanism": generator if mechanism is None else mechanism, "notion": notion, **values}
 
 
 @dataclass(frozen=True)
@@ -96,13 +104,19 @@ class Draft:
     privacy: dict[str, Any]  # `privacy_block`
     intended_uses: tuple[str, ...]  # empty: the card's
     description: str | None
+    defaulted: frozenset[str] = frozenset()  # fields of `DEFAULTED` left to their default
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """`LABELS`, where a field was defaulted naming the option its default came from."""
+        return {**LABELS, **{k: v for k, v in DEFAULTED.items() if k in self.defaulted}}
 
     def manifest(self, inputs: dict[str, Any] = UNMEASURED) -> Manifest:
         """The manifest with the report's `inputs` (default: stand-ins, to validate what
         was typed before the evaluation).
 
         Raises:
-            InputError: a field as typed is invalid, named by its option (`LABELS`).
+            InputError: a field as typed is invalid, named by its option (`labels`).
         """
         card, measured = self.card, inputs["synthetic"]
         snapshot = canonical(
@@ -126,7 +140,7 @@ class Draft:
                 "version": self.generator_version,
                 "parameters": self.parameters,
                 "seed": self.seed,
-                **({"code_commit": self.code_commit} if self.code_commit else {}),
+                **({"code_commit": self.code_commit} if self.code_commit is not None else {}),
             },
             "artifact": {
                 "location": self.location,
@@ -140,6 +154,130 @@ class Draft:
             },
             "privacy": self.privacy,
             "intended_uses": list(self.intended_uses) or list(card.intended_uses),
-            **({"description": self.description} if self.description else {}),
+            **({"description": self.description} if self.description is not None else {}),
         }
-        return options.build(Manifest, data, LABELS, "release new")
+        model = options.build(Manifest, data, self.labels, "release new")
+        if inputs is UNMEASURED:
+            self._reads_back(model)
+        return model
+
+    def _reads_back(self, model: Manifest) -> None:
+        """Refuse what `check` would refuse to read in the written file (a character that
+        hides text, say), named by its option, before the evaluation writes it.
+
+        Raises:
+            InputError: the file as written would not load; or an intended use that is
+                not the card's (the policy gate would block it).
+        """
+        from synthgov.files import governance, layout
+        from synthgov.files.writing import to_yaml
+
+        text = to_yaml(model)
+        path = f"{layout.release_dir(self.dataset, self.version)}/manifest.yaml"
+        try:
+            governance.load_bytes(text.encode(), path, Manifest)
+        except InputError as exc:
+            raise InputError(
+                [
+                    Problem(Location(_option_at(text, p.location.line, self.labels)), p.message)
+                    for p in exc.problems
+                ]
+            ) from None
+        allowed = self.card.intended_uses
+        for use in self.intended_uses:
+            if use not in allowed:
+                raise InputError.at(
+                    "--intended-use",
+                    f"{use!r} is not one of the card's intended uses ({', '.join(allowed)}); "
+                    "the gate would block it: use one of them, or extend the card first",
+                )
+
+
+def _option_at(text: str, line: int | None, labels: dict[str, str]) -> str:
+    """The option behind the field on `line` (1-based) of the manifest's YAML `text`."""
+    import yaml
+
+    found: list[str] = []
+
+    def walk(node: yaml.Node, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if line is not None and key.start_mark.line + 1 == line:
+                    found.append(".".join((*path, str(key.value))))
+                walk(value, (*path, str(key.value)))
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, path)
+        elif line is not None and node.start_mark.line + 1 == line:
+            found.append(".".join(path))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    for field in found[-1:]:
+        parts = field.split(".")
+        for end in range(len(parts), 0, -1):
+            if ".".join(parts[:end]) in labels:
+                return labels[".".join(parts[:end])]
+    return "release new"
+
+
+def committed(root: Path, folder: str) -> list[str]:
+    """The files under `folder` that a commit holds: HEAD's, or the default base's (a
+    release merged since the branch started). [] outside a repository or before its
+    first commit: nothing of the folder is committed yet.
+
+    Raises:
+        InputError: the folder is a symbolic link or a submodule in a commit.
+    """
+    from synthgov.errors import GitError
+    from synthgov.git.history import Repository
+
+    found: set[str] = set()
+    try:
+        with Repository.open(root) as repo:
+            refs = ["HEAD"]
+            with suppress(GitError):  # no base branch yet
+                refs.append(repo.default_base())
+            for ref in refs:
+                try:
+                    found.update(repo.list_files(repo.resolve(ref), folder))
+                except GitError:
+                    continue  # no commit yet
+    except GitError:
+        pass  # not a repository: nothing is committed
+    return sorted(found)
+
+
+def clear_draft(root: Path, folder: str) -> list[str]:
+    """Remove the manifest and the report of the uncommitted draft in `folder` (what
+    `release new --replace` rewrites), and nothing else; the paths removed.
+
+    Raises:
+        InputError: the folder is reached through a symbolic link (never followed).
+    """
+    from synthgov.files.paths import remove_file
+
+    paths = (f"{folder}/manifest.yaml", f"{folder}/report.json")
+    return [path for path in paths if remove_file(root, path)]
+
+
+def draft_debit(root: Path, source: str, release: str) -> str | None:
+    """Where the source's ledger already debits `release` (`budgets/x.yaml:12`), None when
+    it does not: a draft with DP figures left its debit there, and a release is debited
+    once.
+
+    Raises:
+        InputError: the ledger does not load.
+    """
+    from synthgov.files import governance, layout
+    from synthgov.models import Ledger
+
+    path = layout.ledger_path(source)
+    if not (root / path).is_file():
+        return None
+    loaded = governance.load(root, path, Ledger)
+    for entry in loaded.model.entries:
+        if entry.release == release:
+            return f"{path}:{loaded.document.locate(('entries', entry.seq - 1)).line}"
+    return None

@@ -328,3 +328,26 @@ def test_a_dumb_terminal_gets_plain_progress_lines_not_a_live_display(
     with progress(quiet=False) as step:
         step("fidelity")
     assert stream.getvalue() == "synthgov evaluate: fidelity\n"
+
+
+def test_a_long_evaluation_shows_the_time_so_far_and_left_from_the_families_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It showed the families' names only: no way to tell a minute's wait from an hour's."""
+    import io
+
+    from synthgov.metrics import progress as shown
+
+    ticks = iter([0.0, 30.0, 60.0, 600.0])
+    monkeypatch.setattr(shown.time, "monotonic", lambda: next(ticks))
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    with shown.progress(quiet=False) as step:
+        for name in ("read", "schema", "constraints", "privacy"):
+            step(name)
+    assert stream.getvalue().splitlines() == [
+        "synthgov evaluate: read",
+        "synthgov evaluate: schema (2/7; 30 s so far, about 3 min 00 s left)",
+        "synthgov evaluate: constraints (3/7; 60 s so far, about 2 min 30 s left)",
+        "synthgov evaluate: privacy (6/7; 10 min 00 s so far, about 6 min 40 s left)",
+    ]

@@ -3,9 +3,10 @@
 Writes datasets/<id>/releases/<version>/manifest.yaml and report.json (running `evaluate`)
 and, with DP figures, the ledger debit; commits nothing. The synthetic table is referenced
 by location and sha256: it does not belong in Git. Before anything is written the debit
-is tried (an overdraw refuses the release, exit 1); afterwards the command predicts what
-`check` will say, judged with the base branch's policy and registry, and which approvals
-are still needed (BRIEF §10.14).
+is tried (an overdraw refuses the release, exit 1), and every option is checked before
+the evaluation; afterwards the command prints the verdict `check` will give, judged with
+the base branch's policy and registry, and what to do next (`decision.prediction`;
+BRIEF §10.14). `--replace` writes an uncommitted draft of the version again.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ import click
 
 from synthgov import options
 from synthgov.budget import debits
-from synthgov.decision import engine
-from synthgov.decision.contexts import judge_locally
+from synthgov.decision.prediction import predict
 from synthgov.errors import InputError
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
 from synthgov.files.paths import read_bytes, write_new
 from synthgov.files.writing import schema_url, to_yaml
 from synthgov.git.history import author_email
-from synthgov.manifests import Draft, privacy_block
+from synthgov.manifests import Draft, clear_draft, committed, draft_debit, privacy_block
 from synthgov.metrics.progress import evaluate_release
 from synthgov.models import Card
 
@@ -56,9 +56,11 @@ def run(
     description: str | None,
     eval_seed: int | None,
     quiet: bool,
+    replace: bool = False,
 ) -> int:
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
-    bad input."""
+    bad input. With `replace`, an uncommitted draft of the version is written again (its
+    manifest and report; a committed release is refused all the same)."""
     options.slug(dataset, "DATASET")
     folder = layout.release_dir(dataset, version)
     release = str(Release(dataset, version))
@@ -71,10 +73,25 @@ def run(
         )
     card_bytes = read_bytes(root, card_path)
     card: Card = governance.load_bytes(card_bytes, card_path, Card).model
-    if (root / folder).exists():
+    if (root / folder).exists() or (root / folder).is_symlink():
+        held = committed(root, folder)
+        if held or not replace:
+            state = f"is committed ({held[0]})" if held else f"already exists ({folder})"
+            hint = "" if held else " (or re-run its uncommitted draft with --replace)"
+            click.echo(
+                f"refused: {release} {state}; versions are never reused: choose a new "
+                f"version{hint}",
+                err=True,
+            )
+            return 1
+    if debited := draft_debit(root, card.source.id, release):  # a release is debited once
+        restore = f"restore the ledger (git checkout -- {debited.rsplit(':', 1)[0]})"
         click.echo(
-            f"refused: {release} already exists ({folder}); versions are never "
-            "reused: choose a new version",
+            f"refused: the draft's debit of {release} is still in {debited}, and a release "
+            f"is debited once: {restore} and re-run with --replace"
+            if replace
+            else f"refused: {debited} already debits {release}; versions are never reused: "
+            f"choose a new version (or, if that debit is an uncommitted draft's, {restore})",
             err=True,
         )
         return 1
@@ -84,6 +101,36 @@ def run(
     privacy = privacy_block(generator, mechanism, epsilon, delta, rho)
     parameters = debits.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)
+    draft = Draft(
+        dataset=dataset,
+        version=version,
+        created_at=now,
+        author=author,
+        card=card,
+        snapshot_id=real.stem if snapshot_id is None else snapshot_id,
+        location=str(synthetic) if location is None else location,
+        generator=generator,
+        generator_version=generator_version,
+        parameters=parameters,
+        seed=seed,
+        code_commit=code_commit,
+        privacy=privacy,
+        intended_uses=intended_uses,
+        description=description,
+        defaulted=frozenset(
+            field
+            for field, given in (
+                ("source.snapshot.id", snapshot_id),
+                ("artifact.location", location),
+            )
+            if given is None
+        ),
+    )
+    draft.manifest()  # what the user typed is refused before minutes of evaluation
+    # the uncommitted draft's manifest and report, rewritten below (before the debit is
+    # tried, which would compare the draft's figures)
+    cleared = clear_draft(root, folder) if replace else []
+    gone = f" (the draft's {' and '.join(cleared)} removed)" if cleared else ""
     debit = None
     if privacy["notion"] != "none":
         ledger_path = layout.ledger_path(card.source.id)
@@ -103,27 +150,9 @@ def run(
         )
         trial = debit(write=False)  # an overdraw is refused before minutes of evaluation
         if not trial.written:
-            click.echo(f"{trial.message()}; nothing was written", err=True)
+            click.echo(f"{trial.message()}; nothing was written{gone}", err=True)
             return 1
 
-    draft = Draft(
-        dataset=dataset,
-        version=version,
-        created_at=now,
-        author=author,
-        card=card,
-        snapshot_id=snapshot_id or real.stem,
-        location=location or str(synthetic),
-        generator=generator,
-        generator_version=generator_version,
-        parameters=parameters,
-        seed=seed,
-        code_commit=code_commit,
-        privacy=privacy,
-        intended_uses=intended_uses,
-        description=description,
-    )
-    draft.manifest()  # what the user typed is refused before minutes of evaluation
     report = evaluate_release(
         root, card, card_bytes, card_path, real, holdout, synthetic, eval_seed, quiet
     )
@@ -141,12 +170,13 @@ def run(
                 (root / rel).unlink()
             with suppress(OSError):
                 (root / folder).rmdir()  # the version stays free
-            click.echo(f"{recorded.message()}; nothing was written", err=True)
+            click.echo(f"{recorded.message()}; nothing was written{gone}", err=True)
             return 1
         written.append(recorded.path)
         click.echo(recorded.message(), err=True)
     click.echo(f"wrote {', '.join(written)}", err=True)
-    _predict(root, release)
+    for line in predict(root, release, datetime.now(UTC)):
+        click.echo(line)
     return 0
 
 
@@ -157,31 +187,3 @@ def _exists(path: Path) -> None:
 
 def _text(value: Any) -> str | None:
     return None if value is None else format(value, "f")
-
-
-def _predict(root: Path, release: str) -> None:
-    """What `check` will say of the release once committed, and the approvals it still
-    needs (after evaluation: the files are written whatever the prediction)."""
-    try:
-        ctx = judge_locally(root, release, datetime.now(UTC))
-    except InputError as exc:
-        click.echo(f"no prediction: {exc.problems[0]}", err=True)
-        return
-    result = engine.run_gates(ctx)
-    filled, required = ctx.review.filled, ctx.review.required
-    other = sorted({f.rule for f in result.findings if f.blocks and f.rule != "approvals.missing"})
-    verdict = f"blocked by {', '.join(other)}" if other else "every gate but approvals passes"
-    click.echo(f"predicted gate for {release}: {verdict}")
-    for finding in result.findings:  # the figures behind a failed or undecided metric rule
-        if finding.outcome is not None and finding.rule != "approvals.missing":
-            state = "blocks" if finding.blocks else "warns"
-            click.echo(f"  {finding.rule} ({finding.outcome}, {state}): {finding.message}")
-    for role, count in sorted(required.items()):
-        if len(filled[role]) < count:
-            click.echo(
-                f"  needs {count - len(filled[role])} {role} approval(s): "
-                f"synthgov approve {release} --role {role}"
-            )
-    click.echo(
-        "next: commit the release files, open a pull request, and ask the reviewers to approve"
-    )

@@ -147,6 +147,20 @@ def _write_new(root: Path, rel: PurePosixPath, data: bytes) -> Path:
     return full
 
 
+def remove_file(root: Path, path: str | Path) -> bool:
+    """Remove the regular file `path` of the repository, never through a symbolic link;
+    False when there is none.
+
+    Raises:
+        InputError: the path leaves the repository or passes through a symbolic link.
+    """
+    full = _check_no_symlinks(root, relative_to_root(root, path))
+    if not full.is_file():
+        return False
+    full.unlink()
+    return True
+
+
 def replace_file(root: Path, path: str | Path, old: bytes, new: bytes) -> None:
     """Atomically replace a file that must still hold `old`, keeping its mode (no lost edits).
 

@@ -2,7 +2,9 @@
 
 `evaluate`, `release new` and `revalidate` all measure tables, and show it the same way:
 rich's live display on a terminal, one line per metric family elsewhere (and on a
-`TERM=dumb` terminal, which cannot redraw), nothing when quiet. `evaluate_release` is
+`TERM=dumb` terminal, which cannot redraw), nothing when quiet. From the second family
+on, each step says the time so far and about how much is left, estimated from the
+families done so far (`Estimate`). `evaluate_release` is
 the evaluation a release's files get inside a governance repository: the repository's
 policy sets the seed rule and the subgroups.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,39 @@ import click
 from synthgov.files import governance, layout
 from synthgov.metrics.evaluation import FAMILIES
 from synthgov.models import Card, Policy
+
+
+class Estimate:
+    """Elapsed and remaining time of an evaluation, from the families done so far: each
+    family left is taken to last as long as the mean of those done."""
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self.clock = clock or time.monotonic
+        self.started: float | None = None
+        self.done = 0
+
+    def label(self, name: str, elapsed: bool = True) -> str:
+        """`name` as the step to show: `privacy (6/7; 12 s so far, about 4 s left)`
+        (without the time so far where the display shows it)."""
+        now = self.clock()
+        if self.started is None:
+            self.started = now
+            return name
+        self.done += 1
+        if name not in FAMILIES:
+            return name
+        spent = now - self.started
+        position = FAMILIES.index(name) + 1
+        left = spent / self.done * (len(FAMILIES) - position + 1)
+        so_far = f"{_seconds(spent)} so far, " if elapsed else ""
+        return f"{name} ({position}/{len(FAMILIES)}; {so_far}about {_seconds(left)} left)"
+
+
+def _seconds(value: float) -> str:
+    if value < 10:
+        return f"{value:.1f} s"
+    whole = round(value)
+    return f"{whole} s" if whole < 120 else f"{whole // 60} min {whole % 60:02d} s"
 
 
 class progress:
@@ -32,9 +68,10 @@ class progress:
     def __enter__(self) -> Any:
         if self.quiet:
             return lambda _name: None
+        estimate = Estimate()
         if not sys.stderr.isatty() or os.environ.get("TERM", "").lower() == "dumb":
             # a dumb terminal cannot redraw a live display: one plain line per step
-            return lambda name: click.echo(f"synthgov evaluate: {name}", err=True)
+            return lambda name: click.echo(f"synthgov evaluate: {estimate.label(name)}", err=True)
         from rich.console import Console
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -51,7 +88,7 @@ class progress:
 
         def step(name: str) -> None:
             done = FAMILIES.index(name) if name in FAMILIES else 0
-            self.live.update(task, description=name, completed=done)
+            self.live.update(task, description=estimate.label(name, elapsed=False), completed=done)
 
         return step
 
