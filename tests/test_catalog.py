@@ -20,7 +20,6 @@ import pytest
 from synthgov import inventory
 from synthgov.decision.findings import (
     Finding,
-    Judged,
     ReleaseResult,
     RuleScore,
     Severity,
@@ -32,7 +31,7 @@ from tests.helpers import signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.releases import add_version, waive
 from tests.helpers.repos import make_base, on_main
-from tests.helpers.samples import with_metric
+from tests.helpers.samples import TSTR_VIA_ALTERNATIVE, judged, with_metric
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "base", "source"}
 SVG_VOID = {"rect", "line", "path", "circle"}  # written self-closing inside inline SVG
@@ -271,30 +270,11 @@ def test_only_a_location_others_can_reach_is_published(location: str, published:
     assert (inventory.published_location(location) == location) is published
 
 
-def _judged(
-    metric: str,
-    op: str,
-    threshold: float,
-    value: float,
-    interval: tuple[float, float],
-    decision: str,
-    margin: float = 0.0,
-) -> Judged:
-    return Judged(metric, op, threshold, margin, value, interval, decision)
-
-
-TSTR = RuleScore(
-    "utility.tstr",
-    "mandatory",
-    "pass",
-    _judged("utility.tstr", ">=", 0.84, 0.6512, (0.6119, 0.6905), "fail"),
-    _judged("utility.tstr_trtr_ratio", ">=", 0.8, 0.9312, (0.9011, 0.9613), "pass", 0.02),
-)
 DCR = RuleScore(
     "privacy.dcr_share",
     "mandatory",
     "fail",
-    _judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
+    judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
 )
 WAIVED_UNTIL = datetime(2026, 10, 2, tzinfo=UTC)
 
@@ -302,7 +282,7 @@ WAIVED_UNTIL = datetime(2026, 10, 2, tzinfo=UTC)
 def _state() -> DatasetState:
     waiver = WaiverRef("WVR-2026-007", "w.yaml", "rev-alice", WAIVED_UNTIL, 0.7)
     waived = Finding("privacy", "privacy.dcr_share", Severity.WARNING, "waived", waiver=waiver)
-    result = ReleaseResult("claims@1.10", (waived,), (), (), (TSTR, DCR))
+    result = ReleaseResult("claims@1.10", (waived,), (), (), (TSTR_VIA_ALTERNATIVE, DCR))
     release = ReleaseState("claims@1.10", "1.10", "pass", scores=inventory.scorecard(result))
     return DatasetState("claims", None, (release,))
 

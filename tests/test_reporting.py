@@ -32,7 +32,6 @@ from junitparser import Failure, JUnitXml, Skipped
 
 from synthgov.decision.findings import (
     Finding,
-    Judged,
     ReleaseResult,
     RuleInfo,
     RuleScore,
@@ -41,6 +40,7 @@ from synthgov.decision.findings import (
     WaiverRef,
 )
 from synthgov.reporting import Format, github, markdown, render
+from tests.helpers.samples import TSTR_VIA_ALTERNATIVE, judged
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 GITLAB_SCHEMA = Path(__file__).parent / "data" / "gitlab-codequality.schema.json"
@@ -65,7 +65,7 @@ ADVISORY = Finding(
     gate="utility",
     rule="utility.tstr_ratio",
     severity=Severity.WARNING,
-    message="TSTR is below TRTR",
+    message="TSTR_VIA_ALTERNATIVE is below TRTR",
     observed=0.88,
     threshold=0.9,
     file="datasets/claims/releases/1.0/report.json",
@@ -588,42 +588,23 @@ def test_no_format_crashes_on_a_bare_finding(fmt: Format) -> None:
 # --- markdown scorecard -------------------------------------------------------------------
 
 
-def _judged(
-    metric: str,
-    op: str,
-    threshold: float,
-    value: float,
-    interval: tuple[float, float],
-    decision: str,
-    margin: float = 0.0,
-) -> Judged:
-    return Judged(metric, op, threshold, margin, value, interval, decision)
-
-
-TSTR = RuleScore(
-    "utility.tstr",
-    "mandatory",
-    "pass",
-    _judged("utility.tstr", ">=", 0.84, 0.6512, (0.6119, 0.6905), "fail"),
-    _judged("utility.tstr_trtr_ratio", ">=", 0.8, 0.9312, (0.9011, 0.9613), "pass", 0.02),
-)
 DETECTION = RuleScore(
     "fidelity.detection_auc",
     "mandatory",
     "fail",
-    _judged("fidelity.detection_auc", "<=", 0.85, 0.91, (0.8871, 0.9329), "fail"),
+    judged("fidelity.detection_auc", "<=", 0.85, 0.91, (0.8871, 0.9329), "fail"),
 )
 DCR = RuleScore(
     "privacy.dcr_share",
     "mandatory",
     "fail",
-    _judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
+    judged("privacy.dcr_share", "<=", 0.5, 0.6, (0.55, 0.65), "fail"),
 )
 ROWS = RuleScore(
     "schema.row_count",
     "mandatory",
     "pass",
-    _judged("schema.row_count", ">=", 100, 5000, (5000, 5000), "pass"),
+    judged("schema.row_count", ">=", 100, 5000, (5000, 5000), "pass"),
 )
 
 
@@ -639,7 +620,7 @@ def _scored(*findings: Finding) -> str:
             "schema.row_count",
             "integrity",
         ),
-        (ROWS, TSTR, DETECTION, DCR),
+        (ROWS, TSTR_VIA_ALTERNATIVE, DETECTION, DCR),
     )
     return render(Verdict(BASE, HEAD, (result,), evaluated_at=NOW), Format.MARKDOWN)
 
@@ -707,7 +688,9 @@ def test_markdown_a_rule_left_unscored_by_a_failed_gate_is_never_shown_as_passin
 
 
 def test_markdown_truncation_says_how_many_scorecards_are_whole() -> None:
-    releases = tuple(ReleaseResult(f"r@{i}", (), (), (), (TSTR, DETECTION)) for i in range(10000))
+    releases = tuple(
+        ReleaseResult(f"r@{i}", (), (), (), (TSTR_VIA_ALTERNATIVE, DETECTION)) for i in range(10000)
+    )
     page = render(Verdict("", "", releases), Format.MARKDOWN)
     assert len(page.encode()) < 1024 * 1024
     shown = int(re.search(r"the scorecards of (\d+) of 10000 releases", page)[1])  # type: ignore[index]

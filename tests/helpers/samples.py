@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from synthgov.content import derive_seed
+from synthgov.decision.findings import Judged, RuleScore
 from tests.helpers import ROOT
 
 SHA = "a" * 64
@@ -415,3 +416,27 @@ def with_metric(metric_id: str, **change: Any) -> list[dict[str, Any]]:
         return {**kept, **change}
 
     return [(changed(m) if m["id"] == metric_id and "rule" not in m else m) for m in PASSING]
+
+
+def judged(
+    metric: str,
+    op: str,
+    threshold: float,
+    value: float,
+    interval: tuple[float, float],
+    decision: str,
+    margin: float = 0.0,
+) -> Judged:
+    """One condition of a rule as the engine judged it (margin last, as it is rarely set)."""
+    return Judged(metric, op, threshold, margin, value, interval, decision)
+
+
+#: utility.tstr fails on its own bound but passes through its alternative, the TSTR/TRTR
+#: ratio: what the scorecard and the catalog must show as "pass via alternative".
+TSTR_VIA_ALTERNATIVE = RuleScore(
+    "utility.tstr",
+    "mandatory",
+    "pass",
+    judged("utility.tstr", ">=", 0.84, 0.6512, (0.6119, 0.6905), "fail"),
+    judged("utility.tstr_trtr_ratio", ">=", 0.8, 0.9312, (0.9011, 0.9613), "pass", 0.02),
+)
