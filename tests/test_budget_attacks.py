@@ -17,7 +17,7 @@ import pytest
 
 from synthgov.examples import write_release_tables
 from tests.helpers import ledgers, signing
-from tests.helpers.cli import run_in
+from tests.helpers.cli import release_new_args, run_in
 from tests.helpers.git import commit, git
 
 PEOPLE = signing.people()
@@ -39,22 +39,7 @@ def release(repo: Path, data: dict[str, Path], dataset: str, version: str) -> No
     assert (
         run(
             repo,
-            "release",
-            "new",
-            dataset,
-            version,
-            "--synthetic",
-            str(data["honest"]),
-            "--real",
-            str(data["train"]),
-            "--holdout",
-            str(data["holdout"]),
-            "--generator",
-            "aim",
-            "--generator-version",
-            "0.16.0",
-            "--seed",
-            "7",
+            *release_new_args(dataset, version, str(data["honest"]), data),
             "-q",
         )
         == 0

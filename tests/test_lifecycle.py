@@ -14,7 +14,7 @@ import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
 from tests.helpers import signing
-from tests.helpers.cli import approve_as
+from tests.helpers.cli import approve_as, release_new_args
 from tests.helpers.cli import run_in as run
 from tests.helpers.git import commit, git
 
@@ -28,22 +28,7 @@ def release(
     figures = [a for k, v in dp.items() for a in (f"--{k}", v)]
     return run(
         repo,
-        "release",
-        "new",
-        "claims",
-        version,
-        "--synthetic",
-        str(data[table]),
-        "--real",
-        str(data["train"]),
-        "--holdout",
-        str(data["holdout"]),
-        "--generator",
-        "aim",
-        "--generator-version",
-        "0.16.0",
-        "--seed",
-        "7",
+        *release_new_args("claims", version, str(data[table]), data),
         "-q",
         *figures,
     )
@@ -131,22 +116,7 @@ def test_a_malformed_code_commit_is_refused_before_the_evaluation_naming_its_opt
     capsys.readouterr()
     code = run(
         repo,
-        "release",
-        "new",
-        "claims",
-        "1.1",
-        "--synthetic",
-        str(data["honest"]),
-        "--real",
-        str(data["train"]),
-        "--holdout",
-        str(data["holdout"]),
-        "--generator",
-        "aim",
-        "--generator-version",
-        "0.16.0",
-        "--seed",
-        "7",
+        *release_new_args("claims", "1.1", str(data["honest"]), data),
         "--code-commit",
         "main",
     )
@@ -355,22 +325,7 @@ def test_a_revoked_artifact_cannot_ship_as_another_dataset(
     assert (
         run(
             repo,
-            "release",
-            "new",
-            "claims2",
-            "1.0",
-            "--synthetic",
-            str(data["honest"]),
-            "--real",
-            str(data["train"]),
-            "--holdout",
-            str(data["holdout"]),
-            "--generator",
-            "aim",
-            "--generator-version",
-            "0.16.0",
-            "--seed",
-            "7",
+            *release_new_args("claims2", "1.0", str(data["honest"]), data),
             "-q",
         )
         == 0

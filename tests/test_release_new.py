@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from synthgov.examples import write_release_tables
-from tests.helpers.cli import Result, Synthgov, run_in
+from tests.helpers.cli import Result, Synthgov, release_new_args, run_in
 from tests.helpers.git import commit, git
 
 ROWS = 600
@@ -51,22 +51,7 @@ def data(governed: tuple[Path, dict[str, Path]]) -> dict[str, Path]:
 
 def release_new(data: dict[str, Path], *extra: str, table: str = "honest") -> list[str]:
     return [
-        "release",
-        "new",
-        "claims",
-        "2.0",
-        "--synthetic",
-        str(data[table]),
-        "--real",
-        str(data["train"]),
-        "--holdout",
-        str(data["holdout"]),
-        "--generator",
-        "aim",
-        "--generator-version",
-        "0.16.0",
-        "--seed",
-        "7",
+        *release_new_args("claims", "2.0", str(data[table]), data),
         *extra,
     ]
 

@@ -26,7 +26,7 @@ import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_release_tables
 from tests.helpers import signing
-from tests.helpers.cli import approve_as
+from tests.helpers.cli import approve_as, release_new_args
 from tests.helpers.cli import run_in as run
 from tests.helpers.git import commit, git
 
@@ -108,22 +108,7 @@ def governed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         assert (
             run(
                 repo,
-                "release",
-                "new",
-                "claims",
-                "1.0",
-                "--synthetic",
-                str(data[table]),
-                "--real",
-                str(data["train"]),
-                "--holdout",
-                str(data["holdout"]),
-                "--generator",
-                "aim",
-                "--generator-version",
-                "0.16.0",
-                "--seed",
-                "7",
+                *release_new_args("claims", "1.0", str(data[table]), data),
                 "-q",
             )
             == 0
@@ -307,22 +292,7 @@ def test_half_a_revoked_table_with_a_sketch_of_its_own_in_the_manifest_is_blocke
     assert (
         run(
             repo,
-            "release",
-            "new",
-            "claims",
-            "2.0",
-            "--synthetic",
-            str(half),
-            "--real",
-            str(data["train"]),
-            "--holdout",
-            str(data["holdout"]),
-            "--generator",
-            "aim",
-            "--generator-version",
-            "0.16.0",
-            "--seed",
-            "7",
+            *release_new_args("claims", "2.0", str(half), data),
             "-q",
         )
         == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -111,3 +112,29 @@ def audit(synthgov: Synthgov, repo: Path, *args: str) -> tuple[int, dict[str, An
     result = synthgov("audit", *args, cwd=repo)
     assert result.code in (0, 1), result.err
     return result.code, json.loads(result.out)
+
+
+def release_new_args(
+    dataset: str, version: str, synthetic: str, data: Mapping[str, Path]
+) -> list[str]:
+    """`release new` of the worked example's tables (`examples.claims_tables`): the
+    synthetic table named, the real and holdout ones and the generator as every test
+    releases them."""
+    return [
+        "release",
+        "new",
+        dataset,
+        version,
+        "--synthetic",
+        synthetic,
+        "--real",
+        str(data["train"]),
+        "--holdout",
+        str(data["holdout"]),
+        "--generator",
+        "aim",
+        "--generator-version",
+        "0.16.0",
+        "--seed",
+        "7",
+    ]
