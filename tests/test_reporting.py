@@ -40,6 +40,7 @@ from synthgov.decision.findings import (
     WaiverRef,
 )
 from synthgov.reporting import Format, github, markdown, render
+from tests.helpers.linters import sarif_multitool_github_rules
 from tests.helpers.samples import TSTR_VIA_ALTERNATIVE, judged
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
@@ -305,6 +306,25 @@ def test_sarif_tools_reads_every_alert_with_its_rule_and_location(tmp_path: Path
     for record in records:
         assert record["Code"].split(" ")[0] in rules
         assert record["Location"] and int(record["Line"]) >= 1
+
+
+def test_sarif_passes_the_multitool_github_rules(tmp_path: Path) -> None:
+    """Microsoft's SARIF Multitool with the rules GitHub code scanning applies on upload
+    (GH1001…GH2012: descriptions, locations, fingerprints) and its SARIF best practices finds
+    nothing in a blocked run or a clean one; a rule without descriptions is the control."""
+    blocked, clean, control = (tmp_path / f"{n}.sarif" for n in ("blocked", "clean", "control"))
+    blocked.write_text(render(VERDICT, Format.SARIF))
+    clean.write_text(render(EMPTY, Format.SARIF))
+    driver = {"name": "x", "rules": [{"id": "r1"}]}
+    result = {"ruleId": "r1", "message": {"text": "m"}}
+    control.write_text(
+        json.dumps(
+            {"version": "2.1.0", "runs": [{"tool": {"driver": driver}, "results": [result]}]}
+        )
+    )
+    broken = sarif_multitool_github_rules(blocked, clean, control)
+    assert broken["blocked.sarif"] == broken["clean.sarif"] == []
+    assert "GH2012" in broken["control.sarif"]  # a rule without a fullDescription
 
 
 # --- gitlab -------------------------------------------------------------------------------
