@@ -27,8 +27,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov import clock
-from synthgov.decision.findings import ReleaseResult, RuleScore
 from synthgov.decision import withdrawals
+from synthgov.decision.findings import ReleaseResult, RuleScore
 from synthgov.decision.withdrawals import Withdrawal
 from synthgov.models import Card, Manifest, Revocation
 
@@ -135,9 +135,7 @@ def fallback(state: DatasetState, release: ReleaseState) -> ReleaseState | None:
         return current(state)
     mark = _order(release)
     good = [
-        r
-        for r in state.releases
-        if r.is_approved and r.created_at is not None and _order(r) < mark
+        r for r in state.releases if r.is_approved and r.created_at is not None and _order(r) < mark
     ]
     return max(good, key=_order, default=None)
 

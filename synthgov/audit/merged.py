@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from synthgov import clock
-
 from synthgov.audit.replay import AuditResult, Replay
 from synthgov.decision.findings import ReleaseResult
 from synthgov.decision.review import Review
@@ -102,9 +101,7 @@ class _Recording(Replay):
         self.kept[key] = Judgement(result.release, commit.sha, now, result, ctx, review)
 
 
-def judge(
-    repo: Repository, base: str, releases: list[str], now: datetime
-) -> dict[str, Judgement]:
+def judge(repo: Repository, base: str, releases: list[str], now: datetime) -> dict[str, Judgement]:
     """The audit's judgement of each of `releases` merged on `base`'s first-parent history
     (a release not found there is left out: it is not merged)."""
     history = repo.first_parent(base)

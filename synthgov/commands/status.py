@@ -24,7 +24,7 @@ from synthgov.inventory import DatasetState
 
 
 def _since(item: dict[str, Any]) -> str:
-    """" on DATE; fallback RELEASE" of a withdrawal."""
+    """The end of a withdrawal's line: since when, and the fallback."""
     when = f" on {item['at'][:10]}" if item["at"] else ""
     return f"{when}; fallback {item['fallback'] or 'none'}"
 
@@ -58,8 +58,7 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     for item in entry["withdrawn"]:
         if item["cause"] != "revoked":
             lines.append(
-                f"  withdrawn: {item['release']} ({item['cause']}: {item['reason']})"
-                f"{_since(item)}"
+                f"  withdrawn: {item['release']} ({item['cause']}: {item['reason']}){_since(item)}"
             )
     budget = entry["budget"]
     if budget is not None:

@@ -421,12 +421,16 @@ def dataset_page(state: DatasetState, today: date, notices: list[Notice] | None 
         using += f"<p>Next revalidation: {due.isoformat()}{late}</p>"
     taken = [inventory.withdrawal_summary(state, r) for r in inventory.withdrawn(state)]
     if taken:
-        using += "<p>Withdrawn:</p><ul>" + "".join(
-            f"<li>{_e(t['release'])}: {_e(t['cause'])}"
-            f"{' on ' + _e(t['at'][:10]) if t['at'] else ''} ({_e(t['reason'])}); "
-            f"fallback {_e(t['fallback'] or 'none')}</li>"
-            for t in taken
-        ) + "</ul>"
+        using += (
+            "<p>Withdrawn:</p><ul>"
+            + "".join(
+                f"<li>{_e(t['release'])}: {_e(t['cause'])}"
+                f"{' on ' + _e(t['at'][:10]) if t['at'] else ''} ({_e(t['reason'])}); "
+                f"fallback {_e(t['fallback'] or 'none')}</li>"
+                for t in taken
+            )
+            + "</ul>"
+        )
     problems = "".join(f'<p class="fail">{_e(p)}</p>' for p in state.problems)
     sections = [
         _release(r, current, [e for e in ordered[i + 1 :]]) for i, r in enumerate(ordered)
