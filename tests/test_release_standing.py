@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from synthgov.decision import withdrawals
+from synthgov.decision.findings import WaiverRef
+from synthgov.files import governance
+from synthgov.models import Revalidation, Revocation
 from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov, audit
 from tests.helpers.git import commit, git, merge, sha
@@ -200,6 +204,12 @@ def test_a_failed_revalidation_withdraws_the_release_dated_with_its_fallback_and
     again = status(synthgov, repo)
     assert again["datasets"][0]["current"] == "claims@1.10"
     assert releases(again)["claims@1.11"]["revalidation_due"] == "2026-12-25"
+    result = synthgov("check", "--scheduled", "--format", "json", cwd=repo)
+    [scheduled] = json.loads(result.out)["releases"]
+    rules = {f["rule"] for f in scheduled["findings"]}
+    assert result.code == 1 and "policy.revalidation_failed" in rules
+    if datetime.now(UTC) < day("2026-12-25T12:00:00Z"):  # the passing record moved the date
+        assert "policy.revalidation_overdue" not in rules
 
 
 def test_an_expired_waiver_withdraws_the_release_at_its_expiry_with_its_fallback(
@@ -288,3 +298,38 @@ def test_a_release_not_merged_yet_is_judged_as_the_gate_judges_it_now(
     assert by_release["claims@1.11"]["judged"]["as"] == "now"
     assert by_release["claims@1.11"]["state"] == "pending"
     assert by_release["claims@1.11"]["blocking"] == ["approvals.missing"]
+
+
+def test_a_revocation_is_the_withdrawal_shown_else_the_earliest_cause() -> None:
+    record = {
+        "schema_version": 1,
+        "release": "claims@1.10",
+        "revalidated_at": "2026-11-20T00:00:00Z",
+        "fresh": {"sha256": "f" * 64, "rows": 10, "columns": 4},
+        "artifact_sha256": "b" * 64,
+        "verdict": "blocked",
+        "blocking": ["privacy.mia_auc"],
+        "report": json.loads(samples.report_json(samples.PASSING, "c" * 64)),
+    }
+    failed = governance.load_bytes(json.dumps(record).encode(), "r.json", Revalidation).model
+    waiver = WaiverRef("WVR-1", "w.yaml", "ada", day("2026-10-20T00:00:00Z"), 0.85)
+    now = day("2026-12-01T00:00:00Z")
+    earliest = withdrawals.withdrawal(None, None, [failed], [("rule", waiver)], now)
+    assert earliest is not None and earliest.cause == "waiver expired"
+    assert earliest.at == day("2026-10-20T00:00:00Z")
+    text = f"""\
+schema_version: 1
+release: claims@1.10
+incident_class: utility
+reason: Drifted.
+revoked_at: "2026-12-01T00:00:00Z"
+author: author@example.org
+artifact_sha256: {"b" * 64}
+"""
+    revocation = governance.load_bytes(text.encode(), "v.yaml", Revocation).model
+    shown = withdrawals.withdrawal(revocation, None, [failed], [("rule", waiver)], now)
+    assert shown is not None and (shown.cause, shown.reason) == ("revoked", "utility: Drifted.")
+    assert (
+        withdrawals.withdrawal(None, None, [], [("rule", waiver)], day("2026-10-19T00:00:00Z"))
+        is None
+    )
