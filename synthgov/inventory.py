@@ -1,17 +1,22 @@
 """What the repository holds and in which state, per dataset (pure; no I/O).
 
 Shared by `synthgov status` and `synthgov catalog`, so that both tell a consumer the same
-thing. The command gathers the files at HEAD and the gate's verdict on each release (the
-same judgement as `check`, with the base branch as trust root); this module decides:
+thing. The command gathers the files at HEAD and a verdict on each release: a release
+merged on the base is judged as the audit judges it, at its merge commit (that commit's
+base policy, registry and clock: `audit/merged.py`); one the base does not hold yet is
+judged as `check` would judge it now. This module decides:
 
-- approved: the release passes the gate as judged now;
-- revoked: a `revocation.yaml` sits in the release folder at HEAD (even one that does not
-  load: a consumer is never pointed at a release someone tried to withdraw);
-- current: the approved, non-revoked release with the latest manifest `created_at`, so a
-  revoked release falls back to the last known good one;
-- pending: neither passing nor revoked, with the rules that block it;
+- approved: the release passed (at its merge, or now when not merged) and nothing
+  withdrew it since;
+- withdrawn: a revocation, a failed revalidation or the expiry of a waiver it passed
+  through took it away (`decision/withdrawals.py`), with the date and the fallback (the
+  newest earlier release still approved, or none); a revoked release is withdrawn;
+- current: the approved release with the latest manifest `created_at`, so a withdrawn
+  release falls back to the last known good one;
+- pending: neither passing nor withdrawn, with the rules that block it;
 - next revalidation: the card's `revalidation_days` after the current release's latest
-  revalidation, else after its manifest's `created_at`.
+  PASSING revalidation, else after its manifest's `created_at` (a failed one never
+  restarts the clock: it withdraws the release).
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from synthgov import clock
+from synthgov.decision import withdrawals
 from synthgov.decision.findings import ReleaseResult, RuleScore
+from synthgov.decision.withdrawals import Withdrawal
 from synthgov.models import Card, Manifest, Revocation
 
 
@@ -70,15 +77,20 @@ class CountedApproval:
 class ReleaseState:
     release: str  # dataset@version
     version: str
-    verdict: str  # pass | blocked, as the gate judges it now
+    verdict: str  # pass | blocked: at its merge when merged (`judged`), else now
     blocking: tuple[str, ...] = ()
     manifest: Manifest | None = None  # None: it does not load (the release is blocked)
     revocation: Revocation | None = None
     revocation_problem: str | None = None  # a revocation.yaml that does not load
-    revalidated_at: datetime | None = None  # the latest revalidation
+    revalidated_at: datetime | None = None  # the latest passing revalidation
     scores: tuple[Score, ...] = ()
     approvals: tuple[CountedApproval, ...] = ()
     required: dict[str, int] = field(default_factory=dict)  # role -> count the tier requires
+    withdrawal: Withdrawal | None = None  # what took it away after it passed
+    #: the first-parent commit that merged it, whose decision the verdict is (None: not
+    #: merged on the base, judged as the gate would judge it at `judged_at`)
+    merge_commit: str | None = None
+    judged_at: datetime | None = None  # the clock of that decision
 
     @property
     def created_at(self) -> datetime | None:
@@ -89,8 +101,12 @@ class ReleaseState:
         return self.revocation is not None or self.revocation_problem is not None
 
     @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawal is not None or self.is_revoked
+
+    @property
     def is_approved(self) -> bool:
-        return self.verdict == "pass" and not self.is_revoked
+        return self.verdict == "pass" and not self.is_withdrawn
 
 
 @dataclass(frozen=True)
@@ -102,28 +118,80 @@ class DatasetState:
     problems: tuple[str, ...] = ()  # what could not be read, one line each
 
 
+def _order(release: ReleaseState) -> tuple[datetime, str]:
+    assert release.created_at is not None  # callers keep releases with a manifest
+    return (release.created_at, release.version)
+
+
 def current(state: DatasetState) -> ReleaseState | None:
-    """The release consumers should use: the newest approved, non-revoked one."""
+    """The release consumers should use: the newest approved (so not withdrawn) one."""
     good = [r for r in state.releases if r.is_approved and r.created_at is not None]
-    return max(good, key=lambda r: (r.created_at, r.version), default=None)
+    return max(good, key=_order, default=None)
+
+
+def fallback(state: DatasetState, release: ReleaseState) -> ReleaseState | None:
+    """What replaces a withdrawn release: the newest earlier release still approved."""
+    if release.created_at is None:
+        return current(state)
+    mark = _order(release)
+    good = [
+        r for r in state.releases if r.is_approved and r.created_at is not None and _order(r) < mark
+    ]
+    return max(good, key=_order, default=None)
 
 
 def pending(state: DatasetState) -> list[ReleaseState]:
-    return [r for r in state.releases if r.verdict != "pass" and not r.is_revoked]
+    return [r for r in state.releases if r.verdict != "pass" and not r.is_withdrawn]
 
 
 def revoked(state: DatasetState) -> list[ReleaseState]:
     return [r for r in state.releases if r.is_revoked]
 
 
-def next_revalidation(state: DatasetState) -> date | None:
-    """When the current release is due to be re-measured (None: no cadence or no release)."""
-    release = current(state)
+def withdrawn(state: DatasetState) -> list[ReleaseState]:
+    return [r for r in state.releases if r.is_withdrawn]
+
+
+def withdrawal_summary(state: DatasetState, release: ReleaseState) -> dict[str, Any]:
+    """One withdrawn release: why, since when, and what replaces it."""
+    found = release.withdrawal or withdrawals.revoked(
+        release.revocation, release.revocation_problem
+    )
+    assert found is not None  # only asked of withdrawn releases
+    replaced_by = fallback(state, release)
+    return {
+        "release": release.release,
+        **found.as_json(),
+        "fallback": replaced_by.release if replaced_by else None,
+    }
+
+
+def state_of(state: DatasetState, release: ReleaseState) -> str:
+    """current | approved | pending | revoked | withdrawn."""
+    if release.is_revoked:
+        return "revoked"
+    if release.is_withdrawn:
+        return "withdrawn"
+    now_current = current(state)
+    if now_current is not None and release.release == now_current.release:
+        return "current"
+    return "approved" if release.verdict == "pass" else "pending"
+
+
+def revalidation_due(state: DatasetState, release: ReleaseState | None) -> date | None:
+    """When a release is due to be re-measured: its card's `revalidation_days` after its
+    latest passing revalidation, else after its creation (None: no cadence, no manifest)."""
     if state.card is None or state.card.revalidation_days is None or release is None:
         return None
-    since = release.revalidated_at or release.created_at
-    assert since is not None  # current() only picks releases with a manifest
+    if release.created_at is None:
+        return None
+    since = max(release.created_at, release.revalidated_at or release.created_at)
     return clock.shift(since, timedelta(days=state.card.revalidation_days)).date()
+
+
+def next_revalidation(state: DatasetState) -> date | None:
+    """When the current release is due to be re-measured (None: no cadence or no release)."""
+    return revalidation_due(state, current(state))
 
 
 def revocation_summary(release: ReleaseState) -> dict[str, Any]:
@@ -165,6 +233,7 @@ def summary(state: DatasetState) -> dict[str, Any]:
         "artifact": artifact(now_current),
         "pending": [{"release": r.release, "blocking": list(r.blocking)} for r in pending(state)],
         "revoked": [revocation_summary(r) for r in revoked(state)],
+        "withdrawn": [withdrawal_summary(state, r) for r in withdrawn(state)],
         "budget": state.budget,
         "next_revalidation": due.isoformat() if due else None,
         "problems": list(state.problems),

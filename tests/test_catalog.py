@@ -344,7 +344,7 @@ def test_a_waived_release_is_current_and_reads_waived_until_in_the_catalog(
 
 def test_every_badge_reads_at_wcag_aa_contrast() -> None:
     """White badge text on each state's colour is at least 4.5:1 (WCAG AA), so 'approved'
-    is as readable as 'current' or 'revoked'."""
+    is as readable as 'current', 'revoked' or 'withdrawn'."""
     import re
 
     from synthgov.reporting import catalog
@@ -355,9 +355,10 @@ def test_every_badge_reads_at_wcag_aa_contrast() -> None:
         return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
     badges = re.findall(
-        r"\.(current|approved|pending|revoked)\{background:(#[0-9a-f]{6})\}", catalog.CSS
+        r"\.(current|approved|pending|revoked|withdrawn)\{background:(#[0-9a-f]{6})\}",
+        catalog.CSS,
     )
-    assert len(badges) == 4
+    assert len(badges) == 5
     for state, colour in badges:
         assert (1.05) / (luminance(colour) + 0.05) >= 4.5, state
 

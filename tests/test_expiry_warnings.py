@@ -5,7 +5,7 @@ on real git repositories with real keys: advisory findings that never change the
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +119,63 @@ def test_a_waiver_outside_the_window_before_it_starts_or_at_its_end_does_not_war
         assert expiry.waivers("claims@1.10", [waiver], datetime.fromisoformat(now), 14) == []
     late = datetime(2026, 10, 1, tzinfo=UTC)
     assert expiry.waivers("claims@1.10", [waiver], late, 0) == []  # 0: no warning at all
+
+
+def _ada_revoked_at(repo: Path, when: str, valid_before: str | None = None) -> None:
+    lines = f'revoked_at: "{when}"\nrevocation_reason: rotated to a hardware key'
+    if valid_before:
+        lines += f'\nvalid_before: "{valid_before}"'
+    on_main(
+        repo,
+        "policy/reviewers.yaml",
+        signing.registry_yaml(*signing.registered(), extra={"ada": lines}),
+    )
+
+
+def test_a_key_revoked_from_a_future_date_is_not_revoked_yet_and_warns_of_that_end(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    """A `revoked_at` after the clock is not a revocation yet (the key verifies until then,
+    so the release keeps its approval) but ends the key then: warned of like an expiry."""
+    make_base(repo)
+    add_version(repo, "1.10")
+    _ada_revoked_at(repo, "2026-09-09T00:00:00Z", valid_before="2027-01-01T00:00:00Z")
+    code, data = scheduled(synthgov, repo, "--at", AT)
+    assert code == 0
+    [warning] = _warnings(data, "policy.key_expiring")
+    ada = signing.people()["ada"]
+    assert (
+        f"reviewer ada's key {ada.fingerprint} is revoked from 2026-09-09 (in 4 days)"
+        in (warning["message"])
+    )
+    # at the real clock, after that date, the key is revoked: no warning, it is judged
+    _, later = scheduled(synthgov, repo)
+    assert _warnings(later, "policy.key_expiring") == []
+
+
+def test_status_warns_of_a_key_revoked_from_a_date_within_the_window(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")
+    soon = (datetime.now(UTC) + timedelta(days=5)).replace(microsecond=0)
+    _ada_revoked_at(repo, f"{soon:%Y-%m-%dT%H:%M:%SZ}")
+    data = json.loads(synthgov("status", "--format", "json", cwd=repo).out)
+    assert data["datasets"][0]["current"] == "claims@1.10"  # ada's approval still counts
+    [notice] = data["notices"]
+    assert (notice["kind"], notice["subject"], notice["ends_by"]) == ("key", "ada", "revocation")
+    assert notice["expires_at"] == f"{soon:%Y-%m-%dT%H:%M:%SZ}"
+    assert f"is revoked from {soon:%Y-%m-%d}" in synthgov("status", cwd=repo).out
+
+
+def test_a_key_revocation_later_than_the_window_or_after_its_expiry_is_not_what_is_warned(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    make_base(repo)
+    add_version(repo, "1.10")
+    _ada_revoked_at(repo, "2026-10-20T00:00:00Z")  # 45 days on: outside the window
+    assert _warnings(scheduled(synthgov, repo, "--at", AT)[1], "policy.key_expiring") == []
+    # an expiry before the revocation is the end that is warned of
+    _ada_revoked_at(repo, "2026-10-20T00:00:00Z", valid_before="2026-09-08T00:00:00Z")
+    [warning] = _warnings(scheduled(synthgov, repo, "--at", AT)[1], "policy.key_expiring")
+    assert "expires on 2026-09-08 (in 3 days)" in warning["message"]

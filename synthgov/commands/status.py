@@ -1,9 +1,10 @@
 """`synthgov status [DATASET]`: per dataset, the release to use and why the others are not;
-per release, what the gate says and which approvals it has and still needs.
+per release, its verdict, which approvals it has and still needs, and what withdrew it.
 
-Judged exactly as `check` judges a pull request: the trust root is the default base
-(origin/HEAD, else main; HEAD itself when neither exists) and the release files are
-read from HEAD's commit, so uncommitted edits are not counted. The view is gathered by
+A release merged on the default base (origin/HEAD, else main; HEAD itself when neither
+exists) is judged as the audit judges it, at its merge commit; one HEAD adds or changes
+is judged exactly as `check` judges a pull request. Release files are read from HEAD's
+commit, so uncommitted edits are not counted. The view is gathered by
 `synthgov.decision.status.collect`, which the catalog publishes too; this module renders it.
 """
 
@@ -20,6 +21,12 @@ from synthgov import inventory, options
 from synthgov.budget.accounting import figure_text
 from synthgov.decision.status import collect
 from synthgov.inventory import DatasetState
+
+
+def _since(item: dict[str, Any]) -> str:
+    """The end of a withdrawal's line: since when, and the fallback."""
+    when = f" on {item['at'][:10]}" if item["at"] else ""
+    return f"{when}; fallback {item['fallback'] or 'none'}"
 
 
 def render_dataset(state: DatasetState, today: Any) -> list[str]:
@@ -42,9 +49,17 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
         lines.append(
             f"  pending: {item['release']} (blocked by {', '.join(item['blocking']) or '?'})"
         )
+    taken = {item["release"]: item for item in entry["withdrawn"]}
     for item in entry["revoked"]:
         kind = f"{item['incident_class']}: " if item["incident_class"] else ""
-        lines.append(f"  revoked: {item['release']} ({kind}{item['reason']})")
+        lines.append(
+            f"  revoked: {item['release']} ({kind}{item['reason']}){_since(taken[item['release']])}"
+        )
+    for item in entry["withdrawn"]:
+        if item["cause"] != "revoked":
+            lines.append(
+                f"  withdrawn: {item['release']} ({item['cause']}: {item['reason']}){_since(item)}"
+            )
     budget = entry["budget"]
     if budget is not None:
         figure = "rho" if budget["notion"] == "zcdp" else "epsilon"
@@ -81,10 +96,17 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
         return 0
     if not found.releases:
         click.echo("no releases" + (f" of {dataset}" if dataset else ""))
-    revoked = {r.release for d in found.datasets for r in inventory.revoked(d)}
     for item in found.releases:
         verdict = "approved" if item["verdict"] == "pass" else "pending"
-        click.echo(f"{item['release']}: {'revoked' if item['release'] in revoked else verdict}")
+        if item["state"] in ("revoked", "withdrawn"):
+            verdict = item["state"]
+        click.echo(f"{item['release']}: {verdict}")
+        judged = item["judged"]
+        if judged["as"] == "merged":
+            click.echo(f"  judged at its merge: {judged['commit'][:12]}, {judged['at'][:10]}")
+        taken = item["withdrawn"]
+        if taken is not None and taken["cause"] != "revoked":
+            click.echo(f"  withdrawn: {taken['cause']}: {taken['reason']}{_since(taken)}")
         for role, seen in item["approvals"].items():
             have = ", ".join(seen["present"]) or "none"
             need = f"; needs {seen['missing']} more" if seen["missing"] else ""

@@ -8,8 +8,9 @@
 - `changes`: the changes a pull request makes outside its releases;
 - `decide`: every release and change of a pull request, failing closed;
 - `run`: one run of the gate (`check`), `impact` and `schedule` beside it;
-- `status`: the state of every release at HEAD; `expiry`: the waivers and keys that expire
-  soon (warnings only); `subjects`: what a reviewer approves;
+- `status`: the state of every release at HEAD; `withdrawals`: what takes a passed release
+  away; `expiry`: the waivers and keys that expire soon (warnings only); `subjects`: what
+  a reviewer approves;
 - `review`: one review of a subject's approvals, its checks numbered, and which reviewer
   fills which role; `digests`: what an approval binds (the digest of its subject);
 - `engine`: every gate on a context, waivers applied (`waivers`), fail closed; `rules`:

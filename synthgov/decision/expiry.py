@@ -5,6 +5,11 @@ of the checker's clock (pure).
 a key replaced before a release loses its standing. A warning never blocks; what has
 already expired is judged elsewhere (`waivers.expired`, a key no longer valid) and is not
 warned of here.
+
+A key's `revoked_at` that lies after the clock is not a revocation yet: the key still
+verifies until then, as the verifier treats it (`signing.signatures`). It ends the key's
+validity at that date all the same, so it is warned of as that end, like `valid_before`
+(whichever comes first), and says that a revocation ends it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ class Notice:
     release: str | None = None  # the waiver's release
     fingerprint: str | None = None  # the key's
     file: str | None = None
+    by_revocation: bool = False  # a key's end is its future `revoked_at`, not `valid_before`
 
     @property
     def message(self) -> str:
@@ -37,6 +43,8 @@ class Notice:
         when = f"{self.expires_at:%Y-%m-%d} ({left})"
         if self.kind == "waiver":
             return f"waiver {self.subject} of {self.release} ends on {when}"
+        if self.by_revocation:
+            return f"reviewer {self.subject}'s key {self.fingerprint} is revoked from {when}"
         return f"reviewer {self.subject}'s key {self.fingerprint} expires on {when}"
 
     def as_json(self) -> dict[str, object]:
@@ -47,6 +55,7 @@ class Notice:
             "fingerprint": self.fingerprint,
             "expires_at": format_timestamp(self.expires_at),
             "days_left": self.days_left,
+            "ends_by": "revocation" if self.by_revocation else "expiry",
             "message": self.message,
         }
 
@@ -77,22 +86,32 @@ def waivers(
 
 
 def keys(registry: Registry, now: datetime, days: int, path: str) -> list[Notice]:
-    """The registry's keys valid at `now` whose `valid_before` falls within `days`."""
+    """The registry's keys valid at `now` whose end falls within `days`: `valid_before`,
+    or a `revoked_at` after `now` when that comes first."""
     found = []
     for reviewer in registry.reviewers:
         for key in reviewer.keys:
-            if key.valid_before is None or not key.is_valid_at(now):
+            if not key.is_valid_at(now):  # revoked or expired already, or not valid yet
                 continue
-            left = _soon(key.valid_before, now, days)
+            ends: list[tuple[datetime, bool]] = []
+            if key.valid_before is not None:
+                ends.append((key.valid_before, False))
+            if key.revoked_at is not None:  # after `now`: the key is valid until then
+                ends.append((key.revoked_at, True))
+            if not ends:
+                continue
+            end, by_revocation = min(ends)
+            left = _soon(end, now, days)
             if left is not None:
                 found.append(
                     Notice(
                         "key",
                         reviewer.id,
-                        key.valid_before,
+                        end,
                         left,
                         fingerprint=key.fingerprint,
                         file=path,
+                        by_revocation=by_revocation,
                     )
                 )
     return sorted(found, key=lambda n: (n.expires_at, n.subject))

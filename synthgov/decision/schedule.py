@@ -2,7 +2,9 @@
 and (advisory) which of their waivers and which reviewer keys expire soon.
 
 Each dataset's current release is its newest that is not revoked (by manifest
-`created_at`; older versions are superseded). Dates after the checker's clock count for
+`created_at`; older versions are superseded). One withdrawn by a failed revalidation stays
+here, reported (`policy.revalidation_failed`), until it is revoked or superseded: the
+scheduled run is the alarm, while status already shows its fallback. Dates after the checker's clock count for
 nothing and block: a manifest or record dated 2099 would switch the schedule off.
 """
 

@@ -1,9 +1,14 @@
-"""The state of every dataset and release at HEAD, judged exactly as `check` judges a pull
-request: what `status` shows and the catalog publishes.
+"""The state of every dataset and release at HEAD: what `status` shows and the catalog
+publishes.
 
-The trust root is the default base (origin/HEAD, else main; HEAD itself when neither
-exists) and the release files are read from HEAD's commit, so uncommitted edits are not
-counted. One release that cannot be judged is blocked and does not hide the others.
+The base is the default base (origin/HEAD, else main; HEAD itself when neither exists)
+and the release files are read from HEAD's commit, so uncommitted edits are not counted.
+A release the base holds as HEAD does (merged) is judged as the audit judges it: at the
+first-parent commit that merged it, with that commit's base policy, registry and clock
+(`audit/merged.py`). A release HEAD adds or changes is judged exactly as `check` judges a
+pull request, against the base, now. After that only a revocation, a failed revalidation
+or an expired waiver takes a release away (`decision/withdrawals.py`). One release that
+cannot be judged is blocked and does not hide the others.
 """
 
 from __future__ import annotations
@@ -14,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from synthgov import clock, inventory
+from synthgov.audit import merged
 from synthgov.budget import accounting
-from synthgov.decision import engine, expiry
+from synthgov.decision import engine, expiry, withdrawals
 from synthgov.decision.contexts import release_context
 from synthgov.decision.expiry import Notice
+from synthgov.decision.findings import ReleaseResult, WaiverRef
 from synthgov.decision.review import Review
-from synthgov.decision.sides import Sides, git_sides, release_of
+from synthgov.decision.sides import Sides, Tree, git_sides, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError, MissingExtra
 from synthgov.files import governance, layout
@@ -29,6 +36,8 @@ from synthgov.git.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
 from synthgov.models import Card, Ledger, Revalidation, Revocation
 from synthgov.models.common import format_timestamp
+
+Waived = tuple[tuple[str, WaiverRef], ...]  # (rule, waiver) of each finding a waiver relaxed
 
 
 @dataclass(frozen=True)
@@ -64,44 +73,48 @@ def _counted(review: Review) -> tuple[CountedApproval, ...]:
     return tuple(sorted(found, key=lambda a: (a.role, a.reviewer)))
 
 
+def _unjudged(release: str, rule: str, reason: str) -> tuple[dict[str, Any], ReleaseState]:
+    item: dict[str, Any] = {
+        "release": release,
+        "verdict": "blocked",
+        "approvals": {},
+        "blocking": [rule],
+        "waived": [],
+        "reason": reason,
+    }
+    return item, ReleaseState(release, Release.of(release).version, "blocked", (rule,))
+
+
 def _judge(
     release: str, trust: Trust, sides: Sides
 ) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
-    version = Release.of(release).version
     try:
         ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
         result = engine.run_gates(ctx)
-        filled, required = ctx.review.filled, ctx.review.required
-        counted = _counted(ctx.review)
+        review = ctx.review
     except InputError as exc:
-        item: dict[str, Any] = {
-            "release": release,
-            "verdict": "blocked",
-            "approvals": {},
-            "blocking": ["files.invalid"],
-            "waived": [],
-            "reason": str(exc.problems[0]),
-        }
-        return item, ReleaseState(release, version, "blocked", ("files.invalid",)), None
+        return (*_unjudged(release, "files.invalid", str(exc.problems[0])), None)
     except MissingExtra:
         raise
     except Exception as exc:  # one release that cannot be judged does not hide the others
-        item = {
-            "release": release,
-            "verdict": "blocked",
-            "approvals": {},
-            "blocking": ["unchecked"],
-            "waived": [],
-            "reason": f"{type(exc).__name__}: {exc}",
-        }
-        return item, ReleaseState(release, version, "blocked", ("unchecked",)), None
+        return (*_unjudged(release, "unchecked", f"{type(exc).__name__}: {exc}"), None)
+    item, state = _view(release, result, ctx, review)
+    return item, state, ctx
+
+
+def _view(
+    release: str, result: ReleaseResult, ctx: ReleaseContext | None, review: Review | None
+) -> tuple[dict[str, Any], ReleaseState]:
+    """The status entry and the state of a release from its decision."""
     blocking = sorted({f.rule for f in result.findings if f.blocks})
+    filled = review.filled if review is not None else {}
+    required = review.required if review is not None else {}
     counts = {
         role: {
             "required": need,
-            "present": filled[role],
-            "missing": max(0, need - len(filled[role])),
+            "present": filled.get(role, []),
+            "missing": max(0, need - len(filled.get(role, []))),
         }
         for role, need in sorted(required.items())
     }
@@ -117,18 +130,47 @@ def _judge(
         "blocking": blocking,
         "waived": waived,
     }
-    scores = inventory.scorecard(result)
     state = ReleaseState(
         release,
-        version,
+        Release.of(release).version,
         result.verdict,
         tuple(blocking),
-        ctx.manifest.model,
-        scores=scores,
-        approvals=counted,
+        ctx.manifest.model if ctx is not None else None,
+        scores=inventory.scorecard(result),
+        approvals=_counted(review) if review is not None else (),
         required=dict(required),
     )
-    return item, state, ctx
+    return item, state
+
+
+def _at_merge(
+    judged: merged.Judgement,
+) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
+    """A merged release as the audit decided it at its merge commit."""
+    if judged.result is None:
+        kind, message = judged.problem or ("audit.error", "no decision")
+        item, state = _unjudged(judged.release, kind, message)
+        return item, state, None
+    item, state = _view(judged.release, judged.result, judged.ctx, judged.review)
+    return item, state, judged.ctx
+
+
+def _waived(result: ReleaseResult) -> Waived:
+    return tuple((f.rule, f.waiver) for f in result.findings if f.waiver is not None)
+
+
+def _decided_files(tree: Tree, folder: str) -> dict[str, bytes | None]:
+    """The files of a release a decision rests on (not its records, not its revocation)."""
+    return {p: tree.read(p) for p in tree.list(folder) if merged.decides([p])}
+
+
+def _is_merged(release: str, sides: Sides) -> bool:
+    """Whether the base holds the release as HEAD does (HEAD does not add or change it)."""
+    if sides.base == sides.head:
+        return True
+    folder = Release.of(release).folder
+    here = _decided_files(sides.head_tree, folder)
+    return bool(here) and here == _decided_files(sides.base_tree, folder)
 
 
 def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
@@ -144,10 +186,12 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
 
 
 def _revalidated(
-    state: ReleaseState, sides: Sides, problems: list[str], now: datetime
+    state: ReleaseState, sides: Sides, problems: list[str], now: datetime, waived: Waived
 ) -> ReleaseState:
+    """The latest passing revalidation (the clock restarts only there) and what withdrew
+    the release: its revocation, its first failed revalidation, an expired waiver."""
     folder = f"{Release.of(state.release).folder}/revalidations"
-    latest = None
+    records = []
     for path in sides.head_tree.list(folder):
         placed = layout.classify(path)
         if placed is None or placed.kind != "revalidation":
@@ -163,8 +207,15 @@ def _revalidated(
         if problem:  # a record dated later would push the next revalidation out forever
             problems.append(f"{path}: {problem}; not counted")
             continue
-        latest = max(latest or model.revalidated_at, model.revalidated_at)
-    return replace(state, revalidated_at=latest) if latest else state
+        records.append(model)
+    passed = [r.revalidated_at for r in records if r.verdict == "pass"]
+    if state.verdict == "pass":  # only what passed can be taken away
+        taken = withdrawals.withdrawal(
+            state.revocation, state.revocation_problem, records, waived, now
+        )
+    else:
+        taken = withdrawals.revoked(state.revocation, state.revocation_problem)
+    return replace(state, revalidated_at=max(passed, default=None), withdrawal=taken)
 
 
 def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
@@ -204,7 +255,8 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
 
 
 def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
-    """Every dataset (or one) and its releases at HEAD, judged against the default base."""
+    """Every dataset (or one) and its releases at HEAD: merged ones as the audit judged
+    them at their merge, the others as the gate judges them now against the default base."""
     with Repository.open(root) as repo:
         try:
             base = repo.default_base()
@@ -225,10 +277,27 @@ def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
         names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
         if dataset is not None and not names:
             raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
-        found, states, contexts = [], {}, {}
+        at_merge = merged.judge(
+            repo, sides.base, [r for r in releases if _is_merged(r, sides)], now
+        )
+        found, states, contexts, waived = [], {}, {}, {}
         with trust.verifier:
             for release in releases:
-                item, state, ctx = _judge(release, trust, sides)
+                judged = at_merge.get(release)
+                if judged is not None:
+                    item, state, ctx = _at_merge(judged)
+                    item["judged"] = {
+                        "as": "merged",
+                        "commit": judged.commit,
+                        "at": format_timestamp(judged.at),
+                    }
+                    state = replace(state, merge_commit=judged.commit, judged_at=judged.at)
+                    waived[release] = _waived(judged.result) if judged.result else ()
+                else:
+                    item, state, ctx = _judge(release, trust, sides)
+                    item["judged"] = {"as": "now", "commit": None, "at": format_timestamp(now)}
+                    state = replace(state, judged_at=now)
+                    waived[release] = ()  # judged now: an expired waiver already blocks
                 found.append(item)
                 states[release] = state
                 if ctx is not None:
@@ -241,12 +310,23 @@ def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
             for release in releases:
                 if Release.of(release).dataset == name:
                     state = _revocation(states[release], sides)
-                    mine.append(_revalidated(state, sides, problems, now))
+                    mine.append(_revalidated(state, sides, problems, now, waived[release]))
             datasets.append(
                 DatasetState(
                     name, card, tuple(mine), _budget(card, sides, problems), tuple(problems)
                 )
             )
+    by_release = {r.release: (d, r) for d in datasets for r in d.releases}
+    for item in found:
+        state_of, release_state = by_release[item["release"]]
+        item["state"] = inventory.state_of(state_of, release_state)
+        item["withdrawn"] = (
+            inventory.withdrawal_summary(state_of, release_state)
+            if release_state.is_withdrawn
+            else None
+        )
+        due = inventory.revalidation_due(state_of, release_state)
+        item["revalidation_due"] = due.isoformat() if due else None
     days = trust.policy.model.expiry_warning_days
     notices = [
         notice

@@ -1,6 +1,6 @@
 """The revalidation gate: a record is about this release, dated no later than now, measured
 on fresh data, and says what its own report says; a current release is revalidated on
-its card's schedule and its latest record passes.
+its card's schedule (only a passing record restarts it) and no record of it failed.
 
 A hand-written `pass`, a record copied under a new date or one dated 2099 would switch the
 schedule off, so records are judged like any other governance file (`files.revalidation`)
@@ -15,6 +15,7 @@ from typing import Any
 
 from synthgov import clock
 from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.withdrawals import first_failed
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Document, Loaded, validate
@@ -84,6 +85,13 @@ def record_findings(
     return found
 
 
+def clock_start(manifest: Manifest, records: list[Revalidation]) -> datetime:
+    """Where a release's revalidation clock runs from: its latest passing record, else its
+    creation. A failed record never restarts it (it withdraws the release instead)."""
+    passed = [r.revalidated_at for r in records if r.verdict == "pass"]
+    return max([manifest.created_at, *passed])
+
+
 def schedule_findings(
     release: str,
     card: Card,
@@ -91,28 +99,28 @@ def schedule_findings(
     records: list[Revalidation],
     now: datetime,
 ) -> list[Finding]:
-    """A current release whose latest record (by `revalidated_at`, none dated after `now`)
-    failed, or that is past its card's `revalidation_days`, counted from that record or
-    else the release's creation."""
+    """A current release with a failed record (the first, by `revalidated_at`, none dated
+    after `now`: a later pass does not undo it), or that is past its card's
+    `revalidation_days`, counted from its latest passing record or else its creation."""
     ref = Release.of(release)
     dataset, folder = ref.dataset, ref.folder
-    records = sorted(records, key=lambda r: r.revalidated_at)
     found = []
-    if records and records[-1].verdict == "blocked":
+    failed = first_failed(records)
+    if failed is not None:
         found.append(
             Finding(
                 gate="policy",
                 rule="policy.revalidation_failed",
                 severity=Severity.ERROR,
-                message=f"{release}'s latest revalidation ({records[-1].revalidated_at:%Y-%m-%d}) "
-                f"fails {', '.join(records[-1].blocking)} on fresh data",
+                message=f"{release}'s revalidation of {failed.revalidated_at:%Y-%m-%d} "
+                f"fails {', '.join(failed.blocking)} on fresh data: the release is withdrawn",
                 file=f"{folder}/revalidations",
                 line=1,
                 enforcement="mandatory",
                 fix="Regenerate and release a new version, or revoke this one.",
             )
         )
-    last = max([manifest.created_at, *(r.revalidated_at for r in records)])
+    last = clock_start(manifest, records)
     due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
     if card.revalidation_days is not None and now >= due:
         found.append(

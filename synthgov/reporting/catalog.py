@@ -31,7 +31,7 @@ h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid
 table{border-collapse:collapse;margin:.5rem 0}th,td{text-align:left;padding:.25rem .6rem;border-bottom:1px solid #eee;vertical-align:top}
 th{background:#f6f6f8}code{font:13px ui-monospace,monospace;word-break:break-all}
 .badge{display:inline-block;padding:0 .5rem;border-radius:.6rem;font-size:.85rem;color:#fff}
-.current{background:#1a7f37}.approved{background:#3565c2}.pending{background:#9a6700}.revoked{background:#cf222e}
+.current{background:#1a7f37}.approved{background:#3565c2}.pending{background:#9a6700}.revoked{background:#cf222e}.withdrawn{background:#a40e26}
 .pass{color:#1a7f37}.fail{color:#cf222e}.waived{color:#7a5200}.muted{color:#666}section.release{border:1px solid #ddd;border-radius:.4rem;padding:0 1rem 1rem;margin:1rem 0}
 nav{margin-bottom:1rem}.notice{border:1px solid #9a6700;background:#fff8e5;border-radius:.4rem;padding:0 1rem;margin:1rem 0}
 """
@@ -62,6 +62,8 @@ def _page(title: str, body: str, root: str) -> bytes:
 def _state(release: ReleaseState, current: ReleaseState | None) -> str:
     if release.is_revoked:
         return "revoked"
+    if release.is_withdrawn:
+        return "withdrawn"
     if current is not None and release.release == current.release:
         return "current"
     return "approved" if release.verdict == "pass" else "pending"
@@ -246,6 +248,38 @@ def _artifact(m: Manifest) -> str:
     return f"{where}, {m.artifact.rows} rows, <code>sha256:{_e(m.artifact.sha256)}</code>"
 
 
+def _judged(release: ReleaseState) -> str:
+    """On what the verdict rests: the audit's decision at the merge, or the gate's now."""
+    if release.judged_at is None:
+        return ""
+    if release.merge_commit is None:  # the day only: the catalog is the same all day
+        return (
+            '<p class="muted">Not merged yet: judged as the gate would judge it on '
+            f"{release.judged_at:%Y-%m-%d}.</p>"
+        )
+    when = format_timestamp(release.judged_at)
+    return (
+        f'<p class="muted">Judged as the audit judges it, at its merge commit '
+        f"<code>{_e(release.merge_commit[:12])}</code> ({when}).</p>"
+    )
+
+
+def _withdrawal(release: ReleaseState, earlier: list[ReleaseState]) -> str:
+    """Why, since when, and what replaces a withdrawn release (`earlier`: newest first)."""
+    found = release.withdrawal
+    if found is None:
+        return ""
+    replaced_by = next((r for r in earlier if r.is_approved), None)
+    when = f" on {found.at:%Y-%m-%d}" if found.at else ""
+    use = (
+        f'<a href="#{_e(anchor(replaced_by))}">{_e(replaced_by.release)}</a>'
+        if replaced_by
+        else "none"
+    )
+    why = "" if found.cause == "revoked" else f" ({_e(found.cause)}): {_e(found.reason)}"
+    return f'<p class="fail">Withdrawn{when}{why}. Fallback: {use}.</p>'
+
+
 def _release(
     release: ReleaseState, current: ReleaseState | None, earlier: list[ReleaseState]
 ) -> str:
@@ -258,6 +292,8 @@ def _release(
         info = inventory.revocation_summary(release)
         kind = f"{_e(info['incident_class'])} incident: " if info["incident_class"] else ""
         parts.append(f'<p class="fail">Revoked — {kind}{_e(info["reason"])}</p>')
+    parts.append(_withdrawal(release, earlier))
+    parts.append(_judged(release))
     if release.blocking:
         rules = ", ".join(f"<code>{_e(r)}</code>" for r in release.blocking)
         parts.append(f"<p>Blocked by: {rules}</p>")
@@ -383,6 +419,18 @@ def dataset_page(state: DatasetState, today: date, notices: list[Notice] | None 
     if due is not None:
         late = ' <span class="fail">overdue</span>' if inventory.is_overdue(due, today) else ""
         using += f"<p>Next revalidation: {due.isoformat()}{late}</p>"
+    taken = [inventory.withdrawal_summary(state, r) for r in inventory.withdrawn(state)]
+    if taken:
+        using += (
+            "<p>Withdrawn:</p><ul>"
+            + "".join(
+                f"<li>{_e(t['release'])}: {_e(t['cause'])}"
+                f"{' on ' + _e(t['at'][:10]) if t['at'] else ''} ({_e(t['reason'])}); "
+                f"fallback {_e(t['fallback'] or 'none')}</li>"
+                for t in taken
+            )
+            + "</ul>"
+        )
     problems = "".join(f'<p class="fail">{_e(p)}</p>' for p in state.problems)
     sections = [
         _release(r, current, [e for e in ordered[i + 1 :]]) for i, r in enumerate(ordered)
@@ -458,6 +506,12 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
         "blocking": list(release.blocking),
         "created_at": format_timestamp(m.created_at) if m else None,
         "revocation": inventory.revocation_summary(release) if release.is_revoked else None,
+        "withdrawal": release.withdrawal.as_json() if release.withdrawal else None,
+        "judged": {
+            "as": "merged" if release.merge_commit else "now",
+            "commit": release.merge_commit,
+            "at": _judged_at(release),
+        },
         "artifact": {
             "location": inventory.published_location(m.artifact.location),
             "sha256": m.artifact.sha256,
@@ -497,6 +551,15 @@ def _release_json(release: ReleaseState, current: ReleaseState | None) -> dict[s
             for a in release.approvals
         ],
     }
+
+
+def _judged_at(release: ReleaseState) -> str | None:
+    """The merge decision's time, or the day a release not merged yet was judged."""
+    if release.judged_at is None:
+        return None
+    if release.merge_commit is None:
+        return release.judged_at.date().isoformat()
+    return format_timestamp(release.judged_at)
 
 
 def _interval(judged: Judged) -> list[float] | None:

@@ -78,13 +78,22 @@ artifact_sha256: {VERSIONS[version][1]}
     commit(repo, f"revoke claims@{version}")
 
 
-def waive(repo: Path, version: str = "1.10", relax_to: float = 0.85, days: float = 60) -> datetime:
+def waive(
+    repo: Path,
+    version: str = "1.10",
+    relax_to: float = 0.85,
+    days: float = 60,
+    span: tuple[datetime, datetime] | None = None,
+) -> datetime:
     """Waive claims@VERSION's detection AUC up to `relax_to` with the sample waiver, in force
     at the real clock (status and the catalog judge at it) for `days` more days (expired
-    that long ago when negative), approved by bo; commit, and return when it expires."""
+    that long ago when negative), or over `span` (created, expires) when given, approved by
+    bo; commit, and return when it expires."""
     now = datetime.now(UTC)
     created = min(now, now + timedelta(days=days)) - timedelta(days=1)
     expires = now + timedelta(days=days)
+    if span is not None:
+        created, expires = span
     text = (
         samples.WAIVER.replace("relax_to: 0.8", f"relax_to: {relax_to}")
         .replace("claims@1.10", f"claims@{version}")
@@ -98,7 +107,9 @@ def waive(repo: Path, version: str = "1.10", relax_to: float = 0.85, days: float
     return expires
 
 
-def revalidate(repo: Path, version: str, when: str) -> None:
+def revalidate(repo: Path, version: str, when: str, *failing: str) -> None:
+    """Commit a revalidation record of claims@VERSION dated `when`: it passes, or fails
+    the `failing` rules."""
     folder = f"datasets/claims/releases/{version}"
     report = json.loads((repo / folder / "report.json").read_text())
     stamp = when.replace("-", "").replace(":", "")
@@ -108,7 +119,8 @@ def revalidate(repo: Path, version: str, when: str) -> None:
         "revalidated_at": when,
         "fresh": {"sha256": "f" * 64, "rows": 10, "columns": 4},
         "artifact_sha256": VERSIONS[version][1],
-        "verdict": "pass",
+        "verdict": "blocked" if failing else "pass",
+        "blocking": list(failing),
         "report": report,
     }
     write(repo, f"{folder}/revalidations/{stamp}.json", json.dumps(data, indent=1))

@@ -1,0 +1,139 @@
+"""Each merged release as the audit judged it at the commit that merged it (BRIEF §5).
+
+`status` and the catalog show a merged release's standing by this judgement, not by the
+gate's today: the release is re-decided by the audit's own `Replay.decide` at the
+first-parent commit that last changed it (its manifest, report, approvals or waivers),
+with the policy and registry of that commit's parent and the clock of that commit. A
+policy tightened or a key that expired or was rotated after the merge does not take the
+release away; what does is said in `decision/withdrawals.py`.
+
+A commit that only adds revalidation records or only revokes (with the revocation's
+approvals) does not re-decide the release, exactly as `decision.decide` treats it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from synthgov import clock
+from synthgov.audit.replay import AuditResult, Replay
+from synthgov.decision.findings import ReleaseResult
+from synthgov.decision.review import Review
+from synthgov.decision.sides import Tree, kind_of, release_of
+from synthgov.decision.trust import Trust
+from synthgov.files import layout
+from synthgov.gates import ReleaseContext
+from synthgov.git.history import FirstParent, Repository
+
+#: Audit finding kinds that mean the release was never decided at its merge.
+UNDECIDED = ("release.ungated", "audit.error")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One release as the audit decided it at its merge commit."""
+
+    release: str
+    commit: str  # the first-parent commit that merged the release as it is now
+    at: datetime  # the clock the audit judged it at (that commit's time, at most now)
+    result: ReleaseResult | None  # None: never decided (`problem` says why)
+    ctx: ReleaseContext | None = None
+    review: Review | None = None  # its approvals, verified while the keyring was open
+    problem: tuple[str, str] | None = None  # (audit finding kind, message)
+
+
+def _is_revocation_file(path: str) -> bool:
+    placed = layout.classify(path)
+    return placed is not None and (
+        placed.kind == "revocation" or placed.ids.get("subject") == "revocation"
+    )
+
+
+def decides(paths: list[str]) -> bool:
+    """Whether a commit that changes these files of one release re-decides it (as
+    `decision.decide` does): not when it only revokes, nor when it only adds records."""
+    if not paths or all(_is_revocation_file(p) for p in paths):
+        return False
+    return not all(kind_of(p) == "revalidation" for p in paths)
+
+
+def merge_commits(history: list[FirstParent]) -> dict[str, FirstParent]:
+    """release -> the last first-parent commit of `history` (oldest first) that decided it."""
+    found: dict[str, FirstParent] = {}
+    for commit in history:
+        touched: dict[str, list[str]] = {}
+        for path, _ in commit.changes:
+            release = release_of(path)
+            if release is not None:
+                touched.setdefault(release, []).append(path)
+        for release, paths in touched.items():
+            if decides(paths):
+                found[release] = commit
+    return found
+
+
+class _Recording(Replay):
+    """The audit's replay, keeping what each decision rested on."""
+
+    def __init__(self, repo: Repository, now: datetime) -> None:
+        super().__init__(repo, None, now)
+        self.kept: dict[tuple[str, str], Judgement] = {}
+
+    def record(
+        self,
+        commit: FirstParent,
+        now: datetime,
+        result: ReleaseResult,
+        trust: Trust,
+        head: Tree,
+        outcome: AuditResult,
+        ctx: ReleaseContext | None = None,
+    ) -> None:
+        super().record(commit, now, result, trust, head, outcome, ctx)
+        review = None
+        if ctx is not None:
+            try:  # read now, while the merge's keyring is open (verified once, cached)
+                review = ctx.review
+            except Exception:  # the gate already blocked what it could not review
+                review = None
+        key = (commit.sha, result.release)
+        self.kept[key] = Judgement(result.release, commit.sha, now, result, ctx, review)
+
+
+def judge(repo: Repository, base: str, releases: list[str], now: datetime) -> dict[str, Judgement]:
+    """The audit's judgement of each of `releases` merged on `base`'s first-parent history
+    (a release not found there is left out: it is not merged)."""
+    history = repo.first_parent(base)
+    order = {c.sha: i for i, c in enumerate(history)}
+    merged = merge_commits(history)
+    commits = {merged[r].sha: merged[r] for r in releases if r in merged}
+    replay = _Recording(repo, now)
+    outcome = AuditResult(base, base, len(commits), 0, None)
+    try:
+        for commit in sorted(commits.values(), key=lambda c: order[c.sha]):
+            replay.decide(commit, outcome)
+    finally:
+        replay.close()
+    found = {}
+    for release in releases:
+        if release not in merged:
+            continue
+        commit = merged[release]
+        kept = replay.kept.get((commit.sha, release))
+        if kept is not None:
+            found[release] = kept
+            continue
+        problem = next(
+            (
+                (f["kind"], f["message"])
+                for f in outcome.findings
+                if f["commit"] == commit.sha
+                and f["kind"] in UNDECIDED
+                and f["release"] in (release, None)
+            ),
+            ("audit.error", "the audit reached no decision on it"),
+        )
+        at = min(clock.from_timestamp(commit.time), now)
+        found[release] = Judgement(release, commit.sha, at, None, problem=problem)
+    return found
