@@ -354,3 +354,17 @@ def test_an_eval_seed_the_policy_forbids_is_refused_before_the_debit_is_tried(
     [line] = result.err.splitlines()
     assert line.startswith("--eval-seed: the policy derives the evaluation seed")
     assert (repo / FOLDER / "manifest.yaml").read_bytes() == before
+
+
+def test_a_negative_evaluation_seed_is_refused_by_evaluate_with_one_line(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    card = str(repo / "datasets/claims/card.yaml")
+    tables = ("--real", str(data["train"]), "--holdout", str(data["holdout"]))
+    out = tmp_path / "report.json"
+    args = ("evaluate", "--card", card, *tables, "--synthetic", str(data["honest"]))
+    result = synthgov(*args, "-o", str(out), "--seed", "-1", cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert "--seed" in line and "-1 is not in the range" in line
+    assert not out.exists()
