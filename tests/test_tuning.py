@@ -107,6 +107,24 @@ def test_a_policy_older_than_tuning_records_only_warns_of_a_missing_one(
     assert "(tuning_record: advisory, policy/policy.yaml, the default)" in finding["message"]
 
 
+def test_a_release_merged_before_tuning_records_is_not_blocked_when_touched_again(
+    synthgov: Synthgov, base: Path
+) -> None:
+    """Its debit is on the base: its loss was settled when it merged. A later change to
+    the release (here its description) warns of the missing record but does not block."""
+    git(base, "checkout", "-q", "main")
+    release(base, DP, OWN)
+    git(base, "checkout", "-q", "pr")
+    git(base, "merge", "-q", "--ff-only", "main")
+    path = base / samples.RELEASE / "manifest.yaml"
+    path.write_text(path.read_text() + "description: The same table, described.\n")
+    commit(base, "describe claims@1.10")
+    _, found = budget_findings(synthgov, base)
+    [finding] = found
+    assert finding["rule"] == "budget.tuning_unrecorded" and finding["severity"] == "warning"
+    assert finding["message"].endswith("its debit was settled on the base, so this only warns")
+
+
 def test_tuning_runs_in_rho_add_up_in_a_zcdp_ledger(synthgov: Synthgov, base: Path) -> None:
     git(base, "checkout", "-q", "main")
     write(base, ledgers.PATH, ledgers.empty("zcdp"))

@@ -320,7 +320,12 @@ def _tuning_findings(ctx: ReleaseContext) -> list[Finding]:
     loss would go unpaid. Blocks where the base policy's `tuning_record` is required."""
     if ctx.manifest.model.privacy.tuning is not None:
         return []
-    required = ctx.policy.model.tuning_record == "required"
+    # a release whose debit the base already holds was settled when it merged (before
+    # tuning runs were recorded, perhaps): a later change to it is not held to the record
+    settled = ctx.base_ledger is not None and any(
+        entry.release == ctx.release for entry in ctx.base_ledger.model.entries
+    )
+    required = ctx.policy.model.tuning_record == "required" and not settled
     where = ctx.policy.document.locate(("tuning_record",))
     setting = f"tuning_record: {ctx.policy.model.tuning_record}"
     written = "tuning_record" in (ctx.policy.document.data or {})
@@ -330,7 +335,8 @@ def _tuning_findings(ctx: ReleaseContext) -> list[Finding]:
             "budget.tuning_unrecorded",
             f"{ctx.release} declares DP figures but not the runs on the real data that "
             f"preceded it (privacy.tuning): tuning runs spend budget the ledger would never "
-            f"record ({setting}, {at})",
+            f"record ({setting}, {at})"
+            + ("; its debit was settled on the base, so this only warns" if settled else ""),
             ctx.manifest,
             ("privacy",),
             blocks=required,
