@@ -9,6 +9,9 @@ What it writes, and from what:
   a field reference generated from the kind's JSON Schema (`synthgov.files.schemas.json_schema`).
 - docs/files/README.md: docs/generate/index.md, its `{slots}` filled with the table of kinds
   and the loader's real output for each input in `DEMOS` (a literal brace there is doubled).
+- docs/constraints.md: docs/generate/constraints.md, its `{slots}` filled with the grammar
+  and types of `synthgov.expressions`' docstring, examples it parses, and the real messages
+  of rules it refuses.
 - docs/policy.md, only between `<!-- generated:NAME -->` and `<!-- /generated -->`: the block
   NAME of `BLOCKS` (a kind's page may hold such blocks too).
 
@@ -30,6 +33,7 @@ import os
 import re
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -44,8 +48,9 @@ ROOT = DOCS.parent
 sys.path.insert(0, str(ROOT))
 
 # Every name this script takes from synthgov, in one place.
+from synthgov import expressions  # noqa: E402
 from synthgov.budget import ledgers  # noqa: E402
-from synthgov.errors import InputError, Problem  # noqa: E402
+from synthgov.errors import ExpressionError, InputError, Problem  # noqa: E402
 from synthgov.files import consistency, governance, layout  # noqa: E402
 from synthgov.files.loading import (  # noqa: E402
     MAX_DEPTH,
@@ -708,6 +713,61 @@ def render_readme() -> str:
     return BANNER + "\n" + (SOURCES / "index.md").read_text(encoding="utf-8").format(**slots)
 
 
+# --- docs/constraints.md: the row-constraint language ------------------------------------------
+
+#: Rules over the example card's columns, and what each one means.
+CONSTRAINT_EXAMPLES = {
+    "amount > 0": "the amount is positive",
+    "decided_on >= applied_on": "the decision does not precede the application",
+    "decided_on - applied_on <= 90": "the decision comes within 90 days (a date difference is days)",
+    "applied_on >= '2020-01-01'": "the application is from 2020 on (dates compare with ISO strings)",
+    "amount <= income * 5 or employment is null": "the amount is at most five incomes, "
+    "unless employment is unknown",
+    "region in ('north', 'south') and not defaulted": "a northern or southern applicant who "
+    "did not default",
+    "employment is not null or age >= 65": "employment is known, or the applicant is 65 or over",
+}
+#: Rules the language refuses, to show the messages.
+CONSTRAINT_REFUSALS = (
+    "amount = 0",
+    "amout > 0",
+    "region > 3",
+    "employment == null",
+    "amount + income",
+)
+
+
+def render_constraints() -> str:
+    """docs/constraints.md: the rule language from `synthgov.expressions` itself."""
+    doc = expressions.__doc__ or ""
+    grammar = doc.split("Grammar, loosest binding first (keywords are case-insensitive):")[1]
+    grammar, types = grammar.split("Types:", 1)
+    card = validate(parse(pages()["card"].example.encode(), CARD), KINDS["card"])
+    columns = {column.name: column.type for column in card.columns}
+    examples = []
+    for rule, meaning in CONSTRAINT_EXAMPLES.items():
+        expressions.parse_rule(rule, columns)  # raises (and stops the run) if it does not parse
+        examples.append(row(code(rule), meaning))
+    refusals = []
+    for rule in CONSTRAINT_REFUSALS:
+        try:
+            expressions.parse_rule(rule, columns)
+        except ExpressionError as exc:
+            refusals.append(f"- {code(rule)}: {exc}")
+        else:
+            raise DocsError(f"constraints.md: {rule!r} parses; it was meant to show a refusal")
+    slots = {
+        "grammar": textwrap.dedent(grammar).strip("\n"),
+        "types": " ".join(textwrap.dedent("Types:" + types).split()).removeprefix("Types: "),
+        "examples": "\n".join(examples),
+        "refusals": "\n".join(refusals),
+        "max_length": str(expressions.MAX_LENGTH),
+        "max_depth": str(expressions.MAX_DEPTH),
+        "max_nodes": str(expressions.MAX_NODES),
+    }
+    return BANNER + "\n" + (SOURCES / "constraints.md").read_text(encoding="utf-8").format(**slots)
+
+
 # --- the generated blocks of docs/policy.md (and of the kinds' pages) ------------------------
 
 
@@ -863,6 +923,7 @@ def build() -> tuple[dict[Path, str], list[str]]:
         outputs[FILES / f"{kind}.md"] = fill_blocks(text, f"{kind}.md")
         missing += page_missing
     outputs[FILES / "README.md"] = render_readme()
+    outputs[DOCS / "constraints.md"] = render_constraints()
     policy_doc = POLICY_DOC.read_text(encoding="utf-8") if POLICY_DOC.exists() else ""
     if "<!-- generated:defaults -->" not in policy_doc:
         raise DocsError(f"{POLICY_DOC.relative_to(ROOT)} lacks its generated blocks")

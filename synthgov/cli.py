@@ -550,11 +550,23 @@ def release() -> None:
 @click.option("--generator", required=True, help="Generator family, e.g. ctgan or aim.")
 @click.option("--generator-version", required=True)
 @click.option("--param", "params", multiple=True, help="Generator parameter K=V; repeat.")
-@click.option("--seed", required=True, type=int, help="The generator's seed.")
+@click.option(
+    "--seed", required=True, type=click.IntRange(0), help="The generator's seed (0 or more)."
+)
 @click.option("--epsilon", help="DP epsilon of the run (with --delta: approximate DP).")
 @click.option("--delta", help="DP delta.")
 @click.option("--rho", help="zCDP rho of the run.")
 @click.option("--mechanism", help="DP mechanism (default: the generator's name).")
+@click.option(
+    "--tuning-runs",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Runs of the generator on the real data before this one (tuning); 0: none. "
+    "Their loss is debited with the release's.",
+)
+@click.option("--tuning-epsilon", metavar="E", help="Epsilon of each tuning run.")
+@click.option("--tuning-delta", metavar="D", help="Delta of each tuning run.")
+@click.option("--tuning-rho", metavar="R", help="Rho of each tuning run.")
 @click.option(
     "--intended-use",
     "intended_uses",
@@ -701,6 +713,16 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
 @click.option("--rho", help="Rho spent (zero-concentrated DP; optionally with --delta).")
 @click.option("--mechanism", help="The DP mechanism (default: the manifest's, else 'unspecified').")
 @click.option(
+    "--tuning-runs",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Runs of the generator on the real data before this one (tuning); 0: none. "
+    "Their loss is debited with the release's.",
+)
+@click.option("--tuning-epsilon", metavar="E", help="Epsilon of each tuning run.")
+@click.option("--tuning-delta", metavar="D", help="Delta of each tuning run.")
+@click.option("--tuning-rho", metavar="R", help="Rho of each tuning run.")
+@click.option(
     "--param",
     "params",
     multiple=True,
@@ -710,6 +732,10 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
 @click.pass_context
 def budget_debit(ctx: click.Context, /, source: str, **options: Any) -> int:
     """Append a debit: --epsilon E [--delta D] | --rho R [--delta D].
+
+    The loss given is the release's own; its tuning runs (--tuning-runs N with
+    --tuning-epsilon/--tuning-delta/--tuning-rho, or else those its manifest records in
+    privacy.tuning) are composed with it into the one debit.
 
     Refuses (exit 1, ledger untouched) a debit that would overdraw the cap.
     """

@@ -187,7 +187,7 @@ def _walk(work: Path, walk: Walk) -> None:
         "-q",
     )
     walk.step(
-        "release 1.0: evaluate, manifest, DP debit",
+        "release 1.0: evaluate, manifest, DP debit (with its two tuning runs)",
         "release",
         "new",
         "claims",
@@ -198,6 +198,12 @@ def _walk(work: Path, walk: Walk) -> None:
         "1",
         "--delta",
         "1e-7",
+        "--tuning-runs",  # two runs on the real data chose the settings: debited too
+        "2",
+        "--tuning-epsilon",
+        "0.25",
+        "--tuning-delta",
+        "1e-8",
         *release,
         cwd=repo,
     )
@@ -236,6 +242,8 @@ def _walk(work: Path, walk: Walk) -> None:
         "0.5",
         "--delta",
         "1e-7",
+        "--tuning-runs",
+        "0",
         *release,
         cwd=repo,
     )

@@ -33,6 +33,7 @@ LABELS = {
     "generator.code_commit": "--code-commit",
     "privacy": "--epsilon",
     "privacy.mechanism": "--mechanism",
+    "privacy.tuning": "--tuning-runs",
     "description": "--description",
     "artifact.location": "--location",
     "source.snapshot.id": "--snapshot-id",
@@ -83,6 +84,39 @@ def privacy_block(
         if v is not None
     }
     return {"mechanism": generator if mechanism is None else mechanism, "notion": notion, **values}
+
+
+def with_tuning(
+    root: Path, privacy: dict[str, Any], runs: int | None, figures: dict[str, str | None]
+) -> dict[str, Any]:
+    """The privacy block with its tuning runs (`--tuning-runs N`, `--tuning-epsilon` ...).
+
+    Raises:
+        UsageError, InputError: see `debits.parse_tuning`; or a DP release without
+            --tuning-runs where the repository's policy requires the record
+            (`tuning_record: required`).
+    """
+    from synthgov.files import governance, layout
+    from synthgov.models import Policy
+    from synthgov.models.ledger import Loss
+
+    dp = privacy["notion"] != "none"
+    own = (
+        Loss(**{k: privacy[k] for k in ("epsilon", "delta", "rho") if k in privacy}) if dp else None
+    )
+    record = debits.parse_tuning(runs, figures, own)
+    if record is None and dp and (root / layout.POLICY).is_file():
+        policy = governance.load(root, layout.POLICY, Policy)
+        if policy.model.tuning_record == "required":
+            where = policy.document.locate(("tuning_record",))
+            raise InputError.at(
+                "--tuning-runs",
+                "say how many times the generator ran on the real data before this release "
+                f"(tuning): the policy requires it of DP releases ({where.path}:{where.line}); "
+                "give --tuning-runs 0 if it ran once, else --tuning-runs N with "
+                "--tuning-epsilon E (or --tuning-rho R) per run",
+            )
+    return privacy if record is None else {**privacy, "tuning": debits.tuning_data(record)}
 
 
 @dataclass(frozen=True)

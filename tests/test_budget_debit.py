@@ -38,7 +38,18 @@ def gov(synthgov: Synthgov, repo: Path) -> Path:
     (repo / "datasets/claims").mkdir(parents=True)
     (repo / "datasets/claims/card.yaml").write_text(samples.CARD)
     assert (
-        synthgov("budget", "new", "claims-db", "--epsilon", "3", "--delta", "1e-6", cwd=repo).code
+        synthgov(
+            "budget",
+            "new",
+            "claims-db",
+            "--epsilon",
+            "3",
+            "--delta",
+            "1e-6",
+            "--privacy-unit",
+            "one member",
+            cwd=repo,
+        ).code
         == 0
     )
     return repo

@@ -531,6 +531,10 @@ BY_NAME: dict[str, Pool] = {
     "epsilon": NUMBERS,
     "delta": NUMBERS,
     "rho": NUMBERS,
+    "tuning_epsilon": NUMBERS,
+    "tuning_delta": NUMBERS,
+    "tuning_rho": NUMBERS,
+    "tuning_runs": INTEGERS,
     "seed": INTEGERS,
     "eval_seed": INTEGERS,
     "sample": INTEGERS,
@@ -953,6 +957,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "1",
             "--delta",
             "1e-7",
+            "--tuning-runs",
+            "0",
         )
         == 0
     )
@@ -989,6 +995,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             "0.5",
             "--delta",
             "1e-7",
+            "--tuning-runs",
+            "0",
         )
         == 0
     )

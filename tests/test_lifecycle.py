@@ -26,6 +26,8 @@ def release(
     repo: Path, data: dict[str, Path], version: str, table: str = "honest", **dp: str
 ) -> int:
     figures = [a for k, v in dp.items() for a in (f"--{k}", v)]
+    if dp:  # the template policy requires the record of tuning runs of a DP release
+        figures += ["--tuning-runs", "0"]
     return run(
         repo,
         *release_new_args("claims", version, str(data[table]), data),

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from synthgov.examples import write_release_tables
+from synthgov.files import governance
+from synthgov.models import Ledger, Manifest
 from tests.helpers.cli import Result, Synthgov, release_new_args, run_in
 from tests.helpers.git import commit, git
 
@@ -226,7 +229,7 @@ def test_replace_of_a_draft_with_its_debit_still_in_the_ledger_is_refused_before
 ) -> None:
     """A release is debited once: a second debit would double its privacy loss, and the
     refusal named `--release`, an option `release new` does not have."""
-    dp = ("--epsilon", "1", "--delta", "1e-7")
+    dp = ("--epsilon", "1", "--delta", "1e-7", "--tuning-runs", "0")
     assert synthgov(*release_new(data, "-q", *dp), cwd=repo).code == 0
     ledger = repo / "budgets/claims-2024.yaml"
     before = ledger.read_bytes(), (repo / FOLDER / "report.json").read_bytes()
@@ -238,7 +241,9 @@ def test_replace_of_a_draft_with_its_debit_still_in_the_ledger_is_refused_before
     assert "git checkout -- budgets/claims-2024.yaml" in result.err
     assert (ledger.read_bytes(), (repo / FOLDER / "report.json").read_bytes()) == before
     git(repo, "checkout", "--", "budgets/claims-2024.yaml")
-    again = synthgov(*release_new(data, "-q", "--replace", "--epsilon", "0.5"), cwd=repo)
+    again = synthgov(
+        *release_new(data, "-q", "--replace", "--epsilon", "0.5", "--tuning-runs", "0"), cwd=repo
+    )
     assert again.code == 0, again.err
     assert "epsilon: 0.5" in (repo / FOLDER / "manifest.yaml").read_text()
     assert ledger.read_text().count("release: claims@2.0") == 1
@@ -265,7 +270,7 @@ def test_replace_refused_by_an_overdraw_says_the_draft_was_removed(
 ) -> None:
     """It said "nothing was written" while the draft's files were gone."""
     assert synthgov(*release_new(data, "-q"), cwd=repo).code == 0
-    dp = ("--epsilon", "5", "--delta", "1e-7")
+    dp = ("--epsilon", "5", "--delta", "1e-7", "--tuning-runs", "0")
     result = synthgov(*release_new(data, "-q", "--replace", *dp), cwd=repo)
     assert result.code == 1
     assert result.err.rstrip().endswith(
@@ -279,7 +284,7 @@ def test_a_version_the_ledger_already_debits_is_refused_before_the_evaluation(
 ) -> None:
     """Its folder removed by hand, the draft's debit stayed; the refusal came from the
     debit, naming `--release`, an option `release new` does not have."""
-    dp = ("--epsilon", "1", "--delta", "1e-7")
+    dp = ("--epsilon", "1", "--delta", "1e-7", "--tuning-runs", "0")
     assert synthgov(*release_new(data, "-q", *dp), cwd=repo).code == 0
     shutil.rmtree(repo / FOLDER)
     result = synthgov(*release_new(data, *dp), cwd=repo)
@@ -288,3 +293,78 @@ def test_a_version_the_ledger_already_debits_is_refused_before_the_evaluation(
     assert line.startswith("refused: budgets/claims-2024.yaml:")
     assert "already debits claims@2.0; versions are never reused" in line
     assert not (repo / FOLDER).exists()
+
+
+# --- tuning runs, and the seeds checked first --------------------------------------------
+
+
+def test_a_dp_release_without_its_tuning_runs_is_refused_before_the_evaluation(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """Runs of the generator on the real data before the release spend budget too: the
+    default policy requires their record, so the author says how many there were."""
+    ledger = (repo / "budgets/claims-2024.yaml").read_bytes()
+    result = synthgov(*release_new(data, "--epsilon", "1", "--delta", "1e-7"), cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()  # and no evaluation progress
+    assert line.startswith("--tuning-runs: say how many times the generator ran on the real")
+    assert "policy/policy.yaml:" in line and "--tuning-runs 0 if it ran once" in line
+    assert not (repo / FOLDER).exists()
+    assert (repo / "budgets/claims-2024.yaml").read_bytes() == ledger
+
+
+def test_release_new_records_the_tuning_runs_and_debits_them_with_the_release(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    dp = ("--epsilon", "1", "--delta", "1e-7")
+    runs = ("--tuning-runs", "2", "--tuning-epsilon", "0.5", "--tuning-delta", "1e-8")
+    result = synthgov(*release_new(data, "-q", *dp, *runs), cwd=repo)
+    assert result.code == 0, result.err
+    assert "epsilon 2.0, delta 0.00000012 (the release's loss with its 2 tuning runs" in result.err
+    manifest = governance.load(repo, f"{FOLDER}/manifest.yaml", Manifest).model
+    [group] = manifest.privacy.tuning or []
+    assert (group.runs, group.epsilon, group.delta) == (2, Decimal("0.5"), Decimal("1e-8"))
+    [entry] = governance.load(repo, "budgets/claims-2024.yaml", Ledger).model.entries
+    assert (entry.loss.epsilon, entry.loss.delta) == (Decimal(2), Decimal("1.2e-7"))
+    assert "budget." not in result.out  # the predicted verdict has no budget finding
+
+
+def test_a_negative_generator_seed_is_refused_with_one_line(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    args = release_new(data)
+    args[args.index("--seed") + 1] = "-1"
+    result = synthgov(*args, cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert "--seed" in line and "-1 is not in the range x>=0" in line
+    assert not (repo / FOLDER).exists()
+
+
+def test_an_eval_seed_the_policy_forbids_is_refused_before_the_debit_is_tried(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path]
+) -> None:
+    """The policy derives the seed: the refusal came after the debit was tried (and after a
+    draft was removed by --replace), as an overdraw's refusal hid it."""
+    assert synthgov(*release_new(data, "-q"), cwd=repo).code == 0
+    before = (repo / FOLDER / "manifest.yaml").read_bytes()
+    overdraw = ("--epsilon", "5", "--delta", "1e-7", "--tuning-runs", "0")
+    result = synthgov(*release_new(data, "--replace", "--eval-seed", "3", *overdraw), cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert line.startswith("--eval-seed: the policy derives the evaluation seed")
+    assert (repo / FOLDER / "manifest.yaml").read_bytes() == before
+
+
+def test_a_negative_evaluation_seed_is_refused_by_evaluate_with_one_line(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    card = str(repo / "datasets/claims/card.yaml")
+    tables = ("--real", str(data["train"]), "--holdout", str(data["holdout"]))
+    out = tmp_path / "report.json"
+    args = ("evaluate", "--card", card, *tables, "--synthetic", str(data["honest"]))
+    result = synthgov(*args, "-o", str(out), "--seed", "-1", cwd=repo)
+    assert result.code == 2
+    [line] = result.err.splitlines()
+    assert "--seed" in line and "-1 is not in the range" in line
+    assert not out.exists()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Context, Decimal, localcontext
 from functools import lru_cache
@@ -256,6 +256,36 @@ class _OpenDP:
 @lru_cache(maxsize=1)
 def _opendp() -> Any:  # OpenDP's Python API is untyped
     return _OpenDP()
+
+
+# --- one debit of several runs -------------------------------------------------------------
+
+
+def sequential(parts: Iterable[tuple[int, Mapping[str, Decimal]]]) -> dict[str, Decimal]:
+    """The loss of running each of `parts` (count, figures) that many times on the same data,
+    as one debit in the same figures: sequential composition, as the ledger composes its
+    entries of that kind (research/privacy-accounting.md §2): epsilons and deltas add up
+    (basic composition of pure and approximate DP), rhos and their deltas add up (zCDP
+    composes additively in rho). Exact decimal arithmetic of the figures as written.
+
+    Raises:
+        ValueError: parts of different kinds (figures), or no part at all.
+    """
+    total: dict[str, Decimal] | None = None
+    with localcontext(_EXACT):
+        for count, figures in parts:
+            if total is None:
+                total = {name: ZERO for name in figures}
+            if set(figures) != set(total):
+                raise ValueError(
+                    f"runs of different kinds ({', '.join(sorted(figures))} and "
+                    f"{', '.join(sorted(total))}) are not composed into one debit"
+                )
+            for name, value in figures.items():
+                total[name] += count * value
+    if total is None:
+        raise ValueError("no runs to compose")
+    return total
 
 
 # --- a ledger's figures --------------------------------------------------------------------

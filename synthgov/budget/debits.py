@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from synthgov import options
-from synthgov.budget import accounting, ledgers
+from synthgov.budget import accounting, ledgers, tuning
 from synthgov.budget.accounting import figure_text
 from synthgov.errors import InputError, UsageError
 from synthgov.files import governance, layout
@@ -41,7 +41,7 @@ from synthgov.models.common import (
     ReleaseRef,
     format_timestamp,
 )
-from synthgov.models.ledger import NOTION_RULES, Entry, Loss
+from synthgov.models.ledger import NOTION_RULES, Entry, Loss, Tuning, TuningRuns
 from synthgov.signing.canonical import canonical
 
 USAGE = "give the cap as --epsilon E [--delta D] or --rho R --delta D"
@@ -150,6 +150,66 @@ def parse_loss(figures: dict[str, str | None], notion: Notion, path: str) -> Los
     return loss
 
 
+def parse_tuning(
+    runs: int | None, figures: dict[str, str | None], own: Loss | None
+) -> Tuning | None:
+    """The tuning runs of `--tuning-runs N` and `--tuning-epsilon/-delta/-rho`: `none` for
+    0 runs, one group of N runs at that loss each, None when not given. Their loss is in
+    the release's own figures (`own`; None for a release without DP, which has no runs
+    to record).
+
+    Raises:
+        UsageError: figures without --tuning-runs, or runs without figures, or 0 with them.
+        InputError: a figure out of range, or of another kind than the release's.
+    """
+    given = {k: v for k, v in figures.items() if v is not None}
+    if runs is None:
+        if given:
+            raise UsageError(f"--tuning-{next(iter(given))} needs --tuning-runs N")
+        return None
+    if runs == 0:
+        if given:
+            raise UsageError("--tuning-runs 0 (no tuning runs) takes no --tuning-* figures")
+        return "none"
+    if own is None:
+        raise InputError.at(
+            "--tuning-runs",
+            "a release without DP figures has no loss to add tuning runs to; give its "
+            "--epsilon or --rho, or --tuning-runs 0",
+        )
+    if not given or ("epsilon" in given) == ("rho" in given):
+        raise UsageError(
+            "--tuning-runs N needs each run's loss: --tuning-epsilon E [--tuning-delta D] "
+            "or --tuning-rho R [--tuning-delta D], in the release's own figures"
+        )
+    if is_zero(given.get("delta")):
+        del given["delta"]
+    values = {
+        name: figure(text, f"--tuning-{name}", below_one=name == "delta")
+        for name, text in given.items()
+    }
+    labels = {"runs": "--tuning-runs", **{k: f"--tuning-{k}" for k in FIGURE_NAMES}}
+    group = options.build(TuningRuns, {"runs": runs, **values}, labels, "--tuning-runs")
+    if group.kind != own.kind:
+        raise InputError.at(
+            "--tuning-runs",
+            f"each tuning run's loss is {KIND_OPTIONS[group.kind or '']} but the release's is "
+            f"{KIND_OPTIONS[own.kind or '']}: give the runs' loss in the release's own figures "
+            "(the ledger's unit)",
+        )
+    return [group]
+
+
+FIGURE_NAMES = ("epsilon", "delta", "rho")
+
+
+def tuning_data(record: Tuning | None) -> Any:
+    """A tuning record as a file holds it."""
+    if not isinstance(record, list):
+        return record
+    return [group.model_dump(exclude_none=True) for group in record]
+
+
 KIND_OPTIONS = {
     "pure": "--epsilon alone",
     "approx": "--epsilon with --delta",
@@ -196,6 +256,8 @@ class Debit:
 
     def message(self) -> str:
         loss = show(loss_figures(self.entry.loss))
+        if tuning.runs(self.entry.tuning):
+            loss += f" (the release's loss with its {tuning.describe(self.entry.tuning)})"
         if self.written:
             return (
                 f"debited {self.path}: seq {self.entry.seq}, {self.entry.release}, {loss}; "
@@ -247,8 +309,19 @@ def _checked_card(root: Path, dataset: str, source: str) -> None:
         )
 
 
-def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str | None:
-    """The existing manifest's mechanism, after checking it declares this loss and source."""
+@dataclass(frozen=True)
+class Declared:
+    """What an existing manifest says about its release's debit."""
+
+    mechanism: str
+    tuning: Tuning | None
+
+
+def _checked_manifest(
+    root: Path, release: str, loss: Loss, source: str, runs: Tuning | None
+) -> Declared | None:
+    """The existing manifest's mechanism and tuning runs, after checking it declares this
+    loss (with these tuning runs, or its own when `runs` is None) and source."""
     path = f"{Release.of(release).folder}/manifest.yaml"
     if not (root / path).exists():
         return None  # the version need not exist yet (BRIEF §10.10)
@@ -277,7 +350,16 @@ def _checked_manifest(root: Path, release: str, loss: Loss, source: str) -> str 
             f"{show(loss_figures(loss))}; the debit records the release's own loss",
             where.line,
         )
-    return privacy.mechanism
+    if runs is not None and not tuning.same(runs, privacy.tuning):
+        spot = manifest.document.locate(("privacy", "tuning") if privacy.tuning else ("privacy",))
+        raise InputError.at(
+            path,
+            f"privacy.tuning records {tuning.describe(privacy.tuning)}, not "
+            f"{tuning.describe(runs)}; the debit pays for the runs the manifest records "
+            "(leave out --tuning-runs to take them from it)",
+            spot.line,
+        )
+    return Declared(privacy.mechanism, privacy.tuning)
 
 
 def refuse_broken(loaded: Loaded[Ledger]) -> None:
@@ -302,10 +384,13 @@ def record_debit(
     parameters: dict[str, Any],
     now: datetime,
     write: bool = True,
+    runs: Tuning | None = None,
 ) -> Debit:
     """Append one debit to budgets/SOURCE.yaml unless it would overdraw (the plain function
     `budget debit` and `release new` share). With `write=False`, only say whether it would
-    be written (`release new` asks before it writes the release's files).
+    be written (`release new` asks before it writes the release's files). `loss` is the
+    release's own; the entry records it composed with the tuning `runs` (or, when None,
+    those of the release's manifest if it exists), and the runs themselves.
 
     Concurrent debits (two terminals, a script running `release new` in parallel) are
     serialised by an exclusive lock on the budgets/ folder, held from reading the ledger
@@ -334,6 +419,7 @@ def record_debit(
             parameters=parameters,
             now=now,
             write=write,
+            runs=runs,
         )
 
 
@@ -349,6 +435,7 @@ def _record_debit(
     parameters: dict[str, Any],
     now: datetime,
     write: bool,
+    runs: Tuning | None,
 ) -> Debit:
     """`record_debit` under the lock: read, check, append, write, read back."""
     raw = read_bytes(root, path)
@@ -368,8 +455,12 @@ def _record_debit(
                 f"{release} already has its debit: {path}:{line} (seq "
                 f"{entry.seq}); a release is debited once",
             )
-    declared = _checked_manifest(root, release, loss, source)  # also when --mechanism is given
-    mechanism = mechanism or declared or "unspecified"
+    # also when --mechanism is given
+    declared = _checked_manifest(root, release, loss, source, runs)
+    mechanism = mechanism or (declared.mechanism if declared else None) or "unspecified"
+    if runs is None and declared is not None:
+        runs = declared.tuning  # the runs the manifest records are paid for with it
+    loss = _with_tuning(loss, runs)
     data = loaded.document.data
     entry_data = {
         "seq": len(ledger.entries) + 1,
@@ -377,10 +468,16 @@ def _record_debit(
         "mechanism": mechanism,
         "parameters": parameters,
         "loss": loss_figures(loss),
+        **({"tuning": tuning_data(runs)} if runs is not None else {}),
         "recorded_at": format_timestamp(now.replace(microsecond=0)),
         "prev_sha256": ledgers.link(data, len(ledger.entries)),
     }
-    labels = {"mechanism": "--mechanism", "parameters": "--param", "release": "--release"}
+    labels = {
+        "mechanism": "--mechanism",
+        "parameters": "--param",
+        "release": "--release",
+        "tuning": "--tuning-runs",
+    }
     entry = options.build(Entry, entry_data, labels, path)
     losses = [e.loss for e in ledger.entries]
     before = accounting.summary(source, ledger.notion, ledger.cap, losses)
@@ -400,6 +497,26 @@ def _record_debit(
     replace_file(root, path, raw, new.encode())
     _verify_written(root, path, written)
     return Debit(True, path, entry, before, after)
+
+
+def _with_tuning(loss: Loss, runs: Tuning | None) -> Loss:
+    """The release's own loss composed with its tuning runs' (`tuning.owed`).
+
+    Raises:
+        InputError: the composed figures leave the range a ledger holds, or have more
+            digits than it keeps exactly.
+    """
+    if not tuning.runs(runs):
+        return loss
+    owed = tuning.owed(loss_figures(loss), runs)
+    for name, value in owed.items():
+        if not PRIVACY_MIN <= value <= PRIVACY_MAX or not reads_exactly(value):
+            raise InputError.at(
+                "--tuning-runs",
+                f"the release's {name} with its {tuning.describe(runs)} is {value}, which a "
+                f"ledger cannot record (a number {PRIVACY_RANGE}, of up to 15 significant digits)",
+            )
+    return options.build(Loss, owed, {}, "--tuning-runs")
 
 
 def _verify_append(old: Loaded[Ledger], new: bytes, path: str) -> Any:

@@ -35,6 +35,7 @@ from synthgov.budget.debits import (
     notion_of,
     parse_loss,
     parse_parameters,
+    parse_tuning,
     record_debit,
     release_ref,
 )
@@ -109,12 +110,21 @@ def run_debit(
     rho: str | None,
     mechanism: str | None,
     params: tuple[str, ...],
+    tuning_runs: int | None = None,
+    tuning_epsilon: str | None = None,
+    tuning_delta: str | None = None,
+    tuning_rho: str | None = None,
 ) -> int:
-    """`budget debit`: 0 when written, 1 when refused as an overdraw, 2 on bad input."""
+    """`budget debit`: 0 when written, 1 when refused as an overdraw, 2 on bad input. The
+    loss typed is the release's own; its tuning runs (`--tuning-*`, else those its
+    manifest records) are debited with it."""
     path = layout.ledger_path(options.slug(source, "SOURCE"))
     release_ref(release)
     notion = notion_at(root, path)
     loss = parse_loss({"epsilon": epsilon, "delta": delta, "rho": rho}, notion, path)
+    runs = parse_tuning(
+        tuning_runs, {"epsilon": tuning_epsilon, "delta": tuning_delta, "rho": tuning_rho}, loss
+    )
     debit = record_debit(
         root,
         source,
@@ -123,6 +133,7 @@ def run_debit(
         mechanism=mechanism,
         parameters=parse_parameters(params),
         now=datetime.now(UTC),
+        runs=runs,
     )
     click.echo(debit.message(), err=True)
     return 0 if debit.written else 1

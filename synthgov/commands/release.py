@@ -28,8 +28,15 @@ from synthgov.files.layout import Release
 from synthgov.files.paths import read_bytes, write_new
 from synthgov.files.writing import schema_url, to_yaml
 from synthgov.git.history import author_email
-from synthgov.manifests import Draft, clear_draft, committed, draft_debit, privacy_block
-from synthgov.metrics.progress import evaluate_release
+from synthgov.manifests import (
+    Draft,
+    clear_draft,
+    committed,
+    draft_debit,
+    privacy_block,
+    with_tuning,
+)
+from synthgov.metrics.progress import checked_seed, evaluate_release
 from synthgov.models import Card
 
 
@@ -57,6 +64,10 @@ def run(
     eval_seed: int | None,
     quiet: bool,
     replace: bool = False,
+    tuning_runs: int | None = None,
+    tuning_epsilon: str | None = None,
+    tuning_delta: str | None = None,
+    tuning_rho: str | None = None,
 ) -> int:
     """Write the release; 0 when written, 1 when refused (version exists, overdraw), 2 on
     bad input. With `replace`, an uncommitted draft of the version is written again (its
@@ -98,7 +109,12 @@ def run(
     for path in (synthetic, real, holdout):  # before minutes of evaluation
         _exists(path)
     author = author_email(root)
-    privacy = privacy_block(generator, mechanism, epsilon, delta, rho)
+    privacy = with_tuning(
+        root,
+        privacy_block(generator, mechanism, epsilon, delta, rho),
+        tuning_runs,
+        {"epsilon": tuning_epsilon, "delta": tuning_delta, "rho": tuning_rho},
+    )
     parameters = debits.parse_parameters(params)
     now = datetime.now(UTC).replace(microsecond=0)
     draft = Draft(
@@ -127,6 +143,7 @@ def run(
         ),
     )
     draft.manifest()  # what the user typed is refused before minutes of evaluation
+    checked_seed(root, eval_seed)  # and the evaluation's seed, before anything is written
     # the uncommitted draft's manifest and report, rewritten below (before the debit is
     # tried, which would compare the draft's figures)
     cleared = clear_draft(root, folder) if replace else []
@@ -147,6 +164,7 @@ def run(
             mechanism=privacy["mechanism"],
             parameters=parameters,
             now=now,
+            runs=draft.manifest().privacy.tuning,
         )
         trial = debit(write=False)  # an overdraw is refused before minutes of evaluation
         if not trial.written:

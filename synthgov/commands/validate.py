@@ -17,7 +17,7 @@ from synthgov.errors import InputError, Location, Problem
 from synthgov.files import consistency, governance, layout
 from synthgov.files.loading import Loaded
 from synthgov.files.paths import iter_files, relative_to_root
-from synthgov.models import Card, Policy, Registry
+from synthgov.models import Card, Ledger, Policy, Registry
 
 
 def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:
@@ -98,6 +98,23 @@ def lockout_warnings(
     return warnings
 
 
+def _ledger_of(
+    root: Path,
+    card: Card,
+    loaded: dict[str, Loaded],  # type: ignore[type-arg]
+) -> Loaded[Ledger] | None:
+    """The card's source ledger, validated with the rest or read for the comparison; None
+    when there is none or it is invalid (reported on its own when validated)."""
+    path = layout.ledger_path(card.source.id)
+    found = loaded.get(path)
+    if found is None and (root / path).is_file():
+        try:
+            found = governance.load(root, path, Ledger)
+        except InputError:
+            return None
+    return found if found is not None and isinstance(found.model, Ledger) else None
+
+
 def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
     files, problems = _targets(root, paths, cwd or root)
     if not files and not problems:
@@ -124,6 +141,9 @@ def run(root: Path, paths: tuple[str, ...], cwd: Path | None = None) -> int:
     for item in loaded.values():
         if isinstance(item.model, Card):  # needs no policy
             problems.extend(consistency.constraint_problems(item))
+            ledger = _ledger_of(root, item.model, loaded)
+            if ledger is not None:
+                problems.extend(consistency.unit_problems(item, ledger))
     if policy is not None:
         assert isinstance(policy.model, Policy)
         for item in loaded.values():

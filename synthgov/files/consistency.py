@@ -1,5 +1,6 @@
 """Rules that span files: cards may only tighten the policy, waivers stay within its horizon,
-and a card's row constraints parse and fit the card's columns.
+a card's row constraints parse and fit the card's columns, and a card protects the privacy
+unit of its source's ledger.
 
 Pure over loaded files: it reads models and their source maps and returns problems.
 """
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from synthgov.errors import ExpressionError, Problem
 from synthgov.expressions import parse_rule
 from synthgov.files.loading import Loaded
-from synthgov.models import Card, Policy, Waiver
+from synthgov.models import Card, Ledger, Policy, Waiver
 from synthgov.models.common import Enforcement
 from synthgov.models.policy import card_override_problems
 
@@ -42,6 +43,32 @@ def constraint_problems(card: Loaded[Card]) -> list[Problem]:
             where = card.document.locate(("constraints", index, "rule"))
             problems.append(Problem(where, f"constraints.{index}.rule: {exc}"))
     return problems
+
+
+def same_unit(card: Card, ledger: Ledger) -> bool:
+    """Whether a card and its source's ledger name the same privacy unit (case and spacing
+    aside): the budget protects the ledger's, the card promises its own."""
+    return _unit(card.source.privacy_unit) == _unit(ledger.privacy_unit)
+
+
+def _unit(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def unit_problems(card: Loaded[Card], ledger: Loaded[Ledger]) -> list[Problem]:
+    """A card whose privacy unit is not its source's ledger's, named at the card's line."""
+    if card.model.source.id != ledger.model.source or same_unit(card.model, ledger.model):
+        return []
+    where = card.document.locate(("source", "privacy_unit"))
+    at = ledger.document.locate(("privacy_unit",))
+    return [
+        Problem(
+            where,
+            f"source.privacy_unit: {card.model.source.privacy_unit!r} is not the privacy unit "
+            f"of {at.path} ({ledger.model.privacy_unit!r}, line {at.line}); the budget protects "
+            "the ledger's unit, so the card must name the same one",
+        )
+    ]
 
 
 def waiver_problems(waiver: Loaded[Waiver], policy: Loaded[Policy]) -> list[Problem]:

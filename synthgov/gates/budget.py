@@ -6,7 +6,9 @@ the branch changed it, the base's when the branch is only behind (it left the le
 alone, so after the merge the base's entries count).
 
 Per release (`check`): a release whose manifest declares DP figures has exactly one
-debit, with the same loss; an "empirical audit only" release (`privacy.notion: none`)
+debit, with the loss it owes: its own composed with the tuning runs its manifest records
+(`budget.tuning`), which the base policy's `tuning_record` may require; its card names
+the ledger's privacy unit; an "empirical audit only" release (`privacy.notion: none`)
 spent nothing and has no debit; the ledger's composed total stays within the base's cap;
 and a ledger the branch changed is still the base's plus appended entries, hash-chained.
 That last part is summarised in one finding here and detailed by `ledger_findings`.
@@ -28,15 +30,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from synthgov.budget import accounting, ledgers
+from synthgov.budget import accounting, ledgers, tuning
 from synthgov.decision.findings import Finding, Severity
 from synthgov.files import layout
+from synthgov.files.consistency import same_unit
 from synthgov.files.layout import Release
 from synthgov.files.loading import KeyPath, Loaded
 from synthgov.gates import ReleaseContext
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Cap, Loss
+from synthgov.models.ledger import Cap, Entry, Loss
 from synthgov.models.manifest import Privacy
 
 FIGURES = ("epsilon", "delta", "rho")
@@ -169,6 +172,32 @@ def _over_cap(
     )
 
 
+def _unit_findings(ctx: ReleaseContext, ledger: Loaded[Ledger] | None) -> list[Finding]:
+    """The card promises the privacy unit of its source's ledger: a budget that protects
+    one claim of a member does not protect the member. Blocks a DP release; warns of any
+    other (its card still names a unit that no budget protects)."""
+    card = ctx.card.model
+    if ledger is None or card.source.id != ledger.model.source or same_unit(card, ledger.model):
+        return []
+    dp = ctx.manifest.model.privacy.is_dp
+    at = ledger.document.locate(("privacy_unit",))
+    return [
+        _finding(
+            "budget.unit_mismatch",
+            f"the card's privacy unit is {card.source.privacy_unit!r} but {at.path}:{at.line}, "
+            f"the ledger of its source, protects {ledger.model.privacy_unit!r}"
+            + ("; the release's DP figures hold for the ledger's unit only" if dp else ""),
+            ctx.card,
+            ("source", "privacy_unit"),
+            blocks=dp,
+            observed=card.source.privacy_unit,
+            threshold=ledger.model.privacy_unit,
+            fix="Name the same privacy unit in the card's source.privacy_unit and the ledger "
+            "(a change of either needs the policy's budget_changes approvals).",
+        )
+    ]
+
+
 def _source_findings(ctx: ReleaseContext, source: str, path: str) -> list[Finding]:
     """The card's source may not move in a release's pull request; the manifest's is the card's."""
     found = []
@@ -212,7 +241,13 @@ def _debit_findings(
         return [
             _finding(
                 "budget.missing_debit",
-                f"{ctx.release} declares DP figures ({show(figures)}) but {path} has no debit for it",
+                f"{ctx.release} declares DP figures ({show(figures)}"
+                + (
+                    f", and {tuning.describe(ctx.manifest.model.privacy.tuning)}"
+                    if tuning.runs(ctx.manifest.model.privacy.tuning)
+                    else ""
+                )
+                + f") but {path} has no debit for it",
                 ledger,
                 (ledgers.ENTRIES,),
                 fix=f"Run `{command}` and commit the ledger.",
@@ -230,21 +265,86 @@ def _debit_findings(
         for index in debits[1:]
     ]
     entry = ledger.model.entries[debits[0]]
-    recorded = loss_figures(entry.loss)
-    if recorded != figures:
+    mismatch = owed_mismatch(entry, ctx.manifest.model.privacy, ctx.release)
+    if mismatch is not None:
+        message, loc = mismatch
         found.append(
             _finding(
                 "budget.debit_mismatch",
-                f"entry seq {entry.seq} records {show(recorded)} for {ctx.release}, but its "
-                f"manifest declares {show(figures)}",
+                message,
                 ledger,
-                (ledgers.ENTRIES, debits[0], "loss"),
-                observed=show(recorded),
-                threshold=show(figures),
-                fix="Make the manifest's privacy figures and the debit the same loss.",
+                (ledgers.ENTRIES, debits[0], *loc),
+                observed=show(loss_figures(entry.loss)),
+                threshold=show(tuning.owed_by(ctx.manifest.model.privacy)),
+                fix="Make the manifest's privacy figures (and its tuning runs) and the debit "
+                "the same loss.",
             )
         )
     return found
+
+
+def owed_mismatch(entry: Entry, privacy: Privacy, release: str) -> tuple[str, KeyPath] | None:
+    """Why a debit does not pay what the release owes (its own loss composed with its
+    tuning runs', `budget.tuning`), and the field of the entry at fault; None when it does."""
+    recorded, own = loss_figures(entry.loss), figures_of(privacy)
+    owed = tuning.owed_by(privacy)
+    if recorded != owed:
+        if tuning.runs(privacy.tuning) and recorded == own:
+            return (
+                f"entry seq {entry.seq} records {show(recorded)} for {release}, the release's "
+                f"own loss, but not its {tuning.describe(privacy.tuning)} (the manifest's "
+                f"privacy.tuning): the debit owes {show(owed)}",
+                ("loss",),
+            )
+        runs = (
+            f" with {tuning.describe(privacy.tuning)}: the debit owes {show(owed)}"
+            if tuning.runs(privacy.tuning)
+            else ""
+        )
+        return (
+            f"entry seq {entry.seq} records {show(recorded)} for {release}, but its manifest "
+            f"declares {show(own)}{runs}",
+            ("loss",),
+        )
+    if entry.tuning is not None and not tuning.same(entry.tuning, privacy.tuning):
+        return (
+            f"entry seq {entry.seq} records {tuning.describe(entry.tuning)} for {release}, but "
+            f"its manifest records {tuning.describe(privacy.tuning)}",
+            ("tuning",),
+        )
+    return None
+
+
+def _tuning_findings(ctx: ReleaseContext) -> list[Finding]:
+    """A DP release without a record of the runs on the real data that preceded it: their
+    loss would go unpaid. Blocks where the base policy's `tuning_record` is required."""
+    if ctx.manifest.model.privacy.tuning is not None:
+        return []
+    # a release whose debit the base already holds was settled when it merged (before
+    # tuning runs were recorded, perhaps): a later change to it is not held to the record
+    settled = ctx.base_ledger is not None and any(
+        entry.release == ctx.release for entry in ctx.base_ledger.model.entries
+    )
+    required = ctx.policy.model.tuning_record == "required" and not settled
+    where = ctx.policy.document.locate(("tuning_record",))
+    setting = f"tuning_record: {ctx.policy.model.tuning_record}"
+    written = "tuning_record" in (ctx.policy.document.data or {})
+    at = f"{where.path}:{where.line}" if written else f"{where.path}, the default"
+    return [
+        _finding(
+            "budget.tuning_unrecorded",
+            f"{ctx.release} declares DP figures but not the runs on the real data that "
+            f"preceded it (privacy.tuning): tuning runs spend budget the ledger would never "
+            f"record ({setting}, {at})"
+            + ("; its debit was settled on the base, so this only warns" if settled else ""),
+            ctx.manifest,
+            ("privacy",),
+            blocks=required,
+            fix="Record them in the manifest's privacy.tuning (`none` when the generator ran "
+            "once; else each group's runs and loss per run, e.g. `release new --tuning-runs 4 "
+            "--tuning-epsilon 0.5`) and debit the release's loss with theirs.",
+        )
+    ]
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -253,6 +353,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
     path = layout.ledger_path(source)
     found = _source_findings(ctx, source, path)
     ledger, changed = effective(ctx.ledger, ctx.base_ledger)
+    found += _unit_findings(ctx, ledger)
     debits = (
         [i for i, e in enumerate(ledger.model.entries) if e.release == ctx.release]
         if ledger
@@ -270,6 +371,7 @@ def check(ctx: ReleaseContext) -> list[Finding]:
             )
             for index in debits
         ]
+    found += _tuning_findings(ctx)
     if ledger is None:
         figures = show(figures_of(manifest.privacy))
         return [
@@ -483,17 +585,16 @@ def _entry_findings(head: Loaded[Ledger], index: int, named: Named | None) -> li
                 fix="Debit only releases made with a DP mechanism.",
             )
         )
-    elif loss_figures(entry.loss) != figures_of(manifest.model.privacy):
-        recorded, declared = loss_figures(entry.loss), figures_of(manifest.model.privacy)
+    elif (mismatch := owed_mismatch(entry, manifest.model.privacy, release)) is not None:
+        message, at = mismatch
         found.append(
             _finding(
                 "budget.debit_mismatch",
-                f"entry seq {entry.seq} records {show(recorded)} for {release}, but its "
-                f"manifest declares {show(declared)}",
+                message,
                 head,
-                (ledgers.ENTRIES, index, "loss"),
-                observed=show(recorded),
-                threshold=show(declared),
+                (ledgers.ENTRIES, index, *at),
+                observed=show(loss_figures(entry.loss)),
+                threshold=show(tuning.owed_by(manifest.model.privacy)),
             )
         )
     return found

@@ -97,6 +97,19 @@ class progress:
             self.live.stop()
 
 
+def checked_seed(root: Path, seed: int | None) -> None:
+    """Refuse an `--eval-seed` the repository's policy does not allow, before anything is
+    written or evaluated (`evaluate_release` applies it).
+
+    Raises:
+        InputError: the policy cannot be read, or fixes or derives the seed.
+    """
+    from synthgov.metrics.evaluation import seed_setting
+
+    if seed is not None:
+        seed_setting(governance.load(root, layout.POLICY, Policy).model, seed, "--eval-seed")
+
+
 def evaluate_release(
     root: Path,
     card: Card,

@@ -9,7 +9,7 @@ chain and append-only `synthgov.budget.ledgers`'; this model checks shape, numbe
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, Strict, StringConstraints, model_validator
 
@@ -53,6 +53,34 @@ class Loss(Model):
         return _LOSS_KINDS.get(_figures(self))
 
 
+class TuningRuns(Loss):
+    """Runs of a DP generator on the real data before a release (tuning its epsilon or rho,
+    its other parameters, its seed), each with the same privacy loss: they spend the
+    budget as the release does (docs/privacy-accounting.md, "Tuning runs")."""
+
+    runs: int = Field(ge=1, le=1_000_000, description="How many runs had this loss each.")
+    description: Text | None = Field(None, description="What was tuned, e.g. 'epsilon grid'.")
+
+
+#: The runs on real data that preceded a release: `none`, or groups of runs by loss.
+Tuning = Literal["none"] | Annotated[list[TuningRuns], Field(min_length=1, max_length=100)]
+
+
+def tuning_kind_problem(tuning: Tuning | None, kind: str | None) -> FieldError | None:
+    """A group of tuning runs whose loss is of another kind than `kind` (the release's):
+    runs and release are composed in one unit, the ledger's."""
+    if not isinstance(tuning, list):
+        return None
+    for index, group in enumerate(tuning):
+        if group.kind != kind:
+            return FieldError(
+                ("tuning", index),
+                f"a {group.kind} loss; tuning runs are recorded in the release's own "
+                f"figures ({kind}), the ledger's unit",
+            )
+    return None
+
+
 _LOSS_KINDS = {
     frozenset({"epsilon"}): "pure",
     frozenset({"epsilon", "delta"}): "approx",
@@ -81,7 +109,15 @@ class Entry(Model):
     parameters: dict[Annotated[str, StringConstraints(max_length=100)], ParamValue] = Field(
         default_factory=dict
     )
-    loss: Loss
+    loss: Loss = Field(
+        description="The privacy loss debited: the release's own, composed with its tuning "
+        "runs' when there were any (`tuning`)."
+    )
+    tuning: Tuning | None = Field(
+        None,
+        description="The runs on the real data that preceded the release, included in `loss` "
+        "(`none`: there were none; absent: debits written before synthgov recorded them).",
+    )
     recorded_at: Timestamp
     prev_sha256: Sha256 = Field(
         description="sha256 of the previous entry's canonical bytes (RFC 8785 JSON of it as "
@@ -112,6 +148,8 @@ class Ledger(Model):
         if any(getattr(self.cap, k) == 0 for k in cap_figures - {"delta"}):
             raise FieldError(("cap",), "the cap must be positive")
         for index, entry in enumerate(self.entries):
+            if (problem := tuning_kind_problem(entry.tuning, entry.loss.kind)) is not None:
+                raise FieldError(("entries", index, *problem.loc), str(problem))
             if entry.seq != index + 1:
                 raise FieldError(("entries", index, "seq"), f"is {entry.seq}, expected {index + 1}")
             if entry.loss.kind not in entry_kinds:

@@ -24,6 +24,7 @@ from synthgov.models.common import (
     Timestamp,
     Version,
 )
+from synthgov.models.ledger import Loss, Tuning, tuning_kind_problem
 
 
 class Snapshot(Model):
@@ -85,6 +86,14 @@ class Privacy(Model):
     epsilon: PrivacyAmount | None = None
     delta: PrivacyAmount | None = None
     rho: PrivacyAmount | None = None
+    tuning: Tuning | None = Field(
+        None,
+        description="The runs of the generator on the real data that preceded this release "
+        "(tuning epsilon or rho settings, parameters, seeds), each group with its count and "
+        "its loss per run in the release's own figures; `none` when there were none. The "
+        "debit pays for them too. Required for DP releases where the policy's "
+        "`tuning_record` is `required`.",
+    )
 
     @model_validator(mode="after")
     def _figures_match_notion(self) -> Privacy:
@@ -93,6 +102,12 @@ class Privacy(Model):
             if given:
                 raise ValueError(
                     "notion 'none' (empirical audit only) carries no epsilon/delta/rho"
+                )
+            if isinstance(self.tuning, list):
+                raise FieldError(
+                    ("tuning",),
+                    "a release without DP (notion none) has no loss to add tuning runs to; "
+                    "write none or leave it out",
                 )
             return self
         required, optional = _FIGURES[self.notion]
@@ -105,6 +120,9 @@ class Privacy(Model):
             )
         if self.delta is not None and not Decimal(0) < self.delta < Decimal(1):
             raise FieldError(("delta",), "must be in (0, 1)")
+        own = Loss(epsilon=self.epsilon, delta=self.delta, rho=self.rho)
+        if (problem := tuning_kind_problem(self.tuning, own.kind)) is not None:
+            raise problem
         return self
 
     @property

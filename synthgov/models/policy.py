@@ -240,6 +240,13 @@ class Policy(Model):
     waivers: WaiverPolicy = Field(default_factory=WaiverPolicy)
     subgroups: SubgroupPolicy = Field(default_factory=SubgroupPolicy)
     statistics: Statistics = Field(default_factory=Statistics)
+    tuning_record: Literal["required", "advisory"] = Field(
+        "advisory",
+        description="Whether a DP release's manifest must record the runs on the real data "
+        "that preceded it (`privacy.tuning`, `none` allowed): required blocks a release "
+        "without the record, advisory warns. `synthgov init` writes required; a policy "
+        "without the key (written before synthgov recorded tuning) is advisory.",
+    )
     expiry_warning_days: int = Field(
         14,
         ge=0,

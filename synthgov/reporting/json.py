@@ -1,6 +1,7 @@
 """The machine-readable verdict: BRIEF §6's shape first, then extra keys, in a fixed order.
 
-Keys are built in one fixed order (never sorted, never from a set) so that golden files and
+Each release carries `scores`, every policy rule judged on it with its figures
+(`reporting.scores`), passing ones too. Keys are built in one fixed order (never sorted, never from a set) so that golden files and
 diffs between two runs stay stable; numbers stay numbers (BRIEF §10.16).
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from synthgov import __version__
 from synthgov.decision.findings import Finding, Verdict
 from synthgov.reporting._common import Counts, finding_id, json_value, utc_z
+from synthgov.reporting.scores import scores
 
 SCHEMA_VERSION = 1
 
@@ -28,6 +30,7 @@ def render(verdict: Verdict) -> str:
                 "verdict": result.verdict,
                 "findings": [finding_dict(result.release, f) for f in result.findings],
                 "files": list(result.files),
+                "scores": scores(result),
             }
             for result in verdict.releases
         ],

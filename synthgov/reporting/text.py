@@ -1,4 +1,5 @@
-"""Plain text for people at a terminal: one line per finding, the verdicts, one summary line.
+"""Plain text for people at a terminal: one line per finding, the verdicts with one line
+per rule judged (its figures, `reporting.scores`), one summary line.
 
 Colour only when the caller asks (it knows about TTYs and NO_COLOR); PR-written text is
 escaped so that a message can neither start a new line nor smuggle terminal escapes.
@@ -23,6 +24,7 @@ from synthgov.reporting._common import (
     source,
     status,
 )
+from synthgov.reporting.scores import score_lines
 
 _LABEL = {BLOCK: "BLOCK", WARN: "WARN", WAIVED: "WAIVED"}
 _COLOUR = {BLOCK: "red", WARN: "yellow", WAIVED: "cyan"}
@@ -51,6 +53,7 @@ def render(verdict: Verdict, *, color: bool = False) -> str:
         )
         shown = paint(result.verdict, "red" if result.verdict == "blocked" else "green")
         lines.append(f"{printable(result.release)}: {shown}" + (f" ({tally})" if tally else ""))
+        lines.extend(f"  {line}" for line in score_lines(result))
     lines.extend(printable(note) for note in verdict.notes if note != NOTHING)
     counts = Counts.of(verdict)
     outcome = "red" if counts.exit_code else "green"

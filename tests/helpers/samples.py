@@ -195,7 +195,7 @@ author: author@example.org
 source: {{id: claims-db, snapshot: {{id: "2026-09-01", sha256: {SHA}}}}}
 generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
 artifact: {{location: "s3://bucket/claims-1.10.parquet", sha256: {SHA}, rows: 1000, columns: 4, schema_sha256: {SHA}, fingerprint: "{FINGERPRINTS["synthetic"]}", distinct_rows: 3, sketch: {_sketch_text(FINGERPRINTS["synthetic"])}}}
-privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
+privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001, tuning: none}}
 intended_uses: [model development]
 """
 
