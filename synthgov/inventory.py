@@ -23,7 +23,7 @@ from typing import Any
 
 from synthgov import clock
 from synthgov.decision.findings import ReleaseResult, RuleScore
-from synthgov.models import Card, Manifest, Revocation
+from synthgov.models import Card, Manifest, Report, Revocation
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class ReleaseState:
     scores: tuple[Score, ...] = ()
     approvals: tuple[CountedApproval, ...] = ()
     required: dict[str, int] = field(default_factory=dict)  # role -> count the tier requires
+    report: Report | None = None  # the release's report.json (the catalog draws its page)
 
     @property
     def created_at(self) -> datetime | None:

@@ -127,6 +127,7 @@ def _judge(
         scores=scores,
         approvals=counted,
         required=dict(required),
+        report=ctx.report.model,
     )
     return item, state, ctx
 
