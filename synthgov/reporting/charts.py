@@ -127,11 +127,16 @@ def heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], *, t
     side = max(3.6, min(10.0, 1.6 + 0.42 * size))
     figure, axes = plt.subplots(figsize=(side + 1.2, side))
     limit = max(0.2, float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.2)
-    cmap = plt.get_cmap("RdBu_r").copy()
-    cmap.set_bad("#f2f2f2")
-    image = axes.imshow(values, cmap=cmap, vmin=-limit, vmax=limit)
-    axes.set_xticks(range(size))
-    axes.set_yticks(range(size))
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#f2f2f2")
+    # vector cells (pcolormesh), not a raster image: sharp in print, no embedded PNG
+    image = axes.pcolormesh(
+        np.ma.masked_invalid(values), cmap=cmap, vmin=-limit, vmax=limit, edgecolors="#ffffff"
+    )
+    axes.set_xlim(0, size)
+    axes.set_ylim(size, 0)
+    axes.set_aspect("equal")
+    axes.set_xticks([i + 0.5 for i in range(size)])
+    axes.set_yticks([i + 0.5 for i in range(size)])
     axes.set_xticklabels(
         [_short(n) for n in names], rotation=45, ha="right", rotation_mode="anchor"
     )
@@ -147,9 +152,9 @@ def heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], *, t
                 if np.isfinite(values[i, j]):
                     strong = abs(values[i, j]) > 0.6 * limit
                     axes.text(
-                        j,
-                        i,
-                        f"{values[i, j]:+.2f}",
+                        j + 0.5,
+                        i + 0.5,
+                        f"{values[i, j]:+.2f}".replace("-0.00", "0.00").replace("+0.00", "0.00"),
                         ha="center",
                         va="center",
                         fontsize=8,
@@ -157,6 +162,9 @@ def heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], *, t
                     )
     bar = figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     bar.set_label("synthetic − real association")
+    if bar.solids is not None:
+        bar.solids.set_rasterized(False)  # matplotlib rasterizes long colorbars: keep SVG
+        bar.solids.set_edgecolor("face")  # no seams between the colour steps
     return _svg(figure, f"{title}: synthetic minus real association for each pair of columns")
 
 
