@@ -54,7 +54,7 @@ def _pyplot() -> Any:
 def _svg(figure: Any, label: str) -> str:
     """The figure as inline SVG: no XML prolog, no date, ids unique on the page."""
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    figure.savefig(buffer, format="svg", metadata={"Date": None})
     _pyplot().close(figure)
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
@@ -87,7 +87,7 @@ def bars(
     plt = _pyplot()
     count = len(labels)
     rotate = count > 5 or max((len(t) for t in labels), default=0) > 8
-    figure, axes = plt.subplots(figsize=(width, 3.6 if rotate else 3.2))
+    figure, axes = plt.subplots(figsize=(width, 3.6), layout="constrained")
     step = 0.8 / max(len(shares), 1)
     for k, (side, values) in enumerate(shares.items()):
         xs = [i - 0.4 + step * (k + 0.5) for i in range(count)]
@@ -125,7 +125,7 @@ def heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], *, t
     size = len(names)
     values = np.array([[np.nan if v is None else v for v in row] for row in matrix], float)
     side = max(3.6, min(10.0, 1.6 + 0.42 * size))
-    figure, axes = plt.subplots(figsize=(side + 1.2, side))
+    figure, axes = plt.subplots(figsize=(side + 1.2, side), layout="constrained")
     limit = max(0.2, float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.2)
     cmap = plt.get_cmap("RdBu_r").with_extremes(bad="#f2f2f2")
     # vector cells (pcolormesh), not a raster image: sharp in print, no embedded PNG
