@@ -326,3 +326,26 @@ def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links(
     assert 'href="claims@1.0.html"' in (out / "datasets/claims.html").read_text()
     assert "datasets/claims@1.0.html" in json.loads((out / "catalog.json").read_text())["files"]
     assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0  # over the earlier one
+
+
+def test_constant_sparse_date_and_extreme_columns_give_a_block_the_report_accepts() -> None:
+    n = 40
+    dates = ["2024-01-01"] * 20 + ["9999-12-30"] * 20
+    tables = make_tables(
+        {
+            "same": ("integer", [7] * n, [7] * n, [7] * n),
+            "sparse": ("number", [None] * 35 + [1.0, 2.0, 3.0, 4.0, 5.0], [1.0] * n, [1.5] * n),
+            "day": ("date", dates, ["2024-02-01"] * n, ["2024-01-05"] * n),
+            "huge": ("number", [-1e308] * 20 + [1e308] * 20, [0.0] * n, [1e308] * n),
+        }
+    )
+    block = aggregates.measure(tables, MINIMUM, _dcr(n=n))
+    charts = _report(block).charts
+    assert charts is not None
+    assert [c.column for c in charts.columns] == ["same", "sparse", "day", "huge"]
+    counts = [k for column in charts.columns for cell in column.cells for k in cell.counts()]
+    assert all(k == 0 or k >= MINIMUM for k in counts), counts
+    # the 5 present values never show apart from the 35 missing ones
+    sparse = charts.columns[1].cells
+    assert all(cell.real in (0, n) for cell in sparse), sparse
+    assert parse(render(_report(block), draw=False)).named("table")

@@ -41,7 +41,7 @@ QUANTILES = (0.01, 0.99)
 #: categories drawn per column, by real count; the rest form `(other)`
 MAX_CATEGORIES = 25
 #: the columns whose pairs are compared (card order), so the matrix stays readable
-MAX_PAIR_COLUMNS = 40
+MAX_PAIR_COLUMNS = 25
 #: DCR cells: the holdout rows' DCR quantiles at these levels, plus an exact-zero cell
 DCR_LEVELS = tuple(round(0.05 * k, 2) for k in range(1, 20))
 SIDES = ("real", "synthetic")
@@ -81,10 +81,11 @@ class ColumnPlan:
 
 def plan_columns(tables: Tables) -> list[ColumnPlan]:
     """Each column's cells, from the real table alone."""
-    return [_plan(column) for column in tables]
+    return [plan_column(column) for column in tables]
 
 
-def _plan(column: Encoded) -> ColumnPlan:
+def plan_column(column: Encoded) -> ColumnPlan:
+    """One column's cells from its real values only (the other tables are not read)."""
     real = column.real
     if not column.is_numeric:
         counts = np.bincount(real[real >= 0], minlength=len(column.categories))
@@ -120,6 +121,8 @@ def _plan(column: Encoded) -> ColumnPlan:
 def _round_edges(low: float, high: float, *, integral: bool) -> tuple[float, ...]:
     """Equal bins of a round width (1, 2, 2.5 or 5 × 10^k) covering [low, high]."""
     span = high - low
+    if not math.isfinite(span):  # beyond float64's range: two cells around the middle
+        return (low / 2 + high / 2,)
     if span <= 0:
         return (math.floor(low) if integral else low,)
     raw = span / BINS
@@ -139,11 +142,14 @@ def _bin_labels(edges: tuple[float, ...], kind: ColumnType) -> list[str]:
 
 
 def _value_text(value: float, kind: ColumnType) -> str:
-    if kind is ColumnType.DATE:
-        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=value)).date().isoformat()
-    if kind is ColumnType.DATETIME:
-        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
-        return moment.isoformat().replace("+00:00", "Z")
+    try:
+        if kind is ColumnType.DATE:
+            return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=value)).date().isoformat()
+        if kind is ColumnType.DATETIME:
+            moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+            return moment.isoformat().replace("+00:00", "Z")
+    except (OverflowError, ValueError):  # an edge rounded past year 9999: say the number
+        pass
     return f"{value:.6g}"
 
 
