@@ -150,7 +150,7 @@ def heatmap(names: Sequence[str], matrix: Sequence[Sequence[float | None]], *, t
         for i in range(size):
             for j in range(size):
                 if np.isfinite(values[i, j]):
-                    strong = abs(values[i, j]) > 0.6 * limit
+                    strong = abs(values[i, j]) > 0.75 * limit  # white text only on dark cells (AA)
                     axes.text(
                         j + 0.5,
                         i + 0.5,

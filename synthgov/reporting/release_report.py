@@ -36,7 +36,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.25rem;margin-top:2.2rem;b
 h3{font-size:1.05rem;margin:1.4rem 0 .3rem}p.lead{margin-top:0;color:#4a4a52}
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.92rem}caption{text-align:left;font-weight:600;padding:.3rem 0;color:#1d1d1f}
 th,td{text-align:left;padding:.25rem .6rem;border-bottom:1px solid #e3e3e8;vertical-align:top}
-th{background:#f4f4f7}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f7}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 .pass{color:#116329}.fail{color:#b3261e}.inconclusive{color:#7a4d00}.muted{color:#595960}
 .note{border-left:4px solid #7a4d00;background:#fff8e5;padding:.4rem .8rem;margin:1rem 0}
@@ -218,7 +218,7 @@ def _scorecard(report: Report, scorecard: Sequence[RuleScore] | None) -> str:
             "the interval is the one the decision used (at the policy's level).</p>"
         )
         head = ["rule", "metric", "value", "interval", "threshold", "result", "enforcement"]
-        return lead + _table("The policy's rules judged on this report", head, rows, {2})
+        return lead + _table("The policy's rules judged on this report", head, rows, {2, 3})
     rows = []
     for metric_id in HEADLINE:
         for m in report.values(metric_id):
