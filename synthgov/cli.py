@@ -292,6 +292,13 @@ TABLE = click.Path(dir_okay=False, path_type=Path)
     metavar="N",
     help="Cap sampled work (DCR queries, detection rows, attack targets) at N rows.",
 )
+@click.option(
+    "--html",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the release report page (self-contained HTML drawn from the report's "
+    "aggregates); replaces only an earlier such page.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (for CI logs).")
 @click.option(
     "--no-timings",
@@ -315,6 +322,8 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     paths = {k: here / options.pop(k) for k in ("card", "real", "holdout", "synthetic")}
     if output != "-":
         output = str(here / output)
+    if options["html"] is not None:
+        options["html"] = here / options["html"]
     code: int = command.run(**paths, output=output, **options)
     return code
 

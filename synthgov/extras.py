@@ -2,10 +2,11 @@
 
 `pip install synthgov` is the governance core (validate, check, approve, budget, audit,
 status, catalog). Measuring tables needs the `evaluate` extra (pandas, scikit-learn, SciPy,
-pyarrow, numba); composing a ledger's zCDP or pure entries under a delta cap needs the `dp`
-extra (OpenDP, about 265 MB installed, so the validate hook stays small without it). A
-command that reaches a module of an extra that is not installed ends with one line naming
-the extra (`MissingExtra`, exit 2), never a traceback.
+pyarrow, numba, and matplotlib for the release report's figures); composing a ledger's zCDP
+or pure entries under a delta cap needs the `dp` extra (OpenDP, about 265 MB installed, so
+the validate hook stays small without it). A command that reaches a module of an extra
+that is not installed ends with one line naming the extra (`MissingExtra`, exit 2), never
+a traceback.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "threadpoolctl": "evaluate",
     "pyarrow": "evaluate",
     "numba": "evaluate",
+    "matplotlib": "evaluate",
     "opendp": "dp",
 }
 

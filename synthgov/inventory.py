@@ -30,7 +30,7 @@ from synthgov import clock
 from synthgov.decision import withdrawals
 from synthgov.decision.findings import ReleaseResult, RuleScore
 from synthgov.decision.withdrawals import Withdrawal
-from synthgov.models import Card, Manifest, Revocation
+from synthgov.models import Card, Manifest, Report, Revocation
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class ReleaseState:
     #: merged on the base, judged as the gate would judge it at `judged_at`)
     merge_commit: str | None = None
     judged_at: datetime | None = None  # the clock of that decision
+    report: Report | None = None  # the release's report.json (the catalog draws its page)
 
     @property
     def created_at(self) -> datetime | None:

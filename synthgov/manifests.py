@@ -292,7 +292,7 @@ def clear_draft(root: Path, folder: str) -> list[str]:
     """
     from synthgov.files.paths import remove_file
 
-    paths = (f"{folder}/manifest.yaml", f"{folder}/report.json")
+    paths = (f"{folder}/manifest.yaml", f"{folder}/report.json", f"{folder}/report.html")
     return [path for path in paths if remove_file(root, path)]
 
 

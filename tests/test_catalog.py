@@ -99,10 +99,13 @@ def built(history: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_one_page_per_dataset_and_an_index(built: Path) -> None:
+def test_one_page_per_dataset_and_release_and_an_index(built: Path) -> None:
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == [
         "catalog.json",
         "datasets/claims.html",
+        "datasets/claims@1.10.html",  # each release's report page
+        "datasets/claims@1.11.html",
+        "datasets/claims@1.12.html",
         "index.html",
     ]
 
@@ -166,7 +169,8 @@ def test_the_dataset_page_shows_card_scorecard_lineage_approvals_and_budget(buil
 def test_catalog_json_shape(built: Path) -> None:
     data: dict[str, Any] = json.loads((built / "catalog.json").read_text())
     assert data["generator"] == "synthgov catalog" and data["schema_version"] == 1
-    assert set(data["files"]) == {"catalog.json", "index.html", "datasets/claims.html"}
+    releases = {f"datasets/claims@1.{minor}.html" for minor in (10, 11, 12)}
+    assert set(data["files"]) == {"catalog.json", "index.html", "datasets/claims.html", *releases}
     [claims] = data["datasets"]
     assert claims["current"] == "claims@1.10" and claims["page"] == "datasets/claims.html"
     states = {r["release"]: r["state"] for r in claims["releases"]}

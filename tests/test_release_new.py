@@ -274,7 +274,8 @@ def test_replace_refused_by_an_overdraw_says_the_draft_was_removed(
     result = synthgov(*release_new(data, "-q", "--replace", *dp), cwd=repo)
     assert result.code == 1
     assert result.err.rstrip().endswith(
-        f"nothing was written (the draft's {FOLDER}/manifest.yaml and {FOLDER}/report.json removed)"
+        f"nothing was written (the draft's {FOLDER}/manifest.yaml and {FOLDER}/report.json "
+        f"and {FOLDER}/report.html removed)"
     )
     assert not (repo / FOLDER / "manifest.yaml").exists()
 

@@ -4,7 +4,8 @@ The subgroup metric comes from the policy of the card's repository (policy/polic
 the defaults when the card lives outside one. Progress goes to stderr (a live display
 on a terminal, one line per family otherwise, nothing with `--quiet`); the report goes
 to the output file, or to stdout with `-o -`. An existing output is replaced only when
-it is itself a synthgov metric report.
+it is itself a synthgov metric report; `--html FILE` also writes the release report page
+(synthgov/reporting/release_report.py), replacing only an earlier such page.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def run(
     sample: int | None,
     quiet: bool,
     timings: bool,
+    html: Path | None = None,
 ) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
     document = load_bytes(card_bytes, str(card), Card)
@@ -59,12 +61,19 @@ def run(
     if target is not None:  # refuse before the work, not after minutes of it
         outputs.file_target(target)  # a regular file or nothing; missing folders created
         previous = load_report_target(target)
+    if html is not None:
+        _page_target(html)
     policy_document = _policy(card)
     policy = policy_document.model if policy_document is not None else None
     chosen, rule = seed_setting(policy, seed, "--seed")
     subgroups = policy.subgroups if policy is not None else SubgroupPolicy()
     settings = Settings(
-        seed=chosen, seed_rule=rule, sample=sample, subgroups=subgroups, timings=timings
+        seed=chosen,
+        seed_rule=rule,
+        sample=sample,
+        subgroups=subgroups,
+        timings=timings,
+        min_cell_count=policy.charts.min_cell_count if policy is not None else 10,
     )
     started = time.perf_counter()
     with progress(quiet) as step:
@@ -81,9 +90,28 @@ def run(
             f"wrote {target}: {len(report['metrics'])} metrics for {loaded.id} "
             f"in {time.perf_counter() - started:.1f} s"
         )
+    if html is not None:
+        from synthgov.reporting.release_report import page
+
+        outputs.write_file(html, page(report, policy_document, document))
+        if target is not None:
+            click.echo(f"wrote {html}: the release report page")
     if policy_document is not None and not quiet:
         _summary(policy_document, document, report)
     return 0
+
+
+def _page_target(path: Path) -> None:
+    """Refuse, before the work, a --html path that holds anything but an earlier page."""
+    from synthgov.reporting.release_report import is_page
+
+    outputs.file_target(path)
+    if path.is_file() and not is_page(
+        read_user_file(path, "a release report page", MAX_FILE_BYTES)
+    ):
+        raise InputError.at(
+            str(path), "exists and is not a synthgov release report page; not overwritten"
+        )
 
 
 def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any]) -> None:

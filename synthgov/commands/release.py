@@ -1,6 +1,7 @@
 """`synthgov release new`: from generator output to a release the gate can judge.
 
-Writes datasets/<id>/releases/<version>/manifest.yaml and report.json (running `evaluate`)
+Writes datasets/<id>/releases/<version>/manifest.yaml, report.json (running `evaluate`)
+and report.html (its page, `reporting.release_report`)
 and, with DP figures, the ledger debit; commits nothing. The synthetic table is referenced
 by location and sha256: it does not belong in Git. Before anything is written the debit
 is tried (an overdraw refuses the release, exit 1), and every option is checked before
@@ -176,11 +177,14 @@ def run(
     )
     model = draft.manifest(report["inputs"])
     from synthgov.metrics.evaluation import dumps
+    from synthgov.reporting.release_report import release_page
 
     manifest_path, report_path = f"{folder}/manifest.yaml", f"{folder}/report.json"
     write_new(root, manifest_path, to_yaml(model, schema_url("manifest", manifest_path)).encode())
     write_new(root, report_path, dumps(report))
-    written = [manifest_path, report_path]
+    page_path = f"{folder}/report.html"  # the release report page, drawn from report.json
+    write_new(root, page_path, release_page(root, report, card_bytes, card_path))
+    written = [manifest_path, report_path, page_path]
     if debit is not None:
         recorded = debit()
         if not recorded.written:  # another debit took the budget during the evaluation

@@ -139,6 +139,7 @@ def _view(
         scores=inventory.scorecard(result),
         approvals=_counted(review) if review is not None else (),
         required=dict(required),
+        report=ctx.report.model,
     )
     return item, state
 

@@ -8,7 +8,8 @@ import the families.
 
 Beside them: `evaluation` (reading the tables and running the families into a report),
 `progress` (the same run shown at a terminal), `tables` (CSV and Parquet, bound to their
-sha256), and the two pure modules the gate reads reports with, `metric_ids` (the report
-contract's ids) and `intervals` (confidence intervals from recorded statistics), which
-import neither numpy nor pandas.
+sha256), `aggregates` (the report's chart counts), and the pure modules the gate and the
+report page read reports with, `metric_ids` (the report contract's ids), `intervals`
+(confidence intervals from recorded statistics) and `cells` (the small-cell control),
+which import neither numpy nor pandas.
 """

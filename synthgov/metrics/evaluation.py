@@ -53,6 +53,8 @@ class Settings:
     sample: int | None = None
     subgroups: SubgroupPolicy = field(default_factory=SubgroupPolicy)
     timings: bool = True
+    #: the policy's `charts.min_cell_count`: no chart cell of the report counts fewer rows
+    min_cell_count: int = 10
 
 
 def evaluate(
@@ -73,6 +75,7 @@ def evaluate(
 
     from synthgov.content import derive_seed
     from synthgov.metrics import (
+        aggregates,
         attacks,
         constraints,
         detection,
@@ -126,6 +129,9 @@ def evaluate(
         measurements += attacks.measure(tables, context, card)
     with family("subgroup"):
         measurements += subgroup.measure(tables, context, card, settings.subgroups)
+    # the release report's aggregates: counts over what the families already hold (fast)
+    dcr = context.memo("privacy.dcr_to_train", lambda: None)
+    charts = aggregates.measure(tables, settings.min_cell_count, dcr)
     report = {
         "schema_version": 1,
         "synthgov_version": __version__,
@@ -156,6 +162,7 @@ def evaluate(
         "environment": _environment(),
         "metrics": [m.as_json() for m in measurements],
         "inconclusive": context.undecided,
+        "charts": charts,
         "seconds": seconds if settings.timings else {},
     }
     Report.model_validate(report)  # the contract check and audit rely on; a failure is a bug

@@ -131,6 +131,8 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
     fresh = holdout if h_picked is None else holdout[h_picked]
     fresh_to_train = dcr(fresh, real, numeric, scale)
+    # the release report's DCR chart counts these (metrics/aggregates.py), never recomputes them
+    context.memo("privacy.dcr_to_train", lambda: (to_train, fresh_to_train))
     found += [
         exact_copy_excess(tables),
         near_copy_excess(to_train, fresh_to_train, mode),

@@ -131,7 +131,12 @@ def evaluate_release(
 
     policy: Policy = governance.load(root, layout.POLICY, Policy).model
     chosen, rule = seed_setting(policy, seed, "--eval-seed")
-    settings = Settings(seed=chosen, seed_rule=rule, subgroups=policy.subgroups)
+    settings = Settings(
+        seed=chosen,
+        seed_rule=rule,
+        subgroups=policy.subgroups,
+        min_cell_count=policy.charts.min_cell_count,
+    )
     started = time.perf_counter()
     with progress(quiet) as step:
         report = evaluate(

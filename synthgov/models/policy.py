@@ -206,6 +206,18 @@ class SubgroupPolicy(Model):
     )
 
 
+class ChartsPolicy(Model):
+    """What the release report may draw (BRIEF §11.7): aggregates only, no small cell."""
+
+    min_cell_count: int = Field(
+        10,
+        ge=1,
+        le=1_000_000,
+        description="The smallest count a chart aggregate in report.json (and so the release "
+        "report page) may show: smaller cells are merged with others or suppressed.",
+    )
+
+
 class Statistics(Model):
     """How estimates are judged (BRIEF §11.1-2; docs/calibration.md)."""
 
@@ -247,6 +259,7 @@ class Policy(Model):
         "without the record, advisory warns. `synthgov init` writes required; a policy "
         "without the key (written before synthgov recorded tuning) is advisory.",
     )
+    charts: ChartsPolicy = Field(default_factory=ChartsPolicy)
     expiry_warning_days: int = Field(
         14,
         ge=0,

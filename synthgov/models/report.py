@@ -144,6 +144,95 @@ def _counts(successes: Any, trials: Any) -> bool:
     return bool(0 <= successes <= trials and trials >= 1)
 
 
+Count = Annotated[int, Field(ge=0)]
+Association = Annotated[float, Field(ge=-1, le=1, allow_inf_nan=False)]
+
+
+class ChartCell(Open):
+    """One bar: a category, a bin [low, high) or a DCR cell (low, high], and its row counts."""
+
+    label: str
+    low: FiniteFloat | None = None
+    high: FiniteFloat | None = None
+    real: Count | None = None
+    synthetic: Count | None = None
+    holdout: Count | None = None
+    merged: int | None = Field(None, ge=1, description="How many cells `(other)` holds.")
+
+    def counts(self) -> list[int]:
+        return [c for c in (self.real, self.synthetic, self.holdout) if c is not None]
+
+
+class ColumnChart(Open):
+    column: str
+    type: str
+    kind: Literal["numeric", "categorical"]
+    cells: list[ChartCell]
+    suppressed: bool = Field(
+        False, description="The column's rows, all together, fall under the minimum count."
+    )
+
+
+class PairAssociation(Open):
+    columns: Annotated[list[str], Field(min_length=2, max_length=2)]
+    measure: Literal["pearson", "cramers_v"]
+    real: Association | None
+    synthetic: Association | None
+    difference: Annotated[float, Field(ge=-2, le=2, allow_inf_nan=False)] | None
+
+
+class Associations(Open):
+    method: str
+    columns: list[str]
+    pairs: list[PairAssociation]
+
+
+class ColumnDetection(Open):
+    column: str
+    auc: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class Detection(Open):
+    method: str
+    columns: list[ColumnDetection]
+
+
+class DcrChart(Open):
+    method: str
+    cells: list[ChartCell]
+    suppressed: bool = False
+    n: dict[str, Count] = Field(default_factory=dict)
+
+
+class Charts(Open):
+    """What the release report draws (BRIEF §11.7): aggregates only, written by `evaluate`
+    (synthgov/metrics/aggregates.py); no count in 1..min_cell_count-1 anywhere."""
+
+    version: Literal[1]
+    min_cell_count: int = Field(ge=1, description="The policy's `charts.min_cell_count`.")
+    columns: list[ColumnChart] = Field(default_factory=list)
+    associations: Associations | None = None
+    detection: Detection | None = None
+    dcr: DcrChart | None = None
+
+    @model_validator(mode="after")
+    def _no_small_cell(self) -> Charts:
+        tables: list[tuple[tuple[str | int, ...], list[ChartCell]]] = [
+            (("columns", i, "cells"), c.cells) for i, c in enumerate(self.columns)
+        ]
+        if self.dcr is not None:
+            tables.append((("dcr", "cells"), self.dcr.cells))
+        for where, cells in tables:
+            for j, cell in enumerate(cells):
+                if any(0 < count < self.min_cell_count for count in cell.counts()):
+                    raise FieldError(
+                        (*where, j),
+                        f"counts fewer than min_cell_count ({self.min_cell_count}) rows; "
+                        "a chart cell is 0 or at least that",
+                    )
+        return self
+
+
 class Report(Open):
     schema_version: SchemaVersion
     synthgov_version: str
@@ -153,6 +242,10 @@ class Report(Open):
     config: Config
     metrics: list[Metric]
     seconds: dict[str, FiniteFloat] = Field(default_factory=dict)
+    charts: Charts | None = Field(
+        None,
+        description="The release report's chart aggregates; absent in reports before it.",
+    )
 
     @model_validator(mode="after")
     def _no_duplicate_metrics(self) -> Report:

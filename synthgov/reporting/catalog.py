@@ -77,6 +77,28 @@ def page_of(dataset: str) -> str:
     return f"datasets/{dataset}.html"
 
 
+def report_page_of(release: ReleaseState) -> str:
+    """The release report page, beside its dataset's page (`datasets/claims@2026.1.html`)."""
+    return f"datasets/{release.release}.html"
+
+
+def report_pages(states: list[DatasetState]) -> dict[str, bytes]:
+    """Every release's report page, drawn from its report.json (`reporting.release_report`)."""
+    from synthgov.reporting.release_report import render as release_report
+
+    return {
+        report_page_of(release): release_report(
+            release.report,
+            scorecard=[s.judged for s in release.scores],
+            title=f"Release report: {release.release}",
+            back=(f"{Release.of(release.release).dataset}.html#{anchor(release)}", release.release),
+        ).encode()
+        for state in states
+        for release in state.releases
+        if release.report is not None
+    }
+
+
 def anchor(release: ReleaseState) -> str:
     return f"release-{release.version}"
 
@@ -297,6 +319,12 @@ def _release(
     if release.blocking:
         rules = ", ".join(f"<code>{_e(r)}</code>" for r in release.blocking)
         parts.append(f"<p>Blocked by: {rules}</p>")
+    if release.report is not None:
+        parts.append(
+            f'<p><a href="{_e(report_page_of(release).removeprefix("datasets/"))}">Release '
+            "report</a>: column distributions, associations, detection, DCR, attacks and "
+            "subgroups, drawn from the release's report.json.</p>"
+        )
     parts += [
         "<h4>Scorecard</h4>",
         _scorecard(release),
@@ -591,6 +619,7 @@ def render(
     """Every file of the catalog: relative path -> bytes; `notices`: what expires soon."""
     today, notices = now.date(), notices or []
     files = {page_of(s.dataset): dataset_page(s, today, notices) for s in states}
+    files.update(report_pages(states))
     files["index.html"] = index_page(states, head, today, notices)
     datasets = []
     for state in states:
