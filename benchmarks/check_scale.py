@@ -91,60 +91,32 @@ overrides:
   fidelity.detection_auc: {{threshold: 0.7}}
 """
 
-MANIFEST = """\
-schema_version: 1
-dataset: {dataset}
-version: "{version}"
-created_at: "2026-09-02T10:00:00Z"
-author: author@example.org
-source: {{id: {dataset}-db, snapshot: {{id: "2026-09-01", sha256: {sha}}}}}
-generator: {{name: ctgan, version: "0.10.1", parameters: {{epochs: 300}}, seed: 7}}
-artifact: {{location: "s3://bucket/{dataset}-{version}.parquet", sha256: {artifact}, rows: 1000, columns: 4, schema_sha256: {sha}}}
-privacy: {{mechanism: aim, notion: approx, epsilon: 1.0, delta: 0.000001}}
-intended_uses: [model development]
-"""
-
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from synthgov.decision import digests  # noqa: E402
 from synthgov.files.loading import parse_document  # noqa: E402
-from tests.helpers import signing  # noqa: E402  (real ssh-keygen keys and signed approvals)
+from tests.helpers import samples, signing  # noqa: E402  (sample documents, real ssh-keygen keys)
 from tests.helpers.samples import PASSING  # noqa: E402  (the passing metrics the tests use)
-
-SHA = "a" * 64
 
 
 def report(dataset: str, card_sha: str, artifact: str) -> str:
-    inputs = {"sha256": SHA, "rows": 10, "columns": 4}
-    data = {
-        "schema_version": 1,
-        "synthgov_version": "0.1.0",
-        "dataset": dataset,
-        "card_sha256": card_sha,
-        "inputs": {
-            "real": inputs,
-            "holdout": {**inputs, "rows": 5},
-            "synthetic": {**inputs, "sha256": artifact},
-        },
-        "config": {
-            "seed": 0,
-            "target": "fraud",
-            "sample_sizes": {"dcr": 10},
-            "subgroups": {"metric": "fidelity.column_shapes", "min_rows": 30},
-        },
-        "metrics": PASSING,
-        "seconds": {"fidelity": 0.4},
-    }
+    """The tests' sample report with every passing metric, about `dataset`'s `artifact` (its
+    content fingerprint, sketch and the seed they derive follow, as the integrity gate asks)."""
+    data = json.loads(samples.report_json(PASSING, card_sha, artifact))
+    data["dataset"] = dataset
     return json.dumps(data, indent=1)
+
+
+def manifest(dataset: str, version: str, artifact: str) -> str:
+    """The tests' sample manifest, of `dataset` at `version`, shipping `artifact`."""
+    text = samples.MANIFEST.replace("claims", dataset).replace('"1.10"', f'"{version}"')
+    return samples.manifest_for(artifact, text)
 
 
 def release_files(dataset: str, version: str, card_sha: str) -> dict[str, str]:
     artifact = hashlib.sha256(f"{dataset}@{version}".encode()).hexdigest()
     folder = f"datasets/{dataset}/releases/{version}"
     return {
-        f"{folder}/manifest.yaml": MANIFEST.format(
-            dataset=dataset, version=version, sha=SHA, artifact=artifact
-        ),
+        f"{folder}/manifest.yaml": manifest(dataset, version, artifact),
         f"{folder}/report.json": report(dataset, card_sha, artifact),
     }
 
