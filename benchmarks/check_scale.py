@@ -335,6 +335,7 @@ def time_in_process(repo: Path, env: dict[str, str]) -> float:
 
 def breakdown_steps() -> list[tuple[str, list[str]]]:
     """Cumulative steps of one `synthgov check`: each adds one cost to the one before."""
+    third_party = "import click, yaml; from pydantic import BaseModel"
     modules = "; ".join(f"import {m}" for m in CHECK_MODULES)
     build = (
         f"{modules}; from synthgov import models; import importlib.metadata; "
@@ -342,11 +343,11 @@ def breakdown_steps() -> list[tuple[str, list[str]]]:
     )
     return [
         ("python -c pass (interpreter start)", [sys.executable, "-c", "pass"]),
+        ("+ import click, yaml, pydantic.BaseModel", [sys.executable, "-c", third_party]),
         (
-            "+ import click, yaml, pydantic.BaseModel",
-            [sys.executable, "-c", "import click, yaml; from pydantic import BaseModel"],
+            "+ import synthgov.cli (console script)",
+            [sys.executable, "-c", f"{third_party}; import synthgov.cli"],
         ),
-        ("+ import synthgov.cli (console script)", [sys.executable, "-c", "import synthgov.cli"]),
         ("+ import everything check imports", [sys.executable, "-c", modules]),
         (f"+ build the {len(CHECK_KINDS)} models check validates", [sys.executable, "-c", build]),
         ("synthgov check --base main (all of it)", [str(SYNTHGOV), "check", "--base", "main"]),
