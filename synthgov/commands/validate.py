@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,7 +18,10 @@ from synthgov.errors import InputError, Location, Problem
 from synthgov.files import consistency, governance, layout
 from synthgov.files.loading import Loaded
 from synthgov.files.paths import iter_files, relative_to_root
-from synthgov.models import Card, Ledger, Policy, Registry
+from synthgov.models import Card, Ledger, Policy
+
+if TYPE_CHECKING:
+    from synthgov.models import Registry
 
 
 def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:
@@ -64,6 +68,8 @@ def lockout_warnings(
     policy/: a role of `policy_changes` that no reviewer holds, or fewer holders with a key
     valid now than the approvals need. Registering one is itself a change to policy/, so a
     repository whose first commit has no policy-admin can never change its policy again."""
+    from synthgov.models import Registry  # only when policy/ is validated
+
     if registry is None:
         if not (root / layout.REVIEWERS).exists():
             return []

@@ -23,7 +23,7 @@ from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
 from synthgov.git.history import Repository
-from synthgov.models import Card, Ledger, Manifest, Report, Revocation, Waiver
+from synthgov.models import Card, Ledger, Manifest, Report, Waiver
 from synthgov.models.common import Classification
 
 
@@ -54,6 +54,8 @@ def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -
     report: Loaded[Report] = head.load(f"{folder}/report.json", Report)
     revocation = None
     if head.read(f"{folder}/revocation.yaml") is not None:
+        from synthgov.models import Revocation  # built only when the release is revoked
+
         revocation = head.load(f"{folder}/revocation.yaml", Revocation)
     source = (base_card or card).model.source.id
     return ReleaseContext(

@@ -28,7 +28,6 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext, files, policy, revalidation
-from synthgov.models import Revalidation
 
 
 @dataclass(frozen=True)
@@ -85,6 +84,8 @@ def check_release(
 
 def _check_records(ctx: ReleaseContext, paths: tuple[str, ...], head: Tree) -> ReleaseResult:
     """Revalidation records only, each judged by the revalidation gate."""
+    from synthgov.models import Revalidation  # built only for a run that reads records
+
     found: list[Finding] = []
     seen = _measured(ctx, head, paths)
     for path in paths:
@@ -101,6 +102,8 @@ def _measured(ctx: ReleaseContext, head: Tree, checked: tuple[str, ...]) -> dict
     """The real data the release has been measured on already -> where: its own training
     and holdout tables, and the real table of each revalidation record at head but those
     being `checked`."""
+    from synthgov.models import Revalidation  # built only for a run that reads records
+
     report = ctx.report.model
     seen = {
         revalidation.content(report.inputs.real): ctx.report.document.path,

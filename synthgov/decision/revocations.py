@@ -11,7 +11,7 @@ from __future__ import annotations
 from synthgov.content import RevokedTable, Table
 from synthgov.decision.sides import Tree, kind_of
 from synthgov.gates.policy import artifact_table
-from synthgov.models import Manifest, Revocation
+from synthgov.models import Manifest
 
 #: Folder ids remembered by one run before it starts afresh.
 REMEMBERED = 64
@@ -36,6 +36,8 @@ class Revocations:
         for path in tree.find("datasets", "revocation.yaml"):
             if kind_of(path) != "revocation":
                 continue
+            from synthgov.models import Revocation  # built only when a release is revoked
+
             revocation: Revocation = tree.load(path, Revocation).model
             table = Table(revocation.artifact_sha256)
             manifest_path = path.rsplit("/", 1)[0] + "/manifest.yaml"

@@ -20,7 +20,7 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import dates, files, revalidation
-from synthgov.models import Card, Manifest, Registry, Revalidation, Waiver
+from synthgov.models import Card, Manifest, Registry, Waiver
 
 
 def _current(
@@ -59,6 +59,8 @@ def _current(
 def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
     """Each current release past its card's `revalidation_days` or whose latest
     revalidation failed, and each date after `now` that would postpone the schedule."""
+    from synthgov.models import Revalidation  # the scheduled run's; a check builds it not
+
     releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
     try:
         current, results = _current(head, releases, now)

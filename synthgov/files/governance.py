@@ -69,10 +69,6 @@ def _identity(kind: str, ids: dict[str, str], model: Any) -> list[tuple[tuple[st
     return problems
 
 
-#: Model -> its file kind, the inverse of `KINDS`.
-_KIND_OF: dict[type[BaseModel], str] = {model: kind for kind, model in KINDS.items()}
-
-
 @overload
 def load_bytes(raw: bytes, path: str, kind: None = None) -> Loaded[BaseModel]: ...
 @overload

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 
 from synthgov.content import RevokedTable
 from synthgov.files.loading import Loaded
-from synthgov.models import Card, Ledger, Manifest, Policy, Report, Revocation, Waiver
+from synthgov.models import Card, Ledger, Manifest, Policy, Report, Waiver
 from synthgov.models.common import Classification
 
 if TYPE_CHECKING:
     from synthgov.decision.review import Evidence, Review
+    from synthgov.models import Revocation
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgov import clock
 from synthgov.decision.findings import Finding, Severity
@@ -20,7 +20,10 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Document, Loaded, validate
 from synthgov.gates import ReleaseContext, metrics
-from synthgov.models import Card, Manifest, Report, Revalidation
+from synthgov.models import Card, Manifest, Report
+
+if TYPE_CHECKING:
+    from synthgov.models import Revalidation
 
 
 def failing_rules(ctx: ReleaseContext, report: dict[str, Any]) -> list[str]:

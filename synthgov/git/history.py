@@ -623,8 +623,11 @@ class Repository:
         )
         if done.returncode != 0:
             raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
-        paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)
-        return sorted(_utf8(p) for p in paths if p.rsplit("/", 1)[-1] == name)
+        # matched as bytes, decoded when matched: a large tree lists 20,000 names for a few
+        wanted = name.encode("utf-8", "surrogateescape")
+        suffix = b"/" + wanted
+        found = (n for n in done.stdout.split(b"\0") if n == wanted or n.endswith(suffix))
+        return sorted(_utf8(n.decode("utf-8", "surrogateescape")) for n in found)
 
     def list_files(self, commit: str, prefix: str) -> list[str]:
         """Paths of every non-folder entry under the folder `prefix` at `commit`, sorted.

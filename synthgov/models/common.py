@@ -48,7 +48,14 @@ class Model(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, strict=True, use_enum_values=False, validate_default=True
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        use_enum_values=False,
+        validate_default=True,
+        # a class's validator is built when it first validates, not at import: a run builds
+        # the models of the files it reads, and no others (docs/benchmarks.md, "check")
+        defer_build=True,
     )
 
 

@@ -14,14 +14,17 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-
-from cryptography.hazmat.primitives.asymmetric import ec
+from typing import TYPE_CHECKING
 
 from synthgov.errors import UnusableKeyError
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
 MIN_RSA_BITS = 3072
 
-SSH_CURVES = {"nistp256": ec.SECP256R1(), "nistp384": ec.SECP384R1(), "nistp521": ec.SECP521R1()}
+#: SSH curve name -> its class in `cryptography.hazmat.primitives.asymmetric.ec`.
+SSH_CURVES = {"nistp256": "SECP256R1", "nistp384": "SECP384R1", "nistp521": "SECP521R1"}
 SSH_KEY_TYPES = (
     "ssh-ed25519",
     "ecdsa-sha2-nistp256",
@@ -71,6 +74,19 @@ def ssh_fingerprint(blob: bytes) -> str:
     return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
+def ssh_curve(name: str) -> ec.EllipticCurve:
+    """The curve of an SSH curve name of `SSH_CURVES`; cryptography is imported here, when
+    a key is checked or a signature verified, so that a gate without them starts faster.
+
+    Raises:
+        KeyError: not a curve of `SSH_CURVES`.
+    """
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    curve: ec.EllipticCurve = getattr(ec, SSH_CURVES[name])()
+    return curve
+
+
 def parse_ssh_public_key(text: str) -> PublicKey:
     """Parse one `authorized_keys`-style line (`type base64 [comment]`).
 
@@ -101,11 +117,14 @@ def parse_ssh_public_key(text: str) -> PublicKey:
         curve_name = reader.string().decode("ascii", "replace")
         if not algorithm.startswith("sk-") and algorithm != f"ecdsa-sha2-{curve_name}":
             raise UnusableKeyError("the key's curve does not match its type")
-        curve = SSH_CURVES.get(curve_name)
-        if curve is None or (algorithm.startswith("sk-") and curve_name != "nistp256"):
+        if curve_name not in SSH_CURVES or (
+            algorithm.startswith("sk-") and curve_name != "nistp256"
+        ):
             raise UnusableKeyError(f"unsupported curve {curve_name!r}")
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         try:
-            ec.EllipticCurvePublicKey.from_encoded_point(curve, reader.string())
+            ec.EllipticCurvePublicKey.from_encoded_point(ssh_curve(curve_name), reader.string())
         except ValueError:
             raise UnusableKeyError("the key's point is not on its curve") from None
     else:  # ssh-rsa

@@ -21,11 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-
 from synthgov.errors import SignatureError, UnusableKeyError, printable
 from synthgov.signing import keys
 
@@ -38,15 +33,10 @@ HASH_ALGORITHMS: dict[str, Callable[[bytes], Any]] = {
     "sha256": hashlib.sha256,
     "sha512": hashlib.sha512,
 }
-_CURVE_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "nistp256": hashes.SHA256,
-    "nistp384": hashes.SHA384,
-    "nistp521": hashes.SHA512,
-}
-_RSA_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "rsa-sha2-256": hashes.SHA256,
-    "rsa-sha2-512": hashes.SHA512,
-}
+#: The hash of each curve and RSA algorithm, by its name in `cryptography.hazmat.primitives.
+#: hashes` (cryptography is imported when a signature is verified, not with the gate).
+_CURVE_HASHES: dict[str, str] = {"nistp256": "SHA256", "nistp384": "SHA384", "nistp521": "SHA512"}
+_RSA_HASHES: dict[str, str] = {"rsa-sha2-256": "SHA256", "rsa-sha2-512": "SHA512"}
 USER_PRESENT = 0x01  # PROTOCOL.u2f: the authenticator saw a touch
 
 
@@ -166,6 +156,8 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
         keys.parse_ssh_public_key(f"{key_type} {base64.b64encode(blob).decode()}")
     except UnusableKeyError as exc:
         raise SignatureError(f"embedded key: {exc}") from None
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     key: Any
     try:
         if key_type in ("ssh-ed25519", "sk-ssh-ed25519@openssh.com"):
@@ -174,8 +166,9 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
             exponent, modulus = reader.mpint(), reader.mpint()
             key = rsa.RSAPublicNumbers(exponent, modulus).public_key()
         else:
-            curve = keys.SSH_CURVES[reader.text()]
-            key = ec.EllipticCurvePublicKey.from_encoded_point(curve, reader.string())
+            key = ec.EllipticCurvePublicKey.from_encoded_point(
+                keys.ssh_curve(reader.text()), reader.string()
+            )
     except ValueError as exc:  # e.g. an RSA exponent not below the modulus (not the reader's)
         raise SignatureError(f"embedded key: invalid {key_type} key") from exc
     application = reader.string() if key_type.startswith("sk-") else b""
@@ -230,6 +223,8 @@ def _parse(armored: str | bytes) -> _Parsed:
         point = _Reader(inner.string(), "ECDSA signature")
         r, s = point.mpint(), point.mpint()
         point.end()
+        from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
         raw = encode_dss_signature(r, s)
     flags = counter = 0
     if key_type.startswith("sk-"):
@@ -295,15 +290,20 @@ def verify(
             + parsed.counter.to_bytes(4, "big")
             + hashlib.sha256(signed).digest()
         )
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
     key = parsed.key
     try:
         if isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(parsed.raw, signed)
         elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(parsed.raw, signed, padding.PKCS1v15(), _RSA_HASHES[parsed.algorithm]())
+            digest = getattr(hashes, _RSA_HASHES[parsed.algorithm])()
+            key.verify(parsed.raw, signed, padding.PKCS1v15(), digest)
         else:
             curve = "nistp256" if parsed.key_type.startswith("sk-") else parsed.key_type[-8:]
-            key.verify(parsed.raw, signed, ec.ECDSA(_CURVE_HASHES[curve]()))
+            key.verify(parsed.raw, signed, ec.ECDSA(getattr(hashes, _CURVE_HASHES[curve])()))
     except InvalidSignature:
         raise SignatureError("bad signature: it does not match the signed message") from None
     return sshsig
