@@ -98,7 +98,7 @@ def with_tuning(
     """
     from synthgov.files import governance, layout
     from synthgov.models import Policy
-    from synthgov.models.ledger import Loss
+    from synthgov.models.loss import Loss
 
     dp = privacy["notion"] != "none"
     own = (

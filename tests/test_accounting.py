@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from synthgov.budget import accounting
 from synthgov.budget.accounting import INFINITY, compose, fits, rho_of, spent, summary
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Cap, Loss
+from synthgov.models.ledger import Cap
+from synthgov.models.loss import Loss
 from tests.helpers import ROOT
 
 D = Decimal
@@ -314,7 +315,8 @@ import sys
 from decimal import Decimal as D
 from synthgov.budget.accounting import fits
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Cap, Loss
+from synthgov.models.ledger import Cap
+from synthgov.models.loss import Loss
 pure, approx = Loss(epsilon=D("0.5")), Loss(epsilon=D("1.0"), delta=D("0.0000001"))
 assert fits(Notion.PURE, Cap(epsilon=D("1")), [pure, pure])
 assert fits(Notion.APPROX, Cap(epsilon=D("3"), delta=D("0.000001")), [pure, approx])

@@ -18,7 +18,7 @@ from synthgov.budget.debits import record_debit
 from synthgov.errors import InputError
 from synthgov.files import governance
 from synthgov.models import Ledger
-from synthgov.models.ledger import Loss
+from synthgov.models.loss import Loss
 from tests.helpers import samples
 from tests.helpers.cli import Result, Synthgov
 

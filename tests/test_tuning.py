@@ -185,7 +185,7 @@ def test_a_release_without_dp_cannot_claim_tuning_runs(synthgov: Synthgov, base:
 def _loss(**figures: str) -> Any:
     from decimal import Decimal
 
-    from synthgov.models.ledger import Loss
+    from synthgov.models.loss import Loss
 
     return Loss(**{k: Decimal(v) for k, v in figures.items()})
 

@@ -39,7 +39,8 @@ from typing import Any
 
 from synthgov import extras
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Cap, Loss
+from synthgov.models.ledger import Cap
+from synthgov.models.loss import Loss
 
 INFINITY = Decimal("Infinity")
 ZERO = Decimal(0)

@@ -41,7 +41,8 @@ from synthgov.models.common import (
     ReleaseRef,
     format_timestamp,
 )
-from synthgov.models.ledger import NOTION_RULES, Entry, Loss, Tuning, TuningRuns
+from synthgov.models.ledger import NOTION_RULES, Entry
+from synthgov.models.loss import Loss, Tuning, TuningRuns
 from synthgov.signing.canonical import canonical
 
 USAGE = "give the cap as --epsilon E [--delta D] or --rho R --delta D"

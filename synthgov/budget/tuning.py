@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from synthgov.budget import accounting
-from synthgov.models.ledger import Tuning, TuningRuns
+from synthgov.models.loss import Tuning, TuningRuns
 from synthgov.models.manifest import Privacy
 
 FIGURES = ("epsilon", "delta", "rho")

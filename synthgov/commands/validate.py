@@ -18,10 +18,10 @@ from synthgov.errors import InputError, Location, Problem
 from synthgov.files import consistency, governance, layout
 from synthgov.files.loading import Loaded
 from synthgov.files.paths import iter_files, relative_to_root
-from synthgov.models import Card, Ledger, Policy
+from synthgov.models import Card, Policy
 
 if TYPE_CHECKING:
-    from synthgov.models import Registry
+    from synthgov.models import Ledger, Registry
 
 
 def _targets(root: Path, paths: tuple[str, ...], cwd: Path) -> tuple[list[str], list[Problem]]:
@@ -111,6 +111,8 @@ def _ledger_of(
 ) -> Loaded[Ledger] | None:
     """The card's source ledger, validated with the rest or read for the comparison; None
     when there is none or it is invalid (reported on its own when validated)."""
+    from synthgov.models import Ledger  # built only when a card is validated
+
     path = layout.ledger_path(card.source.id)
     found = loaded.get(path)
     if found is None and (root / path).is_file():

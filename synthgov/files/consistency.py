@@ -7,13 +7,18 @@ Pure over loaded files: it reads models and their source maps and returns proble
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 
 from synthgov.errors import ExpressionError, Problem
 from synthgov.files.loading import Loaded
-from synthgov.models import Card, Ledger, Policy, Waiver
+from synthgov.models import Card, Policy, Waiver
 from synthgov.models.common import Enforcement
 from synthgov.models.policy import card_override_problems
+
+if TYPE_CHECKING:
+    from synthgov.models import Ledger
 
 
 def card_problems(card: Loaded[Card], policy: Loaded[Policy]) -> list[Problem]:

@@ -39,7 +39,8 @@ from synthgov.files.loading import KeyPath, Loaded
 from synthgov.gates import ReleaseContext
 from synthgov.models import Ledger, Manifest
 from synthgov.models.common import Notion
-from synthgov.models.ledger import Cap, Entry, Loss
+from synthgov.models.ledger import Cap, Entry
+from synthgov.models.loss import Loss
 from synthgov.models.manifest import Privacy
 
 FIGURES = ("epsilon", "delta", "rho")

@@ -24,7 +24,7 @@ from synthgov.models.common import (
     Timestamp,
     Version,
 )
-from synthgov.models.ledger import Loss, Tuning, tuning_kind_problem
+from synthgov.models.loss import Loss, Tuning, tuning_kind_problem
 
 
 class Snapshot(Model):
