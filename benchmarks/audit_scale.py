@@ -39,7 +39,7 @@ from check_scale import CARD, POLICY, git_env, ledger, release_files
 from synthgov.cli import main as synthgov_main
 from synthgov.decision import digests
 from synthgov.files.loading import parse_document
-from tests.helpers import signing
+from tests.helpers import samples, signing
 
 RELEASE_EVERY = 10
 RELEASES_PER_DATASET = 10
@@ -65,6 +65,25 @@ def _commit(mark: int, files: dict[str, str], message: str) -> bytes:
     if mark > 1:
         head += f"from :{mark - 1}\n".encode()
     return head + b"".join(_blob(p, t) for p, t in files.items()) + b"\n"
+
+
+def _release(dataset: str, version: str, card_sha: str) -> dict[str, str]:
+    """check_scale's release as today's integrity gate wants it: content fingerprints, the
+    seed they derive, and tables as large as the privacy metrics' trial counts."""
+    files = release_files(dataset, version, card_sha)
+    folder = f"datasets/{dataset}/releases/{version}"
+    artifact = hashlib.sha256(f"{dataset}@{version}".encode()).hexdigest()
+    fingerprint = samples.fingerprint_of(artifact)
+    sketch = ", ".join(f'"{h}"' for h in samples.sketch_of(fingerprint))
+    files[f"{folder}/manifest.yaml"] = files[f"{folder}/manifest.yaml"].replace(
+        f"sha256: {artifact}, rows: 1000, columns: 4, schema_sha256: {samples.SHA}}}",
+        f"sha256: {artifact}, rows: 1000, columns: 4, schema_sha256: {samples.SHA}, "
+        f'fingerprint: "{fingerprint}", distinct_rows: 3, sketch: [{sketch}]}}',
+    )
+    data = json.loads(samples.report_json(samples.PASSING, card_sha, artifact))
+    data["dataset"] = dataset
+    files[f"{folder}/report.json"] = json.dumps(data, indent=1)
+    return files
 
 
 def build(root: Path, commits: int, env: dict[str, str], merges: bool = False) -> tuple[int, float]:
@@ -101,7 +120,7 @@ def build(root: Path, commits: int, env: dict[str, str], merges: bool = False) -
         dataset = f"ds-{made % datasets:04d}"
         version = f"1.{made // datasets}"
         made += 1
-        files = release_files(dataset, version, card_shas[dataset])
+        files = _release(dataset, version, card_shas[dataset])
         folder = f"datasets/{dataset}/releases/{version}"
         digest = digests.release_digest(
             *(

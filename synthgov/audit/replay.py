@@ -217,7 +217,8 @@ class Replay:
         if commit not in trees:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
-            trees[commit] = commit_tree(self.repo, commit)
+            found = partial(self.repo.find_named, commit)  # only changed folders are re-read
+            trees[commit] = replace(commit_tree(self.repo, commit), named=found)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
