@@ -308,6 +308,8 @@ class Repository:
 
     def close(self) -> None:
         self._cat.close()
+        self._blobs.clear()  # a closed repository reads nothing, not even from memory
+        self._blob_bytes = 0
 
     def __enter__(self) -> Repository:
         return self
