@@ -273,8 +273,9 @@ class Repository:
         self._named_in: dict[tuple[str, str], tuple[str, ...]] = {}
         self._blobs: OrderedDict[str, bytes] = OrderedDict()  # checked blobs, by id
         self._blob_bytes = 0
-        #: how many objects were read from git (trees, blobs, commits): what a run costs
-        self.objects_read = 0
+        #: trees and files looked at, from git or from memory: the work of a run, which
+        #: `audit` keeps proportional to what each commit changed (tests count it)
+        self.visits = 0
 
     # --- opening and refs ---------------------------------------------------------------
 
@@ -558,6 +559,18 @@ class Repository:
             )
         return found
 
+    def first_parent_ids(self, revision: str) -> set[str]:
+        """The ids of `revision`'s first-parent history, from one `git rev-list`: whether a
+        commit is still on main without listing what every commit changed.
+
+        Raises:
+            GitError: unknown revision.
+        """
+        done = self._git("rev-list", "--first-parent", self._commit(revision), "--")
+        if done.returncode != 0:
+            raise GitError(f"cannot list the history of {revision}: {_first_line(done.stderr)}")
+        return set(done.stdout.decode("ascii", "replace").split())
+
     def paths_changed(self, commit: str) -> list[str]:
         """Every path a non-merge commit changes against its parent (all of them for a root)."""
         done = self._git(
@@ -589,6 +602,7 @@ class Repository:
             InputError: the path is (or passes through) a symbolic link or a submodule, is a
                 folder, is larger than MAX_FILE_BYTES, or is a Git LFS pointer.
         """
+        self.visits += 1
         entry = self._entry(commit, path)
         if entry is None:
             return None
@@ -733,6 +747,7 @@ class Repository:
         return self._commit_trees[commit]
 
     def _tree(self, oid: str) -> TreeEntries:
+        self.visits += 1
         tree = self._trees.get(oid)
         if tree is None:
             tree = self._trees[oid] = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
@@ -749,7 +764,6 @@ class Repository:
         return found
 
     def _object(self, oid: str, kind: str) -> bytes:
-        self.objects_read += 1
         found = self._cat.contents(oid)
         if found is None:
             raise GitError(f"object {oid} is missing from the repository")
