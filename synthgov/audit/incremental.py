@@ -64,7 +64,6 @@ class Start:
             "releases": dict(state.releases),
         }
 
-
     def drop_repeats(self, outcome: AuditResult) -> None:
         """Drop a finding found again after the carried ones (an old checkpoint that is
         verified anew says what it said then)."""
@@ -134,7 +133,9 @@ def start(repo: Repository, root: Path, given: Path, tip: str, now: datetime) ->
         if (k := layout.classify(p)) and k.kind == "ledger"
     ]
     heads = checkpoints.ledger_heads(partial(repo.read, point.commit), ledger_paths)
-    problems = [p.message for p in checkpoints.verify(point, data, registry, True, commit.tree, heads)]
+    problems = [
+        p.message for p in checkpoints.verify(point, data, registry, True, commit.tree, heads)
+    ]
     late = clock.future_problem("created_at", point.created_at, now)
     if late:
         problems.append(late)

@@ -84,16 +84,12 @@ def run(
                 raise UsageError("checkpoints are signed with an SSH key: pass --key FILE")
             whole = ".." not in revisions and at is None  # else no state to carry
             state = (
-                checkpoints.state_of(
-                    outcome.document(generated_at), start.state if start else None
-                )
+                checkpoints.state_of(outcome.document(generated_at), start.state if start else None)
                 if whole
                 else None
             )
             tree = history[-1].tree if history else start.commit.tree if start else ""
-            written = checkpoints.write(
-                repo, root, tip, tree, signing.path, generated_at, state
-            )
+            written = checkpoints.write(repo, root, tip, tree, signing.path, generated_at, state)
     document = outcome.document(generated_at)
     if written:
         click.echo(
