@@ -2,9 +2,10 @@
 
 Everything the gate trusts or judges is read from commit objects, never from the working
 tree, so uncommitted edits, `.gitattributes` filters and symbolic links in a checkout cannot
-change what is checked (signing.md §8, attacks 34–37, 42). One `git cat-file --batch-check`
-and one `git cat-file --batch` process serve every object read: reading a file costs a few
-pipe round trips (one per folder on its path, cached), whatever the repository's size.
+change what is checked (signing.md §8, attacks 34–37, 42). One `git cat-file --batch`
+process serves every object read: reading a file costs a few pipe round trips (one per
+folder on its path and one for the file, each remembered by object id), whatever the
+repository's size; a file's size is checked from its header before its bytes are kept.
 
 Every git process runs with replace refs and grafts disabled and without the caller's
 `GIT_DIR`-style variables, and a shallow repository is refused: each would change which
@@ -136,7 +137,8 @@ _GOVERNANCE_FOLDED = {fold(top): top for top in layout.GOVERNANCE_DIRS}
 
 
 class _CatFile:
-    """Two long-running `git cat-file` processes: headers (size first) and contents."""
+    """A long-running `git cat-file --batch` process: each object's header (its size
+    first), then its contents."""
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self._root, self._env = root, env
@@ -163,11 +165,6 @@ class _CatFile:
             raise GitError("git cat-file stopped unexpectedly")
         return proc.stdout, header.split()
 
-    def info(self, oid: str) -> tuple[str, int] | None:
-        """(type, size) of an object, or None when the repository lacks it."""
-        _, fields = self._ask("--batch-check", oid)
-        return _header(oid, fields)
-
     def contents(self, oid: str) -> tuple[str, bytes] | None:
         """(type, bytes) of an object, or None when the repository lacks it."""
         stream, fields = self._ask("--batch", oid)
@@ -178,6 +175,28 @@ class _CatFile:
         if len(data) != found[1] + 1:
             raise GitError("git cat-file stopped unexpectedly")
         return found[0], data[:-1]
+
+
+    def limited(self, oid: str, limit: int) -> tuple[str, int, bytes | None] | None:
+        """(type, size, bytes) of an object in one round trip, the bytes None when the size
+        is over `limit` (read and dropped, never held); None when the repository lacks it."""
+        stream, fields = self._ask("--batch", oid)
+        found = _header(oid, fields)
+        if found is None:
+            return None
+        kind, size = found
+        if size > limit:
+            left = size + 1
+            while left:
+                chunk = stream.read(min(left, 1 << 20))
+                if not chunk:
+                    raise GitError("git cat-file stopped unexpectedly")
+                left -= len(chunk)
+            return kind, size, None
+        data = stream.read(size + 1)
+        if len(data) != size + 1:
+            raise GitError("git cat-file stopped unexpectedly")
+        return kind, size, data[:-1]
 
 
 def _start(root: Path, env: dict[str, str], mode: str) -> subprocess.Popen[bytes]:
@@ -612,14 +631,17 @@ class Repository:
         if cached is not None:  # an unchanged file of an earlier commit: no git round trip
             self._blobs.move_to_end(oid)
             return cached
-        kind, size = self._info(oid)
+        found = self._cat.limited(oid, MAX_FILE_BYTES)  # one round trip, size checked first
+        if found is None:
+            raise GitError(f"object {oid} is missing from the repository")
+        kind, size, content = found
         if kind != "blob":
             raise InputError.at(path, f"is a Git {kind} object, not a file")
-        if size > MAX_FILE_BYTES:
+        if content is None:
             raise InputError.at(
                 path, f"file is larger than the {MAX_FILE_BYTES // 1024} KiB limit ({size} bytes)"
             )
-        data = self._object(oid, "blob")
+        data = content
         if data.startswith(_LFS_POINTERS):
             raise InputError.at(
                 path, "is a Git LFS pointer, not the file; commit governance files without LFS"
@@ -756,12 +778,6 @@ class Repository:
         else:
             self._trees.move_to_end(oid)
         return tree
-
-    def _info(self, oid: str) -> tuple[str, int]:
-        found = self._cat.info(oid)
-        if found is None:
-            raise GitError(f"object {oid} is missing from the repository")
-        return found
 
     def _object(self, oid: str, kind: str) -> bytes:
         found = self._cat.contents(oid)
