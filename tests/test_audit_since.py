@@ -105,9 +105,9 @@ def test_an_incremental_audit_judges_what_follows_the_checkpoint_as_a_full_audit
 
 
 def test_a_checkpoint_of_an_incremental_audit_chains_the_state(
-    synthgov: Synthgov, clean: Path, dana: signing.Person
+    synthgov: Synthgov, clean: Path, dana: signing.Person, tmp_path: Path
 ) -> None:
-    first = checkpoint(synthgov, clean, dana)
+    first = checkpoint(synthgov, clean, dana).rename(tmp_path / "kept.yaml")  # a copy outside
     write(clean, "notes.txt", "later\n")
     commit(clean, "a later commit")
     second = checkpoint(synthgov, clean, dana, "--since", str(first))

@@ -21,6 +21,7 @@ import subprocess
 import unicodedata
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
@@ -148,7 +149,8 @@ class _CatFile:
     def close(self) -> None:
         self._finalizer()
 
-    def _ask(self, mode: str, oid: str) -> tuple[IO[bytes], list[bytes]]:
+    def _send(self, mode: str, oids: list[str]) -> IO[bytes]:
+        """Ask for every object of `oids` in one write: the answers come in that order."""
         if not self._finalizer.alive:
             raise GitError("the repository was closed; open it again to read from it")
         proc = self._procs.get(mode)
@@ -156,47 +158,53 @@ class _CatFile:
             proc = self._procs[mode] = _start(self._root, self._env, mode)
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(oid.encode("ascii") + b"\n")
+            proc.stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
             proc.stdin.flush()
         except OSError:
             raise GitError("git cat-file stopped unexpectedly") from None
-        header = proc.stdout.readline()
-        if not header.endswith(b"\n"):
-            raise GitError("git cat-file stopped unexpectedly")
-        return proc.stdout, header.split()
+        return proc.stdout
 
     def contents(self, oid: str) -> tuple[str, bytes] | None:
         """(type, bytes) of an object, or None when the repository lacks it."""
-        stream, fields = self._ask("--batch", oid)
-        found = _header(oid, fields)
-        if found is None:
-            return None
-        data = stream.read(found[1] + 1)
-        if len(data) != found[1] + 1:
-            raise GitError("git cat-file stopped unexpectedly")
-        return found[0], data[:-1]
+        found = self.limited(oid, None)
+        return None if found is None or found[2] is None else (found[0], found[2])
 
-
-    def limited(self, oid: str, limit: int) -> tuple[str, int, bytes | None] | None:
+    def limited(self, oid: str, limit: int | None) -> tuple[str, int, bytes | None] | None:
         """(type, size, bytes) of an object in one round trip, the bytes None when the size
         is over `limit` (read and dropped, never held); None when the repository lacks it."""
-        stream, fields = self._ask("--batch", oid)
-        found = _header(oid, fields)
-        if found is None:
-            return None
-        kind, size = found
-        if size > limit:
-            left = size + 1
-            while left:
-                chunk = stream.read(min(left, 1 << 20))
-                if not chunk:
-                    raise GitError("git cat-file stopped unexpectedly")
-                left -= len(chunk)
-            return kind, size, None
-        data = stream.read(size + 1)
-        if len(data) != size + 1:
-            raise GitError("git cat-file stopped unexpectedly")
-        return kind, size, data[:-1]
+        return self.many([oid], limit)[0]
+
+    def many(
+        self, oids: list[str], limit: int | None
+    ) -> list[tuple[str, int, bytes | None] | None]:
+        """`limited` for several objects in one round trip (a few dozen at most: all the
+        questions are written before the first answer is read)."""
+        if not oids:
+            return []
+        stream = self._send("--batch", oids)
+        return [_answer(stream, oid, limit) for oid in oids]
+
+
+def _answer(stream: IO[bytes], oid: str, limit: int | None) -> tuple[str, int, bytes | None] | None:
+    header = stream.readline()
+    if not header.endswith(b"\n"):
+        raise GitError("git cat-file stopped unexpectedly")
+    found = _header(oid, header.split())
+    if found is None:
+        return None
+    kind, size = found
+    if limit is not None and size > limit:
+        left = size + 1
+        while left:
+            chunk = stream.read(min(left, 1 << 20))
+            if not chunk:
+                raise GitError("git cat-file stopped unexpectedly")
+            left -= len(chunk)
+        return kind, size, None
+    data = stream.read(size + 1)
+    if len(data) != size + 1:
+        raise GitError("git cat-file stopped unexpectedly")
+    return kind, size, data[:-1]
 
 
 def _start(root: Path, env: dict[str, str], mode: str) -> subprocess.Popen[bytes]:
@@ -564,6 +572,8 @@ class Repository:
         for record in done.stdout.split(b"\x01")[1:]:
             header, _, rest = record.partition(b"\0")
             sha, tree, time, *parents = header.decode("ascii").split()
+            if self._hex.fullmatch(sha) and self._hex.fullmatch(tree):
+                self._commit_trees[sha] = tree  # no commit object to read for its tree
             entries = _parse_name_status(rest.lstrip(b"\n"))
             changes = tuple((c.path, c.status) for c in _governed(entries))
             found.append(
@@ -646,11 +656,14 @@ class Repository:
             raise InputError.at(
                 path, "is a Git LFS pointer, not the file; commit governance files without LFS"
             )
+        self._remember_blob(oid, data)
+        return data
+
+    def _remember_blob(self, oid: str, data: bytes) -> None:
         self._blobs[oid] = data
         self._blob_bytes += len(data)
         while self._blob_bytes > _BLOB_CACHE_BYTES:
             self._blob_bytes -= len(self._blobs.popitem(last=False)[1])
-        return data
 
     def folder_id(self, commit: str, prefix: str) -> str | None:
         """The object id of the folder `prefix` at `commit` (None when absent): equal ids,
@@ -678,6 +691,37 @@ class Repository:
             raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
         paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)
         return sorted(_utf8(p) for p in paths if p.rsplit("/", 1)[-1] == name)
+
+    def prefetch(self, commit: str, paths: Iterable[str]) -> None:
+        """Read the folders on `paths` at `commit` and their files, the ones not yet
+        remembered, in one round trip per folder depth instead of one per object: what
+        deciding a commit reads of what it changed (`audit`). Nothing is judged here: a
+        file that `read` would refuse is left for `read` to refuse.
+        """
+        level: dict[str, list[list[str]]] = {self._root_tree(commit): [p.split("/") for p in paths]}
+        blobs: list[str] = []
+        while level:
+            wanted = [oid for oid in level if oid not in self._trees]
+            for oid, found in zip(wanted, self._cat.many(wanted, None), strict=True):
+                if found is not None and found[0] == "tree" and found[2] is not None:
+                    self._remember_tree(oid, _parse_tree(found[2], self._oid_bytes))
+            below: dict[str, list[list[str]]] = {}
+            for oid, names in level.items():
+                tree = self._trees.get(oid)
+                if tree is None:
+                    continue
+                for parts in names:
+                    mode, child = tree.get(parts[0], ("", ""))
+                    if len(parts) > 1 and mode == _TREE:
+                        below.setdefault(child, []).append(parts[1:])
+                    elif len(parts) == 1 and mode.startswith("100") and child not in self._blobs:
+                        blobs.append(child)
+            level = below
+        blobs = list(dict.fromkeys(blobs))
+        for oid, found in zip(blobs, self._cat.many(blobs, MAX_FILE_BYTES), strict=True):
+            if found is not None and found[0] == "blob" and found[2] is not None:
+                if not found[2].startswith(_LFS_POINTERS):
+                    self._remember_blob(oid, found[2])
 
     def find_named(self, commit: str, prefix: str, name: str) -> list[str]:
         """Paths under `prefix` at `commit` whose file name is `name`, as `named` gives
@@ -772,12 +816,16 @@ class Repository:
         self.visits += 1
         tree = self._trees.get(oid)
         if tree is None:
-            tree = self._trees[oid] = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
-            if len(self._trees) > _TREE_CACHE:
-                self._trees.popitem(last=False)
+            tree = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
+            self._remember_tree(oid, tree)
         else:
             self._trees.move_to_end(oid)
         return tree
+
+    def _remember_tree(self, oid: str, tree: TreeEntries) -> None:
+        self._trees[oid] = tree
+        if len(self._trees) > _TREE_CACHE:
+            self._trees.popitem(last=False)
 
     def _object(self, oid: str, kind: str) -> bytes:
         found = self._cat.contents(oid)
