@@ -719,9 +719,9 @@ class Repository:
             level = below
         blobs = list(dict.fromkeys(blobs))
         for oid, found in zip(blobs, self._cat.many(blobs, MAX_FILE_BYTES), strict=True):
-            if found is not None and found[0] == "blob" and found[2] is not None:
-                if not found[2].startswith(_LFS_POINTERS):
-                    self._remember_blob(oid, found[2])
+            data = found[2] if found is not None and found[0] == "blob" else None
+            if data is not None and not data.startswith(_LFS_POINTERS):
+                self._remember_blob(oid, data)
 
     def find_named(self, commit: str, prefix: str, name: str) -> list[str]:
         """Paths under `prefix` at `commit` whose file name is `name`, as `named` gives
