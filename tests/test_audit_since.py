@@ -187,12 +187,17 @@ def test_a_checkpoint_without_state_cannot_start_an_incremental_audit(
     assert "no such" in refused(synthgov, clean, tmp_path / "missing.yaml", tmp_path).lower()
 
 
-def test_since_takes_no_range_that_starts_elsewhere(
-    synthgov: Synthgov, clean: Path, dana: signing.Person
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["--range", "main~1..main"], "A..REV"), (["--at", "2026-10-01T00:00:00Z"], "--at")],
+)
+def test_since_takes_no_range_that_starts_elsewhere_and_no_other_clock(
+    synthgov: Synthgov, clean: Path, dana: signing.Person, args: list[str], said: str
 ) -> None:
     point = checkpoint(synthgov, clean, dana)
-    result = synthgov("audit", "--since", str(point), "--range", "main~1..main", cwd=clean)
-    assert result.code == 2 and "--since" in result.err and not result.out
+    result = synthgov("audit", "--since", str(point), *args, cwd=clean)
+    assert result.code == 2 and said in result.err and not result.out
+    assert len(result.err.strip().splitlines()) == 1
 
 
 def _work_of_the_last_decision(repo: Path) -> tuple[int, dict[str, Any]]:

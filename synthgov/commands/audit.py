@@ -37,6 +37,8 @@ def run(
     pack = outputs.folder(out) if out is not None else None  # refused before the replay
     if since is not None and revisions is not None and ".." in revisions:
         raise UsageError("--since starts after its checkpoint: give --range REV, not A..REV")
+    if since is not None and at is not None:  # the carried state was judged at other times
+        raise UsageError("--at judges every commit at one instant: audit in full, not --since")
     with Repository.open(root) as repo:
         revisions = revisions or repo.default_base()
         start = None
