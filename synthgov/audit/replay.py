@@ -283,7 +283,7 @@ class Replay:
 
     def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
         changes = list(commit.changes)
-        self.repo.prefetch(commit.sha, [path for path, _ in changes])  # a few round trips
+        self.repo.prefetch(commit.objects)  # what it changed, in one round trip
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):

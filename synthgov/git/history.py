@@ -52,9 +52,12 @@ _LFS_POINTERS = (
     b"version https://hawser.github.com/spec/",
 )
 _TREE, _SYMLINK, _GITLINK = "40000", "120000", "160000"
+_RAW_TREE = "040000"  # a folder's mode as `git log --raw` prints it
 _TREE_CACHE = 4096
 _NAMED_CACHE = 1 << 16
 _BLOB_CACHE_BYTES = 32 << 20
+_BATCH = 256  # object ids asked at once: far less than a pipe's 64 KiB
+_PREFETCH = 1024  # a commit that changes more objects is read as it is judged
 _STATUSES = frozenset("AMDT")
 _COLLISION = (
     "differs from {other} only by case or Unicode normalisation; "
@@ -81,6 +84,7 @@ class FirstParent:
     parents: tuple[str, ...]
     changes: tuple[tuple[str, str], ...]  # governance (path, status) against the first parent
     paths: tuple[str, ...]  # every path changed against the first parent
+    objects: tuple[str, ...] = ()  # its tree and the new ids of every folder and file changed
 
 
 def _environment() -> dict[str, str]:
@@ -177,12 +181,14 @@ class _CatFile:
     def many(
         self, oids: list[str], limit: int | None
     ) -> list[tuple[str, int, bytes | None] | None]:
-        """`limited` for several objects in one round trip (a few dozen at most: all the
-        questions are written before the first answer is read)."""
-        if not oids:
-            return []
-        stream = self._send("--batch", oids)
-        return [_answer(stream, oid, limit) for oid in oids]
+        """`limited` for several objects, one round trip per `_BATCH` of them (the
+        questions of a batch are written before its first answer is read)."""
+        found: list[tuple[str, int, bytes | None] | None] = []
+        for at in range(0, len(oids), _BATCH):  # never more questions than the pipe holds
+            chunk = oids[at : at + _BATCH]
+            stream = self._send("--batch", chunk)
+            found += [_answer(stream, oid, limit) for oid in chunk]
+        return found
 
 
 def _answer(stream: IO[bytes], oid: str, limit: int | None) -> tuple[str, int, bytes | None] | None:
@@ -560,7 +566,9 @@ class Repository:
             "--first-parent",
             "--diff-merges=first-parent",
             "--no-renames",
-            "--name-status",
+            "--raw",
+            "-t",  # the folders too: their new ids, for `prefetch`
+            "--no-abbrev",
             "--reverse",
             "--format=%x01%H %T %ct %P",
             revisions,
@@ -574,8 +582,12 @@ class Repository:
             sha, tree, time, *parents = header.decode("ascii").split()
             if self._hex.fullmatch(sha) and self._hex.fullmatch(tree):
                 self._commit_trees[sha] = tree  # no commit object to read for its tree
-            entries = _parse_name_status(rest.lstrip(b"\n"))
+            raw = _parse_raw(rest.lstrip(b"\n"))
+            entries: list[tuple[str, str, str | None]] = [
+                (c.status, c.path, None) for c in raw if _RAW_TREE not in c.modes
+            ]
             changes = tuple((c.path, c.status) for c in _governed(entries))
+            new = (c.blob for c in raw if self._hex.fullmatch(c.blob) and c.blob.strip("0"))
             found.append(
                 FirstParent(
                     sha,
@@ -584,6 +596,7 @@ class Repository:
                     tuple(parents),
                     changes,
                     tuple(path for _, path, _ in entries),
+                    (tree, *new),
                 )
             )
         return found
@@ -692,35 +705,25 @@ class Repository:
         paths = (n.decode("utf-8", "surrogateescape") for n in done.stdout.split(b"\0") if n)
         return sorted(_utf8(p) for p in paths if p.rsplit("/", 1)[-1] == name)
 
-    def prefetch(self, commit: str, paths: Iterable[str]) -> None:
-        """Read the folders on `paths` at `commit` and their files, the ones not yet
-        remembered, in one round trip per folder depth instead of one per object: what
-        deciding a commit reads of what it changed (`audit`). Nothing is judged here: a
-        file that `read` would refuse is left for `read` to refuse.
+    def prefetch(self, objects: Iterable[str]) -> None:
+        """Read the folders and files of `objects` not yet remembered in one round trip
+        (a commit's new objects, `FirstParent.objects`): what deciding a commit reads of
+        what it changed (`audit`). Nothing is judged here: a file that `read` would refuse
+        is left for `read` to refuse, and a commit that changes a great many is read as
+        it is judged.
         """
-        level: dict[str, list[list[str]]] = {self._root_tree(commit): [p.split("/") for p in paths]}
-        blobs: list[str] = []
-        while level:
-            wanted = [oid for oid in level if oid not in self._trees]
-            for oid, found in zip(wanted, self._cat.many(wanted, None), strict=True):
-                if found is not None and found[0] == "tree" and found[2] is not None:
-                    self._remember_tree(oid, _parse_tree(found[2], self._oid_bytes))
-            below: dict[str, list[list[str]]] = {}
-            for oid, names in level.items():
-                tree = self._trees.get(oid)
-                if tree is None:
-                    continue
-                for parts in names:
-                    mode, child = tree.get(parts[0], ("", ""))
-                    if len(parts) > 1 and mode == _TREE:
-                        below.setdefault(child, []).append(parts[1:])
-                    elif len(parts) == 1 and mode.startswith("100") and child not in self._blobs:
-                        blobs.append(child)
-            level = below
-        blobs = list(dict.fromkeys(blobs))
-        for oid, found in zip(blobs, self._cat.many(blobs, MAX_FILE_BYTES), strict=True):
-            data = found[2] if found is not None and found[0] == "blob" else None
-            if data is not None and not data.startswith(_LFS_POINTERS):
+        wanted = [
+            o for o in dict.fromkeys(objects) if o not in self._trees and o not in self._blobs
+        ]
+        if len(wanted) > _PREFETCH:
+            return
+        for oid, found in zip(wanted, self._cat.many(wanted, MAX_FILE_BYTES), strict=True):
+            kind, data = (found[0], found[2]) if found is not None else ("", None)
+            if data is None:
+                continue
+            if kind == "tree":
+                self._remember_tree(oid, _parse_tree(data, self._oid_bytes))
+            elif kind == "blob" and not data.startswith(_LFS_POINTERS):
                 self._remember_blob(oid, data)
 
     def find_named(self, commit: str, prefix: str, name: str) -> list[str]:
@@ -878,6 +881,7 @@ class RawChange:
     path: str  # the path after the change (before it, for a deletion)
     old_path: str | None
     blob: str  # the new content's object id (all zeros for a deletion)
+    modes: tuple[str, str] = ("", "")  # (before, after); a folder's is 040000 (`-t`)
 
 
 def _parse_raw(out: bytes) -> list[RawChange]:
@@ -893,13 +897,13 @@ def _parse_raw(out: bytes) -> list[RawChange]:
         parts = header.decode("ascii", "replace").split()
         if not header.startswith(b":") or len(parts) != 5:
             raise GitError(f"unexpected git log output: {header[:80]!r}")
-        status, blob = parts[4][:1], parts[3]
+        status, blob, modes = parts[4][:1], parts[3], (parts[0].lstrip(":"), parts[1])
         names = [f.decode("utf-8", "surrogateescape") for f in fields[at + 1 : at + 3]]
         if status in "RC" and len(names) == 2:
-            entries.append(RawChange(status, names[1], names[0], blob))
+            entries.append(RawChange(status, names[1], names[0], blob, modes))
             at += 3
         elif names:
-            entries.append(RawChange(status, names[0], None, blob))
+            entries.append(RawChange(status, names[0], None, blob, modes))
             at += 2
         else:
             raise GitError(f"unexpected git log output: {header[:80]!r}")
