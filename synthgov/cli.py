@@ -512,6 +512,13 @@ def catalog(ctx: click.Context, /, out: Path) -> int:
     type=click.Path(dir_okay=False, path_type=Path),
     help="SSH key for --checkpoint (default: git's user.signingkey).",
 )
+@click.option(
+    "--since",
+    metavar="CHECKPOINT",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Judge only the commits after this signed checkpoint file, carrying its state "
+    "(it must verify, else exit 2).",
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -522,6 +529,7 @@ def audit(
     out: Path | None,
     checkpoint: bool,
     key: Path | None,
+    since: Path | None,
 ) -> int:
     """Replay main's first-parent history and re-decide every release at the policy,
     registry and clock of its time; report what reached main without passing.
@@ -540,6 +548,7 @@ def audit(
         out=start / out if out else None,
         checkpoint=checkpoint,
         key=key,
+        since=start / since if since else None,
     )
 
 

@@ -5,13 +5,16 @@ commit, its tree and every ledger's head, with the auditor's clock. It is signed
 canonical JSON without `signature` (SSHSIG, namespace `synthgov-checkpoint`) by a reviewer
 of the checkpointed commit's registry who holds `auditor` or `policy-admin`: a role that
 answers for the trust root, so that a release author cannot pin a history they rewrote.
-Building and judging records is pure; `recorded` and `write` read Git and the working
-tree, sign with ssh-keygen and write the file.
+A checkpoint of a whole-history audit also holds that audit's state and its digest
+(`state_of`, `state_sha256`): what `audit --since` carries forward. Building and judging
+records is pure; `recorded` and `write` read Git and the working tree, sign with
+ssh-keygen and write the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from synthgov.files.paths import iter_files, read_bytes, write_new
 from synthgov.files.writing import to_yaml
 from synthgov.git.history import Repository
 from synthgov.models import Checkpoint, Registry
+from synthgov.models.checkpoint import AuditState
 from synthgov.models.common import format_timestamp
 from synthgov.signing import canonical, sshsig
 from synthgov.signing.keys import parse_ssh_public_key
@@ -67,6 +71,28 @@ def unsigned(
         "created_at": format_timestamp(created_at),
         "reviewer": reviewer,
     }
+
+
+def state_of(document: Mapping[str, Any], carried: AuditState | None) -> dict[str, Any]:
+    """The state a checkpoint of `document`'s head records: the audit's findings and
+    latest budgets (which hold the carried ones when it was incremental), each release's
+    verdict and the counts, added to what `carried` brought; as the file will hold it."""
+    releases = dict(carried.releases) if carried else {}
+    releases.update({r["release"]: r["verdict"] for r in document["releases"]})
+    latest = {point["source"]: point for point in document["budgets"]}
+    state = {
+        "commits": document["commits"] + (carried.commits if carried else 0),
+        "decided": document["decided"] + (carried.decided if carried else 0),
+        "findings": document["findings"],
+        "releases": dict(sorted(releases.items())),
+        "budgets": [latest[source] for source in sorted(latest)],
+    }
+    return AuditState.model_validate(state).model_dump(mode="json", exclude_none=True)
+
+
+def state_sha256(state: Any) -> str:
+    """sha256 of the canonical JSON of a state as the file holds it."""
+    return hashlib.sha256(canonical.canonical(state)).hexdigest()
 
 
 def payload(data: dict[str, Any]) -> bytes:
@@ -192,9 +218,18 @@ def recorded(repo: Repository, root: Path, tip: str) -> dict[tuple[str, bytes], 
     return found
 
 
-def write(repo: Repository, root: Path, head: str, tree: str, key: Path, now: datetime) -> str:
+def write(
+    repo: Repository,
+    root: Path,
+    head: str,
+    tree: str,
+    key: Path,
+    now: datetime,
+    state: dict[str, Any] | None = None,
+) -> str:
     """Sign a checkpoint of `head` with the SSH key file `key` and write it under
     `FOLDER`; its path. The signer must be an auditor or policy admin of `head`'s registry.
+    `state` (from `state_of`) is recorded with its digest, for `audit --since`.
 
     Raises:
         UsageError: the key cannot sign, or is not such a reviewer's.
@@ -209,6 +244,8 @@ def write(repo: Repository, root: Path, head: str, tree: str, key: Path, now: da
     ]
     heads = ledger_heads(lambda p: repo.read(head, p), ledger_paths)
     data: dict[str, Any] = unsigned(head, tree, heads, now, "unknown")
+    if state is not None:
+        data.update(state=state, state_sha256=state_sha256(state))
     probe = _sign(key, b"synthgov checkpoint key probe")
     reviewer, why = signer_of(probe, registry, now)
     if reviewer is None:

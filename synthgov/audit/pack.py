@@ -91,6 +91,23 @@ def _summary(doc: dict[str, Any]) -> list[tuple[str, str]]:
             "date no signed checkpoint bounds: a claim)",
         ),
         ("Generated", doc["generated_at"]),
+        *_since(doc.get("since")),
+    ]
+
+
+def _since(since: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The row of an incremental audit: where it started and what it carried."""
+    if not since:
+        return []
+    return [
+        (
+            "Incremental audit",
+            f"only the commits after the checkpoint {since['checkpoint']} of "
+            f"{since['commit'][:12]} ({since['created_at']}, signed by {since['reviewer']}) "
+            f"were judged; its state (sha256 {since['state_sha256']}: "
+            f"{since['commits']} earlier commits, {since['findings']} findings, "
+            f"{len(since['releases'])} releases) is carried, not replayed",
+        )
     ]
 
 

@@ -105,6 +105,8 @@ class AuditResult:
     releases: dict[str, ReleaseRecord] = field(default_factory=dict)
     budgets: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
+    #: the verified checkpoint an incremental audit started after (`audit/incremental.py`)
+    since: dict[str, Any] | None = None
 
     def add(
         self,
@@ -162,6 +164,7 @@ class AuditResult:
             "findings": self.findings,
             "budgets": self.budgets,
             "checkpoints": self.checkpoints,
+            "since": self.since,
         }
 
 
@@ -217,7 +220,8 @@ class Replay:
         if commit not in trees:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
-            trees[commit] = commit_tree(self.repo, commit)
+            found = partial(self.repo.find_named, commit)  # only changed folders are re-read
+            trees[commit] = replace(commit_tree(self.repo, commit), named=found)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
@@ -240,10 +244,20 @@ class Replay:
             self._stack.enter_context(trust.verifier)
         return replace(trust, now=now, verifier=trust.verifier.at(now))  # one keyring per root
 
-    def run(self, revisions: str, history: list[FirstParent]) -> AuditResult:
-        head = history[-1].sha if history else ""
-        outcome = AuditResult(revisions, head, len(history), 0, self.at)
-        previous: FirstParent | None = None
+    def run(
+        self,
+        revisions: str,
+        history: list[FirstParent],
+        *,
+        previous: FirstParent | None = None,
+        outcome: AuditResult | None = None,
+    ) -> AuditResult:
+        """Judge every commit of `history` (oldest first); `previous` is the commit before
+        the first (an incremental audit's checkpoint), `outcome` what is carried into it."""
+        head = history[-1].sha if history else (previous.sha if previous else "")
+        if outcome is None:
+            outcome = AuditResult(revisions, head, 0, 0, self.at)
+        outcome.commits += len(history)
         for commit in history:
             if previous is not None and commit.time < previous.time:
                 outcome.add(
@@ -269,6 +283,7 @@ class Replay:
 
     def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
         changes = list(commit.changes)
+        self.repo.prefetch(commit.objects)  # what it changed, in one round trip
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):
@@ -498,6 +513,8 @@ def verify_checkpoints(
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
         start = index.get(point.commit)
+        if start is None and history and history[0].parents[:1] == (point.commit,):
+            start = -1  # the range starts right after the checkpoint (`--since`, `A..B`)
         if start is not None and not problems:
             bound = clock.shift(point.created_at, -checkpoints.SKEW)
             for later in history[start + 1 :]:

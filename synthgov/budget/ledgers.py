@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -335,9 +336,11 @@ def _without_cap(text: str, path: str) -> tuple[str, tuple[int, int]]:
     return text, (len(text), 0)
 
 
+@lru_cache(maxsize=256)
 def _protected_end(text: str, path: str) -> int:
     """Where the part of `text` that must never change ends: after its last entry's
-    content, or at the `entries` key of a ledger without entries."""
+    content, or at the `entries` key of a ledger without entries. Remembered by text: a
+    commit's ledger is the next commit's base ledger (`audit`)."""
     root = loading.compose(text, path)
     if not isinstance(root, MappingNode):
         return 0

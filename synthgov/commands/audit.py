@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from synthgov.audit import checkpoints
-from synthgov.audit.replay import Replay, anchor, verify_checkpoints
+from synthgov.audit import checkpoints, incremental
+from synthgov.audit.replay import AuditResult, Replay, anchor, verify_checkpoints
 from synthgov.errors import InputError, UsageError
 from synthgov.git.history import Repository
 from synthgov.reporting import outputs
@@ -29,28 +29,49 @@ def run(
     out: Path | None,
     checkpoint: bool,
     key: Path | None,
+    since: Path | None = None,
 ) -> int:
     from synthgov.audit.pack import render_html, render_markdown
 
     generated_at = datetime.now(UTC).replace(microsecond=0)
     pack = outputs.folder(out) if out is not None else None  # refused before the replay
+    if since is not None and revisions is not None and ".." in revisions:
+        raise UsageError("--since starts after its checkpoint: give --range REV, not A..REV")
+    if since is not None and at is not None:  # the carried state was judged at other times
+        raise UsageError("--at judges every commit at one instant: audit in full, not --since")
     with Repository.open(root) as repo:
         revisions = revisions or repo.default_base()
-        history = repo.first_parent(revisions)
-        if not history:
-            raise InputError.at(revisions, "the range holds no commit to audit")
-        tip = history[-1].sha
+        start = None
+        recorded = None
+        if since is None:
+            history = repo.first_parent(revisions)
+            if not history:
+                raise InputError.at(revisions, "the range holds no commit to audit")
+            tip = history[-1].sha
+        else:  # verified before anything of it is used; fail closed, no partial pack
+            tip = repo.resolve(revisions, "ref")
+            start = incremental.start(repo, root, since, tip, generated_at)
+            history = repo.first_parent(f"{start.checkpoint.commit}..{tip}")
+            recorded = checkpoints.recorded(repo, root, tip)
+            recorded[(start.name, start.raw)] = None
         full = None
-        if ".." in revisions:  # checkpoints before the range are still on main's history
-            full = {c.sha for c in repo.first_parent(tip)}
+        if ".." in revisions or start is not None:  # earlier checkpoints are on main too
+            full = repo.first_parent_ids(tip)
+        outcome = AuditResult(revisions, tip, 0, 0, at)
+        if start is not None:
+            start.seed(outcome)
         replay = Replay(repo, at, generated_at)
         try:
-            outcome = replay.run(revisions, history)
+            replay.run(
+                revisions, history, previous=start.commit if start else None, outcome=outcome
+            )
         finally:
             replay.close()
-        verify_checkpoints(
-            repo, history, tip, checkpoints.recorded(repo, root, tip), outcome, full, generated_at
-        )
+        if recorded is None:
+            recorded = checkpoints.recorded(repo, root, tip)
+        verify_checkpoints(repo, history, tip, recorded, outcome, full, generated_at)
+        if start is not None:
+            start.drop_repeats(outcome)
         anchor(history, outcome)
         written = None
         if checkpoint:
@@ -63,9 +84,14 @@ def run(
             signing = signing_key(root, key)
             if signing.format != "sshsig" or signing.path is None:
                 raise UsageError("checkpoints are signed with an SSH key: pass --key FILE")
-            written = checkpoints.write(
-                repo, root, tip, history[-1].tree, signing.path, generated_at
+            whole = ".." not in revisions and at is None  # else no state to carry
+            state = (
+                checkpoints.state_of(outcome.document(generated_at), start.state if start else None)
+                if whole
+                else None
             )
+            tree = history[-1].tree if history else start.commit.tree if start else ""
+            written = checkpoints.write(repo, root, tip, tree, signing.path, generated_at, state)
     document = outcome.document(generated_at)
     if written:
         click.echo(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from synthgov import options
@@ -86,6 +87,13 @@ class Placed:
 
 def classify(path: str | PurePosixPath) -> Placed | None:
     """The kind of a repository-relative path, or None when it is not a governance file."""
+    return _classified(path if isinstance(path, str) else path.as_posix())
+
+
+@lru_cache(maxsize=1 << 14)
+def _classified(path: str) -> Placed | None:
+    """`classify`, remembered by the path: an audit asks about the same paths at every
+    commit."""
     text = PurePosixPath(path).as_posix()
     for kind, pattern in (*PATTERNS.items(), *MORE_PATTERNS):
         match = pattern.fullmatch(text)

@@ -96,11 +96,29 @@ def effective(
     return head, True
 
 
+#: The last ledgers judged and their issues: a release's gate and the pull request's
+#: ledger changes judge the same pair of loaded ledgers one after the other (the objects
+#: are kept alive here, so `is` cannot mistake new ones for old).
+_LAST: list[tuple[Loaded[Ledger], Loaded[Ledger] | None, bool, list[ledgers.Issue]]] = []
+
+
 def _issues(
     head: Loaded[Ledger], base: Loaded[Ledger] | None, header_approved: bool = False
 ) -> list[ledgers.Issue]:
     """`header_approved`: the pull request's `budget_changes` approvals cover a change of
     the header (gates/changes.py), so the entries are compared but for their links."""
+    if _LAST:
+        last_head, last_base, last_approved, issues = _LAST[0]
+        if last_head is head and last_base is base and last_approved == header_approved:
+            return list(issues)
+    issues = _judged(head, base, header_approved)
+    _LAST[:] = [(head, base, header_approved, issues)]
+    return list(issues)
+
+
+def _judged(
+    head: Loaded[Ledger], base: Loaded[Ledger] | None, header_approved: bool
+) -> list[ledgers.Issue]:
     data = head.document.data
     found = (
         ledgers.history_issues(head.document, base.document, header_approved)

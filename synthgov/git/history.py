@@ -2,9 +2,10 @@
 
 Everything the gate trusts or judges is read from commit objects, never from the working
 tree, so uncommitted edits, `.gitattributes` filters and symbolic links in a checkout cannot
-change what is checked (signing.md §8, attacks 34–37, 42). One `git cat-file --batch-check`
-and one `git cat-file --batch` process serve every object read: reading a file costs a few
-pipe round trips (one per folder on its path, cached), whatever the repository's size.
+change what is checked (signing.md §8, attacks 34–37, 42). One `git cat-file --batch`
+process serves every object read: reading a file costs a few pipe round trips (one per
+folder on its path and one for the file, each remembered by object id), whatever the
+repository's size; a file's size is checked from its header before its bytes are kept.
 
 Every git process runs with replace refs and grafts disabled and without the caller's
 `GIT_DIR`-style variables, and a shallow repository is refused: each would change which
@@ -20,6 +21,7 @@ import subprocess
 import unicodedata
 import weakref
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
@@ -50,7 +52,12 @@ _LFS_POINTERS = (
     b"version https://hawser.github.com/spec/",
 )
 _TREE, _SYMLINK, _GITLINK = "40000", "120000", "160000"
+_RAW_TREE = "040000"  # a folder's mode as `git log --raw` prints it
 _TREE_CACHE = 4096
+_NAMED_CACHE = 1 << 16
+_BLOB_CACHE_BYTES = 32 << 20
+_BATCH = 256  # object ids asked at once: far less than a pipe's 64 KiB
+_PREFETCH = 1024  # a commit that changes more objects is read as it is judged
 _STATUSES = frozenset("AMDT")
 _COLLISION = (
     "differs from {other} only by case or Unicode normalisation; "
@@ -77,6 +84,7 @@ class FirstParent:
     parents: tuple[str, ...]
     changes: tuple[tuple[str, str], ...]  # governance (path, status) against the first parent
     paths: tuple[str, ...]  # every path changed against the first parent
+    objects: tuple[str, ...] = ()  # its tree and the new ids of every folder and file changed
 
 
 def _environment() -> dict[str, str]:
@@ -134,7 +142,8 @@ _GOVERNANCE_FOLDED = {fold(top): top for top in layout.GOVERNANCE_DIRS}
 
 
 class _CatFile:
-    """Two long-running `git cat-file` processes: headers (size first) and contents."""
+    """A long-running `git cat-file --batch` process: each object's header (its size
+    first), then its contents."""
 
     def __init__(self, root: Path, env: dict[str, str]) -> None:
         self._root, self._env = root, env
@@ -144,7 +153,8 @@ class _CatFile:
     def close(self) -> None:
         self._finalizer()
 
-    def _ask(self, mode: str, oid: str) -> tuple[IO[bytes], list[bytes]]:
+    def _send(self, mode: str, oids: list[str]) -> IO[bytes]:
+        """Ask for every object of `oids` in one write: the answers come in that order."""
         if not self._finalizer.alive:
             raise GitError("the repository was closed; open it again to read from it")
         proc = self._procs.get(mode)
@@ -152,30 +162,55 @@ class _CatFile:
             proc = self._procs[mode] = _start(self._root, self._env, mode)
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(oid.encode("ascii") + b"\n")
+            proc.stdin.write(b"".join(oid.encode("ascii") + b"\n" for oid in oids))
             proc.stdin.flush()
         except OSError:
             raise GitError("git cat-file stopped unexpectedly") from None
-        header = proc.stdout.readline()
-        if not header.endswith(b"\n"):
-            raise GitError("git cat-file stopped unexpectedly")
-        return proc.stdout, header.split()
-
-    def info(self, oid: str) -> tuple[str, int] | None:
-        """(type, size) of an object, or None when the repository lacks it."""
-        _, fields = self._ask("--batch-check", oid)
-        return _header(oid, fields)
+        return proc.stdout
 
     def contents(self, oid: str) -> tuple[str, bytes] | None:
         """(type, bytes) of an object, or None when the repository lacks it."""
-        stream, fields = self._ask("--batch", oid)
-        found = _header(oid, fields)
-        if found is None:
-            return None
-        data = stream.read(found[1] + 1)
-        if len(data) != found[1] + 1:
-            raise GitError("git cat-file stopped unexpectedly")
-        return found[0], data[:-1]
+        found = self.limited(oid, None)
+        return None if found is None or found[2] is None else (found[0], found[2])
+
+    def limited(self, oid: str, limit: int | None) -> tuple[str, int, bytes | None] | None:
+        """(type, size, bytes) of an object in one round trip, the bytes None when the size
+        is over `limit` (read and dropped, never held); None when the repository lacks it."""
+        return self.many([oid], limit)[0]
+
+    def many(
+        self, oids: list[str], limit: int | None
+    ) -> list[tuple[str, int, bytes | None] | None]:
+        """`limited` for several objects, one round trip per `_BATCH` of them (the
+        questions of a batch are written before its first answer is read)."""
+        found: list[tuple[str, int, bytes | None] | None] = []
+        for at in range(0, len(oids), _BATCH):  # never more questions than the pipe holds
+            chunk = oids[at : at + _BATCH]
+            stream = self._send("--batch", chunk)
+            found += [_answer(stream, oid, limit) for oid in chunk]
+        return found
+
+
+def _answer(stream: IO[bytes], oid: str, limit: int | None) -> tuple[str, int, bytes | None] | None:
+    header = stream.readline()
+    if not header.endswith(b"\n"):
+        raise GitError("git cat-file stopped unexpectedly")
+    found = _header(oid, header.split())
+    if found is None:
+        return None
+    kind, size = found
+    if limit is not None and size > limit:
+        left = size + 1
+        while left:
+            chunk = stream.read(min(left, 1 << 20))
+            if not chunk:
+                raise GitError("git cat-file stopped unexpectedly")
+            left -= len(chunk)
+        return kind, size, None
+    data = stream.read(size + 1)
+    if len(data) != size + 1:
+        raise GitError("git cat-file stopped unexpectedly")
+    return kind, size, data[:-1]
 
 
 def _start(root: Path, env: dict[str, str], mode: str) -> subprocess.Popen[bytes]:
@@ -268,6 +303,12 @@ class Repository:
         self._cat = _CatFile(root, env)
         self._trees: OrderedDict[str, TreeEntries] = OrderedDict()
         self._commit_trees: dict[str, str] = {}
+        self._named_in: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._blobs: OrderedDict[str, bytes] = OrderedDict()  # checked blobs, by id
+        self._blob_bytes = 0
+        #: trees and files looked at, from git or from memory: the work of a run, which
+        #: `audit` keeps proportional to what each commit changed (tests count it)
+        self.visits = 0
 
     # --- opening and refs ---------------------------------------------------------------
 
@@ -301,6 +342,8 @@ class Repository:
 
     def close(self) -> None:
         self._cat.close()
+        self._blobs.clear()  # a closed repository reads nothing, not even from memory
+        self._blob_bytes = 0
 
     def __enter__(self) -> Repository:
         return self
@@ -523,7 +566,9 @@ class Repository:
             "--first-parent",
             "--diff-merges=first-parent",
             "--no-renames",
-            "--name-status",
+            "--raw",
+            "-t",  # the folders too: their new ids, for `prefetch`
+            "--no-abbrev",
             "--reverse",
             "--format=%x01%H %T %ct %P",
             revisions,
@@ -535,8 +580,14 @@ class Repository:
         for record in done.stdout.split(b"\x01")[1:]:
             header, _, rest = record.partition(b"\0")
             sha, tree, time, *parents = header.decode("ascii").split()
-            entries = _parse_name_status(rest.lstrip(b"\n"))
+            if self._hex.fullmatch(sha) and self._hex.fullmatch(tree):
+                self._commit_trees[sha] = tree  # no commit object to read for its tree
+            raw = _parse_raw(rest.lstrip(b"\n"))
+            entries: list[tuple[str, str, str | None]] = [
+                (c.status, c.path, None) for c in raw if _RAW_TREE not in c.modes
+            ]
             changes = tuple((c.path, c.status) for c in _governed(entries))
+            new = (c.blob for c in raw if self._hex.fullmatch(c.blob) and c.blob.strip("0"))
             found.append(
                 FirstParent(
                     sha,
@@ -545,9 +596,22 @@ class Repository:
                     tuple(parents),
                     changes,
                     tuple(path for _, path, _ in entries),
+                    (tree, *new),
                 )
             )
         return found
+
+    def first_parent_ids(self, revision: str) -> set[str]:
+        """The ids of `revision`'s first-parent history, from one `git rev-list`: whether a
+        commit is still on main without listing what every commit changed.
+
+        Raises:
+            GitError: unknown revision.
+        """
+        done = self._git("rev-list", "--first-parent", self._commit(revision), "--")
+        if done.returncode != 0:
+            raise GitError(f"cannot list the history of {revision}: {_first_line(done.stderr)}")
+        return set(done.stdout.decode("ascii", "replace").split())
 
     def paths_changed(self, commit: str) -> list[str]:
         """Every path a non-merge commit changes against its parent (all of them for a root)."""
@@ -580,24 +644,39 @@ class Repository:
             InputError: the path is (or passes through) a symbolic link or a submodule, is a
                 folder, is larger than MAX_FILE_BYTES, or is a Git LFS pointer.
         """
+        self.visits += 1
         entry = self._entry(commit, path)
         if entry is None:
             return None
         mode, oid = entry
         _check_mode(path, mode)
-        kind, size = self._info(oid)
+        cached = self._blobs.get(oid)
+        if cached is not None:  # an unchanged file of an earlier commit: no git round trip
+            self._blobs.move_to_end(oid)
+            return cached
+        found = self._cat.limited(oid, MAX_FILE_BYTES)  # one round trip, size checked first
+        if found is None:
+            raise GitError(f"object {oid} is missing from the repository")
+        kind, size, content = found
         if kind != "blob":
             raise InputError.at(path, f"is a Git {kind} object, not a file")
-        if size > MAX_FILE_BYTES:
+        if content is None:
             raise InputError.at(
                 path, f"file is larger than the {MAX_FILE_BYTES // 1024} KiB limit ({size} bytes)"
             )
-        data = self._object(oid, "blob")
+        data = content
         if data.startswith(_LFS_POINTERS):
             raise InputError.at(
                 path, "is a Git LFS pointer, not the file; commit governance files without LFS"
             )
+        self._remember_blob(oid, data)
         return data
+
+    def _remember_blob(self, oid: str, data: bytes) -> None:
+        self._blobs[oid] = data
+        self._blob_bytes += len(data)
+        while self._blob_bytes > _BLOB_CACHE_BYTES:
+            self._blob_bytes -= len(self._blobs.popitem(last=False)[1])
 
     def folder_id(self, commit: str, prefix: str) -> str | None:
         """The object id of the folder `prefix` at `commit` (None when absent): equal ids,
@@ -628,6 +707,61 @@ class Repository:
         suffix = b"/" + wanted
         found = (n for n in done.stdout.split(b"\0") if n == wanted or n.endswith(suffix))
         return sorted(_utf8(n.decode("utf-8", "surrogateescape")) for n in found)
+
+    def prefetch(self, objects: Iterable[str]) -> None:
+        """Read the folders and files of `objects` not yet remembered in one round trip
+        (a commit's new objects, `FirstParent.objects`): what deciding a commit reads of
+        what it changed (`audit`). Nothing is judged here: a file that `read` would refuse
+        is left for `read` to refuse, and a commit that changes a great many is read as
+        it is judged.
+        """
+        wanted = [
+            o for o in dict.fromkeys(objects) if o not in self._trees and o not in self._blobs
+        ]
+        if len(wanted) > _PREFETCH:
+            return
+        for oid, found in zip(wanted, self._cat.many(wanted, MAX_FILE_BYTES), strict=True):
+            kind, data = (found[0], found[2]) if found is not None else ("", None)
+            if data is None:
+                continue
+            if kind == "tree":
+                self._remember_tree(oid, _parse_tree(data, self._oid_bytes))
+            elif kind == "blob" and not data.startswith(_LFS_POINTERS):
+                self._remember_blob(oid, data)
+
+    def find_named(self, commit: str, prefix: str, name: str) -> list[str]:
+        """Paths under `prefix` at `commit` whose file name is `name`, as `named` gives
+        them, from the object reader, remembered per folder id: across the commits of a
+        history only the folders a commit changed are read again (what `audit` needs;
+        `named`'s one `ls-tree` is cheaper for a single commit).
+
+        Raises:
+            InputError: the folder or one on the way is a symbolic link or a submodule.
+        """
+        folder = prefix.strip("/")
+        entry = self._entry(commit, folder)
+        if entry is None:
+            return []
+        if entry[0] in (_SYMLINK, _GITLINK):
+            _check_mode(folder, entry[0])
+        if entry[0] != _TREE:
+            return []
+        return sorted(_utf8(f"{folder}/{p}") for p in self._named_under(entry[1], name))
+
+    def _named_under(self, oid: str, name: str) -> tuple[str, ...]:
+        key = (oid, name)
+        found = self._named_in.get(key)
+        if found is None:
+            paths: list[str] = []
+            for entry, (mode, child) in self._tree(oid).items():
+                if mode == _TREE:
+                    paths += (f"{entry}/{p}" for p in self._named_under(child, name))
+                elif entry == name:
+                    paths.append(entry)
+            if len(self._named_in) >= _NAMED_CACHE:
+                self._named_in.clear()
+            found = self._named_in[key] = tuple(paths)
+        return found
 
     def list_files(self, commit: str, prefix: str) -> list[str]:
         """Paths of every non-folder entry under the folder `prefix` at `commit`, sorted.
@@ -685,20 +819,19 @@ class Repository:
         return self._commit_trees[commit]
 
     def _tree(self, oid: str) -> TreeEntries:
+        self.visits += 1
         tree = self._trees.get(oid)
         if tree is None:
-            tree = self._trees[oid] = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
-            if len(self._trees) > _TREE_CACHE:
-                self._trees.popitem(last=False)
+            tree = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
+            self._remember_tree(oid, tree)
         else:
             self._trees.move_to_end(oid)
         return tree
 
-    def _info(self, oid: str) -> tuple[str, int]:
-        found = self._cat.info(oid)
-        if found is None:
-            raise GitError(f"object {oid} is missing from the repository")
-        return found
+    def _remember_tree(self, oid: str, tree: TreeEntries) -> None:
+        self._trees[oid] = tree
+        if len(self._trees) > _TREE_CACHE:
+            self._trees.popitem(last=False)
 
     def _object(self, oid: str, kind: str) -> bytes:
         found = self._cat.contents(oid)
@@ -751,6 +884,7 @@ class RawChange:
     path: str  # the path after the change (before it, for a deletion)
     old_path: str | None
     blob: str  # the new content's object id (all zeros for a deletion)
+    modes: tuple[str, str] = ("", "")  # (before, after); a folder's is 040000 (`-t`)
 
 
 def _parse_raw(out: bytes) -> list[RawChange]:
@@ -766,13 +900,13 @@ def _parse_raw(out: bytes) -> list[RawChange]:
         parts = header.decode("ascii", "replace").split()
         if not header.startswith(b":") or len(parts) != 5:
             raise GitError(f"unexpected git log output: {header[:80]!r}")
-        status, blob = parts[4][:1], parts[3]
+        status, blob, modes = parts[4][:1], parts[3], (parts[0].lstrip(":"), parts[1])
         names = [f.decode("utf-8", "surrogateescape") for f in fields[at + 1 : at + 3]]
         if status in "RC" and len(names) == 2:
-            entries.append(RawChange(status, names[1], names[0], blob))
+            entries.append(RawChange(status, names[1], names[0], blob, modes))
             at += 3
         elif names:
-            entries.append(RawChange(status, names[0], None, blob))
+            entries.append(RawChange(status, names[0], None, blob, modes))
             at += 2
         else:
             raise GitError(f"unexpected git log output: {header[:80]!r}")

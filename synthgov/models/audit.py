@@ -117,6 +117,22 @@ class CheckpointEntry(Model):
     status: Literal["verified", "findings"]
 
 
+class Since(Model):
+    """The checkpoint an incremental audit (`--since`) started from, and what it carried."""
+
+    checkpoint: str = Field(description="The checkpoint file the audit started from.")
+    commit: str = Field(description="Its commit: the walk starts after it.")
+    created_at: str
+    reviewer: str = Field(description="Who signed it (an auditor or policy admin).")
+    state_sha256: str = Field(description="The digest of the state it carried forward.")
+    commits: int = Field(description="First-parent commits judged before, carried.")
+    decided: int = Field(description="How many of them changed governance files.")
+    findings: int = Field(description="Findings carried (listed in `findings`).")
+    releases: dict[str, Literal["pass", "findings"]] = Field(
+        description="Each release decided before, with its verdict then."
+    )
+
+
 class Audit(Model):
     schema_version: Literal[1] = 1
     verdict: Literal["clean", "findings"]
@@ -134,3 +150,9 @@ class Audit(Model):
     findings: list[AuditFinding]
     budgets: list[BudgetPoint] = Field(description="Ledger totals after each commit changing one.")
     checkpoints: list[CheckpointEntry]
+    since: Since | None = Field(
+        None,
+        description="Set when the audit is incremental (`--since`): the verified checkpoint "
+        "it started after. `commits`, `decided` and `releases` then cover the commits after "
+        "it only; `findings` and `budgets` include those carried.",
+    )

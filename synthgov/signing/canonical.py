@@ -9,11 +9,13 @@ is all the loader admits), so the same value hashes the same whichever file form
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
+from json.encoder import encode_basestring  # json.dumps(str, ensure_ascii=False), C-fast
 from typing import Any
+
+_LITERALS = {None: "null", True: "true", False: "false"}
 
 
 def _number(value: Decimal) -> str:
@@ -42,8 +44,10 @@ def _canonical(value: Any) -> str:
         return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in items) + "}"
     if isinstance(value, list):
         return "[" + ",".join(_canonical(item) for item in value) + "]"
+    if isinstance(value, str):
+        return encode_basestring(value)
     if value is None or isinstance(value, bool):
-        return json.dumps(value)
+        return _LITERALS[value]
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -52,8 +56,6 @@ def _canonical(value: Any) -> str:
         return _number(Decimal(repr(value)))
     if isinstance(value, Decimal):
         return _number(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
