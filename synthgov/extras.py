@@ -3,7 +3,8 @@
 `pip install synthgov` is the governance core (validate, check, approve, budget, audit,
 status, catalog). Measuring tables needs the `evaluate` extra (pandas, scikit-learn, SciPy,
 pyarrow, numba); composing a ledger's zCDP or pure entries under a delta cap needs the `dp`
-extra (OpenDP, about 265 MB installed, so the validate hook stays small without it). A
+extra (OpenDP, about 265 MB installed, so the validate hook stays small without it);
+`evaluate --dask` needs the `dask` extra (Dask and distributed) besides `evaluate`. A
 command that reaches a module of an extra that is not installed ends with one line naming
 the extra (`MissingExtra`, exit 2), never a traceback.
 """
@@ -25,6 +26,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "pyarrow": "evaluate",
     "numba": "evaluate",
     "opendp": "dp",
+    "dask": "dask",
+    "distributed": "dask",
 }
 
 
