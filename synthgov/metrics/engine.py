@@ -8,6 +8,12 @@ lives: each partition is parsed and encoded by a worker (`partitions.encode_part
 and the client combines them (`partitions.combine`, the reduce), so the numbers, the row
 hashes and the fingerprints are those of the whole files, bit for bit.
 
+The quadratic work runs on seeded samples of query rows; a distributed engine may also
+offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
+reference table where the partition lives and keeps each query's minimum: the minimum of
+the partitions' minima is the table's, so the distances are the in-process ones bit for
+bit (the ranges that scale them come from the whole table).
+
 Only `load` and `close` are asked of an engine, so a Spark or Ray adapter is one module
 that implements them with `partitions`; nothing imports Dask unless `--dask` is given.
 """
@@ -23,6 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from synthgov.metrics.encoding import Defects, Tables
+    from synthgov.metrics.measurement import Search
     from synthgov.models import Card
 
 
@@ -40,6 +47,8 @@ class Loaded:
     digests: Mapping[str, str]
     #: role -> (rows, columns) as read
     shapes: Mapping[str, tuple[int, int]]
+    #: where the DCR searches run: None in this process (on `tables`), else the engine's
+    search: Search | None = None
 
 
 class Engine(Protocol):
@@ -78,7 +87,9 @@ class InProcess:
             defects,
             files={role: paths[role].name for role in ROLES},
             digests=digests,
-            shapes={role: (int(frames[role].shape[0]), int(frames[role].shape[1])) for role in ROLES},
+            shapes={
+                role: (int(frames[role].shape[0]), int(frames[role].shape[1])) for role in ROLES
+            },
         )
 
     def close(self) -> None:

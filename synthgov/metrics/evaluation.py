@@ -112,7 +112,7 @@ def evaluate(
     seed = settings.seed
     if seed is None:
         seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
-    context = Context(seed=seed, sample=settings.sample)
+    context = Context(seed=seed, sample=settings.sample, search=loaded.search)
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     measurements = []

@@ -116,8 +116,9 @@ def combine(
                     names[role], f"column {printable(column.name)!r} has no values (all missing)"
                 )
         if is_numeric(column.type):
-            arrays = [_concatenate([p.numbers[column.name] for p in parts[r]]) for r in ROLES]
-            encoded.append(Encoded(column.name, column.type, *arrays))
+            arrays = {r: _concatenate([p.numbers[column.name] for p in parts[r]]) for r in ROLES}
+            real, holdout, synthetic = (arrays[r] for r in ROLES)
+            encoded.append(Encoded(column.name, column.type, real, holdout, synthetic))
             continue
         categories = tuple(
             sorted({label for r in ROLES for p in parts[r] for label in p.labels[column.name][0]})
@@ -133,13 +134,37 @@ def combine(
             coded[role] = _concatenate(pieces, np.int32)
         encoded.append(Encoded(column.name, column.type, **coded, categories=categories))
     rows = {role: sum(p.rows for p in parts[role]) for role in ROLES}
-    synthetic = first["synthetic"]
+    judged = first["synthetic"]
     return Tables(tuple(encoded), rows), Defects(
         missing_columns=tuple(n for n in card_names if n not in present),
-        extra_columns=tuple(n for n in synthetic if n not in card_names),
-        prohibited_columns=tuple(n for n in synthetic if n in prohibited),
+        extra_columns=tuple(n for n in judged if n not in card_names),
+        prohibited_columns=tuple(n for n in judged if n in prohibited),
         problems={name: tuple(lines) for name, lines in defects.items()},
     )
+
+
+#: the columns of `distance.matrix` in order: (name, None for a number or its categories)
+Layout = tuple[tuple[str, tuple[str, ...] | None], ...]
+
+
+def layout(tables: Tables) -> Layout:
+    """How `tables` lays out a `distance.matrix`, for a partition to be laid out alike."""
+    return tuple((c.name, None if c.is_numeric else c.categories) for c in tables.columns)
+
+
+def matrix(part: Part, columns: Layout) -> np.ndarray:
+    """The partition as `distance.matrix` lays out its table: card columns in `columns`'
+    order, codes into the whole tables' categories as floats, column-major."""
+    out = np.empty((part.rows, len(columns)), dtype=np.float64, order="F")
+    for j, (name, categories) in enumerate(columns):
+        if categories is None:
+            out[:, j] = part.numbers[name]
+            continue
+        index = {label: code for code, label in enumerate(categories)}
+        uniques, local = part.labels[name]
+        lookup = np.array([index[u] for u in uniques] + [-1], dtype=np.float64)
+        out[:, j] = lookup[local]
+    return out
 
 
 def _concatenate(pieces: list[np.ndarray], dtype: type = np.float64) -> np.ndarray:

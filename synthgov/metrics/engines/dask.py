@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import resource
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +40,11 @@ from typing import TYPE_CHECKING, Any
 from synthgov.errors import InputError, Problem, SynthgovError
 
 if TYPE_CHECKING:
+    import numpy as np
     from distributed import Client, LocalCluster
 
     from synthgov.metrics.engine import Loaded
-    from synthgov.metrics.partitions import Part
+    from synthgov.metrics.partitions import Layout, Part
     from synthgov.models import Card
 
 _LOCAL = re.compile(r"local(?::([0-9]+))?")
@@ -80,26 +82,29 @@ class Dask:
         check_scheduler(scheduler)
         self.scheduler = scheduler
         self._cluster: LocalCluster | None = None
+        #: what `load` read, for `search` to read it again: role -> (dataset, digests)
+        self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
+        self._card: Card | None = None
+        self._layout: Layout = ()
         self.client: Client = self._connect(scheduler)
 
     def _connect(self, scheduler: str) -> Client:
-        import dask
         from distributed import Client, LocalCluster
 
         local = _LOCAL.fullmatch(scheduler)
         if local:
             workers = int(local.group(1) or os.cpu_count() or 1)
-            self._cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            with warnings.catch_warnings():  # the scheduler's HTTP port, taken by another run
+                warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             return Client(self._cluster)
-        timeout = CONNECT_TIMEOUT
-        if "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT" in os.environ:
-            timeout = dask.config.get("distributed.comm.timeouts.connect")
+        timeout = os.environ.get("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", CONNECT_TIMEOUT)
         try:
             return Client(scheduler, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as exc:
@@ -118,11 +123,17 @@ class Dask:
         peaks: dict[str, int] = self.client.run(_peak_rss)
         return peaks
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """Each worker's CPU time so far (user + system), which load on a shared machine
+        does not inflate as it does wall time."""
+        used: dict[str, float] = self.client.run(_cpu_seconds)
+        return used
+
     def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
         from synthgov.metrics import rows
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
-        from synthgov.metrics.partitions import combine
+        from synthgov.metrics.partitions import combine, layout
 
         try:
             datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
@@ -140,16 +151,56 @@ class Dask:
             {role: datasets[role].location for role in ROLES},
         )
         tables, hashes = rows.canonical(tables)
+        self._read = {role: (datasets[role], tuple(d for _, d in parts[role])) for role in ROLES}
+        self._card, self._layout = card, layout(tables)
         return Loaded(
             tables,
             hashes,
             defects,
             files={role: datasets[role].file for role in ROLES},
             digests={role: datasets[role].digest([d for _, d in parts[role]]) for role in ROLES},
-            shapes={
-                role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES
-            },
+            shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
+            search=self.search,
         )
+
+    def search(
+        self, queries: np.ndarray, role: str, numeric: np.ndarray, scale: np.ndarray
+    ) -> np.ndarray:
+        """Each query's DCR among every row of table `role` (`measurement.Search`): every
+        partition is read again and searched on a worker, which holds one partition and
+        the queries; the minimum over the partitions is the table's, bit for bit."""
+        import numpy as np
+        from distributed import as_completed
+
+        dataset, digests = self._read[role]
+        if self._card is None:  # pragma: no cover - `load` sets it before any search
+            raise ValueError("search before load")
+        try:
+            shared = self.client.scatter(queries, broadcast=True)
+            futures = self.client.map(
+                _partition_dcr,
+                dataset.urls,
+                dataset.shown,
+                digests,
+                queries=shared,
+                card=self._card,
+                columns=self._layout,
+                numeric=numeric,
+                scale=scale,
+                pure=False,
+            )
+            best = np.full(len(queries), np.inf)
+            for future in as_completed(futures):
+                found = _unwrap(future.result())
+                if found is not None:  # an empty partition has no nearest row
+                    np.minimum(best, found, out=best)
+                future.release()
+        except _CLUSTER_ERRORS as exc:
+            raise SynthgovError(
+                f"the Dask cluster at {self.scheduler} failed during the evaluation: "
+                f"{type(exc).__name__}: {_first_line(exc)}; no report written"
+            ) from None
+        return best
 
     def _same_schema(self, dataset: Dataset) -> None:
         """Raise unless every partition of `dataset` has the first one's columns and types."""
@@ -213,7 +264,9 @@ class Dataset:
                 single = False
             elif fs.exists(root):
                 if not root.lower().endswith(TABLES):
-                    raise InputError.at(location, "expected a table ending in .csv, .parquet or .pq")
+                    raise InputError.at(
+                        location, "expected a table ending in .csv, .parquet or .pq"
+                    )
                 found, single = [root], True
             else:
                 raise InputError.at(location, "no such file, folder or Parquet dataset")
@@ -302,6 +355,37 @@ def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _F
         return _Failed(exc.problems)
 
 
+def _partition_dcr(
+    url: str,
+    shown: str,
+    digest: str,
+    queries: np.ndarray,
+    card: Card,
+    columns: Layout,
+    numeric: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray | _Failed | None:
+    """On a worker: the DCR of each query among the partition's rows (None: no rows)."""
+    import fsspec
+
+    from synthgov.metrics.distance import dcr
+    from synthgov.metrics.partitions import encode_part, matrix
+    from synthgov.metrics.tables import parse_table
+
+    try:
+        with fsspec.open(url, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return _Failed([_problem(shown, f"cannot read the partition again: {_first_line(exc)}")])
+    if hashlib.sha256(raw).hexdigest() != digest:
+        return _Failed([_problem(shown, "the partition changed during the evaluation")])
+    part = encode_part(card, parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower()), shown)
+    if not part.rows:
+        return None
+    distances: np.ndarray = dcr(queries, matrix(part, columns), numeric, scale)
+    return distances
+
+
 def _problem(shown: str, message: str) -> Problem:
     return InputError.at(shown, message).problems[0]
 
@@ -332,6 +416,11 @@ def _hidden(relative: str) -> bool:
 
 def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _first_line(exc: BaseException) -> str:
