@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,7 +52,7 @@ FRAMES = {
 
 def _split(frame: pd.DataFrame, cuts: list[int]) -> list[pd.DataFrame]:
     edges = [0, *cuts, len(frame)]
-    return [frame.iloc[a:b].reset_index(drop=True) for a, b in zip(edges, edges[1:], strict=False)]
+    return [frame.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(edges)]
 
 
 def _parts(cuts: dict[str, list[int]]) -> dict[str, list]:  # type: ignore[type-arg]
@@ -66,7 +68,9 @@ def _parts(cuts: dict[str, list[int]]) -> dict[str, list]:  # type: ignore[type-
 def test_partitions_encode_to_the_whole_tables_values_hashes_and_fingerprints() -> None:
     whole, whole_defects = encode(CARD, FRAMES, {r: r for r in ROLES})
     # uneven partitions, one of them empty, labels that only some partitions hold
-    split, defects = combine(CARD, _parts({"real": [2, 2, 5], "holdout": [1], "synthetic": [3]}), {r: r for r in ROLES})
+    split, defects = combine(
+        CARD, _parts({"real": [2, 2, 5], "holdout": [1], "synthetic": [3]}), {r: r for r in ROLES}
+    )
     assert defects == whole_defects
     assert split.rows == whole.rows
     for a, b in zip(whole, split, strict=True):
