@@ -112,6 +112,43 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(found))
 
 
+def rates(base: Path, queries: int) -> dict[str, float]:
+    """CPU seconds of one worker's two tasks on the first real partition, in this process:
+    reading and encoding it, and searching it for `queries` DCR queries (load on a shared
+    machine stretches wall time, not CPU time)."""
+    import numpy as np
+
+    from synthgov.files.governance import load_bytes
+    from synthgov.metrics import distance
+    from synthgov.metrics.engines.dask import Dataset, _encode_partition, _partition_dcr
+    from synthgov.metrics.partitions import combine, layout, matrix
+    from synthgov.models import Card
+
+    card_path = base / "datasets" / mixed_tables.DATASET / "card.yaml"
+    card = load_bytes(card_path.read_bytes(), str(card_path), Card).model
+    found = {role: Dataset.find(str(base / role)) for role in ROLES}
+    first = {role: (found[role].urls[0], found[role].shown[0]) for role in ROLES}
+    started = time.process_time()
+    encoded = _encode_partition(*first["real"], card)
+    encode_cpu = time.process_time() - started
+    parts = {role: [_encode_partition(*first[role], card)] for role in ROLES}
+    tables, _ = combine(
+        card, {r: [p for p, _ in parts[r]] for r in ROLES}, dict.fromkeys(ROLES, "")
+    )
+    numeric = distance.numeric_mask(tables)
+    real = matrix(encoded[0], layout(tables))
+    queries_ = matrix(parts["synthetic"][0][0], layout(tables))[:queries]
+    scale = distance.ranges(real, numeric)
+    _partition_dcr(*first["real"], encoded[1], queries_[:10], card, layout(tables), numeric, scale)
+    started = time.process_time()
+    best = _partition_dcr(
+        *first["real"], encoded[1], queries_, card, layout(tables), numeric, scale
+    )
+    search_cpu = time.process_time() - started
+    assert isinstance(best, np.ndarray)
+    return {"rows": float(encoded[0].rows), "encode_cpu": encode_cpu, "search_cpu": search_cpu}
+
+
 def run(base: Path, sample: int, scheduler: str | None, report: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", str(base), "--sample", str(sample)]
     command += ["--report", str(report)] + (["--scheduler", scheduler] if scheduler else [])
@@ -147,6 +184,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--compare-at", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, default=FOLDER)
+    parser.add_argument(
+        "--rates", action="store_true", help="only the per-partition CPU rates (tables built)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--scheduler", help=argparse.SUPPRESS)
     parser.add_argument("--report", help=argparse.SUPPRESS)
@@ -155,6 +195,16 @@ def main() -> None:
         child(args)
         return
     print(f"load average at start: {os.getloadavg()}", flush=True)
+    if args.rates:
+        for rows in args.rows:
+            found = rates(build(rows, args.partition_rows, args.folder), args.sample)
+            print(
+                f"{rows:>11,} rows: one partition of {found['rows']:,.0f} rows: read and encoded "
+                f"in {found['encode_cpu']:.2f} CPU s; searched by {args.sample} DCR queries in "
+                f"{found['search_cpu']:.2f} CPU s (reading and encoding included)",
+                flush=True,
+            )
+        return
     for rows in args.rows:
         started = time.perf_counter()
         base = build(rows, args.partition_rows, args.folder)

@@ -171,3 +171,25 @@ def test_a_malformed_scheduler_exits_2_before_any_cluster_starts(
         "--dask: expected local, local:N (N >= 1 worker processes) or a scheduler address "
         f"such as tcp://host:8786, not {scheduler!r}"
     )
+
+
+def test_a_dataset_without_partitions_exits_2_naming_it(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")  # what Spark leaves: not a partition
+    result = _evaluate(
+        synthgov,
+        tmp_path / "r.json",
+        tables["real"],
+        empty,
+        tables["synthetic"],
+        "--dask",
+        "local:1",
+    )
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"{empty}: no partitions: no file ending in .parquet or .pq matches"
+    )
+    assert not (tmp_path / "r.json").exists()

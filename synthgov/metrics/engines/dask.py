@@ -86,7 +86,15 @@ class Dask:
         self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
         self._card: Card | None = None
         self._layout: Layout = ()
-        self.client: Client = self._connect(scheduler)
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """The cluster's client, connected on first use: the tables' locations are
+        checked before a cluster starts or a scheduler is dialled."""
+        if self._client is None:
+            self._client = self._connect(self.scheduler)
+        return self._client
 
     def _connect(self, scheduler: str) -> Client:
         from distributed import Client, LocalCluster
@@ -113,7 +121,9 @@ class Dask:
             ) from None
 
     def close(self) -> None:
-        self.client.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
