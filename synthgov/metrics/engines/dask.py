@@ -439,10 +439,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _cluster_errors() -> tuple[type[BaseException], ...]:
+    """What a lost worker, scheduler or connection raises in the client (a cancelled
+    future: the scheduler dropped it)."""
+    from concurrent.futures import CancelledError
+
     from distributed import KilledWorker
     from distributed.comm.core import CommClosedError
 
-    return (KilledWorker, CommClosedError, OSError, TimeoutError)
+    return (KilledWorker, CommClosedError, CancelledError, OSError, TimeoutError)
 
 
 _CLUSTER_ERRORS = _cluster_errors()
