@@ -186,13 +186,12 @@ class Dask:
         if self._card is None:  # pragma: no cover - `load` sets it before any search
             raise ValueError("search before load")
         try:
-            shared = self.client.scatter(queries, broadcast=True)
             futures = self.client.map(
                 _partition_dcr,
                 dataset.urls,
                 dataset.shown,
                 digests,
-                queries=shared,
+                queries=queries,  # at most the sample's rows: sent with each task
                 card=self._card,
                 columns=self._layout,
                 numeric=numeric,
