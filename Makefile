@@ -10,7 +10,7 @@ LINTERS := $(VENV)/linters
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,lint,evaluate,dp]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint,evaluate,dp,dask]'
 	touch $(STAMP)
 
 install: $(STAMP) $(LINTERS)/.installed

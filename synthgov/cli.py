@@ -267,11 +267,20 @@ TABLE = click.Path(dir_okay=False, path_type=Path)
 
 @cli.command(short_help="Measure a synthetic table and write its report.")
 @click.option("--card", required=True, type=TABLE, help="The dataset card (card.yaml).")
-@click.option("--real", required=True, type=TABLE, help="Real training table (CSV or Parquet).")
 @click.option(
-    "--holdout", required=True, type=TABLE, help="Real holdout table, never seen by the generator."
+    "--real",
+    required=True,
+    metavar="TABLE",
+    help="Real training table (CSV or Parquet; with --dask also a Parquet dataset: a folder, "
+    "a glob or an fsspec URL).",
 )
-@click.option("--synthetic", required=True, type=TABLE, help="The synthetic table to judge.")
+@click.option(
+    "--holdout",
+    required=True,
+    metavar="TABLE",
+    help="Real holdout table, never seen by the generator.",
+)
+@click.option("--synthetic", required=True, metavar="TABLE", help="The synthetic table to judge.")
 @click.option(
     "-o",
     "--output",
@@ -299,6 +308,13 @@ TABLE = click.Path(dir_okay=False, path_type=Path)
     help="Also write the release report page (self-contained HTML drawn from the report's "
     "aggregates); replaces only an earlier such page.",
 )
+@click.option(
+    "--dask",
+    "scheduler",
+    metavar="SCHEDULER",
+    help="Read and encode the tables on a Dask cluster: local, local:N (N worker processes) "
+    "or a scheduler address such as tcp://host:8786 (needs the dask extra).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (for CI logs).")
 @click.option(
     "--no-timings",
@@ -318,8 +334,14 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
     _require("evaluate")
     from synthgov.commands import evaluate as command
 
+    if options["scheduler"] is not None:
+        _require("dask")
     here: Path = ctx.find_root().params.get("directory") or Path.cwd()
-    paths = {k: here / options.pop(k) for k in ("card", "real", "holdout", "synthetic")}
+    paths: dict[str, Any] = {"card": here / options.pop("card")}
+    for role in ("real", "holdout", "synthetic"):  # a URL stays a URL (only with --dask)
+        given = options.pop(role)
+        remote = options["scheduler"] is not None and "://" in given
+        paths[role] = given if remote else here / given
     if output != "-":
         output = str(here / output)
     if options["html"] is not None:

@@ -4,9 +4,10 @@
 status, catalog). Measuring tables needs the `evaluate` extra (pandas, scikit-learn, SciPy,
 pyarrow, numba, and matplotlib for the release report's figures); composing a ledger's zCDP
 or pure entries under a delta cap needs the `dp` extra (OpenDP, about 265 MB installed, so
-the validate hook stays small without it). A command that reaches a module of an extra
-that is not installed ends with one line naming the extra (`MissingExtra`, exit 2), never
-a traceback.
+the validate hook stays small without it); `evaluate --dask` needs the `dask` extra (Dask
+and distributed) besides `evaluate`. A command that reaches a module of an extra that is
+not installed ends with one line naming the extra (`MissingExtra`, exit 2), never a
+traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "numba": "evaluate",
     "matplotlib": "evaluate",
     "opendp": "dp",
+    "dask": "dask",
+    "distributed": "dask",
 }
 
 

@@ -140,6 +140,37 @@ def test_the_installed_console_script_runs_without_heavy_imports() -> None:
     assert done.stdout.strip().endswith("[]"), done.stdout + done.stderr
 
 
+def test_evaluate_without_dask_never_imports_dask(tmp_path: Path) -> None:
+    """The in-process engine is the default: Dask and distributed load only with --dask."""
+    import csv
+
+    from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+
+    rows = claims_rows(seed=0, rows=300)
+    for name, part in (("real", rows[:100]), ("holdout", rows[100:200]), ("synthetic", rows[200:])):
+        with open(tmp_path / f"{name}.csv", "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows([CLAIMS_COLUMNS, *part])
+    args = [
+        "evaluate", "--card", str(ROOT / "datasets/claims/card.yaml"), "--quiet",
+        "--real", "real.csv", "--holdout", "holdout.csv", "--synthetic", "synthetic.csv",
+        "-o", "report.json", "--sample", "100",
+    ]  # fmt: skip
+    probe = (
+        "import sys; from synthgov.cli import main; code = main(sys.argv[1:]); "
+        "print(code, sorted(m for m in ('dask', 'distributed', 'fsspec') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.stdout.strip().endswith("0 []"), done.stdout + done.stderr
+    assert (tmp_path / "report.json").is_file()
+
+
 def test_python_dash_m_synthgov_exits_with_the_commands_code() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = [sys.executable, "-m", "synthgov"]

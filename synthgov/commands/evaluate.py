@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -36,12 +36,15 @@ from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
 from synthgov.reporting import outputs
 
+if TYPE_CHECKING:
+    from synthgov.metrics.engine import Engine
+
 
 def run(
     card: Path,
-    real: Path,
-    holdout: Path,
-    synthetic: Path,
+    real: Path | str,
+    holdout: Path | str,
+    synthetic: Path | str,
     output: str,
     *,
     seed: int | None,
@@ -49,6 +52,7 @@ def run(
     quiet: bool,
     timings: bool,
     html: Path | None = None,
+    scheduler: str | None = None,
 ) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
     document = load_bytes(card_bytes, str(card), Card)
@@ -75,11 +79,21 @@ def run(
         timings=timings,
         min_cell_count=policy.charts.min_cell_count if policy is not None else 10,
     )
+    engine = _engine(scheduler)
     started = time.perf_counter()
-    with progress(quiet) as step:
-        report = evaluate(
-            loaded, card_bytes, InputPaths(card, real, holdout, synthetic), settings, step
-        )
+    try:
+        with progress(quiet) as step:
+            report = evaluate(
+                loaded,
+                card_bytes,
+                InputPaths(card, real, holdout, synthetic),
+                settings,
+                step,
+                engine,
+            )
+    finally:
+        if engine is not None:
+            engine.close()
     data = dumps(report)
     if target is None:
         sys.stdout.buffer.write(data)
@@ -144,6 +158,16 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
             f"{tier}){rows}",
             err=True,
         )
+
+
+def _engine(scheduler: str | None) -> Engine | None:
+    """The Dask engine on `scheduler`, None for the in-process default (Dask not imported)."""
+    if scheduler is None:
+        return None
+    from synthgov.metrics.engines.dask import Dask, check_scheduler
+
+    check_scheduler(scheduler)  # a typo is found before a cluster starts
+    return Dask(scheduler)
 
 
 def _policy(card: Path) -> Loaded[Policy] | None:

@@ -193,6 +193,23 @@ def encode(
     )
 
 
+def convert(series: pd.Series, kind: ColumnType) -> tuple[pd.Series, list[Any]]:
+    """One column of one table (or of one partition of it) in the card type's representation
+    (float64 numbers, text labels, NaN missing) and the distinct values that do not fit, as
+    `encode` converts it: a partitioned table converted part by part encodes alike."""
+    return _convert(series, kind)
+
+
+def failure(name: str, kind: ColumnType, bad: list[Any]) -> str:
+    """The line `encode` gives for the values `bad` of column `name` that its type cannot hold."""
+    return _failure(name, kind, bad)
+
+
+def is_numeric(kind: ColumnType) -> bool:
+    """Whether columns of card type `kind` are encoded as float64 numbers (else as codes)."""
+    return _is_numeric(kind)
+
+
 def _listing(names: list[str]) -> str:
     shown = ", ".join(repr(printable(n)) for n in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")

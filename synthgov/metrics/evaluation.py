@@ -18,12 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgov import __version__
 from synthgov.errors import InputError
 from synthgov.models import Card, Policy, Report
 from synthgov.models.policy import SubgroupPolicy
+
+if TYPE_CHECKING:
+    from synthgov.metrics.engine import Engine
 
 #: the report's `seconds` keys, in the order the families run
 FAMILIES = ("read", "schema", "constraints", "fidelity", "utility", "privacy", "subgroup")
@@ -38,9 +41,10 @@ class InputPaths:
     block, `models.report.Inputs`, records their hashes)."""
 
     card: Path
-    real: Path
-    holdout: Path
-    synthetic: Path
+    #: a file, or for a distributed engine a dataset (folder, glob or fsspec URL)
+    real: Path | str
+    holdout: Path | str
+    synthetic: Path | str
 
 
 @dataclass
@@ -63,8 +67,11 @@ def evaluate(
     inputs: InputPaths,
     settings: Settings,
     progress: Progress | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """The report as a JSON-ready dict, validated against the report contract.
+
+    `engine` reads the tables (default: `engine.InProcess`, three files in this process).
 
     Raises:
         InputError: an unreadable or malformed table, a card column missing from the
@@ -86,9 +93,9 @@ def evaluate(
         subgroup,
         utility,
     )
-    from synthgov.metrics.encoding import ROLES, encode
+    from synthgov.metrics.encoding import ROLES
+    from synthgov.metrics.engine import InProcess
     from synthgov.metrics.measurement import Context
-    from synthgov.metrics.tables import read_table
 
     step = progress or (lambda _name: None)
     seconds: dict[str, float] = {}
@@ -102,16 +109,13 @@ def evaluate(
 
     paths = {"real": inputs.real, "holdout": inputs.holdout, "synthetic": inputs.synthetic}
     with family("read"):
-        frames, digests = {}, {}
-        for role in ROLES:
-            frames[role], digests[role] = read_table(paths[role])
-        tables, defects = encode(card, frames, {role: str(paths[role]) for role in ROLES})
-        tables, hashes = rows.canonical(tables)
+        loaded = (engine or InProcess()).load(card, paths)
+    tables, hashes, defects = loaded.tables, loaded.hashes, loaded.defects
     fingerprints = {role: rows.fingerprint(tables, hashes[role]) for role in ROLES}
     seed = settings.seed
     if seed is None:
         seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
-    context = Context(seed=seed, sample=settings.sample)
+    context = Context(seed=seed, sample=settings.sample, search=loaded.search)
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     measurements = []
@@ -139,10 +143,10 @@ def evaluate(
         "card_sha256": hashlib.sha256(card_bytes).hexdigest(),
         "inputs": {
             role: {
-                "file": paths[role].name,
-                "sha256": digests[role],
-                "rows": int(frames[role].shape[0]),
-                "columns": int(frames[role].shape[1]),
+                "file": loaded.files[role],
+                "sha256": loaded.digests[role],
+                "rows": loaded.shapes[role][0],
+                "columns": loaded.shapes[role][1],
                 "fingerprint": fingerprints[role],
                 "distinct_rows": len(np.unique(hashes[role])),
                 **({"sketch": rows.sketch(hashes[role])} if role == "synthetic" else {}),

@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 import numpy as np
 
 T = TypeVar("T")
+#: (queries, role, numeric mask, ranges) -> each query's DCR among every row of table `role`,
+#: as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
+Search = Callable[[np.ndarray, str, np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ class Context:
     #: metrics that could not be measured at these table sizes, for the report's
     #: `inconclusive` list: {"id", "column"?, "reason", "needs_rows"}
     undecided: list[dict[str, Any]] = field(default_factory=list)
+    #: where the DCR searches run (`engine.Search`): None in this process, on the encoded
+    #: tables; a distributed engine scores the queries against every partition of a table
+    search: Search | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

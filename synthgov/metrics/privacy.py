@@ -77,8 +77,8 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     else:
         rows = f"exact: all {n} synthetic rows"
 
-    to_train = dcr(queries, real, numeric)
-    to_holdout = dcr(queries, holdout, numeric)
+    to_train = _dcr(context, queries, "real", real, numeric)
+    to_holdout = _dcr(context, queries, "holdout", holdout, numeric)
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
     p_ci = wilson(closer, n, Z95) if sampled else None
@@ -111,7 +111,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
         ),
     ]
     noise = random_table(tables, n, context.rng("privacy.dcr_baseline"))
-    baseline = baseline_protection(median, dcr(noise, real, numeric))
+    baseline = baseline_protection(median, _dcr(context, noise, "real", real, numeric))
     if baseline is not None:
         value, random_median = baseline
         found.append(
@@ -130,7 +130,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     scale = ranges(real, numeric)  # the one normalisation of every train-vs-holdout comparison
     h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
     fresh = holdout if h_picked is None else holdout[h_picked]
-    fresh_to_train = dcr(fresh, real, numeric, scale)
+    fresh_to_train = _dcr(context, fresh, "real", real, numeric, scale)
     # the release report's DCR chart counts these (metrics/aggregates.py), never recomputes them
     context.memo("privacy.dcr_to_train", lambda: (to_train, fresh_to_train))
     found += [
@@ -241,6 +241,23 @@ def exact_match_rate(tables: Tables) -> Measurement:
     )
 
 
+def _dcr(
+    context: Context,
+    queries: np.ndarray,
+    role: str,
+    reference: np.ndarray,
+    numeric: np.ndarray,
+    scale: np.ndarray | None = None,
+) -> np.ndarray:
+    """`dcr` against table `role` (`reference` is its matrix), run where the context says:
+    a distributed engine searches every partition of the table with the same ranges."""
+    if context.search is None:
+        return dcr(queries, reference, numeric, scale)
+    return context.search(
+        queries, role, numeric, ranges(reference, numeric) if scale is None else scale
+    )
+
+
 def random_table(tables: Tables, rows: int, rng: np.random.Generator) -> np.ndarray:
     """`rows` random rows in `matrix` layout by the peer's scheme, from the train table.
 
@@ -305,7 +322,9 @@ def mia_auc(
         ]
     )
     labels = np.repeat([True, False], size)
-    auc, covariance = roc_auc(labels, -dcr(records, synthetic, numeric, scale))
+    auc, covariance = roc_auc(
+        labels, -_dcr(context, records, "synthetic", synthetic, numeric, scale)
+    )
     se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
     sampled = size < max(len(real), len(holdout))
     mode = "sampled" if sampled else "exact"

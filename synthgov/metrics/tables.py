@@ -41,12 +41,28 @@ def read_table(path: Path) -> tuple[DataFrame, str]:
     if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
         raise InputError.at(shown, "expected a table ending in .csv, .parquet or .pq")
     raw = read_user_file(path, "a CSV or Parquet table")
-    frame = _parse_csv(raw, shown) if suffix in CSV_SUFFIXES else _parse_parquet(raw, shown)
-    if frame.shape[1] == 0:
-        raise InputError.at(shown, "the table has no columns")
+    frame = parse_table(raw, shown, suffix)
     if frame.shape[0] == 0:
         raise InputError.at(shown, "the table has no rows")
     return frame, hashlib.sha256(raw).hexdigest()
+
+
+def parse_table(raw: bytes, shown: str, suffix: str) -> DataFrame:
+    """The table in `raw`, the bytes of a file ending in `suffix`, checked as `read_table`
+    checks it except for rows: a partition of a dataset may be empty, its table not.
+
+    Raises:
+        InputError: malformed, no columns, or duplicate column names.
+    """
+    frame = _parse_csv(raw, shown) if suffix in CSV_SUFFIXES else _parse_parquet(raw, shown)
+    if frame.shape[1] == 0:
+        raise InputError.at(shown, "the table has no columns")
+    return frame
+
+
+def is_index_column(name: str) -> bool:
+    """Whether a Parquet column is pandas' stored unnamed index (`__index_level_N__`), not data."""
+    return _PANDAS_INDEX.fullmatch(name) is not None
 
 
 def _duplicates(names: list[str]) -> list[str]:

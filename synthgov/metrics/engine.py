@@ -1,0 +1,96 @@
+"""Where an evaluation reads its tables: one interface, an in-process and a Dask engine.
+
+An engine turns the three table locations into the encoded `Tables` in canonical row
+order (`rows.canonical`), with what the report records of each input. The in-process
+engine reads three files with `tables.read_table`, as `evaluate` always has. A
+distributed engine (`synthgov.metrics.engines.dask`) reads a partitioned dataset where it
+lives: each partition is parsed and encoded by a worker (`partitions.encode_part`, a map)
+and the client combines them (`partitions.combine`, the reduce), so the numbers, the row
+hashes and the fingerprints are those of the whole files, bit for bit.
+
+The quadratic work runs on seeded samples of query rows; a distributed engine may also
+offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
+reference table where the partition lives and keeps each query's minimum: the minimum of
+the partitions' minima is the table's, so the distances are the in-process ones bit for
+bit (the ranges that scale them come from the whole table).
+
+Only `load` and `close` are asked of an engine, so a Spark or Ray adapter is one module
+that implements them with `partitions`; nothing imports Dask unless `--dask` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from synthgov.metrics.encoding import Defects, Tables
+    from synthgov.metrics.measurement import Search
+    from synthgov.models import Card
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The three tables encoded, in canonical row order, and what the report says of them."""
+
+    tables: Tables
+    #: role -> the row hashes, sorted (the canonical order)
+    hashes: Mapping[str, np.ndarray]
+    defects: Defects
+    #: role -> the report's `file` (the file's or the dataset's name)
+    files: Mapping[str, str]
+    #: role -> sha256 of the bytes read (a dataset: of its partitions' names and digests)
+    digests: Mapping[str, str]
+    #: role -> (rows, columns) as read
+    shapes: Mapping[str, tuple[int, int]]
+    #: where the DCR searches run: None in this process (on `tables`), else the engine's
+    search: Search | None = None
+
+
+class Engine(Protocol):
+    """Reads and encodes the tables of an evaluation (see the module docstring)."""
+
+    def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
+        """The tables at `locations` (role -> where), encoded by `card`.
+
+        Raises:
+            InputError: a table that cannot be read or does not fit the card.
+        """
+        ...  # pragma: no cover - a protocol
+
+    def close(self) -> None:
+        """Release what the engine holds (a cluster, a connection); idempotent."""
+        ...  # pragma: no cover - a protocol
+
+
+class InProcess:
+    """The default engine: each table is one CSV or Parquet file, read in this process."""
+
+    def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
+        from synthgov.metrics import rows
+        from synthgov.metrics.encoding import ROLES, encode
+        from synthgov.metrics.tables import read_table
+
+        paths = {role: Path(locations[role]) for role in ROLES}
+        frames, digests = {}, {}
+        for role in ROLES:
+            frames[role], digests[role] = read_table(paths[role])
+        tables, defects = encode(card, frames, {role: str(paths[role]) for role in ROLES})
+        tables, hashes = rows.canonical(tables)
+        return Loaded(
+            tables,
+            hashes,
+            defects,
+            files={role: paths[role].name for role in ROLES},
+            digests=digests,
+            shapes={
+                role: (int(frames[role].shape[0]), int(frames[role].shape[1])) for role in ROLES
+            },
+        )
+
+    def close(self) -> None:
+        return None

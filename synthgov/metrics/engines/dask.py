@@ -1,0 +1,451 @@
+"""The Dask engine of `evaluate --dask SCHEDULER`: tables read as partitioned datasets.
+
+SCHEDULER is `local` or `local:N` (a LocalCluster of N worker processes, one thread each;
+N defaults to the CPU count) or a scheduler address (`tcp://host:8786`). A table is a
+single CSV or Parquet file, or a Parquet dataset: a folder (every `.parquet`/`.pq` file
+below it, names starting with `_` or `.` skipped, as Spark and Hive write them), a glob, or
+any fsspec URL (`s3://bucket/table/`, credentials from the usual environment of the client
+and of the workers). The workers need synthgov installed, as the client has it.
+
+Two passes over the partitions, each a map on the workers and a reduce here:
+
+1. the Parquet footers: every partition of a table must have the same columns and types
+   (else exit 2 naming the first partition that differs), before any data is read;
+2. each partition is read, hashed and encoded by the card (`partitions.encode_part`) on a
+   worker, which holds one partition at a time; the client gathers the encoded columns
+   one partition at a time and `partitions.combine` builds the tables exactly as the
+   in-process engine does from whole files.
+
+A dataset's `sha256` in the report is that of its sorted partition names and digests
+(a single file keeps its own bytes' digest); its fingerprint is the content's, so it
+equals the fingerprint of the same rows in one file. An unreachable scheduler, a
+partition that cannot be read and a worker lost mid-run end the evaluation with one line
+and exit 2, before any report is written.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import logging
+import os
+import re
+import resource
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from synthgov.errors import InputError, Problem, SynthgovError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from distributed import Client, LocalCluster
+
+    from synthgov.metrics.engine import Loaded
+    from synthgov.metrics.partitions import Layout, Part
+    from synthgov.models import Card
+
+_LOCAL = re.compile(r"local(?::([0-9]+))?")
+_ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
+#: how long to try an address before saying it cannot be reached, unless the user set
+#: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT
+CONNECT_TIMEOUT = "10s"
+PARQUET = (".parquet", ".pq")
+TABLES = (".csv", *PARQUET)
+OPTION = "--dask"
+
+
+def check_scheduler(scheduler: str) -> None:
+    """Raise unless `scheduler` is `local`, `local:N` (N >= 1) or an address with a scheme.
+
+    Raises:
+        InputError: anything else, naming the option.
+    """
+    local = _LOCAL.fullmatch(scheduler)
+    if local and int(local.group(1) or 1) >= 1:
+        return
+    if _ADDRESS.fullmatch(scheduler) and not local:
+        return
+    raise InputError.at(
+        OPTION,
+        f"expected local, local:N (N >= 1 worker processes) or a scheduler address such as "
+        f"tcp://host:8786, not {scheduler!r}",
+    )
+
+
+class Dask:
+    """An engine on a Dask cluster (see the module docstring); `close` ends a LocalCluster."""
+
+    def __init__(self, scheduler: str) -> None:
+        check_scheduler(scheduler)
+        self.scheduler = scheduler
+        self._cluster: LocalCluster | None = None
+        #: what `load` read, for `search` to read it again: role -> (dataset, digests)
+        self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
+        self._card: Card | None = None
+        self._layout: Layout = ()
+        self._client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """The cluster's client, connected on first use: the tables' locations are
+        checked before a cluster starts or a scheduler is dialled."""
+        if self._client is None:
+            self._client = self._connect(self.scheduler)
+        return self._client
+
+    def _connect(self, scheduler: str) -> Client:
+        from distributed import Client, LocalCluster
+
+        local = _LOCAL.fullmatch(scheduler)
+        if local:
+            workers = int(local.group(1) or os.cpu_count() or 1)
+            with warnings.catch_warnings():  # the scheduler's HTTP port, taken by another run
+                warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+            return Client(self._cluster)
+        timeout = os.environ.get("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", CONNECT_TIMEOUT)
+        try:
+            return Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError.at(
+                OPTION, f"cannot reach the Dask scheduler at {scheduler}: {_first_line(exc)}"
+            ) from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def peak_memory(self) -> dict[str, int]:
+        """Each worker's peak resident memory so far, in bytes (its process's high-water mark)."""
+        peaks: dict[str, int] = self.client.run(_peak_rss)
+        return peaks
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """Each worker's CPU time so far (user + system), which load on a shared machine
+        does not inflate as it does wall time."""
+        used: dict[str, float] = self.client.run(_cpu_seconds)
+        return used
+
+    def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
+        from synthgov.metrics import rows
+        from synthgov.metrics.encoding import ROLES
+        from synthgov.metrics.engine import Loaded
+        from synthgov.metrics.partitions import combine, layout
+
+        try:
+            datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
+            for role in ROLES:
+                self._same_schema(datasets[role])
+            parts = {role: self._encode(datasets[role], card) for role in ROLES}
+        except _CLUSTER_ERRORS as exc:
+            raise SynthgovError(
+                f"the Dask cluster at {self.scheduler} failed during the evaluation: "
+                f"{type(exc).__name__}: {_first_line(exc)}; no report written"
+            ) from None
+        tables, defects = combine(
+            card,
+            {role: [part for part, _ in parts[role]] for role in ROLES},
+            {role: datasets[role].location for role in ROLES},
+        )
+        tables, hashes = rows.canonical(tables)
+        self._read = {role: (datasets[role], tuple(d for _, d in parts[role])) for role in ROLES}
+        self._card, self._layout = card, layout(tables)
+        return Loaded(
+            tables,
+            hashes,
+            defects,
+            files={role: datasets[role].file for role in ROLES},
+            digests={role: datasets[role].digest([d for _, d in parts[role]]) for role in ROLES},
+            shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
+            search=self.search,
+        )
+
+    def search(
+        self, queries: np.ndarray, role: str, numeric: np.ndarray, scale: np.ndarray
+    ) -> np.ndarray:
+        """Each query's DCR among every row of table `role` (`measurement.Search`): every
+        partition is read again and searched on a worker, which holds one partition and
+        the queries; the minimum over the partitions is the table's, bit for bit."""
+        import numpy as np
+        from distributed import as_completed
+
+        dataset, digests = self._read[role]
+        if self._card is None:  # pragma: no cover - `load` sets it before any search
+            raise ValueError("search before load")
+        try:
+            futures = self.client.map(
+                _partition_dcr,
+                dataset.urls,
+                dataset.shown,
+                digests,
+                queries=queries,  # at most the sample's rows: sent with each task
+                card=self._card,
+                columns=self._layout,
+                numeric=numeric,
+                scale=scale,
+                pure=False,
+            )
+            best = np.full(len(queries), np.inf)
+            for future in as_completed(futures):
+                found = _unwrap(future.result())
+                if found is not None:  # an empty partition has no nearest row
+                    np.minimum(best, found, out=best)
+                future.release()
+        except _CLUSTER_ERRORS as exc:
+            raise SynthgovError(
+                f"the Dask cluster at {self.scheduler} failed during the evaluation: "
+                f"{type(exc).__name__}: {_first_line(exc)}; no report written"
+            ) from None
+        return best
+
+    def _same_schema(self, dataset: Dataset) -> None:
+        """Raise unless every partition of `dataset` has the first one's columns and types."""
+        if len(dataset.urls) == 1:  # one file: nothing to compare (a CSV has no footer)
+            return
+        futures = self.client.map(_schema, dataset.urls, dataset.shown, pure=False)
+        schemas = [_unwrap(f.result()) for f in futures]
+        first = schemas[0]
+        for shown, schema in zip(dataset.shown, schemas, strict=True):
+            if schema != first:
+                raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
+
+    def _encode(self, dataset: Dataset, card: Card) -> list[tuple[Part, str]]:
+        """Each partition's encoded card columns and sha256, in partition order, gathered one
+        at a time so that the workers release each as soon as it is here."""
+        from distributed import as_completed
+
+        futures = self.client.map(
+            _encode_partition, dataset.urls, dataset.shown, card=card, pure=False
+        )
+        position = {f.key: i for i, f in enumerate(futures)}
+        done: list[tuple[Part, str] | None] = [None] * len(futures)
+        for future in as_completed(futures):
+            done[position[future.key]] = _unwrap(future.result())
+            future.release()
+        return [item for item in done if item is not None]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A table's partitions: the URLs the workers open and the names errors show."""
+
+    location: str
+    urls: tuple[str, ...]
+    shown: tuple[str, ...]
+    #: the partitions' names within the dataset (what its digest covers)
+    relative: tuple[str, ...]
+    #: whether the location is one file (its digest is then that file's)
+    single: bool
+
+    @classmethod
+    def find(cls, location: str) -> Dataset:
+        """The partitions at `location` (a file, a folder, a glob or an fsspec URL).
+
+        Raises:
+            InputError: nothing there, no Parquet file in it, or an unknown file type.
+        """
+        import fsspec
+
+        try:
+            fs, root = fsspec.core.url_to_fs(location)
+            if glob.has_magic(root):
+                found = sorted(p for p in fs.glob(root) if p.lower().endswith(PARQUET))
+                single = False
+            elif fs.isdir(root):
+                found = sorted(
+                    p
+                    for p in fs.find(root)
+                    if p.lower().endswith(PARQUET) and not _hidden(p[len(root) :])
+                )
+                single = False
+            elif fs.exists(root):
+                if not root.lower().endswith(TABLES):
+                    raise InputError.at(
+                        location, "expected a table ending in .csv, .parquet or .pq"
+                    )
+                found, single = [root], True
+            else:
+                raise InputError.at(location, "no such file, folder or Parquet dataset")
+        except (OSError, ValueError, ImportError) as exc:
+            raise InputError.at(location, f"cannot list the dataset: {_first_line(exc)}") from None
+        if not found:
+            raise InputError.at(
+                location, "no partitions: no file ending in .parquet or .pq matches"
+            )
+        if single:
+            relative = (root.rsplit("/", 1)[-1],)
+            shown: tuple[str, ...] = (location,)
+        elif glob.has_magic(root):
+            relative = tuple(p.rsplit("/", 1)[-1] for p in found)
+            shown = tuple(fs.unstrip_protocol(p) if "://" in location else p for p in found)
+        else:
+            relative = tuple(p[len(root) :].lstrip("/") for p in found)
+            shown = tuple(location.rstrip("/") + "/" + r for r in relative)
+        urls = tuple(fs.unstrip_protocol(p) for p in found)
+        return cls(location, urls, shown, relative, single)
+
+    @property
+    def file(self) -> str:
+        """The report's `file`: the file's or the dataset's own name."""
+        return self.location.rstrip("/").rsplit("/", 1)[-1] or self.location
+
+    def digest(self, digests: Sequence[str]) -> str:
+        """One file's sha256, or a dataset's: of its partitions' names (relative, sorted)
+        and digests, so a changed, added or removed partition changes it."""
+        if self.single:
+            return digests[0]
+        lines = sorted(f"{r}\0{d}\n" for r, d in zip(self.relative, digests, strict=True))
+        return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """What a worker found wrong with a partition: returned, not raised, so that it reaches
+    the client as the one line it is rather than as a remote traceback."""
+
+    problems: list[Problem]
+
+
+def _unwrap(result: Any) -> Any:
+    if isinstance(result, _Failed):
+        raise InputError(result.problems)
+    return result
+
+
+def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
+    """On a worker: the partition's data columns and their Arrow types, from its footer."""
+    import fsspec
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from synthgov.metrics.tables import is_index_column
+
+    try:
+        with fsspec.open(url, "rb") as handle:
+            schema = pq.read_schema(handle)
+    except FileNotFoundError:
+        return _Failed([_problem(shown, "the partition is missing (listed, but not found)")])
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        return _Failed([_problem(shown, f"malformed Parquet partition: {_first_line(exc)}")])
+    return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
+
+
+def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _Failed:
+    """On a worker: the partition read, its sha256, and its card columns encoded."""
+    import fsspec
+
+    from synthgov.metrics.partitions import encode_part
+    from synthgov.metrics.tables import parse_table
+
+    try:
+        with fsspec.open(url, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return _Failed([_problem(shown, "the partition is missing (listed, but not found)")])
+    except OSError as exc:
+        return _Failed([_problem(shown, f"cannot read the partition: {_first_line(exc)}")])
+    try:
+        frame = parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower())
+        return encode_part(card, frame, shown), hashlib.sha256(raw).hexdigest()
+    except InputError as exc:
+        return _Failed(exc.problems)
+
+
+def _partition_dcr(
+    url: str,
+    shown: str,
+    digest: str,
+    queries: np.ndarray,
+    card: Card,
+    columns: Layout,
+    numeric: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray | _Failed | None:
+    """On a worker: the DCR of each query among the partition's rows (None: no rows)."""
+    import fsspec
+
+    from synthgov.metrics.distance import dcr
+    from synthgov.metrics.partitions import encode_part, matrix
+    from synthgov.metrics.tables import parse_table
+
+    try:
+        with fsspec.open(url, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        return _Failed([_problem(shown, f"cannot read the partition again: {_first_line(exc)}")])
+    if hashlib.sha256(raw).hexdigest() != digest:
+        return _Failed([_problem(shown, "the partition changed during the evaluation")])
+    part = encode_part(card, parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower()), shown)
+    if not part.rows:
+        return None
+    distances: np.ndarray = dcr(queries, matrix(part, columns), numeric, scale)
+    return distances
+
+
+def _problem(shown: str, message: str) -> Problem:
+    return InputError.at(shown, message).problems[0]
+
+
+def _difference(
+    schema: tuple[tuple[str, str], ...], first: tuple[tuple[str, str], ...], other: str
+) -> str:
+    mine, theirs = dict(schema), dict(first)
+    missing = [n for n in theirs if n not in mine]
+    extra = [n for n in mine if n not in theirs]
+    if missing or extra:
+        said = [f"lacks {', '.join(map(repr, missing))}"] if missing else []
+        said += [f"adds {', '.join(map(repr, extra))}"] if extra else []
+        return f"the partition's columns differ from {other}'s: it {' and '.join(said)}"
+    typed = [n for n in mine if mine[n] != theirs[n]]
+    if typed:
+        name = typed[0]
+        return (
+            f"the partition's schema differs from {other}'s: column {name!r} is "
+            f"{mine[name]} here and {theirs[name]} there"
+        )
+    return f"the partition's columns are in another order than {other}'s"
+
+
+def _hidden(relative: str) -> bool:
+    return any(part.startswith(("_", ".")) for part in relative.split("/") if part)
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _cluster_errors() -> tuple[type[BaseException], ...]:
+    """What a lost worker, scheduler or connection raises in the client (a cancelled
+    future: the scheduler dropped it)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+    from distributed.comm.core import CommClosedError
+
+    return (KilledWorker, CommClosedError, CancelledError, OSError, TimeoutError)
+
+
+_CLUSTER_ERRORS = _cluster_errors()

@@ -1,0 +1,207 @@
+"""`synthgov evaluate --dask`: partitioned Parquet datasets read on a real Dask LocalCluster
+give the in-process report, and bad clusters or datasets end in one line, exit 2.
+
+The worked example's claims table, 600 rows per table, split into Parquet partitions that
+share one Arrow schema (as Spark and Dask write them).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from tests.helpers.cli import Synthgov
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = ROOT / "datasets/claims/card.yaml"
+ROWS = 600
+
+
+def _csv(path: Path, rows: list[list[Any]], columns: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def _partitions(table: pa.Table, folder: Path, parts: int) -> Path:
+    folder.mkdir()
+    step = -(-table.num_rows // parts)
+    for i in range(parts):
+        pq.write_table(table.slice(i * step, step), folder / f"part-{i}.parquet")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The three tables as CSV files, and real and holdout also as partitioned datasets."""
+    folder = tmp_path_factory.mktemp("claims")
+    real = claims_rows(seed=0, rows=2 * ROWS)
+    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
+    files = {
+        "real": _csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
+        "holdout": _csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
+        "synthetic": _csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+    }
+    files["real_dataset"] = _partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
+    files["holdout_dataset"] = _partitions(pacsv.read_csv(files["holdout"]), folder / "holdout", 2)
+    return files
+
+
+def _evaluate(
+    synthgov: Synthgov,
+    out: Path,
+    real: Path | str,
+    holdout: Path | str,
+    synthetic: Path | str,
+    *extra: str,
+) -> Any:
+    return synthgov(
+        "evaluate", "--card", str(CARD), "--real", str(real), "--holdout", str(holdout),
+        "--synthetic", str(synthetic), "-o", str(out), "--quiet", "--no-timings",
+        *extra,
+    )  # fmt: skip
+
+
+def _evaluate_on_a_cluster(out: Path, real: Path, holdout: str, synthetic: Path) -> Any:
+    """The CLI in its own process with a deadline, so a cluster that never answers fails the
+    test instead of hanging the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "synthgov", "evaluate", "--card", str(CARD), "--real", str(real),
+         "--holdout", holdout, "--synthetic", str(synthetic), "-o", str(out), "--quiet",
+         "--no-timings", "--dask", "local:2"],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def test_dask_on_two_worker_processes_gives_the_in_process_report(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    alone = _evaluate(
+        synthgov, tmp_path / "alone.json", tables["real"], tables["holdout"], tables["synthetic"]
+    )
+    assert alone.code == 0, alone.err
+    spread = _evaluate_on_a_cluster(
+        tmp_path / "dask.json",
+        tables["real_dataset"],
+        f"{tables['holdout_dataset']}/part-*.parquet",  # a glob
+        tables["synthetic"],  # one CSV file: read by a worker too
+    )
+    assert spread.returncode == 0, spread.stderr
+    expected = json.loads((tmp_path / "alone.json").read_text())
+    found = json.loads((tmp_path / "dask.json").read_text())
+    # a dataset's digest covers its partitions, not the bytes of one file; nothing else differs
+    for role in ("real", "holdout"):
+        assert found["inputs"][role].pop("sha256") != expected["inputs"][role].pop("sha256")
+        assert found["inputs"][role].pop("file") != expected["inputs"][role].pop("file")
+    assert found["inputs"]["real"]["fingerprint"] == expected["inputs"]["real"]["fingerprint"]
+    assert found == expected  # every metric bit for bit, the synthetic file's digest included
+    assert len(found["metrics"]) > 50
+
+
+def test_partitions_with_different_schemas_exit_2_naming_the_partition(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    table = pacsv.read_csv(tables["real"])
+    pq.write_table(table.slice(0, 300), folder / "part-0.parquet")
+    column = table.schema.get_field_index("claim_amount")
+    changed = table.set_column(
+        column, "claim_amount", table["claim_amount"].cast(pa.string())
+    ).slice(300)
+    pq.write_table(changed, folder / "part-1.parquet")
+    result = _evaluate(
+        synthgov,
+        tmp_path / "r.json",
+        folder,
+        tables["holdout"],
+        tables["synthetic"],
+        "--dask",
+        "local:1",
+    )
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"{folder}/part-1.parquet: the partition's schema differs from {folder}/part-0.parquet's: "
+        "column 'claim_amount' is string here and double there"
+    ]
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_an_unreachable_scheduler_exits_2_and_writes_no_report(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", "1s")
+    result = _evaluate(
+        synthgov,
+        tmp_path / "r.json",
+        tables["real"],
+        tables["holdout"],
+        tables["synthetic"],
+        "--dask",
+        f"tcp://127.0.0.1:{port}",
+    )
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"--dask: cannot reach the Dask scheduler at tcp://127.0.0.1:{port}")
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("scheduler", ["local:0", "spark", "127.0.0.1:8786"])
+def test_a_malformed_scheduler_exits_2_before_any_cluster_starts(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, scheduler: str
+) -> None:
+    result = _evaluate(
+        synthgov,
+        tmp_path / "r.json",
+        tables["real"],
+        tables["holdout"],
+        tables["synthetic"],
+        "--dask",
+        scheduler,
+    )
+    assert result.code == 2
+    assert result.err.strip() == (
+        "--dask: expected local, local:N (N >= 1 worker processes) or a scheduler address "
+        f"such as tcp://host:8786, not {scheduler!r}"
+    )
+
+
+def test_a_dataset_without_partitions_exits_2_naming_it(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "_SUCCESS").write_text("")  # what Spark leaves: not a partition
+    result = _evaluate(
+        synthgov,
+        tmp_path / "r.json",
+        tables["real"],
+        empty,
+        tables["synthetic"],
+        "--dask",
+        "local:1",
+    )
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"{empty}: no partitions: no file ending in .parquet or .pq matches"
+    )
+    assert not (tmp_path / "r.json").exists()
