@@ -185,10 +185,10 @@ _QUEUE_BLOCK = 16  # queries per parallel task, neighbours in sorted order
 def _nearest_blocks(queries, blocked, m, fine, coarse, kinds, scale, best, queue, tasks):  # type: ignore[no-untyped-def]
     """`_nearest` over a block-sorted reference (`blocks`), queries taken in `queue` order.
 
-    Per query: the bound of every group of blocks; the group with the least bound first
-    (likely to hold a near row, so the best sum falls fast), then every group whose bound
-    is below the best sum so far; within a group, every block whose bound is below it.
-    Returns the number of row pairs summed.
+    Per query: the bound of every group of blocks, then the groups by increasing bound
+    (the nearest rows come early, so the best sum falls fast) until a bound is not below
+    the best sum; within a group, every block whose bound is below it. Returns the number
+    of row pairs summed.
     """
     n = queries.shape[0]
     count = coarse[0].shape[1]
@@ -208,14 +208,10 @@ def _nearest_blocks(queries, blocked, m, fine, coarse, kinds, scale, best, queue
                 continue
             query = queries[i]
             _bounds(query, coarse[0], coarse[1], coarse[2], kinds, scale, outer)
-            first = 0
-            for g in range(count):
-                if outer[g] < outer[first]:
-                    first = g
-            for step in range(count + 1):
-                g = first if step == 0 else step - 1
-                if (step > 0 and g == first) or not outer[g] < least:
-                    continue
+            ranked = np.argsort(outer)  # nearest groups first: the best falls fast
+            for g in ranked:
+                if not outer[g] < least:
+                    break  # so are all the groups after it
                 _bounds(query, low[g], high[g], missing[g], kinds, scale, inner)
                 start = g * blocks.GROUP
                 for b in range(start, min(start + blocks.GROUP, total_blocks)):

@@ -82,21 +82,18 @@ def search(
     the peer's whatever the block order.
     """
     size = candidates.shape[1]
-    numbers, codes = candidates.shape[0], labels.shape[0]
-    stacked = np.empty((numbers + codes, size))
-    stacked[:numbers] = candidates
-    stacked[numbers:] = labels
-    keys = [numbers + j for j in _discriminating(labels)] + _spread(candidates)
-    order = blocks.order(stacked, keys)
-    del stacked
-    values, codes_ = blocks.arrange(candidates, order), blocks.arrange(labels, order)
-    value_bounds, value_groups = blocks.summary(values, size)
-    code_bounds, code_groups = blocks.summary(codes_, size)
-    queue = blocks.order(np.vstack([queries.T, asked.T.astype(np.float64)]), keys)
+    chosen = _discriminating(labels)
+    spread = _spread(candidates)
+    keys = list(range(len(chosen) + len(spread)))  # rows of the key tables below
+    order = blocks.order(np.vstack([labels[chosen], candidates[spread]]), keys)
+    numbers, codes = blocks.arrange(candidates, order), blocks.arrange(labels, order)
+    value_bounds, value_groups = blocks.summary(numbers, size)
+    code_bounds, code_groups = blocks.summary(codes, size)
+    queue = blocks.order(np.vstack([asked.T[chosen], queries.T[spread]]), keys)
     tasks = blocks.shuffled_tasks((len(queue) + _QUERY_BLOCK - 1) // _QUERY_BLOCK)
     return _nearest_blocks(  # type: ignore[no-any-return]
-        values,
-        codes_,
+        numbers,
+        codes,
         size,
         order,
         queries,
@@ -186,8 +183,9 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
     tasks,
 ):
     """`_nearest` over a block-sorted synthetic table (`blocks.arrange`; `order`: the
-    table row of each sorted row): groups of blocks, then blocks, whose bound is not above
-    the least distance found (a block at the least may hold a tie)."""
+    table row of each sorted row): groups of blocks by increasing bound, then their
+    blocks, while the bound is not above the least distance found (a block at the least
+    may hold a tie)."""
     n = queries.shape[0]
     count = value_groups[0].shape[1]
     total_blocks = values.shape[0]
@@ -213,15 +211,11 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
                 code_groups[1],
                 outer,
             )
-            first = 0
-            for g in range(count):
-                if outer[g] < outer[first]:
-                    first = g
+            ranked = np.argsort(outer)  # nearest groups first: the best falls fast
             least, ties, pick = np.inf, 0, -1
-            for step in range(count + 1):
-                g = first if step == 0 else step - 1
-                if (step > 0 and g == first) or not outer[g] <= least:
-                    continue
+            for g in ranked:
+                if not outer[g] <= least:
+                    break  # so are all the groups after it
                 _bounds(
                     target,
                     labels,
