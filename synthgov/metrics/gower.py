@@ -186,7 +186,7 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
     table row of each sorted row): groups of blocks by increasing bound, then their
     blocks, while the bound is not above the least distance found (a block at the least
     may hold a tie)."""
-    n = queries.shape[0]
+    n = len(queue)
     count = value_groups[0].shape[1]
     total_blocks = values.shape[0]
     index = np.empty(n, dtype=np.int64)
