@@ -202,3 +202,29 @@ def test_ks_on_run_ends_equals_ks_on_every_point(
     s = np.sort(rng.integers(0, levels, small) * 0.1 + rng.choice([0.0, 0.05], small))
     assert fidelity.ks_sorted(r, s) == _ks_every_point(r, s)
     assert fidelity.ks_sorted(s, r) == _ks_every_point(s, r)
+
+
+@pytest.mark.parametrize("far", [True, False], ids=["shapeless", "clustered"])
+def test_the_probe_hands_hopeless_searches_to_the_plain_scan_with_the_same_bits(
+    far: bool,
+) -> None:
+    # 600 queries: a probe of every second one (256 of them, spread), then the rest
+    rng = np.random.default_rng(5)
+    if far:  # 12 labels of 50 uniform levels: rows share a few labels, so bounds stay low
+        numeric = [False] * 12
+        reference = rng.integers(0, 50, (3_000, 12)).astype(np.float64)
+        queries = rng.integers(0, 50, (600, 12)).astype(np.float64)
+    else:
+        numeric = TABLES["mixed"]
+        base = _prototypes(rng, numeric)
+        reference = _clustered(rng, 3_000, numeric, base)
+        queries = _clustered(rng, 600, numeric, base)
+    mask = np.array(numeric)
+    scale = distance.ranges(reference, mask)
+    kinds = np.where(mask, np.where(scale > 0, 1, 2), 0).astype(np.int64)
+    columns = np.ascontiguousarray(reference.T)
+    plain, pruned = np.full(len(queries), np.inf), np.full(len(queries), np.inf)
+    distance._nearest(queries, columns, kinds, scale, plain)
+    scanned = distance.search(queries, columns, kinds, scale, pruned)
+    np.testing.assert_array_equal(pruned, plain)
+    assert (scanned > distance.PLAIN_SHARE * len(queries) * len(reference)) == far
