@@ -112,10 +112,14 @@ def column_shapes(tables: Tables) -> float:
 def column_shape(column: Encoded) -> float:
     """KSComplement for a numeric column, TVComplement for a categorical one (NaN if undefined)."""
     if column.is_numeric:
-        # dates are int64 nanoseconds in the peer, which rounding leaves alone
-        decimals = None if column.type in _NANOSECONDS else KS_DECIMALS
-        return ks_complement(column.real, column.synthetic, decimals=decimals)
+        return ks_complement(column.real, column.synthetic, decimals=ks_decimals(column))
     return tv_complement(column.real, column.synthetic, len(column.categories))
+
+
+def ks_decimals(column: Encoded) -> int | None:
+    """The rounding of `ks_complement` for a numeric column: dates are int64 nanoseconds in
+    the peer, which rounding leaves alone."""
+    return None if column.type in _NANOSECONDS else KS_DECIMALS
 
 
 def ks_complement(
@@ -125,23 +129,36 @@ def ks_complement(
 
     NaN when either side has no value.
     """
-    sides = []
-    for values in (real, synthetic):
-        values = values[~np.isnan(values)]
-        if decimals is not None:
-            with np.errstate(over="ignore"):
-                values = np.round(values, decimals)
-        sides.append(np.sort(values))
-    r, s = sides
+    return ks_sorted(ks_side(real, decimals), ks_side(synthetic, decimals))
+
+
+def ks_side(values: np.ndarray, decimals: int | None = KS_DECIMALS) -> np.ndarray:
+    """One side of `ks_complement`: the non-missing values, rounded, sorted (so a side
+    compared many times is sorted once)."""
+    values = values[~np.isnan(values)]
+    if decimals is not None:
+        with np.errstate(over="ignore"):
+            values = np.round(values, decimals)
+    return np.sort(values)
+
+
+def ks_sorted(r: np.ndarray, s: np.ndarray) -> float:
+    """`ks_complement` of two `ks_side` results."""
     if r.size == 0 or s.size == 0:
         return float("nan")
     # both empirical CDFs at each distinct value of either side, the same ratios as scipy's
     gaps = []
     for own, other in ((r, s), (s, r)):
         last = np.append(own[1:] != own[:-1], True)  # the last of each run of ties
+        ends, values = np.flatnonzero(last), own[last]
+        if ends.size > 4 * other.size:
+            # Between two values of `other` its CDF is constant and this side's rises, so
+            # the largest |gap| of such a run is at its first or last value: only those.
+            edges = np.searchsorted(values, other, side="left")
+            keep = np.unique(np.clip(np.concatenate([edges - 1, edges, [0]]), 0, ends.size - 1))
+            ends, values = ends[keep], values[keep]
         gaps.append(
-            (np.flatnonzero(last) + 1) / own.size
-            - np.searchsorted(other, own[last], side="right") / other.size
+            (ends + 1) / own.size - np.searchsorted(other, values, side="right") / other.size
         )
     return 1.0 - max(float(np.abs(gap).max()) for gap in gaps)
 
@@ -153,11 +170,20 @@ def tv_complement(real: np.ndarray, synthetic: np.ndarray, categories: int) -> f
     only in the synthetic table gets the peer's pseudo-count in the real one. NaN when
     either side has no value.
     """
-    r = np.bincount(real[real >= 0], minlength=categories).astype(np.float64)
-    s = np.bincount(synthetic[synthetic >= 0], minlength=categories).astype(np.float64)
+    return tv_counts(category_counts(real, categories), category_counts(synthetic, categories))
+
+
+def category_counts(codes: np.ndarray, categories: int) -> np.ndarray:
+    """How often each category occurs (missing dropped): one side of `tv_complement`."""
+    counts: np.ndarray = np.bincount(codes[codes >= 0], minlength=categories).astype(np.float64)
+    return counts
+
+
+def tv_counts(r: np.ndarray, s: np.ndarray) -> float:
+    """`tv_complement` of two `category_counts` results."""
     if not r.any() or not s.any():
         return float("nan")
-    r += PSEUDO_COUNT * ((s > 0) & (r == 0))
+    r = r + PSEUDO_COUNT * ((s > 0) & (r == 0))
     # round-off can take a total variation of 1 a hair above it; the score stays in [0, 1]
     return max(0.0, 1.0 - 0.5 * float(np.abs(s / s.sum() - r / r.sum()).sum()))
 
