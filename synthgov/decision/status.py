@@ -139,7 +139,7 @@ def _view(
         scores=inventory.scorecard(result),
         approvals=_counted(review) if review is not None else (),
         required=dict(required),
-        report=ctx.report.model,
+        report=ctx.report.model if ctx is not None else None,
     )
     return item, state
 
