@@ -3,7 +3,9 @@ line per group of runs in the catalog's lineage and in `status`."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
+from pathlib import Path
 
 from synthgov.budget import tuning
 from synthgov.commands.status import render_dataset
@@ -11,7 +13,10 @@ from synthgov.files.loading import parse_yaml
 from synthgov.inventory import DatasetState, ReleaseState
 from synthgov.models import Manifest
 from synthgov.reporting import catalog
-from tests.helpers import samples
+from tests.helpers import ledgers, samples
+from tests.helpers.cli import Synthgov, check
+from tests.helpers.git import commit
+from tests.helpers.repos import write
 
 DP = "notion: approx, epsilon: 1.0, delta: 0.000001"
 TUNED = (
@@ -55,3 +60,32 @@ def test_status_lists_the_current_releases_tuning_runs_one_per_line() -> None:
         "  tuning: 4 tuning runs at epsilon 0.5, delta 0.000001 each (epsilon grid)",
         "  tuning: 1 tuning run at epsilon 0.25, delta 0.000001 each",
     ]
+
+
+def test_the_markdown_scorecard_lists_the_tuning_runs_one_per_line(
+    synthgov: Synthgov, base: Path
+) -> None:
+    tuned = (
+        "notion: approx, epsilon: 1.0, delta: 0.0000001, tuning: "
+        "[{runs: 4, epsilon: 0.5, delta: 0.0000001, description: epsilon grid}]"
+    )
+    card_sha = hashlib.sha256((base / "datasets/claims/card.yaml").read_bytes()).hexdigest()
+    write(
+        base,
+        f"{samples.RELEASE}/manifest.yaml",
+        samples.MANIFEST.replace(f"{DP}, tuning: none", tuned),
+    )
+    write(base, f"{samples.RELEASE}/report.json", samples.report_json(samples.PASSING, card_sha))
+    path = base / ledgers.PATH
+    path.write_text(
+        ledgers.append(path.read_text(), "claims@1.10", epsilon="3.0", delta="0.0000005")
+    )
+    commit(base, "release claims@1.10")
+    result = check(synthgov, base, "--format", "markdown")
+    assert result.code in (0, 1), result.err
+    section = result.out[result.out.index("claims@1.10") :]
+    assert section.count("- tuning: ") == 1
+    assert (
+        "- tuning: 4 tuning runs at epsilon 0.5, delta 0.0000001 each (epsilon grid)\n\n|"
+        in section
+    )
