@@ -2,10 +2,9 @@
 
 `pip install synthgov` is the governance core (validate, check, approve, budget, audit,
 status, catalog). Measuring tables needs the `evaluate` extra (pandas, scikit-learn, SciPy,
-pyarrow, numba, and matplotlib for the release report's figures); composing a ledger's zCDP
-or pure entries under a delta cap needs the `dp` extra (OpenDP, about 265 MB installed, so
-the validate hook stays small without it); `evaluate --dask` needs the `dask` extra (Dask
-and distributed) besides `evaluate`. A command that reaches a module of an extra that is
+pyarrow, numba); composing a ledger's zCDP or pure entries under a delta cap needs the
+`dp` extra (OpenDP, about 265 MB installed, so the validate hook stays small without it);
+`evaluate --dask` needs the `dask` extra (Dask and distributed) besides `evaluate`. A command that reaches a module of an extra that is
 not installed ends with one line naming the extra (`MissingExtra`, exit 2), never a
 traceback.
 """
@@ -26,7 +25,6 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "threadpoolctl": "evaluate",
     "pyarrow": "evaluate",
     "numba": "evaluate",
-    "matplotlib": "evaluate",
     "opendp": "dp",
     "dask": "dask",
     "distributed": "dask",

@@ -9,6 +9,8 @@ an old report (no aggregates) that no longer renders.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from synthgov.examples import write_release_tables
 from synthgov.metrics import aggregates
 from synthgov.models import Report
+from synthgov.reporting import charts as figures
 from synthgov.reporting.release_report import render
 from tests.helpers.cli import Synthgov, as_json, check, release_new_args, run_in
 from tests.helpers.git import commit, git
@@ -349,3 +352,48 @@ def test_constant_sparse_date_and_extreme_columns_give_a_block_the_report_accept
     sparse = charts.columns[1].cells
     assert all(cell.real in (0, n) for cell in sparse), sparse
     assert parse(render(_report(block), draw=False)).named("table")
+
+
+def test_a_release_page_draws_every_figure_without_a_plotting_library() -> None:
+    """The catalog draws one page per release: 10,000 of them must not take hours, which a
+    plotting library (over a second a page) would (docs/benchmarks.md, "Catalog")."""
+    block = aggregates.measure(_rare_tables(), MINIMUM, _dcr())
+    code = (
+        "import json, sys\n"
+        "from synthgov.models import Report\n"
+        "from synthgov.reporting.release_report import render\n"
+        "page = render(Report.model_validate(json.loads(sys.stdin.read())))\n"
+        "print(json.dumps({'charts': page.count('class=\"chart\"'),\n"
+        "    'plotting': sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=_report(block).model_dump_json(),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    found = json.loads(done.stdout)
+    assert found["charts"] == len(block["columns"]) + 2 and found["plotting"] == []
+
+
+@pytest.mark.parametrize("value", [k / 20 for k in range(-20, 21)])
+def test_every_heatmap_cell_label_reaches_aa_contrast_on_its_colour(value: float) -> None:
+    background = figures.colour(value, 1.0)
+    assert figures.contrast(figures.text_on(background), background) >= 4.5
+
+
+def test_the_heatmap_keeps_its_axes_colour_key_and_a_value_per_cell() -> None:
+    svg = figures.heatmap(["a", "b"], [[None, 0.3], [0.3, None]], title="Association")
+    page = parse(svg)
+    assert page.named("svg")[0]["role"] == "img" and page.named("svg")[0]["aria-label"]
+    assert page.svg_text.count("column") == 2 and "synthetic − real association" in page.svg_text
+    assert {"+0.30", "-0.30", "not measured"} <= set(page.svg_text)
+    titles = [t for t in page.text if " × " in t]
+    assert sorted(titles) == [
+        "a × a: not measured",
+        "a × b: +0.300",
+        "b × a: +0.300",
+        "b × b: not measured",
+    ]

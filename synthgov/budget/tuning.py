@@ -53,6 +53,15 @@ def describe(tuning: Tuning | None) -> str:
     return " and ".join(_group(group) for group in tuning)
 
 
+def lines(tuning: Tuning | None) -> list[str]:
+    """One line per group of runs, with what was tuned (the catalog and `status` list them)."""
+    if not isinstance(tuning, list):
+        return [describe(tuning)]
+    return [
+        _group(group) + (f" ({group.description})" if group.description else "") for group in tuning
+    ]
+
+
 def _group(group: TuningRuns) -> str:
     shown = ", ".join(f"{k} {format(v, 'f')}" for k, v in _figures(group).items())
     return f"{group.runs} tuning run{'s' if group.runs != 1 else ''} at {shown} each"

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from synthgov import inventory, options
+from synthgov.budget import tuning
 from synthgov.budget.accounting import figure_text
 from synthgov.decision.status import collect
 from synthgov.inventory import DatasetState
@@ -36,6 +37,9 @@ def render_dataset(state: DatasetState, today: Any) -> list[str]:
     if entry["title"]:
         head += f" — {entry['title']} ({entry['classification']}, owner {entry['owner']})"
     lines = [head, f"  current: {entry['current'] or 'none approved'}"]
+    chosen = inventory.current(state)
+    if chosen is not None and chosen.manifest is not None:
+        lines += [f"  tuning: {line}" for line in tuning.lines(chosen.manifest.privacy.tuning)]
     found = entry["artifact"]
     if found is not None:
         where = found["location"] or "location not published (a local path)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from synthgov.budget import tuning
 from synthgov.decision import waivers
 from synthgov.decision.findings import Finding, ReleaseResult, Severity
 from synthgov.errors import MissingExtra
@@ -75,7 +76,9 @@ def run_gates(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult
         raise
     except Exception:  # the figures are a view: the metrics gate has blocked already
         scores = ()
-    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged, scores)
+    privacy = ctx.manifest.model.privacy
+    runs = () if privacy.notion == "none" else tuple(tuning.lines(privacy.tuning))
+    return ReleaseResult(ctx.release, tuple(sorted(found, key=_order)), files, judged, scores, runs)
 
 
 def check_revocation(ctx: ReleaseContext, files: tuple[str, ...] = ()) -> ReleaseResult:

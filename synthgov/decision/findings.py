@@ -130,6 +130,8 @@ class ReleaseResult:
     judged: tuple[str, ...] = ()
     #: every policy rule judged on it, with its figures (passing ones too)
     scores: tuple[RuleScore, ...] = ()
+    #: its tuning runs (the manifest's `privacy.tuning`), one line per group, for reviewers
+    tuning: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:

@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from synthgov import inventory
+from synthgov.budget import tuning
 from synthgov.budget.accounting import figure_text
 from synthgov.decision.expiry import Notice
 from synthgov.decision.findings import Judged
@@ -253,6 +254,7 @@ def _lineage(release: ReleaseState, earlier: list[ReleaseState]) -> str:
             "privacy",
             f"{_e(privacy.mechanism)} ({_e(privacy.notion)}{', ' + _e(figures) if figures else ''})",
         ),
+        ("tuning runs", "<br>".join(_e(line) for line in tuning.lines(privacy.tuning))),
         ("author, created", f"{_e(m.author)}, {_e(format_timestamp(m.created_at))}"),
         ("previous releases", previous),
     ]

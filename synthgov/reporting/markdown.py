@@ -172,6 +172,10 @@ def _scorecard(page: _Page, result: ReleaseResult) -> None:
     under its rule), blocking rows first; then the fixed gates that passed."""
     icon = "❌" if result.verdict == "blocked" else "✅"
     page.add(f"\n### {icon} {cell(result.release)} — {result.verdict}\n")
+    for line in result.tuning:  # one list item per group of tuning runs, then the table
+        page.add(f"- tuning: {cell(line)}")
+    if result.tuning:
+        page.add("")
     page.add(_SCORE_HEADER)
     by_rule = {f.rule: f for f in result.findings}
     rows: list[tuple[int, str, list[str]]] = []
