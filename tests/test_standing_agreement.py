@@ -20,12 +20,13 @@ from tests.helpers.histories import (
     dated,
     day,
     fail_revalidation,
+    index_counts,
     merged,
     scheduled,
     scheduled_standing,
     status,
 )
-from tests.helpers.releases import add_version
+from tests.helpers.releases import add_version, waive
 
 #: history -> (the current release, the withdrawals (release, cause, since, fallback))
 EXPECTED: dict[str, tuple[str | None, set[tuple[str, str, str, str]]]] = {
@@ -69,7 +70,10 @@ def test_scheduled_status_and_catalog_name_the_same_current_release_and_withdraw
     HISTORIES[history](repo, monkeypatch)
     current, taken = EXPECTED[history]
     assert _standing(status(synthgov, repo)["datasets"]) == (current, taken)
-    assert _standing(catalog(synthgov, repo, tmp_path / "site")["datasets"]) == (current, taken)
+    site = tmp_path / "site"
+    assert _standing(catalog(synthgov, repo, site)["datasets"]) == (current, taken)
+    # the index counts every withdrawn release, whatever took it away
+    assert index_counts(site) == {"claims": (0, len(taken))}
     code, document = scheduled(synthgov, repo)
     overdue, reported = scheduled_standing(document)
     # every current release is overdue here (30-day cadence): the run names exactly it
@@ -124,3 +128,19 @@ def test_the_scheduled_run_without_git_reports_a_failed_revalidation_as_status_w
     assert reported == {
         ("claims@1.11", "revalidation failed", "2026-11-20T12:00:00Z", "claims@1.10")
     }
+
+
+def test_a_renewed_waiver_ends_the_withdrawal_for_status_and_the_scheduled_run(
+    synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owners act on an expired waiver by merging a new one, approved in time: the
+    merge re-decides claims@1.11, which is current again for all three."""
+    merged(repo, monkeypatch, "1.10", "1.11", metrics={"1.11": DETECTION})
+    monkeypatch.delenv("GIT_AUTHOR_DATE")
+    monkeypatch.delenv("GIT_COMMITTER_DATE")
+    git(repo, "checkout", "-qB", "pr", "main")
+    waive(repo, "1.11", days=60)  # in force at the real clock
+    merge(repo)
+    assert _standing(status(synthgov, repo)["datasets"]) == ("claims@1.11", set())
+    code, document = scheduled(synthgov, repo)
+    assert (code, document["releases"]) == (0, [])

@@ -122,7 +122,7 @@ WITHDRAWN_RULES = {
 _WITHDRAWN_FIXES = {
     withdrawals.REVALIDATION_FAILED: "Regenerate and release a new version, or revoke this one "
     "(a later passing revalidation does not bring it back).",
-    withdrawals.WAIVER_EXPIRED: "Renew the waiver with a new one approved in time "
+    withdrawals.WAIVER_EXPIRED: "Replace the expired waiver with a new one approved in time "
     "(`synthgov waiver new`), release a new version that passes, or revoke this one.",
 }
 

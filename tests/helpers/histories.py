@@ -173,6 +173,22 @@ def catalog_states(synthgov: Synthgov, repo: Path, out: Path) -> dict[str, dict[
     return {r["release"]: r for d in data["datasets"] for r in d["releases"]}
 
 
+_COUNTS = re.compile(r"(?:</a>|</span>)</td><td>(\d+)</td><td>(\d+)</td>")
+
+
+def index_counts(site: Path) -> dict[str, tuple[int, int]]:
+    """The catalog index's (pending, withdrawn) counts, by dataset; checks the column's label."""
+    html = (site / "index.html").read_text()
+    assert "<th>pending</th><th>withdrawn</th>" in html
+    found = {}
+    for row in html.split("<tr>")[2:]:
+        dataset = re.search(r"<code>([^<]+)</code>", row)
+        counts = _COUNTS.search(row)
+        assert dataset is not None and counts is not None, row
+        found[dataset.group(1)] = (int(counts.group(1)), int(counts.group(2)))
+    return found
+
+
 def scheduled(synthgov: Synthgov, repo: Path, *args: str) -> tuple[int, dict[str, Any]]:
     """`check --scheduled --format json`: exit code and document."""
     result = synthgov("check", "--scheduled", "--format", "json", *args, cwd=repo)
