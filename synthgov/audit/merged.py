@@ -74,7 +74,10 @@ def merge_commits(history: list[FirstParent]) -> dict[str, FirstParent]:
 
 
 class _Recording(Replay):
-    """The audit's replay, keeping what each decision rested on."""
+    """The audit's replay, keeping what each decision rested on: the decision is the
+    audit's (`Replay.decide`), the audit's own records of it are not made (what a release's
+    inputs hashed to, the ledgers' figures per commit): status shows neither, and they
+    cost a seventh of the replay."""
 
     def __init__(self, repo: Repository, now: datetime) -> None:
         super().__init__(repo, None, now)
@@ -90,7 +93,6 @@ class _Recording(Replay):
         outcome: AuditResult,
         ctx: ReleaseContext | None = None,
     ) -> None:
-        super().record(commit, now, result, trust, head, outcome, ctx)
         review = None
         if ctx is not None:
             try:  # read now, while the merge's keyring is open (verified once, cached)
@@ -99,6 +101,9 @@ class _Recording(Replay):
                 review = None
         key = (commit.sha, result.release)
         self.kept[key] = Judgement(result.release, commit.sha, now, result, ctx, review)
+
+    def budgets(self, commit: FirstParent, head: Tree, outcome: AuditResult) -> None:
+        """Nothing: status reads the ledgers at HEAD."""
 
 
 def judge(repo: Repository, base: str, releases: list[str], now: datetime) -> dict[str, Judgement]:
