@@ -20,7 +20,7 @@ Compare two versions of synthgov by running it twice with two --source checkouts
 --seed-dir reuses the repositories.
 
     .venv/bin/python benchmarks/status_scale.py [--sizes 100,1000] [--shapes root,merged]
-        [--runs 3] [--source DIR] [--seed-dir DIR]
+        [--runs 3] [--source DIR] [--seed-dir DIR] [--no-warm-up]
 
 No pytest, no network; needs git. Results are recorded in docs/benchmarks.md ("status").
 """
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import check_scale  # noqa: E402  (the repository's documents and builder)
+import check_scale  # the repository's documents and builder
 
 #: Each commit of the `merged` shape claims a minute after the previous one, from this
 #: instant on (after the manifests' created_at, before any real clock running this).
@@ -136,6 +136,9 @@ def main() -> None:
         help="the synthgov checkout to run (PYTHONPATH)",
     )
     parser.add_argument("--seed-dir", help="build the repositories here once, and reuse them")
+    parser.add_argument(
+        "--no-warm-up", action="store_true", help="no untimed first run (bytecode already cached)"
+    )
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     shapes = args.shapes.split(",")
@@ -145,8 +148,7 @@ def main() -> None:
     (where / "home").mkdir(exist_ok=True)
     env["PYTHONPATH"] = args.source
     print(
-        f"source {args.source} · {os.cpu_count()} CPUs · "
-        f"load average {os.getloadavg()[0]:.2f}",
+        f"source {args.source} · {os.cpu_count()} CPUs · load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     repos = {}
@@ -161,7 +163,8 @@ def main() -> None:
                     file=sys.stderr,
                     flush=True,
                 )
-            time_status(repo, env, args.python)  # untimed: bytecode, page cache
+            if not args.no_warm_up:
+                time_status(repo, env, args.python)  # untimed: bytecode, page cache
             repos[(shape, size)] = repo
     best: dict[tuple[str, int], tuple[float, float, int]] = {}
     for _ in range(args.runs):  # round-robin: outside load falls on every repository alike
