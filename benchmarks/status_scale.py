@@ -38,6 +38,9 @@ import tempfile
 import time
 from pathlib import Path
 
+#: this checkout's synthgov builds the repositories (its policy template), whatever the
+#: venv installs; the runs use --source
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import check_scale  # the repository's documents and builder
 
