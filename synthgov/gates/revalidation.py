@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthgov import clock
 from synthgov.decision import withdrawals
@@ -23,8 +23,11 @@ from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Document, Loaded, validate
 from synthgov.gates import ReleaseContext, metrics
-from synthgov.models import Card, Report, Revalidation
+from synthgov.models import Card, Report
 from synthgov.models.common import format_timestamp
+
+if TYPE_CHECKING:
+    from synthgov.models import Revalidation
 
 
 def failing_rules(ctx: ReleaseContext, report: dict[str, Any]) -> list[str]:
