@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.cli import Synthgov
+from synthgov.audit import merged as merged_judgement
+from synthgov.git.history import FirstParent
+from tests.helpers.cli import Synthgov, audit
 from tests.helpers.git import git, merge
 from tests.helpers.histories import (
     DETECTION,
@@ -22,11 +24,12 @@ from tests.helpers.histories import (
     fail_revalidation,
     index_counts,
     merged,
+    revoke_merged,
     scheduled,
     scheduled_standing,
     status,
 )
-from tests.helpers.releases import add_version, waive
+from tests.helpers.releases import VERSIONS, add_version, waive
 
 #: history -> (the current release, the withdrawals (release, cause, since, fallback))
 EXPECTED: dict[str, tuple[str | None, set[tuple[str, str, str, str]]]] = {
@@ -144,3 +147,51 @@ def test_a_renewed_waiver_ends_the_withdrawal_for_status_and_the_scheduled_run(
     assert _standing(status(synthgov, repo)["datasets"]) == ("claims@1.11", set())
     code, document = scheduled(synthgov, repo)
     assert (code, document["releases"]) == (0, [])
+
+
+def _commit(sha: str, *paths: str) -> FirstParent:
+    return FirstParent(sha, "t", 0, (), tuple((p, "A") for p in paths), tuple(paths))
+
+
+def test_revoked_artifacts_are_looked_up_again_only_when_a_revocation_or_its_manifest_changes() -> (
+    None
+):
+    folder = "datasets/claims/releases"
+    epochs = merged_judgement.revocation_epochs(
+        [
+            _commit("a", f"{folder}/1.10/manifest.yaml"),
+            _commit("b", f"{folder}/1.11/manifest.yaml"),
+            _commit("c", f"{folder}/1.11/revocation.yaml"),
+            _commit("d", f"{folder}/1.12/manifest.yaml"),
+            _commit("e", f"{folder}/1.11/manifest.yaml"),  # the revoked release's manifest
+            _commit("f", f"{folder}/1.12/approvals/ada.yaml"),
+        ]
+    )
+    assert epochs == {"a": "", "b": "", "c": "c", "d": "c", "e": "e", "f": "e"}
+
+
+def test_a_revoked_artifact_shipped_again_is_blocked_at_its_merge_as_the_audit_says(
+    synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """claims@1.11 is revoked, then claims@1.12 ships the same table and is merged: the
+    replay looks the revoked artifacts up by epoch, and still finds it."""
+    monkeypatch.setitem(VERSIONS, "1.12", (VERSIONS["1.12"][0], VERSIONS["1.11"][1]))
+    merged(repo, monkeypatch, "1.10", "1.11")
+    revoke_merged(repo, monkeypatch)
+    dated(monkeypatch, day("2026-10-02T10:00:00Z"))
+    git(repo, "checkout", "-qB", "pr", "main")
+    add_version(repo, "1.12")
+    merge(repo)
+    data = status(synthgov, repo)
+    shown = {r["release"]: (r["verdict"], r["blocking"]) for r in data["releases"]}
+    assert shown["claims@1.12"][0] == "blocked"
+    assert "policy.revoked_artifact" in shown["claims@1.12"][1]
+    assert data["datasets"][0]["current"] == "claims@1.10"
+    _, document = audit(synthgov, repo)
+    decided = {
+        (r["release"], d["commit"]): d["verdict"]
+        for r in document["releases"]
+        for d in r["decisions"]
+    }
+    for item in data["releases"]:
+        assert decided[(item["release"], item["judged"]["commit"])] == item["verdict"]
