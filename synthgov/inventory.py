@@ -153,6 +153,20 @@ def withdrawn(state: DatasetState) -> list[ReleaseState]:
     return [r for r in state.releases if r.is_withdrawn]
 
 
+def outstanding(state: DatasetState) -> list[ReleaseState]:
+    """Releases withdrawn by a failed revalidation or an expired waiver that the owners have
+    not acted on: not revoked, and no newer release is current (`check --scheduled`
+    reports them; status shows their fallback)."""
+    now_current = current(state)
+    return [
+        r
+        for r in state.releases
+        if r.withdrawal is not None
+        and not r.is_revoked
+        and (now_current is None or r.created_at is None or _order(r) > _order(now_current))
+    ]
+
+
 def withdrawal_summary(state: DatasetState, release: ReleaseState) -> dict[str, Any]:
     """One withdrawn release: why, since when, and what replaces it."""
     found = release.withdrawal or withdrawals.revoked(

@@ -241,6 +241,9 @@ def test_revalidation_records_drift_and_the_schedule_reports_overdue(
     rows = claims_rows(seed=11, rows=2 * ROWS)
     fresh.write_text("\n".join(",".join(r) for r in [CLAIMS_COLUMNS, *rows]) + "\n")
     code, data = check_json(repo, capsys, "--scheduled", "--at", "2099-01-01")
+    assert (code, data["releases"]) == (0, [])  # not approved: not current, never due
+    assert approve_as(repo, "ada") == 0 and approve_as(repo, "chen") == 0
+    code, data = check_json(repo, capsys, "--scheduled", "--at", "2099-01-01")
     assert code == 1
     assert [r["release"] for r in data["releases"]] == ["claims@1.0"]
     assert data["releases"][0]["findings"][0]["rule"] == "policy.revalidation_overdue"

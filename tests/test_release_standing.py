@@ -6,7 +6,7 @@ revocation, a failed revalidation or an expired waiver, each dated with its fall
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,72 +16,24 @@ from synthgov.decision import withdrawals
 from synthgov.decision.findings import WaiverRef
 from synthgov.files import governance
 from synthgov.models import Revalidation, Revocation
-from tests.helpers import samples, signing
+from tests.helpers import samples
 from tests.helpers.cli import Synthgov, audit
-from tests.helpers.git import commit, git, merge, sha
-from tests.helpers.releases import VERSIONS, add_version, revalidate, revoke, waive
-from tests.helpers.repos import make_base, write
-from tests.helpers.samples import with_metric
-
-CARD = "datasets/claims/card.yaml"
-#: claims@1.11 fails its detection AUC unless a waiver relaxes it to 0.85
-DETECTION = with_metric("fidelity.detection_auc", value=0.8, ci=[0.78, 0.82])
-
-
-def dated(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
-    """Commits made from now on claim `when` (the audit judges a merge at its commit's time)."""
-    stamp = f"@{int(when.timestamp())} +0000"
-    monkeypatch.setenv("GIT_AUTHOR_DATE", stamp)
-    monkeypatch.setenv("GIT_COMMITTER_DATE", stamp)
-
-
-def day(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def merged(
-    repo: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    *versions: str,
-    metrics: dict[str, list[dict[str, Any]]] | None = None,
-    cadence: int | None = None,
-) -> dict[str, str]:
-    """main: the base (with a revalidation cadence when given), then each version released
-    and approved on `pr` and merged with a merge commit a day after its creation; returns
-    version -> its merge commit."""
-    dated(monkeypatch, day("2026-09-01T00:00:00Z"))
-    make_base(repo)
-    git(repo, "checkout", "-q", "main")
-    if cadence is not None:
-        write(repo, CARD, samples.CARD + f"revalidation_days: {cadence}\n")
-        commit(repo, "revalidation cadence")
-    merges = {}
-    for version in versions:
-        dated(monkeypatch, day(VERSIONS[version][0]) + timedelta(days=1))
-        git(repo, "checkout", "-qB", "pr", "main")
-        add_version(repo, version, metrics=(metrics or {}).get(version))
-        if version in (metrics or {}):
-            waive(repo, version, span=(day("2026-09-20T00:00:00Z"), day("2026-10-20T00:00:00Z")))
-        merge(repo)
-        merges[version] = sha(repo)
-    return merges
-
-
-def status(synthgov: Synthgov, repo: Path) -> dict[str, Any]:
-    result = synthgov("status", "--format", "json", cwd=repo)
-    assert result.code == 0, result.err
-    data: dict[str, Any] = json.loads(result.out)
-    return data
-
-
-def releases(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["release"]: r for r in data["releases"]}
-
-
-def catalog_states(synthgov: Synthgov, repo: Path, out: Path) -> dict[str, dict[str, Any]]:
-    assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
-    data = json.loads((out / "catalog.json").read_text())
-    return {r["release"]: r for d in data["datasets"] for r in d["releases"]}
+from tests.helpers.git import git
+from tests.helpers.histories import (
+    DETECTION,
+    catalog_states,
+    dated,
+    day,
+    expire_key,
+    fail_revalidation,
+    merged,
+    releases,
+    revoke_merged,
+    scheduled,
+    status,
+    tighten_policy,
+)
+from tests.helpers.releases import add_version, revalidate
 
 
 def agree_with_the_audit(synthgov: Synthgov, repo: Path, data: dict[str, Any]) -> None:
@@ -107,14 +59,7 @@ def test_a_policy_tightened_after_the_merge_leaves_the_release_current(
     synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     merges = merged(repo, monkeypatch, "1.10")
-    dated(monkeypatch, day("2026-09-15T00:00:00Z"))
-    tightened = samples.POLICY.replace(
-        'op: ">="\n    threshold: 0.8\n    description: Mean KS/TV',
-        'op: ">="\n    threshold: 0.95\n    description: Mean KS/TV',
-    )
-    assert tightened != samples.POLICY
-    write(repo, "policy/policy.yaml", tightened)
-    commit(repo, "column shapes at 0.95")
+    tighten_policy(repo, monkeypatch)
     assert gate_today(synthgov, repo) == {"claims@1.10": "blocked"}  # 0.91 < 0.95 now
     data = status(synthgov, repo)
     [claims] = data["datasets"]
@@ -136,10 +81,7 @@ def test_a_key_expired_after_the_merge_leaves_the_release_current(
     synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     merged(repo, monkeypatch, "1.10")
-    dated(monkeypatch, day("2026-09-25T00:00:00Z"))
-    extra = {"ada": 'valid_before: "2026-09-20T00:00:00Z"'}  # after the merge, before now
-    write(repo, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered(), extra=extra))
-    commit(repo, "ada's key expired on 2026-09-20")
+    expire_key(repo, monkeypatch)
     assert gate_today(synthgov, repo) == {"claims@1.10": "blocked"}  # ada's approval is void now
     data = status(synthgov, repo)
     assert data["datasets"][0]["current"] == "claims@1.10"
@@ -155,9 +97,7 @@ def test_a_failed_revalidation_withdraws_the_release_dated_with_its_fallback_and
     synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     merged(repo, monkeypatch, "1.10", "1.11", cadence=30)
-    dated(monkeypatch, day("2026-11-21T00:00:00Z"))
-    revalidate(repo, "1.11", "2026-10-15T12:00:00Z")
-    revalidate(repo, "1.11", "2026-11-20T12:00:00Z", "fidelity.detection_auc")
+    fail_revalidation(repo, monkeypatch)
     data = status(synthgov, repo)
     [claims] = data["datasets"]
     assert claims["current"] == "claims@1.10"  # the fallback
@@ -174,16 +114,21 @@ def test_a_failed_revalidation_withdraws_the_release_dated_with_its_fallback_and
     assert item["verdict"] == "pass" and item["state"] == "withdrawn"  # passed at its merge
     # the failed record does not restart the clock: due 30 days after the passing one
     assert item["revalidation_due"] == "2026-11-14"
-    result = synthgov("check", "--scheduled", "--format", "json", cwd=repo)
-    assert result.code == 1
-    [scheduled] = json.loads(result.out)["releases"]
-    by_rule = {f["rule"]: f["message"] for f in scheduled["findings"]}
-    assert scheduled["release"] == "claims@1.11"
+    # the scheduled run: the withdrawal to act on, and the fallback (now current) overdue
+    code, document = scheduled(synthgov, repo)
+    by_release = {
+        r["release"]: {f["rule"]: f["message"] for f in r["findings"]} for r in document["releases"]
+    }
+    assert code == 1 and set(by_release) == {"claims@1.10", "claims@1.11"}
+    assert by_release["claims@1.11"] == {
+        "policy.revalidation_failed": "claims@1.11 is withdrawn (revalidation failed: the "
+        "revalidation of 2026-11-20 fails fidelity.detection_auc on fresh data) on "
+        "2026-11-20; fallback claims@1.10"
+    }
     assert (
-        "revalidation of 2026-11-20 fails fidelity.detection_auc"
-        in (by_rule["policy.revalidation_failed"])
+        "claims@1.10 was due for revalidation on 2026-10-02"
+        in by_release["claims@1.10"]["policy.revalidation_overdue"]
     )
-    assert "was due for revalidation on 2026-11-14" in by_rule["policy.revalidation_overdue"]
     agree_with_the_audit(synthgov, repo, data)
     text = synthgov("status", cwd=repo).out
     assert "claims@1.11: withdrawn" in text
@@ -204,12 +149,9 @@ def test_a_failed_revalidation_withdraws_the_release_dated_with_its_fallback_and
     again = status(synthgov, repo)
     assert again["datasets"][0]["current"] == "claims@1.10"
     assert releases(again)["claims@1.11"]["revalidation_due"] == "2026-12-25"
-    result = synthgov("check", "--scheduled", "--format", "json", cwd=repo)
-    [scheduled] = json.loads(result.out)["releases"]
-    rules = {f["rule"] for f in scheduled["findings"]}
-    assert result.code == 1 and "policy.revalidation_failed" in rules
-    if datetime.now(UTC) < day("2026-12-25T12:00:00Z"):  # the passing record moved the date
-        assert "policy.revalidation_overdue" not in rules
+    code, document = scheduled(synthgov, repo)
+    rules = {r["release"]: {f["rule"] for f in r["findings"]} for r in document["releases"]}
+    assert code == 1 and rules["claims@1.11"] == {"policy.revalidation_failed"}
 
 
 def test_an_expired_waiver_withdraws_the_release_at_its_expiry_with_its_fallback(
@@ -250,10 +192,7 @@ def test_a_revocation_withdraws_the_release_dated_with_its_fallback(
     synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     merged(repo, monkeypatch, "1.10", "1.11")
-    dated(monkeypatch, day("2026-09-26T00:00:00Z"))
-    git(repo, "checkout", "-qB", "pr", "main")
-    revoke(repo, "1.11")
-    merge(repo)
+    revoke_merged(repo, monkeypatch)
     data = status(synthgov, repo)
     [claims] = data["datasets"]
     assert claims["current"] == "claims@1.10"

@@ -13,13 +13,15 @@ approvals) does not re-decide the release, exactly as `decision.decide` treats i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from synthgov import clock
 from synthgov.audit.replay import AuditResult, Replay
+from synthgov.content import RevokedTable
 from synthgov.decision.findings import ReleaseResult
 from synthgov.decision.review import Review
+from synthgov.decision.revocations import Revocations
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.decision.trust import Trust
 from synthgov.files import layout
@@ -73,12 +75,66 @@ def merge_commits(history: list[FirstParent]) -> dict[str, FirstParent]:
     return found
 
 
-class _Recording(Replay):
-    """The audit's replay, keeping what each decision rested on."""
+def _is_revocation_input(path: str, revoked: set[str]) -> bool:
+    """A revocation file (by name: more than the layout's, never fewer), or the manifest of
+    a folder that held one (its artifact is what a revocation compares)."""
+    folder, _, name = path.rpartition("/")
+    return name == "revocation.yaml" or (name == "manifest.yaml" and folder in revoked)
 
-    def __init__(self, repo: Repository, now: datetime) -> None:
+
+def revocation_epochs(history: list[FirstParent]) -> dict[str, str]:
+    """commit -> the last commit of `history` (oldest first), up to it, that changed what
+    the revoked artifacts are (a revocation, or the manifest of a revoked release). Every
+    tree between two such commits holds the same revoked artifacts."""
+    revoked: set[str] = set()
+    epoch, found = "", {}
+    for commit in history:
+        paths = [path for path, _ in commit.changes]
+        revoked |= {p.rpartition("/")[0] for p in paths if p.endswith("/revocation.yaml")}
+        if any(_is_revocation_input(p, revoked) for p in paths):
+            epoch = commit.sha
+        found[commit.sha] = epoch
+    return found
+
+
+class _Revocations(Revocations):
+    """The revoked artifacts looked up once per epoch of the history (`revocation_epochs`)
+    instead of once per content of datasets/, which changes with every merge: replaying
+    N merges would otherwise list the whole datasets/ tree N times."""
+
+    def __init__(self, epochs: dict[str, str]) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.trees: dict[int, str] = {}  # id of a tree the replay handed out -> its commit
+        self.known: dict[str, tuple[RevokedTable, ...]] = {}
+
+    def of(self, tree: Tree) -> tuple[RevokedTable, ...]:
+        epoch = self.epochs.get(self.trees.get(id(tree), ""))
+        if epoch is None:  # a tree this replay did not hand out: the audit's own lookup
+            return super().of(tree)
+        if epoch not in self.known:
+            self.known[epoch] = super().of(tree)
+        return self.known[epoch]
+
+
+class _Recording(Replay):
+    """The audit's replay, keeping what each decision rested on: the decision is the
+    audit's (`Replay.decide`), the audit's own records of it are not made (what a release's
+    inputs hashed to, the ledgers' figures per commit): status shows neither, and they
+    cost a seventh of the replay."""
+
+    def __init__(self, repo: Repository, now: datetime, history: list[FirstParent]) -> None:
         super().__init__(repo, None, now)
         self.kept: dict[tuple[str, str], Judgement] = {}
+        self.revocations = _Revocations(revocation_epochs(history))
+
+    def tree(self, commit: str) -> Tree:
+        found = super().tree(commit)
+        self.revocations.trees[id(found)] = commit
+        return found
+
+    def trust(self, parent: str, now: datetime) -> Trust:
+        return replace(super().trust(parent, now), revocations=self.revocations)
 
     def record(
         self,
@@ -90,7 +146,6 @@ class _Recording(Replay):
         outcome: AuditResult,
         ctx: ReleaseContext | None = None,
     ) -> None:
-        super().record(commit, now, result, trust, head, outcome, ctx)
         review = None
         if ctx is not None:
             try:  # read now, while the merge's keyring is open (verified once, cached)
@@ -100,6 +155,9 @@ class _Recording(Replay):
         key = (commit.sha, result.release)
         self.kept[key] = Judgement(result.release, commit.sha, now, result, ctx, review)
 
+    def budgets(self, commit: FirstParent, head: Tree, outcome: AuditResult) -> None:
+        """Nothing: status reads the ledgers at HEAD."""
+
 
 def judge(repo: Repository, base: str, releases: list[str], now: datetime) -> dict[str, Judgement]:
     """The audit's judgement of each of `releases` merged on `base`'s first-parent history
@@ -108,7 +166,7 @@ def judge(repo: Repository, base: str, releases: list[str], now: datetime) -> di
     order = {c.sha: i for i, c in enumerate(history)}
     merged = merge_commits(history)
     commits = {merged[r].sha: merged[r] for r in releases if r in merged}
-    replay = _Recording(repo, now)
+    replay = _Recording(repo, now, history)
     outcome = AuditResult(base, base, len(commits), 0, None)
     try:
         for commit in sorted(commits.values(), key=lambda c: order[c.sha]):

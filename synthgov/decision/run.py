@@ -4,7 +4,8 @@ scheduled revalidation of main, decided into one `Verdict`.
 The trust root is the base commit (BRIEF §10.4): its policy and registry decide, and the
 changed files are `git diff merge-base(base, head)..head`. With --no-git the working tree
 is both sides and every release in it is decided; the scheduled run judges HEAD's current
-releases against their revalidation schedule. A base whose policy or registry cannot be
+releases against their revalidation schedule, judged as `status` judges them (at their
+merge, `decision/schedule.py`). A base whose policy or registry cannot be
 loaded prevents a decision (`InputError`, exit 2).
 """
 
@@ -13,17 +14,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from synthgov.decision.decide import Decision, decide
 from synthgov.decision.findings import RuleInfo, Verdict
 from synthgov.decision.impact import policy_impact
-from synthgov.decision.schedule import expiring, overdue
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import InputError
 from synthgov.files import layout
 from synthgov.git.history import Repository
 from synthgov.models import Policy
+
+if TYPE_CHECKING:
+    from synthgov.decision.status import StatusView
 
 
 def _verdict(
@@ -57,10 +61,12 @@ def _rules(trust: Trust) -> tuple[RuleInfo, ...]:
     return tuple(found)
 
 
-def _overdue(tree: Tree, now: datetime, enforce: bool) -> Verdict:
+def _scheduled(tree: Tree, view: StatusView, now: datetime, enforce: bool) -> Verdict:
+    """The scheduled run on HEAD's files, from the view `status` shows of them."""
+    from synthgov.decision import schedule
+
     trust = make_trust(tree, "the checked-out", now, None, enforce)
-    notices = expiring(tree, trust.registry, now, trust.policy.model.expiry_warning_days)
-    decision = Decision(overdue(tree, now), notices)
+    decision = Decision(schedule.overdue(view, tree, now), schedule.expiring(view))
     return _verdict(("", ""), decision, [], trust, now, scheduled=True)
 
 
@@ -80,11 +86,15 @@ def check(
         InputError: the base's policy or registry cannot be loaded.
         GitError: not a Git repository, or an unknown base.
     """
-    if scheduled and no_git:
-        return _overdue(working_tree(root), now, enforce)
-    if scheduled:  # HEAD's committed files: the scheduled job's view of main
+    if scheduled:  # judged as `status` judges (replaying merges): imported only here
+        from synthgov.decision import status
+
+        if no_git:
+            tree = working_tree(root)
+            return _scheduled(tree, status.collect_tree(tree, now, enforce=enforce), now, enforce)
+        view = status.collect(root, None, now, enforce=enforce)  # HEAD's committed files
         with Repository.open(root) as repo:
-            return _overdue(commit_tree(repo, repo.head()), now, enforce)
+            return _scheduled(commit_tree(repo, view.head), view, now, enforce)
     if no_git:
         tree = working_tree(root)
         trust = make_trust(tree, "the working tree's", now, None, enforce)

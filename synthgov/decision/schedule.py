@@ -1,123 +1,124 @@
-"""The scheduled run (`check --scheduled`): which current releases are due for revalidation,
-and (advisory) which of their waivers and which reviewer keys expire soon.
+"""The scheduled run (`check --scheduled`): what the owners of the releases at HEAD must act
+on, judged exactly as `status` and the catalog judge them (`decision/status.py` gathers the
+view, `inventory.current` and `inventory.outstanding` read it), so that the three always
+name the same current release and the same withdrawals:
 
-Each dataset's current release is its newest that is not revoked (by manifest
-`created_at`; older versions are superseded). One withdrawn by a failed revalidation stays
-here, reported (`policy.revalidation_failed`), until it is revoked or superseded: the
-scheduled run is the alarm, while status already shows its fallback. Dates after the checker's clock count for
-nothing and block: a manifest or record dated 2099 would switch the schedule off.
+- each dataset's current release past its card's `revalidation_days`, counted from its
+  latest passing revalidation, else its creation (`policy.revalidation_overdue`);
+- each release withdrawn by a failed revalidation (`policy.revalidation_failed`) or by the
+  expiry of a waiver it passed through (`policy.waiver_expired`) that is neither revoked
+  nor superseded by a newer current release: consumers already fall back to an earlier
+  release, and the run fails until the owners revoke it, renew the waiver or release a new
+  version. A revoked release is left alone: revoking was the owners' act;
+- advisory: the notices of `status` (waivers of approved releases and reviewer keys that
+  expire within the policy's `expiry_warning_days`).
+
+Dates after the checker's clock count for nothing and block: a manifest or a record dated
+2099 would switch the schedule off.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from synthgov import inventory
 from synthgov.decision import expiry
 from synthgov.decision.findings import Finding, ReleaseResult
-from synthgov.decision.sides import Tree, kind_of, release_of
+from synthgov.decision.sides import Tree, kind_of
+from synthgov.decision.status import StatusView
 from synthgov.errors import InputError
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
 from synthgov.gates import dates, files, revalidation
-from synthgov.models import Card, Manifest, Registry, Waiver
+from synthgov.inventory import DatasetState
+from synthgov.models import Card, Manifest, Revalidation
 
 
-def _current(
-    head: Tree, releases: list[str], now: datetime
-) -> tuple[dict[str, tuple[str, Manifest]], list[ReleaseResult]]:
-    """dataset -> its newest non-revoked release (by manifest created_at) and manifest; and
-    a blocking result for each manifest dated after `now`, which never becomes current.
-
-    Raises:
-        InputError: a manifest does not load.
-    """
-    newest: dict[str, tuple[str, Manifest]] = {}
-    future = []
-    for release in releases:
-        ref = Release.of(release)
-        dataset, folder = ref.dataset, ref.folder
-        if head.read(f"{folder}/revocation.yaml") is not None:
+def _future_manifests(head: Tree, state: DatasetState, now: datetime) -> list[ReleaseResult]:
+    """A blocking result for each manifest not revoked that does not load or is dated
+    after `now` (such a release is never current, and would never fall due)."""
+    results = []
+    for release in state.releases:
+        if release.is_revoked:
             continue
-        loaded: Loaded[Manifest] = head.load(f"{folder}/manifest.yaml", Manifest)
-        manifest = loaded.model
+        path = f"{Release.of(release.release).folder}/manifest.yaml"
+        try:
+            loaded: Loaded[Manifest] = head.load(path, Manifest)
+        except InputError as exc:
+            results.append(ReleaseResult(release.release, tuple(files.invalid(exc))))
+            continue
         late = dates.future_finding(
             loaded.document,
             "created_at",
-            manifest.created_at,
+            loaded.model.created_at,
             now,
-            f"Revoke {release} and release it again with `synthgov release new`.",
+            f"Revoke {release.release} and release it again with `synthgov release new`.",
         )
         if late is not None:
-            future.append(ReleaseResult(release, (late,)))
-            continue
-        if dataset not in newest or manifest.created_at > newest[dataset][1].created_at:
-            newest[dataset] = (release, manifest)
-    return newest, future
-
-
-def overdue(head: Tree, now: datetime) -> list[ReleaseResult]:
-    """Each current release past its card's `revalidation_days` or whose latest
-    revalidation failed, and each date after `now` that would postpone the schedule."""
-    from synthgov.models import Revalidation  # the scheduled run's; a check builds it not
-
-    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
-    try:
-        current, results = _current(head, releases, now)
-    except InputError as exc:
-        return [ReleaseResult("(releases)", tuple(files.invalid(exc)))]
-    for dataset, (release, manifest) in sorted(current.items()):
-        folder = Release.of(release).folder
-        found: list[Finding] = []
-        try:
-            card: Card = head.load(layout.card_path(dataset), Card).model
-            loaded: list[Loaded[Revalidation]] = [
-                head.load(p, Revalidation)
-                for p in head.list(f"{folder}/revalidations")
-                if kind_of(p) == "revalidation"
-            ]
-        except InputError as exc:
-            results.append(ReleaseResult(release, tuple(files.invalid(exc))))
-            continue
-        records = []
-        for item in loaded:
-            late = dates.future_finding(
-                item.document,
-                "revalidated_at",
-                item.model.revalidated_at,
-                now,
-                "Write records with `synthgov revalidate`; never edit them.",
-            )
-            if late is not None:
-                found.append(late)
-            else:
-                records.append(item.model)
-        found += revalidation.schedule_findings(release, card, manifest, records, now)
-        if found:
-            results.append(ReleaseResult(release, tuple(found)))
+            results.append(ReleaseResult(release.release, (late,)))
     return results
 
 
-def expiring(head: Tree, registry: Registry, now: datetime, days: int) -> list[Finding]:
-    """Advisory findings: the current releases' waivers in force that end within `days`,
-    and the registry's keys that expire within them (a waiver that does not load is left
-    to the gate, which blocks its release)."""
-    releases = sorted({r for p in head.list("datasets") if (r := release_of(p))})
+def _records(head: Tree, release: str, now: datetime) -> list[Finding]:
+    """Revalidation records that do not load or are dated after `now` (status leaves them
+    out of the clock: the release is due sooner, never later)."""
+    found: list[Finding] = []
+    for path in head.list(f"{Release.of(release).folder}/revalidations"):
+        if kind_of(path) != "revalidation":
+            continue
+        try:
+            item: Loaded[Revalidation] = head.load(path, Revalidation)
+        except InputError as exc:
+            found += files.invalid(exc)
+            continue
+        late = dates.future_finding(
+            item.document,
+            "revalidated_at",
+            item.model.revalidated_at,
+            now,
+            "Write records with `synthgov revalidate`; never edit them.",
+        )
+        if late is not None:
+            found.append(late)
+    return found
+
+
+def _current(head: Tree, state: DatasetState, now: datetime) -> list[Finding]:
+    """The current release's schedule: its records' problems, and overdue."""
+    current = inventory.current(state)
+    if current is None or current.created_at is None:
+        return []
+    found = _records(head, current.release, now)
     try:
-        current, _ = _current(head, releases, now)
-    except InputError:
-        current = {}  # already a finding of `overdue`
-    notices = []
-    for release in sorted(r for r, _ in current.values()):
-        folder = Release.of(release).folder
-        loaded: list[Loaded[Waiver]] = []
-        for path in head.list(f"{folder}/waivers"):
-            if kind_of(path) != "waiver":
-                continue
-            try:
-                loaded.append(head.load(path, Waiver))
-            except InputError:
-                continue
-        notices += expiry.waivers(release, loaded, now, days)
-    notices += expiry.keys(registry, now, days, layout.REVIEWERS)
-    return [expiry.finding(n) for n in notices]
+        card: Card = head.load(layout.card_path(state.dataset), Card).model
+    except InputError as exc:
+        return found + files.invalid(exc)
+    since = max(current.created_at, current.revalidated_at or current.created_at)
+    late = revalidation.overdue(current.release, card, since, now)
+    return found + ([late] if late else [])
+
+
+def overdue(view: StatusView, head: Tree, now: datetime) -> list[ReleaseResult]:
+    """What blocks the scheduled run, per release: overdue current releases, withdrawals
+    the owners have not acted on, and dates after `now` that would postpone the schedule."""
+    found: dict[str, list[Finding]] = {}
+    for state in view.datasets:
+        for result in _future_manifests(head, state, now):
+            found.setdefault(result.release, []).extend(result.findings)
+        current = inventory.current(state)
+        if current is not None:
+            found.setdefault(current.release, []).extend(_current(head, state, now))
+        for release in inventory.outstanding(state):
+            assert release.withdrawal is not None  # outstanding: withdrawn, not revoked
+            fallback = inventory.fallback(state, release)
+            finding = revalidation.withdrawn(
+                release.release, release.withdrawal, fallback.release if fallback else None
+            )
+            found.setdefault(release.release, []).append(finding)
+    return [ReleaseResult(r, tuple(f)) for r, f in sorted(found.items()) if f]
+
+
+def expiring(view: StatusView) -> list[Finding]:
+    """Advisory findings: exactly the notices `status` and the catalog show."""
+    return [expiry.finding(n) for n in view.notices]

@@ -86,11 +86,11 @@ def _unjudged(release: str, rule: str, reason: str) -> tuple[dict[str, Any], Rel
 
 
 def _judge(
-    release: str, trust: Trust, sides: Sides
+    release: str, trust: Trust, head: Tree, base: Tree
 ) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
     try:
-        ctx = release_context(release, trust, sides.head_tree, sides.base_tree)
+        ctx = release_context(release, trust, head, base)
         result = engine.run_gates(ctx)
         review = ctx.review
     except InputError as exc:
@@ -174,9 +174,9 @@ def _is_merged(release: str, sides: Sides) -> bool:
     return bool(here) and here == _decided_files(sides.base_tree, folder)
 
 
-def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
+def _revocation(state: ReleaseState, head: Tree, base: Tree) -> ReleaseState:
     path = f"{Release.of(state.release).folder}/revocation.yaml"
-    raw = sides.head_tree.read(path) or sides.base_tree.read(path)  # merged on the base counts
+    raw = head.read(path) or base.read(path)  # merged on the base counts
     if raw is None:
         return state
     try:
@@ -187,17 +187,17 @@ def _revocation(state: ReleaseState, sides: Sides) -> ReleaseState:
 
 
 def _revalidated(
-    state: ReleaseState, sides: Sides, problems: list[str], now: datetime, waived: Waived
+    state: ReleaseState, head: Tree, problems: list[str], now: datetime, waived: Waived
 ) -> ReleaseState:
     """The latest passing revalidation (the clock restarts only there) and what withdrew
     the release: its revocation, its first failed revalidation, an expired waiver."""
     folder = f"{Release.of(state.release).folder}/revalidations"
     records = []
-    for path in sides.head_tree.list(folder):
+    for path in head.list(folder):
         placed = layout.classify(path)
         if placed is None or placed.kind != "revalidation":
             continue
-        raw = sides.head_tree.read(path)
+        raw = head.read(path)
         assert raw is not None  # listed a moment ago
         try:  # one that does not load is ignored: the release is due sooner, never later
             model = governance.load_bytes(raw, path, Revalidation).model
@@ -219,9 +219,9 @@ def _revalidated(
     return replace(state, revalidated_at=max(passed, default=None), withdrawal=taken)
 
 
-def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
+def _card(dataset: str, head: Tree, problems: list[str]) -> Card | None:
     path = layout.card_path(dataset)
-    raw = sides.head_tree.read(path)
+    raw = head.read(path)
     if raw is None:
         problems.append(f"{path}: missing")
         return None
@@ -233,12 +233,12 @@ def _card(dataset: str, sides: Sides, problems: list[str]) -> Card | None:
     return model
 
 
-def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, Any] | None:
+def _budget(card: Card | None, head: Tree, problems: list[str]) -> dict[str, Any] | None:
     """`budget status` JSON of the card's source ledger at HEAD (None: no ledger)."""
     if card is None:
         return None
     path = layout.ledger_path(card.source.id)
-    raw = sides.head_tree.read(path)
+    raw = head.read(path)
     if raw is None:
         return None
     try:
@@ -255,9 +255,27 @@ def _budget(card: Card | None, sides: Sides, problems: list[str]) -> dict[str, A
     return None
 
 
-def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
+def _listing(head: Tree, dataset: str | None) -> tuple[list[str], set[str]]:
+    """The releases and the datasets at HEAD (of one dataset when given).
+
+    Raises:
+        InputError: the dataset is not at HEAD.
+    """
+    prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
+    paths = head.list(prefix)
+    releases = sorted({r for p in paths if (r := release_of(p))})
+    names = {Release.of(r).dataset for r in releases}
+    names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
+    if dataset is not None and not names:
+        raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
+    return releases, names
+
+
+def collect(root: Path, dataset: str | None, now: datetime, *, enforce: bool = True) -> StatusView:
     """Every dataset (or one) and its releases at HEAD: merged ones as the audit judged
-    them at their merge, the others as the gate judges them now against the default base."""
+    them at their merge, the others as the gate judges them now against the default base
+    (`enforce`: whether missing approvals block those, as `check` without
+    `--allow-missing-approvals`)."""
     with Repository.open(root) as repo:
         try:
             base = repo.default_base()
@@ -269,54 +287,79 @@ def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
             f"the base {sides.base[:12]}'s",
             now,
             sides.provenance,
-            enforce_approvals=True,
+            enforce_approvals=enforce,
         )
-        prefix = layout.card_path(dataset).rsplit("/", 1)[0] if dataset else "datasets"
-        paths = sides.head_tree.list(prefix)
-        releases = sorted({r for p in paths if (r := release_of(p))})
-        names = {Release.of(r).dataset for r in releases}
-        names |= {p.ids["dataset"] for p in map(layout.classify, paths) if p and p.kind == "card"}
-        if dataset is not None and not names:
-            raise InputError.at(layout.card_path(dataset), "no such dataset at HEAD")
+        releases, names = _listing(sides.head_tree, dataset)
         at_merge = merged.judge(
             repo, sides.base, [r for r in releases if _is_merged(r, sides)], now
         )
-        found, states, contexts, waived = [], {}, {}, {}
-        with trust.verifier:
-            for release in releases:
-                judged = at_merge.get(release)
-                if judged is not None:
-                    item, state, ctx = _at_merge(judged)
-                    item["judged"] = {
-                        "as": "merged",
-                        "commit": judged.commit,
-                        "at": format_timestamp(judged.at),
-                    }
-                    state = replace(state, merge_commit=judged.commit, judged_at=judged.at)
-                    waived[release] = _waived(judged.result) if judged.result else ()
-                else:
-                    item, state, ctx = _judge(release, trust, sides)
-                    item["judged"] = {"as": "now", "commit": None, "at": format_timestamp(now)}
-                    state = replace(state, judged_at=now)
-                    waived[release] = ()  # judged now: an expired waiver already blocks
-                found.append(item)
-                states[release] = state
-                if ctx is not None:
-                    contexts[release] = ctx
-        datasets = []
-        for name in sorted(names):
-            problems: list[str] = []
-            card = _card(name, sides, problems)
-            mine = []
-            for release in releases:
-                if Release.of(release).dataset == name:
-                    state = _revocation(states[release], sides)
-                    mine.append(_revalidated(state, sides, problems, now, waived[release]))
-            datasets.append(
-                DatasetState(
-                    name, card, tuple(mine), _budget(card, sides, problems), tuple(problems)
-                )
-            )
+        return _gather(
+            (sides.base, sides.head),
+            sides.head_tree,
+            sides.base_tree,
+            trust,
+            releases,
+            names,
+            at_merge,
+            now,
+        )
+
+
+def collect_tree(tree: Tree, now: datetime, *, enforce: bool = True) -> StatusView:
+    """The same view of files without a history (`check --scheduled --no-git`): no merge
+    to judge a release at, so each is judged as the gate judges it now, the files being
+    their own trust root."""
+    trust = make_trust(tree, "the checked-out", now, None, enforce_approvals=enforce)
+    releases, names = _listing(tree, None)
+    return _gather(("", ""), tree, tree, trust, releases, names, {}, now)
+
+
+def _gather(
+    refs: tuple[str, str],  # (base, head) commits; empty without a history
+    head: Tree,
+    base: Tree,
+    trust: Trust,
+    releases: list[str],
+    names: set[str],
+    at_merge: dict[str, merged.Judgement],
+    now: datetime,
+) -> StatusView:
+    """The view from each release's judgement: at its merge when `at_merge` holds it,
+    else now."""
+    found, states, contexts, waived = [], {}, {}, {}
+    with trust.verifier:
+        for release in releases:
+            judged = at_merge.get(release)
+            if judged is not None:
+                item, state, ctx = _at_merge(judged)
+                item["judged"] = {
+                    "as": "merged",
+                    "commit": judged.commit,
+                    "at": format_timestamp(judged.at),
+                }
+                state = replace(state, merge_commit=judged.commit, judged_at=judged.at)
+                waived[release] = _waived(judged.result) if judged.result else ()
+            else:
+                item, state, ctx = _judge(release, trust, head, base)
+                item["judged"] = {"as": "now", "commit": None, "at": format_timestamp(now)}
+                state = replace(state, judged_at=now)
+                waived[release] = ()  # judged now: an expired waiver already blocks
+            found.append(item)
+            states[release] = state
+            if ctx is not None:
+                contexts[release] = ctx
+    datasets = []
+    for name in sorted(names):
+        problems: list[str] = []
+        card = _card(name, head, problems)
+        mine = []
+        for release in releases:
+            if Release.of(release).dataset == name:
+                state = _revocation(states[release], head, base)
+                mine.append(_revalidated(state, head, problems, now, waived[release]))
+        datasets.append(
+            DatasetState(name, card, tuple(mine), _budget(card, head, problems), tuple(problems))
+        )
     by_release = {r.release: (d, r) for d in datasets for r in d.releases}
     for item in found:
         state_of, release_state = by_release[item["release"]]
@@ -337,4 +380,4 @@ def collect(root: Path, dataset: str | None, now: datetime) -> StatusView:
         for notice in expiry.waivers(release.release, contexts[release.release].waivers, now, days)
     ]
     notices += expiry.keys(trust.registry, now, days, layout.REVIEWERS)
-    return StatusView(sides.base, sides.head, now, found, datasets, contexts, notices)
+    return StatusView(refs[0], refs[1], now, found, datasets, contexts, notices)

@@ -1,10 +1,12 @@
 """The revalidation gate: a record is about this release, dated no later than now, measured
 on fresh data, and says what its own report says; a current release is revalidated on
-its card's schedule (only a passing record restarts it) and no record of it failed.
+its card's schedule (only a passing record restarts it), and one withdrawn by a failed
+record or an expired waiver is reported until the owners act.
 
 A hand-written `pass`, a record copied under a new date or one dated 2099 would switch the
 schedule off, so records are judged like any other governance file (`files.revalidation`)
-and the schedule's findings (`policy.revalidation_*`) block the scheduled run.
+and the schedule's findings (`policy.revalidation_*`, `policy.waiver_expired`) block the
+scheduled run (`decision/schedule.py`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from synthgov import clock
+from synthgov.decision import withdrawals
 from synthgov.decision.findings import Finding, Severity
-from synthgov.decision.withdrawals import first_failed
+from synthgov.decision.withdrawals import Withdrawal
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Document, Loaded, validate
 from synthgov.gates import ReleaseContext, metrics
-from synthgov.models import Card, Manifest, Report
+from synthgov.models import Card, Report
+from synthgov.models.common import format_timestamp
 
 if TYPE_CHECKING:
     from synthgov.models import Revalidation
@@ -88,57 +92,59 @@ def record_findings(
     return found
 
 
-def clock_start(manifest: Manifest, records: list[Revalidation]) -> datetime:
-    """Where a release's revalidation clock runs from: its latest passing record, else its
-    creation. A failed record never restarts it (it withdraws the release instead)."""
-    passed = [r.revalidated_at for r in records if r.verdict == "pass"]
-    return max([manifest.created_at, *passed])
+def overdue(release: str, card: Card, since: datetime, now: datetime) -> Finding | None:
+    """A current release past its card's `revalidation_days`, counted from `since`: its
+    latest passing record, else its creation (a failed record never restarts the clock:
+    it withdraws the release instead)."""
+    if card.revalidation_days is None:
+        return None
+    due = clock.shift(since, timedelta(days=card.revalidation_days))
+    if now < due:
+        return None
+    return Finding(
+        gate="policy",
+        rule="policy.revalidation_overdue",
+        severity=Severity.ERROR,
+        message=f"{release} was due for revalidation on {due:%Y-%m-%d} "
+        f"({(now - due).days} days ago; every {card.revalidation_days} days per its card)",
+        observed=float((now - since).days),
+        threshold=float(card.revalidation_days),
+        file=layout.card_path(Release.of(release).dataset),
+        line=1,
+        enforcement="mandatory",
+        fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
+    )
 
 
-def schedule_findings(
-    release: str,
-    card: Card,
-    manifest: Manifest,
-    records: list[Revalidation],
-    now: datetime,
-) -> list[Finding]:
-    """A current release with a failed record (the first, by `revalidated_at`, none dated
-    after `now`: a later pass does not undo it), or that is past its card's
-    `revalidation_days`, counted from its latest passing record or else its creation."""
-    ref = Release.of(release)
-    dataset, folder = ref.dataset, ref.folder
-    found = []
-    failed = first_failed(records)
-    if failed is not None:
-        found.append(
-            Finding(
-                gate="policy",
-                rule="policy.revalidation_failed",
-                severity=Severity.ERROR,
-                message=f"{release}'s revalidation of {failed.revalidated_at:%Y-%m-%d} "
-                f"fails {', '.join(failed.blocking)} on fresh data: the release is withdrawn",
-                file=f"{folder}/revalidations",
-                line=1,
-                enforcement="mandatory",
-                fix="Regenerate and release a new version, or revoke this one.",
-            )
-        )
-    last = clock_start(manifest, records)
-    due = clock.shift(last, timedelta(days=card.revalidation_days or 0))
-    if card.revalidation_days is not None and now >= due:
-        found.append(
-            Finding(
-                gate="policy",
-                rule="policy.revalidation_overdue",
-                severity=Severity.ERROR,
-                message=f"{release} was due for revalidation on {due:%Y-%m-%d} "
-                f"({(now - due).days} days ago; every {card.revalidation_days} days per its card)",
-                observed=float((now - last).days),
-                threshold=float(card.revalidation_days),
-                file=layout.card_path(dataset),
-                line=1,
-                enforcement="mandatory",
-                fix=f"synthgov revalidate {release} --real FRESH, then merge the record.",
-            )
-        )
-    return found
+#: The scheduled run's rule for each cause of a withdrawal it reports (a revocation is
+#: the owners' own act: nothing left to report).
+WITHDRAWN_RULES = {
+    withdrawals.REVALIDATION_FAILED: "policy.revalidation_failed",
+    withdrawals.WAIVER_EXPIRED: "policy.waiver_expired",
+}
+_WITHDRAWN_FIXES = {
+    withdrawals.REVALIDATION_FAILED: "Regenerate and release a new version, or revoke this one "
+    "(a later passing revalidation does not bring it back).",
+    withdrawals.WAIVER_EXPIRED: "Replace the expired waiver with a new one approved in time "
+    "(`synthgov waiver new`), release a new version that passes, or revoke this one.",
+}
+
+
+def withdrawn(release: str, taken: Withdrawal, fallback: str | None) -> Finding:
+    """A release withdrawn by a failed revalidation or an expired waiver that nothing has
+    superseded: consumers already use the fallback (as status says it), the owners must act."""
+    folder = Release.of(release).folder
+    where = "revalidations" if taken.cause == withdrawals.REVALIDATION_FAILED else "waivers"
+    when = f" on {taken.at:%Y-%m-%d}" if taken.at else ""
+    return Finding(
+        gate="policy",
+        rule=WITHDRAWN_RULES[taken.cause],
+        severity=Severity.ERROR,
+        message=f"{release} is withdrawn ({taken.cause}: {taken.reason}){when}; "
+        f"fallback {fallback or 'none'}",
+        observed=format_timestamp(taken.at) if taken.at else None,
+        file=f"{folder}/{where}",
+        line=1,
+        enforcement="mandatory",
+        fix=_WITHDRAWN_FIXES[taken.cause],
+    )

@@ -506,13 +506,16 @@ def index_page(
             f'<tr><td><a href="{_e(page)}"><code>{_e(state.dataset)}</code></a></td>'
             f"<td>{_e(entry['title'])}</td><td>{_e(entry['classification'])}</td>"
             f"<td>{_e(entry['owner'])}</td><td>{using}</td><td>{len(entry['pending'])}</td>"
-            f"<td>{len(entry['revoked'])}</td><td>{_e(left)}</td><td>{_e(due)}</td></tr>"
+            f"<td>{len(entry['withdrawn'])}</td><td>{_e(left)}</td><td>{_e(due)}</td></tr>"
         )
     table = (
         (
             "<table><tr><th>dataset</th><th>title</th><th>classification</th><th>owner</th>"
-            "<th>current release</th><th>pending</th><th>revoked</th><th>budget left</th>"
+            "<th>current release</th><th>pending</th>"
+            "<th>withdrawn</th><th>budget left</th>"
             "<th>next revalidation</th></tr>" + "".join(rows) + "</table>"
+            '<p class="muted">Withdrawn counts every release taken away: revoked, failed '
+            "its revalidation, or passed through a waiver that has expired.</p>"
         )
         if rows
         else "<p>No datasets.</p>"
