@@ -17,7 +17,9 @@ import pytest
 from synthgov.audit.checkpoints import state_sha256
 from synthgov.audit.replay import Replay
 from synthgov.files.loading import parse_yaml
+from synthgov.files.writing import to_yaml
 from synthgov.git.history import Repository
+from synthgov.models import Checkpoint
 from synthgov.signing import sshsig
 from synthgov.signing.canonical import canonical
 from tests.helpers import signing
@@ -167,6 +169,44 @@ def test_a_checkpoint_signed_by_someone_not_an_auditor_is_refused(
     point.write_text(f"{head}signature:\n  format: sshsig\n  armored: |\n{indented}\n")
     line = refused(synthgov, clean, point, tmp_path)
     assert "not trusted" in line and "signature not accepted" in line
+
+
+def test_a_checkpoint_forged_with_a_key_revoked_since_is_refused(
+    synthgov: Synthgov, repo: Path, dana: signing.Person, tmp_path: Path
+) -> None:
+    """A stolen auditor key, revoked on main since, re-signs a checkpoint whose state hides
+    the findings of a release pushed without approvals, dated before the revocation: the
+    registry at the audited tip no longer vouches for that key, so nothing is carried."""
+    make_base(repo)
+    git(repo, "checkout", "-q", "main")
+    add_version(repo, "1.10")  # on main without approvals: findings a full audit reports
+    legit = checkpoint(synthgov, repo, dana).rename(tmp_path / "legit.yaml")
+    revoked = synthgov(
+        "reviewer", "revoke-key", "dana", "--fingerprint", dana.fingerprint,
+        "--at", "2020-01-01T00:00:00Z", "--reason", "stolen", cwd=repo,
+    )  # fmt: skip
+    assert revoked.code == 0, revoked.err
+    commit(repo, "revoke dana's stolen key")
+    data = parse_yaml(legit.read_bytes(), "c.yaml").data
+    data.pop("signature")
+    data["state"]["findings"] = []
+    data["state"]["releases"] = dict.fromkeys(data["state"]["releases"], "pass")
+    data["state_sha256"] = state_sha256(data["state"])
+    armored = sshsig.sign_with_ssh_keygen(dana.key, canonical(data), "synthgov-checkpoint")
+    forged = tmp_path / "forged.yaml"
+    forged.write_text(
+        to_yaml(
+            Checkpoint.model_validate(
+                {**data, "signature": {"format": "sshsig", "armored": armored}}
+            )
+        )
+    )
+    line = refused(synthgov, repo, forged, tmp_path)
+    assert "no longer vouches" in line and "revoked since" in line
+    code, full = audit(synthgov, repo)  # what the forged state would have hidden
+    assert code == 1 and any(f["kind"] == "approval.missing" for f in full["findings"])
+    # the honest checkpoint of that key cannot start an audit either: a full audit can
+    assert "no longer vouches" in refused(synthgov, repo, legit, tmp_path)
 
 
 def test_an_unsigned_checkpoint_is_refused(

@@ -120,6 +120,30 @@ def signer_of(armored: str, registry: Registry, at: datetime) -> tuple[str | Non
     return None, "the signing key is not in the registry"
 
 
+def still_trusted(armored: str, reviewer_id: str, registry: Registry) -> str | None:
+    """Why the registry as it is now no longer vouches for a checkpoint's signer, or None.
+
+    A checkpoint's `created_at` is the signer's own word, so a key revoked since, whatever
+    the revocation's date, could sign a back-dated checkpoint: such a key, a signer no longer
+    registered, or one without the role any more cannot start an incremental audit."""
+    try:
+        blob = sshsig.parse(armored).public_key
+    except SignatureError as exc:
+        return str(exc)
+    for reviewer in registry.reviewers:
+        for key in reviewer.keys:
+            if key.type != "ssh" or parse_ssh_public_key(key.public_key).blob != blob:
+                continue
+            if reviewer.id != reviewer_id:
+                return f"its key is registered to {reviewer.id} now, not {reviewer_id}"
+            if key.revoked_at is not None:
+                return f"{reviewer.id}'s key {key.fingerprint} has been revoked since"
+            if not set(SIGNER_ROLES) & set(reviewer.roles):
+                return f"{reviewer.id} holds neither {' nor '.join(SIGNER_ROLES)} any more"
+            return None
+    return "its signing key is no longer in the registry"
+
+
 @dataclass(frozen=True)
 class CheckpointFinding:
     """Why a checkpoint does not hold: an audit finding of its kind."""

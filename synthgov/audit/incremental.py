@@ -9,7 +9,9 @@ trusted before it verifies: it must load, its state must hash to its recorded di
 commit must be on the first-parent history being audited, with the tree and ledger heads
 it recorded, and its signature must be by an auditor or policy admin of the registry at
 that commit, with a key valid when it was made (`checkpoints.verify` decides, as for every
-recorded checkpoint). Anything else refuses the audit (exit 2, one line naming the file):
+recorded checkpoint), and the registry at the audited tip must still vouch for that key and
+its holder (`checkpoints.still_trusted`): `created_at` is the signer's own word, so a key
+revoked since, whatever the revocation's date, could back-date a forged state. Anything else refuses the audit (exit 2, one line naming the file):
 an incremental audit from a checkpoint that does not hold would be a partial audit that
 looks whole.
 """
@@ -139,6 +141,15 @@ def start(repo: Repository, root: Path, given: Path, tip: str, now: datetime) ->
     late = clock.future_problem("created_at", point.created_at, now)
     if late:
         problems.append(late)
+    try:
+        current: Registry = governance.load_bytes(
+            repo.read(tip, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
+        ).model
+    except InputError as exc:
+        raise InputError.at(name, f"no registry at {tip[:12]} to verify it with: {exc}") from None
+    gone = checkpoints.still_trusted(point.signature.armored, point.reviewer, current)
+    if gone:
+        problems.append(f"the registry at {tip[:12]} no longer vouches for it: {gone}")
     if problems:
         raise InputError.at(name, f"not trusted: {problems[0]}")
     return Start(name, raw, point, point.state, commit)
