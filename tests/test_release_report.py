@@ -20,9 +20,11 @@ import pytest
 from pydantic import ValidationError
 
 from synthgov.examples import write_release_tables
+from synthgov.inventory import DatasetState, ReleaseState
 from synthgov.metrics import aggregates
 from synthgov.models import Report
 from synthgov.reporting import charts as figures
+from synthgov.reporting.catalog import report_pages
 from synthgov.reporting.release_report import render
 from tests.helpers.cli import Synthgov, as_json, check, release_new_args, run_in
 from tests.helpers.git import commit, git
@@ -167,6 +169,22 @@ def test_a_stricter_policy_minimum_merges_the_reports_cells_again_on_the_page() 
     assert numbers and all(n == 0 or n >= 40 for n in numbers), numbers
 
 
+def test_the_catalog_pages_apply_the_policy_minimum_to_a_report_that_lowered_its_own() -> None:
+    """A report written with `charts.min_cell_count: 1` holds the counts of single people;
+    the catalog's release page merges them again to the base policy's minimum."""
+    block = aggregates.measure(_rare_tables(), 1, _dcr())
+    release = ReleaseState("claims@1.0", "1.0", "pass", report=_report(block))
+    pages = report_pages([DatasetState("claims", None, (release,))], min_cell_count=MINIMUM)
+    html = pages["datasets/claims@1.0.html"].decode()
+    numbers = [
+        int(text.replace(",", ""))
+        for tag, text in parse(html).cells
+        if tag == "td" and text.replace(",", "").isdigit()
+    ]
+    assert numbers and all(n == 0 or n >= MINIMUM for n in numbers), numbers
+    assert ">rare<" not in html and "rare</text>" not in html
+
+
 def test_a_report_with_a_chart_cell_under_its_minimum_does_not_load() -> None:
     block = aggregates.measure(_rare_tables(), MINIMUM, _dcr())
     block["columns"][0]["cells"][0]["real"] = 3
@@ -301,7 +319,7 @@ def test_evaluate_html_refuses_to_overwrite_a_file_that_is_not_its_page(
     assert notes.read_text() == "<p>my notes</p>" and not (tmp_path / "r.json").exists()
 
 
-def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links(
+def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links_and_the_gate_holds_its_minimum(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
     data = write_release_tables(tmp_path / "data", rows=300)
@@ -329,6 +347,13 @@ def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links(
     assert 'href="claims@1.0.html"' in (out / "datasets/claims.html").read_text()
     assert "datasets/claims@1.0.html" in json.loads((out / "catalog.json").read_text())["files"]
     assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0  # over the earlier one
+    # a report that declares a smaller minimum than the base policy's is blocked
+    report = folder / "report.json"
+    report.write_text(report.read_text().replace('"min_cell_count": 10', '"min_cell_count": 1'))
+    commit(repo, "show smaller cells")
+    assert '"rule": "integrity.chart_minimum"' in json.dumps(
+        as_json(check(synthgov, repo, "--format", "json"))
+    )
 
 
 def test_constant_sparse_date_and_extreme_columns_give_a_block_the_report_accepts() -> None:

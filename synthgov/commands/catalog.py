@@ -101,7 +101,9 @@ def write_tree(out: Path, files: dict[str, bytes]) -> None:
 def run(root: Path, out: Path) -> int:
     now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
     found = collect(root, None, now)
-    files = catalog.render(found.datasets, found.base, found.head, now, found.notices)
+    files = catalog.render(
+        found.datasets, found.base, found.head, now, found.notices, found.min_cell_count
+    )
     write_tree(out, files)
     count = len(found.datasets)
     click.echo(

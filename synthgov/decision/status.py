@@ -53,6 +53,9 @@ class StatusView:
     #: waivers of approved releases and reviewer keys that expire within the policy's
     #: `expiry_warning_days` (advisory: they change no state)
     notices: list[Notice] = field(default_factory=list)
+    #: the base policy's `charts.min_cell_count`: the catalog's release pages never show a
+    #: smaller cell, whatever minimum a report declares for itself
+    min_cell_count: int = 10
 
 
 def _counted(review: Review) -> tuple[CountedApproval, ...]:
@@ -380,4 +383,5 @@ def _gather(
         for notice in expiry.waivers(release.release, contexts[release.release].waivers, now, days)
     ]
     notices += expiry.keys(trust.registry, now, days, layout.REVIEWERS)
-    return StatusView(refs[0], refs[1], now, found, datasets, contexts, notices)
+    minimum = trust.policy.model.charts.min_cell_count
+    return StatusView(refs[0], refs[1], now, found, datasets, contexts, notices, minimum)

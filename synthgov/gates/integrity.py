@@ -115,8 +115,8 @@ def check(ctx: ReleaseContext) -> list[Finding]:
                 )
             )
     found += _count_findings(ctx)
-    seed = _seed_finding(ctx)
-    return found + ([seed] if seed is not None else [])
+    extra = (_seed_finding(ctx), _chart_minimum_finding(ctx))
+    return found + [f for f in extra if f is not None]
 
 
 #: metric -> the input tables whose rows its two counts are drawn from
@@ -216,4 +216,29 @@ def _seed_finding(ctx: ReleaseContext) -> Finding | None:
         threshold_line=where.line,
         enforcement="hard",
         fix="Re-run `synthgov evaluate` (or `release new`) without --seed, with this version of synthgov.",
+    )
+
+
+def _chart_minimum_finding(ctx: ReleaseContext) -> Finding | None:
+    """The report's charts must hide every cell under the base policy's minimum: a report
+    declaring a smaller `charts.min_cell_count` could publish the counts of a few people."""
+    charts, minimum = ctx.report.model.charts, ctx.policy.model.charts.min_cell_count
+    if charts is None or charts.min_cell_count >= minimum:
+        return None
+    spot = ctx.report.document.locate(("charts", "min_cell_count"))
+    where = ctx.policy.document.locate(("charts",))
+    return Finding(
+        gate="integrity",
+        rule="integrity.chart_minimum",
+        severity=Severity.ERROR,
+        message=f"the report's charts show cells down to {charts.min_cell_count} rows, but the "
+        f"policy's charts.min_cell_count is {minimum}: small cells could identify people",
+        observed=charts.min_cell_count,
+        threshold=minimum,
+        file=ctx.report.document.path,
+        line=spot.line,
+        threshold_file=where.path,
+        threshold_line=where.line,
+        enforcement="hard",
+        fix="Re-run `synthgov evaluate` in this repository: it applies the policy's minimum.",
     )

@@ -32,7 +32,9 @@ def _join(cells: list[dict[str, Any]], sides: tuple[str, ...], label: str) -> di
     lows = [c["low"] for c in cells if "low" in c]
     highs = [c["high"] for c in cells if "high" in c]
     if lows and len(lows) == len(cells):
-        joined["low"], joined["high"] = lows[0], highs[-1]
+        joined["low"] = lows[0]
+        if "high" in cells[-1]:  # the last bin (`>= x`) is open above
+            joined["high"] = highs[-1]
     for side in sides:
         joined[side] = sum(int(c[side]) for c in cells)
     return joined

@@ -83,14 +83,16 @@ def report_page_of(release: ReleaseState) -> str:
     return f"datasets/{release.release}.html"
 
 
-def report_pages(states: list[DatasetState]) -> dict[str, bytes]:
-    """Every release's report page, drawn from its report.json (`reporting.release_report`)."""
+def report_pages(states: list[DatasetState], min_cell_count: int = 10) -> dict[str, bytes]:
+    """Every release's report page, drawn from its report.json (`reporting.release_report`)
+    with no cell under the base policy's `min_cell_count`, whatever the report declares."""
     from synthgov.reporting.release_report import render as release_report
 
     return {
         report_page_of(release): release_report(
             release.report,
             scorecard=[s.judged for s in release.scores],
+            min_cell_count=min_cell_count,
             title=f"Release report: {release.release}",
             back=(f"{Release.of(release.release).dataset}.html#{anchor(release)}", release.release),
         ).encode()
@@ -620,11 +622,13 @@ def render(
     head: str,
     now: datetime,
     notices: list[Notice] | None = None,
+    min_cell_count: int = 10,
 ) -> dict[str, bytes]:
-    """Every file of the catalog: relative path -> bytes; `notices`: what expires soon."""
+    """Every file of the catalog: relative path -> bytes; `notices`: what expires soon;
+    `min_cell_count`: the base policy's smallest count a release page may show."""
     today, notices = now.date(), notices or []
     files = {page_of(s.dataset): dataset_page(s, today, notices) for s in states}
-    files.update(report_pages(states))
+    files.update(report_pages(states, min_cell_count))
     files["index.html"] = index_page(states, head, today, notices)
     datasets = []
     for state in states:
