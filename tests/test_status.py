@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from synthgov.decision.sides import working_tree
+from synthgov.decision.status import collect_tree
+from synthgov.files.layout import Release
 from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import commit
@@ -252,3 +255,37 @@ def test_status_never_shows_a_local_artifact_path(synthgov: Synthgov, repo: Path
     text = synthgov("status", cwd=repo).out
     assert "/home/author" not in text and "claims-synthetic.csv" not in text
     assert "artifact: location not published (a local path); content fingerprint" in text
+
+
+def _release_lookups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, datasets: int) -> int:
+    """How many times status's view of `datasets` datasets, one release each, splits a
+    release id (`Release.of`): the work that grouped releases by dataset."""
+    root = tmp_path / f"tree-{datasets}"
+    write(root, "policy/policy.yaml", samples.POLICY)
+    write(root, "policy/reviewers.yaml", signing.registry_yaml(*signing.registered()))
+    for k in range(datasets):
+        write(root, f"datasets/ds-{k}/card.yaml", samples.CARD)
+        write(root, f"datasets/ds-{k}/releases/1.0/manifest.yaml", "not: a manifest\n")
+    calls = 0
+    real = Release.of.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Release], ref: str) -> Release:
+        nonlocal calls
+        calls += 1
+        return real(cls, ref)  # type: ignore[no-any-return]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Release, "of", classmethod(counting))
+        view = collect_tree(working_tree(root), datetime.now(UTC))
+    assert len(view.datasets) == datasets
+    return calls
+
+
+def test_status_groups_releases_by_dataset_once_not_once_per_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Status's work per release stays the same as datasets are added (before: every
+    release was looked at again for every dataset, quadratic in the repository)."""
+    small = _release_lookups(tmp_path, monkeypatch, 4)
+    large = _release_lookups(tmp_path, monkeypatch, 16)
+    assert large <= 4 * small + 8, (small, large)

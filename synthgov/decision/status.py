@@ -351,15 +351,17 @@ def _gather(
             states[release] = state
             if ctx is not None:
                 contexts[release] = ctx
+    of_dataset: dict[str, list[str]] = {}  # grouped once: not every release per dataset
+    for release in releases:
+        of_dataset.setdefault(Release.of(release).dataset, []).append(release)
     datasets = []
     for name in sorted(names):
         problems: list[str] = []
         card = _card(name, head, problems)
         mine = []
-        for release in releases:
-            if Release.of(release).dataset == name:
-                state = _revocation(states[release], head, base)
-                mine.append(_revalidated(state, head, problems, now, waived[release]))
+        for release in of_dataset.get(name, []):
+            state = _revocation(states[release], head, base)
+            mine.append(_revalidated(state, head, problems, now, waived[release]))
         datasets.append(
             DatasetState(name, card, tuple(mine), _budget(card, head, problems), tuple(problems))
         )
