@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -29,6 +30,30 @@ def _require(extra: str) -> None:
     from synthgov import extras
 
     extras.require(extra)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _tuning_options(command: F) -> F:
+    """The runs on the real data before a release (`release new`, `budget debit`): the same
+    four options, so the two commands record and debit tuning alike."""
+    for option in reversed(
+        (
+            click.option(
+                "--tuning-runs",
+                type=click.IntRange(0),
+                metavar="N",
+                help="Runs of the generator on the real data before this one (tuning); 0: "
+                "none. Their loss is debited with the release's.",
+            ),
+            click.option("--tuning-epsilon", metavar="E", help="Epsilon of each tuning run."),
+            click.option("--tuning-delta", metavar="D", help="Delta of each tuning run."),
+            click.option("--tuning-rho", metavar="R", help="Rho of each tuning run."),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 def _root(ctx: click.Context) -> Path:
@@ -597,16 +622,7 @@ def release() -> None:
 @click.option("--delta", help="DP delta.")
 @click.option("--rho", help="zCDP rho of the run.")
 @click.option("--mechanism", help="DP mechanism (default: the generator's name).")
-@click.option(
-    "--tuning-runs",
-    type=click.IntRange(0),
-    metavar="N",
-    help="Runs of the generator on the real data before this one (tuning); 0: none. "
-    "Their loss is debited with the release's.",
-)
-@click.option("--tuning-epsilon", metavar="E", help="Epsilon of each tuning run.")
-@click.option("--tuning-delta", metavar="D", help="Delta of each tuning run.")
-@click.option("--tuning-rho", metavar="R", help="Rho of each tuning run.")
+@_tuning_options
 @click.option(
     "--intended-use",
     "intended_uses",
@@ -752,16 +768,7 @@ def budget_new(ctx: click.Context, /, source: str, **options: Any) -> int:
 @click.option("--delta", help="Delta spent.")
 @click.option("--rho", help="Rho spent (zero-concentrated DP; optionally with --delta).")
 @click.option("--mechanism", help="The DP mechanism (default: the manifest's, else 'unspecified').")
-@click.option(
-    "--tuning-runs",
-    type=click.IntRange(0),
-    metavar="N",
-    help="Runs of the generator on the real data before this one (tuning); 0: none. "
-    "Their loss is debited with the release's.",
-)
-@click.option("--tuning-epsilon", metavar="E", help="Epsilon of each tuning run.")
-@click.option("--tuning-delta", metavar="D", help="Delta of each tuning run.")
-@click.option("--tuning-rho", metavar="R", help="Rho of each tuning run.")
+@_tuning_options
 @click.option(
     "--param",
     "params",
