@@ -122,19 +122,26 @@ def _cell(text: Any) -> str:
     return str("" if text is None else text).replace("|", "\\|").replace("\n", " ")
 
 
+def _markdown_table(columns: tuple[str, ...], rows: list[str], empty: str) -> list[str]:
+    """A Markdown table of `rows` under `columns`, or the sentence `empty` when none."""
+    if not rows:
+        return [empty]
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *rows]
+
+
 def render_markdown(doc: dict[str, Any]) -> str:
     lines = ["# Audit of the governance history", ""]
     lines += ["| | |", "|---|---|"] + [f"| {k} | {_cell(v)} |" for k, v in _summary(doc)]
     lines += ["", "## Findings", ""]
-    if doc["findings"]:
-        lines += ["| commit | kind | release | gate | message |", "|---|---|---|---|---|"]
-        lines += [
+    lines += _markdown_table(
+        ("commit", "kind", "release", "gate", "message"),
+        [
             f"| `{f['commit'][:12]}` | {f['kind']} | {_cell(f['release'])} | "
             f"{_cell(f['gate'])} | {_cell(f['message'])} |"
             for f in doc["findings"]
-        ]
-    else:
-        lines.append("None: every release that reached main passed the gate of its time.")
+        ],
+        "None: every release that reached main passed the gate of its time.",
+    )
     lines += ["", "## Releases", ""]
     for release in doc["releases"]:
         lines += [
@@ -160,28 +167,25 @@ def render_markdown(doc: dict[str, Any]) -> str:
         lines += [f"| {_cell(k)} | `{v}` |" for k, v in release["inputs"].items()]
         lines.append("")
     lines += ["## Budgets over time", ""]
-    if doc["budgets"]:
-        lines += [
-            "| source | commit | time | entries | spent epsilon | cap epsilon |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [
+    lines += _markdown_table(
+        ("source", "commit", "time", "entries", "spent epsilon", "cap epsilon"),
+        [
             f"| {b['source']} | `{b['commit'][:12]}` | {b['time']} | {b['entries']} | "
             f"{_cell(b['spent'].get('epsilon'))} | {_cell(b['cap'].get('epsilon'))} |"
             for b in doc["budgets"]
-        ]
-    else:
-        lines.append("No ledger changed in the range.")
+        ],
+        "No ledger changed in the range.",
+    )
     lines += ["", "## Checkpoints", ""]
-    if doc["checkpoints"]:
-        lines += ["| file | commit | time | signer | status |", "|---|---|---|---|---|"]
-        lines += [
+    lines += _markdown_table(
+        ("file", "commit", "time", "signer", "status"),
+        [
             f"| {c['path']} | `{c['commit'][:12]}` | {_cell(c['created_at'])} | "
             f"{_cell(c['reviewer'])} | {c['status']} |"
             for c in doc["checkpoints"]
-        ]
-    else:
-        lines.append("No checkpoint recorded (`synthgov audit --checkpoint` records one).")
+        ],
+        "No checkpoint recorded (`synthgov audit --checkpoint` records one).",
+    )
     lines += [
         "",
         "## Regulatory evidence map",
