@@ -194,6 +194,7 @@ def _platforms(
 @click.argument("input", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--python-version",
+    metavar="X.Y",
     default="3.12",
     show_default=True,
     callback=_python_version,
