@@ -132,6 +132,13 @@ def _commit_sha(ctx: click.Context, param: click.Parameter, value: str | None) -
     help="Use the published synthgov action at this full commit sha (of the release tag) "
     "instead of a copy in .github/actions/ (docs/ci.md).",
 )
+@click.option(
+    "--lock/--no-lock",
+    default=True,
+    show_default=True,
+    help="Resolve and hash the gate's install now with pip (`synthgov lock`); --no-lock: "
+    "write only its input, and lock later.",
+)
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -140,13 +147,16 @@ def init(
     skip_existing: bool,
     ci: str,
     action_sha: str | None,
+    lock: bool,
 ) -> int:
     """Scaffold a governance repository in DIRECTORY (default: here).
 
     Writes policy/, datasets/, budgets/, the CI (GitHub: the workflows, the synthgov action
-    they use, Dependabot's configuration; GitLab: .gitlab-ci.yml), the input of the
-    hash-locked requirements, CODEOWNERS and a pre-commit configuration. Refuses to
-    overwrite any existing file.
+    they use, Dependabot's configuration; GitLab: .gitlab-ci.yml), the hash-locked
+    requirements the gate installs and their input, CODEOWNERS and a pre-commit
+    configuration. Refuses to overwrite any existing file. The lock is written only when
+    pip can download this release and its dependencies now; otherwise init says how to
+    make it.
     """
     from synthgov.commands import init as command
 
@@ -156,7 +166,68 @@ def init(
         skip_existing=skip_existing,
         action_sha=action_sha,
         ci=ci,
+        lock=lock,
     )
+
+
+def _python_version(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from synthgov.lockfile import check_python_version
+
+    try:
+        return check_python_version(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _platforms(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    from synthgov.lockfile import check_platform
+
+    try:
+        return tuple(check_platform(tag) for tag in value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command(short_help="Make or refresh the gate's hash-locked requirements.")
+@click.argument("input", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--python-version",
+    metavar="X.Y",
+    default="3.12",
+    show_default=True,
+    callback=_python_version,
+    help="The Python CI runs the gate with (the action's python-version).",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="TAG",
+    callback=_platforms,
+    help="A wheel platform tag of the CI runner (repeatable; default: the manylinux tags "
+    "of ubuntu-latest on x86_64).",
+)
+@click.pass_context
+def lock(
+    ctx: click.Context,
+    /,
+    input: Path | None,
+    python_version: str,
+    platforms: tuple[str, ...],
+) -> int:
+    """Lock the requirements INPUT (default: .github/synthgov-requirements.in, else
+    .gitlab/'s) into the .txt beside it, which CI installs with pip --require-hashes.
+
+    pip downloads the closure of INPUT for the CI runner from the index it is configured
+    with; every package is pinned `==` with the sha256 of the file downloaded, computed
+    here. The old lock is replaced only by a complete new one (docs/ci.md).
+    """
+    from synthgov.commands import lock as command
+
+    start: Path = ctx.find_root().params.get("directory") or Path.cwd()
+    return command.run(_root(ctx), start.absolute(), input, python_version, platforms)
 
 
 @cli.command(short_help="Validate governance files and list every problem.")

@@ -120,7 +120,7 @@ def _walk(work: Path, walk: Walk) -> None:
             ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(work / name)],
             check=True,
         )
-    walk.step("scaffold a governance repository", "init", str(repo), cwd=work)
+    walk.step("scaffold a governance repository", "init", "--no-lock", str(repo), cwd=work)
     walk.step(
         "a card from real data",
         "dataset",

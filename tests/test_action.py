@@ -126,7 +126,7 @@ def test_without_a_lock_the_gate_stops_and_says_how_to_make_one(tmp_path: Path) 
     done, venv = install(tmp_path, None)
     assert done.returncode == 2
     assert done.stdout.startswith("::error file=")
-    assert "pip-compile --generate-hashes" in done.stdout and "docs/ci.md" in done.stdout
+    assert "synthgov lock" in done.stdout and "docs/ci.md" in done.stdout
     assert not venv.exists()
 
 

@@ -1203,6 +1203,9 @@ WORKING: dict[tuple[str, ...], tuple[list[Any], int]] = {
         0,
     ),
     ("init",): ([File("new-folder")], 0),
+    # no index the sandbox reaches holds this synthgov: one line, exit 2, nothing written
+    # (tests/test_lock.py makes a lock from a local index)
+    ("lock",): (["--python-version", "3.12"], 2),
     ("release", "new"): (
         [
             "claims",

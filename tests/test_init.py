@@ -46,7 +46,7 @@ def all_files(root: Path) -> set[str]:
 @pytest.fixture
 def scaffolded(tmp_path: Path, synthgov: Synthgov) -> Path:
     target = tmp_path / "gov"  # does not exist yet: init creates it
-    result = synthgov("init", str(target))
+    result = synthgov("init", "--no-lock", str(target))
     assert result.code == 0, result.err
     return target
 
@@ -79,7 +79,7 @@ def test_init_says_a_policy_admin_must_be_registered_in_the_first_commit(
     """Registering a policy-admin later is a change to policy/ that only a policy-admin can
     approve: a repository that starts without one locks itself out of its own policy."""
     target = tmp_path / "gov"
-    result = synthgov("init", str(target))
+    result = synthgov("init", "--no-lock", str(target))
     steps = result.err.split("Next steps:", 1)[1]
     first = steps.split("  2.", 1)[0]
     assert "--role policy-admin" in first and "first commit" in first, steps
@@ -97,7 +97,7 @@ def test_a_scaffold_with_a_policy_admin_validates_without_the_warning(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
     target = tmp_path / "gov"
-    assert synthgov("init", str(target)).code == 0
+    assert synthgov("init", "--no-lock", str(target)).code == 0
     samples.ssh_key(tmp_path, "ada")
     added = synthgov(
         "reviewer",
@@ -119,7 +119,7 @@ def test_a_scaffold_with_a_policy_admin_validates_without_the_warning(
 
 
 def test_init_defaults_to_the_current_directory(tmp_path: Path, synthgov: Synthgov) -> None:
-    assert synthgov("init", cwd=tmp_path).code == 0
+    assert synthgov("init", "--no-lock", cwd=tmp_path).code == 0
     assert all_files(tmp_path) == set(EXPECTED)
 
 
@@ -131,7 +131,7 @@ def test_init_refuses_when_a_file_exists_and_writes_nothing(
     (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
     (tmp_path / ".pre-commit-config.yaml").write_bytes(b"repos: []\n")
 
-    result = synthgov("init", str(tmp_path))
+    result = synthgov("init", "--no-lock", str(tmp_path))
 
     assert result.code == 2
     assert "policy/policy.yaml: already exists; nothing was written" in result.err
@@ -149,7 +149,7 @@ def test_skip_existing_writes_the_rest_and_keeps_the_custom_file(
     (tmp_path / "policy").mkdir()
     (tmp_path / "policy" / "policy.yaml").write_bytes(custom)
 
-    result = synthgov("init", "--skip-existing", str(tmp_path))
+    result = synthgov("init", "--no-lock", "--skip-existing", str(tmp_path))
 
     assert result.code == 0, result.err
     assert "kept" in result.err and "policy/policy.yaml" in result.err
@@ -164,7 +164,7 @@ def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov: Synth
     repo.mkdir()
     (repo / "policy").symlink_to(outside, target_is_directory=True)
 
-    result = synthgov("init", "--skip-existing", str(repo))
+    result = synthgov("init", "--no-lock", "--skip-existing", str(repo))
 
     assert result.code == 2
     assert "symbolic link" in result.err
@@ -175,7 +175,7 @@ def test_init_refuses_to_write_through_a_symlink(tmp_path: Path, synthgov: Synth
 def test_init_refuses_a_file_as_directory(tmp_path: Path, synthgov: Synthgov) -> None:
     target = tmp_path / "afile"
     target.write_text("x")
-    result = synthgov("init", str(target))
+    result = synthgov("init", "--no-lock", str(target))
     assert result.code == 2
     assert "Traceback" not in result.err
 
@@ -302,13 +302,13 @@ def test_init_with_an_action_sha_uses_the_published_action_pinned_by_commit(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
     sha = SHA
-    result = synthgov("init", "--action-sha", sha, str(tmp_path / "gov"))
+    result = synthgov("init", "--no-lock", "--action-sha", sha, str(tmp_path / "gov"))
     assert result.code == 0, result.err
     text = (tmp_path / "gov/.github/workflows/synthgov.yml").read_text()
     assert f"uses: synthgov/synthgov@{sha} # v{__version__}\n" in text
     assert not (tmp_path / "gov/.github/actions").exists()
     for bad in ("v0.1.0", "0123456", sha.upper()):
-        refused = synthgov("init", "--action-sha", bad, str(tmp_path / bad))
+        refused = synthgov("init", "--no-lock", "--action-sha", bad, str(tmp_path / bad))
         assert refused.code == 2 and "full commit sha" in refused.err
         assert not (tmp_path / bad).exists()
 
@@ -325,8 +325,8 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
 def lint_targets(tmp_path: Path, synthgov: Synthgov) -> list[tuple[str, Path]]:
     """Every CI file shipped or scaffolded, with check-jsonschema's schema for its kind: both
     scaffolds (the action copied, and the published action pinned by commit sha)."""
-    assert synthgov("init", str(tmp_path / "gov")).code == 0
-    assert synthgov("init", "--action-sha", SHA, str(tmp_path / "pinned")).code == 0
+    assert synthgov("init", "--no-lock", str(tmp_path / "gov")).code == 0
+    assert synthgov("init", "--no-lock", "--action-sha", SHA, str(tmp_path / "pinned")).code == 0
     github = tmp_path / "gov" / ".github"
     return [
         *(("vendor.github-workflows", path) for path in shipped_workflows()),
@@ -390,7 +390,7 @@ def test_workflows_shipped_and_scaffolded_pass_actionlint(
 def test_hook_manifest_and_configs_are_valid_for_pre_commit(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
-    assert synthgov("init", str(tmp_path / "gov")).code == 0
+    assert synthgov("init", "--no-lock", str(tmp_path / "gov")).code == 0
     checks = [
         ("validate-manifest", ROOT / ".pre-commit-hooks.yaml"),
         ("validate-config", ROOT / ".pre-commit-config.yaml"),
@@ -412,7 +412,7 @@ def test_the_check_hook_runs_on_demand_rather_than_skipping_with_nothing_staged(
     """`pre-commit run synthgov-check --hook-stage manual`, as the scaffolded config's comment
     says, on a clean tree: pre-commit skips a hook with no matching files unless it always
     runs. The hook as the manifest defines it, run by this interpreter (no install)."""
-    assert synthgov("init", str(repo)).code == 0
+    assert synthgov("init", "--no-lock", str(repo)).code == 0
     [hook] = [
         h
         for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
@@ -495,7 +495,7 @@ def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     synthgov: Synthgov,
 ) -> None:
     hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
-    assert synthgov("init", str(repo)).code == 0
+    assert synthgov("init", "--no-lock", str(repo)).code == 0
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "synthgov init")
 
@@ -524,7 +524,7 @@ def test_the_validate_hook_installs_the_core_only_under_100_mb(
     validate YAML files. pre-commit builds the hook's environment from a clone of this tree;
     its size is the whole venv, pip included (docs/ci.md quotes the figure)."""
     hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
-    assert synthgov("init", str(repo)).code == 0
+    assert synthgov("init", "--no-lock", str(repo)).code == 0
     hook = {"id": "synthgov-validate"}
     config = {
         "repos": [
@@ -577,7 +577,7 @@ def test_the_validate_hook_installs_the_core_only_under_100_mb(
 def test_init_honours_dash_c(tmp_path: Path, synthgov: Synthgov) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = synthgov("-C", str(elsewhere), "init", "gov", cwd=tmp_path)
+    result = synthgov("-C", str(elsewhere), "init", "--no-lock", "gov", cwd=tmp_path)
     assert result.code == 0, result.err
     assert (elsewhere / "gov" / "policy" / "policy.yaml").is_file()
     assert not (tmp_path / "gov").exists() and not (tmp_path / "policy").exists()
@@ -589,7 +589,7 @@ def test_init_draws_a_fresh_repository_id_for_each_repository(
     """Approvals sign the id: two repositories scaffolded alike must not share one."""
     ids = []
     for name in ("one", "two"):
-        assert synthgov("init", str(tmp_path / name)).code == 0
+        assert synthgov("init", "--no-lock", str(tmp_path / name)).code == 0
         policy = yaml.safe_load((tmp_path / name / "policy/policy.yaml").read_text())
         ids.append(policy["repository"])
     assert len(set(ids)) == 2 and REPOSITORY_PLACEHOLDER not in ids
@@ -598,7 +598,7 @@ def test_init_draws_a_fresh_repository_id_for_each_repository(
 def test_init_into_a_name_too_long_for_the_file_system_is_a_one_line_error(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
-    result = synthgov("init", str(tmp_path / ("a" * 300)))
+    result = synthgov("init", "--no-lock", str(tmp_path / ("a" * 300)))
     assert result.code == 2
     assert result.err.strip().splitlines() == [
         f"{tmp_path / ('a' * 300)}: cannot write: File name too long"
@@ -610,7 +610,7 @@ def test_init_into_a_dangling_symlink_is_refused_and_writes_nothing(
 ) -> None:
     (tmp_path / "gov").symlink_to(tmp_path / "elsewhere")
     for extra in ((), ("--skip-existing",)):
-        result = synthgov("init", *extra, str(tmp_path / "gov"))
+        result = synthgov("init", "--no-lock", *extra, str(tmp_path / "gov"))
         assert result.code == 2 and "internal error" not in result.err
         assert result.err.strip().splitlines() == [
             f"{tmp_path / 'gov'}: is a symbolic link to nothing; nothing was written"

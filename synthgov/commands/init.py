@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from synthgov import __version__
+from synthgov import __version__, lockfile
 from synthgov.errors import InputError, Location, Problem
 from synthgov.files.paths import write_new
 from synthgov.models import KINDS
@@ -80,9 +80,7 @@ Next steps:
      (and data-owner); `synthgov validate` warns while no policy-admin is registered.
   4. synthgov dataset new ID --owner O --classification C --source S --from-data TABLE
   5. synthgov budget new SOURCE --epsilon E --delta D
-  6. Lock the gate's install, hashes included (CI refuses to install without them):
-       pip-compile --generate-hashes --allow-unsafe --strip-extras {lock}
-  7. {required} (docs/ci.md)."""
+  6. {required} (docs/ci.md)."""
 
 
 def template(name: str) -> bytes:
@@ -103,11 +101,22 @@ def action_ref(action_sha: str | None) -> str:
 def next_steps(ci: str) -> str:
     """What to do after `init`, for the CI system it wrote for."""
     _, folder, required = CI[ci]
-    return NEXT_STEPS.format(
-        codeowners=f"{folder}/CODEOWNERS",
-        lock=f"{folder}/synthgov-requirements.in",
-        required=required,
-    )
+    return NEXT_STEPS.format(codeowners=f"{folder}/CODEOWNERS", required=required)
+
+
+def requirements_input(ci: str) -> str:
+    """The path of the gate's requirements input for `ci` (its lock is beside it)."""
+    return f"{CI[ci][1]}/synthgov-requirements.in"
+
+
+def locked(source: str, text: bytes) -> bytes | str:
+    """The lock of the requirements input `text`, resolved and hashed now (synthgov.lockfile),
+    else why pip could not make it."""
+    try:
+        pins = lockfile.resolve(lockfile.requirements(text.decode()))
+    except lockfile.LockUnavailable as exc:
+        return str(exc)
+    return lockfile.render(pins, source, lockfile.RUNNER_PYTHON).encode()
 
 
 def scaffold(action_sha: str | None = None, ci: str = "github") -> dict[str, bytes]:
@@ -149,12 +158,19 @@ def _refuse(directory: Path, paths: list[str], message: str) -> InputError:
 
 
 def run(
-    directory: Path, skip_existing: bool, action_sha: str | None = None, ci: str = "github"
+    directory: Path,
+    skip_existing: bool,
+    action_sha: str | None = None,
+    ci: str = "github",
+    lock: bool = False,
 ) -> int:
     root = directory.absolute()
     if action_sha is not None and ci != "github":
         raise InputError.at("--action-sha", "names a GitHub action; it applies to --ci github only")
     targets = scaffold(action_sha, ci)
+    source = requirements_input(ci)
+    lock_target = lockfile.lock_path(source)
+    candidates = [*targets, lock_target]  # the lock is resolved later, if nothing refuses
     try:
         if root.is_symlink() and not root.exists():
             raise InputError.at(
@@ -162,8 +178,8 @@ def run(
             )
         if root.exists() and not root.is_dir():
             raise InputError.at(str(directory), "not a directory")
-        links = sorted({link for path in targets if (link := _symlinked(root, path))})
-        existing = [path for path in targets if (root / path).exists()]
+        links = sorted({link for path in candidates if (link := _symlinked(root, path))})
+        existing = [path for path in candidates if (root / path).exists()]
     except OSError as exc:  # a name too long for the file system
         raise InputError.at(str(directory), f"cannot write: {exc.strerror or exc}") from None
     if links:
@@ -181,6 +197,19 @@ def run(
         raise InputError.at(
             str(directory), f"cannot create the directory: {exc.strerror or exc}"
         ) from None
+    unlocked = None
+    if lock_target in existing:
+        pass
+    elif not lock:
+        unlocked = "--no-lock"
+    elif source in existing:
+        unlocked = f"{source} exists: lock that one"
+    else:  # after every refusal (pip takes seconds), before anything is written
+        made = locked(source, targets[source])
+        if isinstance(made, bytes):
+            targets[lock_target] = made
+        else:
+            unlocked = made
     written = [path for path in targets if path not in existing]
     for path in written:
         write_new(root, path, targets[path])
@@ -189,5 +218,11 @@ def run(
     click.echo(f"synthgov init: wrote {len(written)} file(s) in {directory}", err=True)
     for path in written:
         click.echo(f"  {path}", err=True)
+    if unlocked is not None:  # one line: the gate installs nothing until the lock exists
+        click.echo(
+            f"synthgov init: {lock_target} not written ({unlocked}); make it with "
+            f"`{lockfile.REFRESH}` once synthgov=={__version__} is on your index (docs/ci.md)",
+            err=True,
+        )
     click.echo(next_steps(ci), err=True)
     return 0
