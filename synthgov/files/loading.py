@@ -26,8 +26,15 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.composer import Composer
-from yaml.events import AliasEvent
+from yaml.composer import Composer, ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.resolver import Resolver
 
 try:
@@ -281,13 +288,93 @@ def _refuse_hidden(text: str, path: str) -> None:
 
 
 def _compose(text: str) -> Node | None:
-    loader = _Composer(text)  # the reader already refuses control characters here
-    try:
+    if CParser is not None:
+        return _compose_events(text)
+    loader = _Composer(text)  # pragma: no cover - libyaml ships in PyYAML's wheels
+    try:  # pragma: no cover
         node: Node | None = loader.get_single_node()
         return node
-    finally:
+    finally:  # pragma: no cover
         if hasattr(loader, "dispose"):
             loader.dispose()
+
+
+class _LazyScalar(ScalarNode):
+    """A scalar node whose implicit tag is resolved only if asked: the loader reads a
+    scalar by its text and style (`_scalar`), never by PyYAML's 1.1 tag."""
+
+    def __init__(self, value: str, start: Any, end: Any, style: str | None, implicit: Any):
+        self.value, self.start_mark, self.end_mark, self.style = value, start, end, style
+        self._implicit = implicit
+
+    @property  # type: ignore[override]
+    def tag(self) -> str:
+        return _RESOLVER.resolve(ScalarNode, self.value, self._implicit)  # type: ignore[no-any-return]
+
+
+_RESOLVER = Resolver()
+_SEQ_TAG, _MAP_TAG = Resolver.DEFAULT_SEQUENCE_TAG, Resolver.DEFAULT_MAPPING_TAG
+
+
+def _compose_events(text: str) -> Node | None:
+    """The node tree PyYAML's composer builds, from libyaml's events, with our rules
+    (`_Rules`) checked at the same events in the same order: Composer and Resolver
+    dispatch cost more than libyaml's parsing, and the loader never reads a node's tag."""
+    parser = CParser(text)  # the reader already refuses control characters here
+    get, peek = parser.get_event, parser.peek_event
+
+    def node(depth: int) -> Node:
+        event = get()
+        kind = type(event)
+        if kind is AliasEvent:
+            raise _Fail("aliases (*name) are not allowed in governance files", event.start_mark)
+        if event.anchor is not None:
+            raise _Fail(
+                f"anchors (&{event.anchor}) are not allowed in governance files", event.start_mark
+            )
+        if event.tag is not None:
+            raise _Fail(f"tags ({event.tag}) are not allowed in governance files", event.start_mark)
+        if depth > MAX_DEPTH:
+            raise _Fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        if kind is ScalarEvent:
+            return _LazyScalar(
+                event.value, event.start_mark, event.end_mark, event.style, event.implicit
+            )
+        deeper = depth + 1
+        if kind is SequenceStartEvent:
+            items: list[Node] = []
+            while type(peek()) is not SequenceEndEvent:
+                items.append(node(deeper))
+            end = get()
+            return SequenceNode(
+                _SEQ_TAG, items, event.start_mark, end.end_mark, flow_style=event.flow_style
+            )
+        pairs: list[tuple[Node, Node]] = []  # a MappingStartEvent: nothing else starts a node
+        while type(peek()) is not MappingEndEvent:
+            key = node(deeper)
+            pairs.append((key, node(deeper)))
+        end = get()
+        return MappingNode(
+            _MAP_TAG, pairs, event.start_mark, end.end_mark, flow_style=event.flow_style
+        )
+
+    try:
+        get()  # the stream's start
+        if type(peek()) is StreamEndEvent:
+            return None
+        get()  # the document's start
+        root = node(1)
+        get()  # the document's end
+        if type(peek()) is not StreamEndEvent:
+            raise ComposerError(
+                "expected a single document in the stream",
+                root.start_mark,
+                "but found another document",
+                get().start_mark,
+            )
+        return root
+    finally:
+        parser.dispose()
 
 
 @contextmanager
