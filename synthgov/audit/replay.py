@@ -469,6 +469,15 @@ def verify_checkpoints(
     claims a time before a checkpoint it follows is back-dated."""
     index = {c.sha: i for i, c in enumerate(history)}
     members = full_history if full_history is not None else set(index)
+    current: Registry | None = None  # the tip's registry, read once
+    current_problem = ""
+    if recorded:
+        try:
+            current = governance.load_bytes(
+                repo.read(tip, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
+            ).model
+        except InputError as exc:
+            current_problem = f"no registry at {tip[:12]} to verify it with: {exc.problems[0]}"
     for path, raw in recorded:
         try:
             loaded = governance.load_bytes(raw, path, Checkpoint)
@@ -509,6 +518,18 @@ def verify_checkpoints(
             problems.append(
                 checkpoints.CheckpointFinding("checkpoint.invalid", f"{late}; not trusted")
             )
+        if not any(p.kind == "checkpoint.invalid" for p in problems):
+            # as for `--since`: created_at is the signer's word, so a key revoked since
+            # (whatever date the revocation names) could have signed it back-dated
+            if current is None:
+                why = current_problem
+            else:
+                gone = checkpoints.still_trusted(point.signature.armored, point.reviewer, current)
+                why = f"the registry at {tip[:12]} no longer vouches for it: {gone}" if gone else ""
+            if why:
+                problems.append(
+                    checkpoints.CheckpointFinding("checkpoint.invalid", f"not trusted: {why}")
+                )
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)
