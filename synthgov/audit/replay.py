@@ -267,6 +267,7 @@ class Replay:
                     f"first-parent commit's ({_time(previous.time)}): a claimed "
                     "time went backwards (rebased, back-dated or a wrong clock)",
                 )
+            parent_tree = previous.tree if previous is not None else None
             previous = commit
             if clock.is_future(clock.from_timestamp(commit.time), self.now):
                 outcome.add(
@@ -278,12 +279,16 @@ class Replay:
                 )
             if commit.changes:
                 outcome.decided += 1
-                self.decide(commit, outcome)
+                self.decide(commit, outcome, parent_tree)
         return outcome
 
-    def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
+    def decide(
+        self, commit: FirstParent, outcome: AuditResult, parent_tree: str | None = None
+    ) -> None:
         changes = list(commit.changes)
-        self.repo.prefetch(commit.objects)  # what it changed, in one round trip
+        # what it changed, and its parent's root folder (its trust root is read from there;
+        # a commit that changed no governance file was not read), in one round trip
+        self.repo.prefetch([*commit.objects, *([parent_tree] if parent_tree else [])])
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):
