@@ -18,6 +18,7 @@ and a non-merge commit's history is answered from that log instead of new git pr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -221,7 +222,8 @@ class Replay:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
             found = partial(self.repo.find_named, commit)  # only changed folders are re-read
-            trees[commit] = replace(commit_tree(self.repo, commit), named=found)
+            tree = commit_tree(self.repo, commit)
+            trees[commit] = replace(tree, read=_remembered(tree.read), named=found)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
@@ -405,6 +407,20 @@ class Replay:
                     "spent": figures["spent"],
                 }
             )
+
+
+def _remembered(read: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
+    """`read` of one commit, each path looked up once: a decision's gates read the same
+    files (a release's manifest, its ledger, the policy) many times. A refusal is not
+    remembered: it is raised again."""
+    known: dict[str, bytes | None] = {}
+
+    def remembered(path: str) -> bytes | None:
+        if path not in known:
+            known[path] = read(path)
+        return known[path]
+
+    return remembered
 
 
 def _time(timestamp: int) -> str:

@@ -104,6 +104,8 @@ _MAX_NUMBER_CHARS = 100
 #: "inside a comment" is parsed), and bidirectional controls that reorder what is shown.
 _HIDDEN = re.compile("[\u2028\u2029\u0085\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 _NON_FINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
+#: The first characters of every null, boolean and number `_scalar` resolves.
+_SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
 
 
 class _Fail(Exception):
@@ -211,6 +213,8 @@ def _is_plain(node: ScalarNode) -> bool:
 def _scalar(node: ScalarNode) -> Any:
     text = node.value
     if not _is_plain(node):  # quoted or block scalar: always a string
+        return text
+    if text and text[0] not in _SPECIAL_STARTS:  # most scalars: no rule below can match
         return text
     if _NULL.match(text):
         return None
@@ -455,6 +459,11 @@ class _JsonFail(Exception):
     It never leaves this module; `parse_json` catches it before json's own ValueErrors."""
 
 
+#: A `\uD800`-`\uDFFF` escape: the only way JSON text holds a lone surrogate (text decoded
+#: from UTF-8 holds none of its own).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _json_constant(name: str) -> Any:
     raise _JsonFail(f"non-finite number {name} is not allowed")
 
@@ -483,14 +492,16 @@ def _json_float(text: str) -> Decimal:
 
 def _depth(value: Any, limit: int) -> bool:
     """True when `value` nests deeper than `limit` containers (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]  # containers only
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict | list):
-            if level > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
+        if level > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
     return False
 
 
@@ -538,7 +549,8 @@ def parse_json(raw: bytes, path: str) -> Document:
             parse_float=_json_float,
             parse_int=_json_int,
         )
-        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+        if _ESCAPED_SURROGATE.search(text):  # else no string can hold a lone surrogate
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise InputError.at(path, f"malformed JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except _JsonFail as exc:
