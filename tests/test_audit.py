@@ -6,8 +6,8 @@ import json
 import os
 import re
 import subprocess
-from html.parser import HTMLParser
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 

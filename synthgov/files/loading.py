@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -311,9 +311,10 @@ class _LazyScalar(ScalarNode):
         self.value, self.start_mark, self.end_mark, self.style = value, start, end, style
         self._implicit = implicit
 
-    @property  # type: ignore[override]
-    def tag(self) -> str:
-        return _RESOLVER.resolve(ScalarNode, self.value, self._implicit)  # type: ignore[no-any-return]
+    @property
+    def tag(self) -> str:  # type: ignore[override]
+        resolve: Callable[..., str] = _RESOLVER.resolve
+        return resolve(ScalarNode, self.value, self._implicit)
 
 
 _RESOLVER = Resolver()
@@ -325,7 +326,8 @@ def _compose_events(text: str) -> Node | None:
     (`_Rules`) checked at the same events in the same order: Composer and Resolver
     dispatch cost more than libyaml's parsing, and the loader never reads a node's tag."""
     parser = CParser(text)  # the reader already refuses control characters here
-    get, peek = parser.get_event, parser.peek_event
+    get: Callable[[], Any] = parser.get_event
+    peek: Callable[[], Any] = parser.peek_event
 
     def node(depth: int) -> Node:
         event = get()

@@ -179,7 +179,10 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
     return key_type, key, application
 
 
+@lru_cache(maxsize=256)
 def _parse(armored: str | bytes) -> _Parsed:
+    """Remembered by the armoured text (the result is frozen): a signature is parsed to
+    identify its signer and again to verify it."""
     reader = _Reader(_dearmour(armored), "signature")
     if reader.take(len(MAGIC)) != MAGIC:
         raise SignatureError("not an SSH signature (no SSHSIG magic)")
