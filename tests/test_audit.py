@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -195,6 +196,34 @@ def test_a_checkpoint_needs_an_auditor_or_policy_admin(synthgov: Synthgov, clean
     result = synthgov("audit", "--checkpoint", "--key", str(ada.key), cwd=clean)
     assert result.code == 2 and "ada holds neither auditor nor policy-admin" in result.err
     assert not (clean / "audit").exists()
+
+
+def test_a_recorded_checkpoint_signed_with_a_key_revoked_later_on_main_is_not_trusted(
+    synthgov: Synthgov, clean: Path, dana: signing.Person
+) -> None:
+    """The key was valid when the checkpoint says it was made, and main revoked it after:
+    as for `--since`, the registry at the audited tip must still vouch for the signer, or
+    a stolen key could have signed a back-dated checkpoint that anchors forged dates."""
+    assert synthgov("audit", "--checkpoint", "--key", str(dana.key), cwd=clean).code == 0
+    [written] = list((clean / "audit/checkpoints").iterdir())
+    code, data = audit(synthgov, clean)
+    assert code == 0 and data["checkpoints"][0]["status"] == "verified"
+    created = re.search(r"created_at: '?([0-9TZ:-]+)", written.read_text())
+    assert created is not None
+    later = datetime.fromisoformat(created.group(1).replace("Z", "+00:00")) + timedelta(seconds=1)
+    revoked = synthgov(
+        "reviewer", "revoke-key", "dana", "--fingerprint", dana.fingerprint,
+        "--at", later.strftime("%Y-%m-%dT%H:%M:%SZ"), "--reason", "stolen", cwd=clean,
+    )  # fmt: skip
+    assert revoked.code == 0, revoked.err
+    commit(clean, "revoke dana's stolen key")  # unapproved too: a finding of its own
+    code, data = audit(synthgov, clean)
+    assert code == 1
+    [point] = data["checkpoints"]
+    assert point["status"] == "findings"
+    [finding] = [f for f in data["findings"] if f["kind"] == "checkpoint.invalid"]
+    assert "no longer vouches" in finding["message"] and "revoked since" in finding["message"]
+    assert all(d["anchored_by"] is None for r in data["releases"] for d in r["decisions"])
 
 
 def test_a_back_dated_commit_is_found(

@@ -125,7 +125,8 @@ def still_trusted(armored: str, reviewer_id: str, registry: Registry) -> str | N
 
     A checkpoint's `created_at` is the signer's own word, so a key revoked since, whatever
     the revocation's date, could sign a back-dated checkpoint: such a key, a signer no longer
-    registered, or one without the role any more cannot start an incremental audit."""
+    registered, or one without the role any more cannot start an incremental audit, and a
+    recorded checkpoint it signed anchors nothing (`replay.verify_checkpoints`)."""
     try:
         blob = sshsig.parse(armored).public_key
     except SignatureError as exc:

@@ -18,6 +18,7 @@ and a non-merge commit's history is answered from that log instead of new git pr
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -221,7 +222,8 @@ class Replay:
             if len(trees) >= 4:
                 trees.pop(next(iter(trees)))
             found = partial(self.repo.find_named, commit)  # only changed folders are re-read
-            trees[commit] = replace(commit_tree(self.repo, commit), named=found)
+            tree = commit_tree(self.repo, commit)
+            trees[commit] = replace(tree, read=_remembered(tree.read), named=found)
         return trees[commit]
 
     def __init__(self, repo: Repository, at: datetime | None, now: datetime | None = None) -> None:
@@ -267,6 +269,7 @@ class Replay:
                     f"first-parent commit's ({_time(previous.time)}): a claimed "
                     "time went backwards (rebased, back-dated or a wrong clock)",
                 )
+            parent_tree = previous.tree if previous is not None else None
             previous = commit
             if clock.is_future(clock.from_timestamp(commit.time), self.now):
                 outcome.add(
@@ -278,12 +281,16 @@ class Replay:
                 )
             if commit.changes:
                 outcome.decided += 1
-                self.decide(commit, outcome)
+                self.decide(commit, outcome, parent_tree)
         return outcome
 
-    def decide(self, commit: FirstParent, outcome: AuditResult) -> None:
+    def decide(
+        self, commit: FirstParent, outcome: AuditResult, parent_tree: str | None = None
+    ) -> None:
         changes = list(commit.changes)
-        self.repo.prefetch(commit.objects)  # what it changed, in one round trip
+        # what it changed, and its parent's root folder (its trust root is read from there;
+        # a commit that changed no governance file was not read), in one round trip
+        self.repo.prefetch([*commit.objects, *([parent_tree] if parent_tree else [])])
         head = self.tree(commit.sha)
         if not commit.parents or self.repo.read(commit.parents[0], layout.POLICY) is None:
             for release in sorted({r for p, s in changes if (r := release_of(p))}):
@@ -402,6 +409,20 @@ class Replay:
             )
 
 
+def _remembered(read: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:
+    """`read` of one commit, each path looked up once: a decision's gates read the same
+    files (a release's manifest, its ledger, the policy) many times. A refusal is not
+    remembered: it is raised again."""
+    known: dict[str, bytes | None] = {}
+
+    def remembered(path: str) -> bytes | None:
+        if path not in known:
+            known[path] = read(path)
+        return known[path]
+
+    return remembered
+
+
 def _time(timestamp: int) -> str:
     return format_timestamp(clock.from_timestamp(timestamp))
 
@@ -469,6 +490,15 @@ def verify_checkpoints(
     claims a time before a checkpoint it follows is back-dated."""
     index = {c.sha: i for i, c in enumerate(history)}
     members = full_history if full_history is not None else set(index)
+    current: Registry | None = None  # the tip's registry, read once
+    current_problem = ""
+    if recorded:
+        try:
+            current = governance.load_bytes(
+                repo.read(tip, layout.REVIEWERS) or b"", layout.REVIEWERS, Registry
+            ).model
+        except InputError as exc:
+            current_problem = f"no registry at {tip[:12]} to verify it with: {exc.problems[0]}"
     for path, raw in recorded:
         try:
             loaded = governance.load_bytes(raw, path, Checkpoint)
@@ -509,6 +539,18 @@ def verify_checkpoints(
             problems.append(
                 checkpoints.CheckpointFinding("checkpoint.invalid", f"{late}; not trusted")
             )
+        if not any(p.kind == "checkpoint.invalid" for p in problems):
+            # as for `--since`: created_at is the signer's word, so a key revoked since
+            # (whatever date the revocation names) could have signed it back-dated
+            if current is None:
+                why = current_problem
+            else:
+                gone = checkpoints.still_trusted(point.signature.armored, point.reviewer, current)
+                why = f"the registry at {tip[:12]} no longer vouches for it: {gone}" if gone else ""
+            if why:
+                problems.append(
+                    checkpoints.CheckpointFinding("checkpoint.invalid", f"not trusted: {why}")
+                )
         at = point.commit if present else tip
         for problem in problems:
             outcome.add(at, problem.kind, f"{path}: {problem.message}", file=path)

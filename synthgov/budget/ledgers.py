@@ -296,6 +296,8 @@ def _byte_issues(head: Document, base: Document, *, masked: bool = False) -> lis
     if masked:
         ours, skip = _without_cap(ours, head.path)
         theirs, _ = _without_cap(theirs, base.path)
+    if ours.startswith(theirs):  # appended to: nothing up to any end of the base changed
+        return []
     end = _protected_end(theirs, base.path)
     ours, theirs = ours[:end], theirs[:end]
     if ours == theirs:

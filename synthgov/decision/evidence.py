@@ -12,7 +12,7 @@ from contextlib import suppress
 from functools import partial
 
 from synthgov.decision.review import Evidence, Filed
-from synthgov.decision.sides import Tree, kind_of
+from synthgov.decision.sides import Tree, kind_of, parsed
 from synthgov.decision.trust import Trust
 from synthgov.errors import InputError
 from synthgov.files import governance
@@ -35,7 +35,7 @@ def filed(paths: list[str], head: Tree, trust: Trust) -> tuple[tuple[Filed, ...]
         raw = head.read(path)
         assert raw is not None  # listed a moment ago
         current[path] = raw
-        loaded: Loaded[Approval] = governance.load_bytes(raw, path, Approval)
+        loaded: Loaded[Approval] = parsed(raw, path, Approval)  # the gates parsed it too
         reviewer = trust.registry.reviewer(loaded.model.reviewer)
         if provenance is not None and reviewer is not None:
             carriers = partial(provenance.carriers, path, raw, reviewer.email)

@@ -24,6 +24,7 @@ from synthgov.files.loading import Loaded, ModelT
 from synthgov.files.paths import iter_files, read_bytes
 from synthgov.git.history import Repository
 from synthgov.git.provenance import Provenance
+from synthgov.models import KINDS
 
 #: The kinds of file that belong to one release (and make it part of a decision).
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
@@ -46,6 +47,9 @@ def parsed(raw: bytes, path: str, kind: type[BaseModel] | None) -> Loaded[Any]:
     Raises:
         InputError: the file does not load (see `governance.load_bytes`).
     """
+    if kind is None:  # the kind the path names: one cache entry whoever asks
+        placed = layout.classify(path)
+        kind = KINDS[placed.kind] if placed is not None else None
     return _parsed(raw, path, kind)
 
 

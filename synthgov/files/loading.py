@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,8 +26,15 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from yaml.composer import Composer
-from yaml.events import AliasEvent
+from yaml.composer import Composer, ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.resolver import Resolver
 
 try:
@@ -97,6 +104,8 @@ _MAX_NUMBER_CHARS = 100
 #: "inside a comment" is parsed), and bidirectional controls that reorder what is shown.
 _HIDDEN = re.compile("[\u2028\u2029\u0085\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 _NON_FINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
+#: The first characters of every null, boolean and number `_scalar` resolves.
+_SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
 
 
 class _Fail(Exception):
@@ -205,6 +214,8 @@ def _scalar(node: ScalarNode) -> Any:
     text = node.value
     if not _is_plain(node):  # quoted or block scalar: always a string
         return text
+    if text and text[0] not in _SPECIAL_STARTS:  # most scalars: no rule below can match
+        return text
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -281,13 +292,95 @@ def _refuse_hidden(text: str, path: str) -> None:
 
 
 def _compose(text: str) -> Node | None:
-    loader = _Composer(text)  # the reader already refuses control characters here
-    try:
+    if CParser is not None:
+        return _compose_events(text)
+    loader = _Composer(text)  # pragma: no cover - libyaml ships in PyYAML's wheels
+    try:  # pragma: no cover
         node: Node | None = loader.get_single_node()
         return node
-    finally:
+    finally:  # pragma: no cover
         if hasattr(loader, "dispose"):
             loader.dispose()
+
+
+class _LazyScalar(ScalarNode):
+    """A scalar node whose implicit tag is resolved only if asked: the loader reads a
+    scalar by its text and style (`_scalar`), never by PyYAML's 1.1 tag."""
+
+    def __init__(self, value: str, start: Any, end: Any, style: str | None, implicit: Any):
+        self.value, self.start_mark, self.end_mark, self.style = value, start, end, style
+        self._implicit = implicit
+
+    @property
+    def tag(self) -> str:  # type: ignore[override]
+        resolve: Callable[..., str] = _RESOLVER.resolve
+        return resolve(ScalarNode, self.value, self._implicit)
+
+
+_RESOLVER = Resolver()
+_SEQ_TAG, _MAP_TAG = Resolver.DEFAULT_SEQUENCE_TAG, Resolver.DEFAULT_MAPPING_TAG
+
+
+def _compose_events(text: str) -> Node | None:
+    """The node tree PyYAML's composer builds, from libyaml's events, with our rules
+    (`_Rules`) checked at the same events in the same order: Composer and Resolver
+    dispatch cost more than libyaml's parsing, and the loader never reads a node's tag."""
+    parser = CParser(text)  # the reader already refuses control characters here
+    get: Callable[[], Any] = parser.get_event
+    peek: Callable[[], Any] = parser.peek_event
+
+    def node(depth: int) -> Node:
+        event = get()
+        kind = type(event)
+        if kind is AliasEvent:
+            raise _Fail("aliases (*name) are not allowed in governance files", event.start_mark)
+        if event.anchor is not None:
+            raise _Fail(
+                f"anchors (&{event.anchor}) are not allowed in governance files", event.start_mark
+            )
+        if event.tag is not None:
+            raise _Fail(f"tags ({event.tag}) are not allowed in governance files", event.start_mark)
+        if depth > MAX_DEPTH:
+            raise _Fail(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+        if kind is ScalarEvent:
+            return _LazyScalar(
+                event.value, event.start_mark, event.end_mark, event.style, event.implicit
+            )
+        deeper = depth + 1
+        if kind is SequenceStartEvent:
+            items: list[Node] = []
+            while type(peek()) is not SequenceEndEvent:
+                items.append(node(deeper))
+            end = get()
+            return SequenceNode(
+                _SEQ_TAG, items, event.start_mark, end.end_mark, flow_style=event.flow_style
+            )
+        pairs: list[tuple[Node, Node]] = []  # a MappingStartEvent: nothing else starts a node
+        while type(peek()) is not MappingEndEvent:
+            key = node(deeper)
+            pairs.append((key, node(deeper)))
+        end = get()
+        return MappingNode(
+            _MAP_TAG, pairs, event.start_mark, end.end_mark, flow_style=event.flow_style
+        )
+
+    try:
+        get()  # the stream's start
+        if type(peek()) is StreamEndEvent:
+            return None
+        get()  # the document's start
+        root = node(1)
+        get()  # the document's end
+        if type(peek()) is not StreamEndEvent:
+            raise ComposerError(
+                "expected a single document in the stream",
+                root.start_mark,
+                "but found another document",
+                get().start_mark,
+            )
+        return root
+    finally:
+        parser.dispose()
 
 
 @contextmanager
@@ -368,6 +461,11 @@ class _JsonFail(Exception):
     It never leaves this module; `parse_json` catches it before json's own ValueErrors."""
 
 
+#: A `\uD800`-`\uDFFF` escape: the only way JSON text holds a lone surrogate (text decoded
+#: from UTF-8 holds none of its own).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _json_constant(name: str) -> Any:
     raise _JsonFail(f"non-finite number {name} is not allowed")
 
@@ -396,14 +494,16 @@ def _json_float(text: str) -> Decimal:
 
 def _depth(value: Any, limit: int) -> bool:
     """True when `value` nests deeper than `limit` containers (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]  # containers only
     while stack:
         item, level = stack.pop()
-        if isinstance(item, dict | list):
-            if level > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
+        if level > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
     return False
 
 
@@ -451,7 +551,8 @@ def parse_json(raw: bytes, path: str) -> Document:
             parse_float=_json_float,
             parse_int=_json_int,
         )
-        json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
+        if _ESCAPED_SURROGATE.search(text):  # else no string can hold a lone surrogate
+            json.dumps(data, ensure_ascii=False, default=str).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise InputError.at(path, f"malformed JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except _JsonFail as exc:

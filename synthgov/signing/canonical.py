@@ -39,6 +39,28 @@ def _number(value: Decimal) -> str:
 
 
 def _canonical(value: Any) -> str:
+    kind = type(value)  # the loader's exact types first: one lookup, no isinstance chain
+    if kind is str:
+        return encode_basestring(value)
+    if kind is dict:
+        keys = sorted(value) if all(k.isascii() for k in value) else _utf16_order(value)
+        return "{" + ",".join(f"{encode_basestring(k)}:{_canonical(value[k])}" for k in keys) + "}"
+    if kind is list:
+        return "[" + ",".join([_canonical(item) for item in value]) + "]"
+    if kind is Decimal:
+        return _number(value)
+    if kind is int:
+        return str(value)
+    return _other(value)
+
+
+def _utf16_order(value: dict[str, Any]) -> list[str]:
+    """Keys by UTF-16 code units (RFC 8785 §3.2.3); ASCII keys sort the same by `sorted`."""
+    return sorted(value, key=lambda key: key.encode("utf-16-be"))
+
+
+def _other(value: Any) -> str:
+    """Every other type, and subclasses of the loader's (bool is an int)."""
     if isinstance(value, dict):
         items = sorted(value.items(), key=lambda item: item[0].encode("utf-16-be"))
         return "{" + ",".join(f"{_canonical(k)}:{_canonical(v)}" for k, v in items) + "}"

@@ -18,6 +18,7 @@ import hashlib
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +143,11 @@ def _dearmour(armored: str | bytes) -> bytes:
     return blob
 
 
+@lru_cache(maxsize=256)
 def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
-    """(key type, cryptography key, FIDO application) of an embedded key blob."""
+    """(key type, cryptography key, FIDO application) of an embedded key blob; remembered
+    by blob (the keys are immutable): an audit verifies the same few keys thousands of
+    times."""
     reader = _Reader(blob, "embedded key")
     key_type = reader.text()
     if key_type.endswith("-cert-v01@openssh.com"):
@@ -175,7 +179,10 @@ def _public_key(blob: bytes) -> tuple[str, Any, bytes]:
     return key_type, key, application
 
 
+@lru_cache(maxsize=256)
 def _parse(armored: str | bytes) -> _Parsed:
+    """Remembered by the armoured text (the result is frozen): a signature is parsed to
+    identify its signer and again to verify it."""
     reader = _Reader(_dearmour(armored), "signature")
     if reader.take(len(MAGIC)) != MAGIC:
         raise SignatureError("not an SSH signature (no SSHSIG magic)")
