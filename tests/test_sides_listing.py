@@ -78,3 +78,17 @@ def test_a_head_behind_a_moved_base_is_listed_by_git(repo: Path) -> None:
     assert found == _listed(repo, "HEAD", "datasets", "revocation.yaml")
     assert "datasets/d/releases/1.0/revocation.yaml" not in found  # not on the head
     assert f"{TWO}/revocation.yaml" in found
+
+
+def test_named_finds_whole_file_names_only_as_git_lists_them(repo: Path) -> None:
+    """`named` answers "none" from one scan of the listing, and splits it only when a name
+    is there: what it finds is what a filter of git's own listing finds."""
+    listing = git(repo, "ls-tree", "-r", "-z", "--name-only", "HEAD", "--", "datasets/")
+    names = [n for n in listing.split("\0") if n]
+    with Repository.open(repo) as opened:
+        head = opened.head()
+        for name in ("revocation.yaml", "ation.yaml", "manifest.yaml", "releases", "a", "x"):
+            expected = sorted(n for n in names if n.rsplit("/", 1)[-1] == name)
+            assert opened.named(head, "datasets", name) == expected, name
+        assert opened.named(head, "datasets", "revocation.yaml")  # found: the split path
+        assert opened.named(head, "datasets", "ation.yaml") == []  # a suffix, not a name

@@ -709,6 +709,9 @@ class Repository:
         # matched as bytes, decoded when matched: a large tree lists 20,000 names for a few
         wanted = name.encode("utf-8", "surrogateescape")
         suffix = b"/" + wanted
+        listed = b"\0" + done.stdout.rstrip(b"\0") + b"\0"  # every name between two NULs
+        if wanted and suffix + b"\0" not in listed and b"\0" + wanted + b"\0" not in listed:
+            return []  # none (a repository's revocations, mostly): one scan, no split
         found = (n for n in done.stdout.split(b"\0") if n == wanted or n.endswith(suffix))
         return sorted(_utf8(n.decode("utf-8", "surrogateescape")) for n in found)
 
