@@ -21,8 +21,9 @@ imports, synthgov's modules, building the models the run validates, the work), a
 `python -X importtime` of the console script: the top import costs, and a check that
 pandas, scikit-learn (and OpenDP, NumPy, PyArrow) are never imported. `--profile` adds a
 cProfile of the in-process run on the largest repository; `--instructions` counts the
-instructions of each step under valgrind's callgrind, which the machine's load does not
-change (the check's git children are not counted).
+instructions of each step, and of `validate` of one manifest and `--help`, under valgrind's
+callgrind, which the machine's load does not change: the Python process and its git
+children apart, with the number of git processes.
 
     .venv/bin/python benchmarks/check_scale.py [--sizes 100,1000,10000] [--runs 5] [--profile]
         [--instructions]
@@ -354,23 +355,66 @@ def breakdown_steps() -> list[tuple[str, list[str]]]:
     ]
 
 
-def instructions(repo: Path, env: dict[str, str]) -> None:
-    """Instructions of each step under callgrind: the same on a loaded machine."""
-    if shutil.which("valgrind") is None:
-        print("\n--instructions needs valgrind")
-        return
-    print(f"\ninstructions of each step, {repo.name} (callgrind, git children not counted):")
-    for label, command in breakdown_steps():
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+def counted_commands(repo: Path) -> list[tuple[str, list[str]]]:
+    """`instructions` counts these besides the cumulative steps: `validate` of one manifest
+    (in the pull request's new release) and `--help`."""
+    manifest = next(repo.glob("datasets/*/releases/2.0/manifest.yaml")).relative_to(repo)
+    return [
+        ("synthgov validate <one manifest>", [str(SYNTHGOV), "validate", str(manifest)]),
+        ("synthgov --help", [str(SYNTHGOV), "--help"]),
+    ]
+
+
+def callgrind(command: list[str], repo: Path, env: dict[str, str]) -> tuple[int, int, int]:
+    """(instructions of the Python process, of its git children, number of git children):
+    every process of `command` under callgrind, each to its own file."""
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as folder:
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--trace-children=yes",
+                f"--callgrind-out-file={folder}/out.%p",
+                f"--log-file={folder}/log.%p",
+                *command,
+            ],
             cwd=repo,
             env=env,
             capture_output=True,
-            text=True,
             check=True,
         )
-        refs = next(line for line in done.stderr.splitlines() if "I   refs:" in line)
-        print(f"  {label:<44} {int(refs.split()[-1].replace(',', '')) / 1e6:>8.0f} M")
+        python, git, children = 0, 0, 0
+        for out in Path(folder).glob("out.*"):
+            text = out.read_text(errors="replace")
+            cmd = next((line for line in text.splitlines() if line.startswith("cmd:")), "")
+            total = next(
+                int(line.split()[1]) for line in text.splitlines() if line.startswith("totals:")
+            )
+            if cmd.split()[1:2] and Path(cmd.split()[1]).name == "git":
+                git, children = git + total, children + 1
+            else:
+                python += total
+        return python, git, children
+
+
+def instructions(repo: Path, env: dict[str, str]) -> None:
+    """Instructions of each step under callgrind: the same on a loaded machine. The kernel's
+    share of a process start (fork, exec, page faults: about 1.5 ms of CPU for each git
+    child here) is not an instruction of either, so the git column undercounts its time."""
+    if shutil.which("valgrind") is None:
+        print("\n--instructions needs valgrind")
+        return
+    steps = breakdown_steps() + counted_commands(repo)
+    for _, command in steps:  # bytecode of every module written before anything is counted
+        subprocess.run(command, cwd=repo, env=env, capture_output=True, check=True)
+    print(f"\ninstructions of each step, {repo.name} (callgrind, M instructions):")
+    print(f"  {'':<44} {'python':>8} {'git':>6} {'git runs':>8} {'total':>8}")
+    for label, command in steps:
+        python, git, children = callgrind(command, repo, env)
+        print(
+            f"  {label:<44} {python / 1e6:>8.0f} {git / 1e6:>6.0f} {children:>8} "
+            f"{(python + git) / 1e6:>8.0f}"
+        )
 
 
 def startup_breakdown(repo: Path, env: dict[str, str], runs: int) -> None:
@@ -477,6 +521,17 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="synthgov-check-bench-"))
     env = git_env(tmp / "home")
     (tmp / "home").mkdir()
+    # The console script imports the installed synthgov (an editable install may point at
+    # another checkout): say which one the subprocesses measure.
+    measured = subprocess.run(
+        [sys.executable, "-c", "import synthgov; print(synthgov.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(f"the subprocesses import {Path(measured).parent} (PYTHONPATH decides)")
+    if Path(measured).resolve().parent.parent != source:
+        print(f"  NOT this process's synthgov ({source}): set PYTHONPATH to measure a checkout")
     header = (
         f"{'releases':>8} {'datasets':>8} {'repo files':>10} {'generate (s)':>12} "
         f"{'wall median (s)':>15} {'wall best (s)':>13} {'CPU best (s)':>12} "

@@ -171,3 +171,30 @@ def test_a_command_group_is_listed_in_help_by_its_own_group(tmp_path: Path) -> N
     assert isinstance(group, click.Group)
     for name in group.commands:
         assert f"  {name} " in printed or f"  {name}\n" in printed
+
+
+def test_check_of_a_release_lists_the_bases_releases_once_and_asks_the_merge_base_once(
+    base: Path, tmp_path: Path
+) -> None:
+    """Each git process costs a fork and an exec, and listing datasets/ reads every release's
+    folder: the head's names are derived from the base's (docs/benchmarks.md, "check")."""
+    add_release(base)
+    trace = tmp_path / "git-trace.log"
+    done = subprocess.run(
+        [sys.executable, "-m", "synthgov", "check", "--base", "main"],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "GIT_TRACE": str(trace)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    commands = [
+        line.split("trace: built-in: git ", 1)[1]
+        for line in trace.read_text().splitlines()
+        if "trace: built-in: git " in line
+    ]
+    listings = [c for c in commands if c.startswith("ls-tree") and c.endswith(" -- datasets/")]
+    assert len(listings) == 1, commands  # the base's; the head's is the base's plus the diff
+    assert len([c for c in commands if c.startswith("merge-base")]) == 1, commands
+    assert len(commands) <= 12, commands  # today 11 (13 before session 7)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, overload
@@ -148,12 +148,50 @@ def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = Non
     changed = repo.changed(base, head)
     changes = [(c.path, c.status) for c in changed]
     changes += [(c.old_path, "D") for c in changed if c.status == "R" and c.old_path]
-    provenance = Provenance(repo, repo.merge_base(base, head), head)
-    return Sides(
-        base,
-        head,
-        changes,
-        commit_tree(repo, base, named=True),
-        commit_tree(repo, head, named=True),
-        provenance,
-    )
+    start = repo.merge_base(base, head)
+    provenance = Provenance(repo, start, head)
+    base_tree = commit_tree(repo, base, named=True)
+    head_tree = commit_tree(repo, head, named=True)
+    if start == base:
+        # The head is the base plus `changes`: its names are derived from the base's, not
+        # listed again (listing datasets/ reads every release's folder: 22,000 names at
+        # 10,000 releases), and the base's are listed once for both.
+        listed = _remembered(lambda prefix, name: repo.named(base, prefix, name))
+        base_tree = replace(base_tree, named=listed)
+        own = _named_after(listed, changes, lambda prefix, name: repo.named(head, prefix, name))
+        head_tree = replace(head_tree, named=own)
+    return Sides(base, head, changes, base_tree, head_tree, provenance)
+
+
+def _remembered(
+    named: Callable[[str, str], builtins.list[str]],
+) -> Callable[[str, str], builtins.list[str]]:
+    found: dict[tuple[str, str], builtins.list[str]] = {}
+
+    def remembered(prefix: str, name: str) -> builtins.list[str]:
+        if (prefix, name) not in found:
+            found[prefix, name] = named(prefix, name)
+        return list(found[prefix, name])
+
+    return remembered
+
+
+def _named_after(
+    named: Callable[[str, str], builtins.list[str]],
+    changes: builtins.list[tuple[str, str]],
+    listing: Callable[[str, str], builtins.list[str]],
+) -> Callable[[str, str], builtins.list[str]]:
+    """`named` of a commit that is the base's commit plus `changes` (every governance path
+    that `diff-tree -r` reports between them, renames as a delete and an add); `listing`
+    lists the commit itself, for a folder outside the governance folders."""
+
+    def after(prefix: str, name: str) -> builtins.list[str]:
+        folder = prefix.strip("/") + "/"
+        if folder.split("/", 1)[0] not in layout.GOVERNANCE_DIRS:
+            return listing(prefix, name)  # `changes` holds governance paths only
+        mine = {p for p, _ in changes if p.startswith(folder) and p.rsplit("/", 1)[-1] == name}
+        gone = {p for p, status in changes if status == "D"}
+        kept = {p for p, status in changes if status != "D"}
+        return sorted((set(named(prefix, name)) - gone) | (mine & kept))
+
+    return after

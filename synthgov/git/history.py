@@ -304,6 +304,7 @@ class Repository:
         self._trees: OrderedDict[str, TreeEntries] = OrderedDict()
         self._commit_trees: dict[str, str] = {}
         self._named_in: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._merge_bases: dict[tuple[str, str], str] = {}  # commits never change
         self._blobs: OrderedDict[str, bytes] = OrderedDict()  # checked blobs, by id
         self._blob_bytes = 0
         #: trees and files looked at, from git or from memory: the work of a run, which
@@ -415,6 +416,8 @@ class Repository:
             GitError: the histories are unrelated, or a commit is unknown.
         """
         a, b = self._commit(a), self._commit(b)
+        if (a, b) in self._merge_bases:  # `check` asks twice: for the diff and the history
+            return self._merge_bases[a, b]
         done = self._git("merge-base", a, b)
         sha = done.stdout.decode("ascii", "replace").strip()
         if done.returncode == 1 and not sha:
@@ -423,6 +426,7 @@ class Repository:
             raise GitError(
                 f"cannot find the merge base of {a[:12]} and {b[:12]}: {_first_line(done.stderr)}"
             )
+        self._merge_bases[a, b] = sha
         return sha
 
     # --- changes ------------------------------------------------------------------------
@@ -705,6 +709,9 @@ class Repository:
         # matched as bytes, decoded when matched: a large tree lists 20,000 names for a few
         wanted = name.encode("utf-8", "surrogateescape")
         suffix = b"/" + wanted
+        listed = b"\0" + done.stdout.rstrip(b"\0") + b"\0"  # every name between two NULs
+        if wanted and suffix + b"\0" not in listed and b"\0" + wanted + b"\0" not in listed:
+            return []  # none (a repository's revocations, mostly): one scan, no split
         found = (n for n in done.stdout.split(b"\0") if n == wanted or n.endswith(suffix))
         return sorted(_utf8(n.decode("utf-8", "surrogateescape")) for n in found)
 
