@@ -90,6 +90,8 @@ def _check_records(ctx: ReleaseContext, paths: tuple[str, ...], head: Tree) -> R
     seen = _measured(ctx, head, paths)
     for path in paths:
         try:
+            if head.read(path) is None:
+                continue  # deleted: the files gate says so (`files.record_deleted`)
             loaded: Loaded[Revalidation] = head.load(path, Revalidation)
         except InputError as exc:
             found += files.invalid(exc)
@@ -140,6 +142,8 @@ def _outside_releases(path: str, status: str, trust: Trust, head: Tree) -> list[
 def _release_file(path: str, status: str, head: Tree, base: Tree | None) -> list[Finding]:
     """Findings for a changed file of a release: deleted, or rewritten once merged."""
     if status == "D":
+        if kind_of(path) == "revalidation":
+            return [files.record_deleted(path)]
         return [files.removed_from_release(path)]
     if base is not None and kind_of(path) in files.MERGED_FIXED:
         before = base.read(path)
