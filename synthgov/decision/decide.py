@@ -27,7 +27,7 @@ from synthgov.errors import InputError, MissingExtra
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
-from synthgov.gates import ReleaseContext, files, policy, revalidation
+from synthgov.gates import ReleaseContext, files, policy, report_page, revalidation
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,28 @@ def _release_file(path: str, status: str, head: Tree, base: Tree | None) -> list
     return []
 
 
+def _page_of(path: str) -> str | None:
+    """The release whose report page `path` is (None: not a release report page)."""
+    folder, _, name = path.rpartition("/")
+    return release_of(f"{folder}/report.json") if name == report_page.NAME else None
+
+
+def _report_page(path: str, release: str, trust: Trust, head: Tree) -> list[Finding]:
+    """A committed release report page: the one synthgov draws, or blocked."""
+    from synthgov.models import Card, Report
+
+    folder = path.rpartition("/")[0]
+    try:
+        page = head.read(path)
+        report = head.load(f"{folder}/report.json", Report)
+        card = head.load(layout.card_path(Release.of(release).dataset), Card)
+    except InputError as exc:
+        return [report_page.unverifiable(path, str(exc.problems[0]))]
+    if page is None:
+        return []
+    return report_page.check(path, page, report, card, trust.policy)
+
+
 def _governance(
     changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree
 ) -> tuple[list[Finding], Trust]:
@@ -196,7 +218,10 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree 
     if base is not None:
         governed, trust = _governance(changes, trust, head, base)
     for path, status in changes:
-        if not layout.is_governed(path):  # a README or .gitkeep beside governance files
+        if not layout.is_governed(path):  # a README, .gitkeep or report page
+            page_of = _page_of(path) if base is not None and status != "D" else None
+            if page_of is not None and trust.check_pages:
+                top += _report_page(path, page_of, trust, head)
             continue
         release = release_of(path)
         if release is None:

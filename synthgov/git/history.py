@@ -900,9 +900,8 @@ class Repository:
         if kept is not None:
             self._trees.move_to_end(oid)
             return kept[0].get(name)
-        found = self._large.get(oid)
-        if found is None:
-            found = self._remember_tree_object(oid, self._object(oid, "tree"))
+        large = self._large.get(oid)
+        found = large or self._remember_tree_object(oid, self._object(oid, "tree"))
         return found.get(name)
 
     def _remember_tree_object(self, oid: str, data: bytes) -> TreeEntries | _LargeTree:
