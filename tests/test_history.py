@@ -462,10 +462,16 @@ def _large_datasets(repo: Path, count: int = 200) -> str:
     return commit(repo, {}, "link")
 
 
-def test_a_large_folder_is_read_as_git_resolves_each_path(repo: Path) -> None:
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_a_large_folder_is_read_as_git_resolves_each_path(
+    tmp_path: Path, object_format: str
+) -> None:
     """A path through a large folder (found by name in the tree's bytes, not parsed whole)
     reads exactly what git has there: a name inside another entry's name is not an entry,
     a symbolic link is still refused, a missing name is missing."""
+    repo = tmp_path / object_format
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main", f"--object-format={object_format}")
     head = _large_datasets(repo)
     size = int(git(repo, "cat-file", "-s", f"{head}:datasets").strip())
     assert size >= history._LARGE_TREE

@@ -901,8 +901,10 @@ class Repository:
             self._trees.move_to_end(oid)
             return kept[0].get(name)
         large = self._large.get(oid)
-        found = large or self._remember_tree_object(oid, self._object(oid, "tree"))
-        return found.get(name)
+        if large is not None:
+            self._large.move_to_end(oid)
+            return large.get(name)
+        return self._remember_tree_object(oid, self._object(oid, "tree")).get(name)
 
     def _remember_tree_object(self, oid: str, data: bytes) -> TreeEntries | _LargeTree:
         """Keep a tree object read from git: a small one parsed, a large one as it is."""
