@@ -473,3 +473,20 @@ def test_a_forged_or_stale_committed_report_page_is_blocked_and_a_deleted_one_is
     path.write_bytes(page(other, policy, card))
     commit(repo, "the page of another report")
     assert _page_rules(synthgov, repo) == [("files.report_page", message)]
+
+
+def test_a_page_drawn_twice_in_one_process_is_the_same_bytes() -> None:
+    """`check` compares a committed page with the one it draws, in the process that may
+    have drawn other pages (`release new`, the catalog): before, the figures' pattern ids
+    ran on from page to page, so a second drawing of the same report differed."""
+    n = 40
+    tables = make_tables(
+        {
+            "kind": ("categorical", ["a"] * 20 + ["b"] * 20, ["a"] * n, ["b"] * n),
+            "amount": ("number", [float(i) for i in range(n)], [1.0] * n, [2.0] * n),
+        }
+    )
+    report = _report(aggregates.measure(tables, MINIMUM, _dcr(n=n)))
+    first = render(report)
+    assert 'id="c1-' in first
+    assert render(report) == first

@@ -11,6 +11,9 @@ milliseconds. Deleting the page is allowed: the catalog draws its own.
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+
 from synthgov.decision.findings import Finding, Severity
 from synthgov.files.loading import Loaded
 from synthgov.models import Card, Policy, Report
@@ -39,11 +42,14 @@ def _block(path: str, message: str) -> Finding:
 def check(
     path: str, page: bytes, report: Loaded[Report], card: Loaded[Card], policy: Loaded[Policy]
 ) -> list[Finding]:
-    """The page at `path` against the one drawn from `report` (the release's report.json),
-    its dataset's `card` and the base `policy`."""
+    """The page at `path` against the one drawn from `report` (the release's report.json,
+    loaded), its dataset's `card` and the base `policy`."""
     from synthgov.reporting.release_report import page as draw
 
-    if page == draw(report.document.data, policy, card):
+    # drawn from the JSON values as `release new` draws them (plain floats: the loader's
+    # exact decimals would print differently)
+    values = json.loads(json.dumps(report.document.data, cls=_Decimals))
+    if page == draw(values, policy, card):
         return []
     return [
         _block(
@@ -52,6 +58,15 @@ def check(
             "policy: a page that differs shows figures that were not judged",
         )
     ]
+
+
+class _Decimals(json.JSONEncoder):
+    """A loaded document's numbers (`Decimal`) as the JSON text they were read from."""
+
+    def default(self, o: object) -> object:
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
 
 
 def unverifiable(path: str, reason: str) -> Finding:
