@@ -444,3 +444,70 @@ def test_no_cat_file_process_outlives_close(opened: Repository) -> None:
     assert all(p.poll() is not None for p in procs)
     with pytest.raises(GitError, match="closed"):
         opened.read(opened.head(), CARD)
+
+
+# --- large folders --------------------------------------------------------------------------
+
+
+def _large_datasets(repo: Path, count: int = 200) -> str:
+    """datasets/ with `count` folders (a tree object over `_LARGE_TREE` bytes), a file
+    whose name ends with a folder's name after a space, and a symbolic link."""
+    files: dict[str, str | bytes | None] = {
+        f"datasets/ds-{i:04d}/card.yaml": f"card {i}\n" for i in range(count)
+    }
+    files["datasets/1 ds-0042"] = "a file whose name holds ' ds-0042'\n"
+    files["datasets/ds-0042x/card.yaml"] = "a longer name\n"
+    commit(repo, files, "datasets")
+    (repo / "datasets/ds-link").symlink_to("ds-0001")
+    return commit(repo, {}, "link")
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_a_large_folder_is_read_as_git_resolves_each_path(
+    tmp_path: Path, object_format: str
+) -> None:
+    """A path through a large folder (found by name in the tree's bytes, not parsed whole)
+    reads exactly what git has there: a name inside another entry's name is not an entry,
+    a symbolic link is still refused, a missing name is missing."""
+    repo = tmp_path / object_format
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main", f"--object-format={object_format}")
+    head = _large_datasets(repo)
+    size = int(git(repo, "cat-file", "-s", f"{head}:datasets").strip())
+    assert size >= history._LARGE_TREE
+    listed = git(repo, "ls-tree", "-r", "-z", "--name-only", head, "datasets").split("\0")
+    with Repository.open(repo) as repository:
+        for path in (p for p in listed if p and p != "datasets/ds-link"):
+            assert repository.read(head, path) == (repo / path).read_bytes(), path
+        assert repository.read(head, "datasets/ds-0042/card.yaml") == b"card 42\n"
+        assert repository.read(head, "datasets/ds-9999/card.yaml") is None
+        assert repository.read(head, "datasets/ds-004/card.yaml") is None
+        with pytest.raises(InputError, match="datasets/ds-link: is a symbolic link"):
+            repository.read(head, "datasets/ds-link/card.yaml")
+        assert sorted(repository.list_files(head, "datasets")) == sorted(p for p in listed if p)
+
+
+def test_replaying_merges_does_not_parse_a_large_folder_whole_each_time(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every merge makes a new version of datasets/ (one entry per dataset): parsing each
+    whole made status's replay quadratic in the history. Reading through it finds the one
+    entry a path needs."""
+    _large_datasets(repo)
+    for i in range(5):
+        commit(repo, {f"datasets/ds-{i:04d}/card.yaml": f"card {i}, edited\n"}, f"edit {i}")
+    parsed: list[int] = []
+    parse = history._parse_tree
+
+    def counted(data: bytes, oid_bytes: int) -> history.TreeEntries:
+        parsed.append(len(data))
+        return parse(data, oid_bytes)
+
+    monkeypatch.setattr(history, "_parse_tree", counted)
+    with Repository.open(repo) as repository:
+        commits = repository.first_parent("HEAD")[-5:]
+        for i, each in enumerate(commits):
+            repository.prefetch(each.objects)
+            card = f"datasets/ds-{i:04d}/card.yaml"
+            assert repository.read(each.sha, card) == f"card {i}, edited\n".encode()
+    assert parsed and max(parsed) < history._LARGE_TREE, parsed

@@ -20,14 +20,17 @@ import pytest
 from pydantic import ValidationError
 
 from synthgov.examples import write_release_tables
+from synthgov.files import governance
 from synthgov.inventory import DatasetState, ReleaseState
 from synthgov.metrics import aggregates
-from synthgov.models import Report
+from synthgov.models import Card, Policy, Report
 from synthgov.reporting import charts as figures
 from synthgov.reporting.catalog import report_pages
-from synthgov.reporting.release_report import render
+from synthgov.reporting.release_report import page, render
 from tests.helpers.cli import Synthgov, as_json, check, release_new_args, run_in
-from tests.helpers.git import commit, git
+from tests.helpers.git import commit, git, merge
+from tests.helpers.releases import add_version
+from tests.helpers.repos import make_base
 from tests.helpers.samples import PASSING, SHA, report_json
 from tests.helpers.tables import make_tables
 
@@ -319,7 +322,7 @@ def test_evaluate_html_refuses_to_overwrite_a_file_that_is_not_its_page(
     assert notes.read_text() == "<p>my notes</p>" and not (tmp_path / "r.json").exists()
 
 
-def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links_and_the_gate_holds_its_minimum(
+def test_release_new_writes_the_page_that_check_accepts_and_the_catalog_links_and_the_gate_holds_its_minimum(
     tmp_path: Path, synthgov: Synthgov
 ) -> None:
     data = write_release_tables(tmp_path / "data", rows=300)
@@ -340,6 +343,7 @@ def test_release_new_writes_the_page_that_check_ignores_and_the_catalog_links_an
     commit(repo, "release claims@1.0")
     verdict = as_json(check(synthgov, repo, "--format", "json"))
     assert "files.unknown" not in json.dumps(verdict)
+    assert "files.report_page" not in json.dumps(verdict)  # the page check draws too
     out = tmp_path / "site"
     assert synthgov("catalog", "--out", str(out), cwd=repo).code == 0
     release_page = (out / "datasets/claims@1.0.html").read_text()
@@ -422,3 +426,67 @@ def test_the_heatmap_keeps_its_axes_colour_key_and_a_value_per_cell() -> None:
         "b × a: +0.300",
         "b × b: not measured",
     ]
+
+
+def _page_rules(synthgov: Synthgov, repo: Path) -> list[tuple[str, str]]:
+    """(rule, message) of each `files.report_page` finding of `check --base main`."""
+    verdict = as_json(check(synthgov, repo, "--format", "json"))
+    found = verdict["findings"] + [f for r in verdict["releases"] for f in r["findings"]]
+    return [(f["rule"], f["message"]) for f in found if f["rule"] == "files.report_page"]
+
+
+def test_a_forged_or_stale_committed_report_page_is_blocked_and_a_deleted_one_is_not(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    """A page in a release folder is what reviewers and readers of the repository open;
+    before, the gate never looked at it (a page-only change to a merged release was not
+    even decided), while the catalog drew its own."""
+    make_base(repo)
+    git(repo, "checkout", "-qB", "pr", "main")
+    add_version(repo, "1.10")
+    folder = "datasets/claims/releases/1.10"
+    report = json.loads((repo / folder / "report.json").read_text())
+    policy = governance.load(repo, "policy/policy.yaml", Policy)
+    card = governance.load(repo, "datasets/claims/card.yaml", Card)
+    drawn = page(report, policy, card)
+    path = repo / folder / "report.html"
+    path.write_bytes(drawn)
+    commit(repo, "the page")
+    assert _page_rules(synthgov, repo) == []
+    forged = f"{folder}/report.html"
+    message = (
+        f"{forged} is not the page synthgov draws from {folder}/report.json with the base "
+        "policy: a page that differs shows figures that were not judged"
+    )
+    path.write_bytes(drawn.replace(b"<h1>", b"<h1>All checks passed. "))
+    commit(repo, "a friendlier page")
+    assert _page_rules(synthgov, repo) == [("files.report_page", message)]
+    git(repo, "rm", "-q", forged)
+    commit(repo, "no page")
+    assert _page_rules(synthgov, repo) == []
+    path.write_bytes(drawn)
+    commit(repo, "the page again")
+    merge(repo)
+    # a merged release's page changed alone: stale (another report's page) or forged
+    git(repo, "checkout", "-qb", "page", "main")
+    other = dict(report, dataset="another")
+    path.write_bytes(page(other, policy, card))
+    commit(repo, "the page of another report")
+    assert _page_rules(synthgov, repo) == [("files.report_page", message)]
+
+
+def test_a_page_drawn_twice_in_one_process_is_the_same_bytes() -> None:
+    """`check` compares a committed page with the one it draws, in the process that may
+    have drawn other pages (`release new`, the catalog): before, the figures' pattern ids
+    ran on from page to page, so a second drawing of the same report differed."""
+    n = 40
+    tables = make_tables(
+        {
+            "kind": ("categorical", ["a"] * 20 + ["b"] * 20, ["a"] * n, ["b"] * n),
+            "amount": ("number", [float(i) for i in range(n)], [1.0] * n, [2.0] * n),
+        }
+    )
+    report = _report(aggregates.measure(tables, MINIMUM, _dcr(n=n)))
+    first = render(report)
+    assert 'id="c1-' in first
+    assert render(report) == first

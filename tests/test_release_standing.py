@@ -17,8 +17,8 @@ from synthgov.decision.findings import WaiverRef
 from synthgov.files import governance
 from synthgov.models import Revalidation, Revocation
 from tests.helpers import samples
-from tests.helpers.cli import Synthgov, audit
-from tests.helpers.git import git
+from tests.helpers.cli import Synthgov, as_json, audit, check
+from tests.helpers.git import commit, git
 from tests.helpers.histories import (
     DETECTION,
     catalog_states,
@@ -151,6 +151,54 @@ def test_a_failed_revalidation_withdraws_the_release_dated_with_its_fallback_and
     assert releases(again)["claims@1.11"]["revalidation_due"] == "2026-12-25"
     code, document = scheduled(synthgov, repo)
     rules = {r["release"]: {f["rule"] for f in r["findings"]} for r in document["releases"]}
+    assert code == 1 and rules["claims@1.11"] == {"policy.revalidation_failed"}
+
+
+FAILED_RECORD = "datasets/claims/releases/1.11/revalidations/20261120T120000Z.json"
+
+
+def _forget_the_failed_record(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """main: claims@1.11 withdrawn by its failed revalidation; branch `hide` deletes it."""
+    merged(repo, monkeypatch, "1.10", "1.11", cadence=30)
+    fail_revalidation(repo, monkeypatch)
+    git(repo, "checkout", "-qb", "hide", "main")
+    git(repo, "rm", "-q", FAILED_RECORD)
+    commit(repo, "forget the failed revalidation")
+
+
+def test_deleting_a_merged_failed_revalidation_is_blocked_as_deleted_history_not_as_an_invalid_file(
+    synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One finding that says why (before: also `files.invalid`, "no such file at commit",
+    and a message about removing a release)."""
+    _forget_the_failed_record(repo, monkeypatch)
+    result = check(synthgov, repo, "--format", "json")
+    document = as_json(result)
+    findings = document["findings"] + [f for r in document["releases"] for f in r["findings"]]
+    blocking = [(f["rule"], f["file"], f["message"]) for f in findings if f["severity"] == "error"]
+    assert result.code == 1 and blocking == [
+        (
+            "files.deleted",
+            FAILED_RECORD,
+            f"{FAILED_RECORD} is deleted; a revalidation record is part of the governance "
+            "history and is never deleted",
+        )
+    ]
+
+
+def test_status_on_a_branch_that_deletes_a_failed_revalidation_still_shows_the_release_withdrawn(
+    synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Status, the catalog and the scheduled run count merged evidence as the base holds
+    it (before: as HEAD left it, so claims@1.11 was current again on the branch)."""
+    _forget_the_failed_record(repo, monkeypatch)
+    data = status(synthgov, repo)
+    assert data["datasets"][0]["current"] == "claims@1.10"
+    assert [w["release"] for w in data["datasets"][0]["withdrawn"]] == ["claims@1.11"]
+    assert releases(data)["claims@1.11"]["state"] == "withdrawn"
+    assert catalog_states(synthgov, repo, tmp_path / "site")["claims@1.11"]["state"] == "withdrawn"
+    code, scheduled_run = scheduled(synthgov, repo)
+    rules = {r["release"]: {f["rule"] for f in r["findings"]} for r in scheduled_run["releases"]}
     assert code == 1 and rules["claims@1.11"] == {"policy.revalidation_failed"}
 
 

@@ -27,7 +27,7 @@ from synthgov.errors import InputError, MissingExtra
 from synthgov.files import layout
 from synthgov.files.layout import Release
 from synthgov.files.loading import Loaded
-from synthgov.gates import ReleaseContext, files, policy, revalidation
+from synthgov.gates import ReleaseContext, files, policy, report_page, revalidation
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ def _check_records(ctx: ReleaseContext, paths: tuple[str, ...], head: Tree) -> R
     seen = _measured(ctx, head, paths)
     for path in paths:
         try:
+            if head.read(path) is None:
+                continue  # deleted: the files gate says so (`files.record_deleted`)
             loaded: Loaded[Revalidation] = head.load(path, Revalidation)
         except InputError as exc:
             found += files.invalid(exc)
@@ -140,12 +142,36 @@ def _outside_releases(path: str, status: str, trust: Trust, head: Tree) -> list[
 def _release_file(path: str, status: str, head: Tree, base: Tree | None) -> list[Finding]:
     """Findings for a changed file of a release: deleted, or rewritten once merged."""
     if status == "D":
+        if kind_of(path) == "revalidation":
+            return [files.record_deleted(path)]
         return [files.removed_from_release(path)]
     if base is not None and kind_of(path) in files.MERGED_FIXED:
         before = base.read(path)
         if before is not None and before != head.read(path):
             return [files.changed_after_merge(path)]
     return []
+
+
+def _page_of(path: str) -> str | None:
+    """The release whose report page `path` is (None: not a release report page)."""
+    folder, _, name = path.rpartition("/")
+    return release_of(f"{folder}/report.json") if name == report_page.NAME else None
+
+
+def _report_page(path: str, release: str, trust: Trust, head: Tree) -> list[Finding]:
+    """A committed release report page: the one synthgov draws, or blocked."""
+    from synthgov.models import Card, Report
+
+    folder = path.rpartition("/")[0]
+    try:
+        page = head.read(path)
+        report = head.load(f"{folder}/report.json", Report)
+        card = head.load(layout.card_path(Release.of(release).dataset), Card)
+    except InputError as exc:
+        return [report_page.unverifiable(path, str(exc.problems[0]))]
+    if page is None:
+        return []
+    return report_page.check(path, page, report, card, trust.policy)
 
 
 def _governance(
@@ -192,7 +218,10 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree 
     if base is not None:
         governed, trust = _governance(changes, trust, head, base)
     for path, status in changes:
-        if not layout.is_governed(path):  # a README or .gitkeep beside governance files
+        if not layout.is_governed(path):  # a README, .gitkeep or report page
+            page_of = _page_of(path) if base is not None and status != "D" else None
+            if page_of is not None and trust.check_pages:
+                top += _report_page(path, page_of, trust, head)
             continue
         release = release_of(path)
         if release is None:

@@ -3,6 +3,9 @@ publishes.
 
 The base is the default base (origin/HEAD, else main; HEAD itself when neither exists)
 and the release files are read from HEAD's commit, so uncommitted edits are not counted.
+The evidence that takes a release away or restarts its clock (revocations, revalidation
+records) counts as the base holds it, plus what HEAD adds: a branch that deletes or
+rewrites a merged record is blocked by `check`, and changes nothing here.
 A release the base holds as HEAD does (merged) is judged as the audit judges it: at the
 first-parent commit that merged it, with that commit's base policy, registry and clock
 (`audit/merged.py`). A release HEAD adds or changes is judged exactly as `check` judges a
@@ -179,7 +182,7 @@ def _is_merged(release: str, sides: Sides) -> bool:
 
 def _revocation(state: ReleaseState, head: Tree, base: Tree) -> ReleaseState:
     path = f"{Release.of(state.release).folder}/revocation.yaml"
-    raw = head.read(path) or base.read(path)  # merged on the base counts
+    raw = base.read(path) or head.read(path)  # merged evidence: as the base holds it
     if raw is None:
         return state
     try:
@@ -189,19 +192,35 @@ def _revocation(state: ReleaseState, head: Tree, base: Tree) -> ReleaseState:
     return replace(state, revocation=loaded.model)
 
 
+def _records(folder: str, head: Tree, base: Tree) -> dict[str, bytes]:
+    """path -> bytes of each revalidation record: those the base holds, as it holds them
+    (merged evidence: a branch that deletes or rewrites one is blocked by `check` and
+    takes nothing away here), and those HEAD adds."""
+    found: dict[str, bytes] = {}
+    for side in (base, head) if base is not head else (head,):
+        for path in side.list(folder):
+            placed = layout.classify(path)
+            if path in found or placed is None or placed.kind != "revalidation":
+                continue
+            raw = side.read(path)
+            assert raw is not None  # listed a moment ago
+            found[path] = raw
+    return found
+
+
 def _revalidated(
-    state: ReleaseState, head: Tree, problems: list[str], now: datetime, waived: Waived
+    state: ReleaseState,
+    head: Tree,
+    base: Tree,
+    problems: list[str],
+    now: datetime,
+    waived: Waived,
 ) -> ReleaseState:
     """The latest passing revalidation (the clock restarts only there) and what withdrew
     the release: its revocation, its first failed revalidation, an expired waiver."""
     folder = f"{Release.of(state.release).folder}/revalidations"
     records = []
-    for path in head.list(folder):
-        placed = layout.classify(path)
-        if placed is None or placed.kind != "revalidation":
-            continue
-        raw = head.read(path)
-        assert raw is not None  # listed a moment ago
+    for path, raw in sorted(_records(folder, head, base).items()):
         try:  # one that does not load is ignored: the release is due sooner, never later
             model = governance.load_bytes(raw, path, Revalidation).model
         except InputError as exc:
@@ -361,7 +380,7 @@ def _gather(
         mine = []
         for release in of_dataset.get(name, []):
             state = _revocation(states[release], head, base)
-            mine.append(_revalidated(state, head, problems, now, waived[release]))
+            mine.append(_revalidated(state, head, base, problems, now, waived[release]))
         datasets.append(
             DatasetState(name, card, tuple(mine), _budget(card, head, problems), tuple(problems))
         )

@@ -36,6 +36,9 @@ class Trust:
     #: Ledgers whose creation or header change the pull request's approvals cover: the
     #: budget gate judges them by their proposed header.
     approved_ledgers: frozenset[str] = frozenset()
+    #: Whether a committed release report page must be the one synthgov draws
+    #: (`gates/report_page`); status's replay, which shows releases only, skips it.
+    check_pages: bool = True
     #: The revoked artifacts of each tree read in this run (shared by its decisions).
     revocations: Revocations = field(default_factory=Revocations, compare=False)
 

@@ -69,7 +69,8 @@ MORE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 GOVERNANCE_DIRS = ("policy", "datasets", "budgets")
 #: Files under those folders that are not governance files but are expected there: a
 #: README, and a release's report page (`release new` draws it from report.json, which is
-#: what check judges; the page is a view and decides nothing).
+#: what check judges; the page is a view and decides nothing, but check blocks one that is
+#: not the page synthgov draws: `gates/report_page`).
 IGNORED = re.compile(rf"(?:.*/)?(?:README(?:\.md)?|\.gitkeep)$|{_RELEASE}/report\.html")
 
 POLICY = "policy/policy.yaml"

@@ -84,6 +84,19 @@ def removed_from_release(path: str) -> Finding:
     )
 
 
+def record_deleted(path: str) -> Finding:
+    """A revalidation record deleted: what it says (a failed one withdraws the release for
+    good) is part of the governance history, which is never deleted."""
+    return _block(
+        "files.deleted",
+        path,
+        f"{path} is deleted; a revalidation record is part of the governance history "
+        "and is never deleted",
+        "Restore the record. A failed revalidation withdraws the release for good: "
+        "release a new version, or revoke this one.",
+    )
+
+
 def changed_after_merge(path: str) -> Finding:
     """A release's fixed file (`MERGED_FIXED`) rewritten after the release reached the base."""
     return _block(

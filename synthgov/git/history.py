@@ -15,6 +15,8 @@ read SHA-256 repositories (signing.md §8) and its object database is no faster 
 
 from __future__ import annotations
 
+import bisect
+import functools
 import os
 import re
 import subprocess
@@ -22,6 +24,7 @@ import unicodedata
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, overload
@@ -53,7 +56,12 @@ _LFS_POINTERS = (
 )
 _TREE, _SYMLINK, _GITLINK = "40000", "120000", "160000"
 _RAW_TREE = "040000"  # a folder's mode as `git log --raw` prints it
-_TREE_CACHE = 4096
+_TREE_CACHE_BYTES = 16 << 20  # small folders, by the size of their tree objects
+#: A folder whose tree object is this large (datasets/ and budgets/ hold one entry per
+#: dataset) is searched for the one entry a path needs, never parsed whole for it: every
+#: merge makes a new version of it, so parsing each would make a replay quadratic.
+_LARGE_TREE = 4096
+_LARGE_TREES = 64  # kept: a version is read by its commit and the next, rarely later
 _NAMED_CACHE = 1 << 16
 _BLOB_CACHE_BYTES = 32 << 20
 _BATCH = 256  # object ids asked at once: far less than a pipe's 64 KiB
@@ -270,6 +278,58 @@ def _parse_tree(data: bytes, oid_bytes: int) -> TreeEntries:
     return entries
 
 
+@functools.lru_cache(maxsize=2)
+def _entries(oid_bytes: int) -> re.Pattern[bytes]:
+    """Whole tree entries, `<mode> <name>\\0<raw id>` repeated, as `_parse_tree` reads
+    them: a mode has no space and a name no NUL, so bytes split into entries one way only."""
+    return re.compile(rb"(?:[0-7]+ [^\0]+\0.{%d})*+" % oid_bytes, re.DOTALL)
+
+
+class _LargeTree:
+    """A large tree object kept as its bytes, an entry found where its name occurs.
+
+    A name can also occur inside another entry (a file named `1 ds-0001` holds
+    ` ds-0001\\0`), so an occurrence counts only where an entry starts: where the bytes
+    before it are whole entries (`_entries`, a regular expression: C, no object per entry),
+    found from the nearest position already known to start one. A lookup scans at most
+    the tree once, in C; parsing it whole in Python costs ten to twenty times more.
+    """
+
+    def __init__(self, data: bytes, oid_bytes: int) -> None:
+        self.data, self.oid_bytes = data, oid_bytes
+        self.pattern = _entries(oid_bytes)
+        if self.pattern.fullmatch(data) is None:
+            raise GitError("corrupt tree object in the repository")
+        self.starts = [0]  # positions known to start an entry, sorted
+        self.found: dict[str, tuple[str, str] | None] = {}
+
+    def get(self, name: str) -> tuple[str, str] | None:
+        """(mode, id) of the entry `name`, the first of that name as git resolves a path."""
+        if name not in self.found:
+            self.found[name] = self._find(name.encode("utf-8", "surrogateescape"))
+        return self.found[name]
+
+    def _find(self, name: bytes) -> tuple[str, str] | None:
+        data, needle = self.data, b" " + name + b"\0"
+        at = data.find(needle) if name else -1
+        while at != -1:
+            start = self._last_start(at)  # the entry `at` is in, if it is in its mode
+            end = at + len(needle) + self.oid_bytes
+            if start < at and data[start:at].isdigit() and end <= len(data):
+                return data[start:at].decode("ascii"), data[end - self.oid_bytes : end].hex()
+            at = data.find(needle, at + 1)
+        return None
+
+    def _last_start(self, at: int) -> int:
+        """The last position at or before `at` that starts an entry."""
+        known = self.starts[bisect.bisect_right(self.starts, at) - 1]
+        match = self.pattern.match(self.data, known, at)  # whole entries only, up to `at`
+        start = known if match is None else match.end()
+        if start != known:
+            bisect.insort(self.starts, start)
+        return start
+
+
 def _parts(path: str) -> list[str]:
     parts = path.split("/")
     if not path or any(part in ("", ".", "..") for part in parts) or "\0" in path:
@@ -301,7 +361,9 @@ class Repository:
         self._hex = re.compile(rf"[0-9a-f]{{{hex_length}}}")
         self._oid_bytes = hex_length // 2
         self._cat = _CatFile(root, env)
-        self._trees: OrderedDict[str, TreeEntries] = OrderedDict()
+        self._trees: OrderedDict[str, tuple[TreeEntries, int]] = OrderedDict()  # and size
+        self._tree_bytes = 0
+        self._large: OrderedDict[str, _LargeTree] = OrderedDict()
         self._commit_trees: dict[str, str] = {}
         self._named_in: dict[tuple[str, str], tuple[str, ...]] = {}
         self._merge_bases: dict[tuple[str, str], str] = {}  # commits never change
@@ -722,9 +784,8 @@ class Repository:
         is left for `read` to refuse, and a commit that changes a great many is read as
         it is judged.
         """
-        wanted = [
-            o for o in dict.fromkeys(objects) if o not in self._trees and o not in self._blobs
-        ]
+        known = (self._trees, self._large, self._blobs)
+        wanted = [o for o in dict.fromkeys(objects) if not any(o in k for k in known)]
         if len(wanted) > _PREFETCH:
             return
         for oid, found in zip(wanted, self._cat.many(wanted, MAX_FILE_BYTES), strict=True):
@@ -732,7 +793,8 @@ class Repository:
             if data is None:
                 continue
             if kind == "tree":
-                self._remember_tree(oid, _parse_tree(data, self._oid_bytes))
+                with suppress(GitError):  # a corrupt tree is refused when it is read
+                    self._remember_tree_object(oid, data)
             elif kind == "blob" and not data.startswith(_LFS_POINTERS):
                 self._remember_blob(oid, data)
 
@@ -804,15 +866,15 @@ class Repository:
     def _entry(self, commit: str, path: str) -> tuple[str, str] | None:
         """(mode, id) of `path` in `commit`, walking one folder at a time; None when absent."""
         parts = _parts(path)
-        tree = self._tree(self._root_tree(commit))
+        tree = self._root_tree(commit)
         for depth, part in enumerate(parts[:-1]):
-            mode, oid = tree.get(part, ("", ""))
+            mode, oid = self._child(tree, part) or ("", "")
             if mode in (_SYMLINK, _GITLINK):
                 _check_mode("/".join(parts[: depth + 1]), mode)
             if mode != _TREE:
                 return None
-            tree = self._tree(oid)
-        return tree.get(parts[-1])
+            tree = oid
+        return self._child(tree, parts[-1])
 
     def _root_tree(self, commit: str) -> str:
         if commit not in self._commit_trees:
@@ -826,19 +888,44 @@ class Repository:
         return self._commit_trees[commit]
 
     def _tree(self, oid: str) -> TreeEntries:
+        """Every entry of a tree (a large one is parsed whole here, and not kept so)."""
         self.visits += 1
-        tree = self._trees.get(oid)
-        if tree is None:
-            tree = _parse_tree(self._object(oid, "tree"), self._oid_bytes)
-            self._remember_tree(oid, tree)
-        else:
+        kept = self._trees.get(oid)
+        if kept is not None:
             self._trees.move_to_end(oid)
-        return tree
+            return kept[0]
+        large = self._large.get(oid)
+        if large is not None:
+            return _parse_tree(large.data, self._oid_bytes)
+        found = self._remember_tree_object(oid, self._object(oid, "tree"))
+        return found if isinstance(found, dict) else _parse_tree(found.data, self._oid_bytes)
 
-    def _remember_tree(self, oid: str, tree: TreeEntries) -> None:
-        self._trees[oid] = tree
-        if len(self._trees) > _TREE_CACHE:
-            self._trees.popitem(last=False)
+    def _child(self, oid: str, name: str) -> tuple[str, str] | None:
+        """(mode, id) of the entry `name` of a tree, None when it has none."""
+        self.visits += 1
+        kept = self._trees.get(oid)
+        if kept is not None:
+            self._trees.move_to_end(oid)
+            return kept[0].get(name)
+        large = self._large.get(oid)
+        if large is not None:
+            self._large.move_to_end(oid)
+            return large.get(name)
+        return self._remember_tree_object(oid, self._object(oid, "tree")).get(name)
+
+    def _remember_tree_object(self, oid: str, data: bytes) -> TreeEntries | _LargeTree:
+        """Keep a tree object read from git: a small one parsed, a large one as it is."""
+        if len(data) >= _LARGE_TREE:
+            large = self._large[oid] = _LargeTree(data, self._oid_bytes)
+            if len(self._large) > _LARGE_TREES:
+                self._large.popitem(last=False)
+            return large
+        tree = _parse_tree(data, self._oid_bytes)
+        self._trees[oid] = (tree, len(data))
+        self._tree_bytes += len(data)
+        while self._tree_bytes > _TREE_CACHE_BYTES:
+            self._tree_bytes -= self._trees.popitem(last=False)[1][1]
+        return tree
 
     def _object(self, oid: str, kind: str) -> bytes:
         found = self._cat.contents(oid)

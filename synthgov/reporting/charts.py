@@ -31,6 +31,14 @@ FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif"'
 _counter = itertools.count(1)
 
 
+def restart_ids() -> None:
+    """Number the figures' pattern ids from 1 again, at the start of a page: ids need only
+    be unique within a page, and a page drawn twice must be the same bytes (`check`
+    compares a committed report page with the one it draws: `gates/report_page`)."""
+    global _counter  # one page at a time: the CLI draws in one thread
+    _counter = itertools.count(1)
+
+
 def available() -> bool:
     """Whether figures can be drawn: always, they need no plotting library any more."""
     return True

@@ -104,6 +104,7 @@ def render(
     `back`: a link (href, text) to the page that holds this one (the catalog's dataset page)."""
     from synthgov.reporting import charts as figures
 
+    figures.restart_ids()  # the same report draws the same bytes, in any process
     if draw is None:
         draw = figures.available()
     charts = report.charts
