@@ -27,7 +27,7 @@ from synthgov.models import Card, Policy, Report
 from synthgov.reporting import charts as figures
 from synthgov.reporting.catalog import report_pages
 from synthgov.reporting.release_report import page, render
-from tests.helpers.cli import Synthgov, as_json, check, release_new_args, run_in
+from tests.helpers.cli import Synthgov, as_json, audit, check, release_new_args, run_in
 from tests.helpers.git import commit, git, merge
 from tests.helpers.releases import add_version
 from tests.helpers.repos import make_base
@@ -473,6 +473,29 @@ def test_a_forged_or_stale_committed_report_page_is_blocked_and_a_deleted_one_is
     path.write_bytes(page(other, policy, card))
     commit(repo, "the page of another report")
     assert _page_rules(synthgov, repo) == [("files.report_page", message)]
+
+
+def test_the_audit_does_not_flag_a_merged_page_that_todays_synthgov_draws_differently(
+    synthgov: Synthgov, repo: Path
+) -> None:
+    """A page drawn by an older synthgov differs from today's drawing though nothing was
+    forged: were the audit to re-judge pages, every upgrade would turn every release's page
+    into a finding. The gate judges the page; the audit verifies report.json."""
+    make_base(repo)
+    git(repo, "checkout", "-qB", "pr", "main")
+    add_version(repo, "1.10")
+    folder = repo / "datasets/claims/releases/1.10"
+    report = json.loads((folder / "report.json").read_text())
+    policy = governance.load(repo, "policy/policy.yaml", Policy)
+    card = governance.load(repo, "datasets/claims/card.yaml", Card)
+    older = page(report, policy, card).replace(b"<h1>", b"<h1>Drawn by synthgov 0.0.9: ")
+    (folder / "report.html").write_bytes(older)
+    commit(repo, "the page an older synthgov drew")
+    assert _page_rules(synthgov, repo) != []  # today's gate would have blocked it
+    merge(repo)
+    code, document = audit(synthgov, repo)
+    assert "report.html" not in json.dumps(document["findings"])
+    assert code == 0, document["findings"]
 
 
 def test_a_page_drawn_twice_in_one_process_is_the_same_bytes() -> None:

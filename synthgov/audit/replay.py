@@ -244,7 +244,9 @@ class Replay:
             where = f"the parent commit {parent[:12]}'s"
             trust = self._trusts[key] = make_trust(base, where, now, None, True)
             self._stack.enter_context(trust.verifier)
-        return replace(trust, now=now, verifier=trust.verifier.at(now))  # one keyring per root
+        # one keyring per root; a page decides no release, and one drawn by an older
+        # synthgov differs from today's drawing though nothing was forged
+        return replace(trust, now=now, verifier=trust.verifier.at(now), check_pages=False)
 
     def run(
         self,

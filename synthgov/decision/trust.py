@@ -37,7 +37,7 @@ class Trust:
     #: budget gate judges them by their proposed header.
     approved_ledgers: frozenset[str] = frozenset()
     #: Whether a committed release report page must be the one synthgov draws
-    #: (`gates/report_page`); status's replay, which shows releases only, skips it.
+    #: (`gates/report_page`): the gate's question; the replays of status and audit skip it.
     check_pages: bool = True
     #: The revoked artifacts of each tree read in this run (shared by its decisions).
     revocations: Revocations = field(default_factory=Revocations, compare=False)
