@@ -266,19 +266,19 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     rng = context.rng(step)
     coded = _coded(tables)
     # Each table is dropped after its last use: at 1M rows a deduplicated table with its
-    # sorted columns holds 180 MB. The real and holdout tables are built on a second
-    # thread while the queries are drawn (numpy, pandas and the kernels release the GIL);
-    # every random draw stays on this thread, in the same order.
+    # sorted columns holds 180 MB. The real table is built on a second thread while the
+    # queries are drawn (numpy, pandas and the kernels release the GIL); the holdout table
+    # only once the synthetic one is dropped, which bounds the memory. Every random draw
+    # stays on this thread, in the same order.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        later = {role: pool.submit(_Table, coded[role]) for role in ("real", "holdout")}
-        return _singling_out(tables, context, coded, later, rng, step)
+        return _singling_out(tables, context, coded, pool.submit(_Table, coded["real"]), rng, step)
 
 
 def _singling_out(
     tables: Tables,
     context: Context,
     coded: dict[str, np.ndarray],
-    later: dict[str, Future[_Table]],
+    later: Future[_Table],
     rng: np.random.Generator,
     step: str,
 ) -> list[Measurement]:
@@ -292,9 +292,9 @@ def _singling_out(
     if not n:
         return []
     none = np.full(cols.shape, _NONE, dtype=np.int32)
-    real = later.pop("real").result()
+    real = later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
-    holdout = later.pop("holdout").result()
+    holdout = _Table(coded["holdout"])
     control = float(np.sum(holdout.count(cols, lo, hi, none, 2) == 1))
     correction = 1.0
     if holdout.size != real.size and control > 0:
@@ -409,9 +409,10 @@ class _Table:
         if deduplicate:
             _, first = np.unique(_row_keys(codes), return_index=True)
             self.rows = np.sort(first)  # first occurrences, in table order
-        else:
+            self.codes = np.ascontiguousarray(codes[:, self.rows])
+        else:  # every row, in table order: no copy needed
             self.rows = np.arange(codes.shape[1])
-        self.codes = np.ascontiguousarray(codes[:, self.rows])
+            self.codes = np.ascontiguousarray(codes)
         self.size = self.codes.shape[1]
         # int32 positions: at 1M rows a table's orders take 60 MB, not 120; a counting sort
         # per column gives np.argsort(kind="stable")'s order (codes are small integers)
