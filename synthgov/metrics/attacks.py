@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -264,8 +265,23 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     step = "privacy.singling_out_risk"
     rng = context.rng(step)
     coded = _coded(tables)
-    # Each table is built when first needed and dropped after its last use: at 1M rows a
-    # deduplicated table with its sorted columns holds 180 MB.
+    # Each table is dropped after its last use: at 1M rows a deduplicated table with its
+    # sorted columns holds 180 MB. The real table is built on a second thread while the
+    # queries are drawn (numpy, pandas and the kernels release the GIL); the holdout table
+    # only once the synthetic one is dropped, which bounds the memory. Every random draw
+    # stays on this thread, in the same order.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return _singling_out(tables, context, coded, pool.submit(_Table, coded["real"]), rng, step)
+
+
+def _singling_out(
+    tables: Tables,
+    context: Context,
+    coded: dict[str, np.ndarray],
+    later: Future[_Table],
+    rng: np.random.Generator,
+    step: str,
+) -> list[Measurement]:
     synthetic = _Table(coded["synthetic"])
     n_cols = min(N_COLS, len(tables.columns))
     low, high = _bounds(tables, synthetic)
@@ -276,7 +292,7 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     if not n:
         return []
     none = np.full(cols.shape, _NONE, dtype=np.int32)
-    real = _Table(coded["real"])
+    real = later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
     holdout = _Table(coded["holdout"])
     control = float(np.sum(holdout.count(cols, lo, hi, none, 2) == 1))
@@ -322,13 +338,18 @@ def _singling_out_excess(
     per-query share of a handful of queries would be noise. The standard error is the
     jackknife's over the rows of both tables (`_Table.singled_out`)."""
     size = min(coded["real"].shape[1], coded["holdout"].shape[1])
-    tables = []
+    cut = []
     for role in ("real", "holdout"):
         codes = coded[role]
         if codes.shape[1] > size:
             codes = codes[:, np.sort(rng.choice(codes.shape[1], size=size, replace=False))]
-        tables.append(_Table(codes, deduplicate=False))
-    (attack, var_attack), (control, var_control) = (t.singled_out(cols, lo, hi) for t in tables)
+        cut.append(codes)
+
+    def singled_out(codes: np.ndarray) -> tuple[int, float]:
+        return _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
+        (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
     return estimate(
         "privacy.singling_out_excess",
         (attack - control) / size,
@@ -353,15 +374,26 @@ def _coded(tables: Tables) -> dict[str, np.ndarray]:
     out = {
         role: np.empty((len(tables.columns), tables.rows[role]), dtype=np.int32) for role in ROLES
     }
-    for k, column in enumerate(tables.columns):
+
+    def fill(k: int) -> None:
+        column = tables.columns[k]
         if not column.is_numeric:
             for role in ROLES:
                 out[role][k] = column.table(role)
-            continue
-        levels = np.unique(np.concatenate([column.table(role) for role in ROLES]))
+            return
+        # the rank of a value among the distinct values of the three tables: the index
+        # np.searchsorted finds in np.unique's levels, which is np.unique's inverse (all
+        # NaN are one level, the last; -0.0 and 0.0 are one), without 3M binary searches
+        values = np.concatenate([column.table(role) for role in ROLES])
+        _, inverse = np.unique(values, return_inverse=True)
+        ranks = np.where(np.isnan(values), -1, inverse)
+        start = 0
         for role in ROLES:
-            values = column.table(role)
-            out[role][k] = np.where(np.isnan(values), -1, np.searchsorted(levels, values))
+            out[role][k] = ranks[start : start + tables.rows[role]]
+            start += tables.rows[role]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # columns are independent (sorts free the GIL)
+        list(pool.map(fill, range(len(tables.columns))))
     return out
 
 
@@ -377,16 +409,16 @@ class _Table:
         if deduplicate:
             _, first = np.unique(_row_keys(codes), return_index=True)
             self.rows = np.sort(first)  # first occurrences, in table order
-        else:
+            self.codes = np.ascontiguousarray(codes[:, self.rows])
+        else:  # every row, in table order: no copy needed
             self.rows = np.arange(codes.shape[1])
-        self.codes = np.ascontiguousarray(codes[:, self.rows])
+            self.codes = np.ascontiguousarray(codes)
         self.size = self.codes.shape[1]
-        # int32 positions, one column at a time: at 1M rows a table's orders take 60 MB, not 120
+        # int32 positions: at 1M rows a table's orders take 60 MB, not 120; a counting sort
+        # per column gives np.argsort(kind="stable")'s order (codes are small integers)
         self.order = np.empty(self.codes.shape, dtype=np.int32)
         self.sorted = np.empty_like(self.codes)
-        for k, column in enumerate(self.codes):
-            self.order[k] = np.argsort(column, kind="stable")
-            self.sorted[k] = column[self.order[k]]
+        _sort_columns(self.codes, self.order, self.sorted)
 
     def count(
         self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray, excluded: np.ndarray, cap: int
@@ -423,16 +455,22 @@ class _Table:
 def _row_keys(codes: np.ndarray) -> np.ndarray:
     """One int64 per column of `codes` (columns × rows), equal exactly when the rows are.
 
-    Each column's codes are factorised into the running key, so the key never overflows
-    and no hash can collide; far faster than sorting the rows as tuples.
+    Each column's codes (>= -1) are a digit of a mixed-radix key; when the next digit
+    would overflow, the key is first factorised into dense codes, so no hash can collide;
+    far faster than sorting the rows as tuples.
     """
     import pandas as pd
 
     key = np.zeros(codes.shape[1], dtype=np.int64)
+    bound = 1  # every key is below it
     for column in codes:
-        values, uniques = pd.factorize(column)
-        key, _ = pd.factorize(key * len(uniques) + values)
-    return key.astype(np.int64)
+        radix = int(column.max(initial=-1)) + 2
+        if bound * radix >= 2**62:
+            key, uniques = pd.factorize(key)
+            key, bound = key.astype(np.int64), len(uniques)
+        key = key * radix + (column.astype(np.int64) + 1)
+        bound *= radix
+    return key
 
 
 def _bounds(tables: Tables, synthetic: _Table) -> tuple[np.ndarray, np.ndarray]:
@@ -488,7 +526,8 @@ def _random_queries(
     value gives `is null` for `==` and `is not null` otherwise, as in the peer.
     """
     cols = np.ascontiguousarray(np.argsort(rng.random((n, codes.shape[0])), axis=1)[:, :n_cols])
-    levels = [np.unique(column) for column in codes]
+    # the codes seen (>= -1), ascending, as np.unique gives them
+    levels = [np.flatnonzero(np.bincount(column + 1)) - 1 for column in codes]
     pick = (rng.random(cols.shape) * np.array([len(v) for v in levels])[cols]).astype(np.int64)
     values = np.empty(cols.shape, dtype=np.int32)
     for k, level in enumerate(levels):
@@ -643,3 +682,23 @@ def _first_two(codes, ordered, order, cols, lo, hi, positions):  # type: ignore[
                     elif at < second[q, r]:
                         second[q, r] = at
     return first, second
+
+
+@njit(cache=True, nogil=True)
+def _sort_columns(codes, order, ordered):  # type: ignore[no-untyped-def]
+    """Each row of `codes` (integers >= -1) stably sorted by a counting sort: the positions
+    into `order`, the sorted codes into `ordered` (as np.argsort(kind="stable") would)."""
+    for k in range(codes.shape[0]):
+        column = codes[k]
+        if column.size == 0:
+            continue
+        counts = np.zeros(column.max() + 3, dtype=np.int64)
+        for v in column:
+            counts[v + 2] += 1
+        for c in range(1, counts.size):
+            counts[c] += counts[c - 1]
+        for i in range(column.size):
+            at = counts[column[i] + 1]
+            counts[column[i] + 1] = at + 1
+            order[k, at] = i
+            ordered[k, at] = column[i]

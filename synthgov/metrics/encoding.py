@@ -306,8 +306,13 @@ def _label(value: Any) -> str:
 
 
 def _labels(series: pd.Series) -> pd.Series:
-    uniques = series.dropna().unique()
-    return series.map({value: _label(value) for value in uniques})
+    """`series.map({value: _label(value)})` over its distinct values, by one factorisation
+    (a hash per cell, not two): the same labels, NaN where missing."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return series.map({})
+    labels = np.array([_label(value) for value in uniques] + [np.nan], dtype=object)
+    return pd.Series(labels[codes], index=series.index, name=series.name)
 
 
 def _codes(tables: list[pd.Series]) -> tuple[tuple[str, ...], list[np.ndarray]]:

@@ -26,6 +26,7 @@ them in the run's `Context.memo` under `MEMO` for that.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -173,22 +174,29 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         return None
     seed = int(context.rng("utility.model").integers(2**31))
     design = tree_design(features, "holdout")
-    scores: dict[str, np.ndarray] = {}
     train_rows: dict[str, int] = {}
+    samples: dict[str, np.ndarray] = {}
     for name, role in TRAINED_ON.items():
         present = np.flatnonzero(~np.isnan(labels[role]))
-        rows = present[
+        samples[name] = present[
             sample_rows(len(present), row_limit(context), context.rng(f"utility.{name}.sample"))
         ]
-        train_rows[name] = context.record(f"utility.{name}", len(rows))
+        train_rows[name] = context.record(f"utility.{name}", len(samples[name]))
+
+    def score(name: str) -> np.ndarray:
+        role, rows = TRAINED_ON[name], samples[name]
         y = labels[role][rows] == 1.0
         if y.all() or not y.any():
-            scores[name] = np.full(len(design), 0.5)  # a single class: a constant scorer
-            continue
+            return np.full(len(design), 0.5)  # a single class: a constant scorer
         classifier = boosting(features, seed)
-        with one_thread():
-            classifier.fit(tree_design(features, role, rows), y)
-            scores[name] = classifier.predict_proba(design)[:, 1]
+        classifier.fit(tree_design(features, role, rows), y)
+        found: np.ndarray = classifier.predict_proba(design)[:, 1]
+        return found
+
+    # The two models are independent, each seeded and on one thread: fitted side by side
+    # (scikit-learn's loops release the GIL), they give the scores they give one by one.
+    with one_thread(), ThreadPoolExecutor(max_workers=len(TRAINED_ON)) as pool:
+        scores = dict(zip(TRAINED_ON, pool.map(score, TRAINED_ON), strict=True))
     context.record("utility.holdout", len(holdout))
     return HoldoutScores(
         target=labels["holdout"],

@@ -390,3 +390,27 @@ def test_the_singling_out_jackknife_equals_leaving_each_record_out() -> None:
         count, variance = _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
         assert count == _singled_by_brute_force(codes, cols, lo, hi, everyone)
         assert variance == pytest.approx(24 / 25 * np.sum((left_out - left_out.mean()) ** 2))
+
+
+def test_singling_out_tables_sort_as_a_stable_argsort_and_deduplicate_exactly() -> None:
+    """The counting sort must give np.argsort(kind="stable")'s order (ties in table order),
+    and the mixed-radix row keys must keep exactly the first of each set of equal rows,
+    also when the key overflows into a factorisation (wide numeric ranks)."""
+    from synthgov.metrics.attacks import _Table
+
+    rng = np.random.default_rng(11)
+    for n, wide in ((1, 3), (40, 3), (3000, 2_000_000)):
+        codes = np.vstack(
+            [rng.integers(-1, 3, n), rng.integers(-1, wide, n)]
+            + [rng.integers(-1, 2, n) for _ in range(4)]
+            + [rng.integers(-1, wide, n) for _ in range(4)]
+        ).astype(np.int32)
+        codes[:, n // 2 :] = codes[:, : n - n // 2]  # half of the rows repeat the first half
+        table = _Table(codes)
+        rows = [tuple(column) for column in codes.T]
+        first = sorted({row: i for i, row in reversed(list(enumerate(rows)))}.values())
+        assert table.rows.tolist() == first
+        for k, column in enumerate(table.codes):
+            expected = np.argsort(column, kind="stable")
+            assert table.order[k].tolist() == expected.tolist()
+            assert table.sorted[k].tolist() == column[expected].tolist()

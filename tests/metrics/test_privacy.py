@@ -330,3 +330,20 @@ def test_near_copies_at_the_radius_count_on_both_sides() -> None:
     assert found.extra["radius"] == 0.1
     assert found.interval == {"kind": "newcombe", "successes": [3, 3], "trials": [100, 100]}
     assert found.value == 0.0
+
+
+def test_exact_matches_keep_wide_rows_apart_when_the_key_is_refactorised() -> None:
+    """Many distinct numbers per column overflow the mixed-radix key, which is then
+    factorised; rows differing only in the last column must still not match, and a
+    category code is a digit of the key as it is."""
+    rng = np.random.default_rng(2)
+    n = 2000
+    columns: dict[str, tuple[str, list[object], list[object], list[object]]] = {}
+    for k in range(8):
+        real = (rng.permutation(n) * 1.5).tolist()
+        synthetic = [v + 0.25 if k == 7 and i % 2 == 0 else v for i, v in enumerate(real)]
+        columns[f"x{k}"] = ("number", real, real[:10], synthetic)
+    labels = [["a", "b", None][i % 3] for i in range(n)]
+    columns["c"] = ("categorical", labels, labels[:10], labels)
+    matched = privacy.exact_matches(make_tables(columns), "synthetic")
+    assert matched.tolist() == [i % 2 == 1 for i in range(n)]
