@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -55,7 +56,7 @@ print("searched")
 
 
 def test_successive_large_searches_each_get_their_own_queries(tmp_path: Path) -> None:
-    def table(rows: list[list[object]], columns: list[str]) -> pa.Table:
+    def table(rows: list[list[Any]], columns: list[str]) -> pa.Table:
         text = "\n".join(",".join(map(str, row)) for row in [columns, *rows]) + "\n"
         (tmp_path / "t.csv").write_text(text, encoding="utf-8")
         return pacsv.read_csv(tmp_path / "t.csv")

@@ -81,7 +81,8 @@ def _descendants(pid: int) -> list[int]:
             with contextlib.suppress(OSError):
                 stat = (entry / "stat").read_text()
                 parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found, frontier = [], {pid}
+    found: list[int] = []
+    frontier = {pid}
     while frontier:
         frontier = {p for p, parent in parents.items() if parent in frontier}
         found += frontier
