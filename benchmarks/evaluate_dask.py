@@ -205,6 +205,53 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps(found))
 
 
+def distributed_part(args: argparse.Namespace) -> None:
+    """In the child: only what runs on the workers today, `load` (footers, read and encode,
+    gathered, combined, in canonical order) and one DCR pass of `--sample` synthetic rows
+    against every real partition, so that its growth can be measured at sizes whose
+    client-side families would take hours on a shared machine."""
+    from synthgov.files.governance import load_bytes
+    from synthgov.metrics import distance
+    from synthgov.metrics.engines.dask import Dask
+    from synthgov.models import Card
+
+    base = Path(args.child)
+    card_path = base / "datasets" / mixed_tables.DATASET / "card.yaml"
+    card = load_bytes(card_path.read_bytes(), str(card_path), Card).model
+    engine = Dask(args.scheduler)
+    try:
+        assert engine.client is not None  # started first: not the table's cost
+        started, cpu = time.perf_counter(), time.process_time()
+        loaded = engine.load(card, {role: str(base / role) for role in ROLES})
+        load = (time.perf_counter() - started, time.process_time() - cpu)
+        load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        numeric = distance.numeric_mask(loaded.tables)
+        scale = distance.ranges(distance.matrix(loaded.tables, "real"), numeric)
+        rows = np.arange(min(args.sample, loaded.tables.rows["synthetic"]))
+        queries = distance.matrix(loaded.tables, "synthetic", rows)
+        started, cpu = time.perf_counter(), time.process_time()
+        assert loaded.search is not None
+        loaded.search(queries, "real", numeric, scale)
+        search = (time.perf_counter() - started, time.process_time() - cpu)
+        workers_cpu = engine.cpu_seconds()
+        peaks = engine.peak_memory()
+    finally:
+        engine.close()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    found = {
+        "load_wall": load[0],
+        "load_client_cpu": load[1],
+        "load_client_peak": load_peak,
+        "search_wall": search[0],
+        "search_client_cpu": search[1],
+        "workers": peaks,
+        "workers_cpu": workers_cpu,
+        "client_self_peak": own.ru_maxrss * 1024,
+        "client_self_cpu": own.ru_utime + own.ru_stime,
+    }
+    print(json.dumps(found))
+
+
 def rates(base: Path, queries: int) -> dict[str, float]:
     """CPU seconds of one worker's two tasks on the first real partition, in this process:
     reading and encoding it, and searching it for `queries` DCR queries (load on a shared
@@ -268,11 +315,19 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def run(base: Path, sample: int, scheduler: str | None, report: Path, limit: int) -> dict[str, Any]:
+def run(
+    base: Path,
+    sample: int,
+    scheduler: str | None,
+    report: Path,
+    limit: int,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """One evaluation in a child process; killed (with its workers) if the client's resident
     memory passes `limit` bytes, so that a run too big for a shared machine ends cleanly."""
     command = [sys.executable, __file__, "--child", str(base), "--sample", str(sample)]
     command += ["--report", str(report)] + (["--scheduler", scheduler] if scheduler else [])
+    command += list(extra)
     started = time.perf_counter()
     output = report.with_suffix(".stdout")
     with open(output, "w") as handle:
@@ -332,12 +387,17 @@ def main() -> None:
     parser.add_argument(
         "--rates", action="store_true", help="only the per-partition CPU rates (tables built)"
     )
+    parser.add_argument(
+        "--distributed-part",
+        action="store_true",
+        help="only load and one DCR pass (the work on the workers today), no metric families",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--scheduler", help=argparse.SUPPRESS)
     parser.add_argument("--report", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args)
+        (distributed_part if args.distributed_part else child)(args)
         return
     limit = int(args.client_limit_gib * 2**30)
     print(f"load average at start: {os.getloadavg()}", flush=True)
@@ -357,6 +417,22 @@ def main() -> None:
         built = time.perf_counter() - started
         parts = len(list((base / "real").glob("*.parquet")))
         report = args.folder / f"report-dask-{rows}.json"
+        if args.distributed_part:
+            found = run(
+                base, args.sample, f"local:{args.workers}", report, limit, ("--distributed-part",)
+            )
+            print(
+                f"{rows:>11,} rows, {parts} partitions per table: built in {built:.0f} s; "
+                f"load: wall {found['load_wall']:.1f} s, client CPU {found['load_client_cpu']:.1f}"
+                f" s, client peak {found['load_client_peak'] / 2**20:,.0f} MiB; one DCR pass of "
+                f"{args.sample} queries: wall {found['search_wall']:.1f} s; worker CPU s "
+                f"{', '.join(f'{c:.1f}' for c in sorted(found['workers_cpu'].values()))}; "
+                f"worker peaks {', '.join(f'{w / 2**20:.0f}' for w in sorted(found['workers'].values()))}"
+                f" MiB; client in all: CPU {found['client_self_cpu']:.1f} s, peak "
+                f"{found['client_self_peak'] / 2**20:,.0f} MiB",
+                flush=True,
+            )
+            continue
         found = run(base, args.sample, f"local:{args.workers}", report, limit)
         seconds = found["seconds"]
         workers = sorted(found["workers"].values())
