@@ -18,9 +18,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
-equals the fingerprint of the same rows in one file. An unreachable scheduler, a
-partition that cannot be read and a worker lost mid-run end the evaluation with one line
-and exit 2, before any report is written.
+equals the fingerprint of the same rows in one file. An unreachable scheduler and a
+partition that cannot be read end the evaluation with one line and exit 2, before any
+report is written. A worker lost mid-run has its tasks run again on another (they are pure),
+so the report is the same; a task whose workers die more often than the scheduler's
+`allowed-failures` ends the evaluation the same way (docs/scale.md).
 """
 
 from __future__ import annotations
