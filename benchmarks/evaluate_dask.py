@@ -1,12 +1,14 @@
 """`synthgov evaluate --dask local:2` on partitioned Parquet tables of 1M, 10M and 20M rows.
 
-Builds the 15-column mixed tables of benchmarks/mixed_tables.py as Parquet datasets under
-/tmp (never the repository): each partition of `--partition-rows` rows is one seeded draw
-of `mixed_tables.generate` (its own population, holdout and copula synthetic), written
-once and reused by later runs. Each size is evaluated in a fresh child process on a
+Builds 15-column mixed tables (the population and card of benchmarks/mixed_tables.py) as
+Parquet datasets under /tmp (never the repository): each partition of `--partition-rows`
+rows is a seeded numpy draw per role, built as Arrow columns and written with pyarrow one
+partition at a time (about 0.4 CPU s per 250,000 rows; memory stays at one partition's),
+and reused by later runs. Each size is evaluated in a fresh child process on a
 LocalCluster of `--workers` worker processes (one thread each), which reports the wall
 time, the `read` seconds (the distributed map and reduce), every worker's peak resident
-memory, and the client's own peak (os.wait4). At `--compare-at` rows the same tables are
+memory, and the client's own peak and CPU time (getrusage in the child; a run whose client passes
+`--client-limit-gib` is stopped). At `--compare-at` rows the same tables are
 also written as single Parquet files and evaluated in-process: the two reports must agree
 on everything but the inputs' file names and sha256 (a dataset's digest covers its
 partitions).
@@ -17,43 +19,119 @@ partitions).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import mixed_tables
 
 ROLES = ("real", "holdout", "synthetic")
-FOLDER = Path("/tmp/synthgov-evaluate-dask")
+FOLDER = Path("/tmp/synthgov-evaluate-dask-arrow")
+
+
+#: the population's categorical levels (those of benchmarks/mixed_tables.py)
+REGIONS = ("central", "east", "north", "south", "west")
+EDUCATION = ("primary", "secondary", "bachelor", "master", "doctorate")
+OCCUPATIONS = (*(f"occ-{i:02d}" for i in range(1, 30)), "astronaut")
+PLANS = ("basic", "plus", "premium", "private")
+CHANNELS = ("branch", "online", "phone")
+EPOCH = np.datetime64("2025-01-01", "D")
+
+
+def _labels(levels: Sequence[str], codes: np.ndarray, missing: Any = None) -> pa.Array:
+    indices = pa.array(codes.astype(np.int32), mask=missing)
+    return pc.take(pa.array(levels, pa.large_string()), indices)
+
+
+def draw(rows: int, rng: np.random.Generator, noise: float = 0.0) -> pa.Table:
+    """`rows` customers of the mixed_tables population in the card's 15 columns, drawn with
+    numpy and built as Arrow columns (no pandas, no copula fit): about 0.4 CPU s for
+    250,000 rows. `noise` jitters income and balance (the synthetic table's draw)."""
+    age = np.clip(np.rint(rng.normal(45, 15, rows)), 18, 90)
+    school = np.clip(np.rint(rng.normal(1.6 - (age - 45) / 60, 1.0, rows)), 0, 4)
+    weights = 1.0 / np.arange(1, 30) ** 0.8
+    shares = np.append(weights / weights.sum() * 0.9985, 0.0015)  # one rare occupation
+    occupation = np.minimum(np.searchsorted(np.cumsum(shares), rng.random(rows)), 29)
+    income = np.round(np.exp(rng.normal(10.2 + 0.18 * school + 0.004 * (age - 45), 0.45, rows)), 2)
+    balance = np.round(income * rng.gamma(2.0, 0.08, rows) + rng.normal(0, 800, rows), 2)
+    score = np.clip(
+        np.rint(560 + 60 * np.log(income / 20_000) + balance / 400 + rng.normal(0, 45, rows)),
+        300,
+        850,
+    )
+    products = np.clip(rng.poisson(1.2 + school * 0.3, rows) + 1, 1, 8)
+    tenure = np.clip(np.rint(rng.gamma(2.0, (age - 17) * 1.6, rows)), 0, 360)
+    opened = EPOCH - (tenure * 30.44 + rng.integers(0, 30, rows)).astype("timedelta64[D]")
+    plan = np.digitize(np.log(income) - 10.2 + rng.normal(0, 0.4, rows), [0.0, 0.45, 0.9])
+    channel = np.digitize(rng.random(rows) + (age - 45) / 150, [0.35, 0.8])
+    card = rng.random(rows) < 1 / (1 + np.exp(0.5 - 0.6 * products + 0.01 * (age - 45)))
+    logit = (
+        -1.3
+        - 0.025 * (age - 45)
+        + 0.5 * (plan == 0)
+        - 0.004 * (tenure - 60)
+        - 0.35 * (products - 2)
+        + 0.4 * (channel == 1)
+        - balance / 20_000
+    )
+    churned = rng.random(rows) < 1 / (1 + np.exp(-logit))
+    if noise:
+        income = np.round(income * np.exp(rng.normal(0, noise, rows)), 2)
+        balance = np.round(balance + rng.normal(0, 8_000 * noise, rows), 2)
+    gone = {name: rng.random(rows) < mixed_tables.MISSING for name in ("age", "income", "edu")}
+    region = np.searchsorted([0.3, 0.55, 0.75, 0.9], rng.random(rows), side="right")
+    return pa.table(
+        {
+            "age": pa.array(age.astype(np.int64), mask=gone["age"]),
+            "sex": _labels(["F", "M"], rng.random(rows) >= 0.52),
+            "region": _labels(REGIONS, region),
+            "education": _labels(EDUCATION, school, gone["edu"]),
+            "occupation": _labels(OCCUPATIONS, occupation),
+            "income": pa.array(income, mask=gone["income"]),
+            "balance": pa.array(balance),
+            "credit_score": pa.array(score.astype(np.int64)),
+            "n_products": pa.array(products.astype(np.int64)),
+            "tenure_months": pa.array(tenure.astype(np.int64)),
+            "opened": pa.array(opened),
+            "plan": _labels(PLANS, plan),
+            "channel": _labels(CHANNELS, channel),
+            "has_card": _labels(["false", "true"], card),
+            "churned": _labels(["no", "yes"], churned),
+        }
+    )
 
 
 def build(rows: int, partition_rows: int, folder: Path) -> Path:
-    """The three datasets of `rows` rows under folder/<rows>, and the card; reused if there."""
-    import pandas as pd
+    """The three datasets of `rows` rows under folder/<rows>, and the card; reused if there.
 
+    Partition by partition (memory stays at one partition's), each role its own seeded
+    draw: real and holdout from the population, synthetic from it with jitter."""
     base = folder / str(rows)
     done = base / "done"
     if done.exists():
         return base
-    parts = -(-rows // partition_rows)
-    for i in range(parts):
+    for i in range(-(-rows // partition_rows)):
         size = min(partition_rows, rows - i * partition_rows)
-        frames = mixed_tables.generate(size, seed=i)
-        for role in ROLES:
-            frame = frames[role]
-            frame["opened"] = pd.to_datetime(frame["opened"]).dt.date
-            for spec in mixed_tables.COLUMNS:
-                if spec.type == "integer":
-                    frame[spec.name] = frame[spec.name].astype("Int64")
+        for j, role in enumerate(ROLES):
+            table = draw(size, np.random.default_rng([i, j, 20_251_206]), 0.05 * (j == 2))
             target = base / role / f"part-{i:05d}.parquet"
             target.parent.mkdir(parents=True, exist_ok=True)
-            frame.to_parquet(target, index=False)
+            pq.write_table(table, target)
     card = base / "datasets" / mixed_tables.DATASET / "card.yaml"
     card.parent.mkdir(parents=True, exist_ok=True)
     card.write_text(mixed_tables.card_yaml(rows, 0, False))
@@ -63,8 +141,6 @@ def build(rows: int, partition_rows: int, folder: Path) -> Path:
 
 def single_files(base: Path) -> dict[str, Path]:
     """Each dataset of `base` as one Parquet file (for the in-process comparison)."""
-    import pyarrow.parquet as pq
-
     out = {}
     for role in ROLES:
         out[role] = base / f"{role}.parquet"
@@ -87,6 +163,15 @@ def child(args: argparse.Namespace) -> None:
     card = load_bytes(raw, str(card_path), Card).model
     engine: Any = Dask(args.scheduler) if args.scheduler else InProcess()
     started = time.perf_counter()
+
+    def step(name: str) -> None:  # on stderr, so a log shows how far a run got
+        print(
+            f"  {time.perf_counter() - started:7.1f} s  {name:<11} client RSS "
+            f"{_rss(os.getpid()) / 2**20:,.0f} MiB, load {os.getloadavg()[0]:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
+
     try:
         if args.scheduler:
             tables = [str(base / role) for role in ROLES]
@@ -97,7 +182,7 @@ def child(args: argparse.Namespace) -> None:
             raw,
             InputPaths(card_path, *tables),
             Settings(seed=0, sample=args.sample),
-            None,
+            step,
             engine,
         )
         wall = time.perf_counter() - started
@@ -107,8 +192,63 @@ def child(args: argparse.Namespace) -> None:
         engine.close()
     out = Path(args.report)
     out.write_bytes(dumps(report))
-    found = {"wall": wall, "seconds": report["seconds"], "workers": peaks, "workers_cpu": cpu}
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    found = {
+        "wall": wall,
+        "seconds": report["seconds"],
+        "workers": peaks,
+        "workers_cpu": cpu,
+        "client_self_peak": own.ru_maxrss * 1024,  # this process alone (Linux: KiB)
+        "client_self_cpu": own.ru_utime + own.ru_stime,
+    }
     Path(args.report + ".run.json").write_text(json.dumps(found))
+    print(json.dumps(found))
+
+
+def distributed_part(args: argparse.Namespace) -> None:
+    """In the child: only what runs on the workers today, `load` (footers, read and encode,
+    gathered, combined, in canonical order) and one DCR pass of `--sample` synthetic rows
+    against every real partition, so that its growth can be measured at sizes whose
+    client-side families would take hours on a shared machine."""
+    from synthgov.files.governance import load_bytes
+    from synthgov.metrics import distance
+    from synthgov.metrics.engines.dask import Dask
+    from synthgov.models import Card
+
+    base = Path(args.child)
+    card_path = base / "datasets" / mixed_tables.DATASET / "card.yaml"
+    card = load_bytes(card_path.read_bytes(), str(card_path), Card).model
+    engine = Dask(args.scheduler)
+    try:
+        assert engine.client is not None  # started first: not the table's cost
+        started, cpu = time.perf_counter(), time.process_time()
+        loaded = engine.load(card, {role: str(base / role) for role in ROLES})
+        load = (time.perf_counter() - started, time.process_time() - cpu)
+        load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        numeric = distance.numeric_mask(loaded.tables)
+        scale = distance.ranges(distance.matrix(loaded.tables, "real"), numeric)
+        rows = np.arange(min(args.sample, loaded.tables.rows["synthetic"]))
+        queries = distance.matrix(loaded.tables, "synthetic", rows)
+        started, cpu = time.perf_counter(), time.process_time()
+        assert loaded.search is not None
+        loaded.search(queries, "real", numeric, scale)
+        search = (time.perf_counter() - started, time.process_time() - cpu)
+        workers_cpu = engine.cpu_seconds()
+        peaks = engine.peak_memory()
+    finally:
+        engine.close()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    found = {
+        "load_wall": load[0],
+        "load_client_cpu": load[1],
+        "load_client_peak": load_peak,
+        "search_wall": search[0],
+        "search_client_cpu": search[1],
+        "workers": peaks,
+        "workers_cpu": workers_cpu,
+        "client_self_peak": own.ru_maxrss * 1024,
+        "client_self_cpu": own.ru_utime + own.ru_stime,
+    }
     print(json.dumps(found))
 
 
@@ -149,17 +289,71 @@ def rates(base: Path, queries: int) -> dict[str, float]:
     return {"rows": float(encoded[0].rows), "encode_cpu": encode_cpu, "search_cpu": search_cpu}
 
 
-def run(base: Path, sample: int, scheduler: str | None, report: Path) -> dict[str, Any]:
+def _rss(pid: int) -> int:
+    """The resident memory of process `pid` now, in bytes (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid` (its LocalCluster's nannies and workers), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        below = [p for p, parent in parents.items() if parent in frontier]
+        found += below
+        frontier = below
+    return found
+
+
+def run(
+    base: Path,
+    sample: int,
+    scheduler: str | None,
+    report: Path,
+    limit: int,
+    extra: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """One evaluation in a child process; killed (with its workers) if the client's resident
+    memory passes `limit` bytes, so that a run too big for a shared machine ends cleanly."""
     command = [sys.executable, __file__, "--child", str(base), "--sample", str(sample)]
     command += ["--report", str(report)] + (["--scheduler", scheduler] if scheduler else [])
+    command += list(extra)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    output = report.with_suffix(".stdout")
+    with open(output, "w") as handle:
+        process = subprocess.Popen(command, stdout=handle, text=True)
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        try:
+            rss = _rss(process.pid)
+        except OSError:
+            rss = 0
+        if rss > limit:
+            below = _descendants(process.pid)
+            for victim in [process.pid, *below]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(victim, signal.SIGKILL)
+            os.wait4(process.pid, 0)
+            raise SystemExit(
+                f"the evaluation of {base} passed the client memory limit: "
+                f"{rss / 2**30:.1f} GiB after {time.perf_counter() - started:.0f} s; stopped"
+            )
+        time.sleep(1)
     if status != 0:
         raise SystemExit(f"the evaluation of {base} failed (status {status})")
-    found: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    found: dict[str, Any] = json.loads(output.read_text().strip().splitlines()[-1])
     found["process_wall"] = time.perf_counter() - started
     found["client_peak"] = usage.ru_maxrss * 1024
     found["client_cpu"] = usage.ru_utime + usage.ru_stime
@@ -182,18 +376,30 @@ def main() -> None:
     parser.add_argument("--partition-rows", type=int, default=250_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument(
+        "--client-limit-gib",
+        type=float,
+        default=10.0,
+        help="stop a run whose client passes this resident memory (a shared machine)",
+    )
     parser.add_argument("--compare-at", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, default=FOLDER)
     parser.add_argument(
         "--rates", action="store_true", help="only the per-partition CPU rates (tables built)"
+    )
+    parser.add_argument(
+        "--distributed-part",
+        action="store_true",
+        help="only load and one DCR pass (the work on the workers today), no metric families",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--scheduler", help=argparse.SUPPRESS)
     parser.add_argument("--report", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args)
+        (distributed_part if args.distributed_part else child)(args)
         return
+    limit = int(args.client_limit_gib * 2**30)
     print(f"load average at start: {os.getloadavg()}", flush=True)
     if args.rates:
         for rows in args.rows:
@@ -211,7 +417,23 @@ def main() -> None:
         built = time.perf_counter() - started
         parts = len(list((base / "real").glob("*.parquet")))
         report = args.folder / f"report-dask-{rows}.json"
-        found = run(base, args.sample, f"local:{args.workers}", report)
+        if args.distributed_part:
+            found = run(
+                base, args.sample, f"local:{args.workers}", report, limit, ("--distributed-part",)
+            )
+            print(
+                f"{rows:>11,} rows, {parts} partitions per table: built in {built:.0f} s; "
+                f"load: wall {found['load_wall']:.1f} s, client CPU {found['load_client_cpu']:.1f}"
+                f" s, client peak {found['load_client_peak'] / 2**20:,.0f} MiB; one DCR pass of "
+                f"{args.sample} queries: wall {found['search_wall']:.1f} s; worker CPU s "
+                f"{', '.join(f'{c:.1f}' for c in sorted(found['workers_cpu'].values()))}; "
+                f"worker peaks {', '.join(f'{w / 2**20:.0f}' for w in sorted(found['workers'].values()))}"
+                f" MiB; client in all: CPU {found['client_self_cpu']:.1f} s, peak "
+                f"{found['client_self_peak'] / 2**20:,.0f} MiB",
+                flush=True,
+            )
+            continue
+        found = run(base, args.sample, f"local:{args.workers}", report, limit)
         seconds = found["seconds"]
         workers = sorted(found["workers"].values())
         line = (
@@ -219,20 +441,20 @@ def main() -> None:
             f"wall {found['wall']:.1f} s (read+encode {seconds['read']:.1f} s, "
             f"{seconds['read'] / (3 * parts) * args.workers:.2f} s per partition per worker); "
             f"worker peaks {', '.join(f'{w / 2**20:.0f}' for w in workers)} MiB; "
-            f"client peak {found['client_peak'] / 2**20:.0f} MiB; CPU s: workers "
+            f"client peak {found['client_self_peak'] / 2**20:.0f} MiB; CPU s: workers "
             f"{', '.join(f'{c:.0f}' for c in sorted(found['workers_cpu'].values()))}, "
-            f"client {found['client_cpu']:.0f}; "
+            f"client {found['client_self_cpu']:.0f}, process tree {found['client_cpu']:.0f}; "
             f"families {json.dumps({k: v for k, v in seconds.items() if k != 'read'})}"
         )
         print(line, flush=True)
         if rows == args.compare_at:
             single_files(base)
             alone = args.folder / f"report-inprocess-{rows}.json"
-            inproc = run(base, args.sample, None, alone)
+            inproc = run(base, args.sample, None, alone, limit)
             print(
                 f"{rows:>11,} rows in-process: wall {inproc['wall']:.1f} s, "
-                f"CPU {inproc['client_cpu']:.0f} s, client peak "
-                f"{inproc['client_peak'] / 2**20:.0f} MiB; reports equal: {same(report, alone)}",
+                f"CPU {inproc['client_self_cpu']:.0f} s, peak "
+                f"{inproc['client_self_peak'] / 2**20:.0f} MiB; reports equal: {same(report, alone)}",
                 flush=True,
             )
     print(f"load average at end: {os.getloadavg()}", flush=True)

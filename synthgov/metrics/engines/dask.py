@@ -18,13 +18,16 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
-equals the fingerprint of the same rows in one file. An unreachable scheduler, a
-partition that cannot be read and a worker lost mid-run end the evaluation with one line
-and exit 2, before any report is written.
+equals the fingerprint of the same rows in one file. An unreachable scheduler and a
+partition that cannot be read end the evaluation with one line and exit 2, before any
+report is written. A worker lost mid-run has its tasks run again on another (they are pure),
+so the report is the same; a task whose workers die more often than the scheduler's
+`allowed-failures` ends the evaluation the same way (docs/scale.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import logging
@@ -52,6 +55,8 @@ _ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 #: how long to try an address before saying it cannot be reached, unless the user set
 #: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT
 CONNECT_TIMEOUT = "10s"
+#: seconds `close` waits for the client and then the LocalCluster to shut down
+CLOSE_TIMEOUT = 20
 PARQUET = (".parquet", ".pq")
 TABLES = (".csv", *PARQUET)
 OPTION = "--dask"
@@ -109,7 +114,9 @@ class Dask:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
-                    silence_logs=logging.ERROR,
+                    # a lost worker is retried, or ends in one line (`_failure`): the
+                    # scheduler's and nannies' own log lines would be a second account
+                    silence_logs=logging.CRITICAL,
                 )
             return Client(self._cluster)
         timeout = os.environ.get("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", CONNECT_TIMEOUT)
@@ -121,12 +128,17 @@ class Dask:
             ) from None
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        if self._cluster is not None:
-            self._cluster.close()
-            self._cluster = None
+        """Disconnect, and end a LocalCluster, each within `CLOSE_TIMEOUT` seconds; never
+        raises, so that it cannot hide the evaluation's own error or fail a finished one
+        (a LocalCluster's worker processes are daemons: they end with this process)."""
+        client, cluster = self._client, self._cluster
+        self._client = self._cluster = None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close(timeout=CLOSE_TIMEOUT)
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=CLOSE_TIMEOUT)
 
     def peak_memory(self) -> dict[str, int]:
         """Each worker's peak resident memory so far, in bytes (its process's high-water mark)."""
@@ -151,10 +163,7 @@ class Dask:
                 self._same_schema(datasets[role])
             parts = {role: self._encode(datasets[role], card) for role in ROLES}
         except _CLUSTER_ERRORS as exc:
-            raise SynthgovError(
-                f"the Dask cluster at {self.scheduler} failed during the evaluation: "
-                f"{type(exc).__name__}: {_first_line(exc)}; no report written"
-            ) from None
+            raise _failure(self.scheduler, exc) from None
         tables, defects = combine(
             card,
             {role: [part for part, _ in parts[role]] for role in ROLES},
@@ -186,12 +195,14 @@ class Dask:
         if self._card is None:  # pragma: no cover - `load` sets it before any search
             raise ValueError("search before load")
         try:
+            # under a key of this search's own (`shared`), stored once on the cluster
+            shared = _shared(self.client, queries)
             futures = self.client.map(
                 _partition_dcr,
                 dataset.urls,
                 dataset.shown,
                 digests,
-                queries=queries,  # at most the sample's rows: sent with each task
+                queries=shared,
                 card=self._card,
                 columns=self._layout,
                 numeric=numeric,
@@ -204,11 +215,9 @@ class Dask:
                 if found is not None:  # an empty partition has no nearest row
                     np.minimum(best, found, out=best)
                 future.release()
+            shared.release()
         except _CLUSTER_ERRORS as exc:
-            raise SynthgovError(
-                f"the Dask cluster at {self.scheduler} failed during the evaluation: "
-                f"{type(exc).__name__}: {_first_line(exc)}; no report written"
-            ) from None
+            raise _failure(self.scheduler, exc) from None
         return best
 
     def _same_schema(self, dataset: Dataset) -> None:
@@ -364,6 +373,19 @@ def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _F
         return _Failed(exc.problems)
 
 
+def _shared(client: Client, value: Any) -> Any:
+    """`value` stored on the cluster under a key of its own, as a future for `Client.map`.
+
+    Never pass a large value to `map` itself: distributed (2026.8) stores a keyword
+    argument over 100 kB under the argument's *name* as key ("queries"), so the next map
+    with another value of that name collides with it (the scheduler fails an assertion,
+    or would serve the first value). Nor `scatter` with its default content hash: the
+    same queries searched twice in a row (train, then holdout) get the same key while
+    the first search's future is still being released, the race suspected of a hang
+    seen once (docs/scale.md)."""
+    return client.scatter(value, hash=False)
+
+
 def _partition_dcr(
     url: str,
     shown: str,
@@ -435,6 +457,36 @@ def _cpu_seconds() -> float:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+#: what each task of this module does, for the line that says which one lost its workers
+_TASKS = {
+    "_schema": "reading a partition's footer",
+    "_encode_partition": "reading a partition",
+    "_partition_dcr": "searching a partition",
+}
+
+
+def _failure(scheduler: str, exc: BaseException) -> SynthgovError:
+    """The one line for a cluster that failed: for a task whose workers all died
+    (`KilledWorker`: more deaths than `distributed.scheduler.allowed-failures` allows),
+    how many and during what; else the error's own first line."""
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        name = str(exc.task[0] if isinstance(exc.task, tuple) else exc.task)
+        function = name.split("-", 1)[0]
+        lost = exc.allowed_failures + 1
+        what = (
+            f"{lost} worker{'s' if lost > 1 else ''} died while "
+            f"{_TASKS.get(function, f'running {function}')} "
+            f"(distributed.scheduler.allowed-failures is {exc.allowed_failures})"
+        )
+    else:
+        what = f"{type(exc).__name__}: {_first_line(exc)}"
+    return SynthgovError(
+        f"the Dask cluster at {scheduler} failed during the evaluation: {what}; no report written"
+    )
 
 
 def _cluster_errors() -> tuple[type[BaseException], ...]:

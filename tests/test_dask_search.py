@@ -1,0 +1,81 @@
+"""`Dask.search` on a real LocalCluster: successive DCR searches, each with query rows over
+the 100 kB above which `Client.map` would store an argument under its name, each get their
+own queries' distances, equal to the in-process kernel's.
+
+Before the fix the second such search failed on the scheduler (an assertion on a task named
+"queries"), which ended every `evaluate --dask` of a million rows at `--sample 1000`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = ROOT / "datasets/claims/card.yaml"
+
+#: run in a child process with a deadline, so that a cluster that never answers fails the
+#: test instead of hanging the suite
+SCRIPT = """
+import sys
+import numpy as np
+from synthgov.files.governance import load_bytes
+from synthgov.metrics import distance
+from synthgov.metrics.engines.dask import Dask
+from synthgov.models import Card
+
+card_path, folder = sys.argv[1], sys.argv[2]
+card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
+engine = Dask("local:2")
+try:
+    loaded = engine.load(card, {r: f"{folder}/{r}" for r in ("real", "holdout", "synthetic")})
+    tables = loaded.tables
+    numeric = distance.numeric_mask(tables)
+    reference = distance.matrix(tables, "real")
+    scale = distance.ranges(reference, numeric)
+    queries = distance.matrix(tables, "synthetic")
+    assert queries.nbytes > 100_000, queries.nbytes
+    for shift in (0.0, 0.0, 1.5):  # the same queries twice in a row, then others
+        moved = queries + shift * numeric
+        found = loaded.search(moved, "real", numeric, scale)
+        expected = distance.dcr(moved, reference, numeric, scale)
+        assert np.array_equal(found, expected), (shift, found[:5], expected[:5])
+finally:
+    engine.close()
+print("searched")
+"""
+
+
+def test_successive_large_searches_each_get_their_own_queries(tmp_path: Path) -> None:
+    def table(rows: list[list[Any]], columns: list[str]) -> pa.Table:
+        text = "\n".join(",".join(map(str, row)) for row in [columns, *rows]) + "\n"
+        (tmp_path / "t.csv").write_text(text, encoding="utf-8")
+        return pacsv.read_csv(tmp_path / "t.csv")
+
+    real = table(claims_rows(seed=0, rows=3000), CLAIMS_COLUMNS)
+    synthetic = table([r[2:] for r in claims_rows(seed=7, rows=2000)], CLAIMS_COLUMNS[2:])
+    parts = {
+        "real": (real.slice(0, 700), real.slice(700, 800)),
+        "holdout": (real.slice(1500, 700), real.slice(2200)),
+        "synthetic": (synthetic,),
+    }
+    for role, pieces in parts.items():
+        (tmp_path / role).mkdir()
+        for i, piece in enumerate(pieces):
+            pq.write_table(piece, tmp_path / role / f"part-{i}.parquet")
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(CARD), str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "searched"
