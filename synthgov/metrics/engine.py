@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.encoding import Defects, Tables
     from synthgov.metrics.measurement import Search
+    from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
 
@@ -49,6 +50,9 @@ class Loaded:
     shapes: Mapping[str, tuple[int, int]]
     #: where the DCR searches run: None in this process (on `tables`), else the engine's
     search: Search | None = None
+    #: role -> the table's counts (`tallies`), added up from its partitions' counts by a
+    #: distributed engine; None: the families count them on `tables`
+    totals: Mapping[str, Totals] | None = None
 
 
 class Engine(Protocol):

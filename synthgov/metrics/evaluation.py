@@ -124,7 +124,7 @@ def evaluate(
     with family("constraints"):
         measurements += constraints.measure(tables, context, card)
     with family("fidelity"):
-        measurements += fidelity.measure(tables, context)
+        measurements += fidelity.measure(tables, context, loaded.totals)
         measurements += detection.measure(tables, context)
     with family("utility"):
         measurements += utility.measure(tables, context, card)

@@ -29,6 +29,7 @@ from synthgov.metrics.encoding import (
     failure,
     is_numeric,
 )
+from synthgov.metrics.tallies import Column, Counts, count
 from synthgov.models.card import Card
 
 #: distinct values that do not fit kept per column and partition (`encode` shows at most 20)
@@ -71,6 +72,19 @@ def encode_part(card: Card, frame: pd.DataFrame, name: str) -> Part:
             codes, uniques = pd.factorize(converted, use_na_sentinel=True)
             part.labels[column.name] = (tuple(map(str, uniques)), codes.astype(np.int32))
     return part
+
+
+def counts(card: Card, part: Part) -> Counts:
+    """The partition's counts (`tallies.count`, the map), over its card columns in card
+    order, in its own labels: a worker takes them while it holds the partition."""
+    columns = []
+    for column in card.columns:
+        if column.name in part.numbers:
+            columns.append(Column(column.name, part.numbers[column.name]))
+        elif column.name in part.labels:
+            labels, codes = part.labels[column.name]
+            columns.append(Column(column.name, codes, labels))
+    return count(columns, part.rows)
 
 
 def combine(

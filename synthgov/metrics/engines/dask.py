@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.partitions import Layout, Part
+    from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
 
 _LOCAL = re.compile(r"local(?::([0-9]+))?")
@@ -144,6 +145,7 @@ class Dask:
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
         from synthgov.metrics.partitions import combine, layout
+        from synthgov.metrics.tallies import add
 
         try:
             datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
@@ -157,20 +159,23 @@ class Dask:
             ) from None
         tables, defects = combine(
             card,
-            {role: [part for part, _ in parts[role]] for role in ROLES},
+            {role: [part for part, _, _ in parts[role]] for role in ROLES},
             {role: datasets[role].location for role in ROLES},
         )
+        categories = {c.name: c.categories for c in tables.categorical}
+        totals = {role: add([c for _, _, c in parts[role]], categories) for role in ROLES}
         tables, hashes = rows.canonical(tables)
-        self._read = {role: (datasets[role], tuple(d for _, d in parts[role])) for role in ROLES}
+        self._read = {role: (datasets[role], tuple(d for _, d, _ in parts[role])) for role in ROLES}
         self._card, self._layout = card, layout(tables)
         return Loaded(
             tables,
             hashes,
             defects,
             files={role: datasets[role].file for role in ROLES},
-            digests={role: datasets[role].digest([d for _, d in parts[role]]) for role in ROLES},
+            digests={role: datasets[role].digest([d for _, d, _ in parts[role]]) for role in ROLES},
             shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
             search=self.search,
+            totals=totals,
         )
 
     def search(
@@ -222,16 +227,17 @@ class Dask:
             if schema != first:
                 raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
 
-    def _encode(self, dataset: Dataset, card: Card) -> list[tuple[Part, str]]:
-        """Each partition's encoded card columns and sha256, in partition order, gathered one
-        at a time so that the workers release each as soon as it is here."""
+    def _encode(self, dataset: Dataset, card: Card) -> list[tuple[Part, str, Counts]]:
+        """Each partition's encoded card columns, sha256 and counts (`tallies.count`), in
+        partition order, gathered one at a time so that the workers release each as soon as
+        it is here."""
         from distributed import as_completed
 
         futures = self.client.map(
             _encode_partition, dataset.urls, dataset.shown, card=card, pure=False
         )
         position = {f.key: i for i, f in enumerate(futures)}
-        done: list[tuple[Part, str] | None] = [None] * len(futures)
+        done: list[tuple[Part, str, Counts] | None] = [None] * len(futures)
         for future in as_completed(futures):
             done[position[future.key]] = _unwrap(future.result())
             future.release()
@@ -343,11 +349,11 @@ def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
     return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
 
 
-def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _Failed:
-    """On a worker: the partition read, its sha256, and its card columns encoded."""
+def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str, Counts] | _Failed:
+    """On a worker: the partition read, its sha256, its card columns encoded and counted."""
     import fsspec
 
-    from synthgov.metrics.partitions import encode_part
+    from synthgov.metrics.partitions import counts, encode_part
     from synthgov.metrics.tables import parse_table
 
     try:
@@ -359,7 +365,8 @@ def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _F
         return _Failed([_problem(shown, f"cannot read the partition: {_first_line(exc)}")])
     try:
         frame = parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower())
-        return encode_part(card, frame, shown), hashlib.sha256(raw).hexdigest()
+        part = encode_part(card, frame, shown)
+        return part, hashlib.sha256(raw).hexdigest(), counts(card, part)
     except InputError as exc:
         return _Failed(exc.problems)
 
