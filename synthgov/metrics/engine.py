@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
     from synthgov.metrics.measurement import Search
     from synthgov.metrics.tallies import Totals
@@ -53,6 +54,9 @@ class Loaded:
     #: role -> the table's counts (`tallies`), added up from its partitions' counts by a
     #: distributed engine; None: the families count them on `tables`
     totals: Mapping[str, Totals] | None = None
+    #: the synthetic rows satisfying each of the card's rules, added up likewise (None:
+    #: `constraints` counts them on `tables`)
+    satisfied: Satisfied | None = None
 
 
 class Engine(Protocol):

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthgov.metrics import fidelity, rows, tallies
+from synthgov.metrics import constraints, fidelity, rows, tallies
 from synthgov.metrics.encoding import ROLES, Tables, encode
 from synthgov.metrics.measurement import Context
 from synthgov.metrics.partitions import combine, counts, encode_part
@@ -62,7 +62,7 @@ def _whole_and_added(
     }
     split, _ = combine(CARD, parts, {r: r for r in ROLES})
     categories = {c.name: c.categories for c in split.categorical}
-    added = {role: tallies.add([counts(CARD, p) for p in parts[role]], categories) for role in ROLES}
+    added = {role: tallies.add([counts(CARD, p, role)[0] for p in parts[role]], categories) for role in ROLES}
     return rows.canonical(whole)[0], added
 
 
@@ -135,3 +135,41 @@ def test_counted_metrics_equal_the_array_functions_bit_for_bit(
                 (a.real, b.real), (a.synthetic, b.synthetic), (len(a.categories), len(b.categories))
             )
             assert found[("fidelity.contingency_similarity", (a.name, b.name))] == expected
+
+
+def test_rules_counted_per_partition_give_the_whole_tables_validity_bit_for_bit() -> None:
+    """Each partition is evaluated in its own labels (`partitions.tables_of`), so a label
+    comparison must not depend on the codes: the counts still add up to the whole's."""
+    rules = [
+        "kind == 'a'",
+        "kind != city",  # two label columns, each partition with its own codes
+        "flag or age > 60",
+        "x > 0 and kind in ('b', 'e')",
+        "city is not null and x / age < 0.01",
+    ]
+    card = card_for(
+        {"age": "integer", "kind": "categorical", "flag": "boolean", "x": "number", "city": "string"},
+        constraints=[{"name": f"r{i}", "rule": rule} for i, rule in enumerate(rules)],
+    )
+    frames = _frames(4)
+    frames["synthetic"]["city"] = frames["synthetic"]["city"].where(
+        frames["synthetic"]["x"] < 1, "a"
+    )
+    whole, _ = encode(card, frames, {r: r for r in ROLES})
+    pieces = [
+        encode_part(card, p, f"s/{i}") for i, p in enumerate(_split(frames["synthetic"], [60, 60, 200]))
+    ]
+    found = [counts(card, part, "synthetic")[1] for part in pieces]
+    assert all(f is not None for f in found)
+    added = found[0]
+    for more in found[1:]:
+        assert more is not None and added is not None
+        added = more.add(added)
+    assert added == constraints.satisfied(whole, card)
+    assert 0 < added.every < min(added.rules) and max(added.rules) < 250
+    spread = constraints.measure(whole, Context(), card, added)
+    assert [m.as_json() for m in spread] == [
+        m.as_json() for m in constraints.measure(whole, Context(), card)
+    ]
+    # the real table's partitions are not judged by the rules
+    assert counts(card, encode_part(card, frames["real"], "r"), "real")[1] is None

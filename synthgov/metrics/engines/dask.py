@@ -25,6 +25,7 @@ and exit 2, before any report is written.
 
 from __future__ import annotations
 
+import functools
 import glob
 import hashlib
 import logging
@@ -45,9 +46,13 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.partitions import Layout, Part
+    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
 
+#: what a worker sends back of a partition: its encoded columns, sha256, counts and the
+#: rows satisfying each rule (`partitions.counts`)
+_Encoded = tuple["Part", str, "Counts", "Satisfied | None"]
 _LOCAL = re.compile(r"local(?::([0-9]+))?")
 _ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 #: how long to try an address before saying it cannot be reached, unless the user set
@@ -145,13 +150,14 @@ class Dask:
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
         from synthgov.metrics.partitions import combine, layout
+        from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.tallies import add
 
         try:
             datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
             for role in ROLES:
                 self._same_schema(datasets[role])
-            parts = {role: self._encode(datasets[role], card) for role in ROLES}
+            parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
         except _CLUSTER_ERRORS as exc:
             raise SynthgovError(
                 f"the Dask cluster at {self.scheduler} failed during the evaluation: "
@@ -159,23 +165,25 @@ class Dask:
             ) from None
         tables, defects = combine(
             card,
-            {role: [part for part, _, _ in parts[role]] for role in ROLES},
+            {role: [part for part, _, _, _ in parts[role]] for role in ROLES},
             {role: datasets[role].location for role in ROLES},
         )
         categories = {c.name: c.categories for c in tables.categorical}
-        totals = {role: add([c for _, _, c in parts[role]], categories) for role in ROLES}
+        totals = {role: add([c for _, _, c, _ in parts[role]], categories) for role in ROLES}
+        rules = [r for _, _, _, r in parts["synthetic"] if r is not None]
         tables, hashes = rows.canonical(tables)
-        self._read = {role: (datasets[role], tuple(d for _, d, _ in parts[role])) for role in ROLES}
+        self._read = {role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES}
         self._card, self._layout = card, layout(tables)
         return Loaded(
             tables,
             hashes,
             defects,
             files={role: datasets[role].file for role in ROLES},
-            digests={role: datasets[role].digest([d for _, d, _ in parts[role]]) for role in ROLES},
+            digests={role: datasets[role].digest([d for _, d, _, _ in parts[role]]) for role in ROLES},
             shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
             search=self.search,
             totals=totals,
+            satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
         )
 
     def search(
@@ -227,17 +235,17 @@ class Dask:
             if schema != first:
                 raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
 
-    def _encode(self, dataset: Dataset, card: Card) -> list[tuple[Part, str, Counts]]:
-        """Each partition's encoded card columns, sha256 and counts (`tallies.count`), in
-        partition order, gathered one at a time so that the workers release each as soon as
-        it is here."""
+    def _encode(self, dataset: Dataset, card: Card, role: str) -> list[_Encoded]:
+        """Each partition's encoded card columns, sha256 and counts (`partitions.counts`),
+        in partition order, gathered one at a time so that the workers release each as soon
+        as it is here."""
         from distributed import as_completed
 
         futures = self.client.map(
-            _encode_partition, dataset.urls, dataset.shown, card=card, pure=False
+            _encode_partition, dataset.urls, dataset.shown, card=card, role=role, pure=False
         )
         position = {f.key: i for i, f in enumerate(futures)}
-        done: list[tuple[Part, str, Counts] | None] = [None] * len(futures)
+        done: list[_Encoded | None] = [None] * len(futures)
         for future in as_completed(futures):
             done[position[future.key]] = _unwrap(future.result())
             future.release()
@@ -349,8 +357,9 @@ def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
     return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
 
 
-def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str, Counts] | _Failed:
-    """On a worker: the partition read, its sha256, its card columns encoded and counted."""
+def _encode_partition(url: str, shown: str, card: Card, role: str) -> _Encoded | _Failed:
+    """On a worker: the partition of table `role` read, its sha256, its card columns
+    encoded and counted."""
     import fsspec
 
     from synthgov.metrics.partitions import counts, encode_part
@@ -366,7 +375,7 @@ def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str, Coun
     try:
         frame = parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower())
         part = encode_part(card, frame, shown)
-        return part, hashlib.sha256(raw).hexdigest(), counts(card, part)
+        return part, hashlib.sha256(raw).hexdigest(), *counts(card, part, role)
     except InputError as exc:
         return _Failed(exc.problems)
 
