@@ -127,7 +127,11 @@ def measure(
             method = f"share of rows satisfying `{constraint.rule}`; {_SQL_CHECK}"
         measured.append(
             Measurement(
-                VALIDITY, _share(passed, rows), n=rows, method=method, extra={"rule": constraint.name}
+                VALIDITY,
+                _share(passed, rows),
+                n=rows,
+                method=method,
+                extra={"rule": constraint.name},
             )
         )
     method = f"share of rows satisfying all {len(card.constraints)} rule(s); {_SQL_CHECK}"

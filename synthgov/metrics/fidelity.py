@@ -36,8 +36,8 @@ from typing import Any
 import numpy as np
 
 from synthgov.metrics.encoding import Encoded, Tables
-from synthgov.metrics.tallies import Totals, of_tables
 from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.tallies import Totals, of_tables
 from synthgov.models.card import ColumnType
 
 #: values are rounded to sys.float_info.dig - 1 decimals before KS, as the peer does

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synthgov.errors import InputError, printable
+from synthgov.metrics.constraints import Satisfied, satisfied
 from synthgov.metrics.encoding import (
     ROLES,
     Defects,
@@ -29,7 +30,6 @@ from synthgov.metrics.encoding import (
     failure,
     is_numeric,
 )
-from synthgov.metrics.constraints import Satisfied, satisfied
 from synthgov.metrics.tallies import Counts, columns_of, count
 from synthgov.models.card import Card
 
@@ -80,8 +80,9 @@ def tables_of(card: Card, part: Part, role: str) -> Tables:
     its own labels: what a row-wise or counting metric needs to take it as a whole table."""
     columns = []
     for column in card.columns:
+        categories: tuple[str, ...] = ()
         if column.name in part.numbers:
-            values, categories = part.numbers[column.name], ()
+            values = part.numbers[column.name]
         elif column.name in part.labels:
             categories, values = part.labels[column.name]
         else:

@@ -140,9 +140,7 @@ def _recode(local: tuple[str, ...], index: Mapping[str, int]) -> np.ndarray:
 
 def columns_of(tables: Tables, role: str) -> list[Column]:
     """The card columns of table `role` of `tables`, as one partition (`count`)."""
-    return [
-        Column(c.name, c.table(role), None if c.is_numeric else c.categories) for c in tables
-    ]
+    return [Column(c.name, c.table(role), None if c.is_numeric else c.categories) for c in tables]
 
 
 def of_tables(tables: Tables) -> dict[str, Totals]:

@@ -62,7 +62,10 @@ def _whole_and_added(
     }
     split, _ = combine(CARD, parts, {r: r for r in ROLES})
     categories = {c.name: c.categories for c in split.categorical}
-    added = {role: tallies.add([counts(CARD, p, role)[0] for p in parts[role]], categories) for role in ROLES}
+    added = {
+        role: tallies.add([counts(CARD, p, role)[0] for p in parts[role]], categories)
+        for role in ROLES
+    }
     return rows.canonical(whole)[0], added
 
 
@@ -115,9 +118,7 @@ def test_counted_metrics_equal_the_array_functions_bit_for_bit(
     for compact in (False, True):
         if compact:
             monkeypatch.setattr(fidelity, "_MAX_CELLS", 0)
-        found = {
-            (m.id, m.column or m.columns): m.value for m in fidelity.measure(whole, Context())
-        }
+        found = {(m.id, m.column or m.columns): m.value for m in fidelity.measure(whole, Context())}
         for column in whole.categorical:
             n = len(column.categories)
             assert found[("fidelity.tv_complement", column.name)] == fidelity.tv_complement(
@@ -148,7 +149,13 @@ def test_rules_counted_per_partition_give_the_whole_tables_validity_bit_for_bit(
         "city is not null and x / age < 0.01",
     ]
     card = card_for(
-        {"age": "integer", "kind": "categorical", "flag": "boolean", "x": "number", "city": "string"},
+        {
+            "age": "integer",
+            "kind": "categorical",
+            "flag": "boolean",
+            "x": "number",
+            "city": "string",
+        },
         constraints=[{"name": f"r{i}", "rule": rule} for i, rule in enumerate(rules)],
     )
     frames = _frames(4)
@@ -157,7 +164,8 @@ def test_rules_counted_per_partition_give_the_whole_tables_validity_bit_for_bit(
     )
     whole, _ = encode(card, frames, {r: r for r in ROLES})
     pieces = [
-        encode_part(card, p, f"s/{i}") for i, p in enumerate(_split(frames["synthetic"], [60, 60, 200]))
+        encode_part(card, p, f"s/{i}")
+        for i, p in enumerate(_split(frames["synthetic"], [60, 60, 200]))
     ]
     found = [counts(card, part, "synthetic")[1] for part in pieces]
     assert all(f is not None for f in found)

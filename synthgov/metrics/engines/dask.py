@@ -44,9 +44,9 @@ if TYPE_CHECKING:
     import numpy as np
     from distributed import Client, LocalCluster
 
+    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.partitions import Layout, Part
-    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
 
@@ -147,10 +147,10 @@ class Dask:
 
     def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
         from synthgov.metrics import rows
+        from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
         from synthgov.metrics.partitions import combine, layout
-        from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.tallies import add
 
         try:
@@ -172,14 +172,18 @@ class Dask:
         totals = {role: add([c for _, _, c, _ in parts[role]], categories) for role in ROLES}
         rules = [r for _, _, _, r in parts["synthetic"] if r is not None]
         tables, hashes = rows.canonical(tables)
-        self._read = {role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES}
+        self._read = {
+            role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES
+        }
         self._card, self._layout = card, layout(tables)
         return Loaded(
             tables,
             hashes,
             defects,
             files={role: datasets[role].file for role in ROLES},
-            digests={role: datasets[role].digest([d for _, d, _, _ in parts[role]]) for role in ROLES},
+            digests={
+                role: datasets[role].digest([d for _, d, _, _ in parts[role]]) for role in ROLES
+            },
             shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
             search=self.search,
             totals=totals,
