@@ -8,6 +8,10 @@ lives: each partition is parsed and encoded by a worker (`partitions.encode_part
 and the client combines them (`partitions.combine`, the reduce), so the numbers, the row
 hashes and the fingerprints are those of the whole files, bit for bit.
 
+The workers also count their partitions (`tallies`, `constraints.satisfied`) and the
+engine adds the counts up (`Loaded.totals`, `Loaded.satisfied`): integers, so the metrics
+made of them are the same bits however the rows were partitioned.
+
 The quadratic work runs on seeded samples of query rows; a distributed engine may also
 offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
 reference table where the partition lives and keeps each query's minimum: the minimum of
