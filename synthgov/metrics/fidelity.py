@@ -75,7 +75,7 @@ def measure(
     distributed engine adds up from its partitions; None: counted here, on `tables`.
     """
     del context  # exact and deterministic: nothing is sampled
-    counted = of_tables(tables) if totals is None else totals
+    counted = of_tables(tables, ("real", "synthetic")) if totals is None else totals
     real, synthetic = counted["real"], counted["synthetic"]
     rows = tables.rows["synthetic"]
     out: list[Measurement] = []
@@ -145,7 +145,8 @@ def _contingency_counts(
     (r_cells, r_times), (s_cells, s_times) = real.pairs[pair], synthetic.pairs[pair]
     cells = (levels[0] + 1) * (levels[1] + 1)
     if cells > _MAX_CELLS:  # compacted to the observed cells, as `contingency_similarity` does
-        observed = np.union1d(r_cells, s_cells)
+        both = np.sort(np.concatenate((r_cells, s_cells)))  # a sort: np.union1d may hash
+        observed = both[np.append(True, both[1:] != both[:-1])]
         r_cells, s_cells = np.searchsorted(observed, r_cells), np.searchsorted(observed, s_cells)
         cells = observed.size
     r, s = np.zeros(cells, dtype=np.int64), np.zeros(cells, dtype=np.int64)

@@ -105,36 +105,45 @@ def add(parts: Sequence[Counts], categories: Mapping[str, tuple[str, ...]]) -> T
     """The counts of a table from those of its partitions; `categories` gives each
     categorical column's categories in the tables (the sorted union of all labels).
     A column without categories there (not in the synthetic table) is left out."""
-    index = {name: {label: code for code, label in enumerate(c)} for name, c in categories.items()}
-    rows = sum(p.rows for p in parts)
-    missing = {name: sum(p.missing[name] for p in parts) for name in parts[0].missing}
+    names = [n for n in parts[0].labels if n in categories]
+    # per partition and column: local code -> the tables' code, the last entry for -1
+    lookups = [{n: _recode(p.labels[n][0], categories[n]) for n in names} for p in parts]
     labels = {}
-    for name in (n for n in parts[0].labels if n in categories):
+    for name in names:
         total = np.zeros(len(categories[name]), dtype=np.int64)
-        for p in parts:
-            local, times = p.labels[name]
-            np.add.at(total, _recode(local, index[name])[:-1], times)
+        for p, lookup in zip(parts, lookups, strict=True):
+            total[lookup[name][:-1]] += p.labels[name][1]  # distinct labels: no index twice
         labels[name] = total
     pairs = {}
     for a, b in (p for p in parts[0].pairs if p[0] in categories and p[1] in categories):
         width = len(categories[b]) + 1
         cells, weights = [], []
-        for p in parts:
+        for p, lookup in zip(parts, lookups, strict=True):
             code_a, code_b, times = p.pairs[(a, b)]
-            la, lb = p.labels[a][0], p.labels[b][0]
-            global_a = _recode(la, index[a])[code_a].astype(np.int64)
-            global_b = _recode(lb, index[b])[code_b].astype(np.int64)
+            global_a = lookup[a][code_a].astype(np.int64)
+            global_b = lookup[b][code_b].astype(np.int64)
             cells.append((global_a + 1) * width + (global_b + 1))
             weights.append(times)
+        if len(cells) == 1 and np.all(cells[0][1:] > cells[0][:-1]):  # one table, in order
+            pairs[(a, b)] = (cells[0], weights[0])
+            continue
         found, inverse = np.unique(np.concatenate(cells), return_inverse=True)
-        total = np.zeros(found.size, dtype=np.int64)
-        np.add.at(total, inverse.reshape(-1), np.concatenate(weights))
-        pairs[(a, b)] = (found, total)
-    return Totals(rows, missing, labels, pairs)
+        # float64 weights add integers below 2^53 exactly
+        summed = np.bincount(inverse.reshape(-1), np.concatenate(weights), minlength=found.size)
+        pairs[(a, b)] = (found, summed.astype(np.int64))
+    return Totals(
+        sum(p.rows for p in parts),
+        {name: sum(p.missing[name] for p in parts) for name in parts[0].missing},
+        labels,
+        pairs,
+    )
 
 
-def _recode(local: tuple[str, ...], index: Mapping[str, int]) -> np.ndarray:
+def _recode(local: tuple[str, ...], categories: tuple[str, ...]) -> np.ndarray:
     """Local code -> the tables' code; the trailing entry maps a missing code (-1) to -1."""
+    if local == categories:  # a whole table, or a partition that holds every label in order
+        return np.append(np.arange(len(local), dtype=np.int32), np.int32(-1))
+    index = {label: code for code, label in enumerate(categories)}
     return np.array([index[label] for label in local] + [-1], dtype=np.int32)
 
 
@@ -143,11 +152,11 @@ def columns_of(tables: Tables, role: str) -> list[Column]:
     return [Column(c.name, c.table(role), None if c.is_numeric else c.categories) for c in tables]
 
 
-def of_tables(tables: Tables) -> dict[str, Totals]:
-    """role -> the counts of that whole table: the in-process engine's map (one partition
-    per table) and reduce."""
+def of_tables(tables: Tables, roles: Sequence[str] = ROLES) -> dict[str, Totals]:
+    """role -> the counts of that whole table, for each of `roles`: the in-process engine's
+    map (one partition per table) and reduce."""
     categories = {c.name: c.categories for c in tables.categorical}
     return {
         role: add([count(columns_of(tables, role), tables.rows[role])], categories)
-        for role in ROLES
+        for role in roles
     }
