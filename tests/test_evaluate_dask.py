@@ -58,6 +58,9 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     }
     files["real_dataset"] = _partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
     files["holdout_dataset"] = _partitions(pacsv.read_csv(files["holdout"]), folder / "holdout", 2)
+    synthetic_table = pacsv.read_csv(files["synthetic"])
+    files["synthetic_dataset"] = _partitions(synthetic_table, folder / "synthetic", 4)
+    pq.write_table(synthetic_table.slice(0, 0), folder / "synthetic" / "part-9.parquet")  # empty
     return files
 
 
@@ -111,6 +114,31 @@ def test_dask_on_two_worker_processes_gives_the_in_process_report(
     assert found["inputs"]["real"]["fingerprint"] == expected["inputs"]["real"]["fingerprint"]
     assert found == expected  # every metric bit for bit, the synthetic file's digest included
     assert len(found["metrics"]) > 50
+
+
+def test_a_partitioned_synthetic_table_counted_on_the_workers_gives_the_in_process_report(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """The synthetic table's partitions (one empty) are counted and judged by the card's
+    rules on the workers; the client adds the counts (`tallies`, `constraints.satisfied`)."""
+    alone = _evaluate(
+        synthgov, tmp_path / "alone.json", tables["real"], tables["holdout"], tables["synthetic"]
+    )
+    assert alone.code == 0, alone.err
+    spread = _evaluate_on_a_cluster(
+        tmp_path / "dask.json", tables["real"], str(tables["holdout"]), tables["synthetic_dataset"]
+    )
+    assert spread.returncode == 0, spread.stderr
+    expected = json.loads((tmp_path / "alone.json").read_text())
+    found = json.loads((tmp_path / "dask.json").read_text())
+    mine, theirs = found["inputs"]["synthetic"], expected["inputs"]["synthetic"]
+    assert mine.pop("sha256") != theirs.pop("sha256")
+    assert mine.pop("file") != theirs.pop("file")
+    assert found == expected
+    counted = {m["id"] for m in found["metrics"]}
+    assert {"constraints.validity", "fidelity.tv_complement", "fidelity.category_adherence"} <= (
+        counted
+    )
 
 
 def test_partitions_with_different_schemas_exit_2_naming_the_partition(

@@ -98,25 +98,72 @@ class _Labels:
 _Value = np.ndarray | Truth | _Labels | str
 
 
-def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
+def measure(
+    tables: Tables, context: Context, card: Card, counted: Satisfied | None = None
+) -> list[Measurement]:
     """The share of synthetic rows satisfying every rule, then one measurement per rule.
 
     A rule that reads a column absent from the synthetic table fails every row (the schema
     metrics already fail such a release). With no synthetic rows the shares are undefined
-    and nothing is measured.
+    and nothing is measured. `counted` is what `satisfied` gives for the whole synthetic
+    table, which a distributed engine adds up from its partitions; None: counted here.
 
     Raises:
         InputError: a rule that does not parse or does not fit the card's columns (normally
             caught earlier by `synthgov validate`).
     """
+    del context  # exact and deterministic: nothing is sampled
     rows = int(tables.rows["synthetic"])
     if not card.constraints:
         return [Measurement(VALIDITY, 1.0, n=rows, method="the card has no row constraints")]
     if rows == 0:
         return []
+    found = satisfied(tables, card) if counted is None else counted
+    measured = []
+    for constraint, passed, absent in zip(card.constraints, found.rules, found.absent, strict=True):
+        if absent:
+            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"
+        else:
+            method = f"share of rows satisfying `{constraint.rule}`; {_SQL_CHECK}"
+        measured.append(
+            Measurement(
+                VALIDITY,
+                _share(passed, rows),
+                n=rows,
+                method=method,
+                extra={"rule": constraint.name},
+            )
+        )
+    method = f"share of rows satisfying all {len(card.constraints)} rule(s); {_SQL_CHECK}"
+    return [Measurement(VALIDITY, _share(found.every, rows), n=rows, method=method), *measured]
+
+
+@dataclass(frozen=True)
+class Satisfied:
+    """How many rows satisfy each rule of the card and all of them: counts, so that a
+    table's are the sum of its partitions' (`add`), whatever the partitioning."""
+
+    rules: tuple[int, ...]
+    every: int
+    #: per rule, the columns it reads that the table lacks (the rule then fails every row)
+    absent: tuple[tuple[str, ...], ...]
+
+    def add(self, other: Satisfied) -> Satisfied:
+        rules = tuple(a + b for a, b in zip(self.rules, other.rules, strict=True))
+        return Satisfied(rules, self.every + other.every, self.absent)
+
+
+def satisfied(tables: Tables, card: Card, role: str = "synthetic") -> Satisfied:
+    """The rows of table `role` that satisfy each of the card's rules, counted (the map: a
+    partition of a table as `tables`, in its own labels, counts as the whole would).
+
+    Raises:
+        InputError: a rule that does not parse or does not fit the card's columns.
+    """
+    rows = int(tables.rows[role])
     types = {c.name: c.type for c in card.columns}
     every = np.ones(rows, dtype=bool)
-    measured = []
+    counts, missing = [], []
     for index, constraint in enumerate(card.constraints):
         try:
             rule = parse_rule(constraint.rule, types)
@@ -124,25 +171,17 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
             raise InputError.at(
                 card_path(card.id), f"constraints.{index}.rule ({constraint.name}): {exc}"
             ) from exc
-        absent = sorted(column_names(rule) - set(tables.names))
-        if absent:
-            passed = np.zeros(rows, dtype=bool)
-            method = f"`{constraint.rule}` reads {', '.join(absent)}, absent from the synthetic table: every row fails"
-        else:
-            passed = evaluate(rule, tables).satisfied
-            method = f"share of rows satisfying `{constraint.rule}`; {_SQL_CHECK}"
+        absent = tuple(sorted(column_names(rule) - set(tables.names)))
+        passed = np.zeros(rows, dtype=bool) if absent else evaluate(rule, tables, role).satisfied
         every &= passed
-        measured.append(
-            Measurement(
-                VALIDITY,
-                float(passed.mean()),
-                n=rows,
-                method=method,
-                extra={"rule": constraint.name},
-            )
-        )
-    method = f"share of rows satisfying all {len(card.constraints)} rule(s); {_SQL_CHECK}"
-    return [Measurement(VALIDITY, float(every.mean()), n=rows, method=method), *measured]
+        counts.append(int(np.count_nonzero(passed)))
+        missing.append(absent)
+    return Satisfied(tuple(counts), int(np.count_nonzero(every)), tuple(missing))
+
+
+def _share(count: int, rows: int) -> float:
+    """A mean of booleans: its count over its size, the same float as `np.mean`."""
+    return float(np.float64(count) / rows)
 
 
 def evaluate(rule: Expr, tables: Tables, role: str = "synthetic") -> Truth:

@@ -8,6 +8,10 @@ lives: each partition is parsed and encoded by a worker (`partitions.encode_part
 and the client combines them (`partitions.combine`, the reduce), so the numbers, the row
 hashes and the fingerprints are those of the whole files, bit for bit.
 
+The workers also count their partitions (`tallies`, `constraints.satisfied`) and the
+engine adds the counts up (`Loaded.totals`, `Loaded.satisfied`): integers, so the metrics
+made of them are the same bits however the rows were partitioned.
+
 The quadratic work runs on seeded samples of query rows; a distributed engine may also
 offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
 reference table where the partition lives and keeps each query's minimum: the minimum of
@@ -28,8 +32,10 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import numpy as np
 
+    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
     from synthgov.metrics.measurement import Search
+    from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
 
@@ -49,6 +55,12 @@ class Loaded:
     shapes: Mapping[str, tuple[int, int]]
     #: where the DCR searches run: None in this process (on `tables`), else the engine's
     search: Search | None = None
+    #: role -> the table's counts (`tallies`), added up from its partitions' counts by a
+    #: distributed engine; None: the families count them on `tables`
+    totals: Mapping[str, Totals] | None = None
+    #: the synthetic rows satisfying each of the card's rules, added up likewise (None:
+    #: `constraints` counts them on `tables`)
+    satisfied: Satisfied | None = None
 
 
 class Engine(Protocol):

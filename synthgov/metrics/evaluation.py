@@ -122,9 +122,9 @@ def evaluate(
     with family("schema"):
         measurements += schema.measure(tables, context, card, defects)
     with family("constraints"):
-        measurements += constraints.measure(tables, context, card)
+        measurements += constraints.measure(tables, context, card, loaded.satisfied)
     with family("fidelity"):
-        measurements += fidelity.measure(tables, context)
+        measurements += fidelity.measure(tables, context, loaded.totals)
         measurements += detection.measure(tables, context)
     with family("utility"):
         measurements += utility.measure(tables, context, card)

@@ -29,6 +29,7 @@ pair is kept, as BRIEF §8 asks ("all pairs").
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +37,7 @@ import numpy as np
 
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.tallies import Totals, of_tables
 from synthgov.models.card import ColumnType
 
 #: values are rounded to sys.float_info.dig - 1 decimals before KS, as the peer does
@@ -63,41 +65,94 @@ METHODS = {
 }
 
 
-def measure(tables: Tables, context: Context) -> list[Measurement]:
-    """All fidelity metrics of BRIEF §8 but detection, in card order, pairs (i < j) in card order."""
+def measure(
+    tables: Tables, context: Context, totals: Mapping[str, Totals] | None = None
+) -> list[Measurement]:
+    """All fidelity metrics of BRIEF §8 but detection, in card order, pairs (i < j) in card order.
+
+    The metrics of counts (missing rates, TV, category adherence, the contingency of two
+    categorical columns) come from `totals` (role -> `tallies.Totals`), which a
+    distributed engine adds up from its partitions; None: counted here, on `tables`.
+    """
     del context  # exact and deterministic: nothing is sampled
+    counted = of_tables(tables, ("real", "synthetic")) if totals is None else totals
+    real, synthetic = counted["real"], counted["synthetic"]
     rows = tables.rows["synthetic"]
     out: list[Measurement] = []
     shapes: list[float] = []
     skipped: list[str] = []
     for column in tables:
-        score = column_shape(column)
+        if column.is_numeric:
+            score = column_shape(column)
+        else:
+            score = tv_counts(
+                real.labels[column.name].astype(np.float64),
+                synthetic.labels[column.name].astype(np.float64),
+            )
         if np.isnan(score):
             skipped.append(column.name)
             continue
         shapes.append(score)
         metric = "fidelity.ks_complement" if column.is_numeric else "fidelity.tv_complement"
-        n = int(np.count_nonzero(~column.missing("synthetic")))
+        n = synthetic.rows - synthetic.missing[column.name]
         out.append(Measurement(metric, score, column=column.name, n=n))
     if shapes:
         extra = {"skipped": skipped} if skipped else {}
         out.append(Measurement("fidelity.column_shapes", _mean(shapes), n=rows, extra=extra))
     for column in tables:
-        diff = missing_rate_diff(column.missing("real"), column.missing("synthetic"))
+        diff = _missing_rate_diff(real, synthetic, column.name)
         if not np.isnan(diff):
             out.append(Measurement("fidelity.missing_rate_diff", diff, column=column.name, n=rows))
-    out += _pairs(tables)
+    out += _pairs(tables, real, synthetic)
     for column in tables.numeric:
         value, n = boundary_adherence(column.real, column.synthetic)
         if not np.isnan(value):
             out.append(Measurement("fidelity.boundary_adherence", value, column=column.name, n=n))
     for column in tables.categorical:
-        value = category_adherence(column.real, column.synthetic, len(column.categories))
+        value = _category_adherence(real, synthetic, column.name)
         if not np.isnan(value):
             out.append(
                 Measurement("fidelity.category_adherence", value, column=column.name, n=rows)
             )
     return [replace(m, method=METHODS[m.id]) for m in out]
+
+
+def _missing_rate_diff(real: Totals, synthetic: Totals, name: str) -> float:
+    """`missing_rate_diff` from counts: a mean of booleans is its count over its size,
+    the same float."""
+    if real.rows == 0 or synthetic.rows == 0:
+        return float("nan")
+    shares = (np.float64(t.missing[name]) / t.rows for t in (real, synthetic))
+    return abs(float(next(shares)) - float(next(shares)))
+
+
+def _category_adherence(real: Totals, synthetic: Totals, name: str) -> float:
+    """`category_adherence` from counts."""
+    if synthetic.rows == 0:
+        return float("nan")
+    valid = int(synthetic.labels[name][real.labels[name] > 0].sum())
+    if real.missing[name] > 0:
+        valid += synthetic.missing[name]
+    return float(np.float64(valid) / synthetic.rows)
+
+
+def _contingency_counts(
+    real: Totals, synthetic: Totals, pair: tuple[str, str], levels: tuple[int, int]
+) -> float:
+    """`contingency_similarity` of two categorical columns from their pair counts."""
+    if real.rows == 0 or synthetic.rows == 0:
+        return float("nan")
+    (r_cells, r_times), (s_cells, s_times) = real.pairs[pair], synthetic.pairs[pair]
+    cells = (levels[0] + 1) * (levels[1] + 1)
+    if cells > _MAX_CELLS:  # compacted to the observed cells, as `contingency_similarity` does
+        both = np.sort(np.concatenate((r_cells, s_cells)))  # a sort: np.union1d may hash
+        observed = both[np.append(True, both[1:] != both[:-1])]
+        r_cells, s_cells = np.searchsorted(observed, r_cells), np.searchsorted(observed, s_cells)
+        cells = observed.size
+    r, s = np.zeros(cells, dtype=np.int64), np.zeros(cells, dtype=np.int64)
+    r[r_cells], s[s_cells] = r_times, s_times
+    gap = r / real.rows - s / synthetic.rows
+    return max(0.0, 1.0 - 0.5 * float(np.abs(gap).sum()))  # round-off: see tv_complement
 
 
 def column_shapes(tables: Tables) -> float:
@@ -272,7 +327,7 @@ def contingency_similarity(
     return max(0.0, 1.0 - 0.5 * float(np.abs(gap).sum()))  # round-off: see tv_complement
 
 
-def _pairs(tables: Tables) -> list[Measurement]:
+def _pairs(tables: Tables, real_counts: Totals, synthetic_counts: Totals) -> list[Measurement]:
     """Correlation and contingency per pair, then their mean with the mixed pairs binned."""
     columns = tables.columns
     bins = {c.name: (_binned(c, "real"), _binned(c, "synthetic")) for c in tables.numeric}
@@ -300,7 +355,7 @@ def _pairs(tables: Tables) -> list[Measurement]:
                 score = contingency_similarity(*pair, levels)
         else:
             levels = (len(a.categories), len(b.categories))
-            score = contingency_similarity((a.real, b.real), (a.synthetic, b.synthetic), levels)
+            score = _contingency_counts(real_counts, synthetic_counts, names, levels)
             if not np.isnan(score):
                 contingencies.append(
                     Measurement("fidelity.contingency_similarity", score, columns=names, n=rows)

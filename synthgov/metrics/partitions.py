@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from synthgov.errors import InputError, printable
+from synthgov.metrics.constraints import Satisfied, satisfied
 from synthgov.metrics.encoding import (
     ROLES,
     Defects,
@@ -29,6 +30,7 @@ from synthgov.metrics.encoding import (
     failure,
     is_numeric,
 )
+from synthgov.metrics.tallies import Counts, columns_of, count
 from synthgov.models.card import Card
 
 #: distinct values that do not fit kept per column and partition (`encode` shows at most 20)
@@ -71,6 +73,38 @@ def encode_part(card: Card, frame: pd.DataFrame, name: str) -> Part:
             codes, uniques = pd.factorize(converted, use_na_sentinel=True)
             part.labels[column.name] = (tuple(map(str, uniques)), codes.astype(np.int32))
     return part
+
+
+def tables_of(card: Card, part: Part, role: str) -> Tables:
+    """The partition as table `role` of a `Tables` (the other two empty), in card order and
+    its own labels: what a row-wise or counting metric needs to take it as a whole table."""
+    columns = []
+    for column in card.columns:
+        categories: tuple[str, ...] = ()
+        if column.name in part.numbers:
+            values = part.numbers[column.name]
+        elif column.name in part.labels:
+            categories, values = part.labels[column.name]
+        else:
+            continue
+        empty = np.empty(0, dtype=values.dtype)
+        arrays = {r: values if r == role else empty for r in ROLES}
+        columns.append(Encoded(column.name, column.type, **arrays, categories=categories))
+    return Tables(tuple(columns), {r: part.rows if r == role else 0 for r in ROLES})
+
+
+def counts(card: Card, part: Part, role: str) -> tuple[Counts, Satisfied | None]:
+    """The partition's counts (`tallies.count`) and, for the synthetic table, the rows that
+    satisfy each of the card's rules (`constraints.satisfied`): the map a worker runs while
+    it holds the partition. None: no rules, or not the synthetic table.
+
+    Raises:
+        InputError: a rule that does not parse or does not fit the card's columns.
+    """
+    tables = tables_of(card, part, role)
+    found = count(columns_of(tables, role), part.rows)
+    rules = satisfied(tables, card) if role == "synthetic" and card.constraints else None
+    return found, rules
 
 
 def combine(

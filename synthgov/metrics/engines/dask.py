@@ -11,10 +11,12 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 
 1. the Parquet footers: every partition of a table must have the same columns and types
    (else exit 2 naming the first partition that differs), before any data is read;
-2. each partition is read, hashed and encoded by the card (`partitions.encode_part`) on a
-   worker, which holds one partition at a time; the client gathers the encoded columns
-   one partition at a time and `partitions.combine` builds the tables exactly as the
-   in-process engine does from whole files.
+2. each partition is read, hashed, encoded by the card (`partitions.encode_part`) and
+   counted (`partitions.counts`: the counts of `tallies`, the rows satisfying each rule)
+   on a worker, which holds one partition at a time; the client gathers the encoded
+   columns one partition at a time and `partitions.combine` builds the tables exactly as
+   the in-process engine does from whole files, and adds the counts up (`tallies.add`),
+   which the count metrics of fidelity and constraints read instead of the columns.
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -28,6 +30,7 @@ so the report is the same; a task whose workers die more often than the schedule
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import hashlib
 import logging
@@ -46,10 +49,15 @@ if TYPE_CHECKING:
     import numpy as np
     from distributed import Client, LocalCluster
 
+    from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.partitions import Layout, Part
+    from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
 
+#: what a worker sends back of a partition: its encoded columns, sha256, counts and the
+#: rows satisfying each rule (`partitions.counts`)
+_Encoded = tuple["Part", str, "Counts", "Satisfied | None"]
 _LOCAL = re.compile(r"local(?::([0-9]+))?")
 _ADDRESS = re.compile(r"[a-z][a-z0-9+.-]*://\S+")
 #: how long to try an address before saying it cannot be reached, unless the user set
@@ -153,33 +161,44 @@ class Dask:
 
     def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
         from synthgov.metrics import rows
+        from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
         from synthgov.metrics.partitions import combine, layout
+        from synthgov.metrics.tallies import add
 
         try:
             datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
             for role in ROLES:
                 self._same_schema(datasets[role])
-            parts = {role: self._encode(datasets[role], card) for role in ROLES}
+            parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         tables, defects = combine(
             card,
-            {role: [part for part, _ in parts[role]] for role in ROLES},
+            {role: [part for part, _, _, _ in parts[role]] for role in ROLES},
             {role: datasets[role].location for role in ROLES},
         )
+        categories = {c.name: c.categories for c in tables.categorical}
+        totals = {role: add([c for _, _, c, _ in parts[role]], categories) for role in ROLES}
+        rules = [r for _, _, _, r in parts["synthetic"] if r is not None]
         tables, hashes = rows.canonical(tables)
-        self._read = {role: (datasets[role], tuple(d for _, d in parts[role])) for role in ROLES}
+        self._read = {
+            role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES
+        }
         self._card, self._layout = card, layout(tables)
         return Loaded(
             tables,
             hashes,
             defects,
             files={role: datasets[role].file for role in ROLES},
-            digests={role: datasets[role].digest([d for _, d in parts[role]]) for role in ROLES},
+            digests={
+                role: datasets[role].digest([d for _, d, _, _ in parts[role]]) for role in ROLES
+            },
             shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
             search=self.search,
+            totals=totals,
+            satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
         )
 
     def search(
@@ -231,16 +250,17 @@ class Dask:
             if schema != first:
                 raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
 
-    def _encode(self, dataset: Dataset, card: Card) -> list[tuple[Part, str]]:
-        """Each partition's encoded card columns and sha256, in partition order, gathered one
-        at a time so that the workers release each as soon as it is here."""
+    def _encode(self, dataset: Dataset, card: Card, role: str) -> list[_Encoded]:
+        """Each partition's encoded card columns, sha256 and counts (`partitions.counts`),
+        in partition order, gathered one at a time so that the workers release each as soon
+        as it is here."""
         from distributed import as_completed
 
         futures = self.client.map(
-            _encode_partition, dataset.urls, dataset.shown, card=card, pure=False
+            _encode_partition, dataset.urls, dataset.shown, card=card, role=role, pure=False
         )
         position = {f.key: i for i, f in enumerate(futures)}
-        done: list[tuple[Part, str] | None] = [None] * len(futures)
+        done: list[_Encoded | None] = [None] * len(futures)
         for future in as_completed(futures):
             done[position[future.key]] = _unwrap(future.result())
             future.release()
@@ -352,11 +372,12 @@ def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
     return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
 
 
-def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _Failed:
-    """On a worker: the partition read, its sha256, and its card columns encoded."""
+def _encode_partition(url: str, shown: str, card: Card, role: str) -> _Encoded | _Failed:
+    """On a worker: the partition of table `role` read, its sha256, its card columns
+    encoded and counted."""
     import fsspec
 
-    from synthgov.metrics.partitions import encode_part
+    from synthgov.metrics.partitions import counts, encode_part
     from synthgov.metrics.tables import parse_table
 
     try:
@@ -368,7 +389,8 @@ def _encode_partition(url: str, shown: str, card: Card) -> tuple[Part, str] | _F
         return _Failed([_problem(shown, f"cannot read the partition: {_first_line(exc)}")])
     try:
         frame = parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower())
-        return encode_part(card, frame, shown), hashlib.sha256(raw).hexdigest()
+        part = encode_part(card, frame, shown)
+        return part, hashlib.sha256(raw).hexdigest(), *counts(card, part, role)
     except InputError as exc:
         return _Failed(exc.problems)
 
