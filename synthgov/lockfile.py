@@ -36,6 +36,19 @@ REFRESH = "synthgov lock"
 _PYTHON_VERSION = re.compile(r"3\.(\d{1,2})")
 _PLATFORM = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")
 _ERROR = re.compile(r"^ERROR: (.+)$", re.M)
+#: A named requirement (PEP 508 without a URL): name, extras, version specifiers and a
+#: marker. Nothing else: pip builds a path, an editable or a direct URL to read its
+#: metadata whatever `--only-binary` says (running its code), and an option line could
+#: name another index or allow source builds.
+_SPECIFIER = r"(?:===?|~=|!=|<=?|>=?)\s*[A-Za-z0-9.*+!_]+"
+_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"(?:\s*\[\s*[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*\s*\])?"
+    rf"\s*(?:\(?\s*{_SPECIFIER}(?:\s*,\s*{_SPECIFIER})*\s*\)?)?"
+    r"(?:\s*;[\w\s.'\"<>=!~()]*)?"
+)
+#: A wheel file name as the lock may name it: one line, no spaces (PEP 427 parts).
+_WHEEL = re.compile(r"[A-Za-z0-9._+!]+(?:-[A-Za-z0-9._+!]+){4,5}\.whl")
 
 
 class LockUnavailable(Exception):
@@ -84,7 +97,7 @@ def pin_of(wheel: Path) -> Pin:
     """The pin of a downloaded wheel: its name and version from the file name (PEP 427),
     its sha256 from its bytes."""
     parts = wheel.name.removesuffix(".whl").split("-")
-    if not wheel.name.endswith(".whl") or len(parts) not in (5, 6):
+    if not _WHEEL.fullmatch(wheel.name):
         raise LockUnavailable(f"pip downloaded {wheel.name}, which is not a wheel")
     digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
     name = re.sub(r"[-_.]+", "-", parts[0]).lower()
@@ -103,6 +116,12 @@ def resolve(
     """
     if not wanted:
         raise LockUnavailable("the requirements input names no package")
+    for line in wanted:
+        if not _REQUIREMENT.fullmatch(line):
+            raise LockUnavailable(
+                f"{line!r} is not a named package requirement (a name, [extras], version "
+                "specifiers): no path, URL, editable or option"
+            )
     abi = "cp" + python_version.replace(".", "")
     with tempfile.TemporaryDirectory(prefix="synthgov-lock-") as tmp:
         listed = Path(tmp) / "requirements.in"

@@ -511,3 +511,41 @@ def test_replaying_merges_does_not_parse_a_large_folder_whole_each_time(
             card = f"datasets/ds-{i:04d}/card.yaml"
             assert repository.read(each.sha, card) == f"card {i}, edited\n".encode()
     assert parsed and max(parsed) < history._LARGE_TREE, parsed
+
+
+def _tree_with_a_duplicate(repo: Path, tmp_path: Path, filler: int) -> str:
+    """A commit whose datasets/demo/ holds `card.yaml` twice (first "judged", then
+    "shipped") after `filler` other files, built byte by byte as git fsck would refuse it
+    (`duplicateEntries`) but a server that does not check objects on push keeps it."""
+
+    def blob(text: str) -> bytes:
+        (tmp_path / "blob").write_text(text)
+        return bytes.fromhex(git(repo, "hash-object", "-w", str(tmp_path / "blob")).strip())
+
+    def tree(data: bytes) -> str:
+        (tmp_path / "tree").write_bytes(data)
+        args = ("hash-object", "-t", "tree", "-w", "--literally", str(tmp_path / "tree"))
+        return git(repo, *args).strip()
+
+    entries = b"".join(b"100644 a-%04d.yaml\0" % i + blob(f"filler {i}\n") for i in range(filler))
+    entries += b"100644 card.yaml\0" + blob("judged\n") + b"100644 card.yaml\0" + blob("shipped\n")
+    demo = tree(entries)
+    datasets = tree(b"40000 demo\0" + bytes.fromhex(demo))
+    root = tree(b"40000 datasets\0" + bytes.fromhex(datasets))
+    env = ("-c", "commit.gpgsign=false", "commit-tree", root, "-m", "duplicate entries")
+    return git(repo, *env).strip()
+
+
+@pytest.mark.parametrize("filler", [0, 200], ids=["small folder", "large folder"])
+def test_a_tree_with_a_duplicate_entry_name_is_refused_not_read_one_way(
+    repo: Path, tmp_path: Path, filler: int
+) -> None:
+    """Git itself reads such a tree two ways: `git show` finds the first entry, a
+    checkout writes the last. The gate read the last in a small folder and the first in
+    a large one, so what it judged could differ from what a checkout ships; fail closed."""
+    head = _tree_with_a_duplicate(repo, tmp_path, filler)
+    if filler:
+        size = int(git(repo, "cat-file", "-s", f"{head}:datasets/demo").strip())
+        assert size >= history._LARGE_TREE
+    with Repository.open(repo) as repository, pytest.raises(GitError, match="corrupt tree"):
+        repository.read(head, CARD)

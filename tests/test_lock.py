@@ -255,3 +255,61 @@ def test_init_never_overwrites_a_lock_and_keeps_it_with_skip_existing(
     assert kept.code == 0 and f"kept {lock} (exists)" in kept.err
     assert "not written" not in kept.err
     assert lock.read_text() == "# ours\n"
+
+
+def _source_tree_that_runs_code(folder: Path, marker: Path) -> Path:
+    """A local project whose in-tree build backend writes `marker` when pip asks it for
+    metadata: it needs nothing from an index, so pip runs it offline too."""
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    (folder / "backend.py").write_text(
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        "def get_requires_for_build_wheel(config_settings=None):\n    return []\n"
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{tree}",
+        "-e {tree}",
+        "--no-binary=:all:\n{tree}",
+        "evil @ file://{tree}",
+        "--index-url https://evil.example/simple\nsynthgov",
+        "synthgov --config-settings=x=y",
+    ],
+)
+def test_lock_refuses_a_requirements_input_that_is_not_named_packages_and_runs_nothing(
+    tmp_path: Path, repo: Path, synthgov: Synthgov, monkeypatch: pytest.MonkeyPatch, line: str
+) -> None:
+    """`--only-binary=:all:` keeps pip from building what an index offers, not what a line
+    points at: a path, an editable or a direct URL is built to learn its metadata, so a
+    requirements input changed by a pull request ran its code on the machine of whoever
+    refreshed the lock. Options (another index, `--no-binary`) have no place in it either."""
+    marker = tmp_path / "marker"
+    tree = _source_tree_that_runs_code(tmp_path / "tree", marker)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "nothing-here"))
+    source = repo / ".github/synthgov-requirements.in"
+    source.parent.mkdir(parents=True)
+    source.write_text(line.format(tree=tree) + "\n")
+    result = synthgov("lock", cwd=repo)
+    assert result.code == 2, result.err
+    assert "not a named package requirement" in result.err, result.err
+    assert len(result.err.splitlines()) == 1
+    assert not marker.exists() and not (repo / LOCK).exists()
+
+
+def test_a_wheel_file_name_that_would_add_a_line_to_the_lock_is_refused(tmp_path: Path) -> None:
+    """The lock names each archive in a comment: a name an index chose with a line break
+    in it would otherwise start a line of its own (an option, a requirement) in the lock."""
+    from synthgov.lockfile import LockUnavailable, pin_of
+
+    wheel = tmp_path / "pkg-1.0\n--index-url=https:evil.example #-py3-none-any.whl"
+    wheel.write_bytes(b"PK")
+    with pytest.raises(LockUnavailable, match="not a wheel"):
+        pin_of(wheel)

@@ -320,3 +320,22 @@ artifact_sha256: {"b" * 64}
         withdrawals.withdrawal(None, None, [], [("rule", waiver)], day("2026-10-19T00:00:00Z"))
         is None
     )
+
+
+def test_status_on_a_branch_that_deletes_an_empty_merged_revocation_still_shows_the_release_revoked(
+    synthgov: Synthgov, repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A revocation.yaml that does not load withdraws the release (fail closed). An empty
+    one is no bytes, which read as "none on the base" (`base.read(p) or head.read(p)`), so
+    a branch that deleted it showed the release current again."""
+    merged(repo, monkeypatch, "1.10", "1.11", cadence=30)
+    revocation = "datasets/claims/releases/1.11/revocation.yaml"
+    (repo / revocation).write_text("")
+    commit(repo, "an empty revocation, forced onto main")
+    assert releases(status(synthgov, repo))["claims@1.11"]["state"] == "revoked"
+    git(repo, "checkout", "-qb", "hide", "main")
+    git(repo, "rm", "-q", revocation)
+    commit(repo, "forget the revocation")
+    data = status(synthgov, repo)
+    assert releases(data)["claims@1.11"]["state"] == "revoked"
+    assert data["datasets"][0]["current"] == "claims@1.10"

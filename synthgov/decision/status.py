@@ -182,7 +182,9 @@ def _is_merged(release: str, sides: Sides) -> bool:
 
 def _revocation(state: ReleaseState, head: Tree, base: Tree) -> ReleaseState:
     path = f"{Release.of(state.release).folder}/revocation.yaml"
-    raw = base.read(path) or head.read(path)  # merged evidence: as the base holds it
+    raw = base.read(path)  # merged evidence: as the base holds it (empty bytes too)
+    if raw is None:
+        raw = head.read(path)
     if raw is None:
         return state
     try:

@@ -271,6 +271,8 @@ def _parse_tree(data: bytes, oid_bytes: int) -> TreeEntries:
             if end > len(data):
                 raise ValueError
             name = data[space + 1 : nul].decode("utf-8", "surrogateescape")
+            if name in entries:  # git reads it two ways (show: the first; checkout: the last)
+                raise GitError(f"corrupt tree object in the repository: two entries named {name!r}")
             entries[name] = (data[at:space].decode("ascii"), data[nul + 1 : end].hex())
             at = end
     except (ValueError, UnicodeDecodeError):
@@ -310,15 +312,23 @@ class _LargeTree:
         return self.found[name]
 
     def _find(self, name: bytes) -> tuple[str, str] | None:
+        """The entry `name`; a second entry of that name is a corrupt tree, which git reads
+        two ways (`git show` the first, a checkout the last), so the rest is searched too."""
         data, needle = self.data, b" " + name + b"\0"
+        found: tuple[str, str] | None = None
         at = data.find(needle) if name else -1
         while at != -1:
             start = self._last_start(at)  # the entry `at` is in, if it is in its mode
             end = at + len(needle) + self.oid_bytes
             if start < at and data[start:at].isdigit() and end <= len(data):
-                return data[start:at].decode("ascii"), data[end - self.oid_bytes : end].hex()
+                if found is not None:
+                    shown = name.decode("utf-8", "replace")
+                    raise GitError(
+                        f"corrupt tree object in the repository: two entries named {shown!r}"
+                    )
+                found = data[start:at].decode("ascii"), data[end - self.oid_bytes : end].hex()
             at = data.find(needle, at + 1)
-        return None
+        return found
 
     def _last_start(self, at: int) -> int:
         """The last position at or before `at` that starts an entry."""
