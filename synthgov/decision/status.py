@@ -29,7 +29,7 @@ from synthgov.decision.contexts import release_context
 from synthgov.decision.expiry import Notice
 from synthgov.decision.findings import ReleaseResult, WaiverRef
 from synthgov.decision.review import Review
-from synthgov.decision.sides import Sides, Tree, git_sides, release_of
+from synthgov.decision.sides import Sides, Tree, git_sides, parsed, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError, MissingExtra
 from synthgov.files import governance, layout
@@ -157,11 +157,12 @@ def _view(
 
 
 def _report(release: str, raw: bytes | None) -> Report | None:
-    """The report a merged release was decided on (it loaded then: the same bytes load)."""
+    """The report a merged release was decided on (it loaded then: the same bytes load;
+    parsed by content, so a report the replay's parse cache still holds is not parsed again)."""
     if raw is None:
         return None
     try:
-        return governance.load_bytes(raw, f"{Release.of(release).folder}/report.json", Report).model
+        return parsed(raw, f"{Release.of(release).folder}/report.json", Report).model
     except InputError:
         return None
 
