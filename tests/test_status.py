@@ -4,18 +4,24 @@ revalidation, on real git repositories with real signed approvals."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from synthgov.audit import merged as merged_judgement
 from synthgov.decision.sides import working_tree
-from synthgov.decision.status import collect_tree
+from synthgov.decision.status import collect, collect_tree
+from synthgov.files import governance
 from synthgov.files.layout import Release
+from synthgov.git.history import Repository
+from synthgov.models import Report
 from tests.helpers import samples, signing
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import commit
+from tests.helpers.histories import merged
 from tests.helpers.releases import VERSIONS, add_version, revalidate, waive
 from tests.helpers.repos import make_base, on_main, write
 from tests.helpers.samples import with_metric
@@ -289,3 +295,35 @@ def test_status_groups_releases_by_dataset_once_not_once_per_dataset(
     small = _release_lookups(tmp_path, monkeypatch, 4)
     large = _release_lookups(tmp_path, monkeypatch, 16)
     assert large <= 4 * small + 8, (small, large)
+
+
+def test_a_merged_release_is_kept_as_status_shows_it_with_its_report_parsed_for_the_catalog(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay keeps of each merged release what status, the catalog and `check
+    --scheduled` show, not its whole context (before: some 240 KB per release, 1.7 GB at
+    7,000 releases): the manifest's model, the report as the bytes merged, parsed only when
+    the catalog asks for it."""
+    merged_at = merged(repo, monkeypatch, "1.10", "1.11")
+    now = datetime.now(UTC)
+    path = "datasets/claims/releases/1.10/report.json"
+    raw = (repo / path).read_bytes()  # committed as it is on disk
+    with Repository.open(repo) as opened:
+        [judged] = merged_judgement.judge(opened, "main", ["claims@1.10"], now).values()
+    assert {f.name for f in fields(judged)}.isdisjoint({"ctx", "context"})
+    assert judged.commit == merged_at["1.10"] and judged.result is not None
+    assert judged.report == raw and judged.manifest is not None
+    states = {
+        reports: {
+            r.release: r
+            for d in collect(repo, None, now, reports=reports).datasets
+            for r in d.releases
+        }
+        for reports in (False, True)
+    }
+    assert {s.merge_commit for s in states[True].values()} == set(merged_at.values())
+    assert states[False]["claims@1.10"].report is None
+    shown = states[True]["claims@1.10"].report
+    assert shown is not None and shown == governance.load_bytes(raw, path, Report).model
+    # the rest of the view does not depend on whether the reports were parsed
+    assert {r: replace(s, report=None) for r, s in states[True].items()} == states[False]

@@ -25,8 +25,10 @@ from synthgov.decision.revocations import Revocations
 from synthgov.decision.sides import Tree, kind_of, release_of
 from synthgov.decision.trust import Trust
 from synthgov.files import layout
+from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
 from synthgov.git.history import FirstParent, Repository
+from synthgov.models import Manifest, Waiver
 
 #: Audit finding kinds that mean the release was never decided at its merge.
 UNDECIDED = ("release.ungated", "audit.error")
@@ -34,13 +36,20 @@ UNDECIDED = ("release.ungated", "audit.error")
 
 @dataclass(frozen=True)
 class Judgement:
-    """One release as the audit decided it at its merge commit."""
+    """One release as the audit decided it at its merge commit, and of what it was decided
+    on only what status, the catalog and `check --scheduled` show: not its whole
+    `ReleaseContext` (its policy, card, ledgers and their documents), which, kept for every
+    merged release, grew the process by some 240 KB per release."""
 
     release: str
     commit: str  # the first-parent commit that merged the release as it is now
     at: datetime  # the clock the audit judged it at (that commit's time, at most now)
     result: ReleaseResult | None  # None: never decided (`problem` says why)
-    ctx: ReleaseContext | None = None
+    manifest: Manifest | None = None  # None: the release did not load
+    #: its report.json as merged, unparsed: only the catalog draws it, and its model is
+    #: some 400 objects per release that every garbage collection would walk again
+    report: bytes | None = None
+    waivers: tuple[Loaded[Waiver], ...] = ()  # its waivers (the notices of those ending soon)
     review: Review | None = None  # its approvals, verified while the keyring was open
     problem: tuple[str, str] | None = None  # (audit finding kind, message)
 
@@ -147,14 +156,24 @@ class _Recording(Replay):
         outcome: AuditResult,
         ctx: ReleaseContext | None = None,
     ) -> None:
-        review = None
-        if ctx is not None:
-            try:  # read now, while the merge's keyring is open (verified once, cached)
-                review = ctx.review
-            except Exception:  # the gate already blocked what it could not review
-                review = None
         key = (commit.sha, result.release)
-        self.kept[key] = Judgement(result.release, commit.sha, now, result, ctx, review)
+        if ctx is None:
+            self.kept[key] = Judgement(result.release, commit.sha, now, result)
+            return
+        try:  # read now, while the merge's keyring is open (verified once, cached)
+            review = ctx.review
+        except Exception:  # the gate already blocked what it could not review
+            review = None
+        self.kept[key] = Judgement(
+            result.release,
+            commit.sha,
+            now,
+            result,
+            ctx.manifest.model,
+            head.read(ctx.report.document.path),
+            ctx.waivers,
+            review,
+        )
 
     def budgets(self, commit: FirstParent, head: Tree, outcome: AuditResult) -> None:
         """Nothing: status reads the ledgers at HEAD."""

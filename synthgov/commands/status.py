@@ -83,7 +83,7 @@ def run(root: Path, dataset: str | None, *, fmt: str) -> int:
     if dataset is not None:
         options.slug(dataset, "DATASET")
     now = datetime.now(UTC)  # the checker's clock, read once (BRIEF §9)
-    found = collect(root, dataset, now)
+    found = collect(root, dataset, now, reports=False)  # status draws no report
     if fmt == "json":
         click.echo(
             json.dumps(

@@ -92,7 +92,7 @@ def check(
         if no_git:
             tree = working_tree(root)
             return _scheduled(tree, status.collect_tree(tree, now, enforce=enforce), now, enforce)
-        view = status.collect(root, None, now, enforce=enforce)  # HEAD's committed files
+        view = status.collect(root, None, now, enforce=enforce, reports=False)  # HEAD's files
         with Repository.open(root) as repo:
             return _scheduled(commit_tree(repo, view.head), view, now, enforce)
     if no_git:

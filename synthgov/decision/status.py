@@ -29,18 +29,19 @@ from synthgov.decision.contexts import release_context
 from synthgov.decision.expiry import Notice
 from synthgov.decision.findings import ReleaseResult, WaiverRef
 from synthgov.decision.review import Review
-from synthgov.decision.sides import Sides, Tree, git_sides, release_of
+from synthgov.decision.sides import Sides, Tree, git_sides, parsed, release_of
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError, MissingExtra
 from synthgov.files import governance, layout
 from synthgov.files.layout import Release
-from synthgov.gates import ReleaseContext
+from synthgov.files.loading import Loaded
 from synthgov.git.history import Repository
 from synthgov.inventory import CountedApproval, DatasetState, ReleaseState
-from synthgov.models import Card, Ledger, Revalidation, Revocation
+from synthgov.models import Card, Ledger, Manifest, Report, Revalidation, Revocation, Waiver
 from synthgov.models.common import format_timestamp
 
 Waived = tuple[tuple[str, WaiverRef], ...]  # (rule, waiver) of each finding a waiver relaxed
+Waivers = tuple[Loaded[Waiver], ...]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ class StatusView:
     now: datetime
     releases: list[dict[str, Any]]  # the per-release view (`status` JSON `releases`)
     datasets: list[DatasetState]
-    contexts: dict[str, ReleaseContext]  # release -> what it was judged on (when it loaded)
+    #: release -> its waivers, when it loaded (the notices of those that end soon)
+    waivers: dict[str, Waivers]
     #: waivers of approved releases and reviewer keys that expire within the policy's
     #: `expiry_warning_days` (advisory: they change no state)
     notices: list[Notice] = field(default_factory=list)
@@ -93,7 +95,7 @@ def _unjudged(release: str, rule: str, reason: str) -> tuple[dict[str, Any], Rel
 
 def _judge(
     release: str, trust: Trust, head: Tree, base: Tree
-) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
+) -> tuple[dict[str, Any], ReleaseState, Waivers | None]:
     """One release as the gate sees it now; one that cannot be judged is blocked."""
     try:
         ctx = release_context(release, trust, head, base)
@@ -105,12 +107,16 @@ def _judge(
         raise
     except Exception as exc:  # one release that cannot be judged does not hide the others
         return (*_unjudged(release, "unchecked", f"{type(exc).__name__}: {exc}"), None)
-    item, state = _view(release, result, ctx, review)
-    return item, state, ctx
+    item, state = _view(release, result, ctx.manifest.model, ctx.report.model, review)
+    return item, state, ctx.waivers
 
 
 def _view(
-    release: str, result: ReleaseResult, ctx: ReleaseContext | None, review: Review | None
+    release: str,
+    result: ReleaseResult,
+    manifest: Manifest | None,
+    report: Report | None,
+    review: Review | None,
 ) -> tuple[dict[str, Any], ReleaseState]:
     """The status entry and the state of a release from its decision."""
     blocking = sorted({f.rule for f in result.findings if f.blocks})
@@ -141,25 +147,38 @@ def _view(
         Release.of(release).version,
         result.verdict,
         tuple(blocking),
-        ctx.manifest.model if ctx is not None else None,
+        manifest,
         scores=inventory.scorecard(result),
         approvals=_counted(review) if review is not None else (),
         required=dict(required),
-        report=ctx.report.model if ctx is not None else None,
+        report=report,
     )
     return item, state
 
 
+def _report(release: str, raw: bytes | None) -> Report | None:
+    """The report a merged release was decided on (it loaded then: the same bytes load;
+    parsed by content, so a report the replay's parse cache still holds is not parsed again)."""
+    if raw is None:
+        return None
+    try:
+        return parsed(raw, f"{Release.of(release).folder}/report.json", Report).model
+    except InputError:
+        return None
+
+
 def _at_merge(
-    judged: merged.Judgement,
-) -> tuple[dict[str, Any], ReleaseState, ReleaseContext | None]:
-    """A merged release as the audit decided it at its merge commit."""
+    judged: merged.Judgement, reports: bool
+) -> tuple[dict[str, Any], ReleaseState, Waivers | None]:
+    """A merged release as the audit decided it at its merge commit (with its report's
+    model only when `reports`: only the catalog draws it)."""
     if judged.result is None:
         kind, message = judged.problem or ("audit.error", "no decision")
         item, state = _unjudged(judged.release, kind, message)
         return item, state, None
-    item, state = _view(judged.release, judged.result, judged.ctx, judged.review)
-    return item, state, judged.ctx
+    report = _report(judged.release, judged.report) if reports else None
+    item, state = _view(judged.release, judged.result, judged.manifest, report, judged.review)
+    return item, state, judged.waivers if judged.manifest is not None else None
 
 
 def _waived(result: ReleaseResult) -> Waived:
@@ -295,11 +314,14 @@ def _listing(head: Tree, dataset: str | None) -> tuple[list[str], set[str]]:
     return releases, names
 
 
-def collect(root: Path, dataset: str | None, now: datetime, *, enforce: bool = True) -> StatusView:
+def collect(
+    root: Path, dataset: str | None, now: datetime, *, enforce: bool = True, reports: bool = True
+) -> StatusView:
     """Every dataset (or one) and its releases at HEAD: merged ones as the audit judged
     them at their merge, the others as the gate judges them now against the default base
     (`enforce`: whether missing approvals block those, as `check` without
-    `--allow-missing-approvals`)."""
+    `--allow-missing-approvals`; `reports`: whether the merged releases' states carry
+    their report, which only the catalog draws)."""
     with Repository.open(root) as repo:
         try:
             base = repo.default_base()
@@ -326,6 +348,7 @@ def collect(root: Path, dataset: str | None, now: datetime, *, enforce: bool = T
             names,
             at_merge,
             now,
+            reports,
         )
 
 
@@ -347,15 +370,16 @@ def _gather(
     names: set[str],
     at_merge: dict[str, merged.Judgement],
     now: datetime,
+    reports: bool = True,
 ) -> StatusView:
     """The view from each release's judgement: at its merge when `at_merge` holds it,
     else now."""
-    found, states, contexts, waived = [], {}, {}, {}
+    found, states, loaded, waived = [], {}, {}, {}
     with trust.verifier:
         for release in releases:
             judged = at_merge.get(release)
             if judged is not None:
-                item, state, ctx = _at_merge(judged)
+                item, state, waivers = _at_merge(judged, reports)
                 item["judged"] = {
                     "as": "merged",
                     "commit": judged.commit,
@@ -364,14 +388,14 @@ def _gather(
                 state = replace(state, merge_commit=judged.commit, judged_at=judged.at)
                 waived[release] = _waived(judged.result) if judged.result else ()
             else:
-                item, state, ctx = _judge(release, trust, head, base)
+                item, state, waivers = _judge(release, trust, head, base)
                 item["judged"] = {"as": "now", "commit": None, "at": format_timestamp(now)}
                 state = replace(state, judged_at=now)
                 waived[release] = ()  # judged now: an expired waiver already blocks
             found.append(item)
             states[release] = state
-            if ctx is not None:
-                contexts[release] = ctx
+            if waivers is not None:
+                loaded[release] = waivers
     of_dataset: dict[str, list[str]] = {}  # grouped once: not every release per dataset
     for release in releases:
         of_dataset.setdefault(Release.of(release).dataset, []).append(release)
@@ -402,9 +426,9 @@ def _gather(
         notice
         for state in datasets
         for release in state.releases
-        if release.is_approved and release.release in contexts
-        for notice in expiry.waivers(release.release, contexts[release.release].waivers, now, days)
+        if release.is_approved and release.release in loaded
+        for notice in expiry.waivers(release.release, loaded[release.release], now, days)
     ]
     notices += expiry.keys(trust.registry, now, days, layout.REVIEWERS)
     minimum = trust.policy.model.charts.min_cell_count
-    return StatusView(refs[0], refs[1], now, found, datasets, contexts, notices, minimum)
+    return StatusView(refs[0], refs[1], now, found, datasets, loaded, notices, minimum)
