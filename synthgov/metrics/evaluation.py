@@ -78,8 +78,6 @@ def evaluate(
             real or holdout table, a value the card's type cannot hold there, a column
             without values, or a constraint that does not fit the card.
     """
-    import numpy as np
-
     from synthgov.content import derive_seed
     from synthgov.metrics import (
         aggregates,
@@ -148,7 +146,7 @@ def evaluate(
                 "rows": loaded.shapes[role][0],
                 "columns": loaded.shapes[role][1],
                 "fingerprint": fingerprints[role],
-                "distinct_rows": len(np.unique(hashes[role])),
+                "distinct_rows": len(rows.distinct(hashes[role])),
                 **({"sketch": rows.sketch(hashes[role])} if role == "synthetic" else {}),
             }
             for role in ROLES

@@ -89,9 +89,22 @@ def fingerprint(tables: Tables, hashes: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def distinct(hashes: np.ndarray) -> np.ndarray:
+    """The distinct row hashes, ascending. `canonical`'s hashes are sorted already: two
+    linear passes then, where `np.unique` would hash them again (2 s at 3 x 1M rows)."""
+    if len(hashes) == 0:
+        return hashes
+    if not np.all(hashes[1:] >= hashes[:-1]):
+        hashes = np.sort(hashes)
+    first = np.empty(len(hashes), dtype=bool)
+    first[0] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
+    return hashes[first]
+
+
 def sketch(hashes: np.ndarray, size: int = SKETCH_SIZE) -> list[str]:
     """The `size` smallest distinct row hashes, as 16-digit hex, ascending."""
-    return [f"{int(h):016x}" for h in np.unique(hashes)[:size]]
+    return [f"{int(h):016x}" for h in distinct(hashes)[:size]]
 
 
 def canonical(tables: Tables) -> tuple[Tables, dict[str, np.ndarray]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from synthgov.content import SKETCH_SIZE, derive_seed, shared_rows
 from synthgov.metrics import rows
@@ -79,3 +81,19 @@ def test_the_seed_follows_from_the_three_fingerprints() -> None:
     assert seed == derive_seed("1" * 64, "2" * 64, "3" * 64)
     assert 0 <= seed < 2**32
     assert seed != derive_seed("1" * 64, "3" * 64, "2" * 64)  # the roles matter
+
+
+@given(st.lists(st.integers(0, 2**64 - 1), max_size=300), st.integers(1, 40))
+def test_distinct_hashes_and_the_sketch_of_sorted_hashes_are_numpys_unique(
+    values: list[int], repeat: int
+) -> None:
+    """The report's `distinct_rows` and sketch take linear passes over the canonical
+    (sorted) hashes instead of `np.unique`: the same values, duplicates and the empty
+    table included."""
+    hashes = np.repeat(np.array(values, dtype=np.uint64), repeat % 3 + 1)
+    assert np.array_equal(rows.distinct(hashes), np.unique(hashes))  # in any order
+    hashes = np.sort(hashes)  # as `canonical` gives them
+    assert np.array_equal(rows.distinct(hashes), np.unique(hashes))
+    size = repeat
+    expected = [f"{int(h):016x}" for h in np.unique(hashes)[:size]]
+    assert rows.sketch(hashes, size) == expected
