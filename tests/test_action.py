@@ -22,26 +22,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 
 from tests.helpers import ROOT
+from tests.helpers.action import run_install_step, step_script
 from tests.helpers.git import git, merge, sha
 from tests.helpers.repos import add_release, make_base
 from tests.helpers.samples import RELEASE, with_metric
-
-BIN = Path(sys.executable).parent
-
-
-def step_script(needle: str) -> str:
-    action = yaml.safe_load((ROOT / "action.yml").read_text())
-    [step] = [s for s in action["runs"]["steps"] if needle in s.get("run", "")]
-    assert step["shell"] == "bash"
-    run: str = step["run"]
-    return run
-
-
-def install_step() -> str:
-    return step_script("pip install")
 
 
 def tiny_wheel(folder: Path) -> Path:
@@ -71,24 +57,8 @@ def install(tmp_path: Path, lock: str | None) -> tuple[subprocess.CompletedProce
     requirements = tmp_path / "synthgov-requirements.txt"
     if lock is not None:
         requirements.write_text(lock)
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "RUNNER_TEMP": str(runner_temp),
-        "REQUIREMENTS": str(requirements),
-        "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheels),
-    }
-    done = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", install_step()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done, runner_temp / "synthgov-venv"
+    offline = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}
+    return run_install_step(tmp_path, requirements, offline, timeout=300)
 
 
 def installed(venv: Path) -> bool:

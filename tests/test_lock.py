@@ -19,15 +19,14 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from packaging.tags import sys_tags
 
 from synthgov import __version__
 from synthgov.lockfile import RUNNER_PLATFORMS, RUNNER_PYTHON
 from tests.helpers import ROOT
+from tests.helpers.action import run_install_step
 from tests.helpers.cli import Synthgov
 
-BIN = Path(sys.executable).parent
 HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
 #: This machine's wheel platforms (the install tests install here, not on the runner).
 HOST = tuple(dict.fromkeys(t.platform for t in sys_tags() if t.platform != "any"))
@@ -110,24 +109,8 @@ def pins(lock: Path) -> dict[str, tuple[str, str, str]]:
 
 def install_with_the_action(tmp_path: Path, requirements: Path) -> tuple[int, str, Path]:
     """The synthgov action's install step, run as GitHub runs it, on this Python."""
-    action = yaml.safe_load((ROOT / "action.yml").read_text())
-    [step] = [s for s in action["runs"]["steps"] if "pip install" in s.get("run", "")]
-    runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "RUNNER_TEMP": str(runner_temp),
-        "REQUIREMENTS": str(requirements),
-    }
-    done = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return done.returncode, done.stdout + done.stderr, runner_temp / "synthgov-venv"
+    done, venv = run_install_step(tmp_path, requirements)
+    return done.returncode, done.stdout + done.stderr, venv
 
 
 @pytest.mark.slow

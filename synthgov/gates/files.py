@@ -23,7 +23,8 @@ MERGED_FIXED = ("manifest", "report", "revocation", "revalidation")
 KEPT = ("card", "ledger", "policy", "reviewers")
 
 
-def _block(rule: str, path: str, message: str, fix: str | None = None) -> Finding:
+def block(rule: str, path: str, message: str, fix: str | None = None) -> Finding:
+    """A hard error of the files gate on line 1 of `path` (a whole-file problem)."""
     return Finding(
         gate="files",
         rule=rule,
@@ -55,7 +56,7 @@ def invalid(exc: InputError, rule: str = "files.invalid") -> list[Finding]:
 
 def unknown(path: str) -> Finding:
     """A file under a governed folder that the layout does not place."""
-    return _block("files.unknown", path, "not a governance file (see docs/files/ for the layout)")
+    return block("files.unknown", path, "not a governance file (see docs/files/ for the layout)")
 
 
 def card_findings(loaded: Loaded, policy: Loaded[Policy]) -> list[Finding]:  # type: ignore[type-arg]
@@ -74,12 +75,12 @@ def deleted(path: str, kind: str) -> Finding | None:
     """The finding for deleting a file outside any release, or None when that is allowed."""
     if kind not in KEPT:
         return None
-    return _block("files.deleted", path, f"{path} is deleted; governance history is append-only")
+    return block("files.deleted", path, f"{path} is deleted; governance history is append-only")
 
 
 def removed_from_release(path: str) -> Finding:
     """A release's file deleted: a merged release is revoked, never removed."""
-    return _block(
+    return block(
         "files.deleted", path, f"{path} is deleted; a merged release is revoked, never removed"
     )
 
@@ -87,7 +88,7 @@ def removed_from_release(path: str) -> Finding:
 def record_deleted(path: str) -> Finding:
     """A revalidation record deleted: what it says (a failed one withdraws the release for
     good) is part of the governance history, which is never deleted."""
-    return _block(
+    return block(
         "files.deleted",
         path,
         f"{path} is deleted; a revalidation record is part of the governance history "
@@ -99,7 +100,7 @@ def record_deleted(path: str) -> Finding:
 
 def changed_after_merge(path: str) -> Finding:
     """A release's fixed file (`MERGED_FIXED`) rewritten after the release reached the base."""
-    return _block(
+    return block(
         "files.changed",
         path,
         f"{path} is changed, but its release is on the base already: "

@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from synthgov.decision.findings import Finding, Severity
+from synthgov.decision.findings import Finding
 from synthgov.files.loading import Loaded
+from synthgov.gates import files
 from synthgov.models import Card, Policy, Report
 
 RULE = "files.report_page"
@@ -27,16 +28,7 @@ _FIX = (
 
 
 def _block(path: str, message: str) -> Finding:
-    return Finding(
-        gate="files",
-        rule=RULE,
-        severity=Severity.ERROR,
-        message=message,
-        file=path,
-        line=1,
-        enforcement="hard",
-        fix=_FIX,
-    )
+    return files.block(RULE, path, message, _FIX)
 
 
 def check(
