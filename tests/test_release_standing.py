@@ -17,7 +17,7 @@ from synthgov.decision.findings import WaiverRef
 from synthgov.files import governance
 from synthgov.models import Revalidation, Revocation
 from tests.helpers import samples
-from tests.helpers.cli import Synthgov, as_json, audit, check
+from tests.helpers.cli import Synthgov, as_json, audit_verdicts, check
 from tests.helpers.git import commit, git
 from tests.helpers.histories import (
     DETECTION,
@@ -38,12 +38,7 @@ from tests.helpers.releases import add_version, revalidate
 
 def agree_with_the_audit(synthgov: Synthgov, repo: Path, data: dict[str, Any]) -> None:
     """Each merged release's verdict in `status` is the audit's decision at its merge."""
-    _, document = audit(synthgov, repo)
-    decided = {
-        (r["release"], d["commit"]): d["verdict"]
-        for r in document["releases"]
-        for d in r["decisions"]
-    }
+    decided = audit_verdicts(synthgov, repo)
     for item in data["releases"]:
         assert item["judged"]["as"] == "merged"
         assert decided[(item["release"], item["judged"]["commit"])] == item["verdict"]

@@ -12,7 +12,7 @@ import pytest
 
 from synthgov.audit import merged as merged_judgement
 from synthgov.git.history import FirstParent
-from tests.helpers.cli import Synthgov, audit
+from tests.helpers.cli import Synthgov, audit_verdicts
 from tests.helpers.git import git, merge
 from tests.helpers.histories import (
     DETECTION,
@@ -187,11 +187,6 @@ def test_a_revoked_artifact_shipped_again_is_blocked_at_its_merge_as_the_audit_s
     assert shown["claims@1.12"][0] == "blocked"
     assert "policy.revoked_artifact" in shown["claims@1.12"][1]
     assert data["datasets"][0]["current"] == "claims@1.10"
-    _, document = audit(synthgov, repo)
-    decided = {
-        (r["release"], d["commit"]): d["verdict"]
-        for r in document["releases"]
-        for d in r["decisions"]
-    }
+    decided = audit_verdicts(synthgov, repo)
     for item in data["releases"]:
         assert decided[(item["release"], item["judged"]["commit"])] == item["verdict"]

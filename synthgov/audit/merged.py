@@ -143,8 +143,7 @@ class _Recording(Replay):
         return found
 
     def trust(self, parent: str, now: datetime) -> Trust:
-        trust = super().trust(parent, now)  # report pages judge no release: not drawn
-        return replace(trust, revocations=self.revocations, check_pages=False)
+        return replace(super().trust(parent, now), revocations=self.revocations)
 
     def record(
         self,

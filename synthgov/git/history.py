@@ -818,14 +818,10 @@ class Repository:
             InputError: the folder or one on the way is a symbolic link or a submodule.
         """
         folder = prefix.strip("/")
-        entry = self._entry(commit, folder)
-        if entry is None:
+        tree = self._folder_tree(commit, folder)
+        if tree is None:
             return []
-        if entry[0] in (_SYMLINK, _GITLINK):
-            _check_mode(folder, entry[0])
-        if entry[0] != _TREE:
-            return []
-        return sorted(_utf8(f"{folder}/{p}") for p in self._named_under(entry[1], name))
+        return sorted(_utf8(f"{folder}/{p}") for p in self._named_under(tree, name))
 
     def _named_under(self, oid: str, name: str) -> tuple[str, ...]:
         key = (oid, name)
@@ -852,16 +848,10 @@ class Repository:
             InputError: the folder or one on the way is a symbolic link or a submodule.
         """
         folder = prefix.strip("/")
-        tree = self._tree(self._root_tree(commit))
-        if folder:
-            entry = self._entry(commit, folder)
-            if entry is None:
-                return []
-            if entry[0] in (_SYMLINK, _GITLINK):
-                _check_mode(folder, entry[0])
-            if entry[0] != _TREE:
-                return []
-            tree = self._tree(entry[1])
+        oid = self._folder_tree(commit, folder)
+        if oid is None:
+            return []
+        tree = self._tree(oid)
         found: list[str] = []
         stack = [(f"{folder}/" if folder else "", tree)]
         while stack:
@@ -872,6 +862,22 @@ class Repository:
                 else:
                     found.append(_utf8(here + name))
         return sorted(found)
+
+    def _folder_tree(self, commit: str, folder: str) -> str | None:
+        """The tree id of `folder` at `commit` (the root's for ""); None when it is absent
+        or not a folder.
+
+        Raises:
+            InputError: the folder or one on the way is a symbolic link or a submodule.
+        """
+        if not folder:
+            return self._root_tree(commit)
+        entry = self._entry(commit, folder)
+        if entry is None:
+            return None
+        if entry[0] in (_SYMLINK, _GITLINK):
+            _check_mode(folder, entry[0])
+        return entry[1] if entry[0] == _TREE else None
 
     def _entry(self, commit: str, path: str) -> tuple[str, str] | None:
         """(mode, id) of `path` in `commit`, walking one folder at a time; None when absent."""

@@ -19,7 +19,7 @@ value that does not fit the type counts as missing for the other metrics.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -144,13 +144,7 @@ def encode(
         InputError: a card column missing from the real or holdout table, a value there
             that the card's type cannot hold, or a column without any value in any table.
     """
-    for role in ("real", "holdout"):
-        absent = [c.name for c in card.columns if c.name not in frames[role].columns]
-        if absent:
-            raise InputError.at(
-                names[role],
-                f"the card's column(s) {_listing(absent)} are missing from the {role} table",
-            )
+    require_card_columns(card, {role: frames[role].columns for role in ROLES}, names)
     synthetic = frames["synthetic"]
     card_names = [c.name for c in card.columns]
     present = set(map(str, synthetic.columns))
@@ -208,6 +202,24 @@ def failure(name: str, kind: ColumnType, bad: list[Any]) -> str:
 def is_numeric(kind: ColumnType) -> bool:
     """Whether columns of card type `kind` are encoded as float64 numbers (else as codes)."""
     return _is_numeric(kind)
+
+
+def require_card_columns(
+    card: Card, columns: Mapping[str, Container[str]], names: Mapping[str, str]
+) -> None:
+    """Raise unless the real and holdout tables (role -> their column names) hold every
+    card column; a synthetic table may lack one, which the schema family reports.
+
+    Raises:
+        InputError: the first of those tables that lacks one, naming the columns.
+    """
+    for role in ("real", "holdout"):
+        absent = [c.name for c in card.columns if c.name not in columns[role]]
+        if absent:
+            raise InputError.at(
+                names[role],
+                f"the card's column(s) {_listing(absent)} are missing from the {role} table",
+            )
 
 
 def _listing(names: list[str]) -> str:

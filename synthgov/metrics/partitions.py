@@ -29,6 +29,7 @@ from synthgov.metrics.encoding import (
     convert,
     failure,
     is_numeric,
+    require_card_columns,
 )
 from synthgov.metrics.tallies import Counts, columns_of, count
 from synthgov.models.card import Card
@@ -119,15 +120,7 @@ def combine(
         InputError: what `encoding.encode` raises, for the same tables.
     """
     first = {role: parts[role][0].columns for role in ROLES}
-    for role in ("real", "holdout"):
-        absent = [c.name for c in card.columns if c.name not in first[role]]
-        if absent:
-            shown = ", ".join(repr(printable(n)) for n in absent[:5])
-            more = f" and {len(absent) - 5} more" if len(absent) > 5 else ""
-            raise InputError.at(
-                names[role],
-                f"the card's column(s) {shown}{more} are missing from the {role} table",
-            )
+    require_card_columns(card, first, names)
     present = set(first["synthetic"])
     card_names = [c.name for c in card.columns]
     prohibited = set(card.prohibited_columns)

@@ -114,6 +114,16 @@ def audit(synthgov: Synthgov, repo: Path, *args: str) -> tuple[int, dict[str, An
     return result.code, json.loads(result.out)
 
 
+def audit_verdicts(synthgov: Synthgov, repo: Path) -> dict[tuple[str, str], str]:
+    """(release, commit) -> the verdict `synthgov audit` decided for it there."""
+    _, document = audit(synthgov, repo)
+    return {
+        (r["release"], d["commit"]): d["verdict"]
+        for r in document["releases"]
+        for d in r["decisions"]
+    }
+
+
 def release_new_args(
     dataset: str, version: str, synthetic: str, data: Mapping[str, Path]
 ) -> list[str]:
