@@ -242,6 +242,33 @@ def test_negative_or_fractional_counts_in_an_interval_are_refused(
     )
 
 
+@pytest.mark.parametrize("metric", ["privacy.exact_copy_excess", "privacy.singling_out_excess"])
+def test_counts_inflated_beyond_the_tables_rows_are_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str], metric: str
+) -> None:
+    """Ten times the successes over ten times the trials keep the value and narrow the
+    interval about threefold, which can turn a failing or inconclusive excess into a
+    pass; an excess's trials are rows of its tables, so they can never be more."""
+
+    def inflate(report: dict[str, Any]) -> None:
+        found = entry(report, metric)
+        rows = report["inputs"]["real"]["rows"]
+        attack = round(found["value"] * rows)
+        found["interval"] = {
+            "kind": "newcombe",
+            "successes": [10 * max(attack, 0), 10 * max(-attack, 0)],
+            "trials": [10 * rows, 10 * rows],
+        }
+        found["value"] = (10 * max(attack, 0) - 10 * max(-attack, 0)) / (10 * rows)
+
+    tweak(repo, inflate)
+    code, data = check(repo, capsys)
+    counts = findings(data)["integrity.counts"]
+    assert code == 1 and counts["severity"] == "error"
+    assert counts["message"].startswith(f"{metric} counts [")
+    assert counts["file"] == REPORT
+
+
 def test_a_report_without_the_overall_constraint_validity_is_blocked(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

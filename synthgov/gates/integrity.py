@@ -125,6 +125,7 @@ _COUNTED = {
     "privacy.near_copy_excess": ("synthetic", "holdout"),
     "privacy.linkability_excess": ("real", "holdout"),
     "privacy.inference_excess": ("real", "holdout"),
+    "privacy.singling_out_excess": ("real", "holdout"),
 }
 
 

@@ -350,16 +350,22 @@ def _singling_out_excess(
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
         (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
+    interval: dict[str, object] = {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size}
+    if var_attack + var_control == 0:
+        # the jackknife collapses when no leave-one-out changes the counts (nobody singled
+        # out, or everybody): a zero-width interval would claim certainty from one table,
+        # so the two shares get Newcombe's interval, which is wide at 0 and at 1
+        interval = {"kind": "newcombe", "successes": [attack, control], "trials": [size, size]}
     return estimate(
         "privacy.singling_out_excess",
         (attack - control) / size,
-        {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size},
+        interval,
         low=-1.0,
         n=size,
         method=f"anonymeter 1.1.0 multivariate singling out, control = holdout: share of {size} train records "
         f"that one of the {len(cols)} queries singles out (matches it and no other) less the same share "
         "of as many holdout records (no deduplication, no size correction); ci: jackknife over the "
-        "records of both tables, normal",
+        "records of both tables, normal (Newcombe's when the jackknife's variance is 0)",
         extra={
             "attack_share": attack / size,
             "control_share": control / size,

@@ -414,3 +414,24 @@ def test_singling_out_tables_sort_as_a_stable_argsort_and_deduplicate_exactly() 
             expected = np.argsort(column, kind="stable")
             assert table.order[k].tolist() == expected.tolist()
             assert table.sorted[k].tolist() == column[expected].tolist()
+
+
+def test_a_table_where_nobody_is_singled_out_still_gets_an_interval_of_some_width() -> None:
+    """Every training and holdout record has a twin, so no query singles anyone out and
+    the jackknife's variance is 0: a zero-width interval at 0 would pass a strict gate on
+    certainty it does not have. Newcombe's interval of the two shares (0 of n each) is
+    as wide as n rows allow."""
+    twice = ["a", "b", "c", "d", "e"] * 2
+    tables = make_tables(
+        {
+            "p": ("categorical", twice * 20, twice * 20, twice * 20),
+            "q": ("categorical", ["x", "y"] * 100, ["x", "y"] * 100, ["x", "y"] * 100),
+        }
+    )
+    out = measure(tables, Context(), card_for({"p": "categorical", "q": "categorical"}))
+    [excess] = [m for m in out if m.id == "privacy.singling_out_excess"]
+    assert excess.value == 0.0 and excess.extra["attack_share"] == 0.0
+    assert excess.interval == {"kind": "newcombe", "successes": [0, 0], "trials": [200, 200]}
+    lower, upper = excess.ci
+    assert lower < 0 < upper
+    assert upper == pytest.approx(wilson(0, 200).value + wilson(0, 200).error, rel=1e-9)
