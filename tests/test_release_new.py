@@ -369,3 +369,26 @@ def test_a_negative_evaluation_seed_is_refused_by_evaluate_with_one_line(
     [line] = result.err.splitlines()
     assert "--seed" in line and "-1 is not in the range" in line
     assert not out.exists()
+
+
+def test_evaluate_previews_each_failing_rule_in_the_words_check_then_uses(
+    synthgov: Synthgov, repo: Path, data: dict[str, Path], tmp_path: Path
+) -> None:
+    """`evaluate` composed its own preview line (figures without the bound's confidence,
+    no alternative, no "likely fails"), so the author read one thing and the gate said
+    another; both now come from `gates.metrics.explain`."""
+    evaluated = synthgov(
+        "evaluate", "--card", "datasets/claims/card.yaml", "--real", str(data["train"]),
+        "--holdout", str(data["holdout"]), "--synthetic", str(data["leaky"]),
+        "-o", str(tmp_path / "report.json"), cwd=repo,
+    )  # fmt: skip
+    assert evaluated.code == 0, evaluated.err
+    preview = next(
+        line for line in evaluated.err.splitlines() if "privacy.near_copy_excess (" in line
+    )
+    assert preview.startswith("fail: privacy.near_copy_excess (confidential): ")
+    said = preview.split(": ", 1)[1].split(": ", 1)[1]
+    released = synthgov(*release_new(data, "-q", table="leaky"), cwd=repo)
+    assert released.code == 0, released.err
+    [shown] = [x for x in stdout_lines(released) if x.startswith("  privacy.near_copy_excess")]
+    assert said in shown and "interval [" in said and "each bound" in said

@@ -132,7 +132,7 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
     """On stderr: the metric rules the repository's policy would fail or find inconclusive
     for this card's classification (what `check` will say of them)."""
     from synthgov.decision.rules import Ruling
-    from synthgov.gates.metrics import not_applicable, score
+    from synthgov.gates.metrics import explain, not_applicable, score
     from synthgov.models import Report
 
     scored = score(policy, card, Report.model_validate(report), card.model.classification)
@@ -147,16 +147,8 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
         click.echo(f"every metric rule of the policy passes for a {tier} card", err=True)
         return
     for item in shown:
-        judged = item.primary
-        value = "missing" if judged.value is None else f"{judged.value:.4g}"
-        if judged.interval is not None:
-            value += f" [{judged.interval[0]:.4g}, {judged.interval[1]:.4g}]"
-        rows = f"; about {judged.needs:,} rows would decide it" if judged.needs else ""
         click.echo(
-            f"{item.decision.value}: {item.rule.rule_id} {value} "
-            f"({item.rule.rule.op} {item.rule.threshold:g}, margin {item.rule.margin:g}, "
-            f"{tier}){rows}",
-            err=True,
+            f"{item.decision.value}: {item.rule.rule_id} ({tier}): {explain(item)}", err=True
         )
 
 

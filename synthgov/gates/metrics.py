@@ -252,6 +252,32 @@ def _describe(
     return text
 
 
+def explain(scored: Scored) -> str:
+    """What `check` says of a rule that does not pass, and `evaluate` previews: one text,
+    so the preview never reads differently from the gate."""
+    current, rule, judged = scored.rule, scored.rule.rule, scored.primary
+    if judged.value is None and judged.reason is not None:  # too few rows to measure it at all
+        where = f" ({judged.where})" if judged.where else ""
+        more = f"; about {judged.needs:,} rows would measure it" if judged.needs else ""
+        return f"inconclusive: {rule.metric}{where} could not be measured: {judged.reason}{more}"
+    if judged.value is None:
+        return f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
+    if judged.reason is not None:  # an entry that cannot be judged as it stands
+        return f"{rule.metric} {judged.reason}"
+    confidence = 100 * (1 - scored.alpha)
+    message = _describe(rule.metric, judged, rule.op, current.threshold, current.margin, confidence)
+    if rule.alternative is not None and current.alternative is not None:
+        message += f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
+    if scored.decision is not Ruling.INCONCLUSIVE:
+        return message
+    needs = judged.needs if scored.alternative is None else None
+    rows = f"n = {judged.n:,}" if judged.n else "this size"
+    more = f"; about {needs:,} rows per table would decide it" if needs else ""
+    if judged.likely_fails:
+        more = "; the estimate is beyond the margin already: more rows would likely make it fail"
+    return f"inconclusive at {rows}: {message}{more}"
+
+
 def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     decision = scored.decision
     if decision is Ruling.PASS:
@@ -262,19 +288,13 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
     severity = _severity(current.enforcement)
     outcome: str | None = decision.value
     tier = ctx.policy.model.tiers.for_classification(ctx.classification)
-    confidence = 100 * (1 - scored.alpha)
-    fix = rule.fix
-    if judged.value is None and judged.reason is not None:  # too few rows to measure it at all
-        observed: float | str | None = None
-        where = f" ({judged.where})" if judged.where else ""
-        more = f"; about {judged.needs:,} rows would measure it" if judged.needs else ""
-        message = f"inconclusive: {rule.metric}{where} could not be measured: {judged.reason}{more}"
+    message, fix = explain(scored), rule.fix
+    observed: float | str | None = judged.value
+    if judged.value is None and judged.reason is not None:
         fix = "Evaluate on more rows, or ask for a waiver."
         if tier.inconclusive == "warn" and severity is Severity.ERROR:
             severity = Severity.WARNING
     elif judged.value is None:
-        message = f"the report has no {rule.metric} metric; the policy needs it (a missing metric never passes)"
-        observed = None
         reason = not_applicable(rule.metric, ctx.card.model)
         if reason is not None and ctx.base_card is not None:
             reason = not_applicable(rule.metric, ctx.base_card)
@@ -282,32 +302,15 @@ def _rule_finding(ctx: ReleaseContext, scored: Scored) -> Finding | None:
             message = f"{rule.metric} is not measured: {reason}; the rule does not apply"
             severity = Severity.WARNING
             outcome = None  # no decision: nothing to decide on
-    elif judged.reason is not None:  # an entry that cannot be judged as it stands
-        observed = judged.value
-        message = f"{rule.metric} {judged.reason}"
+    elif judged.reason is not None:
         fix = "Re-run `synthgov evaluate` (or `release new`) with this version of synthgov."
-    else:
-        message = _describe(
-            rule.metric, judged, rule.op, current.threshold, current.margin, confidence
-        )
-        if rule.alternative is not None and current.alternative is not None:
-            message += (
-                f" (or {rule.alternative.metric} {rule.alternative.op} {current.alternative:g})"
-            )
-        observed = judged.value
-        if decision is Ruling.INCONCLUSIVE:
-            needs = judged.needs if scored.alternative is None else None
-            rows = f"n = {judged.n:,}" if judged.n else "this size"
-            more = f"; about {needs:,} rows per table would decide it" if needs else ""
-            if judged.likely_fails:
-                more = "; the estimate is beyond the margin already: more rows would likely make it fail"
-            message = f"inconclusive at {rows}: {message}{more}"
-            fix = (
-                "Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
-                "are small), or ask for a waiver; " + (rule.fix or "")
-            ).strip("; ")
-            if tier.inconclusive == "warn" and severity is Severity.ERROR:
-                severity = Severity.WARNING
+    elif decision is Ruling.INCONCLUSIVE:
+        fix = (
+            "Evaluate on more rows (a larger synthetic table, and train and holdout tables if they "
+            "are small), or ask for a waiver; " + (rule.fix or "")
+        ).strip("; ")
+        if tier.inconclusive == "warn" and severity is Severity.ERROR:
+            severity = Severity.WARNING
     return Finding(
         gate=current.rule_id.split(".", 1)[0],
         rule=current.rule_id,

@@ -350,7 +350,10 @@ def _singling_out_excess(
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
         (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
-    interval: dict[str, object] = {"kind": "normal", "se": math.sqrt(var_attack + var_control) / size}
+    interval: dict[str, object] = {
+        "kind": "normal",
+        "se": math.sqrt(var_attack + var_control) / size,
+    }
     if var_attack + var_control == 0:
         # the jackknife collapses when no leave-one-out changes the counts (nobody singled
         # out, or everybody): a zero-width interval would claim certainty from one table,
