@@ -27,6 +27,7 @@ from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
+from synthgov.models.report import extra
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
@@ -123,15 +124,13 @@ def levels(
         )
         for condition in conditions:
             for _, metric in entries(condition, report):
-                has_interval = (
-                    getattr(metric, "interval", None) is not None or metric.ci is not None
-                )
+                has_interval = extra(metric, "interval") is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
                     grouped = (
                         condition.metric.startswith("subgroup.")
                         and metric.column in card.subgroup_columns
                     )
-                    group = str(getattr(metric, "group", None)) if grouped else ""
+                    group = str(extra(metric, "group")) if grouped else ""
                     found = groups.setdefault(current.rule_id, {})
                     found.setdefault((condition.metric, metric.column), set()).add(group)
                     weights[current.rule_id] = current.rule.weight
