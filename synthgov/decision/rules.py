@@ -132,11 +132,28 @@ def _label(metric: Metric) -> str | None:
     return str(rule) if rule is not None else None
 
 
+#: The last report indexed and its index: a scorecard asks for the entries of each of its
+#: conditions twice (levels, then judging). The report is kept alive here, so `is` cannot
+#: mistake a new one for it.
+_INDEXED: list[tuple[Report, dict[str, list[tuple[int, Metric]]]]] = []
+
+
+def _by_id(report: Report) -> dict[str, list[tuple[int, Metric]]]:
+    """The report's entries by metric id, in report order."""
+    if _INDEXED and _INDEXED[0][0] is report:
+        return _INDEXED[0][1]
+    index: dict[str, list[tuple[int, Metric]]] = {}
+    for i, metric in enumerate(report.metrics):
+        index.setdefault(metric.id, []).append((i, metric))
+    _INDEXED[:] = [(report, index)]
+    return index
+
+
 def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
     """The report entries a condition judges: for `constraints.validity` the overall share
     only (every row rule at once), never each constraint's, which is never lower: a
     report without the overall entry lacks the metric."""
-    found = [(i, m) for i, m in enumerate(report.metrics) if m.id == condition.metric]
+    found = list(_by_id(report).get(condition.metric, ()))
     if condition.metric == "constraints.validity":
         found = [(i, m) for i, m in found if extra(m, "rule") is None]
     return found
