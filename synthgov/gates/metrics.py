@@ -37,10 +37,33 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
     return rules_for(ctx.policy, ctx.card, ctx.classification)
 
 
+#: `rules_for`'s answers by the policy and card objects they come from (each loaded once
+#: per content, frozen): the releases of a dataset share them, in an audit a thousand
+#: times. The objects are kept here, so `is` cannot mistake new ones for them.
+_RULES: dict[
+    tuple[int, int, Classification],
+    tuple[Loaded[Policy], Loaded[Card], list[tuple[EffectiveRule, str, int | None]]],
+] = {}
+
+
 def rules_for(
     policy: Loaded[Policy], card: Loaded[Card], classification: Classification
 ) -> list[tuple[EffectiveRule, str, int | None]]:
     """`effective_rules` from the policy, the card and the classification alone."""
+    key = (id(policy), id(card), classification)
+    known = _RULES.get(key)
+    if known is not None and known[0] is policy and known[1] is card:
+        return list(known[2])
+    result = _rules_for(policy, card, classification)
+    if len(_RULES) >= 256:
+        _RULES.clear()
+    _RULES[key] = (policy, card, result)
+    return list(result)
+
+
+def _rules_for(
+    policy: Loaded[Policy], card: Loaded[Card], classification: Classification
+) -> list[tuple[EffectiveRule, str, int | None]]:
     result = []
     for rule_id in policy.model.rules:
         current = policy.model.effective_rule(rule_id, classification)
