@@ -584,12 +584,12 @@ def _json_float(text: str) -> Decimal:
     try:
         value = Decimal(text)
         value.normalize()
-        float(value)
+        as_float = float(value)
     except ArithmeticError:
         raise _JsonFail(f"number {text} is too large") from None
-    if float(value) in (float("inf"), float("-inf")):
+    if as_float in (float("inf"), float("-inf")):
         raise _JsonFail(f"number {text} is too large")
-    if float(value) == 0.0 and value != 0:
+    if as_float == 0.0 and value != 0:
         raise _JsonFail(f"number {text} is too small to represent (it would read as 0)")
     return value
 
