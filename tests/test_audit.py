@@ -18,7 +18,7 @@ from synthgov.files.schemas import json_schema
 from tests.helpers import ledgers, samples, signing
 from tests.helpers.cli import Synthgov, audit
 from tests.helpers.git import commit, git, merge, sha
-from tests.helpers.repos import add_release, make_base, write
+from tests.helpers.repos import add_release, make_base, put_approval, write
 from tests.helpers.samples import RELEASE, with_metric
 
 
@@ -331,3 +331,39 @@ def test_a_revoked_artifact_shipped_again_is_found(synthgov: Synthgov, clean: Pa
     code, data = audit(synthgov, clean)
     assert code == 1
     assert (sha(clean), "revocation.ignored") in kinds(data)
+
+
+@pytest.mark.parametrize("between", ["nothing", "revoked key", "tightened policy"])
+def test_identical_release_files_are_judged_again_by_the_trust_root_of_their_commit(
+    synthgov: Synthgov, clean: Path, between: str
+) -> None:
+    """claims@1.10 passes at its merge; a later commit on main touches the release again
+    (dana's extra approval) with the same manifest, report, ledger and approvals, byte for
+    byte. Whatever the audit remembers from the first decision (parsed files, trust roots,
+    verified signatures) is keyed by content: when chen's key was revoked or the policy
+    tightened in between, the second decision must differ from the first."""
+    if between == "revoked key":
+        revoked = {"chen": "revoked_at: 2026-01-01T00:00:00Z\nrevocation_reason: key lost"}
+        registry = signing.registry_yaml(*signing.registered(), extra=revoked)
+        write(clean, "policy/reviewers.yaml", registry)
+        commit(clean, "chen's key revoked")
+    elif between == "tightened policy":
+        policy = clean / "policy/policy.yaml"
+        policy.write_text(samples.with_mia_rule(policy.read_text(), threshold=0.1))
+        commit(clean, "privacy rule tightened")
+    put_approval(clean, "dana")
+    commit(clean, "dana approves claims@1.10 too")
+    code, data = audit(synthgov, clean)
+    [release] = data["releases"]
+    first, again = release["decisions"]
+    merged_at = sha(clean, "HEAD~1" if between == "nothing" else "HEAD~2")
+    assert (first["commit"], first["verdict"]) == (merged_at, "pass")
+    assert again["commit"] == sha(clean)
+    second = {f["kind"] for f in data["findings"] if f["commit"] == sha(clean)}
+    if between == "nothing":
+        assert code == 0 and again["verdict"] == "pass", data["findings"]
+    elif between == "revoked key":
+        assert again["verdict"] == "blocked" and "approval.missing" in second, second
+    else:
+        assert again["verdict"] == "blocked" and "release.blocked" in second, second
+        assert any(f["gate"] == "privacy" for f in again["findings"])

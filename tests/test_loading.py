@@ -295,3 +295,69 @@ def test_a_doubles_shortest_form_is_read_exactly_as_written() -> None:
 
     data = parse_yaml(b"min: -1.584899964827102\nmax: 0.30000000000000004\n", "card.yaml").data
     assert data == {"min": Decimal("-1.584899964827102"), "max": Decimal("0.30000000000000004")}
+
+
+def _composed(raw: bytes, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What the composer path (node tree, then data) reads or refuses."""
+    from synthgov.files import loading
+
+    def refuse(text: str) -> None:
+        raise RuntimeError("the one-pass reader is off")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loading, "_read_events", refuse)
+        return _outcome(raw)
+
+
+def _outcome(raw: bytes) -> object:
+    try:
+        doc = parse_yaml(raw, "f.yaml")
+    except InputError as exc:
+        return [(p.location.line, p.location.column, p.message) for p in exc.problems]
+    return (repr(doc.data), list(doc.values.items()), list(doc.keys.items()))
+
+
+def test_the_one_pass_reader_reads_and_refuses_what_the_composer_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """parse_yaml reads a document straight from libyaml's events; the composer path (node
+    tree, then data) words its refusals. Both must give the same data (types included), the
+    same source map, and the same first refusal, on real files and on mutations of them
+    that hit every rule (anchors, aliases, tags, merge keys, duplicates, depth, documents)."""
+    import random
+
+    from synthgov.files import loading
+
+    root = Path(__file__).resolve().parents[1]
+    texts = [p.read_bytes() for p in sorted((root / "synthgov").rglob("*.yaml"))]
+    texts += [p.read_bytes() for p in sorted((root / "docs").rglob("*.yaml"))]
+    texts += [raw for raw, *_ in REJECTED_YAML.values()]
+    texts += [b"a: [1, {b: 2.50, c: '3'}]\n? x\n: y\n", b"- 1\n- -0.0\n", b"{a: {b: [[]]}}"]
+    bits = [b"&a ", b"*a", b"!!str ", b"<<: x\n", b"---\n", b"\t", b"[", b"{", b": ", b"- "]
+    bits += [b"~", b".inf", b"1e999", b"'", b"? ", b"a: 1\na: 2\n", b"0.12345678901234567"]
+    rnd = random.Random(19)
+    real = list(texts)
+    for _ in range(600):
+        text = bytearray(rnd.choice(real))
+        at = rnd.randint(0, len(text))
+        text[at:at] = rnd.choice(bits)
+        texts.append(bytes(text))
+    read = 0
+    for raw in texts:
+        composed = _composed(raw, monkeypatch)
+        assert _outcome(raw) == composed, raw[:200]
+        if isinstance(composed, tuple):  # admitted: the one-pass reader must have read it
+            assert loading._read_events(raw.decode()) is not None
+            read += 1
+    assert read > 100  # the comparison covers admitted documents, not only refusals
+
+
+def test_a_number_resolved_once_is_read_the_same_quoted_and_refused_again() -> None:
+    """Plain number texts are resolved once and remembered; a quoted one stays a string,
+    and a refused one is refused every time (never remembered)."""
+    data = parse_yaml(b"a: 1.10\nb: '1.10'\nc: 1.10\n", "f.yaml").data
+    assert data == {"a": Decimal("1.10"), "b": "1.10", "c": Decimal("1.10")}
+    assert str(data["a"]) == "1.10" and isinstance(data["b"], str)
+    for _ in range(2):
+        with pytest.raises(InputError, match="too large"):
+            parse_yaml(b"cap: 1e400\n", "f.yaml")

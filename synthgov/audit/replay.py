@@ -17,9 +17,10 @@ and a non-merge commit's history is answered from that log instead of new git pr
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -262,6 +263,13 @@ class Replay:
         if outcome is None:
             outcome = AuditResult(revisions, head, 0, 0, self.at)
         outcome.commits += len(history)
+        with _fewer_collections():
+            self._judge(history, previous, outcome)
+        return outcome
+
+    def _judge(
+        self, history: list[FirstParent], previous: FirstParent | None, outcome: AuditResult
+    ) -> None:
         for commit in history:
             if previous is not None and commit.time < previous.time:
                 outcome.add(
@@ -284,7 +292,6 @@ class Replay:
             if commit.changes:
                 outcome.decided += 1
                 self.decide(commit, outcome, parent_tree)
-        return outcome
 
     def decide(
         self, commit: FirstParent, outcome: AuditResult, parent_tree: str | None = None
@@ -409,6 +416,20 @@ class Replay:
                     "spent": figures["spent"],
                 }
             )
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """A replay keeps what it has read to the end (files parsed by content, trees by id),
+    and the collector's passes over all of it took a sixth of a 10,000-commit audit's CPU
+    at the default thresholds (700 allocations). A young pass every 20,000 allocations finds
+    the same garbage, later; the thresholds are restored after."""
+    before = gc.get_threshold()
+    gc.set_threshold(20_000, 10, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _remembered(read: Callable[[str], bytes | None]) -> Callable[[str], bytes | None]:

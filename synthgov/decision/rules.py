@@ -27,7 +27,7 @@ from typing import Any
 from synthgov.metrics.intervals import ALPHA_95, bounds, excess_p_value, rows_needed
 from synthgov.metrics.metric_ids import METRICS
 from synthgov.models.policy import Condition
-from synthgov.models.report import Metric, Report
+from synthgov.models.report import Metric, Report, extra
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -107,7 +107,7 @@ def entry_interval(metric: Metric, alpha: float | None) -> tuple[float, float] |
     Raises:
         ValueError: an `interval` that this version cannot read (fail closed).
     """
-    spec = getattr(metric, "interval", None)
+    spec = extra(metric, "interval")
     if spec is not None and alpha is not None:
         if not isinstance(spec, dict):
             raise ValueError(f"{metric.id}: `interval` must be an object")
@@ -128,17 +128,34 @@ def _label(metric: Metric) -> str | None:
         return metric.column
     if metric.columns is not None:
         return " × ".join(metric.columns)
-    rule = getattr(metric, "rule", None)
+    rule = extra(metric, "rule")
     return str(rule) if rule is not None else None
+
+
+#: The last report indexed and its index: a scorecard asks for the entries of each of its
+#: conditions twice (levels, then judging). The report is kept alive here, so `is` cannot
+#: mistake a new one for it.
+_INDEXED: list[tuple[Report, dict[str, list[tuple[int, Metric]]]]] = []
+
+
+def _by_id(report: Report) -> dict[str, list[tuple[int, Metric]]]:
+    """The report's entries by metric id, in report order."""
+    if _INDEXED and _INDEXED[0][0] is report:
+        return _INDEXED[0][1]
+    index: dict[str, list[tuple[int, Metric]]] = {}
+    for i, metric in enumerate(report.metrics):
+        index.setdefault(metric.id, []).append((i, metric))
+    _INDEXED[:] = [(report, index)]
+    return index
 
 
 def entries(condition: Condition, report: Report) -> list[tuple[int, Metric]]:
     """The report entries a condition judges: for `constraints.validity` the overall share
     only (every row rule at once), never each constraint's, which is never lower: a
     report without the overall entry lacks the metric."""
-    found = [(i, m) for i, m in enumerate(report.metrics) if m.id == condition.metric]
+    found = list(_by_id(report).get(condition.metric, ()))
     if condition.metric == "constraints.validity":
-        found = [(i, m) for i, m in found if getattr(m, "rule", None) is None]
+        found = [(i, m) for i, m in found if extra(m, "rule") is None]
     return found
 
 
@@ -255,7 +272,7 @@ def _judge_entries(
     judged = []
     for index, metric in found:
         known = METRICS.get(metric.id)
-        if known is not None and known.estimate and getattr(metric, "interval", None) is None:
+        if known is not None and known.estimate and extra(metric, "interval") is None:
             # a gated estimate must say what its interval is made of, or a widened `ci`
             # (or none) would pass for the real one
             return Judgement(
@@ -298,7 +315,7 @@ def _judge_entries(
 
 def _no_excess_rule(op: str, threshold: float, metric: Metric) -> bool:
     """A rule "no excess at all" (`<= 0`) on a difference of two counted shares."""
-    spec = getattr(metric, "interval", None)
+    spec = extra(metric, "interval")
     return (
         op in ("<=", "<")
         and threshold == 0

@@ -106,6 +106,7 @@ _HIDDEN = re.compile("[\u2028\u2029\u0085\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 _NON_FINITE = re.compile(r"^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$")
 #: The first characters of every null, boolean and number `_scalar` resolves.
 _SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9]")
 
 
 class _Fail(Exception):
@@ -211,19 +212,40 @@ def _is_plain(node: ScalarNode) -> bool:
 
 
 def _scalar(node: ScalarNode) -> Any:
-    text = node.value
-    if not _is_plain(node):  # quoted or block scalar: always a string
+    return _resolve(node.value, node.style, node.start_mark)
+
+
+def _resolve(text: str, style: str | None, mark: Any) -> Any:
+    """A scalar's value from its text and style (the loader never reads PyYAML's tags)."""
+    if style not in (None, ""):  # quoted or block scalar: always a string
         return text
     if text and text[0] not in _SPECIAL_STARTS:  # most scalars: no rule below can match
         return text
+    known = _RESOLVED.get(text, _RESOLVED)
+    if known is not _RESOLVED:
+        return known
+    found = _resolve_plain(text, mark)
+    if len(text) <= 24:  # numbers as written: `1.0`, `0.000001` recur in every ledger
+        if len(_RESOLVED) >= 4096:
+            _RESOLVED.clear()
+        _RESOLVED[text] = found
+    return found
+
+
+#: Plain scalar text -> its value (immutable: str, int, Decimal, None, bool); refusals are
+#: raised again, never remembered.
+_RESOLVED: dict[str, Any] = {}
+
+
+def _resolve_plain(text: str, mark: Any) -> Any:
     if _NULL.match(text):
         return None
     if text in _BOOL:
         return _BOOL[text]
     if _NON_FINITE.match(text):
-        raise _Fail(f"non-finite number {text} is not allowed", node.start_mark)
-    if _FLOAT.match(text) and not re.match(r"^[-+]?0[0-9]", text):
-        return _number(text, node.start_mark)
+        raise _Fail(f"non-finite number {text} is not allowed", mark)
+    if _FLOAT.match(text) and not _LEADING_ZERO.match(text):
+        return _number(text, mark)
     return text  # everything else, including `no`, `012`, `1:20`, dates: a string as written
 
 
@@ -383,6 +405,79 @@ def _compose_events(text: str) -> Node | None:
         parser.dispose()
 
 
+class _Refused(Exception):
+    """Internal: `_read_events` met something the loader refuses; `parse_yaml` composes the
+    text again to say what and where, in the composer's order."""
+
+
+def _read_events(
+    text: str,
+) -> tuple[Any, dict[KeyPath, tuple[int, int]], dict[KeyPath, tuple[int, int]]]:
+    """(data, values, keys) of an admissible document straight from libyaml's events, in
+    one pass: what `_compose_events` and `_construct` give, without the node tree (half of
+    a ledger's parsing). Every refusal of the two raises, and `parse_yaml` falls back to
+    them for the message: the first refusal of the two passes is not always the first
+    event that one pass meets."""
+    parser = CParser(text)
+    get: Callable[[], Any] = parser.get_event
+    peek: Callable[[], Any] = parser.peek_event
+    values: dict[KeyPath, tuple[int, int]] = {}
+    keys: dict[KeyPath, tuple[int, int]] = {}
+
+    def value(event: Any, path: KeyPath, depth: int) -> Any:
+        """The node `event` starts (its mark recorded); the scalars inline: most nodes."""
+        kind = type(event)
+        if kind is AliasEvent or event.anchor is not None or event.tag is not None:
+            raise _Refused
+        if depth > MAX_DEPTH:
+            raise _Refused
+        mark: Any = event.start_mark
+        values[path] = (mark.line + 1, mark.column + 1)
+        if kind is ScalarEvent:
+            return _resolve(event.value, event.style, mark)
+        deeper = depth + 1
+        if kind is SequenceStartEvent:
+            items: list[Any] = []
+            while (event := get()).__class__ is not SequenceEndEvent:
+                items.append(value(event, (*path, len(items)), deeper))
+            return items
+        result: dict[str, Any] = {}  # a MappingStartEvent: nothing else starts a node
+        while (event := get()).__class__ is not MappingEndEvent:
+            if event.__class__ is not ScalarEvent or deeper > MAX_DEPTH:
+                raise _Refused  # an alias, a collection as a key, or too deep
+            key = event.value
+            if event.anchor is not None or event.tag is not None or key in result:
+                raise _Refused
+            if key == "<<" and event.style in (None, ""):
+                raise _Refused
+            at: Any = event.start_mark
+            sub = (*path, key)
+            keys[sub] = (at.line + 1, at.column + 1)
+            event = get()
+            if event.__class__ is ScalarEvent and deeper <= MAX_DEPTH:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Refused
+                mark = event.start_mark
+                values[sub] = (mark.line + 1, mark.column + 1)
+                result[key] = _resolve(event.value, event.style, mark)
+            else:
+                result[key] = value(event, sub, deeper)
+        return result
+
+    try:
+        get()  # the stream's start
+        if type(peek()) is StreamEndEvent:
+            raise _Refused  # empty
+        get()  # the document's start
+        data = value(get(), (), 1)
+        get()  # the document's end
+        if type(peek()) is not StreamEndEvent:
+            raise _Refused  # a second document
+        return data, values, keys
+    finally:
+        parser.dispose()
+
+
 @contextmanager
 def _refusals(text: str, path: str) -> Iterator[None]:
     """Every way the parser or our rules refuse `text`, as one located InputError."""
@@ -434,6 +529,13 @@ def parse_yaml(raw: bytes, path: str) -> Document:
     """
     text = _decode(raw, path)
     _refuse_hidden(text, path)
+    if CParser is not None:
+        try:
+            data, values, keys = _read_events(text)
+        except Exception:  # refused or malformed: the composer below says where and why
+            pass
+        else:
+            return Document(path, data, text, values, keys)
     doc = Document(path, None, text)
     with _refusals(text, path):
         node = _compose(text)
@@ -482,12 +584,12 @@ def _json_float(text: str) -> Decimal:
     try:
         value = Decimal(text)
         value.normalize()
-        float(value)
+        as_float = float(value)
     except ArithmeticError:
         raise _JsonFail(f"number {text} is too large") from None
-    if float(value) in (float("inf"), float("-inf")):
+    if as_float in (float("inf"), float("-inf")):
         raise _JsonFail(f"number {text} is too large")
-    if float(value) == 0.0 and value != 0:
+    if as_float == 0.0 and value != 0:
         raise _JsonFail(f"number {text} is too small to represent (it would read as 0)")
     return value
 

@@ -8,6 +8,7 @@ import hashlib
 from synthgov.content import derive_seed
 from synthgov.decision.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
+from synthgov.models.report import extra
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -136,7 +137,7 @@ def _count_findings(ctx: ReleaseContext) -> list[Finding]:
     report = ctx.report.model
     found = []
     for index, metric in enumerate(report.metrics):
-        spec = getattr(metric, "interval", None)
+        spec = extra(metric, "interval")
         roles = _COUNTED.get(metric.id)
         if roles is None or not isinstance(spec, dict) or spec.get("kind") != "newcombe":
             continue

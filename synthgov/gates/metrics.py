@@ -27,6 +27,7 @@ from synthgov.models import Policy, Report
 from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
+from synthgov.models.report import extra
 
 _UTILITY = ("utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio")
 
@@ -36,10 +37,33 @@ def effective_rules(ctx: ReleaseContext) -> list[tuple[EffectiveRule, str, int |
     return rules_for(ctx.policy, ctx.card, ctx.classification)
 
 
+#: `rules_for`'s answers by the policy and card objects they come from (each loaded once
+#: per content, frozen): the releases of a dataset share them, in an audit a thousand
+#: times. The objects are kept here, so `is` cannot mistake new ones for them.
+_RULES: dict[
+    tuple[int, int, Classification],
+    tuple[Loaded[Policy], Loaded[Card], list[tuple[EffectiveRule, str, int | None]]],
+] = {}
+
+
 def rules_for(
     policy: Loaded[Policy], card: Loaded[Card], classification: Classification
 ) -> list[tuple[EffectiveRule, str, int | None]]:
     """`effective_rules` from the policy, the card and the classification alone."""
+    key = (id(policy), id(card), classification)
+    known = _RULES.get(key)
+    if known is not None and known[0] is policy and known[1] is card:
+        return list(known[2])
+    result = _rules_for(policy, card, classification)
+    if len(_RULES) >= 256:
+        _RULES.clear()
+    _RULES[key] = (policy, card, result)
+    return list(result)
+
+
+def _rules_for(
+    policy: Loaded[Policy], card: Loaded[Card], classification: Classification
+) -> list[tuple[EffectiveRule, str, int | None]]:
     result = []
     for rule_id in policy.model.rules:
         current = policy.model.effective_rule(rule_id, classification)
@@ -123,15 +147,13 @@ def levels(
         )
         for condition in conditions:
             for _, metric in entries(condition, report):
-                has_interval = (
-                    getattr(metric, "interval", None) is not None or metric.ci is not None
-                )
+                has_interval = extra(metric, "interval") is not None or metric.ci is not None
                 if has_interval and (metric.column is None or metric.column in columns):
                     grouped = (
                         condition.metric.startswith("subgroup.")
                         and metric.column in card.subgroup_columns
                     )
-                    group = str(getattr(metric, "group", None)) if grouped else ""
+                    group = str(extra(metric, "group")) if grouped else ""
                     found = groups.setdefault(current.rule_id, {})
                     found.setdefault((condition.metric, metric.column), set()).add(group)
                     weights[current.rule_id] = current.rule.weight
