@@ -946,7 +946,7 @@ def _main(argv: list[str] | None) -> int:
     # synthgov uses no pydantic plugin: without this, pydantic scans every installed
     # distribution's entry points and loads what registers as one (its code then runs inside
     # the gate's validation) at the first model built. A value the user set, even empty, is
-    # kept (docs/benchmarks.md, "check").
+    # kept (docs/check.md).
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         result = cli.main(args=argv, prog_name="synthgov", standalone_mode=False)
