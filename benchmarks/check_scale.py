@@ -338,8 +338,11 @@ def breakdown_steps() -> list[tuple[str, list[str]]]:
     """Cumulative steps of one `synthgov check`: each adds one cost to the one before."""
     third_party = "import click, yaml; from pydantic import BaseModel"
     modules = "; ".join(f"import {m}" for m in CHECK_MODULES)
+    # as the CLI builds them: no scan for pydantic plugins (synthgov.cli.main), but pydantic's
+    # plugin loader still imports importlib.metadata before it reads the variable
     build = (
-        f"{modules}; from synthgov import models; import importlib.metadata; "
+        f"{modules}; import os; os.environ.setdefault('PYDANTIC_DISABLE_PLUGINS', '__all__'); "
+        "from synthgov import models; import importlib.metadata; "
         f"[models.KINDS[k].model_rebuild() for k in {CHECK_KINDS!r}]"
     )
     return [

@@ -9,6 +9,8 @@ fast and pandas, scikit-learn and OpenDP load only where they are needed.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import os
 import re
 import sys
@@ -913,11 +915,39 @@ def _interrupted() -> int:
     return EXIT_INTERRUPTED
 
 
+#: The garbage collector's first threshold during a run (Python's default is 700): start-up
+#: creates some 100,000 objects (classes, functions, validators) that all live to the end,
+#: and every 700 allocations Python searched them for cycles again.
+GC_YOUNG_THRESHOLD = 100_000
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code; the single error boundary of synthgov."""
+    """Run the CLI and return its exit code; the single error boundary of synthgov.
+
+    The garbage collector runs rarely during the run (`GC_YOUNG_THRESHOLD`), and not at
+    exit: what is alive then is freed with the process, so Python's last search for cycles
+    through every object of the run is skipped (`gc.freeze` at exit). A caller in the same
+    process gets its thresholds back (docs/benchmarks.md, "check").
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
+    atexit.unregister(gc.freeze)  # registered once, however many runs a process makes
+    atexit.register(gc.freeze)
+    try:
+        return _main(argv)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _main(argv: list[str] | None) -> int:
     from synthgov.errors import InputError, MissingExtra, SynthgovError
 
     os.environ.setdefault("RUST_BACKTRACE", "0")  # OpenDP errors cost 0.1 s each otherwise
+    # synthgov uses no pydantic plugin: without this, pydantic scans every installed
+    # distribution's entry points and loads what registers as one (its code then runs inside
+    # the gate's validation) at the first model built. A value the user set, even empty, is
+    # kept (docs/check.md).
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         result = cli.main(args=argv, prog_name="synthgov", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:

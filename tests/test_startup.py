@@ -198,3 +198,105 @@ def test_check_of_a_release_lists_the_bases_releases_once_and_asks_the_merge_bas
     assert len(listings) == 1, commands  # the base's; the head's is the base's plus the diff
     assert len([c for c in commands if c.startswith("merge-base")]) == 1, commands
     assert len(commands) <= 12, commands  # today 11 (13 before session 7)
+
+
+#: Modules a check of a release that changes no policy never needs: other commands' work
+#: (audit, status, catalog, locks, scaffolding, signing, debits), the policy impact, and
+#: everything of `evaluate` beside the three pure modules the gate reads reports with.
+NOT_FOR_CHECK = (
+    "synthgov.audit",
+    "synthgov.decision.impact",
+    "synthgov.decision.status",
+    "synthgov.decision.schedule",
+    "synthgov.decision.prediction",
+    "synthgov.decision.waiver_drafts",
+    "synthgov.inventory",
+    "synthgov.lockfile",
+    "synthgov.demo",
+    "synthgov.examples",
+    "synthgov.expressions",
+    "synthgov.files.schemas",
+    "synthgov.files.registry",
+    "synthgov.files.writing",
+    "synthgov.budget.debits",
+    "synthgov.signing.signer",
+)
+#: The metric modules the gate and the report page read reports with (no numpy, no pandas).
+PURE_METRICS = ("synthgov.metrics", "synthgov.metrics.metric_ids", "synthgov.metrics.intervals")
+
+
+def test_check_that_changes_no_policy_imports_no_module_of_another_command(base: Path) -> None:
+    add_release(base)
+    code, modules, printed = imports_of(base, "check", "--base", "main")
+    assert code == 0, printed
+    unneeded = {m for m in modules if m.startswith(NOT_FOR_CHECK)}
+    assert unneeded == set(), unneeded
+    metrics = {m for m in modules if m.startswith("synthgov.metrics")}
+    assert metrics <= {*PURE_METRICS, "synthgov.metrics.cells"}, metrics
+    assert "synthgov.commands.check" in modules  # the probe saw the run
+
+
+PLUGIN_PROBE = (
+    "import json, os, sys\n"
+    "from synthgov.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "from pydantic.plugin import _loader\n"
+    "scanned = _loader._plugins is not None\n"  # pydantic's cache of the entry-point scan
+    "print(json.dumps([code, scanned, os.environ.get('PYDANTIC_DISABLE_PLUGINS')]))\n"
+)
+
+
+def plugin_lookup(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, bool, str | None]:
+    """(exit code, whether pydantic scanned the installed distributions for plugins, the
+    variable's value in the run) of `synthgov ARGS` in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", PLUGIN_PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**env, "PYTHONPATH": str(ROOT)},
+    )
+    code, scanned, value = json.loads(done.stdout.splitlines()[-1])
+    return code, scanned, value
+
+
+def test_the_cli_skips_pydantic_plugins_unless_the_user_set_the_variable(base: Path) -> None:
+    """synthgov uses no pydantic plugin; an installed one would run inside the gate's
+    validation and the scan costs start-up time. A user's own setting, even empty, wins."""
+    add_release(base)
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    manifest = f"{RELEASE}/manifest.yaml"
+    assert plugin_lookup(base, env, "validate", manifest) == (0, False, "__all__")
+    user = {**env, "PYDANTIC_DISABLE_PLUGINS": ""}
+    assert plugin_lookup(base, user, "validate", manifest) == (0, True, "")
+
+
+def test_a_run_collects_garbage_rarely_and_gives_a_caller_its_thresholds_back(
+    base: Path,
+) -> None:
+    """Start-up creates objects that live to the end: with Python's thresholds a `validate`
+    searched them for cycles some 40 times, now at most twice; a caller in the same
+    process (a test, a benchmark) gets its own thresholds back."""
+    add_release(base)
+    probe = (
+        "import gc, json, sys\n"
+        "from synthgov.cli import main\n"
+        "gc.set_threshold(701, 11, 12)\n"
+        "before = [s['collections'] for s in gc.get_stats()]\n"
+        "code = main(sys.argv[1:])\n"
+        "after = [s['collections'] for s in gc.get_stats()]\n"
+        "print(json.dumps([code, after[0] - before[0], gc.get_threshold()]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "validate", f"{RELEASE}/manifest.yaml"],
+        cwd=base,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    code, collections, thresholds = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0, done.stdout + done.stderr
+    assert collections <= 2
+    assert thresholds == [701, 11, 12]

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from synthgov.decision.decide import Decision, decide
 from synthgov.decision.findings import RuleInfo, Verdict
-from synthgov.decision.impact import policy_impact
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import InputError
@@ -116,5 +115,7 @@ def check(
                 except InputError:
                     pass  # already a files finding
                 else:
+                    from synthgov.decision.impact import policy_impact  # a policy change only
+
                     decision.findings.extend(policy_impact(proposed, trust, sides.base_tree))
     return _verdict((sides.base, sides.head), decision, sides.changes, trust, now)

@@ -11,8 +11,6 @@ signatures; it carries the subject and the repository id, so an approval signed 
 kind of change, or in another repository, never counts for another.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -70,7 +68,7 @@ class Approval(Model):
     signature: Signature
 
     @model_validator(mode="after")
-    def _subject_fields(self) -> Approval:
+    def _subject_fields(self) -> "Approval":
         of_release = self.subject in RELEASE_SUBJECTS
         if of_release and self.release is None:
             raise FieldError(("release",), f"a {self.subject} approval names its release")

@@ -3,8 +3,6 @@
 Column order is part of the card: attack column sets are derived from it (BRIEF §10.18).
 """
 
-from __future__ import annotations
-
 import re
 from enum import StrEnum
 from typing import Annotated
@@ -63,7 +61,7 @@ class Column(Model):
     description: Text | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> Column:
+    def _consistent(self) -> "Column":
         if (self.min is not None or self.max is not None) and not self.type.is_numeric:
             raise FieldError(("min",), "min/max apply to integer and number columns")
         if self.min is not None and self.max is not None and self.min > self.max:
@@ -139,7 +137,7 @@ class Card(Model):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Card:
+    def _consistent(self) -> "Card":
         names = [c.name for c in self.columns]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

@@ -5,8 +5,6 @@ and strict. Numbers arrive from the loader as `int` or `Decimal`; the types belo
 exactly those and refuse booleans, strings and non-finite values.
 """
 
-from __future__ import annotations
-
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -35,7 +33,7 @@ class FieldError(ValueError):
     error's context and reports an `InputError` at `loc`. It never reaches a caller.
     """
 
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> "None":
         super().__init__(message)
         self.loc = loc
 

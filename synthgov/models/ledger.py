@@ -6,8 +6,6 @@ rho or pure entries, compared in rho). Composition is `synthgov.budget.accountin
 chain and append-only `synthgov.budget.ledgers`'; this model checks shape, numbers and sequence.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Annotated
 
@@ -77,7 +75,7 @@ class Ledger(Model):
     entries: list[Entry] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Ledger:
+    def _consistent(self) -> "Ledger":
         cap_figures, entry_kinds = NOTION_RULES[self.notion]
         if figures(self.cap) != cap_figures:
             raise FieldError(

@@ -2,8 +2,6 @@
 release: what a ledger entry and a manifest both record. Its own module so that a run that
 reads manifests only does not build the ledger's models (tests/test_startup.py)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -23,7 +21,7 @@ class Loss(Model):
     rho: PrivacyAmount | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Loss:
+    def _one_kind(self) -> "Loss":
         if self.kind is None:
             raise ValueError("a loss is epsilon, epsilon and delta, rho, or rho and delta")
         if self.delta is not None and self.delta >= 1:

@@ -1,7 +1,5 @@
 """datasets/<id>/releases/<version>/manifest.yaml: enough to reproduce one release."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -96,7 +94,7 @@ class Privacy(Model):
     )
 
     @model_validator(mode="after")
-    def _figures_match_notion(self) -> Privacy:
+    def _figures_match_notion(self) -> "Privacy":
         given = {k for k in ("epsilon", "delta", "rho") if getattr(self, k) is not None}
         if self.notion == "none":
             if given:

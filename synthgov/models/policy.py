@@ -7,8 +7,6 @@ The effective rule for a release is defaults -> tier of the card's classificatio
 card overrides, where a card may only tighten (`loosenings`).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -55,7 +53,7 @@ class Condition(Model):
     )
 
     @model_validator(mode="after")
-    def _known_metric(self) -> Condition:
+    def _known_metric(self) -> "Condition":
         spec = METRICS.get(self.metric)
         if spec is None:
             raise FieldError(
@@ -85,7 +83,7 @@ class Condition(Model):
         return None
 
     @property
-    def effective_aggregate(self) -> Aggregate:
+    def effective_aggregate(self) -> "Aggregate":
         if self.aggregate is not None:
             return self.aggregate
         return "min" if self.op in (">=", ">", "==") else "max"
@@ -127,7 +125,7 @@ class RuleOverride(Model):
     enforcement: Annotated[Enforcement, Strict(False)] | None = None
 
     @model_validator(mode="after")
-    def _not_empty(self) -> RuleOverride:
+    def _not_empty(self) -> "RuleOverride":
         if all(
             getattr(self, k) is None for k in ("threshold", "margin", "alternative", "enforcement")
         ):
@@ -159,7 +157,7 @@ class Tiers(Model):
     confidential: Tier
     restricted: Tier
 
-    def for_classification(self, classification: Classification) -> Tier:
+    def for_classification(self, classification: Classification) -> "Tier":
         tier: Tier = getattr(self, Classification(classification).value)
         return tier
 
@@ -269,7 +267,7 @@ class Policy(Model):
     )
 
     @model_validator(mode="after")
-    def _consistent(self) -> Policy:
+    def _consistent(self) -> "Policy":
         for rule_id, rule in self.rules.items():
             if (
                 rule.alternative is not None
@@ -301,7 +299,7 @@ class Policy(Model):
                 raise FieldError(("waivers", "max_relax", rule_id), unbound)
         return self
 
-    def effective_rule(self, rule_id: str, classification: Classification) -> EffectiveRule:
+    def effective_rule(self, rule_id: str, classification: Classification) -> "EffectiveRule":
         """The rule after the tier's overrides, with the key path that set each value."""
         classification = Classification(classification)
         rule = self.rules[rule_id]

@@ -3,8 +3,6 @@
 Extra keys are allowed here and only here: the report is a contract other tools extend.
 """
 
-from __future__ import annotations
-
 import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -66,7 +64,7 @@ class Metric(Open):
     ci: Annotated[list[FiniteFloat], Field(min_length=2, max_length=2)] | None = None
 
     @model_validator(mode="after")
-    def _well_formed(self) -> Metric:
+    def _well_formed(self) -> "Metric":
         if self.column is not None and self.columns is not None:
             raise ValueError("a metric has `column` or `columns`, not both")
         if self.ci is not None and not self.ci[0] <= self.value <= self.ci[1]:
@@ -216,7 +214,7 @@ class Charts(Open):
     dcr: DcrChart | None = None
 
     @model_validator(mode="after")
-    def _no_small_cell(self) -> Charts:
+    def _no_small_cell(self) -> "Charts":
         tables: list[tuple[tuple[str | int, ...], list[ChartCell]]] = [
             (("columns", i, "cells"), c.cells) for i, c in enumerate(self.columns)
         ]
@@ -248,7 +246,7 @@ class Report(Open):
     )
 
     @model_validator(mode="after")
-    def _no_duplicate_metrics(self) -> Report:
+    def _no_duplicate_metrics(self) -> "Report":
         seen: set[tuple[Any, ...]] = set()
         for index, metric in enumerate(self.metrics):
             key = metric_key(metric)

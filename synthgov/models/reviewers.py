@@ -4,8 +4,6 @@ A reviewer is identified by the key that signed, never by a name or email (BRIEF
 a fingerprint may appear once in the whole registry and must be the key's own.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -44,7 +42,7 @@ class Key(Model):
     revocation_reason: Text | None = None
 
     @model_validator(mode="after")
-    def _key_matches_fingerprint(self) -> Key:
+    def _key_matches_fingerprint(self) -> "Key":
         if self.type == "ssh" and len(self.public_key.split()) != 2:
             raise FieldError(
                 ("public_key",),
@@ -92,7 +90,7 @@ class Reviewer(Model):
     keys: list[Key] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _distinct_roles(self) -> Reviewer:
+    def _distinct_roles(self) -> "Reviewer":
         if len(set(self.roles)) != len(self.roles):
             raise FieldError(("roles",), "has duplicates")
         return self
@@ -108,7 +106,7 @@ class Registry(Model):
     reviewers: list[Reviewer] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _unique(self) -> Registry:
+    def _unique(self) -> "Registry":
         seen_ids: set[str] = set()
         owners: dict[str, str] = {}
         for i, reviewer in enumerate(self.reviewers):

@@ -1,7 +1,5 @@
 """datasets/<id>/releases/<version>/waivers/<id>.yaml: a named, bounded, expiring exception."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
@@ -36,7 +34,7 @@ class Waiver(Model):
     expires_at: Timestamp
 
     @model_validator(mode="after")
-    def _expires_after_creation(self) -> Waiver:
+    def _expires_after_creation(self) -> "Waiver":
         if self.expires_at <= self.created_at:
             raise FieldError(("expires_at",), "must be after created_at")
         return self
