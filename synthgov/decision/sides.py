@@ -30,11 +30,12 @@ from synthgov.models import KINDS
 RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "revalidation")
 
 
-#: Every document parsed in this process, by its bytes, path and kind: 4 MiB of small
+#: Every document parsed in this process, by its bytes, path and kind: 6 MiB of small
 #: documents (a replay of 1,000 datasets reads its cards, ledgers and manifests again
-#: within 3 MiB of them) and 1 MiB of large ones (a replay parses each report once).
+#: within some 4.5 MiB of them) and 1 MiB of large ones (a replay parses each report
+#: once). A parsed document takes some 20 times its bytes: 1 MiB costs about 23 MB.
 PARSED: ParseCache[tuple[bytes, str, type[BaseModel] | None], Loaded[BaseModel]] = ParseCache(
-    4 << 20, 1 << 20
+    6 << 20, 1 << 20
 )
 
 
