@@ -33,7 +33,7 @@ RELEASE_KINDS = ("manifest", "report", "approval", "waiver", "revocation", "reva
 #: Every document parsed in this process, by its bytes, path and kind: 6 MiB of small
 #: documents (a replay of 1,000 datasets reads its cards, ledgers and manifests again
 #: within some 4.5 MiB of them) and 1 MiB of large ones (a replay parses each report
-#: once). A parsed document takes some 20 times its bytes: 1 MiB costs about 23 MB.
+#: once). A parsed document takes some 20 times its bytes: 1 MiB costs about 23 MiB.
 PARSED: ParseCache[tuple[bytes, str, type[BaseModel] | None], Loaded[BaseModel]] = ParseCache(
     6 << 20, 1 << 20
 )
