@@ -15,7 +15,8 @@ complete run of every gate that ends in `approvals.missing`):
 For each size and shape it runs the console script `synthgov status --format json` with
 the interpreter given by --python (default: this one) and PYTHONPATH=--source (default:
 this checkout), round-robin, and reports the best wall and CPU time (user + system, git
-children included) of --runs runs; the CPU time is what load from elsewhere distorts least.
+children included) and peak resident memory (of the process or its largest git child) of
+--runs runs; the CPU time is what load from elsewhere distorts least.
 Compare two versions of synthgov by running it twice with two --source checkouts: the same
 --seed-dir reuses the repositories.
 
@@ -31,7 +32,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -108,23 +108,28 @@ def build(shape: str, root: Path, releases: int, env: dict[str, str]) -> None:
         build_merged(root, releases, env)
 
 
-def time_status(repo: Path, env: dict[str, str], python: str) -> tuple[float, float, int]:
-    """One `synthgov status --format json`: (wall s, CPU s incl. git children, releases)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [python, "-m", "synthgov", "status", "--format", "json"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        sys.exit(f"status exited {done.returncode} on {repo}: {done.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, len(json.loads(done.stdout)["releases"])
+def time_status(repo: Path, env: dict[str, str], python: str) -> tuple[float, float, int, int]:
+    """One `synthgov status --format json`: (wall s, CPU s incl. git children, peak resident
+    bytes of the process or a git child, releases), from `wait4` of this one run."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [python, "-m", "synthgov", "status", "--format", "json"],
+            cwd=repo,
+            env=env,
+            stdout=out,
+            stderr=err,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"status exited {proc.returncode} on {repo}: {err.read()[-2000:]!r}")
+        out.seek(0)
+        shown = len(json.loads(out.read())["releases"])
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss * 1024, shown
 
 
 def main() -> None:
@@ -169,15 +174,18 @@ def main() -> None:
             if not args.no_warm_up:
                 time_status(repo, env, args.python)  # untimed: bytecode, page cache
             repos[(shape, size)] = repo
-    best: dict[tuple[str, int], tuple[float, float, int]] = {}
+    best: dict[tuple[str, int], tuple[float, float, int, int]] = {}
     for _ in range(args.runs):  # round-robin: outside load falls on every repository alike
         for key, repo in repos.items():
-            wall, cpu, count = time_status(repo, env, args.python)
-            old = best.get(key, (float("inf"), float("inf"), count))
-            best[key] = (min(old[0], wall), min(old[1], cpu), count)
-    print(f"\n{'shape':<7} {'releases':>8} {'shown':>6} {'wall best (s)':>13} {'CPU best (s)':>12}")
-    for (shape, size), (wall, cpu, count) in best.items():
-        print(f"{shape:<7} {size:>8} {count:>6} {wall:>13.2f} {cpu:>12.2f}")
+            wall, cpu, rss, count = time_status(repo, env, args.python)
+            old = best.get(key, (float("inf"), float("inf"), rss, count))
+            best[key] = (min(old[0], wall), min(old[1], cpu), min(old[2], rss), count)
+    print(
+        f"\n{'shape':<7} {'releases':>8} {'shown':>6} {'wall best (s)':>13} {'CPU best (s)':>12}"
+        f" {'peak RSS (MiB)':>14}"
+    )
+    for (shape, size), (wall, cpu, rss, count) in best.items():
+        print(f"{shape:<7} {size:>8} {count:>6} {wall:>13.2f} {cpu:>12.2f} {rss / 2**20:>14.0f}")
     print(f"best of {args.runs}; load average after: {os.getloadavg()[0]:.2f}")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from synthgov.audit import merged as merged_judgement
+from synthgov.decision import sides
+from synthgov.decision.parse_cache import ParseCache
 from synthgov.decision.sides import working_tree
 from synthgov.decision.status import collect, collect_tree
 from synthgov.files import governance
@@ -327,3 +329,31 @@ def test_a_merged_release_is_kept_as_status_shows_it_with_its_report_parsed_for_
     assert shown is not None and shown == governance.load_bytes(raw, path, Report).model
     # the rest of the view does not depend on whether the reports were parsed
     assert {r: replace(s, report=None) for r, s in states[True].items()} == states[False]
+
+
+def test_the_replay_parses_an_earlier_release_once_not_again_for_every_later_release(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merged release's manifest is parsed as often as the newest one's, plus once when
+    a later release is first dated against it, however many releases follow (before: once
+    more for every later release of its dataset, the parse cache thrashing past 5,000
+    releases). Counted with no parse cache, so that nothing it keeps hides a re-read."""
+    merged(repo, monkeypatch, *VERSIONS)
+    parses: dict[str, int] = {}
+    real = governance.load_bytes
+
+    def counting(raw: bytes, path: str, kind: Any = None) -> Any:
+        if path.endswith("/manifest.yaml"):
+            parses[path] = parses.get(path, 0) + 1
+        return real(raw, path, kind)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sides, "PARSED", ParseCache(0, 0))
+        patched.setattr(governance, "load_bytes", counting)
+        view = collect(repo, None, datetime.now(UTC), reports=False)
+    assert {r.release for d in view.datasets for r in d.releases} == {
+        f"claims@{v}" for v in VERSIONS
+    }
+    folder = "datasets/claims/releases/{}/manifest.yaml".format
+    first, newest = (parses[folder(v)] for v in (min(VERSIONS), max(VERSIONS)))
+    assert newest >= 1 and first <= newest + 1, parses

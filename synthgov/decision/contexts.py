@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from synthgov.decision.evidence import approval_evidence
+from synthgov.decision.release_dates import ReleaseDates
 from synthgov.decision.sides import Tree, commit_tree, kind_of, parsed, working_tree
 from synthgov.decision.trust import Trust, make_trust
 from synthgov.errors import GitError, InputError
@@ -77,7 +78,7 @@ def release_context(release: str, trust: Trust, head: Tree, base: Tree | None) -
         revoked_artifacts=trust.revocations.revoked(head, base),
         ledger_approved=layout.ledger_path(source) in trust.approved_ledgers,
         source_floor=_source_floor(card.model, base_card.model if base_card else None, base),
-        newest_on_base=_newest_on_base(dataset, folder, base),
+        newest_on_base=_newest_on_base(dataset, folder, base, trust.release_dates),
     )
 
 
@@ -91,10 +92,13 @@ def _ledgers(source: str, head: Tree, base: Tree | None) -> dict[str, Loaded[Led
     return found
 
 
-def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, datetime] | None:
+def _newest_on_base(
+    dataset: str, folder: str, base: Tree | None, dates: ReleaseDates
+) -> tuple[str, datetime] | None:
     """The dataset's newest release on the base that is not revoked, by `created_at`, when
     the release in `folder` is new: a new release dated before it would be superseded on
-    arrival, never current and never due for revalidation."""
+    arrival, never current and never due for revalidation. Each earlier release's date is
+    derived once per run (`dates`), not parsed again for every later release."""
     if base is None or base.read(f"{folder}/manifest.yaml") is not None:
         return None
     newest: tuple[str, datetime] | None = None
@@ -102,13 +106,8 @@ def _newest_on_base(dataset: str, folder: str, base: Tree | None) -> tuple[str, 
         placed = layout.classify(path)
         if placed is None or placed.kind != "manifest":
             continue
-        if base.read(path.rsplit("/", 1)[0] + "/revocation.yaml") is not None:
-            continue
-        try:
-            created = base.load(path, Manifest).model.created_at
-        except InputError:
-            continue  # a base manifest that does not load dates nothing
-        if newest is None or created > newest[1]:
+        created = dates.created(base, path.rsplit("/", 1)[0])
+        if created is not None and (newest is None or created > newest[1]):
             newest = (str(Release(dataset, placed.ids["version"])), created)
     return newest
 

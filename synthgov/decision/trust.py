@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from synthgov.decision.release_dates import ReleaseDates
 from synthgov.decision.revocations import Revocations
 from synthgov.decision.sides import Tree
 from synthgov.errors import InputError
@@ -41,6 +42,8 @@ class Trust:
     check_pages: bool = True
     #: The revoked artifacts of each tree read in this run (shared by its decisions).
     revocations: Revocations = field(default_factory=Revocations, compare=False)
+    #: The created_at of each release folder read in this run (shared by its decisions).
+    release_dates: ReleaseDates = field(default_factory=ReleaseDates, compare=False)
 
 
 def load_trust_root(tree: Tree, path: str, kind: type[ModelT], where: str) -> Loaded[ModelT]:
