@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
+    from synthgov.metrics.engines.spill import Spill
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
@@ -91,9 +92,18 @@ def check_scheduler(scheduler: str) -> None:
 class Dask:
     """An engine on a Dask cluster (see the module docstring); `close` ends a LocalCluster."""
 
-    def __init__(self, scheduler: str) -> None:
+    def __init__(self, scheduler: str, spill_dir: str | Path | None = None) -> None:
+        """`spill_dir`: where the client's spill directory is made (`spill.Spill`; None:
+        tempfile's default, TMPDIR or /tmp)."""
+        from synthgov.metrics.engines.spill import check_folder
+
         check_scheduler(scheduler)
+        if spill_dir is not None:
+            check_folder(spill_dir)
         self.scheduler = scheduler
+        self.spill_dir = spill_dir
+        #: the encoded tables on the client's disk, from `load` until `close`
+        self.spill: Spill | None = None
         self._cluster: LocalCluster | None = None
         #: what `load` read, for `search` to read it again: role -> (dataset, digests)
         self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
@@ -141,6 +151,8 @@ class Dask:
         (a LocalCluster's worker processes are daemons: they end with this process)."""
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
+        if self.spill is not None:
+            self.spill.remove()
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close(timeout=CLOSE_TIMEOUT)
@@ -160,29 +172,34 @@ class Dask:
         return used
 
     def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
-        from synthgov.metrics import rows
         from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
-        from synthgov.metrics.partitions import combine, layout
+        from synthgov.metrics.engines.spill import CELL_BYTES, Spill
+        from synthgov.metrics.partitions import layout
         from synthgov.metrics.tallies import add
 
+        if self.spill is not None:  # a second load: the first one's tables go
+            self.spill.remove()
+        datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
+        self.spill = spill = Spill(self.spill_dir)
         try:
-            datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
-            for role in ROLES:
-                self._same_schema(datasets[role])
-            parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
-        except _CLUSTER_ERRORS as exc:
-            raise _failure(self.scheduler, exc) from None
-        tables, defects = combine(
-            card,
-            {role: [part for part, _, _, _ in parts[role]] for role in ROLES},
-            {role: datasets[role].location for role in ROLES},
-        )
+            try:
+                sizes = [self._same_schema(datasets[role], len(card.columns)) for role in ROLES]
+                longest = max(rows * CELL_BYTES for _, rows in sizes)
+                spill.require(sum(size for size, _ in sizes) + longest)
+                parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
+            except _CLUSTER_ERRORS as exc:
+                raise _failure(self.scheduler, exc) from None
+            tables, defects, hashes = spill.tables(
+                card, {role: datasets[role].location for role in ROLES}
+            )
+        except BaseException:  # Ctrl-C too: nothing is left on the client's disk
+            spill.remove()
+            raise
         categories = {c.name: c.categories for c in tables.categorical}
         totals = {role: add([c for _, _, c, _ in parts[role]], categories) for role in ROLES}
         rules = [r for _, _, _, r in parts["synthetic"] if r is not None]
-        tables, hashes = rows.canonical(tables)
         self._read = {
             role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES
         }
@@ -239,16 +256,27 @@ class Dask:
             raise _failure(self.scheduler, exc) from None
         return best
 
-    def _same_schema(self, dataset: Dataset) -> None:
-        """Raise unless every partition of `dataset` has the first one's columns and types."""
+    def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
+        """Raise unless every partition of `dataset` has the first one's columns and types;
+        the bytes its `columns` card columns take encoded (at 8 bytes a cell, from the rows
+        in the footers; a CSV file: twice its size) and its rows (0 for a CSV file).
+
+        Raises:
+            InputError: a partition whose schema differs, or missing or malformed (one
+                file's own error comes later, when it is read).
+        """
+        from synthgov.metrics.engines.spill import CELL_BYTES
+
         if len(dataset.urls) == 1:  # one file: nothing to compare (a CSV has no footer)
-            return
+            return _single_size(dataset.urls[0], columns)
         futures = self.client.map(_schema, dataset.urls, dataset.shown, pure=False)
-        schemas = [_unwrap(f.result()) for f in futures]
-        first = schemas[0]
-        for shown, schema in zip(dataset.shown, schemas, strict=True):
+        footers = [_unwrap(f.result()) for f in futures]
+        first = footers[0][0]
+        for shown, (schema, _) in zip(dataset.shown, footers, strict=True):
             if schema != first:
                 raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
+        rows = sum(count for _, count in footers)
+        return rows * columns * CELL_BYTES, rows
 
     def _encode(self, dataset: Dataset, card: Card, role: str) -> list[_Encoded]:
         """Each partition's encoded card columns, sha256 and counts (`partitions.counts`),
@@ -261,9 +289,11 @@ class Dask:
         )
         position = {f.key: i for i, f in enumerate(futures)}
         done: list[_Encoded | None] = [None] * len(futures)
+        assert self.spill is not None  # made by `load` first
         for future in as_completed(futures):
-            done[position[future.key]] = _unwrap(future.result())
+            part, *rest = _unwrap(future.result())
             future.release()
+            done[position[future.key]] = (self.spill.keep(role, part), *rest)
         return [item for item in done if item is not None]
 
 
@@ -354,8 +384,29 @@ def _unwrap(result: Any) -> Any:
     return result
 
 
-def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
-    """On a worker: the partition's data columns and their Arrow types, from its footer."""
+def _single_size(url: str, columns: int) -> tuple[int, int]:
+    """What one file's `columns` take encoded, estimated on the client: a Parquet file's
+    rows from its footer, a CSV file twice its size (a cell of text is a few bytes); and
+    its rows (0 for a CSV); (0, 0) if it cannot be read (reading it will say why)."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    from synthgov.metrics.engines.spill import CELL_BYTES
+
+    try:
+        opened = fsspec.open(url, "rb")
+        if not url.lower().endswith(PARQUET):
+            return 2 * int(opened.fs.size(opened.path)), 0
+        with opened as handle:
+            rows = int(pq.read_metadata(handle).num_rows)
+        return rows * columns * CELL_BYTES, rows
+    except Exception:  # any: the read on a worker gives the one line
+        return 0, 0
+
+
+def _schema(url: str, shown: str) -> tuple[tuple[tuple[str, str], ...], int] | _Failed:
+    """On a worker: the partition's data columns and their Arrow types, and its rows,
+    from its footer."""
     import fsspec
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -364,12 +415,14 @@ def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
 
     try:
         with fsspec.open(url, "rb") as handle:
-            schema = pq.read_schema(handle)
+            footer = pq.ParquetFile(handle)
+            schema, rows = footer.schema_arrow, footer.metadata.num_rows
     except FileNotFoundError:
         return _Failed([_problem(shown, "the partition is missing (listed, but not found)")])
     except (OSError, pa.ArrowException, ValueError) as exc:
         return _Failed([_problem(shown, f"malformed Parquet partition: {_first_line(exc)}")])
-    return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
+    columns = tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
+    return columns, int(rows)
 
 
 def _encode_partition(url: str, shown: str, card: Card, role: str) -> _Encoded | _Failed:
