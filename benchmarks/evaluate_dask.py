@@ -7,13 +7,19 @@ partition at a time (about 0.4 CPU s per 250,000 rows; memory stays at one parti
 and reused by later runs. Each size is evaluated in a fresh child process on a
 LocalCluster of `--workers` worker processes (one thread each), which reports the wall
 time, the `read` seconds (the distributed map and reduce), every worker's peak resident
-memory, and the client's own peak and CPU time (getrusage in the child; a run whose client passes
-`--client-limit-gib` is stopped). At `--compare-at` rows the same tables are
+memory, and the client's own peak and CPU time (getrusage in the child) and its peak
+anonymous memory (RssAnon, sampled from /proc every 0.1 s by this process: ru_maxrss also
+counts the pages of the tables the client memory-maps from its spill directory, which the
+kernel drops under pressure); a run whose client's RssAnon passes `--client-limit-gib` is
+stopped. The client's spill directory is made under TMPDIR (else /tmp): 20M rows per table
+need about 1.2 GB of Parquet under `--folder` and 7.3 GB free there for the spill
+(3 tables x 20M rows x 15 columns x 8 bytes, at most). At `--compare-at` rows the same tables are
 also written as single Parquet files and evaluated in-process: the two reports must agree
 on everything but the inputs' file names and sha256 (a dataset's digest covers its
 partitions).
 
     .venv/bin/python benchmarks/evaluate_dask.py [--rows 1000000 10000000] [--sample 1000]
+    .venv/bin/python benchmarks/evaluate_dask.py --rows 20000000 --distributed-part
 """
 
 from __future__ import annotations

@@ -14,9 +14,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 2. each partition is read, hashed, encoded by the card (`partitions.encode_part`) and
    counted (`partitions.counts`: the counts of `tallies`, the rows satisfying each rule)
    on a worker, which holds one partition at a time; the client gathers the encoded
-   columns one partition at a time and `partitions.combine` builds the tables exactly as
-   the in-process engine does from whole files, and adds the counts up (`tallies.add`),
-   which the count metrics of fidelity and constraints read instead of the columns.
+   columns one partition at a time, writes them to its spill directory (`spill.Spill`:
+   memory-mapped files on its own disk, not its memory) and builds there the tables
+   `partitions.combine` builds, in canonical order, exactly as the in-process engine does
+   from whole files; it adds the counts up (`tallies.add`), which the count metrics of
+   fidelity and constraints read instead of the columns.
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
