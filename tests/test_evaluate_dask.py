@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +289,35 @@ def test_a_spill_dir_without_dask_exits_2(
     assert result.err.strip() == (
         "--spill-dir: only with --dask (without it the tables are held in memory)"
     )
+
+
+def test_ctrl_c_during_a_run_leaves_nothing_in_the_spill_dir(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGINT once the client's spill directory exists (the cluster starting or the
+    partitions being read): exit 130, no report, and the spill directory empty again."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synthgov", "evaluate", "--card", str(CARD),
+         "--real", str(tables["real_dataset"]), "--holdout", str(tables["holdout"]),
+         "--synthetic", str(tables["synthetic"]), "-o", str(tmp_path / "r.json"), "--quiet",
+         "--dask", "local:1", "--spill-dir", str(spill)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not any(spill.iterdir()) and process.poll() is None:
+            assert time.monotonic() < deadline, "no spill directory appeared"
+            time.sleep(0.02)
+        made = list(spill.iterdir())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert [p.name[:15] for p in made] == ["synthgov-spill-"]
+    assert process.returncode == 130, err
+    assert "synthgov: interrupted" in err
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / "r.json").exists()

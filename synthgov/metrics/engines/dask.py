@@ -69,6 +69,9 @@ CONNECT_TIMEOUT = "10s"
 #: seconds `close` waits for the client and then the LocalCluster to shut down
 CLOSE_TIMEOUT = 20
 PARQUET = (".parquet", ".pq")
+#: encoded bytes per byte of a single Parquet file, for the spill's free-space check: the
+#: 15-column tables of benchmarks/evaluate_dask.py take about 6 times their Parquet size
+PARQUET_EXPANSION = 8
 TABLES = (".csv", *PARQUET)
 OPTION = "--dask"
 
@@ -261,7 +264,7 @@ class Dask:
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
         the bytes its `columns` card columns take encoded (at 8 bytes a cell, from the rows
-        in the footers; a CSV file: twice its size) and its rows (0 for a CSV file).
+        in the footers; one file: guessed from its size) and its rows (0: unknown).
 
         Raises:
             InputError: a partition whose schema differs, or missing or malformed (one
@@ -270,7 +273,7 @@ class Dask:
         from synthgov.metrics.engines.spill import CELL_BYTES
 
         if len(dataset.urls) == 1:  # one file: nothing to compare (a CSV has no footer)
-            return _single_size(dataset.urls[0], columns)
+            return _single_size(dataset.urls[0])
         futures = self.client.map(_schema, dataset.urls, dataset.shown, pure=False)
         footers = [_unwrap(f.result()) for f in futures]
         first = footers[0][0]
@@ -386,24 +389,19 @@ def _unwrap(result: Any) -> Any:
     return result
 
 
-def _single_size(url: str, columns: int) -> tuple[int, int]:
-    """What one file's `columns` take encoded, estimated on the client: a Parquet file's
-    rows from its footer, a CSV file twice its size (a cell of text is a few bytes); and
-    its rows (0 for a CSV); (0, 0) if it cannot be read (reading it will say why)."""
+def _single_size(url: str) -> tuple[int, int]:
+    """What one file takes encoded, guessed on the client from its size alone (the file is
+    not opened here: a worker reads it): a CSV file twice its size (a cell of text is a
+    few bytes), a Parquet file `PARQUET_EXPANSION` times (compressed); and 0 rows
+    (unknown). (0, 0) if it cannot be listed (reading it will say why)."""
     import fsspec
-    import pyarrow.parquet as pq
-
-    from synthgov.metrics.engines.spill import CELL_BYTES
 
     try:
-        opened = fsspec.open(url, "rb")
-        if not url.lower().endswith(PARQUET):
-            return 2 * int(opened.fs.size(opened.path)), 0
-        with opened as handle:
-            rows = int(pq.read_metadata(handle).num_rows)
-        return rows * columns * CELL_BYTES, rows
+        fs, path = fsspec.core.url_to_fs(url)
+        size = int(fs.size(path) or 0)
     except Exception:  # any: the read on a worker gives the one line
         return 0, 0
+    return size * (PARQUET_EXPANSION if url.lower().endswith(PARQUET) else 2), 0
 
 
 def _schema(url: str, shown: str) -> tuple[tuple[tuple[str, str], ...], int] | _Failed:
