@@ -65,12 +65,6 @@ def check_folder(folder: str | Path) -> None:
         raise InputError.at(OPTION, f"expected a writable directory, not {str(folder)!r}")
 
 
-def need(cells: int, longest: int) -> int:
-    """Bytes of disk the tables take at most: every cell once, while the columns are
-    written in canonical order one more column (`longest` rows)."""
-    return (cells + longest) * CELL_BYTES
-
-
 class Spill:
     """A fresh spill directory and the columns written into it (see the module docstring)."""
 
@@ -247,8 +241,3 @@ class Spill:
 
 def _size(count: int) -> str:
     return f"{count / 1e9:.1f} GB" if count >= 1e8 else f"{count / 1e6:.1f} MB"
-
-
-def cells(rows: Sequence[int], columns: int) -> int:
-    """The cells of tables of `rows` rows and `columns` card columns each."""
-    return sum(rows) * columns
