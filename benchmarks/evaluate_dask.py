@@ -7,13 +7,19 @@ partition at a time (about 0.4 CPU s per 250,000 rows; memory stays at one parti
 and reused by later runs. Each size is evaluated in a fresh child process on a
 LocalCluster of `--workers` worker processes (one thread each), which reports the wall
 time, the `read` seconds (the distributed map and reduce), every worker's peak resident
-memory, and the client's own peak and CPU time (getrusage in the child; a run whose client passes
-`--client-limit-gib` is stopped). At `--compare-at` rows the same tables are
+memory, and the client's own peak and CPU time (getrusage in the child) and its peak
+anonymous memory (RssAnon, sampled from /proc every 0.1 s by this process: ru_maxrss also
+counts the pages of the tables the client memory-maps from its spill directory, which the
+kernel drops under pressure); a run whose client's RssAnon passes `--client-limit-gib` is
+stopped. The client's spill directory is made under TMPDIR (else /tmp): 20M rows per table
+need about 1.2 GB of Parquet under `--folder` and 7.3 GB free there for the spill
+(3 tables x 20M rows x 15 columns x 8 bytes, at most). At `--compare-at` rows the same tables are
 also written as single Parquet files and evaluated in-process: the two reports must agree
 on everything but the inputs' file names and sha256 (a dataset's digest covers its
 partitions).
 
     .venv/bin/python benchmarks/evaluate_dask.py [--rows 1000000 10000000] [--sample 1000]
+    .venv/bin/python benchmarks/evaluate_dask.py --rows 20000000 --distributed-part
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ import mixed_tables
 
 ROLES = ("real", "holdout", "synthetic")
 FOLDER = Path("/tmp/synthgov-evaluate-dask-arrow")
+#: how often the parent samples the client's memory (/proc/<pid>/status)
+SAMPLE_SECONDS = 0.1
 
 
 #: the population's categorical levels (those of benchmarks/mixed_tables.py)
@@ -226,7 +234,14 @@ def distributed_part(args: argparse.Namespace) -> None:
         load = (time.perf_counter() - started, time.process_time() - cpu)
         load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         numeric = distance.numeric_mask(loaded.tables)
-        scale = distance.ranges(distance.matrix(loaded.tables, "real"), numeric)
+        # the real table's ranges column by column (`distance.ranges` of its matrix, without
+        # building the whole matrix in memory)
+        scale = np.array(
+            [
+                distance.ranges(c.real.reshape(-1, 1), numeric[j : j + 1])[0]
+                for j, c in enumerate(loaded.tables.columns)
+            ]
+        )
         rows = np.arange(min(args.sample, loaded.tables.rows["synthetic"]))
         queries = distance.matrix(loaded.tables, "synthetic", rows)
         started, cpu = time.perf_counter(), time.process_time()
@@ -289,10 +304,12 @@ def rates(base: Path, queries: int) -> dict[str, float]:
     return {"rows": float(encoded[0].rows), "encode_cpu": encode_cpu, "search_cpu": search_cpu}
 
 
-def _rss(pid: int) -> int:
-    """The resident memory of process `pid` now, in bytes (Linux /proc)."""
+def _rss(pid: int, field: str = "VmRSS") -> int:
+    """The resident memory of process `pid` now, in bytes (Linux /proc): all of it (VmRSS),
+    or its anonymous memory alone (RssAnon: not the pages of mapped files, such as the
+    spilled tables, which the kernel can write back and drop)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
 
@@ -323,8 +340,11 @@ def run(
     limit: int,
     extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """One evaluation in a child process; killed (with its workers) if the client's resident
-    memory passes `limit` bytes, so that a run too big for a shared machine ends cleanly."""
+    """One evaluation in a child process; killed (with its workers) if the client's anonymous
+    memory (RssAnon) passes `limit` bytes, so that a run too big for a shared machine ends
+    cleanly. The client's RssAnon and VmRSS are sampled every `SAMPLE_SECONDS`: its
+    ru_maxrss counts the pages of the memory-mapped tables too, which the kernel drops
+    under pressure, so it overstates what the client needs."""
     command = [sys.executable, __file__, "--child", str(base), "--sample", str(sample)]
     command += ["--report", str(report)] + (["--scheduler", scheduler] if scheduler else [])
     command += list(extra)
@@ -332,30 +352,34 @@ def run(
     output = report.with_suffix(".stdout")
     with open(output, "w") as handle:
         process = subprocess.Popen(command, stdout=handle, text=True)
+    peak_anon = peak_rss = 0
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         try:
-            rss = _rss(process.pid)
+            rss, anon = _rss(process.pid), _rss(process.pid, "RssAnon")
         except OSError:
-            rss = 0
-        if rss > limit:
+            rss = anon = 0
+        peak_anon, peak_rss = max(peak_anon, anon), max(peak_rss, rss)
+        if anon > limit:
             below = _descendants(process.pid)
             for victim in [process.pid, *below]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(victim, signal.SIGKILL)
             os.wait4(process.pid, 0)
             raise SystemExit(
-                f"the evaluation of {base} passed the client memory limit: "
-                f"{rss / 2**30:.1f} GiB after {time.perf_counter() - started:.0f} s; stopped"
+                f"the evaluation of {base} passed the client memory limit: RssAnon "
+                f"{anon / 2**30:.1f} GiB after {time.perf_counter() - started:.0f} s; stopped"
             )
-        time.sleep(1)
+        time.sleep(SAMPLE_SECONDS)
     if status != 0:
         raise SystemExit(f"the evaluation of {base} failed (status {status})")
     found: dict[str, Any] = json.loads(output.read_text().strip().splitlines()[-1])
     found["process_wall"] = time.perf_counter() - started
     found["client_peak"] = usage.ru_maxrss * 1024
+    found["client_peak_anon"] = peak_anon  # sampled
+    found["client_peak_rss"] = peak_rss  # sampled
     found["client_cpu"] = usage.ru_utime + usage.ru_stime
     return found
 
@@ -380,7 +404,7 @@ def main() -> None:
         "--client-limit-gib",
         type=float,
         default=10.0,
-        help="stop a run whose client passes this resident memory (a shared machine)",
+        help="stop a run whose client passes this anonymous memory (RssAnon; a shared machine)",
     )
     parser.add_argument("--compare-at", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, default=FOLDER)
@@ -429,7 +453,9 @@ def main() -> None:
                 f"{', '.join(f'{c:.1f}' for c in sorted(found['workers_cpu'].values()))}; "
                 f"worker peaks {', '.join(f'{w / 2**20:.0f}' for w in sorted(found['workers'].values()))}"
                 f" MiB; client in all: CPU {found['client_self_cpu']:.1f} s, peak "
-                f"{found['client_self_peak'] / 2**20:,.0f} MiB",
+                f"{found['client_self_peak'] / 2**20:,.0f} MiB (ru_maxrss), client peak RssAnon "
+                f"{found['client_peak_anon'] / 2**20:,.0f} MiB, VmRSS "
+                f"{found['client_peak_rss'] / 2**20:,.0f} MiB (sampled)",
                 flush=True,
             )
             continue
@@ -441,7 +467,8 @@ def main() -> None:
             f"wall {found['wall']:.1f} s (read+encode {seconds['read']:.1f} s, "
             f"{seconds['read'] / (3 * parts) * args.workers:.2f} s per partition per worker); "
             f"worker peaks {', '.join(f'{w / 2**20:.0f}' for w in workers)} MiB; "
-            f"client peak {found['client_self_peak'] / 2**20:.0f} MiB; CPU s: workers "
+            f"client peak {found['client_self_peak'] / 2**20:.0f} MiB (ru_maxrss), RssAnon "
+            f"{found['client_peak_anon'] / 2**20:.0f} MiB (sampled); CPU s: workers "
             f"{', '.join(f'{c:.0f}' for c in sorted(found['workers_cpu'].values()))}, "
             f"client {found['client_self_cpu']:.0f}, process tree {found['client_cpu']:.0f}; "
             f"families {json.dumps({k: v for k, v in seconds.items() if k != 'read'})}"

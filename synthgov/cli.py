@@ -413,6 +413,12 @@ TABLE = click.Path(dir_okay=False, path_type=Path)
     help="Read and encode the tables on a Dask cluster: local, local:N (N worker processes) "
     "or a scheduler address such as tcp://host:8786 (needs the dask extra).",
 )
+@click.option(
+    "--spill-dir",
+    metavar="DIR",
+    help="With --dask: the directory in which the client keeps the encoded tables on disk "
+    "(a fresh folder, removed at the end; default: TMPDIR or /tmp).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr (for CI logs).")
 @click.option(
     "--no-timings",
@@ -444,6 +450,8 @@ def evaluate(ctx: click.Context, /, output: str, **options: Any) -> int:
         output = str(here / output)
     if options["html"] is not None:
         options["html"] = here / options["html"]
+    if options["spill_dir"] is not None:
+        options["spill_dir"] = here / options["spill_dir"]
     code: int = command.run(**paths, output=output, **options)
     return code
 

@@ -4,13 +4,16 @@ engine gave no counts (`Loaded.totals`, `Loaded.satisfied`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from synthgov.metrics import constraints, tallies
 from synthgov.metrics.encoding import ROLES
+from synthgov.metrics.engine import Loaded
 from synthgov.metrics.engines.dask import Dask
 from tests.helpers.tables import card_for
 
@@ -41,18 +44,39 @@ def _dataset(folder: Path, seed: int, rows: int, parts: int) -> Path:
     return folder
 
 
-def test_the_dask_engine_adds_up_its_workers_counts_to_the_whole_tables_counts(
-    tmp_path: Path,
-) -> None:
+@dataclass(frozen=True)
+class Run:
+    """One load on a real one-worker LocalCluster, with what its spill directory held."""
+
+    loaded: Loaded
+    spill_dir: Path
+    #: the engine's spill directory, and what was in `spill_dir` while the engine was open
+    folder: Path
+    while_open: list[Path]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One cluster for the tests of this module: the counts and the spill."""
+    tmp_path = tmp_path_factory.mktemp("counts")
     locations = {
         role: str(_dataset(tmp_path / role, seed, 200 + 50 * seed, 3))
         for seed, role in enumerate(ROLES)
     }
-    engine = Dask("local:1")
+    spill_dir = tmp_path / "spill"
+    spill_dir.mkdir()
+    engine = Dask("local:1", spill_dir)
     try:
         loaded = engine.load(CARD, locations)
+        assert engine.spill is not None
+        folder, while_open = engine.spill.folder, sorted(spill_dir.iterdir())
     finally:
         engine.close()
+    return Run(loaded, spill_dir, folder, while_open)
+
+
+def test_the_dask_engine_adds_up_its_workers_counts_to_the_whole_tables_counts(run: Run) -> None:
+    loaded = run.loaded
     assert loaded.totals is not None and loaded.satisfied is not None
     whole = tallies.of_tables(loaded.tables)
     for role in ROLES:
@@ -66,3 +90,20 @@ def test_the_dask_engine_adds_up_its_workers_counts_to_the_whole_tables_counts(
     assert loaded.totals["holdout"].rows == 250
     assert loaded.satisfied == constraints.satisfied(loaded.tables, CARD)
     assert 0 < loaded.satisfied.every < loaded.tables.rows["synthetic"]
+
+
+def test_the_dask_clients_tables_are_memory_maps_in_its_spill_dir_removed_at_close(
+    run: Run,
+) -> None:
+    """The client holds the encoded columns as maps of files in a fresh folder of
+    `--spill-dir` (unlinked once mapped), not as arrays in its memory; `close` removes it."""
+    assert run.while_open == [run.folder]  # a fresh folder, in the directory given
+    assert run.folder.name.startswith("synthgov-spill-")
+    for column in run.loaded.tables:
+        for role in ROLES:
+            values = column.table(role)
+            assert isinstance(values, np.memmap), (column.name, role)
+            assert values.filename is not None
+            assert Path(values.filename).parent == run.folder
+    assert sorted(run.loaded.tables.names) == sorted(c.name for c in CARD.columns)
+    assert list(run.spill_dir.iterdir()) == []  # closed: nothing left

@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -232,4 +234,90 @@ def test_a_dataset_without_partitions_exits_2_naming_it(
     assert result.err.strip() == (
         f"{empty}: no partitions: no file ending in .parquet or .pq matches"
     )
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_run_that_fails_after_spilling_leaves_nothing_in_the_spill_dir(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """The real table's partitions are read and spilled to the client's disk before the
+    client finds a date that is no date (the same Arrow type in every partition, so the
+    footers agree): exit 2 with the one line, and the spill directory is empty again."""
+    table = pacsv.read_csv(tables["real"])
+    column = table.schema.get_field_index("admitted")
+    dates = table["admitted"].cast(pa.string()).to_pylist()
+    dates[-1] = "yesterday"
+    real = _partitions(table.set_column(column, "admitted", pa.array(dates)), tmp_path / "r", 2)
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    result = _evaluate(
+        synthgov, tmp_path / "r.json", real, tables["holdout"], tables["synthetic"],
+        "--dask", "local:1", "--spill-dir", str(spill),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        f"{real}: column 'admitted': 1 distinct value(s) are not ISO 8601 dates as the card "
+        "says: 'yesterday'"
+    ]
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("given", ["file", "absent"])
+def test_a_spill_dir_that_is_not_a_writable_directory_exits_2_before_any_cluster_starts(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, given: str
+) -> None:
+    (tmp_path / "file").write_text("")
+    result = _evaluate(
+        synthgov, tmp_path / "r.json", tables["real"], tables["holdout"], tables["synthetic"],
+        "--dask", "local:1", "--spill-dir", str(tmp_path / given),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err.strip() == (
+        f"--spill-dir: expected a writable directory, not '{tmp_path / given}'"
+    )
+
+
+def test_a_spill_dir_without_dask_exits_2(
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+) -> None:
+    result = _evaluate(
+        synthgov, tmp_path / "r.json", tables["real"], tables["holdout"], tables["synthetic"],
+        "--spill-dir", str(tmp_path),
+    )  # fmt: skip
+    assert result.code == 2
+    assert result.err.strip() == (
+        "--spill-dir: only with --dask (without it the tables are held in memory)"
+    )
+
+
+def test_ctrl_c_during_a_run_leaves_nothing_in_the_spill_dir(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGINT once the client's spill directory exists (the cluster starting or the
+    partitions being read): exit 130, no report, and the spill directory empty again."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "synthgov", "evaluate", "--card", str(CARD),
+         "--real", str(tables["real_dataset"]), "--holdout", str(tables["holdout"]),
+         "--synthetic", str(tables["synthetic"]), "-o", str(tmp_path / "r.json"), "--quiet",
+         "--dask", "local:1", "--spill-dir", str(spill)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while not any(spill.iterdir()) and process.poll() is None:
+            assert time.monotonic() < deadline, "no spill directory appeared"
+            time.sleep(0.02)
+        made = list(spill.iterdir())
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert [p.name[:15] for p in made] == ["synthgov-spill-"]
+    assert process.returncode == 130, err
+    assert "synthgov: interrupted" in err
+    assert list(spill.iterdir()) == []
     assert not (tmp_path / "r.json").exists()

@@ -53,6 +53,7 @@ def run(
     timings: bool,
     html: Path | None = None,
     scheduler: str | None = None,
+    spill_dir: Path | None = None,
 ) -> int:
     card_bytes = read_user_file(card, "a dataset card (card.yaml)", MAX_FILE_BYTES)
     document = load_bytes(card_bytes, str(card), Card)
@@ -79,7 +80,7 @@ def run(
         timings=timings,
         min_cell_count=policy.charts.min_cell_count if policy is not None else 10,
     )
-    engine = _engine(scheduler)
+    engine = _engine(scheduler, spill_dir)
     started = time.perf_counter()
     try:
         with progress(quiet) as step:
@@ -152,14 +153,22 @@ def _summary(policy: Loaded[Policy], card: Loaded[Card], report: dict[str, Any])
         )
 
 
-def _engine(scheduler: str | None) -> Engine | None:
-    """The Dask engine on `scheduler`, None for the in-process default (Dask not imported)."""
-    if scheduler is None:
-        return None
-    from synthgov.metrics.engines.dask import Dask, check_scheduler
+def _engine(scheduler: str | None, spill_dir: Path | None = None) -> Engine | None:
+    """The Dask engine on `scheduler`, None for the in-process default (Dask not imported).
 
-    check_scheduler(scheduler)  # a typo is found before a cluster starts
-    return Dask(scheduler)
+    Raises:
+        InputError: a malformed scheduler, a spill directory that is not a writable
+            directory, or one without --dask (the in-process engine spills nothing).
+    """
+    if scheduler is None:
+        if spill_dir is not None:
+            raise InputError.at(
+                "--spill-dir", "only with --dask (without it the tables are held in memory)"
+            )
+        return None
+    from synthgov.metrics.engines.dask import Dask
+
+    return Dask(scheduler, spill_dir)  # checks both before a cluster starts
 
 
 def _policy(card: Path) -> Loaded[Policy] | None:

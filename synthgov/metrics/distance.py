@@ -22,6 +22,8 @@ the same bits (docs/metrics.md, "Why the DCR kernel is compiled").
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -29,6 +31,7 @@ from synthgov.metrics import blocks
 from synthgov.metrics.encoding import Tables
 
 _CATEGORICAL, _SCALED, _EQUALITY = 0, 1, 2  # how a column is compared
+_ONE = np.ones(1, dtype=np.bool_)
 
 
 def matrix(tables: Tables, role: str, rows: np.ndarray | None = None) -> np.ndarray:
@@ -43,6 +46,34 @@ def matrix(tables: Tables, role: str, rows: np.ndarray | None = None) -> np.ndar
         values = column.table(role)
         out[:, j] = values if rows is None else values[rows]
     return out
+
+
+class Matrix:
+    """Table `role`'s `matrix`, built only as far as it is asked for: some rows (`rows`),
+    the ranges (`ranges`, column by column), or the whole (`whole`, kept). A search that
+    runs on a distributed engine needs only the first two, so a client whose tables are
+    memory-mapped (`engines.spill`) never copies a whole table into its memory."""
+
+    def __init__(self, tables: Tables, role: str) -> None:
+        self.tables, self.role = tables, role
+
+    def __len__(self) -> int:
+        return self.tables.rows[self.role]
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """`matrix(tables, role)[index]`, without the rest."""
+        return matrix(self.tables, self.role, index)
+
+    @functools.cached_property
+    def whole(self) -> np.ndarray:
+        return matrix(self.tables, self.role)
+
+    def ranges(self, numeric: np.ndarray) -> np.ndarray:
+        """`ranges(whole, numeric)`, the same bits, one column at a time."""
+        out = np.zeros(len(self.tables.columns), dtype=np.float64)
+        for j in np.flatnonzero(numeric):
+            out[j] = ranges(self.tables.columns[j].table(self.role).reshape(-1, 1), _ONE)[0]
+        return out
 
 
 def numeric_mask(tables: Tables) -> np.ndarray:

@@ -56,6 +56,13 @@ class Part:
     #: column -> how many values are present (not missing) after conversion
     present: dict[str, int] = field(default_factory=dict)
 
+    def summary(self) -> Part:
+        """The partition without its arrays (its labels kept): what `check` and
+        `categories` read, for an engine that stores the arrays out of core."""
+        empty = np.empty(0, dtype=np.int32)
+        labels = {name: (uniques, empty) for name, (uniques, _) in self.labels.items()}
+        return Part(self.name, self.rows, self.columns, {}, labels, self.failures, self.present)
+
 
 def encode_part(card: Card, frame: pd.DataFrame, name: str) -> Part:
     """The card columns of `frame`, one partition of a table, converted by the card."""
@@ -119,13 +126,43 @@ def combine(
     Raises:
         InputError: what `encoding.encode` raises, for the same tables.
     """
+    defects = check(card, parts, names)
+    encoded: list[Encoded] = []
+    for column in card.columns:
+        if column.name not in parts["synthetic"][0].columns:
+            continue
+        if is_numeric(column.type):
+            arrays = {r: _concatenate([p.numbers[column.name] for p in parts[r]]) for r in ROLES}
+            real, holdout, synthetic = (arrays[r] for r in ROLES)
+            encoded.append(Encoded(column.name, column.type, real, holdout, synthetic))
+            continue
+        found = categories(parts, column.name)
+        coded = {}
+        for role in ROLES:
+            pieces = []
+            for p in parts[role]:
+                uniques, local = p.labels[column.name]
+                pieces.append(recode(found, uniques)[local])  # local -1 picks the trailing -1
+            coded[role] = _concatenate(pieces, np.int32)
+        encoded.append(Encoded(column.name, column.type, **coded, categories=found))
+    rows = {role: sum(p.rows for p in parts[role]) for role in ROLES}
+    return Tables(tuple(encoded), rows), defects
+
+
+def check(card: Card, parts: Mapping[str, Sequence[Part]], names: Mapping[str, str]) -> Defects:
+    """The synthetic table's defects, after raising what `encoding.encode` raises for the
+    same tables; reads only each partition's columns, failures and counts of values, so a
+    partition whose arrays are elsewhere (`Part.summary`) checks alike.
+
+    Raises:
+        InputError: see `combine`.
+    """
     first = {role: parts[role][0].columns for role in ROLES}
     require_card_columns(card, first, names)
     present = set(first["synthetic"])
     card_names = [c.name for c in card.columns]
     prohibited = set(card.prohibited_columns)
     defects: dict[str, list[str]] = {}
-    encoded: list[Encoded] = []
     for column in card.columns:
         if column.name not in present:
             continue
@@ -142,32 +179,26 @@ def combine(
                 raise InputError.at(
                     names[role], f"column {printable(column.name)!r} has no values (all missing)"
                 )
-        if is_numeric(column.type):
-            arrays = {r: _concatenate([p.numbers[column.name] for p in parts[r]]) for r in ROLES}
-            real, holdout, synthetic = (arrays[r] for r in ROLES)
-            encoded.append(Encoded(column.name, column.type, real, holdout, synthetic))
-            continue
-        categories = tuple(
-            sorted({label for r in ROLES for p in parts[r] for label in p.labels[column.name][0]})
-        )
-        index = {label: code for code, label in enumerate(categories)}
-        coded = {}
-        for role in ROLES:
-            pieces = []
-            for p in parts[role]:
-                uniques, local = p.labels[column.name]
-                lookup = np.array([index[u] for u in uniques] + [-1], dtype=np.int32)
-                pieces.append(lookup[local])  # local -1 picks the trailing -1
-            coded[role] = _concatenate(pieces, np.int32)
-        encoded.append(Encoded(column.name, column.type, **coded, categories=categories))
-    rows = {role: sum(p.rows for p in parts[role]) for role in ROLES}
     judged = first["synthetic"]
-    return Tables(tuple(encoded), rows), Defects(
+    return Defects(
         missing_columns=tuple(n for n in card_names if n not in present),
         extra_columns=tuple(n for n in judged if n not in card_names),
         prohibited_columns=tuple(n for n in judged if n in prohibited),
         problems={name: tuple(lines) for name, lines in defects.items()},
     )
+
+
+def categories(parts: Mapping[str, Sequence[Part]], name: str) -> tuple[str, ...]:
+    """The sorted union of categorical column `name`'s labels in every partition of the
+    three tables: the categories `encoding.encode` gives the whole tables."""
+    return tuple(sorted({label for r in ROLES for p in parts[r] for label in p.labels[name][0]}))
+
+
+def recode(categories: tuple[str, ...], uniques: tuple[str, ...]) -> np.ndarray:
+    """A partition's codes into `uniques` -> codes into `categories`, as a lookup table
+    with a trailing -1, so that a missing code (-1) stays -1."""
+    index = {label: code for code, label in enumerate(categories)}
+    return np.array([index[u] for u in uniques] + [-1], dtype=np.int32)
 
 
 #: the columns of `distance.matrix` in order: (name, None for a number or its categories)

@@ -48,7 +48,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from synthgov.metrics.distance import dcr, matrix, numeric_mask, ranges
+from synthgov.metrics.distance import Matrix, dcr, numeric_mask
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
 from synthgov.metrics.intervals import Z95, wilson
@@ -68,9 +68,11 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     if not tables.columns or min(tables.rows[role] for role in ROLES) == 0:
         return []
     numeric = numeric_mask(tables)
-    real, holdout, synthetic = (matrix(tables, role) for role in ROLES)
+    # each table's matrix only as far as needed: the rows searched for, and the whole
+    # reference only for a search in this process (`_dcr`)
+    real, holdout, synthetic = (Matrix(tables, role) for role in ROLES)
     picked = _query_rows(len(synthetic), context)
-    queries = synthetic if picked is None else synthetic[picked]
+    queries = synthetic.whole if picked is None else synthetic.rows(picked)
     n, sampled = len(queries), picked is not None
     mode = "sampled" if sampled else "exact"
     if sampled:
@@ -130,9 +132,9 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
                 ),
             )
         )
-    scale = ranges(real, numeric)  # the one normalisation of every train-vs-holdout comparison
+    scale = real.ranges(numeric)  # the one normalisation of every train-vs-holdout comparison
     h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
-    fresh = holdout if h_picked is None else holdout[h_picked]
+    fresh = holdout.whole if h_picked is None else holdout.rows(h_picked)
     fresh_to_train = _dcr(context, fresh, "real", real, numeric, scale)
     # the release report's DCR chart counts these (metrics/aggregates.py), never recomputes them
     context.memo("privacy.dcr_to_train", lambda: (to_train, fresh_to_train))
@@ -261,16 +263,16 @@ def _dcr(
     context: Context,
     queries: np.ndarray,
     role: str,
-    reference: np.ndarray,
+    reference: Matrix,
     numeric: np.ndarray,
     scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """`dcr` against table `role` (`reference` is its matrix), run where the context says:
     a distributed engine searches every partition of the table with the same ranges."""
     if context.search is None:
-        return dcr(queries, reference, numeric, scale)
+        return dcr(queries, reference.whole, numeric, scale)
     return context.search(
-        queries, role, numeric, ranges(reference, numeric) if scale is None else scale
+        queries, role, numeric, reference.ranges(numeric) if scale is None else scale
     )
 
 
@@ -313,9 +315,9 @@ def baseline_protection(median: float, to_random: np.ndarray) -> tuple[float, fl
 
 
 def mia_auc(
-    real: np.ndarray,
-    holdout: np.ndarray,
-    synthetic: np.ndarray,
+    real: Matrix,
+    holdout: Matrix,
+    synthetic: Matrix,
     numeric: np.ndarray,
     scale: np.ndarray,
     context: Context,
@@ -333,8 +335,8 @@ def mia_auc(
     rng = context.rng("privacy.mia_auc")
     records = np.concatenate(
         [
-            real[np.sort(rng.choice(len(real), size=size, replace=False))],
-            holdout[np.sort(rng.choice(len(holdout), size=size, replace=False))],
+            real.rows(np.sort(rng.choice(len(real), size=size, replace=False))),
+            holdout.rows(np.sort(rng.choice(len(holdout), size=size, replace=False))),
         ]
     )
     labels = np.repeat([True, False], size)

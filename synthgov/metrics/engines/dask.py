@@ -14,9 +14,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 2. each partition is read, hashed, encoded by the card (`partitions.encode_part`) and
    counted (`partitions.counts`: the counts of `tallies`, the rows satisfying each rule)
    on a worker, which holds one partition at a time; the client gathers the encoded
-   columns one partition at a time and `partitions.combine` builds the tables exactly as
-   the in-process engine does from whole files, and adds the counts up (`tallies.add`),
-   which the count metrics of fidelity and constraints read instead of the columns.
+   columns one partition at a time, writes them to its spill directory (`spill.Spill`:
+   memory-mapped files on its own disk, not its memory) and builds there the tables
+   `partitions.combine` builds, in canonical order, exactly as the in-process engine does
+   from whole files; it adds the counts up (`tallies.add`), which the count metrics of
+   fidelity and constraints read instead of the columns.
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
+    from synthgov.metrics.engines.spill import Spill
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
@@ -66,6 +69,9 @@ CONNECT_TIMEOUT = "10s"
 #: seconds `close` waits for the client and then the LocalCluster to shut down
 CLOSE_TIMEOUT = 20
 PARQUET = (".parquet", ".pq")
+#: encoded bytes per byte of a single Parquet file, for the spill's free-space check: the
+#: 15-column tables of benchmarks/evaluate_dask.py take about 6 times their Parquet size
+PARQUET_EXPANSION = 8
 TABLES = (".csv", *PARQUET)
 OPTION = "--dask"
 
@@ -91,9 +97,18 @@ def check_scheduler(scheduler: str) -> None:
 class Dask:
     """An engine on a Dask cluster (see the module docstring); `close` ends a LocalCluster."""
 
-    def __init__(self, scheduler: str) -> None:
+    def __init__(self, scheduler: str, spill_dir: str | Path | None = None) -> None:
+        """`spill_dir`: where the client's spill directory is made (`spill.Spill`; None:
+        tempfile's default, TMPDIR or /tmp)."""
+        from synthgov.metrics.engines.spill import check_folder
+
         check_scheduler(scheduler)
+        if spill_dir is not None:
+            check_folder(spill_dir)
         self.scheduler = scheduler
+        self.spill_dir = spill_dir
+        #: the encoded tables on the client's disk, from `load` until `close`
+        self.spill: Spill | None = None
         self._cluster: LocalCluster | None = None
         #: what `load` read, for `search` to read it again: role -> (dataset, digests)
         self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
@@ -141,6 +156,8 @@ class Dask:
         (a LocalCluster's worker processes are daemons: they end with this process)."""
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
+        if self.spill is not None:
+            self.spill.remove()
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close(timeout=CLOSE_TIMEOUT)
@@ -160,29 +177,34 @@ class Dask:
         return used
 
     def load(self, card: Card, locations: Mapping[str, Path | str]) -> Loaded:
-        from synthgov.metrics import rows
         from synthgov.metrics.constraints import Satisfied
         from synthgov.metrics.encoding import ROLES
         from synthgov.metrics.engine import Loaded
-        from synthgov.metrics.partitions import combine, layout
+        from synthgov.metrics.engines.spill import CELL_BYTES, Spill
+        from synthgov.metrics.partitions import layout
         from synthgov.metrics.tallies import add
 
+        if self.spill is not None:  # a second load: the first one's tables go
+            self.spill.remove()
+        datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
+        self.spill = spill = Spill(self.spill_dir)
         try:
-            datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
-            for role in ROLES:
-                self._same_schema(datasets[role])
-            parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
-        except _CLUSTER_ERRORS as exc:
-            raise _failure(self.scheduler, exc) from None
-        tables, defects = combine(
-            card,
-            {role: [part for part, _, _, _ in parts[role]] for role in ROLES},
-            {role: datasets[role].location for role in ROLES},
-        )
+            try:
+                sizes = [self._same_schema(datasets[role], len(card.columns)) for role in ROLES]
+                longest = max(rows * CELL_BYTES for _, rows in sizes)
+                spill.require(sum(size for size, _ in sizes) + longest)
+                parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
+            except _CLUSTER_ERRORS as exc:
+                raise _failure(self.scheduler, exc) from None
+            tables, defects, hashes = spill.tables(
+                card, {role: datasets[role].location for role in ROLES}
+            )
+        except BaseException:  # Ctrl-C too: nothing is left on the client's disk
+            spill.remove()
+            raise
         categories = {c.name: c.categories for c in tables.categorical}
         totals = {role: add([c for _, _, c, _ in parts[role]], categories) for role in ROLES}
         rules = [r for _, _, _, r in parts["synthetic"] if r is not None]
-        tables, hashes = rows.canonical(tables)
         self._read = {
             role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES
         }
@@ -239,16 +261,27 @@ class Dask:
             raise _failure(self.scheduler, exc) from None
         return best
 
-    def _same_schema(self, dataset: Dataset) -> None:
-        """Raise unless every partition of `dataset` has the first one's columns and types."""
+    def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
+        """Raise unless every partition of `dataset` has the first one's columns and types;
+        the bytes its `columns` card columns take encoded (at 8 bytes a cell, from the rows
+        in the footers; one file: guessed from its size) and its rows (0: unknown).
+
+        Raises:
+            InputError: a partition whose schema differs, or missing or malformed (one
+                file's own error comes later, when it is read).
+        """
+        from synthgov.metrics.engines.spill import CELL_BYTES
+
         if len(dataset.urls) == 1:  # one file: nothing to compare (a CSV has no footer)
-            return
+            return _single_size(dataset.urls[0])
         futures = self.client.map(_schema, dataset.urls, dataset.shown, pure=False)
-        schemas = [_unwrap(f.result()) for f in futures]
-        first = schemas[0]
-        for shown, schema in zip(dataset.shown, schemas, strict=True):
+        footers = [_unwrap(f.result()) for f in futures]
+        first = footers[0][0]
+        for shown, (schema, _) in zip(dataset.shown, footers, strict=True):
             if schema != first:
                 raise InputError.at(shown, _difference(schema, first, dataset.shown[0]))
+        rows = sum(count for _, count in footers)
+        return rows * columns * CELL_BYTES, rows
 
     def _encode(self, dataset: Dataset, card: Card, role: str) -> list[_Encoded]:
         """Each partition's encoded card columns, sha256 and counts (`partitions.counts`),
@@ -261,9 +294,11 @@ class Dask:
         )
         position = {f.key: i for i, f in enumerate(futures)}
         done: list[_Encoded | None] = [None] * len(futures)
+        assert self.spill is not None  # made by `load` first
         for future in as_completed(futures):
-            done[position[future.key]] = _unwrap(future.result())
+            part, *rest = _unwrap(future.result())
             future.release()
+            done[position[future.key]] = (self.spill.keep(role, part), *rest)
         return [item for item in done if item is not None]
 
 
@@ -354,8 +389,24 @@ def _unwrap(result: Any) -> Any:
     return result
 
 
-def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
-    """On a worker: the partition's data columns and their Arrow types, from its footer."""
+def _single_size(url: str) -> tuple[int, int]:
+    """What one file takes encoded, guessed on the client from its size alone (the file is
+    not opened here: a worker reads it): a CSV file twice its size (a cell of text is a
+    few bytes), a Parquet file `PARQUET_EXPANSION` times (compressed); and 0 rows
+    (unknown). (0, 0) if it cannot be listed (reading it will say why)."""
+    import fsspec
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        size = int(fs.size(path) or 0)
+    except Exception:  # any: the read on a worker gives the one line
+        return 0, 0
+    return size * (PARQUET_EXPANSION if url.lower().endswith(PARQUET) else 2), 0
+
+
+def _schema(url: str, shown: str) -> tuple[tuple[tuple[str, str], ...], int] | _Failed:
+    """On a worker: the partition's data columns and their Arrow types, and its rows,
+    from its footer."""
     import fsspec
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -364,12 +415,14 @@ def _schema(url: str, shown: str) -> tuple[tuple[str, str], ...] | _Failed:
 
     try:
         with fsspec.open(url, "rb") as handle:
-            schema = pq.read_schema(handle)
+            footer = pq.ParquetFile(handle)
+            schema, rows = footer.schema_arrow, footer.metadata.num_rows
     except FileNotFoundError:
         return _Failed([_problem(shown, "the partition is missing (listed, but not found)")])
     except (OSError, pa.ArrowException, ValueError) as exc:
         return _Failed([_problem(shown, f"malformed Parquet partition: {_first_line(exc)}")])
-    return tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
+    columns = tuple((f.name, str(f.type)) for f in schema if not is_index_column(f.name))
+    return columns, int(rows)
 
 
 def _encode_partition(url: str, shown: str, card: Card, role: str) -> _Encoded | _Failed:

@@ -1,0 +1,243 @@
+"""The encoded tables held out of core by the client of `evaluate --dask`.
+
+The Dask engine's client receives every partition's encoded columns. Concatenated in
+RAM they would cost about 8 bytes per cell of the three tables (8.2 GiB at 10M rows ×
+15 columns), so instead each column of each table is a file in a fresh spill directory
+on the client's disk (`--spill-dir`, else under TMPDIR), memory-mapped:
+
+1. `keep` appends each partition's columns to its table's files as the partition
+   arrives (float64 numbers; int32 codes into the partition's own labels), and keeps
+   only the partition's summary in RAM (`Part.summary`: labels, counts, failures);
+2. `tables` checks them as `partitions.combine` does, recodes each categorical column
+   into the union categories in place (one partition at a time), hashes the rows a slice
+   at a time (`rows.row_hashes`), sorts the hashes (`np.argsort`, stable, as
+   `rows.canonical`), and writes each column again in that canonical order, a slice at
+   a time, into a file of its own, dropping the unordered one.
+
+The values, hashes and order are those of `combine` followed by `rows.canonical`, so the
+metric families, which read the `np.memmap` columns as they read arrays, give the same
+bits. What stays in RAM grows with the rows only by the hashes (8 bytes per row per
+table, kept for the fingerprint and sketch) and, while one table is sorted, its argsort
+(8 bytes per row); the rest is one slice's temporaries.
+
+Every file is unlinked as soon as it is mapped, so the disk space returns to the system
+when the mappings go, even if the process is killed; `remove` deletes the (then empty)
+directory, and the engine calls it on success, failure and Ctrl-C alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from synthgov.errors import InputError
+from synthgov.metrics.encoding import ROLES, Encoded, Tables, is_numeric
+
+if TYPE_CHECKING:
+    from synthgov.metrics.encoding import Defects
+    from synthgov.metrics.partitions import Part
+    from synthgov.models import Card
+    from synthgov.models.card import Column
+
+OPTION = "--spill-dir"
+#: rows hashed or permuted at a time: the size of the temporaries (a few arrays of 8 MB)
+SLICE_ROWS = 1 << 20
+#: bytes per cell on disk: float64 numbers (int32 codes take half)
+CELL_BYTES = 8
+PREFIX = "synthgov-spill-"
+_EMPTY = np.empty(0)
+
+
+def check_folder(folder: str | Path) -> None:
+    """Raise unless `folder` is an existing directory this process may write in.
+
+    Raises:
+        InputError: naming the option.
+    """
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError.at(OPTION, f"expected a writable directory, not {str(folder)!r}")
+
+
+class Spill:
+    """A fresh spill directory and the columns written into it (see the module docstring)."""
+
+    def __init__(self, parent: str | Path | None = None, slice_rows: int = SLICE_ROWS) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        self.slice_rows = slice_rows
+        #: (role, column) -> the file the partitions are appended to, in arrival order
+        self._files: dict[tuple[str, str], Path] = {}
+        #: role -> the summaries of its partitions, in the order their rows were appended
+        self._arrived: dict[str, list[Part]] = {role: [] for role in ROLES}
+        self._count = 0
+
+    def require(self, needed: int) -> None:
+        """Raise unless the spill directory's file system has `needed` bytes free.
+
+        Raises:
+            InputError: naming the directory, the bytes needed and free.
+        """
+        free = shutil.disk_usage(self.folder).free
+        if free < needed:
+            raise InputError.at(
+                str(self.folder.parent),
+                f"not enough free disk space to hold the encoded tables: about "
+                f"{_size(needed)} needed, {_size(free)} free (choose another with {OPTION})",
+            )
+
+    def keep(self, role: str, part: Part) -> Part:
+        """Append the partition's columns to table `role`'s files; its summary."""
+        arrays = {**part.numbers, **{n: codes for n, (_, codes) in part.labels.items()}}
+        for name, values in arrays.items():
+            path = self._files.setdefault((role, name), self._path())
+            with self._writing(), open(path, "ab") as handle:
+                handle.write(np.ascontiguousarray(values).data)
+        summary = part.summary()
+        self._arrived[role].append(summary)
+        return summary
+
+    def tables(
+        self, card: Card, names: Mapping[str, str]
+    ) -> tuple[Tables, Defects, dict[str, np.ndarray]]:
+        """The three tables kept, checked and encoded as `partitions.combine` encodes them,
+        in canonical row order as `rows.canonical` orders them, and the sorted row hashes.
+
+        Raises:
+            InputError: what `combine` raises; a spill directory out of space.
+        """
+        from synthgov.metrics.partitions import categories, check, recode
+
+        parts = self._arrived
+        defects = check(card, parts, names)
+        rows = {role: sum(p.rows for p in parts[role]) for role in ROLES}
+        kept = [c for c in card.columns if c.name in parts["synthetic"][0].columns]
+        found = {c.name: categories(parts, c.name) for c in kept if not is_numeric(c.type)}
+        #: column -> role -> its values, in arrival order until `_canonical` reorders them
+        arrays: dict[str, dict[str, np.ndarray]] = {}
+        for column in kept:
+            numeric = is_numeric(column.type)
+            arrays[column.name] = {}
+            for role in ROLES:
+                values = self._map(role, column.name, rows[role], numeric)
+                start = 0
+                for p in parts[role] if not numeric else ():  # into the union's codes
+                    piece = values[start : start + p.rows]
+                    piece[:] = recode(found[column.name], p.labels[column.name][0])[piece]
+                    start += p.rows
+                arrays[column.name][role] = values
+        hashes = self._canonical(kept, found, arrays, rows)
+        columns = tuple(
+            Encoded(c.name, c.type, **arrays[c.name], categories=found.get(c.name, ()))
+            for c in kept
+        )
+        return Tables(columns, rows), defects, hashes
+
+    def remove(self) -> None:
+        """Delete the spill directory and whatever is left in it; never raises."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _canonical(
+        self,
+        kept: Sequence[Column],
+        found: Mapping[str, tuple[str, ...]],
+        arrays: dict[str, dict[str, np.ndarray]],
+        rows: Mapping[str, int],
+    ) -> dict[str, np.ndarray]:
+        """`rows.canonical` on `arrays`, in place: each table's columns written again in
+        the order of its sorted row hashes (new files; the old ones are dropped as each
+        table is done, so the disk holds one table's extra columns at most); the hashes."""
+        from synthgov.metrics.rows import row_hashes
+
+        hashes = {}
+        for role in ROLES:
+            count = rows[role]
+            if not kept:  # nothing to hash: every row is alike
+                hashes[role] = np.zeros(count, dtype=np.uint64)
+                continue
+            row = np.empty(count, dtype=np.uint64)
+            for start in range(0, count, self.slice_rows):
+                piece = slice(start, start + self.slice_rows)
+                columns = tuple(
+                    Encoded(
+                        c.name,
+                        c.type,
+                        **{r: arrays[c.name][role][piece] if r == role else _EMPTY for r in ROLES},
+                        categories=found.get(c.name, ()),
+                    )
+                    for c in kept
+                )
+                row[piece] = row_hashes(
+                    Tables(columns, {**dict.fromkeys(ROLES, 0), role: len(row[piece])}), role
+                )
+                del columns
+            order = np.argsort(row, kind="stable")
+            hashes[role] = row[order]
+            del row
+            for column in kept:
+                arrays[column.name][role] = self._permuted(arrays[column.name][role], order)
+        return hashes
+
+    def _permuted(self, values: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """`values[order]` in a new file, a slice at a time, mapped read-only."""
+        path = self._path()
+        out = self._create(path, values.dtype, len(order))
+        for start in range(0, len(order), self.slice_rows):
+            stop = start + self.slice_rows
+            out[start:stop] = values[order[start:stop]]
+        if isinstance(out, np.memmap):
+            out.flush()
+        del out
+        return self._open(path, values.dtype, len(order), writable=False)
+
+    def _map(self, role: str, name: str, rows: int, numeric: bool) -> np.ndarray:
+        """The column's file as appended; writable codes, to be recoded in place."""
+        dtype = np.dtype(np.float64 if numeric else np.int32)
+        return self._open(self._files[(role, name)], dtype, rows, writable=not numeric)
+
+    def _open(
+        self, path: Path, dtype: np.dtype, rows: int, *, writable: bool, unlink: bool = True
+    ) -> np.ndarray:
+        """The file mapped, then unlinked: the mapping keeps its pages, and the space
+        returns to the system with the mapping, whatever ends the process."""
+        if rows == 0:
+            mapped: np.ndarray = np.empty(0, dtype=dtype)
+        else:
+            mode: Literal["r+", "r"] = "r+" if writable else "r"
+            mapped = np.memmap(path, dtype=dtype, mode=mode, shape=(rows,))
+        if unlink:
+            path.unlink(missing_ok=True)
+        return mapped
+
+    def _create(self, path: Path, dtype: np.dtype, rows: int) -> np.ndarray:
+        """A file of `rows` values with its blocks reserved (`posix_fallocate`), so that a
+        full disk is an error here and not a SIGBUS when the mapping is written."""
+        with self._writing(), open(path, "wb") as handle:
+            if rows:
+                os.posix_fallocate(handle.fileno(), 0, rows * dtype.itemsize)
+        return self._open(path, dtype, rows, writable=True, unlink=False)
+
+    def _path(self) -> Path:
+        self._count += 1
+        return self.folder / f"{self._count:05d}.bin"
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write that fails (a full disk) as the one line of bad input."""
+        try:
+            yield
+        except OSError as exc:
+            raise InputError.at(
+                str(self.folder.parent),
+                f"cannot write the encoded tables to the spill directory: "
+                f"{exc.strerror or exc} (choose another with {OPTION})",
+            ) from None
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:.1f} GB" if count >= 1e8 else f"{count / 1e6:.1f} MB"
