@@ -444,3 +444,43 @@ def test_re_dating_a_merged_revalidation_record_in_place_is_blocked(
         "files.changed",
         record.relative_to(repo).as_posix(),
     )
+
+
+@pytest.mark.parametrize(
+    ("metric", "interval"),
+    [
+        ("privacy.exact_copy_excess", {"kind": "normal", "se": 0}),
+        ("privacy.linkability_excess", {"kind": "normal", "se": 0.0001}),
+        ("privacy.singling_out_excess", {"kind": "normal", "se": 0}),
+    ],
+)
+def test_an_excess_interval_switched_from_counts_to_a_narrow_normal_one_is_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str], metric: str, interval: dict[str, Any]
+) -> None:
+    """The counts check (integrity.counts) read Newcombe intervals only: the same value with
+    `{"kind": "normal", "se": 0}` escaped it and made the interval zero-wide, which turns an
+    inconclusive excess into a pass. Singling out's jackknife of variance 0 is the case
+    `evaluate` now writes as counts, so a `normal` one of se 0 is a forgery too."""
+
+    def narrow(report: dict[str, Any]) -> None:
+        found = entry(report, metric)
+        found["interval"] = interval
+        found.pop("ci", None)
+
+    tweak(repo, narrow)
+    code, data = check(repo, capsys)
+    counts = findings(data)["integrity.counts"]
+    assert code == 1 and (counts["severity"], counts["enforcement"]) == ("error", "hard")
+    assert counts["message"].startswith(f"{metric} has a normal interval")
+    assert counts["file"] == REPORT
+
+
+def test_singling_out_with_a_jackknife_interval_of_some_width_is_not_refused_for_its_kind(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `evaluate` writes when some records are singled out: a `normal` interval of
+    se > 0, which no count bounds and the counts check leaves alone."""
+    report = json.loads((repo / REPORT).read_text())
+    assert entry(report, "privacy.singling_out_excess")["interval"]["kind"] == "normal"
+    _, data = check(repo, capsys)
+    assert "integrity.counts" not in findings(data)
