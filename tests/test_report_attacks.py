@@ -484,3 +484,45 @@ def test_singling_out_with_a_jackknife_interval_of_some_width_is_not_refused_for
     assert entry(report, "privacy.singling_out_excess")["interval"]["kind"] == "normal"
     _, data = check(repo, capsys)
     assert "integrity.counts" not in findings(data)
+
+
+def test_singling_out_counts_shrunk_below_the_tables_rows_are_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Singling out counts every record of the two tables cut to the smaller one's rows.
+    Newcombe's interval over [1, 1] trials (k/n kept) is about [-0.8, 0.8]: an excess of 1
+    (every training record singled out, no holdout one) would be merely inconclusive, a
+    warning at this tier. Fewer trials than those rows are refused as more are."""
+    report = json.loads((repo / REPORT).read_text())
+    size = min(report["inputs"][role]["rows"] for role in ("real", "holdout"))
+
+    def shrink(report: dict[str, Any]) -> None:
+        found = entry(report, "privacy.singling_out_excess")
+        found.update(value=1.0, ci=[-0.8, 1.0])
+        found["interval"] = {"kind": "newcombe", "successes": [1, 0], "trials": [1, 1]}
+
+    tweak(repo, shrink)
+    code, data = check(repo, capsys)
+    counts = findings(data)["integrity.counts"]
+    assert code == 1 and counts["severity"] == "error"
+    assert counts["message"] == (
+        f"privacy.singling_out_excess counts [1, 1] trials; its tables give {size:,} and "
+        f"{size:,} (the smaller of the real and holdout rows, twice)"
+    )
+
+
+def test_singling_out_counts_over_the_smaller_tables_rows_pass_the_counts_check(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `evaluate` writes when nobody is singled out: [0, 0] of the smaller table's rows."""
+    report = json.loads((repo / REPORT).read_text())
+    size = min(report["inputs"][role]["rows"] for role in ("real", "holdout"))
+
+    def nobody(report: dict[str, Any]) -> None:
+        found = entry(report, "privacy.singling_out_excess")
+        found.update(value=0.0, ci=[-0.01, 0.01])
+        found["interval"] = {"kind": "newcombe", "successes": [0, 0], "trials": [size, size]}
+
+    tweak(repo, nobody)
+    _, data = check(repo, capsys)
+    assert "integrity.counts" not in findings(data)

@@ -131,10 +131,15 @@ _COUNTED = {
 }
 
 
+#: excesses counted over every row of their tables, never a sample: their trials are the rows
+_EVERY_ROW = frozenset({"privacy.exact_copy_excess", "privacy.singling_out_excess"})
+
+
 def _count_findings(ctx: ReleaseContext) -> list[Finding]:
     """A gated excess's trials are rows of the tables it was measured on: never more than
-    they hold, and for exact copies (every row, never sampled) exactly as many. Fewer
-    trials make a wider interval, which could turn a failure into an inconclusive figure."""
+    they hold, and for exact copies and singling out (every row, never sampled) exactly as
+    many. Fewer trials make a wider interval, which could turn a failure into an
+    inconclusive figure."""
     report = ctx.report.model
     found = []
     for index, metric in enumerate(report.metrics):
@@ -149,15 +154,19 @@ def _count_findings(ctx: ReleaseContext) -> list[Finding]:
             continue
         rows = [getattr(report.inputs, role).rows for role in roles]
         trials = list(spec.get("trials", []))
-        exact = metric.id == "privacy.exact_copy_excess"
+        exact = metric.id in _EVERY_ROW
+        where = f"{' and '.join(roles)} rows"
+        if metric.id == "privacy.singling_out_excess":
+            # both tables cut to the smaller one's rows (attacks._singling_out_excess): fewer
+            # trials, [1, 1] at the extreme, made the excess of a table where every training
+            # record is singled out inconclusive
+            rows, where = [min(rows)] * 2, f"the smaller of the {where}, twice"
         if len(trials) == 2 and all(
             t == r if exact else t <= r for t, r in zip(trials, rows, strict=True)
         ):
             continue
         spot = ctx.report.document.locate(("metrics", index, "interval"))
-        expected = (
-            f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({' and '.join(roles)} rows)"
-        )
+        expected = f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({where})"
         found.append(
             Finding(
                 gate="integrity",
