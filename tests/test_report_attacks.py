@@ -490,21 +490,24 @@ def test_singling_out_counts_shrunk_below_the_tables_rows_are_blocked(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Singling out counts every record of the two tables cut to the smaller one's rows.
-    Newcombe's interval over [1, 1] trials (k/n kept) is about [-0.8, 0.8]: an excess of 1
-    (every training record singled out, no holdout one) would be merely inconclusive, a
-    warning at this tier. Fewer trials than those rows are refused as more are."""
+    An excess of 1 (every training record singled out, no holdout one) over [1, 1] trials
+    has Newcombe's interval [-0.12, 1] (over 600 rows, [0.99, 1]): it no longer fails, it
+    is merely inconclusive, a warning at this tier. Fewer trials than those rows are
+    refused as more are."""
     report = json.loads((repo / REPORT).read_text())
     size = min(report["inputs"][role]["rows"] for role in ("real", "holdout"))
+    metric = "privacy.singling_out_excess"
 
     def shrink(report: dict[str, Any]) -> None:
-        found = entry(report, "privacy.singling_out_excess")
-        found.update(value=1.0, ci=[-0.8, 1.0])
+        found = entry(report, metric)
+        found.update(value=1.0, ci=[-0.12, 1.0])
         found["interval"] = {"kind": "newcombe", "successes": [1, 0], "trials": [1, 1]}
 
     tweak(repo, shrink)
     code, data = check(repo, capsys)
-    counts = findings(data)["integrity.counts"]
-    assert code == 1 and counts["severity"] == "error"
+    counts, rule = findings(data)["integrity.counts"], findings(data)[metric]
+    assert (rule["severity"], rule["outcome"]) == ("warning", "inconclusive")  # the harm
+    assert code == 1 and counts["severity"] == "error"  # what stops it
     assert counts["message"] == (
         f"privacy.singling_out_excess counts [1, 1] trials; its tables give {size:,} and "
         f"{size:,} (the smaller of the real and holdout rows, twice)"
