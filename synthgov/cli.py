@@ -927,6 +927,7 @@ def _interrupted() -> int:
 #: creates some 100,000 objects (classes, functions, validators) that all live to the end,
 #: and every 700 allocations Python searched them for cycles again.
 GC_YOUNG_THRESHOLD = 100_000
+_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -935,9 +936,11 @@ def main(argv: list[str] | None = None) -> int:
     The garbage collector runs rarely during the run (`GC_YOUNG_THRESHOLD`), and not at
     exit: what is alive then is freed with the process, so Python's last search for cycles
     through every object of the run is skipped (`gc.freeze` at exit). A caller in the same
-    process gets its thresholds back (docs/benchmarks.md, "check").
+    process gets its thresholds back (docs/benchmarks.md, "check"), and its environment:
+    `PYDANTIC_DISABLE_PLUGINS`, set for the run when the caller had not, is unset after.
     """
     thresholds = gc.get_threshold()
+    plugins_unset = _PLUGINS not in os.environ
     gc.set_threshold(max(thresholds[0], GC_YOUNG_THRESHOLD), *thresholds[1:])
     atexit.unregister(gc.freeze)  # registered once, however many runs a process makes
     atexit.register(gc.freeze)
@@ -945,6 +948,8 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         gc.set_threshold(*thresholds)
+        if plugins_unset:
+            os.environ.pop(_PLUGINS, None)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -955,7 +960,7 @@ def _main(argv: list[str] | None) -> int:
     # distribution's entry points and loads what registers as one (its code then runs inside
     # the gate's validation) at the first model built. A value the user set, even empty, is
     # kept (docs/check.md).
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault(_PLUGINS, "__all__")
     try:
         result = cli.main(args=argv, prog_name="synthgov", standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:

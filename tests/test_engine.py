@@ -180,7 +180,7 @@ def test_per_column_metrics_gate_on_the_worst_column() -> None:
             "id": "privacy.inference_excess",
             "column": "age",
             "value": 0.2,
-            "interval": {"kind": "normal", "se": 0.01},
+            "interval": {"kind": "newcombe", "successes": [1000, 600], "trials": [2000, 2000]},
         },
     ]
     [finding] = blocking(engine.run_gates(context(metrics)))

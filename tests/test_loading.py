@@ -361,3 +361,67 @@ def test_a_number_resolved_once_is_read_the_same_quoted_and_refused_again() -> N
     for _ in range(2):
         with pytest.raises(InputError, match="too large"):
             parse_yaml(b"cap: 1e400\n", "f.yaml")
+
+
+def test_a_number_longer_than_a_decimal_context_is_refused_not_rounded() -> None:
+    """Significant digits were counted after `normalize()`, which rounds to 28 digits
+    first: 0.780000000000000000000000000001 counted 2, was admitted, and a threshold read
+    as 0.78. Digits are now counted as written; a double's shortest form still passes."""
+    for text in ("0.780000000000000000000000000001", "1.0000000000000000000000000000001e-3"):
+        with pytest.raises(InputError, match="more than 15 significant digits"):
+            parse_yaml(f"threshold: {text}\n".encode(), "policy.yaml")
+    data = parse_yaml(b"a: 100\nb: 1.50e3\nc: 0.024355970359538362\n", "f.yaml").data
+    assert data == {"a": 100, "b": Decimal("1.50e3"), "c": Decimal("0.024355970359538362")}
+
+
+#: YAML 1.1 implicit types, keys of every style, directives, document markers, escapes,
+#: line ends and depths: what a hostile file author would try on the one-pass reader.
+CRAFTED_YAML = [
+    "a: yes\nb: no\nc: on\nd: off\ne: 0o17\nf: 017\ng: 1:30\nh: ~\ni: 2025-01-15\nj: =\n",
+    "k: 2001-12-14t21:59:43.10-05:00\nl: 0x1F\nm: 1_000\nn: +1\no: -0\np: 5.\nq: 00\nr: .5\n",
+    "a: .inf\n",
+    "a: -.NaN\n",
+    "1: a\ntrue: b\nnull: c\n~: d\n",
+    "? [a, b]\n: c\n",
+    "? {a: 1}\n: c\n",
+    "? a\n: 1\n? a\n: 2\n",
+    "{a: 1, 'a': 2}\n",
+    'a: 1\n"\\x61": 2\n',
+    'a: 1\n"\\u0061": 2\n',
+    "? |-\n  a\n: 1\na: 2\n",
+    "a: 1\na : 2\n",
+    "\ufeffa: 1\n",
+    "a: 1\r\nb: 2\r\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "%TAG !e! tag:e.com,2000:\n---\na: !e!x 1\n",
+    "%TAG ! tag:e.com,2000:\n---\na: 1\n",
+    "---\na: 1\n...\n",
+    "---\na: 1\n...\n---\nb: 2\n",
+    "---\n",
+    "<<: {a: 1}\n",
+    "'<<': 1\n",
+    "? <<\n: 1\n",
+    "{<<: {a: 1}}\n",
+    "a: &x 1\nb: *x\n",
+    "a: !!str 1\n",
+    "a: ! 1\n",
+    "a: " + "[" * 62 + "]" * 62 + "\n",
+    "a: " + "[" * 63 + "]" * 63 + "\n",
+    "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 66)),
+    "a: {? b}\n",
+    "a: 0.780000000000000000000000000001\n",
+    "a: 1e-400\n",
+    "a: " + "1" * 5000 + "\n",
+    "a: 1.10\nb: '1.10'\n1.10: 1.10\n",
+]
+
+
+@pytest.mark.parametrize("text", CRAFTED_YAML)
+def test_crafted_yaml_reads_the_same_in_one_pass_as_through_the_composer(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same data, types, source map and first refusal on either path, whatever was read
+    before (the number cache is warmed by a first read, then the text is read again)."""
+    raw = text.encode()
+    first = _outcome(raw)
+    assert first == _composed(raw, monkeypatch) == _outcome(raw)

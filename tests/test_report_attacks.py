@@ -444,3 +444,88 @@ def test_re_dating_a_merged_revalidation_record_in_place_is_blocked(
         "files.changed",
         record.relative_to(repo).as_posix(),
     )
+
+
+@pytest.mark.parametrize(
+    ("metric", "interval"),
+    [
+        ("privacy.exact_copy_excess", {"kind": "normal", "se": 0}),
+        ("privacy.linkability_excess", {"kind": "normal", "se": 0.0001}),
+        ("privacy.singling_out_excess", {"kind": "normal", "se": 0}),
+    ],
+)
+def test_an_excess_interval_switched_from_counts_to_a_narrow_normal_one_is_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str], metric: str, interval: dict[str, Any]
+) -> None:
+    """The counts check (integrity.counts) read Newcombe intervals only: the same value with
+    `{"kind": "normal", "se": 0}` escaped it and made the interval zero-wide, which turns an
+    inconclusive excess into a pass. Singling out's jackknife of variance 0 is the case
+    `evaluate` now writes as counts, so a `normal` one of se 0 is a forgery too."""
+
+    def narrow(report: dict[str, Any]) -> None:
+        found = entry(report, metric)
+        found["interval"] = interval
+        found.pop("ci", None)
+
+    tweak(repo, narrow)
+    code, data = check(repo, capsys)
+    counts = findings(data)["integrity.counts"]
+    assert code == 1 and (counts["severity"], counts["enforcement"]) == ("error", "hard")
+    assert counts["message"].startswith(f"{metric} has a normal interval")
+    assert counts["file"] == REPORT
+
+
+def test_singling_out_with_a_jackknife_interval_of_some_width_is_not_refused_for_its_kind(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `evaluate` writes when some records are singled out: a `normal` interval of
+    se > 0, which no count bounds and the counts check leaves alone."""
+    report = json.loads((repo / REPORT).read_text())
+    assert entry(report, "privacy.singling_out_excess")["interval"]["kind"] == "normal"
+    _, data = check(repo, capsys)
+    assert "integrity.counts" not in findings(data)
+
+
+def test_singling_out_counts_shrunk_below_the_tables_rows_are_blocked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Singling out counts every record of the two tables cut to the smaller one's rows.
+    An excess of 1 (every training record singled out, no holdout one) over [1, 1] trials
+    has Newcombe's interval [-0.12, 1] (over 600 rows, [0.99, 1]): it no longer fails, it
+    is merely inconclusive, a warning at this tier. Fewer trials than those rows are
+    refused as more are."""
+    report = json.loads((repo / REPORT).read_text())
+    size = min(report["inputs"][role]["rows"] for role in ("real", "holdout"))
+    metric = "privacy.singling_out_excess"
+
+    def shrink(report: dict[str, Any]) -> None:
+        found = entry(report, metric)
+        found.update(value=1.0, ci=[-0.12, 1.0])
+        found["interval"] = {"kind": "newcombe", "successes": [1, 0], "trials": [1, 1]}
+
+    tweak(repo, shrink)
+    code, data = check(repo, capsys)
+    counts, rule = findings(data)["integrity.counts"], findings(data)[metric]
+    assert (rule["severity"], rule["outcome"]) == ("warning", "inconclusive")  # the harm
+    assert code == 1 and counts["severity"] == "error"  # what stops it
+    assert counts["message"] == (
+        f"privacy.singling_out_excess counts [1, 1] trials; its tables give {size:,} and "
+        f"{size:,} (the smaller of the real and holdout rows, twice)"
+    )
+
+
+def test_singling_out_counts_over_the_smaller_tables_rows_pass_the_counts_check(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `evaluate` writes when nobody is singled out: [0, 0] of the smaller table's rows."""
+    report = json.loads((repo / REPORT).read_text())
+    size = min(report["inputs"][role]["rows"] for role in ("real", "holdout"))
+
+    def nobody(report: dict[str, Any]) -> None:
+        found = entry(report, "privacy.singling_out_excess")
+        found.update(value=0.0, ci=[-0.01, 0.01])
+        found["interval"] = {"kind": "newcombe", "successes": [0, 0], "trials": [size, size]}
+
+    tweak(repo, nobody)
+    _, data = check(repo, capsys)
+    assert "integrity.counts" not in findings(data)

@@ -178,7 +178,7 @@ def _number(text: str, mark: Any) -> int | Decimal:
         return int(text)
     try:
         value = Decimal(text)
-        digits = len(value.normalize().as_tuple().digits)
+        digits = _significant(value)
         as_float = float(value)
     except ArithmeticError:  # exponent beyond what Decimal or float can hold
         raise _Fail(f"number {text} is too large", mark) from None
@@ -194,11 +194,18 @@ def _number(text: str, mark: Any) -> int | Decimal:
     return value
 
 
+def _significant(value: Decimal) -> int:
+    """The significant digits of a number as written. Not `normalize()`: it rounds to the
+    context's 28 digits first, so `0.780000000000000000000000000001` counted 2 digits and
+    was admitted, to be read as 0.78."""
+    return len("".join(map(str, value.as_tuple().digits)).strip("0")) or 1
+
+
 def reads_exactly(value: Decimal) -> bool:
     """Whether a finite number is read back exactly as written: up to `_MAX_DIGITS`
     significant digits, or a double's own shortest form (up to 17 digits: what Python,
     pandas and `dataset new` write for a measured minimum, `0.024355970359538362`)."""
-    if len(value.normalize().as_tuple().digits) <= _MAX_DIGITS:
+    if _significant(value) <= _MAX_DIGITS:
         return True
     try:
         return Decimal(repr(float(value))) == value

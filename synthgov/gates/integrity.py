@@ -4,11 +4,12 @@ its seed is the one the policy prescribes (BRIEF §11.2: no re-rolls)."""
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from synthgov.content import derive_seed
 from synthgov.decision.findings import Finding, Severity
 from synthgov.gates import ReleaseContext
-from synthgov.models.report import extra
+from synthgov.models.report import Metric, extra
 
 
 def check(ctx: ReleaseContext) -> list[Finding]:
@@ -130,28 +131,42 @@ _COUNTED = {
 }
 
 
+#: excesses counted over every row of their tables, never a sample: their trials are the rows
+_EVERY_ROW = frozenset({"privacy.exact_copy_excess", "privacy.singling_out_excess"})
+
+
 def _count_findings(ctx: ReleaseContext) -> list[Finding]:
     """A gated excess's trials are rows of the tables it was measured on: never more than
-    they hold, and for exact copies (every row, never sampled) exactly as many. Fewer
-    trials make a wider interval, which could turn a failure into an inconclusive figure."""
+    they hold, and for exact copies and singling out (every row, never sampled) exactly as
+    many. Fewer trials make a wider interval, which could turn a failure into an
+    inconclusive figure."""
     report = ctx.report.model
     found = []
     for index, metric in enumerate(report.metrics):
         spec = extra(metric, "interval")
         roles = _COUNTED.get(metric.id)
-        if roles is None or not isinstance(spec, dict) or spec.get("kind") != "newcombe":
+        if roles is None or not isinstance(spec, dict):
+            continue
+        if spec.get("kind") != "newcombe":
+            why = _not_counted(metric.id, spec)
+            if why is not None:
+                found.append(_uncounted_finding(ctx, index, metric, spec, why))
             continue
         rows = [getattr(report.inputs, role).rows for role in roles]
         trials = list(spec.get("trials", []))
-        exact = metric.id == "privacy.exact_copy_excess"
+        exact = metric.id in _EVERY_ROW
+        where = f"{' and '.join(roles)} rows"
+        if metric.id == "privacy.singling_out_excess":
+            # both tables cut to the smaller one's rows (attacks._singling_out_excess): fewer
+            # trials, [1, 1] at the extreme, made the excess of a table where every training
+            # record is singled out inconclusive
+            rows, where = [min(rows)] * 2, f"the smaller of the {where}, twice"
         if len(trials) == 2 and all(
             t == r if exact else t <= r for t, r in zip(trials, rows, strict=True)
         ):
             continue
         spot = ctx.report.document.locate(("metrics", index, "interval"))
-        expected = (
-            f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({' and '.join(roles)} rows)"
-        )
+        expected = f"{'' if exact else 'at most '}{rows[0]:,} and {rows[1]:,} ({where})"
         found.append(
             Finding(
                 gate="integrity",
@@ -168,6 +183,43 @@ def _count_findings(ctx: ReleaseContext) -> list[Finding]:
             )
         )
     return found
+
+
+def _not_counted(metric: str, spec: dict[str, object]) -> str | None:
+    """Why an excess's interval that is not Newcombe's of its counts is not one this version
+    writes, or None. `evaluate` writes every counted excess as counts, except singling out's
+    jackknife (`normal`), and that only with a variance above 0: where it is 0, the counts
+    (attack_share, control_share). Any other interval escapes the count checks above, and a
+    `normal` one of se 0 is as narrow as an interval gets (BRIEF §11.2)."""
+    kind, se = spec.get("kind"), spec.get("se")
+    if metric == "privacy.singling_out_excess" and kind == "normal":
+        positive = isinstance(se, int | float | Decimal) and not isinstance(se, bool) and se > 0
+        if positive:
+            return None
+        return (
+            f"a normal interval of se {se}, zero width; where the jackknife's variance is 0 "
+            "this version writes Newcombe's interval of the two counts"
+        )
+    return f"a {kind} interval, which no count of its tables bounds; this version writes Newcombe's interval of its counts"
+
+
+def _uncounted_finding(
+    ctx: ReleaseContext, index: int, metric: Metric, spec: dict[str, object], why: str
+) -> Finding:
+    spot = ctx.report.document.locate(("metrics", index, "interval"))
+    return Finding(
+        gate="integrity",
+        rule="integrity.counts",
+        severity=Severity.ERROR,
+        message=f"{metric.id} has {why}",
+        observed=str(spec.get("kind")),
+        threshold="newcombe",
+        file=ctx.report.document.path,
+        line=spot.line,
+        enforcement="hard",
+        fix="Re-run `synthgov evaluate` on the release's tables.",
+        subject=metric.id if metric.column is None else f"{metric.id}:{metric.column}",
+    )
 
 
 def _count(rows: int | None) -> float | None:
