@@ -132,7 +132,7 @@ DEMOS = {
     "merge": Demo("overrides:\n  privacy.mia_auc:\n    <<: {threshold: 0.55}\n", CARD),
     "deep": Demo("x: " + "[" * MAX_DEPTH + "]" * MAX_DEPTH, CARD),
     "latin1": Demo("title: Crédit\n", CARD, encoding="latin-1"),
-    "bidi": Demo('title: "Loan applications\\u202E"\n', CARD, "card", "title"),
+    "bidi": Demo('title: "Loan applications\\u202E"\n', CARD),
     "nan_yaml": Demo("threshold: .nan\n", POLICY),
     "nan_json": Demo('{"id": "privacy.mia_auc", "value": NaN}', REPORT),
     "documents": Demo("schema_version: 1\n---\nschema_version: 2\n", CARD),

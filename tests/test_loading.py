@@ -62,6 +62,14 @@ REJECTED_YAML = {
     "lone CR": (b"a: 1 # x\rb: 2\n", 1, 9, "character U+000D is not allowed"),
     "next line": (b"a: 1 # x\xc2\x85b: 2\n", 1, 9, "character U+0085 is not allowed"),
     "bidi override": (b'a: "x\xe2\x80\xaey"\n', 1, 6, "character U+202E is not allowed"),
+    "bidi override by an escape": (b'a: "x\\u202ey"\n', 1, 4, "an escape makes character U+202E"),
+    "bidi isolate by an escape in a key": (
+        b'a: 1\n"\\u2066b": 2\n',
+        2,
+        1,
+        "an escape makes character U+2066",
+    ),
+    "line separator by an escape": (b'a: ["x\\Ly"]\n', 1, 5, "an escape makes character U+2028"),
     "huge integer": (b"seed: " + b"9" * 5000 + b"\n", 1, 7, "number with more than 100 characters"),
     "huge exponent": (b"epsilon: 1e999999999999999999999\n", 1, 10, "is too large"),
     "more digits than a float holds": (
@@ -230,7 +238,7 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
     from synthgov.files.loading import validate
     from synthgov.models import Waiver
 
-    doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\u202eevil": 2\n', "w.yaml")
+    doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\u200bevil": 2\n', "w.yaml")
     with pytest.raises(InputError) as caught:
         validate(doc, Waiver)
     lines = str(caught.value).splitlines()
@@ -238,7 +246,7 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
         "w.yaml:1:1: x\\u000a::error::forged: unknown field (check the spelling; see `synthgov schema`)"
         in lines
     )
-    assert any("\\u202eevil" in line for line in lines)
+    assert any("\\u200bevil" in line for line in lines)
     assert all(line.startswith("w.yaml:") for line in lines)
 
 

@@ -166,7 +166,7 @@ INVALID = {
     "bidi override in name": (
         "card",
         _edit(samples.CARD, "title: Insurance claims", 'title: "Insurance \\u202eclaims"'),
-        "invisible or control character U+202E",
+        "an escape makes character U+202E",
     ),
     "pure ledger with approx entry": (
         "ledger",
@@ -253,7 +253,7 @@ INVALID = {
         _edit(
             samples.MANIFEST, "author: author@example.org", 'author: "author@exa\\u2067mple.org"'
         ),
-        "invisible or control character U+2067",
+        "an escape makes character U+2067",
     ),
     "schema version 2": (
         "waiver",

@@ -225,6 +225,8 @@ def _scalar(node: ScalarNode) -> Any:
 def _resolve(text: str, style: str | None, mark: Any) -> Any:
     """A scalar's value from its text and style (the loader never reads PyYAML's tags)."""
     if style not in (None, ""):  # quoted or block scalar: always a string
+        if style == '"':
+            _refuse_escaped(text, mark)
         return text
     if text and text[0] not in _SPECIAL_STARTS:  # most scalars: no rule below can match
         return text
@@ -242,6 +244,19 @@ def _resolve(text: str, style: str | None, mark: Any) -> Any:
 #: Plain scalar text -> its value (immutable: str, int, Decimal, None, bool); refusals are
 #: raised again, never remembered.
 _RESOLVED: dict[str, Any] = {}
+
+
+def _refuse_escaped(text: str, mark: Any) -> None:
+    """A double-quoted escape (`"\\u202e"`) makes the characters `_refuse_hidden` refuses
+    in the file's text: refused in the value as they are in the text."""
+    found = _HIDDEN.search(text)
+    if found:
+        char = f"U+{ord(found.group()[0]):04X}"
+        raise _Fail(
+            f"an escape makes character {char}, which is not allowed: it hides or reorders "
+            "text where the value is shown",
+            mark,
+        )
 
 
 def _resolve_plain(text: str, mark: Any) -> Any:
@@ -280,6 +295,8 @@ def _construct(node: Node, path: KeyPath, doc: Document) -> Any:
             if not isinstance(key_node, ScalarNode):
                 raise _Fail("mapping keys must be plain strings", key_node.start_mark)
             key = key_node.value
+            if key_node.style == '"':
+                _refuse_escaped(key, key_node.start_mark)
             if key == "<<" and _is_plain(key_node):
                 raise _Fail(
                     "merge keys (<<) are not allowed in governance files", key_node.start_mark
@@ -456,6 +473,8 @@ def _read_events(
             if event.anchor is not None or event.tag is not None or key in result:
                 raise _Refused
             if key == "<<" and event.style in (None, ""):
+                raise _Refused
+            if event.style == '"' and _HIDDEN.search(key):
                 raise _Refused
             at: Any = event.start_mark
             sub = (*path, key)
