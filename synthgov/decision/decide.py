@@ -31,7 +31,7 @@ from synthgov.gates import ReleaseContext, files, policy, report_page, revalidat
 
 
 @dataclass(frozen=True)
-class Decision:
+class RunResult:
     """What one run decided: per release, outside any release, and the contexts the
     releases were judged in (for reports that show what a decision rested on)."""
 
@@ -209,7 +209,9 @@ def _trust_root_change(
     return []
 
 
-def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree | None) -> Decision:
+def decide(
+    changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree | None
+) -> RunResult:
     """Every release the changes touch, and every change outside a release (base None:
     no base side, as with --no-git: nothing is compared)."""
     releases: dict[str, list[str]] = {}
@@ -245,4 +247,4 @@ def decide(changes: list[tuple[str, str]], trust: Trust, head: Tree, base: Tree 
     if trust.policy.model.repository is None and any(layout.is_governed(p) for p, _ in changes):
         top.append(policy.repository_missing(layout.POLICY))
     top += ledger_changes(changes, head, base, trust.approved_ledgers)
-    return Decision(results, top, contexts)
+    return RunResult(results, top, contexts)

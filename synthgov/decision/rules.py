@@ -41,7 +41,7 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 class Ruling(StrEnum):
     """How one condition of a metric rule is ruled on a report: pass, fail, or
     inconclusive (the interval straddles the threshold). Not the gate's decision on a
-    release (`decision.decide.Decision`), which these rulings feed."""
+    release (`decision.decide.RunResult`), which these rulings feed."""
 
     PASS = "pass"
     INCONCLUSIVE = "inconclusive"

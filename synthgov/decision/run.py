@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from synthgov.decision.decide import Decision, decide
+from synthgov.decision.decide import RunResult, decide
 from synthgov.decision.findings import RuleInfo, Verdict
 from synthgov.decision.sides import Tree, commit_tree, git_sides, release_of, working_tree
 from synthgov.decision.trust import Trust, make_trust
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def _verdict(
     sides: tuple[str, str],
-    decision: Decision,
+    decision: RunResult,
     changes: list[tuple[str, str]],
     trust: Trust,
     now: datetime,
@@ -65,7 +65,7 @@ def _scheduled(tree: Tree, view: StatusView, now: datetime, enforce: bool) -> Ve
     from synthgov.decision import schedule
 
     trust = make_trust(tree, "the checked-out", now, None, enforce)
-    decision = Decision(schedule.overdue(view, tree, now), schedule.expiring(view))
+    decision = RunResult(schedule.overdue(view, tree, now), schedule.expiring(view))
     return _verdict(("", ""), decision, [], trust, now, scheduled=True)
 
 
