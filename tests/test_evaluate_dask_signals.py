@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pyarrow.csv as pacsv
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from tests.helpers.cli import Synthgov
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -108,3 +110,45 @@ def test_ctrl_c_while_the_local_cluster_starts_prints_one_line_and_no_traceback(
     assert "Traceback" not in err
     assert list(spill.iterdir()) == []
     assert not (tmp_path / "r.json").exists()
+
+
+def test_sigterm_during_a_run_exits_143_and_leaves_nothing_in_the_spill_dir(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGTERM (a CI runner cancelling the job) once the spill directory exists takes
+    Ctrl-C's path: its default action would end the process with no clean-up, leaving the
+    spill folder behind."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = _start(tables, tmp_path / "r.json", spill)
+    try:
+        _wait_for(lambda: any(spill.iterdir()), process, "spill directory")
+        made = list(spill.iterdir())
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=DEADLINE)
+    finally:
+        process.kill()
+    assert [p.name[:15] for p in made] == ["synthgov-spill-"]
+    assert process.returncode == 143, err
+    assert err.splitlines() == ["synthgov: terminated"], err
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_evaluate_gives_the_sigterm_handler_back(synthgov: Synthgov, tmp_path: Path) -> None:
+    """A caller's own SIGTERM handler is in place again after `evaluate` (here one that
+    fails on its scheduler before any table is read)."""
+
+    def own(signum: int, frame: FrameType | None) -> None:
+        raise AssertionError("never called")
+
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        result = synthgov(
+            "evaluate", "--card", str(CARD), "--real", "r.csv", "--holdout", "h.csv",
+            "--synthetic", "s.csv", "-o", str(tmp_path / "r.json"), "--dask", "nowhere",
+        )  # fmt: skip
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.code == 2

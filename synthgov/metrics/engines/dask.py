@@ -183,11 +183,13 @@ class Dask:
         from synthgov.metrics.engines.spill import CELL_BYTES, Spill
         from synthgov.metrics.partitions import layout
         from synthgov.metrics.tallies import add
+        from synthgov.signals import held
 
         if self.spill is not None:  # a second load: the first one's tables go
             self.spill.remove()
         datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
-        self.spill = spill = Spill(self.spill_dir)
+        with held():  # recorded for `close` before Ctrl-C or SIGTERM can end the run
+            self.spill = spill = Spill(self.spill_dir)
         try:
             try:
                 sizes = [self._same_schema(datasets[role], len(card.columns)) for role in ROLES]
