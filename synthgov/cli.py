@@ -1,7 +1,7 @@
 """Command-line declarations only: options, help, and a call into `synthgov.commands`.
 
 Exit codes (BRIEF §6): 0 ok or compliant, 1 blocked by findings, 2 bad input or usage,
-130 interrupted (Ctrl-C).
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM, during `evaluate`: `synthgov.signals`).
 Every error is one line per problem on stderr, never a traceback (`SYNTHGOV_DEBUG=1`
 shows it). Command modules are imported inside each command so that start-up stays
 fast and pandas, scikit-learn and OpenDP load only where they are needed.
@@ -24,6 +24,7 @@ from synthgov import __version__
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
 
 
@@ -95,7 +96,7 @@ class Group(click.Group):
 @click.group(
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted.",
+    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted, 143 terminated (SIGTERM during evaluate).",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="synthgov")
 @click.option(
@@ -923,6 +924,12 @@ def _interrupted() -> int:
     return EXIT_INTERRUPTED
 
 
+def _terminated() -> int:
+    """SIGTERM (a CI job cancelled) where a command takes it as Ctrl-C: one line, 143."""
+    click.echo("synthgov: terminated", err=True)
+    return EXIT_TERMINATED
+
+
 #: The garbage collector's first threshold during a run (Python's default is 700): start-up
 #: creates some 100,000 objects (classes, functions, validators) that all live to the end,
 #: and every 700 allocations Python searched them for cycles again.
@@ -954,6 +961,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None) -> int:
     from synthgov.errors import InputError, MissingExtra, SynthgovError
+    from synthgov.signals import Terminated
 
     os.environ.setdefault("RUST_BACKTRACE", "0")  # OpenDP errors cost 0.1 s each otherwise
     # synthgov uses no pydantic plugin: without this, pydantic scans every installed
@@ -983,6 +991,8 @@ def _main(argv: list[str] | None) -> int:
         return _fail(str(exc))
     except SynthgovError as exc:
         return _fail(f"synthgov: error: {exc}")
+    except Terminated:  # after the command's clean-up (synthgov.signals)
+        return _terminated()
     except KeyboardInterrupt:  # outside click's own handling (while importing a command)
         click.echo(err=True)
         return _interrupted()

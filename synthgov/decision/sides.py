@@ -147,7 +147,9 @@ class Sides:
 
 def git_sides(repo: Repository, base_ref: str | None, head_ref: str | None = None) -> Sides:
     """`base_ref` (default: origin/HEAD, else main) against `head_ref` (default: HEAD)."""
-    base = repo.resolve(base_ref) if base_ref else repo.resolve(repo.default_base())
+    base_ref = base_ref or repo.default_base()
+    repo.resolve_ahead(base_ref, head_ref or "HEAD")
+    base = repo.resolve(base_ref)
     head = repo.resolve(head_ref, "ref") if head_ref else repo.head()
     changed = repo.changed(base, head)
     changes = [(c.path, c.status) for c in changed]

@@ -377,6 +377,11 @@ class Repository:
         self._commit_trees: dict[str, str] = {}
         self._named_in: dict[tuple[str, str], tuple[str, ...]] = {}
         self._merge_bases: dict[tuple[str, str], str] = {}  # commits never change
+        #: refs resolved ahead by `resolve_ahead`, each taken once by the next look-up
+        self._ahead: dict[str, str] = {}
+        #: the last `ls-tree` of `named`: (commit, folder) and its output, which serves a
+        #: folder below it too (`check` lists `datasets/`, then one dataset's releases)
+        self._listed: tuple[tuple[str, str], bytes] | None = None
         self._blobs: OrderedDict[str, bytes] = OrderedDict()  # checked blobs, by id
         self._blob_bytes = 0
         #: trees and files looked at, from git or from memory: the work of a run, which
@@ -431,6 +436,8 @@ class Repository:
         """The commit `ref` names, None when none does; GitError when it is ambiguous."""
         if not ref or ref.startswith("-") or any(ord(c) < 32 or c == "\x7f" for c in ref):
             return None  # never an option, never a second line of input
+        if ref in self._ahead:
+            return self._ahead.pop(ref)
         done = self._git("rev-parse", "--verify", f"{ref}^{{commit}}")
         if b"is ambiguous" in done.stderr:  # git would silently prefer a tag over a branch
             raise GitError(
@@ -439,6 +446,23 @@ class Repository:
             )
         sha = done.stdout.decode("ascii", "replace").strip()
         return sha if done.returncode == 0 and self._hex.fullmatch(sha) else None
+
+    def resolve_ahead(self, *refs: str) -> None:
+        """Resolve `refs` in ONE `git rev-parse` for the `resolve` and `head` calls that
+        follow (`check` names a base and a head: one process less). Only a clean answer is
+        kept, a commit id for each ref and no warning: a ref that does not name exactly one
+        commit, or is ambiguous, is left to its own look-up and its own message."""
+        if not refs or any(
+            not r or r.startswith("-") or any(ord(c) < 32 or c == "\x7f" for c in r) for r in refs
+        ):
+            return
+        done = self._git("rev-parse", *(f"{r}^{{commit}}" for r in refs), "--")
+        lines = done.stdout.decode("ascii", "replace").splitlines()
+        said = [n for n in done.stderr.splitlines() if n.strip() and not n.startswith(b"hint:")]
+        if done.returncode != 0 or said or lines[len(refs) :] != ["--"]:
+            return  # a warning ("refname 'main' is ambiguous"), an error, a range
+        if all(self._hex.fullmatch(sha) for sha in lines[: len(refs)]):
+            self._ahead.update(zip(refs, lines, strict=False))
 
     def resolve(self, ref: str, what: str = "base ref") -> str:
         """The full commit id `ref` names (a branch, tag, sha, `HEAD~2`...).
@@ -532,32 +556,45 @@ class Repository:
         checkout would merge with a sibling: one problem per colliding pair."""
         problems: list[Problem] = []
         seen: set[frozenset[str]] = set()
+        folded: dict[str, dict[str, list[str]]] = {}  # shared by the paths: see `_folded`
         for path in paths:
             top = path.split("/", 1)[0]
             pairs = [] if top in layout.GOVERNANCE_DIRS else [(top, _GOVERNANCE_FOLDED[fold(top)])]
-            for entry, other in [*pairs, *self._sibling_collisions(head, path)]:
+            for entry, other in [*pairs, *self._sibling_collisions(head, path, folded)]:
                 if frozenset((entry, other)) not in seen:
                     seen.add(frozenset((entry, other)))
                     problems.append(Problem(Location(entry), _COLLISION.format(other=other)))
         return problems
 
-    def _sibling_collisions(self, commit: str, path: str) -> list[tuple[str, str]]:
+    def _sibling_collisions(
+        self, commit: str, path: str, folded: dict[str, dict[str, list[str]]]
+    ) -> list[tuple[str, str]]:
         """(entry, sibling) for each prefix of `path` at `commit` whose folder holds another
-        name that folds equal to it."""
+        name that folds equal to it. `folded`: each folder's names by their folded key, by
+        the folder's id, kept across the paths of one change (`_folded`)."""
         found: list[tuple[str, str]] = []
-        tree: TreeEntries | None = self._tree(self._root_tree(commit))
+        oid: str | None = self._root_tree(commit)
         prefix = ""
         for part in path.split("/"):
-            if tree is None:
+            if oid is None:
                 break
-            key = fold(part)
-            found += [
-                (prefix + part, prefix + n) for n in sorted(tree) if n != part and fold(n) == key
-            ]
-            mode, oid = tree.get(part, ("", ""))
-            tree = self._tree(oid) if mode == _TREE else None
+            names = self._folded(oid, folded).get(fold(part), [])
+            found += [(prefix + part, prefix + n) for n in names if n != part]
+            mode, child = self._child(oid, part) or ("", "")
+            oid = child if mode == _TREE else None
             prefix += part + "/"
         return found
+
+    def _folded(self, oid: str, folded: dict[str, dict[str, list[str]]]) -> dict[str, list[str]]:
+        """The names of the folder `oid` by their folded key, sorted, made once per run:
+        `datasets/` and `budgets/` hold 1,000 names each, a large tree that `_tree` would
+        parse whole again for every path a pull request changes below them."""
+        if oid not in folded:
+            by_key: dict[str, list[str]] = {}
+            for name in sorted(self._tree(oid)):
+                by_key.setdefault(fold(name), []).append(name)
+            folded[oid] = by_key
+        return folded[oid]
 
     def log(
         self, revisions: str, prefix: str, *, merges: bool = False, limit: int | None = None
@@ -767,25 +804,42 @@ class Repository:
         Raises:
             GitError: unknown commit.
         """
-        done = self._git(
-            "ls-tree",
-            "-r",
-            "-z",
-            "--name-only",
-            self._commit(commit),
-            "--",
-            prefix.strip("/") + "/",
-        )
-        if done.returncode != 0:
-            raise GitError(f"cannot list {prefix} at {commit[:12]}: {_first_line(done.stderr)}")
+        commit, folder = self._commit(commit), prefix.strip("/") + "/"
+        output = self._listing(commit, folder)
         # matched as bytes, decoded when matched: a large tree lists 20,000 names for a few
         wanted = name.encode("utf-8", "surrogateescape")
         suffix = b"/" + wanted
-        listed = b"\0" + done.stdout.rstrip(b"\0") + b"\0"  # every name between two NULs
+        listed = b"\0" + output.rstrip(b"\0") + b"\0"  # every name between two NULs
         if wanted and suffix + b"\0" not in listed and b"\0" + wanted + b"\0" not in listed:
             return []  # none (a repository's revocations, mostly): one scan, no split
-        found = (n for n in done.stdout.split(b"\0") if n == wanted or n.endswith(suffix))
+        within = folder.encode("utf-8", "surrogateescape")
+        found = (
+            n
+            for n in output.split(b"\0")
+            if (n == wanted or n.endswith(suffix)) and n.startswith(within)
+        )
         return sorted(_utf8(n.decode("utf-8", "surrogateescape")) for n in found)
+
+    def _listing(self, commit: str, folder: str) -> bytes:
+        """`git ls-tree -r -z --name-only commit -- folder`, or the part of the last one
+        (of `commit` and a folder above `folder`) that lies under `folder`: the paths that
+        start with it, which is what git lists for it. They are one run of the listing
+        (git lists depth first), cut out between the first and the last (`named` still
+        checks each), so that a 22,000-name listing is not split for a dozen names."""
+        if self._listed is not None:
+            (at, above), output = self._listed
+            if at == commit and folder.startswith(above):
+                listed, within = b"\0" + output, b"\0" + folder.encode("utf-8", "surrogateescape")
+                first = listed.find(within)
+                if first < 0:
+                    return b""
+                end = listed.find(b"\0", listed.rfind(within) + 1)
+                return listed[first + 1 : end if end >= 0 else len(listed)] + b"\0"
+        done = self._git("ls-tree", "-r", "-z", "--name-only", commit, "--", folder)
+        if done.returncode != 0:
+            raise GitError(f"cannot list {folder} at {commit[:12]}: {_first_line(done.stderr)}")
+        self._listed = (commit, folder), done.stdout
+        return done.stdout
 
     def prefetch(self, objects: Iterable[str]) -> None:
         """Read the folders and files of `objects` not yet remembered in one round trip

@@ -125,14 +125,14 @@ class Dask:
         return self._client
 
     def _connect(self, scheduler: str) -> Client:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         local = _LOCAL.fullmatch(scheduler)
         if local:
             workers = int(local.group(1) or os.cpu_count() or 1)
             with warnings.catch_warnings():  # the scheduler's HTTP port, taken by another run
                 warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-                self._cluster = LocalCluster(
+                self._cluster = _local_cluster(
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
@@ -183,11 +183,13 @@ class Dask:
         from synthgov.metrics.engines.spill import CELL_BYTES, Spill
         from synthgov.metrics.partitions import layout
         from synthgov.metrics.tallies import add
+        from synthgov.signals import held
 
         if self.spill is not None:  # a second load: the first one's tables go
             self.spill.remove()
         datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
-        self.spill = spill = Spill(self.spill_dir)
+        with held():  # recorded for `close` before Ctrl-C or SIGTERM can end the run
+            self.spill = spill = Spill(self.spill_dir)
         try:
             try:
                 sizes = [self._same_schema(datasets[role], len(card.columns)) for role in ROLES]
@@ -562,6 +564,24 @@ def _failure(scheduler: str, exc: BaseException) -> SynthgovError:
     return SynthgovError(
         f"the Dask cluster at {scheduler} failed during the evaluation: {what}; no report written"
     )
+
+
+def _local_cluster(**options: Any) -> LocalCluster:
+    """A LocalCluster that, interrupted while it starts (Ctrl-C, SIGTERM), is left to end
+    with this process: distributed's exit hook would close it, fail on a worker still
+    starting, and print that traceback after synthgov's one line. Its worker processes are
+    daemons, which end with this process; a started cluster is closed by `Dask.close`."""
+    from distributed import LocalCluster
+
+    class Interruptible(LocalCluster):
+        def __init__(self, **options: Any) -> None:
+            try:
+                super().__init__(**options)
+            except BaseException:
+                self.shutdown_on_close = False  # what distributed's exit hook reads
+                raise
+
+    return Interruptible(**options)
 
 
 def _cluster_errors() -> tuple[type[BaseException], ...]:

@@ -1,0 +1,154 @@
+"""`synthgov evaluate --dask`: Ctrl-C and SIGTERM on a real LocalCluster, the CLI in its own
+process. Either ends with one line and no traceback, no report, and the spill directory
+empty again: exit 130 for Ctrl-C, 143 for SIGTERM (what a CI runner sends to cancel a job).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from tests.helpers.cli import Synthgov
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = ROOT / "datasets/claims/card.yaml"
+ROWS = 300
+#: how long the CLI may take on a loaded 2-core machine before the test fails instead of hanging
+DEADLINE = 300
+
+
+def _csv(path: Path, rows: list[list[Any]], columns: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Train as three Parquet partitions, holdout and synthetic as CSV files."""
+    folder = tmp_path_factory.mktemp("claims")
+    real = claims_rows(seed=0, rows=2 * ROWS)
+    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
+    train = pacsv.read_csv(_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS))
+    (folder / "train").mkdir()
+    for i in range(3):
+        pq.write_table(train.slice(i * 100, 100), folder / "train" / f"part-{i}.parquet")
+    return {
+        "real_dataset": folder / "train",
+        "holdout": _csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
+        "synthetic": _csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+    }
+
+
+def _start(tables: dict[str, Path], out: Path, spill: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "synthgov", "evaluate", "--card", str(CARD),
+         "--real", str(tables["real_dataset"]), "--holdout", str(tables["holdout"]),
+         "--synthetic", str(tables["synthetic"]), "-o", str(out), "--quiet",
+         "--dask", "local:1", "--spill-dir", str(spill)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the LocalCluster's worker processes), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(ready: Any, process: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not ready() and process.poll() is None:
+        assert time.monotonic() < deadline, f"no {what} appeared"
+        time.sleep(0.01)
+    assert process.poll() is None, f"the run ended before {what} appeared"
+
+
+def test_ctrl_c_while_the_local_cluster_starts_prints_one_line_and_no_traceback(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGINT as soon as the LocalCluster's worker process exists, which is long before it
+    is ready (a new interpreter importing distributed): distributed's exit hook used to
+    close the half-started cluster and print the traceback of its failed assertion."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = _start(tables, tmp_path / "r.json", spill)
+    try:
+        _wait_for(lambda: _children(process.pid), process, "worker process")
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=DEADLINE)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert err.strip().splitlines() == ["synthgov: interrupted"], err
+    assert "Traceback" not in err
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_sigterm_during_a_run_exits_143_and_leaves_nothing_in_the_spill_dir(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    """SIGTERM (a CI runner cancelling the job) once the spill directory exists takes
+    Ctrl-C's path: its default action would end the process with no clean-up, leaving the
+    spill folder behind."""
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    process = _start(tables, tmp_path / "r.json", spill)
+    try:
+        _wait_for(lambda: any(spill.iterdir()), process, "spill directory")
+        made = list(spill.iterdir())
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=DEADLINE)
+    finally:
+        process.kill()
+    assert [p.name[:15] for p in made] == ["synthgov-spill-"]
+    assert process.returncode == 143, err
+    assert err.splitlines() == ["synthgov: terminated"], err
+    assert list(spill.iterdir()) == []
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_evaluate_gives_the_sigterm_handler_back(synthgov: Synthgov, tmp_path: Path) -> None:
+    """A caller's own SIGTERM handler is in place again after `evaluate` (here one that
+    fails on its scheduler before any table is read)."""
+
+    def own(signum: int, frame: FrameType | None) -> None:
+        raise AssertionError("never called")
+
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        result = synthgov(
+            "evaluate", "--card", str(CARD), "--real", "r.csv", "--holdout", "h.csv",
+            "--synthetic", "s.csv", "-o", str(tmp_path / "r.json"), "--dask", "nowhere",
+        )  # fmt: skip
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.code == 2
