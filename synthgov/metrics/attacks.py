@@ -400,14 +400,20 @@ def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarr
         # np.searchsorted finds in np.unique's levels, which is np.unique's inverse (all
         # NaN are one level, the last; -0.0 and 0.0 are one), without 3M binary searches
         values = np.concatenate([column.table(role) for role in ROLES])
+        missing = np.isnan(values)
         _, inverse = np.unique(values, return_inverse=True)
-        ranks = np.where(np.isnan(values), -1, inverse)
+        del values
         start = 0
         for role in ROLES:
-            out[role][k] = ranks[start : start + tables.rows[role]]
+            piece = slice(start, start + tables.rows[role])
+            out[role][k] = inverse[piece]
+            out[role][k][missing[piece]] = -1
             start += tables.rows[role]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # columns are independent (sorts free the GIL)
+    # columns are independent (sorts free the GIL); out of core, one at a time: each
+    # numeric column's sort holds about 40 bytes per row of the three tables
+    threads = 2 if allocate is in_memory else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(fill, range(len(tables.columns))))
     return out
 
