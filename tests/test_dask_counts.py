@@ -53,6 +53,10 @@ class Run:
     #: the engine's spill directory, and what was in `spill_dir` while the engine was open
     folder: Path
     while_open: list[Path]
+    #: an array from `loaded.allocate` while the engine was open, and what the engine's
+    #: folder held then (its files are unlinked once mapped)
+    allocated: np.ndarray
+    in_folder: list[Path]
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +74,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         loaded = engine.load(CARD, locations)
         assert engine.spill is not None
         folder, while_open = engine.spill.folder, sorted(spill_dir.iterdir())
+        assert loaded.allocate is not None
+        allocated = loaded.allocate((3, 1000), np.int32)
+        allocated[:] = 7  # writable
+        in_folder = sorted(folder.iterdir())
     finally:
         engine.close()
-    return Run(loaded, spill_dir, folder, while_open)
+    return Run(loaded, spill_dir, folder, while_open, allocated, in_folder)
 
 
 def test_the_dask_engine_adds_up_its_workers_counts_to_the_whole_tables_counts(run: Run) -> None:
@@ -107,3 +115,16 @@ def test_the_dask_clients_tables_are_memory_maps_in_its_spill_dir_removed_at_clo
             assert Path(values.filename).parent == run.folder
     assert sorted(run.loaded.tables.names) == sorted(c.name for c in CARD.columns)
     assert list(run.spill_dir.iterdir()) == []  # closed: nothing left
+
+
+def test_the_dask_engine_gives_the_families_arrays_mapped_from_its_spill_dir(run: Run) -> None:
+    """`Loaded.allocate`, where the families make their table-sized arrays (the attacks'
+    coded tables, the Gower layouts, the subgroups' rows), hands out maps of unlinked
+    files of the spill folder, so they stay out of the client's anonymous memory."""
+    allocated = run.allocated
+    assert isinstance(allocated, np.memmap)
+    assert allocated.filename is not None
+    assert Path(allocated.filename).parent == run.folder
+    assert run.in_folder == []  # unlinked once mapped, as the tables' files
+    assert allocated.shape == (3, 1000) and allocated.dtype == np.int32
+    assert int(allocated.sum()) == 7 * 3000  # still readable after close: the map holds it

@@ -5,18 +5,29 @@ memory maps of unlinked files that leave nothing on disk."""
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.metrics import rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.files.governance import load_bytes
+from synthgov.metrics import attacks, blocks, rows, subgroup
 from synthgov.metrics.encoding import ROLES
+from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.spill import Spill, check_folder
+from synthgov.metrics.measurement import Context
 from synthgov.metrics.partitions import Part, combine, encode_part
+from synthgov.models import Card
+from synthgov.models.policy import SubgroupPolicy
 from tests.helpers.tables import card_for
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CARD = card_for(
     {"age": "integer", "kind": "categorical", "flag": "boolean", "x": "number", "on": "date"}
@@ -113,3 +124,86 @@ def test_a_spill_dir_that_is_no_writable_directory_is_refused(tmp_path: Path) ->
             check_folder(given)
         assert str(raised.value) == f"--spill-dir: expected a writable directory, not '{given}'"
     check_folder(tmp_path)
+
+
+def test_a_spill_allocates_unlinked_memory_maps_in_its_folder(tmp_path: Path) -> None:
+    """`Spill.allocate`, the Dask client's `Context.allocate`: each array a map of a new
+    file of the spill folder, unlinked at once, so nothing is left on disk however the
+    process ends; an empty one needs no file."""
+    spill = Spill(tmp_path)
+    first, second = spill.allocate((4, 1000), np.int32), spill.allocate((10,), np.float64)
+    for array in (first, second):
+        assert isinstance(array, np.memmap)
+        assert array.filename is not None
+        assert Path(array.filename).parent == spill.folder
+        assert not Path(array.filename).exists()
+    assert first.filename != second.filename
+    assert (first.shape, first.dtype, second.shape, second.dtype) == (
+        (4, 1000),
+        np.int32,
+        (10,),
+        np.float64,
+    )
+    first[:] = 3
+    assert int(first.sum()) == 12_000
+    empty = spill.allocate((0, 5), np.int64)
+    assert empty.shape == (0, 5) and not isinstance(empty, np.memmap)
+    assert list(spill.folder.iterdir()) == []
+    spill.remove()
+
+
+def test_the_in_process_context_allocates_plain_arrays() -> None:
+    """In process the families' arrays stay `np.empty`'s: no file, no slower path."""
+    array = Context().allocate((3, 7), np.int32)
+    assert type(array) is np.ndarray
+    assert (array.shape, array.dtype) == ((3, 7), np.int32)
+
+
+def test_the_attacks_and_subgroups_give_the_same_bits_on_arrays_from_a_spill(
+    tmp_path: Path,
+) -> None:
+    """The singling-out tables, the Gower layouts (from `blocks.MIN_ROWS` synthetic rows,
+    the block search) and the subgroups' masks and rows, made in a spill's files, give
+    the in-process measurements bit for bit, under both subgroup metrics."""
+    size = blocks.MIN_ROWS + 400
+    real = claims_rows(seed=0, rows=2 * size)
+    synthetic = [row[2:] for row in claims_rows(seed=7, rows=size)]
+    tables = {"real": real[:size], "holdout": real[size + 300 :], "synthetic": synthetic}
+    locations = {}
+    for role, table in tables.items():
+        locations[role] = tmp_path / f"{role}.csv"
+        with open(locations[role], "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(CLAIMS_COLUMNS if role != "synthetic" else CLAIMS_COLUMNS[2:])
+            writer.writerows(table)
+    card_file = ROOT / "datasets/claims/card.yaml"
+    card = load_bytes(card_file.read_bytes(), str(card_file), Card).model
+    assert card.subgroup_columns and card.target  # the target is the inference secret
+    loaded = InProcess().load(card, locations)
+    spill = Spill(tmp_path)
+    made: list[tuple[int, ...]] = []
+
+    def spilled(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
+        made.append(shape)
+        return spill.allocate(shape, dtype)
+
+    reports = []
+    for allocate in (None, spilled):
+        context = Context(seed=5, n_attacks=300)
+        if allocate is not None:
+            context.allocate = allocate
+        found = attacks.measure(loaded.tables, context, card)
+        for metric in ("utility.tstr", "fidelity.column_shapes"):
+            policy = SubgroupPolicy(metric=metric)
+            found += subgroup.measure(loaded.tables, context, card, policy)
+        reports.append(json.dumps([m.as_json() for m in found], sort_keys=True))
+    assert {"privacy.singling_out_risk", "privacy.inference_risk", "subgroup.shortfall"} <= {
+        entry["id"] for entry in json.loads(reports[0])
+    }
+    assert reports[0] == reports[1]
+    columns = len(loaded.tables.columns)
+    assert (columns, size) in made  # the coded real table (and the synthetic one's orders)
+    assert any(len(shape) == 3 for shape in made)  # a Gower layout in blocks
+    assert (size,) in made  # a subgroup's mask over the real table
+    assert list(spill.folder.iterdir()) == []
+    spill.remove()

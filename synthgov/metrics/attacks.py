@@ -50,7 +50,7 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
 from synthgov.metrics.intervals import Z95
-from synthgov.metrics.measurement import Context, Measurement, estimate
+from synthgov.metrics.measurement import Allocate, Context, Measurement, estimate, in_memory
 from synthgov.models.card import Card
 
 Z = Z95  # the standard normal 97.5 % quantile, as anonymeter's scipy norm.ppf(0.975)
@@ -202,7 +202,10 @@ def linkability(tables: Tables, context: Context, columns: Sequence[str]) -> lis
 
     def links(role: str, rows: np.ndarray) -> int:
         return int(
-            np.sum(nearest(tables, aux[0], role, rows)[0] == nearest(tables, aux[1], role, rows)[0])
+            np.sum(
+                nearest(tables, aux[0], role, rows, context.allocate)[0]
+                == nearest(tables, aux[1], role, rows, context.allocate)[0]
+            )
         )
 
     size = tables.rows["synthetic"]
@@ -231,7 +234,7 @@ def inference(tables: Tables, context: Context, secret: str) -> list[Measurement
     column = tables[secret]
 
     def hits(role: str, rows: np.ndarray) -> int:
-        guesses = column.synthetic[nearest(tables, aux, role, rows)[0]]
+        guesses = column.synthetic[nearest(tables, aux, role, rows, context.allocate)[0]]
         return int(np.sum(correct(guesses, column.table(role)[rows], column.is_numeric)))
 
     n_guesses = min(tables.rows["synthetic"], len(real))
@@ -264,14 +267,16 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     """Multivariate singling out; none when no query singles out a synthetic row."""
     step = "privacy.singling_out_risk"
     rng = context.rng(step)
-    coded = _coded(tables)
+    coded = _coded(tables, context.allocate)
     # Each table is dropped after its last use: at 1M rows a deduplicated table with its
     # sorted columns holds 180 MB. The real table is built on a second thread while the
     # queries are drawn (numpy, pandas and the kernels release the GIL); the holdout table
     # only once the synthetic one is dropped, which bounds the memory. Every random draw
-    # stays on this thread, in the same order.
+    # stays on this thread, in the same order. The tables' arrays come from
+    # `context.allocate` (out of core on a Dask client).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return _singling_out(tables, context, coded, pool.submit(_Table, coded["real"]), rng, step)
+        real = pool.submit(_Table, coded["real"], True, context.allocate)
+        return _singling_out(tables, context, coded, real, rng, step)
 
 
 def _singling_out(
@@ -282,9 +287,9 @@ def _singling_out(
     rng: np.random.Generator,
     step: str,
 ) -> list[Measurement]:
-    synthetic = _Table(coded["synthetic"])
+    synthetic = _Table(coded["synthetic"], True, context.allocate)
     n_cols = min(N_COLS, len(tables.columns))
-    low, high = _bounds(tables, synthetic)
+    low, high = _bounds(tables, synthetic, context.allocate)
     cols, lo, hi = _queries(synthetic, low, high, context.n_attacks, n_cols, rng)
     seen = synthetic.codes
     del synthetic, low, high
@@ -294,11 +299,11 @@ def _singling_out(
     none = np.full(cols.shape, _NONE, dtype=np.int32)
     real = later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
-    holdout = _Table(coded["holdout"])
+    holdout = _Table(coded["holdout"], True, context.allocate)
     control = float(np.sum(holdout.count(cols, lo, hi, none, 2) == 1))
     correction = 1.0
     if holdout.size != real.size and control > 0:
-        correction = _size_correction(holdout, cols, lo, hi, real.size, rng)
+        correction = _size_correction(holdout, cols, lo, hi, real.size, rng, context.allocate)
     del holdout
     numeric = np.array([c.is_numeric for c in tables.columns])
     random_cols, random_lo, random_hi, excluded = _random_queries(seen, numeric, n, n_cols, rng)
@@ -316,7 +321,7 @@ def _singling_out(
         n_queries=n,
         control_correction=correction,
     )
-    return [*risk, _singling_out_excess(coded, cols, lo, hi, rng, step)]
+    return [*risk, _singling_out_excess(coded, cols, lo, hi, rng, step, context.allocate)]
 
 
 def _singling_out_excess(
@@ -326,6 +331,7 @@ def _singling_out_excess(
     hi: np.ndarray,
     rng: np.random.Generator,
     step: str,
+    allocate: Allocate = in_memory,
 ) -> Measurement:
     """The share of training records that the queries single out, less the share of
     holdout records, on tables of equal size (the larger cut by a seeded sample) and
@@ -342,11 +348,13 @@ def _singling_out_excess(
     for role in ("real", "holdout"):
         codes = coded[role]
         if codes.shape[1] > size:
-            codes = codes[:, np.sort(rng.choice(codes.shape[1], size=size, replace=False))]
+            codes = _columns(
+                codes, np.sort(rng.choice(codes.shape[1], size=size, replace=False)), allocate
+            )
         cut.append(codes)
 
     def singled_out(codes: np.ndarray) -> tuple[int, float]:
-        return _Table(codes, deduplicate=False).singled_out(cols, lo, hi)
+        return _Table(codes, False, allocate).singled_out(cols, lo, hi)
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
         (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
@@ -378,11 +386,9 @@ def _singling_out_excess(
     )
 
 
-def _coded(tables: Tables) -> dict[str, np.ndarray]:
+def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarray]:
     """Every column as int32 codes (columns × rows), -1 missing; numbers as ranks over all tables."""
-    out = {
-        role: np.empty((len(tables.columns), tables.rows[role]), dtype=np.int32) for role in ROLES
-    }
+    out = {role: allocate((len(tables.columns), tables.rows[role]), np.int32) for role in ROLES}
 
     def fill(k: int) -> None:
         column = tables.columns[k]
@@ -394,14 +400,20 @@ def _coded(tables: Tables) -> dict[str, np.ndarray]:
         # np.searchsorted finds in np.unique's levels, which is np.unique's inverse (all
         # NaN are one level, the last; -0.0 and 0.0 are one), without 3M binary searches
         values = np.concatenate([column.table(role) for role in ROLES])
+        missing = np.isnan(values)
         _, inverse = np.unique(values, return_inverse=True)
-        ranks = np.where(np.isnan(values), -1, inverse)
+        del values
         start = 0
         for role in ROLES:
-            out[role][k] = ranks[start : start + tables.rows[role]]
+            piece = slice(start, start + tables.rows[role])
+            out[role][k] = inverse[piece]
+            out[role][k][missing[piece]] = -1
             start += tables.rows[role]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # columns are independent (sorts free the GIL)
+    # columns are independent (sorts free the GIL); out of core, one at a time: each
+    # numeric column's sort holds about 40 bytes per row of the three tables
+    threads = 2 if allocate is in_memory else 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(fill, range(len(tables.columns))))
     return out
 
@@ -414,19 +426,21 @@ class _Table:
     query costs its selectivity, not the table's length.
     """
 
-    def __init__(self, codes: np.ndarray, deduplicate: bool = True) -> None:
+    def __init__(
+        self, codes: np.ndarray, deduplicate: bool = True, allocate: Allocate = in_memory
+    ) -> None:
         if deduplicate:
             _, first = np.unique(_row_keys(codes), return_index=True)
             self.rows = np.sort(first)  # first occurrences, in table order
-            self.codes = np.ascontiguousarray(codes[:, self.rows])
+            self.codes = _columns(codes, self.rows, allocate)
         else:  # every row, in table order: no copy needed
             self.rows = np.arange(codes.shape[1])
             self.codes = np.ascontiguousarray(codes)
         self.size = self.codes.shape[1]
         # int32 positions: at 1M rows a table's orders take 60 MB, not 120; a counting sort
         # per column gives np.argsort(kind="stable")'s order (codes are small integers)
-        self.order = np.empty(self.codes.shape, dtype=np.int32)
-        self.sorted = np.empty_like(self.codes)
+        self.order = allocate(self.codes.shape, np.int32)
+        self.sorted = allocate(self.codes.shape, self.codes.dtype)
         _sort_columns(self.codes, self.order, self.sorted)
 
     def count(
@@ -461,6 +475,14 @@ class _Table:
         return int(singled.sum()), variance
 
 
+def _columns(codes: np.ndarray, rows: np.ndarray, allocate: Allocate) -> np.ndarray:
+    """`codes[:, rows]` in an array from `allocate`, a column at a time."""
+    out = allocate((codes.shape[0], len(rows)), codes.dtype)
+    for k, column in enumerate(codes):
+        out[k] = column[rows]
+    return out
+
+
 def _row_keys(codes: np.ndarray) -> np.ndarray:
     """One int64 per column of `codes` (columns × rows), equal exactly when the rows are.
 
@@ -482,14 +504,17 @@ def _row_keys(codes: np.ndarray) -> np.ndarray:
     return key
 
 
-def _bounds(tables: Tables, synthetic: _Table) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(
+    tables: Tables, synthetic: _Table, allocate: Allocate = in_memory
+) -> tuple[np.ndarray, np.ndarray]:
     """The predicate each synthetic cell yields, as inclusive code bounds (columns × rows).
 
     A label gives `== label`; a number above its column's median `>= value`, otherwise
     `<= value` (the more extreme side singles out more often); a missing cell `is null`.
     """
     codes = synthetic.codes
-    low, high = codes.copy(), codes.copy()
+    low, high = allocate(codes.shape, codes.dtype), allocate(codes.shape, codes.dtype)
+    low[...], high[...] = codes, codes
     for k, column in enumerate(tables.columns):
         if column.is_numeric:
             values = column.synthetic[synthetic.rows]
@@ -560,6 +585,7 @@ def _size_correction(
     hi: np.ndarray,
     size: int,
     rng: np.random.Generator,
+    allocate: Allocate = in_memory,
 ) -> float:
     """anonymeter's rescaling of control successes from the holdout's size to the real one's.
 
@@ -570,7 +596,9 @@ def _size_correction(
     """
     n = holdout.size
     sizes = np.linspace(min(1000, n), n, _SIZES).astype(np.int64)
-    positions = np.array([rng.permutation(n) for _ in range(_REPEATS)])
+    positions = allocate((_REPEATS, n), np.int64)
+    for repeat in positions:
+        repeat[:] = rng.permutation(n)
     first, second = _first_two(
         holdout.codes, holdout.sorted, holdout.order, cols, lo, hi, positions
     )

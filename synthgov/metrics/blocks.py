@@ -13,6 +13,9 @@ summed exactly as before, and a minimum does not depend on the order it is taken
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -25,13 +28,14 @@ GROUP = 32
 MIN_ROWS = 2 * SIZE * GROUP
 
 
-def order(columns: np.ndarray, keys: list[int]) -> np.ndarray:
-    """The row order that sorts the k × m `columns` by the rows `keys`, the first key first.
+def order(columns: np.ndarray | Sequence[np.ndarray], keys: list[int]) -> np.ndarray:
+    """The row order that sorts the k × m `columns` (or k rows of m) by the rows `keys`,
+    the first key first.
 
     Every key's values are ranked (missing last) and combined into one integer while
     they fit; the rest break ties. Stable, so equal rows keep their order.
     """
-    m = columns.shape[1]
+    m = columns.shape[1] if isinstance(columns, np.ndarray) else len(columns[0]) if keys else 0
     if not keys:
         return np.arange(m)
     parts: list[np.ndarray] = []
@@ -50,15 +54,25 @@ def order(columns: np.ndarray, keys: list[int]) -> np.ndarray:
     return np.lexsort(parts[::-1])
 
 
-def arrange(columns: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """The k × m `columns` in row order `order`, cut into blocks: blocks × k × `SIZE`.
+def arrange(
+    columns: np.ndarray,
+    order: np.ndarray,
+    allocate: Callable[[tuple[int, ...], Any], np.ndarray] | None = None,
+) -> np.ndarray:
+    """The k × m `columns` in row order `order`, cut into blocks: blocks × k × `SIZE`,
+    in an array from `allocate` (`measurement.Allocate`; None: `np.empty`).
 
     A block's cells are contiguous, so reading one is a single stream from memory, where
     column-major slices of it would be k separate fetches. The last block is padded
     (with zeros) past the m rows; readers stop at the row count.
     """
     k, m = columns.shape
-    out = np.zeros(((m + SIZE - 1) // SIZE, k, SIZE), dtype=columns.dtype)
+    shape = ((m + SIZE - 1) // SIZE, k, SIZE)
+    out = (
+        np.empty(shape, dtype=columns.dtype) if allocate is None else allocate(shape, columns.dtype)
+    )
+    if len(out):
+        out[-1] = 0  # the padding
     _gather(columns, order, out)
     return out
 

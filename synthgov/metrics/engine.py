@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Search
+    from synthgov.metrics.measurement import Allocate, Search
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -62,6 +62,9 @@ class Loaded:
     #: the synthetic rows satisfying each of the card's rules, added up likewise (None:
     #: `constraints` counts them on `tables`)
     satisfied: Satisfied | None = None
+    #: where the families make their table-sized arrays (`measurement.Allocate`): None in
+    #: this process (`np.empty`), else the engine's (out of core on the client's disk)
+    allocate: Allocate | None = None
 
 
 class Engine(Protocol):

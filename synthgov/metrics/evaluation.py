@@ -114,6 +114,8 @@ def evaluate(
     if seed is None:
         seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
     context = Context(seed=seed, sample=settings.sample, search=loaded.search)
+    if loaded.allocate is not None:
+        context.allocate = loaded.allocate
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     measurements = []

@@ -29,7 +29,7 @@ pair is kept, as BRIEF §8 asks ("all pairs").
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -155,12 +155,13 @@ def _contingency_counts(
     return max(0.0, 1.0 - 0.5 * float(np.abs(gap).sum()))  # round-off: see tv_complement
 
 
-def column_shapes(tables: Tables) -> float:
+def column_shapes(columns: Iterable[Encoded]) -> float:
     """The mean column shape (KS or TV complement) over all columns; NaN if none is defined.
 
-    Meant for row subsets (`tables.select(...)`), where a column may have no value left.
+    Meant for row subsets (`tables.select(...)`, or columns selected one at a time),
+    where a column may have no value left.
     """
-    scores = [score for score in map(column_shape, tables) if not np.isnan(score)]
+    scores = [score for score in map(column_shape, columns) if not np.isnan(score)]
     return _mean(scores) if scores else float("nan")
 
 

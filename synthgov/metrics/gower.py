@@ -31,15 +31,23 @@ from numba import njit, prange
 
 from synthgov.metrics import blocks
 from synthgov.metrics.encoding import Tables
+from synthgov.metrics.measurement import Allocate, in_memory
 
 _QUERY_BLOCK = 16  # targets per parallel task
 _INSERTION = 15  # numba's quicksort sorts segments this short by insertion
 
 
 def nearest(
-    tables: Tables, columns: Sequence[str], role: str, rows: np.ndarray
+    tables: Tables,
+    columns: Sequence[str],
+    role: str,
+    rows: np.ndarray,
+    allocate: Allocate = in_memory,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The nearest synthetic row to each of `rows` of table `role` on `columns`, and its distance.
+
+    The synthetic table's layouts (its columns scaled, then cut into blocks) are arrays
+    from `allocate`: out of core on a Dask client.
 
     Returns int64 indices into the synthetic table and float64 Gower distances (NaN when
     every synthetic row is NaN-distant from that target).
@@ -53,27 +61,31 @@ def nearest(
     if not chosen or not len(chosen[0].synthetic):
         raise ValueError("the nearest-neighbour search needs columns and synthetic rows")
     size = len(chosen[0].synthetic)
-    candidates = np.empty((len(numeric), size), dtype=np.float64)
+    candidates = allocate((len(numeric), size), np.float64)
     queries = np.empty((len(rows), len(numeric)), dtype=np.float64)
     for k, column in enumerate(numeric):
         synthetic, targets = column.synthetic, column.table(role)[rows]
         span = _span(np.concatenate([synthetic, targets]))
-        candidates[k] = synthetic / span
+        np.divide(synthetic, span, out=candidates[k])
         queries[:, k] = targets / span
-    labels = np.array([c.synthetic for c in categorical], dtype=np.int32).reshape(
-        len(categorical), size
-    )
+    labels = allocate((len(categorical), size), np.int32)
+    for k, column in enumerate(categorical):
+        labels[k] = column.synthetic
     asked = np.array([c.table(role)[rows] for c in categorical], dtype=np.int32).reshape(
         len(categorical), len(rows)
     )
     asked = np.ascontiguousarray(asked.T)
     if size < blocks.MIN_ROWS:
         return _nearest(candidates, labels, queries, asked, size)  # type: ignore[no-any-return]
-    return search(candidates, labels, queries, asked)
+    return search(candidates, labels, queries, asked, allocate)
 
 
 def search(
-    candidates: np.ndarray, labels: np.ndarray, queries: np.ndarray, asked: np.ndarray
+    candidates: np.ndarray,
+    labels: np.ndarray,
+    queries: np.ndarray,
+    asked: np.ndarray,
+    allocate: Allocate = in_memory,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`_nearest`'s answer, skipping blocks of the synthetic table that cannot hold the
     nearest row (`synthgov.metrics.blocks`).
@@ -87,8 +99,11 @@ def search(
     chosen = _discriminating(labels)
     spread = _spread(candidates)
     keys = list(range(len(chosen) + len(spread)))  # rows of the key tables below
-    order = blocks.order(np.vstack([labels[chosen], candidates[spread]]), keys)
-    numbers, codes = blocks.arrange(candidates, order), blocks.arrange(labels, order)
+    # the key rows one by one: a stacked copy would be a float64 table of the labels
+    rows = [*(labels[j] for j in chosen), *(candidates[j] for j in spread)]
+    order = blocks.order(rows, keys) if keys else np.arange(size)
+    numbers = blocks.arrange(candidates, order, allocate)
+    codes = blocks.arrange(labels, order, allocate)
     value_bounds, value_groups = blocks.summary(numbers, size)
     code_bounds, code_groups = blocks.summary(codes, size)
     queue = blocks.order(np.vstack([asked.T[chosen], queries.T[spread]]), keys)

@@ -18,6 +18,16 @@ T = TypeVar("T")
 #: (queries, role, numeric mask, ranges) -> each query's DCR among every row of table `role`,
 #: as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
 Search = Callable[[np.ndarray, str, np.ndarray, np.ndarray], np.ndarray]
+#: (shape, dtype) -> an uninitialised array, for the families' arrays that grow with a
+#: table: `in_memory` in this process; a distributed engine's client hands out arrays
+#: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous
+#: memory does not grow with the table
+Allocate = Callable[[tuple[int, ...], "np.dtype[Any] | type"], np.ndarray]
+
+
+def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
+    """`np.empty`: the in-process `Allocate`."""
+    return np.empty(shape, dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,8 @@ class Context:
     #: where the DCR searches run (`engine.Search`): None in this process, on the encoded
     #: tables; a distributed engine scores the queries against every partition of a table
     search: Search | None = None
+    #: where the arrays that grow with a table are made (`Allocate`)
+    allocate: Allocate = in_memory
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -28,7 +28,7 @@ import numpy as np
 
 from synthgov.metrics import fidelity, utility
 from synthgov.metrics.encoding import ROLES, Encoded, Tables
-from synthgov.metrics.measurement import Context, Measurement, estimate
+from synthgov.metrics.measurement import Allocate, Context, Measurement, estimate, in_memory
 from synthgov.models.card import Card, ColumnType
 from synthgov.models.policy import SubgroupPolicy
 
@@ -61,7 +61,7 @@ def measure(
         if scores is not None:
             whole["subgroup.utility"] = _or_nan(scores.auc("tstr"))
         gaps: list[tuple[float, str]] = []
-        for group in groups(column):
+        for group in groups(column, context.allocate):
             values = {"subgroup.fidelity": _fidelity(others, group)}
             if scores is not None:
                 values["subgroup.utility"] = _or_nan(scores.auc("tstr", group.masks["holdout"]))
@@ -106,7 +106,8 @@ def measure(
         found = shortfalls(name, others, column, scores, context, policy)
         if not found:
             largest = max(
-                (min(g.rows("real"), g.rows("holdout")) for g in groups(column)), default=0
+                (min(g.rows("real"), g.rows("holdout")) for g in groups(column, context.allocate)),
+                default=0,
             )
             needs = int(np.ceil(policy.min_rows * tables.rows["holdout"] / max(largest, 1)))
             context.inconclusive(
@@ -141,7 +142,7 @@ def shortfalls(
     """
     found = []
     rng = context.rng(f"subgroup.shortfall[{name}]")
-    for group in groups(column):
+    for group in groups(column, context.allocate):
         if policy.metric == "utility.tstr":
             if scores is None or group.rows("holdout") < policy.min_rows:
                 continue
@@ -159,7 +160,7 @@ def shortfalls(
         else:
             if min(group.rows("real"), group.rows("holdout")) < policy.min_rows:
                 continue
-            value, variance, n = _fidelity_shortfall(others, group, rng)
+            value, variance, n = _fidelity_shortfall(others, group, rng, context.allocate)
             method = (
                 f"column shapes of the real group against its holdout rows less against its synthetic "
                 f"rows; ci: normal, variance from {PERMUTATIONS} seeded splits of the pooled synthetic "
@@ -192,25 +193,29 @@ PERMUTATIONS, PERMUTED_ROWS = 40, 4_000
 
 
 def _fidelity_shortfall(
-    others: Tables, group: Group, rng: np.random.Generator
+    others: Tables, group: Group, rng: np.random.Generator, allocate: Allocate = in_memory
 ) -> tuple[float, float, int]:
     """(shapes(real, holdout) − shapes(real, synthetic), its permutation variance, rows).
 
     Column shapes fall as the compared sample shrinks, so the larger of the group's
     synthetic and holdout rows is cut to the smaller's size by a seeded sample first: a
     large synthetic table would otherwise hide a shortfall and a small one invent one.
+    The group's rows are kept in arrays from `allocate` (out of core on a Dask client).
     """
-    real = {c.name: c.real[group.masks["real"]] for c in others}
-    synthetic = {c.name: c.synthetic[group.masks["synthetic"]] for c in others}
-    holdout = {c.name: c.holdout[group.masks["holdout"]] for c in others}
+    real = {c.name: _kept(c.real[group.masks["real"]], allocate) for c in others}
+    synthetic = {c.name: _kept(c.synthetic[group.masks["synthetic"]], allocate) for c in others}
+    holdout = {c.name: _kept(c.holdout[group.masks["holdout"]], allocate) for c in others}
     n_synthetic, n_holdout = group.rows("synthetic"), group.rows("holdout")
     if not n_synthetic:
         return _shapes(others, real, holdout), 0.0, 0  # the group is missing: shortfall certain
     size = min(n_synthetic, n_holdout)
-    synthetic, holdout = _cut(synthetic, size, rng), _cut(holdout, size, rng)
-    reference = _Shapes(others, real)
+    synthetic = _cut(synthetic, size, rng, allocate)
+    holdout = _cut(holdout, size, rng, allocate)
+    reference = _Shapes(others, real, allocate)
+    del real
     value = reference.against(holdout) - reference.against(synthetic)
-    pooled = {k: np.concatenate([synthetic[k], holdout[k]]) for k in real}
+    pooled = {k: _kept(np.concatenate([synthetic[k], holdout[k]]), allocate) for k in synthetic}
+    del synthetic, holdout
     total = 2 * size
     used = min(total, PERMUTED_ROWS)
     scale = used / total  # a difference of shapes varies as 1/rows
@@ -225,14 +230,27 @@ def _fidelity_shortfall(
 
 
 def _cut(
-    values: dict[str, np.ndarray], size: int, rng: np.random.Generator
+    values: dict[str, np.ndarray],
+    size: int,
+    rng: np.random.Generator,
+    allocate: Allocate = in_memory,
 ) -> dict[str, np.ndarray]:
     """`size` seeded rows of a group's columns (all of them when there are no more)."""
     count = len(next(iter(values.values()), []))
     if count <= size:
         return values
     keep = np.sort(rng.choice(count, size=size, replace=False))
-    return {k: v[keep] for k, v in values.items()}
+    return {k: _kept(v[keep], allocate) for k, v in values.items()}
+
+
+def _kept(values: np.ndarray, allocate: Allocate) -> np.ndarray:
+    """`values` copied into an array from `allocate`: the temporary goes, the copy stays
+    out of core where the engine spills."""
+    if allocate is in_memory:
+        return values
+    out = allocate(values.shape, values.dtype)
+    out[...] = values
+    return out
 
 
 def _shapes(others: Tables, real: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> float:
@@ -253,10 +271,12 @@ class _Shapes:
     """`_shapes` against one real group, many times: its sorted numeric columns and
     category counts are computed once, which 2 + 2 × `PERMUTATIONS` comparisons share."""
 
-    def __init__(self, others: Tables, real: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, others: Tables, real: dict[str, np.ndarray], allocate: Allocate = in_memory
+    ) -> None:
         self.columns = list(others)
         self.real = {
-            c.name: fidelity.ks_side(real[c.name], fidelity.ks_decimals(c))
+            c.name: _kept(fidelity.ks_side(real[c.name], fidelity.ks_decimals(c)), allocate)
             if c.is_numeric
             else fidelity.category_counts(real[c.name], len(c.categories))
             for c in self.columns
@@ -279,28 +299,36 @@ class _Shapes:
         return float(np.mean(scores)) if scores else float("nan")
 
 
-def groups(column: Encoded) -> list[Group]:
-    """The groups of a subgroup column, in a stable order (module docstring)."""
+def groups(column: Encoded, allocate: Allocate = in_memory) -> list[Group]:
+    """The groups of a subgroup column, in a stable order (module docstring); the masks
+    (a byte per row of each table, per group) in arrays from `allocate`."""
     if not column.is_numeric:
         found = [
-            Group(label, {r: column.table(r) == code for r in ROLES})
+            Group(label, {r: _kept(column.table(r) == code, allocate) for r in ROLES})
             for code, label in enumerate(column.categories)
         ]
     else:
-        found = _numeric_groups(column)
-    found.append(Group(MISSING, {r: column.missing(r) for r in ROLES}))
+        found = _numeric_groups(column, allocate)
+    found.append(Group(MISSING, {r: _kept(column.missing(r), allocate) for r in ROLES}))
     return [g for g in found if g.rows("real") or g.rows("synthetic")]
 
 
-def _numeric_groups(column: Encoded) -> list[Group]:
+def _numeric_groups(column: Encoded, allocate: Allocate) -> list[Group]:
     real = column.real[~np.isnan(column.real)]
     values = np.unique(real)
     if len(values) <= MAX_VALUE_GROUPS:
         found = [
-            Group(_text(v, column.type), {r: column.table(r) == v for r in ROLES}) for v in values
+            Group(_text(v, column.type), {r: _kept(column.table(r) == v, allocate) for r in ROLES})
+            for v in values
         ]
         found.append(
-            Group(OTHER, {r: ~np.isin(column.table(r), values) & ~column.missing(r) for r in ROLES})
+            Group(
+                OTHER,
+                {
+                    r: _kept(~np.isin(column.table(r), values) & ~column.missing(r), allocate)
+                    for r in ROLES
+                },
+            )
         )
         return found
     edges = np.unique(np.quantile(real, [0.25, 0.5, 0.75]))
@@ -308,7 +336,10 @@ def _numeric_groups(column: Encoded) -> list[Group]:
     return [
         Group(
             _interval(low, high, column.type),
-            {r: (column.table(r) >= low) & (column.table(r) < high) for r in ROLES},
+            {
+                r: _kept((column.table(r) >= low) & (column.table(r) < high), allocate)
+                for r in ROLES
+            },
         )
         for low, high in itertools.pairwise(bounds)
     ]
@@ -330,15 +361,25 @@ def _interval(low: float, high: float, kind: ColumnType) -> str:
 
 
 def _fidelity(others: Tables, group: Group) -> float:
-    """Column shapes within the group; 0 when the synthetic table has none of its rows."""
-    subset = others.select("real", group.masks["real"]).select(
-        "synthetic", group.masks["synthetic"]
-    )
-    if not subset.rows["real"]:
+    """Column shapes within the group; 0 when the synthetic table has none of its rows.
+
+    The group's rows are selected one column at a time (`fidelity.column_shapes` scores
+    each column alone), so no copy of the group's tables is made."""
+    if not others.columns or not group.rows("real"):
         return float("nan")
-    if not subset.rows["synthetic"]:
+    if not group.rows("synthetic"):
         return 0.0
-    return fidelity.column_shapes(subset)
+    return fidelity.column_shapes(
+        Encoded(
+            c.name,
+            c.type,
+            c.real[group.masks["real"]],
+            c.holdout,
+            c.synthetic[group.masks["synthetic"]],
+            c.categories,
+        )
+        for c in others
+    )
 
 
 def _or_nan(value: float | None) -> float:

@@ -50,6 +50,8 @@ TSTR, TRTR, RATIO = "utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio"
 MEMO = "utility.scores"
 #: model -> the table it is trained on
 TRAINED_ON = {"tstr": "synthetic", "trtr": "real"}
+#: holdout rows scored at a time (`holdout_scores`): a few MB of design and model temporaries
+PREDICT_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         )
         return None
     seed = int(context.rng("utility.model").integers(2**31))
-    design = tree_design(features, "holdout")
+    size = tables.rows["holdout"]
     train_rows: dict[str, int] = {}
     samples: dict[str, np.ndarray] = {}
     for name, role in TRAINED_ON.items():
@@ -187,10 +189,16 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         role, rows = TRAINED_ON[name], samples[name]
         y = labels[role][rows] == 1.0
         if y.all() or not y.any():
-            return np.full(len(design), 0.5)  # a single class: a constant scorer
+            return np.full(size, 0.5)  # a single class: a constant scorer
         classifier = boosting(features, seed)
         classifier.fit(tree_design(features, role, rows), y)
-        found: np.ndarray = classifier.predict_proba(design)[:, 1]
+        # the holdout scored a slice of rows at a time: each row's score is its own (the
+        # trees are walked per row), and the design of the whole holdout, with the
+        # model's copies of it, would grow with the table (an out-of-core client's peak)
+        found = np.empty(size, dtype=np.float64)
+        for start in range(0, size, PREDICT_ROWS):
+            piece = np.arange(start, min(start + PREDICT_ROWS, size))
+            found[piece] = classifier.predict_proba(tree_design(features, "holdout", piece))[:, 1]
         return found
 
     # The two models are independent, each seeded and on one thread: fitted side by side

@@ -223,6 +223,7 @@ class Dask:
             search=self.search,
             totals=totals,
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
+            allocate=spill.allocate,
         )
 
     def search(

@@ -20,6 +20,10 @@ bits. What stays in RAM grows with the rows only by the hashes (8 bytes per row 
 table, kept for the fingerprint and sketch) and, while one table is sorted, its argsort
 (8 bytes per row); the rest is one slice's temporaries.
 
+The metric families' own arrays that grow with a table (the attacks' coded tables, the
+nearest-neighbour layouts, the subgroups' rows) come from `allocate`, the client's
+`measurement.Allocate`: each a new file of the same directory, mapped and unlinked.
+
 Every file is unlinked as soon as it is mapped, so the disk space returns to the system
 when the mappings go, even if the process is killed; `remove` deletes the (then empty)
 directory, and the engine calls it on success, failure and Ctrl-C alike.
@@ -28,12 +32,14 @@ directory, and the engine calls it on success, failure and Ctrl-C alike.
 from __future__ import annotations
 
 import contextlib
+import itertools
+import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -75,7 +81,7 @@ class Spill:
         self._files: dict[tuple[str, str], Path] = {}
         #: role -> the summaries of its partitions, in the order their rows were appended
         self._arrived: dict[str, list[Part]] = {role: [] for role in ROLES}
-        self._count = 0
+        self._count = itertools.count(1)  # atomic: families allocate from two threads
 
     def require(self, needed: int) -> None:
         """Raise unless the spill directory's file system has `needed` bytes free.
@@ -137,6 +143,26 @@ class Spill:
             for c in kept
         )
         return Tables(columns, rows), defects, hashes
+
+    def allocate(self, shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
+        """An uninitialised (zero) array in a new file of the spill directory, its blocks
+        reserved, mapped and unlinked (`measurement.Allocate`): its pages are the page
+        cache's, written back and dropped under pressure, never the client's anonymous
+        memory; the disk space returns when the array goes.
+
+        Raises:
+            InputError: a spill directory out of space.
+        """
+        kind = np.dtype(dtype)
+        size = math.prod(shape) * kind.itemsize
+        if not size:
+            return np.empty(shape, dtype=kind)
+        path = self._path()
+        with self._writing(), open(path, "wb") as handle:
+            os.posix_fallocate(handle.fileno(), 0, size)
+        mapped = np.memmap(path, dtype=kind, mode="r+", shape=shape)
+        path.unlink(missing_ok=True)
+        return mapped
 
     def remove(self) -> None:
         """Delete the spill directory and whatever is left in it; never raises."""
@@ -223,8 +249,7 @@ class Spill:
         return self._open(path, dtype, rows, writable=True, unlink=False)
 
     def _path(self) -> Path:
-        self._count += 1
-        return self.folder / f"{self._count:05d}.bin"
+        return self.folder / f"{next(self._count):05d}.bin"
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
