@@ -66,6 +66,8 @@ def test_the_spilled_tables_are_the_combined_tables_in_canonical_order_bit_for_b
     for role in ROLES:
         for part in reversed(parts[role]):  # arrival order is not partition order
             spill.keep(role, part)
+    # an OOM kill now would leave no table's values behind: each file was unlinked as made
+    assert list(spill.folder.iterdir()) == []
     tables, defects, hashes = spill.tables(CARD, NAMES)
     assert defects == expected_defects
     assert tables.rows == expected.rows
@@ -115,6 +117,17 @@ def test_too_little_free_disk_space_is_one_line_naming_the_folder(tmp_path: Path
     assert line.startswith(f"{tmp_path}: not enough free disk space to hold the encoded tables")
     assert "1000000000.0 GB needed" in line and "--spill-dir" in line
     assert "\n" not in line
+
+
+def test_a_spill_folder_that_cannot_be_made_is_one_line_naming_where(tmp_path: Path) -> None:
+    """`mkdtemp` failing (no such parent, no permission, a full disk) was an internal
+    error with exit 1; it is bad input naming the parent."""
+    with pytest.raises(InputError) as raised:
+        Spill(tmp_path / "absent")
+    assert str(raised.value) == (
+        f"{tmp_path / 'absent'}: cannot make the spill directory: No such file or directory "
+        "(see --spill-dir)"
+    )
 
 
 def test_a_spill_dir_that_is_no_writable_directory_is_refused(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ The metric families' own arrays that grow with a table (the attacks' coded table
 nearest-neighbour layouts, the subgroups' rows) come from `allocate`, the client's
 `measurement.Allocate`: each a new file of the same directory, mapped and unlinked.
 
-Every file is unlinked as soon as it is mapped, so the disk space returns to the system
-when the mappings go, even if the process is killed; `remove` deletes the (then empty)
-directory, and the engine calls it on success, failure and Ctrl-C alike.
+Every file is unlinked the moment it is made, and only its open handle or its mapping
+keeps it: whatever ends the process (an OOM kill included), no value of a table stays on
+the disk and the space returns to the system. `remove` deletes the (then empty)
+directory, and the engine calls it on success, failure, Ctrl-C and SIGTERM alike.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
 
@@ -75,10 +76,19 @@ class Spill:
     """A fresh spill directory and the columns written into it (see the module docstring)."""
 
     def __init__(self, parent: str | Path | None = None, slice_rows: int = SLICE_ROWS) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        """Raises:
+        InputError: the spill directory cannot be made (naming where)."""
+        try:
+            self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=parent))
+        except OSError as exc:
+            where = str(parent) if parent is not None else tempfile.gettempdir()
+            raise InputError.at(
+                where, f"cannot make the spill directory: {exc.strerror or exc} (see {OPTION})"
+            ) from None
+        _more_open_files()
         self.slice_rows = slice_rows
-        #: (role, column) -> the file the partitions are appended to, in arrival order
-        self._files: dict[tuple[str, str], Path] = {}
+        #: (role, column) -> the (unlinked) file the partitions are appended to, in arrival order
+        self._files: dict[tuple[str, str], BinaryIO] = {}
         #: role -> the summaries of its partitions, in the order their rows were appended
         self._arrived: dict[str, list[Part]] = {role: [] for role in ROLES}
         self._count = itertools.count(1)  # atomic: families allocate from two threads
@@ -101,8 +111,10 @@ class Spill:
         """Append the partition's columns to table `role`'s files; its summary."""
         arrays = {**part.numbers, **{n: codes for n, (_, codes) in part.labels.items()}}
         for name, values in arrays.items():
-            path = self._files.setdefault((role, name), self._path())
-            with self._writing(), open(path, "ab") as handle:
+            handle = self._files.get((role, name))
+            if handle is None:
+                handle = self._files[(role, name)] = self._file()
+            with self._writing():
                 handle.write(np.ascontiguousarray(values).data)
         summary = part.summary()
         self._arrived[role].append(summary)
@@ -157,15 +169,15 @@ class Spill:
         size = math.prod(shape) * kind.itemsize
         if not size:
             return np.empty(shape, dtype=kind)
-        path = self._path()
-        with self._writing(), open(path, "wb") as handle:
-            os.posix_fallocate(handle.fileno(), 0, size)
-        mapped = np.memmap(path, dtype=kind, mode="r+", shape=shape)
-        path.unlink(missing_ok=True)
-        return mapped
+        with self._file(size) as handle:
+            return np.memmap(handle, dtype=kind, mode="r+", shape=shape)
 
     def remove(self) -> None:
-        """Delete the spill directory and whatever is left in it; never raises."""
+        """Close the files not mapped yet (a failed run) and delete the spill directory
+        with whatever is left in it; never raises."""
+        for handle in self._files.values():
+            handle.close()
+        self._files.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _canonical(
@@ -211,45 +223,50 @@ class Spill:
 
     def _permuted(self, values: np.ndarray, order: np.ndarray) -> np.ndarray:
         """`values[order]` in a new file, a slice at a time, mapped read-only."""
-        path = self._path()
-        out = self._create(path, values.dtype, len(order))
-        for start in range(0, len(order), self.slice_rows):
-            stop = start + self.slice_rows
-            out[start:stop] = values[order[start:stop]]
-        if isinstance(out, np.memmap):
+        rows = len(order)
+        if rows == 0:
+            return np.empty(0, dtype=values.dtype)
+        with self._file(rows * values.dtype.itemsize) as handle:
+            out = np.memmap(handle, dtype=values.dtype, mode="r+", shape=(rows,))
+            for start in range(0, rows, self.slice_rows):
+                stop = start + self.slice_rows
+                out[start:stop] = values[order[start:stop]]
             out.flush()
-        del out
-        return self._open(path, values.dtype, len(order), writable=False)
+            del out
+            return np.memmap(handle, dtype=values.dtype, mode="r", shape=(rows,))
 
     def _map(self, role: str, name: str, rows: int, numeric: bool) -> np.ndarray:
-        """The column's file as appended; writable codes, to be recoded in place."""
+        """The column's file as appended, its handle closed (the mapping keeps it);
+        writable codes, to be recoded in place."""
         dtype = np.dtype(np.float64 if numeric else np.int32)
-        return self._open(self._files[(role, name)], dtype, rows, writable=not numeric)
+        with self._files.pop((role, name)) as handle:
+            if rows == 0:
+                return np.empty(0, dtype=dtype)
+            mode: Literal["r+", "r"] = "r" if numeric else "r+"
+            return np.memmap(handle, dtype=dtype, mode=mode, shape=(rows,))
 
-    def _open(
-        self, path: Path, dtype: np.dtype, rows: int, *, writable: bool, unlink: bool = True
-    ) -> np.ndarray:
-        """The file mapped, then unlinked: the mapping keeps its pages, and the space
-        returns to the system with the mapping, whatever ends the process."""
-        if rows == 0:
-            mapped: np.ndarray = np.empty(0, dtype=dtype)
-        else:
-            mode: Literal["r+", "r"] = "r+" if writable else "r"
-            mapped = np.memmap(path, dtype=dtype, mode=mode, shape=(rows,))
-        if unlink:
-            path.unlink(missing_ok=True)
-        return mapped
+    def _file(self, size: int = 0) -> BinaryIO:
+        """A new file in the spill directory, unlinked at once (its handle, and later its
+        mapping, keep it), with `size` bytes reserved: `posix_fallocate` makes a full disk
+        an error here rather than a SIGBUS when the mapping is written (where the system
+        has no such call, the file is only extended).
 
-    def _create(self, path: Path, dtype: np.dtype, rows: int) -> np.ndarray:
-        """A file of `rows` values with its blocks reserved (`posix_fallocate`), so that a
-        full disk is an error here and not a SIGBUS when the mapping is written."""
-        with self._writing(), open(path, "wb") as handle:
-            if rows:
-                os.posix_fallocate(handle.fileno(), 0, rows * dtype.itemsize)
-        return self._open(path, dtype, rows, writable=True, unlink=False)
-
-    def _path(self) -> Path:
-        return self.folder / f"{next(self._count):05d}.bin"
+        Raises:
+            InputError: the spill directory cannot hold it.
+        """
+        path = self.folder / f"{next(self._count):05d}.bin"
+        with self._writing():
+            handle = open(path, "w+b")  # noqa: SIM115 - the caller closes it
+            try:
+                path.unlink()
+                if size and hasattr(os, "posix_fallocate"):
+                    os.posix_fallocate(handle.fileno(), 0, size)
+                elif size:  # pragma: no cover - macOS and Windows
+                    handle.truncate(size)
+            except BaseException:
+                handle.close()
+                raise
+        return handle
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -262,6 +279,21 @@ class Spill:
                 f"cannot write the encoded tables to the spill directory: "
                 f"{exc.strerror or exc} (choose another with {OPTION})",
             ) from None
+
+
+def _more_open_files() -> None:
+    """Raise this process's soft limit of open files to its hard limit: every column of
+    every table is a file held open or mapped (Python's mmap keeps a descriptor), so a
+    card of 400 columns passes the usual soft limit of 1,024."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - no such limit here
+        pass
 
 
 def _size(count: int) -> str:
