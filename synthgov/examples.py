@@ -122,12 +122,19 @@ def claims_rows(seed: int = 0, rows: int = 2000) -> list[list[Any]]:
     return table
 
 
-def write_claims(path: Path, seed: int = 0, rows: int = 2000) -> None:
-    """Write the claims table as CSV (LF line ends, so the bytes are the same everywhere)."""
+def write_csv(path: Path, rows: list[list[Any]], columns: list[str] = CLAIMS_COLUMNS) -> Path:
+    """`rows` under the header `columns` (the claims table's by default) as CSV at `path`,
+    with LF line ends, so the bytes are the same everywhere; the path."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(CLAIMS_COLUMNS)
-        writer.writerows(claims_rows(seed, rows))
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def write_claims(path: Path, seed: int = 0, rows: int = 2000) -> None:
+    """Write the claims table as CSV."""
+    write_csv(path, claims_rows(seed, rows), CLAIMS_COLUMNS)
 
 
 def write_release_tables(outdir: Path, rows: int = 1000) -> dict[str, Path]:
@@ -142,14 +149,10 @@ def write_release_tables(outdir: Path, rows: int = 1000) -> dict[str, Path]:
         "honest": ([row[2:] for row in claims_rows(seed=7, rows=rows)], CLAIMS_COLUMNS[2:]),
         "leaky": ([row[2:] for row in real[:rows]], CLAIMS_COLUMNS[2:]),
     }
-    found = {}
-    for name, (table, columns) in tables.items():
-        found[name] = outdir / f"{name}.csv"
-        with open(found[name], "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(columns)
-            writer.writerows(table)
-    return found
+    return {
+        name: write_csv(outdir / f"{name}.csv", table, columns)
+        for name, (table, columns) in tables.items()
+    }
 
 
 def breast_cancer_frame() -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from synthgov.content import SKETCH_SIZE, derive_seed
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Report
 from tests.helpers.cli import Result, Synthgov
@@ -18,14 +17,6 @@ from tests.helpers.cli import Result, Synthgov
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
 ROWS = 600
-
-
-def _write(path: Path, rows: list[list[Any]], columns: list[str] = CLAIMS_COLUMNS) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +27,12 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     honest = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]  # no identifier columns
     synthetic_columns = CLAIMS_COLUMNS[2:]
     return {
-        "real": _write(folder / "train.csv", real[:ROWS]),
-        "holdout": _write(folder / "holdout.csv", real[ROWS:]),
-        "honest": _write(folder / "honest.csv", honest, synthetic_columns),
-        "leaky": _write(folder / "leaky.csv", [row[2:] for row in real[:ROWS]], synthetic_columns),
+        "real": write_csv(folder / "train.csv", real[:ROWS]),
+        "holdout": write_csv(folder / "holdout.csv", real[ROWS:]),
+        "honest": write_csv(folder / "honest.csv", honest, synthetic_columns),
+        "leaky": write_csv(
+            folder / "leaky.csv", [row[2:] for row in real[:ROWS]], synthetic_columns
+        ),
     }
 
 
@@ -244,7 +237,7 @@ def test_bad_inputs_are_one_line_errors(
     rows = claims_rows(seed=3, rows=50)
     no_plan = [[v for i, v in enumerate(row) if CLAIMS_COLUMNS[i] != "plan"] for row in rows]
     columns = [c for c in CLAIMS_COLUMNS if c != "plan"]
-    holdout = _write(tmp_path / "holdout-no-plan.csv", no_plan, columns)
+    holdout = write_csv(tmp_path / "holdout-no-plan.csv", no_plan, columns)
     _one_line_error(
         _evaluate(synthgov, dict(tables, holdout=holdout), out),
         "holdout-no-plan.csv",
@@ -253,18 +246,18 @@ def test_bad_inputs_are_one_line_errors(
     )
 
     empty_age = [[*row[:2], "", *row[3:]] for row in rows]
-    real = _write(tmp_path / "no-ages.csv", empty_age)
+    real = write_csv(tmp_path / "no-ages.csv", empty_age)
     _one_line_error(
         _evaluate(synthgov, dict(tables, real=real), out), "no-ages.csv", "'age'", "no values"
     )
 
-    header_only = _write(tmp_path / "empty.csv", [])
+    header_only = write_csv(tmp_path / "empty.csv", [])
     _one_line_error(
         _evaluate(synthgov, dict(tables, honest=header_only), out), "empty.csv", "no rows"
     )
 
     every_amount_bad = [[*row[:8], "abc", row[9]] for row in rows]
-    synthetic = _write(tmp_path / "abc.csv", every_amount_bad)
+    synthetic = write_csv(tmp_path / "abc.csv", every_amount_bad)
     _one_line_error(
         _evaluate(synthgov, dict(tables, honest=synthetic), out),
         "abc.csv",
@@ -280,7 +273,7 @@ def test_bad_inputs_are_one_line_errors(
     )
 
     wrong = [[*row[:2], "old", *row[3:]] for row in rows]
-    real = _write(tmp_path / "text-age.csv", wrong)
+    real = write_csv(tmp_path / "text-age.csv", wrong)
     _one_line_error(
         _evaluate(synthgov, dict(tables, real=real), out), "text-age.csv", "'age'", "'old'"
     )
@@ -317,7 +310,7 @@ def test_the_synthetic_table_is_judged_not_refused(
 ) -> None:
     """Card defects in the synthetic table are findings for the schema gate, not bad input."""
     rows = claims_rows(seed=5, rows=200)
-    synthetic = _write(
+    synthetic = write_csv(
         tmp_path / "defects.csv",
         [
             [*row[:7], "2500-01-01" if i == 1 else row[7], "x" if i == 0 else row[8], row[9]]

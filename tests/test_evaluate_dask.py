@@ -7,7 +7,6 @@ share one Arrow schema (as Spark and Dask write them).
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -23,20 +22,12 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
 ROWS = 600
-
-
-def _csv(path: Path, rows: list[list[Any]], columns: list[str]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    return path
 
 
 def _partitions(table: pa.Table, folder: Path, parts: int) -> Path:
@@ -54,9 +45,9 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     real = claims_rows(seed=0, rows=2 * ROWS)
     synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
     files = {
-        "real": _csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
-        "holdout": _csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
-        "synthetic": _csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+        "real": write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
+        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
+        "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
     }
     files["real_dataset"] = _partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
     files["holdout_dataset"] = _partitions(pacsv.read_csv(files["holdout"]), folder / "holdout", 2)

@@ -23,13 +23,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -41,14 +40,6 @@ ROWS = 400
 DEADLINE = 600
 
 
-def _csv(path: Path, rows: list[list[Any]], columns: list[str]) -> Path:
-    path.write_text(
-        "\n".join(",".join(str(v) for v in row) for row in [columns, *rows]) + "\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Train and holdout as CSV files and train also as three Parquet partitions; the
@@ -57,8 +48,8 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     real = claims_rows(seed=0, rows=2 * ROWS)
     synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
     files = {
-        "real": _csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
-        "holdout": _csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
+        "real": write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
+        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
     }
     table = pacsv.read_csv(files["real"])
     files["real_dataset"] = folder / "train"
@@ -67,7 +58,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         pq.write_table(table.slice(i * 134, 134), files["real_dataset"] / f"part-{i}.parquet")
     files["synthetic"] = folder / "synthetic.parquet"
     pq.write_table(
-        pacsv.read_csv(_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:])),
+        pacsv.read_csv(write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:])),
         files["synthetic"],
     )
     return files

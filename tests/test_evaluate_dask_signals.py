@@ -5,7 +5,6 @@ empty again: exit 130 for Ctrl-C, 143 for SIGTERM (what a CI runner sends to can
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -31,28 +30,20 @@ ROWS = 300
 DEADLINE = 300
 
 
-def _csv(path: Path, rows: list[list[Any]], columns: list[str]) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    return path
-
-
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Train as three Parquet partitions, holdout and synthetic as CSV files."""
     folder = tmp_path_factory.mktemp("claims")
     real = claims_rows(seed=0, rows=2 * ROWS)
     synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
-    train = pacsv.read_csv(_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS))
+    train = pacsv.read_csv(write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS))
     (folder / "train").mkdir()
     for i in range(3):
         pq.write_table(train.slice(i * 100, 100), folder / "train" / f"part-{i}.parquet")
     return {
         "real_dataset": folder / "train",
-        "holdout": _csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
-        "synthetic": _csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
+        "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
     }
 
 

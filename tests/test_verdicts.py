@@ -4,14 +4,11 @@ benchmarks/calibration.py; this is its small, fast counterpart)."""
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from synthgov.decision.rules import Ruling
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from synthgov.files import governance
 from synthgov.gates.metrics import score
 from synthgov.metrics.evaluation import InputPaths, Settings, evaluate
@@ -21,14 +18,6 @@ from tests.helpers import ROOT, samples
 
 ROWS = 1000
 CARD = ROOT / "datasets/claims/card.yaml"
-
-
-def _write(path: Path, rows: list[list[str]], columns: list[str]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +46,12 @@ def judged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Ruli
     card = governance.load_bytes(card_bytes, "datasets/claims/card.yaml", Card)
     policy = governance.load_bytes(samples.POLICY.encode(), "policy/policy.yaml", Policy)
     paths = {
-        "real": _write(folder / "train.csv", train, CLAIMS_COLUMNS),
-        "holdout": _write(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),
+        "real": write_csv(folder / "train.csv", train, CLAIMS_COLUMNS),
+        "holdout": write_csv(folder / "holdout.csv", holdout, CLAIMS_COLUMNS),
     }
     found = {}
     for name, rows in scenarios.items():
-        synthetic = _write(folder / f"{name}.csv", rows, CLAIMS_COLUMNS[2:])
+        synthetic = write_csv(folder / f"{name}.csv", rows, CLAIMS_COLUMNS[2:])
         report = evaluate(
             card.model,
             card_bytes,
