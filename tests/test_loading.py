@@ -70,6 +70,15 @@ REJECTED_YAML = {
         "an escape makes character U+2066",
     ),
     "line separator by an escape": (b'a: ["x\\Ly"]\n', 1, 5, "an escape makes character U+2028"),
+    "terminal colour by an escape": (
+        b'a: "\\e[31mred"\n',
+        1,
+        4,
+        "an escape makes character U+001B",
+    ),
+    "C1 control by an escape in a key": (b'"\\x9b": 1\n', 1, 1, "an escape makes character U+009B"),
+    "NUL by an escape": (b'a: "\\0"\n', 1, 4, "an escape makes character U+0000"),
+    "left-to-right mark by an escape": (b'a: "x\\u200e"\n', 1, 4, "character U+200E"),
     "huge integer": (b"seed: " + b"9" * 5000 + b"\n", 1, 7, "number with more than 100 characters"),
     "huge exponent": (b"epsilon: 1e999999999999999999999\n", 1, 10, "is too large"),
     "more digits than a float holds": (
@@ -238,7 +247,7 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
     from synthgov.files.loading import validate
     from synthgov.models import Waiver
 
-    doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\u200bevil": 2\n', "w.yaml")
+    doc = parse_yaml(b'"x\\n::error::forged": 1\n"\\tevil": 2\n', "w.yaml")
     with pytest.raises(InputError) as caught:
         validate(doc, Waiver)
     lines = str(caught.value).splitlines()
@@ -246,7 +255,7 @@ def test_control_characters_in_user_text_cannot_forge_output_lines() -> None:
         "w.yaml:1:1: x\\u000a::error::forged: unknown field (check the spelling; see `synthgov schema`)"
         in lines
     )
-    assert any("\\u200bevil" in line for line in lines)
+    assert any("\\u0009evil" in line for line in lines)
     assert all(line.startswith("w.yaml:") for line in lines)
 
 

@@ -5,7 +5,6 @@ memory maps of unlinked files that leave nothing on disk."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 
 from synthgov.errors import InputError
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from synthgov.files.governance import load_bytes
 from synthgov.metrics import attacks, blocks, rows, subgroup
 from synthgov.metrics.encoding import ROLES
@@ -142,9 +141,10 @@ def test_a_spill_dir_that_is_no_writable_directory_is_refused(tmp_path: Path) ->
 def test_a_spill_allocates_unlinked_memory_maps_in_its_folder(tmp_path: Path) -> None:
     """`Spill.allocate`, the Dask client's `Context.allocate`: each array a map of a new
     file of the spill folder, unlinked at once, so nothing is left on disk however the
-    process ends; an empty one needs no file."""
+    process ends; an empty or small one (under 1 MiB) needs no file."""
     spill = Spill(tmp_path)
-    first, second = spill.allocate((4, 1000), np.int32), spill.allocate((10,), np.float64)
+    first = spill.allocate((4, 100_000), np.int32)
+    second = spill.allocate((200_000,), np.float64)
     for array in (first, second):
         assert isinstance(array, np.memmap)
         assert array.filename is not None
@@ -152,16 +152,29 @@ def test_a_spill_allocates_unlinked_memory_maps_in_its_folder(tmp_path: Path) ->
         assert not Path(array.filename).exists()
     assert first.filename != second.filename
     assert (first.shape, first.dtype, second.shape, second.dtype) == (
-        (4, 1000),
+        (4, 100_000),
         np.int32,
-        (10,),
+        (200_000,),
         np.float64,
     )
     first[:] = 3
-    assert int(first.sum()) == 12_000
-    empty = spill.allocate((0, 5), np.int64)
-    assert empty.shape == (0, 5) and not isinstance(empty, np.memmap)
+    assert int(first.sum()) == 1_200_000
+    empty, small = spill.allocate((0, 5), np.int64), spill.allocate((1000,), np.bool_)
+    assert empty.shape == (0, 5) and type(empty) is np.ndarray
+    assert small.shape == (1000,) and type(small) is np.ndarray
     assert list(spill.folder.iterdir()) == []
+    spill.remove()
+
+
+def test_thousands_of_small_arrays_hold_no_file_descriptor(tmp_path: Path) -> None:
+    """A subgroup column of thousands of categories asks for three masks each: as maps,
+    each held a descriptor (Python's mmap keeps one) and the run died at the process's
+    limit of open files, an internal error, where in process it ran."""
+    spill = Spill(tmp_path)
+    descriptors = len(list(Path("/proc/self/fd").iterdir()))
+    masks = [spill.allocate((10_000,), np.bool_) for _ in range(30_000)]
+    assert len(list(Path("/proc/self/fd").iterdir())) <= descriptors + 2
+    assert all(type(mask) is np.ndarray for mask in masks[:10])
     spill.remove()
 
 
@@ -182,18 +195,19 @@ def test_the_attacks_and_subgroups_give_the_same_bits_on_arrays_from_a_spill(
     real = claims_rows(seed=0, rows=2 * size)
     synthetic = [row[2:] for row in claims_rows(seed=7, rows=size)]
     tables = {"real": real[:size], "holdout": real[size + 300 :], "synthetic": synthetic}
-    locations = {}
-    for role, table in tables.items():
-        locations[role] = tmp_path / f"{role}.csv"
-        with open(locations[role], "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(CLAIMS_COLUMNS if role != "synthetic" else CLAIMS_COLUMNS[2:])
-            writer.writerows(table)
+    locations = {
+        role: write_csv(
+            tmp_path / f"{role}.csv",
+            table,
+            CLAIMS_COLUMNS if role != "synthetic" else CLAIMS_COLUMNS[2:],
+        )
+        for role, table in tables.items()
+    }
     card_file = ROOT / "datasets/claims/card.yaml"
     card = load_bytes(card_file.read_bytes(), str(card_file), Card).model
     assert card.subgroup_columns and card.target  # the target is the inference secret
     loaded = InProcess().load(card, locations)
-    spill = Spill(tmp_path)
+    spill = Spill(tmp_path, small_bytes=1)  # every array a file, however small
     made: list[tuple[int, ...]] = []
 
     def spilled(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:

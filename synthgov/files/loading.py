@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -246,15 +247,27 @@ def _resolve(text: str, style: str | None, mark: Any) -> Any:
 _RESOLVED: dict[str, Any] = {}
 
 
+def _escaped(text: str) -> str | None:
+    """The first character of a double-quoted scalar that only an escape can write and that
+    no governance file needs: a control character other than tab and newline (`"\\e[31m"`
+    colours a terminal), a line or paragraph separator, or a format character (`"\\u202e"`
+    reorders what is shown). Written as they are, the YAML reader refuses the controls and
+    `_refuse_hidden` the separators and bidirectional controls; None when there is none."""
+    for char in text:
+        if char < " " or "\x7f" <= char <= "\x9f":
+            if char not in "\n\t":
+                return char
+        elif char > "\x7f" and unicodedata.category(char) in ("Cf", "Zl", "Zp"):
+            return char
+    return None
+
+
 def _refuse_escaped(text: str, mark: Any) -> None:
-    """A double-quoted escape (`"\\u202e"`) makes the characters `_refuse_hidden` refuses
-    in the file's text: refused in the value as they are in the text."""
-    found = _HIDDEN.search(text)
-    if found:
-        char = f"U+{ord(found.group()[0]):04X}"
+    char = _escaped(text)
+    if char is not None:
         raise _Fail(
-            f"an escape makes character {char}, which is not allowed: it hides or reorders "
-            "text where the value is shown",
+            f"an escape makes character U+{ord(char):04X}, which is not allowed: it hides, "
+            "reorders or controls text where the value is shown",
             mark,
         )
 
@@ -474,7 +487,7 @@ def _read_events(
                 raise _Refused
             if key == "<<" and event.style in (None, ""):
                 raise _Refused
-            if event.style == '"' and _HIDDEN.search(key):
+            if event.style == '"' and _escaped(key) is not None:
                 raise _Refused
             at: Any = event.start_mark
             sub = (*path, key)

@@ -33,10 +33,12 @@ directory, and the engine calls it on success, failure, Ctrl-C and SIGTERM alike
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -59,6 +61,8 @@ SLICE_ROWS = 1 << 20
 #: bytes per cell on disk: float64 numbers (int32 codes take half)
 CELL_BYTES = 8
 PREFIX = "synthgov-spill-"
+#: arrays below this many bytes are allocated in memory (`Spill.allocate`)
+SMALL_BYTES = 1 << 20
 _EMPTY = np.empty(0)
 
 
@@ -75,7 +79,12 @@ def check_folder(folder: str | Path) -> None:
 class Spill:
     """A fresh spill directory and the columns written into it (see the module docstring)."""
 
-    def __init__(self, parent: str | Path | None = None, slice_rows: int = SLICE_ROWS) -> None:
+    def __init__(
+        self,
+        parent: str | Path | None = None,
+        slice_rows: int = SLICE_ROWS,
+        small_bytes: int = SMALL_BYTES,
+    ) -> None:
         """Raises:
         InputError: the spill directory cannot be made (naming where)."""
         try:
@@ -87,6 +96,7 @@ class Spill:
             ) from None
         _more_open_files()
         self.slice_rows = slice_rows
+        self.small_bytes = small_bytes
         #: (role, column) -> the (unlinked) file the partitions are appended to, in arrival order
         self._files: dict[tuple[str, str], BinaryIO] = {}
         #: role -> the summaries of its partitions, in the order their rows were appended
@@ -116,6 +126,7 @@ class Spill:
                 handle = self._files[(role, name)] = self._file()
             with self._writing():
                 handle.write(np.ascontiguousarray(values).data)
+                handle.flush()  # a full disk fails here, as one line, not at the mapping
         summary = part.summary()
         self._arrived[role].append(summary)
         return summary
@@ -157,19 +168,22 @@ class Spill:
         return Tables(columns, rows), defects, hashes
 
     def allocate(self, shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
-        """An uninitialised (zero) array in a new file of the spill directory, its blocks
-        reserved, mapped and unlinked (`measurement.Allocate`): its pages are the page
-        cache's, written back and dropped under pressure, never the client's anonymous
-        memory; the disk space returns when the array goes.
+        """An uninitialised array (`measurement.Allocate`): from `small_bytes` on, in a
+        new file of the spill directory, its blocks reserved, mapped and unlinked: its
+        pages are the page cache's, written back and dropped under pressure, never the
+        client's anonymous memory, and the disk space returns when the array goes. A
+        smaller one is `np.empty`'s: each mapping holds a file descriptor and a map of the
+        process's limited count, and a subgroup column of thousands of categories asks
+        for three masks each.
 
         Raises:
-            InputError: a spill directory out of space.
+            InputError: a spill directory out of space; a process out of files or maps.
         """
         kind = np.dtype(dtype)
         size = math.prod(shape) * kind.itemsize
-        if not size:
+        if size < self.small_bytes or not size:
             return np.empty(shape, dtype=kind)
-        with self._file(size) as handle:
+        with self._file(size) as handle, self._writing():
             return np.memmap(handle, dtype=kind, mode="r+", shape=shape)
 
     def remove(self) -> None:
@@ -270,10 +284,17 @@ class Spill:
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
-        """A write that fails (a full disk) as the one line of bad input."""
+        """A write that fails (a full disk) as the one line of bad input; a process out of
+        files or memory maps says so, since another directory would not help."""
         try:
             yield
         except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM):
+                raise InputError.at(
+                    str(self.folder.parent),
+                    f"cannot keep the encoded tables on disk: {exc.strerror or exc} (raise the "
+                    "limit of open files, `ulimit -n`, or of memory maps, vm.max_map_count)",
+                ) from None
             raise InputError.at(
                 str(self.folder.parent),
                 f"cannot write the encoded tables to the spill directory: "
@@ -289,7 +310,9 @@ def _more_open_files() -> None:
         import resource
 
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        wanted = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+        wanted = hard
+        if hard == resource.RLIM_INFINITY:  # macOS says so, and refuses more than OPEN_MAX
+            wanted = 10_240 if sys.platform == "darwin" else 1 << 20
         if soft != resource.RLIM_INFINITY and soft < wanted:
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
     except (ImportError, OSError, ValueError):  # pragma: no cover - no such limit here
