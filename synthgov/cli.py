@@ -68,13 +68,17 @@ def _root(ctx: click.Context) -> Path:
 
 class Command(click.Command):
     """A command that names itself when it needs an extra that is not installed: an import of
-    one of the extra's modules (`synthgov.extras`), or the `MissingExtra` the core raised."""
+    one of the extra's modules (`synthgov.extras`), or the `MissingExtra` the core raised.
+    SIGTERM (a CI job cancelled) takes Ctrl-C's path through the command's clean-up and
+    ends it as `Terminated` (`synthgov.signals`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         from synthgov.errors import MissingExtra
+        from synthgov.signals import sigterm_as_interrupt
 
         try:
-            return super().invoke(ctx)
+            with sigterm_as_interrupt():
+                return super().invoke(ctx)
         except MissingExtra as exc:
             exc.command = ctx.command_path
             raise
@@ -96,7 +100,7 @@ class Group(click.Group):
 @click.group(
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted, 143 terminated (SIGTERM during evaluate).",
+    epilog="Exit codes: 0 ok, 1 blocked by findings, 2 bad input or usage, 130 interrupted, 143 terminated (SIGTERM).",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="synthgov")
 @click.option(

@@ -1,5 +1,7 @@
 """SIGTERM as Ctrl-C: CI runners cancel a job with SIGTERM, whose default action ends the
-process at once, with no clean-up (an `evaluate --dask` spill folder stays behind).
+process at once, with no clean-up (an `evaluate --dask` spill folder, an output's
+temporary sibling stay behind). Every command runs inside `sigterm_as_interrupt`
+(`cli.Command`).
 
 Inside `sigterm_as_interrupt` SIGTERM raises a KeyboardInterrupt in the main thread, so it
 takes Ctrl-C's path through every clean-up (Dask cancels its wait on the cluster, the

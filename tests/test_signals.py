@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +51,36 @@ def test_the_previous_sigterm_handler_is_back_after_either_block() -> None:
     with sigterm_as_interrupt(), held():
         assert signal.getsignal(signal.SIGTERM) is not before
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_sigterm_during_any_command_runs_its_clean_up_and_exits_143_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Every command, not only `evaluate`: SIGTERM (a cancelled CI job) used to end a
+    `check` or an `audit` at once, leaving its temporary output sibling behind; through
+    `cli.Command` it takes Ctrl-C's path (the `finally` that removes the sibling runs).
+    In a process of its own, since the old default action ends the process."""
+    sibling = tmp_path / ".report.json.tmp"
+    script = f"""
+import os, signal, sys, time
+import click
+from synthgov import cli
+
+@click.command(cls=cli.Command, name="long-run")
+def long_run():
+    open({str(sibling)!r}, "w").close()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    finally:
+        os.unlink({str(sibling)!r})
+
+cli.cli.add_command(long_run)
+sys.exit(cli.main(["long-run"]))
+"""
+    ran = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )  # fmt: skip
+    assert (ran.returncode, ran.stderr) == (143, "synthgov: terminated\n")
+    assert not sibling.exists()

@@ -35,13 +35,11 @@ from synthgov.metrics.progress import progress
 from synthgov.models import Card, Policy
 from synthgov.models.policy import SubgroupPolicy
 from synthgov.reporting import outputs
-from synthgov.signals import sigterm_as_interrupt
 
 if TYPE_CHECKING:
     from synthgov.metrics.engine import Engine
 
 
-@sigterm_as_interrupt()
 def run(
     card: Path,
     real: Path | str,
