@@ -75,7 +75,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         assert engine.spill is not None
         folder, while_open = engine.spill.folder, sorted(spill_dir.iterdir())
         assert loaded.allocate is not None
-        allocated = loaded.allocate((3, 1000), np.int32)
+        allocated = loaded.allocate((3, 100_000), np.int32)  # 1.2 MB: over Spill.small_bytes
         allocated[:] = 7  # writable
         in_folder = sorted(folder.iterdir())
     finally:
@@ -126,5 +126,5 @@ def test_the_dask_engine_gives_the_families_arrays_mapped_from_its_spill_dir(run
     assert allocated.filename is not None
     assert Path(allocated.filename).parent == run.folder
     assert run.in_folder == []  # unlinked once mapped, as the tables' files
-    assert allocated.shape == (3, 1000) and allocated.dtype == np.int32
-    assert int(allocated.sum()) == 7 * 3000  # still readable after close: the map holds it
+    assert allocated.shape == (3, 100_000) and allocated.dtype == np.int32
+    assert int(allocated.sum()) == 7 * 300_000  # still readable after close: the map holds it
