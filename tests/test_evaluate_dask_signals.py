@@ -5,8 +5,10 @@ empty again: exit 130 for Ctrl-C, 143 for SIGTERM (what a CI runner sends to can
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -56,6 +58,34 @@ def _start(tables: dict[str, Path], out: Path, spill: Path) -> subprocess.Popen[
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
+
+
+def _listening(pids: list[int]) -> list[tuple[str, int]]:
+    """(address, port) of every TCP socket in LISTEN state that the processes `pids` hold,
+    from /proc: their descriptors' socket inodes, found in /proc/net/tcp and tcp6."""
+    inodes = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):  # a process gone meanwhile
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes.add(target[8:-1])
+    found = []
+    for table, size in (("tcp", 4), ("tcp6", 16)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                address, port = fields[1].split(":")
+                raw = bytes.fromhex(address)
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, size, 4))
+                found.append(
+                    (
+                        socket.inet_ntop(socket.AF_INET if size == 4 else socket.AF_INET6, words),
+                        int(port, 16),
+                    )
+                )
+    return found
 
 
 def _children(pid: int) -> list[int]:
@@ -108,18 +138,23 @@ def test_sigterm_during_a_run_exits_143_and_leaves_nothing_in_the_spill_dir(
 ) -> None:
     """SIGTERM (a CI runner cancelling the job) once the spill directory exists takes
     Ctrl-C's path: its default action would end the process with no clean-up, leaving the
-    spill folder behind."""
+    spill folder behind. The scheduler's HTTP routes no longer take port 8787, which
+    another Dask run may hold (distributed then warned on stderr, a second line)."""
     spill = tmp_path / "spill"
     spill.mkdir()
     process = _start(tables, tmp_path / "r.json", spill)
     try:
         _wait_for(lambda: any(spill.iterdir()), process, "spill directory")
         made = list(spill.iterdir())
+        listening = _listening([process.pid, *_children(process.pid)])
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=DEADLINE)
     finally:
         process.kill()
     assert [p.name[:15] for p in made] == ["synthgov-spill-"]
+    # the scheduler, the nannies and the workers: loopback only, and never port 8787
+    assert all(host in ("127.0.0.1", "::1") for host, _ in listening), listening
+    assert all(port != 8787 for _, port in listening), listening
     assert process.returncode == 143, err
     assert err.splitlines() == ["synthgov: terminated"], err
     assert list(spill.iterdir()) == []

@@ -39,7 +39,6 @@ import logging
 import os
 import re
 import resource
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,17 +129,19 @@ class Dask:
         local = _LOCAL.fullmatch(scheduler)
         if local:
             workers = int(local.group(1) or os.cpu_count() or 1)
-            with warnings.catch_warnings():  # the scheduler's HTTP port, taken by another run
-                warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-                self._cluster = _local_cluster(
-                    n_workers=workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    # a lost worker is retried, or ends in one line (`_failure`): the
-                    # scheduler's and nannies' own log lines would be a second account
-                    silence_logs=logging.CRITICAL,
-                )
+            self._cluster = _local_cluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                # without a dashboard the scheduler still serves its health and metrics
+                # routes, by default on port 8787 of every interface (and with a warning on
+                # stderr when another run holds it): here on a free port of this machine only
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                # a lost worker is retried, or ends in one line (`_failure`): the
+                # scheduler's and nannies' own log lines would be a second account
+                silence_logs=logging.CRITICAL,
+            )
             return Client(self._cluster)
         timeout = os.environ.get("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", CONNECT_TIMEOUT)
         try:
