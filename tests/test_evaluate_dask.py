@@ -24,18 +24,11 @@ import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
+from tests.helpers.tables import write_partitions
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
 ROWS = 600
-
-
-def _partitions(table: pa.Table, folder: Path, parts: int) -> Path:
-    folder.mkdir()
-    step = -(-table.num_rows // parts)
-    for i in range(parts):
-        pq.write_table(table.slice(i * step, step), folder / f"part-{i}.parquet")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -49,10 +42,12 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
         "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
     }
-    files["real_dataset"] = _partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
-    files["holdout_dataset"] = _partitions(pacsv.read_csv(files["holdout"]), folder / "holdout", 2)
+    files["real_dataset"] = write_partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
+    files["holdout_dataset"] = write_partitions(
+        pacsv.read_csv(files["holdout"]), folder / "holdout", 2
+    )
     synthetic_table = pacsv.read_csv(files["synthetic"])
-    files["synthetic_dataset"] = _partitions(synthetic_table, folder / "synthetic", 4)
+    files["synthetic_dataset"] = write_partitions(synthetic_table, folder / "synthetic", 4)
     pq.write_table(synthetic_table.slice(0, 0), folder / "synthetic" / "part-9.parquet")  # empty
     return files
 
@@ -238,7 +233,9 @@ def test_a_run_that_fails_after_spilling_leaves_nothing_in_the_spill_dir(
     column = table.schema.get_field_index("admitted")
     dates = table["admitted"].cast(pa.string()).to_pylist()
     dates[-1] = "yesterday"
-    real = _partitions(table.set_column(column, "admitted", pa.array(dates)), tmp_path / "r", 2)
+    real = write_partitions(
+        table.set_column(column, "admitted", pa.array(dates)), tmp_path / "r", 2
+    )
     spill = tmp_path / "spill"
     spill.mkdir()
     result = _evaluate(

@@ -30,6 +30,7 @@ import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
+from tests.helpers.tables import write_partitions
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -51,11 +52,7 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "real": write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
         "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
     }
-    table = pacsv.read_csv(files["real"])
-    files["real_dataset"] = folder / "train"
-    files["real_dataset"].mkdir()
-    for i in range(3):
-        pq.write_table(table.slice(i * 134, 134), files["real_dataset"] / f"part-{i}.parquet")
+    files["real_dataset"] = write_partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
     files["synthetic"] = folder / "synthetic.parquet"
     pq.write_table(
         pacsv.read_csv(write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:])),

@@ -17,11 +17,11 @@ from types import FrameType
 from typing import Any
 
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
 from tests.helpers.cli import Synthgov
+from tests.helpers.tables import write_partitions
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -39,11 +39,8 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     real = claims_rows(seed=0, rows=2 * ROWS)
     synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
     train = pacsv.read_csv(write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS))
-    (folder / "train").mkdir()
-    for i in range(3):
-        pq.write_table(train.slice(i * 100, 100), folder / "train" / f"part-{i}.parquet")
     return {
-        "real_dataset": folder / "train",
+        "real_dataset": write_partitions(train, folder / "train", 3),
         "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
         "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
     }

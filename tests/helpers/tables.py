@@ -1,14 +1,19 @@
-"""Tiny typed tables for the metric tests, built through the real encoding."""
+"""Tiny typed tables for the metric tests, built through the real encoding; partitioned
+Parquet datasets for the Dask tests."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from synthgov.metrics.encoding import ROLES, Tables, encode
 from synthgov.models.card import Card, ColumnType
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Spec = tuple[ColumnType | str, list[Any], list[Any], list[Any]]
 
@@ -45,3 +50,15 @@ def make_tables(columns: Mapping[str, Spec], **card_fields: Any) -> Tables:
     }
     tables, _ = encode(card, frames, {role: role for role in ROLES})
     return tables
+
+
+def write_partitions(table: pa.Table, folder: Path, parts: int) -> Path:
+    """`table` as a Parquet dataset: `parts` files of equal size (the last the rest) in a
+    new `folder`; the folder."""
+    import pyarrow.parquet as pq
+
+    folder.mkdir()
+    step = -(-table.num_rows // parts)
+    for i in range(parts):
+        pq.write_table(table.slice(i * step, step), folder / f"part-{i}.parquet")
+    return folder
