@@ -37,6 +37,20 @@ LOCK = ".github/synthgov-requirements.txt"
 PIN = re.compile(r"^([a-z0-9-]+)==(\S+) \\\n    --hash=sha256:([0-9a-f]{64})  # (\S+)$", re.M)
 
 
+def run_online(command: list[str]) -> None:
+    """`command` with the shared pip cache: skipped when the registry is unreachable,
+    failed on any other error."""
+    done = subprocess.run(
+        command,
+        env={**os.environ, "PIP_CACHE_DIR": PIP_CACHE},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    skip_if_offline(done)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def skip_if_offline(done: subprocess.CompletedProcess[str]) -> None:
     """Skip (not fail) when pip could not reach the package registry at all."""
     offline = r"NewConnectionError|Network is unreachable|Temporary failure in name resolution"
@@ -46,7 +60,7 @@ def skip_if_offline(done: subprocess.CompletedProcess[str]) -> None:
 
 def pip_download(dest: Path, python: str, platforms: tuple[str, ...], *requirement: str) -> None:
     """Wheels for `python` on `platforms` from the registry (pip's cache)."""
-    done = subprocess.run(
+    run_online(
         [
             sys.executable,
             "-m",
@@ -61,14 +75,8 @@ def pip_download(dest: Path, python: str, platforms: tuple[str, ...], *requireme
             f"--find-links={dest}",
             f"--dest={dest}",
             *requirement,
-        ],
-        env={**os.environ, "PIP_CACHE_DIR": PIP_CACHE},
-        capture_output=True,
-        text=True,
-        timeout=600,
+        ]
     )
-    skip_if_offline(done)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +84,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A find-links folder: this tree's wheel and its `dp` closure for this machine and for
     the runner."""
     folder = tmp_path_factory.mktemp("index")
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(folder), str(ROOT)],
-        env={**os.environ, "PIP_CACHE_DIR": PIP_CACHE},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    skip_if_offline(done)
-    assert done.returncode == 0, done.stdout + done.stderr
+    run_online([sys.executable, "-m", "build", "--wheel", "--outdir", str(folder), str(ROOT)])
     pip_download(folder, HERE, HOST, f"synthgov[dp]=={__version__}")
     pip_download(folder, RUNNER_PYTHON, RUNNER_PLATFORMS, f"synthgov[dp]=={__version__}")
     return folder
