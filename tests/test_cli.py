@@ -14,7 +14,7 @@ from synthgov import __version__
 from synthgov.cli import cli
 from synthgov.errors import SignatureError, UnusableKeyError
 from tests.helpers import ROOT
-from tests.helpers.cli import Synthgov
+from tests.helpers.cli import Synthgov, fresh_python
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -159,14 +159,7 @@ def test_evaluate_without_dask_never_imports_dask(tmp_path: Path) -> None:
         "import sys; from synthgov.cli import main; code = main(sys.argv[1:]); "
         "print(code, sorted(m for m in ('dask', 'distributed', 'fsspec') if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    done = fresh_python(probe, tmp_path, *args)
     assert done.stdout.strip().endswith("0 []"), done.stdout + done.stderr
     assert (tmp_path / "report.json").is_file()
 

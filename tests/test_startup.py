@@ -20,6 +20,7 @@ import pytest
 
 from synthgov.cli import cli
 from tests.helpers import ROOT
+from tests.helpers.cli import fresh_python
 from tests.helpers.repos import add_release
 from tests.helpers.samples import RELEASE
 
@@ -53,14 +54,7 @@ PROBE = (
 
 def imports_of(cwd: Path, *args: str) -> tuple[int, set[str], str]:
     """(exit code, every module imported, what the command printed) of `synthgov ARGS`."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    done = fresh_python(PROBE, cwd, *args)
     *printed, last = done.stdout.splitlines() or [""]
     assert last.startswith("["), done.stdout + done.stderr
     code, modules = json.loads(last)
@@ -249,14 +243,7 @@ PLUGIN_PROBE = (
 def plugin_lookup(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, bool, str | None]:
     """(exit code, whether pydantic scanned the installed distributions for plugins, the
     variable's value after the run) of `synthgov ARGS` in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-c", PLUGIN_PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**env, "PYTHONPATH": str(ROOT)},
-    )
+    done = fresh_python(PLUGIN_PROBE, cwd, *args, env=env)
     code, scanned, value = json.loads(done.stdout.splitlines()[-1])
     return code, scanned, value
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import Any, Protocol
 import pytest
 
 from synthgov.cli import main
-from tests.helpers import signing
+from tests.helpers import ROOT, signing
 
 
 @dataclass
@@ -148,3 +150,19 @@ def release_new_args(
         "--seed",
         "7",
     ]
+
+
+def fresh_python(
+    script: str, cwd: Path, *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -c SCRIPT ARGS` in a fresh interpreter that imports this tree's synthgov:
+    for what a run imports or sets up before its first line, which a test's own process
+    has long done."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
+    )
