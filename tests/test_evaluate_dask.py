@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
+from synthgov.examples import write_release_tables
 from tests.helpers.cli import Synthgov
 from tests.helpers.tables import write_partitions
 
@@ -35,13 +35,8 @@ ROWS = 600
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The three tables as CSV files, and real and holdout also as partitioned datasets."""
     folder = tmp_path_factory.mktemp("claims")
-    real = claims_rows(seed=0, rows=2 * ROWS)
-    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
-    files = {
-        "real": write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
-        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
-        "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
-    }
+    made = write_release_tables(folder, rows=ROWS)
+    files = {"real": made["train"], "holdout": made["holdout"], "synthetic": made["honest"]}
     files["real_dataset"] = write_partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
     files["holdout_dataset"] = write_partitions(
         pacsv.read_csv(files["holdout"]), folder / "holdout", 2

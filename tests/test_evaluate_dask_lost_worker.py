@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
+from synthgov.examples import write_release_tables
 from tests.helpers.cli import Synthgov
 from tests.helpers.tables import write_partitions
 
@@ -46,18 +46,11 @@ def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Train and holdout as CSV files and train also as three Parquet partitions; the
     synthetic table as one Parquet file."""
     folder = tmp_path_factory.mktemp("claims")
-    real = claims_rows(seed=0, rows=2 * ROWS)
-    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
-    files = {
-        "real": write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS),
-        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
-    }
+    made = write_release_tables(folder, rows=ROWS)
+    files = {"real": made["train"], "holdout": made["holdout"]}
     files["real_dataset"] = write_partitions(pacsv.read_csv(files["real"]), folder / "train", 3)
     files["synthetic"] = folder / "synthetic.parquet"
-    pq.write_table(
-        pacsv.read_csv(write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:])),
-        files["synthetic"],
-    )
+    pq.write_table(pacsv.read_csv(made["honest"]), files["synthetic"])
     return files
 
 

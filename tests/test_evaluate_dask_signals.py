@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.csv as pacsv
 import pytest
 
-from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
+from synthgov.examples import write_release_tables
 from tests.helpers.cli import Synthgov
 from tests.helpers.tables import write_partitions
 
@@ -36,13 +36,11 @@ DEADLINE = 300
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Train as three Parquet partitions, holdout and synthetic as CSV files."""
     folder = tmp_path_factory.mktemp("claims")
-    real = claims_rows(seed=0, rows=2 * ROWS)
-    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
-    train = pacsv.read_csv(write_csv(folder / "train.csv", real[:ROWS], CLAIMS_COLUMNS))
+    made = write_release_tables(folder, rows=ROWS)
     return {
-        "real_dataset": write_partitions(train, folder / "train", 3),
-        "holdout": write_csv(folder / "holdout.csv", real[ROWS:], CLAIMS_COLUMNS),
-        "synthetic": write_csv(folder / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+        "real_dataset": write_partitions(pacsv.read_csv(made["train"]), folder / "train", 3),
+        "holdout": made["holdout"],
+        "synthetic": made["honest"],
     }
 
 
