@@ -476,10 +476,23 @@ def _partition_dcr(
     scale: np.ndarray,
 ) -> np.ndarray | _Failed | None:
     """On a worker: the DCR of each query among the partition's rows (None: no rows)."""
+    from synthgov.metrics.distance import dcr
+    from synthgov.metrics.partitions import matrix
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    distances: np.ndarray = dcr(queries, matrix(part, columns), numeric, scale)
+    return distances
+
+
+def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
+    """On a worker: a partition `load` read, read and encoded again for a later pass, if
+    its bytes are still those of the first read (`digest`): every pass then sees the
+    same rows, and a task run again after a lost worker gives the same result."""
     import fsspec
 
-    from synthgov.metrics.distance import dcr
-    from synthgov.metrics.partitions import encode_part, matrix
+    from synthgov.metrics.partitions import encode_part
     from synthgov.metrics.tables import parse_table
 
     try:
@@ -489,11 +502,7 @@ def _partition_dcr(
         return _Failed([_problem(shown, f"cannot read the partition again: {_first_line(exc)}")])
     if hashlib.sha256(raw).hexdigest() != digest:
         return _Failed([_problem(shown, "the partition changed during the evaluation")])
-    part = encode_part(card, parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower()), shown)
-    if not part.rows:
-        return None
-    distances: np.ndarray = dcr(queries, matrix(part, columns), numeric, scale)
-    return distances
+    return encode_part(card, parse_table(raw, shown, "." + url.rsplit(".", 1)[-1].lower()), shown)
 
 
 def _problem(shown: str, message: str) -> Problem:
