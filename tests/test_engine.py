@@ -478,3 +478,39 @@ def test_a_note_that_a_large_enough_table_could_not_be_measured_is_no_excuse() -
     [finding] = blocking(engine.run_gates(_without_subgroups([note])))
     assert (finding.rule, finding.outcome) == ("subgroup.shortfall", "fail")
     assert "a missing metric never passes" in finding.message
+
+
+def test_a_card_without_limits_is_not_blocked_for_the_share_of_values_within_them() -> None:
+    """A card that sets no min, max, allowed_values or pattern leaves `schema.values_in_card`
+    nothing to measure, so `evaluate` writes none: the default policy blocked every release
+    of such a card for a missing metric (the benchmark's 15-column card was one)."""
+    card = (
+        samples.CARD.replace(", min: 18, max: 99", "")
+        .replace(", allowed_values: [north, south]", "")
+        .replace(", min: 0", "")
+    )
+    assert "min:" not in card and "allowed_values" not in card
+    metrics = [m for m in PASSING if m["id"] != "schema.values_in_card"]
+    result = engine.run_gates(context(metrics, card=card))
+    assert result.verdict == "pass", result.findings
+    [finding] = [f for f in result.findings if f.rule == "schema.values_in_card"]
+    assert finding.severity is Severity.WARNING and "the rule does not apply" in finding.message
+    assert "sets no min, max, allowed_values or pattern" in finding.message
+    # the base card sets limits: a pull request that drops them cannot drop the gate
+    base = _load("card", "datasets/claims/card.yaml", samples.CARD).model
+    ctx = replace(context(metrics, card=card), base_card=base)
+    [blocked] = blocking(engine.run_gates(ctx))
+    assert blocked.rule == "schema.values_in_card" and "never passes" in blocked.message
+
+
+def test_pair_and_linkage_rules_do_not_apply_to_a_card_too_narrow_to_measure_them() -> None:
+    """`evaluate` writes no pair trend for one column, and no linkability for fewer than
+    two columns besides the target (the attack splits them in two)."""
+    from synthgov.gates.metrics import not_applicable
+
+    two = _load("card", "datasets/claims/card.yaml", samples.CARD).model
+    one = two.model_copy(update={"columns": two.columns[:1], "target": None})
+    assert not_applicable("fidelity.column_pair_trends", one) is not None
+    assert not_applicable("privacy.linkability_excess", one) is not None
+    assert not_applicable("fidelity.column_pair_trends", two) is None
+    assert not_applicable("privacy.linkability_excess", two) is None

@@ -27,7 +27,9 @@ Where synthgov departs from the peer, on purpose:
 - the holdout-size correction of singling out (a fitted singling-out model) is fitted on
   seeded nested subsamples; control counts are capped at the number of queries, and the
   correction is skipped (factor 1) when no control query succeeds or the fit fails;
-- control attacks are capped by the holdout size separately, never a crash.
+- control attacks are capped by the holdout size separately, never a crash;
+- when no query singles out a synthetic row, the peer has no rate; the gated excess is
+  then 0 on both tables with Newcombe's interval (nobody is singled out), not missing.
 
 Cost at 50,000 rows × 15 mixed columns, 2,000 attacks, one core: singling out 1.1 s (the
 200,000 attempts find 350 queries on that table), linkability 1.0 s, inference 0.8 s per
@@ -264,7 +266,8 @@ def correct(guesses: np.ndarray, secrets: np.ndarray, numeric: bool) -> np.ndarr
 
 
 def singling_out(tables: Tables, context: Context) -> list[Measurement]:
-    """Multivariate singling out; none when no query singles out a synthetic row."""
+    """Multivariate singling out: the peer's risk and the gated excess; the excess alone
+    (0, nobody singled out) when no query singles out a synthetic row."""
     step = "privacy.singling_out_risk"
     rng = context.rng(step)
     coded = _coded(tables, context.allocate)
@@ -295,7 +298,10 @@ def _singling_out(
     del synthetic, low, high
     n = context.record(step, len(cols))
     if not n:
-        return []
+        # no query singles out a synthetic row (a large table of coarse columns): the
+        # peer's rate has no denominator, but the attack isolates no record of either
+        # table, so the gated excess is measured, not missing (which would block)
+        return _nobody_singled_out(coded, context.n_attacks, step)
     none = np.full(cols.shape, _NONE, dtype=np.int32)
     real = later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
@@ -384,6 +390,29 @@ def _singling_out_excess(
             "step": step,
         },
     )
+
+
+def _nobody_singled_out(coded: dict[str, np.ndarray], wanted: int, step: str) -> list[Measurement]:
+    """`privacy.singling_out_excess` when no query was found: both shares are 0 on
+    min(real, holdout) records each, with Newcombe's interval (the jackknife's variance
+    is 0), so the verdict rests on the attack's outcome, and on the records' count."""
+    size = min(coded["real"].shape[1], coded["holdout"].shape[1])
+    if not size:
+        return []
+    return [
+        estimate(
+            "privacy.singling_out_excess",
+            0.0,
+            {"kind": "newcombe", "successes": [0, 0], "trials": [size, size]},
+            low=-1.0,
+            n=size,
+            method=f"anonymeter 1.1.0 multivariate singling out, control = holdout: none of "
+            f"{_attempts(wanted)} queries drawn from synthetic rows singled out a "
+            f"synthetic row, so no query isolates any of {size} train records or as many "
+            "holdout records; ci: Newcombe's for the two shares",
+            extra={"attack_share": 0.0, "control_share": 0.0, "queries": 0, "step": step},
+        )
+    ]
 
 
 def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarray]:
@@ -537,7 +566,7 @@ def _queries(
     n_columns, n_rows = synthetic.codes.shape
     found = np.empty((0, 3 * n_cols), dtype=np.int64)  # columns, lows, highs
     attempts = 0
-    while len(found) < wanted and attempts < _ATTEMPTS_PER_QUERY * wanted:
+    while len(found) < wanted and attempts < _attempts(wanted):
         rows = rng.integers(0, n_rows, size=_BATCH)
         cols = np.sort(np.argsort(rng.random((_BATCH, n_columns)), axis=1)[:, :n_cols], axis=1)
         lo, hi = low[cols, rows[:, None]], high[cols, rows[:, None]]
@@ -549,6 +578,11 @@ def _queries(
         attempts += _BATCH
     cols, lo, hi = np.split(found, 3, axis=1)
     return np.ascontiguousarray(cols), lo.astype(np.int32), hi.astype(np.int32)
+
+
+def _attempts(wanted: int) -> int:
+    """The most queries `_queries` draws for `wanted` ones (whole batches)."""
+    return -(-_ATTEMPTS_PER_QUERY * wanted // _BATCH) * _BATCH
 
 
 def _random_queries(

@@ -435,3 +435,32 @@ def test_a_table_where_nobody_is_singled_out_still_gets_an_interval_of_some_widt
     lower, upper = excess.ci
     assert lower < 0 < upper
     assert upper == pytest.approx(wilson(0, 200).value + wilson(0, 200).error, rel=1e-9)
+
+
+def test_a_synthetic_table_where_no_query_singles_out_a_row_still_gets_the_gated_excess() -> None:
+    """Every combination of four binary columns once: any three columns' values match two
+    distinct synthetic rows, so no query of three `==` singles out a synthetic row (a 10M-row
+    table of coarse columns is the same case). The peer's rate has no denominator, but the
+    gated excess must be measured (0: the attack isolates no record of either table), not
+    left out: a missing metric blocks the release in `check` whatever its privacy."""
+    combinations = [[(i >> k) & 1 for k in range(4)] for i in range(16)]
+    columns = {
+        f"c{k}": (
+            "categorical",
+            [str((i + k) % 2) for i in range(300)],
+            [str((i * 3 + k) % 2) for i in range(200)],
+            [str(row[k]) for row in combinations] * 5,
+        )
+        for k in range(4)
+    }
+    tables = make_tables(columns)
+    card = card_for(dict.fromkeys(columns, "categorical"))
+    out = [m for m in measure(tables, Context(n_attacks=50), card) if "singling" in m.id]
+    assert [m.id for m in out] == ["privacy.singling_out_excess"]
+    [excess] = out
+    assert excess.value == 0.0 and excess.n == 200 and excess.extra["queries"] == 0
+    assert excess.interval == {"kind": "newcombe", "successes": [0, 0], "trials": [200, 200]}
+    assert excess.ci is not None and excess.method is not None
+    lower, upper = excess.ci
+    assert lower < 0 < upper
+    assert "none of 5000 queries" in excess.method
