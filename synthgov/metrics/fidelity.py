@@ -198,15 +198,24 @@ def ks_side(values: np.ndarray, decimals: int | None = KS_DECIMALS) -> np.ndarra
     return np.sort(values)
 
 
-def ks_sorted(r: np.ndarray, s: np.ndarray) -> float:
-    """`ks_complement` of two `ks_side` results."""
+def ks_runs(side: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of ties of a `ks_side` result: the position of the last of each run, and
+    its value. A side compared with many others (a subgroup's real rows against each
+    permutation) has them found once, where each comparison would scan the whole side."""
+    last = np.append(side[1:] != side[:-1], True)
+    return np.flatnonzero(last), side[last]
+
+
+def ks_sorted(
+    r: np.ndarray, s: np.ndarray, r_runs: tuple[np.ndarray, np.ndarray] | None = None
+) -> float:
+    """`ks_complement` of two `ks_side` results; `r_runs`: `ks_runs(r)`, if at hand."""
     if r.size == 0 or s.size == 0:
         return float("nan")
     # both empirical CDFs at each distinct value of either side, the same ratios as scipy's
     gaps = []
     for own, other in ((r, s), (s, r)):
-        last = np.append(own[1:] != own[:-1], True)  # the last of each run of ties
-        ends, values = np.flatnonzero(last), own[last]
+        ends, values = r_runs if own is r and r_runs is not None else ks_runs(own)
         if ends.size > 4 * other.size:
             # Between two values of `other` its CDF is constant and this side's rises, so
             # the largest |gap| of such a run is at its first or last value: only those.

@@ -268,8 +268,9 @@ def _shapes(others: Tables, real: dict[str, np.ndarray], other: dict[str, np.nda
 
 
 class _Shapes:
-    """`_shapes` against one real group, many times: its sorted numeric columns and
-    category counts are computed once, which 2 + 2 × `PERMUTATIONS` comparisons share."""
+    """`_shapes` against one real group, many times: its sorted numeric columns, their
+    runs of ties and its category counts are computed once, which 2 + 2 × `PERMUTATIONS`
+    comparisons share."""
 
     def __init__(
         self, others: Tables, real: dict[str, np.ndarray], allocate: Allocate = in_memory
@@ -281,6 +282,11 @@ class _Shapes:
             else fidelity.category_counts(real[c.name], len(c.categories))
             for c in self.columns
         }
+        self.runs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for c in self.columns:
+            if c.is_numeric:
+                ends, values = fidelity.ks_runs(self.real[c.name])
+                self.runs[c.name] = _kept(ends, allocate), _kept(values, allocate)
 
     def against(self, other: dict[str, np.ndarray]) -> float:
         """`_shapes(others, real, other)`, bit for bit (`fidelity.column_shapes`)."""
@@ -288,7 +294,9 @@ class _Shapes:
         for c in self.columns:
             if c.is_numeric:
                 score = fidelity.ks_sorted(
-                    self.real[c.name], fidelity.ks_side(other[c.name], fidelity.ks_decimals(c))
+                    self.real[c.name],
+                    fidelity.ks_side(other[c.name], fidelity.ks_decimals(c)),
+                    self.runs[c.name],
                 )
             else:
                 score = fidelity.tv_counts(

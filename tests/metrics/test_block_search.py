@@ -228,3 +228,17 @@ def test_the_probe_hands_hopeless_searches_to_the_plain_scan_with_the_same_bits(
     scanned = distance.search(queries, columns, kinds, scale, pruned)
     np.testing.assert_array_equal(pruned, plain)
     assert (scanned > distance.PLAIN_SHARE * len(queries) * len(reference)) == far
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3_000), st.integers(1, 60), st.integers(1, 400), st.integers(0, 2**32 - 1))
+def test_ks_with_the_runs_found_once_equals_ks_finding_them_each_time(
+    big: int, small: int, levels: int, seed: int
+) -> None:
+    """A subgroup's real side is compared with 82 others; its runs of ties found once
+    must give the very bits of finding them in every comparison."""
+    rng = np.random.default_rng(seed)
+    r = np.sort(rng.integers(0, levels, big) * 0.1)
+    s = np.sort(rng.integers(0, levels, small) * 0.1 + rng.choice([0.0, 0.05], small))
+    assert fidelity.ks_sorted(r, s, fidelity.ks_runs(r)) == fidelity.ks_sorted(r, s)
+    assert fidelity.ks_sorted(s, r, fidelity.ks_runs(s)) == fidelity.ks_sorted(s, r)
