@@ -139,14 +139,20 @@ def test_utility_scored_partition_by_partition_is_the_whole_holdouts_bit_for_bit
     )
 
 
-def test_a_row_whose_hash_is_not_in_the_table_is_counted_not_placed() -> None:
+def test_rows_are_placed_at_every_place_of_their_hash_and_strangers_counted() -> None:
     canonical = np.array([3, 5, 5, 9], dtype=np.uint64)
-    into = [np.zeros(4)]
-    missing = scoring.place(
-        canonical, np.array([5, 4, 9], dtype=np.uint64), np.array([[1.0, 2.0, 3.0]]), into
-    )
-    assert missing == 1
-    np.testing.assert_array_equal(into[0], [0.0, 1.0, 1.0, 3.0])
+
+    def placed(found: list[int], scores: list[float]) -> tuple[int, list[float]]:
+        into = [np.zeros(4)]
+        missing = scoring.place(
+            canonical, np.array(found, dtype=np.uint64), np.array([scores]), into
+        )
+        return missing, into[0].tolist()
+
+    assert placed([9, 3], [1.0, 2.0]) == (0, [2.0, 0.0, 0.0, 1.0])  # one place each
+    assert placed([5, 4, 9], [1.0, 2.0, 3.0]) == (1, [0.0, 1.0, 1.0, 3.0])  # a run of two
+    assert placed([10, 1, 3], [1.0, 2.0, 3.0]) == (2, [3.0, 0.0, 0.0, 0.0])  # past both ends
+    assert scoring.place(np.empty(0, np.uint64), canonical, np.zeros((1, 4)), [np.empty(0)]) == 4
 
 
 def test_a_model_fitted_once_scores_any_slicing_of_the_rows_alike() -> None:

@@ -551,14 +551,15 @@ class _Scoring:
 def _partition_scores(
     url: str, shown: str, digest: str, scoring: _Scoring, card: Card
 ) -> tuple[np.ndarray, np.ndarray] | _Failed | None:
-    """On a worker: the partition's row hashes and each model's score of each of its rows,
-    one row per model (None: no rows)."""
-    from synthgov.metrics.scoring import design, hashes, predict
+    """On a worker: the partition's row hashes, sorted, and each model's score of each of
+    its rows in that order, one row per model (None: no rows)."""
+    from synthgov.metrics.scoring import by_hash, design, hashes, predict
 
     part = _read_again(url, shown, digest, card)
     if isinstance(part, _Failed) or not part.rows:
         return part if isinstance(part, _Failed) else None
-    return hashes(part, scoring.columns), predict(scoring.models, design(part, scoring.features))
+    scores = predict(scoring.models, design(part, scoring.features))
+    return by_hash(hashes(part, scoring.columns), scores)  # sorted, for the client's search
 
 
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
