@@ -20,6 +20,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
    from whole files; it adds the counts up (`tallies.add`), which the count metrics of
    fidelity and constraints read instead of the columns.
 
+Later passes read a partition again on a worker (`_read_again`, checked against the
+first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
+the client fits the models, the workers score their partitions, `scoring.place` puts
+each score at its row's canonical place).
+
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
 equals the fingerprint of the same rows in one file. An unreachable scheduler and a
