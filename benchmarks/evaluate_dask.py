@@ -173,9 +173,14 @@ def child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
 
     def step(name: str) -> None:  # on stderr, so a log shows how far a run got
+        # the CPU seconds so far of the client and of the workers (after `read`: the
+        # cluster is up), so that a step's CPU is the difference to the next line's
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        workers = sum(engine.cpu_seconds().values()) if args.scheduler and name != "read" else 0
         print(
             f"  {time.perf_counter() - started:7.1f} s  {name:<11} client RSS "
-            f"{_rss(os.getpid()) / 2**20:,.0f} MiB, load {os.getloadavg()[0]:.1f}",
+            f"{_rss(os.getpid()) / 2**20:,.0f} MiB, load {os.getloadavg()[0]:.1f}, CPU s so "
+            f"far: client {own.ru_utime + own.ru_stime:.1f}, workers {workers:.1f}",
             file=sys.stderr,
             flush=True,
         )

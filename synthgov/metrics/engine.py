@@ -17,7 +17,9 @@ The quadratic work runs on seeded samples of query rows; a distributed engine ma
 offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
 reference table where the partition lives and keeps each query's minimum: the minimum of
 the partitions' minima is the table's, so the distances are the in-process ones bit for
-bit (the ranges that scale them come from the whole table).
+bit (the ranges that scale them come from the whole table). Likewise a `Score`
+(`Loaded.score`) scores every row of a table with fitted models partition by partition
+and puts each score at its row's canonical place (`scoring`): a row's score is its own.
 
 Only `load` and `close` are asked of an engine, so a Spark or Ray adapter is one module
 that implements them with `partitions`; nothing imports Dask unless `--dask` is given.
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Search
+    from synthgov.metrics.measurement import Allocate, Score, Search
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -56,6 +58,9 @@ class Loaded:
     shapes: Mapping[str, tuple[int, int]]
     #: where the DCR searches run: None in this process (on `tables`), else the engine's
     search: Search | None = None
+    #: where utility scores every holdout row with its fitted models: None in this
+    #: process (on `tables`), else the engine's (each partition on a worker)
+    score: Score | None = None
     #: role -> the table's counts (`tallies`), added up from its partitions' counts by a
     #: distributed engine; None: the families count them on `tables`
     totals: Mapping[str, Totals] | None = None

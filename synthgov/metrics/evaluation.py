@@ -113,7 +113,7 @@ def evaluate(
     seed = settings.seed
     if seed is None:
         seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
-    context = Context(seed=seed, sample=settings.sample, search=loaded.search)
+    context = Context(seed=seed, sample=settings.sample, search=loaded.search, score=loaded.score)
     if loaded.allocate is not None:
         context.allocate = loaded.allocate
     if settings.sample is not None:

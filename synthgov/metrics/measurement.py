@@ -8,7 +8,7 @@ the order in which steps run, so adding a metric never changes another one's val
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,6 +18,11 @@ T = TypeVar("T")
 #: (queries, role, numeric mask, ranges) -> each query's DCR among every row of table `role`,
 #: as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
 Search = Callable[[np.ndarray, str, np.ndarray, np.ndarray], np.ndarray]
+#: (role, models, features) -> model name -> every row of table `role` scored by that fitted
+#: classifier, in canonical order, as `model.predict_proba(tree_design(features, role))[:, 1]`
+#: gives it (`features` the names of the design's columns, in order): a distributed engine
+#: scores each partition where it lives (`scoring`)
+Score = Callable[[str, Mapping[str, Any], Sequence[str]], dict[str, np.ndarray]]
 #: (shape, dtype) -> an uninitialised array, for the families' arrays that grow with a
 #: table: `in_memory` in this process; a distributed engine's client hands out arrays
 #: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous
@@ -98,6 +103,9 @@ class Context:
     #: where the DCR searches run (`engine.Search`): None in this process, on the encoded
     #: tables; a distributed engine scores the queries against every partition of a table
     search: Search | None = None
+    #: where every row of a table is scored by fitted models (`Score`): None in this
+    #: process, on the encoded tables; a distributed engine scores each partition
+    score: Score | None = None
     #: where the arrays that grow with a table are made (`Allocate`)
     allocate: Allocate = in_memory
     #: results shared between families (the fitted utility models, used by subgroups too)

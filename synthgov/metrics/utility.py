@@ -9,9 +9,10 @@ category or a missing value that only the holdout has is scored, not an error (u
 peer's ML-efficacy metrics, research/metrics.md §3). Rows whose target is missing are left
 out of training and scoring and counted in `missing_target`. Training rows per table are
 capped at `evaluate --sample N` (default 50,000) by a seeded sample; the holdout is scored
-in full. `ci` is the 95 % normal interval from the DeLong covariance of the two AUCs on the
-same holdout rows (the delta method for the ratio); it covers the noise of the holdout, not
-that of training.
+in full (by the engine where the holdout lives, if it offers that: `Context.score`). `ci`
+is the 95 % normal interval from the DeLong covariance of the two AUCs on the same holdout
+rows (the delta method for the ratio); it covers the noise of the holdout, not that of
+training.
 
 No metric is returned when it is undefined: the card names no target, the synthetic table
 lacks the target column, no other column is left as a feature, or the holdout rows do not
@@ -30,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 
 from synthgov.metrics.encoding import Encoded, Tables, card_label
 from synthgov.metrics.features import (
@@ -185,17 +187,24 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         ]
         train_rows[name] = context.record(f"utility.{name}", len(samples[name]))
 
-    def score(name: str) -> np.ndarray:
+    def fit(name: str) -> HistGradientBoostingClassifier | None:
+        """The model `name` fitted on its sample; None for a single class."""
         role, rows = TRAINED_ON[name], samples[name]
         y = labels[role][rows] == 1.0
         if y.all() or not y.any():
-            return np.full(size, 0.5)  # a single class: a constant scorer
+            return None
         classifier = boosting(features, seed)
         classifier.fit(tree_design(features, role, rows), y)
+        return classifier
+
+    def score(name: str) -> np.ndarray:
+        classifier = fit(name)
+        if classifier is None:
+            return _constant(context, size)
         # the holdout scored a slice of rows at a time: each row's score is its own (the
         # trees are walked per row), and the design of the whole holdout, with the
         # model's copies of it, would grow with the table (an out-of-core client's peak)
-        found = np.empty(size, dtype=np.float64)
+        found = context.allocate((size,), np.float64)
         for start in range(0, size, PREDICT_ROWS):
             piece = np.arange(start, min(start + PREDICT_ROWS, size))
             found[piece] = classifier.predict_proba(tree_design(features, "holdout", piece))[:, 1]
@@ -204,7 +213,16 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
     # The two models are independent, each seeded and on one thread: fitted side by side
     # (scikit-learn's loops release the GIL), they give the scores they give one by one.
     with one_thread(), ThreadPoolExecutor(max_workers=len(TRAINED_ON)) as pool:
-        scores = dict(zip(TRAINED_ON, pool.map(score, TRAINED_ON), strict=True))
+        if context.score is None:
+            scores = dict(zip(TRAINED_ON, pool.map(score, TRAINED_ON), strict=True))
+        else:
+            fitted = dict(zip(TRAINED_ON, pool.map(fit, TRAINED_ON), strict=True))
+    if context.score is not None:  # the engine scores the holdout where it lives
+        models = {name: model for name, model in fitted.items() if model is not None}
+        found = context.score("holdout", models, [c.name for c in features]) if models else {}
+        scores = {
+            name: found[name] if name in found else _constant(context, size) for name in TRAINED_ON
+        }
     context.record("utility.holdout", len(holdout))
     return HoldoutScores(
         target=labels["holdout"],
@@ -214,6 +232,13 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         model=boosting_method(seed),
         positive=positive,
     )
+
+
+def _constant(context: Context, size: int) -> np.ndarray:
+    """The scores of a model trained on a single class: 0.5 for every row."""
+    found = context.allocate((size,), np.float64)
+    found.fill(0.5)
+    return found
 
 
 def _binary(target: Encoded, role: str, positive: str | int | bool) -> np.ndarray:

@@ -20,6 +20,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
    from whole files; it adds the counts up (`tallies.add`), which the count metrics of
    fidelity and constraints read instead of the columns.
 
+Later passes read a partition again on a worker (`_read_again`, checked against the
+first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
+the client fits the models, the workers score their partitions, `scoring.place` puts
+each score at its row's canonical place).
+
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
 equals the fingerprint of the same rows in one file. An unreachable scheduler and a
@@ -113,6 +118,8 @@ class Dask:
         self._read: dict[str, tuple[Dataset, tuple[str, ...]]] = {}
         self._card: Card | None = None
         self._layout: Layout = ()
+        #: role -> the table's sorted row hashes, for `score` to place each row's score
+        self._hashes: Mapping[str, np.ndarray] = {}
         self._client: Client | None = None
 
     @property
@@ -212,6 +219,7 @@ class Dask:
             role: (datasets[role], tuple(d for _, d, _, _ in parts[role])) for role in ROLES
         }
         self._card, self._layout = card, layout(tables)
+        self._hashes = hashes
         return Loaded(
             tables,
             hashes,
@@ -222,6 +230,7 @@ class Dask:
             },
             shapes={role: (tables.rows[role], len(parts[role][0][0].columns)) for role in ROLES},
             search=self.search,
+            score=self.score,
             totals=totals,
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
             allocate=spill.allocate,
@@ -264,6 +273,54 @@ class Dask:
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return best
+
+    def score(
+        self, role: str, models: Mapping[str, Any], features: Sequence[str]
+    ) -> dict[str, np.ndarray]:
+        """Every row of table `role` scored by each fitted model, in canonical order
+        (`measurement.Score`): every partition is read again and scored on a worker, which
+        sends back its rows' hashes and scores; each score goes to its row's places among
+        the table's sorted hashes (`scoring.place`), in arrays on the spill's disk."""
+        import numpy as np
+        from distributed import as_completed
+
+        from synthgov.metrics.scoring import place
+
+        dataset, digests = self._read[role]
+        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+            raise ValueError("score before load")
+        canonical = self._hashes[role]
+        out = {name: self.spill.allocate((len(canonical),), np.float64) for name in models}
+        kinds = dict(self._layout)
+        scoring = _Scoring(
+            tuple(models.values()), self._layout, tuple((f, kinds[f]) for f in features)
+        )
+        try:
+            shared = _shared(self.client, scoring)  # the models, once on the cluster
+            futures = self.client.map(
+                _partition_scores,
+                dataset.urls,
+                dataset.shown,
+                digests,
+                scoring=shared,
+                card=self._card,
+                pure=False,
+            )
+            shown = dict(zip((f.key for f in futures), dataset.shown, strict=True))
+            for future in as_completed(futures):
+                found = _unwrap(future.result())
+                future.release()
+                if found is None:  # an empty partition
+                    continue
+                hashes, scores = found
+                if place(canonical, hashes, scores, list(out.values())):
+                    raise InputError.at(
+                        shown[future.key], "the partition's rows are not those read at first"
+                    )
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        return out
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -486,6 +543,30 @@ def _partition_dcr(
     return distances
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    """What `Dask.score` stores once on the cluster for its partition tasks: the fitted
+    models, the tables' columns (for the row hashes) and the design's (in its order)."""
+
+    models: tuple[Any, ...]
+    columns: Layout
+    features: Layout
+
+
+def _partition_scores(
+    url: str, shown: str, digest: str, scoring: _Scoring, card: Card
+) -> tuple[np.ndarray, np.ndarray] | _Failed | None:
+    """On a worker: the partition's row hashes, sorted, and each model's score of each of
+    its rows in that order, one row per model (None: no rows)."""
+    from synthgov.metrics.scoring import by_hash, design, hashes, predict
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    scores = predict(scoring.models, design(part, scoring.features))
+    return by_hash(hashes(part, scoring.columns), scores)  # sorted, for the client's search
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -552,6 +633,7 @@ _TASKS = {
     "_schema": "reading a partition's footer",
     "_encode_partition": "reading a partition",
     "_partition_dcr": "searching a partition",
+    "_partition_scores": "scoring a partition",
 }
 
 
