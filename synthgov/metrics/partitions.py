@@ -6,7 +6,9 @@ converted: float64 numbers, or the partition's own labels and codes into them. `
 is the reduce: it concatenates the partitions of each table, codes every label into the
 sorted union of the labels of all three tables, and raises the errors `encode` raises,
 so that the `Tables` it returns equal those of the whole files, value for value. Row
-order does not matter: every metric works in the canonical order (`rows.canonical`).
+order does not matter: every metric works in the canonical order (`rows.canonical`),
+which a worker prepares (`ordered`: its partition sorted by row hash) so that the
+client only merges sorted runs.
 
 Pure: no I/O and no engine; a Spark or Ray adapter reuses both functions as they are.
 """

@@ -11,14 +11,19 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 
 1. the Parquet footers: every partition of a table must have the same columns and types
    (else exit 2 naming the first partition that differs), before any data is read;
-2. each partition is read, hashed, encoded by the card (`partitions.encode_part`) and
-   counted (`partitions.counts`: the counts of `tallies`, the rows satisfying each rule)
-   on a worker, which holds one partition at a time; the client gathers the encoded
-   columns one partition at a time, writes them to its spill directory (`spill.Spill`:
-   memory-mapped files on its own disk, not its memory) and builds there the tables
-   `partitions.combine` builds, in canonical order, exactly as the in-process engine does
-   from whole files; it adds the counts up (`tallies.add`), which the count metrics of
-   fidelity and constraints read instead of the columns.
+2. each partition is read, digested (sha256), encoded by the card
+   (`partitions.encode_part`), counted (`partitions.counts`: the counts of `tallies`, the
+   rows satisfying each rule) and sorted by its row hashes (`partitions.ordered`: the
+   hashes and their n log n sort of every row are the workers' work, a partition at a
+   time) on a worker, which holds one partition at a time; the synthetic table goes
+   first, so that the real and holdout rows are hashed over the card columns it has, as
+   `rows.canonical` hashes them. The client gathers the sorted partitions one at a time,
+   writes them to its spill directory (`spill.Spill`: memory-mapped files on its own
+   disk, not its memory) and builds there the tables `partitions.combine` builds, in
+   canonical order, by merging the partitions' sorted runs (no hashing on the client),
+   exactly as the in-process engine does from whole files; it adds the counts up
+   (`tallies.add`), which the count metrics of fidelity and constraints read instead of
+   the columns.
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it

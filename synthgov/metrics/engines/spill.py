@@ -6,19 +6,23 @@ RAM they would cost about 8 bytes per cell of the three tables (8.2 GiB at 10M r
 on the client's disk (`--spill-dir`, else under TMPDIR), memory-mapped:
 
 1. `keep` appends each partition's columns to its table's files as the partition
-   arrives (float64 numbers; int32 codes into the partition's own labels), and keeps
-   only the partition's summary in RAM (`Part.summary`: labels, counts, failures);
+   arrives, its rows already sorted by row hash on a worker (`partitions.ordered`), and
+   its hashes, ascending, to a file of the table's runs (float64 numbers; int32 codes
+   into the partition's own labels; uint64 hashes), and keeps only the partition's
+   summary in RAM (`Part.summary`: labels, counts, failures);
 2. `tables` checks them as `partitions.combine` does, recodes each categorical column
-   into the union categories in place (one partition at a time), hashes the rows a slice
-   at a time (`rows.row_hashes`), sorts the hashes (`np.argsort`, stable, as
-   `rows.canonical`), and writes each column again in that canonical order, a slice at
-   a time, into a file of its own, dropping the unordered one.
+   into the union categories in place (one partition at a time), merges each table's
+   runs into the canonical order (a stable sort of the runs, which finds them: no hashing
+   here, and no n log n sort), and writes each column again in that order, a slice at a
+   time, into a file of its own, dropping the unordered one.
 
-The values, hashes and order are those of `combine` followed by `rows.canonical`, so the
-metric families, which read the `np.memmap` columns as they read arrays, give the same
-bits. What stays in RAM grows with the rows only by the hashes (8 bytes per row per
-table, kept for the fingerprint and sketch) and, while one table is sorted, its argsort
-(8 bytes per row); the rest is one slice's temporaries.
+The values, hashes and order are those of `combine` followed by `rows.canonical` (a label
+hashes by its text, so a partition's own labels give the union's hashes; equal hashes
+are equal rows, whose order among each other no metric can see), so the metric families,
+which read the `np.memmap` columns as they read arrays, give the same bits. What stays in
+RAM grows with the rows only by the sorted hashes (8 bytes per row per table, kept for the
+fingerprint and sketch) and, while one table is merged, its order (8 bytes per row); the
+runs are mapped, and the rest is one slice's temporaries.
 
 The metric families' own arrays that grow with a table (the attacks' coded tables, the
 nearest-neighbour layouts, the subgroups' rows) come from `allocate`, the client's
