@@ -1,7 +1,8 @@
 """The Dask client's tables out of core (`engines.spill`): partitions appended to files as
-they arrive, recoded, hashed and reordered a slice at a time, give the arrays, categories
-and row hashes of `partitions.combine` followed by `rows.canonical`, bit for bit, as
-memory maps of unlinked files that leave nothing on disk."""
+they arrive, each sorted by its row hashes (`partitions.ordered`, as a worker sends it),
+recoded, merged and reordered a slice at a time, give the arrays, categories and row
+hashes of `partitions.combine` followed by `rows.canonical`, bit for bit, as memory maps
+of unlinked files that leave nothing on disk."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from synthgov.metrics.encoding import ROLES
 from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.spill import Spill, check_folder
 from synthgov.metrics.measurement import Context
-from synthgov.metrics.partitions import Part, combine, encode_part
+from synthgov.metrics.partitions import Part, combine, encode_part, ordered
 from synthgov.models import Card
 from synthgov.models.policy import SubgroupPolicy
 from tests.helpers.tables import card_for
@@ -64,7 +65,7 @@ def test_the_spilled_tables_are_the_combined_tables_in_canonical_order_bit_for_b
     spill = Spill(tmp_path, slice_rows=37)  # many slices, one partly filled
     for role in ROLES:
         for part in reversed(parts[role]):  # arrival order is not partition order
-            spill.keep(role, part)
+            spill.keep(role, *ordered(CARD, part))
     # an OOM kill now would leave no table's values behind: each file was unlinked as made
     assert list(spill.folder.iterdir()) == []
     tables, defects, hashes = spill.tables(CARD, NAMES)
@@ -97,7 +98,7 @@ def test_a_value_the_real_table_cannot_hold_raises_as_combine_does(tmp_path: Pat
     spill = Spill(tmp_path)
     for role in ROLES:
         for part in parts[role]:
-            spill.keep(role, part)
+            spill.keep(role, *ordered(CARD, part))
     with pytest.raises(InputError) as spilled:
         spill.tables(CARD, NAMES)
     assert str(spilled.value) == str(combined.value)

@@ -4,10 +4,11 @@ An engine turns the three table locations into the encoded `Tables` in canonical
 order (`rows.canonical`), with what the report records of each input. The in-process
 engine reads three files with `tables.read_table`, as `evaluate` always has. A
 distributed engine (`synthgov.metrics.engines.dask`) reads a partitioned dataset where it
-lives: each partition is parsed and encoded by a worker (`partitions.encode_part`, a map)
-and the client combines them (`partitions.combine`, the reduce; out of core on the
-client's disk, `engines.spill`), so the numbers, the row hashes and the fingerprints are
-those of the whole files, bit for bit.
+lives: each partition is parsed, encoded and sorted by row hash by a worker
+(`partitions.encode_part`, `partitions.ordered`: a map) and the client combines them
+(`partitions.combine`, the reduce, merging the sorted runs; out of core on the client's
+disk, `engines.spill`), so the numbers, the row hashes and the fingerprints are those of
+the whole files, bit for bit.
 
 The workers also count their partitions (`tallies`, `constraints.satisfied`) and the
 engine adds the counts up (`Loaded.totals`, `Loaded.satisfied`): integers, so the metrics

@@ -6,14 +6,16 @@ converted: float64 numbers, or the partition's own labels and codes into them. `
 is the reduce: it concatenates the partitions of each table, codes every label into the
 sorted union of the labels of all three tables, and raises the errors `encode` raises,
 so that the `Tables` it returns equal those of the whole files, value for value. Row
-order does not matter: every metric works in the canonical order (`rows.canonical`).
+order does not matter: every metric works in the canonical order (`rows.canonical`),
+which a worker prepares (`ordered`: its partition sorted by row hash) so that the
+client only merges sorted runs.
 
 Pure: no I/O and no engine; a Spark or Ray adapter reuses both functions as they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,6 +101,32 @@ def tables_of(card: Card, part: Part, role: str) -> Tables:
         arrays = {r: values if r == role else empty for r in ROLES}
         columns.append(Encoded(column.name, column.type, **arrays, categories=categories))
     return Tables(tuple(columns), {r: part.rows if r == role else 0 for r in ROLES})
+
+
+def ordered(
+    card: Card, part: Part, hashed: Collection[str] | None = None
+) -> tuple[Part, np.ndarray]:
+    """The partition with its rows sorted by row hash (stable), and those hashes, ascending:
+    the run a worker sends, so that the client only merges the partitions' runs into the
+    canonical order (`rows.canonical` of the whole table) and hashes nothing.
+
+    `hashed`: the card columns the hashes cover, those the encoded tables keep (the
+    synthetic table's; None: every card column of the partition). A label hashes by its
+    text (`rows.row_hashes`), so the partition's own labels give the hash that the
+    union's codes give the same row, and a number by its float64 bits."""
+    from synthgov.metrics.rows import row_hashes
+
+    tables = tables_of(card, part, "real")
+    if hashed is not None:
+        tables = Tables(tuple(c for c in tables if c.name in hashed), tables.rows)
+    if not tables.columns:  # nothing to hash: every row is alike, as `rows.canonical` says
+        return part, np.zeros(part.rows, dtype=np.uint64)
+    hashes = row_hashes(tables, "real")
+    order = np.argsort(hashes, kind="stable")
+    numbers = {name: values[order] for name, values in part.numbers.items()}
+    labels = {name: (uniques, codes[order]) for name, (uniques, codes) in part.labels.items()}
+    moved = Part(part.name, part.rows, part.columns, numbers, labels, part.failures, part.present)
+    return moved, hashes[order]
 
 
 def counts(card: Card, part: Part, role: str) -> tuple[Counts, Satisfied | None]:

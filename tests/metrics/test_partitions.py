@@ -12,7 +12,7 @@ import pytest
 from synthgov.errors import InputError
 from synthgov.metrics import distance, rows
 from synthgov.metrics.encoding import ROLES, encode
-from synthgov.metrics.partitions import combine, encode_part, layout, matrix
+from synthgov.metrics.partitions import combine, encode_part, layout, matrix, ordered, tables_of
 from tests.helpers.tables import card_for
 
 CARD = card_for(
@@ -82,6 +82,37 @@ def test_partitions_encode_to_the_whole_tables_values_hashes_and_fingerprints() 
         assert rows.fingerprint(whole, rows.row_hashes(whole, role)) == rows.fingerprint(
             split, rows.row_hashes(split, role)
         )
+
+
+@pytest.mark.parametrize("lacking", [None, "kind", "x"])
+def test_a_partition_hashes_its_rows_by_its_own_labels_as_the_whole_tables_do(
+    lacking: str | None,
+) -> None:
+    # a synthetic table may lack a card column: every table is then hashed without it
+    frames = {**FRAMES, "synthetic": FRAMES["synthetic"].drop(columns=lacking or [])}
+    parts = {
+        role: [
+            encode_part(CARD, piece, f"{role}/{i}")
+            for i, piece in enumerate(_split(frames[role], cuts))
+        ]
+        for role, cuts in (("real", [2, 2, 5]), ("holdout", [1]), ("synthetic", [3]))
+    }
+    whole, _ = combine(CARD, parts, {r: r for r in ROLES})
+    assert len(whole.names) == len(CARD.columns) - (lacking is not None)
+    hashed = tuple(whole.names)
+    for role in ROLES:
+        expected = rows.row_hashes(whole, role)  # the union's codes
+        start = 0
+        for part in parts[role]:
+            moved, hashes = ordered(CARD, part, None if role == "synthetic" else hashed)
+            own = np.sort(expected[start : start + part.rows], kind="stable")
+            assert hashes.tobytes() == own.tobytes(), (role, part.name)
+            # each row moved with its hash, every column alike
+            kept = tables_of(CARD, moved, role)
+            kept = type(kept)(tuple(c for c in kept if c.name in hashed), kept.rows)
+            assert rows.row_hashes(kept, role).tobytes() == hashes.tobytes()
+            assert moved.present == part.present and moved.failures == part.failures
+            start += part.rows
 
 
 def test_a_partition_laid_out_as_a_matrix_equals_those_rows_of_the_whole_matrix() -> None:

@@ -11,14 +11,19 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 
 1. the Parquet footers: every partition of a table must have the same columns and types
    (else exit 2 naming the first partition that differs), before any data is read;
-2. each partition is read, hashed, encoded by the card (`partitions.encode_part`) and
-   counted (`partitions.counts`: the counts of `tallies`, the rows satisfying each rule)
-   on a worker, which holds one partition at a time; the client gathers the encoded
-   columns one partition at a time, writes them to its spill directory (`spill.Spill`:
-   memory-mapped files on its own disk, not its memory) and builds there the tables
-   `partitions.combine` builds, in canonical order, exactly as the in-process engine does
-   from whole files; it adds the counts up (`tallies.add`), which the count metrics of
-   fidelity and constraints read instead of the columns.
+2. each partition is read, digested (sha256), encoded by the card
+   (`partitions.encode_part`), counted (`partitions.counts`: the counts of `tallies`, the
+   rows satisfying each rule) and sorted by its row hashes (`partitions.ordered`: the
+   hashes and their n log n sort of every row are the workers' work, a partition at a
+   time) on a worker, which holds one partition at a time; the synthetic table goes
+   first, so that the real and holdout rows are hashed over the card columns it has, as
+   `rows.canonical` hashes them. The client gathers the sorted partitions one at a time,
+   writes them to its spill directory (`spill.Spill`: memory-mapped files on its own
+   disk, not its memory) and builds there the tables `partitions.combine` builds, in
+   canonical order, by merging the partitions' sorted runs (no hashing on the client),
+   exactly as the in-process engine does from whole files; it adds the counts up
+   (`tallies.add`), which the count metrics of fidelity and constraints read instead of
+   the columns.
 
 Later passes read a partition again on a worker (`_read_again`, checked against the
 first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
@@ -203,7 +208,7 @@ class Dask:
                 sizes = [self._same_schema(datasets[role], len(card.columns)) for role in ROLES]
                 longest = max(rows * CELL_BYTES for _, rows in sizes)
                 spill.require(sum(size for size, _ in sizes) + longest)
-                parts = {role: self._encode(datasets[role], card, role) for role in ROLES}
+                parts = self._encode_all(datasets, card)
             except _CLUSTER_ERRORS as exc:
                 raise _failure(self.scheduler, exc) from None
             tables, defects, hashes = spill.tables(
@@ -344,23 +349,46 @@ class Dask:
         rows = sum(count for _, count in footers)
         return rows * columns * CELL_BYTES, rows
 
-    def _encode(self, dataset: Dataset, card: Card, role: str) -> list[_Encoded]:
+    def _encode(
+        self, dataset: Dataset, card: Card, role: str, hashed: tuple[str, ...] | None = None
+    ) -> list[_Encoded]:
         """Each partition's encoded card columns, sha256 and counts (`partitions.counts`),
         in partition order, gathered one at a time so that the workers release each as soon
-        as it is here."""
+        as it is here. Each arrives with its rows sorted by their hashes over the `hashed`
+        columns (`partitions.ordered`), which the spill keeps as a run to merge."""
         from distributed import as_completed
 
         futures = self.client.map(
-            _encode_partition, dataset.urls, dataset.shown, card=card, role=role, pure=False
+            _encode_ordered,
+            dataset.urls,
+            dataset.shown,
+            card=card,
+            role=role,
+            hashed=hashed,
+            pure=False,
         )
         position = {f.key: i for i, f in enumerate(futures)}
         done: list[_Encoded | None] = [None] * len(futures)
         assert self.spill is not None  # made by `load` first
         for future in as_completed(futures):
-            part, *rest = _unwrap(future.result())
+            (part, hashes), *rest = _unwrap(future.result())
             future.release()
-            done[position[future.key]] = (self.spill.keep(role, part), *rest)
+            done[position[future.key]] = (self.spill.keep(role, part, hashes), *rest)
         return [item for item in done if item is not None]
+
+    def _encode_all(self, datasets: Mapping[str, Dataset], card: Card) -> dict[str, list[_Encoded]]:
+        """`_encode` of the three tables, the synthetic one first: the tables keep the card
+        columns the synthetic table has (a synthetic table may lack one), and the workers
+        hash the real and holdout rows over those alone, as `rows.canonical` hashes them."""
+        from synthgov.metrics.encoding import ROLES
+
+        synthetic = self._encode(datasets["synthetic"], card, "synthetic")
+        present = synthetic[0][0].columns
+        hashed = tuple(c.name for c in card.columns if c.name in present)
+        parts = {"synthetic": synthetic}
+        for role in ("real", "holdout"):
+            parts[role] = self._encode(datasets[role], card, role, hashed)
+        return {role: parts[role] for role in ROLES}
 
 
 @dataclass(frozen=True)
@@ -509,6 +537,22 @@ def _encode_partition(url: str, shown: str, card: Card, role: str) -> _Encoded |
         return _Failed(exc.problems)
 
 
+def _encode_ordered(
+    url: str, shown: str, card: Card, role: str, hashed: tuple[str, ...] | None
+) -> tuple[tuple[Part, np.ndarray], str, Counts, Satisfied | None] | _Failed:
+    """On a worker: `_encode_partition`, with the partition's rows sorted by their hashes
+    over the `hashed` columns (None: all its card columns), and those hashes
+    (`partitions.ordered`): the hashing and the n log n sort of every row happen here, a
+    partition at a time, and the client only merges the runs."""
+    from synthgov.metrics.partitions import ordered
+
+    found = _encode_partition(url, shown, card, role)
+    if isinstance(found, _Failed):
+        return found
+    part, digest, tallied, rules = found
+    return ordered(card, part, hashed), digest, tallied, rules
+
+
 def _shared(client: Client, value: Any) -> Any:
     """`value` stored on the cluster under a key of its own, as a future for `Client.map`.
 
@@ -632,6 +676,7 @@ def _first_line(exc: BaseException) -> str:
 _TASKS = {
     "_schema": "reading a partition's footer",
     "_encode_partition": "reading a partition",
+    "_encode_ordered": "reading a partition",
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
 }

@@ -6,19 +6,23 @@ RAM they would cost about 8 bytes per cell of the three tables (8.2 GiB at 10M r
 on the client's disk (`--spill-dir`, else under TMPDIR), memory-mapped:
 
 1. `keep` appends each partition's columns to its table's files as the partition
-   arrives (float64 numbers; int32 codes into the partition's own labels), and keeps
-   only the partition's summary in RAM (`Part.summary`: labels, counts, failures);
+   arrives, its rows already sorted by row hash on a worker (`partitions.ordered`), and
+   its hashes, ascending, to a file of the table's runs (float64 numbers; int32 codes
+   into the partition's own labels; uint64 hashes), and keeps only the partition's
+   summary in RAM (`Part.summary`: labels, counts, failures);
 2. `tables` checks them as `partitions.combine` does, recodes each categorical column
-   into the union categories in place (one partition at a time), hashes the rows a slice
-   at a time (`rows.row_hashes`), sorts the hashes (`np.argsort`, stable, as
-   `rows.canonical`), and writes each column again in that canonical order, a slice at
-   a time, into a file of its own, dropping the unordered one.
+   into the union categories in place (one partition at a time), merges each table's
+   runs into the canonical order (a stable sort of the runs, which finds them: no hashing
+   here, and no n log n sort), and writes each column again in that order, a slice at a
+   time, into a file of its own, dropping the unordered one.
 
-The values, hashes and order are those of `combine` followed by `rows.canonical`, so the
-metric families, which read the `np.memmap` columns as they read arrays, give the same
-bits. What stays in RAM grows with the rows only by the hashes (8 bytes per row per
-table, kept for the fingerprint and sketch) and, while one table is sorted, its argsort
-(8 bytes per row); the rest is one slice's temporaries.
+The values, hashes and order are those of `combine` followed by `rows.canonical` (a label
+hashes by its text, so a partition's own labels give the union's hashes; equal hashes
+are equal rows, whose order among each other no metric can see), so the metric families,
+which read the `np.memmap` columns as they read arrays, give the same bits. What stays in
+RAM grows with the rows only by the sorted hashes (8 bytes per row per table, kept for the
+fingerprint and sketch) and, while one table is merged, its order (8 bytes per row); the
+runs are mapped, and the rest is one slice's temporaries.
 
 The metric families' own arrays that grow with a table (the attacks' coded tables, the
 nearest-neighbour layouts, the subgroups' rows) come from `allocate`, the client's
@@ -63,7 +67,6 @@ CELL_BYTES = 8
 PREFIX = "synthgov-spill-"
 #: arrays below this many bytes are allocated in memory (`Spill.allocate`)
 SMALL_BYTES = 1 << 20
-_EMPTY = np.empty(0)
 
 
 def check_folder(folder: str | Path) -> None:
@@ -99,6 +102,8 @@ class Spill:
         self.small_bytes = small_bytes
         #: (role, column) -> the (unlinked) file the partitions are appended to, in arrival order
         self._files: dict[tuple[str, str], BinaryIO] = {}
+        #: role -> the (unlinked) file of its partitions' sorted row hashes, in arrival order
+        self._runs: dict[str, BinaryIO] = {}
         #: role -> the summaries of its partitions, in the order their rows were appended
         self._arrived: dict[str, list[Part]] = {role: [] for role in ROLES}
         self._count = itertools.count(1)  # atomic: families allocate from two threads
@@ -117,16 +122,20 @@ class Spill:
                 f"{_size(needed)} needed, {_size(free)} free (choose another with {OPTION})",
             )
 
-    def keep(self, role: str, part: Part) -> Part:
-        """Append the partition's columns to table `role`'s files; its summary."""
+    def keep(self, role: str, part: Part, hashes: np.ndarray) -> Part:
+        """Append the partition's columns to table `role`'s files, and its row hashes,
+        ascending, its rows in their order (`partitions.ordered`, on a worker); its summary."""
+        if len(hashes) != part.rows:
+            raise ValueError(f"{part.name}: {len(hashes)} row hashes for {part.rows} rows")
         arrays = {**part.numbers, **{n: codes for n, (_, codes) in part.labels.items()}}
         for name, values in arrays.items():
             handle = self._files.get((role, name))
             if handle is None:
                 handle = self._files[(role, name)] = self._file()
-            with self._writing():
-                handle.write(np.ascontiguousarray(values).data)
-                handle.flush()  # a full disk fails here, as one line, not at the mapping
+            self._append(handle, values)
+        if role not in self._runs:
+            self._runs[role] = self._file()
+        self._append(self._runs[role], hashes.astype(np.uint64, copy=False))
         summary = part.summary()
         self._arrived[role].append(summary)
         return summary
@@ -160,7 +169,7 @@ class Spill:
                     piece[:] = recode(found[column.name], p.labels[column.name][0])[piece]
                     start += p.rows
                 arrays[column.name][role] = values
-        hashes = self._canonical(kept, found, arrays, rows)
+        hashes = self._canonical(kept, arrays, rows)
         columns = tuple(
             Encoded(c.name, c.type, **arrays[c.name], categories=found.get(c.name, ()))
             for c in kept
@@ -189,48 +198,31 @@ class Spill:
     def remove(self) -> None:
         """Close the files not mapped yet (a failed run) and delete the spill directory
         with whatever is left in it; never raises."""
-        for handle in self._files.values():
+        for handle in [*self._files.values(), *self._runs.values()]:
             handle.close()
         self._files.clear()
+        self._runs.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _canonical(
         self,
         kept: Sequence[Column],
-        found: Mapping[str, tuple[str, ...]],
         arrays: dict[str, dict[str, np.ndarray]],
         rows: Mapping[str, int],
     ) -> dict[str, np.ndarray]:
-        """`rows.canonical` on `arrays`, in place: each table's columns written again in
-        the order of its sorted row hashes (new files; the old ones are dropped as each
-        table is done, so the disk holds one table's extra columns at most); the hashes."""
-        from synthgov.metrics.rows import row_hashes
-
+        """`rows.canonical` on `arrays`, in place, with no hashing here: each table's row
+        hashes are its partitions' sorted runs (`partitions.ordered`, on the workers),
+        merged by a stable sort that finds the runs (`np.argsort(kind="stable")` on the
+        runs in arrival order: linear per run and merge, not n log n; equal hashes are
+        equal rows, so their order among each other cannot change a metric). Each column
+        is written again in that order (new files; the old ones are dropped as each table
+        is done, so the disk holds one table's extra columns at most); the hashes."""
         hashes = {}
         for role in ROLES:
-            count = rows[role]
-            if not kept:  # nothing to hash: every row is alike
-                hashes[role] = np.zeros(count, dtype=np.uint64)
-                continue
-            row = np.empty(count, dtype=np.uint64)
-            for start in range(0, count, self.slice_rows):
-                piece = slice(start, start + self.slice_rows)
-                columns = tuple(
-                    Encoded(
-                        c.name,
-                        c.type,
-                        **{r: arrays[c.name][role][piece] if r == role else _EMPTY for r in ROLES},
-                        categories=found.get(c.name, ()),
-                    )
-                    for c in kept
-                )
-                row[piece] = row_hashes(
-                    Tables(columns, {**dict.fromkeys(ROLES, 0), role: len(row[piece])}), role
-                )
-                del columns
-            order = np.argsort(row, kind="stable")
-            hashes[role] = row[order]
-            del row
+            runs = np.asarray(self._map_runs(role, rows[role]))
+            order = np.argsort(runs, kind="stable")
+            hashes[role] = runs[order]
+            del runs
             for column in kept:
                 arrays[column.name][role] = self._permuted(arrays[column.name][role], order)
         return hashes
@@ -248,6 +240,18 @@ class Spill:
             out.flush()
             del out
             return np.memmap(handle, dtype=values.dtype, mode="r", shape=(rows,))
+
+    def _append(self, handle: BinaryIO, values: np.ndarray) -> None:
+        with self._writing():
+            handle.write(np.ascontiguousarray(values).data)
+            handle.flush()  # a full disk fails here, as one line, not at the mapping
+
+    def _map_runs(self, role: str, rows: int) -> np.ndarray:
+        """Table `role`'s row hashes as appended (each partition's run ascending), read-only."""
+        with self._runs.pop(role) as handle:
+            if rows == 0:
+                return np.empty(0, dtype=np.uint64)
+            return np.memmap(handle, dtype=np.uint64, mode="r", shape=(rows,))
 
     def _map(self, role: str, name: str, rows: int, numeric: bool) -> np.ndarray:
         """The column's file as appended, its handle closed (the mapping keeps it);

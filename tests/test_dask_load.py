@@ -1,0 +1,123 @@
+"""`Dask.load` on a real LocalCluster: the workers hash their partitions' rows and send
+them sorted, the client only merges the runs, and the tables and row hashes are the
+in-process engine's bit for bit.
+
+The tables have what could tell the two apart: rows repeated across partitions (equal
+hashes in different runs), missing values, labels that only some partitions hold (hashed
+by each partition's own labels on a worker, by the union's codes in process), an empty
+partition, and a synthetic table that lacks a card column (every table is then hashed
+without it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthgov.metrics.encoding import ROLES
+from tests.helpers.tables import write_partitions
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CARD = """\
+schema_version: 1
+id: t
+title: T
+owner: o
+description: d
+source: {id: s, privacy_unit: one row}
+classification: internal
+intended_uses: [tests]
+columns:
+  - {name: age, type: integer, nullable: true}
+  - {name: kind, type: categorical, nullable: true}
+  - {name: flag, type: boolean, nullable: true}
+  - {name: x, type: number, nullable: true}
+  - {name: note, type: categorical, nullable: true}
+"""
+
+#: run in a child process with a deadline, so that a cluster that never answers fails the
+#: test instead of hanging the suite
+SCRIPT = """
+import sys
+import numpy as np
+from synthgov.files.governance import load_bytes
+from synthgov.metrics import rows
+from synthgov.metrics.engine import InProcess
+from synthgov.metrics.engines.dask import Dask
+from synthgov.models import Card
+
+card_path, folder = sys.argv[1], sys.argv[2]
+card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
+roles = ("real", "holdout", "synthetic")
+alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
+engine = Dask("local:2")
+try:
+    loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
+    assert loaded.tables.rows == alone.tables.rows, (loaded.tables.rows, alone.tables.rows)
+    assert loaded.tables.names == alone.tables.names == ["age", "kind", "flag", "x"]
+    assert loaded.defects == alone.defects
+    for role in roles:
+        found, expected = loaded.hashes[role], alone.hashes[role]
+        assert found.dtype == expected.dtype and found.tobytes() == expected.tobytes(), role
+        assert len(rows.distinct(found)) < len(found), role  # equal rows in several runs
+        assert rows.fingerprint(loaded.tables, found) == rows.fingerprint(alone.tables, expected)
+    for mine, theirs in zip(loaded.tables, alone.tables, strict=True):
+        assert (mine.name, mine.type, mine.categories) == (theirs.name, theirs.type, theirs.categories)
+        for role in roles:
+            a, b = mine.table(role), theirs.table(role)
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (mine.name, role)
+finally:
+    engine.close()
+print("equal")
+"""
+
+
+def _table(seed: int, rows: int, labels: list[str]) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "age": pd.array(rng.integers(20, 30, rows), dtype="Int64"),
+            "kind": pd.Series(rng.choice(labels, rows), dtype=object),
+            "flag": pd.Series(rng.choice(["true", "false"], rows), dtype=object),
+            "x": rng.integers(0, 3, rows) / 2,  # few values: many equal rows
+            "note": pd.Series(rng.choice(["n1", "n2"], rows), dtype=object),
+        }
+    )
+    frame.loc[rng.random(rows) < 0.1, "kind"] = None
+    frame.loc[rng.random(rows) < 0.1, "age"] = pd.NA
+    frame.loc[rng.random(rows) < 0.1, "x"] = np.nan
+    return frame
+
+
+def test_dask_load_sorts_on_the_workers_and_gives_the_in_process_tables_and_hashes(
+    tmp_path: Path,
+) -> None:
+    frames = {
+        # labels that only the later partitions hold: "late" in the last third of the rows
+        "real": pd.concat([_table(0, 400, ["a", "b"]), _table(1, 200, ["b", "late"])]),
+        "holdout": _table(2, 300, ["a", "c"]),
+        "synthetic": _table(3, 500, ["a", "b", "synthetic-only"]).drop(columns="note"),
+    }
+    card = tmp_path / "card.yaml"
+    card.write_text(CARD, encoding="utf-8")
+    for role, frame in frames.items():
+        table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+        pq.write_table(table, tmp_path / f"{role}.parquet")
+        write_partitions(table, tmp_path / role, {"real": 3, "holdout": 2, "synthetic": 4}[role])
+    pq.write_table(table.slice(0, 0), tmp_path / "synthetic" / "part-9.parquet")  # empty
+    assert set(frames) == set(ROLES)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(card), str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "equal"
