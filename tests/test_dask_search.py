@@ -1,6 +1,7 @@
 """`Dask.search` on a real LocalCluster: successive DCR searches, each with query rows over
 the 100 kB above which `Client.map` would store an argument under its name, each get their
-own queries' distances, equal to the in-process kernel's.
+own queries' distances, equal to the in-process kernel's; so do several query sets searched
+in one pass, with a pass over another table in flight at the same time.
 
 Before the fix the second such search failed on the scheduler (an assertion on a task named
 "queries"), which ended every `evaluate --dask` of a million rows at `--sample 1000`.
@@ -46,9 +47,20 @@ try:
     assert queries.nbytes > 100_000, queries.nbytes
     for shift in (0.0, 0.0, 1.5):  # the same queries twice in a row, then others
         moved = queries + shift * numeric
-        found = loaded.search(moved, "real", numeric, scale)
+        (found,) = loaded.search([moved], "real", numeric, scale).result()
         expected = distance.dcr(moved, reference, numeric, scale)
         assert np.array_equal(found, expected), (shift, found[:5], expected[:5])
+    # several sets in one pass, and passes over two tables in flight at once, as privacy
+    # starts them: each set gets what its own search gives
+    sets = [queries, queries + 1.5 * numeric, queries[:100]]
+    holdout = distance.matrix(tables, "holdout")
+    on_holdout = distance.ranges(holdout, numeric)
+    batched = loaded.search(sets, "real", numeric, scale)
+    other = loaded.search([queries], "holdout", numeric, on_holdout)
+    for one, found in zip(sets, batched.result(), strict=True):
+        assert found.tobytes() == distance.dcr(one, reference, numeric, scale).tobytes()
+    (found,) = other.result()
+    assert found.tobytes() == distance.dcr(queries, holdout, numeric, on_holdout).tobytes()
 finally:
     engine.close()
 print("searched")

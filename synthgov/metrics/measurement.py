@@ -8,16 +8,37 @@ the order in which steps run, so adding a metric never changes another one's val
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 T = TypeVar("T")
-#: (queries, role, numeric mask, ranges) -> each query's DCR among every row of table `role`,
-#: as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
-Search = Callable[[np.ndarray, str, np.ndarray, np.ndarray], np.ndarray]
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A result that may still be computed elsewhere (on a cluster's workers): `result`
+    waits for it, and raises what computing it raised."""
+
+    def result(self) -> T_co: ...  # pragma: no cover - a protocol
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A `Pending` already computed: what a search in this process returns."""
+
+    value: T
+
+    def result(self) -> T:
+        return self.value
+
+
+#: (query sets, role, numeric mask, ranges) -> pending: each set's DCR among every row of
+#: table `role`, as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
+#: for each set alone; one pass over the table for all the sets
+Search = Callable[[Sequence[np.ndarray], str, np.ndarray, np.ndarray], Pending[list[np.ndarray]]]
 #: (shape, dtype) -> an uninitialised array, for the families' arrays that grow with a
 #: table: `in_memory` in this process; a distributed engine's client hands out arrays
 #: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
+    from synthgov.metrics.measurement import Pending
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
@@ -228,42 +229,39 @@ class Dask:
         )
 
     def search(
-        self, queries: np.ndarray, role: str, numeric: np.ndarray, scale: np.ndarray
-    ) -> np.ndarray:
-        """Each query's DCR among every row of table `role` (`measurement.Search`): every
-        partition is read again and searched on a worker, which holds one partition and
-        the queries; the minimum over the partitions is the table's, bit for bit."""
+        self, sets: Sequence[np.ndarray], role: str, numeric: np.ndarray, scale: np.ndarray
+    ) -> Pending[list[np.ndarray]]:
+        """Each query set's DCR among every row of table `role` (`measurement.Search`),
+        started and not waited for: every partition is read again once and searched for
+        every set on a worker, which holds one partition and the queries; the minimum over
+        the partitions is the table's, bit for bit. The client gathers the minima when the
+        result is asked for (`_Minima`), and meanwhile does other work."""
         import numpy as np
-        from distributed import as_completed
 
         dataset, digests = self._read[role]
         if self._card is None:  # pragma: no cover - `load` sets it before any search
             raise ValueError("search before load")
+        sizes = tuple(len(queries) for queries in sets)
         try:
-            # under a key of this search's own (`shared`), stored once on the cluster
-            shared = _shared(self.client, queries)
+            # one array under a key of this search's own (`shared`), stored once on the
+            # cluster; the sets one after another
+            shared = _shared(self.client, np.concatenate(sets) if len(sets) > 1 else sets[0])
             futures = self.client.map(
-                _partition_dcr,
+                _partition_dcrs,
                 dataset.urls,
                 dataset.shown,
                 digests,
                 queries=shared,
+                sizes=sizes,
                 card=self._card,
                 columns=self._layout,
                 numeric=numeric,
                 scale=scale,
                 pure=False,
             )
-            best = np.full(len(queries), np.inf)
-            for future in as_completed(futures):
-                found = _unwrap(future.result())
-                if found is not None:  # an empty partition has no nearest row
-                    np.minimum(best, found, out=best)
-                future.release()
-            shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
-        return best
+        return _Minima(self.scheduler, futures, shared, sizes)
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -304,6 +302,43 @@ class Dask:
             future.release()
             done[position[future.key]] = (self.spill.keep(role, part), *rest)
         return [item for item in done if item is not None]
+
+
+class _Minima:
+    """A `Dask.search` under way (`measurement.Pending`): `result` gathers each partition's
+    minima as they come, keeps each query's least, and splits them into the sets."""
+
+    def __init__(
+        self, scheduler: str, futures: list[Any], shared: Any, sizes: tuple[int, ...]
+    ) -> None:
+        self.scheduler, self.sizes = scheduler, sizes
+        self._futures, self._shared = futures, shared
+        self._found: list[np.ndarray] | None = None
+
+    def result(self) -> list[np.ndarray]:
+        """The sets' distances, waited for once.
+
+        Raises:
+            SynthgovError: the cluster failed (the one line of `_failure`).
+            InputError: a partition changed since `load` read it, or cannot be read.
+        """
+        import numpy as np
+        from distributed import as_completed
+
+        if self._found is None:
+            best = np.full(sum(self.sizes), np.inf)
+            try:
+                for future in as_completed(self._futures):
+                    found = _unwrap(future.result())
+                    if found is not None:  # an empty partition has no nearest row
+                        np.minimum(best, found, out=best)
+                    future.release()
+                self._shared.release()
+            except _CLUSTER_ERRORS as exc:
+                raise _failure(self.scheduler, exc) from None
+            self._futures = []
+            self._found = np.split(best, np.cumsum(self.sizes)[:-1])
+        return self._found
 
 
 @dataclass(frozen=True)
@@ -486,6 +521,34 @@ def _partition_dcr(
     return distances
 
 
+def _partition_dcrs(
+    url: str,
+    shown: str,
+    digest: str,
+    queries: np.ndarray,
+    sizes: tuple[int, ...],
+    card: Card,
+    columns: Layout,
+    numeric: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray | _Failed | None:
+    """On a worker: `_partition_dcr` for several query sets (`queries` holds them one after
+    another, `sizes` rows each) at one read of the partition; each set is searched by
+    itself, as its own pass would search it (None: no rows)."""
+    import numpy as np
+
+    from synthgov.metrics.distance import dcr
+    from synthgov.metrics.partitions import matrix
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    reference = matrix(part, columns)
+    found = [dcr(q, reference, numeric, scale) for q in np.split(queries, np.cumsum(sizes)[:-1])]
+    distances: np.ndarray = np.concatenate(found)
+    return distances
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -552,6 +615,7 @@ _TASKS = {
     "_schema": "reading a partition's footer",
     "_encode_partition": "reading a partition",
     "_partition_dcr": "searching a partition",
+    "_partition_dcrs": "searching a partition",
 }
 
 
