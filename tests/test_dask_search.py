@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
 
@@ -67,11 +68,39 @@ print("searched")
 """
 
 
-def test_successive_large_searches_each_get_their_own_queries(tmp_path: Path) -> None:
+#: searches started and never waited for, the engine closed: the process must end
+LEFT_PENDING = """
+import sys
+from synthgov.files.governance import load_bytes
+from synthgov.metrics import distance
+from synthgov.metrics.engines.dask import Dask
+from synthgov.models import Card
+
+card_path, folder = sys.argv[1], sys.argv[2]
+card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
+engine = Dask("local:2")
+try:
+    loaded = engine.load(card, {r: f"{folder}/{r}" for r in ("real", "holdout", "synthetic")})
+    numeric = distance.numeric_mask(loaded.tables)
+    queries = distance.matrix(loaded.tables, "synthetic")
+    for role in ("real", "holdout"):
+        ranges = distance.Matrix(loaded.tables, role).ranges(numeric)
+        loaded.search([queries, queries], role, numeric, ranges)
+finally:
+    engine.close()
+print("closed")
+"""
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The claims tables as Parquet datasets: real and holdout in two partitions each."""
+    folder = tmp_path_factory.mktemp("search")
+
     def table(rows: list[list[Any]], columns: list[str]) -> pa.Table:
         text = "\n".join(",".join(map(str, row)) for row in [columns, *rows]) + "\n"
-        (tmp_path / "t.csv").write_text(text, encoding="utf-8")
-        return pacsv.read_csv(tmp_path / "t.csv")
+        (folder / "t.csv").write_text(text, encoding="utf-8")
+        return pacsv.read_csv(folder / "t.csv")
 
     real = table(claims_rows(seed=0, rows=3000), CLAIMS_COLUMNS)
     synthetic = table([r[2:] for r in claims_rows(seed=7, rows=2000)], CLAIMS_COLUMNS[2:])
@@ -81,13 +110,33 @@ def test_successive_large_searches_each_get_their_own_queries(tmp_path: Path) ->
         "synthetic": (synthetic,),
     }
     for role, pieces in parts.items():
-        (tmp_path / role).mkdir()
+        (folder / role).mkdir()
         for i, piece in enumerate(pieces):
-            pq.write_table(piece, tmp_path / role / f"part-{i}.parquet")
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(CARD), str(tmp_path)],
+            pq.write_table(piece, folder / role / f"part-{i}.parquet")
+    return folder
+
+
+def _child(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, str(CARD), str(folder)],
         capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
+
+
+def test_successive_large_searches_each_get_their_own_queries(datasets: Path) -> None:
+    result = _child(SCRIPT, datasets)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "searched"
+
+
+def test_searches_still_running_when_the_engine_closes_do_not_keep_the_process_alive(
+    datasets: Path,
+) -> None:
+    """An evaluation that fails or is interrupted before privacy collects its searches
+    closes the engine with them in flight: the run still ends (within the deadline), with
+    nothing printed on stderr by the cluster."""
+    result = _child(LEFT_PENDING, datasets)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "closed"
+    assert "Traceback" not in result.stderr

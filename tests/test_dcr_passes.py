@@ -160,7 +160,9 @@ def test_the_train_ranges_of_every_search_are_the_kernels_own() -> None:
     kernel = distance.ranges(reference, numeric)
     assert distance.Matrix(tables, "real").ranges(numeric).tobytes() == kernel.tobytes()
     queries = distance.matrix(tables, "synthetic")
-    given = distance.dcr(queries, reference, numeric, distance.Matrix(tables, "real").ranges(numeric))
+    given = distance.dcr(
+        queries, reference, numeric, distance.Matrix(tables, "real").ranges(numeric)
+    )
     assert given.tobytes() == distance.dcr(queries, reference, numeric, None).tobytes()
 
 
