@@ -38,6 +38,11 @@ searched against the *full* reference tables, so they estimate the exact shares 
 (the peer's subsampling also shrinks the reference, which biases both, research §7.3); the
 peer's p, overfitting score and median then carry a 95% `ci`; the baseline, a ratio of two
 sampled medians, has none.
+
+The five query sets take one pass per reference table (`Passes`): a distributed engine
+reads each table's partitions once for all the sets searched against it, and `start`
+submits the passes right after the tables are loaded, so they run on its workers while
+this process measures the other families (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -211,7 +216,8 @@ def _begin(tables: Tables, context: Context) -> Passes | None:
 
 
 def _here(matrices: dict[str, Matrix]) -> Search:
-    """The `Search` of this process: the kernel on each set, done when asked."""
+    """The `Search` of this process: the kernel on each set, run before it returns (with
+    no workers to run it meanwhile, privacy asks for it only when it measures)."""
 
     def search(
         sets: Sequence[np.ndarray], role: str, numeric: np.ndarray, scale: np.ndarray
