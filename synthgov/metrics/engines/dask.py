@@ -232,10 +232,12 @@ class Dask:
         self, sets: Sequence[np.ndarray], role: str, numeric: np.ndarray, scale: np.ndarray
     ) -> Pending[list[np.ndarray]]:
         """Each query set's DCR among every row of table `role` (`measurement.Search`),
-        started and not waited for: every partition is read again once and searched for
-        every set on a worker, which holds one partition and the queries; the minimum over
-        the partitions is the table's, bit for bit. The client gathers the minima when the
-        result is asked for (`_Minima`), and meanwhile does other work."""
+        started and not waited for: every partition is read again once and searched on a
+        worker, which holds one partition and the queries, for all the sets in one kernel
+        call (a query's distance does not depend on the others searched with it: the
+        kernel prunes per query); the minimum over the partitions is the table's, bit for
+        bit. The client gathers the minima when the result is asked for (`_Minima`), and
+        meanwhile does other work."""
         import numpy as np
 
         dataset, digests = self._read[role]
@@ -247,12 +249,11 @@ class Dask:
             # cluster; the sets one after another
             shared = _shared(self.client, np.concatenate(sets) if len(sets) > 1 else sets[0])
             futures = self.client.map(
-                _partition_dcrs,
+                _partition_dcr,
                 dataset.urls,
                 dataset.shown,
                 digests,
                 queries=shared,
-                sizes=sizes,
                 card=self._card,
                 columns=self._layout,
                 numeric=numeric,
@@ -521,34 +522,6 @@ def _partition_dcr(
     return distances
 
 
-def _partition_dcrs(
-    url: str,
-    shown: str,
-    digest: str,
-    queries: np.ndarray,
-    sizes: tuple[int, ...],
-    card: Card,
-    columns: Layout,
-    numeric: np.ndarray,
-    scale: np.ndarray,
-) -> np.ndarray | _Failed | None:
-    """On a worker: `_partition_dcr` for several query sets (`queries` holds them one after
-    another, `sizes` rows each) at one read of the partition; each set is searched by
-    itself, as its own pass would search it (None: no rows)."""
-    import numpy as np
-
-    from synthgov.metrics.distance import dcr
-    from synthgov.metrics.partitions import matrix
-
-    part = _read_again(url, shown, digest, card)
-    if isinstance(part, _Failed) or not part.rows:
-        return part if isinstance(part, _Failed) else None
-    reference = matrix(part, columns)
-    found = [dcr(q, reference, numeric, scale) for q in np.split(queries, np.cumsum(sizes)[:-1])]
-    distances: np.ndarray = np.concatenate(found)
-    return distances
-
-
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -615,7 +588,6 @@ _TASKS = {
     "_schema": "reading a partition's footer",
     "_encode_partition": "reading a partition",
     "_partition_dcr": "searching a partition",
-    "_partition_dcrs": "searching a partition",
 }
 
 
