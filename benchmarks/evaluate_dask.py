@@ -251,7 +251,7 @@ def distributed_part(args: argparse.Namespace) -> None:
         queries = distance.matrix(loaded.tables, "synthetic", rows)
         started, cpu = time.perf_counter(), time.process_time()
         assert loaded.search is not None
-        loaded.search(queries, "real", numeric, scale)
+        loaded.search([queries], "real", numeric, scale).result()
         search = (time.perf_counter() - started, time.process_time() - cpu)
         workers_cpu = engine.cpu_seconds()
         peaks = engine.peak_memory()

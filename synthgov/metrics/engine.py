@@ -18,9 +18,13 @@ The quadratic work runs on seeded samples of query rows; a distributed engine ma
 offer a `Search` (`Loaded.search`) that scores the queries against every partition of a
 reference table where the partition lives and keeps each query's minimum: the minimum of
 the partitions' minima is the table's, so the distances are the in-process ones bit for
-bit (the ranges that scale them come from the whole table). Likewise a `Score`
-(`Loaded.score`) scores every row of a table with fitted models partition by partition
-and puts each score at its row's canonical place (`scoring`): a row's score is its own.
+bit (the ranges that scale them come from the whole table). One search takes several
+query sets in one pass over the table, and returns at once with a pending result
+(`measurement.Pending`), so that the searches run while this process measures the
+other families.
+Likewise a `Score` (`Loaded.score`) scores every row of a table with fitted models
+partition by partition and puts each score at its row's canonical place (`scoring`): a
+row's score is its own.
 
 Only `load` and `close` are asked of an engine, so a Spark or Ray adapter is one module
 that implements them with `partitions`; nothing imports Dask unless `--dask` is given.

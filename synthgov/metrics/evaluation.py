@@ -118,6 +118,9 @@ def evaluate(
         context.allocate = loaded.allocate
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
+    # a distributed engine's workers run privacy's DCR searches while this process measures
+    # the families before it (in this process, nothing happens until privacy runs)
+    privacy.start(tables, context)
     measurements = []
     with family("schema"):
         measurements += schema.measure(tables, context, card, defects)

@@ -10,14 +10,35 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
 T = TypeVar("T")
-#: (queries, role, numeric mask, ranges) -> each query's DCR among every row of table `role`,
-#: as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
-Search = Callable[[np.ndarray, str, np.ndarray, np.ndarray], np.ndarray]
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Pending(Protocol[T_co]):
+    """A result that may still be computed elsewhere (on a cluster's workers): `result`
+    waits for it, and raises what computing it raised."""
+
+    def result(self) -> T_co: ...  # pragma: no cover - a protocol
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A `Pending` already computed: what a search in this process returns."""
+
+    value: T
+
+    def result(self) -> T:
+        return self.value
+
+
+#: (query sets, role, numeric mask, ranges) -> pending: each set's DCR among every row of
+#: table `role`, as `distance.dcr(queries, matrix(tables, role), numeric, ranges)` gives it
+#: for each set alone; one pass over the table for all the sets
+Search = Callable[[Sequence[np.ndarray], str, np.ndarray, np.ndarray], Pending[list[np.ndarray]]]
 #: (role, models, features) -> model name -> every row of table `role` scored by that fitted
 #: classifier, in canonical order, as `model.predict_proba(tree_design(features, role))[:, 1]`
 #: gives it (`features` the names of the design's columns, in order): a distributed engine

@@ -38,11 +38,18 @@ searched against the *full* reference tables, so they estimate the exact shares 
 (the peer's subsampling also shrinks the reference, which biases both, research §7.3); the
 peer's p, overfitting score and median then carry a 95% `ci`; the baseline, a ratio of two
 sampled medians, has none.
+
+The five query sets take one pass per reference table (`Passes`): a distributed engine
+reads each table's partitions once for all the sets searched against it, and `start`
+submits the passes right after the tables are loaded, so they run on its workers while
+this process measures the other families (docs/scale.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -52,7 +59,7 @@ from synthgov.metrics.distance import Matrix, dcr, numeric_mask
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
 from synthgov.metrics.intervals import Z95, wilson
-from synthgov.metrics.measurement import Context, Measurement, estimate
+from synthgov.metrics.measurement import Context, Done, Measurement, Pending, Search, estimate
 from synthgov.models.card import Card, ColumnType
 
 #: synthetic query rows searched in sampled mode unless `context.sample` says otherwise
@@ -65,25 +72,18 @@ KERNEL = "SDMetrics DCR kernel: min(|s-r|/range, 1) numeric, 0/1 categorical, mi
 def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     """The distance-based privacy metrics; none when a table has no rows or no column."""
     del card  # every card column present in the three tables is compared, and nothing else
-    if not tables.columns or min(tables.rows[role] for role in ROLES) == 0:
+    passes = _passes(tables, context)
+    if passes is None:
         return []
-    numeric = numeric_mask(tables)
-    # each table's matrix only as far as needed: the rows searched for, and the whole
-    # reference only for a search in this process (`_dcr`)
-    real, holdout, synthetic = (Matrix(tables, role) for role in ROLES)
-    picked = _query_rows(len(synthetic), context)
-    queries = synthetic.whole if picked is None else synthetic.rows(picked)
-    n, sampled = len(queries), picked is not None
+    n, sampled = len(passes.queries), passes.sampled
     mode = "sampled" if sampled else "exact"
     if sampled:
-        rows = (
-            f"sampled: {n} of {len(synthetic)} synthetic rows (seeded), against all reference rows"
-        )
+        rows = f"sampled: {n} of {tables.rows['synthetic']} synthetic rows (seeded), against all reference rows"
     else:
         rows = f"exact: all {n} synthetic rows"
 
-    to_train = _dcr(context, queries, "real", real, numeric)
-    to_holdout = _dcr(context, queries, "holdout", holdout, numeric)
+    to_train, to_random, fresh_to_train = passes.to_real.result()
+    (to_holdout,) = passes.to_holdout.result()
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
     p_ci = wilson(closer, n, Z95) if sampled else None
@@ -115,8 +115,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
             method=f"{rows}; median DCR to train, train ranges; {KERNEL}",
         ),
     ]
-    noise = random_table(tables, n, context.rng("privacy.dcr_baseline"))
-    baseline = baseline_protection(median, _dcr(context, noise, "real", real, numeric))
+    baseline = baseline_protection(median, to_random)
     if baseline is not None:
         value, random_median = baseline
         found.append(
@@ -127,24 +126,105 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
                 extra={"mode": mode, "median_dcr": median, "median_dcr_random": random_median},
                 method=(
                     f"{rows}; SDMetrics DCRBaselineProtection min(median DCR(S->R) / median DCR(random->R), 1), "
-                    f"{len(noise)} random rows from the seeded stream 'privacy.dcr_baseline' (uniform per column, "
+                    f"{len(to_random)} random rows from the seeded stream 'privacy.dcr_baseline' (uniform per column, "
                     f"train's missing rates); {KERNEL}"
                 ),
             )
         )
-    scale = real.ranges(numeric)  # the one normalisation of every train-vs-holdout comparison
-    h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
-    fresh = holdout.whole if h_picked is None else holdout.rows(h_picked)
-    fresh_to_train = _dcr(context, fresh, "real", real, numeric, scale)
     # the release report's DCR chart counts these (metrics/aggregates.py), never recomputes them
     context.memo("privacy.dcr_to_train", lambda: (to_train, fresh_to_train))
+    (to_synthetic,) = passes.to_synthetic.result()
     found += [
         exact_copy_excess(tables),
         near_copy_excess(to_train, fresh_to_train, mode),
         closer_than_fresh(to_train, fresh_to_train, mode),
-        mia_auc(real, holdout, synthetic, numeric, scale, context),
+        mia_auc(passes.members, to_synthetic, max(tables.rows["real"], tables.rows["holdout"])),
     ]
     return found
+
+
+def start(tables: Tables, context: Context) -> None:
+    """Draw the DCR query sets and start their searches on the engine that offers them
+    (`context.search`), which then run while this process measures the other families:
+    the queries depend only on the tables, the seed and the sample settings, so
+    `evaluation` calls this right after the tables are loaded. In this process (no
+    `context.search`) nothing happens here: `measure` draws and searches as it did."""
+    if context.search is not None:
+        _passes(tables, context)
+
+
+@dataclass(frozen=True)
+class Passes:
+    """The query sets of the DCR searches, drawn by seed, and the searches' pending
+    results: one pass over each reference table, every set against it in one search.
+
+    All three sets searched against train use the train table's ranges: the synthetic
+    queries and the random baseline as the peer does (the ranges of the reference, which
+    is train), the holdout rows because every train-vs-holdout comparison is in train's
+    units; `Matrix.ranges` and `distance.dcr`'s own `ranges` are the same bits."""
+
+    #: the synthetic query rows (all of them in exact mode)
+    queries: np.ndarray
+    sampled: bool
+    #: (synthetic queries, random baseline rows, holdout rows) -> their DCR to train
+    to_real: Pending[list[np.ndarray]]
+    #: (synthetic queries,) -> their DCR to holdout, holdout's ranges
+    to_holdout: Pending[list[np.ndarray]]
+    #: the membership attack's records per side (train, then holdout)
+    members: int
+    #: (the attack's records,) -> their DCR to synthetic, train's ranges
+    to_synthetic: Pending[list[np.ndarray]]
+
+
+def _passes(tables: Tables, context: Context) -> Passes | None:
+    return context.memo("privacy.dcr_passes", lambda: _begin(tables, context))
+
+
+def _begin(tables: Tables, context: Context) -> Passes | None:
+    """The seeded query sets, each from its own named stream (so drawing them earlier
+    changes no other metric), and their three searches started; None: nothing to search."""
+    if not tables.columns or min(tables.rows[role] for role in ROLES) == 0:
+        return None
+    numeric = numeric_mask(tables)
+    # each table's matrix only as far as needed: the rows searched for, and the whole
+    # reference only for a search in this process (`_here`)
+    real, holdout, synthetic = (Matrix(tables, role) for role in ROLES)
+    picked = _query_rows(len(synthetic), context)
+    queries = synthetic.whole if picked is None else synthetic.rows(picked)
+    noise = random_table(tables, len(queries), context.rng("privacy.dcr_baseline"))
+    h_picked = _query_rows(len(holdout), context, "privacy.dcr_holdout")
+    fresh = holdout.whole if h_picked is None else holdout.rows(h_picked)
+    size = min(len(real), len(holdout), max(_budget(context) // 2, 1))
+    context.record("privacy.mia_auc", size)
+    rng = context.rng("privacy.mia_auc")
+    records = np.concatenate(
+        [
+            real.rows(np.sort(rng.choice(len(real), size=size, replace=False))),
+            holdout.rows(np.sort(rng.choice(len(holdout), size=size, replace=False))),
+        ]
+    )
+    search = context.search or _here({"real": real, "holdout": holdout, "synthetic": synthetic})
+    scale = real.ranges(numeric)  # the one normalisation of every search against train
+    return Passes(
+        queries=queries,
+        sampled=picked is not None,
+        to_real=search([queries, noise, fresh], "real", numeric, scale),
+        to_holdout=search([queries], "holdout", numeric, holdout.ranges(numeric)),
+        members=size,
+        to_synthetic=search([records], "synthetic", numeric, scale),
+    )
+
+
+def _here(matrices: dict[str, Matrix]) -> Search:
+    """The `Search` of this process: the kernel on each set, run before it returns (with
+    no workers to run it meanwhile, privacy asks for it only when it measures)."""
+
+    def search(
+        sets: Sequence[np.ndarray], role: str, numeric: np.ndarray, scale: np.ndarray
+    ) -> Pending[list[np.ndarray]]:
+        return Done([dcr(queries, matrices[role].whole, numeric, scale) for queries in sets])
+
+    return search
 
 
 def exact_matches(tables: Tables, role: str) -> np.ndarray:
@@ -259,23 +339,6 @@ def exact_match_rate(tables: Tables) -> Measurement:
     )
 
 
-def _dcr(
-    context: Context,
-    queries: np.ndarray,
-    role: str,
-    reference: Matrix,
-    numeric: np.ndarray,
-    scale: np.ndarray | None = None,
-) -> np.ndarray:
-    """`dcr` against table `role` (`reference` is its matrix), run where the context says:
-    a distributed engine searches every partition of the table with the same ranges."""
-    if context.search is None:
-        return dcr(queries, reference.whole, numeric, scale)
-    return context.search(
-        queries, role, numeric, reference.ranges(numeric) if scale is None else scale
-    )
-
-
 def random_table(tables: Tables, rows: int, rng: np.random.Generator) -> np.ndarray:
     """`rows` random rows in `matrix` layout by the peer's scheme, from the train table.
 
@@ -314,37 +377,21 @@ def baseline_protection(median: float, to_random: np.ndarray) -> tuple[float, fl
     return min(median / random_median, 1.0), random_median
 
 
-def mia_auc(
-    real: Matrix,
-    holdout: Matrix,
-    synthetic: Matrix,
-    numeric: np.ndarray,
-    scale: np.ndarray,
-    context: Context,
-) -> Measurement:
+def mia_auc(size: int, to_synthetic: np.ndarray, largest: int) -> Measurement:
     """ROC AUC of the distance attack: the closer a record is to S, the likelier a member.
 
-    Each side contributes the same number of seeded records, min(|R|, |H|, half the query
-    budget), so the attack costs at most one DCR pass. Distances are in the training
-    table's units (`scale`), as every train-vs-holdout comparison here: given S, train and
-    holdout records are then exchangeable for an ideal generator, and the AUC is 1/2.
-    `ci` from DeLong's variance: the attack's AUC is an estimate even on every record.
+    Each side contributes the same number of seeded records (`size`), min(|R|, |H|, half
+    the query budget), so the attack costs at most one DCR pass; `to_synthetic` is their
+    DCR to S, train's `size` first. Distances are in the training table's units, as every
+    train-vs-holdout comparison here: given S, train and holdout records are then
+    exchangeable for an ideal generator, and the AUC is 1/2. `ci` from DeLong's variance:
+    the attack's AUC is an estimate even on every record; it is exact (`mode`) when no
+    record of the larger table (`largest` rows) was left out.
     """
-    size = min(len(real), len(holdout), max(_budget(context) // 2, 1))
-    context.record("privacy.mia_auc", size)
-    rng = context.rng("privacy.mia_auc")
-    records = np.concatenate(
-        [
-            real.rows(np.sort(rng.choice(len(real), size=size, replace=False))),
-            holdout.rows(np.sort(rng.choice(len(holdout), size=size, replace=False))),
-        ]
-    )
     labels = np.repeat([True, False], size)
-    auc, covariance = roc_auc(
-        labels, -_dcr(context, records, "synthetic", synthetic, numeric, scale)
-    )
+    auc, covariance = roc_auc(labels, -to_synthetic)
     se = 0.0 if covariance is None else float(np.sqrt(max(covariance[0, 0], 0.0)))
-    sampled = size < max(len(real), len(holdout))
+    sampled = size < largest
     mode = "sampled" if sampled else "exact"
     return estimate(
         "privacy.mia_auc",

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
+    from synthgov.metrics.measurement import Pending
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
@@ -242,20 +243,25 @@ class Dask:
         )
 
     def search(
-        self, queries: np.ndarray, role: str, numeric: np.ndarray, scale: np.ndarray
-    ) -> np.ndarray:
-        """Each query's DCR among every row of table `role` (`measurement.Search`): every
-        partition is read again and searched on a worker, which holds one partition and
-        the queries; the minimum over the partitions is the table's, bit for bit."""
+        self, sets: Sequence[np.ndarray], role: str, numeric: np.ndarray, scale: np.ndarray
+    ) -> Pending[list[np.ndarray]]:
+        """Each query set's DCR among every row of table `role` (`measurement.Search`),
+        started and not waited for: every partition is read again once and searched on a
+        worker, which holds one partition and the queries, for all the sets in one kernel
+        call (a query's distance does not depend on the others searched with it: the
+        kernel prunes per query); the minimum over the partitions is the table's, bit for
+        bit. The client gathers the minima when the result is asked for (`_Minima`), and
+        meanwhile does other work."""
         import numpy as np
-        from distributed import as_completed
 
         dataset, digests = self._read[role]
         if self._card is None:  # pragma: no cover - `load` sets it before any search
             raise ValueError("search before load")
+        sizes = tuple(len(queries) for queries in sets)
         try:
-            # under a key of this search's own (`shared`), stored once on the cluster
-            shared = _shared(self.client, queries)
+            # one array under a key of this search's own (`shared`), stored once on the
+            # cluster; the sets one after another
+            shared = _shared(self.client, np.concatenate(sets) if len(sets) > 1 else sets[0])
             futures = self.client.map(
                 _partition_dcr,
                 dataset.urls,
@@ -268,16 +274,9 @@ class Dask:
                 scale=scale,
                 pure=False,
             )
-            best = np.full(len(queries), np.inf)
-            for future in as_completed(futures):
-                found = _unwrap(future.result())
-                if found is not None:  # an empty partition has no nearest row
-                    np.minimum(best, found, out=best)
-                future.release()
-            shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
-        return best
+        return _Minima(self.scheduler, futures, shared, sizes)
 
     def score(
         self, role: str, models: Mapping[str, Any], features: Sequence[str]
@@ -389,6 +388,43 @@ class Dask:
         for role in ("real", "holdout"):
             parts[role] = self._encode(datasets[role], card, role, hashed)
         return {role: parts[role] for role in ROLES}
+
+
+class _Minima:
+    """A `Dask.search` under way (`measurement.Pending`): `result` gathers each partition's
+    minima as they come, keeps each query's least, and splits them into the sets."""
+
+    def __init__(
+        self, scheduler: str, futures: list[Any], shared: Any, sizes: tuple[int, ...]
+    ) -> None:
+        self.scheduler, self.sizes = scheduler, sizes
+        self._futures, self._shared = futures, shared
+        self._found: list[np.ndarray] | None = None
+
+    def result(self) -> list[np.ndarray]:
+        """The sets' distances, waited for once.
+
+        Raises:
+            SynthgovError: the cluster failed (the one line of `_failure`).
+            InputError: a partition changed since `load` read it, or cannot be read.
+        """
+        import numpy as np
+        from distributed import as_completed
+
+        if self._found is None:
+            best = np.full(sum(self.sizes), np.inf)
+            try:
+                for future in as_completed(self._futures):
+                    found = _unwrap(future.result())
+                    if found is not None:  # an empty partition has no nearest row
+                        np.minimum(best, found, out=best)
+                    future.release()
+                self._shared.release()
+            except _CLUSTER_ERRORS as exc:
+                raise _failure(self.scheduler, exc) from None
+            self._futures = []
+            self._found = np.split(best, np.cumsum(self.sizes)[:-1])
+        return self._found
 
 
 @dataclass(frozen=True)
