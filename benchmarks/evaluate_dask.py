@@ -289,11 +289,11 @@ def rates(base: Path, queries: int) -> dict[str, float]:
     found = {role: Dataset.find(str(base / role)) for role in ROLES}
     first = {role: (found[role].urls[0], found[role].shown[0]) for role in ROLES}
     started = time.process_time()
-    encoded = _encode_partition(*first["real"], card)
+    encoded = _encode_partition(*first["real"], card, "real")
     encode_cpu = time.process_time() - started
-    parts = {role: [_encode_partition(*first[role], card)] for role in ROLES}
+    parts = {role: [_encode_partition(*first[role], card, role)] for role in ROLES}
     tables, _ = combine(
-        card, {r: [p for p, _ in parts[r]] for r in ROLES}, dict.fromkeys(ROLES, "")
+        card, {r: [p[0] for p in parts[r]] for r in ROLES}, dict.fromkeys(ROLES, "")
     )
     numeric = distance.numeric_mask(tables)
     real = matrix(encoded[0], layout(tables))
