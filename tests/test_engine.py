@@ -514,3 +514,29 @@ def test_pair_and_linkage_rules_do_not_apply_to_a_card_too_narrow_to_measure_the
     assert not_applicable("privacy.linkability_excess", one) is not None
     assert not_applicable("fidelity.column_pair_trends", two) is None
     assert not_applicable("privacy.linkability_excess", two) is None
+
+
+def test_values_in_card_applies_exactly_where_coverage_asks_for_a_column_of_it() -> None:
+    """The metric gate's "does not apply" and the coverage gate's columns are one rule
+    (`coverage.required`): were they two, a limit one of them forgot would let a report
+    omit the metric altogether as "not applicable" while coverage asked for its column."""
+    from synthgov.gates.coverage import required
+    from synthgov.gates.metrics import not_applicable
+    from synthgov.models.card import ColumnType
+
+    card = _load("card", "datasets/claims/card.yaml", samples.CARD).model
+    free = {"min": None, "max": None, "allowed_values": None, "pattern": None}
+    bare = [c.model_copy(update=free) for c in card.columns]
+    none = card.model_copy(update={"columns": bare})
+    assert not required("schema.values_in_card", none, None)
+    assert not_applicable("schema.values_in_card", none) is not None
+    string = bare[0].model_copy(
+        update={"name": "code", "type": ColumnType.STRING, "pattern": "[a-z]+"}
+    )
+    limits = [(i, c) for i, c in enumerate(card.columns) if c != bare[i]] + [(len(bare), string)]
+    assert len(limits) == 4  # min and max, allowed_values, min alone, pattern
+    for index, column in limits:
+        columns = [*bare[:index], column, *bare[index + 1 :]]
+        one = card.model_copy(update={"columns": columns})
+        assert required("schema.values_in_card", one, None) == [column.name]
+        assert not_applicable("schema.values_in_card", one) is None, column.name

@@ -22,9 +22,10 @@ from synthgov.decision.findings import Finding, Judged, RuleScore, Severity
 from synthgov.decision.rules import Judgement, Ruling, entries, judge
 from synthgov.files.loading import Loaded
 from synthgov.gates import ReleaseContext
+from synthgov.gates.coverage import required
 from synthgov.metrics.metric_ids import METRICS
 from synthgov.models import Policy, Report
-from synthgov.models.card import Card, Column
+from synthgov.models.card import Card
 from synthgov.models.common import Classification, Enforcement
 from synthgov.models.policy import EffectiveRule
 from synthgov.models.report import extra
@@ -363,7 +364,7 @@ def not_applicable(metric: str, card: Card) -> str | None:
         return "the card names no secret columns and no target"
     if metric in ("subgroup.worst_gap", "subgroup.shortfall") and not card.subgroup_columns:
         return "the card names no subgroup columns"
-    if metric == "schema.values_in_card" and not any(_limited(c) for c in card.columns):
+    if metric == "schema.values_in_card" and not required(metric, card, None):
         return "the card sets no min, max, allowed_values or pattern on any column"
     if metric == "fidelity.column_pair_trends" and len(card.columns) < 2:
         return "the card has fewer than two columns"
@@ -372,12 +373,6 @@ def not_applicable(metric: str, card: Card) -> str | None:
         if sum(c.name != target for c in card.columns) < 2:
             return "the card has fewer than two columns besides the target"
     return None
-
-
-def _limited(column: Column) -> bool:
-    """Whether the card sets a limit that `schema.values_in_card` measures the column by."""
-    limits = (column.min, column.max, column.allowed_values, column.pattern)
-    return any(limit is not None for limit in limits)
 
 
 def _subgroup_basis(ctx: ReleaseContext) -> Finding | None:

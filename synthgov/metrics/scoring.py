@@ -27,6 +27,9 @@ from synthgov.metrics.rows import row_hashes
 from synthgov.metrics.utility import PREDICT_ROWS
 from synthgov.models.card import ColumnType
 
+#: the most places `place` writes with one index array (8 bytes each, and the rows')
+PLACE_ROWS = 1 << 18
+
 
 def design(part: Part, features: Layout) -> np.ndarray:
     """The partition's rows as `features.tree_design` gives a table's: the `features`
@@ -93,7 +96,11 @@ def place(
     in canonical order) at every position of the table's sorted hashes `canonical` that
     holds the row's hash: equal hashes are equal rows, whose scores are equal. Returns
     how many of the rows' hashes are not in the table (0, unless the partition is not the
-    one read)."""
+    one read).
+
+    A partition's rows of one hash are placed once, and the places written
+    `PLACE_ROWS` at a time: a table of few distinct rows has each of them many times, and
+    every row at every place of its hash would make (partition rows) x (table rows)."""
     if not len(canonical):
         return len(found)
     if len(found) > 1 and not np.all(found[1:] >= found[:-1]):
@@ -106,11 +113,26 @@ def place(
         for target, values in zip(into, scores, strict=True):
             target[left] = values
         return 0
+    first = np.ones(len(found), dtype=bool)  # the first row of each hash
+    np.not_equal(found[1:], found[:-1], out=first[1:])
+    rows_of = np.diff(np.append(np.flatnonzero(first), len(found)))  # rows per distinct hash
+    found, scores, left = found[first], scores[:, first], left[first]
     runs = np.searchsorted(canonical, found, side="right") - left
     ends = np.cumsum(runs)
-    first = np.repeat(left - (ends - runs), runs)  # each run's first place, less its start
-    positions = first + np.arange(int(ends[-1]) if len(ends) else 0)
-    rows = np.repeat(np.arange(len(found)), runs)
-    for target, values in zip(into, scores, strict=True):
-        target[positions] = values[rows]
-    return int(np.count_nonzero(runs == 0))
+    start = 0
+    while start < len(found):  # distinct hashes whose places number about PLACE_ROWS
+        stop = int(np.searchsorted(ends, ends[start] - runs[start] + PLACE_ROWS, side="right"))
+        stop = max(stop, start + 1)
+        piece = slice(start, stop)
+        if stop == start + 1:  # one hash: its places are one slice
+            for target, values in zip(into, scores, strict=True):
+                target[left[start] : left[start] + runs[start]] = values[start]
+        else:
+            counts = runs[piece]
+            offsets = np.cumsum(counts) - counts  # each run's start among the piece's places
+            positions = np.repeat(left[piece] - offsets, counts) + np.arange(int(counts.sum()))
+            rows = np.repeat(np.arange(start, stop), counts)
+            for target, values in zip(into, scores, strict=True):
+                target[positions] = values[rows]
+        start = stop
+    return int(rows_of[runs == 0].sum())

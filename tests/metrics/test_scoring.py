@@ -169,3 +169,28 @@ def test_a_model_fitted_once_scores_any_slicing_of_the_rows_alike() -> None:
         ]
     )
     assert whole.tobytes() == pieces.tobytes()
+
+
+def test_many_equal_rows_are_placed_without_a_temporary_per_pair_of_twins() -> None:
+    """A table of coarse columns holds few distinct rows, each many times: a partition's
+    rows of one hash are one row to place (equal rows, equal scores), written at each of
+    the hash's places once, a bounded piece at a time. Placing each of them at each of the
+    hash's places made temporaries of (rows of the partition) x (rows of the table): at 1M
+    holdout rows of 32 distinct rows in 10 partitions, 3e9 positions, 25 GB on the client."""
+    import tracemalloc
+
+    twins = 3_000
+    canonical = np.repeat(np.array([4, 7], dtype=np.uint64), [twins, 1])
+    found = np.repeat(np.array([4, 7, 8], dtype=np.uint64), [twins, 1, 2])
+    scores = np.vstack([np.repeat([0.25, 0.5, 0.75], [twins, 1, 2])] * 2)
+    into = [np.zeros(len(canonical)), np.zeros(len(canonical))]
+    tracemalloc.start()
+    try:
+        strangers = scoring.place(canonical, found, scores, into)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert strangers == 2  # the two rows of hash 8, which the table does not hold
+    for placed in into:
+        assert placed.tolist() == [0.25] * twins + [0.5]
+    assert peak < 40 * twins * 8  # a few arrays of the partition's size; not twins**2

@@ -711,7 +711,6 @@ def _first_line(exc: BaseException) -> str:
 #: what each task of this module does, for the line that says which one lost its workers
 _TASKS = {
     "_schema": "reading a partition's footer",
-    "_encode_partition": "reading a partition",
     "_encode_ordered": "reading a partition",
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
