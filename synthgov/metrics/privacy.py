@@ -84,12 +84,13 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
 
     to_train, to_random, fresh_to_train = passes.to_real.result()
     (to_holdout,) = passes.to_holdout.result()
+    copies = exact_copies(tables)
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
     p_ci = wilson(closer, n, Z95) if sampled else None
     median = float(np.median(to_train))
     found = [
-        exact_match_rate(tables),
+        exact_match_rate(tables, copies[0]),
         Measurement(
             "privacy.dcr_share_closer_to_train",
             p,
@@ -135,7 +136,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
     context.memo("privacy.dcr_to_train", lambda: (to_train, fresh_to_train))
     (to_synthetic,) = passes.to_synthetic.result()
     found += [
-        exact_copy_excess(tables),
+        exact_copy_excess(*copies),
         near_copy_excess(to_train, fresh_to_train, mode),
         closer_than_fresh(to_train, fresh_to_train, mode),
         mia_auc(passes.members, to_synthetic, max(tables.rows["real"], tables.rows["holdout"])),
@@ -259,12 +260,19 @@ def exact_matches(tables: Tables, role: str) -> np.ndarray:
     return matched
 
 
-def exact_copy_excess(tables: Tables) -> Measurement:
-    """The share of synthetic rows that copy a training row, less the share of holdout
-    rows that happen to equal one: a fresh sample of the population copies as often."""
+def exact_copies(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
+    """`exact_matches` of the synthetic and of the holdout rows, computed once for the
+    match rate and the copy excess (each pass factorises every column of two tables)."""
     # independent, and pandas' factorising releases the GIL: side by side on two threads
     with ThreadPoolExecutor(max_workers=2) as pool:
         synthetic, holdout = pool.map(partial(exact_matches, tables), ("synthetic", "holdout"))
+    return synthetic, holdout
+
+
+def exact_copy_excess(synthetic: np.ndarray, holdout: np.ndarray) -> Measurement:
+    """The share of synthetic rows that copy a training row, less the share of holdout
+    rows that happen to equal one: a fresh sample of the population copies as often
+    (`synthetic`, `holdout`: `exact_copies`)."""
     k = [int(synthetic.sum()), int(holdout.sum())]
     n = [len(synthetic), len(holdout)]
     return estimate(
@@ -327,9 +335,11 @@ def closer_than_fresh(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: st
     )
 
 
-def exact_match_rate(tables: Tables) -> Measurement:
-    """Share of synthetic rows equal to some real-train row on every column, in O(n)."""
-    matched = exact_matches(tables, "synthetic")
+def exact_match_rate(tables: Tables, matched: np.ndarray | None = None) -> Measurement:
+    """Share of synthetic rows equal to some real-train row on every column, in O(n);
+    `matched`: `exact_matches(tables, "synthetic")`, if at hand."""
+    if matched is None:
+        matched = exact_matches(tables, "synthetic")
     return Measurement(
         "privacy.exact_match_rate",
         float(matched.mean()),

@@ -347,3 +347,21 @@ def test_exact_matches_keep_wide_rows_apart_when_the_key_is_refactorised() -> No
     columns["c"] = ("categorical", labels, labels[:10], labels)
     matched = privacy.exact_matches(make_tables(columns), "synthetic")
     assert matched.tolist() == [i % 2 == 1 for i in range(n)]
+
+
+def test_the_match_rate_and_the_copy_excess_share_one_pass_over_the_synthetic_rows() -> None:
+    """`measure` finds the synthetic rows that copy a training row once (`exact_copies`),
+    for both metrics: they must say the same share as the rate finding them itself."""
+    columns: dict[str, tuple[str, list[object], list[object], list[object]]] = {
+        "x": ("number", [1.0, 2.0, 3.0, None], [2.0, 9.0], [1.0, 5.0, None, 3.0, 7.0]),
+        "c": ("categorical", ["a", "b", "a", "b"], ["b", "b"], ["a", "a", "b", "a", "b"]),
+    }
+    tables = make_tables(columns)
+    synthetic, holdout = privacy.exact_copies(tables)
+    assert synthetic.tolist() == [True, False, True, True, False]
+    assert holdout.tolist() == [True, False]
+    rate = privacy.exact_match_rate(tables, synthetic)
+    assert rate == privacy.exact_match_rate(tables)
+    excess = privacy.exact_copy_excess(synthetic, holdout)
+    assert excess.extra["synthetic_share"] == rate.value == 0.6
+    assert excess.value == 0.6 - 0.5
