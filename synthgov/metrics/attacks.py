@@ -46,6 +46,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from numba import njit
 from scipy.optimize import OptimizeWarning, curve_fit
 
@@ -425,18 +426,10 @@ def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarr
             for role in ROLES:
                 out[role][k] = column.table(role)
             return
-        # the rank of a value among the distinct values of the three tables: the index
-        # np.searchsorted finds in np.unique's levels, which is np.unique's inverse (all
-        # NaN are one level, the last; -0.0 and 0.0 are one), without 3M binary searches
-        values = np.concatenate([column.table(role) for role in ROLES])
-        missing = np.isnan(values)
-        _, inverse = np.unique(values, return_inverse=True)
-        del values
+        ranks = _ranks(np.concatenate([column.table(role) for role in ROLES]))
         start = 0
         for role in ROLES:
-            piece = slice(start, start + tables.rows[role])
-            out[role][k] = inverse[piece]
-            out[role][k][missing[piece]] = -1
+            out[role][k] = ranks[start : start + tables.rows[role]]
             start += tables.rows[role]
 
     # columns are independent (sorts free the GIL); out of core, one at a time: each
@@ -445,6 +438,22 @@ def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarr
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(fill, range(len(tables.columns))))
     return out
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's rank among the distinct values of `values` (-0.0 and 0.0 one value),
+    -1 where missing: the index np.searchsorted finds in np.unique's levels, which is
+    np.unique's inverse, but with the values hashed (`pd.factorize`) and only the
+    distinct ones sorted: 20 times faster for a column of few distinct values (an age,
+    a count, a date), 1.6 times for a continuous one (6M values)."""
+    codes, uniques = pd.factorize(values + 0.0)  # + 0.0: -0.0 is 0.0; NaN is -1
+    if not len(uniques):  # every value missing
+        return np.full(len(values), -1, dtype=np.int64)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(uniques)] = np.arange(len(uniques))
+    ranks: np.ndarray = rank[codes]
+    ranks[codes < 0] = -1
+    return ranks
 
 
 class _Table:

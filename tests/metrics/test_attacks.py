@@ -464,3 +464,21 @@ def test_a_synthetic_table_where_no_query_singles_out_a_row_still_gets_the_gated
     lower, upper = excess.ci
     assert lower < 0 < upper
     assert "none of 5000 queries" in excess.method
+
+
+def test_singling_out_ranks_are_numpys_unique_inverse_with_missing_apart() -> None:
+    """`_ranks` hashes the values and sorts only the distinct ones; the codes of every
+    attack query depend on it giving np.unique's levels exactly: -0.0 and 0.0 one level,
+    infinities in order, every NaN missing (-1)."""
+    from synthgov.metrics.attacks import _ranks
+
+    rng = np.random.default_rng(3)
+    for levels in (1, 3, 40, 5_000):
+        values = rng.integers(-levels, levels + 1, 20_000) * 0.5
+        values[rng.random(20_000) < 0.1] = np.nan
+        values[:6] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e300]
+        _, inverse = np.unique(values, return_inverse=True)
+        expected = np.where(np.isnan(values), -1, inverse)
+        assert _ranks(values).tolist() == expected.tolist()
+    assert _ranks(np.array([np.nan, np.nan])).tolist() == [-1, -1]
+    assert _ranks(np.array([], dtype=np.float64)).tolist() == []
