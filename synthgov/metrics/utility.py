@@ -74,12 +74,19 @@ class HoldoutScores:
     positive: str
 
     def auc(self, model: str = "tstr", rows: np.ndarray | None = None) -> float | None:
-        """ROC AUC of `model` on the holdout `rows` (indices or a mask; default all).
+        """ROC AUC of `model` on the holdout `rows` (indices or a mask; default all), the
+        bits `aucs` gives it, without the other model or the covariance (a subgroup asks
+        for one model's AUC of each group).
 
         None when the rows with a target do not hold both classes.
         """
-        found = self.aucs(rows)
-        return None if found is None else float(found[0][list(self.scores).index(model)])
+        target = self.target if rows is None else self.target[rows]
+        kept = ~np.isnan(target)
+        labels = target[kept] == 1.0
+        if labels.all() or not labels.any():
+            return None
+        scores = self.scores[model] if rows is None else self.scores[model][rows]
+        return float(roc_auc(labels, scores[kept], covariance=False)[0][0])
 
     def aucs(
         self, rows: np.ndarray | None = None

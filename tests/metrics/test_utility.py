@@ -218,3 +218,25 @@ def test_the_holdout_scored_in_slices_gets_the_scores_of_one_pass(
     for name in ("tstr", "trtr"):
         assert sliced.scores[name].tobytes() == one_pass.scores[name].tobytes()
         assert len(np.unique(sliced.scores[name])) > 2  # scores that could differ
+
+
+def test_one_models_auc_of_a_subset_is_the_bits_of_both_models_aucs() -> None:
+    """A subgroup asks `HoldoutScores.auc` for the TSTR AUC of each group, which ranks one
+    model's scores and skips DeLong's covariance; it must give the bits `aucs` gives,
+    ties, missing targets and subsets included."""
+    rng = np.random.default_rng(4)
+    for size in (3, 50, 4_000):
+        target = (rng.random(size) < 0.3).astype(np.float64)
+        target[rng.random(size) < 0.1] = np.nan
+        scores = {
+            "tstr": np.round(rng.random(size), 2),  # rounded: many ties
+            "trtr": rng.random(size),
+        }
+        found = HoldoutScores(target, scores, {}, {}, "model", "yes")
+        for rows in (None, rng.random(size) < 0.5, np.flatnonzero(rng.random(size) < 0.3)):
+            both = found.aucs(rows)
+            for i, model in enumerate(scores):
+                one = found.auc(model, rows)
+                assert (one is None) == (both is None)
+                if both is not None:
+                    assert one == float(both[0][i])
