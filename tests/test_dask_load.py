@@ -11,9 +11,6 @@ without it).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthgov.metrics.encoding import ROLES
+from tests.helpers.cli import fresh_python
 from tests.helpers.tables import write_partitions
-
-ROOT = Path(__file__).resolve().parent.parent
 
 CARD = """\
 schema_version: 1
@@ -114,10 +110,6 @@ def test_dask_load_sorts_on_the_workers_and_gives_the_in_process_tables_and_hash
         write_partitions(table, tmp_path / role, {"real": 3, "holdout": 2, "synthetic": 4}[role])
     pq.write_table(table.slice(0, 0), tmp_path / "synthetic" / "part-9.parquet")  # empty
     assert set(frames) == set(ROLES)
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(card), str(tmp_path)],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    result = fresh_python(SCRIPT, tmp_path, str(card), str(tmp_path), timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "equal"

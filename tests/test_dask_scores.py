@@ -11,9 +11,6 @@ partition's own labels differ from the tables' categories.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv
+from tests.helpers.cli import fresh_python
 from tests.helpers.tables import write_partitions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,11 +95,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for role, (table, columns) in tables.items():
         path = write_csv(folder / f"{role}.csv", table, columns)
         write_partitions(pacsv.read_csv(path), folder / role, PARTS if role == "holdout" else 2)
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(CARD), str(folder)],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    result = fresh_python(SCRIPT, folder, str(CARD), str(folder), timeout=600)
     assert result.returncode == 0, result.stderr
     found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return found

@@ -9,9 +9,7 @@ Before the fix the second such search failed on the scheduler (an assertion on a
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthgov.examples import CLAIMS_COLUMNS, claims_rows
+from tests.helpers.cli import fresh_python
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "datasets/claims/card.yaml"
@@ -117,11 +116,7 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _child(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", script, str(CARD), str(folder)],
-        capture_output=True, text=True, timeout=600, check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    return fresh_python(script, folder, str(CARD), str(folder), timeout=600)
 
 
 def test_successive_large_searches_each_get_their_own_queries(datasets: Path) -> None:

@@ -153,16 +153,22 @@ def release_new_args(
 
 
 def fresh_python(
-    script: str, cwd: Path, *args: str, env: Mapping[str, str] | None = None
+    script: str,
+    cwd: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`python -c SCRIPT ARGS` in a fresh interpreter that imports this tree's synthgov:
     for what a run imports or sets up before its first line, which a test's own process
-    has long done."""
+    has long done, and for a Dask cluster under a deadline (`timeout`), so that one that
+    never answers fails the test instead of hanging the suite."""
     return subprocess.run(
         [sys.executable, "-c", script, *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
+        timeout=timeout,
         env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
     )
