@@ -5,9 +5,9 @@ work that grows with the holdout. A distributed engine scores the rows partition
 partition instead (`measurement.Score`): a worker lays its partition out as
 `features.tree_design` lays out the whole table (`design`: the same columns in the same
 order, float64, categorical codes into the whole tables' categories, NaN where missing),
-scores it (`predict`) and sends the scores back with the partition's row hashes
-(`hashes`); the client puts each score at its row's place in the canonical order
-(`place`). A row's score is its own (each tree is walked by that row alone), and equal
+scores it (`predict`) and sends the scores back with the partition's row hashes (its
+rows sorted by hash first, `partitions.ordered`, as `load` has them); the client puts
+each score at its row's place in the canonical order (`place`). A row's score is its own (each tree is walked by that row alone), and equal
 hashes are equal rows with equal scores, so the scores are the in-process ones, bit for
 bit, however the rows were partitioned.
 
@@ -21,11 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from synthgov.metrics.encoding import ROLES, Encoded, Tables
 from synthgov.metrics.partitions import Layout, Part, recode
-from synthgov.metrics.rows import row_hashes
 from synthgov.metrics.utility import PREDICT_ROWS
-from synthgov.models.card import ColumnType
 
 #: the most places `place` writes with one index array (8 bytes each, and the rows')
 PLACE_ROWS = 1 << 18
@@ -46,26 +43,6 @@ def design(part: Part, features: Layout) -> np.ndarray:
     return out
 
 
-def hashes(part: Part, columns: Layout) -> np.ndarray:
-    """The partition's row hashes over `columns` (all the tables' columns), equal to those
-    `rows.row_hashes` gives the same rows of the whole table: a label hashes by its text,
-    so the partition's own labels stand for the whole tables' categories."""
-    encoded = []
-    for name, categories in columns:
-        labels: tuple[str, ...]
-        if categories is None:
-            values, labels = part.numbers[name], ()
-            kind = ColumnType.NUMBER
-        else:
-            labels, values = part.labels[name]
-            kind = ColumnType.CATEGORICAL
-        empty = np.empty(0, dtype=values.dtype)
-        arrays = {role: values if role == "real" else empty for role in ROLES}
-        encoded.append(Encoded(name, kind, **arrays, categories=labels))
-    rows = {role: part.rows if role == "real" else 0 for role in ROLES}
-    return row_hashes(Tables(tuple(encoded), rows), "real")
-
-
 def predict(models: Sequence[Any], rows: np.ndarray) -> np.ndarray:
     """Each model's probability of the positive class for each of `rows` (a design), one
     row per model: `predict_proba(rows)[:, 1]`, `PREDICT_ROWS` rows at a time."""
@@ -80,19 +57,12 @@ def predict(models: Sequence[Any], rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def by_hash(found: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows' hashes `found` sorted, and `scores` (one row per model) in that order: a
-    worker sends them so, for `place` to find them in order (a search for sorted keys
-    walks the same part of the table's hashes in turn: eight times faster at 10M rows)."""
-    order = np.argsort(found, kind="stable")
-    return found[order], scores[:, order]
-
-
 def place(
     canonical: np.ndarray, found: np.ndarray, scores: np.ndarray, into: Sequence[np.ndarray]
 ) -> int:
     """Each row's `scores` (one row per model, one column per row of a partition whose row
-    hashes are `found`, best sorted: `by_hash`) written into `into` (one array per model,
+    hashes are `found`, best sorted: a search for sorted keys walks the table's hashes in
+    turn, eight times faster at 10M rows) written into `into` (one array per model,
     in canonical order) at every position of the table's sorted hashes `canonical` that
     holds the row's hash: equal hashes are equal rows, whose scores are equal. Returns
     how many of the rows' hashes are not in the table (0, unless the partition is not the
@@ -104,7 +74,8 @@ def place(
     if not len(canonical):
         return len(found)
     if len(found) > 1 and not np.all(found[1:] >= found[:-1]):
-        found, scores = by_hash(found, scores)
+        order = np.argsort(found, kind="stable")
+        found, scores = found[order], scores[:, order]
     left = np.searchsorted(canonical, found, side="left")
     after = np.minimum(left + 1, len(canonical) - 1)
     alone = canonical[np.minimum(left, len(canonical) - 1)] == found  # found at `left`...

@@ -15,7 +15,7 @@ from synthgov.metrics import rows, scoring, utility
 from synthgov.metrics.encoding import ROLES, Tables, encode
 from synthgov.metrics.features import boosting, tree_design
 from synthgov.metrics.measurement import Context, Score
-from synthgov.metrics.partitions import Part, encode_part, layout
+from synthgov.metrics.partitions import Part, encode_part, layout, ordered
 from tests.helpers.tables import card_for
 
 CARD = card_for(
@@ -86,10 +86,9 @@ def _scored_by_partition(tables: Tables, hashes: np.ndarray, parts: Sequence[Par
         features = tuple((n, dict(columns)[n]) for n in names)
         out = {name: np.full(len(hashes), np.nan) for name in models}
         for part in parts:
-            found = scoring.predict(list(models.values()), scoring.design(part, features))
-            assert (
-                scoring.place(hashes, scoring.hashes(part, columns), found, list(out.values())) == 0
-            )
+            part, found = ordered(CARD, part, [name for name, _ in columns])
+            scores = scoring.predict(list(models.values()), scoring.design(part, features))
+            assert scoring.place(hashes, found, scores, list(out.values())) == 0
         return out
 
     return score
@@ -97,7 +96,7 @@ def _scored_by_partition(tables: Tables, hashes: np.ndarray, parts: Sequence[Par
 
 def test_a_partitions_row_hashes_are_its_rows_hashes_in_the_whole_table() -> None:
     tables, hashes, parts = _whole()
-    found = [scoring.hashes(part, layout(tables)) for part in parts]
+    found = [ordered(CARD, part, tables.names)[1] for part in parts]
     assert sum(len(f) for f in found) == tables.rows["holdout"] == 305
     np.testing.assert_array_equal(np.sort(np.concatenate(found)), hashes["holdout"])
     assert len(np.unique(hashes["holdout"])) < len(hashes["holdout"])  # duplicates there
@@ -110,9 +109,9 @@ def test_a_partitions_design_placed_by_its_hashes_is_the_whole_tables_tree_desig
     expected = tree_design(features, "holdout")
     placed = [np.full(len(expected), -7.0) for _ in features]  # no row unplaced
     for part in parts:
+        part, found = ordered(CARD, part, tables.names)
         design = scoring.design(part, tuple((c.name, kinds[c.name]) for c in features))
         assert design.dtype == np.float64 and design.shape[1] == len(features)
-        found = scoring.hashes(part, layout(tables))
         assert scoring.place(hashes["holdout"], found, design.T, placed) == 0
     np.testing.assert_array_equal(np.column_stack(placed), expected)  # NaN where NaN
     kind = features[[c.name for c in features].index("kind")]

@@ -297,7 +297,9 @@ class Dask:
         out = {name: self.spill.allocate((len(canonical),), np.float64) for name in models}
         kinds = dict(self._layout)
         scoring = _Scoring(
-            tuple(models.values()), self._layout, tuple((f, kinds[f]) for f in features)
+            tuple(models.values()),
+            tuple(name for name, _ in self._layout),
+            tuple((f, kinds[f]) for f in features),
         )
         try:
             shared = _shared(self.client, scoring)  # the models, once on the cluster
@@ -626,10 +628,11 @@ def _partition_dcr(
 @dataclass(frozen=True)
 class _Scoring:
     """What `Dask.score` stores once on the cluster for its partition tasks: the fitted
-    models, the tables' columns (for the row hashes) and the design's (in its order)."""
+    models, the tables' columns (which the row hashes cover) and the design's (in its
+    order)."""
 
     models: tuple[Any, ...]
-    columns: Layout
+    columns: tuple[str, ...]
     features: Layout
 
 
@@ -638,13 +641,14 @@ def _partition_scores(
 ) -> tuple[np.ndarray, np.ndarray] | _Failed | None:
     """On a worker: the partition's row hashes, sorted, and each model's score of each of
     its rows in that order, one row per model (None: no rows)."""
-    from synthgov.metrics.scoring import by_hash, design, hashes, predict
+    from synthgov.metrics.partitions import ordered
+    from synthgov.metrics.scoring import design, predict
 
     part = _read_again(url, shown, digest, card)
     if isinstance(part, _Failed) or not part.rows:
         return part if isinstance(part, _Failed) else None
-    scores = predict(scoring.models, design(part, scoring.features))
-    return by_hash(hashes(part, scoring.columns), scores)  # sorted, for the client's search
+    part, hashes = ordered(card, part, scoring.columns)  # sorted, for the client's search
+    return hashes, predict(scoring.models, design(part, scoring.features))
 
 
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
