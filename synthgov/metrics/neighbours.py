@@ -145,6 +145,8 @@ class Neighbours:
         self.least = [np.full(len(s.queries), np.inf) for s in sets]
         self.reached = [np.zeros(len(s.queries), dtype=np.int64) for s in sets]
         self.hashes = [np.zeros(len(s.queries), dtype=np.uint64) for s in sets]
+        #: each set's targets settled on the client by `answers` (ties, no finite distance)
+        self.settled: list[int] = []
 
     def add(self, found: Sequence[Found]) -> None:
         """One partition's answers: a lower least replaces the count, an equal one adds to it."""
@@ -181,6 +183,7 @@ class Neighbours:
         for one, best, index in zip(self.sets, self.least, self.unsettled(canonical), strict=True):
             distance = best.copy()
             rest = np.flatnonzero(index < 0)
+            self.settled.append(len(rest))
             if len(rest):
                 index[rest], distance[rest] = settle(tables, one, rest, allocate)
             out.append((index, distance))

@@ -493,6 +493,8 @@ class _Nearest:
         self.scheduler, self._futures, self._shared, self._sets = scheduler, futures, shared, sets
         self._synthetic = synthetic
         self._found: list[tuple[np.ndarray, np.ndarray]] | None = None
+        #: each search's targets settled on the client (`neighbours.Neighbours.settled`)
+        self.settled: list[int] = []
 
     def result(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each search's nearest rows and distances, waited for once.
@@ -519,6 +521,7 @@ class _Nearest:
             self._futures = []
             tables, canonical, spill = self._synthetic
             self._found = reduced.answers(tables, canonical, spill.allocate)
+            self.settled = reduced.settled
         return self._found
 
 
