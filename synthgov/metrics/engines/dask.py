@@ -367,6 +367,9 @@ class Dask:
                 card=card,
                 columns=self._layout,
                 pure=False,
+                # after the tasks submitted later at the default priority (utility's
+                # scores are needed first): the attacks measure after privacy
+                priority=-1,
             )
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
