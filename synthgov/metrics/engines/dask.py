@@ -26,9 +26,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
    the columns.
 
 Later passes read a partition again on a worker (`_read_again`, checked against the
-first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
+first read's digest): the DCR searches (`search`), utility's holdout scores (`score`:
 the client fits the models, the workers score their partitions, `scoring.place` puts
-each score at its row's canonical place).
+each score at its row's canonical place) and the attacks' nearest synthetic rows
+(`nearest`: the workers find each target's least distance and the rows at it, the
+client settles ties, `neighbours`).
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
