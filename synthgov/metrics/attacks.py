@@ -53,7 +53,14 @@ from scipy.optimize import OptimizeWarning, curve_fit
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.gower import nearest
 from synthgov.metrics.intervals import Z95
-from synthgov.metrics.measurement import Allocate, Context, Measurement, estimate, in_memory
+from synthgov.metrics.measurement import (
+    Allocate,
+    Context,
+    Measurement,
+    Pending,
+    estimate,
+    in_memory,
+)
 from synthgov.models.card import Card
 
 Z = Z95  # the standard normal 97.5 % quantile, as anonymeter's scipy norm.ppf(0.975)
@@ -194,30 +201,123 @@ def _targets(
     return real, holdout
 
 
+def start(tables: Tables, context: Context, card: Card) -> None:
+    """Draw linkability's and inference's targets and start all their nearest-neighbour
+    searches, in one pass over the synthetic table, on the engine that offers them
+    (`context.nearest`), which then run while this process measures the other families:
+    the targets depend only on the tables and the seed, each from its attack's own
+    stream. In this process (no `context.nearest`) nothing happens here."""
+    if context.nearest is None or not tables.columns or context.n_attacks < 1:
+        return
+    target = card.target.column if card.target else None
+    secrets = card.secret_columns or ([target] if target else [])
+    columns = [name for name in tables.names if name != target]
+    planned: list[tuple[str, list[_Search]]] = []
+    if len(columns) >= 2:
+        step = _LINKABILITY
+        _, real, holdout = _drawn(tables, context, step, keep=True)
+        planned.append((step, _link_searches(_halves(columns), real, holdout)))
+    for secret in secrets:
+        aux = [name for name in tables.names if name != secret]
+        if secret in tables and aux:
+            step = _inference_step(secret)
+            _, real, holdout = _drawn(tables, context, step, keep=True)
+            planned.append((step, _guess_searches(aux, real, holdout)))
+    if not planned:
+        return
+    pending = context.nearest([search for _, searches in planned for search in searches])
+    started: dict[str, _Started] = context.memo(_STARTED, dict)
+    offset = 0
+    for step, searches in planned:
+        started[step] = (pending, offset, searches)
+        offset += len(searches)
+
+
+#: one nearest-neighbour search: (columns, role of the targets, their rows)
+_Search = tuple[list[str], str, np.ndarray]
+_LINKABILITY = "privacy.linkability_risk"
+_DRAWN, _STARTED = "attacks.drawn", "attacks.started"
+#: a pass `start` began: its pending answers, where a step's searches begin, and them
+_Started = tuple[Pending[list[tuple[np.ndarray, np.ndarray]]], int, list[_Search]]
+
+
+def _inference_step(secret: str) -> str:
+    return f"privacy.inference_risk[{secret}]"
+
+
+def _halves(columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    return list(columns[0::2]), list(columns[1::2])
+
+
+def _link_searches(
+    aux: tuple[list[str], list[str]], real: np.ndarray, holdout: np.ndarray
+) -> list[_Search]:
+    return [
+        (half, role, rows) for role, rows in (("real", real), ("holdout", holdout)) for half in aux
+    ]
+
+
+def _guess_searches(aux: list[str], real: np.ndarray, holdout: np.ndarray) -> list[_Search]:
+    return [(aux, "real", real), (aux, "holdout", holdout)]
+
+
+def _drawn(
+    tables: Tables, context: Context, step: str, keep: bool = False
+) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    """The attack's stream and its targets (`_targets`), drawn by `start` (`keep`) for the
+    attack to take, else now: the same draws either way."""
+    kept: dict[str, tuple[np.random.Generator, np.ndarray, np.ndarray]]
+    kept = context.memo(_DRAWN, dict)
+    drawn = kept.pop(step, None)
+    if drawn is None:
+        rng = context.rng(step)
+        drawn = (rng, *_targets(tables, context, rng, step))
+    if keep:
+        kept[step] = drawn
+    return drawn
+
+
+def _nearest_rows(
+    tables: Tables, context: Context, step: str, searches: list[_Search]
+) -> list[np.ndarray]:
+    """Each search's nearest synthetic rows (`gower.nearest`): in this process, one search
+    after another; on an engine that offers them (`context.nearest`), from the pass that
+    `start` began when it planned the same searches, else from a pass of their own."""
+    if context.nearest is None:
+        return [nearest(tables, c, role, rows, context.allocate)[0] for c, role, rows in searches]
+    begun: dict[str, _Started] = context.memo(_STARTED, dict)
+    started = begun.pop(step, None)
+    if started is not None:
+        pending, offset, planned = started
+        if _same(planned, searches):
+            return [index for index, _ in pending.result()[offset : offset + len(searches)]]
+    return [index for index, _ in context.nearest(searches).result()]
+
+
+def _same(planned: list[_Search], searches: list[_Search]) -> bool:
+    return len(planned) == len(searches) and all(
+        a[0] == b[0] and a[1] == b[1] and np.array_equal(a[2], b[2])
+        for a, b in zip(planned, searches, strict=True)
+    )
+
+
 def linkability(tables: Tables, context: Context, columns: Sequence[str]) -> list[Measurement]:
     """Linkability over `columns` split alternately in two; none with fewer than two columns."""
     if len(columns) < 2:
         return []
-    aux = (list(columns[0::2]), list(columns[1::2]))
-    step = "privacy.linkability_risk"
-    rng = context.rng(step)
-    real, holdout = _targets(tables, context, rng, step)
-
-    def links(role: str, rows: np.ndarray) -> int:
-        return int(
-            np.sum(
-                nearest(tables, aux[0], role, rows, context.allocate)[0]
-                == nearest(tables, aux[1], role, rows, context.allocate)[0]
-            )
-        )
+    aux = _halves(columns)
+    step = _LINKABILITY
+    rng, real, holdout = _drawn(tables, context, step)
+    found = _nearest_rows(tables, context, step, _link_searches(aux, real, holdout))
+    links = [int(np.sum(found[0] == found[1])), int(np.sum(found[2] == found[3]))]
 
     size = tables.rows["synthetic"]
     guessed = int(np.sum(rng.integers(0, size, len(real)) == rng.integers(0, size, len(real))))
     return _risk(
         "privacy.linkability_risk",
         step,
-        (links("real", real), len(real)),
-        (links("holdout", holdout), len(holdout)),
+        (links[0], len(real)),
+        (links[1], len(holdout)),
         (guessed, len(real)),
         "linkability",
         aux_cols=[aux[0], aux[1]],
@@ -231,13 +331,16 @@ def inference(tables: Tables, context: Context, secret: str) -> list[Measurement
     aux = [name for name in tables.names if name != secret]
     if not aux:
         return []
-    step = f"privacy.inference_risk[{secret}]"
-    rng = context.rng(step)
-    real, holdout = _targets(tables, context, rng, step)
+    step = _inference_step(secret)
+    rng, real, holdout = _drawn(tables, context, step)
     column = tables[secret]
+    searches = _guess_searches(aux, real, holdout)
+    found = dict(
+        zip(("real", "holdout"), _nearest_rows(tables, context, step, searches), strict=True)
+    )
 
     def hits(role: str, rows: np.ndarray) -> int:
-        guesses = column.synthetic[nearest(tables, aux, role, rows, context.allocate)[0]]
+        guesses = column.synthetic[found[role]]
         return int(np.sum(correct(guesses, column.table(role)[rows], column.is_numeric)))
 
     n_guesses = min(tables.rows["synthetic"], len(real))

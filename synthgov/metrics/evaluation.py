@@ -116,11 +116,13 @@ def evaluate(
     context = Context(seed=seed, sample=settings.sample, search=loaded.search, score=loaded.score)
     if loaded.allocate is not None:
         context.allocate = loaded.allocate
+    context.nearest = loaded.nearest
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     # a distributed engine's workers run privacy's DCR searches while this process measures
     # the families before it (in this process, nothing happens until privacy runs)
     privacy.start(tables, context)
+    attacks.start(tables, context, card)  # likewise the attacks' nearest-neighbour searches
     measurements = []
     with family("schema"):
         measurements += schema.measure(tables, context, card, defects)

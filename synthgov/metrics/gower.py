@@ -96,6 +96,53 @@ def search(
     the peer's whatever the block order.
     """
     size = candidates.shape[1]
+    order, numbers, codes, bounds, queue, tasks = _layout(
+        candidates, labels, queries, asked, allocate
+    )
+    args = (numbers, codes, size, order, queries, asked, *bounds, queue, tasks)
+    return _nearest_blocks(*args)  # type: ignore[no-any-return]
+
+
+def least(
+    candidates: np.ndarray,
+    labels: np.ndarray,
+    queries: np.ndarray,
+    asked: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each target, the least distance to the rows of `candidates` and `labels` (laid
+    out as `nearest` lays out the synthetic table: a part of it will do), how many of
+    those rows reach it, and one row that does (its column in `candidates`).
+
+    The minimum and the count of a table are the least of its parts' minima and the sum
+    of the counts at that least: a target whose least is reached by one row of the whole
+    table has that row for nearest under any sort (`synthgov.metrics.neighbours`). No
+    finite distance: inf, 0 rows, -1.
+    """
+    size = candidates.shape[1]
+    if size < blocks.MIN_ROWS:
+        return _least_scan(candidates, labels, queries, asked, size)  # type: ignore[no-any-return]
+    order, numbers, codes, bounds, queue, tasks = _layout(candidates, labels, queries, asked)
+    args = (numbers, codes, size, order, queries, asked, *bounds, queue, tasks)
+    return _least_blocks(*args)  # type: ignore[no-any-return]
+
+
+def scan(
+    candidates: np.ndarray, labels: np.ndarray, queries: np.ndarray, asked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`nearest`'s answer from the full row of distances of each target, in the table's
+    order: how a tie, or a target without a finite distance, is settled in every case."""
+    return _nearest(candidates, labels, queries, asked, candidates.shape[1])  # type: ignore[no-any-return]
+
+
+def _layout(
+    candidates: np.ndarray,
+    labels: np.ndarray,
+    queries: np.ndarray,
+    asked: np.ndarray,
+    allocate: Allocate = in_memory,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[object, ...], np.ndarray, np.ndarray]:
+    """The table sorted and cut into blocks, the blocks' bounds, and the targets' order."""
+    size = candidates.shape[1]
     chosen = _discriminating(labels)
     spread = _spread(candidates)
     keys = list(range(len(chosen) + len(spread)))  # rows of the key tables below
@@ -108,20 +155,8 @@ def search(
     code_bounds, code_groups = blocks.summary(codes, size)
     queue = blocks.order(np.vstack([asked.T[chosen], queries.T[spread]]), keys)
     tasks = blocks.shuffled_tasks((len(queue) + _QUERY_BLOCK - 1) // _QUERY_BLOCK)
-    return _nearest_blocks(  # type: ignore[no-any-return]
-        numbers,
-        codes,
-        size,
-        order,
-        queries,
-        asked,
-        value_bounds,
-        value_groups,
-        code_bounds,
-        code_groups,
-        queue,
-        tasks,
-    )
+    bounds = (value_bounds, value_groups, code_bounds, code_groups)
+    return order, numbers, codes, bounds, queue, tasks
 
 
 def _discriminating(labels: np.ndarray) -> list[int]:
@@ -200,16 +235,12 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
     tasks,
 ):
     """`_nearest` over a block-sorted synthetic table (`blocks.arrange`; `order`: the
-    table row of each sorted row): groups of blocks by increasing bound, then their
-    blocks, while the bound is not above the least distance found (a block at the least
-    may hold a tie)."""
+    table row of each sorted row): `_walk`, and for a tie the full row of distances."""
     n = len(queue)
     count = value_groups[0].shape[1]
     total_blocks = values.shape[0]
     index = np.empty(n, dtype=np.int64)
     distance = np.empty(n, dtype=np.float64)
-    value_low, value_high, value_missing = value_bounds
-    code_low, code_high = code_bounds[0], code_bounds[1]
     for t in prange(len(tasks)):
         task = tasks[t]
         outer = np.empty(count)
@@ -218,42 +249,20 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
         for p in range(task * _QUERY_BLOCK, min((task + 1) * _QUERY_BLOCK, n)):
             i = queue[p]
             target, labels = queries[i], asked[i]
-            _bounds(
+            least, ties, pick = _walk(
+                values,
+                codes,
+                size,
                 target,
                 labels,
-                value_groups[0],
-                value_groups[1],
-                value_groups[2],
-                code_groups[0],
-                code_groups[1],
+                value_bounds,
+                value_groups,
+                code_bounds,
+                code_groups,
                 outer,
+                inner,
+                total,
             )
-            ranked = np.argsort(outer)  # nearest groups first: the best falls fast
-            least, ties, pick = np.inf, 0, -1
-            for g in ranked:
-                if not outer[g] <= least:
-                    break  # so are all the groups after it
-                _bounds(
-                    target,
-                    labels,
-                    value_low[g],
-                    value_high[g],
-                    value_missing[g],
-                    code_low[g],
-                    code_high[g],
-                    inner,
-                )
-                start = g * blocks.GROUP
-                for b in range(start, min(start + blocks.GROUP, total_blocks)):
-                    if not inner[b - start] <= least:
-                        continue
-                    width = min(blocks.SIZE, size - b * blocks.SIZE)
-                    _block_distances(values[b], codes[b], target, labels, width, total)
-                    for r in range(width):
-                        if total[r] < least:
-                            least, ties, pick = total[r], 1, b * blocks.SIZE + r
-                        elif total[r] == least:
-                            ties += 1
             if ties == 1:
                 index[i], distance[i] = order[pick], least
                 continue
@@ -266,6 +275,135 @@ def _nearest_blocks(  # type: ignore[no-untyped-def]
             pick = _first_sorted(row)
             index[i], distance[i] = pick, row[pick]
     return index, distance
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _least_blocks(  # type: ignore[no-untyped-def]
+    values,
+    codes,
+    size,
+    order,
+    queries,
+    asked,
+    value_bounds,
+    value_groups,
+    code_bounds,
+    code_groups,
+    queue,
+    tasks,
+):
+    """`least` over a block-sorted table, by `_walk`."""
+    n = len(queue)
+    count = value_groups[0].shape[1]
+    lowest = np.empty(n, dtype=np.float64)
+    reached = np.empty(n, dtype=np.int64)
+    index = np.empty(n, dtype=np.int64)
+    for t in prange(len(tasks)):
+        task = tasks[t]
+        outer = np.empty(count)
+        inner = np.empty(blocks.GROUP)
+        total = np.empty(blocks.SIZE)
+        for p in range(task * _QUERY_BLOCK, min((task + 1) * _QUERY_BLOCK, n)):
+            i = queue[p]
+            least, ties, pick = _walk(
+                values,
+                codes,
+                size,
+                queries[i],
+                asked[i],
+                value_bounds,
+                value_groups,
+                code_bounds,
+                code_groups,
+                outer,
+                inner,
+                total,
+            )
+            lowest[i], reached[i] = least, ties
+            index[i] = order[pick] if pick >= 0 else -1
+    return lowest, reached, index
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _least_scan(candidates, labels, queries, asked, size):  # type: ignore[no-untyped-def]
+    """`least` from the full row of distances of each target (a table too short for blocks)."""
+    n = queries.shape[0]
+    lowest = np.empty(n, dtype=np.float64)
+    reached = np.empty(n, dtype=np.int64)
+    index = np.empty(n, dtype=np.int64)
+    for block in prange((n + _QUERY_BLOCK - 1) // _QUERY_BLOCK):
+        row = np.empty(size, dtype=np.float64)
+        for i in range(block * _QUERY_BLOCK, min((block + 1) * _QUERY_BLOCK, n)):
+            _distances(candidates, labels, queries[i], asked[i], row)
+            least, ties, pick = np.inf, 0, -1
+            for j in range(size):
+                if row[j] < least:
+                    least, ties, pick = row[j], 1, j
+                elif row[j] == least:
+                    ties += 1
+            lowest[i], reached[i], index[i] = least, ties, pick
+    return lowest, reached, index
+
+
+@njit(cache=True, nogil=True)
+def _walk(  # type: ignore[no-untyped-def]
+    values,
+    codes,
+    size,
+    target,
+    labels,
+    value_bounds,
+    value_groups,
+    code_bounds,
+    code_groups,
+    outer,
+    inner,
+    total,
+):
+    """One target's least distance over a block-sorted table, how many rows reach it, and
+    the sorted row of one of them: groups of blocks by increasing bound, then their
+    blocks, while the bound is not above the least distance found (a block at the least
+    may hold a tie). No finite distance: inf, 0, -1."""
+    total_blocks = values.shape[0]
+    value_low, value_high, value_missing = value_bounds
+    code_low, code_high = code_bounds[0], code_bounds[1]
+    _bounds(
+        target,
+        labels,
+        value_groups[0],
+        value_groups[1],
+        value_groups[2],
+        code_groups[0],
+        code_groups[1],
+        outer,
+    )
+    ranked = np.argsort(outer)  # nearest groups first: the best falls fast
+    least, ties, pick = np.inf, 0, -1
+    for g in ranked:
+        if not outer[g] <= least:
+            break  # so are all the groups after it
+        _bounds(
+            target,
+            labels,
+            value_low[g],
+            value_high[g],
+            value_missing[g],
+            code_low[g],
+            code_high[g],
+            inner,
+        )
+        start = g * blocks.GROUP
+        for b in range(start, min(start + blocks.GROUP, total_blocks)):
+            if not inner[b - start] <= least:
+                continue
+            width = min(blocks.SIZE, size - b * blocks.SIZE)
+            _block_distances(values[b], codes[b], target, labels, width, total)
+            for r in range(width):
+                if total[r] < least:
+                    least, ties, pick = total[r], 1, b * blocks.SIZE + r
+                elif total[r] == least:
+                    ties += 1
+    return least, ties, pick
 
 
 @njit(cache=True, nogil=True)

@@ -44,6 +44,14 @@ Search = Callable[[Sequence[np.ndarray], str, np.ndarray, np.ndarray], Pending[l
 #: gives it (`features` the names of the design's columns, in order): a distributed engine
 #: scores each partition where it lives (`scoring`)
 Score = Callable[[str, Mapping[str, Any], Sequence[str]], dict[str, np.ndarray]]
+#: (searches) -> pending: for each search (columns, role, rows), the nearest synthetic row
+#: to each of `rows` of table `role` on `columns` and its distance, as
+#: `gower.nearest(tables, columns, role, rows)` gives them; a distributed engine searches
+#: every partition of the synthetic table where it lives, once for all the searches
+#: (`neighbours`)
+Nearest = Callable[
+    [Sequence[tuple[Sequence[str], str, np.ndarray]]], Pending[list[tuple[np.ndarray, np.ndarray]]]
+]
 #: (shape, dtype) -> an uninitialised array, for the families' arrays that grow with a
 #: table: `in_memory` in this process; a distributed engine's client hands out arrays
 #: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous
@@ -129,6 +137,9 @@ class Context:
     score: Score | None = None
     #: where the arrays that grow with a table are made (`Allocate`)
     allocate: Allocate = in_memory
+    #: where the attacks' nearest-neighbour searches run (`Nearest`): None in this
+    #: process, on the encoded tables; a distributed engine searches each partition
+    nearest: Nearest | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

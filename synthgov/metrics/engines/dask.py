@@ -26,9 +26,11 @@ Two passes over the partitions, each a map on the workers and a reduce here:
    the columns.
 
 Later passes read a partition again on a worker (`_read_again`, checked against the
-first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
+first read's digest): the DCR searches (`search`), utility's holdout scores (`score`:
 the client fits the models, the workers score their partitions, `scoring.place` puts
-each score at its row's canonical place).
+each score at its row's canonical place) and the attacks' nearest synthetic rows
+(`nearest`: the workers find each target's least distance and the rows at it, the
+client settles ties, `neighbours`).
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -61,9 +63,11 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
     from synthgov.metrics.constraints import Satisfied
+    from synthgov.metrics.encoding import Tables
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
     from synthgov.metrics.measurement import Pending
+    from synthgov.metrics.neighbours import Found, Targets
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
     from synthgov.models import Card
@@ -127,6 +131,10 @@ class Dask:
         #: role -> the table's sorted row hashes, for `score` to place each row's score
         self._hashes: Mapping[str, np.ndarray] = {}
         self._client: Client | None = None
+        #: the tables `load` returned, for `nearest` to scale the targets and settle ties
+        self._tables: Tables | None = None
+        #: numeric column -> the synthetic column's least and greatest value (`nearest`)
+        self._extremes: dict[str, tuple[float, float]] = {}
 
     @property
     def client(self) -> Client:
@@ -226,6 +234,7 @@ class Dask:
         }
         self._card, self._layout = card, layout(tables)
         self._hashes = hashes
+        self._tables, self._extremes = tables, {}
         return Loaded(
             tables,
             hashes,
@@ -240,6 +249,7 @@ class Dask:
             totals=totals,
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
             allocate=spill.allocate,
+            nearest=self.nearest,
         )
 
     def search(
@@ -327,6 +337,47 @@ class Dask:
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return out
+
+    def nearest(
+        self, searches: Sequence[tuple[Sequence[str], str, np.ndarray]]
+    ) -> Pending[list[tuple[np.ndarray, np.ndarray]]]:
+        """The attacks' nearest-neighbour searches (`measurement.Nearest`), started and not
+        waited for: the client scales the targets (`neighbours.targets`), every synthetic
+        partition is read again once and searched on a worker for all of them, and the
+        client reduces the partitions' answers and settles the ties (`_Nearest`)."""
+        from synthgov.metrics.neighbours import extremes, targets
+
+        tables, card, spill = self._tables, self._card, self.spill
+        if tables is None or card is None or spill is None:  # pragma: no cover - `load` sets them
+            raise ValueError("nearest before load")
+        for columns, _, _ in searches:
+            for name in columns:
+                if name not in self._extremes and tables[name].is_numeric:
+                    self._extremes[name] = extremes(tables, name)
+        sets = [
+            targets(tables, columns, role, rows, self._extremes) for columns, role, rows in searches
+        ]
+        dataset, digests = self._read["synthetic"]
+        try:
+            shared = _shared(self.client, _Searches(tuple(sets)))  # once on the cluster
+            futures = self.client.map(
+                _partition_nearest,
+                dataset.urls,
+                dataset.shown,
+                digests,
+                searches=shared,
+                card=card,
+                columns=self._layout,
+                pure=False,
+                # after the tasks submitted later at the default priority (utility's
+                # scores are needed first): the attacks measure after privacy
+                priority=-1,
+            )
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        return _Nearest(
+            self.scheduler, futures, shared, sets, (tables, self._hashes["synthetic"], spill)
+        )
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -426,6 +477,56 @@ class _Minima:
                 raise _failure(self.scheduler, exc) from None
             self._futures = []
             self._found = np.split(best, np.cumsum(self.sizes)[:-1])
+        return self._found
+
+
+class _Nearest:
+    """A `Dask.nearest` under way (`measurement.Pending`): `result` reduces each
+    partition's answers as they come (`neighbours.Neighbours`), then finds each target's
+    row among the synthetic table's sorted hashes or settles it on the spilled table."""
+
+    def __init__(
+        self,
+        scheduler: str,
+        futures: list[Any],
+        shared: Any,
+        sets: list[Targets],
+        synthetic: tuple[Tables, np.ndarray, Spill],
+    ) -> None:
+        """`synthetic`: the tables, the synthetic table's sorted row hashes, and the spill
+        that lays out the table for a tie."""
+        self.scheduler, self._futures, self._shared, self._sets = scheduler, futures, shared, sets
+        self._synthetic = synthetic
+        self._found: list[tuple[np.ndarray, np.ndarray]] | None = None
+        #: each search's targets settled on the client (`neighbours.Neighbours.settled`)
+        self.settled: list[int] = []
+
+    def result(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each search's nearest rows and distances, waited for once.
+
+        Raises:
+            SynthgovError: the cluster failed (the one line of `_failure`).
+            InputError: a partition changed since `load` read it, or cannot be read.
+        """
+        from distributed import as_completed
+
+        from synthgov.metrics.neighbours import Neighbours
+
+        if self._found is None:
+            reduced = Neighbours(self._sets)
+            try:
+                for future in as_completed(self._futures):
+                    found = _unwrap(future.result())
+                    if found is not None:  # an empty partition has no nearest row
+                        reduced.add(found)
+                    future.release()
+                self._shared.release()
+            except _CLUSTER_ERRORS as exc:
+                raise _failure(self.scheduler, exc) from None
+            self._futures = []
+            tables, canonical, spill = self._synthetic
+            self._found = reduced.answers(tables, canonical, spill.allocate)
+            self.settled = reduced.settled
         return self._found
 
 
@@ -626,6 +727,30 @@ def _partition_dcr(
 
 
 @dataclass(frozen=True)
+class _Searches:
+    """What `Dask.nearest` stores once on the cluster for its partition tasks: the targets
+    of every search (one object: `scatter` would store a list's items apart)."""
+
+    sets: tuple[Targets, ...]
+
+
+def _partition_nearest(
+    url: str, shown: str, digest: str, searches: _Searches, card: Card, columns: Layout
+) -> list[Found] | _Failed | None:
+    """On a worker: each search's answer over the partition's rows (`neighbours.search_part`:
+    each target's least distance, how many rows reach it, one such row's hash; None: no
+    rows)."""
+    from synthgov.metrics.neighbours import search_part
+    from synthgov.metrics.partitions import ordered
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    part, hashes = ordered(card, part, tuple(name for name, _ in columns))  # as `load` hashed
+    return search_part(part, hashes, searches.sets, columns)
+
+
+@dataclass(frozen=True)
 class _Scoring:
     """What `Dask.score` stores once on the cluster for its partition tasks: the fitted
     models, the tables' columns (which the row hashes cover) and the design's (in its
@@ -718,6 +843,7 @@ _TASKS = {
     "_encode_ordered": "reading a partition",
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
+    "_partition_nearest": "searching a synthetic partition for the attacks' nearest rows",
 }
 
 
