@@ -482,3 +482,36 @@ def test_singling_out_ranks_are_numpys_unique_inverse_with_missing_apart() -> No
         assert _ranks(values).tolist() == expected.tolist()
     assert _ranks(np.array([np.nan, np.nan])).tolist() == [-1, -1]
     assert _ranks(np.array([], dtype=np.float64)).tolist() == []
+
+
+def test_singling_out_ranks_gathered_a_chunk_at_a_time_equal_np_unique_over_the_three_tables() -> (
+    None
+):
+    """`_coded` ranks a numeric column without concatenating the three tables: the sorted
+    distinct values are gathered a chunk at a time (`_levels`) and each table ranked a
+    chunk at a time (`_rank`). Whatever the chunk, the ranks must be np.unique's inverse
+    over the concatenated tables: -0.0 in one table and 0.0 in another one level, values
+    only one table holds, a table with every value missing, an empty table."""
+    from synthgov.metrics.attacks import _levels, _rank
+
+    rng = np.random.default_rng(5)
+    real = rng.integers(-4, 5, 50) * 0.5
+    real[rng.random(50) < 0.2] = np.nan
+    real[:3] = [-0.0, np.inf, 7.25]  # 7.25: only the real table holds it
+    holdout = np.append(rng.integers(-4, 5, 30) * 0.5, [0.0, -np.inf, np.nan])
+    cases = {
+        "mixed": (real, holdout, rng.random(20) * 3),
+        "synthetic all missing": (real, holdout, np.full(9, np.nan)),
+        "empty holdout": (real, np.empty(0), np.array([-0.0, 2.0])),
+        "every value missing": (np.full(4, np.nan), np.full(2, np.nan), np.empty(0)),
+    }
+    for name, tables in cases.items():
+        values = np.concatenate(tables)
+        _, inverse = np.unique(values, return_inverse=True)
+        expected = np.where(np.isnan(values), -1, inverse)
+        for chunk in (1, 2, 3, 7, 1 << 20):
+            levels = _levels(list(tables), chunk)
+            ranks = [np.full(len(table), -9, dtype=np.int32) for table in tables]
+            for table, out in zip(tables, ranks, strict=True):
+                _rank(table, levels, out, chunk)
+            assert np.concatenate(ranks).tolist() == expected.tolist(), (name, chunk)
