@@ -418,8 +418,11 @@ def _nobody_singled_out(coded: dict[str, np.ndarray], wanted: int, step: str) ->
     ]
 
 
-def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarray]:
-    """Every column as int32 codes (columns × rows), -1 missing; numbers as ranks over all tables."""
+def _coded(
+    tables: Tables, allocate: Allocate = in_memory, chunk: int = _CHUNK
+) -> dict[str, np.ndarray]:
+    """Every column as int32 codes (columns × rows), -1 missing; numbers as ranks over all
+    tables, `chunk` values at a time."""
     out = {role: allocate((len(tables.columns), tables.rows[role]), np.int32) for role in ROLES}
 
     def fill(k: int) -> None:
@@ -428,9 +431,9 @@ def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarr
             for role in ROLES:
                 out[role][k] = column.table(role)
             return
-        levels = _levels([column.table(role) for role in ROLES])
+        levels = _levels([column.table(role) for role in ROLES], chunk)
         for role in ROLES:
-            _rank(column.table(role), levels, out[role][k])
+            _rank(column.table(role), levels, out[role][k], chunk)
 
     # columns are independent (hashing and sorting free the GIL); out of core, one at a
     # time: a numeric column holds its sorted distinct values and one chunk's temporaries
