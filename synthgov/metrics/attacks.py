@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,12 +274,14 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     rng = context.rng(step)
     coded = _coded(tables, context.allocate)
     # Each table is dropped after its last use: at 1M rows a deduplicated table with its
-    # sorted columns holds 180 MB. The real table is built on a second thread while the
-    # queries are drawn (numpy, pandas and the kernels release the GIL), once the
-    # synthetic one is built, so that their row keys' temporaries never add up; the
+    # sorted columns holds 180 MB. In process the real table is built on a second thread
+    # while the queries are drawn (numpy, pandas and the kernels release the GIL), once
+    # the synthetic one is built, so that their row keys' temporaries never add up; the
     # holdout table only once the synthetic one is dropped, which bounds the memory.
-    # Every random draw stays on this thread, in the same order. The tables' arrays come
-    # from `context.allocate` (out of core on a Dask client).
+    # Out of core (a Dask client, where the tables' arrays come from `context.allocate`)
+    # every table is built on this thread, one after the other: what a deduplication
+    # frees stays in the heap of the thread that freed it, out of the next one's reach.
+    # Every random draw stays on this thread, in the same order.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return _singling_out(tables, context, coded, pool, rng, step)
 
@@ -293,7 +295,9 @@ def _singling_out(
     step: str,
 ) -> list[Measurement]:
     synthetic = _Table(coded["synthetic"], True, context.allocate)
-    later = pool.submit(_Table, coded["real"], True, context.allocate)
+    later: Future[_Table] | None = None
+    if context.allocate is in_memory:
+        later = pool.submit(_Table, coded["real"], True, context.allocate)
     n_cols = min(N_COLS, len(tables.columns))
     low, high = _bounds(tables, synthetic, context.allocate)
     cols, lo, hi = _queries(synthetic, low, high, context.n_attacks, n_cols, rng)
@@ -306,7 +310,7 @@ def _singling_out(
         # table, so the gated excess is measured, not missing (which would block)
         return _nobody_singled_out(coded, context.n_attacks, step)
     none = np.full(cols.shape, _NONE, dtype=np.int32)
-    real = later.result()
+    real = _Table(coded["real"], True, context.allocate) if later is None else later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
     holdout = _Table(coded["holdout"], True, context.allocate)
     control = float(np.sum(holdout.count(cols, lo, hi, none, 2) == 1))
@@ -365,8 +369,11 @@ def _singling_out_excess(
     def singled_out(codes: np.ndarray) -> tuple[int, float]:
         return _Table(codes, False, allocate).singled_out(cols, lo, hi)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
-        (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
+    if allocate is in_memory:  # two independent tables, no random draw
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
+    else:  # out of core one after the other: their temporaries never add up
+        (attack, var_attack), (control, var_control) = map(singled_out, cut)
     interval: dict[str, object] = {
         "kind": "normal",
         "se": math.sqrt(var_attack + var_control) / size,
@@ -436,9 +443,14 @@ def _coded(
             _rank(column.table(role), levels, out[role][k], chunk)
 
     # columns are independent (hashing and sorting free the GIL); out of core, one at a
-    # time: a numeric column holds its sorted distinct values and one chunk's temporaries
-    threads = 2 if allocate is in_memory else 1
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    # time on this thread: a numeric column holds its sorted distinct values and one
+    # chunk's temporaries, and what it frees goes back to this thread's heap, where the
+    # next steps allocate (a second thread's heap would keep it out of their reach)
+    if allocate is not in_memory:
+        for k in range(len(tables.columns)):
+            fill(k)
+        return out
+    with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(fill, range(len(tables.columns))))
     return out
 
