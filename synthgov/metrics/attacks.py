@@ -76,6 +76,7 @@ _ATTEMPTS_PER_QUERY = 100
 _REPEATS, _SIZES = 5, 10  # subsamples for the holdout-size correction, as the peer
 _TOP = np.iinfo(np.int32).max
 _NONE = -2  # no excluded code (codes are >= -1)
+_CHUNK = 1 << 20  # values of a numeric column hashed at a time when ranking it
 _METHOD = "anonymeter 1.1.0 {}, control = holdout, 95 % Wilson"
 
 
@@ -376,25 +377,30 @@ def singling_out(tables: Tables, context: Context) -> list[Measurement]:
     rng = context.rng(step)
     coded = _coded(tables, context.allocate)
     # Each table is dropped after its last use: at 1M rows a deduplicated table with its
-    # sorted columns holds 180 MB. The real table is built on a second thread while the
-    # queries are drawn (numpy, pandas and the kernels release the GIL); the holdout table
-    # only once the synthetic one is dropped, which bounds the memory. Every random draw
-    # stays on this thread, in the same order. The tables' arrays come from
-    # `context.allocate` (out of core on a Dask client).
+    # sorted columns holds 180 MB. In process the real table is built on a second thread
+    # while the queries are drawn (numpy, pandas and the kernels release the GIL), once
+    # the synthetic one is built, so that their row keys' temporaries never add up; the
+    # holdout table only once the synthetic one is dropped, which bounds the memory.
+    # Out of core (a Dask client, where the tables' arrays come from `context.allocate`)
+    # every table is built on this thread, one after the other: what a deduplication
+    # frees stays in the heap of the thread that freed it, out of the next one's reach.
+    # Every random draw stays on this thread, in the same order.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        real = pool.submit(_Table, coded["real"], True, context.allocate)
-        return _singling_out(tables, context, coded, real, rng, step)
+        return _singling_out(tables, context, coded, pool, rng, step)
 
 
 def _singling_out(
     tables: Tables,
     context: Context,
     coded: dict[str, np.ndarray],
-    later: Future[_Table],
+    pool: ThreadPoolExecutor,
     rng: np.random.Generator,
     step: str,
 ) -> list[Measurement]:
     synthetic = _Table(coded["synthetic"], True, context.allocate)
+    later: Future[_Table] | None = None
+    if context.allocate is in_memory:
+        later = pool.submit(_Table, coded["real"], True, context.allocate)
     n_cols = min(N_COLS, len(tables.columns))
     low, high = _bounds(tables, synthetic, context.allocate)
     cols, lo, hi = _queries(synthetic, low, high, context.n_attacks, n_cols, rng)
@@ -407,7 +413,7 @@ def _singling_out(
         # table, so the gated excess is measured, not missing (which would block)
         return _nobody_singled_out(coded, context.n_attacks, step)
     none = np.full(cols.shape, _NONE, dtype=np.int32)
-    real = later.result()
+    real = _Table(coded["real"], True, context.allocate) if later is None else later.result()
     attack = int(np.sum(real.count(cols, lo, hi, none, 2) == 1))
     holdout = _Table(coded["holdout"], True, context.allocate)
     control = float(np.sum(holdout.count(cols, lo, hi, none, 2) == 1))
@@ -466,8 +472,11 @@ def _singling_out_excess(
     def singled_out(codes: np.ndarray) -> tuple[int, float]:
         return _Table(codes, False, allocate).singled_out(cols, lo, hi)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # two independent tables, no random draw
-        (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
+    if allocate is in_memory:  # two independent tables, no random draw
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            (attack, var_attack), (control, var_control) = pool.map(singled_out, cut)
+    else:  # out of core one after the other: their temporaries never add up
+        (attack, var_attack), (control, var_control) = map(singled_out, cut)
     interval: dict[str, object] = {
         "kind": "normal",
         "se": math.sqrt(var_attack + var_control) / size,
@@ -519,8 +528,11 @@ def _nobody_singled_out(coded: dict[str, np.ndarray], wanted: int, step: str) ->
     ]
 
 
-def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarray]:
-    """Every column as int32 codes (columns × rows), -1 missing; numbers as ranks over all tables."""
+def _coded(
+    tables: Tables, allocate: Allocate = in_memory, chunk: int = _CHUNK
+) -> dict[str, np.ndarray]:
+    """Every column as int32 codes (columns × rows), -1 missing; numbers as ranks over all
+    tables, `chunk` values at a time."""
     out = {role: allocate((len(tables.columns), tables.rows[role]), np.int32) for role in ROLES}
 
     def fill(k: int) -> None:
@@ -529,34 +541,59 @@ def _coded(tables: Tables, allocate: Allocate = in_memory) -> dict[str, np.ndarr
             for role in ROLES:
                 out[role][k] = column.table(role)
             return
-        ranks = _ranks(np.concatenate([column.table(role) for role in ROLES]))
-        start = 0
+        levels = _levels([column.table(role) for role in ROLES], chunk)
         for role in ROLES:
-            out[role][k] = ranks[start : start + tables.rows[role]]
-            start += tables.rows[role]
+            _rank(column.table(role), levels, out[role][k], chunk)
 
-    # columns are independent (sorts free the GIL); out of core, one at a time: each
-    # numeric column's sort holds about 40 bytes per row of the three tables
-    threads = 2 if allocate is in_memory else 1
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    # columns are independent (hashing and sorting free the GIL); out of core, one at a
+    # time on this thread: a numeric column holds its sorted distinct values and one
+    # chunk's temporaries, and what it frees goes back to this thread's heap, where the
+    # next steps allocate (a second thread's heap would keep it out of their reach)
+    if allocate is not in_memory:
+        for k in range(len(tables.columns)):
+            fill(k)
+        return out
+    with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(fill, range(len(tables.columns))))
     return out
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
+def _ranks(values: np.ndarray, chunk: int = _CHUNK) -> np.ndarray:
     """Each value's rank among the distinct values of `values` (-0.0 and 0.0 one value),
-    -1 where missing: the index np.searchsorted finds in np.unique's levels, which is
-    np.unique's inverse, but with the values hashed (`pd.factorize`) and only the
-    distinct ones sorted: 20 times faster for a column of few distinct values (an age,
-    a count, a date), 1.6 times for a continuous one (6M values)."""
-    codes, uniques = pd.factorize(values + 0.0)  # + 0.0: -0.0 is 0.0; NaN is -1
-    if not len(uniques):  # every value missing
-        return np.full(len(values), -1, dtype=np.int64)
-    rank = np.empty(len(uniques), dtype=np.int64)
-    rank[np.argsort(uniques)] = np.arange(len(uniques))
-    ranks: np.ndarray = rank[codes]
-    ranks[codes < 0] = -1
+    -1 where missing: np.unique's inverse, computed as `_coded` does, `chunk` values at a time."""
+    ranks = np.empty(len(values), dtype=np.int32)
+    _rank(values, _levels([values], chunk), ranks, chunk)
     return ranks
+
+
+def _levels(tables: Sequence[np.ndarray], chunk: int = _CHUNK) -> np.ndarray:
+    """The sorted distinct values (-0.0 as 0.0, no NaN) of a numeric column over `tables`.
+
+    Gathered `chunk` values at a time: each chunk's distinct values are hashed
+    (`pd.unique`), sorted, and those not seen yet inserted in place, so the memory is the
+    distinct values' and one chunk's, never the concatenated tables' (at 2M rows a
+    continuous column of three tables sorted at once held 240 MB)."""
+    levels = np.empty(0, dtype=np.float64)
+    for values in tables:
+        for start in range(0, len(values), chunk):
+            new = np.sort(pd.unique(values[start : start + chunk] + 0.0))  # NaN sorts last
+            new = new[: len(new) - int(np.isnan(new[-1:]).sum())]
+            at = np.searchsorted(levels, new)
+            seen = at < len(levels)
+            seen[seen] = levels[at[seen]] == new[seen]
+            levels = np.insert(levels, at[~seen], new[~seen])
+    return levels
+
+
+def _rank(values: np.ndarray, levels: np.ndarray, out: np.ndarray, chunk: int = _CHUNK) -> None:
+    """`out` = each value's index in `levels` (-1 where missing), `chunk` values at a time:
+    a chunk's values are hashed (`pd.factorize`) and only its distinct ones looked up,
+    20 times faster than sorting for a column of few distinct values (an age, a count);
+    sorted first, since a search for sorted keys stays in the cache (20 times faster)."""
+    for start in range(0, len(values), chunk):
+        codes, uniques = pd.factorize(values[start : start + chunk] + 0.0, sort=True)  # NaN: -1
+        lookup = np.append(np.searchsorted(levels, uniques), -1)  # code -1: the last, -1
+        out[start : start + len(codes)] = lookup[codes]
 
 
 class _Table:
@@ -570,9 +607,9 @@ class _Table:
     def __init__(
         self, codes: np.ndarray, deduplicate: bool = True, allocate: Allocate = in_memory
     ) -> None:
-        if deduplicate:
-            _, first = np.unique(_row_keys(codes), return_index=True)
-            self.rows = np.sort(first)  # first occurrences, in table order
+        if deduplicate:  # the first of each set of equal rows, in table order, by hashing
+            first = ~pd.Series(_row_keys(codes), copy=False).duplicated(keep="first").to_numpy()
+            self.rows = np.flatnonzero(first)
             self.codes = _columns(codes, self.rows, allocate)
         else:  # every row, in table order: no copy needed
             self.rows = np.arange(codes.shape[1])
@@ -610,9 +647,13 @@ class _Table:
             ]
         )
         pairs = np.unique(pairs[~singled[pairs[:, 1]]], axis=0)  # (i, j): j gained without i
-        change = np.bincount(pairs[:, 0], minlength=self.size).astype(np.float64) - singled
+        change = np.zeros(self.size)  # rows gained without each row, less the row itself
+        np.add.at(change, pairs[:, 0], 1.0)
+        change -= singled
         n = self.size
-        variance = (n - 1) / n * float(np.sum((change - change.mean()) ** 2)) if n > 1 else 0.0
+        change -= change.mean()  # in place: the same numbers, no row-long temporaries
+        np.square(change, out=change)
+        variance = (n - 1) / n * float(np.sum(change)) if n > 1 else 0.0
         return int(singled.sum()), variance
 
 
@@ -629,18 +670,20 @@ def _row_keys(codes: np.ndarray) -> np.ndarray:
 
     Each column's codes (>= -1) are a digit of a mixed-radix key; when the next digit
     would overflow, the key is first factorised into dense codes, so no hash can collide;
-    far faster than sorting the rows as tuples.
+    far faster than sorting the rows as tuples. The digits are added in place: the key
+    and, while it is factorised, its codes and their hash table are the only temporaries.
     """
-    import pandas as pd
-
     key = np.zeros(codes.shape[1], dtype=np.int64)
     bound = 1  # every key is below it
     for column in codes:
         radix = int(column.max(initial=-1)) + 2
         if bound * radix >= 2**62:
-            key, uniques = pd.factorize(key)
-            key, bound = key.astype(np.int64), len(uniques)
-        key = key * radix + (column.astype(np.int64) + 1)
+            dense, uniques = pd.factorize(key)
+            key, bound = dense.astype(np.int64, copy=False), len(uniques)
+            del dense, uniques
+        key *= radix
+        key += column
+        key += 1
         bound *= radix
     return key
 

@@ -10,6 +10,7 @@ import pytest
 from numba import njit
 
 from synthgov.metrics.attacks import Rate, _singled_out, correct, measure, residual_risk, wilson
+from synthgov.metrics.encoding import ROLES
 from synthgov.metrics.gower import _first_sorted, nearest
 from synthgov.metrics.measurement import Context, Measurement
 from tests.helpers.tables import Spec, card_for, make_tables
@@ -482,3 +483,71 @@ def test_singling_out_ranks_are_numpys_unique_inverse_with_missing_apart() -> No
         assert _ranks(values).tolist() == expected.tolist()
     assert _ranks(np.array([np.nan, np.nan])).tolist() == [-1, -1]
     assert _ranks(np.array([], dtype=np.float64)).tolist() == []
+
+
+def test_singling_out_ranks_gathered_a_chunk_at_a_time_equal_np_unique_over_the_three_tables() -> (
+    None
+):
+    """`_coded` ranks a numeric column without concatenating the three tables: the sorted
+    distinct values are gathered a chunk at a time (`_levels`) and each table ranked a
+    chunk at a time (`_rank`). Whatever the chunk, the ranks must be np.unique's inverse
+    over the concatenated tables: -0.0 in one table and 0.0 in another one level, values
+    only one table holds, a table with every value missing, an empty table."""
+    from synthgov.metrics.attacks import _levels, _rank
+
+    rng = np.random.default_rng(5)
+    real = rng.integers(-4, 5, 50) * 0.5
+    real[rng.random(50) < 0.2] = np.nan
+    real[:3] = [-0.0, np.inf, 7.25]  # 7.25: only the real table holds it
+    holdout = np.append(rng.integers(-4, 5, 30) * 0.5, [0.0, -np.inf, np.nan])
+    cases = {
+        "mixed": (real, holdout, rng.random(20) * 3),
+        "synthetic all missing": (real, holdout, np.full(9, np.nan)),
+        "empty holdout": (real, np.empty(0), np.array([-0.0, 2.0])),
+        "every value missing": (np.full(4, np.nan), np.full(2, np.nan), np.empty(0)),
+    }
+    for name, tables in cases.items():
+        values = np.concatenate(tables)
+        _, inverse = np.unique(values, return_inverse=True)
+        expected = np.where(np.isnan(values), -1, inverse)
+        for chunk in (1, 2, 3, 7, 1 << 20):
+            levels = _levels(list(tables), chunk)
+            ranks = [np.full(len(table), -9, dtype=np.int32) for table in tables]
+            for table, out in zip(tables, ranks, strict=True):
+                _rank(table, levels, out, chunk)
+            assert np.concatenate(ranks).tolist() == expected.tolist(), (name, chunk)
+
+
+def test_singling_out_codes_are_the_same_whatever_the_chunk_and_ranks_span_the_three_tables() -> (
+    None
+):
+    """`_coded` of encoded tables: labels keep their codes, and a number's code is its rank
+    among the distinct values of all three tables (-0.0 and 0.0 one, missing -1), the
+    same bits whether each column is ranked in chunks of 2 rows or in one."""
+    from synthgov.metrics.attacks import _coded
+
+    tables = make_tables(
+        {
+            "amount": (
+                "number",
+                [1.5, -0.0, None, 3.0, 1.5, 9.0],
+                [0.0, 2.0, None, 1.5],
+                [7.0, 1.5, 3.0, None, -2.0],
+            ),
+            "count": ("integer", [1, 2, 2, 3, None, 1], [2, 2, 5, 1], [3, 3, 1, 2, 2]),
+            "plan": ("categorical", ["a", "b", "a", None, "c", "a"], list("bbca"), list("abcab")),
+        }
+    )
+    whole = _coded(tables)
+    for chunk in (1, 2, 5):
+        chunked = _coded(tables, chunk=chunk)
+        for role in ROLES:
+            assert chunked[role].tolist() == whole[role].tolist(), (role, chunk)
+    for k, column in enumerate(tables.columns):
+        if not column.is_numeric:
+            assert whole["real"][k].tolist() == column.real.tolist()
+            continue
+        values = np.concatenate([column.table(role) for role in ROLES])
+        _, inverse = np.unique(values, return_inverse=True)
+        expected = np.where(np.isnan(values), -1, inverse)
+        assert np.concatenate([whole[role][k] for role in ROLES]).tolist() == expected.tolist()
