@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Score, Search
+    from synthgov.metrics.measurement import Allocate, Count, Score, Search
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -75,6 +75,9 @@ class Loaded:
     #: where the families make their table-sized arrays (`measurement.Allocate`): None in
     #: this process (`np.empty`), else the engine's (out of core on the client's disk)
     allocate: Allocate | None = None
+    #: where the chart counts are made (`measurement.Count`): None in this process (on
+    #: `tables`), else the engine's (each partition on a worker, the counts added up)
+    count: Count | None = None
 
 
 class Engine(Protocol):

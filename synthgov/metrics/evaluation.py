@@ -138,7 +138,7 @@ def evaluate(
         measurements += subgroup.measure(tables, context, card, settings.subgroups)
     # the release report's aggregates: counts over what the families already hold (fast)
     dcr = context.memo("privacy.dcr_to_train", lambda: None)
-    charts = aggregates.measure(tables, settings.min_cell_count, dcr)
+    charts = aggregates.measure(tables, settings.min_cell_count, dcr, loaded.count)
     report = {
         "schema_version": 1,
         "synthgov_version": __version__,

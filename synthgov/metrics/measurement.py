@@ -10,9 +10,12 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from synthgov.metrics.aggregates import ColumnPlan
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -49,6 +52,12 @@ Score = Callable[[str, Mapping[str, Any], Sequence[str]], dict[str, np.ndarray]]
 #: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous
 #: memory does not grow with the table
 Allocate = Callable[[tuple[int, ...], "np.dtype[Any] | type"], np.ndarray]
+
+
+#: (plans) -> the integer chart counts of the real and synthetic tables under `plans`, as
+#: `aggregates.count_cells(plans, tables)` gives them: a distributed engine counts each
+#: partition where it lives and adds the counts up (integers: the same, exactly)
+Count = Callable[[list["ColumnPlan"]], dict[tuple[str, ...], np.ndarray]]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     import numpy as np
     from distributed import Client, LocalCluster
 
+    from synthgov.metrics.aggregates import ColumnPlan
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
@@ -240,6 +241,7 @@ class Dask:
             totals=totals,
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
             allocate=spill.allocate,
+            count=self.count,
         )
 
     def search(
@@ -327,6 +329,45 @@ class Dask:
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return out
+
+    def count(self, plans: list[ColumnPlan]) -> dict[tuple[str, ...], np.ndarray]:
+        """The chart counts of the real and synthetic tables under the client's `plans`
+        (`measurement.Count`): every partition of both is read again and counted on a
+        worker (`aggregates.count_cells` on `coded.tables`: its labels coded into the
+        whole tables' categories), and the integer counts are added up here as they come,
+        the whole tables' counts exactly, in any order."""
+        from distributed import as_completed
+
+        from synthgov.metrics.aggregates import SIDES, add
+
+        if self._card is None:  # pragma: no cover - `load` sets it before any count
+            raise ValueError("count before load")
+        total: dict[tuple[str, ...], np.ndarray] = {}
+        try:
+            # the plans, once on the cluster (in a box: `scatter` spreads a bare list)
+            shared = _shared(self.client, _Charting(tuple(plans), self._layout))
+            futures = []
+            for role in SIDES:
+                dataset, digests = self._read[role]
+                futures += self.client.map(
+                    _partition_counts,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    charting=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                )
+            for future in as_completed(futures):
+                found = _unwrap(future.result())
+                future.release()
+                if found is not None:  # an empty partition
+                    total = add(total, found)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        return total
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -651,6 +692,29 @@ def _partition_scores(
     return hashes, predict(scoring.models, design(part, scoring.features))
 
 
+@dataclass(frozen=True)
+class _Charting:
+    """What `Dask.count` stores once on the cluster for its partition tasks: the client's
+    chart plans and the tables' columns (with their categories, in order)."""
+
+    plans: tuple[ColumnPlan, ...]
+    columns: Layout
+
+
+def _partition_counts(
+    url: str, shown: str, digest: str, charting: _Charting, card: Card, role: str
+) -> dict[tuple[str, ...], np.ndarray] | _Failed | None:
+    """On a worker: the partition's chart counts under the client's plans, as table
+    `role` (`aggregates.count_cells`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.aggregates import count_cells
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return count_cells(list(charting.plans), coded.tables(card, part, charting.columns, role))
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -718,6 +782,7 @@ _TASKS = {
     "_encode_ordered": "reading a partition",
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
+    "_partition_counts": "counting a partition's chart cells",
 }
 
 
