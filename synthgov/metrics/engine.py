@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Count, Score, Search
+    from synthgov.metrics.measurement import Allocate, Count, GroupSides, Score, Search
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -78,6 +78,9 @@ class Loaded:
     #: where the chart counts are made (`measurement.Count`): None in this process (on
     #: `tables`), else the engine's (each partition on a worker, the counts added up)
     count: Count | None = None
+    #: where the subgroup family's order-free sides are made (`measurement.GroupSides`):
+    #: None in this process (from `tables`), else the engine's (each partition on a worker)
+    group_sides: GroupSides | None = None
 
 
 class Engine(Protocol):

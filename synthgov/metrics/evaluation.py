@@ -116,6 +116,7 @@ def evaluate(
     context = Context(seed=seed, sample=settings.sample, search=loaded.search, score=loaded.score)
     if loaded.allocate is not None:
         context.allocate = loaded.allocate
+    context.group_sides = loaded.group_sides
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     # a distributed engine's workers run privacy's DCR searches while this process measures

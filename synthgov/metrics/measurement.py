@@ -16,6 +16,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.grouping import Grouping, Sides
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -58,6 +59,11 @@ Allocate = Callable[[tuple[int, ...], "np.dtype[Any] | type"], np.ndarray]
 #: `aggregates.count_cells(plans, tables)` gives them: a distributed engine counts each
 #: partition where it lives and adds the counts up (integers: the same, exactly)
 Count = Callable[[list["ColumnPlan"]], dict[tuple[str, ...], np.ndarray]]
+
+#: (grouping) -> the real and synthetic tables' rows per group of a subgroup column and
+#: each group's order-free sides (`grouping.sides` of the whole tables): a distributed
+#: engine makes them partition by partition and merges them (`grouping.merge`)
+GroupSides = Callable[["Grouping"], tuple["Sides", "Sides"]]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
@@ -138,6 +144,9 @@ class Context:
     score: Score | None = None
     #: where the arrays that grow with a table are made (`Allocate`)
     allocate: Allocate = in_memory
+    #: where the subgroup family's order-free sides are made (`GroupSides`): None in this
+    #: process, from the tables' rows; a distributed engine makes them on its workers
+    group_sides: GroupSides | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
+    from synthgov.metrics.grouping import Grouping, Sides
     from synthgov.metrics.measurement import Pending
     from synthgov.metrics.partitions import Layout, Part
     from synthgov.metrics.tallies import Counts
@@ -242,6 +243,7 @@ class Dask:
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
             allocate=spill.allocate,
             count=self.count,
+            group_sides=self.group_sides,
         )
 
     def search(
@@ -368,6 +370,58 @@ class Dask:
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return total
+
+    def group_sides(self, grouping: Grouping) -> tuple[Sides, Sides]:
+        """The real and synthetic tables' rows per group of a subgroup column and each
+        group's order-free sides (`measurement.GroupSides`): every partition of both is read
+        again and split on a worker (`grouping.sides` on `coded.tables`); the client keeps
+        each partition's sorted runs on its spill disk as they come and merges them
+        (`grouping.merge`): the integer counts add up exactly, the merged runs are the
+        whole group's sorted values."""
+        import numpy as np
+        from distributed import as_completed
+
+        from synthgov.metrics.grouping import merge
+
+        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+            raise ValueError("group_sides before load")
+        roles = ("real", "synthetic")
+        numeric = {name: categories is None for name, categories in self._layout}
+        found: dict[str, list[Sides]] = {role: [] for role in roles}
+        try:
+            shared = _shared(self.client, _Grouped(grouping, self._layout))
+            futures, role_of = [], {}
+            for role in roles:
+                dataset, digests = self._read[role]
+                for future in self.client.map(
+                    _partition_groups,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    grouped=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                ):
+                    futures.append(future)
+                    role_of[future.key] = role
+            for future in as_completed(futures):
+                part = _unwrap(future.result())
+                future.release()
+                if part is None:  # an empty partition
+                    continue
+                for key, side in part.sides.items():  # out of this process's memory
+                    if numeric[key[1]]:
+                        part.sides[key] = kept = self.spill.allocate(side.shape, np.float64)
+                        kept[...] = side
+                found[role_of[future.key]].append(part)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        real, synthetic = (
+            merge(found[role], grouping.size, numeric, self.spill.allocate) for role in roles
+        )
+        return real, synthetic
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -715,6 +769,29 @@ def _partition_counts(
     return count_cells(list(charting.plans), coded.tables(card, part, charting.columns, role))
 
 
+@dataclass(frozen=True)
+class _Grouped:
+    """What `Dask.group_sides` stores once on the cluster for its partition tasks: the
+    subgroup column's grouping and the tables' columns (with their categories, in order)."""
+
+    grouping: Grouping
+    columns: Layout
+
+
+def _partition_groups(
+    url: str, shown: str, digest: str, grouped: _Grouped, card: Card, role: str
+) -> Sides | _Failed | None:
+    """On a worker: the partition's rows per group and each group's sides, as table
+    `role` (`grouping.sides`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.grouping import sides
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return sides(grouped.grouping, coded.tables(card, part, grouped.columns, role), role)
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -783,6 +860,7 @@ _TASKS = {
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
     "_partition_counts": "counting a partition's chart cells",
+    "_partition_groups": "splitting a partition into subgroups",
 }
 
 

@@ -1,11 +1,14 @@
-"""The report's chart counts made on the Dask workers (`Dask.count`) equal the whole
-tables' counts, and the `charts` block built from them is the in-process block.
+"""The client's work after privacy, made on the Dask workers, gives the in-process
+results: the report's chart counts (`Dask.count`) equal the whole tables' counts and the
+`charts` block is the in-process block; the subgroup family's groups and order-free
+sides (`Dask.group_sides`) give the in-process subgroup measurements, bit for bit.
 
 The tables are partitioned so that the partitions' own labels differ from the tables'
 categories: a rare label only one synthetic partition holds, another only one real
 partition holds, a column of more categories than a chart draws (the rest go into
 `(other)`), missing values in every column, and rows repeated within and across
-partitions.
+partitions. The subgroup columns are grouped by category (the rare labels, missing
+values), by value (values the real table lacks: `(other)`) and by quartile.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthgov.metrics import aggregates
+from synthgov.metrics import aggregates, subgroup
 from synthgov.metrics.encoding import ROLES
 from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.dask import Dask
+from synthgov.metrics.measurement import Context
+from synthgov.models.policy import SubgroupPolicy
 from tests.helpers.tables import card_for
 
 CARD = card_for(
@@ -33,7 +38,9 @@ CARD = card_for(
         "flag": "boolean",
         "x": "number",
         "opened": "date",
-    }
+        "n": "integer",
+    },
+    subgroup_columns=["kind", "n", "x"],
 )
 MINIMUM = 10
 PARTS = 3
@@ -54,6 +61,7 @@ def _frame(seed: int, rows: int) -> pd.DataFrame:
             "opened": pd.Series(
                 pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 900, rows), "D")
             ).dt.strftime("%Y-%m-%d"),
+            "n": pd.array(rng.integers(0, 4 + seed, rows), dtype="Int64"),  # synthetic: 4, 5
         }
     )
     for column in frame.columns:
@@ -75,6 +83,11 @@ class Run:
     whole: dict[tuple[str, ...], np.ndarray]
     spread: dict[str, Any]
     alone: dict[str, Any]
+    #: the subgroup measurements (JSON) on the cluster and in this process
+    subgroups: list[dict[str, Any]]
+    expected: list[dict[str, Any]]
+    #: subgroup column -> its groups' labels (`subgroup.groups` of the whole tables)
+    labels: dict[str, list[str]]
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +115,29 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         counted = loaded.count(plans)
         whole = aggregates.count_cells(plans, loaded.tables)
         spread = aggregates.measure(loaded.tables, MINIMUM, None, loaded.count)
+        context = Context(seed=3, allocate=loaded.allocate, group_sides=loaded.group_sides)
+        subgroups = _subgroups(loaded.tables, context)
     finally:
         engine.close()
-    return Run(counted, whole, spread, aggregates.measure(alone.tables, MINIMUM))
+    expected = _subgroups(alone.tables, Context(seed=3))
+    labels = {
+        name: [g.label for g in subgroup.groups(alone.tables[name])]
+        for name in CARD.subgroup_columns
+    }
+    return Run(
+        counted,
+        whole,
+        spread,
+        aggregates.measure(alone.tables, MINIMUM),
+        subgroups,
+        expected,
+        labels,
+    )
+
+
+def _subgroups(tables: Any, context: Context) -> list[dict[str, Any]]:
+    found = subgroup.measure(tables, context, CARD, SubgroupPolicy(min_rows=30))
+    return [m.as_json() for m in found]
 
 
 def test_chart_counts_added_up_from_the_workers_equal_the_whole_tables_counts(run: Run) -> None:
@@ -126,3 +159,14 @@ def test_the_charts_block_from_the_workers_counts_is_the_in_process_block(run: R
     assert any(cell["label"] == "(other)" for cell in columns["city"]["cells"])
     pearson = [p for p in run.alone["associations"]["pairs"] if p["measure"] == "pearson"]
     assert pearson and all(p["real"] is not None for p in pearson)
+
+
+def test_subgroups_split_on_the_workers_give_the_in_process_measurements(run: Run) -> None:
+    assert json.dumps(run.subgroups) == json.dumps(run.expected)
+    assert {"only-real", "only-synthetic", "(missing)"} <= set(run.labels["kind"])
+    assert run.labels["n"][-2:] == ["(other)", "(missing)"]  # synthetic 4 and 5: no real row
+    assert len(run.labels["x"]) == 5  # four quartiles and (missing)
+    groups = {(m["column"], m["group"]) for m in run.expected if "group" in m}
+    assert ("kind", "only-real") in groups and ("x", "(missing)") in groups
+    shortfalls = [m for m in run.expected if m["id"] == "subgroup.shortfall"]
+    assert len(shortfalls) >= 8
