@@ -9,8 +9,11 @@ Three steps, so that an engine that reads the tables in chunks gives the same bl
 
 1. `plan_columns` and `plan_dcr` fix the cells from data the engine already has (the real
    table's category counts and two quantiles; the holdout rows' DCR quantiles).
-2. `count_columns` and `count_dcr` turn rows into integer arrays, keyed in a `Counts`;
-   the counts of two chunks add up (`add`) to the counts of both, exactly.
+2. `count_columns` and `count_dcr` turn rows into arrays keyed in a `Counts`. The
+   integer ones (`count_cells`, `count_dcr`) of two chunks add up (`add`) to the counts
+   of both, exactly: an engine counts them partition by partition (`measurement.Count`).
+   The numeric pairs' moments (`count_moments`) are float sums, whose last bits depend on
+   how the rows are grouped: they are taken over the whole tables in canonical order.
 3. `block` merges every cell under the policy's `charts.min_cell_count` (on any side)
    with others and suppresses what still falls short, then derives the figures.
 
@@ -157,10 +160,8 @@ def _value_text(value: float, kind: ColumnType) -> str:
 
 
 def count_columns(plans: list[ColumnPlan], tables: Tables) -> Counts:
-    """Per column and side, the rows in each cell; per pair, the joint cells or moments.
-
-    Summable: the counts of a table are the sum (`add`) of the counts of its row chunks.
-    """
+    """Per column and side, the rows in each cell; per pair, the joint cells or moments
+    (`count_cells` and `count_moments` of the same rows)."""
     return {**count_cells(plans, tables), **count_moments(plans, tables)}
 
 

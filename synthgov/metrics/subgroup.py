@@ -445,20 +445,18 @@ def _split(
     engine (`Context.group_sides`) where the partitions live; None: no engine does."""
     if context.group_sides is None or not others.columns:
         return None
-    from synthgov.metrics.grouping import grouping
+    from synthgov.metrics.grouping import Sides, grouping
 
     real, synthetic = context.group_sides(grouping(column, MAX_VALUE_GROUPS))
     kept = [g for g in range(len(real.rows)) if real.rows[g] or synthetic.rows[g]]
     counted = [(int(real.rows[g]), int(synthetic.rows[g])) for g in kept]
     if counted != [(group.rows("real"), group.rows("synthetic")) for group in found]:
         raise ValueError(f"the engine's groups of {column.name} are not the tables' groups")
-    return [
-        tuple(  # type: ignore[misc]
-            {c.name: side.sides[g, c.name] for c in others if (g, c.name) in side.sides}
-            for side in (real, synthetic)
-        )
-        for g in kept
-    ]
+
+    def of(side: Sides, g: int) -> dict[str, np.ndarray]:
+        return {c.name: side.sides[g, c.name] for c in others if (g, c.name) in side.sides}
+
+    return [(of(real, g), of(synthetic, g)) for g in kept]
 
 
 def _fidelity_of_sides(

@@ -28,7 +28,10 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 Later passes read a partition again on a worker (`_read_again`, checked against the
 first read's digest): the DCR searches (`search`) and utility's holdout scores (`score`:
 the client fits the models, the workers score their partitions, `scoring.place` puts
-each score at its row's canonical place).
+each score at its row's canonical place); the report's chart counts (`count`: under the
+client's plans, added up) and the subgroups' order-free sides (`group_sides`: counts
+added up, sorted runs merged), each partition's labels coded into the whole tables'
+categories (`coded.tables`).
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
