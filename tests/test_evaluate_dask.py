@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from synthgov.examples import write_release_tables
+from synthgov.examples import CLAIMS_COLUMNS, claims_rows, write_csv, write_release_tables
 from tests.helpers.cli import Synthgov
 from tests.helpers.tables import write_partitions
 
@@ -122,6 +122,55 @@ def test_a_partitioned_synthetic_table_counted_on_the_workers_gives_the_in_proce
     assert {"constraints.validity", "fidelity.tv_complement", "fidelity.category_adherence"} <= (
         counted
     )
+
+
+def test_charts_and_subgroups_made_on_the_workers_give_the_in_process_report(
+    synthgov: Synthgov, tmp_path: Path
+) -> None:
+    """The chart counts (`Dask.count`) and the subgroups' sides (`Dask.group_sides`) come
+    from the workers: a rare region only one partition of each table holds (merged into
+    `(other)`), missing amounts, rows repeated within and across partitions."""
+    rows = claims_rows(seed=0, rows=2 * ROWS)
+    real = [list(row) for row in rows[:ROWS]]
+    synthetic = [row[2:] for row in claims_rows(seed=7, rows=ROWS)]
+    for table in (real, synthetic):
+        amount = len(table[0]) - 2  # claim_amount, before fraud
+        for row in table[::13]:
+            row[amount] = ""
+        region = len(table[0]) - 6
+        for row in table[-5:]:
+            row[region] = "islands"  # the last partition alone, too few to be drawn
+    real = real[:7] + real[:7] + real + real[400:404]  # the first rows in two partitions
+    synthetic = synthetic + synthetic[:3] + synthetic[5:6]
+    paths = {
+        "real": write_csv(tmp_path / "real.csv", real, CLAIMS_COLUMNS),
+        "holdout": write_csv(tmp_path / "holdout.csv", rows[ROWS:], CLAIMS_COLUMNS),
+        "synthetic": write_csv(tmp_path / "synthetic.csv", synthetic, CLAIMS_COLUMNS[2:]),
+    }
+    folders = {
+        role: write_partitions(pacsv.read_csv(paths[role]), tmp_path / role, 3)
+        for role in ("real", "synthetic")
+    }
+    alone = _evaluate(
+        synthgov, tmp_path / "alone.json", paths["real"], paths["holdout"], paths["synthetic"]
+    )
+    assert alone.code == 0, alone.err
+    spread = _evaluate_on_a_cluster(
+        tmp_path / "dask.json", folders["real"], str(paths["holdout"]), folders["synthetic"]
+    )
+    assert spread.returncode == 0, spread.stderr
+    expected = json.loads((tmp_path / "alone.json").read_text())
+    found = json.loads((tmp_path / "dask.json").read_text())
+    for role in ("real", "synthetic"):
+        assert found["inputs"][role].pop("sha256") != expected["inputs"][role].pop("sha256")
+        assert found["inputs"][role].pop("file") != expected["inputs"][role].pop("file")
+    assert found == expected
+    assert found["inputs"]["real"]["distinct_rows"] < found["inputs"]["real"]["rows"]
+    region = next(c for c in found["charts"]["columns"] if c["column"] == "region")
+    assert region["cells"][-1]["label"] == "(other)"
+    assert "islands" not in {c["label"] for c in region["cells"]}
+    groups = {m.get("group") for m in found["metrics"] if m["id"] == "subgroup.fidelity"}
+    assert {"islands", "north", "F", "M"} <= groups
 
 
 def test_partitions_with_different_schemas_exit_2_naming_the_partition(

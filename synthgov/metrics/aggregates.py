@@ -9,8 +9,11 @@ Three steps, so that an engine that reads the tables in chunks gives the same bl
 
 1. `plan_columns` and `plan_dcr` fix the cells from data the engine already has (the real
    table's category counts and two quantiles; the holdout rows' DCR quantiles).
-2. `count_columns` and `count_dcr` turn rows into integer arrays, keyed in a `Counts`;
-   the counts of two chunks add up (`add`) to the counts of both, exactly.
+2. `count_columns` and `count_dcr` turn rows into arrays keyed in a `Counts`. The
+   integer ones (`count_cells`, `count_dcr`) of two chunks add up (`add`) to the counts
+   of both, exactly: an engine counts them partition by partition (`measurement.Count`).
+   The numeric pairs' moments (`count_moments`) are float sums, whose last bits depend on
+   how the rows are grouped: they are taken over the whole tables in canonical order.
 3. `block` merges every cell under the policy's `charts.min_cell_count` (on any side)
    with others and suppresses what still falls short, then derives the figures.
 
@@ -25,13 +28,16 @@ import itertools
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from synthgov.metrics.cells import MISSING, OTHER, ZERO, merge_adjacent, merge_into_other
 from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.models.card import ColumnType
+
+if TYPE_CHECKING:
+    from synthgov.metrics.measurement import Count
 
 VERSION = 1
 #: numeric cells: about this many equal, round-numbered bins between two real quantiles
@@ -154,10 +160,16 @@ def _value_text(value: float, kind: ColumnType) -> str:
 
 
 def count_columns(plans: list[ColumnPlan], tables: Tables) -> Counts:
-    """Per column and side, the rows in each cell; per pair, the joint cells or moments.
+    """Per column and side, the rows in each cell; per pair, the joint cells or moments
+    (`count_cells` and `count_moments` of the same rows)."""
+    return {**count_cells(plans, tables), **count_moments(plans, tables)}
 
-    Summable: the counts of a table are the sum (`add`) of the counts of its row chunks.
-    """
+
+def count_cells(plans: list[ColumnPlan], tables: Tables) -> Counts:
+    """The integer part of `count_columns`: per column and side, the rows in each cell; per
+    pair with a categorical column, the joint cells. Integers, so the counts of a table's
+    partitions add up (`add`) to the table's exactly, in any order: an engine counts them
+    where the partitions live."""
     counts: Counts = {}
     columns = {column.name: column for column in tables}
     cells: dict[tuple[str, str], np.ndarray] = {}
@@ -167,17 +179,30 @@ def count_columns(plans: list[ColumnPlan], tables: Tables) -> Counts:
             cells[plan.name, side] = found
             counts["column", plan.name, side] = np.bincount(found, minlength=plan.size)
     for a, b in itertools.combinations(plans[:MAX_PAIR_COLUMNS], 2):
+        if a.numeric and b.numeric:
+            continue
         for side in SIDES:
-            if a.numeric and b.numeric:
-                x = (columns[a.name].table(side) - a.shift) / a.scale
-                y = (columns[b.name].table(side) - b.shift) / b.scale
-                keep = ~(np.isnan(x) | np.isnan(y))
-                x, y = x[keep], y[keep]
-                moments = [x.size, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()]
-                counts["pair", a.name, b.name, side] = np.array(moments, dtype=np.float64)
-            else:
-                joint = cells[a.name, side] * b.size + cells[b.name, side]
-                counts["pair", a.name, b.name, side] = np.bincount(joint, minlength=a.size * b.size)
+            joint = cells[a.name, side] * b.size + cells[b.name, side]
+            counts["pair", a.name, b.name, side] = np.bincount(joint, minlength=a.size * b.size)
+    return counts
+
+
+def count_moments(plans: list[ColumnPlan], tables: Tables) -> Counts:
+    """The float part of `count_columns`: per pair of numeric columns, the moments of the
+    complete rows. A float sum depends on the order and grouping of its terms, so these
+    are taken over the whole tables in canonical order, never added up from partitions."""
+    counts: Counts = {}
+    columns = {column.name: column for column in tables}
+    for a, b in itertools.combinations(plans[:MAX_PAIR_COLUMNS], 2):
+        if not (a.numeric and b.numeric):
+            continue
+        for side in SIDES:
+            x = (columns[a.name].table(side) - a.shift) / a.scale
+            y = (columns[b.name].table(side) - b.shift) / b.scale
+            keep = ~(np.isnan(x) | np.isnan(y))
+            x, y = x[keep], y[keep]
+            moments = [x.size, x.sum(), y.sum(), (x * x).sum(), (y * y).sum(), (x * y).sum()]
+            counts["pair", a.name, b.name, side] = np.array(moments, dtype=np.float64)
     return counts
 
 
@@ -378,13 +403,21 @@ def measure(
     tables: Tables,
     min_cell_count: int,
     dcr: tuple[np.ndarray, np.ndarray] | None = None,
+    count: Count | None = None,
 ) -> dict[str, Any]:
-    """The `charts` block of the in-memory engine: plan, count all rows at once, finish.
+    """The `charts` block: plan, count, finish.
 
     `dcr`: the synthetic and holdout rows' DCR to train, as the privacy family measured.
+    `count`: where the cells are counted (`measurement.Count`): None, on `tables` here,
+    all rows at once; a distributed engine counts each partition where it lives and adds
+    the counts up. The moments of the numeric pairs are always taken here
+    (`count_moments`).
     """
     plans = plan_columns(tables)
-    counts = count_columns(plans, tables)
+    if count is None:
+        counts = count_columns(plans, tables)
+    else:
+        counts = {**count(plans), **count_moments(plans, tables)}
     edges = None
     if dcr is not None:
         edges = plan_dcr(dcr[1])

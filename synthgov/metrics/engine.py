@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Nearest, Score, Search
+    from synthgov.metrics.measurement import Allocate, Count, GroupSides, Nearest, Score, Search
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -78,6 +78,12 @@ class Loaded:
     #: where the attacks' nearest-neighbour searches run: None in this process (on
     #: `tables`), else the engine's (each synthetic partition on a worker, `neighbours`)
     nearest: Nearest | None = None
+    #: where the chart counts are made (`measurement.Count`): None in this process (on
+    #: `tables`), else the engine's (each partition on a worker, the counts added up)
+    count: Count | None = None
+    #: where the subgroup family's order-free sides are made (`measurement.GroupSides`):
+    #: None in this process (from `tables`), else the engine's (each partition on a worker)
+    group_sides: GroupSides | None = None
 
 
 class Engine(Protocol):

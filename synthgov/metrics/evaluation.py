@@ -117,6 +117,7 @@ def evaluate(
     if loaded.allocate is not None:
         context.allocate = loaded.allocate
     context.nearest = loaded.nearest
+    context.group_sides = loaded.group_sides
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     # a distributed engine's workers run privacy's DCR searches while this process measures
@@ -140,7 +141,7 @@ def evaluate(
         measurements += subgroup.measure(tables, context, card, settings.subgroups)
     # the release report's aggregates: counts over what the families already hold (fast)
     dcr = context.memo("privacy.dcr_to_train", lambda: None)
-    charts = aggregates.measure(tables, settings.min_cell_count, dcr)
+    charts = aggregates.measure(tables, settings.min_cell_count, dcr, loaded.count)
     report = {
         "schema_version": 1,
         "synthgov_version": __version__,

@@ -73,14 +73,16 @@ def measure(
     The metrics of counts (missing rates, TV, category adherence, the contingency of two
     categorical columns) come from `totals` (role -> `tallies.Totals`), which a
     distributed engine adds up from its partitions; None: counted here, on `tables`.
+    Exact and deterministic (nothing is sampled); each column's shape is kept in
+    `context` (`SHAPES`) for the subgroup family's whole-table figure.
     """
-    del context  # exact and deterministic: nothing is sampled
     counted = of_tables(tables, ("real", "synthetic")) if totals is None else totals
     real, synthetic = counted["real"], counted["synthetic"]
     rows = tables.rows["synthetic"]
     out: list[Measurement] = []
     shapes: list[float] = []
     skipped: list[str] = []
+    by_column: dict[str, float] = context.memo(f"{SHAPES}[{id(tables)}]", dict)
     for column in tables:
         if column.is_numeric:
             score = column_shape(column)
@@ -89,6 +91,7 @@ def measure(
                 real.labels[column.name].astype(np.float64),
                 synthetic.labels[column.name].astype(np.float64),
             )
+        by_column[column.name] = score
         if np.isnan(score):
             skipped.append(column.name)
             continue
@@ -153,6 +156,12 @@ def _contingency_counts(
     r[r_cells], s[s_cells] = r_times, s_times
     gap = r / real.rows - s / synthetic.rows
     return max(0.0, 1.0 - 0.5 * float(np.abs(gap).sum()))  # round-off: see tv_complement
+
+
+#: the `Context.memo` key of each column's shape (column -> `column_shape` of the whole
+#: tables), which `measure` finds on its way and `subgroup` reuses; suffixed with the
+#: tables' `id`, so that shapes of other tables are never taken for these
+SHAPES = "fidelity.column_shape"
 
 
 def column_shapes(columns: Iterable[Encoded]) -> float:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.grouping import Grouping, Sides
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -57,6 +61,17 @@ Nearest = Callable[
 #: mapped from files on its disk (`engines.spill.Spill.allocate`), so that its anonymous
 #: memory does not grow with the table
 Allocate = Callable[[tuple[int, ...], "np.dtype[Any] | type"], np.ndarray]
+
+
+#: (plans) -> the integer chart counts of the real and synthetic tables under `plans`, as
+#: `aggregates.count_cells(plans, tables)` gives them: a distributed engine counts each
+#: partition where it lives and adds the counts up (integers: the same, exactly)
+Count = Callable[[list["ColumnPlan"]], dict[tuple[str, ...], np.ndarray]]
+
+#: (grouping) -> the real and synthetic tables' rows per group of a subgroup column and
+#: each group's order-free sides (`grouping.sides` of the whole tables): a distributed
+#: engine makes them partition by partition and merges them (`grouping.merge`)
+GroupSides = Callable[["Grouping"], tuple["Sides", "Sides"]]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
@@ -140,6 +155,9 @@ class Context:
     #: where the attacks' nearest-neighbour searches run (`Nearest`): None in this
     #: process, on the encoded tables; a distributed engine searches each partition
     nearest: Nearest | None = None
+    #: where the subgroup family's order-free sides are made (`GroupSides`): None in this
+    #: process, from the tables' rows; a distributed engine makes them on its workers
+    group_sides: GroupSides | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -57,12 +57,18 @@ def measure(
             continue  # the synthetic table lacks it: the schema gate blocks the release
         column = tables[name]
         others = Tables(tuple(c for c in tables if c.name != name), tables.rows)
-        whole = {"subgroup.fidelity": fidelity.column_shapes(others)}
+        whole = {"subgroup.fidelity": _whole_shapes(tables, others, context)}
         if scores is not None:
             whole["subgroup.utility"] = _or_nan(scores.auc("tstr"))
         gaps: list[tuple[float, str]] = []
-        for group in groups(column, context.allocate):
-            values = {"subgroup.fidelity": _fidelity(others, group)}
+        found_groups = groups(column, context.allocate)
+        split = _split(context, column, found_groups, others)
+        for i, group in enumerate(found_groups):
+            values = {
+                "subgroup.fidelity": _fidelity(others, group)
+                if split is None
+                else _fidelity_of_sides(others, group, split[i])
+            }
             if scores is not None:
                 values["subgroup.utility"] = _or_nan(scores.auc("tstr", group.masks["holdout"]))
             for metric, value in values.items():
@@ -103,10 +109,19 @@ def measure(
                     extra={"metric": policy.metric, "group": label},
                 )
             )
-        found = shortfalls(name, others, column, scores, context, policy)
+        found = shortfalls(
+            name,
+            others,
+            column,
+            scores,
+            context,
+            policy,
+            found_groups,
+            None if split is None else [real for real, _ in split],
+        )
         if not found:
             largest = max(
-                (min(g.rows("real"), g.rows("holdout")) for g in groups(column, context.allocate)),
+                (min(g.rows("real"), g.rows("holdout")) for g in found_groups),
                 default=0,
             )
             needs = int(np.ceil(policy.min_rows * tables.rows["holdout"] / max(largest, 1)))
@@ -127,6 +142,8 @@ def shortfalls(
     scores: utility.HoldoutScores | None,
     context: Context,
     policy: SubgroupPolicy,
+    found_groups: list[Group] | None = None,
+    real_sides: list[dict[str, np.ndarray]] | None = None,
 ) -> list[Measurement]:
     """`subgroup.shortfall` of every gated group: how much worse the synthetic table serves
     the group than fresh real rows (the holdout) do, on the policy's metric.
@@ -139,10 +156,15 @@ def shortfalls(
       for an ideal generator).
     - utility: TRTR less TSTR on the group's holdout rows (the same rows score both
       models), with the DeLong standard error of the difference.
+
+    `found_groups`: `groups(column)`, if at hand; `real_sides`: each group's real sides
+    (`grouping.sides`), if an engine made them.
     """
     found = []
     rng = context.rng(f"subgroup.shortfall[{name}]")
-    for group in groups(column, context.allocate):
+    if found_groups is None:
+        found_groups = groups(column, context.allocate)
+    for i, group in enumerate(found_groups):
         if policy.metric == "utility.tstr":
             if scores is None or group.rows("holdout") < policy.min_rows:
                 continue
@@ -160,7 +182,13 @@ def shortfalls(
         else:
             if min(group.rows("real"), group.rows("holdout")) < policy.min_rows:
                 continue
-            value, variance, n = _fidelity_shortfall(others, group, rng, context.allocate)
+            value, variance, n = _fidelity_shortfall(
+                others,
+                group,
+                rng,
+                context.allocate,
+                None if real_sides is None else real_sides[i],
+            )
             method = (
                 f"column shapes of the real group against its holdout rows less against its synthetic "
                 f"rows; ci: normal, variance from {PERMUTATIONS} seeded splits of the pooled synthetic "
@@ -193,7 +221,11 @@ PERMUTATIONS, PERMUTED_ROWS = 40, 4_000
 
 
 def _fidelity_shortfall(
-    others: Tables, group: Group, rng: np.random.Generator, allocate: Allocate = in_memory
+    others: Tables,
+    group: Group,
+    rng: np.random.Generator,
+    allocate: Allocate = in_memory,
+    sides: dict[str, np.ndarray] | None = None,
 ) -> tuple[float, float, int]:
     """(shapes(real, holdout) − shapes(real, synthetic), its permutation variance, rows).
 
@@ -201,17 +233,25 @@ def _fidelity_shortfall(
     synthetic and holdout rows is cut to the smaller's size by a seeded sample first: a
     large synthetic table would otherwise hide a shortfall and a small one invent one.
     The group's rows are kept in arrays from `allocate` (out of core on a Dask client).
+    `sides`: the real group's sides (`grouping.sides`), if an engine made them: its rows
+    are then not selected here.
     """
-    real = {c.name: _kept(c.real[group.masks["real"]], allocate) for c in others}
+    real = (
+        {c.name: _kept(c.real[group.masks["real"]], allocate) for c in others}
+        if sides is None
+        else {}
+    )
     synthetic = {c.name: _kept(c.synthetic[group.masks["synthetic"]], allocate) for c in others}
     holdout = {c.name: _kept(c.holdout[group.masks["holdout"]], allocate) for c in others}
     n_synthetic, n_holdout = group.rows("synthetic"), group.rows("holdout")
-    if not n_synthetic:
-        return _shapes(others, real, holdout), 0.0, 0  # the group is missing: shortfall certain
+    if not n_synthetic:  # the group is missing: shortfall certain
+        if sides is not None:
+            return _Shapes(others, sides, allocate, sides=True).against(holdout), 0.0, 0
+        return _shapes(others, real, holdout), 0.0, 0
     size = min(n_synthetic, n_holdout)
     synthetic = _cut(synthetic, size, rng, allocate)
     holdout = _cut(holdout, size, rng, allocate)
-    reference = _Shapes(others, real, allocate)
+    reference = _Shapes(others, sides or real, allocate, sides=sides is not None)
     del real
     value = reference.against(holdout) - reference.against(synthetic)
     pooled = {k: _kept(np.concatenate([synthetic[k], holdout[k]]), allocate) for k in synthetic}
@@ -273,11 +313,19 @@ class _Shapes:
     comparisons share."""
 
     def __init__(
-        self, others: Tables, real: dict[str, np.ndarray], allocate: Allocate = in_memory
+        self,
+        others: Tables,
+        real: dict[str, np.ndarray],
+        allocate: Allocate = in_memory,
+        *,
+        sides: bool = False,
     ) -> None:
+        """`sides`: `real` holds the group's sides already (`grouping.sides`), not its rows."""
         self.columns = list(others)
         self.real = {
-            c.name: _kept(fidelity.ks_side(real[c.name], fidelity.ks_decimals(c)), allocate)
+            c.name: real[c.name]
+            if sides
+            else _kept(fidelity.ks_side(real[c.name], fidelity.ks_decimals(c)), allocate)
             if c.is_numeric
             else fidelity.category_counts(real[c.name], len(c.categories))
             for c in self.columns
@@ -388,6 +436,58 @@ def _fidelity(others: Tables, group: Group) -> float:
         )
         for c in others
     )
+
+
+def _whole_shapes(tables: Tables, others: Tables, context: Context) -> float:
+    """`fidelity.column_shapes(others)`, bit for bit: the mean of the columns' shapes that
+    the fidelity family found (`fidelity.SHAPES`, the same `column_shape` of each column,
+    in the same order), else measured here (a sort of every numeric column of two
+    tables)."""
+    found: dict[str, float] = context.memo(f"{fidelity.SHAPES}[{id(tables)}]", dict)
+    if not all(c.name in found for c in others):
+        return fidelity.column_shapes(others)
+    scores = [found[c.name] for c in others if not np.isnan(found[c.name])]
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def _split(
+    context: Context, column: Encoded, found: list[Group], others: Tables
+) -> list[tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] | None:
+    """Each group's real and synthetic sides (column name -> `grouping.sides`), made by the
+    engine (`Context.group_sides`) where the partitions live; None: no engine does."""
+    if context.group_sides is None or not others.columns:
+        return None
+    from synthgov.metrics.grouping import Sides, grouping
+
+    real, synthetic = context.group_sides(grouping(column, MAX_VALUE_GROUPS))
+    kept = [g for g in range(len(real.rows)) if real.rows[g] or synthetic.rows[g]]
+    counted = [(int(real.rows[g]), int(synthetic.rows[g])) for g in kept]
+    if counted != [(group.rows("real"), group.rows("synthetic")) for group in found]:
+        raise ValueError(f"the engine's groups of {column.name} are not the tables' groups")
+
+    def of(side: Sides, g: int) -> dict[str, np.ndarray]:
+        return {c.name: side.sides[g, c.name] for c in others if (g, c.name) in side.sides}
+
+    return [(of(real, g), of(synthetic, g)) for g in kept]
+
+
+def _fidelity_of_sides(
+    others: Tables, group: Group, sides: tuple[dict[str, np.ndarray], dict[str, np.ndarray]]
+) -> float:
+    """`_fidelity(others, group)` from the group's sides, bit for bit: the same KS and TV
+    complements (`fidelity.column_shape`) of the same sorted values and counts."""
+    if not group.rows("real"):
+        return float("nan")
+    if not group.rows("synthetic"):
+        return 0.0
+    real, synthetic = sides
+    scores = []
+    for c in others:
+        r, s = real[c.name], synthetic[c.name]
+        score = fidelity.ks_sorted(r, s) if c.is_numeric else fidelity.tv_counts(r, s)
+        if not np.isnan(score):
+            scores.append(score)
+    return float(np.mean(scores)) if scores else float("nan")
 
 
 def _or_nan(value: float | None) -> float:

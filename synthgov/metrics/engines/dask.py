@@ -28,9 +28,12 @@ Two passes over the partitions, each a map on the workers and a reduce here:
 Later passes read a partition again on a worker (`_read_again`, checked against the
 first read's digest): the DCR searches (`search`), utility's holdout scores (`score`:
 the client fits the models, the workers score their partitions, `scoring.place` puts
-each score at its row's canonical place) and the attacks' nearest synthetic rows
+each score at its row's canonical place), the attacks' nearest synthetic rows
 (`nearest`: the workers find each target's least distance and the rows at it, the
-client settles ties, `neighbours`).
+client settles ties, `neighbours`), the report's chart counts (`count`: under the
+client's plans, added up) and the subgroups' order-free sides (`group_sides`: counts
+added up, sorted runs merged), each partition's labels coded into the whole tables'
+categories (`coded.tables`).
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -62,10 +65,12 @@ if TYPE_CHECKING:
     import numpy as np
     from distributed import Client, LocalCluster
 
+    from synthgov.metrics.aggregates import ColumnPlan
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Tables
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
+    from synthgov.metrics.grouping import Grouping, Sides
     from synthgov.metrics.measurement import Pending
     from synthgov.metrics.neighbours import Found, Targets
     from synthgov.metrics.partitions import Layout, Part
@@ -250,6 +255,8 @@ class Dask:
             satisfied=functools.reduce(Satisfied.add, rules) if rules else None,
             allocate=spill.allocate,
             nearest=self.nearest,
+            count=self.count,
+            group_sides=self.group_sides,
         )
 
     def search(
@@ -378,6 +385,97 @@ class Dask:
         return _Nearest(
             self.scheduler, futures, shared, sets, (tables, self._hashes["synthetic"], spill)
         )
+
+    def count(self, plans: list[ColumnPlan]) -> dict[tuple[str, ...], np.ndarray]:
+        """The chart counts of the real and synthetic tables under the client's `plans`
+        (`measurement.Count`): every partition of both is read again and counted on a
+        worker (`aggregates.count_cells` on `coded.tables`: its labels coded into the
+        whole tables' categories), and the integer counts are added up here as they come,
+        the whole tables' counts exactly, in any order."""
+        from distributed import as_completed
+
+        from synthgov.metrics.aggregates import SIDES, add
+
+        if self._card is None:  # pragma: no cover - `load` sets it before any count
+            raise ValueError("count before load")
+        total: dict[tuple[str, ...], np.ndarray] = {}
+        try:
+            # the plans, once on the cluster (in a box: `scatter` spreads a bare list)
+            shared = _shared(self.client, _Charting(tuple(plans), self._layout))
+            futures = []
+            for role in SIDES:
+                dataset, digests = self._read[role]
+                futures += self.client.map(
+                    _partition_counts,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    charting=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                )
+            for future in as_completed(futures):
+                found = _unwrap(future.result())
+                future.release()
+                if found is not None:  # an empty partition
+                    total = add(total, found)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        return total
+
+    def group_sides(self, grouping: Grouping) -> tuple[Sides, Sides]:
+        """The real and synthetic tables' rows per group of a subgroup column and each
+        group's order-free sides (`measurement.GroupSides`): every partition of both is read
+        again and split on a worker (`grouping.sides` on `coded.tables`); the client keeps
+        each partition's sorted runs on its spill disk as they come and merges them
+        (`grouping.merge`): the integer counts add up exactly, the merged runs are the
+        whole group's sorted values."""
+        import numpy as np
+        from distributed import as_completed
+
+        from synthgov.metrics.grouping import merge
+
+        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+            raise ValueError("group_sides before load")
+        roles = ("real", "synthetic")
+        numeric = {name: categories is None for name, categories in self._layout}
+        found: dict[str, list[Sides]] = {role: [] for role in roles}
+        try:
+            shared = _shared(self.client, _Grouped(grouping, self._layout))
+            futures, role_of = [], {}
+            for role in roles:
+                dataset, digests = self._read[role]
+                for future in self.client.map(
+                    _partition_groups,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    grouped=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                ):
+                    futures.append(future)
+                    role_of[future.key] = role
+            for future in as_completed(futures):
+                part = _unwrap(future.result())
+                future.release()
+                if part is None:  # an empty partition
+                    continue
+                for key, side in part.sides.items():  # out of this process's memory
+                    if numeric[key[1]]:
+                        part.sides[key] = kept = self.spill.allocate(side.shape, np.float64)
+                        kept[...] = side
+                found[role_of[future.key]].append(part)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        real, synthetic = (
+            merge(found[role], grouping.size, numeric, self.spill.allocate) for role in roles
+        )
+        return real, synthetic
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -776,6 +874,52 @@ def _partition_scores(
     return hashes, predict(scoring.models, design(part, scoring.features))
 
 
+@dataclass(frozen=True)
+class _Charting:
+    """What `Dask.count` stores once on the cluster for its partition tasks: the client's
+    chart plans and the tables' columns (with their categories, in order)."""
+
+    plans: tuple[ColumnPlan, ...]
+    columns: Layout
+
+
+def _partition_counts(
+    url: str, shown: str, digest: str, charting: _Charting, card: Card, role: str
+) -> dict[tuple[str, ...], np.ndarray] | _Failed | None:
+    """On a worker: the partition's chart counts under the client's plans, as table
+    `role` (`aggregates.count_cells`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.aggregates import count_cells
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return count_cells(list(charting.plans), coded.tables(card, part, charting.columns, role))
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """What `Dask.group_sides` stores once on the cluster for its partition tasks: the
+    subgroup column's grouping and the tables' columns (with their categories, in order)."""
+
+    grouping: Grouping
+    columns: Layout
+
+
+def _partition_groups(
+    url: str, shown: str, digest: str, grouped: _Grouped, card: Card, role: str
+) -> Sides | _Failed | None:
+    """On a worker: the partition's rows per group and each group's sides, as table
+    `role` (`grouping.sides`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.grouping import sides
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return sides(grouped.grouping, coded.tables(card, part, grouped.columns, role), role)
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -844,6 +988,8 @@ _TASKS = {
     "_partition_dcr": "searching a partition",
     "_partition_scores": "scoring a partition",
     "_partition_nearest": "searching a synthetic partition for the attacks' nearest rows",
+    "_partition_counts": "counting a partition's chart cells",
+    "_partition_groups": "splitting a partition into subgroups",
 }
 
 
