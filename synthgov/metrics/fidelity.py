@@ -200,11 +200,12 @@ def ks_complement(
 def ks_side(values: np.ndarray, decimals: int | None = KS_DECIMALS) -> np.ndarray:
     """One side of `ks_complement`: the non-missing values, rounded, sorted (so a side
     compared many times is sorted once)."""
-    values = values[~np.isnan(values)]
+    values = values[~np.isnan(values)]  # a copy, so rounded and sorted in place
     if decimals is not None:
         with np.errstate(over="ignore"):
-            values = np.round(values, decimals)
-    return np.sort(values)
+            np.round(values, decimals, out=values)
+    values.sort()
+    return values
 
 
 def ks_runs(side: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -312,8 +313,11 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
         return float("nan")
     # two-pass like scipy; scaled by the range only where the squares could leave float64's
     # range; elementwise products, as a BLAS dot can stall on threads when the cores are busy
-    xm, ym = x - x.mean(), y - y.mean()
-    for centred, spread in ((xm, x.max() - x.min()), (ym, y.max() - y.min())):
+    spreads = x.max() - x.min(), y.max() - y.min()
+    xm, ym = x, y  # centred in place: the selections above are copies already
+    xm -= x.mean()
+    ym -= y.mean()
+    for centred, spread in ((xm, spreads[0]), (ym, spreads[1])):
         if not 1e-100 < spread < 1e100:
             centred /= spread
     r = float(
@@ -407,9 +411,12 @@ def _binned(column: Encoded, role: str) -> np.ndarray | None:
         low, high = low - 0.5, high + 0.5
     edges = np.linspace(low, high, PAIR_BINS + 1)
     try:
-        return np.digitize(values, edges)  # a missing value sorts past the last edge
+        codes = np.digitize(values, edges)  # a missing value sorts past the last edge
     except ValueError:
         return None
+    # 0 .. PAIR_BINS + 1: one byte a row, as every numeric column's codes of both tables
+    # are kept for the pairs (eight bytes a row, 1.1 GB at 10M rows and 7 numeric columns)
+    return codes.astype(np.int8)
 
 
 def _mean(values: list[float]) -> float:
