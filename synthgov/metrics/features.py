@@ -157,16 +157,23 @@ def roc_auc(
     saved, the AUCs the same bits). Both classes must be present.
     """
     scores = np.atleast_2d(scores)
-    positive, negative = scores[:, labels], scores[:, ~labels]
-    m, n = positive.shape[1], negative.shape[1]
-    within_positive = _midranks(positive)
-    pooled = _midranks(np.hstack([positive, negative]))
-    placement_positive = (pooled[:, :m] - within_positive) / n  # share of negatives below
+    m = int(np.count_nonzero(labels))
+    n = scores.shape[1] - m
+    covariance = covariance and m >= 2 and n >= 2
+    # one score row at a time, so that a row's ranks and their temporaries are freed
+    # before the next (a 10M-row holdout's two rows at once held about 1.5 GB)
+    placement_positive = np.empty((len(scores), m))  # share of negatives below
+    placement_negative = np.empty((len(scores), n if covariance else 0))  # of positives above
+    for i, row in enumerate(scores):
+        positive, negative = row[labels], row[~labels]
+        pooled = _midrank(np.concatenate([positive, negative]))
+        placement_positive[i] = (pooled[:m] - _midrank(positive)) / n
+        if covariance:
+            placement_negative[i] = 1.0 - (pooled[m:] - _midrank(negative)) / m
+        del positive, negative, pooled
     aucs = placement_positive.mean(axis=1)
-    if m < 2 or n < 2 or not covariance:
+    if not covariance:
         return aucs, None
-    within_negative = _midranks(negative)
-    placement_negative = 1.0 - (pooled[:, m:] - within_negative) / m  # share of positives above
     delong = (
         np.atleast_2d(np.cov(placement_positive)) / m
         + np.atleast_2d(np.cov(placement_negative)) / n
@@ -183,14 +190,15 @@ def normal_ci(
     return max(value - half, lower), high
 
 
-def _midranks(values: np.ndarray) -> np.ndarray:
-    """Ranks from 1 along each row of `values`, ties sharing their mean rank."""
-    ranks = np.empty(values.shape, dtype=np.float64)
-    for i, order in enumerate(np.argsort(values, axis=1, kind="stable")):
-        ordered = values[i, order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        ends = np.r_[starts[1:], len(ordered)]
-        ranks[i, order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+def _midrank(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1 of a 1-D array, ties sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    del ordered
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
     return ranks
 
 

@@ -206,6 +206,25 @@ def test_roc_auc_and_delong_covariance_by_hand() -> None:
     assert none is None  # one positive: no sample variance
 
 
+def test_roc_auc_of_several_score_rows_equals_each_rows_own_with_the_sklearn_value() -> None:
+    """The rows are ranked one at a time (bounded memory): each row's AUC and variance
+    are those of the row alone (the AUCs bit for bit), and the AUC is scikit-learn's."""
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(4)
+    labels = rng.random(3000) < 0.3
+    scores = np.round(rng.random((3, 3000)), 2)  # many ties
+    aucs, covariance = roc_auc(labels, scores)
+    assert covariance is not None and covariance.shape == (3, 3)
+    for i, row in enumerate(scores):
+        alone, variance = roc_auc(labels, row)
+        assert variance is not None
+        assert aucs[i] == alone[0] == pytest.approx(roc_auc_score(labels, row), abs=1e-15)
+        assert covariance[i, i] == pytest.approx(variance[0, 0], rel=1e-12)  # np.cov rounds
+    without, none = roc_auc(labels, scores, covariance=False)
+    assert none is None and np.array_equal(without, aucs)
+
+
 def test_more_than_255_categories_are_ordinal_codes() -> None:
     labels = [f"v{i:03d}" for i in range(300)]
     tables = make_tables({"c": ("categorical", labels, labels[:3], labels[::-1])})
