@@ -97,8 +97,9 @@ class HoldoutScores:
         labels = target[kept] == 1.0
         if labels.all() or not labels.any():
             return None
-        stacked = np.vstack([s if rows is None else s[rows] for s in self.scores.values()])
-        aucs, covariance = roc_auc(labels, stacked[:, kept])
+        # each model's kept scores, selected before stacking: no table-sized copy besides
+        stacked = np.vstack([(s if rows is None else s[rows])[kept] for s in self.scores.values()])
+        aucs, covariance = roc_auc(labels, stacked)
         return aucs, covariance, int(kept.sum())
 
 
