@@ -42,7 +42,15 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Count, GroupSides, Nearest, Score, Search
+    from synthgov.metrics.measurement import (
+        Allocate,
+        BinCounts,
+        Count,
+        GroupSides,
+        Nearest,
+        Score,
+        Search,
+    )
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -84,6 +92,9 @@ class Loaded:
     #: where the subgroup family's order-free sides are made (`measurement.GroupSides`):
     #: None in this process (from `tables`), else the engine's (each partition on a worker)
     group_sides: GroupSides | None = None
+    #: where fidelity's numeric x categorical pairs are counted (`measurement.BinCounts`):
+    #: None in this process (from `tables`), else the engine's (each partition on a worker)
+    bin_counts: BinCounts | None = None
 
 
 class Engine(Protocol):

@@ -118,6 +118,7 @@ def evaluate(
         context.allocate = loaded.allocate
     context.nearest = loaded.nearest
     context.group_sides = loaded.group_sides
+    context.bin_counts = loaded.bin_counts
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     # a distributed engine's workers run privacy's DCR searches while this process measures

@@ -16,7 +16,9 @@ import numpy as np
 
 if TYPE_CHECKING:
     from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.binning import Binning
     from synthgov.metrics.grouping import Grouping, Sides
+    from synthgov.metrics.tallies import Totals
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -72,6 +74,11 @@ Count = Callable[[list["ColumnPlan"]], dict[tuple[str, ...], np.ndarray]]
 #: each group's order-free sides (`grouping.sides` of the whole tables): a distributed
 #: engine makes them partition by partition and merges them (`grouping.merge`)
 GroupSides = Callable[["Grouping"], tuple["Sides", "Sides"]]
+
+#: (binning) -> role ("real", "synthetic") -> the counts of fidelity's numeric x
+#: categorical pairs binned by `binning` (`binning.count` of the whole table): a
+#: distributed engine counts each partition where it lives and adds the counts up
+BinCounts = Callable[["Binning"], dict[str, "Totals"]]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
@@ -158,6 +165,9 @@ class Context:
     #: where the subgroup family's order-free sides are made (`GroupSides`): None in this
     #: process, from the tables' rows; a distributed engine makes them on its workers
     group_sides: GroupSides | None = None
+    #: where fidelity's numeric x categorical pairs are binned and counted (`BinCounts`):
+    #: None in this process, from the tables' rows; a distributed engine counts on its workers
+    bin_counts: BinCounts | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -31,9 +31,10 @@ the client fits the models, the workers score their partitions, `scoring.place` 
 each score at its row's canonical place), the attacks' nearest synthetic rows
 (`nearest`: the workers find each target's least distance and the rows at it, the
 client settles ties, `neighbours`), the report's chart counts (`count`: under the
-client's plans, added up) and the subgroups' order-free sides (`group_sides`: counts
-added up, sorted runs merged), each partition's labels coded into the whole tables'
-categories (`coded.tables`).
+client's plans, added up), the subgroups' order-free sides (`group_sides`: counts
+added up, sorted runs merged) and fidelity's numeric x categorical pairs (`bin_counts`:
+binned by the client's edges, counted, added up), each partition's labels coded into
+the whole tables' categories (`coded.tables`).
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
     from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.binning import Binning
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Tables
     from synthgov.metrics.engine import Loaded
@@ -74,7 +76,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.measurement import Pending
     from synthgov.metrics.neighbours import Found, Targets
     from synthgov.metrics.partitions import Layout, Part
-    from synthgov.metrics.tallies import Counts
+    from synthgov.metrics.tallies import Counts, Totals
     from synthgov.models import Card
 
 #: what a worker sends back of a partition: its encoded columns, sha256, counts and the
@@ -257,6 +259,7 @@ class Dask:
             nearest=self.nearest,
             count=self.count,
             group_sides=self.group_sides,
+            bin_counts=self.bin_counts,
         )
 
     def search(
@@ -476,6 +479,47 @@ class Dask:
             merge(found[role], grouping.size, numeric, self.spill.allocate) for role in roles
         )
         return real, synthetic
+
+    def bin_counts(self, binning: Binning) -> dict[str, Totals]:
+        """The real and synthetic tables' counts of fidelity's numeric × categorical pairs
+        under the client's bin edges (`measurement.BinCounts`): every partition of both is
+        read again and counted on a worker (`binning.count` on `coded.tables`), and the
+        integer counts are added up here (`binning.add`), exactly, in any order."""
+        from distributed import as_completed
+
+        from synthgov.metrics import binning as binned
+
+        if self._card is None:  # pragma: no cover - `load` sets it before any count
+            raise ValueError("bin_counts before load")
+        roles = ("real", "synthetic")
+        found: dict[str, list[Counts]] = {role: [] for role in roles}
+        try:
+            shared = _shared(self.client, _Binned(binning, self._layout))
+            futures, role_of = [], {}
+            for role in roles:
+                dataset, digests = self._read[role]
+                for future in self.client.map(
+                    _partition_bins,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    binned=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                ):
+                    futures.append(future)
+                    role_of[future.key] = role
+            for future in as_completed(futures):
+                part = _unwrap(future.result())
+                future.release()
+                if part is not None:  # None: an empty partition
+                    found[role_of[future.key]].append(part)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        categories = {name: labels for name, labels in self._layout if labels is not None}
+        return {role: binned.add(found[role], categories) for role in roles}
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -918,6 +962,29 @@ def _partition_groups(
     if isinstance(part, _Failed) or not part.rows:
         return part if isinstance(part, _Failed) else None
     return sides(grouped.grouping, coded.tables(card, part, grouped.columns, role), role)
+
+
+@dataclass(frozen=True)
+class _Binned:
+    """What `Dask.bin_counts` stores once on the cluster for its partition tasks: the
+    client's bin edges and pairs, and the tables' columns (with their categories, in order)."""
+
+    binning: Binning
+    columns: Layout
+
+
+def _partition_bins(
+    url: str, shown: str, digest: str, binned: _Binned, card: Card, role: str
+) -> Counts | _Failed | None:
+    """On a worker: the partition's counts of the binned pairs, as table `role`
+    (`binning.count`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.binning import count
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return count(binned.binning, coded.tables(card, part, binned.columns, role), role)
 
 
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
