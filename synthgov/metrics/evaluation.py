@@ -113,7 +113,13 @@ def evaluate(
     seed = settings.seed
     if seed is None:
         seed = derive_seed(fingerprints["real"], fingerprints["holdout"], fingerprints["synthetic"])
-    context = Context(seed=seed, sample=settings.sample, search=loaded.search, score=loaded.score)
+    context = Context(
+        seed=seed,
+        sample=settings.sample,
+        search=loaded.search,
+        score=loaded.score,
+        hashes=hashes,
+    )
     if loaded.allocate is not None:
         context.allocate = loaded.allocate
     context.nearest = loaded.nearest

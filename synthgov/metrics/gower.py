@@ -100,7 +100,10 @@ def search(
         candidates, labels, queries, asked, allocate
     )
     args = (numbers, codes, size, order, queries, asked, *bounds, queue, tasks)
-    return _nearest_blocks(*args)  # type: ignore[no-any-return]
+    distance, reached, index = _least_blocks(*args)
+    tied = np.flatnonzero(reached != 1)  # a tie or nothing finite: the peer's sort decides
+    _settle_blocks(numbers, codes, size, order, queries, asked, tied, index, distance)
+    return index, distance
 
 
 def least(
@@ -220,61 +223,22 @@ def _distances(candidates, labels, values, codes, row):  # type: ignore[no-untyp
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def _nearest_blocks(  # type: ignore[no-untyped-def]
-    values,
-    codes,
-    size,
-    order,
-    queries,
-    asked,
-    value_bounds,
-    value_groups,
-    code_bounds,
-    code_groups,
-    queue,
-    tasks,
-):
-    """`_nearest` over a block-sorted synthetic table (`blocks.arrange`; `order`: the
-    table row of each sorted row): `_walk`, and for a tie the full row of distances."""
-    n = len(queue)
-    count = value_groups[0].shape[1]
+def _settle_blocks(values, codes, size, order, queries, asked, tied, index, distance):  # type: ignore[no-untyped-def]
+    """For each target in `tied`, the nearest row of a block-sorted table (`blocks.arrange`;
+    `order`: the table row of each sorted row) as `_nearest` picks it: from the full row
+    of distances in table order, into `index` and `distance`."""
     total_blocks = values.shape[0]
-    index = np.empty(n, dtype=np.int64)
-    distance = np.empty(n, dtype=np.float64)
-    for t in prange(len(tasks)):
-        task = tasks[t]
-        outer = np.empty(count)
-        inner = np.empty(blocks.GROUP)
+    for t in prange(len(tied)):
+        i = tied[t]
         total = np.empty(blocks.SIZE)
-        for p in range(task * _QUERY_BLOCK, min((task + 1) * _QUERY_BLOCK, n)):
-            i = queue[p]
-            target, labels = queries[i], asked[i]
-            least, ties, pick = _walk(
-                values,
-                codes,
-                size,
-                target,
-                labels,
-                value_bounds,
-                value_groups,
-                code_bounds,
-                code_groups,
-                outer,
-                inner,
-                total,
-            )
-            if ties == 1:
-                index[i], distance[i] = order[pick], least
-                continue
-            row = np.empty(size)  # a tie or nothing finite: the peer's sort decides
-            for b in range(total_blocks):
-                width = min(blocks.SIZE, size - b * blocks.SIZE)
-                _block_distances(values[b], codes[b], target, labels, width, total)
-                for r in range(width):
-                    row[order[b * blocks.SIZE + r]] = total[r]
-            pick = _first_sorted(row)
-            index[i], distance[i] = pick, row[pick]
-    return index, distance
+        row = np.empty(size)
+        for b in range(total_blocks):
+            width = min(blocks.SIZE, size - b * blocks.SIZE)
+            _block_distances(values[b], codes[b], queries[i], asked[i], width, total)
+            for r in range(width):
+                row[order[b * blocks.SIZE + r]] = total[r]
+        pick = _first_sorted(row)
+        index[i], distance[i] = pick, row[pick]
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -151,6 +151,9 @@ class Context:
     #: metrics that could not be measured at these table sizes, for the report's
     #: `inconclusive` list: {"id", "column"?, "reason", "needs_rows"}
     undecided: list[dict[str, Any]] = field(default_factory=list)
+    #: the tables' row hashes by role, ascending (the canonical order: `rows.canonical`),
+    #: which exact copies are matched by; None: the families hash the rows themselves
+    hashes: Mapping[str, np.ndarray] | None = None
     #: where the DCR searches run (`engine.Search`): None in this process, on the encoded
     #: tables; a distributed engine scores the queries against every partition of a table
     search: Search | None = None

@@ -8,7 +8,7 @@ The peer's figures, each DCR pass scaled by the ranges of its own reference tabl
 peer does (kept for parity; docs/metrics.md lists why they are not gated):
 
 - `privacy.exact_match_rate`: share of synthetic rows equal on every column to some
-  real-train row (numbers by exact value, missing equal to missing); O(n), never sampled.
+  real-train row (numbers by exact value, missing equal to missing); never sampled.
 - `privacy.dcr_share_closer_to_train`: p = share of synthetic rows with DCR(S→R) <
   DCR(S→H), strict, so ties count for the holdout as in the peer.
 - `privacy.dcr_overfitting_protection`: SDMetrics DCROverfittingProtection, min(2(1 − p), 1).
@@ -47,19 +47,17 @@ this process measures the other families (docs/scale.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
-import pandas as pd
 
 from synthgov.metrics.distance import Matrix, dcr, numeric_mask
 from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.features import roc_auc
 from synthgov.metrics.intervals import Z95, wilson
 from synthgov.metrics.measurement import Context, Done, Measurement, Pending, Search, estimate
+from synthgov.metrics.rows import row_hashes
 from synthgov.models.card import Card, ColumnType
 
 #: synthetic query rows searched in sampled mode unless `context.sample` says otherwise
@@ -84,7 +82,7 @@ def measure(tables: Tables, context: Context, card: Card) -> list[Measurement]:
 
     to_train, to_random, fresh_to_train = passes.to_real.result()
     (to_holdout,) = passes.to_holdout.result()
-    copies = exact_copies(tables)
+    copies = exact_copies(tables, context.hashes)
     closer = int(np.count_nonzero(to_train < to_holdout))
     p = closer / n
     p_ci = wilson(closer, n, Z95) if sampled else None
@@ -228,45 +226,64 @@ def _here(matrices: dict[str, Matrix]) -> Search:
     return search
 
 
-def exact_matches(tables: Tables, role: str) -> np.ndarray:
-    """Which rows of table `role` equal some real-train row on every column (exact keys).
+def exact_matches(
+    tables: Tables, role: str, hashes: Mapping[str, np.ndarray] | None = None
+) -> np.ndarray:
+    """Which rows of table `role` equal some real-train row on every column: a number by
+    its value (-0.0 is 0.0, every NaN alike), a category by its code.
 
-    Rows become exact integer keys by factorising one column at a time (a float by its
-    bits, -0.0 as 0.0 and every NaN alike; a category by its code), so no hash collision
-    can make two different rows equal. The columns' codes are the digits of a mixed-radix
-    key, which is factorised only when the next digit would overflow it.
+    Equal rows have equal row hashes (`rows.row_hashes` hashes the same values), so each
+    row is compared, cell by cell, only with the real rows of its hash: no hash collision
+    can make two different rows equal, and no table-sized key is built (the factorised
+    keys this replaced held about 100 bytes per row of two tables at once). `hashes`: the
+    engine's row hashes of these tables by role (`Loaded.hashes`); computed when absent.
     """
-    count = tables.rows["real"]
-    key = np.zeros(count + tables.rows[role], dtype=np.int64)
-    bound = 1  # every key is below it
-    for column in tables:
-        values = np.concatenate([column.real, column.table(role)])
-        if column.is_numeric:
-            values = np.where(np.isnan(values), np.nan, values + 0.0).view(np.int64)
-            codes, uniques = pd.factorize(values.astype(np.int64))
-            radix = len(uniques)
-        else:  # category codes are already small: -1 (missing) and up
-            codes = values.astype(np.int64) + 1
-            radix = int(codes.max(initial=0)) + 1
-        if bound * radix >= 2**62:
-            key, uniques = pd.factorize(key)
-            bound = len(uniques)
-        key = key * radix + codes
-        bound *= radix
-    key, _ = pd.factorize(key)
-    seen = np.zeros(int(key.max()) + 1, dtype=np.bool_)
-    seen[key[:count]] = True
-    matched: np.ndarray = seen[key[count:]]
+    if hashes is None:
+        hashes = {name: row_hashes(tables, name) for name in {"real", role}}
+    real, asked = hashes["real"], hashes[role]
+    order = None  # the canonical hashes are sorted already
+    if len(real) > 1 and not np.all(real[1:] >= real[:-1]):
+        order = np.argsort(real, kind="stable")
+        real = real[order]
+    matched = np.zeros(len(asked), dtype=np.bool_)
+    for begin in range(0, len(asked), _MATCH_CHUNK):  # bounded temporaries
+        piece = asked[begin : begin + _MATCH_CHUNK]
+        first = np.searchsorted(real, piece, side="left")
+        stop = np.searchsorted(real, piece, side="right")
+        pending = np.flatnonzero(first < stop)
+        # almost always one round: a row's first real row of its hash is its copy;
+        # further rounds only for rows whose hash another row shares (a collision)
+        while len(pending):
+            at = first[pending]
+            same = _same_rows(tables, role, pending + begin, at if order is None else order[at])
+            matched[pending[same] + begin] = True
+            first[pending] += 1
+            pending = pending[~same & (first[pending] < stop[pending])]
     return matched
 
 
-def exact_copies(tables: Tables) -> tuple[np.ndarray, np.ndarray]:
+#: rows of the asked table matched at a time (`exact_matches`): about 40 MB of temporaries
+_MATCH_CHUNK = 1 << 20
+
+
+def _same_rows(tables: Tables, role: str, rows: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """Whether row `rows[i]` of table `role` equals real row `real[i]` on every column."""
+    same = np.ones(len(rows), dtype=np.bool_)
+    for column in tables:
+        mine, theirs = column.table(role)[rows], column.real[real]
+        equal = mine == theirs  # -0.0 == 0.0; category codes, -1 missing
+        if column.is_numeric:
+            equal |= np.isnan(mine) & np.isnan(theirs)
+        same &= equal
+    return same
+
+
+def exact_copies(
+    tables: Tables, hashes: Mapping[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """`exact_matches` of the synthetic and of the holdout rows, computed once for the
-    match rate and the copy excess (each pass factorises every column of two tables)."""
-    # independent, and pandas' factorising releases the GIL: side by side on two threads
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        synthetic, holdout = pool.map(partial(exact_matches, tables), ("synthetic", "holdout"))
-    return synthetic, holdout
+    match rate and the copy excess."""
+    return exact_matches(tables, "synthetic", hashes), exact_matches(tables, "holdout", hashes)
 
 
 def exact_copy_excess(synthetic: np.ndarray, holdout: np.ndarray) -> Measurement:
@@ -336,7 +353,7 @@ def closer_than_fresh(to_train: np.ndarray, fresh_to_train: np.ndarray, mode: st
 
 
 def exact_match_rate(tables: Tables, matched: np.ndarray | None = None) -> Measurement:
-    """Share of synthetic rows equal to some real-train row on every column, in O(n);
+    """Share of synthetic rows equal to some real-train row on every column;
     `matched`: `exact_matches(tables, "synthetic")`, if at hand."""
     if matched is None:
         matched = exact_matches(tables, "synthetic")

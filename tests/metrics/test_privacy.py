@@ -10,7 +10,7 @@ import pytest
 
 from synthgov.metrics import privacy
 from synthgov.metrics.distance import dcr, matrix, numeric_mask
-from synthgov.metrics.encoding import Tables
+from synthgov.metrics.encoding import ROLES, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.metrics.metric_ids import METRICS
 from tests.helpers.tables import card_for, make_tables
@@ -347,6 +347,58 @@ def test_exact_matches_keep_wide_rows_apart_when_the_key_is_refactorised() -> No
     columns["c"] = ("categorical", labels, labels[:10], labels)
     matched = privacy.exact_matches(make_tables(columns), "synthetic")
     assert matched.tolist() == [i % 2 == 1 for i in range(n)]
+
+
+def _copy_heavy_tables(seed: int) -> Tables:
+    """Few distinct values, so that rows repeat and copy each other: -0.0 and 0.0, NaN,
+    missing labels, duplicates within a table and rows only one table has."""
+    rng = np.random.default_rng(seed)
+
+    def numbers(n: int) -> list[object]:
+        return [[0.0, -0.0, 1.5, None][k] for k in rng.integers(0, 4, n)]
+
+    def labels(n: int) -> list[object]:
+        return [["a", "b", None][k] for k in rng.integers(0, 3, n)]
+
+    return make_tables(
+        {
+            "x": ("number", numbers(40), numbers(200), numbers(400)),
+            "y": ("number", numbers(40), numbers(200), numbers(400)),
+            "c": ("categorical", labels(40), labels(200), labels(400)),
+        }
+    )
+
+
+def _cell_by_cell(tables: Tables, role: str) -> list[bool]:
+    """The definition, row by row: a number by value (NaN equal to NaN), a label by code."""
+
+    def key(name: str, i: int) -> tuple[object, ...]:
+        cells: list[object] = []
+        for column in tables:
+            value = column.table(name)[i]
+            cells.append("nan" if column.is_numeric and np.isnan(value) else value + 0)
+        return tuple(cells)
+
+    train = {key("real", i) for i in range(tables.rows["real"])}
+    return [key(role, i) in train for i in range(tables.rows[role])]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_matches_by_row_hash_equal_a_cell_by_cell_comparison(seed: int) -> None:
+    tables = _copy_heavy_tables(seed)
+    for role in ("synthetic", "holdout"):
+        matched = privacy.exact_matches(tables, role)
+        assert matched.tolist() == _cell_by_cell(tables, role)
+        assert 0 < matched.sum() < len(matched)  # the tables copy some rows, not all
+
+
+def test_exact_matches_stay_exact_when_every_row_hash_collides() -> None:
+    """A row is compared cell by cell with every real row of its hash, so rows that share
+    a hash without being equal (a 64-bit collision, forced here) never match."""
+    tables = _copy_heavy_tables(7)
+    collided = {role: np.zeros(tables.rows[role], dtype=np.uint64) for role in ROLES}
+    for role in ("synthetic", "holdout"):
+        assert privacy.exact_matches(tables, role, collided).tolist() == _cell_by_cell(tables, role)
 
 
 def test_the_match_rate_and_the_copy_excess_share_one_pass_over_the_synthetic_rows() -> None:
