@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         BinCounts,
         Count,
         GroupSides,
+        Late,
         Nearest,
         Score,
         Search,
@@ -95,6 +96,10 @@ class Loaded:
     #: where fidelity's numeric x categorical pairs are counted (`measurement.BinCounts`):
     #: None in this process (from `tables`), else the engine's (each partition on a worker)
     bin_counts: BinCounts | None = None
+    #: where the late pass starts (`measurement.Late`): None in this process (the families
+    #: count on `tables`), else the engine's (one read of each real and synthetic partition
+    #: for `count`, `bin_counts` and `group_sides`)
+    late: Late | None = None
 
 
 class Engine(Protocol):

@@ -85,6 +85,7 @@ def evaluate(
         constraints,
         detection,
         fidelity,
+        late,
         privacy,
         rows,
         schema,
@@ -131,6 +132,9 @@ def evaluate(
     # the families before it (in this process, nothing happens until privacy runs)
     privacy.start(tables, context)
     attacks.start(tables, context, card)  # likewise the attacks' nearest-neighbour searches
+    # and the chart counts, fidelity's mixed pairs and the subgroups' sides: one read of
+    # each real and synthetic partition for all three (`late`)
+    late.start(tables, card, loaded.late)
     measurements = []
     with family("schema"):
         measurements += schema.measure(tables, context, card, defects)

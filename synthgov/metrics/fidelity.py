@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.metrics.tallies import Totals, of_tables
 from synthgov.models.card import ColumnType
+
+if TYPE_CHECKING:
+    from synthgov.metrics.binning import Binning
 
 #: values are rounded to sys.float_info.dig - 1 decimals before KS, as the peer does
 KS_DECIMALS = 14
@@ -443,9 +446,23 @@ def _binned_counts(tables: Tables, context: Context) -> tuple[Totals, Totals] | 
     bins both tables have, counted by the engine where the partitions live
     (`Context.bin_counts`, `binning`): the edges are fixed here, from the whole columns,
     and each partition bins and counts its rows by them; None in this process."""
+    if context.bin_counts is None:
+        return None
+    found = binning(tables)
+    if found is None:
+        return None
+    counted = context.bin_counts(found)
+    return counted["real"], counted["synthetic"]
+
+
+def binning(tables: Tables) -> Binning | None:
+    """The bins of the numeric x categorical pairs whose edges both tables have
+    (`binning.Binning`: each table's edges from its whole columns), as `_binned_counts`
+    asks the engine for them and the late pass plans them (`late`); None: no such pair
+    (no numeric or no categorical column)."""
     from synthgov.metrics.binning import Binning
 
-    if context.bin_counts is None or not tables.numeric or not tables.categorical:
+    if not tables.numeric or not tables.categorical:
         return None
     edges: dict[str, dict[str, np.ndarray]] = {"real": {}, "synthetic": {}}
     for column in tables.numeric:
@@ -460,8 +477,7 @@ def _binned_counts(tables: Tables, context: Context) -> tuple[Totals, Totals] | 
         for category in tables.categorical
     )
     factors = {c.name: pair_factor(c) for c in tables.numeric}
-    counted = context.bin_counts(Binning(edges, factors, pairs))
-    return counted["real"], counted["synthetic"]
+    return Binning(edges, factors, pairs)
 
 
 def _mean(values: list[float]) -> float:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.aggregates import ColumnPlan
     from synthgov.metrics.binning import Binning
     from synthgov.metrics.grouping import Grouping, Sides
+    from synthgov.metrics.late import Plan
     from synthgov.metrics.tallies import Totals
 
 T = TypeVar("T")
@@ -79,6 +80,12 @@ GroupSides = Callable[["Grouping"], tuple["Sides", "Sides"]]
 #: categorical pairs binned by `binning` (`binning.count` of the whole table): a
 #: distributed engine counts each partition where it lives and adds the counts up
 BinCounts = Callable[["Binning"], dict[str, "Totals"]]
+
+#: (plan) -> None: start the late pass (`late`): one read of each real and synthetic
+#: partition for the chart counts, the mixed pairs' bins and the subgroups' sides of
+#: `plan`; the engine's `Count`, `BinCounts` and `GroupSides` then answer a request for
+#: a planned part from it, and any other with a pass of their own
+Late = Callable[["Plan"], None]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
