@@ -42,7 +42,16 @@ if TYPE_CHECKING:
 
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Defects, Tables
-    from synthgov.metrics.measurement import Allocate, Count, GroupSides, Nearest, Score, Search
+    from synthgov.metrics.measurement import (
+        Allocate,
+        BinCounts,
+        Count,
+        GroupSides,
+        Late,
+        Nearest,
+        Score,
+        Search,
+    )
     from synthgov.metrics.tallies import Totals
     from synthgov.models import Card
 
@@ -84,6 +93,13 @@ class Loaded:
     #: where the subgroup family's order-free sides are made (`measurement.GroupSides`):
     #: None in this process (from `tables`), else the engine's (each partition on a worker)
     group_sides: GroupSides | None = None
+    #: where fidelity's numeric x categorical pairs are counted (`measurement.BinCounts`):
+    #: None in this process (from `tables`), else the engine's (each partition on a worker)
+    bin_counts: BinCounts | None = None
+    #: where the late pass starts (`measurement.Late`): None in this process (the families
+    #: count on `tables`), else the engine's (one read of each real and synthetic partition
+    #: for `count`, `bin_counts` and `group_sides`)
+    late: Late | None = None
 
 
 class Engine(Protocol):

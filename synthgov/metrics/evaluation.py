@@ -85,6 +85,7 @@ def evaluate(
         constraints,
         detection,
         fidelity,
+        late,
         privacy,
         rows,
         schema,
@@ -124,12 +125,16 @@ def evaluate(
         context.allocate = loaded.allocate
     context.nearest = loaded.nearest
     context.group_sides = loaded.group_sides
+    context.bin_counts = loaded.bin_counts
     if settings.sample is not None:
         context.n_attacks = min(context.n_attacks, settings.sample)
     # a distributed engine's workers run privacy's DCR searches while this process measures
     # the families before it (in this process, nothing happens until privacy runs)
     privacy.start(tables, context)
     attacks.start(tables, context, card)  # likewise the attacks' nearest-neighbour searches
+    # and the chart counts, fidelity's mixed pairs and the subgroups' sides: one read of
+    # each real and synthetic partition for all three (`late`)
+    late.start(tables, card, loaded.late)
     measurements = []
     with family("schema"):
         measurements += schema.measure(tables, context, card, defects)

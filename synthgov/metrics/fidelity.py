@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from synthgov.metrics.encoding import Encoded, Tables
 from synthgov.metrics.measurement import Context, Measurement
 from synthgov.metrics.tallies import Totals, of_tables
 from synthgov.models.card import ColumnType
+
+if TYPE_CHECKING:
+    from synthgov.metrics.binning import Binning
 
 #: values are rounded to sys.float_info.dig - 1 decimals before KS, as the peer does
 KS_DECIMALS = 14
@@ -106,7 +109,7 @@ def measure(
         diff = _missing_rate_diff(real, synthetic, column.name)
         if not np.isnan(diff):
             out.append(Measurement("fidelity.missing_rate_diff", diff, column=column.name, n=rows))
-    out += _pairs(tables, real, synthetic)
+    out += _pairs(tables, real, synthetic, context)
     for column in tables.numeric:
         value, n = boundary_adherence(column.real, column.synthetic)
         if not np.isnan(value):
@@ -350,10 +353,18 @@ def contingency_similarity(
     return max(0.0, 1.0 - 0.5 * float(np.abs(gap).sum()))  # round-off: see tv_complement
 
 
-def _pairs(tables: Tables, real_counts: Totals, synthetic_counts: Totals) -> list[Measurement]:
-    """Correlation and contingency per pair, then their mean with the mixed pairs binned."""
+def _pairs(
+    tables: Tables, real_counts: Totals, synthetic_counts: Totals, context: Context
+) -> list[Measurement]:
+    """Correlation and contingency per pair, then their mean with the mixed pairs binned
+    (here, or by the engine where the partitions live: `_binned_counts`)."""
     columns = tables.columns
-    bins = {c.name: (_binned(c, "real"), _binned(c, "synthetic")) for c in tables.numeric}
+    counted = _binned_counts(tables, context)
+    bins = (
+        {c.name: (_binned(c, "real"), _binned(c, "synthetic")) for c in tables.numeric}
+        if counted is None
+        else {}
+    )
     rows = tables.rows["synthetic"]
     correlations: list[Measurement] = []
     contingencies: list[Measurement] = []
@@ -370,9 +381,12 @@ def _pairs(tables: Tables, real_counts: Totals, synthetic_counts: Totals) -> lis
                 )
         elif a.is_numeric or b.is_numeric:
             number, category = (a, b) if a.is_numeric else (b, a)
-            real, synthetic = bins[number.name]
+            real, synthetic = bins.get(number.name, (None, None))
             score = float("nan")
-            if real is not None and synthetic is not None:
+            if counted is not None and (number.name, category.name) in counted[0].pairs:
+                levels = (PAIR_BINS + 2, len(category.categories))
+                score = _contingency_counts(*counted, (number.name, category.name), levels)
+            elif real is not None and synthetic is not None:
                 levels = (PAIR_BINS + 2, len(category.categories))  # bins 0 .. PAIR_BINS + 1
                 pair = ((real, category.real), (synthetic, category.synthetic))
                 score = contingency_similarity(*pair, levels)
@@ -404,19 +418,74 @@ def _binned(column: Encoded, role: str) -> np.ndarray | None:
     which the report's numpy accepts. None where the edges are not monotonic, as the
     report then fails the pair.
     """
-    values = column.table(role) * _NANOSECONDS.get(column.type, 1.0)
+    values = column.table(role) * pair_factor(column)
+    edges = pair_edges(values)
+    if edges is None:
+        return None
+    # a missing value sorts past the last edge; 0 .. PAIR_BINS + 1 in one byte a row, as
+    # every numeric column's codes of both tables are kept for the pairs (eight bytes a
+    # row would be 1.1 GB at 10M rows and 7 numeric columns)
+    return np.digitize(values, edges).astype(np.int8)
+
+
+def pair_factor(column: Encoded) -> float:
+    """What a numeric column's values are multiplied by before they are binned (the peer's
+    int64 nanoseconds for dates)."""
+    return _NANOSECONDS.get(column.type, 1.0)
+
+
+def pair_edges(values: np.ndarray) -> np.ndarray | None:
+    """The report's 10 equal-width bins of one table's (scaled) values, as `_binned` cuts
+    them; None where `np.digitize` refuses them (not monotonic), whatever the values."""
     present = values[~np.isnan(values)]
     low, high = (float(present.min()), float(present.max())) if present.size else (0.0, 1.0)
     if low == high:
         low, high = low - 0.5, high + 0.5
     edges = np.linspace(low, high, PAIR_BINS + 1)
     try:
-        codes = np.digitize(values, edges)  # a missing value sorts past the last edge
+        np.digitize(values[:0], edges)  # checks the edges alone
     except ValueError:
         return None
-    # 0 .. PAIR_BINS + 1: one byte a row, as every numeric column's codes of both tables
-    # are kept for the pairs (eight bytes a row, 1.1 GB at 10M rows and 7 numeric columns)
-    return codes.astype(np.int8)
+    return edges
+
+
+def _binned_counts(tables: Tables, context: Context) -> tuple[Totals, Totals] | None:
+    """The real and synthetic tables' counts of each numeric × categorical pair whose
+    bins both tables have, counted by the engine where the partitions live
+    (`Context.bin_counts`, `binning`): the edges are fixed here, from the whole columns,
+    and each partition bins and counts its rows by them; None in this process."""
+    if context.bin_counts is None:
+        return None
+    found = binning(tables)
+    if found is None:
+        return None
+    counted = context.bin_counts(found)
+    return counted["real"], counted["synthetic"]
+
+
+def binning(tables: Tables) -> Binning | None:
+    """The bins of the numeric x categorical pairs whose edges both tables have
+    (`binning.Binning`: each table's edges from its whole columns), as `_binned_counts`
+    asks the engine for them and the late pass plans them (`late`); None: no such pair
+    (no numeric or no categorical column)."""
+    from synthgov.metrics.binning import Binning
+
+    if not tables.numeric or not tables.categorical:
+        return None
+    edges: dict[str, dict[str, np.ndarray]] = {"real": {}, "synthetic": {}}
+    for column in tables.numeric:
+        real = pair_edges(column.real * pair_factor(column))
+        synthetic = pair_edges(column.synthetic * pair_factor(column))
+        if real is not None and synthetic is not None:
+            edges["real"][column.name], edges["synthetic"][column.name] = real, synthetic
+    pairs = tuple(
+        (number.name, category.name)
+        for number in tables.numeric
+        if number.name in edges["real"]
+        for category in tables.categorical
+    )
+    factors = {c.name: pair_factor(c) for c in tables.numeric}
+    return Binning(edges, factors, pairs)
 
 
 def _mean(values: list[float]) -> float:

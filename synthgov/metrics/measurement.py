@@ -16,7 +16,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.binning import Binning
     from synthgov.metrics.grouping import Grouping, Sides
+    from synthgov.metrics.late import Plan
+    from synthgov.metrics.tallies import Totals
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -72,6 +75,17 @@ Count = Callable[[list["ColumnPlan"]], dict[tuple[str, ...], np.ndarray]]
 #: each group's order-free sides (`grouping.sides` of the whole tables): a distributed
 #: engine makes them partition by partition and merges them (`grouping.merge`)
 GroupSides = Callable[["Grouping"], tuple["Sides", "Sides"]]
+
+#: (binning) -> role ("real", "synthetic") -> the counts of fidelity's numeric x
+#: categorical pairs binned by `binning` (`binning.count` of the whole table): a
+#: distributed engine counts each partition where it lives and adds the counts up
+BinCounts = Callable[["Binning"], dict[str, "Totals"]]
+
+#: (plan) -> None: start the late pass (`late`): one read of each real and synthetic
+#: partition for the chart counts, the mixed pairs' bins and the subgroups' sides of
+#: `plan`; the engine's `Count`, `BinCounts` and `GroupSides` then answer a request for
+#: a planned part from it, and any other with a pass of their own
+Late = Callable[["Plan"], None]
 
 
 def in_memory(shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
@@ -161,6 +175,9 @@ class Context:
     #: where the subgroup family's order-free sides are made (`GroupSides`): None in this
     #: process, from the tables' rows; a distributed engine makes them on its workers
     group_sides: GroupSides | None = None
+    #: where fidelity's numeric x categorical pairs are binned and counted (`BinCounts`):
+    #: None in this process, from the tables' rows; a distributed engine counts on its workers
+    bin_counts: BinCounts | None = None
     #: results shared between families (the fitted utility models, used by subgroups too)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 

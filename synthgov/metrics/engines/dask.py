@@ -30,10 +30,14 @@ first read's digest): the DCR searches (`search`), utility's holdout scores (`sc
 the client fits the models, the workers score their partitions, `scoring.place` puts
 each score at its row's canonical place), the attacks' nearest synthetic rows
 (`nearest`: the workers find each target's least distance and the rows at it, the
-client settles ties, `neighbours`), the report's chart counts (`count`: under the
-client's plans, added up) and the subgroups' order-free sides (`group_sides`: counts
-added up, sorted runs merged), each partition's labels coded into the whole tables'
-categories (`coded.tables`).
+client settles ties, `neighbours`), and the late pass (`late`, started right after
+`load` as the searches are): one read of each real and synthetic partition, its labels
+coded once into the whole tables' categories (`coded.tables`), for the report's chart
+counts (under the client's plans, added up), fidelity's numeric x categorical pairs
+(binned by the client's edges, counted, added up) and every subgroup column's
+order-free sides (counts added up, sorted runs merged), which `count`, `bin_counts` and
+`group_sides` hand out; asked for a plan the late pass did not make, each of them runs
+a pass of its own.
 
 A dataset's `sha256` in the report is that of its sorted partition names and digests
 (a single file keeps its own bytes' digest); its fingerprint is the content's, so it
@@ -54,6 +58,7 @@ import logging
 import os
 import re
 import resource
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,15 +71,18 @@ if TYPE_CHECKING:
     from distributed import Client, LocalCluster
 
     from synthgov.metrics.aggregates import ColumnPlan
+    from synthgov.metrics.binning import Binning
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Tables
     from synthgov.metrics.engine import Loaded
     from synthgov.metrics.engines.spill import Spill
     from synthgov.metrics.grouping import Grouping, Sides
+    from synthgov.metrics.late import Found as LateFound
+    from synthgov.metrics.late import Plan
     from synthgov.metrics.measurement import Pending
     from synthgov.metrics.neighbours import Found, Targets
     from synthgov.metrics.partitions import Layout, Part
-    from synthgov.metrics.tallies import Counts
+    from synthgov.metrics.tallies import Counts, Totals
     from synthgov.models import Card
 
 #: what a worker sends back of a partition: its encoded columns, sha256, counts and the
@@ -93,6 +101,9 @@ PARQUET = (".parquet", ".pq")
 PARQUET_EXPANSION = 8
 TABLES = (".csv", *PARQUET)
 OPTION = "--dask"
+#: the late pass's priority (`Dask.late`): before the DCR searches (0) when fidelity, the
+#: first family, waits for it; else after the attacks' searches (-1), for the last family
+LATE_FIRST, LATE_LAST = 1, -2
 
 
 def check_scheduler(scheduler: str) -> None:
@@ -140,6 +151,12 @@ class Dask:
         self._tables: Tables | None = None
         #: numeric column -> the synthetic column's least and greatest value (`nearest`)
         self._extremes: dict[str, tuple[float, float]] = {}
+        #: the late pass `late` started, which `count`, `bin_counts` and `group_sides`
+        #: answer from when it made the plan asked for
+        self._late: _Late | None = None
+        #: worker function -> how many partition tasks were submitted to it since this
+        #: engine was made (how many times the partitions were read, by what)
+        self.submitted: Counter[str] = Counter()
 
     @property
     def client(self) -> Client:
@@ -239,7 +256,7 @@ class Dask:
         }
         self._card, self._layout = card, layout(tables)
         self._hashes = hashes
-        self._tables, self._extremes = tables, {}
+        self._tables, self._extremes, self._late = tables, {}, None
         return Loaded(
             tables,
             hashes,
@@ -257,6 +274,8 @@ class Dask:
             nearest=self.nearest,
             count=self.count,
             group_sides=self.group_sides,
+            bin_counts=self.bin_counts,
+            late=self.late,
         )
 
     def search(
@@ -291,6 +310,7 @@ class Dask:
                 scale=scale,
                 pure=False,
             )
+            self.submitted["_partition_dcr"] += len(futures)
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return _Minima(self.scheduler, futures, shared, sizes)
@@ -329,6 +349,7 @@ class Dask:
                 card=self._card,
                 pure=False,
             )
+            self.submitted["_partition_scores"] += len(futures)
             shown = dict(zip((f.key for f in futures), dataset.shown, strict=True))
             for future in as_completed(futures):
                 found = _unwrap(future.result())
@@ -380,6 +401,7 @@ class Dask:
                 # scores are needed first): the attacks measure after privacy
                 priority=-1,
             )
+            self.submitted["_partition_nearest"] += len(futures)
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         return _Nearest(
@@ -398,6 +420,10 @@ class Dask:
 
         if self._card is None:  # pragma: no cover - `load` sets it before any count
             raise ValueError("count before load")
+        if self._late is not None and self._late.plan.charts_are(plans):
+            counted = self._late.counts()
+            if counted is not None:
+                return counted
         total: dict[tuple[str, ...], np.ndarray] = {}
         try:
             # the plans, once on the cluster (in a box: `scatter` spreads a bare list)
@@ -415,6 +441,7 @@ class Dask:
                     role=role,
                     pure=False,
                 )
+            self.submitted["_partition_counts"] += len(futures)
             for future in as_completed(futures):
                 found = _unwrap(future.result())
                 future.release()
@@ -439,6 +466,11 @@ class Dask:
 
         if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
             raise ValueError("group_sides before load")
+        at = None if self._late is None else self._late.plan.sides_of(grouping)
+        if self._late is not None and at is not None:
+            made = self._late.sides(at, grouping.size)
+            if made is not None:
+                return made
         roles = ("real", "synthetic")
         numeric = {name: categories is None for name, categories in self._layout}
         found: dict[str, list[Sides]] = {role: [] for role in roles}
@@ -459,6 +491,7 @@ class Dask:
                 ):
                     futures.append(future)
                     role_of[future.key] = role
+            self.submitted["_partition_groups"] += len(futures)
             for future in as_completed(futures):
                 part = _unwrap(future.result())
                 future.release()
@@ -476,6 +509,93 @@ class Dask:
             merge(found[role], grouping.size, numeric, self.spill.allocate) for role in roles
         )
         return real, synthetic
+
+    def bin_counts(self, binning: Binning) -> dict[str, Totals]:
+        """The real and synthetic tables' counts of fidelity's numeric × categorical pairs
+        under the client's bin edges (`measurement.BinCounts`): every partition of both is
+        read again and counted on a worker (`binning.count` on `coded.tables`), and the
+        integer counts are added up here (`binning.add`), exactly, in any order."""
+        from distributed import as_completed
+
+        from synthgov.metrics import binning as binned
+
+        if self._card is None:  # pragma: no cover - `load` sets it before any count
+            raise ValueError("bin_counts before load")
+        if self._late is not None and self._late.plan.bins_are(binning):
+            counted = self._late.bins()
+            if counted is not None:
+                return counted
+        roles = ("real", "synthetic")
+        found: dict[str, list[Counts]] = {role: [] for role in roles}
+        try:
+            shared = _shared(self.client, _Binned(binning, self._layout))
+            futures, role_of = [], {}
+            for role in roles:
+                dataset, digests = self._read[role]
+                for future in self.client.map(
+                    _partition_bins,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    binned=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                ):
+                    futures.append(future)
+                    role_of[future.key] = role
+            self.submitted["_partition_bins"] += len(futures)
+            for future in as_completed(futures):
+                part = _unwrap(future.result())
+                future.release()
+                if part is not None:  # None: an empty partition
+                    found[role_of[future.key]].append(part)
+            shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        categories = {name: labels for name, labels in self._layout if labels is not None}
+        return {role: binned.add(found[role], categories) for role in roles}
+
+    def late(self, plan: Plan) -> None:
+        """Start the late pass (`measurement.Late`, `late`): one map over every real and
+        synthetic partition, each read again once (`_read_again`), coded once into the
+        whole tables' categories (`coded.tables`) and measured for every part of `plan`
+        (`late.measure`); not waited for. `count`, `bin_counts` and `group_sides` collect
+        it (`_Late`) when asked for what it planned.
+
+        Its priority follows its first reader: with fidelity's mixed pairs in it, fidelity
+        (the first family after `load`) waits for it, so it runs before the DCR searches
+        and the attacks' (needed later, at privacy); without them the subgroups are its
+        first reader, the last family, and it runs after every other pass."""
+        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+            raise ValueError("late before load")
+        roles = ("real", "synthetic")
+        try:
+            shared = _shared(self.client, _Swept(plan, self._layout))  # once on the cluster
+            futures, role_of = [], {}
+            for role in roles:
+                dataset, digests = self._read[role]
+                for future in self.client.map(
+                    _partition_late,
+                    dataset.urls,
+                    dataset.shown,
+                    digests,
+                    swept=shared,
+                    card=self._card,
+                    role=role,
+                    pure=False,
+                    priority=LATE_FIRST if plan.bins is not None else LATE_LAST,
+                ):
+                    futures.append(future)
+                    role_of[future.key] = role
+            self.submitted["_partition_late"] += len(futures)
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        numeric = {name: categories is None for name, categories in self._layout}
+        categories = {name: labels for name, labels in self._layout if labels is not None}
+        self._late = _Late(
+            self.scheduler, futures, role_of, shared, plan, self.spill, numeric, categories
+        )
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -626,6 +746,108 @@ class _Nearest:
             self._found = reduced.answers(tables, canonical, spill.allocate)
             self.settled = reduced.settled
         return self._found
+
+
+class _Late:
+    """A `Dask.late` pass under way: the first request for one of its parts gathers every
+    partition's answers as they come (`_gather`: the futures and the shared plan released,
+    a numeric side's sorted run kept on the spill's disk as `group_sides` keeps it), and
+    each part is handed out once (`counts`, `bins`, `sides`) and then dropped; None: that
+    part was taken already (the caller runs its own pass)."""
+
+    def __init__(
+        self,
+        scheduler: str,
+        futures: list[Any],
+        role_of: Mapping[Any, str],
+        shared: Any,
+        plan: Plan,
+        spill: Spill,
+        numeric: dict[str, bool],
+        categories: dict[str, tuple[str, ...]],
+    ) -> None:
+        self.scheduler, self.plan = scheduler, plan
+        self._futures: list[Any] | None = futures
+        self._role_of, self._shared, self._spill = role_of, shared, spill
+        self._numeric, self._categories = numeric, categories
+        self._counts: dict[tuple[str, ...], np.ndarray] | None = None
+        self._bins: dict[str, list[Counts]] | None = None
+        self._sides: list[dict[str, list[Sides]] | None] = []
+
+    def counts(self) -> dict[tuple[str, ...], np.ndarray] | None:
+        """The real and synthetic tables' chart counts under the plan's `charts`."""
+        self._gather()
+        counted, self._counts = self._counts, None
+        return counted
+
+    def bins(self) -> dict[str, Totals] | None:
+        """role -> the counts of the plan's mixed pairs (`binning.add`)."""
+        from synthgov.metrics import binning
+
+        self._gather()
+        found, self._bins = self._bins, None
+        if found is None:
+            return None
+        return {role: binning.add(parts, self._categories) for role, parts in found.items()}
+
+    def sides(self, at: int, size: int) -> tuple[Sides, Sides] | None:
+        """The real and synthetic sides of the plan's grouping `at` (of `size` groups),
+        merged (`grouping.merge`)."""
+        from synthgov.metrics.grouping import merge
+
+        self._gather()
+        found, self._sides[at] = self._sides[at], None
+        if found is None:
+            return None
+        real, synthetic = (
+            merge(found[role], size, self._numeric, self._spill.allocate)
+            for role in ("real", "synthetic")
+        )
+        return real, synthetic
+
+    def _gather(self) -> None:
+        """Every partition's answers, waited for once.
+
+        Raises:
+            SynthgovError: the cluster failed (the one line of `_failure`).
+            InputError: a partition changed since `load` read it, or cannot be read.
+        """
+        import numpy as np
+        from distributed import as_completed
+
+        from synthgov.metrics.aggregates import add
+
+        if self._futures is None:
+            return
+        roles = ("real", "synthetic")
+        counts: dict[tuple[str, ...], np.ndarray] = {}
+        bins: dict[str, list[Counts]] = {role: [] for role in roles}
+        sides: list[dict[str, list[Sides]]] = [
+            {role: [] for role in roles} for _ in self.plan.groupings
+        ]
+        try:
+            for future in as_completed(self._futures):
+                part: LateFound | None = _unwrap(future.result())
+                future.release()
+                if part is None:  # an empty partition
+                    continue
+                role = self._role_of[future.key]
+                counts = add(counts, part.counts)
+                if part.bins is not None:
+                    bins[role].append(part.bins)
+                for at, side in enumerate(part.sides):
+                    for key, values in side.sides.items():  # out of this process's memory
+                        if self._numeric[key[1]]:
+                            side.sides[key] = kept = self._spill.allocate(values.shape, np.float64)
+                            kept[...] = values
+                    sides[at][role].append(side)
+            self._shared.release()
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
+        self._futures = None
+        self._counts = counts
+        self._bins = bins if self.plan.bins is not None else None
+        self._sides = list(sides)
 
 
 @dataclass(frozen=True)
@@ -920,6 +1142,53 @@ def _partition_groups(
     return sides(grouped.grouping, coded.tables(card, part, grouped.columns, role), role)
 
 
+@dataclass(frozen=True)
+class _Binned:
+    """What `Dask.bin_counts` stores once on the cluster for its partition tasks: the
+    client's bin edges and pairs, and the tables' columns (with their categories, in order)."""
+
+    binning: Binning
+    columns: Layout
+
+
+def _partition_bins(
+    url: str, shown: str, digest: str, binned: _Binned, card: Card, role: str
+) -> Counts | _Failed | None:
+    """On a worker: the partition's counts of the binned pairs, as table `role`
+    (`binning.count`; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.binning import count
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return count(binned.binning, coded.tables(card, part, binned.columns, role), role)
+
+
+@dataclass(frozen=True)
+class _Swept:
+    """What `Dask.late` stores once on the cluster for its partition tasks: the client's
+    late plan and the tables' columns (with their categories, in order)."""
+
+    plan: Plan
+    columns: Layout
+
+
+def _partition_late(
+    url: str, shown: str, digest: str, swept: _Swept, card: Card, role: str
+) -> LateFound | _Failed | None:
+    """On a worker: the partition's answers to the late plan, as table `role`
+    (`late.measure` on `coded.tables`: read and coded once for the chart counts, the
+    mixed pairs' bins and every subgroup column's sides; None: no rows)."""
+    from synthgov.metrics import coded
+    from synthgov.metrics.late import measure
+
+    part = _read_again(url, shown, digest, card)
+    if isinstance(part, _Failed) or not part.rows:
+        return part if isinstance(part, _Failed) else None
+    return measure(swept.plan, coded.tables(card, part, swept.columns, role), role)
+
+
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
     """On a worker: a partition `load` read, read and encoded again for a later pass, if
     its bytes are still those of the first read (`digest`): every pass then sees the
@@ -990,6 +1259,8 @@ _TASKS = {
     "_partition_nearest": "searching a synthetic partition for the attacks' nearest rows",
     "_partition_counts": "counting a partition's chart cells",
     "_partition_groups": "splitting a partition into subgroups",
+    "_partition_bins": "counting a partition's binned pairs",
+    "_partition_late": "counting a partition's chart cells, binned pairs and subgroups",
 }
 
 
