@@ -59,7 +59,7 @@ import os
 import re
 import resource
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -414,8 +414,6 @@ class Dask:
         worker (`aggregates.count_cells` on `coded.tables`: its labels coded into the
         whole tables' categories), and the integer counts are added up here as they come,
         the whole tables' counts exactly, in any order."""
-        from distributed import as_completed
-
         from synthgov.metrics.aggregates import SIDES, add
 
         if self._card is None:  # pragma: no cover - `load` sets it before any count
@@ -428,25 +426,9 @@ class Dask:
         try:
             # the plans, once on the cluster (in a box: `scatter` spreads a bare list)
             shared = _shared(self.client, _Charting(tuple(plans), self._layout))
-            futures = []
-            for role in SIDES:
-                dataset, digests = self._read[role]
-                futures += self.client.map(
-                    _partition_counts,
-                    dataset.urls,
-                    dataset.shown,
-                    digests,
-                    charting=shared,
-                    card=self._card,
-                    role=role,
-                    pure=False,
-                )
-            self.submitted["_partition_counts"] += len(futures)
-            for future in as_completed(futures):
-                found = _unwrap(future.result())
-                future.release()
-                if found is not None:  # an empty partition
-                    total = add(total, found)
+            futures, role_of = self._each_partition(_partition_counts, SIDES, charting=shared)
+            for _, found in _collected(futures, role_of):
+                total = add(total, found)
             shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
@@ -460,7 +442,6 @@ class Dask:
         (`grouping.merge`): the integer counts add up exactly, the merged runs are the
         whole group's sorted values."""
         import numpy as np
-        from distributed import as_completed
 
         from synthgov.metrics.grouping import merge
 
@@ -476,32 +457,13 @@ class Dask:
         found: dict[str, list[Sides]] = {role: [] for role in roles}
         try:
             shared = _shared(self.client, _Grouped(grouping, self._layout))
-            futures, role_of = [], {}
-            for role in roles:
-                dataset, digests = self._read[role]
-                for future in self.client.map(
-                    _partition_groups,
-                    dataset.urls,
-                    dataset.shown,
-                    digests,
-                    grouped=shared,
-                    card=self._card,
-                    role=role,
-                    pure=False,
-                ):
-                    futures.append(future)
-                    role_of[future.key] = role
-            self.submitted["_partition_groups"] += len(futures)
-            for future in as_completed(futures):
-                part = _unwrap(future.result())
-                future.release()
-                if part is None:  # an empty partition
-                    continue
+            futures, role_of = self._each_partition(_partition_groups, roles, grouped=shared)
+            for role, part in _collected(futures, role_of):
                 for key, side in part.sides.items():  # out of this process's memory
                     if numeric[key[1]]:
                         part.sides[key] = kept = self.spill.allocate(side.shape, np.float64)
                         kept[...] = side
-                found[role_of[future.key]].append(part)
+                found[role].append(part)
             shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
@@ -515,8 +477,6 @@ class Dask:
         under the client's bin edges (`measurement.BinCounts`): every partition of both is
         read again and counted on a worker (`binning.count` on `coded.tables`), and the
         integer counts are added up here (`binning.add`), exactly, in any order."""
-        from distributed import as_completed
-
         from synthgov.metrics import binning as binned
 
         if self._card is None:  # pragma: no cover - `load` sets it before any count
@@ -529,27 +489,9 @@ class Dask:
         found: dict[str, list[Counts]] = {role: [] for role in roles}
         try:
             shared = _shared(self.client, _Binned(binning, self._layout))
-            futures, role_of = [], {}
-            for role in roles:
-                dataset, digests = self._read[role]
-                for future in self.client.map(
-                    _partition_bins,
-                    dataset.urls,
-                    dataset.shown,
-                    digests,
-                    binned=shared,
-                    card=self._card,
-                    role=role,
-                    pure=False,
-                ):
-                    futures.append(future)
-                    role_of[future.key] = role
-            self.submitted["_partition_bins"] += len(futures)
-            for future in as_completed(futures):
-                part = _unwrap(future.result())
-                future.release()
-                if part is not None:  # None: an empty partition
-                    found[role_of[future.key]].append(part)
+            futures, role_of = self._each_partition(_partition_bins, roles, binned=shared)
+            for role, part in _collected(futures, role_of):
+                found[role].append(part)
             shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
@@ -572,23 +514,12 @@ class Dask:
         roles = ("real", "synthetic")
         try:
             shared = _shared(self.client, _Swept(plan, self._layout))  # once on the cluster
-            futures, role_of = [], {}
-            for role in roles:
-                dataset, digests = self._read[role]
-                for future in self.client.map(
-                    _partition_late,
-                    dataset.urls,
-                    dataset.shown,
-                    digests,
-                    swept=shared,
-                    card=self._card,
-                    role=role,
-                    pure=False,
-                    priority=LATE_FIRST if plan.bins is not None else LATE_LAST,
-                ):
-                    futures.append(future)
-                    role_of[future.key] = role
-            self.submitted["_partition_late"] += len(futures)
+            futures, role_of = self._each_partition(
+                _partition_late,
+                roles,
+                swept=shared,
+                priority=LATE_FIRST if plan.bins is not None else LATE_LAST,
+            )
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         numeric = {name: categories is None for name, categories in self._layout}
@@ -596,6 +527,30 @@ class Dask:
         self._late = _Late(
             self.scheduler, futures, role_of, shared, plan, self.spill, numeric, categories
         )
+
+    def _each_partition(
+        self, function: Any, roles: Sequence[str], **options: Any
+    ) -> tuple[list[Any], dict[Any, str]]:
+        """`function` submitted for every partition of the tables `roles`, read again
+        (its url, name and first digest, the card and the role, and `options`); the
+        futures and the role of each, by its key."""
+        futures, role_of = [], {}
+        for role in roles:
+            dataset, digests = self._read[role]
+            for future in self.client.map(
+                function,
+                dataset.urls,
+                dataset.shown,
+                digests,
+                card=self._card,
+                role=role,
+                pure=False,
+                **options,
+            ):
+                futures.append(future)
+                role_of[future.key] = role
+        self.submitted[function.__name__] += len(futures)
+        return futures, role_of
 
     def _same_schema(self, dataset: Dataset, columns: int) -> tuple[int, int]:
         """Raise unless every partition of `dataset` has the first one's columns and types;
@@ -813,7 +768,6 @@ class _Late:
             InputError: a partition changed since `load` read it, or cannot be read.
         """
         import numpy as np
-        from distributed import as_completed
 
         from synthgov.metrics.aggregates import add
 
@@ -826,12 +780,8 @@ class _Late:
             {role: [] for role in roles} for _ in self.plan.groupings
         ]
         try:
-            for future in as_completed(self._futures):
-                part: LateFound | None = _unwrap(future.result())
-                future.release()
-                if part is None:  # an empty partition
-                    continue
-                role = self._role_of[future.key]
+            part: LateFound
+            for role, part in _collected(self._futures, self._role_of):
                 counts = add(counts, part.counts)
                 if part.bins is not None:
                     bins[role].append(part.bins)
@@ -935,6 +885,19 @@ def _unwrap(result: Any) -> Any:
     if isinstance(result, _Failed):
         raise InputError(result.problems)
     return result
+
+
+def _collected(futures: Sequence[Any], role_of: Mapping[Any, str]) -> Iterator[tuple[str, Any]]:
+    """Each partition's answer as it comes, with its table's role, its future released
+    (a worker's `_Failed` raised as one line, `_unwrap`); an empty partition's None
+    skipped."""
+    from distributed import as_completed
+
+    for future in as_completed(futures):
+        part = _unwrap(future.result())
+        future.release()
+        if part is not None:
+            yield role_of[future.key], part
 
 
 def _single_size(url: str) -> tuple[int, int]:
