@@ -233,32 +233,49 @@ def exact_matches(
     its value (-0.0 is 0.0, every NaN alike), a category by its code.
 
     Equal rows have equal row hashes (`rows.row_hashes` hashes the same values), so each
-    row is compared, cell by cell, only with the real rows of its hash: no hash collision
-    can make two different rows equal, and no table-sized key is built (the factorised
-    keys this replaced held about 100 bytes per row of two tables at once). `hashes`: the
-    engine's row hashes of these tables by role (`Loaded.hashes`); computed when absent.
+    row is compared, cell by cell, with the first real row of its hash: no table-sized
+    key is built (the factorised keys this replaced held about 100 bytes per row of two
+    tables at once). A row that differs from it while sharing its hash (a collision,
+    which a table can be crafted to make: the hash is invertible) is settled by exact
+    keys over those rows and every real row of their hashes (`_keyed_matches`), so no
+    collision makes two rows equal and crafted ones cost linear time, not a comparison
+    per pair. `hashes`: the engine's row hashes of these tables by role (`Loaded.hashes`,
+    over the same columns); computed when absent.
+
+    Raises:
+        ValueError: `hashes` that do not have one hash per row of each table.
     """
     if hashes is None:
         hashes = {name: row_hashes(tables, name) for name in {"real", role}}
     real, asked = hashes["real"], hashes[role]
+    if len(real) != tables.rows["real"] or len(asked) != tables.rows[role]:
+        raise ValueError("exact matches need one row hash per row of each table")
     order = None  # the canonical hashes are sorted already
     if len(real) > 1 and not np.all(real[1:] >= real[:-1]):
         order = np.argsort(real, kind="stable")
         real = real[order]
     matched = np.zeros(len(asked), dtype=np.bool_)
+    collided: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for begin in range(0, len(asked), _MATCH_CHUNK):  # bounded temporaries
         piece = asked[begin : begin + _MATCH_CHUNK]
         first = np.searchsorted(real, piece, side="left")
         stop = np.searchsorted(real, piece, side="right")
         pending = np.flatnonzero(first < stop)
-        # almost always one round: a row's first real row of its hash is its copy;
-        # further rounds only for rows whose hash another row shares (a collision)
-        while len(pending):
-            at = first[pending]
-            same = _same_rows(tables, role, pending + begin, at if order is None else order[at])
-            matched[pending[same] + begin] = True
-            first[pending] += 1
-            pending = pending[~same & (first[pending] < stop[pending])]
+        at = first[pending]
+        same = _same_rows(tables, role, pending + begin, at if order is None else order[at])
+        matched[pending[same] + begin] = True
+        rest = pending[~same]
+        if len(rest):
+            collided.append((rest + begin, first[rest], stop[rest]))
+    if collided:
+        rows, starts, stops = (np.concatenate(parts) for parts in zip(*collided, strict=True))
+        starts, at = np.unique(starts, return_index=True)  # each hash's real rows once
+        sizes = stops[at] - starts
+        group = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+        others = group + np.arange(int(sizes.sum()))  # positions in the sorted hashes
+        matched[rows] = _keyed_matches(
+            tables, role, rows, others if order is None else order[others]
+        )
     return matched
 
 
@@ -276,6 +293,36 @@ def _same_rows(tables: Tables, role: str, rows: np.ndarray, real: np.ndarray) ->
             equal |= np.isnan(mine) & np.isnan(theirs)
         same &= equal
     return same
+
+
+def _keyed_matches(tables: Tables, role: str, rows: np.ndarray, real: np.ndarray) -> np.ndarray:
+    """Whether each of `rows` of table `role` equals one of the `real` rows, by exact keys:
+    each column's values factorised (a float by its bits, -0.0 as 0.0, every NaN alike; a
+    category by its code) as the digits of a mixed-radix key, itself factorised before a
+    digit would overflow it. Linear in the rows, however many share a hash."""
+    import pandas as pd
+
+    key = np.zeros(len(real) + len(rows), dtype=np.int64)
+    bound = 1  # every key is below it
+    for column in tables:
+        values = np.concatenate([column.real[real], column.table(role)[rows]])
+        if column.is_numeric:
+            values = np.where(np.isnan(values), np.nan, values + 0.0).view(np.int64)
+            codes, uniques = pd.factorize(values)
+            radix = len(uniques)
+        else:  # category codes are small already: -1 (missing) and up
+            codes = values.astype(np.int64) + 1
+            radix = int(codes.max(initial=0)) + 1
+        if bound * radix >= 2**62:
+            key, uniques = pd.factorize(key)
+            bound = len(uniques)
+        key = key * radix + codes
+        bound *= radix
+    key, _ = pd.factorize(key)
+    seen = np.zeros(int(key.max(initial=-1)) + 1, dtype=np.bool_)
+    seen[key[: len(real)]] = True
+    found: np.ndarray = seen[key[len(real) :]]
+    return found
 
 
 def exact_copies(

@@ -401,6 +401,27 @@ def test_exact_matches_stay_exact_when_every_row_hash_collides() -> None:
         assert privacy.exact_matches(tables, role, collided).tolist() == _cell_by_cell(tables, role)
 
 
+def test_rows_crafted_to_share_a_repeated_real_rows_hash_are_settled_by_keys_not_pairs() -> None:
+    """The row hash can be inverted, so a synthetic table can hold many rows with the hash
+    of a real row that the real table repeats. Comparing each with every real row of its
+    hash would cost their product (20,000 x 20,000 here); they are settled by exact keys
+    over those rows instead, and still only true copies match."""
+    n = 20_000
+    real = [7.0] * n  # one real row, n times
+    synthetic = [float(i) for i in range(n)]  # n different rows, one of them a copy
+    tables = make_tables({"x": ("number", real, [1.0], synthetic)})
+    collided = {role: np.zeros(tables.rows[role], dtype=np.uint64) for role in ROLES}
+    matched = privacy.exact_matches(tables, "synthetic", collided)
+    assert np.flatnonzero(matched).tolist() == [7]
+
+
+def test_row_hashes_of_other_tables_are_refused() -> None:
+    tables = _copy_heavy_tables(1)
+    hashes = {role: np.zeros(tables.rows[role] - 1, dtype=np.uint64) for role in ROLES}
+    with pytest.raises(ValueError, match="one row hash per row"):
+        privacy.exact_matches(tables, "synthetic", hashes)
+
+
 def test_the_match_rate_and_the_copy_excess_share_one_pass_over_the_synthetic_rows() -> None:
     """`measure` finds the synthetic rows that copy a training row once (`exact_copies`),
     for both metrics: they must say the same share as the rate finding them itself."""
