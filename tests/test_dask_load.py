@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from synthgov.metrics.encoding import ROLES
 from tests.helpers.cli import fresh_python
+from tests.helpers.collisions import colliding_rows
 from tests.helpers.tables import write_partitions
 
 CARD = """\
@@ -111,5 +112,59 @@ def test_dask_load_sorts_on_the_workers_and_gives_the_in_process_tables_and_hash
     pq.write_table(table.slice(0, 0), tmp_path / "synthetic" / "part-9.parquet")  # empty
     assert set(frames) == set(ROLES)
     result = fresh_python(SCRIPT, tmp_path, str(card), str(tmp_path), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "equal"
+
+
+PAIR_CARD = CARD.split("columns:")[0] + (
+    "columns:\n  - {name: x, type: number, nullable: true}\n"
+    "  - {name: y, type: number, nullable: true}\n"
+)
+
+PAIR_SCRIPT = """
+import sys
+from synthgov.files.governance import load_bytes
+from synthgov.metrics.engine import InProcess
+from synthgov.metrics.engines.dask import Dask
+from synthgov.models import Card
+
+card_path, folder = sys.argv[1], sys.argv[2]
+card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
+roles = ("real", "holdout", "synthetic")
+alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
+engine = Dask("local:2")
+try:
+    loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
+    for role in roles:
+        assert loaded.hashes[role].tobytes() == alone.hashes[role].tobytes(), role
+        for name in ("x", "y"):
+            mine, theirs = loaded.tables[name].table(role), alone.tables[name].table(role)
+            assert mine.tobytes() == theirs.tobytes(), (name, role)
+finally:
+    engine.close()
+print("equal")
+"""
+
+
+def test_rows_crafted_to_share_a_hash_load_in_one_order_on_dask_and_in_process(
+    tmp_path: Path,
+) -> None:
+    """Different rows of one row hash (crafted) in four partitions on Dask, and in the
+    reverse order in one file in process: both engines order them by their cells."""
+    crafted = colliding_rows(1.0, 2.0, 12)
+    rows = [(1.0, 2.0), *crafted, (1.0, 2.0), (3.0, 4.0), (5.0, np.nan)]
+    frames = {
+        "real": pd.DataFrame({"x": [1.0, 3.0, 6.0], "y": [2.0, 4.0, 7.0]}),
+        "holdout": pd.DataFrame({"x": [1.0, 8.0], "y": [2.0, 9.0]}),
+        "synthetic": pd.DataFrame(rows, columns=["x", "y"]),
+    }
+    card = tmp_path / "card.yaml"
+    card.write_text(PAIR_CARD, encoding="utf-8")
+    for role, frame in frames.items():
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        write_partitions(table, tmp_path / role, 4 if role == "synthetic" else 1)
+        reverse = pa.Table.from_pandas(frame.iloc[::-1], preserve_index=False)
+        pq.write_table(reverse, tmp_path / f"{role}.parquet")
+    result = fresh_python(PAIR_SCRIPT, tmp_path, str(card), str(tmp_path), timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "equal"

@@ -25,6 +25,7 @@ fingerprint never changes with a library version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -110,10 +111,8 @@ def sketch(hashes: np.ndarray, size: int = SKETCH_SIZE) -> list[str]:
 
 
 def canonical(tables: Tables) -> tuple[Tables, dict[str, np.ndarray]]:
-    """`tables` with each table's rows sorted by row hash, and those hashes (sorted).
-
-    Equal hashes are equal rows, so their relative order cannot change a metric.
-    """
+    """`tables` with each table's rows sorted by row hash, and those hashes (sorted);
+    different rows that share a hash by their cells (`settle_collisions`)."""
     hashes = {}
     for role in ROLES:
         if not tables.columns:  # nothing to hash: every row is alike
@@ -121,6 +120,54 @@ def canonical(tables: Tables) -> tuple[Tables, dict[str, np.ndarray]]:
             continue
         row = row_hashes(tables, role)
         order = np.argsort(row, kind="stable")
-        tables = tables.select(role, order)
         hashes[role] = row[order]
+        cells = [(c.table(role), None if c.is_numeric else c.categories) for c in tables]
+        order = settle_collisions(order, hashes[role], cells)
+        tables = tables.select(role, order)
     return tables, hashes
+
+
+def settle_collisions(
+    order: np.ndarray,
+    hashes: np.ndarray,
+    columns: Sequence[tuple[np.ndarray, Sequence[str] | None]],
+) -> np.ndarray:
+    """`order` (rows by ascending `hashes`, the sorted hashes) with the rows of a hash
+    that different rows share sorted by their cells, so that the canonical order never
+    depends on the order of the file's rows.
+
+    Equal rows have equal hashes, and their order among each other changes no metric; but
+    the hash is invertible, so a table can be crafted to hold different rows of one hash,
+    which a stable sort would leave in file order: shuffled, they would re-roll every
+    seeded sample (BRIEF §11.2). `columns`: each column's values in the table's row order
+    (what `order` indexes) and its categories (None for a number): a label is ordered by
+    its text, a number by its bits (-0.0 as 0.0, every NaN alike). Honest tables pay one
+    comparison per pair of neighbours that share a hash, and nothing else."""
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])  # position i and i + 1 share a hash
+    if not len(same):
+        return order
+    first, second = order[same], order[same + 1]
+    differ = np.zeros(len(same), dtype=np.bool_)
+    for values, categories in columns:
+        a, b = values[first], values[second]
+        equal = a == b
+        if categories is None:
+            equal |= np.isnan(a) & np.isnan(b)
+        differ |= ~equal
+    if not differ.any():
+        return order
+    run = np.cumsum(np.r_[True, hashes[1:] != hashes[:-1]])  # each sorted row's hash run
+    members = np.flatnonzero(np.isin(run, run[same[differ]]))
+    chosen = order[members]
+    keys: list[np.ndarray] = []
+    for values, categories in reversed(columns):  # np.lexsort: the last key first
+        picked = values[chosen]
+        if categories is None:
+            keys.append(np.where(np.isnan(picked), np.nan, picked + 0.0).view(np.int64))
+        else:
+            keys.append(np.array([*categories, ""], dtype=str)[picked])  # -1: missing
+            keys.append(picked < 0)
+    keys.append(run[members])
+    settled = order.copy()
+    settled[members] = chosen[np.lexsort(keys)]
+    return settled

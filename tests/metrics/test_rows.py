@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from synthgov.content import SKETCH_SIZE, derive_seed, shared_rows
 from synthgov.metrics import rows
+from tests.helpers.collisions import colliding_rows
 from tests.helpers.tables import Spec, make_tables
 
 ROWS: dict[str, Spec] = {
@@ -97,3 +98,43 @@ def test_distinct_hashes_and_the_sketch_of_sorted_hashes_are_numpys_unique(
     size = repeat
     expected = [f"{int(h):016x}" for h in np.unique(hashes)[:size]]
     assert rows.sketch(hashes, size) == expected
+
+
+def test_rows_crafted_to_share_a_hash_take_one_canonical_order_whatever_the_files_order() -> None:
+    """Different rows of one hash (crafted: the hash is invertible) are ordered by their
+    cells, so shuffling them cannot re-roll a seeded sample (BRIEF §11.2)."""
+    crafted = colliding_rows(1.0, 2.0, 6)
+    synthetic = [(1.0, 2.0), *crafted, (1.0, 2.0), (3.0, 4.0)]
+
+    def canonical(order: list[int]) -> tuple[list[float], list[float], np.ndarray]:
+        picked = [synthetic[i] for i in order]
+        tables = make_tables(
+            {
+                "x": ("number", [1.0], [1.0], [x for x, _ in picked]),
+                "y": ("number", [2.0], [2.0], [y for _, y in picked]),
+            }
+        )
+        ordered, hashes = rows.canonical(tables)
+        return ordered["x"].synthetic.tolist(), ordered["y"].synthetic.tolist(), hashes["synthetic"]
+
+    forward = canonical(list(range(len(synthetic))))
+    assert len(set(forward[2].tolist())) == 2  # the crafted rows do share (1, 2)'s hash
+    for seed in range(5):
+        shuffled = np.random.default_rng(seed).permutation(len(synthetic)).tolist()
+        again = canonical(shuffled)
+        assert again[0] == forward[0] and again[1] == forward[1]
+        assert np.array_equal(again[2], forward[2])
+
+
+def test_labels_of_colliding_rows_are_ordered_by_their_text_and_missing_apart() -> None:
+    hashes = np.zeros(4, dtype=np.uint64)  # every row one hash, as if crafted
+    codes = np.array([1, -1, 0, 1], dtype=np.int32)  # b, missing, a, b
+    order = rows.settle_collisions(np.arange(4), hashes, [(codes, ("a", "b"))])
+    assert codes[order].tolist() == [0, 1, 1, -1]  # a, b, b, then missing
+
+
+def test_equal_rows_keep_the_stable_order_they_had() -> None:
+    hashes = np.array([5, 5, 7], dtype=np.uint64)
+    values = np.array([2.0, 2.0, 9.0])
+    order = np.array([1, 0, 2])
+    assert rows.settle_collisions(order, hashes, [(values, None)]) is order

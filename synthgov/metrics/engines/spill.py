@@ -52,6 +52,7 @@ import numpy as np
 
 from synthgov.errors import InputError
 from synthgov.metrics.encoding import ROLES, Encoded, Tables, is_numeric
+from synthgov.metrics.rows import settle_collisions
 
 if TYPE_CHECKING:
     from synthgov.metrics.encoding import Defects
@@ -169,7 +170,7 @@ class Spill:
                     piece[:] = recode(found[column.name], p.labels[column.name][0])[piece]
                     start += p.rows
                 arrays[column.name][role] = values
-        hashes = self._canonical(kept, arrays, rows)
+        hashes = self._canonical(kept, arrays, rows, found)
         columns = tuple(
             Encoded(c.name, c.type, **arrays[c.name], categories=found.get(c.name, ()))
             for c in kept
@@ -209,12 +210,13 @@ class Spill:
         kept: Sequence[Column],
         arrays: dict[str, dict[str, np.ndarray]],
         rows: Mapping[str, int],
+        categories: Mapping[str, tuple[str, ...]],
     ) -> dict[str, np.ndarray]:
         """`rows.canonical` on `arrays`, in place, with no hashing here: each table's row
         hashes are its partitions' sorted runs (`partitions.ordered`, on the workers),
         merged by a stable sort that finds the runs (`np.argsort(kind="stable")` on the
-        runs in arrival order: linear per run and merge, not n log n; equal hashes are
-        equal rows, so their order among each other cannot change a metric). Each column
+        runs in arrival order: linear per run and merge, not n log n; different rows that
+        share a hash are then ordered by their cells, `rows.settle_collisions`). Each column
         is written again in that order (new files; the old ones are dropped as each table
         is done, so the disk holds one table's extra columns at most); the hashes."""
         hashes = {}
@@ -223,6 +225,8 @@ class Spill:
             order = np.argsort(runs, kind="stable")
             hashes[role] = runs[order]
             del runs
+            cells = [(arrays[c.name][role], categories.get(c.name)) for c in kept]
+            order = settle_collisions(order, hashes[role], cells)  # crafted equal hashes
             for column in kept:
                 arrays[column.name][role] = self._permuted(arrays[column.name][role], order)
         return hashes
