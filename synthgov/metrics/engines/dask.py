@@ -232,6 +232,12 @@ class Dask:
         if self.spill is not None:  # a second load: the first one's tables go
             self.spill.remove()
         datasets = {role: Dataset.find(str(locations[role])) for role in ROLES}
+        # the cluster first: a signal while its worker processes start would end them while
+        # they read their start-up data from this process, which they report on stderr
+        try:
+            self.client  # noqa: B018 - connects
+        except _CLUSTER_ERRORS as exc:
+            raise _failure(self.scheduler, exc) from None
         with held():  # recorded for `close` before Ctrl-C or SIGTERM can end the run
             self.spill = spill = Spill(self.spill_dir)
         try:
@@ -1262,6 +1268,9 @@ def _local_cluster(**options: Any) -> LocalCluster:
                 super().__init__(**options)
             except BaseException:
                 self.shutdown_on_close = False  # what distributed's exit hook reads
+                # a nanny still starting fails after this, in a task nobody awaits, which
+                # asyncio would log as a traceback after synthgov's one line
+                logging.getLogger("asyncio").setLevel(logging.CRITICAL)
                 raise
 
     return Interruptible(**options)
