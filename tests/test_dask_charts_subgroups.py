@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from synthgov.metrics import aggregates, subgroup
-from synthgov.metrics.encoding import ROLES
+from synthgov.metrics.encoding import ROLES, is_numeric
 from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.dask import Dask
 from synthgov.metrics.measurement import Context
@@ -88,6 +88,8 @@ class Run:
     expected: list[dict[str, Any]]
     #: subgroup column -> its groups' labels (`subgroup.groups` of the whole tables)
     labels: dict[str, list[str]]
+    #: per `group_sides` answer: whether every numeric side is mapped from the spill's disk
+    sides_on_disk: list[bool]
 
 
 @pytest.fixture(scope="module")
@@ -110,12 +112,22 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     engine = Dask("local:2")
     try:
         loaded = engine.load(CARD, {role: str(path) for role, path in locations.items()})
-        assert loaded.count is not None
+        assert loaded.count is not None and loaded.group_sides is not None and engine.spill
+        # as at scale: each partition's run of a group and column, and each group's merged
+        # side, is under what `Spill.allocate` keeps in memory, a table's runs are over it
+        engine.spill.small_bytes = 4096
+        group_sides, sides_on_disk = loaded.group_sides, []
+
+        def recorded(grouping: Any) -> Any:
+            made = group_sides(grouping)
+            sides_on_disk.append(all(_mapped(v) for side in made for v in _numeric(side)))
+            return made
+
         plans = aggregates.plan_columns(loaded.tables)
         counted = loaded.count(plans)
         whole = aggregates.count_cells(plans, loaded.tables)
         spread = aggregates.measure(loaded.tables, MINIMUM, None, loaded.count)
-        context = Context(seed=3, allocate=loaded.allocate, group_sides=loaded.group_sides)
+        context = Context(seed=3, allocate=loaded.allocate, group_sides=recorded)
         subgroups = _subgroups(loaded.tables, context)
     finally:
         engine.close()
@@ -132,7 +144,20 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         subgroups,
         expected,
         labels,
+        sides_on_disk,
     )
+
+
+def _numeric(side: Any) -> list[np.ndarray]:
+    types = {c.name: c.type for c in CARD.columns}
+    return [v for (_, name), v in side.sides.items() if is_numeric(types[name])]
+
+
+def _mapped(values: np.ndarray) -> bool:
+    """Whether `values` is (a view of) a memory map: on the spill's disk."""
+    while values is not None and not isinstance(values, np.memmap):
+        values = values.base  # type: ignore[assignment]
+    return values is not None
 
 
 def _subgroups(tables: Any, context: Context) -> list[dict[str, Any]]:
@@ -163,6 +188,8 @@ def test_the_charts_block_from_the_workers_counts_is_the_in_process_block(run: R
 
 def test_subgroups_split_on_the_workers_give_the_in_process_measurements(run: Run) -> None:
     assert json.dumps(run.subgroups) == json.dumps(run.expected)
+    # the workers' sorted runs, and their merge, stay on the client's disk (`Spill.arena`)
+    assert run.sides_on_disk == [True] * len(CARD.subgroup_columns)
     assert {"only-real", "only-synthetic", "(missing)"} <= set(run.labels["kind"])
     assert run.labels["n"][-2:] == ["(other)", "(missing)"]  # synthetic 4 and 5: no real row
     assert len(run.labels["x"]) == 5  # four quartiles and (missing)

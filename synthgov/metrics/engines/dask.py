@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from synthgov.metrics.constraints import Satisfied
     from synthgov.metrics.encoding import Tables
     from synthgov.metrics.engine import Loaded
-    from synthgov.metrics.engines.spill import Spill
+    from synthgov.metrics.engines.spill import Arena, Spill
     from synthgov.metrics.grouping import Grouping, Sides
     from synthgov.metrics.late import Found as LateFound
     from synthgov.metrics.late import Plan
@@ -447,11 +447,8 @@ class Dask:
         each partition's sorted runs on its spill disk as they come and merges them
         (`grouping.merge`): the integer counts add up exactly, the merged runs are the
         whole group's sorted values."""
-        import numpy as np
 
-        from synthgov.metrics.grouping import merge
-
-        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+        if self._card is None or self.spill is None or self._tables is None:  # pragma: no cover
             raise ValueError("group_sides before load")
         at = None if self._late is None else self._late.plan.sides_of(grouping)
         if self._late is not None and at is not None:
@@ -461,20 +458,18 @@ class Dask:
         roles = ("real", "synthetic")
         numeric = {name: categories is None for name, categories in self._layout}
         found: dict[str, list[Sides]] = {role: [] for role in roles}
+        rows = self._tables.rows
+        runs = {role: _runs(self.spill, rows[role], grouping, numeric) for role in roles}
         try:
             shared = _shared(self.client, _Grouped(grouping, self._layout))
             futures, role_of = self._each_partition(_partition_groups, roles, grouped=shared)
             for role, part in _collected(futures, role_of):
-                for key, side in part.sides.items():  # out of this process's memory
-                    if numeric[key[1]]:
-                        part.sides[key] = kept = self.spill.allocate(side.shape, np.float64)
-                        kept[...] = side
-                found[role].append(part)
+                found[role].append(_keep_runs(part, numeric, runs[role]))
             shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
         real, synthetic = (
-            merge(found[role], grouping.size, numeric, self.spill.allocate) for role in roles
+            _merge_runs(found[role], grouping.size, numeric, self.spill) for role in roles
         )
         return real, synthetic
 
@@ -515,7 +510,7 @@ class Dask:
         (the first family after `load`) waits for it, so it runs before the DCR searches
         and the attacks' (needed later, at privacy); without them the subgroups are its
         first reader, the last family, and it runs after every other pass."""
-        if self._card is None or self.spill is None:  # pragma: no cover - `load` sets them
+        if self._card is None or self.spill is None or self._tables is None:  # pragma: no cover
             raise ValueError("late before load")
         roles = ("real", "synthetic")
         try:
@@ -531,7 +526,15 @@ class Dask:
         numeric = {name: categories is None for name, categories in self._layout}
         categories = {name: labels for name, labels in self._layout if labels is not None}
         self._late = _Late(
-            self.scheduler, futures, role_of, shared, plan, self.spill, numeric, categories
+            self.scheduler,
+            futures,
+            role_of,
+            shared,
+            plan,
+            self.spill,
+            numeric,
+            categories,
+            self._tables.rows,
         )
 
     def _each_partition(
@@ -726,11 +729,12 @@ class _Late:
         spill: Spill,
         numeric: dict[str, bool],
         categories: dict[str, tuple[str, ...]],
+        rows: Mapping[str, int],
     ) -> None:
         self.scheduler, self.plan = scheduler, plan
         self._futures: list[Any] | None = futures
         self._role_of, self._shared, self._spill = role_of, shared, spill
-        self._numeric, self._categories = numeric, categories
+        self._numeric, self._categories, self._rows = numeric, categories, rows
         self._counts: dict[tuple[str, ...], np.ndarray] | None = None
         self._bins: dict[str, list[Counts]] | None = None
         self._sides: list[dict[str, list[Sides]] | None] = []
@@ -754,14 +758,12 @@ class _Late:
     def sides(self, at: int, size: int) -> tuple[Sides, Sides] | None:
         """The real and synthetic sides of the plan's grouping `at` (of `size` groups),
         merged (`grouping.merge`)."""
-        from synthgov.metrics.grouping import merge
-
         self._gather()
         found, self._sides[at] = self._sides[at], None
         if found is None:
             return None
         real, synthetic = (
-            merge(found[role], size, self._numeric, self._spill.allocate)
+            _merge_runs(found[role], size, self._numeric, self._spill)
             for role in ("real", "synthetic")
         )
         return real, synthetic
@@ -773,7 +775,6 @@ class _Late:
             SynthgovError: the cluster failed (the one line of `_failure`).
             InputError: a partition changed since `load` read it, or cannot be read.
         """
-        import numpy as np
 
         from synthgov.metrics.aggregates import add
 
@@ -785,6 +786,10 @@ class _Late:
         sides: list[dict[str, list[Sides]]] = [
             {role: [] for role in roles} for _ in self.plan.groupings
         ]
+        runs = [
+            {role: _runs(self._spill, self._rows[role], g, self._numeric) for role in roles}
+            for g in self.plan.groupings
+        ]
         try:
             part: LateFound
             for role, part in _collected(self._futures, self._role_of):
@@ -792,11 +797,7 @@ class _Late:
                 if part.bins is not None:
                     bins[role].append(part.bins)
                 for at, side in enumerate(part.sides):
-                    for key, values in side.sides.items():  # out of this process's memory
-                        if self._numeric[key[1]]:
-                            side.sides[key] = kept = self._spill.allocate(values.shape, np.float64)
-                            kept[...] = values
-                    sides[at][role].append(side)
+                    sides[at][role].append(_keep_runs(side, self._numeric, runs[at][role]))
             self._shared.release()
         except _CLUSTER_ERRORS as exc:
             raise _failure(self.scheduler, exc) from None
@@ -891,6 +892,33 @@ def _unwrap(result: Any) -> Any:
     if isinstance(result, _Failed):
         raise InputError(result.problems)
     return result
+
+
+def _runs(spill: Spill, rows: int, grouping: Grouping, numeric: Mapping[str, bool]) -> Arena:
+    """Room on the spill's disk for one table's sorted runs of `grouping`'s sides: each
+    non-missing number of every other numeric column is in one group's run at most."""
+    from synthgov.metrics.engines.spill import CELL_BYTES
+
+    columns = sum(1 for name, number in numeric.items() if number and name != grouping.name)
+    return spill.arena(rows * columns * CELL_BYTES)
+
+
+def _keep_runs(part: Sides, numeric: Mapping[str, bool], runs: Arena) -> Sides:
+    """`part` with its numeric sides copied into `runs`, out of this process's memory."""
+    for key, values in part.sides.items():
+        if numeric[key[1]]:
+            part.sides[key] = kept = runs.allocate(values.shape, values.dtype)
+            kept[...] = values
+    return part
+
+
+def _merge_runs(parts: list[Sides], size: int, numeric: Mapping[str, bool], spill: Spill) -> Sides:
+    """`grouping.merge` of one table's partitions into an arena as large as their runs."""
+    from synthgov.metrics.engines.spill import CELL_BYTES
+    from synthgov.metrics.grouping import merge
+
+    room = sum(len(v) for part in parts for (_, name), v in part.sides.items() if numeric[name])
+    return merge(parts, size, numeric, spill.arena(room * CELL_BYTES).allocate)
 
 
 def _collected(futures: Sequence[Any], role_of: Mapping[Any, str]) -> Iterator[tuple[str, Any]]:

@@ -196,6 +196,15 @@ class Spill:
         with self._file(size) as handle, self._writing():
             return np.memmap(handle, dtype=kind, mode="r+", shape=shape)
 
+    def arena(self, size: int) -> Arena:
+        """Room for `size` bytes of arrays in one allocation (`allocate`): many small arrays
+        on the disk where `allocate` would keep each in memory, with one map for all.
+
+        Raises:
+            InputError: a spill directory out of space; a process out of files or maps.
+        """
+        return Arena(self.allocate((size,), np.uint8))
+
     def remove(self) -> None:
         """Close the files not mapped yet (a failed run) and delete the spill directory
         with whatever is left in it; never raises."""
@@ -329,3 +338,29 @@ def _more_open_files() -> None:
 
 def _size(count: int) -> str:
     return f"{count / 1e9:.1f} GB" if count >= 1e8 else f"{count / 1e6:.1f} MB"
+
+
+class Arena:
+    """Arrays carved one after another out of one buffer (`Spill.arena`), an `Allocate`:
+    a subgroup's sorted runs arrive as thousands of small arrays, one per partition, group
+    and column, which `Spill.allocate` would keep in the client's anonymous memory (a map
+    each would exhaust the process's maps); together they are as large as the table's
+    numeric columns."""
+
+    def __init__(self, buffer: np.ndarray) -> None:
+        self._buffer = buffer
+        self._used = 0
+
+    def allocate(self, shape: tuple[int, ...], dtype: np.dtype[Any] | type) -> np.ndarray:
+        """The next `shape` array of `dtype`, aligned, uninitialised.
+
+        Raises:
+            ValueError: the arena is full (its size was reckoned too small).
+        """
+        kind = np.dtype(dtype)
+        start = -(-self._used // kind.alignment) * kind.alignment
+        stop = start + math.prod(shape) * kind.itemsize
+        if stop > len(self._buffer):
+            raise ValueError(f"an arena of {len(self._buffer)} bytes has no room for {stop}")
+        self._used = stop
+        return self._buffer[start:stop].view(kind).reshape(shape)
