@@ -417,6 +417,49 @@ def test_singling_out_tables_sort_as_a_stable_argsort_and_deduplicate_exactly() 
             assert table.sorted[k].tolist() == column[expected].tolist()
 
 
+def test_neighbours_in_canonical_order_deduplicate_as_exact_row_keys_do() -> None:
+    """With the row hashes in canonical order, equal rows are neighbours: a row repeats
+    when it has its predecessor's hash and codes. Checked against the exact keys on rows
+    that collide by construction (a weak hash: different rows share it, ordered by their
+    codes as `rows.settle_collisions` orders cells), with duplicates within each hash."""
+    from synthgov.metrics.attacks import _first_rows
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 50, 4000):
+        codes = np.vstack([rng.integers(-1, 3, n) for _ in range(3)]).astype(np.int32)
+        weak = (codes.sum(axis=0) % 5).astype(np.uint64)  # many different rows per hash
+        order = np.lexsort([*codes[::-1], weak])  # by hash, then by the row's codes
+        codes, weak = np.ascontiguousarray(codes[:, order]), weak[order]
+        expected = _first_rows(codes)
+        assert _first_rows(codes, weak).tolist() == expected.tolist()
+        assert n < 50 or len(expected) < n  # duplicates
+        assert n < 50 or len(np.unique(weak)) < len(expected)  # and collisions
+    with pytest.raises(ValueError, match="2 row hashes for 3 rows"):
+        _first_rows(np.zeros((1, 3), dtype=np.int32), np.zeros(2, dtype=np.uint64))
+
+
+def test_singling_out_with_the_canonical_hashes_is_singling_out_by_exact_keys() -> None:
+    """The evaluation passes the row hashes (`Context.hashes`); rows crafted to share a
+    real row's hash, and duplicates, give the same measurements as the exact keys."""
+    from synthgov.metrics import rows
+    from synthgov.metrics.attacks import singling_out
+    from tests.helpers.collisions import colliding_rows
+
+    crafted = [(1.5, 2.5), *colliding_rows(1.5, 2.5, 40)]
+    made = crafted * 3 + [(float(i % 97), float(i % 13)) for i in range(600)]
+    x, y = [r[0] for r in made], [r[1] for r in made]
+    tables, hashes = rows.canonical(
+        make_tables({"x": ("number", x, x[:500], x[::-1]), "y": ("number", y, y[:500], y[::-1])})
+    )
+    assert len(np.unique(hashes["real"])) < len({*made})  # the crafted rows collide
+    found = [
+        [m.as_json() for m in singling_out(tables, context)]
+        for context in (Context(seed=5, hashes=hashes), Context(seed=5))
+    ]
+    assert found[0] == found[1]
+    assert any(m["id"] == "privacy.singling_out_excess" for m in found[0])
+
+
 def test_a_table_where_nobody_is_singled_out_still_gets_an_interval_of_some_width() -> None:
     """Every training and holdout record has a twin, so no query singles anyone out and
     the jackknife's variance is 0: a zero-width interval at 0 would pass a strict gate on
