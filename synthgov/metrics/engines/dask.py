@@ -447,7 +447,6 @@ class Dask:
         each partition's sorted runs on its spill disk as they come and merges them
         (`grouping.merge`): the integer counts add up exactly, the merged runs are the
         whole group's sorted values."""
-
         if self._card is None or self.spill is None or self._tables is None:  # pragma: no cover
             raise ValueError("group_sides before load")
         at = None if self._late is None else self._late.plan.sides_of(grouping)
@@ -775,7 +774,6 @@ class _Late:
             SynthgovError: the cluster failed (the one line of `_failure`).
             InputError: a partition changed since `load` read it, or cannot be read.
         """
-
         from synthgov.metrics.aggregates import add
 
         if self._futures is None:
