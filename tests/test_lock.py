@@ -83,16 +83,19 @@ def pip_download(dest: Path, python: str, platforms: tuple[str, ...], *requireme
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A find-links folder: this tree's wheel and its `dp` closure for this machine and for
-    the runner."""
-    folder = tmp_path_factory.mktemp("index")
+    the runner; made once for the test run, whichever xdist worker asks first (the tests
+    only read it)."""
     built, done = shared.distributions(tmp_path_factory)  # tests/test_packaging.py's too
     skip_if_offline(done)
     assert done.returncode == 0, done.stdout + done.stderr
-    [wheel] = built.glob("synthgov-*.whl")
-    shutil.copy2(wheel, folder)
-    pip_download(folder, HERE, HOST, f"synthgov[dp]=={__version__}")
-    pip_download(folder, RUNNER_PYTHON, RUNNER_PLATFORMS, f"synthgov[dp]=={__version__}")
-    return folder
+
+    def fill(folder: Path) -> None:
+        [wheel] = built.glob("synthgov-*.whl")
+        shutil.copy2(wheel, folder)
+        pip_download(folder, HERE, HOST, f"synthgov[dp]=={__version__}")
+        pip_download(folder, RUNNER_PYTHON, RUNNER_PLATFORMS, f"synthgov[dp]=={__version__}")
+
+    return shared.once(tmp_path_factory, "lock-index", fill)
 
 
 @pytest.fixture
