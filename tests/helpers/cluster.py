@@ -69,26 +69,35 @@ def shared_cluster(folder: Path) -> Iterator[str]:
             start_new_session=True,  # Ctrl-C reaches the tests, which then close its stdin
         )
     assert process.stdin is not None and process.stdout is not None
+    started = False
     try:
         ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT)
         address = process.stdout.readline().strip() if ready else ""
         if not address.startswith("tcp://"):
-            raise ClusterError(
-                f"the shared Dask LocalCluster gave no address within {START_TIMEOUT} s "
-                f"(exit code {process.poll()}): {log.read_text()[-2000:]}"
+            with suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0 if not ready else 5)
+            what = (
+                f"gave no address within {START_TIMEOUT} s"
+                if process.returncode is None
+                else f"ended with exit code {process.returncode} before giving its address"
             )
+            raise ClusterError(
+                f"the shared Dask LocalCluster {what}: {log.read_text().strip()[-2000:]}"
+            )
+        started = True
         yield address
     finally:
-        _end(process)
+        _end(process, CLOSE_TIMEOUT if started else 0)
 
 
-def _end(process: subprocess.Popen[str]) -> None:
-    """Close the cluster's stdin (it closes the cluster), wait, then kill what is left."""
+def _end(process: subprocess.Popen[str], timeout: float) -> None:
+    """Close the cluster's stdin (it closes the cluster), wait up to `timeout` seconds,
+    then kill what is left."""
     assert process.stdin is not None
     with suppress(OSError):
         process.stdin.close()
     with suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=CLOSE_TIMEOUT)
+        process.wait(timeout=timeout)
     # the nannies and workers it may have left, and itself if it hung
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
