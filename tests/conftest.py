@@ -3,11 +3,12 @@ and real git repositories. What they build lives in tests/helpers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import cli, releases
+from tests.helpers import cli, cluster, releases
 from tests.helpers.git import git
 from tests.helpers.repos import make_base
 
@@ -25,6 +26,18 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("SYNTHGOV_DEBUG", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)  # a CI runner's job summary
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture(scope="session")
+def dask_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The scheduler address of one real two-worker LocalCluster per test process, shared by
+    the tests of the Dask engine's parts (tests/helpers/cluster.py); a cluster that does not
+    start fails them with its stderr instead of hanging the suite."""
+    try:
+        with cluster.shared_cluster(tmp_path_factory.mktemp("cluster")) as address:
+            yield address
+    except cluster.ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture

@@ -93,7 +93,7 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> Run:
     """One load on a real two-worker LocalCluster and one in this process, of the same rows."""
     folder = tmp_path_factory.mktemp("charts")
     frames = {role: _frame(seed, 900 + 100 * seed) for seed, role in enumerate(ROLES)}
@@ -109,7 +109,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         locations[role] = folder / role
         _write(frame.reset_index(drop=True), locations[role], files[role])
     alone = InProcess().load(CARD, files)
-    engine = Dask("local:2")
+    engine = Dask(dask_address)
     try:
         loaded = engine.load(CARD, {role: str(path) for role, path in locations.items()})
         assert loaded.count is not None and loaded.group_sides is not None and engine.spill

@@ -46,7 +46,7 @@ def _dataset(folder: Path, seed: int, rows: int, parts: int) -> Path:
 
 @dataclass(frozen=True)
 class Run:
-    """One load on a real one-worker LocalCluster, with what its spill directory held."""
+    """One load on the shared two-worker LocalCluster, with what its spill directory held."""
 
     loaded: Loaded
     spill_dir: Path
@@ -60,8 +60,8 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """One cluster for the tests of this module: the counts and the spill."""
+def run(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> Run:
+    """One load for the tests of this module: the counts and the spill."""
     tmp_path = tmp_path_factory.mktemp("counts")
     locations = {
         role: str(_dataset(tmp_path / role, seed, 200 + 50 * seed, 3))
@@ -69,7 +69,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     }
     spill_dir = tmp_path / "spill"
     spill_dir.mkdir()
-    engine = Dask("local:1", spill_dir)
+    engine = Dask(dask_address, spill_dir)
     try:
         loaded = engine.load(CARD, locations)
         assert engine.spill is not None

@@ -72,7 +72,7 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> Run:
     """One load on a real two-worker LocalCluster and one in this process, of the same rows."""
     folder = tmp_path_factory.mktemp("fidelity")
     frames = {role: _frame(seed, 700 + 150 * seed) for seed, role in enumerate(ROLES)}
@@ -92,7 +92,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     alone = InProcess().load(CARD, files)
     expected = fidelity.measure(alone.tables, Context(seed=3), alone.totals)
     binnings: list[Binning] = []
-    engine = Dask("local:2")
+    engine = Dask(dask_address)
     try:
         loaded = engine.load(CARD, {role: str(path) for role, path in locations.items()})
         assert loaded.bin_counts is not None

@@ -83,7 +83,7 @@ def _tables(folder: Path) -> tuple[dict[str, Path], dict[str, Path]]:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+def run(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> Run:
     folder = tmp_path_factory.mktemp("late")
     files, folders = _tables(folder)
     card_bytes = CARD_PATH.read_bytes()
@@ -95,7 +95,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         InputPaths(CARD_PATH, files["real"], files["holdout"], files["synthetic"]),
         settings,
     )
-    engine = Dask("local:2")
+    engine = Dask(dask_address)
     try:
         spread = evaluate(
             card,

@@ -51,11 +51,11 @@ from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.dask import Dask
 from synthgov.models import Card
 
-card_path, folder = sys.argv[1], sys.argv[2]
+card_path, folder, scheduler = sys.argv[1:4]
 card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
 roles = ("real", "holdout", "synthetic")
 alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
-engine = Dask("local:2")
+engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
     assert loaded.tables.rows == alone.tables.rows, (loaded.tables.rows, alone.tables.rows)
@@ -95,7 +95,7 @@ def _table(seed: int, rows: int, labels: list[str]) -> pd.DataFrame:
 
 
 def test_dask_load_sorts_on_the_workers_and_gives_the_in_process_tables_and_hashes(
-    tmp_path: Path,
+    tmp_path: Path, dask_address: str
 ) -> None:
     frames = {
         # labels that only the later partitions hold: "late" in the last third of the rows
@@ -111,7 +111,7 @@ def test_dask_load_sorts_on_the_workers_and_gives_the_in_process_tables_and_hash
         write_partitions(table, tmp_path / role, {"real": 3, "holdout": 2, "synthetic": 4}[role])
     pq.write_table(table.slice(0, 0), tmp_path / "synthetic" / "part-9.parquet")  # empty
     assert set(frames) == set(ROLES)
-    result = fresh_python(SCRIPT, tmp_path, str(card), str(tmp_path), timeout=600)
+    result = fresh_python(SCRIPT, tmp_path, str(card), str(tmp_path), dask_address, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "equal"
 
@@ -128,11 +128,11 @@ from synthgov.metrics.engine import InProcess
 from synthgov.metrics.engines.dask import Dask
 from synthgov.models import Card
 
-card_path, folder = sys.argv[1], sys.argv[2]
+card_path, folder, scheduler = sys.argv[1:4]
 card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
 roles = ("real", "holdout", "synthetic")
 alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
-engine = Dask("local:2")
+engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
     for role in roles:
@@ -147,7 +147,7 @@ print("equal")
 
 
 def test_rows_crafted_to_share_a_hash_load_in_one_order_on_dask_and_in_process(
-    tmp_path: Path,
+    tmp_path: Path, dask_address: str
 ) -> None:
     """Different rows of one row hash (crafted) in four partitions on Dask, and in the
     reverse order in one file in process: both engines order them by their cells."""
@@ -165,6 +165,8 @@ def test_rows_crafted_to_share_a_hash_load_in_one_order_on_dask_and_in_process(
         write_partitions(table, tmp_path / role, 4 if role == "synthetic" else 1)
         reverse = pa.Table.from_pandas(frame.iloc[::-1], preserve_index=False)
         pq.write_table(reverse, tmp_path / f"{role}.parquet")
-    result = fresh_python(PAIR_SCRIPT, tmp_path, str(card), str(tmp_path), timeout=600)
+    result = fresh_python(
+        PAIR_SCRIPT, tmp_path, str(card), str(tmp_path), dask_address, timeout=600
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "equal"

@@ -44,7 +44,7 @@ from synthgov.metrics.engines.dask import Dask
 from synthgov.metrics.measurement import Context
 from synthgov.models import Card
 
-card_path, folder = sys.argv[1], sys.argv[2]
+card_path, folder, scheduler = sys.argv[1:4]
 card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
 roles = ("real", "holdout", "synthetic")
 alone = InProcess().load(card, {r: f"{folder}/{r}.csv" for r in roles})
@@ -78,7 +78,7 @@ def settled_here(columns, role, rows):
 
 
 out = {"settled": [settled_here(*s) for s in searches]}
-engine = Dask("local:2")
+engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
     engine.spill.small_bytes = 0  # every array it hands out on its disk, however small
@@ -119,7 +119,7 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def searched(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("nearest")
     rows = claims_rows(seed=0, rows=2400)
     synthetic = [list(r[2:]) for r in claims_rows(seed=7, rows=sum(PARTS))]
@@ -147,7 +147,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             part: pa.Table = whole.slice(start, size)
             pq.write_table(part, folder / role / f"part-{i}.parquet")
             start += size
-    result = fresh_python(SCRIPT, folder, str(CARD), str(folder), timeout=900)
+    result = fresh_python(SCRIPT, folder, str(CARD), str(folder), dask_address, timeout=900)
     assert result.returncode == 0, result.stderr
     found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return found

@@ -40,13 +40,13 @@ from synthgov.metrics.engines.dask import Dask
 from synthgov.metrics.measurement import Context
 from synthgov.models import Card
 
-card_path, folder = sys.argv[1], sys.argv[2]
+card_path, folder, scheduler = sys.argv[1:4]
 card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
 roles = ("real", "holdout", "synthetic")
 alone = InProcess().load(card, {r: f"{folder}/{r}.csv" for r in roles})
 expected = utility.holdout_scores(alone.tables, Context(seed=5, sample=300), card)
 out = {}
-engine = Dask("local:2")
+engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
     engine.spill.small_bytes = 0  # every array it hands out on its disk, however small
@@ -76,7 +76,7 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def scored(tmp_path_factory: pytest.TempPathFactory, dask_address: str) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("scores")
     rows = claims_rows(seed=0, rows=2400)
     holdout = [list(row) for row in rows[1200:]]
@@ -95,7 +95,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for role, (table, columns) in tables.items():
         path = write_csv(folder / f"{role}.csv", table, columns)
         write_partitions(pacsv.read_csv(path), folder / role, PARTS if role == "holdout" else 2)
-    result = fresh_python(SCRIPT, folder, str(CARD), str(folder), timeout=600)
+    result = fresh_python(SCRIPT, folder, str(CARD), str(folder), dask_address, timeout=600)
     assert result.returncode == 0, result.stderr
     found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return found

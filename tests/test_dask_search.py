@@ -34,9 +34,9 @@ from synthgov.metrics import distance
 from synthgov.metrics.engines.dask import Dask
 from synthgov.models import Card
 
-card_path, folder = sys.argv[1], sys.argv[2]
+card_path, folder, scheduler = sys.argv[1:4]
 card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
-engine = Dask("local:2")
+engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in ("real", "holdout", "synthetic")})
     tables = loaded.tables
@@ -115,12 +115,14 @@ def datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _child(script: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    return fresh_python(script, folder, str(CARD), str(folder), timeout=600)
+def _child(script: str, folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return fresh_python(script, folder, str(CARD), str(folder), *args, timeout=600)
 
 
-def test_successive_large_searches_each_get_their_own_queries(datasets: Path) -> None:
-    result = _child(SCRIPT, datasets)
+def test_successive_large_searches_each_get_their_own_queries(
+    datasets: Path, dask_address: str
+) -> None:
+    result = _child(SCRIPT, datasets, dask_address)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "searched"
 

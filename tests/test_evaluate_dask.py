@@ -62,13 +62,16 @@ def _evaluate(
     )  # fmt: skip
 
 
-def _evaluate_on_a_cluster(out: Path, real: Path, holdout: str, synthetic: Path) -> Any:
+def _evaluate_on_a_cluster(
+    out: Path, real: Path, holdout: str, synthetic: Path, scheduler: str = "local:2"
+) -> Any:
     """The CLI in its own process with a deadline, so a cluster that never answers fails the
-    test instead of hanging the suite."""
+    test instead of hanging the suite: `--dask local:2` (a cluster of its own, end to end),
+    or the shared cluster's address."""
     return subprocess.run(
         [sys.executable, "-m", "synthgov", "evaluate", "--card", str(CARD), "--real", str(real),
          "--holdout", holdout, "--synthetic", str(synthetic), "-o", str(out), "--quiet",
-         "--no-timings", "--dask", "local:2"],
+         "--no-timings", "--dask", scheduler],
         capture_output=True, text=True, timeout=600, check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -100,7 +103,7 @@ def test_dask_on_two_worker_processes_gives_the_in_process_report(
 
 
 def test_a_partitioned_synthetic_table_counted_on_the_workers_gives_the_in_process_report(
-    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, dask_address: str
 ) -> None:
     """The synthetic table's partitions (one empty) are counted and judged by the card's
     rules on the workers; the client adds the counts (`tallies`, `constraints.satisfied`)."""
@@ -109,7 +112,11 @@ def test_a_partitioned_synthetic_table_counted_on_the_workers_gives_the_in_proce
     )
     assert alone.code == 0, alone.err
     spread = _evaluate_on_a_cluster(
-        tmp_path / "dask.json", tables["real"], str(tables["holdout"]), tables["synthetic_dataset"]
+        tmp_path / "dask.json",
+        tables["real"],
+        str(tables["holdout"]),
+        tables["synthetic_dataset"],
+        dask_address,
     )
     assert spread.returncode == 0, spread.stderr
     expected = json.loads((tmp_path / "alone.json").read_text())
@@ -125,7 +132,7 @@ def test_a_partitioned_synthetic_table_counted_on_the_workers_gives_the_in_proce
 
 
 def test_charts_and_subgroups_made_on_the_workers_give_the_in_process_report(
-    synthgov: Synthgov, tmp_path: Path
+    synthgov: Synthgov, tmp_path: Path, dask_address: str
 ) -> None:
     """The chart counts (`Dask.count`) and the subgroups' sides (`Dask.group_sides`) come
     from the workers: a rare region only one partition of each table holds (merged into
@@ -156,7 +163,11 @@ def test_charts_and_subgroups_made_on_the_workers_give_the_in_process_report(
     )
     assert alone.code == 0, alone.err
     spread = _evaluate_on_a_cluster(
-        tmp_path / "dask.json", folders["real"], str(paths["holdout"]), folders["synthetic"]
+        tmp_path / "dask.json",
+        folders["real"],
+        str(paths["holdout"]),
+        folders["synthetic"],
+        dask_address,
     )
     assert spread.returncode == 0, spread.stderr
     expected = json.loads((tmp_path / "alone.json").read_text())
@@ -174,7 +185,7 @@ def test_charts_and_subgroups_made_on_the_workers_give_the_in_process_report(
 
 
 def test_partitions_with_different_schemas_exit_2_naming_the_partition(
-    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, dask_address: str
 ) -> None:
     folder = tmp_path / "mixed"
     folder.mkdir()
@@ -192,7 +203,7 @@ def test_partitions_with_different_schemas_exit_2_naming_the_partition(
         tables["holdout"],
         tables["synthetic"],
         "--dask",
-        "local:1",
+        dask_address,
     )
     assert result.code == 2
     assert result.err.strip().splitlines() == [
@@ -268,7 +279,7 @@ def test_a_dataset_without_partitions_exits_2_naming_it(
 
 
 def test_a_run_that_fails_after_spilling_leaves_nothing_in_the_spill_dir(
-    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path
+    synthgov: Synthgov, tables: dict[str, Path], tmp_path: Path, dask_address: str
 ) -> None:
     """The real table's partitions are read and spilled to the client's disk before the
     client finds a date that is no date (the same Arrow type in every partition, so the
@@ -284,7 +295,7 @@ def test_a_run_that_fails_after_spilling_leaves_nothing_in_the_spill_dir(
     spill.mkdir()
     result = _evaluate(
         synthgov, tmp_path / "r.json", real, tables["holdout"], tables["synthetic"],
-        "--dask", "local:1", "--spill-dir", str(spill),
+        "--dask", dask_address, "--spill-dir", str(spill),
     )  # fmt: skip
     assert result.code == 2
     assert result.err.strip().splitlines() == [

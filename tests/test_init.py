@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from synthgov import __version__
 from synthgov.commands.init import REPOSITORY_PLACEHOLDER, TEMPLATES
 from synthgov.files.schemas import json_schema
 from synthgov.models import KINDS
-from tests.helpers import ROOT, samples
+from tests.helpers import ROOT, samples, shared
 from tests.helpers.cli import Synthgov
 from tests.helpers.git import git
 from tests.helpers.linters import actionlint
@@ -469,39 +468,64 @@ def clone_of_this_tree(dest: Path) -> Path:
 PIP_CACHE = os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip")
 
 
-def try_repo(hook_repo: Path, governance: Path, home: Path) -> tuple[int, str, float]:
-    env = {
-        **os.environ,
-        "PIP_CACHE_DIR": PIP_CACHE,
-        "PRE_COMMIT_HOME": str(home),
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+@pytest.fixture
+def hook(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A clone of this tree and a pre-commit home holding its validate hook's environment,
+    which pre-commit builds from the clone (`install-hooks`) once for the test run: both
+    hook tests read it (its build is most of their time)."""
+
+    def install(folder: Path) -> None:
+        hook_repo = clone_of_this_tree(folder / "synthgov-src")
+        governance = folder / "governance"
+        governance.mkdir()
+        git(governance, "init", "-q", "-b", "main")
+        pin_the_validate_hook(governance, hook_repo)
+        done = pre_commit(governance, folder / "home", "install-hooks")
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    folder = shared.once(tmp_path_factory, "pre-commit-hook", install)
+    return folder / "synthgov-src", folder / "home"
+
+
+def pin_the_validate_hook(governance: Path, hook_repo: Path) -> None:
+    """A `.pre-commit-config.yaml` running the validate hook of `hook_repo` at its HEAD."""
+    config = {
+        "repos": [
+            {
+                "repo": str(hook_repo),
+                "rev": git(hook_repo, "rev-parse", "HEAD").strip(),
+                "hooks": [{"id": "synthgov-validate"}],
+            }
+        ]
     }
-    start = time.monotonic()
-    done = subprocess.run(
-        [str(BIN / "pre-commit"), "try-repo", str(hook_repo), "synthgov-validate", "--all-files"],
+    (governance / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+
+
+def pre_commit(governance: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PIP_CACHE_DIR": PIP_CACHE, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run(
+        [str(BIN / "pre-commit"), *args],
         cwd=governance,
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    return done.returncode, done.stdout + done.stderr, time.monotonic() - start
 
 
 @pytest.mark.slow
 def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
-    tmp_path: Path,
-    repo: Path,
-    synthgov: Synthgov,
+    repo: Path, synthgov: Synthgov, hook: tuple[Path, Path]
 ) -> None:
-    hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
+    hook_repo, home = hook
     assert synthgov("init", "--no-lock", str(repo)).code == 0
+    pin_the_validate_hook(repo, hook_repo)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "synthgov init")
 
-    code, output, seconds = try_repo(hook_repo, repo, tmp_path / "pre-commit-home")
-    print(f"try-repo with a fresh install took {seconds:.0f} s")
-    assert code == 0, output
+    done = pre_commit(repo, home, "run", "synthgov-validate", "--all-files")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
     assert re.search(r"synthgov validate\.+Passed", output), output
 
     card = repo / "datasets" / "broken" / "card.yaml"
@@ -510,45 +534,27 @@ def test_pre_commit_hook_passes_a_scaffold_and_fails_a_broken_card(
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "a broken card")
 
-    code, output, _ = try_repo(hook_repo, repo, tmp_path / "pre-commit-home")
-    assert code != 0, output
+    done = pre_commit(repo, home, "run", "synthgov-validate", "--all-files")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
     assert re.search(r"synthgov validate\.+Failed", output), output
     assert "datasets/broken/card.yaml" in output
 
 
 @pytest.mark.slow
 def test_the_validate_hook_installs_the_core_only_under_100_mb(
-    tmp_path: Path, repo: Path, synthgov: Synthgov
+    repo: Path, synthgov: Synthgov, hook: tuple[Path, Path]
 ) -> None:
     """It used to install 1.1 GB (pandas, scikit-learn, SciPy, pyarrow, numba, OpenDP) to
     validate YAML files. pre-commit builds the hook's environment from a clone of this tree;
     its size is the whole venv, pip included (docs/ci.md quotes the figure)."""
-    hook_repo = clone_of_this_tree(tmp_path / "synthgov-src")
+    hook_repo, home = hook
     assert synthgov("init", "--no-lock", str(repo)).code == 0
-    hook = {"id": "synthgov-validate"}
-    config = {
-        "repos": [
-            {
-                "repo": str(hook_repo),
-                "rev": git(hook_repo, "rev-parse", "HEAD").strip(),
-                "hooks": [hook],
-            }
-        ]
-    }
-    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    pin_the_validate_hook(repo, hook_repo)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "synthgov init")
-    home = tmp_path / "pre-commit-home"
-    env = {**os.environ, "PIP_CACHE_DIR": PIP_CACHE, "PRE_COMMIT_HOME": str(home)}
     for args in (["install-hooks"], ["run", "synthgov-validate", "--all-files"]):
-        done = subprocess.run(
-            [str(BIN / "pre-commit"), *args],
-            cwd=repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        done = pre_commit(repo, home, *args)
         assert done.returncode == 0, done.stdout + done.stderr
     [venv] = home.glob("repo*/py_env-*")
     files = [p for p in venv.rglob("*") if p.is_file() and not p.is_symlink()]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ from packaging.tags import sys_tags
 
 from synthgov import __version__
 from synthgov.lockfile import RUNNER_PLATFORMS, RUNNER_PYTHON
-from tests.helpers import ROOT
+from tests.helpers import shared
 from tests.helpers.action import run_install_step
 from tests.helpers.cli import Synthgov
 
@@ -82,12 +83,19 @@ def pip_download(dest: Path, python: str, platforms: tuple[str, ...], *requireme
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A find-links folder: this tree's wheel and its `dp` closure for this machine and for
-    the runner."""
-    folder = tmp_path_factory.mktemp("index")
-    run_online([sys.executable, "-m", "build", "--wheel", "--outdir", str(folder), str(ROOT)])
-    pip_download(folder, HERE, HOST, f"synthgov[dp]=={__version__}")
-    pip_download(folder, RUNNER_PYTHON, RUNNER_PLATFORMS, f"synthgov[dp]=={__version__}")
-    return folder
+    the runner; made once for the test run, whichever xdist worker asks first (the tests
+    only read it)."""
+    built, done = shared.distributions(tmp_path_factory)  # tests/test_packaging.py's too
+    skip_if_offline(done)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    def fill(folder: Path) -> None:
+        [wheel] = built.glob("synthgov-*.whl")
+        shutil.copy2(wheel, folder)
+        pip_download(folder, HERE, HOST, f"synthgov[dp]=={__version__}")
+        pip_download(folder, RUNNER_PYTHON, RUNNER_PLATFORMS, f"synthgov[dp]=={__version__}")
+
+    return shared.once(tmp_path_factory, "lock-index", fill)
 
 
 @pytest.fixture

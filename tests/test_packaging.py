@@ -11,13 +11,13 @@ import subprocess
 import sys
 import tomllib
 import zipfile
-from collections.abc import Iterator
 from email.parser import Parser
 from pathlib import Path
 
 import pytest
 
 from synthgov.reporting.sarif import INFORMATION_URI
+from tests.helpers import shared
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -75,17 +75,12 @@ def test_the_project_urls_name_the_repository_the_sarif_output_names() -> None:
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The sdist and the wheel of this tree, built as a release is (`python -m build`)."""
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel of this tree, built as a release is (`python -m build`), once
+    for the test run (tests/test_lock.py installs the same wheel)."""
+    out, done = shared.distributions(tmp_path_factory)
     assert done.returncode == 0, done.stdout + done.stderr
-    yield out
+    return out
 
 
 def wheel_of(dist: Path) -> Path:
