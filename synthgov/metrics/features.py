@@ -21,7 +21,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from synthgov.metrics.encoding import Encoded, Tables
-from synthgov.metrics.measurement import Context
+from synthgov.metrics.measurement import Allocate, Context, in_memory
 from synthgov.models.card import ColumnType
 
 #: rows per table a model sees unless `evaluate --sample N` says otherwise
@@ -147,14 +147,18 @@ def tree_design(
 
 
 def roc_auc(
-    labels: np.ndarray, scores: np.ndarray, covariance: bool = True
+    labels: np.ndarray,
+    scores: np.ndarray,
+    covariance: bool = True,
+    allocate: Allocate = in_memory,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """ROC AUC of each row of `scores` (k x n) against boolean `labels`, and their covariance.
 
     The AUC is the Mann-Whitney statistic (ties count one half), equal to scikit-learn's
     `roc_auc_score`. The covariance is DeLong's; it is None when either class has fewer
     than two rows, or when not asked for (`covariance=False`: a third of the ranking
-    saved, the AUCs the same bits). Both classes must be present.
+    saved, the AUCs the same bits). Both classes must be present. The placements, a row
+    per score row, are made by `allocate` (on a Dask client's disk: 16 bytes per row).
     """
     scores = np.atleast_2d(scores)
     m = int(np.count_nonzero(labels))
@@ -162,8 +166,8 @@ def roc_auc(
     covariance = covariance and m >= 2 and n >= 2
     # one score row at a time, so that a row's ranks and their temporaries are freed
     # before the next (a 10M-row holdout's two rows at once held about 1.5 GB)
-    placement_positive = np.empty((len(scores), m))  # share of negatives below
-    placement_negative = np.empty((len(scores), n if covariance else 0))  # of positives above
+    placement_positive = allocate((len(scores), m), np.float64)  # share of negatives below
+    placement_negative = allocate((len(scores), n if covariance else 0), np.float64)  # above
     for i, row in enumerate(scores):
         positive, negative = row[labels], row[~labels]
         pooled = _midrank(np.concatenate([positive, negative]))

@@ -44,7 +44,7 @@ from synthgov.metrics.features import (
     sample_rows,
     tree_design,
 )
-from synthgov.metrics.measurement import Context, Measurement
+from synthgov.metrics.measurement import Allocate, Context, Measurement, in_memory
 from synthgov.models.card import Card
 
 TSTR, TRTR, RATIO = "utility.tstr", "utility.trtr", "utility.tstr_trtr_ratio"
@@ -72,6 +72,8 @@ class HoldoutScores:
     model: str
     #: the positive label as the encoding writes it
     positive: str
+    #: where the AUCs' row-long arrays are made (`Context.allocate`)
+    allocate: Allocate = in_memory
 
     def auc(self, model: str = "tstr", rows: np.ndarray | None = None) -> float | None:
         """ROC AUC of `model` on the holdout `rows` (indices or a mask; default all), the
@@ -97,9 +99,11 @@ class HoldoutScores:
         labels = target[kept] == 1.0
         if labels.all() or not labels.any():
             return None
-        # each model's kept scores, selected before stacking: no table-sized copy besides
-        stacked = np.vstack([(s if rows is None else s[rows])[kept] for s in self.scores.values()])
-        aucs, covariance = roc_auc(labels, stacked)
+        # each model's kept scores, selected one model at a time into the stacked rows
+        stacked = self.allocate((len(self.scores), len(labels)), np.float64)
+        for row, score in zip(stacked, self.scores.values(), strict=True):
+            row[...] = (score if rows is None else score[rows])[kept]
+        aucs, covariance = roc_auc(labels, stacked, allocate=self.allocate)
         return aucs, covariance, int(kept.sum())
 
 
@@ -239,6 +243,7 @@ def holdout_scores(tables: Tables, context: Context, card: Card) -> HoldoutScore
         missing_target={role: int(np.isnan(values).sum()) for role, values in labels.items()},
         model=boosting_method(seed),
         positive=positive,
+        allocate=context.allocate,
     )
 
 

@@ -240,3 +240,30 @@ def test_one_models_auc_of_a_subset_is_the_bits_of_both_models_aucs() -> None:
                 assert (one is None) == (both is None)
                 if both is not None:
                     assert one == float(both[0][i])
+
+
+def test_the_aucs_row_long_arrays_come_from_the_contexts_allocate() -> None:
+    """The stacked scores and the placements of every holdout row (24 bytes per row for
+    two models) are made by `Context.allocate`, so that a Dask client makes them on its
+    spill's disk (at 10M rows they were the client's largest peak); the same bits."""
+    rng = np.random.default_rng(8)
+    target = np.where(rng.random(3000) < 0.05, np.nan, (rng.random(3000) < 0.3) * 1.0)
+    scores = {"tstr": rng.random(3000), "trtr": np.round(rng.random(3000), 2)}  # ties
+    asked: list[tuple[int, ...]] = []
+
+    def allocate(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        asked.append(shape)
+        return np.full(shape, np.nan, dtype=dtype)  # nothing may rely on zeros
+
+    made = [
+        HoldoutScores(target, scores, {}, {}, "m", "p", **extra).aucs()
+        for extra in ({}, {"allocate": allocate})
+    ]
+    (aucs, covariance, n), (aucs_here, covariance_here, n_here) = made  # type: ignore[misc]
+    assert aucs.tobytes() == aucs_here.tobytes() and n == n_here
+    assert covariance.tobytes() == covariance_here.tobytes()
+    kept = ~np.isnan(target)
+    positives = int(np.sum(target[kept] == 1.0))
+    assert asked == [(2, n), (2, positives), (2, n - positives)]
+    expected = [roc_auc_score(target[kept], scores[name][kept]) for name in ("tstr", "trtr")]
+    assert aucs.tolist() == pytest.approx(expected, abs=1e-12)
