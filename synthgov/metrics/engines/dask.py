@@ -1105,13 +1105,12 @@ def _partition_counts(
 ) -> dict[tuple[str, ...], np.ndarray] | _Failed | None:
     """On a worker: the partition's chart counts under the client's plans, as table
     `role` (`aggregates.count_cells`; None: no rows)."""
-    from synthgov.metrics import coded
     from synthgov.metrics.aggregates import count_cells
 
-    part = _read_again(url, shown, digest, card)
-    if isinstance(part, _Failed) or not part.rows:
-        return part if isinstance(part, _Failed) else None
-    return count_cells(list(charting.plans), coded.tables(card, part, charting.columns, role))
+    tables = _coded_again(url, shown, digest, card, charting.columns, role)
+    if tables is None or isinstance(tables, _Failed):
+        return tables
+    return count_cells(list(charting.plans), tables)
 
 
 @dataclass(frozen=True)
@@ -1128,13 +1127,12 @@ def _partition_groups(
 ) -> Sides | _Failed | None:
     """On a worker: the partition's rows per group and each group's sides, as table
     `role` (`grouping.sides`; None: no rows)."""
-    from synthgov.metrics import coded
     from synthgov.metrics.grouping import sides
 
-    part = _read_again(url, shown, digest, card)
-    if isinstance(part, _Failed) or not part.rows:
-        return part if isinstance(part, _Failed) else None
-    return sides(grouped.grouping, coded.tables(card, part, grouped.columns, role), role)
+    tables = _coded_again(url, shown, digest, card, grouped.columns, role)
+    if tables is None or isinstance(tables, _Failed):
+        return tables
+    return sides(grouped.grouping, tables, role)
 
 
 @dataclass(frozen=True)
@@ -1151,13 +1149,12 @@ def _partition_bins(
 ) -> Counts | _Failed | None:
     """On a worker: the partition's counts of the binned pairs, as table `role`
     (`binning.count`; None: no rows)."""
-    from synthgov.metrics import coded
     from synthgov.metrics.binning import count
 
-    part = _read_again(url, shown, digest, card)
-    if isinstance(part, _Failed) or not part.rows:
-        return part if isinstance(part, _Failed) else None
-    return count(binned.binning, coded.tables(card, part, binned.columns, role), role)
+    tables = _coded_again(url, shown, digest, card, binned.columns, role)
+    if tables is None or isinstance(tables, _Failed):
+        return tables
+    return count(binned.binning, tables, role)
 
 
 @dataclass(frozen=True)
@@ -1175,13 +1172,25 @@ def _partition_late(
     """On a worker: the partition's answers to the late plan, as table `role`
     (`late.measure` on `coded.tables`: read and coded once for the chart counts, the
     mixed pairs' bins and every subgroup column's sides; None: no rows)."""
-    from synthgov.metrics import coded
     from synthgov.metrics.late import measure
+
+    tables = _coded_again(url, shown, digest, card, swept.columns, role)
+    if tables is None or isinstance(tables, _Failed):
+        return tables
+    return measure(swept.plan, tables, role)
+
+
+def _coded_again(
+    url: str, shown: str, digest: str, card: Card, columns: Layout, role: str
+) -> Tables | _Failed | None:
+    """On a worker: the partition read again (`_read_again`) as table `role`, its labels
+    coded into the whole tables' categories (`coded.tables`); None: no rows."""
+    from synthgov.metrics import coded
 
     part = _read_again(url, shown, digest, card)
     if isinstance(part, _Failed) or not part.rows:
         return part if isinstance(part, _Failed) else None
-    return measure(swept.plan, coded.tables(card, part, swept.columns, role), role)
+    return coded.tables(card, part, columns, role)
 
 
 def _read_again(url: str, shown: str, digest: str, card: Card) -> Part | _Failed:
