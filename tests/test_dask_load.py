@@ -40,9 +40,15 @@ columns:
   - {name: note, type: categorical, nullable: true}
 """
 
-#: run in a child process with a deadline, so that a cluster that never answers fails the
-#: test instead of hanging the suite
-SCRIPT = """
+
+def _script(checks: str) -> str:
+    """A script run in a child process with a deadline, so that a cluster that never
+    answers fails the test instead of hanging the suite: the card (argv[1]) and the tables
+    of a folder (argv[2]) loaded in process (`ROLE.parquet`) and on the cluster at argv[3]
+    (the partitioned `ROLE/`), then `checks` (indented: `loaded` against `alone`), then
+    "equal" printed."""
+    return (
+        """
 import sys
 import numpy as np
 from synthgov.files.governance import load_bytes
@@ -58,6 +64,17 @@ alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
 engine = Dask(scheduler)
 try:
     loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
+"""
+        + checks
+        + """
+finally:
+    engine.close()
+print("equal")
+"""
+    )
+
+
+SCRIPT = _script("""
     assert loaded.tables.rows == alone.tables.rows, (loaded.tables.rows, alone.tables.rows)
     assert loaded.tables.names == alone.tables.names == ["age", "kind", "flag", "x"]
     assert loaded.defects == alone.defects
@@ -71,10 +88,7 @@ try:
         for role in roles:
             a, b = mine.table(role), theirs.table(role)
             assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), (mine.name, role)
-finally:
-    engine.close()
-print("equal")
-"""
+""")
 
 
 def _table(seed: int, rows: int, labels: list[str]) -> pd.DataFrame:
@@ -121,29 +135,13 @@ PAIR_CARD = CARD.split("columns:")[0] + (
     "  - {name: y, type: number, nullable: true}\n"
 )
 
-PAIR_SCRIPT = """
-import sys
-from synthgov.files.governance import load_bytes
-from synthgov.metrics.engine import InProcess
-from synthgov.metrics.engines.dask import Dask
-from synthgov.models import Card
-
-card_path, folder, scheduler = sys.argv[1:4]
-card = load_bytes(open(card_path, "rb").read(), card_path, Card).model
-roles = ("real", "holdout", "synthetic")
-alone = InProcess().load(card, {r: f"{folder}/{r}.parquet" for r in roles})
-engine = Dask(scheduler)
-try:
-    loaded = engine.load(card, {r: f"{folder}/{r}" for r in roles})
+PAIR_SCRIPT = _script("""
     for role in roles:
         assert loaded.hashes[role].tobytes() == alone.hashes[role].tobytes(), role
         for name in ("x", "y"):
             mine, theirs = loaded.tables[name].table(role), alone.tables[name].table(role)
             assert mine.tobytes() == theirs.tobytes(), (name, role)
-finally:
-    engine.close()
-print("equal")
-"""
+""")
 
 
 def test_rows_crafted_to_share_a_hash_load_in_one_order_on_dask_and_in_process(
